@@ -1,0 +1,43 @@
+# Shared build helpers: warnings, and one static library per module whose sources are
+# collected by suffix (foo.cpp is library code, foo_test.cpp a unit test, foo_bench.cpp a
+# benchmark), so modules never edit each other's build files.
+
+add_library(firmo_warnings INTERFACE)
+target_compile_options(firmo_warnings INTERFACE
+  -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wold-style-cast -Wnon-virtual-dtor
+  $<$<BOOL:${FIRMO_WERROR}>:-Werror>)
+
+# firmo_module(NAME <module> DEPS <targets...> [PRIVATE_DEPS <targets...>])
+function(firmo_module)
+  cmake_parse_arguments(M "" "NAME" "DEPS;PRIVATE_DEPS;TEST_DEPS" ${ARGN})
+  file(GLOB_RECURSE all_sources CONFIGURE_DEPENDS
+       ${CMAKE_CURRENT_SOURCE_DIR}/*.cpp)
+  set(lib_sources "")
+  set(test_sources "")
+  foreach(src IN LISTS all_sources)
+    if(src MATCHES "_test\\.cpp$")
+      list(APPEND test_sources ${src})
+    elseif(src MATCHES "_bench\\.cpp$" OR src MATCHES "_fuzz\\.cpp$" OR src MATCHES "/main\\.cpp$")
+      # benchmarks, fuzzers and main are built elsewhere
+    else()
+      list(APPEND lib_sources ${src})
+    endif()
+  endforeach()
+  set(target firmo_${M_NAME})
+  if(lib_sources)
+    add_library(${target} STATIC ${lib_sources})
+    target_include_directories(${target} PUBLIC ${PROJECT_SOURCE_DIR}/src)
+    target_link_libraries(${target} PUBLIC ${M_DEPS} PRIVATE firmo_warnings ${M_PRIVATE_DEPS})
+  else()
+    add_library(${target} INTERFACE)
+    target_include_directories(${target} INTERFACE ${PROJECT_SOURCE_DIR}/src)
+    target_link_libraries(${target} INTERFACE ${M_DEPS})
+  endif()
+  if(FIRMO_BUILD_TESTS AND test_sources)
+    add_executable(${target}_test ${test_sources})
+    target_link_libraries(${target}_test PRIVATE ${target} ${M_PRIVATE_DEPS} ${M_TEST_DEPS}
+                          firmo_warnings GTest::gtest GTest::gmock GTest::gtest_main)
+    gtest_discover_tests(${target}_test DISCOVERY_MODE PRE_TEST
+                         PROPERTIES LABELS "unit;${M_NAME}")
+  endif()
+endfunction()

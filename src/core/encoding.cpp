@@ -1,0 +1,137 @@
+#include "core/encoding.hpp"
+
+#include <array>
+#include <cstdint>
+
+namespace firmo {
+
+namespace {
+
+constexpr std::string_view kHex = "0123456789abcdef";
+constexpr std::string_view kB64Url =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+int HexValue(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+constexpr std::array<int, 256> MakeB64Table() {
+    std::array<int, 256> t{};
+    for (auto& v : t) v = -1;
+    for (std::size_t i = 0; i < kB64Url.size(); ++i) {
+        t[static_cast<unsigned char>(kB64Url[i])] = static_cast<int>(i);
+    }
+    return t;
+}
+constexpr auto kB64Table = MakeB64Table();
+
+}  // namespace
+
+std::string HexEncode(std::string_view bytes) {
+    std::string out;
+    out.reserve(bytes.size() * 2);
+    for (unsigned char c : bytes) {
+        out.push_back(kHex[c >> 4]);
+        out.push_back(kHex[c & 15]);
+    }
+    return out;
+}
+
+std::optional<std::string> HexDecode(std::string_view hex) {
+    if (hex.size() % 2 != 0) return std::nullopt;
+    std::string out;
+    out.reserve(hex.size() / 2);
+    for (std::size_t i = 0; i < hex.size(); i += 2) {
+        const int hi = HexValue(hex[i]);
+        const int lo = HexValue(hex[i + 1]);
+        if (hi < 0 || lo < 0) return std::nullopt;
+        out.push_back(static_cast<char>(hi * 16 + lo));
+    }
+    return out;
+}
+
+std::string Base64UrlEncode(std::string_view bytes) {
+    std::string out;
+    out.reserve((bytes.size() + 2) / 3 * 4);
+    std::size_t i = 0;
+    const auto b = [&](std::size_t k) { return static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[k])); };
+    for (; i + 3 <= bytes.size(); i += 3) {
+        const std::uint32_t v = (b(i) << 16) | (b(i + 1) << 8) | b(i + 2);
+        out.push_back(kB64Url[(v >> 18) & 63]);
+        out.push_back(kB64Url[(v >> 12) & 63]);
+        out.push_back(kB64Url[(v >> 6) & 63]);
+        out.push_back(kB64Url[v & 63]);
+    }
+    const std::size_t rest = bytes.size() - i;
+    if (rest == 1) {
+        const std::uint32_t v = b(i) << 16;
+        out.push_back(kB64Url[(v >> 18) & 63]);
+        out.push_back(kB64Url[(v >> 12) & 63]);
+    } else if (rest == 2) {
+        const std::uint32_t v = (b(i) << 16) | (b(i + 1) << 8);
+        out.push_back(kB64Url[(v >> 18) & 63]);
+        out.push_back(kB64Url[(v >> 12) & 63]);
+        out.push_back(kB64Url[(v >> 6) & 63]);
+    }
+    return out;
+}
+
+std::optional<std::string> Base64UrlDecode(std::string_view text) {
+    if (text.size() % 4 == 1) return std::nullopt;
+    std::string out;
+    out.reserve(text.size() * 3 / 4);
+    std::uint32_t acc = 0;
+    int bits = 0;
+    for (char c : text) {
+        const int v = kB64Table[static_cast<unsigned char>(c)];
+        if (v < 0) return std::nullopt;
+        acc = (acc << 6) | static_cast<std::uint32_t>(v);
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            out.push_back(static_cast<char>((acc >> bits) & 0xFF));
+        }
+    }
+    return out;
+}
+
+std::optional<std::string> PercentDecode(std::string_view text, bool plus_is_space) {
+    std::string out;
+    out.reserve(text.size());
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        const char c = text[i];
+        if (c == '%') {
+            if (i + 2 >= text.size()) return std::nullopt;
+            const int hi = HexValue(text[i + 1]);
+            const int lo = HexValue(text[i + 2]);
+            if (hi < 0 || lo < 0) return std::nullopt;
+            out.push_back(static_cast<char>(hi * 16 + lo));
+            i += 2;
+        } else if (c == '+' && plus_is_space) {
+            out.push_back(' ');
+        } else {
+            out.push_back(c);
+        }
+    }
+    return out;
+}
+
+std::string PercentEncode(std::string_view text) {
+    std::string out;
+    for (unsigned char c : text) {
+        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+            c == '-' || c == '_' || c == '.' || c == '~') {
+            out.push_back(static_cast<char>(c));
+        } else {
+            out.push_back('%');
+            out.push_back(kHex[c >> 4]);
+            out.push_back(kHex[c & 15]);
+        }
+    }
+    return out;
+}
+
+}  // namespace firmo

@@ -1,0 +1,19 @@
+#pragma once
+// Byte <-> text encodings used in tokens and URLs.
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace firmo {
+
+std::string HexEncode(std::string_view bytes);
+std::optional<std::string> HexDecode(std::string_view hex);
+// RFC 4648 section 5, no padding.
+std::string Base64UrlEncode(std::string_view bytes);
+std::optional<std::string> Base64UrlDecode(std::string_view text);
+// Percent-decoding of a URL path segment or query value ('+' is a space only in queries).
+std::optional<std::string> PercentDecode(std::string_view text, bool plus_is_space);
+std::string PercentEncode(std::string_view text);
+
+}  // namespace firmo

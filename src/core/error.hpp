@@ -1,0 +1,82 @@
+#pragma once
+// Firmo's error vocabulary: one protocol-neutral code per kind of failure, mapped to HTTP in
+// exactly one place (api/problem.cpp). Functions that can fail return Result<T>; exceptions from
+// third-party libraries are caught at adapter boundaries and turned into Errors.
+
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <tl/expected.hpp>
+
+namespace firmo {
+
+enum class ErrorCode {
+    kInvalidArgument,       // a field of the input is wrong (violations say which)
+    kMalformed,             // the input cannot be parsed at all (bad JSON, bad multipart)
+    kUnauthenticated,       // no or bad credentials
+    kForbidden,             // credentials fine, but not for this (bad status token, ...)
+    kNotFound,              // no such object for this caller
+    kConflict,              // the object is in a state where this is not allowed
+    kAlreadyExists,         // a unique key is taken
+    kPayloadTooLarge,       // body or document over the limit
+    kUnsupportedMediaType,  // wrong Content-Type
+    kMethodNotAllowed,      // the path exists, the method does not
+    kRateLimited,           // too many calls
+    kGone,                  // a link or token that has expired or was used
+    kUnavailable,           // a dependency is down; retry later
+    kInternal,              // a bug or an unexpected failure of our own
+};
+
+// Stable, machine-readable slug for a code (used as the problem+json `type` suffix).
+std::string_view ErrorSlug(ErrorCode code);
+
+struct Violation {
+    std::string field;   // JSON pointer-ish path of the offending field, e.g. "documents_metadata[0].title"
+    std::string reason;  // human-readable, stable enough to show to an integrator
+    friend bool operator==(const Violation&, const Violation&) = default;
+};
+
+struct Error {
+    ErrorCode code = ErrorCode::kInternal;
+    std::string message;
+    std::vector<Violation> violations;
+
+    Error() = default;
+    Error(ErrorCode c, std::string msg) : code(c), message(std::move(msg)) {}
+    Error(ErrorCode c, std::string msg, std::vector<Violation> v)
+        : code(c), message(std::move(msg)), violations(std::move(v)) {}
+};
+
+template <typename T>
+using Result = tl::expected<T, Error>;
+
+// Shorthand for returning an error from a function returning Result<T>.
+inline tl::unexpected<Error> Fail(ErrorCode code, std::string message) {
+    return tl::unexpected<Error>(Error{code, std::move(message)});
+}
+inline tl::unexpected<Error> Fail(Error error) { return tl::unexpected<Error>(std::move(error)); }
+inline tl::unexpected<Error> FailValidation(std::vector<Violation> violations) {
+    std::string message = violations.empty() ? "invalid input"
+                                             : violations.front().field + ": " +
+                                                   violations.front().reason;
+    return tl::unexpected<Error>(
+        Error{ErrorCode::kInvalidArgument, std::move(message), std::move(violations)});
+}
+
+}  // namespace firmo
+
+// Propagate an error from an expression returning Result<T>, or bind its value.
+#define FIRMO_CONCAT_INNER(a, b) a##b
+#define FIRMO_CONCAT(a, b) FIRMO_CONCAT_INNER(a, b)
+#define FIRMO_TRY_IMPL(tmp, decl, expr) \
+    auto tmp = (expr);                  \
+    if (!tmp) return ::tl::unexpected<::firmo::Error>(std::move(tmp).error()); \
+    decl = std::move(*tmp)
+#define FIRMO_TRY(decl, expr) FIRMO_TRY_IMPL(FIRMO_CONCAT(firmo_try_, __LINE__), decl, expr)
+#define FIRMO_CHECK(expr)                                                              \
+    do {                                                                               \
+        auto firmo_check_ = (expr);                                                    \
+        if (!firmo_check_) return ::tl::unexpected<::firmo::Error>(std::move(firmo_check_).error()); \
+    } while (false)
