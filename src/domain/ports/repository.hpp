@@ -1,0 +1,102 @@
+#pragma once
+// Port: the relational store of every entity. A Transaction is one database transaction;
+// destroying it without Commit() rolls back. Every read and write of issuer-owned objects is
+// scoped by issuer id, so one issuer can never reach another's rows. Implemented by
+// store/sqlite (embedded default) and store/postgres; one contract suite tests both.
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/error.hpp"
+#include "domain/model.hpp"
+
+namespace firmo::domain {
+
+class Transaction {
+public:
+    virtual ~Transaction() = default;
+    Transaction() = default;
+    Transaction(const Transaction&) = delete;
+    Transaction& operator=(const Transaction&) = delete;
+
+    // Issuers and API keys.
+    [[nodiscard]] virtual Result<void> InsertIssuer(const Issuer& issuer) = 0;
+    [[nodiscard]] virtual Result<std::optional<Issuer>> FindIssuer(const std::string& id) = 0;
+    [[nodiscard]] virtual Result<std::int64_t> CountIssuers() = 0;
+    [[nodiscard]] virtual Result<void> InsertApiKey(const ApiKey& key) = 0;
+    [[nodiscard]] virtual Result<std::optional<ApiKey>> FindApiKeyByHash(
+        const std::string& key_hash) = 0;
+    // False when no such key (or already revoked).
+    [[nodiscard]] virtual Result<bool> RevokeApiKey(const std::string& key_id, Timestamp at) = 0;
+
+    // Dossiers.
+    [[nodiscard]] virtual Result<void> InsertDossier(const Dossier& dossier) = 0;
+    [[nodiscard]] virtual Result<std::optional<Dossier>> FindDossier(const std::string& issuer_id,
+                                                                     const std::string& id) = 0;
+    [[nodiscard]] virtual Result<Page<Dossier>> ListDossiers(const std::string& issuer_id,
+                                                             const PageQuery& page) = 0;
+
+    // Signers.
+    [[nodiscard]] virtual Result<void> InsertSigner(const Signer& signer) = 0;
+    [[nodiscard]] virtual Result<void> UpdateSignerContact(const Signer& signer) = 0;
+    [[nodiscard]] virtual Result<std::optional<Signer>> FindSigner(const std::string& issuer_id,
+                                                                   const std::string& id) = 0;
+    [[nodiscard]] virtual Result<std::optional<Signer>> FindSignerByIdentifier(
+        const std::string& issuer_id, IdentifierKind kind, const std::string& identifier) = 0;
+
+    // Signature requests, with their signers and documents.
+    [[nodiscard]] virtual Result<void> InsertRequest(const SignatureRequest& request) = 0;
+    // Writes the request's status fields, every signer and every document.
+    [[nodiscard]] virtual Result<void> UpdateRequest(const SignatureRequest& request) = 0;
+    [[nodiscard]] virtual Result<std::optional<SignatureRequest>> FindRequest(
+        const std::string& issuer_id, const std::string& id) = 0;
+    [[nodiscard]] virtual Result<Page<SignatureRequest>> ListRequests(
+        const std::string& issuer_id, const RequestFilter& filter, const PageQuery& page) = 0;
+    // (issuer id, request id) of non-terminal requests whose expires_at is before `now`.
+    [[nodiscard]] virtual Result<std::vector<std::pair<std::string, std::string>>> ListExpired(
+        Timestamp now, int limit) = 0;
+
+    // Audit log.
+    [[nodiscard]] virtual Result<void> AppendEvent(const AuditEvent& event) = 0;
+    [[nodiscard]] virtual Result<std::vector<AuditEvent>> ListEvents(
+        const std::string& request_id) = 0;
+
+    // Background jobs.
+    [[nodiscard]] virtual Result<std::int64_t> EnqueueJob(const Job& job) = 0;
+    // The oldest due job whose lease is free, leased to `worker` until now + lease.
+    [[nodiscard]] virtual Result<std::optional<Job>> ClaimJob(Timestamp now,
+                                                              std::chrono::milliseconds lease,
+                                                              const std::string& worker) = 0;
+    [[nodiscard]] virtual Result<void> CompleteJob(std::int64_t job_id) = 0;
+    [[nodiscard]] virtual Result<void> RetryJob(std::int64_t job_id, Timestamp run_at,
+                                                const std::string& error) = 0;
+
+    // Node-wide settings (e.g. the URL-signing secret), shared by every node.
+    [[nodiscard]] virtual Result<std::optional<std::string>> GetSetting(const std::string& key) = 0;
+    // Inserts unless present; returns the value now stored.
+    [[nodiscard]] virtual Result<std::string> PutSettingIfAbsent(const std::string& key,
+                                                                 const std::string& value) = 0;
+
+    [[nodiscard]] virtual Result<void> Commit() = 0;
+};
+
+enum class TxMode { kRead, kWrite };
+
+class Database {
+public:
+    virtual ~Database() = default;
+    Database() = default;
+    Database(const Database&) = delete;
+    Database& operator=(const Database&) = delete;
+
+    [[nodiscard]] virtual Result<std::unique_ptr<Transaction>> Begin(TxMode mode) = 0;
+    // Applies pending schema migrations; idempotent.
+    [[nodiscard]] virtual Result<int> Migrate() = 0;
+    // A cheap round trip, for /readyz.
+    [[nodiscard]] virtual Result<void> Ping() = 0;
+};
+
+}  // namespace firmo::domain

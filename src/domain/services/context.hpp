@@ -1,0 +1,60 @@
+#pragma once
+// What every use case needs, handed in by src/app: the ports and the limits. Services hold a
+// reference to it; it outlives them.
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+
+#include "core/clock.hpp"
+#include "core/random.hpp"
+#include "domain/ports/blob_store.hpp"
+#include "domain/ports/document_validator.hpp"
+#include "domain/ports/hasher.hpp"
+#include "domain/ports/repository.hpp"
+
+namespace firmo::domain {
+
+struct Limits {
+    std::int64_t max_document_bytes = 10 * 1024 * 1024;  // as Posten signering: 10 MB
+    std::chrono::hours default_expiry{24 * 90};
+    std::chrono::hours max_expiry{24 * 90};
+    int max_signers = 10;
+    int max_page_size = 100;
+    int default_page_size = 25;
+    int max_validation_attempts = 5;
+};
+
+struct ServiceContext {
+    Database& db;
+    BlobStore& blobs;
+    const DocumentValidator& validator;
+    const Hasher& hasher;
+    const Clock& clock;
+    Random& random;
+    Limits limits;
+    // Called after a transaction that enqueued a job commits, to wake a worker at once.
+    std::function<void()> on_job_enqueued = [] {};
+};
+
+// Runs `fn` in one write transaction and commits it; the error of either is returned.
+template <typename Fn>
+auto InWriteTransaction(Database& db, Fn&& fn) -> decltype(fn(std::declval<Transaction&>())) {
+    auto tx = db.Begin(TxMode::kWrite);
+    if (!tx) return tl::unexpected<Error>(std::move(tx).error());
+    auto result = fn(**tx);
+    if (!result) return result;
+    if (auto committed = (*tx)->Commit(); !committed) {
+        return tl::unexpected<Error>(std::move(committed).error());
+    }
+    return result;
+}
+
+template <typename Fn>
+auto InReadTransaction(Database& db, Fn&& fn) -> decltype(fn(std::declval<Transaction&>())) {
+    auto tx = db.Begin(TxMode::kRead);
+    if (!tx) return tl::unexpected<Error>(std::move(tx).error());
+    return fn(**tx);
+}
+
+}  // namespace firmo::domain

@@ -1,0 +1,75 @@
+#include "domain/services/issuer_service.hpp"
+
+#include "core/encoding.hpp"
+#include "core/ids.hpp"
+#include "domain/text.hpp"
+
+namespace firmo::domain {
+
+namespace {
+constexpr std::string_view kKeyPrefix = "firmo_";
+constexpr std::size_t kShownPrefix = 12;
+}  // namespace
+
+Result<Issuer> IssuerService::CreateIssuer(const std::string& name, const std::string& email) {
+    std::vector<Violation> violations;
+    CheckLength(name, 1, 200, "name", violations);
+    const auto normalized_email = NormalizeEmail(email);
+    if (!normalized_email) violations.push_back({"email", "must be an e-mail address"});
+    if (!violations.empty()) return FailValidation(std::move(violations));
+    Issuer issuer{NewUlid(ctx_.clock.Now(), ctx_.random), name, *normalized_email,
+                  ctx_.clock.Now()};
+    return InWriteTransaction(ctx_.db, [&](Transaction& tx) -> Result<Issuer> {
+        FIRMO_CHECK(tx.InsertIssuer(issuer));
+        return issuer;
+    });
+}
+
+Result<CreatedApiKey> IssuerService::CreateApiKey(const std::string& issuer_id) {
+    // 32 random bytes: enough entropy that a fast hash (SHA-256) is a safe way to store it.
+    const std::string secret = std::string(kKeyPrefix) + Base64UrlEncode(ctx_.random.Bytes(32));
+    ApiKey key{NewUlid(ctx_.clock.Now(), ctx_.random), issuer_id, ctx_.hasher.Sha256Hex(secret),
+               secret.substr(0, kShownPrefix), ctx_.clock.Now(), std::nullopt};
+    return InWriteTransaction(ctx_.db, [&](Transaction& tx) -> Result<CreatedApiKey> {
+        FIRMO_TRY(auto issuer, tx.FindIssuer(issuer_id));
+        if (!issuer) return Fail(ErrorCode::kNotFound, "no issuer " + issuer_id);
+        FIRMO_CHECK(tx.InsertApiKey(key));
+        return CreatedApiKey{key, secret};
+    });
+}
+
+Result<void> IssuerService::RevokeApiKey(const std::string& key_id) {
+    return InWriteTransaction(ctx_.db, [&](Transaction& tx) -> Result<void> {
+        FIRMO_TRY(bool revoked, tx.RevokeApiKey(key_id, ctx_.clock.Now()));
+        if (!revoked) return Fail(ErrorCode::kNotFound, "no active API key " + key_id);
+        return {};
+    });
+}
+
+Result<Principal> IssuerService::Authenticate(std::string_view api_key) const {
+    if (api_key.size() < kKeyPrefix.size() + 8 || api_key.size() > 200 ||
+        api_key.substr(0, kKeyPrefix.size()) != kKeyPrefix) {
+        return Fail(ErrorCode::kUnauthenticated, "missing or malformed API key");
+    }
+    const std::string hash = ctx_.hasher.Sha256Hex(api_key);
+    return InReadTransaction(ctx_.db, [&](Transaction& tx) -> Result<Principal> {
+        FIRMO_TRY(auto key, tx.FindApiKeyByHash(hash));
+        if (!key || key->revoked_at) {
+            return Fail(ErrorCode::kUnauthenticated, "unknown or revoked API key");
+        }
+        return Principal{key->issuer_id, key->id, key->prefix};
+    });
+}
+
+Result<std::optional<std::pair<Issuer, CreatedApiKey>>> IssuerService::Bootstrap(
+    const std::string& email) {
+    FIRMO_TRY(auto count, InReadTransaction(ctx_.db, [](Transaction& tx) {
+                  return tx.CountIssuers();
+              }));
+    if (count > 0) return std::nullopt;
+    FIRMO_TRY(auto issuer, CreateIssuer("Default issuer", email));
+    FIRMO_TRY(auto key, CreateApiKey(issuer.id));
+    return std::make_optional(std::make_pair(std::move(issuer), std::move(key)));
+}
+
+}  // namespace firmo::domain

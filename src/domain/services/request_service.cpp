@@ -1,0 +1,364 @@
+#include "domain/services/request_service.hpp"
+
+#include <algorithm>
+#include <set>
+
+#include "core/ids.hpp"
+#include "core/log.hpp"
+#include "domain/services/dossier_service.hpp"
+#include "domain/text.hpp"
+
+namespace firmo::domain {
+
+namespace {
+
+std::string JoinReasons(const std::vector<Violation>& violations) {
+    std::string out;
+    for (const auto& v : violations) {
+        if (!out.empty()) out += "; ";
+        out += v.field + ": " + v.reason;
+    }
+    return out;
+}
+
+}  // namespace
+
+Result<SignatureRequest> RequestService::Create(const std::string& issuer_id,
+                                                const NewSignatureRequest& input,
+                                                const std::string& actor) {
+    const Timestamp now = ctx_.clock.Now();
+    std::vector<Violation> violations;
+    const int max_signers = ctx_.limits.max_signers;
+    if (input.signers.empty() || input.signers.size() > static_cast<std::size_t>(max_signers)) {
+        violations.push_back({"signers", "must list 1-" + std::to_string(max_signers) + " signers"});
+    }
+    std::set<std::string> seen;
+    for (std::size_t i = 0; i < input.signers.size(); ++i) {
+        const auto& s = input.signers[i];
+        const std::string path = "signers[" + std::to_string(i) + "]";
+        if (s.order < 0 || s.order > kMaxSignerOrder) {
+            violations.push_back({path + ".order", "must be 0-9"});
+        }
+        if (!seen.insert(s.signer_id).second) {
+            violations.push_back({path + ".signer_id", "the same signer is listed twice"});
+        }
+    }
+    Timestamp expires_at = now + ctx_.limits.default_expiry;
+    if (input.expires_at) {
+        if (*input.expires_at <= now) {
+            violations.push_back({"expires_at", "must be in the future"});
+        } else if (*input.expires_at > now + ctx_.limits.max_expiry) {
+            violations.push_back({"expires_at", "must be at most 90 days ahead"});
+        }
+        expires_at = *input.expires_at;
+    }
+    if (input.reference) {
+        CheckLength(*input.reference, 1, kReferenceMax, "reference", violations);
+    }
+    if (input.documents) {
+        auto v = CheckDocumentsMetadata(*input.documents, "documents_metadata");
+        violations.insert(violations.end(), v.begin(), v.end());
+    }
+    if (!violations.empty()) return FailValidation(std::move(violations));
+
+    return InWriteTransaction(ctx_.db, [&](Transaction& tx) -> Result<SignatureRequest> {
+        FIRMO_TRY(auto dossier, tx.FindDossier(issuer_id, input.dossier_id));
+        if (!dossier) return Fail(ErrorCode::kNotFound, "dossier_id: dossier " + input.dossier_id + " not found");
+        SignatureRequest request;
+        request.id = NewUlid(now, ctx_.random);
+        request.issuer_id = issuer_id;
+        request.dossier_id = dossier->id;
+        request.status = RequestStatus::kDraft;
+        request.expires_at = expires_at;
+        request.reference = input.reference;
+        request.created_at = now;
+        request.updated_at = now;
+        for (const auto& s : input.signers) {
+            FIRMO_TRY(auto signer, tx.FindSigner(issuer_id, s.signer_id));
+            if (!signer) return Fail(ErrorCode::kNotFound, "signer_id: signer " + s.signer_id + " not found");
+            request.signers.push_back(RequestSigner{s.signer_id, s.order, SignerStatus::kWaiting,
+                                                    std::nullopt, std::nullopt});
+        }
+        const auto& metadata = input.documents ? *input.documents : dossier->documents;
+        for (std::size_t i = 0; i < metadata.size(); ++i) {
+            Document doc;
+            doc.id = NewUlid(now, ctx_.random);
+            doc.index = static_cast<int>(i);
+            doc.metadata = metadata[i];
+            doc.created_at = now;
+            doc.updated_at = now;
+            request.documents.push_back(std::move(doc));
+        }
+        FIRMO_CHECK(tx.InsertRequest(request));
+        FIRMO_CHECK(tx.AppendEvent(AuditEvent{0, request.id, now, "signature_request.created", "",
+                                              std::string(ToString(request.status)), "", "", actor,
+                                              ""}));
+        return request;
+    });
+}
+
+Result<SignatureRequest> RequestService::Load(Transaction& tx, const std::string& issuer_id,
+                                              const std::string& id) {
+    FIRMO_TRY(auto request, tx.FindRequest(issuer_id, id));
+    if (!request) return Fail(ErrorCode::kNotFound, "signature request " + id + " not found");
+    return std::move(*request);
+}
+
+Result<void> RequestService::Apply(Transaction& tx, SignatureRequest& request, RequestEvent event,
+                                   const std::string& actor, const std::string& detail) {
+    FIRMO_TRY(RequestStatus next, Transition(request.status, event));
+    const Timestamp now = ctx_.clock.Now();
+    FIRMO_CHECK(tx.AppendEvent(AuditEvent{0, request.id, now, std::string(ToString(event)),
+                                          std::string(ToString(request.status)),
+                                          std::string(ToString(next)), "", "", actor, detail}));
+    request.status = next;
+    request.updated_at = now;
+    std::optional<SignerEvent> cascade;
+    switch (next) {
+        case RequestStatus::kCancelled:
+            request.cancelled_at = now;
+            cascade = SignerEvent::kCancel;
+            break;
+        case RequestStatus::kExpired:
+            request.expired_at = now;
+            cascade = SignerEvent::kExpire;
+            break;
+        case RequestStatus::kSigned: request.signed_at = now; break;
+        case RequestStatus::kRejected: request.rejected_at = now; break;
+        default: break;
+    }
+    if (cascade) {
+        for (auto& signer : request.signers) {
+            if (IsTerminal(signer.status)) continue;
+            FIRMO_TRY(SignerStatus s, Transition(signer.status, *cascade));
+            FIRMO_CHECK(tx.AppendEvent(AuditEvent{0, request.id, now,
+                                                  std::string(ToString(*cascade)),
+                                                  std::string(ToString(signer.status)),
+                                                  std::string(ToString(s)), "", signer.signer_id,
+                                                  actor, ""}));
+            signer.status = s;
+        }
+    }
+    return {};
+}
+
+Result<void> RequestService::ApplyToDocument(Transaction& tx, SignatureRequest& request,
+                                             Document& document, DocumentEvent event,
+                                             const std::string& actor, const std::string& detail) {
+    FIRMO_TRY(DocumentStatus next, Transition(document.status, event));
+    const Timestamp now = ctx_.clock.Now();
+    FIRMO_CHECK(tx.AppendEvent(AuditEvent{0, request.id, now, std::string(ToString(event)),
+                                          std::string(ToString(document.status)),
+                                          std::string(ToString(next)), document.id, "", actor,
+                                          detail}));
+    document.status = next;
+    document.updated_at = now;
+    request.updated_at = now;
+    return {};
+}
+
+Result<bool> RequestService::ExpireIfDue(Transaction& tx, SignatureRequest& request) {
+    if (IsTerminal(request.status) || ctx_.clock.Now() < request.expires_at) return false;
+    if (!Transition(request.status, RequestEvent::kExpire)) return false;  // e.g. WAIT_FOR_QTSP
+    FIRMO_CHECK(Apply(tx, request, RequestEvent::kExpire, "system", "expires_at passed"));
+    FIRMO_CHECK(tx.UpdateRequest(request));
+    return true;
+}
+
+Result<SignatureRequest> RequestService::Get(const std::string& issuer_id, const std::string& id) {
+    FIRMO_TRY(auto request, InReadTransaction(ctx_.db, [&](Transaction& tx) {
+                  return Load(tx, issuer_id, id);
+              }));
+    const bool due = !IsTerminal(request.status) && ctx_.clock.Now() >= request.expires_at &&
+                     Transition(request.status, RequestEvent::kExpire).has_value();
+    if (!due) return request;
+    // Expiry is enforced on read, not only by the sweeper: a reader never sees a live request
+    // past its deadline.
+    return InWriteTransaction(ctx_.db, [&](Transaction& tx) -> Result<SignatureRequest> {
+        FIRMO_TRY(auto fresh, Load(tx, issuer_id, id));
+        FIRMO_CHECK(ExpireIfDue(tx, fresh));
+        return fresh;
+    });
+}
+
+Result<Page<SignatureRequest>> RequestService::List(const std::string& issuer_id,
+                                                    const RequestFilter& filter, PageQuery page) {
+    page = NormalizePage(ctx_.limits, page);
+    return InReadTransaction(ctx_.db, [&](Transaction& tx) -> Result<Page<SignatureRequest>> {
+        if (filter.dossier_id) {
+            FIRMO_TRY(auto dossier, tx.FindDossier(issuer_id, *filter.dossier_id));
+            if (!dossier) return Fail(ErrorCode::kNotFound, "dossier " + *filter.dossier_id + " not found");
+        }
+        return tx.ListRequests(issuer_id, filter, page);
+    });
+}
+
+Result<std::vector<AuditEvent>> RequestService::Events(const std::string& issuer_id,
+                                                       const std::string& id) {
+    return InReadTransaction(ctx_.db, [&](Transaction& tx) -> Result<std::vector<AuditEvent>> {
+        FIRMO_CHECK(Load(tx, issuer_id, id));
+        return tx.ListEvents(id);
+    });
+}
+
+Result<void> RequestService::CheckUploadable(const std::string& issuer_id,
+                                             const std::string& request_id,
+                                             const std::string& document_id) {
+    FIRMO_TRY(auto request, Get(issuer_id, request_id));
+    if (!request.FindDocument(document_id)) {
+        return Fail(ErrorCode::kNotFound, "document " + document_id + " not found in request");
+    }
+    if (request.status != RequestStatus::kDraft) {
+        return Fail(ErrorCode::kConflict, "documents can only be uploaded while the request is "
+                                          "DRAFT (it is " +
+                                              std::string(ToString(request.status)) + ")");
+    }
+    return {};
+}
+
+Result<Document> RequestService::UploadDocument(const std::string& issuer_id,
+                                                const std::string& request_id,
+                                                const std::string& document_id,
+                                                const Upload& upload) {
+    if (static_cast<std::int64_t>(upload.bytes.size()) > ctx_.limits.max_document_bytes) {
+        return Fail(ErrorCode::kPayloadTooLarge,
+                    "documents may be at most " + std::to_string(ctx_.limits.max_document_bytes) +
+                        " bytes");
+    }
+    if (upload.bytes.empty()) return Fail(ErrorCode::kInvalidArgument, "the upload is empty");
+    FIRMO_CHECK(CheckUploadable(issuer_id, request_id, document_id));
+
+    // The bytes go to the blob store before the transaction (a slow write must not hold the
+    // database lock). Each upload has its own key, so a re-upload never changes the bytes a
+    // running validation reads; an upload whose transaction fails leaves an unreferenced blob.
+    const std::string nonce = NewUlid(ctx_.clock.Now(), ctx_.random);
+    const std::string staging_key = "requests/" + request_id + "/" + document_id + "/upload-" + nonce + ".pdf";
+    FIRMO_TRY(BlobInfo info, ctx_.blobs.Put(staging_key, upload.bytes));
+
+    auto result = InWriteTransaction(ctx_.db, [&](Transaction& tx) -> Result<Document> {
+        FIRMO_TRY(auto request, Load(tx, issuer_id, request_id));
+        FIRMO_TRY(bool expired, ExpireIfDue(tx, request));
+        if (expired || request.status != RequestStatus::kDraft) {
+            return Fail(ErrorCode::kConflict, "documents can only be uploaded while the request is DRAFT");
+        }
+        Document* doc = request.FindDocument(document_id);
+        if (!doc) return Fail(ErrorCode::kNotFound, "document " + document_id + " not found");
+        FIRMO_CHECK(ApplyToDocument(tx, request, *doc, DocumentEvent::kUpload, upload.actor,
+                                    std::to_string(info.size) + " bytes, sha256 " + info.sha256_hex));
+        doc->upload_generation += 1;
+        doc->blob_key = staging_key;
+        doc->size = info.size;
+        doc->sha256_hex = info.sha256_hex;
+        doc->uploaded_at = ctx_.clock.Now();
+        doc->reject_reason.clear();
+        doc->violations.clear();
+        doc->page_count = 0;
+        FIRMO_CHECK(tx.UpdateRequest(request));
+        Job job;
+        job.kind = JobKind::kValidateDocument;
+        job.issuer_id = issuer_id;
+        job.request_id = request_id;
+        job.document_id = document_id;
+        job.generation = doc->upload_generation;
+        job.run_at = ctx_.clock.Now();
+        FIRMO_CHECK(tx.EnqueueJob(job));
+        return *doc;
+    });
+    if (!result) {
+        (void)ctx_.blobs.Remove(staging_key);
+        return result;
+    }
+    ctx_.on_job_enqueued();
+    return result;
+}
+
+Result<SignatureRequest> RequestService::ChangeStatus(const std::string& issuer_id,
+                                                      const std::string& id,
+                                                      RequestedStatus status,
+                                                      const std::string& actor) {
+    return InWriteTransaction(ctx_.db, [&](Transaction& tx) -> Result<SignatureRequest> {
+        FIRMO_TRY(auto request, Load(tx, issuer_id, id));
+        FIRMO_TRY(bool expired, ExpireIfDue(tx, request));
+        if (expired) {
+            // Commit the expiry, but report the conflict: the caller asked for something else.
+            FIRMO_CHECK(tx.Commit());
+            return Fail(ErrorCode::kConflict, "the request expired at its expires_at");
+        }
+        if (status == RequestedStatus::kReady) {
+            std::vector<Violation> not_ready;
+            for (const auto& doc : request.documents) {
+                if (doc.status != DocumentStatus::kReady) {
+                    not_ready.push_back({"documents[" + std::to_string(doc.index) + "]",
+                                         "document " + doc.id + " is " +
+                                             std::string(ToString(doc.status))});
+                }
+            }
+            if (request.status == RequestStatus::kDraft && !not_ready.empty()) {
+                return Fail(Error{ErrorCode::kConflict,
+                                  std::to_string(not_ready.size()) +
+                                      " document(s) are not READY: " + JoinReasons(not_ready),
+                                  std::move(not_ready)});
+            }
+            FIRMO_CHECK(Apply(tx, request, RequestEvent::kMarkReady, actor, ""));
+        } else {
+            FIRMO_CHECK(Apply(tx, request, RequestEvent::kCancel, actor, ""));
+        }
+        FIRMO_CHECK(tx.UpdateRequest(request));
+        return request;
+    });
+}
+
+Result<void> RequestService::RunValidation(const Job& job) {
+    FIRMO_TRY(auto request, InReadTransaction(ctx_.db, [&](Transaction& tx) {
+                  return Load(tx, job.issuer_id, job.request_id);
+              }));
+    const Document* doc = request.FindDocument(job.document_id);
+    if (!doc || doc->upload_generation != job.generation ||
+        doc->status != DocumentStatus::kWaitForValidation || !doc->blob_key) {
+        return {};  // superseded by a newer upload, or already done
+    }
+    ValidationReport report;
+    FIRMO_CHECK(ctx_.blobs.WithLocalFile(*doc->blob_key, [&](const std::filesystem::path& path) {
+        report = ctx_.validator.ValidateFile(path, doc->metadata.signature_fields);
+    }));
+    return InWriteTransaction(ctx_.db, [&](Transaction& tx) -> Result<void> {
+        FIRMO_TRY(auto fresh, Load(tx, job.issuer_id, job.request_id));
+        Document* d = fresh.FindDocument(job.document_id);
+        if (!d || d->upload_generation != job.generation ||
+            d->status != DocumentStatus::kWaitForValidation) {
+            return {};
+        }
+        d->page_count = report.page_count;
+        if (report.is_valid) {
+            FIRMO_CHECK(ApplyToDocument(tx, fresh, *d, DocumentEvent::kValidationPassed, "worker",
+                                        std::to_string(report.page_count) + " pages"));
+        } else {
+            d->violations = report.violations;
+            d->reject_reason = JoinReasons(report.violations);
+            FIRMO_CHECK(ApplyToDocument(tx, fresh, *d, DocumentEvent::kValidationFailed, "worker",
+                                        d->reject_reason));
+        }
+        return tx.UpdateRequest(fresh);
+    });
+}
+
+Result<int> RequestService::ExpireDue(int limit) {
+    FIRMO_TRY(auto due, InReadTransaction(ctx_.db, [&](Transaction& tx) {
+                  return tx.ListExpired(ctx_.clock.Now(), limit);
+              }));
+    int expired = 0;
+    for (const auto& [issuer_id, request_id] : due) {
+        auto r = InWriteTransaction(ctx_.db, [&](Transaction& tx) -> Result<bool> {
+            FIRMO_TRY(auto request, Load(tx, issuer_id, request_id));
+            return ExpireIfDue(tx, request);
+        });
+        if (!r) {
+            log::Warn("expiry_failed", {{"request_id", request_id}, {"error", r.error().message}});
+        } else if (*r) {
+            ++expired;
+        }
+    }
+    return expired;
+}
+
+}  // namespace firmo::domain

@@ -1,0 +1,84 @@
+#pragma once
+// Signature requests: creation from a dossier, reading (with expiry applied on read), listing,
+// uploads, document validation results, READY / CANCELLED, expiry, and the audit log. Every
+// status change goes through the pure transitions of domain/states.hpp and is logged in the
+// same transaction.
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "domain/services/context.hpp"
+
+namespace firmo::domain {
+
+struct NewRequestSigner {
+    std::string signer_id;
+    int order = 0;
+};
+
+struct NewSignatureRequest {
+    std::string dossier_id;
+    std::vector<NewRequestSigner> signers;
+    std::optional<Timestamp> expires_at;
+    std::optional<std::string> reference;
+    std::optional<std::vector<DocumentMetadata>> documents;  // overrides the dossier's
+};
+
+inline constexpr int kMaxSignerOrder = 9;
+inline constexpr std::size_t kReferenceMax = 100;
+
+enum class RequestedStatus { kReady, kCancelled };
+
+struct Upload {
+    std::string_view bytes;
+    std::string actor;
+};
+
+class RequestService {
+public:
+    explicit RequestService(ServiceContext& ctx) : ctx_(ctx) {}
+
+    [[nodiscard]] Result<SignatureRequest> Create(const std::string& issuer_id,
+                                                  const NewSignatureRequest& input,
+                                                  const std::string& actor);
+    // Applies expiry first when expires_at has passed.
+    [[nodiscard]] Result<SignatureRequest> Get(const std::string& issuer_id, const std::string& id);
+    [[nodiscard]] Result<Page<SignatureRequest>> List(const std::string& issuer_id,
+                                                      const RequestFilter& filter, PageQuery page);
+    [[nodiscard]] Result<std::vector<AuditEvent>> Events(const std::string& issuer_id,
+                                                         const std::string& id);
+
+    // Checks that the document may receive an upload now (request DRAFT, document exists).
+    [[nodiscard]] Result<void> CheckUploadable(const std::string& issuer_id,
+                                               const std::string& request_id,
+                                               const std::string& document_id);
+    // Stores the bytes, moves the document to WAIT_FOR_VALIDATION and enqueues validation.
+    [[nodiscard]] Result<Document> UploadDocument(const std::string& issuer_id,
+                                                  const std::string& request_id,
+                                                  const std::string& document_id,
+                                                  const Upload& upload);
+    [[nodiscard]] Result<SignatureRequest> ChangeStatus(const std::string& issuer_id,
+                                                        const std::string& id,
+                                                        RequestedStatus status,
+                                                        const std::string& actor);
+
+    // Worker steps. Both are idempotent: re-running them after a crash changes nothing twice.
+    [[nodiscard]] Result<void> RunValidation(const Job& job);
+    [[nodiscard]] Result<int> ExpireDue(int limit);
+
+private:
+    [[nodiscard]] Result<SignatureRequest> Load(Transaction& tx, const std::string& issuer_id,
+                                                const std::string& id);
+    // Applies an event to the request (and cascades to its waiting signers), logging both.
+    [[nodiscard]] Result<void> Apply(Transaction& tx, SignatureRequest& request, RequestEvent event,
+                                     const std::string& actor, const std::string& detail);
+    [[nodiscard]] Result<void> ApplyToDocument(Transaction& tx, SignatureRequest& request,
+                                               Document& document, DocumentEvent event,
+                                               const std::string& actor, const std::string& detail);
+    [[nodiscard]] Result<bool> ExpireIfDue(Transaction& tx, SignatureRequest& request);
+
+    ServiceContext& ctx_;
+};
+
+}  // namespace firmo::domain

@@ -1,0 +1,61 @@
+#include "domain/services/signer_service.hpp"
+
+#include "core/ids.hpp"
+
+namespace firmo::domain {
+
+Result<ResolvedSigner> SignerService::Resolve(const std::string& issuer_id,
+                                              const NewSigner& input) {
+    std::vector<Violation> violations;
+    std::string why;
+    std::optional<std::string> identifier;
+    if (input.kind == IdentifierKind::kItFiscalCode) {
+        identifier = NormalizeFiscalCode(input.identifier, &why);
+        if (!identifier) violations.push_back({"fiscal_code", "not a valid fiscal code: " + why});
+    } else {
+        identifier = NormalizeNorwegianNin(input.identifier, &why);
+        if (!identifier) {
+            violations.push_back(
+                {"national_identity_number", "not a valid Norwegian national identity number: " + why});
+        }
+    }
+    std::optional<std::string> email;
+    if (input.email) {
+        email = NormalizeEmail(*input.email);
+        if (!email) violations.push_back({"email", "must be an e-mail address"});
+    }
+    std::optional<std::string> phone;
+    if (input.phone) {
+        phone = NormalizePhone(*input.phone);
+        if (!phone) violations.push_back({"phone", "must be an E.164 number such as +393331234567"});
+    }
+    if (!violations.empty()) return FailValidation(std::move(violations));
+
+    return InWriteTransaction(ctx_.db, [&](Transaction& tx) -> Result<ResolvedSigner> {
+        const Timestamp now = ctx_.clock.Now();
+        FIRMO_TRY(auto existing, tx.FindSignerByIdentifier(issuer_id, input.kind, *identifier));
+        if (existing) {
+            if ((email && email != existing->email) || (phone && phone != existing->phone)) {
+                if (email) existing->email = email;
+                if (phone) existing->phone = phone;
+                existing->updated_at = now;
+                FIRMO_CHECK(tx.UpdateSignerContact(*existing));
+            }
+            return ResolvedSigner{std::move(*existing), false};
+        }
+        Signer signer{NewUlid(now, ctx_.random), issuer_id, input.kind, *identifier, email, phone,
+                      now, now};
+        FIRMO_CHECK(tx.InsertSigner(signer));
+        return ResolvedSigner{std::move(signer), true};
+    });
+}
+
+Result<Signer> SignerService::Get(const std::string& issuer_id, const std::string& id) {
+    return InReadTransaction(ctx_.db, [&](Transaction& tx) -> Result<Signer> {
+        FIRMO_TRY(auto signer, tx.FindSigner(issuer_id, id));
+        if (!signer) return Fail(ErrorCode::kNotFound, "signer " + id + " not found");
+        return std::move(*signer);
+    });
+}
+
+}  // namespace firmo::domain

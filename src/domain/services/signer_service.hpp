@@ -1,0 +1,38 @@
+#pragma once
+// Signers: a national identifier (checked, normalised) resolves to an opaque signer id, the
+// same id for the same person within an issuer, so identifiers need not travel further.
+
+#include <optional>
+#include <string>
+
+#include "domain/services/context.hpp"
+
+namespace firmo::domain {
+
+struct NewSigner {
+    IdentifierKind kind = IdentifierKind::kItFiscalCode;
+    std::string identifier;
+    std::optional<std::string> email;
+    std::optional<std::string> phone;
+};
+
+struct ResolvedSigner {
+    Signer signer;
+    bool created = false;
+};
+
+class SignerService {
+public:
+    explicit SignerService(ServiceContext& ctx) : ctx_(ctx) {}
+
+    // Validates the identifier; returns the existing signer (updating contact data given) or
+    // a new one.
+    [[nodiscard]] Result<ResolvedSigner> Resolve(const std::string& issuer_id,
+                                                 const NewSigner& input);
+    [[nodiscard]] Result<Signer> Get(const std::string& issuer_id, const std::string& id);
+
+private:
+    ServiceContext& ctx_;
+};
+
+}  // namespace firmo::domain
