@@ -1,0 +1,255 @@
+#include "pdf/qpdf_support.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <fstream>
+#include <map>
+#include <qpdf/Pipeline.hh>
+#include <qpdf/QPDFExc.hh>
+#include <qpdf/QPDFXRefEntry.hh>
+#include <set>
+#include <system_error>
+
+namespace firmo::pdf::internal {
+namespace {
+
+// Enough to find "startxref <offset> %%EOF" even after trailing garbage some writers add.
+constexpr std::size_t kTailBytes = 2048;
+constexpr std::size_t kHeaderBytes = 1024;
+
+// Counts decoded bytes and stops the decoder by throwing once past the cap; qpdf turns the
+// exception into a (suppressed) warning, so the flag is what callers look at.
+class CountingPipeline final : public Pipeline {
+  public:
+    explicit CountingPipeline(std::uint64_t cap) : Pipeline("firmo-count", nullptr), cap_(cap) {}
+    void write(unsigned char const* /*data*/, size_t len) override {
+        count_ += len;
+        if (count_ > cap_) {
+            exceeded_ = true;
+            throw std::length_error("decoded stream over limit");
+        }
+    }
+    void finish() override {}
+    bool exceeded() const { return exceeded_; }
+    std::uint64_t count() const { return count_; }
+
+  private:
+    std::uint64_t cap_;
+    std::uint64_t count_ = 0;
+    bool exceeded_ = false;
+};
+
+class CappedStringPipeline final : public Pipeline {
+  public:
+    explicit CappedStringPipeline(std::size_t cap) : Pipeline("firmo-string", nullptr), cap_(cap) {}
+    void write(unsigned char const* data, size_t len) override {
+        if (out_.size() + len > cap_) {
+            exceeded_ = true;
+            throw std::length_error("decoded stream over limit");
+        }
+        out_.append(reinterpret_cast<const char*>(data), len);
+    }
+    void finish() override {}
+    bool exceeded() const { return exceeded_; }
+    std::string& out() { return out_; }
+
+  private:
+    std::size_t cap_;
+    std::string out_;
+    bool exceeded_ = false;
+};
+
+Error ErrorFromQpdf(const QPDFExc& e) {
+    if (e.getErrorCode() == qpdf_e_password) {
+        return Error{ErrorCode::kUnsupportedMediaType, std::string(kReasonEncrypted)};
+    }
+    return Error{ErrorCode::kMalformed, std::string(kReasonDamaged)};
+}
+
+bool IsPdfSpace(char c) {
+    return c == ' ' || c == '\n' || c == '\r' || c == '\t' || c == '\f' || c == '\0';
+}
+
+template <typename Open>
+Result<std::unique_ptr<QPDF>> OpenWith(Open&& open) {
+    try {
+        auto qpdf = std::make_unique<QPDF>();
+        qpdf->setSuppressWarnings(true);
+        open(*qpdf);
+        if (qpdf->isEncrypted()) {
+            return Fail(ErrorCode::kUnsupportedMediaType, std::string(kReasonEncrypted));
+        }
+        return qpdf;
+    } catch (const QPDFExc& e) {
+        return Fail(ErrorFromQpdf(e));
+    } catch (const std::bad_alloc&) {
+        return Fail(ErrorCode::kPayloadTooLarge, std::string(kReasonBomb));
+    } catch (const std::exception&) {
+        return Fail(ErrorCode::kMalformed, std::string(kReasonDamaged));
+    }
+}
+
+}  // namespace
+
+Result<std::string> MemorySource::ReadAt(std::uint64_t offset, std::size_t n) const {
+    if (offset >= bytes_.size()) return std::string();
+    return std::string(bytes_.substr(static_cast<std::size_t>(offset), n));
+}
+
+Result<std::unique_ptr<FileSource>> FileSource::Open(const std::filesystem::path& p) {
+    std::error_code ec;
+    auto size = std::filesystem::file_size(p, ec);
+    if (ec) return Fail(ErrorCode::kNotFound, "cannot open " + p.string() + ": " + ec.message());
+    return std::unique_ptr<FileSource>(new FileSource(p, size));
+}
+
+Result<std::string> FileSource::ReadAt(std::uint64_t offset, std::size_t n) const {
+    std::ifstream in(path_, std::ios::binary);
+    if (!in) return Fail(ErrorCode::kInternal, "cannot read " + path_.string());
+    if (offset >= size_) return std::string();
+    n = static_cast<std::size_t>(std::min<std::uint64_t>(n, size_ - offset));
+    std::string out(n, '\0');
+    in.seekg(static_cast<std::streamoff>(offset));
+    in.read(out.data(), static_cast<std::streamsize>(n));
+    out.resize(static_cast<std::size_t>(in.gcount()));
+    return out;
+}
+
+Result<void> CheckHeader(const ByteSource& source) {
+    FIRMO_TRY(std::string head, source.ReadAt(0, kHeaderBytes));
+    if (head.find("%PDF-") == std::string::npos) {
+        return Fail(ErrorCode::kMalformed, std::string(kReasonNotPdf));
+    }
+    return {};
+}
+
+std::string HeaderVersion(const ByteSource& source) {
+    auto head = source.ReadAt(0, kHeaderBytes);
+    if (!head) return {};
+    auto pos = head->find("%PDF-");
+    if (pos == std::string::npos) return {};
+    std::string version;
+    for (std::size_t i = pos + 5; i < head->size() && version.size() < 4; ++i) {
+        char c = (*head)[i];
+        if ((c >= '0' && c <= '9') || c == '.') {
+            version.push_back(c);
+        } else {
+            break;
+        }
+    }
+    return version;
+}
+
+Result<std::uint64_t> LastStartXref(const ByteSource& source) {
+    std::uint64_t size = source.Size();
+    std::uint64_t from = size > kTailBytes ? size - kTailBytes : 0;
+    FIRMO_TRY(std::string tail, source.ReadAt(from, kTailBytes));
+    auto pos = tail.rfind("startxref");
+    if (pos == std::string::npos) {
+        return Fail(ErrorCode::kMalformed, "no startxref at the end of the file");
+    }
+    pos += 9;
+    while (pos < tail.size() && IsPdfSpace(tail[pos])) ++pos;
+    std::uint64_t offset = 0;
+    auto [end, ec] = std::from_chars(tail.data() + pos, tail.data() + tail.size(), offset);
+    if (ec != std::errc() || end == tail.data() + pos || offset >= size) {
+        return Fail(ErrorCode::kMalformed, "bad startxref offset");
+    }
+    return offset;
+}
+
+Result<XrefKind> LastXrefKind(const ByteSource& source) {
+    FIRMO_TRY(std::uint64_t offset, LastStartXref(source));
+    FIRMO_TRY(std::string at, source.ReadAt(offset, 64));
+    std::size_t i = 0;
+    while (i < at.size() && IsPdfSpace(at[i])) ++i;
+    if (at.compare(i, 4, "xref") == 0) return XrefKind::kTable;
+    // "<num> <gen> obj" starts an xref stream object.
+    auto digits = [&](std::size_t& k) {
+        std::size_t start = k;
+        while (k < at.size() && at[k] >= '0' && at[k] <= '9') ++k;
+        return k > start;
+    };
+    if (!digits(i)) return Fail(ErrorCode::kMalformed, "startxref points at no xref section");
+    while (i < at.size() && IsPdfSpace(at[i])) ++i;
+    if (!digits(i)) return Fail(ErrorCode::kMalformed, "startxref points at no xref section");
+    while (i < at.size() && IsPdfSpace(at[i])) ++i;
+    if (at.compare(i, 3, "obj") == 0) return XrefKind::kStream;
+    return Fail(ErrorCode::kMalformed, "startxref points at no xref section");
+}
+
+Result<std::unique_ptr<QPDF>> OpenMemory(std::string_view bytes) {
+    return OpenWith([&](QPDF& q) { q.processMemoryFile("document", bytes.data(), bytes.size()); });
+}
+
+Result<std::unique_ptr<QPDF>> OpenFile(const std::filesystem::path& path) {
+    return OpenWith([&](QPDF& q) { q.processFile(path.c_str()); });
+}
+
+Result<void> ScanStreams(QPDF& qpdf, const PdfLimits& limits) {
+    try {
+        auto xref = qpdf.getXRefTable();
+        std::set<int> object_streams;
+        for (const auto& [og, entry] : xref) {
+            if (entry.getType() == 2) object_streams.insert(entry.getObjStreamNumber());
+        }
+        std::vector<QPDFObjGen> order;
+        order.reserve(xref.size());
+        for (const auto& [og, entry] : xref) {
+            if (entry.getType() == 1 && object_streams.count(og.getObj()) > 0) order.push_back(og);
+        }
+        for (const auto& [og, entry] : xref) {
+            if (entry.getType() == 1 && object_streams.count(og.getObj()) == 0) {
+                order.push_back(og);
+            }
+        }
+        std::uint64_t total = 0;
+        for (const auto& og : order) {
+            QPDFObjectHandle object = qpdf.getObject(og);
+            if (!object.isStream()) continue;
+            std::uint64_t cap =
+                std::min(limits.max_decoded_stream_bytes, limits.max_decoded_total_bytes - total);
+            CountingPipeline counter(cap);
+            object.pipeStreamData(&counter, nullptr, 0, qpdf_dl_specialized, true);
+            if (counter.exceeded()) {
+                return Fail(ErrorCode::kPayloadTooLarge, std::string(kReasonBomb));
+            }
+            total += counter.count();
+        }
+        return {};
+    } catch (const QPDFExc& e) {
+        return Fail(ErrorFromQpdf(e));
+    } catch (const std::bad_alloc&) {
+        return Fail(ErrorCode::kPayloadTooLarge, std::string(kReasonBomb));
+    } catch (const std::exception&) {
+        return Fail(ErrorCode::kMalformed, std::string(kReasonDamaged));
+    }
+}
+
+std::optional<std::string> ReadStreamCapped(QPDFObjectHandle stream, std::size_t max_bytes) {
+    if (!stream.isStream()) return std::nullopt;
+    CappedStringPipeline sink(max_bytes);
+    bool ok = stream.pipeStreamData(&sink, nullptr, 0, qpdf_dl_specialized, true);
+    if (!ok || sink.exceeded()) return std::nullopt;
+    return std::move(sink.out());
+}
+
+std::optional<Rect> ToRect(QPDFObjectHandle array) {
+    if (!array.isArray() || array.getArrayNItems() != 4) return std::nullopt;
+    double v[4];
+    for (int i = 0; i < 4; ++i) {
+        auto item = array.getArrayItem(i);
+        if (!item.isNumber()) return std::nullopt;
+        v[i] = item.getNumericValue();
+    }
+    return Rect{std::min(v[0], v[2]), std::min(v[1], v[3]), std::max(v[0], v[2]),
+                std::max(v[1], v[3])};
+}
+
+std::vector<std::string> TakeWarnings(QPDF& qpdf) {
+    std::vector<std::string> out;
+    for (const auto& w : qpdf.getWarnings()) out.push_back(w.what());
+    return out;
+}
+
+}  // namespace firmo::pdf::internal

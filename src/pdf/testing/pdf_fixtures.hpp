@@ -1,0 +1,70 @@
+#pragma once
+// Test-only helpers of src/pdf: a scratch directory, a tiny PDF writer for shapes no tool makes
+// on demand (signature fields, odd page boxes), and wrappers over the independent tools the
+// tests rely on (qpdf, gs, pdfsig). Built only into the test binaries (`*_test.cpp`).
+
+#include <filesystem>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "core/error.hpp"
+
+namespace firmo {
+// Readable violations in gtest failure messages.
+void PrintTo(const Violation& v, std::ostream* os);
+}  // namespace firmo
+
+namespace firmo::pdf::testing {
+
+class TempDir {
+  public:
+    TempDir();
+    ~TempDir();
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
+    const std::filesystem::path& path() const { return path_; }
+    std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
+
+  private:
+    std::filesystem::path path_;
+};
+
+struct PageSpec {
+    double width = 595;
+    double height = 842;
+    int rotate = 0;
+    // llx lly urx ury
+    std::optional<std::vector<double>> crop_box{};
+};
+
+struct FieldSpec {
+    std::string name{};    // partial name; with `parent`, the full name is parent.name
+    std::string parent{};  // empty: a top-level field
+    std::string type = "Sig";
+    int page = 0;
+    std::vector<double> rect{100, 100, 300, 150};
+    bool signed_value = false;  // give it a (fake) /V signature dictionary
+};
+
+struct PdfSpec {
+    std::vector<PageSpec> pages{PageSpec{}};
+    std::vector<FieldSpec> fields{};
+    // Put /MediaBox on the page tree root only, so pages inherit it.
+    bool inherit_media_box = false;
+    std::string pdfa_part{};  // e.g. "2" writes an XMP packet claiming PDF/A-2B
+};
+
+// A classic-xref PDF with correct offsets.
+std::string MakePdf(const PdfSpec& spec);
+
+std::string ReadFile(const std::filesystem::path& p);
+void WriteFile(const std::filesystem::path& p, const std::string& bytes);
+
+// Runs a shell command; returns its exit status (stdout/stderr of the tool go to `log` when given).
+int Run(const std::string& command, std::string* output = nullptr);
+bool HaveTool(const std::string& name);
+std::string Quote(const std::filesystem::path& p);
+
+}  // namespace firmo::pdf::testing
