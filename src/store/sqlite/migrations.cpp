@@ -1,0 +1,133 @@
+#include "store/sqlite/migrations.hpp"
+
+namespace firmo::store::sqlite {
+
+namespace {
+
+// Timestamps are INTEGER milliseconds since the Unix epoch (UTC).
+constexpr const char* kInitial = R"sql(
+CREATE TABLE settings (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE issuers (
+    id         TEXT PRIMARY KEY,
+    name       TEXT NOT NULL,
+    email      TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+);
+CREATE TABLE api_keys (
+    id         TEXT PRIMARY KEY,
+    issuer_id  TEXT NOT NULL REFERENCES issuers(id),
+    key_hash   TEXT NOT NULL UNIQUE,
+    prefix     TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    revoked_at INTEGER
+);
+CREATE TABLE dossiers (
+    id             TEXT PRIMARY KEY,
+    issuer_id      TEXT NOT NULL REFERENCES issuers(id),
+    title          TEXT NOT NULL,
+    support_email  TEXT NOT NULL,
+    documents_json TEXT NOT NULL,
+    created_at     INTEGER NOT NULL
+);
+CREATE INDEX dossiers_by_issuer ON dossiers (issuer_id, id);
+CREATE TABLE signers (
+    id         TEXT PRIMARY KEY,
+    issuer_id  TEXT NOT NULL REFERENCES issuers(id),
+    kind       TEXT NOT NULL,
+    identifier TEXT NOT NULL,
+    email      TEXT,
+    phone      TEXT,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    UNIQUE (issuer_id, kind, identifier)
+);
+CREATE TABLE signature_requests (
+    id            TEXT PRIMARY KEY,
+    issuer_id     TEXT NOT NULL REFERENCES issuers(id),
+    dossier_id    TEXT NOT NULL REFERENCES dossiers(id),
+    status        TEXT NOT NULL,
+    expires_at    INTEGER NOT NULL,
+    reference     TEXT,
+    created_at    INTEGER NOT NULL,
+    updated_at    INTEGER NOT NULL,
+    signed_at     INTEGER,
+    rejected_at   INTEGER,
+    reject_reason TEXT,
+    cancelled_at  INTEGER,
+    expired_at    INTEGER
+);
+CREATE INDEX requests_by_issuer ON signature_requests (issuer_id, id);
+CREATE INDEX requests_by_status ON signature_requests (issuer_id, status, id);
+CREATE INDEX requests_by_dossier ON signature_requests (issuer_id, dossier_id, id);
+CREATE INDEX requests_live_by_expiry ON signature_requests (expires_at)
+    WHERE status IN ('DRAFT', 'READY', 'WAIT_FOR_SIGNATURE');
+CREATE TABLE request_signers (
+    request_id  TEXT NOT NULL REFERENCES signature_requests(id),
+    position    INTEGER NOT NULL,
+    signer_id   TEXT NOT NULL REFERENCES signers(id),
+    sign_order  INTEGER NOT NULL,
+    status      TEXT NOT NULL,
+    signed_at   INTEGER,
+    rejected_at INTEGER,
+    PRIMARY KEY (request_id, position)
+);
+CREATE TABLE documents (
+    id                TEXT PRIMARY KEY,
+    request_id        TEXT NOT NULL REFERENCES signature_requests(id),
+    position          INTEGER NOT NULL,
+    metadata_json     TEXT NOT NULL,
+    status            TEXT NOT NULL,
+    reject_reason     TEXT NOT NULL DEFAULT '',
+    violations_json   TEXT NOT NULL DEFAULT '[]',
+    upload_generation INTEGER NOT NULL DEFAULT 0,
+    blob_key          TEXT,
+    size              INTEGER NOT NULL DEFAULT 0,
+    sha256            TEXT NOT NULL DEFAULT '',
+    page_count        INTEGER NOT NULL DEFAULT 0,
+    created_at        INTEGER NOT NULL,
+    updated_at        INTEGER NOT NULL,
+    uploaded_at       INTEGER
+);
+CREATE UNIQUE INDEX documents_by_request ON documents (request_id, position);
+CREATE TABLE request_events (
+    seq         INTEGER PRIMARY KEY AUTOINCREMENT,
+    request_id  TEXT NOT NULL REFERENCES signature_requests(id),
+    at          INTEGER NOT NULL,
+    type        TEXT NOT NULL,
+    from_status TEXT NOT NULL,
+    to_status   TEXT NOT NULL,
+    document_id TEXT NOT NULL,
+    signer_id   TEXT NOT NULL,
+    actor       TEXT NOT NULL,
+    detail      TEXT NOT NULL
+);
+CREATE INDEX events_by_request ON request_events (request_id, seq);
+CREATE TABLE jobs (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind        TEXT NOT NULL,
+    issuer_id   TEXT NOT NULL,
+    request_id  TEXT NOT NULL,
+    document_id TEXT NOT NULL,
+    generation  INTEGER NOT NULL,
+    attempts    INTEGER NOT NULL DEFAULT 0,
+    run_at      INTEGER NOT NULL,
+    lease_until INTEGER NOT NULL DEFAULT 0,
+    leased_by   TEXT NOT NULL DEFAULT '',
+    last_error  TEXT NOT NULL DEFAULT '',
+    done        INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX jobs_pending ON jobs (run_at) WHERE done = 0;
+)sql";
+
+constexpr Migration kMigrations[] = {
+    {1, "initial schema", kInitial},
+};
+
+}  // namespace
+
+std::span<const Migration> Migrations() { return kMigrations; }
+
+}  // namespace firmo::store::sqlite

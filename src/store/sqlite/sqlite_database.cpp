@@ -1,0 +1,654 @@
+#include "store/sqlite/sqlite_database.hpp"
+
+#include <sqlite3.h>
+
+#include "codec/json.hpp"
+#include "core/log.hpp"
+#include "store/sqlite/connection.hpp"
+#include "store/sqlite/migrations.hpp"
+
+namespace firmo::store::sqlite {
+
+namespace {
+
+using namespace firmo::domain;
+
+// SQL, one named constant per statement (each is compiled once per connection).
+constexpr const char* kBeginRead = "BEGIN";
+constexpr const char* kBeginWrite = "BEGIN IMMEDIATE";
+constexpr const char* kCommit = "COMMIT";
+constexpr const char* kRollback = "ROLLBACK";
+
+constexpr const char* kInsertIssuer =
+    "INSERT INTO issuers (id, name, email, created_at) VALUES (?1, ?2, ?3, ?4)";
+constexpr const char* kFindIssuer = "SELECT id, name, email, created_at FROM issuers WHERE id = ?1";
+constexpr const char* kCountIssuers = "SELECT count(*) FROM issuers";
+constexpr const char* kInsertApiKey =
+    "INSERT INTO api_keys (id, issuer_id, key_hash, prefix, created_at) VALUES (?1, ?2, ?3, ?4, ?5)";
+constexpr const char* kFindApiKeyByHash =
+    "SELECT id, issuer_id, key_hash, prefix, created_at, revoked_at FROM api_keys "
+    "WHERE key_hash = ?1";
+constexpr const char* kRevokeApiKey =
+    "UPDATE api_keys SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL";
+
+constexpr const char* kInsertDossier =
+    "INSERT INTO dossiers (id, issuer_id, title, support_email, documents_json, created_at) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+constexpr const char* kFindDossier =
+    "SELECT id, issuer_id, title, support_email, documents_json, created_at FROM dossiers "
+    "WHERE issuer_id = ?1 AND id = ?2";
+constexpr const char* kListDossiers =
+    "SELECT id, issuer_id, title, support_email, documents_json, created_at FROM dossiers "
+    "WHERE issuer_id = ?1 AND (?2 IS NULL OR id < ?2) ORDER BY id DESC LIMIT ?3";
+
+constexpr const char* kInsertSigner =
+    "INSERT INTO signers (id, issuer_id, kind, identifier, email, phone, created_at, updated_at) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+constexpr const char* kUpdateSignerContact =
+    "UPDATE signers SET email = ?3, phone = ?4, updated_at = ?5 WHERE issuer_id = ?1 AND id = ?2";
+constexpr const char* kFindSigner =
+    "SELECT id, issuer_id, kind, identifier, email, phone, created_at, updated_at FROM signers "
+    "WHERE issuer_id = ?1 AND id = ?2";
+constexpr const char* kFindSignerByIdentifier =
+    "SELECT id, issuer_id, kind, identifier, email, phone, created_at, updated_at FROM signers "
+    "WHERE issuer_id = ?1 AND kind = ?2 AND identifier = ?3";
+
+constexpr const char* kInsertRequest =
+    "INSERT INTO signature_requests (id, issuer_id, dossier_id, status, expires_at, reference, "
+    "created_at, updated_at, signed_at, rejected_at, reject_reason, cancelled_at, expired_at) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)";
+constexpr const char* kUpdateRequest =
+    "UPDATE signature_requests SET status = ?4, expires_at = ?5, reference = ?6, updated_at = ?8, "
+    "signed_at = ?9, rejected_at = ?10, reject_reason = ?11, cancelled_at = ?12, expired_at = ?13 "
+    "WHERE id = ?1 AND issuer_id = ?2 AND dossier_id = ?3 AND created_at = ?7";
+constexpr const char* kFindRequest =
+    "SELECT id, issuer_id, dossier_id, status, expires_at, reference, created_at, updated_at, "
+    "signed_at, rejected_at, reject_reason, cancelled_at, expired_at FROM signature_requests "
+    "WHERE issuer_id = ?1 AND id = ?2";
+constexpr const char* kListRequests =
+    "SELECT id, issuer_id, dossier_id, status, expires_at, reference, created_at, updated_at, "
+    "signed_at, rejected_at, reject_reason, cancelled_at, expired_at FROM signature_requests "
+    "WHERE issuer_id = ?1 AND (?2 IS NULL OR id < ?2) AND (?3 IS NULL OR dossier_id = ?3) "
+    "AND (?4 IS NULL OR status = ?4) ORDER BY id DESC LIMIT ?5";
+constexpr const char* kListExpired =
+    "SELECT issuer_id, id FROM signature_requests WHERE expires_at <= ?1 "
+    "AND status IN ('DRAFT', 'READY', 'WAIT_FOR_SIGNATURE') ORDER BY expires_at LIMIT ?2";
+
+constexpr const char* kUpsertRequestSigner =
+    "INSERT INTO request_signers (request_id, position, signer_id, sign_order, status, signed_at, "
+    "rejected_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (request_id, position) DO UPDATE "
+    "SET status = excluded.status, signed_at = excluded.signed_at, "
+    "rejected_at = excluded.rejected_at";
+constexpr const char* kListRequestSigners =
+    "SELECT signer_id, sign_order, status, signed_at, rejected_at FROM request_signers "
+    "WHERE request_id = ?1 ORDER BY position";
+
+constexpr const char* kUpsertDocument =
+    "INSERT INTO documents (id, request_id, position, metadata_json, status, reject_reason, "
+    "violations_json, upload_generation, blob_key, size, sha256, page_count, created_at, "
+    "updated_at, uploaded_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, "
+    "?14, ?15) ON CONFLICT (id) DO UPDATE SET status = excluded.status, "
+    "reject_reason = excluded.reject_reason, violations_json = excluded.violations_json, "
+    "upload_generation = excluded.upload_generation, blob_key = excluded.blob_key, "
+    "size = excluded.size, sha256 = excluded.sha256, page_count = excluded.page_count, "
+    "updated_at = excluded.updated_at, uploaded_at = excluded.uploaded_at "
+    "WHERE documents.request_id = excluded.request_id";
+constexpr const char* kListDocuments =
+    "SELECT id, position, metadata_json, status, reject_reason, violations_json, "
+    "upload_generation, blob_key, size, sha256, page_count, created_at, updated_at, uploaded_at "
+    "FROM documents WHERE request_id = ?1 ORDER BY position";
+
+constexpr const char* kAppendEvent =
+    "INSERT INTO request_events (request_id, at, type, from_status, to_status, document_id, "
+    "signer_id, actor, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+constexpr const char* kListEvents =
+    "SELECT seq, request_id, at, type, from_status, to_status, document_id, signer_id, actor, "
+    "detail FROM request_events WHERE request_id = ?1 ORDER BY seq";
+
+constexpr const char* kEnqueueJob =
+    "INSERT INTO jobs (kind, issuer_id, request_id, document_id, generation, run_at) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+constexpr const char* kFindDueJob =
+    "SELECT id, kind, issuer_id, request_id, document_id, generation, attempts, run_at, "
+    "last_error FROM jobs WHERE done = 0 AND run_at <= ?1 AND lease_until <= ?1 "
+    "ORDER BY run_at, id LIMIT 1";
+constexpr const char* kLeaseJob =
+    "UPDATE jobs SET lease_until = ?2, leased_by = ?3, attempts = attempts + 1 WHERE id = ?1";
+constexpr const char* kCompleteJob = "UPDATE jobs SET done = 1, lease_until = 0 WHERE id = ?1";
+constexpr const char* kRetryJob =
+    "UPDATE jobs SET run_at = ?2, last_error = ?3, lease_until = 0 WHERE id = ?1";
+
+constexpr const char* kGetSetting = "SELECT value FROM settings WHERE key = ?1";
+constexpr const char* kPutSettingIfAbsent =
+    "INSERT INTO settings (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO NOTHING";
+
+std::optional<Timestamp> OptTime(const Statement& s, int col) {
+    auto v = s.OptInt(col);
+    if (!v) return std::nullopt;
+    return FromUnixMillis(*v);
+}
+
+std::optional<std::int64_t> OptMillis(const std::optional<Timestamp>& t) {
+    if (!t) return std::nullopt;
+    return ToUnixMillis(*t);
+}
+
+class SqliteTransaction final : public Transaction {
+public:
+    SqliteTransaction(SqliteDatabase& db, std::unique_ptr<Connection> conn)
+        : db_(db), conn_(std::move(conn)) {}
+
+    ~SqliteTransaction() override {
+        if (open_) {
+            (void)conn_->Exec(kRollback);
+        }
+        db_.Release(std::move(conn_));
+    }
+
+    Result<void> BeginTx(TxMode mode) {
+        FIRMO_TRY(auto stmt, conn_->Prepare(mode == TxMode::kWrite ? kBeginWrite : kBeginRead));
+        FIRMO_CHECK(stmt.Run());
+        open_ = true;
+        return {};
+    }
+
+    Result<void> Commit() override {
+        if (!open_) return {};
+        FIRMO_TRY(auto stmt, conn_->Prepare(kCommit));
+        FIRMO_CHECK(stmt.Run());
+        open_ = false;
+        return {};
+    }
+
+    Result<void> InsertIssuer(const Issuer& i) override {
+        FIRMO_TRY(auto s, conn_->Prepare(kInsertIssuer));
+        s.Bind(1, i.id).Bind(2, i.name).Bind(3, i.email).Bind(4, ToUnixMillis(i.created_at));
+        return s.Run();
+    }
+
+    Result<std::optional<Issuer>> FindIssuer(const std::string& id) override {
+        FIRMO_TRY(auto s, conn_->Prepare(kFindIssuer));
+        s.Bind(1, id);
+        FIRMO_TRY(bool row, s.Step());
+        if (!row) return std::optional<Issuer>();
+        return std::make_optional(Issuer{s.Text(0), s.Text(1), s.Text(2), FromUnixMillis(s.Int(3))});
+    }
+
+    Result<std::int64_t> CountIssuers() override {
+        FIRMO_TRY(auto s, conn_->Prepare(kCountIssuers));
+        FIRMO_TRY(bool row, s.Step());
+        return row ? s.Int(0) : 0;
+    }
+
+    Result<void> InsertApiKey(const ApiKey& k) override {
+        FIRMO_TRY(auto s, conn_->Prepare(kInsertApiKey));
+        s.Bind(1, k.id).Bind(2, k.issuer_id).Bind(3, k.key_hash).Bind(4, k.prefix).Bind(
+            5, ToUnixMillis(k.created_at));
+        return s.Run();
+    }
+
+    Result<std::optional<ApiKey>> FindApiKeyByHash(const std::string& key_hash) override {
+        FIRMO_TRY(auto s, conn_->Prepare(kFindApiKeyByHash));
+        s.Bind(1, key_hash);
+        FIRMO_TRY(bool row, s.Step());
+        if (!row) return std::optional<ApiKey>();
+        return std::make_optional(ApiKey{s.Text(0), s.Text(1), s.Text(2), s.Text(3),
+                                         FromUnixMillis(s.Int(4)), OptTime(s, 5)});
+    }
+
+    Result<bool> RevokeApiKey(const std::string& key_id, Timestamp at) override {
+        FIRMO_TRY(auto s, conn_->Prepare(kRevokeApiKey));
+        s.Bind(1, key_id).Bind(2, ToUnixMillis(at));
+        FIRMO_CHECK(s.Run());
+        return sqlite3_changes(conn_->raw()) > 0;
+    }
+
+    Result<void> InsertDossier(const Dossier& d) override {
+        codec::Json docs = codec::Json::array();
+        for (const auto& doc : d.documents) docs.push_back(codec::ToJson(doc));
+        FIRMO_TRY(auto s, conn_->Prepare(kInsertDossier));
+        s.Bind(1, d.id).Bind(2, d.issuer_id).Bind(3, d.title).Bind(4, d.support_email).Bind(
+            5, docs.dump()).Bind(6, ToUnixMillis(d.created_at));
+        return s.Run();
+    }
+
+    static Result<Dossier> ReadDossier(const Statement& s) {
+        FIRMO_TRY(auto docs, codec::DocumentsMetadataFromText(s.Text(4)));
+        return Dossier{s.Text(0), s.Text(1), s.Text(2), s.Text(3), std::move(docs),
+                       FromUnixMillis(s.Int(5))};
+    }
+
+    Result<std::optional<Dossier>> FindDossier(const std::string& issuer_id,
+                                               const std::string& id) override {
+        FIRMO_TRY(auto s, conn_->Prepare(kFindDossier));
+        s.Bind(1, issuer_id).Bind(2, id);
+        FIRMO_TRY(bool row, s.Step());
+        if (!row) return std::optional<Dossier>();
+        FIRMO_TRY(auto d, ReadDossier(s));
+        return std::make_optional(std::move(d));
+    }
+
+    Result<Page<Dossier>> ListDossiers(const std::string& issuer_id,
+                                       const PageQuery& page) override {
+        FIRMO_TRY(auto s, conn_->Prepare(kListDossiers));
+        s.Bind(1, issuer_id).Bind(2, page.after_id).Bind(3, page.limit + 1);
+        Page<Dossier> out;
+        while (true) {
+            FIRMO_TRY(bool row, s.Step());
+            if (!row) break;
+            FIRMO_TRY(auto d, ReadDossier(s));
+            out.items.push_back(std::move(d));
+        }
+        return Paginate(std::move(out), page.limit);
+    }
+
+    template <typename T>
+    static Page<T> Paginate(Page<T> page, int limit) {
+        if (static_cast<int>(page.items.size()) > limit) {
+            page.items.resize(static_cast<std::size_t>(limit));
+            page.next_after_id = page.items.back().id;
+        }
+        return page;
+    }
+
+    static Result<Signer> ReadSigner(const Statement& s) {
+        auto kind = ParseIdentifierKind(s.Text(2));
+        if (!kind) return Fail(ErrorCode::kInternal, "corrupt signer kind");
+        return Signer{s.Text(0),     s.Text(1),     *kind,
+                      s.Text(3),     s.OptText(4),  s.OptText(5),
+                      FromUnixMillis(s.Int(6)), FromUnixMillis(s.Int(7))};
+    }
+
+    Result<void> InsertSigner(const Signer& x) override {
+        FIRMO_TRY(auto s, conn_->Prepare(kInsertSigner));
+        s.Bind(1, x.id).Bind(2, x.issuer_id).Bind(3, ToString(x.kind)).Bind(4, x.identifier);
+        s.Bind(5, x.email).Bind(6, x.phone).Bind(7, ToUnixMillis(x.created_at)).Bind(
+            8, ToUnixMillis(x.updated_at));
+        return s.Run();
+    }
+
+    Result<void> UpdateSignerContact(const Signer& x) override {
+        FIRMO_TRY(auto s, conn_->Prepare(kUpdateSignerContact));
+        s.Bind(1, x.issuer_id).Bind(2, x.id).Bind(3, x.email).Bind(4, x.phone).Bind(
+            5, ToUnixMillis(x.updated_at));
+        return s.Run();
+    }
+
+    Result<std::optional<Signer>> FindSigner(const std::string& issuer_id,
+                                             const std::string& id) override {
+        FIRMO_TRY(auto s, conn_->Prepare(kFindSigner));
+        s.Bind(1, issuer_id).Bind(2, id);
+        return OneSigner(s);
+    }
+
+    Result<std::optional<Signer>> FindSignerByIdentifier(const std::string& issuer_id,
+                                                         IdentifierKind kind,
+                                                         const std::string& identifier) override {
+        FIRMO_TRY(auto s, conn_->Prepare(kFindSignerByIdentifier));
+        s.Bind(1, issuer_id).Bind(2, ToString(kind)).Bind(3, identifier);
+        return OneSigner(s);
+    }
+
+    static Result<std::optional<Signer>> OneSigner(Statement& s) {
+        FIRMO_TRY(bool row, s.Step());
+        if (!row) return std::optional<Signer>();
+        FIRMO_TRY(auto signer, ReadSigner(s));
+        return std::make_optional(std::move(signer));
+    }
+
+    Result<void> BindRequest(Statement& s, const SignatureRequest& r) {
+        s.Bind(1, r.id).Bind(2, r.issuer_id).Bind(3, r.dossier_id).Bind(4, ToString(r.status));
+        s.Bind(5, ToUnixMillis(r.expires_at)).Bind(6, r.reference).Bind(7, ToUnixMillis(r.created_at));
+        s.Bind(8, ToUnixMillis(r.updated_at)).Bind(9, OptMillis(r.signed_at));
+        s.Bind(10, OptMillis(r.rejected_at)).Bind(11, r.reject_reason);
+        s.Bind(12, OptMillis(r.cancelled_at)).Bind(13, OptMillis(r.expired_at));
+        return {};
+    }
+
+    Result<void> WriteChildren(const SignatureRequest& r) {
+        for (std::size_t i = 0; i < r.signers.size(); ++i) {
+            const auto& x = r.signers[i];
+            FIRMO_TRY(auto s, conn_->Prepare(kUpsertRequestSigner));
+            s.Bind(1, r.id).Bind(2, static_cast<std::int64_t>(i)).Bind(3, x.signer_id);
+            s.Bind(4, x.order).Bind(5, ToString(x.status)).Bind(6, OptMillis(x.signed_at)).Bind(
+                7, OptMillis(x.rejected_at));
+            FIRMO_CHECK(s.Run());
+        }
+        for (const auto& d : r.documents) {
+            FIRMO_TRY(auto s, conn_->Prepare(kUpsertDocument));
+            s.Bind(1, d.id).Bind(2, r.id).Bind(3, d.index).Bind(4, codec::ToJson(d.metadata).dump());
+            s.Bind(5, ToString(d.status)).Bind(6, d.reject_reason).Bind(
+                7, codec::ToJson(d.violations).dump());
+            s.Bind(8, d.upload_generation).Bind(9, d.blob_key).Bind(10, d.size).Bind(11, d.sha256_hex);
+            s.Bind(12, d.page_count).Bind(13, ToUnixMillis(d.created_at)).Bind(
+                14, ToUnixMillis(d.updated_at)).Bind(15, OptMillis(d.uploaded_at));
+            FIRMO_CHECK(s.Run());
+        }
+        return {};
+    }
+
+    Result<void> InsertRequest(const SignatureRequest& r) override {
+        FIRMO_TRY(auto s, conn_->Prepare(kInsertRequest));
+        FIRMO_CHECK(BindRequest(s, r));
+        FIRMO_CHECK(s.Run());
+        return WriteChildren(r);
+    }
+
+    Result<void> UpdateRequest(const SignatureRequest& r) override {
+        {
+            FIRMO_TRY(auto s, conn_->Prepare(kUpdateRequest));
+            FIRMO_CHECK(BindRequest(s, r));
+            FIRMO_CHECK(s.Run());
+        }
+        if (sqlite3_changes(conn_->raw()) != 1) {
+            return Fail(ErrorCode::kNotFound, "signature request " + r.id + " not found");
+        }
+        return WriteChildren(r);
+    }
+
+    Result<SignatureRequest> ReadRequest(const Statement& s) {
+        SignatureRequest r;
+        r.id = s.Text(0);
+        r.issuer_id = s.Text(1);
+        r.dossier_id = s.Text(2);
+        auto status = ParseRequestStatus(s.Text(3));
+        if (!status) return Fail(ErrorCode::kInternal, "corrupt request status");
+        r.status = *status;
+        r.expires_at = FromUnixMillis(s.Int(4));
+        r.reference = s.OptText(5);
+        r.created_at = FromUnixMillis(s.Int(6));
+        r.updated_at = FromUnixMillis(s.Int(7));
+        r.signed_at = OptTime(s, 8);
+        r.rejected_at = OptTime(s, 9);
+        r.reject_reason = s.OptText(10);
+        r.cancelled_at = OptTime(s, 11);
+        r.expired_at = OptTime(s, 12);
+        return r;
+    }
+
+    Result<void> LoadChildren(SignatureRequest& r) {
+        {
+            FIRMO_TRY(auto s, conn_->Prepare(kListRequestSigners));
+            s.Bind(1, r.id);
+            while (true) {
+                FIRMO_TRY(bool row, s.Step());
+                if (!row) break;
+                auto status = ParseSignerStatus(s.Text(2));
+                if (!status) return Fail(ErrorCode::kInternal, "corrupt signer status");
+                r.signers.push_back(RequestSigner{s.Text(0), static_cast<int>(s.Int(1)), *status,
+                                                  OptTime(s, 3), OptTime(s, 4)});
+            }
+        }
+        FIRMO_TRY(auto s, conn_->Prepare(kListDocuments));
+        s.Bind(1, r.id);
+        while (true) {
+            FIRMO_TRY(bool row, s.Step());
+            if (!row) break;
+            Document d;
+            d.id = s.Text(0);
+            d.index = static_cast<int>(s.Int(1));
+            FIRMO_TRY(d.metadata, codec::DocumentMetadataFromText(s.Text(2)));
+            auto status = ParseDocumentStatus(s.Text(3));
+            if (!status) return Fail(ErrorCode::kInternal, "corrupt document status");
+            d.status = *status;
+            d.reject_reason = s.Text(4);
+            d.violations = codec::ViolationsFromJson(codec::Json::parse(s.Text(5), nullptr, false));
+            d.upload_generation = s.Int(6);
+            d.blob_key = s.OptText(7);
+            d.size = s.Int(8);
+            d.sha256_hex = s.Text(9);
+            d.page_count = static_cast<int>(s.Int(10));
+            d.created_at = FromUnixMillis(s.Int(11));
+            d.updated_at = FromUnixMillis(s.Int(12));
+            d.uploaded_at = OptTime(s, 13);
+            r.documents.push_back(std::move(d));
+        }
+        return {};
+    }
+
+    Result<std::optional<SignatureRequest>> FindRequest(const std::string& issuer_id,
+                                                        const std::string& id) override {
+        SignatureRequest r;
+        {
+            FIRMO_TRY(auto s, conn_->Prepare(kFindRequest));
+            s.Bind(1, issuer_id).Bind(2, id);
+            FIRMO_TRY(bool row, s.Step());
+            if (!row) return std::optional<SignatureRequest>();
+            FIRMO_TRY(r, ReadRequest(s));
+        }
+        FIRMO_CHECK(LoadChildren(r));
+        return std::make_optional(std::move(r));
+    }
+
+    Result<Page<SignatureRequest>> ListRequests(const std::string& issuer_id,
+                                                const RequestFilter& filter,
+                                                const PageQuery& page) override {
+        Page<SignatureRequest> out;
+        {
+            FIRMO_TRY(auto s, conn_->Prepare(kListRequests));
+            s.Bind(1, issuer_id).Bind(2, page.after_id).Bind(3, filter.dossier_id);
+            if (filter.status) {
+                s.Bind(4, ToString(*filter.status));
+            } else {
+                s.BindNull(4);
+            }
+            s.Bind(5, page.limit + 1);
+            while (true) {
+                FIRMO_TRY(bool row, s.Step());
+                if (!row) break;
+                FIRMO_TRY(auto r, ReadRequest(s));
+                out.items.push_back(std::move(r));
+            }
+        }
+        out = Paginate(std::move(out), page.limit);
+        for (auto& r : out.items) FIRMO_CHECK(LoadChildren(r));
+        return out;
+    }
+
+    Result<std::vector<std::pair<std::string, std::string>>> ListExpired(Timestamp now,
+                                                                         int limit) override {
+        FIRMO_TRY(auto s, conn_->Prepare(kListExpired));
+        s.Bind(1, ToUnixMillis(now)).Bind(2, limit);
+        std::vector<std::pair<std::string, std::string>> out;
+        while (true) {
+            FIRMO_TRY(bool row, s.Step());
+            if (!row) break;
+            out.emplace_back(s.Text(0), s.Text(1));
+        }
+        return out;
+    }
+
+    Result<void> AppendEvent(const AuditEvent& e) override {
+        FIRMO_TRY(auto s, conn_->Prepare(kAppendEvent));
+        s.Bind(1, e.request_id).Bind(2, ToUnixMillis(e.at)).Bind(3, e.type).Bind(4, e.from_status);
+        s.Bind(5, e.to_status).Bind(6, e.document_id).Bind(7, e.signer_id).Bind(8, e.actor).Bind(
+            9, e.detail);
+        return s.Run();
+    }
+
+    Result<std::vector<AuditEvent>> ListEvents(const std::string& request_id) override {
+        FIRMO_TRY(auto s, conn_->Prepare(kListEvents));
+        s.Bind(1, request_id);
+        std::vector<AuditEvent> out;
+        while (true) {
+            FIRMO_TRY(bool row, s.Step());
+            if (!row) break;
+            out.push_back(AuditEvent{s.Int(0), s.Text(1), FromUnixMillis(s.Int(2)), s.Text(3),
+                                     s.Text(4), s.Text(5), s.Text(6), s.Text(7), s.Text(8),
+                                     s.Text(9)});
+        }
+        return out;
+    }
+
+    Result<std::int64_t> EnqueueJob(const Job& j) override {
+        FIRMO_TRY(auto s, conn_->Prepare(kEnqueueJob));
+        s.Bind(1, ToString(j.kind)).Bind(2, j.issuer_id).Bind(3, j.request_id).Bind(4, j.document_id);
+        s.Bind(5, j.generation).Bind(6, ToUnixMillis(j.run_at));
+        FIRMO_CHECK(s.Run());
+        return static_cast<std::int64_t>(sqlite3_last_insert_rowid(conn_->raw()));
+    }
+
+    Result<std::optional<Job>> ClaimJob(Timestamp now, std::chrono::milliseconds lease,
+                                        const std::string& worker) override {
+        Job job;
+        {
+            FIRMO_TRY(auto s, conn_->Prepare(kFindDueJob));
+            s.Bind(1, ToUnixMillis(now));
+            FIRMO_TRY(bool row, s.Step());
+            if (!row) return std::optional<Job>();
+            auto kind = ParseJobKind(s.Text(1));
+            if (!kind) return Fail(ErrorCode::kInternal, "unknown job kind " + s.Text(1));
+            job = Job{s.Int(0),  *kind,    s.Text(2), s.Text(3), s.Text(4), s.Int(5),
+                      static_cast<int>(s.Int(6)) + 1, FromUnixMillis(s.Int(7)), s.Text(8)};
+        }
+        FIRMO_TRY(auto s, conn_->Prepare(kLeaseJob));
+        s.Bind(1, job.id).Bind(2, ToUnixMillis(now + lease)).Bind(3, worker);
+        FIRMO_CHECK(s.Run());
+        return std::make_optional(std::move(job));
+    }
+
+    Result<void> CompleteJob(std::int64_t job_id) override {
+        FIRMO_TRY(auto s, conn_->Prepare(kCompleteJob));
+        s.Bind(1, job_id);
+        return s.Run();
+    }
+
+    Result<void> RetryJob(std::int64_t job_id, Timestamp run_at, const std::string& error) override {
+        FIRMO_TRY(auto s, conn_->Prepare(kRetryJob));
+        s.Bind(1, job_id).Bind(2, ToUnixMillis(run_at)).Bind(3, error);
+        return s.Run();
+    }
+
+    Result<std::optional<std::string>> GetSetting(const std::string& key) override {
+        FIRMO_TRY(auto s, conn_->Prepare(kGetSetting));
+        s.Bind(1, key);
+        FIRMO_TRY(bool row, s.Step());
+        if (!row) return std::optional<std::string>();
+        return std::make_optional(s.Text(0));
+    }
+
+    Result<std::string> PutSettingIfAbsent(const std::string& key,
+                                           const std::string& value) override {
+        {
+            FIRMO_TRY(auto s, conn_->Prepare(kPutSettingIfAbsent));
+            s.Bind(1, key).Bind(2, value);
+            FIRMO_CHECK(s.Run());
+        }
+        FIRMO_TRY(auto stored, GetSetting(key));
+        if (!stored) return Fail(ErrorCode::kInternal, "setting vanished: " + key);
+        return *stored;
+    }
+
+private:
+    SqliteDatabase& db_;
+    std::unique_ptr<Connection> conn_;
+    bool open_ = false;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<SqliteDatabase>> SqliteDatabase::Open(const std::string& path,
+                                                             int pool_size) {
+    std::unique_ptr<SqliteDatabase> db(new SqliteDatabase(path, pool_size < 1 ? 1 : pool_size));
+    // Open one connection now so a bad path fails at start, not at the first request.
+    FIRMO_TRY(auto conn, Connection::Open(path));
+    db->idle_.push_back(std::move(conn));
+    db->open_ = 1;
+    return db;
+}
+
+SqliteDatabase::SqliteDatabase(std::string path, int pool_size)
+    : path_(std::move(path)), pool_size_(pool_size) {}
+
+SqliteDatabase::~SqliteDatabase() = default;
+
+std::unique_ptr<Connection> SqliteDatabase::Acquire() {
+    std::unique_lock lock(mu_);
+    while (true) {
+        if (!idle_.empty()) {
+            auto conn = std::move(idle_.back());
+            idle_.pop_back();
+            return conn;
+        }
+        if (open_ < pool_size_) {
+            ++open_;
+            lock.unlock();
+            auto conn = Connection::Open(path_);
+            if (conn) return std::move(*conn);
+            log::Error("sqlite_open_failed", {{"error", conn.error().message}});
+            lock.lock();
+            --open_;
+            return nullptr;
+        }
+        cv_.wait(lock);
+    }
+}
+
+void SqliteDatabase::Release(std::unique_ptr<Connection> conn) {
+    if (!conn) return;
+    {
+        std::lock_guard lock(mu_);
+        idle_.push_back(std::move(conn));
+    }
+    cv_.notify_one();
+}
+
+Result<std::unique_ptr<domain::Transaction>> SqliteDatabase::Begin(domain::TxMode mode) {
+    auto conn = Acquire();
+    if (!conn) return Fail(ErrorCode::kUnavailable, "cannot open a database connection");
+    auto tx = std::make_unique<SqliteTransaction>(*this, std::move(conn));
+    FIRMO_CHECK(tx->BeginTx(mode));
+    return std::unique_ptr<domain::Transaction>(std::move(tx));
+}
+
+Result<void> SqliteDatabase::Ping() {
+    auto conn = Acquire();
+    if (!conn) return Fail(ErrorCode::kUnavailable, "cannot open a database connection");
+    auto result = conn->Exec("SELECT 1");
+    Release(std::move(conn));
+    return result;
+}
+
+Result<int> SqliteDatabase::Migrate() {
+    auto conn = Acquire();
+    if (!conn) return Fail(ErrorCode::kUnavailable, "cannot open a database connection");
+    struct Releaser {
+        SqliteDatabase& db;
+        std::unique_ptr<Connection>& c;
+        ~Releaser() { db.Release(std::move(c)); }
+    } releaser{*this, conn};
+
+    FIRMO_CHECK(conn->Exec(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
+        "name TEXT NOT NULL, applied_at INTEGER NOT NULL)"));
+    int applied = 0;
+    for (const auto& m : Migrations()) {
+        FIRMO_CHECK(conn->Exec("BEGIN IMMEDIATE"));
+        auto step = [&]() -> Result<bool> {
+            FIRMO_TRY(auto s, conn->Prepare("SELECT 1 FROM schema_migrations WHERE version = ?1"));
+            s.Bind(1, m.version);
+            FIRMO_TRY(bool present, s.Step());
+            if (present) return false;
+            FIRMO_CHECK(conn->Exec(m.sql));
+            FIRMO_TRY(auto ins, conn->Prepare(
+                                    "INSERT INTO schema_migrations (version, name, applied_at) "
+                                    "VALUES (?1, ?2, strftime('%s','now') * 1000)"));
+            ins.Bind(1, m.version).Bind(2, std::string_view(m.name));
+            FIRMO_CHECK(ins.Run());
+            return true;
+        }();
+        if (!step) {
+            (void)conn->Exec("ROLLBACK");
+            return Fail(Error{step.error().code, "migration " + std::to_string(m.version) + " (" +
+                                                     m.name + "): " + step.error().message});
+        }
+        FIRMO_CHECK(conn->Exec("COMMIT"));
+        if (*step) {
+            ++applied;
+            log::Info("migration_applied", {{"version", std::to_string(m.version)}, {"name", m.name}});
+        }
+    }
+    return applied;
+}
+
+}  // namespace firmo::store::sqlite

@@ -1,0 +1,42 @@
+#pragma once
+// The embedded default store: one SQLite file in WAL mode, a pool of connections (readers in
+// parallel, one writer at a time via BEGIN IMMEDIATE). Implements domain::Database.
+
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "domain/ports/repository.hpp"
+
+namespace firmo::store::sqlite {
+
+class Connection;
+
+class SqliteDatabase final : public domain::Database {
+public:
+    // Opens (creating if needed) the database file; `pool_size` connections at most.
+    static Result<std::unique_ptr<SqliteDatabase>> Open(const std::string& path, int pool_size);
+    ~SqliteDatabase() override;
+
+    Result<std::unique_ptr<domain::Transaction>> Begin(domain::TxMode mode) override;
+    Result<int> Migrate() override;
+    Result<void> Ping() override;
+
+    // Pool access for transactions (returned on destruction of the lease).
+    std::unique_ptr<Connection> Acquire();
+    void Release(std::unique_ptr<Connection> conn);
+
+private:
+    SqliteDatabase(std::string path, int pool_size);
+
+    std::string path_;
+    int pool_size_;
+    std::mutex mu_;
+    std::condition_variable cv_;
+    std::vector<std::unique_ptr<Connection>> idle_;
+    int open_ = 0;
+};
+
+}  // namespace firmo::store::sqlite
