@@ -6,7 +6,7 @@
 namespace firmo::crypto {
 
 class OpenSslHasher final : public domain::Hasher {
-public:
+  public:
     std::string Sha256Hex(std::string_view data) const override;
 };
 

@@ -1,0 +1,254 @@
+#include "crypto/certificate_authority.hpp"
+
+#include <fcntl.h>
+#include <openssl/bn.h>
+#include <openssl/ec.h>
+#include <openssl/pem.h>
+#include <openssl/rsa.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+
+namespace firmo::crypto {
+namespace {
+
+constexpr int kSerialBytes = 16;
+
+Result<void> WriteNewFile(const std::filesystem::path& path, std::string_view data, mode_t mode) {
+    // O_EXCL: never overwrite a CA key; the mode is set at creation, not after.
+    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+    if (fd < 0) {
+        if (errno == EEXIST) return Fail(ErrorCode::kAlreadyExists, path.string() + " exists");
+        return Fail(ErrorCode::kInternal, "cannot create " + path.string());
+    }
+    std::size_t done = 0;
+    while (done < data.size()) {
+        ssize_t n = ::write(fd, data.data() + done, data.size() - done);
+        if (n <= 0) {
+            ::close(fd);
+            return Fail(ErrorCode::kInternal, "cannot write " + path.string());
+        }
+        done += static_cast<std::size_t>(n);
+    }
+    if (::fsync(fd) != 0 || ::close(fd) != 0) {
+        return Fail(ErrorCode::kInternal, "cannot write " + path.string());
+    }
+    return {};
+}
+
+Result<std::string> ReadWholeFile(const std::filesystem::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return Fail(ErrorCode::kNotFound, "cannot read " + path.string());
+    std::ostringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+Result<void> AddEntry(X509_NAME* name, int nid, const std::string& value) {
+    if (value.empty()) return {};
+    if (X509_NAME_add_entry_by_NID(name, nid, MBSTRING_UTF8,
+                                   reinterpret_cast<const unsigned char*>(value.data()),
+                                   static_cast<int>(value.size()), -1, 0) != 1) {
+        return Fail(OpensslError("invalid certificate name entry", ErrorCode::kInvalidArgument));
+    }
+    return {};
+}
+
+Result<void> AddExtension(X509* cert, X509* issuer, int nid, const char* value) {
+    X509V3_CTX ctx;
+    X509V3_set_ctx_nodb(&ctx);
+    X509V3_set_ctx(&ctx, issuer, cert, nullptr, nullptr, 0);
+    X509ExtensionPtr ext(X509V3_EXT_conf_nid(nullptr, &ctx, nid, value));
+    if (!ext || X509_add_ext(cert, ext.get(), -1) != 1) {
+        return Fail(OpensslError("cannot add certificate extension"));
+    }
+    return {};
+}
+
+Result<void> SetRandomSerial(X509* cert, Random& random) {
+    std::string bytes = random.Bytes(kSerialBytes);
+    // Positive and with a non-zero first octet, so it keeps its 16 bytes.
+    bytes[0] = static_cast<char>((static_cast<unsigned char>(bytes[0]) & 0x7F) | 0x40);
+    BignumPtr bn(
+        BN_bin2bn(reinterpret_cast<const unsigned char*>(bytes.data()), kSerialBytes, nullptr));
+    if (!bn || BN_to_ASN1_INTEGER(bn.get(), X509_get_serialNumber(cert)) == nullptr) {
+        return Fail(OpensslError("cannot set serial number"));
+    }
+    return {};
+}
+
+Result<void> SetValidity(X509* cert, Timestamp from, std::chrono::seconds length) {
+    auto from_s = std::chrono::duration_cast<std::chrono::seconds>(from.time_since_epoch()).count();
+    auto to_s = from_s + length.count();
+    if (ASN1_TIME_set(X509_getm_notBefore(cert), static_cast<time_t>(from_s)) == nullptr ||
+        ASN1_TIME_set(X509_getm_notAfter(cert), static_cast<time_t>(to_s)) == nullptr) {
+        return Fail(OpensslError("cannot set validity"));
+    }
+    return {};
+}
+
+}  // namespace
+
+std::string_view ToString(KeyType type) {
+    return type == KeyType::kRsa3072 ? "rsa-3072" : "ecdsa-p256";
+}
+
+std::optional<KeyType> ParseKeyType(std::string_view text) {
+    if (text == "rsa-3072" || text == "rsa") return KeyType::kRsa3072;
+    if (text == "ecdsa-p256" || text == "ecdsa" || text == "p256") return KeyType::kEcdsaP256;
+    return std::nullopt;
+}
+
+Result<PkeyPtr> GenerateKey(KeyType type) {
+    PkeyPtr key(type == KeyType::kRsa3072 ? EVP_RSA_gen(3072)
+                                          : EVP_EC_gen(const_cast<char*>("P-256")));
+    if (!key) return Fail(OpensslError("key generation failed"));
+    return key;
+}
+
+std::filesystem::path CertificateAuthority::KeyPath(const std::filesystem::path& data_dir) {
+    return data_dir / "ca" / "ca-key.pem";
+}
+
+std::filesystem::path CertificateAuthority::CertificatePath(const std::filesystem::path& data_dir) {
+    return data_dir / "ca" / "ca-cert.pem";
+}
+
+Result<CertificateAuthority> CertificateAuthority::Create(const std::filesystem::path& data_dir,
+                                                          const CaOptions& options,
+                                                          std::string_view passphrase,
+                                                          const Clock& clock, Random& random) {
+    std::error_code ec;
+    if (std::filesystem::exists(KeyPath(data_dir), ec)) {
+        return Fail(ErrorCode::kAlreadyExists,
+                    "a CA already exists in " + (data_dir / "ca").string());
+    }
+    std::filesystem::create_directories(data_dir / "ca", ec);
+    if (ec) return Fail(ErrorCode::kInternal, "cannot create " + (data_dir / "ca").string());
+    std::filesystem::permissions(data_dir / "ca", std::filesystem::perms::owner_all, ec);
+
+    FIRMO_TRY(PkeyPtr key, GenerateKey(options.key_type));
+    X509Ptr cert(X509_new());
+    X509NamePtr name(X509_NAME_new());
+    if (!cert || !name || X509_set_version(cert.get(), X509_VERSION_3) != 1) {
+        return Fail(OpensslError("out of memory"));
+    }
+    FIRMO_CHECK(AddEntry(name.get(), NID_countryName, options.country));
+    FIRMO_CHECK(AddEntry(name.get(), NID_organizationName, options.organization));
+    FIRMO_CHECK(AddEntry(name.get(), NID_commonName, options.common_name));
+    X509_set_subject_name(cert.get(), name.get());
+    X509_set_issuer_name(cert.get(), name.get());
+    X509_set_pubkey(cert.get(), key.get());
+    FIRMO_CHECK(SetRandomSerial(cert.get(), random));
+    FIRMO_CHECK(SetValidity(cert.get(), clock.Now() - options.backdate,
+                            std::chrono::duration_cast<std::chrono::seconds>(options.validity)));
+    FIRMO_CHECK(
+        AddExtension(cert.get(), cert.get(), NID_basic_constraints, "critical,CA:TRUE,pathlen:0"));
+    FIRMO_CHECK(
+        AddExtension(cert.get(), cert.get(), NID_key_usage, "critical,keyCertSign,cRLSign"));
+    FIRMO_CHECK(AddExtension(cert.get(), cert.get(), NID_subject_key_identifier, "hash"));
+    if (X509_sign(cert.get(), key.get(), EVP_sha256()) <= 0) {
+        return Fail(OpensslError("cannot self-sign the CA certificate"));
+    }
+
+    BioPtr key_pem(BIO_new(BIO_s_mem()));
+    std::string pass(passphrase);
+    int ok = passphrase.empty() ? PEM_write_bio_PrivateKey(key_pem.get(), key.get(), nullptr,
+                                                           nullptr, 0, nullptr, nullptr)
+                                : PEM_write_bio_PKCS8PrivateKey(
+                                      key_pem.get(), key.get(), EVP_aes_256_cbc(), pass.data(),
+                                      static_cast<int>(pass.size()), nullptr, nullptr);
+    OPENSSL_cleanse(pass.data(), pass.size());
+    if (ok != 1) return Fail(OpensslError("cannot write the CA key"));
+    char* key_data = nullptr;
+    long key_len = BIO_get_mem_data(key_pem.get(), &key_data);
+    FIRMO_TRY(std::string cert_pem, CertificateToPem(cert.get()));
+    FIRMO_CHECK(WriteNewFile(KeyPath(data_dir),
+                             std::string_view(key_data, static_cast<std::size_t>(key_len)), 0600));
+    FIRMO_CHECK(WriteNewFile(CertificatePath(data_dir), cert_pem, 0644));
+    return CertificateAuthority(std::move(key), std::move(cert), options);
+}
+
+Result<CertificateAuthority> CertificateAuthority::Load(const std::filesystem::path& data_dir,
+                                                        std::string_view passphrase,
+                                                        const CaOptions& options) {
+    auto key_pem = ReadWholeFile(KeyPath(data_dir));
+    if (!key_pem) {
+        return Fail(ErrorCode::kNotFound,
+                    "no CA in " + data_dir.string() + " (run `firmo ca init --data-dir DIR`)");
+    }
+    FIRMO_TRY(std::string cert_pem, ReadWholeFile(CertificatePath(data_dir)));
+    BioPtr key_bio(BIO_new_mem_buf(key_pem->data(), static_cast<int>(key_pem->size())));
+    std::string pass(passphrase);
+    // With no callback, OpenSSL reads the passphrase from the user-data argument.
+    PkeyPtr key(PEM_read_bio_PrivateKey(key_bio.get(), nullptr, nullptr, pass.data()));
+    OPENSSL_cleanse(pass.data(), pass.size());
+    OPENSSL_cleanse(key_pem->data(), key_pem->size());
+    if (!key) {
+        return Fail(OpensslError("cannot read the CA key (wrong passphrase?)",
+                                 ErrorCode::kUnauthenticated));
+    }
+    FIRMO_TRY(X509StackPtr certs, CertificatesFromPem(cert_pem));
+    X509Ptr cert(X509_dup(sk_X509_value(certs.get(), 0)));
+    if (!cert || X509_check_private_key(cert.get(), key.get()) != 1) {
+        return Fail(OpensslError("the CA certificate does not match its key"));
+    }
+    CaOptions loaded = options;
+    loaded.key_type =
+        EVP_PKEY_get_base_id(key.get()) == EVP_PKEY_RSA ? KeyType::kRsa3072 : KeyType::kEcdsaP256;
+    return CertificateAuthority(std::move(key), std::move(cert), loaded);
+}
+
+Result<std::string> CertificateAuthority::CertificatePem() const {
+    return CertificateToPem(cert_.get());
+}
+
+Result<X509Ptr> CertificateAuthority::Issue(const domain::SignerIdentity& signer,
+                                            EVP_PKEY* public_key, const Clock& clock,
+                                            Random& random) const {
+    if (signer.full_name.empty()) {
+        return Fail(ErrorCode::kInvalidArgument, "the signer's name is required");
+    }
+    X509Ptr cert(X509_new());
+    X509NamePtr name(X509_NAME_new());
+    if (!cert || !name || X509_set_version(cert.get(), X509_VERSION_3) != 1) {
+        return Fail(OpensslError("out of memory"));
+    }
+    FIRMO_CHECK(AddEntry(name.get(), NID_countryName, signer.country));
+    FIRMO_CHECK(AddEntry(name.get(), NID_surname, signer.surname));
+    FIRMO_CHECK(AddEntry(name.get(), NID_givenName, signer.given_name));
+    FIRMO_CHECK(AddEntry(name.get(), NID_serialNumber, signer.serial_number));
+    FIRMO_CHECK(AddEntry(name.get(), NID_commonName, signer.full_name));
+    X509_set_subject_name(cert.get(), name.get());
+    X509_set_issuer_name(cert.get(), X509_get_subject_name(cert_.get()));
+    if (X509_set_pubkey(cert.get(), public_key) != 1) return Fail(OpensslError("bad public key"));
+    FIRMO_CHECK(SetRandomSerial(cert.get(), random));
+    FIRMO_CHECK(SetValidity(cert.get(), clock.Now() - options_.backdate,
+                            options_.signer_validity + options_.backdate));
+    FIRMO_CHECK(AddExtension(cert.get(), cert_.get(), NID_basic_constraints, "critical,CA:FALSE"));
+    FIRMO_CHECK(AddExtension(cert.get(), cert_.get(), NID_key_usage,
+                             "critical,nonRepudiation,digitalSignature"));
+    if (options_.signer_extended_key_usage) {
+        FIRMO_CHECK(AddExtension(cert.get(), cert_.get(), NID_ext_key_usage,
+                                 "emailProtection,1.3.6.1.5.5.7.3.36"));
+    }
+    FIRMO_CHECK(AddExtension(cert.get(), cert_.get(), NID_subject_key_identifier, "hash"));
+    FIRMO_CHECK(
+        AddExtension(cert.get(), cert_.get(), NID_authority_key_identifier, "keyid:always"));
+    if (!signer.email.empty()) {
+        // The value goes through OpenSSL's config syntax, where ',' separates entries.
+        if (signer.email.find_first_of(",\n\r") != std::string::npos) {
+            return Fail(ErrorCode::kInvalidArgument, "invalid e-mail address");
+        }
+        std::string san = "email:" + signer.email;
+        FIRMO_CHECK(AddExtension(cert.get(), cert_.get(), NID_subject_alt_name, san.c_str()));
+    }
+    if (X509_sign(cert.get(), key_.get(), EVP_sha256()) <= 0) {
+        return Fail(OpensslError("cannot sign the signer certificate"));
+    }
+    return cert;
+}
+
+}  // namespace firmo::crypto

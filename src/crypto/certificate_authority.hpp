@@ -1,0 +1,76 @@
+#pragma once
+// Firmo's built-in certification authority: a key and a self-signed root certificate kept in
+// the data directory (key PKCS#8-encrypted with a passphrase, file mode 0600), issuing each
+// signer a short-lived certificate that names them (CN, ETSI serialNumber, non-repudiation).
+// Immutable once loaded, so one instance may be shared by threads.
+
+#include <chrono>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/clock.hpp"
+#include "core/error.hpp"
+#include "core/random.hpp"
+#include "crypto/openssl_util.hpp"
+#include "domain/ports/trust_service.hpp"
+
+namespace firmo::crypto {
+
+enum class KeyType { kEcdsaP256, kRsa3072 };
+std::string_view ToString(KeyType type);  // "ecdsa-p256" / "rsa-3072"
+std::optional<KeyType> ParseKeyType(std::string_view text);
+
+[[nodiscard]] Result<PkeyPtr> GenerateKey(KeyType type);
+
+struct CaOptions {
+    KeyType key_type = KeyType::kEcdsaP256;
+    std::string common_name = "Firmo Signing CA";
+    std::string organization = "Firmo";
+    std::string country;  // optional, e.g. "IT"
+    std::chrono::days validity{3650};
+    // Signer certificates.
+    std::chrono::seconds signer_validity{std::chrono::hours(1)};
+    // Viewers' clocks drift; a certificate that starts in their future looks invalid.
+    std::chrono::seconds backdate{std::chrono::minutes(5)};
+    // Adds extendedKeyUsage emailProtection + documentSigning (NSS accepts a signer only if
+    // an EKU, when present, includes emailProtection).
+    bool signer_extended_key_usage = false;
+};
+
+class CertificateAuthority {
+  public:
+    // Files under the data directory.
+    static std::filesystem::path KeyPath(const std::filesystem::path& data_dir);
+    static std::filesystem::path CertificatePath(const std::filesystem::path& data_dir);
+
+    // Creates DATA_DIR/ca/ca-key.pem (0600) and ca-cert.pem; kAlreadyExists if a key is there.
+    // An empty passphrase leaves the key unencrypted (still 0600).
+    [[nodiscard]] static Result<CertificateAuthority> Create(const std::filesystem::path& data_dir,
+                                                             const CaOptions& options,
+                                                             std::string_view passphrase,
+                                                             const Clock& clock, Random& random);
+    // kNotFound when not initialised, kUnauthenticated for a wrong passphrase.
+    [[nodiscard]] static Result<CertificateAuthority> Load(const std::filesystem::path& data_dir,
+                                                           std::string_view passphrase,
+                                                           const CaOptions& options = {});
+
+    X509* certificate() const { return cert_.get(); }
+    const CaOptions& options() const { return options_; }
+    [[nodiscard]] Result<std::string> CertificatePem() const;
+
+    // A certificate for `signer` over `public_key`, valid from now - backdate for
+    // options.signer_validity; serial number 16 random bytes.
+    [[nodiscard]] Result<X509Ptr> Issue(const domain::SignerIdentity& signer, EVP_PKEY* public_key,
+                                        const Clock& clock, Random& random) const;
+
+  private:
+    CertificateAuthority(PkeyPtr key, X509Ptr cert, CaOptions options)
+        : key_(std::move(key)), cert_(std::move(cert)), options_(std::move(options)) {}
+    PkeyPtr key_;
+    X509Ptr cert_;
+    CaOptions options_;
+};
+
+}  // namespace firmo::crypto
