@@ -1,0 +1,105 @@
+#include "api/frontend.hpp"
+
+#include <chrono>
+#include <exception>
+
+#include "api/json_response.hpp"
+#include "api/problem.hpp"
+#include "core/log.hpp"
+
+namespace firmo::api {
+
+using http::HttpRequest;
+using http::HttpResponse;
+
+Frontend::Frontend(IssuerApi& api, domain::IssuerService& issuers, domain::Database& db,
+                   const Clock& clock, FrontendOptions options)
+    : api_(api),
+      issuers_(issuers),
+      db_(db),
+      options_(options),
+      limiter_(clock, options.rate_limit_burst, options.rate_limit_window) {
+    router_.Add("GET", "/healthz", [](HttpRequest&) {
+        return JsonResponse(200, codec::Json{{"status", "ok"}});
+    });
+    router_.Add("GET", "/readyz", [this](HttpRequest&) {
+        if (auto ok = db_.Ping(); !ok) {
+            log::Warn("not_ready", {{"error", ok.error().message}});
+            return Problem(ErrorCode::kUnavailable, "the database is not reachable");
+        }
+        return JsonResponse(200, codec::Json{{"status", "ready"}});
+    });
+    router_.Add("GET", "/api/v1/openapi.yaml", [](HttpRequest&) {
+        return HttpResponse::Text(200, std::string(OpenApiYaml()), "application/yaml");
+    });
+    router_.Add("PUT", "/api/v1/uploads/{token}", [this](HttpRequest& r) { return api_.Upload(r); });
+    api_.Register([this](std::string method, std::string pattern, IssuerApi::AuthedHandler handler) {
+        router_.Add(std::move(method), std::move(pattern),
+                    [this, handler = std::move(handler)](HttpRequest& req) -> HttpResponse {
+                        const auto key = req.Header("X-Api-Key");
+                        auto principal = issuers_.Authenticate(key ? *key : std::string_view());
+                        if (!principal) return Problem(principal.error());
+                        std::chrono::seconds retry{};
+                        if (!limiter_.Allow(principal->key_id, &retry)) {
+                            auto r = Problem(ErrorCode::kRateLimited,
+                                             "too many calls with this API key; slow down");
+                            r.Set("Retry-After", std::to_string(std::max<long>(1, retry.count())));
+                            return r;
+                        }
+                        return handler(req, *principal);
+                    });
+    });
+}
+
+std::size_t Frontend::BodyLimit(std::string_view method, std::string_view target) const {
+    if (method == "PUT" && target.starts_with("/api/v1/uploads/")) return options_.max_document_bytes;
+    return options_.max_json_bytes;
+}
+
+HttpResponse Frontend::Dispatch(HttpRequest& request) {
+    const auto found = router_.Find(request);
+    switch (found.match) {
+        case http::Router::Match::kFound: return (*found.handler)(request);
+        case http::Router::Match::kNoMethod: {
+            auto r = Problem(ErrorCode::kMethodNotAllowed,
+                             request.method + " is not allowed here; use " + found.allow);
+            r.Set("Allow", found.allow);
+            return r;
+        }
+        case http::Router::Match::kNoPath: break;
+    }
+    return Problem(ErrorCode::kNotFound, "no such endpoint: " + request.path);
+}
+
+HttpResponse Frontend::Handle(HttpRequest& request) {
+    const auto start = std::chrono::steady_clock::now();
+    HttpResponse response;
+    try {
+        response = Dispatch(request);
+    } catch (const std::exception& e) {
+        // A bug: answer 500 without details, log the cause.
+        log::Error("handler_exception", {{"path", request.path}, {"what", e.what()}});
+        response = Problem(ErrorCode::kInternal, "");
+    } catch (...) {
+        log::Error("handler_exception", {{"path", request.path}});
+        response = Problem(ErrorCode::kInternal, "");
+    }
+    response.Set("X-Content-Type-Options", "nosniff");
+    response.Set("Cache-Control", "no-store");
+    if (options_.access_log && log::Enabled(log::Level::kInfo)) {
+        const auto us = std::chrono::duration_cast<std::chrono::microseconds>(
+                            std::chrono::steady_clock::now() - start)
+                            .count();
+        // Upload tokens are credentials: never log them.
+        std::string path = request.path;
+        if (path.starts_with("/api/v1/uploads/")) path = "/api/v1/uploads/<token>";
+        log::Info("http_request", {{"method", request.method},
+                                   {"path", path},
+                                   {"status", std::to_string(response.status)},
+                                   {"us", std::to_string(us)},
+                                   {"ip", request.remote_ip}});
+    }
+    return response;
+}
+
+}  // namespace firmo::api

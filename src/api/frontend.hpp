@@ -1,0 +1,47 @@
+#pragma once
+// Everything between the HTTP server and the handlers: routing, API-key authentication, rate
+// limiting, the 404/405/500 problems, security headers, health and readiness, the OpenAPI
+// document, and one access-log line per request. The last-resort catch lives here too.
+
+#include <memory>
+#include <string>
+
+#include "api/issuer_api.hpp"
+#include "api/rate_limiter.hpp"
+#include "domain/ports/repository.hpp"
+#include "http/router.hpp"
+
+namespace firmo::api {
+
+struct FrontendOptions {
+    int rate_limit_burst = 150;  // calls per window per API key; 0 disables
+    std::chrono::milliseconds rate_limit_window{5000};
+    std::size_t max_json_bytes = 1024 * 1024;
+    std::size_t max_document_bytes = 10 * 1024 * 1024;
+    bool access_log = true;
+};
+
+class Frontend {
+public:
+    Frontend(IssuerApi& api, domain::IssuerService& issuers, domain::Database& db,
+             const Clock& clock, FrontendOptions options);
+
+    http::HttpResponse Handle(http::HttpRequest& request);
+    // The body limit for a request, decided from its method and target before the body is read.
+    std::size_t BodyLimit(std::string_view method, std::string_view target) const;
+
+private:
+    http::HttpResponse Dispatch(http::HttpRequest& request);
+
+    IssuerApi& api_;
+    domain::IssuerService& issuers_;
+    domain::Database& db_;
+    FrontendOptions options_;
+    RateLimiter limiter_;
+    http::Router router_;
+};
+
+// The OpenAPI document (docs/openapi.yaml), embedded at build time.
+std::string_view OpenApiYaml();
+
+}  // namespace firmo::api

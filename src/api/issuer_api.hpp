@@ -1,0 +1,69 @@
+#pragma once
+// The issuer REST API v1: thin handlers that translate HTTP to service calls and back. Every
+// handler receives the authenticated issuer; nothing here touches storage directly.
+
+#include <chrono>
+#include <string>
+
+#include "api/url_signer.hpp"
+#include "domain/services/dossier_service.hpp"
+#include "domain/services/issuer_service.hpp"
+#include "domain/services/request_service.hpp"
+#include "domain/services/signer_service.hpp"
+#include "http/router.hpp"
+
+namespace firmo::api {
+
+struct Services {
+    domain::IssuerService& issuers;
+    domain::DossierService& dossiers;
+    domain::SignerService& signers;
+    domain::RequestService& requests;
+};
+
+struct IssuerApiOptions {
+    std::string public_url = "http://127.0.0.1:8080";  // base of the links we hand out
+    std::chrono::minutes upload_url_ttl{15};
+};
+
+class IssuerApi {
+public:
+    IssuerApi(Services services, const UrlSigner& urls, const Clock& clock, IssuerApiOptions options)
+        : s_(services), urls_(urls), clock_(clock), options_(std::move(options)) {}
+
+    // Adds the authenticated routes (the caller wraps them with authentication).
+    using AuthedHandler =
+        std::function<http::HttpResponse(http::HttpRequest&, const domain::Principal&)>;
+    void Register(const std::function<void(std::string method, std::string pattern,
+                                           AuthedHandler handler)>& add);
+    // PUT /api/v1/uploads/{token}: authorised by the token, not by an API key.
+    http::HttpResponse Upload(http::HttpRequest& request);
+
+private:
+    using Req = http::HttpRequest;
+    using Res = http::HttpResponse;
+    using P = domain::Principal;
+    Res CreateDossier(Req& req, const P& p);
+    Res GetDossier(Req& req, const P& p);
+    Res ListDossiers(Req& req, const P& p);
+    Res ListDossierRequests(Req& req, const P& p);
+    Res CreateSigner(Req& req, const P& p);
+    Res GetSigner(Req& req, const P& p);
+    Res CreateRequest(Req& req, const P& p);
+    Res GetRequest(Req& req, const P& p);
+    Res ListRequests(Req& req, const P& p);
+    Res ListEvents(Req& req, const P& p);
+    Res GetUploadUrl(Req& req, const P& p);
+    Res PutStatus(Req& req, const P& p);
+    Res ListRequestsFiltered(Req& req, const P& p, domain::RequestFilter filter);
+
+    Services s_;
+    const UrlSigner& urls_;
+    const Clock& clock_;
+    IssuerApiOptions options_;
+};
+
+// "issuer:<key prefix>" for the audit log.
+std::string ActorOf(const domain::Principal& p);
+
+}  // namespace firmo::api

@@ -1,0 +1,15 @@
+#pragma once
+// JSON bodies in and out of handlers.
+
+#include "codec/json.hpp"
+#include "core/error.hpp"
+#include "http/message.hpp"
+
+namespace firmo::api {
+
+http::HttpResponse JsonResponse(int status, const codec::Json& body);
+// Checks Content-Type (415) and parses (400 with the parser's position); the body must be
+// `kind` ("object" or "string" or "any").
+[[nodiscard]] Result<codec::Json> ParseJsonBody(const http::HttpRequest& request);
+
+}  // namespace firmo::api

@@ -1,0 +1,54 @@
+#include "api/url_signer.hpp"
+
+#include <vector>
+
+#include "core/encoding.hpp"
+#include "crypto/digest.hpp"
+
+namespace firmo::api {
+
+namespace {
+constexpr char kVersion[] = "v1";
+
+std::vector<std::string> Split(const std::string& s, char sep) {
+    std::vector<std::string> out;
+    std::size_t start = 0;
+    while (true) {
+        const auto pos = s.find(sep, start);
+        out.push_back(s.substr(start, pos - start));
+        if (pos == std::string::npos) break;
+        start = pos + 1;
+    }
+    return out;
+}
+}  // namespace
+
+std::string UrlSigner::Sign(const Grant& g) const {
+    const std::string payload = std::string(kVersion) + "|" + g.purpose + "|" + g.issuer_id + "|" +
+                                g.request_id + "|" + g.document_id + "|" +
+                                std::to_string(ToUnixMillis(g.expires_at));
+    return Base64UrlEncode(payload) + "." + Base64UrlEncode(crypto::HmacSha256(secret_, payload));
+}
+
+Result<Grant> UrlSigner::Verify(const std::string& token, const std::string& purpose,
+                                Timestamp now) const {
+    const auto dot = token.find('.');
+    if (token.size() > 1024 || dot == std::string::npos) {
+        return Fail(ErrorCode::kForbidden, "the link is not valid");
+    }
+    const auto payload = Base64UrlDecode(std::string_view(token).substr(0, dot));
+    const auto mac = Base64UrlDecode(std::string_view(token).substr(dot + 1));
+    if (!payload || !mac ||
+        !crypto::ConstantTimeEquals(*mac, crypto::HmacSha256(secret_, *payload))) {
+        return Fail(ErrorCode::kForbidden, "the link is not valid");
+    }
+    const auto parts = Split(*payload, '|');
+    if (parts.size() != 6 || parts[0] != kVersion || parts[1] != purpose) {
+        return Fail(ErrorCode::kForbidden, "the link is not valid for this use");
+    }
+    Grant g{parts[1], parts[2], parts[3], parts[4], FromUnixMillis(std::stoll(parts[5]))};
+    if (now >= g.expires_at) return Fail(ErrorCode::kGone, "the link has expired");
+    return g;
+}
+
+}  // namespace firmo::api

@@ -1,0 +1,34 @@
+#pragma once
+// Short-lived capability URLs (upload now; download later): an HMAC-SHA256 over what the URL
+// grants and until when, under a secret shared by every node (kept in the database). Tokens
+// are opaque, URL-safe, and checked in constant time.
+
+#include <string>
+
+#include "core/clock.hpp"
+#include "core/error.hpp"
+
+namespace firmo::api {
+
+struct Grant {
+    std::string purpose;  // "upload" | "download"
+    std::string issuer_id;
+    std::string request_id;
+    std::string document_id;
+    Timestamp expires_at;
+};
+
+class UrlSigner {
+public:
+    explicit UrlSigner(std::string secret) : secret_(std::move(secret)) {}
+
+    std::string Sign(const Grant& grant) const;
+    // kForbidden for a forged or malformed token, kGone for an expired one.
+    [[nodiscard]] Result<Grant> Verify(const std::string& token, const std::string& purpose,
+                                       Timestamp now) const;
+
+private:
+    std::string secret_;
+};
+
+}  // namespace firmo::api

@@ -1,0 +1,247 @@
+#include "app/commands.hpp"
+
+#include <iostream>
+
+#include "api/frontend.hpp"
+#include "api/issuer_api.hpp"
+#include "app/runtime.hpp"
+#include "core/log.hpp"
+#include "http/server.hpp"
+#include "jobs/worker.hpp"
+
+namespace firmo::app {
+
+namespace {
+
+constexpr const char* kCommonFlags =
+    "  --data-dir DIR        data folder: SQLite file and documents (FIRMO_DATA_DIR; ./data)\n"
+    "  --config FILE         TOML configuration file (FIRMO_CONFIG)\n"
+    "  --log-level LEVEL     debug | info | warn | error (FIRMO_LOG_LEVEL; info)\n"
+    "  --help                this text\n";
+
+constexpr const char* kUsage =
+    "firmo - self-hosted digital signature service\n"
+    "\n"
+    "usage: firmo <command> [flags]\n"
+    "\n"
+    "commands:\n"
+    "  serve                 run the HTTP server and background workers\n"
+    "  migrate               create or upgrade the database schema\n"
+    "  issuer create         create an issuer (prints its id)\n"
+    "  apikey create         create an API key for an issuer (prints the key, once)\n"
+    "  apikey revoke         revoke an API key at once\n"
+    "\n"
+    "Run `firmo <command> --help` for a command's flags.\n";
+
+struct Command {
+    const char* name;  // "apikey create"
+    const char* help;
+    int (*run)(const Args& args, const Config& config, std::ostream& out, std::ostream& err);
+};
+
+void SetLogLevel(const Config& c) {
+    using log::Level;
+    log::SetLevel(c.log_level == "debug"  ? Level::kDebug
+                  : c.log_level == "warn" ? Level::kWarn
+                  : c.log_level == "error" ? Level::kError
+                                           : Level::kInfo);
+}
+
+int Report(const Error& e, std::ostream& err) {
+    err << "firmo: " << e.message << "\n";
+    for (const auto& v : e.violations) err << "  " << v.field << ": " << v.reason << "\n";
+    return 1;
+}
+
+int RunServe(const Args&, const Config& config, std::ostream& out, std::ostream& err) {
+    auto rt = Runtime::Open(config);
+    if (!rt) return Report(rt.error(), err);
+    Runtime& r = **rt;
+
+    auto boot = r.issuers().Bootstrap(config.bootstrap_email);
+    if (!boot) return Report(boot.error(), err);
+
+    jobs::WorkerOptions worker_options;
+    worker_options.threads = config.job_threads;
+    worker_options.worker_id = "node-" + std::to_string(::getpid());
+    jobs::Worker worker(r.db(), r.requests(), r.clock(), worker_options);
+    r.context().on_job_enqueued = [&worker] { worker.Wake(); };
+
+    api::IssuerApiOptions api_options;
+    api_options.public_url = config.public_url;
+    api::IssuerApi issuer_api(
+        api::Services{r.issuers(), r.dossiers(), r.signers(), r.requests()}, r.urls(), r.clock(),
+        api_options);
+    api::FrontendOptions front_options;
+    front_options.rate_limit_burst = config.rate_limit_burst;
+    front_options.rate_limit_window = std::chrono::milliseconds(config.rate_limit_window_ms);
+    front_options.max_json_bytes = static_cast<std::size_t>(config.max_json_bytes);
+    front_options.max_document_bytes = static_cast<std::size_t>(config.max_document_bytes);
+    front_options.access_log = config.access_log;
+    api::Frontend frontend(issuer_api, r.issuers(), r.db(), r.clock(), front_options);
+
+    http::ServerOptions server_options;
+    server_options.host = config.host();
+    server_options.port = config.port();
+    server_options.io_threads = config.io_threads;
+    server_options.worker_threads = config.worker_threads;
+    server_options.body_limit = [&frontend](std::string_view m, std::string_view t) {
+        return frontend.BodyLimit(m, t);
+    };
+    http::Server server(server_options,
+                        [&frontend](http::HttpRequest& req) { return frontend.Handle(req); });
+    if (auto ok = server.Listen(); !ok) return Report(ok.error(), err);
+    worker.Start();
+
+    const std::string url = "http://" + config.host() + ":" + std::to_string(server.port());
+    log::Info("server_started", {{"url", url}, {"data_dir", config.data_dir}});
+    out << "Firmo is listening on " << url << "\n";
+    out << "Data folder: " << config.data_dir << "\n";
+    if (*boot) {
+        out << "Created issuer " << (*boot)->first.id << " (\"" << (*boot)->first.name
+            << "\") and its first API key. It is shown only this once:\n";
+        out << "API key: " << (*boot)->second.secret << "\n";
+        out << "Try: curl -H 'X-Api-Key: " << (*boot)->second.secret << "' " << url
+            << "/api/v1/dossiers\n";
+    }
+    out.flush();
+    server.Run();
+    worker.Stop();
+    log::Info("server_stopped");
+    return 0;
+}
+
+int RunMigrate(const Args&, const Config& config, std::ostream& out, std::ostream& err) {
+    auto rt = Runtime::Open(config);  // migrates
+    if (!rt) return Report(rt.error(), err);
+    out << "database is up to date\n";
+    return 0;
+}
+
+int RunIssuerCreate(const Args& args, const Config& config, std::ostream& out, std::ostream& err) {
+    const auto name = args.Flag("name");
+    const auto email = args.Flag("email");
+    if (!name || !email) {
+        err << "firmo issuer create: --name and --email are required\n";
+        return 2;
+    }
+    auto rt = Runtime::Open(config);
+    if (!rt) return Report(rt.error(), err);
+    auto issuer = (*rt)->issuers().CreateIssuer(*name, *email);
+    if (!issuer) return Report(issuer.error(), err);
+    out << issuer->id << "\n";
+    return 0;
+}
+
+int RunApiKeyCreate(const Args& args, const Config& config, std::ostream& out, std::ostream& err) {
+    const auto issuer = args.Flag("issuer");
+    if (!issuer) {
+        err << "firmo apikey create: --issuer ID is required\n";
+        return 2;
+    }
+    auto rt = Runtime::Open(config);
+    if (!rt) return Report(rt.error(), err);
+    auto key = (*rt)->issuers().CreateApiKey(*issuer);
+    if (!key) return Report(key.error(), err);
+    err << "key id " << key->key.id << " (keep the key itself secret; it is not stored)\n";
+    out << key->secret << "\n";
+    return 0;
+}
+
+int RunApiKeyRevoke(const Args& args, const Config& config, std::ostream& out, std::ostream& err) {
+    auto id = args.Flag("id");
+    const auto secret = args.Flag("key");
+    if (!id && !secret) {
+        err << "firmo apikey revoke: --id KEY_ID or --key KEY is required\n";
+        return 2;
+    }
+    auto rt = Runtime::Open(config);
+    if (!rt) return Report(rt.error(), err);
+    if (!id) {
+        auto principal = (*rt)->issuers().Authenticate(*secret);
+        if (!principal) return Report(Error{ErrorCode::kNotFound, "no active API key matches"}, err);
+        id = principal->key_id;
+    }
+    if (auto ok = (*rt)->issuers().RevokeApiKey(*id); !ok) return Report(ok.error(), err);
+    out << "revoked " << *id << "\n";
+    return 0;
+}
+
+const Command kCommands[] = {
+    {"serve",
+     "usage: firmo serve [flags]\n\nServes the issuer API on --listen until SIGTERM/SIGINT, then "
+     "drains in-flight requests.\nCreates a first issuer and API key when there is none.\n\n"
+     "flags:\n"
+     "  --listen HOST:PORT    address to listen on (FIRMO_LISTEN; 127.0.0.1:8080)\n"
+     "  --public-url URL      base URL of links handed out (FIRMO_PUBLIC_URL; http://LISTEN)\n"
+     "  --io-threads N        HTTP I/O threads (1)\n"
+     "  --worker-threads N    request handler threads (4)\n"
+     "  --job-threads N       background job threads (1)\n"
+     "  --access-log BOOL     one log line per request (true)\n",
+     RunServe},
+    {"migrate", "usage: firmo migrate [flags]\n\nApplies pending database migrations.\n\nflags:\n",
+     RunMigrate},
+    {"issuer create",
+     "usage: firmo issuer create --name NAME --email EMAIL [flags]\n\nCreates an issuer; prints "
+     "its id on the last line.\n\nflags:\n",
+     RunIssuerCreate},
+    {"apikey create",
+     "usage: firmo apikey create --issuer ID [flags]\n\nCreates an API key; prints the key (shown "
+     "only once) on the last line.\n\nflags:\n",
+     RunApiKeyCreate},
+    {"apikey revoke",
+     "usage: firmo apikey revoke (--id KEY_ID | --key KEY) [flags]\n\nRevokes a key; it stops "
+     "working at the next call.\n\nflags:\n",
+     RunApiKeyRevoke},
+};
+
+}  // namespace
+
+int Main(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) {
+    auto args = ParseArgs(argv);
+    if (!args) {
+        err << "firmo: " << args.error().message << "\n";
+        return 2;
+    }
+    const auto& words = args->positional;
+    const Command* command = nullptr;
+    for (const auto& c : kCommands) {
+        const std::string name = c.name;
+        const auto space = name.find(' ');
+        if (space == std::string::npos) {
+            if (!words.empty() && words[0] == name) command = &c;
+        } else if (words.size() >= 2 && words[0] == name.substr(0, space) &&
+                   words[1] == name.substr(space + 1)) {
+            command = &c;
+        }
+    }
+    if (!command) {
+        if (words.empty() && args->Has("help")) {
+            out << kUsage;
+            return 0;
+        }
+        if (!words.empty() && (words[0] == "issuer" || words[0] == "apikey")) {
+            out
+                << "usage: firmo " << words[0] << " "
+                << (words[0] == "issuer" ? "create" : "create|revoke") << " [flags] (--help)\n";
+            return args->Has("help") ? 0 : 2;
+        }
+        err << (words.empty() ? std::string("firmo: a command is required\n\n")
+                              : "firmo: unknown command '" + words[0] + "'\n\n")
+            << kUsage;
+        return 2;
+    }
+    if (args->Has("help")) {
+        out << command->help << kCommonFlags;
+        return 0;
+    }
+    auto config = LoadConfig(*args);
+    if (!config) {
+        err << "firmo: " << config.error().message << "\n";
+        return 2;
+    }
+    SetLogLevel(*config);
+    return command->run(*args, *config, out, err);
+}
+
+}  // namespace firmo::app

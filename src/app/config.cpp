@@ -1,0 +1,206 @@
+#include "app/config.hpp"
+
+#include <cstdlib>
+#include <toml++/toml.h>
+
+namespace firmo::app {
+
+std::optional<std::string> Args::Flag(const std::string& name) const {
+    const auto it = flags.find(name);
+    if (it == flags.end()) return std::nullopt;
+    return it->second;
+}
+
+Result<Args> ParseArgs(const std::vector<std::string>& argv,
+                       const std::vector<std::string>& boolean_flags) {
+    Args args;
+    for (std::size_t i = 0; i < argv.size(); ++i) {
+        const std::string& a = argv[i];
+        if (a == "-h") {
+            args.flags["help"] = "true";
+        } else if (a.rfind("--", 0) == 0 && a.size() > 2) {
+            const auto eq = a.find('=');
+            std::string name = a.substr(2, eq == std::string::npos ? std::string::npos : eq - 2);
+            if (eq != std::string::npos) {
+                args.flags[name] = a.substr(eq + 1);
+            } else if (std::find(boolean_flags.begin(), boolean_flags.end(), name) !=
+                       boolean_flags.end()) {
+                args.flags[name] = "true";
+            } else if (i + 1 < argv.size()) {
+                args.flags[name] = argv[++i];
+            } else {
+                return Fail(ErrorCode::kInvalidArgument, "--" + name + " needs a value");
+            }
+        } else {
+            args.positional.push_back(a);
+        }
+    }
+    return args;
+}
+
+std::string Config::host() const {
+    const auto colon = listen.rfind(':');
+    std::string h = colon == std::string::npos ? listen : listen.substr(0, colon);
+    if (h.size() > 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
+    return h;
+}
+
+unsigned short Config::port() const {
+    const auto colon = listen.rfind(':');
+    if (colon == std::string::npos) return 8080;
+    return static_cast<unsigned short>(std::strtoul(listen.c_str() + colon + 1, nullptr, 10));
+}
+
+namespace {
+
+// One setter per key, shared by every source so that names and checks cannot drift apart.
+struct Key {
+    const char* toml;  // "server.listen"
+    const char* env;   // "FIRMO_LISTEN" (nullptr: none)
+    const char* flag;  // "listen" (nullptr: none)
+    bool (*set)(Config&, const std::string&);
+};
+
+bool SetInt(int& out, const std::string& v, int lo, int hi) {
+    char* end = nullptr;
+    const long x = std::strtol(v.c_str(), &end, 10);
+    if (v.empty() || *end != '\0' || x < lo || x > hi) return false;
+    out = static_cast<int>(x);
+    return true;
+}
+bool SetI64(std::int64_t& out, const std::string& v, std::int64_t lo, std::int64_t hi) {
+    char* end = nullptr;
+    const long long x = std::strtoll(v.c_str(), &end, 10);
+    if (v.empty() || *end != '\0' || x < lo || x > hi) return false;
+    out = x;
+    return true;
+}
+bool SetBool(bool& out, const std::string& v) {
+    if (v == "true" || v == "1" || v == "yes") {
+        out = true;
+    } else if (v == "false" || v == "0" || v == "no") {
+        out = false;
+    } else {
+        return false;
+    }
+    return true;
+}
+
+const Key kKeys[] = {
+    {"server.listen", "FIRMO_LISTEN", "listen",
+     [](Config& c, const std::string& v) {
+         c.listen = v;
+         return v.find(':') != std::string::npos && c.port() != 0;
+     }},
+    {"server.public_url", "FIRMO_PUBLIC_URL", "public-url",
+     [](Config& c, const std::string& v) {
+         c.public_url = v;
+         while (!c.public_url.empty() && c.public_url.back() == '/') c.public_url.pop_back();
+         return v.rfind("http://", 0) == 0 || v.rfind("https://", 0) == 0;
+     }},
+    {"server.io_threads", "FIRMO_IO_THREADS", "io-threads",
+     [](Config& c, const std::string& v) { return SetInt(c.io_threads, v, 1, 64); }},
+    {"server.worker_threads", "FIRMO_WORKER_THREADS", "worker-threads",
+     [](Config& c, const std::string& v) { return SetInt(c.worker_threads, v, 1, 256); }},
+    {"jobs.threads", "FIRMO_JOB_THREADS", "job-threads",
+     [](Config& c, const std::string& v) { return SetInt(c.job_threads, v, 1, 64); }},
+    {"storage.data_dir", "FIRMO_DATA_DIR", "data-dir",
+     [](Config& c, const std::string& v) {
+         c.data_dir = v;
+         return !v.empty();
+     }},
+    {"database.pool_size", "FIRMO_DB_POOL", "db-pool",
+     [](Config& c, const std::string& v) { return SetInt(c.db_pool, v, 1, 256); }},
+    {"limits.max_document_bytes", "FIRMO_MAX_DOCUMENT_BYTES", "max-document-bytes",
+     [](Config& c, const std::string& v) {
+         return SetI64(c.max_document_bytes, v, 1024, std::int64_t{1} << 32);
+     }},
+    {"limits.max_json_bytes", "FIRMO_MAX_JSON_BYTES", "max-json-bytes",
+     [](Config& c, const std::string& v) {
+         return SetI64(c.max_json_bytes, v, 1024, 64 * 1024 * 1024);
+     }},
+    {"limits.rate_limit_burst", "FIRMO_RATE_LIMIT_BURST", "rate-limit-burst",
+     [](Config& c, const std::string& v) { return SetInt(c.rate_limit_burst, v, 0, 1'000'000); }},
+    {"limits.rate_limit_window_ms", "FIRMO_RATE_LIMIT_WINDOW_MS", "rate-limit-window-ms",
+     [](Config& c, const std::string& v) {
+         return SetInt(c.rate_limit_window_ms, v, 1, 3'600'000);
+     }},
+    {"log.level", "FIRMO_LOG_LEVEL", "log-level",
+     [](Config& c, const std::string& v) {
+         c.log_level = v;
+         return v == "debug" || v == "info" || v == "warn" || v == "error";
+     }},
+    {"log.access_log", "FIRMO_ACCESS_LOG", "access-log",
+     [](Config& c, const std::string& v) { return SetBool(c.access_log, v); }},
+    {"bootstrap.email", "FIRMO_BOOTSTRAP_EMAIL", "bootstrap-email",
+     [](Config& c, const std::string& v) {
+         c.bootstrap_email = v;
+         return !v.empty();
+     }},
+};
+
+std::optional<std::string> TomlValue(const toml::node& node) {
+    if (auto s = node.value<std::string>()) return *s;
+    if (node.is_integer()) return std::to_string(*node.value<std::int64_t>());
+    if (auto b = node.value<bool>()) return *b ? "true" : "false";
+    return std::nullopt;
+}
+
+}  // namespace
+
+Result<Config> LoadConfig(const Args& args) {
+    Config config;
+    std::optional<std::string> file = args.Flag("config");
+    if (!file) {
+        if (const char* env = std::getenv("FIRMO_CONFIG")) file = env;
+    }
+    if (file) {
+        toml::table table;
+        try {
+            table = toml::parse_file(*file);
+        } catch (const toml::parse_error& e) {
+            return Fail(ErrorCode::kInvalidArgument,
+                        "config " + *file + ": " + std::string(e.description()));
+        }
+        // Unknown keys are errors: a typo must not silently fall back to a default.
+        for (const auto& [section, node] : table) {
+            const auto* sub = node.as_table();
+            if (!sub) return Fail(ErrorCode::kInvalidArgument, "config " + *file + ": unknown key " + std::string(section.str()));
+            for (const auto& [name, value] : *sub) {
+                const std::string dotted = std::string(section.str()) + "." + std::string(name.str());
+                const Key* key = nullptr;
+                for (const auto& k : kKeys) {
+                    if (dotted == k.toml) key = &k;
+                }
+                if (!key) return Fail(ErrorCode::kInvalidArgument, "config " + *file + ": unknown key " + dotted);
+                const auto text = TomlValue(value);
+                if (!text || !key->set(config, *text)) {
+                    return Fail(ErrorCode::kInvalidArgument, "config " + *file + ": bad value for " + dotted);
+                }
+            }
+        }
+    }
+    for (const auto& k : kKeys) {
+        if (!k.env) continue;
+        if (const char* v = std::getenv(k.env)) {
+            if (!k.set(config, v)) {
+                return Fail(ErrorCode::kInvalidArgument, std::string("bad value in ") + k.env);
+            }
+        }
+    }
+    for (const auto& [name, value] : args.flags) {
+        if (name == "config" || name == "help") continue;
+        const Key* key = nullptr;
+        for (const auto& k : kKeys) {
+            if (k.flag && name == k.flag) key = &k;
+        }
+        if (!key) continue;  // command-specific flags are checked by the command
+        if (!key->set(config, value)) {
+            return Fail(ErrorCode::kInvalidArgument, "bad value for --" + name);
+        }
+    }
+    if (config.public_url.empty()) config.public_url = "http://" + config.listen;
+    return config;
+}
+
+}  // namespace firmo::app

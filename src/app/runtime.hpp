@@ -1,0 +1,51 @@
+#pragma once
+// Wiring: the only place that picks concrete adapters (SQLite, the data folder, qpdf, OpenSSL)
+// and hands them to the services. Commands build a Runtime from the Config and use what they need.
+
+#include <filesystem>
+#include <memory>
+
+#include "api/url_signer.hpp"
+#include "app/config.hpp"
+#include "domain/services/dossier_service.hpp"
+#include "domain/services/issuer_service.hpp"
+#include "domain/services/request_service.hpp"
+#include "domain/services/signer_service.hpp"
+
+namespace firmo::app {
+
+class Runtime {
+public:
+    // Creates the data dir, opens the database and applies migrations.
+    [[nodiscard]] static Result<std::unique_ptr<Runtime>> Open(const Config& config);
+    ~Runtime();
+
+    const Config& config() const { return config_; }
+    domain::ServiceContext& context() { return *ctx_; }
+    domain::Database& db() { return *db_; }
+    domain::IssuerService& issuers() { return *issuers_; }
+    domain::DossierService& dossiers() { return *dossiers_; }
+    domain::SignerService& signers() { return *signers_; }
+    domain::RequestService& requests() { return *requests_; }
+    const api::UrlSigner& urls() const { return *urls_; }
+    const Clock& clock() const { return clock_; }
+
+private:
+    explicit Runtime(Config config) : config_(std::move(config)) {}
+
+    Config config_;
+    SystemClock clock_;
+    SystemRandom random_;
+    std::unique_ptr<domain::Database> db_;
+    std::unique_ptr<domain::BlobStore> blobs_;
+    std::unique_ptr<domain::DocumentValidator> validator_;
+    std::unique_ptr<domain::Hasher> hasher_;
+    std::unique_ptr<domain::ServiceContext> ctx_;
+    std::unique_ptr<domain::IssuerService> issuers_;
+    std::unique_ptr<domain::DossierService> dossiers_;
+    std::unique_ptr<domain::SignerService> signers_;
+    std::unique_ptr<domain::RequestService> requests_;
+    std::unique_ptr<api::UrlSigner> urls_;
+};
+
+}  // namespace firmo::app

@@ -1,0 +1,337 @@
+#include "http/server.hpp"
+
+#include <atomic>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <mutex>
+#include <thread>
+#include <unordered_set>
+#include <vector>
+
+#include "core/log.hpp"
+
+namespace firmo::http {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = asio::ip::tcp;
+
+class Session;
+
+std::string_view ToStd(beast::string_view s) { return {s.data(), s.size()}; }
+
+std::string JsonEscape(std::string_view s) {
+    std::string out;
+    for (char c : s) {
+        if (c == '"' || c == '\\') out.push_back('\\');
+        if (static_cast<unsigned char>(c) >= 0x20) out.push_back(c);
+    }
+    return out;
+}
+
+struct Server::Impl {
+    ServerOptions options;
+    RequestHandler handler;
+    asio::io_context ioc;
+    tcp::acceptor acceptor{ioc};
+    asio::thread_pool workers;
+    asio::signal_set signals{ioc};
+    std::atomic<bool> stopping{false};
+    std::atomic<int> busy{0};  // requests being handled or written
+    std::mutex sessions_mu;
+    std::unordered_set<Session*> sessions;
+    std::unique_ptr<asio::steady_timer> drain_timer;
+    std::chrono::steady_clock::time_point drain_deadline;
+
+    Impl(ServerOptions o, RequestHandler h)
+        : options(std::move(o)),
+          handler(std::move(h)),
+          workers(static_cast<std::size_t>(std::max(1, options.worker_threads))) {}
+
+    void Accept();
+    void BeginStop();
+    void Drain();
+};
+
+class Session : public std::enable_shared_from_this<Session> {
+public:
+    Session(tcp::socket socket, Server::Impl& server)
+        : stream_(std::move(socket)), server_(server) {
+        std::lock_guard lock(server_.sessions_mu);
+        server_.sessions.insert(this);
+    }
+    ~Session() {
+        std::lock_guard lock(server_.sessions_mu);
+        server_.sessions.erase(this);
+    }
+
+    void Start() {
+        asio::dispatch(stream_.get_executor(),
+                       beast::bind_front_handler(&Session::ReadHeader, shared_from_this()));
+    }
+
+    // Called on shutdown: closes the connection if it is waiting for a request.
+    void CloseIfIdle() {
+        asio::post(stream_.get_executor(), [self = shared_from_this()] {
+            if (!self->busy_) {
+                beast::error_code ec;
+                self->stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
+                self->stream_.socket().close(ec);
+            }
+        });
+    }
+
+private:
+    void ReadHeader() {
+        parser_.emplace();
+        parser_->header_limit(static_cast<std::uint32_t>(server_.options.header_limit));
+        parser_->body_limit(server_.options.body_limit("GET", "/"));
+        stream_.expires_after(first_ ? server_.options.read_timeout : server_.options.idle_timeout);
+        first_ = false;
+        bhttp::async_read_header(stream_, buffer_, *parser_,
+                                 beast::bind_front_handler(&Session::OnHeader, shared_from_this()));
+    }
+
+    void OnHeader(beast::error_code ec, std::size_t) {
+        if (ec) return OnReadError(ec);
+        if (server_.stopping) return Close();
+        busy_ = true;
+        auto& req = parser_->get();
+        const std::size_t limit =
+            server_.options.body_limit(ToStd(req.method_string()), ToStd(req.target()));
+        parser_->body_limit(limit);
+        if (parser_->content_length() && *parser_->content_length() > limit) {
+            return SendError(413, "the request body is larger than " + std::to_string(limit) +
+                                      " bytes");
+        }
+        stream_.expires_after(server_.options.read_timeout);
+        if (beast::iequals(req[bhttp::field::expect], "100-continue")) {
+            auto cont = std::make_shared<bhttp::response<bhttp::empty_body>>(
+                bhttp::status::continue_, req.version());
+            bhttp::async_write(stream_, *cont,
+                               [self = shared_from_this(), cont](beast::error_code wec, std::size_t) {
+                                   if (wec) return self->Close();
+                                   self->ReadBody();
+                               });
+            return;
+        }
+        ReadBody();
+    }
+
+    void ReadBody() {
+        bhttp::async_read(stream_, buffer_, *parser_,
+                          beast::bind_front_handler(&Session::OnBody, shared_from_this()));
+    }
+
+    void OnReadError(beast::error_code ec) {
+        if (ec == bhttp::error::body_limit) {
+            return SendError(413, "the request body is too large");
+        }
+        if (ec == bhttp::error::header_limit) {
+            return SendError(431, "the request headers are too large");
+        }
+        if (ec == bhttp::error::end_of_stream || ec == asio::error::operation_aborted ||
+            ec == beast::error::timeout || ec == asio::error::connection_reset ||
+            ec == asio::error::eof || ec == asio::error::bad_descriptor) {
+            return Close();
+        }
+        if (ec.category() == bhttp::make_error_code(bhttp::error::bad_target).category()) {
+            return SendError(400, "malformed HTTP request: " + ec.message());
+        }
+        Close();
+    }
+
+    void OnBody(beast::error_code ec, std::size_t) {
+        if (ec) return OnReadError(ec);
+        auto msg = parser_->release();
+        keep_alive_ = msg.keep_alive();
+        auto request = std::make_shared<HttpRequest>();
+        request->method = std::string(ToStd(msg.method_string()));
+        request->target = std::string(ToStd(msg.target()));
+        const auto q = request->target.find('?');
+        request->path = request->target.substr(0, q);
+        if (q != std::string::npos) request->query = ParseQuery(std::string_view(request->target).substr(q + 1));
+        for (const auto& field : msg) {
+            request->headers[std::string(ToStd(field.name_string()))] = std::string(ToStd(field.value()));
+        }
+        request->body = std::move(msg.body());
+        beast::error_code rec;
+        const auto endpoint = stream_.socket().remote_endpoint(rec);
+        if (!rec) request->remote_ip = endpoint.address().to_string();
+        const bool head = request->method == "HEAD";
+
+        stream_.expires_never();
+        ++server_.busy;
+        // The handler may block: run it on the worker pool, then write from the strand.
+        asio::post(server_.workers, [self = shared_from_this(), request, head] {
+            auto response = std::make_shared<HttpResponse>(self->server_.handler(*request));
+            asio::post(self->stream_.get_executor(), [self, response, head] {
+                self->Write(std::move(*response), head);
+            });
+        });
+    }
+
+    void SendError(int status, const std::string& detail) {
+        busy_ = true;
+        ++server_.busy;
+        HttpResponse r = HttpResponse::Text(
+            status,
+            "{\"type\":\"urn:firmo:problem:" +
+                std::string(status == 413 ? "payload-too-large" : "malformed-request") +
+                "\",\"title\":\"" + std::string(ReasonPhrase(status)) + "\",\"status\":" +
+                std::to_string(status) + ",\"detail\":\"" + JsonEscape(detail) + "\"}",
+            "application/problem+json");
+        r.close = true;  // the rest of the request is unread: the connection cannot be reused
+        keep_alive_ = false;
+        Write(std::move(r), false);
+    }
+
+    void Write(HttpResponse r, bool head) {
+        auto res = std::make_shared<bhttp::response<bhttp::string_body>>();
+        res->version(11);
+        res->result(static_cast<unsigned>(r.status));
+        res->set(bhttp::field::server, "firmo");
+        for (auto& [k, v] : r.headers) res->insert(k, v);
+        res->body() = std::move(r.body);
+        const bool close = r.close || !keep_alive_ || server_.stopping;
+        res->keep_alive(!close);
+        res->prepare_payload();
+        if (head) res->body().clear();  // Content-Length stays that of the GET
+        stream_.expires_after(server_.options.write_timeout);
+        bhttp::async_write(stream_, *res,
+                           [self = shared_from_this(), res, close](beast::error_code ec, std::size_t) {
+                               --self->server_.busy;
+                               self->busy_ = false;
+                               if (ec || close) return self->Close();
+                               self->ReadHeader();
+                           });
+    }
+
+    void Close() {
+        beast::error_code ec;
+        stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+        stream_.socket().close(ec);
+    }
+
+    beast::tcp_stream stream_;
+    Server::Impl& server_;
+    beast::flat_buffer buffer_;
+    std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+    bool keep_alive_ = true;
+    bool busy_ = false;
+    bool first_ = true;
+};
+
+void Server::Impl::Accept() {
+    acceptor.async_accept(asio::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
+        if (ec) {
+            if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
+            log::Warn("accept_failed", {{"error", ec.message()}});
+        } else {
+            std::make_shared<Session>(std::move(socket), *this)->Start();
+        }
+        if (!stopping) Accept();
+    });
+}
+
+void Server::Impl::BeginStop() {
+    if (stopping.exchange(true)) return;
+    log::Info("server_stopping", {{"in_flight", std::to_string(busy.load())}});
+    beast::error_code ec;
+    acceptor.close(ec);
+    signals.cancel(ec);
+    drain_deadline = std::chrono::steady_clock::now() + options.shutdown_grace;
+    drain_timer = std::make_unique<asio::steady_timer>(ioc);
+    Drain();
+}
+
+void Server::Impl::Drain() {
+    {
+        std::lock_guard lock(sessions_mu);
+        for (Session* s : sessions) s->CloseIfIdle();
+    }
+    if (busy == 0 || std::chrono::steady_clock::now() >= drain_deadline) {
+        {
+            std::lock_guard lock(sessions_mu);
+            if (busy == 0 && !sessions.empty()) {
+                // Idle sessions are closing; give them one more tick.
+            }
+        }
+        if (busy == 0) {
+            drain_timer->expires_after(std::chrono::milliseconds(50));
+            drain_timer->async_wait([this](beast::error_code) { ioc.stop(); });
+            return;
+        }
+        log::Warn("shutdown_grace_exceeded", {{"in_flight", std::to_string(busy.load())}});
+        ioc.stop();
+        return;
+    }
+    drain_timer->expires_after(std::chrono::milliseconds(20));
+    drain_timer->async_wait([this](beast::error_code ec) {
+        if (!ec) Drain();
+    });
+}
+
+Server::Server(ServerOptions options, RequestHandler handler)
+    : impl_(std::make_unique<Impl>(std::move(options), std::move(handler))) {}
+
+Server::~Server() {
+    impl_->workers.join();
+}
+
+Result<void> Server::Listen() {
+    beast::error_code ec;
+    const auto address = asio::ip::make_address(impl_->options.host, ec);
+    if (ec) return Fail(ErrorCode::kInvalidArgument, "bad listen address " + impl_->options.host);
+    const tcp::endpoint endpoint(address, impl_->options.port);
+    auto& acceptor = impl_->acceptor;
+    acceptor.open(endpoint.protocol(), ec);
+    if (!ec) acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec) acceptor.bind(endpoint, ec);
+    if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) {
+        return Fail(ErrorCode::kUnavailable, "cannot listen on " + impl_->options.host + ":" +
+                                                 std::to_string(impl_->options.port) + ": " +
+                                                 ec.message());
+    }
+    return {};
+}
+
+unsigned short Server::port() const {
+    beast::error_code ec;
+    const auto ep = impl_->acceptor.local_endpoint(ec);
+    return ec ? 0 : ep.port();
+}
+
+void Server::Run() {
+    impl_->signals.add(SIGTERM);
+    impl_->signals.add(SIGINT);
+    impl_->signals.async_wait([this](beast::error_code ec, int) {
+        if (!ec) impl_->BeginStop();
+    });
+    impl_->Accept();
+    std::vector<std::thread> threads;
+    for (int i = 1; i < impl_->options.io_threads; ++i) {
+        threads.emplace_back([this] { impl_->ioc.run(); });
+    }
+    impl_->ioc.run();
+    for (auto& t : threads) t.join();
+    impl_->workers.join();
+}
+
+void Server::Stop() {
+    asio::post(impl_->ioc, [this] { impl_->BeginStop(); });
+}
+
+std::string_view ReasonPhrase(int status) {
+    const auto s = bhttp::obsolete_reason(static_cast<bhttp::status>(status));
+    return {s.data(), s.size()};
+}
+
+}  // namespace firmo::http

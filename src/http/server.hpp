@@ -1,0 +1,59 @@
+#pragma once
+// The HTTP/1.1 server: Boost.Beast on a few I/O threads, handlers on a separate worker pool
+// (they may block on the database or on PDF work), keep-alive, per-phase timeouts, a body
+// limit chosen per request from its headers, 100-continue, and graceful shutdown: stop
+// accepting, finish in-flight requests, close idle connections.
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "core/error.hpp"
+#include "http/message.hpp"
+
+namespace firmo::http {
+
+struct ServerOptions {
+    std::string host = "127.0.0.1";
+    unsigned short port = 8080;  // 0: pick a free port (see Server::port())
+    int io_threads = 1;
+    int worker_threads = 4;
+    std::size_t header_limit = 16 * 1024;
+    std::chrono::seconds read_timeout{30};   // headers and body of one request
+    std::chrono::seconds idle_timeout{60};   // between keep-alive requests
+    std::chrono::seconds write_timeout{60};
+    std::chrono::seconds shutdown_grace{15};
+    // The largest body allowed for a request with this method and target.
+    std::function<std::size_t(std::string_view method, std::string_view target)> body_limit =
+        [](std::string_view, std::string_view) -> std::size_t { return 1024 * 1024; };
+};
+
+using RequestHandler = std::function<HttpResponse(HttpRequest&)>;
+
+class Server {
+public:
+    Server(ServerOptions options, RequestHandler handler);
+    ~Server();
+    Server(const Server&) = delete;
+    Server& operator=(const Server&) = delete;
+
+    // Binds and listens; the error says why not (port in use, bad address).
+    [[nodiscard]] Result<void> Listen();
+    unsigned short port() const;
+    // Serves until Stop() or SIGTERM/SIGINT, then drains and returns.
+    void Run();
+    // Thread-safe; may be called from a signal handler context via the I/O loop.
+    void Stop();
+
+    struct Impl;  // implementation detail, public only for the session code in server.cpp
+
+private:
+    std::unique_ptr<Impl> impl_;
+};
+
+// Turns a raw status code into the standard reason ("Not Found").
+std::string_view ReasonPhrase(int status);
+
+}  // namespace firmo::http

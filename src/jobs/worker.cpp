@@ -1,0 +1,92 @@
+#include "jobs/worker.hpp"
+
+#include <algorithm>
+
+#include "core/log.hpp"
+
+namespace firmo::jobs {
+
+using namespace firmo::domain;
+
+Worker::Worker(Database& db, RequestService& requests, const Clock& clock, WorkerOptions options)
+    : db_(db), requests_(requests), clock_(clock), options_(std::move(options)) {}
+
+Worker::~Worker() { Stop(); }
+
+void Worker::Start() {
+    if (running_.exchange(true)) return;
+    for (int i = 0; i < std::max(1, options_.threads); ++i) threads_.emplace_back([this] { Loop(); });
+}
+
+void Worker::Stop() {
+    if (!running_.exchange(false)) return;
+    cv_.notify_all();
+    for (auto& t : threads_) t.join();
+    threads_.clear();
+}
+
+void Worker::Wake() {
+    {
+        std::lock_guard lock(mu_);
+        woken_ = true;
+    }
+    cv_.notify_one();
+}
+
+bool Worker::RunOneJob() {
+    auto claimed = InWriteTransaction(db_, [&](Transaction& tx) {
+        return tx.ClaimJob(clock_.Now(), options_.lease, options_.worker_id);
+    });
+    if (!claimed) {
+        log::Warn("job_claim_failed", {{"error", claimed.error().message}});
+        return false;
+    }
+    if (!*claimed) return false;
+    const Job& job = **claimed;
+    const auto result = requests_.RunValidation(job);
+    auto finish = InWriteTransaction(db_, [&](Transaction& tx) -> Result<void> {
+        if (result || job.attempts >= options_.max_attempts) {
+            if (!result) {
+                log::Error("job_abandoned", {{"job", std::to_string(job.id)},
+                                             {"request_id", job.request_id},
+                                             {"error", result.error().message}});
+            }
+            return tx.CompleteJob(job.id);
+        }
+        // Exponential backoff: 2 s, 4 s, 8 s, ...
+        const auto delay = std::chrono::seconds(1LL << std::min(job.attempts, 10));
+        log::Warn("job_retry", {{"job", std::to_string(job.id)},
+                                {"attempt", std::to_string(job.attempts)},
+                                {"error", result.error().message}});
+        return tx.RetryJob(job.id, clock_.Now() + delay, result.error().message);
+    });
+    if (!finish) log::Warn("job_finish_failed", {{"error", finish.error().message}});
+    return true;
+}
+
+int Worker::RunOnce() {
+    int ran = 0;
+    while (RunOneJob()) ++ran;
+    const auto now_ms = ToUnixMillis(clock_.Now());
+    if (now_ms >= next_sweep_ms_) {
+        next_sweep_ms_ = now_ms + options_.expiry_sweep_interval.count();
+        auto expired = requests_.ExpireDue(500);
+        if (!expired) {
+            log::Warn("expiry_sweep_failed", {{"error", expired.error().message}});
+        } else if (*expired > 0) {
+            log::Info("requests_expired", {{"count", std::to_string(*expired)}});
+        }
+    }
+    return ran;
+}
+
+void Worker::Loop() {
+    while (running_) {
+        RunOnce();
+        std::unique_lock lock(mu_);
+        cv_.wait_for(lock, options_.poll_interval, [this] { return woken_ || !running_; });
+        woken_ = false;
+    }
+}
+
+}  // namespace firmo::jobs

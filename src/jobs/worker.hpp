@@ -1,0 +1,58 @@
+#pragma once
+// Background work: claims jobs from the database with a lease (so any node may run them and a
+// crashed node's jobs are taken over once the lease ends), runs them off the HTTP threads,
+// retries failures with backoff, and sweeps expired requests periodically.
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "domain/services/request_service.hpp"
+
+namespace firmo::jobs {
+
+struct WorkerOptions {
+    int threads = 1;
+    std::chrono::milliseconds poll_interval{1000};  // when idle and not woken
+    std::chrono::milliseconds lease{60'000};
+    std::chrono::milliseconds expiry_sweep_interval{10'000};
+    int max_attempts = 5;
+    std::string worker_id = "worker";
+};
+
+class Worker {
+public:
+    Worker(domain::Database& db, domain::RequestService& requests, const Clock& clock,
+           WorkerOptions options);
+    ~Worker();
+    Worker(const Worker&) = delete;
+    Worker& operator=(const Worker&) = delete;
+
+    void Start();
+    void Stop();  // finishes the job at hand, then returns
+    void Wake();  // a job was enqueued
+
+    // One round: run every due job, then sweep expiry if due. For tests and the CLI.
+    int RunOnce();
+
+private:
+    void Loop();
+    bool RunOneJob();
+
+    domain::Database& db_;
+    domain::RequestService& requests_;
+    const Clock& clock_;
+    WorkerOptions options_;
+    std::atomic<bool> running_{false};
+    std::mutex mu_;
+    std::condition_variable cv_;
+    bool woken_ = false;
+    std::vector<std::thread> threads_;
+    std::atomic<std::int64_t> next_sweep_ms_{0};
+};
+
+}  // namespace firmo::jobs
