@@ -92,7 +92,11 @@ std::optional<PdfAClaim> ReadPdfAClaim(QPDF& qpdf) {
     return claim;
 }
 
-Result<PdfInfo> Inspect(QPDF& qpdf, const ByteSource& source, const PdfLimits& limits) {
+}  // namespace
+
+namespace internal {
+
+Result<PdfInfo> InspectQpdf(QPDF& qpdf, const ByteSource& source, const PdfLimits& limits) {
     PdfInfo info;
     info.version = internal::HeaderVersion(source);
     info.last_xref_kind = internal::LastXrefKind(source).value_or(XrefKind::kTable);
@@ -148,11 +152,15 @@ Result<PdfInfo> Inspect(QPDF& qpdf, const ByteSource& source, const PdfLimits& l
     return info;
 }
 
+}  // namespace internal
+
+namespace {
+
 Result<PdfInfo> InspectOpened(Result<std::unique_ptr<QPDF>> opened, const ByteSource& source,
                               const PdfLimits& limits) {
     if (!opened) return Fail(std::move(opened).error());
     try {
-        return Inspect(**opened, source, limits);
+        return internal::InspectQpdf(**opened, source, limits);
     } catch (const QPDFExc&) {
         return Fail(ErrorCode::kMalformed, std::string(internal::kReasonDamaged));
     } catch (const std::bad_alloc&) {

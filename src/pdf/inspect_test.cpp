@@ -12,14 +12,16 @@ namespace {
 using testing::MakePdf;
 using testing::PdfSpec;
 using testing::Quote;
-using testing::Run;
+using testing::RunCommand;
 using testing::TempDir;
 
 std::string Qpdf(const TempDir& dir, const std::string& pdf, const std::string& options) {
     testing::WriteFile(dir / "in.pdf", pdf);
     std::string log;
     EXPECT_EQ(
-        Run("qpdf " + options + " " + Quote(dir / "in.pdf") + " " + Quote(dir / "q.pdf"), &log), 0)
+        RunCommand("qpdf " + options + " " + Quote(dir / "in.pdf") + " " + Quote(dir / "q.pdf"),
+                   &log),
+        0)
         << log;
     return testing::ReadFile(dir / "q.pdf");
 }

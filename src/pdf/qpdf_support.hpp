@@ -90,6 +90,11 @@ std::optional<std::string> ReadStreamCapped(QPDFObjectHandle stream, std::size_t
 // A rectangle array normalised; nullopt when the object is not four numbers.
 std::optional<Rect> ToRect(QPDFObjectHandle array);
 
+// The inspection of an opened document (InspectPdfBytes/File without the opening); may throw
+// qpdf's exceptions.
+[[nodiscard]] Result<PdfInfo> InspectQpdf(QPDF& qpdf, const ByteSource& source,
+                                          const PdfLimits& limits);
+
 // Messages of the warnings qpdf collected so far (they are consumed).
 std::vector<std::string> TakeWarnings(QPDF& qpdf);
 

@@ -22,7 +22,7 @@ using testing::MakePdf;
 using testing::PdfSpec;
 using testing::Quote;
 using testing::ReadFile;
-using testing::Run;
+using testing::RunCommand;
 using testing::TempDir;
 
 SignatureField ByName(std::string name) {
@@ -41,21 +41,21 @@ std::string ThroughQpdf(const TempDir& dir, const std::string& pdf, const std::s
                         bool repairs = false) {
     testing::WriteFile(dir / "in.pdf", pdf);
     std::string log;
-    int rc =
-        Run("qpdf " + options + " " + Quote(dir / "in.pdf") + " " + Quote(dir / "out.pdf"), &log);
+    int rc = RunCommand(
+        "qpdf " + options + " " + Quote(dir / "in.pdf") + " " + Quote(dir / "out.pdf"), &log);
     EXPECT_TRUE(rc == 0 || (repairs && rc == 3)) << log;
     return ReadFile(dir / "out.pdf");
 }
 
 std::string Ghostscript(const TempDir& dir, int pages) {
     std::string log;
-    int rc =
-        Run("gs -q -dSAFER -dNOPAUSE -dBATCH -sDEVICE=pdfwrite -sPAPERSIZE=a4 -dFIXEDMEDIA "
-            "-sOutputFile=" +
-                Quote(dir / "gs.pdf") + " -c '" + std::to_string(pages) +
-                " { /Helvetica findfont 24 scalefont setfont 72 700 moveto (Firmo) show "
-                "showpage } repeat'",
-            &log);
+    int rc = RunCommand(
+        "gs -q -dSAFER -dNOPAUSE -dBATCH -sDEVICE=pdfwrite -sPAPERSIZE=a4 -dFIXEDMEDIA "
+        "-sOutputFile=" +
+            Quote(dir / "gs.pdf") + " -c '" + std::to_string(pages) +
+            " { /Helvetica findfont 24 scalefont setfont 72 700 moveto (Firmo) show "
+            "showpage } repeat'",
+        &log);
     EXPECT_EQ(rc, 0) << log;
     return ReadFile(dir / "gs.pdf");
 }

@@ -18,6 +18,7 @@ void PrintTo(const Violation& v, std::ostream* os);
 
 namespace firmo::pdf::testing {
 
+// Removed with its contents at destruction, unless FIRMO_KEEP_TEMP is set (for debugging).
 class TempDir {
   public:
     TempDir();
@@ -63,7 +64,22 @@ std::string ReadFile(const std::filesystem::path& p);
 void WriteFile(const std::filesystem::path& p, const std::string& bytes);
 
 // Runs a shell command; returns its exit status (stdout/stderr of the tool go to `log` when given).
-int Run(const std::string& command, std::string* output = nullptr);
+int RunCommand(const std::string& command, std::string* output = nullptr);
+
+// An NSS database for pdfsig in `dir`, trusting the PEM certificate `ca_pem` as a CA.
+bool MakeNssDb(const std::filesystem::path& dir, const std::filesystem::path& ca_pem,
+               std::string* log);
+
+// pdfsig's verdict on a file, checked against the NSS database.
+struct PdfsigReport {
+    int exit_code = -1;
+    int signatures = 0;
+    int valid = 0;    // "Signature is Valid."
+    int trusted = 0;  // "Certificate is Trusted."
+    int total = 0;    // "Total document signed"
+    std::string output;
+};
+PdfsigReport Pdfsig(const std::filesystem::path& nssdb, const std::filesystem::path& pdf);
 bool HaveTool(const std::string& name);
 std::string Quote(const std::filesystem::path& p);
 

@@ -42,6 +42,7 @@ TempDir::TempDir() {
 }
 
 TempDir::~TempDir() {
+    if (std::getenv("FIRMO_KEEP_TEMP") != nullptr) return;
     std::error_code ec;
     std::filesystem::remove_all(path_, ec);
 }
@@ -181,7 +182,7 @@ void WriteFile(const std::filesystem::path& p, const std::string& bytes) {
     out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
 }
 
-int Run(const std::string& command, std::string* output) {
+int RunCommand(const std::string& command, std::string* output) {
     std::string full = command + " 2>&1";
     FILE* pipe = popen(full.c_str(), "r");
     if (pipe == nullptr) return -1;
@@ -194,7 +195,39 @@ int Run(const std::string& command, std::string* output) {
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-bool HaveTool(const std::string& name) { return Run("command -v " + name + " >/dev/null") == 0; }
+bool MakeNssDb(const std::filesystem::path& dir, const std::filesystem::path& ca_pem,
+               std::string* log) {
+    std::filesystem::create_directories(dir);
+    std::string db = "sql:" + dir.string();
+    return RunCommand("certutil -N -d " + Quote(db) + " --empty-password", log) == 0 &&
+           RunCommand("certutil -A -d " + Quote(db) + " -n firmo-ca -t CT,C,C -i " + Quote(ca_pem),
+                      log) == 0;
+}
+
+PdfsigReport Pdfsig(const std::filesystem::path& nssdb, const std::filesystem::path& pdf) {
+    PdfsigReport report;
+    // Not -no-ocsp: poppler 22.12 then reports a generic certificate error for any chain.
+    // Firmo's certificates carry no OCSP URL, so nothing is fetched anyway.
+    report.exit_code = RunCommand(
+        "pdfsig -nssdir " + Quote("sql:" + nssdb.string()) + " " + Quote(pdf), &report.output);
+    auto count = [&](const std::string& needle) {
+        int n = 0;
+        for (auto pos = report.output.find(needle); pos != std::string::npos;
+             pos = report.output.find(needle, pos + 1)) {
+            ++n;
+        }
+        return n;
+    };
+    report.signatures = count("Signature Type:");  // unsigned fields are listed too
+    report.valid = count("Signature Validation: Signature is Valid.");
+    report.trusted = count("Certificate Validation: Certificate is Trusted.");
+    report.total = count("Total document signed");
+    return report;
+}
+
+bool HaveTool(const std::string& name) {
+    return RunCommand("command -v " + name + " >/dev/null") == 0;
+}
 
 std::string Quote(const std::filesystem::path& p) {
     std::string out = "'";

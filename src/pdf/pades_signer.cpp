@@ -1,0 +1,497 @@
+#include "pdf/pades_signer.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <qpdf/QPDFAcroFormDocumentHelper.hh>
+#include <qpdf/QPDFExc.hh>
+#include <qpdf/QPDFPageDocumentHelper.hh>
+#include <qpdf/QPDFXRefEntry.hh>
+#include <set>
+
+#include "core/encoding.hpp"
+#include "crypto/digest.hpp"
+#include "pdf/pdf_syntax.hpp"
+#include "pdf/qpdf_support.hpp"
+#include "pdf/qpdf_validator.hpp"
+
+namespace firmo::pdf {
+namespace {
+
+using internal::DictWith;
+using internal::Number;
+using internal::Ref;
+
+// Widths of the /ByteRange numbers: the array is written with room for four 12-digit
+// numbers and filled in once the file's layout is known.
+constexpr std::size_t kByteRangeWidth = 4 * 13 + 2;
+// Print + Locked: the widget prints and cannot be moved or deleted.
+constexpr int kWidgetFlags = 132;
+// Helvetica's average advance, in ems, for sizing text that must fit a box.
+constexpr double kAverageCharWidth = 0.55;
+
+struct NewObject {
+    QPDFObjGen og;
+    std::string body;
+};
+
+// The objects of one incremental update, by number; rewrites of existing objects keep their
+// generation.
+class UpdateBuilder {
+  public:
+    explicit UpdateBuilder(int next_id) : next_id_(next_id) {}
+    QPDFObjGen Allocate() { return QPDFObjGen(next_id_++, 0); }
+    void Set(QPDFObjGen og, std::string body) { objects_[og.getObj()] = {og, std::move(body)}; }
+    int next_id() const { return next_id_; }
+
+    // Serialises objects then the cross-reference section and trailer. `base` is the offset
+    // at which the update starts in the output file.
+    std::string Serialize(std::uint64_t base, XrefKind kind, const std::string& trailer_extra,
+                          std::uint64_t prev, std::map<int, std::uint64_t>* offsets) {
+        std::string out;
+        for (const auto& [id, object] : objects_) {
+            (*offsets)[id] = base + out.size();
+            out += std::to_string(id) + " " + std::to_string(object.og.getGen()) + " obj\n" +
+                   object.body + "\nendobj\n";
+        }
+        if (kind == XrefKind::kTable) {
+            std::uint64_t xref_at = base + out.size();
+            out += "xref\n";
+            ForEachRun([&](int first, const std::vector<int>& ids) {
+                out += std::to_string(first) + " " + std::to_string(ids.size()) + "\n";
+                for (int id : ids) {
+                    char line[32];
+                    std::snprintf(line, sizeof line, "%010llu %05d n \n",
+                                  static_cast<unsigned long long>((*offsets)[id]),
+                                  objects_[id].og.getGen());
+                    out += line;
+                }
+            });
+            out += "trailer\n<< /Size " + std::to_string(next_id_) + trailer_extra + " /Prev " +
+                   std::to_string(prev) + " >>\nstartxref\n" + std::to_string(xref_at) +
+                   "\n%%EOF\n";
+            return out;
+        }
+        // An xref stream lists itself too.
+        QPDFObjGen self = Allocate();
+        std::uint64_t xref_at = base + out.size();
+        objects_[self.getObj()] = {self, ""};
+        (*offsets)[self.getObj()] = xref_at;
+        int offset_width = xref_at >= (1ULL << 32) ? 8 : 4;
+        std::string data;
+        std::string index;
+        ForEachRun([&](int first, const std::vector<int>& ids) {
+            index += (index.empty() ? "" : " ") + std::to_string(first) + " " +
+                     std::to_string(ids.size());
+            for (int id : ids) {
+                data += '\x01';
+                std::uint64_t off = (*offsets)[id];
+                for (int b = offset_width - 1; b >= 0; --b) {
+                    data += static_cast<char>((off >> (8 * b)) & 0xFF);
+                }
+                int gen = objects_[id].og.getGen();
+                data += static_cast<char>((gen >> 8) & 0xFF);
+                data += static_cast<char>(gen & 0xFF);
+            }
+        });
+        out += std::to_string(self.getObj()) + " 0 obj\n<< /Type /XRef /Size " +
+               std::to_string(next_id_) + " /W [1 " + std::to_string(offset_width) +
+               " 2] /Index [" + index + "]" + trailer_extra + " /Prev " + std::to_string(prev) +
+               " /Length " + std::to_string(data.size()) + " >>\nstream\n" + data +
+               "\nendstream\nendobj\nstartxref\n" + std::to_string(xref_at) + "\n%%EOF\n";
+        return out;
+    }
+
+  private:
+    template <typename F>
+    void ForEachRun(F&& f) {
+        std::vector<int> run;
+        for (const auto& [id, object] : objects_) {
+            if (!run.empty() && id != run.back() + 1) {
+                f(run.front(), run);
+                run.clear();
+            }
+            run.push_back(id);
+        }
+        if (!run.empty()) f(run.front(), run);
+    }
+
+    int next_id_;
+    std::map<int, NewObject> objects_;
+};
+
+std::string RectArray(const Rect& r) {
+    return "[" + Number(r.llx) + " " + Number(r.lly) + " " + Number(r.urx) + " " + Number(r.ury) +
+           "]";
+}
+
+std::string ArrayWith(QPDFObjectHandle array, const std::string& extra) {
+    std::string out = "[";
+    if (array.isArray()) {
+        for (auto& item : array.aitems()) out += item.unparse() + " ";
+    }
+    return out + extra + "]";
+}
+
+// The visible appearance: who signed, when, and the clause accepted. Drawn upright in the
+// page's displayed orientation, so the form is counter-rotated against /Rotate.
+std::string AppearanceStream(const Rect& rect, int rotate, QPDFObjGen font,
+                             const domain::SignatureDetails& details, const std::string& clause) {
+    bool sideways = rotate == 90 || rotate == 270;
+    double w = sideways ? rect.Height() : rect.Width();
+    double h = sideways ? rect.Width() : rect.Height();
+    std::vector<std::string> lines = {"Signed by " + details.signer_name,
+                                      "on " + internal::HumanDate(details.signing_time)};
+    if (!clause.empty()) lines.push_back(clause);
+    std::size_t longest = 1;
+    for (auto& line : lines) {
+        line = internal::Utf8ToWinAnsi(line);
+        longest = std::max(longest, line.size());
+    }
+    double margin = std::min(3.0, std::min(w, h) / 10);
+    double size = std::min({10.0, (h - 2 * margin) / (static_cast<double>(lines.size()) * 1.2),
+                            (w - 2 * margin) / (static_cast<double>(longest) * kAverageCharWidth)});
+    size = std::max(size, 0.5);
+    std::string content = "q 0.2 0.2 0.5 RG 0.75 w 0.375 0.375 " + Number(w - 0.75) + " " +
+                          Number(h - 0.75) + " re S Q\nBT /F1 " + Number(size) + " Tf 0 0 0 rg " +
+                          Number(size * 1.2) + " TL " + Number(margin) + " " +
+                          Number(h - margin - size) + " Td\n";
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+        content += (i ? "T* " : "") + internal::LiteralString(lines[i]) + " Tj\n";
+    }
+    content += "ET";
+    std::string matrix;
+    switch (rotate) {
+        case 90:
+            matrix = " /Matrix [0 1 -1 0 0 0]";
+            break;
+        case 180:
+            matrix = " /Matrix [-1 0 0 -1 0 0]";
+            break;
+        case 270:
+            matrix = " /Matrix [0 -1 1 0 0 0]";
+            break;
+        default:
+            break;
+    }
+    return "<< /Type /XObject /Subtype /Form /BBox [0 0 " + Number(w) + " " + Number(h) + "]" +
+           matrix + " /Resources << /Font << /F1 " + Ref(font) + " >> >> /Length " +
+           std::to_string(content.size()) + " >>\nstream\n" + content + "\nendstream";
+}
+
+std::string SignatureDictionary(const domain::SignatureDetails& details, const std::string& reason,
+                                std::size_t reserved) {
+    std::string out =
+        "<< /Type /Sig /Filter /Adobe.PPKLite /SubFilter /ETSI.CAdES.detached"
+        " /ByteRange " +
+        std::string(kByteRangeWidth, ' ') + " /Contents <" + std::string(2 * reserved, '0') +
+        "> /M " + internal::LiteralString(internal::PdfDate(details.signing_time));
+    if (!details.signer_name.empty()) out += " /Name " + internal::TextString(details.signer_name);
+    if (!reason.empty()) out += " /Reason " + internal::TextString(reason);
+    if (!details.location.empty()) out += " /Location " + internal::TextString(details.location);
+    return out + " /Prop_Build << /App << /Name /Firmo >> >> >>";
+}
+
+std::string UniqueFieldName(const PdfInfo& info, const std::string& wanted) {
+    std::set<std::string> taken;
+    for (const auto& f : info.fields) taken.insert(f.name);
+    if (!wanted.empty()) return wanted;
+    for (int n = 1;; ++n) {
+        std::string name = "Signature" + std::to_string(n);
+        if (taken.count(name) == 0) return name;
+    }
+}
+
+// Where the new widget goes and which objects it makes the update rewrite.
+struct Placement {
+    Rect rect;
+    int rotate = 0;
+    bool visible = false;
+};
+
+class SigningJob {
+  public:
+    SigningJob(QPDF& qpdf, const PdfInfo& info, UpdateBuilder& update)
+        : qpdf_(qpdf), info_(info), update_(update) {}
+
+    // Adds every object but the xref; returns the signature dictionary's object.
+    Result<QPDFObjGen> Build(const domain::SignatureField& field,
+                             const domain::SignatureDetails& details, std::size_t reserved,
+                             std::string* field_name) {
+        std::string reason = details.reason.empty() ? field.clause.title : details.reason;
+        QPDFObjGen sig = update_.Allocate();
+        update_.Set(sig, SignatureDictionary(details, reason, reserved));
+        if (const auto* at = std::get_if<domain::FieldAtPosition>(&field.attrs)) {
+            FIRMO_CHECK(NewField(*at, details, field.clause.title, sig, field_name));
+        } else {
+            FIRMO_CHECK(ExistingField(std::get<domain::FieldByName>(field.attrs), details,
+                                      field.clause.title, sig));
+            *field_name = std::get<domain::FieldByName>(field.attrs).unique_name;
+        }
+        return sig;
+    }
+
+  private:
+    std::optional<QPDFObjGen> Appearance(const Placement& p, const domain::SignatureDetails& d,
+                                         const std::string& clause) {
+        if (!p.visible || p.rect.Width() <= 0 || p.rect.Height() <= 0) return std::nullopt;
+        QPDFObjGen font = update_.Allocate();
+        update_.Set(font,
+                    "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding "
+                    "/WinAnsiEncoding >>");
+        QPDFObjGen ap = update_.Allocate();
+        update_.Set(ap, AppearanceStream(p.rect, p.rotate, font, d, clause));
+        return ap;
+    }
+
+    Result<void> NewField(const domain::FieldAtPosition& at, const domain::SignatureDetails& d,
+                          const std::string& clause, QPDFObjGen sig, std::string* field_name) {
+        auto pages = QPDFPageDocumentHelper(qpdf_).getAllPages();
+        QPDFObjectHandle page = pages.at(static_cast<std::size_t>(at.page)).getObjectHandle();
+        const PageInfo& info = info_.pages.at(static_cast<std::size_t>(at.page));
+        Placement p;
+        p.visible = d.visible;
+        p.rotate = info.rotate;
+        if (d.visible) p.rect = *PlaceOnPage(info, at.x, at.y, at.w, at.h);
+        *field_name = UniqueFieldName(info_, d.field_name);
+
+        QPDFObjGen widget = update_.Allocate();
+        std::string body = "<< /Type /Annot /Subtype /Widget /FT /Sig /T " +
+                           internal::TextString(*field_name) + " /F " +
+                           std::to_string(kWidgetFlags) + " /Rect " + RectArray(p.rect) + " /P " +
+                           Ref(page.getObjGen()) + " /V " + Ref(sig);
+        if (auto ap = Appearance(p, d, clause)) body += " /AP << /N " + Ref(*ap) + " >>";
+        update_.Set(widget, body + " >>");
+
+        QPDFObjectHandle annots = page.getKey("/Annots");
+        if (annots.isIndirect() && annots.isArray()) {
+            update_.Set(annots.getObjGen(), ArrayWith(annots, Ref(widget)));
+        } else {
+            update_.Set(page.getObjGen(),
+                        DictWith(page, {{"/Annots", ArrayWith(annots, Ref(widget))}}));
+        }
+        return UpdateAcroForm(Ref(widget));
+    }
+
+    Result<void> ExistingField(const domain::FieldByName& by_name,
+                               const domain::SignatureDetails& d, const std::string& clause,
+                               QPDFObjGen sig) {
+        QPDFAcroFormDocumentHelper acroform(qpdf_);
+        for (auto& field : acroform.getFormFields()) {
+            if (field.getFullyQualifiedName() != by_name.unique_name) continue;
+            QPDFObjectHandle field_obj = field.getObjectHandle();
+            if (!field_obj.isIndirect()) {
+                return Fail(ErrorCode::kMalformed, "the signature field is not an indirect object");
+            }
+            auto widgets = acroform.getAnnotationsForField(field);
+            std::optional<QPDFObjGen> ap;
+            QPDFObjectHandle widget;
+            if (!widgets.empty()) {
+                widget = widgets.front().getObjectHandle();
+                Placement p;
+                p.visible = d.visible;
+                p.rect = internal::ToRect(widget.getKey("/Rect")).value_or(Rect{});
+                for (const auto& f : info_.fields) {
+                    if (f.name == by_name.unique_name && f.page_index >= 0) {
+                        p.rotate = info_.pages[static_cast<std::size_t>(f.page_index)].rotate;
+                        break;
+                    }
+                }
+                ap = Appearance(p, d, clause);
+            }
+            std::map<std::string, std::string> field_keys{{"/V", Ref(sig)}};
+            bool merged = widget.isInitialized() && widget.isIndirect() &&
+                          widget.getObjGen() == field_obj.getObjGen();
+            if (ap && merged) field_keys["/AP"] = "<< /N " + Ref(*ap) + " >>";
+            update_.Set(field_obj.getObjGen(), DictWith(field_obj, field_keys));
+            if (ap && !merged && widget.isIndirect()) {
+                update_.Set(widget.getObjGen(),
+                            DictWith(widget, {{"/AP", "<< /N " + Ref(*ap) + " >>"}}));
+            }
+            return UpdateAcroForm("");
+        }
+        return Fail(ErrorCode::kInvalidArgument,
+                    "no signature field named '" + by_name.unique_name + "'");
+    }
+
+    // /SigFlags 3 (signatures exist, append only), and the new field when there is one.
+    Result<void> UpdateAcroForm(const std::string& new_field_ref) {
+        QPDFObjectHandle root = qpdf_.getRoot();
+        if (!root.isIndirect()) return Fail(ErrorCode::kMalformed, "the catalog is not indirect");
+        QPDFObjectHandle acroform = root.getKey("/AcroForm");
+        std::map<std::string, std::string> keys{{"/SigFlags", "3"}};
+        if (!new_field_ref.empty()) {
+            keys["/Fields"] = ArrayWith(
+                acroform.isDictionary() ? acroform.getKey("/Fields") : QPDFObjectHandle::newNull(),
+                new_field_ref);
+        }
+        if (acroform.isDictionary() && acroform.isIndirect()) {
+            update_.Set(acroform.getObjGen(), DictWith(acroform, keys));
+            return {};
+        }
+        QPDFObjGen made = update_.Allocate();
+        update_.Set(
+            made, DictWith(acroform.isDictionary() ? acroform : QPDFObjectHandle::newNull(), keys));
+        update_.Set(root.getObjGen(), DictWith(root, {{"/AcroForm", Ref(made)}}));
+        return {};
+    }
+
+    QPDF& qpdf_;
+    const PdfInfo& info_;
+    UpdateBuilder& update_;
+};
+
+std::string TrailerExtra(QPDF& qpdf) {
+    QPDFObjectHandle trailer = qpdf.getTrailer();
+    std::string out;
+    for (const char* key : {"/Root", "/Info", "/ID"}) {
+        QPDFObjectHandle value = trailer.getKey(key);
+        if (value.isNull()) continue;
+        out += std::string(" ") + key + " " + value.unparse();
+    }
+    return out;
+}
+
+int NextObjectId(QPDF& qpdf) {
+    long long next = 1;
+    QPDFObjectHandle size = qpdf.getTrailer().getKey("/Size");
+    if (size.isInteger()) next = std::max(next, size.getIntValue());
+    for (const auto& [og, entry] : qpdf.getXRefTable()) {
+        next = std::max<long long>(next, og.getObj() + 1LL);
+    }
+    return static_cast<int>(next);
+}
+
+Result<void> CopyAndHash(const std::filesystem::path& in, std::ofstream& out,
+                         crypto::Sha256Stream& hash, std::size_t chunk) {
+    std::ifstream source(in, std::ios::binary);
+    if (!source) return Fail(ErrorCode::kNotFound, "cannot read " + in.string());
+    std::string buf(chunk, '\0');
+    while (source) {
+        source.read(buf.data(), static_cast<std::streamsize>(buf.size()));
+        auto n = static_cast<std::size_t>(source.gcount());
+        if (n == 0) break;
+        std::string_view piece(buf.data(), n);
+        hash.Update(piece);
+        out.write(piece.data(), static_cast<std::streamsize>(n));
+    }
+    if (!out) return Fail(ErrorCode::kInternal, "cannot write the signed file");
+    return {};
+}
+
+}  // namespace
+
+PadesSigner::PadesSigner(SignerOptions options) : options_(std::move(options)) {}
+
+Result<void> PadesSigner::SignFile(const std::filesystem::path& in,
+                                   const std::filesystem::path& out,
+                                   const domain::SignatureField& field,
+                                   const domain::SignatureDetails& details,
+                                   domain::SigningSession& session) const {
+    FIRMO_CHECK(Sign(in, out, field, details, session));
+    return {};
+}
+
+Result<SignOutcome> PadesSigner::Sign(const std::filesystem::path& in,
+                                      const std::filesystem::path& out,
+                                      const domain::SignatureField& field,
+                                      const domain::SignatureDetails& details,
+                                      domain::SigningSession& session) const {
+    std::error_code ec;
+    if (std::filesystem::equivalent(in, out, ec)) {
+        return Fail(ErrorCode::kInvalidArgument, "the output must be a different file");
+    }
+    std::filesystem::path tmp = out;
+    tmp += ".partial";
+    try {
+        FIRMO_TRY(auto source, internal::FileSource::Open(in));
+        if (source->Size() > options_.limits.max_file_bytes) {
+            return Fail(ErrorCode::kPayloadTooLarge,
+                        "the PDF file is larger than " +
+                            std::to_string(options_.limits.max_file_bytes) + " bytes");
+        }
+        FIRMO_CHECK(internal::CheckHeader(*source));
+        FIRMO_TRY(auto qpdf, internal::OpenFile(in));
+        FIRMO_TRY(PdfInfo info, internal::InspectQpdf(*qpdf, *source, options_.limits));
+        if (!info.warnings.empty()) {
+            return Fail(ErrorCode::kMalformed, std::string(internal::kReasonRepaired));
+        }
+        auto violations = CheckSignatureFields(info, {field});
+        if (!violations.empty()) {
+            violations.front().field = "signature_field";
+            return FailValidation(std::move(violations));
+        }
+        FIRMO_TRY(XrefKind kind, internal::LastXrefKind(*source));
+        FIRMO_TRY(std::uint64_t prev, internal::LastStartXref(*source));
+
+        SignOutcome outcome;
+        outcome.xref_kind = kind;
+        outcome.reserved_bytes = session.MaxSignatureSize() + options_.extra_reserve;
+        UpdateBuilder update(NextObjectId(*qpdf));
+        SigningJob job(*qpdf, info, update);
+        FIRMO_TRY(QPDFObjGen sig,
+                  job.Build(field, details, outcome.reserved_bytes, &outcome.field_name));
+
+        // The update starts on a fresh line; the separator belongs to the signed update.
+        FIRMO_TRY(std::string last_byte, source->ReadAt(source->Size() - 1, 1));
+        bool needs_newline = last_byte != "\n" && last_byte != "\r";
+        std::uint64_t base = source->Size() + (needs_newline ? 1 : 0);
+        std::map<int, std::uint64_t> offsets;
+        std::string body = update.Serialize(base, kind, TrailerExtra(*qpdf), prev, &offsets);
+        if (needs_newline) body.insert(0, "\n");
+        std::uint64_t body_at = source->Size();
+
+        // Locate the placeholders inside the signature dictionary and fill /ByteRange.
+        std::size_t sig_at = static_cast<std::size_t>(offsets[sig.getObj()] - body_at);
+        std::size_t range_at = body.find("/ByteRange ", sig_at) + 11;
+        std::size_t lt = body.find("/Contents <", sig_at) + 10;
+        std::size_t gt = lt + 1 + 2 * outcome.reserved_bytes;
+        std::uint64_t total = body_at + body.size();
+        outcome.byte_range[0] = 0;
+        outcome.byte_range[1] = body_at + lt;
+        outcome.byte_range[2] = body_at + gt + 1;
+        outcome.byte_range[3] = total - outcome.byte_range[2];
+        std::string range = "[0 " + std::to_string(outcome.byte_range[1]) + " " +
+                            std::to_string(outcome.byte_range[2]) + " " +
+                            std::to_string(outcome.byte_range[3]);
+        if (range.size() + 1 > kByteRangeWidth) {
+            return Fail(ErrorCode::kPayloadTooLarge, "the PDF file is too large to sign");
+        }
+        range += std::string(kByteRangeWidth - range.size() - 1, ' ') + "]";
+        body.replace(range_at, kByteRangeWidth, range);
+
+        // One pass over the original: hash it while copying it.
+        std::ofstream output(tmp, std::ios::binary | std::ios::trunc);
+        if (!output) return Fail(ErrorCode::kInternal, "cannot create " + tmp.string());
+        crypto::Sha256Stream hash;
+        FIRMO_CHECK(CopyAndHash(in, output, hash, options_.chunk_bytes));
+        hash.Update(std::string_view(body).substr(0, lt));
+        hash.Update(std::string_view(body).substr(gt + 1));
+        FIRMO_TRY(std::string cms, session.SignDigest(hash.Finish()));
+        if (cms.size() > outcome.reserved_bytes) {
+            std::filesystem::remove(tmp, ec);
+            return Fail(ErrorCode::kInternal, "the signature is larger than the space reserved");
+        }
+        outcome.signature_bytes = cms.size();
+        std::string hex = HexEncode(cms);
+        body.replace(lt + 1, hex.size(), hex);
+        output.write(body.data(), static_cast<std::streamsize>(body.size()));
+        output.close();
+        if (!output) {
+            std::filesystem::remove(tmp, ec);
+            return Fail(ErrorCode::kInternal, "cannot write " + tmp.string());
+        }
+        std::filesystem::rename(tmp, out, ec);
+        if (ec) return Fail(ErrorCode::kInternal, "cannot write " + out.string());
+        return outcome;
+    } catch (const QPDFExc&) {
+        std::filesystem::remove(tmp, ec);
+        return Fail(ErrorCode::kMalformed, std::string(internal::kReasonDamaged));
+    } catch (const std::exception& e) {
+        std::filesystem::remove(tmp, ec);
+        return Fail(ErrorCode::kInternal, std::string("signing failed: ") + e.what());
+    }
+}
+
+}  // namespace firmo::pdf

@@ -1,0 +1,62 @@
+#pragma once
+// PAdES baseline signing by incremental update: the original bytes stay untouched and a new
+// revision adds the signature dictionary, the widget (visible appearance or invisible), the
+// page's /Annots and the AcroForm, with a cross-reference section of the same kind as the
+// original's last one. The file is hashed while it is copied, so memory does not grow with it.
+
+#include <cstddef>
+#include <filesystem>
+
+#include "domain/ports/document_signer.hpp"
+#include "pdf/inspect.hpp"
+
+namespace firmo::pdf {
+
+struct SignerOptions {
+    // Documents are validated on upload; signing re-reads structure but, unless asked, does
+    // not decode every stream again.
+    PdfLimits limits = DefaultSigningLimits();
+    // Bytes reserved in /Contents beyond the session's bound (room for a later timestamp).
+    std::size_t extra_reserve = 0;
+    // Read/write buffer for copying and hashing the original.
+    std::size_t chunk_bytes = 1 << 20;
+
+    static PdfLimits DefaultSigningLimits() {
+        PdfLimits limits;
+        limits.scan_streams = false;
+        return limits;
+    }
+};
+
+// What the signer wrote, for logs and tests.
+struct SignOutcome {
+    std::string field_name;
+    std::uint64_t byte_range[4] = {0, 0, 0, 0};
+    std::size_t reserved_bytes = 0;  // of /Contents, binary
+    std::size_t signature_bytes = 0;
+    XrefKind xref_kind = XrefKind::kTable;
+};
+
+class PadesSigner final : public domain::DocumentSigner {
+  public:
+    explicit PadesSigner(SignerOptions options = {});
+
+    [[nodiscard]] Result<void> SignFile(const std::filesystem::path& in,
+                                        const std::filesystem::path& out,
+                                        const domain::SignatureField& field,
+                                        const domain::SignatureDetails& details,
+                                        domain::SigningSession& session) const override;
+
+    // SignFile with what was written. Errors: kInvalidArgument (with violations) when the
+    // field cannot be signed; kMalformed/kUnsupportedMediaType/kPayloadTooLarge for the file.
+    [[nodiscard]] Result<SignOutcome> Sign(const std::filesystem::path& in,
+                                           const std::filesystem::path& out,
+                                           const domain::SignatureField& field,
+                                           const domain::SignatureDetails& details,
+                                           domain::SigningSession& session) const;
+
+  private:
+    SignerOptions options_;
+};
+
+}  // namespace firmo::pdf

@@ -1,0 +1,137 @@
+#include "pdf/pdf_syntax.hpp"
+
+#include <cmath>
+#include <cstdio>
+#include <ctime>
+
+namespace firmo::pdf::internal {
+namespace {
+
+// Decodes one UTF-8 sequence; invalid bytes become U+FFFD.
+char32_t NextCodePoint(std::string_view s, std::size_t& i) {
+    auto b = static_cast<unsigned char>(s[i++]);
+    if (b < 0x80) return b;
+    int extra = (b >= 0xF0) ? 3 : (b >= 0xE0) ? 2 : (b >= 0xC0) ? 1 : -1;
+    if (extra < 0) return 0xFFFD;
+    char32_t cp = b & (0x3F >> extra);
+    for (int k = 0; k < extra; ++k) {
+        if (i >= s.size() || (static_cast<unsigned char>(s[i]) & 0xC0) != 0x80) return 0xFFFD;
+        cp = (cp << 6) | (static_cast<unsigned char>(s[i++]) & 0x3F);
+    }
+    return cp;
+}
+
+std::tm Utc(Timestamp t) {
+    auto secs = std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
+    auto tt = static_cast<std::time_t>(secs);
+    std::tm tm{};
+    gmtime_r(&tt, &tm);
+    return tm;
+}
+
+}  // namespace
+
+std::string LiteralString(std::string_view bytes) {
+    std::string out = "(";
+    for (char c : bytes) {
+        auto u = static_cast<unsigned char>(c);
+        if (c == '\\' || c == '(' || c == ')') {
+            out += '\\';
+            out += c;
+        } else if (u < 0x20 || u >= 0x7F) {
+            char buf[8];
+            std::snprintf(buf, sizeof buf, "\\%03o", u);
+            out += buf;
+        } else {
+            out += c;
+        }
+    }
+    return out + ")";
+}
+
+std::string TextString(std::string_view utf8) {
+    bool ascii = true;
+    for (char c : utf8) {
+        auto u = static_cast<unsigned char>(c);
+        if (u < 0x20 || u >= 0x7F) ascii = false;
+    }
+    if (ascii) return LiteralString(utf8);
+    std::string out = "<FEFF";
+    auto unit = [&](unsigned v) {
+        char buf[8];
+        std::snprintf(buf, sizeof buf, "%04X", v & 0xFFFF);
+        out += buf;
+    };
+    for (std::size_t i = 0; i < utf8.size();) {
+        char32_t cp = NextCodePoint(utf8, i);
+        if (cp >= 0x10000 && cp <= 0x10FFFF) {
+            cp -= 0x10000;
+            unit(0xD800 + static_cast<unsigned>(cp >> 10));
+            unit(0xDC00 + static_cast<unsigned>(cp & 0x3FF));
+        } else {
+            unit(static_cast<unsigned>(cp));
+        }
+    }
+    return out + ">";
+}
+
+std::string Utf8ToWinAnsi(std::string_view utf8) {
+    std::string out;
+    for (std::size_t i = 0; i < utf8.size();) {
+        char32_t cp = NextCodePoint(utf8, i);
+        // WinAnsi matches Latin-1 on 0x20-0x7E and 0xA0-0xFF.
+        if ((cp >= 0x20 && cp < 0x7F) || (cp >= 0xA0 && cp <= 0xFF)) {
+            out += static_cast<char>(cp);
+        } else if (cp == 0x20AC) {
+            out += '\x80';  // euro sign
+        } else {
+            out += '?';
+        }
+    }
+    return out;
+}
+
+std::string Number(double v) {
+    if (!std::isfinite(v)) return "0";
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.4f", v);
+    std::string s(buf);
+    while (!s.empty() && s.back() == '0') s.pop_back();
+    if (!s.empty() && s.back() == '.') s.pop_back();
+    if (s == "-0") s = "0";
+    return s;
+}
+
+std::string PdfDate(Timestamp t) {
+    std::tm tm = Utc(t);
+    char buf[40];
+    std::snprintf(buf, sizeof buf, "D:%04d%02d%02d%02d%02d%02d+00'00'", tm.tm_year + 1900,
+                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    return buf;
+}
+
+std::string HumanDate(Timestamp t) {
+    std::tm tm = Utc(t);
+    char buf[40];
+    std::snprintf(buf, sizeof buf, "%04d-%02d-%02d %02d:%02d UTC", tm.tm_year + 1900, tm.tm_mon + 1,
+                  tm.tm_mday, tm.tm_hour, tm.tm_min);
+    return buf;
+}
+
+std::string DictWith(QPDFObjectHandle dict, const std::map<std::string, std::string>& replace) {
+    std::string out = "<<";
+    if (dict.isDictionary()) {
+        for (auto& [key, value] : dict.ditems()) {
+            if (replace.count(key) > 0 || value.isNull()) continue;
+            out += " " + QPDFObjectHandle::newName(key).unparse() + " " + value.unparse();
+        }
+    }
+    for (const auto& [key, text] : replace) out += " " + key + " " + text;
+    return out + " >>";
+}
+
+std::string Ref(QPDFObjGen og) {
+    return std::to_string(og.getObj()) + " " + std::to_string(og.getGen()) + " R";
+}
+
+}  // namespace firmo::pdf::internal

@@ -1,0 +1,32 @@
+#pragma once
+// Internal to src/pdf: writing small pieces of PDF syntax by hand (strings, numbers, dates,
+// dictionaries with some keys replaced), for the objects of an incremental update.
+
+#include <map>
+#include <qpdf/QPDFObjectHandle.hh>
+#include <string>
+#include <string_view>
+
+#include "core/clock.hpp"
+
+namespace firmo::pdf::internal {
+
+// (literal string) with \, ( and ) escaped and non-printable bytes as octal escapes.
+std::string LiteralString(std::string_view bytes);
+// A text string (PDF 7.9.2.2): literal when plain ASCII, else UTF-16BE with a BOM, in hex.
+std::string TextString(std::string_view utf8);
+// UTF-8 to WinAnsiEncoding for the standard Helvetica font; characters outside Latin-1 -> '?'.
+std::string Utf8ToWinAnsi(std::string_view utf8);
+// Shortest decimal form with at most 4 decimals ("12", "12.5", "-0.25").
+std::string Number(double v);
+// D:YYYYMMDDHHmmSS+00'00' (UTC).
+std::string PdfDate(Timestamp t);
+// YYYY-MM-DD HH:MM UTC, for people.
+std::string HumanDate(Timestamp t);
+// "<< ... >>" of `dict` with `replace` keys (e.g. "/V") set to their given PDF text, added
+// when missing; every other value is written back as qpdf reads it.
+std::string DictWith(QPDFObjectHandle dict, const std::map<std::string, std::string>& replace);
+// "n g R".
+std::string Ref(QPDFObjGen og);
+
+}  // namespace firmo::pdf::internal
