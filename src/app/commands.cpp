@@ -68,7 +68,6 @@ int RunServe(const Args&, const Config& config, std::ostream& out, std::ostream&
     r.context().on_job_enqueued = [&worker] { worker.Wake(); };
 
     api::IssuerApiOptions api_options;
-    api_options.public_url = config.public_url;
     api::IssuerApi issuer_api(
         api::Services{r.issuers(), r.dossiers(), r.signers(), r.requests()}, r.urls(), r.clock(),
         api_options);
@@ -91,16 +90,20 @@ int RunServe(const Args&, const Config& config, std::ostream& out, std::ostream&
     http::Server server(server_options,
                         [&frontend](http::HttpRequest& req) { return frontend.Handle(req); });
     if (auto ok = server.Listen(); !ok) return Report(ok.error(), err);
+    const std::string url = "http://" + config.host() + ":" + std::to_string(server.port());
+    issuer_api.set_public_url(config.public_url.empty() ? url : config.public_url);
     worker.Start();
 
-    const std::string url = "http://" + config.host() + ":" + std::to_string(server.port());
     log::Info("server_started", {{"url", url}, {"data_dir", config.data_dir}});
-    out << "Firmo is listening on " << url << "\n";
-    out << "Data folder: " << config.data_dir << "\n";
+    // Scripts read up to the "listening" line: everything they need comes before it.
     if (*boot) {
         out << "Created issuer " << (*boot)->first.id << " (\"" << (*boot)->first.name
             << "\") and its first API key. It is shown only this once:\n";
         out << "API key: " << (*boot)->second.secret << "\n";
+    }
+    out << "Data folder: " << config.data_dir << "\n";
+    out << "Firmo is listening on " << url << "\n";
+    if (*boot) {
         out << "Try: curl -H 'X-Api-Key: " << (*boot)->second.secret << "' " << url
             << "/api/v1/dossiers\n";
     }

@@ -90,7 +90,11 @@ const Key kKeys[] = {
     {"server.listen", "FIRMO_LISTEN", "listen",
      [](Config& c, const std::string& v) {
          c.listen = v;
-         return v.find(':') != std::string::npos && c.port() != 0;
+         const auto colon = v.rfind(':');
+         if (colon == std::string::npos || colon == 0 || colon + 1 == v.size()) return false;
+         const std::string port = v.substr(colon + 1);
+         return port.size() <= 5 && port.find_first_not_of("0123456789") == std::string::npos &&
+                std::stoul(port) <= 65535;
      }},
     {"server.public_url", "FIRMO_PUBLIC_URL", "public-url",
      [](Config& c, const std::string& v) {
@@ -199,7 +203,6 @@ Result<Config> LoadConfig(const Args& args) {
             return Fail(ErrorCode::kInvalidArgument, "bad value for --" + name);
         }
     }
-    if (config.public_url.empty()) config.public_url = "http://" + config.listen;
     return config;
 }
 

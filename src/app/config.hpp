@@ -15,7 +15,7 @@ namespace firmo::app {
 
 struct Config {
     std::string listen = "127.0.0.1:8080";
-    std::string public_url;  // default: http://<listen>
+    std::string public_url;  // empty: http://<the address actually listened on>
     std::string data_dir = "./data";
     int io_threads = 1;
     int worker_threads = 4;
@@ -30,7 +30,7 @@ struct Config {
     std::string bootstrap_email = "admin@localhost.localdomain";
 
     std::string host() const;
-    unsigned short port() const;
+    unsigned short port() const;  // 0: any free port (the server prints the one it got)
 };
 
 // Parsed command line: positional words and --flags (--name value or --name=value; a flag

@@ -101,7 +101,7 @@ private:
     void OnHeader(beast::error_code ec, std::size_t) {
         if (ec) return OnReadError(ec);
         if (server_.stopping) return Close();
-        busy_ = true;
+        MarkBusy();  // from here until the answer is written, shutdown waits for this request
         auto& req = parser_->get();
         const std::size_t limit =
             server_.options.body_limit(ToStd(req.method_string()), ToStd(req.target()));
@@ -167,7 +167,6 @@ private:
         const bool head = request->method == "HEAD";
 
         stream_.expires_never();
-        ++server_.busy;
         // The handler may block: run it on the worker pool, then write from the strand.
         asio::post(server_.workers, [self = shared_from_this(), request, head] {
             auto response = std::make_shared<HttpResponse>(self->server_.handler(*request));
@@ -178,8 +177,7 @@ private:
     }
 
     void SendError(int status, const std::string& detail) {
-        busy_ = true;
-        ++server_.busy;
+        MarkBusy();
         HttpResponse r = HttpResponse::Text(
             status,
             "{\"type\":\"urn:firmo:problem:" +
@@ -189,6 +187,7 @@ private:
             "application/problem+json");
         r.close = true;  // the rest of the request is unread: the connection cannot be reused
         keep_alive_ = false;
+        linger_ = true;
         Write(std::move(r), false);
     }
 
@@ -206,14 +205,44 @@ private:
         stream_.expires_after(server_.options.write_timeout);
         bhttp::async_write(stream_, *res,
                            [self = shared_from_this(), res, close](beast::error_code ec, std::size_t) {
-                               --self->server_.busy;
-                               self->busy_ = false;
-                               if (ec || close) return self->Close();
+                               self->MarkIdle();
+                               if (ec) return self->Close();
+                               if (close) return self->linger_ ? self->Linger() : self->Close();
                                self->ReadHeader();
                            });
     }
 
+    // After an early answer (413, 400) the client may still be sending its body; closing at
+    // once would reset the connection before it reads our answer. Drain for a while first.
+    void Linger() {
+        beast::error_code ec;
+        stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+        stream_.expires_after(std::chrono::seconds(5));
+        linger_buffer_.resize(64 * 1024);
+        DrainSome();
+    }
+
+    void DrainSome() {
+        stream_.async_read_some(asio::buffer(linger_buffer_),
+                                [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                                    if (ec) return self->Close();
+                                    self->DrainSome();
+                                });
+    }
+
+    void MarkBusy() {
+        if (busy_) return;
+        busy_ = true;
+        ++server_.busy;
+    }
+    void MarkIdle() {
+        if (!busy_) return;
+        busy_ = false;
+        --server_.busy;
+    }
+
     void Close() {
+        MarkIdle();
         beast::error_code ec;
         stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
         stream_.socket().close(ec);
@@ -224,6 +253,8 @@ private:
     beast::flat_buffer buffer_;
     std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
     bool keep_alive_ = true;
+    bool linger_ = false;
+    std::vector<char> linger_buffer_;
     bool busy_ = false;
     bool first_ = true;
 };

@@ -1,0 +1,106 @@
+"""Server behaviour: health, readiness, the OpenAPI document, keep-alive, rate limits,
+100-continue, security headers, graceful shutdown."""
+
+import http.client
+import signal
+import socket
+import threading
+import time
+import unittest
+
+from harness import Firmo, FirmoTestCase, make_pdf
+
+
+class ServerBasics(FirmoTestCase):
+
+    def test_health_readiness_and_openapi(self):
+        self.assertEqual(self.firmo.get("/healthz", key=False).json, {"status": "ok"})
+        self.assertEqual(self.firmo.get("/readyz", key=False).json, {"status": "ready"})
+        r = self.firmo.get("/api/v1/openapi.yaml", key=False)
+        self.assertEqual(r.status, 200)
+        self.assertEqual(r.header("Content-Type"), "application/yaml")
+        self.assertIn("openapi:", r.body)
+        for path in ["/api/v1/dossiers", "/api/v1/signature-requests/{id}/status", "/api/v1/uploads/{token}"]:
+            self.assertIn(path, r.body)
+
+    def test_security_headers(self):
+        r = self.firmo.get("/api/v1/dossiers")
+        self.assertEqual(r.header("X-Content-Type-Options"), "nosniff")
+        self.assertEqual(r.header("Cache-Control"), "no-store")
+
+    def test_keep_alive_serves_many_requests_on_one_connection(self):
+        conn = http.client.HTTPConnection(self.firmo.host, self.firmo.port, timeout=10)
+        for _ in range(50):
+            conn.request("GET", "/api/v1/dossiers", headers={"X-Api-Key": self.firmo.api_key})
+            r = conn.getresponse()
+            r.read()
+            self.assertEqual(r.status, 200)
+        conn.close()
+
+    def test_expect_100_continue(self):
+        d = self.create_dossier()
+        request = self.create_request(d["id"])
+        doc_id = request["documents"][0]["id"]
+        url = self.firmo.get(f"/api/v1/signature-requests/{request['id']}/documents/{doc_id}/upload_url").json
+        path = url.split(str(self.firmo.port), 1)[1]
+        pdf = make_pdf(signature_field="Signature1")
+        with socket.create_connection((self.firmo.host, self.firmo.port), timeout=5) as s:
+            s.sendall((f"PUT {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/pdf\r\n"
+                       f"Content-Length: {len(pdf)}\r\nExpect: 100-continue\r\n\r\n").encode())
+            interim = s.recv(100)
+            self.assertTrue(interim.startswith(b"HTTP/1.1 100"), interim)
+            s.sendall(pdf)
+            final = s.recv(4096)
+            self.assertTrue(final.startswith(b"HTTP/1.1 202"), final[:200])
+        # Too large: refused before the body is sent.
+        with socket.create_connection((self.firmo.host, self.firmo.port), timeout=5) as s:
+            s.sendall((f"PUT {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/pdf\r\n"
+                       f"Content-Length: {100 * 1024 * 1024}\r\nExpect: 100-continue\r\n\r\n").encode())
+            self.assertTrue(s.recv(100).startswith(b"HTTP/1.1 413"))
+
+
+class RateLimits(FirmoTestCase):
+    server_args = ("--rate-limit-burst", "5", "--rate-limit-window-ms", "60000")
+
+    def test_calls_over_the_limit_get_429_with_retry_after(self):
+        statuses = [self.firmo.get("/api/v1/dossiers").status for _ in range(7)]
+        self.assertEqual(statuses[:5], [200] * 5)
+        r = self.firmo.get("/api/v1/dossiers")
+        self.assertProblem(r, 429, "rate-limited")
+        self.assertGreaterEqual(int(r.header("Retry-After")), 1)
+        # Another key has its own budget.
+        _, other = self.firmo.new_issuer()
+        self.assertEqual(self.firmo.get("/api/v1/dossiers", key=other).status, 200)
+
+
+class Shutdown(unittest.TestCase):
+
+    def test_sigterm_finishes_the_request_in_flight_and_exits_zero(self):
+        server = Firmo(extra_args=("--rate-limit-burst", "0")).start()
+        try:
+            body = (b'{"title": "Sent slowly", "documents_metadata": '
+                    b'[{"title": "Contract", "signature_fields": []}]}')
+            slow = socket.create_connection((server.host, server.port), timeout=10)
+            slow.sendall((f"POST /api/v1/dossiers HTTP/1.1\r\nHost: x\r\nX-Api-Key: {server.api_key}\r\n"
+                          f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n").encode()
+                         + body[:20])
+            idle = socket.create_connection((server.host, server.port))  # an idle keep-alive client
+            time.sleep(0.2)
+            server.proc.send_signal(signal.SIGTERM)
+            time.sleep(0.3)
+            self.assertIsNone(server.proc.poll())  # still serving the request in flight
+            slow.sendall(body[20:])
+            answer = slow.recv(4096)
+            self.assertTrue(answer.startswith(b"HTTP/1.1 201"), answer[:200])
+            self.assertIn(b"Connection: close", answer)
+            start = time.time()
+            self.assertEqual(server.stop(signal.SIGTERM, timeout=20), 0)
+            self.assertLess(time.time() - start, 5)  # the idle connection does not hold it up
+            slow.close()
+            idle.close()
+        finally:
+            server.cleanup()
+
+
+if __name__ == "__main__":
+    unittest.main()
