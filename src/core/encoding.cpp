@@ -126,9 +126,11 @@ std::string PercentEncode(std::string_view text) {
             c == '-' || c == '_' || c == '.' || c == '~') {
             out.push_back(static_cast<char>(c));
         } else {
+            // RFC 3986 section 2.1: upper-case hex digits.
+            constexpr std::string_view kUpperHex = "0123456789ABCDEF";
             out.push_back('%');
-            out.push_back(kHex[c >> 4]);
-            out.push_back(kHex[c & 15]);
+            out.push_back(kUpperHex[c >> 4]);
+            out.push_back(kUpperHex[c & 15]);
         }
     }
     return out;

@@ -1,0 +1,66 @@
+#include "app/config.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+namespace firmo::app {
+namespace {
+
+Result<Config> Load(const std::vector<std::string>& argv) {
+    auto args = ParseArgs(argv);
+    if (!args) return tl::unexpected(args.error());
+    return LoadConfig(*args);
+}
+
+TEST(Config, DefaultsThenFileThenEnvThenFlags) {
+    const auto file = std::filesystem::temp_directory_path() / "firmo-config-test.toml";
+    {
+        std::ofstream out(file);
+        out << "[server]\nlisten = \"127.0.0.1:9000\"\nworker_threads = 3\n"
+               "[storage]\ndata_dir = \"/tmp/from-file\"\n";
+    }
+    ::unsetenv("FIRMO_LISTEN");
+    ::setenv("FIRMO_DATA_DIR", "/tmp/from-env", 1);
+    auto c = Load({"serve", "--config", file.string(), "--worker-threads=6"});
+    ::unsetenv("FIRMO_DATA_DIR");
+    ASSERT_TRUE(c) << c.error().message;
+    EXPECT_EQ(c->listen, "127.0.0.1:9000");
+    EXPECT_EQ(c->port(), 9000);
+    EXPECT_EQ(c->data_dir, "/tmp/from-env");
+    EXPECT_EQ(c->worker_threads, 6);
+    EXPECT_EQ(c->io_threads, 1);
+    std::filesystem::remove(file);
+}
+
+TEST(Config, RejectsUnknownKeysAndBadValues) {
+    const auto file = std::filesystem::temp_directory_path() / "firmo-config-bad.toml";
+    {
+        std::ofstream out(file);
+        out << "[server]\nlisten_adress = \"x\"\n";
+    }
+    auto c = Load({"serve", "--config", file.string()});
+    ASSERT_FALSE(c);
+    EXPECT_NE(c.error().message.find("server.listen_adress"), std::string::npos);
+    std::filesystem::remove(file);
+    EXPECT_FALSE(Load({"serve", "--config", "/nonexistent/firmo.toml"}));
+    EXPECT_FALSE(Load({"serve", "--listen", "nohost"}));
+    EXPECT_FALSE(Load({"serve", "--listen", "127.0.0.1:99999"}));
+    EXPECT_FALSE(Load({"serve", "--worker-threads", "0"}));
+    EXPECT_FALSE(Load({"serve", "--log-level", "loud"}));
+    EXPECT_FALSE(Load({"serve", "--public-url", "ftp://x"}));
+    EXPECT_TRUE(Load({"serve", "--listen", "127.0.0.1:0"}));
+    EXPECT_FALSE(ParseArgs({"serve", "--listen"}));
+}
+
+TEST(Config, ParsesHostAndPort) {
+    Config c;
+    c.listen = "[::1]:8443";
+    EXPECT_EQ(c.host(), "::1");
+    EXPECT_EQ(c.port(), 8443);
+}
+
+}  // namespace
+}  // namespace firmo::app

@@ -1,0 +1,95 @@
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "core/clock.hpp"
+#include "core/encoding.hpp"
+#include "core/error.hpp"
+#include "core/ids.hpp"
+
+namespace firmo {
+namespace {
+
+TEST(Rfc3339, FormatsAndParsesRoundTrip) {
+    const auto t = FromUnixMillis(1'795'000'000'123);
+    EXPECT_EQ(FormatRfc3339(t), "2026-11-18T11:06:40.123Z");
+    EXPECT_EQ(ParseRfc3339("2026-11-18T11:06:40.123Z"), t);
+    EXPECT_EQ(FormatRfc3339(FromUnixMillis(0)), "1970-01-01T00:00:00Z");
+}
+
+TEST(Rfc3339, HonoursOffsetsAndFractions) {
+    EXPECT_EQ(ParseRfc3339("2026-11-17T10:26:40+02:00"), ParseRfc3339("2026-11-17T08:26:40Z"));
+    EXPECT_EQ(ParseRfc3339("2026-11-17T08:26:40.5Z"), ParseRfc3339("2026-11-17T08:26:40.500Z"));
+    EXPECT_EQ(ParseRfc3339("2026-11-17T08:26:40.123456Z"), ParseRfc3339("2026-11-18T11:06:40.123Z"));
+}
+
+TEST(Rfc3339, RejectsMalformed) {
+    for (const char* bad : {"", "2026-11-17", "2026-11-17T08:26:40", "2026-13-01T00:00:00Z",
+                            "2026-02-30T00:00:00Z", "2026-11-17T24:00:00Z", "2026-11-17T08:26:40.Z",
+                            "2026-11-17T08:26:40Zjunk", "2026-11-17T08:26:40+2:00", "tomorrow"}) {
+        EXPECT_FALSE(ParseRfc3339(bad)) << bad;
+    }
+}
+
+TEST(Ulid, IsSortableUniqueAndWellFormed) {
+    SeededRandom random(1);
+    std::set<std::string> seen;
+    std::string previous;
+    for (int i = 0; i < 1000; ++i) {
+        const std::string id = NewUlid(FromUnixMillis(1'795'000'000'000 + i), random);
+        EXPECT_TRUE(IsUlid(id)) << id;
+        EXPECT_GT(id, previous);
+        previous = id;
+        seen.insert(id);
+    }
+    EXPECT_EQ(seen.size(), 1000u);
+    EXPECT_FALSE(IsUlid("01J0000000000000000000000"));    // 25 characters
+    EXPECT_FALSE(IsUlid("01J0000000000000000000000U"));   // U is not Crockford
+    EXPECT_FALSE(IsUlid("81J00000000000000000000000"));   // overflows 128 bits
+}
+
+TEST(Encoding, HexAndBase64UrlRoundTrip) {
+    const std::string bytes("\x00\xff\x10 hello\xfe", 10);
+    EXPECT_EQ(HexDecode(HexEncode(bytes)), bytes);
+    for (std::size_t n = 0; n < bytes.size(); ++n) {
+        EXPECT_EQ(Base64UrlDecode(Base64UrlEncode(bytes.substr(0, n))), bytes.substr(0, n));
+    }
+    EXPECT_EQ(Base64UrlEncode("\xfb\xff"), "-_8");
+    EXPECT_FALSE(HexDecode("abc"));
+    EXPECT_FALSE(HexDecode("zz"));
+    EXPECT_FALSE(Base64UrlDecode("a"));
+    EXPECT_FALSE(Base64UrlDecode("ab+/"));
+}
+
+TEST(Encoding, PercentDecoding) {
+    EXPECT_EQ(PercentDecode("a%20b+c", true), std::string("a b c"));
+    EXPECT_EQ(PercentDecode("a%20b+c", false), std::string("a b+c"));
+    EXPECT_FALSE(PercentDecode("%2", false));
+    EXPECT_FALSE(PercentDecode("%zz", false));
+    EXPECT_EQ(PercentEncode("a b/é"), "a%20b%2F%C3%A9");
+}
+
+TEST(Errors, SlugsAreStableAndDistinct) {
+    std::set<std::string_view> slugs;
+    for (int c = 0; c <= static_cast<int>(ErrorCode::kInternal); ++c) {
+        slugs.insert(ErrorSlug(static_cast<ErrorCode>(c)));
+    }
+    EXPECT_EQ(slugs.size(), static_cast<std::size_t>(ErrorCode::kInternal) + 1);
+    EXPECT_EQ(ErrorSlug(ErrorCode::kInvalidArgument), "validation-error");
+}
+
+TEST(Errors, TryPropagates) {
+    const auto inner = [](bool ok) -> Result<int> {
+        if (!ok) return Fail(ErrorCode::kNotFound, "nope");
+        return 7;
+    };
+    const auto outer = [&](bool ok) -> Result<int> {
+        FIRMO_TRY(int v, inner(ok));
+        return v + 1;
+    };
+    EXPECT_EQ(outer(true), 8);
+    EXPECT_EQ(outer(false).error().code, ErrorCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace firmo
