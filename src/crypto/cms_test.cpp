@@ -15,6 +15,7 @@
 #include "core/random.hpp"
 #include "crypto/builtin_trust_service.hpp"
 #include "crypto/certificate_authority.hpp"
+#include "crypto/cms_verify.hpp"
 #include "crypto/der.hpp"
 #include "crypto/digest.hpp"
 
@@ -135,6 +136,32 @@ TEST_P(CmsTest, SignsDigestAsCadesBaselineAndOpensslVerifies) {
     EXPECT_EQ(Shell(verify), 0);
     Write(dir_.path() / "content.bin", content + "!");
     EXPECT_NE(Shell(verify), 0);
+
+    // And our own verifier.
+    auto parsed = DetachedCms::Parse(*cms_der + std::string(100, '\0'));  // zero padding
+    ASSERT_TRUE(parsed) << parsed.error().message;
+    EXPECT_EQ(parsed->DigestName(), "SHA256");
+    auto digest = parsed->DigestOf({"the signed byte ranges", " of a PDF"});
+    ASSERT_TRUE(digest);
+    auto anchors = TrustAnchors::FromPem(*shared->CertificatePem());
+    ASSERT_TRUE(anchors);
+    auto check = parsed->Verify(*digest, *anchors, kNow);
+    EXPECT_TRUE(check.signature_valid && check.digest_matches && check.chain_trusted &&
+                check.signing_certificate_ok)
+        << ::testing::PrintToString(check.problems);
+    EXPECT_TRUE(check.problems.empty());
+    EXPECT_EQ(check.signer_common_name, "Mario Rossi");
+    EXPECT_EQ(check.signer_serial_number, "TINIT-RSSMRA80A01H501U");
+    EXPECT_FALSE(check.cms_signing_time);
+
+    auto wrong = parsed->Verify(Sha256("other"), *anchors, kNow);
+    EXPECT_FALSE(wrong.digest_matches);
+    EXPECT_TRUE(wrong.signature_valid);
+    auto later = parsed->Verify(*digest, *anchors, kNow + std::chrono::hours(2));
+    EXPECT_FALSE(later.chain_trusted);  // the one-hour certificate has expired
+    auto untrusted = parsed->Verify(*digest, TrustAnchors(), kNow);
+    EXPECT_FALSE(untrusted.chain_trusted);
+    EXPECT_FALSE(DetachedCms::Parse("not a cms"));
 }
 
 INSTANTIATE_TEST_SUITE_P(Keys, CmsTest, ::testing::Values(KeyType::kEcdsaP256, KeyType::kRsa3072),

@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "pdf/pdf_syntax.hpp"
 #include "pdf/qpdf_support.hpp"
 #include "pdf/testing/pdf_fixtures.hpp"
 
@@ -107,6 +108,21 @@ TEST(InspectTest, LastStartXrefFindsTheLastSection) {
     auto offset = internal::LastStartXref(source);
     ASSERT_TRUE(offset);
     EXPECT_EQ(pdf.compare(*offset, 4, "xref"), 0);
+}
+
+TEST(PdfSyntaxTest, DatesStringsAndNumbers) {
+    using internal::ParsePdfDate;
+    Timestamp t = Timestamp(std::chrono::milliseconds(1'795'000'000'000));  // 2026-11-18T...
+    EXPECT_EQ(ParsePdfDate(internal::PdfDate(t)), t);
+    EXPECT_EQ(ParsePdfDate("D:20261123130500+01'00'"), ParsePdfDate("D:20261123120500Z"));
+    EXPECT_EQ(ParsePdfDate("D:2026"), ParsePdfDate("D:20260101000000"));
+    EXPECT_FALSE(ParsePdfDate("D:20261323"));
+    EXPECT_FALSE(ParsePdfDate("yesterday"));
+    EXPECT_EQ(internal::LiteralString("a(b)\\\n"), "(a\\(b\\)\\\\\\012)");
+    EXPECT_EQ(internal::TextString("Nicolò"), "<FEFF004E00690063006F006C00F2>");
+    EXPECT_EQ(internal::Utf8ToWinAnsi("Nicolò €"), "Nicol\xF2 \x80");
+    EXPECT_EQ(internal::Number(12.5), "12.5");
+    EXPECT_EQ(internal::Number(-0.00001), "0");
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include "pdf/inspect.hpp"
 #include "pdf/qpdf_support.hpp"
 #include "pdf/testing/pdf_fixtures.hpp"
+#include "pdf/testing/signing_fixture.hpp"
 
 namespace firmo::pdf {
 namespace {
@@ -26,124 +27,11 @@ using testing::ReadFile;
 using testing::RunCommand;
 using testing::TempDir;
 namespace fs = std::filesystem;
+using testing::At;
+using testing::ByName;
+using testing::Person;
 
-SignatureField ByName(std::string name) {
-    return SignatureField{FieldByName{std::move(name)}, {"I accept the contract terms", {}}};
-}
-
-SignatureField At(int page, double x, double y, double w, double h) {
-    return SignatureField{FieldAtPosition{page, x, y, w, h},
-                          {"Clause 7: unfair terms, accepted", domain::ClauseType::kUnfair}};
-}
-
-domain::SignerIdentity Person(std::string name, std::string code) {
-    return {.full_name = std::move(name),
-            .given_name = "",
-            .surname = "",
-            .serial_number = "TINIT-" + std::move(code),
-            .country = "IT",
-            .email = ""};
-}
-
-// One CA and its NSS database for the whole suite: key generation and certutil are slow.
-class SignerTest : public ::testing::Test {
-  protected:
-    static void SetUpTestSuite() {
-        shared_ = new Shared();
-        auto ca = crypto::CertificateAuthority::Create(shared_->dir.path(), {}, "pw",
-                                                       shared_->clock, shared_->random);
-        ASSERT_TRUE(ca) << ca.error().message;
-        shared_->ca = std::make_shared<const crypto::CertificateAuthority>(std::move(*ca));
-        std::string log;
-        ASSERT_TRUE(testing::MakeNssDb(
-            shared_->dir / "nss",
-            crypto::CertificateAuthority::CertificatePath(shared_->dir.path()), &log))
-            << log;
-    }
-    static void TearDownTestSuite() {
-        delete shared_;
-        shared_ = nullptr;
-    }
-
-    std::unique_ptr<domain::SigningSession> Session(const std::string& name,
-                                                    const std::string& code) {
-        crypto::BuiltinTrustService trust(shared_->ca, shared_->clock, shared_->random);
-        auto session = trust.OpenSession(Person(name, code));
-        EXPECT_TRUE(session) << session.error().message;
-        return std::move(*session);
-    }
-
-    SignatureDetails Details(const std::string& name) {
-        SignatureDetails d;
-        d.signer_name = name;
-        d.signing_time = shared_->clock.Now();
-        return d;
-    }
-
-    // Signs and checks what every output must satisfy: pdfsig (all signatures valid and
-    // trusted, the last one covering the whole file), qpdf --check, and original bytes kept.
-    SignOutcome SignAndCheck(const fs::path& in, const fs::path& out, const SignatureField& field,
-                             const SignatureDetails& details, int expected_signatures) {
-        auto session = Session(details.signer_name, "RSSMRA80A01H501U");
-        auto outcome = signer_.Sign(in, out, field, details, *session);
-        EXPECT_TRUE(outcome) << outcome.error().message;
-        if (!outcome) return {};
-        std::string original = ReadFile(in);
-        std::string signed_pdf = ReadFile(out);
-        EXPECT_EQ(signed_pdf.compare(0, original.size(), original), 0);
-        EXPECT_EQ(outcome->byte_range[2] + outcome->byte_range[3], signed_pdf.size());
-
-        auto report = testing::Pdfsig(shared_->dir / "nss", out);
-        EXPECT_EQ(report.signatures, expected_signatures) << report.output;
-        EXPECT_EQ(report.valid, expected_signatures) << report.output;
-        EXPECT_EQ(report.trusted, expected_signatures) << report.output;
-        EXPECT_GE(report.total, 1) << report.output;
-        std::string log;
-        EXPECT_EQ(RunCommand("qpdf --check " + Quote(out), &log), 0) << log;
-        EXPECT_THAT(log, ::testing::Not(::testing::HasSubstr("WARNING"))) << log;
-        return *outcome;
-    }
-
-    fs::path Write(const std::string& name, const std::string& bytes) {
-        testing::WriteFile(dir_ / name, bytes);
-        return dir_ / name;
-    }
-
-    fs::path Qpdf(const std::string& name, const std::string& pdf, const std::string& options) {
-        fs::path in = Write(name + ".in.pdf", pdf);
-        std::string log;
-        EXPECT_EQ(RunCommand("qpdf " + options + " " + Quote(in) + " " + Quote(dir_ / name), &log),
-                  0)
-            << log;
-        return dir_ / name;
-    }
-
-    fs::path Ghostscript(const std::string& name, int pages) {
-        std::string log;
-        EXPECT_EQ(
-            RunCommand("gs -q -dSAFER -dNOPAUSE -dBATCH -sDEVICE=pdfwrite -sPAPERSIZE=a4 "
-                       "-dFIXEDMEDIA -sOutputFile=" +
-                           Quote(dir_ / name) + " -c '" + std::to_string(pages) +
-                           " { /Helvetica findfont 20 scalefont setfont 72 700 moveto (Contract) "
-                           "show showpage } repeat'",
-                       &log),
-            0)
-            << log;
-        return dir_ / name;
-    }
-
-    struct Shared {
-        TempDir dir;
-        SystemClock clock;
-        SystemRandom random;
-        std::shared_ptr<const crypto::CertificateAuthority> ca;
-    };
-    static Shared* shared_;
-    TempDir dir_;
-    PadesSigner signer_;
-};
-
-SignerTest::Shared* SignerTest::shared_ = nullptr;
+class SignerTest : public testing::SigningTest {};
 
 PdfSpec WithEmptyField() {
     PdfSpec spec;
@@ -231,44 +119,8 @@ TEST_F(SignerTest, InvisibleSignature) {
 }
 
 TEST_F(SignerTest, DocumentAlreadySignedByAnotherTool) {
-    // pdfsig (NSS) signs first (adbe.pkcs7.detached: poppler 22.12 cannot add ETSI ones),
-    // with a key the test imports into its own database.
     fs::path in = Ghostscript("other.pdf", 1);
-    fs::path nss = dir_ / "nss-signer";
-    std::string log;
-    ASSERT_TRUE(testing::MakeNssDb(
-        nss, crypto::CertificateAuthority::CertificatePath(shared_->dir.path()), &log))
-        << log;
-    auto key = crypto::GenerateKey(crypto::KeyType::kEcdsaP256);
-    ASSERT_TRUE(key);
-    auto cert = shared_->ca->Issue(Person("Other Tool", "VRDLGU70A01F205X"), key->get(),
-                                   shared_->clock, shared_->random);
-    ASSERT_TRUE(cert);
-    // A PKCS#12 for pk12util, written with the openssl command line.
-    {
-        crypto::BioPtr key_bio(BIO_new_file((dir_ / "k.pem").c_str(), "w"));
-        ASSERT_EQ(PEM_write_bio_PrivateKey(key_bio.get(), key->get(), nullptr, nullptr, 0, nullptr,
-                                           nullptr),
-                  1);
-    }
-    testing::WriteFile(dir_ / "c.pem", crypto::CertificateToPem(cert->get()).value());
-    ASSERT_EQ(RunCommand("openssl pkcs12 -export -inkey " + Quote(dir_ / "k.pem") + " -in " +
-                             Quote(dir_ / "c.pem") + " -name other -passout pass:x -out " +
-                             Quote(dir_ / "k.p12"),
-                         &log),
-              0)
-        << log;
-    ASSERT_EQ(RunCommand("pk12util -i " + Quote(dir_ / "k.p12") + " -d " +
-                             Quote("sql:" + nss.string()) + " -W x",
-                         &log),
-              0)
-        << log;
-    ASSERT_EQ(RunCommand("pdfsig -nssdir " + Quote("sql:" + nss.string()) +
-                             " -add-signature -nick other " + Quote(in) + " " +
-                             Quote(dir_ / "by-pdfsig.pdf"),
-                         &log),
-              0)
-        << log;
+    ASSERT_TRUE(SignWithPdfsig(in, dir_ / "by-pdfsig.pdf"));
     SignAndCheck(dir_ / "by-pdfsig.pdf", dir_ / "both.pdf", At(0, 300, 700, 200, 60),
                  Details("Mario Rossi"), 2);
 }

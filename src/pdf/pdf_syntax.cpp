@@ -110,6 +110,47 @@ std::string PdfDate(Timestamp t) {
     return buf;
 }
 
+std::optional<Timestamp> ParsePdfDate(std::string_view text) {
+    if (text.substr(0, 2) == "D:") text.remove_prefix(2);
+    auto digits = [&](std::size_t n, int fallback, int lo, int hi) -> std::optional<int> {
+        if (text.empty() || text[0] < '0' || text[0] > '9') return fallback;
+        if (text.size() < n) return std::nullopt;
+        int v = 0;
+        for (std::size_t i = 0; i < n; ++i) {
+            if (text[i] < '0' || text[i] > '9') return std::nullopt;
+            v = v * 10 + (text[i] - '0');
+        }
+        text.remove_prefix(n);
+        if (v < lo || v > hi) return std::nullopt;
+        return v;
+    };
+    if (text.size() < 4 || text[0] < '0' || text[0] > '9') return std::nullopt;
+    auto year = digits(4, 0, 0, 9999);
+    auto month = digits(2, 1, 1, 12);
+    auto day = digits(2, 1, 1, 31);
+    auto hour = digits(2, 0, 0, 23);
+    auto minute = digits(2, 0, 0, 59);
+    auto second = digits(2, 0, 0, 59);
+    if (!year || !month || !day || !hour || !minute || !second) return std::nullopt;
+    int offset_minutes = 0;
+    if (!text.empty() && (text[0] == '+' || text[0] == '-')) {
+        int sign = text[0] == '-' ? -1 : 1;
+        text.remove_prefix(1);
+        auto oh = digits(2, 0, 0, 23);
+        if (!text.empty() && text[0] == '\'') text.remove_prefix(1);
+        auto om = digits(2, 0, 0, 59);
+        if (!oh || !om) return std::nullopt;
+        offset_minutes = sign * (*oh * 60 + *om);
+    }
+    using namespace std::chrono;
+    year_month_day ymd{std::chrono::year(*year), std::chrono::month(static_cast<unsigned>(*month)),
+                       std::chrono::day(static_cast<unsigned>(*day))};
+    if (!ymd.ok()) return std::nullopt;
+    auto t = sys_days(ymd) + hours(*hour) + minutes(*minute) + seconds(*second) -
+             minutes(offset_minutes);
+    return time_point_cast<milliseconds>(t);
+}
+
 std::string HumanDate(Timestamp t) {
     std::tm tm = Utc(t);
     char buf[40];

@@ -3,6 +3,7 @@
 // dictionaries with some keys replaced), for the objects of an incremental update.
 
 #include <map>
+#include <optional>
 #include <qpdf/QPDFObjectHandle.hh>
 #include <string>
 #include <string_view>
@@ -21,6 +22,8 @@ std::string Utf8ToWinAnsi(std::string_view utf8);
 std::string Number(double v);
 // D:YYYYMMDDHHmmSS+00'00' (UTC).
 std::string PdfDate(Timestamp t);
+// Parses D:YYYY[MM[DD[HH[mm[SS]]]]][Z|+HH'mm'|-HH'mm'] (offset honoured); nullopt if malformed.
+std::optional<Timestamp> ParsePdfDate(std::string_view text);
 // YYYY-MM-DD HH:MM UTC, for people.
 std::string HumanDate(Timestamp t);
 // "<< ... >>" of `dict` with `replace` keys (e.g. "/V") set to their given PDF text, added

@@ -1,0 +1,208 @@
+#include "crypto/cms_verify.hpp"
+
+#include <openssl/err.h>
+#include <openssl/ess.h>
+
+#include <fstream>
+#include <sstream>
+
+namespace firmo::crypto {
+namespace {
+
+using EssV2Ptr = OpensslPtr<ESS_SIGNING_CERT_V2, ESS_SIGNING_CERT_V2_free>;
+using EssV1Ptr = OpensslPtr<ESS_SIGNING_CERT, ESS_SIGNING_CERT_free>;
+using MdCtxPtr = OpensslPtr<EVP_MD_CTX, EVP_MD_CTX_free>;
+
+CMS_SignerInfo* FirstSigner(CMS_ContentInfo* cms) {
+    auto* infos = CMS_get0_SignerInfos(cms);
+    if (infos == nullptr || sk_CMS_SignerInfo_num(infos) != 1) return nullptr;
+    return sk_CMS_SignerInfo_value(infos, 0);
+}
+
+const EVP_MD* SignerDigest(CMS_SignerInfo* si) {
+    X509_ALGOR* digest = nullptr;
+    CMS_SignerInfo_get0_algs(si, nullptr, nullptr, &digest, nullptr);
+    if (digest == nullptr) return nullptr;
+    const ASN1_OBJECT* oid = nullptr;
+    X509_ALGOR_get0(&oid, nullptr, nullptr, digest);
+    return EVP_get_digestbynid(OBJ_obj2nid(oid));
+}
+
+std::optional<Timestamp> ToTimestamp(const ASN1_TIME* t) {
+    struct tm tm {};
+    if (t == nullptr || ASN1_TIME_to_tm(t, &tm) != 1) return std::nullopt;
+    return Timestamp(std::chrono::seconds(timegm(&tm)));
+}
+
+}  // namespace
+
+TrustAnchors::TrustAnchors()
+    : certs_(sk_X509_new_null(), [](STACK_OF(X509) * s) { sk_X509_pop_free(s, X509_free); }) {}
+
+Result<TrustAnchors> TrustAnchors::FromPem(std::string_view pem) {
+    FIRMO_TRY(X509StackPtr certs, CertificatesFromPem(pem));
+    TrustAnchors anchors;
+    while (sk_X509_num(certs.get()) > 0)
+        sk_X509_push(anchors.certs_.get(), sk_X509_shift(certs.get()));
+    return anchors;
+}
+
+Result<TrustAnchors> TrustAnchors::FromFiles(const std::vector<std::filesystem::path>& pem_files) {
+    std::string all;
+    for (const auto& path : pem_files) {
+        std::ifstream in(path);
+        if (!in) return Fail(ErrorCode::kNotFound, "cannot read " + path.string());
+        std::ostringstream s;
+        s << in.rdbuf();
+        all += s.str() + "\n";
+    }
+    return FromPem(all);
+}
+
+std::size_t TrustAnchors::size() const {
+    return static_cast<std::size_t>(sk_X509_num(certs_.get()));
+}
+
+Result<DetachedCms> DetachedCms::Parse(std::string_view der) {
+    const auto* p = reinterpret_cast<const unsigned char*>(der.data());
+    // The /Contents string is zero-padded after the DER; d2i reads one object and stops.
+    CmsPtr cms(d2i_CMS_ContentInfo(nullptr, &p, static_cast<long>(der.size())));
+    ERR_clear_error();
+    if (!cms || OBJ_obj2nid(CMS_get0_type(cms.get())) != NID_pkcs7_signed) {
+        return Fail(ErrorCode::kMalformed, "the signature is not a CMS SignedData");
+    }
+    CMS_SignerInfo* si = FirstSigner(cms.get());
+    if (si == nullptr) return Fail(ErrorCode::kMalformed, "the CMS must have exactly one signer");
+    if (SignerDigest(si) == nullptr) {
+        return Fail(ErrorCode::kMalformed, "unsupported digest algorithm in the signature");
+    }
+    return DetachedCms(std::move(cms));
+}
+
+std::string DetachedCms::DigestName() const {
+    const EVP_MD* md = SignerDigest(FirstSigner(cms_.get()));
+    return md != nullptr ? EVP_MD_get0_name(md) : "";
+}
+
+Result<std::string> DetachedCms::DigestOf(const std::vector<std::string_view>& pieces) const {
+    const EVP_MD* md = SignerDigest(FirstSigner(cms_.get()));
+    MdCtxPtr ctx(EVP_MD_CTX_new());
+    if (!ctx || md == nullptr || EVP_DigestInit_ex(ctx.get(), md, nullptr) != 1) {
+        return Fail(OpensslError("cannot start digest"));
+    }
+    for (auto piece : pieces) EVP_DigestUpdate(ctx.get(), piece.data(), piece.size());
+    std::string out(static_cast<std::size_t>(EVP_MD_get_size(md)), '\0');
+    unsigned int len = 0;
+    if (EVP_DigestFinal_ex(ctx.get(), reinterpret_cast<unsigned char*>(out.data()), &len) != 1) {
+        return Fail(OpensslError("cannot finish digest"));
+    }
+    return out;
+}
+
+CmsVerification DetachedCms::Verify(std::string_view content_digest, const TrustAnchors& anchors,
+                                    Timestamp at) const {
+    CmsVerification v;
+    CMS_SignerInfo* si = FirstSigner(cms_.get());
+    X509StackPtr certs(CMS_get1_certs(cms_.get()));
+    X509* signer = nullptr;
+    for (int i = 0; certs && i < sk_X509_num(certs.get()); ++i) {
+        if (CMS_SignerInfo_cert_cmp(si, sk_X509_value(certs.get(), i)) == 0) {
+            signer = sk_X509_value(certs.get(), i);
+            break;
+        }
+    }
+    if (signer == nullptr) {
+        v.problems.push_back("the signer's certificate is not included in the signature");
+        ERR_clear_error();
+        return v;
+    }
+    v.signer_subject = NameToString(X509_get_subject_name(signer));
+    v.signer_common_name = NameEntry(X509_get_subject_name(signer), NID_commonName);
+    v.signer_serial_number = NameEntry(X509_get_subject_name(signer), NID_serialNumber);
+    v.signer_certificate_der = CertificateToDer(signer).value_or("");
+
+    CMS_SignerInfo_set1_signer_cert(si, signer);
+    v.signature_valid = CMS_signed_get_attr_count(si) > 0 && CMS_SignerInfo_verify(si) == 1;
+    if (!v.signature_valid) v.problems.push_back("the signature value does not verify");
+
+    auto* md = static_cast<ASN1_OCTET_STRING*>(CMS_signed_get0_data_by_OBJ(
+        si, OBJ_nid2obj(NID_pkcs9_messageDigest), -3, V_ASN1_OCTET_STRING));
+    v.digest_matches =
+        md != nullptr &&
+        std::string_view(reinterpret_cast<const char*>(ASN1_STRING_get0_data(md)),
+                         static_cast<std::size_t>(ASN1_STRING_length(md))) == content_digest;
+    if (!v.digest_matches) {
+        v.problems.push_back("the document's digest does not match the signed digest");
+    }
+    int st_index = CMS_signed_get_attr_by_NID(si, NID_pkcs9_signingTime, -1);
+    if (st_index >= 0) {
+        X509_ATTRIBUTE* attr = CMS_signed_get_attr(si, st_index);
+        ASN1_TYPE* value = X509_ATTRIBUTE_get0_type(attr, 0);
+        if (value != nullptr &&
+            (value->type == V_ASN1_UTCTIME || value->type == V_ASN1_GENERALIZEDTIME)) {
+            v.cms_signing_time =
+                ToTimestamp(reinterpret_cast<const ASN1_TIME*>(value->value.asn1_string));
+        }
+    }
+
+    // ESS signing-certificate-v2 (or v1, which adbe.pkcs7 producers may use) binds the
+    // certificate to the signature, so it cannot be swapped for another with the same key.
+    X509StackPtr chain_first(sk_X509_new_null());
+    sk_X509_push(chain_first.get(), X509_dup(signer));
+    for (int i = 0; i < sk_X509_num(certs.get()); ++i) {
+        if (sk_X509_value(certs.get(), i) != signer) {
+            sk_X509_push(chain_first.get(), X509_dup(sk_X509_value(certs.get(), i)));
+        }
+    }
+    auto ess_blob = [&](int nid) -> std::string_view {
+        auto* seq = static_cast<ASN1_STRING*>(
+            CMS_signed_get0_data_by_OBJ(si, OBJ_nid2obj(nid), -3, V_ASN1_SEQUENCE));
+        if (seq == nullptr) return {};
+        return {reinterpret_cast<const char*>(ASN1_STRING_get0_data(seq)),
+                static_cast<std::size_t>(ASN1_STRING_length(seq))};
+    };
+    std::string_view v2_der = ess_blob(NID_id_smime_aa_signingCertificateV2);
+    std::string_view v1_der = ess_blob(NID_id_smime_aa_signingCertificate);
+    const auto* p2 = reinterpret_cast<const unsigned char*>(v2_der.data());
+    const auto* p1 = reinterpret_cast<const unsigned char*>(v1_der.data());
+    EssV2Ptr v2(v2_der.empty()
+                    ? nullptr
+                    : d2i_ESS_SIGNING_CERT_V2(nullptr, &p2, static_cast<long>(v2_der.size())));
+    EssV1Ptr v1(v1_der.empty()
+                    ? nullptr
+                    : d2i_ESS_SIGNING_CERT(nullptr, &p1, static_cast<long>(v1_der.size())));
+    if (!v1 && !v2) {
+        v.problems.push_back("no signing-certificate attribute binds the certificate");
+    } else if (OSSL_ESS_check_signing_certs(v1.get(), v2.get(), chain_first.get(), 1) != 1) {
+        v.problems.push_back("the signing-certificate attribute names another certificate");
+    } else {
+        v.signing_certificate_ok = true;
+    }
+
+    X509StorePtr store(X509_STORE_new());
+    for (int i = 0; i < sk_X509_num(anchors.certificates()); ++i) {
+        X509_STORE_add_cert(store.get(), sk_X509_value(anchors.certificates(), i));
+    }
+    X509StoreCtxPtr ctx(X509_STORE_CTX_new());
+    if (store && ctx && X509_STORE_CTX_init(ctx.get(), store.get(), signer, certs.get()) == 1) {
+        auto secs = std::chrono::duration_cast<std::chrono::seconds>(at.time_since_epoch()).count();
+        X509_STORE_CTX_set_time(ctx.get(), 0, static_cast<time_t>(secs));
+        v.chain_trusted = X509_verify_cert(ctx.get()) == 1;
+        if (!v.chain_trusted) {
+            v.chain_error = X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx.get()));
+        }
+    }
+    if (!v.chain_trusted) {
+        v.problems.push_back(
+            "the certificate chain is not trusted: " +
+            (v.chain_error.empty() ? std::string("no trust anchor") : v.chain_error));
+    }
+    std::uint32_t usage = X509_get_key_usage(signer);
+    if (usage != UINT32_MAX && (usage & (KU_NON_REPUDIATION | KU_DIGITAL_SIGNATURE)) == 0) {
+        v.problems.push_back("the signer's certificate is not for signing (key usage)");
+    }
+    ERR_clear_error();
+    return v;
+}
+
+}  // namespace firmo::crypto

@@ -1,0 +1,67 @@
+#pragma once
+// Verification of a detached CMS SignedData (the /Contents of a PDF signature): signature
+// over the signed attributes, message digest against a digest the caller computed over the
+// signed bytes, ESS signing-certificate(-v2) binding, and the certificate chain against
+// configured trust anchors at a given time. Never throws; malformed input is a report.
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/clock.hpp"
+#include "core/error.hpp"
+#include "crypto/openssl_util.hpp"
+
+namespace firmo::crypto {
+
+// The certificates a verifier trusts as roots. Immutable; share freely between threads.
+class TrustAnchors {
+  public:
+    TrustAnchors();
+    // Every certificate in a PEM text.
+    [[nodiscard]] static Result<TrustAnchors> FromPem(std::string_view pem);
+    [[nodiscard]] static Result<TrustAnchors> FromFiles(
+        const std::vector<std::filesystem::path>& pem_files);
+    std::size_t size() const;
+    STACK_OF(X509) * certificates() const { return certs_.get(); }
+
+  private:
+    std::shared_ptr<STACK_OF(X509)> certs_;
+};
+
+struct CmsVerification {
+    bool signature_valid = false;         // over the signed attributes, with the signer's key
+    bool digest_matches = false;          // messageDigest == the digest given
+    bool signing_certificate_ok = false;  // ESS attribute present and naming the signer
+    bool chain_trusted = false;
+    std::string chain_error;  // OpenSSL's reason when not trusted
+    std::string signer_common_name;
+    std::string signer_subject;        // RFC 2253
+    std::string signer_serial_number;  // the subject's serialNumber (e.g. TINIT-...)
+    std::string signer_certificate_der;
+    std::optional<Timestamp> cms_signing_time;  // signingTime attribute, when present
+    std::vector<std::string> problems;          // plain English, one per failed check
+};
+
+class DetachedCms {
+  public:
+    // Fails with kMalformed when `der` is not a CMS SignedData with one signer.
+    [[nodiscard]] static Result<DetachedCms> Parse(std::string_view der);
+
+    // The digest of `pieces` (in order) with the signer's digest algorithm.
+    [[nodiscard]] Result<std::string> DigestOf(const std::vector<std::string_view>& pieces) const;
+    std::string DigestName() const;
+
+    // `content_digest` from DigestOf; the chain is checked at `at` (the claimed signing time
+    // for a B-B signature, which carries no trusted time).
+    CmsVerification Verify(std::string_view content_digest, const TrustAnchors& anchors,
+                           Timestamp at) const;
+
+  private:
+    explicit DetachedCms(CmsPtr cms) : cms_(std::move(cms)) {}
+    CmsPtr cms_;
+};
+
+}  // namespace firmo::crypto

@@ -1,0 +1,66 @@
+#pragma once
+// Verification of the signatures of a PDF: for each one, who signed and when (as claimed),
+// whether the signed digest matches the bytes, whether its /ByteRange covers its whole
+// revision, whether later revisions changed anything beyond adding signatures, and whether
+// the signer's chain leads to a configured trust anchor. Thread-safe; never throws.
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/clock.hpp"
+#include "core/error.hpp"
+#include "crypto/cms_verify.hpp"
+#include "pdf/inspect.hpp"
+
+namespace firmo::pdf {
+
+struct SignatureReport {
+    std::string field_name;
+    std::string sub_filter;                 // "ETSI.CAdES.detached", "adbe.pkcs7.detached", ...
+    std::string signer_name;                // certificate commonName
+    std::string signer_subject;             // the whole subject (RFC 2253)
+    std::string signer_serial_number;       // e.g. "TINIT-RSSMRA80A01H501U"
+    std::optional<Timestamp> signing_time;  // /M, else the CMS signingTime; claimed, not proven
+    std::string reason;
+    std::vector<std::uint64_t> byte_range;
+    std::uint64_t revision_end = 0;  // where the signed revision ends (byte_range[2] + [3])
+
+    bool digest_matches = false;     // the signed digest is the digest of the byte ranges
+    bool signature_valid = false;    // the CMS signature verifies with the signer's key
+    bool covers_revision = false;    // the ranges cover the revision except exactly /Contents
+    bool covers_whole_file = false;  // ... and that revision is the whole file
+    bool modified_after = false;     // a later revision changed more than signatures
+    bool chain_trusted = false;
+    std::vector<std::string> changes_after;  // what later revisions changed, when disallowed
+    std::vector<std::string> problems;       // plain English; empty when valid
+
+    bool is_valid() const { return problems.empty(); }
+};
+
+struct VerificationReport {
+    std::vector<SignatureReport> signatures;  // in the order they were applied
+    std::vector<std::string> problems;        // about the document as a whole
+    // At least one signature, and every signature valid.
+    bool all_valid() const;
+};
+
+struct VerifyOptions {
+    PdfLimits limits;
+    // Check chains at this time instead of each signature's claimed time.
+    std::optional<Timestamp> validation_time;
+};
+
+// Errors only when the file cannot be read as a PDF at all (same codes as InspectPdfBytes);
+// everything about signatures is in the report.
+[[nodiscard]] Result<VerificationReport> VerifyPdfBytes(std::string_view pdf,
+                                                        const crypto::TrustAnchors& anchors,
+                                                        const VerifyOptions& options = {});
+[[nodiscard]] Result<VerificationReport> VerifyPdfFile(const std::filesystem::path& pdf,
+                                                       const crypto::TrustAnchors& anchors,
+                                                       const VerifyOptions& options = {});
+
+}  // namespace firmo::pdf

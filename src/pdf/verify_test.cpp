@@ -1,0 +1,211 @@
+#include "pdf/verify.hpp"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <map>
+#include <qpdf/QPDF.hh>
+
+#include "pdf/testing/signing_fixture.hpp"
+
+namespace firmo::pdf {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::AllOf;
+using testing::At;
+using ::testing::Contains;
+using ::testing::HasSubstr;
+using testing::ReadFile;
+
+// Appends a hand-written incremental update (objects by number) to a file whose last
+// cross-reference section is a classic table, reusing that trailer's /Root and /Size.
+std::string AppendUpdate(const std::string& pdf, const std::map<int, std::string>& objects) {
+    std::string out = pdf;
+    std::size_t prev = std::stoul(pdf.substr(pdf.rfind("startxref") + 10));
+    std::string trailer = pdf.substr(pdf.rfind("trailer"));
+    auto root_at = trailer.find("/Root");
+    std::string root = trailer.substr(root_at, trailer.find(" R", root_at) + 2 - root_at);
+    int size = std::stoi(trailer.substr(trailer.find("/Size") + 6));
+    std::string xref = "xref\n";
+    std::map<int, std::size_t> offsets;
+    for (const auto& [num, body] : objects) {
+        offsets[num] = out.size();
+        out += std::to_string(num) + " 0 obj\n" + body + "\nendobj\n";
+        size = std::max(size, num + 1);
+    }
+    std::size_t xref_at = out.size();
+    for (const auto& [num, offset] : offsets) {
+        char line[40];
+        std::snprintf(line, sizeof line, "%d 1\n%010zu 00000 n \n", num, offset);
+        xref += line;
+    }
+    out += xref + "trailer\n<< /Size " + std::to_string(size) + " " + root + " /Prev " +
+           std::to_string(prev) + " >>\nstartxref\n" + std::to_string(xref_at) + "\n%%EOF\n";
+    return out;
+}
+
+class VerifyTest : public testing::SigningTest {
+  protected:
+    crypto::TrustAnchors Anchors() {
+        auto pem = shared_->ca->CertificatePem();
+        return crypto::TrustAnchors::FromPem(*pem).value();
+    }
+
+    // Three signers on a Ghostscript document; returns the final file.
+    fs::path ThreeSignatures() {
+        fs::path in = Ghostscript("doc.pdf", 2);
+        auto session = Session("Mario Rossi", "RSSMRA80A01H501U");
+        EXPECT_TRUE(signer_.Sign(in, dir_ / "s1.pdf", At(1, 40, 700, 160, 50),
+                                 Details("Mario Rossi"), *session));
+        session = Session("Anna Bianchi", "BNCNNA85B41F205Y");
+        EXPECT_TRUE(signer_.Sign(dir_ / "s1.pdf", dir_ / "s2.pdf", At(1, 220, 700, 160, 50),
+                                 Details("Anna Bianchi"), *session));
+        session = Session("Kari Nordmann", "X");
+        EXPECT_TRUE(signer_.Sign(dir_ / "s2.pdf", dir_ / "s3.pdf", At(1, 400, 700, 160, 50),
+                                 Details("Kari Nordmann"), *session));
+        return dir_ / "s3.pdf";
+    }
+};
+
+TEST_F(VerifyTest, ReportsEverySignatureOfAMultiSignerDocument) {
+    fs::path pdf = ThreeSignatures();
+    auto report = VerifyPdfFile(pdf, Anchors());
+    ASSERT_TRUE(report) << report.error().message;
+    EXPECT_TRUE(report->all_valid());
+    ASSERT_EQ(report->signatures.size(), 3u);
+    const auto& first = report->signatures[0];
+    EXPECT_EQ(first.signer_name, "Mario Rossi");
+    EXPECT_EQ(first.signer_serial_number, "TINIT-RSSMRA80A01H501U");
+    EXPECT_EQ(first.sub_filter, "ETSI.CAdES.detached");
+    EXPECT_EQ(first.reason, "Clause 7: unfair terms, accepted");
+    ASSERT_TRUE(first.signing_time);
+    EXPECT_LT(std::chrono::abs(*first.signing_time - SystemClock().Now()), std::chrono::minutes(5));
+    for (const auto& s : report->signatures) {
+        EXPECT_TRUE(s.is_valid()) << s.field_name << ": " << ::testing::PrintToString(s.problems);
+        EXPECT_TRUE(s.digest_matches && s.signature_valid && s.chain_trusted && s.covers_revision);
+        EXPECT_FALSE(s.modified_after);
+    }
+    EXPECT_FALSE(report->signatures[0].covers_whole_file);
+    EXPECT_TRUE(report->signatures[2].covers_whole_file);
+    EXPECT_EQ(report->signatures[2].signer_name, "Kari Nordmann");
+}
+
+TEST_F(VerifyTest, AFlippedByteBreaksEverySignature) {
+    std::string pdf = ReadFile(ThreeSignatures());
+    // Ghostscript compresses page content; its /Producer string in the original is plain.
+    auto at = pdf.find("Ghostscript");
+    ASSERT_NE(at, std::string::npos);
+    pdf[at] = 'K';
+    auto report = VerifyPdfBytes(pdf, Anchors());
+    ASSERT_TRUE(report) << report.error().message;
+    EXPECT_FALSE(report->all_valid());
+    for (const auto& s : report->signatures) {
+        EXPECT_FALSE(s.digest_matches);
+        EXPECT_THAT(s.problems, Contains("the document's digest does not match the signed digest"));
+    }
+}
+
+TEST_F(VerifyTest, AnAppendedUpdateIsReported) {
+    std::string pdf = ReadFile(ThreeSignatures());
+    auto before = VerifyPdfBytes(pdf, Anchors());
+    ASSERT_TRUE(before);
+    // Page 0 of the Ghostscript file gets new content in a later, unsigned revision.
+    auto info = InspectPdfBytes(pdf);
+    ASSERT_TRUE(info);
+    QPDF q;
+    q.processMemoryFile("x", pdf.data(), pdf.size());
+    auto page = q.getAllPages().at(0);
+    std::string page_dict = page.unparseResolved();
+    int page_num = page.getObjectID();
+    int content_num = static_cast<int>(q.getObjectCount()) + 10;
+    page_dict.replace(page_dict.find("/Contents"), 9,
+                      "/Contents " + std::to_string(content_num) + " 0 R /OldContents");
+    std::string content = "BT /F1 30 Tf 100 100 Td (PAID) Tj ET";
+    std::string tampered =
+        AppendUpdate(pdf, {{page_num, page_dict},
+                           {content_num, "<< /Length " + std::to_string(content.size()) +
+                                             " >>\nstream\n" + content + "\nendstream"}});
+    std::string log;
+    auto report = VerifyPdfBytes(tampered, Anchors());
+    ASSERT_TRUE(report) << report.error().message;
+    EXPECT_FALSE(report->all_valid());
+    for (const auto& s : report->signatures) {
+        EXPECT_TRUE(s.digest_matches);  // the signed bytes are intact...
+        EXPECT_TRUE(s.modified_after);  // ...but the document shown is not what was signed
+        EXPECT_THAT(s.changes_after, Contains(HasSubstr("page 0 was changed")));
+        EXPECT_FALSE(s.covers_whole_file);
+    }
+}
+
+TEST_F(VerifyTest, AddedAnnotationAfterSigningIsReported) {
+    std::string pdf = ReadFile(ThreeSignatures());
+    QPDF q;
+    q.processMemoryFile("x", pdf.data(), pdf.size());
+    auto page = q.getAllPages().at(1);
+    std::string annots = page.getKey("/Annots").unparse();
+    int note = static_cast<int>(q.getObjectCount()) + 5;
+    annots.insert(annots.size() - 1, " " + std::to_string(note) + " 0 R");
+    std::string page_dict = page.unparseResolved();
+    auto annots_at = page_dict.find("/Annots");
+    auto annots_end = page_dict.find(']', annots_at);
+    page_dict.replace(annots_at, annots_end + 1 - annots_at, "/Annots " + annots);
+    std::string tampered = AppendUpdate(
+        pdf, {{page.getObjectID(), page_dict},
+              {note,
+               "<< /Type /Annot /Subtype /FreeText /Rect [10 10 200 40] /Contents (VOID) "
+               "/DA (/Helv 12 Tf 0 g) >>"}});
+    auto report = VerifyPdfBytes(tampered, Anchors());
+    ASSERT_TRUE(report) << report.error().message;
+    EXPECT_THAT(report->signatures.back().changes_after,
+                Contains("page 1's annotations: something other than a signature was added"));
+}
+
+TEST_F(VerifyTest, UntrustedSignerAndUnsignedDocuments) {
+    fs::path pdf = ThreeSignatures();
+    auto report = VerifyPdfFile(pdf, crypto::TrustAnchors());
+    ASSERT_TRUE(report);
+    EXPECT_FALSE(report->all_valid());
+    for (const auto& s : report->signatures) {
+        EXPECT_TRUE(s.digest_matches);
+        EXPECT_FALSE(s.chain_trusted);
+    }
+    auto unsigned_report = VerifyPdfFile(dir_ / "doc.pdf", Anchors());
+    ASSERT_TRUE(unsigned_report);
+    EXPECT_FALSE(unsigned_report->all_valid());
+    EXPECT_THAT(unsigned_report->problems, Contains("the document has no signatures"));
+    EXPECT_EQ(VerifyPdfBytes("garbage", Anchors()).error().code, ErrorCode::kMalformed);
+}
+
+TEST_F(VerifyTest, SignatureByAnotherProducerThenOurs) {
+    fs::path in = Ghostscript("other.pdf", 1);
+    ASSERT_TRUE(SignWithPdfsig(in, dir_ / "pdfsig.pdf"));
+    auto session = Session("Mario Rossi", "RSSMRA80A01H501U");
+    ASSERT_TRUE(signer_.Sign(dir_ / "pdfsig.pdf", dir_ / "both.pdf", At(0, 300, 700, 200, 60),
+                             Details("Mario Rossi"), *session));
+    auto report = VerifyPdfFile(dir_ / "both.pdf", Anchors());
+    ASSERT_TRUE(report) << report.error().message;
+    ASSERT_EQ(report->signatures.size(), 2u);
+    EXPECT_EQ(report->signatures[0].sub_filter, "adbe.pkcs7.detached");
+    EXPECT_EQ(report->signatures[0].signer_name, "Other Tool");
+    for (const auto& s : report->signatures) {
+        EXPECT_TRUE(s.is_valid()) << s.field_name << ": " << ::testing::PrintToString(s.problems);
+    }
+}
+
+TEST_F(VerifyTest, TamperedSignatureValue) {
+    std::string pdf = ReadFile(ThreeSignatures());
+    auto report = VerifyPdfBytes(pdf, Anchors());
+    ASSERT_TRUE(report);
+    // Flip a hex digit near the end of the last CMS (inside the signature value).
+    const auto& last = report->signatures.back();
+    std::size_t at = static_cast<std::size_t>(last.byte_range[1]) + 1 + 2 * 200;
+    pdf[at] = pdf[at] == '0' ? '1' : '0';
+    auto tampered = VerifyPdfBytes(pdf, Anchors());
+    ASSERT_TRUE(tampered);
+    EXPECT_FALSE(tampered->signatures.back().is_valid());
+    EXPECT_TRUE(tampered->signatures.front().is_valid());
+}
+
+}  // namespace
+}  // namespace firmo::pdf
