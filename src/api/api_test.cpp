@@ -61,7 +61,8 @@ TEST(Problem, MapsEveryCodeToAStatusAndType) {
     EXPECT_EQ(body["type"], "urn:firmo:problem:validation-error");
     EXPECT_EQ(body["violations"][0]["field"], "title");
     // Internal errors never leak their message.
-    auto internal = codec::Json::parse(Problem(ErrorCode::kInternal, "sqlite: disk I/O error").body);
+    auto internal =
+        codec::Json::parse(Problem(ErrorCode::kInternal, "sqlite: disk I/O error").body);
     EXPECT_EQ(internal["detail"], "an internal error occurred");
 }
 

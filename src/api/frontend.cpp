@@ -32,8 +32,10 @@ Frontend::Frontend(IssuerApi& api, domain::IssuerService& issuers, domain::Datab
     router_.Add("GET", "/api/v1/openapi.yaml", [](HttpRequest&) {
         return HttpResponse::Text(200, std::string(OpenApiYaml()), "application/yaml");
     });
-    router_.Add("PUT", "/api/v1/uploads/{token}", [this](HttpRequest& r) { return api_.Upload(r); });
-    api_.Register([this](std::string method, std::string pattern, IssuerApi::AuthedHandler handler) {
+    router_.Add("PUT", "/api/v1/uploads/{token}",
+                [this](HttpRequest& r) { return api_.Upload(r); });
+    api_.Register([this](std::string method, std::string pattern,
+                         IssuerApi::AuthedHandler handler) {
         router_.Add(std::move(method), std::move(pattern),
                     [this, handler = std::move(handler)](HttpRequest& req) -> HttpResponse {
                         const auto key = req.Header("X-Api-Key");
@@ -52,21 +54,24 @@ Frontend::Frontend(IssuerApi& api, domain::IssuerService& issuers, domain::Datab
 }
 
 std::size_t Frontend::BodyLimit(std::string_view method, std::string_view target) const {
-    if (method == "PUT" && target.starts_with("/api/v1/uploads/")) return options_.max_document_bytes;
+    if (method == "PUT" && target.starts_with("/api/v1/uploads/"))
+        return options_.max_document_bytes;
     return options_.max_json_bytes;
 }
 
 HttpResponse Frontend::Dispatch(HttpRequest& request) {
     const auto found = router_.Find(request);
     switch (found.match) {
-        case http::Router::Match::kFound: return (*found.handler)(request);
+        case http::Router::Match::kFound:
+            return (*found.handler)(request);
         case http::Router::Match::kNoMethod: {
             auto r = Problem(ErrorCode::kMethodNotAllowed,
                              request.method + " is not allowed here; use " + found.allow);
             r.Set("Allow", found.allow);
             return r;
         }
-        case http::Router::Match::kNoPath: break;
+        case http::Router::Match::kNoPath:
+            break;
     }
     return Problem(ErrorCode::kNotFound, "no such endpoint: " + request.path);
 }

@@ -22,7 +22,7 @@ struct FrontendOptions {
 };
 
 class Frontend {
-public:
+  public:
     Frontend(IssuerApi& api, domain::IssuerService& issuers, domain::Database& db,
              const Clock& clock, FrontendOptions options);
 
@@ -30,7 +30,7 @@ public:
     // The body limit for a request, decided from its method and target before the body is read.
     std::size_t BodyLimit(std::string_view method, std::string_view target) const;
 
-private:
+  private:
     http::HttpResponse Dispatch(http::HttpRequest& request);
 
     IssuerApi& api_;

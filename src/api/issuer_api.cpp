@@ -22,7 +22,8 @@ template <typename Fn>
 HttpResponse WithObjectBody(const HttpRequest& req, Fn&& fn) {
     auto body = ParseJsonBody(req);
     if (!body) return Problem(body.error());
-    if (!body->is_object()) return Problem(ErrorCode::kInvalidArgument, "the body must be a JSON object");
+    if (!body->is_object())
+        return Problem(ErrorCode::kInvalidArgument, "the body must be a JSON object");
     return fn(*body);
 }
 
@@ -65,8 +66,7 @@ Json PageView(const Page<T>& page, View view) {
 
 }  // namespace
 
-void IssuerApi::Register(
-    const std::function<void(std::string, std::string, AuthedHandler)>& add) {
+void IssuerApi::Register(const std::function<void(std::string, std::string, AuthedHandler)>& add) {
     const auto bind = [this](Res (IssuerApi::*fn)(Req&, const P&)) {
         return [this, fn](Req& req, const P& p) { return (this->*fn)(req, p); };
     };
@@ -146,9 +146,8 @@ HttpResponse IssuerApi::CreateSigner(Req& req, const P& p) {
     return WithObjectBody(req, [&](const Json& body) {
         std::vector<Violation> violations;
         Reader r(violations);
-        r.NoUnknownMembers(body, {"fiscal_code", "national_identity_number", "country", "email",
-                                  "phone"},
-                           "");
+        r.NoUnknownMembers(
+            body, {"fiscal_code", "national_identity_number", "country", "email", "phone"}, "");
         NewSigner input;
         auto fiscal = r.OptString(body, "fiscal_code", "");
         auto nin = r.OptString(body, "national_identity_number", "");
@@ -158,7 +157,8 @@ HttpResponse IssuerApi::CreateSigner(Req& req, const P& p) {
         if (fiscal && nin) {
             r.Add("fiscal_code", "give either fiscal_code or national_identity_number, not both");
         } else if (fiscal) {
-            if (country && *country != "IT") r.Add("country", "a fiscal code is Italian: use IT or omit");
+            if (country && *country != "IT")
+                r.Add("country", "a fiscal code is Italian: use IT or omit");
             input.kind = IdentifierKind::kItFiscalCode;
             input.identifier = *fiscal;
         } else if (nin) {
@@ -187,9 +187,10 @@ HttpResponse IssuerApi::CreateRequest(Req& req, const P& p) {
     return WithObjectBody(req, [&](const Json& body) {
         std::vector<Violation> violations;
         Reader r(violations);
-        r.NoUnknownMembers(body, {"dossier_id", "signer_id", "signers", "expires_at", "reference",
-                                  "documents_metadata"},
-                           "");
+        r.NoUnknownMembers(
+            body,
+            {"dossier_id", "signer_id", "signers", "expires_at", "reference", "documents_metadata"},
+            "");
         NewSignatureRequest input;
         auto dossier_id = r.String(body, "dossier_id", "");
         auto signer_id = r.OptString(body, "signer_id", "");
@@ -258,7 +259,8 @@ HttpResponse IssuerApi::GetUploadUrl(Req& req, const P& p) {
         return Problem(ok.error());
     }
     const Timestamp expires = clock_.Now() + options_.upload_url_ttl;
-    const std::string token = urls_.Sign(Grant{"upload", p.issuer_id, request_id, document_id, expires});
+    const std::string token =
+        urls_.Sign(Grant{"upload", p.issuer_id, request_id, document_id, expires});
     // As in Firma con IO, the body is the URL itself as a JSON string.
     auto response = JsonResponse(200, Json(options_.public_url + "/api/v1/uploads/" + token));
     response.Set("Expires-At", FormatRfc3339(expires));
@@ -295,9 +297,11 @@ HttpResponse IssuerApi::PutStatus(Req& req, const P& p) {
     } else if (wanted == "CANCELLED") {
         status = RequestedStatus::kCancelled;
     } else {
-        return ValidationProblem({{"status", "must be the JSON string \"READY\" or \"CANCELLED\""}});
+        return ValidationProblem(
+            {{"status", "must be the JSON string \"READY\" or \"CANCELLED\""}});
     }
-    auto result = s_.requests.ChangeStatus(p.issuer_id, std::string(req.Param("id")), status, ActorOf(p));
+    auto result =
+        s_.requests.ChangeStatus(p.issuer_id, std::string(req.Param("id")), status, ActorOf(p));
     if (!result) return Problem(result.error());
     HttpResponse response;
     response.status = 204;

@@ -27,8 +27,9 @@ struct IssuerApiOptions {
 };
 
 class IssuerApi {
-public:
-    IssuerApi(Services services, const UrlSigner& urls, const Clock& clock, IssuerApiOptions options)
+  public:
+    IssuerApi(Services services, const UrlSigner& urls, const Clock& clock,
+              IssuerApiOptions options)
         : s_(services), urls_(urls), clock_(clock), options_(std::move(options)) {}
 
     // Adds the authenticated routes (the caller wraps them with authentication).
@@ -41,7 +42,7 @@ public:
     // PUT /api/v1/uploads/{token}: authorised by the token, not by an API key.
     http::HttpResponse Upload(http::HttpRequest& request);
 
-private:
+  private:
     using Req = http::HttpRequest;
     using Res = http::HttpResponse;
     using P = domain::Principal;

@@ -30,7 +30,8 @@ Result<codec::Json> ParseJsonBody(const http::HttpRequest& request) {
                         "the body is not valid JSON (byte " + std::to_string(e.byte) + ")");
         } catch (const codec::Json::exception&) {
             // e.g. a number too large for a double
-            return Fail(ErrorCode::kMalformed, "the body is not valid JSON (a number is out of range)");
+            return Fail(ErrorCode::kMalformed,
+                        "the body is not valid JSON (a number is out of range)");
         }
         return Fail(ErrorCode::kMalformed, "the body is not valid JSON");
     }

@@ -20,8 +20,8 @@ bool RateLimiter::Allow(const std::string& key, std::chrono::seconds* retry_afte
         return true;
     }
     if (retry_after) {
-        *retry_after = std::chrono::seconds(
-            static_cast<long>(std::ceil((1.0 - b.tokens) / per_ms / 1000.0)));
+        *retry_after =
+            std::chrono::seconds(static_cast<long>(std::ceil((1.0 - b.tokens) / per_ms / 1000.0)));
     }
     return false;
 }

@@ -12,7 +12,7 @@
 namespace firmo::api {
 
 class RateLimiter {
-public:
+  public:
     // `burst` calls at once, refilled at burst/window.
     RateLimiter(const Clock& clock, int burst, std::chrono::milliseconds window)
         : clock_(clock), burst_(burst), window_(window) {}
@@ -20,7 +20,7 @@ public:
     // True when the call may proceed; otherwise `retry_after` says when it may.
     bool Allow(const std::string& key, std::chrono::seconds* retry_after);
 
-private:
+  private:
     struct Bucket {
         double tokens;
         Timestamp updated;

@@ -19,7 +19,7 @@ struct Grant {
 };
 
 class UrlSigner {
-public:
+  public:
     explicit UrlSigner(std::string secret) : secret_(std::move(secret)) {}
 
     std::string Sign(const Grant& grant) const;
@@ -27,7 +27,7 @@ public:
     [[nodiscard]] Result<Grant> Verify(const std::string& token, const std::string& purpose,
                                        Timestamp now) const;
 
-private:
+  private:
     std::string secret_;
 };
 

@@ -84,10 +84,7 @@ Json RequestView(const SignatureRequest& r) {
 }
 
 Json EventView(const AuditEvent& e) {
-    Json j = {{"seq", e.seq},
-              {"at", FormatRfc3339(e.at)},
-              {"type", e.type},
-              {"actor", e.actor}};
+    Json j = {{"seq", e.seq}, {"at", FormatRfc3339(e.at)}, {"type", e.type}, {"actor", e.actor}};
     if (!e.from_status.empty()) j["from"] = e.from_status;
     if (!e.to_status.empty()) j["to"] = e.to_status;
     if (!e.document_id.empty()) j["document_id"] = e.document_id;

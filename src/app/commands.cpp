@@ -41,8 +41,8 @@ struct Command {
 
 void SetLogLevel(const Config& c) {
     using log::Level;
-    log::SetLevel(c.log_level == "debug"  ? Level::kDebug
-                  : c.log_level == "warn" ? Level::kWarn
+    log::SetLevel(c.log_level == "debug"   ? Level::kDebug
+                  : c.log_level == "warn"  ? Level::kWarn
                   : c.log_level == "error" ? Level::kError
                                            : Level::kInfo);
 }
@@ -68,9 +68,8 @@ int RunServe(const Args&, const Config& config, std::ostream& out, std::ostream&
     r.context().on_job_enqueued = [&worker] { worker.Wake(); };
 
     api::IssuerApiOptions api_options;
-    api::IssuerApi issuer_api(
-        api::Services{r.issuers(), r.dossiers(), r.signers(), r.requests()}, r.urls(), r.clock(),
-        api_options);
+    api::IssuerApi issuer_api(api::Services{r.issuers(), r.dossiers(), r.signers(), r.requests()},
+                              r.urls(), r.clock(), api_options);
     api::FrontendOptions front_options;
     front_options.rate_limit_burst = config.rate_limit_burst;
     front_options.rate_limit_window = std::chrono::milliseconds(config.rate_limit_window_ms);
@@ -162,7 +161,8 @@ int RunApiKeyRevoke(const Args& args, const Config& config, std::ostream& out, s
     if (!rt) return Report(rt.error(), err);
     if (!id) {
         auto principal = (*rt)->issuers().Authenticate(*secret);
-        if (!principal) return Report(Error{ErrorCode::kNotFound, "no active API key matches"}, err);
+        if (!principal)
+            return Report(Error{ErrorCode::kNotFound, "no active API key matches"}, err);
         id = principal->key_id;
     }
     if (auto ok = (*rt)->issuers().RevokeApiKey(*id); !ok) return Report(ok.error(), err);
@@ -224,8 +224,7 @@ int Main(const std::vector<std::string>& argv, std::ostream& out, std::ostream& 
             return 0;
         }
         if (!words.empty() && (words[0] == "issuer" || words[0] == "apikey")) {
-            out
-                << "usage: firmo " << words[0] << " "
+            out << "usage: firmo " << words[0] << " "
                 << (words[0] == "issuer" ? "create" : "create|revoke") << " [flags] (--help)\n";
             return args->Has("help") ? 0 : 2;
         }

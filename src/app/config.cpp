@@ -1,7 +1,8 @@
 #include "app/config.hpp"
 
-#include <cstdlib>
 #include <toml++/toml.h>
+
+#include <cstdlib>
 
 namespace firmo::app {
 
@@ -169,17 +170,23 @@ Result<Config> LoadConfig(const Args& args) {
         // Unknown keys are errors: a typo must not silently fall back to a default.
         for (const auto& [section, node] : table) {
             const auto* sub = node.as_table();
-            if (!sub) return Fail(ErrorCode::kInvalidArgument, "config " + *file + ": unknown key " + std::string(section.str()));
+            if (!sub)
+                return Fail(ErrorCode::kInvalidArgument,
+                            "config " + *file + ": unknown key " + std::string(section.str()));
             for (const auto& [name, value] : *sub) {
-                const std::string dotted = std::string(section.str()) + "." + std::string(name.str());
+                const std::string dotted =
+                    std::string(section.str()) + "." + std::string(name.str());
                 const Key* key = nullptr;
                 for (const auto& k : kKeys) {
                     if (dotted == k.toml) key = &k;
                 }
-                if (!key) return Fail(ErrorCode::kInvalidArgument, "config " + *file + ": unknown key " + dotted);
+                if (!key)
+                    return Fail(ErrorCode::kInvalidArgument,
+                                "config " + *file + ": unknown key " + dotted);
                 const auto text = TomlValue(value);
                 if (!text || !key->set(config, *text)) {
-                    return Fail(ErrorCode::kInvalidArgument, "config " + *file + ": bad value for " + dotted);
+                    return Fail(ErrorCode::kInvalidArgument,
+                                "config " + *file + ": bad value for " + dotted);
                 }
             }
         }

@@ -23,8 +23,8 @@ Result<std::unique_ptr<Runtime>> Runtime::Open(const Config& config) {
     }
     fs::permissions(data, fs::perms::owner_all, fs::perm_options::replace, ec);
 
-    FIRMO_TRY(auto db, store::sqlite::SqliteDatabase::Open((data / "firmo.db").string(),
-                                                           config.db_pool));
+    FIRMO_TRY(auto db,
+              store::sqlite::SqliteDatabase::Open((data / "firmo.db").string(), config.db_pool));
     rt->db_ = std::move(db);
     FIRMO_CHECK(rt->db_->Migrate());
     rt->blobs_ = std::make_unique<store::FolderBlobStore>(data / "documents");
@@ -35,9 +35,9 @@ Result<std::unique_ptr<Runtime>> Runtime::Open(const Config& config) {
 
     domain::Limits domain_limits;
     domain_limits.max_document_bytes = config.max_document_bytes;
-    rt->ctx_ = std::unique_ptr<domain::ServiceContext>(new domain::ServiceContext{
-        *rt->db_, *rt->blobs_, *rt->validator_, *rt->hasher_, rt->clock_, rt->random_,
-        domain_limits, [] {}});
+    rt->ctx_ = std::unique_ptr<domain::ServiceContext>(
+        new domain::ServiceContext{*rt->db_, *rt->blobs_, *rt->validator_, *rt->hasher_, rt->clock_,
+                                   rt->random_, domain_limits, [] {}});
     rt->issuers_ = std::make_unique<domain::IssuerService>(*rt->ctx_);
     rt->dossiers_ = std::make_unique<domain::DossierService>(*rt->ctx_);
     rt->signers_ = std::make_unique<domain::SignerService>(*rt->ctx_);
@@ -45,8 +45,7 @@ Result<std::unique_ptr<Runtime>> Runtime::Open(const Config& config) {
 
     // The URL-signing secret is shared by every node through the database.
     FIRMO_TRY(auto secret, domain::InWriteTransaction(*rt->db_, [&](domain::Transaction& tx) {
-                  return tx.PutSettingIfAbsent("url_signing_key",
-                                               HexEncode(rt->random_.Bytes(32)));
+                  return tx.PutSettingIfAbsent("url_signing_key", HexEncode(rt->random_.Bytes(32)));
               }));
     rt->urls_ = std::make_unique<api::UrlSigner>(secret);
     return rt;

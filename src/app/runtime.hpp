@@ -15,7 +15,7 @@
 namespace firmo::app {
 
 class Runtime {
-public:
+  public:
     // Creates the data dir, opens the database and applies migrations.
     [[nodiscard]] static Result<std::unique_ptr<Runtime>> Open(const Config& config);
     ~Runtime();
@@ -30,7 +30,7 @@ public:
     const api::UrlSigner& urls() const { return *urls_; }
     const Clock& clock() const { return clock_; }
 
-private:
+  private:
     explicit Runtime(Config config) : config_(std::move(config)) {}
 
     Config config_;

@@ -217,8 +217,9 @@ std::optional<domain::DocumentMetadata> ParseDocumentMetadata(const Json& j,
     return domain::DocumentMetadata{*title, std::move(*fields)};
 }
 
-std::optional<std::vector<domain::DocumentMetadata>> ParseDocumentsMetadata(
-    const Json& j, const std::string& path, Reader& r) {
+std::optional<std::vector<domain::DocumentMetadata>> ParseDocumentsMetadata(const Json& j,
+                                                                            const std::string& path,
+                                                                            Reader& r) {
     if (!j.is_array()) {
         r.Add(path, "must be an array");
         return std::nullopt;

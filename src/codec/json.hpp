@@ -4,11 +4,10 @@
 // ("documents_metadata[0].signature_fields[1].attrs.page: must be an integer") instead of
 // stopping at the first problem.
 
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "core/error.hpp"
 #include "domain/signature_field.hpp"
@@ -19,7 +18,7 @@ using Json = nlohmann::json;
 
 // Typed field access that records a violation at `path` when the type is wrong.
 class Reader {
-public:
+  public:
     explicit Reader(std::vector<Violation>& violations) : violations_(violations) {}
 
     // Required members: nullopt (and a violation) when missing or mistyped.
@@ -39,7 +38,7 @@ public:
         violations_.push_back({std::move(field), std::move(reason)});
     }
 
-private:
+  private:
     std::vector<Violation>& violations_;
 };
 
@@ -49,8 +48,9 @@ std::optional<domain::SignatureField> ParseSignatureField(const Json& j, const s
                                                           Reader& r);
 std::optional<domain::DocumentMetadata> ParseDocumentMetadata(const Json& j,
                                                               const std::string& path, Reader& r);
-std::optional<std::vector<domain::DocumentMetadata>> ParseDocumentsMetadata(
-    const Json& j, const std::string& path, Reader& r);
+std::optional<std::vector<domain::DocumentMetadata>> ParseDocumentsMetadata(const Json& j,
+                                                                            const std::string& path,
+                                                                            Reader& r);
 std::optional<std::vector<domain::SignatureField>> ParseSignatureFields(const Json& j,
                                                                         const std::string& path,
                                                                         Reader& r);

@@ -6,7 +6,8 @@
 namespace firmo {
 
 Timestamp SystemClock::Now() const {
-    return std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
+    return std::chrono::time_point_cast<std::chrono::milliseconds>(
+        std::chrono::system_clock::now());
 }
 
 ManualClock::ManualClock(Timestamp start) : ms_(ToUnixMillis(start)) {}

@@ -14,25 +14,25 @@ namespace firmo {
 using Timestamp = std::chrono::sys_time<std::chrono::milliseconds>;
 
 class Clock {
-public:
+  public:
     virtual ~Clock() = default;
     virtual Timestamp Now() const = 0;
 };
 
 class SystemClock final : public Clock {
-public:
+  public:
     Timestamp Now() const override;
 };
 
 // A clock that only moves when told to; thread-safe.
 class ManualClock final : public Clock {
-public:
+  public:
     explicit ManualClock(Timestamp start);
     Timestamp Now() const override;
     void Advance(std::chrono::milliseconds by);
     void Set(Timestamp t);
 
-private:
+  private:
     std::atomic<std::int64_t> ms_;
 };
 

@@ -20,7 +20,8 @@ TEST(Rfc3339, FormatsAndParsesRoundTrip) {
 TEST(Rfc3339, HonoursOffsetsAndFractions) {
     EXPECT_EQ(ParseRfc3339("2026-11-17T10:26:40+02:00"), ParseRfc3339("2026-11-17T08:26:40Z"));
     EXPECT_EQ(ParseRfc3339("2026-11-17T08:26:40.5Z"), ParseRfc3339("2026-11-17T08:26:40.500Z"));
-    EXPECT_EQ(ParseRfc3339("2026-11-17T08:26:40.123456Z"), ParseRfc3339("2026-11-17T08:26:40.123Z"));
+    EXPECT_EQ(ParseRfc3339("2026-11-17T08:26:40.123456Z"),
+              ParseRfc3339("2026-11-17T08:26:40.123Z"));
 }
 
 TEST(Rfc3339, RejectsMalformed) {
@@ -43,9 +44,9 @@ TEST(Ulid, IsSortableUniqueAndWellFormed) {
         seen.insert(id);
     }
     EXPECT_EQ(seen.size(), 1000u);
-    EXPECT_FALSE(IsUlid("01J0000000000000000000000"));    // 25 characters
-    EXPECT_FALSE(IsUlid("01J0000000000000000000000U"));   // U is not Crockford
-    EXPECT_FALSE(IsUlid("81J00000000000000000000000"));   // overflows 128 bits
+    EXPECT_FALSE(IsUlid("01J0000000000000000000000"));   // 25 characters
+    EXPECT_FALSE(IsUlid("01J0000000000000000000000U"));  // U is not Crockford
+    EXPECT_FALSE(IsUlid("81J00000000000000000000000"));  // overflows 128 bits
 }
 
 TEST(Encoding, HexAndBase64UrlRoundTrip) {

@@ -5,10 +5,9 @@
 
 #include <string>
 #include <string_view>
+#include <tl/expected.hpp>
 #include <utility>
 #include <vector>
-
-#include <tl/expected.hpp>
 
 namespace firmo {
 
@@ -33,7 +32,8 @@ enum class ErrorCode {
 std::string_view ErrorSlug(ErrorCode code);
 
 struct Violation {
-    std::string field;   // JSON pointer-ish path of the offending field, e.g. "documents_metadata[0].title"
+    std::string
+        field;  // JSON pointer-ish path of the offending field, e.g. "documents_metadata[0].title"
     std::string reason;  // human-readable, stable enough to show to an integrator
     friend bool operator==(const Violation&, const Violation&) = default;
 };
@@ -58,9 +58,9 @@ inline tl::unexpected<Error> Fail(ErrorCode code, std::string message) {
 }
 inline tl::unexpected<Error> Fail(Error error) { return tl::unexpected<Error>(std::move(error)); }
 inline tl::unexpected<Error> FailValidation(std::vector<Violation> violations) {
-    std::string message = violations.empty() ? "invalid input"
-                                             : violations.front().field + ": " +
-                                                   violations.front().reason;
+    std::string message = violations.empty()
+                              ? "invalid input"
+                              : violations.front().field + ": " + violations.front().reason;
     return tl::unexpected<Error>(
         Error{ErrorCode::kInvalidArgument, std::move(message), std::move(violations)});
 }
@@ -70,13 +70,14 @@ inline tl::unexpected<Error> FailValidation(std::vector<Violation> violations) {
 // Propagate an error from an expression returning Result<T>, or bind its value.
 #define FIRMO_CONCAT_INNER(a, b) a##b
 #define FIRMO_CONCAT(a, b) FIRMO_CONCAT_INNER(a, b)
-#define FIRMO_TRY_IMPL(tmp, decl, expr) \
-    auto tmp = (expr);                  \
+#define FIRMO_TRY_IMPL(tmp, decl, expr)                                        \
+    auto tmp = (expr);                                                         \
     if (!tmp) return ::tl::unexpected<::firmo::Error>(std::move(tmp).error()); \
     decl = std::move(*tmp)
 #define FIRMO_TRY(decl, expr) FIRMO_TRY_IMPL(FIRMO_CONCAT(firmo_try_, __LINE__), decl, expr)
-#define FIRMO_CHECK(expr)                                                              \
-    do {                                                                               \
-        auto firmo_check_ = (expr);                                                    \
-        if (!firmo_check_) return ::tl::unexpected<::firmo::Error>(std::move(firmo_check_).error()); \
+#define FIRMO_CHECK(expr)                                                             \
+    do {                                                                              \
+        auto firmo_check_ = (expr);                                                   \
+        if (!firmo_check_)                                                            \
+            return ::tl::unexpected<::firmo::Error>(std::move(firmo_check_).error()); \
     } while (false)

@@ -10,7 +10,7 @@
 namespace firmo {
 
 class Random {
-public:
+  public:
     virtual ~Random() = default;
     virtual void Fill(std::uint8_t* out, std::size_t n) = 0;
 
@@ -19,17 +19,17 @@ public:
 };
 
 class SystemRandom final : public Random {
-public:
+  public:
     void Fill(std::uint8_t* out, std::size_t n) override;
 };
 
 // xorshift-based; NOT for production secrets. Thread-safe.
 class SeededRandom final : public Random {
-public:
+  public:
     explicit SeededRandom(std::uint64_t seed) : state_(seed ? seed : 0x9E3779B97F4A7C15ULL) {}
     void Fill(std::uint8_t* out, std::size_t n) override;
 
-private:
+  private:
     std::mutex mu_;
     std::uint64_t state_;
 };

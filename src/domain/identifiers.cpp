@@ -8,8 +8,10 @@ namespace firmo::domain {
 
 std::string_view ToString(IdentifierKind kind) {
     switch (kind) {
-        case IdentifierKind::kItFiscalCode: return "IT-FISCAL-CODE";
-        case IdentifierKind::kNoNationalId: return "NO-NIN";
+        case IdentifierKind::kItFiscalCode:
+            return "IT-FISCAL-CODE";
+        case IdentifierKind::kNoNationalId:
+            return "NO-NIN";
     }
     return "IT-FISCAL-CODE";
 }
@@ -22,8 +24,10 @@ std::optional<IdentifierKind> ParseIdentifierKind(std::string_view text) {
 
 std::string_view EtsiPrefix(IdentifierKind kind) {
     switch (kind) {
-        case IdentifierKind::kItFiscalCode: return "TINIT-";
-        case IdentifierKind::kNoNationalId: return "PNONO-";
+        case IdentifierKind::kItFiscalCode:
+            return "TINIT-";
+        case IdentifierKind::kNoNationalId:
+            return "PNONO-";
     }
     return "";
 }
@@ -35,8 +39,8 @@ void SetWhy(std::string* why, std::string text) {
 }
 
 // Value of a character in an odd (1st, 3rd, ...) position of the fiscal code.
-constexpr std::array<int, 26> kOddLetters = {1,  0,  5,  7,  9,  13, 15, 17, 19, 21, 2,  4,  18,
-                                             20, 11, 3,  6,  8,  12, 14, 16, 10, 22, 25, 24, 23};
+constexpr std::array<int, 26> kOddLetters = {1,  0,  5, 7, 9, 13, 15, 17, 19, 21, 2,  4,  18,
+                                             20, 11, 3, 6, 8, 12, 14, 16, 10, 22, 25, 24, 23};
 constexpr std::array<int, 10> kOddDigits = {1, 0, 5, 7, 9, 13, 15, 17, 19, 21};
 
 // Positions (0-based) that hold digits in a plain code and may hold omocodia letters instead.
@@ -59,8 +63,9 @@ std::optional<std::string> NormalizeFiscalCode(std::string_view text, std::strin
         const char c = code[static_cast<std::size_t>(i)];
         bool digit_slot = false;
         for (int p : kDigitPositions) digit_slot |= (p == i);
-        const bool ok = digit_slot ? (IsDigit(c) || kOmocodiaLetters.find(c) != std::string_view::npos)
-                                   : IsUpperAlpha(c);
+        const bool ok = digit_slot
+                            ? (IsDigit(c) || kOmocodiaLetters.find(c) != std::string_view::npos)
+                            : IsUpperAlpha(c);
         if (!ok) {
             SetWhy(why, "character " + std::to_string(i + 1) + " is not allowed there");
             return std::nullopt;
@@ -156,14 +161,16 @@ std::optional<std::string> NormalizeNorwegianNin(std::string_view text, std::str
 std::optional<std::string> NormalizeEmail(std::string_view text) {
     if (text.size() < 3 || text.size() > 254) return std::nullopt;
     const auto at = text.find('@');
-    if (at == std::string_view::npos || at == 0 || text.find('@', at + 1) != std::string_view::npos) {
+    if (at == std::string_view::npos || at == 0 ||
+        text.find('@', at + 1) != std::string_view::npos) {
         return std::nullopt;
     }
     const std::string_view local = text.substr(0, at);
     const std::string_view domain = text.substr(at + 1);
     if (local.size() > 64 || domain.size() < 3 || domain.find('.') == std::string_view::npos ||
-        domain.front() == '.' || domain.back() == '.' || domain.find("..") != std::string_view::npos ||
-        local.front() == '.' || local.back() == '.' || local.find("..") != std::string_view::npos) {
+        domain.front() == '.' || domain.back() == '.' ||
+        domain.find("..") != std::string_view::npos || local.front() == '.' ||
+        local.back() == '.' || local.find("..") != std::string_view::npos) {
         return std::nullopt;
     }
     for (unsigned char c : local) {

@@ -6,8 +6,8 @@ namespace firmo::domain {
 namespace {
 
 TEST(FiscalCode, AcceptsRealCodes) {
-    for (const char* code : {"RSSMRA80A01H501U", "RSSMRA85T10A562S", "BNCGVN75L15F205G",
-                             "VRDLGU90E41Z404B"}) {
+    for (const char* code :
+         {"RSSMRA80A01H501U", "RSSMRA85T10A562S", "BNCGVN75L15F205G", "VRDLGU90E41Z404B"}) {
         EXPECT_EQ(NormalizeFiscalCode(code), std::string(code)) << code;
     }
 }
@@ -69,8 +69,8 @@ TEST(Email, NormalisesDomainAndRejectsJunk) {
 TEST(Phone, RequiresE164) {
     EXPECT_EQ(NormalizePhone("+39 333 123-4567"), std::string("+393331234567"));
     EXPECT_EQ(NormalizePhone("+4791234567"), std::string("+4791234567"));
-    for (const char* bad : {"", "3331234567", "+0123456789", "+39abc12345", "+1234567",
-                            "+12345678901234567"}) {
+    for (const char* bad :
+         {"", "3331234567", "+0123456789", "+39abc12345", "+1234567", "+12345678901234567"}) {
         EXPECT_FALSE(NormalizePhone(bad)) << bad;
     }
 }

@@ -18,7 +18,8 @@ Document* SignatureRequest::FindDocument(std::string_view document_id) {
 
 std::string_view ToString(JobKind kind) {
     switch (kind) {
-        case JobKind::kValidateDocument: return "validate_document";
+        case JobKind::kValidateDocument:
+            return "validate_document";
     }
     return "";
 }

@@ -63,8 +63,8 @@ struct Document {
     int index = 0;  // position in the request's documents_metadata
     DocumentMetadata metadata;
     DocumentStatus status = DocumentStatus::kWaitForUpload;
-    std::string reject_reason;        // set when REJECTED
-    std::vector<Violation> violations;  // set when REJECTED by validation
+    std::string reject_reason;           // set when REJECTED
+    std::vector<Violation> violations;   // set when REJECTED by validation
     std::int64_t upload_generation = 0;  // bumped by every upload; stale validations are ignored
     std::optional<std::string> blob_key;
     std::int64_t size = 0;

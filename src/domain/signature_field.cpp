@@ -9,9 +9,12 @@ namespace firmo::domain {
 
 std::string_view ToString(ClauseType type) {
     switch (type) {
-        case ClauseType::kRequired: return "REQUIRED";
-        case ClauseType::kOptional: return "OPTIONAL";
-        case ClauseType::kUnfair: return "UNFAIR";
+        case ClauseType::kRequired:
+            return "REQUIRED";
+        case ClauseType::kOptional:
+            return "OPTIONAL";
+        case ClauseType::kUnfair:
+            return "UNFAIR";
     }
     return "REQUIRED";
 }
@@ -41,9 +44,9 @@ std::vector<Violation> CheckDocumentMetadata(const DocumentMetadata& doc, const 
         if (const auto* by_name = std::get_if<FieldByName>(&field.attrs)) {
             if (by_name->unique_name.empty() || by_name->unique_name.size() > kUniqueNameMax ||
                 !IsPrintableUtf8(by_name->unique_name)) {
-                out.push_back({fpath + ".attrs.unique_name",
-                               "must be 1-" + std::to_string(kUniqueNameMax) +
-                                   " printable characters"});
+                out.push_back(
+                    {fpath + ".attrs.unique_name",
+                     "must be 1-" + std::to_string(kUniqueNameMax) + " printable characters"});
             }
             // Two clauses may share a field, so repeated names are allowed; nothing to check.
             names.insert(by_name->unique_name);
@@ -55,8 +58,10 @@ std::vector<Violation> CheckDocumentMetadata(const DocumentMetadata& doc, const 
             const auto finite_in = [](double v, double lo) {
                 return std::isfinite(v) && v >= lo && v <= kMaxCoordinate;
             };
-            if (!finite_in(pos.x, 0)) out.push_back({fpath + ".attrs.coordinates.x", "must be >= 0"});
-            if (!finite_in(pos.y, 0)) out.push_back({fpath + ".attrs.coordinates.y", "must be >= 0"});
+            if (!finite_in(pos.x, 0))
+                out.push_back({fpath + ".attrs.coordinates.x", "must be >= 0"});
+            if (!finite_in(pos.y, 0))
+                out.push_back({fpath + ".attrs.coordinates.y", "must be >= 0"});
             if (!finite_in(pos.w, 0) || pos.w <= 0) {
                 out.push_back({fpath + ".attrs.size.w", "must be > 0"});
             }
@@ -66,8 +71,8 @@ std::vector<Violation> CheckDocumentMetadata(const DocumentMetadata& doc, const 
         }
     }
     if (!doc.signature_fields.empty() && !has_binding_clause) {
-        out.push_back({path + ".signature_fields",
-                       "must contain at least one REQUIRED or UNFAIR clause"});
+        out.push_back(
+            {path + ".signature_fields", "must contain at least one REQUIRED or UNFAIR clause"});
     }
     return out;
 }

@@ -3,9 +3,9 @@
 // dossiers (templates), signature requests (instances) and the PDF engine (which validates
 // and fills the fields).
 
+#include <optional>
 #include <string>
 #include <string_view>
-#include <optional>
 #include <variant>
 #include <vector>
 

@@ -76,11 +76,16 @@ Result<SignerStatus> Transition(SignerStatus from, SignerEvent event) {
     using S = SignerStatus;
     if (from != S::kWaiting) return Refuse(from, event);
     switch (event) {
-        case SignerEvent::kSign: return S::kSigned;
-        case SignerEvent::kReject: return S::kRejected;
-        case SignerEvent::kExpire: return S::kExpired;
-        case SignerEvent::kCancel: return S::kCancelled;
-        case SignerEvent::kBlock: return S::kBlocked;
+        case SignerEvent::kSign:
+            return S::kSigned;
+        case SignerEvent::kReject:
+            return S::kRejected;
+        case SignerEvent::kExpire:
+            return S::kExpired;
+        case SignerEvent::kCancel:
+            return S::kCancelled;
+        case SignerEvent::kBlock:
+            return S::kBlocked;
     }
     return Refuse(from, event);
 }
@@ -95,72 +100,108 @@ bool IsTerminal(SignerStatus s) { return s != SignerStatus::kWaiting; }
 
 std::string_view ToString(RequestStatus s) {
     switch (s) {
-        case RequestStatus::kDraft: return "DRAFT";
-        case RequestStatus::kReady: return "READY";
-        case RequestStatus::kWaitForSignature: return "WAIT_FOR_SIGNATURE";
-        case RequestStatus::kWaitForQtsp: return "WAIT_FOR_QTSP";
-        case RequestStatus::kSigned: return "SIGNED";
-        case RequestStatus::kRejected: return "REJECTED";
-        case RequestStatus::kCancelled: return "CANCELLED";
-        case RequestStatus::kExpired: return "EXPIRED";
-        case RequestStatus::kFailed: return "FAILED";
+        case RequestStatus::kDraft:
+            return "DRAFT";
+        case RequestStatus::kReady:
+            return "READY";
+        case RequestStatus::kWaitForSignature:
+            return "WAIT_FOR_SIGNATURE";
+        case RequestStatus::kWaitForQtsp:
+            return "WAIT_FOR_QTSP";
+        case RequestStatus::kSigned:
+            return "SIGNED";
+        case RequestStatus::kRejected:
+            return "REJECTED";
+        case RequestStatus::kCancelled:
+            return "CANCELLED";
+        case RequestStatus::kExpired:
+            return "EXPIRED";
+        case RequestStatus::kFailed:
+            return "FAILED";
     }
     return "DRAFT";
 }
 
 std::string_view ToString(DocumentStatus s) {
     switch (s) {
-        case DocumentStatus::kWaitForUpload: return "WAIT_FOR_UPLOAD";
-        case DocumentStatus::kWaitForValidation: return "WAIT_FOR_VALIDATION";
-        case DocumentStatus::kReady: return "READY";
-        case DocumentStatus::kRejected: return "REJECTED";
+        case DocumentStatus::kWaitForUpload:
+            return "WAIT_FOR_UPLOAD";
+        case DocumentStatus::kWaitForValidation:
+            return "WAIT_FOR_VALIDATION";
+        case DocumentStatus::kReady:
+            return "READY";
+        case DocumentStatus::kRejected:
+            return "REJECTED";
     }
     return "WAIT_FOR_UPLOAD";
 }
 
 std::string_view ToString(SignerStatus s) {
     switch (s) {
-        case SignerStatus::kWaiting: return "WAITING";
-        case SignerStatus::kSigned: return "SIGNED";
-        case SignerStatus::kRejected: return "REJECTED";
-        case SignerStatus::kExpired: return "EXPIRED";
-        case SignerStatus::kCancelled: return "CANCELLED";
-        case SignerStatus::kBlocked: return "BLOCKED";
+        case SignerStatus::kWaiting:
+            return "WAITING";
+        case SignerStatus::kSigned:
+            return "SIGNED";
+        case SignerStatus::kRejected:
+            return "REJECTED";
+        case SignerStatus::kExpired:
+            return "EXPIRED";
+        case SignerStatus::kCancelled:
+            return "CANCELLED";
+        case SignerStatus::kBlocked:
+            return "BLOCKED";
     }
     return "WAITING";
 }
 
 std::string_view ToString(RequestEvent e) {
     switch (e) {
-        case RequestEvent::kMarkReady: return "signature_request.ready";
-        case RequestEvent::kSendForSignature: return "signature_request.sent";
-        case RequestEvent::kSubmitToQtsp: return "signature_request.submitted_to_qtsp";
-        case RequestEvent::kSignerSigned: return "signature_request.signer_signed";
-        case RequestEvent::kAllSigned: return "signature_request.signed";
-        case RequestEvent::kSigningFailed: return "signature_request.failed";
-        case RequestEvent::kReject: return "signature_request.rejected";
-        case RequestEvent::kCancel: return "signature_request.cancelled";
-        case RequestEvent::kExpire: return "signature_request.expired";
+        case RequestEvent::kMarkReady:
+            return "signature_request.ready";
+        case RequestEvent::kSendForSignature:
+            return "signature_request.sent";
+        case RequestEvent::kSubmitToQtsp:
+            return "signature_request.submitted_to_qtsp";
+        case RequestEvent::kSignerSigned:
+            return "signature_request.signer_signed";
+        case RequestEvent::kAllSigned:
+            return "signature_request.signed";
+        case RequestEvent::kSigningFailed:
+            return "signature_request.failed";
+        case RequestEvent::kReject:
+            return "signature_request.rejected";
+        case RequestEvent::kCancel:
+            return "signature_request.cancelled";
+        case RequestEvent::kExpire:
+            return "signature_request.expired";
     }
     return "";
 }
 
 std::string_view ToString(DocumentEvent e) {
     switch (e) {
-        case DocumentEvent::kUpload: return "document.uploaded";
-        case DocumentEvent::kValidationPassed: return "document.ready";
-        case DocumentEvent::kValidationFailed: return "document.rejected";
+        case DocumentEvent::kUpload:
+            return "document.uploaded";
+        case DocumentEvent::kValidationPassed:
+            return "document.ready";
+        case DocumentEvent::kValidationFailed:
+            return "document.rejected";
     }
     return "";
 }
 
 std::string_view ToString(SignerEvent e) {
     switch (e) {
-        case SignerEvent::kSign: return "signer.signed";
-        case SignerEvent::kReject: return "signer.rejected";
-        case SignerEvent::kExpire: return "signer.expired";
-        case SignerEvent::kCancel: return "signer.cancelled";
-        case SignerEvent::kBlock: return "signer.blocked";
+        case SignerEvent::kSign:
+            return "signer.signed";
+        case SignerEvent::kReject:
+            return "signer.rejected";
+        case SignerEvent::kExpire:
+            return "signer.expired";
+        case SignerEvent::kCancel:
+            return "signer.cancelled";
+        case SignerEvent::kBlock:
+            return "signer.blocked";
     }
     return "";
 }

@@ -22,20 +22,20 @@ enum class RequestStatus {
     kFailed,
 };
 inline constexpr RequestStatus kAllRequestStatuses[] = {
-    RequestStatus::kDraft,     RequestStatus::kReady,    RequestStatus::kWaitForSignature,
-    RequestStatus::kWaitForQtsp, RequestStatus::kSigned, RequestStatus::kRejected,
-    RequestStatus::kCancelled, RequestStatus::kExpired,  RequestStatus::kFailed};
+    RequestStatus::kDraft,       RequestStatus::kReady,   RequestStatus::kWaitForSignature,
+    RequestStatus::kWaitForQtsp, RequestStatus::kSigned,  RequestStatus::kRejected,
+    RequestStatus::kCancelled,   RequestStatus::kExpired, RequestStatus::kFailed};
 
 enum class RequestEvent {
-    kMarkReady,          // issuer: every document is READY
-    kSendForSignature,   // the signers were notified / the first signer opened the request
-    kSubmitToQtsp,       // a signer confirmed; the trust service is signing
-    kSignerSigned,       // one signer done, others remain
-    kAllSigned,          // the last signer is done
-    kSigningFailed,      // the trust service failed for good
-    kReject,             // a signer rejected
-    kCancel,             // issuer cancelled
-    kExpire,             // expires_at passed
+    kMarkReady,         // issuer: every document is READY
+    kSendForSignature,  // the signers were notified / the first signer opened the request
+    kSubmitToQtsp,      // a signer confirmed; the trust service is signing
+    kSignerSigned,      // one signer done, others remain
+    kAllSigned,         // the last signer is done
+    kSigningFailed,     // the trust service failed for good
+    kReject,            // a signer rejected
+    kCancel,            // issuer cancelled
+    kExpire,            // expires_at passed
 };
 inline constexpr RequestEvent kAllRequestEvents[] = {
     RequestEvent::kMarkReady,    RequestEvent::kSendForSignature, RequestEvent::kSubmitToQtsp,

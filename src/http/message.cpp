@@ -49,7 +49,8 @@ std::multimap<std::string, std::string> ParseQuery(std::string_view query) {
         if (pair.empty()) continue;
         const auto eq = pair.find('=');
         const std::string_view k = pair.substr(0, eq);
-        const std::string_view v = eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1);
+        const std::string_view v =
+            eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1);
         auto dk = PercentDecode(k, true);
         auto dv = PercentDecode(v, true);
         out.emplace(dk ? *dk : std::string(k), dv ? *dv : std::string(v));

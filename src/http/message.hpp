@@ -41,7 +41,8 @@ struct HttpResponse {
         headers.emplace_back(std::move(name), std::move(value));
         return *this;
     }
-    static HttpResponse Text(int status, std::string body, std::string type = "text/plain; charset=utf-8");
+    static HttpResponse Text(int status, std::string body,
+                             std::string type = "text/plain; charset=utf-8");
 };
 
 // Splits "a=1&b=x%20y" into decoded pairs; malformed escapes are kept verbatim.

@@ -14,7 +14,7 @@ namespace firmo::http {
 using Handler = std::function<HttpResponse(HttpRequest&)>;
 
 class Router {
-public:
+  public:
     void Add(std::string method, std::string pattern, Handler handler);
 
     enum class Match { kFound, kNoPath, kNoMethod };
@@ -26,7 +26,7 @@ public:
     // On kFound, fills request.path_params.
     Result Find(HttpRequest& request) const;
 
-private:
+  private:
     struct Route {
         std::string method;
         std::vector<std::string> segments;  // "{x}" for a capture

@@ -15,9 +15,18 @@ HttpRequest Req(std::string method, std::string path) {
 TEST(Router, MatchesLiteralsAndCaptures) {
     Router router;
     int hit = 0;
-    router.Add("GET", "/api/v1/dossiers/{id}", [&](HttpRequest&) { hit = 1; return HttpResponse{}; });
-    router.Add("GET", "/api/v1/dossiers/{id}/signature-requests", [&](HttpRequest&) { hit = 2; return HttpResponse{}; });
-    router.Add("POST", "/api/v1/dossiers", [&](HttpRequest&) { hit = 3; return HttpResponse{}; });
+    router.Add("GET", "/api/v1/dossiers/{id}", [&](HttpRequest&) {
+        hit = 1;
+        return HttpResponse{};
+    });
+    router.Add("GET", "/api/v1/dossiers/{id}/signature-requests", [&](HttpRequest&) {
+        hit = 2;
+        return HttpResponse{};
+    });
+    router.Add("POST", "/api/v1/dossiers", [&](HttpRequest&) {
+        hit = 3;
+        return HttpResponse{};
+    });
 
     auto r = Req("GET", "/api/v1/dossiers/01ABC");
     auto found = router.Find(r);

@@ -60,7 +60,7 @@ struct Server::Impl {
 };
 
 class Session : public std::enable_shared_from_this<Session> {
-public:
+  public:
     Session(tcp::socket socket, Server::Impl& server)
         : stream_(std::move(socket)), server_(server) {
         std::lock_guard lock(server_.sessions_mu);
@@ -87,7 +87,7 @@ public:
         });
     }
 
-private:
+  private:
     void ReadHeader() {
         parser_.emplace();
         parser_->header_limit(static_cast<std::uint32_t>(server_.options.header_limit));
@@ -107,18 +107,19 @@ private:
             server_.options.body_limit(ToStd(req.method_string()), ToStd(req.target()));
         parser_->body_limit(limit);
         if (parser_->content_length() && *parser_->content_length() > limit) {
-            return SendError(413, "the request body is larger than " + std::to_string(limit) +
-                                      " bytes");
+            return SendError(413,
+                             "the request body is larger than " + std::to_string(limit) + " bytes");
         }
         stream_.expires_after(server_.options.read_timeout);
         if (beast::iequals(req[bhttp::field::expect], "100-continue")) {
             auto cont = std::make_shared<bhttp::response<bhttp::empty_body>>(
                 bhttp::status::continue_, req.version());
-            bhttp::async_write(stream_, *cont,
-                               [self = shared_from_this(), cont](beast::error_code wec, std::size_t) {
-                                   if (wec) return self->Close();
-                                   self->ReadBody();
-                               });
+            bhttp::async_write(
+                stream_, *cont,
+                [self = shared_from_this(), cont](beast::error_code wec, std::size_t) {
+                    if (wec) return self->Close();
+                    self->ReadBody();
+                });
             return;
         }
         ReadBody();
@@ -156,9 +157,11 @@ private:
         request->target = std::string(ToStd(msg.target()));
         const auto q = request->target.find('?');
         request->path = request->target.substr(0, q);
-        if (q != std::string::npos) request->query = ParseQuery(std::string_view(request->target).substr(q + 1));
+        if (q != std::string::npos)
+            request->query = ParseQuery(std::string_view(request->target).substr(q + 1));
         for (const auto& field : msg) {
-            request->headers[std::string(ToStd(field.name_string()))] = std::string(ToStd(field.value()));
+            request->headers[std::string(ToStd(field.name_string()))] =
+                std::string(ToStd(field.value()));
         }
         request->body = std::move(msg.body());
         beast::error_code rec;
@@ -170,9 +173,8 @@ private:
         // The handler may block: run it on the worker pool, then write from the strand.
         asio::post(server_.workers, [self = shared_from_this(), request, head] {
             auto response = std::make_shared<HttpResponse>(self->server_.handler(*request));
-            asio::post(self->stream_.get_executor(), [self, response, head] {
-                self->Write(std::move(*response), head);
-            });
+            asio::post(self->stream_.get_executor(),
+                       [self, response, head] { self->Write(std::move(*response), head); });
         });
     }
 
@@ -203,13 +205,14 @@ private:
         res->prepare_payload();
         if (head) res->body().clear();  // Content-Length stays that of the GET
         stream_.expires_after(server_.options.write_timeout);
-        bhttp::async_write(stream_, *res,
-                           [self = shared_from_this(), res, close](beast::error_code ec, std::size_t) {
-                               self->MarkIdle();
-                               if (ec) return self->Close();
-                               if (close) return self->linger_ ? self->Linger() : self->Close();
-                               self->ReadHeader();
-                           });
+        bhttp::async_write(
+            stream_, *res,
+            [self = shared_from_this(), res, close](beast::error_code ec, std::size_t) {
+                self->MarkIdle();
+                if (ec) return self->Close();
+                if (close) return self->linger_ ? self->Linger() : self->Close();
+                self->ReadHeader();
+            });
     }
 
     // After an early answer (413, 400) the client may still be sending its body; closing at
@@ -312,9 +315,7 @@ void Server::Impl::Drain() {
 Server::Server(ServerOptions options, RequestHandler handler)
     : impl_(std::make_unique<Impl>(std::move(options), std::move(handler))) {}
 
-Server::~Server() {
-    impl_->workers.join();
-}
+Server::~Server() { impl_->workers.join(); }
 
 Result<void> Server::Listen() {
     beast::error_code ec;

@@ -21,8 +21,8 @@ struct ServerOptions {
     int io_threads = 1;
     int worker_threads = 4;
     std::size_t header_limit = 16 * 1024;
-    std::chrono::seconds read_timeout{30};   // headers and body of one request
-    std::chrono::seconds idle_timeout{60};   // between keep-alive requests
+    std::chrono::seconds read_timeout{30};  // headers and body of one request
+    std::chrono::seconds idle_timeout{60};  // between keep-alive requests
     std::chrono::seconds write_timeout{60};
     std::chrono::seconds shutdown_grace{15};
     // The largest body allowed for a request with this method and target.
@@ -33,7 +33,7 @@ struct ServerOptions {
 using RequestHandler = std::function<HttpResponse(HttpRequest&)>;
 
 class Server {
-public:
+  public:
     Server(ServerOptions options, RequestHandler handler);
     ~Server();
     Server(const Server&) = delete;
@@ -49,7 +49,7 @@ public:
 
     struct Impl;  // implementation detail, public only for the session code in server.cpp
 
-private:
+  private:
     std::unique_ptr<Impl> impl_;
 };
 

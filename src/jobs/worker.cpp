@@ -15,7 +15,8 @@ Worker::~Worker() { Stop(); }
 
 void Worker::Start() {
     if (running_.exchange(true)) return;
-    for (int i = 0; i < std::max(1, options_.threads); ++i) threads_.emplace_back([this] { Loop(); });
+    for (int i = 0; i < std::max(1, options_.threads); ++i)
+        threads_.emplace_back([this] { Loop(); });
 }
 
 void Worker::Stop() {

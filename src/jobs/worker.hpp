@@ -25,7 +25,7 @@ struct WorkerOptions {
 };
 
 class Worker {
-public:
+  public:
     Worker(domain::Database& db, domain::RequestService& requests, const Clock& clock,
            WorkerOptions options);
     ~Worker();
@@ -39,7 +39,7 @@ public:
     // One round: run every due job, then sweep expiry if due. For tests and the CLI.
     int RunOnce();
 
-private:
+  private:
     void Loop();
     bool RunOneJob();
 

@@ -31,7 +31,7 @@ std::vector<Backend> Backends() {
 }
 
 class RepositoryContract : public ::testing::TestWithParam<Backend> {
-protected:
+  protected:
     void SetUp() override {
         dir_ = std::filesystem::temp_directory_path() /
                ("firmo-contract-" + NewUlid(clock_.Now(), random_));
@@ -70,12 +70,16 @@ protected:
     }
 
     Dossier MakeDossier(const std::string& issuer_id) {
-        Dossier d{Id(), issuer_id, "Contratto di lavoro", "hr@example.org",
-                  {DocumentMetadata{"Contract",
-                                    {SignatureField{FieldByName{"Signature1"},
-                                                    Clause{"I accept the terms", ClauseType::kRequired}},
-                                     SignatureField{FieldAtPosition{1, 10.5, 20, 150, 40},
-                                                    Clause{"Marketing consent", ClauseType::kOptional}}}}},
+        Dossier d{Id(),
+                  issuer_id,
+                  "Contratto di lavoro",
+                  "hr@example.org",
+                  {DocumentMetadata{
+                      "Contract",
+                      {SignatureField{FieldByName{"Signature1"},
+                                      Clause{"I accept the terms", ClauseType::kRequired}},
+                       SignatureField{FieldAtPosition{1, 10.5, 20, 150, 40},
+                                      Clause{"Marketing consent", ClauseType::kOptional}}}}},
                   clock_.Now()};
         auto tx = Write();
         EXPECT_TRUE(tx->InsertDossier(d));
@@ -84,7 +88,8 @@ protected:
     }
 
     Signer MakeSigner(const std::string& issuer_id, const std::string& code) {
-        Signer s{Id(), issuer_id, IdentifierKind::kItFiscalCode, code, "a@b.it", std::nullopt,
+        Signer s{Id(),         issuer_id,   IdentifierKind::kItFiscalCode,
+                 code,         "a@b.it",    std::nullopt,
                  clock_.Now(), clock_.Now()};
         auto tx = Write();
         EXPECT_TRUE(tx->InsertSigner(s));
@@ -313,9 +318,10 @@ TEST_P(RepositoryContract, AuditEventsKeepTheirOrder) {
     const SignatureRequest r = MakeRequest(d, MakeSigner(issuer_a_, "RSSMRA80A01H501U"));
     {
         auto tx = Write();
-        for (const char* type : {"signature_request.created", "document.uploaded", "document.ready"}) {
-            ASSERT_TRUE(tx->AppendEvent(AuditEvent{0, r.id, clock_.Now(), type, "A", "B", "", "",
-                                                   "test", ""}));
+        for (const char* type :
+             {"signature_request.created", "document.uploaded", "document.ready"}) {
+            ASSERT_TRUE(tx->AppendEvent(
+                AuditEvent{0, r.id, clock_.Now(), type, "A", "B", "", "", "test", ""}));
         }
         ASSERT_TRUE(tx->Commit());
     }

@@ -19,7 +19,7 @@ struct BlobInfo {
 };
 
 class BlobStore {
-public:
+  public:
     virtual ~BlobStore() = default;
     BlobStore() = default;
     BlobStore(const BlobStore&) = delete;

@@ -21,7 +21,7 @@ struct ValidationReport {
 };
 
 class DocumentValidator {
-public:
+  public:
     virtual ~DocumentValidator() = default;
     DocumentValidator() = default;
     DocumentValidator(const DocumentValidator&) = delete;

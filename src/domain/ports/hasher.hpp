@@ -8,7 +8,7 @@
 namespace firmo::domain {
 
 class Hasher {
-public:
+  public:
     virtual ~Hasher() = default;
     [[nodiscard]] virtual std::string Sha256Hex(std::string_view data) const = 0;
 };

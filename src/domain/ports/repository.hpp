@@ -16,7 +16,7 @@
 namespace firmo::domain {
 
 class Transaction {
-public:
+  public:
     virtual ~Transaction() = default;
     Transaction() = default;
     Transaction(const Transaction&) = delete;
@@ -53,8 +53,9 @@ public:
     [[nodiscard]] virtual Result<void> UpdateRequest(const SignatureRequest& request) = 0;
     [[nodiscard]] virtual Result<std::optional<SignatureRequest>> FindRequest(
         const std::string& issuer_id, const std::string& id) = 0;
-    [[nodiscard]] virtual Result<Page<SignatureRequest>> ListRequests(
-        const std::string& issuer_id, const RequestFilter& filter, const PageQuery& page) = 0;
+    [[nodiscard]] virtual Result<Page<SignatureRequest>> ListRequests(const std::string& issuer_id,
+                                                                      const RequestFilter& filter,
+                                                                      const PageQuery& page) = 0;
     // (issuer id, request id) of non-terminal requests whose expires_at is before `now`.
     [[nodiscard]] virtual Result<std::vector<std::pair<std::string, std::string>>> ListExpired(
         Timestamp now, int limit) = 0;
@@ -86,7 +87,7 @@ public:
 enum class TxMode { kRead, kWrite };
 
 class Database {
-public:
+  public:
     virtual ~Database() = default;
     Database() = default;
     Database(const Database&) = delete;

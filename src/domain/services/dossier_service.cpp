@@ -11,8 +11,8 @@ std::vector<Violation> CheckDocumentsMetadata(const std::vector<DocumentMetadata
                                               const std::string& path) {
     std::vector<Violation> out;
     if (documents.empty() || documents.size() > kMaxDocumentsPerDossier) {
-        out.push_back({path, "must list 1-" + std::to_string(kMaxDocumentsPerDossier) +
-                                 " documents"});
+        out.push_back(
+            {path, "must list 1-" + std::to_string(kMaxDocumentsPerDossier) + " documents"});
     }
     for (std::size_t i = 0; i < documents.size() && i < kMaxDocumentsPerDossier; ++i) {
         auto doc_violations =
@@ -48,7 +48,7 @@ Result<Dossier> DossierService::Create(const std::string& issuer_id, const NewDo
         }
         const Timestamp now = ctx_.clock.Now();
         Dossier dossier{NewUlid(now, ctx_.random), issuer_id, input.title, *email,
-                        input.documents, now};
+                        input.documents,           now};
         FIRMO_CHECK(tx.InsertDossier(dossier));
         return dossier;
     });
@@ -64,9 +64,8 @@ Result<Dossier> DossierService::Get(const std::string& issuer_id, const std::str
 
 Result<Page<Dossier>> DossierService::List(const std::string& issuer_id, PageQuery page) {
     page = NormalizePage(ctx_.limits, page);
-    return InReadTransaction(ctx_.db, [&](Transaction& tx) {
-        return tx.ListDossiers(issuer_id, page);
-    });
+    return InReadTransaction(ctx_.db,
+                             [&](Transaction& tx) { return tx.ListDossiers(issuer_id, page); });
 }
 
 }  // namespace firmo::domain

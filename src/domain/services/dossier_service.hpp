@@ -22,14 +22,14 @@ std::vector<Violation> CheckDocumentsMetadata(const std::vector<DocumentMetadata
                                               const std::string& path);
 
 class DossierService {
-public:
+  public:
     explicit DossierService(ServiceContext& ctx) : ctx_(ctx) {}
 
     [[nodiscard]] Result<Dossier> Create(const std::string& issuer_id, const NewDossier& input);
     [[nodiscard]] Result<Dossier> Get(const std::string& issuer_id, const std::string& id);
     [[nodiscard]] Result<Page<Dossier>> List(const std::string& issuer_id, PageQuery page);
 
-private:
+  private:
     ServiceContext& ctx_;
 };
 

@@ -28,8 +28,9 @@ Result<Issuer> IssuerService::CreateIssuer(const std::string& name, const std::s
 Result<CreatedApiKey> IssuerService::CreateApiKey(const std::string& issuer_id) {
     // 32 random bytes: enough entropy that a fast hash (SHA-256) is a safe way to store it.
     const std::string secret = std::string(kKeyPrefix) + Base64UrlEncode(ctx_.random.Bytes(32));
-    ApiKey key{NewUlid(ctx_.clock.Now(), ctx_.random), issuer_id, ctx_.hasher.Sha256Hex(secret),
-               secret.substr(0, kShownPrefix), ctx_.clock.Now(), std::nullopt};
+    ApiKey key{
+        NewUlid(ctx_.clock.Now(), ctx_.random), issuer_id,        ctx_.hasher.Sha256Hex(secret),
+        secret.substr(0, kShownPrefix),         ctx_.clock.Now(), std::nullopt};
     return InWriteTransaction(ctx_.db, [&](Transaction& tx) -> Result<CreatedApiKey> {
         FIRMO_TRY(auto issuer, tx.FindIssuer(issuer_id));
         if (!issuer) return Fail(ErrorCode::kNotFound, "no issuer " + issuer_id);
@@ -63,9 +64,8 @@ Result<Principal> IssuerService::Authenticate(std::string_view api_key) const {
 
 Result<std::optional<std::pair<Issuer, CreatedApiKey>>> IssuerService::Bootstrap(
     const std::string& email) {
-    FIRMO_TRY(auto count, InReadTransaction(ctx_.db, [](Transaction& tx) {
-                  return tx.CountIssuers();
-              }));
+    FIRMO_TRY(auto count,
+              InReadTransaction(ctx_.db, [](Transaction& tx) { return tx.CountIssuers(); }));
     if (count > 0) return std::nullopt;
     FIRMO_TRY(auto issuer, CreateIssuer("Default issuer", email));
     FIRMO_TRY(auto key, CreateApiKey(issuer.id));

@@ -22,7 +22,7 @@ struct Principal {
 };
 
 class IssuerService {
-public:
+  public:
     explicit IssuerService(ServiceContext& ctx) : ctx_(ctx) {}
 
     [[nodiscard]] Result<Issuer> CreateIssuer(const std::string& name, const std::string& email);
@@ -34,7 +34,7 @@ public:
     [[nodiscard]] Result<std::optional<std::pair<Issuer, CreatedApiKey>>> Bootstrap(
         const std::string& email);
 
-private:
+  private:
     ServiceContext& ctx_;
 };
 

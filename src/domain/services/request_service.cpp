@@ -30,7 +30,8 @@ Result<SignatureRequest> RequestService::Create(const std::string& issuer_id,
     std::vector<Violation> violations;
     const int max_signers = ctx_.limits.max_signers;
     if (input.signers.empty() || input.signers.size() > static_cast<std::size_t>(max_signers)) {
-        violations.push_back({"signers", "must list 1-" + std::to_string(max_signers) + " signers"});
+        violations.push_back(
+            {"signers", "must list 1-" + std::to_string(max_signers) + " signers"});
     }
     std::set<std::string> seen;
     for (std::size_t i = 0; i < input.signers.size(); ++i) {
@@ -63,7 +64,9 @@ Result<SignatureRequest> RequestService::Create(const std::string& issuer_id,
 
     return InWriteTransaction(ctx_.db, [&](Transaction& tx) -> Result<SignatureRequest> {
         FIRMO_TRY(auto dossier, tx.FindDossier(issuer_id, input.dossier_id));
-        if (!dossier) return Fail(ErrorCode::kNotFound, "dossier_id: dossier " + input.dossier_id + " not found");
+        if (!dossier)
+            return Fail(ErrorCode::kNotFound,
+                        "dossier_id: dossier " + input.dossier_id + " not found");
         SignatureRequest request;
         request.id = NewUlid(now, ctx_.random);
         request.issuer_id = issuer_id;
@@ -75,7 +78,9 @@ Result<SignatureRequest> RequestService::Create(const std::string& issuer_id,
         request.updated_at = now;
         for (const auto& s : input.signers) {
             FIRMO_TRY(auto signer, tx.FindSigner(issuer_id, s.signer_id));
-            if (!signer) return Fail(ErrorCode::kNotFound, "signer_id: signer " + s.signer_id + " not found");
+            if (!signer)
+                return Fail(ErrorCode::kNotFound,
+                            "signer_id: signer " + s.signer_id + " not found");
             request.signers.push_back(RequestSigner{s.signer_id, s.order, SignerStatus::kWaiting,
                                                     std::nullopt, std::nullopt});
         }
@@ -90,9 +95,9 @@ Result<SignatureRequest> RequestService::Create(const std::string& issuer_id,
             request.documents.push_back(std::move(doc));
         }
         FIRMO_CHECK(tx.InsertRequest(request));
-        FIRMO_CHECK(tx.AppendEvent(AuditEvent{0, request.id, now, "signature_request.created", "",
-                                              std::string(ToString(request.status)), "", "", actor,
-                                              ""}));
+        FIRMO_CHECK(
+            tx.AppendEvent(AuditEvent{0, request.id, now, "signature_request.created", "",
+                                      std::string(ToString(request.status)), "", "", actor, ""}));
         return request;
     });
 }
@@ -123,19 +128,23 @@ Result<void> RequestService::Apply(Transaction& tx, SignatureRequest& request, R
             request.expired_at = now;
             cascade = SignerEvent::kExpire;
             break;
-        case RequestStatus::kSigned: request.signed_at = now; break;
-        case RequestStatus::kRejected: request.rejected_at = now; break;
-        default: break;
+        case RequestStatus::kSigned:
+            request.signed_at = now;
+            break;
+        case RequestStatus::kRejected:
+            request.rejected_at = now;
+            break;
+        default:
+            break;
     }
     if (cascade) {
         for (auto& signer : request.signers) {
             if (IsTerminal(signer.status)) continue;
             FIRMO_TRY(SignerStatus s, Transition(signer.status, *cascade));
-            FIRMO_CHECK(tx.AppendEvent(AuditEvent{0, request.id, now,
-                                                  std::string(ToString(*cascade)),
-                                                  std::string(ToString(signer.status)),
-                                                  std::string(ToString(s)), "", signer.signer_id,
-                                                  actor, ""}));
+            FIRMO_CHECK(tx.AppendEvent(
+                AuditEvent{0, request.id, now, std::string(ToString(*cascade)),
+                           std::string(ToString(signer.status)), std::string(ToString(s)), "",
+                           signer.signer_id, actor, ""}));
             signer.status = s;
         }
     }
@@ -147,10 +156,9 @@ Result<void> RequestService::ApplyToDocument(Transaction& tx, SignatureRequest& 
                                              const std::string& actor, const std::string& detail) {
     FIRMO_TRY(DocumentStatus next, Transition(document.status, event));
     const Timestamp now = ctx_.clock.Now();
-    FIRMO_CHECK(tx.AppendEvent(AuditEvent{0, request.id, now, std::string(ToString(event)),
-                                          std::string(ToString(document.status)),
-                                          std::string(ToString(next)), document.id, "", actor,
-                                          detail}));
+    FIRMO_CHECK(tx.AppendEvent(AuditEvent{
+        0, request.id, now, std::string(ToString(event)), std::string(ToString(document.status)),
+        std::string(ToString(next)), document.id, "", actor, detail}));
     document.status = next;
     document.updated_at = now;
     request.updated_at = now;
@@ -166,9 +174,8 @@ Result<bool> RequestService::ExpireIfDue(Transaction& tx, SignatureRequest& requ
 }
 
 Result<SignatureRequest> RequestService::Get(const std::string& issuer_id, const std::string& id) {
-    FIRMO_TRY(auto request, InReadTransaction(ctx_.db, [&](Transaction& tx) {
-                  return Load(tx, issuer_id, id);
-              }));
+    FIRMO_TRY(auto request,
+              InReadTransaction(ctx_.db, [&](Transaction& tx) { return Load(tx, issuer_id, id); }));
     const bool due = !IsTerminal(request.status) && ctx_.clock.Now() >= request.expires_at &&
                      Transition(request.status, RequestEvent::kExpire).has_value();
     if (!due) return request;
@@ -187,7 +194,8 @@ Result<Page<SignatureRequest>> RequestService::List(const std::string& issuer_id
     return InReadTransaction(ctx_.db, [&](Transaction& tx) -> Result<Page<SignatureRequest>> {
         if (filter.dossier_id) {
             FIRMO_TRY(auto dossier, tx.FindDossier(issuer_id, *filter.dossier_id));
-            if (!dossier) return Fail(ErrorCode::kNotFound, "dossier " + *filter.dossier_id + " not found");
+            if (!dossier)
+                return Fail(ErrorCode::kNotFound, "dossier " + *filter.dossier_id + " not found");
         }
         return tx.ListRequests(issuer_id, filter, page);
     });
@@ -209,9 +217,10 @@ Result<void> RequestService::CheckUploadable(const std::string& issuer_id,
         return Fail(ErrorCode::kNotFound, "document " + document_id + " not found in request");
     }
     if (request.status != RequestStatus::kDraft) {
-        return Fail(ErrorCode::kConflict, "documents can only be uploaded while the request is "
-                                          "DRAFT (it is " +
-                                              std::string(ToString(request.status)) + ")");
+        return Fail(ErrorCode::kConflict,
+                    "documents can only be uploaded while the request is "
+                    "DRAFT (it is " +
+                        std::string(ToString(request.status)) + ")");
     }
     return {};
 }
@@ -232,19 +241,22 @@ Result<Document> RequestService::UploadDocument(const std::string& issuer_id,
     // database lock). Each upload has its own key, so a re-upload never changes the bytes a
     // running validation reads; an upload whose transaction fails leaves an unreferenced blob.
     const std::string nonce = NewUlid(ctx_.clock.Now(), ctx_.random);
-    const std::string staging_key = "requests/" + request_id + "/" + document_id + "/upload-" + nonce + ".pdf";
+    const std::string staging_key =
+        "requests/" + request_id + "/" + document_id + "/upload-" + nonce + ".pdf";
     FIRMO_TRY(BlobInfo info, ctx_.blobs.Put(staging_key, upload.bytes));
 
     auto result = InWriteTransaction(ctx_.db, [&](Transaction& tx) -> Result<Document> {
         FIRMO_TRY(auto request, Load(tx, issuer_id, request_id));
         FIRMO_TRY(bool expired, ExpireIfDue(tx, request));
         if (expired || request.status != RequestStatus::kDraft) {
-            return Fail(ErrorCode::kConflict, "documents can only be uploaded while the request is DRAFT");
+            return Fail(ErrorCode::kConflict,
+                        "documents can only be uploaded while the request is DRAFT");
         }
         Document* doc = request.FindDocument(document_id);
         if (!doc) return Fail(ErrorCode::kNotFound, "document " + document_id + " not found");
-        FIRMO_CHECK(ApplyToDocument(tx, request, *doc, DocumentEvent::kUpload, upload.actor,
-                                    std::to_string(info.size) + " bytes, sha256 " + info.sha256_hex));
+        FIRMO_CHECK(
+            ApplyToDocument(tx, request, *doc, DocumentEvent::kUpload, upload.actor,
+                            std::to_string(info.size) + " bytes, sha256 " + info.sha256_hex));
         doc->upload_generation += 1;
         doc->blob_key = staging_key;
         doc->size = info.size;
@@ -273,8 +285,7 @@ Result<Document> RequestService::UploadDocument(const std::string& issuer_id,
 }
 
 Result<SignatureRequest> RequestService::ChangeStatus(const std::string& issuer_id,
-                                                      const std::string& id,
-                                                      RequestedStatus status,
+                                                      const std::string& id, RequestedStatus status,
                                                       const std::string& actor) {
     return InWriteTransaction(ctx_.db, [&](Transaction& tx) -> Result<SignatureRequest> {
         FIRMO_TRY(auto request, Load(tx, issuer_id, id));
@@ -288,9 +299,9 @@ Result<SignatureRequest> RequestService::ChangeStatus(const std::string& issuer_
             std::vector<Violation> not_ready;
             for (const auto& doc : request.documents) {
                 if (doc.status != DocumentStatus::kReady) {
-                    not_ready.push_back({"documents[" + std::to_string(doc.index) + "]",
-                                         "document " + doc.id + " is " +
-                                             std::string(ToString(doc.status))});
+                    not_ready.push_back(
+                        {"documents[" + std::to_string(doc.index) + "]",
+                         "document " + doc.id + " is " + std::string(ToString(doc.status))});
                 }
             }
             if (request.status == RequestStatus::kDraft && !not_ready.empty()) {

@@ -36,7 +36,7 @@ struct Upload {
 };
 
 class RequestService {
-public:
+  public:
     explicit RequestService(ServiceContext& ctx) : ctx_(ctx) {}
 
     [[nodiscard]] Result<SignatureRequest> Create(const std::string& issuer_id,
@@ -67,7 +67,7 @@ public:
     [[nodiscard]] Result<void> RunValidation(const Job& job);
     [[nodiscard]] Result<int> ExpireDue(int limit);
 
-private:
+  private:
     [[nodiscard]] Result<SignatureRequest> Load(Transaction& tx, const std::string& issuer_id,
                                                 const std::string& id);
     // Applies an event to the request (and cascades to its waiting signers), logging both.

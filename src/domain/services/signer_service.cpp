@@ -15,8 +15,8 @@ Result<ResolvedSigner> SignerService::Resolve(const std::string& issuer_id,
     } else {
         identifier = NormalizeNorwegianNin(input.identifier, &why);
         if (!identifier) {
-            violations.push_back(
-                {"national_identity_number", "not a valid Norwegian national identity number: " + why});
+            violations.push_back({"national_identity_number",
+                                  "not a valid Norwegian national identity number: " + why});
         }
     }
     std::optional<std::string> email;
@@ -27,7 +27,8 @@ Result<ResolvedSigner> SignerService::Resolve(const std::string& issuer_id,
     std::optional<std::string> phone;
     if (input.phone) {
         phone = NormalizePhone(*input.phone);
-        if (!phone) violations.push_back({"phone", "must be an E.164 number such as +393331234567"});
+        if (!phone)
+            violations.push_back({"phone", "must be an E.164 number such as +393331234567"});
     }
     if (!violations.empty()) return FailValidation(std::move(violations));
 
@@ -43,8 +44,8 @@ Result<ResolvedSigner> SignerService::Resolve(const std::string& issuer_id,
             }
             return ResolvedSigner{std::move(*existing), false};
         }
-        Signer signer{NewUlid(now, ctx_.random), issuer_id, input.kind, *identifier, email, phone,
-                      now, now};
+        Signer signer{
+            NewUlid(now, ctx_.random), issuer_id, input.kind, *identifier, email, phone, now, now};
         FIRMO_CHECK(tx.InsertSigner(signer));
         return ResolvedSigner{std::move(signer), true};
     });

@@ -22,7 +22,7 @@ struct ResolvedSigner {
 };
 
 class SignerService {
-public:
+  public:
     explicit SignerService(ServiceContext& ctx) : ctx_(ctx) {}
 
     // Validates the identifier; returns the existing signer (updating contact data given) or
@@ -31,7 +31,7 @@ public:
                                                  const NewSigner& input);
     [[nodiscard]] Result<Signer> Get(const std::string& issuer_id, const std::string& id);
 
-private:
+  private:
     ServiceContext& ctx_;
 };
 

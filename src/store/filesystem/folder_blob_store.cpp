@@ -25,8 +25,8 @@ Result<fs::path> FolderBlobStore::PathFor(const std::string& key) const {
         return Fail(ErrorCode::kInternal, "invalid blob key");
     }
     for (char c : key) {
-        const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                        c == '/' || c == '-' || c == '_' || c == '.';
+        const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+                        (c >= '0' && c <= '9') || c == '/' || c == '-' || c == '_' || c == '.';
         if (!ok) return Fail(ErrorCode::kInternal, "invalid blob key");
     }
     return root_ / key;
@@ -46,8 +46,8 @@ Result<domain::BlobInfo> FolderBlobStore::Put(const std::string& key, std::strin
     fs::create_directories(path.parent_path(), ec);
     if (ec) return Fail(ErrorCode::kUnavailable, "cannot create " + path.parent_path().string());
     static std::atomic<unsigned> counter{0};
-    const fs::path tmp = path.string() + ".tmp" + std::to_string(::getpid()) + "-" +
-                         std::to_string(counter++);
+    const fs::path tmp =
+        path.string() + ".tmp" + std::to_string(::getpid()) + "-" + std::to_string(counter++);
     const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0) return Fail(IoError("cannot create", tmp));
     std::size_t done = 0;
@@ -85,8 +85,8 @@ Result<std::string> FolderBlobStore::Get(const std::string& key) {
     return out.str();
 }
 
-Result<void> FolderBlobStore::WithLocalFile(
-    const std::string& key, const std::function<void(const fs::path&)>& use) {
+Result<void> FolderBlobStore::WithLocalFile(const std::string& key,
+                                            const std::function<void(const fs::path&)>& use) {
     FIRMO_TRY(fs::path path, PathFor(key));
     std::error_code ec;
     if (!fs::is_regular_file(path, ec)) return Fail(ErrorCode::kNotFound, "no blob " + key);

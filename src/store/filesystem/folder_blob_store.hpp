@@ -10,7 +10,7 @@
 namespace firmo::store {
 
 class FolderBlobStore final : public domain::BlobStore {
-public:
+  public:
     explicit FolderBlobStore(std::filesystem::path root);
 
     Result<domain::BlobInfo> Put(const std::string& key, std::string_view bytes) override;
@@ -20,7 +20,7 @@ public:
         const std::function<void(const std::filesystem::path&)>& use) override;
     Result<void> Remove(const std::string& key) override;
 
-private:
+  private:
     Result<std::filesystem::path> PathFor(const std::string& key) const;
     std::filesystem::path root_;
 };

@@ -6,9 +6,9 @@ namespace firmo::store::sqlite {
 
 Result<std::unique_ptr<Connection>> Connection::Open(const std::string& path) {
     sqlite3* db = nullptr;
-    const int rc = sqlite3_open_v2(path.c_str(), &db,
-                                   SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                                   nullptr);
+    const int rc =
+        sqlite3_open_v2(path.c_str(), &db,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
     if (rc != SQLITE_OK) {
         std::string msg = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
         sqlite3_close(db);
@@ -18,9 +18,9 @@ Result<std::unique_ptr<Connection>> Connection::Open(const std::string& path) {
     sqlite3_extended_result_codes(db, 1);
     // WAL: readers never block the writer; NORMAL sync is durable across process crashes
     // (a power loss may lose the last transactions, never corrupt the file).
-    FIRMO_CHECK(conn->Exec(
-        "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; "
-        "PRAGMA busy_timeout=10000; PRAGMA temp_store=MEMORY;"));
+    FIRMO_CHECK(
+        conn->Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; "
+                   "PRAGMA busy_timeout=10000; PRAGMA temp_store=MEMORY;"));
     return conn;
 }
 

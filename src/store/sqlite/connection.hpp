@@ -20,7 +20,7 @@ namespace firmo::store::sqlite {
 class Statement;
 
 class Connection {
-public:
+  public:
     static Result<std::unique_ptr<Connection>> Open(const std::string& path);
     ~Connection();
     Connection(const Connection&) = delete;
@@ -32,7 +32,7 @@ public:
     [[nodiscard]] Error LastError(std::string_view what) const;
     sqlite3* raw() const { return db_; }
 
-private:
+  private:
     explicit Connection(sqlite3* db) : db_(db) {}
     sqlite3* db_;
     std::unordered_map<const char*, sqlite3_stmt*> cache_;
@@ -40,7 +40,7 @@ private:
 
 // A reset-on-destruction view of a cached prepared statement.
 class Statement {
-public:
+  public:
     Statement(Connection& conn, sqlite3_stmt* stmt) : conn_(&conn), stmt_(stmt) {}
     ~Statement();
     Statement(Statement&& other) noexcept : conn_(other.conn_), stmt_(other.stmt_) {
@@ -69,7 +69,7 @@ public:
     std::optional<std::int64_t> OptInt(int col) const;
     bool IsNull(int col) const;
 
-private:
+  private:
     Connection* conn_;
     sqlite3_stmt* stmt_;
 };

@@ -24,7 +24,8 @@ constexpr const char* kInsertIssuer =
 constexpr const char* kFindIssuer = "SELECT id, name, email, created_at FROM issuers WHERE id = ?1";
 constexpr const char* kCountIssuers = "SELECT count(*) FROM issuers";
 constexpr const char* kInsertApiKey =
-    "INSERT INTO api_keys (id, issuer_id, key_hash, prefix, created_at) VALUES (?1, ?2, ?3, ?4, ?5)";
+    "INSERT INTO api_keys (id, issuer_id, key_hash, prefix, created_at) VALUES (?1, ?2, ?3, ?4, "
+    "?5)";
 constexpr const char* kFindApiKeyByHash =
     "SELECT id, issuer_id, key_hash, prefix, created_at, revoked_at FROM api_keys "
     "WHERE key_hash = ?1";
@@ -134,7 +135,7 @@ std::optional<std::int64_t> OptMillis(const std::optional<Timestamp>& t) {
 }
 
 class SqliteTransaction final : public Transaction {
-public:
+  public:
     SqliteTransaction(SqliteDatabase& db, std::unique_ptr<Connection> conn)
         : db_(db), conn_(std::move(conn)) {}
 
@@ -171,7 +172,8 @@ public:
         s.Bind(1, id);
         FIRMO_TRY(bool row, s.Step());
         if (!row) return std::optional<Issuer>();
-        return std::make_optional(Issuer{s.Text(0), s.Text(1), s.Text(2), FromUnixMillis(s.Int(3))});
+        return std::make_optional(
+            Issuer{s.Text(0), s.Text(1), s.Text(2), FromUnixMillis(s.Int(3))});
     }
 
     Result<std::int64_t> CountIssuers() override {
@@ -182,8 +184,11 @@ public:
 
     Result<void> InsertApiKey(const ApiKey& k) override {
         FIRMO_TRY(auto s, conn_->Prepare(kInsertApiKey));
-        s.Bind(1, k.id).Bind(2, k.issuer_id).Bind(3, k.key_hash).Bind(4, k.prefix).Bind(
-            5, ToUnixMillis(k.created_at));
+        s.Bind(1, k.id)
+            .Bind(2, k.issuer_id)
+            .Bind(3, k.key_hash)
+            .Bind(4, k.prefix)
+            .Bind(5, ToUnixMillis(k.created_at));
         return s.Run();
     }
 
@@ -207,15 +212,19 @@ public:
         codec::Json docs = codec::Json::array();
         for (const auto& doc : d.documents) docs.push_back(codec::ToJson(doc));
         FIRMO_TRY(auto s, conn_->Prepare(kInsertDossier));
-        s.Bind(1, d.id).Bind(2, d.issuer_id).Bind(3, d.title).Bind(4, d.support_email).Bind(
-            5, docs.dump()).Bind(6, ToUnixMillis(d.created_at));
+        s.Bind(1, d.id)
+            .Bind(2, d.issuer_id)
+            .Bind(3, d.title)
+            .Bind(4, d.support_email)
+            .Bind(5, docs.dump())
+            .Bind(6, ToUnixMillis(d.created_at));
         return s.Run();
     }
 
     static Result<Dossier> ReadDossier(const Statement& s) {
         FIRMO_TRY(auto docs, codec::DocumentsMetadataFromText(s.Text(4)));
-        return Dossier{s.Text(0), s.Text(1), s.Text(2), s.Text(3), std::move(docs),
-                       FromUnixMillis(s.Int(5))};
+        return Dossier{s.Text(0), s.Text(1),       s.Text(2),
+                       s.Text(3), std::move(docs), FromUnixMillis(s.Int(5))};
     }
 
     Result<std::optional<Dossier>> FindDossier(const std::string& issuer_id,
@@ -254,23 +263,33 @@ public:
     static Result<Signer> ReadSigner(const Statement& s) {
         auto kind = ParseIdentifierKind(s.Text(2));
         if (!kind) return Fail(ErrorCode::kInternal, "corrupt signer kind");
-        return Signer{s.Text(0),     s.Text(1),     *kind,
-                      s.Text(3),     s.OptText(4),  s.OptText(5),
-                      FromUnixMillis(s.Int(6)), FromUnixMillis(s.Int(7))};
+        return Signer{s.Text(0),
+                      s.Text(1),
+                      *kind,
+                      s.Text(3),
+                      s.OptText(4),
+                      s.OptText(5),
+                      FromUnixMillis(s.Int(6)),
+                      FromUnixMillis(s.Int(7))};
     }
 
     Result<void> InsertSigner(const Signer& x) override {
         FIRMO_TRY(auto s, conn_->Prepare(kInsertSigner));
         s.Bind(1, x.id).Bind(2, x.issuer_id).Bind(3, ToString(x.kind)).Bind(4, x.identifier);
-        s.Bind(5, x.email).Bind(6, x.phone).Bind(7, ToUnixMillis(x.created_at)).Bind(
-            8, ToUnixMillis(x.updated_at));
+        s.Bind(5, x.email)
+            .Bind(6, x.phone)
+            .Bind(7, ToUnixMillis(x.created_at))
+            .Bind(8, ToUnixMillis(x.updated_at));
         return s.Run();
     }
 
     Result<void> UpdateSignerContact(const Signer& x) override {
         FIRMO_TRY(auto s, conn_->Prepare(kUpdateSignerContact));
-        s.Bind(1, x.issuer_id).Bind(2, x.id).Bind(3, x.email).Bind(4, x.phone).Bind(
-            5, ToUnixMillis(x.updated_at));
+        s.Bind(1, x.issuer_id)
+            .Bind(2, x.id)
+            .Bind(3, x.email)
+            .Bind(4, x.phone)
+            .Bind(5, ToUnixMillis(x.updated_at));
         return s.Run();
     }
 
@@ -298,7 +317,9 @@ public:
 
     Result<void> BindRequest(Statement& s, const SignatureRequest& r) {
         s.Bind(1, r.id).Bind(2, r.issuer_id).Bind(3, r.dossier_id).Bind(4, ToString(r.status));
-        s.Bind(5, ToUnixMillis(r.expires_at)).Bind(6, r.reference).Bind(7, ToUnixMillis(r.created_at));
+        s.Bind(5, ToUnixMillis(r.expires_at))
+            .Bind(6, r.reference)
+            .Bind(7, ToUnixMillis(r.created_at));
         s.Bind(8, ToUnixMillis(r.updated_at)).Bind(9, OptMillis(r.signed_at));
         s.Bind(10, OptMillis(r.rejected_at)).Bind(11, r.reject_reason);
         s.Bind(12, OptMillis(r.cancelled_at)).Bind(13, OptMillis(r.expired_at));
@@ -310,18 +331,29 @@ public:
             const auto& x = r.signers[i];
             FIRMO_TRY(auto s, conn_->Prepare(kUpsertRequestSigner));
             s.Bind(1, r.id).Bind(2, static_cast<std::int64_t>(i)).Bind(3, x.signer_id);
-            s.Bind(4, x.order).Bind(5, ToString(x.status)).Bind(6, OptMillis(x.signed_at)).Bind(
-                7, OptMillis(x.rejected_at));
+            s.Bind(4, x.order)
+                .Bind(5, ToString(x.status))
+                .Bind(6, OptMillis(x.signed_at))
+                .Bind(7, OptMillis(x.rejected_at));
             FIRMO_CHECK(s.Run());
         }
         for (const auto& d : r.documents) {
             FIRMO_TRY(auto s, conn_->Prepare(kUpsertDocument));
-            s.Bind(1, d.id).Bind(2, r.id).Bind(3, d.index).Bind(4, codec::ToJson(d.metadata).dump());
-            s.Bind(5, ToString(d.status)).Bind(6, d.reject_reason).Bind(
-                7, codec::ToJson(d.violations).dump());
-            s.Bind(8, d.upload_generation).Bind(9, d.blob_key).Bind(10, d.size).Bind(11, d.sha256_hex);
-            s.Bind(12, d.page_count).Bind(13, ToUnixMillis(d.created_at)).Bind(
-                14, ToUnixMillis(d.updated_at)).Bind(15, OptMillis(d.uploaded_at));
+            s.Bind(1, d.id)
+                .Bind(2, r.id)
+                .Bind(3, d.index)
+                .Bind(4, codec::ToJson(d.metadata).dump());
+            s.Bind(5, ToString(d.status))
+                .Bind(6, d.reject_reason)
+                .Bind(7, codec::ToJson(d.violations).dump());
+            s.Bind(8, d.upload_generation)
+                .Bind(9, d.blob_key)
+                .Bind(10, d.size)
+                .Bind(11, d.sha256_hex);
+            s.Bind(12, d.page_count)
+                .Bind(13, ToUnixMillis(d.created_at))
+                .Bind(14, ToUnixMillis(d.updated_at))
+                .Bind(15, OptMillis(d.uploaded_at));
             FIRMO_CHECK(s.Run());
         }
         return {};
@@ -461,8 +493,11 @@ public:
     Result<void> AppendEvent(const AuditEvent& e) override {
         FIRMO_TRY(auto s, conn_->Prepare(kAppendEvent));
         s.Bind(1, e.request_id).Bind(2, ToUnixMillis(e.at)).Bind(3, e.type).Bind(4, e.from_status);
-        s.Bind(5, e.to_status).Bind(6, e.document_id).Bind(7, e.signer_id).Bind(8, e.actor).Bind(
-            9, e.detail);
+        s.Bind(5, e.to_status)
+            .Bind(6, e.document_id)
+            .Bind(7, e.signer_id)
+            .Bind(8, e.actor)
+            .Bind(9, e.detail);
         return s.Run();
     }
 
@@ -482,7 +517,10 @@ public:
 
     Result<std::int64_t> EnqueueJob(const Job& j) override {
         FIRMO_TRY(auto s, conn_->Prepare(kEnqueueJob));
-        s.Bind(1, ToString(j.kind)).Bind(2, j.issuer_id).Bind(3, j.request_id).Bind(4, j.document_id);
+        s.Bind(1, ToString(j.kind))
+            .Bind(2, j.issuer_id)
+            .Bind(3, j.request_id)
+            .Bind(4, j.document_id);
         s.Bind(5, j.generation).Bind(6, ToUnixMillis(j.run_at));
         FIRMO_CHECK(s.Run());
         return static_cast<std::int64_t>(sqlite3_last_insert_rowid(conn_->raw()));
@@ -498,8 +536,15 @@ public:
             if (!row) return std::optional<Job>();
             auto kind = ParseJobKind(s.Text(1));
             if (!kind) return Fail(ErrorCode::kInternal, "unknown job kind " + s.Text(1));
-            job = Job{s.Int(0),  *kind,    s.Text(2), s.Text(3), s.Text(4), s.Int(5),
-                      static_cast<int>(s.Int(6)) + 1, FromUnixMillis(s.Int(7)), s.Text(8)};
+            job = Job{s.Int(0),
+                      *kind,
+                      s.Text(2),
+                      s.Text(3),
+                      s.Text(4),
+                      s.Int(5),
+                      static_cast<int>(s.Int(6)) + 1,
+                      FromUnixMillis(s.Int(7)),
+                      s.Text(8)};
         }
         FIRMO_TRY(auto s, conn_->Prepare(kLeaseJob));
         s.Bind(1, job.id).Bind(2, ToUnixMillis(now + lease)).Bind(3, worker);
@@ -513,7 +558,8 @@ public:
         return s.Run();
     }
 
-    Result<void> RetryJob(std::int64_t job_id, Timestamp run_at, const std::string& error) override {
+    Result<void> RetryJob(std::int64_t job_id, Timestamp run_at,
+                          const std::string& error) override {
         FIRMO_TRY(auto s, conn_->Prepare(kRetryJob));
         s.Bind(1, job_id).Bind(2, ToUnixMillis(run_at)).Bind(3, error);
         return s.Run();
@@ -539,7 +585,7 @@ public:
         return *stored;
     }
 
-private:
+  private:
     SqliteDatabase& db_;
     std::unique_ptr<Connection> conn_;
     bool open_ = false;
@@ -618,9 +664,9 @@ Result<int> SqliteDatabase::Migrate() {
         ~Releaser() { db.Release(std::move(c)); }
     } releaser{*this, conn};
 
-    FIRMO_CHECK(conn->Exec(
-        "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
-        "name TEXT NOT NULL, applied_at INTEGER NOT NULL)"));
+    FIRMO_CHECK(
+        conn->Exec("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
+                   "name TEXT NOT NULL, applied_at INTEGER NOT NULL)"));
     int applied = 0;
     for (const auto& m : Migrations()) {
         FIRMO_CHECK(conn->Exec("BEGIN IMMEDIATE"));
@@ -630,8 +676,8 @@ Result<int> SqliteDatabase::Migrate() {
             FIRMO_TRY(bool present, s.Step());
             if (present) return false;
             FIRMO_CHECK(conn->Exec(m.sql));
-            FIRMO_TRY(auto ins, conn->Prepare(
-                                    "INSERT INTO schema_migrations (version, name, applied_at) "
+            FIRMO_TRY(auto ins,
+                      conn->Prepare("INSERT INTO schema_migrations (version, name, applied_at) "
                                     "VALUES (?1, ?2, strftime('%s','now') * 1000)"));
             ins.Bind(1, m.version).Bind(2, std::string_view(m.name));
             FIRMO_CHECK(ins.Run());
@@ -645,7 +691,8 @@ Result<int> SqliteDatabase::Migrate() {
         FIRMO_CHECK(conn->Exec("COMMIT"));
         if (*step) {
             ++applied;
-            log::Info("migration_applied", {{"version", std::to_string(m.version)}, {"name", m.name}});
+            log::Info("migration_applied",
+                      {{"version", std::to_string(m.version)}, {"name", m.name}});
         }
     }
     return applied;

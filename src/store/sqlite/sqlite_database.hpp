@@ -15,7 +15,7 @@ namespace firmo::store::sqlite {
 class Connection;
 
 class SqliteDatabase final : public domain::Database {
-public:
+  public:
     // Opens (creating if needed) the database file; `pool_size` connections at most.
     static Result<std::unique_ptr<SqliteDatabase>> Open(const std::string& path, int pool_size);
     ~SqliteDatabase() override;
@@ -28,7 +28,7 @@ public:
     std::unique_ptr<Connection> Acquire();
     void Release(std::unique_ptr<Connection> conn);
 
-private:
+  private:
     SqliteDatabase(std::string path, int pool_size);
 
     std::string path_;
