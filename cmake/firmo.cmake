@@ -5,7 +5,9 @@
 add_library(firmo_warnings INTERFACE)
 target_compile_options(firmo_warnings INTERFACE
   -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wold-style-cast -Wnon-virtual-dtor
-  $<$<BOOL:${FIRMO_WERROR}>:-Werror>)
+  $<$<BOOL:${FIRMO_WERROR}>:-Werror>
+  # GCC 12 reports -Wrestrict false positives inside std::string at -O2/-O3 (GCC bug 105329).
+  $<$<AND:$<CXX_COMPILER_ID:GNU>,$<VERSION_LESS:$<CXX_COMPILER_VERSION>,13>>:-Wno-restrict>)
 
 # firmo_module(NAME <module> DEPS <targets...> [PRIVATE_DEPS <targets...>])
 function(firmo_module)

@@ -12,10 +12,12 @@ namespace firmo::api {
 using http::HttpRequest;
 using http::HttpResponse;
 
-Frontend::Frontend(IssuerApi& api, domain::IssuerService& issuers, domain::Database& db,
+Frontend::Frontend(IssuerApi& api, domain::IssuerService& issuers,
+                   domain::IdempotencyService& idempotency, domain::Database& db,
                    const Clock& clock, FrontendOptions options)
     : api_(api),
       issuers_(issuers),
+      idempotency_(idempotency),
       db_(db),
       options_(options),
       limiter_(clock, options.rate_limit_burst, options.rate_limit_window) {
@@ -37,20 +39,62 @@ Frontend::Frontend(IssuerApi& api, domain::IssuerService& issuers, domain::Datab
     api_.Register([this](std::string method, std::string pattern,
                          IssuerApi::AuthedHandler handler) {
         router_.Add(std::move(method), std::move(pattern),
-                    [this, handler = std::move(handler)](HttpRequest& req) -> HttpResponse {
-                        const auto key = req.Header("X-Api-Key");
-                        auto principal = issuers_.Authenticate(key ? *key : std::string_view());
-                        if (!principal) return Problem(principal.error());
-                        std::chrono::seconds retry{};
-                        if (!limiter_.Allow(principal->key_id, &retry)) {
-                            auto r = Problem(ErrorCode::kRateLimited,
-                                             "too many calls with this API key; slow down");
-                            r.Set("Retry-After", std::to_string(std::max<long>(1, retry.count())));
-                            return r;
-                        }
-                        return handler(req, *principal);
+                    [this, handler = std::move(handler)](HttpRequest& req) {
+                        return Authenticated(req, handler);
                     });
     });
+}
+
+namespace {
+HttpResponse TooMany(const std::string& detail, std::chrono::seconds retry) {
+    auto r = Problem(ErrorCode::kRateLimited, detail);
+    r.Set("Retry-After", std::to_string(std::max<long>(1, retry.count())));
+    return r;
+}
+}  // namespace
+
+HttpResponse Frontend::Authenticated(HttpRequest& req, const IssuerApi::AuthedHandler& handler) {
+    const auto key = req.Header("X-Api-Key");
+    auto principal = issuers_.Authenticate(key ? *key : std::string_view());
+    std::chrono::seconds retry{};
+    if (!principal) {
+        // Failed attempts spend the caller's address budget: key guessing is slowed down.
+        if (!limiter_.Allow("ip:" + req.remote_ip, &retry)) {
+            return TooMany("too many failed authentication attempts; slow down", retry);
+        }
+        return Problem(principal.error());
+    }
+    if (!limiter_.Allow(principal->key_id, &retry)) {
+        return TooMany("too many calls with this API key; slow down", retry);
+    }
+    const auto idempotency_key = req.Header("Idempotency-Key");
+    if (req.method != "POST" || !idempotency_key) return handler(req, *principal);
+
+    const std::string key_text(*idempotency_key);
+    auto replay = idempotency_.Begin(principal->issuer_id, key_text,
+                                     req.method + " " + req.path + "\n" + req.body);
+    if (!replay) return Problem(replay.error());
+    if (*replay) {
+        auto r = JsonResponse((*replay)->status, codec::Json::parse((*replay)->body, nullptr, false));
+        r.body = (*replay)->body;
+        if ((*replay)->status >= 400) r.headers[0].second = "application/problem+json";
+        if (!(*replay)->location.empty()) r.Set("Location", (*replay)->location);
+        r.Set("Idempotent-Replayed", "true");
+        return r;
+    }
+    HttpResponse response;
+    try {
+        response = handler(req, *principal);
+    } catch (...) {
+        idempotency_.Finish(principal->issuer_id, key_text, {500, "", ""});
+        throw;
+    }
+    std::string location;
+    for (const auto& [name, value] : response.headers) {
+        if (name == "Location") location = value;
+    }
+    idempotency_.Finish(principal->issuer_id, key_text, {response.status, response.body, location});
+    return response;
 }
 
 std::size_t Frontend::BodyLimit(std::string_view method, std::string_view target) const {

@@ -9,6 +9,7 @@
 #include "api/issuer_api.hpp"
 #include "api/rate_limiter.hpp"
 #include "domain/ports/repository.hpp"
+#include "domain/services/idempotency_service.hpp"
 #include "http/router.hpp"
 
 namespace firmo::api {
@@ -23,8 +24,9 @@ struct FrontendOptions {
 
 class Frontend {
   public:
-    Frontend(IssuerApi& api, domain::IssuerService& issuers, domain::Database& db,
-             const Clock& clock, FrontendOptions options);
+    Frontend(IssuerApi& api, domain::IssuerService& issuers,
+             domain::IdempotencyService& idempotency, domain::Database& db, const Clock& clock,
+             FrontendOptions options);
 
     http::HttpResponse Handle(http::HttpRequest& request);
     // The body limit for a request, decided from its method and target before the body is read.
@@ -32,9 +34,13 @@ class Frontend {
 
   private:
     http::HttpResponse Dispatch(http::HttpRequest& request);
+    // API key, rate limit and Idempotency-Key around an issuer API handler.
+    http::HttpResponse Authenticated(http::HttpRequest& request,
+                                     const IssuerApi::AuthedHandler& handler);
 
     IssuerApi& api_;
     domain::IssuerService& issuers_;
+    domain::IdempotencyService& idempotency_;
     domain::Database& db_;
     FrontendOptions options_;
     RateLimiter limiter_;

@@ -17,19 +17,19 @@ std::string ActorOf(const Principal& p) { return "issuer:" + p.key_prefix; }
 
 namespace {
 
+HttpResponse ValidationProblem(std::vector<Violation> violations) {
+    return Problem(FailValidation(std::move(violations)).value());
+}
+
 // Runs `fn` on a parsed JSON object body, or answers the parse/type problem.
 template <typename Fn>
 HttpResponse WithObjectBody(const HttpRequest& req, Fn&& fn) {
     auto body = ParseJsonBody(req);
     if (!body) return Problem(body.error());
-    if (!body->is_object())
-        return Problem(ErrorCode::kInvalidArgument, "the body must be a JSON object");
+    if (!body->is_object()) return ValidationProblem({{"body", "must be a JSON object"}});
     return fn(*body);
 }
 
-HttpResponse ValidationProblem(std::vector<Violation> violations) {
-    return Problem(FailValidation(std::move(violations)).value());
-}
 
 // limit + continuation token (both spellings: Firma con IO uses continuationToken).
 Result<PageQuery> ReadPage(const HttpRequest& req) {
@@ -270,9 +270,7 @@ HttpResponse IssuerApi::GetUploadUrl(Req& req, const P& p) {
 HttpResponse IssuerApi::Upload(Req& req) {
     auto grant = urls_.Verify(std::string(req.Param("token")), "upload", clock_.Now());
     if (!grant) return Problem(grant.error());
-    const auto type = req.Header("Content-Type");
-    const std::string_view media = type ? type->substr(0, type->find(';')) : std::string_view();
-    if (media != "application/pdf") {
+    if (req.MediaType() != "application/pdf") {
         return Problem(ErrorCode::kUnsupportedMediaType,
                        "upload the raw PDF with Content-Type: application/pdf");
     }
@@ -288,7 +286,8 @@ HttpResponse IssuerApi::PutStatus(Req& req, const P& p) {
     std::optional<std::string> wanted;
     if (body->is_string()) {
         wanted = body->get<std::string>();
-    } else if (body->is_object() && body->contains("status") && (*body)["status"].is_string()) {
+    } else if (body->is_object() && body->size() == 1 && body->contains("status") &&
+               (*body)["status"].is_string()) {
         wanted = (*body)["status"].get<std::string>();
     }
     RequestedStatus status;

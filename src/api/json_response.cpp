@@ -12,9 +12,8 @@ http::HttpResponse JsonResponse(int status, const codec::Json& body) {
 }
 
 Result<codec::Json> ParseJsonBody(const http::HttpRequest& request) {
-    const auto type = request.Header("Content-Type");
-    const std::string_view t = type ? *type : std::string_view();
-    const std::string_view media = t.substr(0, t.find(';'));
+    const std::string type = request.MediaType();
+    const std::string_view media = type;
     if (media != "application/json" && media != "application/merge-patch+json" &&
         !(media.size() > 5 && media.substr(media.size() - 5) == "+json")) {
         return Fail(ErrorCode::kUnsupportedMediaType,

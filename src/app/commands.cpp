@@ -76,7 +76,8 @@ int RunServe(const Args&, const Config& config, std::ostream& out, std::ostream&
     front_options.max_json_bytes = static_cast<std::size_t>(config.max_json_bytes);
     front_options.max_document_bytes = static_cast<std::size_t>(config.max_document_bytes);
     front_options.access_log = config.access_log;
-    api::Frontend frontend(issuer_api, r.issuers(), r.db(), r.clock(), front_options);
+    api::Frontend frontend(issuer_api, r.issuers(), r.idempotency(), r.db(), r.clock(),
+                           front_options);
 
     http::ServerOptions server_options;
     server_options.host = config.host();

@@ -42,6 +42,7 @@ Result<std::unique_ptr<Runtime>> Runtime::Open(const Config& config) {
     rt->dossiers_ = std::make_unique<domain::DossierService>(*rt->ctx_);
     rt->signers_ = std::make_unique<domain::SignerService>(*rt->ctx_);
     rt->requests_ = std::make_unique<domain::RequestService>(*rt->ctx_);
+    rt->idempotency_ = std::make_unique<domain::IdempotencyService>(*rt->ctx_);
 
     // The URL-signing secret is shared by every node through the database.
     FIRMO_TRY(auto secret, domain::InWriteTransaction(*rt->db_, [&](domain::Transaction& tx) {

@@ -8,6 +8,7 @@
 #include "api/url_signer.hpp"
 #include "app/config.hpp"
 #include "domain/services/dossier_service.hpp"
+#include "domain/services/idempotency_service.hpp"
 #include "domain/services/issuer_service.hpp"
 #include "domain/services/request_service.hpp"
 #include "domain/services/signer_service.hpp"
@@ -27,6 +28,7 @@ class Runtime {
     domain::DossierService& dossiers() { return *dossiers_; }
     domain::SignerService& signers() { return *signers_; }
     domain::RequestService& requests() { return *requests_; }
+    domain::IdempotencyService& idempotency() { return *idempotency_; }
     const api::UrlSigner& urls() const { return *urls_; }
     const Clock& clock() const { return clock_; }
 
@@ -45,6 +47,7 @@ class Runtime {
     std::unique_ptr<domain::DossierService> dossiers_;
     std::unique_ptr<domain::SignerService> signers_;
     std::unique_ptr<domain::RequestService> requests_;
+    std::unique_ptr<domain::IdempotencyService> idempotency_;
     std::unique_ptr<api::UrlSigner> urls_;
 };
 

@@ -17,13 +17,19 @@ std::string NewUlid(Timestamp now, Random& random) {
         ms >>= 8;
     }
     random.Fill(bytes.data() + 6, 10);
-    // 128 bits -> 26 base32 digits (the first holds only 3 bits).
+    // 128 bits -> 26 base32 digits: 130 bits with two leading zero bits, 5 bits a digit.
     std::string out(26, '0');
-    unsigned __int128 v = 0;
-    for (std::uint8_t b : bytes) v = (v << 8) | b;
-    for (int i = 25; i >= 0; --i) {
-        out[static_cast<std::size_t>(i)] = kCrockford[static_cast<std::size_t>(v & 31)];
-        v >>= 5;
+    for (int i = 0; i < 26; ++i) {
+        unsigned value = 0;
+        for (int b = 0; b < 5; ++b) {
+            const int bit = i * 5 + b - 2;  // index into the 128 bits, most significant first
+            unsigned v = 0;
+            if (bit >= 0) {
+                v = (bytes[static_cast<std::size_t>(bit / 8)] >> (7 - bit % 8)) & 1u;
+            }
+            value = (value << 1) | v;
+        }
+        out[static_cast<std::size_t>(i)] = kCrockford[value];
     }
     return out;
 }

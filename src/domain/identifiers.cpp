@@ -142,7 +142,12 @@ std::optional<std::string> NormalizeNorwegianNin(std::string_view text, std::str
     // for that one day (valid in 2000 or another leap year of the possible centuries).
     int day = d[0] * 10 + d[1];
     if (day > 40) day -= 40;
-    const int month = d[2] * 10 + d[3];
+    int month = d[2] * 10 + d[3];
+    if (month > 80) {
+        month -= 80;  // synthetic test numbers (Skatteetaten's test population)
+    } else if (month > 40) {
+        month -= 40;  // H-numbers (auxiliary numbers of health services)
+    }
     const int yy = d[4] * 10 + d[5];
     bool date_ok = false;
     for (int century : {1800, 1900, 2000}) {

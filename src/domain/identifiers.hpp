@@ -21,8 +21,9 @@ std::string_view EtsiPrefix(IdentifierKind kind);
 // Returns the upper-cased code, or nullopt with `why` set.
 std::optional<std::string> NormalizeFiscalCode(std::string_view text, std::string* why = nullptr);
 
-// Norwegian fødselsnummer / D-number: 11 digits, valid date (D-numbers add 4 to the first digit),
-// two mod-11 check digits.
+// Norwegian fødselsnummer / D-number / H-number: 11 digits, a valid date (D-numbers add 40 to
+// the day, H-numbers 40 to the month, synthetic test numbers 80 to the month), two mod-11
+// check digits.
 std::optional<std::string> NormalizeNorwegianNin(std::string_view text, std::string* why = nullptr);
 
 // A pragmatic e-mail check (one @, sane local part, dotted domain, no spaces; <= 254 chars);

@@ -128,6 +128,18 @@ struct Job {
     std::string last_error;
 };
 
+// A POST remembered under the client's Idempotency-Key, so that a retry gets the first answer
+// instead of creating a second object.
+struct IdempotencyRecord {
+    std::string issuer_id;
+    std::string key;
+    std::string request_hash;  // of method, path and body: a key reused for another call is refused
+    int status = 0;            // 0 while the first call is still running
+    std::string body;
+    std::string location;
+    Timestamp created_at;
+};
+
 struct PageQuery {
     int limit = 25;
     std::optional<std::string> after_id;  // exclusive: return items older than this id

@@ -27,6 +27,8 @@ std::optional<ClauseType> ParseClauseType(std::string_view text) {
 }
 
 std::vector<Violation> CheckDocumentMetadata(const DocumentMetadata& doc, const std::string& path) {
+    static const std::string kRange = "must be from 0 to 14400 points";
+    static const std::string kPositive = "must be more than 0 and at most 14400 points";
     std::vector<Violation> out;
     CheckLength(doc.title, kDocumentTitleMin, kDocumentTitleMax, path + ".title", out);
     if (doc.signature_fields.size() > kMaxFieldsPerDocument) {
@@ -53,20 +55,18 @@ std::vector<Violation> CheckDocumentMetadata(const DocumentMetadata& doc, const 
         } else {
             const auto& pos = std::get<FieldAtPosition>(field.attrs);
             if (pos.page < 0 || pos.page > kMaxPageIndex) {
-                out.push_back({fpath + ".attrs.page", "must be a page index from 0"});
+                out.push_back({fpath + ".attrs.page", "must be a page index from 0 to " + std::to_string(kMaxPageIndex)});
             }
             const auto finite_in = [](double v, double lo) {
                 return std::isfinite(v) && v >= lo && v <= kMaxCoordinate;
             };
-            if (!finite_in(pos.x, 0))
-                out.push_back({fpath + ".attrs.coordinates.x", "must be >= 0"});
-            if (!finite_in(pos.y, 0))
-                out.push_back({fpath + ".attrs.coordinates.y", "must be >= 0"});
+            if (!finite_in(pos.x, 0)) out.push_back({fpath + ".attrs.coordinates.x", kRange});
+            if (!finite_in(pos.y, 0)) out.push_back({fpath + ".attrs.coordinates.y", kRange});
             if (!finite_in(pos.w, 0) || pos.w <= 0) {
-                out.push_back({fpath + ".attrs.size.w", "must be > 0"});
+                out.push_back({fpath + ".attrs.size.w", kPositive});
             }
             if (!finite_in(pos.h, 0) || pos.h <= 0) {
-                out.push_back({fpath + ".attrs.size.h", "must be > 0"});
+                out.push_back({fpath + ".attrs.size.h", kPositive});
             }
         }
     }

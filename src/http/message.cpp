@@ -20,6 +20,16 @@ std::optional<std::string_view> HttpRequest::Header(std::string_view name) const
     return std::string_view(it->second);
 }
 
+std::string HttpRequest::MediaType() const {
+    const auto type = Header("Content-Type");
+    if (!type) return {};
+    std::string out;
+    for (char c : type->substr(0, type->find(';'))) {
+        if (c != ' ' && c != '\t') out.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+    }
+    return out;
+}
+
 std::optional<std::string> HttpRequest::Query(const std::string& name) const {
     const auto it = query.find(name);
     if (it == query.end()) return std::nullopt;

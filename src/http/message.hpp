@@ -27,6 +27,8 @@ struct HttpRequest {
     std::map<std::string, std::string> path_params;  // filled by the router
 
     std::optional<std::string_view> Header(std::string_view name) const;
+    // The Content-Type's media type, lower-cased, without parameters or spaces ("" if none).
+    std::string MediaType() const;
     std::optional<std::string> Query(const std::string& name) const;
     std::string_view Param(const std::string& name) const;
 };

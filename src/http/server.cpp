@@ -8,6 +8,7 @@
 #include <boost/asio/thread_pool.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <limits>
 #include <mutex>
 #include <thread>
 #include <unordered_set>
@@ -91,7 +92,9 @@ class Session : public std::enable_shared_from_this<Session> {
     void ReadHeader() {
         parser_.emplace();
         parser_->header_limit(static_cast<std::uint32_t>(server_.options.header_limit));
-        parser_->body_limit(server_.options.body_limit("GET", "/"));
+        // Beast checks Content-Length against the limit while parsing the headers; the real
+        // limit depends on the target, so it is set in OnHeader.
+        parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
         stream_.expires_after(first_ ? server_.options.read_timeout : server_.options.idle_timeout);
         first_ = false;
         bhttp::async_read_header(stream_, buffer_, *parser_,
@@ -183,10 +186,12 @@ class Session : public std::enable_shared_from_this<Session> {
         HttpResponse r = HttpResponse::Text(
             status,
             "{\"type\":\"urn:firmo:problem:" +
-                std::string(status == 413 ? "payload-too-large" : "malformed-request") +
+                std::string(status == 400 ? "malformed-request" : "payload-too-large") +
                 "\",\"title\":\"" + std::string(ReasonPhrase(status)) + "\",\"status\":" +
                 std::to_string(status) + ",\"detail\":\"" + JsonEscape(detail) + "\"}",
             "application/problem+json");
+        r.Set("X-Content-Type-Options", "nosniff");
+        r.Set("Cache-Control", "no-store");
         r.close = true;  // the rest of the request is unread: the connection cannot be reused
         keep_alive_ = false;
         linger_ = true;

@@ -45,6 +45,11 @@ bool Worker::RunOneJob() {
     if (!*claimed) return false;
     const Job& job = **claimed;
     const auto result = requests_.RunValidation(job);
+    if (!result && job.attempts >= options_.max_attempts) {
+        if (auto abandoned = requests_.AbandonValidation(job, result.error().message); !abandoned) {
+            log::Error("job_abandon_failed", {{"error", abandoned.error().message}});
+        }
+    }
     auto finish = InWriteTransaction(db_, [&](Transaction& tx) -> Result<void> {
         if (result || job.attempts >= options_.max_attempts) {
             if (!result) {

@@ -389,6 +389,42 @@ TEST_P(RepositoryContract, SettingsKeepTheFirstValue) {
     EXPECT_FALSE(*Read()->GetSetting("absent"));
 }
 
+TEST_P(RepositoryContract, IdempotencyKeysAreClaimedOnceAndExpire) {
+    const IdempotencyRecord fresh{issuer_a_, "k1", "h1", 0, "", "", clock_.Now()};
+    const auto claim = [&](const IdempotencyRecord& r, Timestamp stale_before) {
+        auto tx = Write();
+        auto got = tx->ClaimIdempotencyKey(r, stale_before);
+        EXPECT_TRUE(got);
+        EXPECT_TRUE(tx->Commit());
+        return *got;
+    };
+    EXPECT_FALSE(claim(fresh, clock_.Now() - 24h));  // first claim wins
+    auto second = claim(fresh, clock_.Now() - 24h);
+    ASSERT_TRUE(second);
+    EXPECT_EQ(second->status, 0);  // still running
+    {
+        auto tx = Write();
+        ASSERT_TRUE(tx->CompleteIdempotencyKey({issuer_a_, "k1", "", 201, "{}", "/x", {}}));
+        ASSERT_TRUE(tx->Commit());
+    }
+    auto done = claim(fresh, clock_.Now() - 24h);
+    ASSERT_TRUE(done);
+    EXPECT_EQ(done->status, 201);
+    EXPECT_EQ(done->location, "/x");
+    EXPECT_EQ(done->request_hash, "h1");
+    // Another issuer's key space is separate.
+    EXPECT_FALSE(claim({issuer_b_, "k1", "h2", 0, "", "", clock_.Now()}, clock_.Now() - 24h));
+    // After the retention period the key is free again.
+    clock_.Advance(25h);
+    EXPECT_FALSE(claim(fresh, clock_.Now() - 24h));
+    {
+        auto tx = Write();
+        ASSERT_TRUE(tx->ReleaseIdempotencyKey(issuer_a_, "k1"));
+        ASSERT_TRUE(tx->Commit());
+    }
+    EXPECT_FALSE(claim(fresh, clock_.Now() - 24h));
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, RepositoryContract, ::testing::ValuesIn(Backends()),
                          [](const auto& param_info) { return param_info.param.name; });
 

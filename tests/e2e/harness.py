@@ -165,9 +165,10 @@ def _objects_to_pdf(objects):
     return out
 
 
-def make_pdf(pages=1, signature_field=None, size=(595, 842)):
+def make_pdf(pages=1, signature_field=None, size=(595, 842), filler_bytes=0):
     """A real PDF with `pages` A4 pages and, optionally, an empty signature field on page 0
-    named `signature_field`. Checked by `qpdf --check`."""
+    named `signature_field`; `filler_bytes` of comments in page 1's content make it larger.
+    Checked by `qpdf --check`."""
     w, h = size
     objects = []
     # 1 catalog, 2 pages, then per page: page + content
@@ -184,6 +185,8 @@ def make_pdf(pages=1, signature_field=None, size=(595, 842)):
             f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {w} {h}] /Contents {page_no + 1} 0 R"
             f" /Resources << /Font << /F1 << /Type /Font /Subtype /Type1 /BaseFont /Helvetica >> >> >>{annots} >>").encode())
         text = f"BT /F1 24 Tf 72 {h - 100} Td (Firmo test page {p + 1}) Tj ET".encode()
+        if p == 0 and filler_bytes:
+            text += b"\n" + (b"% filler " + b"x" * 90 + b"\n") * (filler_bytes // 100)
         page_objs.append(b"<< /Length %d >>\nstream\n" % len(text) + text + b"\nendstream")
     acro = f" /AcroForm << /Fields [{field_obj} 0 R] /SigFlags 0 >>" if signature_field else ""
     objects.append(f"<< /Type /Catalog /Pages 2 0 R{acro} >>".encode())
@@ -197,7 +200,7 @@ def make_pdf(pages=1, signature_field=None, size=(595, 842)):
         src, dst = os.path.join(d, "in.pdf"), os.path.join(d, "out.pdf")
         with open(src, "wb") as f:
             f.write(raw)
-        subprocess.run(["qpdf", src, dst], check=True, capture_output=True)
+        subprocess.run(["qpdf", "--stream-data=uncompress", src, dst], check=True, capture_output=True)
         subprocess.run(["qpdf", "--check", dst], check=True, capture_output=True)
         with open(dst, "rb") as f:
             return f.read()

@@ -30,6 +30,12 @@ class BadInput(FirmoTestCase):
         self.assertProblem(self.firmo.post("/api/v1/dossiers", "x"), 422, "validation-error")
         r = self.firmo.request("POST", "/api/v1/dossiers", raw=b'{"title": "\xff\xfe"}', content_type="application/json")
         self.assertProblem(r, 400, "malformed-request")
+        # Media types are case-insensitive (RFC 9110).
+        r = self.firmo.request("POST", "/api/v1/signers", raw=b'{"fiscal_code": "RSSMRA80A01H501U"}',
+                               content_type="Application/JSON ; charset=UTF-8")
+        self.assertIn(r.status, (200, 201), r)
+        problem = self.assertProblem(self.firmo.post("/api/v1/dossiers", [1]), 422, "validation-error")
+        self.assertEqual(problem["violations"][0]["field"], "body")
 
     def test_dossier_violations_name_each_field(self):
         body = {"title": "ab", "support_email": "nope", "documents_metadata": [
@@ -91,7 +97,7 @@ class BadInput(FirmoTestCase):
 
     def test_status_values(self):
         request = self.create_request()
-        for body in ["SIGNED", "ready", 3, {"state": "READY"}, None]:
+        for body in ["SIGNED", "ready", 3, {"state": "READY"}, {"status": "CANCELLED", "x": 1}, None]:
             with self.subTest(body=body):
                 raw = json.dumps(body).encode()
                 r = self.firmo.request("PUT", f"/api/v1/signature-requests/{request['id']}/status", raw=raw)

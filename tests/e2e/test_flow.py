@@ -92,6 +92,14 @@ class IssuerFlow(FirmoTestCase):
         self.assertEqual(doc["status"], "READY", doc)
         self.assertNotIn("violations", doc)
 
+    def test_large_documents_up_to_the_limit(self):
+        request = self.create_request()
+        pdf = make_pdf(pages=1, signature_field="Signature1", filler_bytes=9 * 1024 * 1024)
+        self.assertGreater(len(pdf), 9 * 1024 * 1024)
+        r = self.upload(request, pdf)
+        self.assertEqual(r.status, 202, r)
+        self.assertEqual(self.wait_document(request["id"])["status"], "READY")
+
     def test_broken_pdfs_are_rejected_not_crashing(self):
         pdf = make_pdf(pages=1, signature_field="Signature1")
         cases = {
@@ -154,6 +162,42 @@ class IssuerFlow(FirmoTestCase):
                            409, "conflict")
         types = [e["type"] for e in self.firmo.get(f"/api/v1/signature-requests/{request['id']}/events").json["items"]]
         self.assertIn("signature_request.expired", types)
+
+    def test_lists_apply_expiry_too(self):
+        soon = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 2))
+        request = self.create_request(expires_at=soon)
+        time.sleep(2.5)
+        drafts = self.firmo.get("/api/v1/signature-requests?status=DRAFT&limit=100").json["items"]
+        self.assertNotIn(request["id"], [r["id"] for r in drafts])
+        expired = self.firmo.get("/api/v1/signature-requests?status=EXPIRED&limit=100").json["items"]
+        self.assertIn(request["id"], [r["id"] for r in expired])
+
+    def test_idempotency_keys_replay_the_first_answer(self):
+        dossier = self.create_dossier()
+        signer = self.create_signer()
+        body = {"dossier_id": dossier["id"], "signer_id": signer}
+        first = self.firmo.post("/api/v1/signature-requests", body, headers={"Idempotency-Key": "order-1"})
+        self.assertEqual(first.status, 201, first)
+        again = self.firmo.post("/api/v1/signature-requests", body, headers={"Idempotency-Key": "order-1"})
+        self.assertEqual(again.status, 201, again)
+        self.assertEqual(again.json["id"], first.json["id"])
+        self.assertEqual(again.header("Idempotent-Replayed"), "true")
+        self.assertEqual(again.header("Location"), first.header("Location"))
+        other = dict(body, reference="another")
+        r = self.firmo.post("/api/v1/signature-requests", other, headers={"Idempotency-Key": "order-1"})
+        self.assertProblem(r, 422, "validation-error")
+        # Errors are remembered too: the retry of a bad call gets the same answer.
+        bad = {"dossier_id": dossier["id"]}
+        r1 = self.firmo.post("/api/v1/signature-requests", bad, headers={"Idempotency-Key": "bad-1"})
+        r2 = self.firmo.post("/api/v1/signature-requests", bad, headers={"Idempotency-Key": "bad-1"})
+        self.assertProblem(r2, 422, "validation-error")
+        self.assertEqual(r1.body, r2.body)
+        # Without a key, two calls make two requests.
+        a = self.firmo.post("/api/v1/signature-requests", body).json["id"]
+        b = self.firmo.post("/api/v1/signature-requests", body).json["id"]
+        self.assertNotEqual(a, b)
+        r = self.firmo.post("/api/v1/signature-requests", body, headers={"Idempotency-Key": "x" * 300})
+        self.assertProblem(r, 422, "validation-error")
 
     def test_expiry_limits(self):
         dossier = self.create_dossier()

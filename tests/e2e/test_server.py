@@ -68,6 +68,10 @@ class RateLimits(FirmoTestCase):
         r = self.firmo.get("/api/v1/dossiers")
         self.assertProblem(r, 429, "rate-limited")
         self.assertGreaterEqual(int(r.header("Retry-After")), 1)
+        # Failed authentication spends the caller's address budget.
+        statuses = [self.firmo.get("/api/v1/dossiers", key="firmo_wrong_key_000000000").status for _ in range(7)]
+        self.assertEqual(statuses[:5], [401] * 5)
+        self.assertEqual(statuses[-1], 429)
         # Another key has its own budget.
         _, other = self.firmo.new_issuer()
         self.assertEqual(self.firmo.get("/api/v1/dossiers", key=other).status, 200)

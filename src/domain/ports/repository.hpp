@@ -75,6 +75,14 @@ class Transaction {
     [[nodiscard]] virtual Result<void> RetryJob(std::int64_t job_id, Timestamp run_at,
                                                 const std::string& error) = 0;
 
+    // Idempotency keys. Claim inserts `fresh` (status 0) unless a record younger than
+    // `stale_before` exists, which it returns instead (an older one is replaced).
+    [[nodiscard]] virtual Result<std::optional<IdempotencyRecord>> ClaimIdempotencyKey(
+        const IdempotencyRecord& fresh, Timestamp stale_before) = 0;
+    [[nodiscard]] virtual Result<void> CompleteIdempotencyKey(const IdempotencyRecord& done) = 0;
+    [[nodiscard]] virtual Result<void> ReleaseIdempotencyKey(const std::string& issuer_id,
+                                                             const std::string& key) = 0;
+
     // Node-wide settings (e.g. the URL-signing secret), shared by every node.
     [[nodiscard]] virtual Result<std::optional<std::string>> GetSetting(const std::string& key) = 0;
     // Inserts unless present; returns the value now stored.

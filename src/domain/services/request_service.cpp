@@ -173,12 +173,15 @@ Result<bool> RequestService::ExpireIfDue(Transaction& tx, SignatureRequest& requ
     return true;
 }
 
+bool RequestService::IsExpiryDue(const SignatureRequest& request) const {
+    return !IsTerminal(request.status) && ctx_.clock.Now() >= request.expires_at &&
+           Transition(request.status, RequestEvent::kExpire).has_value();
+}
+
 Result<SignatureRequest> RequestService::Get(const std::string& issuer_id, const std::string& id) {
     FIRMO_TRY(auto request,
               InReadTransaction(ctx_.db, [&](Transaction& tx) { return Load(tx, issuer_id, id); }));
-    const bool due = !IsTerminal(request.status) && ctx_.clock.Now() >= request.expires_at &&
-                     Transition(request.status, RequestEvent::kExpire).has_value();
-    if (!due) return request;
+    if (!IsExpiryDue(request)) return request;
     // Expiry is enforced on read, not only by the sweeper: a reader never sees a live request
     // past its deadline.
     return InWriteTransaction(ctx_.db, [&](Transaction& tx) -> Result<SignatureRequest> {
@@ -191,22 +194,34 @@ Result<SignatureRequest> RequestService::Get(const std::string& issuer_id, const
 Result<Page<SignatureRequest>> RequestService::List(const std::string& issuer_id,
                                                     const RequestFilter& filter, PageQuery page) {
     page = NormalizePage(ctx_.limits, page);
-    return InReadTransaction(ctx_.db, [&](Transaction& tx) -> Result<Page<SignatureRequest>> {
-        if (filter.dossier_id) {
-            FIRMO_TRY(auto dossier, tx.FindDossier(issuer_id, *filter.dossier_id));
-            if (!dossier)
-                return Fail(ErrorCode::kNotFound, "dossier " + *filter.dossier_id + " not found");
-        }
-        return tx.ListRequests(issuer_id, filter, page);
-    });
+    const auto list = [&] {
+        return InReadTransaction(ctx_.db, [&](Transaction& tx) -> Result<Page<SignatureRequest>> {
+            if (filter.dossier_id) {
+                FIRMO_TRY(auto dossier, tx.FindDossier(issuer_id, *filter.dossier_id));
+                if (!dossier) {
+                    return Fail(ErrorCode::kNotFound, "dossier " + *filter.dossier_id + " not found");
+                }
+            }
+            return tx.ListRequests(issuer_id, filter, page);
+        });
+    };
+    FIRMO_TRY(auto result, list());
+    // As on a single read, expiry applies before anyone sees the list; then list again, since
+    // a status filter may no longer match.
+    bool expired_any = false;
+    for (const auto& request : result.items) {
+        if (!IsExpiryDue(request)) continue;
+        FIRMO_CHECK(Get(issuer_id, request.id));
+        expired_any = true;
+    }
+    if (!expired_any) return result;
+    return list();
 }
 
 Result<std::vector<AuditEvent>> RequestService::Events(const std::string& issuer_id,
                                                        const std::string& id) {
-    return InReadTransaction(ctx_.db, [&](Transaction& tx) -> Result<std::vector<AuditEvent>> {
-        FIRMO_CHECK(Load(tx, issuer_id, id));
-        return tx.ListEvents(id);
-    });
+    FIRMO_CHECK(Get(issuer_id, id));  // applies expiry, so the log shows it
+    return InReadTransaction(ctx_.db, [&](Transaction& tx) { return tx.ListEvents(id); });
 }
 
 Result<void> RequestService::CheckUploadable(const std::string& issuer_id,
@@ -248,6 +263,7 @@ Result<Document> RequestService::UploadDocument(const std::string& issuer_id,
     auto result = InWriteTransaction(ctx_.db, [&](Transaction& tx) -> Result<Document> {
         FIRMO_TRY(auto request, Load(tx, issuer_id, request_id));
         FIRMO_TRY(bool expired, ExpireIfDue(tx, request));
+        if (expired) FIRMO_CHECK(tx.Commit());  // keep the expiry, refuse the upload
         if (expired || request.status != RequestStatus::kDraft) {
             return Fail(ErrorCode::kConflict,
                         "documents can only be uploaded while the request is DRAFT");
@@ -350,6 +366,24 @@ Result<void> RequestService::RunValidation(const Job& job) {
                                         d->reject_reason));
         }
         return tx.UpdateRequest(fresh);
+    });
+}
+
+Result<void> RequestService::AbandonValidation(const Job& job, const std::string& error) {
+    return InWriteTransaction(ctx_.db, [&](Transaction& tx) -> Result<void> {
+        FIRMO_TRY(auto request, Load(tx, job.issuer_id, job.request_id));
+        Document* d = request.FindDocument(job.document_id);
+        if (!d || d->upload_generation != job.generation ||
+            d->status != DocumentStatus::kWaitForValidation) {
+            return {};
+        }
+        // The issuer must learn that this upload will not become READY: reject it with a
+        // reason that says to upload again (the cause is ours, so it goes to the log only).
+        d->violations = {{"file", "the document could not be validated; upload it again"}};
+        d->reject_reason = JoinReasons(d->violations);
+        FIRMO_CHECK(ApplyToDocument(tx, request, *d, DocumentEvent::kValidationFailed, "worker",
+                                    "validation abandoned after repeated failures: " + error));
+        return tx.UpdateRequest(request);
     });
 }
 

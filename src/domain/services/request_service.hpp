@@ -66,6 +66,8 @@ class RequestService {
     // Worker steps. Both are idempotent: re-running them after a crash changes nothing twice.
     [[nodiscard]] Result<void> RunValidation(const Job& job);
     [[nodiscard]] Result<int> ExpireDue(int limit);
+    // After the last failed attempt: the document becomes REJECTED instead of waiting forever.
+    [[nodiscard]] Result<void> AbandonValidation(const Job& job, const std::string& error);
 
   private:
     [[nodiscard]] Result<SignatureRequest> Load(Transaction& tx, const std::string& issuer_id,
@@ -77,6 +79,7 @@ class RequestService {
                                                Document& document, DocumentEvent event,
                                                const std::string& actor, const std::string& detail);
     [[nodiscard]] Result<bool> ExpireIfDue(Transaction& tx, SignatureRequest& request);
+    bool IsExpiryDue(const SignatureRequest& request) const;
 
     ServiceContext& ctx_;
 };

@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "core/encoding.hpp"
+#include "core/log.hpp"
 #include "crypto/digest.hpp"
 
 namespace firmo::store {
@@ -34,8 +35,10 @@ Result<fs::path> FolderBlobStore::PathFor(const std::string& key) const {
 
 namespace {
 
+// The path and the OS error go to the log; the caller (and so a client) sees a plain message.
 Error IoError(const std::string& what, const fs::path& path) {
-    return Error{ErrorCode::kUnavailable, what + " " + path.string() + ": " + std::strerror(errno)};
+    log::Error("blob_io_failed", {{"op", what}, {"path", path.string()}, {"error", std::strerror(errno)}});
+    return Error{ErrorCode::kUnavailable, "document storage is unavailable"};
 }
 
 }  // namespace
@@ -44,7 +47,10 @@ Result<domain::BlobInfo> FolderBlobStore::Put(const std::string& key, std::strin
     FIRMO_TRY(fs::path path, PathFor(key));
     std::error_code ec;
     fs::create_directories(path.parent_path(), ec);
-    if (ec) return Fail(ErrorCode::kUnavailable, "cannot create " + path.parent_path().string());
+    if (ec) {
+        errno = ec.value();
+        return Fail(IoError("cannot create", path.parent_path()));
+    }
     static std::atomic<unsigned> counter{0};
     const fs::path tmp =
         path.string() + ".tmp" + std::to_string(::getpid()) + "-" + std::to_string(counter++);
@@ -98,7 +104,10 @@ Result<void> FolderBlobStore::Remove(const std::string& key) {
     FIRMO_TRY(fs::path path, PathFor(key));
     std::error_code ec;
     fs::remove(path, ec);
-    if (ec) return Fail(ErrorCode::kUnavailable, "cannot remove " + path.string());
+    if (ec) {
+        errno = ec.value();
+        return Fail(IoError("cannot remove", path));
+    }
     return {};
 }
 

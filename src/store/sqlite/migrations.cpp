@@ -122,8 +122,22 @@ CREATE TABLE jobs (
 CREATE INDEX jobs_pending ON jobs (run_at) WHERE done = 0;
 )sql";
 
+constexpr const char* kIdempotency = R"sql(
+CREATE TABLE idempotency_keys (
+    issuer_id    TEXT NOT NULL REFERENCES issuers(id),
+    key          TEXT NOT NULL,
+    request_hash TEXT NOT NULL,
+    status       INTEGER NOT NULL,
+    body         TEXT NOT NULL,
+    location     TEXT NOT NULL,
+    created_at   INTEGER NOT NULL,
+    PRIMARY KEY (issuer_id, key)
+);
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "initial schema", kInitial},
+    {2, "idempotency keys", kIdempotency},
 };
 
 }  // namespace

@@ -119,6 +119,17 @@ constexpr const char* kCompleteJob = "UPDATE jobs SET done = 1, lease_until = 0 
 constexpr const char* kRetryJob =
     "UPDATE jobs SET run_at = ?2, last_error = ?3, lease_until = 0 WHERE id = ?1";
 
+constexpr const char* kFindIdempotency =
+    "SELECT issuer_id, key, request_hash, status, body, location, created_at FROM "
+    "idempotency_keys WHERE issuer_id = ?1 AND key = ?2";
+constexpr const char* kDeleteIdempotency =
+    "DELETE FROM idempotency_keys WHERE issuer_id = ?1 AND key = ?2";
+constexpr const char* kInsertIdempotency =
+    "INSERT INTO idempotency_keys (issuer_id, key, request_hash, status, body, location, "
+    "created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+constexpr const char* kCompleteIdempotency =
+    "UPDATE idempotency_keys SET status = ?3, body = ?4, location = ?5 "
+    "WHERE issuer_id = ?1 AND key = ?2";
 constexpr const char* kGetSetting = "SELECT value FROM settings WHERE key = ?1";
 constexpr const char* kPutSettingIfAbsent =
     "INSERT INTO settings (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO NOTHING";
@@ -562,6 +573,43 @@ class SqliteTransaction final : public Transaction {
                           const std::string& error) override {
         FIRMO_TRY(auto s, conn_->Prepare(kRetryJob));
         s.Bind(1, job_id).Bind(2, ToUnixMillis(run_at)).Bind(3, error);
+        return s.Run();
+    }
+
+    Result<std::optional<IdempotencyRecord>> ClaimIdempotencyKey(
+        const IdempotencyRecord& fresh, Timestamp stale_before) override {
+        {
+            FIRMO_TRY(auto s, conn_->Prepare(kFindIdempotency));
+            s.Bind(1, fresh.issuer_id).Bind(2, fresh.key);
+            FIRMO_TRY(bool row, s.Step());
+            if (row) {
+                IdempotencyRecord found{s.Text(0), s.Text(1), s.Text(2), static_cast<int>(s.Int(3)),
+                                        s.Text(4), s.Text(5), FromUnixMillis(s.Int(6))};
+                if (found.created_at >= stale_before) return std::make_optional(std::move(found));
+            }
+        }
+        {
+            FIRMO_CHECK(ReleaseIdempotencyKey(fresh.issuer_id, fresh.key));
+            FIRMO_TRY(auto s, conn_->Prepare(kInsertIdempotency));
+            s.Bind(1, fresh.issuer_id).Bind(2, fresh.key).Bind(3, fresh.request_hash);
+            s.Bind(4, fresh.status).Bind(5, fresh.body).Bind(6, fresh.location).Bind(
+                7, ToUnixMillis(fresh.created_at));
+            FIRMO_CHECK(s.Run());
+        }
+        return std::optional<IdempotencyRecord>();
+    }
+
+    Result<void> CompleteIdempotencyKey(const IdempotencyRecord& done) override {
+        FIRMO_TRY(auto s, conn_->Prepare(kCompleteIdempotency));
+        s.Bind(1, done.issuer_id).Bind(2, done.key).Bind(3, done.status).Bind(4, done.body).Bind(
+            5, done.location);
+        return s.Run();
+    }
+
+    Result<void> ReleaseIdempotencyKey(const std::string& issuer_id,
+                                       const std::string& key) override {
+        FIRMO_TRY(auto s, conn_->Prepare(kDeleteIdempotency));
+        s.Bind(1, issuer_id).Bind(2, key);
         return s.Run();
     }
 

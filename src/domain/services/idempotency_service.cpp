@@ -1,0 +1,41 @@
+#include "domain/services/idempotency_service.hpp"
+
+#include "core/log.hpp"
+#include "domain/text.hpp"
+
+namespace firmo::domain {
+
+Result<std::optional<StoredResponse>> IdempotencyService::Begin(const std::string& issuer_id,
+                                                                const std::string& key,
+                                                                std::string_view request) {
+    if (key.empty() || key.size() > kMaxKeyLength || !IsPrintableUtf8(key)) {
+        return FailValidation({{"Idempotency-Key", "must be 1-255 printable characters"}});
+    }
+    const Timestamp now = ctx_.clock.Now();
+    IdempotencyRecord fresh{issuer_id, key, ctx_.hasher.Sha256Hex(request), 0, "", "", now};
+    FIRMO_TRY(auto existing, InWriteTransaction(ctx_.db, [&](Transaction& tx) {
+                  return tx.ClaimIdempotencyKey(fresh, now - kRetention);
+              }));
+    if (!existing) return std::optional<StoredResponse>();
+    if (existing->request_hash != fresh.request_hash) {
+        return FailValidation(
+            {{"Idempotency-Key", "was already used for a different request; use a new key"}});
+    }
+    if (existing->status == 0) {
+        return Fail(ErrorCode::kConflict,
+                    "a request with this Idempotency-Key is still being processed; retry later");
+    }
+    return std::make_optional(StoredResponse{existing->status, existing->body, existing->location});
+}
+
+void IdempotencyService::Finish(const std::string& issuer_id, const std::string& key,
+                                const StoredResponse& answer) {
+    auto done = InWriteTransaction(ctx_.db, [&](Transaction& tx) -> Result<void> {
+        if (answer.status >= 500) return tx.ReleaseIdempotencyKey(issuer_id, key);
+        return tx.CompleteIdempotencyKey(IdempotencyRecord{issuer_id, key, "", answer.status,
+                                                           answer.body, answer.location, {}});
+    });
+    if (!done) log::Warn("idempotency_finish_failed", {{"error", done.error().message}});
+}
+
+}  // namespace firmo::domain
