@@ -367,12 +367,13 @@ Result<void> CopyAndHash(const std::filesystem::path& in, std::ofstream& out,
                          crypto::Sha256Stream& hash, std::size_t chunk) {
     std::ifstream source(in, std::ios::binary);
     if (!source) return Fail(ErrorCode::kNotFound, "cannot read " + in.string());
-    std::string buf(chunk, '\0');
+    // Not zero-filled: every byte used is read first.
+    std::unique_ptr<char[]> buf(new char[chunk]);
     while (source) {
-        source.read(buf.data(), static_cast<std::streamsize>(buf.size()));
+        source.read(buf.get(), static_cast<std::streamsize>(chunk));
         auto n = static_cast<std::size_t>(source.gcount());
         if (n == 0) break;
-        std::string_view piece(buf.data(), n);
+        std::string_view piece(buf.get(), n);
         hash.Update(piece);
         out.write(piece.data(), static_cast<std::streamsize>(n));
     }

@@ -18,8 +18,8 @@ struct SignerOptions {
     PdfLimits limits = DefaultSigningLimits();
     // Bytes reserved in /Contents beyond the session's bound (room for a later timestamp).
     std::size_t extra_reserve = 0;
-    // Read/write buffer for copying and hashing the original.
-    std::size_t chunk_bytes = 1 << 20;
+    // Read/write buffer for copying and hashing the original (small enough to stay in cache).
+    std::size_t chunk_bytes = 256 * 1024;
 
     static PdfLimits DefaultSigningLimits() {
         PdfLimits limits;

@@ -164,11 +164,21 @@ std::string DictWith(QPDFObjectHandle dict, const std::map<std::string, std::str
     if (dict.isDictionary()) {
         for (auto& [key, value] : dict.ditems()) {
             if (replace.count(key) > 0 || value.isNull()) continue;
-            out += " " + QPDFObjectHandle::newName(key).unparse() + " " + value.unparse();
+            // Appended piece by piece: `" " + std::string` trips GCC 12's bogus -Wrestrict.
+            out += ' ';
+            out += QPDFObjectHandle::newName(key).unparse();
+            out += ' ';
+            out += value.unparse();
         }
     }
-    for (const auto& [key, text] : replace) out += " " + key + " " + text;
-    return out + " >>";
+    for (const auto& [key, text] : replace) {
+        out += ' ';
+        out += key;
+        out += ' ';
+        out += text;
+    }
+    out += " >>";
+    return out;
 }
 
 std::string Ref(QPDFObjGen og) {
