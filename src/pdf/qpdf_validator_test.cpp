@@ -279,6 +279,46 @@ TEST_F(ValidatorTest, RefusesDecompressionBombs) {
                 ElementsAre(FileViolation(internal::kReasonBomb)));
 }
 
+// Inserts `object` as object 99 hung on the catalog as /Extra, then lets qpdf rebuild the
+// cross-reference table around it.
+std::string PdfWithExtraObject(const TempDir& dir, const std::string& object) {
+    std::string base = MakePdf(PdfSpec{});
+    base.insert(base.find("xref\n"), "99 0 obj\n" + object + "\nendobj\n");
+    base.insert(base.find("/Type /Catalog"), "/Extra 99 0 R ");
+    return ThroughQpdf(dir, base, "", true);
+}
+
+TEST_F(ValidatorTest, HugeAndHostileObjects) {
+    // A 30 MB string, a 2-million-element array, nesting 50,000 deep.
+    std::string huge_string = PdfWithExtraObject(dir_, "(" + std::string(30u << 20, 'A') + ")");
+    EXPECT_TRUE(validator_.ValidateBytes(huge_string, {At(0, 0, 0, 10, 10)}).is_valid);
+    std::string items;
+    for (int i = 0; i < 2'000'000; ++i) items += "1 ";
+    std::string huge_array = PdfWithExtraObject(dir_, "[" + items + "]");
+    EXPECT_TRUE(validator_.ValidateBytes(huge_array, {}).is_valid);
+    std::string deep = MakePdf(PdfSpec{});
+    deep.insert(deep.find("/Type /Catalog"),
+                "/Deep " + std::string(50'000, '[') + std::string(50'000, ']') + " ");
+    auto report = validator_.ValidateBytes(deep, {});
+    EXPECT_EQ(report.is_valid, report.violations.empty());
+    // Past the size limit, nothing is parsed at all.
+    QpdfValidator small(PdfLimits{.max_file_bytes = 1u << 20});
+    EXPECT_THAT(small.ValidateBytes(huge_string, {}).violations,
+                ElementsAre(FileViolation("the PDF file is larger than 1048576 bytes")));
+}
+
+TEST_F(ValidatorTest, PageTreeLoops) {
+    std::string pdf = MakePdf(PdfSpec{});
+    // The page tree lists itself as a kid.
+    auto kid = pdf.find("/Kids [") + 7;
+    ASSERT_EQ(pdf.compare(kid, 5, "4 0 R"), 0);
+    pdf.replace(kid, 1, "2");
+    auto report = validator_.ValidateBytes(pdf, {At(0, 0, 0, 10, 10)});
+    EXPECT_FALSE(report.is_valid);
+    ASSERT_FALSE(report.violations.empty());
+    EXPECT_EQ(report.violations.front().field, "file");
+}
+
 TEST_F(ValidatorTest, NeverThrowsOnMutatedInput) {
     std::string pdf = ThroughQpdf(dir_, MakePdf(WithSignatureField()), "--object-streams=generate");
     std::mt19937 rng(1234);

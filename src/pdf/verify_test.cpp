@@ -91,6 +91,36 @@ TEST_F(VerifyTest, ReportsEverySignatureOfAMultiSignerDocument) {
     EXPECT_EQ(report->signatures[2].signer_name, "Kari Nordmann");
 }
 
+TEST_F(VerifyTest, ExistingFieldsXrefStreamsAndRotatedPages) {
+    testing::PdfSpec spec;
+    spec.pages = {{}, {}};
+    spec.fields.push_back({.name = "Signature1", .page = 1, .rect = {50, 60, 250, 110}});
+    spec.fields.push_back({.name = "sig2", .parent = "form", .page = 0});
+    struct Case {
+        std::string name;
+        std::string qpdf_options;
+    };
+    for (const Case& c : {Case{"table", ""}, Case{"objstm", "--object-streams=generate"},
+                          Case{"rotated", "--rotate=+90"}}) {
+        fs::path in = Qpdf(c.name + ".pdf", testing::MakePdf(spec), c.qpdf_options);
+        auto session = Session("Mario Rossi", "RSSMRA80A01H501U");
+        ASSERT_TRUE(signer_.Sign(in, dir_ / (c.name + "-1.pdf"), testing::ByName("Signature1"),
+                                 Details("Mario Rossi"), *session));
+        ASSERT_TRUE(signer_.Sign(dir_ / (c.name + "-1.pdf"), dir_ / (c.name + "-2.pdf"),
+                                 testing::ByName("form.sig2"), Details("Mario Rossi"), *session));
+        ASSERT_TRUE(signer_.Sign(dir_ / (c.name + "-2.pdf"), dir_ / (c.name + "-3.pdf"),
+                                 At(0, 300, 300, 100, 40), Details("Mario Rossi"), *session));
+        auto report = VerifyPdfFile(dir_ / (c.name + "-3.pdf"), Anchors());
+        ASSERT_TRUE(report) << report.error().message;
+        EXPECT_EQ(report->signatures.size(), 3u) << c.name;
+        EXPECT_TRUE(report->all_valid()) << c.name;
+        for (const auto& sig : report->signatures) {
+            EXPECT_TRUE(sig.is_valid()) << c.name << " " << sig.field_name << ": "
+                                        << ::testing::PrintToString(sig.problems);
+        }
+    }
+}
+
 TEST_F(VerifyTest, AFlippedByteBreaksEverySignature) {
     std::string pdf = ReadFile(ThreeSignatures());
     // Ghostscript compresses page content; its /Producer string in the original is plain.
