@@ -1,7 +1,9 @@
 #include "core/ids.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
+#include <mutex>
 
 namespace firmo {
 
@@ -10,13 +12,32 @@ constexpr std::string_view kCrockford = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 }
 
 std::string NewUlid(Timestamp now, Random& random) {
+    // Monotonic within this process: ids made in the same millisecond (or when the clock steps
+    // back) continue from the previous one plus one, so creation order is id order and cursor
+    // pagination never reorders a burst of creations.
+    static std::mutex mu;
+    static std::uint64_t last_ms = 0;
+    static std::array<std::uint8_t, 10> last_random{};
     std::array<std::uint8_t, 16> bytes{};
     auto ms = static_cast<std::uint64_t>(ToUnixMillis(now));
+    {
+        std::lock_guard lock(mu);
+        if (ms <= last_ms) {
+            ms = last_ms;
+            for (int i = 9; i >= 0; --i) {  // +1 with carry; 2^80 ids a millisecond never overflow
+                if (++last_random[static_cast<std::size_t>(i)] != 0) break;
+            }
+        } else {
+            random.Fill(last_random.data(), last_random.size());
+            last_random[0] &= 0x7F;  // leave room to increment without overflow
+            last_ms = ms;
+        }
+        std::copy(last_random.begin(), last_random.end(), bytes.begin() + 6);
+    }
     for (int i = 5; i >= 0; --i) {
         bytes[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(ms & 0xFF);
         ms >>= 8;
     }
-    random.Fill(bytes.data() + 6, 10);
     // 128 bits -> 26 base32 digits: 130 bits with two leading zero bits, 5 bits a digit.
     std::string out(26, '0');
     for (int i = 0; i < 26; ++i) {

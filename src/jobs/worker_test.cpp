@@ -9,6 +9,7 @@
 #include <filesystem>
 
 #include "core/ids.hpp"
+#include "core/testing/temp_dir.hpp"
 #include "crypto/hasher.hpp"
 #include "domain/services/dossier_service.hpp"
 #include "domain/services/request_service.hpp"
@@ -41,11 +42,10 @@ public:
 class WorkerTest : public ::testing::Test {
 protected:
     void SetUp() override {
-        dir_ = std::filesystem::temp_directory_path() / ("firmo-worker-" + NewUlid(clock_.Now(), random_));
-        std::filesystem::create_directories(dir_);
-        db_ = std::move(*store::sqlite::SqliteDatabase::Open((dir_ / "f.db").string(), 2));
+        const auto& dir = dir_.path();
+        db_ = std::move(*store::sqlite::SqliteDatabase::Open((dir / "f.db").string(), 2));
         ASSERT_TRUE(db_->Migrate());
-        blobs_ = std::make_unique<store::FolderBlobStore>(dir_ / "documents");
+        blobs_ = std::make_unique<store::FolderBlobStore>(dir / "documents");
         ctx_ = std::make_unique<ServiceContext>(
             ServiceContext{*db_, *blobs_, validator_, hasher_, clock_, random_, Limits{}, [] {}});
         requests_ = std::make_unique<RequestService>(*ctx_);
@@ -76,7 +76,6 @@ protected:
     void TearDown() override {
         worker_.reset();
         db_.reset();
-        std::filesystem::remove_all(dir_);
     }
 
     Document Upload() {
@@ -91,7 +90,7 @@ protected:
     SeededRandom random_{3};
     FakeValidator validator_;
     crypto::OpenSslHasher hasher_;
-    std::filesystem::path dir_;
+    firmo::testing::TempDir dir_{"firmo-worker"};
     std::unique_ptr<Database> db_;
     std::unique_ptr<BlobStore> blobs_;
     std::unique_ptr<ServiceContext> ctx_;

@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "core/ids.hpp"
+#include "core/testing/temp_dir.hpp"
 #include "domain/ports/repository.hpp"
 #include "store/sqlite/sqlite_database.hpp"
 
@@ -33,10 +34,7 @@ std::vector<Backend> Backends() {
 class RepositoryContract : public ::testing::TestWithParam<Backend> {
   protected:
     void SetUp() override {
-        dir_ = std::filesystem::temp_directory_path() /
-               ("firmo-contract-" + NewUlid(clock_.Now(), random_));
-        std::filesystem::create_directories(dir_);
-        db_ = GetParam().open(dir_);
+        db_ = GetParam().open(dir_.path());
         ASSERT_TRUE(db_);
         auto migrated = db_->Migrate();
         ASSERT_TRUE(migrated) << migrated.error().message;
@@ -44,10 +42,7 @@ class RepositoryContract : public ::testing::TestWithParam<Backend> {
         issuer_a_ = MakeIssuer("Comune di Roma");
         issuer_b_ = MakeIssuer("Oslo kommune");
     }
-    void TearDown() override {
-        db_.reset();
-        std::filesystem::remove_all(dir_);
-    }
+    void TearDown() override { db_.reset(); }
 
     std::unique_ptr<Transaction> Write() {
         auto tx = db_->Begin(TxMode::kWrite);
@@ -119,7 +114,7 @@ class RepositoryContract : public ::testing::TestWithParam<Backend> {
 
     ManualClock clock_{FromUnixMillis(1'790'000'000'000)};
     SeededRandom random_{42};
-    std::filesystem::path dir_;
+    testing::TempDir dir_{"firmo-contract"};
     std::unique_ptr<Database> db_;
     std::string issuer_a_;
     std::string issuer_b_;

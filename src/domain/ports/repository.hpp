@@ -92,7 +92,11 @@ class Transaction {
     [[nodiscard]] virtual Result<void> Commit() = 0;
 };
 
-enum class TxMode { kRead, kWrite };
+enum class TxMode {
+    kRead,    // a consistent snapshot across several reads
+    kWrite,   // serialised with every other write
+    kSingle,  // no transaction: one statement, atomic on its own (cheapest; for hot lookups)
+};
 
 class Database {
   public:

@@ -53,13 +53,13 @@ Result<Principal> IssuerService::Authenticate(std::string_view api_key) const {
         return Fail(ErrorCode::kUnauthenticated, "missing or malformed API key");
     }
     const std::string hash = ctx_.hasher.Sha256Hex(api_key);
-    return InReadTransaction(ctx_.db, [&](Transaction& tx) -> Result<Principal> {
-        FIRMO_TRY(auto key, tx.FindApiKeyByHash(hash));
-        if (!key || key->revoked_at) {
-            return Fail(ErrorCode::kUnauthenticated, "unknown or revoked API key");
-        }
-        return Principal{key->issuer_id, key->id, key->prefix};
-    });
+    // One indexed lookup on every call, never cached, so revocation applies at the next call.
+    FIRMO_TRY(auto tx, ctx_.db.Begin(TxMode::kSingle));
+    FIRMO_TRY(auto key, tx->FindApiKeyByHash(hash));
+    if (!key || key->revoked_at) {
+        return Fail(ErrorCode::kUnauthenticated, "unknown or revoked API key");
+    }
+    return Principal{key->issuer_id, key->id, key->prefix};
 }
 
 Result<std::optional<std::pair<Issuer, CreatedApiKey>>> IssuerService::Bootstrap(

@@ -4,20 +4,15 @@
 
 #include <fstream>
 
+#include "core/testing/temp_dir.hpp"
+
 namespace firmo::store {
 namespace {
 
 class FolderBlobStoreTest : public ::testing::Test {
   protected:
-    void SetUp() override {
-        root_ =
-            std::filesystem::temp_directory_path() /
-            ("firmo-blobs-" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) +
-             "-" + ::testing::UnitTest::GetInstance()->current_test_info()->name());
-        std::filesystem::remove_all(root_);
-    }
-    void TearDown() override { std::filesystem::remove_all(root_); }
-    std::filesystem::path root_;
+    firmo::testing::TempDir dir_{"firmo-blobs"};
+    std::filesystem::path root_ = dir_.path() / "root";
 };
 
 TEST_F(FolderBlobStoreTest, PutGetRemove) {

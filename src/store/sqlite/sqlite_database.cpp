@@ -147,17 +147,20 @@ std::optional<std::int64_t> OptMillis(const std::optional<Timestamp>& t) {
 
 class SqliteTransaction final : public Transaction {
   public:
-    SqliteTransaction(SqliteDatabase& db, std::unique_ptr<Connection> conn)
-        : db_(db), conn_(std::move(conn)) {}
+    SqliteTransaction(SqliteDatabase& db, std::unique_ptr<Connection> conn,
+                      std::unique_lock<std::mutex> write_lock)
+        : db_(db), conn_(std::move(conn)), write_lock_(std::move(write_lock)) {}
 
     ~SqliteTransaction() override {
         if (open_) {
-            (void)conn_->Exec(kRollback);
+            if (auto stmt = conn_->Prepare(kRollback)) (void)stmt->Run();
         }
+        if (write_lock_.owns_lock()) db_.NoteWrite();
         db_.Release(std::move(conn_));
     }
 
     Result<void> BeginTx(TxMode mode) {
+        if (mode == TxMode::kSingle) return {};
         FIRMO_TRY(auto stmt, conn_->Prepare(mode == TxMode::kWrite ? kBeginWrite : kBeginRead));
         FIRMO_CHECK(stmt.Run());
         open_ = true;
@@ -636,6 +639,7 @@ class SqliteTransaction final : public Transaction {
   private:
     SqliteDatabase& db_;
     std::unique_ptr<Connection> conn_;
+    std::unique_lock<std::mutex> write_lock_;  // held for the life of a write transaction
     bool open_ = false;
 };
 
@@ -648,13 +652,45 @@ Result<std::unique_ptr<SqliteDatabase>> SqliteDatabase::Open(const std::string& 
     FIRMO_TRY(auto conn, Connection::Open(path));
     db->idle_.push_back(std::move(conn));
     db->open_ = 1;
+    db->checkpointer_ = std::thread([raw = db.get()] { raw->CheckpointLoop(); });
     return db;
 }
 
 SqliteDatabase::SqliteDatabase(std::string path, int pool_size)
     : path_(std::move(path)), pool_size_(pool_size) {}
 
-SqliteDatabase::~SqliteDatabase() = default;
+SqliteDatabase::~SqliteDatabase() {
+    {
+        std::lock_guard lock(checkpoint_mu_);
+        stopping_ = true;
+    }
+    checkpoint_cv_.notify_all();
+    if (checkpointer_.joinable()) checkpointer_.join();
+}
+
+void SqliteDatabase::NoteWrite() { writes_.fetch_add(1, std::memory_order_relaxed); }
+
+// Checkpoints move the WAL into the database file. Connections do not do it themselves
+// (wal_autocheckpoint=0), so no request pays for it; this thread does it after writes.
+void SqliteDatabase::CheckpointLoop() {
+    std::uint64_t seen = 0;
+    std::unique_lock lock(checkpoint_mu_);
+    while (!stopping_) {
+        checkpoint_cv_.wait_for(lock, std::chrono::milliseconds(250));
+        const std::uint64_t now = writes_.load(std::memory_order_relaxed);
+        if (now == seen) continue;
+        seen = now;
+        lock.unlock();
+        if (auto conn = Acquire()) {
+            // TRUNCATE resets the WAL when no reader holds it; PASSIVE never waits for readers.
+            if (!conn->Exec("PRAGMA wal_checkpoint(TRUNCATE)")) {
+                (void)conn->Exec("PRAGMA wal_checkpoint(PASSIVE)");
+            }
+            Release(std::move(conn));
+        }
+        lock.lock();
+    }
+}
 
 std::unique_ptr<Connection> SqliteDatabase::Acquire() {
     std::unique_lock lock(mu_);
@@ -688,9 +724,15 @@ void SqliteDatabase::Release(std::unique_ptr<Connection> conn) {
 }
 
 Result<std::unique_ptr<domain::Transaction>> SqliteDatabase::Begin(domain::TxMode mode) {
+    // Writers of this process queue here instead of in SQLite, whose busy handler makes the
+    // losers sleep (1, 2, 5 ... 100 ms) and so sets the tail latency. Other processes (the CLI)
+    // still meet the busy timeout. The lock is taken before a pooled connection, so waiting
+    // writers do not starve readers of connections.
+    std::unique_lock<std::mutex> write_lock;
+    if (mode == domain::TxMode::kWrite) write_lock = std::unique_lock(write_mu_);
     auto conn = Acquire();
     if (!conn) return Fail(ErrorCode::kUnavailable, "cannot open a database connection");
-    auto tx = std::make_unique<SqliteTransaction>(*this, std::move(conn));
+    auto tx = std::make_unique<SqliteTransaction>(*this, std::move(conn), std::move(write_lock));
     FIRMO_CHECK(tx->BeginTx(mode));
     return std::unique_ptr<domain::Transaction>(std::move(tx));
 }

@@ -2,10 +2,12 @@
 // The embedded default store: one SQLite file in WAL mode, a pool of connections (readers in
 // parallel, one writer at a time via BEGIN IMMEDIATE). Implements domain::Database.
 
+#include <atomic>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "domain/ports/repository.hpp"
@@ -27,6 +29,7 @@ class SqliteDatabase final : public domain::Database {
     // Pool access for transactions (returned on destruction of the lease).
     std::unique_ptr<Connection> Acquire();
     void Release(std::unique_ptr<Connection> conn);
+    void NoteWrite();  // a write transaction ended: the checkpointer has work
 
   private:
     SqliteDatabase(std::string path, int pool_size);
@@ -37,6 +40,14 @@ class SqliteDatabase final : public domain::Database {
     std::condition_variable cv_;
     std::vector<std::unique_ptr<Connection>> idle_;
     int open_ = 0;
+    std::mutex write_mu_;
+
+    void CheckpointLoop();
+    std::atomic<std::uint64_t> writes_{0};
+    std::mutex checkpoint_mu_;
+    std::condition_variable checkpoint_cv_;
+    bool stopping_ = false;
+    std::thread checkpointer_;
 };
 
 }  // namespace firmo::store::sqlite
