@@ -181,6 +181,10 @@ nlohmann::json ToJson(const VerificationReport& report) {
 
 }  // namespace
 
+std::string VerificationReportToJson(const VerificationReport& report, int indent) {
+    return ToJson(report).dump(indent);
+}
+
 int RunSignCommand(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
     Flags flags(args, {"help", "invisible"});
     if (flags.Has("help")) {
@@ -335,7 +339,7 @@ int RunVerifyCommand(const std::vector<std::string>& args, std::ostream& out, st
         return kUsage;
     }
     if (flags.Has("json")) {
-        out << ToJson(*report).dump(2) << "\n";
+        out << VerificationReportToJson(*report, 2) << "\n";
         return report->all_valid() ? kOk : kFailed;
     }
     int n = 0;
