@@ -93,6 +93,11 @@ TEST_F(SignerTest, ThreeSignersKeepEarlierSignaturesValid) {
     EXPECT_THAT(report.output, ::testing::HasSubstr("Nicolò Verdi"));
 }
 
+TEST_F(SignerTest, LinearizedInput) {
+    fs::path in = Qpdf("linear.pdf", MakePdf(WithEmptyField()), "--linearize");
+    SignAndCheck(in, dir_ / "signed.pdf", ByName("Signature1"), Details("Mario Rossi"), 1);
+}
+
 TEST_F(SignerTest, RotatedPages) {
     PdfSpec spec;
     spec.pages = {{}, {}, {}};
