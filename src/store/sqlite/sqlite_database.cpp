@@ -674,17 +674,25 @@ void SqliteDatabase::NoteWrite() { writes_.fetch_add(1, std::memory_order_relaxe
 // (wal_autocheckpoint=0), so no request pays for it; this thread does it after writes.
 void SqliteDatabase::CheckpointLoop() {
     std::uint64_t seen = 0;
+    bool dirty = false;  // written since the last TRUNCATE
     std::unique_lock lock(checkpoint_mu_);
     while (!stopping_) {
         checkpoint_cv_.wait_for(lock, std::chrono::milliseconds(250));
         const std::uint64_t now = writes_.load(std::memory_order_relaxed);
-        if (now == seen) continue;
+        const bool busy = now != seen;
         seen = now;
+        if (!busy && !dirty) continue;
         lock.unlock();
         if (auto conn = Acquire()) {
-            // TRUNCATE resets the WAL when no reader holds it; PASSIVE never waits for readers.
-            if (!conn->Exec("PRAGMA wal_checkpoint(TRUNCATE)")) {
+            if (busy) {
+                // PASSIVE copies what it can without blocking writers or readers.
                 (void)conn->Exec("PRAGMA wal_checkpoint(PASSIVE)");
+                dirty = true;
+            } else {
+                // A quiet moment: reset the WAL file. TRUNCATE takes SQLite's writer lock, so
+                // hold ours too and let this process's writers queue here, not sleep in SQLite.
+                std::lock_guard write_lock(write_mu_);
+                if (conn->Exec("PRAGMA wal_checkpoint(TRUNCATE)")) dirty = false;
             }
             Release(std::move(conn));
         }
