@@ -8,6 +8,7 @@
 #include "core/log.hpp"
 #include "http/server.hpp"
 #include "jobs/worker.hpp"
+#include "pdf/cli.hpp"
 
 namespace firmo::app {
 
@@ -30,6 +31,9 @@ constexpr const char* kUsage =
     "  issuer create         create an issuer (prints its id)\n"
     "  apikey create         create an API key for an issuer (prints the key, once)\n"
     "  apikey revoke         revoke an API key at once\n"
+    "  ca init | ca cert     create the built-in CA / print its certificate (PEM)\n"
+    "  sign                  sign a PDF (PAdES) with a certificate from the built-in CA\n"
+    "  verify                check every signature of a PDF; exit 0 only if all are valid\n"
     "\n"
     "Run `firmo <command> --help` for a command's flags.\n";
 
@@ -202,6 +206,13 @@ const Command kCommands[] = {
 }  // namespace
 
 int Main(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) {
+    // The PDF engine's commands parse their own flags (src/pdf/cli.hpp).
+    if (!argv.empty()) {
+        const std::vector<std::string> rest(argv.begin() + 1, argv.end());
+        if (argv[0] == "sign") return pdf::RunSignCommand(rest, out, err);
+        if (argv[0] == "verify") return pdf::RunVerifyCommand(rest, out, err);
+        if (argv[0] == "ca") return pdf::RunCaCommand(rest, out, err);
+    }
     auto args = ParseArgs(argv);
     if (!args) {
         err << "firmo: " << args.error().message << "\n";
