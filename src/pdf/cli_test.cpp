@@ -33,6 +33,7 @@ Outcome Call(F command, std::vector<std::string> args) {
 class CliTest : public ::testing::Test {
   protected:
     void SetUp() override {
+        FIRMO_REQUIRE_TOOLS("qpdf");
         testing::WriteFile(dir_ / "pass", "s3cret\n");
         auto init = Call(RunCaCommand, {"init", "--data-dir", data(), "--passphrase-file",
                                         (dir_ / "pass").string()});

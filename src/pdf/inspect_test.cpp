@@ -28,6 +28,7 @@ std::string Qpdf(const TempDir& dir, const std::string& pdf, const std::string& 
 }
 
 TEST(InspectTest, PagesBoxesAndRotation) {
+    FIRMO_REQUIRE_TOOLS("qpdf");
     TempDir dir;
     PdfSpec spec;
     spec.pages = {{.width = 612, .height = 792},
@@ -60,6 +61,7 @@ TEST(InspectTest, InheritedMediaBox) {
 }
 
 TEST(InspectTest, FormFieldsAndSignatures) {
+    FIRMO_REQUIRE_TOOLS("qpdf");
     TempDir dir;
     PdfSpec spec;
     spec.pages = {{}, {}};

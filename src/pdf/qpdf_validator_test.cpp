@@ -113,6 +113,7 @@ std::string PdfWithBomb(const TempDir& dir, std::size_t expanded) {
 
 class ValidatorTest : public ::testing::Test {
   protected:
+    void SetUp() override { FIRMO_REQUIRE_TOOLS("qpdf", "gs"); }
     QpdfValidator validator_;
     TempDir dir_;
 };

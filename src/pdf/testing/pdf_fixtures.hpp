@@ -4,6 +4,7 @@
 // tests rely on (qpdf, gs, pdfsig). Built only into the test binaries (`*_test.cpp`).
 
 #include <filesystem>
+#include <initializer_list>
 #include <optional>
 #include <ostream>
 #include <string>
@@ -81,6 +82,16 @@ struct PdfsigReport {
 };
 PdfsigReport Pdfsig(const std::filesystem::path& nssdb, const std::filesystem::path& pdf);
 bool HaveTool(const std::string& name);
+// The first of `names` not on PATH, or empty when all are there.
+std::string MissingTool(std::initializer_list<const char*> names);
+
+// Skips the current test when an independent tool it relies on is not installed (CI installs
+// them all: qpdf, ghostscript, poppler-utils, libnss3-tools, openssl).
+#define FIRMO_REQUIRE_TOOLS(...)                                                          \
+    do {                                                                                  \
+        std::string firmo_missing = ::firmo::pdf::testing::MissingTool({__VA_ARGS__});    \
+        if (!firmo_missing.empty()) GTEST_SKIP() << firmo_missing << " is not installed"; \
+    } while (false)
 std::string Quote(const std::filesystem::path& p);
 
 }  // namespace firmo::pdf::testing

@@ -229,6 +229,13 @@ bool HaveTool(const std::string& name) {
     return RunCommand("command -v " + name + " >/dev/null") == 0;
 }
 
+std::string MissingTool(std::initializer_list<const char*> names) {
+    for (const char* name : names) {
+        if (!HaveTool(name)) return name;
+    }
+    return {};
+}
+
 std::string Quote(const std::filesystem::path& p) {
     std::string out = "'";
     for (char c : p.string()) {

@@ -48,6 +48,10 @@ class SigningTest : public ::testing::Test {
   protected:
     static void SetUpTestSuite() {
         shared_ = new Shared();
+        // Without the tools every test skips in SetUp.
+        if (!MissingTool({"qpdf", "gs", "pdfsig", "certutil", "pk12util", "openssl"}).empty()) {
+            return;
+        }
         auto ca = crypto::CertificateAuthority::Create(shared_->dir.path(), {}, "pw",
                                                        shared_->clock, shared_->random);
         ASSERT_TRUE(ca) << ca.error().message;
@@ -57,6 +61,9 @@ class SigningTest : public ::testing::Test {
             shared_->dir / "nss",
             crypto::CertificateAuthority::CertificatePath(shared_->dir.path()), &log))
             << log;
+    }
+    void SetUp() override {
+        FIRMO_REQUIRE_TOOLS("qpdf", "gs", "pdfsig", "certutil", "pk12util", "openssl");
     }
     static void TearDownTestSuite() {
         delete shared_;
