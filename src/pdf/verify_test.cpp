@@ -223,6 +223,21 @@ TEST_F(VerifyTest, SignatureByAnotherProducerThenOurs) {
     }
 }
 
+TEST_F(VerifyTest, OursThenAnotherProducer) {
+    fs::path in = Ghostscript("first.pdf", 1);
+    auto session = Session("Mario Rossi", "RSSMRA80A01H501U");
+    ASSERT_TRUE(signer_.Sign(in, dir_ / "ours.pdf", At(0, 300, 700, 200, 60),
+                             Details("Mario Rossi"), *session));
+    ASSERT_TRUE(SignWithPdfsig(dir_ / "ours.pdf", dir_ / "then-pdfsig.pdf"));
+    auto report = VerifyPdfFile(dir_ / "then-pdfsig.pdf", Anchors());
+    ASSERT_TRUE(report) << report.error().message;
+    ASSERT_EQ(report->signatures.size(), 2u);
+    EXPECT_EQ(report->signatures[0].signer_name, "Mario Rossi");
+    for (const auto& s : report->signatures) {
+        EXPECT_TRUE(s.is_valid()) << s.field_name << ": " << ::testing::PrintToString(s.problems);
+    }
+}
+
 TEST_F(VerifyTest, TamperedSignatureValue) {
     std::string pdf = ReadFile(ThreeSignatures());
     auto report = VerifyPdfBytes(pdf, Anchors());
