@@ -12,37 +12,36 @@ namespace firmo::api {
 using http::HttpRequest;
 using http::HttpResponse;
 
-Frontend::Frontend(IssuerApi& api, domain::IssuerService& issuers,
-                   domain::IdempotencyService& idempotency, domain::Database& db,
-                   const Clock& clock, FrontendOptions options)
-    : api_(api),
-      issuers_(issuers),
+Frontend::Frontend(domain::IssuerService& issuers, domain::IdempotencyService& idempotency,
+                   domain::Database& db, const Clock& clock, FrontendOptions options)
+    : issuers_(issuers),
       idempotency_(idempotency),
       db_(db),
       options_(options),
       limiter_(clock, options.rate_limit_burst, options.rate_limit_window) {
-    router_.Add("GET", "/healthz", [](HttpRequest&) {
-        return JsonResponse(200, codec::Json{{"status", "ok"}});
-    });
-    router_.Add("GET", "/readyz", [this](HttpRequest&) {
+    AddPublic("GET", "/healthz",
+              [](HttpRequest&) { return JsonResponse(200, codec::Json{{"status", "ok"}}); });
+    AddPublic("GET", "/readyz", [this](HttpRequest&) {
         if (auto ok = db_.Ping(); !ok) {
             log::Warn("not_ready", {{"error", ok.error().message}});
             return Problem(ErrorCode::kUnavailable, "the database is not reachable");
         }
         return JsonResponse(200, codec::Json{{"status", "ready"}});
     });
-    router_.Add("GET", "/api/v1/openapi.yaml", [](HttpRequest&) {
+    AddPublic("GET", "/api/v1/openapi.yaml", [](HttpRequest&) {
         return HttpResponse::Text(200, std::string(OpenApiYaml()), "application/yaml");
     });
-    router_.Add("PUT", "/api/v1/uploads/{token}",
-                [this](HttpRequest& r) { return api_.Upload(r); });
-    api_.Register([this](std::string method, std::string pattern,
-                         IssuerApi::AuthedHandler handler) {
-        router_.Add(std::move(method), std::move(pattern),
-                    [this, handler = std::move(handler)](HttpRequest& req) {
-                        return Authenticated(req, handler);
-                    });
-    });
+}
+
+void Frontend::AddAuthed(std::string method, std::string pattern, IssuerApi::AuthedHandler handler) {
+    router_.Add(std::move(method), std::move(pattern),
+                [this, handler = std::move(handler)](HttpRequest& req) {
+                    return Authenticated(req, handler);
+                });
+}
+
+void Frontend::AddPublic(std::string method, std::string pattern, http::Handler handler) {
+    router_.Add(std::move(method), std::move(pattern), std::move(handler));
 }
 
 namespace {
@@ -98,8 +97,13 @@ HttpResponse Frontend::Authenticated(HttpRequest& req, const IssuerApi::AuthedHa
 }
 
 std::size_t Frontend::BodyLimit(std::string_view method, std::string_view target) const {
-    if (method == "PUT" && target.starts_with("/api/v1/uploads/"))
+    if (method == "PUT" && target.starts_with("/api/v1/uploads/")) {
         return options_.max_document_bytes;
+    }
+    if (method == "POST" &&
+        (target.starts_with("/api/v1/validate-document") || target.starts_with("/api/v1/verify"))) {
+        return options_.max_document_bytes + 1024 * 1024;  // the PDF plus multipart and fields
+    }
     return options_.max_json_bytes;
 }
 

@@ -24,9 +24,13 @@ struct FrontendOptions {
 
 class Frontend {
   public:
-    Frontend(IssuerApi& api, domain::IssuerService& issuers,
-             domain::IdempotencyService& idempotency, domain::Database& db, const Clock& clock,
-             FrontendOptions options);
+    Frontend(domain::IssuerService& issuers, domain::IdempotencyService& idempotency,
+             domain::Database& db, const Clock& clock, FrontendOptions options);
+
+    // A route behind API-key authentication, rate limiting and idempotency keys.
+    void AddAuthed(std::string method, std::string pattern, IssuerApi::AuthedHandler handler);
+    // A route anyone may call (health, uploads authorised by their own token).
+    void AddPublic(std::string method, std::string pattern, http::Handler handler);
 
     http::HttpResponse Handle(http::HttpRequest& request);
     // The body limit for a request, decided from its method and target before the body is read.
@@ -38,7 +42,6 @@ class Frontend {
     http::HttpResponse Authenticated(http::HttpRequest& request,
                                      const IssuerApi::AuthedHandler& handler);
 
-    IssuerApi& api_;
     domain::IssuerService& issuers_;
     domain::IdempotencyService& idempotency_;
     domain::Database& db_;

@@ -2,6 +2,7 @@
 
 #include <iostream>
 
+#include "api/document_api.hpp"
 #include "api/frontend.hpp"
 #include "api/issuer_api.hpp"
 #include "app/runtime.hpp"
@@ -80,8 +81,16 @@ int RunServe(const Args&, const Config& config, std::ostream& out, std::ostream&
     front_options.max_json_bytes = static_cast<std::size_t>(config.max_json_bytes);
     front_options.max_document_bytes = static_cast<std::size_t>(config.max_document_bytes);
     front_options.access_log = config.access_log;
-    api::Frontend frontend(issuer_api, r.issuers(), r.idempotency(), r.db(), r.clock(),
-                           front_options);
+    api::Frontend frontend(r.issuers(), r.idempotency(), r.db(), r.clock(), front_options);
+    const auto add_authed = [&frontend](std::string method, std::string pattern,
+                                        api::IssuerApi::AuthedHandler handler) {
+        frontend.AddAuthed(std::move(method), std::move(pattern), std::move(handler));
+    };
+    issuer_api.Register(add_authed);
+    frontend.AddPublic("PUT", "/api/v1/uploads/{token}",
+                       [&issuer_api](http::HttpRequest& req) { return issuer_api.Upload(req); });
+    api::DocumentApi document_api(r.dossiers(), r.validator(), r.VerifyFunction());
+    document_api.Register(add_authed);
 
     http::ServerOptions server_options;
     server_options.host = config.host();

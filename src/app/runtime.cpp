@@ -2,7 +2,11 @@
 
 #include "core/encoding.hpp"
 #include "crypto/hasher.hpp"
+#include "crypto/certificate_authority.hpp"
+#include "crypto/cms_verify.hpp"
+#include "pdf/cli.hpp"
 #include "pdf/qpdf_validator.hpp"
+#include "pdf/verify.hpp"
 #include "store/filesystem/folder_blob_store.hpp"
 #include "store/sqlite/sqlite_database.hpp"
 
@@ -11,6 +15,23 @@ namespace firmo::app {
 namespace fs = std::filesystem;
 
 Runtime::~Runtime() = default;
+
+std::function<Result<codec::Json>(std::string_view)> Runtime::VerifyFunction() const {
+    pdf::VerifyOptions options;
+    options.limits.max_file_bytes = static_cast<std::uint64_t>(config_.max_document_bytes);
+    const fs::path data = config_.data_dir;
+    return [options, data](std::string_view bytes) -> Result<codec::Json> {
+        // Read per call: `firmo ca init` may run after the server started.
+        crypto::TrustAnchors anchors;
+        std::error_code ec;
+        const auto ca_cert = crypto::CertificateAuthority::CertificatePath(data);
+        if (fs::exists(ca_cert, ec)) {
+            FIRMO_TRY(anchors, crypto::TrustAnchors::FromFiles({ca_cert}));
+        }
+        FIRMO_TRY(auto report, pdf::VerifyPdfBytes(bytes, anchors, options));
+        return codec::Json::parse(pdf::VerificationReportToJson(report));
+    };
+}
 
 Result<std::unique_ptr<Runtime>> Runtime::Open(const Config& config) {
     std::unique_ptr<Runtime> rt(new Runtime(config));

@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "api/url_signer.hpp"
+#include "codec/json.hpp"
 #include "app/config.hpp"
 #include "domain/services/dossier_service.hpp"
 #include "domain/services/idempotency_service.hpp"
@@ -30,6 +31,10 @@ class Runtime {
     domain::RequestService& requests() { return *requests_; }
     domain::IdempotencyService& idempotency() { return *idempotency_; }
     const api::UrlSigner& urls() const { return *urls_; }
+    const domain::DocumentValidator& validator() const { return *validator_; }
+    // Verifies a PDF's signatures against the trust anchors: the built-in CA's certificate
+    // (DATA_DIR/ca/ca-cert.pem) when it exists.
+    std::function<Result<codec::Json>(std::string_view)> VerifyFunction() const;
     const Clock& clock() const { return clock_; }
 
   private:

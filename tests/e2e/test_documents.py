@@ -1,0 +1,146 @@
+"""validate-document and verify: stateless checks of PDFs over HTTP, on real PDFs and real
+signatures made by `firmo sign` with the built-in CA."""
+
+import json
+import os
+import subprocess
+import tempfile
+import unittest
+
+from harness import FIELD_AT, FIELD_BY_NAME, FISCAL_CODE, FirmoTestCase, dossier_body, make_pdf
+
+
+def multipart(parts, boundary="firmo-test-boundary"):
+    body = b""
+    for name, value, ctype in parts:
+        body += f"--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"".encode()
+        if ctype == "application/pdf":
+            body += b'; filename="document.pdf"'
+        body += b"\r\n"
+        if ctype:
+            body += f"Content-Type: {ctype}\r\n".encode()
+        body += b"\r\n" + (value if isinstance(value, bytes) else value.encode()) + b"\r\n"
+    body += f"--{boundary}--\r\n".encode()
+    return body, f"multipart/form-data; boundary={boundary}"
+
+
+class ValidateDocument(FirmoTestCase):
+
+    def validate(self, parts=None, raw=None, content_type=None, query="", key=None):
+        if parts is not None:
+            raw, content_type = multipart(parts)
+        return self.firmo.request("POST", "/api/v1/validate-document" + query, raw=raw,
+                                  content_type=content_type, key=key)
+
+    def test_fields_given_as_json(self):
+        pdf = make_pdf(pages=2, signature_field="Signature1")
+        before = self.firmo.get("/api/v1/dossiers?limit=100").json["items"]
+        r = self.validate([("file", pdf, "application/pdf"),
+                           ("signature_fields", json.dumps([FIELD_BY_NAME, FIELD_AT]), "application/json")])
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json, {"is_valid": True, "page_count": 2, "violations": []})
+        wrong = dict(FIELD_AT, attrs={"page": 5, "coordinates": {"x": 0, "y": 0}, "size": {"w": 10, "h": 10}})
+        r = self.validate([("file", pdf, "application/pdf"),
+                           ("signature_fields", json.dumps([{"attrs": {"unique_name": "Nope"},
+                                                             "clause": FIELD_BY_NAME["clause"]}, wrong]), None)])
+        self.assertEqual(r.status, 200, r)
+        self.assertFalse(r.json["is_valid"])
+        self.assertEqual([v["field"] for v in r.json["violations"]], ["signature_fields[0]", "signature_fields[1]"])
+        # Nothing is stored.
+        self.assertEqual(self.firmo.get("/api/v1/dossiers?limit=100").json["items"], before)
+
+    def test_fields_from_a_dossier_and_a_raw_body(self):
+        dossier = self.create_dossier(dossier_body(fields=[FIELD_BY_NAME]))
+        good, bad = make_pdf(signature_field="Signature1"), make_pdf()
+        r = self.validate([("file", good, "application/pdf"), ("dossier_id", dossier["id"], None),
+                           ("document_index", "0", None)])
+        self.assertTrue(r.json["is_valid"], r)
+        r = self.validate(raw=bad, content_type="application/pdf", query=f"?dossier_id={dossier['id']}")
+        self.assertFalse(r.json["is_valid"], r)
+        r = self.validate([("file", good, "application/pdf"), ("dossier_id", dossier["id"], None),
+                           ("document_index", "3", None)])
+        self.assertProblem(r, 422, "validation-error")
+        _, other_key = self.firmo.new_issuer()
+        r = self.validate([("file", good, "application/pdf"), ("dossier_id", dossier["id"], None)], key=other_key)
+        self.assertProblem(r, 404, "not-found")
+
+    def test_bad_pdfs_are_violations_not_errors(self):
+        for data in [b"not a pdf at all", b"%PDF-1.7\n" + os.urandom(3000), make_pdf()[:200]]:
+            r = self.validate([("file", data, "application/pdf")])
+            self.assertEqual(r.status, 200, r)
+            self.assertFalse(r.json["is_valid"])
+            self.assertEqual(r.json["violations"][0]["field"], "file")
+
+    def test_bad_requests(self):
+        self.assertProblem(self.validate(raw=b"{}", content_type="application/json"), 415, "unsupported-media-type")
+        self.assertProblem(self.validate([("other", "x", None)]), 422, "validation-error")
+        self.assertProblem(self.validate(raw=b"--x\r\nbroken", content_type="multipart/form-data; boundary=x"),
+                           400, "malformed-request")
+        self.assertProblem(self.validate([("file", make_pdf(), "application/pdf"), ("signature_fields", "[", None)]),
+                           400, "malformed-request")
+        self.assertProblem(self.validate([("file", make_pdf(), "application/pdf"),
+                                          ("signature_fields", '[{"attrs": {}}]', None)]), 422, "validation-error")
+        self.assertProblem(self.validate([("file", b"%PDF" + b"0" * (11 * 1024 * 1024 + 10), "application/pdf")]),
+                           413, "payload-too-large")
+        self.assertProblem(self.firmo.request("POST", "/api/v1/validate-document", raw=make_pdf(),
+                                              content_type="application/pdf", key=False), 401, "unauthenticated")
+
+
+class Verify(FirmoTestCase):
+
+    def sign(self, pdf, *extra):
+        with tempfile.TemporaryDirectory() as d:
+            src, dst = os.path.join(d, "in.pdf"), os.path.join(d, "out.pdf")
+            with open(src, "wb") as f:
+                f.write(pdf)
+            self.firmo.cli("sign", "--in", src, "--out", dst, "--name", "Mario Rossi",
+                           "--fiscal-code", FISCAL_CODE, *extra)
+            with open(dst, "rb") as f:
+                return f.read()
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.firmo.cli("ca", "init")
+
+    def verify(self, pdf):
+        return self.firmo.request("POST", "/api/v1/verify", raw=pdf, content_type="application/pdf")
+
+    def test_a_signed_pdf_verifies_and_a_tampered_one_does_not(self):
+        signed = self.sign(make_pdf(signature_field="Signature1"), "--field", "Signature1")
+        r = self.verify(signed)
+        self.assertEqual(r.status, 200, r)
+        self.assertTrue(r.json["is_valid"], r.json)
+        sig = r.json["signatures"][0]
+        self.assertEqual(sig["signer"], "Mario Rossi")
+        self.assertEqual(sig["signer_serial_number"], "TINIT-" + FISCAL_CODE)
+        self.assertTrue(sig["chain_trusted"])
+        # pdfsig, an independent verifier, agrees the signature is valid.
+        with tempfile.NamedTemporaryFile(suffix=".pdf") as f:
+            f.write(signed)
+            f.flush()
+            out = subprocess.run(["pdfsig", f.name], capture_output=True, text=True).stdout
+        self.assertIn("Signature is Valid", out)
+        # One flipped byte inside the signed range.
+        tampered = bytearray(signed)
+        pos = signed.index(b"Firmo test page 1")
+        tampered[pos] ^= 0x01
+        r = self.verify(bytes(tampered))
+        self.assertEqual(r.status, 200, r)
+        self.assertFalse(r.json["is_valid"])
+        self.assertFalse(r.json["signatures"][0]["digest_matches"])
+        # Multipart works too.
+        body, ctype = multipart([("file", signed, "application/pdf")])
+        r = self.firmo.request("POST", "/api/v1/verify", raw=body, content_type=ctype)
+        self.assertTrue(r.json["is_valid"], r)
+
+    def test_unsigned_and_unreadable(self):
+        r = self.verify(make_pdf())
+        self.assertEqual(r.status, 200, r)
+        self.assertFalse(r.json["is_valid"])
+        self.assertEqual(r.json["signatures"], [])
+        self.assertProblem(self.verify(b"hello"), 422, "validation-error")
+
+
+if __name__ == "__main__":
+    unittest.main()
