@@ -314,6 +314,12 @@ Result<VerificationReport> Verify(std::string_view pdf, const crypto::TrustAncho
     if (acroform.hasAcroForm()) {
         for (auto& field : acroform.getFormFields()) {
             if (field.getFieldType() != "/Sig" || !field.getValue().isDictionary()) continue;
+            if (static_cast<int>(report.signatures.size()) >= options.max_signatures) {
+                report.problems.push_back("the document has more than " +
+                                          std::to_string(options.max_signatures) +
+                                          " signatures; the rest were not verified");
+                break;
+            }
             report.signatures.push_back(CheckSignature(pdf, field.getFullyQualifiedName(),
                                                        field.getValue(), anchors, options));
         }

@@ -52,6 +52,9 @@ struct VerifyOptions {
     PdfLimits limits;
     // Check chains at this time instead of each signature's claimed time.
     std::optional<Timestamp> validation_time;
+    // Each signature costs a hash of its revision and a re-parse of it: a document with more
+    // signed fields than this is reported, not verified.
+    int max_signatures = 100;
 };
 
 // Errors only when the file cannot be read as a PDF at all (same codes as InspectPdfBytes);

@@ -89,6 +89,15 @@ TEST_F(VerifyTest, ReportsEverySignatureOfAMultiSignerDocument) {
     EXPECT_FALSE(report->signatures[0].covers_whole_file);
     EXPECT_TRUE(report->signatures[2].covers_whole_file);
     EXPECT_EQ(report->signatures[2].signer_name, "Kari Nordmann");
+
+    VerifyOptions two;
+    two.max_signatures = 2;
+    auto capped = VerifyPdfFile(pdf, Anchors(), two);
+    ASSERT_TRUE(capped);
+    EXPECT_EQ(capped->signatures.size(), 2u);
+    EXPECT_FALSE(capped->all_valid());
+    EXPECT_THAT(capped->problems,
+                Contains("the document has more than 2 signatures; the rest were not verified"));
 }
 
 TEST_F(VerifyTest, ExistingFieldsXrefStreamsAndRotatedPages) {
