@@ -4,8 +4,10 @@
 #include <charconv>
 #include <fstream>
 #include <map>
+#include <mutex>
 #include <qpdf/Pipeline.hh>
 #include <qpdf/QPDFExc.hh>
+#include <qpdf/QPDFLogger.hh>
 #include <qpdf/QPDFXRefEntry.hh>
 #include <set>
 #include <system_error>
@@ -70,9 +72,22 @@ bool IsPdfSpace(char c) {
     return c == ' ' || c == '\n' || c == '\r' || c == '\t' || c == '\f' || c == '\0';
 }
 
+// Some qpdf helpers warn through the process-wide logger (e.g. about direct objects met while
+// walking a form), bypassing setSuppressWarnings; a server must not print what untrusted
+// files say, so those messages are discarded.
+void SilenceQpdfLogger() {
+    static std::once_flag once;
+    std::call_once(once, [] {
+        auto logger = QPDFLogger::defaultLogger();
+        logger->setInfo(logger->discard());
+        logger->setWarn(logger->discard());
+    });
+}
+
 template <typename Open>
 Result<std::unique_ptr<QPDF>> OpenWith(Open&& open) {
     try {
+        SilenceQpdfLogger();
         auto qpdf = std::make_unique<QPDF>();
         qpdf->setSuppressWarnings(true);
         open(*qpdf);
