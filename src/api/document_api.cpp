@@ -18,8 +18,9 @@ Result<std::string_view> PdfOf(const HttpRequest& req, std::vector<http::Part>& 
     const std::string type = req.MediaType();
     if (type == "application/pdf") return std::string_view(req.body);
     if (type != "multipart/form-data") {
-        return Fail(ErrorCode::kUnsupportedMediaType,
-                    "send multipart/form-data with a `file` part, or the raw PDF as application/pdf");
+        return Fail(
+            ErrorCode::kUnsupportedMediaType,
+            "send multipart/form-data with a `file` part, or the raw PDF as application/pdf");
     }
     FIRMO_TRY(parts, http::ParseMultipart(*req.Header("Content-Type"), req.body));
     for (const auto& part : parts) {
@@ -63,11 +64,14 @@ HttpResponse DocumentApi::Validate(HttpRequest& req, const domain::Principal& p)
     if (dossier_part) dossier_id = std::string(dossier_part->body);
     if (index_part) index_text = std::string(index_part->body);
     if (fields_part && dossier_id) {
-        return Problem(FailValidation({{"signature_fields", "give signature_fields or dossier_id, not both"}}).value());
+        return Problem(
+            FailValidation({{"signature_fields", "give signature_fields or dossier_id, not both"}})
+                .value());
     }
     if (fields_part) {
         const Json j = Json::parse(fields_part->body, nullptr, false);
-        if (j.is_discarded()) return Problem(ErrorCode::kMalformed, "signature_fields is not valid JSON");
+        if (j.is_discarded())
+            return Problem(ErrorCode::kMalformed, "signature_fields is not valid JSON");
         auto parsed = codec::ParseSignatureFields(j, "signature_fields", reader);
         if (!parsed) return Problem(FailValidation(std::move(violations)).value());
         fields = std::move(*parsed);
@@ -80,7 +84,10 @@ HttpResponse DocumentApi::Validate(HttpRequest& req, const domain::Principal& p)
             const long v = std::strtol(index_text->c_str(), &end, 10);
             if (index_text->empty() || *end != '\0' || v < 0 ||
                 static_cast<std::size_t>(v) >= dossier->documents.size()) {
-                return Problem(FailValidation({{"document_index", "must be an index into the dossier's documents_metadata"}}).value());
+                return Problem(
+                    FailValidation({{"document_index",
+                                     "must be an index into the dossier's documents_metadata"}})
+                        .value());
             }
             index = static_cast<std::size_t>(v);
         }

@@ -19,8 +19,9 @@ Frontend::Frontend(domain::IssuerService& issuers, domain::IdempotencyService& i
       db_(db),
       options_(options),
       limiter_(clock, options.rate_limit_burst, options.rate_limit_window) {
-    AddPublic("GET", "/healthz",
-              [](HttpRequest&) { return JsonResponse(200, codec::Json{{"status", "ok"}}); });
+    AddPublic("GET", "/healthz", [](HttpRequest&) {
+        return JsonResponse(200, codec::Json{{"status", "ok"}});
+    });
     AddPublic("GET", "/readyz", [this](HttpRequest&) {
         if (auto ok = db_.Ping(); !ok) {
             log::Warn("not_ready", {{"error", ok.error().message}});
@@ -33,7 +34,8 @@ Frontend::Frontend(domain::IssuerService& issuers, domain::IdempotencyService& i
     });
 }
 
-void Frontend::AddAuthed(std::string method, std::string pattern, IssuerApi::AuthedHandler handler) {
+void Frontend::AddAuthed(std::string method, std::string pattern,
+                         IssuerApi::AuthedHandler handler) {
     router_.Add(std::move(method), std::move(pattern),
                 [this, handler = std::move(handler)](HttpRequest& req) {
                     return Authenticated(req, handler);
@@ -74,7 +76,8 @@ HttpResponse Frontend::Authenticated(HttpRequest& req, const IssuerApi::AuthedHa
                                      req.method + " " + req.path + "\n" + req.body);
     if (!replay) return Problem(replay.error());
     if (*replay) {
-        auto r = JsonResponse((*replay)->status, codec::Json::parse((*replay)->body, nullptr, false));
+        auto r =
+            JsonResponse((*replay)->status, codec::Json::parse((*replay)->body, nullptr, false));
         r.body = (*replay)->body;
         if ((*replay)->status >= 400) r.headers[0].second = "application/problem+json";
         if (!(*replay)->location.empty()) r.Set("Location", (*replay)->location);

@@ -30,7 +30,6 @@ HttpResponse WithObjectBody(const HttpRequest& req, Fn&& fn) {
     return fn(*body);
 }
 
-
 // limit + continuation token (both spellings: Firma con IO uses continuationToken).
 Result<PageQuery> ReadPage(const HttpRequest& req) {
     PageQuery page;

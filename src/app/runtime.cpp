@@ -1,9 +1,9 @@
 #include "app/runtime.hpp"
 
 #include "core/encoding.hpp"
-#include "crypto/hasher.hpp"
 #include "crypto/certificate_authority.hpp"
 #include "crypto/cms_verify.hpp"
+#include "crypto/hasher.hpp"
 #include "pdf/cli.hpp"
 #include "pdf/qpdf_validator.hpp"
 #include "pdf/verify.hpp"

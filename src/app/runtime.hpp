@@ -6,8 +6,8 @@
 #include <memory>
 
 #include "api/url_signer.hpp"
-#include "codec/json.hpp"
 #include "app/config.hpp"
+#include "codec/json.hpp"
 #include "domain/services/dossier_service.hpp"
 #include "domain/services/idempotency_service.hpp"
 #include "domain/services/issuer_service.hpp"

@@ -180,25 +180,36 @@ std::optional<domain::SignatureField> ParseSignatureField(const Json& j, const s
     return field;
 }
 
-std::optional<std::vector<domain::SignatureField>> ParseSignatureFields(const Json& j,
-                                                                        const std::string& path,
-                                                                        Reader& r) {
+namespace {
+
+// Parses every element with `parse`; nullopt if any failed (each failure left its violations).
+template <typename T, typename Parse>
+std::optional<std::vector<T>> ParseArray(const Json& j, const std::string& path, Reader& r,
+                                         Parse parse) {
     if (!j.is_array()) {
         r.Add(path, "must be an array");
         return std::nullopt;
     }
-    std::vector<domain::SignatureField> out;
+    std::vector<T> out;
     bool ok = true;
     for (std::size_t i = 0; i < j.size(); ++i) {
-        auto f = ParseSignatureField(j[i], path + "[" + std::to_string(i) + "]", r);
-        if (f) {
-            out.push_back(std::move(*f));
+        auto item = parse(j[i], path + "[" + std::to_string(i) + "]", r);
+        if (item) {
+            out.push_back(std::move(*item));
         } else {
             ok = false;
         }
     }
     if (!ok) return std::nullopt;
     return out;
+}
+
+}  // namespace
+
+std::optional<std::vector<domain::SignatureField>> ParseSignatureFields(const Json& j,
+                                                                        const std::string& path,
+                                                                        Reader& r) {
+    return ParseArray<domain::SignatureField>(j, path, r, ParseSignatureField);
 }
 
 std::optional<domain::DocumentMetadata> ParseDocumentMetadata(const Json& j,
@@ -220,22 +231,7 @@ std::optional<domain::DocumentMetadata> ParseDocumentMetadata(const Json& j,
 std::optional<std::vector<domain::DocumentMetadata>> ParseDocumentsMetadata(const Json& j,
                                                                             const std::string& path,
                                                                             Reader& r) {
-    if (!j.is_array()) {
-        r.Add(path, "must be an array");
-        return std::nullopt;
-    }
-    std::vector<domain::DocumentMetadata> out;
-    bool ok = true;
-    for (std::size_t i = 0; i < j.size(); ++i) {
-        auto d = ParseDocumentMetadata(j[i], path + "[" + std::to_string(i) + "]", r);
-        if (d) {
-            out.push_back(std::move(*d));
-        } else {
-            ok = false;
-        }
-    }
-    if (!ok) return std::nullopt;
-    return out;
+    return ParseArray<domain::DocumentMetadata>(j, path, r, ParseDocumentMetadata);
 }
 
 Json ToJson(const domain::SignatureField& field) {

@@ -45,8 +45,8 @@ TEST(NorwegianNin, AcceptsValidNumbers) {
 }
 
 TEST(NorwegianNin, AcceptsHNumbersAndSyntheticTestNumbers) {
-    EXPECT_TRUE(NormalizeNorwegianNin("01410010085"));  // H-number: month + 40
-    EXPECT_TRUE(NormalizeNorwegianNin("01810010068"));  // synthetic: month + 80
+    EXPECT_TRUE(NormalizeNorwegianNin("01410010085"));   // H-number: month + 40
+    EXPECT_TRUE(NormalizeNorwegianNin("01810010068"));   // synthetic: month + 80
     EXPECT_FALSE(NormalizeNorwegianNin("01930010096"));  // month 93 - 80 = 13
 }
 

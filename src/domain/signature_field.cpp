@@ -55,7 +55,8 @@ std::vector<Violation> CheckDocumentMetadata(const DocumentMetadata& doc, const 
         } else {
             const auto& pos = std::get<FieldAtPosition>(field.attrs);
             if (pos.page < 0 || pos.page > kMaxPageIndex) {
-                out.push_back({fpath + ".attrs.page", "must be a page index from 0 to " + std::to_string(kMaxPageIndex)});
+                out.push_back({fpath + ".attrs.page",
+                               "must be a page index from 0 to " + std::to_string(kMaxPageIndex)});
             }
             const auto finite_in = [](double v, double lo) {
                 return std::isfinite(v) && v >= lo && v <= kMaxCoordinate;

@@ -25,7 +25,8 @@ std::string HttpRequest::MediaType() const {
     if (!type) return {};
     std::string out;
     for (char c : type->substr(0, type->find(';'))) {
-        if (c != ' ' && c != '\t') out.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+        if (c != ' ' && c != '\t')
+            out.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
     }
     return out;
 }

@@ -58,9 +58,11 @@ Result<std::vector<Part>> ParseMultipart(std::string_view content_type, std::str
     if (Lower(Trim(content_type.substr(0, semi))) != "multipart/form-data") {
         return Fail(ErrorCode::kUnsupportedMediaType, "the body must be multipart/form-data");
     }
-    const std::string boundary = semi == std::string_view::npos ? "" : Param(content_type.substr(semi + 1), "boundary");
+    const std::string boundary =
+        semi == std::string_view::npos ? "" : Param(content_type.substr(semi + 1), "boundary");
     if (boundary.empty() || boundary.size() > 70) {
-        return Fail(ErrorCode::kMalformed, "multipart/form-data needs a boundary of 1-70 characters");
+        return Fail(ErrorCode::kMalformed,
+                    "multipart/form-data needs a boundary of 1-70 characters");
     }
     const std::string delimiter = "--" + boundary;
     // The first delimiter may follow a preamble; every later one follows CRLF.
@@ -100,7 +102,8 @@ Result<std::vector<Part>> ParseMultipart(std::string_view content_type, std::str
             while (!headers.empty()) {
                 const auto eol = headers.find("\r\n");
                 const std::string_view line = headers.substr(0, eol);
-                headers = eol == std::string_view::npos ? std::string_view() : headers.substr(eol + 2);
+                headers =
+                    eol == std::string_view::npos ? std::string_view() : headers.substr(eol + 2);
                 const auto colon = line.find(':');
                 if (colon == std::string_view::npos) {
                     return Fail(ErrorCode::kMalformed, "malformed multipart part header");

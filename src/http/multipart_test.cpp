@@ -41,11 +41,12 @@ TEST(Multipart, QuotedBoundaryAndEmptyPart) {
 TEST(Multipart, RejectsMalformedBodies) {
     EXPECT_EQ(ParseMultipart("application/json", "{}").error().code,
               ErrorCode::kUnsupportedMediaType);
-    for (const std::string& bad : {std::string(""), std::string("--XyZ"), std::string("--XyZ\r\nno end"),
-                                   std::string("--XyZ\r\nContent-Disposition: form-data\r\n\r\nbody"),
-                                   std::string("--XyZ\r\nBroken header\r\n\r\nx\r\n--XyZ--"),
-                                   std::string("--XyZ\r\nContent-Disposition: attachment\r\n\r\nx\r\n--XyZ--"),
-                                   std::string("--XyZjunk\r\n\r\nx\r\n--XyZ--")}) {
+    for (const std::string& bad :
+         {std::string(""), std::string("--XyZ"), std::string("--XyZ\r\nno end"),
+          std::string("--XyZ\r\nContent-Disposition: form-data\r\n\r\nbody"),
+          std::string("--XyZ\r\nBroken header\r\n\r\nx\r\n--XyZ--"),
+          std::string("--XyZ\r\nContent-Disposition: attachment\r\n\r\nx\r\n--XyZ--"),
+          std::string("--XyZjunk\r\n\r\nx\r\n--XyZ--")}) {
         EXPECT_FALSE(ParseMultipart(kType, bad)) << bad;
     }
     EXPECT_FALSE(ParseMultipart("multipart/form-data", "--\r\n"));

@@ -24,7 +24,7 @@ using namespace firmo::domain;
 using namespace std::chrono_literals;
 
 class FakeValidator final : public DocumentValidator {
-public:
+  public:
     ValidationReport ValidateFile(const std::filesystem::path&,
                                   const std::vector<SignatureField>&) const override {
         ++calls;
@@ -40,7 +40,7 @@ public:
 };
 
 class WorkerTest : public ::testing::Test {
-protected:
+  protected:
     void SetUp() override {
         const auto& dir = dir_.path();
         db_ = std::move(*store::sqlite::SqliteDatabase::Open((dir / "f.db").string(), 2));
@@ -55,12 +55,12 @@ protected:
             return tx.Commit();
         }));
         DossierService dossiers(*ctx_);
-        auto dossier = dossiers.Create(issuer_, NewDossier{"Dossier", std::nullopt,
-                                                          {DocumentMetadata{"Contract", {}}}});
+        auto dossier = dossiers.Create(
+            issuer_, NewDossier{"Dossier", std::nullopt, {DocumentMetadata{"Contract", {}}}});
         ASSERT_TRUE(dossier);
         SignerService signers(*ctx_);
-        auto signer = signers.Resolve(issuer_, NewSigner{IdentifierKind::kItFiscalCode,
-                                                         "RSSMRA80A01H501U", {}, {}});
+        auto signer = signers.Resolve(
+            issuer_, NewSigner{IdentifierKind::kItFiscalCode, "RSSMRA80A01H501U", {}, {}});
         ASSERT_TRUE(signer);
         NewSignatureRequest input;
         input.dossier_id = dossier->id;
@@ -120,7 +120,7 @@ TEST_F(WorkerTest, InvalidDocumentIsRejectedWithItsViolations) {
 
 TEST_F(WorkerTest, OnlyTheLatestUploadIsValidated) {
     Upload();
-    Upload();  // replaces the first before the worker runs
+    Upload();                          // replaces the first before the worker runs
     EXPECT_EQ(worker_->RunOnce(), 2);  // both jobs run...
     EXPECT_EQ(validator_.calls, 1);    // ...but the stale one validates nothing
     EXPECT_EQ(Current().status, DocumentStatus::kReady);

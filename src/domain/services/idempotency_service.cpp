@@ -32,8 +32,8 @@ void IdempotencyService::Finish(const std::string& issuer_id, const std::string&
                                 const StoredResponse& answer) {
     auto done = InWriteTransaction(ctx_.db, [&](Transaction& tx) -> Result<void> {
         if (answer.status >= 500) return tx.ReleaseIdempotencyKey(issuer_id, key);
-        return tx.CompleteIdempotencyKey(IdempotencyRecord{issuer_id, key, "", answer.status,
-                                                           answer.body, answer.location, {}});
+        return tx.CompleteIdempotencyKey(
+            IdempotencyRecord{issuer_id, key, "", answer.status, answer.body, answer.location, {}});
     });
     if (!done) log::Warn("idempotency_finish_failed", {{"error", done.error().message}});
 }

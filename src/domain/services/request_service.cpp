@@ -199,7 +199,8 @@ Result<Page<SignatureRequest>> RequestService::List(const std::string& issuer_id
             if (filter.dossier_id) {
                 FIRMO_TRY(auto dossier, tx.FindDossier(issuer_id, *filter.dossier_id));
                 if (!dossier) {
-                    return Fail(ErrorCode::kNotFound, "dossier " + *filter.dossier_id + " not found");
+                    return Fail(ErrorCode::kNotFound,
+                                "dossier " + *filter.dossier_id + " not found");
                 }
             }
             return tx.ListRequests(issuer_id, filter, page);

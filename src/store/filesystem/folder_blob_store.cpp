@@ -37,7 +37,8 @@ namespace {
 
 // The path and the OS error go to the log; the caller (and so a client) sees a plain message.
 Error IoError(const std::string& what, const fs::path& path) {
-    log::Error("blob_io_failed", {{"op", what}, {"path", path.string()}, {"error", std::strerror(errno)}});
+    log::Error("blob_io_failed",
+               {{"op", what}, {"path", path.string()}, {"error", std::strerror(errno)}});
     return Error{ErrorCode::kUnavailable, "document storage is unavailable"};
 }
 

@@ -21,8 +21,8 @@ Result<std::unique_ptr<Connection>> Connection::Open(const std::string& path) {
     FIRMO_CHECK(
         conn->Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; "
                    "PRAGMA busy_timeout=10000; PRAGMA temp_store=MEMORY; "
-        // Checkpoints run on SqliteDatabase's own thread, not inside a request's commit.
-        "PRAGMA wal_autocheckpoint=0; PRAGMA journal_size_limit=67108864;"));
+                   // Checkpoints run on SqliteDatabase's own thread, not inside a request's commit.
+                   "PRAGMA wal_autocheckpoint=0; PRAGMA journal_size_limit=67108864;"));
     return conn;
 }
 

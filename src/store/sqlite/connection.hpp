@@ -61,6 +61,14 @@ class Statement {
 
     // True when a row is available; false when done.
     [[nodiscard]] Result<bool> Step();
+    // The first row read by `read(*this)`, or nullopt when there is none.
+    template <typename Read>
+    [[nodiscard]] auto OneRow(Read read) -> Result<std::optional<decltype(read(*this))>> {
+        using T = decltype(read(*this));
+        FIRMO_TRY(bool row, Step());
+        if (!row) return std::optional<T>();
+        return std::optional<T>(read(*this));
+    }
     [[nodiscard]] Result<void> Run();  // Step to completion, expecting no rows
 
     std::string Text(int col) const;

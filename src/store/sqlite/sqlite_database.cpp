@@ -184,10 +184,9 @@ class SqliteTransaction final : public Transaction {
     Result<std::optional<Issuer>> FindIssuer(const std::string& id) override {
         FIRMO_TRY(auto s, conn_->Prepare(kFindIssuer));
         s.Bind(1, id);
-        FIRMO_TRY(bool row, s.Step());
-        if (!row) return std::optional<Issuer>();
-        return std::make_optional(
-            Issuer{s.Text(0), s.Text(1), s.Text(2), FromUnixMillis(s.Int(3))});
+        return s.OneRow([](const Statement& r) {
+            return Issuer{r.Text(0), r.Text(1), r.Text(2), FromUnixMillis(r.Int(3))};
+        });
     }
 
     Result<std::int64_t> CountIssuers() override {
@@ -209,10 +208,10 @@ class SqliteTransaction final : public Transaction {
     Result<std::optional<ApiKey>> FindApiKeyByHash(const std::string& key_hash) override {
         FIRMO_TRY(auto s, conn_->Prepare(kFindApiKeyByHash));
         s.Bind(1, key_hash);
-        FIRMO_TRY(bool row, s.Step());
-        if (!row) return std::optional<ApiKey>();
-        return std::make_optional(ApiKey{s.Text(0), s.Text(1), s.Text(2), s.Text(3),
-                                         FromUnixMillis(s.Int(4)), OptTime(s, 5)});
+        return s.OneRow([](const Statement& r) {
+            return ApiKey{r.Text(0),    r.Text(1), r.Text(2), r.Text(3), FromUnixMillis(r.Int(4)),
+                          OptTime(r, 5)};
+        });
     }
 
     Result<bool> RevokeApiKey(const std::string& key_id, Timestamp at) override {
@@ -579,15 +578,20 @@ class SqliteTransaction final : public Transaction {
         return s.Run();
     }
 
-    Result<std::optional<IdempotencyRecord>> ClaimIdempotencyKey(
-        const IdempotencyRecord& fresh, Timestamp stale_before) override {
+    Result<std::optional<IdempotencyRecord>> ClaimIdempotencyKey(const IdempotencyRecord& fresh,
+                                                                 Timestamp stale_before) override {
         {
             FIRMO_TRY(auto s, conn_->Prepare(kFindIdempotency));
             s.Bind(1, fresh.issuer_id).Bind(2, fresh.key);
             FIRMO_TRY(bool row, s.Step());
             if (row) {
-                IdempotencyRecord found{s.Text(0), s.Text(1), s.Text(2), static_cast<int>(s.Int(3)),
-                                        s.Text(4), s.Text(5), FromUnixMillis(s.Int(6))};
+                IdempotencyRecord found{s.Text(0),
+                                        s.Text(1),
+                                        s.Text(2),
+                                        static_cast<int>(s.Int(3)),
+                                        s.Text(4),
+                                        s.Text(5),
+                                        FromUnixMillis(s.Int(6))};
                 if (found.created_at >= stale_before) return std::make_optional(std::move(found));
             }
         }
@@ -595,8 +599,10 @@ class SqliteTransaction final : public Transaction {
             FIRMO_CHECK(ReleaseIdempotencyKey(fresh.issuer_id, fresh.key));
             FIRMO_TRY(auto s, conn_->Prepare(kInsertIdempotency));
             s.Bind(1, fresh.issuer_id).Bind(2, fresh.key).Bind(3, fresh.request_hash);
-            s.Bind(4, fresh.status).Bind(5, fresh.body).Bind(6, fresh.location).Bind(
-                7, ToUnixMillis(fresh.created_at));
+            s.Bind(4, fresh.status)
+                .Bind(5, fresh.body)
+                .Bind(6, fresh.location)
+                .Bind(7, ToUnixMillis(fresh.created_at));
             FIRMO_CHECK(s.Run());
         }
         return std::optional<IdempotencyRecord>();
@@ -604,8 +610,11 @@ class SqliteTransaction final : public Transaction {
 
     Result<void> CompleteIdempotencyKey(const IdempotencyRecord& done) override {
         FIRMO_TRY(auto s, conn_->Prepare(kCompleteIdempotency));
-        s.Bind(1, done.issuer_id).Bind(2, done.key).Bind(3, done.status).Bind(4, done.body).Bind(
-            5, done.location);
+        s.Bind(1, done.issuer_id)
+            .Bind(2, done.key)
+            .Bind(3, done.status)
+            .Bind(4, done.body)
+            .Bind(5, done.location);
         return s.Run();
     }
 
@@ -619,9 +628,7 @@ class SqliteTransaction final : public Transaction {
     Result<std::optional<std::string>> GetSetting(const std::string& key) override {
         FIRMO_TRY(auto s, conn_->Prepare(kGetSetting));
         s.Bind(1, key);
-        FIRMO_TRY(bool row, s.Step());
-        if (!row) return std::optional<std::string>();
-        return std::make_optional(s.Text(0));
+        return s.OneRow([](const Statement& r) { return r.Text(0); });
     }
 
     Result<std::string> PutSettingIfAbsent(const std::string& key,
