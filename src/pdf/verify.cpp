@@ -339,6 +339,20 @@ Result<VerificationReport> Verify(std::string_view pdf, const crypto::TrustAncho
             r.problems.push_back("changed after this signature: " + change);
         }
     }
+    // Bytes after the last signed revision that are no incremental update at all (readers
+    // ignore them, so the checks above see nothing) are still bytes nobody signed.
+    std::uint64_t last_end = 0;
+    for (const auto& r : report.signatures) {
+        if (r.covers_revision) last_end = std::max(last_end, r.revision_end);
+    }
+    if (last_end > 0 && last_end < pdf.size()) {
+        std::string_view tail = pdf.substr(static_cast<std::size_t>(last_end));
+        bool blank = tail.find_first_not_of(" \t\r\n\f", 0) == std::string_view::npos;
+        if (!blank && tail.find("startxref") == std::string_view::npos) {
+            report.problems.push_back(std::to_string(tail.size()) +
+                                      " bytes were appended after the last signature");
+        }
+    }
     if (!internal::TakeWarnings(*qpdf).empty()) {
         report.problems.push_back(
             "the file's structure is damaged (it had to be repaired to be read)");

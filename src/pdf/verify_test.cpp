@@ -177,6 +177,17 @@ TEST_F(VerifyTest, AnAppendedUpdateIsReported) {
     }
 }
 
+TEST_F(VerifyTest, AppendedBytesAreReported) {
+    std::string pdf = ReadFile(ThreeSignatures());
+    auto clean = VerifyPdfBytes(pdf + "\n\n", Anchors());  // trailing blank lines are harmless
+    ASSERT_TRUE(clean);
+    EXPECT_TRUE(clean->all_valid());
+    auto report = VerifyPdfBytes(pdf + "PAID IN FULL\n", Anchors());
+    ASSERT_TRUE(report);
+    EXPECT_FALSE(report->all_valid());
+    EXPECT_THAT(report->problems, Contains("13 bytes were appended after the last signature"));
+}
+
 TEST_F(VerifyTest, AddedAnnotationAfterSigningIsReported) {
     std::string pdf = ReadFile(ThreeSignatures());
     QPDF q;
