@@ -5,14 +5,14 @@ set -euo pipefail
 
 packages=(
   # toolchain
-  build-essential cmake ninja-build ccache pkg-config clang
+  build-essential cmake ninja-build ccache pkg-config clang libclang-rt-14-dev
   # libraries
   libboost-dev libboost-system-dev libqpdf-dev libssl-dev libsqlite3-dev libpq-dev
   nlohmann-json3-dev libexpected-dev libtomlplusplus-dev libkainjow-mustache-dev
   libqrencode-dev libcurl4-openssl-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev python3 curl wrk
-  qpdf poppler-utils ghostscript libnss3-tools openssl
+  qpdf poppler-utils ghostscript libnss3-tools openssl time
 )
 
 missing=()
