@@ -12,6 +12,7 @@
 
 #include "core/encoding.hpp"
 #include "crypto/digest.hpp"
+#include "pdf/appearance_font.hpp"
 #include "pdf/pdf_syntax.hpp"
 #include "pdf/qpdf_support.hpp"
 #include "pdf/qpdf_validator.hpp"
@@ -30,6 +31,8 @@ constexpr std::size_t kByteRangeWidth = 4 * 13 + 2;
 constexpr int kWidgetFlags = 132;
 // Helvetica's average advance, in ems, for sizing text that must fit a box.
 constexpr double kAverageCharWidth = 0.55;
+// Name of Firmo's embedded font in the AcroForm's /DR, so later signers reuse it.
+constexpr std::string_view kEmbeddedFontKey = "/FirmoSans";
 
 struct NewObject {
     QPDFObjGen og;
@@ -136,7 +139,7 @@ std::string ArrayWith(QPDFObjectHandle array, const std::string& extra) {
 
 // The visible appearance: who signed, when, and the clause accepted. Drawn upright in the
 // page's displayed orientation, so the form is counter-rotated against /Rotate.
-std::string AppearanceStream(const Rect& rect, int rotate, QPDFObjGen font,
+std::string AppearanceStream(const Rect& rect, int rotate, QPDFObjGen font, double char_width,
                              const domain::SignatureDetails& details, const std::string& clause) {
     bool sideways = rotate == 90 || rotate == 270;
     double w = sideways ? rect.Height() : rect.Width();
@@ -151,7 +154,7 @@ std::string AppearanceStream(const Rect& rect, int rotate, QPDFObjGen font,
     }
     double margin = std::min(3.0, std::min(w, h) / 10);
     double size = std::min({10.0, (h - 2 * margin) / (static_cast<double>(lines.size()) * 1.2),
-                            (w - 2 * margin) / (static_cast<double>(longest) * kAverageCharWidth)});
+                            (w - 2 * margin) / (static_cast<double>(longest) * char_width)});
     size = std::max(size, 0.5);
     std::string content = "q 0.2 0.2 0.5 RG 0.75 w 0.375 0.375 " + Number(w - 0.75) + " " +
                           Number(h - 0.75) + " re S Q\nBT /F1 " + Number(size) + " Tf 0 0 0 rg " +
@@ -212,8 +215,10 @@ struct Placement {
 
 class SigningJob {
   public:
-    SigningJob(QPDF& qpdf, const PdfInfo& info, UpdateBuilder& update)
-        : qpdf_(qpdf), info_(info), update_(update) {}
+    // `font`: embed this font in visible appearances; null for the standard Helvetica.
+    SigningJob(QPDF& qpdf, const PdfInfo& info, UpdateBuilder& update,
+               const internal::EmbeddableFont* font)
+        : qpdf_(qpdf), info_(info), update_(update), font_(font) {}
 
     // Adds every object but the xref; returns the signature dictionary's object.
     Result<QPDFObjGen> Build(const domain::SignatureField& field,
@@ -236,13 +241,49 @@ class SigningJob {
     std::optional<QPDFObjGen> Appearance(const Placement& p, const domain::SignatureDetails& d,
                                          const std::string& clause) {
         if (!p.visible || p.rect.Width() <= 0 || p.rect.Height() <= 0) return std::nullopt;
-        QPDFObjGen font = update_.Allocate();
-        update_.Set(font,
-                    "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding "
-                    "/WinAnsiEncoding >>");
+        QPDFObjGen font = FontObject();
         QPDFObjGen ap = update_.Allocate();
-        update_.Set(ap, AppearanceStream(p.rect, p.rotate, font, d, clause));
+        update_.Set(ap,
+                    AppearanceStream(p.rect, p.rotate, font,
+                                     font_ ? font_->average_width : kAverageCharWidth, d, clause));
         return ap;
+    }
+
+    // The appearance font: Helvetica, or the embedded font (reused when an earlier Firmo
+    // signature already put it in the form's resources).
+    QPDFObjGen FontObject() {
+        if (font_ == nullptr) {
+            QPDFObjGen font = update_.Allocate();
+            update_.Set(font,
+                        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding "
+                        "/WinAnsiEncoding >>");
+            return font;
+        }
+        QPDFObjectHandle existing = qpdf_.getRoot()
+                                        .getKeyIfDict("/AcroForm")
+                                        .getKeyIfDict("/DR")
+                                        .getKeyIfDict("/Font")
+                                        .getKeyIfDict(std::string(kEmbeddedFontKey));
+        if (existing.isIndirect() && existing.isDictionary() &&
+            existing.getKeyIfDict("/FontDescriptor").getKeyIfDict("/FontFile").isStream()) {
+            return existing.getObjGen();
+        }
+        QPDFObjGen file = update_.Allocate();
+        update_.Set(file, "<< /Length " + std::to_string(font_->font_file.size()) + " /Length1 " +
+                              std::to_string(font_->length1) + " /Length2 " +
+                              std::to_string(font_->length2) + " /Length3 " +
+                              std::to_string(font_->length3) + " >>\nstream\n" + font_->font_file +
+                              "\nendstream");
+        QPDFObjGen descriptor = update_.Allocate();
+        update_.Set(descriptor, "<< /Type /FontDescriptor /FontName /" + font_->font_name + " " +
+                                    font_->descriptor_keys + " /FontFile " + Ref(file) + " >>");
+        QPDFObjGen font = update_.Allocate();
+        update_.Set(font, "<< /Type /Font /Subtype /Type1 /BaseFont /" + font_->font_name +
+                              " /FirstChar 32 /LastChar 255 /Widths " + font_->widths +
+                              " /Encoding /WinAnsiEncoding /FontDescriptor " + Ref(descriptor) +
+                              " >>");
+        new_embedded_font_ = font;
+        return font;
     }
 
     Result<void> NewField(const domain::FieldAtPosition& at, const domain::SignatureDetails& d,
@@ -321,6 +362,12 @@ class SigningJob {
         if (!root.isIndirect()) return Fail(ErrorCode::kMalformed, "the catalog is not indirect");
         QPDFObjectHandle acroform = root.getKey("/AcroForm");
         std::map<std::string, std::string> keys{{"/SigFlags", "3"}};
+        if (new_embedded_font_) {
+            QPDFObjectHandle dr = acroform.getKeyIfDict("/DR");
+            keys["/DR"] = DictWith(
+                dr, {{"/Font", DictWith(dr.getKeyIfDict("/Font"), {{std::string(kEmbeddedFontKey),
+                                                                    Ref(*new_embedded_font_)}})}});
+        }
         if (!new_field_ref.empty()) {
             keys["/Fields"] = ArrayWith(
                 acroform.isDictionary() ? acroform.getKey("/Fields") : QPDFObjectHandle::newNull(),
@@ -340,6 +387,8 @@ class SigningJob {
     QPDF& qpdf_;
     const PdfInfo& info_;
     UpdateBuilder& update_;
+    const internal::EmbeddableFont* font_;
+    std::optional<QPDFObjGen> new_embedded_font_;
 };
 
 std::string TrailerExtra(QPDF& qpdf) {
@@ -430,7 +479,12 @@ Result<SignOutcome> PadesSigner::Sign(const std::filesystem::path& in,
         outcome.xref_kind = kind;
         outcome.reserved_bytes = session.MaxSignatureSize() + options_.extra_reserve;
         UpdateBuilder update(NextObjectId(*qpdf));
-        SigningJob job(*qpdf, info, update);
+        const internal::EmbeddableFont* font = nullptr;
+        if (details.visible && (options_.embed_font == FontEmbedding::kAlways ||
+                                (options_.embed_font == FontEmbedding::kForPdfA && info.pdfa))) {
+            FIRMO_TRY(font, internal::CachedType1Font(options_.appearance_font));
+        }
+        SigningJob job(*qpdf, info, update, font);
         FIRMO_TRY(QPDFObjGen sig,
                   job.Build(field, details, outcome.reserved_bytes, &outcome.field_name));
 

@@ -12,12 +12,22 @@
 
 namespace firmo::pdf {
 
+enum class FontEmbedding {
+    kForPdfA,  // embed when the document claims PDF/A (which requires embedded fonts)
+    kAlways,
+    kNever,  // the standard Helvetica, not embedded
+};
+
 struct SignerOptions {
     // Documents are validated on upload; signing re-reads structure but, unless asked, does
     // not decode every stream again.
     PdfLimits limits = DefaultSigningLimits();
     // Bytes reserved in /Contents beyond the session's bound (room for a later timestamp).
     std::size_t extra_reserve = 0;
+    FontEmbedding embed_font = FontEmbedding::kForPdfA;
+    // A Type 1 font (PFA or PFB) with its .afm beside it; Debian's fonts-urw-base35.
+    std::filesystem::path appearance_font =
+        "/usr/share/fonts/type1/urw-base35/NimbusSans-Regular.t1";
     // Read/write buffer for copying and hashing the original (small enough to stay in cache).
     std::size_t chunk_bytes = 256 * 1024;
 

@@ -12,6 +12,7 @@
 #include "pdf/qpdf_support.hpp"
 #include "pdf/testing/pdf_fixtures.hpp"
 #include "pdf/testing/signing_fixture.hpp"
+#include "pdf/verify.hpp"
 
 namespace firmo::pdf {
 namespace {
@@ -96,6 +97,37 @@ TEST_F(SignerTest, ThreeSignersKeepEarlierSignaturesValid) {
 TEST_F(SignerTest, LinearizedInput) {
     fs::path in = Qpdf("linear.pdf", MakePdf(WithEmptyField()), "--linearize");
     SignAndCheck(in, dir_ / "signed.pdf", ByName("Signature1"), Details("Mario Rossi"), 1);
+}
+
+TEST_F(SignerTest, PdfAInputsGetAnEmbeddedAppearanceFont) {
+    FIRMO_REQUIRE_TOOLS("pdffonts");
+    if (!fs::exists(SignerOptions{}.appearance_font)) GTEST_SKIP() << "fonts-urw-base35 missing";
+    PdfSpec spec = WithEmptyField();
+    spec.pdfa_part = "2";
+    fs::path in = Qpdf("pdfa.pdf", MakePdf(spec), "");
+    SignAndCheck(in, dir_ / "a1.pdf", ByName("Signature1"), Details("Nicolò Rossi"), 1);
+    SignAndCheck(dir_ / "a1.pdf", dir_ / "a2.pdf", At(0, 50, 50, 200, 50), Details("Anna Bianchi"),
+                 2);
+    std::string fonts;
+    ASSERT_EQ(RunCommand("pdffonts " + Quote(dir_ / "a2.pdf"), &fonts), 0) << fonts;
+    EXPECT_THAT(fonts, ::testing::ContainsRegex("NimbusSans-Regular +Type 1 +WinAnsi +yes"));
+    EXPECT_THAT(fonts, ::testing::Not(::testing::HasSubstr("Helvetica")));
+    // The second signer reuses the font the first one embedded.
+    auto first = fs::file_size(dir_ / "a1.pdf") - fs::file_size(in);
+    auto second = fs::file_size(dir_ / "a2.pdf") - fs::file_size(dir_ / "a1.pdf");
+    EXPECT_GT(first, 50'000u);
+    EXPECT_LT(second, 20'000u);
+    auto anchors = crypto::TrustAnchors::FromPem(*shared_->ca->CertificatePem());
+    ASSERT_TRUE(anchors);
+    auto verified = VerifyPdfFile(dir_ / "a2.pdf", *anchors);
+    ASSERT_TRUE(verified);
+    EXPECT_TRUE(verified->all_valid());  // adding the font to /DR is an allowed change
+
+    // Documents without a PDF/A claim keep the standard, non-embedded Helvetica.
+    fs::path plain = Qpdf("plain.pdf", MakePdf(WithEmptyField()), "");
+    SignAndCheck(plain, dir_ / "p1.pdf", ByName("Signature1"), Details("Mario Rossi"), 1);
+    ASSERT_EQ(RunCommand("pdffonts " + Quote(dir_ / "p1.pdf"), &fonts), 0) << fonts;
+    EXPECT_THAT(fonts, ::testing::ContainsRegex("Helvetica +Type 1 +WinAnsi +no"));
 }
 
 TEST_F(SignerTest, RotatedPages) {
