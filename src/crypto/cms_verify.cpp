@@ -2,6 +2,7 @@
 
 #include <openssl/err.h>
 #include <openssl/ess.h>
+#include <openssl/ts.h>
 
 #include <fstream>
 #include <sstream>
@@ -12,6 +13,9 @@ namespace {
 using EssV2Ptr = OpensslPtr<ESS_SIGNING_CERT_V2, ESS_SIGNING_CERT_V2_free>;
 using EssV1Ptr = OpensslPtr<ESS_SIGNING_CERT, ESS_SIGNING_CERT_free>;
 using MdCtxPtr = OpensslPtr<EVP_MD_CTX, EVP_MD_CTX_free>;
+using Pkcs7Ptr = OpensslPtr<PKCS7, PKCS7_free>;
+using TstInfoPtr = OpensslPtr<TS_TST_INFO, TS_TST_INFO_free>;
+using TsVerifyCtxPtr = OpensslPtr<TS_VERIFY_CTX, TS_VERIFY_CTX_free>;
 
 CMS_SignerInfo* FirstSigner(CMS_ContentInfo* cms) {
     auto* infos = CMS_get0_SignerInfos(cms);
@@ -32,6 +36,64 @@ std::optional<Timestamp> ToTimestamp(const ASN1_TIME* t) {
     struct tm tm {};
     if (t == nullptr || ASN1_TIME_to_tm(t, &tm) != 1) return std::nullopt;
     return Timestamp(std::chrono::seconds(timegm(&tm)));
+}
+
+X509StorePtr StoreOf(const TrustAnchors& anchors) {
+    X509StorePtr store(X509_STORE_new());
+    for (int i = 0; store && i < sk_X509_num(anchors.certificates()); ++i) {
+        X509_STORE_add_cert(store.get(), sk_X509_value(anchors.certificates(), i));
+    }
+    return store;
+}
+
+// The signature-time-stamp attribute: token over SHA-256 of the signature value (RFC 3161,
+// EN 319 122-1 5.3), verified with the token's own certificates up to `anchors`.
+void CheckTimestamp(CMS_SignerInfo* si, const TrustAnchors& anchors, CmsVerification& v) {
+    int index = CMS_unsigned_get_attr_by_NID(si, NID_id_smime_aa_timeStampToken, -1);
+    if (index < 0) return;
+    v.timestamped = true;
+    ASN1_TYPE* value = X509_ATTRIBUTE_get0_type(CMS_unsigned_get_attr(si, index), 0);
+    if (value == nullptr || value->type != V_ASN1_SEQUENCE) {
+        v.problems.push_back("the signature time-stamp cannot be read");
+        return;
+    }
+    const auto* p = ASN1_STRING_get0_data(value->value.sequence);
+    Pkcs7Ptr token(d2i_PKCS7(nullptr, &p, ASN1_STRING_length(value->value.sequence)));
+    TstInfoPtr info(token ? PKCS7_to_TS_TST_INFO(token.get()) : nullptr);
+    if (!token || !info) {
+        v.problems.push_back("the signature time-stamp cannot be read");
+        return;
+    }
+    ASN1_OCTET_STRING* signature = CMS_SignerInfo_get0_signature(si);
+    unsigned char imprint[EVP_MAX_MD_SIZE];
+    unsigned int imprint_len = 0;
+    X509_ALGOR* algorithm = TS_MSG_IMPRINT_get_algo(TS_TST_INFO_get_msg_imprint(info.get()));
+    const ASN1_OBJECT* oid = nullptr;
+    X509_ALGOR_get0(&oid, nullptr, nullptr, algorithm);
+    const EVP_MD* md = EVP_get_digestbynid(OBJ_obj2nid(oid));
+    TsVerifyCtxPtr ctx(TS_VERIFY_CTX_new());
+    X509StorePtr store = StoreOf(anchors);
+    if (md == nullptr || !ctx || !store ||
+        EVP_Digest(ASN1_STRING_get0_data(signature),
+                   static_cast<std::size_t>(ASN1_STRING_length(signature)), imprint, &imprint_len,
+                   md, nullptr) != 1) {
+        v.problems.push_back("the signature time-stamp uses an unsupported digest");
+        return;
+    }
+    TS_VERIFY_CTX_set_flags(ctx.get(), TS_VFY_VERSION | TS_VFY_SIGNATURE | TS_VFY_IMPRINT);
+    TS_VERIFY_CTX_set_imprint(ctx.get(),
+                              static_cast<unsigned char*>(OPENSSL_memdup(imprint, imprint_len)),
+                              static_cast<long>(imprint_len));
+    TS_VERIFY_CTX_set_store(ctx.get(), store.release());  // the context owns it now
+    v.timestamp_valid = TS_RESP_verify_token(ctx.get(), token.get()) == 1;
+    v.timestamp_time = ToTimestamp(TS_TST_INFO_get_time(info.get()));
+    STACK_OF(PKCS7_SIGNER_INFO)* signers = PKCS7_get_signer_info(token.get());
+    if (signers != nullptr && sk_PKCS7_SIGNER_INFO_num(signers) == 1) {
+        X509* tsa =
+            PKCS7_cert_from_signer_info(token.get(), sk_PKCS7_SIGNER_INFO_value(signers, 0));
+        if (tsa != nullptr) v.timestamp_authority = NameToString(X509_get_subject_name(tsa));
+    }
+    if (!v.timestamp_valid) v.problems.push_back("the signature time-stamp is not valid");
 }
 
 }  // namespace
@@ -100,7 +162,8 @@ Result<std::string> DetachedCms::DigestOf(const std::vector<std::string_view>& p
 }
 
 CmsVerification DetachedCms::Verify(std::string_view content_digest, const TrustAnchors& anchors,
-                                    Timestamp at) const {
+                                    Timestamp claimed_time,
+                                    std::optional<Timestamp> forced_time) const {
     CmsVerification v;
     CMS_SignerInfo* si = FirstSigner(cms_.get());
     X509StackPtr certs(CMS_get1_certs(cms_.get()));
@@ -179,10 +242,10 @@ CmsVerification DetachedCms::Verify(std::string_view content_digest, const Trust
         v.signing_certificate_ok = true;
     }
 
-    X509StorePtr store(X509_STORE_new());
-    for (int i = 0; i < sk_X509_num(anchors.certificates()); ++i) {
-        X509_STORE_add_cert(store.get(), sk_X509_value(anchors.certificates(), i));
-    }
+    CheckTimestamp(si, anchors, v);
+    Timestamp at = forced_time.value_or(v.timestamp_valid && v.timestamp_time ? *v.timestamp_time
+                                                                              : claimed_time);
+    X509StorePtr store = StoreOf(anchors);
     X509StoreCtxPtr ctx(X509_STORE_CTX_new());
     if (store && ctx && X509_STORE_CTX_init(ctx.get(), store.get(), signer, certs.get()) == 1) {
         auto secs = std::chrono::duration_cast<std::chrono::seconds>(at.time_since_epoch()).count();

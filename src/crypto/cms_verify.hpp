@@ -42,7 +42,12 @@ struct CmsVerification {
     std::string signer_serial_number;  // the subject's serialNumber (e.g. TINIT-...)
     std::string signer_certificate_der;
     std::optional<Timestamp> cms_signing_time;  // signingTime attribute, when present
-    std::vector<std::string> problems;          // plain English, one per failed check
+    // PAdES B-T: an RFC 3161 token over the signature value (unsigned attribute).
+    bool timestamped = false;
+    bool timestamp_valid = false;  // token signature, imprint, and TSA chain to an anchor
+    std::optional<Timestamp> timestamp_time;
+    std::string timestamp_authority;    // the TSA certificate's subject
+    std::vector<std::string> problems;  // plain English, one per failed check
 };
 
 class DetachedCms {
@@ -54,10 +59,12 @@ class DetachedCms {
     [[nodiscard]] Result<std::string> DigestOf(const std::vector<std::string_view>& pieces) const;
     std::string DigestName() const;
 
-    // `content_digest` from DigestOf; the chain is checked at `at` (the claimed signing time
-    // for a B-B signature, which carries no trusted time).
+    // `content_digest` from DigestOf. The signer's chain is checked at `forced_time` when
+    // given, else at the time of a valid signature time-stamp, else at `claimed_time` (all a
+    // B-B signature has).
     CmsVerification Verify(std::string_view content_digest, const TrustAnchors& anchors,
-                           Timestamp at) const;
+                           Timestamp claimed_time,
+                           std::optional<Timestamp> forced_time = std::nullopt) const;
 
   private:
     explicit DetachedCms(CmsPtr cms) : cms_(std::move(cms)) {}

@@ -14,6 +14,7 @@
 #include "crypto/builtin_trust_service.hpp"
 #include "crypto/certificate_authority.hpp"
 #include "crypto/cms_verify.hpp"
+#include "crypto/timestamp.hpp"
 #include "domain/identifiers.hpp"
 #include "pdf/pades_signer.hpp"
 #include "pdf/verify.hpp"
@@ -43,6 +44,7 @@ Signs one signature field of IN.pdf with a short-lived certificate from the CA i
   --invisible          no visible appearance
   --given-name, --surname, --email, --country   more of the certificate's subject
   --passphrase-file F  the CA key's passphrase (default: $FIRMO_CA_PASSPHRASE)
+  --tsa-url URL        time-stamp each signature at this RFC 3161 TSA (PAdES B-T)
 )";
 
 constexpr std::string_view kVerifyHelp =
@@ -172,6 +174,11 @@ nlohmann::json ToJson(const VerificationReport& report) {
             {"modified_after", s.modified_after},
             {"changes_after", s.changes_after},
             {"chain_trusted", s.chain_trusted},
+            {"timestamped", s.timestamped},
+            {"timestamp_valid", s.timestamp_valid},
+            {"timestamp_time", s.timestamp_time ? nlohmann::json(FormatRfc3339(*s.timestamp_time))
+                                                : nlohmann::json(nullptr)},
+            {"timestamp_authority", s.timestamp_authority},
             {"is_valid", s.is_valid()},
             {"problems", s.problems},
         });
@@ -199,7 +206,8 @@ int RunSignCommand(const std::vector<std::string>& args, std::ostream& out, std:
                                                  "y",           "w",          "h",
                                                  "clause",      "reason",     "location",
                                                  "field-name",  "given-name", "surname",
-                                                 "email",       "country",    "passphrase-file"};
+                                                 "email",       "country",    "passphrase-file",
+                                                 "tsa-url"};
     if (auto unknown = flags.Unknown(kKnown))
         return Usage(err, kSignHelp, "unknown flag --" + *unknown);
     if (!flags.positional().empty()) {
@@ -284,6 +292,11 @@ int RunSignCommand(const std::vector<std::string>& args, std::ostream& out, std:
         err << "error: " << session.error().message << "\n";
         return kFailed;
     }
+    if (flags.Has("tsa-url")) {
+        *session = std::make_unique<crypto::TimestampingSession>(
+            std::move(*session),
+            std::make_shared<crypto::HttpTimestampAuthority>(flags.Get("tsa-url")), random);
+    }
     domain::SignatureDetails details;
     details.signer_name = signer.full_name;
     details.signing_time = clock.Now();
@@ -356,6 +369,11 @@ int RunVerifyCommand(const std::vector<std::string>& args, std::ostream& out, st
                                     : "DOES NOT COVER its revision")
             << "\n  later changes: " << (s.modified_after ? "YES" : "none beyond signatures")
             << "\n  certificate:   " << (s.chain_trusted ? "trusted" : "NOT TRUSTED") << "\n";
+        if (s.timestamped) {
+            out << "  time-stamp:    " << FormatTime(s.timestamp_time)
+                << (s.timestamp_valid ? " (valid, " + s.timestamp_authority + ")" : " (NOT VALID)")
+                << "\n";
+        }
         for (const auto& p : s.problems) out << "  problem: " << p << "\n";
     }
     for (const auto& p : report->problems) out << "problem: " << p << "\n";

@@ -15,15 +15,16 @@ namespace firmo::pdf {
 // The report as `firmo verify --json` prints it: {"is_valid", "signatures": [{"field",
 // "sub_filter", "signer", "signer_subject", "signer_serial_number", "signing_time" (RFC 3339 or
 // null), "byte_range", "digest_matches", "signature_valid", "covers_revision",
-// "covers_whole_file", "modified_after", "changes_after", "chain_trusted", "is_valid",
-// "problems"}], "problems"}. `indent` < 0 gives one line.
+// "covers_whole_file", "modified_after", "changes_after", "chain_trusted", "timestamped",
+// "timestamp_valid", "timestamp_time", "timestamp_authority", "is_valid", "problems"}],
+// "problems"}. `indent` < 0 gives one line.
 std::string VerificationReportToJson(const VerificationReport& report, int indent = -1);
 
 // firmo sign --data-dir DIR --in IN.pdf --out OUT.pdf --name "Mario Rossi"
 //            (--fiscal-code CODE | --nin NUMBER | --serial-number TEXT)
 //            (--field NAME | --page N --x X --y Y --w W --h H) [--clause TEXT] [--reason TEXT]
 //            [--location TEXT] [--field-name NAME] [--invisible] [--given-name G] [--surname S]
-//            [--email E] [--country CC] [--passphrase-file FILE]
+//            [--email E] [--country CC] [--passphrase-file FILE] [--tsa-url URL]
 int RunSignCommand(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
 
 // firmo verify [--data-dir DIR] [--trust CA.pem]... [--json] FILE.pdf

@@ -286,8 +286,12 @@ SignatureReport CheckSignature(std::string_view pdf, const std::string& field_na
         r.problems.push_back(digest.error().message);
         return r;
     }
-    Timestamp at = options.validation_time.value_or(r.signing_time.value_or(SystemClock().Now()));
-    crypto::CmsVerification check = cms->Verify(*digest, anchors, at);
+    Timestamp claimed = r.signing_time.value_or(SystemClock().Now());
+    crypto::CmsVerification check = cms->Verify(*digest, anchors, claimed, options.validation_time);
+    r.timestamped = check.timestamped;
+    r.timestamp_valid = check.timestamp_valid;
+    r.timestamp_time = check.timestamp_time;
+    r.timestamp_authority = check.timestamp_authority;
     if (!r.signing_time) r.signing_time = check.cms_signing_time;
     r.signer_name = check.signer_common_name;
     r.signer_subject = check.signer_subject;

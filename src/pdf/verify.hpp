@@ -35,6 +35,11 @@ struct SignatureReport {
     bool covers_whole_file = false;  // ... and that revision is the whole file
     bool modified_after = false;     // a later revision changed more than signatures
     bool chain_trusted = false;
+    // PAdES B-T: a signature time-stamp, its validity, and the time it proves.
+    bool timestamped = false;
+    bool timestamp_valid = false;
+    std::optional<Timestamp> timestamp_time;
+    std::string timestamp_authority;
     std::vector<std::string> changes_after;  // what later revisions changed, when disallowed
     std::vector<std::string> problems;       // plain English; empty when valid
 
@@ -50,7 +55,7 @@ struct VerificationReport {
 
 struct VerifyOptions {
     PdfLimits limits;
-    // Check chains at this time instead of each signature's claimed time.
+    // Check chains at this time instead of each signature's time-stamp or claimed time.
     std::optional<Timestamp> validation_time;
     // Each signature costs a hash of its revision and a re-parse of it: a document with more
     // signed fields than this is reported, not verified.

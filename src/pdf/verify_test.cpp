@@ -6,6 +6,8 @@
 #include <map>
 #include <qpdf/QPDF.hh>
 
+#include "crypto/testing/openssl_tsa.hpp"
+#include "crypto/timestamp.hpp"
 #include "pdf/testing/signing_fixture.hpp"
 
 namespace firmo::pdf {
@@ -256,6 +258,33 @@ TEST_F(VerifyTest, OursThenAnotherProducer) {
     for (const auto& s : report->signatures) {
         EXPECT_TRUE(s.is_valid()) << s.field_name << ": " << ::testing::PrintToString(s.problems);
     }
+}
+
+TEST_F(VerifyTest, TimestampedSignaturesArePadesBT) {
+    fs::create_directories(dir_ / "tsa");
+    auto tsa = std::make_shared<crypto::testing::OpensslTsa>(dir_ / "tsa");
+    ASSERT_TRUE(tsa->ok());
+    crypto::TimestampingSession session(Session("Mario Rossi", "RSSMRA80A01H501U"), tsa,
+                                        shared_->random);
+    fs::path in = Ghostscript("ts.pdf", 1);
+    auto outcome =
+        signer_.Sign(in, dir_ / "bt.pdf", At(0, 50, 50, 200, 50), Details("Mario Rossi"), session);
+    ASSERT_TRUE(outcome) << outcome.error().message;
+    auto pdfsig = testing::Pdfsig(shared_->dir / "nss", dir_ / "bt.pdf");
+    EXPECT_EQ(pdfsig.valid, 1) << pdfsig.output;
+    EXPECT_EQ(pdfsig.trusted, 1) << pdfsig.output;
+
+    auto anchors = crypto::TrustAnchors::FromFiles(
+        {crypto::CertificateAuthority::CertificatePath(shared_->dir.path()), tsa->certificate()});
+    ASSERT_TRUE(anchors);
+    auto report = VerifyPdfFile(dir_ / "bt.pdf", *anchors);
+    ASSERT_TRUE(report) << report.error().message;
+    ASSERT_EQ(report->signatures.size(), 1u);
+    const auto& s = report->signatures[0];
+    EXPECT_TRUE(s.is_valid()) << ::testing::PrintToString(s.problems);
+    EXPECT_TRUE(s.timestamped && s.timestamp_valid);
+    ASSERT_TRUE(s.timestamp_time);
+    EXPECT_LT(std::chrono::abs(*s.timestamp_time - SystemClock().Now()), std::chrono::minutes(5));
 }
 
 TEST_F(VerifyTest, TamperedSignatureValue) {
