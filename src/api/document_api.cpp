@@ -80,10 +80,10 @@ HttpResponse DocumentApi::Validate(HttpRequest& req, const domain::Principal& p)
         if (!dossier) return Problem(dossier.error());
         std::size_t index = 0;
         if (index_text) {
-            char* end = nullptr;
-            const long v = std::strtol(index_text->c_str(), &end, 10);
-            if (index_text->empty() || *end != '\0' || v < 0 ||
-                static_cast<std::size_t>(v) >= dossier->documents.size()) {
+            const bool digits = !index_text->empty() && index_text->size() <= 3 &&
+                                index_text->find_first_not_of("0123456789") == std::string::npos;
+            const long v = digits ? std::strtol(index_text->c_str(), nullptr, 10) : -1;
+            if (v < 0 || static_cast<std::size_t>(v) >= dossier->documents.size()) {
                 return Problem(
                     FailValidation({{"document_index",
                                      "must be an index into the dossier's documents_metadata"}})

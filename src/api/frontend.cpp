@@ -103,8 +103,8 @@ std::size_t Frontend::BodyLimit(std::string_view method, std::string_view target
     if (method == "PUT" && target.starts_with("/api/v1/uploads/")) {
         return options_.max_document_bytes;
     }
-    if (method == "POST" &&
-        (target.starts_with("/api/v1/validate-document") || target.starts_with("/api/v1/verify"))) {
+    const std::string_view path = target.substr(0, target.find('?'));
+    if (method == "POST" && (path == "/api/v1/validate-document" || path == "/api/v1/verify")) {
         return options_.max_document_bytes + 1024 * 1024;  // the PDF plus multipart and fields
     }
     return options_.max_json_bytes;

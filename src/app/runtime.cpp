@@ -1,6 +1,7 @@
 #include "app/runtime.hpp"
 
 #include "core/encoding.hpp"
+#include "core/log.hpp"
 #include "crypto/certificate_authority.hpp"
 #include "crypto/cms_verify.hpp"
 #include "crypto/hasher.hpp"
@@ -26,7 +27,15 @@ std::function<Result<codec::Json>(std::string_view)> Runtime::VerifyFunction() c
         std::error_code ec;
         const auto ca_cert = crypto::CertificateAuthority::CertificatePath(data);
         if (fs::exists(ca_cert, ec)) {
-            FIRMO_TRY(anchors, crypto::TrustAnchors::FromFiles({ca_cert}));
+            auto loaded = crypto::TrustAnchors::FromFiles({ca_cert});
+            if (!loaded) {
+                // A broken CA file is the operator's problem: log it, answer 500, and never
+                // blame the client's document.
+                log::Error("trust_anchors_unreadable",
+                           {{"path", ca_cert.string()}, {"error", loaded.error().message}});
+                return Fail(ErrorCode::kInternal, "trust anchors unreadable");
+            }
+            anchors = std::move(*loaded);
         }
         FIRMO_TRY(auto report, pdf::VerifyPdfBytes(bytes, anchors, options));
         return codec::Json::parse(pdf::VerificationReportToJson(report));

@@ -67,7 +67,8 @@ Result<std::vector<Part>> ParseMultipart(std::string_view content_type, std::str
     const std::string delimiter = "--" + boundary;
     // The first delimiter may follow a preamble; every later one follows CRLF.
     std::size_t pos = body.find(delimiter);
-    if (pos == std::string_view::npos || (pos != 0 && body.substr(pos - 2, 2) != "\r\n")) {
+    if (pos == std::string_view::npos ||
+        (pos != 0 && (pos < 2 || body.substr(pos - 2, 2) != "\r\n"))) {
         return Fail(ErrorCode::kMalformed, "the multipart body has no opening boundary");
     }
     const std::string next_delimiter = "\r\n" + delimiter;

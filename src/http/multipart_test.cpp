@@ -50,6 +50,8 @@ TEST(Multipart, RejectsMalformedBodies) {
         EXPECT_FALSE(ParseMultipart(kType, bad)) << bad;
     }
     EXPECT_FALSE(ParseMultipart("multipart/form-data", "--\r\n"));
+    // A preamble of one byte before the first boundary (once an out-of-range read).
+    EXPECT_FALSE(ParseMultipart(kType, "x--XyZ\r\n\r\nx\r\n--XyZ--"));
     EXPECT_FALSE(ParseMultipart("multipart/form-data; boundary=" + std::string(71, 'a'), ""));
 }
 
@@ -64,7 +66,8 @@ TEST(Multipart, RandomInputNeverCrashes) {
     std::mt19937 rng(5);
     const std::string alphabet = "-XyZ\r\n:;=\" abcform-dataContent-Disposition";
     for (int i = 0; i < 20000; ++i) {
-        std::string body = "--XyZ\r\n";
+        // Sometimes a short preamble, sometimes none: the boundary search must stay in range.
+        std::string body = std::string(rng() % 3, 'p') + "--XyZ\r\n";
         const int n = static_cast<int>(rng() % 120);
         for (int k = 0; k < n; ++k) body.push_back(alphabet[rng() % alphabet.size()]);
         const auto parts = ParseMultipart(kType, body);

@@ -60,6 +60,10 @@ class ValidateDocument(FirmoTestCase):
         r = self.validate([("file", good, "application/pdf"), ("dossier_id", dossier["id"], None),
                            ("document_index", "3", None)])
         self.assertProblem(r, 422, "validation-error")
+        for index in ["+0", " 0", "-1", "x"]:
+            r = self.validate([("file", good, "application/pdf"), ("dossier_id", dossier["id"], None),
+                               ("document_index", index, None)])
+            self.assertProblem(r, 422, "validation-error")
         _, other_key = self.firmo.new_issuer()
         r = self.validate([("file", good, "application/pdf"), ("dossier_id", dossier["id"], None)], key=other_key)
         self.assertProblem(r, 404, "not-found")
@@ -75,6 +79,9 @@ class ValidateDocument(FirmoTestCase):
         self.assertProblem(self.validate(raw=b"{}", content_type="application/json"), 415, "unsupported-media-type")
         self.assertProblem(self.validate([("other", "x", None)]), 422, "validation-error")
         self.assertProblem(self.validate(raw=b"--x\r\nbroken", content_type="multipart/form-data; boundary=x"),
+                           400, "malformed-request")
+        # One byte before the first boundary (this once escaped as a 500).
+        self.assertProblem(self.validate(raw=b"x--b\r\n\r\nx\r\n--b--", content_type="multipart/form-data; boundary=b"),
                            400, "malformed-request")
         self.assertProblem(self.validate([("file", make_pdf(), "application/pdf"), ("signature_fields", "[", None)]),
                            400, "malformed-request")
@@ -140,6 +147,18 @@ class Verify(FirmoTestCase):
         self.assertFalse(r.json["is_valid"])
         self.assertEqual(r.json["signatures"], [])
         self.assertProblem(self.verify(b"hello"), 422, "validation-error")
+
+
+class BrokenTrustAnchors(FirmoTestCase):
+
+    def test_a_corrupt_ca_file_is_a_server_error_not_the_clients(self):
+        self.firmo.cli("ca", "init")
+        with open(os.path.join(self.firmo.data_dir, "ca", "ca-cert.pem"), "w") as f:
+            f.write("not a certificate")
+        r = self.firmo.request("POST", "/api/v1/verify", raw=make_pdf(), content_type="application/pdf")
+        problem = self.assertProblem(r, 500, "internal-error")
+        self.assertNotIn(self.firmo.data_dir, r.body)
+        self.assertIn("trust_anchors_unreadable", self.firmo.log())
 
 
 if __name__ == "__main__":

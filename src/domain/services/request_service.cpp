@@ -393,7 +393,10 @@ Result<int> RequestService::ExpireDue(int limit) {
                   return tx.ListExpired(ctx_.clock.Now(), limit);
               }));
     int expired = 0;
-    for (const auto& [issuer_id, request_id] : due) {
+    for (const auto& entry : due) {
+        // Named copies: clang 14 cannot capture structured bindings in a lambda.
+        const std::string& issuer_id = entry.first;
+        const std::string& request_id = entry.second;
         auto r = InWriteTransaction(ctx_.db, [&](Transaction& tx) -> Result<bool> {
             FIRMO_TRY(auto request, Load(tx, issuer_id, request_id));
             return ExpireIfDue(tx, request);
