@@ -18,7 +18,7 @@ run: build
 	@mkdir -p $(DATA_DIR)
 	@exec $(BUILD)/firmo serve --listen $(LISTEN) --data-dir $(DATA_DIR)
 
-FUZZ_SECONDS ?= 60
+FUZZ_SECONDS ?= 40
 
 # Every test: the unit and end-to-end suites, then a bounded libFuzzer run over the PDF engine.
 test: unit fuzz
@@ -26,16 +26,9 @@ test: unit fuzz
 unit: build
 	@ctest --test-dir $(BUILD) -j $(JOBS) --output-on-failure --timeout 900
 
-# libFuzzer needs clang: a separate, small build of the harness and the modules it uses.
+# libFuzzer needs clang: a separate, small build of the harnesses and the modules they use.
 fuzz: deps
-	@cmake --preset fuzz >/dev/null
-	@cmake --build build/fuzz -j $(JOBS) --target pdf_inspect_fuzz
-	@mkdir -p build/fuzz/corpus && cp -n tests/fuzz/corpus/pdf/* build/fuzz/corpus/ 2>/dev/null || true
-	@build/fuzz/tests/fuzz/pdf_inspect_fuzz -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 \
-		-timeout=20 -print_final_stats=1 -dict=tests/fuzz/pdf.dict build/fuzz/corpus \
-		2>build/fuzz/fuzz.log || { tail -50 build/fuzz/fuzz.log; exit 1; }
-	@grep -E "^stat::number_of_executed_units|^Done" build/fuzz/fuzz.log | tr '\n' ' '; echo
-	@echo "fuzz: pdf_inspect_fuzz ran $(FUZZ_SECONDS) s without a crash"
+	@scripts/run-fuzzers.sh $(FUZZ_SECONDS)
 
 asan:
 	@$(MAKE) --no-print-directory unit PRESET=asan
