@@ -37,8 +37,7 @@ void FuzzHttpRequest(std::string_view data) {
 }
 
 void FuzzMultipart(std::string_view data) {
-    const auto parts =
-        firmo::http::ParseMultipart("multipart/form-data; boundary=b", data);
+    const auto parts = firmo::http::ParseMultipart("multipart/form-data; boundary=b", data);
     if (!parts) return;
     for (const auto& part : *parts) {
         if (part.body.data() < data.data() ||
