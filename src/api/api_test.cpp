@@ -47,6 +47,12 @@ TEST(RateLimiter, AllowsABurstThenRefills) {
     clock.Advance(1000ms);
     EXPECT_TRUE(limiter.Allow("k", &retry));
     EXPECT_FALSE(limiter.Allow("k", &retry));
+    // Many one-off callers (failed logins from many addresses) do not grow memory forever.
+    for (std::size_t i = 0; i < RateLimiter::kPruneAt + 10; ++i)
+        limiter.Allow("ip:" + std::to_string(i), &retry);
+    clock.Advance(3000ms);
+    EXPECT_TRUE(limiter.Allow("late", &retry));
+    EXPECT_LT(limiter.size(), 10u);
     RateLimiter off(clock, 0, 1000ms);
     for (int i = 0; i < 100; ++i) EXPECT_TRUE(off.Allow("k", &retry));
 }

@@ -10,6 +10,12 @@ bool RateLimiter::Allow(const std::string& key, std::chrono::seconds* retry_afte
     const Timestamp now = clock_.Now();
     const double per_ms = static_cast<double>(burst_) / static_cast<double>(window_.count());
     std::lock_guard lock(mu_);
+    if (buckets_.size() >= kPruneAt) {
+        // A bucket idle for a whole window is full again: forgetting it changes nothing, and
+        // keeps memory bounded when many addresses fail to authenticate.
+        std::erase_if(buckets_,
+                      [&](const auto& entry) { return now - entry.second.updated >= window_; });
+    }
     auto [it, inserted] = buckets_.try_emplace(key, Bucket{static_cast<double>(burst_), now});
     Bucket& b = it->second;
     const auto elapsed = static_cast<double>((now - b.updated).count());

@@ -19,6 +19,12 @@ class RateLimiter {
 
     // True when the call may proceed; otherwise `retry_after` says when it may.
     bool Allow(const std::string& key, std::chrono::seconds* retry_after);
+    std::size_t size() const {
+        std::lock_guard lock(mu_);
+        return buckets_.size();
+    }
+
+    static constexpr std::size_t kPruneAt = 50'000;
 
   private:
     struct Bucket {
@@ -28,7 +34,7 @@ class RateLimiter {
     const Clock& clock_;
     int burst_;
     std::chrono::milliseconds window_;
-    std::mutex mu_;
+    mutable std::mutex mu_;
     std::unordered_map<std::string, Bucket> buckets_;
 };
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/log.hpp"
+#include "domain/services/idempotency_service.hpp"
 
 namespace firmo::jobs {
 
@@ -76,6 +77,12 @@ int Worker::RunOnce() {
     const auto now_ms = ToUnixMillis(clock_.Now());
     if (now_ms >= next_sweep_ms_) {
         next_sweep_ms_ = now_ms + options_.expiry_sweep_interval.count();
+        const Timestamp now = clock_.Now();
+        auto purged = InWriteTransaction(db_, [&](Transaction& tx) {
+            return tx.Purge(now - IdempotencyService::kRetention,
+                            now - options_.keep_finished_jobs);
+        });
+        if (!purged) log::Warn("purge_failed", {{"error", purged.error().message}});
         auto expired = requests_.ExpireDue(500);
         if (!expired) {
             log::Warn("expiry_sweep_failed", {{"error", expired.error().message}});

@@ -21,6 +21,7 @@ struct WorkerOptions {
     std::chrono::milliseconds lease{60'000};
     std::chrono::milliseconds expiry_sweep_interval{10'000};
     int max_attempts = 5;
+    std::chrono::hours keep_finished_jobs{24 * 7};  // then the sweep deletes them
     std::string worker_id = "worker";
 };
 

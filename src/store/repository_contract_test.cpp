@@ -420,6 +420,37 @@ TEST_P(RepositoryContract, IdempotencyKeysAreClaimedOnceAndExpire) {
     EXPECT_FALSE(claim(fresh, clock_.Now() - 24h));
 }
 
+TEST_P(RepositoryContract, PurgeDropsOldIdempotencyKeysAndFinishedJobs) {
+    Job job;
+    job.issuer_id = issuer_a_;
+    job.request_id = "R";
+    job.document_id = "D";
+    job.run_at = clock_.Now();
+    {
+        auto tx = Write();
+        ASSERT_TRUE(tx->ClaimIdempotencyKey({issuer_a_, "old", "h", 201, "{}", "", clock_.Now()},
+                                            clock_.Now()));
+        auto done_id = tx->EnqueueJob(job);
+        ASSERT_TRUE(done_id);
+        ASSERT_TRUE(tx->CompleteJob(*done_id));
+        ASSERT_TRUE(tx->EnqueueJob(job));  // pending: must survive
+        ASSERT_TRUE(tx->Commit());
+    }
+    clock_.Advance(2h);
+    {
+        auto tx = Write();
+        EXPECT_EQ(tx->Purge(clock_.Now() - 1h, clock_.Now() - 1h), 2);
+        ASSERT_TRUE(tx->Commit());
+    }
+    auto tx = Write();
+    auto pending = tx->ClaimJob(clock_.Now(), 30s, "w");
+    ASSERT_TRUE(pending && *pending);
+    auto fresh = tx->ClaimIdempotencyKey({issuer_a_, "old", "h2", 0, "", "", clock_.Now()},
+                                         clock_.Now() - 24h);
+    ASSERT_TRUE(fresh);
+    EXPECT_FALSE(*fresh);  // the old record was gone
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, RepositoryContract, ::testing::ValuesIn(Backends()),
                          [](const auto& param_info) { return param_info.param.name; });
 

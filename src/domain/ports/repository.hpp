@@ -83,6 +83,11 @@ class Transaction {
     [[nodiscard]] virtual Result<void> ReleaseIdempotencyKey(const std::string& issuer_id,
                                                              const std::string& key) = 0;
 
+    // Housekeeping: idempotency records created before `idempotency_before` and finished jobs
+    // due before `jobs_before` are deleted; returns how many rows went.
+    [[nodiscard]] virtual Result<std::int64_t> Purge(Timestamp idempotency_before,
+                                                     Timestamp jobs_before) = 0;
+
     // Node-wide settings (e.g. the URL-signing secret), shared by every node.
     [[nodiscard]] virtual Result<std::optional<std::string>> GetSetting(const std::string& key) = 0;
     // Inserts unless present; returns the value now stored.

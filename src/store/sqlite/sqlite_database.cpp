@@ -130,6 +130,8 @@ constexpr const char* kInsertIdempotency =
 constexpr const char* kCompleteIdempotency =
     "UPDATE idempotency_keys SET status = ?3, body = ?4, location = ?5 "
     "WHERE issuer_id = ?1 AND key = ?2";
+constexpr const char* kPurgeIdempotency = "DELETE FROM idempotency_keys WHERE created_at < ?1";
+constexpr const char* kPurgeJobs = "DELETE FROM jobs WHERE done = 1 AND run_at < ?1";
 constexpr const char* kGetSetting = "SELECT value FROM settings WHERE key = ?1";
 constexpr const char* kPutSettingIfAbsent =
     "INSERT INTO settings (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO NOTHING";
@@ -623,6 +625,18 @@ class SqliteTransaction final : public Transaction {
         FIRMO_TRY(auto s, conn_->Prepare(kDeleteIdempotency));
         s.Bind(1, issuer_id).Bind(2, key);
         return s.Run();
+    }
+
+    Result<std::int64_t> Purge(Timestamp idempotency_before, Timestamp jobs_before) override {
+        std::int64_t removed = 0;
+        for (const auto& [sql, before] : {std::pair{kPurgeIdempotency, idempotency_before},
+                                          std::pair{kPurgeJobs, jobs_before}}) {
+            FIRMO_TRY(auto s, conn_->Prepare(sql));
+            s.Bind(1, ToUnixMillis(before));
+            FIRMO_CHECK(s.Run());
+            removed += sqlite3_changes(conn_->raw());
+        }
+        return removed;
     }
 
     Result<std::optional<std::string>> GetSetting(const std::string& key) override {
