@@ -11,6 +11,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "crypto/pkcs11_key.hpp"
+
 namespace firmo::crypto {
 namespace {
 
@@ -89,6 +91,35 @@ Result<void> SetValidity(X509* cert, Timestamp from, std::chrono::seconds length
     return {};
 }
 
+// The root: self-signed, CA:TRUE with path length 0, certificate and CRL signing only.
+Result<X509Ptr> SelfSignedCertificate(EVP_PKEY* key, const CaOptions& options, const Clock& clock,
+                                      Random& random) {
+    X509Ptr cert(X509_new());
+    X509NamePtr name(X509_NAME_new());
+    if (!cert || !name || X509_set_version(cert.get(), X509_VERSION_3) != 1) {
+        return Fail(OpensslError("out of memory"));
+    }
+    FIRMO_CHECK(AddEntry(name.get(), NID_countryName, options.country));
+    FIRMO_CHECK(AddEntry(name.get(), NID_organizationName, options.organization));
+    FIRMO_CHECK(AddEntry(name.get(), NID_commonName, options.common_name));
+    X509_set_subject_name(cert.get(), name.get());
+    X509_set_issuer_name(cert.get(), name.get());
+    X509_set_pubkey(cert.get(), key);
+    FIRMO_CHECK(SetRandomSerial(cert.get(), random));
+    FIRMO_CHECK(SetValidity(cert.get(), clock.Now() - options.backdate,
+                            std::chrono::duration_cast<std::chrono::seconds>(options.validity)));
+    FIRMO_CHECK(
+        AddExtension(cert.get(), cert.get(), NID_basic_constraints, "critical,CA:TRUE,pathlen:0"));
+    FIRMO_CHECK(
+        AddExtension(cert.get(), cert.get(), NID_key_usage, "critical,keyCertSign,cRLSign"));
+    FIRMO_CHECK(AddExtension(cert.get(), cert.get(), NID_subject_key_identifier, "hash"));
+    if (X509_sign(cert.get(), key, EVP_sha256()) <= 0) {
+        return Fail(OpensslError("cannot self-sign the CA certificate"));
+    }
+
+    return cert;
+}
+
 }  // namespace
 
 std::string_view ToString(KeyType type) {
@@ -102,10 +133,22 @@ std::optional<KeyType> ParseKeyType(std::string_view text) {
 }
 
 Result<PkeyPtr> GenerateKey(KeyType type) {
-    PkeyPtr key(type == KeyType::kRsa3072 ? EVP_RSA_gen(3072)
-                                          : EVP_EC_gen(const_cast<char*>("P-256")));
-    if (!key) return Fail(OpensslError("key generation failed"));
-    return key;
+    // By id and curve NID rather than EVP_EC_gen("P-256"): once the pkcs11 engine is loaded
+    // (CA key in a token), EC key generation may take the legacy path, which does not know
+    // the NIST curve names.
+    PkeyCtxPtr ctx(
+        EVP_PKEY_CTX_new_id(type == KeyType::kRsa3072 ? EVP_PKEY_RSA : EVP_PKEY_EC, nullptr));
+    if (!ctx || EVP_PKEY_keygen_init(ctx.get()) != 1) {
+        return Fail(OpensslError("key generation failed"));
+    }
+    int ok = type == KeyType::kRsa3072
+                 ? EVP_PKEY_CTX_set_rsa_keygen_bits(ctx.get(), 3072)
+                 : EVP_PKEY_CTX_set_ec_paramgen_curve_nid(ctx.get(), NID_X9_62_prime256v1);
+    EVP_PKEY* raw = nullptr;
+    if (ok != 1 || EVP_PKEY_keygen(ctx.get(), &raw) != 1) {
+        return Fail(OpensslError("key generation failed"));
+    }
+    return PkeyPtr(raw);
 }
 
 std::filesystem::path CertificateAuthority::KeyPath(const std::filesystem::path& data_dir) {
@@ -130,28 +173,7 @@ Result<CertificateAuthority> CertificateAuthority::Create(const std::filesystem:
     std::filesystem::permissions(data_dir / "ca", std::filesystem::perms::owner_all, ec);
 
     FIRMO_TRY(PkeyPtr key, GenerateKey(options.key_type));
-    X509Ptr cert(X509_new());
-    X509NamePtr name(X509_NAME_new());
-    if (!cert || !name || X509_set_version(cert.get(), X509_VERSION_3) != 1) {
-        return Fail(OpensslError("out of memory"));
-    }
-    FIRMO_CHECK(AddEntry(name.get(), NID_countryName, options.country));
-    FIRMO_CHECK(AddEntry(name.get(), NID_organizationName, options.organization));
-    FIRMO_CHECK(AddEntry(name.get(), NID_commonName, options.common_name));
-    X509_set_subject_name(cert.get(), name.get());
-    X509_set_issuer_name(cert.get(), name.get());
-    X509_set_pubkey(cert.get(), key.get());
-    FIRMO_CHECK(SetRandomSerial(cert.get(), random));
-    FIRMO_CHECK(SetValidity(cert.get(), clock.Now() - options.backdate,
-                            std::chrono::duration_cast<std::chrono::seconds>(options.validity)));
-    FIRMO_CHECK(
-        AddExtension(cert.get(), cert.get(), NID_basic_constraints, "critical,CA:TRUE,pathlen:0"));
-    FIRMO_CHECK(
-        AddExtension(cert.get(), cert.get(), NID_key_usage, "critical,keyCertSign,cRLSign"));
-    FIRMO_CHECK(AddExtension(cert.get(), cert.get(), NID_subject_key_identifier, "hash"));
-    if (X509_sign(cert.get(), key.get(), EVP_sha256()) <= 0) {
-        return Fail(OpensslError("cannot self-sign the CA certificate"));
-    }
+    FIRMO_TRY(X509Ptr cert, SelfSignedCertificate(key.get(), options, clock, random));
 
     BioPtr key_pem(BIO_new(BIO_s_mem()));
     std::string pass(passphrase);
@@ -171,9 +193,56 @@ Result<CertificateAuthority> CertificateAuthority::Create(const std::filesystem:
     return CertificateAuthority(std::move(key), std::move(cert), options);
 }
 
+std::filesystem::path CertificateAuthority::KeyUriPath(const std::filesystem::path& data_dir) {
+    return data_dir / "ca" / "ca-key.uri";
+}
+
+Result<CertificateAuthority> CertificateAuthority::CreateInToken(
+    const std::filesystem::path& data_dir, const CaOptions& options, std::string_view key_uri,
+    std::string_view pin, const Clock& clock, Random& random) {
+    std::error_code ec;
+    if (std::filesystem::exists(KeyPath(data_dir), ec) ||
+        std::filesystem::exists(KeyUriPath(data_dir), ec)) {
+        return Fail(ErrorCode::kAlreadyExists,
+                    "a CA already exists in " + (data_dir / "ca").string());
+    }
+    if (key_uri.find("pin-value") != std::string_view::npos) {
+        return Fail(ErrorCode::kInvalidArgument, "give the PIN apart, not in the key URI");
+    }
+    FIRMO_TRY(Pkcs11Key token_key, LoadPkcs11Key(key_uri, pin, options.pkcs11_module));
+    std::filesystem::create_directories(data_dir / "ca", ec);
+    if (ec) return Fail(ErrorCode::kInternal, "cannot create " + (data_dir / "ca").string());
+    std::filesystem::permissions(data_dir / "ca", std::filesystem::perms::owner_all, ec);
+    FIRMO_TRY(X509Ptr cert, SelfSignedCertificate(token_key.key.get(), options, clock, random));
+    FIRMO_TRY(std::string cert_pem, CertificateToPem(cert.get()));
+    FIRMO_CHECK(WriteNewFile(KeyUriPath(data_dir), std::string(key_uri) + "\n", 0600));
+    FIRMO_CHECK(WriteNewFile(CertificatePath(data_dir), cert_pem, 0644));
+    CaOptions made = options;
+    made.key_type = EVP_PKEY_get_base_id(token_key.key.get()) == EVP_PKEY_RSA ? KeyType::kRsa3072
+                                                                              : KeyType::kEcdsaP256;
+    return CertificateAuthority(std::move(token_key.key), std::move(cert), made,
+                                std::move(token_key.engine));
+}
+
 Result<CertificateAuthority> CertificateAuthority::Load(const std::filesystem::path& data_dir,
                                                         std::string_view passphrase,
                                                         const CaOptions& options) {
+    if (auto uri = ReadWholeFile(KeyUriPath(data_dir))) {
+        while (!uri->empty() && (uri->back() == '\n' || uri->back() == '\r')) uri->pop_back();
+        FIRMO_TRY(std::string cert_pem, ReadWholeFile(CertificatePath(data_dir)));
+        FIRMO_TRY(Pkcs11Key token_key, LoadPkcs11Key(*uri, passphrase, options.pkcs11_module));
+        FIRMO_TRY(X509StackPtr certs, CertificatesFromPem(cert_pem));
+        X509Ptr cert(X509_dup(sk_X509_value(certs.get(), 0)));
+        if (!cert || X509_check_private_key(cert.get(), token_key.key.get()) != 1) {
+            return Fail(OpensslError("the CA certificate does not match the key in the token"));
+        }
+        CaOptions loaded = options;
+        loaded.key_type = EVP_PKEY_get_base_id(token_key.key.get()) == EVP_PKEY_RSA
+                              ? KeyType::kRsa3072
+                              : KeyType::kEcdsaP256;
+        return CertificateAuthority(std::move(token_key.key), std::move(cert), loaded,
+                                    std::move(token_key.engine));
+    }
     auto key_pem = ReadWholeFile(KeyPath(data_dir));
     if (!key_pem) {
         return Fail(ErrorCode::kNotFound,

@@ -37,6 +37,8 @@ struct CaOptions {
     // Adds extendedKeyUsage emailProtection + documentSigning (NSS accepts a signer only if
     // an EKU, when present, includes emailProtection).
     bool signer_extended_key_usage = false;
+    // For a CA key in a PKCS#11 token: the module library; empty uses p11-kit's modules.
+    std::string pkcs11_module;
 };
 
 class CertificateAuthority {
@@ -51,7 +53,15 @@ class CertificateAuthority {
                                                              const CaOptions& options,
                                                              std::string_view passphrase,
                                                              const Clock& clock, Random& random);
-    // kNotFound when not initialised, kUnauthenticated for a wrong passphrase.
+    // Like Create, but the key is an existing private key in a PKCS#11 token, named by an
+    // RFC 7512 URI without PIN (e.g. "pkcs11:token=firmo;object=ca;type=private"); the URI is
+    // stored as DATA_DIR/ca/ca-key.uri, the PIN never.
+    [[nodiscard]] static Result<CertificateAuthority> CreateInToken(
+        const std::filesystem::path& data_dir, const CaOptions& options, std::string_view key_uri,
+        std::string_view pin, const Clock& clock, Random& random);
+
+    // kNotFound when not initialised, kUnauthenticated for a wrong passphrase (or, for a key in
+    // a token, a wrong PIN, passed as `passphrase`).
     [[nodiscard]] static Result<CertificateAuthority> Load(const std::filesystem::path& data_dir,
                                                            std::string_view passphrase,
                                                            const CaOptions& options = {});
@@ -66,8 +76,15 @@ class CertificateAuthority {
                                         const Clock& clock, Random& random) const;
 
   private:
-    CertificateAuthority(PkeyPtr key, X509Ptr cert, CaOptions options)
-        : key_(std::move(key)), cert_(std::move(cert)), options_(std::move(options)) {}
+    CertificateAuthority(PkeyPtr key, X509Ptr cert, CaOptions options,
+                         std::shared_ptr<void> engine = nullptr)
+        : engine_(std::move(engine)),
+          key_(std::move(key)),
+          cert_(std::move(cert)),
+          options_(std::move(options)) {}
+    static std::filesystem::path KeyUriPath(const std::filesystem::path& data_dir);
+    // Declared before key_: a token key must be released before its engine.
+    std::shared_ptr<void> engine_;
     PkeyPtr key_;
     X509Ptr cert_;
     CaOptions options_;

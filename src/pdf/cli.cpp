@@ -45,6 +45,7 @@ Signs one signature field of IN.pdf with a short-lived certificate from the CA i
   --given-name, --surname, --email, --country   more of the certificate's subject
   --passphrase-file F  the CA key's passphrase (default: $FIRMO_CA_PASSPHRASE)
   --tsa-url URL        time-stamp each signature at this RFC 3161 TSA (PAdES B-T)
+  --pkcs11-module LIB  PKCS#11 library, when the CA key is in a token (PIN as passphrase)
 )";
 
 constexpr std::string_view kVerifyHelp =
@@ -58,12 +59,14 @@ Exits 0 only when the document is signed and every signature is valid.
 constexpr std::string_view kCaHelp =
     R"(Usage: firmo ca init --data-dir DIR [--key-type ecdsa-p256|rsa-3072] [--common-name CN]
                      [--organization O] [--country CC] [--validity-days N]
-                     [--passphrase-file FILE]
+                     [--passphrase-file FILE] [--pkcs11-uri URI [--pkcs11-module LIB]]
        firmo ca cert --data-dir DIR
 
 init creates the built-in CA (DIR/ca/ca-key.pem, mode 0600, encrypted with the passphrase
 from --passphrase-file or $FIRMO_CA_PASSPHRASE; DIR/ca/ca-cert.pem). cert prints the CA
-certificate (PEM), to give to verifiers as a trust anchor.
+certificate (PEM), to give to verifiers as a trust anchor. With --pkcs11-uri the CA key is an
+existing private key in a PKCS#11 token (e.g. "pkcs11:token=firmo;object=ca;type=private"),
+the passphrase is the token PIN, and only the URI is stored (DIR/ca/ca-key.uri).
 )";
 
 // "--flag value", "--flag=value", boolean "--flag", and positional arguments.
@@ -199,15 +202,32 @@ int RunSignCommand(const std::vector<std::string>& args, std::ostream& out, std:
         return kOk;
     }
     if (!flags.error().empty()) return Usage(err, kSignHelp, flags.error());
-    static const std::set<std::string> kKnown = {"help",        "invisible",  "data-dir",
-                                                 "in",          "out",        "name",
-                                                 "fiscal-code", "nin",        "serial-number",
-                                                 "field",       "page",       "x",
-                                                 "y",           "w",          "h",
-                                                 "clause",      "reason",     "location",
-                                                 "field-name",  "given-name", "surname",
-                                                 "email",       "country",    "passphrase-file",
-                                                 "tsa-url"};
+    static const std::set<std::string> kKnown = {"help",
+                                                 "invisible",
+                                                 "data-dir",
+                                                 "in",
+                                                 "out",
+                                                 "name",
+                                                 "fiscal-code",
+                                                 "nin",
+                                                 "serial-number",
+                                                 "field",
+                                                 "page",
+                                                 "x",
+                                                 "y",
+                                                 "w",
+                                                 "h",
+                                                 "clause",
+                                                 "reason",
+                                                 "location",
+                                                 "field-name",
+                                                 "given-name",
+                                                 "surname",
+                                                 "email",
+                                                 "country",
+                                                 "passphrase-file",
+                                                 "tsa-url",
+                                                 "pkcs11-module"};
     if (auto unknown = flags.Unknown(kKnown))
         return Usage(err, kSignHelp, "unknown flag --" + *unknown);
     if (!flags.positional().empty()) {
@@ -278,7 +298,9 @@ int RunSignCommand(const std::vector<std::string>& args, std::ostream& out, std:
         err << "error: " << passphrase.error().message << "\n";
         return kFailed;
     }
-    auto ca = crypto::CertificateAuthority::Load(flags.Get("data-dir"), *passphrase);
+    crypto::CaOptions ca_options;
+    ca_options.pkcs11_module = flags.Get("pkcs11-module");
+    auto ca = crypto::CertificateAuthority::Load(flags.Get("data-dir"), *passphrase, ca_options);
     if (!ca) {
         err << "error: " << ca.error().message << "\n";
         return kFailed;
@@ -406,8 +428,9 @@ int RunCaCommand(const std::vector<std::string>& args, std::ostream& out, std::o
         return kOk;
     }
     if (action != "init") return Usage(err, kCaHelp, "unknown action " + action);
-    if (auto unknown = flags.Unknown({"help", "data-dir", "key-type", "common-name", "organization",
-                                      "country", "validity-days", "passphrase-file"})) {
+    if (auto unknown =
+            flags.Unknown({"help", "data-dir", "key-type", "common-name", "organization", "country",
+                           "validity-days", "passphrase-file", "pkcs11-uri", "pkcs11-module"})) {
         return Usage(err, kCaHelp, "unknown flag --" + *unknown);
     }
     crypto::CaOptions options;
@@ -431,12 +454,24 @@ int RunCaCommand(const std::vector<std::string>& args, std::ostream& out, std::o
         err << "error: " << passphrase.error().message << "\n";
         return kFailed;
     }
+    options.pkcs11_module = flags.Get("pkcs11-module");
+    SystemClock clock;
+    SystemRandom random;
+    if (flags.Has("pkcs11-uri")) {
+        auto in_token = crypto::CertificateAuthority::CreateInToken(
+            data_dir, options, flags.Get("pkcs11-uri"), *passphrase, clock, random);
+        if (!in_token) {
+            err << "error: " << in_token.error().message << "\n";
+            return kFailed;
+        }
+        out << "created the CA with the key in the token " << flags.Get("pkcs11-uri") << " in "
+            << (data_dir / "ca").string() << "\n";
+        return kOk;
+    }
     if (passphrase->empty()) {
         err << "warning: no passphrase (--passphrase-file or $" << kPassphraseEnv
             << "): the CA key is stored unencrypted, readable by its owner only\n";
     }
-    SystemClock clock;
-    SystemRandom random;
     auto ca = crypto::CertificateAuthority::Create(data_dir, options, *passphrase, clock, random);
     if (!ca) {
         err << "error: " << ca.error().message << "\n";
