@@ -8,11 +8,13 @@ cd "$(dirname "$0")/.."
 seconds="${1:-40}"
 jobs="${JOBS:-2}"
 
-cmake --preset fuzz >/dev/null
-cmake --build build/fuzz -j "$jobs"
-
+harnesses=(pdf_inspect_fuzz api_input_fuzz cms_verify_fuzz)
 declare -A corpus=([pdf_inspect_fuzz]=pdf [api_input_fuzz]=api [cms_verify_fuzz]=cms)
-for harness in pdf_inspect_fuzz api_input_fuzz cms_verify_fuzz; do
+
+cmake --preset fuzz >/dev/null
+cmake --build build/fuzz -j "$jobs" --target "${harnesses[@]}"  # only what they link
+
+for harness in "${harnesses[@]}"; do
   bin="build/fuzz/tests/fuzz/$harness"
   [ -x "$bin" ] || continue
   work="build/fuzz/corpus/${corpus[$harness]}"
