@@ -32,10 +32,9 @@ std::string Sha256(std::string_view data) {
 std::string HmacSha256(std::string_view key, std::string_view data) {
     std::string out(32, '\0');
     unsigned int len = 0;
-    const unsigned char* r =
-        HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-             reinterpret_cast<const unsigned char*>(data.data()), data.size(),
-             reinterpret_cast<unsigned char*>(out.data()), &len);
+    const unsigned char* r = HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+                                  reinterpret_cast<const unsigned char*>(data.data()), data.size(),
+                                  reinterpret_cast<unsigned char*>(out.data()), &len);
     if (r == nullptr) throw std::runtime_error("HMAC");
     return out;
 }

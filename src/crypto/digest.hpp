@@ -18,7 +18,7 @@ bool ConstantTimeEquals(std::string_view a, std::string_view b);
 
 // Incremental SHA-256 for streams (documents are hashed without being held in memory).
 class Sha256Stream {
-public:
+  public:
     Sha256Stream();
     ~Sha256Stream();
     Sha256Stream(const Sha256Stream&) = delete;
@@ -26,7 +26,7 @@ public:
     void Update(std::string_view data);
     std::string Finish();  // raw 32 bytes; the stream is then reset
 
-private:
+  private:
     struct Impl;
     std::unique_ptr<Impl> impl_;
 };

@@ -18,7 +18,7 @@ struct StoredResponse {
 };
 
 class IdempotencyService {
-public:
+  public:
     explicit IdempotencyService(ServiceContext& ctx) : ctx_(ctx) {}
 
     static constexpr std::chrono::hours kRetention{24};
@@ -33,7 +33,7 @@ public:
     // retried).
     void Finish(const std::string& issuer_id, const std::string& key, const StoredResponse& answer);
 
-private:
+  private:
     ServiceContext& ctx_;
 };
 
