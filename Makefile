@@ -1,3 +1,4 @@
+SHELL := /bin/bash
 # Firmo's entry points. `make run` and `make test` are the two commands a newcomer needs.
 .PHONY: run test unit deps build asan fuzz bench format clean
 
@@ -20,11 +21,15 @@ run: build
 
 FUZZ_SECONDS ?= 40
 
-# Every test: the unit and end-to-end suites, then a bounded libFuzzer run over the PDF engine.
+# Every test: the unit and end-to-end suites, then bounded libFuzzer runs; the last line is
+# the plain count of the suites' tests.
 test: unit fuzz
+	@sed -n 's/.*tests passed, \([0-9]*\) tests failed out of \([0-9]*\)/\2 \1/p' $(BUILD)/ctest.log | \
+		awk '{print "tests: " $$1 - $$2 " passed, " $$2 " failed"}'
 
 unit: build
-	@ctest --test-dir $(BUILD) -j $(JOBS) --output-on-failure --timeout 900
+	@ctest --test-dir $(BUILD) -j $(JOBS) --output-on-failure --timeout 900 2>&1 | tee $(BUILD)/ctest.log; \
+		exit $${PIPESTATUS[0]}
 
 # libFuzzer needs clang: a separate, small build of the harnesses and the modules they use.
 fuzz: deps
