@@ -97,6 +97,8 @@ int RunServe(const Args&, const Config& config, std::ostream& out, std::ostream&
     server_options.port = config.port();
     server_options.io_threads = config.io_threads;
     server_options.worker_threads = config.worker_threads;
+    server_options.read_timeout = std::chrono::seconds(config.read_timeout_s);
+    server_options.idle_timeout = std::chrono::seconds(config.idle_timeout_s);
     server_options.body_limit = [&frontend](std::string_view m, std::string_view t) {
         return frontend.BodyLimit(m, t);
     };
@@ -194,6 +196,8 @@ const Command kCommands[] = {
      "  --io-threads N        HTTP I/O threads (1)\n"
      "  --worker-threads N    request handler threads (4)\n"
      "  --job-threads N       background job threads (1)\n"
+     "  --read-timeout S      seconds to receive one request (30)\n"
+     "  --idle-timeout S      seconds a keep-alive connection may stay idle (60)\n"
      "  --access-log BOOL     one log line per request (true)\n",
      RunServe},
     {"migrate", "usage: firmo migrate [flags]\n\nApplies pending database migrations.\n\nflags:\n",

@@ -21,6 +21,8 @@ struct Config {
     int worker_threads = 4;
     int job_threads = 1;
     int db_pool = 8;
+    int read_timeout_s = 30;  // to receive one request's headers and body
+    int idle_timeout_s = 60;  // between requests on a keep-alive connection
     std::int64_t max_document_bytes = 10 * 1024 * 1024;
     std::int64_t max_json_bytes = 1024 * 1024;
     int rate_limit_burst = 150;

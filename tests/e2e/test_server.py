@@ -59,6 +59,34 @@ class ServerBasics(FirmoTestCase):
             self.assertTrue(s.recv(100).startswith(b"HTTP/1.1 413"))
 
 
+class Timeouts(FirmoTestCase):
+    server_args = ("--rate-limit-burst", "0", "--read-timeout", "1", "--idle-timeout", "1")
+
+    def closed_within(self, sock, seconds):
+        sock.settimeout(seconds)
+        try:
+            return sock.recv(100) == b""  # orderly close
+        except ConnectionResetError:
+            return True
+        except socket.timeout:
+            return False
+
+    def test_slow_and_idle_clients_are_disconnected(self):
+        # A client that stalls halfway through its headers (slowloris).
+        slow = socket.create_connection((self.firmo.host, self.firmo.port))
+        slow.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+        self.assertTrue(self.closed_within(slow, 4))
+        slow.close()
+        # A keep-alive client that goes quiet after a request.
+        idle = socket.create_connection((self.firmo.host, self.firmo.port))
+        idle.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        idle.settimeout(4)
+        self.assertTrue(idle.recv(4096).startswith(b"HTTP/1.1 200"))
+        self.assertTrue(self.closed_within(idle, 4))
+        idle.close()
+        self.assertEqual(self.firmo.get("/healthz").status, 200)
+
+
 class RateLimits(FirmoTestCase):
     server_args = ("--rate-limit-burst", "5", "--rate-limit-window-ms", "60000")
 
