@@ -8,6 +8,7 @@
 #include <boost/asio/thread_pool.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <cstdlib>
 #include <limits>
 #include <mutex>
 #include <thread>
@@ -39,14 +40,16 @@ std::string JsonEscape(std::string_view s) {
 struct Server::Impl {
     ServerOptions options;
     RequestHandler handler;
+    // Declared before ioc: sessions still queued in the io_context are destroyed with it, and
+    // their destructors unregister here, so these must outlive it.
+    std::atomic<int> busy{0};  // requests being received, handled or written
+    std::mutex sessions_mu;
+    std::unordered_set<Session*> sessions;
     asio::io_context ioc;
     tcp::acceptor acceptor{ioc};
     asio::thread_pool workers;
     asio::signal_set signals{ioc};
     std::atomic<bool> stopping{false};
-    std::atomic<int> busy{0};  // requests being handled or written
-    std::mutex sessions_mu;
-    std::unordered_set<Session*> sessions;
     std::unique_ptr<asio::steady_timer> drain_timer;
     std::chrono::steady_clock::time_point drain_deadline;
 
@@ -175,7 +178,17 @@ class Session : public std::enable_shared_from_this<Session> {
         stream_.expires_never();
         // The handler may block: run it on the worker pool, then write from the strand.
         asio::post(server_.workers, [self = shared_from_this(), request, head] {
-            auto response = std::make_shared<HttpResponse>(self->server_.handler(*request));
+            auto response = std::make_shared<HttpResponse>();
+            try {
+                *response = self->server_.handler(*request);
+            } catch (...) {
+                // The handler's own last-resort catch should have answered; never let an
+                // exception end a pool thread (and so the process).
+                log::Error("handler_escaped_exception", {{"path", request->path}});
+                *response = HttpResponse::Text(
+                    500, "{\"type\":\"urn:firmo:problem:internal-error\",\"status\":500}",
+                    "application/problem+json");
+            }
             asio::post(self->stream_.get_executor(),
                        [self, response, head] { self->Write(std::move(*response), head); });
         });
@@ -293,7 +306,11 @@ void Server::Impl::BeginStop() {
 void Server::Impl::Drain() {
     {
         std::lock_guard lock(sessions_mu);
-        for (Session* s : sessions) s->CloseIfIdle();
+        // A session may be mid-destruction (its count is 0, its destructor waits for this
+        // mutex): only sessions still alive get the call.
+        for (Session* s : sessions) {
+            if (auto alive = s->weak_from_this().lock()) alive->CloseIfIdle();
+        }
     }
     if (busy == 0 || std::chrono::steady_clock::now() >= drain_deadline) {
         {
@@ -359,6 +376,12 @@ void Server::Run() {
     }
     impl_->ioc.run();
     for (auto& t : threads) t.join();
+    if (impl_->busy.load() > 0) {
+        // The grace period ran out with requests still in flight (a stuck handler would
+        // block the join below forever). The database and blob store are crash-safe: exit.
+        log::Error("shutdown_forced", {{"in_flight", std::to_string(impl_->busy.load())}});
+        std::_Exit(1);
+    }
     impl_->workers.join();
 }
 

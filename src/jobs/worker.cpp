@@ -75,8 +75,10 @@ int Worker::RunOnce() {
     int ran = 0;
     while (RunOneJob()) ++ran;
     const auto now_ms = ToUnixMillis(clock_.Now());
-    if (now_ms >= next_sweep_ms_) {
-        next_sweep_ms_ = now_ms + options_.expiry_sweep_interval.count();
+    auto due = next_sweep_ms_.load();
+    // Compare-and-swap: of several threads finding the sweep due, one runs it.
+    if (now_ms >= due && next_sweep_ms_.compare_exchange_strong(
+                             due, now_ms + options_.expiry_sweep_interval.count())) {
         const Timestamp now = clock_.Now();
         auto purged = InWriteTransaction(db_, [&](Transaction& tx) {
             return tx.Purge(now - IdempotencyService::kRetention,

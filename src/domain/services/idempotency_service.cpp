@@ -21,6 +21,18 @@ Result<std::optional<StoredResponse>> IdempotencyService::Begin(const std::strin
         return FailValidation(
             {{"Idempotency-Key", "was already used for a different request; use a new key"}});
     }
+    if (existing->status == 0 && existing->created_at < now - kInProgressTimeout) {
+        // The first call's process died (or could not record its answer): run it again.
+        auto reclaimed = InWriteTransaction(ctx_.db, [&](Transaction& tx) -> Result<void> {
+            FIRMO_CHECK(tx.ReleaseIdempotencyKey(issuer_id, key));
+            FIRMO_TRY(auto again, tx.ClaimIdempotencyKey(fresh, now - kRetention));
+            if (again)
+                return Fail(ErrorCode::kConflict, "the Idempotency-Key was just taken; retry");
+            return {};
+        });
+        if (!reclaimed) return Fail(std::move(reclaimed).error());
+        return std::optional<StoredResponse>();
+    }
     if (existing->status == 0) {
         return Fail(ErrorCode::kConflict,
                     "a request with this Idempotency-Key is still being processed; retry later");

@@ -23,6 +23,8 @@ class IdempotencyService {
 
     static constexpr std::chrono::hours kRetention{24};
     static constexpr std::size_t kMaxKeyLength = 255;
+    // A call still "running" after this long is taken as dead (its node crashed).
+    static constexpr std::chrono::minutes kInProgressTimeout{5};
 
     // nullopt: run the call, then Finish(). A stored answer: replay it. kConflict while the
     // first call runs; kInvalidArgument for a malformed key or one reused for another request.

@@ -19,8 +19,9 @@ Result<std::unique_ptr<Connection>> Connection::Open(const std::string& path) {
     // WAL: readers never block the writer; NORMAL sync is durable across process crashes
     // (a power loss may lose the last transactions, never corrupt the file).
     FIRMO_CHECK(
-        conn->Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; "
-                   "PRAGMA busy_timeout=10000; PRAGMA temp_store=MEMORY; "
+        // busy_timeout first: switching to WAL may meet another connection's lock.
+        conn->Exec("PRAGMA busy_timeout=10000; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+                   "PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY; "
                    // Checkpoints run on SqliteDatabase's own thread, not inside a request's commit.
                    "PRAGMA wal_autocheckpoint=0; PRAGMA journal_size_limit=67108864;"));
     return conn;

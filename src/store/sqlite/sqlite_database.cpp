@@ -156,6 +156,13 @@ class SqliteTransaction final : public Transaction {
     ~SqliteTransaction() override {
         if (open_) {
             if (auto stmt = conn_->Prepare(kRollback)) (void)stmt->Run();
+            if (sqlite3_get_autocommit(conn_->raw()) == 0) {
+                // ROLLBACK failed: this connection still holds its transaction (and maybe the
+                // write lock). Close it rather than hand it to the next caller.
+                log::Error("sqlite_rollback_failed", {{"error", sqlite3_errmsg(conn_->raw())}});
+                conn_.reset();
+                db_.Forget();
+            }
         }
         if (write_lock_.owns_lock()) db_.NoteWrite();
         db_.Release(std::move(conn_));
@@ -704,18 +711,24 @@ void SqliteDatabase::CheckpointLoop() {
         seen = now;
         if (!busy && !dirty) continue;
         lock.unlock();
-        if (auto conn = Acquire()) {
-            if (busy) {
-                // PASSIVE copies what it can without blocking writers or readers.
+        if (busy) {
+            // PASSIVE copies what it can without blocking writers or readers.
+            if (auto conn = Acquire()) {
                 (void)conn->Exec("PRAGMA wal_checkpoint(PASSIVE)");
+                Release(std::move(conn));
                 dirty = true;
-            } else {
-                // A quiet moment: reset the WAL file. TRUNCATE takes SQLite's writer lock, so
-                // hold ours too and let this process's writers queue here, not sleep in SQLite.
-                std::lock_guard write_lock(write_mu_);
-                if (conn->Exec("PRAGMA wal_checkpoint(TRUNCATE)")) dirty = false;
             }
-            Release(std::move(conn));
+        } else {
+            // A quiet moment: reset the WAL file. TRUNCATE takes SQLite's writer lock, so take
+            // ours first -- in the same order as Begin(): writer mutex, then a connection --
+            // and skip the round if a writer is active (no deadlock, no waiting).
+            std::unique_lock write_lock(write_mu_, std::try_to_lock);
+            if (write_lock.owns_lock()) {
+                if (auto conn = Acquire()) {
+                    if (conn->Exec("PRAGMA wal_checkpoint(TRUNCATE)")) dirty = false;
+                    Release(std::move(conn));
+                }
+            }
         }
         lock.lock();
     }
@@ -741,6 +754,14 @@ std::unique_ptr<Connection> SqliteDatabase::Acquire() {
         }
         cv_.wait(lock);
     }
+}
+
+void SqliteDatabase::Forget() {
+    {
+        std::lock_guard lock(mu_);
+        --open_;
+    }
+    cv_.notify_one();
 }
 
 void SqliteDatabase::Release(std::unique_ptr<Connection> conn) {

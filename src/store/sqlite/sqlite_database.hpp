@@ -30,6 +30,7 @@ class SqliteDatabase final : public domain::Database {
     std::unique_ptr<Connection> Acquire();
     void Release(std::unique_ptr<Connection> conn);
     void NoteWrite();  // a write transaction ended: the checkpointer has work
+    void Forget();     // a leased connection was closed instead of released
 
   private:
     SqliteDatabase(std::string path, int pool_size);
