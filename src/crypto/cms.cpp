@@ -37,24 +37,14 @@ Result<std::string> SignatureAlgorithm(EVP_PKEY* key) {
     }
 }
 
-template <typename T, typename EncodeFn>
-Result<std::string> Encode(T* object, EncodeFn encode, const char* what) {
-    int len = encode(object, nullptr);
-    if (len <= 0) return Fail(OpensslError(what));
-    std::string out(static_cast<std::size_t>(len), '\0');
-    auto* p = reinterpret_cast<unsigned char*>(out.data());
-    encode(object, &p);
-    return out;
-}
-
 Result<std::string> IssuerAndSerial(X509* cert) {
     FIRMO_TRY(std::string issuer,
-              Encode(
+              ToDer(
                   X509_get_issuer_name(cert),
                   [](X509_NAME* n, unsigned char** p) { return i2d_X509_NAME(n, p); },
                   "cannot encode issuer"));
     FIRMO_TRY(std::string serial,
-              Encode(
+              ToDer(
                   X509_get0_serialNumber(cert),
                   [](const ASN1_INTEGER* s, unsigned char** p) { return i2d_ASN1_INTEGER(s, p); },
                   "cannot encode serial"));

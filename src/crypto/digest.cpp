@@ -6,13 +6,12 @@
 
 #include <stdexcept>
 
+#include "crypto/openssl_util.hpp"
+
 namespace firmo::crypto {
 
 namespace {
-struct MdCtxDeleter {
-    void operator()(EVP_MD_CTX* p) const { EVP_MD_CTX_free(p); }
-};
-using MdCtxPtr = std::unique_ptr<EVP_MD_CTX, MdCtxDeleter>;
+using MdCtxPtr = OpensslPtr<EVP_MD_CTX, EVP_MD_CTX_free>;
 
 void Check(int ok, const char* what) {
     // These only fail on allocation failure or a broken OpenSSL build.

@@ -19,12 +19,7 @@ Error OpensslError(std::string what, ErrorCode code) {
 }
 
 Result<std::string> CertificateToDer(X509* cert) {
-    int len = i2d_X509(cert, nullptr);
-    if (len <= 0) return Fail(OpensslError("cannot encode certificate"));
-    std::string out(static_cast<std::size_t>(len), '\0');
-    auto* p = reinterpret_cast<unsigned char*>(out.data());
-    if (i2d_X509(cert, &p) != len) return Fail(OpensslError("cannot encode certificate"));
-    return out;
+    return ToDer(cert, i2d_X509, "cannot encode certificate");
 }
 
 Result<X509Ptr> CertificateFromDer(std::string_view der) {

@@ -45,6 +45,17 @@ using X509StackPtr = std::unique_ptr<STACK_OF(X509), X509StackDeleter>;
 // An Error (kInternal unless told) with `what` and the drained OpenSSL error queue.
 Error OpensslError(std::string what, ErrorCode code = ErrorCode::kInternal);
 
+// DER bytes of an OpenSSL object through its i2d_* function (any callable with that shape).
+template <typename T, typename EncodeFn>
+[[nodiscard]] Result<std::string> ToDer(T* object, EncodeFn encode, const char* what) {
+    const int len = encode(object, nullptr);
+    if (len <= 0) return Fail(OpensslError(what));
+    std::string out(static_cast<std::size_t>(len), '\0');
+    auto* p = reinterpret_cast<unsigned char*>(out.data());
+    if (encode(object, &p) != len) return Fail(OpensslError(what));
+    return out;
+}
+
 // DER <-> objects.
 [[nodiscard]] Result<std::string> CertificateToDer(X509* cert);
 [[nodiscard]] Result<X509Ptr> CertificateFromDer(std::string_view der);

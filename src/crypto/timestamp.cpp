@@ -28,16 +28,6 @@ std::size_t CollectBody(char* data, std::size_t size, std::size_t n, void* user)
     return size * n;
 }
 
-template <typename T>
-Result<std::string> ToDer(T* object, int (*encode)(const T*, unsigned char**), const char* what) {
-    int len = encode(object, nullptr);
-    if (len <= 0) return Fail(OpensslError(what));
-    std::string out(static_cast<std::size_t>(len), '\0');
-    auto* p = reinterpret_cast<unsigned char*>(out.data());
-    encode(object, &p);
-    return out;
-}
-
 }  // namespace
 
 HttpTimestampAuthority::HttpTimestampAuthority(std::string url, std::chrono::milliseconds timeout)
