@@ -5,6 +5,8 @@
 add_library(firmo_warnings INTERFACE)
 target_compile_options(firmo_warnings INTERFACE
   -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wold-style-cast -Wnon-virtual-dtor
+  # Value types give every member a default; brace-initialising the leading ones is intended.
+  -Wno-missing-field-initializers
   $<$<BOOL:${FIRMO_WERROR}>:-Werror>
   # GCC 12 reports -Wrestrict false positives inside std::string at -O2/-O3 (GCC bug 105329).
   $<$<AND:$<CXX_COMPILER_ID:GNU>,$<VERSION_LESS:$<CXX_COMPILER_VERSION>,13>>:-Wno-restrict>)

@@ -121,9 +121,17 @@ std::optional<domain::SignatureField> ParseSignatureField(const Json& j, const s
         r.Add(path, "must be an object");
         return std::nullopt;
     }
-    r.NoUnknownMembers(j, {"attrs", "clause"}, path);
+    r.NoUnknownMembers(j, {"attrs", "clause", "signer_index"}, path);
     domain::SignatureField field;
     bool ok = true;
+    if (auto index = r.OptInteger(j, "signer_index", path)) {
+        if (*index < 0 || *index >= domain::kMaxSignerIndex) {
+            r.Add(Join(path, "signer_index"), "must be 0-9 (a position in the request's signers)");
+            ok = false;
+        } else {
+            field.signer_index = static_cast<int>(*index);
+        }
+    }
     if (const Json* clause = r.Object(j, "clause", path)) {
         const std::string cpath = Join(path, "clause");
         r.NoUnknownMembers(*clause, {"title", "type"}, cpath);
@@ -244,9 +252,12 @@ Json ToJson(const domain::SignatureField& field) {
                  {"coordinates", {{"x", p.x}, {"y", p.y}}},
                  {"size", {{"w", p.w}, {"h", p.h}}}};
     }
-    return {{"attrs", std::move(attrs)},
-            {"clause",
-             {{"title", field.clause.title}, {"type", std::string(ToString(field.clause.type))}}}};
+    Json j = {
+        {"attrs", std::move(attrs)},
+        {"clause",
+         {{"title", field.clause.title}, {"type", std::string(ToString(field.clause.type))}}}};
+    if (field.signer_index) j["signer_index"] = *field.signer_index;
+    return j;
 }
 
 Json ToJson(const std::vector<domain::SignatureField>& fields) {
@@ -292,6 +303,41 @@ Result<std::vector<domain::DocumentMetadata>> DocumentsMetadataFromText(const st
     auto docs = j.is_discarded() ? std::nullopt : ParseDocumentsMetadata(j, "", r);
     if (!docs) return Fail(ErrorCode::kInternal, "corrupt stored documents metadata");
     return std::move(*docs);
+}
+
+Json ToJson(const std::vector<domain::FieldRef>& fields) {
+    Json out = Json::array();
+    for (const auto& f : fields) out.push_back(Json::array({f.document, f.field}));
+    return out;
+}
+
+std::vector<domain::FieldRef> FieldRefsFromText(std::string_view text) {
+    std::vector<domain::FieldRef> out;
+    const Json j = Json::parse(text, nullptr, false);
+    if (!j.is_array()) return out;
+    for (const auto& item : j) {
+        if (item.is_array() && item.size() == 2 && item[0].is_number_integer() &&
+            item[1].is_number_integer()) {
+            out.push_back({item[0].get<int>(), item[1].get<int>()});
+        }
+    }
+    return out;
+}
+
+Json ToJson(const domain::RedirectUrls& urls) {
+    return {{"completion_url", urls.completion_url},
+            {"rejection_url", urls.rejection_url},
+            {"error_url", urls.error_url}};
+}
+
+std::optional<domain::RedirectUrls> RedirectUrlsFromText(std::string_view text) {
+    const Json j = Json::parse(text, nullptr, false);
+    if (!j.is_object()) return std::nullopt;
+    domain::RedirectUrls urls;
+    urls.completion_url = j.value("completion_url", "");
+    urls.rejection_url = j.value("rejection_url", "");
+    urls.error_url = j.value("error_url", "");
+    return urls;
 }
 
 }  // namespace firmo::codec

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "domain/model.hpp"
 #include "domain/signature_field.hpp"
 
 namespace firmo::codec {
@@ -60,6 +61,12 @@ Json ToJson(const domain::DocumentMetadata& doc);
 Json ToJson(const std::vector<domain::SignatureField>& fields);
 Json ToJson(const std::vector<Violation>& violations);
 std::vector<Violation> ViolationsFromJson(const Json& j);
+
+// Stored shapes of the signer side: accepted fields as [[document, field], ...], redirect URLs.
+Json ToJson(const std::vector<domain::FieldRef>& fields);
+std::vector<domain::FieldRef> FieldRefsFromText(std::string_view text);
+Json ToJson(const domain::RedirectUrls& urls);
+std::optional<domain::RedirectUrls> RedirectUrlsFromText(std::string_view text);
 
 // For stored values written by ToJson: kInternal on a corrupt value.
 [[nodiscard]] Result<domain::DocumentMetadata> DocumentMetadataFromText(const std::string& text);

@@ -75,9 +75,11 @@ inline tl::unexpected<Error> FailValidation(std::vector<Violation> violations) {
     if (!tmp) return ::tl::unexpected<::firmo::Error>(std::move(tmp).error()); \
     decl = std::move(*tmp)
 #define FIRMO_TRY(decl, expr) FIRMO_TRY_IMPL(FIRMO_CONCAT(firmo_try_, __LINE__), decl, expr)
-#define FIRMO_CHECK(expr)                                                             \
-    do {                                                                              \
-        auto firmo_check_ = (expr);                                                   \
-        if (!firmo_check_)                                                            \
-            return ::tl::unexpected<::firmo::Error>(std::move(firmo_check_).error()); \
+// The temporary is named after the line, so a FIRMO_CHECK inside a lambda inside another
+// FIRMO_CHECK does not shadow the outer one.
+#define FIRMO_CHECK_IMPL(tmp, expr)                                           \
+    do {                                                                      \
+        auto tmp = (expr);                                                    \
+        if (!tmp) return ::tl::unexpected<::firmo::Error>(std::move(tmp).error()); \
     } while (false)
+#define FIRMO_CHECK(expr) FIRMO_CHECK_IMPL(FIRMO_CONCAT(firmo_check_, __LINE__), expr)

@@ -12,13 +12,23 @@ std::string_view ToString(IdentifierKind kind) {
             return "IT-FISCAL-CODE";
         case IdentifierKind::kNoNationalId:
             return "NO-NIN";
+        case IdentifierKind::kEmail:
+            return "EMAIL";
+        case IdentifierKind::kPhone:
+            return "PHONE";
     }
     return "IT-FISCAL-CODE";
+}
+
+bool IsNationalIdentifier(IdentifierKind kind) {
+    return kind == IdentifierKind::kItFiscalCode || kind == IdentifierKind::kNoNationalId;
 }
 
 std::optional<IdentifierKind> ParseIdentifierKind(std::string_view text) {
     if (text == "IT-FISCAL-CODE") return IdentifierKind::kItFiscalCode;
     if (text == "NO-NIN") return IdentifierKind::kNoNationalId;
+    if (text == "EMAIL") return IdentifierKind::kEmail;
+    if (text == "PHONE") return IdentifierKind::kPhone;
     return std::nullopt;
 }
 
@@ -28,6 +38,9 @@ std::string_view EtsiPrefix(IdentifierKind kind) {
             return "TINIT-";
         case IdentifierKind::kNoNationalId:
             return "PNONO-";
+        case IdentifierKind::kEmail:
+        case IdentifierKind::kPhone:
+            return "";
     }
     return "";
 }

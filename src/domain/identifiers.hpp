@@ -9,12 +9,16 @@
 
 namespace firmo::domain {
 
-enum class IdentifierKind { kItFiscalCode, kNoNationalId };
-std::string_view ToString(IdentifierKind kind);  // "IT-FISCAL-CODE" / "NO-NIN"
+// National identifiers, or (for signers reached only by a link and a one-time code) the
+// e-mail address or phone number itself.
+enum class IdentifierKind { kItFiscalCode, kNoNationalId, kEmail, kPhone };
+std::string_view ToString(IdentifierKind kind);  // "IT-FISCAL-CODE" / "NO-NIN" / "EMAIL" / "PHONE"
+bool IsNationalIdentifier(IdentifierKind kind);
 std::optional<IdentifierKind> ParseIdentifierKind(std::string_view text);
 
 // ETSI EN 319 412-1 semantics identifier prefix for the certificate serialNumber,
-// e.g. "TINIT-" for an Italian fiscal code, "PNONO-" for a Norwegian national identity number.
+// e.g. "TINIT-" for an Italian fiscal code, "PNONO-" for a Norwegian national identity number;
+// empty for contact identifiers (the certificate then names the person only).
 std::string_view EtsiPrefix(IdentifierKind kind);
 
 // Italian codice fiscale: 16 characters, check character over the first 15, omocodia allowed.

@@ -20,12 +20,45 @@ std::string_view ToString(JobKind kind) {
     switch (kind) {
         case JobKind::kValidateDocument:
             return "validate_document";
+        case JobKind::kSignDocuments:
+            return "sign_documents";
     }
     return "";
 }
 
 std::optional<JobKind> ParseJobKind(std::string_view text) {
     if (text == "validate_document") return JobKind::kValidateDocument;
+    if (text == "sign_documents") return JobKind::kSignDocuments;
+    return std::nullopt;
+}
+
+std::string_view ToString(CodeKind kind) {
+    return kind == CodeKind::kLogin ? "login" : "confirm";
+}
+
+std::optional<CodeKind> ParseCodeKind(std::string_view text) {
+    if (text == "login") return CodeKind::kLogin;
+    if (text == "confirm") return CodeKind::kConfirm;
+    return std::nullopt;
+}
+
+std::string_view ToString(SignerTokenKind kind) {
+    return kind == SignerTokenKind::kRedirect ? "redirect" : "status_query";
+}
+
+std::optional<SignerTokenKind> ParseSignerTokenKind(std::string_view text) {
+    if (text == "redirect") return SignerTokenKind::kRedirect;
+    if (text == "status_query") return SignerTokenKind::kStatusQuery;
+    return std::nullopt;
+}
+
+std::string_view ToString(MessageKind kind) {
+    return kind == MessageKind::kSignRequest ? "sign_request" : "signed_documents";
+}
+
+std::optional<MessageKind> ParseMessageKind(std::string_view text) {
+    if (text == "sign_request") return MessageKind::kSignRequest;
+    if (text == "signed_documents") return MessageKind::kSignedDocuments;
     return std::nullopt;
 }
 

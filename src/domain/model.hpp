@@ -48,6 +48,15 @@ struct Signer {
     std::optional<std::string> phone;
     Timestamp created_at;
     Timestamp updated_at;
+    std::optional<std::string> full_name;  // given by the issuer; the eID login's name wins
+};
+
+// A signature field of a request, named by document and position in its signature_fields.
+struct FieldRef {
+    int document = 0;
+    int field = 0;
+    friend bool operator==(const FieldRef&, const FieldRef&) = default;
+    friend auto operator<=>(const FieldRef&, const FieldRef&) = default;
 };
 
 struct RequestSigner {
@@ -56,6 +65,22 @@ struct RequestSigner {
     SignerStatus status = SignerStatus::kWaiting;
     std::optional<Timestamp> signed_at;
     std::optional<Timestamp> rejected_at;
+    // The ceremony: which clauses were accepted, when the second factor confirmed it (the
+    // trust service signs from then on), how many wrong codes were entered.
+    std::vector<FieldRef> accepted_fields;
+    std::optional<Timestamp> accepted_at;
+    std::optional<Timestamp> confirmed_at;
+    std::string signing_name;  // the name the certificate will carry
+    int failed_code_attempts = 0;
+    std::optional<std::string> reject_reason;
+};
+
+// Direct flow (as Posten signering): where the signer's browser goes after the ceremony.
+struct RedirectUrls {
+    std::string completion_url;
+    std::string rejection_url;
+    std::string error_url;
+    friend bool operator==(const RedirectUrls&, const RedirectUrls&) = default;
 };
 
 struct Document {
@@ -73,6 +98,16 @@ struct Document {
     Timestamp created_at;
     Timestamp updated_at;
     std::optional<Timestamp> uploaded_at;
+    // The latest signed version: every signer adds an incremental update to the previous one.
+    std::optional<std::string> signed_blob_key;
+    std::int64_t signed_size = 0;
+    std::string signed_sha256_hex;
+    int signature_count = 0;  // also the version checked when a signed version is stored
+
+    // The bytes a reader or the next signer gets: the latest signed version, else the upload.
+    const std::optional<std::string>& CurrentBlobKey() const {
+        return signed_blob_key ? signed_blob_key : blob_key;
+    }
 };
 
 struct SignatureRequest {
@@ -91,6 +126,8 @@ struct SignatureRequest {
     std::optional<std::string> reject_reason;
     std::optional<Timestamp> cancelled_at;
     std::optional<Timestamp> expired_at;
+    std::optional<RedirectUrls> redirect;         // direct flow
+    std::optional<std::string> notification_id;  // PUT .../notification, once
 
     const Document* FindDocument(std::string_view document_id) const;
     Document* FindDocument(std::string_view document_id);
@@ -110,7 +147,7 @@ struct AuditEvent {
     std::string detail;
 };
 
-enum class JobKind { kValidateDocument };
+enum class JobKind { kValidateDocument, kSignDocuments };
 std::string_view ToString(JobKind kind);
 std::optional<JobKind> ParseJobKind(std::string_view text);
 
@@ -138,6 +175,79 @@ struct IdempotencyRecord {
     std::string body;
     std::string location;
     Timestamp created_at;
+};
+
+// A browser or app session of the signer side. Anonymous until a login (eID, link + code,
+// direct-flow redirect) authenticates it; then it names a person (eID) or one signer of one
+// request (link, redirect). Kept in the database so that any node serves it.
+struct PortalSession {
+    std::string id_hash;  // SHA-256 (hex) of the session token; the token is never stored
+    std::string csrf_token;
+    std::string auth_method;  // "" anonymous | "oidc" | "code" | "redirect"
+    std::optional<IdentifierKind> identity_kind;  // eID login
+    std::string identity;
+    std::string full_name;
+    std::string request_id;  // link / redirect sessions: the one request and signer
+    std::string signer_id;
+    std::optional<Timestamp> authenticated_at;
+    std::optional<Timestamp> reauthenticated_at;  // the latest eID re-authentication
+    std::string pending_json;  // an OIDC login in progress (state, nonce, verifier, return path)
+    Timestamp created_at;
+    Timestamp expires_at;
+    std::string ip;
+    std::string user_agent;
+
+    bool authenticated() const { return !auth_method.empty(); }
+};
+
+enum class CodeKind { kLogin, kConfirm };
+std::string_view ToString(CodeKind kind);  // "login" | "confirm"
+std::optional<CodeKind> ParseCodeKind(std::string_view text);
+
+// A one-time code, stored hashed; valid until expires_at, once.
+struct OneTimeCode {
+    std::string id;
+    std::string request_id;
+    std::string signer_id;
+    CodeKind kind = CodeKind::kLogin;
+    std::string code_hash;
+    Timestamp created_at;
+    Timestamp expires_at;
+    std::optional<Timestamp> used_at;
+};
+
+// One-time capability tokens of a signer (stored hashed): the direct flow's redirect URL and the
+// status_query_token handed back to the issuer through the signer's browser.
+enum class SignerTokenKind { kRedirect, kStatusQuery };
+std::string_view ToString(SignerTokenKind kind);  // "redirect" | "status_query"
+std::optional<SignerTokenKind> ParseSignerTokenKind(std::string_view text);
+
+struct SignerToken {
+    std::string token_hash;
+    SignerTokenKind kind = SignerTokenKind::kRedirect;
+    std::string request_id;
+    std::string signer_id;
+    Timestamp created_at;
+    Timestamp expires_at;
+    std::optional<Timestamp> used_at;
+};
+
+// The signer's inbox: "a document to sign", then "your signed documents".
+enum class MessageKind { kSignRequest, kSignedDocuments };
+std::string_view ToString(MessageKind kind);  // "sign_request" | "signed_documents"
+std::optional<MessageKind> ParseMessageKind(std::string_view text);
+
+struct InboxMessage {
+    std::string id;
+    IdentifierKind identity_kind = IdentifierKind::kItFiscalCode;
+    std::string identity;
+    std::string issuer_id;
+    std::string request_id;
+    std::string signer_id;
+    MessageKind kind = MessageKind::kSignRequest;
+    std::string title;  // the issuer's non-sensitive title of the request
+    Timestamp created_at;
+    std::optional<Timestamp> read_at;
 };
 
 struct PageQuery {

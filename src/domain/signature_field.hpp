@@ -43,6 +43,9 @@ struct FieldAtPosition {
 struct SignatureField {
     std::variant<FieldByName, FieldAtPosition> attrs;
     Clause clause;
+    // Who signs it when a request has several signers: a position in the request's `signers`
+    // (0 when absent). A signer with no field in a document signs it invisibly.
+    std::optional<int> signer_index;
     friend bool operator==(const SignatureField&, const SignatureField&) = default;
 };
 
@@ -60,6 +63,7 @@ inline constexpr std::size_t kClauseTitleMax = 80;
 inline constexpr std::size_t kMaxDocumentsPerDossier = 20;
 inline constexpr std::size_t kMaxFieldsPerDocument = 50;
 inline constexpr std::size_t kUniqueNameMax = 255;
+inline constexpr int kMaxSignerIndex = 10;
 inline constexpr int kMaxPageIndex = 99'999;
 inline constexpr double kMaxCoordinate = 14'400;  // PDF's largest page side, in points
 

@@ -45,9 +45,18 @@ bool Worker::RunOneJob() {
     }
     if (!*claimed) return false;
     const Job& job = **claimed;
-    const auto result = requests_.RunValidation(job);
+    const bool signing = job.kind == JobKind::kSignDocuments;
+    Result<void> result;
+    if (signing && !ceremony_) {
+        result = Fail(ErrorCode::kUnavailable, "this node has no trust service configured");
+    } else {
+        result = signing ? ceremony_->RunSigning(job) : requests_.RunValidation(job);
+    }
     if (!result && job.attempts >= options_.max_attempts) {
-        if (auto abandoned = requests_.AbandonValidation(job, result.error().message); !abandoned) {
+        auto abandoned = signing && ceremony_
+                             ? ceremony_->AbandonSigning(job, result.error().message)
+                             : requests_.AbandonValidation(job, result.error().message);
+        if (!abandoned) {
             log::Error("job_abandon_failed", {{"error", abandoned.error().message}});
         }
     }
@@ -80,9 +89,11 @@ int Worker::RunOnce() {
     if (now_ms >= due && next_sweep_ms_.compare_exchange_strong(
                              due, now_ms + options_.expiry_sweep_interval.count())) {
         const Timestamp now = clock_.Now();
-        auto purged = InWriteTransaction(db_, [&](Transaction& tx) {
-            return tx.Purge(now - IdempotencyService::kRetention,
-                            now - options_.keep_finished_jobs);
+        auto purged = InWriteTransaction(db_, [&](Transaction& tx) -> Result<std::int64_t> {
+            FIRMO_TRY(auto count, tx.Purge(now - IdempotencyService::kRetention,
+                                            now - options_.keep_finished_jobs));
+            FIRMO_TRY(auto signer_side, tx.PurgeSignerSide(now));
+            return count + signer_side;
         });
         if (!purged) log::Warn("purge_failed", {{"error", purged.error().message}});
         auto expired = requests_.ExpireDue(500);

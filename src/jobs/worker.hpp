@@ -11,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include "domain/services/ceremony_service.hpp"
 #include "domain/services/request_service.hpp"
 
 namespace firmo::jobs {
@@ -33,6 +34,9 @@ class Worker {
     Worker(const Worker&) = delete;
     Worker& operator=(const Worker&) = delete;
 
+    // Signing jobs need the ceremony service (and through it the trust service).
+    void SetCeremony(domain::CeremonyService* ceremony) { ceremony_ = ceremony; }
+
     void Start();
     void Stop();  // finishes the job at hand, then returns
     void Wake();  // a job was enqueued
@@ -46,6 +50,7 @@ class Worker {
 
     domain::Database& db_;
     domain::RequestService& requests_;
+    domain::CeremonyService* ceremony_ = nullptr;
     const Clock& clock_;
     WorkerOptions options_;
     std::atomic<bool> running_{false};

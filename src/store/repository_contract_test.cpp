@@ -100,7 +100,8 @@ class RepositoryContract : public ::testing::TestWithParam<Backend> {
         r.expires_at = clock_.Now() + 24h;
         r.reference = "ref-1";
         r.created_at = r.updated_at = clock_.Now();
-        r.signers = {RequestSigner{s.id, 0, SignerStatus::kWaiting, std::nullopt, std::nullopt}};
+        r.signers.resize(1);
+        r.signers[0].signer_id = s.id;
         Document doc;
         doc.id = Id();
         doc.metadata = d.documents[0];

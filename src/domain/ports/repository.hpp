@@ -60,6 +60,41 @@ class Transaction {
     [[nodiscard]] virtual Result<std::vector<std::pair<std::string, std::string>>> ListExpired(
         Timestamp now, int limit) = 0;
 
+    // The signer side reaches a request by its id alone; the services then check that the
+    // session's person or signer is on it. Never used by the issuer API.
+    [[nodiscard]] virtual Result<std::optional<SignatureRequest>> FindRequestForSigner(
+        const std::string& id) = 0;
+
+    // Signer-side sessions, one-time codes, capability tokens and inbox messages.
+    [[nodiscard]] virtual Result<void> InsertSession(const PortalSession& session) = 0;
+    [[nodiscard]] virtual Result<std::optional<PortalSession>> FindSession(
+        const std::string& id_hash) = 0;
+    [[nodiscard]] virtual Result<void> UpdateSession(const PortalSession& session) = 0;
+    [[nodiscard]] virtual Result<void> DeleteSession(const std::string& id_hash) = 0;
+    [[nodiscard]] virtual Result<void> InsertCode(const OneTimeCode& code) = 0;
+    // The newest unused code of that kind for the signer, if any.
+    [[nodiscard]] virtual Result<std::optional<OneTimeCode>> FindLatestCode(
+        const std::string& request_id, const std::string& signer_id, CodeKind kind) = 0;
+    // False when the code was used already (a concurrent use won).
+    [[nodiscard]] virtual Result<bool> UseCode(const std::string& id, Timestamp at) = 0;
+    [[nodiscard]] virtual Result<void> InsertSignerToken(const SignerToken& token) = 0;
+    [[nodiscard]] virtual Result<std::optional<SignerToken>> FindSignerToken(
+        const std::string& token_hash) = 0;
+    // False when the token was used already.
+    [[nodiscard]] virtual Result<bool> UseSignerToken(const std::string& token_hash,
+                                                      Timestamp at) = 0;
+    // Marks every unused token of that kind for the signer used (a fresh one replaces them).
+    [[nodiscard]] virtual Result<void> RevokeSignerTokens(const std::string& request_id,
+                                                          const std::string& signer_id,
+                                                          SignerTokenKind kind, Timestamp at) = 0;
+    [[nodiscard]] virtual Result<void> InsertMessage(const InboxMessage& message) = 0;
+    [[nodiscard]] virtual Result<Page<InboxMessage>> ListMessages(IdentifierKind kind,
+                                                                  const std::string& identity,
+                                                                  const PageQuery& page) = 0;
+    [[nodiscard]] virtual Result<bool> HasMessage(const std::string& request_id,
+                                                  const std::string& signer_id,
+                                                  MessageKind kind) = 0;
+
     // Audit log.
     [[nodiscard]] virtual Result<void> AppendEvent(const AuditEvent& event) = 0;
     [[nodiscard]] virtual Result<std::vector<AuditEvent>> ListEvents(
@@ -87,6 +122,8 @@ class Transaction {
     // due before `jobs_before` are deleted; returns how many rows went.
     [[nodiscard]] virtual Result<std::int64_t> Purge(Timestamp idempotency_before,
                                                      Timestamp jobs_before) = 0;
+    // Deletes sessions, codes and signer tokens that expired before `now`.
+    [[nodiscard]] virtual Result<std::int64_t> PurgeSignerSide(Timestamp now) = 0;
 
     // Node-wide settings (e.g. the URL-signing secret), shared by every node.
     [[nodiscard]] virtual Result<std::optional<std::string>> GetSetting(const std::string& key) = 0;

@@ -6,6 +6,7 @@
 #include "core/ids.hpp"
 #include "core/log.hpp"
 #include "domain/services/dossier_service.hpp"
+#include "domain/services/request_steps.hpp"
 #include "domain/text.hpp"
 
 namespace firmo::domain {
@@ -60,6 +61,20 @@ Result<SignatureRequest> RequestService::Create(const std::string& issuer_id,
         auto v = CheckDocumentsMetadata(*input.documents, "documents_metadata");
         violations.insert(violations.end(), v.begin(), v.end());
     }
+    if (input.redirect) {
+        const auto check_url = [&](const std::string& url, const char* name) {
+            const bool web = url.starts_with("https://") || url.starts_with("http://");
+            if (!web || url.size() > kRedirectUrlMax ||
+                url.find_first_of(" \t\r\n<>\"") != std::string::npos) {
+                violations.push_back({std::string("redirect.") + name,
+                                      "must be an absolute http(s) URL of at most 2000 "
+                                      "characters"});
+            }
+        };
+        check_url(input.redirect->completion_url, "completion_url");
+        check_url(input.redirect->rejection_url, "rejection_url");
+        check_url(input.redirect->error_url, "error_url");
+    }
     if (!violations.empty()) return FailValidation(std::move(violations));
 
     return InWriteTransaction(ctx_.db, [&](Transaction& tx) -> Result<SignatureRequest> {
@@ -74,6 +89,7 @@ Result<SignatureRequest> RequestService::Create(const std::string& issuer_id,
         request.status = RequestStatus::kDraft;
         request.expires_at = expires_at;
         request.reference = input.reference;
+        request.redirect = input.redirect;
         request.created_at = now;
         request.updated_at = now;
         for (const auto& s : input.signers) {
@@ -81,10 +97,27 @@ Result<SignatureRequest> RequestService::Create(const std::string& issuer_id,
             if (!signer)
                 return Fail(ErrorCode::kNotFound,
                             "signer_id: signer " + s.signer_id + " not found");
-            request.signers.push_back(RequestSigner{s.signer_id, s.order, SignerStatus::kWaiting,
-                                                    std::nullopt, std::nullopt});
+            RequestSigner rs;
+            rs.signer_id = s.signer_id;
+            rs.order = s.order;
+            request.signers.push_back(std::move(rs));
         }
         const auto& metadata = input.documents ? *input.documents : dossier->documents;
+        std::vector<Violation> misassigned;
+        for (std::size_t i = 0; i < metadata.size(); ++i) {
+            const auto& fields = metadata[i].signature_fields;
+            for (std::size_t j = 0; j < fields.size(); ++j) {
+                if (fields[j].signer_index &&
+                    static_cast<std::size_t>(*fields[j].signer_index) >= input.signers.size()) {
+                    misassigned.push_back(
+                        {"documents_metadata[" + std::to_string(i) + "].signature_fields[" +
+                             std::to_string(j) + "].signer_index",
+                         "names signer " + std::to_string(*fields[j].signer_index) +
+                             " but the request has " + std::to_string(input.signers.size())});
+                }
+            }
+        }
+        if (!misassigned.empty()) return FailValidation(std::move(misassigned));
         for (std::size_t i = 0; i < metadata.size(); ++i) {
             Document doc;
             doc.id = NewUlid(now, ctx_.random);
@@ -111,44 +144,7 @@ Result<SignatureRequest> RequestService::Load(Transaction& tx, const std::string
 
 Result<void> RequestService::Apply(Transaction& tx, SignatureRequest& request, RequestEvent event,
                                    const std::string& actor, const std::string& detail) {
-    FIRMO_TRY(RequestStatus next, Transition(request.status, event));
-    const Timestamp now = ctx_.clock.Now();
-    FIRMO_CHECK(tx.AppendEvent(AuditEvent{0, request.id, now, std::string(ToString(event)),
-                                          std::string(ToString(request.status)),
-                                          std::string(ToString(next)), "", "", actor, detail}));
-    request.status = next;
-    request.updated_at = now;
-    std::optional<SignerEvent> cascade;
-    switch (next) {
-        case RequestStatus::kCancelled:
-            request.cancelled_at = now;
-            cascade = SignerEvent::kCancel;
-            break;
-        case RequestStatus::kExpired:
-            request.expired_at = now;
-            cascade = SignerEvent::kExpire;
-            break;
-        case RequestStatus::kSigned:
-            request.signed_at = now;
-            break;
-        case RequestStatus::kRejected:
-            request.rejected_at = now;
-            break;
-        default:
-            break;
-    }
-    if (cascade) {
-        for (auto& signer : request.signers) {
-            if (IsTerminal(signer.status)) continue;
-            FIRMO_TRY(SignerStatus s, Transition(signer.status, *cascade));
-            FIRMO_CHECK(tx.AppendEvent(
-                AuditEvent{0, request.id, now, std::string(ToString(*cascade)),
-                           std::string(ToString(signer.status)), std::string(ToString(s)), "",
-                           signer.signer_id, actor, ""}));
-            signer.status = s;
-        }
-    }
-    return {};
+    return ApplyRequestEvent(tx, request, event, actor, detail, ctx_.clock.Now());
 }
 
 Result<void> RequestService::ApplyToDocument(Transaction& tx, SignatureRequest& request,
@@ -334,6 +330,106 @@ Result<SignatureRequest> RequestService::ChangeStatus(const std::string& issuer_
         FIRMO_CHECK(tx.UpdateRequest(request));
         return request;
     });
+}
+
+Result<std::string> RequestService::Notify(const std::string& issuer_id, const std::string& id,
+                                           const std::string& actor) {
+    return InWriteTransaction(ctx_.db, [&](Transaction& tx) -> Result<std::string> {
+        FIRMO_TRY(auto request, Load(tx, issuer_id, id));
+        FIRMO_TRY(bool expired, ExpireIfDue(tx, request));
+        if (expired) {
+            FIRMO_CHECK(tx.Commit());
+            return Fail(ErrorCode::kConflict, "the request expired at its expires_at");
+        }
+        if (request.notification_id) return *request.notification_id;
+        if (request.status != RequestStatus::kReady &&
+            request.status != RequestStatus::kWaitForSignature) {
+            return Fail(ErrorCode::kConflict,
+                        "only a READY request can be notified (it is " +
+                            std::string(ToString(request.status)) + ")");
+        }
+        const Timestamp now = ctx_.clock.Now();
+        FIRMO_TRY(auto dossier, tx.FindDossier(issuer_id, request.dossier_id));
+        FIRMO_TRY(int sent, MessageSignersWhoseTurn(tx, request, dossier ? dossier->title : "",
+                                                    now, ctx_.random));
+        request.notification_id = NewUlid(now, ctx_.random);
+        FIRMO_CHECK(tx.AppendEvent(AuditEvent{0, request.id, now, "notification.sent", "", "", "",
+                                              "", actor,
+                                              std::to_string(sent) + " inbox message(s)"}));
+        if (request.status == RequestStatus::kReady) {
+            FIRMO_CHECK(Apply(tx, request, RequestEvent::kSendForSignature, actor, "notified"));
+        }
+        request.updated_at = now;
+        FIRMO_CHECK(tx.UpdateRequest(request));
+        return *request.notification_id;
+    });
+}
+
+Result<std::vector<std::pair<std::string, std::string>>> RequestService::IssueRedirectTokens(
+    const std::string& issuer_id, const std::string& id,
+    const std::optional<std::string>& signer_id, std::chrono::minutes ttl) {
+    using Tokens = std::vector<std::pair<std::string, std::string>>;
+    return InWriteTransaction(ctx_.db, [&](Transaction& tx) -> Result<Tokens> {
+        FIRMO_TRY(auto request, Load(tx, issuer_id, id));
+        if (!request.redirect) {
+            return Fail(ErrorCode::kConflict,
+                        "the request was created without redirect URLs (direct flow)");
+        }
+        if (IsTerminal(request.status)) {
+            return Fail(ErrorCode::kConflict, "the request is " +
+                                                  std::string(ToString(request.status)));
+        }
+        const Timestamp now = ctx_.clock.Now();
+        Tokens tokens;
+        for (const auto& s : request.signers) {
+            if (signer_id && s.signer_id != *signer_id) continue;
+            if (s.status != SignerStatus::kWaiting) {
+                if (signer_id) {
+                    return Fail(ErrorCode::kConflict, "the signer is " +
+                                                          std::string(ToString(s.status)));
+                }
+                continue;
+            }
+            const std::string token = NewSecretToken(ctx_.random);
+            FIRMO_CHECK(
+                tx.RevokeSignerTokens(request.id, s.signer_id, SignerTokenKind::kRedirect, now));
+            FIRMO_CHECK(tx.InsertSignerToken(SignerToken{ctx_.hasher.Sha256Hex(token),
+                                                         SignerTokenKind::kRedirect, request.id,
+                                                         s.signer_id, now, now + ttl,
+                                                         std::nullopt}));
+            tokens.emplace_back(s.signer_id, token);
+        }
+        if (signer_id && tokens.empty()) {
+            return Fail(ErrorCode::kNotFound, "signer " + *signer_id + " is not on this request");
+        }
+        return tokens;
+    });
+}
+
+Result<SignatureRequest> RequestService::GetWithStatusQueryToken(const std::string& issuer_id,
+                                                                 const std::string& id,
+                                                                 const std::string& token) {
+    FIRMO_TRY(auto request, Get(issuer_id, id));
+    FIRMO_TRY(auto found, InReadTransaction(ctx_.db, [&](Transaction& tx) {
+                  return tx.FindSignerToken(ctx_.hasher.Sha256Hex(token));
+              }));
+    if (!found || found->kind != SignerTokenKind::kStatusQuery || found->request_id != id ||
+        found->used_at || ctx_.clock.Now() >= found->expires_at) {
+        return Fail(ErrorCode::kForbidden, "the status_query_token is not valid for this request");
+    }
+    return request;
+}
+
+Result<std::string> RequestService::SignedDocument(const std::string& issuer_id,
+                                                   const std::string& id,
+                                                   const std::string& document_id) {
+    FIRMO_TRY(auto request, Get(issuer_id, id));
+    const Document* doc = request.FindDocument(document_id);
+    if (!doc) return Fail(ErrorCode::kNotFound, "document " + document_id + " not found");
+    if (request.status != RequestStatus::kSigned || !doc->signed_blob_key) {
+        return Fail(ErrorCode::kConflict, "the signed document exists once the request is SIGNED");
+    }
+    return ctx_.blobs.Get(*doc->signed_blob_key);
 }
 
 Result<void> RequestService::RunValidation(const Job& job) {

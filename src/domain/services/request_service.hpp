@@ -23,10 +23,12 @@ struct NewSignatureRequest {
     std::optional<Timestamp> expires_at;
     std::optional<std::string> reference;
     std::optional<std::vector<DocumentMetadata>> documents;  // overrides the dossier's
+    std::optional<RedirectUrls> redirect;                    // direct flow
 };
 
 inline constexpr int kMaxSignerOrder = 9;
 inline constexpr std::size_t kReferenceMax = 100;
+inline constexpr std::size_t kRedirectUrlMax = 2000;
 
 enum class RequestedStatus { kReady, kCancelled };
 
@@ -62,6 +64,24 @@ class RequestService {
                                                         const std::string& id,
                                                         RequestedStatus status,
                                                         const std::string& actor);
+
+    // Puts "a document to sign" in the inbox of the signers whose turn it is (national
+    // identifiers) and returns the notification id; a second call returns the same id.
+    [[nodiscard]] Result<std::string> Notify(const std::string& issuer_id, const std::string& id,
+                                             const std::string& actor);
+    // Direct flow: a fresh one-time redirect token per signer (all signers, or one), replacing
+    // any earlier one. Only for requests created with `redirect`.
+    [[nodiscard]] Result<std::vector<std::pair<std::string, std::string>>> IssueRedirectTokens(
+        const std::string& issuer_id, const std::string& id,
+        const std::optional<std::string>& signer_id, std::chrono::minutes ttl);
+    // The request, when `token` is a status_query_token handed out for it; else kForbidden.
+    [[nodiscard]] Result<SignatureRequest> GetWithStatusQueryToken(const std::string& issuer_id,
+                                                                   const std::string& id,
+                                                                   const std::string& token);
+    // The signed PDF of a SIGNED request's document.
+    [[nodiscard]] Result<std::string> SignedDocument(const std::string& issuer_id,
+                                                     const std::string& id,
+                                                     const std::string& document_id);
 
     // Worker steps. Both are idempotent: re-running them after a crash changes nothing twice.
     [[nodiscard]] Result<void> RunValidation(const Job& job);

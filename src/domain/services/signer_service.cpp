@@ -1,6 +1,7 @@
 #include "domain/services/signer_service.hpp"
 
 #include "core/ids.hpp"
+#include "domain/text.hpp"
 
 namespace firmo::domain {
 
@@ -9,16 +10,6 @@ Result<ResolvedSigner> SignerService::Resolve(const std::string& issuer_id,
     std::vector<Violation> violations;
     std::string why;
     std::optional<std::string> identifier;
-    if (input.kind == IdentifierKind::kItFiscalCode) {
-        identifier = NormalizeFiscalCode(input.identifier, &why);
-        if (!identifier) violations.push_back({"fiscal_code", "not a valid fiscal code: " + why});
-    } else {
-        identifier = NormalizeNorwegianNin(input.identifier, &why);
-        if (!identifier) {
-            violations.push_back({"national_identity_number",
-                                  "not a valid Norwegian national identity number: " + why});
-        }
-    }
     std::optional<std::string> email;
     if (input.email) {
         email = NormalizeEmail(*input.email);
@@ -30,22 +21,57 @@ Result<ResolvedSigner> SignerService::Resolve(const std::string& issuer_id,
         if (!phone)
             violations.push_back({"phone", "must be an E.164 number such as +393331234567"});
     }
+    switch (input.kind) {
+        case IdentifierKind::kItFiscalCode:
+            identifier = NormalizeFiscalCode(input.identifier, &why);
+            if (!identifier)
+                violations.push_back({"fiscal_code", "not a valid fiscal code: " + why});
+            break;
+        case IdentifierKind::kNoNationalId:
+            identifier = NormalizeNorwegianNin(input.identifier, &why);
+            if (!identifier) {
+                violations.push_back({"national_identity_number",
+                                      "not a valid Norwegian national identity number: " + why});
+            }
+            break;
+        case IdentifierKind::kEmail:
+            identifier = email;
+            break;
+        case IdentifierKind::kPhone:
+            identifier = phone;
+            break;
+    }
+    if (!identifier && violations.empty()) {
+        violations.push_back({"email", "an e-mail address or phone number is required"});
+    }
+    if (input.full_name) {
+        CheckLength(*input.full_name, 1, kFullNameMax, "name", violations);
+    }
     if (!violations.empty()) return FailValidation(std::move(violations));
 
     return InWriteTransaction(ctx_.db, [&](Transaction& tx) -> Result<ResolvedSigner> {
         const Timestamp now = ctx_.clock.Now();
         FIRMO_TRY(auto existing, tx.FindSignerByIdentifier(issuer_id, input.kind, *identifier));
         if (existing) {
-            if ((email && email != existing->email) || (phone && phone != existing->phone)) {
+            if ((email && email != existing->email) || (phone && phone != existing->phone) ||
+                (input.full_name && input.full_name != existing->full_name)) {
                 if (email) existing->email = email;
                 if (phone) existing->phone = phone;
+                if (input.full_name) existing->full_name = input.full_name;
                 existing->updated_at = now;
                 FIRMO_CHECK(tx.UpdateSignerContact(*existing));
             }
             return ResolvedSigner{std::move(*existing), false};
         }
-        Signer signer{
-            NewUlid(now, ctx_.random), issuer_id, input.kind, *identifier, email, phone, now, now};
+        Signer signer{NewUlid(now, ctx_.random),
+                      issuer_id,
+                      input.kind,
+                      *identifier,
+                      email,
+                      phone,
+                      now,
+                      now,
+                      input.full_name};
         FIRMO_CHECK(tx.InsertSigner(signer));
         return ResolvedSigner{std::move(signer), true};
     });

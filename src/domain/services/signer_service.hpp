@@ -14,7 +14,10 @@ struct NewSigner {
     std::string identifier;
     std::optional<std::string> email;
     std::optional<std::string> phone;
+    std::optional<std::string> full_name;  // for the certificate when no eID login names them
 };
+
+inline constexpr std::size_t kFullNameMax = 120;
 
 struct ResolvedSigner {
     Signer signer;
@@ -26,7 +29,8 @@ class SignerService {
     explicit SignerService(ServiceContext& ctx) : ctx_(ctx) {}
 
     // Validates the identifier; returns the existing signer (updating contact data given) or
-    // a new one.
+    // a new one. A signer of kind kEmail / kPhone is reached by a link plus a one-time code;
+    // their identifier is the address or number.
     [[nodiscard]] Result<ResolvedSigner> Resolve(const std::string& issuer_id,
                                                  const NewSigner& input);
     [[nodiscard]] Result<Signer> Get(const std::string& issuer_id, const std::string& id);

@@ -135,9 +135,82 @@ CREATE TABLE idempotency_keys (
 );
 )sql";
 
+// The signer side: ceremony columns, signed versions of documents, direct-flow exits, and the
+// tables of sessions, one-time codes, capability tokens and inbox messages.
+constexpr const char* kSignerSide = R"sql(
+ALTER TABLE signers ADD COLUMN full_name TEXT;
+ALTER TABLE signature_requests ADD COLUMN redirect_json TEXT;
+ALTER TABLE signature_requests ADD COLUMN notification_id TEXT;
+ALTER TABLE request_signers ADD COLUMN accepted_json TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE request_signers ADD COLUMN accepted_at INTEGER;
+ALTER TABLE request_signers ADD COLUMN confirmed_at INTEGER;
+ALTER TABLE request_signers ADD COLUMN signing_name TEXT NOT NULL DEFAULT '';
+ALTER TABLE request_signers ADD COLUMN failed_code_attempts INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE request_signers ADD COLUMN reject_reason TEXT;
+CREATE INDEX request_signers_by_signer ON request_signers (signer_id);
+ALTER TABLE documents ADD COLUMN signed_blob_key TEXT;
+ALTER TABLE documents ADD COLUMN signed_size INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE documents ADD COLUMN signed_sha256 TEXT NOT NULL DEFAULT '';
+ALTER TABLE documents ADD COLUMN signature_count INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE portal_sessions (
+    id_hash            TEXT PRIMARY KEY,
+    csrf_token         TEXT NOT NULL,
+    auth_method        TEXT NOT NULL,
+    identity_kind      TEXT,
+    identity           TEXT NOT NULL,
+    full_name          TEXT NOT NULL,
+    request_id         TEXT NOT NULL,
+    signer_id          TEXT NOT NULL,
+    authenticated_at   INTEGER,
+    reauthenticated_at INTEGER,
+    pending_json       TEXT NOT NULL,
+    created_at         INTEGER NOT NULL,
+    expires_at         INTEGER NOT NULL,
+    ip                 TEXT NOT NULL,
+    user_agent         TEXT NOT NULL
+);
+CREATE INDEX portal_sessions_by_expiry ON portal_sessions (expires_at);
+CREATE TABLE one_time_codes (
+    id         TEXT PRIMARY KEY,
+    request_id TEXT NOT NULL REFERENCES signature_requests(id),
+    signer_id  TEXT NOT NULL,
+    kind       TEXT NOT NULL,
+    code_hash  TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    used_at    INTEGER
+);
+CREATE INDEX one_time_codes_by_signer ON one_time_codes (request_id, signer_id, kind, id);
+CREATE TABLE signer_tokens (
+    token_hash TEXT PRIMARY KEY,
+    kind       TEXT NOT NULL,
+    request_id TEXT NOT NULL REFERENCES signature_requests(id),
+    signer_id  TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    used_at    INTEGER
+);
+CREATE INDEX signer_tokens_by_signer ON signer_tokens (request_id, signer_id, kind);
+CREATE TABLE inbox_messages (
+    id            TEXT PRIMARY KEY,
+    identity_kind TEXT NOT NULL,
+    identity      TEXT NOT NULL,
+    issuer_id     TEXT NOT NULL REFERENCES issuers(id),
+    request_id    TEXT NOT NULL REFERENCES signature_requests(id),
+    signer_id     TEXT NOT NULL,
+    kind          TEXT NOT NULL,
+    title         TEXT NOT NULL,
+    created_at    INTEGER NOT NULL,
+    read_at       INTEGER,
+    UNIQUE (request_id, signer_id, kind)
+);
+CREATE INDEX inbox_by_identity ON inbox_messages (identity_kind, identity, id);
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "initial schema", kInitial},
     {2, "idempotency keys", kIdempotency},
+    {3, "signer side", kSignerSide},
 };
 
 }  // namespace

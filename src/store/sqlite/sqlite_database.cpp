@@ -43,33 +43,41 @@ constexpr const char* kListDossiers =
     "WHERE issuer_id = ?1 AND (?2 IS NULL OR id < ?2) ORDER BY id DESC LIMIT ?3";
 
 constexpr const char* kInsertSigner =
-    "INSERT INTO signers (id, issuer_id, kind, identifier, email, phone, created_at, updated_at) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+    "INSERT INTO signers (id, issuer_id, kind, identifier, email, phone, created_at, updated_at, "
+    "full_name) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
 constexpr const char* kUpdateSignerContact =
-    "UPDATE signers SET email = ?3, phone = ?4, updated_at = ?5 WHERE issuer_id = ?1 AND id = ?2";
+    "UPDATE signers SET email = ?3, phone = ?4, updated_at = ?5, full_name = ?6 "
+    "WHERE issuer_id = ?1 AND id = ?2";
 constexpr const char* kFindSigner =
-    "SELECT id, issuer_id, kind, identifier, email, phone, created_at, updated_at FROM signers "
+    "SELECT id, issuer_id, kind, identifier, email, phone, created_at, updated_at, full_name "
+    "FROM signers "
     "WHERE issuer_id = ?1 AND id = ?2";
 constexpr const char* kFindSignerByIdentifier =
-    "SELECT id, issuer_id, kind, identifier, email, phone, created_at, updated_at FROM signers "
+    "SELECT id, issuer_id, kind, identifier, email, phone, created_at, updated_at, full_name "
+    "FROM signers "
     "WHERE issuer_id = ?1 AND kind = ?2 AND identifier = ?3";
 
 constexpr const char* kInsertRequest =
     "INSERT INTO signature_requests (id, issuer_id, dossier_id, status, expires_at, reference, "
-    "created_at, updated_at, signed_at, rejected_at, reject_reason, cancelled_at, expired_at) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)";
+    "created_at, updated_at, signed_at, rejected_at, reject_reason, cancelled_at, expired_at, "
+    "redirect_json, notification_id) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)";
 constexpr const char* kUpdateRequest =
     "UPDATE signature_requests SET status = ?4, expires_at = ?5, reference = ?6, updated_at = ?8, "
-    "signed_at = ?9, rejected_at = ?10, reject_reason = ?11, cancelled_at = ?12, expired_at = ?13 "
-    "WHERE id = ?1 AND issuer_id = ?2 AND dossier_id = ?3 AND created_at = ?7";
+    "signed_at = ?9, rejected_at = ?10, reject_reason = ?11, cancelled_at = ?12, expired_at = ?13, "
+    "redirect_json = ?14, notification_id = ?15 WHERE id = ?1 AND issuer_id = ?2 AND dossier_id = ?3 AND created_at = ?7";
 constexpr const char* kFindRequest =
     "SELECT id, issuer_id, dossier_id, status, expires_at, reference, created_at, updated_at, "
-    "signed_at, rejected_at, reject_reason, cancelled_at, expired_at FROM signature_requests "
-    "WHERE issuer_id = ?1 AND id = ?2";
+    "signed_at, rejected_at, reject_reason, cancelled_at, expired_at, redirect_json, "
+    "notification_id FROM signature_requests WHERE issuer_id = ?1 AND id = ?2";
+constexpr const char* kFindRequestForSigner =
+    "SELECT id, issuer_id, dossier_id, status, expires_at, reference, created_at, updated_at, "
+    "signed_at, rejected_at, reject_reason, cancelled_at, expired_at, redirect_json, "
+    "notification_id FROM signature_requests WHERE id = ?1";
 constexpr const char* kListRequests =
     "SELECT id, issuer_id, dossier_id, status, expires_at, reference, created_at, updated_at, "
-    "signed_at, rejected_at, reject_reason, cancelled_at, expired_at FROM signature_requests "
-    "WHERE issuer_id = ?1 AND (?2 IS NULL OR id < ?2) AND (?3 IS NULL OR dossier_id = ?3) "
+    "signed_at, rejected_at, reject_reason, cancelled_at, expired_at, redirect_json, "
+    "notification_id FROM signature_requests WHERE issuer_id = ?1 AND (?2 IS NULL OR id < ?2) AND (?3 IS NULL OR dossier_id = ?3) "
     "AND (?4 IS NULL OR status = ?4) ORDER BY id DESC LIMIT ?5";
 constexpr const char* kListExpired =
     "SELECT issuer_id, id FROM signature_requests WHERE expires_at <= ?1 "
@@ -77,27 +85,36 @@ constexpr const char* kListExpired =
 
 constexpr const char* kUpsertRequestSigner =
     "INSERT INTO request_signers (request_id, position, signer_id, sign_order, status, signed_at, "
-    "rejected_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (request_id, position) DO UPDATE "
+    "rejected_at, accepted_json, accepted_at, confirmed_at, signing_name, failed_code_attempts, "
+    "reject_reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) "
+    "ON CONFLICT (request_id, position) DO UPDATE "
     "SET status = excluded.status, signed_at = excluded.signed_at, "
-    "rejected_at = excluded.rejected_at";
+    "rejected_at = excluded.rejected_at, accepted_json = excluded.accepted_json, "
+    "accepted_at = excluded.accepted_at, confirmed_at = excluded.confirmed_at, "
+    "signing_name = excluded.signing_name, failed_code_attempts = excluded.failed_code_attempts, "
+    "reject_reason = excluded.reject_reason";
 constexpr const char* kListRequestSigners =
-    "SELECT signer_id, sign_order, status, signed_at, rejected_at FROM request_signers "
+    "SELECT signer_id, sign_order, status, signed_at, rejected_at, accepted_json, accepted_at, "
+    "confirmed_at, signing_name, failed_code_attempts, reject_reason FROM request_signers "
     "WHERE request_id = ?1 ORDER BY position";
 
 constexpr const char* kUpsertDocument =
     "INSERT INTO documents (id, request_id, position, metadata_json, status, reject_reason, "
     "violations_json, upload_generation, blob_key, size, sha256, page_count, created_at, "
-    "updated_at, uploaded_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, "
-    "?14, ?15) ON CONFLICT (id) DO UPDATE SET status = excluded.status, "
+    "updated_at, uploaded_at, signed_blob_key, signed_size, signed_sha256, signature_count) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19) "
+    "ON CONFLICT (id) DO UPDATE SET status = excluded.status, "
     "reject_reason = excluded.reject_reason, violations_json = excluded.violations_json, "
     "upload_generation = excluded.upload_generation, blob_key = excluded.blob_key, "
     "size = excluded.size, sha256 = excluded.sha256, page_count = excluded.page_count, "
-    "updated_at = excluded.updated_at, uploaded_at = excluded.uploaded_at "
+    "updated_at = excluded.updated_at, uploaded_at = excluded.uploaded_at, "
+    "signed_blob_key = excluded.signed_blob_key, signed_size = excluded.signed_size, "
+    "signed_sha256 = excluded.signed_sha256, signature_count = excluded.signature_count "
     "WHERE documents.request_id = excluded.request_id";
 constexpr const char* kListDocuments =
     "SELECT id, position, metadata_json, status, reject_reason, violations_json, "
-    "upload_generation, blob_key, size, sha256, page_count, created_at, updated_at, uploaded_at "
-    "FROM documents WHERE request_id = ?1 ORDER BY position";
+    "upload_generation, blob_key, size, sha256, page_count, created_at, updated_at, uploaded_at, "
+    "signed_blob_key, signed_size, signed_sha256, signature_count FROM documents WHERE request_id = ?1 ORDER BY position";
 
 constexpr const char* kAppendEvent =
     "INSERT INTO request_events (request_id, at, type, from_status, to_status, document_id, "
@@ -132,6 +149,53 @@ constexpr const char* kCompleteIdempotency =
     "WHERE issuer_id = ?1 AND key = ?2";
 constexpr const char* kPurgeIdempotency = "DELETE FROM idempotency_keys WHERE created_at < ?1";
 constexpr const char* kPurgeJobs = "DELETE FROM jobs WHERE done = 1 AND run_at < ?1";
+constexpr const char* kInsertSession =
+    "INSERT INTO portal_sessions (id_hash, csrf_token, auth_method, identity_kind, identity, "
+    "full_name, request_id, signer_id, authenticated_at, reauthenticated_at, pending_json, "
+    "created_at, expires_at, ip, user_agent) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
+    "?12, ?13, ?14, ?15)";
+constexpr const char* kFindSession =
+    "SELECT id_hash, csrf_token, auth_method, identity_kind, identity, full_name, request_id, "
+    "signer_id, authenticated_at, reauthenticated_at, pending_json, created_at, expires_at, ip, "
+    "user_agent FROM portal_sessions WHERE id_hash = ?1";
+constexpr const char* kUpdateSession =
+    "UPDATE portal_sessions SET csrf_token = ?2, auth_method = ?3, identity_kind = ?4, "
+    "identity = ?5, full_name = ?6, request_id = ?7, signer_id = ?8, authenticated_at = ?9, "
+    "reauthenticated_at = ?10, pending_json = ?11, expires_at = ?13, ip = ?14, user_agent = ?15 "
+    "WHERE id_hash = ?1 AND created_at = ?12";
+constexpr const char* kDeleteSession = "DELETE FROM portal_sessions WHERE id_hash = ?1";
+constexpr const char* kInsertCode =
+    "INSERT INTO one_time_codes (id, request_id, signer_id, kind, code_hash, created_at, "
+    "expires_at, used_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+constexpr const char* kFindLatestCode =
+    "SELECT id, request_id, signer_id, kind, code_hash, created_at, expires_at, used_at "
+    "FROM one_time_codes WHERE request_id = ?1 AND signer_id = ?2 AND kind = ?3 "
+    "AND used_at IS NULL ORDER BY id DESC LIMIT 1";
+constexpr const char* kUseCode =
+    "UPDATE one_time_codes SET used_at = ?2 WHERE id = ?1 AND used_at IS NULL";
+constexpr const char* kInsertSignerToken =
+    "INSERT INTO signer_tokens (token_hash, kind, request_id, signer_id, created_at, expires_at, "
+    "used_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+constexpr const char* kFindSignerToken =
+    "SELECT token_hash, kind, request_id, signer_id, created_at, expires_at, used_at "
+    "FROM signer_tokens WHERE token_hash = ?1";
+constexpr const char* kUseSignerToken =
+    "UPDATE signer_tokens SET used_at = ?2 WHERE token_hash = ?1 AND used_at IS NULL";
+constexpr const char* kRevokeSignerTokens =
+    "UPDATE signer_tokens SET used_at = ?4 WHERE request_id = ?1 AND signer_id = ?2 "
+    "AND kind = ?3 AND used_at IS NULL";
+constexpr const char* kInsertMessage =
+    "INSERT INTO inbox_messages (id, identity_kind, identity, issuer_id, request_id, signer_id, "
+    "kind, title, created_at, read_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
+constexpr const char* kListMessages =
+    "SELECT id, identity_kind, identity, issuer_id, request_id, signer_id, kind, title, "
+    "created_at, read_at FROM inbox_messages WHERE identity_kind = ?1 AND identity = ?2 "
+    "AND (?3 IS NULL OR id < ?3) ORDER BY id DESC LIMIT ?4";
+constexpr const char* kHasMessage =
+    "SELECT count(*) FROM inbox_messages WHERE request_id = ?1 AND signer_id = ?2 AND kind = ?3";
+constexpr const char* kPurgeSessions = "DELETE FROM portal_sessions WHERE expires_at < ?1";
+constexpr const char* kPurgeCodes = "DELETE FROM one_time_codes WHERE expires_at < ?1";
+constexpr const char* kPurgeSignerTokens = "DELETE FROM signer_tokens WHERE expires_at < ?1";
 constexpr const char* kGetSetting = "SELECT value FROM settings WHERE key = ?1";
 constexpr const char* kPutSettingIfAbsent =
     "INSERT INTO settings (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO NOTHING";
@@ -292,7 +356,8 @@ class SqliteTransaction final : public Transaction {
                       s.OptText(4),
                       s.OptText(5),
                       FromUnixMillis(s.Int(6)),
-                      FromUnixMillis(s.Int(7))};
+                      FromUnixMillis(s.Int(7)),
+                      s.OptText(8)};
     }
 
     Result<void> InsertSigner(const Signer& x) override {
@@ -301,7 +366,8 @@ class SqliteTransaction final : public Transaction {
         s.Bind(5, x.email)
             .Bind(6, x.phone)
             .Bind(7, ToUnixMillis(x.created_at))
-            .Bind(8, ToUnixMillis(x.updated_at));
+            .Bind(8, ToUnixMillis(x.updated_at))
+            .Bind(9, x.full_name);
         return s.Run();
     }
 
@@ -311,7 +377,8 @@ class SqliteTransaction final : public Transaction {
             .Bind(2, x.id)
             .Bind(3, x.email)
             .Bind(4, x.phone)
-            .Bind(5, ToUnixMillis(x.updated_at));
+            .Bind(5, ToUnixMillis(x.updated_at))
+            .Bind(6, x.full_name);
         return s.Run();
     }
 
@@ -345,6 +412,12 @@ class SqliteTransaction final : public Transaction {
         s.Bind(8, ToUnixMillis(r.updated_at)).Bind(9, OptMillis(r.signed_at));
         s.Bind(10, OptMillis(r.rejected_at)).Bind(11, r.reject_reason);
         s.Bind(12, OptMillis(r.cancelled_at)).Bind(13, OptMillis(r.expired_at));
+        if (r.redirect) {
+            s.Bind(14, codec::ToJson(*r.redirect).dump());
+        } else {
+            s.BindNull(14);
+        }
+        s.Bind(15, r.notification_id);
         return {};
     }
 
@@ -357,6 +430,12 @@ class SqliteTransaction final : public Transaction {
                 .Bind(5, ToString(x.status))
                 .Bind(6, OptMillis(x.signed_at))
                 .Bind(7, OptMillis(x.rejected_at));
+            s.Bind(8, codec::ToJson(x.accepted_fields).dump())
+                .Bind(9, OptMillis(x.accepted_at))
+                .Bind(10, OptMillis(x.confirmed_at))
+                .Bind(11, x.signing_name)
+                .Bind(12, x.failed_code_attempts)
+                .Bind(13, x.reject_reason);
             FIRMO_CHECK(s.Run());
         }
         for (const auto& d : r.documents) {
@@ -376,6 +455,10 @@ class SqliteTransaction final : public Transaction {
                 .Bind(13, ToUnixMillis(d.created_at))
                 .Bind(14, ToUnixMillis(d.updated_at))
                 .Bind(15, OptMillis(d.uploaded_at));
+            s.Bind(16, d.signed_blob_key)
+                .Bind(17, d.signed_size)
+                .Bind(18, d.signed_sha256_hex)
+                .Bind(19, d.signature_count);
             FIRMO_CHECK(s.Run());
         }
         return {};
@@ -417,6 +500,8 @@ class SqliteTransaction final : public Transaction {
         r.reject_reason = s.OptText(10);
         r.cancelled_at = OptTime(s, 11);
         r.expired_at = OptTime(s, 12);
+        if (auto text = s.OptText(13)) r.redirect = codec::RedirectUrlsFromText(*text);
+        r.notification_id = s.OptText(14);
         return r;
     }
 
@@ -429,8 +514,19 @@ class SqliteTransaction final : public Transaction {
                 if (!row) break;
                 auto status = ParseSignerStatus(s.Text(2));
                 if (!status) return Fail(ErrorCode::kInternal, "corrupt signer status");
-                r.signers.push_back(RequestSigner{s.Text(0), static_cast<int>(s.Int(1)), *status,
-                                                  OptTime(s, 3), OptTime(s, 4)});
+                RequestSigner x;
+                x.signer_id = s.Text(0);
+                x.order = static_cast<int>(s.Int(1));
+                x.status = *status;
+                x.signed_at = OptTime(s, 3);
+                x.rejected_at = OptTime(s, 4);
+                x.accepted_fields = codec::FieldRefsFromText(s.Text(5));
+                x.accepted_at = OptTime(s, 6);
+                x.confirmed_at = OptTime(s, 7);
+                x.signing_name = s.Text(8);
+                x.failed_code_attempts = static_cast<int>(s.Int(9));
+                x.reject_reason = s.OptText(10);
+                r.signers.push_back(std::move(x));
             }
         }
         FIRMO_TRY(auto s, conn_->Prepare(kListDocuments));
@@ -455,6 +551,10 @@ class SqliteTransaction final : public Transaction {
             d.created_at = FromUnixMillis(s.Int(11));
             d.updated_at = FromUnixMillis(s.Int(12));
             d.uploaded_at = OptTime(s, 13);
+            d.signed_blob_key = s.OptText(14);
+            d.signed_size = s.Int(15);
+            d.signed_sha256_hex = s.Text(16);
+            d.signature_count = static_cast<int>(s.Int(17));
             r.documents.push_back(std::move(d));
         }
         return {};
@@ -472,6 +572,199 @@ class SqliteTransaction final : public Transaction {
         }
         FIRMO_CHECK(LoadChildren(r));
         return std::make_optional(std::move(r));
+    }
+
+    Result<std::optional<SignatureRequest>> FindRequestForSigner(const std::string& id) override {
+        SignatureRequest r;
+        {
+            FIRMO_TRY(auto s, conn_->Prepare(kFindRequestForSigner));
+            s.Bind(1, id);
+            FIRMO_TRY(bool row, s.Step());
+            if (!row) return std::optional<SignatureRequest>();
+            FIRMO_TRY(r, ReadRequest(s));
+        }
+        FIRMO_CHECK(LoadChildren(r));
+        return std::make_optional(std::move(r));
+    }
+
+    void BindSession(Statement& s, const PortalSession& x) {
+        s.Bind(1, x.id_hash).Bind(2, x.csrf_token).Bind(3, x.auth_method);
+        if (x.identity_kind) {
+            s.Bind(4, ToString(*x.identity_kind));
+        } else {
+            s.BindNull(4);
+        }
+        s.Bind(5, x.identity).Bind(6, x.full_name).Bind(7, x.request_id).Bind(8, x.signer_id);
+        s.Bind(9, OptMillis(x.authenticated_at)).Bind(10, OptMillis(x.reauthenticated_at));
+        s.Bind(11, x.pending_json).Bind(12, ToUnixMillis(x.created_at));
+        s.Bind(13, ToUnixMillis(x.expires_at)).Bind(14, x.ip).Bind(15, x.user_agent);
+    }
+
+    Result<void> InsertSession(const PortalSession& x) override {
+        FIRMO_TRY(auto s, conn_->Prepare(kInsertSession));
+        BindSession(s, x);
+        return s.Run();
+    }
+
+    Result<std::optional<PortalSession>> FindSession(const std::string& id_hash) override {
+        FIRMO_TRY(auto s, conn_->Prepare(kFindSession));
+        s.Bind(1, id_hash);
+        FIRMO_TRY(bool row, s.Step());
+        if (!row) return std::optional<PortalSession>();
+        PortalSession x;
+        x.id_hash = s.Text(0);
+        x.csrf_token = s.Text(1);
+        x.auth_method = s.Text(2);
+        if (auto kind = s.OptText(3)) x.identity_kind = ParseIdentifierKind(*kind);
+        x.identity = s.Text(4);
+        x.full_name = s.Text(5);
+        x.request_id = s.Text(6);
+        x.signer_id = s.Text(7);
+        x.authenticated_at = OptTime(s, 8);
+        x.reauthenticated_at = OptTime(s, 9);
+        x.pending_json = s.Text(10);
+        x.created_at = FromUnixMillis(s.Int(11));
+        x.expires_at = FromUnixMillis(s.Int(12));
+        x.ip = s.Text(13);
+        x.user_agent = s.Text(14);
+        return std::make_optional(std::move(x));
+    }
+
+    Result<void> UpdateSession(const PortalSession& x) override {
+        FIRMO_TRY(auto s, conn_->Prepare(kUpdateSession));
+        BindSession(s, x);
+        FIRMO_CHECK(s.Run());
+        if (sqlite3_changes(conn_->raw()) != 1) {
+            return Fail(ErrorCode::kNotFound, "session not found");
+        }
+        return {};
+    }
+
+    Result<void> DeleteSession(const std::string& id_hash) override {
+        FIRMO_TRY(auto s, conn_->Prepare(kDeleteSession));
+        s.Bind(1, id_hash);
+        return s.Run();
+    }
+
+    Result<void> InsertCode(const OneTimeCode& c) override {
+        FIRMO_TRY(auto s, conn_->Prepare(kInsertCode));
+        s.Bind(1, c.id).Bind(2, c.request_id).Bind(3, c.signer_id).Bind(4, ToString(c.kind));
+        s.Bind(5, c.code_hash).Bind(6, ToUnixMillis(c.created_at));
+        s.Bind(7, ToUnixMillis(c.expires_at)).Bind(8, OptMillis(c.used_at));
+        return s.Run();
+    }
+
+    Result<std::optional<OneTimeCode>> FindLatestCode(const std::string& request_id,
+                                                      const std::string& signer_id,
+                                                      CodeKind kind) override {
+        FIRMO_TRY(auto s, conn_->Prepare(kFindLatestCode));
+        s.Bind(1, request_id).Bind(2, signer_id).Bind(3, ToString(kind));
+        FIRMO_TRY(bool row, s.Step());
+        if (!row) return std::optional<OneTimeCode>();
+        OneTimeCode c;
+        c.id = s.Text(0);
+        c.request_id = s.Text(1);
+        c.signer_id = s.Text(2);
+        c.kind = ParseCodeKind(s.Text(3)).value_or(CodeKind::kLogin);
+        c.code_hash = s.Text(4);
+        c.created_at = FromUnixMillis(s.Int(5));
+        c.expires_at = FromUnixMillis(s.Int(6));
+        c.used_at = OptTime(s, 7);
+        return std::make_optional(std::move(c));
+    }
+
+    Result<bool> ChangedOne(const char* sql, const std::string& key, Timestamp at) {
+        FIRMO_TRY(auto s, conn_->Prepare(sql));
+        s.Bind(1, key).Bind(2, ToUnixMillis(at));
+        FIRMO_CHECK(s.Run());
+        return sqlite3_changes(conn_->raw()) == 1;
+    }
+
+    Result<bool> UseCode(const std::string& id, Timestamp at) override {
+        return ChangedOne(kUseCode, id, at);
+    }
+
+    Result<void> InsertSignerToken(const SignerToken& t) override {
+        FIRMO_TRY(auto s, conn_->Prepare(kInsertSignerToken));
+        s.Bind(1, t.token_hash).Bind(2, ToString(t.kind)).Bind(3, t.request_id);
+        s.Bind(4, t.signer_id).Bind(5, ToUnixMillis(t.created_at));
+        s.Bind(6, ToUnixMillis(t.expires_at)).Bind(7, OptMillis(t.used_at));
+        return s.Run();
+    }
+
+    Result<std::optional<SignerToken>> FindSignerToken(const std::string& token_hash) override {
+        FIRMO_TRY(auto s, conn_->Prepare(kFindSignerToken));
+        s.Bind(1, token_hash);
+        FIRMO_TRY(bool row, s.Step());
+        if (!row) return std::optional<SignerToken>();
+        auto kind = ParseSignerTokenKind(s.Text(1));
+        if (!kind) return Fail(ErrorCode::kInternal, "corrupt signer token kind");
+        return std::make_optional(SignerToken{s.Text(0), *kind, s.Text(2), s.Text(3),
+                                              FromUnixMillis(s.Int(4)), FromUnixMillis(s.Int(5)),
+                                              OptTime(s, 6)});
+    }
+
+    Result<bool> UseSignerToken(const std::string& token_hash, Timestamp at) override {
+        return ChangedOne(kUseSignerToken, token_hash, at);
+    }
+
+    Result<void> RevokeSignerTokens(const std::string& request_id, const std::string& signer_id,
+                                    SignerTokenKind kind, Timestamp at) override {
+        FIRMO_TRY(auto s, conn_->Prepare(kRevokeSignerTokens));
+        s.Bind(1, request_id).Bind(2, signer_id).Bind(3, ToString(kind)).Bind(4, ToUnixMillis(at));
+        return s.Run();
+    }
+
+    Result<void> InsertMessage(const InboxMessage& m) override {
+        FIRMO_TRY(auto s, conn_->Prepare(kInsertMessage));
+        s.Bind(1, m.id).Bind(2, ToString(m.identity_kind)).Bind(3, m.identity);
+        s.Bind(4, m.issuer_id).Bind(5, m.request_id).Bind(6, m.signer_id);
+        s.Bind(7, ToString(m.kind)).Bind(8, m.title).Bind(9, ToUnixMillis(m.created_at));
+        s.Bind(10, OptMillis(m.read_at));
+        return s.Run();
+    }
+
+    Result<Page<InboxMessage>> ListMessages(IdentifierKind kind, const std::string& identity,
+                                            const PageQuery& page) override {
+        FIRMO_TRY(auto s, conn_->Prepare(kListMessages));
+        s.Bind(1, ToString(kind)).Bind(2, identity).Bind(3, page.after_id).Bind(4, page.limit + 1);
+        Page<InboxMessage> out;
+        while (true) {
+            FIRMO_TRY(bool row, s.Step());
+            if (!row) break;
+            InboxMessage m;
+            m.id = s.Text(0);
+            m.identity_kind = ParseIdentifierKind(s.Text(1)).value_or(kind);
+            m.identity = s.Text(2);
+            m.issuer_id = s.Text(3);
+            m.request_id = s.Text(4);
+            m.signer_id = s.Text(5);
+            m.kind = ParseMessageKind(s.Text(6)).value_or(MessageKind::kSignRequest);
+            m.title = s.Text(7);
+            m.created_at = FromUnixMillis(s.Int(8));
+            m.read_at = OptTime(s, 9);
+            out.items.push_back(std::move(m));
+        }
+        return Paginate(std::move(out), page.limit);
+    }
+
+    Result<bool> HasMessage(const std::string& request_id, const std::string& signer_id,
+                            MessageKind kind) override {
+        FIRMO_TRY(auto s, conn_->Prepare(kHasMessage));
+        s.Bind(1, request_id).Bind(2, signer_id).Bind(3, ToString(kind));
+        FIRMO_TRY(bool row, s.Step());
+        return row && s.Int(0) > 0;
+    }
+
+    Result<std::int64_t> PurgeSignerSide(Timestamp now) override {
+        std::int64_t removed = 0;
+        for (const char* sql : {kPurgeSessions, kPurgeCodes, kPurgeSignerTokens}) {
+            FIRMO_TRY(auto s, conn_->Prepare(sql));
+            s.Bind(1, ToUnixMillis(now));
+            FIRMO_CHECK(s.Run());
+            removed += sqlite3_changes(conn_->raw());
+        }
+        return removed;
     }
 
     Result<Page<SignatureRequest>> ListRequests(const std::string& issuer_id,

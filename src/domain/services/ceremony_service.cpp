@@ -1,0 +1,558 @@
+#include "domain/services/ceremony_service.hpp"
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <set>
+
+#include "core/ids.hpp"
+#include "core/log.hpp"
+#include "domain/text.hpp"
+
+namespace firmo::domain {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr std::size_t kRejectReasonMax = 500;
+
+bool IsOpen(RequestStatus s) {
+    return s == RequestStatus::kReady || s == RequestStatus::kWaitForSignature ||
+           s == RequestStatus::kWaitForQtsp;
+}
+
+std::string NotYourTurn(const SignatureRequest& request, std::size_t position) {
+    int earlier = 0;
+    for (const auto& s : request.signers) {
+        if (s.order < request.signers[position].order && s.status != SignerStatus::kSigned) {
+            ++earlier;
+        }
+    }
+    return "it is not your turn yet: " + std::to_string(earlier) +
+           " signer(s) before you must sign first";
+}
+
+// The fields of a document this signer will sign, given what they accepted.
+std::vector<int> FieldsToSign(const Document& doc, const SignatureRequest& request,
+                              std::size_t position, const std::vector<FieldRef>& accepted) {
+    std::vector<int> out;
+    const auto& fields = doc.metadata.signature_fields;
+    for (std::size_t j = 0; j < fields.size(); ++j) {
+        if (FieldSignerPosition(fields[j], request) != position) continue;
+        const FieldRef ref{doc.index, static_cast<int>(j)};
+        const bool ticked = std::find(accepted.begin(), accepted.end(), ref) != accepted.end();
+        if (fields[j].clause.type != ClauseType::kOptional || ticked) {
+            out.push_back(static_cast<int>(j));
+        }
+    }
+    return out;
+}
+
+Result<std::string> ReadFile(const fs::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return Fail(ErrorCode::kInternal, "cannot read " + path.string());
+    return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// A scratch folder removed on every path out.
+struct ScratchDir {
+    fs::path path;
+    ~ScratchDir() {
+        std::error_code ec;
+        if (!path.empty()) fs::remove_all(path, ec);
+    }
+};
+
+}  // namespace
+
+std::size_t FieldSignerPosition(const SignatureField& field, const SignatureRequest& request) {
+    if (field.signer_index && *field.signer_index >= 0 &&
+        static_cast<std::size_t>(*field.signer_index) < request.signers.size()) {
+        return static_cast<std::size_t>(*field.signer_index);
+    }
+    return 0;
+}
+
+Result<CeremonyView> CeremonyService::Build(SignerAccess access, Transaction& tx) const {
+    CeremonyView view;
+    FIRMO_TRY(auto issuer, tx.FindIssuer(access.request.issuer_id));
+    FIRMO_TRY(auto dossier, tx.FindDossier(access.request.issuer_id, access.request.dossier_id));
+    view.issuer_name = issuer ? issuer->name : "";
+    view.title = dossier ? dossier->title : "";
+    view.access = std::move(access);
+    const SignatureRequest& r = view.access.request;
+    const RequestSigner& rs = view.access.request_signer();
+    view.my_turn = IsTurnOf(r, view.access.position);
+    view.can_sign = view.my_turn && IsOpen(r.status) && rs.status == SignerStatus::kWaiting &&
+                    !rs.confirmed_at;
+    for (const auto& doc : r.documents) {
+        CeremonyDocument cd;
+        cd.document = &doc;
+        const auto& fields = doc.metadata.signature_fields;
+        for (std::size_t j = 0; j < fields.size(); ++j) {
+            CeremonyField f;
+            f.ref = {doc.index, static_cast<int>(j)};
+            f.field = &fields[j];
+            f.mine = FieldSignerPosition(fields[j], r) == view.access.position;
+            f.accepted = std::find(rs.accepted_fields.begin(), rs.accepted_fields.end(), f.ref) !=
+                         rs.accepted_fields.end();
+            cd.fields.push_back(f);
+        }
+        view.documents.push_back(std::move(cd));
+    }
+    return view;
+}
+
+namespace {
+
+SecondFactor ChooseSecondFactor(const PortalSession& session, const Signer& signer,
+                                const SignerSideOptions& options) {
+    if (session.auth_method == "oidc") return SecondFactor::kReauthentication;
+    if (signer.email || signer.phone) return SecondFactor::kCode;
+    if (options.eid_login && IsNationalIdentifier(signer.kind)) {
+        return SecondFactor::kReauthentication;
+    }
+    return SecondFactor::kCode;
+}
+
+}  // namespace
+
+Result<CeremonyView> CeremonyService::Open(const PortalSession& session,
+                                           const std::string& request_id,
+                                           const ClientInfo& client) {
+    FIRMO_TRY(auto found, sessions_.Access(session, request_id));
+    const std::string signer_id = found.request_signer().signer_id;
+    const Timestamp now = ctx_.clock.Now();
+    auto view = InWriteTransaction(ctx_.db, [&](Transaction& tx) -> Result<CeremonyView> {
+        FIRMO_TRY(auto access, LoadSignerAccess(tx, request_id, signer_id));
+        SignatureRequest& r = access.request;
+        if (!IsTerminal(r.status) && now >= r.expires_at &&
+            Transition(r.status, RequestEvent::kExpire)) {
+            FIRMO_CHECK(ApplyRequestEvent(tx, r, RequestEvent::kExpire, "system",
+                                          "expires_at passed", now));
+            FIRMO_CHECK(tx.UpdateRequest(r));
+        }
+        const bool turn = IsTurnOf(r, access.position);
+        if (!turn && !IsTerminal(r.status)) {
+            return Fail(ErrorCode::kForbidden, NotYourTurn(r, access.position));
+        }
+        if (r.status == RequestStatus::kDraft) {
+            return Fail(ErrorCode::kConflict, "this request is not ready for signing yet");
+        }
+        if (r.status == RequestStatus::kReady) {
+            FIRMO_CHECK(ApplyRequestEvent(tx, r, RequestEvent::kSendForSignature,
+                                          SignerActor(signer_id), "opened by the signer", now));
+        }
+        FIRMO_CHECK(tx.AppendEvent(AuditEvent{0, r.id, now, "signer.opened", "", "", "", signer_id,
+                                              SignerActor(signer_id),
+                                              "via " + session.auth_method + " " +
+                                                  ClientDetail(client)}));
+        FIRMO_CHECK(tx.UpdateRequest(r));
+        return Build(std::move(access), tx);
+    });
+    if (!view) return view;
+    view->second_factor =
+        ChooseSecondFactor(session, view->access.signer, sessions_.options());
+    // Build's pointers refer to the request inside `view`; moving the Result keeps the vector
+    // buffers, so they stay valid.
+    return view;
+}
+
+Result<AcceptOutcome> CeremonyService::Accept(const PortalSession& session,
+                                              const std::string& request_id,
+                                              const std::vector<FieldRef>& accepted,
+                                              const ClientInfo& client) {
+    FIRMO_TRY(auto found, sessions_.Access(session, request_id));
+    const std::string signer_id = found.request_signer().signer_id;
+    const Timestamp now = ctx_.clock.Now();
+    FIRMO_CHECK(InWriteTransaction(ctx_.db, [&](Transaction& tx) -> Result<void> {
+        FIRMO_TRY(auto access, LoadSignerAccess(tx, request_id, signer_id));
+        SignatureRequest& r = access.request;
+        RequestSigner& rs = r.signers[access.position];
+        if (!IsTurnOf(r, access.position)) {
+            return Fail(ErrorCode::kForbidden, NotYourTurn(r, access.position));
+        }
+        if (!IsOpen(r.status) || rs.status != SignerStatus::kWaiting || rs.confirmed_at) {
+            return Fail(ErrorCode::kConflict, "this request cannot be signed now (it is " +
+                                                  std::string(ToString(r.status)) + ")");
+        }
+        std::vector<Violation> violations;
+        std::set<FieldRef> chosen;
+        for (const auto& ref : accepted) {
+            const bool known = ref.document >= 0 &&
+                               static_cast<std::size_t>(ref.document) < r.documents.size() &&
+                               ref.field >= 0 &&
+                               static_cast<std::size_t>(ref.field) <
+                                   r.documents[static_cast<std::size_t>(ref.document)]
+                                       .metadata.signature_fields.size();
+            if (!known ||
+                FieldSignerPosition(r.documents[static_cast<std::size_t>(ref.document)]
+                                        .metadata.signature_fields[static_cast<std::size_t>(
+                                            ref.field)],
+                                    r) != access.position) {
+                violations.push_back({"accepted", "not one of your clauses: document " +
+                                                      std::to_string(ref.document) + ", field " +
+                                                      std::to_string(ref.field)});
+                continue;
+            }
+            chosen.insert(ref);
+        }
+        int mine = 0;
+        for (const auto& doc : r.documents) {
+            const auto& fields = doc.metadata.signature_fields;
+            for (std::size_t j = 0; j < fields.size(); ++j) {
+                if (FieldSignerPosition(fields[j], r) != access.position) continue;
+                ++mine;
+                const FieldRef ref{doc.index, static_cast<int>(j)};
+                if (fields[j].clause.type != ClauseType::kOptional && !chosen.count(ref)) {
+                    violations.push_back(
+                        {"documents[" + std::to_string(doc.index) + "].signature_fields[" +
+                             std::to_string(j) + "]",
+                         std::string(fields[j].clause.type == ClauseType::kUnfair
+                                         ? "this unfair clause must be accepted explicitly: "
+                                         : "this clause is required: ") +
+                             fields[j].clause.title});
+                }
+            }
+        }
+        if (!violations.empty()) return FailValidation(std::move(violations));
+        rs.accepted_fields.assign(chosen.begin(), chosen.end());
+        rs.accepted_at = now;
+        r.updated_at = now;
+        FIRMO_CHECK(tx.AppendEvent(AuditEvent{
+            0, r.id, now, "signer.clauses_accepted", "", "", "", signer_id, SignerActor(signer_id),
+            std::to_string(chosen.size()) + " of " + std::to_string(mine) + " clauses accepted " +
+                ClientDetail(client)}));
+        return tx.UpdateRequest(r);
+    }));
+    AcceptOutcome outcome;
+    outcome.second_factor = ChooseSecondFactor(session, found.signer, sessions_.options());
+    if (outcome.second_factor == SecondFactor::kCode) {
+        FIRMO_TRY(auto sent, sessions_.SendCode(request_id, signer_id, CodeKind::kConfirm, client));
+        outcome.code = sent;
+    }
+    return outcome;
+}
+
+Result<void> CeremonyService::Confirm(const PortalSession& session, const std::string& request_id,
+                                      std::string_view code, const ClientInfo& client) {
+    FIRMO_TRY(auto found, sessions_.Access(session, request_id));
+    const std::string signer_id = found.request_signer().signer_id;
+    const SecondFactor factor = ChooseSecondFactor(session, found.signer, sessions_.options());
+    const Timestamp now = ctx_.clock.Now();
+    if (!found.request_signer().accepted_at) {
+        return Fail(ErrorCode::kConflict, "read the documents and accept the clauses first");
+    }
+    if (factor == SecondFactor::kCode) {
+        FIRMO_CHECK(sessions_.CheckCode(request_id, signer_id, CodeKind::kConfirm, code, client));
+    } else {
+        const auto& at = session.reauthenticated_at;
+        if (!at || *at + sessions_.options().reauthentication_max_age < now ||
+            *at < *found.request_signer().accepted_at - std::chrono::minutes(1)) {
+            return Fail(ErrorCode::kUnauthenticated,
+                        "confirm with your eID: log in again to sign");
+        }
+    }
+    FIRMO_CHECK(InWriteTransaction(ctx_.db, [&](Transaction& tx) -> Result<void> {
+        FIRMO_TRY(auto access, LoadSignerAccess(tx, request_id, signer_id));
+        SignatureRequest& r = access.request;
+        RequestSigner& rs = r.signers[access.position];
+        if (!IsTurnOf(r, access.position)) {
+            return Fail(ErrorCode::kForbidden, NotYourTurn(r, access.position));
+        }
+        if (!IsOpen(r.status) || rs.status != SignerStatus::kWaiting || rs.confirmed_at ||
+            !rs.accepted_at) {
+            return Fail(ErrorCode::kConflict, "this request cannot be signed now (it is " +
+                                                  std::string(ToString(r.status)) + ")");
+        }
+        rs.confirmed_at = now;
+        rs.signing_name = !session.full_name.empty()          ? session.full_name
+                          : access.signer.full_name           ? *access.signer.full_name
+                          : access.signer.email               ? *access.signer.email
+                          : access.signer.phone               ? *access.signer.phone
+                                                              : access.signer.identifier;
+        if (r.status != RequestStatus::kWaitForQtsp) {
+            FIRMO_CHECK(ApplyRequestEvent(tx, r, RequestEvent::kSubmitToQtsp,
+                                          SignerActor(signer_id), "", now));
+        }
+        FIRMO_CHECK(tx.AppendEvent(AuditEvent{
+            0, r.id, now, "signer.confirmed", "", "", "", signer_id, SignerActor(signer_id),
+            std::string(factor == SecondFactor::kCode ? "one-time code " : "eID ") +
+                ClientDetail(client)}));
+        FIRMO_CHECK(tx.UpdateRequest(r));
+        Job job;
+        job.kind = JobKind::kSignDocuments;
+        job.issuer_id = r.issuer_id;
+        job.request_id = r.id;
+        job.run_at = now;
+        return tx.EnqueueJob(job).map([](std::int64_t) {});
+    }));
+    ctx_.on_job_enqueued();
+    return {};
+}
+
+Result<void> CeremonyService::Reject(const PortalSession& session, const std::string& request_id,
+                                     const std::string& reason, const ClientInfo& client) {
+    std::vector<Violation> violations;
+    CheckLength(reason, 1, kRejectReasonMax, "reason", violations);
+    if (!violations.empty()) return FailValidation(std::move(violations));
+    FIRMO_TRY(auto found, sessions_.Access(session, request_id));
+    const std::string signer_id = found.request_signer().signer_id;
+    const Timestamp now = ctx_.clock.Now();
+    return InWriteTransaction(ctx_.db, [&](Transaction& tx) -> Result<void> {
+        FIRMO_TRY(auto access, LoadSignerAccess(tx, request_id, signer_id));
+        SignatureRequest& r = access.request;
+        RequestSigner& rs = r.signers[access.position];
+        if (!IsTurnOf(r, access.position)) {
+            return Fail(ErrorCode::kForbidden, NotYourTurn(r, access.position));
+        }
+        if (rs.status != SignerStatus::kWaiting || rs.confirmed_at) {
+            return Fail(ErrorCode::kConflict, "this request cannot be rejected now");
+        }
+        FIRMO_CHECK(ApplySignerEvent(tx, r, access.position, SignerEvent::kReject,
+                                     SignerActor(signer_id), reason + " " + ClientDetail(client),
+                                     now));
+        rs.reject_reason = reason;
+        FIRMO_CHECK(
+            ApplyRequestEvent(tx, r, RequestEvent::kReject, SignerActor(signer_id), reason, now));
+        r.reject_reason = reason;
+        return tx.UpdateRequest(r);
+    });
+}
+
+Result<std::string> CeremonyService::DocumentBytes(const PortalSession& session,
+                                                   const std::string& request_id,
+                                                   const std::string& document_id) {
+    FIRMO_TRY(auto access, sessions_.Access(session, request_id));
+    const SignatureRequest& r = access.request;
+    if (!IsTurnOf(r, access.position) && !IsTerminal(r.status)) {
+        return Fail(ErrorCode::kForbidden, NotYourTurn(r, access.position));
+    }
+    if (r.status == RequestStatus::kDraft) {
+        return Fail(ErrorCode::kConflict, "this request is not ready for signing yet");
+    }
+    const Document* doc = r.FindDocument(document_id);
+    if (!doc || !doc->CurrentBlobKey()) return Fail(ErrorCode::kNotFound, "document not found");
+    return ctx_.blobs.Get(*doc->CurrentBlobKey());
+}
+
+Result<Page<InboxMessage>> CeremonyService::Inbox(const PortalSession& session, PageQuery page) {
+    if (!session.authenticated()) return Fail(ErrorCode::kUnauthenticated, "please log in first");
+    if (!session.identity_kind) return Page<InboxMessage>{};
+    page.limit = std::clamp(page.limit, 1, 100);
+    return InReadTransaction(ctx_.db, [&](Transaction& tx) {
+        return tx.ListMessages(*session.identity_kind, session.identity, page);
+    });
+}
+
+Result<std::optional<std::string>> CeremonyService::ExitUrl(const PortalSession& session,
+                                                            const std::string& request_id) {
+    FIRMO_TRY(auto access, sessions_.Access(session, request_id));
+    const SignatureRequest& r = access.request;
+    if (!r.redirect) return std::optional<std::string>();
+    const RequestSigner& rs = access.request_signer();
+    std::string base;
+    if (rs.status == SignerStatus::kSigned) {
+        base = r.redirect->completion_url;
+    } else if (rs.status == SignerStatus::kRejected) {
+        base = r.redirect->rejection_url;
+    } else if (rs.status != SignerStatus::kWaiting || r.status == RequestStatus::kFailed ||
+               (IsTerminal(r.status) && r.status != RequestStatus::kSigned)) {
+        base = r.redirect->error_url;
+    } else {
+        return std::optional<std::string>();  // still in the ceremony, or being signed
+    }
+    const Timestamp now = ctx_.clock.Now();
+    const std::string token = NewSecretToken(ctx_.random);
+    FIRMO_CHECK(InWriteTransaction(ctx_.db, [&](Transaction& tx) -> Result<void> {
+        FIRMO_CHECK(
+            tx.RevokeSignerTokens(r.id, rs.signer_id, SignerTokenKind::kStatusQuery, now));
+        return tx.InsertSignerToken(SignerToken{sessions_.HashToken(token),
+                                                SignerTokenKind::kStatusQuery, r.id, rs.signer_id,
+                                                now, now + sessions_.options().status_query_ttl,
+                                                std::nullopt});
+    }));
+    const char sep = base.find('?') == std::string::npos ? '?' : '&';
+    return std::make_optional(base + sep + "status_query_token=" + token);
+}
+
+Result<void> CeremonyService::RunSigning(const Job& job) {
+    for (int round = 0; round < 16; ++round) {
+        FIRMO_TRY(auto request, InReadTransaction(ctx_.db, [&](Transaction& tx) {
+                      return tx.FindRequest(job.issuer_id, job.request_id);
+                  }));
+        if (!request) return {};
+        std::string next;
+        for (const auto& s : request->signers) {
+            if (s.confirmed_at && s.status == SignerStatus::kWaiting) {
+                next = s.signer_id;
+                break;
+            }
+        }
+        if (next.empty()) return {};
+        FIRMO_CHECK(SignFor(job.request_id, next));
+    }
+    return {};
+}
+
+Result<void> CeremonyService::SignFor(const std::string& request_id,
+                                      const std::string& signer_id) {
+    FIRMO_TRY(auto access, InReadTransaction(ctx_.db, [&](Transaction& tx) {
+                  return LoadSignerAccess(tx, request_id, signer_id);
+              }));
+    const SignatureRequest& r = access.request;
+    const RequestSigner& rs = access.request_signer();
+    if (!rs.confirmed_at || rs.status != SignerStatus::kWaiting) return {};
+
+    SignerIdentity identity;
+    identity.full_name = rs.signing_name;
+    if (IsNationalIdentifier(access.signer.kind)) {
+        identity.serial_number =
+            std::string(EtsiPrefix(access.signer.kind)) + access.signer.identifier;
+        identity.country = access.signer.kind == IdentifierKind::kItFiscalCode ? "IT" : "NO";
+    }
+    if (access.signer.email) identity.email = *access.signer.email;
+    FIRMO_TRY(auto session, trust_.OpenSession(identity));
+
+    const Timestamp now = ctx_.clock.Now();
+    ScratchDir scratch;
+    scratch.path = fs::temp_directory_path() / ("firmo-sign-" + NewUlid(now, ctx_.random));
+    std::error_code ec;
+    fs::create_directories(scratch.path, ec);
+    if (ec) return Fail(ErrorCode::kInternal, "cannot create " + scratch.path.string());
+
+    struct Signed {
+        std::string document_id;
+        std::string key;
+        BlobInfo info;
+        int expected_count = 0;
+        int signatures = 0;
+    };
+    std::vector<Signed> results;
+    for (const auto& doc : r.documents) {
+        if (!doc.CurrentBlobKey()) return Fail(ErrorCode::kInternal, "document has no file");
+        const auto fields = FieldsToSign(doc, r, access.position, rs.accepted_fields);
+        Result<void> chain;
+        fs::path out;
+        FIRMO_CHECK(ctx_.blobs.WithLocalFile(*doc.CurrentBlobKey(), [&](const fs::path& in) {
+            fs::path current = in;
+            const auto sign_one = [&](const SignatureField& field, SignatureDetails details,
+                                      int step) -> Result<void> {
+                const fs::path next =
+                    scratch.path / (doc.id + "-" + std::to_string(step) + ".pdf");
+                FIRMO_CHECK(signer_.SignFile(current, next, field, details, *session));
+                current = next;
+                return {};
+            };
+            SignatureDetails details;
+            details.signer_name = rs.signing_name;
+            details.signing_time = now;
+            if (fields.empty()) {
+                // Every signer's consent covers every document: without a field of their own,
+                // an invisible signature.
+                SignatureField invisible{FieldAtPosition{}, Clause{"", ClauseType::kRequired},
+                                         std::nullopt};
+                details.visible = false;
+                details.reason = "Signed";
+                chain = sign_one(invisible, details, 0);
+            } else {
+                int step = 0;
+                for (int j : fields) {
+                    const auto& field = doc.metadata.signature_fields[static_cast<std::size_t>(j)];
+                    details.reason = field.clause.title;
+                    chain = sign_one(field, details, step++);
+                    if (!chain) break;
+                }
+            }
+            out = current;
+        }));
+        FIRMO_CHECK(chain);
+        FIRMO_TRY(auto bytes, ReadFile(out));
+        const std::string key = "requests/" + r.id + "/" + doc.id + "/signed-" +
+                                std::to_string(doc.signature_count + 1) + "-" +
+                                NewUlid(now, ctx_.random) + ".pdf";
+        FIRMO_TRY(BlobInfo info, ctx_.blobs.Put(key, bytes));
+        results.push_back({doc.id, key, info, doc.signature_count,
+                           fields.empty() ? 1 : static_cast<int>(fields.size())});
+    }
+
+    std::vector<std::string> superseded;
+    auto stored = InWriteTransaction(ctx_.db, [&](Transaction& tx) -> Result<bool> {
+        FIRMO_TRY(auto fresh, LoadSignerAccess(tx, request_id, signer_id));
+        SignatureRequest& fr = fresh.request;
+        RequestSigner& frs = fr.signers[fresh.position];
+        if (!frs.confirmed_at || frs.status != SignerStatus::kWaiting) return false;
+        for (const auto& res : results) {
+            Document* d = fr.FindDocument(res.document_id);
+            if (!d || d->signature_count != res.expected_count) {
+                return Fail(ErrorCode::kConflict,
+                            "another signature was added meanwhile; signing again");
+            }
+            if (d->signed_blob_key) superseded.push_back(*d->signed_blob_key);
+            d->signed_blob_key = res.key;
+            d->signed_size = res.info.size;
+            d->signed_sha256_hex = res.info.sha256_hex;
+            d->signature_count += 1;
+            d->updated_at = now;
+            FIRMO_CHECK(tx.AppendEvent(AuditEvent{
+                0, fr.id, now, "document.signed", "", "", d->id, signer_id, "trust-service",
+                std::to_string(res.signatures) + " signature(s), sha256 " + res.info.sha256_hex}));
+        }
+        FIRMO_CHECK(ApplySignerEvent(tx, fr, fresh.position, SignerEvent::kSign, "trust-service",
+                                     "", now));
+        bool others_pending = false;
+        bool all_signed = true;
+        for (const auto& s : fr.signers) {
+            if (s.status == SignerStatus::kWaiting && s.confirmed_at) others_pending = true;
+            if (s.status != SignerStatus::kSigned) all_signed = false;
+        }
+        if (!others_pending && fr.status == RequestStatus::kWaitForQtsp) {
+            FIRMO_CHECK(ApplyRequestEvent(
+                tx, fr, all_signed ? RequestEvent::kAllSigned : RequestEvent::kSignerSigned,
+                "trust-service", "", now));
+        }
+        FIRMO_TRY(auto dossier, tx.FindDossier(fr.issuer_id, fr.dossier_id));
+        const std::string title = dossier ? dossier->title : "";
+        if (fr.status == RequestStatus::kSigned) {
+            for (const auto& s : fr.signers) {
+                FIRMO_TRY(auto person, tx.FindSigner(fr.issuer_id, s.signer_id));
+                if (!person || !IsNationalIdentifier(person->kind)) continue;
+                FIRMO_TRY(bool has,
+                          tx.HasMessage(fr.id, s.signer_id, MessageKind::kSignedDocuments));
+                if (has) continue;
+                FIRMO_CHECK(tx.InsertMessage(InboxMessage{
+                    NewUlid(now, ctx_.random), person->kind, person->identifier, fr.issuer_id,
+                    fr.id, s.signer_id, MessageKind::kSignedDocuments, title, now, std::nullopt}));
+            }
+        } else if (fr.notification_id) {
+            // The next signers in order learn that it is their turn.
+            FIRMO_CHECK(MessageSignersWhoseTurn(tx, fr, title, now, ctx_.random));
+        }
+        FIRMO_CHECK(tx.UpdateRequest(fr));
+        return true;
+    });
+    if (!stored || !*stored) {
+        for (const auto& res : results) (void)ctx_.blobs.Remove(res.key);
+        if (!stored) return tl::unexpected<Error>(stored.error());
+        return {};
+    }
+    for (const auto& key : superseded) (void)ctx_.blobs.Remove(key);
+    log::Info("signer_signed", {{"request_id", request_id},
+                                {"signer_id", signer_id},
+                                {"documents", std::to_string(results.size())}});
+    return {};
+}
+
+Result<void> CeremonyService::AbandonSigning(const Job& job, const std::string& error) {
+    return InWriteTransaction(ctx_.db, [&](Transaction& tx) -> Result<void> {
+        FIRMO_TRY(auto request, tx.FindRequest(job.issuer_id, job.request_id));
+        if (!request || request->status != RequestStatus::kWaitForQtsp) return {};
+        FIRMO_CHECK(ApplyRequestEvent(tx, *request, RequestEvent::kSigningFailed, "worker",
+                                      "signing failed after repeated attempts: " + error,
+                                      ctx_.clock.Now()));
+        return tx.UpdateRequest(*request);
+    });
+}
+
+}  // namespace firmo::domain

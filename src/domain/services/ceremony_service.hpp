@@ -1,0 +1,113 @@
+#pragma once
+// The signing ceremony, the signer's side of a request: open it (only when it is this signer's
+// turn, by the signing order), read the documents, accept the clauses (REQUIRED and each
+// UNFAIR one must be accepted, OPTIONAL ones freely), confirm with a second factor, and have
+// the trust service sign every document at this signer's fields (a background job, so a crash
+// loses nothing); or reject with a reason. Also the inbox and the direct flow's exits. Every
+// step is in the request's audit log with time, IP and user agent.
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "domain/ports/document_signer.hpp"
+#include "domain/ports/trust_service.hpp"
+#include "domain/services/request_steps.hpp"
+#include "domain/services/signer_session_service.hpp"
+
+namespace firmo::domain {
+
+// One signature field as a signer sees it.
+struct CeremonyField {
+    FieldRef ref;
+    const SignatureField* field = nullptr;  // into the request's documents
+    bool mine = false;                      // this signer signs it
+    bool accepted = false;                  // accepted in this ceremony already
+};
+
+struct CeremonyDocument {
+    const Document* document = nullptr;
+    std::vector<CeremonyField> fields;
+};
+
+enum class SecondFactor { kCode, kReauthentication };
+
+// What the signer sees of a request. Move-only: `documents` points into `access.request`.
+struct CeremonyView {
+    CeremonyView() = default;
+    CeremonyView(CeremonyView&&) = default;
+    CeremonyView& operator=(CeremonyView&&) = default;
+    CeremonyView(const CeremonyView&) = delete;
+    CeremonyView& operator=(const CeremonyView&) = delete;
+
+    SignerAccess access;
+    std::string issuer_name;
+    std::string title;  // the dossier's title
+    bool my_turn = false;  // every earlier signer (lower order) has signed
+    bool can_sign = false;  // my turn, request open, this signer still WAITING, not confirmed
+    std::vector<CeremonyDocument> documents;  // pointers into access.request
+    SecondFactor second_factor = SecondFactor::kCode;
+};
+
+struct AcceptOutcome {
+    SecondFactor second_factor = SecondFactor::kCode;
+    std::optional<CodeSent> code;  // when a confirmation code was sent
+};
+
+class CeremonyService {
+  public:
+    CeremonyService(ServiceContext& ctx, SignerSessionService& sessions, TrustService& trust,
+                    const DocumentSigner& signer)
+        : ctx_(ctx), sessions_(sessions), trust_(trust), signer_(signer) {}
+
+    // The request as this session's signer sees it. The first look of the first signer moves
+    // a READY request to WAIT_FOR_SIGNATURE. Later signers see only that it is not their
+    // turn yet (kForbidden), whatever link they hold.
+    [[nodiscard]] Result<CeremonyView> Open(const PortalSession& session,
+                                            const std::string& request_id,
+                                            const ClientInfo& client);
+    // Records the accepted clauses and starts the second factor (sends a code, or asks for
+    // re-authentication with the eID).
+    [[nodiscard]] Result<AcceptOutcome> Accept(const PortalSession& session,
+                                               const std::string& request_id,
+                                               const std::vector<FieldRef>& accepted,
+                                               const ClientInfo& client);
+    // The second factor: `code` for a code, empty for a fresh eID re-authentication. Then the
+    // request goes to WAIT_FOR_QTSP and a signing job is queued.
+    [[nodiscard]] Result<void> Confirm(const PortalSession& session, const std::string& request_id,
+                                       std::string_view code, const ClientInfo& client);
+    [[nodiscard]] Result<void> Reject(const PortalSession& session, const std::string& request_id,
+                                      const std::string& reason, const ClientInfo& client);
+
+    // The bytes of a document as the signer may read them (the latest signed version).
+    [[nodiscard]] Result<std::string> DocumentBytes(const PortalSession& session,
+                                                    const std::string& request_id,
+                                                    const std::string& document_id);
+    [[nodiscard]] Result<Page<InboxMessage>> Inbox(const PortalSession& session, PageQuery page);
+
+    // Direct flow: where to send the browser now that the ceremony ended (with a fresh
+    // status_query_token), or nullopt while it has not ended or without exit URLs.
+    [[nodiscard]] Result<std::optional<std::string>> ExitUrl(const PortalSession& session,
+                                                             const std::string& request_id);
+
+    // Worker: signs for every signer who confirmed; idempotent and safe to run twice at once
+    // (a signed version is stored only if no other signature was added meanwhile).
+    [[nodiscard]] Result<void> RunSigning(const Job& job);
+    // After the last failed attempt: the request becomes FAILED.
+    [[nodiscard]] Result<void> AbandonSigning(const Job& job, const std::string& error);
+
+  private:
+    [[nodiscard]] Result<CeremonyView> Build(SignerAccess access, Transaction& tx) const;
+    [[nodiscard]] Result<void> SignFor(const std::string& request_id, const std::string& signer_id);
+
+    ServiceContext& ctx_;
+    SignerSessionService& sessions_;
+    TrustService& trust_;
+    const DocumentSigner& signer_;
+};
+
+// Which signer (position) signs a field: its signer_index when in range, else the first.
+std::size_t FieldSignerPosition(const SignatureField& field, const SignatureRequest& request);
+
+}  // namespace firmo::domain
