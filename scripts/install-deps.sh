@@ -15,7 +15,14 @@ packages=(
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev python3 curl wrk
   qpdf poppler-utils ghostscript libnss3-tools openssl time bc
+  # browser tests: headless chromium (driven by playwright-core), the SMTP sink
+  chromium python3-aiosmtpd
 )
+# node and npm install the portal's pdf.js and the browser tests' packages. Debian's only if the
+# commands are missing: a node from elsewhere (e.g. NodeSource's `nodejs`, which conflicts with
+# Debian's `npm` package) must not be replaced.
+command -v node >/dev/null || packages+=(nodejs)
+command -v npm >/dev/null || packages+=(npm)
 
 missing=()
 for p in "${packages[@]}"; do
