@@ -9,12 +9,14 @@ packages=(
   # libraries
   libboost-dev libboost-system-dev libqpdf-dev libssl-dev libsqlite3-dev libpq-dev
   nlohmann-json3-dev libexpected-dev libtomlplusplus-dev libkainjow-mustache-dev
-  libqrencode-dev libcurl4-openssl-dev zlib1g-dev
+  libqrencode-dev libpng-dev libcurl4-openssl-dev zlib1g-dev
   # PDF signing: the PDF/A appearance font; a CA key in a PKCS#11 token (SoftHSM2 in tests)
   fonts-urw-base35 softhsm2 libengine-pkcs11-openssl opensc
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev python3 curl wrk
   qpdf poppler-utils ghostscript libnss3-tools openssl time bc
+  # e-mail: a real SMTP server on loopback; QR codes: an independent decoder
+  python3-aiosmtpd zbar-tools
 )
 
 missing=()
