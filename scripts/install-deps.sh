@@ -9,14 +9,15 @@ packages=(
   # libraries
   libboost-dev libboost-system-dev libqpdf-dev libssl-dev libsqlite3-dev libpq-dev
   nlohmann-json3-dev libexpected-dev libtomlplusplus-dev libkainjow-mustache-dev
-  libqrencode-dev libcurl4-openssl-dev zlib1g-dev
+  libqrencode-dev libpng-dev libcurl4-openssl-dev zlib1g-dev
   # PDF signing: the PDF/A appearance font; a CA key in a PKCS#11 token (SoftHSM2 in tests)
   fonts-urw-base35 softhsm2 libengine-pkcs11-openssl opensc
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev python3 curl wrk
   qpdf poppler-utils ghostscript libnss3-tools openssl time bc
-  # browser tests: headless chromium (driven by playwright-core), the SMTP sink
-  chromium python3-aiosmtpd
+  # browser tests: headless chromium (driven by playwright-core); a real SMTP server on
+  # loopback (aiosmtpd); QR codes checked by an independent decoder (zbarimg)
+  chromium python3-aiosmtpd zbar-tools
 )
 # node and npm install the portal's pdf.js and the browser tests' packages. Debian's only if the
 # commands are missing: a node from elsewhere (e.g. NodeSource's `nodejs`, which conflicts with
