@@ -159,6 +159,14 @@ Result<CeremonyView> CeremonyService::Open(const PortalSession& session,
     return view;
 }
 
+Result<CeremonyView> CeremonyService::Look(const PortalSession& session,
+                                           const std::string& request_id) {
+    FIRMO_TRY(auto access, sessions_.Access(session, request_id));
+    auto view = InReadTransaction(ctx_.db, [&](Transaction& tx) { return Build(std::move(access), tx); });
+    if (view) view->second_factor = ChooseSecondFactor(session, view->access.signer, sessions_.options());
+    return view;
+}
+
 Result<AcceptOutcome> CeremonyService::Accept(const PortalSession& session,
                                               const std::string& request_id,
                                               const std::vector<FieldRef>& accepted,

@@ -67,6 +67,9 @@ class CeremonyService {
     [[nodiscard]] Result<CeremonyView> Open(const PortalSession& session,
                                             const std::string& request_id,
                                             const ClientInfo& client);
+    // The same view without side effects (no audit line, no status change).
+    [[nodiscard]] Result<CeremonyView> Look(const PortalSession& session,
+                                            const std::string& request_id);
     // Records the accepted clauses and starts the second factor (sends a code, or asks for
     // re-authentication with the eID).
     [[nodiscard]] Result<AcceptOutcome> Accept(const PortalSession& session,

@@ -360,6 +360,16 @@ Result<SessionHandle> SignerSessionService::LoginWithRedirect(std::string_view o
         old_token);
 }
 
+Result<std::pair<SignerAccess, std::string>> SignerSessionService::Lookup(
+    const std::string& request_id, const std::string& signer_id) {
+    return InReadTransaction(
+        ctx_.db, [&](Transaction& tx) -> Result<std::pair<SignerAccess, std::string>> {
+            FIRMO_TRY(auto access, LoadSignerAccess(tx, request_id, signer_id));
+            FIRMO_TRY(auto issuer, tx.FindIssuer(access.request.issuer_id));
+            return std::make_pair(std::move(access), issuer ? issuer->name : std::string());
+        });
+}
+
 Result<SignerAccess> SignerSessionService::Access(const PortalSession& session,
                                                   const std::string& request_id) {
     if (!session.authenticated()) {

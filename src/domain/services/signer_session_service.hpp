@@ -90,6 +90,10 @@ class SignerSessionService {
                                          const std::string& signer_id, CodeKind kind,
                                          std::string_view code, const ClientInfo& client);
 
+    // What a signer's link shows before login: the signer, the request, the issuer's name.
+    [[nodiscard]] Result<std::pair<SignerAccess, std::string>> Lookup(
+        const std::string& request_id, const std::string& signer_id);
+
     // Direct flow: the one-time redirect token opens a session for that signer.
     [[nodiscard]] Result<SessionHandle> LoginWithRedirect(std::string_view old_token,
                                                           std::string_view redirect_token,

@@ -1,0 +1,98 @@
+#pragma once
+// The signer portal: server-rendered pages (mustache templates compiled into the binary) for
+// every way in (eID login, link + one-time code, direct-flow redirect, universal link / QR
+// code) and the ceremony (read, accept clauses, confirm, sign or reject, download), plus the
+// static files. Handlers are thin: sessions, codes and the ceremony live in the domain
+// services. Every page carries a strict Content-Security-Policy; every POST needs the
+// session's CSRF token; the session cookie is HttpOnly, SameSite=Lax and Secure (off only on
+// plain-HTTP loopback).
+
+#include <filesystem>
+#include <functional>
+#include <string>
+
+#include "api/url_signer.hpp"
+#include "domain/ports/identity_provider.hpp"
+#include "domain/services/ceremony_service.hpp"
+#include "http/router.hpp"
+
+namespace firmo::web {
+
+struct PortalOptions {
+    std::string public_url = "http://127.0.0.1:8080";
+    std::filesystem::path assets_dir;  // holds pdfjs/ (see cmake/web_assets.cmake)
+    bool secure_cookies = false;       // decided by the app from public_url and config
+    bool access_log_tokens = false;    // never: tokens in paths are credentials
+};
+
+class Portal {
+  public:
+    Portal(domain::SignerSessionService& sessions, domain::CeremonyService& ceremony,
+           domain::IdentityProvider* eid, const api::UrlSigner& urls, const Clock& clock,
+           PortalOptions options)
+        : sessions_(sessions),
+          ceremony_(ceremony),
+          eid_(eid),
+          urls_(urls),
+          clock_(clock),
+          options_(std::move(options)) {}
+
+    void Register(const std::function<void(std::string, std::string, http::Handler)>& add);
+    void set_public_url(std::string url) { options_.public_url = std::move(url); }
+
+    // The link a signer gets (unique per request and signer, valid until the request expires).
+    std::string SignerLink(const std::string& issuer_id, const std::string& request_id,
+                           const std::string& signer_id, Timestamp expires_at) const;
+
+  private:
+    using Req = http::HttpRequest;
+    using Res = http::HttpResponse;
+    struct Ctx;  // the request's session (created when missing) and response cookies
+
+    Res Home(Req& req);
+    Res LoginPage(Req& req);
+    Res OidcStart(Req& req);
+    Res OidcCallback(Req& req);
+    Res Logout(Req& req);
+    Res Inbox(Req& req);
+    Res LinkPage(Req& req);
+    Res LinkSendCode(Req& req);
+    Res LinkLogin(Req& req);
+    Res Direct(Req& req);
+    Res Ceremony(Req& req);
+    Res Accept(Req& req);
+    Res ConfirmPage(Req& req);
+    Res Confirm(Req& req);
+    Res Reauth(Req& req);
+    Res Reject(Req& req);
+    Res Done(Req& req);
+    Res DocumentFile(Req& req);
+    Res Static(Req& req);
+    Res PdfJs(Req& req);
+
+    Res Page(Ctx& ctx, int status, const std::string& title, const std::string& body,
+             int refresh = 0, bool viewer = false) const;
+    Res Message(Ctx& ctx, int status, const std::string& heading, const std::string& text) const;
+    Res ErrorPage(Ctx& ctx, const Error& error) const;
+    Res RenderCeremony(Ctx& ctx, const domain::CeremonyView& view, const std::string& error,
+                       const std::vector<Violation>& violations, int status);
+    Res RenderConfirm(Ctx& ctx, const std::string& request_id, const std::string& error,
+                      const std::string& destination, int status);
+    Res StartEid(Ctx& ctx, const std::string& return_to, bool reauthentication);
+    Res SeeOther(Ctx& ctx, const std::string& location) const;
+    [[nodiscard]] Result<Ctx> Open(Req& req);
+    bool CsrfOk(const Ctx& ctx, const Req& req) const;
+    domain::ClientInfo Client(const Req& req) const;
+
+    domain::SignerSessionService& sessions_;
+    domain::CeremonyService& ceremony_;
+    domain::IdentityProvider* eid_;
+    const api::UrlSigner& urls_;
+    const Clock& clock_;
+    PortalOptions options_;
+};
+
+// The portal's templates, stylesheet and script, compiled in (empty if unknown).
+std::string_view EmbeddedFile(std::string_view name);
+
+}  // namespace firmo::web
