@@ -62,10 +62,10 @@ Result<HttpReply> CurlHttpFetcher::Fetch(const HttpCall& call) {
     if (!curl) return Fail(ErrorCode::kInternal, "cannot start an HTTP request");
     CurlListPtr headers(nullptr, curl_slist_free_all);
     for (const std::string& h : call.headers) {
-        curl_slist* appended = curl_slist_append(headers.get(), h.c_str());
+        curl_slist* list = headers.release();
+        curl_slist* appended = curl_slist_append(list, h.c_str());
+        headers.reset(appended != nullptr ? appended : list);  // on failure `list` is intact
         if (appended == nullptr) return Fail(ErrorCode::kInternal, "cannot build HTTP headers");
-        (void)headers.release();  // `appended` is the same list, grown
-        headers.reset(appended);
     }
     Sink sink;
     sink.max_body = max_body_;

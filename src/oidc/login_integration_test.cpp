@@ -398,5 +398,41 @@ TEST_F(OidcLoginTest, WrongPkceVerifierAndInvalidFiscalCode) {
         << invalid.error().message;
 }
 
+TEST(CurlHttpFetcherTest, RefusesOtherSchemesRedirectsAndLargeBodies) {
+    CurlHttpFetcher http(std::chrono::seconds(5));
+    HttpCall file;
+    file.url = "file:///etc/passwd";
+    auto refused = http.Fetch(file);
+    ASSERT_FALSE(refused);
+    EXPECT_EQ(refused.error().code, ErrorCode::kInvalidArgument);
+    HttpCall closed;
+    closed.url = "http://127.0.0.1:1/";
+    EXPECT_EQ(http.Fetch(closed).error().code, ErrorCode::kUnavailable);
+
+    LoopbackProvider provider(json{{"redirect_uris", {kRedirect}}});
+    ASSERT_TRUE(provider.error().empty()) << provider.error();
+    HttpCall discovery;
+    discovery.url = provider.issuer() + "/.well-known/openid-configuration";
+    auto reply = http.Fetch(discovery);
+    ASSERT_TRUE(reply) << reply.error().message;
+    EXPECT_EQ(reply->status, 200);
+    EXPECT_EQ(reply->content_type.rfind("application/json", 0), 0U) << reply->content_type;
+    EXPECT_NE(reply->body.find(provider.issuer()), std::string::npos);
+    // The authorization endpoint answers with a redirect; the fetcher reports it, not follows it.
+    HttpCall authorize;
+    authorize.url = provider.issuer() + "/auth?client_id=firmo&response_type=code&scope=openid" +
+                    "&redirect_uri=" + PercentEncode(kRedirect);
+    auto redirect = http.Fetch(authorize);
+    ASSERT_TRUE(redirect) << redirect.error().message;
+    EXPECT_GE(redirect->status, 300);
+    EXPECT_LT(redirect->status, 400);
+    // Over the size cap.
+    CurlHttpFetcher small(std::chrono::seconds(5), 100);
+    auto too_large = small.Fetch(discovery);
+    ASSERT_FALSE(too_large);
+    EXPECT_EQ(too_large.error().code, ErrorCode::kUnavailable);
+    EXPECT_NE(too_large.error().message.find("larger than 100 bytes"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace firmo::oidc
