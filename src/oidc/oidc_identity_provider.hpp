@@ -68,17 +68,20 @@ class OidcIdentityProvider final : public domain::IdentityProvider {
     OidcIdentityProvider(OidcOptions options, std::shared_ptr<HttpFetcher> http, const Clock& clock,
                          Random& random);
 
-    Result<domain::LoginStart> BeginLoginUnguarded(const std::string& redirect_uri,
-                                                   bool reauthentication);
-    Result<domain::VerifiedIdentity> CompleteLoginUnguarded(const std::string& code,
-                                                            const std::string& redirect_uri,
-                                                            const domain::LoginStart& pending);
-    Result<Discovery> GetDiscovery();
+    [[nodiscard]] Result<domain::LoginStart> BeginLoginUnguarded(const std::string& redirect_uri,
+                                                                 bool reauthentication);
+    [[nodiscard]] Result<domain::VerifiedIdentity> CompleteLoginUnguarded(
+        const std::string& code, const std::string& redirect_uri,
+        const domain::LoginStart& pending);
+    [[nodiscard]] Result<Discovery> GetDiscovery();
     // The cached key set, or a freshly fetched one when `refresh` or nothing is cached yet.
-    Result<std::shared_ptr<const JwkSet>> GetKeys(const Discovery& discovery, bool refresh);
-    Result<Tokens> RedeemCode(const Discovery& discovery, const std::string& code,
-                              const std::string& redirect_uri, const std::string& code_verifier);
-    Result<std::string> FetchUserinfo(const Discovery& discovery, const std::string& access_token);
+    [[nodiscard]] Result<std::shared_ptr<const JwkSet>> GetKeys(const Discovery& discovery,
+                                                                bool refresh);
+    [[nodiscard]] Result<Tokens> RedeemCode(const Discovery& discovery, const std::string& code,
+                                            const std::string& redirect_uri,
+                                            const std::string& code_verifier);
+    [[nodiscard]] Result<std::string> FetchUserinfo(const Discovery& discovery,
+                                                    const std::string& access_token);
 
     OidcOptions options_;
     std::shared_ptr<HttpFetcher> http_;
