@@ -11,9 +11,12 @@ target_compile_options(firmo_warnings INTERFACE
   # GCC 12 reports -Wrestrict false positives inside std::string at -O2/-O3 (GCC bug 105329).
   $<$<AND:$<CXX_COMPILER_ID:GNU>,$<VERSION_LESS:$<CXX_COMPILER_VERSION>,13>>:-Wno-restrict>)
 
-# firmo_module(NAME <module> DEPS <targets...> [PRIVATE_DEPS <targets...>])
+# firmo_module(NAME <module> DEPS <targets...> [PRIVATE_DEPS <targets...>] [TEST_DEPS <targets...>]
+#              [TEST_PREFIX <prefix>])
+# TEST_PREFIX is prepended to the discovered test names (e.g. "oidc." so `ctest -R oidc` selects
+# the module's tests); without it the names stay "Suite.Test".
 function(firmo_module)
-  cmake_parse_arguments(M "" "NAME" "DEPS;PRIVATE_DEPS;TEST_DEPS" ${ARGN})
+  cmake_parse_arguments(M "" "NAME;TEST_PREFIX" "DEPS;PRIVATE_DEPS;TEST_DEPS" ${ARGN})
   file(GLOB_RECURSE all_sources CONFIGURE_DEPENDS
        ${CMAKE_CURRENT_SOURCE_DIR}/*.cpp)
   set(lib_sources "")
@@ -41,7 +44,11 @@ function(firmo_module)
     add_executable(${target}_test ${test_sources})
     target_link_libraries(${target}_test PRIVATE ${target} ${M_PRIVATE_DEPS} ${M_TEST_DEPS}
                           firmo_warnings GTest::gtest GTest::gmock GTest::gtest_main)
-    gtest_discover_tests(${target}_test DISCOVERY_MODE PRE_TEST
+    set(prefix_args "")
+    if(M_TEST_PREFIX)
+      set(prefix_args TEST_PREFIX ${M_TEST_PREFIX})
+    endif()
+    gtest_discover_tests(${target}_test DISCOVERY_MODE PRE_TEST ${prefix_args}
                          PROPERTIES LABELS "unit;${M_NAME}")
   endif()
 endfunction()
