@@ -82,6 +82,9 @@ void IssuerApi::Register(const std::function<void(std::string, std::string, Auth
     add("GET", "/api/v1/signature-requests/{id}/documents/{doc_id}/upload_url",
         bind(&IssuerApi::GetUploadUrl));
     add("PUT", "/api/v1/signature-requests/{id}/status", bind(&IssuerApi::PutStatus));
+    add("PUT", "/api/v1/signature-requests/{id}/notification", bind(&IssuerApi::PutNotification));
+    add("POST", "/api/v1/signature-requests/{id}/signers/{signer_id}/redirect-url",
+        bind(&IssuerApi::NewRedirectUrl));
 }
 
 HttpResponse IssuerApi::CreateDossier(Req& req, const P& p) {
@@ -130,7 +133,7 @@ HttpResponse IssuerApi::ListRequestsFiltered(Req& req, const P& p, RequestFilter
     }
     auto result = s_.requests.List(p.issuer_id, filter, *page);
     if (!result) return Problem(result.error());
-    return JsonResponse(200, PageView(*result, RequestView));
+    return JsonResponse(200, PageView(*result, [this](const SignatureRequest& r) { return View(r); }));
 }
 
 HttpResponse IssuerApi::ListDossierRequests(Req& req, const P& p) {
@@ -145,14 +148,17 @@ HttpResponse IssuerApi::CreateSigner(Req& req, const P& p) {
     return WithObjectBody(req, [&](const Json& body) {
         std::vector<Violation> violations;
         Reader r(violations);
-        r.NoUnknownMembers(
-            body, {"fiscal_code", "national_identity_number", "country", "email", "phone"}, "");
+        r.NoUnknownMembers(body,
+                           {"fiscal_code", "national_identity_number", "country", "email", "phone",
+                            "name"},
+                           "");
         NewSigner input;
         auto fiscal = r.OptString(body, "fiscal_code", "");
         auto nin = r.OptString(body, "national_identity_number", "");
         auto country = r.OptString(body, "country", "");
         input.email = r.OptString(body, "email", "");
         input.phone = r.OptString(body, "phone", "");
+        input.full_name = r.OptString(body, "name", "");
         if (fiscal && nin) {
             r.Add("fiscal_code", "give either fiscal_code or national_identity_number, not both");
         } else if (fiscal) {
@@ -166,8 +172,15 @@ HttpResponse IssuerApi::CreateSigner(Req& req, const P& p) {
             }
             input.kind = IdentifierKind::kNoNationalId;
             input.identifier = *nin;
+        } else if (input.email) {
+            // Reached by a link and a one-time code: the address is the identifier.
+            input.kind = IdentifierKind::kEmail;
+        } else if (input.phone) {
+            input.kind = IdentifierKind::kPhone;
         } else if (violations.empty()) {
-            r.Add("fiscal_code", "is required (or national_identity_number with country \"NO\")");
+            r.Add("fiscal_code",
+                  "is required (or national_identity_number with country \"NO\", or only an "
+                  "email or phone for a signer reached by link and one-time code)");
         }
         if (!violations.empty()) return ValidationProblem(std::move(violations));
         auto resolved = s_.signers.Resolve(p.issuer_id, input);
@@ -188,7 +201,8 @@ HttpResponse IssuerApi::CreateRequest(Req& req, const P& p) {
         Reader r(violations);
         r.NoUnknownMembers(
             body,
-            {"dossier_id", "signer_id", "signers", "expires_at", "reference", "documents_metadata"},
+            {"dossier_id", "signer_id", "signers", "expires_at", "reference", "documents_metadata",
+             "redirect"},
             "");
         NewSignatureRequest input;
         auto dossier_id = r.String(body, "dossier_id", "");
@@ -227,20 +241,106 @@ HttpResponse IssuerApi::CreateRequest(Req& req, const P& p) {
             input.documents =
                 codec::ParseDocumentsMetadata(body["documents_metadata"], "documents_metadata", r);
         }
+        if (body.contains("redirect") && !body["redirect"].is_null()) {
+            if (const Json* redirect = r.Object(body, "redirect", "")) {
+                r.NoUnknownMembers(*redirect, {"completion_url", "rejection_url", "error_url"},
+                                   "redirect");
+                auto completion = r.String(*redirect, "completion_url", "redirect");
+                auto rejection = r.String(*redirect, "rejection_url", "redirect");
+                auto error = r.String(*redirect, "error_url", "redirect");
+                if (completion && rejection && error) {
+                    input.redirect = RedirectUrls{*completion, *rejection, *error};
+                }
+            }
+        }
         if (!violations.empty()) return ValidationProblem(std::move(violations));
         input.dossier_id = *dossier_id;
         auto request = s_.requests.Create(p.issuer_id, input, ActorOf(p));
         if (!request) return Problem(request.error());
-        auto response = JsonResponse(201, RequestView(*request));
+        Json view = View(*request);
+        if (request->redirect) {
+            // The one-time redirect URLs are shown here once (they are stored hashed).
+            auto tokens = s_.requests.IssueRedirectTokens(p.issuer_id, request->id, std::nullopt,
+                                                          options_.redirect_url_ttl);
+            if (!tokens) return Problem(tokens.error());
+            for (auto& js : view["signers"]) {
+                for (const auto& [sid, token] : *tokens) {
+                    if (js["signer_id"] == sid) {
+                        js["redirect_url"] = options_.public_url + "/d/" + token;
+                    }
+                }
+            }
+        }
+        auto response = JsonResponse(201, view);
         response.Set("Location", "/api/v1/signature-requests/" + request->id);
         return response;
     });
 }
 
 HttpResponse IssuerApi::GetRequest(Req& req, const P& p) {
-    auto request = s_.requests.Get(p.issuer_id, std::string(req.Param("id")));
+    const std::string id(req.Param("id"));
+    // Direct flow: the token the signer's browser brought back to the issuer's exit URL.
+    auto request = req.Query("status_query_token")
+                       ? s_.requests.GetWithStatusQueryToken(p.issuer_id, id,
+                                                             *req.Query("status_query_token"))
+                       : s_.requests.Get(p.issuer_id, id);
     if (!request) return Problem(request.error());
-    return JsonResponse(200, RequestView(*request));
+    return JsonResponse(200, View(*request));
+}
+
+Json IssuerApi::View(const SignatureRequest& r) const {
+    Json j = RequestView(r);
+    const std::string base = options_.public_url;
+    j["signing_url"] = base + "/s/" + r.id;
+    const std::string qr = urls_.Sign(Grant{"qr", r.issuer_id, r.id, "", r.expires_at});
+    j["qr_code_url"] = base + "/api/v1/qr/" + qr + ".svg";
+    j["qr_code_png_url"] = base + "/api/v1/qr/" + qr + ".png";
+    if (!IsTerminal(r.status)) {
+        for (auto& js : j["signers"]) {
+            js["portal_url"] = base + SignerLinkPath(urls_, r.issuer_id, r.id,
+                                                     js["signer_id"].get<std::string>(),
+                                                     r.expires_at);
+        }
+    }
+    if (r.notification_id) j["notification"] = {{"io_message_id", *r.notification_id}};
+    if (r.status == RequestStatus::kSigned) {
+        const Timestamp expires = clock_.Now() + options_.download_url_ttl;
+        for (auto& jd : j["documents"]) {
+            const std::string doc_id = jd["id"].get<std::string>();
+            jd["url"] = base + "/api/v1/downloads/" +
+                        urls_.Sign(Grant{"download", r.issuer_id, r.id, doc_id, expires});
+        }
+    }
+    return j;
+}
+
+HttpResponse IssuerApi::Download(Req& req) {
+    auto grant = urls_.Verify(std::string(req.Param("token")), "download", clock_.Now());
+    if (!grant) return Problem(grant.error());
+    auto bytes = s_.requests.SignedDocument(grant->issuer_id, grant->request_id,
+                                            grant->document_id);
+    if (!bytes) return Problem(bytes.error());
+    auto response = HttpResponse::Text(200, std::move(*bytes), "application/pdf");
+    response.Set("Content-Disposition",
+                 "attachment; filename=\"" + grant->document_id + "-signed.pdf\"");
+    return response;
+}
+
+HttpResponse IssuerApi::PutNotification(Req& req, const P& p) {
+    auto id = s_.requests.Notify(p.issuer_id, std::string(req.Param("id")), ActorOf(p));
+    if (!id) return Problem(id.error());
+    return JsonResponse(201, Json{{"io_message_id", *id}});
+}
+
+HttpResponse IssuerApi::NewRedirectUrl(Req& req, const P& p) {
+    auto tokens = s_.requests.IssueRedirectTokens(p.issuer_id, std::string(req.Param("id")),
+                                                  std::string(req.Param("signer_id")),
+                                                  options_.redirect_url_ttl);
+    if (!tokens) return Problem(tokens.error());
+    return JsonResponse(
+        201, Json{{"signer_id", tokens->front().first},
+                  {"redirect_url", options_.public_url + "/d/" + tokens->front().second},
+                  {"expires_at", FormatRfc3339(clock_.Now() + options_.redirect_url_ttl)}});
 }
 
 HttpResponse IssuerApi::ListEvents(Req& req, const P& p) {

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "api/url_signer.hpp"
+#include "codec/json.hpp"
 #include "domain/services/dossier_service.hpp"
 #include "domain/services/issuer_service.hpp"
 #include "domain/services/request_service.hpp"
@@ -24,6 +25,8 @@ struct Services {
 struct IssuerApiOptions {
     std::string public_url = "http://127.0.0.1:8080";  // base of the links we hand out
     std::chrono::minutes upload_url_ttl{15};
+    std::chrono::minutes download_url_ttl{15};
+    std::chrono::minutes redirect_url_ttl{60};
 };
 
 class IssuerApi {
@@ -41,6 +44,8 @@ class IssuerApi {
     void set_public_url(std::string url) { options_.public_url = std::move(url); }
     // PUT /api/v1/uploads/{token}: authorised by the token, not by an API key.
     http::HttpResponse Upload(http::HttpRequest& request);
+    // GET /api/v1/downloads/{token}: a signed document, authorised by the token.
+    http::HttpResponse Download(http::HttpRequest& request);
 
   private:
     using Req = http::HttpRequest;
@@ -58,6 +63,11 @@ class IssuerApi {
     Res ListEvents(Req& req, const P& p);
     Res GetUploadUrl(Req& req, const P& p);
     Res PutStatus(Req& req, const P& p);
+    Res PutNotification(Req& req, const P& p);
+    Res NewRedirectUrl(Req& req, const P& p);
+    // The request's JSON with the links of this API: signers' portal links, the QR code and
+    // universal link, and once SIGNED the documents' download URLs.
+    codec::Json View(const domain::SignatureRequest& request) const;
     Res ListRequestsFiltered(Req& req, const P& p, domain::RequestFilter filter);
 
     Services s_;

@@ -51,4 +51,10 @@ Result<Grant> UrlSigner::Verify(const std::string& token, const std::string& pur
     return g;
 }
 
+std::string SignerLinkPath(const UrlSigner& urls, const std::string& issuer_id,
+                           const std::string& request_id, const std::string& signer_id,
+                           Timestamp expires_at) {
+    return "/l/" + urls.Sign(Grant{"signer-link", issuer_id, request_id, signer_id, expires_at});
+}
+
 }  // namespace firmo::api

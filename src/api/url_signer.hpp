@@ -31,4 +31,10 @@ class UrlSigner {
     std::string secret_;
 };
 
+// The signer's own link into the portal ("/l/<token>"): unique per request and signer, valid
+// until the request expires. The grant's document_id carries the signer id.
+std::string SignerLinkPath(const UrlSigner& urls, const std::string& issuer_id,
+                           const std::string& request_id, const std::string& signer_id,
+                           Timestamp expires_at);
+
 }  // namespace firmo::api

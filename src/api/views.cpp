@@ -25,10 +25,11 @@ Json SignerView(const Signer& s) {
     Json j = {{"id", s.id}, {"created_at", FormatRfc3339(s.created_at)}};
     if (s.kind == IdentifierKind::kItFiscalCode) {
         j["fiscal_code"] = s.identifier;
-    } else {
+    } else if (s.kind == IdentifierKind::kNoNationalId) {
         j["national_identity_number"] = s.identifier;
         j["country"] = "NO";
     }
+    if (s.full_name) j["name"] = *s.full_name;
     if (s.email) j["email"] = *s.email;
     if (s.phone) j["phone"] = *s.phone;
     return j;
@@ -46,6 +47,10 @@ Json DocumentView(const Document& d) {
         j["sha256"] = d.sha256_hex;
     }
     if (d.status == DocumentStatus::kReady) j["page_count"] = d.page_count;
+    if (d.signature_count > 0) {
+        j["signature_count"] = d.signature_count;
+        j["signed_sha256"] = d.signed_sha256_hex;
+    }
     if (d.status == DocumentStatus::kRejected) {
         j["reject_reason"] = d.reject_reason;
         j["violations"] = codec::ToJson(d.violations);
@@ -61,6 +66,7 @@ Json RequestView(const SignatureRequest& r) {
                    {"status", std::string(ToString(s.status))}};
         PutTime(js, "signed_at", s.signed_at);
         PutTime(js, "rejected_at", s.rejected_at);
+        if (s.reject_reason) js["reject_reason"] = *s.reject_reason;
         signers.push_back(std::move(js));
     }
     Json documents = Json::array();

@@ -10,6 +10,7 @@
 #include "http/server.hpp"
 #include "jobs/worker.hpp"
 #include "pdf/cli.hpp"
+#include "web/portal.hpp"
 
 namespace firmo::app {
 
@@ -65,11 +66,13 @@ int RunServe(const Args&, const Config& config, std::ostream& out, std::ostream&
 
     auto boot = r.issuers().Bootstrap(config.bootstrap_email);
     if (!boot) return Report(boot.error(), err);
+    if (auto ok = r.OpenSignerSide(); !ok) return Report(ok.error(), err);
 
     jobs::WorkerOptions worker_options;
     worker_options.threads = config.job_threads;
     worker_options.worker_id = "node-" + std::to_string(::getpid());
     jobs::Worker worker(r.db(), r.requests(), r.clock(), worker_options);
+    worker.SetCeremony(&r.ceremony());
     r.context().on_job_enqueued = [&worker] { worker.Wake(); };
 
     api::IssuerApiOptions api_options;
@@ -89,6 +92,19 @@ int RunServe(const Args&, const Config& config, std::ostream& out, std::ostream&
     issuer_api.Register(add_authed);
     frontend.AddPublic("PUT", "/api/v1/uploads/{token}",
                        [&issuer_api](http::HttpRequest& req) { return issuer_api.Upload(req); });
+    frontend.AddPublic("GET", "/api/v1/downloads/{token}",
+                       [&issuer_api](http::HttpRequest& req) { return issuer_api.Download(req); });
+    web::PortalOptions portal_options;
+#ifdef FIRMO_DEFAULT_ASSETS_DIR
+    portal_options.assets_dir = config.assets_dir.empty() ? FIRMO_DEFAULT_ASSETS_DIR : config.assets_dir;
+#else
+    portal_options.assets_dir = config.assets_dir;
+#endif
+    web::Portal portal(r.signer_sessions(), r.ceremony(), r.eid(), r.urls(), r.clock(),
+                       portal_options);
+    portal.Register([&frontend](std::string method, std::string pattern, http::Handler handler) {
+        frontend.AddPublic(std::move(method), std::move(pattern), std::move(handler));
+    });
     api::DocumentApi document_api(r.dossiers(), r.validator(), r.VerifyFunction());
     document_api.Register(add_authed);
 
@@ -106,7 +122,15 @@ int RunServe(const Args&, const Config& config, std::ostream& out, std::ostream&
                         [&frontend](http::HttpRequest& req) { return frontend.Handle(req); });
     if (auto ok = server.Listen(); !ok) return Report(ok.error(), err);
     const std::string url = "http://" + config.host() + ":" + std::to_string(server.port());
-    issuer_api.set_public_url(config.public_url.empty() ? url : config.public_url);
+    const std::string public_url = config.public_url.empty() ? url : config.public_url;
+    issuer_api.set_public_url(public_url);
+    portal.set_public_url(public_url);
+    // Session cookies are Secure except on plain-HTTP loopback (a browser would drop them).
+    const bool loopback_http = public_url.starts_with("http://127.0.0.1") ||
+                               public_url.starts_with("http://localhost") ||
+                               public_url.starts_with("http://[::1]");
+    portal.set_secure_cookies(config.secure_cookies == "true" ||
+                              (config.secure_cookies == "auto" && !loopback_http));
     worker.Start();
 
     log::Info("server_started", {{"url", url}, {"data_dir", config.data_dir}});

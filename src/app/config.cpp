@@ -146,6 +146,90 @@ const Key kKeys[] = {
          c.bootstrap_email = v;
          return !v.empty();
      }},
+    {"web.assets_dir", "FIRMO_ASSETS_DIR", "assets-dir",
+     [](Config& c, const std::string& v) {
+         c.assets_dir = v;
+         return !v.empty();
+     }},
+    {"web.secure_cookies", "FIRMO_SECURE_COOKIES", "secure-cookies",
+     [](Config& c, const std::string& v) {
+         c.secure_cookies = v;
+         return v == "auto" || v == "true" || v == "false";
+     }},
+    {"oidc.issuer", "FIRMO_OIDC_ISSUER", "oidc-issuer",
+     [](Config& c, const std::string& v) {
+         c.oidc_issuer = v;
+         return v.empty() || v.rfind("http", 0) == 0;
+     }},
+    {"oidc.client_id", "FIRMO_OIDC_CLIENT_ID", "oidc-client-id",
+     [](Config& c, const std::string& v) {
+         c.oidc_client_id = v;
+         return true;
+     }},
+    {"oidc.client_secret", "FIRMO_OIDC_CLIENT_SECRET", "oidc-client-secret",
+     [](Config& c, const std::string& v) {
+         c.oidc_client_secret = v;
+         return true;
+     }},
+    {"oidc.scopes", "FIRMO_OIDC_SCOPES", "oidc-scopes",
+     [](Config& c, const std::string& v) {
+         c.oidc_scopes = v;
+         return true;
+     }},
+    {"oidc.identifier_claim", "FIRMO_OIDC_IDENTIFIER_CLAIM", "oidc-identifier-claim",
+     [](Config& c, const std::string& v) {
+         c.oidc_identifier_claim = v;
+         return !v.empty();
+     }},
+    {"oidc.identifier_kind", "FIRMO_OIDC_IDENTIFIER_KIND", "oidc-identifier-kind",
+     [](Config& c, const std::string& v) {
+         c.oidc_identifier_kind = v;
+         return v == "it_fiscal_code" || v == "no_nin";
+     }},
+    {"notify.code_delivery", "FIRMO_CODE_DELIVERY", "code-delivery",
+     [](Config& c, const std::string& v) {
+         c.code_delivery = v;
+         return v == "auto" || v == "smtp" || v == "log";
+     }},
+    {"smtp.url", "FIRMO_SMTP_URL", "smtp-url",
+     [](Config& c, const std::string& v) {
+         c.smtp_url = v;
+         return v.empty() || v.rfind("smtp", 0) == 0;
+     }},
+    {"smtp.username", "FIRMO_SMTP_USERNAME", "smtp-username",
+     [](Config& c, const std::string& v) {
+         c.smtp_username = v;
+         return true;
+     }},
+    {"smtp.password", "FIRMO_SMTP_PASSWORD", "smtp-password",
+     [](Config& c, const std::string& v) {
+         c.smtp_password = v;
+         return true;
+     }},
+    {"smtp.from", "FIRMO_SMTP_FROM", "smtp-from",
+     [](Config& c, const std::string& v) {
+         c.smtp_from = v;
+         return !v.empty();
+     }},
+    {"smtp.starttls", "FIRMO_SMTP_STARTTLS", "smtp-starttls",
+     [](Config& c, const std::string& v) {
+         c.smtp_starttls = v;
+         return v == "none" || v == "opportunistic" || v == "required";
+     }},
+    {"smtp.ca_file", "FIRMO_SMTP_CA_FILE", "smtp-ca-file",
+     [](Config& c, const std::string& v) {
+         c.smtp_ca_file = v;
+         return true;
+     }},
+    {"web.code_ttl_s", "FIRMO_CODE_TTL_S", "code-ttl",
+     [](Config& c, const std::string& v) { return SetInt(c.code_ttl_s, v, 1, 3600); }},
+    {"smtp.verify_peer", "FIRMO_SMTP_VERIFY_PEER", "smtp-verify-peer",
+     [](Config& c, const std::string& v) { return SetBool(c.smtp_verify_peer, v); }},
+    {"ca.passphrase", "FIRMO_CA_PASSPHRASE", nullptr,
+     [](Config& c, const std::string& v) {
+         c.ca_passphrase = v;
+         return true;
+     }},
 };
 
 std::optional<std::string> TomlValue(const toml::node& node) {

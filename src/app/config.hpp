@@ -31,6 +31,30 @@ struct Config {
     bool access_log = true;
     std::string bootstrap_email = "admin@localhost.localdomain";
 
+    // Signer portal.
+    std::string assets_dir;               // empty: the build's assets folder (pdf.js)
+    std::string secure_cookies = "auto";  // auto: Secure unless public_url is plain-HTTP loopback
+    // Login with a national eID (OpenID Connect); off while oidc_issuer is empty.
+    std::string oidc_issuer;
+    std::string oidc_client_id;
+    std::string oidc_client_secret;
+    std::string oidc_scopes = "openid profile";
+    std::string oidc_identifier_claim = "fiscal_number";
+    std::string oidc_identifier_kind = "it_fiscal_code";  // or no_nin
+    // One-time codes by e-mail (SMTP); "log" writes codes to the log (development only).
+    std::string code_delivery = "auto";  // auto: smtp when smtp_url is set, else log
+    std::string smtp_url;
+    std::string smtp_username;
+    std::string smtp_password;
+    std::string smtp_from = "firmo@localhost.localdomain";
+    std::string smtp_starttls = "required";
+    std::string smtp_ca_file;
+    bool smtp_verify_peer = true;
+    // The built-in CA's key passphrase (FIRMO_CA_PASSPHRASE). When no CA exists, `serve` creates
+    // one; without a passphrase it generates one and keeps it beside the key (development).
+    std::string ca_passphrase;
+    int code_ttl_s = 600;  // how long a one-time code is valid
+
     std::string host() const;
     unsigned short port() const;  // 0: any free port (the server prints the one it got)
 };

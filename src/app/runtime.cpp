@@ -2,7 +2,14 @@
 
 #include "core/encoding.hpp"
 #include "core/log.hpp"
+#include <fstream>
+
+#include "crypto/builtin_trust_service.hpp"
 #include "crypto/certificate_authority.hpp"
+#include "notify/mail_code_sender.hpp"
+#include "notify/smtp_mailer.hpp"
+#include "oidc/oidc_identity_provider.hpp"
+#include "pdf/pades_signer.hpp"
 #include "crypto/cms_verify.hpp"
 #include "crypto/hasher.hpp"
 #include "pdf/cli.hpp"
@@ -80,6 +87,107 @@ Result<std::unique_ptr<Runtime>> Runtime::Open(const Config& config) {
               }));
     rt->urls_ = std::make_unique<api::UrlSigner>(secret);
     return rt;
+}
+
+namespace {
+
+// The CA key's passphrase: configured, else the one kept beside the key by an earlier start
+// (development convenience, logged as such), else a new one written there.
+Result<std::string> CaPassphrase(const Config& config, const fs::path& data, Random& random,
+                                 bool creating) {
+    if (!config.ca_passphrase.empty()) return config.ca_passphrase;
+    const fs::path file = data / "ca" / "passphrase";
+    std::error_code ec;
+    if (fs::exists(file, ec)) {
+        std::ifstream in(file);
+        std::string text;
+        std::getline(in, text);
+        if (text.empty()) return Fail(ErrorCode::kInternal, "empty " + file.string());
+        return text;
+    }
+    if (!creating) {
+        return Fail(ErrorCode::kInvalidArgument,
+                    "the CA key is encrypted: set FIRMO_CA_PASSPHRASE (ca.passphrase)");
+    }
+    fs::create_directories(file.parent_path(), ec);
+    const std::string secret = HexEncode(random.Bytes(24));
+    {
+        std::ofstream out(file, std::ios::trunc);
+        out << secret << "\n";
+        if (!out) return Fail(ErrorCode::kInternal, "cannot write " + file.string());
+    }
+    fs::permissions(file, fs::perms::owner_read | fs::perms::owner_write,
+                    fs::perm_options::replace, ec);
+    log::Warn("ca_passphrase_beside_key",
+              {{"path", file.string()},
+               {"advice", "set FIRMO_CA_PASSPHRASE and remove this file in production"}});
+    return secret;
+}
+
+}  // namespace
+
+Result<void> Runtime::OpenSignerSide() {
+    const fs::path data = config_.data_dir;
+    std::error_code ec;
+    const bool exists = fs::exists(crypto::CertificateAuthority::CertificatePath(data), ec);
+    FIRMO_TRY(auto passphrase, CaPassphrase(config_, data, random_, !exists));
+    std::shared_ptr<const crypto::CertificateAuthority> ca;
+    if (exists) {
+        FIRMO_TRY(auto loaded, crypto::CertificateAuthority::Load(data, passphrase));
+        ca = std::make_shared<const crypto::CertificateAuthority>(std::move(loaded));
+    } else {
+        FIRMO_TRY(auto created, crypto::CertificateAuthority::Create(data, crypto::CaOptions{},
+                                                                     passphrase, clock_, random_));
+        log::Info("ca_created", {{"certificate", crypto::CertificateAuthority::CertificatePath(data).string()}});
+        ca = std::make_shared<const crypto::CertificateAuthority>(std::move(created));
+    }
+    trust_ = std::make_unique<crypto::BuiltinTrustService>(ca, clock_, random_);
+    document_signer_ = std::make_unique<pdf::PadesSigner>();
+
+    const bool smtp = config_.code_delivery == "smtp" ||
+                      (config_.code_delivery == "auto" && !config_.smtp_url.empty());
+    if (smtp) {
+        notify::SmtpOptions mail;
+        mail.url = config_.smtp_url;
+        mail.starttls = notify::ParseStartTls(config_.smtp_starttls).value_or(notify::StartTls::kRequired);
+        mail.username = config_.smtp_username;
+        mail.password = config_.smtp_password;
+        mail.from = notify::MailAddress{config_.smtp_from, "Firmo"};
+        mail.ca_file = config_.smtp_ca_file;
+        mail.verify_peer = config_.smtp_verify_peer;
+        FIRMO_TRY(auto mailer, notify::SmtpMailer::Create(mail, clock_, random_));
+        code_sender_ = std::make_unique<notify::MailCodeSender>(
+            std::shared_ptr<notify::Mailer>(std::move(mailer)), clock_);
+    } else {
+        log::Warn("codes_to_log", {{"advice", "set smtp.url to send one-time codes by e-mail"}});
+        code_sender_ = std::make_unique<notify::LogCodeSender>();
+    }
+
+    if (!config_.oidc_issuer.empty()) {
+        oidc::OidcOptions o;
+        o.issuer = config_.oidc_issuer;
+        o.client_id = config_.oidc_client_id;
+        o.client_secret = config_.oidc_client_secret;
+        o.scopes = config_.oidc_scopes;
+        o.identifier_claim = config_.oidc_identifier_claim;
+        o.identifier_kind = config_.oidc_identifier_kind == "no_nin"
+                                ? domain::IdentifierKind::kNoNationalId
+                                : domain::IdentifierKind::kItFiscalCode;
+        FIRMO_TRY(auto provider, oidc::OidcIdentityProvider::Create(o, clock_, random_));
+        eid_ = std::move(provider);
+    }
+
+    domain::SignerSideOptions options;
+    options.eid_login = eid_ != nullptr;
+    options.code_ttl = std::chrono::seconds(config_.code_ttl_s);
+    FIRMO_TRY(options.code_pepper,
+              domain::InWriteTransaction(*db_, [&](domain::Transaction& tx) {
+                  return tx.PutSettingIfAbsent("code_pepper", HexEncode(random_.Bytes(32)));
+              }));
+    signer_sessions_ = std::make_unique<domain::SignerSessionService>(*ctx_, *code_sender_, options);
+    ceremony_ = std::make_unique<domain::CeremonyService>(*ctx_, *signer_sessions_, *trust_,
+                                                          *document_signer_);
+    return {};
 }
 
 }  // namespace firmo::app

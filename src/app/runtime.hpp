@@ -8,6 +8,11 @@
 #include "api/url_signer.hpp"
 #include "app/config.hpp"
 #include "codec/json.hpp"
+#include "domain/ports/code_sender.hpp"
+#include "domain/ports/document_signer.hpp"
+#include "domain/ports/identity_provider.hpp"
+#include "domain/ports/trust_service.hpp"
+#include "domain/services/ceremony_service.hpp"
 #include "domain/services/dossier_service.hpp"
 #include "domain/services/idempotency_service.hpp"
 #include "domain/services/issuer_service.hpp"
@@ -37,6 +42,14 @@ class Runtime {
     std::function<Result<codec::Json>(std::string_view)> VerifyFunction() const;
     const Clock& clock() const { return clock_; }
 
+    // The signer side (serve only): the built-in CA (created on first start when missing), the
+    // trust service, the PDF signer, code delivery, the eID provider (when configured) and the
+    // session and ceremony services.
+    [[nodiscard]] Result<void> OpenSignerSide();
+    domain::SignerSessionService& signer_sessions() { return *signer_sessions_; }
+    domain::CeremonyService& ceremony() { return *ceremony_; }
+    domain::IdentityProvider* eid() { return eid_.get(); }
+
   private:
     explicit Runtime(Config config) : config_(std::move(config)) {}
 
@@ -54,6 +67,12 @@ class Runtime {
     std::unique_ptr<domain::RequestService> requests_;
     std::unique_ptr<domain::IdempotencyService> idempotency_;
     std::unique_ptr<api::UrlSigner> urls_;
+    std::unique_ptr<domain::TrustService> trust_;
+    std::unique_ptr<domain::DocumentSigner> document_signer_;
+    std::unique_ptr<domain::CodeSender> code_sender_;
+    std::unique_ptr<domain::IdentityProvider> eid_;
+    std::unique_ptr<domain::SignerSessionService> signer_sessions_;
+    std::unique_ptr<domain::CeremonyService> ceremony_;
 };
 
 }  // namespace firmo::app

@@ -39,6 +39,7 @@ class Portal {
 
     void Register(const std::function<void(std::string, std::string, http::Handler)>& add);
     void set_public_url(std::string url) { options_.public_url = std::move(url); }
+    void set_secure_cookies(bool on) { options_.secure_cookies = on; }
 
     // The link a signer gets (unique per request and signer, valid until the request expires).
     std::string SignerLink(const std::string& issuer_id, const std::string& request_id,
@@ -68,6 +69,7 @@ class Portal {
     Res Done(Req& req);
     Res DocumentFile(Req& req);
     Res Static(Req& req);
+    Res QrCode(Req& req);
     Res PdfJs(Req& req);
 
     Res Page(Ctx& ctx, int status, const std::string& title, const std::string& body,
@@ -80,6 +82,7 @@ class Portal {
                       const std::string& destination, int status);
     Res StartEid(Ctx& ctx, const std::string& return_to, bool reauthentication);
     Res SeeOther(Ctx& ctx, const std::string& location) const;
+    Res PageWithExit(Ctx& ctx, const std::string& body, const std::string& exit) const;
     [[nodiscard]] Result<Ctx> Open(Req& req);
     bool CsrfOk(const Ctx& ctx, const Req& req) const;
     domain::ClientInfo Client(const Req& req) const;

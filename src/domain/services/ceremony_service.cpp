@@ -421,7 +421,6 @@ Result<void> CeremonyService::SignFor(const std::string& request_id,
         identity.country = access.signer.kind == IdentifierKind::kItFiscalCode ? "IT" : "NO";
     }
     if (access.signer.email) identity.email = *access.signer.email;
-    FIRMO_TRY(auto session, trust_.OpenSession(identity));
 
     const Timestamp now = ctx_.clock.Now();
     ScratchDir scratch;
@@ -449,6 +448,10 @@ Result<void> CeremonyService::SignFor(const std::string& request_id,
                                       int step) -> Result<void> {
                 const fs::path next =
                     scratch.path / (doc.id + "-" + std::to_string(step) + ".pdf");
+                // One certificate per signature: poppler's verifier (NSS) reports the second
+                // of two signatures under the very same certificate in one file as "unknown
+                // issue with certificate", so each gets its own short-lived one.
+                FIRMO_TRY(auto session, trust_.OpenSession(identity));
                 FIRMO_CHECK(signer_.SignFile(current, next, field, details, *session));
                 current = next;
                 return {};

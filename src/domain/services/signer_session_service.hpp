@@ -17,7 +17,7 @@ namespace firmo::domain {
 struct SignerSideOptions {
     std::chrono::minutes session_ttl{60};    // an authenticated session, from login
     std::chrono::minutes anonymous_ttl{30};  // a session before login
-    std::chrono::minutes code_ttl{10};
+    std::chrono::seconds code_ttl{600};
     std::chrono::seconds code_resend_interval{30};
     int max_code_attempts = 5;  // wrong codes in a row before the signer is BLOCKED
     std::chrono::minutes redirect_ttl{60};
