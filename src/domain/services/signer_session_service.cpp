@@ -182,7 +182,10 @@ Result<CodeSent> SignerSessionService::SendCode(const std::string& request_id,
             return Fail(ErrorCode::kConflict, "this request cannot be signed any more");
         }
         FIRMO_TRY(auto latest, tx.FindLatestCode(request_id, signer_id, kind));
-        if (latest && now < latest->created_at + options_.code_resend_interval) {
+        // Resending waits a little (mail bombing), but never longer than a code lives.
+        const auto wait = std::min<std::chrono::seconds>(options_.code_resend_interval,
+                                                         options_.code_ttl);
+        if (latest && now < latest->created_at + wait) {
             return Fail(ErrorCode::kRateLimited,
                         "a code was sent moments ago; wait a little before asking again");
         }

@@ -1,0 +1,101 @@
+// eID login (OpenID Connect, authorization code + PKCE) against a real OpenID provider on
+// loopback: inbox, ceremony, confirmation by re-authentication, signed-document message.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+
+import {
+  launchBrowser, newPage, pdfsigCheck, screenshot, startFirmo, startOidcProvider,
+} from './harness.mjs';
+import { assertStrictCsp, downloadFirst, freePort, readyRequest, waitSigned } from './flows.mjs';
+
+let firmo;
+let provider;
+let browser;
+
+before(async () => {
+  const port = await freePort();
+  provider = await startOidcProvider({
+    client_id: 'firmo',
+    client_secret: 'a-long-client-secret-for-tests',
+    redirect_uris: [`http://127.0.0.1:${port}/oidc/callback`],
+    accounts: { mario: { fiscal_number: 'TINIT-RSSMRA80A01H501U', name: 'Mario Rossi' },
+                luigi: { fiscal_number: 'TINIT-BNCGVN75L15F205G', name: 'Giovanni Bianchi' } },
+  });
+  [firmo, browser] = await Promise.all([
+    startFirmo({ args: ['--listen', `127.0.0.1:${port}`, '--oidc-issuer', provider.issuer,
+                        '--oidc-client-id', 'firmo',
+                        '--oidc-client-secret', 'a-long-client-secret-for-tests'] }),
+    launchBrowser(),
+  ]);
+});
+
+after(async () => {
+  await Promise.allSettled([firmo?.stop(), browser?.close(), provider?.stop()]);
+});
+
+// oidc-provider's development login form, then its consent form when it asks.
+async function loginAtProvider(page, account) {
+  await page.locator('input[name=login]').fill(account);
+  await page.locator('input[name=password]').fill('any password');
+  await page.locator('button[type=submit]').click();
+  for (let i = 0; i < 3; i++) {
+    await page.waitForLoadState();
+    if (page.url().startsWith(firmo.url)) return;
+    const consent = page.locator('button[type=submit]');
+    if (await consent.count()) await consent.first().click();
+  }
+}
+
+test('eID login: inbox message, sign with re-authentication, signed-document message',
+     async () => {
+  const { client, request } = await readyRequest(firmo, {
+    signers: [{ who: { fiscal_code: 'RSSMRA80A01H501U' } }],
+    notify: true,
+  });
+  const page = await newPage(browser, 'desktop');
+  let res = await page.goto(`${firmo.url}/inbox`);
+  assertStrictCsp(res);
+  await page.waitForURL(/\/login\?return_to=/);
+  await screenshot(page, 'portal-0-login');
+  await page.getByRole('link', { name: 'Log in with eID' }).click();
+  await loginAtProvider(page, 'mario');
+  await page.waitForURL(`${firmo.url}/inbox`);
+  await screenshot(page, 'portal-6-inbox');
+  await page.getByRole('link', { name: 'You have a document to sign' }).click();
+  await page.waitForURL(`${firmo.url}/s/${request.id}`);
+  for (const box of await page.locator('input[name=accept][required]').all()) await box.check();
+  await page.getByRole('button', { name: 'Continue to sign' }).click();
+  await page.getByRole('link', { name: 'Confirm with eID and sign' }).click();
+  await loginAtProvider(page, 'mario');
+  await waitSigned(page);
+  const file = await downloadFirst(page);
+  const report = await pdfsigCheck(file, { firmo });
+  assert.equal(report.signatures.length, 2, report.output);
+  for (const s of report.signatures) {
+    assert.ok(s.valid && s.trusted, report.output);
+    assert.equal(s.signerName, 'Mario Rossi');
+  }
+  await page.goto(`${firmo.url}/inbox`);
+  await page.getByRole('link', { name: 'Here is your signed document' }).waitFor();
+  const r = await client.get(`/api/v1/signature-requests/${request.id}`);
+  assert.equal(r.status, 'SIGNED');
+  const events = (await client.get(`/api/v1/signature-requests/${request.id}/events`)).items;
+  assert.match(events.find((e) => e.type === 'signer.confirmed').detail, /^eID ip=127\.0\.0\.1/);
+  await page.context().close();
+});
+
+test('another person logged in by eID sees neither the request nor its documents', async () => {
+  const { request } = await readyRequest(firmo, {
+    signers: [{ who: { fiscal_code: 'RSSMRA80A01H501U' } }],
+  });
+  const page = await newPage(browser, 'desktop');
+  await page.goto(`${firmo.url}/login/oidc?return_to=/inbox`);
+  await loginAtProvider(page, 'luigi');
+  await page.waitForURL(`${firmo.url}/inbox`);
+  let res = await page.goto(`${firmo.url}/s/${request.id}`);
+  assert.equal(res.status(), 404);
+  res = await page.request.get(
+    `${firmo.url}/s/${request.id}/documents/${request.documents[0].id}/file`);
+  assert.equal(res.status(), 404);
+  await page.context().close();
+});
