@@ -2,8 +2,6 @@
 
 #include "core/encoding.hpp"
 #include "core/log.hpp"
-#include <fstream>
-
 #include "crypto/builtin_trust_service.hpp"
 #include "crypto/certificate_authority.hpp"
 #include "notify/mail_code_sender.hpp"
@@ -89,48 +87,11 @@ Result<std::unique_ptr<Runtime>> Runtime::Open(const Config& config) {
     return rt;
 }
 
-namespace {
-
-// The CA key's passphrase: configured, else the one kept beside the key by an earlier start
-// (development convenience, logged as such), else a new one written there.
-Result<std::string> CaPassphrase(const Config& config, const fs::path& data, Random& random,
-                                 bool creating) {
-    if (!config.ca_passphrase.empty()) return config.ca_passphrase;
-    const fs::path file = data / "ca" / "passphrase";
-    std::error_code ec;
-    if (fs::exists(file, ec)) {
-        std::ifstream in(file);
-        std::string text;
-        std::getline(in, text);
-        if (text.empty()) return Fail(ErrorCode::kInternal, "empty " + file.string());
-        return text;
-    }
-    if (!creating) {
-        return Fail(ErrorCode::kInvalidArgument,
-                    "the CA key is encrypted: set FIRMO_CA_PASSPHRASE (ca.passphrase)");
-    }
-    fs::create_directories(file.parent_path(), ec);
-    const std::string secret = HexEncode(random.Bytes(24));
-    {
-        std::ofstream out(file, std::ios::trunc);
-        out << secret << "\n";
-        if (!out) return Fail(ErrorCode::kInternal, "cannot write " + file.string());
-    }
-    fs::permissions(file, fs::perms::owner_read | fs::perms::owner_write,
-                    fs::perm_options::replace, ec);
-    log::Warn("ca_passphrase_beside_key",
-              {{"path", file.string()},
-               {"advice", "set FIRMO_CA_PASSPHRASE and remove this file in production"}});
-    return secret;
-}
-
-}  // namespace
-
 Result<void> Runtime::OpenSignerSide() {
     const fs::path data = config_.data_dir;
     std::error_code ec;
     const bool exists = fs::exists(crypto::CertificateAuthority::CertificatePath(data), ec);
-    FIRMO_TRY(auto passphrase, CaPassphrase(config_, data, random_, !exists));
+    const std::string& passphrase = config_.ca_passphrase;
     std::shared_ptr<const crypto::CertificateAuthority> ca;
     if (exists) {
         FIRMO_TRY(auto loaded, crypto::CertificateAuthority::Load(data, passphrase));
@@ -138,7 +99,10 @@ Result<void> Runtime::OpenSignerSide() {
     } else {
         FIRMO_TRY(auto created, crypto::CertificateAuthority::Create(data, crypto::CaOptions{},
                                                                      passphrase, clock_, random_));
-        log::Info("ca_created", {{"certificate", crypto::CertificateAuthority::CertificatePath(data).string()}});
+        // As `firmo ca init` without a passphrase: fine for a first look, not for production.
+        log::Warn("ca_created", {{"certificate", crypto::CertificateAuthority::CertificatePath(data).string()},
+                                 {"key_encrypted", passphrase.empty() ? "no" : "yes"},
+                                 {"advice", passphrase.empty() ? "set FIRMO_CA_PASSPHRASE (or run `firmo ca init`) before going live" : ""}});
         ca = std::make_shared<const crypto::CertificateAuthority>(std::move(created));
     }
     trust_ = std::make_unique<crypto::BuiltinTrustService>(ca, clock_, random_);

@@ -86,7 +86,7 @@ test('makePdf + firmo sign give a signature pdfsig trusts through the Firmo CA',
     const unsigned = await pdfsigCheck(src);
     assert.equal(unsigned.signatures.filter((s) => s.validation).length, 0, unsigned.output);
 
-    await firmo.cli('ca', 'init');
+    // `firmo serve` created the built-in CA on its first start.
     await firmo.cli('sign', '--in', src, '--out', dst, '--name', 'Mario Rossi',
                     '--fiscal-code', 'RSSMRA80A01H501U', '--field', 'Signature1');
     const report = await pdfsigCheck(dst, { firmo });

@@ -105,11 +105,6 @@ class Verify(FirmoTestCase):
             with open(dst, "rb") as f:
                 return f.read()
 
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.firmo.cli("ca", "init")
-
     def verify(self, pdf):
         return self.firmo.request("POST", "/api/v1/verify", raw=pdf, content_type="application/pdf")
 
@@ -152,7 +147,7 @@ class Verify(FirmoTestCase):
 class BrokenTrustAnchors(FirmoTestCase):
 
     def test_a_corrupt_ca_file_is_a_server_error_not_the_clients(self):
-        self.firmo.cli("ca", "init")
+        # `firmo serve` created the built-in CA on its first start.
         with open(os.path.join(self.firmo.data_dir, "ca", "ca-cert.pem"), "w") as f:
             f.write("not a certificate")
         r = self.firmo.request("POST", "/api/v1/verify", raw=make_pdf(), content_type="application/pdf")
