@@ -5,6 +5,7 @@
 #include "api/document_api.hpp"
 #include "api/frontend.hpp"
 #include "api/issuer_api.hpp"
+#include "api/signer_api.hpp"
 #include "app/runtime.hpp"
 #include "core/log.hpp"
 #include "http/server.hpp"
@@ -102,9 +103,13 @@ int RunServe(const Args&, const Config& config, std::ostream& out, std::ostream&
 #endif
     web::Portal portal(r.signer_sessions(), r.ceremony(), r.eid(), r.urls(), r.clock(),
                        portal_options);
-    portal.Register([&frontend](std::string method, std::string pattern, http::Handler handler) {
+    const auto add_public = [&frontend](std::string method, std::string pattern,
+                                        http::Handler handler) {
         frontend.AddPublic(std::move(method), std::move(pattern), std::move(handler));
-    });
+    };
+    portal.Register(add_public);
+    api::SignerApi signer_api(r.signer_sessions(), r.ceremony(), r.urls(), r.clock());
+    signer_api.Register(add_public);
     api::DocumentApi document_api(r.dossiers(), r.validator(), r.VerifyFunction());
     document_api.Register(add_authed);
 

@@ -79,6 +79,16 @@ test('eID login: inbox message, sign with re-authentication, signed-document mes
   await page.getByRole('link', { name: 'Here is your signed document' }).waitFor();
   const r = await client.get(`/api/v1/signature-requests/${request.id}`);
   assert.equal(r.status, 'SIGNED');
+  // The same pages on a phone.
+  const phone = await newPage(browser, 'phone');
+  await phone.goto(`${firmo.url}/inbox`);
+  await phone.waitForURL(/\/login\?return_to=/);
+  await screenshot(phone, 'portal-0-login');
+  await phone.getByRole('link', { name: 'Log in with eID' }).click();
+  await loginAtProvider(phone, 'mario');
+  await phone.getByRole('link', { name: 'Here is your signed document' }).waitFor();
+  await screenshot(phone, 'portal-6-inbox');
+  await phone.context().close();
   const events = (await client.get(`/api/v1/signature-requests/${request.id}/events`)).items;
   assert.match(events.find((e) => e.type === 'signer.confirmed').detail, /^eID ip=127\.0\.0\.1/);
   await page.context().close();

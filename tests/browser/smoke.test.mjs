@@ -9,7 +9,7 @@ import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
 
 import {
-  api, forEachViewport, launchBrowser, makePdf, pdfsigCheck, screenshot, startFirmo,
+  api, forEachViewport, launchBrowser, makePdf, pdfsigCheck, startFirmo,
   startSmtpSink,
 } from './harness.mjs';
 
@@ -34,7 +34,6 @@ test('chromium reads /healthz at phone and desktop viewports', async () => {
     assert.deepEqual(JSON.parse(await page.locator('body').innerText()), { status: 'ok' });
     // screen, not innerWidth: a mobile layout viewport is 980 px wide without <meta viewport>.
     seen.push([viewport, await page.evaluate(() => [screen.width, devicePixelRatio])]);
-    await screenshot(page, 'healthz');
   });
   assert.deepEqual(seen, [['phone', [390, 2]], ['desktop', [1280, 1]]]);
 });

@@ -1,0 +1,259 @@
+#include "api/signer_api.hpp"
+
+#include "api/json_response.hpp"
+#include "api/problem.hpp"
+
+namespace firmo::api {
+
+using codec::Json;
+using codec::Reader;
+using http::HttpRequest;
+using http::HttpResponse;
+using namespace firmo::domain;
+
+namespace {
+
+std::string_view ToString(SecondFactor f) {
+    return f == SecondFactor::kCode ? "code" : "reauthentication";
+}
+
+// Runs `fn` on a JSON object body, or answers the parse/shape problem.
+template <typename Fn>
+HttpResponse WithObject(const HttpRequest& req, Fn&& fn) {
+    auto body = ParseJsonBody(req);
+    if (!body) return Problem(body.error());
+    if (!body->is_object()) {
+        return Problem(FailValidation({{"body", "must be a JSON object"}}).value());
+    }
+    return fn(*body);
+}
+
+}  // namespace
+
+void SignerApi::Register(const std::function<void(std::string, std::string, http::Handler)>& add) {
+    const auto bind = [this](Res (SignerApi::*fn)(Req&)) {
+        return [this, fn](Req& req) { return (this->*fn)(req); };
+    };
+    add("POST", "/api/v1/signer/codes", bind(&SignerApi::SendCode));
+    add("POST", "/api/v1/signer/sessions", bind(&SignerApi::CreateSession));
+    add("DELETE", "/api/v1/signer/session", bind(&SignerApi::EndSession));
+    add("GET", "/api/v1/signer/inbox", bind(&SignerApi::Inbox));
+    add("GET", "/api/v1/signer/signature-requests/{id}", bind(&SignerApi::GetRequest));
+    add("GET", "/api/v1/signer/signature-requests/{id}/documents/{doc_id}/content",
+        bind(&SignerApi::DocumentContent));
+    add("POST", "/api/v1/signer/signature-requests/{id}/acceptance", bind(&SignerApi::Accept));
+    add("POST", "/api/v1/signer/signature-requests/{id}/confirmation", bind(&SignerApi::Confirm));
+    add("POST", "/api/v1/signer/signature-requests/{id}/rejection", bind(&SignerApi::Reject));
+}
+
+ClientInfo SignerApi::Client(const Req& req) const {
+    const auto ua = req.Header("User-Agent");
+    return ClientInfo{req.remote_ip, ua ? std::string(*ua) : std::string()};
+}
+
+Result<PortalSession> SignerApi::Session(const Req& req) const {
+    const auto header = req.Header("Authorization");
+    constexpr std::string_view kBearer = "Bearer ";
+    if (!header || !header->starts_with(kBearer)) {
+        return Fail(ErrorCode::kUnauthenticated,
+                    "send the session token as 'Authorization: Bearer <session_token>'");
+    }
+    FIRMO_TRY(auto session, sessions_.Find(header->substr(kBearer.size())));
+    if (!session.authenticated()) return Fail(ErrorCode::kUnauthenticated, "not logged in");
+    return session;
+}
+
+HttpResponse SignerApi::SendCode(Req& req) {
+    return WithObject(req, [&](const Json& body) {
+        std::vector<Violation> violations;
+        Reader r(violations);
+        r.NoUnknownMembers(body, {"link_token"}, "");
+        auto link = r.String(body, "link_token", "");
+        if (!violations.empty()) return Problem(FailValidation(std::move(violations)).value());
+        auto grant = urls_.Verify(*link, "signer-link", clock_.Now());
+        if (!grant) return Problem(grant.error());
+        auto sent =
+            sessions_.SendCode(grant->request_id, grant->document_id, CodeKind::kLogin, Client(req));
+        if (!sent) return Problem(sent.error());
+        return JsonResponse(202, Json{{"channel", sent->channel == CodeChannel::kEmail ? "email"
+                                                                                       : "sms"},
+                                      {"destination", sent->masked_destination},
+                                      {"expires_at", FormatRfc3339(sent->expires_at)}});
+    });
+}
+
+HttpResponse SignerApi::CreateSession(Req& req) {
+    return WithObject(req, [&](const Json& body) {
+        std::vector<Violation> violations;
+        Reader r(violations);
+        r.NoUnknownMembers(body, {"link_token", "code", "redirect_token"}, "");
+        auto link = r.OptString(body, "link_token", "");
+        auto code = r.OptString(body, "code", "");
+        auto redirect = r.OptString(body, "redirect_token", "");
+        if (redirect && (link || code)) {
+            r.Add("redirect_token", "give either redirect_token, or link_token and code");
+        } else if (!redirect && (!link || !code)) {
+            r.Add("code", "give link_token and code (or a redirect_token)");
+        }
+        if (!violations.empty()) return Problem(FailValidation(std::move(violations)).value());
+        Result<SessionHandle> handle = Fail(ErrorCode::kInternal, "");
+        if (redirect) {
+            handle = sessions_.LoginWithRedirect("", *redirect, Client(req));
+        } else {
+            auto grant = urls_.Verify(*link, "signer-link", clock_.Now());
+            if (!grant) return Problem(grant.error());
+            handle = sessions_.LoginWithCode("", grant->request_id, grant->document_id, *code,
+                                             Client(req));
+        }
+        if (!handle) return Problem(handle.error());
+        return JsonResponse(201, Json{{"session_token", handle->token},
+                                      {"expires_at", FormatRfc3339(handle->session.expires_at)},
+                                      {"request_id", handle->session.request_id}});
+    });
+}
+
+HttpResponse SignerApi::EndSession(Req& req) {
+    auto session = Session(req);
+    if (!session) return Problem(session.error());
+    const auto header = req.Header("Authorization");
+    if (auto ok = sessions_.End(header->substr(7)); !ok) return Problem(ok.error());
+    HttpResponse r;
+    r.status = 204;
+    return r;
+}
+
+HttpResponse SignerApi::Inbox(Req& req) {
+    auto session = Session(req);
+    if (!session) return Problem(session.error());
+    auto page = ceremony_.Inbox(*session, PageQuery{100, std::nullopt});
+    if (!page) return Problem(page.error());
+    Json items = Json::array();
+    for (const auto& m : page->items) {
+        items.push_back({{"id", m.id},
+                         {"kind", std::string(domain::ToString(m.kind))},
+                         {"request_id", m.request_id},
+                         {"title", m.title},
+                         {"created_at", FormatRfc3339(m.created_at)}});
+    }
+    return JsonResponse(200, Json{{"items", std::move(items)}});
+}
+
+HttpResponse SignerApi::GetRequest(Req& req) {
+    auto session = Session(req);
+    if (!session) return Problem(session.error());
+    const std::string id(req.Param("id"));
+    auto view = ceremony_.Open(*session, id, Client(req));
+    if (!view) return Problem(view.error());
+    const SignatureRequest& r = view->access.request;
+    Json documents = Json::array();
+    for (const auto& cd : view->documents) {
+        Json fields = Json::array();
+        for (const auto& f : cd.fields) {
+            fields.push_back(
+                {{"index", f.ref.field},
+                 {"clause",
+                  {{"title", f.field->clause.title},
+                   {"type", std::string(domain::ToString(f.field->clause.type))}}},
+                 {"mine", f.mine},
+                 {"accepted", f.accepted}});
+        }
+        documents.push_back({{"id", cd.document->id},
+                             {"index", cd.document->index},
+                             {"title", cd.document->metadata.title},
+                             {"page_count", cd.document->page_count},
+                             {"content_url", "/api/v1/signer/signature-requests/" + r.id +
+                                                 "/documents/" + cd.document->id + "/content"},
+                             {"fields", std::move(fields)}});
+    }
+    return JsonResponse(
+        200, Json{{"id", r.id},
+                  {"status", std::string(domain::ToString(r.status))},
+                  {"issuer", view->issuer_name},
+                  {"title", view->title},
+                  {"expires_at", FormatRfc3339(r.expires_at)},
+                  {"my_turn", view->my_turn},
+                  {"can_sign", view->can_sign},
+                  {"signer_status", std::string(domain::ToString(view->access.request_signer().status))},
+                  {"second_factor", std::string(ToString(view->second_factor))},
+                  {"documents", std::move(documents)}});
+}
+
+HttpResponse SignerApi::DocumentContent(Req& req) {
+    auto session = Session(req);
+    if (!session) return Problem(session.error());
+    auto bytes = ceremony_.DocumentBytes(*session, std::string(req.Param("id")),
+                                         std::string(req.Param("doc_id")));
+    if (!bytes) return Problem(bytes.error());
+    return HttpResponse::Text(200, std::move(*bytes), "application/pdf");
+}
+
+HttpResponse SignerApi::Accept(Req& req) {
+    auto session = Session(req);
+    if (!session) return Problem(session.error());
+    return WithObject(req, [&](const Json& body) {
+        std::vector<Violation> violations;
+        Reader r(violations);
+        r.NoUnknownMembers(body, {"accepted"}, "");
+        std::vector<FieldRef> accepted;
+        if (const Json* list = r.Array(body, "accepted", "")) {
+            for (std::size_t i = 0; i < list->size(); ++i) {
+                const std::string path = "accepted[" + std::to_string(i) + "]";
+                const Json& item = (*list)[i];
+                if (!item.is_object()) {
+                    r.Add(path, "must be an object");
+                    continue;
+                }
+                r.NoUnknownMembers(item, {"document_index", "field_index"}, path);
+                auto d = r.Integer(item, "document_index", path);
+                auto f = r.Integer(item, "field_index", path);
+                if (d && f) accepted.push_back({*d, *f});
+            }
+        }
+        if (!violations.empty()) return Problem(FailValidation(std::move(violations)).value());
+        auto outcome = ceremony_.Accept(*session, std::string(req.Param("id")), accepted,
+                                        Client(req));
+        if (!outcome) return Problem(outcome.error());
+        Json j = {{"second_factor", std::string(ToString(outcome->second_factor))}};
+        if (outcome->code) j["code_sent_to"] = outcome->code->masked_destination;
+        return JsonResponse(200, j);
+    });
+}
+
+HttpResponse SignerApi::Confirm(Req& req) {
+    auto session = Session(req);
+    if (!session) return Problem(session.error());
+    return WithObject(req, [&](const Json& body) {
+        std::vector<Violation> violations;
+        Reader r(violations);
+        r.NoUnknownMembers(body, {"code"}, "");
+        auto code = r.String(body, "code", "");
+        if (!violations.empty()) return Problem(FailValidation(std::move(violations)).value());
+        const std::string id(req.Param("id"));
+        if (auto ok = ceremony_.Confirm(*session, id, *code, Client(req)); !ok) {
+            return Problem(ok.error());
+        }
+        return JsonResponse(202, Json{{"status", "WAIT_FOR_QTSP"}});
+    });
+}
+
+HttpResponse SignerApi::Reject(Req& req) {
+    auto session = Session(req);
+    if (!session) return Problem(session.error());
+    return WithObject(req, [&](const Json& body) {
+        std::vector<Violation> violations;
+        Reader r(violations);
+        r.NoUnknownMembers(body, {"reason"}, "");
+        auto reason = r.String(body, "reason", "");
+        if (!violations.empty()) return Problem(FailValidation(std::move(violations)).value());
+        if (auto ok = ceremony_.Reject(*session, std::string(req.Param("id")), *reason,
+                                       Client(req));
+            !ok) {
+            return Problem(ok.error());
+        }
+        HttpResponse res;
+        res.status = 204;
+        return res;
+    });
+}
+
+}  // namespace firmo::api
