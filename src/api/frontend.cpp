@@ -148,8 +148,8 @@ HttpResponse Frontend::Handle(HttpRequest& request) {
                             .count();
         // Upload tokens are credentials: never log them.
         std::string path = request.path;
-        for (const char* prefix : {"/api/v1/uploads/", "/api/v1/downloads/", "/api/v1/qr/", "/l/",
-                                   "/d/"}) {
+        for (const char* prefix :
+             {"/api/v1/uploads/", "/api/v1/downloads/", "/api/v1/qr/", "/l/", "/d/"}) {
             if (path.starts_with(prefix)) path = std::string(prefix) + "<token>";
         }
         log::Info("http_request", {{"method", request.method},

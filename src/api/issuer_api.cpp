@@ -133,7 +133,8 @@ HttpResponse IssuerApi::ListRequestsFiltered(Req& req, const P& p, RequestFilter
     }
     auto result = s_.requests.List(p.issuer_id, filter, *page);
     if (!result) return Problem(result.error());
-    return JsonResponse(200, PageView(*result, [this](const SignatureRequest& r) { return View(r); }));
+    return JsonResponse(200,
+                        PageView(*result, [this](const SignatureRequest& r) { return View(r); }));
 }
 
 HttpResponse IssuerApi::ListDossierRequests(Req& req, const P& p) {
@@ -148,10 +149,9 @@ HttpResponse IssuerApi::CreateSigner(Req& req, const P& p) {
     return WithObjectBody(req, [&](const Json& body) {
         std::vector<Violation> violations;
         Reader r(violations);
-        r.NoUnknownMembers(body,
-                           {"fiscal_code", "national_identity_number", "country", "email", "phone",
-                            "name"},
-                           "");
+        r.NoUnknownMembers(
+            body, {"fiscal_code", "national_identity_number", "country", "email", "phone", "name"},
+            "");
         NewSigner input;
         auto fiscal = r.OptString(body, "fiscal_code", "");
         auto nin = r.OptString(body, "national_identity_number", "");
@@ -199,11 +199,10 @@ HttpResponse IssuerApi::CreateRequest(Req& req, const P& p) {
     return WithObjectBody(req, [&](const Json& body) {
         std::vector<Violation> violations;
         Reader r(violations);
-        r.NoUnknownMembers(
-            body,
-            {"dossier_id", "signer_id", "signers", "expires_at", "reference", "documents_metadata",
-             "redirect"},
-            "");
+        r.NoUnknownMembers(body,
+                           {"dossier_id", "signer_id", "signers", "expires_at", "reference",
+                            "documents_metadata", "redirect"},
+                           "");
         NewSignatureRequest input;
         auto dossier_id = r.String(body, "dossier_id", "");
         auto signer_id = r.OptString(body, "signer_id", "");
@@ -280,10 +279,10 @@ HttpResponse IssuerApi::CreateRequest(Req& req, const P& p) {
 HttpResponse IssuerApi::GetRequest(Req& req, const P& p) {
     const std::string id(req.Param("id"));
     // Direct flow: the token the signer's browser brought back to the issuer's exit URL.
-    auto request = req.Query("status_query_token")
-                       ? s_.requests.GetWithStatusQueryToken(p.issuer_id, id,
-                                                             *req.Query("status_query_token"))
-                       : s_.requests.Get(p.issuer_id, id);
+    auto request =
+        req.Query("status_query_token")
+            ? s_.requests.GetWithStatusQueryToken(p.issuer_id, id, *req.Query("status_query_token"))
+            : s_.requests.Get(p.issuer_id, id);
     if (!request) return Problem(request.error());
     return JsonResponse(200, View(*request));
 }
@@ -297,9 +296,9 @@ Json IssuerApi::View(const SignatureRequest& r) const {
     j["qr_code_png_url"] = base + "/api/v1/qr/" + qr + ".png";
     if (!IsTerminal(r.status)) {
         for (auto& js : j["signers"]) {
-            js["portal_url"] = base + SignerLinkPath(urls_, r.issuer_id, r.id,
-                                                     js["signer_id"].get<std::string>(),
-                                                     r.expires_at);
+            js["portal_url"] =
+                base + SignerLinkPath(urls_, r.issuer_id, r.id, js["signer_id"].get<std::string>(),
+                                      r.expires_at);
         }
     }
     if (r.notification_id) j["notification"] = {{"io_message_id", *r.notification_id}};
@@ -317,8 +316,8 @@ Json IssuerApi::View(const SignatureRequest& r) const {
 HttpResponse IssuerApi::Download(Req& req) {
     auto grant = urls_.Verify(std::string(req.Param("token")), "download", clock_.Now());
     if (!grant) return Problem(grant.error());
-    auto bytes = s_.requests.SignedDocument(grant->issuer_id, grant->request_id,
-                                            grant->document_id);
+    auto bytes =
+        s_.requests.SignedDocument(grant->issuer_id, grant->request_id, grant->document_id);
     if (!bytes) return Problem(bytes.error());
     auto response = HttpResponse::Text(200, std::move(*bytes), "application/pdf");
     response.Set("Content-Disposition",

@@ -72,13 +72,13 @@ HttpResponse SignerApi::SendCode(Req& req) {
         if (!violations.empty()) return Problem(FailValidation(std::move(violations)).value());
         auto grant = urls_.Verify(*link, "signer-link", clock_.Now());
         if (!grant) return Problem(grant.error());
-        auto sent =
-            sessions_.SendCode(grant->request_id, grant->document_id, CodeKind::kLogin, Client(req));
+        auto sent = sessions_.SendCode(grant->request_id, grant->document_id, CodeKind::kLogin,
+                                       Client(req));
         if (!sent) return Problem(sent.error());
-        return JsonResponse(202, Json{{"channel", sent->channel == CodeChannel::kEmail ? "email"
-                                                                                       : "sms"},
-                                      {"destination", sent->masked_destination},
-                                      {"expires_at", FormatRfc3339(sent->expires_at)}});
+        return JsonResponse(
+            202, Json{{"channel", sent->channel == CodeChannel::kEmail ? "email" : "sms"},
+                      {"destination", sent->masked_destination},
+                      {"expires_at", FormatRfc3339(sent->expires_at)}});
     });
 }
 
@@ -149,13 +149,12 @@ HttpResponse SignerApi::GetRequest(Req& req) {
     for (const auto& cd : view->documents) {
         Json fields = Json::array();
         for (const auto& f : cd.fields) {
-            fields.push_back(
-                {{"index", f.ref.field},
-                 {"clause",
-                  {{"title", f.field->clause.title},
-                   {"type", std::string(domain::ToString(f.field->clause.type))}}},
-                 {"mine", f.mine},
-                 {"accepted", f.accepted}});
+            fields.push_back({{"index", f.ref.field},
+                              {"clause",
+                               {{"title", f.field->clause.title},
+                                {"type", std::string(domain::ToString(f.field->clause.type))}}},
+                              {"mine", f.mine},
+                              {"accepted", f.accepted}});
         }
         documents.push_back({{"id", cd.document->id},
                              {"index", cd.document->index},
@@ -166,16 +165,17 @@ HttpResponse SignerApi::GetRequest(Req& req) {
                              {"fields", std::move(fields)}});
     }
     return JsonResponse(
-        200, Json{{"id", r.id},
-                  {"status", std::string(domain::ToString(r.status))},
-                  {"issuer", view->issuer_name},
-                  {"title", view->title},
-                  {"expires_at", FormatRfc3339(r.expires_at)},
-                  {"my_turn", view->my_turn},
-                  {"can_sign", view->can_sign},
-                  {"signer_status", std::string(domain::ToString(view->access.request_signer().status))},
-                  {"second_factor", std::string(ToString(view->second_factor))},
-                  {"documents", std::move(documents)}});
+        200,
+        Json{{"id", r.id},
+             {"status", std::string(domain::ToString(r.status))},
+             {"issuer", view->issuer_name},
+             {"title", view->title},
+             {"expires_at", FormatRfc3339(r.expires_at)},
+             {"my_turn", view->my_turn},
+             {"can_sign", view->can_sign},
+             {"signer_status", std::string(domain::ToString(view->access.request_signer().status))},
+             {"second_factor", std::string(ToString(view->second_factor))},
+             {"documents", std::move(documents)}});
 }
 
 HttpResponse SignerApi::DocumentContent(Req& req) {
@@ -210,8 +210,8 @@ HttpResponse SignerApi::Accept(Req& req) {
             }
         }
         if (!violations.empty()) return Problem(FailValidation(std::move(violations)).value());
-        auto outcome = ceremony_.Accept(*session, std::string(req.Param("id")), accepted,
-                                        Client(req));
+        auto outcome =
+            ceremony_.Accept(*session, std::string(req.Param("id")), accepted, Client(req));
         if (!outcome) return Problem(outcome.error());
         Json j = {{"second_factor", std::string(ToString(outcome->second_factor))}};
         if (outcome->code) j["code_sent_to"] = outcome->code->masked_destination;
@@ -245,8 +245,8 @@ HttpResponse SignerApi::Reject(Req& req) {
         r.NoUnknownMembers(body, {"reason"}, "");
         auto reason = r.String(body, "reason", "");
         if (!violations.empty()) return Problem(FailValidation(std::move(violations)).value());
-        if (auto ok = ceremony_.Reject(*session, std::string(req.Param("id")), *reason,
-                                       Client(req));
+        if (auto ok =
+                ceremony_.Reject(*session, std::string(req.Param("id")), *reason, Client(req));
             !ok) {
             return Problem(ok.error());
         }

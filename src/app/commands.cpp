@@ -97,7 +97,8 @@ int RunServe(const Args&, const Config& config, std::ostream& out, std::ostream&
                        [&issuer_api](http::HttpRequest& req) { return issuer_api.Download(req); });
     web::PortalOptions portal_options;
 #ifdef FIRMO_DEFAULT_ASSETS_DIR
-    portal_options.assets_dir = config.assets_dir.empty() ? FIRMO_DEFAULT_ASSETS_DIR : config.assets_dir;
+    portal_options.assets_dir =
+        config.assets_dir.empty() ? FIRMO_DEFAULT_ASSETS_DIR : config.assets_dir;
 #else
     portal_options.assets_dir = config.assets_dir;
 #endif

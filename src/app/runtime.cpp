@@ -4,13 +4,13 @@
 #include "core/log.hpp"
 #include "crypto/builtin_trust_service.hpp"
 #include "crypto/certificate_authority.hpp"
+#include "crypto/cms_verify.hpp"
+#include "crypto/hasher.hpp"
 #include "notify/mail_code_sender.hpp"
 #include "notify/smtp_mailer.hpp"
 #include "oidc/oidc_identity_provider.hpp"
-#include "pdf/pades_signer.hpp"
-#include "crypto/cms_verify.hpp"
-#include "crypto/hasher.hpp"
 #include "pdf/cli.hpp"
+#include "pdf/pades_signer.hpp"
 #include "pdf/qpdf_validator.hpp"
 #include "pdf/verify.hpp"
 #include "store/filesystem/folder_blob_store.hpp"
@@ -100,9 +100,13 @@ Result<void> Runtime::OpenSignerSide() {
         FIRMO_TRY(auto created, crypto::CertificateAuthority::Create(data, crypto::CaOptions{},
                                                                      passphrase, clock_, random_));
         // As `firmo ca init` without a passphrase: fine for a first look, not for production.
-        log::Warn("ca_created", {{"certificate", crypto::CertificateAuthority::CertificatePath(data).string()},
-                                 {"key_encrypted", passphrase.empty() ? "no" : "yes"},
-                                 {"advice", passphrase.empty() ? "set FIRMO_CA_PASSPHRASE (or run `firmo ca init`) before going live" : ""}});
+        log::Warn(
+            "ca_created",
+            {{"certificate", crypto::CertificateAuthority::CertificatePath(data).string()},
+             {"key_encrypted", passphrase.empty() ? "no" : "yes"},
+             {"advice", passphrase.empty()
+                            ? "set FIRMO_CA_PASSPHRASE (or run `firmo ca init`) before going live"
+                            : ""}});
         ca = std::make_shared<const crypto::CertificateAuthority>(std::move(created));
     }
     trust_ = std::make_unique<crypto::BuiltinTrustService>(ca, clock_, random_);
@@ -113,7 +117,8 @@ Result<void> Runtime::OpenSignerSide() {
     if (smtp) {
         notify::SmtpOptions mail;
         mail.url = config_.smtp_url;
-        mail.starttls = notify::ParseStartTls(config_.smtp_starttls).value_or(notify::StartTls::kRequired);
+        mail.starttls =
+            notify::ParseStartTls(config_.smtp_starttls).value_or(notify::StartTls::kRequired);
         mail.username = config_.smtp_username;
         mail.password = config_.smtp_password;
         mail.from = notify::MailAddress{config_.smtp_from, "Firmo"};
@@ -144,11 +149,11 @@ Result<void> Runtime::OpenSignerSide() {
     domain::SignerSideOptions options;
     options.eid_login = eid_ != nullptr;
     options.code_ttl = std::chrono::seconds(config_.code_ttl_s);
-    FIRMO_TRY(options.code_pepper,
-              domain::InWriteTransaction(*db_, [&](domain::Transaction& tx) {
+    FIRMO_TRY(options.code_pepper, domain::InWriteTransaction(*db_, [&](domain::Transaction& tx) {
                   return tx.PutSettingIfAbsent("code_pepper", HexEncode(random_.Bytes(32)));
               }));
-    signer_sessions_ = std::make_unique<domain::SignerSessionService>(*ctx_, *code_sender_, options);
+    signer_sessions_ =
+        std::make_unique<domain::SignerSessionService>(*ctx_, *code_sender_, options);
     ceremony_ = std::make_unique<domain::CeremonyService>(*ctx_, *signer_sessions_, *trust_,
                                                           *document_signer_);
     return {};

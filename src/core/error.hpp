@@ -77,9 +77,9 @@ inline tl::unexpected<Error> FailValidation(std::vector<Violation> violations) {
 #define FIRMO_TRY(decl, expr) FIRMO_TRY_IMPL(FIRMO_CONCAT(firmo_try_, __LINE__), decl, expr)
 // The temporary is named after the line, so a FIRMO_CHECK inside a lambda inside another
 // FIRMO_CHECK does not shadow the outer one.
-#define FIRMO_CHECK_IMPL(tmp, expr)                                           \
-    do {                                                                      \
-        auto tmp = (expr);                                                    \
+#define FIRMO_CHECK_IMPL(tmp, expr)                                                \
+    do {                                                                           \
+        auto tmp = (expr);                                                         \
         if (!tmp) return ::tl::unexpected<::firmo::Error>(std::move(tmp).error()); \
     } while (false)
 #define FIRMO_CHECK(expr) FIRMO_CHECK_IMPL(FIRMO_CONCAT(firmo_check_, __LINE__), expr)

@@ -32,9 +32,7 @@ std::optional<JobKind> ParseJobKind(std::string_view text) {
     return std::nullopt;
 }
 
-std::string_view ToString(CodeKind kind) {
-    return kind == CodeKind::kLogin ? "login" : "confirm";
-}
+std::string_view ToString(CodeKind kind) { return kind == CodeKind::kLogin ? "login" : "confirm"; }
 
 std::optional<CodeKind> ParseCodeKind(std::string_view text) {
     if (text == "login") return CodeKind::kLogin;

@@ -126,7 +126,7 @@ struct SignatureRequest {
     std::optional<std::string> reject_reason;
     std::optional<Timestamp> cancelled_at;
     std::optional<Timestamp> expired_at;
-    std::optional<RedirectUrls> redirect;         // direct flow
+    std::optional<RedirectUrls> redirect;        // direct flow
     std::optional<std::string> notification_id;  // PUT .../notification, once
 
     const Document* FindDocument(std::string_view document_id) const;
@@ -183,7 +183,7 @@ struct IdempotencyRecord {
 struct PortalSession {
     std::string id_hash;  // SHA-256 (hex) of the session token; the token is never stored
     std::string csrf_token;
-    std::string auth_method;  // "" anonymous | "oidc" | "code" | "redirect"
+    std::string auth_method;                      // "" anonymous | "oidc" | "code" | "redirect"
     std::optional<IdentifierKind> identity_kind;  // eID login
     std::string identity;
     std::string full_name;

@@ -91,7 +91,7 @@ int Worker::RunOnce() {
         const Timestamp now = clock_.Now();
         auto purged = InWriteTransaction(db_, [&](Transaction& tx) -> Result<std::int64_t> {
             FIRMO_TRY(auto count, tx.Purge(now - IdempotencyService::kRetention,
-                                            now - options_.keep_finished_jobs));
+                                           now - options_.keep_finished_jobs));
             FIRMO_TRY(auto signer_side, tx.PurgeSignerSide(now));
             return count + signer_side;
         });

@@ -1,8 +1,7 @@
 #include "web/portal.hpp"
 
-#include <kainjow/mustache.hpp>
-
 #include <fstream>
+#include <kainjow/mustache.hpp>
 #include <mutex>
 #include <unordered_map>
 
@@ -72,9 +71,11 @@ bool SameBytes(std::string_view a, std::string_view b) {
 std::string Mask(const Signer& s) {
     if (s.email) {
         const auto at = s.email->find('@');
-        return at == std::string::npos ? "your e-mail" : s.email->substr(0, 1) + "***" + s.email->substr(at);
+        return at == std::string::npos ? "your e-mail"
+                                       : s.email->substr(0, 1) + "***" + s.email->substr(at);
     }
-    if (s.phone && s.phone->size() > 4) return s.phone->substr(0, 3) + " *** " + s.phone->substr(s.phone->size() - 3);
+    if (s.phone && s.phone->size() > 4)
+        return s.phone->substr(0, 3) + " *** " + s.phone->substr(s.phone->size() - 3);
     return "your contact address";
 }
 
@@ -116,8 +117,8 @@ std::vector<FieldRef> ParseAccepted(const std::multimap<std::string, std::string
         const auto colon = it->second.find(':');
         if (colon == std::string::npos) continue;
         try {
-            out.push_back({std::stoi(it->second.substr(0, colon)),
-                           std::stoi(it->second.substr(colon + 1))});
+            out.push_back(
+                {std::stoi(it->second.substr(0, colon)), std::stoi(it->second.substr(colon + 1))});
         } catch (...) {
             out.push_back({-1, -1});  // refused by the service as "not one of your clauses"
         }
@@ -152,7 +153,8 @@ std::string Portal::SignerLink(const std::string& issuer_id, const std::string& 
 
 Result<Portal::Ctx> Portal::Open(Req& req) {
     Ctx ctx;
-    if (req.MediaType() == "application/x-www-form-urlencoded") ctx.form = http::ParseQuery(req.body);
+    if (req.MediaType() == "application/x-www-form-urlencoded")
+        ctx.form = http::ParseQuery(req.body);
     if (auto token = CookieValue(req, kCookie)) {
         if (auto session = sessions_.Find(*token)) {
             ctx.session = std::move(*session);
@@ -182,16 +184,16 @@ HttpResponse Portal::Page(Ctx& ctx, int status, const std::string& title, const 
     data.set("logged_in", ctx.session.authenticated());
     data.set("viewer", viewer);
     if (refresh > 0) data.set("refresh", std::to_string(refresh));
-    HttpResponse r = HttpResponse::Text(status, Render("layout.mustache", data),
-                                        "text/html; charset=utf-8");
+    HttpResponse r =
+        HttpResponse::Text(status, Render("layout.mustache", data), "text/html; charset=utf-8");
     r.Set("Content-Security-Policy", kCsp);
     r.Set("X-Frame-Options", "DENY");
     r.Set("Referrer-Policy", "no-referrer");
     r.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=()");
     for (const auto& token : ctx.cookies) {
-        std::string cookie = std::string(kCookie) + "=" + token +
-                             "; Path=/; HttpOnly; SameSite=Lax; Max-Age=" +
-                             std::to_string(std::chrono::seconds(sessions_.options().session_ttl).count());
+        std::string cookie =
+            std::string(kCookie) + "=" + token + "; Path=/; HttpOnly; SameSite=Lax; Max-Age=" +
+            std::to_string(std::chrono::seconds(sessions_.options().session_ttl).count());
         if (options_.secure_cookies) cookie += "; Secure";
         r.Set("Set-Cookie", cookie);
     }
@@ -206,8 +208,8 @@ HttpResponse Portal::PageWithExit(Ctx& ctx, const std::string& body,
     data.set("csrf", ctx.session.csrf_token);
     data.set("logged_in", ctx.session.authenticated());
     data.set("refresh", "0; url=" + exit);
-    HttpResponse r = HttpResponse::Text(200, Render("layout.mustache", data),
-                                        "text/html; charset=utf-8");
+    HttpResponse r =
+        HttpResponse::Text(200, Render("layout.mustache", data), "text/html; charset=utf-8");
     r.Set("Content-Security-Policy", kCsp);
     r.Set("X-Frame-Options", "DENY");
     r.Set("Referrer-Policy", "no-referrer");
@@ -283,17 +285,18 @@ void Portal::Register(const std::function<void(std::string, std::string, http::H
     add("GET", "/static/pdfjs/{dir}/{file}", bind(&Portal::PdfJs));
 }
 
-#define FIRMO_PORTAL_CTX(ctx, req)                                  \
-    auto ctx##_opened = Open(req);                                  \
-    if (!ctx##_opened) {                                            \
+#define FIRMO_PORTAL_CTX(ctx, req)                                               \
+    auto ctx##_opened = Open(req);                                               \
+    if (!ctx##_opened) {                                                         \
         log::Error("portal_session", {{"error", ctx##_opened.error().message}}); \
-        return HttpResponse::Text(503, "temporarily unavailable");   \
-    }                                                               \
+        return HttpResponse::Text(503, "temporarily unavailable");               \
+    }                                                                            \
     Ctx& ctx = *ctx##_opened
 
 HttpResponse Portal::Home(Req& req) {
     FIRMO_PORTAL_CTX(ctx, req);
-    return SeeOther(ctx, ctx.session.authenticated() && ctx.session.identity_kind ? "/inbox" : "/login");
+    return SeeOther(ctx,
+                    ctx.session.authenticated() && ctx.session.identity_kind ? "/inbox" : "/login");
 }
 
 HttpResponse Portal::LoginPage(Req& req) {
@@ -312,13 +315,13 @@ HttpResponse Portal::StartEid(Ctx& ctx, const std::string& return_to, bool reaut
     }
     auto start = eid_->BeginLogin(options_.public_url + "/oidc/callback", reauthentication);
     if (!start) return ErrorPage(ctx, start.error());
-    ctx.session.pending_json = Json{{"state", start->state},
-                                    {"nonce", start->nonce},
-                                    {"verifier", start->code_verifier},
-                                    {"started_at", ToUnixMillis(start->started_at)},
-                                    {"reauthentication", reauthentication},
-                                    {"return_to", return_to}}
-                                   .dump();
+    ctx.session.pending_json = Json{
+        {"state", start->state},
+        {"nonce", start->nonce},
+        {"verifier", start->code_verifier},
+        {"started_at", ToUnixMillis(start->started_at)},
+        {"reauthentication", reauthentication},
+        {"return_to", return_to}}.dump();
     if (auto saved = sessions_.Save(ctx.session); !saved) return ErrorPage(ctx, saved.error());
     return SeeOther(ctx, start->authorize_url);
 }
@@ -379,7 +382,8 @@ HttpResponse Portal::OidcCallback(Req& req) {
 
 HttpResponse Portal::Logout(Req& req) {
     FIRMO_PORTAL_CTX(ctx, req);
-    if (!CsrfOk(ctx, req)) return Message(ctx, 403, "Not possible", "The form expired; reload the page.");
+    if (!CsrfOk(ctx, req))
+        return Message(ctx, 403, "Not possible", "The form expired; reload the page.");
     (void)sessions_.End(ctx.token);
     auto fresh = sessions_.Start(Client(req));
     if (fresh) {
@@ -398,9 +402,10 @@ HttpResponse Portal::Inbox(Req& req) {
     mu::list messages;
     for (const auto& m : page->items) {
         mu::data item;
-        item.set("request_id", m.kind == MessageKind::kSignedDocuments ? m.request_id + "/done" : m.request_id);
+        item.set("request_id",
+                 m.kind == MessageKind::kSignedDocuments ? m.request_id + "/done" : m.request_id);
         item.set("text", m.kind == MessageKind::kSignRequest ? "You have a document to sign"
-                                                               : "Here is your signed document");
+                                                             : "Here is your signed document");
         item.set("title", m.title);
         item.set("issuer_title", m.kind == MessageKind::kSignRequest ? "To sign" : "Signed");
         item.set("date", FormatRfc3339(m.created_at).substr(0, 10));
@@ -434,17 +439,20 @@ HttpResponse Portal::LinkPage(Req& req) {
     data.set("code", contact);
     data.set("sent", req.method == "POST");
     data.set("destination", Mask(signer));
-    data.set("minutes", std::to_string(std::max<long>(1, static_cast<long>(sessions_.options().code_ttl.count() / 60))));
+    data.set("minutes", std::to_string(std::max<long>(
+                            1, static_cast<long>(sessions_.options().code_ttl.count() / 60))));
     if (auto error = req.Query("_error")) data.set("error", *error);
     return Page(ctx, 200, "Documents to sign", Render("link.mustache", data));
 }
 
 HttpResponse Portal::LinkSendCode(Req& req) {
     FIRMO_PORTAL_CTX(ctx, req);
-    if (!CsrfOk(ctx, req)) return Message(ctx, 403, "Not possible", "The form expired; reload the page.");
+    if (!CsrfOk(ctx, req))
+        return Message(ctx, 403, "Not possible", "The form expired; reload the page.");
     auto grant = urls_.Verify(std::string(req.Param("token")), "signer-link", clock_.Now());
     if (!grant) return ErrorPage(ctx, grant.error());
-    auto sent = sessions_.SendCode(grant->request_id, grant->document_id, CodeKind::kLogin, Client(req));
+    auto sent =
+        sessions_.SendCode(grant->request_id, grant->document_id, CodeKind::kLogin, Client(req));
     if (!sent && sent.error().code != ErrorCode::kRateLimited) return ErrorPage(ctx, sent.error());
     auto info = sessions_.Lookup(grant->request_id, grant->document_id);
     if (!info) return ErrorPage(ctx, info.error());
@@ -455,14 +463,16 @@ HttpResponse Portal::LinkSendCode(Req& req) {
     data.set("code", true);
     data.set("sent", true);
     data.set("destination", Mask(info->first.signer));
-    data.set("minutes", std::to_string(std::max<long>(1, static_cast<long>(sessions_.options().code_ttl.count() / 60))));
+    data.set("minutes", std::to_string(std::max<long>(
+                            1, static_cast<long>(sessions_.options().code_ttl.count() / 60))));
     if (!sent) data.set("error", sent.error().message);
     return Page(ctx, 200, "Enter your code", Render("link.mustache", data));
 }
 
 HttpResponse Portal::LinkLogin(Req& req) {
     FIRMO_PORTAL_CTX(ctx, req);
-    if (!CsrfOk(ctx, req)) return Message(ctx, 403, "Not possible", "The form expired; reload the page.");
+    if (!CsrfOk(ctx, req))
+        return Message(ctx, 403, "Not possible", "The form expired; reload the page.");
     const std::string token(req.Param("token"));
     auto grant = urls_.Verify(token, "signer-link", clock_.Now());
     if (!grant) return ErrorPage(ctx, grant.error());
@@ -482,7 +492,8 @@ HttpResponse Portal::LinkLogin(Req& req) {
         data.set("code", true);
         data.set("sent", true);
         data.set("destination", Mask(info->first.signer));
-        data.set("minutes", std::to_string(std::max<long>(1, static_cast<long>(sessions_.options().code_ttl.count() / 60))));
+        data.set("minutes", std::to_string(std::max<long>(
+                                1, static_cast<long>(sessions_.options().code_ttl.count() / 60))));
         data.set("error", handle.error().message);
         return Page(ctx, 401, "Enter your code", Render("link.mustache", data));
     }
@@ -544,7 +555,7 @@ HttpResponse Portal::RenderCeremony(Ctx& ctx, const CeremonyView& view, const st
             fd.set("kind", type == ClauseType::kUnfair     ? "unfair"
                            : type == ClauseType::kOptional ? "optional"
                                                            : "required");
-            fd.set("kind_text", type == ClauseType::kUnfair     ? "Unfair term — accept explicitly"
+            fd.set("kind_text", type == ClauseType::kUnfair ? "Unfair term — accept explicitly"
                                 : type == ClauseType::kOptional ? "Optional"
                                                                 : "Required");
             fd.set("required", type != ClauseType::kOptional);
@@ -582,7 +593,8 @@ HttpResponse Portal::Ceremony(Req& req) {
 HttpResponse Portal::Accept(Req& req) {
     FIRMO_PORTAL_CTX(ctx, req);
     const std::string id(req.Param("id"));
-    if (!CsrfOk(ctx, req)) return Message(ctx, 403, "Not possible", "The form expired; reload the page.");
+    if (!CsrfOk(ctx, req))
+        return Message(ctx, 403, "Not possible", "The form expired; reload the page.");
     auto outcome = ceremony_.Accept(ctx.session, id, ParseAccepted(ctx.form), Client(req));
     if (!outcome) {
         if (outcome.error().code == ErrorCode::kInvalidArgument) {
@@ -623,7 +635,8 @@ HttpResponse Portal::ConfirmPage(Req& req) {
 HttpResponse Portal::Confirm(Req& req) {
     FIRMO_PORTAL_CTX(ctx, req);
     const std::string id(req.Param("id"));
-    if (!CsrfOk(ctx, req)) return Message(ctx, 403, "Not possible", "The form expired; reload the page.");
+    if (!CsrfOk(ctx, req))
+        return Message(ctx, 403, "Not possible", "The form expired; reload the page.");
     auto ok = ceremony_.Confirm(ctx.session, id, FormValue(ctx.form, "code"), Client(req));
     if (!ok) {
         const auto code = ok.error().code;
@@ -645,7 +658,8 @@ HttpResponse Portal::Reauth(Req& req) {
 HttpResponse Portal::Reject(Req& req) {
     FIRMO_PORTAL_CTX(ctx, req);
     const std::string id(req.Param("id"));
-    if (!CsrfOk(ctx, req)) return Message(ctx, 403, "Not possible", "The form expired; reload the page.");
+    if (!CsrfOk(ctx, req))
+        return Message(ctx, 403, "Not possible", "The form expired; reload the page.");
     auto ok = ceremony_.Reject(ctx.session, id, FormValue(ctx.form, "reason"), Client(req));
     if (!ok) return ErrorPage(ctx, ok.error());
     return SeeOther(ctx, "/s/" + id + "/done");
@@ -722,8 +736,8 @@ HttpResponse Portal::DocumentFile(Req& req) {
         }
     }
     HttpResponse r = HttpResponse::Text(200, std::move(*bytes), "application/pdf");
-    r.Set("Content-Disposition",
-          std::string(req.Query("download") ? "attachment" : "inline") + "; filename=\"" + name + "\"");
+    r.Set("Content-Disposition", std::string(req.Query("download") ? "attachment" : "inline") +
+                                     "; filename=\"" + name + "\"");
     r.Set("Content-Security-Policy", "default-src 'none'; sandbox");
     return r;
 }
@@ -748,9 +762,9 @@ HttpResponse Portal::QrCode(Req& req) {
 HttpResponse Portal::Static(Req& req) {
     const std::string_view file = req.Param("file");
     if (file != "portal.css" && file != "portal.js") return HttpResponse::Text(404, "not found");
-    HttpResponse r = HttpResponse::Text(200, std::string(EmbeddedFile(file)),
-                                        file.ends_with(".css") ? "text/css; charset=utf-8"
-                                                               : "text/javascript; charset=utf-8");
+    HttpResponse r = HttpResponse::Text(
+        200, std::string(EmbeddedFile(file)),
+        file.ends_with(".css") ? "text/css; charset=utf-8" : "text/javascript; charset=utf-8");
     return r;
 }
 
@@ -760,7 +774,8 @@ HttpResponse Portal::PdfJs(Req& req) {
     const auto safe = [](std::string_view s) {
         if (s.empty() || s.front() == '.' || s.size() > 100) return false;
         for (char c : s) {
-            if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-')) {
+            if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' ||
+                  c == '-')) {
                 return false;
             }
         }
@@ -768,8 +783,8 @@ HttpResponse Portal::PdfJs(Req& req) {
     };
     std::string dir(req.Param("dir"));
     const std::string file(req.Param("file"));
-    const bool dir_ok = dir.empty() || dir == "standard_fonts" || dir == "cmaps" ||
-                        dir == "wasm" || dir == "iccs";
+    const bool dir_ok =
+        dir.empty() || dir == "standard_fonts" || dir == "cmaps" || dir == "wasm" || dir == "iccs";
     if (!dir_ok || !safe(file)) return HttpResponse::Text(404, "not found");
     const std::string rel = dir.empty() ? file : dir + "/" + file;
     std::string body;

@@ -20,8 +20,8 @@ enum class CodePurpose {
 
 struct CodeMessage {
     CodeChannel channel = CodeChannel::kEmail;
-    std::string to;        // e-mail address or E.164 phone number
-    std::string code;      // 6 digits
+    std::string to;    // e-mail address or E.164 phone number
+    std::string code;  // 6 digits
     CodePurpose purpose = CodePurpose::kLogin;
     std::string title;     // non-sensitive: the institution's name, never a document title
     std::string language;  // "en" | "it" | "nb"; unknown languages fall back to "en"

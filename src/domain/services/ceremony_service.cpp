@@ -84,8 +84,8 @@ Result<CeremonyView> CeremonyService::Build(SignerAccess access, Transaction& tx
     const SignatureRequest& r = view.access.request;
     const RequestSigner& rs = view.access.request_signer();
     view.my_turn = IsTurnOf(r, view.access.position);
-    view.can_sign = view.my_turn && IsOpen(r.status) && rs.status == SignerStatus::kWaiting &&
-                    !rs.confirmed_at;
+    view.can_sign =
+        view.my_turn && IsOpen(r.status) && rs.status == SignerStatus::kWaiting && !rs.confirmed_at;
     for (const auto& doc : r.documents) {
         CeremonyDocument cd;
         cd.document = &doc;
@@ -144,16 +144,14 @@ Result<CeremonyView> CeremonyService::Open(const PortalSession& session,
             FIRMO_CHECK(ApplyRequestEvent(tx, r, RequestEvent::kSendForSignature,
                                           SignerActor(signer_id), "opened by the signer", now));
         }
-        FIRMO_CHECK(tx.AppendEvent(AuditEvent{0, r.id, now, "signer.opened", "", "", "", signer_id,
-                                              SignerActor(signer_id),
-                                              "via " + session.auth_method + " " +
-                                                  ClientDetail(client)}));
+        FIRMO_CHECK(tx.AppendEvent(
+            AuditEvent{0, r.id, now, "signer.opened", "", "", "", signer_id, SignerActor(signer_id),
+                       "via " + session.auth_method + " " + ClientDetail(client)}));
         FIRMO_CHECK(tx.UpdateRequest(r));
         return Build(std::move(access), tx);
     });
     if (!view) return view;
-    view->second_factor =
-        ChooseSecondFactor(session, view->access.signer, sessions_.options());
+    view->second_factor = ChooseSecondFactor(session, view->access.signer, sessions_.options());
     // Build's pointers refer to the request inside `view`; moving the Result keeps the vector
     // buffers, so they stay valid.
     return view;
@@ -162,8 +160,10 @@ Result<CeremonyView> CeremonyService::Open(const PortalSession& session,
 Result<CeremonyView> CeremonyService::Look(const PortalSession& session,
                                            const std::string& request_id) {
     FIRMO_TRY(auto access, sessions_.Access(session, request_id));
-    auto view = InReadTransaction(ctx_.db, [&](Transaction& tx) { return Build(std::move(access), tx); });
-    if (view) view->second_factor = ChooseSecondFactor(session, view->access.signer, sessions_.options());
+    auto view =
+        InReadTransaction(ctx_.db, [&](Transaction& tx) { return Build(std::move(access), tx); });
+    if (view)
+        view->second_factor = ChooseSecondFactor(session, view->access.signer, sessions_.options());
     return view;
 }
 
@@ -194,11 +194,10 @@ Result<AcceptOutcome> CeremonyService::Accept(const PortalSession& session,
                                static_cast<std::size_t>(ref.field) <
                                    r.documents[static_cast<std::size_t>(ref.document)]
                                        .metadata.signature_fields.size();
-            if (!known ||
-                FieldSignerPosition(r.documents[static_cast<std::size_t>(ref.document)]
-                                        .metadata.signature_fields[static_cast<std::size_t>(
-                                            ref.field)],
-                                    r) != access.position) {
+            if (!known || FieldSignerPosition(
+                              r.documents[static_cast<std::size_t>(ref.document)]
+                                  .metadata.signature_fields[static_cast<std::size_t>(ref.field)],
+                              r) != access.position) {
                 violations.push_back({"accepted", "not one of your clauses: document " +
                                                       std::to_string(ref.document) + ", field " +
                                                       std::to_string(ref.field)});
@@ -258,8 +257,7 @@ Result<void> CeremonyService::Confirm(const PortalSession& session, const std::s
         const auto& at = session.reauthenticated_at;
         if (!at || *at + sessions_.options().reauthentication_max_age < now ||
             *at < *found.request_signer().accepted_at - std::chrono::minutes(1)) {
-            return Fail(ErrorCode::kUnauthenticated,
-                        "confirm with your eID: log in again to sign");
+            return Fail(ErrorCode::kUnauthenticated, "confirm with your eID: log in again to sign");
         }
     }
     FIRMO_CHECK(InWriteTransaction(ctx_.db, [&](Transaction& tx) -> Result<void> {
@@ -275,11 +273,11 @@ Result<void> CeremonyService::Confirm(const PortalSession& session, const std::s
                                                   std::string(ToString(r.status)) + ")");
         }
         rs.confirmed_at = now;
-        rs.signing_name = !session.full_name.empty()          ? session.full_name
-                          : access.signer.full_name           ? *access.signer.full_name
-                          : access.signer.email               ? *access.signer.email
-                          : access.signer.phone               ? *access.signer.phone
-                                                              : access.signer.identifier;
+        rs.signing_name = !session.full_name.empty() ? session.full_name
+                          : access.signer.full_name  ? *access.signer.full_name
+                          : access.signer.email      ? *access.signer.email
+                          : access.signer.phone      ? *access.signer.phone
+                                                     : access.signer.identifier;
         if (r.status != RequestStatus::kWaitForQtsp) {
             FIRMO_CHECK(ApplyRequestEvent(tx, r, RequestEvent::kSubmitToQtsp,
                                           SignerActor(signer_id), "", now));
@@ -374,12 +372,10 @@ Result<std::optional<std::string>> CeremonyService::ExitUrl(const PortalSession&
     const Timestamp now = ctx_.clock.Now();
     const std::string token = NewSecretToken(ctx_.random);
     FIRMO_CHECK(InWriteTransaction(ctx_.db, [&](Transaction& tx) -> Result<void> {
-        FIRMO_CHECK(
-            tx.RevokeSignerTokens(r.id, rs.signer_id, SignerTokenKind::kStatusQuery, now));
-        return tx.InsertSignerToken(SignerToken{sessions_.HashToken(token),
-                                                SignerTokenKind::kStatusQuery, r.id, rs.signer_id,
-                                                now, now + sessions_.options().status_query_ttl,
-                                                std::nullopt});
+        FIRMO_CHECK(tx.RevokeSignerTokens(r.id, rs.signer_id, SignerTokenKind::kStatusQuery, now));
+        return tx.InsertSignerToken(SignerToken{
+            sessions_.HashToken(token), SignerTokenKind::kStatusQuery, r.id, rs.signer_id, now,
+            now + sessions_.options().status_query_ttl, std::nullopt});
     }));
     const char sep = base.find('?') == std::string::npos ? '?' : '&';
     return std::make_optional(base + sep + "status_query_token=" + token);
@@ -404,8 +400,7 @@ Result<void> CeremonyService::RunSigning(const Job& job) {
     return {};
 }
 
-Result<void> CeremonyService::SignFor(const std::string& request_id,
-                                      const std::string& signer_id) {
+Result<void> CeremonyService::SignFor(const std::string& request_id, const std::string& signer_id) {
     FIRMO_TRY(auto access, InReadTransaction(ctx_.db, [&](Transaction& tx) {
                   return LoadSignerAccess(tx, request_id, signer_id);
               }));
@@ -446,8 +441,7 @@ Result<void> CeremonyService::SignFor(const std::string& request_id,
             fs::path current = in;
             const auto sign_one = [&](const SignatureField& field, SignatureDetails details,
                                       int step) -> Result<void> {
-                const fs::path next =
-                    scratch.path / (doc.id + "-" + std::to_string(step) + ".pdf");
+                const fs::path next = scratch.path / (doc.id + "-" + std::to_string(step) + ".pdf");
                 // One certificate per signature: poppler's verifier (NSS) reports the second
                 // of two signatures under the very same certificate in one file as "unknown
                 // issue with certificate", so each gets its own short-lived one.
@@ -510,8 +504,8 @@ Result<void> CeremonyService::SignFor(const std::string& request_id,
                 0, fr.id, now, "document.signed", "", "", d->id, signer_id, "trust-service",
                 std::to_string(res.signatures) + " signature(s), sha256 " + res.info.sha256_hex}));
         }
-        FIRMO_CHECK(ApplySignerEvent(tx, fr, fresh.position, SignerEvent::kSign, "trust-service",
-                                     "", now));
+        FIRMO_CHECK(
+            ApplySignerEvent(tx, fr, fresh.position, SignerEvent::kSign, "trust-service", "", now));
         bool others_pending = false;
         bool all_signed = true;
         for (const auto& s : fr.signers) {

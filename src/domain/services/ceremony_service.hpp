@@ -43,8 +43,8 @@ struct CeremonyView {
 
     SignerAccess access;
     std::string issuer_name;
-    std::string title;  // the dossier's title
-    bool my_turn = false;  // every earlier signer (lower order) has signed
+    std::string title;      // the dossier's title
+    bool my_turn = false;   // every earlier signer (lower order) has signed
     bool can_sign = false;  // my turn, request open, this signer still WAITING, not confirmed
     std::vector<CeremonyDocument> documents;  // pointers into access.request
     SecondFactor second_factor = SecondFactor::kCode;

@@ -344,18 +344,17 @@ Result<std::string> RequestService::Notify(const std::string& issuer_id, const s
         if (request.notification_id) return *request.notification_id;
         if (request.status != RequestStatus::kReady &&
             request.status != RequestStatus::kWaitForSignature) {
-            return Fail(ErrorCode::kConflict,
-                        "only a READY request can be notified (it is " +
-                            std::string(ToString(request.status)) + ")");
+            return Fail(ErrorCode::kConflict, "only a READY request can be notified (it is " +
+                                                  std::string(ToString(request.status)) + ")");
         }
         const Timestamp now = ctx_.clock.Now();
         FIRMO_TRY(auto dossier, tx.FindDossier(issuer_id, request.dossier_id));
-        FIRMO_TRY(int sent, MessageSignersWhoseTurn(tx, request, dossier ? dossier->title : "",
-                                                    now, ctx_.random));
+        FIRMO_TRY(int sent, MessageSignersWhoseTurn(tx, request, dossier ? dossier->title : "", now,
+                                                    ctx_.random));
         request.notification_id = NewUlid(now, ctx_.random);
-        FIRMO_CHECK(tx.AppendEvent(AuditEvent{0, request.id, now, "notification.sent", "", "", "",
-                                              "", actor,
-                                              std::to_string(sent) + " inbox message(s)"}));
+        FIRMO_CHECK(
+            tx.AppendEvent(AuditEvent{0, request.id, now, "notification.sent", "", "", "", "",
+                                      actor, std::to_string(sent) + " inbox message(s)"}));
         if (request.status == RequestStatus::kReady) {
             FIRMO_CHECK(Apply(tx, request, RequestEvent::kSendForSignature, actor, "notified"));
         }
@@ -376,8 +375,8 @@ Result<std::vector<std::pair<std::string, std::string>>> RequestService::IssueRe
                         "the request was created without redirect URLs (direct flow)");
         }
         if (IsTerminal(request.status)) {
-            return Fail(ErrorCode::kConflict, "the request is " +
-                                                  std::string(ToString(request.status)));
+            return Fail(ErrorCode::kConflict,
+                        "the request is " + std::string(ToString(request.status)));
         }
         const Timestamp now = ctx_.clock.Now();
         Tokens tokens;
@@ -385,18 +384,17 @@ Result<std::vector<std::pair<std::string, std::string>>> RequestService::IssueRe
             if (signer_id && s.signer_id != *signer_id) continue;
             if (s.status != SignerStatus::kWaiting) {
                 if (signer_id) {
-                    return Fail(ErrorCode::kConflict, "the signer is " +
-                                                          std::string(ToString(s.status)));
+                    return Fail(ErrorCode::kConflict,
+                                "the signer is " + std::string(ToString(s.status)));
                 }
                 continue;
             }
             const std::string token = NewSecretToken(ctx_.random);
             FIRMO_CHECK(
                 tx.RevokeSignerTokens(request.id, s.signer_id, SignerTokenKind::kRedirect, now));
-            FIRMO_CHECK(tx.InsertSignerToken(SignerToken{ctx_.hasher.Sha256Hex(token),
-                                                         SignerTokenKind::kRedirect, request.id,
-                                                         s.signer_id, now, now + ttl,
-                                                         std::nullopt}));
+            FIRMO_CHECK(tx.InsertSignerToken(
+                SignerToken{ctx_.hasher.Sha256Hex(token), SignerTokenKind::kRedirect, request.id,
+                            s.signer_id, now, now + ttl, std::nullopt}));
             tokens.emplace_back(s.signer_id, token);
         }
         if (signer_id && tokens.empty()) {

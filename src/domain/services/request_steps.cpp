@@ -6,8 +6,7 @@
 namespace firmo::domain {
 
 Result<void> ApplyRequestEvent(Transaction& tx, SignatureRequest& request, RequestEvent event,
-                               const std::string& actor, const std::string& detail,
-                               Timestamp now) {
+                               const std::string& actor, const std::string& detail, Timestamp now) {
     FIRMO_TRY(RequestStatus next, Transition(request.status, event));
     FIRMO_CHECK(tx.AppendEvent(AuditEvent{0, request.id, now, std::string(ToString(event)),
                                           std::string(ToString(request.status)),
@@ -47,10 +46,9 @@ Result<void> ApplySignerEvent(Transaction& tx, SignatureRequest& request, std::s
                               const std::string& detail, Timestamp now) {
     RequestSigner& signer = request.signers[position];
     FIRMO_TRY(SignerStatus next, Transition(signer.status, event));
-    FIRMO_CHECK(tx.AppendEvent(AuditEvent{0, request.id, now, std::string(ToString(event)),
-                                          std::string(ToString(signer.status)),
-                                          std::string(ToString(next)), "", signer.signer_id, actor,
-                                          detail}));
+    FIRMO_CHECK(tx.AppendEvent(AuditEvent{
+        0, request.id, now, std::string(ToString(event)), std::string(ToString(signer.status)),
+        std::string(ToString(next)), "", signer.signer_id, actor, detail}));
     signer.status = next;
     if (next == SignerStatus::kSigned) signer.signed_at = now;
     if (next == SignerStatus::kRejected) signer.rejected_at = now;
@@ -87,8 +85,9 @@ Result<int> MessageSignersWhoseTurn(Transaction& tx, const SignatureRequest& req
         m.title = title;
         m.created_at = now;
         FIRMO_CHECK(tx.InsertMessage(m));
-        FIRMO_CHECK(tx.AppendEvent(AuditEvent{0, request.id, now, "message.sent", "", "", "",
-                                              rs.signer_id, "system", "inbox: a document to sign"}));
+        FIRMO_CHECK(
+            tx.AppendEvent(AuditEvent{0, request.id, now, "message.sent", "", "", "", rs.signer_id,
+                                      "system", "inbox: a document to sign"}));
         ++sent;
     }
     return sent;

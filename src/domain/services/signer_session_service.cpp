@@ -50,13 +50,16 @@ Result<SignerAccess> LoadSignerAccess(Transaction& tx, const std::string& reques
     return Fail(ErrorCode::kNotFound, "signature request not found");
 }
 
-std::string SignerSessionService::NewToken() const { return Base64UrlEncode(ctx_.random.Bytes(32)); }
+std::string SignerSessionService::NewToken() const {
+    return Base64UrlEncode(ctx_.random.Bytes(32));
+}
 
 std::string SignerSessionService::HashToken(std::string_view token) const {
     return ctx_.hasher.Sha256Hex(token);
 }
 
-std::string SignerSessionService::HashCode(const std::string& code_id, std::string_view code) const {
+std::string SignerSessionService::HashCode(const std::string& code_id,
+                                           std::string_view code) const {
     // The id salts each code; the pepper (not in the codes table) keeps a copied table from
     // being brute-forced offline over the million possible codes.
     return ctx_.hasher.Sha256Hex(options_.code_pepper + ":" + code_id + ":" + std::string(code));
@@ -84,7 +87,8 @@ Result<SessionHandle> SignerSessionService::NewSession(
 }
 
 Result<SessionHandle> SignerSessionService::Start(const ClientInfo& client) {
-    return NewSession(client, [](PortalSession&) {}, "");
+    return NewSession(
+        client, [](PortalSession&) {}, "");
 }
 
 Result<PortalSession> SignerSessionService::Find(std::string_view token) {
@@ -101,13 +105,12 @@ Result<PortalSession> SignerSessionService::Find(std::string_view token) {
 }
 
 Result<void> SignerSessionService::Save(const PortalSession& session) {
-    return InWriteTransaction(ctx_.db,
-                              [&](Transaction& tx) { return tx.UpdateSession(session); });
+    return InWriteTransaction(ctx_.db, [&](Transaction& tx) { return tx.UpdateSession(session); });
 }
 
 Result<void> SignerSessionService::End(std::string_view token) {
-    return InWriteTransaction(
-        ctx_.db, [&](Transaction& tx) { return tx.DeleteSession(HashToken(token)); });
+    return InWriteTransaction(ctx_.db,
+                              [&](Transaction& tx) { return tx.DeleteSession(HashToken(token)); });
 }
 
 Result<SessionHandle> SignerSessionService::LoginWithIdentity(std::string_view old_token,
@@ -143,7 +146,8 @@ Result<void> SignerSessionService::Reauthenticated(std::string_view token,
         FIRMO_TRY(auto access, InReadTransaction(ctx_.db, [&](Transaction& tx) {
                       return LoadSignerAccess(tx, session.request_id, session.signer_id);
                   }));
-        same = access.signer.kind == identity.kind && access.signer.identifier == identity.identifier;
+        same =
+            access.signer.kind == identity.kind && access.signer.identifier == identity.identifier;
     }
     if (!same) {
         return Fail(ErrorCode::kForbidden,
@@ -183,8 +187,8 @@ Result<CodeSent> SignerSessionService::SendCode(const std::string& request_id,
         }
         FIRMO_TRY(auto latest, tx.FindLatestCode(request_id, signer_id, kind));
         // Resending waits a little (mail bombing), but never longer than a code lives.
-        const auto wait = std::min<std::chrono::seconds>(options_.code_resend_interval,
-                                                         options_.code_ttl);
+        const auto wait =
+            std::min<std::chrono::seconds>(options_.code_resend_interval, options_.code_ttl);
         if (latest && now < latest->created_at + wait) {
             return Fail(ErrorCode::kRateLimited,
                         "a code was sent moments ago; wait a little before asking again");
@@ -221,8 +225,7 @@ Result<CodeSent> SignerSessionService::SendCode(const std::string& request_id,
         return tx.AppendEvent(AuditEvent{0, request_id, now, "signer.code_sent", "", "", "",
                                          signer_id, SignerActor(signer_id),
                                          std::string(ToString(kind)) + " code to " +
-                                             sent.masked_destination + " " +
-                                             ClientDetail(client)});
+                                             sent.masked_destination + " " + ClientDetail(client)});
     }));
     // Sent after the commit: a code that was never stored must not reach anyone. A failed
     // send leaves an unusable code behind, which expires.
@@ -239,8 +242,9 @@ Result<void> SignerSessionService::CheckCode(const std::string& request_id,
         FIRMO_TRY(auto access, LoadSignerAccess(tx, request_id, signer_id));
         RequestSigner& rs = access.request.signers[access.position];
         if (rs.status == SignerStatus::kBlocked) {
-            outcome = Error{ErrorCode::kForbidden,
-                            "too many wrong codes: this signer is blocked; ask the sender for help"};
+            outcome =
+                Error{ErrorCode::kForbidden,
+                      "too many wrong codes: this signer is blocked; ask the sender for help"};
             return {};
         }
         if (rs.status != SignerStatus::kWaiting) {
@@ -248,8 +252,8 @@ Result<void> SignerSessionService::CheckCode(const std::string& request_id,
             return {};
         }
         FIRMO_TRY(auto latest, tx.FindLatestCode(request_id, signer_id, kind));
-        const bool well_formed = code.size() == 6 && code.find_first_not_of("0123456789") ==
-                                                         std::string_view::npos;
+        const bool well_formed =
+            code.size() == 6 && code.find_first_not_of("0123456789") == std::string_view::npos;
         if (latest && well_formed && SameBytes(latest->code_hash, HashCode(latest->id, code))) {
             if (now >= latest->expires_at) {
                 outcome = Error{ErrorCode::kGone, "the code expired; ask for a new one"};
@@ -264,10 +268,9 @@ Result<void> SignerSessionService::CheckCode(const std::string& request_id,
                 rs.failed_code_attempts = 0;
                 FIRMO_CHECK(tx.UpdateRequest(access.request));
             }
-            return tx.AppendEvent(AuditEvent{0, request_id, now, "signer.code_accepted", "", "",
-                                             "", signer_id, SignerActor(signer_id),
-                                             std::string(ToString(kind)) + " " +
-                                                 ClientDetail(client)});
+            return tx.AppendEvent(AuditEvent{
+                0, request_id, now, "signer.code_accepted", "", "", "", signer_id,
+                SignerActor(signer_id), std::string(ToString(kind)) + " " + ClientDetail(client)});
         }
         rs.failed_code_attempts += 1;
         const int left = options_.max_code_attempts - rs.failed_code_attempts;
@@ -346,8 +349,8 @@ Result<SessionHandle> SignerSessionService::LoginWithRedirect(std::string_view o
             refused = Error{ErrorCode::kGone, "this link was used already"};
             return {};
         }
-        return tx.AppendEvent(AuditEvent{0, token.request_id, now, "signer.redirected", "", "",
-                                         "", token.signer_id, SignerActor(token.signer_id),
+        return tx.AppendEvent(AuditEvent{0, token.request_id, now, "signer.redirected", "", "", "",
+                                         token.signer_id, SignerActor(token.signer_id),
                                          ClientDetail(client)});
     }));
     if (refused) return tl::unexpected<Error>(std::move(*refused));
@@ -385,11 +388,13 @@ Result<SignerAccess> SignerSessionService::Access(const PortalSession& session,
             }
             return LoadSignerAccess(tx, request_id, session.signer_id);
         }
-        if (!session.identity_kind) return Fail(ErrorCode::kNotFound, "signature request not found");
+        if (!session.identity_kind)
+            return Fail(ErrorCode::kNotFound, "signature request not found");
         FIRMO_TRY(auto request, tx.FindRequestForSigner(request_id));
         if (!request) return Fail(ErrorCode::kNotFound, "signature request not found");
         for (std::size_t i = 0; i < request->signers.size(); ++i) {
-            FIRMO_TRY(auto signer, tx.FindSigner(request->issuer_id, request->signers[i].signer_id));
+            FIRMO_TRY(auto signer,
+                      tx.FindSigner(request->issuer_id, request->signers[i].signer_id));
             if (signer && signer->kind == *session.identity_kind &&
                 signer->identifier == session.identity) {
                 return SignerAccess{std::move(*request), i, std::move(*signer)};

@@ -65,7 +65,8 @@ constexpr const char* kInsertRequest =
 constexpr const char* kUpdateRequest =
     "UPDATE signature_requests SET status = ?4, expires_at = ?5, reference = ?6, updated_at = ?8, "
     "signed_at = ?9, rejected_at = ?10, reject_reason = ?11, cancelled_at = ?12, expired_at = ?13, "
-    "redirect_json = ?14, notification_id = ?15 WHERE id = ?1 AND issuer_id = ?2 AND dossier_id = ?3 AND created_at = ?7";
+    "redirect_json = ?14, notification_id = ?15 WHERE id = ?1 AND issuer_id = ?2 AND dossier_id = "
+    "?3 AND created_at = ?7";
 constexpr const char* kFindRequest =
     "SELECT id, issuer_id, dossier_id, status, expires_at, reference, created_at, updated_at, "
     "signed_at, rejected_at, reject_reason, cancelled_at, expired_at, redirect_json, "
@@ -77,7 +78,8 @@ constexpr const char* kFindRequestForSigner =
 constexpr const char* kListRequests =
     "SELECT id, issuer_id, dossier_id, status, expires_at, reference, created_at, updated_at, "
     "signed_at, rejected_at, reject_reason, cancelled_at, expired_at, redirect_json, "
-    "notification_id FROM signature_requests WHERE issuer_id = ?1 AND (?2 IS NULL OR id < ?2) AND (?3 IS NULL OR dossier_id = ?3) "
+    "notification_id FROM signature_requests WHERE issuer_id = ?1 AND (?2 IS NULL OR id < ?2) AND "
+    "(?3 IS NULL OR dossier_id = ?3) "
     "AND (?4 IS NULL OR status = ?4) ORDER BY id DESC LIMIT ?5";
 constexpr const char* kListExpired =
     "SELECT issuer_id, id FROM signature_requests WHERE expires_at <= ?1 "
@@ -114,7 +116,8 @@ constexpr const char* kUpsertDocument =
 constexpr const char* kListDocuments =
     "SELECT id, position, metadata_json, status, reject_reason, violations_json, "
     "upload_generation, blob_key, size, sha256, page_count, created_at, updated_at, uploaded_at, "
-    "signed_blob_key, signed_size, signed_sha256, signature_count FROM documents WHERE request_id = ?1 ORDER BY position";
+    "signed_blob_key, signed_size, signed_sha256, signature_count FROM documents WHERE request_id "
+    "= ?1 ORDER BY position";
 
 constexpr const char* kAppendEvent =
     "INSERT INTO request_events (request_id, at, type, from_status, to_status, document_id, "
