@@ -32,7 +32,14 @@ HttpResponse WithObject(const HttpRequest& req, Fn&& fn) {
 
 void SignerApi::Register(const std::function<void(std::string, std::string, http::Handler)>& add) {
     const auto bind = [this](Res (SignerApi::*fn)(Req&)) {
-        return [this, fn](Req& req) { return (this->*fn)(req); };
+        return [this, fn](Req& req) {
+            Res res = (this->*fn)(req);
+            // The signer API authenticates with a session token, not an API key.
+            for (auto& [name, value] : res.headers) {
+                if (name == "WWW-Authenticate") value = "Bearer realm=\"firmo-signer\"";
+            }
+            return res;
+        };
     };
     add("POST", "/api/v1/signer/codes", bind(&SignerApi::SendCode));
     add("POST", "/api/v1/signer/sessions", bind(&SignerApi::CreateSession));

@@ -82,21 +82,25 @@ export function assertStrictCsp(response) {
 
 // The link + code login and the ceremony with a code as the second factor, on `page`.
 // Ticks every clause except the optional one unless `optional`.
-export async function signWithCode(page, { link, smtp, to, shots = '', optional = false }) {
+export async function signWithCode(page, { link, smtp, to, shots = '', optional = false,
+                                           onPage = async () => {} }) {
   let res = await page.goto(link);
   assert.equal(res.status(), 200);
   assertStrictCsp(res);
   if (shots) await screenshot(page, `${shots}1-link`);
+  await onPage(page, '1-link');
   const loginMail = smtp.waitFor((m) => m.to.includes(to) && m.subject === 'Your Firmo code', 10000);
   await page.getByRole('button', { name: 'Send me a code' }).click();
   const code = codeFrom(await loginMail);
   await page.getByLabel('One-time code').fill(code);
   if (shots) await screenshot(page, `${shots}2-code`);
+  await onPage(page, '2-code');
   await page.getByRole('button', { name: 'Open the documents' }).click();
   await page.waitForURL(/\/s\/[0-9A-Z]+$/);
   await page.locator('.viewer[data-rendered]').first().waitFor({ timeout: 20000 });
   assert.notEqual(await page.locator('.viewer').first().getAttribute('data-rendered'), 'error');
   if (shots) await screenshot(page, `${shots}3-documents`);
+  await onPage(page, '3-documents');
   for (const box of await page.locator('input[name=accept]').all()) {
     const label = await page.locator(`label[for="${await box.getAttribute('id')}"]`).innerText();
     if (!/Optional/.test(label) || optional) await box.check();
@@ -106,6 +110,7 @@ export async function signWithCode(page, { link, smtp, to, shots = '', optional 
   await page.getByRole('button', { name: 'Continue to sign' }).click();
   await page.waitForURL(/\/confirm$/);
   if (shots) await screenshot(page, `${shots}4-confirm`);
+  await onPage(page, '4-confirm');
   await page.getByLabel('Confirmation code').fill(codeFrom(await confirmMail));
   await page.getByRole('button', { name: 'Sign now' }).click();
 }

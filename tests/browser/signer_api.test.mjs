@@ -60,6 +60,8 @@ test('a mobile app signs through the JSON signer API', async () => {
   assert.equal(r.data.request_id, request.id);
 
   await call('GET', `/api/v1/signer/signature-requests/${request.id}`, { expect: 401 });
+  const plain = await fetch(`${firmo.url}/api/v1/signer/inbox`);
+  assert.equal(plain.headers.get('www-authenticate'), 'Bearer realm="firmo-signer"');
   r = await call('GET', `/api/v1/signer/signature-requests/${request.id}`, { token, expect: 200 });
   assert.equal(r.data.can_sign, true);
   assert.equal(r.data.second_factor, 'code');
