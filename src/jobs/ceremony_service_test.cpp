@@ -377,6 +377,7 @@ TEST_F(CeremonyTest, ASignatureAddedMeanwhileIsAConflictAndNothingIsStored) {
         raced = true;
         ASSERT_TRUE(InWriteTransaction(*db_, [&](Transaction& tx) -> Result<void> {
             FIRMO_TRY(auto found, tx.FindRequest(r.issuer_id, r.id));
+            if (!found || found->documents.empty()) return Fail(ErrorCode::kNotFound, "gone");
             found->documents[0].signature_count += 1;
             return tx.UpdateRequest(*found);
         }));
