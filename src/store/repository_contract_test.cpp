@@ -452,6 +452,504 @@ TEST_P(RepositoryContract, PurgeDropsOldIdempotencyKeysAndFinishedJobs) {
     EXPECT_FALSE(*fresh);  // the old record was gone
 }
 
+// ---- Signer side -------------------------------------------------------------------------
+
+TEST_P(RepositoryContract, SignerSideColumnsOfRequestsRoundTrip) {
+    const Dossier d = MakeDossier(issuer_a_);
+    Signer s{Id(),         issuer_a_,    IdentifierKind::kEmail, "mario@example.org", std::nullopt,
+             std::nullopt, clock_.Now(), clock_.Now(),           "Mario Rossi"};
+    Signer p{Id(),         issuer_a_,    IdentifierKind::kPhone, "+393331234567", std::nullopt,
+             std::nullopt, clock_.Now(), clock_.Now(),           std::nullopt};
+    {
+        auto tx = Write();
+        ASSERT_TRUE(tx->InsertSigner(s));
+        ASSERT_TRUE(tx->InsertSigner(p));
+        ASSERT_TRUE(tx->Commit());
+    }
+    const auto email = *Read()->FindSigner(issuer_a_, s.id);
+    ASSERT_TRUE(email);
+    EXPECT_EQ(email->kind, IdentifierKind::kEmail);
+    EXPECT_EQ(email->identifier, "mario@example.org");
+    EXPECT_EQ(email->full_name, std::string("Mario Rossi"));
+    const auto phone =
+        *Read()->FindSignerByIdentifier(issuer_a_, IdentifierKind::kPhone, "+393331234567");
+    ASSERT_TRUE(phone);
+    EXPECT_EQ(phone->id, p.id);
+    EXPECT_FALSE(phone->full_name);
+    // The identifier kinds are separate key spaces.
+    EXPECT_FALSE(
+        *Read()->FindSignerByIdentifier(issuer_a_, IdentifierKind::kPhone, "mario@example.org"));
+    Signer renamed = *email;
+    renamed.full_name = "Mario B. Rossi";
+    {
+        auto tx = Write();
+        ASSERT_TRUE(tx->UpdateSignerContact(renamed));
+        ASSERT_TRUE(tx->Commit());
+    }
+    EXPECT_EQ((*Read()->FindSigner(issuer_a_, s.id))->full_name, std::string("Mario B. Rossi"));
+
+    // A fresh request: the new columns start empty.
+    SignatureRequest r = MakeRequest(d, s);
+    {
+        const auto got = **Read()->FindRequest(issuer_a_, r.id);
+        EXPECT_FALSE(got.redirect);
+        EXPECT_FALSE(got.notification_id);
+        EXPECT_TRUE(got.signers[0].accepted_fields.empty());
+        EXPECT_FALSE(got.signers[0].accepted_at);
+        EXPECT_EQ(got.signers[0].failed_code_attempts, 0);
+        EXPECT_FALSE(got.documents[0].signed_blob_key);
+        EXPECT_EQ(got.documents[0].signature_count, 0);
+    }
+    // Inserted with values.
+    SignatureRequest direct = r;
+    direct.id = Id();
+    direct.documents[0].id = Id();
+    direct.redirect =
+        RedirectUrls{"https://a.example/ok", "https://a.example/no", "https://a.example/err"};
+    direct.notification_id = "N1";
+    direct.signers[0].accepted_fields = {{0, 0}, {0, 1}};
+    direct.signers[0].accepted_at = clock_.Now() + 1s;
+    direct.signers[0].signing_name = "Mario Rossi";
+    direct.documents[0].signed_blob_key = "signed-1";
+    direct.documents[0].signed_size = 1234;
+    direct.documents[0].signed_sha256_hex = std::string(64, 'a');
+    direct.documents[0].signature_count = 1;
+    {
+        auto tx = Write();
+        ASSERT_TRUE(tx->InsertRequest(direct));
+        ASSERT_TRUE(tx->Commit());
+    }
+    {
+        const auto got = **Read()->FindRequest(issuer_a_, direct.id);
+        EXPECT_EQ(got.redirect, direct.redirect);
+        EXPECT_EQ(got.notification_id, std::string("N1"));
+        EXPECT_EQ(got.signers[0].accepted_fields, direct.signers[0].accepted_fields);
+        EXPECT_EQ(got.signers[0].accepted_at, direct.signers[0].accepted_at);
+        EXPECT_EQ(got.signers[0].signing_name, "Mario Rossi");
+        EXPECT_EQ(got.documents[0].signed_blob_key, std::string("signed-1"));
+        EXPECT_EQ(got.documents[0].signed_size, 1234);
+        EXPECT_EQ(got.documents[0].signed_sha256_hex, std::string(64, 'a'));
+        EXPECT_EQ(got.documents[0].signature_count, 1);
+        EXPECT_EQ(got.documents[0].CurrentBlobKey(), std::string("signed-1"));
+    }
+    // Updated.
+    r.redirect =
+        RedirectUrls{"https://b.example/ok?x=1", "https://b.example/no", "https://b.example/err"};
+    r.notification_id = "N2";
+    RequestSigner& rs = r.signers[0];
+    rs.accepted_fields = {{0, 1}};
+    rs.accepted_at = clock_.Now() + 2s;
+    rs.confirmed_at = clock_.Now() + 3s;
+    rs.signing_name = "M. Rossi";
+    rs.failed_code_attempts = 4;
+    rs.reject_reason = "wrong salary";
+    Document& doc = r.documents[0];
+    doc.blob_key = "upload";
+    doc.signed_blob_key = "signed-2";
+    doc.signed_size = 99;
+    doc.signed_sha256_hex = std::string(64, 'b');
+    doc.signature_count = 2;
+    {
+        auto tx = Write();
+        ASSERT_TRUE(tx->UpdateRequest(r));
+        ASSERT_TRUE(tx->Commit());
+    }
+    const auto got = **Read()->FindRequest(issuer_a_, r.id);
+    EXPECT_EQ(got.redirect, r.redirect);
+    EXPECT_EQ(got.notification_id, std::string("N2"));
+    EXPECT_EQ(got.signers[0].accepted_fields, rs.accepted_fields);
+    EXPECT_EQ(got.signers[0].accepted_at, rs.accepted_at);
+    EXPECT_EQ(got.signers[0].confirmed_at, rs.confirmed_at);
+    EXPECT_EQ(got.signers[0].signing_name, "M. Rossi");
+    EXPECT_EQ(got.signers[0].failed_code_attempts, 4);
+    EXPECT_EQ(got.signers[0].reject_reason, std::string("wrong salary"));
+    EXPECT_EQ(got.documents[0].blob_key, std::string("upload"));
+    EXPECT_EQ(got.documents[0].signed_blob_key, std::string("signed-2"));
+    EXPECT_EQ(got.documents[0].signed_size, 99);
+    EXPECT_EQ(got.documents[0].signed_sha256_hex, std::string(64, 'b'));
+    EXPECT_EQ(got.documents[0].signature_count, 2);
+    // And cleared again.
+    r.redirect.reset();
+    r.signers[0].accepted_fields.clear();
+    r.signers[0].accepted_at.reset();
+    r.signers[0].confirmed_at.reset();
+    r.signers[0].reject_reason.reset();
+    r.documents[0].signed_blob_key.reset();
+    {
+        auto tx = Write();
+        ASSERT_TRUE(tx->UpdateRequest(r));
+        ASSERT_TRUE(tx->Commit());
+    }
+    const auto cleared = **Read()->FindRequest(issuer_a_, r.id);
+    EXPECT_FALSE(cleared.redirect);
+    EXPECT_TRUE(cleared.signers[0].accepted_fields.empty());
+    EXPECT_FALSE(cleared.signers[0].accepted_at);
+    EXPECT_FALSE(cleared.signers[0].confirmed_at);
+    EXPECT_FALSE(cleared.signers[0].reject_reason);
+    EXPECT_FALSE(cleared.documents[0].signed_blob_key);
+}
+
+TEST_P(RepositoryContract, SignerSideFindsRequestsOfAnyIssuer) {
+    const SignatureRequest a =
+        MakeRequest(MakeDossier(issuer_a_), MakeSigner(issuer_a_, "RSSMRA80A01H501U"));
+    const SignatureRequest b =
+        MakeRequest(MakeDossier(issuer_b_), MakeSigner(issuer_b_, "RSSMRA80A01H501U"));
+    for (const auto* r : {&a, &b}) {
+        auto found = Read()->FindRequestForSigner(r->id);
+        ASSERT_TRUE(found && *found);
+        EXPECT_EQ((*found)->issuer_id, r->issuer_id);
+        ASSERT_EQ((*found)->signers.size(), 1u);
+        EXPECT_EQ((*found)->signers[0].signer_id, r->signers[0].signer_id);
+        ASSERT_EQ((*found)->documents.size(), 1u);
+        EXPECT_EQ((*found)->documents[0].id, r->documents[0].id);
+    }
+    auto none = Read()->FindRequestForSigner("01NOSUCHREQUEST");
+    ASSERT_TRUE(none);
+    EXPECT_FALSE(*none);
+}
+
+TEST_P(RepositoryContract, SessionsRoundTripUpdateAndDelete) {
+    PortalSession anon;
+    anon.id_hash = "hash-anon";
+    anon.csrf_token = "csrf-1";
+    anon.created_at = clock_.Now();
+    anon.expires_at = clock_.Now() + 30min;
+    anon.ip = "192.0.2.1";
+    anon.user_agent = "Firefox";
+    PortalSession eid;
+    eid.id_hash = "hash-eid";
+    eid.csrf_token = "csrf-2";
+    eid.auth_method = "oidc";
+    eid.identity_kind = IdentifierKind::kNoNationalId;
+    eid.identity = "01017012345";
+    eid.full_name = "Kari Nordmann";
+    eid.authenticated_at = clock_.Now() + 1s;
+    eid.reauthenticated_at = clock_.Now() + 2s;
+    eid.pending_json = R"({"state":"s"})";
+    eid.created_at = clock_.Now();
+    eid.expires_at = clock_.Now() + 1h;
+    eid.ip = "2001:db8::1";
+    eid.user_agent = "Safari";
+    {
+        auto tx = Write();
+        ASSERT_TRUE(tx->InsertSession(anon));
+        ASSERT_TRUE(tx->InsertSession(eid));
+        ASSERT_TRUE(tx->Commit());
+    }
+    const auto expect_same = [](const PortalSession& got, const PortalSession& want) {
+        EXPECT_EQ(got.id_hash, want.id_hash);
+        EXPECT_EQ(got.csrf_token, want.csrf_token);
+        EXPECT_EQ(got.auth_method, want.auth_method);
+        EXPECT_EQ(got.identity_kind, want.identity_kind);
+        EXPECT_EQ(got.identity, want.identity);
+        EXPECT_EQ(got.full_name, want.full_name);
+        EXPECT_EQ(got.request_id, want.request_id);
+        EXPECT_EQ(got.signer_id, want.signer_id);
+        EXPECT_EQ(got.authenticated_at, want.authenticated_at);
+        EXPECT_EQ(got.reauthenticated_at, want.reauthenticated_at);
+        EXPECT_EQ(got.pending_json, want.pending_json);
+        EXPECT_EQ(got.created_at, want.created_at);
+        EXPECT_EQ(got.expires_at, want.expires_at);
+        EXPECT_EQ(got.ip, want.ip);
+        EXPECT_EQ(got.user_agent, want.user_agent);
+    };
+    {
+        auto got = Read()->FindSession("hash-anon");
+        ASSERT_TRUE(got && *got);
+        expect_same(**got, anon);
+        EXPECT_FALSE((*got)->authenticated());
+        auto got_eid = Read()->FindSession("hash-eid");
+        ASSERT_TRUE(got_eid && *got_eid);
+        expect_same(**got_eid, eid);
+    }
+    // A link login: the session now names one request and signer.
+    anon.auth_method = "code";
+    anon.request_id = "R1";
+    anon.signer_id = "S1";
+    anon.csrf_token = "csrf-3";
+    anon.authenticated_at = clock_.Now() + 5s;
+    anon.expires_at = clock_.Now() + 2h;
+    anon.pending_json = "{}";
+    anon.ip = "192.0.2.2";
+    anon.user_agent = "Chrome";
+    eid.identity_kind.reset();
+    eid.reauthenticated_at.reset();
+    {
+        auto tx = Write();
+        ASSERT_TRUE(tx->UpdateSession(anon));
+        ASSERT_TRUE(tx->UpdateSession(eid));
+        ASSERT_TRUE(tx->Commit());
+    }
+    expect_same(**Read()->FindSession("hash-anon"), anon);
+    expect_same(**Read()->FindSession("hash-eid"), eid);
+    {
+        PortalSession ghost = anon;
+        ghost.id_hash = "hash-ghost";
+        auto tx = Write();
+        auto missing = tx->UpdateSession(ghost);
+        ASSERT_FALSE(missing);
+        EXPECT_EQ(missing.error().code, ErrorCode::kNotFound);
+    }
+    {
+        auto tx = Write();
+        ASSERT_TRUE(tx->DeleteSession("hash-anon"));
+        ASSERT_TRUE(tx->DeleteSession("hash-unknown"));  // deleting nothing is fine
+        ASSERT_TRUE(tx->Commit());
+    }
+    EXPECT_FALSE(*Read()->FindSession("hash-anon"));
+    EXPECT_TRUE(*Read()->FindSession("hash-eid"));
+}
+
+TEST_P(RepositoryContract, LatestCodeIsTheNewestUnusedOfThatKindAndSigner) {
+    const Dossier d = MakeDossier(issuer_a_);
+    const Signer s = MakeSigner(issuer_a_, "RSSMRA80A01H501U");
+    const Signer other = MakeSigner(issuer_a_, "VRDGPP80A01H501X");
+    SignatureRequest r = MakeRequest(d, s);
+    const auto insert = [&](const std::string& signer_id, CodeKind kind, const std::string& hash) {
+        clock_.Advance(1ms);  // ids (ULIDs) order by time
+        OneTimeCode c{Id(),        r.id, signer_id, kind, hash, clock_.Now(), clock_.Now() + 10min,
+                      std::nullopt};
+        auto tx = Write();
+        EXPECT_TRUE(tx->InsertCode(c));
+        EXPECT_TRUE(tx->Commit());
+        return c;
+    };
+    {
+        auto none = Read()->FindLatestCode(r.id, s.id, CodeKind::kLogin);
+        ASSERT_TRUE(none);
+        EXPECT_FALSE(*none);
+    }
+    const OneTimeCode first = insert(s.id, CodeKind::kLogin, "h1");
+    const OneTimeCode second = insert(s.id, CodeKind::kLogin, "h2");
+    const OneTimeCode confirm = insert(s.id, CodeKind::kConfirm, "h3");
+    insert(other.id, CodeKind::kLogin, "h4");  // another signer's, newer
+    {
+        auto latest = Read()->FindLatestCode(r.id, s.id, CodeKind::kLogin);
+        ASSERT_TRUE(latest && *latest);
+        EXPECT_EQ((*latest)->id, second.id);
+        EXPECT_EQ((*latest)->request_id, r.id);
+        EXPECT_EQ((*latest)->signer_id, s.id);
+        EXPECT_EQ((*latest)->kind, CodeKind::kLogin);
+        EXPECT_EQ((*latest)->code_hash, "h2");
+        EXPECT_EQ((*latest)->created_at, second.created_at);
+        EXPECT_EQ((*latest)->expires_at, second.expires_at);
+        EXPECT_FALSE((*latest)->used_at);
+        auto latest_confirm = Read()->FindLatestCode(r.id, s.id, CodeKind::kConfirm);
+        ASSERT_TRUE(latest_confirm && *latest_confirm);
+        EXPECT_EQ((*latest_confirm)->id, confirm.id);
+        EXPECT_EQ((*latest_confirm)->code_hash, "h3");
+    }
+    {
+        auto tx = Write();
+        EXPECT_EQ(tx->UseCode(second.id, clock_.Now()), true);
+        EXPECT_EQ(tx->UseCode(second.id, clock_.Now()), false);  // once
+        EXPECT_EQ(tx->UseCode("no-such-code", clock_.Now()), false);
+        ASSERT_TRUE(tx->Commit());
+    }
+    // A used code is skipped: the older unused one is the latest now.
+    auto latest = Read()->FindLatestCode(r.id, s.id, CodeKind::kLogin);
+    ASSERT_TRUE(latest && *latest);
+    EXPECT_EQ((*latest)->id, first.id);
+    {
+        auto tx = Write();
+        EXPECT_EQ(tx->UseCode(first.id, clock_.Now()), true);
+        ASSERT_TRUE(tx->Commit());
+    }
+    EXPECT_FALSE(*Read()->FindLatestCode(r.id, s.id, CodeKind::kLogin));
+    EXPECT_TRUE(*Read()->FindLatestCode(r.id, s.id, CodeKind::kConfirm));  // untouched
+    EXPECT_TRUE(*Read()->FindLatestCode(r.id, other.id, CodeKind::kLogin));
+}
+
+TEST_P(RepositoryContract, SignerTokensAreUsedOnceAndRevokedByKindAndSigner) {
+    const Dossier d = MakeDossier(issuer_a_);
+    const Signer s = MakeSigner(issuer_a_, "RSSMRA80A01H501U");
+    const Signer other = MakeSigner(issuer_a_, "VRDGPP80A01H501X");
+    SignatureRequest r = MakeRequest(d, s);
+    const auto token = [&](const std::string& hash, SignerTokenKind kind,
+                           const std::string& signer_id) {
+        return SignerToken{hash,        kind, r.id, signer_id, clock_.Now(), clock_.Now() + 1h,
+                           std::nullopt};
+    };
+    const SignerToken redirect = token("t-redirect", SignerTokenKind::kRedirect, s.id);
+    {
+        auto tx = Write();
+        ASSERT_TRUE(tx->InsertSignerToken(redirect));
+        ASSERT_TRUE(tx->InsertSignerToken(token("t-redirect-2", SignerTokenKind::kRedirect, s.id)));
+        ASSERT_TRUE(tx->InsertSignerToken(token("t-status", SignerTokenKind::kStatusQuery, s.id)));
+        ASSERT_TRUE(tx->InsertSignerToken(token("t-other", SignerTokenKind::kRedirect, other.id)));
+        ASSERT_TRUE(tx->Commit());
+    }
+    {
+        auto found = Read()->FindSignerToken("t-redirect");
+        ASSERT_TRUE(found && *found);
+        EXPECT_EQ((*found)->token_hash, "t-redirect");
+        EXPECT_EQ((*found)->kind, SignerTokenKind::kRedirect);
+        EXPECT_EQ((*found)->request_id, r.id);
+        EXPECT_EQ((*found)->signer_id, s.id);
+        EXPECT_EQ((*found)->created_at, redirect.created_at);
+        EXPECT_EQ((*found)->expires_at, redirect.expires_at);
+        EXPECT_FALSE((*found)->used_at);
+        EXPECT_EQ((*Read()->FindSignerToken("t-status"))->kind, SignerTokenKind::kStatusQuery);
+        EXPECT_FALSE(*Read()->FindSignerToken("t-unknown"));
+    }
+    const Timestamp used_at = clock_.Now() + 1s;
+    {
+        auto tx = Write();
+        EXPECT_EQ(tx->UseSignerToken("t-redirect", used_at), true);
+        EXPECT_EQ(tx->UseSignerToken("t-redirect", used_at + 1s), false);
+        EXPECT_EQ(tx->UseSignerToken("t-unknown", used_at), false);
+        ASSERT_TRUE(tx->Commit());
+    }
+    EXPECT_EQ((*Read()->FindSignerToken("t-redirect"))->used_at, used_at);  // the first use
+    const Timestamp revoked_at = clock_.Now() + 2s;
+    {
+        auto tx = Write();
+        ASSERT_TRUE(tx->RevokeSignerTokens(r.id, s.id, SignerTokenKind::kRedirect, revoked_at));
+        ASSERT_TRUE(tx->Commit());
+    }
+    EXPECT_EQ((*Read()->FindSignerToken("t-redirect-2"))->used_at, revoked_at);
+    EXPECT_EQ((*Read()->FindSignerToken("t-redirect"))->used_at, used_at);  // not overwritten
+    EXPECT_FALSE((*Read()->FindSignerToken("t-status"))->used_at);          // another kind
+    EXPECT_FALSE((*Read()->FindSignerToken("t-other"))->used_at);           // another signer
+    auto tx = Write();
+    EXPECT_EQ(tx->UseSignerToken("t-redirect-2", clock_.Now()), false);
+    EXPECT_EQ(tx->UseSignerToken("t-other", clock_.Now()), true);
+}
+
+TEST_P(RepositoryContract, InboxListsOneIdentityNewestFirstAndIsUniquePerKind) {
+    const Dossier d = MakeDossier(issuer_a_);
+    const Signer s = MakeSigner(issuer_a_, "RSSMRA80A01H501U");
+    std::vector<SignatureRequest> requests;
+    for (int i = 0; i < 3; ++i) requests.push_back(MakeRequest(d, s));
+    const auto message = [&](const SignatureRequest& r, IdentifierKind kind,
+                             const std::string& identity, MessageKind what) {
+        clock_.Advance(1ms);
+        return InboxMessage{Id(),         kind,
+                            identity,     r.issuer_id,
+                            r.id,         r.signers[0].signer_id,
+                            what,         "Contratto di lavoro",
+                            clock_.Now(), std::nullopt};
+    };
+    std::vector<InboxMessage> mine;
+    {
+        auto tx = Write();
+        for (const auto& r : requests) {
+            mine.push_back(message(r, IdentifierKind::kItFiscalCode, "RSSMRA80A01H501U",
+                                   MessageKind::kSignRequest));
+            ASSERT_TRUE(tx->InsertMessage(mine.back()));
+        }
+        mine.push_back(message(requests[0], IdentifierKind::kItFiscalCode, "RSSMRA80A01H501U",
+                               MessageKind::kSignedDocuments));
+        mine.back().read_at = clock_.Now() + 1s;
+        ASSERT_TRUE(tx->InsertMessage(mine.back()));
+        // Someone else's, and the same digits under another kind of identifier.
+        InboxMessage theirs = message(requests[1], IdentifierKind::kItFiscalCode,
+                                      "VRDGPP80A01H501X", MessageKind::kSignedDocuments);
+        theirs.signer_id = "S-OTHER";
+        ASSERT_TRUE(tx->InsertMessage(theirs));
+        InboxMessage other_kind = message(requests[2], IdentifierKind::kNoNationalId,
+                                          "RSSMRA80A01H501U", MessageKind::kSignedDocuments);
+        other_kind.signer_id = "S-NO";
+        ASSERT_TRUE(tx->InsertMessage(other_kind));
+        ASSERT_TRUE(tx->Commit());
+    }
+    auto first = Read()->ListMessages(IdentifierKind::kItFiscalCode, "RSSMRA80A01H501U",
+                                      PageQuery{3, std::nullopt});
+    ASSERT_TRUE(first);
+    ASSERT_EQ(first->items.size(), 3u);
+    EXPECT_EQ(first->items[0].id, mine[3].id);
+    EXPECT_EQ(first->items[1].id, mine[2].id);
+    EXPECT_EQ(first->items[2].id, mine[1].id);
+    const InboxMessage& newest = first->items[0];
+    EXPECT_EQ(newest.identity_kind, IdentifierKind::kItFiscalCode);
+    EXPECT_EQ(newest.identity, "RSSMRA80A01H501U");
+    EXPECT_EQ(newest.issuer_id, issuer_a_);
+    EXPECT_EQ(newest.request_id, requests[0].id);
+    EXPECT_EQ(newest.signer_id, s.id);
+    EXPECT_EQ(newest.kind, MessageKind::kSignedDocuments);
+    EXPECT_EQ(newest.title, "Contratto di lavoro");
+    EXPECT_EQ(newest.created_at, mine[3].created_at);
+    EXPECT_EQ(newest.read_at, mine[3].read_at);
+    EXPECT_FALSE(first->items[1].read_at);
+    ASSERT_TRUE(first->next_after_id);
+    auto rest = Read()->ListMessages(IdentifierKind::kItFiscalCode, "RSSMRA80A01H501U",
+                                     PageQuery{3, first->next_after_id});
+    ASSERT_TRUE(rest);
+    ASSERT_EQ(rest->items.size(), 1u);
+    EXPECT_EQ(rest->items[0].id, mine[0].id);
+    EXPECT_FALSE(rest->next_after_id);
+    auto other_kind = Read()->ListMessages(IdentifierKind::kNoNationalId, "RSSMRA80A01H501U",
+                                           PageQuery{10, std::nullopt});
+    ASSERT_EQ(other_kind->items.size(), 1u);
+    EXPECT_EQ(other_kind->items[0].signer_id, "S-NO");
+    EXPECT_TRUE(
+        Read()
+            ->ListMessages(IdentifierKind::kItFiscalCode, "NOBODY", PageQuery{10, std::nullopt})
+            ->items.empty());
+
+    EXPECT_EQ(Read()->HasMessage(requests[0].id, s.id, MessageKind::kSignRequest), true);
+    EXPECT_EQ(Read()->HasMessage(requests[0].id, s.id, MessageKind::kSignedDocuments), true);
+    EXPECT_EQ(Read()->HasMessage(requests[1].id, s.id, MessageKind::kSignedDocuments), false);
+    EXPECT_EQ(Read()->HasMessage(requests[0].id, "S-OTHER", MessageKind::kSignRequest), false);
+    // One message per (request, signer, kind).
+    auto tx = Write();
+    InboxMessage dup = message(requests[0], IdentifierKind::kItFiscalCode, "RSSMRA80A01H501U",
+                               MessageKind::kSignRequest);
+    auto refused = tx->InsertMessage(dup);
+    ASSERT_FALSE(refused);
+    EXPECT_EQ(refused.error().code, ErrorCode::kAlreadyExists);
+}
+
+TEST_P(RepositoryContract, PurgeSignerSideDropsOnlyExpiredRows) {
+    const SignatureRequest r =
+        MakeRequest(MakeDossier(issuer_a_), MakeSigner(issuer_a_, "RSSMRA80A01H501U"));
+    const std::string signer_id = r.signers[0].signer_id;
+    const Timestamp now = clock_.Now();
+    const auto session = [&](const std::string& hash, Timestamp expires_at) {
+        PortalSession x;
+        x.id_hash = hash;
+        x.created_at = now - 2h;
+        x.expires_at = expires_at;
+        return x;
+    };
+    const std::string old_code = Id();
+    const std::string live_code = Id();
+    {
+        auto tx = Write();
+        ASSERT_TRUE(tx->InsertSession(session("s-old", now - 1ms)));
+        ASSERT_TRUE(tx->InsertSession(session("s-now", now)));  // expires at now: kept
+        ASSERT_TRUE(tx->InsertSession(session("s-live", now + 1h)));
+        ASSERT_TRUE(tx->InsertCode(OneTimeCode{old_code, r.id, signer_id, CodeKind::kLogin, "h",
+                                               now - 2h, now - 1h, std::nullopt}));
+        ASSERT_TRUE(tx->InsertCode(OneTimeCode{live_code, r.id, signer_id, CodeKind::kConfirm, "h",
+                                               now, now + 10min, std::nullopt}));
+        ASSERT_TRUE(tx->InsertSignerToken(SignerToken{"t-old", SignerTokenKind::kRedirect, r.id,
+                                                      signer_id, now - 2h, now - 1h, now - 90min}));
+        ASSERT_TRUE(
+            tx->InsertSignerToken(SignerToken{"t-live", SignerTokenKind::kStatusQuery, r.id,
+                                              signer_id, now, now + 7 * 24h, std::nullopt}));
+        ASSERT_TRUE(tx->Commit());
+    }
+    {
+        auto tx = Write();
+        EXPECT_EQ(tx->PurgeSignerSide(now), 3);
+        ASSERT_TRUE(tx->Commit());
+    }
+    EXPECT_FALSE(*Read()->FindSession("s-old"));
+    EXPECT_TRUE(*Read()->FindSession("s-now"));
+    EXPECT_TRUE(*Read()->FindSession("s-live"));
+    EXPECT_FALSE(*Read()->FindLatestCode(r.id, signer_id, CodeKind::kLogin));
+    auto live = Read()->FindLatestCode(r.id, signer_id, CodeKind::kConfirm);
+    ASSERT_TRUE(live && *live);
+    EXPECT_EQ((*live)->id, live_code);
+    EXPECT_FALSE(*Read()->FindSignerToken("t-old"));
+    EXPECT_TRUE(*Read()->FindSignerToken("t-live"));
+    {
+        auto tx = Write();
+        EXPECT_EQ(tx->PurgeSignerSide(now), 0);  // nothing more
+    }
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, RepositoryContract, ::testing::ValuesIn(Backends()),
                          [](const auto& param_info) { return param_info.param.name; });
 

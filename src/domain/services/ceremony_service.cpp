@@ -248,6 +248,11 @@ Result<void> CeremonyService::Confirm(const PortalSession& session, const std::s
     const std::string signer_id = found.request_signer().signer_id;
     const SecondFactor factor = ChooseSecondFactor(session, found.signer, sessions_.options());
     const Timestamp now = ctx_.clock.Now();
+    // The turn first, as in every other step: a later signer learns that it is not their turn
+    // (not that they skipped a step), and no code is checked or counted for them.
+    if (!IsTurnOf(found.request, found.position)) {
+        return Fail(ErrorCode::kForbidden, NotYourTurn(found.request, found.position));
+    }
     if (!found.request_signer().accepted_at) {
         return Fail(ErrorCode::kConflict, "read the documents and accept the clauses first");
     }
