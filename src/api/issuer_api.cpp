@@ -236,6 +236,13 @@ HttpResponse IssuerApi::CreateRequest(Req& req, const P& p) {
             if (!input.expires_at) r.Add("expires_at", "must be an RFC 3339 date-time");
         }
         input.reference = r.OptString(body, "reference", "");
+        if (body.contains("auto_notify") && !body["auto_notify"].is_null()) {
+            if (!body["auto_notify"].is_boolean()) {
+                r.Add("auto_notify", "must be true or false");
+            } else {
+                input.auto_notify = body["auto_notify"].get<bool>();
+            }
+        }
         if (body.contains("documents_metadata") && !body["documents_metadata"].is_null()) {
             input.documents =
                 codec::ParseDocumentsMetadata(body["documents_metadata"], "documents_metadata", r);

@@ -81,6 +81,7 @@ Json RequestView(const SignatureRequest& r) {
               {"created_at", FormatRfc3339(r.created_at)},
               {"updated_at", FormatRfc3339(r.updated_at)}};
     if (r.reference) j["reference"] = *r.reference;
+    if (r.auto_notify) j["auto_notify"] = true;
     PutTime(j, "signed_at", r.signed_at);
     PutTime(j, "rejected_at", r.rejected_at);
     if (r.reject_reason) j["reject_reason"] = *r.reject_reason;

@@ -5,6 +5,7 @@
 #include "api/document_api.hpp"
 #include "api/frontend.hpp"
 #include "api/issuer_api.hpp"
+#include "api/event_api.hpp"
 #include "api/signer_api.hpp"
 #include "app/runtime.hpp"
 #include "core/log.hpp"
@@ -72,8 +73,10 @@ int RunServe(const Args&, const Config& config, std::ostream& out, std::ostream&
     jobs::WorkerOptions worker_options;
     worker_options.threads = config.job_threads;
     worker_options.worker_id = "node-" + std::to_string(::getpid());
+    worker_options.delivery_threads = config.delivery_threads;
     jobs::Worker worker(r.db(), r.requests(), r.clock(), worker_options);
     worker.SetCeremony(&r.ceremony());
+    worker.SetEvents(&r.events());
     r.context().on_job_enqueued = [&worker] { worker.Wake(); };
 
     api::IssuerApiOptions api_options;
@@ -113,6 +116,8 @@ int RunServe(const Args&, const Config& config, std::ostream& out, std::ostream&
     signer_api.Register(add_public);
     api::DocumentApi document_api(r.dossiers(), r.validator(), r.VerifyFunction());
     document_api.Register(add_authed);
+    api::EventApi event_api(r.events());
+    event_api.Register(add_authed);
 
     http::ServerOptions server_options;
     server_options.host = config.host();
@@ -130,6 +135,12 @@ int RunServe(const Args&, const Config& config, std::ostream& out, std::ostream&
     const std::string url = "http://" + config.host() + ":" + std::to_string(server.port());
     const std::string public_url = config.public_url.empty() ? url : config.public_url;
     issuer_api.set_public_url(public_url);
+    // Messages to signers carry their own link into the portal.
+    r.context().notifications.signer_link = [&r, public_url](const domain::SignatureRequest& req,
+                                                             const std::string& signer_id) {
+        return public_url + api::SignerLinkPath(r.urls(), req.issuer_id, req.id, signer_id,
+                                                req.expires_at);
+    };
     portal.set_public_url(public_url);
     // Session cookies are Secure except on plain-HTTP loopback (a browser would drop them).
     const bool loopback_http = public_url.starts_with("http://127.0.0.1") ||

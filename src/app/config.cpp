@@ -223,6 +223,47 @@ const Key kKeys[] = {
      }},
     {"web.code_ttl_s", "FIRMO_CODE_TTL_S", "code-ttl",
      [](Config& c, const std::string& v) { return SetInt(c.code_ttl_s, v, 1, 3600); }},
+    {"sms.url", "FIRMO_SMS_URL", "sms-url",
+     [](Config& c, const std::string& v) {
+         c.sms_url = v;
+         return v.empty() || v.rfind("http", 0) == 0;
+     }},
+    {"sms.auth_header", "FIRMO_SMS_AUTH_HEADER", "sms-auth-header",
+     [](Config& c, const std::string& v) {
+         c.sms_auth_header = v;
+         return v.find_first_of("\r\n") == std::string::npos;
+     }},
+    {"sms.body_template", "FIRMO_SMS_BODY_TEMPLATE", "sms-body-template",
+     [](Config& c, const std::string& v) {
+         c.sms_body_template = v;
+         return !v.empty();
+     }},
+    {"sms.sender", "FIRMO_SMS_SENDER", "sms-sender",
+     [](Config& c, const std::string& v) {
+         c.sms_sender = v;
+         return true;
+     }},
+    {"notify.reminders", "FIRMO_REMINDERS", "reminders",
+     [](Config& c, const std::string& v) {
+         c.reminders = v;
+         return true;  // checked when parsed (ParseReminders)
+     }},
+    {"notify.delivery_threads", "FIRMO_DELIVERY_THREADS", "delivery-threads",
+     [](Config& c, const std::string& v) { return SetInt(c.delivery_threads, v, 0, 64); }},
+    {"notify.retry_base_ms", "FIRMO_RETRY_BASE_MS", "retry-base-ms",
+     [](Config& c, const std::string& v) { return SetInt(c.retry_base_ms, v, 10, 3'600'000); }},
+    {"webhooks.timeout_ms", "FIRMO_WEBHOOK_TIMEOUT_MS", "webhook-timeout-ms",
+     [](Config& c, const std::string& v) { return SetInt(c.webhook_timeout_ms, v, 100, 120'000); }},
+    {"webhooks.allow_private_addresses", "FIRMO_WEBHOOK_ALLOW_PRIVATE", "webhook-allow-private",
+     [](Config& c, const std::string& v) { return SetBool(c.webhook_allow_private, v); }},
+    {"polling.empty_interval_ms", "FIRMO_POLL_EMPTY_INTERVAL_MS", "poll-empty-interval-ms",
+     [](Config& c, const std::string& v) {
+         return SetInt(c.poll_empty_interval_ms, v, 0, 3'600'000);
+     }},
+    {"polling.redeliver_after_s", "FIRMO_POLL_REDELIVER_AFTER_S", "poll-redeliver-after",
+     [](Config& c, const std::string& v) {
+         return SetInt(c.poll_redeliver_after_s, v, 1, 86'400);
+     }},
     {"smtp.verify_peer", "FIRMO_SMTP_VERIFY_PEER", "smtp-verify-peer",
      [](Config& c, const std::string& v) { return SetBool(c.smtp_verify_peer, v); }},
     {"ca.passphrase", "FIRMO_CA_PASSPHRASE", nullptr,

@@ -55,6 +55,19 @@ struct Config {
     std::string ca_passphrase;
     int code_ttl_s = 600;  // how long a one-time code is valid
 
+    // Notifications and events (issue 5).
+    std::string sms_url;  // SMS gateway; empty: no SMS
+    std::string sms_auth_header;
+    std::string sms_body_template = R"({"to":"{{to}}","text":"{{text}}"})";
+    std::string sms_sender = "Firmo";
+    std::string reminders = "email:168h,sms:24h";  // channel:hours-before-expiry, ...
+    int delivery_threads = 1;
+    int retry_base_ms = 30'000;
+    int webhook_timeout_ms = 10'000;
+    bool webhook_allow_private = true;
+    int poll_empty_interval_ms = 10'000;
+    int poll_redeliver_after_s = 600;
+
     std::string host() const;
     unsigned short port() const;  // 0: any free port (the server prints the one it got)
 };

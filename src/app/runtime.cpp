@@ -7,6 +7,9 @@
 #include "crypto/cms_verify.hpp"
 #include "crypto/hasher.hpp"
 #include "notify/mail_code_sender.hpp"
+#include "notify/notification_transport.hpp"
+#include "notify/sms_gateway.hpp"
+#include "notify/webhook_transport.hpp"
 #include "notify/smtp_mailer.hpp"
 #include "oidc/oidc_identity_provider.hpp"
 #include "pdf/cli.hpp"
@@ -87,6 +90,59 @@ Result<std::unique_ptr<Runtime>> Runtime::Open(const Config& config) {
     return rt;
 }
 
+namespace {
+
+// E-mail and SMS go to the notification transport, webhook calls to the webhook transport.
+class ChannelTransport final : public domain::DeliveryTransport {
+  public:
+    ChannelTransport(std::unique_ptr<domain::DeliveryTransport> messages,
+                     std::unique_ptr<domain::DeliveryTransport> webhooks)
+        : messages_(std::move(messages)), webhooks_(std::move(webhooks)) {}
+    Result<domain::DeliveryOutcome> Deliver(const domain::OutboxMessage& m) override {
+        return m.channel == domain::Channel::kWebhook ? webhooks_->Deliver(m)
+                                                      : messages_->Deliver(m);
+    }
+
+  private:
+    std::unique_ptr<domain::DeliveryTransport> messages_;
+    std::unique_ptr<domain::DeliveryTransport> webhooks_;
+};
+
+}  // namespace
+
+Result<std::vector<domain::Reminder>> ParseReminders(const std::string& text) {
+    std::vector<domain::Reminder> out;
+    std::size_t start = 0;
+    while (start < text.size()) {
+        auto end = text.find(',', start);
+        if (end == std::string::npos) end = text.size();
+        const std::string item = text.substr(start, end - start);
+        start = end + 1;
+        if (item.empty()) continue;
+        const auto colon = item.find(':');
+        const std::string channel = item.substr(0, colon);
+        std::string amount = colon == std::string::npos ? "" : item.substr(colon + 1);
+        long hours = -1;
+        if (!amount.empty() && (amount.back() == 'h' || amount.back() == 'd')) {
+            const char unit = amount.back();
+            amount.pop_back();
+            if (!amount.empty() && amount.find_first_not_of("0123456789") == std::string::npos &&
+                amount.size() < 6) {
+                hours = std::stol(amount) * (unit == 'd' ? 24 : 1);
+            }
+        }
+        if ((channel != "email" && channel != "sms") || hours <= 0) {
+            return Fail(ErrorCode::kInvalidArgument,
+                        "notify.reminders: \"" + item +
+                            "\" is not channel:amount (email or sms; hours like 24h, or days "
+                            "like 7d)");
+        }
+        out.push_back({channel == "sms" ? domain::Channel::kSms : domain::Channel::kEmail,
+                       std::chrono::hours(hours)});
+    }
+    return out;
+}
+
 Result<void> Runtime::OpenSignerSide() {
     const fs::path data = config_.data_dir;
     std::error_code ec;
@@ -114,6 +170,7 @@ Result<void> Runtime::OpenSignerSide() {
 
     const bool smtp = config_.code_delivery == "smtp" ||
                       (config_.code_delivery == "auto" && !config_.smtp_url.empty());
+    std::shared_ptr<notify::Mailer> shared_mailer;
     if (smtp) {
         notify::SmtpOptions mail;
         mail.url = config_.smtp_url;
@@ -125,8 +182,8 @@ Result<void> Runtime::OpenSignerSide() {
         mail.ca_file = config_.smtp_ca_file;
         mail.verify_peer = config_.smtp_verify_peer;
         FIRMO_TRY(auto mailer, notify::SmtpMailer::Create(mail, clock_, random_));
-        code_sender_ = std::make_unique<notify::MailCodeSender>(
-            std::shared_ptr<notify::Mailer>(std::move(mailer)), clock_);
+        shared_mailer = std::shared_ptr<notify::Mailer>(std::move(mailer));
+        code_sender_ = std::make_unique<notify::MailCodeSender>(shared_mailer, clock_);
     } else {
         log::Warn("codes_to_log", {{"advice", "set smtp.url to send one-time codes by e-mail"}});
         code_sender_ = std::make_unique<notify::LogCodeSender>();
@@ -145,6 +202,34 @@ Result<void> Runtime::OpenSignerSide() {
         FIRMO_TRY(auto provider, oidc::OidcIdentityProvider::Create(o, clock_, random_));
         eid_ = std::move(provider);
     }
+
+    // Notifications (outbox): e-mail through the same SMTP server, SMS through the gateway,
+    // webhooks; one transport per kind of channel.
+    std::shared_ptr<notify::SmsSender> sms;
+    if (!config_.sms_url.empty()) {
+        notify::SmsOptions o;
+        o.url = config_.sms_url;
+        o.auth_header = config_.sms_auth_header;
+        o.body_template = config_.sms_body_template;
+        o.sender = config_.sms_sender;
+        FIRMO_TRY(auto gateway, notify::SmsGateway::Create(o));
+        sms = std::shared_ptr<notify::SmsSender>(std::move(gateway));
+    }
+    notify::WebhookOptions webhook_options;
+    webhook_options.timeout = std::chrono::milliseconds(config_.webhook_timeout_ms);
+    webhook_options.allow_private_addresses = config_.webhook_allow_private;
+    FIRMO_TRY(auto webhooks, notify::WebhookTransport::Create(webhook_options, clock_));
+    delivery_ = std::make_unique<ChannelTransport>(
+        std::make_unique<notify::NotificationTransport>(shared_mailer, sms, clock_),
+        std::move(webhooks));
+    FIRMO_TRY(ctx_->notifications.reminders, ParseReminders(config_.reminders));
+    ctx_->notifications.email = shared_mailer != nullptr;
+    ctx_->notifications.sms = sms != nullptr;
+    domain::EventOptions event_options;
+    event_options.retry_base = std::chrono::milliseconds(config_.retry_base_ms);
+    event_options.poll_empty_interval = std::chrono::milliseconds(config_.poll_empty_interval_ms);
+    event_options.poll_redeliver_after = std::chrono::seconds(config_.poll_redeliver_after_s);
+    events_ = std::make_unique<domain::EventService>(*ctx_, delivery_.get(), event_options);
 
     domain::SignerSideOptions options;
     options.eid_login = eid_ != nullptr;

@@ -14,6 +14,7 @@
 #include "domain/ports/trust_service.hpp"
 #include "domain/services/ceremony_service.hpp"
 #include "domain/services/dossier_service.hpp"
+#include "domain/services/event_service.hpp"
 #include "domain/services/idempotency_service.hpp"
 #include "domain/services/issuer_service.hpp"
 #include "domain/services/request_service.hpp"
@@ -49,6 +50,7 @@ class Runtime {
     domain::SignerSessionService& signer_sessions() { return *signer_sessions_; }
     domain::CeremonyService& ceremony() { return *ceremony_; }
     domain::IdentityProvider* eid() { return eid_.get(); }
+    domain::EventService& events() { return *events_; }
 
   private:
     explicit Runtime(Config config) : config_(std::move(config)) {}
@@ -73,6 +75,11 @@ class Runtime {
     std::unique_ptr<domain::IdentityProvider> eid_;
     std::unique_ptr<domain::SignerSessionService> signer_sessions_;
     std::unique_ptr<domain::CeremonyService> ceremony_;
+    std::unique_ptr<domain::DeliveryTransport> delivery_;
+    std::unique_ptr<domain::EventService> events_;
 };
+
+// "email:7d,sms:24h" → the reminder schedule (kInvalidArgument names the bad item).
+[[nodiscard]] Result<std::vector<domain::Reminder>> ParseReminders(const std::string& text);
 
 }  // namespace firmo::app

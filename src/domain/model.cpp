@@ -1,5 +1,7 @@
 #include "domain/model.hpp"
 
+#include "domain/ports/delivery.hpp"
+
 namespace firmo::domain {
 
 const Document* SignatureRequest::FindDocument(std::string_view document_id) const {
@@ -57,6 +59,25 @@ std::string_view ToString(MessageKind kind) {
 std::optional<MessageKind> ParseMessageKind(std::string_view text) {
     if (text == "sign_request") return MessageKind::kSignRequest;
     if (text == "signed_documents") return MessageKind::kSignedDocuments;
+    return std::nullopt;
+}
+
+std::string_view ToString(Channel channel) {
+    switch (channel) {
+        case Channel::kEmail:
+            return "email";
+        case Channel::kSms:
+            return "sms";
+        case Channel::kWebhook:
+            return "webhook";
+    }
+    return "email";
+}
+
+std::optional<Channel> ParseChannel(std::string_view text) {
+    if (text == "email") return Channel::kEmail;
+    if (text == "sms") return Channel::kSms;
+    if (text == "webhook") return Channel::kWebhook;
     return std::nullopt;
 }
 

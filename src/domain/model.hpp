@@ -128,6 +128,7 @@ struct SignatureRequest {
     std::optional<Timestamp> expired_at;
     std::optional<RedirectUrls> redirect;        // direct flow
     std::optional<std::string> notification_id;  // PUT .../notification, once
+    bool auto_notify = false;  // notify the signers by itself when the request becomes READY
 
     const Document* FindDocument(std::string_view document_id) const;
     Document* FindDocument(std::string_view document_id);
@@ -248,6 +249,29 @@ struct InboxMessage {
     std::string title;  // the issuer's non-sensitive title of the request
     Timestamp created_at;
     std::optional<Timestamp> read_at;
+};
+
+// An issuer's webhook endpoint: events are POSTed there, signed with its secret.
+struct WebhookEndpoint {
+    std::string id;
+    std::string issuer_id;
+    std::string url;
+    std::string secret;               // shown once at creation
+    std::vector<std::string> events;  // empty: every event
+    Timestamp created_at;
+};
+
+// One entry of an issuer's polling queue (as Posten signering): served until confirmed; a
+// served entry becomes visible again after a timeout.
+struct StatusChange {
+    std::int64_t seq = 0;
+    std::string issuer_id;
+    std::string event_id;
+    std::string type;  // "signature_request.signed", ...
+    std::string request_id;
+    std::string payload_json;  // the same body a webhook gets
+    Timestamp created_at;
+    Timestamp visible_at;
 };
 
 struct PageQuery {

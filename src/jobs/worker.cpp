@@ -18,11 +18,16 @@ void Worker::Start() {
     if (running_.exchange(true)) return;
     for (int i = 0; i < std::max(1, options_.threads); ++i)
         threads_.emplace_back([this] { Loop(); });
+    if (events_) {
+        for (int i = 0; i < options_.delivery_threads; ++i)
+            threads_.emplace_back([this] { DeliveryLoop(); });
+    }
 }
 
 void Worker::Stop() {
     if (!running_.exchange(false)) return;
     cv_.notify_all();
+    delivery_cv_.notify_all();
     for (auto& t : threads_) t.join();
     threads_.clear();
 }
@@ -96,6 +101,8 @@ int Worker::RunOnce() {
             return count + signer_side;
         });
         if (!purged) log::Warn("purge_failed", {{"error", purged.error().message}});
+        auto reminders = requests_.SendReminders(500);
+        if (!reminders) log::Warn("reminders_failed", {{"error", reminders.error().message}});
         auto expired = requests_.ExpireDue(500);
         if (!expired) {
             log::Warn("expiry_sweep_failed", {{"error", expired.error().message}});
@@ -104,6 +111,19 @@ int Worker::RunOnce() {
         }
     }
     return ran;
+}
+
+void Worker::DeliveryLoop() {
+    while (running_) {
+        auto delivered = events_->DeliverOne();
+        if (!delivered) {
+            log::Warn("delivery_failed", {{"error", delivered.error().message}});
+        } else if (*delivered) {
+            continue;  // more may be due
+        }
+        std::unique_lock lock(mu_);
+        delivery_cv_.wait_for(lock, options_.delivery_poll, [this] { return !running_; });
+    }
 }
 
 void Worker::Loop() {

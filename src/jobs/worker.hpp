@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "domain/services/ceremony_service.hpp"
+#include "domain/services/event_service.hpp"
 #include "domain/services/request_service.hpp"
 
 namespace firmo::jobs {
@@ -24,6 +25,8 @@ struct WorkerOptions {
     int max_attempts = 5;
     std::chrono::hours keep_finished_jobs{24 * 7};  // then the sweep deletes them
     std::string worker_id = "worker";
+    int delivery_threads = 1;  // outbox delivery (e-mail, SMS, webhooks); 0: not on this node
+    std::chrono::milliseconds delivery_poll{500};
 };
 
 class Worker {
@@ -36,6 +39,8 @@ class Worker {
 
     // Signing jobs need the ceremony service (and through it the trust service).
     void SetCeremony(domain::CeremonyService* ceremony) { ceremony_ = ceremony; }
+    // Outbox delivery needs the event service (and through it the transports).
+    void SetEvents(domain::EventService* events) { events_ = events; }
 
     void Start();
     void Stop();  // finishes the job at hand, then returns
@@ -46,16 +51,19 @@ class Worker {
 
   private:
     void Loop();
+    void DeliveryLoop();
     bool RunOneJob();
 
     domain::Database& db_;
     domain::RequestService& requests_;
     domain::CeremonyService* ceremony_ = nullptr;
+    domain::EventService* events_ = nullptr;
     const Clock& clock_;
     WorkerOptions options_;
     std::atomic<bool> running_{false};
     std::mutex mu_;
     std::condition_variable cv_;
+    std::condition_variable delivery_cv_;  // its own: a Wake() must reach a job thread
     bool woken_ = false;
     std::vector<std::thread> threads_;
     std::atomic<std::int64_t> next_sweep_ms_{0};

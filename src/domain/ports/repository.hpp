@@ -12,6 +12,7 @@
 
 #include "core/error.hpp"
 #include "domain/model.hpp"
+#include "domain/ports/delivery.hpp"
 
 namespace firmo::domain {
 
@@ -94,6 +95,46 @@ class Transaction {
     [[nodiscard]] virtual Result<bool> HasMessage(const std::string& request_id,
                                                   const std::string& signer_id,
                                                   MessageKind kind) = 0;
+
+    // Outbox: messages to deliver, written with the change that causes them. Insert ignores a
+    // duplicate (same event, channel and destination) and says whether it inserted.
+    [[nodiscard]] virtual Result<bool> InsertOutbox(const OutboxMessage& message) = 0;
+    // The oldest due undelivered message whose lease is free, leased until now + lease.
+    [[nodiscard]] virtual Result<std::optional<OutboxMessage>> ClaimOutbox(
+        Timestamp now, std::chrono::milliseconds lease) = 0;
+    // Records an attempt: delivered (at), deferred or failed (next attempt at), or abandoned.
+    [[nodiscard]] virtual Result<void> UpdateOutbox(const OutboxMessage& message) = 0;
+    [[nodiscard]] virtual Result<std::optional<OutboxMessage>> FindOutbox(
+        const std::string& issuer_id, std::int64_t id) = 0;
+    // An issuer's messages of one channel, newest first (after_id: a decimal id).
+    [[nodiscard]] virtual Result<Page<OutboxMessage>> ListOutbox(const std::string& issuer_id,
+                                                                 Channel channel,
+                                                                 const PageQuery& page) = 0;
+
+    // Webhook endpoints.
+    [[nodiscard]] virtual Result<void> InsertWebhook(const WebhookEndpoint& endpoint) = 0;
+    [[nodiscard]] virtual Result<std::vector<WebhookEndpoint>> ListWebhooks(
+        const std::string& issuer_id) = 0;
+    [[nodiscard]] virtual Result<bool> DeleteWebhook(const std::string& issuer_id,
+                                                     const std::string& id) = 0;
+
+    // Polling queue.
+    [[nodiscard]] virtual Result<void> InsertStatusChange(const StatusChange& change) = 0;
+    // The oldest unconfirmed change visible at `now`.
+    [[nodiscard]] virtual Result<std::optional<StatusChange>> NextStatusChange(
+        const std::string& issuer_id, Timestamp now) = 0;
+    [[nodiscard]] virtual Result<void> HideStatusChange(std::int64_t seq, Timestamp until) = 0;
+    // False when there is no such unconfirmed change of this issuer.
+    [[nodiscard]] virtual Result<bool> ConfirmStatusChange(const std::string& issuer_id,
+                                                           std::int64_t seq) = 0;
+    // When the issuer may poll next (absent: any time).
+    [[nodiscard]] virtual Result<std::optional<Timestamp>> NextPollAt(
+        const std::string& issuer_id) = 0;
+    [[nodiscard]] virtual Result<void> SetNextPollAt(const std::string& issuer_id,
+                                                     Timestamp at) = 0;
+    // (issuer id, request id) of notified, live requests expiring before `before`: reminders.
+    [[nodiscard]] virtual Result<std::vector<std::pair<std::string, std::string>>>
+    ListRemindable(Timestamp before, int limit) = 0;
 
     // Audit log.
     [[nodiscard]] virtual Result<void> AppendEvent(const AuditEvent& event) = 0;

@@ -129,7 +129,7 @@ Result<CeremonyView> CeremonyService::Open(const PortalSession& session,
         SignatureRequest& r = access.request;
         if (!IsTerminal(r.status) && now >= r.expires_at &&
             Transition(r.status, RequestEvent::kExpire)) {
-            FIRMO_CHECK(ApplyRequestEvent(tx, r, RequestEvent::kExpire, "system",
+            FIRMO_CHECK(ApplyRequestEvent(ctx_, tx, r, RequestEvent::kExpire, "system",
                                           "expires_at passed", now));
             FIRMO_CHECK(tx.UpdateRequest(r));
         }
@@ -141,7 +141,7 @@ Result<CeremonyView> CeremonyService::Open(const PortalSession& session,
             return Fail(ErrorCode::kConflict, "this request is not ready for signing yet");
         }
         if (r.status == RequestStatus::kReady) {
-            FIRMO_CHECK(ApplyRequestEvent(tx, r, RequestEvent::kSendForSignature,
+            FIRMO_CHECK(ApplyRequestEvent(ctx_, tx, r, RequestEvent::kSendForSignature,
                                           SignerActor(signer_id), "opened by the signer", now));
         }
         FIRMO_CHECK(tx.AppendEvent(
@@ -284,7 +284,7 @@ Result<void> CeremonyService::Confirm(const PortalSession& session, const std::s
                           : access.signer.phone      ? *access.signer.phone
                                                      : access.signer.identifier;
         if (r.status != RequestStatus::kWaitForQtsp) {
-            FIRMO_CHECK(ApplyRequestEvent(tx, r, RequestEvent::kSubmitToQtsp,
+            FIRMO_CHECK(ApplyRequestEvent(ctx_, tx, r, RequestEvent::kSubmitToQtsp,
                                           SignerActor(signer_id), "", now));
         }
         FIRMO_CHECK(tx.AppendEvent(AuditEvent{
@@ -321,12 +321,12 @@ Result<void> CeremonyService::Reject(const PortalSession& session, const std::st
         if (rs.status != SignerStatus::kWaiting || rs.confirmed_at) {
             return Fail(ErrorCode::kConflict, "this request cannot be rejected now");
         }
-        FIRMO_CHECK(ApplySignerEvent(tx, r, access.position, SignerEvent::kReject,
+        FIRMO_CHECK(ApplySignerEvent(ctx_, tx, r, access.position, SignerEvent::kReject,
                                      SignerActor(signer_id), reason + " " + ClientDetail(client),
                                      now));
         rs.reject_reason = reason;
         FIRMO_CHECK(
-            ApplyRequestEvent(tx, r, RequestEvent::kReject, SignerActor(signer_id), reason, now));
+            ApplyRequestEvent(ctx_, tx, r, RequestEvent::kReject, SignerActor(signer_id), reason, now));
         r.reject_reason = reason;
         return tx.UpdateRequest(r);
     });
@@ -510,7 +510,7 @@ Result<void> CeremonyService::SignFor(const std::string& request_id, const std::
                 std::to_string(res.signatures) + " signature(s), sha256 " + res.info.sha256_hex}));
         }
         FIRMO_CHECK(
-            ApplySignerEvent(tx, fr, fresh.position, SignerEvent::kSign, "trust-service", "", now));
+            ApplySignerEvent(ctx_, tx, fr, fresh.position, SignerEvent::kSign, "trust-service", "", now));
         bool others_pending = false;
         bool all_signed = true;
         for (const auto& s : fr.signers) {
@@ -519,7 +519,7 @@ Result<void> CeremonyService::SignFor(const std::string& request_id, const std::
         }
         if (!others_pending && fr.status == RequestStatus::kWaitForQtsp) {
             FIRMO_CHECK(ApplyRequestEvent(
-                tx, fr, all_signed ? RequestEvent::kAllSigned : RequestEvent::kSignerSigned,
+                ctx_, tx, fr, all_signed ? RequestEvent::kAllSigned : RequestEvent::kSignerSigned,
                 "trust-service", "", now));
         }
         FIRMO_TRY(auto dossier, tx.FindDossier(fr.issuer_id, fr.dossier_id));
@@ -527,7 +527,11 @@ Result<void> CeremonyService::SignFor(const std::string& request_id, const std::
         if (fr.status == RequestStatus::kSigned) {
             for (const auto& s : fr.signers) {
                 FIRMO_TRY(auto person, tx.FindSigner(fr.issuer_id, s.signer_id));
-                if (!person || !IsNationalIdentifier(person->kind)) continue;
+                if (!person) continue;
+                // A link to the signed documents, never the documents themselves.
+                FIRMO_CHECK(QueueSignerMessage(ctx_, tx, fr, *person, "signed_documents",
+                                               "signed-" + fr.id, title, now));
+                if (!IsNationalIdentifier(person->kind)) continue;
                 FIRMO_TRY(bool has,
                           tx.HasMessage(fr.id, s.signer_id, MessageKind::kSignedDocuments));
                 if (has) continue;
@@ -537,7 +541,7 @@ Result<void> CeremonyService::SignFor(const std::string& request_id, const std::
             }
         } else if (fr.notification_id) {
             // The next signers in order learn that it is their turn.
-            FIRMO_CHECK(MessageSignersWhoseTurn(tx, fr, title, now, ctx_.random));
+            FIRMO_CHECK(MessageSignersWhoseTurn(ctx_, tx, fr, title, now));
         }
         FIRMO_CHECK(tx.UpdateRequest(fr));
         return true;
@@ -558,7 +562,7 @@ Result<void> CeremonyService::AbandonSigning(const Job& job, const std::string& 
     return InWriteTransaction(ctx_.db, [&](Transaction& tx) -> Result<void> {
         FIRMO_TRY(auto request, tx.FindRequest(job.issuer_id, job.request_id));
         if (!request || request->status != RequestStatus::kWaitForQtsp) return {};
-        FIRMO_CHECK(ApplyRequestEvent(tx, *request, RequestEvent::kSigningFailed, "worker",
+        FIRMO_CHECK(ApplyRequestEvent(ctx_, tx, *request, RequestEvent::kSigningFailed, "worker",
                                       "signing failed after repeated attempts: " + error,
                                       ctx_.clock.Now()));
         return tx.UpdateRequest(*request);

@@ -5,10 +5,12 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <vector>
 
 #include "core/clock.hpp"
 #include "core/random.hpp"
 #include "domain/ports/blob_store.hpp"
+#include "domain/ports/delivery.hpp"
 #include "domain/ports/document_validator.hpp"
 #include "domain/ports/hasher.hpp"
 #include "domain/ports/repository.hpp"
@@ -25,6 +27,21 @@ struct Limits {
     int max_validation_attempts = 5;
 };
 
+// How signers are told: which channels, the reminder schedule, and the link each signer gets
+// (built by the app: the portal's URL scheme is not the domain's business).
+struct Reminder {
+    Channel channel = Channel::kEmail;
+    std::chrono::hours before_expiry{24};
+};
+
+struct NotificationSettings {
+    bool email = true;
+    bool sms = true;
+    std::vector<Reminder> reminders = {{Channel::kEmail, std::chrono::hours(24 * 7)},
+                                       {Channel::kSms, std::chrono::hours(24)}};
+    std::function<std::string(const SignatureRequest&, const std::string& signer_id)> signer_link;
+};
+
 struct ServiceContext {
     Database& db;
     BlobStore& blobs;
@@ -35,6 +52,7 @@ struct ServiceContext {
     Limits limits;
     // Called after a transaction that enqueued a job commits, to wake a worker at once.
     std::function<void()> on_job_enqueued = [] {};
+    NotificationSettings notifications = {};
 };
 
 // Runs `fn` in one write transaction and commits it; the error of either is returned.

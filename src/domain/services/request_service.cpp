@@ -90,6 +90,7 @@ Result<SignatureRequest> RequestService::Create(const std::string& issuer_id,
         request.expires_at = expires_at;
         request.reference = input.reference;
         request.redirect = input.redirect;
+        request.auto_notify = input.auto_notify;
         request.created_at = now;
         request.updated_at = now;
         for (const auto& s : input.signers) {
@@ -144,7 +145,7 @@ Result<SignatureRequest> RequestService::Load(Transaction& tx, const std::string
 
 Result<void> RequestService::Apply(Transaction& tx, SignatureRequest& request, RequestEvent event,
                                    const std::string& actor, const std::string& detail) {
-    return ApplyRequestEvent(tx, request, event, actor, detail, ctx_.clock.Now());
+    return ApplyRequestEvent(ctx_, tx, request, event, actor, detail, ctx_.clock.Now());
 }
 
 Result<void> RequestService::ApplyToDocument(Transaction& tx, SignatureRequest& request,
@@ -158,6 +159,10 @@ Result<void> RequestService::ApplyToDocument(Transaction& tx, SignatureRequest& 
     document.status = next;
     document.updated_at = now;
     request.updated_at = now;
+    if (next == DocumentStatus::kRejected) {
+        FIRMO_CHECK(RecordEvent(ctx_, tx, request, "document.rejected",
+                                EventData{"", document.id, detail}, now));
+    }
     return {};
 }
 
@@ -324,6 +329,7 @@ Result<SignatureRequest> RequestService::ChangeStatus(const std::string& issuer_
                                   std::move(not_ready)});
             }
             FIRMO_CHECK(Apply(tx, request, RequestEvent::kMarkReady, actor, ""));
+            if (request.auto_notify) FIRMO_CHECK(NotifyIn(tx, request, "system"));
         } else {
             FIRMO_CHECK(Apply(tx, request, RequestEvent::kCancel, actor, ""));
         }
@@ -344,24 +350,75 @@ Result<std::string> RequestService::Notify(const std::string& issuer_id, const s
         if (request.notification_id) return *request.notification_id;
         if (request.status != RequestStatus::kReady &&
             request.status != RequestStatus::kWaitForSignature) {
-            return Fail(ErrorCode::kConflict, "only a READY request can be notified (it is " +
-                                                  std::string(ToString(request.status)) + ")");
+            return Fail(ErrorCode::kConflict,
+                        "only a READY request can be notified (it is " +
+                            std::string(ToString(request.status)) + ")");
         }
-        const Timestamp now = ctx_.clock.Now();
-        FIRMO_TRY(auto dossier, tx.FindDossier(issuer_id, request.dossier_id));
-        FIRMO_TRY(int sent, MessageSignersWhoseTurn(tx, request, dossier ? dossier->title : "", now,
-                                                    ctx_.random));
-        request.notification_id = NewUlid(now, ctx_.random);
-        FIRMO_CHECK(
-            tx.AppendEvent(AuditEvent{0, request.id, now, "notification.sent", "", "", "", "",
-                                      actor, std::to_string(sent) + " inbox message(s)"}));
-        if (request.status == RequestStatus::kReady) {
-            FIRMO_CHECK(Apply(tx, request, RequestEvent::kSendForSignature, actor, "notified"));
-        }
-        request.updated_at = now;
+        FIRMO_CHECK(NotifyIn(tx, request, actor));
         FIRMO_CHECK(tx.UpdateRequest(request));
         return *request.notification_id;
     });
+}
+
+Result<void> RequestService::NotifyIn(Transaction& tx, SignatureRequest& request,
+                                      const std::string& actor) {
+    const Timestamp now = ctx_.clock.Now();
+    FIRMO_TRY(auto dossier, tx.FindDossier(request.issuer_id, request.dossier_id));
+    FIRMO_TRY(int sent,
+              MessageSignersWhoseTurn(ctx_, tx, request, dossier ? dossier->title : "", now));
+    request.notification_id = NewUlid(now, ctx_.random);
+    FIRMO_CHECK(tx.AppendEvent(AuditEvent{0, request.id, now, "notification.sent", "", "", "", "",
+                                          actor, std::to_string(sent) + " message(s)"}));
+    if (request.status == RequestStatus::kReady) {
+        FIRMO_CHECK(Apply(tx, request, RequestEvent::kSendForSignature, actor, "notified"));
+    }
+    request.updated_at = now;
+    return {};
+}
+
+Result<int> RequestService::SendReminders(int limit) {
+    const Timestamp now = ctx_.clock.Now();
+    std::chrono::hours longest{0};
+    for (const auto& r : ctx_.notifications.reminders) longest = std::max(longest, r.before_expiry);
+    if (longest.count() == 0) return 0;
+    FIRMO_TRY(auto due, InReadTransaction(ctx_.db, [&](Transaction& tx) {
+                  return tx.ListRemindable(now + longest, limit);
+              }));
+    int queued = 0;
+    for (const auto& entry : due) {
+        const std::string& issuer_id = entry.first;
+        const std::string& request_id = entry.second;
+        auto r = InWriteTransaction(ctx_.db, [&](Transaction& tx) -> Result<int> {
+            FIRMO_TRY(auto request, Load(tx, issuer_id, request_id));
+            int n = 0;
+            for (std::size_t i = 0; i < request.signers.size(); ++i) {
+                const RequestSigner& rs = request.signers[i];
+                if (rs.status != SignerStatus::kWaiting || rs.confirmed_at ||
+                    !IsTurnOf(request, i)) {
+                    continue;
+                }
+                FIRMO_TRY(auto signer, tx.FindSigner(issuer_id, rs.signer_id));
+                if (!signer) continue;
+                for (const auto& reminder : ctx_.notifications.reminders) {
+                    if (now < request.expires_at - reminder.before_expiry) continue;
+                    // One reminder per schedule entry and signer, however often the sweep runs.
+                    FIRMO_TRY(int q, QueueSignerMessage(
+                                         ctx_, tx, request, *signer, "reminder",
+                                         "reminder-" + std::to_string(reminder.before_expiry.count()) +
+                                             "h-" + request.id,
+                                         "", now, reminder.channel));
+                    n += q;
+                }
+            }
+            return n;
+        });
+        if (!r) {
+            log::Warn("reminders_failed", {{"request_id", request_id}, {"error", r.error().message}});
+        } else {
+            queued += *r;
+        }
+    }
+    return queued;
 }
 
 Result<std::vector<std::pair<std::string, std::string>>> RequestService::IssueRedirectTokens(

@@ -24,6 +24,7 @@ struct NewSignatureRequest {
     std::optional<std::string> reference;
     std::optional<std::vector<DocumentMetadata>> documents;  // overrides the dossier's
     std::optional<RedirectUrls> redirect;                    // direct flow
+    bool auto_notify = false;  // notify the signers by itself when READY
 };
 
 inline constexpr int kMaxSignerOrder = 9;
@@ -83,6 +84,9 @@ class RequestService {
                                                      const std::string& id,
                                                      const std::string& document_id);
 
+    // Worker sweep: queues the reminders due by the schedule (once per entry and signer).
+    [[nodiscard]] Result<int> SendReminders(int limit);
+
     // Worker steps. Both are idempotent: re-running them after a crash changes nothing twice.
     [[nodiscard]] Result<void> RunValidation(const Job& job);
     [[nodiscard]] Result<int> ExpireDue(int limit);
@@ -99,6 +103,8 @@ class RequestService {
                                                Document& document, DocumentEvent event,
                                                const std::string& actor, const std::string& detail);
     [[nodiscard]] Result<bool> ExpireIfDue(Transaction& tx, SignatureRequest& request);
+    [[nodiscard]] Result<void> NotifyIn(Transaction& tx, SignatureRequest& request,
+                                        const std::string& actor);
     bool IsExpiryDue(const SignatureRequest& request) const;
 
     ServiceContext& ctx_;

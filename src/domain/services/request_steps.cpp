@@ -1,12 +1,51 @@
 #include "domain/services/request_steps.hpp"
 
+#include <algorithm>
+
 #include "core/encoding.hpp"
 #include "core/ids.hpp"
 
 namespace firmo::domain {
 
-Result<void> ApplyRequestEvent(Transaction& tx, SignatureRequest& request, RequestEvent event,
-                               const std::string& actor, const std::string& detail, Timestamp now) {
+namespace {
+
+std::optional<std::string_view> IssuerEventOf(RequestStatus next) {
+    switch (next) {
+        case RequestStatus::kReady:
+            return "signature_request.ready";
+        case RequestStatus::kSigned:
+            return "signature_request.signed";
+        case RequestStatus::kRejected:
+            return "signature_request.rejected";
+        case RequestStatus::kCancelled:
+            return "signature_request.cancelled";
+        case RequestStatus::kExpired:
+            return "signature_request.expired";
+        case RequestStatus::kFailed:
+            return "signature_request.failed";
+        default:
+            return std::nullopt;
+    }
+}
+
+std::optional<std::string_view> IssuerEventOf(SignerStatus next) {
+    switch (next) {
+        case SignerStatus::kSigned:
+            return "signer.signed";
+        case SignerStatus::kRejected:
+            return "signer.rejected";
+        case SignerStatus::kBlocked:
+            return "signer.blocked";
+        default:
+            return std::nullopt;
+    }
+}
+
+}  // namespace
+
+Result<void> ApplyRequestEvent(ServiceContext& ctx, Transaction& tx, SignatureRequest& request,
+                               RequestEvent event, const std::string& actor,
+                               const std::string& detail, Timestamp now) {
     FIRMO_TRY(RequestStatus next, Transition(request.status, event));
     FIRMO_CHECK(tx.AppendEvent(AuditEvent{0, request.id, now, std::string(ToString(event)),
                                           std::string(ToString(request.status)),
@@ -35,14 +74,30 @@ Result<void> ApplyRequestEvent(Transaction& tx, SignatureRequest& request, Reque
     if (cascade) {
         for (std::size_t i = 0; i < request.signers.size(); ++i) {
             if (IsTerminal(request.signers[i].status)) continue;
-            FIRMO_CHECK(ApplySignerEvent(tx, request, i, *cascade, actor, "", now));
+            if (next == RequestStatus::kExpired && request.notification_id) {
+                // The signers who were told about it learn that it expired.
+                FIRMO_TRY(auto signer, tx.FindSigner(request.issuer_id, request.signers[i].signer_id));
+                if (signer) {
+                    FIRMO_CHECK(QueueSignerMessage(ctx, tx, request, *signer, "expired",
+                                                   "expired-" + request.id, "", now));
+                }
+            }
+            FIRMO_CHECK(ApplySignerEvent(ctx, tx, request, i, *cascade, actor, "", now));
         }
+    }
+    if (auto type = IssuerEventOf(next)) {
+        FIRMO_CHECK(RecordEvent(ctx, tx, request, *type,
+                                EventData{"", "", next == RequestStatus::kRejected &&
+                                                          request.reject_reason
+                                                      ? *request.reject_reason
+                                                      : detail},
+                                now));
     }
     return {};
 }
 
-Result<void> ApplySignerEvent(Transaction& tx, SignatureRequest& request, std::size_t position,
-                              SignerEvent event, const std::string& actor,
+Result<void> ApplySignerEvent(ServiceContext& ctx, Transaction& tx, SignatureRequest& request,
+                              std::size_t position, SignerEvent event, const std::string& actor,
                               const std::string& detail, Timestamp now) {
     RequestSigner& signer = request.signers[position];
     FIRMO_TRY(SignerStatus next, Transition(signer.status, event));
@@ -53,7 +108,146 @@ Result<void> ApplySignerEvent(Transaction& tx, SignatureRequest& request, std::s
     if (next == SignerStatus::kSigned) signer.signed_at = now;
     if (next == SignerStatus::kRejected) signer.rejected_at = now;
     request.updated_at = now;
+    if (auto type = IssuerEventOf(next)) {
+        FIRMO_CHECK(RecordEvent(ctx, tx, request, *type, EventData{signer.signer_id, "", detail},
+                                now));
+    }
     return {};
+}
+
+Result<void> RecordEvent(ServiceContext& ctx, Transaction& tx, const SignatureRequest& request,
+                         std::string_view type, const EventData& data, Timestamp now) {
+    const std::string event_id = "evt_" + NewUlid(now, ctx.random);
+    std::string body = "{\"id\":";
+    // Built by hand: the domain has no JSON library. Every value is escaped.
+    const auto quote = [](std::string_view text) {
+        std::string out = "\"";
+        for (char c : text) {
+            switch (c) {
+                case '"':
+                    out += "\\\"";
+                    break;
+                case '\\':
+                    out += "\\\\";
+                    break;
+                case '\n':
+                    out += "\\n";
+                    break;
+                case '\r':
+                    out += "\\r";
+                    break;
+                case '\t':
+                    out += "\\t";
+                    break;
+                default:
+                    if (static_cast<unsigned char>(c) < 0x20) {
+                        static constexpr char kHex[] = "0123456789abcdef";
+                        out += "\\u00";
+                        out += kHex[(c >> 4) & 0xf];
+                        out += kHex[c & 0xf];
+                    } else {
+                        out += c;
+                    }
+            }
+        }
+        return out + "\"";
+    };
+    body += quote(event_id) + ",\"type\":" + quote(type) +
+            ",\"created_at\":" + quote(FormatRfc3339(now)) + ",\"data\":{" +
+            "\"signature_request_id\":" + quote(request.id) +
+            ",\"status\":" + quote(ToString(request.status));
+    if (request.reference) body += ",\"reference\":" + quote(*request.reference);
+    if (!data.signer_id.empty()) body += ",\"signer_id\":" + quote(data.signer_id);
+    if (!data.document_id.empty()) body += ",\"document_id\":" + quote(data.document_id);
+    if (!data.reason.empty()) body += ",\"reason\":" + quote(data.reason);
+    body += "}}";
+    FIRMO_CHECK(tx.InsertStatusChange(StatusChange{0, request.issuer_id, event_id,
+                                                   std::string(type), request.id, body, now,
+                                                   now}));
+    FIRMO_TRY(auto endpoints, tx.ListWebhooks(request.issuer_id));
+    for (const auto& endpoint : endpoints) {
+        const bool subscribed =
+            endpoint.events.empty() ||
+            std::find(endpoint.events.begin(), endpoint.events.end(), type) !=
+                endpoint.events.end();
+        if (!subscribed) continue;
+        OutboxMessage m;
+        m.event_id = event_id;
+        m.issuer_id = request.issuer_id;
+        m.request_id = request.id;
+        m.channel = Channel::kWebhook;
+        m.destination = endpoint.url;
+        m.template_name = std::string(type);
+        m.payload_json = body;
+        m.endpoint_id = endpoint.id;
+        m.created_at = now;
+        m.next_attempt_at = now;
+        FIRMO_CHECK(tx.InsertOutbox(m));
+    }
+    return {};
+}
+
+std::string SignerLanguage(const Signer& signer) {
+    if (signer.kind == IdentifierKind::kItFiscalCode) return "it";
+    if (signer.kind == IdentifierKind::kNoNationalId) return "nb";
+    if (signer.phone && signer.phone->starts_with("+39")) return "it";
+    if (signer.phone && signer.phone->starts_with("+47")) return "nb";
+    return "en";
+}
+
+Result<int> QueueSignerMessage(ServiceContext& ctx, Transaction& tx,
+                               const SignatureRequest& request, const Signer& signer,
+                               const std::string& template_name, const std::string& key,
+                               const std::string& title, Timestamp now,
+                               std::optional<Channel> only) {
+    const auto& settings = ctx.notifications;
+    if (!settings.signer_link) return 0;
+    FIRMO_TRY(auto issuer, tx.FindIssuer(request.issuer_id));
+    std::string dossier_title = title;
+    if (dossier_title.empty()) {
+        FIRMO_TRY(auto dossier, tx.FindDossier(request.issuer_id, request.dossier_id));
+        if (dossier) dossier_title = dossier->title;
+    }
+    const auto quote = [](const std::string& text) {
+        std::string out = "\"";
+        for (char c : text) {
+            if (c == '"' || c == '\\') out += '\\';
+            if (static_cast<unsigned char>(c) < 0x20) continue;
+            out += c;
+        }
+        return out + "\"";
+    };
+    const std::string payload =
+        "{\"issuer\":" + quote(issuer ? issuer->name : "") + ",\"title\":" + quote(dossier_title) +
+        ",\"link\":" + quote(settings.signer_link(request, signer.id)) +
+        ",\"expires_at\":" + quote(FormatRfc3339(request.expires_at)) + "}";
+    int queued = 0;
+    const auto queue = [&](Channel channel, const std::string& to) -> Result<void> {
+        if (only && *only != channel) return {};
+        OutboxMessage m;
+        m.event_id = key + "-" + signer.id;
+        m.issuer_id = request.issuer_id;
+        m.request_id = request.id;
+        m.channel = channel;
+        m.destination = to;
+        m.template_name = template_name;
+        m.language = SignerLanguage(signer);
+        m.payload_json = payload;
+        m.created_at = now;
+        m.next_attempt_at = now;
+        FIRMO_TRY(bool inserted, tx.InsertOutbox(m));
+        if (inserted) {
+            ++queued;
+            FIRMO_CHECK(tx.AppendEvent(AuditEvent{0, request.id, now, "notification.queued", "", "",
+                                                  "", signer.id, "system",
+                                                  template_name + " by " +
+                                                      std::string(ToString(channel))}));
+        }
+        return {};
+    };
+    if (settings.email && signer.email) FIRMO_CHECK(queue(Channel::kEmail, *signer.email));
+    if (settings.sms && signer.phone) FIRMO_CHECK(queue(Channel::kSms, *signer.phone));
+    return queued;
 }
 
 bool IsTurnOf(const SignatureRequest& request, std::size_t position) {
@@ -64,14 +258,20 @@ bool IsTurnOf(const SignatureRequest& request, std::size_t position) {
     return true;
 }
 
-Result<int> MessageSignersWhoseTurn(Transaction& tx, const SignatureRequest& request,
-                                    const std::string& title, Timestamp now, Random& random) {
+Result<int> MessageSignersWhoseTurn(ServiceContext& ctx, Transaction& tx,
+                                    const SignatureRequest& request, const std::string& title,
+                                    Timestamp now) {
+    Random& random = ctx.random;
     int sent = 0;
     for (std::size_t i = 0; i < request.signers.size(); ++i) {
         const RequestSigner& rs = request.signers[i];
         if (rs.status != SignerStatus::kWaiting || !IsTurnOf(request, i)) continue;
         FIRMO_TRY(auto signer, tx.FindSigner(request.issuer_id, rs.signer_id));
-        if (!signer || !IsNationalIdentifier(signer->kind)) continue;
+        if (!signer) continue;
+        FIRMO_TRY(int queued, QueueSignerMessage(ctx, tx, request, *signer, "sign_request",
+                                                 "sign-request-" + request.id, title, now));
+        sent += queued;
+        if (!IsNationalIdentifier(signer->kind)) continue;
         FIRMO_TRY(bool has, tx.HasMessage(request.id, rs.signer_id, MessageKind::kSignRequest));
         if (has) continue;
         InboxMessage m;

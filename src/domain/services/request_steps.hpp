@@ -1,33 +1,60 @@
 #pragma once
 // Steps shared by the issuer-side and signer-side services: applying an event to a request or
-// one of its signers (through the pure transitions, logged in the same transaction), and
-// putting "a document to sign" in the inbox of the signers whose turn it is.
+// one of its signers (through the pure transitions, logged in the same transaction), the events
+// issuers learn about (polling queue + webhook outbox, same transaction), and the messages
+// signers get (inbox, e-mail and SMS through the outbox).
 
 #include <string>
 
 #include "core/random.hpp"
-#include "domain/ports/repository.hpp"
+#include "domain/services/context.hpp"
 
 namespace firmo::domain {
 
-// Applies `event` to the request and cascades cancel/expire to its waiting signers.
-[[nodiscard]] Result<void> ApplyRequestEvent(Transaction& tx, SignatureRequest& request,
-                                             RequestEvent event, const std::string& actor,
-                                             const std::string& detail, Timestamp now);
-[[nodiscard]] Result<void> ApplySignerEvent(Transaction& tx, SignatureRequest& request,
-                                            std::size_t position, SignerEvent event,
-                                            const std::string& actor, const std::string& detail,
-                                            Timestamp now);
+// Applies `event` to the request and cascades cancel/expire to its waiting signers. Status
+// changes issuers care about become events (see RecordEvent); an expiry tells the notified
+// signers.
+[[nodiscard]] Result<void> ApplyRequestEvent(ServiceContext& ctx, Transaction& tx,
+                                             SignatureRequest& request, RequestEvent event,
+                                             const std::string& actor, const std::string& detail,
+                                             Timestamp now);
+[[nodiscard]] Result<void> ApplySignerEvent(ServiceContext& ctx, Transaction& tx,
+                                            SignatureRequest& request, std::size_t position,
+                                            SignerEvent event, const std::string& actor,
+                                            const std::string& detail, Timestamp now);
 
-// Every WAITING signer whose turn it is and who logs in with a national identifier gets one
-// "a document to sign" message (never twice for the same request).
-[[nodiscard]] Result<int> MessageSignersWhoseTurn(Transaction& tx, const SignatureRequest& request,
-                                                  const std::string& title, Timestamp now,
-                                                  Random& random);
+// An event for the issuer ("signature_request.signed", "signer.blocked", "document.rejected",
+// ...): one entry in its polling queue and one outbox message per subscribed webhook endpoint,
+// all under one event id.
+struct EventData {
+    std::string signer_id;
+    std::string document_id;
+    std::string reason;
+};
+[[nodiscard]] Result<void> RecordEvent(ServiceContext& ctx, Transaction& tx,
+                                       const SignatureRequest& request, std::string_view type,
+                                       const EventData& data, Timestamp now);
+
+// Every WAITING signer whose turn it is gets "a document to sign": an inbox message (national
+// identifiers) and an e-mail / SMS with their link (contact data). Never twice per request.
+[[nodiscard]] Result<int> MessageSignersWhoseTurn(ServiceContext& ctx, Transaction& tx,
+                                                  const SignatureRequest& request,
+                                                  const std::string& title, Timestamp now);
+// An e-mail / SMS from `template_name` to one signer of the request (deduplicated by `key`).
+[[nodiscard]] Result<int> QueueSignerMessage(ServiceContext& ctx, Transaction& tx,
+                                             const SignatureRequest& request, const Signer& signer,
+                                             const std::string& template_name,
+                                             const std::string& key, const std::string& title,
+                                             Timestamp now,
+                                             std::optional<Channel> only = std::nullopt);
 
 bool IsTurnOf(const SignatureRequest& request, std::size_t position);
 
 // A random URL-safe secret (256 bits) for capability tokens.
 std::string NewSecretToken(Random& random);
+
+// The language of a signer's messages: Italian for fiscal codes and +39, Norwegian for NINs and
+// +47, else English.
+std::string SignerLanguage(const Signer& signer);
 
 }  // namespace firmo::domain

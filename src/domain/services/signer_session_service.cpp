@@ -3,6 +3,7 @@
 #include "core/encoding.hpp"
 #include "core/ids.hpp"
 #include "core/log.hpp"
+#include "domain/services/request_steps.hpp"
 
 namespace firmo::domain {
 
@@ -279,12 +280,9 @@ Result<void> SignerSessionService::CheckCode(const std::string& request_id,
             SignerActor(signer_id),
             "attempt " + std::to_string(rs.failed_code_attempts) + " " + ClientDetail(client)}));
         if (left <= 0) {
-            FIRMO_TRY(SignerStatus next, Transition(rs.status, SignerEvent::kBlock));
-            FIRMO_CHECK(tx.AppendEvent(AuditEvent{
-                0, request_id, now, std::string(ToString(SignerEvent::kBlock)),
-                std::string(ToString(rs.status)), std::string(ToString(next)), "", signer_id,
-                "system", std::to_string(rs.failed_code_attempts) + " wrong codes"}));
-            rs.status = next;
+            FIRMO_CHECK(ApplySignerEvent(
+                ctx_, tx, access.request, access.position, SignerEvent::kBlock, "system",
+                std::to_string(rs.failed_code_attempts) + " wrong codes", now));
             outcome = Error{ErrorCode::kForbidden,
                             "too many wrong codes: this signer is now blocked; ask the sender "
                             "for help"};

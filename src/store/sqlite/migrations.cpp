@@ -207,10 +207,65 @@ CREATE TABLE inbox_messages (
 CREATE INDEX inbox_by_identity ON inbox_messages (identity_kind, identity, id);
 )sql";
 
+// Issue 5: the outbox (e-mail, SMS, webhooks), webhook endpoints, the polling queue.
+constexpr const char* kOutbox = R"sql(
+ALTER TABLE signature_requests ADD COLUMN auto_notify INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE outbox (
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
+    event_id        TEXT NOT NULL,
+    issuer_id       TEXT NOT NULL,
+    request_id      TEXT NOT NULL,
+    channel         TEXT NOT NULL,
+    destination     TEXT NOT NULL,
+    template        TEXT NOT NULL,
+    language        TEXT NOT NULL,
+    payload_json    TEXT NOT NULL,
+    endpoint_id     TEXT NOT NULL,
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    created_at      INTEGER NOT NULL,
+    next_attempt_at INTEGER NOT NULL,
+    lease_until     INTEGER NOT NULL DEFAULT 0,
+    delivered_at    INTEGER,
+    abandoned_at    INTEGER,
+    last_error      TEXT NOT NULL DEFAULT '',
+    last_response   TEXT NOT NULL DEFAULT '',
+    UNIQUE (event_id, channel, destination)
+);
+CREATE INDEX outbox_due ON outbox (next_attempt_at)
+    WHERE delivered_at IS NULL AND abandoned_at IS NULL;
+CREATE INDEX outbox_by_issuer ON outbox (issuer_id, channel, id);
+CREATE TABLE webhook_endpoints (
+    id          TEXT PRIMARY KEY,
+    issuer_id   TEXT NOT NULL REFERENCES issuers(id),
+    url         TEXT NOT NULL,
+    secret      TEXT NOT NULL,
+    events_json TEXT NOT NULL,
+    created_at  INTEGER NOT NULL
+);
+CREATE INDEX webhooks_by_issuer ON webhook_endpoints (issuer_id, id);
+CREATE TABLE status_changes (
+    seq          INTEGER PRIMARY KEY AUTOINCREMENT,
+    issuer_id    TEXT NOT NULL,
+    event_id     TEXT NOT NULL UNIQUE,
+    type         TEXT NOT NULL,
+    request_id   TEXT NOT NULL,
+    payload_json TEXT NOT NULL,
+    created_at   INTEGER NOT NULL,
+    visible_at   INTEGER NOT NULL,
+    confirmed_at INTEGER
+);
+CREATE INDEX status_changes_open ON status_changes (issuer_id, seq) WHERE confirmed_at IS NULL;
+CREATE TABLE poll_state (
+    issuer_id    TEXT PRIMARY KEY,
+    next_poll_at INTEGER NOT NULL
+);
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "initial schema", kInitial},
     {2, "idempotency keys", kIdempotency},
     {3, "signer side", kSignerSide},
+    {4, "outbox, webhooks, polling queue", kOutbox},
 };
 
 }  // namespace

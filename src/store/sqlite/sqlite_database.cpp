@@ -60,25 +60,25 @@ constexpr const char* kFindSignerByIdentifier =
 constexpr const char* kInsertRequest =
     "INSERT INTO signature_requests (id, issuer_id, dossier_id, status, expires_at, reference, "
     "created_at, updated_at, signed_at, rejected_at, reject_reason, cancelled_at, expired_at, "
-    "redirect_json, notification_id) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)";
+    "redirect_json, notification_id, auto_notify) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)";
 constexpr const char* kUpdateRequest =
     "UPDATE signature_requests SET status = ?4, expires_at = ?5, reference = ?6, updated_at = ?8, "
     "signed_at = ?9, rejected_at = ?10, reject_reason = ?11, cancelled_at = ?12, expired_at = ?13, "
-    "redirect_json = ?14, notification_id = ?15 WHERE id = ?1 AND issuer_id = ?2 AND dossier_id = "
+    "redirect_json = ?14, notification_id = ?15, auto_notify = ?16 WHERE id = ?1 AND issuer_id = ?2 AND dossier_id = "
     "?3 AND created_at = ?7";
 constexpr const char* kFindRequest =
     "SELECT id, issuer_id, dossier_id, status, expires_at, reference, created_at, updated_at, "
     "signed_at, rejected_at, reject_reason, cancelled_at, expired_at, redirect_json, "
-    "notification_id FROM signature_requests WHERE issuer_id = ?1 AND id = ?2";
+    "notification_id, auto_notify FROM signature_requests WHERE issuer_id = ?1 AND id = ?2";
 constexpr const char* kFindRequestForSigner =
     "SELECT id, issuer_id, dossier_id, status, expires_at, reference, created_at, updated_at, "
     "signed_at, rejected_at, reject_reason, cancelled_at, expired_at, redirect_json, "
-    "notification_id FROM signature_requests WHERE id = ?1";
+    "notification_id, auto_notify FROM signature_requests WHERE id = ?1";
 constexpr const char* kListRequests =
     "SELECT id, issuer_id, dossier_id, status, expires_at, reference, created_at, updated_at, "
     "signed_at, rejected_at, reject_reason, cancelled_at, expired_at, redirect_json, "
-    "notification_id FROM signature_requests WHERE issuer_id = ?1 AND (?2 IS NULL OR id < ?2) AND "
+    "notification_id, auto_notify FROM signature_requests WHERE issuer_id = ?1 AND (?2 IS NULL OR id < ?2) AND "
     "(?3 IS NULL OR dossier_id = ?3) "
     "AND (?4 IS NULL OR status = ?4) ORDER BY id DESC LIMIT ?5";
 constexpr const char* kListExpired =
@@ -199,6 +199,59 @@ constexpr const char* kHasMessage =
 constexpr const char* kPurgeSessions = "DELETE FROM portal_sessions WHERE expires_at < ?1";
 constexpr const char* kPurgeCodes = "DELETE FROM one_time_codes WHERE expires_at < ?1";
 constexpr const char* kPurgeSignerTokens = "DELETE FROM signer_tokens WHERE expires_at < ?1";
+constexpr const char* kInsertOutbox =
+    "INSERT INTO outbox (event_id, issuer_id, request_id, channel, destination, template, "
+    "language, payload_json, endpoint_id, created_at, next_attempt_at) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) "
+    "ON CONFLICT (event_id, channel, destination) DO NOTHING";
+constexpr const char* kFindDueOutbox =
+    "SELECT id, event_id, issuer_id, request_id, channel, destination, template, language, "
+    "payload_json, endpoint_id, attempts, created_at, next_attempt_at, delivered_at, "
+    "abandoned_at, last_error, last_response FROM outbox "
+    "WHERE delivered_at IS NULL AND abandoned_at IS NULL AND next_attempt_at <= ?1 "
+    "AND lease_until <= ?1 ORDER BY next_attempt_at, id LIMIT 1";
+constexpr const char* kLeaseOutbox = "UPDATE outbox SET lease_until = ?2 WHERE id = ?1";
+constexpr const char* kUpdateOutbox =
+    "UPDATE outbox SET attempts = ?2, next_attempt_at = ?3, delivered_at = ?4, "
+    "abandoned_at = ?5, last_error = ?6, last_response = ?7, lease_until = 0 WHERE id = ?1";
+constexpr const char* kFindOutbox =
+    "SELECT id, event_id, issuer_id, request_id, channel, destination, template, language, "
+    "payload_json, endpoint_id, attempts, created_at, next_attempt_at, delivered_at, "
+    "abandoned_at, last_error, last_response FROM outbox WHERE issuer_id = ?1 AND id = ?2";
+constexpr const char* kListOutbox =
+    "SELECT id, event_id, issuer_id, request_id, channel, destination, template, language, "
+    "payload_json, endpoint_id, attempts, created_at, next_attempt_at, delivered_at, "
+    "abandoned_at, last_error, last_response FROM outbox WHERE issuer_id = ?1 AND channel = ?2 "
+    "AND (?3 IS NULL OR id < ?3) ORDER BY id DESC LIMIT ?4";
+constexpr const char* kInsertWebhook =
+    "INSERT INTO webhook_endpoints (id, issuer_id, url, secret, events_json, created_at) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+constexpr const char* kListWebhooks =
+    "SELECT id, issuer_id, url, secret, events_json, created_at FROM webhook_endpoints "
+    "WHERE issuer_id = ?1 ORDER BY id";
+constexpr const char* kDeleteWebhook =
+    "DELETE FROM webhook_endpoints WHERE issuer_id = ?1 AND id = ?2";
+constexpr const char* kInsertStatusChange =
+    "INSERT INTO status_changes (issuer_id, event_id, type, request_id, payload_json, "
+    "created_at, visible_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
+    "ON CONFLICT (event_id) DO NOTHING";
+constexpr const char* kNextStatusChange =
+    "SELECT seq, issuer_id, event_id, type, request_id, payload_json, created_at, visible_at "
+    "FROM status_changes WHERE issuer_id = ?1 AND confirmed_at IS NULL AND visible_at <= ?2 "
+    "ORDER BY seq LIMIT 1";
+constexpr const char* kHideStatusChange =
+    "UPDATE status_changes SET visible_at = ?2 WHERE seq = ?1";
+constexpr const char* kConfirmStatusChange =
+    "UPDATE status_changes SET confirmed_at = ?3 WHERE issuer_id = ?1 AND seq = ?2 "
+    "AND confirmed_at IS NULL";
+constexpr const char* kGetNextPoll = "SELECT next_poll_at FROM poll_state WHERE issuer_id = ?1";
+constexpr const char* kSetNextPoll =
+    "INSERT INTO poll_state (issuer_id, next_poll_at) VALUES (?1, ?2) "
+    "ON CONFLICT (issuer_id) DO UPDATE SET next_poll_at = excluded.next_poll_at";
+constexpr const char* kListRemindable =
+    "SELECT issuer_id, id FROM signature_requests WHERE expires_at <= ?1 "
+    "AND status IN ('READY', 'WAIT_FOR_SIGNATURE') AND notification_id IS NOT NULL "
+    "ORDER BY expires_at LIMIT ?2";
 constexpr const char* kGetSetting = "SELECT value FROM settings WHERE key = ?1";
 constexpr const char* kPutSettingIfAbsent =
     "INSERT INTO settings (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO NOTHING";
@@ -421,6 +474,7 @@ class SqliteTransaction final : public Transaction {
             s.BindNull(14);
         }
         s.Bind(15, r.notification_id);
+        s.Bind(16, r.auto_notify ? 1 : 0);
         return {};
     }
 
@@ -505,6 +559,7 @@ class SqliteTransaction final : public Transaction {
         r.expired_at = OptTime(s, 12);
         if (auto text = s.OptText(13)) r.redirect = codec::RedirectUrlsFromText(*text);
         r.notification_id = s.OptText(14);
+        r.auto_notify = s.Int(15) != 0;
         return r;
     }
 
@@ -768,6 +823,198 @@ class SqliteTransaction final : public Transaction {
             removed += sqlite3_changes(conn_->raw());
         }
         return removed;
+    }
+
+    static OutboxMessage ReadOutbox(const Statement& s) {
+        OutboxMessage m;
+        m.id = s.Int(0);
+        m.event_id = s.Text(1);
+        m.issuer_id = s.Text(2);
+        m.request_id = s.Text(3);
+        m.channel = ParseChannel(s.Text(4)).value_or(Channel::kEmail);
+        m.destination = s.Text(5);
+        m.template_name = s.Text(6);
+        m.language = s.Text(7);
+        m.payload_json = s.Text(8);
+        m.endpoint_id = s.Text(9);
+        m.attempts = static_cast<int>(s.Int(10));
+        m.created_at = FromUnixMillis(s.Int(11));
+        m.next_attempt_at = FromUnixMillis(s.Int(12));
+        m.delivered_at = OptTime(s, 13);
+        m.abandoned_at = OptTime(s, 14);
+        m.last_error = s.Text(15);
+        m.last_response = s.Text(16);
+        return m;
+    }
+
+    Result<bool> InsertOutbox(const OutboxMessage& m) override {
+        FIRMO_TRY(auto s, conn_->Prepare(kInsertOutbox));
+        s.Bind(1, m.event_id).Bind(2, m.issuer_id).Bind(3, m.request_id);
+        s.Bind(4, ToString(m.channel)).Bind(5, m.destination).Bind(6, m.template_name);
+        s.Bind(7, m.language).Bind(8, m.payload_json).Bind(9, m.endpoint_id);
+        s.Bind(10, ToUnixMillis(m.created_at)).Bind(11, ToUnixMillis(m.next_attempt_at));
+        FIRMO_CHECK(s.Run());
+        return sqlite3_changes(conn_->raw()) == 1;
+    }
+
+    Result<std::optional<OutboxMessage>> ClaimOutbox(Timestamp now,
+                                                     std::chrono::milliseconds lease) override {
+        OutboxMessage m;
+        {
+            FIRMO_TRY(auto s, conn_->Prepare(kFindDueOutbox));
+            s.Bind(1, ToUnixMillis(now));
+            FIRMO_TRY(bool row, s.Step());
+            if (!row) return std::optional<OutboxMessage>();
+            m = ReadOutbox(s);
+        }
+        FIRMO_TRY(auto s, conn_->Prepare(kLeaseOutbox));
+        s.Bind(1, m.id).Bind(2, ToUnixMillis(now + lease));
+        FIRMO_CHECK(s.Run());
+        return std::make_optional(std::move(m));
+    }
+
+    Result<void> UpdateOutbox(const OutboxMessage& m) override {
+        FIRMO_TRY(auto s, conn_->Prepare(kUpdateOutbox));
+        s.Bind(1, m.id).Bind(2, m.attempts).Bind(3, ToUnixMillis(m.next_attempt_at));
+        s.Bind(4, OptMillis(m.delivered_at)).Bind(5, OptMillis(m.abandoned_at));
+        s.Bind(6, m.last_error).Bind(7, m.last_response);
+        return s.Run();
+    }
+
+    Result<std::optional<OutboxMessage>> FindOutbox(const std::string& issuer_id,
+                                                    std::int64_t id) override {
+        FIRMO_TRY(auto s, conn_->Prepare(kFindOutbox));
+        s.Bind(1, issuer_id).Bind(2, id);
+        FIRMO_TRY(bool row, s.Step());
+        if (!row) return std::optional<OutboxMessage>();
+        return std::make_optional(ReadOutbox(s));
+    }
+
+    Result<Page<OutboxMessage>> ListOutbox(const std::string& issuer_id, Channel channel,
+                                           const PageQuery& page) override {
+        FIRMO_TRY(auto s, conn_->Prepare(kListOutbox));
+        s.Bind(1, issuer_id).Bind(2, ToString(channel));
+        std::optional<std::int64_t> after;
+        if (page.after_id) {
+            try {
+                after = std::stoll(*page.after_id);
+            } catch (...) {
+                return Fail(ErrorCode::kInvalidArgument, "bad continuation token");
+            }
+        }
+        s.Bind(3, after).Bind(4, page.limit + 1);
+        Page<OutboxMessage> out;
+        while (true) {
+            FIRMO_TRY(bool row, s.Step());
+            if (!row) break;
+            out.items.push_back(ReadOutbox(s));
+        }
+        if (out.items.size() > static_cast<std::size_t>(page.limit)) {
+            out.items.resize(static_cast<std::size_t>(page.limit));
+            out.next_after_id = std::to_string(out.items.back().id);
+        }
+        return out;
+    }
+
+    Result<void> InsertWebhook(const WebhookEndpoint& w) override {
+        FIRMO_TRY(auto s, conn_->Prepare(kInsertWebhook));
+        codec::Json events = codec::Json::array();
+        for (const auto& e : w.events) events.push_back(e);
+        s.Bind(1, w.id).Bind(2, w.issuer_id).Bind(3, w.url).Bind(4, w.secret);
+        s.Bind(5, events.dump()).Bind(6, ToUnixMillis(w.created_at));
+        return s.Run();
+    }
+
+    Result<std::vector<WebhookEndpoint>> ListWebhooks(const std::string& issuer_id) override {
+        FIRMO_TRY(auto s, conn_->Prepare(kListWebhooks));
+        s.Bind(1, issuer_id);
+        std::vector<WebhookEndpoint> out;
+        while (true) {
+            FIRMO_TRY(bool row, s.Step());
+            if (!row) break;
+            WebhookEndpoint w;
+            w.id = s.Text(0);
+            w.issuer_id = s.Text(1);
+            w.url = s.Text(2);
+            w.secret = s.Text(3);
+            const auto events = codec::Json::parse(s.Text(4), nullptr, false);
+            if (events.is_array()) {
+                for (const auto& e : events) {
+                    if (e.is_string()) w.events.push_back(e.get<std::string>());
+                }
+            }
+            w.created_at = FromUnixMillis(s.Int(5));
+            out.push_back(std::move(w));
+        }
+        return out;
+    }
+
+    Result<bool> DeleteWebhook(const std::string& issuer_id, const std::string& id) override {
+        FIRMO_TRY(auto s, conn_->Prepare(kDeleteWebhook));
+        s.Bind(1, issuer_id).Bind(2, id);
+        FIRMO_CHECK(s.Run());
+        return sqlite3_changes(conn_->raw()) == 1;
+    }
+
+    Result<void> InsertStatusChange(const StatusChange& c) override {
+        FIRMO_TRY(auto s, conn_->Prepare(kInsertStatusChange));
+        s.Bind(1, c.issuer_id).Bind(2, c.event_id).Bind(3, c.type).Bind(4, c.request_id);
+        s.Bind(5, c.payload_json).Bind(6, ToUnixMillis(c.created_at));
+        s.Bind(7, ToUnixMillis(c.visible_at));
+        return s.Run();
+    }
+
+    Result<std::optional<StatusChange>> NextStatusChange(const std::string& issuer_id,
+                                                         Timestamp now) override {
+        FIRMO_TRY(auto s, conn_->Prepare(kNextStatusChange));
+        s.Bind(1, issuer_id).Bind(2, ToUnixMillis(now));
+        FIRMO_TRY(bool row, s.Step());
+        if (!row) return std::optional<StatusChange>();
+        return std::make_optional(StatusChange{s.Int(0), s.Text(1), s.Text(2), s.Text(3),
+                                               s.Text(4), s.Text(5), FromUnixMillis(s.Int(6)),
+                                               FromUnixMillis(s.Int(7))});
+    }
+
+    Result<void> HideStatusChange(std::int64_t seq, Timestamp until) override {
+        FIRMO_TRY(auto s, conn_->Prepare(kHideStatusChange));
+        s.Bind(1, seq).Bind(2, ToUnixMillis(until));
+        return s.Run();
+    }
+
+    Result<bool> ConfirmStatusChange(const std::string& issuer_id, std::int64_t seq) override {
+        FIRMO_TRY(auto s, conn_->Prepare(kConfirmStatusChange));
+        s.Bind(1, issuer_id).Bind(2, seq).Bind(
+            3, ToUnixMillis(std::chrono::time_point_cast<std::chrono::milliseconds>(
+                   std::chrono::system_clock::now())));
+        FIRMO_CHECK(s.Run());
+        return sqlite3_changes(conn_->raw()) == 1;
+    }
+
+    Result<std::optional<Timestamp>> NextPollAt(const std::string& issuer_id) override {
+        FIRMO_TRY(auto s, conn_->Prepare(kGetNextPoll));
+        s.Bind(1, issuer_id);
+        FIRMO_TRY(bool row, s.Step());
+        if (!row) return std::optional<Timestamp>();
+        return std::make_optional(FromUnixMillis(s.Int(0)));
+    }
+
+    Result<void> SetNextPollAt(const std::string& issuer_id, Timestamp at) override {
+        FIRMO_TRY(auto s, conn_->Prepare(kSetNextPoll));
+        s.Bind(1, issuer_id).Bind(2, ToUnixMillis(at));
+        return s.Run();
+    }
+
+    Result<std::vector<std::pair<std::string, std::string>>> ListRemindable(Timestamp before,
+                                                                            int limit) override {
+        FIRMO_TRY(auto s, conn_->Prepare(kListRemindable));
+        s.Bind(1, ToUnixMillis(before)).Bind(2, limit);
+        std::vector<std::pair<std::string, std::string>> out;
+        while (true) {
+            FIRMO_TRY(bool row, s.Step());
+            if (!row) break;
+            out.emplace_back(s.Text(0), s.Text(1));
+        }
+        return out;
     }
 
     Result<Page<SignatureRequest>> ListRequests(const std::string& issuer_id,

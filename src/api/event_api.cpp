@@ -1,0 +1,203 @@
+#include "api/event_api.hpp"
+
+#include "api/json_response.hpp"
+#include "api/problem.hpp"
+#include "core/encoding.hpp"
+
+namespace firmo::api {
+
+using codec::Json;
+using codec::Reader;
+using http::HttpResponse;
+using namespace firmo::domain;
+
+namespace {
+
+Json WebhookView(const WebhookEndpoint& w) {
+    Json events = Json::array();
+    for (const auto& e : w.events) events.push_back(e);
+    return {{"id", w.id},
+            {"url", w.url},
+            {"events", std::move(events)},
+            {"created_at", FormatRfc3339(w.created_at)}};
+}
+
+Json DeliveryView(const OutboxMessage& m) {
+    Json j = {{"id", m.id},
+              {"event_id", m.event_id},
+              {"type", m.template_name},
+              {"channel", std::string(ToString(m.channel))},
+              {"destination", m.destination},
+              {"signature_request_id", m.request_id},
+              {"attempts", m.attempts},
+              {"created_at", FormatRfc3339(m.created_at)}};
+    if (m.delivered_at) {
+        j["status"] = "delivered";
+        j["delivered_at"] = FormatRfc3339(*m.delivered_at);
+    } else if (m.abandoned_at) {
+        j["status"] = "abandoned";
+        j["abandoned_at"] = FormatRfc3339(*m.abandoned_at);
+    } else {
+        j["status"] = "pending";
+        j["next_attempt_at"] = FormatRfc3339(m.next_attempt_at);
+    }
+    if (!m.last_error.empty()) j["last_error"] = m.last_error;
+    if (!m.last_response.empty()) j["last_response"] = m.last_response;
+    return j;
+}
+
+std::optional<std::int64_t> ParseId(std::string_view text) {
+    if (text.empty() || text.size() > 18 || text.find_first_not_of("0123456789") != std::string_view::npos) {
+        return std::nullopt;
+    }
+    return std::stoll(std::string(text));
+}
+
+}  // namespace
+
+void EventApi::Register(
+    const std::function<void(std::string, std::string, IssuerApi::AuthedHandler)>& add) {
+    const auto bind = [this](Res (EventApi::*fn)(Req&, const P&)) {
+        return [this, fn](Req& req, const P& p) { return (this->*fn)(req, p); };
+    };
+    add("POST", "/api/v1/webhooks", bind(&EventApi::AddWebhook));
+    add("GET", "/api/v1/webhooks", bind(&EventApi::ListWebhooks));
+    add("DELETE", "/api/v1/webhooks/{id}", bind(&EventApi::DeleteWebhook));
+    add("GET", "/api/v1/webhooks/deliveries", [this](Req& req, const P& p) {
+        return Deliveries(req, p, Channel::kWebhook);
+    });
+    add("POST", "/api/v1/webhooks/deliveries/{id}/redeliver", bind(&EventApi::Redeliver));
+    add("GET", "/api/v1/notifications/deliveries", [this](Req& req, const P& p) {
+        const auto channel = req.Query("channel");
+        if (channel && *channel != "email" && *channel != "sms") {
+            return Problem(
+                FailValidation({{"channel", "must be email or sms"}}).value());
+        }
+        return Deliveries(req, p, channel == "sms" ? Channel::kSms : Channel::kEmail);
+    });
+    add("GET", "/api/v1/status-changes", bind(&EventApi::Poll));
+    add("POST", "/api/v1/status-changes/{id}/confirm", bind(&EventApi::Confirm));
+}
+
+HttpResponse EventApi::AddWebhook(Req& req, const P& p) {
+    auto body = ParseJsonBody(req);
+    if (!body) return Problem(body.error());
+    std::vector<Violation> violations;
+    Reader r(violations);
+    if (!body->is_object()) return Problem(FailValidation({{"body", "must be a JSON object"}}).value());
+    r.NoUnknownMembers(*body, {"url", "events"}, "");
+    NewWebhook input;
+    auto url = r.String(*body, "url", "");
+    if (body->contains("events") && !(*body)["events"].is_null()) {
+        if (const Json* events = r.Array(*body, "events", "")) {
+            for (std::size_t i = 0; i < events->size(); ++i) {
+                if (!(*events)[i].is_string()) {
+                    r.Add("events[" + std::to_string(i) + "]", "must be a string");
+                } else {
+                    input.events.push_back((*events)[i].get<std::string>());
+                }
+            }
+        }
+    }
+    if (!violations.empty()) return Problem(FailValidation(std::move(violations)).value());
+    input.url = *url;
+    auto webhook = events_.AddWebhook(p.issuer_id, input);
+    if (!webhook) return Problem(webhook.error());
+    Json view = WebhookView(*webhook);
+    view["secret"] = webhook->secret;  // shown once
+    auto response = JsonResponse(201, view);
+    response.Set("Location", "/api/v1/webhooks/" + webhook->id);
+    return response;
+}
+
+HttpResponse EventApi::ListWebhooks(Req&, const P& p) {
+    auto list = events_.Webhooks(p.issuer_id);
+    if (!list) return Problem(list.error());
+    Json items = Json::array();
+    for (const auto& w : *list) items.push_back(WebhookView(w));
+    return JsonResponse(200, Json{{"items", std::move(items)}});
+}
+
+HttpResponse EventApi::DeleteWebhook(Req& req, const P& p) {
+    if (auto ok = events_.RemoveWebhook(p.issuer_id, std::string(req.Param("id"))); !ok) {
+        return Problem(ok.error());
+    }
+    HttpResponse r;
+    r.status = 204;
+    return r;
+}
+
+HttpResponse EventApi::Deliveries(Req& req, const P& p, Channel channel) {
+    PageQuery page;
+    if (auto limit = req.Query("limit")) {
+        auto v = ParseId(*limit);
+        if (!v || *v < 1 || *v > 100) {
+            return Problem(FailValidation({{"limit", "must be an integer from 1 to 100"}}).value());
+        }
+        page.limit = static_cast<int>(*v);
+    }
+    if (auto token = req.Query("continuation_token")) {
+        auto decoded = Base64UrlDecode(*token);
+        if (!decoded || !ParseId(*decoded)) {
+            return Problem(FailValidation(
+                               {{"continuation_token", "is not a token this API returned"}})
+                               .value());
+        }
+        page.after_id = *decoded;
+    }
+    auto result = events_.Deliveries(p.issuer_id, channel, page);
+    if (!result) return Problem(result.error());
+    Json items = Json::array();
+    for (const auto& m : result->items) items.push_back(DeliveryView(m));
+    Json j = {{"items", std::move(items)}};
+    j["continuation_token"] =
+        result->next_after_id ? Json(Base64UrlEncode(*result->next_after_id)) : Json(nullptr);
+    return JsonResponse(200, j);
+}
+
+HttpResponse EventApi::Redeliver(Req& req, const P& p) {
+    auto id = ParseId(req.Param("id"));
+    if (!id) return Problem(ErrorCode::kNotFound, "delivery not found");
+    auto m = events_.Redeliver(p.issuer_id, *id);
+    if (!m) return Problem(m.error());
+    return JsonResponse(202, DeliveryView(*m));
+}
+
+HttpResponse EventApi::Poll(Req&, const P& p) {
+    auto result = events_.Poll(p.issuer_id);
+    if (!result) {
+        auto response = Problem(result.error());
+        if (result.error().code == ErrorCode::kRateLimited) {
+            if (auto next = events_.NextPollAt(p.issuer_id); next && *next) {
+                response.Set("X-Next-Permitted-Poll", FormatRfc3339(**next));
+                // Retry-After comes from the problem mapping only for the API rate limit.
+                response.Set("Retry-After", "1");
+            }
+        }
+        return response;
+    }
+    HttpResponse response;
+    if (result->change) {
+        const StatusChange& c = *result->change;
+        Json event = Json::parse(c.payload_json, nullptr, false);
+        Json j = {{"id", std::to_string(c.seq)},
+                  {"confirm_url", "/api/v1/status-changes/" + std::to_string(c.seq) + "/confirm"},
+                  {"event", std::move(event)}};
+        response = JsonResponse(200, j);
+    } else {
+        response.status = 204;
+    }
+    response.Set("X-Next-Permitted-Poll", FormatRfc3339(result->next_poll_at));
+    return response;
+}
+
+HttpResponse EventApi::Confirm(Req& req, const P& p) {
+    auto seq = ParseId(req.Param("id"));
+    if (!seq) return Problem(ErrorCode::kNotFound, "status change not found");
+    if (auto ok = events_.Confirm(p.issuer_id, *seq); !ok) return Problem(ok.error());
+    HttpResponse r;
+    r.status = 204;
+    return r;
+}
+
+}  // namespace firmo::api

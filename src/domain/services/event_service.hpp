@@ -1,0 +1,75 @@
+#pragma once
+// What issuers learn and how: webhook endpoints (configured per issuer, each with its own
+// signing secret), the delivery of the outbox (e-mail, SMS, webhooks; retried with exponential
+// backoff, webhooks for more than 24 hours; a log per issuer; manual redelivery), and the
+// polling queue for issuers that cannot receive webhooks (one change at a time, served again
+// until confirmed, with a next-permitted-poll time).
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "domain/ports/delivery.hpp"
+#include "domain/services/context.hpp"
+
+namespace firmo::domain {
+
+struct EventOptions {
+    std::chrono::milliseconds retry_base{30'000};  // first retry; doubles each time
+    std::chrono::milliseconds retry_max{2 * 3600 * 1000};
+    int max_webhook_attempts = 20;  // with the defaults: retries for about 26 hours
+    int max_message_attempts = 10;  // e-mail and SMS
+    std::chrono::milliseconds lease{60'000};
+    std::chrono::seconds poll_redeliver_after{600};     // an unconfirmed change comes back
+    std::chrono::milliseconds poll_empty_interval{10'000};  // next poll after an empty queue
+    std::size_t max_webhooks_per_issuer = 10;
+};
+
+struct NewWebhook {
+    std::string url;
+    std::vector<std::string> events;  // empty: every event
+};
+
+// The event types an endpoint may subscribe to.
+inline constexpr std::string_view kEventTypes[] = {
+    "signature_request.ready",   "signature_request.signed", "signature_request.rejected",
+    "signature_request.cancelled", "signature_request.expired", "signature_request.failed",
+    "signer.signed",             "signer.rejected",          "signer.blocked",
+    "document.rejected"};
+
+struct PollResult {
+    std::optional<StatusChange> change;  // none: the queue is empty
+    Timestamp next_poll_at;
+};
+
+class EventService {
+  public:
+    EventService(ServiceContext& ctx, DeliveryTransport* transport, EventOptions options)
+        : ctx_(ctx), transport_(transport), options_(options) {}
+
+    [[nodiscard]] Result<WebhookEndpoint> AddWebhook(const std::string& issuer_id,
+                                                     const NewWebhook& input);
+    [[nodiscard]] Result<std::vector<WebhookEndpoint>> Webhooks(const std::string& issuer_id);
+    [[nodiscard]] Result<void> RemoveWebhook(const std::string& issuer_id, const std::string& id);
+    [[nodiscard]] Result<Page<OutboxMessage>> Deliveries(const std::string& issuer_id,
+                                                         Channel channel, PageQuery page);
+    // Queues a delivered or abandoned message again (the same event id: receivers deduplicate).
+    [[nodiscard]] Result<OutboxMessage> Redeliver(const std::string& issuer_id, std::int64_t id);
+
+    // kRateLimited (with the time in the message) when polled before the permitted time.
+    [[nodiscard]] Result<PollResult> Poll(const std::string& issuer_id);
+    [[nodiscard]] Result<void> Confirm(const std::string& issuer_id, std::int64_t seq);
+    // The permitted time of a refused poll (for Retry-After), when known.
+    [[nodiscard]] Result<std::optional<Timestamp>> NextPollAt(const std::string& issuer_id);
+
+    // Worker: delivers one due message; false when nothing is due.
+    [[nodiscard]] Result<bool> DeliverOne();
+
+  private:
+    ServiceContext& ctx_;
+    DeliveryTransport* transport_;
+    EventOptions options_;
+};
+
+}  // namespace firmo::domain
