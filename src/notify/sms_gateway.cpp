@@ -18,6 +18,8 @@ using CurlPtr = std::unique_ptr<CURL, void (*)(CURL*)>;
 using CurlListPtr = std::unique_ptr<curl_slist, void (*)(curl_slist*)>;
 
 constexpr std::size_t kResponseKept = 200;
+// Read further than kept, so a link echoed back is redacted whole before the cut.
+constexpr std::size_t kResponseRead = 4096;
 constexpr std::array<std::string_view, 3> kPlaceholders = {"to", "text", "sender"};
 
 // curl_global_init is not thread-safe in every libcurl build; do it once, up front.
@@ -60,11 +62,41 @@ std::string Excerpt(std::string_view body) {
 std::size_t KeepResponse(char* data, std::size_t size, std::size_t n, void* user) {
     auto* body = static_cast<std::string*>(user);
     const std::size_t bytes = size * n;
-    // One byte more than kept, so Excerpt can tell a cut UTF-8 sequence from a finished one.
-    if (body->size() <= kResponseKept) {
-        body->append(data, std::min(bytes, kResponseKept + 1 - body->size()));
+    if (body->size() < kResponseRead) {
+        body->append(data, std::min(bytes, kResponseRead - body->size()));
     }
     return bytes;
+}
+
+// Links in the text are credentials (they open a signer's request), and some gateways echo the
+// message back: every http(s) URL of the text, also as JSON with "\/" escapes, becomes
+// "[link]" before the answer reaches a log.
+std::string RedactLinks(std::string body, std::string_view text) {
+    std::size_t i = 0;
+    while (i < text.size()) {
+        const auto http = text.find("http", i);
+        if (http == std::string_view::npos) break;
+        auto end = text.find_first_of(" \t\r\n\"'<>", http);
+        if (end == std::string_view::npos) end = text.size();
+        std::string_view word = text.substr(http, end - http);
+        while (!word.empty() &&
+               std::string_view(".,;:!?)]").find(word.back()) != std::string_view::npos) {
+            word.remove_suffix(1);
+        }
+        i = end;
+        if (!StartsWithNoCase(word, "http://") && !StartsWithNoCase(word, "https://")) continue;
+        std::string escaped;
+        for (char c : word) {
+            if (c == '/') escaped.push_back('\\');
+            escaped.push_back(c);
+        }
+        for (const std::string& needle : {std::string(word), escaped}) {
+            for (auto at = body.find(needle); at != std::string::npos; at = body.find(needle, at)) {
+                body.replace(at, needle.size(), "[link]");
+            }
+        }
+    }
+    return body;
 }
 
 // The placeholders in a template; nullopt for an unterminated "{{".
@@ -273,7 +305,8 @@ Result<std::string> SmsGateway::Send(std::string_view to, std::string_view text)
     long status = 0;
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
     std::string answer = "HTTP " + std::to_string(status);
-    if (const std::string excerpt = Excerpt(response); !excerpt.empty()) {
+    if (const std::string excerpt = Excerpt(RedactLinks(std::move(response), text));
+        !excerpt.empty()) {
         answer.append(" ").append(excerpt);
     }
     if (status < 200 || status > 299) {

@@ -284,6 +284,23 @@ TEST_F(SmsGatewaySinkTest, OnlyTheFirst200BytesOfTheAnswerAreKept) {
     EXPECT_EQ(*sent, "HTTP 200 " + std::string(199, 'x'));
 }
 
+TEST_F(SmsGatewaySinkTest, LinksEchoedByTheGatewayAreRedactedFromTheAnswer) {
+    auto gateway = Gateway(Options(sink_->Url("/send")));
+    ASSERT_TRUE(gateway);
+    const std::string link = "https://firmo.test/s/Zm9vYmFyYmF6";
+    const std::string echo =
+        R"({"text":"Sign: )" + link + R"(.","again":"https:\/\/firmo.test\/s\/Zm9vYmFyYmF6"})";
+    ASSERT_TRUE(sink_->Control({{"status", 200}, {"times", 1}, {"body", echo}}));
+    ASSERT_TRUE(sink_->Control({{"status", 500}, {"times", 1}, {"body", echo}}));
+    auto sent = gateway->Send("+4791234567", "Sign: " + link + ".");
+    ASSERT_TRUE(sent) << sent.error().message;
+    EXPECT_EQ(*sent, R"(HTTP 200 {"text":"Sign: [link].","again":"[link]"})");
+    auto failed = gateway->Send("+4791234567", "Sign: " + link);
+    ASSERT_FALSE(failed);
+    EXPECT_THAT(failed.error().message, Not(HasSubstr("Zm9vYmFyYmF6")));
+    EXPECT_THAT(failed.error().message, HasSubstr("[link]"));
+}
+
 TEST_F(SmsGatewaySinkTest, SlowGatewayTimesOut) {
     SmsOptions o = Options(sink_->Url("/send"));
     o.timeout = std::chrono::milliseconds(300);
