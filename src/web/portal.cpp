@@ -761,10 +761,15 @@ HttpResponse Portal::QrCode(Req& req) {
 
 HttpResponse Portal::Static(Req& req) {
     const std::string_view file = req.Param("file");
-    if (file != "portal.css" && file != "portal.js") return HttpResponse::Text(404, "not found");
+    if (file != "portal.css" && file != "portal.js" && file != "button.js") {
+        return HttpResponse::Text(404, "not found");
+    }
     HttpResponse r = HttpResponse::Text(
         200, std::string(EmbeddedFile(file)),
         file.ends_with(".css") ? "text/css; charset=utf-8" : "text/javascript; charset=utf-8");
+    // The sign button is loaded by other sites as <script type="module">, which browsers fetch
+    // with CORS: without this header they refuse to run it. The file is public and static.
+    if (file == "button.js") r.Set("Access-Control-Allow-Origin", "*");
     return r;
 }
 

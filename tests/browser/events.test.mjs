@@ -15,7 +15,7 @@ import { codeFrom, readyRequest } from './flows.mjs';
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 async function startHttpSink() {
-  const proc = spawn('/usr/bin/python3', [path.join(repoRoot, 'tests/http_sink/sink.py')],
+  const proc = spawn('/usr/bin/python3', [path.join(repoRoot, 'tests/http_sink/stdout_sink.py')],
                      { stdio: ['ignore', 'pipe', 'inherit'] });
   const received = [];
   const lines = readline.createInterface({ input: proc.stdout });
