@@ -8,6 +8,7 @@
 #include "crypto/hasher.hpp"
 #include "notify/mail_code_sender.hpp"
 #include "notify/notification_transport.hpp"
+#include "notify/sms_code_sender.hpp"
 #include "notify/sms_gateway.hpp"
 #include "notify/webhook_transport.hpp"
 #include "notify/smtp_mailer.hpp"
@@ -230,6 +231,9 @@ Result<void> Runtime::OpenSignerSide() {
     event_options.poll_empty_interval = std::chrono::milliseconds(config_.poll_empty_interval_ms);
     event_options.poll_redeliver_after = std::chrono::seconds(config_.poll_redeliver_after_s);
     events_ = std::make_unique<domain::EventService>(*ctx_, delivery_.get(), event_options);
+
+    // Codes: e-mail as configured above, SMS through the same gateway as notifications.
+    code_sender_ = std::make_unique<notify::RoutingCodeSender>(std::move(code_sender_), sms, clock_);
 
     domain::SignerSideOptions options;
     options.eid_login = eid_ != nullptr;

@@ -258,3 +258,22 @@ test('reminder before expiry, then the expired notification and webhook', async 
   assert.equal(reminders.length, 1);
   void codeFrom;
 });
+
+test('a signer reached by phone gets the one-time code by SMS, at any hour', async () => {
+  const { request } = await readyRequest(firmo, { signers: [{ who: { phone: '+4791234567' } }] });
+  const link = request.signers[0].portal_url.split('/l/')[1];
+  const res = await fetch(`${firmo.url}/api/v1/signer/codes`, {
+    method: 'POST', headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ link_token: link }),
+  });
+  assert.equal(res.status, 202);
+  assert.equal((await res.json()).channel, 'sms');
+  const [sms] = await sink.waitFor((r) => r.path === '/sms' && JSON.parse(r.body).to === '+4791234567');
+  const text = JSON.parse(sms.body).text;
+  assert.match(text, /^\d{6} er din Firmo-kode/);
+  const login = await fetch(`${firmo.url}/api/v1/signer/sessions`, {
+    method: 'POST', headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ link_token: link, code: text.slice(0, 6) }),
+  });
+  assert.equal(login.status, 201);
+});

@@ -106,7 +106,7 @@ export async function signWithCode(page, { link, smtp, to, shots = '', optional 
     if (!/Optional/.test(label) || optional) await box.check();
   }
   const confirmMail = smtp.waitFor(
-    (m) => m.to.includes(to) && /confirm/.test(m.subject), 10000);
+    (m) => m.to.includes(to) && /confirm|conferm|bekreft/.test(m.subject), 10000);
   await page.getByRole('button', { name: 'Continue to sign' }).click();
   await page.waitForURL(/\/confirm$/);
   if (shots) await screenshot(page, `${shots}4-confirm`);

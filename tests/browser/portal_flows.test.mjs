@@ -101,7 +101,7 @@ test('direct flow: one-time redirect URL in, exit URL out with a status_query_to
     assert.equal(res.status(), 200);
     assert.match(page.url(), new RegExp(`/s/${request.id}$`));
     for (const box of await page.locator('input[name=accept][required]').all()) await box.check();
-    const mail = smtp.waitFor((m) => m.to.includes(to) && /confirm/.test(m.subject), 10000);
+    const mail = smtp.waitFor((m) => m.to.includes(to) && /confirm|conferm|bekreft/.test(m.subject), 10000);
     await page.getByRole('button', { name: 'Continue to sign' }).click();
     await page.getByLabel('Confirmation code').fill(/\b(\d{6})\b/.exec((await mail).text)[1]);
     await page.getByRole('button', { name: 'Sign now' }).click();
@@ -195,7 +195,7 @@ test('two signers in order: the second cannot open or sign before the first', as
   res = await second.goto(`${firmo.url}/s/${request.id}`);
   assert.equal(res.status(), 200);
   await second.locator('input[name=accept]').check();
-  const confirm = smtp.waitFor((m) => m.to.includes(b) && /confirm/.test(m.subject), 10000);
+  const confirm = smtp.waitFor((m) => m.to.includes(b) && /confirm|conferm|bekreft/.test(m.subject), 10000);
   await second.getByRole('button', { name: 'Continue to sign' }).click();
   await second.getByLabel('Confirmation code').fill(/\b(\d{6})\b/.exec((await confirm).text)[1]);
   await second.getByRole('button', { name: 'Sign now' }).click();

@@ -81,7 +81,7 @@ test('a mobile app signs through the JSON signer API', async () => {
                                              { document_index: 0, field_index: 2 }] },
                    expect: 200 });
   assert.equal(r.data.code_sent_to, 'a***@example.org');
-  const confirm = codeFrom(await smtp.waitFor((m) => m.to.includes(to) && /confirm/.test(m.subject),
+  const confirm = codeFrom(await smtp.waitFor((m) => m.to.includes(to) && /confirm|conferm|bekreft/.test(m.subject),
                                               10000));
   await call('POST', `/api/v1/signer/signature-requests/${request.id}/confirmation`,
              { token, body: { code: confirm }, expect: 202 });

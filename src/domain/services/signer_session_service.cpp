@@ -219,7 +219,7 @@ Result<CodeSent> SignerSessionService::SendCode(const std::string& request_id,
         message.code = code;
         message.purpose = kind == CodeKind::kLogin ? CodePurpose::kLogin : CodePurpose::kConfirm;
         message.title = issuer ? issuer->name : std::string();
-        message.language = "en";
+        message.language = SignerLanguage(access.signer);
         message.expires_at = c.expires_at;
         sent.channel = message.channel;
         sent.expires_at = c.expires_at;

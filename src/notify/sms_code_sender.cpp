@@ -1,0 +1,75 @@
+#include "notify/sms_code_sender.hpp"
+
+#include <algorithm>
+
+#include "core/log.hpp"
+#include "notify/code_mail.hpp"
+#include "notify/mail_code_sender.hpp"
+
+namespace firmo::notify {
+
+namespace {
+
+constexpr std::size_t kTitleMax = 30;
+
+std::string Fill(std::string_view pattern, const std::string& code, const std::string& title,
+                 const std::string& minutes) {
+    std::string out;
+    for (std::size_t i = 0; i < pattern.size(); ++i) {
+        if (pattern.substr(i).starts_with("{code}")) {
+            out += code;
+            i += 5;
+        } else if (pattern.substr(i).starts_with("{title}")) {
+            out += title;
+            i += 6;
+        } else if (pattern.substr(i).starts_with("{minutes}")) {
+            out += minutes;
+            i += 8;
+        } else {
+            out += pattern[i];
+        }
+    }
+    return out;
+}
+
+}  // namespace
+
+Result<std::string> BuildCodeSms(const domain::CodeMessage& message, Timestamp now) {
+    const std::string& code = message.code;
+    if (code.size() < 4 || code.size() > 12 ||
+        !std::all_of(code.begin(), code.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+        return Fail(ErrorCode::kInvalidArgument, "a one-time code is 4 to 12 digits");
+    }
+    std::string title = message.title.empty() ? "Firmo" : message.title;
+    if (title.size() > kTitleMax) {
+        title.resize(kTitleMax - 3);
+        // Do not cut a UTF-8 sequence in half.
+        while (!title.empty() && (static_cast<unsigned char>(title.back()) & 0xC0) == 0x80) {
+            title.pop_back();
+        }
+        if (!title.empty() && static_cast<unsigned char>(title.back()) >= 0xC0) title.pop_back();
+        title += "...";
+    }
+    const auto left = std::chrono::duration_cast<std::chrono::minutes>(message.expires_at - now);
+    const std::string minutes = std::to_string(std::max<long>(1, static_cast<long>(left.count())));
+    const std::string_view lang = CodeLanguage(message.language);
+    std::string_view pattern = "{code} is your Firmo code for {title}. Valid {minutes} min. Never share it.";
+    if (lang == "it") {
+        pattern = "{code} è il tuo codice Firmo per {title}. Valido {minutes} min. Non condividerlo.";
+    } else if (lang == "nb") {
+        pattern = "{code} er din Firmo-kode for {title}. Gyldig i {minutes} min. Ikke del den.";
+    }
+    return Fill(pattern, code, title, minutes);
+}
+
+Result<void> RoutingCodeSender::Send(const domain::CodeMessage& message) {
+    if (message.channel == domain::CodeChannel::kEmail) return email_->Send(message);
+    if (!sms_) return Fail(ErrorCode::kUnavailable, "no SMS gateway configured");
+    FIRMO_TRY(auto text, BuildCodeSms(message, clock_.Now()));
+    FIRMO_TRY(auto answer, sms_->Send(message.to, text));
+    log::Info("code_sent", {{"channel", "sms"}, {"to", MaskRecipient(message.channel, message.to)}});
+    (void)answer;
+    return {};
+}
+
+}  // namespace firmo::notify
