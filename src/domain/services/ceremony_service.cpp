@@ -321,9 +321,12 @@ Result<void> CeremonyService::Reject(const PortalSession& session, const std::st
         if (rs.status != SignerStatus::kWaiting || rs.confirmed_at) {
             return Fail(ErrorCode::kConflict, "this request cannot be rejected now");
         }
+        FIRMO_CHECK(tx.AppendEvent(AuditEvent{0, r.id, ctx_.clock.Now(), "signer.reject_requested",
+                                              "", "", "", signer_id, SignerActor(signer_id),
+                                              ClientDetail(client)}));
+        // The reason alone: it also goes to the issuer's webhooks and polling queue.
         FIRMO_CHECK(ApplySignerEvent(ctx_, tx, r, access.position, SignerEvent::kReject,
-                                     SignerActor(signer_id), reason + " " + ClientDetail(client),
-                                     now));
+                                     SignerActor(signer_id), reason, now));
         rs.reject_reason = reason;
         FIRMO_CHECK(
             ApplyRequestEvent(ctx_, tx, r, RequestEvent::kReject, SignerActor(signer_id), reason, now));

@@ -18,7 +18,7 @@ namespace firmo::domain {
 struct EventOptions {
     std::chrono::milliseconds retry_base{30'000};  // first retry; doubles each time
     std::chrono::milliseconds retry_max{2 * 3600 * 1000};
-    int max_webhook_attempts = 20;  // with the defaults: retries for about 26 hours
+    int max_webhook_attempts = 22;  // defaults: the last attempt about 28 hours after the first
     int max_message_attempts = 10;  // e-mail and SMS
     std::chrono::milliseconds lease{60'000};
     std::chrono::seconds poll_redeliver_after{600};     // an unconfirmed change comes back
