@@ -855,12 +855,11 @@ TEST_F(EventsTest, ARequestNotifiedLateGetsEveryReminderDueOnce) {
     EXPECT_EQ(requests_->SendReminders(10), 0);
 }
 
-TEST_F(EventsTest, UnnotifiedOrSignedSignersGetNoReminders) {
+TEST_F(EventsTest, UnnotifiedRequestsGetNoReminders) {
     EnableNotifications();
-    const SignatureRequest unnotified = MakeReady({Mario("+393331234567")}, false, 12h);
+    MakeReady({Mario("+393331234567")}, false, 12h);
     EXPECT_EQ(requests_->SendReminders(10), 0);
     EXPECT_TRUE(Outbox(Channel::kEmail).empty());
-    (void)unnotified;
 }
 
 TEST_F(EventsTest, ExpiryOfANotifiedRequestTellsTheSigners) {
