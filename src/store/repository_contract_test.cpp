@@ -950,6 +950,460 @@ TEST_P(RepositoryContract, PurgeSignerSideDropsOnlyExpiredRows) {
     }
 }
 
+// ---- Outbox, webhooks, polling queue --------------------------------------------------------
+
+TEST_P(RepositoryContract, OutboxInsertsOncePerEventChannelAndDestination) {
+    OutboxMessage m;
+    m.event_id = "evt_1";
+    m.issuer_id = issuer_a_;
+    m.request_id = "R1";
+    m.channel = Channel::kWebhook;
+    m.destination = "https://hooks.example.org/firmo";
+    m.template_name = "signature_request.signed";
+    m.language = "it";
+    m.payload_json = R"({"id":"evt_1"})";
+    m.endpoint_id = "W1";
+    m.created_at = clock_.Now();
+    m.next_attempt_at = clock_.Now() + 5s;
+    {
+        auto tx = Write();
+        EXPECT_EQ(tx->InsertOutbox(m), true);
+        EXPECT_EQ(tx->InsertOutbox(m), false);  // the same (event, channel, destination)
+        OutboxMessage other_destination = m;
+        other_destination.destination = "https://other.example.org/";
+        EXPECT_EQ(tx->InsertOutbox(other_destination), true);
+        OutboxMessage other_channel = m;
+        other_channel.channel = Channel::kEmail;
+        EXPECT_EQ(tx->InsertOutbox(other_channel), true);
+        OutboxMessage other_event = m;
+        other_event.event_id = "evt_2";
+        EXPECT_EQ(tx->InsertOutbox(other_event), true);
+        ASSERT_TRUE(tx->Commit());
+    }
+    auto page = Read()->ListOutbox(issuer_a_, Channel::kWebhook, PageQuery{10, std::nullopt});
+    ASSERT_TRUE(page);
+    ASSERT_EQ(page->items.size(), 3u);
+    const std::int64_t id = page->items.back().id;  // oldest: the first insert
+    auto found = Read()->FindOutbox(issuer_a_, id);
+    ASSERT_TRUE(found && *found);
+    const OutboxMessage& got = **found;
+    EXPECT_EQ(got.id, id);
+    EXPECT_EQ(got.event_id, m.event_id);
+    EXPECT_EQ(got.issuer_id, m.issuer_id);
+    EXPECT_EQ(got.request_id, m.request_id);
+    EXPECT_EQ(got.channel, m.channel);
+    EXPECT_EQ(got.destination, m.destination);
+    EXPECT_EQ(got.template_name, m.template_name);
+    EXPECT_EQ(got.language, m.language);
+    EXPECT_EQ(got.payload_json, m.payload_json);
+    EXPECT_EQ(got.endpoint_id, m.endpoint_id);
+    EXPECT_EQ(got.attempts, 0);
+    EXPECT_EQ(got.created_at, m.created_at);
+    EXPECT_EQ(got.next_attempt_at, m.next_attempt_at);
+    EXPECT_FALSE(got.delivered_at);
+    EXPECT_FALSE(got.abandoned_at);
+    EXPECT_EQ(got.last_error, "");
+    EXPECT_EQ(got.last_response, "");
+    EXPECT_EQ(got.secret, "");                         // never stored
+    EXPECT_FALSE(*Read()->FindOutbox(issuer_b_, id));  // another issuer's
+    EXPECT_FALSE(*Read()->FindOutbox(issuer_a_, id + 1000));
+}
+
+TEST_P(RepositoryContract, OutboxClaimsDueMessagesOldestFirstUnderALease) {
+    const Timestamp t0 = clock_.Now();
+    const auto insert = [&](const std::string& event_id, Timestamp next_attempt_at) {
+        OutboxMessage m;
+        m.event_id = event_id;
+        m.issuer_id = issuer_a_;
+        m.request_id = "R1";
+        m.channel = Channel::kEmail;
+        m.destination = "a@b.it";
+        m.template_name = "sign_request";
+        m.language = "it";
+        m.payload_json = "{}";
+        m.created_at = t0;
+        m.next_attempt_at = next_attempt_at;
+        auto tx = Write();
+        EXPECT_EQ(tx->InsertOutbox(m), true);
+        EXPECT_TRUE(tx->Commit());
+    };
+    const auto claim = [&](Timestamp now) {
+        auto tx = Write();
+        auto got = tx->ClaimOutbox(now, 30s);
+        EXPECT_TRUE(got);
+        EXPECT_TRUE(tx->Commit());
+        return got ? *got : std::nullopt;
+    };
+    const auto update = [&](const OutboxMessage& m) {
+        auto tx = Write();
+        EXPECT_TRUE(tx->UpdateOutbox(m));
+        EXPECT_TRUE(tx->Commit());
+    };
+    insert("later", t0 + 2s);
+    insert("first", t0 - 2s);
+    insert("second", t0 - 1s);
+    insert("future", t0 + 1h);
+    insert("delivered", t0 - 3s);
+    insert("abandoned", t0 - 3s);
+    // Take the delivered and the abandoned one out of the running.
+    for (int i = 0; i < 2; ++i) {
+        auto m = claim(t0);
+        ASSERT_TRUE(m);
+        ASSERT_TRUE(m->event_id == "delivered" || m->event_id == "abandoned") << m->event_id;
+        if (m->event_id == "delivered") {
+            m->delivered_at = t0;
+        } else {
+            m->abandoned_at = t0;
+        }
+        update(*m);
+    }
+    auto a = claim(t0);
+    ASSERT_TRUE(a);
+    EXPECT_EQ(a->event_id, "first");
+    auto b = claim(t0);  // the first is leased: the next due one
+    ASSERT_TRUE(b);
+    EXPECT_EQ(b->event_id, "second");
+    EXPECT_FALSE(claim(t0));  // "later" and "future" are not due, the rest leased
+    auto c = claim(t0 + 2s);  // "later" is due now
+    ASSERT_TRUE(c);
+    EXPECT_EQ(c->event_id, "later");
+    EXPECT_FALSE(claim(t0 + 29s));  // every due message still leased
+    auto again = claim(t0 + 30s);   // the lease of the first ran out: the worker died
+    ASSERT_TRUE(again);
+    EXPECT_EQ(again->event_id, "first");
+    EXPECT_EQ(again->id, a->id);
+    // An update ends the lease: a failed attempt is claimable when it is due again.
+    b->attempts = 1;
+    b->next_attempt_at = t0 + 31s;
+    update(*b);
+    EXPECT_EQ(claim(t0 + 31s)->event_id, "second");
+    EXPECT_EQ(claim(t0 + 40s)->event_id, "later");  // its lease ran out at t0 + 32s
+    EXPECT_FALSE(claim(t0 + 59s));
+}
+
+TEST_P(RepositoryContract, OutboxUpdatesRecordEveryAttemptField) {
+    OutboxMessage m;
+    m.event_id = "evt_u";
+    m.issuer_id = issuer_a_;
+    m.request_id = "R1";
+    m.channel = Channel::kSms;
+    m.destination = "+393331234567";
+    m.template_name = "reminder";
+    m.language = "it";
+    m.payload_json = "{}";
+    m.created_at = clock_.Now();
+    m.next_attempt_at = clock_.Now();
+    {
+        auto tx = Write();
+        ASSERT_EQ(tx->InsertOutbox(m), true);
+        ASSERT_TRUE(tx->Commit());
+    }
+    auto claimed = [&] {
+        auto tx = Write();
+        auto got = tx->ClaimOutbox(clock_.Now(), 30s);
+        EXPECT_TRUE(got && *got);
+        EXPECT_TRUE(tx->Commit());
+        return **got;
+    }();
+    claimed.attempts = 3;
+    claimed.next_attempt_at = clock_.Now() + 10min;
+    claimed.last_error = "gateway down";
+    claimed.last_response = "HTTP 503";
+    {
+        auto tx = Write();
+        ASSERT_TRUE(tx->UpdateOutbox(claimed));
+        ASSERT_TRUE(tx->Commit());
+    }
+    auto got = **Read()->FindOutbox(issuer_a_, claimed.id);
+    EXPECT_EQ(got.attempts, 3);
+    EXPECT_EQ(got.next_attempt_at, claimed.next_attempt_at);
+    EXPECT_EQ(got.last_error, "gateway down");
+    EXPECT_EQ(got.last_response, "HTTP 503");
+    EXPECT_FALSE(got.delivered_at);
+    EXPECT_FALSE(got.abandoned_at);
+    EXPECT_EQ(got.destination, m.destination);  // not touched by an update
+    EXPECT_EQ(got.channel, Channel::kSms);
+
+    got.attempts = 4;
+    got.delivered_at = clock_.Now() + 11min;
+    got.abandoned_at = clock_.Now() + 12min;
+    got.last_error = "";
+    got.last_response = "250 OK";
+    {
+        auto tx = Write();
+        ASSERT_TRUE(tx->UpdateOutbox(got));
+        ASSERT_TRUE(tx->Commit());
+    }
+    auto again = **Read()->FindOutbox(issuer_a_, claimed.id);
+    EXPECT_EQ(again.attempts, 4);
+    EXPECT_EQ(again.delivered_at, got.delivered_at);
+    EXPECT_EQ(again.abandoned_at, got.abandoned_at);
+    EXPECT_EQ(again.last_error, "");
+    EXPECT_EQ(again.last_response, "250 OK");
+    // And back: a redelivery clears both.
+    again.delivered_at.reset();
+    again.abandoned_at.reset();
+    {
+        auto tx = Write();
+        ASSERT_TRUE(tx->UpdateOutbox(again));
+        ASSERT_TRUE(tx->Commit());
+    }
+    auto cleared = **Read()->FindOutbox(issuer_a_, claimed.id);
+    EXPECT_FALSE(cleared.delivered_at);
+    EXPECT_FALSE(cleared.abandoned_at);
+}
+
+TEST_P(RepositoryContract, OutboxListsOneIssuerAndChannelNewestFirstWithACursor) {
+    const auto insert = [&](const std::string& issuer_id, Channel channel, int n) {
+        OutboxMessage m;
+        m.event_id = "evt_" + std::to_string(n);
+        m.issuer_id = issuer_id;
+        m.request_id = "R1";
+        m.channel = channel;
+        m.destination = "https://hooks.example.org/";
+        m.template_name = "signer.signed";
+        m.payload_json = "{}";
+        m.created_at = clock_.Now();
+        m.next_attempt_at = clock_.Now();
+        auto tx = Write();
+        EXPECT_EQ(tx->InsertOutbox(m), true);
+        EXPECT_TRUE(tx->Commit());
+    };
+    for (int i = 0; i < 5; ++i) insert(issuer_a_, Channel::kWebhook, i);
+    insert(issuer_a_, Channel::kEmail, 100);
+    insert(issuer_b_, Channel::kWebhook, 200);
+    auto first = Read()->ListOutbox(issuer_a_, Channel::kWebhook, PageQuery{2, std::nullopt});
+    ASSERT_TRUE(first);
+    ASSERT_EQ(first->items.size(), 2u);
+    EXPECT_EQ(first->items[0].event_id, "evt_4");
+    EXPECT_EQ(first->items[1].event_id, "evt_3");
+    EXPECT_GT(first->items[0].id, first->items[1].id);
+    ASSERT_TRUE(first->next_after_id);
+    EXPECT_EQ(*first->next_after_id, std::to_string(first->items[1].id));  // a decimal id
+    auto rest =
+        Read()->ListOutbox(issuer_a_, Channel::kWebhook, PageQuery{10, first->next_after_id});
+    ASSERT_TRUE(rest);
+    ASSERT_EQ(rest->items.size(), 3u);
+    EXPECT_EQ(rest->items[0].event_id, "evt_2");
+    EXPECT_EQ(rest->items[2].event_id, "evt_0");
+    EXPECT_FALSE(rest->next_after_id);
+    auto email = Read()->ListOutbox(issuer_a_, Channel::kEmail, PageQuery{10, std::nullopt});
+    ASSERT_EQ(email->items.size(), 1u);
+    EXPECT_EQ(email->items[0].event_id, "evt_100");
+    auto theirs = Read()->ListOutbox(issuer_b_, Channel::kWebhook, PageQuery{10, std::nullopt});
+    ASSERT_EQ(theirs->items.size(), 1u);
+    EXPECT_EQ(theirs->items[0].event_id, "evt_200");
+    EXPECT_TRUE(
+        Read()->ListOutbox(issuer_b_, Channel::kSms, PageQuery{10, std::nullopt})->items.empty());
+    auto bad = Read()->ListOutbox(issuer_a_, Channel::kWebhook, PageQuery{10, "not-a-number"});
+    ASSERT_FALSE(bad);
+    EXPECT_EQ(bad.error().code, ErrorCode::kInvalidArgument);
+}
+
+TEST_P(RepositoryContract, WebhooksAreScopedByIssuer) {
+    const WebhookEndpoint all{Id(),      issuer_a_, "https://a.example.org/hook",
+                              "whsec_1", {},        clock_.Now()};
+    const WebhookEndpoint some{Id(),
+                               issuer_a_,
+                               "https://a.example.org/signed",
+                               "whsec_2",
+                               {"signature_request.signed", "signer.blocked"},
+                               clock_.Now() + 1s};
+    const WebhookEndpoint theirs{Id(),      issuer_b_, "https://b.example.org/",
+                                 "whsec_3", {},        clock_.Now()};
+    {
+        auto tx = Write();
+        ASSERT_TRUE(tx->InsertWebhook(all));
+        ASSERT_TRUE(tx->InsertWebhook(some));
+        ASSERT_TRUE(tx->InsertWebhook(theirs));
+        ASSERT_TRUE(tx->Commit());
+    }
+    auto mine = Read()->ListWebhooks(issuer_a_);
+    ASSERT_TRUE(mine);
+    ASSERT_EQ(mine->size(), 2u);
+    const auto find = [&](const std::string& id) -> const WebhookEndpoint* {
+        for (const auto& w : *mine) {
+            if (w.id == id) return &w;
+        }
+        return nullptr;
+    };
+    const WebhookEndpoint* got_some = find(some.id);
+    ASSERT_TRUE(got_some);
+    EXPECT_EQ(got_some->issuer_id, issuer_a_);
+    EXPECT_EQ(got_some->url, some.url);
+    EXPECT_EQ(got_some->secret, some.secret);
+    EXPECT_EQ(got_some->events, some.events);
+    EXPECT_EQ(got_some->created_at, some.created_at);
+    const WebhookEndpoint* got_all = find(all.id);
+    ASSERT_TRUE(got_all);
+    EXPECT_TRUE(got_all->events.empty());
+    {
+        auto tx = Write();
+        EXPECT_EQ(tx->DeleteWebhook(issuer_a_, theirs.id), false);  // another issuer's
+        EXPECT_EQ(tx->DeleteWebhook(issuer_a_, "no-such-id"), false);
+        EXPECT_EQ(tx->DeleteWebhook(issuer_a_, all.id), true);
+        EXPECT_EQ(tx->DeleteWebhook(issuer_a_, all.id), false);  // gone
+        ASSERT_TRUE(tx->Commit());
+    }
+    auto left = Read()->ListWebhooks(issuer_a_);
+    ASSERT_EQ(left->size(), 1u);
+    EXPECT_EQ((*left)[0].id, some.id);
+    auto still_theirs = Read()->ListWebhooks(issuer_b_);
+    ASSERT_EQ(still_theirs->size(), 1u);
+    EXPECT_EQ((*still_theirs)[0].id, theirs.id);
+}
+
+TEST_P(RepositoryContract, StatusChangesAreServedOldestFirstUntilConfirmed) {
+    const Timestamp t0 = clock_.Now();
+    const auto change = [&](const std::string& issuer_id, const std::string& event_id,
+                            Timestamp visible_at) {
+        return StatusChange{0,        issuer_id,
+                            event_id, "signature_request.signed",
+                            "R1",     R"({"id":")" + event_id + R"("})",
+                            t0,       visible_at};
+    };
+    {
+        auto tx = Write();
+        ASSERT_TRUE(tx->InsertStatusChange(change(issuer_a_, "evt_1", t0)));
+        ASSERT_TRUE(tx->InsertStatusChange(change(issuer_a_, "evt_2", t0)));
+        ASSERT_TRUE(tx->InsertStatusChange(change(issuer_a_, "evt_later", t0 + 1min)));
+        ASSERT_TRUE(tx->InsertStatusChange(change(issuer_b_, "evt_b", t0)));
+        // A duplicate event id is ignored (not an error, and not a second entry).
+        StatusChange dup = change(issuer_a_, "evt_1", t0);
+        dup.type = "signer.signed";
+        ASSERT_TRUE(tx->InsertStatusChange(dup));
+        ASSERT_TRUE(tx->Commit());
+    }
+    const auto next = [&](const std::string& issuer_id, Timestamp now) {
+        auto got = Read()->NextStatusChange(issuer_id, now);
+        EXPECT_TRUE(got);
+        return got ? *got : std::nullopt;
+    };
+    auto first = next(issuer_a_, t0);
+    ASSERT_TRUE(first);
+    EXPECT_EQ(first->event_id, "evt_1");
+    EXPECT_EQ(first->issuer_id, issuer_a_);
+    EXPECT_EQ(first->type, "signature_request.signed");  // the first insert, not the duplicate
+    EXPECT_EQ(first->request_id, "R1");
+    EXPECT_EQ(first->payload_json, R"({"id":"evt_1"})");
+    EXPECT_EQ(first->created_at, t0);
+    EXPECT_EQ(first->visible_at, t0);
+    EXPECT_GT(first->seq, 0);
+    EXPECT_EQ(next(issuer_b_, t0)->event_id, "evt_b");
+    EXPECT_FALSE(next(issuer_a_, t0 - 1ms));  // nothing visible yet
+
+    // Hidden (served, unconfirmed): the next one comes first until it is visible again.
+    {
+        auto tx = Write();
+        ASSERT_TRUE(tx->HideStatusChange(first->seq, t0 + 10min));
+        ASSERT_TRUE(tx->Commit());
+    }
+    auto second = next(issuer_a_, t0);
+    ASSERT_TRUE(second);
+    EXPECT_EQ(second->event_id, "evt_2");
+    EXPECT_GT(second->seq, first->seq);
+    {
+        auto tx = Write();
+        EXPECT_EQ(tx->ConfirmStatusChange(issuer_b_, second->seq), false);  // not theirs
+        EXPECT_EQ(tx->ConfirmStatusChange(issuer_a_, second->seq), true);
+        EXPECT_EQ(tx->ConfirmStatusChange(issuer_a_, second->seq), false);  // once
+        EXPECT_EQ(tx->ConfirmStatusChange(issuer_a_, second->seq + 1000), false);
+        ASSERT_TRUE(tx->Commit());
+    }
+    EXPECT_FALSE(next(issuer_a_, t0));
+    EXPECT_EQ(next(issuer_a_, t0 + 1min)->event_id, "evt_later");
+    EXPECT_EQ(next(issuer_a_, t0 + 10min)->event_id, "evt_1");  // visible again, oldest first
+    {
+        auto tx = Write();
+        EXPECT_EQ(tx->ConfirmStatusChange(issuer_a_, first->seq), true);
+        ASSERT_TRUE(tx->Commit());
+    }
+    EXPECT_EQ(next(issuer_a_, t0 + 10min)->event_id, "evt_later");
+    EXPECT_EQ(next(issuer_b_, t0 + 10min)->event_id, "evt_b");  // untouched
+}
+
+TEST_P(RepositoryContract, NextPollTimeIsUpserted) {
+    EXPECT_FALSE(*Read()->NextPollAt(issuer_a_));
+    {
+        auto tx = Write();
+        ASSERT_TRUE(tx->SetNextPollAt(issuer_a_, clock_.Now() + 10s));
+        ASSERT_TRUE(tx->Commit());
+    }
+    EXPECT_EQ(*Read()->NextPollAt(issuer_a_), clock_.Now() + 10s);
+    EXPECT_FALSE(*Read()->NextPollAt(issuer_b_));
+    {
+        auto tx = Write();
+        ASSERT_TRUE(tx->SetNextPollAt(issuer_a_, clock_.Now() + 1s));  // may also move back
+        ASSERT_TRUE(tx->Commit());
+    }
+    EXPECT_EQ(*Read()->NextPollAt(issuer_a_), clock_.Now() + 1s);
+}
+
+TEST_P(RepositoryContract, RemindableRequestsAreNotifiedLiveAndExpiringBeforeTheBound) {
+    const Dossier d = MakeDossier(issuer_a_);
+    const Signer s = MakeSigner(issuer_a_, "RSSMRA80A01H501U");
+    const auto make = [&](RequestStatus status, bool notified, std::chrono::hours expires_in) {
+        clock_.Advance(1ms);
+        SignatureRequest r = MakeRequest(d, s);
+        r.status = status;
+        if (notified) r.notification_id = "N-" + r.id;
+        r.expires_at = clock_.Now() + expires_in;
+        auto tx = Write();
+        EXPECT_TRUE(tx->UpdateRequest(r));
+        EXPECT_TRUE(tx->Commit());
+        return r;
+    };
+    const SignatureRequest ready = make(RequestStatus::kReady, true, 20h);
+    const SignatureRequest waiting = make(RequestStatus::kWaitForSignature, true, 10h);
+    make(RequestStatus::kReady, false, 10h);             // never notified
+    make(RequestStatus::kWaitForQtsp, true, 10h);        // being signed
+    make(RequestStatus::kSigned, true, 10h);             // done
+    make(RequestStatus::kCancelled, true, 10h);          // done
+    make(RequestStatus::kWaitForSignature, true, 100h);  // expires after the bound
+    const Timestamp bound = clock_.Now() + 24h;
+    auto due = Read()->ListRemindable(bound, 10);
+    ASSERT_TRUE(due);
+    ASSERT_EQ(due->size(), 2u);
+    EXPECT_EQ((*due)[0], std::make_pair(issuer_a_, waiting.id));  // the soonest expiry first
+    EXPECT_EQ((*due)[1], std::make_pair(issuer_a_, ready.id));
+    auto limited = Read()->ListRemindable(bound, 1);
+    ASSERT_EQ(limited->size(), 1u);
+    EXPECT_EQ((*limited)[0].second, waiting.id);
+    EXPECT_TRUE(Read()->ListRemindable(clock_.Now(), 10)->empty());
+}
+
+TEST_P(RepositoryContract, AutoNotifyRoundTrips) {
+    const Dossier d = MakeDossier(issuer_a_);
+    const Signer s = MakeSigner(issuer_a_, "RSSMRA80A01H501U");
+    SignatureRequest r;
+    r.id = Id();
+    r.issuer_id = issuer_a_;
+    r.dossier_id = d.id;
+    r.expires_at = clock_.Now() + 24h;
+    r.created_at = r.updated_at = clock_.Now();
+    r.signers.resize(1);
+    r.signers[0].signer_id = s.id;
+    r.auto_notify = true;
+    {
+        auto tx = Write();
+        ASSERT_TRUE(tx->InsertRequest(r));
+        ASSERT_TRUE(tx->Commit());
+    }
+    EXPECT_TRUE((*Read()->FindRequest(issuer_a_, r.id))->auto_notify);
+    EXPECT_TRUE((*Read()->FindRequestForSigner(r.id))->auto_notify);
+    EXPECT_TRUE(
+        Read()->ListRequests(issuer_a_, {}, PageQuery{10, std::nullopt})->items[0].auto_notify);
+    const SignatureRequest plain = MakeRequest(d, s);
+    EXPECT_FALSE((*Read()->FindRequest(issuer_a_, plain.id))->auto_notify);
+    r.auto_notify = false;
+    {
+        auto tx = Write();
+        ASSERT_TRUE(tx->UpdateRequest(r));
+        ASSERT_TRUE(tx->Commit());
+    }
+    EXPECT_FALSE((*Read()->FindRequest(issuer_a_, r.id))->auto_notify);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, RepositoryContract, ::testing::ValuesIn(Backends()),
                          [](const auto& param_info) { return param_info.param.name; });
 

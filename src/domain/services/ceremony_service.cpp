@@ -321,15 +321,12 @@ Result<void> CeremonyService::Reject(const PortalSession& session, const std::st
         if (rs.status != SignerStatus::kWaiting || rs.confirmed_at) {
             return Fail(ErrorCode::kConflict, "this request cannot be rejected now");
         }
-        FIRMO_CHECK(tx.AppendEvent(AuditEvent{0, r.id, ctx_.clock.Now(), "signer.reject_requested",
-                                              "", "", "", signer_id, SignerActor(signer_id),
-                                              ClientDetail(client)}));
-        // The reason alone: it also goes to the issuer's webhooks and polling queue.
+        rs.reject_reason = reason;  // before the event: the issuer's event carries it
         FIRMO_CHECK(ApplySignerEvent(ctx_, tx, r, access.position, SignerEvent::kReject,
-                                     SignerActor(signer_id), reason, now));
-        rs.reject_reason = reason;
-        FIRMO_CHECK(
-            ApplyRequestEvent(ctx_, tx, r, RequestEvent::kReject, SignerActor(signer_id), reason, now));
+                                     SignerActor(signer_id), reason + " " + ClientDetail(client),
+                                     now));
+        FIRMO_CHECK(ApplyRequestEvent(ctx_, tx, r, RequestEvent::kReject, SignerActor(signer_id),
+                                      reason, now));
         r.reject_reason = reason;
         return tx.UpdateRequest(r);
     });
@@ -512,18 +509,26 @@ Result<void> CeremonyService::SignFor(const std::string& request_id, const std::
                 0, fr.id, now, "document.signed", "", "", d->id, signer_id, "trust-service",
                 std::to_string(res.signatures) + " signature(s), sha256 " + res.info.sha256_hex}));
         }
-        FIRMO_CHECK(
-            ApplySignerEvent(ctx_, tx, fr, fresh.position, SignerEvent::kSign, "trust-service", "", now));
+        // Decided before the signer's event, so that signer.signed reports the request's status
+        // after this signature (docs/WEBHOOKS.md), not the passing WAIT_FOR_QTSP.
         bool others_pending = false;
         bool all_signed = true;
-        for (const auto& s : fr.signers) {
+        for (std::size_t i = 0; i < fr.signers.size(); ++i) {
+            if (i == fresh.position) continue;  // signed by this step
+            const RequestSigner& s = fr.signers[i];
             if (s.status == SignerStatus::kWaiting && s.confirmed_at) others_pending = true;
             if (s.status != SignerStatus::kSigned) all_signed = false;
         }
+        std::optional<RequestEvent> request_event;
+        std::optional<RequestStatus> status_after;
         if (!others_pending && fr.status == RequestStatus::kWaitForQtsp) {
-            FIRMO_CHECK(ApplyRequestEvent(
-                ctx_, tx, fr, all_signed ? RequestEvent::kAllSigned : RequestEvent::kSignerSigned,
-                "trust-service", "", now));
+            request_event = all_signed ? RequestEvent::kAllSigned : RequestEvent::kSignerSigned;
+            if (auto next = Transition(fr.status, *request_event)) status_after = *next;
+        }
+        FIRMO_CHECK(ApplySignerEvent(ctx_, tx, fr, fresh.position, SignerEvent::kSign,
+                                     "trust-service", "", now, status_after));
+        if (request_event) {
+            FIRMO_CHECK(ApplyRequestEvent(ctx_, tx, fr, *request_event, "trust-service", "", now));
         }
         FIRMO_TRY(auto dossier, tx.FindDossier(fr.issuer_id, fr.dossier_id));
         const std::string title = dossier ? dossier->title : "";

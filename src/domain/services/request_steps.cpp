@@ -86,19 +86,25 @@ Result<void> ApplyRequestEvent(ServiceContext& ctx, Transaction& tx, SignatureRe
         }
     }
     if (auto type = IssuerEventOf(next)) {
-        FIRMO_CHECK(RecordEvent(ctx, tx, request, *type,
-                                EventData{"", "", next == RequestStatus::kRejected &&
-                                                          request.reject_reason
-                                                      ? *request.reject_reason
-                                                      : detail},
-                                now));
+        EventData data{"", "",
+                       next == RequestStatus::kRejected && request.reject_reason
+                           ? *request.reject_reason
+                           : detail};
+        if (next == RequestStatus::kRejected) {
+            // docs/WEBHOOKS.md: signature_request.rejected names the signer who rejected.
+            for (const auto& s : request.signers) {
+                if (s.status == SignerStatus::kRejected) data.signer_id = s.signer_id;
+            }
+        }
+        FIRMO_CHECK(RecordEvent(ctx, tx, request, *type, data, now));
     }
     return {};
 }
 
 Result<void> ApplySignerEvent(ServiceContext& ctx, Transaction& tx, SignatureRequest& request,
                               std::size_t position, SignerEvent event, const std::string& actor,
-                              const std::string& detail, Timestamp now) {
+                              const std::string& detail, Timestamp now,
+                              std::optional<RequestStatus> status_after) {
     RequestSigner& signer = request.signers[position];
     FIRMO_TRY(SignerStatus next, Transition(signer.status, event));
     FIRMO_CHECK(tx.AppendEvent(AuditEvent{
@@ -109,8 +115,12 @@ Result<void> ApplySignerEvent(ServiceContext& ctx, Transaction& tx, SignatureReq
     if (next == SignerStatus::kRejected) signer.rejected_at = now;
     request.updated_at = now;
     if (auto type = IssuerEventOf(next)) {
-        FIRMO_CHECK(RecordEvent(ctx, tx, request, *type, EventData{signer.signer_id, "", detail},
-                                now));
+        // The issuer gets the signer's own reason, not the audit detail (IP address, browser).
+        const std::string& reason = next == SignerStatus::kRejected && signer.reject_reason
+                                        ? *signer.reject_reason
+                                        : detail;
+        FIRMO_CHECK(RecordEvent(ctx, tx, request, *type,
+                                EventData{signer.signer_id, "", reason, status_after}, now));
     }
     return {};
 }
@@ -155,21 +165,19 @@ Result<void> RecordEvent(ServiceContext& ctx, Transaction& tx, const SignatureRe
     body += quote(event_id) + ",\"type\":" + quote(type) +
             ",\"created_at\":" + quote(FormatRfc3339(now)) + ",\"data\":{" +
             "\"signature_request_id\":" + quote(request.id) +
-            ",\"status\":" + quote(ToString(request.status));
+            ",\"status\":" + quote(ToString(data.status.value_or(request.status)));
     if (request.reference) body += ",\"reference\":" + quote(*request.reference);
     if (!data.signer_id.empty()) body += ",\"signer_id\":" + quote(data.signer_id);
     if (!data.document_id.empty()) body += ",\"document_id\":" + quote(data.document_id);
     if (!data.reason.empty()) body += ",\"reason\":" + quote(data.reason);
     body += "}}";
     FIRMO_CHECK(tx.InsertStatusChange(StatusChange{0, request.issuer_id, event_id,
-                                                   std::string(type), request.id, body, now,
-                                                   now}));
+                                                   std::string(type), request.id, body, now, now}));
     FIRMO_TRY(auto endpoints, tx.ListWebhooks(request.issuer_id));
     for (const auto& endpoint : endpoints) {
-        const bool subscribed =
-            endpoint.events.empty() ||
-            std::find(endpoint.events.begin(), endpoint.events.end(), type) !=
-                endpoint.events.end();
+        const bool subscribed = endpoint.events.empty() ||
+                                std::find(endpoint.events.begin(), endpoint.events.end(), type) !=
+                                    endpoint.events.end();
         if (!subscribed) continue;
         OutboxMessage m;
         m.event_id = event_id;

@@ -4,6 +4,7 @@
 // issuers learn about (polling queue + webhook outbox, same transaction), and the messages
 // signers get (inbox, e-mail and SMS through the outbox).
 
+#include <optional>
 #include <string>
 
 #include "core/random.hpp"
@@ -21,7 +22,8 @@ namespace firmo::domain {
 [[nodiscard]] Result<void> ApplySignerEvent(ServiceContext& ctx, Transaction& tx,
                                             SignatureRequest& request, std::size_t position,
                                             SignerEvent event, const std::string& actor,
-                                            const std::string& detail, Timestamp now);
+                                            const std::string& detail, Timestamp now,
+                                            std::optional<RequestStatus> status_after = {});
 
 // An event for the issuer ("signature_request.signed", "signer.blocked", "document.rejected",
 // ...): one entry in its polling queue and one outbox message per subscribed webhook endpoint,
@@ -30,6 +32,9 @@ struct EventData {
     std::string signer_id;
     std::string document_id;
     std::string reason;
+    // The request's status after the event when the same step changes it next (a signer's
+    // signature that completes the request); else the request's current status.
+    std::optional<RequestStatus> status;
 };
 [[nodiscard]] Result<void> RecordEvent(ServiceContext& ctx, Transaction& tx,
                                        const SignatureRequest& request, std::string_view type,
