@@ -47,7 +47,8 @@ Json DeliveryView(const OutboxMessage& m) {
 }
 
 std::optional<std::int64_t> ParseId(std::string_view text) {
-    if (text.empty() || text.size() > 18 || text.find_first_not_of("0123456789") != std::string_view::npos) {
+    if (text.empty() || text.size() > 18 ||
+        text.find_first_not_of("0123456789") != std::string_view::npos) {
         return std::nullopt;
     }
     return std::stoll(std::string(text));
@@ -63,15 +64,13 @@ void EventApi::Register(
     add("POST", "/api/v1/webhooks", bind(&EventApi::AddWebhook));
     add("GET", "/api/v1/webhooks", bind(&EventApi::ListWebhooks));
     add("DELETE", "/api/v1/webhooks/{id}", bind(&EventApi::DeleteWebhook));
-    add("GET", "/api/v1/webhooks/deliveries", [this](Req& req, const P& p) {
-        return Deliveries(req, p, Channel::kWebhook);
-    });
+    add("GET", "/api/v1/webhooks/deliveries",
+        [this](Req& req, const P& p) { return Deliveries(req, p, Channel::kWebhook); });
     add("POST", "/api/v1/webhooks/deliveries/{id}/redeliver", bind(&EventApi::Redeliver));
     add("GET", "/api/v1/notifications/deliveries", [this](Req& req, const P& p) {
         const auto channel = req.Query("channel");
         if (channel && *channel != "email" && *channel != "sms") {
-            return Problem(
-                FailValidation({{"channel", "must be email or sms"}}).value());
+            return Problem(FailValidation({{"channel", "must be email or sms"}}).value());
         }
         return Deliveries(req, p, channel == "sms" ? Channel::kSms : Channel::kEmail);
     });
@@ -84,7 +83,8 @@ HttpResponse EventApi::AddWebhook(Req& req, const P& p) {
     if (!body) return Problem(body.error());
     std::vector<Violation> violations;
     Reader r(violations);
-    if (!body->is_object()) return Problem(FailValidation({{"body", "must be a JSON object"}}).value());
+    if (!body->is_object())
+        return Problem(FailValidation({{"body", "must be a JSON object"}}).value());
     r.NoUnknownMembers(*body, {"url", "events"}, "");
     NewWebhook input;
     auto url = r.String(*body, "url", "");
@@ -139,9 +139,9 @@ HttpResponse EventApi::Deliveries(Req& req, const P& p, Channel channel) {
     if (auto token = req.Query("continuation_token")) {
         auto decoded = Base64UrlDecode(*token);
         if (!decoded || !ParseId(*decoded)) {
-            return Problem(FailValidation(
-                               {{"continuation_token", "is not a token this API returned"}})
-                               .value());
+            return Problem(
+                FailValidation({{"continuation_token", "is not a token this API returned"}})
+                    .value());
         }
         page.after_id = *decoded;
     }

@@ -3,9 +3,9 @@
 #include <iostream>
 
 #include "api/document_api.hpp"
+#include "api/event_api.hpp"
 #include "api/frontend.hpp"
 #include "api/issuer_api.hpp"
-#include "api/event_api.hpp"
 #include "api/signer_api.hpp"
 #include "app/runtime.hpp"
 #include "core/log.hpp"
@@ -138,8 +138,8 @@ int RunServe(const Args&, const Config& config, std::ostream& out, std::ostream&
     // Messages to signers carry their own link into the portal.
     r.context().notifications.signer_link = [&r, public_url](const domain::SignatureRequest& req,
                                                              const std::string& signer_id) {
-        return public_url + api::SignerLinkPath(r.urls(), req.issuer_id, req.id, signer_id,
-                                                req.expires_at);
+        return public_url +
+               api::SignerLinkPath(r.urls(), req.issuer_id, req.id, signer_id, req.expires_at);
     };
     portal.set_public_url(public_url);
     // Session cookies are Secure except on plain-HTTP loopback (a browser would drop them).

@@ -10,8 +10,8 @@
 #include "notify/notification_transport.hpp"
 #include "notify/sms_code_sender.hpp"
 #include "notify/sms_gateway.hpp"
-#include "notify/webhook_transport.hpp"
 #include "notify/smtp_mailer.hpp"
+#include "notify/webhook_transport.hpp"
 #include "oidc/oidc_identity_provider.hpp"
 #include "pdf/cli.hpp"
 #include "pdf/pades_signer.hpp"
@@ -233,7 +233,8 @@ Result<void> Runtime::OpenSignerSide() {
     events_ = std::make_unique<domain::EventService>(*ctx_, delivery_.get(), event_options);
 
     // Codes: e-mail as configured above, SMS through the same gateway as notifications.
-    code_sender_ = std::make_unique<notify::RoutingCodeSender>(std::move(code_sender_), sms, clock_);
+    code_sender_ =
+        std::make_unique<notify::RoutingCodeSender>(std::move(code_sender_), sms, clock_);
 
     domain::SignerSideOptions options;
     options.eid_login = eid_ != nullptr;

@@ -53,9 +53,11 @@ Result<std::string> BuildCodeSms(const domain::CodeMessage& message, Timestamp n
     const auto left = std::chrono::duration_cast<std::chrono::minutes>(message.expires_at - now);
     const std::string minutes = std::to_string(std::max<long>(1, static_cast<long>(left.count())));
     const std::string_view lang = CodeLanguage(message.language);
-    std::string_view pattern = "{code} is your Firmo code for {title}. Valid {minutes} min. Never share it.";
+    std::string_view pattern =
+        "{code} is your Firmo code for {title}. Valid {minutes} min. Never share it.";
     if (lang == "it") {
-        pattern = "{code} è il tuo codice Firmo per {title}. Valido {minutes} min. Non condividerlo.";
+        pattern =
+            "{code} è il tuo codice Firmo per {title}. Valido {minutes} min. Non condividerlo.";
     } else if (lang == "nb") {
         pattern = "{code} er din Firmo-kode for {title}. Gyldig i {minutes} min. Ikke del den.";
     }
@@ -67,7 +69,8 @@ Result<void> RoutingCodeSender::Send(const domain::CodeMessage& message) {
     if (!sms_) return Fail(ErrorCode::kUnavailable, "no SMS gateway configured");
     FIRMO_TRY(auto text, BuildCodeSms(message, clock_.Now()));
     FIRMO_TRY(auto answer, sms_->Send(message.to, text));
-    log::Info("code_sent", {{"channel", "sms"}, {"to", MaskRecipient(message.channel, message.to)}});
+    log::Info("code_sent",
+              {{"channel", "sms"}, {"to", MaskRecipient(message.channel, message.to)}});
     (void)answer;
     return {};
 }

@@ -22,8 +22,8 @@ namespace firmo::notify {
 namespace {
 
 using ::testing::HasSubstr;
-using testing::WebhookSink;
 using ::testing::StartsWith;
+using testing::WebhookSink;
 
 constexpr std::int64_t kNow = 1795450000;  // 2026-11-23T16:06:40Z
 

@@ -39,7 +39,7 @@ struct OutboxMessage {
     std::optional<Timestamp> abandoned_at;  // retries exhausted
     std::string last_error;
     std::string last_response;  // e.g. "HTTP 500" / "250 OK", for the delivery log
-    std::string endpoint_id;  // webhooks: the configured endpoint
+    std::string endpoint_id;    // webhooks: the configured endpoint
     // Webhooks: the endpoint's signing secret, filled in at delivery time from the endpoint's
     // configuration; never stored in the outbox.
     std::string secret;

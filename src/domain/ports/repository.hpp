@@ -133,8 +133,8 @@ class Transaction {
     [[nodiscard]] virtual Result<void> SetNextPollAt(const std::string& issuer_id,
                                                      Timestamp at) = 0;
     // (issuer id, request id) of notified, live requests expiring before `before`: reminders.
-    [[nodiscard]] virtual Result<std::vector<std::pair<std::string, std::string>>>
-    ListRemindable(Timestamp before, int limit) = 0;
+    [[nodiscard]] virtual Result<std::vector<std::pair<std::string, std::string>>> ListRemindable(
+        Timestamp before, int limit) = 0;
 
     // Audit log.
     [[nodiscard]] virtual Result<void> AppendEvent(const AuditEvent& event) = 0;

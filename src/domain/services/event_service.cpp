@@ -11,8 +11,7 @@ namespace firmo::domain {
 namespace {
 
 bool IsEventType(std::string_view type) {
-    return std::find(std::begin(kEventTypes), std::end(kEventTypes), type) !=
-           std::end(kEventTypes);
+    return std::find(std::begin(kEventTypes), std::end(kEventTypes), type) != std::end(kEventTypes);
 }
 
 std::string MaskDestination(const OutboxMessage& m) {
@@ -78,7 +77,8 @@ Result<Page<OutboxMessage>> EventService::Deliveries(const std::string& issuer_i
 Result<OutboxMessage> EventService::Redeliver(const std::string& issuer_id, std::int64_t id) {
     return InWriteTransaction(ctx_.db, [&](Transaction& tx) -> Result<OutboxMessage> {
         FIRMO_TRY(auto found, tx.FindOutbox(issuer_id, id));
-        if (!found) return Fail(ErrorCode::kNotFound, "delivery " + std::to_string(id) + " not found");
+        if (!found)
+            return Fail(ErrorCode::kNotFound, "delivery " + std::to_string(id) + " not found");
         if (!found->delivered_at && !found->abandoned_at) {
             return Fail(ErrorCode::kConflict, "the delivery is still being attempted");
         }
@@ -101,15 +101,16 @@ Result<PollResult> EventService::Poll(const std::string& issuer_id) {
         const Timestamp now = ctx_.clock.Now();
         FIRMO_TRY(auto permitted, tx.NextPollAt(issuer_id));
         if (permitted && now < *permitted) {
-            return Fail(ErrorCode::kRateLimited,
-                        "polled too early; the next poll is permitted at " +
-                            FormatRfc3339(*permitted));
+            return Fail(
+                ErrorCode::kRateLimited,
+                "polled too early; the next poll is permitted at " + FormatRfc3339(*permitted));
         }
         PollResult result;
         FIRMO_TRY(result.change, tx.NextStatusChange(issuer_id, now));
         if (result.change) {
             // Served: hidden until confirmed or until the timeout brings it back.
-            FIRMO_CHECK(tx.HideStatusChange(result.change->seq, now + options_.poll_redeliver_after));
+            FIRMO_CHECK(
+                tx.HideStatusChange(result.change->seq, now + options_.poll_redeliver_after));
             result.next_poll_at = now;
         } else {
             result.next_poll_at = now + options_.poll_empty_interval;

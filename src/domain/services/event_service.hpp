@@ -21,7 +21,7 @@ struct EventOptions {
     int max_webhook_attempts = 22;  // defaults: the last attempt about 28 hours after the first
     int max_message_attempts = 10;  // e-mail and SMS
     std::chrono::milliseconds lease{60'000};
-    std::chrono::seconds poll_redeliver_after{600};     // an unconfirmed change comes back
+    std::chrono::seconds poll_redeliver_after{600};         // an unconfirmed change comes back
     std::chrono::milliseconds poll_empty_interval{10'000};  // next poll after an empty queue
     std::size_t max_webhooks_per_issuer = 10;
 };
@@ -32,11 +32,16 @@ struct NewWebhook {
 };
 
 // The event types an endpoint may subscribe to.
-inline constexpr std::string_view kEventTypes[] = {
-    "signature_request.ready",   "signature_request.signed", "signature_request.rejected",
-    "signature_request.cancelled", "signature_request.expired", "signature_request.failed",
-    "signer.signed",             "signer.rejected",          "signer.blocked",
-    "document.rejected"};
+inline constexpr std::string_view kEventTypes[] = {"signature_request.ready",
+                                                   "signature_request.signed",
+                                                   "signature_request.rejected",
+                                                   "signature_request.cancelled",
+                                                   "signature_request.expired",
+                                                   "signature_request.failed",
+                                                   "signer.signed",
+                                                   "signer.rejected",
+                                                   "signer.blocked",
+                                                   "document.rejected"};
 
 struct PollResult {
     std::optional<StatusChange> change;  // none: the queue is empty

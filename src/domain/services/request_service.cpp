@@ -350,9 +350,8 @@ Result<std::string> RequestService::Notify(const std::string& issuer_id, const s
         if (request.notification_id) return *request.notification_id;
         if (request.status != RequestStatus::kReady &&
             request.status != RequestStatus::kWaitForSignature) {
-            return Fail(ErrorCode::kConflict,
-                        "only a READY request can be notified (it is " +
-                            std::string(ToString(request.status)) + ")");
+            return Fail(ErrorCode::kConflict, "only a READY request can be notified (it is " +
+                                                  std::string(ToString(request.status)) + ")");
         }
         FIRMO_CHECK(NotifyIn(tx, request, actor));
         FIRMO_CHECK(tx.UpdateRequest(request));
@@ -402,18 +401,20 @@ Result<int> RequestService::SendReminders(int limit) {
                 for (const auto& reminder : ctx_.notifications.reminders) {
                     if (now < request.expires_at - reminder.before_expiry) continue;
                     // One reminder per schedule entry and signer, however often the sweep runs.
-                    FIRMO_TRY(int q, QueueSignerMessage(
-                                         ctx_, tx, request, *signer, "reminder",
-                                         "reminder-" + std::to_string(reminder.before_expiry.count()) +
-                                             "h-" + request.id,
-                                         "", now, reminder.channel));
+                    FIRMO_TRY(int q,
+                              QueueSignerMessage(
+                                  ctx_, tx, request, *signer, "reminder",
+                                  "reminder-" + std::to_string(reminder.before_expiry.count()) +
+                                      "h-" + request.id,
+                                  "", now, reminder.channel));
                     n += q;
                 }
             }
             return n;
         });
         if (!r) {
-            log::Warn("reminders_failed", {{"request_id", request_id}, {"error", r.error().message}});
+            log::Warn("reminders_failed",
+                      {{"request_id", request_id}, {"error", r.error().message}});
         } else {
             queued += *r;
         }

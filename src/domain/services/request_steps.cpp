@@ -76,7 +76,8 @@ Result<void> ApplyRequestEvent(ServiceContext& ctx, Transaction& tx, SignatureRe
             if (IsTerminal(request.signers[i].status)) continue;
             if (next == RequestStatus::kExpired && request.notification_id) {
                 // The signers who were told about it learn that it expired.
-                FIRMO_TRY(auto signer, tx.FindSigner(request.issuer_id, request.signers[i].signer_id));
+                FIRMO_TRY(auto signer,
+                          tx.FindSigner(request.issuer_id, request.signers[i].signer_id));
                 if (signer) {
                     FIRMO_CHECK(QueueSignerMessage(ctx, tx, request, *signer, "expired",
                                                    "expired-" + request.id, "", now));
@@ -225,10 +226,10 @@ Result<int> QueueSignerMessage(ServiceContext& ctx, Transaction& tx,
         }
         return out + "\"";
     };
-    const std::string payload =
-        "{\"issuer\":" + quote(issuer ? issuer->name : "") + ",\"title\":" + quote(dossier_title) +
-        ",\"link\":" + quote(settings.signer_link(request, signer.id)) +
-        ",\"expires_at\":" + quote(FormatRfc3339(request.expires_at)) + "}";
+    const std::string payload = "{\"issuer\":" + quote(issuer ? issuer->name : "") +
+                                ",\"title\":" + quote(dossier_title) +
+                                ",\"link\":" + quote(settings.signer_link(request, signer.id)) +
+                                ",\"expires_at\":" + quote(FormatRfc3339(request.expires_at)) + "}";
     int queued = 0;
     const auto queue = [&](Channel channel, const std::string& to) -> Result<void> {
         if (only && *only != channel) return {};
@@ -246,10 +247,9 @@ Result<int> QueueSignerMessage(ServiceContext& ctx, Transaction& tx,
         FIRMO_TRY(bool inserted, tx.InsertOutbox(m));
         if (inserted) {
             ++queued;
-            FIRMO_CHECK(tx.AppendEvent(AuditEvent{0, request.id, now, "notification.queued", "", "",
-                                                  "", signer.id, "system",
-                                                  template_name + " by " +
-                                                      std::string(ToString(channel))}));
+            FIRMO_CHECK(tx.AppendEvent(
+                AuditEvent{0, request.id, now, "notification.queued", "", "", "", signer.id,
+                           "system", template_name + " by " + std::string(ToString(channel))}));
         }
         return {};
     };

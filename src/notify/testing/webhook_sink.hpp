@@ -1,6 +1,6 @@
 #pragma once
-// Test-only: tests/http_sink/stdout_sink.py, a generic HTTP server on a free loopback port that prints
-// every request it receives as one JSON line on stdout and can be told to answer the next
+// Test-only: tests/http_sink/stdout_sink.py, a generic HTTP server on a free loopback port that
+// prints every request it receives as one JSON line on stdout and can be told to answer the next
 // requests with another status (POST /_control). A reader thread collects the lines.
 
 #include <curl/curl.h>

@@ -65,7 +65,8 @@ constexpr const char* kInsertRequest =
 constexpr const char* kUpdateRequest =
     "UPDATE signature_requests SET status = ?4, expires_at = ?5, reference = ?6, updated_at = ?8, "
     "signed_at = ?9, rejected_at = ?10, reject_reason = ?11, cancelled_at = ?12, expired_at = ?13, "
-    "redirect_json = ?14, notification_id = ?15, auto_notify = ?16 WHERE id = ?1 AND issuer_id = ?2 AND dossier_id = "
+    "redirect_json = ?14, notification_id = ?15, auto_notify = ?16 WHERE id = ?1 AND issuer_id = "
+    "?2 AND dossier_id = "
     "?3 AND created_at = ?7";
 constexpr const char* kFindRequest =
     "SELECT id, issuer_id, dossier_id, status, expires_at, reference, created_at, updated_at, "
@@ -78,7 +79,8 @@ constexpr const char* kFindRequestForSigner =
 constexpr const char* kListRequests =
     "SELECT id, issuer_id, dossier_id, status, expires_at, reference, created_at, updated_at, "
     "signed_at, rejected_at, reject_reason, cancelled_at, expired_at, redirect_json, "
-    "notification_id, auto_notify FROM signature_requests WHERE issuer_id = ?1 AND (?2 IS NULL OR id < ?2) AND "
+    "notification_id, auto_notify FROM signature_requests WHERE issuer_id = ?1 AND (?2 IS NULL OR "
+    "id < ?2) AND "
     "(?3 IS NULL OR dossier_id = ?3) "
     "AND (?4 IS NULL OR status = ?4) ORDER BY id DESC LIMIT ?5";
 constexpr const char* kListExpired =
@@ -970,8 +972,8 @@ class SqliteTransaction final : public Transaction {
         s.Bind(1, issuer_id).Bind(2, ToUnixMillis(now));
         FIRMO_TRY(bool row, s.Step());
         if (!row) return std::optional<StatusChange>();
-        return std::make_optional(StatusChange{s.Int(0), s.Text(1), s.Text(2), s.Text(3),
-                                               s.Text(4), s.Text(5), FromUnixMillis(s.Int(6)),
+        return std::make_optional(StatusChange{s.Int(0), s.Text(1), s.Text(2), s.Text(3), s.Text(4),
+                                               s.Text(5), FromUnixMillis(s.Int(6)),
                                                FromUnixMillis(s.Int(7))});
     }
 
@@ -983,9 +985,10 @@ class SqliteTransaction final : public Transaction {
 
     Result<bool> ConfirmStatusChange(const std::string& issuer_id, std::int64_t seq) override {
         FIRMO_TRY(auto s, conn_->Prepare(kConfirmStatusChange));
-        s.Bind(1, issuer_id).Bind(2, seq).Bind(
-            3, ToUnixMillis(std::chrono::time_point_cast<std::chrono::milliseconds>(
-                   std::chrono::system_clock::now())));
+        s.Bind(1, issuer_id)
+            .Bind(2, seq)
+            .Bind(3, ToUnixMillis(std::chrono::time_point_cast<std::chrono::milliseconds>(
+                         std::chrono::system_clock::now())));
         FIRMO_CHECK(s.Run());
         return sqlite3_changes(conn_->raw()) == 1;
     }
