@@ -15,6 +15,8 @@ packages=(
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev python3 curl wrk
   qpdf poppler-utils ghostscript libnss3-tools openssl time bc
+  # PostgreSQL contract tests: a private throw-away cluster (scripts/with-postgres.sh)
+  postgresql
   # browser tests: headless chromium (driven by playwright-core); a real SMTP server on
   # loopback (aiosmtpd); QR codes checked by an independent decoder (zbarimg)
   chromium python3-aiosmtpd zbar-tools
