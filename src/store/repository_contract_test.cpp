@@ -1,15 +1,20 @@
 // The storage contract: every domain::Database adapter must pass these. Parameterised by
-// backend; SQLite always runs, PostgreSQL joins when its adapter exists and a server is given.
+// backend; SQLite always runs, PostgreSQL joins when FIRMO_TEST_POSTGRES_URL names a server.
 
 #include <gtest/gtest.h>
+#include <libpq-fe.h>
+#include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <random>
 
 #include "core/ids.hpp"
 #include "core/testing/temp_dir.hpp"
 #include "domain/ports/repository.hpp"
+#include "store/postgres/postgres_database.hpp"
 #include "store/sqlite/sqlite_database.hpp"
 
 namespace firmo::store {
@@ -23,12 +28,84 @@ struct Backend {
     std::function<std::unique_ptr<Database>(const std::filesystem::path& dir)> open;
 };
 
+// PostgreSQL: each test gets a fresh database on the server named by FIRMO_TEST_POSTGRES_URL
+// (scripts/with-postgres.sh starts a private one), dropped when the test's Database goes away.
+// Random names keep parallel test processes apart.
+std::string WithDatabase(const std::string& url, const std::string& name) {
+    // postgresql://user@host:port/db?params -> the same with `name` as db.
+    const auto scheme = url.find("://");
+    if (scheme == std::string::npos) return url + " dbname=" + name;  // key=value form
+    const auto query = url.find('?', scheme + 3);
+    const auto slash = url.find('/', scheme + 3);
+    const auto path_end = query == std::string::npos ? url.size() : query;
+    const auto rest = query == std::string::npos ? std::string() : url.substr(query);
+    if (slash == std::string::npos || slash > path_end) {
+        return url.substr(0, path_end) + "/" + name + rest;
+    }
+    return url.substr(0, slash) + "/" + name + rest;
+}
+
+bool AdminExec(const std::string& url, const std::string& statement) {
+    PGconn* conn = PQconnectdb(url.c_str());
+    bool ok = PQstatus(conn) == CONNECTION_OK;
+    if (ok) {
+        PGresult* res = PQexec(conn, statement.c_str());
+        ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+        if (!ok) ADD_FAILURE() << statement << ": " << PQerrorMessage(conn);
+        PQclear(res);
+    } else {
+        ADD_FAILURE() << "cannot connect to FIRMO_TEST_POSTGRES_URL: " << PQerrorMessage(conn);
+    }
+    PQfinish(conn);
+    return ok;
+}
+
+class ScratchPostgres final : public Database {
+  public:
+    static std::unique_ptr<Database> Create(const std::string& admin_url) {
+        std::random_device device;
+        std::mt19937_64 bits((static_cast<std::uint64_t>(device()) << 32) ^ device() ^
+                             static_cast<std::uint64_t>(::getpid()));
+        const std::string name = "firmo_test_" + std::to_string(bits());
+        if (!AdminExec(admin_url, "CREATE DATABASE " + name)) return nullptr;
+        std::unique_ptr<ScratchPostgres> scratch(new ScratchPostgres(admin_url, name));
+        auto db = postgres::PostgresDatabase::Open(WithDatabase(admin_url, name), 4);
+        if (!db) {
+            ADD_FAILURE() << db.error().message;
+            return nullptr;
+        }
+        scratch->db_ = std::move(*db);
+        return scratch;
+    }
+    ~ScratchPostgres() override {
+        db_.reset();  // closes the pool first
+        AdminExec(admin_url_, "DROP DATABASE IF EXISTS " + name_ + " WITH (FORCE)");
+    }
+    Result<std::unique_ptr<Transaction>> Begin(TxMode mode) override { return db_->Begin(mode); }
+    Result<int> Migrate() override { return db_->Migrate(); }
+    Result<void> Ping() override { return db_->Ping(); }
+
+  private:
+    ScratchPostgres(std::string admin_url, std::string name)
+        : admin_url_(std::move(admin_url)), name_(std::move(name)) {}
+    std::string admin_url_;
+    std::string name_;
+    std::unique_ptr<postgres::PostgresDatabase> db_;
+};
+
 std::vector<Backend> Backends() {
-    return {{"sqlite", [](const std::filesystem::path& dir) -> std::unique_ptr<Database> {
-                 auto db = sqlite::SqliteDatabase::Open((dir / "firmo.db").string(), 4);
-                 if (!db) return nullptr;
-                 return std::move(*db);
-             }}};
+    std::vector<Backend> backends{
+        {"sqlite", [](const std::filesystem::path& dir) -> std::unique_ptr<Database> {
+             auto db = sqlite::SqliteDatabase::Open((dir / "firmo.db").string(), 4);
+             if (!db) return nullptr;
+             return std::move(*db);
+         }}};
+    if (const char* url = std::getenv("FIRMO_TEST_POSTGRES_URL"); url && *url) {
+        backends.push_back({"postgres", [admin = std::string(url)](const std::filesystem::path&) {
+                                return ScratchPostgres::Create(admin);
+                            }});
+    }
+    return backends;
 }
 
 class RepositoryContract : public ::testing::TestWithParam<Backend> {

@@ -1,0 +1,228 @@
+#include "store/postgres/connection.hpp"
+
+#include <libpq-fe.h>
+
+#include <cstdlib>
+#include <cstring>
+
+namespace firmo::store::postgres {
+
+namespace {
+
+// SQLSTATEs: unique_violation; connection exceptions (class 08), admin shutdown and friends
+// (57P0x), serialization failure, deadlock, lock not available: worth a retry.
+bool Retryable(std::string_view state) {
+    return state.starts_with("08") || state.starts_with("57P") || state == "40001" ||
+           state == "40P01" || state == "55P03" || state == "53300";
+}
+
+std::string Trimmed(const char* text) {
+    std::string s = text ? text : "";
+    while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+    return s;
+}
+
+}  // namespace
+
+std::string RedactUrl(const std::string& url) {
+    // postgresql://user:password@host/db -> postgresql://user:***@host/db
+    const auto scheme = url.find("://");
+    if (scheme != std::string::npos) {
+        const auto start = scheme + 3;
+        const auto at = url.find('@', start);
+        const auto slash = url.find('/', start);
+        if (at != std::string::npos && (slash == std::string::npos || at < slash)) {
+            const auto colon = url.find(':', start);
+            if (colon != std::string::npos && colon < at) {
+                return url.substr(0, colon + 1) + "***" + url.substr(at);
+            }
+        }
+        // A password may also come as a query parameter.
+        const auto q = url.find("password=");
+        if (q != std::string::npos) {
+            const auto end = url.find('&', q);
+            return url.substr(0, q) + "password=***" +
+                   (end == std::string::npos ? "" : url.substr(end));
+        }
+        return url;
+    }
+    // key=value form: blank out password=...
+    const auto q = url.find("password");
+    if (q == std::string::npos) return url;
+    return url.substr(0, q) + "password=***";
+}
+
+Result<std::unique_ptr<Connection>> Connection::Open(const std::string& url) {
+    // No fallback_application_name clash: name ourselves unless the URL does.
+    const char* keys[] = {"dbname", "fallback_application_name", nullptr};
+    const char* values[] = {url.c_str(), "firmo", nullptr};
+    pg_conn* conn = PQconnectdbParams(keys, values, /*expand_dbname=*/1);
+    if (conn == nullptr) return Fail(ErrorCode::kUnavailable, "cannot allocate a connection");
+    if (PQstatus(conn) != CONNECTION_OK) {
+        // libpq's messages name host, port and user, never the password.
+        std::string msg = Trimmed(PQerrorMessage(conn));
+        PQfinish(conn);
+        return Fail(ErrorCode::kUnavailable,
+                    "cannot connect to PostgreSQL " + RedactUrl(url) + ": " + msg);
+    }
+    std::unique_ptr<Connection> c(new Connection(conn));
+    // Timestamps are integers and text is UTF-8; keep the session predictable.
+    FIRMO_CHECK(c->Exec("SET client_encoding = 'UTF8'; SET TIME ZONE 'UTC'"));
+    return c;
+}
+
+Connection::~Connection() { PQfinish(conn_); }
+
+bool Connection::Broken() const { return PQstatus(conn_) != CONNECTION_OK; }
+
+bool Connection::Idle() const { return !Broken() && PQtransactionStatus(conn_) == PQTRANS_IDLE; }
+
+Error Connection::ResultError(std::string_view what, const pg_result* result) const {
+    const char* state_c = result ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
+    const std::string_view state = state_c ? state_c : "";
+    std::string message =
+        Trimmed(result ? PQresultErrorField(result, PG_DIAG_MESSAGE_PRIMARY) : nullptr);
+    if (message.empty()) message = Trimmed(PQerrorMessage(conn_));
+    ErrorCode code = ErrorCode::kInternal;
+    if (state == "23505") {
+        code = ErrorCode::kAlreadyExists;
+    } else if (Broken() || Retryable(state)) {
+        code = ErrorCode::kUnavailable;
+    }
+    std::string text = std::string(what) + ": " + message;
+    if (!state.empty()) text += " (SQLSTATE " + std::string(state) + ")";
+    return Error{code, std::move(text)};
+}
+
+Result<Statement> Connection::Prepare(const char* sql) {
+    auto it = prepared_.find(sql);
+    if (it == prepared_.end()) {
+        std::string name = "f" + std::to_string(prepared_.size() + 1);
+        pg_result* res = PQprepare(conn_, name.c_str(), sql, 0, nullptr);
+        if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+            Error e = ResultError("prepare", res);
+            PQclear(res);
+            return Fail(std::move(e));
+        }
+        PQclear(res);
+        it = prepared_.emplace(sql, std::move(name)).first;
+    }
+    return Statement(*this, it->second);
+}
+
+Result<void> Connection::Exec(const char* sql) {
+    pg_result* res = PQexec(conn_, sql);
+    const auto status = PQresultStatus(res);
+    if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
+        Error e = ResultError("exec", res);
+        PQclear(res);
+        return Fail(std::move(e));
+    }
+    PQclear(res);
+    return {};
+}
+
+Statement::Statement(Statement&& other) noexcept
+    : conn_(other.conn_),
+      name_(std::move(other.name_)),
+      params_(std::move(other.params_)),
+      result_(other.result_),
+      rows_(other.rows_),
+      row_(other.row_),
+      changes_(other.changes_) {
+    other.result_ = nullptr;
+}
+
+Statement::~Statement() {
+    if (result_) PQclear(result_);
+}
+
+Statement& Statement::Bind(int index, std::string_view value) {
+    const auto i = static_cast<std::size_t>(index - 1);
+    if (params_.size() <= i) params_.resize(i + 1);
+    params_[i] = std::string(value);
+    return *this;
+}
+
+Statement& Statement::Bind(int index, std::int64_t value) {
+    return Bind(index, std::string_view(std::to_string(value)));
+}
+
+Statement& Statement::BindNull(int index) {
+    const auto i = static_cast<std::size_t>(index - 1);
+    if (params_.size() <= i) params_.resize(i + 1);
+    params_[i].reset();
+    return *this;
+}
+
+Result<void> Statement::Execute() {
+    std::vector<const char*> values(params_.size());
+    for (std::size_t i = 0; i < params_.size(); ++i) {
+        values[i] = params_[i] ? params_[i]->c_str() : nullptr;
+    }
+    result_ = PQexecPrepared(conn_->raw(), name_.c_str(), static_cast<int>(values.size()),
+                             values.data(), nullptr, nullptr, 0);
+    const auto status = PQresultStatus(result_);
+    if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
+        Error e = conn_->ResultError("query", result_);
+        PQclear(result_);
+        result_ = nullptr;
+        return Fail(std::move(e));
+    }
+    rows_ = PQntuples(result_);
+    const char* tuples = PQcmdTuples(result_);
+    changes_ = (tuples && *tuples) ? std::strtoll(tuples, nullptr, 10) : 0;
+    return {};
+}
+
+Result<bool> Statement::Step() {
+    if (!result_) FIRMO_CHECK(Execute());
+    if (row_ + 1 >= rows_) {
+        row_ = rows_;
+        return false;
+    }
+    ++row_;
+    return true;
+}
+
+Result<void> Statement::Run() {
+    if (!result_) FIRMO_CHECK(Execute());
+    return {};
+}
+
+std::string Statement::Text(int col) const {
+    if (PQgetisnull(result_, row_, col)) return {};
+    return std::string(PQgetvalue(result_, row_, col),
+                       static_cast<std::size_t>(PQgetlength(result_, row_, col)));
+}
+
+std::optional<std::string> Statement::OptText(int col) const {
+    if (IsNull(col)) return std::nullopt;
+    return Text(col);
+}
+
+std::int64_t Statement::Int(int col) const {
+    if (PQgetisnull(result_, row_, col)) return 0;
+    return std::strtoll(PQgetvalue(result_, row_, col), nullptr, 10);
+}
+
+std::optional<std::int64_t> Statement::OptInt(int col) const {
+    if (IsNull(col)) return std::nullopt;
+    return Int(col);
+}
+
+bool Statement::Bool(int col) const {
+    if (PQgetisnull(result_, row_, col)) return false;
+    const char* v = PQgetvalue(result_, row_, col);
+    return v[0] == 't' || v[0] == '1';
+}
+
+std::string Statement::CommandTag() const {
+    if (!result_) return {};
+    const char* tag = PQcmdStatus(result_);
+    return tag ? tag : "";
+}
+
+bool Statement::IsNull(int col) const { return PQgetisnull(result_, row_, col) != 0; }
+
+}  // namespace firmo::store::postgres

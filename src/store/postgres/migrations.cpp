@@ -1,0 +1,277 @@
+#include "store/postgres/migrations.hpp"
+
+namespace firmo::store::postgres {
+
+namespace {
+
+// The same schema as the SQLite adapter's, version for version. Timestamps are BIGINT
+// milliseconds since the Unix epoch (UTC), like SQLite's, which keeps the mapping code alike;
+// ids are TEXT; sequence numbers BIGSERIAL; flags BOOLEAN.
+constexpr const char* kInitial = R"sql(
+CREATE TABLE settings (
+    key   TEXT COLLATE "C" PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE issuers (
+    id         TEXT COLLATE "C" PRIMARY KEY,
+    name       TEXT NOT NULL,
+    email      TEXT NOT NULL,
+    created_at BIGINT NOT NULL
+);
+CREATE TABLE api_keys (
+    id         TEXT COLLATE "C" PRIMARY KEY,
+    issuer_id  TEXT NOT NULL REFERENCES issuers(id),
+    key_hash   TEXT NOT NULL UNIQUE,
+    prefix     TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    revoked_at BIGINT
+);
+CREATE TABLE dossiers (
+    id             TEXT COLLATE "C" PRIMARY KEY,
+    issuer_id      TEXT NOT NULL REFERENCES issuers(id),
+    title          TEXT NOT NULL,
+    support_email  TEXT NOT NULL,
+    documents_json TEXT NOT NULL,
+    created_at     BIGINT NOT NULL
+);
+CREATE INDEX dossiers_by_issuer ON dossiers (issuer_id, id);
+CREATE TABLE signers (
+    id         TEXT COLLATE "C" PRIMARY KEY,
+    issuer_id  TEXT NOT NULL REFERENCES issuers(id),
+    kind       TEXT NOT NULL,
+    identifier TEXT NOT NULL,
+    email      TEXT,
+    phone      TEXT,
+    created_at BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL,
+    UNIQUE (issuer_id, kind, identifier)
+);
+CREATE TABLE signature_requests (
+    id            TEXT COLLATE "C" PRIMARY KEY,
+    issuer_id     TEXT NOT NULL REFERENCES issuers(id),
+    dossier_id    TEXT NOT NULL REFERENCES dossiers(id),
+    status        TEXT NOT NULL,
+    expires_at    BIGINT NOT NULL,
+    reference     TEXT,
+    created_at    BIGINT NOT NULL,
+    updated_at    BIGINT NOT NULL,
+    signed_at     BIGINT,
+    rejected_at   BIGINT,
+    reject_reason TEXT,
+    cancelled_at  BIGINT,
+    expired_at    BIGINT
+);
+CREATE INDEX requests_by_issuer ON signature_requests (issuer_id, id);
+CREATE INDEX requests_by_status ON signature_requests (issuer_id, status, id);
+CREATE INDEX requests_by_dossier ON signature_requests (issuer_id, dossier_id, id);
+CREATE INDEX requests_live_by_expiry ON signature_requests (expires_at)
+    WHERE status IN ('DRAFT', 'READY', 'WAIT_FOR_SIGNATURE');
+CREATE TABLE request_signers (
+    request_id  TEXT NOT NULL REFERENCES signature_requests(id),
+    position    BIGINT NOT NULL,
+    signer_id   TEXT NOT NULL REFERENCES signers(id),
+    sign_order  BIGINT NOT NULL,
+    status      TEXT NOT NULL,
+    signed_at   BIGINT,
+    rejected_at BIGINT,
+    PRIMARY KEY (request_id, position)
+);
+CREATE TABLE documents (
+    id                TEXT COLLATE "C" PRIMARY KEY,
+    request_id        TEXT NOT NULL REFERENCES signature_requests(id),
+    position          BIGINT NOT NULL,
+    metadata_json     TEXT NOT NULL,
+    status            TEXT NOT NULL,
+    reject_reason     TEXT NOT NULL DEFAULT '',
+    violations_json   TEXT NOT NULL DEFAULT '[]',
+    upload_generation BIGINT NOT NULL DEFAULT 0,
+    blob_key          TEXT,
+    size              BIGINT NOT NULL DEFAULT 0,
+    sha256            TEXT NOT NULL DEFAULT '',
+    page_count        BIGINT NOT NULL DEFAULT 0,
+    created_at        BIGINT NOT NULL,
+    updated_at        BIGINT NOT NULL,
+    uploaded_at       BIGINT
+);
+CREATE UNIQUE INDEX documents_by_request ON documents (request_id, position);
+CREATE TABLE request_events (
+    seq         BIGSERIAL PRIMARY KEY,
+    request_id  TEXT NOT NULL REFERENCES signature_requests(id),
+    at          BIGINT NOT NULL,
+    type        TEXT NOT NULL,
+    from_status TEXT NOT NULL,
+    to_status   TEXT NOT NULL,
+    document_id TEXT NOT NULL,
+    signer_id   TEXT NOT NULL,
+    actor       TEXT NOT NULL,
+    detail      TEXT NOT NULL
+);
+CREATE INDEX events_by_request ON request_events (request_id, seq);
+CREATE TABLE jobs (
+    id          BIGSERIAL PRIMARY KEY,
+    kind        TEXT NOT NULL,
+    issuer_id   TEXT NOT NULL,
+    request_id  TEXT NOT NULL,
+    document_id TEXT NOT NULL,
+    generation  BIGINT NOT NULL,
+    attempts    BIGINT NOT NULL DEFAULT 0,
+    run_at      BIGINT NOT NULL,
+    lease_until BIGINT NOT NULL DEFAULT 0,
+    leased_by   TEXT NOT NULL DEFAULT '',
+    last_error  TEXT NOT NULL DEFAULT '',
+    done        BOOLEAN NOT NULL DEFAULT FALSE
+);
+CREATE INDEX jobs_pending ON jobs (run_at) WHERE NOT done;
+)sql";
+
+constexpr const char* kIdempotency = R"sql(
+CREATE TABLE idempotency_keys (
+    issuer_id    TEXT NOT NULL REFERENCES issuers(id),
+    key          TEXT NOT NULL,
+    request_hash TEXT NOT NULL,
+    status       BIGINT NOT NULL,
+    body         TEXT NOT NULL,
+    location     TEXT NOT NULL,
+    created_at   BIGINT NOT NULL,
+    PRIMARY KEY (issuer_id, key)
+);
+)sql";
+
+// The signer side: ceremony columns, signed versions of documents, direct-flow exits, and the
+// tables of sessions, one-time codes, capability tokens and inbox messages.
+constexpr const char* kSignerSide = R"sql(
+ALTER TABLE signers ADD COLUMN full_name TEXT;
+ALTER TABLE signature_requests ADD COLUMN redirect_json TEXT;
+ALTER TABLE signature_requests ADD COLUMN notification_id TEXT;
+ALTER TABLE request_signers ADD COLUMN accepted_json TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE request_signers ADD COLUMN accepted_at BIGINT;
+ALTER TABLE request_signers ADD COLUMN confirmed_at BIGINT;
+ALTER TABLE request_signers ADD COLUMN signing_name TEXT NOT NULL DEFAULT '';
+ALTER TABLE request_signers ADD COLUMN failed_code_attempts BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE request_signers ADD COLUMN reject_reason TEXT;
+CREATE INDEX request_signers_by_signer ON request_signers (signer_id);
+ALTER TABLE documents ADD COLUMN signed_blob_key TEXT;
+ALTER TABLE documents ADD COLUMN signed_size BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE documents ADD COLUMN signed_sha256 TEXT NOT NULL DEFAULT '';
+ALTER TABLE documents ADD COLUMN signature_count BIGINT NOT NULL DEFAULT 0;
+CREATE TABLE portal_sessions (
+    id_hash            TEXT COLLATE "C" PRIMARY KEY,
+    csrf_token         TEXT NOT NULL,
+    auth_method        TEXT NOT NULL,
+    identity_kind      TEXT,
+    identity           TEXT NOT NULL,
+    full_name          TEXT NOT NULL,
+    request_id         TEXT NOT NULL,
+    signer_id          TEXT NOT NULL,
+    authenticated_at   BIGINT,
+    reauthenticated_at BIGINT,
+    pending_json       TEXT NOT NULL,
+    created_at         BIGINT NOT NULL,
+    expires_at         BIGINT NOT NULL,
+    ip                 TEXT NOT NULL,
+    user_agent         TEXT NOT NULL
+);
+CREATE INDEX portal_sessions_by_expiry ON portal_sessions (expires_at);
+CREATE TABLE one_time_codes (
+    id         TEXT COLLATE "C" PRIMARY KEY,
+    request_id TEXT NOT NULL REFERENCES signature_requests(id),
+    signer_id  TEXT NOT NULL,
+    kind       TEXT NOT NULL,
+    code_hash  TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    used_at    BIGINT
+);
+CREATE INDEX one_time_codes_by_signer ON one_time_codes (request_id, signer_id, kind, id);
+CREATE TABLE signer_tokens (
+    token_hash TEXT COLLATE "C" PRIMARY KEY,
+    kind       TEXT NOT NULL,
+    request_id TEXT NOT NULL REFERENCES signature_requests(id),
+    signer_id  TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    used_at    BIGINT
+);
+CREATE INDEX signer_tokens_by_signer ON signer_tokens (request_id, signer_id, kind);
+CREATE TABLE inbox_messages (
+    id            TEXT COLLATE "C" PRIMARY KEY,
+    identity_kind TEXT NOT NULL,
+    identity      TEXT NOT NULL,
+    issuer_id     TEXT NOT NULL REFERENCES issuers(id),
+    request_id    TEXT NOT NULL REFERENCES signature_requests(id),
+    signer_id     TEXT NOT NULL,
+    kind          TEXT NOT NULL,
+    title         TEXT NOT NULL,
+    created_at    BIGINT NOT NULL,
+    read_at       BIGINT,
+    UNIQUE (request_id, signer_id, kind)
+);
+CREATE INDEX inbox_by_identity ON inbox_messages (identity_kind, identity, id);
+)sql";
+
+// Issue 5: the outbox (e-mail, SMS, webhooks), webhook endpoints, the polling queue.
+constexpr const char* kOutbox = R"sql(
+ALTER TABLE signature_requests ADD COLUMN auto_notify BOOLEAN NOT NULL DEFAULT FALSE;
+CREATE TABLE outbox (
+    id              BIGSERIAL PRIMARY KEY,
+    event_id        TEXT NOT NULL,
+    issuer_id       TEXT NOT NULL,
+    request_id      TEXT NOT NULL,
+    channel         TEXT NOT NULL,
+    destination     TEXT NOT NULL,
+    template        TEXT NOT NULL,
+    language        TEXT NOT NULL,
+    payload_json    TEXT NOT NULL,
+    endpoint_id     TEXT NOT NULL,
+    attempts        BIGINT NOT NULL DEFAULT 0,
+    created_at      BIGINT NOT NULL,
+    next_attempt_at BIGINT NOT NULL,
+    lease_until     BIGINT NOT NULL DEFAULT 0,
+    delivered_at    BIGINT,
+    abandoned_at    BIGINT,
+    last_error      TEXT NOT NULL DEFAULT '',
+    last_response   TEXT NOT NULL DEFAULT '',
+    UNIQUE (event_id, channel, destination)
+);
+CREATE INDEX outbox_due ON outbox (next_attempt_at)
+    WHERE delivered_at IS NULL AND abandoned_at IS NULL;
+CREATE INDEX outbox_by_issuer ON outbox (issuer_id, channel, id);
+CREATE TABLE webhook_endpoints (
+    id          TEXT COLLATE "C" PRIMARY KEY,
+    issuer_id   TEXT NOT NULL REFERENCES issuers(id),
+    url         TEXT NOT NULL,
+    secret      TEXT NOT NULL,
+    events_json TEXT NOT NULL,
+    created_at  BIGINT NOT NULL
+);
+CREATE INDEX webhooks_by_issuer ON webhook_endpoints (issuer_id, id);
+CREATE TABLE status_changes (
+    seq          BIGSERIAL PRIMARY KEY,
+    issuer_id    TEXT NOT NULL,
+    event_id     TEXT NOT NULL UNIQUE,
+    type         TEXT NOT NULL,
+    request_id   TEXT NOT NULL,
+    payload_json TEXT NOT NULL,
+    created_at   BIGINT NOT NULL,
+    visible_at   BIGINT NOT NULL,
+    confirmed_at BIGINT
+);
+CREATE INDEX status_changes_open ON status_changes (issuer_id, seq) WHERE confirmed_at IS NULL;
+CREATE TABLE poll_state (
+    issuer_id    TEXT COLLATE "C" PRIMARY KEY,
+    next_poll_at BIGINT NOT NULL
+);
+)sql";
+
+constexpr Migration kMigrations[] = {
+    {1, "initial schema", kInitial},
+    {2, "idempotency keys", kIdempotency},
+    {3, "signer side", kSignerSide},
+    {4, "outbox, webhooks, polling queue", kOutbox},
+};
+
+}  // namespace
+
+std::span<const Migration> Migrations() { return kMigrations; }
+
+}  // namespace firmo::store::postgres

@@ -1,0 +1,308 @@
+#pragma once
+// The PostgreSQL adapter's SQL, one named constant per statement. Each is PQprepare'd once per
+// connection, keyed by the constant's address (see connection.hpp). Parameters whose type the
+// server cannot infer (`$2 IS NULL OR ...`) carry a cast.
+
+namespace firmo::store::postgres::sql {
+
+// kRead: one snapshot across the reads. kWrite: READ COMMITTED, with the rows it will change
+// locked where it reads them first (FOR UPDATE variants below).
+inline constexpr const char* kBeginRead = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
+inline constexpr const char* kBeginWrite = "BEGIN ISOLATION LEVEL READ COMMITTED";
+inline constexpr const char* kCommit = "COMMIT";
+inline constexpr const char* kRollback = "ROLLBACK";
+
+inline constexpr const char* kInsertIssuer =
+    "INSERT INTO issuers (id, name, email, created_at) VALUES ($1, $2, $3, $4)";
+inline constexpr const char* kFindIssuer =
+    "SELECT id, name, email, created_at FROM issuers WHERE id = $1";
+inline constexpr const char* kCountIssuers = "SELECT count(*) FROM issuers";
+inline constexpr const char* kInsertApiKey =
+    "INSERT INTO api_keys (id, issuer_id, key_hash, prefix, created_at) VALUES ($1, $2, $3, $4, "
+    "$5)";
+inline constexpr const char* kFindApiKeyByHash =
+    "SELECT id, issuer_id, key_hash, prefix, created_at, revoked_at FROM api_keys "
+    "WHERE key_hash = $1";
+inline constexpr const char* kRevokeApiKey =
+    "UPDATE api_keys SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL";
+
+inline constexpr const char* kInsertDossier =
+    "INSERT INTO dossiers (id, issuer_id, title, support_email, documents_json, created_at) "
+    "VALUES ($1, $2, $3, $4, $5, $6)";
+inline constexpr const char* kFindDossier =
+    "SELECT id, issuer_id, title, support_email, documents_json, created_at FROM dossiers "
+    "WHERE issuer_id = $1 AND id = $2";
+inline constexpr const char* kListDossiers =
+    "SELECT id, issuer_id, title, support_email, documents_json, created_at FROM dossiers "
+    "WHERE issuer_id = $1 AND ($2::text IS NULL OR id < $2) ORDER BY id DESC LIMIT $3";
+
+inline constexpr const char* kInsertSigner =
+    "INSERT INTO signers (id, issuer_id, kind, identifier, email, phone, created_at, updated_at, "
+    "full_name) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+inline constexpr const char* kUpdateSignerContact =
+    "UPDATE signers SET email = $3, phone = $4, updated_at = $5, full_name = $6 "
+    "WHERE issuer_id = $1 AND id = $2";
+inline constexpr const char* kFindSigner =
+    "SELECT id, issuer_id, kind, identifier, email, phone, created_at, updated_at, full_name "
+    "FROM signers "
+    "WHERE issuer_id = $1 AND id = $2";
+inline constexpr const char* kFindSignerForUpdate =
+    "SELECT id, issuer_id, kind, identifier, email, phone, created_at, updated_at, full_name "
+    "FROM signers "
+    "WHERE issuer_id = $1 AND id = $2 FOR UPDATE";
+inline constexpr const char* kFindSignerByIdentifier =
+    "SELECT id, issuer_id, kind, identifier, email, phone, created_at, updated_at, full_name "
+    "FROM signers "
+    "WHERE issuer_id = $1 AND kind = $2 AND identifier = $3";
+inline constexpr const char* kFindSignerByIdentifierForUpdate =
+    "SELECT id, issuer_id, kind, identifier, email, phone, created_at, updated_at, full_name "
+    "FROM signers "
+    "WHERE issuer_id = $1 AND kind = $2 AND identifier = $3 FOR UPDATE";
+
+inline constexpr const char* kInsertRequest =
+    "INSERT INTO signature_requests (id, issuer_id, dossier_id, status, expires_at, reference, "
+    "created_at, updated_at, signed_at, rejected_at, reject_reason, cancelled_at, expired_at, "
+    "redirect_json, notification_id, auto_notify) "
+    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)";
+inline constexpr const char* kUpdateRequest =
+    "UPDATE signature_requests SET status = $4, expires_at = $5, reference = $6, updated_at = $8, "
+    "signed_at = $9, rejected_at = $10, reject_reason = $11, cancelled_at = $12, expired_at = $13, "
+    "redirect_json = $14, notification_id = $15, auto_notify = $16 WHERE id = $1 AND issuer_id = "
+    "$2 AND dossier_id = "
+    "$3 AND created_at = $7";
+inline constexpr const char* kFindRequest =
+    "SELECT id, issuer_id, dossier_id, status, expires_at, reference, created_at, updated_at, "
+    "signed_at, rejected_at, reject_reason, cancelled_at, expired_at, redirect_json, "
+    "notification_id, auto_notify FROM signature_requests WHERE issuer_id = $1 AND id = $2";
+// In write transactions: the row stays locked until the change that follows commits.
+inline constexpr const char* kFindRequestForUpdate =
+    "SELECT id, issuer_id, dossier_id, status, expires_at, reference, created_at, updated_at, "
+    "signed_at, rejected_at, reject_reason, cancelled_at, expired_at, redirect_json, "
+    "notification_id, auto_notify FROM signature_requests WHERE issuer_id = $1 AND id = $2 FOR "
+    "UPDATE";
+inline constexpr const char* kFindRequestForSigner =
+    "SELECT id, issuer_id, dossier_id, status, expires_at, reference, created_at, updated_at, "
+    "signed_at, rejected_at, reject_reason, cancelled_at, expired_at, redirect_json, "
+    "notification_id, auto_notify FROM signature_requests WHERE id = $1";
+inline constexpr const char* kFindRequestForSignerForUpdate =
+    "SELECT id, issuer_id, dossier_id, status, expires_at, reference, created_at, updated_at, "
+    "signed_at, rejected_at, reject_reason, cancelled_at, expired_at, redirect_json, "
+    "notification_id, auto_notify FROM signature_requests WHERE id = $1 FOR UPDATE";
+inline constexpr const char* kListRequests =
+    "SELECT id, issuer_id, dossier_id, status, expires_at, reference, created_at, updated_at, "
+    "signed_at, rejected_at, reject_reason, cancelled_at, expired_at, redirect_json, "
+    "notification_id, auto_notify FROM signature_requests WHERE issuer_id = $1 AND ($2::text IS "
+    "NULL OR "
+    "id < $2) AND "
+    "($3::text IS NULL OR dossier_id = $3) "
+    "AND ($4::text IS NULL OR status = $4) ORDER BY id DESC LIMIT $5";
+inline constexpr const char* kListExpired =
+    "SELECT issuer_id, id FROM signature_requests WHERE expires_at <= $1 "
+    "AND status IN ('DRAFT', 'READY', 'WAIT_FOR_SIGNATURE') ORDER BY expires_at LIMIT $2";
+
+inline constexpr const char* kUpsertRequestSigner =
+    "INSERT INTO request_signers (request_id, position, signer_id, sign_order, status, signed_at, "
+    "rejected_at, accepted_json, accepted_at, confirmed_at, signing_name, failed_code_attempts, "
+    "reject_reason) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) "
+    "ON CONFLICT (request_id, position) DO UPDATE "
+    "SET status = excluded.status, signed_at = excluded.signed_at, "
+    "rejected_at = excluded.rejected_at, accepted_json = excluded.accepted_json, "
+    "accepted_at = excluded.accepted_at, confirmed_at = excluded.confirmed_at, "
+    "signing_name = excluded.signing_name, failed_code_attempts = excluded.failed_code_attempts, "
+    "reject_reason = excluded.reject_reason";
+inline constexpr const char* kListRequestSigners =
+    "SELECT signer_id, sign_order, status, signed_at, rejected_at, accepted_json, accepted_at, "
+    "confirmed_at, signing_name, failed_code_attempts, reject_reason FROM request_signers "
+    "WHERE request_id = $1 ORDER BY position";
+
+inline constexpr const char* kUpsertDocument =
+    "INSERT INTO documents (id, request_id, position, metadata_json, status, reject_reason, "
+    "violations_json, upload_generation, blob_key, size, sha256, page_count, created_at, "
+    "updated_at, uploaded_at, signed_blob_key, signed_size, signed_sha256, signature_count) "
+    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) "
+    "ON CONFLICT (id) DO UPDATE SET status = excluded.status, "
+    "reject_reason = excluded.reject_reason, violations_json = excluded.violations_json, "
+    "upload_generation = excluded.upload_generation, blob_key = excluded.blob_key, "
+    "size = excluded.size, sha256 = excluded.sha256, page_count = excluded.page_count, "
+    "updated_at = excluded.updated_at, uploaded_at = excluded.uploaded_at, "
+    "signed_blob_key = excluded.signed_blob_key, signed_size = excluded.signed_size, "
+    "signed_sha256 = excluded.signed_sha256, signature_count = excluded.signature_count "
+    "WHERE documents.request_id = excluded.request_id";
+inline constexpr const char* kListDocuments =
+    "SELECT id, position, metadata_json, status, reject_reason, violations_json, "
+    "upload_generation, blob_key, size, sha256, page_count, created_at, updated_at, uploaded_at, "
+    "signed_blob_key, signed_size, signed_sha256, signature_count FROM documents WHERE request_id "
+    "= $1 ORDER BY position";
+
+inline constexpr const char* kAppendEvent =
+    "INSERT INTO request_events (request_id, at, type, from_status, to_status, document_id, "
+    "signer_id, actor, detail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+inline constexpr const char* kListEvents =
+    "SELECT seq, request_id, at, type, from_status, to_status, document_id, signer_id, actor, "
+    "detail FROM request_events WHERE request_id = $1 ORDER BY seq";
+
+inline constexpr const char* kEnqueueJob =
+    "INSERT INTO jobs (kind, issuer_id, request_id, document_id, generation, run_at) "
+    "VALUES ($1, $2, $3, $4, $5, $6) RETURNING id";
+// Claims take the oldest due row nobody else holds (SKIP LOCKED) and lease it, in one statement
+// (atomic in kSingle mode too). RETURNING yields the attempts after the increment.
+inline constexpr const char* kClaimJob =
+    "UPDATE jobs SET lease_until = $2, leased_by = $3, attempts = attempts + 1 WHERE id = ("
+    "SELECT id FROM jobs WHERE NOT done AND run_at <= $1 AND lease_until <= $1 "
+    "ORDER BY run_at, id LIMIT 1 FOR UPDATE SKIP LOCKED) "
+    "RETURNING id, kind, issuer_id, request_id, document_id, generation, attempts, run_at, "
+    "last_error";
+inline constexpr const char* kCompleteJob =
+    "UPDATE jobs SET done = TRUE, lease_until = 0 WHERE id = $1";
+inline constexpr const char* kRetryJob =
+    "UPDATE jobs SET run_at = $2, last_error = $3, lease_until = 0 WHERE id = $1";
+
+inline constexpr const char* kFindIdempotency =
+    "SELECT issuer_id, key, request_hash, status, body, location, created_at FROM "
+    "idempotency_keys WHERE issuer_id = $1 AND key = $2 FOR UPDATE";
+inline constexpr const char* kDeleteIdempotency =
+    "DELETE FROM idempotency_keys WHERE issuer_id = $1 AND key = $2";
+inline constexpr const char* kInsertIdempotency =
+    "INSERT INTO idempotency_keys (issuer_id, key, request_hash, status, body, location, "
+    "created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (issuer_id, key) DO NOTHING";
+// A stale record is replaced in place (it is locked by kFindIdempotency).
+inline constexpr const char* kReplaceIdempotency =
+    "UPDATE idempotency_keys SET request_hash = $3, status = $4, body = $5, location = $6, "
+    "created_at = $7 WHERE issuer_id = $1 AND key = $2";
+inline constexpr const char* kCompleteIdempotency =
+    "UPDATE idempotency_keys SET status = $3, body = $4, location = $5 "
+    "WHERE issuer_id = $1 AND key = $2";
+inline constexpr const char* kPurgeIdempotency =
+    "DELETE FROM idempotency_keys WHERE created_at < $1";
+inline constexpr const char* kPurgeJobs = "DELETE FROM jobs WHERE done AND run_at < $1";
+inline constexpr const char* kInsertSession =
+    "INSERT INTO portal_sessions (id_hash, csrf_token, auth_method, identity_kind, identity, "
+    "full_name, request_id, signer_id, authenticated_at, reauthenticated_at, pending_json, "
+    "created_at, expires_at, ip, user_agent) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, "
+    "$12, $13, $14, $15)";
+inline constexpr const char* kFindSession =
+    "SELECT id_hash, csrf_token, auth_method, identity_kind, identity, full_name, request_id, "
+    "signer_id, authenticated_at, reauthenticated_at, pending_json, created_at, expires_at, ip, "
+    "user_agent FROM portal_sessions WHERE id_hash = $1";
+inline constexpr const char* kFindSessionForUpdate =
+    "SELECT id_hash, csrf_token, auth_method, identity_kind, identity, full_name, request_id, "
+    "signer_id, authenticated_at, reauthenticated_at, pending_json, created_at, expires_at, ip, "
+    "user_agent FROM portal_sessions WHERE id_hash = $1 FOR UPDATE";
+inline constexpr const char* kUpdateSession =
+    "UPDATE portal_sessions SET csrf_token = $2, auth_method = $3, identity_kind = $4, "
+    "identity = $5, full_name = $6, request_id = $7, signer_id = $8, authenticated_at = $9, "
+    "reauthenticated_at = $10, pending_json = $11, expires_at = $13, ip = $14, user_agent = $15 "
+    "WHERE id_hash = $1 AND created_at = $12";
+inline constexpr const char* kDeleteSession = "DELETE FROM portal_sessions WHERE id_hash = $1";
+inline constexpr const char* kInsertCode =
+    "INSERT INTO one_time_codes (id, request_id, signer_id, kind, code_hash, created_at, "
+    "expires_at, used_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+inline constexpr const char* kFindLatestCode =
+    "SELECT id, request_id, signer_id, kind, code_hash, created_at, expires_at, used_at "
+    "FROM one_time_codes WHERE request_id = $1 AND signer_id = $2 AND kind = $3 "
+    "AND used_at IS NULL ORDER BY id DESC LIMIT 1";
+inline constexpr const char* kUseCode =
+    "UPDATE one_time_codes SET used_at = $2 WHERE id = $1 AND used_at IS NULL";
+inline constexpr const char* kInsertSignerToken =
+    "INSERT INTO signer_tokens (token_hash, kind, request_id, signer_id, created_at, expires_at, "
+    "used_at) VALUES ($1, $2, $3, $4, $5, $6, $7)";
+inline constexpr const char* kFindSignerToken =
+    "SELECT token_hash, kind, request_id, signer_id, created_at, expires_at, used_at "
+    "FROM signer_tokens WHERE token_hash = $1";
+inline constexpr const char* kUseSignerToken =
+    "UPDATE signer_tokens SET used_at = $2 WHERE token_hash = $1 AND used_at IS NULL";
+inline constexpr const char* kRevokeSignerTokens =
+    "UPDATE signer_tokens SET used_at = $4 WHERE request_id = $1 AND signer_id = $2 "
+    "AND kind = $3 AND used_at IS NULL";
+inline constexpr const char* kInsertMessage =
+    "INSERT INTO inbox_messages (id, identity_kind, identity, issuer_id, request_id, signer_id, "
+    "kind, title, created_at, read_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
+inline constexpr const char* kListMessages =
+    "SELECT id, identity_kind, identity, issuer_id, request_id, signer_id, kind, title, "
+    "created_at, read_at FROM inbox_messages WHERE identity_kind = $1 AND identity = $2 "
+    "AND ($3::text IS NULL OR id < $3) ORDER BY id DESC LIMIT $4";
+inline constexpr const char* kHasMessage =
+    "SELECT count(*) FROM inbox_messages WHERE request_id = $1 AND signer_id = $2 AND kind = $3";
+inline constexpr const char* kPurgeSessions = "DELETE FROM portal_sessions WHERE expires_at < $1";
+inline constexpr const char* kPurgeCodes = "DELETE FROM one_time_codes WHERE expires_at < $1";
+inline constexpr const char* kPurgeSignerTokens = "DELETE FROM signer_tokens WHERE expires_at < $1";
+inline constexpr const char* kInsertOutbox =
+    "INSERT INTO outbox (event_id, issuer_id, request_id, channel, destination, template, "
+    "language, payload_json, endpoint_id, created_at, next_attempt_at) "
+    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) "
+    "ON CONFLICT (event_id, channel, destination) DO NOTHING";
+inline constexpr const char* kClaimOutbox =
+    "UPDATE outbox SET lease_until = $2 WHERE id = ("
+    "SELECT id FROM outbox WHERE delivered_at IS NULL AND abandoned_at IS NULL "
+    "AND next_attempt_at <= $1 AND lease_until <= $1 "
+    "ORDER BY next_attempt_at, id LIMIT 1 FOR UPDATE SKIP LOCKED) "
+    "RETURNING id, event_id, issuer_id, request_id, channel, destination, template, language, "
+    "payload_json, endpoint_id, attempts, created_at, next_attempt_at, delivered_at, "
+    "abandoned_at, last_error, last_response";
+inline constexpr const char* kUpdateOutbox =
+    "UPDATE outbox SET attempts = $2, next_attempt_at = $3, delivered_at = $4, "
+    "abandoned_at = $5, last_error = $6, last_response = $7, lease_until = 0 WHERE id = $1";
+inline constexpr const char* kFindOutbox =
+    "SELECT id, event_id, issuer_id, request_id, channel, destination, template, language, "
+    "payload_json, endpoint_id, attempts, created_at, next_attempt_at, delivered_at, "
+    "abandoned_at, last_error, last_response FROM outbox WHERE issuer_id = $1 AND id = $2";
+inline constexpr const char* kListOutbox =
+    "SELECT id, event_id, issuer_id, request_id, channel, destination, template, language, "
+    "payload_json, endpoint_id, attempts, created_at, next_attempt_at, delivered_at, "
+    "abandoned_at, last_error, last_response FROM outbox WHERE issuer_id = $1 AND channel = $2 "
+    "AND ($3::bigint IS NULL OR id < $3) ORDER BY id DESC LIMIT $4";
+inline constexpr const char* kInsertWebhook =
+    "INSERT INTO webhook_endpoints (id, issuer_id, url, secret, events_json, created_at) "
+    "VALUES ($1, $2, $3, $4, $5, $6)";
+inline constexpr const char* kListWebhooks =
+    "SELECT id, issuer_id, url, secret, events_json, created_at FROM webhook_endpoints "
+    "WHERE issuer_id = $1 ORDER BY id";
+inline constexpr const char* kDeleteWebhook =
+    "DELETE FROM webhook_endpoints WHERE issuer_id = $1 AND id = $2";
+inline constexpr const char* kInsertStatusChange =
+    "INSERT INTO status_changes (issuer_id, event_id, type, request_id, payload_json, "
+    "created_at, visible_at) VALUES ($1, $2, $3, $4, $5, $6, $7) "
+    "ON CONFLICT (event_id) DO NOTHING";
+inline constexpr const char* kNextStatusChange =
+    "SELECT seq, issuer_id, event_id, type, request_id, payload_json, created_at, visible_at "
+    "FROM status_changes WHERE issuer_id = $1 AND confirmed_at IS NULL AND visible_at <= $2 "
+    "ORDER BY seq LIMIT 1";
+inline constexpr const char* kNextStatusChangeForUpdate =
+    "SELECT seq, issuer_id, event_id, type, request_id, payload_json, created_at, visible_at "
+    "FROM status_changes WHERE issuer_id = $1 AND confirmed_at IS NULL AND visible_at <= $2 "
+    "ORDER BY seq LIMIT 1 FOR UPDATE";
+inline constexpr const char* kHideStatusChange =
+    "UPDATE status_changes SET visible_at = $2 WHERE seq = $1";
+inline constexpr const char* kConfirmStatusChange =
+    "UPDATE status_changes SET confirmed_at = $3 WHERE issuer_id = $1 AND seq = $2 "
+    "AND confirmed_at IS NULL";
+inline constexpr const char* kGetNextPoll =
+    "SELECT next_poll_at FROM poll_state WHERE issuer_id = $1";
+inline constexpr const char* kGetNextPollForUpdate =
+    "SELECT next_poll_at FROM poll_state WHERE issuer_id = $1 FOR UPDATE";
+inline constexpr const char* kSetNextPoll =
+    "INSERT INTO poll_state (issuer_id, next_poll_at) VALUES ($1, $2) "
+    "ON CONFLICT (issuer_id) DO UPDATE SET next_poll_at = excluded.next_poll_at";
+inline constexpr const char* kListRemindable =
+    "SELECT issuer_id, id FROM signature_requests WHERE expires_at <= $1 "
+    "AND status IN ('READY', 'WAIT_FOR_SIGNATURE') AND notification_id IS NOT NULL "
+    "ORDER BY expires_at LIMIT $2";
+inline constexpr const char* kGetSetting = "SELECT value FROM settings WHERE key = $1";
+inline constexpr const char* kPutSettingIfAbsent =
+    "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING";
+
+// Database-wide statements: the readiness probe and the migration bookkeeping.
+inline constexpr const char* kPing = "SELECT 1";
+// BEGIN plus a transaction-scoped advisory lock (key: "firmo-mi" as a 64-bit number).
+inline constexpr const char* kBeginMigration =
+    "BEGIN; SELECT pg_advisory_xact_lock(7595434311398401385)";
+inline constexpr const char* kCreateMigrationsTable =
+    "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
+    "name TEXT NOT NULL, applied_at BIGINT NOT NULL)";
+inline constexpr const char* kMigrationApplied =
+    "SELECT 1 FROM schema_migrations WHERE version = $1";
+inline constexpr const char* kRecordMigration =
+    "INSERT INTO schema_migrations (version, name, applied_at) "
+    "VALUES ($1, $2, (extract(epoch FROM clock_timestamp()) * 1000)::bigint)";
+
+}  // namespace firmo::store::postgres::sql
