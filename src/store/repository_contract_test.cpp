@@ -5,11 +5,15 @@
 #include <libpq-fe.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cstdlib>
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <random>
+#include <thread>
 
 #include "core/ids.hpp"
 #include "core/testing/temp_dir.hpp"
@@ -1479,6 +1483,79 @@ TEST_P(RepositoryContract, AutoNotifyRoundTrips) {
         ASSERT_TRUE(tx->Commit());
     }
     EXPECT_FALSE((*Read()->FindRequest(issuer_a_, r.id))->auto_notify);
+}
+
+// A read-modify-write inside one write transaction never loses a concurrent one: SQLite by its
+// single writer, PostgreSQL by locking the rows FindRequest reads.
+TEST_P(RepositoryContract, ConcurrentReadModifyWritesOfARequestAreNotLost) {
+    const Dossier d = MakeDossier(issuer_a_);
+    const SignatureRequest r = MakeRequest(d, MakeSigner(issuer_a_, "RSSMRA80A01H501U"));
+    constexpr int kThreads = 4;
+    constexpr int kRounds = 10;
+    std::vector<std::thread> threads;
+    std::atomic<int> failures{0};
+    for (int t = 0; t < kThreads; ++t) {
+        threads.emplace_back([&, t] {
+            for (int i = 0; i < kRounds; ++i) {
+                auto tx = db_->Begin(TxMode::kWrite);
+                if (!tx) {
+                    ++failures;
+                    continue;
+                }
+                auto found = t % 2 == 0 ? (*tx)->FindRequest(issuer_a_, r.id)
+                                        : (*tx)->FindRequestForSigner(r.id);
+                if (!found || !*found) {
+                    ++failures;
+                    continue;
+                }
+                SignatureRequest next = **found;
+                next.signers[0].failed_code_attempts += 1;
+                if (!(*tx)->UpdateRequest(next) || !(*tx)->Commit()) ++failures;
+            }
+        });
+    }
+    for (auto& thread : threads) thread.join();
+    EXPECT_EQ(failures.load(), 0);
+    const auto got = **Read()->FindRequest(issuer_a_, r.id);
+    EXPECT_EQ(got.signers[0].failed_code_attempts, kThreads * kRounds);
+}
+
+// Concurrent claimers never get the same job.
+TEST_P(RepositoryContract, ConcurrentClaimsTakeEachJobOnce) {
+    constexpr int kJobs = 12;
+    {
+        auto tx = Write();
+        for (int i = 0; i < kJobs; ++i) {
+            Job job;
+            job.issuer_id = issuer_a_;
+            job.request_id = "R" + std::to_string(i);
+            job.document_id = "D";
+            job.generation = 1;
+            job.run_at = clock_.Now();
+            ASSERT_TRUE(tx->EnqueueJob(job));
+        }
+        ASSERT_TRUE(tx->Commit());
+    }
+    std::mutex mu;
+    std::vector<std::int64_t> claimed;
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 3; ++t) {
+        threads.emplace_back([&, t] {
+            while (true) {
+                auto tx = db_->Begin(TxMode::kWrite);
+                if (!tx) return;
+                auto job = (*tx)->ClaimJob(clock_.Now(), 60s, "w" + std::to_string(t));
+                if (!job || !*job) return;
+                if (!(*tx)->Commit()) return;
+                std::lock_guard lock(mu);
+                claimed.push_back((*job)->id);
+            }
+        });
+    }
+    for (auto& thread : threads) thread.join();
+    std::sort(claimed.begin(), claimed.end());
+    EXPECT_EQ(claimed.size(), static_cast<std::size_t>(kJobs));
+    EXPECT_EQ(std::adjacent_find(claimed.begin(), claimed.end()), claimed.end());
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, RepositoryContract, ::testing::ValuesIn(Backends()),
