@@ -390,8 +390,8 @@ Result<domain::BlobInfo> S3BlobStore::PutMultipart(const std::string& object_key
     }
     auto abort = [&](Error error) -> Result<domain::BlobInfo> {
         auto aborted = Send(Call{"DELETE", object_key, {{"uploadId", upload_id}}, {}, {}});
-        if (!aborted || (aborted->status != 204 && aborted->status != 200 &&
-                         aborted->status != 404)) {
+        if (!aborted ||
+            (aborted->status != 204 && aborted->status != 200 && aborted->status != 404)) {
             log::Warn("s3_abort_multipart_failed", {{"key", object_key}});
         }
         return Fail(std::move(error));
@@ -404,11 +404,12 @@ Result<domain::BlobInfo> S3BlobStore::PutMultipart(const std::string& object_key
         const std::string_view part = bytes.substr(offset, part_size);
         whole.Update(part);
         ++part_number;
-        auto sent = Send(Call{"PUT",
-                              object_key,
-                              {{"partNumber", std::to_string(part_number)}, {"uploadId", upload_id}},
-                              {},
-                              part});
+        auto sent =
+            Send(Call{"PUT",
+                      object_key,
+                      {{"partNumber", std::to_string(part_number)}, {"uploadId", upload_id}},
+                      {},
+                      part});
         if (!sent) return abort(std::move(sent).error());
         if (sent->status != 200) return abort(Failure("upload part", object_key, *sent));
         if (sent->etag.empty()) {
@@ -440,8 +441,8 @@ Result<std::string> S3BlobStore::Get(const std::string& key) {
     return std::move(reply.body);
 }
 
-Result<void> S3BlobStore::WithLocalFile(const std::string& key,
-                                        const std::function<void(const std::filesystem::path&)>& use) {
+Result<void> S3BlobStore::WithLocalFile(
+    const std::string& key, const std::function<void(const std::filesystem::path&)>& use) {
     FIRMO_TRY(std::string object_key, ObjectKey(key));
     std::error_code ec;
     std::string pattern = (std::filesystem::temp_directory_path(ec) / "firmo-s3-XXXXXX").string();
@@ -485,8 +486,7 @@ Result<void> S3BlobStore::Remove(const std::string& key) {
 }
 
 Result<std::string> S3BlobStore::PresignedUrl(std::string_view method, const std::string& key,
-                                              long expires_seconds,
-                                              std::string_view content_type) {
+                                              long expires_seconds, std::string_view content_type) {
     if (method != "GET" && method != "PUT") {
         return Fail(ErrorCode::kInternal, "presigned URLs are for GET or PUT");
     }
@@ -495,8 +495,8 @@ Result<std::string> S3BlobStore::PresignedUrl(std::string_view method, const std
     }
     FIRMO_TRY(std::string object_key, ObjectKey(key));
     const Target target = TargetFor(object_key);
-    s3::SigV4Request request{std::string(method), target.canonical_uri, {}, {{"host", target.host}},
-                             ""};
+    s3::SigV4Request request{
+        std::string(method), target.canonical_uri, {}, {{"host", target.host}}, ""};
     if (!content_type.empty()) request.headers.emplace_back("content-type", content_type);
     const std::string query = s3::PresignQuery(
         request, Credentials(), s3::AmzDate(std::chrono::system_clock::now()), expires_seconds);

@@ -25,7 +25,9 @@ SigV4Credentials S3ExampleCredentials() {
 }
 
 TEST(SigV4, GetVanilla) {
-    SigV4Request r{"GET", "/", {},
+    SigV4Request r{"GET",
+                   "/",
+                   {},
                    {{"Host", "example.amazonaws.com"}, {"X-Amz-Date", "20150830T123600Z"}},
                    kEmptySha256};
     const std::string canonical = CanonicalRequest(r);
@@ -47,7 +49,9 @@ TEST(SigV4, GetVanilla) {
 
 TEST(SigV4, GetVanillaQueryOrderKeyCase) {
     // GET /?Param2=value2&Param1=value1: parameters are sorted by name.
-    SigV4Request r{"GET", "/", {{"Param2", "value2"}, {"Param1", "value1"}},
+    SigV4Request r{"GET",
+                   "/",
+                   {{"Param2", "value2"}, {"Param1", "value1"}},
                    {{"Host", "example.amazonaws.com"}, {"X-Amz-Date", "20150830T123600Z"}},
                    kEmptySha256};
     EXPECT_EQ(CanonicalQueryString(r.query), "Param1=value1&Param2=value2");
@@ -56,7 +60,9 @@ TEST(SigV4, GetVanillaQueryOrderKeyCase) {
 }
 
 TEST(SigV4, S3GetObjectWithRange) {
-    SigV4Request r{"GET", "/test.txt", {},
+    SigV4Request r{"GET",
+                   "/test.txt",
+                   {},
                    {{"Host", "examplebucket.s3.amazonaws.com"},
                     {"Range", "bytes=0-9"},
                     {"x-amz-content-sha256", kEmptySha256},
@@ -80,8 +86,7 @@ TEST(SigV4, S3GetObjectWithRange) {
 
 TEST(SigV4, S3PresignedGet) {
     SigV4Request r{"GET", "/test.txt", {}, {{"Host", "examplebucket.s3.amazonaws.com"}}, ""};
-    const std::string query =
-        PresignQuery(r, S3ExampleCredentials(), "20130524T000000Z", 86400);
+    const std::string query = PresignQuery(r, S3ExampleCredentials(), "20130524T000000Z", 86400);
     EXPECT_EQ(query,
               "X-Amz-Algorithm=AWS4-HMAC-SHA256"
               "&X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F20130524%2Fus-east-1%2Fs3%2Faws4_request"
