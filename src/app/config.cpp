@@ -87,190 +87,251 @@ bool SetBool(bool& out, const std::string& v) {
     return true;
 }
 
-const Key kKeys[] = {
-    {"server.listen", "FIRMO_LISTEN", "listen",
-     [](Config& c, const std::string& v) {
-         c.listen = v;
-         const auto colon = v.rfind(':');
-         if (colon == std::string::npos || colon == 0 || colon + 1 == v.size()) return false;
-         const std::string port = v.substr(colon + 1);
-         return port.size() <= 5 && port.find_first_not_of("0123456789") == std::string::npos &&
-                std::stoul(port) <= 65535;
-     }},
-    {"server.public_url", "FIRMO_PUBLIC_URL", "public-url",
-     [](Config& c, const std::string& v) {
-         c.public_url = v;
-         while (!c.public_url.empty() && c.public_url.back() == '/') c.public_url.pop_back();
-         return v.rfind("http://", 0) == 0 || v.rfind("https://", 0) == 0;
-     }},
-    {"server.io_threads", "FIRMO_IO_THREADS", "io-threads",
-     [](Config& c, const std::string& v) { return SetInt(c.io_threads, v, 1, 64); }},
-    {"server.worker_threads", "FIRMO_WORKER_THREADS", "worker-threads",
-     [](Config& c, const std::string& v) { return SetInt(c.worker_threads, v, 1, 256); }},
-    {"server.read_timeout_s", "FIRMO_READ_TIMEOUT_S", "read-timeout",
-     [](Config& c, const std::string& v) { return SetInt(c.read_timeout_s, v, 1, 3600); }},
-    {"server.idle_timeout_s", "FIRMO_IDLE_TIMEOUT_S", "idle-timeout",
-     [](Config& c, const std::string& v) { return SetInt(c.idle_timeout_s, v, 1, 3600); }},
-    {"jobs.threads", "FIRMO_JOB_THREADS", "job-threads",
-     [](Config& c, const std::string& v) { return SetInt(c.job_threads, v, 1, 64); }},
-    {"storage.data_dir", "FIRMO_DATA_DIR", "data-dir",
-     [](Config& c, const std::string& v) {
-         c.data_dir = v;
-         return !v.empty();
-     }},
-    {"database.pool_size", "FIRMO_DB_POOL", "db-pool",
-     [](Config& c, const std::string& v) { return SetInt(c.db_pool, v, 1, 256); }},
-    {"limits.max_document_bytes", "FIRMO_MAX_DOCUMENT_BYTES", "max-document-bytes",
-     [](Config& c, const std::string& v) {
-         return SetI64(c.max_document_bytes, v, 1024, std::int64_t{1} << 32);
-     }},
-    {"limits.max_json_bytes", "FIRMO_MAX_JSON_BYTES", "max-json-bytes",
-     [](Config& c, const std::string& v) {
-         return SetI64(c.max_json_bytes, v, 1024, 64 * 1024 * 1024);
-     }},
-    {"limits.rate_limit_burst", "FIRMO_RATE_LIMIT_BURST", "rate-limit-burst",
-     [](Config& c, const std::string& v) { return SetInt(c.rate_limit_burst, v, 0, 1'000'000); }},
-    {"limits.rate_limit_window_ms", "FIRMO_RATE_LIMIT_WINDOW_MS", "rate-limit-window-ms",
-     [](Config& c, const std::string& v) {
-         return SetInt(c.rate_limit_window_ms, v, 1, 3'600'000);
-     }},
-    {"log.level", "FIRMO_LOG_LEVEL", "log-level",
-     [](Config& c, const std::string& v) {
-         c.log_level = v;
-         return v == "debug" || v == "info" || v == "warn" || v == "error";
-     }},
-    {"log.access_log", "FIRMO_ACCESS_LOG", "access-log",
-     [](Config& c, const std::string& v) { return SetBool(c.access_log, v); }},
-    {"bootstrap.email", "FIRMO_BOOTSTRAP_EMAIL", "bootstrap-email",
-     [](Config& c, const std::string& v) {
-         c.bootstrap_email = v;
-         return !v.empty();
-     }},
-    {"web.assets_dir", "FIRMO_ASSETS_DIR", "assets-dir",
-     [](Config& c, const std::string& v) {
-         c.assets_dir = v;
-         return !v.empty();
-     }},
-    {"web.secure_cookies", "FIRMO_SECURE_COOKIES", "secure-cookies",
-     [](Config& c, const std::string& v) {
-         c.secure_cookies = v;
-         return v == "auto" || v == "true" || v == "false";
-     }},
-    {"oidc.issuer", "FIRMO_OIDC_ISSUER", "oidc-issuer",
-     [](Config& c, const std::string& v) {
-         c.oidc_issuer = v;
-         return v.empty() || v.rfind("http", 0) == 0;
-     }},
-    {"oidc.client_id", "FIRMO_OIDC_CLIENT_ID", "oidc-client-id",
-     [](Config& c, const std::string& v) {
-         c.oidc_client_id = v;
-         return true;
-     }},
-    {"oidc.client_secret", "FIRMO_OIDC_CLIENT_SECRET", "oidc-client-secret",
-     [](Config& c, const std::string& v) {
-         c.oidc_client_secret = v;
-         return true;
-     }},
-    {"oidc.scopes", "FIRMO_OIDC_SCOPES", "oidc-scopes",
-     [](Config& c, const std::string& v) {
-         c.oidc_scopes = v;
-         return true;
-     }},
-    {"oidc.identifier_claim", "FIRMO_OIDC_IDENTIFIER_CLAIM", "oidc-identifier-claim",
-     [](Config& c, const std::string& v) {
-         c.oidc_identifier_claim = v;
-         return !v.empty();
-     }},
-    {"oidc.identifier_kind", "FIRMO_OIDC_IDENTIFIER_KIND", "oidc-identifier-kind",
-     [](Config& c, const std::string& v) {
-         c.oidc_identifier_kind = v;
-         return v == "it_fiscal_code" || v == "no_nin";
-     }},
-    {"notify.code_delivery", "FIRMO_CODE_DELIVERY", "code-delivery",
-     [](Config& c, const std::string& v) {
-         c.code_delivery = v;
-         return v == "auto" || v == "smtp" || v == "log";
-     }},
-    {"smtp.url", "FIRMO_SMTP_URL", "smtp-url",
-     [](Config& c, const std::string& v) {
-         c.smtp_url = v;
-         return v.empty() || v.rfind("smtp", 0) == 0;
-     }},
-    {"smtp.username", "FIRMO_SMTP_USERNAME", "smtp-username",
-     [](Config& c, const std::string& v) {
-         c.smtp_username = v;
-         return true;
-     }},
-    {"smtp.password", "FIRMO_SMTP_PASSWORD", "smtp-password",
-     [](Config& c, const std::string& v) {
-         c.smtp_password = v;
-         return true;
-     }},
-    {"smtp.from", "FIRMO_SMTP_FROM", "smtp-from",
-     [](Config& c, const std::string& v) {
-         c.smtp_from = v;
-         return !v.empty();
-     }},
-    {"smtp.starttls", "FIRMO_SMTP_STARTTLS", "smtp-starttls",
-     [](Config& c, const std::string& v) {
-         c.smtp_starttls = v;
-         return v == "none" || v == "opportunistic" || v == "required";
-     }},
-    {"smtp.ca_file", "FIRMO_SMTP_CA_FILE", "smtp-ca-file",
-     [](Config& c, const std::string& v) {
-         c.smtp_ca_file = v;
-         return true;
-     }},
-    {"web.code_ttl_s", "FIRMO_CODE_TTL_S", "code-ttl",
-     [](Config& c, const std::string& v) { return SetInt(c.code_ttl_s, v, 1, 3600); }},
-    {"sms.url", "FIRMO_SMS_URL", "sms-url",
-     [](Config& c, const std::string& v) {
-         c.sms_url = v;
-         return v.empty() || v.rfind("http", 0) == 0;
-     }},
-    {"sms.auth_header", "FIRMO_SMS_AUTH_HEADER", "sms-auth-header",
-     [](Config& c, const std::string& v) {
-         c.sms_auth_header = v;
-         return v.find_first_of("\r\n") == std::string::npos;
-     }},
-    {"sms.body_template", "FIRMO_SMS_BODY_TEMPLATE", "sms-body-template",
-     [](Config& c, const std::string& v) {
-         c.sms_body_template = v;
-         return !v.empty();
-     }},
-    {"sms.sender", "FIRMO_SMS_SENDER", "sms-sender",
-     [](Config& c, const std::string& v) {
-         c.sms_sender = v;
-         return true;
-     }},
-    {"notify.reminders", "FIRMO_REMINDERS", "reminders",
-     [](Config& c, const std::string& v) {
-         c.reminders = v;
-         return true;  // checked when parsed (ParseReminders)
-     }},
-    {"notify.delivery_threads", "FIRMO_DELIVERY_THREADS", "delivery-threads",
-     [](Config& c, const std::string& v) { return SetInt(c.delivery_threads, v, 0, 64); }},
-    {"notify.retry_base_ms", "FIRMO_RETRY_BASE_MS", "retry-base-ms",
-     [](Config& c, const std::string& v) { return SetInt(c.retry_base_ms, v, 10, 3'600'000); }},
-    {"webhooks.timeout_ms", "FIRMO_WEBHOOK_TIMEOUT_MS", "webhook-timeout-ms",
-     [](Config& c, const std::string& v) { return SetInt(c.webhook_timeout_ms, v, 100, 120'000); }},
-    {"webhooks.allow_private_addresses", "FIRMO_WEBHOOK_ALLOW_PRIVATE", "webhook-allow-private",
-     [](Config& c, const std::string& v) { return SetBool(c.webhook_allow_private, v); }},
-    {"polling.empty_interval_ms", "FIRMO_POLL_EMPTY_INTERVAL_MS", "poll-empty-interval-ms",
-     [](Config& c, const std::string& v) {
-         return SetInt(c.poll_empty_interval_ms, v, 0, 3'600'000);
-     }},
-    {"polling.redeliver_after_s", "FIRMO_POLL_REDELIVER_AFTER_S", "poll-redeliver-after",
-     [](Config& c, const std::string& v) {
-         return SetInt(c.poll_redeliver_after_s, v, 1, 86'400);
-     }},
-    {"smtp.verify_peer", "FIRMO_SMTP_VERIFY_PEER", "smtp-verify-peer",
-     [](Config& c, const std::string& v) { return SetBool(c.smtp_verify_peer, v); }},
-    {"ca.passphrase", "FIRMO_CA_PASSPHRASE", nullptr,
-     [](Config& c, const std::string& v) {
-         c.ca_passphrase = v;
-         return true;
-     }},
+const Key
+    kKeys
+        [] =
+            {
+                {"server.listen", "FIRMO_LISTEN", "listen",
+                 [](Config& c, const std::string& v) {
+                     c.listen = v;
+                     const auto colon = v.rfind(':');
+                     if (colon == std::string::npos || colon == 0 || colon + 1 == v.size())
+                         return false;
+                     const std::string port = v.substr(colon + 1);
+                     return port.size() <= 5 &&
+                            port.find_first_not_of("0123456789") == std::string::npos &&
+                            std::stoul(port) <= 65535;
+                 }},
+                {"server.public_url", "FIRMO_PUBLIC_URL", "public-url",
+                 [](Config& c, const std::string& v) {
+                     c.public_url = v;
+                     while (!c.public_url.empty() && c.public_url.back() == '/')
+                         c.public_url.pop_back();
+                     return v.rfind("http://", 0) == 0 || v.rfind("https://", 0) == 0;
+                 }},
+                {"server.io_threads", "FIRMO_IO_THREADS", "io-threads",
+                 [](Config& c, const std::string& v) { return SetInt(c.io_threads, v, 1, 64); }},
+                {"server.worker_threads", "FIRMO_WORKER_THREADS", "worker-threads",
+                 [](Config& c, const std::string& v) {
+                     return SetInt(c.worker_threads, v, 1, 256);
+                 }},
+                {"server.read_timeout_s", "FIRMO_READ_TIMEOUT_S", "read-timeout",
+                 [](Config& c, const std::string& v) {
+                     return SetInt(c.read_timeout_s, v, 1, 3600);
+                 }},
+                {"server.idle_timeout_s", "FIRMO_IDLE_TIMEOUT_S", "idle-timeout",
+                 [](Config& c, const std::string& v) {
+                     return SetInt(c.idle_timeout_s, v, 1, 3600);
+                 }},
+                {"jobs.threads", "FIRMO_JOB_THREADS", "job-threads",
+                 [](Config& c, const std::string& v) { return SetInt(c.job_threads, v, 1, 64); }},
+                {"storage.data_dir", "FIRMO_DATA_DIR", "data-dir",
+                 [](Config& c, const std::string& v) {
+                     c.data_dir = v;
+                     return !v.empty();
+                 }},
+                {"database.url", "FIRMO_DATABASE_URL", "database-url",
+                 [](Config& c, const std::string& v) {
+                     c.database_url = v;
+                     return v.empty() || v.rfind("postgresql://", 0) == 0 ||
+                            v.rfind("postgres://", 0) == 0;
+                 }},
+                {"storage.url", "FIRMO_STORAGE_URL", "storage-url",
+                 [](Config& c, const std::string& v) {
+                     c.storage_url = v;
+                     return v.empty() || v.rfind("s3://", 0) == 0;
+                 }},
+                {"storage.s3_endpoint", "FIRMO_S3_ENDPOINT", "s3-endpoint",
+                 [](Config& c, const std::string& v) {
+                     c.s3_endpoint = v;
+                     return v.rfind("http", 0) == 0;
+                 }},
+                {"storage.s3_region", "FIRMO_S3_REGION", "s3-region",
+                 [](Config& c, const std::string& v) {
+                     c.s3_region = v;
+                     return !v.empty();
+                 }},
+                {"storage.s3_access_key", "FIRMO_S3_ACCESS_KEY", "s3-access-key",
+                 [](Config& c, const std::string& v) {
+                     c.s3_access_key = v;
+                     return true;
+                 }},
+                {"storage.s3_secret_key", "FIRMO_S3_SECRET_KEY", nullptr,
+                 [](Config& c, const std::string& v) {
+                     c.s3_secret_key = v;
+                     return true;
+                 }},
+                {"storage.s3_path_style", "FIRMO_S3_PATH_STYLE", "s3-path-style",
+                 [](Config& c, const std::string& v) { return SetBool(c.s3_path_style, v); }},
+                {"database.pool_size", "FIRMO_DB_POOL", "db-pool",
+                 [](Config& c, const std::string& v) { return SetInt(c.db_pool, v, 1, 256); }},
+                {"limits.max_document_bytes", "FIRMO_MAX_DOCUMENT_BYTES", "max-document-bytes",
+                 [](Config& c, const std::string& v) {
+                     return SetI64(c.max_document_bytes, v, 1024, std::int64_t{1} << 32);
+                 }},
+                {"limits.max_json_bytes", "FIRMO_MAX_JSON_BYTES", "max-json-bytes",
+                 [](Config& c, const std::string& v) {
+                     return SetI64(c.max_json_bytes, v, 1024, 64 * 1024 * 1024);
+                 }},
+                {"limits.rate_limit_burst", "FIRMO_RATE_LIMIT_BURST", "rate-limit-burst",
+                 [](Config& c, const std::string& v) {
+                     return SetInt(c.rate_limit_burst, v, 0, 1'000'000);
+                 }},
+                {"limits.rate_limit_window_ms", "FIRMO_RATE_LIMIT_WINDOW_MS",
+                 "rate-limit-window-ms",
+                 [](Config& c, const std::string& v) {
+                     return SetInt(c.rate_limit_window_ms, v, 1, 3'600'000);
+                 }},
+                {"log.level", "FIRMO_LOG_LEVEL", "log-level",
+                 [](Config& c, const std::string& v) {
+                     c.log_level = v;
+                     return v == "debug" || v == "info" || v == "warn" || v == "error";
+                 }},
+                {"log.access_log", "FIRMO_ACCESS_LOG", "access-log",
+                 [](Config& c, const std::string& v) { return SetBool(c.access_log, v); }},
+                {"bootstrap.email", "FIRMO_BOOTSTRAP_EMAIL", "bootstrap-email",
+                 [](Config& c, const std::string& v) {
+                     c.bootstrap_email = v;
+                     return !v.empty();
+                 }},
+                {"web.assets_dir", "FIRMO_ASSETS_DIR", "assets-dir",
+                 [](Config& c, const std::string& v) {
+                     c.assets_dir = v;
+                     return !v.empty();
+                 }},
+                {"web.secure_cookies", "FIRMO_SECURE_COOKIES", "secure-cookies",
+                 [](Config& c, const std::string& v) {
+                     c.secure_cookies = v;
+                     return v == "auto" || v == "true" || v == "false";
+                 }},
+                {"oidc.issuer", "FIRMO_OIDC_ISSUER", "oidc-issuer",
+                 [](Config& c, const std::string& v) {
+                     c.oidc_issuer = v;
+                     return v.empty() || v.rfind("http", 0) == 0;
+                 }},
+                {"oidc.client_id", "FIRMO_OIDC_CLIENT_ID", "oidc-client-id",
+                 [](Config& c, const std::string& v) {
+                     c.oidc_client_id = v;
+                     return true;
+                 }},
+                {"oidc.client_secret", "FIRMO_OIDC_CLIENT_SECRET", "oidc-client-secret",
+                 [](Config& c, const std::string& v) {
+                     c.oidc_client_secret = v;
+                     return true;
+                 }},
+                {"oidc.scopes", "FIRMO_OIDC_SCOPES", "oidc-scopes",
+                 [](Config& c, const std::string& v) {
+                     c.oidc_scopes = v;
+                     return true;
+                 }},
+                {"oidc.identifier_claim", "FIRMO_OIDC_IDENTIFIER_CLAIM", "oidc-identifier-claim",
+                 [](Config& c, const std::string& v) {
+                     c.oidc_identifier_claim = v;
+                     return !v.empty();
+                 }},
+                {"oidc.identifier_kind", "FIRMO_OIDC_IDENTIFIER_KIND", "oidc-identifier-kind",
+                 [](Config& c, const std::string& v) {
+                     c.oidc_identifier_kind = v;
+                     return v == "it_fiscal_code" || v == "no_nin";
+                 }},
+                {"notify.code_delivery", "FIRMO_CODE_DELIVERY", "code-delivery",
+                 [](Config& c, const std::string& v) {
+                     c.code_delivery = v;
+                     return v == "auto" || v == "smtp" || v == "log";
+                 }},
+                {"smtp.url", "FIRMO_SMTP_URL", "smtp-url",
+                 [](Config& c, const std::string& v) {
+                     c.smtp_url = v;
+                     return v.empty() || v.rfind("smtp", 0) == 0;
+                 }},
+                {"smtp.username", "FIRMO_SMTP_USERNAME", "smtp-username",
+                 [](Config& c, const std::string& v) {
+                     c.smtp_username = v;
+                     return true;
+                 }},
+                {"smtp.password", "FIRMO_SMTP_PASSWORD", "smtp-password",
+                 [](Config& c, const std::string& v) {
+                     c.smtp_password = v;
+                     return true;
+                 }},
+                {"smtp.from", "FIRMO_SMTP_FROM", "smtp-from",
+                 [](Config& c, const std::string& v) {
+                     c.smtp_from = v;
+                     return !v.empty();
+                 }},
+                {"smtp.starttls", "FIRMO_SMTP_STARTTLS", "smtp-starttls",
+                 [](Config& c, const std::string& v) {
+                     c.smtp_starttls = v;
+                     return v == "none" || v == "opportunistic" || v == "required";
+                 }},
+                {"smtp.ca_file", "FIRMO_SMTP_CA_FILE", "smtp-ca-file",
+                 [](Config& c, const std::string& v) {
+                     c.smtp_ca_file = v;
+                     return true;
+                 }},
+                {"web.code_ttl_s", "FIRMO_CODE_TTL_S", "code-ttl",
+                 [](Config& c, const std::string& v) { return SetInt(c.code_ttl_s, v, 1, 3600); }},
+                {"sms.url", "FIRMO_SMS_URL", "sms-url",
+                 [](Config& c, const std::string& v) {
+                     c.sms_url = v;
+                     return v.empty() || v.rfind("http", 0) == 0;
+                 }},
+                {"sms.auth_header", "FIRMO_SMS_AUTH_HEADER", "sms-auth-header",
+                 [](Config& c, const std::string& v) {
+                     c.sms_auth_header = v;
+                     return v.find_first_of("\r\n") == std::string::npos;
+                 }},
+                {"sms.body_template", "FIRMO_SMS_BODY_TEMPLATE", "sms-body-template",
+                 [](Config& c, const std::string& v) {
+                     c.sms_body_template = v;
+                     return !v.empty();
+                 }},
+                {"sms.sender", "FIRMO_SMS_SENDER", "sms-sender",
+                 [](Config& c, const std::string& v) {
+                     c.sms_sender = v;
+                     return true;
+                 }},
+                {"notify.reminders", "FIRMO_REMINDERS", "reminders",
+                 [](Config& c, const std::string& v) {
+                     c.reminders = v;
+                     return true;  // checked when parsed (ParseReminders)
+                 }},
+                {"notify.delivery_threads", "FIRMO_DELIVERY_THREADS", "delivery-threads",
+                 [](Config& c, const std::string& v) {
+                     return SetInt(c.delivery_threads, v, 0, 64);
+                 }},
+                {"notify.retry_base_ms", "FIRMO_RETRY_BASE_MS", "retry-base-ms",
+                 [](Config& c, const std::string& v) {
+                     return SetInt(c.retry_base_ms, v, 10, 3'600'000);
+                 }},
+                {"webhooks.timeout_ms", "FIRMO_WEBHOOK_TIMEOUT_MS", "webhook-timeout-ms",
+                 [](Config& c, const std::string& v) {
+                     return SetInt(c.webhook_timeout_ms, v, 100, 120'000);
+                 }},
+                {"webhooks.allow_private_addresses", "FIRMO_WEBHOOK_ALLOW_PRIVATE",
+                 "webhook-allow-private",
+                 [](
+                     Config& c, const std::
+                                    string& v) { return SetBool(c.webhook_allow_private, v); }},
+                {"polling.empty_interval_ms", "FIRMO_POLL_EMPTY_INTERVAL_MS",
+                 "poll-empty-interval-ms",
+                 [](
+                     Config& c,
+                     const std::
+                         string& v) { return SetInt(c.poll_empty_interval_ms, v, 0, 3'600'000); }},
+                {"polling.redeliver_after_s", "FIRMO_POLL_REDELIVER_AFTER_S",
+                 "poll-redeliver-after",
+                 [](
+                     Config& c,
+                     const std::
+                         string& v) { return SetInt(c.poll_redeliver_after_s, v, 1, 86'400); }},
+                {"smtp.verify_peer", "FIRMO_SMTP_VERIFY_PEER", "smtp-verify-peer",
+                 [](Config& c, const std::string& v) { return SetBool(c.smtp_verify_peer, v); }},
+                {"ca.passphrase", "FIRMO_CA_PASSPHRASE", nullptr,
+                 [](Config& c, const std::string& v) {
+                     c.ca_passphrase = v;
+                     return true;
+                 }},
 };
 
 std::optional<std::string> TomlValue(const toml::node& node) {

@@ -21,6 +21,14 @@ struct Config {
     int worker_threads = 4;
     int job_threads = 1;
     int db_pool = 8;
+    // Several nodes: PostgreSQL instead of the SQLite file, S3 instead of the documents folder.
+    std::string database_url;  // "postgresql://user@host:5432/firmo"; empty: SQLite in data_dir
+    std::string storage_url;   // "s3://bucket/prefix"; empty: DATA_DIR/documents
+    std::string s3_endpoint;
+    std::string s3_region = "us-east-1";
+    std::string s3_access_key;
+    std::string s3_secret_key;
+    bool s3_path_style = true;
     int read_timeout_s = 30;  // to receive one request's headers and body
     int idle_timeout_s = 60;  // between requests on a keep-alive connection
     std::int64_t max_document_bytes = 10 * 1024 * 1024;

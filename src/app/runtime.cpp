@@ -18,6 +18,8 @@
 #include "pdf/qpdf_validator.hpp"
 #include "pdf/verify.hpp"
 #include "store/filesystem/folder_blob_store.hpp"
+#include "store/postgres/postgres_database.hpp"
+#include "store/s3/s3_blob_store.hpp"
 #include "store/sqlite/sqlite_database.hpp"
 
 namespace firmo::app {
@@ -62,11 +64,28 @@ Result<std::unique_ptr<Runtime>> Runtime::Open(const Config& config) {
     }
     fs::permissions(data, fs::perms::owner_all, fs::perm_options::replace, ec);
 
-    FIRMO_TRY(auto db,
-              store::sqlite::SqliteDatabase::Open((data / "firmo.db").string(), config.db_pool));
-    rt->db_ = std::move(db);
+    if (config.database_url.empty()) {
+        FIRMO_TRY(auto db, store::sqlite::SqliteDatabase::Open((data / "firmo.db").string(),
+                                                               config.db_pool));
+        rt->db_ = std::move(db);
+    } else {
+        FIRMO_TRY(auto db,
+                  store::postgres::PostgresDatabase::Open(config.database_url, config.db_pool));
+        rt->db_ = std::move(db);
+    }
     FIRMO_CHECK(rt->db_->Migrate());
-    rt->blobs_ = std::make_unique<store::FolderBlobStore>(data / "documents");
+    if (config.storage_url.empty()) {
+        rt->blobs_ = std::make_unique<store::FolderBlobStore>(data / "documents");
+    } else {
+        FIRMO_TRY(auto s3, store::ParseS3Url(config.storage_url));
+        s3.endpoint = config.s3_endpoint;
+        s3.region = config.s3_region;
+        s3.access_key = config.s3_access_key;
+        s3.secret_key = config.s3_secret_key;
+        s3.path_style = config.s3_path_style;
+        FIRMO_TRY(auto store, store::S3BlobStore::Create(s3));
+        rt->blobs_ = std::move(store);
+    }
     pdf::PdfLimits limits;
     limits.max_file_bytes = static_cast<std::uint64_t>(config.max_document_bytes);
     rt->validator_ = std::make_unique<pdf::QpdfValidator>(limits);
