@@ -37,6 +37,28 @@ class Response:
         return f"<{self.status} {self.body[:400]!r}>"
 
 
+# With FIRMO_TEST_POSTGRES_URL (scripts/with-postgres.sh), every server gets its own fresh
+# PostgreSQL database instead of the SQLite file; a restart on the same data dir reuses it.
+POSTGRES_URL = os.environ.get("FIRMO_TEST_POSTGRES_URL")
+
+
+def database_args(data_dir):
+    if not POSTGRES_URL:
+        return []
+    marker = os.path.join(data_dir, "database-url")
+    if os.path.exists(marker):
+        with open(marker) as f:
+            url = f.read().strip()
+    else:
+        name = "firmo_e2e_" + os.urandom(5).hex()
+        subprocess.run(["psql", POSTGRES_URL, "-q", "-c", f"CREATE DATABASE {name}"],
+                       check=True, capture_output=True)
+        url = urllib.parse.urlparse(POSTGRES_URL)._replace(path="/" + name).geturl()
+        with open(marker, "w") as f:
+            f.write(url)
+    return ["--database-url", url]
+
+
 class Firmo:
     """One firmo server process."""
 
@@ -53,7 +75,7 @@ class Firmo:
         self.stderr = open(os.path.join(self.data_dir, "server.log"), "ab")
         self.proc = subprocess.Popen(
             [FIRMO_BIN, "serve", "--listen", "127.0.0.1:0", "--data-dir", self.data_dir,
-             *self.extra_args],
+             *database_args(self.data_dir), *self.extra_args],
             stdout=subprocess.PIPE, stderr=self.stderr, text=True)
         deadline = time.time() + timeout
         while time.time() < deadline:
@@ -102,11 +124,27 @@ class Firmo:
 
     def cli(self, *args, check=True):
         """Runs a firmo subcommand against this server's data dir."""
-        result = subprocess.run([FIRMO_BIN, *args, "--data-dir", self.data_dir],
+        # The PDF engine's commands (ca, sign, verify) use no database.
+        db = database_args(self.data_dir) if args[0] in ("apikey", "issuer", "migrate") else []
+        result = subprocess.run([FIRMO_BIN, *args, "--data-dir", self.data_dir, *db],
                                 capture_output=True, text=True, timeout=60)
         if check and result.returncode != 0:
             raise RuntimeError(f"firmo {' '.join(args)} failed: {result.stderr}")
         return result
+
+    def query(self, sql):
+        """Rows of one SELECT on the server's database (SQLite file or PostgreSQL)."""
+        if POSTGRES_URL:
+            url = database_args(self.data_dir)[1]
+            out = subprocess.run(["psql", url, "-At", "-F", "\t", "-c", sql], check=True,
+                                 capture_output=True, text=True).stdout
+            return [tuple(line.split("\t")) for line in out.splitlines() if line]
+        import sqlite3
+        db = sqlite3.connect(os.path.join(self.data_dir, "firmo.db"))
+        try:
+            return db.execute(sql).fetchall()
+        finally:
+            db.close()
 
     def new_issuer(self, name="Second issuer", email="second@example.org"):
         issuer_id = self.cli("issuer", "create", "--name", name, "--email", email).stdout.strip().splitlines()[-1]

@@ -3,7 +3,6 @@ survives a restart."""
 
 import os
 import signal
-import sqlite3
 import unittest
 
 from harness import FISCAL_CODE, Firmo, FirmoTestCase, make_pdf
@@ -46,9 +45,8 @@ class TwoIssuers(FirmoTestCase):
     def test_keys_are_stored_hashed_and_revocation_is_immediate(self):
         issuer, key = self.firmo.new_issuer("Revocable", "rev@example.org")
         self.assertEqual(self.firmo.get("/api/v1/dossiers", key=key).status, 200)
-        db = sqlite3.connect(os.path.join(self.firmo.data_dir, "firmo.db"))
-        rows = db.execute("SELECT key_hash, prefix FROM api_keys WHERE issuer_id = ?", (issuer,)).fetchall()
-        db.close()
+        self.assertRegex(issuer, r"^[0-9A-Z]+$")
+        rows = self.firmo.query(f"SELECT key_hash, prefix FROM api_keys WHERE issuer_id = '{issuer}'")
         self.assertEqual(len(rows), 1)
         self.assertNotIn(key, rows[0][0])
         self.assertEqual(len(rows[0][0]), 64)
