@@ -14,7 +14,7 @@ import { api, repoRoot, startFirmo } from '../tests/browser/harness.mjs';
 const n = Number(process.argv[2] || 300);
 const threads = process.argv[3] || '1';
 
-const sink = spawn('/usr/bin/python3', [path.join(repoRoot, 'tests/http_sink/stdout_sink.py')],
+const sink = spawn('/usr/bin/python3', [path.join(repoRoot, 'tests/http_sink/sink.py'), '--stdout'],
                    { stdio: ['ignore', 'pipe', 'inherit'] });
 const arrivals = new Map();
 const port = await new Promise((resolve) => {

@@ -188,10 +188,10 @@ HttpResponse SignerApi::GetRequest(Req& req) {
 HttpResponse SignerApi::DocumentContent(Req& req) {
     auto session = Session(req);
     if (!session) return Problem(session.error());
-    auto bytes = ceremony_.DocumentBytes(*session, std::string(req.Param("id")),
-                                         std::string(req.Param("doc_id")));
-    if (!bytes) return Problem(bytes.error());
-    return HttpResponse::Text(200, std::move(*bytes), "application/pdf");
+    auto content = ceremony_.DocumentBytes(*session, std::string(req.Param("id")),
+                                           std::string(req.Param("doc_id")));
+    if (!content) return Problem(content.error());
+    return HttpResponse::Text(200, std::move(content->bytes), "application/pdf");
 }
 
 HttpResponse SignerApi::Accept(Req& req) {

@@ -38,8 +38,7 @@ Result<Grant> UrlSigner::Verify(const std::string& token, const std::string& pur
     }
     const auto payload = Base64UrlDecode(std::string_view(token).substr(0, dot));
     const auto mac = Base64UrlDecode(std::string_view(token).substr(dot + 1));
-    if (!payload || !mac ||
-        !crypto::ConstantTimeEquals(*mac, crypto::HmacSha256(secret_, *payload))) {
+    if (!payload || !mac || !ConstantTimeEquals(*mac, crypto::HmacSha256(secret_, *payload))) {
         return Fail(ErrorCode::kForbidden, "the link is not valid");
     }
     const auto parts = Split(*payload, '|');

@@ -16,4 +16,11 @@ std::optional<std::string> Base64UrlDecode(std::string_view text);
 std::optional<std::string> PercentDecode(std::string_view text, bool plus_is_space);
 std::string PercentEncode(std::string_view text);
 
+// Equality of secrets in time independent of where they differ (sizes are not secret).
+bool ConstantTimeEquals(std::string_view a, std::string_view b);
+
+// `text` as a JSON string literal, quotes included (for code without a JSON library, such as
+// the domain's event bodies). Control characters are escaped; bytes >= 0x80 pass through.
+std::string JsonQuote(std::string_view text);
+
 }  // namespace firmo

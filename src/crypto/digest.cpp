@@ -38,10 +38,6 @@ std::string HmacSha256(std::string_view key, std::string_view data) {
     return out;
 }
 
-bool ConstantTimeEquals(std::string_view a, std::string_view b) {
-    return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
-}
-
 struct Sha256Stream::Impl {
     MdCtxPtr ctx{EVP_MD_CTX_new()};
 };

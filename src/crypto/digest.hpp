@@ -14,7 +14,6 @@ namespace firmo::crypto {
 std::string Sha256(std::string_view data);
 std::string HmacSha256(std::string_view key, std::string_view data);
 // Compares in time independent of where the first difference is.
-bool ConstantTimeEquals(std::string_view a, std::string_view b);
 
 // Incremental SHA-256 for streams (documents are hashed without being held in memory).
 class Sha256Stream {

@@ -219,4 +219,17 @@ std::optional<std::string> NormalizePhone(std::string_view text) {
     return out;
 }
 
+std::string MaskContact(std::string_view address) {
+    if (address.find('@') != std::string_view::npos) {
+        const auto at = address.rfind('@');
+        if (at == 0) return "***";
+        return std::string(address.substr(0, 1)) + "***" + std::string(address.substr(at));
+    }
+    constexpr std::size_t kShown = 3;
+    std::string out = !address.empty() && address.front() == '+' ? "+" : "";
+    out.append("***");
+    if (address.size() > kShown + 4) out.append(address.substr(address.size() - kShown));
+    return out;
+}
+
 }  // namespace firmo::domain

@@ -37,4 +37,8 @@ std::optional<std::string> NormalizeEmail(std::string_view text);
 // E.164: '+' then 8-15 digits, first digit not 0. Spaces and dashes are removed first.
 std::optional<std::string> NormalizePhone(std::string_view text);
 
+// An e-mail address or phone number as shown to the person or written to logs:
+// "m***@example.org", "+***567".
+std::string MaskContact(std::string_view address);
+
 }  // namespace firmo::domain

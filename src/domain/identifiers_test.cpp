@@ -86,5 +86,12 @@ TEST(Etsi, Prefixes) {
     EXPECT_EQ(EtsiPrefix(IdentifierKind::kNoNationalId), "PNONO-");
 }
 
+TEST(MaskContact, KeepsTheFirstLetterAndDomainOrTheLastDigits) {
+    EXPECT_EQ(MaskContact("mario.rossi@example.org"), "m***@example.org");
+    EXPECT_EQ(MaskContact("@example.org"), "***");
+    EXPECT_EQ(MaskContact("+393331234567"), "+***567");
+    EXPECT_EQ(MaskContact("12345"), "***");
+}
+
 }  // namespace
 }  // namespace firmo::domain

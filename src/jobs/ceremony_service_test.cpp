@@ -118,7 +118,7 @@ TEST_F(CeremonyTest, ALaterSignerWaitsForTheEarlierOnes) {
     // The later signer reads the version the earlier one signed.
     auto bytes = ceremony_->DocumentBytes(later, r.id, r.documents[0].id);
     ASSERT_TRUE(bytes);
-    EXPECT_NE(bytes->find("%signed by Mario Rossi"), std::string::npos);
+    EXPECT_NE(bytes->bytes.find("%signed by Mario Rossi"), std::string::npos);
 }
 
 TEST_F(CeremonyTest, SignersOfTheSameOrderSignInParallel) {

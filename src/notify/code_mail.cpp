@@ -79,60 +79,6 @@ const CodeTexts& TextsFor(std::string_view language) {
     return kTexts[0];
 }
 
-std::string EscapeHtml(std::string_view s) {
-    std::string out;
-    out.reserve(s.size());
-    for (char c : s) {
-        switch (c) {
-            case '&':
-                out.append("&amp;");
-                break;
-            case '<':
-                out.append("&lt;");
-                break;
-            case '>':
-                out.append("&gt;");
-                break;
-            case '"':
-                out.append("&quot;");
-                break;
-            case '\'':
-                out.append("&#39;");
-                break;
-            default:
-                out.push_back(c);
-        }
-    }
-    return out;
-}
-
-// One pass, so a title that itself contains "{time}" stays literal.
-std::string Fill(std::string_view templ, std::string_view title, std::string_view minutes,
-                 std::string_view time) {
-    std::string out;
-    std::size_t i = 0;
-    while (i < templ.size()) {
-        auto open = templ.find('{', i);
-        if (open == std::string_view::npos) break;
-        auto close = templ.find('}', open);
-        if (close == std::string_view::npos) break;
-        out.append(templ.substr(i, open - i));
-        const std::string_view name = templ.substr(open + 1, close - open - 1);
-        if (name == "title") {
-            out.append(title);
-        } else if (name == "minutes") {
-            out.append(minutes);
-        } else if (name == "time") {
-            out.append(time);
-        } else {
-            out.append(templ.substr(open, close - open + 1));
-        }
-        i = close + 1;
-    }
-    out.append(templ.substr(std::min(i, templ.size())));
-    return out;
-}
-
 std::string FormatClockTime(Timestamp t) {
     using namespace std::chrono;
     const auto day = floor<days>(t);
@@ -182,9 +128,13 @@ Result<Mail> BuildCodeMail(const domain::CodeMessage& message, Timestamp now) {
     if (title.find_first_not_of(' ') == std::string::npos) title = std::string(t.no_title);
     const std::string html_title = EscapeHtml(title);
 
-    auto text_of = [&](std::string_view templ) { return Fill(templ, title, minutes_text, time); };
+    auto text_of = [&](std::string_view templ) {
+        return FillPlaceholders(templ,
+                                {{"title", title}, {"minutes", minutes_text}, {"time", time}});
+    };
     auto html_of = [&](std::string_view templ) {
-        return Fill(EscapeHtml(templ), html_title, minutes_text, time);
+        return FillPlaceholders(EscapeHtml(templ),
+                                {{"title", html_title}, {"minutes", minutes_text}, {"time", time}});
     };
 
     Mail mail;
@@ -193,15 +143,13 @@ Result<Mail> BuildCodeMail(const domain::CodeMessage& message, Timestamp now) {
     const std::string_view intro = login ? t.intro_login : t.intro_confirm;
     mail.text = text_of(intro) + "\n\n    " + code + "\n\n" + text_of(t.expiry) + "\n\n" +
                 text_of(t.never_share) + "\n\n" + text_of(t.not_expected) + "\n\n-- \nFirmo\n";
-    mail.html = "<!DOCTYPE html>\n<html lang=\"" + std::string(t.language) +
-                "\">\n<head><meta charset=\"utf-8\"><title>" + EscapeHtml(mail.subject) +
-                "</title></head>\n<body style=\"font-family:sans-serif;line-height:1.5\">\n<p>" +
-                html_of(intro) +
-                "</p>\n<p style=\"font-family:monospace;font-size:28px;font-weight:bold;"
-                "letter-spacing:4px\">" +
-                code + "</p>\n<p>" + html_of(t.expiry) + "</p>\n<p><strong>" +
-                html_of(t.never_share) + "</strong></p>\n<p style=\"color:#555\">" +
-                html_of(t.not_expected) + "</p>\n</body>\n</html>\n";
+    mail.html = HtmlDocument(
+        t.language, mail.subject,
+        "<p>" + html_of(intro) +
+            "</p>\n<p style=\"font-family:monospace;font-size:28px;font-weight:bold;"
+            "letter-spacing:4px\">" +
+            code + "</p>\n<p>" + html_of(t.expiry) + "</p>\n<p><strong>" + html_of(t.never_share) +
+            "</strong></p>\n<p style=\"color:#555\">" + html_of(t.not_expected) + "</p>\n");
     return mail;
 }
 

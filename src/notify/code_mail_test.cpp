@@ -194,12 +194,5 @@ TEST(LogCodeSenderTest, LogsMaskedRecipientAndCode) {
     EXPECT_THAT(line, Not(HasSubstr("mario.rossi")));
 }
 
-TEST(LogCodeSenderTest, MaskRecipient) {
-    EXPECT_EQ(MaskRecipient(CodeChannel::kEmail, "mario.rossi@example.org"), "m***@example.org");
-    EXPECT_EQ(MaskRecipient(CodeChannel::kEmail, "nonsense"), "***");
-    EXPECT_EQ(MaskRecipient(CodeChannel::kSms, "+393331234567"), "+***567");
-    EXPECT_EQ(MaskRecipient(CodeChannel::kSms, "12345"), "***");
-}
-
 }  // namespace
 }  // namespace firmo::notify

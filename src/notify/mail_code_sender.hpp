@@ -32,7 +32,4 @@ class LogCodeSender final : public domain::CodeSender {
     [[nodiscard]] Result<void> Send(const domain::CodeMessage& message) override;
 };
 
-// "m***@example.org"; phone numbers keep a leading '+' and the last three digits.
-std::string MaskRecipient(domain::CodeChannel channel, std::string_view to);
-
 }  // namespace firmo::notify

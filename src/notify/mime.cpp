@@ -288,4 +288,59 @@ Result<std::string> BuildMessage(const Mail& mail, const MailAddress& from, Time
     return out;
 }
 
+std::string FillPlaceholders(
+    std::string_view templ,
+    std::initializer_list<std::pair<std::string_view, std::string_view>> values) {
+    std::string out;
+    std::size_t i = 0;
+    while (i < templ.size()) {
+        const auto open = templ.find('{', i);
+        if (open == std::string_view::npos) break;
+        const auto close = templ.find('}', open);
+        if (close == std::string_view::npos) break;
+        out.append(templ.substr(i, open - i));
+        const std::string_view name = templ.substr(open + 1, close - open - 1);
+        const auto* value = std::find_if(values.begin(), values.end(),
+                                         [&](const auto& v) { return v.first == name; });
+        out.append(value != values.end() ? value->second : templ.substr(open, close - open + 1));
+        i = close + 1;
+    }
+    out.append(templ.substr(std::min(i, templ.size())));
+    return out;
+}
+
+std::string EscapeHtml(std::string_view text) {
+    std::string out;
+    out.reserve(text.size());
+    for (char c : text) {
+        switch (c) {
+            case '&':
+                out.append("&amp;");
+                break;
+            case '<':
+                out.append("&lt;");
+                break;
+            case '>':
+                out.append("&gt;");
+                break;
+            case '"':
+                out.append("&quot;");
+                break;
+            case '\'':
+                out.append("&#39;");
+                break;
+            default:
+                out.push_back(c);
+        }
+    }
+    return out;
+}
+
+std::string HtmlDocument(std::string_view language, std::string_view title, std::string_view body) {
+    return "<!DOCTYPE html>\n<html lang=\"" + std::string(language) +
+           "\">\n<head><meta charset=\"utf-8\"><title>" + EscapeHtml(title) +
+           "</title></head>\n<body style=\"font-family:sans-serif;line-height:1.5\">\n" +
+           std::string(body) + "</body>\n</html>\n";
+}
+
 }  // namespace firmo::notify

@@ -3,6 +3,7 @@
 // multipart/alternative body with a text/plain and a text/html part in UTF-8, quoted-printable.
 // Pure functions, no I/O; the SMTP transport lives in smtp_mailer.hpp.
 
+#include <initializer_list>
 #include <string>
 #include <string_view>
 
@@ -34,6 +35,16 @@ struct MailAddress {
 // in the subject or display name, or text that is not UTF-8.
 [[nodiscard]] Result<std::string> BuildMessage(const Mail& mail, const MailAddress& from,
                                                Timestamp date, std::string_view unique);
+
+// Shared by the message texts (codes, notifications).
+// `templ` with each "{name}" replaced by its value, in one pass: a value that itself contains
+// "{name}" stays literal; unknown placeholders stay as written.
+std::string FillPlaceholders(
+    std::string_view templ,
+    std::initializer_list<std::pair<std::string_view, std::string_view>> values);
+std::string EscapeHtml(std::string_view text);
+// An HTML mail document: lang, <title> (escaped), a readable body style, `body` as given.
+std::string HtmlDocument(std::string_view language, std::string_view title, std::string_view body);
 
 // Exposed for tests.
 // RFC 5322 date-time in UTC: "Mon, 23 Nov 2026 10:15:30 +0000".

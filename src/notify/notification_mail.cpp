@@ -165,59 +165,10 @@ const TemplateTexts* TemplateFor(const NotificationTexts& t, std::string_view na
     return nullptr;
 }
 
-std::string EscapeHtml(std::string_view s) {
-    std::string out;
-    out.reserve(s.size());
-    for (char c : s) {
-        switch (c) {
-            case '&':
-                out.append("&amp;");
-                break;
-            case '<':
-                out.append("&lt;");
-                break;
-            case '>':
-                out.append("&gt;");
-                break;
-            case '"':
-                out.append("&quot;");
-                break;
-            case '\'':
-                out.append("&#39;");
-                break;
-            default:
-                out.push_back(c);
-        }
-    }
-    return out;
-}
-
-// One pass, so an issuer name that itself contains "{link}" stays literal.
 std::string Fill(std::string_view templ, const Params& p) {
-    std::string out;
-    std::size_t i = 0;
-    while (i < templ.size()) {
-        const auto open = templ.find('{', i);
-        if (open == std::string_view::npos) break;
-        const auto close = templ.find('}', open);
-        if (close == std::string_view::npos) break;
-        out.append(templ.substr(i, open - i));
-        const std::string_view name = templ.substr(open + 1, close - open - 1);
-        if (name == "issuer") {
-            out.append(p.issuer);
-        } else if (name == "title") {
-            out.append(p.title);
-        } else if (name == "expires") {
-            out.append(p.expires);
-        } else if (name == "link") {
-            out.append(p.link);
-        } else {
-            out.append(templ.substr(open, close - open + 1));
-        }
-        i = close + 1;
-    }
-    out.append(templ.substr(std::min(i, templ.size())));
-    return out;
+    return FillPlaceholders(
+        templ,
+        {{"issuer", p.issuer}, {"title", p.title}, {"expires", p.expires}, {"link", p.link}});
 }
 
 std::string FormatExpiry(Timestamp t) {
@@ -417,18 +368,15 @@ Result<Mail> BuildNotificationMail(const domain::OutboxMessage& message) {
     if (has_link) mail.text += std::string(texts->personal_link) + "\n\n";
     mail.text += std::string(texts->not_expected) + "\n\n-- \nFirmo\n";
 
-    mail.html = "<!DOCTYPE html>\n<html lang=\"" + std::string(texts->language) +
-                "\">\n<head><meta charset=\"utf-8\"><title>" + EscapeHtml(mail.subject) +
-                "</title></head>\n<body style=\"font-family:sans-serif;line-height:1.5\">\n<p>" +
-                html_of(templ->intro) + "</p>\n";
+    std::string body = "<p>" + html_of(templ->intro) + "</p>\n";
     if (has_link) {
-        mail.html += "<p>" + html_of(templ->action) + "</p>\n<p><a href=\"" + html_p.link +
-                     "\" style=\"font-size:18px;font-weight:bold\">" + html_p.link + "</a></p>\n";
+        body += "<p>" + html_of(templ->action) + "</p>\n<p><a href=\"" + html_p.link +
+                "\" style=\"font-size:18px;font-weight:bold\">" + html_p.link + "</a></p>\n";
     }
-    mail.html += "<p>" + html_of(templ->note) + "</p>\n";
-    if (has_link) mail.html += "<p><strong>" + html_of(texts->personal_link) + "</strong></p>\n";
-    mail.html +=
-        "<p style=\"color:#555\">" + html_of(texts->not_expected) + "</p>\n</body>\n</html>\n";
+    body += "<p>" + html_of(templ->note) + "</p>\n";
+    if (has_link) body += "<p><strong>" + html_of(texts->personal_link) + "</strong></p>\n";
+    body += "<p style=\"color:#555\">" + html_of(texts->not_expected) + "</p>\n";
+    mail.html = HtmlDocument(texts->language, mail.subject, body);
     return mail;
 }
 

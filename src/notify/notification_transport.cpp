@@ -1,6 +1,7 @@
 #include "notify/notification_transport.hpp"
 
 #include "core/log.hpp"
+#include "domain/identifiers.hpp"
 #include "notify/mail_code_sender.hpp"
 #include "notify/notification_mail.hpp"
 #include "notify/quiet_hours.hpp"
@@ -16,8 +17,7 @@ using domain::OutboxMessage;
 void LogAttempt(const OutboxMessage& m, std::string_view channel, std::string_view outcome,
                 std::string_view detail) {
     const std::string id = std::to_string(m.id);
-    const std::string to = MaskRecipient(
-        channel == "sms" ? domain::CodeChannel::kSms : domain::CodeChannel::kEmail, m.destination);
+    const std::string to = domain::MaskContact(m.destination);
     const bool failed = outcome == "failed";
     log::Write(failed ? log::Level::kWarn : log::Level::kInfo,
                "notification_" + std::string(outcome),

@@ -3,34 +3,16 @@
 #include <algorithm>
 
 #include "core/log.hpp"
+#include "domain/identifiers.hpp"
 #include "notify/code_mail.hpp"
 #include "notify/mail_code_sender.hpp"
+#include "notify/mime.hpp"
 
 namespace firmo::notify {
 
 namespace {
 
 constexpr std::size_t kTitleMax = 30;
-
-std::string Fill(std::string_view pattern, const std::string& code, const std::string& title,
-                 const std::string& minutes) {
-    std::string out;
-    for (std::size_t i = 0; i < pattern.size(); ++i) {
-        if (pattern.substr(i).starts_with("{code}")) {
-            out += code;
-            i += 5;
-        } else if (pattern.substr(i).starts_with("{title}")) {
-            out += title;
-            i += 6;
-        } else if (pattern.substr(i).starts_with("{minutes}")) {
-            out += minutes;
-            i += 8;
-        } else {
-            out += pattern[i];
-        }
-    }
-    return out;
-}
 
 }  // namespace
 
@@ -61,7 +43,7 @@ Result<std::string> BuildCodeSms(const domain::CodeMessage& message, Timestamp n
     } else if (lang == "nb") {
         pattern = "{code} er din Firmo-kode for {title}. Gyldig i {minutes} min. Ikke del den.";
     }
-    return Fill(pattern, code, title, minutes);
+    return FillPlaceholders(pattern, {{"code", code}, {"title", title}, {"minutes", minutes}});
 }
 
 Result<void> RoutingCodeSender::Send(const domain::CodeMessage& message) {
@@ -69,8 +51,7 @@ Result<void> RoutingCodeSender::Send(const domain::CodeMessage& message) {
     if (!sms_) return Fail(ErrorCode::kUnavailable, "no SMS gateway configured");
     FIRMO_TRY(auto text, BuildCodeSms(message, clock_.Now()));
     FIRMO_TRY(auto answer, sms_->Send(message.to, text));
-    log::Info("code_sent",
-              {{"channel", "sms"}, {"to", MaskRecipient(message.channel, message.to)}});
+    log::Info("code_sent", {{"channel", "sms"}, {"to", domain::MaskContact(message.to)}});
     (void)answer;
     return {};
 }

@@ -15,15 +15,16 @@
 #include <thread>
 
 #include "core/encoding.hpp"
+#include "core/testing/temp_dir.hpp"
 #include "crypto/digest.hpp"
-#include "notify/testing/webhook_sink.hpp"
+#include "notify/testing/http_sink.hpp"
 
 namespace firmo::notify {
 namespace {
 
 using ::testing::HasSubstr;
+using testing::HttpSink;
 using ::testing::StartsWith;
-using testing::WebhookSink;
 
 constexpr std::int64_t kNow = 1795450000;  // 2026-11-23T16:06:40Z
 
@@ -100,7 +101,8 @@ class WebhookTransportTest : public ::testing::Test {
         return m;
     }
 
-    WebhookSink sink_;
+    firmo::testing::TempDir dir_;
+    HttpSink sink_{dir_.path()};
     ManualClock clock_{FromUnixMillis(kNow * 1000 + 250)};
 };
 
@@ -119,30 +121,31 @@ TEST_F(WebhookTransportTest, PostsTheBodyAsIsWithSignedHeaders) {
     ASSERT_TRUE(outcome) << outcome.error().message;
     EXPECT_TRUE(outcome->delivered);
     EXPECT_FALSE(outcome->defer_until);
-    EXPECT_EQ(outcome->response, "HTTP 200: {\"ok\": true}");
+    EXPECT_EQ(outcome->response, "HTTP 200: {\"ok\": true, \"n\": 1}");
 
     auto requests = sink_.Requests(1);
     ASSERT_EQ(requests.size(), 1u);
     const auto& r = requests[0];
     EXPECT_EQ(r["method"], "POST");
-    EXPECT_EQ(r["path"], "/hooks/firmo?tenant=3");
+    EXPECT_EQ(r["path"], "/hooks/firmo");
+    EXPECT_EQ(r["query"], "tenant=3");
     EXPECT_EQ(r["body"], message.payload_json);
     const auto& h = r["headers"];
-    EXPECT_EQ(h["Content-Type"], "application/json");
-    EXPECT_EQ(h["User-Agent"], "Firmo-Webhooks/1");
-    EXPECT_EQ(h["Firmo-Event-Id"], message.event_id);
-    EXPECT_EQ(h["Firmo-Event-Type"], "signature_request.signed");
-    EXPECT_EQ(h["Firmo-Timestamp"], std::to_string(kNow));
-    EXPECT_EQ(h["Content-Length"], std::to_string(message.payload_json.size()));
-    EXPECT_FALSE(h.contains("Expect"));
+    EXPECT_EQ(h["content-type"], "application/json");
+    EXPECT_EQ(h["user-agent"], "Firmo-Webhooks/1");
+    EXPECT_EQ(h["firmo-event-id"], message.event_id);
+    EXPECT_EQ(h["firmo-event-type"], "signature_request.signed");
+    EXPECT_EQ(h["firmo-timestamp"], std::to_string(kNow));
+    EXPECT_EQ(h["content-length"], std::to_string(message.payload_json.size()));
+    EXPECT_FALSE(h.contains("expect"));
 
     // What a receiver does: HMAC over "<timestamp>.<body as received>" with the shared secret.
     const std::string signed_text =
-        h["Firmo-Timestamp"].get<std::string>() + "." + r["body"].get<std::string>();
-    EXPECT_EQ(h["Firmo-Signature"],
+        h["firmo-timestamp"].get<std::string>() + "." + r["body"].get<std::string>();
+    EXPECT_EQ(h["firmo-signature"],
               "v1=" + HexEncode(crypto::HmacSha256(message.secret, signed_text)));
     // And with another secret it does not verify.
-    EXPECT_NE(h["Firmo-Signature"],
+    EXPECT_NE(h["firmo-signature"],
               "v1=" + HexEncode(crypto::HmacSha256("whsec_other", signed_text)));
 }
 
@@ -178,7 +181,7 @@ TEST_F(WebhookTransportTest, AServerErrorIsUnavailableAndTheRetrySucceeds) {
     auto requests = sink_.Requests(2);
     ASSERT_EQ(requests.size(), 2u);
     // The same event id both times: the receiver can tell a retry from a new event.
-    EXPECT_EQ(requests[0]["headers"]["Firmo-Event-Id"], requests[1]["headers"]["Firmo-Event-Id"]);
+    EXPECT_EQ(requests[0]["headers"]["firmo-event-id"], requests[1]["headers"]["firmo-event-id"]);
 }
 
 TEST_F(WebhookTransportTest, EveryStatusOutside2xxIsAFailedAttempt) {
@@ -242,7 +245,7 @@ TEST_F(WebhookTransportTest, ASilentEndpointTimesOut) {
     EXPECT_THAT(result.error().message, HasSubstr("imeout"));
 
     // A server that accepts the request but answers too late is a timeout too.
-    ASSERT_TRUE(sink_.Control({{"status", 200}, {"delay", 2}}));
+    ASSERT_TRUE(sink_.Control({{"status", 200}, {"delay_ms", 2000}}));
     result = transport->Deliver(Message(sink_.Url()));
     ASSERT_FALSE(result);
     EXPECT_EQ(result.error().code, ErrorCode::kUnavailable);
@@ -390,7 +393,7 @@ TEST_F(WebhookTransportTest, DeliversFromManyThreadsAtOnce) {
     for (auto& t : threads) t.join();
     for (int i = 0; i < kThreads; ++i) EXPECT_EQ(ok[static_cast<std::size_t>(i)], 1) << i;
     std::set<std::string> ids;
-    for (const auto& r : sink_.Requests(kThreads)) ids.insert(r["headers"]["Firmo-Event-Id"]);
+    for (const auto& r : sink_.Requests(kThreads)) ids.insert(r["headers"]["firmo-event-id"]);
     EXPECT_EQ(ids, (std::set<std::string>{"evt_0", "evt_1", "evt_2", "evt_3"}));
 }
 

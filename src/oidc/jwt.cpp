@@ -176,10 +176,6 @@ std::optional<Timestamp> NumericDate(const nlohmann::json& claims, const char* n
     return FromUnixMillis(static_cast<std::int64_t>(seconds * 1000.0));
 }
 
-bool ConstantTimeEquals(std::string_view a, std::string_view b) {
-    return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
-}
-
 }  // namespace
 
 std::string_view ToString(JwsAlgorithm alg) {

@@ -1385,10 +1385,10 @@ TEST_P(RepositoryContract, StatusChangesAreServedOldestFirstUntilConfirmed) {
     EXPECT_GT(second->seq, first->seq);
     {
         auto tx = Write();
-        EXPECT_EQ(tx->ConfirmStatusChange(issuer_b_, second->seq), false);  // not theirs
-        EXPECT_EQ(tx->ConfirmStatusChange(issuer_a_, second->seq), true);
-        EXPECT_EQ(tx->ConfirmStatusChange(issuer_a_, second->seq), false);  // once
-        EXPECT_EQ(tx->ConfirmStatusChange(issuer_a_, second->seq + 1000), false);
+        EXPECT_EQ(tx->ConfirmStatusChange(issuer_b_, second->seq, t0), false);  // not theirs
+        EXPECT_EQ(tx->ConfirmStatusChange(issuer_a_, second->seq, t0), true);
+        EXPECT_EQ(tx->ConfirmStatusChange(issuer_a_, second->seq, t0), false);  // once
+        EXPECT_EQ(tx->ConfirmStatusChange(issuer_a_, second->seq + 1000, t0), false);
         ASSERT_TRUE(tx->Commit());
     }
     EXPECT_FALSE(next(issuer_a_, t0));
@@ -1396,7 +1396,7 @@ TEST_P(RepositoryContract, StatusChangesAreServedOldestFirstUntilConfirmed) {
     EXPECT_EQ(next(issuer_a_, t0 + 10min)->event_id, "evt_1");  // visible again, oldest first
     {
         auto tx = Write();
-        EXPECT_EQ(tx->ConfirmStatusChange(issuer_a_, first->seq), true);
+        EXPECT_EQ(tx->ConfirmStatusChange(issuer_a_, first->seq, t0), true);
         ASSERT_TRUE(tx->Commit());
     }
     EXPECT_EQ(next(issuer_a_, t0 + 10min)->event_id, "evt_later");

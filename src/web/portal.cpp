@@ -6,6 +6,7 @@
 #include <unordered_map>
 
 #include "codec/json.hpp"
+#include "core/encoding.hpp"
 #include "core/log.hpp"
 #include "http/message.hpp"
 #include "web/qr.hpp"
@@ -59,24 +60,6 @@ bool SafeReturnPath(const std::string& path) {
         }
     }
     return true;
-}
-
-bool SameBytes(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) return false;
-    unsigned char diff = 0;
-    for (std::size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ b[i]);
-    return diff == 0;
-}
-
-std::string Mask(const Signer& s) {
-    if (s.email) {
-        const auto at = s.email->find('@');
-        return at == std::string::npos ? "your e-mail"
-                                       : s.email->substr(0, 1) + "***" + s.email->substr(at);
-    }
-    if (s.phone && s.phone->size() > 4)
-        return s.phone->substr(0, 3) + " *** " + s.phone->substr(s.phone->size() - 3);
-    return "your contact address";
 }
 
 std::string StatusText(RequestStatus s) {
@@ -172,18 +155,18 @@ Result<Portal::Ctx> Portal::Open(Req& req) {
 bool Portal::CsrfOk(const Ctx& ctx, const Req& req) const {
     (void)req;
     const std::string sent = FormValue(ctx.form, "csrf");
-    return !sent.empty() && SameBytes(sent, ctx.session.csrf_token);
+    return !sent.empty() && ConstantTimeEquals(sent, ctx.session.csrf_token);
 }
 
 HttpResponse Portal::Page(Ctx& ctx, int status, const std::string& title, const std::string& body,
-                          int refresh, bool viewer) const {
+                          const std::string& refresh, bool viewer) const {
     mu::data data;
     data.set("title", title);
     data.set("body", body);
     data.set("csrf", ctx.session.csrf_token);
     data.set("logged_in", ctx.session.authenticated());
     data.set("viewer", viewer);
-    if (refresh > 0) data.set("refresh", std::to_string(refresh));
+    if (!refresh.empty()) data.set("refresh", refresh);
     HttpResponse r =
         HttpResponse::Text(status, Render("layout.mustache", data), "text/html; charset=utf-8");
     r.Set("Content-Security-Policy", kCsp);
@@ -197,22 +180,6 @@ HttpResponse Portal::Page(Ctx& ctx, int status, const std::string& title, const 
         if (options_.secure_cookies) cookie += "; Secure";
         r.Set("Set-Cookie", cookie);
     }
-    return r;
-}
-
-HttpResponse Portal::PageWithExit(Ctx& ctx, const std::string& body,
-                                  const std::string& exit) const {
-    mu::data data;
-    data.set("title", "Done");
-    data.set("body", body);
-    data.set("csrf", ctx.session.csrf_token);
-    data.set("logged_in", ctx.session.authenticated());
-    data.set("refresh", "0; url=" + exit);
-    HttpResponse r =
-        HttpResponse::Text(200, Render("layout.mustache", data), "text/html; charset=utf-8");
-    r.Set("Content-Security-Policy", kCsp);
-    r.Set("X-Frame-Options", "DENY");
-    r.Set("Referrer-Policy", "no-referrer");
     return r;
 }
 
@@ -417,6 +384,30 @@ HttpResponse Portal::Inbox(Req& req) {
     return Page(ctx, 200, "Your messages", Render("inbox.mustache", data));
 }
 
+HttpResponse Portal::RenderLink(Ctx& ctx, const std::string& token, const api::Grant& grant,
+                                bool sent, const std::string& error, int status) {
+    auto info = sessions_.Lookup(grant.request_id, grant.document_id);
+    if (!info) return ErrorPage(ctx, info.error());
+    const Signer& signer = info->first.signer;
+    const std::string destination = signer.email   ? *signer.email
+                                    : signer.phone ? *signer.phone
+                                                   : std::string();
+    mu::data data;
+    data.set("issuer", info->second);
+    data.set("token", token);
+    data.set("csrf", ctx.session.csrf_token);
+    data.set("eid", eid_ != nullptr && IsNationalIdentifier(signer.kind));
+    data.set("return_to", "/s/" + grant.request_id);
+    data.set("code", !destination.empty());
+    data.set("sent", sent);
+    data.set("destination", MaskContact(destination));
+    data.set("minutes", std::to_string(std::max<long>(
+                            1, static_cast<long>(sessions_.options().code_ttl.count() / 60))));
+    if (!error.empty()) data.set("error", error);
+    return Page(ctx, status, sent ? "Enter your code" : "Documents to sign",
+                Render("link.mustache", data));
+}
+
 HttpResponse Portal::LinkPage(Req& req) {
     FIRMO_PORTAL_CTX(ctx, req);
     const std::string token(req.Param("token"));
@@ -426,47 +417,20 @@ HttpResponse Portal::LinkPage(Req& req) {
         ctx.session.signer_id == grant->document_id) {
         return SeeOther(ctx, "/s/" + grant->request_id);
     }
-    auto info = sessions_.Lookup(grant->request_id, grant->document_id);
-    if (!info) return ErrorPage(ctx, info.error());
-    const Signer& signer = info->first.signer;
-    mu::data data;
-    data.set("issuer", info->second);
-    data.set("token", token);
-    data.set("csrf", ctx.session.csrf_token);
-    const bool contact = signer.email || signer.phone;
-    data.set("eid", eid_ != nullptr && IsNationalIdentifier(signer.kind));
-    data.set("return_to", "/s/" + grant->request_id);
-    data.set("code", contact);
-    data.set("sent", req.method == "POST");
-    data.set("destination", Mask(signer));
-    data.set("minutes", std::to_string(std::max<long>(
-                            1, static_cast<long>(sessions_.options().code_ttl.count() / 60))));
-    if (auto error = req.Query("_error")) data.set("error", *error);
-    return Page(ctx, 200, "Documents to sign", Render("link.mustache", data));
+    return RenderLink(ctx, token, *grant, false, "", 200);
 }
 
 HttpResponse Portal::LinkSendCode(Req& req) {
     FIRMO_PORTAL_CTX(ctx, req);
     if (!CsrfOk(ctx, req))
         return Message(ctx, 403, "Not possible", "The form expired; reload the page.");
-    auto grant = urls_.Verify(std::string(req.Param("token")), "signer-link", clock_.Now());
+    const std::string token(req.Param("token"));
+    auto grant = urls_.Verify(token, "signer-link", clock_.Now());
     if (!grant) return ErrorPage(ctx, grant.error());
     auto sent =
         sessions_.SendCode(grant->request_id, grant->document_id, CodeKind::kLogin, Client(req));
     if (!sent && sent.error().code != ErrorCode::kRateLimited) return ErrorPage(ctx, sent.error());
-    auto info = sessions_.Lookup(grant->request_id, grant->document_id);
-    if (!info) return ErrorPage(ctx, info.error());
-    mu::data data;
-    data.set("issuer", info->second);
-    data.set("token", std::string(req.Param("token")));
-    data.set("csrf", ctx.session.csrf_token);
-    data.set("code", true);
-    data.set("sent", true);
-    data.set("destination", Mask(info->first.signer));
-    data.set("minutes", std::to_string(std::max<long>(
-                            1, static_cast<long>(sessions_.options().code_ttl.count() / 60))));
-    if (!sent) data.set("error", sent.error().message);
-    return Page(ctx, 200, "Enter your code", Render("link.mustache", data));
+    return RenderLink(ctx, token, *grant, true, sent ? "" : sent.error().message, 200);
 }
 
 HttpResponse Portal::LinkLogin(Req& req) {
@@ -483,19 +447,7 @@ HttpResponse Portal::LinkLogin(Req& req) {
             handle.error().code != ErrorCode::kGone) {
             return ErrorPage(ctx, handle.error());
         }
-        auto info = sessions_.Lookup(grant->request_id, grant->document_id);
-        if (!info) return ErrorPage(ctx, info.error());
-        mu::data data;
-        data.set("issuer", info->second);
-        data.set("token", token);
-        data.set("csrf", ctx.session.csrf_token);
-        data.set("code", true);
-        data.set("sent", true);
-        data.set("destination", Mask(info->first.signer));
-        data.set("minutes", std::to_string(std::max<long>(
-                                1, static_cast<long>(sessions_.options().code_ttl.count() / 60))));
-        data.set("error", handle.error().message);
-        return Page(ctx, 401, "Enter your code", Render("link.mustache", data));
+        return RenderLink(ctx, token, *grant, true, handle.error().message, 401);
     }
     ctx.session = std::move(handle->session);
     ctx.cookies = {handle->token};
@@ -568,7 +520,7 @@ HttpResponse Portal::RenderCeremony(Ctx& ctx, const CeremonyView& view, const st
         documents.push_back(d);
     }
     data.set("documents", documents);
-    return Page(ctx, status, view.title, Render("ceremony.mustache", data), 0, true);
+    return Page(ctx, status, view.title, Render("ceremony.mustache", data), "", true);
 }
 
 HttpResponse Portal::Ceremony(Req& req) {
@@ -609,7 +561,7 @@ HttpResponse Portal::Accept(Req& req) {
 }
 
 HttpResponse Portal::RenderConfirm(Ctx& ctx, const std::string& id, const std::string& error,
-                                   const std::string& destination, int status) {
+                                   int status) {
     auto view = ceremony_.Look(ctx.session, id);
     if (!view) return ErrorPage(ctx, view.error());
     mu::data data;
@@ -620,7 +572,10 @@ HttpResponse Portal::RenderConfirm(Ctx& ctx, const std::string& id, const std::s
     data.set("count", std::to_string(view->documents.size()));
     data.set("code", view->second_factor == SecondFactor::kCode);
     data.set("reauth", view->second_factor == SecondFactor::kReauthentication);
-    data.set("destination", destination.empty() ? Mask(view->access.signer) : destination);
+    const Signer& signer = view->access.signer;
+    data.set("destination", MaskContact(signer.email   ? *signer.email
+                                        : signer.phone ? *signer.phone
+                                                       : ""));
     if (!error.empty()) data.set("error", error);
     return Page(ctx, status, "Confirm", Render("confirm.mustache", data));
 }
@@ -629,7 +584,7 @@ HttpResponse Portal::ConfirmPage(Req& req) {
     FIRMO_PORTAL_CTX(ctx, req);
     const std::string id(req.Param("id"));
     if (!ctx.session.authenticated()) return SeeOther(ctx, "/login?return_to=/s/" + id);
-    return RenderConfirm(ctx, id, "", "", 200);
+    return RenderConfirm(ctx, id, "", 200);
 }
 
 HttpResponse Portal::Confirm(Req& req) {
@@ -641,7 +596,7 @@ HttpResponse Portal::Confirm(Req& req) {
     if (!ok) {
         const auto code = ok.error().code;
         if (code == ErrorCode::kUnauthenticated || code == ErrorCode::kGone) {
-            return RenderConfirm(ctx, id, ok.error().message, "", 401);
+            return RenderConfirm(ctx, id, ok.error().message, 401);
         }
         return ErrorPage(ctx, ok.error());
     }
@@ -686,10 +641,10 @@ HttpResponse Portal::Done(Req& req) {
         data.set("text", "Taking you back to the sender's site…");
         data.set("exit", **exit);
         data.set("issuer", view->issuer_name);
-        return PageWithExit(ctx, Render("done.mustache", data), **exit);
+        return Page(ctx, 200, "Done", Render("done.mustache", data), "0; url=" + **exit);
     }
     mu::data data;
-    int refresh = 0;
+    std::string refresh;
     if (rs.status == SignerStatus::kSigned) {
         data.set("heading", "Signed");
         data.set("text", r.status == RequestStatus::kSigned
@@ -711,7 +666,7 @@ HttpResponse Portal::Done(Req& req) {
                r.status == RequestStatus::kWaitForQtsp) {
         data.set("heading", "Signing…");
         data.set("text", "Your signature is being applied. This page updates by itself.");
-        refresh = 2;
+        refresh = "2";
     } else if (rs.status == SignerStatus::kRejected) {
         data.set("heading", "Rejected");
         data.set("text", "You rejected this request. The sender has been told.");
@@ -726,18 +681,11 @@ HttpResponse Portal::DocumentFile(Req& req) {
     FIRMO_PORTAL_CTX(ctx, req);
     const std::string id(req.Param("id"));
     if (!ctx.session.authenticated()) return Message(ctx, 401, "Please log in", "Log in first.");
-    auto bytes = ceremony_.DocumentBytes(ctx.session, id, std::string(req.Param("doc_id")));
-    if (!bytes) return ErrorPage(ctx, bytes.error());
-    auto view = ceremony_.Look(ctx.session, id);
-    std::string name = "document.pdf";
-    if (view) {
-        if (const Document* d = view->access.request.FindDocument(req.Param("doc_id"))) {
-            name = FileName(d->metadata.title);
-        }
-    }
-    HttpResponse r = HttpResponse::Text(200, std::move(*bytes), "application/pdf");
+    auto content = ceremony_.DocumentBytes(ctx.session, id, std::string(req.Param("doc_id")));
+    if (!content) return ErrorPage(ctx, content.error());
+    HttpResponse r = HttpResponse::Text(200, std::move(content->bytes), "application/pdf");
     r.Set("Content-Disposition", std::string(req.Query("download") ? "attachment" : "inline") +
-                                     "; filename=\"" + name + "\"");
+                                     "; filename=\"" + FileName(content->title) + "\"");
     r.Set("Content-Security-Policy", "default-src 'none'; sandbox");
     return r;
 }

@@ -72,17 +72,19 @@ class Portal {
     Res QrCode(Req& req);
     Res PdfJs(Req& req);
 
+    // `refresh`: the content of a <meta http-equiv="refresh">, e.g. "2" or "0; url=...".
     Res Page(Ctx& ctx, int status, const std::string& title, const std::string& body,
-             int refresh = 0, bool viewer = false) const;
+             const std::string& refresh = "", bool viewer = false) const;
     Res Message(Ctx& ctx, int status, const std::string& heading, const std::string& text) const;
     Res ErrorPage(Ctx& ctx, const Error& error) const;
     Res RenderCeremony(Ctx& ctx, const domain::CeremonyView& view, const std::string& error,
                        const std::vector<Violation>& violations, int status);
     Res RenderConfirm(Ctx& ctx, const std::string& request_id, const std::string& error,
-                      const std::string& destination, int status);
+                      int status);
+    Res RenderLink(Ctx& ctx, const std::string& token, const api::Grant& grant, bool sent,
+                   const std::string& error, int status);
     Res StartEid(Ctx& ctx, const std::string& return_to, bool reauthentication);
     Res SeeOther(Ctx& ctx, const std::string& location) const;
-    Res PageWithExit(Ctx& ctx, const std::string& body, const std::string& exit) const;
     [[nodiscard]] Result<Ctx> Open(Req& req);
     bool CsrfOk(const Ctx& ctx, const Req& req) const;
     domain::ClientInfo Client(const Req& req) const;

@@ -5,9 +5,10 @@ Used by tests that need a real HTTP endpoint to talk to: SMS gateways, webhook r
 
 Protocol
 --------
-Start:   /usr/bin/python3 sink.py [--out FILE] [--status N] [--host 127.0.0.1]
-         Prints "READY <port>" on stdout (flushed) once it accepts connections, then nothing
-         else on stdout. Runs until killed (SIGTERM/SIGINT). Its own log goes to stderr.
+Start:   /usr/bin/python3 sink.py [--out FILE] [--stdout] [--status N] [--host 127.0.0.1]
+         Prints "READY <port>" on stdout (flushed) once it accepts connections; with --stdout
+         each record then follows on stdout as one JSON line, else nothing more. Runs until
+         killed (SIGTERM/SIGINT). Its own log goes to stderr.
 Env:     HTTP_SINK_OUT, HTTP_SINK_STATUS: defaults for --out and --status.
 
 Every request whose path does not start with "/_" is recorded as one JSON object:
@@ -43,9 +44,10 @@ from urllib.parse import urlsplit
 
 
 class State:
-    def __init__(self, out_path, default_status):
+    def __init__(self, out_path, default_status, echo):
         self.lock = threading.Lock()
         self.out_path = out_path
+        self.echo = echo
         self.default_status = default_status
         self.rules = []  # [{"status", "times", "body", "headers", "delay_ms"}]
         self.records = []
@@ -65,9 +67,13 @@ class State:
         with self.lock:
             entry["n"] = len(self.records) + 1
             self.records.append(entry)
+            line = json.dumps(entry, ensure_ascii=False)
             if self.out_path:
                 with open(self.out_path, "a", encoding="utf-8") as f:
-                    f.write(json.dumps(entry, ensure_ascii=False) + "\n")
+                    f.write(line + "\n")
+            if self.echo:
+                sys.stdout.write(line + "\n")
+                sys.stdout.flush()
             return entry["n"]
 
 
@@ -170,10 +176,11 @@ def main():
     p.add_argument("--out", default=os.environ.get("HTTP_SINK_OUT"))
     p.add_argument("--status", type=int, default=int(os.environ.get("HTTP_SINK_STATUS", "200")))
     p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--stdout", action="store_true", help="also print each record on stdout")
     args = p.parse_args()
     server = ThreadingHTTPServer((args.host, 0), Handler)
     server.daemon_threads = True
-    server.state = State(args.out, args.status)
+    server.state = State(args.out, args.status, args.stdout)
     print("READY %d" % server.server_address[1], flush=True)
     server.serve_forever()
 

@@ -126,7 +126,7 @@ class Transaction {
     [[nodiscard]] virtual Result<void> HideStatusChange(std::int64_t seq, Timestamp until) = 0;
     // False when there is no such unconfirmed change of this issuer.
     [[nodiscard]] virtual Result<bool> ConfirmStatusChange(const std::string& issuer_id,
-                                                           std::int64_t seq) = 0;
+                                                           std::int64_t seq, Timestamp at) = 0;
     // When the issuer may poll next (absent: any time).
     [[nodiscard]] virtual Result<std::optional<Timestamp>> NextPollAt(
         const std::string& issuer_id) = 0;

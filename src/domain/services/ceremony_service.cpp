@@ -332,9 +332,9 @@ Result<void> CeremonyService::Reject(const PortalSession& session, const std::st
     });
 }
 
-Result<std::string> CeremonyService::DocumentBytes(const PortalSession& session,
-                                                   const std::string& request_id,
-                                                   const std::string& document_id) {
+Result<DocumentContent> CeremonyService::DocumentBytes(const PortalSession& session,
+                                                       const std::string& request_id,
+                                                       const std::string& document_id) {
     FIRMO_TRY(auto access, sessions_.Access(session, request_id));
     const SignatureRequest& r = access.request;
     if (!IsTurnOf(r, access.position) && !IsTerminal(r.status)) {
@@ -345,7 +345,8 @@ Result<std::string> CeremonyService::DocumentBytes(const PortalSession& session,
     }
     const Document* doc = r.FindDocument(document_id);
     if (!doc || !doc->CurrentBlobKey()) return Fail(ErrorCode::kNotFound, "document not found");
-    return ctx_.blobs.Get(*doc->CurrentBlobKey());
+    FIRMO_TRY(auto bytes, ctx_.blobs.Get(*doc->CurrentBlobKey()));
+    return DocumentContent{std::move(bytes), doc->metadata.title};
 }
 
 Result<Page<InboxMessage>> CeremonyService::Inbox(const PortalSession& session, PageQuery page) {

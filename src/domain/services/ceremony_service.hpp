@@ -33,6 +33,12 @@ struct CeremonyDocument {
 
 enum class SecondFactor { kCode, kReauthentication };
 
+// A document as the signer downloads it.
+struct DocumentContent {
+    std::string bytes;
+    std::string title;  // the document's title, for the file name
+};
+
 // What the signer sees of a request. Move-only: `documents` points into `access.request`.
 struct CeremonyView {
     CeremonyView() = default;
@@ -84,9 +90,9 @@ class CeremonyService {
                                       const std::string& reason, const ClientInfo& client);
 
     // The bytes of a document as the signer may read them (the latest signed version).
-    [[nodiscard]] Result<std::string> DocumentBytes(const PortalSession& session,
-                                                    const std::string& request_id,
-                                                    const std::string& document_id);
+    [[nodiscard]] Result<DocumentContent> DocumentBytes(const PortalSession& session,
+                                                        const std::string& request_id,
+                                                        const std::string& document_id);
     [[nodiscard]] Result<Page<InboxMessage>> Inbox(const PortalSession& session, PageQuery page);
 
     // Direct flow: where to send the browser now that the ceremony ended (with a fresh

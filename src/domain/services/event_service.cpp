@@ -15,8 +15,7 @@ bool IsEventType(std::string_view type) {
 }
 
 std::string MaskDestination(const OutboxMessage& m) {
-    if (m.channel == Channel::kWebhook) return m.destination;
-    return m.destination.substr(0, 2) + "***";
+    return m.channel == Channel::kWebhook ? m.destination : MaskContact(m.destination);
 }
 
 }  // namespace
@@ -122,7 +121,7 @@ Result<PollResult> EventService::Poll(const std::string& issuer_id) {
 
 Result<void> EventService::Confirm(const std::string& issuer_id, std::int64_t seq) {
     return InWriteTransaction(ctx_.db, [&](Transaction& tx) -> Result<void> {
-        FIRMO_TRY(bool confirmed, tx.ConfirmStatusChange(issuer_id, seq));
+        FIRMO_TRY(bool confirmed, tx.ConfirmStatusChange(issuer_id, seq, ctx_.clock.Now()));
         if (!confirmed) {
             return Fail(ErrorCode::kNotFound,
                         "status change " + std::to_string(seq) + " not found or confirmed already");

@@ -131,46 +131,14 @@ Result<void> RecordEvent(ServiceContext& ctx, Transaction& tx, const SignatureRe
     const std::string event_id = "evt_" + NewUlid(now, ctx.random);
     std::string body = "{\"id\":";
     // Built by hand: the domain has no JSON library. Every value is escaped.
-    const auto quote = [](std::string_view text) {
-        std::string out = "\"";
-        for (char c : text) {
-            switch (c) {
-                case '"':
-                    out += "\\\"";
-                    break;
-                case '\\':
-                    out += "\\\\";
-                    break;
-                case '\n':
-                    out += "\\n";
-                    break;
-                case '\r':
-                    out += "\\r";
-                    break;
-                case '\t':
-                    out += "\\t";
-                    break;
-                default:
-                    if (static_cast<unsigned char>(c) < 0x20) {
-                        static constexpr char kHex[] = "0123456789abcdef";
-                        out += "\\u00";
-                        out += kHex[(c >> 4) & 0xf];
-                        out += kHex[c & 0xf];
-                    } else {
-                        out += c;
-                    }
-            }
-        }
-        return out + "\"";
-    };
-    body += quote(event_id) + ",\"type\":" + quote(type) +
-            ",\"created_at\":" + quote(FormatRfc3339(now)) + ",\"data\":{" +
-            "\"signature_request_id\":" + quote(request.id) +
-            ",\"status\":" + quote(ToString(data.status.value_or(request.status)));
-    if (request.reference) body += ",\"reference\":" + quote(*request.reference);
-    if (!data.signer_id.empty()) body += ",\"signer_id\":" + quote(data.signer_id);
-    if (!data.document_id.empty()) body += ",\"document_id\":" + quote(data.document_id);
-    if (!data.reason.empty()) body += ",\"reason\":" + quote(data.reason);
+    body += JsonQuote(event_id) + ",\"type\":" + JsonQuote(type) +
+            ",\"created_at\":" + JsonQuote(FormatRfc3339(now)) + ",\"data\":{" +
+            "\"signature_request_id\":" + JsonQuote(request.id) +
+            ",\"status\":" + JsonQuote(ToString(data.status.value_or(request.status)));
+    if (request.reference) body += ",\"reference\":" + JsonQuote(*request.reference);
+    if (!data.signer_id.empty()) body += ",\"signer_id\":" + JsonQuote(data.signer_id);
+    if (!data.document_id.empty()) body += ",\"document_id\":" + JsonQuote(data.document_id);
+    if (!data.reason.empty()) body += ",\"reason\":" + JsonQuote(data.reason);
     body += "}}";
     FIRMO_CHECK(tx.InsertStatusChange(StatusChange{0, request.issuer_id, event_id,
                                                    std::string(type), request.id, body, now, now}));
@@ -217,19 +185,11 @@ Result<int> QueueSignerMessage(ServiceContext& ctx, Transaction& tx,
         FIRMO_TRY(auto dossier, tx.FindDossier(request.issuer_id, request.dossier_id));
         if (dossier) dossier_title = dossier->title;
     }
-    const auto quote = [](const std::string& text) {
-        std::string out = "\"";
-        for (char c : text) {
-            if (c == '"' || c == '\\') out += '\\';
-            if (static_cast<unsigned char>(c) < 0x20) continue;
-            out += c;
-        }
-        return out + "\"";
-    };
-    const std::string payload = "{\"issuer\":" + quote(issuer ? issuer->name : "") +
-                                ",\"title\":" + quote(dossier_title) +
-                                ",\"link\":" + quote(settings.signer_link(request, signer.id)) +
-                                ",\"expires_at\":" + quote(FormatRfc3339(request.expires_at)) + "}";
+    const std::string payload = "{\"issuer\":" + JsonQuote(issuer ? issuer->name : "") +
+                                ",\"title\":" + JsonQuote(dossier_title) +
+                                ",\"link\":" + JsonQuote(settings.signer_link(request, signer.id)) +
+                                ",\"expires_at\":" + JsonQuote(FormatRfc3339(request.expires_at)) +
+                                "}";
     int queued = 0;
     const auto queue = [&](Channel channel, const std::string& to) -> Result<void> {
         if (only && *only != channel) return {};

@@ -7,30 +7,6 @@
 
 namespace firmo::domain {
 
-namespace {
-
-bool SameBytes(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) return false;
-    unsigned char diff = 0;
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        diff |= static_cast<unsigned char>(a[i] ^ b[i]);
-    }
-    return diff == 0;
-}
-
-std::string MaskEmail(const std::string& email) {
-    const auto at = email.find('@');
-    if (at == std::string::npos || at == 0) return "***";
-    return email.substr(0, 1) + "***" + email.substr(at);
-}
-
-std::string MaskPhone(const std::string& phone) {
-    if (phone.size() <= 4) return "***";
-    return phone.substr(0, 3) + " *** " + phone.substr(phone.size() - 3);
-}
-
-}  // namespace
-
 std::string SignerActor(const std::string& signer_id) { return "signer:" + signer_id; }
 
 std::string ClientDetail(const ClientInfo& client) {
@@ -197,11 +173,11 @@ Result<CodeSent> SignerSessionService::SendCode(const std::string& request_id,
         if (access.signer.email) {
             message.channel = CodeChannel::kEmail;
             message.to = *access.signer.email;
-            sent.masked_destination = MaskEmail(message.to);
+            sent.masked_destination = MaskContact(message.to);
         } else if (access.signer.phone) {
             message.channel = CodeChannel::kSms;
             message.to = *access.signer.phone;
-            sent.masked_destination = MaskPhone(message.to);
+            sent.masked_destination = MaskContact(message.to);
         } else {
             return Fail(ErrorCode::kConflict,
                         "the sender gave no e-mail address or phone number for this signer");
@@ -255,7 +231,8 @@ Result<void> SignerSessionService::CheckCode(const std::string& request_id,
         FIRMO_TRY(auto latest, tx.FindLatestCode(request_id, signer_id, kind));
         const bool well_formed =
             code.size() == 6 && code.find_first_not_of("0123456789") == std::string_view::npos;
-        if (latest && well_formed && SameBytes(latest->code_hash, HashCode(latest->id, code))) {
+        if (latest && well_formed &&
+            ConstantTimeEquals(latest->code_hash, HashCode(latest->id, code))) {
             if (now >= latest->expires_at) {
                 outcome = Error{ErrorCode::kGone, "the code expired; ask for a new one"};
                 return {};

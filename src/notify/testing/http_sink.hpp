@@ -11,11 +11,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <thread>
 #include <vector>
 
 extern char** environ;
@@ -78,19 +80,25 @@ class HttpSink {
 
     bool ok() const { return port_ > 0; }
     int port() const { return port_; }
-    std::string Url(const std::string& path) const {
+    std::string Url(const std::string& path = "/hook") const {
         return "http://127.0.0.1:" + std::to_string(port_) + path;
     }
 
-    // The requests recorded so far, in order (control requests are not recorded).
-    std::vector<nlohmann::json> Requests() const {
-        std::vector<nlohmann::json> out;
-        std::ifstream in(out_);
-        std::string line;
-        while (std::getline(in, line)) {
-            if (!line.empty()) out.push_back(nlohmann::json::parse(line));
+    // The requests recorded so far, in order (control requests are not recorded), after
+    // waiting up to `wait` for at least `at_least` of them.
+    std::vector<nlohmann::json> Requests(
+        std::size_t at_least = 0, std::chrono::milliseconds wait = std::chrono::seconds(5)) const {
+        const auto deadline = std::chrono::steady_clock::now() + wait;
+        for (;;) {
+            std::vector<nlohmann::json> out;
+            std::ifstream in(out_);
+            std::string line;
+            while (std::getline(in, line)) {
+                if (!line.empty()) out.push_back(nlohmann::json::parse(line));
+            }
+            if (out.size() >= at_least || std::chrono::steady_clock::now() >= deadline) return out;
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
         }
-        return out;
     }
 
     // POST /_control with `rule` (e.g. {"status": 500, "times": 1}); true when accepted.

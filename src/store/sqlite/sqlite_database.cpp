@@ -983,12 +983,10 @@ class SqliteTransaction final : public Transaction {
         return s.Run();
     }
 
-    Result<bool> ConfirmStatusChange(const std::string& issuer_id, std::int64_t seq) override {
+    Result<bool> ConfirmStatusChange(const std::string& issuer_id, std::int64_t seq,
+                                     Timestamp at) override {
         FIRMO_TRY(auto s, conn_->Prepare(kConfirmStatusChange));
-        s.Bind(1, issuer_id)
-            .Bind(2, seq)
-            .Bind(3, ToUnixMillis(std::chrono::time_point_cast<std::chrono::milliseconds>(
-                         std::chrono::system_clock::now())));
+        s.Bind(1, issuer_id).Bind(2, seq).Bind(3, ToUnixMillis(at));
         FIRMO_CHECK(s.Run());
         return sqlite3_changes(conn_->raw()) == 1;
     }
