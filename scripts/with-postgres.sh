@@ -5,15 +5,15 @@
 # dir), trusts the `postgres` user, and is stopped and removed when CMD ends (also on failure or
 # interrupt). CMD sees FIRMO_TEST_POSTGRES_URL=postgresql://postgres@127.0.0.1:PORT/postgres.
 # As root, the server runs as the `postgres` system user (initdb refuses root).
-# Exit status: CMD's; 77 (skip) when PostgreSQL's binaries are missing.
+# Exit status: CMD's; 1 when PostgreSQL's binaries are missing (a test that cannot run fails).
 set -euo pipefail
 
 [ $# -gt 0 ] || { echo "usage: $0 CMD..." >&2; exit 2; }
 
 PG_BIN="${PG_BIN:-/usr/lib/postgresql/15/bin}"
 if [ ! -x "$PG_BIN/initdb" ] || [ ! -x "$PG_BIN/pg_ctl" ]; then
-  echo "with-postgres: no PostgreSQL in $PG_BIN (apt-get install postgresql); skipping" >&2
-  exit 77
+  echo "with-postgres: no PostgreSQL in $PG_BIN (scripts/install-deps.sh installs it)" >&2
+  exit 1
 fi
 
 as_server=()

@@ -62,7 +62,7 @@ class SmtpMailerTest : public ::testing::Test {
   protected:
     void SetUp() override {
         if (!testing::SinkAvailable()) {
-            GTEST_SKIP() << "Debian's python3-aiosmtpd is not installed";
+            FAIL() << "Debian's python3-aiosmtpd is not installed (scripts/install-deps.sh)";
         }
     }
 
@@ -230,7 +230,7 @@ TEST_F(SmtpMailerTest, AuthenticatesWithUsernameAndPassword) {
 }
 
 TEST_F(SmtpMailerTest, StartTlsRequiredVerifiesTheServer) {
-    if (!MakeCertificate()) GTEST_SKIP() << "openssl is not installed";
+    if (!MakeCertificate()) FAIL() << "openssl is not installed";
     auto sink = StartSink({"--cert", cert().string(), "--key", key().string()});
     ASSERT_TRUE(sink->ok());
     SmtpOptions options = Options(Url("smtp", sink->port()));
@@ -276,7 +276,7 @@ TEST_F(SmtpMailerTest, StartTlsRequiredFailsWhenTheServerCannotUpgrade) {
 }
 
 TEST_F(SmtpMailerTest, OpportunisticStartTlsUpgradesWhenOffered) {
-    if (!MakeCertificate()) GTEST_SKIP() << "openssl is not installed";
+    if (!MakeCertificate()) FAIL() << "openssl is not installed";
     auto sink = StartSink({"--cert", cert().string(), "--key", key().string()});
     ASSERT_TRUE(sink->ok());
     SmtpOptions options = Options(Url("smtp", sink->port()));
@@ -290,7 +290,7 @@ TEST_F(SmtpMailerTest, OpportunisticStartTlsUpgradesWhenOffered) {
 }
 
 TEST_F(SmtpMailerTest, ImplicitTlsWithSmtps) {
-    if (!MakeCertificate()) GTEST_SKIP() << "openssl is not installed";
+    if (!MakeCertificate()) FAIL() << "openssl is not installed";
     auto sink =
         StartSink({"--cert", cert().string(), "--key", key().string(), "--tls", "implicit"});
     ASSERT_TRUE(sink->ok());
