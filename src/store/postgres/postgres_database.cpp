@@ -759,10 +759,12 @@ class PostgresTransaction final : public Transaction {
         return s.Run();
     }
 
-    Result<std::vector<std::pair<std::string, std::string>>> ListRemindable(Timestamp before,
-                                                                            int limit) override {
-        FIRMO_TRY(auto s, conn_->Prepare(sql::kListRemindable));
-        s.Bind(1, ToUnixMillis(before)).Bind(2, limit);
+    // (issuer id, request id) rows of a query bound to a time and a limit.
+    Result<std::vector<std::pair<std::string, std::string>>> IssuerRequestPairs(const char* sql,
+                                                                                Timestamp at,
+                                                                                int limit) {
+        FIRMO_TRY(auto s, conn_->Prepare(sql));
+        s.Bind(1, ToUnixMillis(at)).Bind(2, limit);
         std::vector<std::pair<std::string, std::string>> out;
         while (true) {
             FIRMO_TRY(bool row, s.Step());
@@ -770,6 +772,11 @@ class PostgresTransaction final : public Transaction {
             out.emplace_back(s.Text(0), s.Text(1));
         }
         return out;
+    }
+
+    Result<std::vector<std::pair<std::string, std::string>>> ListRemindable(Timestamp before,
+                                                                            int limit) override {
+        return IssuerRequestPairs(sql::kListRemindable, before, limit);
     }
 
     Result<Page<SignatureRequest>> ListRequests(const std::string& issuer_id,
@@ -799,15 +806,7 @@ class PostgresTransaction final : public Transaction {
 
     Result<std::vector<std::pair<std::string, std::string>>> ListExpired(Timestamp now,
                                                                          int limit) override {
-        FIRMO_TRY(auto s, conn_->Prepare(sql::kListExpired));
-        s.Bind(1, ToUnixMillis(now)).Bind(2, limit);
-        std::vector<std::pair<std::string, std::string>> out;
-        while (true) {
-            FIRMO_TRY(bool row, s.Step());
-            if (!row) break;
-            out.emplace_back(s.Text(0), s.Text(1));
-        }
-        return out;
+        return IssuerRequestPairs(sql::kListExpired, now, limit);
     }
 
     Result<void> AppendEvent(const AuditEvent& e) override {

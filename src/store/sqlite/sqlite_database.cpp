@@ -1005,10 +1005,12 @@ class SqliteTransaction final : public Transaction {
         return s.Run();
     }
 
-    Result<std::vector<std::pair<std::string, std::string>>> ListRemindable(Timestamp before,
-                                                                            int limit) override {
-        FIRMO_TRY(auto s, conn_->Prepare(kListRemindable));
-        s.Bind(1, ToUnixMillis(before)).Bind(2, limit);
+    // (issuer id, request id) rows of a query bound to a time and a limit.
+    Result<std::vector<std::pair<std::string, std::string>>> IssuerRequestPairs(const char* sql,
+                                                                                Timestamp at,
+                                                                                int limit) {
+        FIRMO_TRY(auto s, conn_->Prepare(sql));
+        s.Bind(1, ToUnixMillis(at)).Bind(2, limit);
         std::vector<std::pair<std::string, std::string>> out;
         while (true) {
             FIRMO_TRY(bool row, s.Step());
@@ -1016,6 +1018,11 @@ class SqliteTransaction final : public Transaction {
             out.emplace_back(s.Text(0), s.Text(1));
         }
         return out;
+    }
+
+    Result<std::vector<std::pair<std::string, std::string>>> ListRemindable(Timestamp before,
+                                                                            int limit) override {
+        return IssuerRequestPairs(kListRemindable, before, limit);
     }
 
     Result<Page<SignatureRequest>> ListRequests(const std::string& issuer_id,
@@ -1045,15 +1052,7 @@ class SqliteTransaction final : public Transaction {
 
     Result<std::vector<std::pair<std::string, std::string>>> ListExpired(Timestamp now,
                                                                          int limit) override {
-        FIRMO_TRY(auto s, conn_->Prepare(kListExpired));
-        s.Bind(1, ToUnixMillis(now)).Bind(2, limit);
-        std::vector<std::pair<std::string, std::string>> out;
-        while (true) {
-            FIRMO_TRY(bool row, s.Step());
-            if (!row) break;
-            out.emplace_back(s.Text(0), s.Text(1));
-        }
-        return out;
+        return IssuerRequestPairs(kListExpired, now, limit);
     }
 
     Result<void> AppendEvent(const AuditEvent& e) override {
