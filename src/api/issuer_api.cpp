@@ -313,8 +313,13 @@ Json IssuerApi::View(const SignatureRequest& r) const {
         const Timestamp expires = clock_.Now() + options_.download_url_ttl;
         for (auto& jd : j["documents"]) {
             const std::string doc_id = jd["id"].get<std::string>();
-            jd["url"] = base + "/api/v1/downloads/" +
-                        urls_.Sign(Grant{"download", r.issuer_id, r.id, doc_id, expires});
+            const Document* doc = r.FindDocument(doc_id);
+            auto direct = doc ? s_.requests.SignedDocumentDirectUrl(*doc, options_.download_url_ttl)
+                              : std::nullopt;
+            jd["url"] = direct
+                            ? *direct
+                            : base + "/api/v1/downloads/" +
+                                  urls_.Sign(Grant{"download", r.issuer_id, r.id, doc_id, expires});
         }
     }
     return j;
@@ -364,10 +369,19 @@ HttpResponse IssuerApi::GetUploadUrl(Req& req, const P& p) {
         return Problem(ok.error());
     }
     const Timestamp expires = clock_.Now() + options_.upload_url_ttl;
-    const std::string token =
-        urls_.Sign(Grant{"upload", p.issuer_id, request_id, document_id, expires});
+    std::string url;
+    if (s_.requests.DirectUploads()) {
+        // A pre-signed PUT straight to the object store (Content-Type: application/pdf).
+        auto direct = s_.requests.BeginDirectUpload(p.issuer_id, request_id, document_id,
+                                                    options_.upload_url_ttl);
+        if (!direct) return Problem(direct.error());
+        url = std::move(*direct);
+    } else {
+        url = options_.public_url + "/api/v1/uploads/" +
+              urls_.Sign(Grant{"upload", p.issuer_id, request_id, document_id, expires});
+    }
     // As in Firma con IO, the body is the URL itself as a JSON string.
-    auto response = JsonResponse(200, Json(options_.public_url + "/api/v1/uploads/" + token));
+    auto response = JsonResponse(200, Json(url));
     response.Set("Expires-At", FormatRfc3339(expires));
     return response;
 }

@@ -163,6 +163,13 @@ const Key
                  }},
                 {"storage.s3_path_style", "FIRMO_S3_PATH_STYLE", "s3-path-style",
                  [](Config& c, const std::string& v) { return SetBool(c.s3_path_style, v); }},
+                {"storage.s3_direct_urls", "FIRMO_S3_DIRECT_URLS", "s3-direct-urls",
+                 [](Config& c, const std::string& v) { return SetBool(c.s3_direct_urls, v); }},
+                {"storage.s3_public_endpoint", "FIRMO_S3_PUBLIC_ENDPOINT", "s3-public-endpoint",
+                 [](Config& c, const std::string& v) {
+                     c.s3_public_endpoint = v;
+                     return v.empty() || v.rfind("http", 0) == 0;
+                 }},
                 {"database.pool_size", "FIRMO_DB_POOL", "db-pool",
                  [](Config& c, const std::string& v) { return SetInt(c.db_pool, v, 1, 256); }},
                 {"limits.max_document_bytes", "FIRMO_MAX_DOCUMENT_BYTES", "max-document-bytes",

@@ -75,6 +75,10 @@ Result<std::unique_ptr<Runtime>> Runtime::Open(const Config& config) {
     }
     FIRMO_CHECK(rt->db_->Migrate());
     if (config.storage_url.empty()) {
+        if (config.s3_direct_urls) {
+            return Fail(ErrorCode::kInvalidArgument,
+                        "storage.s3_direct_urls needs an S3 storage.url (s3://bucket/prefix)");
+        }
         rt->blobs_ = std::make_unique<store::FolderBlobStore>(data / "documents");
     } else {
         FIRMO_TRY(auto s3, store::ParseS3Url(config.storage_url));
@@ -83,6 +87,8 @@ Result<std::unique_ptr<Runtime>> Runtime::Open(const Config& config) {
         s3.access_key = config.s3_access_key;
         s3.secret_key = config.s3_secret_key;
         s3.path_style = config.s3_path_style;
+        s3.direct_urls = config.s3_direct_urls;
+        s3.public_endpoint = config.s3_public_endpoint;
         FIRMO_TRY(auto store, store::S3BlobStore::Create(s3));
         rt->blobs_ = std::move(store);
     }

@@ -24,6 +24,8 @@ std::string_view ToString(JobKind kind) {
             return "validate_document";
         case JobKind::kSignDocuments:
             return "sign_documents";
+        case JobKind::kAwaitUpload:
+            return "await_upload";
     }
     return "";
 }
@@ -31,6 +33,7 @@ std::string_view ToString(JobKind kind) {
 std::optional<JobKind> ParseJobKind(std::string_view text) {
     if (text == "validate_document") return JobKind::kValidateDocument;
     if (text == "sign_documents") return JobKind::kSignDocuments;
+    if (text == "await_upload") return JobKind::kAwaitUpload;
     return std::nullopt;
 }
 

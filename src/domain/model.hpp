@@ -148,7 +148,9 @@ struct AuditEvent {
     std::string detail;
 };
 
-enum class JobKind { kValidateDocument, kSignDocuments };
+// kAwaitUpload watches the object store for a document the issuer PUTs through a pre-signed
+// URL (direct uploads), then hands it to validation.
+enum class JobKind { kValidateDocument, kSignDocuments, kAwaitUpload };
 std::string_view ToString(JobKind kind);
 std::optional<JobKind> ParseJobKind(std::string_view text);
 
@@ -164,6 +166,10 @@ struct Job {
     int attempts = 0;
     Timestamp run_at;
     std::string last_error;
+    // kAwaitUpload: where the upload lands, when the job began and when it gives up.
+    std::string blob_key;
+    Timestamp created_at;
+    Timestamp not_after;
 };
 
 // A POST remembered under the client's Idempotency-Key, so that a retry gets the first answer

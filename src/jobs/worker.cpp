@@ -52,23 +52,38 @@ bool Worker::RunOneJob() {
     const Job& job = **claimed;
     const bool signing = job.kind == JobKind::kSignDocuments;
     Result<void> result;
+    std::optional<Timestamp> again;  // a look that found nothing yet: run again then
     if (signing && !ceremony_) {
         result = Fail(ErrorCode::kUnavailable, "this node has no trust service configured");
+    } else if (signing) {
+        result = ceremony_->RunSigning(job);
+    } else if (job.kind == JobKind::kAwaitUpload) {
+        auto next = requests_.RunAwaitUpload(job);
+        if (next) {
+            again = *next;
+        } else {
+            result = Fail(next.error());
+        }
     } else {
-        result = signing ? ceremony_->RunSigning(job) : requests_.RunValidation(job);
+        result = requests_.RunValidation(job);
     }
     if (!result && job.attempts >= options_.max_attempts) {
-        auto abandoned = signing && ceremony_
-                             ? ceremony_->AbandonSigning(job, result.error().message)
-                             : requests_.AbandonValidation(job, result.error().message);
+        Result<void> abandoned;
+        if (signing && ceremony_) {
+            abandoned = ceremony_->AbandonSigning(job, result.error().message);
+        } else if (job.kind == JobKind::kValidateDocument) {
+            abandoned = requests_.AbandonValidation(job, result.error().message);
+        }
         if (!abandoned) {
             log::Error("job_abandon_failed", {{"error", abandoned.error().message}});
         }
     }
     auto finish = InWriteTransaction(db_, [&](Transaction& tx) -> Result<void> {
+        if (result && again) return tx.RescheduleJob(job.id, *again);
         if (result || job.attempts >= options_.max_attempts) {
             if (!result) {
                 log::Error("job_abandoned", {{"job", std::to_string(job.id)},
+                                             {"kind", std::string(ToString(job.kind))},
                                              {"request_id", job.request_id},
                                              {"error", result.error().message}});
             }

@@ -40,13 +40,47 @@ class FakeValidator final : public DocumentValidator {
     mutable std::atomic<int> calls{0};
 };
 
+// The folder store, optionally with "direct URLs" (direct://<key>) as an S3 store hands out:
+// a test plays the issuer's PUT by writing the key itself.
+class DirectFolderStore final : public BlobStore {
+  public:
+    explicit DirectFolderStore(const std::filesystem::path& root) : folder_(root) {}
+    Result<BlobInfo> Put(const std::string& key, std::string_view bytes) override {
+        return folder_.Put(key, bytes);
+    }
+    Result<std::string> Get(const std::string& key) override { return folder_.Get(key); }
+    Result<void> WithLocalFile(
+        const std::string& key,
+        const std::function<void(const std::filesystem::path&)>& use) override {
+        return folder_.WithLocalFile(key, use);
+    }
+    Result<void> Remove(const std::string& key) override { return folder_.Remove(key); }
+    Result<std::optional<BlobInfo>> Stat(const std::string& key) override {
+        return folder_.Stat(key);
+    }
+    bool SupportsDirectUrls() const override { return direct; }
+    Result<std::string> DirectUploadUrl(const std::string& key, std::chrono::seconds,
+                                        std::string_view content_type) override {
+        EXPECT_EQ(content_type, "application/pdf");
+        return "direct://" + key;
+    }
+    Result<std::string> DirectDownloadUrl(const std::string& key, std::chrono::seconds,
+                                          std::string_view, std::string_view) override {
+        return "direct://" + key;
+    }
+    bool direct = false;
+
+  private:
+    store::FolderBlobStore folder_;
+};
+
 class WorkerTest : public ::testing::Test {
   protected:
     void SetUp() override {
         const auto& dir = dir_.path();
         db_ = std::move(*store::sqlite::SqliteDatabase::Open((dir / "f.db").string(), 2));
         ASSERT_TRUE(db_->Migrate());
-        blobs_ = std::make_unique<store::FolderBlobStore>(dir / "documents");
+        blobs_ = std::make_unique<DirectFolderStore>(dir / "documents");
         ctx_ = std::make_unique<ServiceContext>(
             ServiceContext{*db_, *blobs_, validator_, hasher_, clock_, random_, Limits{}, [] {}});
         requests_ = std::make_unique<RequestService>(*ctx_);
@@ -87,13 +121,28 @@ class WorkerTest : public ::testing::Test {
     }
     Document Current() { return requests_->Get(issuer_, request_.id)->documents[0]; }
 
+    // A direct upload URL for the document; returns the staging key it points at.
+    std::string BeginDirect(std::chrono::seconds ttl = 15min) {
+        blobs_->direct = true;
+        auto url =
+            requests_->BeginDirectUpload(issuer_, request_.id, request_.documents[0].id, ttl);
+        EXPECT_TRUE(url) << url.error().message;
+        EXPECT_TRUE(url->starts_with("direct://uploads/" + request_.id + "/")) << *url;
+        return url->substr(std::string_view("direct://").size());
+    }
+    std::optional<Job> OpenAwait() {
+        return *InReadTransaction(*db_, [&](Transaction& tx) {
+            return tx.FindOpenJob(JobKind::kAwaitUpload, request_.id, request_.documents[0].id);
+        });
+    }
+
     ManualClock clock_{FromUnixMillis(1'795'000'000'000)};
     SeededRandom random_{3};
     FakeValidator validator_;
     crypto::OpenSslHasher hasher_;
     firmo::testing::TempDir dir_{"firmo-worker"};
     std::unique_ptr<Database> db_;
-    std::unique_ptr<BlobStore> blobs_;
+    std::unique_ptr<DirectFolderStore> blobs_;
     std::unique_ptr<ServiceContext> ctx_;
     std::unique_ptr<RequestService> requests_;
     std::unique_ptr<Worker> worker_;
@@ -145,6 +194,96 @@ TEST_F(WorkerTest, FailuresAreRetriedWithBackoffThenRejected) {
     clock_.Advance(1h);
     EXPECT_EQ(worker_->RunOnce(), 0);
     EXPECT_EQ(validator_.calls, 0);
+}
+
+TEST_F(WorkerTest, DirectUploadIsTakenWhenItLandsThenValidated) {
+    const std::string key = BeginDirect();
+    EXPECT_EQ(worker_->RunOnce(), 0);  // the first look is a second later
+    clock_.Advance(1s);
+    EXPECT_EQ(worker_->RunOnce(), 1);  // nothing there yet: look again later
+    EXPECT_EQ(Current().status, DocumentStatus::kWaitForUpload);
+    ASSERT_TRUE(blobs_->Put(key, "%PDF-1.7 direct"));  // the issuer's PUT
+    EXPECT_EQ(worker_->RunOnce(), 0);                  // not due yet
+    clock_.Advance(1s);
+    EXPECT_EQ(worker_->RunOnce(), 2);  // taken, then validated at once
+    const Document d = Current();
+    EXPECT_EQ(d.status, DocumentStatus::kReady);
+    EXPECT_EQ(d.size, 15);
+    EXPECT_EQ(d.sha256_hex, hasher_.Sha256Hex("%PDF-1.7 direct"));
+    ASSERT_TRUE(d.blob_key);
+    EXPECT_TRUE(d.blob_key->starts_with("requests/" + request_.id + "/")) << *d.blob_key;
+    EXPECT_EQ(*blobs_->Get(*d.blob_key), "%PDF-1.7 direct");
+    EXPECT_FALSE(*blobs_->Stat(key));  // the staging key is free again
+    auto open = OpenAwait();           // still watching: the URL may be used again
+    ASSERT_TRUE(open);
+    EXPECT_EQ(open->attempts, 0);  // looks are not attempts
+
+    // A second PUT through the same URL is a re-upload.
+    ASSERT_TRUE(blobs_->Put(key, "%PDF-1.7 second"));
+    clock_.Advance(1s);
+    EXPECT_EQ(worker_->RunOnce(), 2);
+    EXPECT_EQ(Current().upload_generation, 2);
+    EXPECT_EQ(Current().size, 15);
+    EXPECT_EQ(*blobs_->Get(*Current().blob_key), "%PDF-1.7 second");
+    EXPECT_EQ(*blobs_->Get(*d.blob_key), "%PDF-1.7 direct");  // what was validated stays
+}
+
+TEST_F(WorkerTest, DirectUploadUrlsOfADocumentShareOneWatch) {
+    const std::string first = BeginDirect(10min);
+    const auto not_after = OpenAwait()->not_after;
+    EXPECT_EQ(not_after, clock_.Now() + 10min + RequestService::kDirectUploadGrace);
+    clock_.Advance(5min);
+    EXPECT_EQ(BeginDirect(10min), first);  // same key, the watch extended
+    EXPECT_EQ(OpenAwait()->not_after, clock_.Now() + 10min + RequestService::kDirectUploadGrace);
+    // Looks back off to 15 s at most, and stop after the last URL's expiry plus the grace.
+    int looks = 0;
+    while (OpenAwait() && looks < 1000) {
+        clock_.Advance(15s);
+        looks += worker_->RunOnce();
+    }
+    EXPECT_FALSE(OpenAwait());
+    EXPECT_GE(looks, 25 * 60 / 15 - 2);
+    EXPECT_LE(looks, 25 * 60 / 15 + 2);
+    EXPECT_EQ(Current().status, DocumentStatus::kWaitForUpload);
+}
+
+TEST_F(WorkerTest, OversizedOrEmptyDirectUploadIsRejectedWithTheReason) {
+    ctx_->limits.max_document_bytes = 10;
+    const std::string key = BeginDirect();
+    ASSERT_TRUE(blobs_->Put(key, "%PDF-1.7 far too long"));
+    clock_.Advance(1s);
+    worker_->RunOnce();
+    Document d = Current();
+    EXPECT_EQ(d.status, DocumentStatus::kRejected);
+    ASSERT_EQ(d.violations.size(), 1u);
+    EXPECT_EQ(d.violations[0].field, "file");
+    EXPECT_EQ(d.violations[0].reason, "the upload has 21 bytes; documents may be at most 10");
+    EXPECT_FALSE(*blobs_->Stat(key));
+    EXPECT_EQ(validator_.calls, 0);
+
+    ASSERT_TRUE(blobs_->Put(key, ""));
+    clock_.Advance(2s);
+    worker_->RunOnce();
+    d = Current();
+    EXPECT_EQ(d.status, DocumentStatus::kRejected);
+    EXPECT_EQ(d.reject_reason, "file: the upload is empty");
+}
+
+TEST_F(WorkerTest, DirectUploadWatchEndsWhenTheRequestLeavesDraft) {
+    const std::string key = BeginDirect();
+    ASSERT_TRUE(requests_->ChangeStatus(issuer_, request_.id, RequestedStatus::kCancelled, "t"));
+    ASSERT_TRUE(blobs_->Put(key, "%PDF-1.7 too late"));
+    clock_.Advance(1s);
+    EXPECT_EQ(worker_->RunOnce(), 1);
+    EXPECT_FALSE(OpenAwait());
+    EXPECT_FALSE(*blobs_->Stat(key));  // removed, not left behind
+    EXPECT_EQ(Current().status, DocumentStatus::kWaitForUpload);
+    // And no new URL for a request that is not DRAFT.
+    blobs_->direct = true;
+    EXPECT_EQ(requests_->BeginDirectUpload(issuer_, request_.id, request_.documents[0].id, 15min)
+                  .error()
+                  .code,
+              ErrorCode::kConflict);
 }
 
 TEST_F(WorkerTest, SweepExpiresDueRequests) {

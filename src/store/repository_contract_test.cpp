@@ -457,6 +457,71 @@ TEST_P(RepositoryContract, JobsAreLeasedOnceAndRetried) {
     EXPECT_FALSE(claim("w1"));
 }
 
+TEST_P(RepositoryContract, AwaitJobsCarryTheirKeyAndArePolledWithoutCountingAttempts) {
+    Job job;
+    job.kind = JobKind::kAwaitUpload;
+    job.issuer_id = issuer_a_;
+    job.request_id = "R";
+    job.document_id = "D";
+    job.run_at = clock_.Now();
+    job.blob_key = "uploads/R/D-1.pdf";
+    job.created_at = clock_.Now();
+    job.not_after = clock_.Now() + 1h;
+    {
+        auto tx = Write();
+        ASSERT_TRUE(tx->EnqueueJob(job));
+        Job other = job;  // another document's watch, and a finished one of this document
+        other.document_id = "D2";
+        ASSERT_TRUE(tx->EnqueueJob(other));
+        ASSERT_TRUE(tx->Commit());
+    }
+    {
+        auto tx = Write();
+        auto open = tx->FindOpenJob(JobKind::kAwaitUpload, "R", "D");
+        ASSERT_TRUE(open);
+        ASSERT_TRUE(*open);
+        EXPECT_EQ((*open)->blob_key, "uploads/R/D-1.pdf");
+        EXPECT_EQ((*open)->created_at, clock_.Now());
+        EXPECT_EQ((*open)->not_after, clock_.Now() + 1h);
+        EXPECT_EQ((*open)->kind, JobKind::kAwaitUpload);
+        EXPECT_FALSE(*tx->FindOpenJob(JobKind::kValidateDocument, "R", "D"));
+        EXPECT_FALSE(*tx->FindOpenJob(JobKind::kAwaitUpload, "R", "D3"));
+        ASSERT_TRUE(tx->ExtendJob((*open)->id, clock_.Now() + 2h));
+        ASSERT_TRUE(tx->Commit());
+    }
+    auto claim = [&] {
+        auto tx = Write();
+        auto j = tx->ClaimJob(clock_.Now(), 30s, "w");
+        EXPECT_TRUE(j);
+        EXPECT_TRUE(tx->Commit());
+        return *j;
+    };
+    auto first = claim();
+    ASSERT_TRUE(first);
+    ASSERT_EQ(first->document_id, "D");
+    EXPECT_EQ(first->not_after, clock_.Now() + 2h);
+    EXPECT_EQ(first->attempts, 1);
+    {
+        auto tx = Write();
+        ASSERT_TRUE(tx->RescheduleJob(first->id, clock_.Now() + 5s));
+        ASSERT_TRUE(tx->Commit());
+    }
+    auto d2 = claim();  // the other document's job; this one is not due yet
+    ASSERT_TRUE(d2);
+    EXPECT_EQ(d2->document_id, "D2");
+    clock_.Advance(5s);
+    auto again = claim();  // due again, lease free at once, and the poll was not an attempt
+    ASSERT_TRUE(again);
+    EXPECT_EQ(again->id, first->id);
+    EXPECT_EQ(again->attempts, 1);
+    {
+        auto tx = Write();
+        ASSERT_TRUE(tx->CompleteJob(again->id));
+        EXPECT_FALSE(*tx->FindOpenJob(JobKind::kAwaitUpload, "R", "D"));
+        ASSERT_TRUE(tx->Commit());
+    }
+}
+
 TEST_P(RepositoryContract, SettingsKeepTheFirstValue) {
     auto tx = Write();
     EXPECT_EQ(tx->PutSettingIfAbsent("secret", "one"), std::string("one"));

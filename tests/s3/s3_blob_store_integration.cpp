@@ -348,6 +348,53 @@ TEST_F(S3BlobStoreIntegration, PresignedPutAndGetWithPlainCurl) {
     EXPECT_EQ(Shell("curl -s -o /dev/null -w '%{http_code}' '" + tampered + "'"), "403");
 }
 
+TEST_F(S3BlobStoreIntegration, StatTellsTheSizeOrNothing) {
+    auto store = Store(Options());
+    ASSERT_TRUE(store);
+    ASSERT_TRUE(store->Put("stat/a.pdf", "twelve bytes"));
+    auto found = store->Stat("stat/a.pdf");
+    ASSERT_TRUE(found) << found.error().message;
+    ASSERT_TRUE(*found);
+    EXPECT_EQ((*found)->size, 12);
+    auto missing = store->Stat("stat/none.pdf");
+    ASSERT_TRUE(missing) << missing.error().message;
+    EXPECT_FALSE(*missing);
+}
+
+// What issuers get with storage.s3_direct_urls: URLs signed for the public endpoint (here
+// "localhost" for the nodes' "127.0.0.1"), a PUT that needs the signed content type, and a
+// GET that answers as a PDF attachment with the given file name.
+TEST_F(S3BlobStoreIntegration, DirectUrlsOnThePublicEndpoint) {
+    S3Options o = Options();
+    o.direct_urls = true;
+    o.public_endpoint = o.endpoint;
+    o.public_endpoint.replace(o.public_endpoint.find("127.0.0.1"), 9, "localhost");
+    auto store = Store(o);
+    ASSERT_TRUE(store);
+    EXPECT_TRUE(store->SupportsDirectUrls());
+    const fs::path upload = tmp_ / "direct.pdf";
+    std::ofstream(upload, std::ios::binary) << "%PDF direct";
+
+    auto put_url =
+        store->DirectUploadUrl("uploads/r/d-1.pdf", std::chrono::seconds(300), "application/pdf");
+    ASSERT_TRUE(put_url) << put_url.error().message;
+    EXPECT_EQ(put_url->rfind(o.public_endpoint + "/", 0), 0u) << *put_url;
+    EXPECT_EQ(Shell("curl -s -o /dev/null -w '%{http_code}' -X PUT -H 'Content-Type: "
+                    "application/pdf' --data-binary @'" +
+                    upload.string() + "' '" + *put_url + "'"),
+              "200");
+    EXPECT_EQ(store->Get("uploads/r/d-1.pdf"), std::string("%PDF direct"));
+
+    auto get_url = store->DirectDownloadUrl("uploads/r/d-1.pdf", std::chrono::seconds(300),
+                                            "application/pdf", "D1 \"signed\".pdf");
+    ASSERT_TRUE(get_url) << get_url.error().message;
+    const std::string headers = Shell("curl -s -D - -o /dev/null '" + *get_url + "'");
+    EXPECT_NE(headers.find("200"), std::string::npos) << headers;
+    EXPECT_NE(headers.find("attachment; filename=\"D1 signed.pdf\""), std::string::npos) << headers;
+    EXPECT_NE(headers.find("application/pdf"), std::string::npos) << headers;
+    EXPECT_EQ(Shell("curl -s '" + *get_url + "'"), "%PDF direct");
+}
+
 TEST_F(S3BlobStoreIntegration, WrongCredentialsAreAccessDenied) {
     S3Options wrong_secret = Options();
     wrong_secret.secret_key = "not-the-secret";

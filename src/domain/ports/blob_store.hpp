@@ -3,9 +3,11 @@
 // the embedded default; an S3 adapter serves several nodes. Writes are atomic: a reader sees
 // the whole blob or none.
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -32,6 +34,33 @@ class BlobStore {
     [[nodiscard]] virtual Result<void> WithLocalFile(
         const std::string& key, const std::function<void(const std::filesystem::path&)>& use) = 0;
     [[nodiscard]] virtual Result<void> Remove(const std::string& key) = 0;
+    // The size of a blob, or nothing when there is none (sha256_hex stays empty: remote stores
+    // cannot tell it without reading the blob).
+    [[nodiscard]] virtual Result<std::optional<BlobInfo>> Stat(const std::string& key) = 0;
+
+    // Direct client access without passing through Firmo (S3 pre-signed URLs). Stores that
+    // cannot hand out such URLs say so with kInternal; callers check SupportsDirectUrls().
+    virtual bool SupportsDirectUrls() const { return false; }
+    // A URL to PUT the blob at `key`, with exactly `content_type`, until `ttl` has passed.
+    [[nodiscard]] virtual Result<std::string> DirectUploadUrl(const std::string& key,
+                                                              std::chrono::seconds ttl,
+                                                              std::string_view content_type);
+    // A URL to GET the blob at `key` until `ttl` has passed; the answer carries `content_type`
+    // and offers to save it as `filename`.
+    [[nodiscard]] virtual Result<std::string> DirectDownloadUrl(const std::string& key,
+                                                                std::chrono::seconds ttl,
+                                                                std::string_view content_type,
+                                                                std::string_view filename);
 };
+
+inline Result<std::string> BlobStore::DirectUploadUrl(const std::string&, std::chrono::seconds,
+                                                      std::string_view) {
+    return Fail(ErrorCode::kInternal, "this document store has no direct upload URLs");
+}
+
+inline Result<std::string> BlobStore::DirectDownloadUrl(const std::string&, std::chrono::seconds,
+                                                        std::string_view, std::string_view) {
+    return Fail(ErrorCode::kInternal, "this document store has no direct download URLs");
+}
 
 }  // namespace firmo::domain

@@ -150,6 +150,13 @@ class Transaction {
     [[nodiscard]] virtual Result<void> CompleteJob(std::int64_t job_id) = 0;
     [[nodiscard]] virtual Result<void> RetryJob(std::int64_t job_id, Timestamp run_at,
                                                 const std::string& error) = 0;
+    // Runs the job again at `run_at` without counting this run as an attempt (a poll that
+    // found nothing to do yet is not a failure).
+    [[nodiscard]] virtual Result<void> RescheduleJob(std::int64_t job_id, Timestamp run_at) = 0;
+    // The unfinished job of `kind` for one document (the newest), if any.
+    [[nodiscard]] virtual Result<std::optional<Job>> FindOpenJob(
+        JobKind kind, const std::string& request_id, const std::string& document_id) = 0;
+    [[nodiscard]] virtual Result<void> ExtendJob(std::int64_t job_id, Timestamp not_after) = 0;
 
     // Idempotency keys. Claim inserts `fresh` (status 0) unless a record younger than
     // `stale_before` exists, which it returns instead (an older one is replaced).

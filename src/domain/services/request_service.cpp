@@ -262,6 +262,16 @@ Result<Document> RequestService::UploadDocument(const std::string& issuer_id,
         "requests/" + request_id + "/" + document_id + "/upload-" + nonce + ".pdf";
     FIRMO_TRY(BlobInfo info, ctx_.blobs.Put(staging_key, upload.bytes));
 
+    auto result = AcceptUpload(issuer_id, request_id, document_id, staging_key, info, upload.actor);
+    if (!result) (void)ctx_.blobs.Remove(staging_key);
+    return result;
+}
+
+Result<Document> RequestService::AcceptUpload(const std::string& issuer_id,
+                                              const std::string& request_id,
+                                              const std::string& document_id,
+                                              const std::string& blob_key, const BlobInfo& info,
+                                              const std::string& actor) {
     auto result = InWriteTransaction(ctx_.db, [&](Transaction& tx) -> Result<Document> {
         FIRMO_TRY(auto request, Load(tx, issuer_id, request_id));
         FIRMO_TRY(bool expired, ExpireIfDue(tx, request));
@@ -273,10 +283,10 @@ Result<Document> RequestService::UploadDocument(const std::string& issuer_id,
         Document* doc = request.FindDocument(document_id);
         if (!doc) return Fail(ErrorCode::kNotFound, "document " + document_id + " not found");
         FIRMO_CHECK(
-            ApplyToDocument(tx, request, *doc, DocumentEvent::kUpload, upload.actor,
+            ApplyToDocument(tx, request, *doc, DocumentEvent::kUpload, actor,
                             std::to_string(info.size) + " bytes, sha256 " + info.sha256_hex));
         doc->upload_generation += 1;
-        doc->blob_key = staging_key;
+        doc->blob_key = blob_key;
         doc->size = info.size;
         doc->sha256_hex = info.sha256_hex;
         doc->uploaded_at = ctx_.clock.Now();
@@ -291,15 +301,150 @@ Result<Document> RequestService::UploadDocument(const std::string& issuer_id,
         job.document_id = document_id;
         job.generation = doc->upload_generation;
         job.run_at = ctx_.clock.Now();
+        job.created_at = job.run_at;
         FIRMO_CHECK(tx.EnqueueJob(job));
         return *doc;
     });
-    if (!result) {
-        (void)ctx_.blobs.Remove(staging_key);
-        return result;
-    }
-    ctx_.on_job_enqueued();
+    if (result) ctx_.on_job_enqueued();
     return result;
+}
+
+Result<std::string> RequestService::BeginDirectUpload(const std::string& issuer_id,
+                                                      const std::string& request_id,
+                                                      const std::string& document_id,
+                                                      std::chrono::seconds ttl) {
+    const Timestamp now = ctx_.clock.Now();
+    const Timestamp not_after = now + ttl + kDirectUploadGrace;
+    // Staging keys live under "uploads/", apart from the documents, so that an object-store
+    // lifecycle rule can sweep uploads nobody collected.
+    std::string key =
+        "uploads/" + request_id + "/" + document_id + "-" + NewUlid(now, ctx_.random) + ".pdf";
+    FIRMO_TRY(key, InWriteTransaction(ctx_.db, [&](Transaction& tx) -> Result<std::string> {
+                  FIRMO_TRY(auto request, Load(tx, issuer_id, request_id));
+                  if (request.status != RequestStatus::kDraft) {
+                      return Fail(ErrorCode::kConflict,
+                                  "documents can only be uploaded while the request is DRAFT");
+                  }
+                  if (!request.FindDocument(document_id)) {
+                      return Fail(ErrorCode::kNotFound, "document " + document_id + " not found");
+                  }
+                  FIRMO_TRY(auto open,
+                            tx.FindOpenJob(JobKind::kAwaitUpload, request_id, document_id));
+                  if (open) {
+                      // Every URL of the document points at the one staging key its job watches.
+                      if (open->not_after < not_after) {
+                          FIRMO_CHECK(tx.ExtendJob(open->id, not_after));
+                      }
+                      return open->blob_key;
+                  }
+                  Job job;
+                  job.kind = JobKind::kAwaitUpload;
+                  job.issuer_id = issuer_id;
+                  job.request_id = request_id;
+                  job.document_id = document_id;
+                  job.run_at = now + std::chrono::seconds(1);
+                  job.blob_key = key;
+                  job.created_at = now;
+                  job.not_after = not_after;
+                  FIRMO_CHECK(tx.EnqueueJob(job));
+                  return key;
+              }));
+    return ctx_.blobs.DirectUploadUrl(key, ttl, "application/pdf");
+}
+
+std::optional<std::string> RequestService::SignedDocumentDirectUrl(const Document& doc,
+                                                                   std::chrono::seconds ttl) {
+    if (!ctx_.blobs.SupportsDirectUrls() || !doc.signed_blob_key) return std::nullopt;
+    auto url = ctx_.blobs.DirectDownloadUrl(*doc.signed_blob_key, ttl, "application/pdf",
+                                            doc.id + "-signed.pdf");
+    if (!url) {
+        log::Error("direct_download_url_failed",
+                   {{"document_id", doc.id}, {"error", url.error().message}});
+        return std::nullopt;
+    }
+    return *url;
+}
+
+Result<std::optional<Timestamp>> RequestService::RunAwaitUpload(const Job& job) {
+    const Timestamp now = ctx_.clock.Now();
+    // Look often at first (an issuer usually uploads right after asking for the URL), then
+    // every 15 s at most: a fifth of the time waited so far, within 1..15 s.
+    const auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(now - job.created_at);
+    const auto pause = std::clamp<std::chrono::milliseconds>(waited / 5, std::chrono::seconds(1),
+                                                             std::chrono::seconds(15));
+    const std::optional<Timestamp> again =
+        now + pause < job.not_after ? std::make_optional(now + pause) : std::nullopt;
+
+    auto request = InReadTransaction(
+        ctx_.db, [&](Transaction& tx) { return Load(tx, job.issuer_id, job.request_id); });
+    if (!request && request.error().code != ErrorCode::kNotFound) return Fail(request.error());
+    if (!request || request->status != RequestStatus::kDraft ||
+        !request->FindDocument(job.document_id)) {
+        (void)ctx_.blobs.Remove(job.blob_key);  // an upload too late to be taken
+        return std::optional<Timestamp>();
+    }
+    FIRMO_TRY(auto found, ctx_.blobs.Stat(job.blob_key));
+    if (!found) return again;
+
+    const std::string max = std::to_string(ctx_.limits.max_document_bytes);
+    std::string bytes;
+    if (found->size > ctx_.limits.max_document_bytes) {
+        FIRMO_CHECK(RejectDirectUpload(job, "the upload has " + std::to_string(found->size) +
+                                                " bytes; documents may be at most " + max));
+    } else if (found->size == 0) {
+        FIRMO_CHECK(RejectDirectUpload(job, "the upload is empty"));
+    } else {
+        FIRMO_TRY(bytes, ctx_.blobs.Get(job.blob_key));
+        if (static_cast<std::int64_t>(bytes.size()) > ctx_.limits.max_document_bytes) {
+            FIRMO_CHECK(RejectDirectUpload(job, "documents may be at most " + max + " bytes"));
+            bytes.clear();
+        }
+    }
+    if (!bytes.empty()) {
+        // Copied to a key no URL reaches, so what is validated and signed cannot change
+        // afterwards (the URL stays valid until it expires). A re-upload through the URL
+        // lands on the staging key again and is taken as a new upload.
+        const std::string key = "requests/" + job.request_id + "/" + job.document_id + "/upload-" +
+                                NewUlid(now, ctx_.random) + ".pdf";
+        FIRMO_TRY(BlobInfo info, ctx_.blobs.Put(key, bytes));
+        auto accepted =
+            AcceptUpload(job.issuer_id, job.request_id, job.document_id, key, info, "upload-url");
+        if (!accepted) {
+            (void)ctx_.blobs.Remove(key);
+            if (accepted.error().code != ErrorCode::kConflict &&
+                accepted.error().code != ErrorCode::kNotFound) {
+                return Fail(accepted.error());  // retried; the staging object is still there
+            }
+        }
+        log::Info("direct_upload_taken", {{"request_id", job.request_id},
+                                          {"document_id", job.document_id},
+                                          {"bytes", std::to_string(info.size)}});
+    }
+    // Taken (or refused): the staging key is free for the next upload through the URL.
+    FIRMO_CHECK(ctx_.blobs.Remove(job.blob_key));
+    return again;
+}
+
+Result<void> RequestService::RejectDirectUpload(const Job& job, const std::string& reason) {
+    auto rejected = InWriteTransaction(ctx_.db, [&](Transaction& tx) -> Result<void> {
+        FIRMO_TRY(auto request, Load(tx, job.issuer_id, job.request_id));
+        Document* doc = request.FindDocument(job.document_id);
+        if (!doc || request.status != RequestStatus::kDraft) return {};
+        // As an upload that failed validation: the issuer sees REJECTED and the reason.
+        FIRMO_CHECK(ApplyToDocument(tx, request, *doc, DocumentEvent::kUpload, "upload-url",
+                                    "direct upload"));
+        doc->upload_generation += 1;
+        doc->blob_key.reset();
+        doc->size = 0;
+        doc->sha256_hex.clear();
+        doc->page_count = 0;
+        doc->violations = {{"file", reason}};
+        doc->reject_reason = JoinReasons(doc->violations);
+        FIRMO_CHECK(ApplyToDocument(tx, request, *doc, DocumentEvent::kValidationFailed,
+                                    "upload-url", reason));
+        return tx.UpdateRequest(request);
+    });
+    return rejected;
 }
 
 Result<SignatureRequest> RequestService::ChangeStatus(const std::string& issuer_id,

@@ -61,6 +61,19 @@ class RequestService {
                                                   const std::string& request_id,
                                                   const std::string& document_id,
                                                   const Upload& upload);
+
+    // Direct uploads, when the blob store hands out pre-signed URLs: the issuer PUTs the PDF
+    // to the object store, and an await_upload job (one per document, extended by each new
+    // URL) looks for it until the last URL has expired, then treats it as an upload. Each
+    // URL of a document points at the same staging key.
+    bool DirectUploads() const { return ctx_.blobs.SupportsDirectUrls(); }
+    [[nodiscard]] Result<std::string> BeginDirectUpload(const std::string& issuer_id,
+                                                        const std::string& request_id,
+                                                        const std::string& document_id,
+                                                        std::chrono::seconds ttl);
+    // The signed document's direct download URL (nothing when the store has none).
+    [[nodiscard]] std::optional<std::string> SignedDocumentDirectUrl(const Document& doc,
+                                                                     std::chrono::seconds ttl);
     [[nodiscard]] Result<SignatureRequest> ChangeStatus(const std::string& issuer_id,
                                                         const std::string& id,
                                                         RequestedStatus status,
@@ -89,11 +102,22 @@ class RequestService {
 
     // Worker steps. Both are idempotent: re-running them after a crash changes nothing twice.
     [[nodiscard]] Result<void> RunValidation(const Job& job);
+    // One look for a direct upload: when to look again, or nothing when the job is over.
+    [[nodiscard]] Result<std::optional<Timestamp>> RunAwaitUpload(const Job& job);
     [[nodiscard]] Result<int> ExpireDue(int limit);
     // After the last failed attempt: the document becomes REJECTED instead of waiting forever.
     [[nodiscard]] Result<void> AbandonValidation(const Job& job, const std::string& error);
 
+    // How long after a URL's expiry an upload started just before it may still land.
+    static constexpr std::chrono::minutes kDirectUploadGrace{15};
+
   private:
+    [[nodiscard]] Result<Document> AcceptUpload(const std::string& issuer_id,
+                                                const std::string& request_id,
+                                                const std::string& document_id,
+                                                const std::string& blob_key, const BlobInfo& info,
+                                                const std::string& actor);
+    [[nodiscard]] Result<void> RejectDirectUpload(const Job& job, const std::string& reason);
     [[nodiscard]] Result<SignatureRequest> Load(Transaction& tx, const std::string& issuer_id,
                                                 const std::string& id);
     // Applies an event to the request (and cascades to its waiting signers), logging both.

@@ -112,4 +112,16 @@ Result<void> FolderBlobStore::Remove(const std::string& key) {
     return {};
 }
 
+Result<std::optional<domain::BlobInfo>> FolderBlobStore::Stat(const std::string& key) {
+    FIRMO_TRY(fs::path path, PathFor(key));
+    std::error_code ec;
+    const auto size = fs::file_size(path, ec);
+    if (ec == std::errc::no_such_file_or_directory) return std::optional<domain::BlobInfo>();
+    if (ec) {
+        errno = ec.value();
+        return Fail(IoError("cannot read", path));
+    }
+    return std::make_optional(domain::BlobInfo{static_cast<std::int64_t>(size), ""});
+}
+
 }  // namespace firmo::store

@@ -19,6 +19,7 @@ class FolderBlobStore final : public domain::BlobStore {
         const std::string& key,
         const std::function<void(const std::filesystem::path&)>& use) override;
     Result<void> Remove(const std::string& key) override;
+    Result<std::optional<domain::BlobInfo>> Stat(const std::string& key) override;
 
   private:
     Result<std::filesystem::path> PathFor(const std::string& key) const;

@@ -263,11 +263,16 @@ CREATE TABLE poll_state (
 );
 )sql";
 
+constexpr const char* kDirectUploads = R"sql(
+ALTER TABLE jobs ADD COLUMN blob_key TEXT NOT NULL DEFAULT '';
+ALTER TABLE jobs ADD COLUMN created_at BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE jobs ADD COLUMN not_after BIGINT NOT NULL DEFAULT 0;
+)sql";
+
 constexpr Migration kMigrations[] = {
-    {1, "initial schema", kInitial},
-    {2, "idempotency keys", kIdempotency},
-    {3, "signer side", kSignerSide},
-    {4, "outbox, webhooks, polling queue", kOutbox},
+    {1, "initial schema", kInitial},       {2, "idempotency keys", kIdempotency},
+    {3, "signer side", kSignerSide},       {4, "outbox, webhooks, polling queue", kOutbox},
+    {6, "direct uploads", kDirectUploads},
 };
 
 }  // namespace

@@ -840,7 +840,8 @@ class PostgresTransaction final : public Transaction {
             .Bind(2, j.issuer_id)
             .Bind(3, j.request_id)
             .Bind(4, j.document_id);
-        s.Bind(5, j.generation).Bind(6, ToUnixMillis(j.run_at));
+        s.Bind(5, j.generation).Bind(6, ToUnixMillis(j.run_at)).Bind(7, j.blob_key);
+        s.Bind(8, ToUnixMillis(j.created_at)).Bind(9, ToUnixMillis(j.not_after));
         FIRMO_TRY(bool row, s.Step());
         if (!row) return Fail(ErrorCode::kInternal, "job insert returned no id");
         return s.Int(0);
@@ -850,13 +851,32 @@ class PostgresTransaction final : public Transaction {
                                         const std::string& worker) override {
         FIRMO_TRY(auto s, conn_->Prepare(sql::kClaimJob));
         s.Bind(1, ToUnixMillis(now)).Bind(2, ToUnixMillis(now + lease)).Bind(3, worker);
+        return ReadJob(s);
+    }
+
+    Result<std::optional<Job>> FindOpenJob(JobKind kind, const std::string& request_id,
+                                           const std::string& document_id) override {
+        FIRMO_TRY(auto s, conn_->Prepare(sql::kFindOpenJob));
+        s.Bind(1, ToString(kind)).Bind(2, request_id).Bind(3, document_id);
+        return ReadJob(s);
+    }
+
+    Result<void> ExtendJob(std::int64_t job_id, Timestamp not_after) override {
+        FIRMO_TRY(auto s, conn_->Prepare(sql::kExtendJob));
+        s.Bind(1, job_id).Bind(2, ToUnixMillis(not_after));
+        return s.Run();
+    }
+
+    // The next row of a statement yielding the job columns in table order.
+    static Result<std::optional<Job>> ReadJob(Statement& s) {
         FIRMO_TRY(bool row, s.Step());
         if (!row) return std::optional<Job>();
         auto kind = ParseJobKind(s.Text(1));
         if (!kind) return Fail(ErrorCode::kInternal, "unknown job kind " + s.Text(1));
         return std::make_optional(Job{s.Int(0), *kind, s.Text(2), s.Text(3), s.Text(4), s.Int(5),
                                       static_cast<int>(s.Int(6)), FromUnixMillis(s.Int(7)),
-                                      s.Text(8)});
+                                      s.Text(8), s.Text(9), FromUnixMillis(s.Int(10)),
+                                      FromUnixMillis(s.Int(11))});
     }
 
     Result<void> CompleteJob(std::int64_t job_id) override {
@@ -869,6 +889,12 @@ class PostgresTransaction final : public Transaction {
                           const std::string& error) override {
         FIRMO_TRY(auto s, conn_->Prepare(sql::kRetryJob));
         s.Bind(1, job_id).Bind(2, ToUnixMillis(run_at)).Bind(3, error);
+        return s.Run();
+    }
+
+    Result<void> RescheduleJob(std::int64_t job_id, Timestamp run_at) override {
+        FIRMO_TRY(auto s, conn_->Prepare(sql::kRescheduleJob));
+        s.Bind(1, job_id).Bind(2, ToUnixMillis(run_at));
         return s.Run();
     }
 

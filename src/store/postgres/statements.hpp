@@ -142,8 +142,8 @@ inline constexpr const char* kListEvents =
     "detail FROM request_events WHERE request_id = $1 ORDER BY seq";
 
 inline constexpr const char* kEnqueueJob =
-    "INSERT INTO jobs (kind, issuer_id, request_id, document_id, generation, run_at) "
-    "VALUES ($1, $2, $3, $4, $5, $6) RETURNING id";
+    "INSERT INTO jobs (kind, issuer_id, request_id, document_id, generation, run_at, blob_key, "
+    "created_at, not_after) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id";
 // Claims take the oldest due row nobody else holds (SKIP LOCKED) and lease it, in one statement
 // (atomic in kSingle mode too). RETURNING yields the attempts after the increment.
 inline constexpr const char* kClaimJob =
@@ -151,11 +151,19 @@ inline constexpr const char* kClaimJob =
     "SELECT id FROM jobs WHERE NOT done AND run_at <= $1 AND lease_until <= $1 "
     "ORDER BY run_at, id LIMIT 1 FOR UPDATE SKIP LOCKED) "
     "RETURNING id, kind, issuer_id, request_id, document_id, generation, attempts, run_at, "
-    "last_error";
+    "last_error, blob_key, created_at, not_after";
 inline constexpr const char* kCompleteJob =
     "UPDATE jobs SET done = TRUE, lease_until = 0 WHERE id = $1";
 inline constexpr const char* kRetryJob =
     "UPDATE jobs SET run_at = $2, last_error = $3, lease_until = 0 WHERE id = $1";
+inline constexpr const char* kFindOpenJob =
+    "SELECT id, kind, issuer_id, request_id, document_id, generation, attempts, run_at, "
+    "last_error, blob_key, created_at, not_after FROM jobs WHERE NOT done AND kind = $1 AND "
+    "request_id = $2 AND document_id = $3 ORDER BY id DESC LIMIT 1";
+inline constexpr const char* kExtendJob = "UPDATE jobs SET not_after = $2 WHERE id = $1";
+inline constexpr const char* kRescheduleJob =
+    "UPDATE jobs SET run_at = $2, lease_until = 0, attempts = GREATEST(attempts - 1, 0) "
+    "WHERE id = $1";
 
 inline constexpr const char* kFindIdempotency =
     "SELECT issuer_id, key, request_hash, status, body, location, created_at FROM "

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <charconv>
 #include <mutex>
 #include <utility>
 
@@ -86,6 +87,7 @@ struct S3BlobStore::Reply {
     std::string curl_error;
     std::string body;  // the body, unless it went to `sink`; always the body of errors
     std::string etag;
+    std::string content_length;
 };
 
 struct S3BlobStore::Call {
@@ -97,32 +99,54 @@ struct S3BlobStore::Call {
     std::FILE* sink = nullptr;  // where a 2xx body goes (else into Reply::body)
 };
 
+S3BlobStore::Endpoint S3BlobStore::SplitEndpoint(std::string_view ep) {
+    Endpoint e;
+    e.scheme = StartsWith(ep, "https://") ? "https" : "http";
+    ep.remove_prefix(e.scheme.size() + 3);
+    e.authority = Trim(ep, '/');
+    const std::string default_port = e.scheme == "https" ? ":443" : ":80";
+    if (e.authority.size() > default_port.size() &&
+        e.authority.compare(e.authority.size() - default_port.size(), default_port.size(),
+                            default_port) == 0) {
+        e.authority.resize(e.authority.size() - default_port.size());
+    }
+    return e;
+}
+
 S3BlobStore::S3BlobStore(S3Options options) : options_(std::move(options)) {
     static std::once_flag once;
     std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-    std::string_view ep = options_.endpoint;
-    scheme_ = StartsWith(ep, "https://") ? "https" : "http";
-    ep.remove_prefix(scheme_.size() + 3);
-    authority_ = Trim(ep, '/');
-    const std::string default_port = scheme_ == "https" ? ":443" : ":80";
-    if (authority_.size() > default_port.size() &&
-        authority_.compare(authority_.size() - default_port.size(), default_port.size(),
-                           default_port) == 0) {
-        authority_.resize(authority_.size() - default_port.size());
-    }
+    endpoint_ = SplitEndpoint(options_.endpoint);
+    public_endpoint_ =
+        options_.public_endpoint.empty() ? endpoint_ : SplitEndpoint(options_.public_endpoint);
     options_.prefix = Trim(options_.prefix, '/');
 }
 
-Result<std::unique_ptr<S3BlobStore>> S3BlobStore::Create(S3Options options) {
-    const std::string_view ep = options.endpoint;
+namespace {
+
+Result<void> CheckEndpoint(std::string_view setting, const std::string& endpoint) {
+    const std::string_view ep = endpoint;
     if (!StartsWith(ep, "http://") && !StartsWith(ep, "https://")) {
-        return Fail(ErrorCode::kInvalidArgument,
-                    "S3 endpoint must be an http:// or https:// URL: '" + options.endpoint + "'");
+        return Fail(
+            ErrorCode::kInvalidArgument,
+            std::string(setting) + " must be an http:// or https:// URL: '" + endpoint + "'");
     }
     const std::string rest = Trim(ep.substr(ep.find("//") + 2), '/');
     if (rest.empty() || rest.find_first_of("/?#@ ") != std::string::npos) {
-        return Fail(ErrorCode::kInvalidArgument,
-                    "S3 endpoint must be scheme://host[:port] only: '" + options.endpoint + "'");
+        return Fail(
+            ErrorCode::kInvalidArgument,
+            std::string(setting) + " must be scheme://host[:port] only: '" + endpoint + "'");
+    }
+    return {};
+}
+
+}  // namespace
+
+Result<std::unique_ptr<S3BlobStore>> S3BlobStore::Create(S3Options options) {
+    const std::string_view ep = options.endpoint;
+    FIRMO_CHECK(CheckEndpoint("S3 endpoint", options.endpoint));
+    if (!options.public_endpoint.empty()) {
+        FIRMO_CHECK(CheckEndpoint("S3 public endpoint", options.public_endpoint));
     }
     if (!ValidBucket(options.bucket)) {
         return Fail(ErrorCode::kInvalidArgument, "invalid S3 bucket name '" + options.bucket + "'");
@@ -164,17 +188,19 @@ Result<std::string> S3BlobStore::ObjectKey(const std::string& key) const {
     return options_.prefix.empty() ? key : options_.prefix + "/" + key;
 }
 
-S3BlobStore::Target S3BlobStore::TargetFor(std::string_view object_key) const {
+S3BlobStore::Target S3BlobStore::TargetFor(std::string_view object_key,
+                                           bool public_endpoint) const {
+    const Endpoint& e = public_endpoint ? public_endpoint_ : endpoint_;
     Target t;
     const std::string path = s3::UriEncode(object_key, /*keep_slash=*/true);
     if (options_.path_style) {
-        t.host = authority_;
+        t.host = e.authority;
         t.canonical_uri = "/" + options_.bucket + "/" + path;
     } else {
-        t.host = options_.bucket + "." + authority_;
+        t.host = options_.bucket + "." + e.authority;
         t.canonical_uri = "/" + path;
     }
-    t.url = scheme_ + "://" + t.host + t.canonical_uri;
+    t.url = e.scheme + "://" + t.host + t.canonical_uri;
     return t;
 }
 
@@ -188,6 +214,7 @@ struct Transfer {
     bool sink_failed = false;
     std::string* body = nullptr;
     std::string* etag = nullptr;
+    std::string* content_length = nullptr;
 };
 
 long StatusOf(CURL* curl) {
@@ -229,13 +256,16 @@ std::size_t OnHeader(char* data, std::size_t size, std::size_t n, void* user) {
         std::string name(line.substr(0, colon));
         std::transform(name.begin(), name.end(), name.begin(),
                        [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; });
-        if (name == "etag") {
+        std::string* target = name == "etag"             ? t->etag
+                              : name == "content-length" ? t->content_length
+                                                         : nullptr;
+        if (target != nullptr) {
             std::string_view v = line.substr(colon + 1);
             while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
             while (!v.empty() && (v.back() == '\r' || v.back() == '\n' || v.back() == ' ')) {
                 v.remove_suffix(1);
             }
-            *t->etag = std::string(v);
+            *target = std::string(v);
         }
     }
     return len;
@@ -286,6 +316,7 @@ Result<S3BlobStore::Reply> S3BlobStore::Send(const Call& call) const {
     transfer.sink = call.sink;
     transfer.body = &reply.body;
     transfer.etag = &reply.etag;
+    transfer.content_length = &reply.content_length;
     char error_buffer[CURL_ERROR_SIZE] = {};
 
     CURL* h = curl.get();
@@ -311,6 +342,8 @@ Result<S3BlobStore::Reply> S3BlobStore::Send(const Call& call) const {
         curl_easy_setopt(h, CURLOPT_POST, 1L);
         curl_easy_setopt(h, CURLOPT_POSTFIELDS, call.body.data());
         curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(call.body.size()));
+    } else if (call.method == "HEAD") {
+        curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
     } else if (call.method != "GET") {
         curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, call.method.c_str());
     }
@@ -485,8 +518,24 @@ Result<void> S3BlobStore::Remove(const std::string& key) {
     return Fail(Failure("remove", object_key, reply));
 }
 
+Result<std::optional<domain::BlobInfo>> S3BlobStore::Stat(const std::string& key) {
+    FIRMO_TRY(std::string object_key, ObjectKey(key));
+    FIRMO_TRY(Reply reply, Send(Call{"HEAD", object_key, {}, {}, {}}));
+    if (reply.status == 404) return std::optional<domain::BlobInfo>();
+    if (reply.status != 200) return Fail(Failure("stat", object_key, reply));
+    std::int64_t size = -1;
+    const auto& text = reply.content_length;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), size);
+    if (ec != std::errc() || end != text.data() + text.size() || size < 0) {
+        log::Error("s3_bad_content_length", {{"key", object_key}, {"value", text}});
+        return Fail(ErrorCode::kUnavailable, "document storage gave no object size");
+    }
+    return std::make_optional(domain::BlobInfo{size, ""});
+}
+
 Result<std::string> S3BlobStore::PresignedUrl(std::string_view method, const std::string& key,
-                                              long expires_seconds, std::string_view content_type) {
+                                              long expires_seconds, std::string_view content_type,
+                                              const s3::Pairs& query) {
     if (method != "GET" && method != "PUT") {
         return Fail(ErrorCode::kInternal, "presigned URLs are for GET or PUT");
     }
@@ -494,13 +543,32 @@ Result<std::string> S3BlobStore::PresignedUrl(std::string_view method, const std
         return Fail(ErrorCode::kInternal, "presigned URLs last 1 s to 7 days");
     }
     FIRMO_TRY(std::string object_key, ObjectKey(key));
-    const Target target = TargetFor(object_key);
+    const Target target = TargetFor(object_key, /*public_endpoint=*/true);
     s3::SigV4Request request{
-        std::string(method), target.canonical_uri, {}, {{"host", target.host}}, ""};
+        std::string(method), target.canonical_uri, query, {{"host", target.host}}, ""};
     if (!content_type.empty()) request.headers.emplace_back("content-type", content_type);
-    const std::string query = s3::PresignQuery(
+    const std::string signed_query = s3::PresignQuery(
         request, Credentials(), s3::AmzDate(std::chrono::system_clock::now()), expires_seconds);
-    return target.url + "?" + query;
+    return target.url + "?" + signed_query;
+}
+
+Result<std::string> S3BlobStore::DirectUploadUrl(const std::string& key, std::chrono::seconds ttl,
+                                                 std::string_view content_type) {
+    return PresignedUrl("PUT", key, static_cast<long>(ttl.count()), content_type);
+}
+
+Result<std::string> S3BlobStore::DirectDownloadUrl(const std::string& key, std::chrono::seconds ttl,
+                                                   std::string_view content_type,
+                                                   std::string_view filename) {
+    s3::Pairs query{{"response-content-type", std::string(content_type)}};
+    if (!filename.empty()) {
+        std::string safe;  // a quoted-string without quotes, backslashes or controls
+        for (char c : filename) {
+            if (c != '"' && c != '\\' && static_cast<unsigned char>(c) >= 0x20) safe += c;
+        }
+        query.emplace_back("response-content-disposition", "attachment; filename=\"" + safe + "\"");
+    }
+    return PresignedUrl("GET", key, static_cast<long>(ttl.count()), {}, query);
 }
 
 }  // namespace firmo::store

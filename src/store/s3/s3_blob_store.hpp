@@ -14,6 +14,7 @@
 #include <cstddef>
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -33,6 +34,11 @@ struct S3Options {
     std::size_t multipart_threshold = std::size_t{16} << 20;
     std::size_t part_size = std::size_t{8} << 20;
     std::chrono::milliseconds timeout{60000};
+    // Pre-signed URLs for clients (issuers upload to and download from the store directly).
+    bool direct_urls = false;
+    // The endpoint as clients reach it, when it differs from `endpoint` (e.g. nodes use an
+    // internal address); pre-signed URLs are signed for this host. Empty: `endpoint`.
+    std::string public_endpoint;
 };
 
 // "s3://bucket" or "s3://bucket/some/prefix" (the value of `storage.url`): fills bucket and
@@ -50,12 +56,23 @@ class S3BlobStore final : public domain::BlobStore {
         const std::string& key,
         const std::function<void(const std::filesystem::path&)>& use) override;
     Result<void> Remove(const std::string& key) override;
+    // HEAD: the size (Content-Length) of the object, or nothing for 404.
+    Result<std::optional<domain::BlobInfo>> Stat(const std::string& key) override;
+
+    bool SupportsDirectUrls() const override { return options_.direct_urls; }
+    Result<std::string> DirectUploadUrl(const std::string& key, std::chrono::seconds ttl,
+                                        std::string_view content_type) override;
+    Result<std::string> DirectDownloadUrl(const std::string& key, std::chrono::seconds ttl,
+                                          std::string_view content_type,
+                                          std::string_view filename) override;
 
     // A SigV4 query-signed URL for a direct "PUT" or "GET" of `key` by a client, valid for
-    // `expires` seconds (1 s .. 7 days). For PUT with a content type, the client must send
-    // exactly that Content-Type header.
+    // `expires` seconds (1 s .. 7 days), on the public endpoint. For PUT with a content type,
+    // the client must send exactly that Content-Type header. `query` adds signed parameters
+    // (e.g. response-content-disposition for a GET).
     Result<std::string> PresignedUrl(std::string_view method, const std::string& key,
-                                     long expires_seconds, std::string_view content_type = {});
+                                     long expires_seconds, std::string_view content_type = {},
+                                     const s3::Pairs& query = {});
 
     // Addressing, exposed for tests.
     struct Target {
@@ -64,7 +81,7 @@ class S3BlobStore final : public domain::BlobStore {
         std::string canonical_uri;  // URI-encoded path, as signed
     };
     Result<std::string> ObjectKey(const std::string& key) const;
-    Target TargetFor(std::string_view object_key) const;
+    Target TargetFor(std::string_view object_key, bool public_endpoint = false) const;
 
     const S3Options& options() const { return options_; }
 
@@ -79,8 +96,13 @@ class S3BlobStore final : public domain::BlobStore {
     s3::SigV4Credentials Credentials() const;
 
     S3Options options_;
-    std::string scheme_;     // "http" or "https"
-    std::string authority_;  // host[:port] of the endpoint, default port dropped
+    struct Endpoint {
+        std::string scheme;     // "http" or "https"
+        std::string authority;  // host[:port], default port dropped
+    };
+    static Endpoint SplitEndpoint(std::string_view endpoint);
+    Endpoint endpoint_;
+    Endpoint public_endpoint_;
 };
 
 }  // namespace firmo::store

@@ -129,17 +129,25 @@ constexpr const char* kListEvents =
     "detail FROM request_events WHERE request_id = ?1 ORDER BY seq";
 
 constexpr const char* kEnqueueJob =
-    "INSERT INTO jobs (kind, issuer_id, request_id, document_id, generation, run_at) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+    "INSERT INTO jobs (kind, issuer_id, request_id, document_id, generation, run_at, blob_key, "
+    "created_at, not_after) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
 constexpr const char* kFindDueJob =
     "SELECT id, kind, issuer_id, request_id, document_id, generation, attempts, run_at, "
-    "last_error FROM jobs WHERE done = 0 AND run_at <= ?1 AND lease_until <= ?1 "
+    "last_error, blob_key, created_at, not_after FROM jobs WHERE done = 0 AND run_at <= ?1 AND "
+    "lease_until <= ?1 "
     "ORDER BY run_at, id LIMIT 1";
 constexpr const char* kLeaseJob =
     "UPDATE jobs SET lease_until = ?2, leased_by = ?3, attempts = attempts + 1 WHERE id = ?1";
 constexpr const char* kCompleteJob = "UPDATE jobs SET done = 1, lease_until = 0 WHERE id = ?1";
 constexpr const char* kRetryJob =
     "UPDATE jobs SET run_at = ?2, last_error = ?3, lease_until = 0 WHERE id = ?1";
+constexpr const char* kFindOpenJob =
+    "SELECT id, kind, issuer_id, request_id, document_id, generation, attempts, run_at, "
+    "last_error, blob_key, created_at, not_after FROM jobs WHERE done = 0 AND kind = ?1 AND "
+    "request_id = ?2 AND document_id = ?3 ORDER BY id DESC LIMIT 1";
+constexpr const char* kExtendJob = "UPDATE jobs SET not_after = ?2 WHERE id = ?1";
+constexpr const char* kRescheduleJob =
+    "UPDATE jobs SET run_at = ?2, lease_until = 0, attempts = MAX(attempts - 1, 0) WHERE id = ?1";
 
 constexpr const char* kFindIdempotency =
     "SELECT issuer_id, key, request_hash, status, body, location, created_at FROM "
@@ -1086,35 +1094,51 @@ class SqliteTransaction final : public Transaction {
             .Bind(2, j.issuer_id)
             .Bind(3, j.request_id)
             .Bind(4, j.document_id);
-        s.Bind(5, j.generation).Bind(6, ToUnixMillis(j.run_at));
+        s.Bind(5, j.generation).Bind(6, ToUnixMillis(j.run_at)).Bind(7, j.blob_key);
+        s.Bind(8, ToUnixMillis(j.created_at)).Bind(9, ToUnixMillis(j.not_after));
         FIRMO_CHECK(s.Run());
         return static_cast<std::int64_t>(sqlite3_last_insert_rowid(conn_->raw()));
     }
 
     Result<std::optional<Job>> ClaimJob(Timestamp now, std::chrono::milliseconds lease,
                                         const std::string& worker) override {
-        Job job;
+        std::optional<Job> job;
         {
             FIRMO_TRY(auto s, conn_->Prepare(kFindDueJob));
             s.Bind(1, ToUnixMillis(now));
-            FIRMO_TRY(bool row, s.Step());
-            if (!row) return std::optional<Job>();
-            auto kind = ParseJobKind(s.Text(1));
-            if (!kind) return Fail(ErrorCode::kInternal, "unknown job kind " + s.Text(1));
-            job = Job{s.Int(0),
-                      *kind,
-                      s.Text(2),
-                      s.Text(3),
-                      s.Text(4),
-                      s.Int(5),
-                      static_cast<int>(s.Int(6)) + 1,
-                      FromUnixMillis(s.Int(7)),
-                      s.Text(8)};
+            FIRMO_TRY(job, ReadJob(s));
+            if (!job) return job;
         }
+        job->attempts += 1;
         FIRMO_TRY(auto s, conn_->Prepare(kLeaseJob));
-        s.Bind(1, job.id).Bind(2, ToUnixMillis(now + lease)).Bind(3, worker);
+        s.Bind(1, job->id).Bind(2, ToUnixMillis(now + lease)).Bind(3, worker);
         FIRMO_CHECK(s.Run());
-        return std::make_optional(std::move(job));
+        return job;
+    }
+
+    Result<std::optional<Job>> FindOpenJob(JobKind kind, const std::string& request_id,
+                                           const std::string& document_id) override {
+        FIRMO_TRY(auto s, conn_->Prepare(kFindOpenJob));
+        s.Bind(1, ToString(kind)).Bind(2, request_id).Bind(3, document_id);
+        return ReadJob(s);
+    }
+
+    Result<void> ExtendJob(std::int64_t job_id, Timestamp not_after) override {
+        FIRMO_TRY(auto s, conn_->Prepare(kExtendJob));
+        s.Bind(1, job_id).Bind(2, ToUnixMillis(not_after));
+        return s.Run();
+    }
+
+    // The next row of a statement selecting the job columns in table order.
+    static Result<std::optional<Job>> ReadJob(Statement& s) {
+        FIRMO_TRY(bool row, s.Step());
+        if (!row) return std::optional<Job>();
+        auto kind = ParseJobKind(s.Text(1));
+        if (!kind) return Fail(ErrorCode::kInternal, "unknown job kind " + s.Text(1));
+        return std::make_optional(Job{s.Int(0), *kind, s.Text(2), s.Text(3), s.Text(4), s.Int(5),
+                                      static_cast<int>(s.Int(6)), FromUnixMillis(s.Int(7)),
+                                      s.Text(8), s.Text(9), FromUnixMillis(s.Int(10)),
+                                      FromUnixMillis(s.Int(11))});
     }
 
     Result<void> CompleteJob(std::int64_t job_id) override {
@@ -1127,6 +1151,12 @@ class SqliteTransaction final : public Transaction {
                           const std::string& error) override {
         FIRMO_TRY(auto s, conn_->Prepare(kRetryJob));
         s.Bind(1, job_id).Bind(2, ToUnixMillis(run_at)).Bind(3, error);
+        return s.Run();
+    }
+
+    Result<void> RescheduleJob(std::int64_t job_id, Timestamp run_at) override {
+        FIRMO_TRY(auto s, conn_->Prepare(kRescheduleJob));
+        s.Bind(1, job_id).Bind(2, ToUnixMillis(run_at));
         return s.Run();
     }
 
