@@ -170,6 +170,8 @@ const Key
                      c.s3_public_endpoint = v;
                      return v.empty() || v.rfind("http", 0) == 0;
                  }},
+                {"database.allow_newer_schema", "FIRMO_ALLOW_NEWER_SCHEMA", "allow-newer-schema",
+                 [](Config& c, const std::string& v) { return SetBool(c.allow_newer_schema, v); }},
                 {"database.pool_size", "FIRMO_DB_POOL", "db-pool",
                  [](Config& c, const std::string& v) { return SetInt(c.db_pool, v, 1, 256); }},
                 {"limits.max_document_bytes", "FIRMO_MAX_DOCUMENT_BYTES", "max-document-bytes",
@@ -317,21 +319,17 @@ const Key
                  }},
                 {"webhooks.allow_private_addresses", "FIRMO_WEBHOOK_ALLOW_PRIVATE",
                  "webhook-allow-private",
-                 [](
-                     Config& c, const std::
-                                    string& v) { return SetBool(c.webhook_allow_private, v); }},
+                 [](Config& c,
+                    const std::string& v) { return SetBool(c.webhook_allow_private, v); }},
                 {"polling.empty_interval_ms", "FIRMO_POLL_EMPTY_INTERVAL_MS",
                  "poll-empty-interval-ms",
-                 [](
-                     Config& c,
-                     const std::
-                         string& v) { return SetInt(c.poll_empty_interval_ms, v, 0, 3'600'000); }},
+                 [](Config& c,
+                    const std::string&
+                        v) { return SetInt(c.poll_empty_interval_ms, v, 0, 3'600'000); }},
                 {"polling.redeliver_after_s", "FIRMO_POLL_REDELIVER_AFTER_S",
                  "poll-redeliver-after",
-                 [](
-                     Config& c,
-                     const std::
-                         string& v) { return SetInt(c.poll_redeliver_after_s, v, 1, 86'400); }},
+                 [](Config& c, const std::string&
+                                   v) { return SetInt(c.poll_redeliver_after_s, v, 1, 86'400); }},
                 {"smtp.verify_peer", "FIRMO_SMTP_VERIFY_PEER", "smtp-verify-peer",
                  [](Config& c, const std::string& v) { return SetBool(c.smtp_verify_peer, v); }},
                 {"ca.passphrase", "FIRMO_CA_PASSPHRASE", nullptr,

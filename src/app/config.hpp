@@ -29,10 +29,11 @@ struct Config {
     std::string s3_access_key;
     std::string s3_secret_key;
     bool s3_path_style = true;
-    bool s3_direct_urls = false;     // upload/download URLs pre-signed for the object store
-    std::string s3_public_endpoint;  // the endpoint as issuers reach it (default: s3_endpoint)
-    int read_timeout_s = 30;         // to receive one request's headers and body
-    int idle_timeout_s = 60;         // between requests on a keep-alive connection
+    bool allow_newer_schema = false;  // run on a schema a newer release migrated (rollback)
+    bool s3_direct_urls = false;      // upload/download URLs pre-signed for the object store
+    std::string s3_public_endpoint;   // the endpoint as issuers reach it (default: s3_endpoint)
+    int read_timeout_s = 30;          // to receive one request's headers and body
+    int idle_timeout_s = 60;          // between requests on a keep-alive connection
     std::int64_t max_document_bytes = 10 * 1024 * 1024;
     std::int64_t max_json_bytes = 1024 * 1024;
     int rate_limit_burst = 150;

@@ -67,10 +67,12 @@ Result<std::unique_ptr<Runtime>> Runtime::Open(const Config& config) {
     if (config.database_url.empty()) {
         FIRMO_TRY(auto db, store::sqlite::SqliteDatabase::Open((data / "firmo.db").string(),
                                                                config.db_pool));
+        db->AllowNewerSchema(config.allow_newer_schema);
         rt->db_ = std::move(db);
     } else {
         FIRMO_TRY(auto db,
                   store::postgres::PostgresDatabase::Open(config.database_url, config.db_pool));
+        db->AllowNewerSchema(config.allow_newer_schema);
         rt->db_ = std::move(db);
     }
     FIRMO_CHECK(rt->db_->Migrate());

@@ -5,6 +5,7 @@
 #include "store/postgres/connection.hpp"
 #include "store/postgres/migrations.hpp"
 #include "store/postgres/statements.hpp"
+#include "store/schema_version.hpp"
 
 namespace firmo::store::postgres {
 
@@ -1089,6 +1090,19 @@ Result<int> PostgresDatabase::Migrate() {
     };
     FIRMO_CHECK(locked([&]() -> Result<bool> {
         FIRMO_CHECK(conn->Exec(sql::kCreateMigrationsTable));
+        std::vector<std::pair<int, std::string>> present;
+        FIRMO_TRY(auto s, conn->Prepare(sql::kListMigrations));
+        for (;;) {
+            FIRMO_TRY(bool row, s.Step());
+            if (!row) break;
+            present.emplace_back(static_cast<int>(s.Int(0)), s.Text(1));
+        }
+        std::vector<int> known;
+        for (const auto& m : Migrations()) known.push_back(m.version);
+        if (auto newer = RefuseUnknownMigrations(present, known); !newer) {
+            if (!allow_newer_schema_) return Fail(newer.error());
+            log::Warn("schema_newer_than_binary", {{"detail", newer.error().message}});
+        }
         return true;
     }));
     int applied = 0;

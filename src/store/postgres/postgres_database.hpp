@@ -30,6 +30,9 @@ class PostgresDatabase final : public domain::Database {
 
     Result<std::unique_ptr<domain::Transaction>> Begin(domain::TxMode mode) override;
     Result<int> Migrate() override;
+    // Migrate() refuses a database carrying migrations this binary does not know (a newer
+    // release upgraded it) unless allowed: for rolling back over additive migrations.
+    void AllowNewerSchema(bool allow) { allow_newer_schema_ = allow; }
     Result<void> Ping() override;
 
     // Pool access for transactions. Acquire fails with kUnavailable when no connection can be
@@ -38,6 +41,7 @@ class PostgresDatabase final : public domain::Database {
     void Release(std::unique_ptr<Connection> conn);
 
   private:
+    bool allow_newer_schema_ = false;
     PostgresDatabase(std::string url, int pool_size);
 
     std::string url_;

@@ -307,6 +307,8 @@ inline constexpr const char* kBeginMigration =
 inline constexpr const char* kCreateMigrationsTable =
     "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
     "name TEXT NOT NULL, applied_at BIGINT NOT NULL)";
+inline constexpr const char* kListMigrations =
+    "SELECT version, name FROM schema_migrations ORDER BY version";
 inline constexpr const char* kMigrationApplied =
     "SELECT 1 FROM schema_migrations WHERE version = $1";
 inline constexpr const char* kRecordMigration =

@@ -4,6 +4,7 @@
 
 #include "codec/json.hpp"
 #include "core/log.hpp"
+#include "store/schema_version.hpp"
 #include "store/sqlite/connection.hpp"
 #include "store/sqlite/migrations.hpp"
 
@@ -1380,6 +1381,21 @@ Result<int> SqliteDatabase::Migrate() {
     FIRMO_CHECK(
         conn->Exec("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
                    "name TEXT NOT NULL, applied_at INTEGER NOT NULL)"));
+    {
+        std::vector<std::pair<int, std::string>> present;
+        FIRMO_TRY(auto s, conn->Prepare("SELECT version, name FROM schema_migrations"));
+        for (;;) {
+            FIRMO_TRY(bool row, s.Step());
+            if (!row) break;
+            present.emplace_back(static_cast<int>(s.Int(0)), s.Text(1));
+        }
+        std::vector<int> known;
+        for (const auto& m : Migrations()) known.push_back(m.version);
+        if (auto newer = RefuseUnknownMigrations(present, known); !newer) {
+            if (!allow_newer_schema_) return Fail(newer.error());
+            log::Warn("schema_newer_than_binary", {{"detail", newer.error().message}});
+        }
+    }
     int applied = 0;
     for (const auto& m : Migrations()) {
         FIRMO_CHECK(conn->Exec("BEGIN IMMEDIATE"));

@@ -24,6 +24,9 @@ class SqliteDatabase final : public domain::Database {
 
     Result<std::unique_ptr<domain::Transaction>> Begin(domain::TxMode mode) override;
     Result<int> Migrate() override;
+    // Migrate() refuses a database carrying migrations this binary does not know (a newer
+    // release upgraded it) unless allowed: for rolling back over additive migrations.
+    void AllowNewerSchema(bool allow) { allow_newer_schema_ = allow; }
     Result<void> Ping() override;
 
     // Pool access for transactions (returned on destruction of the lease).
@@ -33,6 +36,7 @@ class SqliteDatabase final : public domain::Database {
     void Forget();     // a leased connection was closed instead of released
 
   private:
+    bool allow_newer_schema_ = false;
     SqliteDatabase(std::string path, int pool_size);
 
     std::string path_;
