@@ -705,6 +705,26 @@ TEST_F(EventsTest, WebhookEndpointsAreValidated) {
     EXPECT_TRUE(events_->AddWebhook(other, NewWebhook{"https://b.example.org/", {}}));
 }
 
+// Rotating a secret: the new endpoint needs its own URL (one URL gets each event once), and
+// until the old one is removed both get every event under the same event id.
+TEST_F(EventsTest, ASecondEndpointForTheSameUrlIsRefusedAndRotationUsesAnotherUrl) {
+    const WebhookEndpoint old = AddWebhook("https://hooks.example.org/firmo");
+    auto same = events_->AddWebhook(issuer_, NewWebhook{"https://hooks.example.org/firmo", {}});
+    ASSERT_FALSE(same);
+    EXPECT_EQ(same.error().code, ErrorCode::kConflict);
+    EXPECT_NE(same.error().message.find(old.id), std::string::npos) << same.error().message;
+    const WebhookEndpoint fresh = AddWebhook("https://hooks.example.org/firmo?v=2");
+    EXPECT_NE(fresh.secret, old.secret);
+    MakeReady({Mario()});
+    const auto hooks = Outbox(Channel::kWebhook);
+    ASSERT_EQ(hooks.size(), 2u);
+    EXPECT_EQ(hooks[0].event_id, hooks[1].event_id);
+    EXPECT_NE(hooks[0].endpoint_id, hooks[1].endpoint_id);
+    // Another issuer may use the same URL.
+    const std::string other = MakeIssuer("ISSUER-B", "Oslo kommune");
+    EXPECT_TRUE(events_->AddWebhook(other, NewWebhook{"https://hooks.example.org/firmo", {}}));
+}
+
 TEST_F(EventsTest, WebhookEndpointsAreListedAndRemovedPerIssuer) {
     const WebhookEndpoint w = AddWebhook("https://hooks.example.org/", {"signer.blocked"});
     const std::string other = MakeIssuer("ISSUER-B", "Oslo kommune");

@@ -41,6 +41,17 @@ Result<WebhookEndpoint> EventService::AddWebhook(const std::string& issuer_id,
                                                   std::to_string(options_.max_webhooks_per_issuer) +
                                                   " webhook endpoints per issuer");
         }
+        // Each event reaches each URL once (the outbox is unique per event and destination),
+        // so a second endpoint with the same URL would never be called.
+        for (const auto& e : existing) {
+            if (e.url == input.url) {
+                return Fail(ErrorCode::kConflict,
+                            "webhook " + e.id +
+                                " already has this url; to rotate its secret, add the new "
+                                "endpoint with a url that differs (e.g. a query string) and "
+                                "delete the old one when the receiver accepts the new secret");
+            }
+        }
         const Timestamp now = ctx_.clock.Now();
         WebhookEndpoint w;
         w.id = NewUlid(now, ctx_.random);
