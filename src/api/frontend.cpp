@@ -129,6 +129,10 @@ HttpResponse Frontend::Dispatch(HttpRequest& request) {
 
 HttpResponse Frontend::Handle(HttpRequest& request) {
     const auto start = std::chrono::steady_clock::now();
+    if (!options_.trusted_proxies.empty()) {
+        request.remote_ip = options_.trusted_proxies.ClientAddress(
+            request.remote_ip, request.Header("X-Forwarded-For").value_or(""));
+    }
     HttpResponse response;
     try {
         response = Dispatch(request);

@@ -10,6 +10,7 @@
 #include "api/rate_limiter.hpp"
 #include "domain/ports/repository.hpp"
 #include "domain/services/idempotency_service.hpp"
+#include "http/forwarded.hpp"
 #include "http/router.hpp"
 
 namespace firmo::api {
@@ -20,6 +21,9 @@ struct FrontendOptions {
     std::size_t max_json_bytes = 1024 * 1024;
     std::size_t max_document_bytes = 10 * 1024 * 1024;
     bool access_log = true;
+    // Peers whose X-Forwarded-For is believed for the client address (audit log, sessions,
+    // rate limits by address, access log).
+    http::TrustedProxies trusted_proxies;
 };
 
 class Frontend {

@@ -9,6 +9,7 @@
 #include "api/signer_api.hpp"
 #include "app/runtime.hpp"
 #include "core/log.hpp"
+#include "http/forwarded.hpp"
 #include "http/server.hpp"
 #include "jobs/worker.hpp"
 #include "pdf/cli.hpp"
@@ -88,6 +89,9 @@ int RunServe(const Args&, const Config& config, std::ostream& out, std::ostream&
     front_options.max_json_bytes = static_cast<std::size_t>(config.max_json_bytes);
     front_options.max_document_bytes = static_cast<std::size_t>(config.max_document_bytes);
     front_options.access_log = config.access_log;
+    if (auto proxies = http::TrustedProxies::Parse(config.trusted_proxies); proxies) {
+        front_options.trusted_proxies = std::move(*proxies);  // checked when the config loaded
+    }
     api::Frontend frontend(r.issuers(), r.idempotency(), r.db(), r.clock(), front_options);
     const auto add_authed = [&frontend](std::string method, std::string pattern,
                                         api::IssuerApi::AuthedHandler handler) {

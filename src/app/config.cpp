@@ -4,6 +4,8 @@
 
 #include <cstdlib>
 
+#include "http/forwarded.hpp"
+
 namespace firmo::app {
 
 std::optional<std::string> Args::Flag(const std::string& name) const {
@@ -118,6 +120,11 @@ const Key
                 {"server.read_timeout_s", "FIRMO_READ_TIMEOUT_S", "read-timeout",
                  [](Config& c, const std::string& v) {
                      return SetInt(c.read_timeout_s, v, 1, 3600);
+                 }},
+                {"server.trusted_proxies", "FIRMO_TRUSTED_PROXIES", "trusted-proxies",
+                 [](Config& c, const std::string& v) {
+                     c.trusted_proxies = v;
+                     return static_cast<bool>(http::TrustedProxies::Parse(v));
                  }},
                 {"server.idle_timeout_s", "FIRMO_IDLE_TIMEOUT_S", "idle-timeout",
                  [](Config& c, const std::string& v) {

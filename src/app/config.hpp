@@ -33,6 +33,7 @@ struct Config {
     bool s3_direct_urls = false;      // upload/download URLs pre-signed for the object store
     std::string s3_public_endpoint;   // the endpoint as issuers reach it (default: s3_endpoint)
     int read_timeout_s = 30;          // to receive one request's headers and body
+    std::string trusted_proxies;      // addresses/networks whose X-Forwarded-For is believed
     int idle_timeout_s = 60;          // between requests on a keep-alive connection
     std::int64_t max_document_bytes = 10 * 1024 * 1024;
     std::int64_t max_json_bytes = 1024 * 1024;

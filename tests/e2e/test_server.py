@@ -105,6 +105,28 @@ class RateLimits(FirmoTestCase):
         self.assertEqual(self.firmo.get("/api/v1/dossiers", key=other).status, 200)
 
 
+class BehindAProxy(FirmoTestCase):
+    # The test client is the "proxy" on 127.0.0.1; X-Forwarded-For names the real clients.
+    server_args = ("--rate-limit-burst", "3", "--rate-limit-window-ms", "60000",
+                   "--trusted-proxies", "127.0.0.1, 10.0.0.0/8")
+
+    def test_forwarded_client_address_is_used_from_a_trusted_proxy(self):
+        wrong = "firmo_wrong_key_000000000"
+
+        def call(forwarded):
+            return self.firmo.get("/api/v1/dossiers", key=wrong,
+                                  headers={"X-Forwarded-For": forwarded}).status
+
+        # The address budget is the forwarded client's, not the proxy's.
+        self.assertEqual([call("198.51.100.1") for _ in range(4)], [401, 401, 401, 429])
+        self.assertEqual(call("198.51.100.2"), 401)
+        # A client's own entry on the left is not believed; the proxy's (rightmost) is.
+        self.assertEqual(call("198.51.100.2, 198.51.100.1"), 429)
+        log = self.firmo.log()
+        self.assertIn("ip=198.51.100.1", log)
+        self.assertIn("ip=198.51.100.2", log)
+
+
 class Shutdown(unittest.TestCase):
 
     def test_sigterm_finishes_the_request_in_flight_and_exits_zero(self):
