@@ -11,14 +11,27 @@ constexpr std::string_view kKeyPrefix = "firmo_";
 constexpr std::size_t kShownPrefix = 12;
 }  // namespace
 
-Result<Issuer> IssuerService::CreateIssuer(const std::string& name, const std::string& email) {
+Result<Issuer> IssuerService::NewIssuer(const std::string& name, const std::string& email) const {
     std::vector<Violation> violations;
     CheckLength(name, 1, 200, "name", violations);
     const auto normalized_email = NormalizeEmail(email);
     if (!normalized_email) violations.push_back({"email", "must be an e-mail address"});
     if (!violations.empty()) return FailValidation(std::move(violations));
-    Issuer issuer{NewUlid(ctx_.clock.Now(), ctx_.random), name, *normalized_email,
+    return Issuer{NewUlid(ctx_.clock.Now(), ctx_.random), name, *normalized_email,
                   ctx_.clock.Now()};
+}
+
+CreatedApiKey IssuerService::NewApiKey(const std::string& issuer_id) const {
+    // 32 random bytes: enough entropy that a fast hash (SHA-256) is a safe way to store it.
+    const std::string secret = std::string(kKeyPrefix) + Base64UrlEncode(ctx_.random.Bytes(32));
+    ApiKey key{
+        NewUlid(ctx_.clock.Now(), ctx_.random), issuer_id,        ctx_.hasher.Sha256Hex(secret),
+        secret.substr(0, kShownPrefix),         ctx_.clock.Now(), std::nullopt};
+    return CreatedApiKey{key, secret};
+}
+
+Result<Issuer> IssuerService::CreateIssuer(const std::string& name, const std::string& email) {
+    FIRMO_TRY(Issuer issuer, NewIssuer(name, email));
     return InWriteTransaction(ctx_.db, [&](Transaction& tx) -> Result<Issuer> {
         FIRMO_CHECK(tx.InsertIssuer(issuer));
         return issuer;
@@ -26,16 +39,12 @@ Result<Issuer> IssuerService::CreateIssuer(const std::string& name, const std::s
 }
 
 Result<CreatedApiKey> IssuerService::CreateApiKey(const std::string& issuer_id) {
-    // 32 random bytes: enough entropy that a fast hash (SHA-256) is a safe way to store it.
-    const std::string secret = std::string(kKeyPrefix) + Base64UrlEncode(ctx_.random.Bytes(32));
-    ApiKey key{
-        NewUlid(ctx_.clock.Now(), ctx_.random), issuer_id,        ctx_.hasher.Sha256Hex(secret),
-        secret.substr(0, kShownPrefix),         ctx_.clock.Now(), std::nullopt};
+    CreatedApiKey created = NewApiKey(issuer_id);
     return InWriteTransaction(ctx_.db, [&](Transaction& tx) -> Result<CreatedApiKey> {
         FIRMO_TRY(auto issuer, tx.FindIssuer(issuer_id));
         if (!issuer) return Fail(ErrorCode::kNotFound, "no issuer " + issuer_id);
-        FIRMO_CHECK(tx.InsertApiKey(key));
-        return CreatedApiKey{key, secret};
+        FIRMO_CHECK(tx.InsertApiKey(created.key));
+        return created;
     });
 }
 
@@ -67,8 +76,18 @@ Result<std::optional<std::pair<Issuer, CreatedApiKey>>> IssuerService::Bootstrap
     FIRMO_TRY(auto count,
               InReadTransaction(ctx_.db, [](Transaction& tx) { return tx.CountIssuers(); }));
     if (count > 0) return std::nullopt;
-    FIRMO_TRY(auto issuer, CreateIssuer("Default issuer", email));
-    FIRMO_TRY(auto key, CreateApiKey(issuer.id));
+    FIRMO_TRY(Issuer issuer, NewIssuer("Default issuer", email));
+    CreatedApiKey key = NewApiKey(issuer.id);
+    // Nodes started together on an empty database: the one whose claim of the setting wins
+    // creates the default issuer, in the same transaction; the others create nothing.
+    FIRMO_TRY(bool created, InWriteTransaction(ctx_.db, [&](Transaction& tx) -> Result<bool> {
+                  FIRMO_TRY(auto winner, tx.PutSettingIfAbsent("bootstrap_issuer", issuer.id));
+                  if (winner != issuer.id) return false;
+                  FIRMO_CHECK(tx.InsertIssuer(issuer));
+                  FIRMO_CHECK(tx.InsertApiKey(key.key));
+                  return true;
+              }));
+    if (!created) return std::nullopt;
     return std::make_optional(std::make_pair(std::move(issuer), std::move(key)));
 }
 

@@ -35,6 +35,9 @@ class IssuerService {
         const std::string& email);
 
   private:
+    [[nodiscard]] Result<Issuer> NewIssuer(const std::string& name, const std::string& email) const;
+    CreatedApiKey NewApiKey(const std::string& issuer_id) const;
+
     ServiceContext& ctx_;
 };
 
