@@ -3,21 +3,34 @@
 #
 # Starts `firmo serve` on a free loopback port (127.0.0.1:0) in a temporary data folder,
 # creates fixtures with curl (a dossier, a signer, --ids signature requests), then runs wrk
-# against two scenarios and prints ONE summary line for each:
+# against two scenarios and prints ONE summary line for each (its end names the database
+# backend and the node count):
 #
 #   get_request     GET  /api/v1/signature-requests/{id}   (cycling over the fixture ids)
 #   create_request  POST /api/v1/signature-requests        (a new DRAFT request per call)
 #
-#   api_bench get_request: 23456 req/s p99 4.1 ms (64 conns, 10 s) p50 ... | firmo cpu ...
+#   api_bench get_request: 23456 req/s p99 4.1 ms (64 conns, 10 s) p50 ... | sqlite, 1 node, ...
 #
-# Traffic goes to 127.0.0.1 only; every run is bounded by --duration (+ --warmup); the server
-# is stopped with SIGTERM and the data folder removed on exit, whatever happens.
-# Needs: wrk and curl (Debian packages `wrk`, `curl`); it installs nothing.
+# Database: SQLite in the data folder unless --database-url names a PostgreSQL cluster; then
+# the bench creates a database of its own there (psql), runs on it, and drops it on exit (the
+# URL's own database is only used to connect). A URL written as '$NAME' is read from that
+# environment variable, so a throw-away cluster from scripts/with-postgres.sh works as is:
+#   scripts/with-postgres.sh bench/api_bench.sh --database-url '$FIRMO_TEST_POSTGRES_URL'
+# --nodes 2 (PostgreSQL only) starts two `firmo serve` on that one database and data folder
+# and splits the load: two wrk processes at once, one per node, each with half the connections
+# and half the wrk threads (at least 1). Its summary line sums the two req/s, reports the worse
+# p50, p99 and max of the two, firmo's CPU summed over both nodes and the larger VmHWM.
+#
+# HTTP traffic goes to 127.0.0.1 only (database traffic to --database-url); every run is
+# bounded by --duration (+ --warmup); the servers are stopped with SIGTERM, the data folder
+# removed and the bench's database dropped on exit, whatever happens.
+# Needs: wrk and curl (Debian packages `wrk`, `curl`), psql with --database-url
+# (`postgresql-client`); it installs nothing.
 #
 # Usage: bench/api_bench.sh [--build-dir DIR] [--duration S] [--connections N]
 #                           [--threads N] [--warmup S] [--ids N] [--scenarios LIST]
 #                           [--io-threads N] [--worker-threads N] [--db-pool N]
-#                           [--sweep] [--firmo PATH]
+#                           [--database-url URL] [--nodes 1|2] [--sweep] [--firmo PATH]
 #   --sweep   runs the scenarios once per thread setting (io-threads 1,2 x worker-threads
 #             2,4,8), each on a fresh server, and prints a table at the end.
 # Figures and method: docs/PERFORMANCE.md ("Issuer API").
@@ -37,6 +50,8 @@ scenarios="get_request,create_request"
 io_threads=""
 worker_threads=""
 db_pool=""
+database_url=""
+nodes=1
 sweep=0
 
 usage() { sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'; }
@@ -56,6 +71,8 @@ while (($#)); do
         --io-threads) positive "$1" "${2:-}"; io_threads="$2"; shift 2 ;;
         --worker-threads) positive "$1" "${2:-}"; worker_threads="$2"; shift 2 ;;
         --db-pool) positive "$1" "${2:-}"; db_pool="$2"; shift 2 ;;
+        --database-url) database_url="${2:?}"; shift 2 ;;
+        --nodes) [[ "${2:-}" == 1 || "${2:-}" == 2 ]] || die "--nodes is 1 or 2"; nodes="$2"; shift 2 ;;
         --sweep) sweep=1; shift ;;
         -h|--help) usage; exit 0 ;;
         *) die "unknown argument '$1' (see --help)" ;;
@@ -65,9 +82,27 @@ done
 for s in ${scenarios//,/ }; do
     [[ "$s" == get_request || "$s" == create_request ]] || die "unknown scenario '$s'"
 done
+if [[ "$database_url" =~ ^\$([A-Za-z_][A-Za-z0-9_]*)$ ]]; then
+    url_var="${BASH_REMATCH[1]}"
+    database_url="${!url_var:-}"
+    [[ -n "$database_url" ]] || die "--database-url names \$$url_var, which is not set"
+fi
+[[ -z "$database_url" || "$database_url" =~ ^postgres(ql)?:// ]] \
+    || die "--database-url wants postgresql://USER@HOST:PORT/DB"
+((nodes == 1)) || [[ -n "$database_url" ]] \
+    || die "--nodes 2 needs --database-url: the nodes share one PostgreSQL database"
+# Each wrk gets its share of the client side, so 1 and 2 nodes see the same offered load.
+wrk_conns=$(((connections + nodes - 1) / nodes))
+wrk_node_threads=$((wrk_threads / nodes))
+((wrk_node_threads >= 1)) || wrk_node_threads=1
+((wrk_conns >= wrk_node_threads)) || die "--connections must be at least --threads"
+backend="sqlite"
+[[ -z "$database_url" ]] || backend="postgresql"
 
 command -v wrk >/dev/null || die "wrk is not installed (Debian: apt-get install wrk)"
 command -v curl >/dev/null || die "curl is not installed (Debian: apt-get install curl)"
+[[ -z "$database_url" ]] || command -v psql >/dev/null \
+    || die "psql is not installed (Debian: apt-get install postgresql-client)"
 [[ -n "$firmo_bin" ]] || firmo_bin="$build_dir/firmo"
 [[ -x "$firmo_bin" ]] || die "no firmo binary at $firmo_bin; build it first:
   cmake --preset release && cmake --build build/release --target firmo"
@@ -79,33 +114,70 @@ if awk -v l="$load1" 'BEGIN { exit !(l > 0.5) }'; then
 fi
 
 tmp="$(mktemp -d "${TMPDIR:-/tmp}/api_bench.XXXXXX")"
-server_pid=""
+server_pids=()   # the running firmo nodes
+base_urls=()     # their URLs, in the same order
+pg_db=""         # the PostgreSQL database this run created (dropped on exit)
+node_db_url=""   # the URL the nodes get: --database-url with pg_db as its database
+wrk_pids=()      # the wrk processes of the run under way
 
-stop_server() {
-    [[ -n "$server_pid" ]] || return 0
-    if kill -0 "$server_pid" 2>/dev/null; then
-        kill -TERM "$server_pid" 2>/dev/null || true
-        for _ in $(seq 100); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.1; done
-        if kill -0 "$server_pid" 2>/dev/null; then
+stop_pid() {
+    local pid="$1"
+    if kill -0 "$pid" 2>/dev/null; then
+        kill -TERM "$pid" 2>/dev/null || true
+        for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+        if kill -0 "$pid" 2>/dev/null; then
             echo "api_bench: firmo did not stop within 10 s of SIGTERM; killing it" >&2
-            kill -KILL "$server_pid" 2>/dev/null || true
+            kill -KILL "$pid" 2>/dev/null || true
         fi
     fi
-    wait "$server_pid" 2>/dev/null || true
-    server_pid=""
+    wait "$pid" 2>/dev/null || true
 }
-cleanup() { stop_server; rm -rf "$tmp"; }
+stop_servers() {
+    local pid
+    for pid in "${server_pids[@]}"; do stop_pid "$pid"; done
+    server_pids=(); base_urls=()
+}
+# create_db: a fresh database in the --database-url cluster for one server run.
+create_db() {
+    [[ -n "$database_url" ]] || return 0
+    pg_db="firmo_bench_$$_$RANDOM"
+    psql "$database_url" -v ON_ERROR_STOP=1 -qc "CREATE DATABASE $pg_db" >/dev/null \
+        || die "cannot create database $pg_db with --database-url"
+    # The same URL with pg_db as its database (scheme://userinfo@host:port/pg_db?query).
+    local url="$database_url" query="" rest
+    if [[ "$url" == *\?* ]]; then query="?${url#*\?}"; url="${url%%\?*}"; fi
+    rest="${url#*://}"
+    node_db_url="${url%%://*}://${rest%%/*}/$pg_db$query"
+}
+drop_db() {
+    [[ -n "$pg_db" ]] || return 0
+    psql "$database_url" -qc "DROP DATABASE IF EXISTS $pg_db WITH (FORCE)" >/dev/null 2>&1 \
+        || echo "api_bench: warning: could not drop database $pg_db" >&2
+    pg_db=""; node_db_url=""
+}
+cleanup() {
+    # A second INT or TERM (e.g. `timeout` signals the process and then its group) must not cut
+    # the cleanup short: the servers and the database would be left behind.
+    trap '' INT TERM
+    local pid
+    # `timeout` passes TERM on to its wrk.
+    for pid in "${wrk_pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+    stop_servers; drop_db; rm -rf "$tmp"
+}
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 clk_tck="$(getconf CLK_TCK)"
-# CPU seconds (user + system) a process has used so far, from /proc/PID/stat.
+# CPU clock ticks (user + system) the running nodes have used so far, from /proc/PID/stat.
 proc_cpu_ticks() {
-    local stat rest
-    stat="$(cat "/proc/$1/stat")"
-    rest="${stat##*) }"          # fields after "(comm) "; rest[0] is field 3 (state)
-    read -r -a f <<<"$rest"
-    echo $((f[11] + f[12]))      # fields 14 (utime) and 15 (stime)
+    local stat rest pid total=0
+    for pid in "${server_pids[@]}"; do
+        stat="$(cat "/proc/$pid/stat")"
+        rest="${stat##*) }"          # fields after "(comm) "; rest[0] is field 3 (state)
+        read -r -a f <<<"$rest"
+        total=$((total + f[11] + f[12]))  # fields 14 (utime) and 15 (stime)
+    done
+    echo "$total"
 }
 # CPU milliseconds used so far by this shell's finished children (bash `times`, second
 # line). Call it as `children_cpu_ms VAR`: `times` must run in this shell, not in a $(...).
@@ -118,7 +190,12 @@ children_cpu_ms() {
         sub(/^[0-9]+m/, "", x); sub(/s$/, "", x); return (m * 60 + x) * 1000 }
         BEGIN { printf "%d", ms(u) + ms(s) }')"
 }
-vm_hwm_kib() { awk '/^VmHWM:/ { print $2 }' "/proc/$1/status"; }
+# The larger peak resident set of the running nodes.
+vm_hwm_kib() {
+    local pid
+    for pid in "${server_pids[@]}"; do cat "/proc/$pid/status"; done \
+        | awk '/^VmHWM:/ && $2 > m { m = $2 } END { print m + 0 }'
+}
 
 api() {  # api METHOD PATH [BODY] -> response body on stdout; fails on a non-2xx status
     local args=(-sS --fail-with-body --max-time 10 -X "$1" -H "X-Api-Key: $api_key"
@@ -128,26 +205,35 @@ api() {  # api METHOD PATH [BODY] -> response body on stdout; fails on a non-2xx
 }
 json_id() { sed -n 's/^{"id":"\([^"]*\)".*/\1/p; s/.*[{,]"id":"\([^"]*\)".*/\1/p' | head -n1; }
 
-# start_server DATA_DIR: starts firmo, sets server_pid, base_url, api_key.
-start_server() {
-    local data="$1" out="$1.stdout" flags=()
+# start_node DATA_DIR N: starts node N (1 or 2) on DATA_DIR (both nodes share it, and so the
+# CA); adds to server_pids and base_urls. Node 1 bootstraps the issuer and sets api_key and
+# base_url (the fixtures go through it); node 2 finds the issuer in the shared database.
+start_node() {
+    local data="$1" n="$2" out="$1.node$2.stdout" err="$1.node$2.stderr" flags=() pid url=""
     [[ -n "$io_threads" ]] && flags+=(--io-threads "$io_threads")
     [[ -n "$worker_threads" ]] && flags+=(--worker-threads "$worker_threads")
     [[ -n "$db_pool" ]] && flags+=(--db-pool "$db_pool")
+    [[ -n "$node_db_url" ]] && flags+=(--database-url "$node_db_url")
     mkdir -p "$data"
     "$firmo_bin" serve --data-dir "$data" --listen 127.0.0.1:0 --access-log false \
-        --rate-limit-burst 0 "${flags[@]}" >"$out" 2>"$data.stderr" &
-    server_pid=$!
-    api_key=""; base_url=""
+        --rate-limit-burst 0 "${flags[@]}" >"$out" 2>"$err" &
+    pid=$!
+    server_pids+=("$pid")
     for _ in $(seq 150); do
-        api_key="$(sed -n 's/^API key: \(firmo_[^ ]*\)$/\1/p' "$out")"
-        base_url="$(sed -n 's/^Firmo is listening on \(http:\/\/127\.0\.0\.1:[0-9]*\)$/\1/p' "$out")"
-        [[ -n "$api_key" && -n "$base_url" ]] && break
-        kill -0 "$server_pid" 2>/dev/null || { cat "$data.stderr" >&2; die "firmo exited at start"; }
+        url="$(sed -n 's/^Firmo is listening on \(http:\/\/127\.0\.0\.1:[0-9]*\)$/\1/p' "$out")"
+        [[ -n "$url" ]] && break
+        kill -0 "$pid" 2>/dev/null || { cat "$err" >&2; die "firmo (node $n) exited at start"; }
         sleep 0.1
     done
-    [[ -n "$api_key" && -n "$base_url" ]] || die "firmo did not print its URL and API key within 15 s"
-    curl -sS --fail --max-time 5 "$base_url/healthz" >/dev/null || die "firmo does not answer /healthz"
+    [[ -n "$url" ]] || die "firmo (node $n) did not print its URL within 15 s"
+    curl -sS --fail --max-time 5 "$url/healthz" >/dev/null || die "firmo (node $n) does not answer /healthz"
+    base_urls+=("$url")
+    if ((n == 1)); then
+        # Printed before the URL line: it is there once the URL is.
+        api_key="$(sed -n 's/^API key: \(firmo_[^ ]*\)$/\1/p' "$out")"
+        [[ -n "$api_key" ]] || die "firmo printed no API key (the database must be new)"
+        base_url="$url"
+    fi
 }
 
 # make_fixtures: a dossier with one document, a signer, n_ids signature requests.
@@ -169,17 +255,28 @@ make_fixtures() {
         || die "GET of a fixture request does not answer the request"
 }
 
-# run_wrk SCENARIO SECONDS -> wrk's output in $tmp/wrk.out
+# run_wrk SCENARIO SECONDS: one wrk per node, at the same time -> $tmp/wrk.out.N (N from 1)
 run_wrk() {
-    local scenario="$1" secs="$2" args=()
-    case "$scenario" in
-        get_request) args=(-s "$here/api/get_request.lua" "$base_url" -- "$api_key" "$ids_file") ;;
-        create_request) args=(-s "$here/api/create_request.lua" "$base_url" -- "$api_key" "$dossier_id" "$signer_id") ;;
-    esac
-    # wrk stops by itself after -d; `timeout` is a backstop only.
-    timeout --signal=KILL $((secs + 30)) \
-        wrk -t "$wrk_threads" -c "$connections" -d "${secs}s" --latency "${args[@]}" >"$tmp/wrk.out" 2>&1 \
-        || { cat "$tmp/wrk.out" >&2; die "wrk failed ($scenario)"; }
+    local scenario="$1" secs="$2" i failed=0
+    rm -f "$tmp"/wrk.out.*
+    wrk_pids=()
+    for i in "${!base_urls[@]}"; do
+        local args=()
+        case "$scenario" in
+            get_request) args=(-s "$here/api/get_request.lua" "${base_urls[$i]}" -- "$api_key" "$ids_file") ;;
+            create_request) args=(-s "$here/api/create_request.lua" "${base_urls[$i]}" -- "$api_key" "$dossier_id" "$signer_id") ;;
+        esac
+        # wrk stops by itself after -d; `timeout` is a backstop only.
+        timeout --signal=KILL $((secs + 30)) \
+            wrk -t "$wrk_node_threads" -c "$wrk_conns" -d "${secs}s" --latency "${args[@]}" \
+            >"$tmp/wrk.out.$((i + 1))" 2>&1 &
+        wrk_pids+=("$!")
+    done
+    for i in "${!wrk_pids[@]}"; do
+        wait "${wrk_pids[$i]}" || { cat "$tmp/wrk.out.$((i + 1))" >&2; failed=1; }
+    done
+    wrk_pids=()
+    ((failed == 0)) || die "wrk failed ($scenario)"
 }
 
 results=()   # one record per scenario run, for the sweep table
@@ -188,44 +285,60 @@ run_scenario() {
     local scenario="$1" label="$2"
     if ((warmup > 0)); then run_wrk "$scenario" "$warmup"; fi
     local f0 w0 f1 w1
-    f0="$(proc_cpu_ticks "$server_pid")"; children_cpu_ms w0
+    f0="$(proc_cpu_ticks)"; children_cpu_ms w0
     run_wrk "$scenario" "$duration"
-    f1="$(proc_cpu_ticks "$server_pid")"; children_cpu_ms w1
-    local line
-    line="$(grep '^API_BENCH_RESULT ' "$tmp/wrk.out" || true)"
-    [[ -n "$line" ]] || { cat "$tmp/wrk.out" >&2; die "no result line from wrk ($scenario)"; }
-    local -A r=()
-    local kv
-    for kv in ${line#API_BENCH_RESULT }; do r[${kv%%=*}]="${kv#*=}"; done
-    local errors=$((r[errors_status] + r[errors_connect] + r[errors_read] + r[errors_write] + r[errors_timeout]))
-    local hwm; hwm="$(vm_hwm_kib "$server_pid")"
-    local out summary record
-    out="$(awk -v n="${r[requests]}" -v us="${r[duration_us]}" -v p50="${r[p50_us]}" \
-        -v p99="${r[p99_us]}" -v mx="${r[max_us]}" -v fc="$((f1 - f0))" -v tck="$clk_tck" \
-        -v wc="$((w1 - w0))" -v hwm="$hwm" -v c="$connections" -v d="$duration" \
-        -v s="$scenario" -v label="$label" -v errs="$errors" 'BEGIN {
-        secs = us / 1e6; rps = n / secs; fcores = fc / tck / secs; wcores = wc / 1000 / secs
+    f1="$(proc_cpu_ticks)"; children_cpu_ms w1
+    local lines
+    lines="$(grep -h '^API_BENCH_RESULT ' "$tmp"/wrk.out.* || true)"
+    if [[ -z "$lines" || "$(wc -l <<<"$lines")" -ne "${#base_urls[@]}" ]]; then
+        cat "$tmp"/wrk.out.* >&2; die "no result line from each wrk ($scenario)"
+    fi
+    local hwm; hwm="$(vm_hwm_kib)"
+    # One line per wrk: req/s add up, latencies take the worse, CPU is over the longest run.
+    local out summary record errline
+    out="$(awk -v fc="$((f1 - f0))" -v tck="$clk_tck" -v wc="$((w1 - w0))" -v hwm="$hwm" \
+        -v c="$((wrk_conns * ${#base_urls[@]}))" -v d="$duration" -v s="$scenario" -v label="$label" '
+        { for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] + 0 }
+          secs = v["duration_us"] / 1e6; if (secs > longest) longest = secs
+          n += v["requests"]; rps += v["requests"] / secs
+          if (v["p50_us"] > p50) p50 = v["p50_us"]
+          if (v["p99_us"] > p99) p99 = v["p99_us"]
+          if (v["max_us"] > mx) mx = v["max_us"]
+          es += v["errors_status"]; ec += v["errors_connect"]; er += v["errors_read"]
+          ew += v["errors_write"]; et += v["errors_timeout"] }
+        END {
+        errs = es + ec + er + ew + et
+        fcores = fc / tck / longest; wcores = wc / 1000 / longest
         cpu_us = n > 0 ? fc / tck * 1e6 / n : 0
         printf "api_bench %s: %.0f req/s p99 %.2f ms (%d conns, %d s) p50 %.2f ms max %.1f ms, %d errors | firmo %.2f cores (%.0f us CPU/req), wrk %.2f cores, firmo VmHWM %.1f MiB | %s\n",
             s, rps, p99 / 1000, c, d, p50 / 1000, mx / 1000, errs, fcores, cpu_us, wcores, hwm / 1024, label
-        printf "%s|%.0f|%.2f|%.2f|%.2f|%.0f|%.2f|%.1f\n", s, rps, p50 / 1000, p99 / 1000, fcores, cpu_us, wcores, hwm / 1024 }')"
-    summary="${out%%$'\n'*}"; record="${out#*$'\n'}"
+        printf "%s|%.0f|%.2f|%.2f|%.2f|%.0f|%.2f|%.1f\n", s, rps, p50 / 1000, p99 / 1000, fcores, cpu_us, wcores, hwm / 1024
+        printf "%d %d %d %d %d %d\n", errs, es, ec, er, ew, et }' <<<"$lines")"
+    summary="$(sed -n 1p <<<"$out")"; record="$(sed -n 2p <<<"$out")"; errline="$(sed -n 3p <<<"$out")"
     echo "$summary"
+    local errors es ec er ew et
+    read -r errors es ec er ew et <<<"$errline"
     if ((errors > 0)); then
-        echo "api_bench: $scenario: $errors failed calls (status ${r[errors_status]}, connect ${r[errors_connect]}, read ${r[errors_read]}, write ${r[errors_write]}, timeout ${r[errors_timeout]}); the figure is not valid" >&2
-        sed -n '1,/^API_BENCH_RESULT/p' "$tmp/wrk.out" >&2
+        echo "api_bench: $scenario: $errors failed calls (status $es, connect $ec, read $er, write $ew, timeout $et); the figure is not valid" >&2
+        local f
+        for f in "$tmp"/wrk.out.*; do sed -n '1,/^API_BENCH_RESULT/p' "$f" >&2; done
         bench_failed=1
     fi
-    results+=("${io_threads:-1}|${worker_threads:-4}|$record")
+    results+=("$backend|$nodes|${io_threads:-1}|${worker_threads:-4}|$record")
 }
 
 run_config() {
-    local label="io-threads ${io_threads:-1 (default)}, worker-threads ${worker_threads:-4 (default)}, db-pool ${db_pool:-8 (default)}"
-    start_server "$tmp/data.$RANDOM"
+    local node_word="nodes"
+    ((nodes > 1)) || node_word="node"
+    local label="$backend, $nodes $node_word, io-threads ${io_threads:-1 (default)}, worker-threads ${worker_threads:-4 (default)}, db-pool ${db_pool:-8 (default)}"
+    local data="$tmp/data.$RANDOM" n
+    create_db
+    for n in $(seq "$nodes"); do start_node "$data" "$n"; done
     make_fixtures
     local s
     for s in ${scenarios//,/ }; do run_scenario "$s" "$label"; done
-    stop_server
+    stop_servers
+    drop_db
 }
 
 bench_failed=0
@@ -237,8 +350,8 @@ if ((sweep)); then
         done
     done
     echo
-    echo "| io-threads | worker-threads | scenario | req/s | p50 ms | p99 ms | firmo cores | firmo CPU us/req | wrk cores | VmHWM MiB |"
-    echo "|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|"
+    echo "| backend | nodes | io-threads | worker-threads | scenario | req/s | p50 ms | p99 ms | firmo cores | firmo CPU us/req | wrk cores | VmHWM MiB |"
+    echo "|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|"
     for rec in "${results[@]}"; do echo "| ${rec//|/ | } |"; done
 else
     run_config

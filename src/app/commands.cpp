@@ -73,7 +73,8 @@ int RunServe(const Args&, const Config& config, std::ostream& out, std::ostream&
 
     jobs::WorkerOptions worker_options;
     worker_options.threads = config.job_threads;
-    worker_options.worker_id = "node-" + std::to_string(::getpid());
+    worker_options.lease = std::chrono::milliseconds(config.job_lease_ms);
+    worker_options.worker_id = jobs::ThisProcessWorkerId();
     worker_options.delivery_threads = config.delivery_threads;
     jobs::Worker worker(r.db(), r.requests(), r.clock(), worker_options);
     worker.SetCeremony(&r.ceremony());
@@ -154,7 +155,10 @@ int RunServe(const Args&, const Config& config, std::ostream& out, std::ostream&
                               (config.secure_cookies == "auto" && !loopback_http));
     worker.Start();
 
-    log::Info("server_started", {{"url", url}, {"data_dir", config.data_dir}});
+    log::Info("server_started", {{"url", url},
+                                 {"data_dir", config.data_dir},
+                                 {"worker_id", worker_options.worker_id},
+                                 {"job_lease_ms", std::to_string(config.job_lease_ms)}});
     // Scripts read up to the "listening" line: everything they need comes before it.
     if (*boot) {
         out << "Created issuer " << (*boot)->first.id << " (\"" << (*boot)->first.name
@@ -241,6 +245,8 @@ const Command kCommands[] = {
      "  --io-threads N        HTTP I/O threads (1)\n"
      "  --worker-threads N    request handler threads (4)\n"
      "  --job-threads N       background job threads (1)\n"
+     "  --job-lease-ms MS     how long a claimed job is this node's before another may take it\n"
+     "                        over (FIRMO_JOB_LEASE_MS; 60000)\n"
      "  --read-timeout S      seconds to receive one request (30)\n"
      "  --idle-timeout S      seconds a keep-alive connection may stay idle (60)\n"
      "  --access-log BOOL     one log line per request (true)\n",

@@ -132,6 +132,10 @@ const Key
                  }},
                 {"jobs.threads", "FIRMO_JOB_THREADS", "job-threads",
                  [](Config& c, const std::string& v) { return SetInt(c.job_threads, v, 1, 64); }},
+                {"jobs.lease_ms", "FIRMO_JOB_LEASE_MS", "job-lease-ms",
+                 [](Config& c, const std::string& v) {
+                     return SetInt(c.job_lease_ms, v, 1000, 3'600'000);
+                 }},
                 {"storage.data_dir", "FIRMO_DATA_DIR", "data-dir",
                  [](Config& c, const std::string& v) {
                      c.data_dir = v;

@@ -20,6 +20,9 @@ struct Config {
     int io_threads = 1;
     int worker_threads = 4;
     int job_threads = 1;
+    // How long a claimed job is a node's own: a node that dies mid-job leaves it to the others
+    // once this has passed. Longer than the slowest job; shorter means faster takeover.
+    int job_lease_ms = 60'000;
     int db_pool = 8;
     // Several nodes: PostgreSQL instead of the SQLite file, S3 instead of the documents folder.
     std::string database_url;  // "postgresql://user@host:5432/firmo"; empty: SQLite in data_dir

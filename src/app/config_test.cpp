@@ -55,6 +55,43 @@ TEST(Config, RejectsUnknownKeysAndBadValues) {
     EXPECT_FALSE(ParseArgs({"serve", "--listen"}));
 }
 
+TEST(Config, JobLeaseFromFileEnvAndFlagWithinItsRange) {
+    ::unsetenv("FIRMO_JOB_LEASE_MS");
+    auto defaults = Load({"serve"});
+    ASSERT_TRUE(defaults) << defaults.error().message;
+    EXPECT_EQ(defaults->job_lease_ms, 60'000);
+
+    const auto file = std::filesystem::temp_directory_path() / "firmo-config-lease.toml";
+    {
+        std::ofstream out(file);
+        out << "[jobs]\nlease_ms = 5000\n";
+    }
+    auto from_file = Load({"serve", "--config", file.string()});
+    ASSERT_TRUE(from_file) << from_file.error().message;
+    EXPECT_EQ(from_file->job_lease_ms, 5000);
+    ::setenv("FIRMO_JOB_LEASE_MS", "7000", 1);
+    auto from_env = Load({"serve", "--config", file.string()});
+    auto from_flag = Load({"serve", "--config", file.string(), "--job-lease-ms", "9000"});
+    ::unsetenv("FIRMO_JOB_LEASE_MS");
+    std::filesystem::remove(file);
+    ASSERT_TRUE(from_env) << from_env.error().message;
+    EXPECT_EQ(from_env->job_lease_ms, 7000);
+    ASSERT_TRUE(from_flag) << from_flag.error().message;
+    EXPECT_EQ(from_flag->job_lease_ms, 9000);
+
+    // 1 s .. 1 h: shorter leases would expire under a busy node's ordinary jobs.
+    EXPECT_TRUE(Load({"serve", "--job-lease-ms", "1000"}));
+    EXPECT_TRUE(Load({"serve", "--job-lease-ms", "3600000"}));
+    EXPECT_FALSE(Load({"serve", "--job-lease-ms", "999"}));
+    EXPECT_FALSE(Load({"serve", "--job-lease-ms", "3600001"}));
+    EXPECT_FALSE(Load({"serve", "--job-lease-ms", "60s"}));
+    ::setenv("FIRMO_JOB_LEASE_MS", "0", 1);
+    auto bad_env = Load({"serve"});
+    ::unsetenv("FIRMO_JOB_LEASE_MS");
+    ASSERT_FALSE(bad_env);
+    EXPECT_NE(bad_env.error().message.find("FIRMO_JOB_LEASE_MS"), std::string::npos);
+}
+
 TEST(Config, ParsesHostAndPort) {
     Config c;
     c.listen = "[::1]:8443";

@@ -1,6 +1,9 @@
 #include "jobs/worker.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <climits>
 
 #include "core/log.hpp"
 #include "domain/services/idempotency_service.hpp"
@@ -8,6 +11,18 @@
 namespace firmo::jobs {
 
 using namespace firmo::domain;
+
+std::string WorkerId(std::string_view hostname, long pid) {
+    std::string_view host = hostname.substr(0, hostname.find('.'));
+    host = host.substr(0, 32);
+    return (host.empty() ? std::string("node") : std::string(host)) + "-" + std::to_string(pid);
+}
+
+std::string ThisProcessWorkerId() {
+    char name[HOST_NAME_MAX + 1] = {};
+    const std::string_view host = ::gethostname(name, sizeof name - 1) == 0 ? name : "";
+    return WorkerId(host, static_cast<long>(::getpid()));
+}
 
 Worker::Worker(Database& db, RequestService& requests, const Clock& clock, WorkerOptions options)
     : db_(db), requests_(requests), clock_(clock), options_(std::move(options)) {}

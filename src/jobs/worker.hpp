@@ -8,6 +8,7 @@
 #include <condition_variable>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -28,6 +29,13 @@ struct WorkerOptions {
     int delivery_threads = 1;  // outbox delivery (e-mail, SMS, webhooks); 0: not on this node
     std::chrono::milliseconds delivery_poll{100};  // an indexed lookup: cheap
 };
+
+// "<host>-<pid>", the value of jobs.leased_by: tells an operator which node holds a job. The
+// host name is cut at its first dot and to 32 characters so the id stays short; without a host
+// name it is "node-<pid>".
+std::string WorkerId(std::string_view hostname, long pid);
+// WorkerId() of this process (gethostname, getpid).
+std::string ThisProcessWorkerId();
 
 class Worker {
   public:

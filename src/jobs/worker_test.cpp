@@ -4,9 +4,12 @@
 #include "jobs/worker.hpp"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
+#include <functional>
 
 #include "core/ids.hpp"
 #include "core/testing/temp_dir.hpp"
@@ -29,6 +32,7 @@ class FakeValidator final : public DocumentValidator {
     ValidationReport ValidateFile(const std::filesystem::path&,
                                   const std::vector<SignatureField>&) const override {
         ++calls;
+        if (during) during();
         return report;
     }
     ValidationReport ValidateBytes(std::string_view,
@@ -38,6 +42,7 @@ class FakeValidator final : public DocumentValidator {
     }
     ValidationReport report{true, 3, {}};
     mutable std::atomic<int> calls{0};
+    std::function<void()> during;  // runs inside ValidateFile: a slow validation
 };
 
 // The folder store, optionally with "direct URLs" (direct://<key>) as an S3 store hands out:
@@ -294,6 +299,48 @@ TEST_F(WorkerTest, SweepExpiresDueRequests) {
     ASSERT_TRUE(events);
     EXPECT_EQ(events->back().type, "signer.expired");
     EXPECT_EQ(requests_->Get(issuer_, request_.id)->status, RequestStatus::kExpired);
+}
+
+// A node slower than its lease: another node takes the job over once the lease has ended, not
+// before, and the document gets one validation result although both nodes validated it.
+TEST_F(WorkerTest, AJobOutlivingItsLeaseIsTakenOverOnceTheLeaseEnds) {
+    WorkerOptions options;
+    options.lease = 3s;
+    options.worker_id = "slow-1";
+    Worker slow(*db_, *requests_, clock_, options);
+    options.worker_id = "other-2";
+    Worker other(*db_, *requests_, clock_, options);
+    int before_lease_end = -1;
+    int after_lease_end = -1;
+    validator_.during = [&] {
+        if (validator_.calls != 1) return;  // only the slow node's validation
+        clock_.Advance(2999ms);
+        before_lease_end = other.RunOnce();
+        clock_.Advance(1ms);
+        after_lease_end = other.RunOnce();
+    };
+    Upload();
+    EXPECT_EQ(slow.RunOnce(), 1);
+    EXPECT_EQ(before_lease_end, 0);
+    EXPECT_EQ(after_lease_end, 1);
+    EXPECT_EQ(validator_.calls, 2);
+    EXPECT_EQ(Current().status, DocumentStatus::kReady);
+    auto events = requests_->Events(issuer_, request_.id);
+    ASSERT_TRUE(events);
+    EXPECT_EQ(std::count_if(events->begin(), events->end(),
+                            [](const AuditEvent& e) { return e.type == "document.ready"; }),
+              1);
+    EXPECT_EQ(slow.RunOnce() + other.RunOnce(), 0);  // the job is done
+}
+
+TEST(WorkerId, IsTheShortHostNameAndThePid) {
+    EXPECT_EQ(WorkerId("db1", 42), "db1-42");
+    EXPECT_EQ(WorkerId("node7.firmo.example.org", 1234), "node7-1234");
+    EXPECT_EQ(WorkerId(std::string(40, 'h'), 5), std::string(32, 'h') + "-5");
+    EXPECT_EQ(WorkerId("", 9), "node-9");
+    EXPECT_EQ(WorkerId(".local", 9), "node-9");
+    const std::string self = ThisProcessWorkerId();
+    EXPECT_TRUE(self.ends_with("-" + std::to_string(::getpid()))) << self;
 }
 
 // Not the worker's, but this fixture has the whole service context: an Idempotency-Key whose

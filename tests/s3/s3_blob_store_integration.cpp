@@ -231,26 +231,44 @@ TEST_F(S3BlobStoreIntegration, PrefixesSeparateStores) {
     EXPECT_NE(url->find("/" + std::string(kBucket) + "/node-a/k.pdf?"), std::string::npos);
 }
 
+// The file's SHA-256, read in 1 MiB pieces (never the whole file in memory).
+std::string FileSha256Hex(const fs::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    crypto::Sha256Stream sha;
+    std::string buf(std::size_t{1} << 20, '\0');
+    while (in.read(buf.data(), static_cast<std::streamsize>(buf.size())) || in.gcount() > 0) {
+        sha.Update(std::string_view(buf.data(), static_cast<std::size_t>(in.gcount())));
+    }
+    return HexEncode(sha.Finish());
+}
+
 TEST_F(S3BlobStoreIntegration, MultipartUploadOfALargeBlob) {
-    // ~40 MB in 8 MiB parts (the issue asks for 100 MB; kept smaller for CI time).
+    // 100 MB (the size issue 6 asks for) in 8 MiB parts. At most one copy of the blob is in this
+    // process's memory at a time: the upload's, then the download's; the local copy is hashed
+    // from the file.
+    constexpr std::size_t kSize = 100'000'000;
     S3Options o = Options();
     o.part_size = std::size_t{8} << 20;
     o.multipart_threshold = std::size_t{16} << 20;
     auto store = Store(o);
     ASSERT_TRUE(store);
-    std::string big(40'000'000, '\0');
+    std::string big(kSize, '\0');
     std::mt19937_64 rng(42);
     for (std::size_t i = 0; i + 8 <= big.size(); i += 8) {
         const std::uint64_t v = rng();
         std::memcpy(big.data() + i, &v, 8);
     }
+    const std::string sha = Sha256Hex(big);
     auto info = store->Put("big/doc.pdf", big);
+    std::string().swap(big);
     ASSERT_TRUE(info) << info.error().message;
-    EXPECT_EQ(info->size, 40'000'000);
-    EXPECT_EQ(info->sha256_hex, Sha256Hex(big));
+    EXPECT_EQ(info->size, static_cast<std::int64_t>(kSize));
+    EXPECT_EQ(info->sha256_hex, sha);
 
-    // The server saw a multipart upload: create, 5 parts (4 x 8 MiB + the rest), complete.
+    // The server saw a multipart upload: create, 12 parts (11 x 8 MiB + the rest), complete.
     // (The server logs a request when its answer is sent: wait a little for the last line.)
+    const std::size_t expected_parts = (kSize + o.part_size - 1) / o.part_size;
+    ASSERT_EQ(expected_parts, 12u);
     std::vector<std::string> requests;
     for (int i = 0; i < 50; ++i) {
         for (std::string& r : server_->TakeRequests()) requests.push_back(std::move(r));
@@ -277,22 +295,24 @@ TEST_F(S3BlobStoreIntegration, MultipartUploadOfALargeBlob) {
         }
     }
     EXPECT_EQ(creates, 1);
-    EXPECT_EQ(parts, 5);
+    EXPECT_EQ(parts, static_cast<int>(expected_parts));
     EXPECT_EQ(completes, 1);
     EXPECT_EQ(single_puts, 0);
 
-    auto got = store->Get("big/doc.pdf");
-    ASSERT_TRUE(got) << got.error().message;
-    EXPECT_EQ(got->size(), big.size());
-    EXPECT_TRUE(*got == big);
+    {
+        auto got = store->Get("big/doc.pdf");
+        ASSERT_TRUE(got) << got.error().message;
+        EXPECT_EQ(got->size(), kSize);
+        EXPECT_EQ(Sha256Hex(*got), sha);
+    }
     std::string local_sha;
     std::uintmax_t local_size = 0;
     ASSERT_TRUE(store->WithLocalFile("big/doc.pdf", [&](const fs::path& p) {
         local_size = fs::file_size(p);
-        local_sha = Sha256Hex(ReadFile(p));
+        local_sha = FileSha256Hex(p);
     }));
-    EXPECT_EQ(local_size, big.size());
-    EXPECT_EQ(local_sha, info->sha256_hex);
+    EXPECT_EQ(local_size, kSize);
+    EXPECT_EQ(local_sha, sha);
     ASSERT_TRUE(store->Remove("big/doc.pdf"));
 }
 

@@ -7,6 +7,14 @@
 // "request: METHOD URL STATUS" per request answered (the tests check which S3 calls were
 // made, e.g. a multipart upload). Exits on SIGTERM, SIGINT or when stdin closes.
 //
+// Fault control, one command a line on stdin (each acknowledged by a line on stdout):
+//   hold SUBSTRING  GETs whose URL contains SUBSTRING wait, unanswered, until `release`
+//                   (ack "hold: SUBSTRING"; each GET held prints "held: GET URL"). Other
+//                   methods are never held, so uploads go on. Holds add up.
+//   release         ends every hold and answers the held GETs (ack "released: N", N the held
+//                   GETs whose client was still there; the others are dropped unanswered).
+// A test uses this to stop a node in the middle of reading a document, deterministically.
+//
 // Why the check: s3rver verifies V2 signatures only; for V4 it looks up the access key and
 // accepts any signature. This wrapper recomputes every V4 signature (Authorization header or
 // presigned query) with node's own crypto, an implementation independent of Firmo's, and
@@ -19,6 +27,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import readline from 'node:readline';
 import { PassThrough } from 'node:stream';
 import S3rver from 's3rver';
 
@@ -112,6 +121,9 @@ function verify(req, rawBody) {
   return null;
 }
 
+const holds = new Set();  // substrings of the URLs of GETs to hold
+let held = [];            // { forward, gone } for each GET waiting for `release`
+
 const server = http.createServer((req, res) => {
   res.on('finish', () => console.log(`request: ${req.method} ${req.url} ${res.statusCode}`));
   // The body is read here (to check its hash) and handed to s3rver unchanged.
@@ -125,15 +137,46 @@ const server = http.createServer((req, res) => {
       return;
     }
     // Replay the buffered body to s3rver through a stand-in readable request.
-    const replay = new PassThrough();
-    replay.end(body);
-    Object.assign(replay, {
-      method: req.method, url: req.url, headers: req.headers, rawHeaders: req.rawHeaders,
-      httpVersion: req.httpVersion, socket: req.socket, connection: req.socket,
-    });
-    handle(replay, res);
+    const forward = () => {
+      const replay = new PassThrough();
+      replay.end(body);
+      Object.assign(replay, {
+        method: req.method, url: req.url, headers: req.headers, rawHeaders: req.rawHeaders,
+        httpVersion: req.httpVersion, socket: req.socket, connection: req.socket,
+      });
+      handle(replay, res);
+    };
+    if (req.method === 'GET' && [...holds].some((h) => req.url.includes(h))) {
+      const entry = { forward, gone: false };
+      res.once('close', () => { entry.gone = true; });  // before an answer: the client went away
+      held.push(entry);
+      console.log(`held: ${req.method} ${req.url}`);
+      return;
+    }
+    forward();
   });
 });
+
+function control(line) {
+  const [command, ...rest] = line.trim().split(/\s+/);
+  if (command === 'hold' && rest.length === 1) {
+    holds.add(rest[0]);
+    console.log(`hold: ${rest[0]}`);
+  } else if (command === 'release' && rest.length === 0) {
+    holds.clear();
+    const waiting = held;
+    held = [];
+    let answered = 0;
+    for (const { forward, gone } of waiting) {
+      if (gone) continue;  // its client died meanwhile
+      forward();
+      ++answered;
+    }
+    console.log(`released: ${answered}`);
+  } else if (command) {
+    console.log(`error: unknown command '${line.trim()}'`);
+  }
+}
 
 function stop() {
   server.close();
@@ -142,8 +185,7 @@ function stop() {
 }
 process.on('SIGTERM', stop);
 process.on('SIGINT', stop);
-process.stdin.on('end', stop);
-process.stdin.resume();
+readline.createInterface({ input: process.stdin }).on('line', control).on('close', stop);
 
 server.listen(port, '127.0.0.1', () => {
   console.log(`S3 endpoint: http://127.0.0.1:${server.address().port}`);
