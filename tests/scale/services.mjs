@@ -9,17 +9,51 @@ import { repoRoot } from '../browser/harness.mjs';
 import { codeFrom } from '../browser/flows.mjs';
 
 // s3rver behind a strict SigV4 check, bucket `firmo-test`, credentials S3RVER / S3RVER.
+// tests/s3/start.mjs, with its stdin control: hold(substring) makes GETs of matching keys wait
+// until release(); waitForLine() finds the first matching line from line number `from` on, as
+// printed so far or later (its result's `line` is that line's number).
 export async function startS3() {
   const proc = spawn(process.execPath, [path.join(repoRoot, 'tests/s3/start.mjs')],
                      { stdio: ['pipe', 'pipe', 'inherit'] });
-  const endpoint = await new Promise((resolve, reject) => {
-    readline.createInterface({ input: proc.stdout }).on('line', (line) => {
-      const m = /^S3 endpoint: (\S+)/.exec(line);
-      if (m) resolve(m[1]);
+  const lines = [];
+  const waiters = new Set();
+  readline.createInterface({ input: proc.stdout }).on('line', (line) => {
+    lines.push(line);
+    for (const w of waiters) w();
+  });
+  const waitForLine = (pattern, { from = 0, timeoutMs = 30000, what = String(pattern) } = {}) =>
+    new Promise((resolve, reject) => {
+      const check = () => {
+        const i = lines.findIndex((l, n) => n >= from && pattern.test(l));
+        if (i < 0) return;
+        waiters.delete(check);
+        clearTimeout(timer);
+        resolve(Object.assign(lines[i].match(pattern), { line: i }));
+      };
+      const timer = setTimeout(() => {
+        waiters.delete(check);
+        reject(new Error(`S3 server printed no line ${what} in ${timeoutMs} ms`));
+      }, timeoutMs);
+      waiters.add(check);
+      check();
     });
+  const exited = new Promise((_, reject) => {
     proc.once('exit', () => reject(new Error('S3 server exited')));
   });
-  return { endpoint, proc, stop: () => proc.kill('SIGTERM') };
+  const [, endpoint] = await Promise.race([waitForLine(/^S3 endpoint: (\S+)/), exited]);
+  const command = async (text, ack) => {
+    const from = lines.length;
+    proc.stdin.write(`${text}\n`);
+    return waitForLine(ack, { from, timeoutMs: 10000, what: `acknowledging '${text}'` });
+  };
+  return {
+    endpoint,
+    lines,
+    waitForLine,
+    hold: (substring) => command(`hold ${substring}`, new RegExp(`^hold: ${substring}$`)),
+    release: async () => Number((await command('release', /^released: (\d+)$/))[1]),
+    stop: () => proc.kill('SIGTERM'),
+  };
 }
 
 // One signer with an e-mail signs a READY request through the signer API: code by mail, a

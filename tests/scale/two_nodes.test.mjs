@@ -6,18 +6,15 @@
 // it (that test has its own two nodes and database, and stays last). Run by ctest as
 // `scale.two_nodes` under scripts/with-postgres.sh.
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import readline from 'node:readline';
 import { after, before, test } from 'node:test';
 
-import {
-  api, makePdf, pdfsigCheck, repoRoot, startFirmo, startSmtpSink,
-} from '../browser/harness.mjs';
-import { codeFrom } from '../browser/flows.mjs';
+import { api, makePdf, pdfsigCheck, startFirmo, startSmtpSink } from '../browser/harness.mjs';
+import { signWithSignerApi, startS3, waitFor } from './services.mjs';
 
 const pgUrl = process.env.FIRMO_TEST_POSTGRES_URL;
 let s3;
@@ -26,53 +23,6 @@ let nodeA;
 let nodeB;
 let sharedDir;
 const clusters = [];  // every startCluster() result, stopped by after()
-
-// tests/s3/start.mjs, with its stdin control: hold(substring) makes GETs of matching keys wait
-// until release(); waitForLine() finds the first matching line from line number `from` on, as
-// printed so far or later (its result's `line` is that line's number).
-async function startS3() {
-  const proc = spawn(process.execPath, [path.join(repoRoot, 'tests/s3/start.mjs')],
-                     { stdio: ['pipe', 'pipe', 'inherit'] });
-  const lines = [];
-  const waiters = new Set();
-  readline.createInterface({ input: proc.stdout }).on('line', (line) => {
-    lines.push(line);
-    for (const w of waiters) w();
-  });
-  const waitForLine = (pattern, { from = 0, timeoutMs = 30000, what = String(pattern) } = {}) =>
-    new Promise((resolve, reject) => {
-      const check = () => {
-        const i = lines.findIndex((l, n) => n >= from && pattern.test(l));
-        if (i < 0) return;
-        waiters.delete(check);
-        clearTimeout(timer);
-        resolve(Object.assign(lines[i].match(pattern), { line: i }));
-      };
-      const timer = setTimeout(() => {
-        waiters.delete(check);
-        reject(new Error(`S3 server printed no line ${what} in ${timeoutMs} ms`));
-      }, timeoutMs);
-      waiters.add(check);
-      check();
-    });
-  const exited = new Promise((_, reject) => {
-    proc.once('exit', () => reject(new Error('S3 server exited')));
-  });
-  const [, endpoint] = await Promise.race([waitForLine(/^S3 endpoint: (\S+)/), exited]);
-  const command = async (text, ack) => {
-    const from = lines.length;
-    proc.stdin.write(`${text}\n`);
-    return waitForLine(ack, { from, timeoutMs: 10000, what: `acknowledging '${text}'` });
-  };
-  return {
-    endpoint,
-    lines,
-    waitForLine,
-    hold: (substring) => command(`hold ${substring}`, new RegExp(`^hold: ${substring}$`)),
-    release: async () => Number((await command('release', /^released: (\d+)$/))[1]),
-    stop: () => proc.kill('SIGTERM'),
-  };
-}
 
 // Two nodes on a new database of the cluster and one data folder (both nodes share the CA, as
 // they would share the CA files or a PKCS#11 token in production), documents under `prefix` in
@@ -150,34 +100,11 @@ test('created on A, uploaded through B, signed through A, downloaded from B', as
   await a.put(`/api/v1/signature-requests/${created.id}/status`, 'READY');
   const request = await a.get(`/api/v1/signature-requests/${created.id}`);
 
-  // The signer's ceremony through node A (JSON signer API); the session lives in the database.
-  const link = request.signers[0].portal_url.split('/l/')[1];
-  const call = async (node, method, p, body, token) => {
-    const headers = { 'Content-Type': 'application/json' };
-    if (token) headers.Authorization = `Bearer ${token}`;
-    const res = await fetch(`${node.url}${p}`, { method, headers,
-                                                 body: body && JSON.stringify(body) });
-    assert.ok(res.status < 300, `${method} ${p}: ${res.status} ${await res.clone().text()}`);
-    return res.status === 204 ? null : res.json();
-  };
-  await call(nodeA, 'POST', '/api/v1/signer/codes', { link_token: link });
-  const code = codeFrom(await smtp.waitFor((m) => m.to.includes(to), 10000));
-  // Logged in through B, carried on through A: any node serves any session.
-  const { session_token: token } =
-    await call(nodeB, 'POST', '/api/v1/signer/sessions', { link_token: link, code });
-  await call(nodeA, 'GET', `/api/v1/signer/signature-requests/${created.id}`, undefined, token);
-  await call(nodeA, 'POST', `/api/v1/signer/signature-requests/${created.id}/acceptance`,
-             { accepted: [{ document_index: 0, field_index: 0 }] }, token);
-  const confirm = codeFrom(await smtp.waitFor((m) => m.to.includes(to) && /confirm/.test(m.subject),
-                                              10000));
-  await call(nodeA, 'POST', `/api/v1/signer/signature-requests/${created.id}/confirmation`,
-             { code: confirm }, token);
-  let signed;
-  for (let i = 0; i < 300; i++) {
-    signed = await b.get(`/api/v1/signature-requests/${created.id}`);
-    if (signed.status === 'SIGNED') break;
-    await new Promise((res) => setTimeout(res, 50));
-  }
+  // The signer's ceremony (JSON signer API): code asked through A, logged in through B, carried
+  // on through A; the session lives in the database, so any node serves it.
+  await signWithSignerApi(request, { smtp, to, nodes: [nodeA, nodeB, nodeA] });
+  const signed = await waitFor(() => b.get(`/api/v1/signature-requests/${created.id}`),
+                               (r) => r.status === 'SIGNED', 'signing');
   assert.equal(signed.status, 'SIGNED');
   assert.ok(signed.documents[0].url.startsWith(nodeB.url));
   const res = await fetch(signed.documents[0].url);
