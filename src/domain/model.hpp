@@ -166,6 +166,7 @@ struct Job {
     int attempts = 0;
     Timestamp run_at;
     std::string last_error;
+    std::string leased_by;  // the worker holding the lease (set by ClaimJob)
     // kAwaitUpload: where the upload lands, when the job began and when it gives up.
     std::string blob_key;
     Timestamp created_at;

@@ -93,8 +93,8 @@ bool Worker::RunOneJob() {
             log::Error("job_abandon_failed", {{"error", abandoned.error().message}});
         }
     }
-    auto finish = InWriteTransaction(db_, [&](Transaction& tx) -> Result<void> {
-        if (result && again) return tx.RescheduleJob(job.id, *again);
+    auto finish = InWriteTransaction(db_, [&](Transaction& tx) -> Result<bool> {
+        if (result && again) return tx.RescheduleJob(job, *again);
         if (result || job.attempts >= options_.max_attempts) {
             if (!result) {
                 log::Error("job_abandoned", {{"job", std::to_string(job.id)},
@@ -102,15 +102,22 @@ bool Worker::RunOneJob() {
                                              {"request_id", job.request_id},
                                              {"error", result.error().message}});
             }
-            return tx.CompleteJob(job.id);
+            return tx.CompleteJob(job);
         }
         // Exponential backoff: 2 s, 4 s, 8 s, ...
         const auto delay = std::chrono::seconds(1LL << std::min(job.attempts, 10));
         log::Warn("job_retry", {{"job", std::to_string(job.id)},
                                 {"attempt", std::to_string(job.attempts)},
                                 {"error", result.error().message}});
-        return tx.RetryJob(job.id, clock_.Now() + delay, result.error().message);
+        return tx.RetryJob(job, clock_.Now() + delay, result.error().message);
     });
+    if (finish && !*finish) {
+        // This run outlived its lease and another worker holds the job now: its outcome is
+        // that worker's to record (the services' own checks kept this run from storing twice).
+        log::Warn("job_lease_lost", {{"job", std::to_string(job.id)},
+                                     {"kind", std::string(ToString(job.kind))},
+                                     {"worker", job.leased_by}});
+    }
     if (!finish) log::Warn("job_finish_failed", {{"error", finish.error().message}});
     return true;
 }

@@ -440,7 +440,11 @@ TEST_P(RepositoryContract, JobsAreLeasedOnceAndRetried) {
     EXPECT_EQ(second->attempts, 2);
     {
         auto tx = Write();
-        ASSERT_TRUE(tx->RetryJob(second->id, clock_.Now() + 10s, "boom"));
+        // The first claim's lease was taken over: it can no longer finish or reset the job.
+        EXPECT_FALSE(*tx->CompleteJob(*first));
+        EXPECT_FALSE(*tx->RetryJob(*first, clock_.Now() + 10s, "stale"));
+        EXPECT_FALSE(*tx->RescheduleJob(*first, clock_.Now() + 10s));
+        ASSERT_TRUE(*tx->RetryJob(*second, clock_.Now() + 10s, "boom"));
         ASSERT_TRUE(tx->Commit());
     }
     EXPECT_FALSE(claim("w1"));  // not due yet
@@ -450,7 +454,7 @@ TEST_P(RepositoryContract, JobsAreLeasedOnceAndRetried) {
     EXPECT_EQ(third->last_error, "boom");
     {
         auto tx = Write();
-        ASSERT_TRUE(tx->CompleteJob(third->id));
+        ASSERT_TRUE(*tx->CompleteJob(*third));
         ASSERT_TRUE(tx->Commit());
     }
     clock_.Advance(1h);
@@ -503,7 +507,7 @@ TEST_P(RepositoryContract, AwaitJobsCarryTheirKeyAndArePolledWithoutCountingAtte
     EXPECT_EQ(first->attempts, 1);
     {
         auto tx = Write();
-        ASSERT_TRUE(tx->RescheduleJob(first->id, clock_.Now() + 5s));
+        ASSERT_TRUE(*tx->RescheduleJob(*first, clock_.Now() + 5s));
         ASSERT_TRUE(tx->Commit());
     }
     auto d2 = claim();  // the other document's job; this one is not due yet
@@ -516,7 +520,7 @@ TEST_P(RepositoryContract, AwaitJobsCarryTheirKeyAndArePolledWithoutCountingAtte
     EXPECT_EQ(again->attempts, 1);
     {
         auto tx = Write();
-        ASSERT_TRUE(tx->CompleteJob(again->id));
+        ASSERT_TRUE(*tx->CompleteJob(*again));
         EXPECT_FALSE(*tx->FindOpenJob(JobKind::kAwaitUpload, "R", "D"));
         ASSERT_TRUE(tx->Commit());
     }
@@ -579,7 +583,9 @@ TEST_P(RepositoryContract, PurgeDropsOldIdempotencyKeysAndFinishedJobs) {
                                             clock_.Now()));
         auto done_id = tx->EnqueueJob(job);
         ASSERT_TRUE(done_id);
-        ASSERT_TRUE(tx->CompleteJob(*done_id));
+        Job done = job;
+        done.id = *done_id;
+        ASSERT_TRUE(*tx->CompleteJob(done));
         ASSERT_TRUE(tx->EnqueueJob(job));  // pending: must survive
         ASSERT_TRUE(tx->Commit());
     }

@@ -147,12 +147,15 @@ class Transaction {
     [[nodiscard]] virtual Result<std::optional<Job>> ClaimJob(Timestamp now,
                                                               std::chrono::milliseconds lease,
                                                               const std::string& worker) = 0;
-    [[nodiscard]] virtual Result<void> CompleteJob(std::int64_t job_id) = 0;
-    [[nodiscard]] virtual Result<void> RetryJob(std::int64_t job_id, Timestamp run_at,
+    // Finishing a claimed job is fenced by its lease: these change the job only while `job`
+    // (as claimed: same worker, same attempt) still holds it, and answer false otherwise (the
+    // lease ran out and another worker took the job over).
+    [[nodiscard]] virtual Result<bool> CompleteJob(const Job& job) = 0;
+    [[nodiscard]] virtual Result<bool> RetryJob(const Job& job, Timestamp run_at,
                                                 const std::string& error) = 0;
     // Runs the job again at `run_at` without counting this run as an attempt (a poll that
     // found nothing to do yet is not a failure).
-    [[nodiscard]] virtual Result<void> RescheduleJob(std::int64_t job_id, Timestamp run_at) = 0;
+    [[nodiscard]] virtual Result<bool> RescheduleJob(const Job& job, Timestamp run_at) = 0;
     // The unfinished job of `kind` for one document (the newest), if any.
     [[nodiscard]] virtual Result<std::optional<Job>> FindOpenJob(
         JobKind kind, const std::string& request_id, const std::string& document_id) = 0;

@@ -876,27 +876,31 @@ class PostgresTransaction final : public Transaction {
         if (!kind) return Fail(ErrorCode::kInternal, "unknown job kind " + s.Text(1));
         return std::make_optional(Job{s.Int(0), *kind, s.Text(2), s.Text(3), s.Text(4), s.Int(5),
                                       static_cast<int>(s.Int(6)), FromUnixMillis(s.Int(7)),
-                                      s.Text(8), s.Text(9), FromUnixMillis(s.Int(10)),
-                                      FromUnixMillis(s.Int(11))});
+                                      s.Text(8), s.Text(9), s.Text(10), FromUnixMillis(s.Int(11)),
+                                      FromUnixMillis(s.Int(12))});
     }
 
-    Result<void> CompleteJob(std::int64_t job_id) override {
+    Result<bool> CompleteJob(const Job& job) override {
         FIRMO_TRY(auto s, conn_->Prepare(sql::kCompleteJob));
-        s.Bind(1, job_id);
-        return s.Run();
+        s.Bind(1, job.id).Bind(2, job.leased_by).Bind(3, job.attempts);
+        FIRMO_CHECK(s.Run());
+        return s.Changes() > 0;
     }
 
-    Result<void> RetryJob(std::int64_t job_id, Timestamp run_at,
-                          const std::string& error) override {
+    Result<bool> RetryJob(const Job& job, Timestamp run_at, const std::string& error) override {
         FIRMO_TRY(auto s, conn_->Prepare(sql::kRetryJob));
-        s.Bind(1, job_id).Bind(2, ToUnixMillis(run_at)).Bind(3, error);
-        return s.Run();
+        s.Bind(1, job.id).Bind(2, job.leased_by).Bind(3, job.attempts);
+        s.Bind(4, ToUnixMillis(run_at)).Bind(5, error);
+        FIRMO_CHECK(s.Run());
+        return s.Changes() > 0;
     }
 
-    Result<void> RescheduleJob(std::int64_t job_id, Timestamp run_at) override {
+    Result<bool> RescheduleJob(const Job& job, Timestamp run_at) override {
         FIRMO_TRY(auto s, conn_->Prepare(sql::kRescheduleJob));
-        s.Bind(1, job_id).Bind(2, ToUnixMillis(run_at));
-        return s.Run();
+        s.Bind(1, job.id).Bind(2, job.leased_by).Bind(3, job.attempts);
+        s.Bind(4, ToUnixMillis(run_at));
+        FIRMO_CHECK(s.Run());
+        return s.Changes() > 0;
     }
 
     // Without a single writer, the record is locked when found; a concurrent first claim is met

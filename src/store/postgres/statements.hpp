@@ -151,19 +151,24 @@ inline constexpr const char* kClaimJob =
     "SELECT id FROM jobs WHERE NOT done AND run_at <= $1 AND lease_until <= $1 "
     "ORDER BY run_at, id LIMIT 1 FOR UPDATE SKIP LOCKED) "
     "RETURNING id, kind, issuer_id, request_id, document_id, generation, attempts, run_at, "
-    "last_error, blob_key, created_at, not_after";
+    "last_error, leased_by, blob_key, created_at, not_after";
+// Completion, retry and reschedule are fenced by the lease: only the claim that still holds
+// the job (same worker, same attempt) changes it.
 inline constexpr const char* kCompleteJob =
-    "UPDATE jobs SET done = TRUE, lease_until = 0 WHERE id = $1";
+    "UPDATE jobs SET done = TRUE, lease_until = 0 WHERE id = $1 AND leased_by = $2 AND "
+    "attempts = $3";
 inline constexpr const char* kRetryJob =
-    "UPDATE jobs SET run_at = $2, last_error = $3, lease_until = 0 WHERE id = $1";
+    "UPDATE jobs SET run_at = $4, last_error = $5, lease_until = 0 WHERE id = $1 AND "
+    "leased_by = $2 AND attempts = $3";
 inline constexpr const char* kFindOpenJob =
     "SELECT id, kind, issuer_id, request_id, document_id, generation, attempts, run_at, "
-    "last_error, blob_key, created_at, not_after FROM jobs WHERE NOT done AND kind = $1 AND "
+    "last_error, leased_by, blob_key, created_at, not_after FROM jobs WHERE NOT done AND kind = $1 "
+    "AND "
     "request_id = $2 AND document_id = $3 ORDER BY id DESC LIMIT 1";
 inline constexpr const char* kExtendJob = "UPDATE jobs SET not_after = $2 WHERE id = $1";
 inline constexpr const char* kRescheduleJob =
-    "UPDATE jobs SET run_at = $2, lease_until = 0, attempts = GREATEST(attempts - 1, 0) "
-    "WHERE id = $1";
+    "UPDATE jobs SET run_at = $4, lease_until = 0, attempts = GREATEST(attempts - 1, 0) "
+    "WHERE id = $1 AND leased_by = $2 AND attempts = $3";
 
 inline constexpr const char* kFindIdempotency =
     "SELECT issuer_id, key, request_hash, status, body, location, created_at FROM "

@@ -134,21 +134,28 @@ constexpr const char* kEnqueueJob =
     "created_at, not_after) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
 constexpr const char* kFindDueJob =
     "SELECT id, kind, issuer_id, request_id, document_id, generation, attempts, run_at, "
-    "last_error, blob_key, created_at, not_after FROM jobs WHERE done = 0 AND run_at <= ?1 AND "
+    "last_error, leased_by, blob_key, created_at, not_after FROM jobs WHERE done = 0 AND run_at <= "
+    "?1 AND "
     "lease_until <= ?1 "
     "ORDER BY run_at, id LIMIT 1";
 constexpr const char* kLeaseJob =
     "UPDATE jobs SET lease_until = ?2, leased_by = ?3, attempts = attempts + 1 WHERE id = ?1";
-constexpr const char* kCompleteJob = "UPDATE jobs SET done = 1, lease_until = 0 WHERE id = ?1";
+// Completion, retry and reschedule are fenced by the lease: only the claim that still holds
+// the job (same worker, same attempt) changes it.
+constexpr const char* kCompleteJob =
+    "UPDATE jobs SET done = 1, lease_until = 0 WHERE id = ?1 AND leased_by = ?2 AND attempts = ?3";
 constexpr const char* kRetryJob =
-    "UPDATE jobs SET run_at = ?2, last_error = ?3, lease_until = 0 WHERE id = ?1";
+    "UPDATE jobs SET run_at = ?4, last_error = ?5, lease_until = 0 WHERE id = ?1 AND "
+    "leased_by = ?2 AND attempts = ?3";
 constexpr const char* kFindOpenJob =
     "SELECT id, kind, issuer_id, request_id, document_id, generation, attempts, run_at, "
-    "last_error, blob_key, created_at, not_after FROM jobs WHERE done = 0 AND kind = ?1 AND "
+    "last_error, leased_by, blob_key, created_at, not_after FROM jobs WHERE done = 0 AND kind = ?1 "
+    "AND "
     "request_id = ?2 AND document_id = ?3 ORDER BY id DESC LIMIT 1";
 constexpr const char* kExtendJob = "UPDATE jobs SET not_after = ?2 WHERE id = ?1";
 constexpr const char* kRescheduleJob =
-    "UPDATE jobs SET run_at = ?2, lease_until = 0, attempts = MAX(attempts - 1, 0) WHERE id = ?1";
+    "UPDATE jobs SET run_at = ?4, lease_until = 0, attempts = MAX(attempts - 1, 0) WHERE id = ?1 "
+    "AND leased_by = ?2 AND attempts = ?3";
 
 constexpr const char* kFindIdempotency =
     "SELECT issuer_id, key, request_hash, status, body, location, created_at FROM "
@@ -1111,6 +1118,7 @@ class SqliteTransaction final : public Transaction {
             if (!job) return job;
         }
         job->attempts += 1;
+        job->leased_by = worker;
         FIRMO_TRY(auto s, conn_->Prepare(kLeaseJob));
         s.Bind(1, job->id).Bind(2, ToUnixMillis(now + lease)).Bind(3, worker);
         FIRMO_CHECK(s.Run());
@@ -1138,27 +1146,31 @@ class SqliteTransaction final : public Transaction {
         if (!kind) return Fail(ErrorCode::kInternal, "unknown job kind " + s.Text(1));
         return std::make_optional(Job{s.Int(0), *kind, s.Text(2), s.Text(3), s.Text(4), s.Int(5),
                                       static_cast<int>(s.Int(6)), FromUnixMillis(s.Int(7)),
-                                      s.Text(8), s.Text(9), FromUnixMillis(s.Int(10)),
-                                      FromUnixMillis(s.Int(11))});
+                                      s.Text(8), s.Text(9), s.Text(10), FromUnixMillis(s.Int(11)),
+                                      FromUnixMillis(s.Int(12))});
     }
 
-    Result<void> CompleteJob(std::int64_t job_id) override {
+    Result<bool> CompleteJob(const Job& job) override {
         FIRMO_TRY(auto s, conn_->Prepare(kCompleteJob));
-        s.Bind(1, job_id);
-        return s.Run();
+        s.Bind(1, job.id).Bind(2, job.leased_by).Bind(3, job.attempts);
+        FIRMO_CHECK(s.Run());
+        return sqlite3_changes(conn_->raw()) > 0;
     }
 
-    Result<void> RetryJob(std::int64_t job_id, Timestamp run_at,
-                          const std::string& error) override {
+    Result<bool> RetryJob(const Job& job, Timestamp run_at, const std::string& error) override {
         FIRMO_TRY(auto s, conn_->Prepare(kRetryJob));
-        s.Bind(1, job_id).Bind(2, ToUnixMillis(run_at)).Bind(3, error);
-        return s.Run();
+        s.Bind(1, job.id).Bind(2, job.leased_by).Bind(3, job.attempts);
+        s.Bind(4, ToUnixMillis(run_at)).Bind(5, error);
+        FIRMO_CHECK(s.Run());
+        return sqlite3_changes(conn_->raw()) > 0;
     }
 
-    Result<void> RescheduleJob(std::int64_t job_id, Timestamp run_at) override {
+    Result<bool> RescheduleJob(const Job& job, Timestamp run_at) override {
         FIRMO_TRY(auto s, conn_->Prepare(kRescheduleJob));
-        s.Bind(1, job_id).Bind(2, ToUnixMillis(run_at));
-        return s.Run();
+        s.Bind(1, job.id).Bind(2, job.leased_by).Bind(3, job.attempts);
+        s.Bind(4, ToUnixMillis(run_at));
+        FIRMO_CHECK(s.Run());
+        return sqlite3_changes(conn_->raw()) > 0;
     }
 
     Result<std::optional<IdempotencyRecord>> ClaimIdempotencyKey(const IdempotencyRecord& fresh,
