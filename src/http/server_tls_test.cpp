@@ -330,6 +330,17 @@ class TlsServerTest : public ::testing::Test {
 
     ClientOptions Verified() const { return ClientOptions{pki_.root()}; }
 
+    // The files a reloading server is configured with: copies, to be overwritten by Replace().
+    TestPki::Issued Live(const TestPki::Issued& first) {
+        TestPki::Issued live{pki_.Path("live.pem"), pki_.Path("live.key")};
+        Replace(live, first);
+        return live;
+    }
+    static void Replace(const TestPki::Issued& live, const TestPki::Issued& with) {
+        fs::copy_file(with.cert, live.cert, fs::copy_options::overwrite_existing);
+        fs::copy_file(with.key, live.key, fs::copy_options::overwrite_existing);
+    }
+
     firmo::testing::TempDir dir_{"firmo-tls"};
     TestPki pki_{dir_.path()};
     TestPki::Issued a_;
@@ -521,20 +532,15 @@ TEST_F(TlsServerTest, BadFilesStopListenWithTheReason) {
 }
 
 TEST_F(TlsServerTest, ReloadServesTheNewCertificateToNewConnections) {
-    const std::string cert = pki_.Path("live.pem");
-    const std::string key = pki_.Path("live.key");
-    fs::copy_file(a_.cert, cert);
-    fs::copy_file(a_.key, key);
-    auto server = Start(Options({cert, key}));
+    const auto live = Live(a_);
+    auto server = Start(Options(live));
     ASSERT_TRUE(server);
     TlsClient before(server->port(), Verified());
     ASSERT_TRUE(before.connected()) << before.error();
     EXPECT_EQ(before.peer_cn(), "server-a");
     EXPECT_EQ(before.Get("/1"), "hello /1");
 
-    const auto b = pki_.Issue("server-b");
-    fs::copy_file(b.cert, cert, fs::copy_options::overwrite_existing);
-    fs::copy_file(b.key, key, fs::copy_options::overwrite_existing);
+    Replace(live, pki_.Issue("server-b"));
     auto reloaded = server->server().ReloadTls();
     ASSERT_TRUE(reloaded) << reloaded.error().message;
     EXPECT_EQ(reloaded->subject, "CN=server-b");
@@ -545,7 +551,7 @@ TEST_F(TlsServerTest, ReloadServesTheNewCertificateToNewConnections) {
     EXPECT_EQ(before.Get("/2"), "hello /2");
 
     // Broken files: the error says why, and the last good certificate stays.
-    std::ofstream(key, std::ios::trunc) << "broken";
+    std::ofstream(live.key, std::ios::trunc) << "broken";
     auto failed = server->server().ReloadTls();
     ASSERT_FALSE(failed);
     EXPECT_NE(failed.error().message.find("no PEM private key"), std::string::npos);
@@ -556,17 +562,12 @@ TEST_F(TlsServerTest, ReloadServesTheNewCertificateToNewConnections) {
 }
 
 TEST_F(TlsServerTest, SighupReloadsTheCertificate) {
-    const std::string cert = pki_.Path("live.pem");
-    const std::string key = pki_.Path("live.key");
-    fs::copy_file(a_.cert, cert);
-    fs::copy_file(a_.key, key);
-    auto server = Start(Options({cert, key}));
+    const auto live = Live(a_);
+    auto server = Start(Options(live));
     ASSERT_TRUE(server);
     EXPECT_EQ(TlsClient(server->port(), Verified()).peer_cn(), "server-a");
 
-    const auto b = pki_.Issue("server-b");
-    fs::copy_file(b.cert, cert, fs::copy_options::overwrite_existing);
-    fs::copy_file(b.key, key, fs::copy_options::overwrite_existing);
+    Replace(live, pki_.Issue("server-b"));
     ASSERT_EQ(::kill(::getpid(), SIGHUP), 0);  // the process would end if nobody handled it
     std::string seen;
     for (int i = 0; i < 100 && seen != "server-b"; ++i) {
