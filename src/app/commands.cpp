@@ -140,6 +140,10 @@ int RunServe(const Args&, const Config& config, std::ostream& out, std::ostream&
     if (!boot) return Report(boot.error(), err);
     const std::string url = config.ListenUrl(server.port());
     const std::string public_url = config.PublicUrl(server.port());
+    if (config.tls() && !public_url.starts_with("https://")) {
+        // Links would send signers to a port that no longer answers plain HTTP.
+        log::Warn("public_url_not_https", {{"public_url", public_url}, {"listening", url}});
+    }
     issuer_api.set_public_url(public_url);
     // Messages to signers carry their own link into the portal.
     r.context().notifications.signer_link = [&r, public_url](const domain::SignatureRequest& req,
