@@ -66,9 +66,6 @@ int RunServe(const Args&, const Config& config, std::ostream& out, std::ostream&
     auto rt = Runtime::Open(config);
     if (!rt) return Report(rt.error(), err);
     Runtime& r = **rt;
-
-    auto boot = r.issuers().Bootstrap(config.bootstrap_email);
-    if (!boot) return Report(boot.error(), err);
     if (auto ok = r.OpenSignerSide(); !ok) return Report(ok.error(), err);
 
     jobs::WorkerOptions worker_options;
@@ -134,11 +131,24 @@ int RunServe(const Args&, const Config& config, std::ostream& out, std::ostream&
     server_options.body_limit = [&frontend](std::string_view m, std::string_view t) {
         return frontend.BodyLimit(m, t);
     };
+    if (config.tls()) {
+        server_options.tls = http::TlsOptions{
+            config.tls_cert_file, config.tls_key_file,
+            config.tls_min_version == "1.3" ? http::TlsVersion::kTls13 : http::TlsVersion::kTls12};
+    }
     http::Server server(server_options,
                         [&frontend](http::HttpRequest& req) { return frontend.Handle(req); });
     if (auto ok = server.Listen(); !ok) return Report(ok.error(), err);
-    const std::string url = "http://" + config.host() + ":" + std::to_string(server.port());
-    const std::string public_url = config.public_url.empty() ? url : config.public_url;
+    // After Listen(): a first API key is shown only once, so not before the server can start
+    // (a bad TLS file or a busy port would otherwise lose it).
+    auto boot = r.issuers().Bootstrap(config.bootstrap_email);
+    if (!boot) return Report(boot.error(), err);
+    const std::string url = config.ListenUrl(server.port());
+    const std::string public_url = config.PublicUrl(server.port());
+    if (config.tls() && !public_url.starts_with("https://")) {
+        // Links would send signers to a port that no longer answers plain HTTP.
+        log::Warn("public_url_not_https", {{"public_url", public_url}, {"listening", url}});
+    }
     issuer_api.set_public_url(public_url);
     // Messages to signers carry their own link into the portal.
     r.context().notifications.signer_link = [&r, public_url](const domain::SignatureRequest& req,
@@ -147,15 +157,12 @@ int RunServe(const Args&, const Config& config, std::ostream& out, std::ostream&
                api::SignerLinkPath(r.urls(), req.issuer_id, req.id, signer_id, req.expires_at);
     };
     portal.set_public_url(public_url);
-    // Session cookies are Secure except on plain-HTTP loopback (a browser would drop them).
-    const bool loopback_http = public_url.starts_with("http://127.0.0.1") ||
-                               public_url.starts_with("http://localhost") ||
-                               public_url.starts_with("http://[::1]");
-    portal.set_secure_cookies(config.secure_cookies == "true" ||
-                              (config.secure_cookies == "auto" && !loopback_http));
+    portal.set_secure_cookies(config.SecureCookies(public_url));
     worker.Start();
 
     log::Info("server_started", {{"url", url},
+                                 {"tls", config.tls() ? "on" : "off"},
+                                 {"public_url", public_url},
                                  {"data_dir", config.data_dir},
                                  {"worker_id", worker_options.worker_id},
                                  {"job_lease_ms", std::to_string(config.job_lease_ms)}});
@@ -241,7 +248,10 @@ const Command kCommands[] = {
      "drains in-flight requests.\nCreates a first issuer and API key when there is none.\n\n"
      "flags:\n"
      "  --listen HOST:PORT    address to listen on (FIRMO_LISTEN; 127.0.0.1:8080)\n"
-     "  --public-url URL      base URL of links handed out (FIRMO_PUBLIC_URL; http://LISTEN)\n"
+     "  --public-url URL      base URL of links handed out (FIRMO_PUBLIC_URL; http(s)://LISTEN)\n"
+     "  --tls-cert-file FILE  serve HTTPS: PEM chain, leaf first (FIRMO_TLS_CERT_FILE)\n"
+     "  --tls-key-file FILE   its PEM private key, not readable by others (FIRMO_TLS_KEY_FILE)\n"
+     "  --tls-min-version V   1.2 | 1.3 (FIRMO_TLS_MIN_VERSION; 1.2); SIGHUP reloads the files\n"
      "  --io-threads N        HTTP I/O threads (1)\n"
      "  --worker-threads N    request handler threads (4)\n"
      "  --job-threads N       background job threads (1)\n"

@@ -54,6 +54,22 @@ unsigned short Config::port() const {
     return static_cast<unsigned short>(std::strtoul(listen.c_str() + colon + 1, nullptr, 10));
 }
 
+std::string Config::ListenUrl(unsigned short bound_port) const {
+    return std::string(tls() ? "https://" : "http://") + host() + ":" + std::to_string(bound_port);
+}
+
+std::string Config::PublicUrl(unsigned short bound_port) const {
+    return public_url.empty() ? ListenUrl(bound_port) : public_url;
+}
+
+bool Config::SecureCookies(const std::string& url) const {
+    if (secure_cookies != "auto") return secure_cookies == "true";
+    const bool loopback_http = url.starts_with("http://127.0.0.1") ||
+                               url.starts_with("http://localhost") ||
+                               url.starts_with("http://[::1]");
+    return !loopback_http;
+}
+
 namespace {
 
 // One setter per key, shared by every source so that names and checks cannot drift apart.
@@ -110,6 +126,21 @@ const Key
                      while (!c.public_url.empty() && c.public_url.back() == '/')
                          c.public_url.pop_back();
                      return v.rfind("http://", 0) == 0 || v.rfind("https://", 0) == 0;
+                 }},
+                {"server.tls_cert_file", "FIRMO_TLS_CERT_FILE", "tls-cert-file",
+                 [](Config& c, const std::string& v) {
+                     c.tls_cert_file = v;
+                     return true;  // read and checked when the server starts
+                 }},
+                {"server.tls_key_file", "FIRMO_TLS_KEY_FILE", "tls-key-file",
+                 [](Config& c, const std::string& v) {
+                     c.tls_key_file = v;
+                     return true;
+                 }},
+                {"server.tls_min_version", "FIRMO_TLS_MIN_VERSION", "tls-min-version",
+                 [](Config& c, const std::string& v) {
+                     c.tls_min_version = v;
+                     return v == "1.2" || v == "1.3";
                  }},
                 {"server.io_threads", "FIRMO_IO_THREADS", "io-threads",
                  [](Config& c, const std::string& v) { return SetInt(c.io_threads, v, 1, 64); }},
@@ -415,6 +446,13 @@ Result<Config> LoadConfig(const Args& args) {
         if (!key->set(config, value)) {
             return Fail(ErrorCode::kInvalidArgument, "bad value for --" + name);
         }
+    }
+    if (config.tls_cert_file.empty() != config.tls_key_file.empty()) {
+        return Fail(
+            ErrorCode::kInvalidArgument,
+            std::string("server.tls_cert_file and server.tls_key_file go together: ") +
+                (config.tls_key_file.empty() ? "server.tls_key_file" : "server.tls_cert_file") +
+                " is missing (set both for HTTPS, or neither for plain HTTP)");
     }
     return config;
 }

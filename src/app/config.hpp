@@ -15,7 +15,11 @@ namespace firmo::app {
 
 struct Config {
     std::string listen = "127.0.0.1:8080";
-    std::string public_url;  // empty: http://<the address actually listened on>
+    std::string public_url;  // empty: http(s)://<the address actually listened on>
+    // HTTPS served by Firmo itself: both files or neither (then plain HTTP, e.g. behind a proxy).
+    std::string tls_cert_file;            // PEM: the certificate, then its intermediates
+    std::string tls_key_file;             // PEM, unencrypted; refused when other users can read it
+    std::string tls_min_version = "1.2";  // or "1.3"
     std::string data_dir = "./data";
     int io_threads = 1;
     int worker_threads = 4;
@@ -85,6 +89,14 @@ struct Config {
 
     std::string host() const;
     unsigned short port() const;  // 0: any free port (the server prints the one it got)
+    bool tls() const { return !tls_cert_file.empty(); }
+    // "https://127.0.0.1:8443": the scheme and the address the server actually listens on.
+    std::string ListenUrl(unsigned short bound_port) const;
+    // The base of the links Firmo hands out: public_url, else ListenUrl().
+    std::string PublicUrl(unsigned short bound_port) const;
+    // Whether the signer session cookie gets `Secure`: web.secure_cookies, where "auto" means
+    // yes unless `public_url` is plain-HTTP loopback (browsers would drop it there).
+    bool SecureCookies(const std::string& public_url) const;
 };
 
 // Parsed command line: positional words and --flags (--name value or --name=value; a flag

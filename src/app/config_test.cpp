@@ -92,6 +92,67 @@ TEST(Config, JobLeaseFromFileEnvAndFlagWithinItsRange) {
     EXPECT_NE(bad_env.error().message.find("FIRMO_JOB_LEASE_MS"), std::string::npos);
 }
 
+TEST(Config, TlsNeedsBothFilesFromAnySource) {
+    ::unsetenv("FIRMO_TLS_CERT_FILE");
+    ::unsetenv("FIRMO_TLS_KEY_FILE");
+    auto plain = Load({"serve"});
+    ASSERT_TRUE(plain) << plain.error().message;
+    EXPECT_FALSE(plain->tls());
+    EXPECT_EQ(plain->tls_min_version, "1.2");
+
+    auto only_cert = Load({"serve", "--tls-cert-file", "/etc/firmo/chain.pem"});
+    ASSERT_FALSE(only_cert);
+    EXPECT_NE(only_cert.error().message.find("server.tls_key_file is missing"), std::string::npos)
+        << only_cert.error().message;
+    auto only_key = Load({"serve", "--tls-key-file", "/etc/firmo/key.pem"});
+    ASSERT_FALSE(only_key);
+    EXPECT_NE(only_key.error().message.find("server.tls_cert_file is missing"), std::string::npos)
+        << only_key.error().message;
+
+    // One from the environment, the other from a flag.
+    ::setenv("FIRMO_TLS_CERT_FILE", "/etc/firmo/chain.pem", 1);
+    auto both = Load({"serve", "--tls-key-file=/etc/firmo/key.pem", "--tls-min-version", "1.3"});
+    ::unsetenv("FIRMO_TLS_CERT_FILE");
+    ASSERT_TRUE(both) << both.error().message;
+    EXPECT_TRUE(both->tls());
+    EXPECT_EQ(both->tls_cert_file, "/etc/firmo/chain.pem");
+    EXPECT_EQ(both->tls_key_file, "/etc/firmo/key.pem");
+    EXPECT_EQ(both->tls_min_version, "1.3");
+
+    EXPECT_FALSE(Load({"serve", "--tls-min-version", "1.1"}));
+    EXPECT_FALSE(Load({"serve", "--tls-min-version", "1.0"}));
+}
+
+TEST(Config, PublicUrlFollowsTheSchemeUnlessSet) {
+    Config c;
+    c.listen = "127.0.0.1:0";
+    EXPECT_EQ(c.ListenUrl(8080), "http://127.0.0.1:8080");
+    EXPECT_EQ(c.PublicUrl(8080), "http://127.0.0.1:8080");
+    c.tls_cert_file = "chain.pem";
+    c.tls_key_file = "key.pem";
+    EXPECT_EQ(c.ListenUrl(8443), "https://127.0.0.1:8443");
+    EXPECT_EQ(c.PublicUrl(8443), "https://127.0.0.1:8443");
+    c.public_url = "https://sign.example.org";
+    EXPECT_EQ(c.PublicUrl(8443), "https://sign.example.org");
+}
+
+TEST(Config, SecureCookiesUnlessPlainHttpLoopback) {
+    Config c;
+    ASSERT_EQ(c.secure_cookies, "auto");
+    EXPECT_FALSE(c.SecureCookies("http://127.0.0.1:8080"));
+    EXPECT_FALSE(c.SecureCookies("http://localhost:8080"));
+    EXPECT_FALSE(c.SecureCookies("http://[::1]:8080"));
+    // HTTPS served by Firmo on loopback: browsers keep Secure cookies there.
+    EXPECT_TRUE(c.SecureCookies("https://127.0.0.1:8443"));
+    EXPECT_TRUE(c.SecureCookies("https://localhost:8443"));
+    EXPECT_TRUE(c.SecureCookies("https://sign.example.org"));
+    EXPECT_TRUE(c.SecureCookies("http://sign.example.org"));
+    c.secure_cookies = "false";
+    EXPECT_FALSE(c.SecureCookies("https://sign.example.org"));
+    c.secure_cookies = "true";
+    EXPECT_TRUE(c.SecureCookies("http://127.0.0.1:8080"));
+}
+
 TEST(Config, ParsesHostAndPort) {
     Config c;
     c.listen = "[::1]:8443";

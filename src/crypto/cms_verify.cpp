@@ -32,12 +32,6 @@ const EVP_MD* SignerDigest(CMS_SignerInfo* si) {
     return EVP_get_digestbynid(OBJ_obj2nid(oid));
 }
 
-std::optional<Timestamp> ToTimestamp(const ASN1_TIME* t) {
-    struct tm tm {};
-    if (t == nullptr || ASN1_TIME_to_tm(t, &tm) != 1) return std::nullopt;
-    return Timestamp(std::chrono::seconds(timegm(&tm)));
-}
-
 X509StorePtr StoreOf(const TrustAnchors& anchors) {
     X509StorePtr store(X509_STORE_new());
     for (int i = 0; store && i < sk_X509_num(anchors.certificates()); ++i) {
@@ -86,7 +80,7 @@ void CheckTimestamp(CMS_SignerInfo* si, const TrustAnchors& anchors, CmsVerifica
                               static_cast<long>(imprint_len));
     TS_VERIFY_CTX_set_store(ctx.get(), store.release());  // the context owns it now
     v.timestamp_valid = TS_RESP_verify_token(ctx.get(), token.get()) == 1;
-    v.timestamp_time = ToTimestamp(TS_TST_INFO_get_time(info.get()));
+    v.timestamp_time = TimestampOf(TS_TST_INFO_get_time(info.get()));
     STACK_OF(PKCS7_SIGNER_INFO)* signers = PKCS7_get_signer_info(token.get());
     if (signers != nullptr && sk_PKCS7_SIGNER_INFO_num(signers) == 1) {
         X509* tsa =
@@ -204,7 +198,7 @@ CmsVerification DetachedCms::Verify(std::string_view content_digest, const Trust
         if (value != nullptr &&
             (value->type == V_ASN1_UTCTIME || value->type == V_ASN1_GENERALIZEDTIME)) {
             v.cms_signing_time =
-                ToTimestamp(reinterpret_cast<const ASN1_TIME*>(value->value.asn1_string));
+                TimestampOf(reinterpret_cast<const ASN1_TIME*>(value->value.asn1_string));
         }
     }
 

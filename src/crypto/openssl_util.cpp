@@ -3,6 +3,8 @@
 #include <openssl/err.h>
 #include <openssl/pem.h>
 
+#include <ctime>
+
 namespace firmo::crypto {
 
 Error OpensslError(std::string what, ErrorCode code) {
@@ -75,6 +77,12 @@ std::string NameEntry(const X509_NAME* name, int nid) {
     std::string out(reinterpret_cast<char*>(utf8), static_cast<std::size_t>(len));
     OPENSSL_free(utf8);
     return out;
+}
+
+std::optional<Timestamp> TimestampOf(const ASN1_TIME* time) {
+    struct tm tm {};
+    if (time == nullptr || ASN1_TIME_to_tm(time, &tm) != 1) return std::nullopt;
+    return Timestamp(std::chrono::seconds(timegm(&tm)));
 }
 
 }  // namespace firmo::crypto

@@ -10,9 +10,11 @@
 #include <openssl/x509v3.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
+#include "core/clock.hpp"
 #include "core/error.hpp"
 
 namespace firmo::crypto {
@@ -67,5 +69,8 @@ template <typename T, typename EncodeFn>
 std::string NameToString(const X509_NAME* name);
 // The first value of `nid` in `name` as UTF-8, or empty.
 std::string NameEntry(const X509_NAME* name, int nid);
+
+// An ASN.1 UTCTime/GeneralizedTime as a Timestamp; nullopt when null or unreadable.
+std::optional<Timestamp> TimestampOf(const ASN1_TIME* time);
 
 }  // namespace firmo::crypto

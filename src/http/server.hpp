@@ -2,16 +2,19 @@
 // The HTTP/1.1 server: Boost.Beast on a few I/O threads, handlers on a separate worker pool
 // (they may block on the database or on PDF work), keep-alive, per-phase timeouts, a body
 // limit chosen per request from its headers, 100-continue, and graceful shutdown: stop
-// accepting, finish in-flight requests, close idle connections.
+// accepting, finish in-flight requests, close idle connections. With TlsOptions the listener
+// speaks HTTPS only (same sessions over a TLS stream); SIGHUP reloads the certificate.
 
 #include <chrono>
 #include <cstddef>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "core/error.hpp"
 #include "http/message.hpp"
+#include "http/tls.hpp"
 
 namespace firmo::http {
 
@@ -21,13 +24,14 @@ struct ServerOptions {
     int io_threads = 1;
     int worker_threads = 4;
     std::size_t header_limit = 16 * 1024;
-    std::chrono::seconds read_timeout{30};  // headers and body of one request
+    std::chrono::seconds read_timeout{30};  // the TLS handshake; headers and body of one request
     std::chrono::seconds idle_timeout{60};  // between keep-alive requests
     std::chrono::seconds write_timeout{60};
     std::chrono::seconds shutdown_grace{15};
     // The largest body allowed for a request with this method and target.
     std::function<std::size_t(std::string_view method, std::string_view target)> body_limit =
         [](std::string_view, std::string_view) -> std::size_t { return 1024 * 1024; };
+    std::optional<TlsOptions> tls;  // set: HTTPS only on this port
 };
 
 using RequestHandler = std::function<HttpResponse(HttpRequest&)>;
@@ -39,13 +43,22 @@ class Server {
     Server(const Server&) = delete;
     Server& operator=(const Server&) = delete;
 
-    // Binds and listens; the error says why not (port in use, bad address).
+    // Loads the TLS certificate and key (when configured), binds and listens; the error says
+    // why not (bad certificate or key file, port in use, bad address).
     [[nodiscard]] Result<void> Listen();
     unsigned short port() const;
-    // Serves until Stop() or SIGTERM/SIGINT, then drains and returns.
+    // Serves until Stop() or SIGTERM/SIGINT, then drains and returns. With TLS, SIGHUP calls
+    // ReloadTls() (from the moment Listen() succeeded).
     void Run();
     // Thread-safe; may be called from a signal handler context via the I/O loop.
     void Stop();
+
+    // Reads the certificate and key files again; connections accepted from now on use them,
+    // open ones keep the certificate they started with. When the files are bad the current
+    // certificate stays (the error says why, and is logged). Thread-safe.
+    [[nodiscard]] Result<TlsCertificateInfo> ReloadTls();
+    // The certificate being served; nullopt without TLS.
+    std::optional<TlsCertificateInfo> tls_certificate() const;
 
     struct Impl;  // implementation detail, public only for the session code in server.cpp
 

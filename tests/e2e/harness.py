@@ -62,8 +62,10 @@ def database_args(data_dir):
 class Firmo:
     """One firmo server process."""
 
-    def __init__(self, data_dir=None, extra_args=()):
+    def __init__(self, data_dir=None, extra_args=(), ssl_context=None):
+        """`ssl_context`: how to verify the server when it serves HTTPS (--tls-cert-file)."""
         self.owns_dir = data_dir is None
+        self.ssl_context = ssl_context
         self.data_dir = data_dir or tempfile.mkdtemp(prefix="firmo-e2e-")
         self.extra_args = list(extra_args)
         self.proc = None
@@ -154,7 +156,11 @@ class Firmo:
     def request(self, method, path, body=None, key=None, headers=None, raw=None,
                 content_type="application/json"):
         """One HTTP call on a fresh connection. `body` is sent as JSON; `raw` as bytes."""
-        conn = http.client.HTTPConnection(self.host, self.port, timeout=30)
+        if self.url.startswith("https://"):
+            conn = http.client.HTTPSConnection(self.host, self.port, timeout=30,
+                                               context=self.ssl_context)
+        else:
+            conn = http.client.HTTPConnection(self.host, self.port, timeout=30)
         hdrs = dict(headers or {})
         payload = None
         if raw is not None:
@@ -168,7 +174,7 @@ class Firmo:
             k = key or self.api_key
             if k:
                 hdrs.setdefault("X-Api-Key", k)
-        if path.startswith("http://"):
+        if path.startswith(("http://", "https://")):
             path = urllib.parse.urlparse(path)._replace(scheme="", netloc="").geturl()
         conn.request(method, path, body=payload, headers=hdrs)
         resp = conn.getresponse()
