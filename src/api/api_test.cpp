@@ -2,7 +2,6 @@
 
 #include "api/json_response.hpp"
 #include "api/problem.hpp"
-#include "api/rate_limiter.hpp"
 #include "api/url_signer.hpp"
 
 namespace firmo::api {
@@ -32,29 +31,6 @@ TEST(UrlSigner, SignsAndVerifies) {
     }
     clock.Advance(15min);
     EXPECT_EQ(signer.Verify(token, "upload", clock.Now()).error().code, ErrorCode::kGone);
-}
-
-TEST(RateLimiter, AllowsABurstThenRefills) {
-    ManualClock clock(FromUnixMillis(0));
-    RateLimiter limiter(clock, 3, 3000ms);  // 1 call per second sustained
-    std::chrono::seconds retry{};
-    EXPECT_TRUE(limiter.Allow("k", &retry));
-    EXPECT_TRUE(limiter.Allow("k", &retry));
-    EXPECT_TRUE(limiter.Allow("k", &retry));
-    EXPECT_FALSE(limiter.Allow("k", &retry));
-    EXPECT_EQ(retry.count(), 1);
-    EXPECT_TRUE(limiter.Allow("other", &retry));
-    clock.Advance(1000ms);
-    EXPECT_TRUE(limiter.Allow("k", &retry));
-    EXPECT_FALSE(limiter.Allow("k", &retry));
-    // Many one-off callers (failed logins from many addresses) do not grow memory forever.
-    for (std::size_t i = 0; i < RateLimiter::kPruneAt + 10; ++i)
-        limiter.Allow("ip:" + std::to_string(i), &retry);
-    clock.Advance(3000ms);
-    EXPECT_TRUE(limiter.Allow("late", &retry));
-    EXPECT_LT(limiter.size(), 10u);
-    RateLimiter off(clock, 0, 1000ms);
-    for (int i = 0; i < 100; ++i) EXPECT_TRUE(off.Allow("k", &retry));
 }
 
 TEST(Problem, MapsEveryCodeToAStatusAndType) {

@@ -1,6 +1,8 @@
 #include "api/frontend.hpp"
 
+#include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <exception>
 
 #include "api/json_response.hpp"
@@ -13,12 +15,13 @@ using http::HttpRequest;
 using http::HttpResponse;
 
 Frontend::Frontend(domain::IssuerService& issuers, domain::IdempotencyService& idempotency,
-                   domain::Database& db, const Clock& clock, FrontendOptions options)
+                   domain::RateLimitService& rate_limits, domain::Database& db,
+                   FrontendOptions options)
     : issuers_(issuers),
       idempotency_(idempotency),
+      rate_limits_(rate_limits),
       db_(db),
-      options_(options),
-      limiter_(clock, options.rate_limit_burst, options.rate_limit_window) {
+      options_(options) {
     AddPublic("GET", "/healthz", [](HttpRequest&) {
         return JsonResponse(200, codec::Json{{"status", "ok"}});
     });
@@ -47,9 +50,10 @@ void Frontend::AddPublic(std::string method, std::string pattern, http::Handler 
 }
 
 namespace {
-HttpResponse TooMany(const std::string& detail, std::chrono::seconds retry) {
+HttpResponse TooMany(const std::string& detail, std::chrono::milliseconds retry) {
     auto r = Problem(ErrorCode::kRateLimited, detail);
-    r.Set("Retry-After", std::to_string(std::max<long>(1, retry.count())));
+    const auto seconds = std::chrono::ceil<std::chrono::seconds>(retry).count();
+    r.Set("Retry-After", std::to_string(std::max<std::int64_t>(1, seconds)));
     return r;
 }
 }  // namespace
@@ -57,16 +61,18 @@ HttpResponse TooMany(const std::string& detail, std::chrono::seconds retry) {
 HttpResponse Frontend::Authenticated(HttpRequest& req, const IssuerApi::AuthedHandler& handler) {
     const auto key = req.Header("X-Api-Key");
     auto principal = issuers_.Authenticate(key ? *key : std::string_view());
-    std::chrono::seconds retry{};
     if (!principal) {
-        // Failed attempts spend the caller's address budget: key guessing is slowed down.
-        if (!limiter_.Allow("ip:" + req.remote_ip, &retry)) {
-            return TooMany("too many failed authentication attempts; slow down", retry);
+        // Failed attempts spend the caller's address budget: key guessing is slowed down. Not
+        // when the key could not be checked (database down): that is not the caller's doing.
+        if (principal.error().code == ErrorCode::kUnauthenticated) {
+            if (auto d = rate_limits_.Allow("ip:" + req.remote_ip); !d.allowed) {
+                return TooMany("too many failed authentication attempts; slow down", d.retry_after);
+            }
         }
         return Problem(principal.error());
     }
-    if (!limiter_.Allow(principal->key_id, &retry)) {
-        return TooMany("too many calls with this API key; slow down", retry);
+    if (auto d = rate_limits_.Allow("key:" + principal->key_id); !d.allowed) {
+        return TooMany("too many calls with this API key; slow down", d.retry_after);
     }
     const auto idempotency_key = req.Header("Idempotency-Key");
     if (req.method != "POST" || !idempotency_key) return handler(req, *principal);

@@ -7,17 +7,15 @@
 #include <string>
 
 #include "api/issuer_api.hpp"
-#include "api/rate_limiter.hpp"
 #include "domain/ports/repository.hpp"
 #include "domain/services/idempotency_service.hpp"
+#include "domain/services/rate_limit_service.hpp"
 #include "http/forwarded.hpp"
 #include "http/router.hpp"
 
 namespace firmo::api {
 
 struct FrontendOptions {
-    int rate_limit_burst = 150;  // calls per window per API key; 0 disables
-    std::chrono::milliseconds rate_limit_window{5000};
     std::size_t max_json_bytes = 1024 * 1024;
     std::size_t max_document_bytes = 10 * 1024 * 1024;
     bool access_log = true;
@@ -28,8 +26,10 @@ struct FrontendOptions {
 
 class Frontend {
   public:
+    // `rate_limits` counts the calls of each API key, and the failed authentications of each
+    // client address, across all nodes.
     Frontend(domain::IssuerService& issuers, domain::IdempotencyService& idempotency,
-             domain::Database& db, const Clock& clock, FrontendOptions options);
+             domain::RateLimitService& rate_limits, domain::Database& db, FrontendOptions options);
 
     // A route behind API-key authentication, rate limiting and idempotency keys.
     void AddAuthed(std::string method, std::string pattern, IssuerApi::AuthedHandler handler);
@@ -48,9 +48,9 @@ class Frontend {
 
     domain::IssuerService& issuers_;
     domain::IdempotencyService& idempotency_;
+    domain::RateLimitService& rate_limits_;
     domain::Database& db_;
     FrontendOptions options_;
-    RateLimiter limiter_;
     http::Router router_;
 };
 

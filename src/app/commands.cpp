@@ -9,6 +9,7 @@
 #include "api/signer_api.hpp"
 #include "app/runtime.hpp"
 #include "core/log.hpp"
+#include "domain/services/rate_limit_service.hpp"
 #include "http/forwarded.hpp"
 #include "http/server.hpp"
 #include "jobs/worker.hpp"
@@ -81,16 +82,17 @@ int RunServe(const Args&, const Config& config, std::ostream& out, std::ostream&
     api::IssuerApiOptions api_options;
     api::IssuerApi issuer_api(api::Services{r.issuers(), r.dossiers(), r.signers(), r.requests()},
                               r.urls(), r.clock(), api_options);
+    domain::RateLimitService rate_limits(
+        r.db(), r.clock(),
+        {config.rate_limit_burst, std::chrono::milliseconds(config.rate_limit_window_ms)});
     api::FrontendOptions front_options;
-    front_options.rate_limit_burst = config.rate_limit_burst;
-    front_options.rate_limit_window = std::chrono::milliseconds(config.rate_limit_window_ms);
     front_options.max_json_bytes = static_cast<std::size_t>(config.max_json_bytes);
     front_options.max_document_bytes = static_cast<std::size_t>(config.max_document_bytes);
     front_options.access_log = config.access_log;
     if (auto proxies = http::TrustedProxies::Parse(config.trusted_proxies); proxies) {
         front_options.trusted_proxies = std::move(*proxies);  // checked when the config loaded
     }
-    api::Frontend frontend(r.issuers(), r.idempotency(), r.db(), r.clock(), front_options);
+    api::Frontend frontend(r.issuers(), r.idempotency(), rate_limits, r.db(), front_options);
     const auto add_authed = [&frontend](std::string method, std::string pattern,
                                         api::IssuerApi::AuthedHandler handler) {
         frontend.AddAuthed(std::move(method), std::move(pattern), std::move(handler));

@@ -185,6 +185,14 @@ struct IdempotencyRecord {
     Timestamp created_at;
 };
 
+// What one rate-limit bucket has counted (see RateLimitService): the calls in the fixed window
+// that holds its latest call, and in the window just before that one.
+struct RateLimitCount {
+    Timestamp window_start;
+    std::int64_t calls = 0;           // in the window starting at window_start
+    std::int64_t previous_calls = 0;  // in the window before it
+};
+
 // A browser or app session of the signer side. Anonymous until a login (eID, link + code,
 // direct-flow redirect) authenticates it; then it names a person (eID) or one signer of one
 // request (link, redirect). Kept in the database so that any node serves it.

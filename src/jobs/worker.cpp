@@ -135,7 +135,8 @@ int Worker::RunOnce() {
             FIRMO_TRY(auto count, tx.Purge(now - IdempotencyService::kRetention,
                                            now - options_.keep_finished_jobs));
             FIRMO_TRY(auto signer_side, tx.PurgeSignerSide(now));
-            return count + signer_side;
+            FIRMO_TRY(auto rate_limits, tx.PurgeRateLimits(now));
+            return count + signer_side + rate_limits;
         });
         if (!purged) log::Warn("purge_failed", {{"error", purged.error().message}});
         auto reminders = requests_.SendReminders(500);

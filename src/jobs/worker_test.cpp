@@ -343,6 +343,24 @@ TEST(WorkerId, IsTheShortHostNameAndThePid) {
     EXPECT_TRUE(self.ends_with("-" + std::to_string(::getpid()))) << self;
 }
 
+TEST_F(WorkerTest, SweepDeletesRateLimitBucketsThatCountNothingAnyMore) {
+    const auto count = [&](const std::string& bucket) {
+        auto tx = db_->Begin(TxMode::kSingleWrite);
+        ASSERT_TRUE(tx);
+        ASSERT_TRUE((*tx)->CountRateLimitHit(bucket, clock_.Now(), 1min));
+    };
+    count("key:old");
+    worker_->RunOnce();  // the first sweep
+    clock_.Advance(2min);
+    count("key:live");  // its window is the current one
+    worker_->RunOnce();
+    // The sweep deleted "key:old", whose last window ended a window ago; "key:live" is left.
+    auto tx = db_->Begin(TxMode::kWrite);
+    ASSERT_TRUE(tx);
+    EXPECT_EQ((*tx)->PurgeRateLimits(clock_.Now()), 0);
+    EXPECT_EQ((*tx)->PurgeRateLimits(clock_.Now() + 2min), 1);
+}
+
 // Not the worker's, but this fixture has the whole service context: an Idempotency-Key whose
 // first call never finished (its node died) is released after the in-progress timeout.
 TEST_F(WorkerTest, IdempotencyKeyOfADeadCallIsReleased) {

@@ -12,8 +12,10 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <numeric>
 #include <random>
 #include <thread>
+#include <tuple>
 
 #include "core/ids.hpp"
 #include "core/testing/temp_dir.hpp"
@@ -1102,6 +1104,67 @@ TEST_P(RepositoryContract, PurgeSignerSideDropsOnlyExpiredRows) {
     }
 }
 
+// ---- Rate limits ----------------------------------------------------------------------------
+
+TEST_P(RepositoryContract, RateLimitHitsCountPerWindowAndRollOver) {
+    const Timestamp w0 = FromUnixMillis(1'790'000'000'000);
+    const auto hit = [&](const std::string& bucket, Timestamp window_start,
+                         std::chrono::milliseconds window = 5s) {
+        auto tx = db_->Begin(TxMode::kSingleWrite);
+        EXPECT_TRUE(tx);
+        auto counted = (*tx)->CountRateLimitHit(bucket, window_start, window);
+        EXPECT_TRUE(counted) << counted.error().message;
+        return counted ? std::make_tuple(ToUnixMillis(counted->window_start) - ToUnixMillis(w0),
+                                         counted->calls, counted->previous_calls)
+                       : std::make_tuple(std::int64_t{-1}, std::int64_t{-1}, std::int64_t{-1});
+    };
+    using T = std::tuple<std::int64_t, std::int64_t, std::int64_t>;  // start - w0, calls, previous
+    EXPECT_EQ(hit("key:a", w0), T(0, 1, 0));
+    EXPECT_EQ(hit("key:a", w0), T(0, 2, 0));
+    EXPECT_EQ(hit("key:a", w0), T(0, 3, 0));
+    EXPECT_EQ(hit("ip:192.0.2.1", w0), T(0, 1, 0));  // buckets are apart
+    // The next window: the calls so far become the previous window's.
+    EXPECT_EQ(hit("key:a", w0 + 5s), T(5000, 1, 3));
+    EXPECT_EQ(hit("key:a", w0 + 5s), T(5000, 2, 3));
+    // A node whose clock is behind still sees w0: its call counts in the stored, newer window.
+    EXPECT_EQ(hit("key:a", w0), T(5000, 3, 3));
+    // A window with no calls in between: nothing previous.
+    EXPECT_EQ(hit("key:a", w0 + 15s), T(15000, 1, 0));
+    // Another window length (a node configured otherwise) counts apart.
+    EXPECT_EQ(hit("key:a", w0 + 20s, 10s), T(20000, 1, 0));
+    EXPECT_EQ(hit("key:a", w0 + 15s), T(15000, 2, 0));
+    EXPECT_EQ(hit("key:a", w0 + 30s, 10s), T(30000, 1, 1));
+    EXPECT_EQ(hit("key:a", w0 + 20s), T(20000, 1, 2));
+    EXPECT_EQ(hit("ip:192.0.2.1", w0), T(0, 2, 0));
+}
+
+TEST_P(RepositoryContract, RateLimitPurgeDropsBucketsWhoseWindowsAreOver) {
+    const Timestamp t = clock_.Now();
+    for (const auto& [bucket, start] :
+         {std::pair{"key:old", t - 10s}, std::pair{"key:previous", t - 5s},
+          std::pair{"key:now", t}}) {
+        auto tx = db_->Begin(TxMode::kSingleWrite);
+        ASSERT_TRUE(tx);
+        ASSERT_TRUE((*tx)->CountRateLimitHit(bucket, start, 5s));
+    }
+    {
+        auto tx = Write();
+        // key:previous still counts (as the previous window) until t + 5s.
+        EXPECT_EQ(tx->PurgeRateLimits(t), 1);
+        EXPECT_EQ(tx->PurgeRateLimits(t + 5s - 1ms), 0);
+        EXPECT_EQ(tx->PurgeRateLimits(t + 5s), 1);
+        ASSERT_TRUE(tx->Commit());
+    }
+    // What is left counts on: key:now. A row with a longer window lives longer.
+    auto tx = db_->Begin(TxMode::kSingleWrite);
+    ASSERT_TRUE(tx);
+    EXPECT_EQ((*tx)->CountRateLimitHit("key:now", t, 5s)->calls, 2);
+    EXPECT_EQ((*tx)->CountRateLimitHit("key:now", t, 6s)->calls, 1);
+    EXPECT_EQ((*tx)->PurgeRateLimits(t + 10s), 1);
+    EXPECT_EQ((*tx)->PurgeRateLimits(t + 12s - 1ms), 0);
+    EXPECT_EQ((*tx)->PurgeRateLimits(t + 12s), 1);
+}
+
 // ---- Outbox, webhooks, polling queue --------------------------------------------------------
 
 TEST_P(RepositoryContract, OutboxInsertsOncePerEventChannelAndDestination) {
@@ -1627,6 +1690,41 @@ TEST_P(RepositoryContract, ConcurrentClaimsTakeEachJobOnce) {
     std::sort(claimed.begin(), claimed.end());
     EXPECT_EQ(claimed.size(), static_cast<std::size_t>(kJobs));
     EXPECT_EQ(std::adjacent_find(claimed.begin(), claimed.end()), claimed.end());
+}
+
+// Several nodes counting calls of one key at once: every call is counted once, and each gets
+// its own count back (the upsert is atomic on its own, outside any transaction).
+TEST_P(RepositoryContract, ConcurrentRateLimitHitsAreNotLost) {
+    constexpr int kThreads = 4;
+    constexpr int kRounds = 25;
+    std::mutex mu;
+    std::vector<std::int64_t> seen;
+    std::atomic<int> failures{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t) {
+        threads.emplace_back([&] {
+            for (int i = 0; i < kRounds; ++i) {
+                auto tx = db_->Begin(TxMode::kSingleWrite);
+                if (!tx) {
+                    ++failures;
+                    continue;
+                }
+                auto counted = (*tx)->CountRateLimitHit("key:shared", clock_.Now(), 60s);
+                if (!counted) {
+                    ++failures;
+                    continue;
+                }
+                std::lock_guard lock(mu);
+                seen.push_back(counted->calls);
+            }
+        });
+    }
+    for (auto& thread : threads) thread.join();
+    EXPECT_EQ(failures.load(), 0);
+    std::sort(seen.begin(), seen.end());
+    std::vector<std::int64_t> expected(kThreads * kRounds);
+    std::iota(expected.begin(), expected.end(), 1);
+    EXPECT_EQ(seen, expected);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, RepositoryContract, ::testing::ValuesIn(Backends()),

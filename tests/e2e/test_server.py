@@ -104,6 +104,21 @@ class RateLimits(FirmoTestCase):
         _, other = self.firmo.new_issuer()
         self.assertEqual(self.firmo.get("/api/v1/dossiers", key=other).status, 200)
 
+    def test_nodes_on_one_database_share_the_limit(self):
+        # A second node on the same database (the same SQLite file, or PostgreSQL under
+        # with-postgres.sh): the key gets 5 calls in all, not 5 on each node.
+        _, key = self.firmo.new_issuer("Shared limit", "shared@example.org")
+        node_b = Firmo(data_dir=self.firmo.data_dir, extra_args=self.server_args).start()
+        try:
+            nodes = [self.firmo, node_b]
+            statuses = [nodes[i % 2].get("/api/v1/dossiers", key=key).status for i in range(10)]
+            self.assertEqual(statuses, [200] * 5 + [429] * 5)
+            r = node_b.get("/api/v1/dossiers", key=key)
+            self.assertProblem(r, 429, "rate-limited")
+            self.assertGreaterEqual(int(r.header("Retry-After")), 1)
+        finally:
+            node_b.cleanup()  # stops it; the data dir is the first node's
+
 
 class BehindAProxy(FirmoTestCase):
     # The test client is the "proxy" on 127.0.0.1; X-Forwarded-For names the real clients.

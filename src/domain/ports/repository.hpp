@@ -176,6 +176,19 @@ class Transaction {
     // Deletes sessions, codes and signer tokens that expired before `now`.
     [[nodiscard]] virtual Result<std::int64_t> PurgeSignerSide(Timestamp now) = 0;
 
+    // API rate limits (see RateLimitService), one row per bucket and window length: another
+    // window length counts apart. Counts one call in the fixed window of length `window`
+    // starting at `window_start` and returns the row's counts, this call included. The row
+    // rolls over to a new window (its calls become previous_calls when the windows are
+    // adjacent, else 0); a call for a window older than the stored one (a node whose clock is
+    // behind) counts in the stored window. One atomic statement: concurrent calls lose no
+    // increments; made for TxMode::kSingleWrite.
+    [[nodiscard]] virtual Result<RateLimitCount> CountRateLimitHit(
+        const std::string& bucket, Timestamp window_start, std::chrono::milliseconds window) = 0;
+    // Deletes the buckets that count nothing at `now` any more (their latest window ended at
+    // least a window ago); returns how many went.
+    [[nodiscard]] virtual Result<std::int64_t> PurgeRateLimits(Timestamp now) = 0;
+
     // Node-wide settings (e.g. the URL-signing secret), shared by every node.
     [[nodiscard]] virtual Result<std::optional<std::string>> GetSetting(const std::string& key) = 0;
     // Inserts unless present; returns the value now stored.
@@ -189,6 +202,9 @@ enum class TxMode {
     kRead,    // a consistent snapshot across several reads
     kWrite,   // serialised with every other write
     kSingle,  // no transaction: one statement, atomic on its own (cheapest; for hot lookups)
+    // No transaction either, for one statement that writes (a hot counter): one round trip on
+    // PostgreSQL; SQLite still queues it behind this process's other writers, as kWrite does.
+    kSingleWrite,
 };
 
 class Database {

@@ -263,17 +263,38 @@ CREATE TABLE poll_state (
 );
 )sql";
 
+// Issue 6: API rate limits shared by every node, one row per bucket and window length (see the
+// SQLite schema). Every call updates its bucket's row; the indexed columns never change, so the
+// updates are HOT (no index write), and the free space left by fillfactor keeps the new row
+// versions on the same page.
+constexpr const char* kRateLimits = R"sql(
+CREATE TABLE rate_limits (
+    bucket         TEXT COLLATE "C" NOT NULL,
+    window_ms      BIGINT NOT NULL,
+    window_start   BIGINT NOT NULL,
+    calls          BIGINT NOT NULL,
+    previous_calls BIGINT NOT NULL,
+    PRIMARY KEY (bucket, window_ms)
+) WITH (fillfactor = 70);
+)sql";
+
 constexpr const char* kDirectUploads = R"sql(
 ALTER TABLE jobs ADD COLUMN blob_key TEXT NOT NULL DEFAULT '';
 ALTER TABLE jobs ADD COLUMN created_at BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE jobs ADD COLUMN not_after BIGINT NOT NULL DEFAULT 0;
 )sql";
 
+// One migration a line, so that each new one is a one-line change (clang-format would pack them).
+// clang-format off
 constexpr Migration kMigrations[] = {
-    {1, "initial schema", kInitial},       {2, "idempotency keys", kIdempotency},
-    {3, "signer side", kSignerSide},       {4, "outbox, webhooks, polling queue", kOutbox},
+    {1, "initial schema", kInitial},
+    {2, "idempotency keys", kIdempotency},
+    {3, "signer side", kSignerSide},
+    {4, "outbox, webhooks, polling queue", kOutbox},
+    {5, "rate limits", kRateLimits},
     {6, "direct uploads", kDirectUploads},
 };
+// clang-format on
 
 }  // namespace
 

@@ -40,7 +40,7 @@ class PostgresTransaction final : public Transaction {
     }
 
     Result<void> BeginTx() {
-        if (mode_ == TxMode::kSingle) return {};
+        if (mode_ == TxMode::kSingle || mode_ == TxMode::kSingleWrite) return {};
         FIRMO_TRY(auto stmt,
                   conn_->Prepare(mode_ == TxMode::kWrite ? sql::kBeginWrite : sql::kBeginRead));
         FIRMO_CHECK(stmt.Run());
@@ -585,6 +585,24 @@ class PostgresTransaction final : public Transaction {
             removed += s.Changes();
         }
         return removed;
+    }
+
+    Result<RateLimitCount> CountRateLimitHit(const std::string& bucket, Timestamp window_start,
+                                             std::chrono::milliseconds window) override {
+        FIRMO_TRY(auto s, conn_->Prepare(sql::kCountRateLimitHit));
+        s.Bind(1, bucket).Bind(2, ToUnixMillis(window_start)).Bind(3, window.count());
+        FIRMO_TRY(auto counted, s.OneRow([](const Statement& r) {
+            return RateLimitCount{FromUnixMillis(r.Int(0)), r.Int(1), r.Int(2)};
+        }));
+        if (!counted) return Fail(ErrorCode::kInternal, "rate limit upsert returned no row");
+        return *counted;
+    }
+
+    Result<std::int64_t> PurgeRateLimits(Timestamp now) override {
+        FIRMO_TRY(auto s, conn_->Prepare(sql::kPurgeRateLimits));
+        s.Bind(1, ToUnixMillis(now));
+        FIRMO_CHECK(s.Run());
+        return s.Changes();
     }
 
     static OutboxMessage ReadOutbox(const Statement& s) {

@@ -4,7 +4,7 @@
 //   kWrite  = BEGIN ISOLATION LEVEL READ COMMITTED; rows read for a later change are locked
 //             (SELECT ... FOR UPDATE), claims of jobs and outbox messages skip locked rows;
 //   kRead   = REPEATABLE READ READ ONLY (one snapshot);
-//   kSingle = autocommit.
+//   kSingle = kSingleWrite = autocommit.
 // Errors: connection failures are kUnavailable, unique violations kAlreadyExists, the rest
 // kInternal with the server's message. A statement that fails inside a transaction aborts it
 // (PostgreSQL semantics): the caller must drop the transaction, and Commit() then fails.

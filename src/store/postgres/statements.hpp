@@ -300,6 +300,23 @@ inline constexpr const char* kListRemindable =
     "SELECT issuer_id, id FROM signature_requests WHERE expires_at <= $1 "
     "AND status IN ('READY', 'WAIT_FOR_SIGNATURE') AND notification_id IS NOT NULL "
     "ORDER BY expires_at LIMIT $2";
+// The SQLite adapter's upsert (see there), the same text with $n. In autocommit (kSingleWrite)
+// it is one round trip; concurrent calls on one bucket queue on its row lock, and each then
+// updates the latest version of the row (ON CONFLICT DO UPDATE under READ COMMITTED).
+inline constexpr const char* kCountRateLimitHit =
+    "INSERT INTO rate_limits (bucket, window_ms, window_start, calls, previous_calls) "
+    "VALUES ($1, $3, $2, 1, 0) ON CONFLICT (bucket, window_ms) DO UPDATE SET "
+    "calls = CASE WHEN rate_limits.window_start >= excluded.window_start "
+    "THEN rate_limits.calls + 1 ELSE 1 END, "
+    "previous_calls = CASE WHEN rate_limits.window_start >= excluded.window_start "
+    "THEN rate_limits.previous_calls "
+    "WHEN rate_limits.window_start = excluded.window_start - excluded.window_ms "
+    "THEN rate_limits.calls ELSE 0 END, "
+    "window_start = CASE WHEN rate_limits.window_start >= excluded.window_start "
+    "THEN rate_limits.window_start ELSE excluded.window_start END "
+    "RETURNING window_start, calls, previous_calls";
+inline constexpr const char* kPurgeRateLimits =
+    "DELETE FROM rate_limits WHERE window_start + 2 * window_ms <= $1";
 inline constexpr const char* kGetSetting = "SELECT value FROM settings WHERE key = $1";
 inline constexpr const char* kPutSettingIfAbsent =
     "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING";

@@ -261,17 +261,42 @@ CREATE TABLE poll_state (
 );
 )sql";
 
+// Issue 6: API rate limits shared by every node. One row per bucket ("key:<api key id>",
+// "ip:<address>") and window length, with the calls of its latest fixed window and of the window
+// before, which is all the sliding-window estimate needs (domain/services/rate_limit_service.hpp):
+// each call is one upsert of one row. The window length is part of the key so that nodes
+// configured with different windows (during a rolling change) count apart instead of resetting
+// each other's counts. WITHOUT ROWID keeps the row in the primary key's b-tree alone, so the
+// upsert writes one b-tree, not a table and its index. The purge scans the table (one row per
+// active key or failing address: small).
+constexpr const char* kRateLimits = R"sql(
+CREATE TABLE rate_limits (
+    bucket         TEXT NOT NULL,
+    window_ms      INTEGER NOT NULL,
+    window_start   INTEGER NOT NULL,
+    calls          INTEGER NOT NULL,
+    previous_calls INTEGER NOT NULL,
+    PRIMARY KEY (bucket, window_ms)
+) WITHOUT ROWID;
+)sql";
+
 constexpr const char* kDirectUploads = R"sql(
 ALTER TABLE jobs ADD COLUMN blob_key TEXT NOT NULL DEFAULT '';
 ALTER TABLE jobs ADD COLUMN created_at INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE jobs ADD COLUMN not_after INTEGER NOT NULL DEFAULT 0;
 )sql";
 
+// One migration a line, so that each new one is a one-line change (clang-format would pack them).
+// clang-format off
 constexpr Migration kMigrations[] = {
-    {1, "initial schema", kInitial},       {2, "idempotency keys", kIdempotency},
-    {3, "signer side", kSignerSide},       {4, "outbox, webhooks, polling queue", kOutbox},
+    {1, "initial schema", kInitial},
+    {2, "idempotency keys", kIdempotency},
+    {3, "signer side", kSignerSide},
+    {4, "outbox, webhooks, polling queue", kOutbox},
+    {5, "rate limits", kRateLimits},
     {6, "direct uploads", kDirectUploads},
 };
+// clang-format on
 
 }  // namespace
 

@@ -270,6 +270,24 @@ constexpr const char* kListRemindable =
     "SELECT issuer_id, id FROM signature_requests WHERE expires_at <= ?1 "
     "AND status IN ('READY', 'WAIT_FOR_SIGNATURE') AND notification_id IS NOT NULL "
     "ORDER BY expires_at LIMIT ?2";
+// One row per bucket and window length. When the stored window is this call's, or a newer one
+// (the calling node's clock is behind), the call counts there; otherwise the row moves to this
+// call's window and keeps the stored calls as previous_calls only if that was the window just
+// before. (SET expressions all see the row as it was.)
+constexpr const char* kCountRateLimitHit =
+    "INSERT INTO rate_limits (bucket, window_ms, window_start, calls, previous_calls) "
+    "VALUES (?1, ?3, ?2, 1, 0) ON CONFLICT (bucket, window_ms) DO UPDATE SET "
+    "calls = CASE WHEN rate_limits.window_start >= excluded.window_start "
+    "THEN rate_limits.calls + 1 ELSE 1 END, "
+    "previous_calls = CASE WHEN rate_limits.window_start >= excluded.window_start "
+    "THEN rate_limits.previous_calls "
+    "WHEN rate_limits.window_start = excluded.window_start - excluded.window_ms "
+    "THEN rate_limits.calls ELSE 0 END, "
+    "window_start = CASE WHEN rate_limits.window_start >= excluded.window_start "
+    "THEN rate_limits.window_start ELSE excluded.window_start END "
+    "RETURNING window_start, calls, previous_calls";
+constexpr const char* kPurgeRateLimits =
+    "DELETE FROM rate_limits WHERE window_start + 2 * window_ms <= ?1";
 constexpr const char* kGetSetting = "SELECT value FROM settings WHERE key = ?1";
 constexpr const char* kPutSettingIfAbsent =
     "INSERT INTO settings (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO NOTHING";
@@ -307,7 +325,7 @@ class SqliteTransaction final : public Transaction {
     }
 
     Result<void> BeginTx(TxMode mode) {
-        if (mode == TxMode::kSingle) return {};
+        if (mode == TxMode::kSingle || mode == TxMode::kSingleWrite) return {};
         FIRMO_TRY(auto stmt, conn_->Prepare(mode == TxMode::kWrite ? kBeginWrite : kBeginRead));
         FIRMO_CHECK(stmt.Run());
         open_ = true;
@@ -843,6 +861,26 @@ class SqliteTransaction final : public Transaction {
         return removed;
     }
 
+    Result<RateLimitCount> CountRateLimitHit(const std::string& bucket, Timestamp window_start,
+                                             std::chrono::milliseconds window) override {
+        FIRMO_TRY(auto s, conn_->Prepare(kCountRateLimitHit));
+        s.Bind(1, bucket).Bind(2, ToUnixMillis(window_start)).Bind(3, window.count());
+        FIRMO_TRY(auto counted, s.OneRow([](const Statement& r) {
+            return RateLimitCount{FromUnixMillis(r.Int(0)), r.Int(1), r.Int(2)};
+        }));
+        if (!counted) return Fail(ErrorCode::kInternal, "rate limit upsert returned no row");
+        // Step to the end: outside a transaction, that is where SQLite commits (and may fail).
+        FIRMO_CHECK(s.Run());
+        return *counted;
+    }
+
+    Result<std::int64_t> PurgeRateLimits(Timestamp now) override {
+        FIRMO_TRY(auto s, conn_->Prepare(kPurgeRateLimits));
+        s.Bind(1, ToUnixMillis(now));
+        FIRMO_CHECK(s.Run());
+        return sqlite3_changes(conn_->raw());
+    }
+
     static OutboxMessage ReadOutbox(const Statement& s) {
         OutboxMessage m;
         m.id = s.Int(0);
@@ -1365,7 +1403,9 @@ Result<std::unique_ptr<domain::Transaction>> SqliteDatabase::Begin(domain::TxMod
     // still meet the busy timeout. The lock is taken before a pooled connection, so waiting
     // writers do not starve readers of connections.
     std::unique_lock<std::mutex> write_lock;
-    if (mode == domain::TxMode::kWrite) write_lock = std::unique_lock(write_mu_);
+    if (mode == domain::TxMode::kWrite || mode == domain::TxMode::kSingleWrite) {
+        write_lock = std::unique_lock(write_mu_);
+    }
     auto conn = Acquire();
     if (!conn) return Fail(ErrorCode::kUnavailable, "cannot open a database connection");
     auto tx = std::make_unique<SqliteTransaction>(*this, std::move(conn), std::move(write_lock));

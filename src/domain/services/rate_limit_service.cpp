@@ -1,0 +1,106 @@
+#include "domain/services/rate_limit_service.hpp"
+
+#include <algorithm>
+#include <utility>
+
+#include "core/log.hpp"
+
+namespace firmo::domain {
+
+namespace {
+
+using std::chrono::milliseconds;
+
+// While the database cannot count, one warning per node this often (not one per call).
+constexpr milliseconds kWarningInterval{10'000};
+
+}  // namespace
+
+RateLimitService::RateLimitService(Database& db, const Clock& clock, RateLimit limit,
+                                   std::size_t max_remembered)
+    : db_(db), clock_(clock), limit_(limit), max_remembered_(max_remembered) {}
+
+Timestamp RateLimitService::WindowStart(Timestamp now, milliseconds window) {
+    const std::int64_t ms = ToUnixMillis(now);
+    const std::int64_t w = window.count();
+    return FromUnixMillis(ms - ((ms % w) + w) % w);  // floor, also before 1970
+}
+
+RateDecision RateLimitService::Decide(const RateLimitCount& counted, Timestamp now,
+                                      RateLimit limit) {
+    const std::int64_t w = limit.window.count();
+    const std::int64_t b = limit.calls;
+    const std::int64_t start = ToUnixMillis(counted.window_start);
+    const std::int64_t now_ms = ToUnixMillis(now);
+    // How far into its window the call is. A node whose clock is behind may get a window that
+    // has not begun for it: then the previous window counts in full.
+    const std::int64_t elapsed = std::clamp<std::int64_t>(now_ms - start, 0, w);
+    // previous * (w - elapsed) / w + calls <= b, multiplied by w to stay in integers.
+    if (counted.previous_calls * (w - elapsed) + counted.calls * w <= b * w) return {};
+
+    // Denied. The earliest time one more call would be allowed if nobody called meanwhile (this
+    // call is counted already):
+    std::int64_t at = 0;
+    if (counted.calls < b) {
+        // later in this window, once enough of the previous one has slid out (previous > 0, or
+        // the call would have been allowed): previous * (w - e) + (calls + 1) * w <= b * w.
+        at = start + w - (b - counted.calls - 1) * w / counted.previous_calls;
+    } else {
+        // in the next window, where this window's calls are the previous ones:
+        // calls * (w - e) + w <= b * w.
+        at = start + w + w - (b - 1) * w / counted.calls;
+    }
+    return {false, milliseconds(std::max<std::int64_t>(at - now_ms, 1))};
+}
+
+RateDecision RateLimitService::Allow(const std::string& bucket) {
+    if (limit_.calls <= 0) return {};
+    const Timestamp now = clock_.Now();
+    {
+        std::lock_guard lock(mu_);
+        if (auto it = denied_until_.find(bucket); it != denied_until_.end()) {
+            if (now < it->second) return {false, it->second - now};
+            denied_until_.erase(it);
+        }
+    }
+    auto counted = [&]() -> Result<RateLimitCount> {
+        FIRMO_TRY(auto tx, db_.Begin(TxMode::kSingleWrite));
+        return tx->CountRateLimitHit(bucket, WindowStart(now, limit_.window), limit_.window);
+    }();
+    if (!counted) {
+        // Fail open, deliberately. The limit protects the service from clients that call too
+        // much; it guarantees nothing to anyone. Failing closed would answer 429 to every client
+        // during a database hiccup, telling well-behaved ones they did wrong; and the call needs
+        // the database anyway (its API key was just looked up there; its handler will fail on
+        // its own if the database is really gone). Buckets already denied stay denied (cache).
+        WarnUnavailable(counted.error(), now);
+        return {};
+    }
+    const RateDecision decision = Decide(*counted, now, limit_);
+    if (!decision.allowed) {
+        std::lock_guard lock(mu_);
+        if (denied_until_.size() >= max_remembered_) {
+            std::erase_if(denied_until_, [&](const auto& entry) { return entry.second <= now; });
+            // Still full (a flood from very many addresses): forget them all. It is a cache:
+            // their next calls are counted in the database again, and denied there.
+            if (denied_until_.size() >= max_remembered_) denied_until_.clear();
+        }
+        denied_until_[bucket] = now + decision.retry_after;
+    }
+    return decision;
+}
+
+void RateLimitService::WarnUnavailable(const Error& error, Timestamp now) {
+    std::int64_t failures = 0;
+    {
+        std::lock_guard lock(mu_);
+        ++unwarned_failures_;
+        if (now < next_warning_) return;
+        next_warning_ = now + kWarningInterval;
+        failures = std::exchange(unwarned_failures_, 0);
+    }
+    log::Warn("rate_limit_unavailable",
+              {{"error", error.message}, {"calls_allowed_unchecked", std::to_string(failures)}});
+}
+
+}  // namespace firmo::domain
