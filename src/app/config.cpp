@@ -162,7 +162,7 @@ const Key
                      return SetInt(c.idle_timeout_s, v, 1, 3600);
                  }},
                 {"jobs.threads", "FIRMO_JOB_THREADS", "job-threads",
-                 [](Config& c, const std::string& v) { return SetInt(c.job_threads, v, 1, 64); }},
+                 [](Config& c, const std::string& v) { return SetInt(c.job_threads, v, 0, 64); }},
                 {"jobs.lease_ms", "FIRMO_JOB_LEASE_MS", "job-lease-ms",
                  [](Config& c, const std::string& v) {
                      return SetInt(c.job_lease_ms, v, 1000, 3'600'000);

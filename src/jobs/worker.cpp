@@ -31,8 +31,7 @@ Worker::~Worker() { Stop(); }
 
 void Worker::Start() {
     if (running_.exchange(true)) return;
-    for (int i = 0; i < std::max(1, options_.threads); ++i)
-        threads_.emplace_back([this] { Loop(); });
+    for (int i = 0; i < options_.threads; ++i) threads_.emplace_back([this] { Loop(); });
     if (events_) {
         for (int i = 0; i < options_.delivery_threads; ++i)
             threads_.emplace_back([this] { DeliveryLoop(); });

@@ -19,7 +19,7 @@
 namespace firmo::jobs {
 
 struct WorkerOptions {
-    int threads = 1;
+    int threads = 1;  // jobs and the periodic sweep; 0: not on this node (an API-only node)
     std::chrono::milliseconds poll_interval{1000};  // when idle and not woken
     std::chrono::milliseconds lease{60'000};
     std::chrono::milliseconds expiry_sweep_interval{10'000};

@@ -377,6 +377,20 @@ TEST_F(WorkerTest, IdempotencyKeyOfADeadCallIsReleased) {
     EXPECT_EQ((*idempotency.Begin(issuer_, "k", "POST /x\n{}"))->status, 201);
 }
 
+TEST_F(WorkerTest, ANodeWithoutJobThreadsLeavesJobsToTheOthers) {
+    WorkerOptions options;
+    options.threads = 0;  // an API-only node
+    Worker api_only(*db_, *requests_, clock_, options);
+    ctx_->on_job_enqueued = [&] { api_only.Wake(); };
+    api_only.Start();
+    Upload();
+    std::this_thread::sleep_for(300ms);  // three of its poll intervals, had it any thread
+    api_only.Stop();
+    EXPECT_EQ(Current().status, DocumentStatus::kWaitForValidation);
+    EXPECT_EQ(worker_->RunOnce(), 1);  // another node's worker takes it
+    EXPECT_EQ(Current().status, DocumentStatus::kReady);
+}
+
 TEST_F(WorkerTest, BackgroundThreadsRunJobsWhenWoken) {
     ctx_->on_job_enqueued = [this] { worker_->Wake(); };
     worker_->Start();
