@@ -69,8 +69,8 @@ Result<PemFile> ReadPemFile(const std::string& path, const std::string& what) {
 }
 
 std::string Octal(mode_t mode) {
-    char buf[8];
-    std::snprintf(buf, sizeof buf, "%04o", static_cast<unsigned>(mode));
+    char buf[16];
+    std::snprintf(buf, sizeof buf, "%04o", static_cast<unsigned>(mode & 07777));
     return buf;
 }
 
