@@ -92,5 +92,12 @@ TEST(Errors, TryPropagates) {
     EXPECT_EQ(outer(false).error().code, ErrorCode::kNotFound);
 }
 
+TEST(Encoding, EscapeMarkupEscapesTheFiveSpecialCharacters) {
+    EXPECT_EQ(EscapeMarkup(R"(<a href="x">Tom & 'Jerry'</a>)"),
+              "&lt;a href=&quot;x&quot;&gt;Tom &amp; &#39;Jerry&#39;&lt;/a&gt;");
+    EXPECT_EQ(EscapeMarkup("Comune di Forlì"), "Comune di Forlì");
+    EXPECT_EQ(EscapeMarkup(""), "");
+}
+
 }  // namespace
 }  // namespace firmo

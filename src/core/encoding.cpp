@@ -169,7 +169,7 @@ std::string JsonQuote(std::string_view text) {
                 out += "\\t";
                 break;
             default:
-                if (u < 0x20) {
+                if (u < 0x20 || u == 0x7F) {
                     out += "\\u00";
                     out += kHex[u >> 4];
                     out += kHex[u & 0xf];
@@ -179,6 +179,33 @@ std::string JsonQuote(std::string_view text) {
         }
     }
     return out + "\"";
+}
+
+std::string EscapeMarkup(std::string_view text) {
+    std::string out;
+    out.reserve(text.size());
+    for (char c : text) {
+        switch (c) {
+            case '&':
+                out.append("&amp;");
+                break;
+            case '<':
+                out.append("&lt;");
+                break;
+            case '>':
+                out.append("&gt;");
+                break;
+            case '"':
+                out.append("&quot;");
+                break;
+            case '\'':
+                out.append("&#39;");
+                break;
+            default:
+                out.push_back(c);
+        }
+    }
+    return out;
 }
 
 }  // namespace firmo

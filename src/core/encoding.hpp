@@ -20,7 +20,11 @@ std::string PercentEncode(std::string_view text);
 bool ConstantTimeEquals(std::string_view a, std::string_view b);
 
 // `text` as a JSON string literal, quotes included (for code without a JSON library, such as
-// the domain's event bodies). Control characters are escaped; bytes >= 0x80 pass through.
+// the domain's event bodies). Control characters (and DEL) are escaped; bytes >= 0x80 pass
+// through.
 std::string JsonQuote(std::string_view text);
+
+// `text` safe in HTML and XML text and quoted attributes: & < > " ' as character references.
+std::string EscapeMarkup(std::string_view text);
 
 }  // namespace firmo

@@ -83,13 +83,16 @@ Result<TrustedProxies> TrustedProxies::Parse(std::string_view list) {
 
 bool TrustedProxies::Contains(std::string_view text) const {
     const auto bytes = Bytes(Trim(text));
-    if (!bytes) return false;
+    return bytes && Contains(*bytes);
+}
+
+bool TrustedProxies::Contains(const std::array<std::uint8_t, 16>& bytes) const {
     for (const auto& n : networks_) {
         int bits = n.prefix;
         bool match = true;
         for (std::size_t i = 0; i < 16 && bits > 0 && match; ++i, bits -= 8) {
             const int mask = bits >= 8 ? 0xff : (0xff << (8 - bits)) & 0xff;
-            match = ((*bytes)[i] & mask) == (n.bytes[i] & mask);
+            match = (bytes[i] & mask) == (n.bytes[i] & mask);
         }
         if (match) return true;
     }
@@ -108,9 +111,10 @@ std::string TrustedProxies::ClientAddress(std::string_view peer,
             comma == std::string_view::npos ? rest : rest.substr(comma + 1);
         rest = comma == std::string_view::npos ? std::string_view() : rest.substr(0, comma);
         const std::string_view host = Host(element);
-        if (!Bytes(host)) break;  // garbage: keep the last hop we could trust
+        const auto bytes = Bytes(host);
+        if (!bytes) break;  // garbage: keep the last hop we could trust
         client = std::string(host);
-        if (!Contains(host)) break;
+        if (!Contains(*bytes)) break;
     }
     return client;
 }

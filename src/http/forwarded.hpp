@@ -29,6 +29,8 @@ class TrustedProxies {
     std::string ClientAddress(std::string_view peer, std::string_view x_forwarded_for) const;
 
   private:
+    bool Contains(const std::array<std::uint8_t, 16>& bytes) const;
+
     struct Network {
         std::array<std::uint8_t, 16> bytes;  // IPv4 as IPv4-mapped IPv6
         int prefix;                          // in bits of the 128

@@ -7,6 +7,8 @@
 #include <cstdio>
 #include <functional>
 
+#include "core/encoding.hpp"
+
 namespace firmo::notify {
 namespace {
 
@@ -126,14 +128,14 @@ Result<Mail> BuildCodeMail(const domain::CodeMessage& message, Timestamp now) {
         title.begin(), title.end(), [](char c) { return c == '\r' || c == '\n' || c == '\t'; },
         ' ');
     if (title.find_first_not_of(' ') == std::string::npos) title = std::string(t.no_title);
-    const std::string html_title = EscapeHtml(title);
+    const std::string html_title = EscapeMarkup(title);
 
     auto text_of = [&](std::string_view templ) {
         return FillPlaceholders(templ,
                                 {{"title", title}, {"minutes", minutes_text}, {"time", time}});
     };
     auto html_of = [&](std::string_view templ) {
-        return FillPlaceholders(EscapeHtml(templ),
+        return FillPlaceholders(EscapeMarkup(templ),
                                 {{"title", html_title}, {"minutes", minutes_text}, {"time", time}});
     };
 

@@ -5,6 +5,8 @@
 #include <chrono>
 #include <cstdio>
 
+#include "core/encoding.hpp"
+
 namespace firmo::notify {
 namespace {
 
@@ -309,36 +311,9 @@ std::string FillPlaceholders(
     return out;
 }
 
-std::string EscapeHtml(std::string_view text) {
-    std::string out;
-    out.reserve(text.size());
-    for (char c : text) {
-        switch (c) {
-            case '&':
-                out.append("&amp;");
-                break;
-            case '<':
-                out.append("&lt;");
-                break;
-            case '>':
-                out.append("&gt;");
-                break;
-            case '"':
-                out.append("&quot;");
-                break;
-            case '\'':
-                out.append("&#39;");
-                break;
-            default:
-                out.push_back(c);
-        }
-    }
-    return out;
-}
-
 std::string HtmlDocument(std::string_view language, std::string_view title, std::string_view body) {
     return "<!DOCTYPE html>\n<html lang=\"" + std::string(language) +
-           "\">\n<head><meta charset=\"utf-8\"><title>" + EscapeHtml(title) +
+           "\">\n<head><meta charset=\"utf-8\"><title>" + EscapeMarkup(title) +
            "</title></head>\n<body style=\"font-family:sans-serif;line-height:1.5\">\n" +
            std::string(body) + "</body>\n</html>\n";
 }

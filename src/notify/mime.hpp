@@ -42,7 +42,6 @@ struct MailAddress {
 std::string FillPlaceholders(
     std::string_view templ,
     std::initializer_list<std::pair<std::string_view, std::string_view>> values);
-std::string EscapeHtml(std::string_view text);
 // An HTML mail document: lang, <title> (escaped), a readable body style, `body` as given.
 std::string HtmlDocument(std::string_view language, std::string_view title, std::string_view body);
 

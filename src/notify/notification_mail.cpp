@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <vector>
 
+#include "core/encoding.hpp"
 #include "notify/code_mail.hpp"
 
 namespace firmo::notify {
@@ -354,9 +355,10 @@ Result<Mail> BuildNotificationMail(const domain::OutboxMessage& message) {
     FIRMO_TRY(const auto found, Lookup(message));
     const auto& [texts, templ] = found;
     FIRMO_TRY(const Params p, ParseParams(message.template_name, message.payload_json));
-    const Params html_p{EscapeHtml(p.issuer), EscapeHtml(p.title), EscapeHtml(p.link), p.expires};
+    const Params html_p{EscapeMarkup(p.issuer), EscapeMarkup(p.title), EscapeMarkup(p.link),
+                        p.expires};
     auto text_of = [&](std::string_view t) { return Fill(t, p); };
-    auto html_of = [&](std::string_view t) { return Fill(EscapeHtml(t), html_p); };
+    auto html_of = [&](std::string_view t) { return Fill(EscapeMarkup(t), html_p); };
     const bool has_link = !templ->action.empty();
 
     Mail mail;

@@ -9,6 +9,7 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 
+#include "core/encoding.hpp"
 #include "notify/mime.hpp"
 
 namespace firmo::notify {
@@ -124,37 +125,8 @@ bool IsE164(std::string_view number) {
 }
 
 std::string JsonEscape(std::string_view s) {
-    std::string out;
-    out.reserve(s.size());
-    for (char c : s) {
-        const auto u = static_cast<unsigned char>(c);
-        switch (c) {
-            case '"':
-                out.append("\\\"");
-                break;
-            case '\\':
-                out.append("\\\\");
-                break;
-            case '\n':
-                out.append("\\n");
-                break;
-            case '\r':
-                out.append("\\r");
-                break;
-            case '\t':
-                out.append("\\t");
-                break;
-            default:
-                if (u < 0x20 || u == 0x7F) {
-                    std::array<char, 8> buf{};
-                    std::snprintf(buf.data(), buf.size(), "\\u%04x", static_cast<unsigned>(u));
-                    out.append(buf.data());
-                } else {
-                    out.push_back(c);
-                }
-        }
-    }
-    return out;
+    const std::string quoted = JsonQuote(s);
+    return quoted.substr(1, quoted.size() - 2);
 }
 
 std::string FillBodyTemplate(std::string_view templ, std::string_view to, std::string_view text,

@@ -15,6 +15,7 @@
 
 #include "core/testing/temp_dir.hpp"
 #include "notify/mail_code_sender.hpp"
+#include "notify/testing/silent_server.hpp"
 #include "notify/testing/smtp_sink.hpp"
 
 namespace firmo::notify {
@@ -29,34 +30,7 @@ std::string Url(std::string_view scheme, int port) {
     return std::string(scheme) + "://127.0.0.1:" + std::to_string(port);
 }
 
-// A loopback socket that is bound and listening but never accepts or answers: the TCP
-// handshake completes (backlog), the SMTP greeting never comes.
-class SilentServer {
-  public:
-    SilentServer() {
-        fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-        sockaddr_in addr{};
-        addr.sin_family = AF_INET;
-        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        socklen_t len = sizeof addr;
-        if (fd_ < 0 || ::bind(fd_, reinterpret_cast<sockaddr*>(&addr), len) != 0 ||
-            ::listen(fd_, 8) != 0 ||
-            ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-            return;
-        }
-        port_ = ntohs(addr.sin_port);
-    }
-    ~SilentServer() {
-        if (fd_ >= 0) ::close(fd_);
-    }
-    SilentServer(const SilentServer&) = delete;
-    SilentServer& operator=(const SilentServer&) = delete;
-    int port() const { return port_; }
-
-  private:
-    int fd_ = -1;
-    int port_ = 0;
-};
+using testing::SilentServer;
 
 class SmtpMailerTest : public ::testing::Test {
   protected:

@@ -18,6 +18,7 @@
 #include "core/testing/temp_dir.hpp"
 #include "crypto/digest.hpp"
 #include "notify/testing/http_sink.hpp"
+#include "notify/testing/silent_server.hpp"
 
 namespace firmo::notify {
 namespace {
@@ -28,33 +29,7 @@ using ::testing::StartsWith;
 
 constexpr std::int64_t kNow = 1795450000;  // 2026-11-23T16:06:40Z
 
-// A loopback socket that is bound and listening but never accepts or answers.
-class SilentServer {
-  public:
-    SilentServer() {
-        fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-        sockaddr_in addr{};
-        addr.sin_family = AF_INET;
-        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        socklen_t len = sizeof addr;
-        if (fd_ < 0 || ::bind(fd_, reinterpret_cast<sockaddr*>(&addr), len) != 0 ||
-            ::listen(fd_, 8) != 0 ||
-            ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-            return;
-        }
-        port_ = ntohs(addr.sin_port);
-    }
-    ~SilentServer() {
-        if (fd_ >= 0) ::close(fd_);
-    }
-    SilentServer(const SilentServer&) = delete;
-    SilentServer& operator=(const SilentServer&) = delete;
-    int port() const { return port_; }
-
-  private:
-    int fd_ = -1;
-    int port_ = 0;
-};
+using testing::SilentServer;
 
 // A loopback port nobody listens on (bound, then closed again).
 int ClosedPort() {

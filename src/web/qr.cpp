@@ -7,6 +7,8 @@
 #include <memory>
 #include <vector>
 
+#include "core/encoding.hpp"
+
 namespace firmo::web {
 namespace {
 
@@ -48,30 +50,13 @@ Result<Symbol> Encode(std::string_view text, int module_px) {
     return symbol;
 }
 
+// Control characters are not allowed in XML 1.0 at all: dropped, the rest escaped.
 std::string EscapeXml(std::string_view s) {
-    std::string out;
+    std::string kept;
     for (char c : s) {
-        switch (c) {
-            case '&':
-                out.append("&amp;");
-                break;
-            case '<':
-                out.append("&lt;");
-                break;
-            case '>':
-                out.append("&gt;");
-                break;
-            case '"':
-                out.append("&quot;");
-                break;
-            default:
-                // Control characters are not allowed in XML 1.0 at all.
-                if (static_cast<unsigned char>(c) >= 0x20 || c == '\t' || c == '\n') {
-                    out.push_back(c);
-                }
-        }
+        if (static_cast<unsigned char>(c) >= 0x20 || c == '\t' || c == '\n') kept.push_back(c);
     }
-    return out;
+    return EscapeMarkup(kept);
 }
 
 struct PngSink {

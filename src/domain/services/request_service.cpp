@@ -426,7 +426,7 @@ Result<std::optional<Timestamp>> RequestService::RunAwaitUpload(const Job& job) 
 }
 
 Result<void> RequestService::RejectDirectUpload(const Job& job, const std::string& reason) {
-    auto rejected = InWriteTransaction(ctx_.db, [&](Transaction& tx) -> Result<void> {
+    return InWriteTransaction(ctx_.db, [&](Transaction& tx) -> Result<void> {
         FIRMO_TRY(auto request, Load(tx, job.issuer_id, job.request_id));
         Document* doc = request.FindDocument(job.document_id);
         if (!doc || request.status != RequestStatus::kDraft) return {};
@@ -444,7 +444,6 @@ Result<void> RequestService::RejectDirectUpload(const Job& job, const std::strin
                                     "upload-url", reason));
         return tx.UpdateRequest(request);
     });
-    return rejected;
 }
 
 Result<SignatureRequest> RequestService::ChangeStatus(const std::string& issuer_id,
