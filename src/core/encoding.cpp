@@ -148,8 +148,15 @@ bool ConstantTimeEquals(std::string_view a, std::string_view b) {
 }
 
 std::string JsonQuote(std::string_view text) {
+    std::string out;
+    out.reserve(text.size() + 2);
+    AppendJsonQuoted(out, text);
+    return out;
+}
+
+void AppendJsonQuoted(std::string& out, std::string_view text) {
     static constexpr char kHex[] = "0123456789abcdef";
-    std::string out = "\"";
+    out.push_back('"');
     for (char c : text) {
         const auto u = static_cast<unsigned char>(c);
         switch (c) {
@@ -178,7 +185,7 @@ std::string JsonQuote(std::string_view text) {
                 }
         }
     }
-    return out + "\"";
+    out.push_back('"');
 }
 
 std::string EscapeMarkup(std::string_view text) {

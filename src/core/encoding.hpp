@@ -23,6 +23,8 @@ bool ConstantTimeEquals(std::string_view a, std::string_view b);
 // the domain's event bodies). Control characters (and DEL) are escaped; bytes >= 0x80 pass
 // through.
 std::string JsonQuote(std::string_view text);
+// The same, appended to `out` (no temporary string: for hot paths such as log lines).
+void AppendJsonQuoted(std::string& out, std::string_view text);
 
 // `text` safe in HTML and XML text and quoted attributes: & < > " ' as character references.
 std::string EscapeMarkup(std::string_view text);
