@@ -1,6 +1,7 @@
 #include "api/frontend.hpp"
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <exception>
@@ -14,17 +15,59 @@ namespace firmo::api {
 using http::HttpRequest;
 using http::HttpResponse;
 
+namespace {
+
+// Method labels: a closed set, whatever a client sends.
+constexpr std::array<std::string_view, 8> kMethods = {"GET",    "HEAD",  "POST",    "PUT",
+                                                      "DELETE", "PATCH", "OPTIONS", "OTHER"};
+
+std::uint32_t MethodIndex(std::string_view method) {
+    for (std::uint32_t i = 0; i + 1 < kMethods.size(); ++i) {
+        if (kMethods[i] == method) return i;
+    }
+    return kMethods.size() - 1;
+}
+
+constexpr std::string_view kUnmatched = "unmatched";
+
+}  // namespace
+
+// One route's children of the request metrics, found without a lock on the hot path.
+struct Frontend::RouteMetrics {
+    std::string pattern;
+    metrics::ChildCache<metrics::Counter, 8> counts;       // by method and status
+    metrics::ChildCache<metrics::Histogram, 4> durations;  // by method
+};
+
 Frontend::Frontend(domain::IssuerService& issuers, domain::IdempotencyService& idempotency,
-                   domain::RateLimitService& rate_limits, domain::Database& db,
-                   FrontendOptions options)
+                   domain::RateLimitService& rate_limits, domain::Database& db, http::Lanes& lanes,
+                   metrics::Registry& metrics, FrontendOptions options)
     : issuers_(issuers),
       idempotency_(idempotency),
       rate_limits_(rate_limits),
       db_(db),
-      options_(options) {
-    AddPublic("GET", "/healthz", [](HttpRequest&) {
-        return JsonResponse(200, codec::Json{{"status", "ok"}});
-    });
+      lanes_(lanes),
+      metrics_(metrics),
+      options_(std::move(options)),
+      requests_total_(
+          metrics.AddCounterFamily("firmo_http_requests_total",
+                                   "HTTP requests answered, by route pattern, method and status.",
+                                   {"route", "method", "status"})),
+      request_seconds_(metrics.AddHistogramFamily(
+          "firmo_http_request_duration_seconds",
+          "Time from routing a request to its answer (queueing on its lane included), by "
+          "route pattern and method.",
+          {"route", "method"})),
+      in_flight_(metrics.AddGauge("firmo_http_requests_in_flight",
+                                  "HTTP requests routed and not yet answered.")),
+      unmatched_metrics_(std::make_unique<RouteMetrics>()) {
+    unmatched_metrics_->pattern = kUnmatched;
+    AddPublic(
+        "GET", "/healthz",
+        [](HttpRequest&) {
+            return JsonResponse(200, codec::Json{{"status", "ok"}});
+        },
+        http::Lane::kInline);
     AddPublic("GET", "/readyz", [this](HttpRequest&) {
         if (auto ok = db_.Ping(); !ok) {
             log::Warn("not_ready", {{"error", ok.error().message}});
@@ -32,21 +75,42 @@ Frontend::Frontend(domain::IssuerService& issuers, domain::IdempotencyService& i
         }
         return JsonResponse(200, codec::Json{{"status", "ready"}});
     });
-    AddPublic("GET", "/api/v1/openapi.yaml", [](HttpRequest&) {
-        return HttpResponse::Text(200, std::string(OpenApiYaml()), "application/yaml");
-    });
+    AddPublic(
+        "GET", "/api/v1/openapi.yaml",
+        [](HttpRequest&) {
+            return HttpResponse::Text(200, std::string(OpenApiYaml()), "application/yaml");
+        },
+        http::Lane::kInline);
+    // Not inline: scrape callbacks may ask the database (jobs pending, outbox depth).
+    AddPublic("GET", "/metrics", [this](HttpRequest& req) { return Metrics(req); });
 }
 
-void Frontend::AddAuthed(std::string method, std::string pattern,
-                         IssuerApi::AuthedHandler handler) {
-    router_.Add(std::move(method), std::move(pattern),
-                [this, handler = std::move(handler)](HttpRequest& req) {
-                    return Authenticated(req, handler);
-                });
+Frontend::~Frontend() = default;
+
+void Frontend::AddAuthed(std::string method, std::string pattern, IssuerApi::AuthedHandler handler,
+                         http::Lane lane) {
+    AddPublic(
+        std::move(method), std::move(pattern),
+        [this, handler = std::move(handler)](HttpRequest& req) {
+            return Authenticated(req, handler);
+        },
+        lane);
 }
 
-void Frontend::AddPublic(std::string method, std::string pattern, http::Handler handler) {
-    router_.Add(std::move(method), std::move(pattern), std::move(handler));
+void Frontend::AddPublic(std::string method, std::string pattern, http::Handler handler,
+                         http::Lane lane) {
+    auto route_metrics = std::make_unique<RouteMetrics>();
+    route_metrics->pattern = pattern;
+    route_metrics_.push_back(std::move(route_metrics));
+    router_.Add(std::move(method), std::move(pattern), std::move(handler), lane);
+}
+
+HttpResponse Frontend::Metrics(const HttpRequest& request) const {
+    if (!options_.metrics_allow.Contains(request.remote_ip)) {
+        return Problem(ErrorCode::kForbidden,
+                       "metrics are served only to the addresses in metrics.allow");
+    }
+    return HttpResponse::Text(200, metrics_.Render(), "text/plain; version=0.0.4; charset=utf-8");
 }
 
 namespace {
@@ -116,32 +180,70 @@ std::size_t Frontend::BodyLimit(std::string_view method, std::string_view target
     return options_.max_json_bytes;
 }
 
-HttpResponse Frontend::Dispatch(HttpRequest& request) {
-    const auto found = router_.Find(request);
-    switch (found.match) {
-        case http::Router::Match::kFound:
-            return (*found.handler)(request);
-        case http::Router::Match::kNoMethod: {
-            auto r = Problem(ErrorCode::kMethodNotAllowed,
-                             request.method + " is not allowed here; use " + found.allow);
-            r.Set("Allow", found.allow);
-            return r;
-        }
-        case http::Router::Match::kNoPath:
-            break;
-    }
-    return Problem(ErrorCode::kNotFound, "no such endpoint: " + request.path);
-}
-
-HttpResponse Frontend::Handle(HttpRequest& request) {
-    const auto start = std::chrono::steady_clock::now();
+http::Router::Result Frontend::Route(HttpRequest& request) const {
     if (!options_.trusted_proxies.empty()) {
         request.remote_ip = options_.trusted_proxies.ClientAddress(
             request.remote_ip, request.Header("X-Forwarded-For").value_or(""));
     }
+    auto found = router_.Find(request);
+    if (found.match == http::Router::Match::kFound) request.route = found.route->pattern;
+    return found;
+}
+
+void Frontend::Handle(HttpRequest& request, http::Responder respond) {
+    const auto start = Clock::now();
+    in_flight_.Add(1);
+    auto found = Route(request);
+    const http::Lane lane =
+        found.match == http::Router::Match::kFound ? found.route->lane : http::Lane::kInline;
+    if (lanes_.RunsInline(lane)) {
+        respond(Run(request, found, start));
+        return;
+    }
+    struct Work {
+        Frontend* self;
+        HttpRequest* request;
+        http::Router::Result found;
+        Clock::time_point start;
+        http::Responder respond;
+        void operator()() { respond(self->Run(*request, found, start)); }
+    };
+    Work work{this, &request, std::move(found), start, std::move(respond)};
+    if (lanes_.TryPost(lane, std::move(work))) return;
+    // The lane's queue is full (TryPost left `work` as it was): refuse now, cheaply, rather
+    // than queue without end.
+    auto busy = Problem(ErrorCode::kUnavailable,
+                        "the server is busy with document work; retry in a moment");
+    busy.Set("Retry-After", std::to_string(options_.busy_retry_after.count()));
+    Finish(request, work.found, busy, start);
+    work.respond(std::move(busy));
+}
+
+HttpResponse Frontend::Handle(HttpRequest& request) {
+    const auto start = Clock::now();
+    in_flight_.Add(1);
+    const auto found = Route(request);
+    return Run(request, found, start);
+}
+
+HttpResponse Frontend::Run(HttpRequest& request, const http::Router::Result& found,
+                           Clock::time_point start) {
+    const log::RequestScope scope(request.request_id);
     HttpResponse response;
     try {
-        response = Dispatch(request);
+        switch (found.match) {
+            case http::Router::Match::kFound:
+                response = (*found.handler)(request);
+                break;
+            case http::Router::Match::kNoMethod:
+                response = Problem(ErrorCode::kMethodNotAllowed,
+                                   request.method + " is not allowed here; use " + found.allow);
+                response.Set("Allow", found.allow);
+                break;
+            case http::Router::Match::kNoPath:
+                response = Problem(ErrorCode::kNotFound, "no such endpoint: " + request.path);
+                break;
+        }
     } catch (const std::exception& e) {
         // A bug: answer 500 without details, log the cause.
         log::Error("handler_exception", {{"path", request.path}, {"what", e.what()}});
@@ -150,25 +252,62 @@ HttpResponse Frontend::Handle(HttpRequest& request) {
         log::Error("handler_exception", {{"path", request.path}});
         response = Problem(ErrorCode::kInternal, "");
     }
+    Finish(request, found, response, start);
+    return response;
+}
+
+void Frontend::Finish(const HttpRequest& request, const http::Router::Result& found,
+                      HttpResponse& response, Clock::time_point start) {
     response.Set("X-Content-Type-Options", "nosniff");
     response.Set("Cache-Control", "no-store");
-    if (options_.access_log && log::Enabled(log::Level::kInfo)) {
-        const auto us = std::chrono::duration_cast<std::chrono::microseconds>(
-                            std::chrono::steady_clock::now() - start)
-                            .count();
-        // Upload tokens are credentials: never log them.
-        std::string path = request.path;
-        for (const char* prefix :
-             {"/api/v1/uploads/", "/api/v1/downloads/", "/api/v1/qr/", "/l/", "/d/"}) {
-            if (path.starts_with(prefix)) path = std::string(prefix) + "<token>";
-        }
-        log::Info("http_request", {{"method", request.method},
-                                   {"path", path},
-                                   {"status", std::to_string(response.status)},
-                                   {"us", std::to_string(us)},
-                                   {"ip", request.remote_ip}});
+    const auto elapsed = Clock::now() - start;
+    in_flight_.Add(-1);
+
+    // Request metrics: the route's cached children, created on first use of a method/status.
+    RouteMetrics& rm =
+        found.match == http::Router::Match::kFound
+            ? *route_metrics_[static_cast<std::size_t>(found.route - router_.routes().data())]
+            : *unmatched_metrics_;
+    const std::uint32_t method = MethodIndex(request.method);
+    const int status = std::clamp(response.status, 100, 999);
+    const std::uint32_t key = method * 1000 + static_cast<std::uint32_t>(status);
+    metrics::Counter* count = rm.counts.Find(key);
+    if (!count) {
+        count = &requests_total_.With({rm.pattern, kMethods[method], std::to_string(status)});
+        rm.counts.Remember(key, count);
     }
-    return response;
+    count->Inc();
+    metrics::Histogram* seconds = rm.durations.Find(method);
+    if (!seconds) {
+        seconds = &request_seconds_.With({rm.pattern, kMethods[method]});
+        rm.durations.Remember(method, seconds);
+    }
+    seconds->Observe(std::chrono::duration<double>(elapsed).count());
+
+    if (options_.access_log && log::Enabled(log::Level::kInfo)) {
+        // Upload tokens are credentials: never log them.
+        static constexpr std::pair<std::string_view, std::string_view> kMasked[] = {
+            {"/api/v1/uploads/", "/api/v1/uploads/<token>"},
+            {"/api/v1/downloads/", "/api/v1/downloads/<token>"},
+            {"/api/v1/qr/", "/api/v1/qr/<token>"},
+            {"/l/", "/l/<token>"},
+            {"/d/", "/d/<token>"}};
+        std::string_view path = request.path;
+        for (const auto& [prefix, masked] : kMasked) {
+            if (path.starts_with(prefix)) {
+                path = masked;
+                break;
+            }
+        }
+        const log::RequestScope scope(request.request_id);
+        log::Access(
+            {{"method", request.method},
+             {"path", path},
+             {"status", response.status},
+             {"us", static_cast<std::int64_t>(
+                        std::chrono::duration_cast<std::chrono::microseconds>(elapsed).count())},
+             {"ip", request.remote_ip}});
+    }
 }
 
 }  // namespace firmo::api

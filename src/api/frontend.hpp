@@ -1,17 +1,28 @@
 #pragma once
-// Everything between the HTTP server and the handlers: routing, API-key authentication, rate
-// limiting, the 404/405/500 problems, security headers, health and readiness, the OpenAPI
-// document, and one access-log line per request. The last-resort catch lives here too.
+// Everything between the HTTP server and the handlers: routing, the lane each route runs on
+// (http/lanes.hpp), API-key authentication, rate limiting, the 404/405/500/503 problems,
+// security headers, health and readiness, metrics (GET /metrics and the request metrics), the
+// OpenAPI document, and one access-log line per request. The last-resort catch lives here too.
+//
+// A request is routed on the I/O thread that read it; a route on an inline lane runs right
+// there, the others are handed to their lane's pool, and a heavy route whose queue is full is
+// refused with 503 and Retry-After without waiting.
 
+#include <atomic>
+#include <chrono>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "api/issuer_api.hpp"
+#include "core/metrics.hpp"
 #include "domain/ports/repository.hpp"
 #include "domain/services/idempotency_service.hpp"
 #include "domain/services/rate_limit_service.hpp"
 #include "http/forwarded.hpp"
+#include "http/lanes.hpp"
 #include "http/router.hpp"
+#include "http/server.hpp"
 
 namespace firmo::api {
 
@@ -20,38 +31,72 @@ struct FrontendOptions {
     std::size_t max_document_bytes = 10 * 1024 * 1024;
     bool access_log = true;
     // Peers whose X-Forwarded-For is believed for the client address (audit log, sessions,
-    // rate limits by address, access log).
+    // rate limits by address, access log, metrics_allow).
     http::TrustedProxies trusted_proxies;
+    // Clients (after trusted_proxies) that may read GET /metrics; others get 403.
+    http::AddressList metrics_allow = *http::AddressList::Parse("127.0.0.0/8, ::1");
+    // Retry-After of the 503 a heavy request gets when its lane's queue is full.
+    std::chrono::seconds busy_retry_after{2};
 };
 
 class Frontend {
   public:
     // `rate_limits` counts the calls of each API key, and the failed authentications of each
-    // client address, across all nodes.
+    // client address, across all nodes. `lanes` run the routes that are not inline; `metrics`
+    // receives the request metrics and is what GET /metrics renders.
     Frontend(domain::IssuerService& issuers, domain::IdempotencyService& idempotency,
-             domain::RateLimitService& rate_limits, domain::Database& db, FrontendOptions options);
+             domain::RateLimitService& rate_limits, domain::Database& db, http::Lanes& lanes,
+             metrics::Registry& metrics, FrontendOptions options);
+    ~Frontend();
+    Frontend(const Frontend&) = delete;
+    Frontend& operator=(const Frontend&) = delete;
 
-    // A route behind API-key authentication, rate limiting and idempotency keys.
-    void AddAuthed(std::string method, std::string pattern, IssuerApi::AuthedHandler handler);
+    // A route behind API-key authentication, rate limiting and idempotency keys. Its lane is
+    // kDatabase unless it says otherwise (kHeavy for PDF work and document bytes).
+    void AddAuthed(std::string method, std::string pattern, IssuerApi::AuthedHandler handler,
+                   http::Lane lane = http::Lane::kDatabase);
     // A route anyone may call (health, uploads authorised by their own token).
-    void AddPublic(std::string method, std::string pattern, http::Handler handler);
+    void AddPublic(std::string method, std::string pattern, http::Handler handler,
+                   http::Lane lane = http::Lane::kDatabase);
 
+    // The server's handler: routes on the calling I/O thread and answers through `respond`,
+    // from the route's lane.
+    void Handle(http::HttpRequest& request, http::Responder respond);
+    // The same on the calling thread, whatever the lane (tests).
     http::HttpResponse Handle(http::HttpRequest& request);
     // The body limit for a request, decided from its method and target before the body is read.
     std::size_t BodyLimit(std::string_view method, std::string_view target) const;
 
   private:
-    http::HttpResponse Dispatch(http::HttpRequest& request);
+    using Clock = std::chrono::steady_clock;
+    struct RouteMetrics;
+
+    // Resolves the client address, finds the route; sets request.route.
+    http::Router::Result Route(http::HttpRequest& request) const;
+    // Runs the route (or answers 404/405) with the last-resort catch, then Finish().
+    http::HttpResponse Run(http::HttpRequest& request, const http::Router::Result& found,
+                           Clock::time_point start);
+    // Security headers, metrics and the access line, on the way out.
+    void Finish(const http::HttpRequest& request, const http::Router::Result& found,
+                http::HttpResponse& response, Clock::time_point start);
     // API key, rate limit and Idempotency-Key around an issuer API handler.
     http::HttpResponse Authenticated(http::HttpRequest& request,
                                      const IssuerApi::AuthedHandler& handler);
+    http::HttpResponse Metrics(const http::HttpRequest& request) const;
 
     domain::IssuerService& issuers_;
     domain::IdempotencyService& idempotency_;
     domain::RateLimitService& rate_limits_;
     domain::Database& db_;
+    http::Lanes& lanes_;
+    metrics::Registry& metrics_;
     FrontendOptions options_;
     http::Router router_;
+    metrics::Family<metrics::Counter>& requests_total_;
+    metrics::Family<metrics::Histogram>& request_seconds_;
+    metrics::Gauge& in_flight_;
+    std::vector<std::unique_ptr<RouteMetrics>> route_metrics_;  // by route index
+    std::unique_ptr<RouteMetrics> unmatched_metrics_;
 };
 
 // The OpenAPI document (docs/openapi.yaml), embedded at build time.

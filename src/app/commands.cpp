@@ -1,6 +1,8 @@
 #include "app/commands.hpp"
 
+#include <algorithm>
 #include <iostream>
+#include <thread>
 
 #include "api/document_api.hpp"
 #include "api/event_api.hpp"
@@ -9,8 +11,10 @@
 #include "api/signer_api.hpp"
 #include "app/runtime.hpp"
 #include "core/log.hpp"
+#include "core/metrics.hpp"
 #include "domain/services/rate_limit_service.hpp"
 #include "http/forwarded.hpp"
+#include "http/lanes.hpp"
 #include "http/server.hpp"
 #include "jobs/worker.hpp"
 #include "pdf/cli.hpp"
@@ -24,6 +28,7 @@ constexpr const char* kCommonFlags =
     "  --data-dir DIR        data folder: SQLite file and documents (FIRMO_DATA_DIR; ./data)\n"
     "  --config FILE         TOML configuration file (FIRMO_CONFIG)\n"
     "  --log-level LEVEL     debug | info | warn | error (FIRMO_LOG_LEVEL; info)\n"
+    "  --log-format FORMAT   text | json: one JSON object per line (FIRMO_LOG_FORMAT; text)\n"
     "  --help                this text\n";
 
 constexpr const char* kUsage =
@@ -49,12 +54,19 @@ struct Command {
     int (*run)(const Args& args, const Config& config, std::ostream& out, std::ostream& err);
 };
 
-void SetLogLevel(const Config& c) {
+// The node id: server.node_id, else "<host>-<pid>" (as the job worker id).
+std::string NodeId(const Config& c) {
+    return c.node_id.empty() ? jobs::ThisProcessWorkerId() : c.node_id;
+}
+
+void SetUpLog(const Config& c) {
     using log::Level;
     log::SetLevel(c.log_level == "debug"   ? Level::kDebug
                   : c.log_level == "warn"  ? Level::kWarn
                   : c.log_level == "error" ? Level::kError
                                            : Level::kInfo);
+    log::SetFormat(c.log_format == "json" ? log::Format::kJson : log::Format::kText);
+    log::SetNode(NodeId(c));
 }
 
 int Report(const Error& e, std::ostream& err) {
@@ -69,10 +81,11 @@ int RunServe(const Args&, const Config& config, std::ostream& out, std::ostream&
     Runtime& r = **rt;
     if (auto ok = r.OpenSignerSide(); !ok) return Report(ok.error(), err);
 
+    metrics::Registry metrics;
     jobs::WorkerOptions worker_options;
     worker_options.threads = config.job_threads;
     worker_options.lease = std::chrono::milliseconds(config.job_lease_ms);
-    worker_options.worker_id = jobs::ThisProcessWorkerId();
+    worker_options.worker_id = NodeId(config);
     worker_options.delivery_threads = config.delivery_threads;
     jobs::Worker worker(r.db(), r.requests(), r.clock(), worker_options);
     worker.SetCeremony(&r.ceremony());
@@ -92,16 +105,36 @@ int RunServe(const Args&, const Config& config, std::ostream& out, std::ostream&
     if (auto proxies = http::TrustedProxies::Parse(config.trusted_proxies); proxies) {
         front_options.trusted_proxies = std::move(*proxies);  // checked when the config loaded
     }
-    api::Frontend frontend(r.issuers(), r.idempotency(), rate_limits, r.db(), front_options);
+    if (auto allow = http::AddressList::Parse(config.metrics_allow); allow) {
+        front_options.metrics_allow = std::move(*allow);  // checked when the config loaded
+    }
+    // Lanes (http/lanes.hpp): database work inline on SQLite, on a pool as large as the
+    // connection pool on PostgreSQL (its round trips must not stall an I/O thread).
+    http::LaneOptions lane_options;
+    lane_options.database_threads = config.database_threads >= 0  ? config.database_threads
+                                    : config.database_url.empty() ? 0
+                                                                  : config.db_pool;
+    lane_options.heavy_threads = config.heavy_threads;
+    lane_options.heavy_queue = config.heavy_queue;
+    http::Lanes lanes(lane_options);
+    lanes.RegisterMetrics(metrics);
+    api::Frontend frontend(r.issuers(), r.idempotency(), rate_limits, r.db(), lanes, metrics,
+                           front_options);
     const auto add_authed = [&frontend](std::string method, std::string pattern,
                                         api::IssuerApi::AuthedHandler handler) {
         frontend.AddAuthed(std::move(method), std::move(pattern), std::move(handler));
     };
     issuer_api.Register(add_authed);
-    frontend.AddPublic("PUT", "/api/v1/uploads/{token}",
-                       [&issuer_api](http::HttpRequest& req) { return issuer_api.Upload(req); });
-    frontend.AddPublic("GET", "/api/v1/downloads/{token}",
-                       [&issuer_api](http::HttpRequest& req) { return issuer_api.Download(req); });
+    // Routes that parse PDFs or move document bytes run on the heavy lane; the others are
+    // short database work.
+    frontend.AddPublic(
+        "PUT", "/api/v1/uploads/{token}",
+        [&issuer_api](http::HttpRequest& req) { return issuer_api.Upload(req); },
+        http::Lane::kHeavy);
+    frontend.AddPublic(
+        "GET", "/api/v1/downloads/{token}",
+        [&issuer_api](http::HttpRequest& req) { return issuer_api.Download(req); },
+        http::Lane::kHeavy);
     web::PortalOptions portal_options;
 #ifdef FIRMO_DEFAULT_ASSETS_DIR
     portal_options.assets_dir =
@@ -113,21 +146,31 @@ int RunServe(const Args&, const Config& config, std::ostream& out, std::ostream&
                        portal_options);
     const auto add_public = [&frontend](std::string method, std::string pattern,
                                         http::Handler handler) {
-        frontend.AddPublic(std::move(method), std::move(pattern), std::move(handler));
+        const bool heavy =
+            (method == "GET" && pattern == "/s/{id}/documents/{doc_id}/file") ||
+            (method == "GET" &&
+             pattern == "/api/v1/signer/signature-requests/{id}/documents/{doc_id}/content");
+        frontend.AddPublic(std::move(method), std::move(pattern), std::move(handler),
+                           heavy ? http::Lane::kHeavy : http::Lane::kDatabase);
     };
     portal.Register(add_public);
     api::SignerApi signer_api(r.signer_sessions(), r.ceremony(), r.urls(), r.clock());
     signer_api.Register(add_public);
     api::DocumentApi document_api(r.dossiers(), r.validator(), r.VerifyFunction());
-    document_api.Register(add_authed);
+    document_api.Register([&frontend](std::string method, std::string pattern,
+                                      api::IssuerApi::AuthedHandler handler) {
+        frontend.AddAuthed(std::move(method), std::move(pattern), std::move(handler),
+                           http::Lane::kHeavy);  // validate-document, verify: PDF work
+    });
     api::EventApi event_api(r.events());
     event_api.Register(add_authed);
 
     http::ServerOptions server_options;
     server_options.host = config.host();
     server_options.port = config.port();
-    server_options.io_threads = config.io_threads;
-    server_options.worker_threads = config.worker_threads;
+    server_options.io_threads =
+        config.io_threads > 0 ? config.io_threads
+                              : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     server_options.read_timeout = std::chrono::seconds(config.read_timeout_s);
     server_options.idle_timeout = std::chrono::seconds(config.idle_timeout_s);
     server_options.body_limit = [&frontend](std::string_view m, std::string_view t) {
@@ -139,7 +182,9 @@ int RunServe(const Args&, const Config& config, std::ostream& out, std::ostream&
             config.tls_min_version == "1.3" ? http::TlsVersion::kTls13 : http::TlsVersion::kTls12};
     }
     http::Server server(server_options,
-                        [&frontend](http::HttpRequest& req) { return frontend.Handle(req); });
+                        [&frontend](http::HttpRequest& req, http::Responder respond) {
+                            frontend.Handle(req, std::move(respond));
+                        });
     if (auto ok = server.Listen(); !ok) return Report(ok.error(), err);
     // After Listen(): a first API key is shown only once, so not before the server can start
     // (a bad TLS file or a busy port would otherwise lose it).
@@ -167,7 +212,10 @@ int RunServe(const Args&, const Config& config, std::ostream& out, std::ostream&
                                  {"public_url", public_url},
                                  {"data_dir", config.data_dir},
                                  {"worker_id", worker_options.worker_id},
-                                 {"job_lease_ms", std::to_string(config.job_lease_ms)}});
+                                 {"job_lease_ms", std::to_string(config.job_lease_ms)},
+                                 {"io_threads", server_options.io_threads},
+                                 {"database_threads", lane_options.database_threads},
+                                 {"heavy_threads", lane_options.heavy_threads}});
     // Scripts read up to the "listening" line: everything they need comes before it.
     if (*boot) {
         out << "Created issuer " << (*boot)->first.id << " (\"" << (*boot)->first.name
@@ -254,8 +302,13 @@ const Command kCommands[] = {
      "  --tls-cert-file FILE  serve HTTPS: PEM chain, leaf first (FIRMO_TLS_CERT_FILE)\n"
      "  --tls-key-file FILE   its PEM private key, not readable by others (FIRMO_TLS_KEY_FILE)\n"
      "  --tls-min-version V   1.2 | 1.3 (FIRMO_TLS_MIN_VERSION; 1.2); SIGHUP reloads the files\n"
-     "  --io-threads N        HTTP I/O threads (1)\n"
-     "  --worker-threads N    request handler threads (4)\n"
+     "  --io-threads N        HTTP event loops, one thread each (0: one per core)\n"
+     "  --database-threads N  threads for routes that use the database (auto: 0 = on the I/O\n"
+     "                        threads with SQLite, database.pool_size with PostgreSQL)\n"
+     "  --heavy-threads N     threads for PDF work and document uploads/downloads (2)\n"
+     "  --heavy-queue N       heavy requests that may wait; more get 503 (16)\n"
+     "  --node-id ID          this node in logs and job leases (FIRMO_NODE_ID; host-pid)\n"
+     "  --metrics-allow LIST  addresses/networks that may GET /metrics (127.0.0.0/8, ::1)\n"
      "  --job-threads N       background job threads (1)\n"
      "  --job-lease-ms MS     how long a claimed job is this node's before another may take it\n"
      "                        over (FIRMO_JOB_LEASE_MS; 60000)\n"
@@ -330,7 +383,7 @@ int Main(const std::vector<std::string>& argv, std::ostream& out, std::ostream& 
         err << "firmo: " << config.error().message << "\n";
         return 2;
     }
-    SetLogLevel(*config);
+    SetUpLog(*config);
     return command->run(*args, *config, out, err);
 }
 

@@ -143,10 +143,33 @@ const Key
                      return v == "1.2" || v == "1.3";
                  }},
                 {"server.io_threads", "FIRMO_IO_THREADS", "io-threads",
-                 [](Config& c, const std::string& v) { return SetInt(c.io_threads, v, 1, 64); }},
+                 [](Config& c, const std::string& v) { return SetInt(c.io_threads, v, 0, 64); }},
+                {"server.database_threads", "FIRMO_DATABASE_THREADS", "database-threads",
+                 [](Config& c, const std::string& v) {
+                     if (v == "auto") {
+                         c.database_threads = -1;
+                         return true;
+                     }
+                     return SetInt(c.database_threads, v, 0, 256);
+                 }},
+                // The name before the lanes (issue 11); the database lane's threads now.
                 {"server.worker_threads", "FIRMO_WORKER_THREADS", "worker-threads",
                  [](Config& c, const std::string& v) {
-                     return SetInt(c.worker_threads, v, 1, 256);
+                     return SetInt(c.database_threads, v, 0, 256);
+                 }},
+                {"server.heavy_threads", "FIRMO_HEAVY_THREADS", "heavy-threads",
+                 [](Config& c, const std::string& v) {
+                     return SetInt(c.heavy_threads, v, 1, 256);
+                 }},
+                {"server.heavy_queue", "FIRMO_HEAVY_QUEUE", "heavy-queue",
+                 [](Config& c, const std::string& v) {
+                     return SetInt(c.heavy_queue, v, 0, 100'000);
+                 }},
+                {"server.node_id", "FIRMO_NODE_ID", "node-id",
+                 [](Config& c, const std::string& v) {
+                     c.node_id = v;
+                     return !v.empty() && v.size() <= 64 &&
+                            v.find_first_of(" \t\r\n\"=\\") == std::string::npos;
                  }},
                 {"server.read_timeout_s", "FIRMO_READ_TIMEOUT_S", "read-timeout",
                  [](Config& c, const std::string& v) {
@@ -237,6 +260,16 @@ const Key
                  [](Config& c, const std::string& v) {
                      c.log_level = v;
                      return v == "debug" || v == "info" || v == "warn" || v == "error";
+                 }},
+                {"log.format", "FIRMO_LOG_FORMAT", "log-format",
+                 [](Config& c, const std::string& v) {
+                     c.log_format = v;
+                     return v == "text" || v == "json";
+                 }},
+                {"metrics.allow", "FIRMO_METRICS_ALLOW", "metrics-allow",
+                 [](Config& c, const std::string& v) {
+                     c.metrics_allow = v;
+                     return static_cast<bool>(http::AddressList::Parse(v));
                  }},
                 {"log.access_log", "FIRMO_ACCESS_LOG", "access-log",
                  [](Config& c, const std::string& v) { return SetBool(c.access_log, v); }},

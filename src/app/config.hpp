@@ -21,8 +21,12 @@ struct Config {
     std::string tls_key_file;             // PEM, unencrypted; refused when other users can read it
     std::string tls_min_version = "1.2";  // or "1.3"
     std::string data_dir = "./data";
-    int io_threads = 1;
-    int worker_threads = 4;
+    int io_threads = 0;         // HTTP event loops; 0: one per core
+    int database_threads = -1;  // database lane: -1 auto (SQLite 0 = on the I/O threads,
+                                // PostgreSQL db_pool), 0 on the I/O threads, N a pool
+    int heavy_threads = 2;      // heavy lane (PDF work, document bytes)
+    int heavy_queue = 16;       // heavy requests waiting at most; then 503 + Retry-After
+    std::string node_id;        // this node in logs and job leases; empty: host-pid
     int job_threads = 1;
     // How long a claimed job is a node's own: a node that dies mid-job leaves it to the others
     // once this has passed. Longer than the slowest job; shorter means faster takeover.
@@ -47,7 +51,9 @@ struct Config {
     int rate_limit_burst = 150;
     int rate_limit_window_ms = 5000;
     std::string log_level = "info";
+    std::string log_format = "text";  // or "json": one JSON object per line
     bool access_log = true;
+    std::string metrics_allow = "127.0.0.0/8, ::1";  // who may GET /metrics
     std::string bootstrap_email = "admin@localhost.localdomain";
 
     // Signer portal.

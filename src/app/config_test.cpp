@@ -30,8 +30,8 @@ TEST(Config, DefaultsThenFileThenEnvThenFlags) {
     EXPECT_EQ(c->listen, "127.0.0.1:9000");
     EXPECT_EQ(c->port(), 9000);
     EXPECT_EQ(c->data_dir, "/tmp/from-env");
-    EXPECT_EQ(c->worker_threads, 6);
-    EXPECT_EQ(c->io_threads, 1);
+    EXPECT_EQ(c->database_threads, 6);  // worker_threads: the database lane's former name
+    EXPECT_EQ(c->io_threads, 0);        // one per core
     std::filesystem::remove(file);
 }
 
@@ -48,11 +48,42 @@ TEST(Config, RejectsUnknownKeysAndBadValues) {
     EXPECT_FALSE(Load({"serve", "--config", "/nonexistent/firmo.toml"}));
     EXPECT_FALSE(Load({"serve", "--listen", "nohost"}));
     EXPECT_FALSE(Load({"serve", "--listen", "127.0.0.1:99999"}));
-    EXPECT_FALSE(Load({"serve", "--worker-threads", "0"}));
+    EXPECT_FALSE(Load({"serve", "--worker-threads", "-1"}));
+    EXPECT_FALSE(Load({"serve", "--heavy-threads", "0"}));
+    EXPECT_FALSE(Load({"serve", "--log-format", "xml"}));
+    EXPECT_FALSE(Load({"serve", "--metrics-allow", "localhost"}));
+    EXPECT_FALSE(Load({"serve", "--node-id", "a b"}));
     EXPECT_FALSE(Load({"serve", "--log-level", "loud"}));
     EXPECT_FALSE(Load({"serve", "--public-url", "ftp://x"}));
     EXPECT_TRUE(Load({"serve", "--listen", "127.0.0.1:0"}));
     EXPECT_FALSE(ParseArgs({"serve", "--listen"}));
+}
+
+TEST(Config, LanesLogFormatNodeAndMetricsAllow) {
+    auto defaults = Load({"serve"});
+    ASSERT_TRUE(defaults);
+    EXPECT_EQ(defaults->database_threads, -1);  // auto
+    EXPECT_EQ(defaults->heavy_threads, 2);
+    EXPECT_EQ(defaults->heavy_queue, 16);
+    EXPECT_EQ(defaults->log_format, "text");
+    EXPECT_EQ(defaults->node_id, "");
+    EXPECT_EQ(defaults->metrics_allow, "127.0.0.0/8, ::1");
+    auto c =
+        Load({"serve", "--database-threads", "auto", "--heavy-threads", "3", "--heavy-queue", "0",
+              "--log-format", "json", "--node-id", "web-1", "--metrics-allow", "10.0.0.0/8"});
+    ASSERT_TRUE(c) << c.error().message;
+    EXPECT_EQ(c->database_threads, -1);
+    EXPECT_EQ(c->heavy_threads, 3);
+    EXPECT_EQ(c->heavy_queue, 0);
+    EXPECT_EQ(c->log_format, "json");
+    EXPECT_EQ(c->node_id, "web-1");
+    EXPECT_EQ(c->metrics_allow, "10.0.0.0/8");
+    ::setenv("FIRMO_LOG_FORMAT", "json", 1);
+    auto env = Load({"serve", "--database-threads", "4"});
+    ::unsetenv("FIRMO_LOG_FORMAT");
+    ASSERT_TRUE(env);
+    EXPECT_EQ(env->log_format, "json");
+    EXPECT_EQ(env->database_threads, 4);
 }
 
 TEST(Config, JobLeaseFromFileEnvAndFlagWithinItsRange) {

@@ -46,8 +46,8 @@ std::string_view Host(std::string_view element) {
 
 }  // namespace
 
-Result<TrustedProxies> TrustedProxies::Parse(std::string_view list) {
-    TrustedProxies out;
+Result<AddressList> AddressList::Parse(std::string_view list, std::string_view what) {
+    AddressList out;
     std::size_t pos = 0;
     while (pos < list.size()) {
         const auto end = list.find_first_of(", \t", pos);
@@ -60,7 +60,7 @@ Result<TrustedProxies> TrustedProxies::Parse(std::string_view list) {
         const auto bytes = Bytes(host);
         const bool v4 = host.find(':') == std::string_view::npos;
         if (!bytes) {
-            return Fail(ErrorCode::kInvalidArgument, "trusted proxy '" + std::string(item) +
+            return Fail(ErrorCode::kInvalidArgument, std::string(what) + " '" + std::string(item) +
                                                          "' is not an IP address or network");
         }
         int prefix = v4 ? 32 : 128;
@@ -71,8 +71,9 @@ Result<TrustedProxies> TrustedProxies::Parse(std::string_view list) {
                 std::from_chars(digits.data(), digits.data() + digits.size(), bits);
             if (ec != std::errc() || p != digits.data() + digits.size() || bits < 0 ||
                 bits > prefix) {
-                return Fail(ErrorCode::kInvalidArgument,
-                            "trusted proxy '" + std::string(item) + "' has a bad prefix length");
+                return Fail(
+                    ErrorCode::kInvalidArgument,
+                    std::string(what) + " '" + std::string(item) + "' has a bad prefix length");
             }
             prefix = bits;
         }
@@ -81,12 +82,19 @@ Result<TrustedProxies> TrustedProxies::Parse(std::string_view list) {
     return out;
 }
 
-bool TrustedProxies::Contains(std::string_view text) const {
+Result<TrustedProxies> TrustedProxies::Parse(std::string_view list) {
+    FIRMO_TRY(auto networks, AddressList::Parse(list, "trusted proxy"));
+    TrustedProxies out;
+    out.networks_ = std::move(networks);
+    return out;
+}
+
+bool AddressList::Contains(std::string_view text) const {
     const auto bytes = Bytes(Trim(text));
     return bytes && Contains(*bytes);
 }
 
-bool TrustedProxies::Contains(const std::array<std::uint8_t, 16>& bytes) const {
+bool AddressList::Contains(const std::array<std::uint8_t, 16>& bytes) const {
     for (const auto& n : networks_) {
         int bits = n.prefix;
         bool match = true;
@@ -114,7 +122,7 @@ std::string TrustedProxies::ClientAddress(std::string_view peer,
         const auto bytes = Bytes(host);
         if (!bytes) break;  // garbage: keep the last hop we could trust
         client = std::string(host);
-        if (!Contains(*bytes)) break;
+        if (!networks_.Contains(*bytes)) break;
     }
     return client;
 }

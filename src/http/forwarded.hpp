@@ -15,27 +15,40 @@
 
 namespace firmo::http {
 
-class TrustedProxies {
+// A set of IP addresses and networks (trusted proxies, the clients allowed to read /metrics).
+class AddressList {
   public:
-    TrustedProxies() = default;
+    AddressList() = default;
     // "10.0.0.0/8, 192.168.1.7, ::1, fd00::/8": addresses or CIDR networks, IPv4 or IPv6,
-    // separated by commas or spaces. Empty: trust nobody.
-    static Result<TrustedProxies> Parse(std::string_view list);
+    // separated by commas or spaces. Empty: nobody. `what` names an item in errors.
+    static Result<AddressList> Parse(std::string_view list, std::string_view what = "address");
 
     bool empty() const { return networks_.empty(); }
     bool Contains(std::string_view ip) const;
-    // The address to record for a request from `peer` carrying `x_forwarded_for` (may be
-    // empty): the peer itself unless it is a trusted proxy.
-    std::string ClientAddress(std::string_view peer, std::string_view x_forwarded_for) const;
-
-  private:
     bool Contains(const std::array<std::uint8_t, 16>& bytes) const;
 
+  private:
     struct Network {
         std::array<std::uint8_t, 16> bytes;  // IPv4 as IPv4-mapped IPv6
         int prefix;                          // in bits of the 128
     };
     std::vector<Network> networks_;
+};
+
+class TrustedProxies {
+  public:
+    TrustedProxies() = default;
+    // As AddressList::Parse. Empty: trust nobody.
+    static Result<TrustedProxies> Parse(std::string_view list);
+
+    bool empty() const { return networks_.empty(); }
+    bool Contains(std::string_view ip) const { return networks_.Contains(ip); }
+    // The address to record for a request from `peer` carrying `x_forwarded_for` (may be
+    // empty): the peer itself unless it is a trusted proxy.
+    std::string ClientAddress(std::string_view peer, std::string_view x_forwarded_for) const;
+
+  private:
+    AddressList networks_;
 };
 
 }  // namespace firmo::http

@@ -7,17 +7,43 @@
 
 namespace firmo::http {
 
-bool CaseInsensitiveLess::operator()(std::string_view a, std::string_view b) const {
-    return std::lexicographical_compare(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
-        return std::tolower(static_cast<unsigned char>(x)) <
-               std::tolower(static_cast<unsigned char>(y));
-    });
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        // ASCII only: header names are tokens.
+        const auto x = static_cast<unsigned char>(a[i]);
+        const auto y = static_cast<unsigned char>(b[i]);
+        if (x == y) continue;
+        const auto lower = static_cast<unsigned char>(x | 0x20);
+        if (lower != (y | 0x20) || lower < 'a' || lower > 'z') return false;
+    }
+    return true;
 }
 
 std::optional<std::string_view> HttpRequest::Header(std::string_view name) const {
-    const auto it = headers.find(name);
-    if (it == headers.end()) return std::nullopt;
-    return std::string_view(it->second);
+    const std::string* value = headers.Find(name);
+    if (!value) return std::nullopt;
+    return std::string_view(*value);
+}
+
+void HttpRequest::Reset() {
+    method.clear();
+    target.clear();
+    path.clear();
+    query.clear();
+    headers.clear();
+    // A large upload's buffer is not kept for the connection's next requests.
+    if (body.capacity() > 64 * 1024) {
+        std::string().swap(body);
+    } else {
+        body.clear();
+    }
+    remote_ip.clear();
+    path_params.clear();
+    route.clear();
+    request_id.clear();
+    version = 11;
+    keep_alive = true;
 }
 
 std::string HttpRequest::MediaType() const {
@@ -37,10 +63,10 @@ std::optional<std::string> HttpRequest::Query(const std::string& name) const {
     return it->second;
 }
 
-std::string_view HttpRequest::Param(const std::string& name) const {
-    const auto it = path_params.find(name);
-    if (it == path_params.end()) return {};
-    return it->second;
+std::string_view HttpRequest::Param(std::string_view name) const {
+    const std::string* value = path_params.Find(name);
+    if (!value) return {};
+    return *value;
 }
 
 HttpResponse HttpResponse::Text(int status, std::string body, std::string type) {

@@ -1,7 +1,12 @@
 #pragma once
 // Firmo's own HTTP request/response values. Handlers see only these (never Beast types), so
 // they are tested with plain structs. Header names are matched case-insensitively.
+//
+// A connection reuses one HttpRequest for all its requests: the header and parameter lists
+// keep their strings between requests, so a keep-alive request allocates nothing for them
+// once the strings are long enough.
 
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
@@ -11,26 +16,78 @@
 
 namespace firmo::http {
 
-struct CaseInsensitiveLess {
-    bool operator()(std::string_view a, std::string_view b) const;
-    using is_transparent = void;
+bool EqualsIgnoreCase(std::string_view a, std::string_view b);
+
+// An ordered list of (name, value) pairs with lookup by name, case-insensitive or not. A
+// handful of entries: a linear scan beats a tree, and clear() keeps the strings' storage.
+template <bool kIgnoreCase>
+class FieldList {
+  public:
+    using value_type = std::pair<std::string, std::string>;
+    using const_iterator = typename std::vector<value_type>::const_iterator;
+
+    // The value of the last field with this name (a repeated field: the last one wins).
+    const std::string* Find(std::string_view name) const {
+        for (std::size_t i = size_; i-- > 0;) {
+            if (Same(fields_[i].first, name)) return &fields_[i].second;
+        }
+        return nullptr;
+    }
+    // The value of the last field with this name, added empty when there is none.
+    std::string& operator[](std::string_view name) {
+        for (std::size_t i = size_; i-- > 0;) {
+            if (Same(fields_[i].first, name)) return fields_[i].second;
+        }
+        return Add(name, {});
+    }
+    std::string& Add(std::string_view name, std::string_view value) {
+        if (size_ == fields_.size()) fields_.emplace_back();
+        auto& field = fields_[size_++];
+        field.first.assign(name);
+        field.second.assign(value);
+        return field.second;
+    }
+    void clear() { size_ = 0; }
+    std::size_t size() const { return size_; }
+    bool empty() const { return size_ == 0; }
+    const_iterator begin() const { return fields_.begin(); }
+    const_iterator end() const { return fields_.begin() + static_cast<std::ptrdiff_t>(size_); }
+
+  private:
+    static bool Same(std::string_view a, std::string_view b) {
+        if constexpr (kIgnoreCase) {
+            return EqualsIgnoreCase(a, b);
+        } else {
+            return a == b;
+        }
+    }
+    std::vector<value_type> fields_;  // [0, size_) in use; the rest kept for reuse
+    std::size_t size_ = 0;
 };
+using Headers = FieldList<true>;
+using Params = FieldList<false>;
 
 struct HttpRequest {
     std::string method;  // "GET", "POST", ...
     std::string target;  // as sent: path and query
     std::string path;    // path without the query, as sent (segments are decoded by the router)
     std::multimap<std::string, std::string> query;  // decoded
-    std::map<std::string, std::string, CaseInsensitiveLess> headers;
+    Headers headers;
     std::string body;
     std::string remote_ip;
-    std::map<std::string, std::string> path_params;  // filled by the router
+    Params path_params;      // filled by the router
+    std::string route;       // the matched route's pattern ("/api/v1/dossiers/{id}"); "" if none
+    std::string request_id;  // X-Request-Id as received (when well-formed) or generated
+    int version = 11;        // 10 for HTTP/1.0, 11 for HTTP/1.1
+    bool keep_alive = true;  // the client allows another request on this connection
 
     std::optional<std::string_view> Header(std::string_view name) const;
     // The Content-Type's media type, lower-cased, without parameters or spaces ("" if none).
     std::string MediaType() const;
     std::optional<std::string> Query(const std::string& name) const;
-    std::string_view Param(const std::string& name) const;
+    std::string_view Param(std::string_view name) const;
+    // Empties the request for the next one on the same connection, keeping storage.
+    void Reset();
 };
 
 struct HttpResponse {

@@ -1,8 +1,40 @@
 #include "http/router.hpp"
 
+#include <array>
+
 #include "core/encoding.hpp"
 
 namespace firmo::http {
+
+namespace {
+
+// No route has more segments; a longer path matches nothing.
+constexpr std::size_t kMaxSegments = 16;
+
+// Splits into at most kMaxSegments segments; false when there are more.
+bool Split(std::string_view path, std::array<std::string_view, kMaxSegments>& out,
+           std::size_t& count) {
+    count = 0;
+    std::size_t i = 0;
+    while (i < path.size()) {
+        if (path[i] == '/') {
+            ++i;
+            continue;
+        }
+        const auto end = path.find('/', i);
+        const std::size_t stop = end == std::string_view::npos ? path.size() : end;
+        if (count == kMaxSegments) return false;
+        out[count++] = path.substr(i, stop - i);
+        i = stop;
+    }
+    return true;
+}
+
+bool IsCapture(const std::string& seg) {
+    return seg.size() > 2 && seg.front() == '{' && seg.back() == '}';
+}
+
+}  // namespace
 
 std::vector<std::string_view> SplitPath(std::string_view path) {
     std::vector<std::string_view> out;
@@ -20,22 +52,23 @@ std::vector<std::string_view> SplitPath(std::string_view path) {
     return out;
 }
 
-void Router::Add(std::string method, std::string pattern, Handler handler) {
-    Route route{std::move(method), {}, std::move(handler)};
+void Router::Add(std::string method, std::string pattern, Handler handler, Lane lane) {
+    Route route{std::move(method), pattern, {}, std::move(handler), lane};
     for (auto seg : SplitPath(pattern)) route.segments.emplace_back(seg);
     routes_.push_back(std::move(route));
 }
 
 Router::Result Router::Find(HttpRequest& request) const {
-    const auto parts = SplitPath(request.path);
+    std::array<std::string_view, kMaxSegments> parts;
+    std::size_t count = 0;
     Result result;
+    if (!Split(request.path, parts, count)) return result;
     for (const auto& route : routes_) {
-        if (route.segments.size() != parts.size()) continue;
+        if (route.segments.size() != count) continue;
         bool ok = true;
-        for (std::size_t i = 0; i < parts.size() && ok; ++i) {
+        for (std::size_t i = 0; i < count && ok; ++i) {
             const auto& seg = route.segments[i];
-            const bool capture = seg.size() > 2 && seg.front() == '{' && seg.back() == '}';
-            ok = capture ? !parts[i].empty() : seg == parts[i];
+            ok = IsCapture(seg) ? !parts[i].empty() : seg == parts[i];
         }
         if (!ok) continue;
         if (route.method != request.method &&
@@ -46,15 +79,18 @@ Router::Result Router::Find(HttpRequest& request) const {
             continue;
         }
         request.path_params.clear();
-        for (std::size_t i = 0; i < parts.size(); ++i) {
+        for (std::size_t i = 0; i < count; ++i) {
             const auto& seg = route.segments[i];
-            if (seg.front() == '{') {
+            if (!IsCapture(seg)) continue;
+            const std::string_view name(seg.data() + 1, seg.size() - 2);
+            if (parts[i].find('%') == std::string_view::npos) {
+                request.path_params.Add(name, parts[i]);
+            } else {
                 auto decoded = PercentDecode(parts[i], false);
-                request.path_params[seg.substr(1, seg.size() - 2)] =
-                    decoded ? *decoded : std::string(parts[i]);
+                request.path_params.Add(name, decoded ? std::string_view(*decoded) : parts[i]);
             }
         }
-        return Result{Match::kFound, &route.handler, {}};
+        return Result{Match::kFound, &route, &route.handler, {}};
     }
     return result;
 }

@@ -1,12 +1,14 @@
 #include "http/server.hpp"
 
 #include <atomic>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/ssl/error.hpp>
-#include <boost/asio/strand.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
@@ -20,7 +22,9 @@
 #include <vector>
 
 #include "core/log.hpp"
+#include "http/request_id.hpp"
 #include "http/tls_context.hpp"
+#include "http/wire.hpp"
 
 namespace firmo::http {
 
@@ -31,12 +35,8 @@ using tcp = asio::ip::tcp;
 using PlainStream = beast::tcp_stream;
 using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 
-class Connection;
-
 // A TLS peer that neither answers our close_notify nor closes is given this long.
 constexpr std::chrono::seconds kTlsShutdownTimeout{5};
-
-std::string_view ToStd(beast::string_view s) { return {s.data(), s.size()}; }
 
 std::string JsonEscape(std::string_view s) {
     std::string out;
@@ -49,40 +49,58 @@ std::string JsonEscape(std::string_view s) {
 
 struct Server::Impl {
     ServerOptions options;
-    RequestHandler handler;
-    // Declared before ioc: sessions still queued in the io_context are destroyed with it, and
-    // their destructors unregister here, so these must outlive it.
+    AsyncHandler handler;
+    // Declared before the contexts: sessions still queued in an io_context are destroyed with
+    // it, and their destructors unregister here, so these must outlive them.
     std::atomic<int> busy{0};  // requests being received, handled or written
     std::mutex sessions_mu;
     std::unordered_set<Connection*> sessions;
     mutable std::mutex tls_mu;
     std::shared_ptr<TlsContext> tls;  // for new connections; null without TLS
-    asio::io_context ioc;
-    tcp::acceptor acceptor{ioc};
-    asio::thread_pool workers;
-    asio::signal_set signals{ioc};
+    // One event loop per I/O thread; the first also runs the acceptor, signals and draining.
+    std::vector<std::unique_ptr<asio::io_context>> contexts;
+    std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards;
+    std::size_t next_context = 0;  // round robin; used by the accept handler only
+    tcp::acceptor acceptor;
+    asio::signal_set signals;
+    asio::thread_pool admin{1};  // blocking chores (reading certificate files), off the loops
     std::atomic<bool> stopping{false};
     std::unique_ptr<asio::steady_timer> drain_timer;
     std::chrono::steady_clock::time_point drain_deadline;
 
-    Impl(ServerOptions o, RequestHandler h)
+    Impl(ServerOptions o, AsyncHandler h)
         : options(std::move(o)),
           handler(std::move(h)),
-          workers(static_cast<std::size_t>(std::max(1, options.worker_threads))) {}
+          contexts(MakeContexts(std::max(1, options.io_threads))),
+          acceptor(*contexts[0]),
+          signals(*contexts[0]) {
+        for (auto& c : contexts) guards.push_back(asio::make_work_guard(*c));
+    }
+
+    static std::vector<std::unique_ptr<asio::io_context>> MakeContexts(int n) {
+        std::vector<std::unique_ptr<asio::io_context>> out;
+        // Concurrency hint 1: each loop is run by one thread, so Asio can skip some locking.
+        for (int i = 0; i < n; ++i) out.push_back(std::make_unique<asio::io_context>(1));
+        return out;
+    }
 
     void Accept();
     void WaitForSignal();
     Result<TlsCertificateInfo> ReloadTls();
     void BeginStop();
     void Drain();
+    void StopLoops() {
+        for (auto& c : contexts) c->stop();
+    }
     std::shared_ptr<TlsContext> CurrentTls() const {
         std::lock_guard lock(tls_mu);
         return tls;
     }
 };
 
-// What the server needs of a connection whatever its stream: to close it at shutdown when it
-// is not busy with a request. Registers itself for that while it lives.
+// What the server and a Responder need of a connection whatever its stream: to close it at
+// shutdown when it is not busy with a request, and to answer its request. Registers itself
+// for shutdown while it lives.
 class Connection : public std::enable_shared_from_this<Connection> {
   public:
     explicit Connection(Server::Impl& server) : server_(server) {
@@ -97,26 +115,62 @@ class Connection : public std::enable_shared_from_this<Connection> {
     Connection& operator=(const Connection&) = delete;
 
     virtual void CloseIfIdle() = 0;
+    // Writes the answer to the request being handled; any thread.
+    virtual void Respond(HttpResponse response) = 0;
 
   protected:
+    Responder MakeResponder() { return Responder(shared_from_this()); }
+
     Server::Impl& server_;
 };
 
+Responder& Responder::operator=(Responder&& other) noexcept {
+    if (this != &other) {
+        if (connection_) (*this)(HttpResponse::Text(500, ""));
+        connection_ = std::move(other.connection_);
+    }
+    return *this;
+}
+
+Responder::~Responder() {
+    if (!connection_) return;
+    // Nobody answered: say so rather than leave the client waiting until its timeout.
+    log::Error("request_not_answered");
+    try {
+        (*this)(HttpResponse::Text(500,
+                                   "{\"type\":\"urn:firmo:problem:internal-error\",\"status\":500}",
+                                   "application/problem+json"));
+    } catch (...) {
+        // Out of memory while unwinding: the connection's timeout ends it.
+    }
+}
+
+void Responder::operator()(HttpResponse response) {
+    if (!connection_) return;
+    auto connection = std::move(connection_);
+    connection->Respond(std::move(response));
+}
+
 // One HTTP/1.1 connection over a plain TCP stream or a TLS stream: the same code for both,
-// the few differences (handshake, half-close, close_notify) under `if constexpr (kTls)`.
+// the few differences (handshake, half-close, close_notify) under `if constexpr (kTls)`. All
+// of it runs on the thread of the connection's io_context, except Respond().
 template <class Stream>
 class Session final : public Connection {
     static constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
 
   public:
-    Session(tcp::socket socket, Server::Impl& server) requires(!kTls)
-        : Connection(server), stream_(std::move(socket)) {}
-    Session(tcp::socket socket, std::shared_ptr<TlsContext> tls,
+    Session(tcp::socket socket, asio::io_context& ioc, Server::Impl& server) requires(!kTls)
+        : Connection(server), ioc_(ioc), stream_(std::move(socket)) {}
+    Session(tcp::socket socket, asio::io_context& ioc, std::shared_ptr<TlsContext> tls,
             Server::Impl& server) requires(kTls)
-        : Connection(server), tls_(std::move(tls)), stream_(std::move(socket), tls_->ssl) {}
+        : Connection(server),
+          ioc_(ioc),
+          tls_(std::move(tls)),
+          stream_(std::move(socket), tls_->ssl) {}
 
     void Start() {
-        asio::dispatch(stream_.get_executor(), [self = Self()] {
+        asio::dispatch(ioc_, [self = Self()] {
+            self->remote_ip_ = self->RemoteIp();  // once per connection, not per request
             if constexpr (kTls) {
                 self->Handshake();
             } else {
@@ -127,12 +181,19 @@ class Session final : public Connection {
 
     // Called on shutdown: closes the connection if it is waiting for a request.
     void CloseIfIdle() override {
-        asio::post(stream_.get_executor(), [self = Self()] {
+        asio::post(ioc_, [self = Self()] {
             if (!self->busy_) {
                 beast::error_code ec;
                 self->Tcp().socket().shutdown(tcp::socket::shutdown_both, ec);
                 self->Tcp().socket().close(ec);
             }
+        });
+    }
+
+    void Respond(HttpResponse response) override {
+        if (ioc_.get_executor().running_in_this_thread()) return Write(std::move(response));
+        asio::post(ioc_, [self = Self(), r = std::move(response)]() mutable {
+            self->Write(std::move(r));
         });
     }
 
@@ -161,14 +222,15 @@ class Session final : public Connection {
             // Plain-HTTP clients, scanners, old TLS versions, clients that distrust the
             // certificate: the client's problem, not an error of the server.
             log::Debug("tls_handshake_failed",
-                       {{"client_ip", RemoteIp()}, {"error", ec.message()}});
+                       {{"client_ip", remote_ip_}, {"error", ec.message()}});
             return Close();
         }
         ReadHeader();
     }
 
     void ReadHeader() {
-        parser_.emplace();
+        request_.Reset();
+        parser_.emplace(request_);
         parser_->header_limit(static_cast<std::uint32_t>(server_.options.header_limit));
         // Beast checks Content-Length against the limit while parsing the headers; the real
         // limit depends on the target, so it is set in OnHeader.
@@ -183,29 +245,28 @@ class Session final : public Connection {
         if (ec) return OnReadError(ec);
         if (server_.stopping) return Close();
         MarkBusy();  // from here until the answer is written, shutdown waits for this request
-        auto& req = parser_->get();
-        const std::size_t limit =
-            server_.options.body_limit(ToStd(req.method_string()), ToStd(req.target()));
+        const std::size_t limit = server_.options.body_limit(request_.method, request_.target);
         parser_->body_limit(limit);
         if (parser_->content_length() && *parser_->content_length() > limit) {
             return SendError(413,
                              "the request body is larger than " + std::to_string(limit) + " bytes");
         }
         Tcp().expires_after(server_.options.read_timeout);
-        if (beast::iequals(req[bhttp::field::expect], "100-continue")) {
-            auto cont = std::make_shared<bhttp::response<bhttp::empty_body>>(
-                bhttp::status::continue_, req.version());
-            bhttp::async_write(stream_, *cont,
-                               [self = Self(), cont](beast::error_code wec, std::size_t) {
-                                   if (wec) return self->Close();
-                                   self->ReadBody();
-                               });
+        const auto expect = request_.Header("Expect");
+        if (expect && EqualsIgnoreCase(*expect, "100-continue") && !parser_->is_done()) {
+            static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+            asio::async_write(stream_, asio::buffer(kContinue.data(), kContinue.size()),
+                              [self = Self()](beast::error_code wec, std::size_t) {
+                                  if (wec) return self->Close();
+                                  self->ReadBody();
+                              });
             return;
         }
         ReadBody();
     }
 
     void ReadBody() {
+        if (parser_->is_done()) return OnBody({}, 0);  // no body: skip a round through Asio
         bhttp::async_read(stream_, buffer_, *parser_,
                           beast::bind_front_handler(&Session::OnBody, Self()));
     }
@@ -231,40 +292,18 @@ class Session final : public Connection {
 
     void OnBody(beast::error_code ec, std::size_t) {
         if (ec) return OnReadError(ec);
-        auto msg = parser_->release();
-        keep_alive_ = msg.keep_alive();
-        auto request = std::make_shared<HttpRequest>();
-        request->method = std::string(ToStd(msg.method_string()));
-        request->target = std::string(ToStd(msg.target()));
-        const auto q = request->target.find('?');
-        request->path = request->target.substr(0, q);
-        if (q != std::string::npos)
-            request->query = ParseQuery(std::string_view(request->target).substr(q + 1));
-        for (const auto& field : msg) {
-            request->headers[std::string(ToStd(field.name_string()))] =
-                std::string(ToStd(field.value()));
-        }
-        request->body = std::move(msg.body());
-        request->remote_ip = RemoteIp();
-        const bool head = request->method == "HEAD";
-
+        request_.remote_ip = remote_ip_;
+        request_.request_id = ChooseRequestId(request_.Header("X-Request-Id"));
         Tcp().expires_never();
-        // The handler may block: run it on the worker pool, then write from the strand.
-        asio::post(server_.workers, [self = Self(), request, head] {
-            auto response = std::make_shared<HttpResponse>();
-            try {
-                *response = self->server_.handler(*request);
-            } catch (...) {
-                // The handler's own last-resort catch should have answered; never let an
-                // exception end a pool thread (and so the process).
-                log::Error("handler_escaped_exception", {{"path", request->path}});
-                *response = HttpResponse::Text(
-                    500, "{\"type\":\"urn:firmo:problem:internal-error\",\"status\":500}",
-                    "application/problem+json");
-            }
-            asio::post(self->stream_.get_executor(),
-                       [self, response, head] { self->Write(std::move(*response), head); });
-        });
+        // The handler answers through the Responder, now or from another thread; until then
+        // this session does nothing (it reads the next request only after the answer).
+        try {
+            server_.handler(request_, MakeResponder());
+        } catch (...) {
+            // The front door catches its handlers' exceptions; this is a last resort. The
+            // Responder it was given answers 500 when it is destroyed unanswered.
+            log::Error("handler_escaped_exception", {{"path", request_.path}});
+        }
     }
 
     void SendError(int status, const std::string& detail) {
@@ -279,30 +318,48 @@ class Session final : public Connection {
         r.Set("X-Content-Type-Options", "nosniff");
         r.Set("Cache-Control", "no-store");
         r.close = true;  // the rest of the request is unread: the connection cannot be reused
-        keep_alive_ = false;
+        request_.keep_alive = false;
+        request_.method.clear();  // not a HEAD answer, whatever was (half) parsed
+        if (request_.request_id.empty()) {
+            request_.request_id = parser_ && parser_->is_header_done()
+                                      ? ChooseRequestId(request_.Header("X-Request-Id"))
+                                      : GenerateRequestId();
+        }
         linger_ = true;
-        Write(std::move(r), false);
+        Write(std::move(r));
     }
 
-    void Write(HttpResponse r, bool head) {
-        auto res = std::make_shared<bhttp::response<bhttp::string_body>>();
-        res->version(11);
-        res->result(static_cast<unsigned>(r.status));
-        res->set(bhttp::field::server, "firmo");
-        for (auto& [k, v] : r.headers) res->insert(k, v);
-        res->body() = std::move(r.body);
-        const bool close = r.close || !keep_alive_ || server_.stopping;
-        res->keep_alive(!close);
-        res->prepare_payload();
-        if (head) res->body().clear();  // Content-Length stays that of the GET
+    void Write(HttpResponse r) {
+        response_ = std::move(r);
+        const bool close = response_.close || !request_.keep_alive || server_.stopping;
+        head_.clear();
+        const bool with_body =
+            AppendResponseHead(head_, response_,
+                               HeadOptions{.request_id = request_.request_id,
+                                           .close = close,
+                                           .http10_keep_alive = !close && request_.version == 10,
+                                           .head_request = request_.method == "HEAD"});
+        const std::array<asio::const_buffer, 2> buffers{
+            asio::buffer(head_), with_body ? asio::buffer(response_.body) : asio::const_buffer()};
         Tcp().expires_after(server_.options.write_timeout);
-        bhttp::async_write(stream_, *res,
-                           [self = Self(), res, close](beast::error_code ec, std::size_t) {
-                               self->MarkIdle();
-                               if (ec) return self->Close();
-                               if (close) return self->linger_ ? self->Linger() : self->Shutdown();
-                               self->ReadHeader();
-                           });
+        asio::async_write(stream_, buffers,
+                          [self = Self(), close](beast::error_code ec, std::size_t) {
+                              self->OnWritten(ec, close);
+                          });
+    }
+
+    void OnWritten(beast::error_code ec, bool close) {
+        MarkIdle();
+        // A large download's buffer is not kept while the connection waits for more.
+        if (response_.body.capacity() > 64 * 1024) {
+            response_ = HttpResponse();
+        } else {
+            response_.body.clear();
+            response_.headers.clear();
+        }
+        if (ec) return Close();
+        if (close) return linger_ ? Linger() : Shutdown();
+        ReadHeader();
     }
 
     // After an early answer (413, 400) the client may still be sending its body; closing at
@@ -356,13 +413,17 @@ class Session final : public Connection {
         Tcp().socket().close(ec);
     }
 
+    asio::io_context& ioc_;
     // Declared before the stream, which uses it: this connection's context stays alive after a
     // reload replaced it for new connections.
     std::shared_ptr<TlsContext> tls_;
     Stream stream_;
     beast::flat_buffer buffer_;
-    std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
-    bool keep_alive_ = true;
+    HttpRequest request_;  // reused by every request of the connection
+    std::optional<RequestParser> parser_;
+    HttpResponse response_;  // the answer being written
+    std::string head_;       // its status line and headers
+    std::string remote_ip_;
     bool linger_ = false;
     std::vector<char> linger_buffer_;
     bool busy_ = false;
@@ -370,19 +431,23 @@ class Session final : public Connection {
 };
 
 void Server::Impl::Accept() {
-    acceptor.async_accept(asio::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
+    // Connections are spread over the loops in turn; each lives on its loop until it ends.
+    asio::io_context& target = *contexts[next_context];
+    next_context = (next_context + 1) % contexts.size();
+    acceptor.async_accept(target, [this, &target](beast::error_code ec, tcp::socket socket) {
         if (ec) {
             if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
             log::Warn("accept_failed", {{"error", ec.message()}});
         } else if (auto context = CurrentTls()) {
             try {
-                std::make_shared<Session<TlsStream>>(std::move(socket), std::move(context), *this)
+                std::make_shared<Session<TlsStream>>(std::move(socket), target, std::move(context),
+                                                     *this)
                     ->Start();
             } catch (const boost::system::system_error& e) {  // SSL_new failed: out of memory
                 log::Warn("tls_session_failed", {{"error", e.what()}});
             }
         } else {
-            std::make_shared<Session<PlainStream>>(std::move(socket), *this)->Start();
+            std::make_shared<Session<PlainStream>>(std::move(socket), target, *this)->Start();
         }
         if (!stopping) Accept();
     });
@@ -393,7 +458,7 @@ void Server::Impl::WaitForSignal() {
         if (ec) return;
         if (number != SIGHUP) return BeginStop();
         // Reading files is blocking work: not on an I/O thread.
-        asio::post(workers, [this] { (void)ReloadTls(); });  // logs its outcome
+        asio::post(admin, [this] { (void)ReloadTls(); });  // logs its outcome
         WaitForSignal();
     });
 }
@@ -405,33 +470,33 @@ void Server::Impl::BeginStop() {
     acceptor.close(ec);
     signals.cancel(ec);
     drain_deadline = std::chrono::steady_clock::now() + options.shutdown_grace;
-    drain_timer = std::make_unique<asio::steady_timer>(ioc);
+    drain_timer = std::make_unique<asio::steady_timer>(*contexts[0]);
     Drain();
 }
 
 void Server::Impl::Drain() {
+    std::vector<std::shared_ptr<Connection>> alive;
     {
         std::lock_guard lock(sessions_mu);
         // A session may be mid-destruction (its count is 0, its destructor waits for this
         // mutex): only sessions still alive get the call.
         for (Connection* s : sessions) {
-            if (auto alive = s->weak_from_this().lock()) alive->CloseIfIdle();
+            if (auto session = s->weak_from_this().lock()) alive.push_back(std::move(session));
         }
     }
-    if (busy == 0 || std::chrono::steady_clock::now() >= drain_deadline) {
-        {
-            std::lock_guard lock(sessions_mu);
-            if (busy == 0 && !sessions.empty()) {
-                // Idle sessions are closing; give them one more tick.
-            }
-        }
-        if (busy == 0) {
-            drain_timer->expires_after(std::chrono::milliseconds(50));
-            drain_timer->async_wait([this](beast::error_code) { ioc.stop(); });
-            return;
-        }
+    // Outside the lock: the last reference to a session that ended meanwhile (on another
+    // I/O thread) may be one of these, and its destructor takes the lock.
+    for (const auto& session : alive) session->CloseIfIdle();
+    alive.clear();
+    if (busy == 0) {
+        // Idle sessions are closing; give them one more tick.
+        drain_timer->expires_after(std::chrono::milliseconds(50));
+        drain_timer->async_wait([this](beast::error_code) { StopLoops(); });
+        return;
+    }
+    if (std::chrono::steady_clock::now() >= drain_deadline) {
         log::Warn("shutdown_grace_exceeded", {{"in_flight", std::to_string(busy.load())}});
-        ioc.stop();
+        StopLoops();
         return;
     }
     drain_timer->expires_after(std::chrono::milliseconds(20));
@@ -493,10 +558,14 @@ Result<TlsCertificateInfo> Server::Impl::ReloadTls() {
     return certificate;
 }
 
-Server::Server(ServerOptions options, RequestHandler handler)
+Server::Server(ServerOptions options, AsyncHandler handler)
     : impl_(std::make_unique<Impl>(std::move(options), std::move(handler))) {}
 
-Server::~Server() { impl_->workers.join(); }
+Server::Server(ServerOptions options, SyncHandler handler)
+    : Server(std::move(options),
+             [h = std::move(handler)](HttpRequest& req, Responder respond) { respond(h(req)); }) {}
+
+Server::~Server() { impl_->admin.join(); }
 
 Result<void> Server::Listen() {
     beast::error_code ec;
@@ -540,22 +609,23 @@ void Server::Run() {
     impl_->WaitForSignal();
     impl_->Accept();
     std::vector<std::thread> threads;
-    for (int i = 1; i < impl_->options.io_threads; ++i) {
-        threads.emplace_back([this] { impl_->ioc.run(); });
+    for (std::size_t i = 1; i < impl_->contexts.size(); ++i) {
+        threads.emplace_back([this, i] { impl_->contexts[i]->run(); });
     }
-    impl_->ioc.run();
+    impl_->contexts[0]->run();
     for (auto& t : threads) t.join();
+    log::Flush();
     if (impl_->busy.load() > 0) {
         // The grace period ran out with requests still in flight (a stuck handler would
         // block the join below forever). The database and blob store are crash-safe: exit.
         log::Error("shutdown_forced", {{"in_flight", std::to_string(impl_->busy.load())}});
         std::_Exit(1);
     }
-    impl_->workers.join();
+    impl_->admin.join();
 }
 
 void Server::Stop() {
-    asio::post(impl_->ioc, [this] { impl_->BeginStop(); });
+    asio::post(*impl_->contexts[0], [this] { impl_->BeginStop(); });
 }
 
 Result<TlsCertificateInfo> Server::ReloadTls() { return impl_->ReloadTls(); }

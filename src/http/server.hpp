@@ -1,9 +1,16 @@
 #pragma once
-// The HTTP/1.1 server: Boost.Beast on a few I/O threads, handlers on a separate worker pool
-// (they may block on the database or on PDF work), keep-alive, per-phase timeouts, a body
-// limit chosen per request from its headers, 100-continue, and graceful shutdown: stop
-// accepting, finish in-flight requests, close idle connections. With TlsOptions the listener
-// speaks HTTPS only (same sessions over a TLS stream); SIGHUP reloads the certificate.
+// The HTTP/1.1 server: Boost.Beast parsing on `io_threads` I/O threads, each running its own
+// event loop (one io_context per thread: a connection lives on one thread, so it needs no
+// strand and no lock), keep-alive, per-phase timeouts, a body limit chosen per request from
+// its headers, 100-continue, request ids (X-Request-Id, see request_id.hpp), and graceful
+// shutdown: stop accepting, finish in-flight requests, close idle connections. With
+// TlsOptions the listener speaks HTTPS only (same sessions over a TLS stream); SIGHUP reloads
+// the certificate.
+//
+// The handler is called on the I/O thread that read the request and answers through a
+// Responder, at once or later from any thread: the front door (api/frontend.hpp) runs cheap
+// routes right there and hands the others to their lane (http/lanes.hpp). The server itself
+// never blocks an I/O thread.
 
 #include <chrono>
 #include <cstddef>
@@ -21,8 +28,7 @@ namespace firmo::http {
 struct ServerOptions {
     std::string host = "127.0.0.1";
     unsigned short port = 8080;  // 0: pick a free port (see Server::port())
-    int io_threads = 1;
-    int worker_threads = 4;
+    int io_threads = 1;          // event loops, one thread each
     std::size_t header_limit = 16 * 1024;
     std::chrono::seconds read_timeout{30};  // the TLS handshake; headers and body of one request
     std::chrono::seconds idle_timeout{60};  // between keep-alive requests
@@ -34,11 +40,36 @@ struct ServerOptions {
     std::optional<TlsOptions> tls;  // set: HTTPS only on this port
 };
 
-using RequestHandler = std::function<HttpResponse(HttpRequest&)>;
+class Connection;
+
+// Answers one request. Call it once, from any thread; the request it came with stays valid
+// until then. Destroyed without having answered (a handler's bug, an exception on a pool
+// thread), it answers 500 itself, so a connection is never left hanging.
+class Responder {
+  public:
+    Responder() = default;
+    Responder(Responder&& other) noexcept = default;
+    Responder& operator=(Responder&& other) noexcept;
+    ~Responder();
+
+    void operator()(HttpResponse response);
+    explicit operator bool() const { return static_cast<bool>(connection_); }
+
+  private:
+    friend class Connection;
+    explicit Responder(std::shared_ptr<Connection> connection)
+        : connection_(std::move(connection)) {}
+    std::shared_ptr<Connection> connection_;
+};
+
+using AsyncHandler = std::function<void(HttpRequest& request, Responder respond)>;
+using SyncHandler = std::function<HttpResponse(HttpRequest& request)>;
 
 class Server {
   public:
-    Server(ServerOptions options, RequestHandler handler);
+    Server(ServerOptions options, AsyncHandler handler);
+    // A handler that answers at once, on the I/O thread: it must not block (tests, tools).
+    Server(ServerOptions options, SyncHandler handler);
     ~Server();
     Server(const Server&) = delete;
     Server& operator=(const Server&) = delete;
@@ -48,7 +79,8 @@ class Server {
     [[nodiscard]] Result<void> Listen();
     unsigned short port() const;
     // Serves until Stop() or SIGTERM/SIGINT, then drains and returns. With TLS, SIGHUP calls
-    // ReloadTls() (from the moment Listen() succeeded).
+    // ReloadTls() (from the moment Listen() succeeded). Runs the I/O threads: this one and
+    // io_threads - 1 more.
     void Run();
     // Thread-safe; may be called from a signal handler context via the I/O loop.
     void Stop();

@@ -103,6 +103,23 @@ class Firmo:
         except OSError:
             return ""
 
+    def wait_for_log(self, *needles, timeout=5):
+        """The whole log once every needle is in it. Access lines reach the log up to 50 ms
+        after their request (they are written in batches); fails after `timeout`."""
+        deadline = time.time() + timeout
+        while True:
+            try:
+                with open(os.path.join(self.data_dir, "server.log"), "r", errors="replace") as f:
+                    text = f.read()
+            except OSError:
+                text = ""
+            if all(n in text for n in needles):
+                return text
+            if time.time() > deadline:
+                missing = [n for n in needles if n not in text]
+                raise AssertionError(f"not in the log after {timeout} s: {missing}; log: {text[-2000:]}")
+            time.sleep(0.02)
+
     def stop(self, sig=signal.SIGTERM, timeout=20):
         if self.proc and self.proc.poll() is None:
             self.proc.send_signal(sig)
