@@ -1,9 +1,12 @@
 #include "crypto/digest.hpp"
 
+#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/params.h>
 
+#include <new>
 #include <stdexcept>
 
 #include "crypto/openssl_util.hpp"
@@ -28,14 +31,64 @@ std::string Sha256(std::string_view data) {
     return out;
 }
 
+namespace {
+
+using MacPtr = OpensslPtr<EVP_MAC, EVP_MAC_free>;
+using MacCtxPtr = OpensslPtr<EVP_MAC_CTX, EVP_MAC_CTX_free>;
+
+// An HMAC-SHA256 context per thread, keyed with the last key it was given. HMAC() looks the
+// algorithms up in OpenSSL's provider store at every call, which cost more than the MAC of a
+// short message (URL signatures are computed several times per API response); re-initialising
+// a keyed context with the same key only resets its state.
+class ThreadHmac {
+  public:
+    ThreadHmac() {
+        static const MacPtr mac(EVP_MAC_fetch(nullptr, "HMAC", nullptr));
+        if (!mac) throw std::runtime_error("EVP_MAC_fetch HMAC");
+        ctx_.reset(EVP_MAC_CTX_new(mac.get()));
+        if (!ctx_) throw std::bad_alloc();
+        char digest[] = "SHA256";
+        const OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string("digest", digest, 0),
+                                     OSSL_PARAM_construct_end()};
+        Check(EVP_MAC_CTX_set_params(ctx_.get(), params), "EVP_MAC_CTX_set_params");
+    }
+    ~ThreadHmac() { OPENSSL_cleanse(key_.data(), key_.size()); }
+
+    std::string Mac(std::string_view key, std::string_view data) {
+        if (!keyed_ || key != key_) {
+            OPENSSL_cleanse(key_.data(), key_.size());
+            keyed_ = false;
+            Check(EVP_MAC_init(ctx_.get(), reinterpret_cast<const unsigned char*>(key.data()),
+                               key.size(), nullptr),
+                  "EVP_MAC_init");
+            key_.assign(key);
+            keyed_ = true;
+        } else {
+            Check(EVP_MAC_init(ctx_.get(), nullptr, 0, nullptr), "EVP_MAC_init");
+        }
+        Check(EVP_MAC_update(ctx_.get(), reinterpret_cast<const unsigned char*>(data.data()),
+                             data.size()),
+              "EVP_MAC_update");
+        std::string out(32, '\0');
+        std::size_t len = 0;
+        Check(EVP_MAC_final(ctx_.get(), reinterpret_cast<unsigned char*>(out.data()), &len,
+                            out.size()),
+              "EVP_MAC_final");
+        out.resize(len);
+        return out;
+    }
+
+  private:
+    MacCtxPtr ctx_;
+    std::string key_;
+    bool keyed_ = false;
+};
+
+}  // namespace
+
 std::string HmacSha256(std::string_view key, std::string_view data) {
-    std::string out(32, '\0');
-    unsigned int len = 0;
-    const unsigned char* r = HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-                                  reinterpret_cast<const unsigned char*>(data.data()), data.size(),
-                                  reinterpret_cast<unsigned char*>(out.data()), &len);
-    if (r == nullptr) throw std::runtime_error("HMAC");
-    return out;
+    thread_local ThreadHmac hmac;
+    return hmac.Mac(key, data);
 }
 
 struct Sha256Stream::Impl {
