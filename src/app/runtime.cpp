@@ -18,6 +18,7 @@
 #include "pdf/qpdf_validator.hpp"
 #include "pdf/verify.hpp"
 #include "store/filesystem/folder_blob_store.hpp"
+#include "store/filesystem/shared_counter.hpp"
 #include "store/postgres/postgres_database.hpp"
 #include "store/s3/s3_blob_store.hpp"
 #include "store/sqlite/sqlite_database.hpp"
@@ -104,7 +105,14 @@ Result<std::unique_ptr<Runtime>> Runtime::Open(const Config& config) {
     rt->ctx_ = std::unique_ptr<domain::ServiceContext>(
         new domain::ServiceContext{*rt->db_, *rt->blobs_, *rt->validator_, *rt->hasher_, rt->clock_,
                                    rt->random_, domain_limits, [] {}});
-    rt->issuers_ = std::make_unique<domain::IssuerService>(*rt->ctx_);
+    if (config.database_url.empty()) {
+        // The API-key cache's invalidation, shared with every process on this SQLite file
+        // (other nodes on the folder, `firmo apikey revoke`). PostgreSQL nodes share no host:
+        // there, keys are looked up at every call until the store offers notifications.
+        FIRMO_TRY(auto counter, store::SharedFileCounter::Open(data / "api-keys.generation"));
+        rt->key_changes_ = std::move(counter);
+    }
+    rt->issuers_ = std::make_unique<domain::IssuerService>(*rt->ctx_, rt->key_changes_.get());
     rt->dossiers_ = std::make_unique<domain::DossierService>(*rt->ctx_);
     rt->signers_ = std::make_unique<domain::SignerService>(*rt->ctx_);
     rt->requests_ = std::make_unique<domain::RequestService>(*rt->ctx_);

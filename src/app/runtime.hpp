@@ -63,6 +63,7 @@ class Runtime {
     std::unique_ptr<domain::DocumentValidator> validator_;
     std::unique_ptr<domain::Hasher> hasher_;
     std::unique_ptr<domain::ServiceContext> ctx_;
+    std::unique_ptr<domain::ChangeSignal> key_changes_;  // null: no API-key cache
     std::unique_ptr<domain::IssuerService> issuers_;
     std::unique_ptr<domain::DossierService> dossiers_;
     std::unique_ptr<domain::SignerService> signers_;

@@ -49,11 +49,14 @@ Result<CreatedApiKey> IssuerService::CreateApiKey(const std::string& issuer_id) 
 }
 
 Result<void> IssuerService::RevokeApiKey(const std::string& key_id) {
-    return InWriteTransaction(ctx_.db, [&](Transaction& tx) -> Result<void> {
+    FIRMO_CHECK(InWriteTransaction(ctx_.db, [&](Transaction& tx) -> Result<void> {
         FIRMO_TRY(bool revoked, tx.RevokeApiKey(key_id, ctx_.clock.Now()));
         if (!revoked) return Fail(ErrorCode::kNotFound, "no active API key " + key_id);
         return {};
-    });
+    }));
+    // After the commit: a process that empties its cache now finds the key revoked.
+    if (key_changes_) key_changes_->Announce();
+    return {};
 }
 
 Result<Principal> IssuerService::Authenticate(std::string_view api_key) const {
@@ -62,13 +65,40 @@ Result<Principal> IssuerService::Authenticate(std::string_view api_key) const {
         return Fail(ErrorCode::kUnauthenticated, "missing or malformed API key");
     }
     const std::string hash = ctx_.hasher.Sha256Hex(api_key);
-    // One indexed lookup on every call, never cached, so revocation applies at the next call.
+    // Read before the lookup: an entry is filed under the generation it was current at, so a
+    // revocation announced during the lookup makes it stale at once.
+    const std::uint64_t generation = key_changes_ ? key_changes_->Current() : 0;
+    if (key_changes_) {
+        if (auto principal = Cached(hash, generation)) return *principal;
+    }
     FIRMO_TRY(auto tx, ctx_.db.Begin(TxMode::kSingle));
     FIRMO_TRY(auto key, tx->FindApiKeyByHash(hash));
     if (!key || key->revoked_at) {
         return Fail(ErrorCode::kUnauthenticated, "unknown or revoked API key");
     }
-    return Principal{key->issuer_id, key->id, key->prefix};
+    Principal principal{key->issuer_id, key->id, key->prefix};
+    if (key_changes_) Remember(hash, principal, generation);
+    return principal;
+}
+
+std::optional<Principal> IssuerService::Cached(const std::string& hash,
+                                               std::uint64_t generation) const {
+    std::shared_lock lock(cache_mu_);
+    if (cache_generation_ != generation) return std::nullopt;
+    const auto it = cache_.find(hash);
+    if (it == cache_.end() || ctx_.clock.Now() >= it->second.expires_at) return std::nullopt;
+    return it->second.principal;
+}
+
+void IssuerService::Remember(const std::string& hash, const Principal& principal,
+                             std::uint64_t generation) const {
+    std::unique_lock lock(cache_mu_);
+    if (generation < cache_generation_) return;  // already stale: a newer change is known
+    if (generation > cache_generation_ || cache_.size() >= kKeyCacheMax) {
+        cache_.clear();
+        cache_generation_ = generation;
+    }
+    cache_[hash] = CachedKey{principal, ctx_.clock.Now() + kKeyCacheTtl};
 }
 
 Result<std::optional<std::pair<Issuer, CreatedApiKey>>> IssuerService::Bootstrap(

@@ -1,10 +1,24 @@
 #pragma once
 // Issuers and their API keys: creation (CLI and first start), authentication of every API
-// call, revocation (effective at the next call: keys are looked up, never cached).
+// call, revocation (effective at the next call).
+//
+// Key cache: with a ChangeSignal, Authenticate() remembers the keys it found active (by the
+// key's SHA-256, never the key itself) and skips the database for them. A revocation
+// announces itself on the signal after it commits, which every process sharing the database
+// sees before its next lookup: the cache is emptied, the key looked up, and refused. So "a
+// revoked key stops working at the next call" holds across processes and nodes, as without
+// the cache. An entry also expires after kKeyCacheTtl, which bounds how long a process that
+// died between committing a revocation and announcing it could leave a key working. Without a
+// signal nothing is cached. Thread-safe.
 
+#include <chrono>
+#include <cstdint>
 #include <optional>
+#include <shared_mutex>
 #include <string>
+#include <unordered_map>
 
+#include "domain/ports/change_signal.hpp"
 #include "domain/services/context.hpp"
 
 namespace firmo::domain {
@@ -23,7 +37,12 @@ struct Principal {
 
 class IssuerService {
   public:
-    explicit IssuerService(ServiceContext& ctx) : ctx_(ctx) {}
+    static constexpr std::chrono::seconds kKeyCacheTtl{60};
+    static constexpr std::size_t kKeyCacheMax = 10'000;
+
+    // `key_changes`: where revocations are announced and watched; null: no key cache.
+    explicit IssuerService(ServiceContext& ctx, ChangeSignal* key_changes = nullptr)
+        : ctx_(ctx), key_changes_(key_changes) {}
 
     [[nodiscard]] Result<Issuer> CreateIssuer(const std::string& name, const std::string& email);
     [[nodiscard]] Result<CreatedApiKey> CreateApiKey(const std::string& issuer_id);
@@ -37,8 +56,19 @@ class IssuerService {
   private:
     [[nodiscard]] Result<Issuer> NewIssuer(const std::string& name, const std::string& email) const;
     CreatedApiKey NewApiKey(const std::string& issuer_id) const;
+    std::optional<Principal> Cached(const std::string& hash, std::uint64_t generation) const;
+    void Remember(const std::string& hash, const Principal& principal,
+                  std::uint64_t generation) const;
 
     ServiceContext& ctx_;
+    ChangeSignal* key_changes_;
+    struct CachedKey {
+        Principal principal;
+        Timestamp expires_at;
+    };
+    mutable std::shared_mutex cache_mu_;
+    mutable std::uint64_t cache_generation_ = 0;  // the signal's value the entries are from
+    mutable std::unordered_map<std::string, CachedKey> cache_;  // by key hash
 };
 
 }  // namespace firmo::domain

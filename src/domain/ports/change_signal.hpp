@@ -1,0 +1,29 @@
+#pragma once
+// Port: a counter shared by every process that serves one database, moved forward whenever
+// something that processes cache may have changed (an API key was revoked). A process keeps a
+// cache only while the counter shows the value it had when the cache was filled, so a change
+// announced by another process (the CLI's `firmo apikey revoke`, another node) empties it
+// before the next lookup.
+//
+// Implementations: store/filesystem/shared_counter.hpp (a file in the data folder mapped into
+// every process on the host: SQLite's case); PostgreSQL needs a notification channel
+// (LISTEN/NOTIFY) that the store provides. Thread-safe.
+
+#include <cstdint>
+
+namespace firmo::domain {
+
+class ChangeSignal {
+  public:
+    virtual ~ChangeSignal() = default;
+    ChangeSignal() = default;
+    ChangeSignal(const ChangeSignal&) = delete;
+    ChangeSignal& operator=(const ChangeSignal&) = delete;
+
+    // The counter now. Cheap (a memory read, no I/O): called on every API call.
+    virtual std::uint64_t Current() const = 0;
+    // Moves the counter forward for every process; called after the change has committed.
+    virtual void Announce() = 0;
+};
+
+}  // namespace firmo::domain
