@@ -300,9 +300,12 @@ void Frontend::Finish(const HttpRequest& request, const http::Router::Result& fo
             }
         }
         const log::RequestScope scope(request.request_id);
+        const http::Lane lane =
+            found.match == http::Router::Match::kFound ? found.route->lane : http::Lane::kInline;
         log::Access(
             {{"method", request.method},
              {"path", path},
+             {"lane", http::ToString(lane)},
              {"status", response.status},
              {"us", static_cast<std::int64_t>(
                         std::chrono::duration_cast<std::chrono::microseconds>(elapsed).count())},

@@ -81,12 +81,13 @@ int RunServe(const Args&, const Config& config, std::ostream& out, std::ostream&
     Runtime& r = **rt;
     if (auto ok = r.OpenSignerSide(); !ok) return Report(ok.error(), err);
 
-    metrics::Registry metrics;
+    metrics::Registry& metrics = r.metrics();
     jobs::WorkerOptions worker_options;
     worker_options.threads = config.job_threads;
     worker_options.lease = std::chrono::milliseconds(config.job_lease_ms);
     worker_options.worker_id = NodeId(config);
     worker_options.delivery_threads = config.delivery_threads;
+    worker_options.metrics = &metrics;
     jobs::Worker worker(r.db(), r.requests(), r.clock(), worker_options);
     worker.SetCeremony(&r.ceremony());
     worker.SetEvents(&r.events());

@@ -7,6 +7,7 @@
 #include "crypto/cms_verify.hpp"
 #include "crypto/hasher.hpp"
 #include "notify/mail_code_sender.hpp"
+#include "notify/metered_transport.hpp"
 #include "notify/notification_transport.hpp"
 #include "notify/sms_code_sender.hpp"
 #include "notify/sms_gateway.hpp"
@@ -255,9 +256,11 @@ Result<void> Runtime::OpenSignerSide() {
     webhook_options.timeout = std::chrono::milliseconds(config_.webhook_timeout_ms);
     webhook_options.allow_private_addresses = config_.webhook_allow_private;
     FIRMO_TRY(auto webhooks, notify::WebhookTransport::Create(webhook_options, clock_));
-    delivery_ = std::make_unique<ChannelTransport>(
-        std::make_unique<notify::NotificationTransport>(shared_mailer, sms, clock_),
-        std::move(webhooks));
+    delivery_ = std::make_unique<notify::MeteredTransport>(
+        std::make_unique<ChannelTransport>(
+            std::make_unique<notify::NotificationTransport>(shared_mailer, sms, clock_),
+            std::move(webhooks)),
+        metrics_);
     FIRMO_TRY(ctx_->notifications.reminders, ParseReminders(config_.reminders));
     ctx_->notifications.email = shared_mailer != nullptr;
     ctx_->notifications.sms = sms != nullptr;

@@ -8,6 +8,7 @@
 #include "api/url_signer.hpp"
 #include "app/config.hpp"
 #include "codec/json.hpp"
+#include "core/metrics.hpp"
 #include "domain/ports/code_sender.hpp"
 #include "domain/ports/document_signer.hpp"
 #include "domain/ports/identity_provider.hpp"
@@ -42,6 +43,8 @@ class Runtime {
     // (DATA_DIR/ca/ca-cert.pem) when it exists.
     std::function<Result<codec::Json>(std::string_view)> VerifyFunction() const;
     const Clock& clock() const { return clock_; }
+    // The metrics GET /metrics renders; components add theirs at wiring time.
+    metrics::Registry& metrics() { return metrics_; }
 
     // The signer side (serve only): the built-in CA (created on first start when missing), the
     // trust service, the PDF signer, code delivery, the eID provider (when configured) and the
@@ -56,6 +59,7 @@ class Runtime {
     explicit Runtime(Config config) : config_(std::move(config)) {}
 
     Config config_;
+    metrics::Registry metrics_;
     SystemClock clock_;
     SystemRandom random_;
     std::unique_ptr<domain::Database> db_;

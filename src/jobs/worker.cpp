@@ -25,7 +25,20 @@ std::string ThisProcessWorkerId() {
 }
 
 Worker::Worker(Database& db, RequestService& requests, const Clock& clock, WorkerOptions options)
-    : db_(db), requests_(requests), clock_(clock), options_(std::move(options)) {}
+    : db_(db), requests_(requests), clock_(clock), options_(std::move(options)) {
+    if (options_.metrics) {
+        jobs_total_ = &options_.metrics->AddCounterFamily(
+            "firmo_jobs_total",
+            "Background jobs run by this node, by kind and outcome (done, rescheduled, retry, "
+            "abandoned, lease_lost).",
+            {"kind", "outcome"});
+        job_seconds_ = &options_.metrics->AddHistogramFamily(
+            "firmo_job_duration_seconds",
+            "Time to run one background job, by kind (sign_documents: signing a request's "
+            "documents).",
+            {"kind"});
+    }
+}
 
 Worker::~Worker() { Stop(); }
 
@@ -64,6 +77,7 @@ bool Worker::RunOneJob() {
     }
     if (!*claimed) return false;
     const Job& job = **claimed;
+    const auto started = std::chrono::steady_clock::now();
     const bool signing = job.kind == JobKind::kSignDocuments;
     Result<void> result;
     std::optional<Timestamp> again;  // a look that found nothing yet: run again then
@@ -118,6 +132,17 @@ bool Worker::RunOneJob() {
                                      {"worker", job.leased_by}});
     }
     if (!finish) log::Warn("job_finish_failed", {{"error", finish.error().message}});
+    if (jobs_total_) {
+        const std::string_view kind = ToString(job.kind);
+        const std::string_view outcome = finish && !*finish                      ? "lease_lost"
+                                         : result && again                       ? "rescheduled"
+                                         : result                                ? "done"
+                                         : job.attempts >= options_.max_attempts ? "abandoned"
+                                                                                 : "retry";
+        jobs_total_->With({kind, outcome}).Inc();
+        job_seconds_->With({kind}).Observe(
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    }
     return true;
 }
 

@@ -12,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/metrics.hpp"
 #include "domain/services/ceremony_service.hpp"
 #include "domain/services/event_service.hpp"
 #include "domain/services/request_service.hpp"
@@ -28,6 +29,9 @@ struct WorkerOptions {
     std::string worker_id = "worker";
     int delivery_threads = 1;  // outbox delivery (e-mail, SMS, webhooks); 0: not on this node
     std::chrono::milliseconds delivery_poll{100};  // an indexed lookup: cheap
+    // Where job metrics go (firmo_jobs_total{kind,outcome}, firmo_job_duration_seconds{kind}:
+    // the sign_documents kind is the signing time); null: none.
+    metrics::Registry* metrics = nullptr;
 };
 
 // "<host>-<pid>", the value of jobs.leased_by: tells an operator which node holds a job. The
@@ -75,6 +79,8 @@ class Worker {
     bool woken_ = false;
     std::vector<std::thread> threads_;
     std::atomic<std::int64_t> next_sweep_ms_{0};
+    metrics::Family<metrics::Counter>* jobs_total_ = nullptr;
+    metrics::Family<metrics::Histogram>* job_seconds_ = nullptr;
 };
 
 }  // namespace firmo::jobs

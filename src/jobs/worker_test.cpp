@@ -111,6 +111,7 @@ class WorkerTest : public ::testing::Test {
         request_ = *request;
         WorkerOptions options;
         options.max_attempts = 3;
+        options.metrics = &metrics_;
         worker_ = std::make_unique<Worker>(*db_, *requests_, clock_, options);
     }
     void TearDown() override {
@@ -143,6 +144,7 @@ class WorkerTest : public ::testing::Test {
 
     ManualClock clock_{FromUnixMillis(1'795'000'000'000)};
     SeededRandom random_{3};
+    metrics::Registry metrics_;
     FakeValidator validator_;
     crypto::OpenSslHasher hasher_;
     firmo::testing::TempDir dir_{"firmo-worker"};
@@ -199,6 +201,15 @@ TEST_F(WorkerTest, FailuresAreRetriedWithBackoffThenRejected) {
     clock_.Advance(1h);
     EXPECT_EQ(worker_->RunOnce(), 0);
     EXPECT_EQ(validator_.calls, 0);
+    // Each run counted by kind and outcome, with its duration.
+    const std::string text = metrics_.Render();
+    EXPECT_NE(text.find("firmo_jobs_total{kind=\"validate_document\",outcome=\"retry\"} 2\n"),
+              std::string::npos)
+        << text;
+    EXPECT_NE(text.find("firmo_jobs_total{kind=\"validate_document\",outcome=\"abandoned\"} 1\n"),
+              std::string::npos);
+    EXPECT_NE(text.find("firmo_job_duration_seconds_count{kind=\"validate_document\"} 3\n"),
+              std::string::npos);
 }
 
 TEST_F(WorkerTest, DirectUploadIsTakenWhenItLandsThenValidated) {

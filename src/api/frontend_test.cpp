@@ -1,0 +1,231 @@
+// The front door on a real server: routes run on their lanes, a full heavy lane answers 503
+// with Retry-After while /healthz keeps answering, and every answer is counted by route
+// pattern (never the raw path).
+
+#include "api/frontend.hpp"
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <future>
+#include <thread>
+
+#include "codec/json.hpp"
+#include "core/testing/temp_dir.hpp"
+#include "crypto/hasher.hpp"
+#include "domain/services/issuer_service.hpp"
+#include "store/filesystem/folder_blob_store.hpp"
+#include "store/sqlite/sqlite_database.hpp"
+
+namespace firmo::api {
+namespace {
+
+using namespace std::chrono_literals;
+
+struct NoValidator final : domain::DocumentValidator {
+    domain::ValidationReport ValidateFile(
+        const std::filesystem::path&, const std::vector<domain::SignatureField>&) const override {
+        return {};
+    }
+    domain::ValidationReport ValidateBytes(
+        std::string_view, const std::vector<domain::SignatureField>&) const override {
+        return {};
+    }
+};
+
+template <class F>
+bool Eventually(F condition) {
+    for (int i = 0; i < 1000; ++i) {
+        if (condition()) return true;
+        std::this_thread::sleep_for(10ms);
+    }
+    return condition();
+}
+
+struct Answer {
+    int status = 0;
+    std::string head;
+    std::string body;
+};
+
+// One request per connection, read to the end (the server closes: Connection: close).
+class Call {
+  public:
+    Call(unsigned short port, const std::string& path, const std::string& extra = "") {
+        fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+        timeval tv{10, 0};
+        ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        sockaddr_in addr{};
+        addr.sin_family = AF_INET;
+        addr.sin_port = htons(port);
+        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        if (::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) return;
+        const std::string req =
+            "GET " + path + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n" + extra + "\r\n";
+        (void)::send(fd_, req.data(), req.size(), 0);
+    }
+    ~Call() { ::close(fd_); }
+    Answer Read() {
+        std::string in;
+        char buf[4096];
+        ssize_t n = 0;
+        while ((n = ::recv(fd_, buf, sizeof buf, 0)) > 0) in.append(buf, static_cast<size_t>(n));
+        Answer a;
+        const auto end = in.find("\r\n\r\n");
+        if (in.size() < 12 || end == std::string::npos) return a;
+        a.status = std::stoi(in.substr(9, 3));
+        a.head = in.substr(0, end);
+        a.body = in.substr(end + 4);
+        return a;
+    }
+    bool Answered() {
+        char c;
+        return ::recv(fd_, &c, 1, MSG_PEEK | MSG_DONTWAIT) > 0;
+    }
+
+  private:
+    int fd_ = -1;
+};
+
+class FrontendOnAServer : public ::testing::Test {
+  protected:
+    void SetUp() override {
+        auto db = store::sqlite::SqliteDatabase::Open((dir_.path() / "f.db").string(), 4);
+        ASSERT_TRUE(db);
+        db_ = std::move(*db);
+        ASSERT_TRUE(db_->Migrate());
+        ctx_ = std::make_unique<domain::ServiceContext>(domain::ServiceContext{
+            *db_, blobs_, validator_, hasher_, clock_, random_, domain::Limits{}, [] {}});
+        issuers_ = std::make_unique<domain::IssuerService>(*ctx_);
+        idempotency_ = std::make_unique<domain::IdempotencyService>(*ctx_);
+        rate_limits_ =
+            std::make_unique<domain::RateLimitService>(*db_, clock_, domain::RateLimit{0, 5000ms});
+    }
+
+    void Start(FrontendOptions options) {
+        frontend_ = std::make_unique<Frontend>(*issuers_, *idempotency_, *rate_limits_, *db_,
+                                               lanes_, metrics_, std::move(options));
+        // A heavy route held until the test opens the gate (as a long PDF would hold it).
+        frontend_->AddPublic(
+            "GET", "/hold/{n}",
+            [this](http::HttpRequest&) {
+                gate_open_.wait();
+                return http::HttpResponse::Text(200, "done");
+            },
+            http::Lane::kHeavy);
+        http::ServerOptions so;
+        so.port = 0;
+        so.io_threads = 1;
+        server_ = std::make_unique<http::Server>(
+            so, [this](http::HttpRequest& req, http::Responder respond) {
+                frontend_->Handle(req, std::move(respond));
+            });
+        ASSERT_TRUE(server_->Listen());
+        runner_ = std::thread([this] { server_->Run(); });
+    }
+    void TearDown() override {
+        if (!opened_) gate_.set_value();
+        if (runner_.joinable()) {
+            server_->Stop();
+            runner_.join();
+        }
+    }
+    void Open() {
+        opened_ = true;
+        gate_.set_value();
+    }
+    unsigned short port() const { return server_->port(); }
+
+    firmo::testing::TempDir dir_{"firmo-frontend"};
+    std::unique_ptr<store::sqlite::SqliteDatabase> db_;
+    store::FolderBlobStore blobs_{dir_.path() / "documents"};
+    NoValidator validator_;
+    crypto::OpenSslHasher hasher_;
+    ManualClock clock_{FromUnixMillis(1'795'000'000'000)};
+    SeededRandom random_{5};
+    std::unique_ptr<domain::ServiceContext> ctx_;
+    std::unique_ptr<domain::IssuerService> issuers_;
+    std::unique_ptr<domain::IdempotencyService> idempotency_;
+    std::unique_ptr<domain::RateLimitService> rate_limits_;
+    http::Lanes lanes_{{.database_threads = 0, .heavy_threads = 1, .heavy_queue = 1}};
+    metrics::Registry metrics_;
+    std::promise<void> gate_;
+    std::shared_future<void> gate_open_ = gate_.get_future().share();
+    bool opened_ = false;
+    std::unique_ptr<Frontend> frontend_;
+    std::unique_ptr<http::Server> server_;
+    std::thread runner_;
+};
+
+TEST_F(FrontendOnAServer, AFullHeavyLaneAnswers503WhileHealthzAnswers) {
+    Start({});
+    Call first(port(), "/hold/1");
+    ASSERT_TRUE(Eventually([&] { return lanes_.stats(http::Lane::kHeavy).running == 1; }));
+    Call second(port(), "/hold/2");
+    ASSERT_TRUE(Eventually([&] { return lanes_.stats(http::Lane::kHeavy).queued == 1; }));
+
+    const Answer busy = Call(port(), "/hold/3").Read();
+    EXPECT_EQ(busy.status, 503);
+    EXPECT_NE(busy.head.find("\r\nContent-Type: application/problem+json"), std::string::npos);
+    EXPECT_NE(busy.head.find("\r\nRetry-After: 2"), std::string::npos) << busy.head;
+    EXPECT_EQ(codec::Json::parse(busy.body)["type"], "urn:firmo:problem:unavailable");
+
+    const Answer health = Call(port(), "/healthz").Read();
+    EXPECT_EQ(health.status, 200);
+    EXPECT_FALSE(first.Answered());  // still held while /healthz was answered
+    EXPECT_FALSE(second.Answered());
+
+    Open();
+    EXPECT_EQ(first.Read().status, 200);
+    EXPECT_EQ(second.Read().status, 200);
+
+    const std::string text = metrics_.Render();
+    for (const char* line : {
+             "firmo_http_requests_total{route=\"/hold/{n}\",method=\"GET\",status=\"200\"} 2\n",
+             "firmo_http_requests_total{route=\"/hold/{n}\",method=\"GET\",status=\"503\"} 1\n",
+             "firmo_http_requests_total{route=\"/healthz\",method=\"GET\",status=\"200\"} 1\n",
+             "firmo_http_request_duration_seconds_count{route=\"/hold/{n}\",method=\"GET\"} 3\n",
+             "firmo_http_requests_in_flight 0\n",
+         }) {
+        EXPECT_NE(text.find(line), std::string::npos) << line << text;
+    }
+    EXPECT_EQ(text.find("/hold/1"), std::string::npos);  // patterns, never raw paths
+}
+
+TEST_F(FrontendOnAServer, MetricsOnlyForTheAllowedAndLabelsStayBounded) {
+    FrontendOptions options;
+    options.trusted_proxies = *http::TrustedProxies::Parse("127.0.0.1");
+    Start(options);
+    Open();
+    EXPECT_EQ(Call(port(), "/no/such/thing").Read().status, 404);
+    EXPECT_EQ(Call(port(), "/healthz", "X-Forwarded-For: 198.51.100.7\r\n").Read().status, 200);
+
+    const Answer local = Call(port(), "/metrics").Read();
+    EXPECT_EQ(local.status, 200);
+    EXPECT_NE(local.head.find("\r\nContent-Type: text/plain; version=0.0.4; charset=utf-8"),
+              std::string::npos);
+    EXPECT_NE(local.body.find("# TYPE firmo_http_requests_total counter\n"), std::string::npos);
+    EXPECT_NE(local.body.find("firmo_http_requests_total{route=\"unmatched\",method=\"GET\","
+                              "status=\"404\"} 1\n"),
+              std::string::npos)
+        << local.body;
+    EXPECT_EQ(local.body.find("/no/such/thing"), std::string::npos);
+
+    // Behind the trusted proxy, a client from elsewhere is refused.
+    const Answer remote = Call(port(), "/metrics", "X-Forwarded-For: 198.51.100.7\r\n").Read();
+    EXPECT_EQ(remote.status, 403);
+    EXPECT_EQ(codec::Json::parse(remote.body)["type"], "urn:firmo:problem:forbidden");
+    // A method the server does not know is counted under OTHER, not under its own name.
+    http::HttpRequest odd;
+    odd.method = "BREW";
+    odd.path = "/healthz";
+    EXPECT_EQ(frontend_->Handle(odd).status, 405);
+    EXPECT_NE(metrics_.Render().find("route=\"unmatched\",method=\"OTHER\",status=\"405\""),
+              std::string::npos);
+}
+
+}  // namespace
+}  // namespace firmo::api
