@@ -8,9 +8,12 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "core/testing/temp_dir.hpp"
@@ -246,6 +249,123 @@ TEST_F(RateLimitServiceTest, FailsOpenWhenTheDatabaseCannotCount) {
     probe.fail = false;
     EXPECT_TRUE(limits.Allow("key:B").allowed);  // the first call it could count
     EXPECT_FALSE(limits.Allow("key:B").allowed);
+}
+
+int AllowedInARowOf(RateLimitService& limits) {
+    int allowed = 0;
+    while (allowed < 1000 && limits.Allow("key:A").allowed) ++allowed;
+    return allowed;
+}
+
+// ---- Reservations (a counter that adds several calls at once) -----------------------------
+
+// The shared count as the store keeps it, in memory, with adds of any size (what the store
+// must provide for reservations: see RateLimitCounter).
+class MemoryCounter final : public RateLimitCounter {
+  public:
+    explicit MemoryCounter(std::int64_t max_batch) : max_batch_(max_batch) {}
+    Result<RateLimitCount> Add(const std::string& bucket, Timestamp window_start,
+                               milliseconds window, std::int64_t calls) override {
+        std::lock_guard lock(mu_);
+        ++adds;
+        EXPECT_LE(std::abs(calls), max_batch_);
+        auto& row = rows_[bucket];
+        if (row.calls == 0 && row.previous_calls == 0 && row.window_start == Timestamp{}) {
+            row.window_start = window_start;
+        }
+        if (calls < 0) {
+            if (row.window_start == window_start) row.calls += calls;
+        } else if (row.window_start >= window_start) {
+            row.calls += calls;
+        } else {
+            row.previous_calls = row.window_start == window_start - window ? row.calls : 0;
+            row.calls = calls;
+            row.window_start = window_start;
+        }
+        return row;
+    }
+    std::int64_t max_batch() const override { return max_batch_; }
+    std::atomic<int> adds{0};
+
+  private:
+    std::int64_t max_batch_;
+    std::mutex mu_;
+    std::unordered_map<std::string, RateLimitCount> rows_;
+};
+
+TEST(RateLimitUsable, HowManyReservedCallsFit) {
+    const RateLimit limit{10, 10s};
+    EXPECT_EQ(RateLimitService::Usable(Counted(kStart, 8, 0), 4, kStart, limit), 4);
+    EXPECT_EQ(RateLimitService::Usable(Counted(kStart, 12, 0), 4, kStart, limit), 2);
+    EXPECT_EQ(RateLimitService::Usable(Counted(kStart, 14, 0), 4, kStart, limit), 0);
+    // Half of the previous window still weighs: 10 * 0.5 = 5.
+    EXPECT_EQ(RateLimitService::Usable(Counted(kStart, 8, 10), 4, kStart + 5s, limit), 1);
+    EXPECT_EQ(RateLimitService::Usable(Counted(kStart, 1, 30), 1, kStart + 5s, limit), 0);
+    // One call: the same answer as Decide().
+    for (int calls = 1; calls < 14; ++calls) {
+        const auto c = Counted(kStart, calls, 6);
+        EXPECT_EQ(RateLimitService::Usable(c, 1, kStart + 3s, limit) == 1,
+                  RateLimitService::Decide(c, kStart + 3s, limit).allowed)
+            << calls;
+    }
+}
+
+TEST(RateLimitReservations, ABusyBucketWritesOncePerChunkAndNeverExceedsTheLimit) {
+    ManualClock clock{kStart};
+    MemoryCounter counter(1000);
+    RateLimitService limits(counter, clock, {160, 10s});  // chunks of up to 10
+    int allowed = 0;
+    for (int i = 0; i < 400; ++i) {
+        if (limits.Allow("key:A").allowed) ++allowed;
+    }
+    EXPECT_EQ(allowed, 160);
+    EXPECT_LT(counter.adds.load(), 40);  // not one per call
+    // The next window starts with chunks sized by the last one's use; the sliding window
+    // still holds: right after the boundary, nothing is left.
+    clock.Advance(10s);
+    EXPECT_FALSE(limits.Allow("key:A").allowed);
+    clock.Advance(5s);  // half of the previous window weighs: 80 calls of room
+    allowed = 0;
+    for (int i = 0; i < 200; ++i) {
+        if (limits.Allow("key:A").allowed) ++allowed;
+        clock.Advance(1ms);
+    }
+    EXPECT_GE(allowed, 80);
+    EXPECT_LE(allowed, 81);  // 0.2 s more of the window slid out meanwhile
+}
+
+TEST(RateLimitReservations, NodesShareTheLimitWithinTheStatedBound) {
+    ManualClock clock{kStart};
+    MemoryCounter counter(1000);
+    RateLimitService node_a(counter, clock, {160, 10s});
+    RateLimitService node_b(counter, clock, {160, 10s});
+    int allowed = 0;
+    for (int i = 0; i < 400; ++i) {
+        if ((i % 2 == 0 ? node_a : node_b).Allow("key:A").allowed) ++allowed;
+    }
+    // Never more than the limit; short of it by at most what the other node holds reserved
+    // (limit / 16 - 1).
+    EXPECT_LE(allowed, 160);
+    EXPECT_GE(allowed, 160 - (160 / 16 - 1));
+    EXPECT_LT(counter.adds.load(), 100);
+    // A quiet bucket is counted call by call: no reservation is held for it.
+    const int before = counter.adds.load();
+    EXPECT_TRUE(node_a.Allow("key:quiet").allowed);
+    EXPECT_EQ(counter.adds.load(), before + 1);
+}
+
+TEST(RateLimitReservations, SmallLimitsAndOneByOneCountersStayExact) {
+    ManualClock clock{kStart};
+    MemoryCounter batching(1000);
+    RateLimitService small(batching, clock, {5, 60s});  // 5 / 16 < 2: no chunks
+    EXPECT_EQ(AllowedInARowOf(small), 5);
+    EXPECT_EQ(batching.adds.load(), 6);
+    MemoryCounter one_by_one(1);
+    RateLimitService big(one_by_one, clock, {160, 10s});
+    int allowed = 0;
+    for (int i = 0; i < 200; ++i) allowed += big.Allow("key:B").allowed ? 1 : 0;
+    EXPECT_EQ(allowed, 160);
+    EXPECT_EQ(one_by_one.adds.load(), 161);  // then the refusal cache answers
 }
 
 TEST_F(RateLimitServiceTest, ALimitOfZeroIsOff) {

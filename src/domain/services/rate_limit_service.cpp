@@ -16,9 +16,45 @@ constexpr milliseconds kWarningInterval{10'000};
 
 }  // namespace
 
+namespace {
+
+// Today's store counts one call per statement (Transaction::CountRateLimitHit).
+class TransactionCounter final : public RateLimitCounter {
+  public:
+    explicit TransactionCounter(Database& db) : db_(db) {}
+    Result<RateLimitCount> Add(const std::string& bucket, Timestamp window_start,
+                               std::chrono::milliseconds window, std::int64_t calls) override {
+        if (calls != 1) return Fail(ErrorCode::kInvalidArgument, "counts one call at a time");
+        FIRMO_TRY(auto tx, db_.Begin(TxMode::kSingleWrite));
+        return tx->CountRateLimitHit(bucket, window_start, window);
+    }
+    std::int64_t max_batch() const override { return 1; }
+
+  private:
+    Database& db_;
+};
+
+}  // namespace
+
+RateLimitService::RateLimitService(RateLimitCounter& counter, const Clock& clock, RateLimit limit,
+                                   std::size_t max_remembered)
+    : counter_(counter),
+      clock_(clock),
+      limit_(limit),
+      max_remembered_(max_remembered),
+      max_chunk_(std::max<std::int64_t>(
+          1, std::min<std::int64_t>(counter.max_batch(), limit.calls / 16))) {}
+
 RateLimitService::RateLimitService(Database& db, const Clock& clock, RateLimit limit,
                                    std::size_t max_remembered)
-    : db_(db), clock_(clock), limit_(limit), max_remembered_(max_remembered) {}
+    : owned_counter_(std::make_unique<TransactionCounter>(db)),
+      counter_(*owned_counter_),
+      clock_(clock),
+      limit_(limit),
+      max_remembered_(max_remembered),
+      max_chunk_(1) {}
+
+RateLimitService::~RateLimitService() = default;
 
 Timestamp RateLimitService::WindowStart(Timestamp now, milliseconds window) {
     const std::int64_t ms = ToUnixMillis(now);
@@ -53,9 +89,55 @@ RateDecision RateLimitService::Decide(const RateLimitCount& counted, Timestamp n
     return {false, milliseconds(std::max<std::int64_t>(at - now_ms, 1))};
 }
 
+std::int64_t RateLimitService::Usable(const RateLimitCount& counted, std::int64_t reserved,
+                                      Timestamp now, RateLimit limit) {
+    const std::int64_t w = limit.window.count();
+    const std::int64_t elapsed =
+        std::clamp<std::int64_t>(ToUnixMillis(now) - ToUnixMillis(counted.window_start), 0, w);
+    // The j-th reserved call fits while previous * (w - e) + (before + j) * w <= b * w.
+    const std::int64_t room = limit.calls * w - counted.previous_calls * (w - elapsed);
+    if (room < 0) return 0;
+    const std::int64_t before = counted.calls - reserved;
+    return std::clamp<std::int64_t>(room / w - before, 0, reserved);
+}
+
+bool RateLimitService::TakeReserved(const std::string& bucket, Timestamp window_start,
+                                    std::int64_t& chunk) {
+    std::lock_guard lock(mu_);
+    if (reserved_.size() >= max_remembered_ && !reserved_.count(bucket)) {
+        std::erase_if(reserved_,
+                      [&](const auto& e) { return e.second.window_start < window_start; });
+        if (reserved_.size() >= max_remembered_) reserved_.clear();
+    }
+    Reservation& r = reserved_[bucket];
+    if (r.window_start != window_start) {
+        // A new window: what was left is counted in the old one, and lost.
+        r.used_last = r.window_start == window_start - limit_.window ? r.used : 0;
+        r = Reservation{window_start, 0, 0, 0, r.used_last};
+    }
+    if (r.left > 0) {
+        --r.left;
+        ++r.used;
+        return true;
+    }
+    chunk = std::clamp<std::int64_t>(std::max(r.used_last / 8, r.chunk * 2), 1, max_chunk_);
+    r.chunk = chunk;
+    return false;
+}
+
+void RateLimitService::KeepReserved(const std::string& bucket, Timestamp window_start,
+                                    std::int64_t left) {
+    std::lock_guard lock(mu_);
+    auto it = reserved_.find(bucket);
+    if (it == reserved_.end() || it->second.window_start != window_start) return;
+    it->second.left += left;
+    ++it->second.used;
+}
+
 RateDecision RateLimitService::Allow(const std::string& bucket) {
     if (limit_.calls <= 0) return {};
     const Timestamp now = clock_.Now();
+    const Timestamp window_start = WindowStart(now, limit_.window);
     {
         std::lock_guard lock(mu_);
         if (auto it = denied_until_.find(bucket); it != denied_until_.end()) {
@@ -63,10 +145,9 @@ RateDecision RateLimitService::Allow(const std::string& bucket) {
             denied_until_.erase(it);
         }
     }
-    auto counted = [&]() -> Result<RateLimitCount> {
-        FIRMO_TRY(auto tx, db_.Begin(TxMode::kSingleWrite));
-        return tx->CountRateLimitHit(bucket, WindowStart(now, limit_.window), limit_.window);
-    }();
+    std::int64_t chunk = 1;
+    if (max_chunk_ > 1 && TakeReserved(bucket, window_start, chunk)) return {};
+    auto counted = counter_.Add(bucket, window_start, limit_.window, chunk);
     if (!counted) {
         // Fail open, deliberately. The limit protects the service from clients that call too
         // much; it guarantees nothing to anyone. Failing closed would answer 429 to every client
@@ -76,7 +157,21 @@ RateDecision RateLimitService::Allow(const std::string& bucket) {
         WarnUnavailable(counted.error(), now);
         return {};
     }
-    const RateDecision decision = Decide(*counted, now, limit_);
+    const std::int64_t usable = Usable(*counted, chunk, now, limit_);
+    if (chunk > 1 && usable < chunk) {
+        // Cut by the limit: give back what cannot be used (a refused call stays counted, as
+        // without reservations), so other nodes are not refused for it.
+        const std::int64_t back = chunk - std::max<std::int64_t>(usable, 1);
+        if (back > 0) (void)counter_.Add(bucket, window_start, limit_.window, -back);
+    }
+    if (usable > 0) {
+        if (max_chunk_ > 1) KeepReserved(bucket, window_start, usable - 1);
+        return {};
+    }
+    // Refused: the wait is that of one counted call.
+    RateLimitCount one = *counted;
+    one.calls -= chunk - 1;
+    const RateDecision decision = Decide(one, now, limit_);
     if (!decision.allowed) {
         std::lock_guard lock(mu_);
         if (denied_until_.size() >= max_remembered_) {
