@@ -109,12 +109,19 @@ int RunServe(const Args&, const Config& config, std::ostream& out, std::ostream&
     if (auto allow = http::AddressList::Parse(config.metrics_allow); allow) {
         front_options.metrics_allow = std::move(*allow);  // checked when the config loaded
     }
-    // Lanes (http/lanes.hpp): database work inline on SQLite, on a pool as large as the
-    // connection pool on PostgreSQL (its round trips must not stall an I/O thread).
+    // Lanes (http/lanes.hpp): database work inline on SQLite; on PostgreSQL on a pool that
+    // leaves connections to the heavy lane, the jobs and the deliveries (its round trips must
+    // not stall an I/O thread, and a thread finding the connection pool empty waits).
     http::LaneOptions lane_options;
-    lane_options.database_threads = config.database_threads >= 0  ? config.database_threads
-                                    : config.database_url.empty() ? 0
-                                                                  : config.db_pool;
+    if (config.database_threads >= 0) {
+        lane_options.database_threads = config.database_threads;
+    } else if (config.database_url.empty()) {
+        lane_options.database_threads = 0;
+    } else {
+        lane_options.database_threads =
+            std::max(1, config.db_pool - config.heavy_threads - config.job_threads -
+                            config.delivery_threads);
+    }
     lane_options.heavy_threads = config.heavy_threads;
     lane_options.heavy_queue = config.heavy_queue;
     http::Lanes lanes(lane_options);
