@@ -64,8 +64,9 @@ Frontend::Frontend(domain::IssuerService& issuers, domain::IdempotencyService& i
     unmatched_metrics_->pattern = kUnmatched;
     AddPublic(
         "GET", "/healthz",
+        // A fixed body: the liveness probe builds no JSON.
         [](HttpRequest&) {
-            return JsonResponse(200, codec::Json{{"status", "ok"}});
+            return HttpResponse::Text(200, R"({"status":"ok"})", "application/json");
         },
         http::Lane::kInline);
     AddPublic("GET", "/readyz", [this](HttpRequest&) {
