@@ -32,11 +32,23 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 using tcp = asio::ip::tcp;
-using PlainStream = beast::tcp_stream;
-using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+using PlainStream = tcp::socket;
+using TlsStream = beast::ssl_stream<tcp::socket>;
 
 // A TLS peer that neither answers our close_notify nor closes is given this long.
 constexpr std::chrono::seconds kTlsShutdownTimeout{5};
+// How often deadlines are checked: timeouts are this much late at most. Coarse on purpose: a
+// timer per read and write (Beast's tcp_stream) cost two timerfd_settime calls per request.
+constexpr std::chrono::milliseconds kDeadlineSweep{250};
+
+using SteadyClock = std::chrono::steady_clock;
+constexpr std::int64_t kNoDeadline = std::numeric_limits<std::int64_t>::max();
+
+std::int64_t SteadyNowNs() {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(
+               SteadyClock::now().time_since_epoch())
+        .count();
+}
 
 std::string JsonEscape(std::string_view s) {
     std::string out;
@@ -67,6 +79,7 @@ struct Server::Impl {
     std::atomic<bool> stopping{false};
     std::unique_ptr<asio::steady_timer> drain_timer;
     std::chrono::steady_clock::time_point drain_deadline;
+    std::unique_ptr<asio::steady_timer> sweep_timer;
 
     Impl(ServerOptions o, AsyncHandler h)
         : options(std::move(o)),
@@ -85,6 +98,7 @@ struct Server::Impl {
     }
 
     void Accept();
+    void Sweep();
     void WaitForSignal();
     Result<TlsCertificateInfo> ReloadTls();
     void BeginStop();
@@ -117,11 +131,24 @@ class Connection : public std::enable_shared_from_this<Connection> {
     virtual void CloseIfIdle() = 0;
     // Writes the answer to the request being handled; any thread.
     virtual void Respond(HttpResponse response) = 0;
+    // Closes the connection if its deadline has passed (called after the sweep saw it pass).
+    virtual void Expire() = 0;
+
+    bool Expired(std::int64_t now_ns) const {
+        return deadline_ns_.load(std::memory_order_relaxed) <= now_ns;
+    }
 
   protected:
     Responder MakeResponder() { return Responder(shared_from_this()); }
+    // The current phase (handshake, reading, writing, lingering) must end within `limit`.
+    void Deadline(std::chrono::nanoseconds limit) {
+        deadline_ns_.store(SteadyNowNs() + limit.count(), std::memory_order_relaxed);
+    }
+    void NoDeadline() { deadline_ns_.store(kNoDeadline, std::memory_order_relaxed); }
 
     Server::Impl& server_;
+    // Written by the connection's own thread, read by the sweep (Server::Impl::Sweep).
+    std::atomic<std::int64_t> deadline_ns_{kNoDeadline};
 };
 
 Responder& Responder::operator=(Responder&& other) noexcept {
@@ -184,9 +211,20 @@ class Session final : public Connection {
         asio::post(ioc_, [self = Self()] {
             if (!self->busy_) {
                 beast::error_code ec;
-                self->Tcp().socket().shutdown(tcp::socket::shutdown_both, ec);
-                self->Tcp().socket().close(ec);
+                self->Socket().shutdown(tcp::socket::shutdown_both, ec);
+                self->Socket().close(ec);
             }
+        });
+    }
+
+    // On the connection's thread: the deadline may have moved since the sweep looked.
+    void Expire() override {
+        asio::post(ioc_, [self = Self()] {
+            if (!self->Expired(SteadyNowNs())) return;
+            // The pending operation completes with an error and the connection closes.
+            beast::error_code ec;
+            self->Socket().shutdown(tcp::socket::shutdown_both, ec);
+            self->Socket().close(ec);
         });
     }
 
@@ -201,18 +239,18 @@ class Session final : public Connection {
     std::shared_ptr<Session> Self() {
         return std::static_pointer_cast<Session>(shared_from_this());
     }
-    beast::tcp_stream& Tcp() { return beast::get_lowest_layer(stream_); }
+    tcp::socket& Socket() { return beast::get_lowest_layer(stream_); }
 
     std::string RemoteIp() {
         beast::error_code ec;
-        const auto endpoint = Tcp().socket().remote_endpoint(ec);
+        const auto endpoint = Socket().remote_endpoint(ec);
         return ec ? std::string() : endpoint.address().to_string();
     }
 
     // A client that connects and never completes the handshake is cut off like one that never
     // sends its request (read_timeout).
     void Handshake() {
-        Tcp().expires_after(server_.options.read_timeout);
+        Deadline(server_.options.read_timeout);
         stream_.async_handshake(asio::ssl::stream_base::server,
                                 beast::bind_front_handler(&Session::OnHandshake, Self()));
     }
@@ -235,7 +273,7 @@ class Session final : public Connection {
         // Beast checks Content-Length against the limit while parsing the headers; the real
         // limit depends on the target, so it is set in OnHeader.
         parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
-        Tcp().expires_after(first_ ? server_.options.read_timeout : server_.options.idle_timeout);
+        Deadline(first_ ? server_.options.read_timeout : server_.options.idle_timeout);
         first_ = false;
         bhttp::async_read_header(stream_, buffer_, *parser_,
                                  beast::bind_front_handler(&Session::OnHeader, Self()));
@@ -251,7 +289,7 @@ class Session final : public Connection {
             return SendError(413,
                              "the request body is larger than " + std::to_string(limit) + " bytes");
         }
-        Tcp().expires_after(server_.options.read_timeout);
+        Deadline(server_.options.read_timeout);
         const auto expect = request_.Header("Expect");
         if (expect && EqualsIgnoreCase(*expect, "100-continue") && !parser_->is_done()) {
             static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
@@ -294,7 +332,7 @@ class Session final : public Connection {
         if (ec) return OnReadError(ec);
         request_.remote_ip = remote_ip_;
         request_.request_id = ChooseRequestId(request_.Header("X-Request-Id"));
-        Tcp().expires_never();
+        NoDeadline();
         // The handler answers through the Responder, now or from another thread; until then
         // this session does nothing (it reads the next request only after the answer).
         try {
@@ -341,7 +379,7 @@ class Session final : public Connection {
                                            .head_request = request_.method == "HEAD"});
         const std::array<asio::const_buffer, 2> buffers{
             asio::buffer(head_), with_body ? asio::buffer(response_.body) : asio::const_buffer()};
-        Tcp().expires_after(server_.options.write_timeout);
+        Deadline(server_.options.write_timeout);
         asio::async_write(stream_, buffers,
                           [self = Self(), close](beast::error_code ec, std::size_t) {
                               self->OnWritten(ec, close);
@@ -368,9 +406,9 @@ class Session final : public Connection {
     void Linger() {
         if constexpr (!kTls) {
             beast::error_code ec;
-            Tcp().socket().shutdown(tcp::socket::shutdown_send, ec);
+            Socket().shutdown(tcp::socket::shutdown_send, ec);
         }
-        Tcp().expires_after(std::chrono::seconds(5));
+        Deadline(std::chrono::seconds(5));
         linger_buffer_.resize(64 * 1024);
         DrainSome();
     }
@@ -388,7 +426,7 @@ class Session final : public Connection {
     void Shutdown() {
         if constexpr (kTls) {
             MarkIdle();
-            Tcp().expires_after(kTlsShutdownTimeout);
+            Deadline(kTlsShutdownTimeout);
             stream_.async_shutdown([self = Self()](beast::error_code) { self->Close(); });
         } else {
             Close();
@@ -409,8 +447,9 @@ class Session final : public Connection {
     void Close() {
         MarkIdle();
         beast::error_code ec;
-        Tcp().socket().shutdown(tcp::socket::shutdown_send, ec);
-        Tcp().socket().close(ec);
+        NoDeadline();
+        Socket().shutdown(tcp::socket::shutdown_send, ec);
+        Socket().close(ec);
     }
 
     asio::io_context& ioc_;
@@ -450,6 +489,29 @@ void Server::Impl::Accept() {
             std::make_shared<Session<PlainStream>>(std::move(socket), target, *this)->Start();
         }
         if (!stopping) Accept();
+    });
+}
+
+// Every kDeadlineSweep: connections whose phase overran its deadline are closed (on their own
+// threads). Runs on the first loop until the loops stop.
+void Server::Impl::Sweep() {
+    sweep_timer->expires_after(kDeadlineSweep);
+    sweep_timer->async_wait([this](beast::error_code ec) {
+        if (ec) return;
+        const std::int64_t now = SteadyNowNs();
+        std::vector<std::shared_ptr<Connection>> expired;
+        {
+            std::lock_guard lock(sessions_mu);
+            for (Connection* s : sessions) {
+                if (!s->Expired(now)) continue;
+                if (auto session = s->weak_from_this().lock())
+                    expired.push_back(std::move(session));
+            }
+        }
+        // Outside the lock, as in Drain(): a last reference may be dropped here.
+        for (const auto& session : expired) session->Expire();
+        expired.clear();
+        Sweep();
     });
 }
 
@@ -607,6 +669,8 @@ void Server::Run() {
     impl_->signals.add(SIGTERM);
     impl_->signals.add(SIGINT);
     impl_->WaitForSignal();
+    impl_->sweep_timer = std::make_unique<asio::steady_timer>(*impl_->contexts[0]);
+    impl_->Sweep();
     impl_->Accept();
     std::vector<std::thread> threads;
     for (std::size_t i = 1; i < impl_->contexts.size(); ++i) {
