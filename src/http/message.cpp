@@ -73,6 +73,7 @@ HttpResponse HttpResponse::Text(int status, std::string body, std::string type) 
     HttpResponse r;
     r.status = status;
     r.body = std::move(body);
+    r.headers.reserve(4);  // the type, the front door's two, one more: no reallocation
     r.Set("Content-Type", std::move(type));
     return r;
 }

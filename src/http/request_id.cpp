@@ -55,24 +55,42 @@ std::optional<std::string_view> AcceptRequestId(std::string_view incoming) {
     return incoming;
 }
 
-std::string GenerateRequestId() {
+namespace {
+
+void Generate(std::string& out) {
     static constexpr char kHex[] = "0123456789abcdef";
     thread_local Generator generator;
-    std::string id(32, '0');
+    out.assign(32, '0');
     for (int half = 0; half < 2; ++half) {
         std::uint64_t bits = generator.Next();
         for (int i = 0; i < 16; ++i, bits >>= 4) {
-            id[static_cast<std::size_t>(half * 16 + i)] = kHex[bits & 0xf];
+            out[static_cast<std::size_t>(half * 16 + i)] = kHex[bits & 0xf];
         }
     }
+}
+
+}  // namespace
+
+std::string GenerateRequestId() {
+    std::string id;
+    Generate(id);
     return id;
 }
 
-std::string ChooseRequestId(std::optional<std::string_view> incoming) {
+void ChooseRequestId(std::optional<std::string_view> incoming, std::string& out) {
     if (incoming) {
-        if (auto kept = AcceptRequestId(*incoming)) return std::string(*kept);
+        if (auto kept = AcceptRequestId(*incoming)) {
+            out.assign(*kept);
+            return;
+        }
     }
-    return GenerateRequestId();
+    Generate(out);
+}
+
+std::string ChooseRequestId(std::optional<std::string_view> incoming) {
+    std::string id;
+    ChooseRequestId(incoming, id);
+    return id;
 }
 
 }  // namespace firmo::http

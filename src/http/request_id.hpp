@@ -26,5 +26,7 @@ std::string GenerateRequestId();
 
 // The request id for a request that carried `incoming` (nullopt: no X-Request-Id).
 std::string ChooseRequestId(std::optional<std::string_view> incoming);
+// The same, into `out` (a connection's reused string: no allocation per request).
+void ChooseRequestId(std::optional<std::string_view> incoming, std::string& out);
 
 }  // namespace firmo::http

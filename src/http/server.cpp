@@ -331,7 +331,7 @@ class Session final : public Connection {
     void OnBody(beast::error_code ec, std::size_t) {
         if (ec) return OnReadError(ec);
         request_.remote_ip = remote_ip_;
-        request_.request_id = ChooseRequestId(request_.Header("X-Request-Id"));
+        ChooseRequestId(request_.Header("X-Request-Id"), request_.request_id);
         NoDeadline();
         // The handler answers through the Responder, now or from another thread; until then
         // this session does nothing (it reads the next request only after the answer).
