@@ -179,6 +179,19 @@ int RunServe(const Args&, const Config& config, std::ostream& out, std::ostream&
     server_options.io_threads =
         config.io_threads > 0 ? config.io_threads
                               : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    {
+        // Every thread that may hold a database connection at once; one that finds the pool
+        // empty waits (on SQLite the I/O threads run database work themselves).
+        const int users = lane_options.database_threads + lane_options.heavy_threads +
+                          config.job_threads + config.delivery_threads +
+                          (lane_options.database_threads == 0 ? server_options.io_threads : 0);
+        if (config.db_pool < users) {
+            log::Warn("database_pool_small",
+                      {{"pool_size", config.db_pool},
+                       {"threads_using_it", users},
+                       {"advice", "raise database.pool_size, or lower the thread counts"}});
+        }
+    }
     server_options.read_timeout = std::chrono::seconds(config.read_timeout_s);
     server_options.idle_timeout = std::chrono::seconds(config.idle_timeout_s);
     server_options.body_limit = [&frontend](std::string_view m, std::string_view t) {
