@@ -14,6 +14,8 @@ packages=(
   fonts-urw-base35 softhsm2 libengine-pkcs11-openssl opensc
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev python3 curl wrk
+  # the API contract test reads docs/openapi.yaml (converted to JSON by python3-yaml)
+  python3-yaml
   qpdf poppler-utils ghostscript libnss3-tools openssl time bc
   # PostgreSQL contract tests: a private throw-away cluster (scripts/with-postgres.sh)
   postgresql
