@@ -7,7 +7,7 @@
 #include <string>
 
 #include "api/issuer_api.hpp"
-#include "domain/ports/repository.hpp"
+#include "domain/ports/database.hpp"
 #include "domain/services/idempotency_service.hpp"
 #include "domain/services/rate_limit_service.hpp"
 #include "http/forwarded.hpp"

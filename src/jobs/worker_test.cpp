@@ -91,7 +91,8 @@ class WorkerTest : public ::testing::Test {
         requests_ = std::make_unique<RequestService>(*ctx_);
         issuer_ = "ISSUER";
         ASSERT_TRUE(InWriteTransaction(*db_, [&](Transaction& tx) -> Result<void> {
-            FIRMO_CHECK(tx.InsertIssuer(Issuer{issuer_, "Test", "t@example.org", clock_.Now()}));
+            FIRMO_CHECK(
+                tx.issuers().Insert(Issuer{issuer_, "Test", "t@example.org", clock_.Now()}));
             return tx.Commit();
         }));
         DossierService dossiers(*ctx_);
@@ -137,7 +138,7 @@ class WorkerTest : public ::testing::Test {
     }
     std::optional<Job> OpenAwait() {
         return *InReadTransaction(*db_, [&](Transaction& tx) {
-            return tx.FindOpenJob(JobKind::kAwaitUpload, request_.id, request_.documents[0].id);
+            return tx.jobs().FindOpen(JobKind::kAwaitUpload, request_.id, request_.documents[0].id);
         });
     }
 
@@ -347,7 +348,7 @@ TEST_F(WorkerTest, SweepDeletesRateLimitBucketsThatCountNothingAnyMore) {
     const auto count = [&](const std::string& bucket) {
         auto tx = db_->Begin(TxMode::kSingleWrite);
         ASSERT_TRUE(tx);
-        ASSERT_TRUE((*tx)->CountRateLimitHit(bucket, clock_.Now(), 1min));
+        ASSERT_TRUE((*tx)->rate_limits().CountHit(bucket, clock_.Now(), 1min));
     };
     count("key:old");
     worker_->RunOnce();  // the first sweep
@@ -357,8 +358,8 @@ TEST_F(WorkerTest, SweepDeletesRateLimitBucketsThatCountNothingAnyMore) {
     // The sweep deleted "key:old", whose last window ended a window ago; "key:live" is left.
     auto tx = db_->Begin(TxMode::kWrite);
     ASSERT_TRUE(tx);
-    EXPECT_EQ((*tx)->PurgeRateLimits(clock_.Now()), 0);
-    EXPECT_EQ((*tx)->PurgeRateLimits(clock_.Now() + 2min), 1);
+    EXPECT_EQ((*tx)->rate_limits().Purge(clock_.Now()), 0);
+    EXPECT_EQ((*tx)->rate_limits().Purge(clock_.Now() + 2min), 1);
 }
 
 // Not the worker's, but this fixture has the whole service context: an Idempotency-Key whose

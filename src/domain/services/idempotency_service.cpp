@@ -14,7 +14,7 @@ Result<std::optional<StoredResponse>> IdempotencyService::Begin(const std::strin
     const Timestamp now = ctx_.clock.Now();
     IdempotencyRecord fresh{issuer_id, key, ctx_.hasher.Sha256Hex(request), 0, "", "", now};
     FIRMO_TRY(auto existing, InWriteTransaction(ctx_.db, [&](Transaction& tx) {
-                  return tx.ClaimIdempotencyKey(fresh, now - kRetention);
+                  return tx.idempotency().Claim(fresh, now - kRetention);
               }));
     if (!existing) return std::optional<StoredResponse>();
     if (existing->request_hash != fresh.request_hash) {
@@ -24,8 +24,8 @@ Result<std::optional<StoredResponse>> IdempotencyService::Begin(const std::strin
     if (existing->status == 0 && existing->created_at < now - kInProgressTimeout) {
         // The first call's process died (or could not record its answer): run it again.
         auto reclaimed = InWriteTransaction(ctx_.db, [&](Transaction& tx) -> Result<void> {
-            FIRMO_CHECK(tx.ReleaseIdempotencyKey(issuer_id, key));
-            FIRMO_TRY(auto again, tx.ClaimIdempotencyKey(fresh, now - kRetention));
+            FIRMO_CHECK(tx.idempotency().Release(issuer_id, key));
+            FIRMO_TRY(auto again, tx.idempotency().Claim(fresh, now - kRetention));
             if (again)
                 return Fail(ErrorCode::kConflict, "the Idempotency-Key was just taken; retry");
             return {};
@@ -43,8 +43,8 @@ Result<std::optional<StoredResponse>> IdempotencyService::Begin(const std::strin
 void IdempotencyService::Finish(const std::string& issuer_id, const std::string& key,
                                 const StoredResponse& answer) {
     auto done = InWriteTransaction(ctx_.db, [&](Transaction& tx) -> Result<void> {
-        if (answer.status >= 500) return tx.ReleaseIdempotencyKey(issuer_id, key);
-        return tx.CompleteIdempotencyKey(
+        if (answer.status >= 500) return tx.idempotency().Release(issuer_id, key);
+        return tx.idempotency().Complete(
             IdempotencyRecord{issuer_id, key, "", answer.status, answer.body, answer.location, {}});
     });
     if (!done) log::Warn("idempotency_finish_failed", {{"error", done.error().message}});
