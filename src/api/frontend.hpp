@@ -44,7 +44,8 @@ class Frontend {
     http::HttpResponse Dispatch(http::HttpRequest& request);
     // API key, rate limit and Idempotency-Key around an issuer API handler.
     http::HttpResponse Authenticated(http::HttpRequest& request,
-                                     const IssuerApi::AuthedHandler& handler);
+                                     const IssuerApi::AuthedHandler& handler,
+                                     domain::CallEffect effect);
 
     domain::IssuerService& issuers_;
     domain::IdempotencyService& idempotency_;

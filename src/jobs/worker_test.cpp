@@ -15,7 +15,6 @@
 #include "core/testing/temp_dir.hpp"
 #include "crypto/hasher.hpp"
 #include "domain/services/dossier_service.hpp"
-#include "domain/services/idempotency_service.hpp"
 #include "domain/services/request_service.hpp"
 #include "domain/services/signer_service.hpp"
 #include "store/filesystem/folder_blob_store.hpp"
@@ -360,22 +359,6 @@ TEST_F(WorkerTest, SweepDeletesRateLimitBucketsThatCountNothingAnyMore) {
     ASSERT_TRUE(tx);
     EXPECT_EQ((*tx)->rate_limits().Purge(clock_.Now()), 0);
     EXPECT_EQ((*tx)->rate_limits().Purge(clock_.Now() + 2min), 1);
-}
-
-// Not the worker's, but this fixture has the whole service context: an Idempotency-Key whose
-// first call never finished (its node died) is released after the in-progress timeout.
-TEST_F(WorkerTest, IdempotencyKeyOfADeadCallIsReleased) {
-    IdempotencyService idempotency(*ctx_);
-    auto first = idempotency.Begin(issuer_, "k", "POST /x\n{}");
-    ASSERT_TRUE(first);
-    EXPECT_FALSE(*first);  // run it
-    EXPECT_EQ(idempotency.Begin(issuer_, "k", "POST /x\n{}").error().code, ErrorCode::kConflict);
-    clock_.Advance(IdempotencyService::kInProgressTimeout + 1s);
-    auto again = idempotency.Begin(issuer_, "k", "POST /x\n{}");
-    ASSERT_TRUE(again);
-    EXPECT_FALSE(*again);  // runs again
-    idempotency.Finish(issuer_, "k", {201, "{}", ""});
-    EXPECT_EQ((*idempotency.Begin(issuer_, "k", "POST /x\n{}"))->status, 201);
 }
 
 TEST_F(WorkerTest, ANodeWithoutJobThreadsLeavesJobsToTheOthers) {
