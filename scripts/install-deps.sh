@@ -14,6 +14,8 @@ packages=(
   fonts-urw-base35 softhsm2 libengine-pkcs11-openssl opensc
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev python3 curl wrk
+  # bench/store_bench: SOCI beside our storage layer (the comparison in docs/PERFORMANCE.md)
+  libsoci-dev
   qpdf poppler-utils ghostscript libnss3-tools openssl time bc
   # PostgreSQL contract tests: a private throw-away cluster (scripts/with-postgres.sh)
   postgresql
