@@ -5,6 +5,8 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "store/sql/statements.hpp"
+
 namespace firmo::store::postgres {
 
 namespace {
@@ -151,8 +153,6 @@ class PgStatement final : public sql::Statement {
 namespace {
 constexpr const char* kBeginRead = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
 constexpr const char* kBeginWrite = "BEGIN ISOLATION LEVEL READ COMMITTED";
-constexpr const char* kCommit = "COMMIT";
-constexpr const char* kRollback = "ROLLBACK";
 }  // namespace
 
 Result<std::unique_ptr<PgConnection>> PgConnection::Open(const std::string& url) {
@@ -247,7 +247,7 @@ Result<void> PgConnection::Begin(sql::TxKind kind) {
 }
 
 Result<void> PgConnection::Commit() {
-    FIRMO_TRY(auto tag, RunCached(kCommit));
+    FIRMO_TRY(auto tag, RunCached(sql::kCommit));
     // COMMIT of a transaction that failed earlier rolls back without an error.
     if (tag == "ROLLBACK") {
         return Fail(ErrorCode::kInternal, "transaction was aborted by an earlier error");
@@ -256,7 +256,7 @@ Result<void> PgConnection::Commit() {
 }
 
 Result<void> PgConnection::Rollback() {
-    FIRMO_TRY(auto tag, RunCached(kRollback));
+    FIRMO_TRY(auto tag, RunCached(sql::kRollback));
     (void)tag;
     return {};
 }

@@ -19,10 +19,10 @@ Result<bool> Step(Connection& conn, const MigrateOptions& options, Body&& body) 
     FIRMO_CHECK(conn.Exec(options.begin_step));
     auto done = body();
     if (!done) {
-        (void)conn.Exec("ROLLBACK");
+        (void)conn.Exec(kRollback);
         return done;
     }
-    FIRMO_CHECK(conn.Exec("COMMIT"));
+    FIRMO_CHECK(conn.Exec(kCommit));
     return done;
 }
 

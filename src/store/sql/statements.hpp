@@ -339,7 +339,10 @@ inline constexpr const char* kGetSetting = "SELECT value FROM settings WHERE key
 inline constexpr const char* kPutSettingIfAbsent =
     "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING";
 
-// ---- The database as a whole: readiness, migration bookkeeping -----------------------------
+// ---- The database as a whole: transaction ends, readiness, migration bookkeeping ----------
+// (BEGIN differs: each driver has its own, see Connection::Begin.)
+inline constexpr const char* kCommit = "COMMIT";
+inline constexpr const char* kRollback = "ROLLBACK";
 inline constexpr const char* kPing = "SELECT 1";
 inline constexpr const char* kCreateMigrationsTable =
     "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "

@@ -2,13 +2,13 @@
 
 #include <sqlite3.h>
 
+#include "store/sql/statements.hpp"
+
 namespace firmo::store::sqlite {
 
 namespace {
 constexpr const char* kBeginRead = "BEGIN";
 constexpr const char* kBeginWrite = "BEGIN IMMEDIATE";
-constexpr const char* kCommit = "COMMIT";
-constexpr const char* kRollback = "ROLLBACK";
 }  // namespace
 
 // A cached statement: reset (not finalized) between uses.
@@ -168,10 +168,10 @@ Result<void> SqliteConnection::Begin(sql::TxKind kind) {
     return RunCached(kind == sql::TxKind::kWrite ? kBeginWrite : kBeginRead);
 }
 
-Result<void> SqliteConnection::Commit() { return RunCached(kCommit); }
+Result<void> SqliteConnection::Commit() { return RunCached(sql::kCommit); }
 
 Result<void> SqliteConnection::Rollback() {
-    auto rolled_back = RunCached(kRollback);
+    auto rolled_back = RunCached(sql::kRollback);
     if (sqlite3_get_autocommit(db_) == 0) {
         return Fail(ErrorCode::kInternal,
                     std::string("rollback left the transaction open: ") + sqlite3_errmsg(db_));
