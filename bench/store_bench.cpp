@@ -149,10 +149,15 @@ std::unique_ptr<sql::Connection> OurConnection(const Target& t) {
 std::unique_ptr<soci::session> SociSession(const Target& t) {
     if (t.name == "sqlite") {
         auto s = std::make_unique<soci::session>(soci::sqlite3, t.soci);
-        // The same settings as our connections (store/sqlite/connection.cpp).
-        *s << "PRAGMA busy_timeout=10000";
-        *s << "PRAGMA journal_mode=WAL";
-        *s << "PRAGMA synchronous=NORMAL";
+        // The same settings as our connections (store/sqlite/connection.cpp); without
+        // wal_autocheckpoint=0 its inserts would pay for checkpoints (fsyncs) ours leave to
+        // SqliteDatabase's checkpointer thread.
+        for (const char* pragma :
+             {"PRAGMA busy_timeout=10000", "PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL",
+              "PRAGMA foreign_keys=ON", "PRAGMA temp_store=MEMORY", "PRAGMA wal_autocheckpoint=0",
+              "PRAGMA journal_size_limit=67108864"}) {
+            *s << pragma;
+        }
         return s;
     }
     return std::make_unique<soci::session>(soci::postgresql, t.soci);
