@@ -16,6 +16,8 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev python3 curl wrk
   # the API contract test reads docs/openapi.yaml (converted to JSON by python3-yaml)
   python3-yaml
+  # bench/store_bench: SOCI beside our storage layer (the comparison in docs/PERFORMANCE.md)
+  libsoci-dev
   qpdf poppler-utils ghostscript libnss3-tools openssl time bc
   # PostgreSQL contract tests: a private throw-away cluster (scripts/with-postgres.sh)
   postgresql

@@ -7,7 +7,7 @@
 #include <string>
 
 #include "api/issuer_api.hpp"
-#include "domain/ports/repository.hpp"
+#include "domain/ports/database.hpp"
 #include "domain/services/idempotency_service.hpp"
 #include "domain/services/rate_limit_service.hpp"
 #include "http/forwarded.hpp"
@@ -44,7 +44,8 @@ class Frontend {
     http::HttpResponse Dispatch(http::HttpRequest& request);
     // API key, rate limit and Idempotency-Key around an issuer API handler.
     http::HttpResponse Authenticated(http::HttpRequest& request,
-                                     const IssuerApi::AuthedHandler& handler);
+                                     const IssuerApi::AuthedHandler& handler,
+                                     domain::CallEffect effect);
 
     domain::IssuerService& issuers_;
     domain::IdempotencyService& idempotency_;

@@ -112,7 +112,8 @@ Result<std::unique_ptr<Runtime>> Runtime::Open(const Config& config) {
 
     // The URL-signing secret is shared by every node through the database.
     FIRMO_TRY(auto secret, domain::InWriteTransaction(*rt->db_, [&](domain::Transaction& tx) {
-                  return tx.PutSettingIfAbsent("url_signing_key", HexEncode(rt->random_.Bytes(32)));
+                  return tx.settings().PutIfAbsent("url_signing_key",
+                                                   HexEncode(rt->random_.Bytes(32)));
               }));
     rt->urls_ = std::make_unique<api::UrlSigner>(secret);
     return rt;
@@ -267,7 +268,7 @@ Result<void> Runtime::OpenSignerSide() {
     options.eid_login = eid_ != nullptr;
     options.code_ttl = std::chrono::seconds(config_.code_ttl_s);
     FIRMO_TRY(options.code_pepper, domain::InWriteTransaction(*db_, [&](domain::Transaction& tx) {
-                  return tx.PutSettingIfAbsent("code_pepper", HexEncode(random_.Bytes(32)));
+                  return tx.settings().PutIfAbsent("code_pepper", HexEncode(random_.Bytes(32)));
               }));
     signer_sessions_ =
         std::make_unique<domain::SignerSessionService>(*ctx_, *code_sender_, options);

@@ -56,7 +56,7 @@ void Worker::Wake() {
 
 bool Worker::RunOneJob() {
     auto claimed = InWriteTransaction(db_, [&](Transaction& tx) {
-        return tx.ClaimJob(clock_.Now(), options_.lease, options_.worker_id);
+        return tx.jobs().Claim(clock_.Now(), options_.lease, options_.worker_id);
     });
     if (!claimed) {
         log::Warn("job_claim_failed", {{"error", claimed.error().message}});
@@ -93,7 +93,7 @@ bool Worker::RunOneJob() {
         }
     }
     auto finish = InWriteTransaction(db_, [&](Transaction& tx) -> Result<bool> {
-        if (result && again) return tx.RescheduleJob(job, *again);
+        if (result && again) return tx.jobs().Reschedule(job, *again);
         if (result || job.attempts >= options_.max_attempts) {
             if (!result) {
                 log::Error("job_abandoned", {{"job", std::to_string(job.id)},
@@ -101,14 +101,14 @@ bool Worker::RunOneJob() {
                                              {"request_id", job.request_id},
                                              {"error", result.error().message}});
             }
-            return tx.CompleteJob(job);
+            return tx.jobs().Complete(job);
         }
         // Exponential backoff: 2 s, 4 s, 8 s, ...
         const auto delay = std::chrono::seconds(1LL << std::min(job.attempts, 10));
         log::Warn("job_retry", {{"job", std::to_string(job.id)},
                                 {"attempt", std::to_string(job.attempts)},
                                 {"error", result.error().message}});
-        return tx.RetryJob(job, clock_.Now() + delay, result.error().message);
+        return tx.jobs().Retry(job, clock_.Now() + delay, result.error().message);
     });
     if (finish && !*finish) {
         // This run outlived its lease and another worker holds the job now: its outcome is
@@ -131,11 +131,19 @@ int Worker::RunOnce() {
                              due, now_ms + options_.expiry_sweep_interval.count())) {
         const Timestamp now = clock_.Now();
         auto purged = InWriteTransaction(db_, [&](Transaction& tx) -> Result<std::int64_t> {
-            FIRMO_TRY(auto count, tx.Purge(now - IdempotencyService::kRetention,
-                                           now - options_.keep_finished_jobs));
-            FIRMO_TRY(auto signer_side, tx.PurgeSignerSide(now));
-            FIRMO_TRY(auto rate_limits, tx.PurgeRateLimits(now));
-            return count + signer_side + rate_limits;
+            std::int64_t removed = 0;
+            for (auto purge : {
+                     tx.idempotency().Purge(now - IdempotencyService::kRetention),
+                     tx.jobs().PurgeFinished(now - options_.keep_finished_jobs),
+                     tx.sessions().PurgeExpired(now),
+                     tx.codes().PurgeExpired(now),
+                     tx.signer_tokens().PurgeExpired(now),
+                     tx.rate_limits().Purge(now),
+                 }) {
+                FIRMO_TRY(auto count, std::move(purge));
+                removed += count;
+            }
+            return removed;
         });
         if (!purged) log::Warn("purge_failed", {{"error", purged.error().message}});
         auto reminders = requests_.SendReminders(500);

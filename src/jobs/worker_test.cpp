@@ -15,7 +15,6 @@
 #include "core/testing/temp_dir.hpp"
 #include "crypto/hasher.hpp"
 #include "domain/services/dossier_service.hpp"
-#include "domain/services/idempotency_service.hpp"
 #include "domain/services/request_service.hpp"
 #include "domain/services/signer_service.hpp"
 #include "store/filesystem/folder_blob_store.hpp"
@@ -91,7 +90,8 @@ class WorkerTest : public ::testing::Test {
         requests_ = std::make_unique<RequestService>(*ctx_);
         issuer_ = "ISSUER";
         ASSERT_TRUE(InWriteTransaction(*db_, [&](Transaction& tx) -> Result<void> {
-            FIRMO_CHECK(tx.InsertIssuer(Issuer{issuer_, "Test", "t@example.org", clock_.Now()}));
+            FIRMO_CHECK(
+                tx.issuers().Insert(Issuer{issuer_, "Test", "t@example.org", clock_.Now()}));
             return tx.Commit();
         }));
         DossierService dossiers(*ctx_);
@@ -137,7 +137,7 @@ class WorkerTest : public ::testing::Test {
     }
     std::optional<Job> OpenAwait() {
         return *InReadTransaction(*db_, [&](Transaction& tx) {
-            return tx.FindOpenJob(JobKind::kAwaitUpload, request_.id, request_.documents[0].id);
+            return tx.jobs().FindOpen(JobKind::kAwaitUpload, request_.id, request_.documents[0].id);
         });
     }
 
@@ -347,7 +347,7 @@ TEST_F(WorkerTest, SweepDeletesRateLimitBucketsThatCountNothingAnyMore) {
     const auto count = [&](const std::string& bucket) {
         auto tx = db_->Begin(TxMode::kSingleWrite);
         ASSERT_TRUE(tx);
-        ASSERT_TRUE((*tx)->CountRateLimitHit(bucket, clock_.Now(), 1min));
+        ASSERT_TRUE((*tx)->rate_limits().CountHit(bucket, clock_.Now(), 1min));
     };
     count("key:old");
     worker_->RunOnce();  // the first sweep
@@ -357,24 +357,8 @@ TEST_F(WorkerTest, SweepDeletesRateLimitBucketsThatCountNothingAnyMore) {
     // The sweep deleted "key:old", whose last window ended a window ago; "key:live" is left.
     auto tx = db_->Begin(TxMode::kWrite);
     ASSERT_TRUE(tx);
-    EXPECT_EQ((*tx)->PurgeRateLimits(clock_.Now()), 0);
-    EXPECT_EQ((*tx)->PurgeRateLimits(clock_.Now() + 2min), 1);
-}
-
-// Not the worker's, but this fixture has the whole service context: an Idempotency-Key whose
-// first call never finished (its node died) is released after the in-progress timeout.
-TEST_F(WorkerTest, IdempotencyKeyOfADeadCallIsReleased) {
-    IdempotencyService idempotency(*ctx_);
-    auto first = idempotency.Begin(issuer_, "k", "POST /x\n{}");
-    ASSERT_TRUE(first);
-    EXPECT_FALSE(*first);  // run it
-    EXPECT_EQ(idempotency.Begin(issuer_, "k", "POST /x\n{}").error().code, ErrorCode::kConflict);
-    clock_.Advance(IdempotencyService::kInProgressTimeout + 1s);
-    auto again = idempotency.Begin(issuer_, "k", "POST /x\n{}");
-    ASSERT_TRUE(again);
-    EXPECT_FALSE(*again);  // runs again
-    idempotency.Finish(issuer_, "k", {201, "{}", ""});
-    EXPECT_EQ((*idempotency.Begin(issuer_, "k", "POST /x\n{}"))->status, 201);
+    EXPECT_EQ((*tx)->rate_limits().Purge(clock_.Now()), 0);
+    EXPECT_EQ((*tx)->rate_limits().Purge(clock_.Now() + 2min), 1);
 }
 
 TEST_F(WorkerTest, ANodeWithoutJobThreadsLeavesJobsToTheOthers) {

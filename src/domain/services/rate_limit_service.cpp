@@ -65,7 +65,7 @@ RateDecision RateLimitService::Allow(const std::string& bucket) {
     }
     auto counted = [&]() -> Result<RateLimitCount> {
         FIRMO_TRY(auto tx, db_.Begin(TxMode::kSingleWrite));
-        return tx->CountRateLimitHit(bucket, WindowStart(now, limit_.window), limit_.window);
+        return tx->rate_limits().CountHit(bucket, WindowStart(now, limit_.window), limit_.window);
     }();
     if (!counted) {
         // Fail open, deliberately. The limit protects the service from clients that call too

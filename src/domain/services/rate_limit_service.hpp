@@ -21,7 +21,7 @@
 #include <unordered_map>
 
 #include "core/clock.hpp"
-#include "domain/ports/repository.hpp"
+#include "domain/ports/database.hpp"
 
 namespace firmo::domain {
 

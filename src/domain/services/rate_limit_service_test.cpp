@@ -1,7 +1,6 @@
-// RateLimitService: the sliding-window arithmetic (pure), and the service on the real SQLite
-// store: its cache, failing open, and several nodes sharing one limit. Here rather than beside
-// the service because it needs the store, which only this test binary links (see
-// jobs/testing/signer_side_fixture.hpp).
+// RateLimitService: the sliding-window arithmetic (pure), and the service on the in-memory
+// store: its cache, failing open, and several nodes sharing one limit. (Two SQLite handles on
+// one file counting together: store/sqlite/sqlite_database_test.cpp.)
 
 #include "domain/services/rate_limit_service.hpp"
 
@@ -13,10 +12,9 @@
 #include <thread>
 #include <vector>
 
-#include "core/testing/temp_dir.hpp"
-#include "store/sqlite/sqlite_database.hpp"
+#include "store/memory/memory_database.hpp"
 
-namespace firmo::jobs {
+namespace firmo::domain {
 namespace {
 
 using namespace firmo::domain;
@@ -91,16 +89,18 @@ TEST(RateLimitDecide, ALimitOfOneWaitsAWholeWindowAfterTheLast) {
 class ProbeDatabase final : public Database {
   public:
     explicit ProbeDatabase(Database& inner) : inner_(inner) {}
-    Result<std::unique_ptr<Transaction>> Begin(TxMode mode) override {
-        ++begun;
-        if (fail) return Fail(ErrorCode::kUnavailable, "database down");
-        return inner_.Begin(mode);
-    }
     Result<int> Migrate() override { return inner_.Migrate(); }
     Result<void> Ping() override { return inner_.Ping(); }
 
     std::atomic<int> begun{0};
     std::atomic<bool> fail{false};
+
+  protected:
+    Result<std::unique_ptr<Transaction>> BeginTransaction(TxMode mode) override {
+        ++begun;
+        if (fail) return Fail(ErrorCode::kUnavailable, "database down");
+        return inner_.Begin(mode);
+    }
 
   private:
     Database& inner_;
@@ -108,17 +108,7 @@ class ProbeDatabase final : public Database {
 
 class RateLimitServiceTest : public ::testing::Test {
   protected:
-    void SetUp() override {
-        db_ = OpenNode();
-        ASSERT_TRUE(db_);
-        ASSERT_TRUE(db_->Migrate());
-    }
-    // Another node's view of the same database: its own connections and writer lock.
-    std::unique_ptr<Database> OpenNode() {
-        auto db = store::sqlite::SqliteDatabase::Open((dir_.path() / "f.db").string(), 4);
-        EXPECT_TRUE(db);
-        return db ? std::move(*db) : nullptr;
-    }
+    void SetUp() override { ASSERT_TRUE(db_->Migrate()); }
     // Calls until the first refusal (at most `max`); returns how many were allowed.
     static int AllowedInARow(RateLimitService& limits, const std::string& bucket, int max = 1000) {
         int allowed = 0;
@@ -126,9 +116,8 @@ class RateLimitServiceTest : public ::testing::Test {
         return allowed;
     }
 
-    testing::TempDir dir_{"firmo-rate-limit"};
     ManualClock clock_{kStart};
-    std::unique_ptr<Database> db_;
+    std::unique_ptr<Database> db_ = std::make_unique<store::memory::MemoryDatabase>();
 };
 
 TEST_F(RateLimitServiceTest, AllowsTheLimitThenRefusesUntilRetryAfter) {
@@ -203,12 +192,11 @@ TEST_F(RateLimitServiceTest, TheCacheStaysBoundedByForgettingNotByAllowing) {
     }
 }
 
+// Two nodes: two services, each with its own cache, over one store.
 TEST_F(RateLimitServiceTest, TwoNodesOnOneDatabaseShareTheLimit) {
     constexpr int kLimit = 30;
-    auto other_db = OpenNode();
-    ASSERT_TRUE(other_db);
     RateLimitService node_a(*db_, clock_, {kLimit, 60s});
-    RateLimitService node_b(*other_db, clock_, {kLimit, 60s});
+    RateLimitService node_b(*db_, clock_, {kLimit, 60s});
     // Taking turns: kLimit in total, not kLimit on each node.
     int allowed = 0;
     for (int i = 0; i < 2 * kLimit; ++i) {
@@ -256,4 +244,4 @@ TEST_F(RateLimitServiceTest, ALimitOfZeroIsOff) {
 }
 
 }  // namespace
-}  // namespace firmo::jobs
+}  // namespace firmo::domain

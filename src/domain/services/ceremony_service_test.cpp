@@ -10,13 +10,13 @@
 
 #include <filesystem>
 
-#include "jobs/testing/signer_side_fixture.hpp"
+#include "domain/services/testing/signer_side_fixture.hpp"
 
-namespace firmo::jobs {
+namespace firmo::domain {
 namespace {
 
 using namespace firmo::domain;
-using namespace firmo::jobs::testing;
+using namespace firmo::domain::fixtures;
 using namespace std::chrono_literals;
 
 class CeremonyTest : public SignerSideTest {
@@ -67,7 +67,7 @@ class CeremonyTest : public SignerSideTest {
     std::vector<InboxMessage> Inbox(const char* identity) {
         auto tx = db_->Begin(TxMode::kRead);
         EXPECT_TRUE(tx);
-        auto page = (*tx)->ListMessages(IdentifierKind::kItFiscalCode, identity,
+        auto page = (*tx)->inbox().List(IdentifierKind::kItFiscalCode, identity,
                                         PageQuery{100, std::nullopt});
         EXPECT_TRUE(page);
         return page ? page->items : std::vector<InboxMessage>{};
@@ -226,7 +226,7 @@ TEST_F(CeremonyTest, ConfirmWithTheCodeQueuesTheSigning) {
     {
         auto tx = db_->Begin(TxMode::kWrite);
         ASSERT_TRUE(tx);
-        auto job = (*tx)->ClaimJob(clock_.Now(), 1s, "probe");
+        auto job = (*tx)->jobs().Claim(clock_.Now(), 1s, "probe");
         ASSERT_TRUE(job && *job);
         EXPECT_EQ((*job)->kind, JobKind::kSignDocuments);
         EXPECT_EQ((*job)->request_id, r.id);
@@ -295,7 +295,7 @@ TEST_F(CeremonyTest, SignersWithoutANationalIdentifierGetNoInboxMessage) {
     EXPECT_EQ(Reload(r).status, RequestStatus::kSigned);
     auto tx = db_->Begin(TxMode::kRead);
     ASSERT_TRUE(tx);
-    EXPECT_EQ((*tx)->HasMessage(r.id, r.signers[0].signer_id, MessageKind::kSignedDocuments),
+    EXPECT_EQ((*tx)->inbox().Has(r.id, r.signers[0].signer_id, MessageKind::kSignedDocuments),
               false);
     ASSERT_EQ(trust_.identities.size(), 1u);
     EXPECT_EQ(trust_.identities[0].serial_number, "");  // no national identifier to name
@@ -376,10 +376,10 @@ TEST_F(CeremonyTest, ASignatureAddedMeanwhileIsAConflictAndNothingIsStored) {
         if (raced) return;
         raced = true;
         ASSERT_TRUE(InWriteTransaction(*db_, [&](Transaction& tx) -> Result<void> {
-            FIRMO_TRY(auto found, tx.FindRequest(r.issuer_id, r.id));
+            FIRMO_TRY(auto found, tx.requests().Find(r.issuer_id, r.id));
             if (!found || found->documents.empty()) return Fail(ErrorCode::kNotFound, "gone");
             found->documents[0].signature_count += 1;
-            return tx.UpdateRequest(*found);
+            return tx.requests().Update(*found);
         }));
     };
     auto result = ceremony_->RunSigning(SigningJob(r));
@@ -589,4 +589,4 @@ TEST_F(CeremonyTest, AnIdentitySessionSignsWithReauthentication) {
 }
 
 }  // namespace
-}  // namespace firmo::jobs
+}  // namespace firmo::domain

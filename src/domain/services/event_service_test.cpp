@@ -12,13 +12,13 @@
 #include <nlohmann/json.hpp>
 
 #include "domain/services/request_steps.hpp"
-#include "jobs/testing/signer_side_fixture.hpp"
+#include "domain/services/testing/signer_side_fixture.hpp"
 
-namespace firmo::jobs {
+namespace firmo::domain {
 namespace {
 
 using namespace firmo::domain;
-using namespace firmo::jobs::testing;
+using namespace firmo::domain::fixtures;
 using namespace std::chrono_literals;
 
 // Records every message it is handed; answers with the scripted outcomes in order, then
@@ -89,8 +89,8 @@ class EventsTest : public SignerSideTest {
     std::vector<OutboxMessage> Outbox(Channel channel, const std::string& issuer_id = "") {
         auto tx = db_->Begin(TxMode::kRead);
         EXPECT_TRUE(tx);
-        auto page = (*tx)->ListOutbox(issuer_id.empty() ? issuer_ : issuer_id, channel,
-                                      PageQuery{1000, std::nullopt});
+        auto page = (*tx)->outbox().List(issuer_id.empty() ? issuer_ : issuer_id, channel,
+                                         PageQuery{1000, std::nullopt});
         EXPECT_TRUE(page) << page.error().message;
         if (!page) return {};
         std::reverse(page->items.begin(), page->items.end());  // oldest first
@@ -99,7 +99,7 @@ class EventsTest : public SignerSideTest {
     OutboxMessage Find(std::int64_t id) {
         auto tx = db_->Begin(TxMode::kRead);
         EXPECT_TRUE(tx);
-        auto found = (*tx)->FindOutbox(issuer_, id);
+        auto found = (*tx)->outbox().Find(issuer_, id);
         EXPECT_TRUE(found && *found);
         return found && *found ? **found : OutboxMessage{};
     }
@@ -112,11 +112,11 @@ class EventsTest : public SignerSideTest {
         EXPECT_TRUE(tx);
         std::vector<StatusChange> out;
         while (true) {
-            auto next = (*tx)->NextStatusChange(issuer, clock_.Now());
+            auto next = (*tx)->status_changes().Next(issuer, clock_.Now());
             EXPECT_TRUE(next);
             if (!next || !*next) break;
             out.push_back(**next);
-            EXPECT_TRUE((*tx)->HideStatusChange((*next)->seq, clock_.Now() + 1000h));
+            EXPECT_TRUE((*tx)->status_changes().Hide((*next)->seq, clock_.Now() + 1000h));
         }
         return out;
     }
@@ -149,7 +149,7 @@ class EventsTest : public SignerSideTest {
         m.created_at = clock_.Now();
         m.next_attempt_at = clock_.Now();
         auto done = InWriteTransaction(
-            *db_, [&](Transaction& tx) -> Result<bool> { return tx.InsertOutbox(m); });
+            *db_, [&](Transaction& tx) -> Result<bool> { return tx.outbox().Insert(m); });
         EXPECT_TRUE(done && *done);
         auto all = Outbox(channel);
         EXPECT_FALSE(all.empty());
@@ -936,4 +936,4 @@ TEST_F(EventsTest, TheNextSignerInOrderIsToldWhenItIsTheirTurn) {
 }
 
 }  // namespace
-}  // namespace firmo::jobs
+}  // namespace firmo::domain

@@ -8,13 +8,13 @@
 
 #include <algorithm>
 
-#include "jobs/testing/signer_side_fixture.hpp"
+#include "domain/services/testing/signer_side_fixture.hpp"
 
-namespace firmo::jobs {
+namespace firmo::domain {
 namespace {
 
 using namespace firmo::domain;
-using namespace firmo::jobs::testing;
+using namespace firmo::domain::fixtures;
 using namespace std::chrono_literals;
 
 class SignerSessionTest : public SignerSideTest {
@@ -41,7 +41,7 @@ class SignerSessionTest : public SignerSideTest {
     std::optional<OneTimeCode> LatestCode(CodeKind kind) {
         auto tx = db_->Begin(TxMode::kRead);
         EXPECT_TRUE(tx);
-        auto code = (*tx)->FindLatestCode(request_.id, signer_id_, kind);
+        auto code = (*tx)->codes().FindLatest(request_.id, signer_id_, kind);
         EXPECT_TRUE(code);
         return code ? *code : std::nullopt;
     }
@@ -243,7 +243,7 @@ TEST_F(SignerSessionTest, AnonymousSessionsAreStoredByTokenHash) {
     {
         auto tx = db_->Begin(TxMode::kRead);
         ASSERT_TRUE(tx);
-        EXPECT_FALSE(*(*tx)->FindSession(started->token));  // the token itself is not a key
+        EXPECT_FALSE(*(*tx)->sessions().Find(started->token));  // the token itself is not a key
     }
     // An anonymous session reaches no request.
     auto access = sessions_->Access(*found, request_.id);
@@ -464,7 +464,7 @@ TEST_F(RedirectTokenTest, UnknownTokensAndOtherKindsAreRefused) {
     // A status_query token is not a way in.
     const std::string status_token = "status-token";
     ASSERT_TRUE(InWriteTransaction(*db_, [&](Transaction& tx) {
-        return tx.InsertSignerToken(SignerToken{
+        return tx.signer_tokens().Insert(SignerToken{
             hasher_.Sha256Hex(status_token), SignerTokenKind::kStatusQuery, request_.id,
             request_.signers[0].signer_id, clock_.Now(), clock_.Now() + 1h, std::nullopt});
     }));
@@ -494,7 +494,7 @@ TEST_F(RedirectTokenTest, StatusQueryTokensAnswerOnlyForTheirRequest) {
         {{IdentifierKind::kItFiscalCode, kGiovanni, "g@example.org"}}, OneDocument(), Urls());
     const std::string token = "the-status-token";
     ASSERT_TRUE(InWriteTransaction(*db_, [&](Transaction& tx) {
-        return tx.InsertSignerToken(SignerToken{
+        return tx.signer_tokens().Insert(SignerToken{
             hasher_.Sha256Hex(token), SignerTokenKind::kStatusQuery, request_.id,
             request_.signers[0].signer_id, clock_.Now(), clock_.Now() + 1h, std::nullopt});
     }));
@@ -521,4 +521,4 @@ TEST_F(RedirectTokenTest, StatusQueryTokensAnswerOnlyForTheirRequest) {
 }
 
 }  // namespace
-}  // namespace firmo::jobs
+}  // namespace firmo::domain

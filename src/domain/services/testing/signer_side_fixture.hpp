@@ -1,11 +1,9 @@
 #pragma once
-// For tests of the signer side (sessions, codes, ceremony): the real SQLite store and folder
-// blob store in a temporary directory, a manual clock, seeded randomness, and fakes for the
-// ports that would need a network or a PDF engine (code sender, trust service, document
-// signer). It lives in src/jobs because firmo_jobs_test is the test binary that links the
-// domain together with the store and crypto adapters (firmo_domain_test links only core and
-// domain, and the domain library must not depend on adapters); the worker also runs the
-// ceremony's signing jobs.
+// For tests of the domain services (signer side, events): the in-memory store, the folder blob
+// store in a temporary directory, a manual clock, seeded randomness, and fakes for the ports
+// that would need a network or a PDF engine (code sender, trust service, document signer). The
+// worker (src/jobs) runs the jobs the services enqueue, as in production. Only the test binary
+// links these adapters: the domain library itself depends on none.
 
 #include <gtest/gtest.h>
 
@@ -25,94 +23,15 @@
 #include "domain/services/request_service.hpp"
 #include "domain/services/signer_service.hpp"
 #include "domain/services/signer_session_service.hpp"
+#include "domain/services/testing/fakes.hpp"
 #include "jobs/worker.hpp"
 #include "store/filesystem/folder_blob_store.hpp"
-#include "store/sqlite/sqlite_database.hpp"
+#include "store/memory/memory_database.hpp"
 
-namespace firmo::jobs::testing {
+namespace firmo::domain::fixtures {
 
 using namespace firmo::domain;
 using namespace std::chrono_literals;
-
-class AcceptingValidator final : public DocumentValidator {
-  public:
-    ValidationReport ValidateFile(const std::filesystem::path&,
-                                  const std::vector<SignatureField>&) const override {
-        return {true, 1, {}};
-    }
-    ValidationReport ValidateBytes(std::string_view,
-                                   const std::vector<SignatureField>&) const override {
-        return {true, 1, {}};
-    }
-};
-
-// Keeps every code it is asked to send.
-class CapturingCodeSender final : public CodeSender {
-  public:
-    Result<void> Send(const CodeMessage& message) override {
-        if (fail) return Fail(ErrorCode::kUnavailable, "sender down");
-        sent.push_back(message);
-        return {};
-    }
-    const CodeMessage& last() const { return sent.back(); }
-
-    std::vector<CodeMessage> sent;
-    bool fail = false;
-};
-
-class FakeSigningSession final : public SigningSession {
-  public:
-    Result<std::string> SignDigest(std::string_view sha256) override {
-        return "CMS(" + std::string(sha256) + ")";
-    }
-    std::size_t MaxSignatureSize() const override { return 64; }
-    std::string CertificateDer() const override { return "CERT"; }
-};
-
-class FakeTrustService final : public TrustService {
-  public:
-    Result<std::unique_ptr<SigningSession>> OpenSession(const SignerIdentity& signer) override {
-        std::lock_guard lock(mu_);
-        if (fail) return Fail(ErrorCode::kUnavailable, "trust service down");
-        identities.push_back(signer);
-        return std::unique_ptr<SigningSession>(new FakeSigningSession);
-    }
-
-    std::vector<SignerIdentity> identities;
-    bool fail = false;
-
-  private:
-    std::mutex mu_;
-};
-
-// "Signs" by copying the input and appending one marker line, so no PDF engine is needed.
-class MarkerDocumentSigner final : public DocumentSigner {
-  public:
-    struct Call {
-        SignatureField field;
-        SignatureDetails details;
-    };
-
-    Result<void> SignFile(const std::filesystem::path& in, const std::filesystem::path& out,
-                          const SignatureField& field, const SignatureDetails& details,
-                          SigningSession& session) const override {
-        if (in == out) return Fail(ErrorCode::kInternal, "in == out");
-        if (before_sign) before_sign();
-        std::ifstream src(in, std::ios::binary);
-        std::string bytes(std::istreambuf_iterator<char>(src), {});
-        FIRMO_TRY(auto cms, session.SignDigest("digest"));
-        bytes += "%signed by " + details.signer_name + " for '" + field.clause.title + "'" +
-                 (details.visible ? "" : " invisibly") + "\n";
-        std::ofstream dst(out, std::ios::binary);
-        dst << bytes;
-        if (!dst) return Fail(ErrorCode::kInternal, "cannot write");
-        calls.push_back({field, details});
-        return {};
-    }
-
-    mutable std::vector<Call> calls;
-    std::function<void()> before_sign;  // runs inside SignFile (to race a concurrent signer)
-};
 
 struct NewParty {
     IdentifierKind kind = IdentifierKind::kItFiscalCode;
@@ -126,9 +45,7 @@ class SignerSideTest : public ::testing::Test {
   protected:
     void SetUp() override {
         const auto& dir = dir_.path();
-        auto opened = store::sqlite::SqliteDatabase::Open((dir / "f.db").string(), 2);
-        ASSERT_TRUE(opened);
-        db_ = std::move(*opened);
+        db_ = std::make_unique<store::memory::MemoryDatabase>();
         ASSERT_TRUE(db_->Migrate());
         blobs_ = std::make_unique<store::FolderBlobStore>(dir / "documents");
         ctx_ = std::make_unique<ServiceContext>(ServiceContext{
@@ -138,9 +55,9 @@ class SignerSideTest : public ::testing::Test {
         options.code_pepper = "pepper";
         sessions_ = std::make_unique<SignerSessionService>(*ctx_, codes_, options);
         ceremony_ = std::make_unique<CeremonyService>(*ctx_, *sessions_, trust_, document_signer_);
-        WorkerOptions worker_options;
+        jobs::WorkerOptions worker_options;
         worker_options.max_attempts = 2;
-        worker_ = std::make_unique<Worker>(*db_, *requests_, clock_, worker_options);
+        worker_ = std::make_unique<jobs::Worker>(*db_, *requests_, clock_, worker_options);
         worker_->SetCeremony(ceremony_.get());
         issuer_ = MakeIssuer("ISSUER-A", "Comune di Roma");
     }
@@ -151,7 +68,7 @@ class SignerSideTest : public ::testing::Test {
 
     std::string MakeIssuer(const std::string& id, const std::string& name) {
         auto done = InWriteTransaction(*db_, [&](Transaction& tx) -> Result<void> {
-            return tx.InsertIssuer(Issuer{id, name, "ops@example.org", clock_.Now()});
+            return tx.issuers().Insert(Issuer{id, name, "ops@example.org", clock_.Now()});
         });
         EXPECT_TRUE(done);
         return id;
@@ -280,7 +197,7 @@ class SignerSideTest : public ::testing::Test {
     std::unique_ptr<RequestService> requests_;
     std::unique_ptr<SignerSessionService> sessions_;
     std::unique_ptr<CeremonyService> ceremony_;
-    std::unique_ptr<Worker> worker_;
+    std::unique_ptr<jobs::Worker> worker_;
     std::string issuer_;
     int woken_ = 0;
     ClientInfo client_{"192.0.2.10", "TestBrowser/1.0"};
@@ -290,4 +207,4 @@ inline constexpr const char* kMario = "RSSMRA80A01H501U";
 inline constexpr const char* kGiovanni = "BNCGVN75L15F205G";
 inline constexpr const char* kLuigia = "VRDLGU90E41Z404B";
 
-}  // namespace firmo::jobs::testing
+}  // namespace firmo::domain::fixtures
