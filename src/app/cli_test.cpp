@@ -29,7 +29,7 @@ Outcome Firmo(const std::vector<std::string>& argv) {
 
 // Every command that runs something, as its words ("apikey create"), from the CLI11 tree.
 std::vector<std::vector<std::string>> Commands(const CLI::App& app,
-                                               std::vector<std::string> prefix = {}) {
+                                               const std::vector<std::string>& prefix = {}) {
     std::vector<std::vector<std::string>> out;
     for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; })) {
         auto words = prefix;

@@ -227,9 +227,12 @@ Problem SetReminders(Config& c, std::string_view text) {
     return std::nullopt;
 }
 
-// A field of the configuration, for the setters: FIRMO_FIELD(server.io_threads).
-#define FIRMO_FIELD(path) \
-    [](Config & c) -> auto& { return c.path; }
+// A field of the configuration, for the setters: FIRMO_FIELD(server.io_threads). A member
+// path cannot be parenthesised.
+// clang-format off
+// NOLINTNEXTLINE(bugprone-macro-parentheses)
+#define FIRMO_FIELD(path) [](Config& c) -> auto& { return c.path; }
+// clang-format on
 
 std::vector<ConfigKey> MakeKeys() {
     using S = Section;
@@ -338,7 +341,8 @@ std::vector<ConfigKey> MakeKeys() {
                                std::int64_t{1} << 32)},
         {S::kLimits, "limits.max_json_bytes", "FIRMO_MAX_JSON_BYTES", "max-json-bytes", "BYTES",
          "1048576", "largest JSON body (413 above); 1024 to 67108864", false,
-         Integer<std::int64_t>(FIRMO_FIELD(limits.max_json_bytes), 1024, 64 * 1024 * 1024)},
+         Integer<std::int64_t>(FIRMO_FIELD(limits.max_json_bytes), 1024,
+                               std::int64_t{64} * 1024 * 1024)},
         {S::kLimits, "limits.rate_limit_burst", "FIRMO_RATE_LIMIT_BURST", "rate-limit-burst", "N",
          "150",
          "calls per window per API key, counted across all nodes (failed authentications get the "
@@ -623,8 +627,8 @@ class Loader {
 }  // namespace
 
 const std::vector<ConfigKey>& ConfigKeys() {
-    static const std::vector<ConfigKey> keys = MakeKeys();
-    return keys;
+    static const std::vector<ConfigKey> kKeys = MakeKeys();
+    return kKeys;
 }
 
 Result<Config> LoadConfig(const ConfigSources& sources) {

@@ -21,6 +21,7 @@ TEST(Bootstrap, NodesStartingTogetherShareOneCa) {
         kNodes, Fail(ErrorCode::kInternal, "not run"));
     std::atomic<int> ready{0};
     std::vector<std::thread> nodes;
+    nodes.reserve(kNodes);
     for (int i = 0; i < kNodes; ++i) {
         nodes.emplace_back([&, i] {
             SystemClock clock;

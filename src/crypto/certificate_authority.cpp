@@ -73,7 +73,7 @@ Result<void> PublishCaFolder(const std::filesystem::path& data_dir,
         return Fail(ErrorCode::kInternal, "cannot create a folder in " + data_dir.string());
     }
     const std::filesystem::path staged(staging);
-    const auto written = [&]() -> Result<void> {
+    auto written = [&]() -> Result<void> {
         for (const auto& f : files) FIRMO_CHECK(WriteNewFile(staged / f.name, f.data, f.mode));
         return SyncFolder(staged);
     }();

@@ -86,6 +86,7 @@ TEST_F(CaTest, ConcurrentCreatesMakeOneWholeCa) {
         }
     });
     std::vector<std::thread> nodes;
+    nodes.reserve(kNodes);
     for (int i = 0; i < kNodes; ++i) {
         nodes.emplace_back([&, i] {
             SeededRandom random(static_cast<std::uint64_t>(100 + i));
