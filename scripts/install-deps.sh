@@ -33,6 +33,8 @@ if [ "$scope" = all ]; then
     clang libclang-rt-14-dev clang-tidy-14 git
     # tests and benchmarks
     libgtest-dev libgmock-dev libbenchmark-dev python3 wrk
+    # the API contract test reads docs/openapi.yaml (converted to JSON by python3-yaml)
+    python3-yaml
     qpdf poppler-utils ghostscript libnss3-tools openssl time bc
     # a CA key in a PKCS#11 token: SoftHSM2 and its tool
     softhsm2 opensc

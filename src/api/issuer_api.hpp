@@ -5,6 +5,7 @@
 #include <chrono>
 #include <string>
 
+#include "api/contract.hpp"
 #include "api/url_signer.hpp"
 #include "codec/json.hpp"
 #include "domain/services/dossier_service.hpp"
@@ -66,7 +67,8 @@ class IssuerApi {
     // The request's JSON with the links of this API: signers' portal links, the QR code and
     // universal link, and once SIGNED the documents' download URLs.
     codec::Json View(const domain::SignatureRequest& request) const;
-    Res ListRequestsFiltered(Req& req, const P& p, domain::RequestFilter filter);
+    Res ListRequestsFiltered(Req& req, const P& p, const QuerySpec& spec,
+                             domain::RequestFilter filter);
 
     Services s_;
     const UrlSigner& urls_;

@@ -24,6 +24,10 @@ bool ConstantTimeEquals(std::string_view a, std::string_view b);
 // through.
 std::string JsonQuote(std::string_view text);
 
+// `text` with every byte that is not part of well-formed UTF-8 (overlong forms and surrogates
+// included) replaced by U+FFFD, as nlohmann's dump(..., replace) does.
+std::string ToValidUtf8(std::string_view text);
+
 // `text` safe in HTML and XML text and quoted attributes: & < > " ' as character references.
 std::string EscapeMarkup(std::string_view text);
 

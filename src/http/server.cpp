@@ -38,15 +38,6 @@ constexpr std::chrono::seconds kTlsShutdownTimeout{5};
 
 std::string_view ToStd(beast::string_view s) { return {s.data(), s.size()}; }
 
-std::string JsonEscape(std::string_view s) {
-    std::string out;
-    for (char c : s) {
-        if (c == '"' || c == '\\') out.push_back('\\');
-        if (static_cast<unsigned char>(c) >= 0x20) out.push_back(c);
-    }
-    return out;
-}
-
 struct Server::Impl {
     ServerOptions options;
     RequestHandler handler;
@@ -189,7 +180,7 @@ class Session final : public Connection {
             server_.options.body_limit(ToStd(req.method_string()), ToStd(req.target()));
         parser_->body_limit(limit);
         if (parser_->content_length() && *parser_->content_length() > limit) {
-            return SendError(413,
+            return SendError(ErrorCode::kPayloadTooLarge,
                              "the request body is larger than " + std::to_string(limit) + " bytes");
         }
         Tcp().expires_after(server_.options.read_timeout);
@@ -213,10 +204,10 @@ class Session final : public Connection {
 
     void OnReadError(beast::error_code ec) {
         if (ec == bhttp::error::body_limit) {
-            return SendError(413, "the request body is too large");
+            return SendError(ErrorCode::kPayloadTooLarge, "the request body is too large");
         }
         if (ec == bhttp::error::header_limit) {
-            return SendError(431, "the request headers are too large");
+            return SendError(ErrorCode::kHeadersTooLarge, "the request headers are too large");
         }
         if (ec == bhttp::error::end_of_stream) return Shutdown();  // the client is done
         if (ec == asio::error::operation_aborted || ec == beast::error::timeout ||
@@ -225,7 +216,7 @@ class Session final : public Connection {
             return Close();
         }
         if (ec.category() == bhttp::make_error_code(bhttp::error::bad_target).category()) {
-            return SendError(400, "malformed HTTP request: " + ec.message());
+            return SendError(ErrorCode::kMalformed, "malformed HTTP request: " + ec.message());
         }
         Close();
     }
@@ -259,24 +250,17 @@ class Session final : public Connection {
                 // The handler's own last-resort catch should have answered; never let an
                 // exception end a pool thread (and so the process).
                 log::Error("handler_escaped_exception", {{"path", request->path}});
-                *response = HttpResponse::Text(
-                    500, "{\"type\":\"urn:firmo:problem:internal-error\",\"status\":500}",
-                    "application/problem+json");
+                *response = ProblemResponse(Error{ErrorCode::kInternal, ""});
             }
             asio::post(self->stream_.get_executor(),
                        [self, response, head] { self->Write(std::move(*response), head); });
         });
     }
 
-    void SendError(int status, const std::string& detail) {
+    // The server's own errors (before any handler ran): problem+json from the one error table.
+    void SendError(ErrorCode code, const std::string& detail) {
         MarkBusy();
-        HttpResponse r = HttpResponse::Text(
-            status,
-            "{\"type\":\"urn:firmo:problem:" +
-                std::string(status == 400 ? "malformed-request" : "payload-too-large") +
-                "\",\"title\":\"" + std::string(ReasonPhrase(status)) + "\",\"status\":" +
-                std::to_string(status) + ",\"detail\":\"" + JsonEscape(detail) + "\"}",
-            "application/problem+json");
+        HttpResponse r = ProblemResponse(Error{code, detail});
         r.Set("X-Content-Type-Options", "nosniff");
         r.Set("Cache-Control", "no-store");
         r.close = true;  // the rest of the request is unread: the connection cannot be reused
@@ -565,11 +549,6 @@ Result<TlsCertificateInfo> Server::ReloadTls() { return impl_->ReloadTls(); }
 std::optional<TlsCertificateInfo> Server::tls_certificate() const {
     if (auto context = impl_->CurrentTls()) return context->certificate;
     return std::nullopt;
-}
-
-std::string_view ReasonPhrase(int status) {
-    const auto s = bhttp::obsolete_reason(static_cast<bhttp::status>(status));
-    return {s.data(), s.size()};
 }
 
 }  // namespace firmo::http

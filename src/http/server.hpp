@@ -72,7 +72,4 @@ class Server {
     std::unique_ptr<Impl> impl_;
 };
 
-// Turns a raw status code into the standard reason ("Not Found").
-std::string_view ReasonPhrase(int status);
-
 }  // namespace firmo::http

@@ -15,8 +15,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr std::size_t kRejectReasonMax = 500;
-
 bool IsOpen(RequestStatus s) {
     return s == RequestStatus::kReady || s == RequestStatus::kWaitForSignature ||
            s == RequestStatus::kWaitForQtsp;
