@@ -41,8 +41,6 @@ class IssuerApi {
         std::function<http::HttpResponse(http::HttpRequest&, const domain::Principal&)>;
     void Register(const std::function<void(std::string method, std::string pattern,
                                            AuthedHandler handler)>& add);
-    // Known only once the server listens (the port may be chosen by the OS); set before serving.
-    void set_public_url(std::string url) { options_.public_url = std::move(url); }
     // PUT /api/v1/uploads/{token}: authorised by the token, not by an API key.
     http::HttpResponse Upload(http::HttpRequest& request);
     // GET /api/v1/downloads/{token}: a signed document, authorised by the token.

@@ -61,6 +61,7 @@ struct Server::Impl {
           handler(std::move(h)),
           workers(static_cast<std::size_t>(std::max(1, options.worker_threads))) {}
 
+    void Adopt(Listener listener);
     void Accept();
     void WaitForSignal();
     Result<TlsCertificateInfo> ReloadTls();
@@ -477,38 +478,39 @@ Result<TlsCertificateInfo> Server::Impl::ReloadTls() {
     return certificate;
 }
 
+void Server::Impl::Adopt(Listener listener) {
+    if (listener.tls_context()) {
+        LogCertificate("tls_enabled", listener.tls_context()->certificate, *listener.tls_options());
+        std::lock_guard lock(tls_mu);
+        tls = listener.tls_context();
+    }
+    options.tls = listener.tls_options();  // what a reload reads again
+    const auto protocol = listener.ipv6() ? tcp::v6() : tcp::v4();
+    beast::error_code ec;
+    acceptor.assign(protocol, listener.Release(), ec);
+    if (ec) log::Error("listener_adopt_failed", {{"error", ec.message()}});
+    // Registered here, not in Run(): a reload asked for between the two (the "listening" line
+    // is printed in between) waits for Run() instead of killing the process.
+    if (options.tls) {
+        signals.add(SIGHUP, ec);
+        if (ec) log::Warn("sighup_not_handled", {{"error", ec.message()}});
+    }
+}
+
 Server::Server(ServerOptions options, RequestHandler handler)
     : impl_(std::make_unique<Impl>(std::move(options), std::move(handler))) {}
+
+Server::Server(ServerOptions options, Listener listener, RequestHandler handler)
+    : impl_(std::make_unique<Impl>(std::move(options), std::move(handler))) {
+    impl_->Adopt(std::move(listener));
+}
 
 Server::~Server() { impl_->workers.join(); }
 
 Result<void> Server::Listen() {
-    beast::error_code ec;
-    const auto address = asio::ip::make_address(impl_->options.host, ec);
-    if (ec) return Fail(ErrorCode::kInvalidArgument, "bad listen address " + impl_->options.host);
-    if (impl_->options.tls) {
-        FIRMO_TRY(auto context, LoadTlsContext(*impl_->options.tls));
-        LogCertificate("tls_enabled", context->certificate, *impl_->options.tls);
-        std::lock_guard lock(impl_->tls_mu);
-        impl_->tls = std::move(context);
-    }
-    const tcp::endpoint endpoint(address, impl_->options.port);
-    auto& acceptor = impl_->acceptor;
-    acceptor.open(endpoint.protocol(), ec);
-    if (!ec) acceptor.set_option(asio::socket_base::reuse_address(true), ec);
-    if (!ec) acceptor.bind(endpoint, ec);
-    if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
-    if (ec) {
-        return Fail(ErrorCode::kUnavailable, "cannot listen on " + impl_->options.host + ":" +
-                                                 std::to_string(impl_->options.port) + ": " +
-                                                 ec.message());
-    }
-    // Registered here, not in Run(): a reload asked for between the two (the "listening" line
-    // is printed in between) waits for Run() instead of killing the process.
-    if (impl_->options.tls) {
-        impl_->signals.add(SIGHUP, ec);
-        if (ec) log::Warn("sighup_not_handled", {{"error", ec.message()}});
-    }
+    FIRMO_TRY(auto listener, Listener::Open(ListenOptions{impl_->options.host, impl_->options.port,
+                                                          impl_->options.tls}));
+    impl_->Adopt(std::move(listener));
     return {};
 }
 

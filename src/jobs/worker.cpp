@@ -24,34 +24,49 @@ std::string ThisProcessWorkerId() {
     return WorkerId(host, static_cast<long>(::getpid()));
 }
 
-Worker::Worker(Database& db, RequestService& requests, const Clock& clock, WorkerOptions options)
-    : db_(db), requests_(requests), clock_(clock), options_(std::move(options)) {}
+void JobSignal::Notify() {
+    {
+        std::lock_guard lock(mu_);
+        pending_ = true;
+    }
+    cv_.notify_one();
+}
+
+void JobSignal::NotifyAll() {
+    // Under the lock: a waiter between its check of `stop` and its wait cannot miss it.
+    std::lock_guard lock(mu_);
+    cv_.notify_all();
+}
+
+Worker::Worker(Database& db, RequestService& requests, CeremonyService& ceremony,
+               EventService& events, JobSignal& signal, const Clock& clock, WorkerOptions options)
+    : db_(db),
+      requests_(requests),
+      ceremony_(ceremony),
+      events_(events),
+      signal_(signal),
+      clock_(clock),
+      options_(std::move(options)) {}
 
 Worker::~Worker() { Stop(); }
 
 void Worker::Start() {
     if (running_.exchange(true)) return;
     for (int i = 0; i < options_.threads; ++i) threads_.emplace_back([this] { Loop(); });
-    if (events_) {
-        for (int i = 0; i < options_.delivery_threads; ++i)
-            threads_.emplace_back([this] { DeliveryLoop(); });
+    for (int i = 0; i < options_.delivery_threads; ++i) {
+        threads_.emplace_back([this] { DeliveryLoop(); });
     }
 }
 
 void Worker::Stop() {
     if (!running_.exchange(false)) return;
-    cv_.notify_all();
-    delivery_cv_.notify_all();
-    for (auto& t : threads_) t.join();
-    threads_.clear();
-}
-
-void Worker::Wake() {
+    signal_.NotifyAll();
     {
         std::lock_guard lock(mu_);
-        woken_ = true;
+        delivery_cv_.notify_all();
     }
-    cv_.notify_one();
+    for (auto& t : threads_) t.join();
+    threads_.clear();
 }
 
 bool Worker::RunOneJob() {
@@ -67,10 +82,8 @@ bool Worker::RunOneJob() {
     const bool signing = job.kind == JobKind::kSignDocuments;
     Result<void> result;
     std::optional<Timestamp> again;  // a look that found nothing yet: run again then
-    if (signing && !ceremony_) {
-        result = Fail(ErrorCode::kUnavailable, "this node has no trust service configured");
-    } else if (signing) {
-        result = ceremony_->RunSigning(job);
+    if (signing) {
+        result = ceremony_.RunSigning(job);
     } else if (job.kind == JobKind::kAwaitUpload) {
         auto next = requests_.RunAwaitUpload(job);
         if (next) {
@@ -83,8 +96,8 @@ bool Worker::RunOneJob() {
     }
     if (!result && job.attempts >= options_.max_attempts) {
         Result<void> abandoned;
-        if (signing && ceremony_) {
-            abandoned = ceremony_->AbandonSigning(job, result.error().message);
+        if (signing) {
+            abandoned = ceremony_.AbandonSigning(job, result.error().message);
         } else if (job.kind == JobKind::kValidateDocument) {
             abandoned = requests_.AbandonValidation(job, result.error().message);
         }
@@ -160,7 +173,7 @@ int Worker::RunOnce() {
 
 void Worker::DeliveryLoop() {
     while (running_) {
-        auto delivered = events_->DeliverOne();
+        auto delivered = events_.DeliverOne();
         if (!delivered) {
             log::Warn("delivery_failed", {{"error", delivered.error().message}});
         } else if (*delivered) {
@@ -174,9 +187,7 @@ void Worker::DeliveryLoop() {
 void Worker::Loop() {
     while (running_) {
         RunOnce();
-        std::unique_lock lock(mu_);
-        cv_.wait_for(lock, options_.poll_interval, [this] { return woken_ || !running_; });
-        woken_ = false;
+        signal_.WaitFor(options_.poll_interval, [this] { return !running_; });
     }
 }
 

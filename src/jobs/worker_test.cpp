@@ -17,6 +17,7 @@
 #include "domain/services/dossier_service.hpp"
 #include "domain/services/request_service.hpp"
 #include "domain/services/signer_service.hpp"
+#include "jobs/testing/signer_side_fixture.hpp"
 #include "store/filesystem/folder_blob_store.hpp"
 #include "store/sqlite/sqlite_database.hpp"
 
@@ -88,6 +89,9 @@ class WorkerTest : public ::testing::Test {
         ctx_ = std::make_unique<ServiceContext>(
             ServiceContext{*db_, *blobs_, validator_, hasher_, clock_, random_, Limits{}, [] {}});
         requests_ = std::make_unique<RequestService>(*ctx_);
+        sessions_ = std::make_unique<SignerSessionService>(*ctx_, codes_, SignerSideOptions{});
+        ceremony_ = std::make_unique<CeremonyService>(*ctx_, *sessions_, trust_, document_signer_);
+        events_ = std::make_unique<EventService>(*ctx_, nullptr, EventOptions{});
         issuer_ = "ISSUER";
         ASSERT_TRUE(InWriteTransaction(*db_, [&](Transaction& tx) -> Result<void> {
             FIRMO_CHECK(
@@ -111,7 +115,12 @@ class WorkerTest : public ::testing::Test {
         request_ = *request;
         WorkerOptions options;
         options.max_attempts = 3;
-        worker_ = std::make_unique<Worker>(*db_, *requests_, clock_, options);
+        worker_ = MakeWorker(options);
+    }
+    // A worker (a node) on this fixture's database and services.
+    std::unique_ptr<Worker> MakeWorker(WorkerOptions options) {
+        return std::make_unique<Worker>(*db_, *requests_, *ceremony_, *events_, signal_, clock_,
+                                        std::move(options));
     }
     void TearDown() override {
         worker_.reset();
@@ -150,6 +159,13 @@ class WorkerTest : public ::testing::Test {
     std::unique_ptr<DirectFolderStore> blobs_;
     std::unique_ptr<ServiceContext> ctx_;
     std::unique_ptr<RequestService> requests_;
+    testing::CapturingCodeSender codes_;
+    testing::FakeTrustService trust_;
+    testing::MarkerDocumentSigner document_signer_;
+    std::unique_ptr<SignerSessionService> sessions_;
+    std::unique_ptr<CeremonyService> ceremony_;
+    std::unique_ptr<EventService> events_;
+    JobSignal signal_;
     std::unique_ptr<Worker> worker_;
     std::string issuer_;
     SignatureRequest request_;
@@ -307,9 +323,11 @@ TEST_F(WorkerTest, AJobOutlivingItsLeaseIsTakenOverOnceTheLeaseEnds) {
     WorkerOptions options;
     options.lease = 3s;
     options.worker_id = "slow-1";
-    Worker slow(*db_, *requests_, clock_, options);
+    auto slow_node = MakeWorker(options);
     options.worker_id = "other-2";
-    Worker other(*db_, *requests_, clock_, options);
+    auto other_node = MakeWorker(options);
+    Worker& slow = *slow_node;
+    Worker& other = *other_node;
     int before_lease_end = -1;
     int after_lease_end = -1;
     validator_.during = [&] {
@@ -364,8 +382,9 @@ TEST_F(WorkerTest, SweepDeletesRateLimitBucketsThatCountNothingAnyMore) {
 TEST_F(WorkerTest, ANodeWithoutJobThreadsLeavesJobsToTheOthers) {
     WorkerOptions options;
     options.threads = 0;  // an API-only node
-    Worker api_only(*db_, *requests_, clock_, options);
-    ctx_->on_job_enqueued = [&] { api_only.Wake(); };
+    JobSignal api_only_signal;
+    Worker api_only(*db_, *requests_, *ceremony_, *events_, api_only_signal, clock_, options);
+    ctx_->on_job_enqueued = [&] { api_only_signal.Notify(); };
     api_only.Start();
     Upload();
     std::this_thread::sleep_for(300ms);  // three of its poll intervals, had it any thread
@@ -376,7 +395,7 @@ TEST_F(WorkerTest, ANodeWithoutJobThreadsLeavesJobsToTheOthers) {
 }
 
 TEST_F(WorkerTest, BackgroundThreadsRunJobsWhenWoken) {
-    ctx_->on_job_enqueued = [this] { worker_->Wake(); };
+    ctx_->on_job_enqueued = [this] { signal_.Notify(); };
     worker_->Start();
     Upload();
     for (int i = 0; i < 500 && Current().status != DocumentStatus::kReady; ++i) {

@@ -20,6 +20,7 @@
 #include "crypto/hasher.hpp"
 #include "domain/services/ceremony_service.hpp"
 #include "domain/services/dossier_service.hpp"
+#include "domain/services/event_service.hpp"
 #include "domain/services/request_service.hpp"
 #include "domain/services/signer_service.hpp"
 #include "domain/services/signer_session_service.hpp"
@@ -57,8 +58,10 @@ class SignerSideTest : public ::testing::Test {
         ceremony_ = std::make_unique<CeremonyService>(*ctx_, *sessions_, trust_, document_signer_);
         jobs::WorkerOptions worker_options;
         worker_options.max_attempts = 2;
-        worker_ = std::make_unique<jobs::Worker>(*db_, *requests_, clock_, worker_options);
-        worker_->SetCeremony(ceremony_.get());
+        // The worker's outbox delivery is not exercised here (EventsTest has its own service).
+        worker_events_ = std::make_unique<EventService>(*ctx_, nullptr, EventOptions{});
+        worker_ = std::make_unique<jobs::Worker>(*db_, *requests_, *ceremony_, *worker_events_,
+                                                 signal_, clock_, worker_options);
         issuer_ = MakeIssuer("ISSUER-A", "Comune di Roma");
     }
     void TearDown() override {
@@ -197,6 +200,8 @@ class SignerSideTest : public ::testing::Test {
     std::unique_ptr<RequestService> requests_;
     std::unique_ptr<SignerSessionService> sessions_;
     std::unique_ptr<CeremonyService> ceremony_;
+    std::unique_ptr<EventService> worker_events_;
+    jobs::JobSignal signal_;
     std::unique_ptr<jobs::Worker> worker_;
     std::string issuer_;
     int woken_ = 0;
