@@ -12,12 +12,14 @@
 
 namespace firmo::pdf {
 
-// The report as `firmo verify --json` prints it: {"is_valid", "signatures": [{"field",
-// "sub_filter", "signer", "signer_subject", "signer_serial_number", "signing_time" (RFC 3339 or
-// null), "byte_range", "digest_matches", "signature_valid", "covers_revision",
-// "covers_whole_file", "modified_after", "changes_after", "chain_trusted", "timestamped",
-// "timestamp_valid", "timestamp_time", "timestamp_authority", "is_valid", "problems"}],
-// "problems"}. `indent` < 0 gives one line.
+// The report as `firmo verify --json` prints it: {"is_valid", "revisions", "signatures":
+// [{"field", "sub_filter", "document_timestamp", "certification_level", "signer",
+// "signer_subject", "signer_serial_number", "signing_time" (RFC 3339 or null), "byte_range",
+// "revision", "digest_matches", "signature_valid", "covers_revision", "covers_whole_file",
+// "modified_after", "modification_level", "differences": [{"level", "allowed", "where",
+// "what"}], "changes_after", "chain_trusted", "timestamped", "timestamp_valid",
+// "timestamp_time", "timestamp_authority", "is_valid", "problems"}], "problems", "remarks"}.
+// `indent` < 0 gives one line.
 std::string VerificationReportToJson(const VerificationReport& report, int indent = -1);
 
 // firmo sign --data-dir DIR --in IN.pdf --out OUT.pdf --name "Mario Rossi"
