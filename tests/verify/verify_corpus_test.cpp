@@ -192,6 +192,33 @@ class VerifyCorpusTest : public testing::SigningTest {
         return der.value_or("");
     }
 
+    // A signature made by the openssl command line without signed attributes (RFC 5652 5.4:
+    // the signature is over the content itself), as some third-party signers do.
+    std::string OpensslWithoutSignedAttributes(std::string_view content) {
+        if (!third_party_key_) {
+            third_party_key_ = crypto::PkeyPtr(EVP_RSA_gen(2048));
+            auto cert = shared_->ca->Issue(testing::Person("Third Party", "VRDLGU70A01F205X"),
+                                           third_party_key_.get(), shared_->clock, shared_->random);
+            EXPECT_TRUE(cert) << cert.error().message;
+            testing::WriteFile(dir_ / "tp.pem", crypto::CertificateToPem(cert->get()).value());
+            crypto::BioPtr bio(BIO_new_file((dir_ / "tp.key").c_str(), "w"));
+            PEM_write_bio_PrivateKey(bio.get(), third_party_key_.get(), nullptr, nullptr, 0,
+                                     nullptr, nullptr);
+        }
+        testing::WriteFile(dir_ / "content.bin", std::string(content));
+        std::string log;
+        EXPECT_EQ(testing::RunCommand("openssl cms -sign -binary -noattr -md sha256 -outform DER "
+                                      "-signer " +
+                                          testing::Quote(dir_ / "tp.pem") + " -inkey " +
+                                          testing::Quote(dir_ / "tp.key") + " -in " +
+                                          testing::Quote(dir_ / "content.bin") + " -out " +
+                                          testing::Quote(dir_ / "content.p7s"),
+                                      &log),
+                  0)
+            << log;
+        return testing::ReadFile(dir_ / "content.p7s");
+    }
+
     // The base document signed by Firmo in Signature1.
     Signed SignedBase(XrefForm form, const BaseOptions& options = {}) {
         PdfWriter w;
@@ -319,6 +346,7 @@ class VerifyCorpusTest : public testing::SigningTest {
     }
 
     std::shared_ptr<crypto::testing::OpensslTsa> tsa_;
+    crypto::PkeyPtr third_party_key_;
 };
 
 }  // namespace
@@ -740,6 +768,26 @@ TEST_F(VerifyCorpusTest, ControlsStayValid) {
                  return w.bytes();
              },
              Expect::kValid, ModificationLevel::kLtaUpdates, false},
+            form, s);
+        // A third party's signature without signed attributes, in the empty field.
+        Run({"signature-without-signed-attributes",
+             [&](const Signed& x) {
+                 auto w = PdfWriter::Continue(x.pdf);
+                 int sig = w.Allocate();
+                 w.Set(sig,
+                       "<< /Type /Sig /Filter /Adobe.PPKLite /SubFilter /adbe.pkcs7.detached "
+                       "/ByteRange @BYTERANGE@ /Contents @CONTENTS@ /M (" +
+                           internal::PdfDate(shared_->clock.Now()) + ") >>");
+                 w.Set(kSignature2,
+                       "<< /Type /Annot /Subtype /Widget /FT /Sig /T (Signature2) /Rect [320 100 "
+                       "520 150] /F 4 /P 3 0 R /V " +
+                           std::to_string(sig) + " 0 R >>");
+                 w.CommitSigned(UpdateForm(x), sig, kReserve, [&](std::string_view c) {
+                     return OpensslWithoutSignedAttributes(c);
+                 });
+                 return w.bytes();
+             },
+             Expect::kValid, ModificationLevel::kFormFilling, false},
             form, s);
         // Certified documents: filling in under DocMDP 2, a comment under DocMDP 3.
         Run({"form-filled-under-docmdp-2", FilledName, Expect::kValid,
