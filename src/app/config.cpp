@@ -374,6 +374,11 @@ const Key
                                    v) { return SetInt(c.poll_redeliver_after_s, v, 1, 86'400); }},
                 {"smtp.verify_peer", "FIRMO_SMTP_VERIFY_PEER", "smtp-verify-peer",
                  [](Config& c, const std::string& v) { return SetBool(c.smtp_verify_peer, v); }},
+                {"verify.trust_anchors", "FIRMO_VERIFY_TRUST_ANCHORS", "verify-trust-anchors",
+                 [](Config& c, const std::string& v) {
+                     c.verify_trust_anchors = v;
+                     return !v.empty();
+                 }},
                 {"ca.passphrase", "FIRMO_CA_PASSPHRASE", nullptr,
                  [](Config& c, const std::string& v) {
                      c.ca_passphrase = v;

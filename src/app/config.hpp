@@ -73,6 +73,9 @@ struct Config {
     // one; without a passphrase it generates one and keeps it beside the key (development).
     std::string ca_passphrase;
     int code_ttl_s = 600;  // how long a one-time code is valid
+    // POST /api/v1/verify trusts these (comma-separated PEM files; "builtin" is the built-in
+    // CA's certificate): list a TSA's certificate to verify time-stamped signatures.
+    std::string verify_trust_anchors = "builtin";
 
     // Notifications and events (issue 5).
     std::string sms_url;  // SMS gateway; empty: no SMS

@@ -31,19 +31,35 @@ Runtime::~Runtime() = default;
 std::function<Result<codec::Json>(std::string_view)> Runtime::VerifyFunction() const {
     pdf::VerifyOptions options;
     options.limits.max_file_bytes = static_cast<std::uint64_t>(config_.max_document_bytes);
-    const fs::path data = config_.data_dir;
-    return [options, data](std::string_view bytes) -> Result<codec::Json> {
+    // verify.trust_anchors: PEM files, "builtin" standing for the built-in CA's certificate.
+    std::vector<fs::path> files;
+    bool builtin = false;
+    std::string list = config_.verify_trust_anchors;
+    for (std::size_t at = 0; at <= list.size();) {
+        std::size_t comma = std::min(list.find(',', at), list.size());
+        std::string item = list.substr(at, comma - at);
+        item.erase(0, item.find_first_not_of(" \t"));
+        item.erase(item.find_last_not_of(" \t") + 1);
+        if (item == "builtin") {
+            builtin = true;
+        } else if (!item.empty()) {
+            files.emplace_back(item);
+        }
+        at = comma + 1;
+    }
+    const fs::path ca_cert = crypto::CertificateAuthority::CertificatePath(config_.data_dir);
+    return [options, files, builtin, ca_cert](std::string_view bytes) -> Result<codec::Json> {
         // Read per call: `firmo ca init` may run after the server started.
-        crypto::TrustAnchors anchors;
+        std::vector<fs::path> paths = files;
         std::error_code ec;
-        const auto ca_cert = crypto::CertificateAuthority::CertificatePath(data);
-        if (fs::exists(ca_cert, ec)) {
-            auto loaded = crypto::TrustAnchors::FromFiles({ca_cert});
+        if (builtin && fs::exists(ca_cert, ec)) paths.push_back(ca_cert);
+        crypto::TrustAnchors anchors;
+        if (!paths.empty()) {
+            auto loaded = crypto::TrustAnchors::FromFiles(paths);
             if (!loaded) {
-                // A broken CA file is the operator's problem: log it, answer 500, and never
-                // blame the client's document.
-                log::Error("trust_anchors_unreadable",
-                           {{"path", ca_cert.string()}, {"error", loaded.error().message}});
+                // A broken anchor file is the operator's problem: log it, answer 500, and
+                // never blame the client's document.
+                log::Error("trust_anchors_unreadable", {{"error", loaded.error().message}});
                 return Fail(ErrorCode::kInternal, "trust anchors unreadable");
             }
             anchors = std::move(*loaded);
