@@ -8,7 +8,8 @@
 // signature fields that cover nothing signed, DSS and document time-stamps, metadata).
 // Objects are matched by where a reader finds them, not by number, so an update that re-points
 // a cross-reference entry, frees an object, moves it in or out of an object stream or gives the
-// trailer a new catalog is compared by what it shows. Not thread-safe (qpdf objects).
+// trailer a new catalog is compared by what it shows. Objects are read one at a time
+// (ObjectReader), so memory stays small whatever the size of the document. Not thread-safe.
 
 #include <cstddef>
 #include <optional>
@@ -18,6 +19,7 @@
 #include <vector>
 
 #include "pdf/content_areas.hpp"
+#include "pdf/object_reader.hpp"
 #include "pdf/verify.hpp"
 
 namespace firmo::pdf::internal {
@@ -38,22 +40,34 @@ struct DiffPermissions {
 };
 
 struct DiffInput {
-    QPDF* before = nullptr;  // the signed revision, opened on its own
-    QPDF* after = nullptr;   // the final file
+    ObjectReader* before = nullptr;  // the signed revision
+    ObjectReader* after = nullptr;   // the final file
+    // The signed revision opened by qpdf, to parse the content of a page that a new widget or
+    // annotation lands on (nullptr: every page counts as fully drawn).
+    QPDF* before_qpdf = nullptr;
     // Objects whose cross-reference entries differ between the two (RevisionIndex::Changed):
     // every other object reads the same bytes in both.
     const std::vector<int>* changed = nullptr;
-    // Signature dictionaries (of the final file) of the signatures and document time-stamps
-    // that later revisions added and that cover their revision.
-    std::set<QPDFObjGen> later_signatures;
-    std::set<QPDFObjGen> later_timestamps;
+    // Objects of the final file that refer, through any chain, to a changed one
+    // (ObjectReader::Reaching): an unchanged object that reaches none is not looked into.
+    const std::vector<bool>* reaching = nullptr;
+    // Object numbers (in the final file) of the signature dictionaries of the signatures and
+    // document time-stamps that later revisions added and that cover their revision.
+    std::set<int> later_signatures;
+    std::set<int> later_timestamps;
     DiffPermissions permissions;
     ContentLimits content_limits;
     std::size_t max_steps = 5'000'000;
     std::size_t max_reported = 50;
 };
 
-// May throw qpdf's exceptions (the caller reports them).
 std::vector<Difference> CompareRevisions(const DiffInput& input);
+
+// Helpers shared with verification: a text string (PDFDocEncoding or UTF-16BE with a byte
+// order mark) as UTF-8, and a field's fully qualified name through its /Parent chain.
+std::string TextToUtf8(const std::string& text);
+std::string FieldName(ObjectReader& reader, const ValuePtr& field);
+// A rectangle array normalised; nullopt when it is not four numbers.
+std::optional<Rect> RectOf(ObjectReader& reader, const PdfValue& value);
 
 }  // namespace firmo::pdf::internal

@@ -10,6 +10,7 @@
 #include <qpdf/QPDFExc.hh>
 #include <qpdf/QPDFObjectHandle.hh>
 #include <qpdf/QPDFTokenizer.hh>
+#include <qpdf/QPDFXRefEntry.hh>
 #include <set>
 #include <stdexcept>
 
@@ -80,7 +81,8 @@ std::optional<std::uint64_t> DirectUnsigned(QPDFObjectHandle dict, const char* k
 struct Section {
     std::uint64_t offset = 0;
     XrefKind kind = XrefKind::kTable;
-    std::uint64_t body_end = 0;  // after the trailer dictionary, or after the stream's endobj
+    std::uint64_t body_end = 0;    // after the trailer dictionary, or after the stream's endobj
+    std::uint64_t trailer_at = 0;  // the trailer dictionary, or the stream object
     std::vector<std::pair<int, XrefEntry>> entries;  // as listed, duplicates removed
     std::optional<std::uint64_t> prev;
     std::optional<std::uint64_t> xref_stm;
@@ -296,6 +298,7 @@ class SectionReader {
         QPDFObjectHandle dict = ParseAt(pos + 7, &after);
         if (!dict.isDictionary()) return bad("has no trailer dictionary");
         s.body_end = after;
+        s.trailer_at = SkipSpace(pdf_, pos + 7);
         ReadTrailer(dict, s);
         Normalize(s);
         return {};
@@ -315,6 +318,7 @@ class SectionReader {
             return bad("is not of /Type /XRef");
         }
         s.body_end = span->end;
+        s.trailer_at = s.offset;
         QPDFObjectHandle w = dict.getKey("/W");
         int widths[3] = {0, 0, 0};
         if (w.isIndirect() || !w.isArray() || w.getArrayNItems() != 3) return bad("has no /W");
@@ -492,6 +496,7 @@ Result<RevisionIndex> RevisionIndex::Read(std::string_view pdf, const RevisionLi
             Revision r;
             r.xref_offset = chain[1].offset;
             r.kind = chain[1].kind;
+            r.trailer_offset = chain[1].trailer_at;
             std::map<int, XrefEntry> merged;
             for (const auto& [n, e] : chain[0].entries) merged[n] = e;
             for (const auto& [n, e] : chain[1].entries) merged[n] = e;
@@ -511,6 +516,7 @@ Result<RevisionIndex> RevisionIndex::Read(std::string_view pdf, const RevisionLi
             Revision r;
             r.xref_offset = chain[next].offset;
             r.kind = chain[next].kind;
+            r.trailer_offset = chain[next].trailer_at;
             r.entries = std::move(chain[next].entries);
             r.root = chain[next].root;
             r.info = chain[next].info;
@@ -659,6 +665,42 @@ Result<RevisionIndex> RevisionIndex::Read(std::string_view pdf, const RevisionLi
     } catch (const std::exception&) {
         return Fail(ErrorCode::kMalformed, std::string(kReasonDamaged));
     }
+}
+
+RevisionIndex RevisionIndex::FromEntries(std::vector<std::pair<int, XrefEntry>> entries,
+                                         std::uint64_t trailer_offset, XrefKind kind,
+                                         std::uint64_t size) {
+    RevisionIndex index;
+    Revision r;
+    std::sort(entries.begin(), entries.end(),
+              [](const auto& a, const auto& b) { return a.first < b.first; });
+    r.entries = std::move(entries);
+    r.trailer_offset = trailer_offset;
+    r.kind = kind;
+    r.xref_offset = trailer_offset;
+    r.end = r.eof_end = size;
+    index.revisions_.push_back(std::move(r));
+    return index;
+}
+
+RevisionIndex RepairedIndex(QPDF& qpdf, std::uint64_t size) {
+    std::vector<std::pair<int, XrefEntry>> entries;
+    for (const auto& [og, e] : qpdf.getXRefTable()) {
+        XrefEntry entry;
+        if (e.getType() == 1) {
+            entry.type = XrefEntry::Type::kInFile;
+            entry.position = static_cast<std::uint64_t>(e.getOffset());
+            entry.generation = static_cast<std::uint32_t>(og.getGen());
+        } else if (e.getType() == 2) {
+            entry.type = XrefEntry::Type::kInStream;
+            entry.position = static_cast<std::uint64_t>(e.getObjStreamNumber());
+            entry.generation = static_cast<std::uint32_t>(e.getObjStreamIndex());
+        } else {
+            continue;
+        }
+        entries.emplace_back(og.getObj(), entry);
+    }
+    return RevisionIndex::FromEntries(std::move(entries), 0, XrefKind::kTable, size);
 }
 
 std::optional<XrefEntry> RevisionIndex::EntryAt(std::size_t k, int number) const {

@@ -17,6 +17,8 @@
 #include "core/error.hpp"
 #include "pdf/inspect.hpp"
 
+class QPDF;
+
 namespace firmo::pdf::internal {
 
 struct XrefEntry {
@@ -39,6 +41,9 @@ struct Revision {
     std::uint64_t eof_end = 0;      // just after its "%%EOF"
     std::uint64_t end = 0;          // after the end-of-line that follows "%%EOF"
     XrefKind kind = XrefKind::kTable;
+    // Its trailer: the dictionary after "trailer" (kTable), or the cross-reference stream
+    // object whose dictionary serves as one (kStream).
+    std::uint64_t trailer_offset = 0;
     // This revision's own entries, sorted by object number, one per number.
     std::vector<std::pair<int, XrefEntry>> entries;
     std::optional<ObjectRef> root;
@@ -61,6 +66,11 @@ class RevisionIndex {
     // every other defect is a problem of the revision it is in.
     [[nodiscard]] static Result<RevisionIndex> Read(std::string_view pdf,
                                                     const RevisionLimits& limits = {});
+    // One revision made of given entries and trailer, for a file whose cross-reference data
+    // only a repair (qpdf's) could recover.
+    static RevisionIndex FromEntries(std::vector<std::pair<int, XrefEntry>> entries,
+                                     std::uint64_t trailer_offset, XrefKind kind,
+                                     std::uint64_t size);
 
     // Oldest first; never empty.
     const std::vector<Revision>& revisions() const { return revisions_; }
@@ -84,5 +94,8 @@ class RevisionIndex {
     std::vector<Revision> revisions_;
     std::uint64_t trailing_bytes_ = 0;
 };
+
+// The one revision qpdf's (repaired) cross-reference table describes.
+RevisionIndex RepairedIndex(QPDF& qpdf, std::uint64_t size);
 
 }  // namespace firmo::pdf::internal

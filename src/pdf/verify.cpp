@@ -8,6 +8,7 @@
 #include <set>
 
 #include "core/encoding.hpp"
+#include "pdf/object_reader.hpp"
 #include "pdf/pdf_syntax.hpp"
 #include "pdf/qpdf_support.hpp"
 #include "pdf/revision_diff.hpp"
@@ -16,7 +17,11 @@
 namespace firmo::pdf {
 namespace {
 
+using internal::Child;
+using internal::ObjectReader;
+using internal::PdfValue;
 using internal::RevisionIndex;
+using internal::ValuePtr;
 using internal::XrefEntry;
 
 constexpr std::string_view kEtsiCades = "ETSI.CAdES.detached";
@@ -32,62 +37,71 @@ bool IsHexOrSpace(char c) {
            c == '\r' || c == '\t';
 }
 
-std::string NameWithoutSlash(QPDFObjectHandle name) {
-    if (!name.isName()) return {};
-    std::string n = name.getName();
+std::string NameWithoutSlash(const PdfValue& name) {
+    const std::string& n = name.NameOr();
     return n.empty() ? n : n.substr(1);
 }
 
 struct SignatureField {
     std::string name;
-    QPDFObjectHandle field;
-    QPDFObjectHandle value;  // the signature dictionary
+    ValuePtr field;
+    ValuePtr value;                   // the signature dictionary
+    std::optional<int> value_number;  // when it is an indirect object (it should be)
 };
 
-// The signed signature fields of the form, walked by hand: qpdf's form helper fixes what it
-// finds odd (direct fields become indirect objects), which would make the final file differ
-// from itself.
-std::vector<SignatureField> SignatureFields(QPDF& qpdf) {
+// The signed signature fields of the form.
+std::vector<SignatureField> SignatureFields(ObjectReader& reader) {
     std::vector<SignatureField> out;
-    QPDFObjectHandle fields = qpdf.getRoot().getKeyIfDict("/AcroForm").getKeyIfDict("/Fields");
-    if (!fields.isArray()) return out;
+    ValuePtr root = reader.Root();
+    ValuePtr form = reader.Resolve(Child(root, root->Get("/AcroForm")));
+    ValuePtr fields = reader.Resolve(Child(form, form->Get("/Fields")));
     struct Node {
-        QPDFObjectHandle dict;
+        ValuePtr dict;
+        std::optional<int> number;
         std::string parent_name;
         std::string type;
         int depth;
     };
     std::vector<Node> stack;
-    auto items = fields.getArrayAsVector();
-    for (auto it = items.rbegin(); it != items.rend(); ++it) stack.push_back({*it, "", "", 0});
-    std::set<QPDFObjGen> seen;
+    auto push_all = [&](const ValuePtr& list, const std::string& name, const std::string& type,
+                        int depth) {
+        const auto& items = list->items();
+        for (auto it = items.rbegin(); it != items.rend(); ++it) {
+            stack.push_back(
+                {reader.Resolve(Child(list, *it)),
+                 it->IsReference() ? std::optional<int>(it->ref().number) : std::nullopt, name,
+                 type, depth});
+        }
+    };
+    push_all(fields, "", "", 0);
+    std::set<int> seen;
     while (!stack.empty()) {
         Node node = std::move(stack.back());
         stack.pop_back();
-        if (!node.dict.isDictionary() || node.depth > kMaxFieldDepth) continue;
-        if (node.dict.isIndirect() && !seen.insert(node.dict.getObjGen()).second) continue;
+        if (!node.dict->IsDictionary() || node.depth > kMaxFieldDepth) continue;
+        if (node.number && !seen.insert(*node.number).second) continue;
         std::string name = node.parent_name;
-        if (node.dict.getKey("/T").isString()) {
-            name += (name.empty() ? "" : ".") + node.dict.getKey("/T").getUTF8Value();
+        if (node.dict->Get("/T").IsString()) {
+            name += (name.empty() ? "" : ".") + internal::TextToUtf8(node.dict->Get("/T").text());
         }
         std::string type =
-            node.dict.getKey("/FT").isName() ? node.dict.getKey("/FT").getName() : node.type;
-        QPDFObjectHandle kids = node.dict.getKey("/Kids");
+            node.dict->Get("/FT").IsName() ? node.dict->Get("/FT").text() : node.type;
+        ValuePtr kids = reader.Resolve(Child(node.dict, node.dict->Get("/Kids")));
         bool has_field_kids = false;
-        if (kids.isArray()) {
-            for (auto& kid : kids.aitems()) {
-                if (kid.isDictionary() && kid.hasKey("/T")) has_field_kids = true;
-            }
+        for (const auto& kid : kids->items()) {
+            ValuePtr k = reader.Resolve(Child(kids, kid));
+            if (k->IsDictionary() && k->Has("/T")) has_field_kids = true;
         }
         if (has_field_kids) {
-            auto children = kids.getArrayAsVector();
-            for (auto it = children.rbegin(); it != children.rend(); ++it) {
-                stack.push_back({*it, name, type, node.depth + 1});
-            }
+            push_all(kids, name, type, node.depth + 1);
             continue;
         }
-        QPDFObjectHandle value = node.dict.getKey("/V");
-        if (type == "/Sig" && value.isDictionary()) out.push_back({name, node.dict, value});
+        const PdfValue& v = node.dict->Get("/V");
+        ValuePtr value = reader.Resolve(Child(node.dict, v));
+        if (type == "/Sig" && value->IsDictionary()) {
+            out.push_back({name, node.dict, value,
+                           v.IsReference() ? std::optional<int>(v.ref().number) : std::nullopt});
+        }
     }
     return out;
 }
@@ -95,32 +109,34 @@ std::vector<SignatureField> SignatureFields(QPDF& qpdf) {
 // One verified signature and the objects it came from.
 struct Entry {
     SignatureReport report;
-    QPDFObjGen value;      // the signature dictionary (0 0 when direct)
-    std::string contents;  // the raw bytes in the hole of its byte range
+    std::optional<int> value;  // the signature dictionary's object number
+    std::string contents;      // the raw bytes in the hole of its byte range
 };
 
 SignatureReport CheckSignature(std::string_view pdf, const RevisionIndex* index,
                                const SignatureField& field, const crypto::TrustAnchors& anchors,
                                const VerifyOptions& options, std::string* contents) {
-    QPDFObjectHandle v = field.value;
+    const PdfValue& v = *field.value;
     SignatureReport r;
     r.field_name = field.name;
-    r.sub_filter = NameWithoutSlash(v.getKey("/SubFilter"));
+    r.sub_filter = NameWithoutSlash(v.Get("/SubFilter"));
     r.is_document_timestamp =
-        NameWithoutSlash(v.getKey("/Type")) == "DocTimeStamp" || r.sub_filter == kEtsiRfc3161;
-    if (v.getKey("/Reason").isString()) r.reason = v.getKey("/Reason").getUTF8Value();
-    if (v.getKey("/M").isString())
-        r.signing_time = internal::ParsePdfDate(v.getKey("/M").getUTF8Value());
+        NameWithoutSlash(v.Get("/Type")) == "DocTimeStamp" || r.sub_filter == kEtsiRfc3161;
+    if (v.Get("/Reason").IsString()) r.reason = internal::TextToUtf8(v.Get("/Reason").text());
+    if (v.Get("/M").IsString()) {
+        r.signing_time = internal::ParsePdfDate(internal::TextToUtf8(v.Get("/M").text()));
+    }
     if (r.sub_filter != kEtsiCades && r.sub_filter != kAdbePkcs7 && r.sub_filter != kEtsiRfc3161) {
         r.problems.push_back("unsupported signature type '" + r.sub_filter + "'");
         return r;
     }
-    QPDFObjectHandle range = v.getKey("/ByteRange");
-    bool range_ok = range.isArray() && range.getArrayNItems() == 4;
-    for (int i = 0; range_ok && i < 4; ++i) {
-        auto item = range.getArrayItem(i);
-        range_ok = item.isInteger() && item.getIntValue() >= 0;
-        if (range_ok) r.byte_range.push_back(static_cast<std::uint64_t>(item.getIntValue()));
+    const PdfValue& range = v.Get("/ByteRange");
+    bool range_ok = range.IsArray() && range.items().size() == 4;
+    for (std::size_t i = 0; range_ok && i < 4; ++i) {
+        const PdfValue& item = range.items()[i];
+        range_ok = item.IsNumber() && item.number() >= 0 && item.number() < 1e15 &&
+                   item.number() == static_cast<double>(static_cast<std::uint64_t>(item.number()));
+        if (range_ok) r.byte_range.push_back(static_cast<std::uint64_t>(item.number()));
     }
     if (!range_ok || r.byte_range[0] != 0 || r.byte_range[1] + 2 > r.byte_range[2] ||
         r.byte_range[2] > pdf.size() || r.byte_range[3] > pdf.size() - r.byte_range[2]) {
@@ -200,56 +216,54 @@ SignatureReport CheckSignature(std::string_view pdf, const RevisionIndex* index,
 
 // The DocMDP level a signature dictionary declares in its /Reference, if any (/P defaults
 // to 2, 12.8.2.2).
-std::optional<int> DocMdpLevel(QPDFObjectHandle sig) {
-    QPDFObjectHandle refs = sig.getKeyIfDict("/Reference");
-    if (!refs.isArray()) return std::nullopt;
-    for (auto& ref : refs.aitems()) {
-        if (!ref.isDictionary() || ref.getKey("/TransformMethod").isName() == false ||
-            ref.getKey("/TransformMethod").getName() != "/DocMDP") {
-            continue;
-        }
-        QPDFObjectHandle p = ref.getKey("/TransformParams").getKeyIfDict("/P");
-        if (!p.isInteger()) return 2;
-        return static_cast<int>(std::clamp<long long>(p.getIntValue(), 1, 3));
+std::optional<int> DocMdpLevel(ObjectReader& reader, const ValuePtr& sig) {
+    ValuePtr refs = reader.Resolve(Child(sig, sig->Get("/Reference")));
+    for (const auto& entry : refs->items()) {
+        ValuePtr ref = reader.Resolve(Child(refs, entry));
+        if (ref->Get("/TransformMethod").NameOr() != "/DocMDP") continue;
+        ValuePtr params = reader.Resolve(Child(ref, ref->Get("/TransformParams")));
+        const PdfValue& p = params->Get("/P");
+        if (!p.IsNumber()) return 2;
+        return static_cast<int>(std::clamp(p.number(), 1.0, 3.0));
     }
     return std::nullopt;
 }
 
-internal::FieldLock LockOf(QPDFObjectHandle params) {
+internal::FieldLock LockOf(ObjectReader& reader, const ValuePtr& params) {
     internal::FieldLock lock;
-    if (!params.isDictionary()) return lock;
-    std::string action =
-        params.getKey("/Action").isName() ? params.getKey("/Action").getName() : "";
+    if (!params->IsDictionary()) return lock;
+    const std::string& action = params->Get("/Action").NameOr();
     if (action == "/All") lock.action = internal::FieldLock::Action::kAll;
     if (action == "/Include") lock.action = internal::FieldLock::Action::kInclude;
     if (action == "/Exclude") lock.action = internal::FieldLock::Action::kExclude;
-    QPDFObjectHandle fields = params.getKey("/Fields");
-    if (fields.isArray()) {
-        for (auto& f : fields.aitems()) {
-            if (f.isString()) lock.fields.insert(f.getUTF8Value());
-        }
+    ValuePtr fields = reader.Resolve(Child(params, params->Get("/Fields")));
+    for (const auto& f : fields->items()) {
+        if (f.IsString()) lock.fields.insert(internal::TextToUtf8(f.text()));
     }
     return lock;
 }
 
 // FieldMDP of the signature in `field` (its /Lock, or its value's FieldMDP reference).
-internal::FieldLock FieldLockOf(QPDFObjectHandle field) {
-    if (field.getKeyIfDict("/Lock").isDictionary()) return LockOf(field.getKey("/Lock"));
-    QPDFObjectHandle refs = field.getKeyIfDict("/V").getKeyIfDict("/Reference");
-    if (refs.isArray()) {
-        for (auto& ref : refs.aitems()) {
-            if (ref.isDictionary() && ref.getKey("/TransformMethod").isName() &&
-                ref.getKey("/TransformMethod").getName() == "/FieldMDP") {
-                return LockOf(ref.getKey("/TransformParams"));
-            }
+internal::FieldLock FieldLockOf(ObjectReader& reader, const SignatureField& field) {
+    ValuePtr lock = reader.Resolve(Child(field.field, field.field->Get("/Lock")));
+    if (lock->IsDictionary()) return LockOf(reader, lock);
+    ValuePtr refs = reader.Resolve(Child(field.value, field.value->Get("/Reference")));
+    for (const auto& entry : refs->items()) {
+        ValuePtr ref = reader.Resolve(Child(refs, entry));
+        if (ref->Get("/TransformMethod").NameOr() == "/FieldMDP") {
+            return LockOf(reader, reader.Resolve(Child(ref, ref->Get("/TransformParams"))));
         }
     }
     return {};
 }
 
-// The certification signature's dictionary as the catalog names it.
-QPDFObjectHandle Certification(QPDF& qpdf) {
-    return qpdf.getRoot().getKeyIfDict("/Perms").getKeyIfDict("/DocMDP");
+// The certification signature's dictionary as the catalog names it (its object number).
+std::optional<int> Certification(ObjectReader& reader) {
+    ValuePtr root = reader.Root();
+    ValuePtr perms = reader.Resolve(Child(root, root->Get("/Perms")));
+    const PdfValue& docmdp = perms->Get("/DocMDP");
+    if (!docmdp.IsReference()) return std::nullopt;
+    return docmdp.ref().number;
 }
 
 // Whether qpdf resolves objects through the same entries the revision index reads (a repaired
@@ -295,7 +309,7 @@ void ReportCopies(std::vector<Entry>& entries, VerificationReport& report) {
         for (std::size_t j = 0; j < i; ++j) {
             const Entry& first = entries[j];
             Entry& copy = entries[i];
-            bool same_value = copy.value.isIndirect() && copy.value == first.value;
+            bool same_value = copy.value && copy.value == first.value;
             bool same_contents = !copy.contents.empty() && copy.contents == first.contents;
             bool same_range = !copy.report.byte_range.empty() &&
                               copy.report.byte_range == first.report.byte_range;
@@ -310,7 +324,7 @@ void ReportCopies(std::vector<Entry>& entries, VerificationReport& report) {
 }
 
 // What later revisions changed for the signature in `entry`, judged by its permissions.
-void CompareAfter(std::string_view pdf, const RevisionIndex& index, QPDF& after,
+void CompareAfter(std::string_view pdf, const RevisionIndex& index, ObjectReader& after,
                   std::vector<Entry>& entries, std::size_t which, VerificationReport& report) {
     SignatureReport& r = entries[which].report;
     const auto k = static_cast<std::size_t>(r.revision);
@@ -322,31 +336,35 @@ void CompareAfter(std::string_view pdf, const RevisionIndex& index, QPDF& after,
         }
     }
     if (k == index.last()) return;
-    auto before = internal::OpenMemory(pdf.substr(0, static_cast<std::size_t>(r.revision_end)));
-    if (!before) {
+    auto before_qpdf =
+        internal::OpenMemory(pdf.substr(0, static_cast<std::size_t>(r.revision_end)));
+    if (!before_qpdf) {
         r.problems.push_back("the signed revision cannot be read on its own");
         return;
     }
-    if (!SameCrossReference(**before, index, k)) {
+    if (!SameCrossReference(**before_qpdf, index, k)) {
         r.problems.push_back("the signed revision can only be read by repairing it");
         return;
     }
+    ObjectReader before(pdf, index, k);
     internal::DiffInput input;
-    input.before = before->get();
+    input.before = &before;
     input.after = &after;
+    input.before_qpdf = before_qpdf->get();
     std::vector<int> changed = index.Changed(k, index.last());
     input.changed = &changed;
+    std::vector<bool> reaching = after.Reaching(changed);
+    input.reaching = &reaching;
     for (const auto& e : entries) {
-        if (e.report.revision <= r.revision || !e.report.covers_revision) continue;
+        if (e.report.revision <= r.revision || !e.report.covers_revision || !e.value) continue;
         (e.report.is_document_timestamp ? input.later_timestamps : input.later_signatures)
-            .insert(e.value);
+            .insert(*e.value);
     }
-    QPDFObjectHandle certification = Certification(**before);
-    if (certification.isDictionary()) {
-        input.permissions.docmdp = DocMdpLevel(certification).value_or(2);
+    if (auto certification = Certification(before)) {
+        input.permissions.docmdp = DocMdpLevel(before, before.Get(*certification)).value_or(2);
     }
-    for (const auto& field : SignatureFields(**before)) {
-        if (field.name == r.field_name) input.permissions.lock = FieldLockOf(field.field);
+    for (const auto& field : SignatureFields(before)) {
+        if (field.name == r.field_name) input.permissions.lock = FieldLockOf(before, field);
     }
     r.differences = internal::CompareRevisions(input);
     for (const auto& d : r.differences) {
@@ -356,7 +374,7 @@ void CompareAfter(std::string_view pdf, const RevisionIndex& index, QPDF& after,
         r.problems.push_back("changed after this signature: " + d.ToString());
         r.modified_after = true;
     }
-    for (const auto& w : internal::TakeWarnings(**before)) {
+    for (const auto& w : internal::TakeWarnings(**before_qpdf)) {
         AddRemark(report,
                   "the signed " + RevisionLabel(index, k) + " needed qpdf to read around: " + w);
     }
@@ -373,12 +391,23 @@ Result<VerificationReport> Verify(std::string_view pdf, const crypto::TrustAncho
     FIRMO_CHECK(internal::CheckHeader(source));
     FIRMO_TRY(auto qpdf, internal::OpenMemory(pdf));
     VerificationReport report;
-    auto index = RevisionIndex::Read(pdf);
-    if (!index && index.error().code == ErrorCode::kPayloadTooLarge) {
-        return Fail(std::move(index).error());
+    auto read = RevisionIndex::Read(pdf);
+    if (!read && read.error().code == ErrorCode::kPayloadTooLarge) {
+        return Fail(std::move(read).error());
     }
+    std::optional<RevisionIndex> index;
+    if (read) {
+        index = std::move(*read);
+    } else {
+        // What qpdf could recover, to list the signatures; none of them can be trusted.
+        report.problems.push_back("the file's structure is damaged: " + read.error().message);
+    }
+    RevisionIndex repaired = index ? RevisionIndex() : internal::RepairedIndex(*qpdf, pdf.size());
+    const RevisionIndex& readable = index ? *index : repaired;
+    ObjectReader final_reader(pdf, readable, readable.last());
     if (!index) {
-        report.problems.push_back("the file's structure is damaged: " + index.error().message);
+        std::size_t pos = 0;
+        final_reader.OverrideTrailer(internal::ParseValue(qpdf->getTrailer().unparse(), pos));
     } else {
         report.revisions = static_cast<int>(index->revisions().size());
         if (!SameCrossReference(*qpdf, *index, index->last())) {
@@ -388,7 +417,7 @@ Result<VerificationReport> Verify(std::string_view pdf, const crypto::TrustAncho
     }
 
     std::vector<Entry> entries;
-    for (const auto& field : SignatureFields(*qpdf)) {
+    for (const auto& field : SignatureFields(final_reader)) {
         if (static_cast<int>(entries.size()) >= options.max_signatures) {
             report.problems.push_back("the document has more than " +
                                       std::to_string(options.max_signatures) +
@@ -396,7 +425,7 @@ Result<VerificationReport> Verify(std::string_view pdf, const crypto::TrustAncho
             break;
         }
         Entry e;
-        e.value = field.value.isIndirect() ? field.value.getObjGen() : QPDFObjGen();
+        e.value = field.value_number;
         e.report =
             CheckSignature(pdf, index ? &*index : nullptr, field, anchors, options, &e.contents);
         entries.push_back(std::move(e));
@@ -407,11 +436,11 @@ Result<VerificationReport> Verify(std::string_view pdf, const crypto::TrustAncho
     ReportCopies(entries, report);
 
     // A certification signature (DocMDP) governs every later change; it must come first.
-    QPDFObjectHandle certification = Certification(*qpdf);
+    auto certification = Certification(final_reader);
     for (std::size_t i = 0; i < entries.size(); ++i) {
-        if (!certification.isIndirect() || entries[i].value != certification.getObjGen()) continue;
-        QPDFObjectHandle value = qpdf->getObject(entries[i].value);
-        entries[i].report.certification_level = DocMdpLevel(value).value_or(2);
+        if (!certification || entries[i].value != certification) continue;
+        entries[i].report.certification_level =
+            DocMdpLevel(final_reader, final_reader.Get(*certification)).value_or(2);
         if (i > 0) {
             entries[i].report.problems.push_back(
                 "a certification signature must be the first signature of the document");
@@ -421,7 +450,7 @@ Result<VerificationReport> Verify(std::string_view pdf, const crypto::TrustAncho
     if (index) {
         for (std::size_t i = 0; i < entries.size(); ++i) {
             if (entries[i].report.covers_revision) {
-                CompareAfter(pdf, *index, *qpdf, entries, i, report);
+                CompareAfter(pdf, *index, final_reader, entries, i, report);
             }
         }
         std::size_t last_signed = 0;
