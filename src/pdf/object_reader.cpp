@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <qpdf/Pipeline.hh>
 #include <qpdf/QPDF.hh>
 #include <qpdf/QPDFObjectHandle.hh>
 #include <stdexcept>
@@ -591,10 +592,69 @@ std::optional<std::string> ObjectReader::Decode(const PdfValue& stream, std::siz
         auto data = ReadStreamCapped(decoder_->stream, cap);
         decoder_->stream.replaceStreamData(std::string(), QPDFObjectHandle::newNull(),
                                            QPDFObjectHandle::newNull());
+        decoder_->scratch.getWarnings();  // collected, not kept
         return data;
     } catch (const std::exception&) {
         return std::nullopt;
     }
+}
+
+namespace {
+
+// Counts decoded bytes and stops the decoder by throwing once past the cap.
+class CountingPipeline final : public Pipeline {
+  public:
+    explicit CountingPipeline(std::uint64_t cap) : Pipeline("firmo-count", nullptr), cap_(cap) {}
+    void write(unsigned char const* /*data*/, size_t len) override {
+        count_ += len;
+        if (count_ > cap_) {
+            exceeded_ = true;
+            throw std::length_error("decoded stream over limit");
+        }
+    }
+    void finish() override {}
+    bool exceeded() const { return exceeded_; }
+    std::uint64_t count() const { return count_; }
+
+  private:
+    std::uint64_t cap_;
+    std::uint64_t count_ = 0;
+    bool exceeded_ = false;
+};
+
+}  // namespace
+
+std::optional<std::uint64_t> ObjectReader::DecodedSize(const PdfValue& stream, std::uint64_t cap,
+                                                       bool* over_cap) {
+    *over_cap = false;
+    if (!stream.IsStream()) return std::nullopt;
+    CountingPipeline counter(cap);
+    try {
+        if (!decoder_) decoder_ = std::make_unique<Decoder>();
+        auto direct = [&](const PdfValue& v) {
+            return v.IsReference() ? Get(v.ref().number)->Unparse() : v.Unparse();
+        };
+        const PdfValue& filter = stream.Get("/Filter");
+        const PdfValue& parms = stream.Get("/DecodeParms");
+        decoder_->stream.replaceStreamData(
+            std::string(stream.stream_data()),
+            filter.IsNull() ? QPDFObjectHandle::newNull() : QPDFObjectHandle::parse(direct(filter)),
+            parms.IsNull() ? QPDFObjectHandle::newNull() : QPDFObjectHandle::parse(direct(parms)));
+        bool filtered = false;
+        decoder_->stream.pipeStreamData(&counter, &filtered, 0, qpdf_dl_specialized, true);
+    } catch (const std::exception&) {
+        // qpdf reports a failed filter as a warning; the counter's throw ends the decoding.
+    }
+    if (decoder_) {
+        decoder_->stream.replaceStreamData(std::string(), QPDFObjectHandle::newNull(),
+                                           QPDFObjectHandle::newNull());
+        decoder_->scratch.getWarnings();  // collected, not kept
+    }
+    if (counter.exceeded()) {
+        *over_cap = true;
+        return std::nullopt;
+    }
+    return counter.count();
 }
 
 std::shared_ptr<ObjectReader::ObjectStream> ObjectReader::LoadObjectStream(int number) {

@@ -128,6 +128,10 @@ class ObjectReader {
 
     // Decoded stream data (every filter qpdf knows), or nullopt over `cap` or undecodable.
     std::optional<std::string> Decode(const PdfValue& stream, std::size_t cap);
+    // How many bytes a stream decodes to (lossless filters), counted without keeping them:
+    // nullopt when that passes `cap` (`*over_cap` set) or the data cannot be decoded.
+    std::optional<std::uint64_t> DecodedSize(const PdfValue& stream, std::uint64_t cap,
+                                             bool* over_cap);
 
     // Which objects (by number) refer, directly or through others, to one of `targets`. Scans
     // every object's bytes once for references, without building values.
