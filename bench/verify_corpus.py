@@ -121,10 +121,19 @@ def one(firmo, data, pdf, work):
         # Like pdfsig's "Signature is Valid.", about integrity: the certificates of signatures
         # already in the file are not expected to chain to our CA.
         problems = list(report.get("problems", []))
+        unsupported = 0
         for s in report.get("signatures", []):
-            problems += [p for p in s.get("problems", []) if "not trusted" not in p]
+            if s.get("signer") == "Corpus Signer":
+                problems += s.get("problems", [])  # ours: trust included
+                continue
+            for p in s.get("problems", []):
+                if p.startswith("unsupported signature type"):
+                    unsupported += 1
+                elif "not trusted" not in p:
+                    problems.append(p)
         row["firmo_valid"] = bool(report.get("signatures")) and not problems
         row["firmo_problems"] = problems
+        row["other_unsupported"] = unsupported
         row["remarks"] = len(report.get("remarks", []))
     except (ValueError, KeyError):
         row["firmo_valid"] = False
@@ -150,6 +159,10 @@ def summary(rows):
         reasons[r["reason"]] = reasons.get(r["reason"], 0) + 1
     for reason, n in sorted(reasons.items(), key=lambda x: -x[1]):
         lines.append("  refused %4d: %s" % (n, reason))
+    others = sum(1 for r in signed if r.get("other_unsupported"))
+    if others:
+        lines.append("signed files that already held a signature of a type Firmo does not verify "
+                     "(reported as such, not counted invalid): %d" % others)
     for key, name in (("firmo_valid", "Firmo"), ("pdfsig_valid", "pdfsig"),
                       ("mutool_valid", "mutool")):
         lines.append("valid per %-7s %d of %d signed" % (name + ":", sum(1 for r in signed if r[key]),

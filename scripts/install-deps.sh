@@ -15,6 +15,9 @@ packages=(
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev python3 curl wrk
   qpdf poppler-utils ghostscript libnss3-tools openssl time bc
+  # verification against real-world PDFs nobody on the project wrote (bench/verify_corpus.py):
+  # MuPDF as a second independent validator, and documentation PDFs as the corpus
+  mupdf-tools ghostscript-doc texlive-latex-base-doc texlive-latex-recommended-doc
   # PostgreSQL contract tests: a private throw-away cluster (scripts/with-postgres.sh)
   postgresql
   # browser tests: headless chromium (driven by playwright-core); a real SMTP server on
