@@ -414,13 +414,15 @@ int NextObjectId(QPDF& qpdf) {
 }
 
 // Writes the original (the bytes that were inspected, not whatever the file holds by now) and
-// hashes it, a chunk at a time.
-Result<void> CopyAndHash(std::string_view original, std::ofstream& out, crypto::Sha256Stream& hash,
-                         std::size_t chunk) {
-    for (std::size_t at = 0; at < original.size(); at += chunk) {
-        std::string_view piece = original.substr(at, chunk);
+// hashes it, a chunk at a time, letting go of each chunk once written.
+Result<void> CopyAndHash(const internal::MappedFile& original, std::ofstream& out,
+                         crypto::Sha256Stream& hash, std::size_t chunk) {
+    std::string_view bytes = original.bytes();
+    for (std::size_t at = 0; at < bytes.size(); at += chunk) {
+        std::string_view piece = bytes.substr(at, chunk);
         hash.Update(piece);
         out.write(piece.data(), static_cast<std::streamsize>(piece.size()));
+        original.Release(at, piece.size());
     }
     if (!out) return Fail(ErrorCode::kInternal, "cannot write the signed file");
     return {};
@@ -520,7 +522,7 @@ Result<SignOutcome> PadesSigner::Sign(const std::filesystem::path& in,
         std::ofstream output(tmp, std::ios::binary | std::ios::trunc);
         if (!output) return Fail(ErrorCode::kInternal, "cannot create " + tmp.string());
         crypto::Sha256Stream hash;
-        FIRMO_CHECK(CopyAndHash(mapped->bytes(), output, hash, options_.chunk_bytes));
+        FIRMO_CHECK(CopyAndHash(*mapped, output, hash, options_.chunk_bytes));
         hash.Update(std::string_view(body).substr(0, lt));
         hash.Update(std::string_view(body).substr(gt + 1));
         FIRMO_TRY(std::string cms, session.SignDigest(hash.Finish()));

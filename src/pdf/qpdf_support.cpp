@@ -180,10 +180,6 @@ Result<std::unique_ptr<QPDF>> OpenMemory(std::string_view bytes) {
     return OpenWith([&](QPDF& q) { q.processMemoryFile("document", bytes.data(), bytes.size()); });
 }
 
-Result<std::unique_ptr<QPDF>> OpenFile(const std::filesystem::path& path) {
-    return OpenWith([&](QPDF& q) { q.processFile(path.c_str()); });
-}
-
 Result<std::unique_ptr<MappedFile>> MappedFile::Open(const std::filesystem::path& p) {
     int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return Fail(ErrorCode::kNotFound, "cannot open " + p.string());
@@ -203,6 +199,14 @@ Result<std::unique_ptr<MappedFile>> MappedFile::Open(const std::filesystem::path
     }
     ::close(fd);
     return std::unique_ptr<MappedFile>(new MappedFile(data, size));
+}
+
+void MappedFile::Release(std::size_t offset, std::size_t n) const {
+    static const auto page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+    std::size_t from = (offset + page - 1) / page * page;  // whole pages inside the range only
+    std::size_t to = std::min(offset + n, size_) / page * page;
+    if (data_ == nullptr || to <= from) return;
+    ::madvise(static_cast<char*>(data_) + from, to - from, MADV_DONTNEED);
 }
 
 MappedFile::~MappedFile() {

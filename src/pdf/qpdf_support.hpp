@@ -1,7 +1,8 @@
 #pragma once
-// Internal to src/pdf: opening untrusted PDFs with qpdf under Firmo's limits, and the few
-// byte-level helpers (header, startxref) that qpdf does not expose. qpdf throws; these
-// functions turn its exceptions into Errors so callers above src/pdf never see them.
+// Internal to src/pdf: opening untrusted PDFs with qpdf under Firmo's limits, the few
+// byte-level helpers (header, startxref, a mapped file) that qpdf does not expose, and the
+// inspection of a document. qpdf throws; these functions turn its exceptions into Errors so
+// callers above src/pdf never see them.
 
 #include <cstdint>
 #include <filesystem>
@@ -64,6 +65,9 @@ class MappedFile {
     MappedFile(const MappedFile&) = delete;
     MappedFile& operator=(const MappedFile&) = delete;
     std::string_view bytes() const { return {static_cast<const char*>(data_), size_}; }
+    // Tells the kernel the bytes [offset, offset + n) are done with (read again from the file
+    // if touched later), so copying a large file leaves no trace in the resident set.
+    void Release(std::size_t offset, std::size_t n) const;
 
   private:
     MappedFile(void* data, std::size_t size) : data_(data), size_(size) {}
@@ -94,10 +98,9 @@ std::string HeaderVersion(const ByteSource& source);
 // The offset after the last "startxref" keyword (the /Prev of an incremental update).
 [[nodiscard]] Result<std::uint64_t> LastStartXref(const ByteSource& source);
 
-// Opens a document with qpdf, warnings collected (not printed), encryption refused. The
-// memory variant does not copy: `bytes` must outlive the returned object.
+// Opens a document with qpdf, warnings collected (not printed), encryption refused. It does
+// not copy: `bytes` (a MappedFile's for a file) must outlive the returned object.
 [[nodiscard]] Result<std::unique_ptr<QPDF>> OpenMemory(std::string_view bytes);
-[[nodiscard]] Result<std::unique_ptr<QPDF>> OpenFile(const std::filesystem::path& path);
 
 // Decoded stream data, or nullopt when it cannot be decoded or exceeds `max_bytes`.
 std::optional<std::string> ReadStreamCapped(QPDFObjectHandle stream, std::size_t max_bytes);

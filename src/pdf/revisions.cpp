@@ -401,11 +401,19 @@ class SectionReader {
     static void MergeHybrid(Section& table, const Section& stream) {
         std::map<int, XrefEntry> merged;
         for (const auto& [n, e] : table.entries) merged[n] = e;
+        int conflicts = 0;
         for (const auto& [n, e] : stream.entries) {
             auto it = merged.find(n);
             if (it == merged.end() || (it->second.type == XrefEntry::Type::kFree && n != 0)) {
                 merged[n] = e;
+            } else if (e.type != XrefEntry::Type::kFree && !(it->second == e)) {
+                ++conflicts;  // readers that ignore /XRefStm and those that do not disagree
             }
+        }
+        if (conflicts > 0) {
+            table.problems.push_back("its table and its /XRefStm give " +
+                                     std::to_string(conflicts) +
+                                     " objects different places (readers disagree on them)");
         }
         table.entries.assign(merged.begin(), merged.end());
         table.xref_stm_span = std::make_pair(stream.offset, stream.body_end);

@@ -238,7 +238,7 @@ class VerifyCorpusTest : public testing::SigningTest {
 
     // The base document signed in Signature1 by the writer (as another producer would, with
     // room to spare in /Contents), certified with DocMDP /P `level` unless it is 0.
-    Signed CertifiedBase(XrefForm form, int level) {
+    Signed CertifiedBase(XrefForm form, int level, const std::string& field_keys = "") {
         PdfWriter w;
         WriteBase(w, form);
         int sig = w.Allocate();
@@ -254,7 +254,7 @@ class VerifyCorpusTest : public testing::SigningTest {
         w.Set(kSignature1,
               "<< /Type /Annot /Subtype /Widget /FT /Sig /T (Signature1) /Rect [0 0 0 0] /F 4 "
               "/P 3 0 R /V " +
-                  std::to_string(sig) + " 0 R >>");
+                  std::to_string(sig) + " 0 R" + field_keys + " >>");
         if (level != 0) {
             w.Set(kCatalog, CatalogDict(" /Perms << /DocMDP " + std::to_string(sig) + " 0 R >>"));
         }
@@ -546,6 +546,25 @@ std::string CopiedSignature(const Signed& s) {
     return w.bytes();
 }
 
+// A second field holding a copy of the first signature's dictionary (same bytes signed, same
+// value): it would verify, but it is the same signature.
+std::string CopiedSignatureDictionary(const Signed& s) {
+    QPDF q;
+    q.processMemoryFile("x", s.pdf.data(), s.pdf.size());
+    QPDFObjectHandle v = q.getObject(kSignature1, 0).getKey("/V");
+    auto w = PdfWriter::Continue(s.pdf);
+    int copy = w.Allocate();
+    int field = w.Allocate();
+    w.Set(copy, v.unparseResolved());
+    w.Set(field, "<< /FT /Sig /T (Signature3) /V " + std::to_string(copy) + " 0 R >>");
+    std::string fields = std::string(kAnnots);
+    fields.insert(fields.size() - 1, " " + std::to_string(field) + " 0 R");
+    w.Set(kForm, "<< /Fields " + fields +
+                     " /DA (/Helv 0 Tf 0 g) /DR << /Font << /Helv 6 0 R >> >> /SigFlags 3 >>");
+    w.Commit(UpdateForm(s));
+    return w.bytes();
+}
+
 std::string AddAnnotation(const Signed& s, const std::string& subtype_keys,
                           const std::string& rect) {
     auto w = PdfWriter::Continue(s.pdf);
@@ -659,6 +678,8 @@ TEST_F(VerifyCorpusTest, AttacksOnAnApprovalSignature) {
         {"form-filled-without-permission", FilledName, Expect::kInvalid,
          ModificationLevel::kFormFilling},
         {"copied-signature-value", CopiedSignature, Expect::kInvalid, std::nullopt, false},
+        {"copied-signature-dictionary", CopiedSignatureDictionary, Expect::kInvalid, std::nullopt,
+         false},
         {"annotation-over-content",
          [](const Signed& s) {
              return AddAnnotation(s, "/Subtype /Stamp /Name /Approved", "[66 592 386 622]");
@@ -711,6 +732,12 @@ TEST_F(VerifyCorpusTest, AttacksOnCertifiedDocuments) {
         Run({"eaa-annotation-under-docmdp-2", [](const Signed& s) { return CommentAdded(s); },
              Expect::kInvalid, ModificationLevel::kAnnotations},
             form, p2);
+        // FieldMDP: the signature locks the field that is then filled in.
+        Run({"form-filled-locked-field", FilledName, Expect::kInvalid,
+             ModificationLevel::kFormFilling},
+            form,
+            CertifiedBase(form, 2,
+                          " /Lock << /Type /SigFieldLock /Action /Include /Fields [(Name)] >>"));
         // DocMDP 1: no change at all, not even filling in.
         Signed p1 = CertifiedBase(form, 1);
         Run({"form-filled-under-docmdp-1", FilledName, Expect::kInvalid,
@@ -796,6 +823,11 @@ TEST_F(VerifyCorpusTest, ControlsStayValid) {
         Run({"comment-under-docmdp-3", CommentAdded, Expect::kValid,
              ModificationLevel::kAnnotations, false},
             form, CertifiedBase(form, 3));
+        Run({"form-filled-unlocked-field", FilledName, Expect::kValid,
+             ModificationLevel::kFormFilling, false},
+            form,
+            CertifiedBase(form, 2,
+                          " /Lock << /Type /SigFieldLock /Action /Exclude /Fields [(Name)] >>"));
     }
 }
 
