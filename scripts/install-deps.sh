@@ -38,6 +38,9 @@ if [ "$scope" = all ]; then
     # bench/store_bench: SOCI beside our storage layer (the comparison in docs/PERFORMANCE.md)
     libsoci-dev
     qpdf poppler-utils ghostscript libnss3-tools openssl time bc
+    # verification against real-world PDFs nobody on the project wrote (bench/verify_corpus.py):
+    # MuPDF as a second independent validator, and documentation PDFs as the corpus
+    mupdf-tools ghostscript-doc texlive-latex-base-doc texlive-latex-recommended-doc
     # a CA key in a PKCS#11 token: SoftHSM2 and its tool
     softhsm2 opensc
     # PostgreSQL contract tests: a private throw-away cluster (scripts/with-postgres.sh)

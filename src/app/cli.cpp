@@ -42,6 +42,8 @@ std::string SectionTitle(Section section) {
             return "Webhooks";
         case Section::kPolling:
             return "Polling";
+        case Section::kVerify:
+            return "Verification";
         case Section::kCa:
             return "Built-in CA";
     }
@@ -89,7 +91,7 @@ std::vector<Section> Cli::SectionsOf(std::string_view command) {
         return {Section::kServer,   Section::kJobs,    Section::kDatabase,  Section::kStorage,
                 Section::kLimits,   Section::kLog,     Section::kBootstrap, Section::kWeb,
                 Section::kOidc,     Section::kNotify,  Section::kSmtp,      Section::kSms,
-                Section::kWebhooks, Section::kPolling, Section::kCa};
+                Section::kWebhooks, Section::kPolling, Section::kVerify, Section::kCa};
     }
     // migrate, issuer create, apikey create|revoke: what Storage::Open reads.
     return {Section::kStorage, Section::kDatabase, Section::kLog};

@@ -184,6 +184,31 @@ Problem SetPublicUrl(Config& c, std::string_view v) {
     return std::nullopt;
 }
 
+// "builtin,/etc/firmo/tsa.pem" → the built-in CA and the PEM files listed.
+Problem SetTrustAnchors(Config& c, std::string_view v) {
+    VerifyConfig verify{.builtin_ca = false, .anchor_files = {}};
+    std::size_t start = 0;
+    while (start <= v.size()) {
+        auto end = v.find(',', start);
+        if (end == std::string_view::npos) end = v.size();
+        std::string_view item = v.substr(start, end - start);
+        start = end + 1;
+        while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) item.remove_prefix(1);
+        while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) item.remove_suffix(1);
+        if (item.empty()) continue;
+        if (item == "builtin") {
+            verify.builtin_ca = true;
+        } else {
+            verify.anchor_files.emplace_back(std::string(item));
+        }
+    }
+    if (!verify.builtin_ca && verify.anchor_files.empty()) {
+        return "PEM files separated by commas, `builtin` for the built-in CA";
+    }
+    c.verify = std::move(verify);
+    return std::nullopt;
+}
+
 Problem SetTrustedProxies(Config& c, std::string_view v) {
     auto parsed = http::TrustedProxies::Parse(v);
     if (!parsed) {
@@ -479,6 +504,14 @@ std::vector<ConfigKey> MakeKeys() {
          "poll-redeliver-after", "S", "600",
          "a served change that is not confirmed is served again after this", false,
          Span<std::chrono::seconds>(FIRMO_FIELD(polling.redeliver_after), 1, 86'400)},
+        {S::kVerify, "verify.trust_anchors", "FIRMO_VERIFY_TRUST_ANCHORS", "verify-trust-anchors",
+         "FILES", "`builtin`",
+         "certificates `POST /api/v1/verify` trusts for signatures and time-stamps: "
+         "comma-separated PEM files, `builtin` standing for the built-in CA's certificate (read "
+         "on each call). List your time-stamp authority's certificate (e.g. "
+         "`builtin,/etc/firmo/tsa.pem`) or time-stamped signatures are not valid; see "
+         "[docs/VERIFICATION.md](VERIFICATION.md)",
+         false, SetTrustAnchors},
         {S::kCa, "ca.passphrase", "FIRMO_CA_PASSPHRASE", "", "", "empty",
          "passphrase of the built-in CA's key; `serve` creates the CA on first start when "
          "`DATA_DIR/ca/` is empty (key encrypted with this passphrase; unencrypted, mode 0600, "

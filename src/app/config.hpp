@@ -149,6 +149,13 @@ struct PollingConfig {
     std::chrono::seconds redeliver_after{600};
 };
 
+// What `POST /api/v1/verify` trusts: PEM files, and the built-in CA's certificate when
+// `builtin` is listed (read on each call: `firmo ca init` may run after the server started).
+struct VerifyConfig {
+    bool builtin_ca = true;
+    std::vector<std::filesystem::path> anchor_files;
+};
+
 struct CaConfig {
     // The built-in CA's key passphrase. When no CA exists, `serve` creates one; without a
     // passphrase its key is stored unencrypted (mode 0600), for a first look only.
@@ -170,6 +177,7 @@ struct Config {
     SmsConfig sms;
     WebhooksConfig webhooks;
     PollingConfig polling;
+    VerifyConfig verify;
     CaConfig ca;
 };
 
@@ -201,6 +209,7 @@ enum class Section {
     kSms,
     kWebhooks,
     kPolling,
+    kVerify,
     kCa,
 };
 

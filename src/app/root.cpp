@@ -84,24 +84,25 @@ pdf::PdfLimits PdfLimitsOf(const Config& config) {
     return limits;
 }
 
-// Verifies a PDF's signatures against the trust anchors: the built-in CA's certificates
-// (DATA_DIR/ca/ca-cert.pem) when they exist.
+// Verifies a PDF's signatures against verify.trust_anchors: the PEM files listed and the
+// built-in CA's certificate (DATA_DIR/ca/ca-cert.pem) when `builtin` is listed and it exists.
 api::VerifyFunction MakeVerifyFunction(const Config& config) {
     pdf::VerifyOptions options;
     options.limits = PdfLimitsOf(config);
-    const fs::path data = config.storage.data_dir;
-    return [options, data](std::string_view bytes) -> Result<codec::Json> {
+    const VerifyConfig verify = config.verify;
+    const fs::path ca_cert = crypto::CertificateAuthority::CertificatePath(config.storage.data_dir);
+    return [options, verify, ca_cert](std::string_view bytes) -> Result<codec::Json> {
         // Read per call: `firmo ca init` may run after the server started.
-        crypto::TrustAnchors anchors;
+        std::vector<fs::path> paths = verify.anchor_files;
         std::error_code ec;
-        const auto ca_cert = crypto::CertificateAuthority::CertificatePath(data);
-        if (fs::exists(ca_cert, ec)) {
-            auto loaded = crypto::TrustAnchors::FromFiles({ca_cert});
+        if (verify.builtin_ca && fs::exists(ca_cert, ec)) paths.push_back(ca_cert);
+        crypto::TrustAnchors anchors;
+        if (!paths.empty()) {
+            auto loaded = crypto::TrustAnchors::FromFiles(paths);
             if (!loaded) {
-                // A broken CA file is the operator's problem: log it, answer 500, and never
-                // blame the client's document.
-                log::Error("trust_anchors_unreadable",
-                           {{"path", ca_cert.string()}, {"error", loaded.error().message}});
+                // A broken anchor file is the operator's problem: log it, answer 500, and
+                // never blame the client's document.
+                log::Error("trust_anchors_unreadable", {{"error", loaded.error().message}});
                 return Fail(ErrorCode::kInternal, "trust anchors unreadable");
             }
             anchors = std::move(*loaded);

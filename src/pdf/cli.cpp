@@ -52,20 +52,33 @@ std::string FormatTime(const std::optional<Timestamp>& t) {
 nlohmann::json ToJson(const VerificationReport& report) {
     nlohmann::json sigs = nlohmann::json::array();
     for (const auto& s : report.signatures) {
+        nlohmann::json differences = nlohmann::json::array();
+        for (const auto& d : s.differences) {
+            differences.push_back({{"level", ToString(d.level)},
+                                   {"allowed", d.allowed},
+                                   {"where", d.where},
+                                   {"what", d.what}});
+        }
         sigs.push_back({
             {"field", s.field_name},
             {"sub_filter", s.sub_filter},
+            {"document_timestamp", s.is_document_timestamp},
+            {"certification_level", s.certification_level ? nlohmann::json(*s.certification_level)
+                                                          : nlohmann::json(nullptr)},
             {"signer", s.signer_name},
             {"signer_subject", s.signer_subject},
             {"signer_serial_number", s.signer_serial_number},
             {"signing_time", s.signing_time ? nlohmann::json(FormatRfc3339(*s.signing_time))
                                             : nlohmann::json(nullptr)},
             {"byte_range", s.byte_range},
+            {"revision", s.revision >= 0 ? nlohmann::json(s.revision) : nlohmann::json(nullptr)},
             {"digest_matches", s.digest_matches},
             {"signature_valid", s.signature_valid},
             {"covers_revision", s.covers_revision},
             {"covers_whole_file", s.covers_whole_file},
             {"modified_after", s.modified_after},
+            {"modification_level", ToString(s.modification_level)},
+            {"differences", differences},
             {"changes_after", s.changes_after},
             {"chain_trusted", s.chain_trusted},
             {"timestamped", s.timestamped},
@@ -77,7 +90,11 @@ nlohmann::json ToJson(const VerificationReport& report) {
             {"problems", s.problems},
         });
     }
-    return {{"is_valid", report.all_valid()}, {"signatures", sigs}, {"problems", report.problems}};
+    return {{"is_valid", report.all_valid()},
+            {"revisions", report.revisions},
+            {"signatures", sigs},
+            {"problems", report.problems},
+            {"remarks", report.remarks}};
 }
 
 }  // namespace
@@ -225,16 +242,23 @@ int RunVerify(const VerifyCommandOptions& o, std::ostream& out, std::ostream& er
             << (s.covers_whole_file ? "covers the whole file"
                 : s.covers_revision ? "covers its revision"
                                     : "DOES NOT COVER its revision")
-            << "\n  later changes: " << (s.modified_after ? "YES" : "none beyond signatures")
+            << "\n  later changes: " << ToString(s.modification_level)
+            << (s.modified_after        ? " (NOT ALLOWED)"
+                : s.differences.empty() ? ""
+                                        : " (allowed)")
             << "\n  certificate:   " << (s.chain_trusted ? "trusted" : "NOT TRUSTED") << "\n";
         if (s.timestamped) {
             out << "  time-stamp:    " << FormatTime(s.timestamp_time)
                 << (s.timestamp_valid ? " (valid, " + s.timestamp_authority + ")" : " (NOT VALID)")
                 << "\n";
         }
+        for (const auto& d : s.differences) {
+            if (d.allowed) out << "  change:  " << d.ToString() << "\n";
+        }
         for (const auto& p : s.problems) out << "  problem: " << p << "\n";
     }
     for (const auto& p : report->problems) out << "problem: " << p << "\n";
+    for (const auto& r : report->remarks) out << "remark: " << r << "\n";
     out << (report->all_valid() ? "All signatures are valid.\n"
                                 : "The document is NOT validly signed.\n");
     return report->all_valid() ? kOk : kFailed;

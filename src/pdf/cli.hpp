@@ -16,12 +16,14 @@
 
 namespace firmo::pdf {
 
-// The report as `firmo verify --json` prints it: {"is_valid", "signatures": [{"field",
-// "sub_filter", "signer", "signer_subject", "signer_serial_number", "signing_time" (RFC 3339 or
-// null), "byte_range", "digest_matches", "signature_valid", "covers_revision",
-// "covers_whole_file", "modified_after", "changes_after", "chain_trusted", "timestamped",
-// "timestamp_valid", "timestamp_time", "timestamp_authority", "is_valid", "problems"}],
-// "problems"}. `indent` < 0 gives one line.
+// The report as `firmo verify --json` prints it: {"is_valid", "revisions", "signatures":
+// [{"field", "sub_filter", "document_timestamp", "certification_level", "signer",
+// "signer_subject", "signer_serial_number", "signing_time" (RFC 3339 or null), "byte_range",
+// "revision", "digest_matches", "signature_valid", "covers_revision", "covers_whole_file",
+// "modified_after", "modification_level", "differences": [{"level", "allowed", "where",
+// "what"}], "changes_after", "chain_trusted", "timestamped", "timestamp_valid",
+// "timestamp_time", "timestamp_authority", "is_valid", "problems"}], "problems", "remarks"}.
+// `indent` < 0 gives one line.
 std::string VerificationReportToJson(const VerificationReport& report, int indent = -1);
 
 // The CA key's passphrase: the first line of `passphrase_file` when given, else the
