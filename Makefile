@@ -1,6 +1,6 @@
 SHELL := /bin/bash
 # Firmo's entry points. `make run` and `make test` are the two commands a newcomer needs.
-.PHONY: run test unit deps build asan fuzz bench format clean
+.PHONY: run test unit deps deps-run build asan fuzz bench lint format clean
 
 PRESET ?= release
 BUILD := build/$(PRESET)
@@ -8,22 +8,33 @@ LISTEN ?= 127.0.0.1:8080
 DATA_DIR ?= ./data
 JOBS ?= 2
 
+# `make run` needs the binary and the assets it serves, nothing else: the packages to build and
+# run it, and a configuration without tests and benchmarks. `make test` (through `build`) turns
+# them on again in the same build folder; the objects are shared, nothing is compiled twice.
+RUN_CONFIG := -DFIRMO_BUILD_TESTS=OFF -DFIRMO_BUILD_BENCH=OFF
+FULL_CONFIG := -DFIRMO_BUILD_TESTS=ON -DFIRMO_BUILD_BENCH=$(if $(filter release,$(PRESET)),ON,OFF)
+
 deps:
 	@scripts/install-deps.sh
 
+deps-run:
+	@scripts/install-deps.sh run
+
 build: deps
-	@cmake --preset $(PRESET) >/dev/null
+	@cmake --preset $(PRESET) $(FULL_CONFIG) >/dev/null
 	@cmake --build $(BUILD) -j $(JOBS)
 
-run: build
+run: deps-run
+	@cmake --preset $(PRESET) $(RUN_CONFIG) >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS) --target firmo
 	@mkdir -p $(DATA_DIR)
 	@exec $(BUILD)/firmo serve --listen $(LISTEN) --data-dir $(DATA_DIR)
 
 FUZZ_SECONDS ?= 40
 
-# Every test: the unit and end-to-end suites, then bounded libFuzzer runs; the last line is
-# the plain count of the suites' tests.
-test: unit fuzz
+# Every test: the unit and end-to-end suites, bounded libFuzzer runs, then clang-tidy on the
+# C++ files this branch changed; the last line is the plain count of the suites' tests.
+test: unit fuzz lint
 	@sed -n 's/.*tests passed, \([0-9]*\) tests failed out of \([0-9]*\)/\2 \1/p' $(BUILD)/ctest.log | \
 		awk '{print "tests: " $$1 - $$2 " passed, " $$2 " failed"}'
 
@@ -37,6 +48,10 @@ fuzz: deps
 
 asan:
 	@$(MAKE) --no-print-directory unit PRESET=asan
+
+# clang-tidy (.clang-tidy) on the C++ files changed versus the merge base with main (or HEAD~1).
+lint: build
+	@scripts/clang-tidy-changed.py $(BUILD)
 
 bench: build
 	@bench/api_bench.sh --build-dir $(BUILD)

@@ -1,29 +1,58 @@
 #!/usr/bin/env bash
-# Installs the Debian 12 packages Firmo needs to build, run and test, if any is missing.
-# Idempotent and quiet when everything is present. Needs root (or sudo) only to install.
+# Installs the Debian 12 packages Firmo needs, if any is missing. Idempotent and quiet when
+# everything is present. Needs root (or sudo) only to install.
+#
+#   scripts/install-deps.sh run    what building and running `firmo` needs (`make run`)
+#   scripts/install-deps.sh        that, and what the tests, fuzzers and benchmarks need
 set -euo pipefail
 
+scope=${1:-all}
+case "$scope" in
+  run|all) ;;
+  *) echo "usage: $0 [run|all]" >&2; exit 2 ;;
+esac
+
+# Building and running the binary.
 packages=(
   # toolchain
-  build-essential cmake ninja-build ccache pkg-config clang libclang-rt-14-dev
+  build-essential cmake ninja-build ccache pkg-config
   # libraries
   libboost-dev libboost-system-dev libqpdf-dev libssl-dev libsqlite3-dev libpq-dev
   nlohmann-json3-dev libexpected-dev libtomlplusplus-dev libkainjow-mustache-dev
   libqrencode-dev libpng-dev libcurl4-openssl-dev zlib1g-dev
-  # PDF signing: the PDF/A appearance font; a CA key in a PKCS#11 token (SoftHSM2 in tests)
-  fonts-urw-base35 softhsm2 libengine-pkcs11-openssl opensc
-  # tests and benchmarks
-  libgtest-dev libgmock-dev libbenchmark-dev python3 curl wrk
-  qpdf poppler-utils ghostscript libnss3-tools openssl time bc
-  # PostgreSQL contract tests: a private throw-away cluster (scripts/with-postgres.sh)
-  postgresql
-  # browser tests: headless chromium (driven by playwright-core); a real SMTP server on
-  # loopback (aiosmtpd); QR codes checked by an independent decoder (zbarimg)
-  chromium python3-aiosmtpd zbar-tools
+  # the command line (CLI11, header-only)
+  libcli11-dev
+  # PDF signing: the PDF/A appearance font; a CA key in a PKCS#11 token
+  fonts-urw-base35 libengine-pkcs11-openssl
+  # the README's first session talks to the server with curl
+  curl
 )
-# node and npm install the portal's pdf.js and the browser tests' packages. Debian's only if the
-# commands are missing: a node from elsewhere (e.g. NodeSource's `nodejs`, which conflicts with
-# Debian's `npm` package) must not be replaced.
+if [ "$scope" = all ]; then
+  packages+=(
+    # fuzzers (clang, libFuzzer) and the lint of changed files (scripts/clang-tidy-changed.py)
+    clang libclang-rt-14-dev clang-tidy-14 git
+    # tests and benchmarks
+    libgtest-dev libgmock-dev libbenchmark-dev python3 wrk
+    # the API contract test reads docs/openapi.yaml (converted to JSON by python3-yaml)
+    python3-yaml
+    # bench/store_bench: SOCI beside our storage layer (the comparison in docs/PERFORMANCE.md)
+    libsoci-dev
+    qpdf poppler-utils ghostscript libnss3-tools openssl time bc
+    # verification against real-world PDFs nobody on the project wrote (bench/verify_corpus.py):
+    # MuPDF as a second independent validator, and documentation PDFs as the corpus
+    mupdf-tools ghostscript-doc texlive-latex-base-doc texlive-latex-recommended-doc
+    # a CA key in a PKCS#11 token: SoftHSM2 and its tool
+    softhsm2 opensc
+    # PostgreSQL contract tests: a private throw-away cluster (scripts/with-postgres.sh)
+    postgresql
+    # browser tests: headless chromium (driven by playwright-core); a real SMTP server on
+    # loopback (aiosmtpd); QR codes checked by an independent decoder (zbarimg)
+    chromium python3-aiosmtpd zbar-tools
+  )
+fi
+# node and npm install the portal's pdf.js (run) and the browser tests' packages. Debian's only
+# if the commands are missing: a node from elsewhere (e.g. NodeSource's `nodejs`, which
+# conflicts with Debian's `npm` package) must not be replaced.
 command -v node >/dev/null || packages+=(nodejs)
 command -v npm >/dev/null || packages+=(npm)
 

@@ -33,19 +33,35 @@ TEST(UrlSigner, SignsAndVerifies) {
     EXPECT_EQ(signer.Verify(token, "upload", clock.Now()).error().code, ErrorCode::kGone);
 }
 
-TEST(Problem, MapsEveryCodeToAStatusAndType) {
-    EXPECT_EQ(HttpStatus(ErrorCode::kInvalidArgument), 422);
-    EXPECT_EQ(HttpStatus(ErrorCode::kNotFound), 404);
-    EXPECT_EQ(HttpStatus(ErrorCode::kConflict), 409);
+TEST(Problem, IsTheErrorTableAsProblemJson) {
+    for (const ErrorKind& kind : AllErrorKinds()) {
+        SCOPED_TRACE(std::string(kind.slug));
+        auto r = Problem(Error{kind.code, "what happened"});
+        EXPECT_EQ(r.status, kind.http_status);
+        EXPECT_EQ(r.headers[0], (std::pair<std::string, std::string>("Content-Type",
+                                                                     "application/problem+json")));
+        auto body = codec::Json::parse(r.body);
+        EXPECT_EQ(body["type"], "urn:firmo:problem:" + std::string(kind.slug));
+        EXPECT_EQ(body["title"], std::string(kind.title));
+        EXPECT_EQ(body["status"], kind.http_status);
+        bool challenge = false;
+        for (const auto& [name, value] : r.headers) challenge |= name == "WWW-Authenticate";
+        EXPECT_EQ(challenge, kind.code == ErrorCode::kUnauthenticated);
+    }
     auto r = Problem(Error{ErrorCode::kInvalidArgument, "bad", {{"title", "too short"}}});
     EXPECT_EQ(r.status, 422);
     auto body = codec::Json::parse(r.body);
     EXPECT_EQ(body["type"], "urn:firmo:problem:validation-error");
+    EXPECT_EQ(body["detail"], "bad");
     EXPECT_EQ(body["violations"][0]["field"], "title");
+    EXPECT_EQ(body["violations"][0]["reason"], "too short");
     // Internal errors never leak their message.
     auto internal =
         codec::Json::parse(Problem(ErrorCode::kInternal, "sqlite: disk I/O error").body);
     EXPECT_EQ(internal["detail"], "an internal error occurred");
+    // Whatever bytes a message carries (a path parameter, say), the body is valid JSON.
+    auto odd = Problem(ErrorCode::kNotFound, "dossier \xff\"\n\x01 not found");
+    EXPECT_EQ(codec::Json::parse(odd.body)["detail"], "dossier \xef\xbf\xbd\"\n\x01 not found");
 }
 
 TEST(JsonBody, ChecksTypeAndSyntax) {

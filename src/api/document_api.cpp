@@ -1,5 +1,6 @@
 #include "api/document_api.hpp"
 
+#include "api/contract.hpp"
 #include "api/json_response.hpp"
 #include "api/problem.hpp"
 #include "http/multipart.hpp"
@@ -40,10 +41,12 @@ const http::Part* FindPart(const std::vector<http::Part>& parts, std::string_vie
 
 void DocumentApi::Register(
     const std::function<void(std::string, std::string, IssuerApi::AuthedHandler)>& add) {
-    add("POST", "/api/v1/validate-document",
-        [this](HttpRequest& req, const domain::Principal& p) { return Validate(req, p); });
-    add("POST", "/api/v1/verify",
-        [this](HttpRequest& req, const domain::Principal& p) { return Verify(req, p); });
+    Route(add, "POST", "/api/v1/validate-document",
+          IssuerApi::AuthedHandler(
+              [this](HttpRequest& req, const domain::Principal& p) { return Validate(req, p); }));
+    Route(add, "POST", "/api/v1/verify",
+          IssuerApi::AuthedHandler(
+              [this](HttpRequest& req, const domain::Principal& p) { return Verify(req, p); }));
 }
 
 HttpResponse DocumentApi::Validate(HttpRequest& req, const domain::Principal& p) {
@@ -52,44 +55,44 @@ HttpResponse DocumentApi::Validate(HttpRequest& req, const domain::Principal& p)
     if (!pdf) return Problem(pdf.error());
 
     // The fields to check: a `signature_fields` JSON part, or a dossier's document
-    // (`dossier_id` + `document_index` parts or query parameters), or none.
-    std::vector<domain::SignatureField> fields;
-    std::vector<Violation> violations;
-    codec::Reader reader(violations);
+    // (`dossier_id` + `document_index` parts or query parameters; a part wins), or none. The
+    // parts are read as the query parameters they stand for.
+    const Endpoint& endpoint = *FindEndpoint("POST", "/api/v1/validate-document");
+    std::multimap<std::string, std::string> params = req.query;
+    for (const char* name : {"dossier_id", "document_index"}) {
+        if (const http::Part* part = FindPart(parts, name)) {
+            params.erase(name);
+            params.emplace(name, std::string(part->body));
+        }
+    }
+    auto query = ParseQueryParams(endpoint.query, params);
+    if (!query) return Problem(query.error());
+    const std::optional<std::string> dossier_id = query->Text("dossier_id");
     const http::Part* fields_part = FindPart(parts, "signature_fields");
-    const http::Part* dossier_part = FindPart(parts, "dossier_id");
-    const http::Part* index_part = FindPart(parts, "document_index");
-    std::optional<std::string> dossier_id = req.Query("dossier_id");
-    std::optional<std::string> index_text = req.Query("document_index");
-    if (dossier_part) dossier_id = std::string(dossier_part->body);
-    if (index_part) index_text = std::string(index_part->body);
     if (fields_part && dossier_id) {
         return Problem(
             FailValidation({{"signature_fields", "give signature_fields or dossier_id, not both"}})
                 .value());
     }
+    std::vector<domain::SignatureField> fields;
     if (fields_part) {
         const Json j = Json::parse(fields_part->body, nullptr, false);
         if (j.is_discarded())
             return Problem(ErrorCode::kMalformed, "signature_fields is not valid JSON");
-        auto parsed = codec::ParseSignatureFields(j, "signature_fields", reader);
+        std::vector<Violation> violations;
+        codec::Reader reader(violations);
+        auto parsed = codec::SignatureFieldsSpec().Parse(j, "signature_fields", reader);
         if (!parsed) return Problem(FailValidation(std::move(violations)).value());
         fields = std::move(*parsed);
     } else if (dossier_id) {
         auto dossier = dossiers_.Get(p.issuer_id, *dossier_id);
         if (!dossier) return Problem(dossier.error());
-        std::size_t index = 0;
-        if (index_text) {
-            const bool digits = !index_text->empty() && index_text->size() <= 3 &&
-                                index_text->find_first_not_of("0123456789") == std::string::npos;
-            const long v = digits ? std::strtol(index_text->c_str(), nullptr, 10) : -1;
-            if (v < 0 || static_cast<std::size_t>(v) >= dossier->documents.size()) {
-                return Problem(
-                    FailValidation({{"document_index",
-                                     "must be an index into the dossier's documents_metadata"}})
-                        .value());
-            }
-            index = static_cast<std::size_t>(v);
+        const auto index = static_cast<std::size_t>(query->Integer("document_index").value_or(0));
+        if (index >= dossier->documents.size()) {
+            return Problem(
+                FailValidation(
+                    {{"document_index", "must be an index into the dossier's documents_metadata"}})
+                    .value());
         }
         fields = dossier->documents[index].signature_fields;
     }

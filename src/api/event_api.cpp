@@ -1,5 +1,6 @@
 #include "api/event_api.hpp"
 
+#include "api/contract.hpp"
 #include "api/json_response.hpp"
 #include "api/problem.hpp"
 #include "core/encoding.hpp"
@@ -7,7 +8,6 @@
 namespace firmo::api {
 
 using codec::Json;
-using codec::Reader;
 using http::HttpResponse;
 using namespace firmo::domain;
 
@@ -58,50 +58,37 @@ std::optional<std::int64_t> ParseId(std::string_view text) {
 
 void EventApi::Register(
     const std::function<void(std::string, std::string, IssuerApi::AuthedHandler)>& add) {
+    const auto route = [&add](std::string method, std::string pattern,
+                              IssuerApi::AuthedHandler handler) {
+        Route(add, std::move(method), std::move(pattern), std::move(handler));
+    };
     const auto bind = [this](Res (EventApi::*fn)(Req&, const P&)) {
         return [this, fn](Req& req, const P& p) { return (this->*fn)(req, p); };
     };
-    add("POST", "/api/v1/webhooks", bind(&EventApi::AddWebhook));
-    add("GET", "/api/v1/webhooks", bind(&EventApi::ListWebhooks));
-    add("DELETE", "/api/v1/webhooks/{id}", bind(&EventApi::DeleteWebhook));
-    add("GET", "/api/v1/webhooks/deliveries",
-        [this](Req& req, const P& p) { return Deliveries(req, p, Channel::kWebhook); });
-    add("POST", "/api/v1/webhooks/deliveries/{id}/redeliver", bind(&EventApi::Redeliver));
-    add("GET", "/api/v1/notifications/deliveries", [this](Req& req, const P& p) {
-        const auto channel = req.Query("channel");
-        if (channel && *channel != "email" && *channel != "sms") {
-            return Problem(FailValidation({{"channel", "must be email or sms"}}).value());
-        }
-        return Deliveries(req, p, channel == "sms" ? Channel::kSms : Channel::kEmail);
+    route("POST", "/api/v1/webhooks", bind(&EventApi::AddWebhook));
+    route("GET", "/api/v1/webhooks", bind(&EventApi::ListWebhooks));
+    route("DELETE", "/api/v1/webhooks/{id}", bind(&EventApi::DeleteWebhook));
+    route("GET", "/api/v1/webhooks/deliveries", [this](Req& req, const P& p) {
+        auto query = ParseQueryParams(QueryOf("GET", "/api/v1/webhooks/deliveries"), req.query);
+        if (!query) return Problem(query.error());
+        return Deliveries(*query, p, Channel::kWebhook);
     });
-    add("GET", "/api/v1/status-changes", bind(&EventApi::Poll));
-    add("POST", "/api/v1/status-changes/{id}/confirm", bind(&EventApi::Confirm));
+    route("POST", "/api/v1/webhooks/deliveries/{id}/redeliver", bind(&EventApi::Redeliver));
+    route("GET", "/api/v1/notifications/deliveries", [this](Req& req, const P& p) {
+        auto query =
+            ParseQueryParams(QueryOf("GET", "/api/v1/notifications/deliveries"), req.query);
+        if (!query) return Problem(query.error());
+        const auto channel = query->Text("channel");
+        return Deliveries(*query, p, channel == "sms" ? Channel::kSms : Channel::kEmail);
+    });
+    route("GET", "/api/v1/status-changes", bind(&EventApi::Poll));
+    route("POST", "/api/v1/status-changes/{id}/confirm", bind(&EventApi::Confirm));
 }
 
 HttpResponse EventApi::AddWebhook(Req& req, const P& p) {
-    auto body = ParseJsonBody(req);
-    if (!body) return Problem(body.error());
-    std::vector<Violation> violations;
-    Reader r(violations);
-    if (!body->is_object())
-        return Problem(FailValidation({{"body", "must be a JSON object"}}).value());
-    r.NoUnknownMembers(*body, {"url", "events"}, "");
-    NewWebhook input;
-    auto url = r.String(*body, "url", "");
-    if (body->contains("events") && !(*body)["events"].is_null()) {
-        if (const Json* events = r.Array(*body, "events", "")) {
-            for (std::size_t i = 0; i < events->size(); ++i) {
-                if (!(*events)[i].is_string()) {
-                    r.Add("events[" + std::to_string(i) + "]", "must be a string");
-                } else {
-                    input.events.push_back((*events)[i].get<std::string>());
-                }
-            }
-        }
-    }
-    if (!violations.empty()) return Problem(FailValidation(std::move(violations)).value());
-    input.url = *url;
-    auto webhook = events_.AddWebhook(p.issuer_id, input);
+    auto input = ParseBody(req, WebhookBodySpec());
+    if (!input) return Problem(input.error());
+    auto webhook = events_.AddWebhook(p.issuer_id, *input);
     if (!webhook) return Problem(webhook.error());
     Json view = WebhookView(*webhook);
     view["secret"] = webhook->secret;  // shown once
@@ -127,16 +114,12 @@ HttpResponse EventApi::DeleteWebhook(Req& req, const P& p) {
     return r;
 }
 
-HttpResponse EventApi::Deliveries(Req& req, const P& p, Channel channel) {
+HttpResponse EventApi::Deliveries(const QueryValues& query, const P& p, Channel channel) {
     PageQuery page;
-    if (auto limit = req.Query("limit")) {
-        auto v = ParseId(*limit);
-        if (!v || *v < 1 || *v > 100) {
-            return Problem(FailValidation({{"limit", "must be an integer from 1 to 100"}}).value());
-        }
-        page.limit = static_cast<int>(*v);
-    }
-    if (auto token = req.Query("continuation_token")) {
+    if (auto limit = query.Integer("limit")) page.limit = *limit;
+    auto token = query.Text("continuation_token");
+    if (!token) token = query.Text("continuationToken");
+    if (token) {
         auto decoded = Base64UrlDecode(*token);
         if (!decoded || !ParseId(*decoded)) {
             return Problem(

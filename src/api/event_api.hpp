@@ -25,7 +25,7 @@ class EventApi {
     Res AddWebhook(Req& req, const P& p);
     Res ListWebhooks(Req& req, const P& p);
     Res DeleteWebhook(Req& req, const P& p);
-    Res Deliveries(Req& req, const P& p, domain::Channel channel);
+    Res Deliveries(const QueryValues& query, const P& p, domain::Channel channel);
     Res Redeliver(Req& req, const P& p);
     Res Poll(Req& req, const P& p);
     Res Confirm(Req& req, const P& p);

@@ -8,7 +8,10 @@
 
 #include "api/json_response.hpp"
 #include "api/problem.hpp"
+#include "core/encoding.hpp"
 #include "core/log.hpp"
+#include "crypto/digest.hpp"
+#include "crypto/seal.hpp"
 
 namespace firmo::api {
 
@@ -88,12 +91,25 @@ Frontend::Frontend(domain::IssuerService& issuers, domain::IdempotencyService& i
 
 Frontend::~Frontend() = default;
 
+namespace {
+
+// POSTs that check a PDF and store nothing: under an Idempotency-Key their answer is recorded,
+// but they run outside the unit of work (seconds of PDF work must not hold a write
+// transaction, which on SQLite is every writer's lock).
+bool StoresNothing(std::string_view pattern) {
+    return pattern == "/api/v1/validate-document" || pattern == "/api/v1/verify";
+}
+
+}  // namespace
+
 void Frontend::AddAuthed(std::string method, std::string pattern, IssuerApi::AuthedHandler handler,
                          http::Lane lane) {
+    const auto effect =
+        StoresNothing(pattern) ? domain::CallEffect::kStoresNothing : domain::CallEffect::kChanges;
     AddPublic(
         std::move(method), std::move(pattern),
-        [this, handler = std::move(handler)](HttpRequest& req) {
-            return Authenticated(req, handler);
+        [this, effect, handler = std::move(handler)](HttpRequest& req) {
+            return Authenticated(req, handler, effect);
         },
         lane);
 }
@@ -121,9 +137,66 @@ HttpResponse TooMany(const std::string& detail, std::chrono::milliseconds retry)
     r.Set("Retry-After", std::to_string(std::max<std::int64_t>(1, seconds)));
     return r;
 }
+
+// Answers that hand out a one-time redirect URL (a bearer credential, stored elsewhere only
+// hashed) are recorded sealed (AES-256-GCM) under a key derived from the API key of the call,
+// which Firmo stores only hashed: the database alone does not reveal the URL, and a retry with
+// the same API key replays the answer byte for byte.
+constexpr std::string_view kSealedPrefix = "sealed:v1:";
+constexpr std::string_view kUnkept = "unkept:v1:";  // could not be sealed: not kept at all
+
+bool HoldsBearerSecret(const HttpResponse& response) {
+    return response.body.find("\"redirect_url\"") != std::string::npos;
+}
+
+std::string SealKey(std::string_view api_key, const std::string& context) {
+    return crypto::HmacSha256(api_key, "firmo idempotency answer\n" + context);
+}
+
+domain::StoredResponse Recorded(const HttpResponse& response, std::string_view api_key,
+                                const std::string& context) {
+    domain::StoredResponse stored{response.status, response.body, ""};
+    for (const auto& [name, value] : response.headers) {
+        if (name == "Location") stored.location = value;
+    }
+    if (HoldsBearerSecret(response)) {
+        auto sealed = crypto::Seal(SealKey(api_key, context), response.body, context);
+        // Never store the secret in clear: without a seal, record only that it is not kept.
+        stored.body =
+            sealed ? std::string(kSealedPrefix) + Base64UrlEncode(*sealed) : std::string(kUnkept);
+    }
+    return stored;
+}
+
+HttpResponse Replayed(const domain::StoredResponse& stored, std::string_view api_key,
+                      const std::string& context) {
+    std::string body = stored.body;
+    if (body.starts_with(kUnkept)) {
+        return Problem(ErrorCode::kConflict,
+                       "the first answer under this Idempotency-Key was not kept; use a new key");
+    }
+    if (body.starts_with(kSealedPrefix)) {
+        auto sealed = Base64UrlDecode(std::string_view(body).substr(kSealedPrefix.size()));
+        auto opened = sealed ? crypto::Open(SealKey(api_key, context), *sealed, context)
+                             : Result<std::string>(Fail(ErrorCode::kInternal, "bad record"));
+        if (!opened) {
+            return Problem(ErrorCode::kConflict,
+                           "the first answer under this Idempotency-Key holds a one-time "
+                           "redirect URL and is replayed only to the API key that made the call");
+        }
+        body = std::move(*opened);
+    }
+    auto r = JsonResponse(stored.status, codec::Json::parse(body, nullptr, false));
+    r.body = std::move(body);
+    if (stored.status >= 400) r.headers[0].second = "application/problem+json";
+    if (!stored.location.empty()) r.Set("Location", stored.location);
+    r.Set("Idempotent-Replayed", "true");
+    return r;
+}
 }  // namespace
 
-HttpResponse Frontend::Authenticated(HttpRequest& req, const IssuerApi::AuthedHandler& handler) {
+HttpResponse Frontend::Authenticated(HttpRequest& req, const IssuerApi::AuthedHandler& handler,
+                                     domain::CallEffect effect) {
     const auto key = req.Header("X-Api-Key");
     auto principal = issuers_.Authenticate(key ? *key : std::string_view());
     if (!principal) {
@@ -142,31 +215,20 @@ HttpResponse Frontend::Authenticated(HttpRequest& req, const IssuerApi::AuthedHa
     const auto idempotency_key = req.Header("Idempotency-Key");
     if (req.method != "POST" || !idempotency_key) return handler(req, *principal);
 
+    // The claim of the key, the handler's change and the recorded answer commit together
+    // (domain/services/idempotency_service.hpp).
     const std::string key_text(*idempotency_key);
-    auto replay = idempotency_.Begin(principal->issuer_id, key_text,
-                                     req.method + " " + req.path + "\n" + req.body);
-    if (!replay) return Problem(replay.error());
-    if (*replay) {
-        auto r =
-            JsonResponse((*replay)->status, codec::Json::parse((*replay)->body, nullptr, false));
-        r.body = (*replay)->body;
-        if ((*replay)->status >= 400) r.headers[0].second = "application/problem+json";
-        if (!(*replay)->location.empty()) r.Set("Location", (*replay)->location);
-        r.Set("Idempotent-Replayed", "true");
-        return r;
-    }
+    const std::string context = principal->issuer_id + "\n" + key_text;
     HttpResponse response;
-    try {
-        response = handler(req, *principal);
-    } catch (...) {
-        idempotency_.Finish(principal->issuer_id, key_text, {500, "", ""});
-        throw;
-    }
-    std::string location;
-    for (const auto& [name, value] : response.headers) {
-        if (name == "Location") location = value;
-    }
-    idempotency_.Finish(principal->issuer_id, key_text, {response.status, response.body, location});
+    auto replay = idempotency_.Run(
+        principal->issuer_id, key_text, req.method + " " + req.path + "\n" + req.body,
+        [&] {
+            response = handler(req, *principal);
+            return Recorded(response, *key, context);
+        },
+        effect);
+    if (!replay) return Problem(replay.error());
+    if (*replay) return Replayed(**replay, *key, context);
     return response;
 }
 

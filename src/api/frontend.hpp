@@ -16,7 +16,7 @@
 
 #include "api/issuer_api.hpp"
 #include "core/metrics.hpp"
-#include "domain/ports/repository.hpp"
+#include "domain/ports/database.hpp"
 #include "domain/services/idempotency_service.hpp"
 #include "domain/services/rate_limit_service.hpp"
 #include "http/forwarded.hpp"
@@ -81,7 +81,8 @@ class Frontend {
                 http::HttpResponse& response, Clock::time_point start);
     // API key, rate limit and Idempotency-Key around an issuer API handler.
     http::HttpResponse Authenticated(http::HttpRequest& request,
-                                     const IssuerApi::AuthedHandler& handler);
+                                     const IssuerApi::AuthedHandler& handler,
+                                     domain::CallEffect effect);
     http::HttpResponse Metrics(const http::HttpRequest& request) const;
 
     domain::IssuerService& issuers_;

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <string>
 
+#include "api/contract.hpp"
 #include "api/url_signer.hpp"
 #include "codec/json.hpp"
 #include "domain/services/dossier_service.hpp"
@@ -40,8 +41,6 @@ class IssuerApi {
         std::function<http::HttpResponse(http::HttpRequest&, const domain::Principal&)>;
     void Register(const std::function<void(std::string method, std::string pattern,
                                            AuthedHandler handler)>& add);
-    // Known only once the server listens (the port may be chosen by the OS); set before serving.
-    void set_public_url(std::string url) { options_.public_url = std::move(url); }
     // PUT /api/v1/uploads/{token}: authorised by the token, not by an API key.
     http::HttpResponse Upload(http::HttpRequest& request);
     // GET /api/v1/downloads/{token}: a signed document, authorised by the token.
@@ -68,7 +67,8 @@ class IssuerApi {
     // The request's JSON with the links of this API: signers' portal links, the QR code and
     // universal link, and once SIGNED the documents' download URLs.
     codec::Json View(const domain::SignatureRequest& request) const;
-    Res ListRequestsFiltered(Req& req, const P& p, domain::RequestFilter filter);
+    Res ListRequestsFiltered(Req& req, const P& p, const QuerySpec& spec,
+                             domain::RequestFilter filter);
 
     Services s_;
     const UrlSigner& urls_;

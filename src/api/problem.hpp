@@ -1,14 +1,12 @@
 #pragma once
-// The one place where protocol-neutral errors become HTTP: status codes and RFC 9457
-// application/problem+json bodies with a stable `type` per error kind.
+// Errors as HTTP answers for the API handlers: the RFC 9457 problem+json of the one error table
+// (core/error.hpp), plus what only an API key caller needs (WWW-Authenticate).
 
 #include "core/error.hpp"
 #include "http/message.hpp"
 
 namespace firmo::api {
 
-int HttpStatus(ErrorCode code);
-std::string ProblemType(ErrorCode code);  // "urn:firmo:problem:<slug>"
 http::HttpResponse Problem(const Error& error);
 http::HttpResponse Problem(ErrorCode code, std::string detail);
 

@@ -1,12 +1,12 @@
 #include "api/signer_api.hpp"
 
+#include "api/contract.hpp"
 #include "api/json_response.hpp"
 #include "api/problem.hpp"
 
 namespace firmo::api {
 
 using codec::Json;
-using codec::Reader;
 using http::HttpRequest;
 using http::HttpResponse;
 using namespace firmo::domain;
@@ -17,22 +17,12 @@ std::string_view ToString(SecondFactor f) {
     return f == SecondFactor::kCode ? "code" : "reauthentication";
 }
 
-// Runs `fn` on a JSON object body, or answers the parse/shape problem.
-template <typename Fn>
-HttpResponse WithObject(const HttpRequest& req, Fn&& fn) {
-    auto body = ParseJsonBody(req);
-    if (!body) return Problem(body.error());
-    if (!body->is_object()) {
-        return Problem(FailValidation({{"body", "must be a JSON object"}}).value());
-    }
-    return fn(*body);
-}
-
 }  // namespace
 
 void SignerApi::Register(const std::function<void(std::string, std::string, http::Handler)>& add) {
-    const auto bind = [this](Res (SignerApi::*fn)(Req&)) {
-        return [this, fn](Req& req) {
+    const auto route = [this, &add](std::string method, std::string pattern,
+                                    Res (SignerApi::*fn)(Req&)) {
+        http::Handler handler = [this, fn](Req& req) {
             Res res = (this->*fn)(req);
             // The signer API authenticates with a session token, not an API key.
             for (auto& [name, value] : res.headers) {
@@ -40,17 +30,18 @@ void SignerApi::Register(const std::function<void(std::string, std::string, http
             }
             return res;
         };
+        Route(add, std::move(method), std::move(pattern), std::move(handler));
     };
-    add("POST", "/api/v1/signer/codes", bind(&SignerApi::SendCode));
-    add("POST", "/api/v1/signer/sessions", bind(&SignerApi::CreateSession));
-    add("DELETE", "/api/v1/signer/session", bind(&SignerApi::EndSession));
-    add("GET", "/api/v1/signer/inbox", bind(&SignerApi::Inbox));
-    add("GET", "/api/v1/signer/signature-requests/{id}", bind(&SignerApi::GetRequest));
-    add("GET", "/api/v1/signer/signature-requests/{id}/documents/{doc_id}/content",
-        bind(&SignerApi::DocumentContent));
-    add("POST", "/api/v1/signer/signature-requests/{id}/acceptance", bind(&SignerApi::Accept));
-    add("POST", "/api/v1/signer/signature-requests/{id}/confirmation", bind(&SignerApi::Confirm));
-    add("POST", "/api/v1/signer/signature-requests/{id}/rejection", bind(&SignerApi::Reject));
+    route("POST", "/api/v1/signer/codes", &SignerApi::SendCode);
+    route("POST", "/api/v1/signer/sessions", &SignerApi::CreateSession);
+    route("DELETE", "/api/v1/signer/session", &SignerApi::EndSession);
+    route("GET", "/api/v1/signer/inbox", &SignerApi::Inbox);
+    route("GET", "/api/v1/signer/signature-requests/{id}", &SignerApi::GetRequest);
+    route("GET", "/api/v1/signer/signature-requests/{id}/documents/{doc_id}/content",
+          &SignerApi::DocumentContent);
+    route("POST", "/api/v1/signer/signature-requests/{id}/acceptance", &SignerApi::Accept);
+    route("POST", "/api/v1/signer/signature-requests/{id}/confirmation", &SignerApi::Confirm);
+    route("POST", "/api/v1/signer/signature-requests/{id}/rejection", &SignerApi::Reject);
 }
 
 ClientInfo SignerApi::Client(const Req& req) const {
@@ -71,52 +62,35 @@ Result<PortalSession> SignerApi::Session(const Req& req) const {
 }
 
 HttpResponse SignerApi::SendCode(Req& req) {
-    return WithObject(req, [&](const Json& body) {
-        std::vector<Violation> violations;
-        Reader r(violations);
-        r.NoUnknownMembers(body, {"link_token"}, "");
-        auto link = r.String(body, "link_token", "");
-        if (!violations.empty()) return Problem(FailValidation(std::move(violations)).value());
-        auto grant = urls_.Verify(*link, "signer-link", clock_.Now());
-        if (!grant) return Problem(grant.error());
-        auto sent = sessions_.SendCode(grant->request_id, grant->document_id, CodeKind::kLogin,
-                                       Client(req));
-        if (!sent) return Problem(sent.error());
-        return JsonResponse(
-            202, Json{{"channel", sent->channel == CodeChannel::kEmail ? "email" : "sms"},
-                      {"destination", sent->masked_destination},
-                      {"expires_at", FormatRfc3339(sent->expires_at)}});
-    });
+    auto body = ParseBody(req, SendCodeBodySpec());
+    if (!body) return Problem(body.error());
+    auto grant = urls_.Verify(body->link_token, "signer-link", clock_.Now());
+    if (!grant) return Problem(grant.error());
+    auto sent =
+        sessions_.SendCode(grant->request_id, grant->document_id, CodeKind::kLogin, Client(req));
+    if (!sent) return Problem(sent.error());
+    return JsonResponse(202,
+                        Json{{"channel", sent->channel == CodeChannel::kEmail ? "email" : "sms"},
+                             {"destination", sent->masked_destination},
+                             {"expires_at", FormatRfc3339(sent->expires_at)}});
 }
 
 HttpResponse SignerApi::CreateSession(Req& req) {
-    return WithObject(req, [&](const Json& body) {
-        std::vector<Violation> violations;
-        Reader r(violations);
-        r.NoUnknownMembers(body, {"link_token", "code", "redirect_token"}, "");
-        auto link = r.OptString(body, "link_token", "");
-        auto code = r.OptString(body, "code", "");
-        auto redirect = r.OptString(body, "redirect_token", "");
-        if (redirect && (link || code)) {
-            r.Add("redirect_token", "give either redirect_token, or link_token and code");
-        } else if (!redirect && (!link || !code)) {
-            r.Add("code", "give link_token and code (or a redirect_token)");
-        }
-        if (!violations.empty()) return Problem(FailValidation(std::move(violations)).value());
-        Result<SessionHandle> handle = Fail(ErrorCode::kInternal, "");
-        if (redirect) {
-            handle = sessions_.LoginWithRedirect("", *redirect, Client(req));
-        } else {
-            auto grant = urls_.Verify(*link, "signer-link", clock_.Now());
-            if (!grant) return Problem(grant.error());
-            handle = sessions_.LoginWithCode("", grant->request_id, grant->document_id, *code,
-                                             Client(req));
-        }
-        if (!handle) return Problem(handle.error());
-        return JsonResponse(201, Json{{"session_token", handle->token},
-                                      {"expires_at", FormatRfc3339(handle->session.expires_at)},
-                                      {"request_id", handle->session.request_id}});
-    });
+    auto body = ParseBody(req, SessionBodySpec());
+    if (!body) return Problem(body.error());
+    Result<SessionHandle> handle = Fail(ErrorCode::kInternal, "");
+    if (body->redirect_token) {
+        handle = sessions_.LoginWithRedirect("", *body->redirect_token, Client(req));
+    } else {
+        auto grant = urls_.Verify(*body->link_token, "signer-link", clock_.Now());
+        if (!grant) return Problem(grant.error());
+        handle = sessions_.LoginWithCode("", grant->request_id, grant->document_id, *body->code,
+                                         Client(req));
+    }
+    if (!handle) return Problem(handle.error());
+    return JsonResponse(201, Json{{"session_token", handle->token},
+                                  {"expires_at", FormatRfc3339(handle->session.expires_at)},
+                                  {"request_id", handle->session.request_id}});
 }
 
 HttpResponse SignerApi::EndSession(Req& req) {
@@ -197,70 +171,43 @@ HttpResponse SignerApi::DocumentContent(Req& req) {
 HttpResponse SignerApi::Accept(Req& req) {
     auto session = Session(req);
     if (!session) return Problem(session.error());
-    return WithObject(req, [&](const Json& body) {
-        std::vector<Violation> violations;
-        Reader r(violations);
-        r.NoUnknownMembers(body, {"accepted"}, "");
-        std::vector<FieldRef> accepted;
-        if (const Json* list = r.Array(body, "accepted", "")) {
-            for (std::size_t i = 0; i < list->size(); ++i) {
-                const std::string path = "accepted[" + std::to_string(i) + "]";
-                const Json& item = (*list)[i];
-                if (!item.is_object()) {
-                    r.Add(path, "must be an object");
-                    continue;
-                }
-                r.NoUnknownMembers(item, {"document_index", "field_index"}, path);
-                auto d = r.Integer(item, "document_index", path);
-                auto f = r.Integer(item, "field_index", path);
-                if (d && f) accepted.push_back({*d, *f});
-            }
-        }
-        if (!violations.empty()) return Problem(FailValidation(std::move(violations)).value());
-        auto outcome =
-            ceremony_.Accept(*session, std::string(req.Param("id")), accepted, Client(req));
-        if (!outcome) return Problem(outcome.error());
-        Json j = {{"second_factor", std::string(ToString(outcome->second_factor))}};
-        if (outcome->code) j["code_sent_to"] = outcome->code->masked_destination;
-        return JsonResponse(200, j);
-    });
+    auto body = ParseBody(req, AcceptanceBodySpec());
+    if (!body) return Problem(body.error());
+    std::vector<FieldRef> accepted;
+    for (const auto& a : body->accepted) accepted.push_back({a.document_index, a.field_index});
+    auto outcome = ceremony_.Accept(*session, std::string(req.Param("id")), accepted, Client(req));
+    if (!outcome) return Problem(outcome.error());
+    Json j = {{"second_factor", std::string(ToString(outcome->second_factor))}};
+    if (outcome->code) j["code_sent_to"] = outcome->code->masked_destination;
+    return JsonResponse(200, j);
 }
 
 HttpResponse SignerApi::Confirm(Req& req) {
     auto session = Session(req);
     if (!session) return Problem(session.error());
-    return WithObject(req, [&](const Json& body) {
-        std::vector<Violation> violations;
-        Reader r(violations);
-        r.NoUnknownMembers(body, {"code"}, "");
-        auto code = r.String(body, "code", "");
-        if (!violations.empty()) return Problem(FailValidation(std::move(violations)).value());
-        const std::string id(req.Param("id"));
-        if (auto ok = ceremony_.Confirm(*session, id, *code, Client(req)); !ok) {
-            return Problem(ok.error());
-        }
-        return JsonResponse(202, Json{{"status", "WAIT_FOR_QTSP"}});
-    });
+    auto body = ParseBody(req, ConfirmationBodySpec());
+    if (!body) return Problem(body.error());
+    if (auto ok =
+            ceremony_.Confirm(*session, std::string(req.Param("id")), body->code, Client(req));
+        !ok) {
+        return Problem(ok.error());
+    }
+    return JsonResponse(202, Json{{"status", "WAIT_FOR_QTSP"}});
 }
 
 HttpResponse SignerApi::Reject(Req& req) {
     auto session = Session(req);
     if (!session) return Problem(session.error());
-    return WithObject(req, [&](const Json& body) {
-        std::vector<Violation> violations;
-        Reader r(violations);
-        r.NoUnknownMembers(body, {"reason"}, "");
-        auto reason = r.String(body, "reason", "");
-        if (!violations.empty()) return Problem(FailValidation(std::move(violations)).value());
-        if (auto ok =
-                ceremony_.Reject(*session, std::string(req.Param("id")), *reason, Client(req));
-            !ok) {
-            return Problem(ok.error());
-        }
-        HttpResponse res;
-        res.status = 204;
-        return res;
-    });
+    auto body = ParseBody(req, RejectionBodySpec());
+    if (!body) return Problem(body.error());
+    if (auto ok =
+            ceremony_.Reject(*session, std::string(req.Param("id")), body->reason, Client(req));
+        !ok) {
+        return Problem(ok.error());
+    }
+    HttpResponse res;
+    res.status = 204;
+    return res;
 }
 
 }  // namespace firmo::api

@@ -1,14 +1,25 @@
 #pragma once
-// The `firmo` command line: serve, migrate, issuer create, apikey create|revoke. Each command
-// prints its result's id or key alone on the last line of stdout, for scripts.
+// The commands that read the configuration: serve, migrate, issuer create, apikey
+// create|revoke. Each builds only the part of the object graph it needs (app/root.hpp), prints
+// its result's id or key alone on the last line of stdout (for scripts) and returns the exit
+// code: 0 success, 1 failure. The command line itself is app/cli.hpp.
 
 #include <iosfwd>
+#include <optional>
 #include <string>
-#include <vector>
+
+#include "app/config.hpp"
 
 namespace firmo::app {
 
-// Returns the process exit code: 0 success, 1 failure, 2 usage error.
-int Main(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err);
+int RunServe(const Config& config, std::ostream& out, std::ostream& err);
+int RunMigrate(const Config& config, std::ostream& out, std::ostream& err);
+int RunIssuerCreate(const Config& config, const std::string& name, const std::string& email,
+                    std::ostream& out, std::ostream& err);
+int RunApiKeyCreate(const Config& config, const std::string& issuer_id, std::ostream& out,
+                    std::ostream& err);
+// One of `key_id` and `secret` names the key.
+int RunApiKeyRevoke(const Config& config, std::optional<std::string> key_id,
+                    const std::optional<std::string>& secret, std::ostream& out, std::ostream& err);
 
 }  // namespace firmo::app

@@ -1,124 +1,270 @@
 #pragma once
-// Firmo's configuration: defaults, then a TOML file (--config / FIRMO_CONFIG), then
-// environment variables (FIRMO_*), then command-line flags; later sources win.
-// docs/OPERATIONS.md lists every key.
+// Firmo's configuration: typed sections, one per TOML table, with closed sets of values as
+// enums. It is read once (LoadConfig: defaults, then a TOML file, then FIRMO_* environment
+// variables, then command-line flags; later sources win), checked as a whole, and then only
+// read: the composition root (app/root.hpp) receives it const and builds everything from it.
+// The keys, their variables and flags are the table in config.cpp; docs/OPERATIONS.md lists
+// them (generated from that table, and a test checks the two agree).
 
+#include <chrono>
 #include <cstdint>
+#include <filesystem>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/error.hpp"
+#include "core/log.hpp"
+#include "domain/identifiers.hpp"
+#include "domain/services/context.hpp"
+#include "http/forwarded.hpp"
+#include "http/tls.hpp"
+#include "notify/smtp_mailer.hpp"
 
 namespace firmo::app {
 
-struct Config {
-    std::string listen = "127.0.0.1:8080";
+// "127.0.0.1:8080", "[::1]:8443", "0.0.0.0:0" (0: any free port).
+struct ListenAddress {
+    std::string host = "127.0.0.1";
+    unsigned short port = 8080;
+};
+
+enum class SecureCookies { kAuto, kOn, kOff };
+enum class CodeDelivery { kAuto, kSmtp, kLog };
+
+struct ServerConfig {
+    ListenAddress listen;
     std::string public_url;  // empty: http(s)://<the address actually listened on>
     // HTTPS served by Firmo itself: both files or neither (then plain HTTP, e.g. behind a proxy).
-    std::string tls_cert_file;            // PEM: the certificate, then its intermediates
-    std::string tls_key_file;             // PEM, unencrypted; refused when other users can read it
-    std::string tls_min_version = "1.2";  // or "1.3"
-    std::string data_dir = "./data";
-    int io_threads = 0;         // HTTP event loops; 0: one per core
-    int database_threads = -1;  // database lane: -1 auto (SQLite 0 = on the I/O threads,
-                                // PostgreSQL db_pool), 0 on the I/O threads, N a pool
-    int heavy_threads = 2;      // heavy lane (PDF work, document bytes)
-    int heavy_queue = 16;       // heavy requests waiting at most; then 503 + Retry-After
-    std::string node_id;        // this node in logs and job leases; empty: host-pid
-    int job_threads = 1;
+    std::string tls_cert_file;  // PEM: the certificate, then its intermediates
+    std::string tls_key_file;   // PEM, unencrypted; refused when other users can read it
+    http::TlsVersion tls_min_version = http::TlsVersion::kTls12;
+    int io_threads = 0;  // HTTP event loops, one thread each; 0: one per core
+    // The database lane (http/lanes.hpp): nullopt is auto (0 on SQLite: on the I/O threads;
+    // on PostgreSQL what the pool leaves), 0 on the I/O threads, N a pool of N threads.
+    std::optional<int> database_threads;
+    int heavy_threads = 2;  // the heavy lane: PDF work, document bytes
+    int heavy_queue = 16;   // heavy requests waiting at most; one more gets 503 + Retry-After
+    std::string node_id;    // this node in logs and job leases; empty: <host>-<pid>
+    std::chrono::seconds read_timeout{30};  // to receive one request's headers and body
+    std::chrono::seconds idle_timeout{60};  // between requests on a keep-alive connection
+    http::TrustedProxies trusted_proxies;   // whose X-Forwarded-For is believed
+
+    bool tls() const { return !tls_cert_file.empty(); }
+};
+
+struct JobsConfig {
+    int threads = 1;  // 0: an API-only node
     // How long a claimed job is a node's own: a node that dies mid-job leaves it to the others
     // once this has passed. Longer than the slowest job; shorter means faster takeover.
-    int job_lease_ms = 60'000;
-    int db_pool = 8;
-    // Several nodes: PostgreSQL instead of the SQLite file, S3 instead of the documents folder.
-    std::string database_url;  // "postgresql://user@host:5432/firmo"; empty: SQLite in data_dir
-    std::string storage_url;   // "s3://bucket/prefix"; empty: DATA_DIR/documents
-    std::string s3_endpoint;
-    std::string s3_region = "us-east-1";
-    std::string s3_access_key;
-    std::string s3_secret_key;
-    bool s3_path_style = true;
+    std::chrono::milliseconds lease{60'000};
+};
+
+struct DatabaseConfig {
+    std::string url;  // "postgresql://user@host:5432/firmo"; empty: SQLite in the data folder
+    int pool_size = 8;
     bool allow_newer_schema = false;  // run on a schema a newer release migrated (rollback)
-    bool s3_direct_urls = false;      // upload/download URLs pre-signed for the object store
-    std::string s3_public_endpoint;   // the endpoint as issuers reach it (default: s3_endpoint)
-    int read_timeout_s = 30;          // to receive one request's headers and body
-    std::string trusted_proxies;      // addresses/networks whose X-Forwarded-For is believed
-    int idle_timeout_s = 60;          // between requests on a keep-alive connection
+};
+
+struct S3Config {
+    std::string endpoint;
+    std::string region = "us-east-1";
+    std::string access_key;
+    std::string secret_key;
+    bool path_style = true;
+    bool direct_urls = false;     // upload/download URLs pre-signed for the object store
+    std::string public_endpoint;  // the endpoint as issuers reach it (default: endpoint)
+};
+
+struct StorageConfig {
+    std::filesystem::path data_dir = "./data";
+    std::string url;  // "s3://bucket/prefix"; empty: DATA_DIR/documents
+    S3Config s3;
+};
+
+struct LimitsConfig {
     std::int64_t max_document_bytes = 10 * 1024 * 1024;
     std::int64_t max_json_bytes = 1024 * 1024;
-    int rate_limit_burst = 150;
-    int rate_limit_window_ms = 5000;
-    std::string log_level = "info";
-    std::string log_format = "text";  // or "json": one JSON object per line
+    int rate_limit_burst = 150;  // 0: off
+    std::chrono::milliseconds rate_limit_window{5000};
+};
+
+struct LogConfig {
+    log::Level level = log::Level::kInfo;
+    log::Format format = log::Format::kText;
     bool access_log = true;
-    std::string metrics_allow = "127.0.0.0/8, ::1";  // who may GET /metrics
-    std::string bootstrap_email = "admin@localhost.localdomain";
-
-    // Signer portal.
-    std::string assets_dir;               // empty: the build's assets folder (pdf.js)
-    std::string secure_cookies = "auto";  // auto: Secure unless public_url is plain-HTTP loopback
-    // Login with a national eID (OpenID Connect); off while oidc_issuer is empty.
-    std::string oidc_issuer;
-    std::string oidc_client_id;
-    std::string oidc_client_secret;
-    std::string oidc_scopes = "openid profile";
-    std::string oidc_identifier_claim = "fiscal_number";
-    std::string oidc_identifier_kind = "it_fiscal_code";  // or no_nin
-    // One-time codes by e-mail (SMTP); "log" writes codes to the log (development only).
-    std::string code_delivery = "auto";  // auto: smtp when smtp_url is set, else log
-    std::string smtp_url;
-    std::string smtp_username;
-    std::string smtp_password;
-    std::string smtp_from = "firmo@localhost.localdomain";
-    std::string smtp_starttls = "required";
-    std::string smtp_ca_file;
-    bool smtp_verify_peer = true;
-    // The built-in CA's key passphrase (FIRMO_CA_PASSPHRASE). When no CA exists, `serve` creates
-    // one; without a passphrase it generates one and keeps it beside the key (development).
-    std::string ca_passphrase;
-    int code_ttl_s = 600;  // how long a one-time code is valid
-
-    // Notifications and events (issue 5).
-    std::string sms_url;  // SMS gateway; empty: no SMS
-    std::string sms_auth_header;
-    std::string sms_body_template = R"({"to":"{{to}}","text":"{{text}}"})";
-    std::string sms_sender = "Firmo";
-    std::string reminders = "email:168h,sms:24h";  // channel:hours-before-expiry, ...
-    int delivery_threads = 1;
-    int retry_base_ms = 30'000;
-    int webhook_timeout_ms = 10'000;
-    bool webhook_allow_private = true;
-    int poll_empty_interval_ms = 10'000;
-    int poll_redeliver_after_s = 600;
-
-    std::string host() const;
-    unsigned short port() const;  // 0: any free port (the server prints the one it got)
-    bool tls() const { return !tls_cert_file.empty(); }
-    // "https://127.0.0.1:8443": the scheme and the address the server actually listens on.
-    std::string ListenUrl(unsigned short bound_port) const;
-    // The base of the links Firmo hands out: public_url, else ListenUrl().
-    std::string PublicUrl(unsigned short bound_port) const;
-    // Whether the signer session cookie gets `Secure`: web.secure_cookies, where "auto" means
-    // yes unless `public_url` is plain-HTTP loopback (browsers would drop it there).
-    bool SecureCookies(const std::string& public_url) const;
 };
 
-// Parsed command line: positional words and --flags (--name value or --name=value; a flag
-// without a value is "true").
-struct Args {
-    std::vector<std::string> positional;
-    std::map<std::string, std::string> flags;
+struct MetricsConfig {
+    http::AddressList allow = DefaultMetricsAllow();  // who may GET /metrics
 
-    std::optional<std::string> Flag(const std::string& name) const;
-    bool Has(const std::string& name) const { return flags.count(name) > 0; }
+    static http::AddressList DefaultMetricsAllow();
 };
 
-[[nodiscard]] Result<Args> ParseArgs(const std::vector<std::string>& argv,
-                                     const std::vector<std::string>& boolean_flags = {"help"});
+struct BootstrapConfig {
+    std::string email = "admin@localhost.localdomain";
+};
 
-// Loads the configuration for `args`; kInvalidArgument names the bad key and source.
-[[nodiscard]] Result<Config> LoadConfig(const Args& args);
+struct WebConfig {
+    std::filesystem::path assets_dir;  // default: the build's assets folder (pdf.js)
+    SecureCookies secure_cookies = SecureCookies::kAuto;
+    std::chrono::seconds code_ttl{600};  // how long a one-time code is valid
+};
+
+// Login with a national eID (OpenID Connect); off while `issuer` is empty.
+struct OidcConfig {
+    std::string issuer;
+    std::string client_id;
+    std::string client_secret;
+    std::string scopes = "openid profile";
+    std::string identifier_claim = "fiscal_number";
+    domain::IdentifierKind identifier_kind = domain::IdentifierKind::kItFiscalCode;
+
+    bool enabled() const { return !issuer.empty(); }
+};
+
+struct NotifyConfig {
+    CodeDelivery code_delivery = CodeDelivery::kAuto;  // auto: SMTP when smtp.url is set
+    std::vector<domain::Reminder> reminders = {{domain::Channel::kEmail, std::chrono::hours(168)},
+                                               {domain::Channel::kSms, std::chrono::hours(24)}};
+    int delivery_threads = 1;  // 0: this node delivers nothing
+    std::chrono::milliseconds retry_base{30'000};
+};
+
+struct SmtpConfig {
+    std::string url;
+    std::string username;
+    std::string password;
+    std::string from = "firmo@localhost.localdomain";
+    notify::StartTls starttls = notify::StartTls::kRequired;
+    std::string ca_file;
+    bool verify_peer = true;
+};
+
+struct SmsConfig {
+    std::string url;  // empty: no SMS
+    std::string auth_header;
+    std::string body_template = R"({"to":"{{to}}","text":"{{text}}"})";
+    std::string sender = "Firmo";
+};
+
+struct WebhooksConfig {
+    std::chrono::milliseconds timeout{10'000};
+    bool allow_private_addresses = true;
+};
+
+struct PollingConfig {
+    std::chrono::milliseconds empty_interval{10'000};
+    std::chrono::seconds redeliver_after{600};
+};
+
+// What `POST /api/v1/verify` trusts: PEM files, and the built-in CA's certificate when
+// `builtin` is listed (read on each call: `firmo ca init` may run after the server started).
+struct VerifyConfig {
+    bool builtin_ca = true;
+    std::vector<std::filesystem::path> anchor_files;
+};
+
+struct CaConfig {
+    // The built-in CA's key passphrase. When no CA exists, `serve` creates one; without a
+    // passphrase its key is stored unencrypted (mode 0600), for a first look only.
+    std::string passphrase;
+};
+
+struct Config {
+    ServerConfig server;
+    JobsConfig jobs;
+    DatabaseConfig database;
+    StorageConfig storage;
+    LimitsConfig limits;
+    LogConfig log;
+    MetricsConfig metrics;
+    BootstrapConfig bootstrap;
+    WebConfig web;
+    OidcConfig oidc;
+    NotifyConfig notify;
+    SmtpConfig smtp;
+    SmsConfig sms;
+    WebhooksConfig webhooks;
+    PollingConfig polling;
+    VerifyConfig verify;
+    CaConfig ca;
+};
+
+// "https://127.0.0.1:8443": the scheme and the address the server actually listens on.
+std::string ListenUrl(const ServerConfig& server, unsigned short bound_port);
+// The base of the links Firmo hands out: server.public_url, else ListenUrl().
+std::string PublicUrl(const ServerConfig& server, unsigned short bound_port);
+// Whether the signer session cookie gets `Secure`: kAuto means yes unless `public_url` is
+// plain-HTTP loopback (browsers would drop it there).
+bool UseSecureCookies(SecureCookies setting, std::string_view public_url);
+// This node's name in logs and job leases: server.node_id, else "<host>-<pid>".
+std::string NodeId(const ServerConfig& server);
+// Whether one-time codes go out by e-mail (else to the log, development only).
+bool SendsCodesBySmtp(const Config& config);
+
+// ---- Loading ------------------------------------------------------------------------------
+
+// The sections a key belongs to; a command takes the flags of the sections it uses.
+enum class Section {
+    kServer,
+    kJobs,
+    kDatabase,
+    kStorage,
+    kLimits,
+    kLog,
+    kMetrics,
+    kBootstrap,
+    kWeb,
+    kOidc,
+    kNotify,
+    kSmtp,
+    kSms,
+    kWebhooks,
+    kPolling,
+    kVerify,
+    kCa,
+};
+
+// One configuration key: its TOML name, environment variable and flag (empty: none), the
+// documentation (Markdown) and how a text value is checked and stored.
+struct ConfigKey {
+    Section section;
+    std::string_view toml;        // "server.listen"
+    std::string_view env;         // "FIRMO_LISTEN"
+    std::string_view flag;        // "listen" (--listen); empty for secrets
+    std::string_view value_name;  // "HOST:PORT", shown in --help
+    std::string_view default_doc;
+    std::string_view doc;
+    bool secret = false;  // its value is never echoed in a message
+    // Checks `value` and stores it; on failure returns what a valid value looks like.
+    std::function<std::optional<std::string>(Config&, std::string_view value)> set;
+};
+
+// Every key, in the order docs/OPERATIONS.md lists them.
+const std::vector<ConfigKey>& ConfigKeys();
+
+// Where the values come from. Flags are the ones given on the command line, by flag name
+// ("listen" → "127.0.0.1:0"), already split by the command-line parser.
+struct ConfigSources {
+    std::optional<std::string> file;  // --config; else FIRMO_CONFIG from `env`
+    std::function<std::optional<std::string>(std::string_view name)> env;
+    std::vector<std::pair<std::string, std::string>> flags;
+};
+
+// The process environment, for ConfigSources::env.
+std::optional<std::string> ProcessEnv(std::string_view name);
+
+// Loads and checks the configuration. kInvalidArgument names the key, the source (file,
+// environment variable or flag) and what a valid value looks like.
+[[nodiscard]] Result<Config> LoadConfig(const ConfigSources& sources);
+
+// The Markdown table of every key (docs/OPERATIONS.md, "Configuration").
+std::string ConfigKeysMarkdown();
+// A key's documentation as plain text, for --help: no backticks, links reduced to their text.
+std::string PlainText(std::string_view markdown);
 
 }  // namespace firmo::app

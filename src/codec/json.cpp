@@ -1,7 +1,6 @@
 #include "codec/json.hpp"
 
-#include <cmath>
-#include <limits>
+#include "codec/schema.hpp"
 
 namespace firmo::codec {
 
@@ -9,237 +8,99 @@ std::string Join(const std::string& path, const char* key) {
     return path.empty() ? std::string(key) : path + "." + key;
 }
 
-namespace {
-
-std::string TypeName(const Json& j) {
-    return j.type_name();  // "null", "object", "array", "string", "number", "boolean"
+const Spec<domain::SignatureField>& SignatureFieldSpec() {
+    using domain::FieldAtPosition;
+    using domain::FieldByName;
+    using domain::SignatureField;
+    using Attrs = decltype(SignatureField::attrs);
+    static const Spec<SignatureField> spec = [] {
+        const Object<FieldByName> by_name = Object<FieldByName>().Required(
+            "unique_name", &FieldByName::unique_name,
+            String({.min_length = 1, .max_length = domain::kUniqueNameMax, .by = By::kDomain}));
+        const NumberLimits coordinate{
+            .minimum = 0, .maximum = domain::kMaxCoordinate, .by = By::kDomain};
+        const NumberLimits extent{
+            .exclusive_minimum = 0, .maximum = domain::kMaxCoordinate, .by = By::kDomain};
+        const Object<FieldAtPosition> at_position =
+            Object<FieldAtPosition>()
+                .Required(
+                    "page", &FieldAtPosition::page,
+                    Integer({.minimum = 0, .maximum = domain::kMaxPageIndex, .by = By::kDomain}))
+                .Nested("coordinates", Object<FieldAtPosition>()
+                                           .Required("x", &FieldAtPosition::x, Number(coordinate))
+                                           .Required("y", &FieldAtPosition::y, Number(coordinate)))
+                .Nested("size", Object<FieldAtPosition>()
+                                    .Required("w", &FieldAtPosition::w, Number(extent))
+                                    .Required("h", &FieldAtPosition::h, Number(extent)));
+        const Spec<Attrs> attrs =
+            OneOf<Attrs>("must hold either unique_name or page, coordinates and size")
+                .When({"unique_name"}, Spec<FieldByName>(by_name))
+                .When({"page", "coordinates", "size"}, Spec<FieldAtPosition>(at_position));
+        const Object<domain::Clause> clause =
+            Object<domain::Clause>()
+                .Required("title", &domain::Clause::title,
+                          String({.min_length = domain::kClauseTitleMin,
+                                  .max_length = domain::kClauseTitleMax,
+                                  .by = By::kDomain}))
+                .Required("type", &domain::Clause::type,
+                          Enum<domain::ClauseType>({{"REQUIRED", domain::ClauseType::kRequired},
+                                                    {"OPTIONAL", domain::ClauseType::kOptional},
+                                                    {"UNFAIR", domain::ClauseType::kUnfair}}));
+        return Object<SignatureField>()
+            .Optional("signer_index", &SignatureField::signer_index,
+                      Integer({.minimum = 0, .maximum = domain::kMaxSignerIndex - 1}))
+            .Required("attrs", &SignatureField::attrs, attrs)
+            .Required("clause", &SignatureField::clause, Spec<domain::Clause>(clause));
+    }();
+    return spec;
 }
 
-}  // namespace
-
-std::optional<std::string> Reader::String(const Json& obj, const char* key,
-                                          const std::string& path) {
-    const auto it = obj.find(key);
-    if (it == obj.end() || it->is_null()) {
-        Add(Join(path, key), "is required");
-        return std::nullopt;
-    }
-    if (!it->is_string()) {
-        Add(Join(path, key), "must be a string, not " + TypeName(*it));
-        return std::nullopt;
-    }
-    return it->get<std::string>();
+const Spec<std::vector<domain::SignatureField>>& SignatureFieldsSpec() {
+    static const auto spec = ArrayOf(
+        SignatureFieldSpec(), {.max_items = domain::kMaxFieldsPerDocument, .by = By::kDomain});
+    return spec;
 }
 
-std::optional<double> Reader::Number(const Json& obj, const char* key, const std::string& path) {
-    const auto it = obj.find(key);
-    if (it == obj.end() || it->is_null()) {
-        Add(Join(path, key), "is required");
-        return std::nullopt;
-    }
-    if (!it->is_number()) {
-        Add(Join(path, key), "must be a number, not " + TypeName(*it));
-        return std::nullopt;
-    }
-    return it->get<double>();
+const Spec<domain::DocumentMetadata>& DocumentMetadataSpec() {
+    using domain::DocumentMetadata;
+    static const Spec<DocumentMetadata> spec =
+        Object<DocumentMetadata>()
+            .Required("title", &DocumentMetadata::title,
+                      String({.min_length = domain::kDocumentTitleMin,
+                              .max_length = domain::kDocumentTitleMax,
+                              .by = By::kDomain}))
+            .Required("signature_fields", &DocumentMetadata::signature_fields,
+                      SignatureFieldsSpec());
+    return spec;
 }
 
-std::optional<int> Reader::Integer(const Json& obj, const char* key, const std::string& path) {
-    const auto it = obj.find(key);
-    if (it == obj.end() || it->is_null()) {
-        Add(Join(path, key), "is required");
-        return std::nullopt;
-    }
-    return OptInteger(obj, key, path);
-}
-
-std::optional<int> Reader::OptInteger(const Json& obj, const char* key, const std::string& path) {
-    const auto it = obj.find(key);
-    if (it == obj.end() || it->is_null()) return std::nullopt;
-    if (it->is_number_integer()) {
-        const auto v = it->get<std::int64_t>();
-        if (v >= std::numeric_limits<int>::min() && v <= std::numeric_limits<int>::max()) {
-            return static_cast<int>(v);
-        }
-    } else if (it->is_number_float()) {
-        const double d = it->get<double>();
-        if (std::isfinite(d) && d == std::floor(d) && std::abs(d) < 1e9) return static_cast<int>(d);
-    }
-    Add(Join(path, key), "must be an integer");
-    return std::nullopt;
-}
-
-std::optional<std::string> Reader::OptString(const Json& obj, const char* key,
-                                             const std::string& path) {
-    const auto it = obj.find(key);
-    if (it == obj.end() || it->is_null()) return std::nullopt;
-    if (!it->is_string()) {
-        Add(Join(path, key), "must be a string, not " + TypeName(*it));
-        return std::nullopt;
-    }
-    return it->get<std::string>();
-}
-
-const Json* Reader::Object(const Json& obj, const char* key, const std::string& path) {
-    const auto it = obj.find(key);
-    if (it == obj.end() || it->is_null()) {
-        Add(Join(path, key), "is required");
-        return nullptr;
-    }
-    if (!it->is_object()) {
-        Add(Join(path, key), "must be an object, not " + TypeName(*it));
-        return nullptr;
-    }
-    return &*it;
-}
-
-const Json* Reader::Array(const Json& obj, const char* key, const std::string& path) {
-    const auto it = obj.find(key);
-    if (it == obj.end() || it->is_null()) {
-        Add(Join(path, key), "is required");
-        return nullptr;
-    }
-    if (!it->is_array()) {
-        Add(Join(path, key), "must be an array, not " + TypeName(*it));
-        return nullptr;
-    }
-    return &*it;
-}
-
-void Reader::NoUnknownMembers(const Json& obj, std::initializer_list<const char*> known,
-                              const std::string& path) {
-    for (const auto& [key, value] : obj.items()) {
-        bool ok = false;
-        for (const char* k : known) ok |= (key == k);
-        if (!ok) Add(Join(path, key.c_str()), "is not a known field");
-    }
+const Spec<std::vector<domain::DocumentMetadata>>& DocumentsMetadataSpec() {
+    static const auto spec =
+        ArrayOf(DocumentMetadataSpec(),
+                {.min_items = 1, .max_items = domain::kMaxDocumentsPerDossier, .by = By::kDomain});
+    return spec;
 }
 
 std::optional<domain::SignatureField> ParseSignatureField(const Json& j, const std::string& path,
                                                           Reader& r) {
-    if (!j.is_object()) {
-        r.Add(path, "must be an object");
-        return std::nullopt;
-    }
-    r.NoUnknownMembers(j, {"attrs", "clause", "signer_index"}, path);
-    domain::SignatureField field;
-    bool ok = true;
-    if (auto index = r.OptInteger(j, "signer_index", path)) {
-        if (*index < 0 || *index >= domain::kMaxSignerIndex) {
-            r.Add(Join(path, "signer_index"), "must be 0-9 (a position in the request's signers)");
-            ok = false;
-        } else {
-            field.signer_index = static_cast<int>(*index);
-        }
-    }
-    if (const Json* clause = r.Object(j, "clause", path)) {
-        const std::string cpath = Join(path, "clause");
-        r.NoUnknownMembers(*clause, {"title", "type"}, cpath);
-        auto title = r.String(*clause, "title", cpath);
-        auto type = r.String(*clause, "type", cpath);
-        if (type && !domain::ParseClauseType(*type)) {
-            r.Add(Join(cpath, "type"), "must be REQUIRED, OPTIONAL or UNFAIR");
-            ok = false;
-        }
-        if (title && type && domain::ParseClauseType(*type)) {
-            field.clause = domain::Clause{*title, *domain::ParseClauseType(*type)};
-        } else {
-            ok = false;
-        }
-    } else {
-        ok = false;
-    }
-    const Json* attrs = r.Object(j, "attrs", path);
-    if (!attrs) return std::nullopt;
-    const std::string apath = Join(path, "attrs");
-    if (attrs->contains("unique_name")) {
-        r.NoUnknownMembers(*attrs, {"unique_name"}, apath);
-        auto name = r.String(*attrs, "unique_name", apath);
-        if (!name) return std::nullopt;
-        field.attrs = domain::FieldByName{*name};
-    } else if (attrs->contains("coordinates") || attrs->contains("page") ||
-               attrs->contains("size")) {
-        r.NoUnknownMembers(*attrs, {"coordinates", "page", "size"}, apath);
-        domain::FieldAtPosition pos;
-        auto page = r.Integer(*attrs, "page", apath);
-        const Json* coords = r.Object(*attrs, "coordinates", apath);
-        const Json* size = r.Object(*attrs, "size", apath);
-        std::optional<double> x, y, w, h;
-        if (coords) {
-            x = r.Number(*coords, "x", Join(apath, "coordinates"));
-            y = r.Number(*coords, "y", Join(apath, "coordinates"));
-        }
-        if (size) {
-            w = r.Number(*size, "w", Join(apath, "size"));
-            h = r.Number(*size, "h", Join(apath, "size"));
-        }
-        if (!page || !x || !y || !w || !h) return std::nullopt;
-        pos.page = *page;
-        pos.x = *x;
-        pos.y = *y;
-        pos.w = *w;
-        pos.h = *h;
-        field.attrs = pos;
-    } else {
-        r.Add(apath, "must hold either unique_name or page, coordinates and size");
-        return std::nullopt;
-    }
-    if (!ok) return std::nullopt;
-    return field;
+    return SignatureFieldSpec().Parse(j, path, r);
 }
-
-namespace {
-
-// Parses every element with `parse`; nullopt if any failed (each failure left its violations).
-template <typename T, typename Parse>
-std::optional<std::vector<T>> ParseArray(const Json& j, const std::string& path, Reader& r,
-                                         Parse parse) {
-    if (!j.is_array()) {
-        r.Add(path, "must be an array");
-        return std::nullopt;
-    }
-    std::vector<T> out;
-    bool ok = true;
-    for (std::size_t i = 0; i < j.size(); ++i) {
-        auto item = parse(j[i], path + "[" + std::to_string(i) + "]", r);
-        if (item) {
-            out.push_back(std::move(*item));
-        } else {
-            ok = false;
-        }
-    }
-    if (!ok) return std::nullopt;
-    return out;
-}
-
-}  // namespace
 
 std::optional<std::vector<domain::SignatureField>> ParseSignatureFields(const Json& j,
                                                                         const std::string& path,
                                                                         Reader& r) {
-    return ParseArray<domain::SignatureField>(j, path, r, ParseSignatureField);
+    return SignatureFieldsSpec().Parse(j, path, r);
 }
 
 std::optional<domain::DocumentMetadata> ParseDocumentMetadata(const Json& j,
                                                               const std::string& path, Reader& r) {
-    if (!j.is_object()) {
-        r.Add(path, "must be an object");
-        return std::nullopt;
-    }
-    r.NoUnknownMembers(j, {"title", "signature_fields"}, path);
-    auto title = r.String(j, "title", path);
-    std::optional<std::vector<domain::SignatureField>> fields;
-    if (const Json* arr = r.Array(j, "signature_fields", path)) {
-        fields = ParseSignatureFields(*arr, Join(path, "signature_fields"), r);
-    }
-    if (!title || !fields) return std::nullopt;
-    return domain::DocumentMetadata{*title, std::move(*fields)};
+    return DocumentMetadataSpec().Parse(j, path, r);
 }
 
 std::optional<std::vector<domain::DocumentMetadata>> ParseDocumentsMetadata(const Json& j,
                                                                             const std::string& path,
                                                                             Reader& r) {
-    return ParseArray<domain::DocumentMetadata>(j, path, r, ParseDocumentMetadata);
+    return DocumentsMetadataSpec().Parse(j, path, r);
 }
 
 Json ToJson(const domain::SignatureField& field) {

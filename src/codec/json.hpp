@@ -1,8 +1,8 @@
 #pragma once
 // JSON <-> domain values, shared by the issuer API (wire format) and the stores (which keep a
-// document's signature fields as one JSON column). Parsing collects precise violations
-// ("documents_metadata[0].signature_fields[1].attrs.page: must be an integer") instead of
-// stopping at the first problem.
+// document's signature fields as one JSON column). Parsing follows the descriptions of
+// codec/schema.hpp and collects precise violations ("documents_metadata[0].signature_fields[1]
+// .attrs.page: must be an integer") instead of stopping at the first problem.
 
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -17,33 +17,32 @@ namespace firmo::codec {
 
 using Json = nlohmann::json;
 
-// Typed field access that records a violation at `path` when the type is wrong.
+// Collects the violations of one parse. A violation of the whole value (path "") is reported
+// as the field "body".
 class Reader {
   public:
     explicit Reader(std::vector<Violation>& violations) : violations_(violations) {}
 
-    // Required members: nullopt (and a violation) when missing or mistyped.
-    std::optional<std::string> String(const Json& obj, const char* key, const std::string& path);
-    std::optional<double> Number(const Json& obj, const char* key, const std::string& path);
-    std::optional<int> Integer(const Json& obj, const char* key, const std::string& path);
-    const Json* Object(const Json& obj, const char* key, const std::string& path);
-    const Json* Array(const Json& obj, const char* key, const std::string& path);
-    // Optional members: nullopt without a violation when absent or null.
-    std::optional<std::string> OptString(const Json& obj, const char* key, const std::string& path);
-    std::optional<int> OptInteger(const Json& obj, const char* key, const std::string& path);
-    // A violation for every member of `obj` not in `known` (typos should not pass silently).
-    void NoUnknownMembers(const Json& obj, std::initializer_list<const char*> known,
-                          const std::string& path);
-
     void Add(std::string field, std::string reason) {
+        if (field.empty()) field = "body";
         violations_.push_back({std::move(field), std::move(reason)});
     }
+    std::size_t count() const { return violations_.size(); }
 
   private:
     std::vector<Violation>& violations_;
 };
 
 std::string Join(const std::string& path, const char* key);
+
+// The descriptions (codec/schema.hpp) of the signature fields and documents a dossier or a
+// request lists; the parsers below are theirs.
+template <typename T>
+class Spec;
+const Spec<domain::SignatureField>& SignatureFieldSpec();
+const Spec<std::vector<domain::SignatureField>>& SignatureFieldsSpec();
+const Spec<domain::DocumentMetadata>& DocumentMetadataSpec();
+const Spec<std::vector<domain::DocumentMetadata>>& DocumentsMetadataSpec();
 
 std::optional<domain::SignatureField> ParseSignatureField(const Json& j, const std::string& path,
                                                           Reader& r);

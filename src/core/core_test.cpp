@@ -99,5 +99,72 @@ TEST(Encoding, EscapeMarkupEscapesTheFiveSpecialCharacters) {
     EXPECT_EQ(EscapeMarkup(""), "");
 }
 
+// The error table, row by row, written out here independently of error.cpp: a change of
+// status, type or title is a change of the API and must show up in this test.
+TEST(ErrorTable, EveryCodeHasItsStatusTypeAndTitle) {
+    struct Row {
+        ErrorCode code;
+        int status;
+        const char* slug;
+        const char* title;
+    };
+    const Row expected[] = {
+        {ErrorCode::kInvalidArgument, 422, "validation-error", "Unprocessable Entity"},
+        {ErrorCode::kMalformed, 400, "malformed-request", "Bad Request"},
+        {ErrorCode::kUnauthenticated, 401, "unauthenticated", "Unauthorized"},
+        {ErrorCode::kForbidden, 403, "forbidden", "Forbidden"},
+        {ErrorCode::kNotFound, 404, "not-found", "Not Found"},
+        {ErrorCode::kConflict, 409, "conflict", "Conflict"},
+        {ErrorCode::kAlreadyExists, 409, "already-exists", "Conflict"},
+        {ErrorCode::kPayloadTooLarge, 413, "payload-too-large", "Payload Too Large"},
+        {ErrorCode::kHeadersTooLarge, 431, "headers-too-large", "Request Header Fields Too Large"},
+        {ErrorCode::kUnsupportedMediaType, 415, "unsupported-media-type", "Unsupported Media Type"},
+        {ErrorCode::kMethodNotAllowed, 405, "method-not-allowed", "Method Not Allowed"},
+        {ErrorCode::kRateLimited, 429, "rate-limited", "Too Many Requests"},
+        {ErrorCode::kGone, 410, "gone", "Gone"},
+        {ErrorCode::kUnavailable, 503, "unavailable", "Service Unavailable"},
+        {ErrorCode::kInternal, 500, "internal-error", "Internal Server Error"},
+    };
+    ASSERT_EQ(AllErrorKinds().size(), std::size(expected));
+    std::set<std::string_view> slugs;
+    for (const Row& row : expected) {
+        SCOPED_TRACE(row.slug);
+        const ErrorKind& kind = KindOf(row.code);
+        EXPECT_EQ(kind.code, row.code);
+        EXPECT_EQ(kind.http_status, row.status);
+        EXPECT_EQ(HttpStatusOf(row.code), row.status);
+        EXPECT_EQ(kind.slug, row.slug);
+        EXPECT_EQ(ErrorSlug(row.code), row.slug);
+        EXPECT_EQ(ProblemType(row.code), std::string("urn:firmo:problem:") + row.slug);
+        EXPECT_EQ(kind.title, row.title);
+        EXPECT_FALSE(kind.when.empty());
+        EXPECT_TRUE(slugs.insert(kind.slug).second) << "two kinds share a slug";
+    }
+}
+
+TEST(ErrorTable, ProblemJsonCarriesTheRowAndTheViolations) {
+    EXPECT_EQ(ProblemJson(Error{ErrorCode::kHeadersTooLarge, "too big"}),
+              "{\"type\":\"urn:firmo:problem:headers-too-large\",\"title\":\"Request Header "
+              "Fields Too Large\",\"status\":431,\"detail\":\"too big\"}");
+    EXPECT_EQ(ProblemJson(Error{ErrorCode::kInvalidArgument, "a: b", {{"a", "b \"q\""}}}),
+              "{\"type\":\"urn:firmo:problem:validation-error\",\"title\":\"Unprocessable "
+              "Entity\",\"status\":422,\"detail\":\"a: b\",\"violations\":[{\"field\":\"a\","
+              "\"reason\":\"b \\\"q\\\"\"}]}");
+    EXPECT_EQ(ProblemJson(Error{ErrorCode::kInternal, "secret"}),
+              "{\"type\":\"urn:firmo:problem:internal-error\",\"title\":\"Internal Server "
+              "Error\",\"status\":500,\"detail\":\"an internal error occurred\"}");
+}
+
+TEST(Encoding, ToValidUtf8ReplacesWhatIsNotUtf8) {
+    EXPECT_EQ(ToValidUtf8("plain \xc3\xa8 \xf0\x9f\x98\x80"), "plain \xc3\xa8 \xf0\x9f\x98\x80");
+    EXPECT_EQ(ToValidUtf8("a\xff"
+                          "b"),
+              "a\xef\xbf\xbd"
+              "b");
+    EXPECT_EQ(ToValidUtf8("\xc0\xaf"), "\xef\xbf\xbd\xef\xbf\xbd");                  // overlong
+    EXPECT_EQ(ToValidUtf8("\xed\xa0\x80"), "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");  // surrogate
+    EXPECT_EQ(ToValidUtf8("end\xe2\x82"), "end\xef\xbf\xbd\xef\xbf\xbd");            // truncated
+}
+
 }  // namespace
 }  // namespace firmo

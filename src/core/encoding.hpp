@@ -26,6 +26,10 @@ std::string JsonQuote(std::string_view text);
 // The same, appended to `out` (no temporary string: for hot paths such as log lines).
 void AppendJsonQuoted(std::string& out, std::string_view text);
 
+// `text` with every byte that is not part of well-formed UTF-8 (overlong forms and surrogates
+// included) replaced by U+FFFD, as nlohmann's dump(..., replace) does.
+std::string ToValidUtf8(std::string_view text);
+
 // `text` safe in HTML and XML text and quoted attributes: & < > " ' as character references.
 std::string EscapeMarkup(std::string_view text);
 

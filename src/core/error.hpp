@@ -1,8 +1,11 @@
 #pragma once
-// Firmo's error vocabulary: one protocol-neutral code per kind of failure, mapped to HTTP in
-// exactly one place (api/problem.cpp). Functions that can fail return Result<T>; exceptions from
-// third-party libraries are caught at adapter boundaries and turned into Errors.
+// Firmo's error vocabulary: one protocol-neutral code per kind of failure, and the one table
+// (error.cpp) that maps each kind to its HTTP status, problem `type` and title, used by the
+// issuer and signer APIs, the portal's error pages and the HTTP server's own errors. Functions
+// that can fail return Result<T>; exceptions from third-party libraries are caught at adapter
+// boundaries and turned into Errors.
 
+#include <span>
 #include <string>
 #include <string_view>
 #include <tl/expected.hpp>
@@ -20,6 +23,7 @@ enum class ErrorCode {
     kConflict,              // the object is in a state where this is not allowed
     kAlreadyExists,         // a unique key is taken
     kPayloadTooLarge,       // body or document over the limit
+    kHeadersTooLarge,       // the request's header block is over the limit
     kUnsupportedMediaType,  // wrong Content-Type
     kMethodNotAllowed,      // the path exists, the method does not
     kRateLimited,           // too many calls
@@ -28,8 +32,22 @@ enum class ErrorCode {
     kInternal,              // a bug or an unexpected failure of our own
 };
 
+// One row of the error table: how a kind of failure is told over HTTP (RFC 9457).
+struct ErrorKind {
+    ErrorCode code;
+    int http_status;
+    std::string_view slug;   // stable: the problem `type` is "urn:firmo:problem:<slug>"
+    std::string_view title;  // the problem `title`: the status's reason phrase
+    std::string_view when;   // for the documentation: when a client meets it
+};
+
+// Every kind, in ErrorCode order (docs/API.md's error table is checked against it).
+std::span<const ErrorKind> AllErrorKinds();
+const ErrorKind& KindOf(ErrorCode code);
+inline int HttpStatusOf(ErrorCode code) { return KindOf(code).http_status; }
 // Stable, machine-readable slug for a code (used as the problem+json `type` suffix).
-std::string_view ErrorSlug(ErrorCode code);
+inline std::string_view ErrorSlug(ErrorCode code) { return KindOf(code).slug; }
+std::string ProblemType(ErrorCode code);  // "urn:firmo:problem:<slug>"
 
 struct Violation {
     std::string
@@ -48,6 +66,10 @@ struct Error {
     Error(ErrorCode c, std::string msg, std::vector<Violation> v)
         : code(c), message(std::move(msg)), violations(std::move(v)) {}
 };
+
+// The application/problem+json body of an error: type, title, status, detail and violations.
+// An internal error's message stays in the log: its detail is a fixed sentence.
+std::string ProblemJson(const Error& error);
 
 template <typename T>
 using Result = tl::expected<T, Error>;

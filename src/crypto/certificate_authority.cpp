@@ -8,8 +8,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <sstream>
+#include <vector>
 
 #include "crypto/pkcs11_key.hpp"
 
@@ -38,6 +41,54 @@ Result<void> WriteNewFile(const std::filesystem::path& path, std::string_view da
         return Fail(ErrorCode::kInternal, "cannot write " + path.string());
     }
     return {};
+}
+
+struct NewFile {
+    std::string name;
+    std::string_view data;
+    mode_t mode;
+};
+
+Result<void> SyncFolder(const std::filesystem::path& folder) {
+    const int fd = ::open(folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return Fail(ErrorCode::kInternal, "cannot open " + folder.string());
+    const bool synced = ::fsync(fd) == 0;
+    ::close(fd);
+    if (!synced) return Fail(ErrorCode::kInternal, "cannot sync " + folder.string());
+    return {};
+}
+
+// Writes a CA's files into a fresh folder beside DATA_DIR/ca and renames that folder into
+// place, so a CA appears whole or not at all. Nodes starting together on an empty data folder
+// race here: one rename wins, the others find a CA folder that is not empty and get
+// kAlreadyExists (their caller then loads the winner's CA). A `ca/` that exists but is empty
+// is replaced.
+Result<void> PublishCaFolder(const std::filesystem::path& data_dir,
+                             const std::vector<NewFile>& files) {
+    std::error_code ec;
+    std::filesystem::create_directories(data_dir, ec);
+    if (ec) return Fail(ErrorCode::kInternal, "cannot create " + data_dir.string());
+    std::string staging = (data_dir / ".ca-new-XXXXXX").string();
+    if (::mkdtemp(staging.data()) == nullptr) {  // mode 0700
+        return Fail(ErrorCode::kInternal, "cannot create a folder in " + data_dir.string());
+    }
+    const std::filesystem::path staged(staging);
+    auto written = [&]() -> Result<void> {
+        for (const auto& f : files) FIRMO_CHECK(WriteNewFile(staged / f.name, f.data, f.mode));
+        return SyncFolder(staged);
+    }();
+    const auto target = data_dir / "ca";
+    if (!written || ::rename(staged.c_str(), target.c_str()) != 0) {
+        const int error = errno;
+        std::filesystem::remove_all(staged, ec);
+        if (!written) return written;
+        if (error == ENOTEMPTY || error == EEXIST) {
+            return Fail(ErrorCode::kAlreadyExists, "a CA already exists in " + target.string());
+        }
+        return Fail(ErrorCode::kInternal,
+                    "cannot create " + target.string() + ": " + std::strerror(error));
+    }
+    return SyncFolder(data_dir);
 }
 
 Result<std::string> ReadWholeFile(const std::filesystem::path& path) {
@@ -168,10 +219,6 @@ Result<CertificateAuthority> CertificateAuthority::Create(const std::filesystem:
         return Fail(ErrorCode::kAlreadyExists,
                     "a CA already exists in " + (data_dir / "ca").string());
     }
-    std::filesystem::create_directories(data_dir / "ca", ec);
-    if (ec) return Fail(ErrorCode::kInternal, "cannot create " + (data_dir / "ca").string());
-    std::filesystem::permissions(data_dir / "ca", std::filesystem::perms::owner_all, ec);
-
     FIRMO_TRY(PkeyPtr key, GenerateKey(options.key_type));
     FIRMO_TRY(X509Ptr cert, SelfSignedCertificate(key.get(), options, clock, random));
 
@@ -187,9 +234,10 @@ Result<CertificateAuthority> CertificateAuthority::Create(const std::filesystem:
     char* key_data = nullptr;
     long key_len = BIO_get_mem_data(key_pem.get(), &key_data);
     FIRMO_TRY(std::string cert_pem, CertificateToPem(cert.get()));
-    FIRMO_CHECK(WriteNewFile(KeyPath(data_dir),
-                             std::string_view(key_data, static_cast<std::size_t>(key_len)), 0600));
-    FIRMO_CHECK(WriteNewFile(CertificatePath(data_dir), cert_pem, 0644));
+    FIRMO_CHECK(PublishCaFolder(
+        data_dir, {{KeyPath(data_dir).filename(),
+                    std::string_view(key_data, static_cast<std::size_t>(key_len)), 0600},
+                   {CertificatePath(data_dir).filename(), cert_pem, 0644}}));
     return CertificateAuthority(std::move(key), std::move(cert), options);
 }
 
@@ -210,13 +258,12 @@ Result<CertificateAuthority> CertificateAuthority::CreateInToken(
         return Fail(ErrorCode::kInvalidArgument, "give the PIN apart, not in the key URI");
     }
     FIRMO_TRY(Pkcs11Key token_key, LoadPkcs11Key(key_uri, pin, options.pkcs11_module));
-    std::filesystem::create_directories(data_dir / "ca", ec);
-    if (ec) return Fail(ErrorCode::kInternal, "cannot create " + (data_dir / "ca").string());
-    std::filesystem::permissions(data_dir / "ca", std::filesystem::perms::owner_all, ec);
     FIRMO_TRY(X509Ptr cert, SelfSignedCertificate(token_key.key.get(), options, clock, random));
     FIRMO_TRY(std::string cert_pem, CertificateToPem(cert.get()));
-    FIRMO_CHECK(WriteNewFile(KeyUriPath(data_dir), std::string(key_uri) + "\n", 0600));
-    FIRMO_CHECK(WriteNewFile(CertificatePath(data_dir), cert_pem, 0644));
+    const std::string uri_line = std::string(key_uri) + "\n";
+    FIRMO_CHECK(
+        PublishCaFolder(data_dir, {{KeyUriPath(data_dir).filename(), uri_line, 0600},
+                                   {CertificatePath(data_dir).filename(), cert_pem, 0644}}));
     CaOptions made = options;
     made.key_type = EVP_PKEY_get_base_id(token_key.key.get()) == EVP_PKEY_RSA ? KeyType::kRsa3072
                                                                               : KeyType::kEcdsaP256;

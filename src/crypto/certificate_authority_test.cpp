@@ -4,9 +4,13 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
+#include <thread>
+#include <vector>
 
 namespace firmo::crypto {
 namespace {
@@ -61,6 +65,70 @@ TEST_F(CaTest, CreateStoresAProtectedKeyAndLoadNeedsThePassphrase) {
     EXPECT_EQ(X509_check_ca(root), 1);
     EXPECT_EQ(NameEntry(X509_get_subject_name(root), NID_commonName), "Firmo Signing CA");
     EXPECT_EQ(X509_verify(root, X509_get0_pubkey(root)), 1);
+}
+
+// Nodes starting together on an empty data folder all try to create the CA: exactly one
+// succeeds, the others are told one exists, and what is on disk is that one CA, whole.
+TEST_F(CaTest, ConcurrentCreatesMakeOneWholeCa) {
+    constexpr int kNodes = 6;
+    std::vector<std::optional<Result<CertificateAuthority>>> outcomes(kNodes);
+    std::atomic<int> ready{0};
+    std::atomic<bool> created{false};
+    // A node that looks while the others create sees no CA or a whole one: once the key
+    // file is there, the CA loads (never a key without its certificate, or half a file).
+    std::vector<std::string> partial_views;
+    std::thread reader([&] {
+        while (!created.load()) {
+            std::error_code ec;
+            if (!fs::exists(CertificateAuthority::KeyPath(dir_), ec)) continue;
+            auto seen = CertificateAuthority::Load(dir_, "pass");
+            if (!seen) partial_views.push_back(seen.error().message);
+        }
+    });
+    std::vector<std::thread> nodes;
+    nodes.reserve(kNodes);
+    for (int i = 0; i < kNodes; ++i) {
+        nodes.emplace_back([&, i] {
+            SeededRandom random(static_cast<std::uint64_t>(100 + i));
+            ready.fetch_add(1);
+            while (ready.load() < kNodes) std::this_thread::yield();
+            outcomes[static_cast<std::size_t>(i)] =
+                CertificateAuthority::Create(dir_, {}, "pass", clock_, random);
+        });
+    }
+    for (auto& t : nodes) t.join();
+    created = true;
+    reader.join();
+    EXPECT_TRUE(partial_views.empty()) << partial_views.front();
+    const CertificateAuthority* winner = nullptr;
+    for (const auto& outcome : outcomes) {
+        ASSERT_TRUE(outcome.has_value());
+        if (*outcome) {
+            EXPECT_EQ(winner, nullptr) << "two nodes created a CA";
+            winner = &**outcome;
+        } else {
+            EXPECT_EQ(outcome->error().code, ErrorCode::kAlreadyExists) << outcome->error().message;
+        }
+    }
+    ASSERT_NE(winner, nullptr);
+    auto loaded = CertificateAuthority::Load(dir_, "pass");
+    ASSERT_TRUE(loaded) << loaded.error().message;
+    EXPECT_EQ(X509_cmp(loaded->certificate(), winner->certificate()), 0);
+    // Only ca/ is left: the losers' staging folders are gone.
+    std::vector<std::string> names;
+    for (const auto& entry : fs::directory_iterator(dir_)) {
+        names.push_back(entry.path().filename().string());
+    }
+    EXPECT_EQ(names, std::vector<std::string>{"ca"});
+}
+
+// A `ca/` folder that exists but is empty (made by hand, or by an older release that crashed
+// mid-creation) does not block the creation.
+TEST_F(CaTest, CreateFillsAnEmptyCaFolder) {
+    fs::create_directories(dir_ / "ca");
+    auto ca = CertificateAuthority::Create(dir_, {}, "", clock_, random_);
+    ASSERT_TRUE(ca) << ca.error().message;
+    EXPECT_TRUE(CertificateAuthority::Load(dir_, ""));
 }
 
 TEST_F(CaTest, IssuesShortLivedSignerCertificates) {

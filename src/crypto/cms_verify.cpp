@@ -32,6 +32,32 @@ const EVP_MD* SignerDigest(CMS_SignerInfo* si) {
     return EVP_get_digestbynid(OBJ_obj2nid(oid));
 }
 
+// The signer's signature over `digest` itself (a SignerInfo without signed attributes):
+// RSA PKCS#1 v1.5 over the DigestInfo, or (EC)DSA over the digest.
+bool VerifyOverDigest(CMS_SignerInfo* si, X509* signer, std::string_view digest) {
+    const EVP_MD* md = SignerDigest(si);
+    EVP_PKEY* key = X509_get0_pubkey(signer);
+    ASN1_OCTET_STRING* signature = CMS_SignerInfo_get0_signature(si);
+    if (md == nullptr || key == nullptr || signature == nullptr ||
+        digest.size() != static_cast<std::size_t>(EVP_MD_get_size(md))) {
+        return false;
+    }
+    X509_ALGOR* sig_alg = nullptr;
+    CMS_SignerInfo_get0_algs(si, nullptr, nullptr, nullptr, &sig_alg);
+    const ASN1_OBJECT* oid = nullptr;
+    if (sig_alg != nullptr) X509_ALGOR_get0(&oid, nullptr, nullptr, sig_alg);
+    if (oid != nullptr && OBJ_obj2nid(oid) == NID_rsassaPss) return false;  // needs its params
+    OpensslPtr<EVP_PKEY_CTX, EVP_PKEY_CTX_free> ctx(EVP_PKEY_CTX_new(key, nullptr));
+    bool ok =
+        ctx && EVP_PKEY_verify_init(ctx.get()) == 1 &&
+        EVP_PKEY_CTX_set_signature_md(ctx.get(), md) == 1 &&
+        EVP_PKEY_verify(ctx.get(), ASN1_STRING_get0_data(signature),
+                        static_cast<std::size_t>(ASN1_STRING_length(signature)),
+                        reinterpret_cast<const unsigned char*>(digest.data()), digest.size()) == 1;
+    ERR_clear_error();
+    return ok;
+}
+
 X509StorePtr StoreOf(const TrustAnchors& anchors) {
     X509StorePtr store(X509_STORE_new());
     for (int i = 0; store && i < sk_X509_num(anchors.certificates()); ++i) {
@@ -40,7 +66,68 @@ X509StorePtr StoreOf(const TrustAnchors& anchors) {
     return store;
 }
 
-// The signature-time-stamp attribute: token over SHA-256 of the signature value (RFC 3161,
+// An RFC 3161 token: readable, its message imprint the digest (with the token's algorithm) of
+// `pieces`, its signature and TSA chain good up to `anchors` (at the current time).
+struct TokenCheck {
+    bool readable = false;
+    bool imprint_matches = false;
+    bool valid = false;  // signature and chain
+    std::optional<Timestamp> time;
+    std::string authority;  // the TSA certificate's subject
+    std::string authority_common_name;
+};
+
+TokenCheck CheckToken(std::string_view der, const std::vector<std::string_view>& pieces,
+                      const TrustAnchors& anchors) {
+    TokenCheck out;
+    const auto* p = reinterpret_cast<const unsigned char*>(der.data());
+    Pkcs7Ptr token(d2i_PKCS7(nullptr, &p, static_cast<long>(der.size())));
+    TstInfoPtr info(token ? PKCS7_to_TS_TST_INFO(token.get()) : nullptr);
+    if (!token || !info) {
+        ERR_clear_error();
+        return out;
+    }
+    out.readable = true;
+    out.time = TimestampOf(TS_TST_INFO_get_time(info.get()));
+    STACK_OF(PKCS7_SIGNER_INFO)* signers = PKCS7_get_signer_info(token.get());
+    if (signers != nullptr && sk_PKCS7_SIGNER_INFO_num(signers) == 1) {
+        X509* tsa =
+            PKCS7_cert_from_signer_info(token.get(), sk_PKCS7_SIGNER_INFO_value(signers, 0));
+        if (tsa != nullptr) {
+            out.authority = NameToString(X509_get_subject_name(tsa));
+            out.authority_common_name = NameEntry(X509_get_subject_name(tsa), NID_commonName);
+        }
+    }
+    TS_MSG_IMPRINT* imprint = TS_TST_INFO_get_msg_imprint(info.get());
+    const ASN1_OBJECT* oid = nullptr;
+    X509_ALGOR_get0(&oid, nullptr, nullptr, TS_MSG_IMPRINT_get_algo(imprint));
+    const EVP_MD* md = EVP_get_digestbynid(OBJ_obj2nid(oid));
+    MdCtxPtr md_ctx(EVP_MD_CTX_new());
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int digest_len = 0;
+    if (md != nullptr && md_ctx && EVP_DigestInit_ex(md_ctx.get(), md, nullptr) == 1) {
+        for (auto piece : pieces) EVP_DigestUpdate(md_ctx.get(), piece.data(), piece.size());
+        if (EVP_DigestFinal_ex(md_ctx.get(), digest, &digest_len) == 1) {
+            ASN1_OCTET_STRING* stamped = TS_MSG_IMPRINT_get_msg(imprint);
+            out.imprint_matches =
+                stamped != nullptr &&
+                std::string_view(reinterpret_cast<const char*>(ASN1_STRING_get0_data(stamped)),
+                                 static_cast<std::size_t>(ASN1_STRING_length(stamped))) ==
+                    std::string_view(reinterpret_cast<const char*>(digest), digest_len);
+        }
+    }
+    TsVerifyCtxPtr ctx(TS_VERIFY_CTX_new());
+    X509StorePtr store = StoreOf(anchors);
+    if (ctx && store) {
+        TS_VERIFY_CTX_set_flags(ctx.get(), TS_VFY_VERSION | TS_VFY_SIGNATURE);
+        TS_VERIFY_CTX_set_store(ctx.get(), store.release());  // the context owns it now
+        out.valid = TS_RESP_verify_token(ctx.get(), token.get()) == 1;
+    }
+    ERR_clear_error();
+    return out;
+}
+
+// The signature-time-stamp attribute: token over the signature value (RFC 3161,
 // EN 319 122-1 5.3), verified with the token's own certificates up to `anchors`.
 void CheckTimestamp(CMS_SignerInfo* si, const TrustAnchors& anchors, CmsVerification& v) {
     int index = CMS_unsigned_get_attr_by_NID(si, NID_id_smime_aa_timeStampToken, -1);
@@ -51,42 +138,21 @@ void CheckTimestamp(CMS_SignerInfo* si, const TrustAnchors& anchors, CmsVerifica
         v.problems.push_back("the signature time-stamp cannot be read");
         return;
     }
-    const auto* p = ASN1_STRING_get0_data(value->value.sequence);
-    Pkcs7Ptr token(d2i_PKCS7(nullptr, &p, ASN1_STRING_length(value->value.sequence)));
-    TstInfoPtr info(token ? PKCS7_to_TS_TST_INFO(token.get()) : nullptr);
-    if (!token || !info) {
+    ASN1_OCTET_STRING* signature = CMS_SignerInfo_get0_signature(si);
+    TokenCheck token = CheckToken(
+        std::string_view(
+            reinterpret_cast<const char*>(ASN1_STRING_get0_data(value->value.sequence)),
+            static_cast<std::size_t>(ASN1_STRING_length(value->value.sequence))),
+        {std::string_view(reinterpret_cast<const char*>(ASN1_STRING_get0_data(signature)),
+                          static_cast<std::size_t>(ASN1_STRING_length(signature)))},
+        anchors);
+    if (!token.readable) {
         v.problems.push_back("the signature time-stamp cannot be read");
         return;
     }
-    ASN1_OCTET_STRING* signature = CMS_SignerInfo_get0_signature(si);
-    unsigned char imprint[EVP_MAX_MD_SIZE];
-    unsigned int imprint_len = 0;
-    X509_ALGOR* algorithm = TS_MSG_IMPRINT_get_algo(TS_TST_INFO_get_msg_imprint(info.get()));
-    const ASN1_OBJECT* oid = nullptr;
-    X509_ALGOR_get0(&oid, nullptr, nullptr, algorithm);
-    const EVP_MD* md = EVP_get_digestbynid(OBJ_obj2nid(oid));
-    TsVerifyCtxPtr ctx(TS_VERIFY_CTX_new());
-    X509StorePtr store = StoreOf(anchors);
-    if (md == nullptr || !ctx || !store ||
-        EVP_Digest(ASN1_STRING_get0_data(signature),
-                   static_cast<std::size_t>(ASN1_STRING_length(signature)), imprint, &imprint_len,
-                   md, nullptr) != 1) {
-        v.problems.push_back("the signature time-stamp uses an unsupported digest");
-        return;
-    }
-    TS_VERIFY_CTX_set_flags(ctx.get(), TS_VFY_VERSION | TS_VFY_SIGNATURE | TS_VFY_IMPRINT);
-    TS_VERIFY_CTX_set_imprint(ctx.get(),
-                              static_cast<unsigned char*>(OPENSSL_memdup(imprint, imprint_len)),
-                              static_cast<long>(imprint_len));
-    TS_VERIFY_CTX_set_store(ctx.get(), store.release());  // the context owns it now
-    v.timestamp_valid = TS_RESP_verify_token(ctx.get(), token.get()) == 1;
-    v.timestamp_time = TimestampOf(TS_TST_INFO_get_time(info.get()));
-    STACK_OF(PKCS7_SIGNER_INFO)* signers = PKCS7_get_signer_info(token.get());
-    if (signers != nullptr && sk_PKCS7_SIGNER_INFO_num(signers) == 1) {
-        X509* tsa =
-            PKCS7_cert_from_signer_info(token.get(), sk_PKCS7_SIGNER_INFO_value(signers, 0));
-        if (tsa != nullptr) v.timestamp_authority = NameToString(X509_get_subject_name(tsa));
-    }
+    v.timestamp_valid = token.imprint_matches && token.valid;
+    v.timestamp_time = token.time;
+    v.timestamp_authority = token.authority;
     if (!v.timestamp_valid) v.problems.push_back("the signature time-stamp is not valid");
 }
 
@@ -179,15 +245,22 @@ CmsVerification DetachedCms::Verify(std::string_view content_digest, const Trust
     v.signer_certificate_der = CertificateToDer(signer).value_or("");
 
     CMS_SignerInfo_set1_signer_cert(si, signer);
-    v.signature_valid = CMS_signed_get_attr_count(si) > 0 && CMS_SignerInfo_verify(si) == 1;
+    v.has_signed_attributes = CMS_signed_get_attr_count(si) > 0;
+    if (v.has_signed_attributes) {
+        v.signature_valid = CMS_SignerInfo_verify(si) == 1;
+        auto* md = static_cast<ASN1_OCTET_STRING*>(CMS_signed_get0_data_by_OBJ(
+            si, OBJ_nid2obj(NID_pkcs9_messageDigest), -3, V_ASN1_OCTET_STRING));
+        v.digest_matches =
+            md != nullptr &&
+            std::string_view(reinterpret_cast<const char*>(ASN1_STRING_get0_data(md)),
+                             static_cast<std::size_t>(ASN1_STRING_length(md))) == content_digest;
+    } else {
+        // RFC 5652 5.4: without signed attributes the signature is over the content itself,
+        // so it verifies against the content's digest, and only if that digest is right.
+        v.signature_valid = VerifyOverDigest(si, signer, content_digest);
+        v.digest_matches = v.signature_valid;
+    }
     if (!v.signature_valid) v.problems.push_back("the signature value does not verify");
-
-    auto* md = static_cast<ASN1_OCTET_STRING*>(CMS_signed_get0_data_by_OBJ(
-        si, OBJ_nid2obj(NID_pkcs9_messageDigest), -3, V_ASN1_OCTET_STRING));
-    v.digest_matches =
-        md != nullptr &&
-        std::string_view(reinterpret_cast<const char*>(ASN1_STRING_get0_data(md)),
-                         static_cast<std::size_t>(ASN1_STRING_length(md))) == content_digest;
     if (!v.digest_matches) {
         v.problems.push_back("the document's digest does not match the signed digest");
     }
@@ -228,7 +301,9 @@ CmsVerification DetachedCms::Verify(std::string_view content_digest, const Trust
     EssV1Ptr v1(v1_der.empty()
                     ? nullptr
                     : d2i_ESS_SIGNING_CERT(nullptr, &p1, static_cast<long>(v1_der.size())));
-    if (!v1 && !v2) {
+    if (!v.has_signed_attributes) {
+        // Nothing to bind the certificate with; the caller decides whether the format needs it.
+    } else if (!v1 && !v2) {
         v.problems.push_back("no signing-certificate attribute binds the certificate");
     } else if (OSSL_ESS_check_signing_certs(v1.get(), v2.get(), chain_first.get(), 1) != 1) {
         v.problems.push_back("the signing-certificate attribute names another certificate");
@@ -259,6 +334,35 @@ CmsVerification DetachedCms::Verify(std::string_view content_digest, const Trust
         v.problems.push_back("the signer's certificate is not for signing (key usage)");
     }
     ERR_clear_error();
+    return v;
+}
+
+CmsVerification VerifyTimestampToken(std::string_view token_der,
+                                     const std::vector<std::string_view>& pieces,
+                                     const TrustAnchors& anchors) {
+    CmsVerification v;
+    v.timestamped = true;
+    TokenCheck token = CheckToken(token_der, pieces, anchors);
+    if (!token.readable) {
+        v.problems.push_back("the document time-stamp cannot be read");
+        return v;
+    }
+    v.has_signed_attributes = true;
+    v.digest_matches = token.imprint_matches;
+    v.signature_valid = v.chain_trusted = token.valid;
+    v.signing_certificate_ok = token.valid;
+    v.timestamp_valid = token.imprint_matches && token.valid;
+    v.timestamp_time = token.time;
+    v.timestamp_authority = token.authority;
+    v.signer_subject = token.authority;
+    v.signer_common_name = token.authority_common_name;
+    if (!v.digest_matches) {
+        v.problems.push_back("the document's digest does not match the time-stamped digest");
+    }
+    if (!token.valid) {
+        v.problems.push_back(
+            "the document time-stamp's signature or authority is not valid or not trusted");
+    }
     return v;
 }
 

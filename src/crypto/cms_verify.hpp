@@ -32,7 +32,10 @@ class TrustAnchors {
 };
 
 struct CmsVerification {
-    bool signature_valid = false;         // over the signed attributes, with the signer's key
+    // Signed attributes present (PAdES requires them; RFC 5652 allows a signature without,
+    // made over the content's digest directly).
+    bool has_signed_attributes = false;
+    bool signature_valid = false;         // with the signer's key, over what it signs
     bool digest_matches = false;          // messageDigest == the digest given
     bool signing_certificate_ok = false;  // ESS attribute present and naming the signer
     bool chain_trusted = false;
@@ -70,5 +73,12 @@ class DetachedCms {
     explicit DetachedCms(CmsPtr cms) : cms_(std::move(cms)) {}
     CmsPtr cms_;
 };
+
+// A document time-stamp (PAdES B-LTA, /SubFilter /ETSI.RFC3161): the RFC 3161 token in
+// `token_der` must stamp the digest of `pieces` and chain to `anchors`. The TSA is reported as
+// the signer; timestamp_time is the time it proves.
+CmsVerification VerifyTimestampToken(std::string_view token_der,
+                                     const std::vector<std::string_view>& pieces,
+                                     const TrustAnchors& anchors);
 
 }  // namespace firmo::crypto

@@ -78,6 +78,11 @@ HttpResponse HttpResponse::Text(int status, std::string body, std::string type) 
     return r;
 }
 
+HttpResponse ProblemResponse(const Error& error) {
+    return HttpResponse::Text(HttpStatusOf(error.code), ProblemJson(error),
+                              "application/problem+json");
+}
+
 std::multimap<std::string, std::string> ParseQuery(std::string_view query) {
     std::multimap<std::string, std::string> out;
     while (!query.empty()) {

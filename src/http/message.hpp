@@ -14,6 +14,8 @@
 #include <utility>
 #include <vector>
 
+#include "core/error.hpp"
+
 namespace firmo::http {
 
 bool EqualsIgnoreCase(std::string_view a, std::string_view b);
@@ -103,6 +105,10 @@ struct HttpResponse {
     static HttpResponse Text(int status, std::string body,
                              std::string type = "text/plain; charset=utf-8");
 };
+
+// An RFC 9457 application/problem+json answer for `error`: status, type and title from the one
+// error table (core/error.hpp). Used by the API handlers and by the server for its own errors.
+HttpResponse ProblemResponse(const Error& error);
 
 // Splits "a=1&b=x%20y" into decoded pairs; malformed escapes are kept verbatim.
 std::multimap<std::string, std::string> ParseQuery(std::string_view query);

@@ -50,15 +50,6 @@ std::int64_t SteadyNowNs() {
         .count();
 }
 
-std::string JsonEscape(std::string_view s) {
-    std::string out;
-    for (char c : s) {
-        if (c == '"' || c == '\\') out.push_back('\\');
-        if (static_cast<unsigned char>(c) >= 0x20) out.push_back(c);
-    }
-    return out;
-}
-
 struct Server::Impl {
     ServerOptions options;
     AsyncHandler handler;
@@ -97,6 +88,7 @@ struct Server::Impl {
         return out;
     }
 
+    void Adopt(Listener listener);
     void Accept();
     void Sweep();
     void WaitForSignal();
@@ -286,7 +278,7 @@ class Session final : public Connection {
         const std::size_t limit = server_.options.body_limit(request_.method, request_.target);
         parser_->body_limit(limit);
         if (parser_->content_length() && *parser_->content_length() > limit) {
-            return SendError(413,
+            return SendError(ErrorCode::kPayloadTooLarge,
                              "the request body is larger than " + std::to_string(limit) + " bytes");
         }
         Deadline(server_.options.read_timeout);
@@ -311,10 +303,10 @@ class Session final : public Connection {
 
     void OnReadError(beast::error_code ec) {
         if (ec == bhttp::error::body_limit) {
-            return SendError(413, "the request body is too large");
+            return SendError(ErrorCode::kPayloadTooLarge, "the request body is too large");
         }
         if (ec == bhttp::error::header_limit) {
-            return SendError(431, "the request headers are too large");
+            return SendError(ErrorCode::kHeadersTooLarge, "the request headers are too large");
         }
         if (ec == bhttp::error::end_of_stream) return Shutdown();  // the client is done
         if (ec == asio::error::operation_aborted || ec == beast::error::timeout ||
@@ -323,7 +315,7 @@ class Session final : public Connection {
             return Close();
         }
         if (ec.category() == bhttp::make_error_code(bhttp::error::bad_target).category()) {
-            return SendError(400, "malformed HTTP request: " + ec.message());
+            return SendError(ErrorCode::kMalformed, "malformed HTTP request: " + ec.message());
         }
         Close();
     }
@@ -344,15 +336,10 @@ class Session final : public Connection {
         }
     }
 
-    void SendError(int status, const std::string& detail) {
+    // The server's own errors (before any handler ran): problem+json from the one error table.
+    void SendError(ErrorCode code, const std::string& detail) {
         MarkBusy();
-        HttpResponse r = HttpResponse::Text(
-            status,
-            "{\"type\":\"urn:firmo:problem:" +
-                std::string(status == 400 ? "malformed-request" : "payload-too-large") +
-                "\",\"title\":\"" + std::string(ReasonPhrase(status)) + "\",\"status\":" +
-                std::to_string(status) + ",\"detail\":\"" + JsonEscape(detail) + "\"}",
-            "application/problem+json");
+        HttpResponse r = ProblemResponse(Error{code, detail});
         r.Set("X-Content-Type-Options", "nosniff");
         r.Set("Cache-Control", "no-store");
         r.close = true;  // the rest of the request is unread: the connection cannot be reused
@@ -620,6 +607,25 @@ Result<TlsCertificateInfo> Server::Impl::ReloadTls() {
     return certificate;
 }
 
+void Server::Impl::Adopt(Listener listener) {
+    if (listener.tls_context()) {
+        LogCertificate("tls_enabled", listener.tls_context()->certificate, *listener.tls_options());
+        std::lock_guard lock(tls_mu);
+        tls = listener.tls_context();
+    }
+    options.tls = listener.tls_options();  // what a reload reads again
+    const auto protocol = listener.ipv6() ? tcp::v6() : tcp::v4();
+    beast::error_code ec;
+    acceptor.assign(protocol, listener.Release(), ec);
+    if (ec) log::Error("listener_adopt_failed", {{"error", ec.message()}});
+    // Registered here, not in Run(): a reload asked for between the two (the "listening" line
+    // is printed in between) waits for Run() instead of killing the process.
+    if (options.tls) {
+        signals.add(SIGHUP, ec);
+        if (ec) log::Warn("sighup_not_handled", {{"error", ec.message()}});
+    }
+}
+
 Server::Server(ServerOptions options, AsyncHandler handler)
     : impl_(std::make_unique<Impl>(std::move(options), std::move(handler))) {}
 
@@ -627,35 +633,21 @@ Server::Server(ServerOptions options, SyncHandler handler)
     : Server(std::move(options),
              [h = std::move(handler)](HttpRequest& req, Responder respond) { respond(h(req)); }) {}
 
+Server::Server(ServerOptions options, Listener listener, SyncHandler handler)
+    : Server(std::move(options), std::move(listener),
+             [h = std::move(handler)](HttpRequest& req, Responder respond) { respond(h(req)); }) {}
+
+Server::Server(ServerOptions options, Listener listener, AsyncHandler handler)
+    : impl_(std::make_unique<Impl>(std::move(options), std::move(handler))) {
+    impl_->Adopt(std::move(listener));
+}
+
 Server::~Server() { impl_->admin.join(); }
 
 Result<void> Server::Listen() {
-    beast::error_code ec;
-    const auto address = asio::ip::make_address(impl_->options.host, ec);
-    if (ec) return Fail(ErrorCode::kInvalidArgument, "bad listen address " + impl_->options.host);
-    if (impl_->options.tls) {
-        FIRMO_TRY(auto context, LoadTlsContext(*impl_->options.tls));
-        LogCertificate("tls_enabled", context->certificate, *impl_->options.tls);
-        std::lock_guard lock(impl_->tls_mu);
-        impl_->tls = std::move(context);
-    }
-    const tcp::endpoint endpoint(address, impl_->options.port);
-    auto& acceptor = impl_->acceptor;
-    acceptor.open(endpoint.protocol(), ec);
-    if (!ec) acceptor.set_option(asio::socket_base::reuse_address(true), ec);
-    if (!ec) acceptor.bind(endpoint, ec);
-    if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
-    if (ec) {
-        return Fail(ErrorCode::kUnavailable, "cannot listen on " + impl_->options.host + ":" +
-                                                 std::to_string(impl_->options.port) + ": " +
-                                                 ec.message());
-    }
-    // Registered here, not in Run(): a reload asked for between the two (the "listening" line
-    // is printed in between) waits for Run() instead of killing the process.
-    if (impl_->options.tls) {
-        impl_->signals.add(SIGHUP, ec);
-        if (ec) log::Warn("sighup_not_handled", {{"error", ec.message()}});
-    }
+    FIRMO_TRY(auto listener, Listener::Open(ListenOptions{impl_->options.host, impl_->options.port,
+                                                          impl_->options.tls}));
+    impl_->Adopt(std::move(listener));
     return {};
 }
 
@@ -697,11 +689,6 @@ Result<TlsCertificateInfo> Server::ReloadTls() { return impl_->ReloadTls(); }
 std::optional<TlsCertificateInfo> Server::tls_certificate() const {
     if (auto context = impl_->CurrentTls()) return context->certificate;
     return std::nullopt;
-}
-
-std::string_view ReasonPhrase(int status) {
-    const auto s = bhttp::obsolete_reason(static_cast<bhttp::status>(status));
-    return {s.data(), s.size()};
 }
 
 }  // namespace firmo::http

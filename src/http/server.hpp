@@ -20,12 +20,14 @@
 #include <string>
 
 #include "core/error.hpp"
+#include "http/listener.hpp"
 #include "http/message.hpp"
 #include "http/tls.hpp"
 
 namespace firmo::http {
 
 struct ServerOptions {
+    // host, port and tls are for Listen(); a Server made from a Listener takes them from it.
     std::string host = "127.0.0.1";
     unsigned short port = 8080;  // 0: pick a free port (see Server::port())
     int io_threads = 1;          // event loops, one thread each
@@ -67,15 +69,20 @@ using SyncHandler = std::function<HttpResponse(HttpRequest& request)>;
 
 class Server {
   public:
+    // Listens when Listen() is called.
     Server(ServerOptions options, AsyncHandler handler);
     // A handler that answers at once, on the I/O thread: it must not block (tests, tools).
     Server(ServerOptions options, SyncHandler handler);
+    // Serves on a socket already bound and listening (with its TLS context, when HTTPS), so
+    // the handler may be built knowing the port; no Listen() needed.
+    Server(ServerOptions options, Listener listener, AsyncHandler handler);
+    Server(ServerOptions options, Listener listener, SyncHandler handler);
     ~Server();
     Server(const Server&) = delete;
     Server& operator=(const Server&) = delete;
 
     // Loads the TLS certificate and key (when configured), binds and listens; the error says
-    // why not (bad certificate or key file, port in use, bad address).
+    // why not (bad certificate or key file, port in use, bad address). As Listener::Open.
     [[nodiscard]] Result<void> Listen();
     unsigned short port() const;
     // Serves until Stop() or SIGTERM/SIGINT, then drains and returns. With TLS, SIGHUP calls
@@ -97,8 +104,5 @@ class Server {
   private:
     std::unique_ptr<Impl> impl_;
 };
-
-// Turns a raw status code into the standard reason ("Not Found").
-std::string_view ReasonPhrase(int status);
 
 }  // namespace firmo::http

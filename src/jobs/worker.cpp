@@ -24,8 +24,29 @@ std::string ThisProcessWorkerId() {
     return WorkerId(host, static_cast<long>(::getpid()));
 }
 
-Worker::Worker(Database& db, RequestService& requests, const Clock& clock, WorkerOptions options)
-    : db_(db), requests_(requests), clock_(clock), options_(std::move(options)) {
+void JobSignal::Notify() {
+    {
+        std::lock_guard lock(mu_);
+        pending_ = true;
+    }
+    cv_.notify_one();
+}
+
+void JobSignal::NotifyAll() {
+    // Under the lock: a waiter between its check of `stop` and its wait cannot miss it.
+    std::lock_guard lock(mu_);
+    cv_.notify_all();
+}
+
+Worker::Worker(Database& db, RequestService& requests, CeremonyService& ceremony,
+               EventService& events, JobSignal& signal, const Clock& clock, WorkerOptions options)
+    : db_(db),
+      requests_(requests),
+      ceremony_(ceremony),
+      events_(events),
+      signal_(signal),
+      clock_(clock),
+      options_(std::move(options)) {
     if (options_.metrics) {
         jobs_total_ = &options_.metrics->AddCounterFamily(
             "firmo_jobs_total",
@@ -45,31 +66,25 @@ Worker::~Worker() { Stop(); }
 void Worker::Start() {
     if (running_.exchange(true)) return;
     for (int i = 0; i < options_.threads; ++i) threads_.emplace_back([this] { Loop(); });
-    if (events_) {
-        for (int i = 0; i < options_.delivery_threads; ++i)
-            threads_.emplace_back([this] { DeliveryLoop(); });
+    for (int i = 0; i < options_.delivery_threads; ++i) {
+        threads_.emplace_back([this] { DeliveryLoop(); });
     }
 }
 
 void Worker::Stop() {
     if (!running_.exchange(false)) return;
-    cv_.notify_all();
-    delivery_cv_.notify_all();
+    signal_.NotifyAll();
+    {
+        std::lock_guard lock(mu_);
+        delivery_cv_.notify_all();
+    }
     for (auto& t : threads_) t.join();
     threads_.clear();
 }
 
-void Worker::Wake() {
-    {
-        std::lock_guard lock(mu_);
-        woken_ = true;
-    }
-    cv_.notify_one();
-}
-
 bool Worker::RunOneJob() {
     auto claimed = InWriteTransaction(db_, [&](Transaction& tx) {
-        return tx.ClaimJob(clock_.Now(), options_.lease, options_.worker_id);
+        return tx.jobs().Claim(clock_.Now(), options_.lease, options_.worker_id);
     });
     if (!claimed) {
         log::Warn("job_claim_failed", {{"error", claimed.error().message}});
@@ -81,10 +96,8 @@ bool Worker::RunOneJob() {
     const bool signing = job.kind == JobKind::kSignDocuments;
     Result<void> result;
     std::optional<Timestamp> again;  // a look that found nothing yet: run again then
-    if (signing && !ceremony_) {
-        result = Fail(ErrorCode::kUnavailable, "this node has no trust service configured");
-    } else if (signing) {
-        result = ceremony_->RunSigning(job);
+    if (signing) {
+        result = ceremony_.RunSigning(job);
     } else if (job.kind == JobKind::kAwaitUpload) {
         auto next = requests_.RunAwaitUpload(job);
         if (next) {
@@ -97,8 +110,8 @@ bool Worker::RunOneJob() {
     }
     if (!result && job.attempts >= options_.max_attempts) {
         Result<void> abandoned;
-        if (signing && ceremony_) {
-            abandoned = ceremony_->AbandonSigning(job, result.error().message);
+        if (signing) {
+            abandoned = ceremony_.AbandonSigning(job, result.error().message);
         } else if (job.kind == JobKind::kValidateDocument) {
             abandoned = requests_.AbandonValidation(job, result.error().message);
         }
@@ -107,7 +120,7 @@ bool Worker::RunOneJob() {
         }
     }
     auto finish = InWriteTransaction(db_, [&](Transaction& tx) -> Result<bool> {
-        if (result && again) return tx.RescheduleJob(job, *again);
+        if (result && again) return tx.jobs().Reschedule(job, *again);
         if (result || job.attempts >= options_.max_attempts) {
             if (!result) {
                 log::Error("job_abandoned", {{"job", std::to_string(job.id)},
@@ -115,14 +128,14 @@ bool Worker::RunOneJob() {
                                              {"request_id", job.request_id},
                                              {"error", result.error().message}});
             }
-            return tx.CompleteJob(job);
+            return tx.jobs().Complete(job);
         }
         // Exponential backoff: 2 s, 4 s, 8 s, ...
         const auto delay = std::chrono::seconds(1LL << std::min(job.attempts, 10));
         log::Warn("job_retry", {{"job", std::to_string(job.id)},
                                 {"attempt", std::to_string(job.attempts)},
                                 {"error", result.error().message}});
-        return tx.RetryJob(job, clock_.Now() + delay, result.error().message);
+        return tx.jobs().Retry(job, clock_.Now() + delay, result.error().message);
     });
     if (finish && !*finish) {
         // This run outlived its lease and another worker holds the job now: its outcome is
@@ -156,11 +169,19 @@ int Worker::RunOnce() {
                              due, now_ms + options_.expiry_sweep_interval.count())) {
         const Timestamp now = clock_.Now();
         auto purged = InWriteTransaction(db_, [&](Transaction& tx) -> Result<std::int64_t> {
-            FIRMO_TRY(auto count, tx.Purge(now - IdempotencyService::kRetention,
-                                           now - options_.keep_finished_jobs));
-            FIRMO_TRY(auto signer_side, tx.PurgeSignerSide(now));
-            FIRMO_TRY(auto rate_limits, tx.PurgeRateLimits(now));
-            return count + signer_side + rate_limits;
+            std::int64_t removed = 0;
+            for (auto purge : {
+                     tx.idempotency().Purge(now - IdempotencyService::kRetention),
+                     tx.jobs().PurgeFinished(now - options_.keep_finished_jobs),
+                     tx.sessions().PurgeExpired(now),
+                     tx.codes().PurgeExpired(now),
+                     tx.signer_tokens().PurgeExpired(now),
+                     tx.rate_limits().Purge(now),
+                 }) {
+                FIRMO_TRY(auto count, std::move(purge));
+                removed += count;
+            }
+            return removed;
         });
         if (!purged) log::Warn("purge_failed", {{"error", purged.error().message}});
         auto reminders = requests_.SendReminders(500);
@@ -177,7 +198,7 @@ int Worker::RunOnce() {
 
 void Worker::DeliveryLoop() {
     while (running_) {
-        auto delivered = events_->DeliverOne();
+        auto delivered = events_.DeliverOne();
         if (!delivered) {
             log::Warn("delivery_failed", {{"error", delivered.error().message}});
         } else if (*delivered) {
@@ -191,9 +212,7 @@ void Worker::DeliveryLoop() {
 void Worker::Loop() {
     while (running_) {
         RunOnce();
-        std::unique_lock lock(mu_);
-        cv_.wait_for(lock, options_.poll_interval, [this] { return woken_ || !running_; });
-        woken_ = false;
+        signal_.WaitFor(options_.poll_interval, [this] { return !running_; });
     }
 }
 

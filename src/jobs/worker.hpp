@@ -34,6 +34,28 @@ struct WorkerOptions {
     metrics::Registry* metrics = nullptr;
 };
 
+// Wakes idle job threads as soon as a job is enqueued. Made before the services (their
+// context's on_job_enqueued calls Notify() after a commit that enqueued a job) and handed to
+// the Worker that waits on it, so neither needs the other to exist first. Thread-safe.
+class JobSignal {
+  public:
+    void Notify();
+    // Waits until Notify() (since the last wait), `timeout`, or `stop()` holds; NotifyAll()
+    // makes every waiter check `stop` again.
+    template <typename Stop>
+    void WaitFor(std::chrono::milliseconds timeout, Stop stop) {
+        std::unique_lock lock(mu_);
+        cv_.wait_for(lock, timeout, [&] { return pending_ || stop(); });
+        pending_ = false;
+    }
+    void NotifyAll();
+
+  private:
+    std::mutex mu_;
+    std::condition_variable cv_;
+    bool pending_ = false;
+};
+
 // "<host>-<pid>", the value of jobs.leased_by: tells an operator which node holds a job. The
 // host name is cut at its first dot and to 32 characters so the id stays short; without a host
 // name it is "node-<pid>".
@@ -43,20 +65,18 @@ std::string ThisProcessWorkerId();
 
 class Worker {
   public:
-    Worker(domain::Database& db, domain::RequestService& requests, const Clock& clock,
-           WorkerOptions options);
+    // Validation and upload jobs and the sweep run on `requests`, signing jobs on `ceremony`
+    // (and through it the trust service), outbox delivery on `events`; `signal` wakes the job
+    // threads when a job is enqueued. All must outlive the worker.
+    Worker(domain::Database& db, domain::RequestService& requests,
+           domain::CeremonyService& ceremony, domain::EventService& events, JobSignal& signal,
+           const Clock& clock, WorkerOptions options);
     ~Worker();
     Worker(const Worker&) = delete;
     Worker& operator=(const Worker&) = delete;
 
-    // Signing jobs need the ceremony service (and through it the trust service).
-    void SetCeremony(domain::CeremonyService* ceremony) { ceremony_ = ceremony; }
-    // Outbox delivery needs the event service (and through it the transports).
-    void SetEvents(domain::EventService* events) { events_ = events; }
-
     void Start();
     void Stop();  // finishes the job at hand, then returns
-    void Wake();  // a job was enqueued
 
     // One round: run every due job, then sweep expiry if due. For tests and the CLI.
     int RunOnce();
@@ -68,15 +88,14 @@ class Worker {
 
     domain::Database& db_;
     domain::RequestService& requests_;
-    domain::CeremonyService* ceremony_ = nullptr;
-    domain::EventService* events_ = nullptr;
+    domain::CeremonyService& ceremony_;
+    domain::EventService& events_;
+    JobSignal& signal_;
     const Clock& clock_;
     WorkerOptions options_;
     std::atomic<bool> running_{false};
     std::mutex mu_;
-    std::condition_variable cv_;
-    std::condition_variable delivery_cv_;  // its own: a Wake() must reach a job thread
-    bool woken_ = false;
+    std::condition_variable delivery_cv_;
     std::vector<std::thread> threads_;
     std::atomic<std::int64_t> next_sweep_ms_{0};
     metrics::Family<metrics::Counter>* jobs_total_ = nullptr;

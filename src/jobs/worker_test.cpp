@@ -15,9 +15,9 @@
 #include "core/testing/temp_dir.hpp"
 #include "crypto/hasher.hpp"
 #include "domain/services/dossier_service.hpp"
-#include "domain/services/idempotency_service.hpp"
 #include "domain/services/request_service.hpp"
 #include "domain/services/signer_service.hpp"
+#include "jobs/testing/signer_side_fixture.hpp"
 #include "store/filesystem/folder_blob_store.hpp"
 #include "store/sqlite/sqlite_database.hpp"
 
@@ -89,9 +89,13 @@ class WorkerTest : public ::testing::Test {
         ctx_ = std::make_unique<ServiceContext>(
             ServiceContext{*db_, *blobs_, validator_, hasher_, clock_, random_, Limits{}, [] {}});
         requests_ = std::make_unique<RequestService>(*ctx_);
+        sessions_ = std::make_unique<SignerSessionService>(*ctx_, codes_, SignerSideOptions{});
+        ceremony_ = std::make_unique<CeremonyService>(*ctx_, *sessions_, trust_, document_signer_);
+        events_ = std::make_unique<EventService>(*ctx_, nullptr, EventOptions{});
         issuer_ = "ISSUER";
         ASSERT_TRUE(InWriteTransaction(*db_, [&](Transaction& tx) -> Result<void> {
-            FIRMO_CHECK(tx.InsertIssuer(Issuer{issuer_, "Test", "t@example.org", clock_.Now()}));
+            FIRMO_CHECK(
+                tx.issuers().Insert(Issuer{issuer_, "Test", "t@example.org", clock_.Now()}));
             return tx.Commit();
         }));
         DossierService dossiers(*ctx_);
@@ -112,7 +116,12 @@ class WorkerTest : public ::testing::Test {
         WorkerOptions options;
         options.max_attempts = 3;
         options.metrics = &metrics_;
-        worker_ = std::make_unique<Worker>(*db_, *requests_, clock_, options);
+        worker_ = MakeWorker(options);
+    }
+    // A worker (a node) on this fixture's database and services.
+    std::unique_ptr<Worker> MakeWorker(WorkerOptions options) {
+        return std::make_unique<Worker>(*db_, *requests_, *ceremony_, *events_, signal_, clock_,
+                                        std::move(options));
     }
     void TearDown() override {
         worker_.reset();
@@ -138,7 +147,7 @@ class WorkerTest : public ::testing::Test {
     }
     std::optional<Job> OpenAwait() {
         return *InReadTransaction(*db_, [&](Transaction& tx) {
-            return tx.FindOpenJob(JobKind::kAwaitUpload, request_.id, request_.documents[0].id);
+            return tx.jobs().FindOpen(JobKind::kAwaitUpload, request_.id, request_.documents[0].id);
         });
     }
 
@@ -152,6 +161,13 @@ class WorkerTest : public ::testing::Test {
     std::unique_ptr<DirectFolderStore> blobs_;
     std::unique_ptr<ServiceContext> ctx_;
     std::unique_ptr<RequestService> requests_;
+    testing::CapturingCodeSender codes_;
+    testing::FakeTrustService trust_;
+    testing::MarkerDocumentSigner document_signer_;
+    std::unique_ptr<SignerSessionService> sessions_;
+    std::unique_ptr<CeremonyService> ceremony_;
+    std::unique_ptr<EventService> events_;
+    JobSignal signal_;
     std::unique_ptr<Worker> worker_;
     std::string issuer_;
     SignatureRequest request_;
@@ -318,9 +334,11 @@ TEST_F(WorkerTest, AJobOutlivingItsLeaseIsTakenOverOnceTheLeaseEnds) {
     WorkerOptions options;
     options.lease = 3s;
     options.worker_id = "slow-1";
-    Worker slow(*db_, *requests_, clock_, options);
+    auto slow_node = MakeWorker(options);
     options.worker_id = "other-2";
-    Worker other(*db_, *requests_, clock_, options);
+    auto other_node = MakeWorker(options);
+    Worker& slow = *slow_node;
+    Worker& other = *other_node;
     int before_lease_end = -1;
     int after_lease_end = -1;
     validator_.during = [&] {
@@ -358,7 +376,7 @@ TEST_F(WorkerTest, SweepDeletesRateLimitBucketsThatCountNothingAnyMore) {
     const auto count = [&](const std::string& bucket) {
         auto tx = db_->Begin(TxMode::kSingleWrite);
         ASSERT_TRUE(tx);
-        ASSERT_TRUE((*tx)->CountRateLimitHit(bucket, clock_.Now(), 1min));
+        ASSERT_TRUE((*tx)->rate_limits().Add(bucket, clock_.Now(), 1min, 1));
     };
     count("key:old");
     worker_->RunOnce();  // the first sweep
@@ -368,31 +386,16 @@ TEST_F(WorkerTest, SweepDeletesRateLimitBucketsThatCountNothingAnyMore) {
     // The sweep deleted "key:old", whose last window ended a window ago; "key:live" is left.
     auto tx = db_->Begin(TxMode::kWrite);
     ASSERT_TRUE(tx);
-    EXPECT_EQ((*tx)->PurgeRateLimits(clock_.Now()), 0);
-    EXPECT_EQ((*tx)->PurgeRateLimits(clock_.Now() + 2min), 1);
-}
-
-// Not the worker's, but this fixture has the whole service context: an Idempotency-Key whose
-// first call never finished (its node died) is released after the in-progress timeout.
-TEST_F(WorkerTest, IdempotencyKeyOfADeadCallIsReleased) {
-    IdempotencyService idempotency(*ctx_);
-    auto first = idempotency.Begin(issuer_, "k", "POST /x\n{}");
-    ASSERT_TRUE(first);
-    EXPECT_FALSE(*first);  // run it
-    EXPECT_EQ(idempotency.Begin(issuer_, "k", "POST /x\n{}").error().code, ErrorCode::kConflict);
-    clock_.Advance(IdempotencyService::kInProgressTimeout + 1s);
-    auto again = idempotency.Begin(issuer_, "k", "POST /x\n{}");
-    ASSERT_TRUE(again);
-    EXPECT_FALSE(*again);  // runs again
-    idempotency.Finish(issuer_, "k", {201, "{}", ""});
-    EXPECT_EQ((*idempotency.Begin(issuer_, "k", "POST /x\n{}"))->status, 201);
+    EXPECT_EQ((*tx)->rate_limits().Purge(clock_.Now()), 0);
+    EXPECT_EQ((*tx)->rate_limits().Purge(clock_.Now() + 2min), 1);
 }
 
 TEST_F(WorkerTest, ANodeWithoutJobThreadsLeavesJobsToTheOthers) {
     WorkerOptions options;
     options.threads = 0;  // an API-only node
-    Worker api_only(*db_, *requests_, clock_, options);
-    ctx_->on_job_enqueued = [&] { api_only.Wake(); };
+    JobSignal api_only_signal;
+    Worker api_only(*db_, *requests_, *ceremony_, *events_, api_only_signal, clock_, options);
+    ctx_->on_job_enqueued = [&] { api_only_signal.Notify(); };
     api_only.Start();
     Upload();
     std::this_thread::sleep_for(300ms);  // three of its poll intervals, had it any thread
@@ -403,7 +406,7 @@ TEST_F(WorkerTest, ANodeWithoutJobThreadsLeavesJobsToTheOthers) {
 }
 
 TEST_F(WorkerTest, BackgroundThreadsRunJobsWhenWoken) {
-    ctx_->on_job_enqueued = [this] { worker_->Wake(); };
+    ctx_->on_job_enqueued = [this] { signal_.Notify(); };
     worker_->Start();
     Upload();
     for (int i = 0; i < 500 && Current().status != DocumentStatus::kReady; ++i) {

@@ -3,11 +3,12 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
-#include <qpdf/QPDFAcroFormDocumentHelper.hh>
 #include <qpdf/QPDFExc.hh>
-#include <qpdf/QPDFPageDocumentHelper.hh>
+#include <set>
 
+#include "pdf/object_reader.hpp"
 #include "pdf/qpdf_support.hpp"
+#include "pdf/revision_diff.hpp"
 
 namespace firmo::pdf {
 namespace {
@@ -20,30 +21,57 @@ constexpr std::size_t kMaxXmpBytes = 4 * 1024 * 1024;
 constexpr Rect kDefaultMediaBox{0, 0, 612, 792};
 // Tolerance for rounding in coordinates computed by clients.
 constexpr double kEpsilon = 1e-6;
+// Page and field trees of real documents are shallow; a loop or a hostile depth must end.
+constexpr int kMaxTreeDepth = 64;
+// More fields than any form has: the rest are not listed.
+constexpr std::size_t kMaxFields = 100'000;
 
-int NormaliseRotate(QPDFObjectHandle rotate) {
-    if (!rotate.isInteger()) return 0;
-    long long r = rotate.getIntValue() % 360;
+int NormaliseRotate(const internal::PdfValue& rotate) {
+    if (!rotate.IsNumber() || rotate.number() != static_cast<long long>(rotate.number())) return 0;
+    long long r = static_cast<long long>(rotate.number()) % 360;
     if (r < 0) r += 360;
     return (r % 90 == 0) ? static_cast<int>(r) : 0;
 }
 
-PageInfo ReadPage(QPDFPageObjectHelper& page) {
+// What a page inherits from the page tree nodes above it (7.7.3.4), carried down the walk so
+// that no node is read twice.
+struct Inherited {
+    internal::ValuePtr media_box;
+    internal::ValuePtr crop_box;
+    internal::ValuePtr rotate;
+};
+
+Inherited InheritFrom(internal::ObjectReader& reader, const internal::ValuePtr& node,
+                      Inherited from) {
+    auto take = [&](const char* key, internal::ValuePtr& slot) {
+        if (node->Has(key)) slot = reader.Resolve(internal::Child(node, node->Get(key)));
+    };
+    take("/MediaBox", from.media_box);
+    take("/CropBox", from.crop_box);
+    take("/Rotate", from.rotate);
+    return from;
+}
+
+PageInfo ReadPage(internal::ObjectReader& reader, const Inherited& attributes) {
+    static const internal::PdfValue kNull;
+    auto value = [&](const internal::ValuePtr& v) -> const internal::PdfValue& {
+        return v ? *v : kNull;
+    };
     PageInfo info;
     info.media_box =
-        internal::ToRect(page.getAttribute("/MediaBox", false)).value_or(kDefaultMediaBox);
+        internal::RectOf(reader, value(attributes.media_box)).value_or(kDefaultMediaBox);
     if (info.media_box.Width() <= 0 || info.media_box.Height() <= 0) {
         info.media_box = kDefaultMediaBox;
     }
     info.crop_box = info.media_box;
-    if (auto crop = internal::ToRect(page.getAttribute("/CropBox", false))) {
+    if (auto crop = internal::RectOf(reader, value(attributes.crop_box))) {
         Rect clipped{
             std::max(crop->llx, info.media_box.llx), std::max(crop->lly, info.media_box.lly),
             std::min(crop->urx, info.media_box.urx), std::min(crop->ury, info.media_box.ury)};
         // A crop box outside the media box is ignored by viewers; so do we.
         if (clipped.Width() > 0 && clipped.Height() > 0) info.crop_box = clipped;
     }
-    info.rotate = NormaliseRotate(page.getAttribute("/Rotate", false));
+    info.rotate = NormaliseRotate(value(attributes.rotate));
     return info;
 }
 
@@ -80,9 +108,10 @@ std::optional<std::string> XmpProperty(const std::string& xmp, const std::string
     return std::nullopt;
 }
 
-std::optional<PdfAClaim> ReadPdfAClaim(QPDF& qpdf) {
-    auto metadata = qpdf.getRoot().getKey("/Metadata");
-    auto xmp = internal::ReadStreamCapped(metadata, kMaxXmpBytes);
+std::optional<PdfAClaim> ReadPdfAClaim(internal::ObjectReader& reader) {
+    internal::ValuePtr root = reader.Root();
+    internal::ValuePtr metadata = reader.Resolve(internal::Child(root, root->Get("/Metadata")));
+    auto xmp = reader.Decode(*metadata, kMaxXmpBytes);
     if (!xmp) return std::nullopt;
     auto part = XmpProperty(*xmp, "pdfaid:part");
     if (!part || part->size() != 1 || (*part)[0] < '1' || (*part)[0] > '4') return std::nullopt;
@@ -94,73 +123,233 @@ std::optional<PdfAClaim> ReadPdfAClaim(QPDF& qpdf) {
 
 }  // namespace
 
+namespace {
+
+// Decodes every stream into a byte counter (never holding the data) and fails with
+// kPayloadTooLarge on a decompression bomb.
+Result<void> ScanStreams(internal::ObjectReader& reader, const internal::RevisionIndex& index,
+                         const PdfLimits& limits) {
+    std::set<int> numbers;
+    for (const auto& r : index.revisions()) {
+        for (const auto& [n, e] : r.entries) {
+            if (e.type == internal::XrefEntry::Type::kInFile) numbers.insert(n);
+        }
+    }
+    std::uint64_t total = 0;
+    for (int n : numbers) {
+        auto entry = index.EntryAt(index.last(), n);
+        if (!entry || entry->type != internal::XrefEntry::Type::kInFile) continue;
+        internal::ValuePtr object = reader.Get(n);
+        if (!object->IsStream()) continue;
+        bool over = false;
+        auto size = reader.DecodedSize(
+            *object,
+            std::min(limits.max_decoded_stream_bytes, limits.max_decoded_total_bytes - total),
+            &over);
+        if (over) return Fail(ErrorCode::kPayloadTooLarge, std::string(internal::kReasonBomb));
+        total += size.value_or(0);
+    }
+    return {};
+}
+
+// The fields of the form, walked from /Fields: fully qualified names, types (inherited),
+// whether signed, and their widgets.
+struct WalkedField {
+    std::string name;
+    FieldType type = FieldType::kUnknown;
+    bool is_signed = false;
+    internal::ObjectRef object;
+    std::vector<internal::ObjectRef> widgets;
+    internal::ValuePtr first_widget;
+};
+
+std::vector<WalkedField> WalkFields(internal::ObjectReader& reader) {
+    using internal::Child;
+    using internal::ValuePtr;
+    std::vector<WalkedField> out;
+    ValuePtr root = reader.Root();
+    ValuePtr form = reader.Resolve(Child(root, root->Get("/AcroForm")));
+    ValuePtr fields = reader.Resolve(Child(form, form->Get("/Fields")));
+    struct Node {
+        ValuePtr owner;
+        const internal::PdfValue* entry;
+        std::string parent_name;
+        std::string type;
+        int depth;
+    };
+    std::vector<Node> stack;
+    auto push_all = [&](const ValuePtr& list, const std::string& name, const std::string& type,
+                        int depth) {
+        const auto& items = list->items();
+        for (auto it = items.rbegin(); it != items.rend(); ++it) {
+            stack.push_back({list, &*it, name, type, depth});
+        }
+    };
+    push_all(fields, "", "", 0);
+    std::set<int> seen;
+    while (!stack.empty() && out.size() < kMaxFields) {
+        Node node = std::move(stack.back());
+        stack.pop_back();
+        if (!node.entry->IsReference() || node.depth > kMaxTreeDepth) continue;
+        internal::ObjectRef ref = node.entry->ref();
+        if (!seen.insert(ref.number).second) continue;
+        ValuePtr dict = reader.Get(ref.number);
+        if (!dict->IsDictionary()) continue;
+        std::string name = node.parent_name;
+        if (dict->Get("/T").IsString()) {
+            name += (name.empty() ? "" : ".") + internal::TextToUtf8(dict->Get("/T").text());
+        }
+        std::string type = dict->Get("/FT").IsName() ? dict->Get("/FT").text() : node.type;
+        ValuePtr kids = reader.Resolve(Child(dict, dict->Get("/Kids")));
+        bool field_kids = false;
+        for (const auto& kid : kids->items()) {
+            ValuePtr k = reader.Resolve(Child(kids, kid));
+            if (k->IsDictionary() && k->Has("/T")) field_kids = true;
+        }
+        if (field_kids) {
+            push_all(kids, name, type, node.depth + 1);
+            continue;
+        }
+        WalkedField f;
+        f.name = name;
+        f.type = ToFieldType(type);
+        f.object = ref;
+        if (f.type == FieldType::kSignature) {
+            f.is_signed = reader.Resolve(Child(dict, dict->Get("/V")))->IsDictionary();
+        }
+        if (kids->IsArray() && !kids->items().empty()) {
+            for (const auto& kid : kids->items()) {
+                if (!kid.IsReference()) continue;
+                f.widgets.push_back(kid.ref());
+                if (!f.first_widget) f.first_widget = reader.Get(kid.ref().number);
+            }
+        } else {
+            f.widgets.push_back(ref);
+            f.first_widget = dict;
+        }
+        out.push_back(std::move(f));
+    }
+    return out;
+}
+
+}  // namespace
+
 namespace internal {
 
-Result<PdfInfo> InspectQpdf(QPDF& qpdf, const ByteSource& source, const PdfLimits& limits) {
-    PdfInfo info;
-    info.version = internal::HeaderVersion(source);
-    info.last_xref_kind = internal::LastXrefKind(source).value_or(XrefKind::kTable);
+Result<Inspection> InspectDocument(std::string_view pdf, QPDF& qpdf, const PdfLimits& limits) {
+    MemorySource source(pdf);
+    Inspection out;
+    PdfInfo& info = out.info;
+    info.version = HeaderVersion(source);
+    info.last_xref_kind = LastXrefKind(source).value_or(XrefKind::kTable);
+    // What qpdf had to repair to open the file (a rebuilt cross-reference table): damage.
+    info.warnings = TakeWarnings(qpdf);
+    auto read = RevisionIndex::Read(pdf);
+    if (!read && read.error().code == ErrorCode::kPayloadTooLarge) {
+        return Fail(std::move(read).error());
+    }
+    RevisionIndex index = read ? std::move(*read) : RepairedIndex(qpdf, pdf.size());
+    if (!read) info.warnings.push_back("its cross-reference data cannot be read as written");
+    ObjectReader reader(pdf, index, index.last());
+    if (!read) {
+        std::size_t pos = 0;
+        reader.OverrideTrailer(ParseValue(qpdf.getTrailer().unparse(), pos));
+    }
 
     // /Count is checked before walking the tree, so a lying-but-huge tree is not walked for
     // nothing; the walk below checks the real number again.
-    auto count = qpdf.getRoot().getKey("/Pages").getKey("/Count");
-    if (count.isInteger() && count.getIntValue() > limits.max_pages) {
+    ValuePtr root = reader.Root();
+    ValuePtr tree = reader.Resolve(Child(root, root->Get("/Pages")));
+    const PdfValue& count = tree->Get("/Count");
+    if (count.IsNumber() && count.number() > limits.max_pages) {
         return Fail(ErrorCode::kPayloadTooLarge,
                     "the PDF has more than " + std::to_string(limits.max_pages) + " pages");
     }
-    if (limits.scan_streams) FIRMO_CHECK(internal::ScanStreams(qpdf, limits));
+    if (limits.scan_streams) FIRMO_CHECK(ScanStreams(reader, index, limits));
 
-    QPDFPageDocumentHelper page_helper(qpdf);
-    auto pages = page_helper.getAllPages();
-    if (pages.size() > static_cast<std::size_t>(limits.max_pages)) {
-        return Fail(ErrorCode::kPayloadTooLarge,
-                    "the PDF has more than " + std::to_string(limits.max_pages) + " pages");
-    }
-    info.page_count = static_cast<int>(pages.size());
-    std::map<QPDFObjGen, int> annotation_page;
-    for (std::size_t i = 0; i < pages.size(); ++i) {
-        info.pages.push_back(ReadPage(pages[i]));
-        auto annots = pages[i].getObjectHandle().getKey("/Annots");
-        if (!annots.isArray()) continue;
-        for (auto& annot : annots.aitems()) {
-            if (annot.isIndirect()) annotation_page.emplace(annot.getObjGen(), static_cast<int>(i));
+    // The page tree, depth first; a page object met twice (a loop, or a page listed twice)
+    // counts once, as qpdf counts it.
+    std::map<int, int> annotation_page;
+    struct Node {
+        ValuePtr dict;
+        std::optional<ObjectRef> ref;
+        Inherited inherited;
+    };
+    std::vector<Node> stack;
+    stack.push_back({tree,
+                     root->Get("/Pages").IsReference()
+                         ? std::optional<ObjectRef>(root->Get("/Pages").ref())
+                         : std::nullopt,
+                     {}});
+    std::set<int> seen;
+    while (!stack.empty()) {
+        Node node = std::move(stack.back());
+        stack.pop_back();
+        if (node.ref && !seen.insert(node.ref->number).second) continue;
+        node.dict = reader.Resolve(node.dict);  // read when its turn comes, not when listed
+        if (!node.dict->IsDictionary()) continue;
+        Inherited inherited = InheritFrom(reader, node.dict, node.inherited);
+        ValuePtr kids = reader.Resolve(Child(node.dict, node.dict->Get("/Kids")));
+        if (kids->IsArray() && node.dict->Get("/Type").NameOr() != "/Page") {
+            const auto& items = kids->items();
+            for (auto it = items.rbegin(); it != items.rend(); ++it) {
+                stack.push_back(
+                    {Child(kids, *it),
+                     it->IsReference() ? std::optional<ObjectRef>(it->ref()) : std::nullopt,
+                     inherited});
+            }
+            continue;
+        }
+        if (!node.ref) continue;  // a page must be an indirect object
+        if (out.pages.size() >= static_cast<std::size_t>(limits.max_pages)) {
+            return Fail(ErrorCode::kPayloadTooLarge,
+                        "the PDF has more than " + std::to_string(limits.max_pages) + " pages");
+        }
+        int index_of_page = static_cast<int>(out.pages.size());
+        out.pages.push_back(*node.ref);
+        info.pages.push_back(ReadPage(reader, inherited));
+        ValuePtr annots = reader.Resolve(Child(node.dict, node.dict->Get("/Annots")));
+        for (const auto& annot : annots->items()) {
+            if (annot.IsReference()) annotation_page.emplace(annot.ref().number, index_of_page);
         }
     }
+    info.page_count = static_cast<int>(out.pages.size());
 
-    QPDFAcroFormDocumentHelper acroform(qpdf);
-    if (acroform.hasAcroForm()) {
-        for (auto& field : acroform.getFormFields()) {
-            FormField out;
-            out.name = field.getFullyQualifiedName();
-            out.type = ToFieldType(field.getFieldType());
-            if (out.type == FieldType::kSignature) {
-                out.is_signed = field.getValue().isDictionary();
-                if (out.is_signed) ++info.signature_count;
-            }
-            auto widgets = acroform.getAnnotationsForField(field);
-            if (!widgets.empty()) {
-                auto widget = widgets.front().getObjectHandle();
-                if (auto rect = internal::ToRect(widget.getKey("/Rect"))) out.rect = *rect;
-                auto it = annotation_page.find(widget.getObjGen());
-                if (it != annotation_page.end()) out.page_index = it->second;
-            }
-            info.fields.push_back(std::move(out));
+    for (auto& f : WalkFields(reader)) {
+        FormField field;
+        field.name = f.name;
+        field.type = f.type;
+        field.is_signed = f.is_signed;
+        if (f.is_signed) ++info.signature_count;
+        if (f.first_widget) {
+            if (auto rect = RectOf(reader, f.first_widget->Get("/Rect"))) field.rect = *rect;
         }
+        if (!f.widgets.empty()) {
+            auto it = annotation_page.find(f.widgets.front().number);
+            if (it != annotation_page.end()) field.page_index = it->second;
+        }
+        info.fields.push_back(std::move(field));
+        out.fields.emplace(f.name, Inspection::Field{f.object, std::move(f.widgets)});
     }
-    info.pdfa = ReadPdfAClaim(qpdf);
-    info.warnings = internal::TakeWarnings(qpdf);
-    return info;
+    info.pdfa = ReadPdfAClaim(reader);
+    if (reader.unreadable() > 0) {
+        info.warnings.push_back(std::to_string(reader.unreadable()) +
+                                " of its objects cannot be read");
+    }
+    return out;
 }
 
 }  // namespace internal
 
 namespace {
 
-Result<PdfInfo> InspectOpened(Result<std::unique_ptr<QPDF>> opened, const ByteSource& source,
+Result<PdfInfo> InspectOpened(std::string_view pdf, Result<std::unique_ptr<QPDF>> opened,
                               const PdfLimits& limits) {
     if (!opened) return Fail(std::move(opened).error());
     try {
-        return internal::InspectQpdf(**opened, source, limits);
+        FIRMO_TRY(internal::Inspection inspection,
+                  internal::InspectDocument(pdf, **opened, limits));
+        return std::move(inspection.info);
     } catch (const QPDFExc&) {
         return Fail(ErrorCode::kMalformed, std::string(internal::kReasonDamaged));
     } catch (const std::bad_alloc&) {
@@ -210,7 +399,7 @@ Result<PdfInfo> InspectPdfBytes(std::string_view pdf, const PdfLimits& limits) {
         internal::MemorySource source(pdf);
         FIRMO_CHECK(CheckSize(source.Size(), limits));
         FIRMO_CHECK(internal::CheckHeader(source));
-        return InspectOpened(internal::OpenMemory(pdf), source, limits);
+        return InspectOpened(pdf, internal::OpenMemory(pdf), limits);
     } catch (...) {
         // Last resort: the contract is "never throws", whatever a dependency does.
         return Fail(ErrorCode::kInternal, "unexpected failure while reading the PDF");
@@ -222,7 +411,8 @@ Result<PdfInfo> InspectPdfFile(const std::filesystem::path& pdf, const PdfLimits
         FIRMO_TRY(auto source, internal::FileSource::Open(pdf));
         FIRMO_CHECK(CheckSize(source->Size(), limits));
         FIRMO_CHECK(internal::CheckHeader(*source));
-        return InspectOpened(internal::OpenFile(pdf), *source, limits);
+        FIRMO_TRY(auto mapped, internal::MappedFile::Open(pdf));
+        return InspectOpened(mapped->bytes(), internal::OpenMemory(mapped->bytes()), limits);
     } catch (...) {
         return Fail(ErrorCode::kInternal, "unexpected failure while reading the PDF");
     }

@@ -75,8 +75,10 @@ struct PdfInfo {
     int signature_count = 0;  // signed signature fields
     std::optional<PdfAClaim> pdfa;
     XrefKind last_xref_kind = XrefKind::kTable;
-    // qpdf recovered from damage (e.g. a rebuilt cross-reference table); not fatal to inspect,
-    // but a damaged file must not be signed.
+    // Damage: what qpdf repaired while opening (a rebuilt cross-reference table), objects
+    // that cannot be read, cross-reference data that cannot be read as written. Not fatal to
+    // inspect, but a damaged file must not be signed. (What qpdf's form helpers complain
+    // about is not damage and not here.)
     std::vector<std::string> warnings;
 };
 

@@ -4,9 +4,7 @@
 #include <cstdio>
 #include <fstream>
 #include <map>
-#include <qpdf/QPDFAcroFormDocumentHelper.hh>
 #include <qpdf/QPDFExc.hh>
-#include <qpdf/QPDFPageDocumentHelper.hh>
 #include <qpdf/QPDFXRefEntry.hh>
 #include <set>
 
@@ -216,9 +214,13 @@ struct Placement {
 class SigningJob {
   public:
     // `font`: embed this font in visible appearances; null for the standard Helvetica.
-    SigningJob(QPDF& qpdf, const PdfInfo& info, UpdateBuilder& update,
+    SigningJob(QPDF& qpdf, const internal::Inspection& inspection, UpdateBuilder& update,
                const internal::EmbeddableFont* font)
-        : qpdf_(qpdf), info_(info), update_(update), font_(font) {}
+        : qpdf_(qpdf),
+          inspection_(inspection),
+          info_(inspection.info),
+          update_(update),
+          font_(font) {}
 
     // Adds every object but the xref; returns the signature dictionary's object.
     Result<QPDFObjGen> Build(const domain::SignatureField& field,
@@ -288,8 +290,8 @@ class SigningJob {
 
     Result<void> NewField(const domain::FieldAtPosition& at, const domain::SignatureDetails& d,
                           const std::string& clause, QPDFObjGen sig, std::string* field_name) {
-        auto pages = QPDFPageDocumentHelper(qpdf_).getAllPages();
-        QPDFObjectHandle page = pages.at(static_cast<std::size_t>(at.page)).getObjectHandle();
+        const internal::ObjectRef& ref = inspection_.pages.at(static_cast<std::size_t>(at.page));
+        QPDFObjectHandle page = qpdf_.getObject(QPDFObjGen(ref.number, ref.generation));
         const PageInfo& info = info_.pages.at(static_cast<std::size_t>(at.page));
         Placement p;
         p.visible = d.visible;
@@ -318,18 +320,16 @@ class SigningJob {
     Result<void> ExistingField(const domain::FieldByName& by_name,
                                const domain::SignatureDetails& d, const std::string& clause,
                                QPDFObjGen sig) {
-        QPDFAcroFormDocumentHelper acroform(qpdf_);
-        for (auto& field : acroform.getFormFields()) {
-            if (field.getFullyQualifiedName() != by_name.unique_name) continue;
-            QPDFObjectHandle field_obj = field.getObjectHandle();
-            if (!field_obj.isIndirect()) {
-                return Fail(ErrorCode::kMalformed, "the signature field is not an indirect object");
-            }
-            auto widgets = acroform.getAnnotationsForField(field);
+        auto found = inspection_.fields.find(by_name.unique_name);
+        if (found != inspection_.fields.end()) {
+            const auto& [object, widgets] = found->second;
+            QPDFObjectHandle field_obj =
+                qpdf_.getObject(QPDFObjGen(object.number, object.generation));
             std::optional<QPDFObjGen> ap;
             QPDFObjectHandle widget;
             if (!widgets.empty()) {
-                widget = widgets.front().getObjectHandle();
+                widget =
+                    qpdf_.getObject(QPDFObjGen(widgets.front().number, widgets.front().generation));
                 Placement p;
                 p.visible = d.visible;
                 p.rect = internal::ToRect(widget.getKey("/Rect")).value_or(Rect{});
@@ -385,6 +385,7 @@ class SigningJob {
     }
 
     QPDF& qpdf_;
+    const internal::Inspection& inspection_;
     const PdfInfo& info_;
     UpdateBuilder& update_;
     const internal::EmbeddableFont* font_;
@@ -412,19 +413,16 @@ int NextObjectId(QPDF& qpdf) {
     return static_cast<int>(next);
 }
 
-Result<void> CopyAndHash(const std::filesystem::path& in, std::ofstream& out,
+// Writes the original (the bytes that were inspected, not whatever the file holds by now) and
+// hashes it, a chunk at a time, letting go of each chunk once written.
+Result<void> CopyAndHash(const internal::MappedFile& original, std::ofstream& out,
                          crypto::Sha256Stream& hash, std::size_t chunk) {
-    std::ifstream source(in, std::ios::binary);
-    if (!source) return Fail(ErrorCode::kNotFound, "cannot read " + in.string());
-    // Not zero-filled: every byte used is read first.
-    std::unique_ptr<char[]> buf(new char[chunk]);
-    while (source) {
-        source.read(buf.get(), static_cast<std::streamsize>(chunk));
-        auto n = static_cast<std::size_t>(source.gcount());
-        if (n == 0) break;
-        std::string_view piece(buf.get(), n);
+    std::string_view bytes = original.bytes();
+    for (std::size_t at = 0; at < bytes.size(); at += chunk) {
+        std::string_view piece = bytes.substr(at, chunk);
         hash.Update(piece);
-        out.write(piece.data(), static_cast<std::streamsize>(n));
+        out.write(piece.data(), static_cast<std::streamsize>(piece.size()));
+        original.Release(at, piece.size());
     }
     if (!out) return Fail(ErrorCode::kInternal, "cannot write the signed file");
     return {};
@@ -455,15 +453,19 @@ Result<SignOutcome> PadesSigner::Sign(const std::filesystem::path& in,
     std::filesystem::path tmp = out;
     tmp += ".partial";
     try {
-        FIRMO_TRY(auto source, internal::FileSource::Open(in));
+        // Mapped, not read: the signer touches the pages it needs and copies the rest.
+        FIRMO_TRY(auto mapped, internal::MappedFile::Open(in));
+        auto source = std::make_unique<internal::MemorySource>(mapped->bytes());
         if (source->Size() > options_.limits.max_file_bytes) {
             return Fail(ErrorCode::kPayloadTooLarge,
                         "the PDF file is larger than " +
                             std::to_string(options_.limits.max_file_bytes) + " bytes");
         }
         FIRMO_CHECK(internal::CheckHeader(*source));
-        FIRMO_TRY(auto qpdf, internal::OpenFile(in));
-        FIRMO_TRY(PdfInfo info, internal::InspectQpdf(*qpdf, *source, options_.limits));
+        FIRMO_TRY(auto qpdf, internal::OpenMemory(mapped->bytes()));
+        FIRMO_TRY(internal::Inspection inspection,
+                  internal::InspectDocument(mapped->bytes(), *qpdf, options_.limits));
+        const PdfInfo& info = inspection.info;
         if (!info.warnings.empty()) {
             return Fail(ErrorCode::kMalformed, std::string(internal::kReasonRepaired));
         }
@@ -484,7 +486,7 @@ Result<SignOutcome> PadesSigner::Sign(const std::filesystem::path& in,
                                 (options_.embed_font == FontEmbedding::kForPdfA && info.pdfa))) {
             FIRMO_TRY(font, internal::CachedType1Font(options_.appearance_font));
         }
-        SigningJob job(*qpdf, info, update, font);
+        SigningJob job(*qpdf, inspection, update, font);
         FIRMO_TRY(QPDFObjGen sig,
                   job.Build(field, details, outcome.reserved_bytes, &outcome.field_name));
 
@@ -520,7 +522,7 @@ Result<SignOutcome> PadesSigner::Sign(const std::filesystem::path& in,
         std::ofstream output(tmp, std::ios::binary | std::ios::trunc);
         if (!output) return Fail(ErrorCode::kInternal, "cannot create " + tmp.string());
         crypto::Sha256Stream hash;
-        FIRMO_CHECK(CopyAndHash(in, output, hash, options_.chunk_bytes));
+        FIRMO_CHECK(CopyAndHash(*mapped, output, hash, options_.chunk_bytes));
         hash.Update(std::string_view(body).substr(0, lt));
         hash.Update(std::string_view(body).substr(gt + 1));
         FIRMO_TRY(std::string cms, session.SignDigest(hash.Finish()));

@@ -1,5 +1,10 @@
 #include "pdf/qpdf_support.hpp"
 
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <charconv>
 #include <fstream>
@@ -18,28 +23,6 @@ namespace {
 // Enough to find "startxref <offset> %%EOF" even after trailing garbage some writers add.
 constexpr std::size_t kTailBytes = 2048;
 constexpr std::size_t kHeaderBytes = 1024;
-
-// Counts decoded bytes and stops the decoder by throwing once past the cap; qpdf turns the
-// exception into a (suppressed) warning, so the flag is what callers look at.
-class CountingPipeline final : public Pipeline {
-  public:
-    explicit CountingPipeline(std::uint64_t cap) : Pipeline("firmo-count", nullptr), cap_(cap) {}
-    void write(unsigned char const* /*data*/, size_t len) override {
-        count_ += len;
-        if (count_ > cap_) {
-            exceeded_ = true;
-            throw std::length_error("decoded stream over limit");
-        }
-    }
-    void finish() override {}
-    bool exceeded() const { return exceeded_; }
-    std::uint64_t count() const { return count_; }
-
-  private:
-    std::uint64_t cap_;
-    std::uint64_t count_ = 0;
-    bool exceeded_ = false;
-};
 
 class CappedStringPipeline final : public Pipeline {
   public:
@@ -197,48 +180,37 @@ Result<std::unique_ptr<QPDF>> OpenMemory(std::string_view bytes) {
     return OpenWith([&](QPDF& q) { q.processMemoryFile("document", bytes.data(), bytes.size()); });
 }
 
-Result<std::unique_ptr<QPDF>> OpenFile(const std::filesystem::path& path) {
-    return OpenWith([&](QPDF& q) { q.processFile(path.c_str()); });
+Result<std::unique_ptr<MappedFile>> MappedFile::Open(const std::filesystem::path& p) {
+    int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return Fail(ErrorCode::kNotFound, "cannot open " + p.string());
+    struct stat st {};
+    if (::fstat(fd, &st) != 0) {
+        ::close(fd);
+        return Fail(ErrorCode::kInternal, "cannot read " + p.string());
+    }
+    auto size = static_cast<std::size_t>(st.st_size);
+    void* data = nullptr;
+    if (size > 0) {
+        data = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
+        if (data == MAP_FAILED) {
+            ::close(fd);
+            return Fail(ErrorCode::kInternal, "cannot map " + p.string());
+        }
+    }
+    ::close(fd);
+    return std::unique_ptr<MappedFile>(new MappedFile(data, size));
 }
 
-Result<void> ScanStreams(QPDF& qpdf, const PdfLimits& limits) {
-    try {
-        auto xref = qpdf.getXRefTable();
-        std::set<int> object_streams;
-        for (const auto& [og, entry] : xref) {
-            if (entry.getType() == 2) object_streams.insert(entry.getObjStreamNumber());
-        }
-        std::vector<QPDFObjGen> order;
-        order.reserve(xref.size());
-        for (const auto& [og, entry] : xref) {
-            if (entry.getType() == 1 && object_streams.count(og.getObj()) > 0) order.push_back(og);
-        }
-        for (const auto& [og, entry] : xref) {
-            if (entry.getType() == 1 && object_streams.count(og.getObj()) == 0) {
-                order.push_back(og);
-            }
-        }
-        std::uint64_t total = 0;
-        for (const auto& og : order) {
-            QPDFObjectHandle object = qpdf.getObject(og);
-            if (!object.isStream()) continue;
-            std::uint64_t cap =
-                std::min(limits.max_decoded_stream_bytes, limits.max_decoded_total_bytes - total);
-            CountingPipeline counter(cap);
-            object.pipeStreamData(&counter, nullptr, 0, qpdf_dl_specialized, true);
-            if (counter.exceeded()) {
-                return Fail(ErrorCode::kPayloadTooLarge, std::string(kReasonBomb));
-            }
-            total += counter.count();
-        }
-        return {};
-    } catch (const QPDFExc& e) {
-        return Fail(ErrorFromQpdf(e));
-    } catch (const std::bad_alloc&) {
-        return Fail(ErrorCode::kPayloadTooLarge, std::string(kReasonBomb));
-    } catch (const std::exception&) {
-        return Fail(ErrorCode::kMalformed, std::string(kReasonDamaged));
-    }
+void MappedFile::Release(std::size_t offset, std::size_t n) const {
+    static const auto page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+    std::size_t from = (offset + page - 1) / page * page;  // whole pages inside the range only
+    std::size_t to = std::min(offset + n, size_) / page * page;
+    if (data_ == nullptr || to <= from) return;
+    ::madvise(static_cast<char*>(data_) + from, to - from, MADV_DONTNEED);
+}
+
+MappedFile::~MappedFile() {
+    if (data_ != nullptr) ::munmap(data_, size_);
 }
 
 std::optional<std::string> ReadStreamCapped(QPDFObjectHandle stream, std::size_t max_bytes) {

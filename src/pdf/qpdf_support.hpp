@@ -1,10 +1,12 @@
 #pragma once
-// Internal to src/pdf: opening untrusted PDFs with qpdf under Firmo's limits, and the few
-// byte-level helpers (header, startxref) that qpdf does not expose. qpdf throws; these
-// functions turn its exceptions into Errors so callers above src/pdf never see them.
+// Internal to src/pdf: opening untrusted PDFs with qpdf under Firmo's limits, the few
+// byte-level helpers (header, startxref, a mapped file) that qpdf does not expose, and the
+// inspection of a document. qpdf throws; these functions turn its exceptions into Errors so
+// callers above src/pdf never see them.
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <optional>
 #include <qpdf/QPDF.hh>
@@ -15,6 +17,7 @@
 
 #include "core/error.hpp"
 #include "pdf/inspect.hpp"
+#include "pdf/revisions.hpp"
 
 namespace firmo::pdf::internal {
 
@@ -52,6 +55,26 @@ class FileSource final : public ByteSource {
     std::uint64_t size_;
 };
 
+// A file mapped read-only into memory: its bytes without reading them all (the kernel pages
+// them in as they are touched and may drop them again), for the readers that need random
+// access to a whole document.
+class MappedFile {
+  public:
+    [[nodiscard]] static Result<std::unique_ptr<MappedFile>> Open(const std::filesystem::path& p);
+    ~MappedFile();
+    MappedFile(const MappedFile&) = delete;
+    MappedFile& operator=(const MappedFile&) = delete;
+    std::string_view bytes() const { return {static_cast<const char*>(data_), size_}; }
+    // Tells the kernel the bytes [offset, offset + n) are done with (read again from the file
+    // if touched later), so copying a large file leaves no trace in the resident set.
+    void Release(std::size_t offset, std::size_t n) const;
+
+  private:
+    MappedFile(void* data, std::size_t size) : data_(data), size_(size) {}
+    void* data_;
+    std::size_t size_;
+};
+
 // Stable violation wording, shared by the validator and the tests.
 inline constexpr std::string_view kReasonNotPdf =
     "not a PDF file (no %PDF header in its first 1024 bytes)";
@@ -75,14 +98,9 @@ std::string HeaderVersion(const ByteSource& source);
 // The offset after the last "startxref" keyword (the /Prev of an incremental update).
 [[nodiscard]] Result<std::uint64_t> LastStartXref(const ByteSource& source);
 
-// Opens a document with qpdf, warnings collected (not printed), encryption refused. The
-// memory variant does not copy: `bytes` must outlive the returned object.
+// Opens a document with qpdf, warnings collected (not printed), encryption refused. It does
+// not copy: `bytes` (a MappedFile's for a file) must outlive the returned object.
 [[nodiscard]] Result<std::unique_ptr<QPDF>> OpenMemory(std::string_view bytes);
-[[nodiscard]] Result<std::unique_ptr<QPDF>> OpenFile(const std::filesystem::path& path);
-
-// Decodes every stream into a byte counter (objects streams first, before qpdf expands them
-// into memory) and fails with kPayloadTooLarge on a decompression bomb.
-[[nodiscard]] Result<void> ScanStreams(QPDF& qpdf, const PdfLimits& limits);
 
 // Decoded stream data, or nullopt when it cannot be decoded or exceeds `max_bytes`.
 std::optional<std::string> ReadStreamCapped(QPDFObjectHandle stream, std::size_t max_bytes);
@@ -90,10 +108,23 @@ std::optional<std::string> ReadStreamCapped(QPDFObjectHandle stream, std::size_t
 // A rectangle array normalised; nullopt when the object is not four numbers.
 std::optional<Rect> ToRect(QPDFObjectHandle array);
 
-// The inspection of an opened document (InspectPdfBytes/File without the opening); may throw
-// qpdf's exceptions.
-[[nodiscard]] Result<PdfInfo> InspectQpdf(QPDF& qpdf, const ByteSource& source,
-                                          const PdfLimits& limits);
+// What the signer needs besides PdfInfo: where each page and each field is.
+struct Inspection {
+    PdfInfo info;
+    std::vector<ObjectRef> pages;  // the object of each page, in order
+    struct Field {
+        ObjectRef object;                // the terminal field
+        std::vector<ObjectRef> widgets;  // its widget annotations (itself when merged)
+    };
+    std::map<std::string, Field> fields;  // by fully qualified name (the first of duplicates)
+};
+
+// The inspection of a document whose bytes are `pdf`, as qpdf opened it (InspectPdfBytes/File
+// without the opening). Objects are read with ObjectReader, one at a time; qpdf only says
+// whether it had to repair the file (a warning) and whether it is encrypted. May throw qpdf's
+// exceptions.
+[[nodiscard]] Result<Inspection> InspectDocument(std::string_view pdf, QPDF& qpdf,
+                                                 const PdfLimits& limits);
 
 // Messages of the warnings qpdf collected so far (they are consumed).
 std::vector<std::string> TakeWarnings(QPDF& qpdf);

@@ -9,6 +9,7 @@
 #include "pdf/inspect.hpp"
 #include "pdf/qpdf_support.hpp"
 #include "pdf/testing/pdf_fixtures.hpp"
+#include "pdf/testing/pdf_writer.hpp"
 
 namespace firmo::pdf {
 namespace {
@@ -235,6 +236,26 @@ TEST_F(ValidatorTest, RefusesTruncatedAndDamagedFiles) {
     shifted.insert(shifted.find("1 0 obj"), "% padding that moves every object\n");
     auto report = validator_.ValidateBytes(shifted, {});
     EXPECT_THAT(report.violations, ElementsAre(FileViolation(internal::kReasonRepaired)));
+}
+
+// What qpdf's form helper warned about (and what once made good files "damaged"): a widget
+// no field lists, as TeX's hyperref writes for a form without /AcroForm entries, and a loop
+// in the field tree. Both are clean for qpdf --check and every viewer.
+TEST_F(ValidatorTest, FormQuirksAreNotDamage) {
+    testing::PdfWriter w;
+    w.Set(1, "<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields [5 0 R] >> >>");
+    w.Set(2, "<< /Type /Pages /Kids [3 0 R] /Count 1 >>");
+    w.Set(3, "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Annots [4 0 R] >>");
+    w.Set(4, "<< /Type /Annot /Subtype /Widget /FT /Btn /T (orphan) /Rect [10 10 50 50] >>");
+    w.Set(5, "<< /T (loop) /Kids [6 0 R] >>");
+    w.Set(6, "<< /T (back) /Parent 5 0 R /Kids [5 0 R] >>");
+    w.SetTrailer("/Root", "1 0 R");
+    w.Commit(testing::XrefForm::kTable);
+    std::string log;
+    testing::WriteFile(dir_ / "quirks.pdf", w.bytes());
+    ASSERT_EQ(RunCommand("qpdf --check " + testing::Quote(dir_ / "quirks.pdf"), &log), 0) << log;
+    auto report = validator_.ValidateBytes(w.bytes(), {At(0, 100, 100, 200, 50)});
+    EXPECT_TRUE(report.is_valid) << ::testing::PrintToString(report.violations);
 }
 
 TEST_F(ValidatorTest, RefusesTooLargeFiles) {

@@ -3,249 +3,140 @@
 #include <algorithm>
 #include <fstream>
 #include <map>
-#include <qpdf/QPDFAcroFormDocumentHelper.hh>
 #include <qpdf/QPDFExc.hh>
-#include <qpdf/QPDFPageDocumentHelper.hh>
 #include <qpdf/QPDFXRefEntry.hh>
 #include <set>
-#include <sstream>
 
 #include "core/encoding.hpp"
+#include "pdf/object_reader.hpp"
 #include "pdf/pdf_syntax.hpp"
 #include "pdf/qpdf_support.hpp"
+#include "pdf/revision_diff.hpp"
+#include "pdf/revisions.hpp"
 
 namespace firmo::pdf {
 namespace {
 
+using internal::Child;
+using internal::ObjectReader;
+using internal::PdfValue;
+using internal::RevisionIndex;
+using internal::ValuePtr;
+using internal::XrefEntry;
+
 constexpr std::string_view kEtsiCades = "ETSI.CAdES.detached";
 constexpr std::string_view kAdbePkcs7 = "adbe.pkcs7.detached";
-// /Parent chains are short in real forms; a cycle must not loop forever.
-constexpr int kMaxParentDepth = 32;
+constexpr std::string_view kEtsiRfc3161 = "ETSI.RFC3161";
+// Field trees are shallow in real forms; a cycle or a hostile depth must not loop.
+constexpr int kMaxFieldDepth = 32;
+// Remarks are for people: a handful is enough.
+constexpr std::size_t kMaxRemarks = 20;
 
 bool IsHexOrSpace(char c) {
     return std::isxdigit(static_cast<unsigned char>(c)) != 0 || c == ' ' || c == '\n' ||
            c == '\r' || c == '\t';
 }
 
-// The bytes just before `end` are "%%EOF" and end-of-line characters: `end` closes a revision.
-bool EndsRevision(std::string_view pdf, std::uint64_t end) {
-    std::string_view head = pdf.substr(0, static_cast<std::size_t>(end));
-    while (!head.empty() && (head.back() == '\n' || head.back() == '\r' || head.back() == ' ')) {
-        head.remove_suffix(1);
-    }
-    return head.size() >= 5 && head.substr(head.size() - 5) == "%%EOF";
-}
-
-std::string NameWithoutSlash(QPDFObjectHandle name) {
-    if (!name.isName()) return {};
-    std::string n = name.getName();
+std::string NameWithoutSlash(const PdfValue& name) {
+    const std::string& n = name.NameOr();
     return n.empty() ? n : n.substr(1);
 }
 
-std::string FieldType(QPDFObjectHandle dict) {
-    for (int depth = 0; dict.isDictionary() && depth < kMaxParentDepth; ++depth) {
-        if (dict.getKey("/FT").isName()) return dict.getKey("/FT").getName();
-        dict = dict.getKey("/Parent");
+struct SignatureField {
+    std::string name;
+    ValuePtr field;
+    ValuePtr value;                   // the signature dictionary
+    std::optional<int> value_number;  // when it is an indirect object (it should be)
+};
+
+// The signed signature fields of the form.
+std::vector<SignatureField> SignatureFields(ObjectReader& reader) {
+    std::vector<SignatureField> out;
+    ValuePtr root = reader.Root();
+    ValuePtr form = reader.Resolve(Child(root, root->Get("/AcroForm")));
+    ValuePtr fields = reader.Resolve(Child(form, form->Get("/Fields")));
+    struct Node {
+        ValuePtr dict;
+        std::optional<int> number;
+        std::string parent_name;
+        std::string type;
+        int depth;
+    };
+    std::vector<Node> stack;
+    auto push_all = [&](const ValuePtr& list, const std::string& name, const std::string& type,
+                        int depth) {
+        const auto& items = list->items();
+        for (auto it = items.rbegin(); it != items.rend(); ++it) {
+            stack.push_back(
+                {reader.Resolve(Child(list, *it)),
+                 it->IsReference() ? std::optional<int>(it->ref().number) : std::nullopt, name,
+                 type, depth});
+        }
+    };
+    push_all(fields, "", "", 0);
+    std::set<int> seen;
+    while (!stack.empty()) {
+        Node node = std::move(stack.back());
+        stack.pop_back();
+        if (!node.dict->IsDictionary() || node.depth > kMaxFieldDepth) continue;
+        if (node.number && !seen.insert(*node.number).second) continue;
+        std::string name = node.parent_name;
+        if (node.dict->Get("/T").IsString()) {
+            name += (name.empty() ? "" : ".") + internal::TextToUtf8(node.dict->Get("/T").text());
+        }
+        std::string type =
+            node.dict->Get("/FT").IsName() ? node.dict->Get("/FT").text() : node.type;
+        ValuePtr kids = reader.Resolve(Child(node.dict, node.dict->Get("/Kids")));
+        bool has_field_kids = false;
+        for (const auto& kid : kids->items()) {
+            ValuePtr k = reader.Resolve(Child(kids, kid));
+            if (k->IsDictionary() && k->Has("/T")) has_field_kids = true;
+        }
+        if (has_field_kids) {
+            push_all(kids, name, type, node.depth + 1);
+            continue;
+        }
+        const PdfValue& v = node.dict->Get("/V");
+        ValuePtr value = reader.Resolve(Child(node.dict, v));
+        if (type == "/Sig" && value->IsDictionary()) {
+            out.push_back({name, node.dict, value,
+                           v.IsReference() ? std::optional<int>(v.ref().number) : std::nullopt});
+        }
     }
-    return {};
-}
-
-bool IsSignatureFieldOrWidget(QPDFObjectHandle h) {
-    return h.isDictionary() && !h.isStream() && FieldType(h) == "/Sig";
-}
-
-std::set<std::string> ChangedKeys(QPDFObjectHandle before, QPDFObjectHandle after) {
-    std::set<std::string> keys = before.getKeys();
-    for (const auto& k : after.getKeys()) keys.insert(k);
-    std::set<std::string> changed;
-    for (const auto& k : keys) {
-        if (before.getKey(k).unparse() != after.getKey(k).unparse()) changed.insert(k);
-    }
-    return changed;
-}
-
-std::string Join(const std::set<std::string>& keys) {
-    std::string out;
-    for (const auto& k : keys) out += (out.empty() ? "" : ", ") + k;
     return out;
 }
 
-// An array may only grow, and only by signature fields or widgets.
-std::optional<std::string> CheckGrownArray(QPDFObjectHandle before, QPDFObjectHandle after,
-                                           const std::string& what) {
-    std::vector<std::string> old_items;
-    if (before.isArray()) {
-        for (auto& item : before.aitems()) old_items.push_back(item.unparse());
-    }
-    std::multiset<std::string> remaining(old_items.begin(), old_items.end());
-    if (after.isArray()) {
-        for (auto& item : after.aitems()) {
-            auto it = remaining.find(item.unparse());
-            if (it != remaining.end()) {
-                remaining.erase(it);
-                continue;
-            }
-            if (!IsSignatureFieldOrWidget(item))
-                return what + ": something other than a signature was added";
-        }
-    }
-    if (!remaining.empty()) return what + ": entries were removed";
-    return std::nullopt;
-}
-
-class ChangeChecker {
-  public:
-    ChangeChecker(QPDF& before, QPDF& after) : before_(before), after_(after) {
-        root_ = before.getRoot().getObjGen();
-        auto acroform = before.getRoot().getKey("/AcroForm");
-        if (acroform.isIndirect()) acroform_ = acroform.getObjGen();
-        auto info = before.getTrailer().getKey("/Info");
-        if (info.isIndirect()) info_ = info.getObjGen();
-        auto pages = QPDFPageDocumentHelper(before).getAllPages();
-        for (std::size_t i = 0; i < pages.size(); ++i) {
-            page_index_[pages[i].getObjectHandle().getObjGen()] = static_cast<int>(i);
-        }
-    }
-
-    // What objects rewritten after `boundary` changed beyond what adding a signature needs.
-    std::vector<std::string> Check(std::uint64_t boundary) {
-        std::vector<std::string> out;
-        auto before_table = before_.getXRefTable();
-        auto after_table = after_.getXRefTable();
-        for (const auto& [og, entry] : after_table) {
-            if (!WrittenAfter(after_table, entry, boundary)) continue;
-            if (before_table.count(og) == 0) continue;  // new: only matters if referenced
-            QPDFObjectHandle b = before_.getObject(og);
-            QPDFObjectHandle a = after_.getObject(og);
-            if (auto problem = CheckObject(og, b, a)) out.push_back(*problem);
-        }
-        return out;
-    }
-
-  private:
-    static bool WrittenAfter(const std::map<QPDFObjGen, QPDFXRefEntry>& table,
-                             const QPDFXRefEntry& entry, std::uint64_t boundary) {
-        if (entry.getType() == 1) return static_cast<std::uint64_t>(entry.getOffset()) >= boundary;
-        if (entry.getType() == 2) {
-            auto stream = table.find(QPDFObjGen(entry.getObjStreamNumber(), 0));
-            return stream != table.end() && stream->second.getType() == 1 &&
-                   static_cast<std::uint64_t>(stream->second.getOffset()) >= boundary;
-        }
-        return false;
-    }
-
-    std::string Describe(QPDFObjGen og) {
-        auto page = page_index_.find(og);
-        if (page != page_index_.end()) return "page " + std::to_string(page->second);
-        if (og == root_) return "the document catalog";
-        if (og == acroform_) return "the form";
-        return "object " + std::to_string(og.getObj());
-    }
-
-    std::optional<std::string> CheckAcroForm(QPDFObjectHandle b, QPDFObjectHandle a) {
-        auto changed = ChangedKeys(b, a);
-        for (const auto& k : changed) {
-            if (k == "/Fields") {
-                if (auto p = CheckGrownArray(b.getKey(k), a.getKey(k), "the form's fields"))
-                    return p;
-            } else if (k != "/SigFlags" && k != "/DR" && k != "/DA") {
-                return "the form was changed (" + k + ")";
-            }
-        }
-        return std::nullopt;
-    }
-
-    std::optional<std::string> CheckObject(QPDFObjGen og, QPDFObjectHandle b, QPDFObjectHandle a) {
-        if (b.isStream() || a.isStream()) {
-            if (b.isStream() && a.isStream() && ChangedKeys(b.getDict(), a.getDict()).empty() &&
-                b.getRawStreamData()->getSize() == a.getRawStreamData()->getSize()) {
-                // Rewritten, but its dictionary and length are the same: compare the data.
-                auto bd = b.getRawStreamData();
-                auto ad = a.getRawStreamData();
-                if (std::equal(bd->getBuffer(), bd->getBuffer() + bd->getSize(), ad->getBuffer())) {
-                    return std::nullopt;
-                }
-            }
-            return Describe(og) + ": its content was changed";
-        }
-        if (b.isArray() || a.isArray()) return CheckGrownArray(b, a, Describe(og));
-        if (!b.isDictionary() || !a.isDictionary()) {
-            return b.unparse() == a.unparse()
-                       ? std::nullopt
-                       : std::optional<std::string>(Describe(og) + " was changed");
-        }
-        auto changed = ChangedKeys(b, a);
-        if (changed.empty()) return std::nullopt;
-        if (og == root_) {
-            for (const auto& k : changed) {
-                if (k == "/AcroForm") {
-                    QPDFObjectHandle ba = b.getKey(k);
-                    QPDFObjectHandle aa = a.getKey(k);
-                    if (aa.isIndirect() && (!ba.isIndirect() || ba.getObjGen() != aa.getObjGen())) {
-                        // A new form object: compare it with the old one, wherever it was.
-                        if (auto p = CheckAcroForm(
-                                ba.isDictionary() ? ba : QPDFObjectHandle::newDictionary(), aa))
-                            return p;
-                    } else if (!aa.isIndirect()) {
-                        if (auto p = CheckAcroForm(ba, aa)) return p;
-                    }
-                } else if (k != "/DSS") {
-                    return "the document catalog was changed (" + k + ")";
-                }
-            }
-            return std::nullopt;
-        }
-        if (og == acroform_) return CheckAcroForm(b, a);
-        if (og == info_) return std::nullopt;  // metadata (producer, dates) may change
-        if (page_index_.count(og) > 0) {
-            for (const auto& k : changed) {
-                if (k != "/Annots") return Describe(og) + " was changed (" + k + ")";
-            }
-            return CheckGrownArray(b.getKey("/Annots"), a.getKey("/Annots"),
-                                   Describe(og) + "'s annotations");
-        }
-        if (IsSignatureFieldOrWidget(b)) {
-            for (const auto& k : changed) {
-                if (k == "/V") {
-                    if (!b.getKey("/V").isNull()) return "an existing signature was replaced";
-                } else if (k != "/AP" && k != "/AS" && k != "/Lock" && k != "/F") {
-                    return "a signature field was changed (" + k + ")";
-                }
-            }
-            return std::nullopt;
-        }
-        std::string type = b.getKey("/Type").isName() ? b.getKey("/Type").getName() : "";
-        if (type == "/Sig" || type == "/DocTimeStamp") return "an existing signature was changed";
-        return Describe(og) + " was changed (" + Join(changed) + ")";
-    }
-
-    QPDF& before_;
-    QPDF& after_;
-    QPDFObjGen root_;
-    QPDFObjGen acroform_;
-    QPDFObjGen info_;
-    std::map<QPDFObjGen, int> page_index_;
+// One verified signature and the objects it came from.
+struct Entry {
+    SignatureReport report;
+    std::optional<int> value;  // the signature dictionary's object number
+    std::string contents;      // the raw bytes in the hole of its byte range
 };
 
-SignatureReport CheckSignature(std::string_view pdf, const std::string& field_name,
-                               QPDFObjectHandle v, const crypto::TrustAnchors& anchors,
-                               const VerifyOptions& options) {
+SignatureReport CheckSignature(std::string_view pdf, const RevisionIndex* index,
+                               const SignatureField& field, const crypto::TrustAnchors& anchors,
+                               const VerifyOptions& options, std::string* contents) {
+    const PdfValue& v = *field.value;
     SignatureReport r;
-    r.field_name = field_name;
-    r.sub_filter = NameWithoutSlash(v.getKey("/SubFilter"));
-    if (v.getKey("/Reason").isString()) r.reason = v.getKey("/Reason").getUTF8Value();
-    if (v.getKey("/M").isString())
-        r.signing_time = internal::ParsePdfDate(v.getKey("/M").getUTF8Value());
-    if (r.sub_filter != kEtsiCades && r.sub_filter != kAdbePkcs7) {
+    r.field_name = field.name;
+    r.sub_filter = NameWithoutSlash(v.Get("/SubFilter"));
+    r.is_document_timestamp =
+        NameWithoutSlash(v.Get("/Type")) == "DocTimeStamp" || r.sub_filter == kEtsiRfc3161;
+    if (v.Get("/Reason").IsString()) r.reason = internal::TextToUtf8(v.Get("/Reason").text());
+    if (v.Get("/M").IsString()) {
+        r.signing_time = internal::ParsePdfDate(internal::TextToUtf8(v.Get("/M").text()));
+    }
+    if (r.sub_filter != kEtsiCades && r.sub_filter != kAdbePkcs7 && r.sub_filter != kEtsiRfc3161) {
         r.problems.push_back("unsupported signature type '" + r.sub_filter + "'");
         return r;
     }
-    QPDFObjectHandle range = v.getKey("/ByteRange");
-    bool range_ok = range.isArray() && range.getArrayNItems() == 4;
-    for (int i = 0; range_ok && i < 4; ++i) {
-        auto item = range.getArrayItem(i);
-        range_ok = item.isInteger() && item.getIntValue() >= 0;
-        if (range_ok) r.byte_range.push_back(static_cast<std::uint64_t>(item.getIntValue()));
+    const PdfValue& range = v.Get("/ByteRange");
+    bool range_ok = range.IsArray() && range.items().size() == 4;
+    for (std::size_t i = 0; range_ok && i < 4; ++i) {
+        const PdfValue& item = range.items()[i];
+        range_ok = item.IsNumber() && item.number() >= 0 && item.number() < 1e15 &&
+                   item.number() == static_cast<double>(static_cast<std::uint64_t>(item.number()));
+        if (range_ok) r.byte_range.push_back(static_cast<std::uint64_t>(item.number()));
     }
     if (!range_ok || r.byte_range[0] != 0 || r.byte_range[1] + 2 > r.byte_range[2] ||
         r.byte_range[2] > pdf.size() || r.byte_range[3] > pdf.size() - r.byte_range[2]) {
@@ -257,9 +148,13 @@ SignatureReport CheckSignature(std::string_view pdf, const std::string& field_na
     r.revision_end = r.byte_range[2] + r.byte_range[3];
     std::string_view gap = pdf.substr(static_cast<std::size_t>(gap_start),
                                       static_cast<std::size_t>(gap_end - gap_start));
+    *contents = std::string(gap);
     bool gap_is_contents = gap.front() == '<' && gap.back() == '>' &&
                            std::all_of(gap.begin() + 1, gap.end() - 1, IsHexOrSpace);
-    r.covers_revision = gap_is_contents && EndsRevision(pdf, r.revision_end);
+    if (index != nullptr) {
+        if (auto k = index->RevisionEndingAt(r.revision_end)) r.revision = static_cast<int>(*k);
+    }
+    r.covers_revision = gap_is_contents && r.revision >= 0;
     r.covers_whole_file = r.covers_revision && r.revision_end == pdf.size();
     if (!r.covers_revision) {
         r.problems.push_back(
@@ -273,26 +168,42 @@ SignatureReport CheckSignature(std::string_view pdf, const std::string& field_na
     }
     if (hex.size() % 2 == 1) hex += '0';
     auto der = HexDecode(hex);
-    auto cms = der ? crypto::DetachedCms::Parse(*der)
-                   : Result<crypto::DetachedCms>(Fail(ErrorCode::kMalformed, "no signature"));
-    if (!cms) {
-        r.problems.push_back("the signature value cannot be read: " + cms.error().message);
-        return r;
+    const std::vector<std::string_view> signed_bytes = {
+        pdf.substr(0, static_cast<std::size_t>(r.byte_range[1])),
+        pdf.substr(static_cast<std::size_t>(r.byte_range[2]),
+                   static_cast<std::size_t>(r.byte_range[3]))};
+    crypto::CmsVerification check;
+    if (r.is_document_timestamp) {
+        if (r.sub_filter != kEtsiRfc3161) {
+            r.problems.push_back("a document time-stamp must have /SubFilter /ETSI.RFC3161");
+            return r;
+        }
+        check = crypto::VerifyTimestampToken(der ? std::string_view(*der) : std::string_view(),
+                                             signed_bytes, anchors);
+        r.signing_time = check.timestamp_time;
+    } else {
+        auto cms = der ? crypto::DetachedCms::Parse(*der)
+                       : Result<crypto::DetachedCms>(Fail(ErrorCode::kMalformed, "no signature"));
+        if (!cms) {
+            r.problems.push_back("the signature value cannot be read: " + cms.error().message);
+            return r;
+        }
+        auto digest = cms->DigestOf(signed_bytes);
+        if (!digest) {
+            r.problems.push_back(digest.error().message);
+            return r;
+        }
+        Timestamp claimed = r.signing_time.value_or(SystemClock().Now());
+        check = cms->Verify(*digest, anchors, claimed, options.validation_time);
+        if (!check.has_signed_attributes && r.sub_filter == kEtsiCades) {
+            r.problems.push_back("a PAdES (ETSI.CAdES.detached) signature needs signed attributes");
+        }
+        if (!r.signing_time) r.signing_time = check.cms_signing_time;
     }
-    auto digest = cms->DigestOf({pdf.substr(0, static_cast<std::size_t>(r.byte_range[1])),
-                                 pdf.substr(static_cast<std::size_t>(r.byte_range[2]),
-                                            static_cast<std::size_t>(r.byte_range[3]))});
-    if (!digest) {
-        r.problems.push_back(digest.error().message);
-        return r;
-    }
-    Timestamp claimed = r.signing_time.value_or(SystemClock().Now());
-    crypto::CmsVerification check = cms->Verify(*digest, anchors, claimed, options.validation_time);
     r.timestamped = check.timestamped;
     r.timestamp_valid = check.timestamp_valid;
     r.timestamp_time = check.timestamp_time;
     r.timestamp_authority = check.timestamp_authority;
-    if (!r.signing_time) r.signing_time = check.cms_signing_time;
     r.signer_name = check.signer_common_name;
     r.signer_subject = check.signer_subject;
     r.signer_serial_number = check.signer_serial_number;
@@ -301,6 +212,172 @@ SignatureReport CheckSignature(std::string_view pdf, const std::string& field_na
     r.chain_trusted = check.chain_trusted;
     r.problems.insert(r.problems.end(), check.problems.begin(), check.problems.end());
     return r;
+}
+
+// The DocMDP level a signature dictionary declares in its /Reference, if any (/P defaults
+// to 2, 12.8.2.2).
+std::optional<int> DocMdpLevel(ObjectReader& reader, const ValuePtr& sig) {
+    ValuePtr refs = reader.Resolve(Child(sig, sig->Get("/Reference")));
+    for (const auto& entry : refs->items()) {
+        ValuePtr ref = reader.Resolve(Child(refs, entry));
+        if (ref->Get("/TransformMethod").NameOr() != "/DocMDP") continue;
+        ValuePtr params = reader.Resolve(Child(ref, ref->Get("/TransformParams")));
+        const PdfValue& p = params->Get("/P");
+        if (!p.IsNumber()) return 2;
+        return static_cast<int>(std::clamp(p.number(), 1.0, 3.0));
+    }
+    return std::nullopt;
+}
+
+internal::FieldLock LockOf(ObjectReader& reader, const ValuePtr& params) {
+    internal::FieldLock lock;
+    if (!params->IsDictionary()) return lock;
+    const std::string& action = params->Get("/Action").NameOr();
+    if (action == "/All") lock.action = internal::FieldLock::Action::kAll;
+    if (action == "/Include") lock.action = internal::FieldLock::Action::kInclude;
+    if (action == "/Exclude") lock.action = internal::FieldLock::Action::kExclude;
+    ValuePtr fields = reader.Resolve(Child(params, params->Get("/Fields")));
+    for (const auto& f : fields->items()) {
+        if (f.IsString()) lock.fields.insert(internal::TextToUtf8(f.text()));
+    }
+    return lock;
+}
+
+// FieldMDP of the signature in `field` (its /Lock, or its value's FieldMDP reference).
+internal::FieldLock FieldLockOf(ObjectReader& reader, const SignatureField& field) {
+    ValuePtr lock = reader.Resolve(Child(field.field, field.field->Get("/Lock")));
+    if (lock->IsDictionary()) return LockOf(reader, lock);
+    ValuePtr refs = reader.Resolve(Child(field.value, field.value->Get("/Reference")));
+    for (const auto& entry : refs->items()) {
+        ValuePtr ref = reader.Resolve(Child(refs, entry));
+        if (ref->Get("/TransformMethod").NameOr() == "/FieldMDP") {
+            return LockOf(reader, reader.Resolve(Child(ref, ref->Get("/TransformParams"))));
+        }
+    }
+    return {};
+}
+
+// The certification signature's dictionary as the catalog names it (its object number).
+std::optional<int> Certification(ObjectReader& reader) {
+    ValuePtr root = reader.Root();
+    ValuePtr perms = reader.Resolve(Child(root, root->Get("/Perms")));
+    const PdfValue& docmdp = perms->Get("/DocMDP");
+    if (!docmdp.IsReference()) return std::nullopt;
+    return docmdp.ref().number;
+}
+
+// Whether qpdf resolves objects through the same entries the revision index reads (a repaired
+// cross-reference table resolves through what qpdf guessed instead).
+bool SameCrossReference(QPDF& qpdf, const RevisionIndex& index, std::size_t k) {
+    for (const auto& [og, entry] : qpdf.getXRefTable()) {
+        auto mine = index.EntryAt(k, og.getObj());
+        if (!mine) return false;
+        if (entry.getType() == 1) {
+            if (mine->type != XrefEntry::Type::kInFile ||
+                mine->position != static_cast<std::uint64_t>(entry.getOffset())) {
+                return false;
+            }
+        } else if (entry.getType() == 2) {
+            if (mine->type != XrefEntry::Type::kInStream ||
+                mine->position != static_cast<std::uint64_t>(entry.getObjStreamNumber()) ||
+                mine->generation != static_cast<std::uint32_t>(entry.getObjStreamIndex())) {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
+std::string RevisionLabel(const RevisionIndex& index, std::size_t k) {
+    const auto& r = index.revisions()[k];
+    return "revision " + std::to_string(k) + " (bytes " + std::to_string(r.start) + "-" +
+           std::to_string(r.end) + ")";
+}
+
+void AddRemark(VerificationReport& report, std::string remark) {
+    if (report.remarks.size() >= kMaxRemarks) return;
+    if (std::find(report.remarks.begin(), report.remarks.end(), remark) != report.remarks.end()) {
+        return;
+    }
+    report.remarks.push_back(std::move(remark));
+}
+
+// One signature value counts once: a second field with the same value, the same bytes in the
+// hole or the same byte ranges is a copy, not another signature.
+void ReportCopies(std::vector<Entry>& entries, VerificationReport& report) {
+    for (std::size_t i = 0; i < entries.size(); ++i) {
+        for (std::size_t j = 0; j < i; ++j) {
+            const Entry& first = entries[j];
+            Entry& copy = entries[i];
+            bool same_value = copy.value && copy.value == first.value;
+            bool same_contents = !copy.contents.empty() && copy.contents == first.contents;
+            bool same_range = !copy.report.byte_range.empty() &&
+                              copy.report.byte_range == first.report.byte_range;
+            if (!same_value && !same_contents && !same_range) continue;
+            std::string what = "field '" + copy.report.field_name +
+                               "' repeats the signature of field '" + first.report.field_name + "'";
+            copy.report.problems.push_back(what + "; a signature value counts once");
+            report.problems.push_back(what);
+            break;
+        }
+    }
+}
+
+// What later revisions changed for the signature in `entry`, judged by its permissions.
+void CompareAfter(std::string_view pdf, const RevisionIndex& index, ObjectReader& after,
+                  std::vector<Entry>& entries, std::size_t which, VerificationReport& report) {
+    SignatureReport& r = entries[which].report;
+    const auto k = static_cast<std::size_t>(r.revision);
+    for (std::size_t j = k + 1; j <= index.last(); ++j) {
+        for (const auto& p : index.revisions()[j].problems) {
+            r.problems.push_back("changed after this signature: " + RevisionLabel(index, j) + ": " +
+                                 p);
+            r.modified_after = true;
+        }
+    }
+    if (k == index.last()) return;
+    auto before_qpdf =
+        internal::OpenMemory(pdf.substr(0, static_cast<std::size_t>(r.revision_end)));
+    if (!before_qpdf) {
+        r.problems.push_back("the signed revision cannot be read on its own");
+        return;
+    }
+    if (!SameCrossReference(**before_qpdf, index, k)) {
+        r.problems.push_back("the signed revision can only be read by repairing it");
+        return;
+    }
+    ObjectReader before(pdf, index, k);
+    internal::DiffInput input;
+    input.before = &before;
+    input.after = &after;
+    input.before_qpdf = before_qpdf->get();
+    std::vector<int> changed = index.Changed(k, index.last());
+    input.changed = &changed;
+    std::vector<bool> reaching = after.Reaching(changed);
+    input.reaching = &reaching;
+    for (const auto& e : entries) {
+        if (e.report.revision <= r.revision || !e.report.covers_revision || !e.value) continue;
+        (e.report.is_document_timestamp ? input.later_timestamps : input.later_signatures)
+            .insert(*e.value);
+    }
+    if (auto certification = Certification(before)) {
+        input.permissions.docmdp = DocMdpLevel(before, before.Get(*certification)).value_or(2);
+    }
+    for (const auto& field : SignatureFields(before)) {
+        if (field.name == r.field_name) input.permissions.lock = FieldLockOf(before, field);
+    }
+    r.differences = internal::CompareRevisions(input);
+    for (const auto& d : r.differences) {
+        r.modification_level = std::max(r.modification_level, d.level);
+        if (d.allowed) continue;
+        r.changes_after.push_back(d.ToString());
+        r.problems.push_back("changed after this signature: " + d.ToString());
+        r.modified_after = true;
+    }
+    for (const auto& w : internal::TakeWarnings(**before_qpdf)) {
+        AddRemark(report,
+                  "the signed " + RevisionLabel(index, k) + " needed qpdf to read around: " + w);
+    }
 }
 
 Result<VerificationReport> Verify(std::string_view pdf, const crypto::TrustAnchors& anchors,
@@ -314,58 +391,116 @@ Result<VerificationReport> Verify(std::string_view pdf, const crypto::TrustAncho
     FIRMO_CHECK(internal::CheckHeader(source));
     FIRMO_TRY(auto qpdf, internal::OpenMemory(pdf));
     VerificationReport report;
-    QPDFAcroFormDocumentHelper acroform(*qpdf);
-    if (acroform.hasAcroForm()) {
-        for (auto& field : acroform.getFormFields()) {
-            if (field.getFieldType() != "/Sig" || !field.getValue().isDictionary()) continue;
-            if (static_cast<int>(report.signatures.size()) >= options.max_signatures) {
-                report.problems.push_back("the document has more than " +
-                                          std::to_string(options.max_signatures) +
-                                          " signatures; the rest were not verified");
-                break;
+    auto read = RevisionIndex::Read(pdf);
+    if (!read && read.error().code == ErrorCode::kPayloadTooLarge) {
+        return Fail(std::move(read).error());
+    }
+    std::optional<RevisionIndex> index;
+    if (read) {
+        index = std::move(*read);
+    } else {
+        // What qpdf could recover, to list the signatures; none of them can be trusted.
+        report.problems.push_back("the file's structure is damaged: " + read.error().message);
+    }
+    RevisionIndex repaired = index ? RevisionIndex() : internal::RepairedIndex(*qpdf, pdf.size());
+    const RevisionIndex& readable = index ? *index : repaired;
+    ObjectReader final_reader(pdf, readable, readable.last());
+    if (!index) {
+        std::size_t pos = 0;
+        final_reader.OverrideTrailer(internal::ParseValue(qpdf->getTrailer().unparse(), pos));
+    } else {
+        report.revisions = static_cast<int>(index->revisions().size());
+        if (!SameCrossReference(*qpdf, *index, index->last())) {
+            report.problems.push_back(
+                "the file's structure is damaged (it had to be repaired to be read)");
+        }
+    }
+
+    std::vector<Entry> entries;
+    for (const auto& field : SignatureFields(final_reader)) {
+        if (static_cast<int>(entries.size()) >= options.max_signatures) {
+            report.problems.push_back("the document has more than " +
+                                      std::to_string(options.max_signatures) +
+                                      " signatures; the rest were not verified");
+            break;
+        }
+        Entry e;
+        e.value = field.value_number;
+        e.report =
+            CheckSignature(pdf, index ? &*index : nullptr, field, anchors, options, &e.contents);
+        entries.push_back(std::move(e));
+    }
+    std::stable_sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) {
+        return a.report.revision_end < b.report.revision_end;
+    });
+    ReportCopies(entries, report);
+
+    // A certification signature (DocMDP) governs every later change; it must come first.
+    auto certification = Certification(final_reader);
+    for (std::size_t i = 0; i < entries.size(); ++i) {
+        if (!certification || entries[i].value != certification) continue;
+        entries[i].report.certification_level =
+            DocMdpLevel(final_reader, final_reader.Get(*certification)).value_or(2);
+        if (i > 0) {
+            entries[i].report.problems.push_back(
+                "a certification signature must be the first signature of the document");
+        }
+    }
+
+    if (index) {
+        for (std::size_t i = 0; i < entries.size(); ++i) {
+            if (entries[i].report.covers_revision) {
+                CompareAfter(pdf, *index, final_reader, entries, i, report);
             }
-            report.signatures.push_back(CheckSignature(pdf, field.getFullyQualifiedName(),
-                                                       field.getValue(), anchors, options));
+        }
+        std::size_t last_signed = 0;
+        bool any_signed = false;
+        for (const auto& e : entries) {
+            if (!e.report.covers_revision) continue;
+            any_signed = true;
+            last_signed = std::max(last_signed, static_cast<std::size_t>(e.report.revision));
+        }
+        for (std::size_t j = 0; any_signed && j <= last_signed; ++j) {
+            for (const auto& p : index->revisions()[j].problems) {
+                AddRemark(report, "the signed " + RevisionLabel(*index, j) + ": " + p);
+            }
+        }
+        if (any_signed && last_signed < index->last()) {
+            AddRemark(report, "the bytes after " +
+                                  std::to_string(index->revisions()[last_signed].end) + " (" +
+                                  std::to_string(index->last() - last_signed) +
+                                  " revision(s)) are covered by no signature");
+        }
+        if (index->trailing_bytes() > 0) {
+            report.problems.push_back(std::to_string(index->trailing_bytes()) +
+                                      " bytes were appended after the last revision");
         }
     }
-    std::stable_sort(report.signatures.begin(), report.signatures.end(),
-                     [](const auto& a, const auto& b) { return a.revision_end < b.revision_end; });
-    for (auto& r : report.signatures) {
-        if (!r.covers_revision || r.revision_end >= pdf.size()) continue;
-        auto before = internal::OpenMemory(pdf.substr(0, static_cast<std::size_t>(r.revision_end)));
-        if (!before) {
-            r.problems.push_back("the signed revision cannot be read on its own");
-            continue;
-        }
-        r.changes_after = ChangeChecker(**before, *qpdf).Check(r.revision_end);
-        r.modified_after = !r.changes_after.empty();
-        for (const auto& change : r.changes_after) {
-            r.problems.push_back("changed after this signature: " + change);
-        }
+    for (const auto& w : internal::TakeWarnings(*qpdf)) {
+        AddRemark(report, "qpdf read around a quirk of the file: " + w);
     }
-    // Bytes after the last signed revision that are no incremental update at all (readers
-    // ignore them, so the checks above see nothing) are still bytes nobody signed.
-    std::uint64_t last_end = 0;
-    for (const auto& r : report.signatures) {
-        if (r.covers_revision) last_end = std::max(last_end, r.revision_end);
-    }
-    if (last_end > 0 && last_end < pdf.size()) {
-        std::string_view tail = pdf.substr(static_cast<std::size_t>(last_end));
-        bool blank = tail.find_first_not_of(" \t\r\n\f", 0) == std::string_view::npos;
-        if (!blank && tail.find("startxref") == std::string_view::npos) {
-            report.problems.push_back(std::to_string(tail.size()) +
-                                      " bytes were appended after the last signature");
-        }
-    }
-    if (!internal::TakeWarnings(*qpdf).empty()) {
-        report.problems.push_back(
-            "the file's structure is damaged (it had to be repaired to be read)");
-    }
+    for (auto& e : entries) report.signatures.push_back(std::move(e.report));
     if (report.signatures.empty()) report.problems.push_back("the document has no signatures");
     return report;
 }
 
 }  // namespace
+
+std::string_view ToString(ModificationLevel level) {
+    switch (level) {
+        case ModificationLevel::kNone:
+            return "NONE";
+        case ModificationLevel::kLtaUpdates:
+            return "LTA_UPDATES";
+        case ModificationLevel::kFormFilling:
+            return "FORM_FILLING";
+        case ModificationLevel::kAnnotations:
+            return "ANNOTATIONS";
+        case ModificationLevel::kOther:
+            break;
+    }
+    return "OTHER";
+}
 
 bool VerificationReport::all_valid() const {
     if (signatures.empty() || !problems.empty()) return false;

@@ -1,8 +1,10 @@
 #pragma once
-// Verification of the signatures of a PDF: for each one, who signed and when (as claimed),
-// whether the signed digest matches the bytes, whether its /ByteRange covers its whole
-// revision, whether later revisions changed anything beyond adding signatures, and whether
-// the signer's chain leads to a configured trust anchor. Thread-safe; never throws.
+// Verification of the signatures of a PDF: for each one, who signed and when (as claimed or
+// time-stamped), whether the signed digest matches the bytes, whether its /ByteRange covers
+// exactly its revision, what later revisions changed in the document as a reader sees it (with
+// the modification level and whether DocMDP, FieldMDP or the default rules allow it), and
+// whether the signer's chain leads to a configured trust anchor. Document time-stamps are
+// reported like signatures. docs/VERIFICATION.md has the rules. Thread-safe; never throws.
 
 #include <cstdint>
 #include <filesystem>
@@ -18,29 +20,50 @@
 
 namespace firmo::pdf {
 
+// How far later revisions changed the document, as pyHanko grades it: NONE (nothing),
+// LTA_UPDATES (DSS, document time-stamps, metadata), FORM_FILLING (signing fields, filling in
+// forms), ANNOTATIONS (comments), OTHER (anything else: content, pages, structure).
+enum class ModificationLevel { kNone, kLtaUpdates, kFormFilling, kAnnotations, kOther };
+std::string_view ToString(ModificationLevel level);
+
+// One thing a later revision changed in what a reader of the signed revision sees.
+struct Difference {
+    ModificationLevel level = ModificationLevel::kOther;
+    bool allowed = false;  // by DocMDP, FieldMDP or the default rules for this signature
+    std::string where;     // "page 1", "field 'Signature2'", "the catalog", ...
+    std::string what;      // plain English
+    std::string ToString() const { return where + ": " + what; }
+};
+
 struct SignatureReport {
     std::string field_name;
-    std::string sub_filter;                 // "ETSI.CAdES.detached", "adbe.pkcs7.detached", ...
-    std::string signer_name;                // certificate commonName
-    std::string signer_subject;             // the whole subject (RFC 2253)
-    std::string signer_serial_number;       // e.g. "TINIT-RSSMRA80A01H501U"
-    std::optional<Timestamp> signing_time;  // /M, else the CMS signingTime; claimed, not proven
+    std::string sub_filter;  // "ETSI.CAdES.detached", "adbe.pkcs7.detached", "ETSI.RFC3161"
+    bool is_document_timestamp = false;      // /Type /DocTimeStamp: the TSA is the "signer"
+    std::optional<int> certification_level;  // DocMDP /P when this signature certifies
+    std::string signer_name;                 // certificate commonName
+    std::string signer_subject;              // the whole subject (RFC 2253)
+    std::string signer_serial_number;        // e.g. "TINIT-RSSMRA80A01H501U"
+    std::optional<Timestamp> signing_time;   // /M, else the CMS signingTime; claimed, not proven
     std::string reason;
     std::vector<std::uint64_t> byte_range;
     std::uint64_t revision_end = 0;  // where the signed revision ends (byte_range[2] + [3])
+    int revision = -1;               // which revision (0: the original), when it ends one
 
     bool digest_matches = false;     // the signed digest is the digest of the byte ranges
     bool signature_valid = false;    // the CMS signature verifies with the signer's key
     bool covers_revision = false;    // the ranges cover the revision except exactly /Contents
     bool covers_whole_file = false;  // ... and that revision is the whole file
-    bool modified_after = false;     // a later revision changed more than signatures
+    bool modified_after = false;     // a later revision made a change that is not allowed
     bool chain_trusted = false;
     // PAdES B-T: a signature time-stamp, its validity, and the time it proves.
     bool timestamped = false;
     bool timestamp_valid = false;
     std::optional<Timestamp> timestamp_time;
     std::string timestamp_authority;
-    std::vector<std::string> changes_after;  // what later revisions changed, when disallowed
+    // Everything later revisions changed, and the highest level among those changes.
+    ModificationLevel modification_level = ModificationLevel::kNone;
+    std::vector<Difference> differences;
+    std::vector<std::string> changes_after;  // the differences that are not allowed
     std::vector<std::string> problems;       // plain English; empty when valid
 
     bool is_valid() const { return problems.empty(); }
@@ -48,7 +71,11 @@ struct SignatureReport {
 
 struct VerificationReport {
     std::vector<SignatureReport> signatures;  // in the order they were applied
+    int revisions = 0;                        // the original and each incremental update
     std::vector<std::string> problems;        // about the document as a whole
+    // Worth knowing, not making anything invalid: quirks of the signed revisions that qpdf
+    // read around, bytes of a final unsigned revision that only added allowed changes.
+    std::vector<std::string> remarks;
     // At least one signature, and every signature valid.
     bool all_valid() const;
 };

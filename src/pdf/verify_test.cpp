@@ -174,7 +174,8 @@ TEST_F(VerifyTest, AnAppendedUpdateIsReported) {
     for (const auto& s : report->signatures) {
         EXPECT_TRUE(s.digest_matches);  // the signed bytes are intact...
         EXPECT_TRUE(s.modified_after);  // ...but the document shown is not what was signed
-        EXPECT_THAT(s.changes_after, Contains(HasSubstr("page 0 was changed")));
+        EXPECT_THAT(s.changes_after, Contains("page 0: /Contents: its data was changed"));
+        EXPECT_EQ(s.modification_level, ModificationLevel::kOther);
         EXPECT_FALSE(s.covers_whole_file);
     }
 }
@@ -187,7 +188,7 @@ TEST_F(VerifyTest, AppendedBytesAreReported) {
     auto report = VerifyPdfBytes(pdf + "PAID IN FULL\n", Anchors());
     ASSERT_TRUE(report);
     EXPECT_FALSE(report->all_valid());
-    EXPECT_THAT(report->problems, Contains("13 bytes were appended after the last signature"));
+    EXPECT_THAT(report->problems, Contains("13 bytes were appended after the last revision"));
 }
 
 TEST_F(VerifyTest, AddedAnnotationAfterSigningIsReported) {
@@ -210,7 +211,8 @@ TEST_F(VerifyTest, AddedAnnotationAfterSigningIsReported) {
     auto report = VerifyPdfBytes(tampered, Anchors());
     ASSERT_TRUE(report) << report.error().message;
     EXPECT_THAT(report->signatures.back().changes_after,
-                Contains("page 1's annotations: something other than a signature was added"));
+                Contains("page 1: a FreeText annotation was added"));
+    EXPECT_EQ(report->signatures.back().modification_level, ModificationLevel::kAnnotations);
 }
 
 TEST_F(VerifyTest, UntrustedSignerAndUnsignedDocuments) {

@@ -1,5 +1,6 @@
 // The storage contract: every domain::Database adapter must pass these. Parameterised by
-// backend; SQLite always runs, PostgreSQL joins when FIRMO_TEST_POSTGRES_URL names a server.
+// backend; SQLite and the in-memory store always run, PostgreSQL joins when
+// FIRMO_TEST_POSTGRES_URL names a server.
 
 #include <gtest/gtest.h>
 #include <libpq-fe.h>
@@ -19,7 +20,8 @@
 
 #include "core/ids.hpp"
 #include "core/testing/temp_dir.hpp"
-#include "domain/ports/repository.hpp"
+#include "domain/ports/database.hpp"
+#include "store/memory/memory_database.hpp"
 #include "store/postgres/postgres_database.hpp"
 #include "store/sqlite/sqlite_database.hpp"
 
@@ -87,9 +89,13 @@ class ScratchPostgres final : public Database {
         db_.reset();  // closes the pool first
         AdminExec(admin_url_, "DROP DATABASE IF EXISTS " + name_ + " WITH (FORCE)");
     }
-    Result<std::unique_ptr<Transaction>> Begin(TxMode mode) override { return db_->Begin(mode); }
     Result<int> Migrate() override { return db_->Migrate(); }
     Result<void> Ping() override { return db_->Ping(); }
+
+  protected:
+    Result<std::unique_ptr<Transaction>> BeginTransaction(TxMode mode) override {
+        return db_->Begin(mode);
+    }
 
   private:
     ScratchPostgres(std::string admin_url, std::string name)
@@ -101,10 +107,14 @@ class ScratchPostgres final : public Database {
 
 std::vector<Backend> Backends() {
     std::vector<Backend> backends{
-        {"sqlite", [](const std::filesystem::path& dir) -> std::unique_ptr<Database> {
+        {"sqlite",
+         [](const std::filesystem::path& dir) -> std::unique_ptr<Database> {
              auto db = sqlite::SqliteDatabase::Open((dir / "firmo.db").string(), 4);
              if (!db) return nullptr;
              return std::move(*db);
+         }},
+        {"memory", [](const std::filesystem::path&) -> std::unique_ptr<Database> {
+             return std::make_unique<memory::MemoryDatabase>();
          }}};
     if (const char* url = std::getenv("FIRMO_TEST_POSTGRES_URL"); url && *url) {
         backends.push_back({"postgres", [admin = std::string(url)](const std::filesystem::path&) {
@@ -142,7 +152,7 @@ class RepositoryContract : public ::testing::TestWithParam<Backend> {
     std::string MakeIssuer(const std::string& name) {
         auto tx = Write();
         Issuer issuer{Id(), name, "ops@example.org", clock_.Now()};
-        EXPECT_TRUE(tx->InsertIssuer(issuer));
+        EXPECT_TRUE(tx->issuers().Insert(issuer));
         EXPECT_TRUE(tx->Commit());
         return issuer.id;
     }
@@ -160,7 +170,7 @@ class RepositoryContract : public ::testing::TestWithParam<Backend> {
                                       Clause{"Marketing consent", ClauseType::kOptional}}}}},
                   clock_.Now()};
         auto tx = Write();
-        EXPECT_TRUE(tx->InsertDossier(d));
+        EXPECT_TRUE(tx->dossiers().Insert(d));
         EXPECT_TRUE(tx->Commit());
         return d;
     }
@@ -170,7 +180,7 @@ class RepositoryContract : public ::testing::TestWithParam<Backend> {
                  code,         "a@b.it",    std::nullopt,
                  clock_.Now(), clock_.Now()};
         auto tx = Write();
-        EXPECT_TRUE(tx->InsertSigner(s));
+        EXPECT_TRUE(tx->signers().Insert(s));
         EXPECT_TRUE(tx->Commit());
         return s;
     }
@@ -191,7 +201,7 @@ class RepositoryContract : public ::testing::TestWithParam<Backend> {
         doc.created_at = doc.updated_at = clock_.Now();
         r.documents = {doc};
         auto tx = Write();
-        EXPECT_TRUE(tx->InsertRequest(r));
+        EXPECT_TRUE(tx->requests().Insert(r));
         EXPECT_TRUE(tx->Commit());
         return r;
     }
@@ -215,43 +225,43 @@ TEST_P(RepositoryContract, ApiKeysAreFoundByHashAndRevoked) {
     ApiKey key{Id(), issuer_a_, "hash-1", "firmo_abc", clock_.Now(), std::nullopt};
     {
         auto tx = Write();
-        ASSERT_TRUE(tx->InsertApiKey(key));
+        ASSERT_TRUE(tx->issuers().InsertKey(key));
         ASSERT_TRUE(tx->Commit());
     }
     {
-        auto found = Read()->FindApiKeyByHash("hash-1");
+        auto found = Read()->issuers().FindKeyByHash("hash-1");
         ASSERT_TRUE(found && *found);
         EXPECT_EQ((*found)->issuer_id, issuer_a_);
         EXPECT_FALSE((*found)->revoked_at);
     }
     {
         auto tx = Write();
-        EXPECT_EQ(tx->RevokeApiKey(key.id, clock_.Now()), true);
-        EXPECT_EQ(tx->RevokeApiKey(key.id, clock_.Now()), false);  // already revoked
+        EXPECT_EQ(tx->issuers().RevokeKey(key.id, clock_.Now()), true);
+        EXPECT_EQ(tx->issuers().RevokeKey(key.id, clock_.Now()), false);  // already revoked
         ASSERT_TRUE(tx->Commit());
     }
-    auto found = Read()->FindApiKeyByHash("hash-1");
+    auto found = Read()->issuers().FindKeyByHash("hash-1");
     ASSERT_TRUE(found && *found);
     EXPECT_TRUE((*found)->revoked_at);
-    EXPECT_FALSE(*Read()->FindApiKeyByHash("other"));
+    EXPECT_FALSE(*Read()->issuers().FindKeyByHash("other"));
 }
 
 TEST_P(RepositoryContract, UncommittedTransactionsRollBack) {
     {
         auto tx = Write();
-        ASSERT_TRUE(tx->InsertIssuer(Issuer{"X1", "Ghost", "g@example.org", clock_.Now()}));
+        ASSERT_TRUE(tx->issuers().Insert(Issuer{"X1", "Ghost", "g@example.org", clock_.Now()}));
     }
-    EXPECT_FALSE(*Read()->FindIssuer("X1"));
-    EXPECT_EQ(*Read()->CountIssuers(), 2);
+    EXPECT_FALSE(*Read()->issuers().Find("X1"));
+    EXPECT_EQ(*Read()->issuers().Count(), 2);
 }
 
 TEST_P(RepositoryContract, DossiersRoundTripAndAreScopedByIssuer) {
     const Dossier d = MakeDossier(issuer_a_);
-    auto found = Read()->FindDossier(issuer_a_, d.id);
+    auto found = Read()->dossiers().Find(issuer_a_, d.id);
     ASSERT_TRUE(found && *found);
     EXPECT_EQ((*found)->title, d.title);
     EXPECT_EQ((*found)->documents, d.documents);
-    EXPECT_FALSE(*Read()->FindDossier(issuer_b_, d.id));
+    EXPECT_FALSE(*Read()->dossiers().Find(issuer_b_, d.id));
 }
 
 TEST_P(RepositoryContract, DossierPagesAreNewestFirstWithACursor) {
@@ -261,13 +271,13 @@ TEST_P(RepositoryContract, DossierPagesAreNewestFirstWithACursor) {
         ids.push_back(MakeDossier(issuer_a_).id);
     }
     MakeDossier(issuer_b_);
-    auto first = Read()->ListDossiers(issuer_a_, PageQuery{2, std::nullopt});
+    auto first = Read()->dossiers().List(issuer_a_, PageQuery{2, std::nullopt});
     ASSERT_TRUE(first);
     ASSERT_EQ(first->items.size(), 2u);
     EXPECT_EQ(first->items[0].id, ids[4]);
     EXPECT_EQ(first->items[1].id, ids[3]);
     ASSERT_TRUE(first->next_after_id);
-    auto rest = Read()->ListDossiers(issuer_a_, PageQuery{10, first->next_after_id});
+    auto rest = Read()->dossiers().List(issuer_a_, PageQuery{10, first->next_after_id});
     ASSERT_TRUE(rest);
     ASSERT_EQ(rest->items.size(), 3u);
     EXPECT_EQ(rest->items[2].id, ids[0]);
@@ -281,30 +291,30 @@ TEST_P(RepositoryContract, SignerIdentifiersAreUniquePerIssuer) {
         auto tx = Write();
         Signer dup = s;
         dup.id = Id();
-        auto r = tx->InsertSigner(dup);
+        auto r = tx->signers().Insert(dup);
         ASSERT_FALSE(r);
         EXPECT_EQ(r.error().code, ErrorCode::kAlreadyExists);
     }
-    auto found = Read()->FindSignerByIdentifier(issuer_a_, IdentifierKind::kItFiscalCode,
-                                                "RSSMRA80A01H501U");
+    auto found = Read()->signers().FindByIdentifier(issuer_a_, IdentifierKind::kItFiscalCode,
+                                                    "RSSMRA80A01H501U");
     ASSERT_TRUE(found && *found);
     EXPECT_EQ((*found)->id, s.id);
-    EXPECT_FALSE(*Read()->FindSigner(issuer_b_, s.id));
+    EXPECT_FALSE(*Read()->signers().Find(issuer_b_, s.id));
     Signer updated = s;
     updated.phone = "+393331234567";
     {
         auto tx = Write();
-        ASSERT_TRUE(tx->UpdateSignerContact(updated));
+        ASSERT_TRUE(tx->signers().UpdateContact(updated));
         ASSERT_TRUE(tx->Commit());
     }
-    EXPECT_EQ((*Read()->FindSigner(issuer_a_, s.id))->phone, std::string("+393331234567"));
+    EXPECT_EQ((*Read()->signers().Find(issuer_a_, s.id))->phone, std::string("+393331234567"));
 }
 
 TEST_P(RepositoryContract, RequestsRoundTripWithSignersAndDocuments) {
     const Dossier d = MakeDossier(issuer_a_);
     const Signer s = MakeSigner(issuer_a_, "RSSMRA80A01H501U");
     SignatureRequest r = MakeRequest(d, s);
-    auto found = Read()->FindRequest(issuer_a_, r.id);
+    auto found = Read()->requests().Find(issuer_a_, r.id);
     ASSERT_TRUE(found && *found);
     const auto& got = **found;
     EXPECT_EQ(got.status, RequestStatus::kDraft);
@@ -315,7 +325,7 @@ TEST_P(RepositoryContract, RequestsRoundTripWithSignersAndDocuments) {
     ASSERT_EQ(got.documents.size(), 1u);
     EXPECT_EQ(got.documents[0].metadata, d.documents[0]);
     EXPECT_EQ(got.documents[0].status, DocumentStatus::kWaitForUpload);
-    EXPECT_FALSE(*Read()->FindRequest(issuer_b_, r.id));
+    EXPECT_FALSE(*Read()->requests().Find(issuer_b_, r.id));
 
     r.status = RequestStatus::kCancelled;
     r.cancelled_at = clock_.Now();
@@ -326,10 +336,10 @@ TEST_P(RepositoryContract, RequestsRoundTripWithSignersAndDocuments) {
     r.documents[0].blob_key = "k";
     {
         auto tx = Write();
-        ASSERT_TRUE(tx->UpdateRequest(r));
+        ASSERT_TRUE(tx->requests().Update(r));
         ASSERT_TRUE(tx->Commit());
     }
-    const auto again = **Read()->FindRequest(issuer_a_, r.id);
+    const auto again = **Read()->requests().Find(issuer_a_, r.id);
     EXPECT_EQ(again.status, RequestStatus::kCancelled);
     EXPECT_EQ(again.cancelled_at, r.cancelled_at);
     EXPECT_EQ(again.signers[0].status, SignerStatus::kCancelled);
@@ -341,7 +351,7 @@ TEST_P(RepositoryContract, RequestsRoundTripWithSignersAndDocuments) {
     SignatureRequest foreign = r;
     foreign.issuer_id = issuer_b_;
     auto tx = Write();
-    auto denied = tx->UpdateRequest(foreign);
+    auto denied = tx->requests().Update(foreign);
     ASSERT_FALSE(denied);
     EXPECT_EQ(denied.error().code, ErrorCode::kNotFound);
 }
@@ -356,22 +366,22 @@ TEST_P(RepositoryContract, RequestListsFilterByStatusAndDossier) {
     r2.status = RequestStatus::kReady;
     {
         auto tx = Write();
-        ASSERT_TRUE(tx->UpdateRequest(r2));
+        ASSERT_TRUE(tx->requests().Update(r2));
         ASSERT_TRUE(tx->Commit());
     }
-    auto all = Read()->ListRequests(issuer_a_, {}, PageQuery{10, std::nullopt});
+    auto all = Read()->requests().List(issuer_a_, {}, PageQuery{10, std::nullopt});
     ASSERT_TRUE(all);
     EXPECT_EQ(all->items.size(), 2u);
-    auto ready = Read()->ListRequests(issuer_a_, RequestFilter{std::nullopt, RequestStatus::kReady},
-                                      PageQuery{10, std::nullopt});
+    auto ready = Read()->requests().List(
+        issuer_a_, RequestFilter{std::nullopt, RequestStatus::kReady}, PageQuery{10, std::nullopt});
     ASSERT_EQ(ready->items.size(), 1u);
     EXPECT_EQ(ready->items[0].id, r2.id);
     EXPECT_EQ(ready->items[0].documents.size(), 1u);
-    auto by_dossier = Read()->ListRequests(issuer_a_, RequestFilter{d1.id, std::nullopt},
-                                           PageQuery{10, std::nullopt});
+    auto by_dossier = Read()->requests().List(issuer_a_, RequestFilter{d1.id, std::nullopt},
+                                              PageQuery{10, std::nullopt});
     ASSERT_EQ(by_dossier->items.size(), 1u);
     EXPECT_EQ(by_dossier->items[0].dossier_id, d1.id);
-    EXPECT_TRUE(Read()->ListRequests(issuer_b_, {}, PageQuery{10, std::nullopt})->items.empty());
+    EXPECT_TRUE(Read()->requests().List(issuer_b_, {}, PageQuery{10, std::nullopt})->items.empty());
 }
 
 TEST_P(RepositoryContract, ExpiredListingSkipsTerminalRequests) {
@@ -382,11 +392,11 @@ TEST_P(RepositoryContract, ExpiredListingSkipsTerminalRequests) {
     done.status = RequestStatus::kSigned;
     {
         auto tx = Write();
-        ASSERT_TRUE(tx->UpdateRequest(done));
+        ASSERT_TRUE(tx->requests().Update(done));
         ASSERT_TRUE(tx->Commit());
     }
-    EXPECT_TRUE(Read()->ListExpired(clock_.Now(), 10)->empty());
-    auto due = Read()->ListExpired(clock_.Now() + 25h, 10);
+    EXPECT_TRUE(Read()->requests().ListExpired(clock_.Now(), 10)->empty());
+    auto due = Read()->requests().ListExpired(clock_.Now() + 25h, 10);
     ASSERT_TRUE(due);
     ASSERT_EQ(due->size(), 1u);
     EXPECT_EQ((*due)[0], std::make_pair(issuer_a_, live.id));
@@ -399,12 +409,12 @@ TEST_P(RepositoryContract, AuditEventsKeepTheirOrder) {
         auto tx = Write();
         for (const char* type :
              {"signature_request.created", "document.uploaded", "document.ready"}) {
-            ASSERT_TRUE(tx->AppendEvent(
+            ASSERT_TRUE(tx->audit().Append(
                 AuditEvent{0, r.id, clock_.Now(), type, "A", "B", "", "", "test", ""}));
         }
         ASSERT_TRUE(tx->Commit());
     }
-    auto events = Read()->ListEvents(r.id);
+    auto events = Read()->audit().List(r.id);
     ASSERT_TRUE(events);
     ASSERT_EQ(events->size(), 3u);
     EXPECT_EQ((*events)[1].type, "document.uploaded");
@@ -421,12 +431,12 @@ TEST_P(RepositoryContract, JobsAreLeasedOnceAndRetried) {
     job.run_at = clock_.Now();
     {
         auto tx = Write();
-        ASSERT_TRUE(tx->EnqueueJob(job));
+        ASSERT_TRUE(tx->jobs().Enqueue(job));
         ASSERT_TRUE(tx->Commit());
     }
     auto claim = [&](const char* worker) {
         auto tx = Write();
-        auto j = tx->ClaimJob(clock_.Now(), 30s, worker);
+        auto j = tx->jobs().Claim(clock_.Now(), 30s, worker);
         EXPECT_TRUE(j);
         EXPECT_TRUE(tx->Commit());
         return *j;
@@ -443,10 +453,10 @@ TEST_P(RepositoryContract, JobsAreLeasedOnceAndRetried) {
     {
         auto tx = Write();
         // The first claim's lease was taken over: it can no longer finish or reset the job.
-        EXPECT_FALSE(*tx->CompleteJob(*first));
-        EXPECT_FALSE(*tx->RetryJob(*first, clock_.Now() + 10s, "stale"));
-        EXPECT_FALSE(*tx->RescheduleJob(*first, clock_.Now() + 10s));
-        ASSERT_TRUE(*tx->RetryJob(*second, clock_.Now() + 10s, "boom"));
+        EXPECT_FALSE(*tx->jobs().Complete(*first));
+        EXPECT_FALSE(*tx->jobs().Retry(*first, clock_.Now() + 10s, "stale"));
+        EXPECT_FALSE(*tx->jobs().Reschedule(*first, clock_.Now() + 10s));
+        ASSERT_TRUE(*tx->jobs().Retry(*second, clock_.Now() + 10s, "boom"));
         ASSERT_TRUE(tx->Commit());
     }
     EXPECT_FALSE(claim("w1"));  // not due yet
@@ -456,7 +466,7 @@ TEST_P(RepositoryContract, JobsAreLeasedOnceAndRetried) {
     EXPECT_EQ(third->last_error, "boom");
     {
         auto tx = Write();
-        ASSERT_TRUE(*tx->CompleteJob(*third));
+        ASSERT_TRUE(*tx->jobs().Complete(*third));
         ASSERT_TRUE(tx->Commit());
     }
     clock_.Advance(1h);
@@ -475,29 +485,29 @@ TEST_P(RepositoryContract, AwaitJobsCarryTheirKeyAndArePolledWithoutCountingAtte
     job.not_after = clock_.Now() + 1h;
     {
         auto tx = Write();
-        ASSERT_TRUE(tx->EnqueueJob(job));
+        ASSERT_TRUE(tx->jobs().Enqueue(job));
         Job other = job;  // another document's watch, and a finished one of this document
         other.document_id = "D2";
-        ASSERT_TRUE(tx->EnqueueJob(other));
+        ASSERT_TRUE(tx->jobs().Enqueue(other));
         ASSERT_TRUE(tx->Commit());
     }
     {
         auto tx = Write();
-        auto open = tx->FindOpenJob(JobKind::kAwaitUpload, "R", "D");
+        auto open = tx->jobs().FindOpen(JobKind::kAwaitUpload, "R", "D");
         ASSERT_TRUE(open);
         ASSERT_TRUE(*open);
         EXPECT_EQ((*open)->blob_key, "uploads/R/D-1.pdf");
         EXPECT_EQ((*open)->created_at, clock_.Now());
         EXPECT_EQ((*open)->not_after, clock_.Now() + 1h);
         EXPECT_EQ((*open)->kind, JobKind::kAwaitUpload);
-        EXPECT_FALSE(*tx->FindOpenJob(JobKind::kValidateDocument, "R", "D"));
-        EXPECT_FALSE(*tx->FindOpenJob(JobKind::kAwaitUpload, "R", "D3"));
-        ASSERT_TRUE(tx->ExtendJob((*open)->id, clock_.Now() + 2h));
+        EXPECT_FALSE(*tx->jobs().FindOpen(JobKind::kValidateDocument, "R", "D"));
+        EXPECT_FALSE(*tx->jobs().FindOpen(JobKind::kAwaitUpload, "R", "D3"));
+        ASSERT_TRUE(tx->jobs().Extend((*open)->id, clock_.Now() + 2h));
         ASSERT_TRUE(tx->Commit());
     }
     auto claim = [&] {
         auto tx = Write();
-        auto j = tx->ClaimJob(clock_.Now(), 30s, "w");
+        auto j = tx->jobs().Claim(clock_.Now(), 30s, "w");
         EXPECT_TRUE(j);
         EXPECT_TRUE(tx->Commit());
         return *j;
@@ -509,7 +519,7 @@ TEST_P(RepositoryContract, AwaitJobsCarryTheirKeyAndArePolledWithoutCountingAtte
     EXPECT_EQ(first->attempts, 1);
     {
         auto tx = Write();
-        ASSERT_TRUE(*tx->RescheduleJob(*first, clock_.Now() + 5s));
+        ASSERT_TRUE(*tx->jobs().Reschedule(*first, clock_.Now() + 5s));
         ASSERT_TRUE(tx->Commit());
     }
     auto d2 = claim();  // the other document's job; this one is not due yet
@@ -522,26 +532,26 @@ TEST_P(RepositoryContract, AwaitJobsCarryTheirKeyAndArePolledWithoutCountingAtte
     EXPECT_EQ(again->attempts, 1);
     {
         auto tx = Write();
-        ASSERT_TRUE(*tx->CompleteJob(*again));
-        EXPECT_FALSE(*tx->FindOpenJob(JobKind::kAwaitUpload, "R", "D"));
+        ASSERT_TRUE(*tx->jobs().Complete(*again));
+        EXPECT_FALSE(*tx->jobs().FindOpen(JobKind::kAwaitUpload, "R", "D"));
         ASSERT_TRUE(tx->Commit());
     }
 }
 
 TEST_P(RepositoryContract, SettingsKeepTheFirstValue) {
     auto tx = Write();
-    EXPECT_EQ(tx->PutSettingIfAbsent("secret", "one"), std::string("one"));
-    EXPECT_EQ(tx->PutSettingIfAbsent("secret", "two"), std::string("one"));
+    EXPECT_EQ(tx->settings().PutIfAbsent("secret", "one"), std::string("one"));
+    EXPECT_EQ(tx->settings().PutIfAbsent("secret", "two"), std::string("one"));
     ASSERT_TRUE(tx->Commit());
-    EXPECT_EQ(*Read()->GetSetting("secret"), std::string("one"));
-    EXPECT_FALSE(*Read()->GetSetting("absent"));
+    EXPECT_EQ(*Read()->settings().Get("secret"), std::string("one"));
+    EXPECT_FALSE(*Read()->settings().Get("absent"));
 }
 
 TEST_P(RepositoryContract, IdempotencyKeysAreClaimedOnceAndExpire) {
     const IdempotencyRecord fresh{issuer_a_, "k1", "h1", 0, "", "", clock_.Now()};
     const auto claim = [&](const IdempotencyRecord& r, Timestamp stale_before) {
         auto tx = Write();
-        auto got = tx->ClaimIdempotencyKey(r, stale_before);
+        auto got = tx->idempotency().Claim(r, stale_before);
         EXPECT_TRUE(got);
         EXPECT_TRUE(tx->Commit());
         return *got;
@@ -552,7 +562,7 @@ TEST_P(RepositoryContract, IdempotencyKeysAreClaimedOnceAndExpire) {
     EXPECT_EQ(second->status, 0);  // still running
     {
         auto tx = Write();
-        ASSERT_TRUE(tx->CompleteIdempotencyKey({issuer_a_, "k1", "", 201, "{}", "/x", {}}));
+        ASSERT_TRUE(tx->idempotency().Complete({issuer_a_, "k1", "", 201, "{}", "/x", {}}));
         ASSERT_TRUE(tx->Commit());
     }
     auto done = claim(fresh, clock_.Now() - 24h);
@@ -567,7 +577,7 @@ TEST_P(RepositoryContract, IdempotencyKeysAreClaimedOnceAndExpire) {
     EXPECT_FALSE(claim(fresh, clock_.Now() - 24h));
     {
         auto tx = Write();
-        ASSERT_TRUE(tx->ReleaseIdempotencyKey(issuer_a_, "k1"));
+        ASSERT_TRUE(tx->idempotency().Release(issuer_a_, "k1"));
         ASSERT_TRUE(tx->Commit());
     }
     EXPECT_FALSE(claim(fresh, clock_.Now() - 24h));
@@ -581,26 +591,27 @@ TEST_P(RepositoryContract, PurgeDropsOldIdempotencyKeysAndFinishedJobs) {
     job.run_at = clock_.Now();
     {
         auto tx = Write();
-        ASSERT_TRUE(tx->ClaimIdempotencyKey({issuer_a_, "old", "h", 201, "{}", "", clock_.Now()},
+        ASSERT_TRUE(tx->idempotency().Claim({issuer_a_, "old", "h", 201, "{}", "", clock_.Now()},
                                             clock_.Now()));
-        auto done_id = tx->EnqueueJob(job);
+        auto done_id = tx->jobs().Enqueue(job);
         ASSERT_TRUE(done_id);
         Job done = job;
         done.id = *done_id;
-        ASSERT_TRUE(*tx->CompleteJob(done));
-        ASSERT_TRUE(tx->EnqueueJob(job));  // pending: must survive
+        ASSERT_TRUE(*tx->jobs().Complete(done));
+        ASSERT_TRUE(tx->jobs().Enqueue(job));  // pending: must survive
         ASSERT_TRUE(tx->Commit());
     }
     clock_.Advance(2h);
     {
         auto tx = Write();
-        EXPECT_EQ(tx->Purge(clock_.Now() - 1h, clock_.Now() - 1h), 2);
+        EXPECT_EQ(tx->idempotency().Purge(clock_.Now() - 1h), 1);
+        EXPECT_EQ(tx->jobs().PurgeFinished(clock_.Now() - 1h), 1);
         ASSERT_TRUE(tx->Commit());
     }
     auto tx = Write();
-    auto pending = tx->ClaimJob(clock_.Now(), 30s, "w");
+    auto pending = tx->jobs().Claim(clock_.Now(), 30s, "w");
     ASSERT_TRUE(pending && *pending);
-    auto fresh = tx->ClaimIdempotencyKey({issuer_a_, "old", "h2", 0, "", "", clock_.Now()},
+    auto fresh = tx->idempotency().Claim({issuer_a_, "old", "h2", 0, "", "", clock_.Now()},
                                          clock_.Now() - 24h);
     ASSERT_TRUE(fresh);
     EXPECT_FALSE(*fresh);  // the old record was gone
@@ -616,36 +627,36 @@ TEST_P(RepositoryContract, SignerSideColumnsOfRequestsRoundTrip) {
              std::nullopt, clock_.Now(), clock_.Now(),           std::nullopt};
     {
         auto tx = Write();
-        ASSERT_TRUE(tx->InsertSigner(s));
-        ASSERT_TRUE(tx->InsertSigner(p));
+        ASSERT_TRUE(tx->signers().Insert(s));
+        ASSERT_TRUE(tx->signers().Insert(p));
         ASSERT_TRUE(tx->Commit());
     }
-    const auto email = *Read()->FindSigner(issuer_a_, s.id);
+    const auto email = *Read()->signers().Find(issuer_a_, s.id);
     ASSERT_TRUE(email);
     EXPECT_EQ(email->kind, IdentifierKind::kEmail);
     EXPECT_EQ(email->identifier, "mario@example.org");
     EXPECT_EQ(email->full_name, std::string("Mario Rossi"));
     const auto phone =
-        *Read()->FindSignerByIdentifier(issuer_a_, IdentifierKind::kPhone, "+393331234567");
+        *Read()->signers().FindByIdentifier(issuer_a_, IdentifierKind::kPhone, "+393331234567");
     ASSERT_TRUE(phone);
     EXPECT_EQ(phone->id, p.id);
     EXPECT_FALSE(phone->full_name);
     // The identifier kinds are separate key spaces.
-    EXPECT_FALSE(
-        *Read()->FindSignerByIdentifier(issuer_a_, IdentifierKind::kPhone, "mario@example.org"));
+    EXPECT_FALSE(*Read()->signers().FindByIdentifier(issuer_a_, IdentifierKind::kPhone,
+                                                     "mario@example.org"));
     Signer renamed = *email;
     renamed.full_name = "Mario B. Rossi";
     {
         auto tx = Write();
-        ASSERT_TRUE(tx->UpdateSignerContact(renamed));
+        ASSERT_TRUE(tx->signers().UpdateContact(renamed));
         ASSERT_TRUE(tx->Commit());
     }
-    EXPECT_EQ((*Read()->FindSigner(issuer_a_, s.id))->full_name, std::string("Mario B. Rossi"));
+    EXPECT_EQ((*Read()->signers().Find(issuer_a_, s.id))->full_name, std::string("Mario B. Rossi"));
 
     // A fresh request: the new columns start empty.
     SignatureRequest r = MakeRequest(d, s);
     {
-        const auto got = **Read()->FindRequest(issuer_a_, r.id);
+        const auto got = **Read()->requests().Find(issuer_a_, r.id);
         EXPECT_FALSE(got.redirect);
         EXPECT_FALSE(got.notification_id);
         EXPECT_TRUE(got.signers[0].accepted_fields.empty());
@@ -670,11 +681,11 @@ TEST_P(RepositoryContract, SignerSideColumnsOfRequestsRoundTrip) {
     direct.documents[0].signature_count = 1;
     {
         auto tx = Write();
-        ASSERT_TRUE(tx->InsertRequest(direct));
+        ASSERT_TRUE(tx->requests().Insert(direct));
         ASSERT_TRUE(tx->Commit());
     }
     {
-        const auto got = **Read()->FindRequest(issuer_a_, direct.id);
+        const auto got = **Read()->requests().Find(issuer_a_, direct.id);
         EXPECT_EQ(got.redirect, direct.redirect);
         EXPECT_EQ(got.notification_id, std::string("N1"));
         EXPECT_EQ(got.signers[0].accepted_fields, direct.signers[0].accepted_fields);
@@ -705,10 +716,10 @@ TEST_P(RepositoryContract, SignerSideColumnsOfRequestsRoundTrip) {
     doc.signature_count = 2;
     {
         auto tx = Write();
-        ASSERT_TRUE(tx->UpdateRequest(r));
+        ASSERT_TRUE(tx->requests().Update(r));
         ASSERT_TRUE(tx->Commit());
     }
-    const auto got = **Read()->FindRequest(issuer_a_, r.id);
+    const auto got = **Read()->requests().Find(issuer_a_, r.id);
     EXPECT_EQ(got.redirect, r.redirect);
     EXPECT_EQ(got.notification_id, std::string("N2"));
     EXPECT_EQ(got.signers[0].accepted_fields, rs.accepted_fields);
@@ -731,10 +742,10 @@ TEST_P(RepositoryContract, SignerSideColumnsOfRequestsRoundTrip) {
     r.documents[0].signed_blob_key.reset();
     {
         auto tx = Write();
-        ASSERT_TRUE(tx->UpdateRequest(r));
+        ASSERT_TRUE(tx->requests().Update(r));
         ASSERT_TRUE(tx->Commit());
     }
-    const auto cleared = **Read()->FindRequest(issuer_a_, r.id);
+    const auto cleared = **Read()->requests().Find(issuer_a_, r.id);
     EXPECT_FALSE(cleared.redirect);
     EXPECT_TRUE(cleared.signers[0].accepted_fields.empty());
     EXPECT_FALSE(cleared.signers[0].accepted_at);
@@ -749,7 +760,7 @@ TEST_P(RepositoryContract, SignerSideFindsRequestsOfAnyIssuer) {
     const SignatureRequest b =
         MakeRequest(MakeDossier(issuer_b_), MakeSigner(issuer_b_, "RSSMRA80A01H501U"));
     for (const auto* r : {&a, &b}) {
-        auto found = Read()->FindRequestForSigner(r->id);
+        auto found = Read()->requests().FindForSigner(r->id);
         ASSERT_TRUE(found && *found);
         EXPECT_EQ((*found)->issuer_id, r->issuer_id);
         ASSERT_EQ((*found)->signers.size(), 1u);
@@ -757,7 +768,7 @@ TEST_P(RepositoryContract, SignerSideFindsRequestsOfAnyIssuer) {
         ASSERT_EQ((*found)->documents.size(), 1u);
         EXPECT_EQ((*found)->documents[0].id, r->documents[0].id);
     }
-    auto none = Read()->FindRequestForSigner("01NOSUCHREQUEST");
+    auto none = Read()->requests().FindForSigner("01NOSUCHREQUEST");
     ASSERT_TRUE(none);
     EXPECT_FALSE(*none);
 }
@@ -786,8 +797,8 @@ TEST_P(RepositoryContract, SessionsRoundTripUpdateAndDelete) {
     eid.user_agent = "Safari";
     {
         auto tx = Write();
-        ASSERT_TRUE(tx->InsertSession(anon));
-        ASSERT_TRUE(tx->InsertSession(eid));
+        ASSERT_TRUE(tx->sessions().Insert(anon));
+        ASSERT_TRUE(tx->sessions().Insert(eid));
         ASSERT_TRUE(tx->Commit());
     }
     const auto expect_same = [](const PortalSession& got, const PortalSession& want) {
@@ -808,11 +819,11 @@ TEST_P(RepositoryContract, SessionsRoundTripUpdateAndDelete) {
         EXPECT_EQ(got.user_agent, want.user_agent);
     };
     {
-        auto got = Read()->FindSession("hash-anon");
+        auto got = Read()->sessions().Find("hash-anon");
         ASSERT_TRUE(got && *got);
         expect_same(**got, anon);
         EXPECT_FALSE((*got)->authenticated());
-        auto got_eid = Read()->FindSession("hash-eid");
+        auto got_eid = Read()->sessions().Find("hash-eid");
         ASSERT_TRUE(got_eid && *got_eid);
         expect_same(**got_eid, eid);
     }
@@ -830,28 +841,28 @@ TEST_P(RepositoryContract, SessionsRoundTripUpdateAndDelete) {
     eid.reauthenticated_at.reset();
     {
         auto tx = Write();
-        ASSERT_TRUE(tx->UpdateSession(anon));
-        ASSERT_TRUE(tx->UpdateSession(eid));
+        ASSERT_TRUE(tx->sessions().Update(anon));
+        ASSERT_TRUE(tx->sessions().Update(eid));
         ASSERT_TRUE(tx->Commit());
     }
-    expect_same(**Read()->FindSession("hash-anon"), anon);
-    expect_same(**Read()->FindSession("hash-eid"), eid);
+    expect_same(**Read()->sessions().Find("hash-anon"), anon);
+    expect_same(**Read()->sessions().Find("hash-eid"), eid);
     {
         PortalSession ghost = anon;
         ghost.id_hash = "hash-ghost";
         auto tx = Write();
-        auto missing = tx->UpdateSession(ghost);
+        auto missing = tx->sessions().Update(ghost);
         ASSERT_FALSE(missing);
         EXPECT_EQ(missing.error().code, ErrorCode::kNotFound);
     }
     {
         auto tx = Write();
-        ASSERT_TRUE(tx->DeleteSession("hash-anon"));
-        ASSERT_TRUE(tx->DeleteSession("hash-unknown"));  // deleting nothing is fine
+        ASSERT_TRUE(tx->sessions().Delete("hash-anon"));
+        ASSERT_TRUE(tx->sessions().Delete("hash-unknown"));  // deleting nothing is fine
         ASSERT_TRUE(tx->Commit());
     }
-    EXPECT_FALSE(*Read()->FindSession("hash-anon"));
-    EXPECT_TRUE(*Read()->FindSession("hash-eid"));
+    EXPECT_FALSE(*Read()->sessions().Find("hash-anon"));
+    EXPECT_TRUE(*Read()->sessions().Find("hash-eid"));
 }
 
 TEST_P(RepositoryContract, LatestCodeIsTheNewestUnusedOfThatKindAndSigner) {
@@ -864,12 +875,12 @@ TEST_P(RepositoryContract, LatestCodeIsTheNewestUnusedOfThatKindAndSigner) {
         OneTimeCode c{Id(),        r.id, signer_id, kind, hash, clock_.Now(), clock_.Now() + 10min,
                       std::nullopt};
         auto tx = Write();
-        EXPECT_TRUE(tx->InsertCode(c));
+        EXPECT_TRUE(tx->codes().Insert(c));
         EXPECT_TRUE(tx->Commit());
         return c;
     };
     {
-        auto none = Read()->FindLatestCode(r.id, s.id, CodeKind::kLogin);
+        auto none = Read()->codes().FindLatest(r.id, s.id, CodeKind::kLogin);
         ASSERT_TRUE(none);
         EXPECT_FALSE(*none);
     }
@@ -878,7 +889,7 @@ TEST_P(RepositoryContract, LatestCodeIsTheNewestUnusedOfThatKindAndSigner) {
     const OneTimeCode confirm = insert(s.id, CodeKind::kConfirm, "h3");
     insert(other.id, CodeKind::kLogin, "h4");  // another signer's, newer
     {
-        auto latest = Read()->FindLatestCode(r.id, s.id, CodeKind::kLogin);
+        auto latest = Read()->codes().FindLatest(r.id, s.id, CodeKind::kLogin);
         ASSERT_TRUE(latest && *latest);
         EXPECT_EQ((*latest)->id, second.id);
         EXPECT_EQ((*latest)->request_id, r.id);
@@ -888,30 +899,30 @@ TEST_P(RepositoryContract, LatestCodeIsTheNewestUnusedOfThatKindAndSigner) {
         EXPECT_EQ((*latest)->created_at, second.created_at);
         EXPECT_EQ((*latest)->expires_at, second.expires_at);
         EXPECT_FALSE((*latest)->used_at);
-        auto latest_confirm = Read()->FindLatestCode(r.id, s.id, CodeKind::kConfirm);
+        auto latest_confirm = Read()->codes().FindLatest(r.id, s.id, CodeKind::kConfirm);
         ASSERT_TRUE(latest_confirm && *latest_confirm);
         EXPECT_EQ((*latest_confirm)->id, confirm.id);
         EXPECT_EQ((*latest_confirm)->code_hash, "h3");
     }
     {
         auto tx = Write();
-        EXPECT_EQ(tx->UseCode(second.id, clock_.Now()), true);
-        EXPECT_EQ(tx->UseCode(second.id, clock_.Now()), false);  // once
-        EXPECT_EQ(tx->UseCode("no-such-code", clock_.Now()), false);
+        EXPECT_EQ(tx->codes().Use(second.id, clock_.Now()), true);
+        EXPECT_EQ(tx->codes().Use(second.id, clock_.Now()), false);  // once
+        EXPECT_EQ(tx->codes().Use("no-such-code", clock_.Now()), false);
         ASSERT_TRUE(tx->Commit());
     }
     // A used code is skipped: the older unused one is the latest now.
-    auto latest = Read()->FindLatestCode(r.id, s.id, CodeKind::kLogin);
+    auto latest = Read()->codes().FindLatest(r.id, s.id, CodeKind::kLogin);
     ASSERT_TRUE(latest && *latest);
     EXPECT_EQ((*latest)->id, first.id);
     {
         auto tx = Write();
-        EXPECT_EQ(tx->UseCode(first.id, clock_.Now()), true);
+        EXPECT_EQ(tx->codes().Use(first.id, clock_.Now()), true);
         ASSERT_TRUE(tx->Commit());
     }
-    EXPECT_FALSE(*Read()->FindLatestCode(r.id, s.id, CodeKind::kLogin));
-    EXPECT_TRUE(*Read()->FindLatestCode(r.id, s.id, CodeKind::kConfirm));  // untouched
-    EXPECT_TRUE(*Read()->FindLatestCode(r.id, other.id, CodeKind::kLogin));
+    EXPECT_FALSE(*Read()->codes().FindLatest(r.id, s.id, CodeKind::kLogin));
+    EXPECT_TRUE(*Read()->codes().FindLatest(r.id, s.id, CodeKind::kConfirm));  // untouched
+    EXPECT_TRUE(*Read()->codes().FindLatest(r.id, other.id, CodeKind::kLogin));
 }
 
 TEST_P(RepositoryContract, SignerTokensAreUsedOnceAndRevokedByKindAndSigner) {
@@ -927,14 +938,17 @@ TEST_P(RepositoryContract, SignerTokensAreUsedOnceAndRevokedByKindAndSigner) {
     const SignerToken redirect = token("t-redirect", SignerTokenKind::kRedirect, s.id);
     {
         auto tx = Write();
-        ASSERT_TRUE(tx->InsertSignerToken(redirect));
-        ASSERT_TRUE(tx->InsertSignerToken(token("t-redirect-2", SignerTokenKind::kRedirect, s.id)));
-        ASSERT_TRUE(tx->InsertSignerToken(token("t-status", SignerTokenKind::kStatusQuery, s.id)));
-        ASSERT_TRUE(tx->InsertSignerToken(token("t-other", SignerTokenKind::kRedirect, other.id)));
+        ASSERT_TRUE(tx->signer_tokens().Insert(redirect));
+        ASSERT_TRUE(
+            tx->signer_tokens().Insert(token("t-redirect-2", SignerTokenKind::kRedirect, s.id)));
+        ASSERT_TRUE(
+            tx->signer_tokens().Insert(token("t-status", SignerTokenKind::kStatusQuery, s.id)));
+        ASSERT_TRUE(
+            tx->signer_tokens().Insert(token("t-other", SignerTokenKind::kRedirect, other.id)));
         ASSERT_TRUE(tx->Commit());
     }
     {
-        auto found = Read()->FindSignerToken("t-redirect");
+        auto found = Read()->signer_tokens().Find("t-redirect");
         ASSERT_TRUE(found && *found);
         EXPECT_EQ((*found)->token_hash, "t-redirect");
         EXPECT_EQ((*found)->kind, SignerTokenKind::kRedirect);
@@ -943,31 +957,31 @@ TEST_P(RepositoryContract, SignerTokensAreUsedOnceAndRevokedByKindAndSigner) {
         EXPECT_EQ((*found)->created_at, redirect.created_at);
         EXPECT_EQ((*found)->expires_at, redirect.expires_at);
         EXPECT_FALSE((*found)->used_at);
-        EXPECT_EQ((*Read()->FindSignerToken("t-status"))->kind, SignerTokenKind::kStatusQuery);
-        EXPECT_FALSE(*Read()->FindSignerToken("t-unknown"));
+        EXPECT_EQ((*Read()->signer_tokens().Find("t-status"))->kind, SignerTokenKind::kStatusQuery);
+        EXPECT_FALSE(*Read()->signer_tokens().Find("t-unknown"));
     }
     const Timestamp used_at = clock_.Now() + 1s;
     {
         auto tx = Write();
-        EXPECT_EQ(tx->UseSignerToken("t-redirect", used_at), true);
-        EXPECT_EQ(tx->UseSignerToken("t-redirect", used_at + 1s), false);
-        EXPECT_EQ(tx->UseSignerToken("t-unknown", used_at), false);
+        EXPECT_EQ(tx->signer_tokens().Use("t-redirect", used_at), true);
+        EXPECT_EQ(tx->signer_tokens().Use("t-redirect", used_at + 1s), false);
+        EXPECT_EQ(tx->signer_tokens().Use("t-unknown", used_at), false);
         ASSERT_TRUE(tx->Commit());
     }
-    EXPECT_EQ((*Read()->FindSignerToken("t-redirect"))->used_at, used_at);  // the first use
+    EXPECT_EQ((*Read()->signer_tokens().Find("t-redirect"))->used_at, used_at);  // the first use
     const Timestamp revoked_at = clock_.Now() + 2s;
     {
         auto tx = Write();
-        ASSERT_TRUE(tx->RevokeSignerTokens(r.id, s.id, SignerTokenKind::kRedirect, revoked_at));
+        ASSERT_TRUE(tx->signer_tokens().Revoke(r.id, s.id, SignerTokenKind::kRedirect, revoked_at));
         ASSERT_TRUE(tx->Commit());
     }
-    EXPECT_EQ((*Read()->FindSignerToken("t-redirect-2"))->used_at, revoked_at);
-    EXPECT_EQ((*Read()->FindSignerToken("t-redirect"))->used_at, used_at);  // not overwritten
-    EXPECT_FALSE((*Read()->FindSignerToken("t-status"))->used_at);          // another kind
-    EXPECT_FALSE((*Read()->FindSignerToken("t-other"))->used_at);           // another signer
+    EXPECT_EQ((*Read()->signer_tokens().Find("t-redirect-2"))->used_at, revoked_at);
+    EXPECT_EQ((*Read()->signer_tokens().Find("t-redirect"))->used_at, used_at);  // not overwritten
+    EXPECT_FALSE((*Read()->signer_tokens().Find("t-status"))->used_at);          // another kind
+    EXPECT_FALSE((*Read()->signer_tokens().Find("t-other"))->used_at);           // another signer
     auto tx = Write();
-    EXPECT_EQ(tx->UseSignerToken("t-redirect-2", clock_.Now()), false);
-    EXPECT_EQ(tx->UseSignerToken("t-other", clock_.Now()), true);
+    EXPECT_EQ(tx->signer_tokens().Use("t-redirect-2", clock_.Now()), false);
+    EXPECT_EQ(tx->signer_tokens().Use("t-other", clock_.Now()), true);
 }
 
 TEST_P(RepositoryContract, InboxListsOneIdentityNewestFirstAndIsUniquePerKind) {
@@ -990,24 +1004,24 @@ TEST_P(RepositoryContract, InboxListsOneIdentityNewestFirstAndIsUniquePerKind) {
         for (const auto& r : requests) {
             mine.push_back(message(r, IdentifierKind::kItFiscalCode, "RSSMRA80A01H501U",
                                    MessageKind::kSignRequest));
-            ASSERT_TRUE(tx->InsertMessage(mine.back()));
+            ASSERT_TRUE(tx->inbox().Insert(mine.back()));
         }
         mine.push_back(message(requests[0], IdentifierKind::kItFiscalCode, "RSSMRA80A01H501U",
                                MessageKind::kSignedDocuments));
         mine.back().read_at = clock_.Now() + 1s;
-        ASSERT_TRUE(tx->InsertMessage(mine.back()));
+        ASSERT_TRUE(tx->inbox().Insert(mine.back()));
         // Someone else's, and the same digits under another kind of identifier.
         InboxMessage theirs = message(requests[1], IdentifierKind::kItFiscalCode,
                                       "VRDGPP80A01H501X", MessageKind::kSignedDocuments);
         theirs.signer_id = "S-OTHER";
-        ASSERT_TRUE(tx->InsertMessage(theirs));
+        ASSERT_TRUE(tx->inbox().Insert(theirs));
         InboxMessage other_kind = message(requests[2], IdentifierKind::kNoNationalId,
                                           "RSSMRA80A01H501U", MessageKind::kSignedDocuments);
         other_kind.signer_id = "S-NO";
-        ASSERT_TRUE(tx->InsertMessage(other_kind));
+        ASSERT_TRUE(tx->inbox().Insert(other_kind));
         ASSERT_TRUE(tx->Commit());
     }
-    auto first = Read()->ListMessages(IdentifierKind::kItFiscalCode, "RSSMRA80A01H501U",
+    auto first = Read()->inbox().List(IdentifierKind::kItFiscalCode, "RSSMRA80A01H501U",
                                       PageQuery{3, std::nullopt});
     ASSERT_TRUE(first);
     ASSERT_EQ(first->items.size(), 3u);
@@ -1026,30 +1040,30 @@ TEST_P(RepositoryContract, InboxListsOneIdentityNewestFirstAndIsUniquePerKind) {
     EXPECT_EQ(newest.read_at, mine[3].read_at);
     EXPECT_FALSE(first->items[1].read_at);
     ASSERT_TRUE(first->next_after_id);
-    auto rest = Read()->ListMessages(IdentifierKind::kItFiscalCode, "RSSMRA80A01H501U",
+    auto rest = Read()->inbox().List(IdentifierKind::kItFiscalCode, "RSSMRA80A01H501U",
                                      PageQuery{3, first->next_after_id});
     ASSERT_TRUE(rest);
     ASSERT_EQ(rest->items.size(), 1u);
     EXPECT_EQ(rest->items[0].id, mine[0].id);
     EXPECT_FALSE(rest->next_after_id);
-    auto other_kind = Read()->ListMessages(IdentifierKind::kNoNationalId, "RSSMRA80A01H501U",
+    auto other_kind = Read()->inbox().List(IdentifierKind::kNoNationalId, "RSSMRA80A01H501U",
                                            PageQuery{10, std::nullopt});
     ASSERT_EQ(other_kind->items.size(), 1u);
     EXPECT_EQ(other_kind->items[0].signer_id, "S-NO");
-    EXPECT_TRUE(
-        Read()
-            ->ListMessages(IdentifierKind::kItFiscalCode, "NOBODY", PageQuery{10, std::nullopt})
-            ->items.empty());
+    EXPECT_TRUE(Read()
+                    ->inbox()
+                    .List(IdentifierKind::kItFiscalCode, "NOBODY", PageQuery{10, std::nullopt})
+                    ->items.empty());
 
-    EXPECT_EQ(Read()->HasMessage(requests[0].id, s.id, MessageKind::kSignRequest), true);
-    EXPECT_EQ(Read()->HasMessage(requests[0].id, s.id, MessageKind::kSignedDocuments), true);
-    EXPECT_EQ(Read()->HasMessage(requests[1].id, s.id, MessageKind::kSignedDocuments), false);
-    EXPECT_EQ(Read()->HasMessage(requests[0].id, "S-OTHER", MessageKind::kSignRequest), false);
+    EXPECT_EQ(Read()->inbox().Has(requests[0].id, s.id, MessageKind::kSignRequest), true);
+    EXPECT_EQ(Read()->inbox().Has(requests[0].id, s.id, MessageKind::kSignedDocuments), true);
+    EXPECT_EQ(Read()->inbox().Has(requests[1].id, s.id, MessageKind::kSignedDocuments), false);
+    EXPECT_EQ(Read()->inbox().Has(requests[0].id, "S-OTHER", MessageKind::kSignRequest), false);
     // One message per (request, signer, kind).
     auto tx = Write();
     InboxMessage dup = message(requests[0], IdentifierKind::kItFiscalCode, "RSSMRA80A01H501U",
                                MessageKind::kSignRequest);
-    auto refused = tx->InsertMessage(dup);
+    auto refused = tx->inbox().Insert(dup);
     ASSERT_FALSE(refused);
     EXPECT_EQ(refused.error().code, ErrorCode::kAlreadyExists);
 }
@@ -1070,37 +1084,42 @@ TEST_P(RepositoryContract, PurgeSignerSideDropsOnlyExpiredRows) {
     const std::string live_code = Id();
     {
         auto tx = Write();
-        ASSERT_TRUE(tx->InsertSession(session("s-old", now - 1ms)));
-        ASSERT_TRUE(tx->InsertSession(session("s-now", now)));  // expires at now: kept
-        ASSERT_TRUE(tx->InsertSession(session("s-live", now + 1h)));
-        ASSERT_TRUE(tx->InsertCode(OneTimeCode{old_code, r.id, signer_id, CodeKind::kLogin, "h",
-                                               now - 2h, now - 1h, std::nullopt}));
-        ASSERT_TRUE(tx->InsertCode(OneTimeCode{live_code, r.id, signer_id, CodeKind::kConfirm, "h",
-                                               now, now + 10min, std::nullopt}));
-        ASSERT_TRUE(tx->InsertSignerToken(SignerToken{"t-old", SignerTokenKind::kRedirect, r.id,
-                                                      signer_id, now - 2h, now - 1h, now - 90min}));
+        ASSERT_TRUE(tx->sessions().Insert(session("s-old", now - 1ms)));
+        ASSERT_TRUE(tx->sessions().Insert(session("s-now", now)));  // expires at now: kept
+        ASSERT_TRUE(tx->sessions().Insert(session("s-live", now + 1h)));
+        ASSERT_TRUE(tx->codes().Insert(OneTimeCode{old_code, r.id, signer_id, CodeKind::kLogin, "h",
+                                                   now - 2h, now - 1h, std::nullopt}));
+        ASSERT_TRUE(tx->codes().Insert(OneTimeCode{live_code, r.id, signer_id, CodeKind::kConfirm,
+                                                   "h", now, now + 10min, std::nullopt}));
         ASSERT_TRUE(
-            tx->InsertSignerToken(SignerToken{"t-live", SignerTokenKind::kStatusQuery, r.id,
-                                              signer_id, now, now + 7 * 24h, std::nullopt}));
+            tx->signer_tokens().Insert(SignerToken{"t-old", SignerTokenKind::kRedirect, r.id,
+                                                   signer_id, now - 2h, now - 1h, now - 90min}));
+        ASSERT_TRUE(
+            tx->signer_tokens().Insert(SignerToken{"t-live", SignerTokenKind::kStatusQuery, r.id,
+                                                   signer_id, now, now + 7 * 24h, std::nullopt}));
         ASSERT_TRUE(tx->Commit());
     }
     {
         auto tx = Write();
-        EXPECT_EQ(tx->PurgeSignerSide(now), 3);
+        EXPECT_EQ(tx->sessions().PurgeExpired(now), 1);
+        EXPECT_EQ(tx->codes().PurgeExpired(now), 1);
+        EXPECT_EQ(tx->signer_tokens().PurgeExpired(now), 1);
         ASSERT_TRUE(tx->Commit());
     }
-    EXPECT_FALSE(*Read()->FindSession("s-old"));
-    EXPECT_TRUE(*Read()->FindSession("s-now"));
-    EXPECT_TRUE(*Read()->FindSession("s-live"));
-    EXPECT_FALSE(*Read()->FindLatestCode(r.id, signer_id, CodeKind::kLogin));
-    auto live = Read()->FindLatestCode(r.id, signer_id, CodeKind::kConfirm);
+    EXPECT_FALSE(*Read()->sessions().Find("s-old"));
+    EXPECT_TRUE(*Read()->sessions().Find("s-now"));
+    EXPECT_TRUE(*Read()->sessions().Find("s-live"));
+    EXPECT_FALSE(*Read()->codes().FindLatest(r.id, signer_id, CodeKind::kLogin));
+    auto live = Read()->codes().FindLatest(r.id, signer_id, CodeKind::kConfirm);
     ASSERT_TRUE(live && *live);
     EXPECT_EQ((*live)->id, live_code);
-    EXPECT_FALSE(*Read()->FindSignerToken("t-old"));
-    EXPECT_TRUE(*Read()->FindSignerToken("t-live"));
+    EXPECT_FALSE(*Read()->signer_tokens().Find("t-old"));
+    EXPECT_TRUE(*Read()->signer_tokens().Find("t-live"));
     {
         auto tx = Write();
-        EXPECT_EQ(tx->PurgeSignerSide(now), 0);  // nothing more
+        EXPECT_EQ(*tx->sessions().PurgeExpired(now) + *tx->codes().PurgeExpired(now) +
+                      *tx->signer_tokens().PurgeExpired(now),
+                  0);  // nothing more
     }
 }
 
@@ -1112,7 +1131,7 @@ TEST_P(RepositoryContract, RateLimitHitsCountPerWindowAndRollOver) {
                          std::chrono::milliseconds window = 5s) {
         auto tx = db_->Begin(TxMode::kSingleWrite);
         EXPECT_TRUE(tx);
-        auto counted = (*tx)->CountRateLimitHit(bucket, window_start, window);
+        auto counted = (*tx)->rate_limits().Add(bucket, window_start, window, 1);
         EXPECT_TRUE(counted) << counted.error().message;
         return counted ? std::make_tuple(ToUnixMillis(counted->window_start) - ToUnixMillis(w0),
                                          counted->calls, counted->previous_calls)
@@ -1145,24 +1164,24 @@ TEST_P(RepositoryContract, RateLimitPurgeDropsBucketsWhoseWindowsAreOver) {
           std::pair{"key:now", t}}) {
         auto tx = db_->Begin(TxMode::kSingleWrite);
         ASSERT_TRUE(tx);
-        ASSERT_TRUE((*tx)->CountRateLimitHit(bucket, start, 5s));
+        ASSERT_TRUE((*tx)->rate_limits().Add(bucket, start, 5s, 1));
     }
     {
         auto tx = Write();
         // key:previous still counts (as the previous window) until t + 5s.
-        EXPECT_EQ(tx->PurgeRateLimits(t), 1);
-        EXPECT_EQ(tx->PurgeRateLimits(t + 5s - 1ms), 0);
-        EXPECT_EQ(tx->PurgeRateLimits(t + 5s), 1);
+        EXPECT_EQ(tx->rate_limits().Purge(t), 1);
+        EXPECT_EQ(tx->rate_limits().Purge(t + 5s - 1ms), 0);
+        EXPECT_EQ(tx->rate_limits().Purge(t + 5s), 1);
         ASSERT_TRUE(tx->Commit());
     }
     // What is left counts on: key:now. A row with a longer window lives longer.
     auto tx = db_->Begin(TxMode::kSingleWrite);
     ASSERT_TRUE(tx);
-    EXPECT_EQ((*tx)->CountRateLimitHit("key:now", t, 5s)->calls, 2);
-    EXPECT_EQ((*tx)->CountRateLimitHit("key:now", t, 6s)->calls, 1);
-    EXPECT_EQ((*tx)->PurgeRateLimits(t + 10s), 1);
-    EXPECT_EQ((*tx)->PurgeRateLimits(t + 12s - 1ms), 0);
-    EXPECT_EQ((*tx)->PurgeRateLimits(t + 12s), 1);
+    EXPECT_EQ((*tx)->rate_limits().Add("key:now", t, 5s, 1)->calls, 2);
+    EXPECT_EQ((*tx)->rate_limits().Add("key:now", t, 6s, 1)->calls, 1);
+    EXPECT_EQ((*tx)->rate_limits().Purge(t + 10s), 1);
+    EXPECT_EQ((*tx)->rate_limits().Purge(t + 12s - 1ms), 0);
+    EXPECT_EQ((*tx)->rate_limits().Purge(t + 12s), 1);
 }
 
 // ---- Outbox, webhooks, polling queue --------------------------------------------------------
@@ -1182,24 +1201,24 @@ TEST_P(RepositoryContract, OutboxInsertsOncePerEventChannelAndDestination) {
     m.next_attempt_at = clock_.Now() + 5s;
     {
         auto tx = Write();
-        EXPECT_EQ(tx->InsertOutbox(m), true);
-        EXPECT_EQ(tx->InsertOutbox(m), false);  // the same (event, channel, destination)
+        EXPECT_EQ(tx->outbox().Insert(m), true);
+        EXPECT_EQ(tx->outbox().Insert(m), false);  // the same (event, channel, destination)
         OutboxMessage other_destination = m;
         other_destination.destination = "https://other.example.org/";
-        EXPECT_EQ(tx->InsertOutbox(other_destination), true);
+        EXPECT_EQ(tx->outbox().Insert(other_destination), true);
         OutboxMessage other_channel = m;
         other_channel.channel = Channel::kEmail;
-        EXPECT_EQ(tx->InsertOutbox(other_channel), true);
+        EXPECT_EQ(tx->outbox().Insert(other_channel), true);
         OutboxMessage other_event = m;
         other_event.event_id = "evt_2";
-        EXPECT_EQ(tx->InsertOutbox(other_event), true);
+        EXPECT_EQ(tx->outbox().Insert(other_event), true);
         ASSERT_TRUE(tx->Commit());
     }
-    auto page = Read()->ListOutbox(issuer_a_, Channel::kWebhook, PageQuery{10, std::nullopt});
+    auto page = Read()->outbox().List(issuer_a_, Channel::kWebhook, PageQuery{10, std::nullopt});
     ASSERT_TRUE(page);
     ASSERT_EQ(page->items.size(), 3u);
     const std::int64_t id = page->items.back().id;  // oldest: the first insert
-    auto found = Read()->FindOutbox(issuer_a_, id);
+    auto found = Read()->outbox().Find(issuer_a_, id);
     ASSERT_TRUE(found && *found);
     const OutboxMessage& got = **found;
     EXPECT_EQ(got.id, id);
@@ -1219,9 +1238,9 @@ TEST_P(RepositoryContract, OutboxInsertsOncePerEventChannelAndDestination) {
     EXPECT_FALSE(got.abandoned_at);
     EXPECT_EQ(got.last_error, "");
     EXPECT_EQ(got.last_response, "");
-    EXPECT_EQ(got.secret, "");                         // never stored
-    EXPECT_FALSE(*Read()->FindOutbox(issuer_b_, id));  // another issuer's
-    EXPECT_FALSE(*Read()->FindOutbox(issuer_a_, id + 1000));
+    EXPECT_EQ(got.secret, "");                            // never stored
+    EXPECT_FALSE(*Read()->outbox().Find(issuer_b_, id));  // another issuer's
+    EXPECT_FALSE(*Read()->outbox().Find(issuer_a_, id + 1000));
 }
 
 TEST_P(RepositoryContract, OutboxClaimsDueMessagesOldestFirstUnderALease) {
@@ -1239,19 +1258,19 @@ TEST_P(RepositoryContract, OutboxClaimsDueMessagesOldestFirstUnderALease) {
         m.created_at = t0;
         m.next_attempt_at = next_attempt_at;
         auto tx = Write();
-        EXPECT_EQ(tx->InsertOutbox(m), true);
+        EXPECT_EQ(tx->outbox().Insert(m), true);
         EXPECT_TRUE(tx->Commit());
     };
     const auto claim = [&](Timestamp now) {
         auto tx = Write();
-        auto got = tx->ClaimOutbox(now, 30s);
+        auto got = tx->outbox().Claim(now, 30s);
         EXPECT_TRUE(got);
         EXPECT_TRUE(tx->Commit());
         return got ? *got : std::nullopt;
     };
     const auto update = [&](const OutboxMessage& m) {
         auto tx = Write();
-        EXPECT_TRUE(tx->UpdateOutbox(m));
+        EXPECT_TRUE(tx->outbox().Update(m));
         EXPECT_TRUE(tx->Commit());
     };
     insert("later", t0 + 2s);
@@ -1310,12 +1329,12 @@ TEST_P(RepositoryContract, OutboxUpdatesRecordEveryAttemptField) {
     m.next_attempt_at = clock_.Now();
     {
         auto tx = Write();
-        ASSERT_EQ(tx->InsertOutbox(m), true);
+        ASSERT_EQ(tx->outbox().Insert(m), true);
         ASSERT_TRUE(tx->Commit());
     }
     auto claimed = [&] {
         auto tx = Write();
-        auto got = tx->ClaimOutbox(clock_.Now(), 30s);
+        auto got = tx->outbox().Claim(clock_.Now(), 30s);
         EXPECT_TRUE(got && *got);
         EXPECT_TRUE(tx->Commit());
         return **got;
@@ -1326,10 +1345,10 @@ TEST_P(RepositoryContract, OutboxUpdatesRecordEveryAttemptField) {
     claimed.last_response = "HTTP 503";
     {
         auto tx = Write();
-        ASSERT_TRUE(tx->UpdateOutbox(claimed));
+        ASSERT_TRUE(tx->outbox().Update(claimed));
         ASSERT_TRUE(tx->Commit());
     }
-    auto got = **Read()->FindOutbox(issuer_a_, claimed.id);
+    auto got = **Read()->outbox().Find(issuer_a_, claimed.id);
     EXPECT_EQ(got.attempts, 3);
     EXPECT_EQ(got.next_attempt_at, claimed.next_attempt_at);
     EXPECT_EQ(got.last_error, "gateway down");
@@ -1346,10 +1365,10 @@ TEST_P(RepositoryContract, OutboxUpdatesRecordEveryAttemptField) {
     got.last_response = "250 OK";
     {
         auto tx = Write();
-        ASSERT_TRUE(tx->UpdateOutbox(got));
+        ASSERT_TRUE(tx->outbox().Update(got));
         ASSERT_TRUE(tx->Commit());
     }
-    auto again = **Read()->FindOutbox(issuer_a_, claimed.id);
+    auto again = **Read()->outbox().Find(issuer_a_, claimed.id);
     EXPECT_EQ(again.attempts, 4);
     EXPECT_EQ(again.delivered_at, got.delivered_at);
     EXPECT_EQ(again.abandoned_at, got.abandoned_at);
@@ -1360,10 +1379,10 @@ TEST_P(RepositoryContract, OutboxUpdatesRecordEveryAttemptField) {
     again.abandoned_at.reset();
     {
         auto tx = Write();
-        ASSERT_TRUE(tx->UpdateOutbox(again));
+        ASSERT_TRUE(tx->outbox().Update(again));
         ASSERT_TRUE(tx->Commit());
     }
-    auto cleared = **Read()->FindOutbox(issuer_a_, claimed.id);
+    auto cleared = **Read()->outbox().Find(issuer_a_, claimed.id);
     EXPECT_FALSE(cleared.delivered_at);
     EXPECT_FALSE(cleared.abandoned_at);
 }
@@ -1381,13 +1400,13 @@ TEST_P(RepositoryContract, OutboxListsOneIssuerAndChannelNewestFirstWithACursor)
         m.created_at = clock_.Now();
         m.next_attempt_at = clock_.Now();
         auto tx = Write();
-        EXPECT_EQ(tx->InsertOutbox(m), true);
+        EXPECT_EQ(tx->outbox().Insert(m), true);
         EXPECT_TRUE(tx->Commit());
     };
     for (int i = 0; i < 5; ++i) insert(issuer_a_, Channel::kWebhook, i);
     insert(issuer_a_, Channel::kEmail, 100);
     insert(issuer_b_, Channel::kWebhook, 200);
-    auto first = Read()->ListOutbox(issuer_a_, Channel::kWebhook, PageQuery{2, std::nullopt});
+    auto first = Read()->outbox().List(issuer_a_, Channel::kWebhook, PageQuery{2, std::nullopt});
     ASSERT_TRUE(first);
     ASSERT_EQ(first->items.size(), 2u);
     EXPECT_EQ(first->items[0].event_id, "evt_4");
@@ -1396,21 +1415,23 @@ TEST_P(RepositoryContract, OutboxListsOneIssuerAndChannelNewestFirstWithACursor)
     ASSERT_TRUE(first->next_after_id);
     EXPECT_EQ(*first->next_after_id, std::to_string(first->items[1].id));  // a decimal id
     auto rest =
-        Read()->ListOutbox(issuer_a_, Channel::kWebhook, PageQuery{10, first->next_after_id});
+        Read()->outbox().List(issuer_a_, Channel::kWebhook, PageQuery{10, first->next_after_id});
     ASSERT_TRUE(rest);
     ASSERT_EQ(rest->items.size(), 3u);
     EXPECT_EQ(rest->items[0].event_id, "evt_2");
     EXPECT_EQ(rest->items[2].event_id, "evt_0");
     EXPECT_FALSE(rest->next_after_id);
-    auto email = Read()->ListOutbox(issuer_a_, Channel::kEmail, PageQuery{10, std::nullopt});
+    auto email = Read()->outbox().List(issuer_a_, Channel::kEmail, PageQuery{10, std::nullopt});
     ASSERT_EQ(email->items.size(), 1u);
     EXPECT_EQ(email->items[0].event_id, "evt_100");
-    auto theirs = Read()->ListOutbox(issuer_b_, Channel::kWebhook, PageQuery{10, std::nullopt});
+    auto theirs = Read()->outbox().List(issuer_b_, Channel::kWebhook, PageQuery{10, std::nullopt});
     ASSERT_EQ(theirs->items.size(), 1u);
     EXPECT_EQ(theirs->items[0].event_id, "evt_200");
-    EXPECT_TRUE(
-        Read()->ListOutbox(issuer_b_, Channel::kSms, PageQuery{10, std::nullopt})->items.empty());
-    auto bad = Read()->ListOutbox(issuer_a_, Channel::kWebhook, PageQuery{10, "not-a-number"});
+    EXPECT_TRUE(Read()
+                    ->outbox()
+                    .List(issuer_b_, Channel::kSms, PageQuery{10, std::nullopt})
+                    ->items.empty());
+    auto bad = Read()->outbox().List(issuer_a_, Channel::kWebhook, PageQuery{10, "not-a-number"});
     ASSERT_FALSE(bad);
     EXPECT_EQ(bad.error().code, ErrorCode::kInvalidArgument);
 }
@@ -1428,12 +1449,12 @@ TEST_P(RepositoryContract, WebhooksAreScopedByIssuer) {
                                  "whsec_3", {},        clock_.Now()};
     {
         auto tx = Write();
-        ASSERT_TRUE(tx->InsertWebhook(all));
-        ASSERT_TRUE(tx->InsertWebhook(some));
-        ASSERT_TRUE(tx->InsertWebhook(theirs));
+        ASSERT_TRUE(tx->webhooks().Insert(all));
+        ASSERT_TRUE(tx->webhooks().Insert(some));
+        ASSERT_TRUE(tx->webhooks().Insert(theirs));
         ASSERT_TRUE(tx->Commit());
     }
-    auto mine = Read()->ListWebhooks(issuer_a_);
+    auto mine = Read()->webhooks().List(issuer_a_);
     ASSERT_TRUE(mine);
     ASSERT_EQ(mine->size(), 2u);
     const auto find = [&](const std::string& id) -> const WebhookEndpoint* {
@@ -1454,16 +1475,16 @@ TEST_P(RepositoryContract, WebhooksAreScopedByIssuer) {
     EXPECT_TRUE(got_all->events.empty());
     {
         auto tx = Write();
-        EXPECT_EQ(tx->DeleteWebhook(issuer_a_, theirs.id), false);  // another issuer's
-        EXPECT_EQ(tx->DeleteWebhook(issuer_a_, "no-such-id"), false);
-        EXPECT_EQ(tx->DeleteWebhook(issuer_a_, all.id), true);
-        EXPECT_EQ(tx->DeleteWebhook(issuer_a_, all.id), false);  // gone
+        EXPECT_EQ(tx->webhooks().Delete(issuer_a_, theirs.id), false);  // another issuer's
+        EXPECT_EQ(tx->webhooks().Delete(issuer_a_, "no-such-id"), false);
+        EXPECT_EQ(tx->webhooks().Delete(issuer_a_, all.id), true);
+        EXPECT_EQ(tx->webhooks().Delete(issuer_a_, all.id), false);  // gone
         ASSERT_TRUE(tx->Commit());
     }
-    auto left = Read()->ListWebhooks(issuer_a_);
+    auto left = Read()->webhooks().List(issuer_a_);
     ASSERT_EQ(left->size(), 1u);
     EXPECT_EQ((*left)[0].id, some.id);
-    auto still_theirs = Read()->ListWebhooks(issuer_b_);
+    auto still_theirs = Read()->webhooks().List(issuer_b_);
     ASSERT_EQ(still_theirs->size(), 1u);
     EXPECT_EQ((*still_theirs)[0].id, theirs.id);
 }
@@ -1479,18 +1500,18 @@ TEST_P(RepositoryContract, StatusChangesAreServedOldestFirstUntilConfirmed) {
     };
     {
         auto tx = Write();
-        ASSERT_TRUE(tx->InsertStatusChange(change(issuer_a_, "evt_1", t0)));
-        ASSERT_TRUE(tx->InsertStatusChange(change(issuer_a_, "evt_2", t0)));
-        ASSERT_TRUE(tx->InsertStatusChange(change(issuer_a_, "evt_later", t0 + 1min)));
-        ASSERT_TRUE(tx->InsertStatusChange(change(issuer_b_, "evt_b", t0)));
+        ASSERT_TRUE(tx->status_changes().Insert(change(issuer_a_, "evt_1", t0)));
+        ASSERT_TRUE(tx->status_changes().Insert(change(issuer_a_, "evt_2", t0)));
+        ASSERT_TRUE(tx->status_changes().Insert(change(issuer_a_, "evt_later", t0 + 1min)));
+        ASSERT_TRUE(tx->status_changes().Insert(change(issuer_b_, "evt_b", t0)));
         // A duplicate event id is ignored (not an error, and not a second entry).
         StatusChange dup = change(issuer_a_, "evt_1", t0);
         dup.type = "signer.signed";
-        ASSERT_TRUE(tx->InsertStatusChange(dup));
+        ASSERT_TRUE(tx->status_changes().Insert(dup));
         ASSERT_TRUE(tx->Commit());
     }
     const auto next = [&](const std::string& issuer_id, Timestamp now) {
-        auto got = Read()->NextStatusChange(issuer_id, now);
+        auto got = Read()->status_changes().Next(issuer_id, now);
         EXPECT_TRUE(got);
         return got ? *got : std::nullopt;
     };
@@ -1510,7 +1531,7 @@ TEST_P(RepositoryContract, StatusChangesAreServedOldestFirstUntilConfirmed) {
     // Hidden (served, unconfirmed): the next one comes first until it is visible again.
     {
         auto tx = Write();
-        ASSERT_TRUE(tx->HideStatusChange(first->seq, t0 + 10min));
+        ASSERT_TRUE(tx->status_changes().Hide(first->seq, t0 + 10min));
         ASSERT_TRUE(tx->Commit());
     }
     auto second = next(issuer_a_, t0);
@@ -1519,10 +1540,10 @@ TEST_P(RepositoryContract, StatusChangesAreServedOldestFirstUntilConfirmed) {
     EXPECT_GT(second->seq, first->seq);
     {
         auto tx = Write();
-        EXPECT_EQ(tx->ConfirmStatusChange(issuer_b_, second->seq, t0), false);  // not theirs
-        EXPECT_EQ(tx->ConfirmStatusChange(issuer_a_, second->seq, t0), true);
-        EXPECT_EQ(tx->ConfirmStatusChange(issuer_a_, second->seq, t0), false);  // once
-        EXPECT_EQ(tx->ConfirmStatusChange(issuer_a_, second->seq + 1000, t0), false);
+        EXPECT_EQ(tx->status_changes().Confirm(issuer_b_, second->seq, t0), false);  // not theirs
+        EXPECT_EQ(tx->status_changes().Confirm(issuer_a_, second->seq, t0), true);
+        EXPECT_EQ(tx->status_changes().Confirm(issuer_a_, second->seq, t0), false);  // once
+        EXPECT_EQ(tx->status_changes().Confirm(issuer_a_, second->seq + 1000, t0), false);
         ASSERT_TRUE(tx->Commit());
     }
     EXPECT_FALSE(next(issuer_a_, t0));
@@ -1530,7 +1551,7 @@ TEST_P(RepositoryContract, StatusChangesAreServedOldestFirstUntilConfirmed) {
     EXPECT_EQ(next(issuer_a_, t0 + 10min)->event_id, "evt_1");  // visible again, oldest first
     {
         auto tx = Write();
-        EXPECT_EQ(tx->ConfirmStatusChange(issuer_a_, first->seq, t0), true);
+        EXPECT_EQ(tx->status_changes().Confirm(issuer_a_, first->seq, t0), true);
         ASSERT_TRUE(tx->Commit());
     }
     EXPECT_EQ(next(issuer_a_, t0 + 10min)->event_id, "evt_later");
@@ -1538,20 +1559,21 @@ TEST_P(RepositoryContract, StatusChangesAreServedOldestFirstUntilConfirmed) {
 }
 
 TEST_P(RepositoryContract, NextPollTimeIsUpserted) {
-    EXPECT_FALSE(*Read()->NextPollAt(issuer_a_));
+    EXPECT_FALSE(*Read()->status_changes().NextPollAt(issuer_a_));
     {
         auto tx = Write();
-        ASSERT_TRUE(tx->SetNextPollAt(issuer_a_, clock_.Now() + 10s));
+        ASSERT_TRUE(tx->status_changes().SetNextPollAt(issuer_a_, clock_.Now() + 10s));
         ASSERT_TRUE(tx->Commit());
     }
-    EXPECT_EQ(*Read()->NextPollAt(issuer_a_), clock_.Now() + 10s);
-    EXPECT_FALSE(*Read()->NextPollAt(issuer_b_));
+    EXPECT_EQ(*Read()->status_changes().NextPollAt(issuer_a_), clock_.Now() + 10s);
+    EXPECT_FALSE(*Read()->status_changes().NextPollAt(issuer_b_));
     {
         auto tx = Write();
-        ASSERT_TRUE(tx->SetNextPollAt(issuer_a_, clock_.Now() + 1s));  // may also move back
+        ASSERT_TRUE(tx->status_changes().SetNextPollAt(issuer_a_,
+                                                       clock_.Now() + 1s));  // may also move back
         ASSERT_TRUE(tx->Commit());
     }
-    EXPECT_EQ(*Read()->NextPollAt(issuer_a_), clock_.Now() + 1s);
+    EXPECT_EQ(*Read()->status_changes().NextPollAt(issuer_a_), clock_.Now() + 1s);
 }
 
 TEST_P(RepositoryContract, RemindableRequestsAreNotifiedLiveAndExpiringBeforeTheBound) {
@@ -1564,7 +1586,7 @@ TEST_P(RepositoryContract, RemindableRequestsAreNotifiedLiveAndExpiringBeforeThe
         if (notified) r.notification_id = "N-" + r.id;
         r.expires_at = clock_.Now() + expires_in;
         auto tx = Write();
-        EXPECT_TRUE(tx->UpdateRequest(r));
+        EXPECT_TRUE(tx->requests().Update(r));
         EXPECT_TRUE(tx->Commit());
         return r;
     };
@@ -1576,15 +1598,15 @@ TEST_P(RepositoryContract, RemindableRequestsAreNotifiedLiveAndExpiringBeforeThe
     make(RequestStatus::kCancelled, true, 10h);          // done
     make(RequestStatus::kWaitForSignature, true, 100h);  // expires after the bound
     const Timestamp bound = clock_.Now() + 24h;
-    auto due = Read()->ListRemindable(bound, 10);
+    auto due = Read()->requests().ListRemindable(bound, 10);
     ASSERT_TRUE(due);
     ASSERT_EQ(due->size(), 2u);
     EXPECT_EQ((*due)[0], std::make_pair(issuer_a_, waiting.id));  // the soonest expiry first
     EXPECT_EQ((*due)[1], std::make_pair(issuer_a_, ready.id));
-    auto limited = Read()->ListRemindable(bound, 1);
+    auto limited = Read()->requests().ListRemindable(bound, 1);
     ASSERT_EQ(limited->size(), 1u);
     EXPECT_EQ((*limited)[0].second, waiting.id);
-    EXPECT_TRUE(Read()->ListRemindable(clock_.Now(), 10)->empty());
+    EXPECT_TRUE(Read()->requests().ListRemindable(clock_.Now(), 10)->empty());
 }
 
 TEST_P(RepositoryContract, AutoNotifyRoundTrips) {
@@ -1601,22 +1623,22 @@ TEST_P(RepositoryContract, AutoNotifyRoundTrips) {
     r.auto_notify = true;
     {
         auto tx = Write();
-        ASSERT_TRUE(tx->InsertRequest(r));
+        ASSERT_TRUE(tx->requests().Insert(r));
         ASSERT_TRUE(tx->Commit());
     }
-    EXPECT_TRUE((*Read()->FindRequest(issuer_a_, r.id))->auto_notify);
-    EXPECT_TRUE((*Read()->FindRequestForSigner(r.id))->auto_notify);
+    EXPECT_TRUE((*Read()->requests().Find(issuer_a_, r.id))->auto_notify);
+    EXPECT_TRUE((*Read()->requests().FindForSigner(r.id))->auto_notify);
     EXPECT_TRUE(
-        Read()->ListRequests(issuer_a_, {}, PageQuery{10, std::nullopt})->items[0].auto_notify);
+        Read()->requests().List(issuer_a_, {}, PageQuery{10, std::nullopt})->items[0].auto_notify);
     const SignatureRequest plain = MakeRequest(d, s);
-    EXPECT_FALSE((*Read()->FindRequest(issuer_a_, plain.id))->auto_notify);
+    EXPECT_FALSE((*Read()->requests().Find(issuer_a_, plain.id))->auto_notify);
     r.auto_notify = false;
     {
         auto tx = Write();
-        ASSERT_TRUE(tx->UpdateRequest(r));
+        ASSERT_TRUE(tx->requests().Update(r));
         ASSERT_TRUE(tx->Commit());
     }
-    EXPECT_FALSE((*Read()->FindRequest(issuer_a_, r.id))->auto_notify);
+    EXPECT_FALSE((*Read()->requests().Find(issuer_a_, r.id))->auto_notify);
 }
 
 // A read-modify-write inside one write transaction never loses a concurrent one: SQLite by its
@@ -1636,21 +1658,21 @@ TEST_P(RepositoryContract, ConcurrentReadModifyWritesOfARequestAreNotLost) {
                     ++failures;
                     continue;
                 }
-                auto found = t % 2 == 0 ? (*tx)->FindRequest(issuer_a_, r.id)
-                                        : (*tx)->FindRequestForSigner(r.id);
+                auto found = t % 2 == 0 ? (*tx)->requests().Find(issuer_a_, r.id)
+                                        : (*tx)->requests().FindForSigner(r.id);
                 if (!found || !*found) {
                     ++failures;
                     continue;
                 }
                 SignatureRequest next = **found;
                 next.signers[0].failed_code_attempts += 1;
-                if (!(*tx)->UpdateRequest(next) || !(*tx)->Commit()) ++failures;
+                if (!(*tx)->requests().Update(next) || !(*tx)->Commit()) ++failures;
             }
         });
     }
     for (auto& thread : threads) thread.join();
     EXPECT_EQ(failures.load(), 0);
-    const auto got = **Read()->FindRequest(issuer_a_, r.id);
+    const auto got = **Read()->requests().Find(issuer_a_, r.id);
     EXPECT_EQ(got.signers[0].failed_code_attempts, kThreads * kRounds);
 }
 
@@ -1666,7 +1688,7 @@ TEST_P(RepositoryContract, ConcurrentClaimsTakeEachJobOnce) {
             job.document_id = "D";
             job.generation = 1;
             job.run_at = clock_.Now();
-            ASSERT_TRUE(tx->EnqueueJob(job));
+            ASSERT_TRUE(tx->jobs().Enqueue(job));
         }
         ASSERT_TRUE(tx->Commit());
     }
@@ -1678,7 +1700,7 @@ TEST_P(RepositoryContract, ConcurrentClaimsTakeEachJobOnce) {
             while (true) {
                 auto tx = db_->Begin(TxMode::kWrite);
                 if (!tx) return;
-                auto job = (*tx)->ClaimJob(clock_.Now(), 60s, "w" + std::to_string(t));
+                auto job = (*tx)->jobs().Claim(clock_.Now(), 60s, "w" + std::to_string(t));
                 if (!job || !*job) return;
                 if (!(*tx)->Commit()) return;
                 std::lock_guard lock(mu);
@@ -1709,7 +1731,7 @@ TEST_P(RepositoryContract, ConcurrentRateLimitHitsAreNotLost) {
                     ++failures;
                     continue;
                 }
-                auto counted = (*tx)->CountRateLimitHit("key:shared", clock_.Now(), 60s);
+                auto counted = (*tx)->rate_limits().Add("key:shared", clock_.Now(), 60s, 1);
                 if (!counted) {
                     ++failures;
                     continue;
@@ -1725,6 +1747,103 @@ TEST_P(RepositoryContract, ConcurrentRateLimitHitsAreNotLost) {
     std::vector<std::int64_t> expected(kThreads * kRounds);
     std::iota(expected.begin(), expected.end(), 1);
     EXPECT_EQ(seen, expected);
+}
+
+// ---- Units of work ---------------------------------------------------------------------------
+
+TEST_P(RepositoryContract, AUnitCommitsItsJoinedTransactionsTogether) {
+    auto unit = UnitOfWork::Begin(*db_);
+    ASSERT_TRUE(unit) << unit.error().message;
+    {
+        auto tx = db_->Begin(TxMode::kWrite);  // joins the unit
+        ASSERT_TRUE(tx);
+        ASSERT_TRUE((*tx)->issuers().Insert(Issuer{"U1", "Unit", "u@example.org", clock_.Now()}));
+        ASSERT_TRUE((*tx)->Commit());  // commits nothing yet
+    }
+    {
+        auto tx = db_->Begin(TxMode::kRead);  // joins too, and sees the unit's writes
+        ASSERT_TRUE(tx);
+        EXPECT_TRUE(*(*tx)->issuers().Find("U1"));
+    }
+    std::thread([&] {  // another thread has a transaction of its own
+        auto tx = db_->Begin(TxMode::kRead);
+        ASSERT_TRUE(tx);
+        EXPECT_FALSE(*(*tx)->issuers().Find("U1"));
+    })
+        .join();
+    ASSERT_TRUE((*unit)->Commit());
+    EXPECT_TRUE(*Read()->issuers().Find("U1"));
+}
+
+TEST_P(RepositoryContract, ADroppedUnitRollsBackItsJoinedTransactions) {
+    {
+        auto unit = UnitOfWork::Begin(*db_);
+        ASSERT_TRUE(unit);
+        auto tx = db_->Begin(TxMode::kWrite);
+        ASSERT_TRUE(tx);
+        ASSERT_TRUE((*tx)->issuers().Insert(Issuer{"U1", "Unit", "u@example.org", clock_.Now()}));
+        ASSERT_TRUE((*tx)->Commit());
+    }
+    EXPECT_FALSE(*Read()->issuers().Find("U1"));
+    EXPECT_TRUE(UnitOfWork::Begin(*db_));  // the unit has ended: the thread may open another
+}
+
+TEST_P(RepositoryContract, AJoinedWriteEndingUncommittedAbortsTheUnit) {
+    auto unit = UnitOfWork::Begin(*db_);
+    ASSERT_TRUE(unit);
+    {
+        auto tx = db_->Begin(TxMode::kWrite);
+        ASSERT_TRUE(tx);
+        ASSERT_TRUE((*tx)->issuers().Insert(Issuer{"U1", "Half", "u@example.org", clock_.Now()}));
+    }  // its service failed half-way
+    {
+        auto tx = db_->Begin(TxMode::kRead);  // reads end without Commit: no harm
+    }
+    EXPECT_TRUE((*unit)->aborted());
+    EXPECT_FALSE((*unit)->Commit());
+    unit->reset();
+    EXPECT_FALSE(*Read()->issuers().Find("U1"));
+    EXPECT_TRUE(UnitOfWork::Begin(*db_));
+}
+
+TEST_P(RepositoryContract, UnitsDoNotNest) {
+    auto unit = UnitOfWork::Begin(*db_);
+    ASSERT_TRUE(unit);
+    auto nested = UnitOfWork::Begin(*db_);
+    ASSERT_FALSE(nested);
+    EXPECT_EQ(nested.error().code, ErrorCode::kInternal);
+}
+
+// The claim of an Idempotency-Key in a unit: a second unit claiming the same key waits for the
+// first to end, then finds its answer.
+TEST_P(RepositoryContract, ASecondClaimOfAKeyWaitsForTheFirstUnitAndFindsItsAnswer) {
+    const IdempotencyRecord fresh{issuer_a_, "k", "h", 0, "", "", clock_.Now()};
+    auto first = UnitOfWork::Begin(*db_);
+    ASSERT_TRUE(first);
+    auto claimed = (*first)->tx().idempotency().Claim(fresh, clock_.Now() - 24h);
+    ASSERT_TRUE(claimed);
+    ASSERT_FALSE(*claimed);
+    std::atomic<bool> first_committed{false};
+    std::optional<IdempotencyRecord> seen;
+    std::thread second([&] {
+        auto unit = UnitOfWork::Begin(*db_);  // SQLite, memory: waits here for the writer lock
+        ASSERT_TRUE(unit);
+        auto found = (*unit)->tx().idempotency().Claim(fresh, clock_.Now() - 24h);  // PostgreSQL
+        ASSERT_TRUE(found) << found.error().message;
+        EXPECT_TRUE(first_committed.load());
+        seen = *found;
+    });
+    std::this_thread::sleep_for(50ms);  // let the second claim reach its wait (not asserted)
+    IdempotencyRecord done = fresh;
+    done.status = 201;
+    done.body = "{\"id\":1}";
+    ASSERT_TRUE((*first)->tx().idempotency().Complete(done));
+    first_committed = true;
+    ASSERT_TRUE((*first)->Commit());
+    second.join();
+    ASSERT_TRUE(seen);
+    EXPECT_EQ(seen->status, 201);
+    EXPECT_EQ(seen->body, "{\"id\":1}");
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, RepositoryContract, ::testing::ValuesIn(Backends()),

@@ -200,26 +200,30 @@ HttpResponse Portal::Message(Ctx& ctx, int status, const std::string& heading,
 }
 
 HttpResponse Portal::ErrorPage(Ctx& ctx, const Error& e) const {
+    // The status is the error table's (core/error.hpp), as in the API; the words are the page's.
+    const int status = HttpStatusOf(e.code);
     switch (e.code) {
         case ErrorCode::kNotFound:
-            return Message(ctx, 404, "Not found",
+            return Message(ctx, status, "Not found",
                            "There is nothing to sign here for you. Check that you are logged in "
                            "as the right person.");
         case ErrorCode::kForbidden:
-            return Message(ctx, 403, "Not possible", e.message);
+            return Message(ctx, status, "Not possible", e.message);
         case ErrorCode::kGone:
-            return Message(ctx, 410, "Link no longer valid", e.message);
+            return Message(ctx, status, "Link no longer valid", e.message);
         case ErrorCode::kConflict:
-            return Message(ctx, 409, "Not possible now", e.message);
+        case ErrorCode::kAlreadyExists:
+            return Message(ctx, status, "Not possible now", e.message);
         case ErrorCode::kUnauthenticated:
-            return Message(ctx, 401, "Please log in", e.message);
+            return Message(ctx, status, "Please log in", e.message);
         case ErrorCode::kRateLimited:
-            return Message(ctx, 429, "Please wait", e.message);
+            return Message(ctx, status, "Please wait", e.message);
         case ErrorCode::kInvalidArgument:
-            return Message(ctx, 422, "Please check", e.message);
+            return Message(ctx, status, "Please check", e.message);
         default:
-            log::Error("portal_error", {{"error", e.message}});
-            return Message(ctx, 503, "Something went wrong",
+            log::Error("portal_error",
+                       {{"error", e.message}, {"type", std::string(ErrorSlug(e.code))}});
+            return Message(ctx, status, "Something went wrong",
                            "We could not complete this step. Please try again in a moment.");
     }
 }
@@ -256,7 +260,8 @@ void Portal::Register(const std::function<void(std::string, std::string, http::H
     auto ctx##_opened = Open(req);                                               \
     if (!ctx##_opened) {                                                         \
         log::Error("portal_session", {{"error", ctx##_opened.error().message}}); \
-        return HttpResponse::Text(503, "temporarily unavailable");               \
+        return HttpResponse::Text(HttpStatusOf(ErrorCode::kUnavailable),         \
+                                  "temporarily unavailable");                    \
     }                                                                            \
     Ctx& ctx = *ctx##_opened
 
@@ -697,13 +702,13 @@ HttpResponse Portal::QrCode(Req& req) {
     file.resize(file.size() - 4);
     auto grant = urls_.Verify(file, "qr", clock_.Now());
     if (!grant) {
-        return HttpResponse::Text(grant.error().code == ErrorCode::kGone ? 410 : 403,
-                                  grant.error().message);
+        return HttpResponse::Text(HttpStatusOf(grant.error().code), grant.error().message);
     }
     // The universal link: opens the request in the portal, after login.
     const std::string link = options_.public_url + "/s/" + grant->request_id;
     auto image = png ? QrPng(link, 8) : QrSvg(link, 8, "Sign with Firmo: " + link);
-    if (!image) return HttpResponse::Text(500, "cannot draw the QR code");
+    if (!image)
+        return HttpResponse::Text(HttpStatusOf(ErrorCode::kInternal), "cannot draw the QR code");
     return HttpResponse::Text(200, std::move(*image), png ? "image/png" : "image/svg+xml");
 }
 

@@ -38,8 +38,6 @@ class Portal {
           options_(std::move(options)) {}
 
     void Register(const std::function<void(std::string, std::string, http::Handler)>& add);
-    void set_public_url(std::string url) { options_.public_url = std::move(url); }
-    void set_secure_cookies(bool on) { options_.secure_cookies = on; }
 
     // The link a signer gets (unique per request and signer, valid until the request expires).
     std::string SignerLink(const std::string& issuer_id, const std::string& request_id,

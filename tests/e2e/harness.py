@@ -62,9 +62,11 @@ def database_args(data_dir):
 class Firmo:
     """One firmo server process."""
 
-    def __init__(self, data_dir=None, extra_args=(), ssl_context=None):
-        """`ssl_context`: how to verify the server when it serves HTTPS (--tls-cert-file)."""
+    def __init__(self, data_dir=None, extra_args=(), ssl_context=None, env=None):
+        """`ssl_context`: how to verify the server when it serves HTTPS (--tls-cert-file);
+        `env`: variables added to the server's environment (e.g. FIRMO_FAULT)."""
         self.owns_dir = data_dir is None
+        self.env = dict(env or {})
         self.ssl_context = ssl_context
         self.data_dir = data_dir or tempfile.mkdtemp(prefix="firmo-e2e-")
         self.extra_args = list(extra_args)
@@ -74,11 +76,20 @@ class Firmo:
         self.stdout_lines = []
 
     def start(self, timeout=20):
+        return self.spawn().wait_ready(timeout)
+
+    def spawn(self):
+        """Starts the process without waiting for it (see wait_ready)."""
         self.stderr = open(os.path.join(self.data_dir, "server.log"), "ab")
         self.proc = subprocess.Popen(
             [FIRMO_BIN, "serve", "--listen", "127.0.0.1:0", "--data-dir", self.data_dir,
              *database_args(self.data_dir), *self.extra_args],
-            stdout=subprocess.PIPE, stderr=self.stderr, text=True)
+            stdout=subprocess.PIPE, stderr=self.stderr, text=True,
+            env={**os.environ, **self.env} if self.env else None)
+        return self
+
+    def wait_ready(self, timeout=20):
+        """Reads the spawned server's output up to its "listening" line."""
         deadline = time.time() + timeout
         while time.time() < deadline:
             line = self.proc.stdout.readline()

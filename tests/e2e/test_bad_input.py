@@ -158,6 +158,66 @@ class BadInput(FirmoTestCase):
                 self.assertEqual(r.header("Content-Type"), "application/problem+json")
         self.assertEqual(self.firmo.get("/healthz").status, 200)
 
+    def test_documented_members_are_accepted(self):
+        # auto_notify is documented (API.md, openapi.yaml) and was once refused as "not a known field".
+        _, key = self.firmo.new_issuer()  # other tests expect this issuer to have no dossier
+        dossier = self.create_dossier(key=key)
+        signer = self.create_signer(key=key)
+        r = self.firmo.post("/api/v1/signature-requests",
+                            {"dossier_id": dossier["id"], "signer_id": signer, "auto_notify": True}, key=key)
+        self.assertEqual(r.status, 201, r)
+        self.assertIs(r.json["auto_notify"], True)
+        r = self.firmo.post("/api/v1/signature-requests",
+                            {"dossier_id": dossier["id"], "signer_id": signer, "auto_notify": "yes"}, key=key)
+        problem = self.assertProblem(r, 422, "validation-error")
+        self.assertEqual(problem["violations"], [{"field": "auto_notify", "reason": "must be true or false"}])
+
+    def test_unknown_query_parameters_are_422(self):
+        _, key = self.firmo.new_issuer()
+        request = self.create_request(key=key)
+        for path, field in [("/api/v1/signature-requests?reference=X", "reference"),
+                            ("/api/v1/signature-requests?status=DRAFT&staus=READY", "staus"),
+                            ("/api/v1/dossiers?limit=5&limit=6", "limit"),
+                            (f"/api/v1/dossiers/{request['dossier_id']}/signature-requests?page=2", "page"),
+                            ("/api/v1/webhooks/deliveries?channel=sms", "channel"),
+                            ("/api/v1/notifications/deliveries?channel=sms&x=1", "x"),
+                            (f"/api/v1/signature-requests/{request['id']}?verbose=1", "verbose"),
+                            ("/api/v1/webhooks?all", "all")]:
+            with self.subTest(path=path):
+                problem = self.assertProblem(self.firmo.get(path, key=key), 422, "validation-error")
+                self.assertEqual([v["field"] for v in problem["violations"]], [field])
+        # The parameters each list takes still work.
+        r = self.firmo.get("/api/v1/signature-requests?status=DRAFT&limit=1&continuationToken=", key=key)
+        self.assertProblem(r, 422, "validation-error")  # an empty token is not one we gave out
+        r = self.firmo.get("/api/v1/signature-requests?status=DRAFT&limit=1", key=key)
+        self.assertEqual([i["id"] for i in r.json["items"]], [request["id"]])
+        r = self.firmo.get("/api/v1/notifications/deliveries?channel=sms&limit=2", key=key)
+        self.assertEqual(r.status, 200, r)
+
+    def test_server_errors_are_problems_of_the_error_table(self):
+        for raw, status, slug, title in [
+                (b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Long: " + b"a" * 20000 + b"\r\n\r\n",
+                 431, "headers-too-large", "Request Header Fields Too Large"),
+                (b"POST /api/v1/dossiers HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999\r\n\r\n",
+                 413, "payload-too-large", "Payload Too Large"),
+                (b"POST /api/v1/dossiers HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n",
+                 400, "malformed-request", "Bad Request")]:
+            with self.subTest(status=status), socket.create_connection((self.firmo.host, self.firmo.port), timeout=5) as s:
+                s.sendall(raw)
+                data = b""
+                while True:
+                    chunk = s.recv(65536)
+                    if not chunk:
+                        break
+                    data += chunk
+                head, _, body = data.partition(b"\r\n\r\n")
+                self.assertEqual(int(head.split(b" ")[1]), status, head)
+                self.assertIn(b"Content-Type: application/problem+json", head)
+                problem = json.loads(body)
+                self.assertEqual(problem["type"], "urn:firmo:problem:" + slug)
+                self.assertEqual(problem["title"], title)
+                self.assertEqual(problem["status"], status)
+
     def test_malformed_http_is_answered_or_closed(self):
         for raw in [b"GARBAGE\r\n\r\n", b"GET / HTTP/9.9\r\n\r\n", b"GET /healthz HTTP/1.1\r\nHost: x\r\n" + b"X-Long: " + b"a" * 20000 + b"\r\n\r\n",
                     b"POST /api/v1/dossiers HTTP/1.1\r\nContent-Length: -5\r\n\r\n"]:

@@ -1,10 +1,13 @@
 """validate-document and verify: stateless checks of PDFs over HTTP, on real PDFs and real
 signatures made by `firmo sign` with the built-in CA."""
 
+import http.server
 import json
 import os
+import shutil
 import subprocess
 import tempfile
+import threading
 import unittest
 
 from harness import FIELD_AT, FIELD_BY_NAME, FISCAL_CODE, FirmoTestCase, dossier_body, make_pdf
@@ -142,6 +145,93 @@ class Verify(FirmoTestCase):
         self.assertFalse(r.json["is_valid"])
         self.assertEqual(r.json["signatures"], [])
         self.assertProblem(self.verify(b"hello"), 422, "validation-error")
+
+
+class OpensslTsa:
+    """An RFC 3161 time-stamp authority over HTTP on loopback, answered by `openssl ts -reply`
+    with a certificate of its own: independent of Firmo's code."""
+
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="firmo-tsa-")
+        self.cert = os.path.join(self.dir, "tsa.pem")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                        "ec_paramgen_curve:P-256", "-nodes", "-keyout",
+                        os.path.join(self.dir, "tsa.key"), "-out", self.cert, "-days", "2",
+                        "-subj", "/CN=E2E TSA", "-addext", "extendedKeyUsage=critical,timeStamping",
+                        "-addext", "keyUsage=critical,digitalSignature"],
+                       check=True, capture_output=True)
+        with open(os.path.join(self.dir, "serial"), "w") as f:
+            f.write("01\n")
+        self.config = os.path.join(self.dir, "ts.cnf")
+        with open(self.config, "w") as f:
+            f.write(f"[ tsa ]\ndefault_tsa = tsa1\n[ tsa1 ]\nserial = {self.dir}/serial\n"
+                    f"signer_cert = {self.cert}\nsigner_key = {self.dir}/tsa.key\n"
+                    "signer_digest = sha256\ndefault_policy = 1.2.3.4.1\ndigests = sha256\n"
+                    "accuracy = secs:1\ness_cert_id_alg = sha256\n")
+        tsa = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                query = self.rfile.read(int(self.headers["Content-Length"]))
+                q, r = os.path.join(tsa.dir, "q.tsq"), os.path.join(tsa.dir, "r.tsr")
+                with open(q, "wb") as f:
+                    f.write(query)
+                subprocess.run(["openssl", "ts", "-reply", "-config", tsa.config, "-queryfile", q,
+                                "-out", r], check=True, capture_output=True)
+                with open(r, "rb") as f:
+                    reply = f.read()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/timestamp-reply")
+                self.send_header("Content-Length", str(len(reply)))
+                self.end_headers()
+                self.wfile.write(reply)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class TimestampedSignatures(FirmoTestCase):
+    """verify.trust_anchors: with the TSA's certificate listed beside the built-in CA, a
+    time-stamped (PAdES B-T) signature verifies over HTTP."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tsa = OpensslTsa()
+        cls.server_args = FirmoTestCase.server_args + (
+            "--verify-trust-anchors", "builtin, " + cls.tsa.cert)
+        super().setUpClass()
+
+    @classmethod
+    def tearDownClass(cls):
+        super().tearDownClass()
+        cls.tsa.close()
+
+    def test_a_time_stamped_signature_verifies(self):
+        with tempfile.TemporaryDirectory() as d:
+            src, dst = os.path.join(d, "in.pdf"), os.path.join(d, "out.pdf")
+            with open(src, "wb") as f:
+                f.write(make_pdf(signature_field="Signature1"))
+            self.firmo.cli("sign", "--in", src, "--out", dst, "--name", "Mario Rossi",
+                           "--fiscal-code", FISCAL_CODE, "--field", "Signature1",
+                           "--tsa-url", self.tsa.url)
+            with open(dst, "rb") as f:
+                signed = f.read()
+        r = self.firmo.request("POST", "/api/v1/verify", raw=signed, content_type="application/pdf")
+        self.assertEqual(r.status, 200, r)
+        self.assertTrue(r.json["is_valid"], r.json)
+        sig = r.json["signatures"][0]
+        self.assertTrue(sig["timestamped"] and sig["timestamp_valid"], sig)
+        self.assertIn("E2E TSA", sig["timestamp_authority"])
+        self.assertEqual(sig["modification_level"], "NONE")
+        self.assertEqual(sig["differences"], [])
 
 
 class BrokenTrustAnchors(FirmoTestCase):

@@ -1,7 +1,7 @@
 // libFuzzer harness for the issuer API's untrusted inputs other than PDFs: raw HTTP request
 // bytes (Beast's parser with our limits), multipart bodies, JSON bodies parsed into dossier
-// metadata and checked by the domain, query strings, dates and URL tokens. Traps when a
-// multipart part points outside the input.
+// metadata and checked by the domain, JSON bodies through every API body description, query
+// strings, dates and URL tokens. Traps when a multipart part points outside the input.
 
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/parser.hpp>
@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <string_view>
 
+#include "api/contract.hpp"
 #include "api/url_signer.hpp"
 #include "codec/json.hpp"
 #include "core/clock.hpp"
@@ -62,6 +63,15 @@ void FuzzJson(std::string_view data) {
         const auto round = firmo::codec::ParseDocumentsMetadata(out, "d", reader2);
         if (!round || *round != *docs) __builtin_trap();
     }
+    // Every API body description, on any JSON.
+    namespace api = firmo::api;
+    (void)firmo::codec::ParseWith(api::DossierBodySpec(), j);
+    (void)firmo::codec::ParseWith(api::SignerBodySpec(), j);
+    (void)firmo::codec::ParseWith(api::SignatureRequestBodySpec(), j);
+    (void)firmo::codec::ParseWith(api::StatusBodySpec(), j);
+    (void)firmo::codec::ParseWith(api::WebhookBodySpec(), j);
+    (void)firmo::codec::ParseWith(api::SessionBodySpec(), j);
+    (void)firmo::codec::ParseWith(api::AcceptanceBodySpec(), j);
 }
 
 }  // namespace

@@ -15,8 +15,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr std::size_t kRejectReasonMax = 500;
-
 bool IsOpen(RequestStatus s) {
     return s == RequestStatus::kReady || s == RequestStatus::kWaitForSignature ||
            s == RequestStatus::kWaitForQtsp;
@@ -76,8 +74,9 @@ std::size_t FieldSignerPosition(const SignatureField& field, const SignatureRequ
 
 Result<CeremonyView> CeremonyService::Build(SignerAccess access, Transaction& tx) const {
     CeremonyView view;
-    FIRMO_TRY(auto issuer, tx.FindIssuer(access.request.issuer_id));
-    FIRMO_TRY(auto dossier, tx.FindDossier(access.request.issuer_id, access.request.dossier_id));
+    FIRMO_TRY(auto issuer, tx.issuers().Find(access.request.issuer_id));
+    FIRMO_TRY(auto dossier,
+              tx.dossiers().Find(access.request.issuer_id, access.request.dossier_id));
     view.issuer_name = issuer ? issuer->name : "";
     view.title = dossier ? dossier->title : "";
     view.access = std::move(access);
@@ -131,7 +130,7 @@ Result<CeremonyView> CeremonyService::Open(const PortalSession& session,
             Transition(r.status, RequestEvent::kExpire)) {
             FIRMO_CHECK(ApplyRequestEvent(ctx_, tx, r, RequestEvent::kExpire, "system",
                                           "expires_at passed", now));
-            FIRMO_CHECK(tx.UpdateRequest(r));
+            FIRMO_CHECK(tx.requests().Update(r));
         }
         const bool turn = IsTurnOf(r, access.position);
         if (!turn && !IsTerminal(r.status)) {
@@ -144,10 +143,10 @@ Result<CeremonyView> CeremonyService::Open(const PortalSession& session,
             FIRMO_CHECK(ApplyRequestEvent(ctx_, tx, r, RequestEvent::kSendForSignature,
                                           SignerActor(signer_id), "opened by the signer", now));
         }
-        FIRMO_CHECK(tx.AppendEvent(
+        FIRMO_CHECK(tx.audit().Append(
             AuditEvent{0, r.id, now, "signer.opened", "", "", "", signer_id, SignerActor(signer_id),
                        "via " + session.auth_method + " " + ClientDetail(client)}));
-        FIRMO_CHECK(tx.UpdateRequest(r));
+        FIRMO_CHECK(tx.requests().Update(r));
         return Build(std::move(access), tx);
     });
     if (!view) return view;
@@ -227,11 +226,11 @@ Result<AcceptOutcome> CeremonyService::Accept(const PortalSession& session,
         rs.accepted_fields.assign(chosen.begin(), chosen.end());
         rs.accepted_at = now;
         r.updated_at = now;
-        FIRMO_CHECK(tx.AppendEvent(AuditEvent{
+        FIRMO_CHECK(tx.audit().Append(AuditEvent{
             0, r.id, now, "signer.clauses_accepted", "", "", "", signer_id, SignerActor(signer_id),
             std::to_string(chosen.size()) + " of " + std::to_string(mine) + " clauses accepted " +
                 ClientDetail(client)}));
-        return tx.UpdateRequest(r);
+        return tx.requests().Update(r);
     }));
     AcceptOutcome outcome;
     outcome.second_factor = ChooseSecondFactor(session, found.signer, sessions_.options());
@@ -287,19 +286,19 @@ Result<void> CeremonyService::Confirm(const PortalSession& session, const std::s
             FIRMO_CHECK(ApplyRequestEvent(ctx_, tx, r, RequestEvent::kSubmitToQtsp,
                                           SignerActor(signer_id), "", now));
         }
-        FIRMO_CHECK(tx.AppendEvent(AuditEvent{
+        FIRMO_CHECK(tx.audit().Append(AuditEvent{
             0, r.id, now, "signer.confirmed", "", "", "", signer_id, SignerActor(signer_id),
             std::string(factor == SecondFactor::kCode ? "one-time code " : "eID ") +
                 ClientDetail(client)}));
-        FIRMO_CHECK(tx.UpdateRequest(r));
+        FIRMO_CHECK(tx.requests().Update(r));
         Job job;
         job.kind = JobKind::kSignDocuments;
         job.issuer_id = r.issuer_id;
         job.request_id = r.id;
         job.run_at = now;
-        return tx.EnqueueJob(job).map([](std::int64_t) {});
+        return tx.jobs().Enqueue(job).map([](std::int64_t) {});
     }));
-    ctx_.on_job_enqueued();
+    ctx_.db.AfterCommit(ctx_.on_job_enqueued);
     return {};
 }
 
@@ -328,7 +327,7 @@ Result<void> CeremonyService::Reject(const PortalSession& session, const std::st
         FIRMO_CHECK(ApplyRequestEvent(ctx_, tx, r, RequestEvent::kReject, SignerActor(signer_id),
                                       reason, now));
         r.reject_reason = reason;
-        return tx.UpdateRequest(r);
+        return tx.requests().Update(r);
     });
 }
 
@@ -354,7 +353,7 @@ Result<Page<InboxMessage>> CeremonyService::Inbox(const PortalSession& session, 
     if (!session.identity_kind) return Page<InboxMessage>{};
     page.limit = std::clamp(page.limit, 1, 100);
     return InReadTransaction(ctx_.db, [&](Transaction& tx) {
-        return tx.ListMessages(*session.identity_kind, session.identity, page);
+        return tx.inbox().List(*session.identity_kind, session.identity, page);
     });
 }
 
@@ -378,8 +377,9 @@ Result<std::optional<std::string>> CeremonyService::ExitUrl(const PortalSession&
     const Timestamp now = ctx_.clock.Now();
     const std::string token = NewSecretToken(ctx_.random);
     FIRMO_CHECK(InWriteTransaction(ctx_.db, [&](Transaction& tx) -> Result<void> {
-        FIRMO_CHECK(tx.RevokeSignerTokens(r.id, rs.signer_id, SignerTokenKind::kStatusQuery, now));
-        return tx.InsertSignerToken(SignerToken{
+        FIRMO_CHECK(
+            tx.signer_tokens().Revoke(r.id, rs.signer_id, SignerTokenKind::kStatusQuery, now));
+        return tx.signer_tokens().Insert(SignerToken{
             sessions_.HashToken(token), SignerTokenKind::kStatusQuery, r.id, rs.signer_id, now,
             now + sessions_.options().status_query_ttl, std::nullopt});
     }));
@@ -390,7 +390,7 @@ Result<std::optional<std::string>> CeremonyService::ExitUrl(const PortalSession&
 Result<void> CeremonyService::RunSigning(const Job& job) {
     for (int round = 0; round < 16; ++round) {
         FIRMO_TRY(auto request, InReadTransaction(ctx_.db, [&](Transaction& tx) {
-                      return tx.FindRequest(job.issuer_id, job.request_id);
+                      return tx.requests().Find(job.issuer_id, job.request_id);
                   }));
         if (!request) return {};
         std::string next;
@@ -506,7 +506,7 @@ Result<void> CeremonyService::SignFor(const std::string& request_id, const std::
             d->signed_sha256_hex = res.info.sha256_hex;
             d->signature_count += 1;
             d->updated_at = now;
-            FIRMO_CHECK(tx.AppendEvent(AuditEvent{
+            FIRMO_CHECK(tx.audit().Append(AuditEvent{
                 0, fr.id, now, "document.signed", "", "", d->id, signer_id, "trust-service",
                 std::to_string(res.signatures) + " signature(s), sha256 " + res.info.sha256_hex}));
         }
@@ -531,20 +531,20 @@ Result<void> CeremonyService::SignFor(const std::string& request_id, const std::
         if (request_event) {
             FIRMO_CHECK(ApplyRequestEvent(ctx_, tx, fr, *request_event, "trust-service", "", now));
         }
-        FIRMO_TRY(auto dossier, tx.FindDossier(fr.issuer_id, fr.dossier_id));
+        FIRMO_TRY(auto dossier, tx.dossiers().Find(fr.issuer_id, fr.dossier_id));
         const std::string title = dossier ? dossier->title : "";
         if (fr.status == RequestStatus::kSigned) {
             for (const auto& s : fr.signers) {
-                FIRMO_TRY(auto person, tx.FindSigner(fr.issuer_id, s.signer_id));
+                FIRMO_TRY(auto person, tx.signers().Find(fr.issuer_id, s.signer_id));
                 if (!person) continue;
                 // A link to the signed documents, never the documents themselves.
                 FIRMO_CHECK(QueueSignerMessage(ctx_, tx, fr, *person, "signed_documents",
                                                "signed-" + fr.id, title, now));
                 if (!IsNationalIdentifier(person->kind)) continue;
                 FIRMO_TRY(bool has,
-                          tx.HasMessage(fr.id, s.signer_id, MessageKind::kSignedDocuments));
+                          tx.inbox().Has(fr.id, s.signer_id, MessageKind::kSignedDocuments));
                 if (has) continue;
-                FIRMO_CHECK(tx.InsertMessage(InboxMessage{
+                FIRMO_CHECK(tx.inbox().Insert(InboxMessage{
                     NewUlid(now, ctx_.random), person->kind, person->identifier, fr.issuer_id,
                     fr.id, s.signer_id, MessageKind::kSignedDocuments, title, now, std::nullopt}));
             }
@@ -552,7 +552,7 @@ Result<void> CeremonyService::SignFor(const std::string& request_id, const std::
             // The next signers in order learn that it is their turn.
             FIRMO_CHECK(MessageSignersWhoseTurn(ctx_, tx, fr, title, now));
         }
-        FIRMO_CHECK(tx.UpdateRequest(fr));
+        FIRMO_CHECK(tx.requests().Update(fr));
         return true;
     });
     if (!stored || !*stored) {
@@ -569,12 +569,12 @@ Result<void> CeremonyService::SignFor(const std::string& request_id, const std::
 
 Result<void> CeremonyService::AbandonSigning(const Job& job, const std::string& error) {
     return InWriteTransaction(ctx_.db, [&](Transaction& tx) -> Result<void> {
-        FIRMO_TRY(auto request, tx.FindRequest(job.issuer_id, job.request_id));
+        FIRMO_TRY(auto request, tx.requests().Find(job.issuer_id, job.request_id));
         if (!request || request->status != RequestStatus::kWaitForQtsp) return {};
         FIRMO_CHECK(ApplyRequestEvent(ctx_, tx, *request, RequestEvent::kSigningFailed, "worker",
                                       "signing failed after repeated attempts: " + error,
                                       ctx_.clock.Now()));
-        return tx.UpdateRequest(*request);
+        return tx.requests().Update(*request);
     });
 }
 

@@ -18,6 +18,8 @@
 
 namespace firmo::domain {
 
+inline constexpr std::size_t kRejectReasonMax = 500;  // characters of a signer's reason
+
 // One signature field as a signer sees it.
 struct CeremonyField {
     FieldRef ref;

@@ -10,10 +10,10 @@
 #include "core/clock.hpp"
 #include "core/random.hpp"
 #include "domain/ports/blob_store.hpp"
+#include "domain/ports/database.hpp"
 #include "domain/ports/delivery.hpp"
 #include "domain/ports/document_validator.hpp"
 #include "domain/ports/hasher.hpp"
-#include "domain/ports/repository.hpp"
 
 namespace firmo::domain {
 

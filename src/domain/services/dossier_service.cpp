@@ -42,21 +42,21 @@ Result<Dossier> DossierService::Create(const std::string& issuer_id, const NewDo
 
     return InWriteTransaction(ctx_.db, [&](Transaction& tx) -> Result<Dossier> {
         if (!email) {
-            FIRMO_TRY(auto issuer, tx.FindIssuer(issuer_id));
+            FIRMO_TRY(auto issuer, tx.issuers().Find(issuer_id));
             if (!issuer) return Fail(ErrorCode::kNotFound, "issuer not found");
             email = issuer->email;
         }
         const Timestamp now = ctx_.clock.Now();
         Dossier dossier{NewUlid(now, ctx_.random), issuer_id, input.title, *email,
                         input.documents,           now};
-        FIRMO_CHECK(tx.InsertDossier(dossier));
+        FIRMO_CHECK(tx.dossiers().Insert(dossier));
         return dossier;
     });
 }
 
 Result<Dossier> DossierService::Get(const std::string& issuer_id, const std::string& id) {
     return InReadTransaction(ctx_.db, [&](Transaction& tx) -> Result<Dossier> {
-        FIRMO_TRY(auto dossier, tx.FindDossier(issuer_id, id));
+        FIRMO_TRY(auto dossier, tx.dossiers().Find(issuer_id, id));
         if (!dossier) return Fail(ErrorCode::kNotFound, "dossier " + id + " not found");
         return std::move(*dossier);
     });
@@ -65,7 +65,7 @@ Result<Dossier> DossierService::Get(const std::string& issuer_id, const std::str
 Result<Page<Dossier>> DossierService::List(const std::string& issuer_id, PageQuery page) {
     page = NormalizePage(ctx_.limits, page);
     return InReadTransaction(ctx_.db,
-                             [&](Transaction& tx) { return tx.ListDossiers(issuer_id, page); });
+                             [&](Transaction& tx) { return tx.dossiers().List(issuer_id, page); });
 }
 
 }  // namespace firmo::domain

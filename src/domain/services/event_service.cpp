@@ -35,7 +35,7 @@ Result<WebhookEndpoint> EventService::AddWebhook(const std::string& issuer_id,
     }
     if (!violations.empty()) return FailValidation(std::move(violations));
     return InWriteTransaction(ctx_.db, [&](Transaction& tx) -> Result<WebhookEndpoint> {
-        FIRMO_TRY(auto existing, tx.ListWebhooks(issuer_id));
+        FIRMO_TRY(auto existing, tx.webhooks().List(issuer_id));
         if (existing.size() >= options_.max_webhooks_per_issuer) {
             return Fail(ErrorCode::kConflict, "at most " +
                                                   std::to_string(options_.max_webhooks_per_issuer) +
@@ -60,18 +60,19 @@ Result<WebhookEndpoint> EventService::AddWebhook(const std::string& issuer_id,
         w.secret = "whsec_" + Base64UrlEncode(ctx_.random.Bytes(32));
         w.events = input.events;
         w.created_at = now;
-        FIRMO_CHECK(tx.InsertWebhook(w));
+        FIRMO_CHECK(tx.webhooks().Insert(w));
         return w;
     });
 }
 
 Result<std::vector<WebhookEndpoint>> EventService::Webhooks(const std::string& issuer_id) {
-    return InReadTransaction(ctx_.db, [&](Transaction& tx) { return tx.ListWebhooks(issuer_id); });
+    return InReadTransaction(ctx_.db,
+                             [&](Transaction& tx) { return tx.webhooks().List(issuer_id); });
 }
 
 Result<void> EventService::RemoveWebhook(const std::string& issuer_id, const std::string& id) {
     return InWriteTransaction(ctx_.db, [&](Transaction& tx) -> Result<void> {
-        FIRMO_TRY(bool removed, tx.DeleteWebhook(issuer_id, id));
+        FIRMO_TRY(bool removed, tx.webhooks().Delete(issuer_id, id));
         if (!removed) return Fail(ErrorCode::kNotFound, "webhook " + id + " not found");
         return {};
     });
@@ -81,12 +82,12 @@ Result<Page<OutboxMessage>> EventService::Deliveries(const std::string& issuer_i
                                                      PageQuery page) {
     page.limit = std::clamp(page.limit, 1, 100);
     return InReadTransaction(
-        ctx_.db, [&](Transaction& tx) { return tx.ListOutbox(issuer_id, channel, page); });
+        ctx_.db, [&](Transaction& tx) { return tx.outbox().List(issuer_id, channel, page); });
 }
 
 Result<OutboxMessage> EventService::Redeliver(const std::string& issuer_id, std::int64_t id) {
     return InWriteTransaction(ctx_.db, [&](Transaction& tx) -> Result<OutboxMessage> {
-        FIRMO_TRY(auto found, tx.FindOutbox(issuer_id, id));
+        FIRMO_TRY(auto found, tx.outbox().Find(issuer_id, id));
         if (!found)
             return Fail(ErrorCode::kNotFound, "delivery " + std::to_string(id) + " not found");
         if (!found->delivered_at && !found->abandoned_at) {
@@ -97,42 +98,43 @@ Result<OutboxMessage> EventService::Redeliver(const std::string& issuer_id, std:
         found->attempts = 0;
         found->next_attempt_at = ctx_.clock.Now();
         found->last_error = "redelivery requested";
-        FIRMO_CHECK(tx.UpdateOutbox(*found));
+        FIRMO_CHECK(tx.outbox().Update(*found));
         return *found;
     });
 }
 
 Result<std::optional<Timestamp>> EventService::NextPollAt(const std::string& issuer_id) {
-    return InReadTransaction(ctx_.db, [&](Transaction& tx) { return tx.NextPollAt(issuer_id); });
+    return InReadTransaction(
+        ctx_.db, [&](Transaction& tx) { return tx.status_changes().NextPollAt(issuer_id); });
 }
 
 Result<PollResult> EventService::Poll(const std::string& issuer_id) {
     return InWriteTransaction(ctx_.db, [&](Transaction& tx) -> Result<PollResult> {
         const Timestamp now = ctx_.clock.Now();
-        FIRMO_TRY(auto permitted, tx.NextPollAt(issuer_id));
+        FIRMO_TRY(auto permitted, tx.status_changes().NextPollAt(issuer_id));
         if (permitted && now < *permitted) {
             return Fail(
                 ErrorCode::kRateLimited,
                 "polled too early; the next poll is permitted at " + FormatRfc3339(*permitted));
         }
         PollResult result;
-        FIRMO_TRY(result.change, tx.NextStatusChange(issuer_id, now));
+        FIRMO_TRY(result.change, tx.status_changes().Next(issuer_id, now));
         if (result.change) {
             // Served: hidden until confirmed or until the timeout brings it back.
             FIRMO_CHECK(
-                tx.HideStatusChange(result.change->seq, now + options_.poll_redeliver_after));
+                tx.status_changes().Hide(result.change->seq, now + options_.poll_redeliver_after));
             result.next_poll_at = now;
         } else {
             result.next_poll_at = now + options_.poll_empty_interval;
         }
-        FIRMO_CHECK(tx.SetNextPollAt(issuer_id, result.next_poll_at));
+        FIRMO_CHECK(tx.status_changes().SetNextPollAt(issuer_id, result.next_poll_at));
         return result;
     });
 }
 
 Result<void> EventService::Confirm(const std::string& issuer_id, std::int64_t seq) {
     return InWriteTransaction(ctx_.db, [&](Transaction& tx) -> Result<void> {
-        FIRMO_TRY(bool confirmed, tx.ConfirmStatusChange(issuer_id, seq, ctx_.clock.Now()));
+        FIRMO_TRY(bool confirmed, tx.status_changes().Confirm(issuer_id, seq, ctx_.clock.Now()));
         if (!confirmed) {
             return Fail(ErrorCode::kNotFound,
                         "status change " + std::to_string(seq) + " not found or confirmed already");
@@ -145,13 +147,13 @@ Result<bool> EventService::DeliverOne() {
     if (!transport_) return false;
     const Timestamp now = ctx_.clock.Now();
     FIRMO_TRY(auto claimed, InWriteTransaction(ctx_.db, [&](Transaction& tx) {
-                  return tx.ClaimOutbox(now, options_.lease);
+                  return tx.outbox().Claim(now, options_.lease);
               }));
     if (!claimed) return false;
     OutboxMessage& m = *claimed;
     if (m.channel == Channel::kWebhook) {
         FIRMO_TRY(auto endpoints, InReadTransaction(ctx_.db, [&](Transaction& tx) {
-                      return tx.ListWebhooks(m.issuer_id);
+                      return tx.webhooks().List(m.issuer_id);
                   }));
         for (const auto& e : endpoints) {
             if (e.id == m.endpoint_id) m.secret = e.secret;
@@ -199,7 +201,8 @@ Result<bool> EventService::DeliverOne() {
                                          {"error", m.last_error}});
         }
     }
-    FIRMO_CHECK(InWriteTransaction(ctx_.db, [&](Transaction& tx) { return tx.UpdateOutbox(m); }));
+    FIRMO_CHECK(
+        InWriteTransaction(ctx_.db, [&](Transaction& tx) { return tx.outbox().Update(m); }));
     return true;
 }
 

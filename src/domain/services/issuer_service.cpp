@@ -33,7 +33,7 @@ CreatedApiKey IssuerService::NewApiKey(const std::string& issuer_id) const {
 Result<Issuer> IssuerService::CreateIssuer(const std::string& name, const std::string& email) {
     FIRMO_TRY(Issuer issuer, NewIssuer(name, email));
     return InWriteTransaction(ctx_.db, [&](Transaction& tx) -> Result<Issuer> {
-        FIRMO_CHECK(tx.InsertIssuer(issuer));
+        FIRMO_CHECK(tx.issuers().Insert(issuer));
         return issuer;
     });
 }
@@ -41,16 +41,16 @@ Result<Issuer> IssuerService::CreateIssuer(const std::string& name, const std::s
 Result<CreatedApiKey> IssuerService::CreateApiKey(const std::string& issuer_id) {
     CreatedApiKey created = NewApiKey(issuer_id);
     return InWriteTransaction(ctx_.db, [&](Transaction& tx) -> Result<CreatedApiKey> {
-        FIRMO_TRY(auto issuer, tx.FindIssuer(issuer_id));
+        FIRMO_TRY(auto issuer, tx.issuers().Find(issuer_id));
         if (!issuer) return Fail(ErrorCode::kNotFound, "no issuer " + issuer_id);
-        FIRMO_CHECK(tx.InsertApiKey(created.key));
+        FIRMO_CHECK(tx.issuers().InsertKey(created.key));
         return created;
     });
 }
 
 Result<void> IssuerService::RevokeApiKey(const std::string& key_id) {
     FIRMO_CHECK(InWriteTransaction(ctx_.db, [&](Transaction& tx) -> Result<void> {
-        FIRMO_TRY(bool revoked, tx.RevokeApiKey(key_id, ctx_.clock.Now()));
+        FIRMO_TRY(bool revoked, tx.issuers().RevokeKey(key_id, ctx_.clock.Now()));
         if (!revoked) return Fail(ErrorCode::kNotFound, "no active API key " + key_id);
         return {};
     }));
@@ -72,7 +72,7 @@ Result<Principal> IssuerService::Authenticate(std::string_view api_key) const {
         if (auto principal = Cached(hash, generation)) return *principal;
     }
     FIRMO_TRY(auto tx, ctx_.db.Begin(TxMode::kSingle));
-    FIRMO_TRY(auto key, tx->FindApiKeyByHash(hash));
+    FIRMO_TRY(auto key, tx->issuers().FindKeyByHash(hash));
     if (!key || key->revoked_at) {
         return Fail(ErrorCode::kUnauthenticated, "unknown or revoked API key");
     }
@@ -104,17 +104,17 @@ void IssuerService::Remember(const std::string& hash, const Principal& principal
 Result<std::optional<std::pair<Issuer, CreatedApiKey>>> IssuerService::Bootstrap(
     const std::string& email) {
     FIRMO_TRY(auto count,
-              InReadTransaction(ctx_.db, [](Transaction& tx) { return tx.CountIssuers(); }));
+              InReadTransaction(ctx_.db, [](Transaction& tx) { return tx.issuers().Count(); }));
     if (count > 0) return std::nullopt;
     FIRMO_TRY(Issuer issuer, NewIssuer("Default issuer", email));
     CreatedApiKey key = NewApiKey(issuer.id);
     // Nodes started together on an empty database: the one whose claim of the setting wins
     // creates the default issuer, in the same transaction; the others create nothing.
     FIRMO_TRY(bool created, InWriteTransaction(ctx_.db, [&](Transaction& tx) -> Result<bool> {
-                  FIRMO_TRY(auto winner, tx.PutSettingIfAbsent("bootstrap_issuer", issuer.id));
+                  FIRMO_TRY(auto winner, tx.settings().PutIfAbsent("bootstrap_issuer", issuer.id));
                   if (winner != issuer.id) return false;
-                  FIRMO_CHECK(tx.InsertIssuer(issuer));
-                  FIRMO_CHECK(tx.InsertApiKey(key.key));
+                  FIRMO_CHECK(tx.issuers().Insert(issuer));
+                  FIRMO_CHECK(tx.issuers().InsertKey(key.key));
                   return true;
               }));
     if (!created) return std::nullopt;

@@ -16,45 +16,21 @@ constexpr milliseconds kWarningInterval{10'000};
 
 }  // namespace
 
-namespace {
-
-// Today's store counts one call per statement (Transaction::CountRateLimitHit).
-class TransactionCounter final : public RateLimitCounter {
-  public:
-    explicit TransactionCounter(Database& db) : db_(db) {}
-    Result<RateLimitCount> Add(const std::string& bucket, Timestamp window_start,
-                               std::chrono::milliseconds window, std::int64_t calls) override {
-        if (calls != 1) return Fail(ErrorCode::kInvalidArgument, "counts one call at a time");
-        FIRMO_TRY(auto tx, db_.Begin(TxMode::kSingleWrite));
-        return tx->CountRateLimitHit(bucket, window_start, window);
-    }
-    std::int64_t max_batch() const override { return 1; }
-
-  private:
-    Database& db_;
-};
-
-}  // namespace
-
-RateLimitService::RateLimitService(RateLimitCounter& counter, const Clock& clock, RateLimit limit,
-                                   std::size_t max_remembered)
-    : counter_(counter),
-      clock_(clock),
-      limit_(limit),
-      max_remembered_(max_remembered),
-      max_chunk_(std::max<std::int64_t>(
-          1, std::min<std::int64_t>(counter.max_batch(), limit.calls / 16))) {}
-
 RateLimitService::RateLimitService(Database& db, const Clock& clock, RateLimit limit,
                                    std::size_t max_remembered)
-    : owned_counter_(std::make_unique<TransactionCounter>(db)),
-      counter_(*owned_counter_),
+    : db_(db),
       clock_(clock),
       limit_(limit),
       max_remembered_(max_remembered),
-      max_chunk_(1) {}
+      max_chunk_(std::max<std::int64_t>(1, limit.calls / 16)) {}
 
 RateLimitService::~RateLimitService() = default;
+
+Result<RateLimitCount> RateLimitService::Add(const std::string& bucket, Timestamp window_start,
+                                             std::int64_t calls) {
+    FIRMO_TRY(auto tx, db_.Begin(TxMode::kSingleWrite));
+    return tx->rate_limits().Add(bucket, window_start, limit_.window, calls);
+}
 
 Timestamp RateLimitService::WindowStart(Timestamp now, milliseconds window) {
     const std::int64_t ms = ToUnixMillis(now);
@@ -147,7 +123,7 @@ RateDecision RateLimitService::Allow(const std::string& bucket) {
     }
     std::int64_t chunk = 1;
     if (max_chunk_ > 1 && TakeReserved(bucket, window_start, chunk)) return {};
-    auto counted = counter_.Add(bucket, window_start, limit_.window, chunk);
+    auto counted = Add(bucket, window_start, chunk);
     if (!counted) {
         // Fail open, deliberately. The limit protects the service from clients that call too
         // much; it guarantees nothing to anyone. Failing closed would answer 429 to every client
@@ -162,7 +138,7 @@ RateDecision RateLimitService::Allow(const std::string& bucket) {
         // Cut by the limit: give back what cannot be used (a refused call stays counted, as
         // without reservations), so other nodes are not refused for it.
         const std::int64_t back = chunk - std::max<std::int64_t>(usable, 1);
-        if (back > 0) (void)counter_.Add(bucket, window_start, limit_.window, -back);
+        if (back > 0) (void)Add(bucket, window_start, -back);
     }
     if (usable > 0) {
         if (max_chunk_ > 1) KeepReserved(bucket, window_start, usable - 1);

@@ -14,9 +14,9 @@
 // counts -- and the policy stays in this file, at the price of assuming the previous window's
 // calls were evenly spread.
 //
-// Reservations: with a counter that adds several calls at once (RateLimitCounter::max_batch()
-// > 1), a node does not write once per call. It reserves a chunk of calls in the shared
-// count with one Add() and admits the next calls of that bucket from the chunk, locally.
+// Reservations: a node does not write once per call. It reserves a chunk of calls in the
+// shared count with one RateLimitRepository::Add() and admits the next calls of that bucket
+// from the chunk, locally.
 // The chunk starts at 1 and doubles while the bucket keeps using them up within a window
 // (and starts where the last window's use says), up to `calls` / 16. Reserved calls count
 // for every node the moment they are reserved, so:
@@ -29,8 +29,7 @@
 //   - a bucket at its limit costs no write at all (the refusal cache below); a busy bucket
 //     one write per chunk (150 per 5 s: one per 9 calls); a quiet one one write per call,
 //     as before.
-// With a counter of max_batch() 1 (today's store: CountRateLimitHit counts one call), every
-// call is counted by one write, exactly as before reservations.
+// Limits below 32 calls per window get no chunks: every call is counted by one write.
 
 #include <chrono>
 #include <cstdint>
@@ -40,8 +39,7 @@
 #include <unordered_map>
 
 #include "core/clock.hpp"
-#include "domain/ports/rate_limit_counter.hpp"
-#include "domain/ports/repository.hpp"
+#include "domain/ports/database.hpp"
 
 namespace firmo::domain {
 
@@ -61,9 +59,6 @@ class RateLimitService {
 
     // `max_remembered`: denied buckets kept in the cache at most (a flood from many addresses
     // must not grow memory without bound); as many reservations at most.
-    RateLimitService(RateLimitCounter& counter, const Clock& clock, RateLimit limit,
-                     std::size_t max_remembered = kMaxRemembered);
-    // Counts through the database's CountRateLimitHit: one call per write.
     RateLimitService(Database& db, const Clock& clock, RateLimit limit,
                      std::size_t max_remembered = kMaxRemembered);
     ~RateLimitService();
@@ -93,8 +88,11 @@ class RateLimitService {
     bool TakeReserved(const std::string& bucket, Timestamp window_start, std::int64_t& chunk);
     void KeepReserved(const std::string& bucket, Timestamp window_start, std::int64_t left);
 
-    std::unique_ptr<RateLimitCounter> owned_counter_;  // the Database adapter, when given one
-    RateLimitCounter& counter_;
+    // Adds `calls` to the bucket's shared count (one single-statement write).
+    Result<RateLimitCount> Add(const std::string& bucket, Timestamp window_start,
+                               std::int64_t calls);
+
+    Database& db_;
     const Clock& clock_;
     RateLimit limit_;
     std::size_t max_remembered_;

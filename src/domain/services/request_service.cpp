@@ -78,7 +78,7 @@ Result<SignatureRequest> RequestService::Create(const std::string& issuer_id,
     if (!violations.empty()) return FailValidation(std::move(violations));
 
     return InWriteTransaction(ctx_.db, [&](Transaction& tx) -> Result<SignatureRequest> {
-        FIRMO_TRY(auto dossier, tx.FindDossier(issuer_id, input.dossier_id));
+        FIRMO_TRY(auto dossier, tx.dossiers().Find(issuer_id, input.dossier_id));
         if (!dossier)
             return Fail(ErrorCode::kNotFound,
                         "dossier_id: dossier " + input.dossier_id + " not found");
@@ -94,7 +94,7 @@ Result<SignatureRequest> RequestService::Create(const std::string& issuer_id,
         request.created_at = now;
         request.updated_at = now;
         for (const auto& s : input.signers) {
-            FIRMO_TRY(auto signer, tx.FindSigner(issuer_id, s.signer_id));
+            FIRMO_TRY(auto signer, tx.signers().Find(issuer_id, s.signer_id));
             if (!signer)
                 return Fail(ErrorCode::kNotFound,
                             "signer_id: signer " + s.signer_id + " not found");
@@ -128,17 +128,17 @@ Result<SignatureRequest> RequestService::Create(const std::string& issuer_id,
             doc.updated_at = now;
             request.documents.push_back(std::move(doc));
         }
-        FIRMO_CHECK(tx.InsertRequest(request));
-        FIRMO_CHECK(
-            tx.AppendEvent(AuditEvent{0, request.id, now, "signature_request.created", "",
-                                      std::string(ToString(request.status)), "", "", actor, ""}));
+        FIRMO_CHECK(tx.requests().Insert(request));
+        FIRMO_CHECK(tx.audit().Append(AuditEvent{0, request.id, now, "signature_request.created",
+                                                 "", std::string(ToString(request.status)), "", "",
+                                                 actor, ""}));
         return request;
     });
 }
 
 Result<SignatureRequest> RequestService::Load(Transaction& tx, const std::string& issuer_id,
                                               const std::string& id) {
-    FIRMO_TRY(auto request, tx.FindRequest(issuer_id, id));
+    FIRMO_TRY(auto request, tx.requests().Find(issuer_id, id));
     if (!request) return Fail(ErrorCode::kNotFound, "signature request " + id + " not found");
     return std::move(*request);
 }
@@ -153,7 +153,7 @@ Result<void> RequestService::ApplyToDocument(Transaction& tx, SignatureRequest& 
                                              const std::string& actor, const std::string& detail) {
     FIRMO_TRY(DocumentStatus next, Transition(document.status, event));
     const Timestamp now = ctx_.clock.Now();
-    FIRMO_CHECK(tx.AppendEvent(AuditEvent{
+    FIRMO_CHECK(tx.audit().Append(AuditEvent{
         0, request.id, now, std::string(ToString(event)), std::string(ToString(document.status)),
         std::string(ToString(next)), document.id, "", actor, detail}));
     document.status = next;
@@ -170,7 +170,7 @@ Result<bool> RequestService::ExpireIfDue(Transaction& tx, SignatureRequest& requ
     if (IsTerminal(request.status) || ctx_.clock.Now() < request.expires_at) return false;
     if (!Transition(request.status, RequestEvent::kExpire)) return false;  // e.g. WAIT_FOR_QTSP
     FIRMO_CHECK(Apply(tx, request, RequestEvent::kExpire, "system", "expires_at passed"));
-    FIRMO_CHECK(tx.UpdateRequest(request));
+    FIRMO_CHECK(tx.requests().Update(request));
     return true;
 }
 
@@ -198,13 +198,13 @@ Result<Page<SignatureRequest>> RequestService::List(const std::string& issuer_id
     const auto list = [&] {
         return InReadTransaction(ctx_.db, [&](Transaction& tx) -> Result<Page<SignatureRequest>> {
             if (filter.dossier_id) {
-                FIRMO_TRY(auto dossier, tx.FindDossier(issuer_id, *filter.dossier_id));
+                FIRMO_TRY(auto dossier, tx.dossiers().Find(issuer_id, *filter.dossier_id));
                 if (!dossier) {
                     return Fail(ErrorCode::kNotFound,
                                 "dossier " + *filter.dossier_id + " not found");
                 }
             }
-            return tx.ListRequests(issuer_id, filter, page);
+            return tx.requests().List(issuer_id, filter, page);
         });
     };
     FIRMO_TRY(auto result, list());
@@ -223,7 +223,7 @@ Result<Page<SignatureRequest>> RequestService::List(const std::string& issuer_id
 Result<std::vector<AuditEvent>> RequestService::Events(const std::string& issuer_id,
                                                        const std::string& id) {
     FIRMO_CHECK(Get(issuer_id, id));  // applies expiry, so the log shows it
-    return InReadTransaction(ctx_.db, [&](Transaction& tx) { return tx.ListEvents(id); });
+    return InReadTransaction(ctx_.db, [&](Transaction& tx) { return tx.audit().List(id); });
 }
 
 Result<void> RequestService::CheckUploadable(const std::string& issuer_id,
@@ -293,7 +293,7 @@ Result<Document> RequestService::AcceptUpload(const std::string& issuer_id,
         doc->reject_reason.clear();
         doc->violations.clear();
         doc->page_count = 0;
-        FIRMO_CHECK(tx.UpdateRequest(request));
+        FIRMO_CHECK(tx.requests().Update(request));
         Job job;
         job.kind = JobKind::kValidateDocument;
         job.issuer_id = issuer_id;
@@ -302,10 +302,10 @@ Result<Document> RequestService::AcceptUpload(const std::string& issuer_id,
         job.generation = doc->upload_generation;
         job.run_at = ctx_.clock.Now();
         job.created_at = job.run_at;
-        FIRMO_CHECK(tx.EnqueueJob(job));
+        FIRMO_CHECK(tx.jobs().Enqueue(job));
         return *doc;
     });
-    if (result) ctx_.on_job_enqueued();
+    if (result) ctx_.db.AfterCommit(ctx_.on_job_enqueued);
     return result;
 }
 
@@ -329,11 +329,11 @@ Result<std::string> RequestService::BeginDirectUpload(const std::string& issuer_
                       return Fail(ErrorCode::kNotFound, "document " + document_id + " not found");
                   }
                   FIRMO_TRY(auto open,
-                            tx.FindOpenJob(JobKind::kAwaitUpload, request_id, document_id));
+                            tx.jobs().FindOpen(JobKind::kAwaitUpload, request_id, document_id));
                   if (open) {
                       // Every URL of the document points at the one staging key its job watches.
                       if (open->not_after < not_after) {
-                          FIRMO_CHECK(tx.ExtendJob(open->id, not_after));
+                          FIRMO_CHECK(tx.jobs().Extend(open->id, not_after));
                       }
                       return open->blob_key;
                   }
@@ -346,7 +346,7 @@ Result<std::string> RequestService::BeginDirectUpload(const std::string& issuer_
                   job.blob_key = key;
                   job.created_at = now;
                   job.not_after = not_after;
-                  FIRMO_CHECK(tx.EnqueueJob(job));
+                  FIRMO_CHECK(tx.jobs().Enqueue(job));
                   return key;
               }));
     return ctx_.blobs.DirectUploadUrl(key, ttl, "application/pdf");
@@ -442,7 +442,7 @@ Result<void> RequestService::RejectDirectUpload(const Job& job, const std::strin
         doc->reject_reason = JoinReasons(doc->violations);
         FIRMO_CHECK(ApplyToDocument(tx, request, *doc, DocumentEvent::kValidationFailed,
                                     "upload-url", reason));
-        return tx.UpdateRequest(request);
+        return tx.requests().Update(request);
     });
 }
 
@@ -477,7 +477,7 @@ Result<SignatureRequest> RequestService::ChangeStatus(const std::string& issuer_
         } else {
             FIRMO_CHECK(Apply(tx, request, RequestEvent::kCancel, actor, ""));
         }
-        FIRMO_CHECK(tx.UpdateRequest(request));
+        FIRMO_CHECK(tx.requests().Update(request));
         return request;
     });
 }
@@ -498,7 +498,7 @@ Result<std::string> RequestService::Notify(const std::string& issuer_id, const s
                                                   std::string(ToString(request.status)) + ")");
         }
         FIRMO_CHECK(NotifyIn(tx, request, actor));
-        FIRMO_CHECK(tx.UpdateRequest(request));
+        FIRMO_CHECK(tx.requests().Update(request));
         return *request.notification_id;
     });
 }
@@ -506,12 +506,12 @@ Result<std::string> RequestService::Notify(const std::string& issuer_id, const s
 Result<void> RequestService::NotifyIn(Transaction& tx, SignatureRequest& request,
                                       const std::string& actor) {
     const Timestamp now = ctx_.clock.Now();
-    FIRMO_TRY(auto dossier, tx.FindDossier(request.issuer_id, request.dossier_id));
+    FIRMO_TRY(auto dossier, tx.dossiers().Find(request.issuer_id, request.dossier_id));
     FIRMO_TRY(int sent,
               MessageSignersWhoseTurn(ctx_, tx, request, dossier ? dossier->title : "", now));
     request.notification_id = NewUlid(now, ctx_.random);
-    FIRMO_CHECK(tx.AppendEvent(AuditEvent{0, request.id, now, "notification.sent", "", "", "", "",
-                                          actor, std::to_string(sent) + " message(s)"}));
+    FIRMO_CHECK(tx.audit().Append(AuditEvent{0, request.id, now, "notification.sent", "", "", "",
+                                             "", actor, std::to_string(sent) + " message(s)"}));
     if (request.status == RequestStatus::kReady) {
         FIRMO_CHECK(Apply(tx, request, RequestEvent::kSendForSignature, actor, "notified"));
     }
@@ -525,7 +525,7 @@ Result<int> RequestService::SendReminders(int limit) {
     for (const auto& r : ctx_.notifications.reminders) longest = std::max(longest, r.before_expiry);
     if (longest.count() == 0) return 0;
     FIRMO_TRY(auto due, InReadTransaction(ctx_.db, [&](Transaction& tx) {
-                  return tx.ListRemindable(now + longest, limit);
+                  return tx.requests().ListRemindable(now + longest, limit);
               }));
     int queued = 0;
     for (const auto& entry : due) {
@@ -540,7 +540,7 @@ Result<int> RequestService::SendReminders(int limit) {
                     !IsTurnOf(request, i)) {
                     continue;
                 }
-                FIRMO_TRY(auto signer, tx.FindSigner(issuer_id, rs.signer_id));
+                FIRMO_TRY(auto signer, tx.signers().Find(issuer_id, rs.signer_id));
                 if (!signer) continue;
                 for (const auto& reminder : ctx_.notifications.reminders) {
                     if (now < request.expires_at - reminder.before_expiry) continue;
@@ -592,9 +592,9 @@ Result<std::vector<std::pair<std::string, std::string>>> RequestService::IssueRe
                 continue;
             }
             const std::string token = NewSecretToken(ctx_.random);
-            FIRMO_CHECK(
-                tx.RevokeSignerTokens(request.id, s.signer_id, SignerTokenKind::kRedirect, now));
-            FIRMO_CHECK(tx.InsertSignerToken(
+            FIRMO_CHECK(tx.signer_tokens().Revoke(request.id, s.signer_id,
+                                                  SignerTokenKind::kRedirect, now));
+            FIRMO_CHECK(tx.signer_tokens().Insert(
                 SignerToken{ctx_.hasher.Sha256Hex(token), SignerTokenKind::kRedirect, request.id,
                             s.signer_id, now, now + ttl, std::nullopt}));
             tokens.emplace_back(s.signer_id, token);
@@ -611,7 +611,7 @@ Result<SignatureRequest> RequestService::GetWithStatusQueryToken(const std::stri
                                                                  const std::string& token) {
     FIRMO_TRY(auto request, Get(issuer_id, id));
     FIRMO_TRY(auto found, InReadTransaction(ctx_.db, [&](Transaction& tx) {
-                  return tx.FindSignerToken(ctx_.hasher.Sha256Hex(token));
+                  return tx.signer_tokens().Find(ctx_.hasher.Sha256Hex(token));
               }));
     if (!found || found->kind != SignerTokenKind::kStatusQuery || found->request_id != id ||
         found->used_at || ctx_.clock.Now() >= found->expires_at) {
@@ -662,7 +662,7 @@ Result<void> RequestService::RunValidation(const Job& job) {
             FIRMO_CHECK(ApplyToDocument(tx, fresh, *d, DocumentEvent::kValidationFailed, "worker",
                                         d->reject_reason));
         }
-        return tx.UpdateRequest(fresh);
+        return tx.requests().Update(fresh);
     });
 }
 
@@ -680,13 +680,13 @@ Result<void> RequestService::AbandonValidation(const Job& job, const std::string
         d->reject_reason = JoinReasons(d->violations);
         FIRMO_CHECK(ApplyToDocument(tx, request, *d, DocumentEvent::kValidationFailed, "worker",
                                     "validation abandoned after repeated failures: " + error));
-        return tx.UpdateRequest(request);
+        return tx.requests().Update(request);
     });
 }
 
 Result<int> RequestService::ExpireDue(int limit) {
     FIRMO_TRY(auto due, InReadTransaction(ctx_.db, [&](Transaction& tx) {
-                  return tx.ListExpired(ctx_.clock.Now(), limit);
+                  return tx.requests().ListExpired(ctx_.clock.Now(), limit);
               }));
     int expired = 0;
     for (const auto& entry : due) {

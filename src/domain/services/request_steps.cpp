@@ -47,9 +47,9 @@ Result<void> ApplyRequestEvent(ServiceContext& ctx, Transaction& tx, SignatureRe
                                RequestEvent event, const std::string& actor,
                                const std::string& detail, Timestamp now) {
     FIRMO_TRY(RequestStatus next, Transition(request.status, event));
-    FIRMO_CHECK(tx.AppendEvent(AuditEvent{0, request.id, now, std::string(ToString(event)),
-                                          std::string(ToString(request.status)),
-                                          std::string(ToString(next)), "", "", actor, detail}));
+    FIRMO_CHECK(tx.audit().Append(AuditEvent{0, request.id, now, std::string(ToString(event)),
+                                             std::string(ToString(request.status)),
+                                             std::string(ToString(next)), "", "", actor, detail}));
     request.status = next;
     request.updated_at = now;
     std::optional<SignerEvent> cascade;
@@ -77,7 +77,7 @@ Result<void> ApplyRequestEvent(ServiceContext& ctx, Transaction& tx, SignatureRe
             if (next == RequestStatus::kExpired && request.notification_id) {
                 // The signers who were told about it learn that it expired.
                 FIRMO_TRY(auto signer,
-                          tx.FindSigner(request.issuer_id, request.signers[i].signer_id));
+                          tx.signers().Find(request.issuer_id, request.signers[i].signer_id));
                 if (signer) {
                     FIRMO_CHECK(QueueSignerMessage(ctx, tx, request, *signer, "expired",
                                                    "expired-" + request.id, "", now));
@@ -108,7 +108,7 @@ Result<void> ApplySignerEvent(ServiceContext& ctx, Transaction& tx, SignatureReq
                               std::optional<RequestStatus> status_after) {
     RequestSigner& signer = request.signers[position];
     FIRMO_TRY(SignerStatus next, Transition(signer.status, event));
-    FIRMO_CHECK(tx.AppendEvent(AuditEvent{
+    FIRMO_CHECK(tx.audit().Append(AuditEvent{
         0, request.id, now, std::string(ToString(event)), std::string(ToString(signer.status)),
         std::string(ToString(next)), "", signer.signer_id, actor, detail}));
     signer.status = next;
@@ -140,9 +140,9 @@ Result<void> RecordEvent(ServiceContext& ctx, Transaction& tx, const SignatureRe
     if (!data.document_id.empty()) body += ",\"document_id\":" + JsonQuote(data.document_id);
     if (!data.reason.empty()) body += ",\"reason\":" + JsonQuote(data.reason);
     body += "}}";
-    FIRMO_CHECK(tx.InsertStatusChange(StatusChange{0, request.issuer_id, event_id,
-                                                   std::string(type), request.id, body, now, now}));
-    FIRMO_TRY(auto endpoints, tx.ListWebhooks(request.issuer_id));
+    FIRMO_CHECK(tx.status_changes().Insert(StatusChange{
+        0, request.issuer_id, event_id, std::string(type), request.id, body, now, now}));
+    FIRMO_TRY(auto endpoints, tx.webhooks().List(request.issuer_id));
     for (const auto& endpoint : endpoints) {
         const bool subscribed = endpoint.events.empty() ||
                                 std::find(endpoint.events.begin(), endpoint.events.end(), type) !=
@@ -159,7 +159,7 @@ Result<void> RecordEvent(ServiceContext& ctx, Transaction& tx, const SignatureRe
         m.endpoint_id = endpoint.id;
         m.created_at = now;
         m.next_attempt_at = now;
-        FIRMO_CHECK(tx.InsertOutbox(m));
+        FIRMO_CHECK(tx.outbox().Insert(m));
     }
     return {};
 }
@@ -179,10 +179,10 @@ Result<int> QueueSignerMessage(ServiceContext& ctx, Transaction& tx,
                                std::optional<Channel> only) {
     const auto& settings = ctx.notifications;
     if (!settings.signer_link) return 0;
-    FIRMO_TRY(auto issuer, tx.FindIssuer(request.issuer_id));
+    FIRMO_TRY(auto issuer, tx.issuers().Find(request.issuer_id));
     std::string dossier_title = title;
     if (dossier_title.empty()) {
-        FIRMO_TRY(auto dossier, tx.FindDossier(request.issuer_id, request.dossier_id));
+        FIRMO_TRY(auto dossier, tx.dossiers().Find(request.issuer_id, request.dossier_id));
         if (dossier) dossier_title = dossier->title;
     }
     const std::string payload = "{\"issuer\":" + JsonQuote(issuer ? issuer->name : "") +
@@ -204,10 +204,10 @@ Result<int> QueueSignerMessage(ServiceContext& ctx, Transaction& tx,
         m.payload_json = payload;
         m.created_at = now;
         m.next_attempt_at = now;
-        FIRMO_TRY(bool inserted, tx.InsertOutbox(m));
+        FIRMO_TRY(bool inserted, tx.outbox().Insert(m));
         if (inserted) {
             ++queued;
-            FIRMO_CHECK(tx.AppendEvent(
+            FIRMO_CHECK(tx.audit().Append(
                 AuditEvent{0, request.id, now, "notification.queued", "", "", "", signer.id,
                            "system", template_name + " by " + std::string(ToString(channel))}));
         }
@@ -234,13 +234,13 @@ Result<int> MessageSignersWhoseTurn(ServiceContext& ctx, Transaction& tx,
     for (std::size_t i = 0; i < request.signers.size(); ++i) {
         const RequestSigner& rs = request.signers[i];
         if (rs.status != SignerStatus::kWaiting || !IsTurnOf(request, i)) continue;
-        FIRMO_TRY(auto signer, tx.FindSigner(request.issuer_id, rs.signer_id));
+        FIRMO_TRY(auto signer, tx.signers().Find(request.issuer_id, rs.signer_id));
         if (!signer) continue;
         FIRMO_TRY(int queued, QueueSignerMessage(ctx, tx, request, *signer, "sign_request",
                                                  "sign-request-" + request.id, title, now));
         sent += queued;
         if (!IsNationalIdentifier(signer->kind)) continue;
-        FIRMO_TRY(bool has, tx.HasMessage(request.id, rs.signer_id, MessageKind::kSignRequest));
+        FIRMO_TRY(bool has, tx.inbox().Has(request.id, rs.signer_id, MessageKind::kSignRequest));
         if (has) continue;
         InboxMessage m;
         m.id = NewUlid(now, random);
@@ -252,10 +252,10 @@ Result<int> MessageSignersWhoseTurn(ServiceContext& ctx, Transaction& tx,
         m.kind = MessageKind::kSignRequest;
         m.title = title;
         m.created_at = now;
-        FIRMO_CHECK(tx.InsertMessage(m));
+        FIRMO_CHECK(tx.inbox().Insert(m));
         FIRMO_CHECK(
-            tx.AppendEvent(AuditEvent{0, request.id, now, "message.sent", "", "", "", rs.signer_id,
-                                      "system", "inbox: a document to sign"}));
+            tx.audit().Append(AuditEvent{0, request.id, now, "message.sent", "", "", "",
+                                         rs.signer_id, "system", "inbox: a document to sign"}));
         ++sent;
     }
     return sent;

@@ -51,7 +51,7 @@ Result<ResolvedSigner> SignerService::Resolve(const std::string& issuer_id,
 
     return InWriteTransaction(ctx_.db, [&](Transaction& tx) -> Result<ResolvedSigner> {
         const Timestamp now = ctx_.clock.Now();
-        FIRMO_TRY(auto existing, tx.FindSignerByIdentifier(issuer_id, input.kind, *identifier));
+        FIRMO_TRY(auto existing, tx.signers().FindByIdentifier(issuer_id, input.kind, *identifier));
         if (existing) {
             if ((email && email != existing->email) || (phone && phone != existing->phone) ||
                 (input.full_name && input.full_name != existing->full_name)) {
@@ -59,7 +59,7 @@ Result<ResolvedSigner> SignerService::Resolve(const std::string& issuer_id,
                 if (phone) existing->phone = phone;
                 if (input.full_name) existing->full_name = input.full_name;
                 existing->updated_at = now;
-                FIRMO_CHECK(tx.UpdateSignerContact(*existing));
+                FIRMO_CHECK(tx.signers().UpdateContact(*existing));
             }
             return ResolvedSigner{std::move(*existing), false};
         }
@@ -72,14 +72,14 @@ Result<ResolvedSigner> SignerService::Resolve(const std::string& issuer_id,
                       now,
                       now,
                       input.full_name};
-        FIRMO_CHECK(tx.InsertSigner(signer));
+        FIRMO_CHECK(tx.signers().Insert(signer));
         return ResolvedSigner{std::move(signer), true};
     });
 }
 
 Result<Signer> SignerService::Get(const std::string& issuer_id, const std::string& id) {
     return InReadTransaction(ctx_.db, [&](Transaction& tx) -> Result<Signer> {
-        FIRMO_TRY(auto signer, tx.FindSigner(issuer_id, id));
+        FIRMO_TRY(auto signer, tx.signers().Find(issuer_id, id));
         if (!signer) return Fail(ErrorCode::kNotFound, "signer " + id + " not found");
         return std::move(*signer);
     });

@@ -16,11 +16,11 @@ std::string ClientDetail(const ClientInfo& client) {
 
 Result<SignerAccess> LoadSignerAccess(Transaction& tx, const std::string& request_id,
                                       const std::string& signer_id) {
-    FIRMO_TRY(auto request, tx.FindRequestForSigner(request_id));
+    FIRMO_TRY(auto request, tx.requests().FindForSigner(request_id));
     if (!request) return Fail(ErrorCode::kNotFound, "signature request not found");
     for (std::size_t i = 0; i < request->signers.size(); ++i) {
         if (request->signers[i].signer_id != signer_id) continue;
-        FIRMO_TRY(auto signer, tx.FindSigner(request->issuer_id, signer_id));
+        FIRMO_TRY(auto signer, tx.signers().Find(request->issuer_id, signer_id));
         if (!signer) return Fail(ErrorCode::kNotFound, "signature request not found");
         return SignerAccess{std::move(*request), i, std::move(*signer)};
     }
@@ -57,8 +57,8 @@ Result<SessionHandle> SignerSessionService::NewSession(
     s.user_agent = client.user_agent.substr(0, 300);
     fill(s);
     FIRMO_CHECK(InWriteTransaction(ctx_.db, [&](Transaction& tx) -> Result<void> {
-        if (!old_token.empty()) FIRMO_CHECK(tx.DeleteSession(HashToken(old_token)));
-        return tx.InsertSession(s);
+        if (!old_token.empty()) FIRMO_CHECK(tx.sessions().Delete(HashToken(old_token)));
+        return tx.sessions().Insert(s);
     }));
     return handle;
 }
@@ -73,7 +73,7 @@ Result<PortalSession> SignerSessionService::Find(std::string_view token) {
         return Fail(ErrorCode::kUnauthenticated, "no session");
     }
     FIRMO_TRY(auto session, InReadTransaction(ctx_.db, [&](Transaction& tx) {
-                  return tx.FindSession(HashToken(token));
+                  return tx.sessions().Find(HashToken(token));
               }));
     if (!session || session->expires_at <= ctx_.clock.Now()) {
         return Fail(ErrorCode::kUnauthenticated, "the session expired; please log in again");
@@ -82,12 +82,13 @@ Result<PortalSession> SignerSessionService::Find(std::string_view token) {
 }
 
 Result<void> SignerSessionService::Save(const PortalSession& session) {
-    return InWriteTransaction(ctx_.db, [&](Transaction& tx) { return tx.UpdateSession(session); });
+    return InWriteTransaction(ctx_.db,
+                              [&](Transaction& tx) { return tx.sessions().Update(session); });
 }
 
 Result<void> SignerSessionService::End(std::string_view token) {
-    return InWriteTransaction(ctx_.db,
-                              [&](Transaction& tx) { return tx.DeleteSession(HashToken(token)); });
+    return InWriteTransaction(
+        ctx_.db, [&](Transaction& tx) { return tx.sessions().Delete(HashToken(token)); });
 }
 
 Result<SessionHandle> SignerSessionService::LoginWithIdentity(std::string_view old_token,
@@ -162,7 +163,7 @@ Result<CodeSent> SignerSessionService::SendCode(const std::string& request_id,
         if (rs.status != SignerStatus::kWaiting || IsTerminal(access.request.status)) {
             return Fail(ErrorCode::kConflict, "this request cannot be signed any more");
         }
-        FIRMO_TRY(auto latest, tx.FindLatestCode(request_id, signer_id, kind));
+        FIRMO_TRY(auto latest, tx.codes().FindLatest(request_id, signer_id, kind));
         // Resending waits a little (mail bombing), but never longer than a code lives.
         const auto wait =
             std::min<std::chrono::seconds>(options_.code_resend_interval, options_.code_ttl);
@@ -190,8 +191,8 @@ Result<CodeSent> SignerSessionService::SendCode(const std::string& request_id,
         c.code_hash = HashCode(c.id, code);
         c.created_at = now;
         c.expires_at = now + options_.code_ttl;
-        FIRMO_CHECK(tx.InsertCode(c));
-        FIRMO_TRY(auto issuer, tx.FindIssuer(access.request.issuer_id));
+        FIRMO_CHECK(tx.codes().Insert(c));
+        FIRMO_TRY(auto issuer, tx.issuers().Find(access.request.issuer_id));
         message.code = code;
         message.purpose = kind == CodeKind::kLogin ? CodePurpose::kLogin : CodePurpose::kConfirm;
         message.title = issuer ? issuer->name : std::string();
@@ -199,10 +200,10 @@ Result<CodeSent> SignerSessionService::SendCode(const std::string& request_id,
         message.expires_at = c.expires_at;
         sent.channel = message.channel;
         sent.expires_at = c.expires_at;
-        return tx.AppendEvent(AuditEvent{0, request_id, now, "signer.code_sent", "", "", "",
-                                         signer_id, SignerActor(signer_id),
-                                         std::string(ToString(kind)) + " code to " +
-                                             sent.masked_destination + " " + ClientDetail(client)});
+        return tx.audit().Append(AuditEvent{
+            0, request_id, now, "signer.code_sent", "", "", "", signer_id, SignerActor(signer_id),
+            std::string(ToString(kind)) + " code to " + sent.masked_destination + " " +
+                ClientDetail(client)});
     }));
     // Sent after the commit: a code that was never stored must not reach anyone. A failed
     // send leaves an unusable code behind, which expires.
@@ -228,7 +229,7 @@ Result<void> SignerSessionService::CheckCode(const std::string& request_id,
             outcome = Error{ErrorCode::kConflict, "this request cannot be signed any more"};
             return {};
         }
-        FIRMO_TRY(auto latest, tx.FindLatestCode(request_id, signer_id, kind));
+        FIRMO_TRY(auto latest, tx.codes().FindLatest(request_id, signer_id, kind));
         const bool well_formed =
             code.size() == 6 && code.find_first_not_of("0123456789") == std::string_view::npos;
         if (latest && well_formed &&
@@ -237,22 +238,22 @@ Result<void> SignerSessionService::CheckCode(const std::string& request_id,
                 outcome = Error{ErrorCode::kGone, "the code expired; ask for a new one"};
                 return {};
             }
-            FIRMO_TRY(bool used, tx.UseCode(latest->id, now));
+            FIRMO_TRY(bool used, tx.codes().Use(latest->id, now));
             if (!used) {
                 outcome = Error{ErrorCode::kUnauthenticated, "the code was used already"};
                 return {};
             }
             if (rs.failed_code_attempts != 0) {
                 rs.failed_code_attempts = 0;
-                FIRMO_CHECK(tx.UpdateRequest(access.request));
+                FIRMO_CHECK(tx.requests().Update(access.request));
             }
-            return tx.AppendEvent(AuditEvent{
+            return tx.audit().Append(AuditEvent{
                 0, request_id, now, "signer.code_accepted", "", "", "", signer_id,
                 SignerActor(signer_id), std::string(ToString(kind)) + " " + ClientDetail(client)});
         }
         rs.failed_code_attempts += 1;
         const int left = options_.max_code_attempts - rs.failed_code_attempts;
-        FIRMO_CHECK(tx.AppendEvent(AuditEvent{
+        FIRMO_CHECK(tx.audit().Append(AuditEvent{
             0, request_id, now, "signer.code_rejected", "", "", "", signer_id,
             SignerActor(signer_id),
             "attempt " + std::to_string(rs.failed_code_attempts) + " " + ClientDetail(client)}));
@@ -269,7 +270,7 @@ Result<void> SignerSessionService::CheckCode(const std::string& request_id,
                                 (left == 1 ? " try" : " tries") + " left"};
         }
         access.request.updated_at = now;
-        return tx.UpdateRequest(access.request);
+        return tx.requests().Update(access.request);
     }));
     if (outcome) return tl::unexpected<Error>(std::move(*outcome));
     return {};
@@ -302,7 +303,7 @@ Result<SessionHandle> SignerSessionService::LoginWithRedirect(std::string_view o
     std::optional<Error> refused;
     SignerToken token;
     FIRMO_CHECK(InWriteTransaction(ctx_.db, [&](Transaction& tx) -> Result<void> {
-        FIRMO_TRY(auto found, tx.FindSignerToken(hash));
+        FIRMO_TRY(auto found, tx.signer_tokens().Find(hash));
         if (!found || found->kind != SignerTokenKind::kRedirect) {
             refused = Error{ErrorCode::kForbidden, "this link is not valid"};
             return {};
@@ -319,14 +320,14 @@ Result<SessionHandle> SignerSessionService::LoginWithRedirect(std::string_view o
                             "this link expired; go back to the sender's site and start again"};
             return {};
         }
-        FIRMO_TRY(bool used, tx.UseSignerToken(hash, now));
+        FIRMO_TRY(bool used, tx.signer_tokens().Use(hash, now));
         if (!used) {
             refused = Error{ErrorCode::kGone, "this link was used already"};
             return {};
         }
-        return tx.AppendEvent(AuditEvent{0, token.request_id, now, "signer.redirected", "", "", "",
-                                         token.signer_id, SignerActor(token.signer_id),
-                                         ClientDetail(client)});
+        return tx.audit().Append(AuditEvent{0, token.request_id, now, "signer.redirected", "", "",
+                                            "", token.signer_id, SignerActor(token.signer_id),
+                                            ClientDetail(client)});
     }));
     if (refused) return tl::unexpected<Error>(std::move(*refused));
     return NewSession(
@@ -346,7 +347,7 @@ Result<std::pair<SignerAccess, std::string>> SignerSessionService::Lookup(
     return InReadTransaction(
         ctx_.db, [&](Transaction& tx) -> Result<std::pair<SignerAccess, std::string>> {
             FIRMO_TRY(auto access, LoadSignerAccess(tx, request_id, signer_id));
-            FIRMO_TRY(auto issuer, tx.FindIssuer(access.request.issuer_id));
+            FIRMO_TRY(auto issuer, tx.issuers().Find(access.request.issuer_id));
             return std::make_pair(std::move(access), issuer ? issuer->name : std::string());
         });
 }
@@ -365,11 +366,11 @@ Result<SignerAccess> SignerSessionService::Access(const PortalSession& session,
         }
         if (!session.identity_kind)
             return Fail(ErrorCode::kNotFound, "signature request not found");
-        FIRMO_TRY(auto request, tx.FindRequestForSigner(request_id));
+        FIRMO_TRY(auto request, tx.requests().FindForSigner(request_id));
         if (!request) return Fail(ErrorCode::kNotFound, "signature request not found");
         for (std::size_t i = 0; i < request->signers.size(); ++i) {
             FIRMO_TRY(auto signer,
-                      tx.FindSigner(request->issuer_id, request->signers[i].signer_id));
+                      tx.signers().Find(request->issuer_id, request->signers[i].signer_id));
             if (signer && signer->kind == *session.identity_kind &&
                 signer->identifier == session.identity) {
                 return SignerAccess{std::move(*request), i, std::move(*signer)};

@@ -5,6 +5,8 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "store/sql/statements.hpp"
+
 namespace firmo::store::postgres {
 
 namespace {
@@ -52,7 +54,108 @@ std::string RedactUrl(const std::string& url) {
     return url.substr(0, q) + "password=***";
 }
 
-Result<std::unique_ptr<Connection>> Connection::Open(const std::string& url) {
+// One execution at a time of a prepared statement: bound parameters, then one result.
+class PgStatement final : public sql::Statement {
+  public:
+    PgStatement(PgConnection& conn, std::string name) : conn_(conn), name_(std::move(name)) {}
+    ~PgStatement() override { Reset(); }
+
+    void BindText(int index, std::string_view value) override { Slot(index) = std::string(value); }
+    void BindInt(int index, std::int64_t value) override { Slot(index) = std::to_string(value); }
+    void BindBool(int index, bool value) override { Slot(index) = value ? "true" : "false"; }
+    void BindNull(int index) override { Slot(index).reset(); }
+
+    Result<bool> Step() override {
+        if (!result_) FIRMO_CHECK(Execute());
+        if (row_ + 1 >= rows_) {
+            row_ = rows_;
+            return false;
+        }
+        ++row_;
+        return true;
+    }
+    Result<std::int64_t> Run() override {
+        if (!result_) FIRMO_CHECK(Execute());
+        return changes_;
+    }
+    Result<void> Send() override {
+        if (!result_) FIRMO_CHECK(Execute());
+        return {};
+    }
+
+    std::string_view Text(int col) const override {
+        if (PQgetisnull(result_, row_, col)) return {};
+        return {PQgetvalue(result_, row_, col),
+                static_cast<std::size_t>(PQgetlength(result_, row_, col))};
+    }
+    std::int64_t Int(int col) const override {
+        if (PQgetisnull(result_, row_, col)) return 0;
+        return std::strtoll(PQgetvalue(result_, row_, col), nullptr, 10);
+    }
+    bool Bool(int col) const override {
+        if (PQgetisnull(result_, row_, col)) return false;
+        const char* v = PQgetvalue(result_, row_, col);
+        return v[0] == 't' || v[0] == '1';
+    }
+    bool IsNull(int col) const override { return PQgetisnull(result_, row_, col) != 0; }
+
+    void Reset() override {
+        if (result_) PQclear(result_);
+        result_ = nullptr;
+        params_.clear();
+        rows_ = 0;
+        row_ = -1;
+        changes_ = 0;
+    }
+
+    // The command tag of the execution ("COMMIT", or "ROLLBACK" for a failed transaction).
+    std::string CommandTag() const {
+        const char* tag = result_ ? PQcmdStatus(result_) : nullptr;
+        return tag ? tag : "";
+    }
+
+  private:
+    std::optional<std::string>& Slot(int index) {
+        const auto i = static_cast<std::size_t>(index - 1);
+        if (params_.size() <= i) params_.resize(i + 1);
+        return params_[i];
+    }
+
+    Result<void> Execute() {
+        std::vector<const char*> values(params_.size());
+        for (std::size_t i = 0; i < params_.size(); ++i) {
+            values[i] = params_[i] ? params_[i]->c_str() : nullptr;
+        }
+        result_ = PQexecPrepared(conn_.raw(), name_.c_str(), static_cast<int>(values.size()),
+                                 values.data(), nullptr, nullptr, 0);
+        const auto status = PQresultStatus(result_);
+        if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
+            Error e = conn_.ResultError("query", result_);
+            PQclear(result_);
+            result_ = nullptr;
+            return Fail(std::move(e));
+        }
+        rows_ = PQntuples(result_);
+        const char* tuples = PQcmdTuples(result_);
+        changes_ = (tuples && *tuples) ? std::strtoll(tuples, nullptr, 10) : 0;
+        return {};
+    }
+
+    PgConnection& conn_;
+    std::string name_;
+    std::vector<std::optional<std::string>> params_;
+    pg_result* result_ = nullptr;
+    int rows_ = 0;
+    int row_ = -1;
+    std::int64_t changes_ = 0;
+};
+
+namespace {
+constexpr const char* kBeginRead = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
+constexpr const char* kBeginWrite = "BEGIN ISOLATION LEVEL READ COMMITTED";
+}  // namespace
+
+Result<std::unique_ptr<PgConnection>> PgConnection::Open(const std::string& url) {
     // No fallback_application_name clash: name ourselves unless the URL does.
     const char* keys[] = {"dbname", "fallback_application_name", nullptr};
     const char* values[] = {url.c_str(), "firmo", nullptr};
@@ -65,19 +168,26 @@ Result<std::unique_ptr<Connection>> Connection::Open(const std::string& url) {
         return Fail(ErrorCode::kUnavailable,
                     "cannot connect to PostgreSQL " + RedactUrl(url) + ": " + msg);
     }
-    std::unique_ptr<Connection> c(new Connection(conn));
+    std::unique_ptr<PgConnection> c(new PgConnection(conn));
     // Timestamps are integers and text is UTF-8; keep the session predictable.
     FIRMO_CHECK(c->Exec("SET client_encoding = 'UTF8'; SET TIME ZONE 'UTC'"));
     return c;
 }
 
-Connection::~Connection() { PQfinish(conn_); }
+PgConnection::PgConnection(pg_conn* conn) : conn_(conn) {}
 
-bool Connection::Broken() const { return PQstatus(conn_) != CONNECTION_OK; }
+PgConnection::~PgConnection() {
+    prepared_.clear();
+    PQfinish(conn_);
+}
 
-bool Connection::Idle() const { return !Broken() && PQtransactionStatus(conn_) == PQTRANS_IDLE; }
+bool PgConnection::Broken() const { return PQstatus(conn_) != CONNECTION_OK; }
 
-Error Connection::ResultError(std::string_view what, const pg_result* result) const {
+bool PgConnection::Reusable() const {
+    return !Broken() && PQtransactionStatus(conn_) == PQTRANS_IDLE;
+}
+
+Error PgConnection::ResultError(std::string_view what, const pg_result* result) const {
     const char* state_c = result ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
     const std::string_view state = state_c ? state_c : "";
     std::string message =
@@ -94,7 +204,7 @@ Error Connection::ResultError(std::string_view what, const pg_result* result) co
     return Error{code, std::move(text)};
 }
 
-Result<Statement> Connection::Prepare(const char* sql) {
+Result<sql::Statement*> PgConnection::Prepare(const char* sql) {
     auto it = prepared_.find(sql);
     if (it == prepared_.end()) {
         std::string name = "f" + std::to_string(prepared_.size() + 1);
@@ -105,12 +215,12 @@ Result<Statement> Connection::Prepare(const char* sql) {
             return Fail(std::move(e));
         }
         PQclear(res);
-        it = prepared_.emplace(sql, std::move(name)).first;
+        it = prepared_.emplace(sql, std::make_unique<PgStatement>(*this, std::move(name))).first;
     }
-    return Statement(*this, it->second);
+    return it->second.get();
 }
 
-Result<void> Connection::Exec(const char* sql) {
+Result<void> PgConnection::Exec(const char* sql) {
     pg_result* res = PQexec(conn_, sql);
     const auto status = PQresultStatus(res);
     if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
@@ -122,107 +232,33 @@ Result<void> Connection::Exec(const char* sql) {
     return {};
 }
 
-Statement::Statement(Statement&& other) noexcept
-    : conn_(other.conn_),
-      name_(std::move(other.name_)),
-      params_(std::move(other.params_)),
-      result_(other.result_),
-      rows_(other.rows_),
-      row_(other.row_),
-      changes_(other.changes_) {
-    other.result_ = nullptr;
+Result<std::string> PgConnection::RunCached(const char* sql) {
+    FIRMO_TRY(auto* s, Prepare(sql));
+    auto& statement = static_cast<PgStatement&>(*s);
+    sql::Query q(statement);
+    FIRMO_CHECK(q.Send());
+    return statement.CommandTag();
 }
 
-Statement::~Statement() {
-    if (result_) PQclear(result_);
-}
-
-Statement& Statement::Bind(int index, std::string_view value) {
-    const auto i = static_cast<std::size_t>(index - 1);
-    if (params_.size() <= i) params_.resize(i + 1);
-    params_[i] = std::string(value);
-    return *this;
-}
-
-Statement& Statement::Bind(int index, std::int64_t value) {
-    return Bind(index, std::string_view(std::to_string(value)));
-}
-
-Statement& Statement::BindNull(int index) {
-    const auto i = static_cast<std::size_t>(index - 1);
-    if (params_.size() <= i) params_.resize(i + 1);
-    params_[i].reset();
-    return *this;
-}
-
-Result<void> Statement::Execute() {
-    std::vector<const char*> values(params_.size());
-    for (std::size_t i = 0; i < params_.size(); ++i) {
-        values[i] = params_[i] ? params_[i]->c_str() : nullptr;
-    }
-    result_ = PQexecPrepared(conn_->raw(), name_.c_str(), static_cast<int>(values.size()),
-                             values.data(), nullptr, nullptr, 0);
-    const auto status = PQresultStatus(result_);
-    if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
-        Error e = conn_->ResultError("query", result_);
-        PQclear(result_);
-        result_ = nullptr;
-        return Fail(std::move(e));
-    }
-    rows_ = PQntuples(result_);
-    const char* tuples = PQcmdTuples(result_);
-    changes_ = (tuples && *tuples) ? std::strtoll(tuples, nullptr, 10) : 0;
+Result<void> PgConnection::Begin(sql::TxKind kind) {
+    FIRMO_TRY(auto tag, RunCached(kind == sql::TxKind::kWrite ? kBeginWrite : kBeginRead));
+    (void)tag;
     return {};
 }
 
-Result<bool> Statement::Step() {
-    if (!result_) FIRMO_CHECK(Execute());
-    if (row_ + 1 >= rows_) {
-        row_ = rows_;
-        return false;
+Result<void> PgConnection::Commit() {
+    FIRMO_TRY(auto tag, RunCached(sql::kCommit));
+    // COMMIT of a transaction that failed earlier rolls back without an error.
+    if (tag == "ROLLBACK") {
+        return Fail(ErrorCode::kInternal, "transaction was aborted by an earlier error");
     }
-    ++row_;
-    return true;
-}
-
-Result<void> Statement::Run() {
-    if (!result_) FIRMO_CHECK(Execute());
     return {};
 }
 
-std::string Statement::Text(int col) const {
-    if (PQgetisnull(result_, row_, col)) return {};
-    return std::string(PQgetvalue(result_, row_, col),
-                       static_cast<std::size_t>(PQgetlength(result_, row_, col)));
+Result<void> PgConnection::Rollback() {
+    FIRMO_TRY(auto tag, RunCached(sql::kRollback));
+    (void)tag;
+    return {};
 }
-
-std::optional<std::string> Statement::OptText(int col) const {
-    if (IsNull(col)) return std::nullopt;
-    return Text(col);
-}
-
-std::int64_t Statement::Int(int col) const {
-    if (PQgetisnull(result_, row_, col)) return 0;
-    return std::strtoll(PQgetvalue(result_, row_, col), nullptr, 10);
-}
-
-std::optional<std::int64_t> Statement::OptInt(int col) const {
-    if (IsNull(col)) return std::nullopt;
-    return Int(col);
-}
-
-bool Statement::Bool(int col) const {
-    if (PQgetisnull(result_, row_, col)) return false;
-    const char* v = PQgetvalue(result_, row_, col);
-    return v[0] == 't' || v[0] == '1';
-}
-
-std::string Statement::CommandTag() const {
-    if (!result_) return {};
-    const char* tag = PQcmdStatus(result_);
-    return tag ? tag : "";
-}
-
-bool Statement::IsNull(int col) const { return PQgetisnull(result_, row_, col) != 0; }
 
 }  // namespace firmo::store::postgres

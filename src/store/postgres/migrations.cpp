@@ -286,7 +286,7 @@ ALTER TABLE jobs ADD COLUMN not_after BIGINT NOT NULL DEFAULT 0;
 
 // One migration a line, so that each new one is a one-line change (clang-format would pack them).
 // clang-format off
-constexpr Migration kMigrations[] = {
+constexpr sql::Migration kMigrations[] = {
     {1, "initial schema", kInitial},
     {2, "idempotency keys", kIdempotency},
     {3, "signer side", kSignerSide},
@@ -298,6 +298,6 @@ constexpr Migration kMigrations[] = {
 
 }  // namespace
 
-std::span<const Migration> Migrations() { return kMigrations; }
+std::span<const sql::Migration> Migrations() { return kMigrations; }
 
 }  // namespace firmo::store::postgres

@@ -4,14 +4,10 @@
 
 #include <span>
 
+#include "store/sql/migrate.hpp"
+
 namespace firmo::store::postgres {
 
-struct Migration {
-    int version;
-    const char* name;
-    const char* sql;
-};
-
-std::span<const Migration> Migrations();
+std::span<const sql::Migration> Migrations();
 
 }  // namespace firmo::store::postgres

@@ -1,0 +1,533 @@
+#include "app/root.hpp"
+
+#include <algorithm>
+#include <ostream>
+#include <thread>
+
+#include "api/document_api.hpp"
+#include "api/event_api.hpp"
+#include "api/frontend.hpp"
+#include "api/issuer_api.hpp"
+#include "api/signer_api.hpp"
+#include "api/url_signer.hpp"
+#include "core/encoding.hpp"
+#include "core/log.hpp"
+#include "crypto/builtin_trust_service.hpp"
+#include "crypto/certificate_authority.hpp"
+#include "crypto/cms_verify.hpp"
+#include "domain/services/ceremony_service.hpp"
+#include "domain/services/event_service.hpp"
+#include "domain/services/rate_limit_service.hpp"
+#include "domain/services/signer_session_service.hpp"
+#include "http/lanes.hpp"
+#include "http/server.hpp"
+#include "jobs/worker.hpp"
+#include "notify/mail_code_sender.hpp"
+#include "notify/metered_transport.hpp"
+#include "notify/notification_transport.hpp"
+#include "notify/sms_code_sender.hpp"
+#include "notify/sms_gateway.hpp"
+#include "notify/smtp_mailer.hpp"
+#include "notify/webhook_transport.hpp"
+#include "oidc/oidc_identity_provider.hpp"
+#include "pdf/cli.hpp"
+#include "pdf/pades_signer.hpp"
+#include "pdf/verify.hpp"
+#include "store/filesystem/folder_blob_store.hpp"
+#include "store/filesystem/shared_counter.hpp"
+#include "store/postgres/postgres_database.hpp"
+#include "store/s3/s3_blob_store.hpp"
+#include "store/sqlite/sqlite_database.hpp"
+#include "web/portal.hpp"
+
+namespace firmo::app {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// SQLite in the data folder, or PostgreSQL; migrated.
+Result<std::unique_ptr<domain::Database>> OpenDatabase(const Config& config) {
+    const auto& database = config.database;
+    std::unique_ptr<domain::Database> db;
+    if (database.url.empty()) {
+        FIRMO_TRY(auto sqlite,
+                  store::sqlite::SqliteDatabase::Open(
+                      (config.storage.data_dir / "firmo.db").string(), database.pool_size));
+        sqlite->AllowNewerSchema(database.allow_newer_schema);
+        db = std::move(sqlite);
+    } else {
+        FIRMO_TRY(auto postgres,
+                  store::postgres::PostgresDatabase::Open(database.url, database.pool_size));
+        postgres->AllowNewerSchema(database.allow_newer_schema);
+        db = std::move(postgres);
+    }
+    FIRMO_CHECK(db->Migrate());
+    return db;
+}
+
+// The documents folder, or an S3 bucket.
+Result<std::unique_ptr<domain::BlobStore>> OpenBlobStore(const StorageConfig& storage) {
+    if (storage.url.empty()) {
+        return std::make_unique<store::FolderBlobStore>(storage.data_dir / "documents");
+    }
+    FIRMO_TRY(auto s3, store::ParseS3Url(storage.url));
+    s3.endpoint = storage.s3.endpoint;
+    s3.region = storage.s3.region;
+    s3.access_key = storage.s3.access_key;
+    s3.secret_key = storage.s3.secret_key;
+    s3.path_style = storage.s3.path_style;
+    s3.direct_urls = storage.s3.direct_urls;
+    s3.public_endpoint = storage.s3.public_endpoint;
+    FIRMO_TRY(auto store, store::S3BlobStore::Create(s3));
+    return std::unique_ptr<domain::BlobStore>(std::move(store));
+}
+
+pdf::PdfLimits PdfLimitsOf(const Config& config) {
+    pdf::PdfLimits limits;
+    limits.max_file_bytes = static_cast<std::uint64_t>(config.limits.max_document_bytes);
+    return limits;
+}
+
+// Verifies a PDF's signatures against verify.trust_anchors: the PEM files listed and the
+// built-in CA's certificate (DATA_DIR/ca/ca-cert.pem) when `builtin` is listed and it exists.
+api::VerifyFunction MakeVerifyFunction(const Config& config) {
+    pdf::VerifyOptions options;
+    options.limits = PdfLimitsOf(config);
+    const VerifyConfig verify = config.verify;
+    const fs::path ca_cert = crypto::CertificateAuthority::CertificatePath(config.storage.data_dir);
+    return [options, verify, ca_cert](std::string_view bytes) -> Result<codec::Json> {
+        // Read per call: `firmo ca init` may run after the server started.
+        std::vector<fs::path> paths = verify.anchor_files;
+        std::error_code ec;
+        if (verify.builtin_ca && fs::exists(ca_cert, ec)) paths.push_back(ca_cert);
+        crypto::TrustAnchors anchors;
+        if (!paths.empty()) {
+            auto loaded = crypto::TrustAnchors::FromFiles(paths);
+            if (!loaded) {
+                // A broken anchor file is the operator's problem: log it, answer 500, and
+                // never blame the client's document.
+                log::Error("trust_anchors_unreadable", {{"error", loaded.error().message}});
+                return Fail(ErrorCode::kInternal, "trust anchors unreadable");
+            }
+            anchors = std::move(*loaded);
+        }
+        FIRMO_TRY(auto report, pdf::VerifyPdfBytes(bytes, anchors, options));
+        return codec::Json::parse(pdf::VerificationReportToJson(report));
+    };
+}
+
+// E-mail and SMS go to the notification transport, webhook calls to the webhook transport.
+class ChannelTransport final : public domain::DeliveryTransport {
+  public:
+    ChannelTransport(std::unique_ptr<domain::DeliveryTransport> messages,
+                     std::unique_ptr<domain::DeliveryTransport> webhooks)
+        : messages_(std::move(messages)), webhooks_(std::move(webhooks)) {}
+    Result<domain::DeliveryOutcome> Deliver(const domain::OutboxMessage& m) override {
+        return m.channel == domain::Channel::kWebhook ? webhooks_->Deliver(m)
+                                                      : messages_->Deliver(m);
+    }
+
+  private:
+    std::unique_ptr<domain::DeliveryTransport> messages_;
+    std::unique_ptr<domain::DeliveryTransport> webhooks_;
+};
+
+// A secret every node shares through the database: the first node to start creates it.
+Result<std::string> SharedSecret(domain::Database& db, Random& random, const std::string& name) {
+    return domain::InWriteTransaction(db, [&](domain::Transaction& tx) {
+        return tx.settings().PutIfAbsent(name, HexEncode(random.Bytes(32)));
+    });
+}
+
+// What a Node needs that can fail to open, in the order it is opened. Null members are
+// features the configuration leaves off.
+struct Adapters {
+    std::unique_ptr<Storage> storage;
+    std::string url_signing_key;
+    std::string code_pepper;
+    std::shared_ptr<const crypto::CertificateAuthority> ca;
+    std::shared_ptr<notify::Mailer> mailer;  // null: codes to the log, no e-mail notifications
+    std::shared_ptr<notify::SmsSender> sms;  // null: no SMS
+    std::unique_ptr<domain::CodeSender> codes;
+    std::unique_ptr<domain::DeliveryTransport> delivery;
+    std::unique_ptr<domain::IdentityProvider> eid;  // null: no eID login
+};
+
+Result<Adapters> OpenAdapters(const Config& config) {
+    Adapters a;
+    FIRMO_TRY(a.storage, Storage::Open(config));
+    const Clock& clock = a.storage->clock();
+    Random& random = a.storage->random();
+    FIRMO_TRY(a.url_signing_key, SharedSecret(a.storage->db(), random, "url_signing_key"));
+    FIRMO_TRY(a.code_pepper, SharedSecret(a.storage->db(), random, "code_pepper"));
+    FIRMO_TRY(a.ca, OpenBuiltinCa(config.storage.data_dir, config.ca.passphrase, clock, random));
+
+    std::unique_ptr<domain::CodeSender> email_codes;
+    if (SendsCodesBySmtp(config)) {
+        notify::SmtpOptions mail;
+        mail.url = config.smtp.url;
+        mail.starttls = config.smtp.starttls;
+        mail.username = config.smtp.username;
+        mail.password = config.smtp.password;
+        mail.from = notify::MailAddress{config.smtp.from, "Firmo"};
+        mail.ca_file = config.smtp.ca_file;
+        mail.verify_peer = config.smtp.verify_peer;
+        FIRMO_TRY(auto mailer, notify::SmtpMailer::Create(mail, clock, random));
+        a.mailer = std::shared_ptr<notify::Mailer>(std::move(mailer));
+        email_codes = std::make_unique<notify::MailCodeSender>(a.mailer, clock);
+    } else {
+        log::Warn("codes_to_log", {{"advice", "set smtp.url to send one-time codes by e-mail"}});
+        email_codes = std::make_unique<notify::LogCodeSender>();
+    }
+    if (!config.sms.url.empty()) {
+        notify::SmsOptions o;
+        o.url = config.sms.url;
+        o.auth_header = config.sms.auth_header;
+        o.body_template = config.sms.body_template;
+        o.sender = config.sms.sender;
+        FIRMO_TRY(auto gateway, notify::SmsGateway::Create(o));
+        a.sms = std::shared_ptr<notify::SmsSender>(std::move(gateway));
+    }
+    // Codes: e-mail as configured above, SMS through the same gateway as notifications.
+    a.codes = std::make_unique<notify::RoutingCodeSender>(std::move(email_codes), a.sms, clock);
+
+    // Notifications (outbox): e-mail through the same SMTP server, SMS through the gateway,
+    // webhooks; one transport per kind of channel.
+    notify::WebhookOptions webhook_options;
+    webhook_options.timeout = config.webhooks.timeout;
+    webhook_options.allow_private_addresses = config.webhooks.allow_private_addresses;
+    FIRMO_TRY(auto webhooks, notify::WebhookTransport::Create(webhook_options, clock));
+    a.delivery = std::make_unique<ChannelTransport>(
+        std::make_unique<notify::NotificationTransport>(a.mailer, a.sms, clock),
+        std::move(webhooks));
+
+    if (config.oidc.enabled()) {
+        oidc::OidcOptions o;
+        o.issuer = config.oidc.issuer;
+        o.client_id = config.oidc.client_id;
+        o.client_secret = config.oidc.client_secret;
+        o.scopes = config.oidc.scopes;
+        o.identifier_claim = config.oidc.identifier_claim;
+        o.identifier_kind = config.oidc.identifier_kind;
+        FIRMO_TRY(auto provider, oidc::OidcIdentityProvider::Create(o, clock, random));
+        a.eid = std::move(provider);
+    }
+    return a;
+}
+
+}  // namespace
+
+// ---- Storage -------------------------------------------------------------------------------
+
+Storage::Storage(std::unique_ptr<domain::Database> db, std::unique_ptr<domain::BlobStore> blobs,
+                 std::unique_ptr<domain::ChangeSignal> key_changes)
+    : db_(std::move(db)), blobs_(std::move(blobs)), key_changes_(std::move(key_changes)) {}
+
+Storage::~Storage() = default;
+
+Result<std::unique_ptr<Storage>> Storage::Open(const Config& config) {
+    const fs::path& data = config.storage.data_dir;
+    std::error_code ec;
+    fs::create_directories(data / "documents", ec);
+    if (ec) {
+        return Fail(ErrorCode::kUnavailable,
+                    "cannot create data dir " + data.string() + ": " + ec.message());
+    }
+    fs::permissions(data, fs::perms::owner_all, fs::perm_options::replace, ec);
+    FIRMO_TRY(auto db, OpenDatabase(config));
+    FIRMO_TRY(auto blobs, OpenBlobStore(config.storage));
+    std::unique_ptr<domain::ChangeSignal> key_changes;
+    if (config.database.url.empty()) {
+        // The API-key cache's invalidation, shared with every process on this SQLite file
+        // (other nodes on the folder, `firmo apikey revoke`). PostgreSQL nodes share no host:
+        // there, keys are looked up at every call until the store offers notifications.
+        FIRMO_TRY(key_changes, store::SharedFileCounter::Open(data / "api-keys.generation"));
+    }
+    return std::unique_ptr<Storage>(
+        new Storage(std::move(db), std::move(blobs), std::move(key_changes)));
+}
+
+// ---- IssuerSide ----------------------------------------------------------------------------
+
+IssuerSide::IssuerSide(const Config& config, Storage& storage,
+                       domain::NotificationSettings notifications,
+                       std::function<void()> on_job_enqueued)
+    : validator_(PdfLimitsOf(config)),
+      ctx_{.db = storage.db(),
+           .blobs = storage.blobs(),
+           .validator = validator_,
+           .hasher = hasher_,
+           .clock = storage.clock(),
+           .random = storage.random(),
+           .limits = {.max_document_bytes = config.limits.max_document_bytes},
+           .on_job_enqueued = std::move(on_job_enqueued),
+           .notifications = std::move(notifications)},
+      issuers_(ctx_, storage.key_changes()),
+      dossiers_(ctx_),
+      signers_(ctx_),
+      requests_(ctx_),
+      idempotency_(ctx_) {}
+
+domain::NotificationSettings IssuerSide::NoNotifications() {
+    return {.email = false, .sms = false, .reminders = {}, .signer_link = {}};
+}
+
+// ---- The built-in CA -----------------------------------------------------------------------
+
+Result<std::shared_ptr<const crypto::CertificateAuthority>> OpenBuiltinCa(
+    const fs::path& data_dir, std::string_view passphrase, const Clock& clock, Random& random) {
+    auto loaded = crypto::CertificateAuthority::Load(data_dir, passphrase);
+    if (!loaded && loaded.error().code == ErrorCode::kNotFound) {
+        auto created = crypto::CertificateAuthority::Create(data_dir, crypto::CaOptions{},
+                                                            passphrase, clock, random);
+        if (created) {
+            // As `firmo ca init` without a passphrase: fine for a first look, not for production.
+            log::Warn(
+                "ca_created",
+                {{"certificate", crypto::CertificateAuthority::CertificatePath(data_dir).string()},
+                 {"key_encrypted", passphrase.empty() ? "no" : "yes"},
+                 {"advice", passphrase.empty() ? "set FIRMO_CA_PASSPHRASE (or run `firmo "
+                                                 "ca init`) before going live"
+                                               : ""}});
+            loaded = std::move(created);
+        } else if (created.error().code == ErrorCode::kAlreadyExists) {
+            // Another node created it in the meantime: use that one.
+            loaded = crypto::CertificateAuthority::Load(data_dir, passphrase);
+        } else {
+            return tl::unexpected(created.error());
+        }
+    }
+    if (!loaded) return tl::unexpected(loaded.error());
+    return std::make_shared<const crypto::CertificateAuthority>(std::move(*loaded));
+}
+
+// ---- Node ----------------------------------------------------------------------------------
+
+// Members in dependency order: each is built from the configuration and the members above it.
+struct Node::Graph {
+    Graph(const Config& c, Adapters a, http::Listener listener)
+        : config(c),
+          listen_url(ListenUrl(c.server, listener.port())),
+          public_url(PublicUrl(c.server, listener.port())),
+          adapters(std::move(a)),
+          storage(*adapters.storage),
+          delivery(std::make_unique<notify::MeteredTransport>(std::move(adapters.delivery),
+                                                              metrics)),
+          urls(adapters.url_signing_key),
+          issuer_side(
+              c, storage,
+              {.email = adapters.mailer != nullptr,
+               .sms = adapters.sms != nullptr,
+               .reminders = c.notify.reminders,
+               // Messages to signers carry their own link into the portal.
+               .signer_link =
+                   [this](const domain::SignatureRequest& request, const std::string& signer_id) {
+                       return public_url + api::SignerLinkPath(urls, request.issuer_id, request.id,
+                                                               signer_id, request.expires_at);
+                   }},
+              [this] { job_signal.Notify(); }),
+          trust(adapters.ca, storage.clock(), storage.random()),
+          signer_sessions(issuer_side.context(), *adapters.codes,
+                          {.code_ttl = c.web.code_ttl,
+                           .code_pepper = adapters.code_pepper,
+                           .eid_login = adapters.eid != nullptr}),
+          ceremony(issuer_side.context(), signer_sessions, trust, document_signer),
+          events(issuer_side.context(), delivery.get(),
+                 {.retry_base = c.notify.retry_base,
+                  .poll_redeliver_after = c.polling.redeliver_after,
+                  .poll_empty_interval = c.polling.empty_interval}),
+          worker(storage.db(), issuer_side.requests(), ceremony, events, job_signal,
+                 storage.clock(),
+                 {.threads = c.jobs.threads,
+                  .lease = c.jobs.lease,
+                  .worker_id = NodeId(c.server),
+                  .delivery_threads = c.notify.delivery_threads,
+                  .metrics = &metrics}),
+          issuer_api(api::Services{issuer_side.issuers(), issuer_side.dossiers(),
+                                   issuer_side.signers(), issuer_side.requests()},
+                     urls, storage.clock(), {.public_url = public_url}),
+          rate_limits(storage.db(), storage.clock(),
+                      {.calls = c.limits.rate_limit_burst, .window = c.limits.rate_limit_window}),
+          lanes(LaneOptionsOf(c)),
+          frontend(issuer_side.issuers(), issuer_side.idempotency(), rate_limits, storage.db(),
+                   lanes, metrics,
+                   {.max_json_bytes = static_cast<std::size_t>(c.limits.max_json_bytes),
+                    .max_document_bytes = static_cast<std::size_t>(c.limits.max_document_bytes),
+                    .access_log = c.log.access_log,
+                    .trusted_proxies = c.server.trusted_proxies,
+                    .metrics_allow = c.metrics.allow}),
+          portal(signer_sessions, ceremony, adapters.eid.get(), urls, storage.clock(),
+                 {.public_url = public_url,
+                  .assets_dir = c.web.assets_dir,
+                  .secure_cookies = UseSecureCookies(c.web.secure_cookies, public_url)}),
+          signer_api(signer_sessions, ceremony, urls, storage.clock()),
+          document_api(issuer_side.dossiers(), issuer_side.validator(), MakeVerifyFunction(c)),
+          event_api(events),
+          server(ServerOptionsOf(c), std::move(listener),
+                 [this](http::HttpRequest& request, http::Responder respond) {
+                     frontend.Handle(request, std::move(respond));
+                 }) {
+        lanes.RegisterMetrics(metrics);
+        // Lanes (http/lanes.hpp): short database work on kDatabase; routes that parse PDFs or
+        // move document bytes on kHeavy, so that they never hold up the others.
+        const auto add_authed = [this](std::string method, std::string pattern,
+                                       api::IssuerApi::AuthedHandler handler) {
+            frontend.AddAuthed(std::move(method), std::move(pattern), std::move(handler));
+        };
+        const auto add_public = [this](std::string method, std::string pattern,
+                                       http::Handler handler) {
+            const bool heavy =
+                method == "GET" &&
+                (pattern == "/s/{id}/documents/{doc_id}/file" ||
+                 pattern == "/api/v1/signer/signature-requests/{id}/documents/{doc_id}/content");
+            frontend.AddPublic(std::move(method), std::move(pattern), std::move(handler),
+                               heavy ? http::Lane::kHeavy : http::Lane::kDatabase);
+        };
+        issuer_api.Register(add_authed);
+        frontend.AddPublic(
+            "PUT", "/api/v1/uploads/{token}",
+            [this](http::HttpRequest& req) { return issuer_api.Upload(req); }, http::Lane::kHeavy);
+        frontend.AddPublic(
+            "GET", "/api/v1/downloads/{token}",
+            [this](http::HttpRequest& req) { return issuer_api.Download(req); },
+            http::Lane::kHeavy);
+        portal.Register(add_public);
+        signer_api.Register(add_public);
+        // validate-document, verify: PDF work.
+        document_api.Register([this](std::string method, std::string pattern,
+                                     api::IssuerApi::AuthedHandler handler) {
+            frontend.AddAuthed(std::move(method), std::move(pattern), std::move(handler),
+                               http::Lane::kHeavy);
+        });
+        event_api.Register(add_authed);
+        WarnWhenThePoolIsSmall(c);
+    }
+
+    // Database work on the I/O threads with SQLite (statements take microseconds; a pool costs
+    // a hand-off per request); on PostgreSQL a pool that leaves connections to the heavy lane,
+    // the jobs and the deliveries (round trips must not stall an I/O thread).
+    static http::LaneOptions LaneOptionsOf(const Config& c) {
+        http::LaneOptions o;
+        if (c.server.database_threads) {
+            o.database_threads = *c.server.database_threads;
+        } else if (c.database.url.empty()) {
+            o.database_threads = 0;
+        } else {
+            o.database_threads = std::max(1, c.database.pool_size - c.server.heavy_threads -
+                                                 c.jobs.threads - c.notify.delivery_threads);
+        }
+        o.heavy_threads = c.server.heavy_threads;
+        o.heavy_queue = c.server.heavy_queue;
+        return o;
+    }
+
+    static int IoThreadsOf(const Config& c) {
+        return c.server.io_threads > 0
+                   ? c.server.io_threads
+                   : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    }
+
+    // Every thread that may hold a database connection at once; one that finds the pool empty
+    // waits (on SQLite without a database lane the I/O threads run database work themselves).
+    void WarnWhenThePoolIsSmall(const Config& c) const {
+        const http::LaneOptions o = LaneOptionsOf(c);
+        const int users = o.database_threads + o.heavy_threads + c.jobs.threads +
+                          c.notify.delivery_threads + (o.database_threads == 0 ? IoThreadsOf(c) : 0);
+        if (c.database.pool_size < users) {
+            log::Warn("database_pool_small",
+                      {{"pool_size", c.database.pool_size},
+                       {"threads_using_it", users},
+                       {"advice", "raise database.pool_size, or lower the thread counts"}});
+        }
+    }
+
+    http::ServerOptions ServerOptionsOf(const Config& c) {
+        http::ServerOptions o;
+        o.io_threads = IoThreadsOf(c);
+        o.read_timeout = c.server.read_timeout;
+        o.idle_timeout = c.server.idle_timeout;
+        o.body_limit = [this](std::string_view method, std::string_view target) {
+            return frontend.BodyLimit(method, target);
+        };
+        return o;
+    }
+
+    const Config& config;
+    const std::string listen_url;
+    const std::string public_url;
+    metrics::Registry metrics;  // what GET /metrics renders; components add theirs when built
+    Adapters adapters;
+    Storage& storage;
+    std::unique_ptr<domain::DeliveryTransport> delivery;  // adapters.delivery, metered
+    const api::UrlSigner urls;
+    jobs::JobSignal job_signal;
+    IssuerSide issuer_side;
+    crypto::BuiltinTrustService trust;
+    pdf::PadesSigner document_signer;
+    domain::SignerSessionService signer_sessions;
+    domain::CeremonyService ceremony;
+    domain::EventService events;
+    jobs::Worker worker;
+    api::IssuerApi issuer_api;
+    domain::RateLimitService rate_limits;
+    http::Lanes lanes;
+    api::Frontend frontend;
+    web::Portal portal;
+    api::SignerApi signer_api;
+    api::DocumentApi document_api;
+    api::EventApi event_api;
+    http::Server server;
+};
+
+Node::Node(std::unique_ptr<Graph> graph) : graph_(std::move(graph)) {}
+Node::~Node() = default;
+
+Result<std::unique_ptr<Node>> Node::Build(const Config& config, http::Listener listener) {
+    FIRMO_TRY(auto adapters, OpenAdapters(config));
+    return std::unique_ptr<Node>(
+        new Node(std::make_unique<Graph>(config, std::move(adapters), std::move(listener))));
+}
+
+Result<void> Node::Run(std::ostream& out) {
+    Graph& g = *graph_;
+    const Config& config = g.config;
+    // Only now, with the port bound and everything built: a first API key is shown only once,
+    // so not before the server can start.
+    FIRMO_TRY(auto boot, g.issuer_side.issuers().Bootstrap(config.bootstrap.email));
+    if (config.server.tls() && !g.public_url.starts_with("https://")) {
+        // Links would send signers to a port that no longer answers plain HTTP.
+        log::Warn("public_url_not_https",
+                  {{"public_url", g.public_url}, {"listening", g.listen_url}});
+    }
+    g.worker.Start();
+    const http::LaneOptions lanes = Graph::LaneOptionsOf(config);
+    log::Info("server_started", {{"url", g.listen_url},
+                                 {"tls", config.server.tls() ? "on" : "off"},
+                                 {"public_url", g.public_url},
+                                 {"data_dir", config.storage.data_dir.string()},
+                                 {"worker_id", NodeId(config.server)},
+                                 {"job_lease_ms", std::to_string(config.jobs.lease.count())},
+                                 {"io_threads", Graph::IoThreadsOf(config)},
+                                 {"database_threads", lanes.database_threads},
+                                 {"heavy_threads", lanes.heavy_threads}});
+    // Scripts read up to the "listening" line: everything they need comes before it.
+    if (boot) {
+        out << "Created issuer " << boot->first.id << " (\"" << boot->first.name
+            << "\") and its first API key. It is shown only this once:\n";
+        out << "API key: " << boot->second.secret << "\n";
+    }
+    out << "Data folder: " << config.storage.data_dir.string() << "\n";
+    out << "Firmo is listening on " << g.listen_url << "\n";
+    if (boot) {
+        out << "Try: curl -H 'X-Api-Key: " << boot->second.secret << "' " << g.listen_url
+            << "/api/v1/dossiers\n";
+    }
+    out.flush();
+    g.server.Run();
+    g.worker.Stop();
+    log::Info("server_stopped");
+    return {};
+}
+
+}  // namespace firmo::app

@@ -1,0 +1,34 @@
+#pragma once
+// Port: issuers and their API keys. Keys are stored hashed and found by that hash (the API
+// key check of every call); a revoked key is found with its revoked_at set.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "core/error.hpp"
+#include "domain/model.hpp"
+
+namespace firmo::domain {
+
+class IssuerRepository {
+  public:
+    virtual ~IssuerRepository() = default;
+    IssuerRepository() = default;
+    IssuerRepository(const IssuerRepository&) = delete;
+    IssuerRepository& operator=(const IssuerRepository&) = delete;
+
+    // kAlreadyExists when the id is taken.
+    [[nodiscard]] virtual Result<void> Insert(const Issuer& issuer) = 0;
+    [[nodiscard]] virtual Result<std::optional<Issuer>> Find(const std::string& id) = 0;
+    [[nodiscard]] virtual Result<std::int64_t> Count() = 0;
+
+    // kAlreadyExists when the id or the hash is taken.
+    [[nodiscard]] virtual Result<void> InsertKey(const ApiKey& key) = 0;
+    [[nodiscard]] virtual Result<std::optional<ApiKey>> FindKeyByHash(
+        const std::string& key_hash) = 0;
+    // False when no such key (or already revoked).
+    [[nodiscard]] virtual Result<bool> RevokeKey(const std::string& key_id, Timestamp at) = 0;
+};
+
+}  // namespace firmo::domain

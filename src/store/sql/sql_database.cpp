@@ -1,0 +1,37 @@
+#include "store/sql/sql_database.hpp"
+
+#include "store/sql/statements.hpp"
+
+namespace firmo::store::sql {
+
+SqlDatabase::SqlDatabase(Backend backend, int pool_size, std::unique_ptr<Connection> first)
+    : pool_(std::move(backend.connect), pool_size, std::move(first), backend.connect_failed_event),
+      migrations_(backend.migrations),
+      migrate_{.begin_step = backend.begin_migration_step} {}
+
+Result<std::unique_ptr<domain::Transaction>> SqlDatabase::BeginTransaction(domain::TxMode mode) {
+    return BeginLeased(Lease{}, mode);
+}
+
+Result<std::unique_ptr<domain::Transaction>> SqlDatabase::BeginLeased(Lease lease,
+                                                                      domain::TxMode mode) {
+    lease.pool = &pool_;
+    FIRMO_TRY(lease.conn, pool_.Acquire());
+    return sql::BeginTransaction(std::move(lease), mode);
+}
+
+Result<void> SqlDatabase::Ping() {
+    FIRMO_TRY(auto conn, pool_.Acquire());
+    auto result = conn->Exec(kPing);
+    pool_.Release(std::move(conn));
+    return result;
+}
+
+Result<int> SqlDatabase::Migrate() {
+    FIRMO_TRY(auto conn, pool_.Acquire());
+    auto applied = sql::Migrate(*conn, migrations_, migrate_);
+    pool_.Release(std::move(conn));  // closed when a failed step left it inside a transaction
+    return applied;
+}
+
+}  // namespace firmo::store::sql
