@@ -148,7 +148,9 @@ bool AppendResponseHead(std::string& out, const HttpResponse& response,
     out.append("HTTP/1.1 ");
     AppendDecimal(out, static_cast<std::uint64_t>(status));
     out.push_back(' ');
-    out.append(ReasonPhrase(status));
+    const auto reason =
+        boost::beast::http::obsolete_reason(static_cast<boost::beast::http::status>(status));
+    out.append(reason.data(), reason.size());
     out.append("\r\nServer: firmo\r\nDate: ");
     out.append(HttpDate());
     out.append("\r\n");

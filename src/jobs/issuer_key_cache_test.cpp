@@ -33,13 +33,15 @@ struct NoValidator final : DocumentValidator {
 class CountingDatabase final : public Database {
   public:
     explicit CountingDatabase(Database& inner) : inner_(inner) {}
-    Result<std::unique_ptr<Transaction>> Begin(TxMode mode) override {
-        if (mode == TxMode::kSingle) ++lookups;
-        return inner_.Begin(mode);
-    }
     Result<int> Migrate() override { return inner_.Migrate(); }
     Result<void> Ping() override { return inner_.Ping(); }
     std::atomic<int> lookups{0};
+
+  protected:
+    Result<std::unique_ptr<Transaction>> BeginTransaction(TxMode mode) override {
+        if (mode == TxMode::kSingle) ++lookups;
+        return inner_.Begin(mode);
+    }
 
   private:
     Database& inner_;

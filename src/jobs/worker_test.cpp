@@ -17,7 +17,7 @@
 #include "domain/services/dossier_service.hpp"
 #include "domain/services/request_service.hpp"
 #include "domain/services/signer_service.hpp"
-#include "jobs/testing/signer_side_fixture.hpp"
+#include "domain/services/testing/fakes.hpp"
 #include "store/filesystem/folder_blob_store.hpp"
 #include "store/sqlite/sqlite_database.hpp"
 
@@ -161,9 +161,9 @@ class WorkerTest : public ::testing::Test {
     std::unique_ptr<DirectFolderStore> blobs_;
     std::unique_ptr<ServiceContext> ctx_;
     std::unique_ptr<RequestService> requests_;
-    testing::CapturingCodeSender codes_;
-    testing::FakeTrustService trust_;
-    testing::MarkerDocumentSigner document_signer_;
+    domain::fixtures::CapturingCodeSender codes_;
+    domain::fixtures::FakeTrustService trust_;
+    domain::fixtures::MarkerDocumentSigner document_signer_;
     std::unique_ptr<SignerSessionService> sessions_;
     std::unique_ptr<CeremonyService> ceremony_;
     std::unique_ptr<EventService> events_;
