@@ -1315,6 +1315,52 @@ TEST_P(RepositoryContract, OutboxClaimsDueMessagesOldestFirstUnderALease) {
     EXPECT_FALSE(claim(t0 + 59s));
 }
 
+// Issue 12: one issuer's backlog (or unresponsive endpoint) must not hold up another's
+// messages: claims go round robin over the issuers with due messages.
+TEST_P(RepositoryContract, OutboxClaimsRoundRobinOverIssuers) {
+    const Timestamp t0 = clock_.Now();
+    int n = 0;
+    const auto insert = [&](const std::string& issuer, Timestamp next_attempt_at) {
+        OutboxMessage m;
+        m.event_id = "evt_" + std::to_string(++n);
+        m.issuer_id = issuer;
+        m.request_id = "R1";
+        m.channel = Channel::kWebhook;
+        m.destination = "https://hooks.example.org/" + issuer;
+        m.template_name = "signature_request.signed";
+        m.payload_json = "{}";
+        m.created_at = t0;
+        m.next_attempt_at = next_attempt_at;
+        auto tx = Write();
+        EXPECT_EQ(tx->outbox().Insert(m), true);
+        EXPECT_TRUE(tx->Commit());
+        return m.event_id;
+    };
+    const auto claim = [&]() -> std::string {
+        auto tx = Write();
+        auto got = tx->outbox().Claim(t0, 30s);
+        EXPECT_TRUE(got);
+        EXPECT_TRUE(tx->Commit());
+        return got && *got ? (*got)->event_id : "none";
+    };
+    // Issuer A has a backlog of five older messages; B's two come after all of them.
+    std::vector<std::string> a;
+    for (int i = 0; i < 5; ++i) a.push_back(insert(issuer_a_, t0 - 10s + std::chrono::seconds(i)));
+    const std::string b1 = insert(issuer_b_, t0 - 1s);
+    const std::string b2 = insert(issuer_b_, t0);
+    EXPECT_EQ(claim(), a[0]);
+    EXPECT_EQ(claim(), b1);  // B has not been served yet: its turn before A's second
+    EXPECT_EQ(claim(), a[1]);
+    EXPECT_EQ(claim(), b2);
+    EXPECT_EQ(claim(), a[2]);
+    EXPECT_EQ(claim(), a[3]);  // B has nothing due: A again
+    // A new issuer-B message waits for at most one more of A's.
+    const std::string b3 = insert(issuer_b_, t0);
+    EXPECT_EQ(claim(), b3);
+    EXPECT_EQ(claim(), a[4]);
+    EXPECT_EQ(claim(), "none");
+}
+
 TEST_P(RepositoryContract, OutboxUpdatesRecordEveryAttemptField) {
     OutboxMessage m;
     m.event_id = "evt_u";

@@ -4,6 +4,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -42,6 +43,9 @@ struct JobRow {
 struct OutboxRow {
     OutboxMessage message;
     Timestamp lease_until;
+    // The round of the last claim (SQL: outbox_turns, one per issuer): an issuer's turn is the
+    // highest of its rows'.
+    std::int64_t turn = 0;
 };
 
 struct StatusRow {
@@ -723,18 +727,31 @@ class MemOutbox final : public OutboxRepository, Repo {
     Result<std::optional<OutboxMessage>> Claim(Timestamp now,
                                                std::chrono::milliseconds lease) override {
         return tx_.Writing([&](Tables& t) -> Result<std::optional<OutboxMessage>> {
+            // Round robin over issuers (the one served longest ago first), then oldest first.
+            std::map<std::string, std::int64_t> turns;
+            std::int64_t last_turn = 0;
+            for (const auto& [id, row] : t.outbox.get()) {
+                auto& turn = turns[row.message.issuer_id];
+                turn = std::max(turn, row.turn);
+                last_turn = std::max(last_turn, row.turn);
+            }
             const OutboxRow* best = nullptr;
+            const auto key = [&](const OutboxRow& r) {
+                return std::make_tuple(turns[r.message.issuer_id], r.message.next_attempt_at,
+                                       r.message.id);
+            };
             for (const auto& [id, row] : t.outbox.get()) {
                 const auto& m = row.message;
                 if (m.delivered_at || m.abandoned_at || m.next_attempt_at > now ||
                     row.lease_until > now) {
                     continue;
                 }
-                if (!best || m.next_attempt_at < best->message.next_attempt_at) best = &row;
+                if (!best || key(row) < key(*best)) best = &row;
             }
             if (!best) return std::nullopt;
             auto& row = t.outbox.mut()[best->message.id];
             row.lease_until = now + lease;
+            row.turn = last_turn + 1;
             return row.message;
         });
     }

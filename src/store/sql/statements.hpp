@@ -268,13 +268,23 @@ inline constexpr const char* kInsertOutbox =
     "language, payload_json, endpoint_id, created_at, next_attempt_at) "
     "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) "
     "ON CONFLICT (event_id, channel, destination) DO NOTHING";
-#define FIRMO_CLAIM_OUTBOX(lock)                                                    \
-    "UPDATE outbox SET lease_until = $2 WHERE id = ("                               \
-    "SELECT id FROM outbox WHERE delivered_at IS NULL AND abandoned_at IS NULL "    \
-    "AND next_attempt_at <= $1 AND lease_until <= $1 ORDER BY next_attempt_at, id " \
-    "LIMIT 1" lock ") RETURNING " FIRMO_OUTBOX_COLUMNS
+// Round robin over the issuers (outbox_turns: the issuer served longest ago first), then the
+// oldest due message of that issuer.
+#define FIRMO_CLAIM_OUTBOX(lock)                                                       \
+    "UPDATE outbox SET lease_until = $2 WHERE id = ("                                  \
+    "SELECT o.id FROM outbox o LEFT JOIN outbox_turns t ON t.issuer_id = o.issuer_id " \
+    "WHERE o.delivered_at IS NULL AND o.abandoned_at IS NULL "                         \
+    "AND o.next_attempt_at <= $1 AND o.lease_until <= $1 "                             \
+    "ORDER BY COALESCE(t.turn, 0), o.next_attempt_at, o.id LIMIT 1" lock               \
+    ") RETURNING " FIRMO_OUTBOX_COLUMNS
 inline constexpr const char* kClaimOutbox = FIRMO_CLAIM_OUTBOX("");
-inline constexpr const char* kClaimOutboxSkipLocked = FIRMO_CLAIM_OUTBOX(" FOR UPDATE SKIP LOCKED");
+inline constexpr const char* kClaimOutboxSkipLocked =
+    FIRMO_CLAIM_OUTBOX(" FOR UPDATE OF o SKIP LOCKED");
+// The claimed message's issuer goes to the back of the round.
+inline constexpr const char* kTakeOutboxTurn =
+    "INSERT INTO outbox_turns (issuer_id, turn) "
+    "VALUES ($1, (SELECT COALESCE(MAX(turn), 0) + 1 FROM outbox_turns)) "
+    "ON CONFLICT (issuer_id) DO UPDATE SET turn = excluded.turn";
 inline constexpr const char* kUpdateOutbox =
     "UPDATE outbox SET attempts = $2, next_attempt_at = $3, delivered_at = $4, "
     "abandoned_at = $5, last_error = $6, last_response = $7, lease_until = 0 WHERE id = $1";

@@ -366,7 +366,12 @@ class SqlOutbox final : public OutboxRepository, Repository {
     Result<std::optional<OutboxMessage>> Claim(Timestamp now,
                                                std::chrono::milliseconds lease) override {
         FIRMO_TRY(auto q, PrepareClaim(kClaimOutbox, kClaimOutboxSkipLocked));
-        return q.Bind(now, now + lease).One(ReadOutbox);
+        FIRMO_TRY(auto claimed, q.Bind(now, now + lease).One(ReadOutbox));
+        if (claimed) {
+            FIRMO_TRY(auto turn, Prepare(kTakeOutboxTurn));
+            FIRMO_CHECK(turn.Bind(claimed->issuer_id).Send());
+        }
+        return claimed;
     }
     Result<void> Update(const OutboxMessage& m) override {
         FIRMO_TRY(auto q, Prepare(kUpdateOutbox));

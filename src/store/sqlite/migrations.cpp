@@ -286,6 +286,16 @@ ALTER TABLE jobs ADD COLUMN created_at INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE jobs ADD COLUMN not_after INTEGER NOT NULL DEFAULT 0;
 )sql";
 
+// Issue 12: whose turn it is in the outbox. Claims go round robin over the issuers with due
+// messages (the issuer served longest ago first), so one issuer's backlog or unresponsive
+// endpoint does not hold up another's messages. One row per issuer that ever had a message.
+constexpr const char* kOutboxTurns = R"sql(
+CREATE TABLE outbox_turns (
+    issuer_id TEXT PRIMARY KEY,
+    turn      INTEGER NOT NULL
+);
+)sql";
+
 // One migration a line, so that each new one is a one-line change (clang-format would pack them).
 // clang-format off
 constexpr sql::Migration kMigrations[] = {
@@ -295,6 +305,7 @@ constexpr sql::Migration kMigrations[] = {
     {4, "outbox, webhooks, polling queue", kOutbox},
     {5, "rate limits", kRateLimits},
     {6, "direct uploads", kDirectUploads},
+    {9, "outbox turns", kOutboxTurns},
 };
 // clang-format on
 
