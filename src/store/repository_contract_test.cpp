@@ -1344,8 +1344,9 @@ TEST_P(RepositoryContract, OutboxClaimsRoundRobinOverIssuers) {
         return got && *got ? (*got)->event_id : "none";
     };
     // Issuer A has a backlog of five older messages; B's two come after all of them.
-    std::vector<std::string> a;
-    for (int i = 0; i < 5; ++i) a.push_back(insert(issuer_a_, t0 - 10s + std::chrono::seconds(i)));
+    std::vector<std::string> a(5);
+    for (int i = 0; i < 5; ++i)
+        a[static_cast<std::size_t>(i)] = insert(issuer_a_, t0 - 10s + std::chrono::seconds(i));
     EXPECT_EQ(claim(), a[0]);
     const std::string b1 = insert(issuer_b_, t0 - 1s);
     const std::string b2 = insert(issuer_b_, t0);
@@ -1389,7 +1390,7 @@ TEST_P(RepositoryContract, OutboxTurnsRestAndWake) {
         EXPECT_TRUE(tx->Commit());
         return got ? *got : std::nullopt;
     };
-    const auto update = [&](OutboxMessage m) {
+    const auto update = [&](const OutboxMessage& m) {
         auto tx = Write();
         EXPECT_TRUE(tx->outbox().Update(m));
         EXPECT_TRUE(tx->Commit());
