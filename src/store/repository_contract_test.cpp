@@ -91,6 +91,7 @@ class ScratchPostgres final : public Database {
     }
     Result<int> Migrate() override { return db_->Migrate(); }
     Result<void> Ping() override { return db_->Ping(); }
+    std::optional<ConnectionUse> Connections() const override { return db_->Connections(); }
 
   protected:
     Result<std::unique_ptr<Transaction>> BeginTransaction(TxMode mode) override {
@@ -1948,6 +1949,25 @@ TEST_P(RepositoryContract, PendingOutboxMessagesAreCountedByChannelWithTheirEarl
     EXPECT_EQ((*pending)[1].kind, "webhook");
     EXPECT_EQ((*pending)[1].count, 1);
     EXPECT_EQ((*pending)[1].oldest_due, t0 + 10min);
+}
+
+// The SQL stores report their pool (firmo_db_pool_*); the memory store has none.
+TEST_P(RepositoryContract, SqlStoresReportTheirConnectionPool) {
+    if (GetParam().name == "memory") {
+        EXPECT_FALSE(db_->Connections());
+        return;
+    }
+    auto idle = db_->Connections();
+    ASSERT_TRUE(idle);
+    EXPECT_EQ(idle->size, 4);
+    EXPECT_EQ(idle->waiting, 0);
+    auto a = Read();
+    auto b = Read();
+    auto busy = db_->Connections();
+    ASSERT_TRUE(busy);
+    // Two transactions hold one each (SQLite's checkpointer may briefly hold one more).
+    EXPECT_GE(busy->in_use, 2);
+    EXPECT_LE(busy->in_use, busy->size);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, RepositoryContract, ::testing::ValuesIn(Backends()),
