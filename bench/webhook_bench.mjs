@@ -25,7 +25,9 @@ const port = await new Promise((resolve) => {
     arrivals.set(JSON.parse(req.body).data.signature_request_id, performance.now());
   });
 });
-const firmo = await startFirmo({ args: ['--log-level', 'warn', '--delivery-threads', threads] });
+// The sink is on loopback, which webhooks may not call by default (SSRF).
+const firmo = await startFirmo({ args: ['--log-level', 'warn', '--delivery-threads', threads,
+                                        '--webhook-allow-private', 'true'] });
 try {
   const client = api(firmo);
   await client.post('/api/v1/webhooks', { url: `http://127.0.0.1:${port}/hook` });

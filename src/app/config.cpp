@@ -561,10 +561,20 @@ std::vector<ConfigKey> MakeKeys() {
          "MS", "10000", "one webhook call, connect included", false,
          Span<std::chrono::milliseconds>(FIRMO_FIELD(webhooks.timeout), 100, 120'000)},
         {S::kWebhooks, "webhooks.allow_private_addresses", "FIRMO_WEBHOOK_ALLOW_PRIVATE",
-         "webhook-allow-private", "BOOL", "`true`",
-         "whether webhook URLs may point at loopback/private/link-local addresses; set `false` "
-         "when issuers are not fully trusted (SSRF)",
+         "webhook-allow-private", "BOOL", "`false`",
+         "whether webhook calls may go to loopback, private, link-local (cloud metadata), CGNAT, "
+         "multicast or reserved addresses (checked on the address connected to, after DNS); "
+         "`true` only when every issuer is trusted with your internal network (SSRF)",
          false, Bool(FIRMO_FIELD(webhooks.allow_private_addresses))},
+        {S::kWebhooks, "webhooks.breaker_failures", "FIRMO_WEBHOOK_BREAKER_FAILURES",
+         "webhook-breaker-failures", "N", "5",
+         "failed calls in a row after which an endpoint's circuit opens: its messages then fail "
+         "at once, without a call, until a probe succeeds; 0: never",
+         false, Integer<int>(FIRMO_FIELD(webhooks.breaker_failures), 0, 1000)},
+        {S::kWebhooks, "webhooks.breaker_open_s", "FIRMO_WEBHOOK_BREAKER_OPEN_S",
+         "webhook-breaker-open", "S", "60",
+         "how long an open circuit holds an endpoint's calls before one probe goes", false,
+         Span<std::chrono::seconds>(FIRMO_FIELD(webhooks.breaker_open), 1, 86'400)},
         {S::kPolling, "polling.empty_interval_ms", "FIRMO_POLL_EMPTY_INTERVAL_MS",
          "poll-empty-interval-ms", "MS", "10000",
          "after an empty poll of `GET /api/v1/status-changes`, the next is permitted this much "

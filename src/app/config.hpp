@@ -153,7 +153,9 @@ struct SmsConfig {
 
 struct WebhooksConfig {
     std::chrono::milliseconds timeout{10'000};
-    bool allow_private_addresses = true;
+    bool allow_private_addresses = false;
+    int breaker_failures = 5;  // failed calls in a row that open an endpoint's circuit; 0: never
+    std::chrono::seconds breaker_open{60};
 };
 
 struct PollingConfig {

@@ -12,6 +12,7 @@
 #include <optional>
 
 #include "core/encoding.hpp"
+#include "core/log.hpp"
 #include "crypto/digest.hpp"
 
 namespace firmo::notify {
@@ -66,7 +67,7 @@ bool IsPrivateV6(const unsigned char* a) {
 
 // State of one delivery, shared with libcurl's callbacks.
 struct Exchange {
-    bool allow_private = true;
+    bool allow_private = false;
     int refused = 0;  // addresses refused by the private-address check
     int allowed = 0;  // addresses a connection was attempted to
     std::string refused_address;
@@ -154,13 +155,6 @@ std::string Snippet(std::string_view body, std::size_t max) {
     return out;
 }
 
-std::string StatusText(long status, const std::string& body) {
-    std::string text = "HTTP " + std::to_string(status);
-    const std::string snippet = Snippet(body, kResponseSnippet);
-    if (!snippet.empty()) text.append(": ").append(snippet);
-    return text;
-}
-
 bool HasLineBreak(std::string_view s) { return s.find_first_of("\r\n") != std::string::npos; }
 
 // kInvalidArgument unless `url` is an absolute http:// or https:// URL with a host.
@@ -174,6 +168,7 @@ Result<void> CheckDestination(const std::string& url) {
         })) {
         return bad();
     }
+    if (url.find('\\') != std::string::npos) return bad();  // read as '/' by some parsers
     CurlUrlPtr parsed(curl_url(), curl_url_cleanup);
     if (!parsed) return Fail(ErrorCode::kInternal, "cannot parse a URL");
     if (curl_url_set(parsed.get(), CURLUPART_URL, url.c_str(), 0) != CURLUE_OK) return bad();
@@ -182,6 +177,17 @@ Result<void> CheckDestination(const std::string& url) {
     const std::string s = scheme;
     curl_free(scheme);
     if (s != "http" && s != "https") return bad();
+    // Credentials in the URL: libcurl would send them as Basic authentication to whatever the
+    // host turns out to be. Endpoints registered before this check reach here.
+    for (CURLUPart part : {CURLUPART_USER, CURLUPART_PASSWORD}) {
+        char* value = nullptr;
+        const CURLUcode rc = curl_url_get(parsed.get(), part, &value, 0);
+        curl_free(value);
+        if (rc == CURLUE_OK) {
+            return Fail(ErrorCode::kInvalidArgument,
+                        "the webhook destination must not carry a user name or password");
+        }
+    }
     return {};
 }
 
@@ -193,6 +199,17 @@ std::string WebhookSignature(std::string_view secret, std::int64_t unix_seconds,
     signed_text += '.';
     signed_text.append(body);
     return "v1=" + HexEncode(crypto::HmacSha256(secret, signed_text));
+}
+
+std::string WebhookAnswerText(long status, std::string_view body, bool public_address) {
+    const bool ok = status >= 200 && status <= 299;
+    if (!public_address && !ok) return std::string(kWebhookNotAccepted);
+    std::string text = "HTTP " + std::to_string(status);
+    if (!public_address) return text;
+    const std::string snippet = Snippet(body, kResponseSnippet);
+    if (!snippet.empty()) text.append(": ").append(snippet);
+    if (status >= 300 && status <= 399) text += " (redirects are not followed)";
+    return text;
 }
 
 bool IsPrivateAddress(std::string_view ip_literal) {
@@ -285,27 +302,45 @@ Result<domain::DeliveryOutcome> WebhookTransport::Deliver(const domain::OutboxMe
     const CURLcode rc = curl_easy_perform(c);
     long status = 0;
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    char* primary_ip = nullptr;
+    curl_easy_getinfo(c, CURLINFO_PRIMARY_IP, &primary_ip);
+    const std::string address = primary_ip != nullptr ? primary_ip : "";
+    // Public only when connected to a public address: an answer from anywhere else is not
+    // the issuer's to read.
+    const bool public_address = !address.empty() && !IsPrivateAddress(address);
     // An over-long answer is cut off once its status is known: the status still counts.
     const bool answered = rc == CURLE_OK || (rc == CURLE_WRITE_ERROR && exchange.body_overflow);
+    const auto log_failure = [&](std::string_view error) {
+        log::Warn("webhook_failed",
+                  {{"outbox_id", std::to_string(message.id)},
+                   {"issuer_id", message.issuer_id},
+                   {"endpoint_id", message.endpoint_id},
+                   {"to", message.destination},
+                   {"address", address.empty() ? exchange.refused_address : address},
+                   {"error", error}});
+    };
     if (!answered) {
         if (exchange.refused > 0 && exchange.allowed == 0) {
+            log_failure(
+                "refused: a private or reserved address (webhooks.allow_private_addresses)");
             return Fail(ErrorCode::kInvalidArgument,
-                        "the webhook destination resolves to a private or reserved address (" +
-                            exchange.refused_address + "), which this server does not call");
+                        "the webhook destination is a private or reserved address, which this "
+                        "server does not call");
         }
-        std::string text = "webhook call failed: ";
-        text += curl_easy_strerror(rc);
-        if (detail[0] != '\0') text.append(" (").append(detail.data()).append(")");
-        return Fail(ErrorCode::kUnavailable, std::move(text));
+        std::string detail_text = curl_easy_strerror(rc);
+        if (detail[0] != '\0') detail_text.append(" (").append(detail.data()).append(")");
+        log_failure(detail_text);
+        return Fail(ErrorCode::kUnavailable, std::string(kWebhookNotAccepted));
     }
+    std::string text = WebhookAnswerText(status, exchange.body, public_address);
     if (status < 200 || status > 299) {
-        std::string text = StatusText(status, exchange.body);
-        if (status >= 300 && status <= 399) text += " (redirects are not followed)";
+        log_failure("HTTP " + std::to_string(status) + ": " +
+                    Snippet(exchange.body, kResponseSnippet));
         return Fail(ErrorCode::kUnavailable, std::move(text));
     }
     domain::DeliveryOutcome outcome;
     outcome.delivered = true;
-    outcome.response = StatusText(status, exchange.body);
+    outcome.response = std::move(text);
     return outcome;
 }
 

@@ -20,13 +20,31 @@ struct WebhookOptions {
     // The whole exchange, connect included.
     std::chrono::milliseconds timeout{10000};
     // Whether a destination may resolve to a loopback, private, link-local (cloud metadata,
-    // 169.254.169.254), shared (CGNAT), multicast or reserved address. On by default so a
-    // self-hosted Firmo can call a receiver on its own network; a deployment where issuers
-    // configure their own endpoints should turn it off, or an issuer could make Firmo probe
-    // the internal network (server-side request forgery). The check is on the address
-    // actually connected to, after DNS resolution, so a host name cannot smuggle one in.
-    bool allow_private_addresses = true;
+    // 169.254.169.254), shared (CGNAT), multicast or reserved address. Off by default: where
+    // issuers configure their own endpoints, an issuer could otherwise make Firmo probe the
+    // internal network (server-side request forgery). The check is on the address actually
+    // connected to, after DNS resolution, so no spelling of an address (127.1, 2130706433,
+    // 0x7f000001, 0177.0.0.1, [::ffff:127.0.0.1], 0.0.0.0 ...) and no host name that
+    // resolves to one can smuggle it in. Turn it on only when every issuer may reach the
+    // node's network (a single-tenant node calling a receiver beside it).
+    bool allow_private_addresses = false;
 };
+
+// What the issuer's delivery log keeps of an answer with HTTP status `status`: "HTTP 204",
+// plus ": " and a bounded, sanitised start of the body (200 bytes at most, control characters
+// as spaces, invalid UTF-8 as '?') when the endpoint is at a public address. For a private
+// address (allowed by allow_private_addresses) only a 2xx status is told; any other answer
+// gets the same text as a failed connection, so the log cannot map the internal network.
+[[nodiscard]] std::string WebhookAnswerText(long status, std::string_view body,
+                                            bool public_address);
+
+// The one error text an issuer sees for a call that failed without a usable answer: no
+// connection (refused, unreachable, DNS), no answer in time, TLS, or (private address) an
+// answer outside 2xx. It does not tell an open port from a closed one; the operator's log
+// (event webhook_failed) has the details.
+inline constexpr std::string_view kWebhookNotAccepted =
+    "the endpoint did not accept the call (no connection, no answer in time, or an answer "
+    "outside 2xx)";
 
 // "v1=" + lowercase hex HMAC-SHA256(secret, "<unix_seconds>.<body>"): the Firmo-Signature
 // header value.
@@ -47,12 +65,14 @@ class WebhookTransport final : public domain::DeliveryTransport {
 
     // One POST of message.payload_json to message.destination, with the headers
     // Content-Type, User-Agent, Firmo-Event-Id, Firmo-Event-Type (template_name),
-    // Firmo-Timestamp and Firmo-Signature. A 2xx answer is delivered (response: "HTTP 204",
-    // plus ": " and the start of the body when there is one). Any other status (redirects are
-    // not followed), a timeout or a connection failure is kUnavailable (the caller retries).
+    // Firmo-Timestamp and Firmo-Signature. A 2xx answer is delivered (response:
+    // WebhookAnswerText). Any other status (redirects are not followed), a timeout or a
+    // connection failure is kUnavailable (the caller retries), with WebhookAnswerText for a
+    // public endpoint's answer and kWebhookNotAccepted otherwise; the details go to the log.
     // kInvalidArgument (retrying cannot help): not a webhook message, an empty secret, a
-    // destination that is not an http:// or https:// URL, a line break in a header value, or
-    // a destination refused by allow_private_addresses = false.
+    // destination that is not an http:// or https:// URL or that carries a user name or
+    // password, a line break in a header value, or a destination refused by
+    // allow_private_addresses = false.
     [[nodiscard]] Result<domain::DeliveryOutcome> Deliver(
         const domain::OutboxMessage& message) override;
 

@@ -1316,6 +1316,110 @@ TEST_P(RepositoryContract, OutboxClaimsDueMessagesOldestFirstUnderALease) {
     EXPECT_FALSE(claim(t0 + 59s));
 }
 
+// Issue 12: one issuer's backlog (or unresponsive endpoint) must not hold up another's
+// messages: claims go round robin over the issuers with due messages.
+TEST_P(RepositoryContract, OutboxClaimsRoundRobinOverIssuers) {
+    const Timestamp t0 = clock_.Now();
+    int n = 0;
+    const auto insert = [&](const std::string& issuer, Timestamp next_attempt_at) {
+        OutboxMessage m;
+        m.event_id = "evt_" + std::to_string(++n);
+        m.issuer_id = issuer;
+        m.request_id = "R1";
+        m.channel = Channel::kWebhook;
+        m.destination = "https://hooks.example.org/" + issuer;
+        m.template_name = "signature_request.signed";
+        m.payload_json = "{}";
+        m.created_at = t0;
+        m.next_attempt_at = next_attempt_at;
+        auto tx = Write();
+        EXPECT_EQ(tx->outbox().Insert(m), true);
+        EXPECT_TRUE(tx->Commit());
+        return m.event_id;
+    };
+    const auto claim = [&]() -> std::string {
+        auto tx = Write();
+        auto got = tx->outbox().Claim(t0, 30s);
+        EXPECT_TRUE(got);
+        EXPECT_TRUE(tx->Commit());
+        return got && *got ? (*got)->event_id : "none";
+    };
+    // Issuer A has a backlog of five older messages; B's two come after all of them.
+    std::vector<std::string> a(5);
+    for (int i = 0; i < 5; ++i)
+        a[static_cast<std::size_t>(i)] = insert(issuer_a_, t0 - 10s + std::chrono::seconds(i));
+    EXPECT_EQ(claim(), a[0]);
+    const std::string b1 = insert(issuer_b_, t0 - 1s);
+    const std::string b2 = insert(issuer_b_, t0);
+    EXPECT_EQ(claim(), b1);  // B has not been served yet: its turn before A's second
+    EXPECT_EQ(claim(), a[1]);
+    EXPECT_EQ(claim(), b2);
+    EXPECT_EQ(claim(), a[2]);
+    EXPECT_EQ(claim(), a[3]);  // B has nothing due: A again
+    // A new issuer-B message waits for at most one more of A's.
+    const std::string b3 = insert(issuer_b_, t0);
+    EXPECT_EQ(claim(), b3);
+    EXPECT_EQ(claim(), a[4]);
+    EXPECT_EQ(claim(), "none");
+}
+
+// An issuer whose messages are all done rests behind the active ones, and its next message
+// brings it back to the front; a failed attempt keeps the issuer in the round.
+TEST_P(RepositoryContract, OutboxTurnsRestAndWake) {
+    const Timestamp t0 = clock_.Now();
+    int n = 0;
+    const auto insert = [&](const std::string& issuer, Timestamp next_attempt_at) {
+        OutboxMessage m;
+        m.event_id = "evt_" + std::to_string(++n);
+        m.issuer_id = issuer;
+        m.request_id = "R1";
+        m.channel = Channel::kEmail;
+        m.destination = issuer + "@example.org";
+        m.template_name = "sign_request";
+        m.payload_json = "{}";
+        m.created_at = t0;
+        m.next_attempt_at = next_attempt_at;
+        auto tx = Write();
+        EXPECT_EQ(tx->outbox().Insert(m), true);
+        EXPECT_TRUE(tx->Commit());
+        return m.event_id;
+    };
+    const auto claim = [&](Timestamp now) -> std::optional<OutboxMessage> {
+        auto tx = Write();
+        auto got = tx->outbox().Claim(now, 30s);
+        EXPECT_TRUE(got);
+        EXPECT_TRUE(tx->Commit());
+        return got ? *got : std::nullopt;
+    };
+    const auto update = [&](const OutboxMessage& m) {
+        auto tx = Write();
+        EXPECT_TRUE(tx->outbox().Update(m));
+        EXPECT_TRUE(tx->Commit());
+    };
+    // B is served and done: it rests.
+    insert(issuer_b_, t0);
+    auto b = claim(t0);
+    ASSERT_TRUE(b);
+    b->delivered_at = t0;
+    update(*b);
+    // A gets a backlog and is served twice (its turn moves back each time).
+    const std::string a1 = insert(issuer_a_, t0), a2 = insert(issuer_a_, t0);
+    const std::string a3 = insert(issuer_a_, t0);
+    auto first = claim(t0);
+    ASSERT_TRUE(first);
+    EXPECT_EQ(first->event_id, a1);
+    // A failed attempt, due again at once: A stays in the round.
+    first->attempts = 1;
+    update(*first);
+    // B's new message goes before A's next one.
+    const std::string b2 = insert(issuer_b_, t0);
+    EXPECT_EQ(claim(t0)->event_id, b2);
+    EXPECT_EQ(claim(t0)->event_id, a1);  // the oldest of A's, retried
+    EXPECT_EQ(claim(t0)->event_id, a2);
+    EXPECT_EQ(claim(t0)->event_id, a3);
+    EXPECT_FALSE(claim(t0));
+}
+
 TEST_P(RepositoryContract, OutboxUpdatesRecordEveryAttemptField) {
     OutboxMessage m;
     m.event_id = "evt_u";

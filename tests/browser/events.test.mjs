@@ -67,7 +67,9 @@ before(async () => {
     args: ['--smtp-url', `smtp://127.0.0.1:${smtp.port}`, '--smtp-starttls', 'none',
            '--sms-url', `${sink.url}/sms`, '--sms-auth-header', 'Authorization: Bearer sms-key',
            '--retry-base-ms', '200', '--poll-empty-interval-ms', '300',
-           '--poll-redeliver-after', '1', '--reminders', 'email:48h'],
+           '--poll-redeliver-after', '1', '--reminders', 'email:48h',
+           // The sink is on loopback, which webhooks may not call by default (SSRF).
+           '--webhook-allow-private', 'true'],
   });
 });
 
@@ -202,7 +204,8 @@ test('kill -9 between the state change and the delivery: delivered once per endp
   await sleep(300);
   assert.equal(sink.received.filter((r) => r.path.startsWith('/crash/')).length, 0);
   await quiet.kill9();
-  const again = await startFirmo({ dataDir: quiet.dataDir, args: ['--delivery-threads', '1'] });
+  const again = await startFirmo({ dataDir: quiet.dataDir,
+                                  args: ['--delivery-threads', '1', '--webhook-allow-private', 'true'] });
   try {
     await sink.waitFor((r) => r.path === '/crash/b' &&
                               JSON.parse(r.body).type === 'signature_request.cancelled');

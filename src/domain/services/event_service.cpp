@@ -1,10 +1,12 @@
 #include "domain/services/event_service.hpp"
 
 #include <algorithm>
+#include <cctype>
 
 #include "core/encoding.hpp"
 #include "core/ids.hpp"
 #include "core/log.hpp"
+#include "domain/states.hpp"
 
 namespace firmo::domain {
 
@@ -18,15 +20,64 @@ std::string MaskDestination(const OutboxMessage& m) {
     return m.channel == Channel::kWebhook ? m.destination : MaskContact(m.destination);
 }
 
+// The part between "scheme://" and the path, query or fragment.
+std::string_view Authority(std::string_view url) {
+    const auto start = url.find("://");
+    if (start == std::string_view::npos) return {};
+    url.remove_prefix(start + 3);
+    return url.substr(0, url.find_first_of("/?#"));
+}
+
+std::string Lowercase(std::string_view text) {
+    std::string out(text);
+    for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return out;
+}
+
 }  // namespace
+
+bool AnnouncesTheEnd(const OutboxMessage& message) {
+    if (message.channel == Channel::kWebhook) return true;
+    return message.template_name == "signed_documents" || message.template_name == "expired";
+}
+
+EventService::EventService(ServiceContext& ctx, DeliveryTransport* transport, EventOptions options)
+    : ctx_(ctx), transport_(transport), options_(options), breakers_(options.breaker) {
+    if (!options_.metrics) return;
+    metrics::Registry& r = *options_.metrics;
+    r.AddCallback("firmo_webhook_circuits_open",
+                  "Webhook endpoints whose circuit breaker is open or half-open on this node "
+                  "(their messages fail at once, without a call).",
+                  [this] { return static_cast<double>(breakers_.NotClosed()); });
+    transitions_ = &r.AddCounterFamily(
+        "firmo_webhook_circuit_transitions_total",
+        "Webhook circuit breaker changes on this node, by the state entered (open, half_open, "
+        "closed).",
+        {"to"});
+    held_ =
+        &r.AddCounter("firmo_webhook_calls_held_total",
+                      "Webhook attempts failed at once because the endpoint's circuit was open.");
+    withdrawn_ = &r.AddCounter("firmo_outbox_withdrawn_total",
+                               "Outbox messages not sent because their request had become final "
+                               "(cancelled, expired, rejected, signed, failed).");
+}
 
 Result<WebhookEndpoint> EventService::AddWebhook(const std::string& issuer_id,
                                                  const NewWebhook& input) {
     std::vector<Violation> violations;
     const bool web = input.url.starts_with("https://") || input.url.starts_with("http://");
-    if (!web || input.url.size() > 2000 ||
-        input.url.find_first_of(" \t\r\n<>\"") != std::string::npos) {
+    const bool control = std::any_of(input.url.begin(), input.url.end(), [](char c) {
+        return static_cast<unsigned char>(c) <= 0x20 || c == 0x7F;
+    });
+    const std::string_view authority = Authority(input.url);
+    if (!web || input.url.size() > 2000 || control ||
+        input.url.find_first_of("<>\"\\") != std::string::npos) {
         violations.push_back({"url", "must be an absolute http(s) URL of at most 2000 characters"});
+    } else if (authority.find('@') != std::string_view::npos) {
+        // Credentials in the URL would be sent along and shown in every listing and log.
+        violations.push_back({"url", "must not contain a user name or password (user:pass@)"});
+    } else if (authority.empty() || authority.starts_with(':')) {
+        violations.push_back({"url", "must name a host"});
     }
     for (std::size_t i = 0; i < input.events.size(); ++i) {
         if (!IsEventType(input.events[i])) {
@@ -146,24 +197,37 @@ Result<void> EventService::Confirm(const std::string& issuer_id, std::int64_t se
 Result<bool> EventService::DeliverOne() {
     if (!transport_) return false;
     const Timestamp now = ctx_.clock.Now();
-    FIRMO_TRY(auto claimed, InWriteTransaction(ctx_.db, [&](Transaction& tx) {
-                  return tx.outbox().Claim(now, options_.lease);
-              }));
+    // Claimed and checked against its request in one transaction (which, on stores with row
+    // locks, waits for a cancel in progress): a message that asks a signer to act is withdrawn
+    // once the request is final, SMS held back for quiet hours included.
+    std::optional<RequestStatus> final_status;
+    FIRMO_TRY(
+        auto claimed,
+        InWriteTransaction(ctx_.db, [&](Transaction& tx) -> Result<std::optional<OutboxMessage>> {
+            FIRMO_TRY(auto m, tx.outbox().Claim(now, options_.lease));
+            if (!m || AnnouncesTheEnd(*m)) return m;
+            FIRMO_TRY(auto request, tx.requests().Find(m->issuer_id, m->request_id));
+            if (!request || !IsTerminal(request->status)) return m;
+            final_status = request->status;
+            m->abandoned_at = now;
+            m->last_error = "not sent: the request is " + Lowercase(ToString(request->status));
+            FIRMO_CHECK(tx.outbox().Update(*m));
+            return m;
+        }));
     if (!claimed) return false;
     OutboxMessage& m = *claimed;
-    if (m.channel == Channel::kWebhook) {
-        FIRMO_TRY(auto endpoints, InReadTransaction(ctx_.db, [&](Transaction& tx) {
-                      return tx.webhooks().List(m.issuer_id);
-                  }));
-        for (const auto& e : endpoints) {
-            if (e.id == m.endpoint_id) m.secret = e.secret;
-        }
+    if (final_status) {
+        if (withdrawn_) withdrawn_->Inc();
+        log::Info("delivery_withdrawn", {{"channel", std::string(ToString(m.channel))},
+                                         {"to", MaskDestination(m)},
+                                         {"template", m.template_name},
+                                         {"request_id", m.request_id},
+                                         {"status", std::string(ToString(*final_status))}});
+        return true;
     }
+    std::optional<Timestamp> hold_until;  // an open circuit: not before
     Result<DeliveryOutcome> outcome =
-        m.channel == Channel::kWebhook && m.secret.empty()
-            ? Result<DeliveryOutcome>(
-                  Fail(ErrorCode::kInvalidArgument, "the webhook endpoint was removed"))
-            : transport_->Deliver(m);
+        m.channel == Channel::kWebhook ? CallWebhook(m, now, hold_until) : transport_->Deliver(m);
     const Timestamp done = ctx_.clock.Now();
     const int max_attempts = m.channel == Channel::kWebhook ? options_.max_webhook_attempts
                                                             : options_.max_message_attempts;
@@ -194,16 +258,64 @@ Result<bool> EventService::DeliverOne() {
             std::chrono::milliseconds delay(options_.retry_base.count() *
                                             (std::int64_t{1} << std::min(m.attempts - 1, 20)));
             delay = std::min(delay, options_.retry_max);
-            m.next_attempt_at = done + delay;
-            log::Warn("delivery_retry", {{"channel", std::string(ToString(m.channel))},
-                                         {"to", MaskDestination(m)},
-                                         {"attempt", std::to_string(m.attempts)},
-                                         {"error", m.last_error}});
+            m.next_attempt_at = std::max(done + delay, hold_until.value_or(done));
+            if (!hold_until) {
+                log::Warn("delivery_retry", {{"channel", std::string(ToString(m.channel))},
+                                             {"to", MaskDestination(m)},
+                                             {"attempt", std::to_string(m.attempts)},
+                                             {"error", m.last_error}});
+            }
         }
     }
     FIRMO_CHECK(
         InWriteTransaction(ctx_.db, [&](Transaction& tx) { return tx.outbox().Update(m); }));
     return true;
+}
+
+Result<DeliveryOutcome> EventService::CallWebhook(OutboxMessage& m, Timestamp now,
+                                                  std::optional<Timestamp>& hold_until) {
+    FIRMO_TRY(auto endpoints, InReadTransaction(ctx_.db, [&](Transaction& tx) {
+                  return tx.webhooks().List(m.issuer_id);
+              }));
+    for (const auto& e : endpoints) {
+        if (e.id == m.endpoint_id) m.secret = e.secret;
+    }
+    if (m.secret.empty())
+        return Fail(ErrorCode::kInvalidArgument, "the webhook endpoint was removed");
+    const auto admission = breakers_.Admit(m.endpoint_id, now);
+    CircuitChanged(m, admission.changed_to, now);
+    if (!admission.call) {
+        if (held_) held_->Inc();
+        hold_until = admission.open_until;
+        return Fail(ErrorCode::kUnavailable, "not attempted: the endpoint failed " +
+                                                 std::to_string(admission.failures) +
+                                                 " times in a row; calls to it are paused until " +
+                                                 FormatRfc3339(admission.open_until));
+    }
+    auto outcome = transport_->Deliver(m);
+    if (outcome && outcome->delivered) {
+        CircuitChanged(m, breakers_.Succeeded(m.endpoint_id), now);
+    } else if (!outcome && outcome.error().code == ErrorCode::kUnavailable) {
+        const Timestamp done = ctx_.clock.Now();
+        const auto to = breakers_.Failed(m.endpoint_id, done);
+        CircuitChanged(m, to, done);
+        if (to == CircuitState::kOpen) {
+            return Fail(ErrorCode::kUnavailable,
+                        outcome.error().message + "; calls to this endpoint are paused until " +
+                            FormatRfc3339(done + options_.breaker.open_for));
+        }
+    }
+    return outcome;
+}
+
+void EventService::CircuitChanged(const OutboxMessage& m, std::optional<CircuitState> to,
+                                  Timestamp now) {
+    if (!to) return;
+    if (transitions_) transitions_->With({ToString(*to)}).Inc();
+    log::Warn("webhook_circuit", {{"endpoint_id", m.endpoint_id},
+                                  {"issuer_id", m.issuer_id},
+                                  {"state", std::string(ToString(*to))},
+                                  {"at", FormatRfc3339(now)}});
 }
 
 }  // namespace firmo::domain

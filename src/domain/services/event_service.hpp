@@ -3,14 +3,18 @@
 // signing secret), the delivery of the outbox (e-mail, SMS, webhooks; retried with exponential
 // backoff, webhooks for more than 24 hours; a log per issuer; manual redelivery), and the
 // polling queue for issuers that cannot receive webhooks (one change at a time, served again
-// until confirmed, with a next-permitted-poll time).
+// until confirmed, with a next-permitted-poll time). Delivery is fair between issuers (the
+// outbox claims round robin), fails fast for webhook endpoints that keep failing (a circuit
+// breaker per endpoint), and sends nothing that asks a signer to act once the request is final.
 
 #include <chrono>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "core/metrics.hpp"
 #include "domain/ports/delivery.hpp"
+#include "domain/services/circuit_breaker.hpp"
 #include "domain/services/context.hpp"
 
 namespace firmo::domain {
@@ -24,7 +28,16 @@ struct EventOptions {
     std::chrono::seconds poll_redeliver_after{600};         // an unconfirmed change comes back
     std::chrono::milliseconds poll_empty_interval{10'000};  // next poll after an empty queue
     std::size_t max_webhooks_per_issuer = 10;
+    BreakerOptions breaker{};  // per webhook endpoint
+    // firmo_webhook_circuits_open, firmo_webhook_circuit_transitions_total{to},
+    // firmo_webhook_calls_held_total, firmo_outbox_withdrawn_total; null: none.
+    metrics::Registry* metrics = nullptr;
 };
+
+// Whether a message may still go out once its request is final (signed, rejected, cancelled,
+// expired, failed): webhooks (they report what happened, in order) and the messages that
+// announce the end ("signed_documents", "expired"); not an invitation to sign or a reminder.
+[[nodiscard]] bool AnnouncesTheEnd(const OutboxMessage& message);
 
 struct NewWebhook {
     std::string url;
@@ -50,8 +63,7 @@ struct PollResult {
 
 class EventService {
   public:
-    EventService(ServiceContext& ctx, DeliveryTransport* transport, EventOptions options)
-        : ctx_(ctx), transport_(transport), options_(options) {}
+    EventService(ServiceContext& ctx, DeliveryTransport* transport, EventOptions options);
 
     [[nodiscard]] Result<WebhookEndpoint> AddWebhook(const std::string& issuer_id,
                                                      const NewWebhook& input);
@@ -68,13 +80,30 @@ class EventService {
     // The permitted time of a refused poll (for Retry-After), when known.
     [[nodiscard]] Result<std::optional<Timestamp>> NextPollAt(const std::string& issuer_id);
 
-    // Worker: delivers one due message; false when nothing is due.
+    // Worker: delivers one due message; false when nothing is due. The message is claimed
+    // round robin over issuers and, in the same transaction, withdrawn (abandoned, not sent)
+    // when its request is final and it does not announce the end. A webhook to an endpoint
+    // whose circuit is open fails at once, without a call (an attempt like any other).
     [[nodiscard]] Result<bool> DeliverOne();
 
+    // This node's view of an endpoint (for tests and the operator).
+    [[nodiscard]] CircuitState Circuit(const std::string& endpoint_id) const {
+        return breakers_.StateOf(endpoint_id);
+    }
+
   private:
+    // The transport's answer, or an open circuit's refusal; records the call in the breaker.
+    Result<DeliveryOutcome> CallWebhook(OutboxMessage& m, Timestamp now,
+                                        std::optional<Timestamp>& hold_until);
+    void CircuitChanged(const OutboxMessage& m, std::optional<CircuitState> to, Timestamp now);
+
     ServiceContext& ctx_;
     DeliveryTransport* transport_;
     EventOptions options_;
+    CircuitBreakers breakers_;
+    metrics::Family<metrics::Counter>* transitions_ = nullptr;
+    metrics::Counter* held_ = nullptr;
+    metrics::Counter* withdrawn_ = nullptr;
 };
 
 }  // namespace firmo::domain

@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include <deque>
+#include <functional>
 #include <nlohmann/json.hpp>
 
 #include "domain/services/request_steps.hpp"
@@ -27,6 +28,9 @@ class FakeDeliveryTransport final : public DeliveryTransport {
   public:
     Result<DeliveryOutcome> Deliver(const OutboxMessage& message) override {
         delivered.push_back(message);
+        if (respond) {
+            if (auto answer = respond(message)) return std::move(*answer);
+        }
         if (script.empty()) return DeliveryOutcome{true, std::nullopt, "250 OK"};
         Result<DeliveryOutcome> next = script.front();
         script.pop_front();
@@ -47,6 +51,8 @@ class FakeDeliveryTransport final : public DeliveryTransport {
 
     std::vector<OutboxMessage> delivered;
     std::deque<Result<DeliveryOutcome>> script;
+    // When set and it answers, it answers instead of the script.
+    std::function<std::optional<Result<DeliveryOutcome>>(const OutboxMessage&)> respond;
 };
 
 struct Party {
@@ -135,10 +141,10 @@ class EventsTest : public SignerSideTest {
 
     // An outbox message inserted directly (for delivery tests).
     OutboxMessage Queue(Channel channel, const std::string& destination,
-                        const std::string& endpoint_id = "") {
+                        const std::string& endpoint_id = "", const std::string& issuer_id = "") {
         OutboxMessage m;
         m.event_id = "evt_" + std::to_string(++queued_);
-        m.issuer_id = issuer_;
+        m.issuer_id = issuer_id.empty() ? issuer_ : issuer_id;
         m.request_id = "R1";
         m.channel = channel;
         m.destination = destination;
@@ -151,7 +157,7 @@ class EventsTest : public SignerSideTest {
         auto done = InWriteTransaction(
             *db_, [&](Transaction& tx) -> Result<bool> { return tx.outbox().Insert(m); });
         EXPECT_TRUE(done && *done);
-        auto all = Outbox(channel);
+        auto all = Outbox(channel, m.issuer_id);
         EXPECT_FALSE(all.empty());
         return all.empty() ? m : all.back();
     }
@@ -933,6 +939,217 @@ TEST_F(EventsTest, TheNextSignerInOrderIsToldWhenItIsTheirTurn) {
     ASSERT_EQ(emails.size(), 2u);
     EXPECT_EQ(emails[1].destination, "giovanni@example.org");
     EXPECT_EQ(emails[1].template_name, "sign_request");
+}
+
+// ---- Issue 12: fairness between issuers, circuit breaker, nothing after the end ------------
+
+// One issuer's endpoint that never answers (each call takes the whole 10 s timeout) must not
+// hold up another issuer's e-mail and webhook; after a few failures in a row the endpoint's
+// circuit opens and its messages fail without a call until a probe succeeds.
+TEST_F(EventsTest, AnUnresponsiveEndpointOfOneIssuerDoesNotHoldUpAnothersMessages) {
+    metrics::Registry registry;
+    options_.metrics = &registry;
+    options_.breaker = {.failures_to_open = 5, .open_for = 60s};
+    events_ = std::make_unique<EventService>(*ctx_, &transport_, options_);
+    const std::string other = MakeIssuer("ISSUER-B", "Oslo kommune");
+    const WebhookEndpoint hole = AddWebhook("https://black-hole.example.org/");
+    const WebhookEndpoint fine = AddWebhook("https://b.example.org/hook", {}, other);
+    bool hole_answers = false;
+    int hole_calls = 0;
+    transport_.respond = [&](const OutboxMessage& m) -> std::optional<Result<DeliveryOutcome>> {
+        if (m.destination != hole.url) return std::nullopt;
+        ++hole_calls;
+        if (hole_answers) return FakeDeliveryTransport::Ok();
+        clock_.Advance(10s);  // the webhook timeout
+        return FakeDeliveryTransport::Unavailable();
+    };
+    const Timestamp t0 = clock_.Now();
+    for (int i = 0; i < 60; ++i) Queue(Channel::kWebhook, hole.url, hole.id);
+    const OutboxMessage mail = Queue(Channel::kEmail, "kari@example.no", "", other);
+    const OutboxMessage hook = Queue(Channel::kWebhook, fine.url, fine.id, other);
+    const auto delivered_at = [&](const OutboxMessage& m) {
+        auto tx = db_->Begin(TxMode::kRead);
+        auto found = (*tx)->outbox().Find(other, m.id);
+        return found && *found ? (*found)->delivered_at : std::nullopt;
+    };
+    for (int i = 0; i < 200 && !(delivered_at(mail) && delivered_at(hook)); ++i) {
+        ASSERT_TRUE(DeliverOne()) << i;
+    }
+    ASSERT_TRUE(delivered_at(mail));
+    ASSERT_TRUE(delivered_at(hook));
+    // Each of B's messages waited for at most one of A's calls (FIFO: all 60 of them).
+    EXPECT_LE(*delivered_at(mail) - t0, 20s);
+    EXPECT_LE(*delivered_at(hook) - t0, 20s);
+
+    // Every A message has been tried; the endpoint was called 5 times, then its circuit opened
+    // and the other messages failed at once, visibly in the delivery log.
+    while (DeliverOne()) {
+    }
+    EXPECT_EQ(hole_calls, 5);
+    EXPECT_EQ(events_->Circuit(hole.id), CircuitState::kOpen);
+    EXPECT_EQ(events_->Circuit(fine.id), CircuitState::kClosed);
+    int held = 0;
+    for (const auto& m : Outbox(Channel::kWebhook)) {
+        EXPECT_GE(m.attempts, 1);
+        EXPECT_FALSE(m.abandoned_at);
+        if (m.last_error.starts_with("not attempted: the endpoint failed 5 times in a row")) {
+            ++held;
+            EXPECT_GE(m.next_attempt_at, t0 + 50s + 60s);
+        }
+    }
+    EXPECT_EQ(held, 60 - 1);  // the fifth failure's own retry is not due yet
+    const std::string text = registry.Render();
+    EXPECT_NE(text.find("firmo_webhook_circuits_open 1"), std::string::npos) << text;
+    EXPECT_NE(text.find("firmo_webhook_circuit_transitions_total{to=\"open\"} 1"),
+              std::string::npos)
+        << text;
+
+    // After 60 s one probe goes; it fails, and the circuit opens again for 60 s.
+    clock_.Set(t0 + 50s + 60s);
+    while (DeliverOne()) {
+    }
+    EXPECT_EQ(hole_calls, 6);
+    EXPECT_EQ(events_->Circuit(hole.id), CircuitState::kOpen);
+    // The endpoint is back: the next probe succeeds, the circuit closes, and the held messages
+    // go out on their retry schedule.
+    hole_answers = true;
+    clock_.Set(t0 + 50s + 60s + 10s + 60s);
+    ASSERT_TRUE(DeliverOne());
+    EXPECT_EQ(hole_calls, 7);
+    EXPECT_EQ(events_->Circuit(hole.id), CircuitState::kClosed);
+    clock_.Advance(1h);
+    while (DeliverOne()) {
+    }
+    for (const auto& m : Outbox(Channel::kWebhook)) EXPECT_TRUE(m.delivered_at) << m.id;
+    EXPECT_NE(registry.Render().find("firmo_webhook_circuits_open 0"), std::string::npos);
+}
+
+TEST(CircuitBreakersTest, OpensAfterFailuresInARowProbesOnceThenClosesOrReopens) {
+    CircuitBreakers breakers({.failures_to_open = 3, .open_for = 10s});
+    const Timestamp t = FromUnixMillis(1'000'000);
+    EXPECT_TRUE(breakers.Admit("e", t).call);
+    EXPECT_FALSE(breakers.Failed("e", t));
+    EXPECT_FALSE(breakers.Failed("e", t));
+    EXPECT_FALSE(breakers.Succeeded("e"));  // a success in between starts the count again
+    EXPECT_FALSE(breakers.Failed("e", t));
+    EXPECT_FALSE(breakers.Failed("e", t));
+    EXPECT_EQ(breakers.Failed("e", t), CircuitState::kOpen);
+    EXPECT_EQ(breakers.NotClosed(), 1u);
+    auto held = breakers.Admit("e", t + 9s);
+    EXPECT_FALSE(held.call);
+    EXPECT_EQ(held.open_until, t + 10s);
+    EXPECT_EQ(held.failures, 3);
+    EXPECT_TRUE(breakers.Admit("other", t).call);
+    auto probe = breakers.Admit("e", t + 10s);
+    EXPECT_TRUE(probe.call);
+    EXPECT_EQ(probe.changed_to, CircuitState::kHalfOpen);
+    EXPECT_FALSE(breakers.Admit("e", t + 11s).call);  // one probe at a time
+    EXPECT_EQ(breakers.Failed("e", t + 12s), CircuitState::kOpen);
+    EXPECT_FALSE(breakers.Admit("e", t + 21s).call);
+    EXPECT_TRUE(breakers.Admit("e", t + 22s).call);
+    EXPECT_EQ(breakers.Succeeded("e"), CircuitState::kClosed);
+    EXPECT_EQ(breakers.StateOf("e"), CircuitState::kClosed);
+    EXPECT_EQ(breakers.NotClosed(), 0u);
+    // A probe that never reports back does not keep the circuit half-open forever.
+    for (int i = 0; i < 3; ++i) static_cast<void>(breakers.Failed("e", t));
+    EXPECT_TRUE(breakers.Admit("e", t + 10s).call);
+    EXPECT_FALSE(breakers.Admit("e", t + 19s).call);
+    EXPECT_TRUE(breakers.Admit("e", t + 20s).call);
+}
+
+// Issue 12: an e-mail went out 51 ms and an SMS 1.6 s after the request was cancelled, and
+// SMS held back for the night would have gone out at 08:00.
+TEST_F(EventsTest, NothingAskingASignerToActIsSentOnceTheRequestIsCancelled) {
+    EnableNotifications();
+    const WebhookEndpoint w =
+        AddWebhook("https://hooks.example.org/", {"signature_request.cancelled"});
+    const SignatureRequest r = MakeReady({Mario("+393331234567")});
+    ASSERT_TRUE(requests_->Notify(issuer_, r.id, "test"));
+    ASSERT_EQ(Outbox(Channel::kEmail).size(), 1u);
+    ASSERT_EQ(Outbox(Channel::kSms).size(), 1u);
+    // Queued, then cancelled before the delivery thread got to them.
+    ASSERT_TRUE(requests_->ChangeStatus(issuer_, r.id, RequestedStatus::kCancelled, "test"));
+    while (DeliverOne()) {
+    }
+    ASSERT_EQ(transport_.delivered.size(), 1u);  // the webhook announcing the cancellation
+    EXPECT_EQ(transport_.delivered[0].template_name, "signature_request.cancelled");
+    for (Channel channel : {Channel::kEmail, Channel::kSms}) {
+        const auto messages = Outbox(channel);
+        ASSERT_EQ(messages.size(), 1u);
+        EXPECT_FALSE(messages[0].delivered_at);
+        EXPECT_EQ(messages[0].abandoned_at, clock_.Now());
+        EXPECT_EQ(messages[0].attempts, 0);
+        EXPECT_EQ(messages[0].last_error, "not sent: the request is cancelled");
+    }
+    // A redelivery request changes nothing: the check is at send time.
+    ASSERT_TRUE(events_->Redeliver(issuer_, Outbox(Channel::kEmail)[0].id));
+    EXPECT_TRUE(DeliverOne());
+    EXPECT_EQ(transport_.delivered.size(), 1u);
+    EXPECT_TRUE(Outbox(Channel::kEmail)[0].abandoned_at);
+}
+
+TEST_F(EventsTest, AnSmsHeldForQuietHoursIsNotSentAfterACancel) {
+    EnableNotifications();
+    const SignatureRequest r = MakeReady({Mario("+393331234567")});
+    ASSERT_TRUE(requests_->Notify(issuer_, r.id, "test"));
+    const Timestamp morning = clock_.Now() + 9h;
+    transport_.respond = [&](const OutboxMessage& m) -> std::optional<Result<DeliveryOutcome>> {
+        if (m.channel == Channel::kSms && clock_.Now() < morning) {
+            return FakeDeliveryTransport::Defer(morning);
+        }
+        return std::nullopt;
+    };
+    while (DeliverOne()) {
+    }
+    ASSERT_EQ(transport_.delivered.size(), 2u);  // the e-mail, and the SMS deferred
+    ASSERT_TRUE(requests_->ChangeStatus(issuer_, r.id, RequestedStatus::kCancelled, "test"));
+    clock_.Set(morning);
+    while (DeliverOne()) {
+    }
+    EXPECT_EQ(transport_.delivered.size(), 2u);
+    const auto sms = Outbox(Channel::kSms);
+    ASSERT_EQ(sms.size(), 1u);
+    EXPECT_FALSE(sms[0].delivered_at);
+    EXPECT_EQ(sms[0].last_error, "not sent: the request is cancelled");
+}
+
+TEST_F(EventsTest, TheMessagesAnnouncingTheEndStillGoOut) {
+    EnableNotifications();
+    const SignatureRequest r = MakeReady({Mario("+393331234567")});
+    ASSERT_TRUE(requests_->Notify(issuer_, r.id, "test"));
+    clock_.Advance(49h);
+    ASSERT_EQ(requests_->ExpireDue(10), 1);
+    while (DeliverOne()) {
+    }
+    std::vector<std::string> sent;
+    for (const auto& m : transport_.delivered) {
+        sent.push_back(std::string(ToString(m.channel)) + ":" + m.template_name);
+    }
+    EXPECT_EQ(sent, (std::vector<std::string>{"email:expired", "sms:expired"}));
+    EXPECT_TRUE(AnnouncesTheEnd(
+        OutboxMessage{.channel = Channel::kWebhook, .template_name = "signer.signed"}));
+    EXPECT_TRUE(AnnouncesTheEnd(
+        OutboxMessage{.channel = Channel::kEmail, .template_name = "signed_documents"}));
+    EXPECT_FALSE(
+        AnnouncesTheEnd(OutboxMessage{.channel = Channel::kSms, .template_name = "reminder"}));
+    EXPECT_FALSE(AnnouncesTheEnd(
+        OutboxMessage{.channel = Channel::kEmail, .template_name = "sign_request"}));
+}
+
+TEST_F(EventsTest, WebhookUrlsWithCredentialsOrNoHostAreRefused) {
+    for (const char* url :
+         {"https://user:pass@hooks.example.org/", "http://user@127.0.0.1/",
+          "https://hooks.example.org\\@evil.example/", "http:///hook", "http://:80/hook",
+          "https://hooks.example.org/\x01", "https://hooks.example.org/\x7f"}) {
+        auto bad = events_->AddWebhook(issuer_, NewWebhook{url, {}});
+        ASSERT_FALSE(bad) << url;
+        EXPECT_EQ(bad.error().code, ErrorCode::kInvalidArgument) << url;
+        ASSERT_FALSE(bad.error().violations.empty()) << url;
+        EXPECT_EQ(bad.error().violations[0].field, "url") << url;
+    }
+    // An @ after the host (path, query) is no credential.
+    EXPECT_TRUE(
+        events_->AddWebhook(issuer_, NewWebhook{"https://hooks.example.org/a@b?c=d@e", {}}));
 }
 
 }  // namespace

@@ -82,6 +82,7 @@ struct Tables {
     Table<Map<std::string, InboxMessage>> inbox;
     Table<Map<std::string, std::vector<AuditEvent>>> events;  // by request, in seq order
     Table<Map<std::int64_t, OutboxRow>> outbox;
+    Table<Map<std::string, std::int64_t>> outbox_turns;  // issuer -> turn (SQL: outbox_turns)
     Table<Map<std::string, WebhookEndpoint>> webhooks;
     Table<Map<std::int64_t, StatusRow>> status_changes;
     Table<Map<std::string, Timestamp>> poll_state;
@@ -95,6 +96,7 @@ struct Tables {
         issuers.Seal(), api_keys.Seal(), dossiers.Seal(), signers.Seal(), requests.Seal();
         document_owners.Seal(), sessions.Seal(), codes.Seal(), signer_tokens.Seal();
         inbox.Seal(), events.Seal(), outbox.Seal(), webhooks.Seal(), status_changes.Seal();
+        outbox_turns.Seal();
         poll_state.Seal(), jobs.Seal(), rate_limits.Seal(), idempotency.Seal(), settings.Seal();
         sequences.Seal();
     }
@@ -718,6 +720,23 @@ class MemAuditLog final : public AuditLog, Repo {
 class MemOutbox final : public OutboxRepository, Repo {
   public:
     using Repo::Repo;
+    // The round robin of the SQL stores (statements.hpp, kClaimOutbox): an issuer with nothing
+    // pending rests at kResting; a new or requeued message wakes it to 0; a claim moves it to
+    // the back.
+    static constexpr std::int64_t kResting = std::int64_t{1} << 60;
+    static void Wake(Tables& t, const std::string& issuer_id) {
+        auto it = t.outbox_turns.get().find(issuer_id);
+        if (it == t.outbox_turns.get().end() || it->second >= kResting) {
+            t.outbox_turns.mut()[issuer_id] = 0;
+        }
+    }
+    static void Rest(Tables& t, const std::string& issuer_id) {
+        for (const auto& [id, row] : t.outbox.get()) {
+            const auto& m = row.message;
+            if (m.issuer_id == issuer_id && !m.delivered_at && !m.abandoned_at) return;
+        }
+        if (t.outbox_turns.get().contains(issuer_id)) t.outbox_turns.mut()[issuer_id] = kResting;
+    }
     Result<bool> Insert(const OutboxMessage& m) override {
         return tx_.Writing([&](Tables& t) -> Result<bool> {
             for (const auto& [id, row] : t.outbox.get()) {
@@ -735,24 +754,37 @@ class MemOutbox final : public OutboxRepository, Repo {
             stored.last_error.clear();
             stored.last_response.clear();
             t.outbox.mut()[stored.id] = OutboxRow{stored, FromUnixMillis(0)};
+            Wake(t, stored.issuer_id);
             return true;
         });
     }
     Result<std::optional<OutboxMessage>> Claim(Timestamp now,
                                                std::chrono::milliseconds lease) override {
         return tx_.Writing([&](Tables& t) -> Result<std::optional<OutboxMessage>> {
+            // The first issuer in turn order with a due message, then its oldest due message.
+            std::vector<std::pair<std::int64_t, std::string>> order;
+            std::int64_t last_turn = 0;
+            for (const auto& [issuer, turn] : t.outbox_turns.get()) {
+                order.emplace_back(turn, issuer);
+                if (turn < kResting) last_turn = std::max(last_turn, turn);
+            }
+            std::sort(order.begin(), order.end());
             const OutboxRow* best = nullptr;
-            for (const auto& [id, row] : t.outbox.get()) {
-                const auto& m = row.message;
-                if (m.delivered_at || m.abandoned_at || m.next_attempt_at > now ||
-                    row.lease_until > now) {
-                    continue;
+            for (const auto& [turn, issuer] : order) {
+                for (const auto& [id, row] : t.outbox.get()) {
+                    const auto& m = row.message;
+                    if (m.issuer_id != issuer || m.delivered_at || m.abandoned_at ||
+                        m.next_attempt_at > now || row.lease_until > now) {
+                        continue;
+                    }
+                    if (!best || m.next_attempt_at < best->message.next_attempt_at) best = &row;
                 }
-                if (!best || m.next_attempt_at < best->message.next_attempt_at) best = &row;
+                if (best) break;
             }
             if (!best) return std::nullopt;
             auto& row = t.outbox.mut()[best->message.id];
             row.lease_until = now + lease;
+            t.outbox_turns.mut()[row.message.issuer_id] = last_turn + 1;
             return row.message;
         });
     }
@@ -767,6 +799,11 @@ class MemOutbox final : public OutboxRepository, Repo {
             row.message.last_error = m.last_error;
             row.message.last_response = m.last_response;
             row.lease_until = FromUnixMillis(0);
+            if (!m.delivered_at && !m.abandoned_at) {
+                Wake(t, row.message.issuer_id);
+            } else {
+                Rest(t, row.message.issuer_id);
+            }
             return {};
         });
     }

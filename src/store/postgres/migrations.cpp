@@ -292,6 +292,25 @@ constexpr const char* kPendingJobsIndex = R"sql(
 SELECT 1;
 )sql";
 
+// Issue 12: whose turn it is in the outbox. Claims go round robin over the issuers with due
+// messages (the lowest turn first; an issuer's turn moves to the back when one of its messages is
+// claimed), so one issuer's backlog or unresponsive endpoint does not hold up another's messages.
+// An issuer with nothing pending rests at turn 2^60, behind every active one; its next message
+// brings it to the front (turn 0).
+constexpr const char* kOutboxTurns = R"sql(
+CREATE TABLE outbox_turns (
+    issuer_id TEXT PRIMARY KEY,
+    turn      BIGINT NOT NULL
+);
+CREATE INDEX outbox_turns_in_order ON outbox_turns (turn, issuer_id);
+CREATE INDEX outbox_pending_by_issuer ON outbox (issuer_id, next_attempt_at)
+    WHERE delivered_at IS NULL AND abandoned_at IS NULL;
+INSERT INTO outbox_turns (issuer_id, turn)
+    SELECT issuer_id, CASE WHEN count(*) FILTER (WHERE delivered_at IS NULL AND abandoned_at IS NULL) > 0
+                           THEN 0 ELSE 1152921504606846976 END
+    FROM outbox GROUP BY issuer_id;
+)sql";
+
 // One migration a line, so that each new one is a one-line change (clang-format would pack them).
 // clang-format off
 constexpr sql::Migration kMigrations[] = {
@@ -302,6 +321,7 @@ constexpr sql::Migration kMigrations[] = {
     {5, "rate limits", kRateLimits},
     {6, "direct uploads", kDirectUploads},
     {7, "pending jobs index", kPendingJobsIndex},
+    {9, "outbox turns", kOutboxTurns},
 };
 // clang-format on
 

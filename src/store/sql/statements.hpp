@@ -272,13 +272,42 @@ inline constexpr const char* kInsertOutbox =
     "language, payload_json, endpoint_id, created_at, next_attempt_at) "
     "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) "
     "ON CONFLICT (event_id, channel, destination) DO NOTHING";
-#define FIRMO_CLAIM_OUTBOX(lock)                                                    \
-    "UPDATE outbox SET lease_until = $2 WHERE id = ("                               \
-    "SELECT id FROM outbox WHERE delivered_at IS NULL AND abandoned_at IS NULL "    \
-    "AND next_attempt_at <= $1 AND lease_until <= $1 ORDER BY next_attempt_at, id " \
-    "LIMIT 1" lock ") RETURNING " FIRMO_OUTBOX_COLUMNS
+// Round robin over the issuers (outbox_turns, migration 9): the first issuer in turn order that
+// has a due message, then its oldest due message. Both lookups are index searches, so a claim
+// costs the same with a backlog of 100,000 messages.
+#define FIRMO_OUTBOX_DUE                                                               \
+    "o.issuer_id = t.issuer_id AND o.delivered_at IS NULL AND o.abandoned_at IS NULL " \
+    "AND o.next_attempt_at <= $1 AND o.lease_until <= $1"
+#define FIRMO_CLAIM_OUTBOX(lock)                                   \
+    "UPDATE outbox SET lease_until = $2 WHERE id = ("              \
+    "SELECT (SELECT o.id FROM outbox o WHERE " FIRMO_OUTBOX_DUE    \
+    " ORDER BY o.next_attempt_at, o.id LIMIT 1" lock               \
+    ") FROM outbox_turns t "                                       \
+    "WHERE EXISTS (SELECT 1 FROM outbox o WHERE " FIRMO_OUTBOX_DUE \
+    ") "                                                           \
+    "ORDER BY t.turn, t.issuer_id LIMIT 1) RETURNING " FIRMO_OUTBOX_COLUMNS
 inline constexpr const char* kClaimOutbox = FIRMO_CLAIM_OUTBOX("");
 inline constexpr const char* kClaimOutboxSkipLocked = FIRMO_CLAIM_OUTBOX(" FOR UPDATE SKIP LOCKED");
+// An issuer at rest (turn 2^60: nothing pending) comes to the front with a new or requeued
+// message; an active one keeps its place.
+#define FIRMO_RESTING_TURN "1152921504606846976"
+inline constexpr const char* kWakeOutboxTurn =
+    "INSERT INTO outbox_turns (issuer_id, turn) VALUES ($1, 0) ON CONFLICT (issuer_id) "
+    "DO UPDATE SET turn = 0 WHERE outbox_turns.turn >= " FIRMO_RESTING_TURN;
+// The claimed message's issuer goes to the back of the round.
+inline constexpr const char* kPassOutboxTurn =
+    "UPDATE outbox_turns SET turn = (SELECT COALESCE(MAX(turn), 0) + 1 FROM outbox_turns "
+    "WHERE turn < " FIRMO_RESTING_TURN ") WHERE issuer_id = $1";
+// After an attempt on message $1: its issuer wakes when the message is still pending (retried,
+// deferred, redelivered), and rests when it has nothing pending any more.
+inline constexpr const char* kWakeOutboxTurnOf =
+    "INSERT INTO outbox_turns (issuer_id, turn) SELECT issuer_id, 0 FROM outbox WHERE id = $1 "
+    "ON CONFLICT (issuer_id) DO UPDATE SET turn = 0 WHERE outbox_turns.turn >= " FIRMO_RESTING_TURN;
+inline constexpr const char* kRestOutboxTurnOf =
+    "UPDATE outbox_turns SET turn = " FIRMO_RESTING_TURN
+    " WHERE issuer_id = (SELECT issuer_id FROM outbox WHERE id = $1) AND NOT EXISTS ("
+    "SELECT 1 FROM outbox WHERE outbox.issuer_id = outbox_turns.issuer_id "
+    "AND delivered_at IS NULL AND abandoned_at IS NULL)";
 inline constexpr const char* kUpdateOutbox =
     "UPDATE outbox SET attempts = $2, next_attempt_at = $3, delivered_at = $4, "
     "abandoned_at = $5, last_error = $6, last_response = $7, lease_until = 0 WHERE id = $1";

@@ -366,19 +366,29 @@ class SqlOutbox final : public OutboxRepository, Repository {
         FIRMO_TRY(auto q, Prepare(kInsertOutbox));
         BindOutbox(q, m);
         FIRMO_TRY(auto changed, q.Run());
-        return changed == 1;
+        if (changed != 1) return false;
+        FIRMO_TRY(auto turn, Prepare(kWakeOutboxTurn));
+        FIRMO_CHECK(turn.Bind(m.issuer_id).Send());
+        return true;
     }
     Result<std::optional<OutboxMessage>> Claim(Timestamp now,
                                                std::chrono::milliseconds lease) override {
         FIRMO_TRY(auto q, PrepareClaim(kClaimOutbox, kClaimOutboxSkipLocked));
-        return q.Bind(now, now + lease).One(ReadOutbox);
+        FIRMO_TRY(auto claimed, q.Bind(now, now + lease).One(ReadOutbox));
+        if (claimed) {
+            FIRMO_TRY(auto turn, Prepare(kPassOutboxTurn));
+            FIRMO_CHECK(turn.Bind(claimed->issuer_id).Send());
+        }
+        return claimed;
     }
     Result<void> Update(const OutboxMessage& m) override {
         FIRMO_TRY(auto q, Prepare(kUpdateOutbox));
-        return q
-            .Bind(m.id, m.attempts, m.next_attempt_at, m.delivered_at, m.abandoned_at, m.last_error,
-                  m.last_response)
-            .Send();
+        FIRMO_CHECK(q.Bind(m.id, m.attempts, m.next_attempt_at, m.delivered_at, m.abandoned_at,
+                           m.last_error, m.last_response)
+                        .Send());
+        const bool pending = !m.delivered_at && !m.abandoned_at;
+        FIRMO_TRY(auto turn, Prepare(pending ? kWakeOutboxTurnOf : kRestOutboxTurnOf));
+        return turn.Bind(m.id).Send();
     }
     Result<std::optional<OutboxMessage>> Find(const std::string& issuer_id,
                                               std::int64_t id) override {
