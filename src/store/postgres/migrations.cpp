@@ -284,6 +284,21 @@ ALTER TABLE jobs ADD COLUMN created_at BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE jobs ADD COLUMN not_after BIGINT NOT NULL DEFAULT 0;
 )sql";
 
+// Issue 11: every change to an API key notifies channel firmo_api_keys from inside its own
+// transaction (delivered when, and only if, it commits), whoever makes it: the nodes' key
+// caches listen there (store/postgres/notification_signal.hpp). Per row, so that an UPDATE
+// that changes nothing announces nothing; notifications of one transaction are merged.
+constexpr const char* kApiKeyNotifications = R"sql(
+CREATE FUNCTION firmo_api_keys_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('firmo_api_keys', '');
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER api_keys_changed AFTER UPDATE OR DELETE ON api_keys
+    FOR EACH ROW EXECUTE FUNCTION firmo_api_keys_changed();
+)sql";
+
 // One migration a line, so that each new one is a one-line change (clang-format would pack them).
 // clang-format off
 constexpr sql::Migration kMigrations[] = {
@@ -293,6 +308,7 @@ constexpr sql::Migration kMigrations[] = {
     {4, "outbox, webhooks, polling queue", kOutbox},
     {5, "rate limits", kRateLimits},
     {6, "direct uploads", kDirectUploads},
+    {8, "api key notifications", kApiKeyNotifications},
 };
 // clang-format on
 

@@ -286,6 +286,11 @@ ALTER TABLE jobs ADD COLUMN created_at INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE jobs ADD COLUMN not_after INTEGER NOT NULL DEFAULT 0;
 )sql";
 
+// Issue 11: PostgreSQL's migration 8 makes API-key changes notify the nodes' key caches; on
+// SQLite the processes share a counter file instead (store/filesystem/shared_counter.hpp), so
+// the step only keeps the version numbers of both backends alike.
+constexpr const char* kApiKeyNotifications = "-- nothing to do on SQLite";
+
 // One migration a line, so that each new one is a one-line change (clang-format would pack them).
 // clang-format off
 constexpr sql::Migration kMigrations[] = {
@@ -295,6 +300,7 @@ constexpr sql::Migration kMigrations[] = {
     {4, "outbox, webhooks, polling queue", kOutbox},
     {5, "rate limits", kRateLimits},
     {6, "direct uploads", kDirectUploads},
+    {8, "api key notifications", kApiKeyNotifications},
 };
 // clang-format on
 
