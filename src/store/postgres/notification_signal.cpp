@@ -6,7 +6,10 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
+#include <optional>
+#include <vector>
 
 #include "core/log.hpp"
 #include "store/postgres/connection.hpp"
@@ -67,7 +70,82 @@ std::uint64_t NotificationSignal::Current() const {
     return counter_.load(std::memory_order_acquire);
 }
 
-void NotificationSignal::Announce() { counter_.fetch_add(1, std::memory_order_acq_rel); }
+void NotificationSignal::Announce() {
+    counter_.fetch_add(1, std::memory_order_acq_rel);
+    (void)Confirm();
+}
+
+int NotificationSignal::Confirm() const {
+    // A connection of its own: the listening one belongs to the thread. Blocking is fine here
+    // (a revocation, not a request path), within the same bound as the rest.
+    const auto deadline = Clock::now() + options_.heartbeat + options_.answer_within;
+    const char* keys[] = {"dbname", "application_name", "connect_timeout", nullptr};
+    const char* values[] = {url_.c_str(), "firmo-announcer", "3", nullptr};
+    PGconn* conn = PQconnectdbParams(keys, values, /*expand_dbname=*/1);
+    struct Closer {
+        PGconn* c;
+        ~Closer() {
+            if (c) PQfinish(c);
+        }
+    } closer{conn};
+    auto failed = [&](std::string_view what) {
+        log::Warn("key_signal_unconfirmed", {{"stage", std::string(what)},
+                                             {"error", ErrorOf(conn)},
+                                             {"database", RedactUrl(url_)}});
+        return -1;
+    };
+    if (conn == nullptr || PQstatus(conn) != CONNECTION_OK) return failed("connect");
+    PQsetNoticeProcessor(
+        conn, [](void*, const char*) {}, nullptr);
+    // The first value of the statement's first row ("" for a command), or nothing on failure.
+    auto exec = [&](const std::string& sql,
+                    std::vector<const char*> params) -> std::optional<std::string> {
+        PGresult* r = PQexecParams(conn, sql.c_str(), static_cast<int>(params.size()), nullptr,
+                                   params.data(), nullptr, nullptr, 0);
+        std::optional<std::string> value;
+        const auto status = PQresultStatus(r);
+        if (status == PGRES_TUPLES_OK) value = PQntuples(r) > 0 ? PQgetvalue(r, 0, 0) : "";
+        if (status == PGRES_COMMAND_OK) value = "";
+        PQclear(r);
+        return value;
+    };
+    const std::string pong_channel = options_.channel + "_pong";
+    const std::string ping_channel = options_.channel + "_ping";
+    if (!exec("LISTEN \"" + pong_channel + "\"", {})) return failed("listen");
+    // The processes listening now; each answers the ping once it has seen every change
+    // committed before it (ours included).
+    const std::string prefix = options_.listener_prefix + "%";
+    const auto listeners_text = exec(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+        "AND application_name LIKE $1",
+        {prefix.c_str()});
+    if (!listeners_text) return failed("count");
+    const int listeners = std::atoi(listeners_text->c_str());
+    const std::string token =
+        std::to_string(::getpid()) + "-" + std::to_string(Nanos(Clock::now()));
+    if (!exec("SELECT pg_notify($1, $2)", {ping_channel.c_str(), token.c_str()})) {
+        return failed("ping");
+    }
+    int answered = 0;
+    while (answered < listeners) {
+        if (WaitFor(PQsocket(conn), POLLIN, wake_fd_, deadline) == 0) {
+            if (Clock::now() >= deadline || stop_) break;
+            continue;
+        }
+        if (PQconsumeInput(conn) == 0) return failed("read");
+        while (PGnotify* n = PQnotifies(conn)) {
+            if (pong_channel == n->relname && token == n->extra) ++answered;
+            PQfreemem(n);
+        }
+    }
+    if (answered < listeners) {
+        // Those that did not answer stop trusting their caches by the deadline anyway.
+        log::Warn("key_signal_unconfirmed", {{"stage", "answers"},
+                                             {"listeners", std::to_string(listeners)},
+                                             {"answered", std::to_string(answered)}});
+    }
+    return answered;
+}
 
 bool NotificationSignal::WaitListening(std::chrono::milliseconds timeout) const {
     const auto deadline = Clock::now() + timeout;
@@ -136,13 +214,29 @@ bool NotificationSignal::Session() {
         state = PQconnectPoll(conn);
     }
 
-    // The first query LISTENs; the next ones are heartbeats. One at a time.
-    const std::string listen = "LISTEN \"" + options_.channel + "\"";
+    // The first query LISTENs (changes, and Announce()'s pings); the next ones are heartbeats
+    // or answers to pings. One at a time.
+    const std::string listen =
+        "LISTEN \"" + options_.channel + "\"; LISTEN \"" + options_.channel + "_ping\"";
+    const std::string pong_channel = options_.channel + "_pong";
+    const std::string ping_channel = options_.channel + "_ping";
+    std::vector<std::string> pongs;  // pings to answer, in order
     if (PQsendQuery(conn, listen.c_str()) == 0) return lost("listen", false);
     bool listening = false;
     bool outstanding = true;
     auto sent_at = Clock::now();
     while (!stop_) {
+        if (!outstanding && !pongs.empty()) {
+            // The answer doubles as a heartbeat.
+            const char* params[] = {pong_channel.c_str(), pongs.front().c_str()};
+            if (PQsendQueryParams(conn, "SELECT pg_notify($1, $2)", 2, nullptr, params, nullptr,
+                                  nullptr, 0) == 0) {
+                return lost("pong", listening);
+            }
+            pongs.erase(pongs.begin());
+            outstanding = true;
+            sent_at = Clock::now();
+        }
         const auto deadline =
             outstanding ? sent_at + options_.answer_within : sent_at + options_.heartbeat;
         const short ready = WaitFor(PQsocket(conn), POLLIN, wake_fd_, deadline);
@@ -151,10 +245,14 @@ bool NotificationSignal::Session() {
             if (PQconsumeInput(conn) == 0 || PQstatus(conn) == CONNECTION_BAD) {
                 return lost("read", listening);
             }
-            // Every notification on the channel moves the counter (payloads are not used).
+            // Every notification on the channel moves the counter (payloads are not used). A
+            // ping is answered after the notifications before it: they are delivered in commit
+            // order, so the answer says every change committed before the ping is seen here.
             while (PGnotify* n = PQnotifies(conn)) {
                 if (options_.channel == n->relname) {
                     counter_.fetch_add(1, std::memory_order_acq_rel);
+                } else if (ping_channel == n->relname) {
+                    pongs.emplace_back(n->extra);
                 }
                 PQfreemem(n);
             }

@@ -36,8 +36,10 @@ struct NotificationSignalOptions {
     std::chrono::milliseconds answer_within{2000};
     std::chrono::milliseconds first_backoff{100};
     std::chrono::milliseconds max_backoff{5000};
-    // How the listening connection shows in pg_stat_activity.
+    // How the listening connection shows in pg_stat_activity; it must start with
+    // listener_prefix, by which Announce() counts the processes that must confirm.
     std::string application_name = "firmo-listener";
+    std::string listener_prefix = "firmo-listener";
 };
 
 class NotificationSignal final : public domain::ChangeSignal {
@@ -50,8 +52,15 @@ class NotificationSignal final : public domain::ChangeSignal {
 
     std::uint64_t Current() const override;
     // This process's counter moves at once; other processes learn of the change from the
-    // trigger's notification, which the change's transaction sent.
+    // trigger's notification, which the change's transaction sent. Then it waits (at most
+    // heartbeat + answer_within) until every listening process confirms it has seen every
+    // change committed so far: it NOTIFYs a ping, which each listener answers after the
+    // notifications before it (they arrive in commit order). So when Announce() returns, no
+    // process still trusts a cache entry the change made stale: one that did not answer in
+    // time no longer trusts its counter by then.
     void Announce() override;
+    // The ping and its answers; how many listeners answered (-1: could not ask).
+    int Confirm() const;
 
     // Until the connection listens (Current() is no longer kUnknown) or `timeout` passes.
     bool WaitListening(std::chrono::milliseconds timeout) const;
