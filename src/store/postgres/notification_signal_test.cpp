@@ -199,7 +199,9 @@ TEST_P(PgKeySignal, KeyRevokedOnOneNodeIsRefusedOnTheOther) {
 TEST_P(PgKeySignal, NodeWhoseListenerIsKilledTrustsNoCachedKey) {
     NotificationSignalOptions options;
     options.heartbeat = 200ms;
-    options.first_backoff = 1500ms;  // stays down long enough to be observed
+    // Stays down long enough to be observed, and longer than a revocation waits for answers
+    // (3 s): a listener counted but not listening yet does not answer.
+    options.first_backoff = 4000ms;
     ASSERT_NO_FATAL_FAILURE(StartNodes(options));
     const auto revoked = NewKey();
     const auto kept = NewKey();
