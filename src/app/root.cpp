@@ -37,6 +37,7 @@
 #include "pdf/verify.hpp"
 #include "store/filesystem/folder_blob_store.hpp"
 #include "store/filesystem/shared_counter.hpp"
+#include "store/postgres/notification_signal.hpp"
 #include "store/postgres/postgres_database.hpp"
 #include "store/s3/s3_blob_store.hpp"
 #include "store/sqlite/sqlite_database.hpp"
@@ -264,9 +265,12 @@ Result<std::unique_ptr<Storage>> Storage::Open(const Config& config) {
     std::unique_ptr<domain::ChangeSignal> key_changes;
     if (config.database.url.empty()) {
         // The API-key cache's invalidation, shared with every process on this SQLite file
-        // (other nodes on the folder, `firmo apikey revoke`). PostgreSQL nodes share no host:
-        // there, keys are looked up at every call until the store offers notifications.
+        // (other nodes on the folder, `firmo apikey revoke`).
         FIRMO_TRY(key_changes, store::SharedFileCounter::Open(data / "api-keys.generation"));
+    } else {
+        // PostgreSQL nodes share no host: the database notifies every key change (migration
+        // 8's trigger) to a connection each process listens on.
+        key_changes = store::postgres::NotificationSignal::Start(config.database.url);
     }
     return std::unique_ptr<Storage>(
         new Storage(std::move(db), std::move(blobs), std::move(key_changes)));

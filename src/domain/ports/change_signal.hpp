@@ -6,8 +6,10 @@
 // before the next lookup.
 //
 // Implementations: store/filesystem/shared_counter.hpp (a file in the data folder mapped into
-// every process on the host: SQLite's case); PostgreSQL needs a notification channel
-// (LISTEN/NOTIFY) that the store provides. Thread-safe.
+// every process on the host: SQLite's case) and store/postgres/notification_signal.hpp
+// (PostgreSQL's LISTEN/NOTIFY, for nodes on several hosts). A signal that travels over a
+// connection cannot always vouch for the counter (the connection is down, or silent for too
+// long): it then answers kUnknown, and nothing cached may be trusted. Thread-safe.
 
 #include <cstdint>
 
@@ -20,7 +22,10 @@ class ChangeSignal {
     ChangeSignal(const ChangeSignal&) = delete;
     ChangeSignal& operator=(const ChangeSignal&) = delete;
 
-    // The counter now. Cheap (a memory read, no I/O): called on every API call.
+    // Current() while changes may go unseen: trust no cache, and fill none.
+    static constexpr std::uint64_t kUnknown = ~std::uint64_t{0};
+
+    // The counter now, or kUnknown. Cheap (a memory read, no I/O): called on every API call.
     virtual std::uint64_t Current() const = 0;
     // Moves the counter forward for every process; called after the change has committed.
     virtual void Announce() = 0;

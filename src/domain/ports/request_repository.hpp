@@ -27,7 +27,8 @@ class RequestRepository {
     // there is no such request.
     [[nodiscard]] virtual Result<void> Update(const SignatureRequest& request) = 0;
     // In a write transaction the request found stays locked until it ends (where the store
-    // has row locks): Find then Update loses no concurrent change.
+    // has row locks): Find then Update loses no concurrent change. Outside a transaction
+    // (TxMode::kSingle) the request, its signers and documents are still one snapshot.
     [[nodiscard]] virtual Result<std::optional<SignatureRequest>> Find(const std::string& issuer_id,
                                                                        const std::string& id) = 0;
     // The signer side: by id alone. Never used by the issuer API.

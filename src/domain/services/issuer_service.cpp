@@ -67,8 +67,12 @@ Result<Principal> IssuerService::Authenticate(std::string_view api_key) const {
     const std::string hash = ctx_.hasher.Sha256Hex(api_key);
     // Read before the lookup: an entry is filed under the generation it was current at, so a
     // revocation announced during the lookup makes it stale at once.
-    const std::uint64_t generation = key_changes_ ? key_changes_->Current() : 0;
-    if (key_changes_) {
+    // kUnknown: the signal cannot vouch that it would have seen a revocation (its connection
+    // is down): look the key up, and remember nothing.
+    const std::uint64_t generation =
+        key_changes_ ? key_changes_->Current() : ChangeSignal::kUnknown;
+    const bool cache = generation != ChangeSignal::kUnknown;
+    if (cache) {
         if (auto principal = Cached(hash, generation)) return *principal;
     }
     FIRMO_TRY(auto tx, ctx_.db.Begin(TxMode::kSingle));
@@ -77,7 +81,7 @@ Result<Principal> IssuerService::Authenticate(std::string_view api_key) const {
         return Fail(ErrorCode::kUnauthenticated, "unknown or revoked API key");
     }
     Principal principal{key->issuer_id, key->id, key->prefix};
-    if (key_changes_) Remember(hash, principal, generation);
+    if (cache) Remember(hash, principal, generation);
     return principal;
 }
 

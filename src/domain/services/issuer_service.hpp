@@ -8,8 +8,10 @@
 // sees before its next lookup: the cache is emptied, the key looked up, and refused. So "a
 // revoked key stops working at the next call" holds across processes and nodes, as without
 // the cache. An entry also expires after kKeyCacheTtl, which bounds how long a process that
-// died between committing a revocation and announcing it could leave a key working. Without a
-// signal nothing is cached. Thread-safe.
+// died between committing a revocation and announcing it could leave a key working (on
+// PostgreSQL the revoking transaction announces itself, see store/postgres/notification_signal).
+// Without a signal, or while it answers ChangeSignal::kUnknown (its connection is down),
+// nothing is cached or trusted. Thread-safe.
 
 #include <chrono>
 #include <cstdint>

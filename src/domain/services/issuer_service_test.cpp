@@ -62,5 +62,51 @@ TEST(IssuerBootstrap, NodesStartingTogetherCreateOneDefaultIssuer) {
     EXPECT_FALSE(*again);
 }
 
+// A signal that can say "unknown" (its connection is down): the cache must then be neither
+// trusted nor filled. With a known, unchanging value the same sequence is served from the cache.
+class SettableSignal final : public ChangeSignal {
+  public:
+    std::uint64_t Current() const override { return value; }
+    void Announce() override {}
+    std::uint64_t value = 1;
+};
+
+TEST(IssuerKeyCache, UnknownSignalTrustsNoCachedKey) {
+    firmo::testing::TempDir dir{"firmo-keycache"};
+    store::memory::MemoryDatabase db;
+    ASSERT_TRUE(db.Migrate());
+    store::FolderBlobStore blobs(dir.path() / "documents");
+    fixtures::AcceptingValidator validator;
+    crypto::OpenSslHasher hasher;
+    ManualClock clock{FromUnixMillis(1'795'000'000'000)};
+    SeededRandom random{3};
+    ServiceContext ctx{db, blobs, validator, hasher, clock, random, Limits{}, [] {}};
+    SettableSignal signal;
+    IssuerService issuers(ctx, &signal);
+    auto issuer = issuers.CreateIssuer("Comune di Roma", "it@roma.example");
+    ASSERT_TRUE(issuer);
+    // Revoked in the database without an announcement (as by a node whose signal was down).
+    auto revoke_silently = [&](const std::string& key_id) {
+        ASSERT_TRUE(InWriteTransaction(db, [&](Transaction& tx) -> Result<void> {
+            FIRMO_CHECK(tx.issuers().RevokeKey(key_id, clock.Now()));
+            return {};
+        }));
+    };
+
+    auto cached = issuers.CreateApiKey(issuer->id);
+    ASSERT_TRUE(cached);
+    ASSERT_TRUE(issuers.Authenticate(cached->secret));
+    revoke_silently(cached->key.id);
+    EXPECT_TRUE(issuers.Authenticate(cached->secret)) << "known signal: served from the cache";
+
+    signal.value = ChangeSignal::kUnknown;
+    auto unknown = issuers.CreateApiKey(issuer->id);
+    ASSERT_TRUE(unknown);
+    ASSERT_TRUE(issuers.Authenticate(unknown->secret));
+    revoke_silently(unknown->key.id);
+    EXPECT_FALSE(issuers.Authenticate(unknown->secret)) << "unknown signal: a cached key trusted";
+    EXPECT_FALSE(issuers.Authenticate(cached->secret));
+}
+
 }  // namespace
 }  // namespace firmo::domain

@@ -180,8 +180,11 @@ bool RequestService::IsExpiryDue(const SignatureRequest& request) const {
 }
 
 Result<SignatureRequest> RequestService::Get(const std::string& issuer_id, const std::string& id) {
-    FIRMO_TRY(auto request,
-              InReadTransaction(ctx_.db, [&](Transaction& tx) { return Load(tx, issuer_id, id); }));
+    // No transaction: the store reads the request with its signers and documents as one
+    // statement (one snapshot; on PostgreSQL one round trip, without BEGIN and ROLLBACK).
+    FIRMO_TRY(auto single, ctx_.db.Begin(TxMode::kSingle));
+    FIRMO_TRY(auto request, Load(*single, issuer_id, id));
+    single.reset();
     if (!IsExpiryDue(request)) return request;
     // Expiry is enforced on read, not only by the sweeper: a reader never sees a live request
     // past its deadline.

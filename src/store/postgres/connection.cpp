@@ -79,7 +79,19 @@ class PgStatement final : public sql::Statement {
         return changes_;
     }
     Result<void> Send() override {
-        if (!result_) FIRMO_CHECK(Execute());
+        if (result_) return {};
+        if (!conn_.pipelining()) return Execute();
+        FIRMO_CHECK(SendOnly());
+        conn_.Queued();
+        return {};
+    }
+    // Sends the execution without waiting for its result (pipeline mode).
+    Result<void> SendOnly() {
+        const auto values = Values();
+        if (PQsendQueryPrepared(conn_.raw(), name_.c_str(), static_cast<int>(values.size()),
+                                values.data(), nullptr, nullptr, 0) == 0) {
+            return Fail(conn_.ResultError("query", nullptr));
+        }
         return {};
     }
 
@@ -121,13 +133,36 @@ class PgStatement final : public sql::Statement {
         return params_[i];
     }
 
-    Result<void> Execute() {
+    std::vector<const char*> Values() const {
         std::vector<const char*> values(params_.size());
         for (std::size_t i = 0; i < params_.size(); ++i) {
             values[i] = params_[i] ? params_[i]->c_str() : nullptr;
         }
-        result_ = PQexecPrepared(conn_.raw(), name_.c_str(), static_cast<int>(values.size()),
-                                 values.data(), nullptr, nullptr, 0);
+        return values;
+    }
+
+    Result<void> Execute() {
+        if (conn_.pipelining()) {
+            // With what is queued before it, in one round trip; a queued statement's error
+            // is this one's (the server skipped the rest).
+            FIRMO_CHECK(SendOnly());
+            auto sent = conn_.SendQueued();
+            conn_.DrainQueued();
+            result_ = PQgetResult(conn_.raw());
+            if (result_) {
+                if (pg_result* end = PQgetResult(conn_.raw())) PQclear(end);  // (never: one result)
+            }
+            auto deferred = conn_.TakeDeferredError();
+            if (!sent || !deferred) {
+                if (result_) PQclear(result_);
+                result_ = nullptr;
+                return sent ? deferred : sent;
+            }
+        } else {
+            const auto values = Values();
+            result_ = PQexecPrepared(conn_.raw(), name_.c_str(), static_cast<int>(values.size()),
+                                     values.data(), nullptr, nullptr, 0);
+        }
         const auto status = PQresultStatus(result_);
         if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
             Error e = conn_.ResultError("query", result_);
@@ -184,7 +219,7 @@ PgConnection::~PgConnection() {
 bool PgConnection::Broken() const { return PQstatus(conn_) != CONNECTION_OK; }
 
 bool PgConnection::Reusable() const {
-    return !Broken() && PQtransactionStatus(conn_) == PQTRANS_IDLE;
+    return !Broken() && !pipelining_ && PQtransactionStatus(conn_) == PQTRANS_IDLE;
 }
 
 Error PgConnection::ResultError(std::string_view what, const pg_result* result) const {
@@ -206,6 +241,15 @@ Error PgConnection::ResultError(std::string_view what, const pg_result* result) 
 
 Result<sql::Statement*> PgConnection::Prepare(const char* sql) {
     auto it = prepared_.find(sql);
+    if (it == prepared_.end() && pipelining_) {
+        // Queued like the statement's execution, which follows it.
+        std::string name = "f" + std::to_string(prepared_.size() + 1);
+        if (PQsendPrepare(conn_, name.c_str(), sql, 0, nullptr) == 0) {
+            return Fail(ResultError("prepare", nullptr));
+        }
+        Queued();
+        it = prepared_.emplace(sql, std::make_unique<PgStatement>(*this, std::move(name))).first;
+    }
     if (it == prepared_.end()) {
         std::string name = "f" + std::to_string(prepared_.size() + 1);
         pg_result* res = PQprepare(conn_, name.c_str(), sql, 0, nullptr);
@@ -221,6 +265,7 @@ Result<sql::Statement*> PgConnection::Prepare(const char* sql) {
 }
 
 Result<void> PgConnection::Exec(const char* sql) {
+    if (pipelining_) return Fail(ErrorCode::kInternal, "Exec inside a transaction");
     pg_result* res = PQexec(conn_, sql);
     const auto status = PQresultStatus(res);
     if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
@@ -241,13 +286,89 @@ Result<std::string> PgConnection::RunCached(const char* sql) {
 }
 
 Result<void> PgConnection::Begin(sql::TxKind kind) {
-    FIRMO_TRY(auto tag, RunCached(kind == sql::TxKind::kWrite ? kBeginWrite : kBeginRead));
-    (void)tag;
+    if (pipelining_) return Fail(ErrorCode::kInternal, "a transaction is open already");
+    if (PQenterPipelineMode(conn_) == 0) return Fail(ResultError("pipeline mode", nullptr));
+    pipelining_ = true;
+    queued_ = 0;
+    deferred_.reset();
+    // Queued: it goes with the transaction's first statement.
+    FIRMO_TRY(auto* begin, Prepare(kind == sql::TxKind::kWrite ? kBeginWrite : kBeginRead));
+    return begin->Send();
+}
+
+Result<void> PgConnection::SendQueued() {
+    if (PQsendFlushRequest(conn_) == 0 || PQflush(conn_) != 0) {
+        return Fail(ResultError("send", nullptr));
+    }
     return {};
 }
 
+void PgConnection::DrainQueued() {
+    for (; queued_ > 0; --queued_) {
+        while (pg_result* r = PQgetResult(conn_)) {
+            const auto status = PQresultStatus(r);
+            // After an error the server skips the rest (PIPELINE_ABORTED): the first is the one.
+            if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK &&
+                status != PGRES_PIPELINE_ABORTED && !deferred_) {
+                deferred_ = ResultError("query", r);
+            }
+            PQclear(r);
+        }
+        if (Broken() && !deferred_) deferred_ = ResultError("query", nullptr);
+    }
+}
+
+Result<void> PgConnection::TakeDeferredError() {
+    if (!deferred_) return {};
+    Error e = std::move(*deferred_);
+    deferred_.reset();
+    return Fail(std::move(e));
+}
+
+Result<void> PgConnection::Flush() {
+    if (!pipelining_ || queued_ == 0) return TakeDeferredError();
+    auto sent = SendQueued();
+    DrainQueued();
+    FIRMO_CHECK(sent);
+    return TakeDeferredError();
+}
+
+Result<std::string> PgConnection::EndPipeline(const char* end) {
+    FIRMO_TRY(auto* s, Prepare(end));
+    auto& statement = static_cast<PgStatement&>(*s);
+    auto sent = statement.SendOnly();
+    if (sent && PQpipelineSync(conn_) == 0) sent = Fail(ResultError("sync", nullptr));
+    DrainQueued();
+    std::string tag;
+    bool aborted = false;
+    if (sent) {
+        // The end's result, then the sync's.
+        if (pg_result* r = PQgetResult(conn_)) {
+            const auto status = PQresultStatus(r);
+            aborted = status == PGRES_PIPELINE_ABORTED;
+            if (status == PGRES_COMMAND_OK) {
+                tag = PQcmdStatus(r);
+            } else if (!aborted && !deferred_) {
+                deferred_ = ResultError(end, r);
+            }
+            PQclear(r);
+            while (pg_result* more = PQgetResult(conn_)) PQclear(more);
+        }
+        while (pg_result* r = PQgetResult(conn_)) {
+            const bool sync = PQresultStatus(r) == PGRES_PIPELINE_SYNC;
+            PQclear(r);
+            if (sync) break;
+        }
+    }
+    if (PQexitPipelineMode(conn_) == 1) pipelining_ = false;  // else: not reusable, closed
+    FIRMO_CHECK(sent);
+    FIRMO_CHECK(TakeDeferredError());
+    if (aborted) return Fail(ErrorCode::kInternal, "transaction was aborted by an earlier error");
+    return tag;
+}
+
 Result<void> PgConnection::Commit() {
-    FIRMO_TRY(auto tag, RunCached(sql::kCommit));
+    FIRMO_TRY(auto tag, pipelining_ ? EndPipeline(sql::kCommit) : RunCached(sql::kCommit));
     // COMMIT of a transaction that failed earlier rolls back without an error.
     if (tag == "ROLLBACK") {
         return Fail(ErrorCode::kInternal, "transaction was aborted by an earlier error");
@@ -256,6 +377,12 @@ Result<void> PgConnection::Commit() {
 }
 
 Result<void> PgConnection::Rollback() {
+    if (pipelining_) {
+        // After an error the queued ROLLBACK was skipped, and the transaction is still open.
+        auto ended = EndPipeline(sql::kRollback);
+        (void)ended;
+        if (pipelining_ || PQtransactionStatus(conn_) == PQTRANS_IDLE) return {};
+    }
     FIRMO_TRY(auto tag, RunCached(sql::kRollback));
     (void)tag;
     return {};

@@ -292,6 +292,19 @@ constexpr const char* kPendingJobsIndex = R"sql(
 SELECT 1;
 )sql";
 
+// Issue 11: every change to an API key notifies channel firmo_api_keys from inside its own
+// transaction (delivered when, and only if, it commits), whoever makes it: the nodes' key
+// caches listen there (store/postgres/notification_signal.hpp). Per row, so that an UPDATE
+// that changes nothing announces nothing; notifications of one transaction are merged.
+constexpr const char* kApiKeyNotifications = R"sql(
+CREATE FUNCTION firmo_api_keys_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('firmo_api_keys', '');
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER api_keys_changed AFTER UPDATE OR DELETE ON api_keys
+    FOR EACH ROW EXECUTE FUNCTION firmo_api_keys_changed();
 // Issue 12: whose turn it is in the outbox. Claims go round robin over the issuers with due
 // messages (the lowest turn first; an issuer's turn moves to the back when one of its messages is
 // claimed), so one issuer's backlog or unresponsive endpoint does not hold up another's messages.
@@ -321,6 +334,7 @@ constexpr sql::Migration kMigrations[] = {
     {5, "rate limits", kRateLimits},
     {6, "direct uploads", kDirectUploads},
     {7, "pending jobs index", kPendingJobsIndex},
+    {8, "api key notifications", kApiKeyNotifications},
     {9, "outbox turns", kOutboxTurns},
 };
 // clang-format on

@@ -78,6 +78,10 @@ class Connection {
     // error); it has ended either way.
     [[nodiscard]] virtual Result<void> Commit() = 0;
     [[nodiscard]] virtual Result<void> Rollback() = 0;
+    // Runs the statements Send() queued (a pipelining driver; otherwise nothing is queued) and
+    // reports the first error among them: for a write whose caller must learn its error, such
+    // as kAlreadyExists, before going on.
+    [[nodiscard]] virtual Result<void> Flush() { return {}; }
 
     // Whether reads in write transactions lock rows (SELECT ... FOR UPDATE) and claims skip
     // locked rows: PostgreSQL. SQLite serialises writers instead and has neither.
@@ -87,25 +91,28 @@ class Connection {
 };
 
 // A view of the current row with typed accessors: what the row readers (rows.hpp) see.
+// Columns count from `offset` (a statement that returns several column groups per row).
 class Row {
   public:
-    explicit Row(const Statement& s) : s_(s) {}
-    std::string Text(int col) const { return std::string(s_.Text(col)); }
+    explicit Row(const Statement& s, int offset = 0) : s_(s), offset_(offset) {}
+    std::string Text(int col) const { return std::string(s_.Text(offset_ + col)); }
     std::optional<std::string> OptText(int col) const {
-        if (s_.IsNull(col)) return std::nullopt;
+        if (IsNull(col)) return std::nullopt;
         return Text(col);
     }
-    std::int64_t Int(int col) const { return s_.Int(col); }
-    int SmallInt(int col) const { return static_cast<int>(s_.Int(col)); }
-    bool Bool(int col) const { return s_.Bool(col); }
-    Timestamp Time(int col) const { return FromUnixMillis(s_.Int(col)); }
+    std::int64_t Int(int col) const { return s_.Int(offset_ + col); }
+    int SmallInt(int col) const { return static_cast<int>(Int(col)); }
+    bool Bool(int col) const { return s_.Bool(offset_ + col); }
+    bool IsNull(int col) const { return s_.IsNull(offset_ + col); }
+    Timestamp Time(int col) const { return FromUnixMillis(Int(col)); }
     std::optional<Timestamp> OptTime(int col) const {
-        if (s_.IsNull(col)) return std::nullopt;
+        if (IsNull(col)) return std::nullopt;
         return Time(col);
     }
 
   private:
     const Statement& s_;
+    int offset_;
 };
 
 namespace detail {
@@ -151,7 +158,7 @@ class Query {
     [[nodiscard]] Result<bool> Step() { return s_->Step(); }
     [[nodiscard]] Result<std::int64_t> Run() { return s_->Run(); }
     [[nodiscard]] Result<void> Send() { return s_->Send(); }
-    Row row() const { return Row(*s_); }
+    Row row(int offset = 0) const { return Row(*s_, offset); }
 
     // The first row read by `read(Row)` (which returns a T or a Result<T>), or nothing; the
     // statement is then run to its end (where SQLite commits a single statement).

@@ -107,11 +107,9 @@ inline constexpr const char* kUpdateRequest =
     "auto_notify = $16 WHERE id = $1 AND issuer_id = $2 AND dossier_id = $3 AND created_at = $7";
 #define FIRMO_FIND_REQUEST \
     "SELECT " FIRMO_REQUEST_COLUMNS " FROM signature_requests WHERE issuer_id = $1 AND id = $2"
-inline constexpr const char* kFindRequest = FIRMO_FIND_REQUEST;
 inline constexpr const char* kFindRequestForUpdate = FIRMO_FIND_REQUEST " FOR UPDATE";
 #define FIRMO_FIND_REQUEST_FOR_SIGNER \
     "SELECT " FIRMO_REQUEST_COLUMNS " FROM signature_requests WHERE id = $1"
-inline constexpr const char* kFindRequestForSigner = FIRMO_FIND_REQUEST_FOR_SIGNER;
 inline constexpr const char* kFindRequestForSignerForUpdate =
     FIRMO_FIND_REQUEST_FOR_SIGNER " FOR UPDATE";
 inline constexpr const char* kListRequests =
@@ -154,6 +152,42 @@ inline constexpr const char* kUpsertDocument =
     "WHERE documents.request_id = excluded.request_id";
 inline constexpr const char* kListDocuments =
     "SELECT " FIRMO_DOCUMENT_COLUMNS " FROM documents WHERE request_id = $1 ORDER BY position";
+// The request with its signers and documents in one statement (one snapshot, one round trip):
+// a row of kind 0 for the request, 1 per signer, 2 per document, in that order and each by
+// position; every row has the columns of all three (the others NULL), starting at the offsets
+// kAggregate*Offset. The first branch types the NULLs of the document columns, which the union
+// of the first two branches would otherwise make TEXT. Children are read even when the request
+// is another issuer's (and dropped: without the request row nothing is returned). No FOR
+// UPDATE form (PostgreSQL refuses it on a UNION): locking reads use kFindRequestForUpdate.
+#define FIRMO_NO_REQUEST_COLUMNS                                                                 \
+    "NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, " \
+    "NULL"
+#define FIRMO_NO_REQUEST_SIGNER_COLUMNS \
+    "NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL"
+#define FIRMO_NO_DOCUMENT_COLUMNS_TYPED                                                      \
+    "CAST(NULL AS TEXT), CAST(NULL AS BIGINT), CAST(NULL AS TEXT), CAST(NULL AS TEXT), "     \
+    "CAST(NULL AS TEXT), CAST(NULL AS TEXT), CAST(NULL AS BIGINT), CAST(NULL AS TEXT), "     \
+    "CAST(NULL AS BIGINT), CAST(NULL AS TEXT), CAST(NULL AS BIGINT), CAST(NULL AS BIGINT), " \
+    "CAST(NULL AS BIGINT), CAST(NULL AS BIGINT), CAST(NULL AS TEXT), CAST(NULL AS BIGINT), " \
+    "CAST(NULL AS TEXT), CAST(NULL AS BIGINT)"
+#define FIRMO_NO_DOCUMENT_COLUMNS                                                                \
+    "NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, " \
+    "NULL, NULL, NULL"
+#define FIRMO_REQUEST_AGGREGATE(request_where, child_request_id)                                 \
+    "SELECT 0, 0, " FIRMO_REQUEST_COLUMNS ", " FIRMO_NO_REQUEST_SIGNER_COLUMNS                   \
+    ", " FIRMO_NO_DOCUMENT_COLUMNS_TYPED " FROM signature_requests WHERE " request_where         \
+    " UNION ALL SELECT 1, position, " FIRMO_NO_REQUEST_COLUMNS ", " FIRMO_REQUEST_SIGNER_COLUMNS \
+    ", " FIRMO_NO_DOCUMENT_COLUMNS " FROM request_signers WHERE request_id = " child_request_id  \
+    " UNION ALL SELECT 2, position, " FIRMO_NO_REQUEST_COLUMNS                                   \
+    ", " FIRMO_NO_REQUEST_SIGNER_COLUMNS ", " FIRMO_DOCUMENT_COLUMNS                             \
+    " FROM documents WHERE request_id = " child_request_id " ORDER BY 1, 2"
+inline constexpr const char* kFindRequestAggregate =
+    FIRMO_REQUEST_AGGREGATE("issuer_id = $1 AND id = $2", "$2");
+inline constexpr const char* kFindRequestAggregateForSigner =
+    FIRMO_REQUEST_AGGREGATE("id = $1", "$1");
+inline constexpr int kAggregateRequestOffset = 2;
+inline constexpr int kAggregateSignerOffset = 2 + 16;
+inline constexpr int kAggregateDocumentOffset = 2 + 16 + 11;
 
 // ---- Audit log ------------------------------------------------------------------------------
 inline constexpr const char* kAppendEvent =

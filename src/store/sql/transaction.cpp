@@ -34,6 +34,14 @@ class Repository {
         FIRMO_TRY(auto q, Prepare(sql));
         return q.Bind(key, at).Run();
     }
+    // Sends `q` and what is queued before it, and reports their first error now: for the
+    // writes whose caller must learn at once that a key is taken (kAlreadyExists). The other
+    // writes only Send(), and a pipelining driver (PostgreSQL) ships them with the next read
+    // or the COMMIT.
+    [[nodiscard]] Result<void> SendNow(Query& q) {
+        FIRMO_CHECK(q.Send());
+        return conn_.Flush();
+    }
     [[nodiscard]] Result<std::int64_t> RunBefore(const char* sql, Timestamp before) {
         FIRMO_TRY(auto q, Prepare(sql));
         return q.Bind(before).Run();
@@ -67,7 +75,8 @@ class SqlIssuers final : public IssuerRepository, Repository {
 
     Result<void> Insert(const Issuer& i) override {
         FIRMO_TRY(auto q, Prepare(kInsertIssuer));
-        return q.Bind(i.id, i.name, i.email, i.created_at).Send();
+        q.Bind(i.id, i.name, i.email, i.created_at);
+        return SendNow(q);
     }
     Result<std::optional<Issuer>> Find(const std::string& id) override {
         FIRMO_TRY(auto q, Prepare(kFindIssuer));
@@ -80,7 +89,8 @@ class SqlIssuers final : public IssuerRepository, Repository {
     }
     Result<void> InsertKey(const ApiKey& k) override {
         FIRMO_TRY(auto q, Prepare(kInsertApiKey));
-        return q.Bind(k.id, k.issuer_id, k.key_hash, k.prefix, k.created_at).Send();
+        q.Bind(k.id, k.issuer_id, k.key_hash, k.prefix, k.created_at);
+        return SendNow(q);
     }
     Result<std::optional<ApiKey>> FindKeyByHash(const std::string& key_hash) override {
         FIRMO_TRY(auto q, Prepare(kFindApiKeyByHash));
@@ -99,7 +109,7 @@ class SqlDossiers final : public DossierRepository, Repository {
     Result<void> Insert(const Dossier& d) override {
         FIRMO_TRY(auto q, Prepare(kInsertDossier));
         BindDossier(q, d);
-        return q.Send();
+        return SendNow(q);
     }
     Result<std::optional<Dossier>> Find(const std::string& issuer_id,
                                         const std::string& id) override {
@@ -120,7 +130,7 @@ class SqlSigners final : public SignerRepository, Repository {
     Result<void> Insert(const Signer& s) override {
         FIRMO_TRY(auto q, Prepare(kInsertSigner));
         BindSigner(q, s);
-        return q.Send();
+        return SendNow(q);
     }
     Result<void> UpdateContact(const Signer& s) override {
         FIRMO_TRY(auto q, Prepare(kUpdateSignerContact));
@@ -147,7 +157,8 @@ class SqlRequests final : public RequestRepository, Repository {
         FIRMO_TRY(auto q, Prepare(kInsertRequest));
         BindRequest(q, r);
         FIRMO_CHECK(q.Send());
-        return WriteChildren(r);
+        FIRMO_CHECK(WriteChildren(r));
+        return conn_.Flush();  // the request, its signers and documents in one round trip
     }
     Result<void> Update(const SignatureRequest& r) override {
         FIRMO_TRY(auto q, Prepare(kUpdateRequest));
@@ -158,14 +169,26 @@ class SqlRequests final : public RequestRepository, Repository {
         }
         return WriteChildren(r);
     }
+    // Reads that lock take the request row FOR UPDATE, then its children; the others read the
+    // whole aggregate in one statement.
     Result<std::optional<SignatureRequest>> Find(const std::string& issuer_id,
                                                  const std::string& id) override {
-        FIRMO_TRY(auto q, PrepareRead(kFindRequest, kFindRequestForUpdate));
+        if (!lock_rows_) {
+            FIRMO_TRY(auto q, Prepare(kFindRequestAggregate));
+            q.Bind(issuer_id, id);
+            return ReadAggregate(q);
+        }
+        FIRMO_TRY(auto q, Prepare(kFindRequestForUpdate));
         FIRMO_TRY(auto found, q.Bind(issuer_id, id).One(ReadRequest));
         return WithChildren(std::move(found));
     }
     Result<std::optional<SignatureRequest>> FindForSigner(const std::string& id) override {
-        FIRMO_TRY(auto q, PrepareRead(kFindRequestForSigner, kFindRequestForSignerForUpdate));
+        if (!lock_rows_) {
+            FIRMO_TRY(auto q, Prepare(kFindRequestAggregateForSigner));
+            q.Bind(id);
+            return ReadAggregate(q);
+        }
+        FIRMO_TRY(auto q, Prepare(kFindRequestForSignerForUpdate));
         FIRMO_TRY(auto found, q.Bind(id).One(ReadRequest));
         return WithChildren(std::move(found));
     }
@@ -216,6 +239,27 @@ class SqlRequests final : public RequestRepository, Repository {
         FIRMO_TRY(auto q, Prepare(kListDocuments));
         FIRMO_TRY(r.documents, q.Bind(r.id).All(ReadDocument));
         return {};
+    }
+    // The rows of kFindRequestAggregate(ForSigner): the request, then its signers and documents.
+    static Result<std::optional<SignatureRequest>> ReadAggregate(Query& q) {
+        std::optional<SignatureRequest> request;
+        while (true) {
+            FIRMO_TRY(bool more, q.Step());
+            if (!more) break;
+            const auto kind = q.row().Int(0);
+            if (kind == 0) {
+                FIRMO_TRY(request, ReadRequest(q.row(kAggregateRequestOffset)));
+            } else if (!request) {
+                continue;  // another issuer's request: its children are not returned
+            } else if (kind == 1) {
+                FIRMO_TRY(auto signer, ReadRequestSigner(q.row(kAggregateSignerOffset)));
+                request->signers.push_back(std::move(signer));
+            } else {
+                FIRMO_TRY(auto document, ReadDocument(q.row(kAggregateDocumentOffset)));
+                request->documents.push_back(std::move(document));
+            }
+        }
+        return request;
     }
     Result<std::optional<SignatureRequest>> WithChildren(std::optional<SignatureRequest> r) {
         if (r) FIRMO_CHECK(LoadChildren(*r));
@@ -319,10 +363,9 @@ class SqlInbox final : public InboxRepository, Repository {
 
     Result<void> Insert(const InboxMessage& m) override {
         FIRMO_TRY(auto q, Prepare(kInsertMessage));
-        return q
-            .Bind(m.id, ToString(m.identity_kind), m.identity, m.issuer_id, m.request_id,
-                  m.signer_id, ToString(m.kind), m.title, m.created_at, m.read_at)
-            .Send();
+        q.Bind(m.id, ToString(m.identity_kind), m.identity, m.issuer_id, m.request_id, m.signer_id,
+               ToString(m.kind), m.title, m.created_at, m.read_at);
+        return SendNow(q);
     }
     Result<Page<InboxMessage>> List(IdentifierKind kind, const std::string& identity,
                                     const PageQuery& page) override {

@@ -295,6 +295,10 @@ DROP INDEX jobs_pending;
 CREATE INDEX jobs_pending ON jobs (run_at) WHERE NOT done;
 )sql";
 
+// Issue 11: PostgreSQL's migration 8 makes API-key changes notify the nodes' key caches; on
+// SQLite the processes share a counter file instead (store/filesystem/shared_counter.hpp), so
+// the step only keeps the version numbers of both backends alike.
+constexpr const char* kApiKeyNotifications = "-- nothing to do on SQLite";
 // Issue 12: whose turn it is in the outbox. Claims go round robin over the issuers with due
 // messages (the lowest turn first; an issuer's turn moves to the back when one of its messages is
 // claimed), so one issuer's backlog or unresponsive endpoint does not hold up another's messages.
@@ -324,6 +328,7 @@ constexpr sql::Migration kMigrations[] = {
     {5, "rate limits", kRateLimits},
     {6, "direct uploads", kDirectUploads},
     {7, "pending jobs index", kPendingJobsIndex},
+    {8, "api key notifications", kApiKeyNotifications},
     {9, "outbox turns", kOutboxTurns},
 };
 // clang-format on
