@@ -305,6 +305,8 @@ END
 $$;
 CREATE TRIGGER api_keys_changed AFTER UPDATE OR DELETE ON api_keys
     FOR EACH ROW EXECUTE FUNCTION firmo_api_keys_changed();
+)sql";
+
 // Issue 12: whose turn it is in the outbox. Claims go round robin over the issuers with due
 // messages (the lowest turn first; an issuer's turn moves to the back when one of its messages is
 // claimed), so one issuer's backlog or unresponsive endpoint does not hold up another's messages.

@@ -299,6 +299,7 @@ CREATE INDEX jobs_pending ON jobs (run_at) WHERE NOT done;
 // SQLite the processes share a counter file instead (store/filesystem/shared_counter.hpp), so
 // the step only keeps the version numbers of both backends alike.
 constexpr const char* kApiKeyNotifications = "-- nothing to do on SQLite";
+
 // Issue 12: whose turn it is in the outbox. Claims go round robin over the issuers with due
 // messages (the lowest turn first; an issuer's turn moves to the back when one of its messages is
 // claimed), so one issuer's backlog or unresponsive endpoint does not hold up another's messages.
