@@ -39,6 +39,11 @@ class RequestParser final : public boost::beast::http::basic_parser<true> {
     HttpRequest& request_;
 };
 
+// Whether the request's Transfer-Encoding (if any) is exactly "chunked", the only coding the
+// server decodes: anything else (gzip, chunked twice, chunked not last, an empty value) is
+// refused with 400 by the parser.
+bool AcceptableTransferEncoding(const HttpRequest& request);
+
 // Sets request.path and request.query from request.target.
 void SplitTarget(HttpRequest& request);
 
