@@ -368,7 +368,13 @@ HttpResponse Frontend::Run(HttpRequest& request, const http::Router::Result& fou
     try {
         switch (found.match) {
             case http::Router::Match::kFound:
-                response = (*found.handler)(request);
+                // A large body waited in a file (http::ServerOptions::spill_dir) until now, on
+                // the route's lane: memory is spent only while the route runs.
+                if (auto loaded = http::LoadSpilledBody(request); !loaded) {
+                    response = Problem(loaded.error());
+                } else {
+                    response = (*found.handler)(request);
+                }
                 break;
             case http::Router::Match::kNoMethod:
             case http::Router::Match::kNoPath:

@@ -461,6 +461,8 @@ struct Node::Graph {
             };
         }
         o.max_unauthenticated_bytes = static_cast<std::size_t>(c.server.max_unauthenticated_bytes);
+        // Large uploads wait on disk, beside the documents, not in memory.
+        o.spill_dir = c.storage.data_dir / "tmp";
         o.metrics = &metrics;
         return o;
     }

@@ -106,6 +106,7 @@ struct Server::Impl {
     ThrottledLog refused_log{"http_connection_refused"};
     ThrottledLog accept_log{"http_accept_failed"};
     ThrottledLog budget_log{"http_unauthenticated_budget_full"};
+    ThrottledLog spill_log{"http_body_file_failed"};
     mutable std::mutex tls_mu;
     std::shared_ptr<TlsContext> tls;  // for new connections; null without TLS
     // One event loop per I/O thread; the first also runs the acceptor, signals and draining.
@@ -387,6 +388,20 @@ class Session final : public Connection {
                 reserved_ = bytes;
             }
         }
+        if (!server_.options.spill_dir.empty()) {
+            const std::size_t expected = parser_->chunked() ? limit
+                                         : parser_->content_length()
+                                             ? static_cast<std::size_t>(*parser_->content_length())
+                                             : 0;
+            if (expected > server_.options.spill_body_bytes) {
+                auto file = OpenBodyFile(server_.options.spill_dir);
+                if (!file) {
+                    server_.spill_log.Note("cannot_create", file.error().message);
+                    return SendError(ErrorCode::kUnavailable, "cannot store the request body");
+                }
+                parser_->SpillTo(std::move(*file));
+            }
+        }
         Deadline(server_.options.read_timeout);
         const auto expect = request_.Header("Expect");
         if (expect && EqualsIgnoreCase(*expect, "100-continue") && !parser_->is_done()) {
@@ -415,6 +430,10 @@ class Session final : public Connection {
             return SendError(ErrorCode::kHeadersTooLarge, "the request headers are too large");
         }
         if (ec == bhttp::error::end_of_stream) return Shutdown();  // the client is done
+        if (ec == boost::system::errc::no_space_on_device) {
+            server_.spill_log.Note("write_failed", ec.message());
+            return SendError(ErrorCode::kUnavailable, "cannot store the request body");
+        }
         if (ec == asio::error::operation_aborted || ec == beast::error::timeout ||
             ec == asio::error::connection_reset || ec == asio::error::eof ||
             ec == asio::error::bad_descriptor || ec == asio::ssl::error::stream_truncated) {

@@ -14,6 +14,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -68,6 +69,11 @@ struct ServerOptions {
     // its body is read. 0: no limit.
     std::size_t max_unauthenticated_bytes = 64 * 1024 * 1024;
     std::chrono::seconds busy_retry_after{2};  // Retry-After of the server's own 503s
+    // Bodies that may be larger than spill_body_bytes (by Content-Length, or chunked with a
+    // larger limit) are received into an anonymous file in spill_dir instead of memory
+    // (HttpRequest::body_file); empty: always in memory.
+    std::filesystem::path spill_dir;
+    std::size_t spill_body_bytes = 1024 * 1024;
     // Where the server counts its refusals (firmo_http_connections_*,
     // firmo_http_unauthenticated_*); null: not counted.
     metrics::Registry* metrics = nullptr;

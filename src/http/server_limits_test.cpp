@@ -13,6 +13,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <filesystem>
 #include <string>
 #include <thread>
 #include <vector>
@@ -170,6 +171,52 @@ TEST_F(ServerLimitsTest, ARefusalFromTheHeadersArrivesBeforeTheBodyIsSent) {
     EXPECT_LT(std::chrono::steady_clock::now() - start, 1500ms);
     EXPECT_NE(answer.find("Connection: close"), std::string::npos) << answer;
     EXPECT_EQ(handled_.load(), 0);
+}
+
+// ---- Large bodies on disk -------------------------------------------------------------------
+
+TEST_F(ServerLimitsTest, BodiesLargerThanTheThresholdAreReceivedIntoAFile) {
+    const auto dir =
+        std::filesystem::temp_directory_path() / ("firmo-spill-" + std::to_string(::getpid()));
+    ServerOptions options;
+    options.spill_dir = dir;
+    options.spill_body_bytes = 100;
+    options.admit = [](HttpRequest&) {
+        return Admission{.body_limit = 1 << 20, .authenticated = true};
+    };
+    options.port = 0;
+    std::atomic<bool> in_file{false};
+    server_ = std::make_unique<Server>(options, [&](HttpRequest& request) {
+        in_file = request.body_file != nullptr && request.body.empty();
+        if (auto ok = LoadSpilledBody(request); !ok) return HttpResponse::Text(500, "");
+        return HttpResponse::Text(200,
+                                  request.body.substr(0, 3) + std::to_string(request.body.size()));
+    });
+    ASSERT_TRUE(server_->Listen());
+    thread_ = std::thread([this] { server_->Run(); });
+
+    Client big(port());
+    big.Send("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n\r\nabc" +
+             std::string(4997, 'x'));
+    std::string answer = big.Receive();
+    EXPECT_NE(answer.find("abc5000"), std::string::npos) << answer;
+    EXPECT_TRUE(in_file.load());
+
+    Client chunked(port());
+    chunked.Send(
+        "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nxyz\r\n0\r\n\r\n");
+    answer = chunked.Receive();
+    EXPECT_NE(answer.find("xyz3"), std::string::npos) << answer;
+    EXPECT_TRUE(in_file.load());  // chunked: its limit is above the threshold
+
+    Client small(port());
+    small.Send("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello");
+    answer = small.Receive();
+    EXPECT_NE(answer.find("hel5"), std::string::npos) << answer;
+    EXPECT_FALSE(in_file.load());
+    // The files have no names: nothing is left in the folder.
+    EXPECT_TRUE(std::filesystem::is_empty(dir));
+    std::filesystem::remove_all(dir);
 }
 
 // ---- The unauthenticated budget --------------------------------------------------------------

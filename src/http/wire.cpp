@@ -95,22 +95,30 @@ void RequestParser::on_header_impl(error_code& ec) {
 
 void RequestParser::on_body_init_impl(const boost::optional<std::uint64_t>& content_length,
                                       error_code&) {
-    if (content_length) {
+    if (content_length && !file_) {
         request_.body.reserve(
             static_cast<std::size_t>(std::min(*content_length, kInitialBodyReserve)));
     }
 }
 
-std::size_t RequestParser::on_body_impl(string_view body, error_code&) {
-    request_.body.append(body.data(), body.size());
+std::size_t RequestParser::Store(string_view body, error_code& ec) {
+    if (!file_) {
+        request_.body.append(body.data(), body.size());
+    } else if (!file_->Append(Std(body))) {
+        ec = make_error_code(boost::system::errc::no_space_on_device);
+        return 0;
+    }
     return body.size();
+}
+
+std::size_t RequestParser::on_body_impl(string_view body, error_code& ec) {
+    return Store(body, ec);
 }
 
 void RequestParser::on_chunk_header_impl(std::uint64_t, string_view, error_code&) {}
 
-std::size_t RequestParser::on_chunk_body_impl(std::uint64_t, string_view body, error_code&) {
-    request_.body.append(body.data(), body.size());
-    return body.size();
+std::size_t RequestParser::on_chunk_body_impl(std::uint64_t, string_view body, error_code& ec) {
+    return Store(body, ec);
 }
 
 void RequestParser::on_finish_impl(error_code&) {

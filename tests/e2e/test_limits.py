@@ -8,6 +8,7 @@ import socket
 import threading
 import time
 import unittest
+import urllib.parse
 
 from harness import Firmo, FirmoTestCase
 
@@ -159,6 +160,30 @@ class BodiesBeforeAuthentication(FirmoTestCase):
         peak = max(peak, rss_mib(pid))
         # 30 x 4 MiB = 120 MiB sent: read into memory, that is the growth.
         self.assertLess(peak - before, 40, f"RSS {before:.0f} -> {peak:.0f} MiB")
+
+    def test_large_uploads_with_a_valid_token_wait_on_disk_not_in_memory(self):
+        request = self.create_request()
+        doc_id = request["documents"][0]["id"]
+        url = self.firmo.get(
+            f"/api/v1/signature-requests/{request['id']}/documents/{doc_id}/upload_url").json
+        path = urllib.parse.urlparse(url).path.encode()
+        pid = self.firmo.proc.pid
+        before = rss_mib(pid)
+        sockets = []
+        self.addCleanup(lambda: [s.close() for s in sockets])
+        for _ in range(20):  # 20 x 6 MiB of 10 MiB announced: received, not complete
+            s = connect(self.firmo, timeout=20)
+            sockets.append(s)
+            s.sendall(b"PUT " + path + b" HTTP/1.1\r\nHost: x\r\nContent-Type: application/pdf\r\n"
+                      b"Content-Length: 10485760\r\n\r\n")
+            chunk = b"%" * (256 * 1024)
+            for _ in range(24):
+                s.sendall(chunk)
+        time.sleep(0.5)
+        grown = rss_mib(pid) - before
+        self.assertLess(grown, 40, f"RSS grew by {grown:.0f} MiB with 120 MiB in flight")
+        files = os.listdir(os.path.join(self.firmo.data_dir, "tmp"))
+        self.assertEqual(files, [])  # anonymous files: nothing left behind, even now
 
     def test_bodies_of_unknown_senders_beyond_the_budget_get_503(self):
         held = []
