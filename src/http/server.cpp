@@ -368,12 +368,12 @@ class Session final : public Connection {
             return SendError(ErrorCode::kPayloadTooLarge,
                              "the request body is larger than " + std::to_string(limit) + " bytes");
         }
+        // The most this body may take: its length, or the limit if chunked.
+        const std::size_t bytes = parser_->chunked() ? limit
+                                  : parser_->content_length()
+                                      ? static_cast<std::size_t>(*parser_->content_length())
+                                      : 0;
         if (!admission.authenticated) {
-            // What this body may hold in memory at most: its length, or the limit if chunked.
-            const std::size_t bytes = parser_->chunked() ? limit
-                                      : parser_->content_length()
-                                          ? static_cast<std::size_t>(*parser_->content_length())
-                                          : 0;
             if (bytes > 0) {
                 if (!server_.ReserveUnauthenticated(bytes)) {
                     server_.budget_refusals->Inc();
@@ -389,11 +389,7 @@ class Session final : public Connection {
             }
         }
         if (!server_.options.spill_dir.empty()) {
-            const std::size_t expected = parser_->chunked() ? limit
-                                         : parser_->content_length()
-                                             ? static_cast<std::size_t>(*parser_->content_length())
-                                             : 0;
-            if (expected > server_.options.spill_body_bytes) {
+            if (bytes > server_.options.spill_body_bytes) {
                 auto file = OpenBodyFile(server_.options.spill_dir);
                 if (!file) {
                     server_.spill_log.Note("cannot_create", file.error().message);
