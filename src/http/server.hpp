@@ -31,7 +31,7 @@ namespace firmo::http {
 // What the front door decides from a request's headers, before any of its body is read.
 struct Admission {
     // The largest body allowed (Content-Length beyond it: 413 at once).
-    std::size_t body_limit = 1024 * 1024;
+    std::size_t body_limit = std::size_t{1024} * 1024;
     // Set: the answer, sent at once; the body is never read (drained for a moment so the client
     // sees the answer) and the connection is closed after it. For 401/403/404/405/415 known
     // from the headers alone.
@@ -67,13 +67,13 @@ struct ServerOptions {
     // Bytes of request bodies being buffered without an authenticated credential, all
     // connections together; a request that would go beyond gets 503 with Retry-After before
     // its body is read. 0: no limit.
-    std::size_t max_unauthenticated_bytes = 64 * 1024 * 1024;
+    std::size_t max_unauthenticated_bytes = std::size_t{64} * 1024 * 1024;
     std::chrono::seconds busy_retry_after{2};  // Retry-After of the server's own 503s
     // Bodies that may be larger than spill_body_bytes (by Content-Length, or chunked with a
     // larger limit) are received into an anonymous file in spill_dir instead of memory
     // (HttpRequest::body_file); empty: always in memory.
     std::filesystem::path spill_dir;
-    std::size_t spill_body_bytes = 1024 * 1024;
+    std::size_t spill_body_bytes = std::size_t{1024} * 1024;
     // Where the server counts its refusals (firmo_http_connections_*,
     // firmo_http_unauthenticated_*); null: not counted.
     metrics::Registry* metrics = nullptr;

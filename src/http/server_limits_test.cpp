@@ -155,7 +155,7 @@ TEST_F(ServerLimitsTest, ChunkedStillWorks) {
 TEST_F(ServerLimitsTest, ARefusalFromTheHeadersArrivesBeforeTheBodyIsSent) {
     ServerOptions options;
     options.admit = [](HttpRequest& request) {
-        Admission a{.body_limit = 20 * 1024 * 1024};
+        Admission a{.body_limit = std::size_t{20} * 1024 * 1024};
         if (!request.Header("X-Key")) {
             a.refusal = ProblemResponse(Error{ErrorCode::kUnauthenticated, "no key"});
         }
@@ -260,8 +260,8 @@ TEST_F(ServerLimitsTest, ConnectionsBeyondThePerAddressLimitAreRefusedAtAccept) 
     options.max_connections_per_ip = 3;
     options.metrics = &registry;
     Start(options);
-    std::vector<std::unique_ptr<Client>> idle;
-    for (int i = 0; i < 3; ++i) idle.push_back(std::make_unique<Client>(port()));
+    std::vector<std::unique_ptr<Client>> idle(3);
+    for (auto& c : idle) c = std::make_unique<Client>(port());
     std::this_thread::sleep_for(100ms);
     Client fourth(port());
     fourth.Send("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
@@ -355,8 +355,8 @@ TEST_F(ServerLimitsTest, AcceptOutOfDescriptorsPausesInsteadOfSpinning) {
     std::this_thread::sleep_for(100ms);
     // The clients' sockets first; then no descriptor is left to spare, so that every
     // connection they make waits in the backlog while accept() fails with EMFILE.
-    std::vector<std::unique_ptr<Client>> clients;
-    for (int i = 0; i < 5; ++i) clients.push_back(std::make_unique<Client>());
+    std::vector<std::unique_ptr<Client>> clients(5);
+    for (auto& c : clients) c = std::make_unique<Client>();
     rlimit saved{};
     ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &saved), 0);
     rlimit tight = saved;
