@@ -112,13 +112,15 @@ void Frontend::AddAuthed(std::string method, std::string pattern, IssuerApi::Aut
             return Authenticated(req, handler, effect);
         },
         lane);
+    gates_.back().api_key = true;
 }
 
 void Frontend::AddPublic(std::string method, std::string pattern, http::Handler handler,
-                         http::Lane lane) {
+                         http::Lane lane, HeaderCheck check) {
     auto route_metrics = std::make_unique<RouteMetrics>();
     route_metrics->pattern = pattern;
     route_metrics_.push_back(std::move(route_metrics));
+    gates_.push_back(Gate{.api_key = false, .check = std::move(check)});
     router_.Add(std::move(method), std::move(pattern), std::move(handler), lane);
 }
 
@@ -195,20 +197,26 @@ HttpResponse Replayed(const domain::StoredResponse& stored, std::string_view api
 }
 }  // namespace
 
+tl::expected<domain::Principal, HttpResponse> Frontend::CheckApiKey(const HttpRequest& req) {
+    const auto key = req.Header("X-Api-Key");
+    auto principal = issuers_.Authenticate(key ? *key : std::string_view());
+    if (principal) return std::move(*principal);
+    // Failed attempts spend the caller's address budget: key guessing is slowed down. Not
+    // when the key could not be checked (database down): that is not the caller's doing.
+    if (principal.error().code == ErrorCode::kUnauthenticated) {
+        if (auto d = rate_limits_.Allow("ip:" + req.remote_ip); !d.allowed) {
+            return tl::unexpected(
+                TooMany("too many failed authentication attempts; slow down", d.retry_after));
+        }
+    }
+    return tl::unexpected(Problem(principal.error()));
+}
+
 HttpResponse Frontend::Authenticated(HttpRequest& req, const IssuerApi::AuthedHandler& handler,
                                      domain::CallEffect effect) {
     const auto key = req.Header("X-Api-Key");
-    auto principal = issuers_.Authenticate(key ? *key : std::string_view());
-    if (!principal) {
-        // Failed attempts spend the caller's address budget: key guessing is slowed down. Not
-        // when the key could not be checked (database down): that is not the caller's doing.
-        if (principal.error().code == ErrorCode::kUnauthenticated) {
-            if (auto d = rate_limits_.Allow("ip:" + req.remote_ip); !d.allowed) {
-                return TooMany("too many failed authentication attempts; slow down", d.retry_after);
-            }
-        }
-        return Problem(principal.error());
-    }
+    auto principal = CheckApiKey(req);
+    if (!principal) return std::move(principal.error());
     if (auto d = rate_limits_.Allow("key:" + principal->key_id); !d.allowed) {
         return TooMany("too many calls with this API key; slow down", d.retry_after);
     }
@@ -241,6 +249,70 @@ std::size_t Frontend::BodyLimit(std::string_view method, std::string_view target
         return options_.max_document_bytes + 1024 * 1024;  // the PDF plus multipart and fields
     }
     return options_.max_json_bytes;
+}
+
+namespace {
+
+// Whether the request announces a body (a length other than 0, or chunked).
+bool HasBody(const HttpRequest& request) {
+    if (request.Header("Transfer-Encoding")) return true;
+    const auto length = request.Header("Content-Length");
+    return length && *length != "0";
+}
+
+HttpResponse Unrouted(const HttpRequest& request, const http::Router::Result& found) {
+    if (found.match == http::Router::Match::kNoMethod) {
+        auto response = Problem(ErrorCode::kMethodNotAllowed,
+                                request.method + " is not allowed here; use " + found.allow);
+        response.Set("Allow", found.allow);
+        return response;
+    }
+    return Problem(ErrorCode::kNotFound, "no such endpoint: " + request.path);
+}
+
+}  // namespace
+
+http::Admission Frontend::Admit(HttpRequest& request) {
+    http::Admission admission{.body_limit = BodyLimit(request.method, request.target)};
+    // Nothing will be buffered: the request is checked as usual when it is handled.
+    if (!HasBody(request)) {
+        admission.authenticated = true;
+        return admission;
+    }
+    const auto start = Clock::now();
+    const auto found = Route(request);
+    std::optional<HttpResponse> refusal;
+    if (found.match != http::Router::Match::kFound) {
+        refusal = Unrouted(request, found);
+    } else {
+        const Gate& gate = gates_[static_cast<std::size_t>(found.route - router_.routes().data())];
+        if (gate.api_key) {
+            if (lanes_.RunsInline(http::Lane::kDatabase)) {
+                // Database work runs on this thread anyway (SQLite): the full check, now.
+                auto principal = CheckApiKey(request);
+                if (principal) {
+                    admission.authenticated = true;
+                } else {
+                    refusal = std::move(principal.error());
+                }
+            } else if (!domain::IssuerService::WellFormedKey(
+                           request.Header("X-Api-Key").value_or(""))) {
+                refusal = Problem(ErrorCode::kUnauthenticated, "missing or malformed API key");
+            }
+        } else if (gate.check) {
+            if (auto ok = gate.check(request); ok) {
+                admission.authenticated = true;
+            } else {
+                refusal = Problem(ok.error());
+            }
+        }
+    }
+    if (refusal) {
+        in_flight_.Add(1);  // Finish counts it out
+        Finish(request, found, *refusal, start);
+        admission.refusal = std::move(refusal);
+    }
+    return admission;
 }
 
 http::Router::Result Frontend::Route(HttpRequest& request) const {
@@ -296,15 +368,17 @@ HttpResponse Frontend::Run(HttpRequest& request, const http::Router::Result& fou
     try {
         switch (found.match) {
             case http::Router::Match::kFound:
-                response = (*found.handler)(request);
+                // A large body waited in a file (http::ServerOptions::spill_dir) until now, on
+                // the route's lane: memory is spent only while the route runs.
+                if (auto loaded = http::LoadSpilledBody(request); !loaded) {
+                    response = Problem(loaded.error());
+                } else {
+                    response = (*found.handler)(request);
+                }
                 break;
             case http::Router::Match::kNoMethod:
-                response = Problem(ErrorCode::kMethodNotAllowed,
-                                   request.method + " is not allowed here; use " + found.allow);
-                response.Set("Allow", found.allow);
-                break;
             case http::Router::Match::kNoPath:
-                response = Problem(ErrorCode::kNotFound, "no such endpoint: " + request.path);
+                response = Unrouted(request, found);
                 break;
         }
     } catch (const std::exception& e) {

@@ -7,9 +7,15 @@
 // A request is routed on the I/O thread that read it; a route on an inline lane runs right
 // there, the others are handed to their lane's pool, and a heavy route whose queue is full is
 // refused with 503 and Retry-After without waiting.
+//
+// Before that, once its headers are read, a request with a body is admitted (Admit): an issuer
+// route needs its API key, an upload its token, a body needs a route; without them it is
+// answered at once (401/403/404/405/415) and its body is never read, so memory is not spent on
+// anyone who cannot use it.
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -55,9 +61,14 @@ class Frontend {
     // kDatabase unless it says otherwise (kHeavy for PDF work and document bytes).
     void AddAuthed(std::string method, std::string pattern, IssuerApi::AuthedHandler handler,
                    http::Lane lane = http::Lane::kDatabase);
-    // A route anyone may call (health, uploads authorised by their own token).
+    // A credential checked from the headers alone (an upload's token): an error refuses the
+    // request before its body is read. Runs on the I/O thread: must not block.
+    using HeaderCheck = std::function<Result<void>(const http::HttpRequest& request)>;
+
+    // A route anyone may call (health, uploads authorised by their own token). With `check`,
+    // requests with a body are admitted only when it passes.
     void AddPublic(std::string method, std::string pattern, http::Handler handler,
-                   http::Lane lane = http::Lane::kDatabase);
+                   http::Lane lane = http::Lane::kDatabase, HeaderCheck check = {});
 
     // The server's handler: routes on the calling I/O thread and answers through `respond`,
     // from the route's lane.
@@ -66,6 +77,13 @@ class Frontend {
     http::HttpResponse Handle(http::HttpRequest& request);
     // The body limit for a request, decided from its method and target before the body is read.
     std::size_t BodyLimit(std::string_view method, std::string_view target) const;
+    // The server's admission hook (http::ServerOptions::admit), on the I/O thread once the
+    // headers are read. A request with a body is refused now, answered and counted like any
+    // other, when it has no route, when an issuer route's API key is missing or malformed (or
+    // unknown or revoked: checked here when database work runs on the I/O threads, i.e. on
+    // SQLite; on PostgreSQL it is checked with the body, which then counts as unauthenticated),
+    // or when its route's HeaderCheck fails.
+    http::Admission Admit(http::HttpRequest& request);
 
   private:
     using Clock = std::chrono::steady_clock;
@@ -79,6 +97,10 @@ class Frontend {
     // Security headers, metrics and the access line, on the way out.
     void Finish(const http::HttpRequest& request, const http::Router::Result& found,
                 http::HttpResponse& response, Clock::time_point start);
+    // The caller of an issuer route from its API key; the answer when there is none. A failed
+    // attempt spends the client address's rate-limit budget.
+    tl::expected<domain::Principal, http::HttpResponse> CheckApiKey(
+        const http::HttpRequest& request);
     // API key, rate limit and Idempotency-Key around an issuer API handler.
     http::HttpResponse Authenticated(http::HttpRequest& request,
                                      const IssuerApi::AuthedHandler& handler,
@@ -97,6 +119,13 @@ class Frontend {
     metrics::Family<metrics::Histogram>& request_seconds_;
     metrics::Gauge& in_flight_;
     std::vector<std::unique_ptr<RouteMetrics>> route_metrics_;  // by route index
+    // What admits a request with a body, by route index: an API key (authed routes), a
+    // HeaderCheck, or nothing (public routes: the body counts as unauthenticated).
+    struct Gate {
+        bool api_key = false;
+        HeaderCheck check;
+    };
+    std::vector<Gate> gates_;
     std::unique_ptr<RouteMetrics> unmatched_metrics_;
 };
 

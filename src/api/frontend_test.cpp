@@ -119,6 +119,7 @@ class FrontendOnAServer : public ::testing::Test {
         http::ServerOptions so;
         so.port = 0;
         so.io_threads = 1;
+        so.admit = [this](http::HttpRequest& req) { return frontend_->Admit(req); };
         server_ = std::make_unique<http::Server>(
             so, [this](http::HttpRequest& req, http::Responder respond) {
                 frontend_->Handle(req, std::move(respond));
@@ -225,6 +226,95 @@ TEST_F(FrontendOnAServer, MetricsOnlyForTheAllowedAndLabelsStayBounded) {
     EXPECT_EQ(frontend_->Handle(odd).status, 405);
     EXPECT_NE(metrics_.Render().find("route=\"unmatched\",method=\"OTHER\",status=\"405\""),
               std::string::npos);
+}
+
+// Sends the head of a request announcing `length` bytes of body, and none of them yet.
+class Announce {
+  public:
+    Announce(unsigned short port, const std::string& method, const std::string& path,
+             std::size_t length, const std::string& extra = "") {
+        fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+        timeval tv{3, 0};
+        ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        sockaddr_in addr{};
+        addr.sin_family = AF_INET;
+        addr.sin_port = htons(port);
+        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        if (::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) return;
+        const std::string head = method + " " + path + " HTTP/1.1\r\nHost: x\r\n" + extra +
+                                 "Content-Length: " + std::to_string(length) + "\r\n\r\n";
+        (void)::send(fd_, head.data(), head.size(), 0);
+    }
+    ~Announce() { ::close(fd_); }
+    void Send(const std::string& data) { (void)::send(fd_, data.data(), data.size(), 0); }
+    // The status of the answer, if one comes within 3 s; 0 otherwise.
+    int Status() {
+        std::string in;
+        char buf[4096];
+        while (in.find("\r\n\r\n") == std::string::npos) {
+            const auto n = ::recv(fd_, buf, sizeof buf, 0);
+            if (n <= 0) return 0;
+            in.append(buf, static_cast<std::size_t>(n));
+        }
+        return std::stoi(in.substr(9, 3));
+    }
+
+  private:
+    int fd_ = -1;
+};
+
+TEST_F(FrontendOnAServer, CredentialsAreCheckedFromTheHeadersBeforeTheBodyIsRead) {
+    auto issuer = issuers_->CreateIssuer("Acme", "ops@example.org");
+    ASSERT_TRUE(issuer);
+    auto key = issuers_->CreateApiKey(issuer->id);
+    ASSERT_TRUE(key);
+    std::atomic<int> handled{0};
+    Start({});
+    frontend_->AddAuthed("POST", "/authed", [&](http::HttpRequest& req, const domain::Principal&) {
+        ++handled;
+        return http::HttpResponse::Text(200, std::to_string(req.body.size()));
+    });
+    frontend_->AddPublic(
+        "PUT", "/up/{token}",
+        [&](http::HttpRequest& req) {
+            ++handled;
+            return http::HttpResponse::Text(200, std::to_string(req.body.size()));
+        },
+        http::Lane::kDatabase,
+        [](const http::HttpRequest& req) -> Result<void> {
+            if (req.Param("token") != "good") return Fail(ErrorCode::kForbidden, "bad token");
+            return {};
+        });
+    constexpr std::size_t kLength = 900'000;  // announced, never sent by the refused
+
+    EXPECT_EQ(Announce(port(), "POST", "/authed", kLength).Status(), 401);
+    EXPECT_EQ(
+        Announce(port(), "POST", "/authed", kLength, "X-Api-Key: firmo_unknownkey123\r\n").Status(),
+        401);
+    EXPECT_EQ(Announce(port(), "PUT", "/up/forged", kLength).Status(), 403);
+    EXPECT_EQ(Announce(port(), "POST", "/nowhere", kLength).Status(), 404);
+    EXPECT_EQ(Announce(port(), "DELETE", "/authed", kLength).Status(), 405);
+    EXPECT_EQ(handled.load(), 0);
+
+    // With the credential the body is read and handled.
+    Announce keyed(port(), "POST", "/authed", 10, "X-Api-Key: " + key->secret + "\r\n");
+    keyed.Send(std::string(10, 'k'));
+    EXPECT_EQ(keyed.Status(), 200);
+    Announce upload(port(), "PUT", "/up/good", 10);
+    upload.Send(std::string(10, 'u'));
+    EXPECT_EQ(upload.Status(), 200);
+    EXPECT_EQ(handled.load(), 2);
+
+    // Refusals are answered and counted like any request.
+    const std::string text = metrics_.Render();
+    for (const char* line : {
+             "firmo_http_requests_total{route=\"/authed\",method=\"POST\",status=\"401\"} 2\n",
+             "firmo_http_requests_total{route=\"/up/{token}\",method=\"PUT\",status=\"403\"} 1\n",
+             "firmo_http_requests_total{route=\"unmatched\",method=\"POST\",status=\"404\"} 1\n",
+             "firmo_http_requests_in_flight 0\n",
+         }) {
+        EXPECT_NE(text.find(line), std::string::npos) << line << text;
+    }
 }
 
 }  // namespace

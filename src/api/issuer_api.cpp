@@ -260,13 +260,18 @@ HttpResponse IssuerApi::GetUploadUrl(Req& req, const P& p) {
     return response;
 }
 
-HttpResponse IssuerApi::Upload(Req& req) {
-    auto grant = urls_.Verify(std::string(req.Param("token")), "upload", clock_.Now());
-    if (!grant) return Problem(grant.error());
+Result<Grant> IssuerApi::CheckUpload(const Req& req) const {
+    FIRMO_TRY(Grant grant, urls_.Verify(std::string(req.Param("token")), "upload", clock_.Now()));
     if (req.MediaType() != "application/pdf") {
-        return Problem(ErrorCode::kUnsupportedMediaType,
-                       "upload the raw PDF with Content-Type: application/pdf");
+        return Fail(ErrorCode::kUnsupportedMediaType,
+                    "upload the raw PDF with Content-Type: application/pdf");
     }
+    return grant;
+}
+
+HttpResponse IssuerApi::Upload(Req& req) {
+    auto grant = CheckUpload(req);
+    if (!grant) return Problem(grant.error());
     auto doc = s_.requests.UploadDocument(grant->issuer_id, grant->request_id, grant->document_id,
                                           domain::Upload{req.body, "upload-url"});
     if (!doc) return Problem(doc.error());

@@ -43,6 +43,10 @@ class IssuerApi {
                                            AuthedHandler handler)>& add);
     // PUT /api/v1/uploads/{token}: authorised by the token, not by an API key.
     http::HttpResponse Upload(http::HttpRequest& request);
+    // What Upload checks before it looks at the body (the token, the media type): called by
+    // the front door from the headers alone, so that nothing is read for a bad token.
+    // The grant of the token when both are good.
+    [[nodiscard]] Result<Grant> CheckUpload(const http::HttpRequest& request) const;
     // GET /api/v1/downloads/{token}: a signed document, authorised by the token.
     http::HttpResponse Download(http::HttpRequest& request);
 

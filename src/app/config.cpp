@@ -361,6 +361,28 @@ std::vector<ConfigKey> MakeKeys() {
         {S::kServer, "server.idle_timeout_s", "FIRMO_IDLE_TIMEOUT_S", "idle-timeout", "S", "60",
          "seconds a keep-alive connection may wait for its next request", false,
          Span<std::chrono::seconds>(FIRMO_FIELD(server.idle_timeout), 1, 3600)},
+        {S::kServer, "server.max_connections", "FIRMO_MAX_CONNECTIONS", "max-connections", "N",
+         "10000",
+         "client connections open at once; at the limit the connection idle the longest is "
+         "closed to make room, and without one idle a new connection is refused (503 with "
+         "`Retry-After`, then closed). Lowered at start to what the descriptor limit allows "
+         "(`LimitNOFILE` minus 1/8, at least 64 kept free: [Connection and memory "
+         "limits](#connection-and-memory-limits)); 0: that limit only",
+         false, Integer<std::int64_t>(FIRMO_FIELD(server.max_connections), 0, 10'000'000)},
+        {S::kServer, "server.max_connections_per_ip", "FIRMO_MAX_CONNECTIONS_PER_IP",
+         "max-connections-per-ip", "N", "256",
+         "client connections open at once from one TCP peer address (a reverse proxy listed in "
+         "`server.trusted_proxies` is exempt); more are refused at accept; 0: no limit",
+         false, Integer<std::int64_t>(FIRMO_FIELD(server.max_connections_per_ip), 0, 10'000'000)},
+        {S::kServer, "server.max_unauthenticated_bytes", "FIRMO_MAX_UNAUTHENTICATED_BYTES",
+         "max-unauthenticated-bytes", "BYTES", "67108864",
+         "request bodies received at once, all connections together, whose sender's credential "
+         "could not be checked from the headers (portal forms, signer API; issuer calls on "
+         "PostgreSQL), counted at their announced length; a request beyond gets 503 with "
+         "`Retry-After` before its body is read; 0: no limit",
+         false,
+         Integer<std::int64_t>(FIRMO_FIELD(server.max_unauthenticated_bytes), 0,
+                               std::int64_t{1} << 40)},
         {S::kJobs, "jobs.threads", "FIRMO_JOB_THREADS", "job-threads", "N", "1",
          "background job threads (document validation, signing, the expiry and reminder sweep); "
          "0–64; 0: this node runs no jobs and no sweep (API-only), other nodes must",

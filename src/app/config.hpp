@@ -52,6 +52,10 @@ struct ServerConfig {
     std::chrono::seconds read_timeout{30};  // to receive one request's headers and body
     std::chrono::seconds idle_timeout{60};  // between requests on a keep-alive connection
     http::TrustedProxies trusted_proxies;   // whose X-Forwarded-For is believed
+    // Connection limits and the unauthenticated-body budget (http::ServerOptions); 0: none.
+    std::int64_t max_connections = 10'000;
+    std::int64_t max_connections_per_ip = 256;
+    std::int64_t max_unauthenticated_bytes = std::int64_t{64} * 1024 * 1024;
 
     bool tls() const { return !tls_cert_file.empty(); }
 };

@@ -421,7 +421,12 @@ struct Node::Graph {
         issuer_api.Register(add_authed);
         frontend.AddPublic(
             "PUT", "/api/v1/uploads/{token}",
-            [this](http::HttpRequest& req) { return issuer_api.Upload(req); }, http::Lane::kHeavy);
+            [this](http::HttpRequest& req) { return issuer_api.Upload(req); }, http::Lane::kHeavy,
+            // The token is checked before the body is read.
+            [this](const http::HttpRequest& req) -> Result<void> {
+                FIRMO_CHECK(issuer_api.CheckUpload(req));
+                return {};
+            });
         frontend.AddPublic(
             "GET", "/api/v1/downloads/{token}",
             [this](http::HttpRequest& req) { return issuer_api.Download(req); },
@@ -481,9 +486,18 @@ struct Node::Graph {
         o.io_threads = IoThreadsOf(c);
         o.read_timeout = c.server.read_timeout;
         o.idle_timeout = c.server.idle_timeout;
-        o.body_limit = [this](std::string_view method, std::string_view target) {
-            return frontend.BodyLimit(method, target);
-        };
+        o.admit = [this](http::HttpRequest& request) { return frontend.Admit(request); };
+        o.max_connections = static_cast<std::size_t>(c.server.max_connections);
+        o.max_connections_per_ip = static_cast<std::size_t>(c.server.max_connections_per_ip);
+        if (!c.server.trusted_proxies.empty()) {
+            o.per_ip_exempt = [&proxies = c.server.trusted_proxies](std::string_view ip) {
+                return proxies.Contains(ip);
+            };
+        }
+        o.max_unauthenticated_bytes = static_cast<std::size_t>(c.server.max_unauthenticated_bytes);
+        // Large uploads wait on disk, beside the documents, not in memory.
+        o.spill_dir = c.storage.data_dir / "tmp";
+        o.metrics = &metrics;
         return o;
     }
 

@@ -1,7 +1,12 @@
 #include "http/message.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
+#include <cstring>
 
 #include "core/encoding.hpp"
 
@@ -32,6 +37,7 @@ void HttpRequest::Reset() {
     path.clear();
     query.clear();
     headers.clear();
+    body_file.reset();
     // A large upload's buffer is not kept for the connection's next requests.
     if (body.capacity() > 64 * 1024) {
         std::string().swap(body);
@@ -99,6 +105,57 @@ std::multimap<std::string, std::string> ParseQuery(std::string_view query) {
         out.emplace(dk ? *dk : std::string(k), dv ? *dv : std::string(v));
     }
     return out;
+}
+
+BodyFile::~BodyFile() {
+    if (fd_ >= 0) ::close(fd_);
+}
+
+bool BodyFile::Append(std::string_view bytes) {
+    while (!bytes.empty()) {
+        const auto n = ::write(fd_, bytes.data(), bytes.size());
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return false;
+        bytes.remove_prefix(static_cast<std::size_t>(n));
+        size_ += static_cast<std::size_t>(n);
+    }
+    return true;
+}
+
+Result<std::string> BodyFile::ReadAll() const {
+    std::string out(size_, '\0');
+    std::size_t done = 0;
+    while (done < size_) {
+        const auto n = ::pread(fd_, out.data() + done, size_ - done, static_cast<off_t>(done));
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return Fail(ErrorCode::kUnavailable, "could not read the request body back");
+        done += static_cast<std::size_t>(n);
+    }
+    return out;
+}
+
+Result<std::shared_ptr<BodyFile>> OpenBodyFile(const std::filesystem::path& dir) {
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);  // an error shows in open() below
+    int fd = ::open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+    if (fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)) {
+        // A file system without O_TMPFILE: a named file, unlinked at once.
+        std::string name = (dir / "body-XXXXXX").string();
+        fd = ::mkostemp(name.data(), O_CLOEXEC);
+        if (fd >= 0) ::unlink(name.c_str());
+    }
+    if (fd < 0) {
+        return Fail(ErrorCode::kUnavailable, "cannot create a temporary file in " + dir.string() +
+                                                 ": " + std::strerror(errno));
+    }
+    return std::make_shared<BodyFile>(fd);
+}
+
+Result<void> LoadSpilledBody(HttpRequest& request) {
+    if (!request.body_file) return {};
+    FIRMO_TRY(request.body, request.body_file->ReadAll());
+    request.body_file.reset();
+    return {};
 }
 
 }  // namespace firmo::http

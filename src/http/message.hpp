@@ -7,7 +7,9 @@
 // once the strings are long enough.
 
 #include <cstdint>
+#include <filesystem>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -69,6 +71,30 @@ class FieldList {
 using Headers = FieldList<true>;
 using Params = FieldList<false>;
 
+// A request body kept in an anonymous temporary file instead of memory: a large upload while
+// it is received and while it waits for its lane. The file has no name (O_TMPFILE, or unlinked
+// at once) and disappears with the last reference.
+class BodyFile {
+  public:
+    explicit BodyFile(int fd) : fd_(fd) {}
+    ~BodyFile();
+    BodyFile(const BodyFile&) = delete;
+    BodyFile& operator=(const BodyFile&) = delete;
+
+    // Appends; false when the disk refuses (full, I/O error).
+    [[nodiscard]] bool Append(std::string_view bytes);
+    std::size_t size() const { return size_; }
+    // The whole body (blocking file I/O: call it where blocking is allowed).
+    [[nodiscard]] Result<std::string> ReadAll() const;
+
+  private:
+    int fd_;
+    std::size_t size_ = 0;
+};
+
+// A new body file in `dir` (created if missing), readable only by this process's user.
+[[nodiscard]] Result<std::shared_ptr<BodyFile>> OpenBodyFile(const std::filesystem::path& dir);
+
 struct HttpRequest {
     std::string method;  // "GET", "POST", ...
     std::string target;  // as sent: path and query
@@ -76,6 +102,9 @@ struct HttpRequest {
     std::multimap<std::string, std::string> query;  // decoded
     Headers headers;
     std::string body;
+    // Set instead of `body` for a large body (ServerOptions::spill_body_bytes) until the front
+    // door reads it in (LoadSpilledBody), where the route runs.
+    std::shared_ptr<BodyFile> body_file;
     std::string remote_ip;
     Params path_params;      // filled by the router
     std::string route;       // the matched route's pattern ("/api/v1/dossiers/{id}"); "" if none
@@ -91,6 +120,9 @@ struct HttpRequest {
     // Empties the request for the next one on the same connection, keeping storage.
     void Reset();
 };
+
+// Moves a body kept in a file (body_file) into `body`; nothing to do without one. Blocking.
+[[nodiscard]] Result<void> LoadSpilledBody(HttpRequest& request);
 
 struct HttpResponse {
     int status = 200;

@@ -1,5 +1,7 @@
 #include "http/server.hpp"
 
+#include <sys/resource.h>
+
 #include <atomic>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/executor_work_guard.hpp>
@@ -12,17 +14,20 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
+#include <cerrno>
 #include <csignal>
 #include <cstdlib>
 #include <limits>
 #include <mutex>
 #include <thread>
 #include <type_traits>
+#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
 #include "core/log.hpp"
 #include "http/request_id.hpp"
+#include "http/throttled_log.hpp"
 #include "http/tls_context.hpp"
 #include "http/wire.hpp"
 
@@ -50,6 +55,36 @@ std::int64_t SteadyNowNs() {
         .count();
 }
 
+// accept() found no descriptor (or no kernel memory) free: waiting this long before the next
+// try, instead of retrying at once, keeps a full table from costing a core (the pending
+// connection stays readable, so an immediate retry fails again at once, forever).
+constexpr std::chrono::milliseconds kAcceptBackoff{100};
+
+bool OutOfDescriptors(const boost::system::error_code& ec) {
+    return ec == boost::system::errc::too_many_files_open ||
+           ec == boost::system::errc::too_many_files_open_in_system ||
+           ec == boost::system::errc::no_buffer_space ||
+           ec == boost::system::errc::not_enough_memory;
+}
+
+// The answer to a connection refused at accept: written without waiting (a fresh socket's
+// send buffer is empty), and only over plain HTTP (over TLS an answer costs a handshake).
+std::string RefusedAnswer(std::chrono::seconds retry_after) {
+    HttpResponse r =
+        ProblemResponse(Error{ErrorCode::kUnavailable, "too many connections; retry in a moment"});
+    r.Set("Retry-After", std::to_string(retry_after.count()));
+    std::string out;
+    AppendResponseHead(out, r, HeadOptions{.close = true});
+    return out + r.body;
+}
+
+std::size_t EffectiveMaxConnections(std::size_t configured, std::size_t nofile) {
+    const std::size_t reserve = std::max(kReservedDescriptors, nofile / 8);
+    const std::size_t allowed = nofile > reserve ? nofile - reserve : 1;
+    if (configured == 0) return allowed;
+    return std::min(configured, allowed);
+}
+
 struct Server::Impl {
     ServerOptions options;
     AsyncHandler handler;
@@ -58,6 +93,20 @@ struct Server::Impl {
     std::atomic<int> busy{0};  // requests being received, handled or written
     std::mutex sessions_mu;
     std::unordered_set<Connection*> sessions;
+    // Connection limits (ServerOptions::max_connections*), under sessions_mu.
+    std::unordered_map<std::string, std::size_t> per_ip;
+    std::size_t evicting = 0;         // sessions told to close to make room, not destroyed yet
+    std::size_t max_connections = 0;  // what RLIMIT_NOFILE allows of the configured; 0: none
+    std::atomic<std::size_t> unauthenticated_bytes{0};  // see max_unauthenticated_bytes
+    metrics::Registry own_metrics;                      // when options.metrics is null
+    metrics::Family<metrics::Counter>* refused = nullptr;
+    metrics::Counter* evicted = nullptr;
+    metrics::Counter* accept_failures = nullptr;
+    metrics::Counter* budget_refusals = nullptr;
+    ThrottledLog refused_log{"http_connection_refused"};
+    ThrottledLog accept_log{"http_accept_failed"};
+    ThrottledLog budget_log{"http_unauthenticated_budget_full"};
+    ThrottledLog spill_log{"http_body_file_failed"};
     mutable std::mutex tls_mu;
     std::shared_ptr<TlsContext> tls;  // for new connections; null without TLS
     // One event loop per I/O thread; the first also runs the acceptor, signals and draining.
@@ -71,6 +120,7 @@ struct Server::Impl {
     std::unique_ptr<asio::steady_timer> drain_timer;
     std::chrono::steady_clock::time_point drain_deadline;
     std::unique_ptr<asio::steady_timer> sweep_timer;
+    std::unique_ptr<asio::steady_timer> accept_timer;  // the pause after EMFILE
 
     Impl(ServerOptions o, AsyncHandler h)
         : options(std::move(o)),
@@ -79,7 +129,10 @@ struct Server::Impl {
           acceptor(*contexts[0]),
           signals(*contexts[0]) {
         for (auto& c : contexts) guards.push_back(asio::make_work_guard(*c));
+        RegisterMetrics(options.metrics ? *options.metrics : own_metrics);
     }
+
+    void RegisterMetrics(metrics::Registry& registry);
 
     static std::vector<std::unique_ptr<asio::io_context>> MakeContexts(int n) {
         std::vector<std::unique_ptr<asio::io_context>> out;
@@ -90,6 +143,15 @@ struct Server::Impl {
 
     void Adopt(Listener listener);
     void Accept();
+    void OnAccept(beast::error_code ec, tcp::socket socket, asio::io_context& target);
+    // Whether a connection from `ip` may open now; may close an idle one to make room.
+    bool AdmitConnection(const std::string& ip, std::string_view& reason);
+    // Closes the connection that has waited for a request the longest; false if none waits.
+    // Under sessions_mu.
+    bool EvictIdleLocked();
+    // Reserves `bytes` of the unauthenticated budget; false (nothing reserved) when full.
+    bool ReserveUnauthenticated(std::size_t bytes);
+    void ReleaseUnauthenticated(std::size_t bytes) { unauthenticated_bytes -= bytes; }
     void Sweep();
     void WaitForSignal();
     Result<TlsCertificateInfo> ReloadTls();
@@ -109,18 +171,34 @@ struct Server::Impl {
 // for shutdown while it lives.
 class Connection : public std::enable_shared_from_this<Connection> {
   public:
-    explicit Connection(Server::Impl& server) : server_(server) {
+    // `ip`: the TCP peer's address, counted against max_connections_per_ip.
+    Connection(Server::Impl& server, std::string ip) : server_(server), ip_(std::move(ip)) {
         std::lock_guard lock(server_.sessions_mu);
         server_.sessions.insert(this);
+        ++server_.per_ip[ip_];
     }
     virtual ~Connection() {
         std::lock_guard lock(server_.sessions_mu);
         server_.sessions.erase(this);
+        if (auto it = server_.per_ip.find(ip_); it != server_.per_ip.end() && --it->second == 0) {
+            server_.per_ip.erase(it);
+        }
+        if (evicted_) --server_.evicting;
     }
     Connection(const Connection&) = delete;
     Connection& operator=(const Connection&) = delete;
 
     virtual void CloseIfIdle() = 0;
+    // Closes the connection if it is still waiting for a request (to make room for another).
+    // Under sessions_mu; the close itself runs on the connection's thread.
+    void EvictLocked() {
+        evicted_ = true;
+        ++server_.evicting;
+        CloseIfIdle();
+    }
+    // Since when it has waited for a request (steady ns); kNoDeadline while it has one.
+    std::int64_t idle_since() const { return idle_since_ns_.load(std::memory_order_relaxed); }
+    bool evicted() const { return evicted_; }  // under sessions_mu
     // Writes the answer to the request being handled; any thread.
     virtual void Respond(HttpResponse response) = 0;
     // Closes the connection if its deadline has passed (called after the sweep saw it pass).
@@ -137,10 +215,17 @@ class Connection : public std::enable_shared_from_this<Connection> {
         deadline_ns_.store(SteadyNowNs() + limit.count(), std::memory_order_relaxed);
     }
     void NoDeadline() { deadline_ns_.store(kNoDeadline, std::memory_order_relaxed); }
+    void WaitingForRequest(bool waiting) {
+        idle_since_ns_.store(waiting ? SteadyNowNs() : kNoDeadline, std::memory_order_relaxed);
+    }
 
     Server::Impl& server_;
+    const std::string ip_;
     // Written by the connection's own thread, read by the sweep (Server::Impl::Sweep).
     std::atomic<std::int64_t> deadline_ns_{kNoDeadline};
+    // Written by the connection's own thread, read by the acceptor (EvictIdleLocked).
+    std::atomic<std::int64_t> idle_since_ns_{SteadyNowNs()};  // a new connection waits
+    bool evicted_ = false;                                    // under sessions_mu
 };
 
 Responder& Responder::operator=(Responder&& other) noexcept {
@@ -176,18 +261,20 @@ class Session final : public Connection {
     static constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
 
   public:
-    Session(tcp::socket socket, asio::io_context& ioc, Server::Impl& server) requires(!kTls)
-        : Connection(server), ioc_(ioc), stream_(std::move(socket)) {}
-    Session(tcp::socket socket, asio::io_context& ioc, std::shared_ptr<TlsContext> tls,
-            Server::Impl& server) requires(kTls)
-        : Connection(server),
+    Session(tcp::socket socket, std::string ip, asio::io_context& ioc,
+            Server::Impl& server) requires(!kTls)
+        : Connection(server, std::move(ip)), ioc_(ioc), stream_(std::move(socket)) {}
+    Session(tcp::socket socket, std::string ip, asio::io_context& ioc,
+            std::shared_ptr<TlsContext> tls, Server::Impl& server) requires(kTls)
+        : Connection(server, std::move(ip)),
           ioc_(ioc),
           tls_(std::move(tls)),
           stream_(std::move(socket), tls_->ssl) {}
+    ~Session() override { ReleaseBudget(); }
 
     void Start() {
         asio::dispatch(ioc_, [self = Self()] {
-            self->remote_ip_ = self->RemoteIp();  // once per connection, not per request
+            self->remote_ip_ = self->ip_;  // known since accept
             if constexpr (kTls) {
                 self->Handshake();
             } else {
@@ -231,12 +318,6 @@ class Session final : public Connection {
     }
     tcp::socket& Socket() { return beast::get_lowest_layer(stream_); }
 
-    std::string RemoteIp() {
-        beast::error_code ec;
-        const auto endpoint = Socket().remote_endpoint(ec);
-        return ec ? std::string() : endpoint.address().to_string();
-    }
-
     // A client that connects and never completes the handshake is cut off like one that never
     // sends its request (read_timeout).
     void Handshake() {
@@ -265,19 +346,57 @@ class Session final : public Connection {
         parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
         Deadline(first_ ? server_.options.read_timeout : server_.options.idle_timeout);
         first_ = false;
+        WaitingForRequest(true);
         bhttp::async_read_header(stream_, buffer_, *parser_,
                                  beast::bind_front_handler(&Session::OnHeader, Self()));
     }
 
     void OnHeader(beast::error_code ec, std::size_t) {
+        WaitingForRequest(false);
         if (ec) return OnReadError(ec);
         if (server_.stopping) return Close();
         MarkBusy();  // from here until the answer is written, shutdown waits for this request
-        const std::size_t limit = server_.options.body_limit(request_.method, request_.target);
+        request_.remote_ip = remote_ip_;
+        ChooseRequestId(request_.Header("X-Request-Id"), request_.request_id);
+        // The front door decides from the headers alone: a request without a valid credential
+        // is answered before a byte of its body is read.
+        Admission admission = server_.options.admit(request_);
+        if (admission.refusal) return Refuse(std::move(*admission.refusal));
+        const std::size_t limit = admission.body_limit;
         parser_->body_limit(limit);
         if (parser_->content_length() && *parser_->content_length() > limit) {
             return SendError(ErrorCode::kPayloadTooLarge,
                              "the request body is larger than " + std::to_string(limit) + " bytes");
+        }
+        // The most this body may take: its length, or the limit if chunked.
+        const std::size_t bytes = parser_->chunked() ? limit
+                                  : parser_->content_length()
+                                      ? static_cast<std::size_t>(*parser_->content_length())
+                                      : 0;
+        if (!admission.authenticated) {
+            if (bytes > 0) {
+                if (!server_.ReserveUnauthenticated(bytes)) {
+                    server_.budget_refusals->Inc();
+                    server_.budget_log.Note("max_unauthenticated_bytes", remote_ip_);
+                    auto busy = ProblemResponse(
+                        Error{ErrorCode::kUnavailable,
+                              "too many request bodies are being received; retry in a moment"});
+                    busy.Set("Retry-After",
+                             std::to_string(server_.options.busy_retry_after.count()));
+                    return Refuse(std::move(busy));
+                }
+                reserved_ = bytes;
+            }
+        }
+        if (!server_.options.spill_dir.empty()) {
+            if (bytes > server_.options.spill_body_bytes) {
+                auto file = OpenBodyFile(server_.options.spill_dir);
+                if (!file) {
+                    server_.spill_log.Note("cannot_create", file.error().message);
+                    return SendError(ErrorCode::kUnavailable, "cannot store the request body");
+                }
+                parser_->SpillTo(std::move(*file));
+            }
         }
         Deadline(server_.options.read_timeout);
         const auto expect = request_.Header("Expect");
@@ -307,6 +426,10 @@ class Session final : public Connection {
             return SendError(ErrorCode::kHeadersTooLarge, "the request headers are too large");
         }
         if (ec == bhttp::error::end_of_stream) return Shutdown();  // the client is done
+        if (ec == boost::system::errc::no_space_on_device) {
+            server_.spill_log.Note("write_failed", ec.message());
+            return SendError(ErrorCode::kUnavailable, "cannot store the request body");
+        }
         if (ec == asio::error::operation_aborted || ec == beast::error::timeout ||
             ec == asio::error::connection_reset || ec == asio::error::eof ||
             ec == asio::error::bad_descriptor || ec == asio::ssl::error::stream_truncated) {
@@ -320,8 +443,7 @@ class Session final : public Connection {
 
     void OnBody(beast::error_code ec, std::size_t) {
         if (ec) return OnReadError(ec);
-        request_.remote_ip = remote_ip_;
-        ChooseRequestId(request_.Header("X-Request-Id"), request_.request_id);
+        request_.remote_ip = remote_ip_;  // the front door may have resolved a proxy's header
         NoDeadline();
         // The handler answers through the Responder, now or from another thread; until then
         // this session does nothing (it reads the next request only after the answer).
@@ -340,16 +462,29 @@ class Session final : public Connection {
         HttpResponse r = ProblemResponse(Error{code, detail});
         r.Set("X-Content-Type-Options", "nosniff");
         r.Set("Cache-Control", "no-store");
-        r.close = true;  // the rest of the request is unread: the connection cannot be reused
-        request_.keep_alive = false;
         request_.method.clear();  // not a HEAD answer, whatever was (half) parsed
         if (request_.request_id.empty()) {
             request_.request_id = parser_ && parser_->is_header_done()
                                       ? ChooseRequestId(request_.Header("X-Request-Id"))
                                       : GenerateRequestId();
         }
+        Refuse(std::move(r));
+    }
+
+    // An answer given before the body was read: the rest of the request is unread, so the
+    // connection cannot be reused; it is drained for a moment, then closed.
+    void Refuse(HttpResponse r) {
+        MarkBusy();
+        r.close = true;
+        request_.keep_alive = false;
         linger_ = true;
         Write(std::move(r));
+    }
+
+    void ReleaseBudget() {
+        if (reserved_ == 0) return;
+        server_.ReleaseUnauthenticated(reserved_);
+        reserved_ = 0;
     }
 
     void Write(HttpResponse r) {
@@ -373,6 +508,7 @@ class Session final : public Connection {
 
     void OnWritten(beast::error_code ec, bool close) {
         MarkIdle();
+        ReleaseBudget();  // the request is answered: its body is no longer held for it
         // A large download's buffer is not kept while the connection waits for more.
         if (response_.body.capacity() > 64 * 1024) {
             response_ = HttpResponse();
@@ -431,6 +567,7 @@ class Session final : public Connection {
 
     void Close() {
         MarkIdle();
+        ReleaseBudget();
         beast::error_code ec;
         NoDeadline();
         Socket().shutdown(tcp::socket::shutdown_send, ec);
@@ -452,6 +589,7 @@ class Session final : public Connection {
     std::vector<char> linger_buffer_;
     bool busy_ = false;
     bool first_ = true;
+    std::size_t reserved_ = 0;  // of the unauthenticated budget, for the request being read
 };
 
 void Server::Impl::Accept() {
@@ -459,22 +597,144 @@ void Server::Impl::Accept() {
     asio::io_context& target = *contexts[next_context];
     next_context = (next_context + 1) % contexts.size();
     acceptor.async_accept(target, [this, &target](beast::error_code ec, tcp::socket socket) {
-        if (ec) {
-            if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
-            log::Warn("accept_failed", {{"error", ec.message()}});
-        } else if (auto context = CurrentTls()) {
-            try {
-                std::make_shared<Session<TlsStream>>(std::move(socket), target, std::move(context),
-                                                     *this)
-                    ->Start();
-            } catch (const boost::system::system_error& e) {  // SSL_new failed: out of memory
-                log::Warn("tls_session_failed", {{"error", e.what()}});
+        OnAccept(ec, std::move(socket), target);
+    });
+}
+
+void Server::Impl::OnAccept(beast::error_code ec, tcp::socket socket, asio::io_context& target) {
+    if (ec) {
+        if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
+        accept_failures->Inc();
+        accept_log.Note(OutOfDescriptors(ec) ? "out_of_descriptors" : "other", ec.message());
+        if (OutOfDescriptors(ec)) {
+            // Free a descriptor for the next try: the connection idle the longest goes first.
+            {
+                std::lock_guard lock(sessions_mu);
+                if (EvictIdleLocked()) evicted->Inc();
             }
-        } else {
-            std::make_shared<Session<PlainStream>>(std::move(socket), target, *this)->Start();
+            accept_timer->expires_after(kAcceptBackoff);
+            accept_timer->async_wait([this](beast::error_code wec) {
+                if (!wec && !stopping) Accept();
+            });
+            return;
         }
         if (!stopping) Accept();
+        return;
+    }
+    beast::error_code peer_ec;
+    const auto peer = socket.remote_endpoint(peer_ec);
+    std::string ip = peer_ec ? std::string() : peer.address().to_string();
+    std::string_view reason;
+    if (!AdmitConnection(ip, reason)) {
+        refused->With({reason}).Inc();
+        refused_log.Note(reason, ip);
+        if (!CurrentTls()) {
+            // Best effort, never waiting: the client may see this answer or only the close.
+            beast::error_code wec;
+            socket.non_blocking(true, wec);
+            const std::string answer = RefusedAnswer(options.busy_retry_after);
+            socket.write_some(asio::buffer(answer), wec);
+            socket.shutdown(tcp::socket::shutdown_send, wec);
+        }
+        beast::error_code cec;
+        socket.close(cec);
+    } else if (auto context = CurrentTls()) {
+        try {
+            std::make_shared<Session<TlsStream>>(std::move(socket), std::move(ip), target,
+                                                 std::move(context), *this)
+                ->Start();
+        } catch (const boost::system::system_error& e) {  // SSL_new failed: out of memory
+            log::Warn("tls_session_failed", {{"error", e.what()}});
+        }
+    } else {
+        std::make_shared<Session<PlainStream>>(std::move(socket), std::move(ip), target, *this)
+            ->Start();
+    }
+    if (!stopping) Accept();
+}
+
+bool Server::Impl::AdmitConnection(const std::string& ip, std::string_view& reason) {
+    std::lock_guard lock(sessions_mu);
+    if (options.max_connections_per_ip > 0 &&
+        !(options.per_ip_exempt && options.per_ip_exempt(ip))) {
+        const auto it = per_ip.find(ip);
+        if (it != per_ip.end() && it->second >= options.max_connections_per_ip) {
+            reason = "max_connections_per_ip";
+            return false;
+        }
+    }
+    if (max_connections > 0 && sessions.size() - evicting >= max_connections) {
+        if (!EvictIdleLocked()) {
+            reason = "max_connections";
+            return false;
+        }
+        evicted->Inc();
+    }
+    return true;
+}
+
+bool Server::Impl::EvictIdleLocked() {
+    Connection* oldest = nullptr;
+    std::int64_t oldest_since = kNoDeadline;
+    for (Connection* c : sessions) {
+        const std::int64_t since = c->idle_since();
+        if (since < oldest_since && !c->evicted()) {
+            oldest = c;
+            oldest_since = since;
+        }
+    }
+    if (!oldest) return false;
+    // A session whose last reference is being dropped right now is closing anyway.
+    if (auto session = oldest->weak_from_this().lock()) {
+        session->EvictLocked();
+        // The last reference may be this one; its destructor takes sessions_mu: let the
+        // connection's own loop drop it.
+        asio::post(acceptor.get_executor(), [session = std::move(session)] {});
+    }
+    return true;
+}
+
+bool Server::Impl::ReserveUnauthenticated(std::size_t bytes) {
+    const std::size_t max = options.max_unauthenticated_bytes;
+    std::size_t now = unauthenticated_bytes.load(std::memory_order_relaxed);
+    do {
+        if (max > 0 && now + bytes > max) return false;
+    } while (!unauthenticated_bytes.compare_exchange_weak(now, now + bytes));
+    return true;
+}
+
+void Server::Impl::RegisterMetrics(metrics::Registry& registry) {
+    refused = &registry.AddCounterFamily(
+        "firmo_http_connections_refused_total",
+        "Connections closed at accept because a limit was reached, by limit "
+        "(max_connections, max_connections_per_ip).",
+        {"limit"});
+    evicted = &registry.AddCounter(
+        "firmo_http_connections_evicted_total",
+        "Idle connections closed to make room for new ones (at max_connections, or when "
+        "accept() found no descriptor free).");
+    accept_failures = &registry.AddCounter(
+        "firmo_http_accept_failures_total",
+        "accept() failures (EMFILE, ENFILE: out of descriptors; each is followed by a pause).");
+    budget_refusals = &registry.AddCounter(
+        "firmo_http_unauthenticated_refused_total",
+        "Requests answered 503 because max_unauthenticated_bytes was held by other requests "
+        "whose bodies were being received without a checked credential.");
+    registry.AddCallback("firmo_http_connections_open", "Client connections open now.", [this] {
+        std::lock_guard lock(sessions_mu);
+        return static_cast<double>(sessions.size());
     });
+    registry.AddCallback("firmo_http_connections_max",
+                         "The connection limit in force (max_connections, lowered to what "
+                         "RLIMIT_NOFILE allows); 0: none.",
+                         [this] {
+                             std::lock_guard lock(sessions_mu);
+                             return static_cast<double>(max_connections);
+                         });
+    registry.AddCallback("firmo_http_unauthenticated_bytes",
+                         "Bytes of request bodies being received without a checked credential "
+                         "(reserved at their announced length).",
+                         [this] { return static_cast<double>(unauthenticated_bytes.load()); });
 }
 
 // Every kDeadlineSweep: connections whose phase overran its deadline are closed (on their own
@@ -656,6 +916,30 @@ unsigned short Server::port() const {
 }
 
 void Server::Run() {
+    {
+        // The descriptor limit decides how many connections fit: stay below it, so that
+        // accept() keeps working and the database and files still find descriptors.
+        rlimit nofile{};
+        const std::size_t limit =
+            ::getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur != RLIM_INFINITY
+                ? static_cast<std::size_t>(nofile.rlim_cur)
+                : std::size_t{1} << 20;
+        const std::size_t configured = impl_->options.max_connections;
+        const std::size_t effective = EffectiveMaxConnections(configured, limit);
+        {
+            std::lock_guard lock(impl_->sessions_mu);
+            impl_->max_connections = effective;
+        }
+        if (configured > 0 && effective < configured) {
+            log::Warn(
+                "max_connections_lowered",
+                {{"configured", static_cast<std::int64_t>(configured)},
+                 {"effective", static_cast<std::int64_t>(effective)},
+                 {"rlimit_nofile", static_cast<std::int64_t>(limit)},
+                 {"advice", "raise LimitNOFILE (ulimit -n) or lower server.max_connections"}});
+        }
+    }
+    impl_->accept_timer = std::make_unique<asio::steady_timer>(*impl_->contexts[0]);
     impl_->signals.add(SIGTERM);
     impl_->signals.add(SIGINT);
     impl_->WaitForSignal();

@@ -14,17 +14,33 @@
 
 #include <chrono>
 #include <cstddef>
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 
 #include "core/error.hpp"
+#include "core/metrics.hpp"
 #include "http/listener.hpp"
 #include "http/message.hpp"
 #include "http/tls.hpp"
 
 namespace firmo::http {
+
+// What the front door decides from a request's headers, before any of its body is read.
+struct Admission {
+    // The largest body allowed (Content-Length beyond it: 413 at once).
+    std::size_t body_limit = std::size_t{1024} * 1024;
+    // Set: the answer, sent at once; the body is never read (drained for a moment so the client
+    // sees the answer) and the connection is closed after it. For 401/403/404/405/415 known
+    // from the headers alone.
+    std::optional<HttpResponse> refusal;
+    // The request's credential (API key, upload token) was checked from its headers. A body of
+    // a request that was not counts against ServerOptions::max_unauthenticated_bytes while it
+    // is buffered.
+    bool authenticated = false;
+};
 
 struct ServerOptions {
     // host, port and tls are for Listen(); a Server made from a Listener takes them from it.
@@ -36,11 +52,41 @@ struct ServerOptions {
     std::chrono::seconds idle_timeout{60};  // between keep-alive requests
     std::chrono::seconds write_timeout{60};
     std::chrono::seconds shutdown_grace{15};
-    // The largest body allowed for a request with this method and target.
-    std::function<std::size_t(std::string_view method, std::string_view target)> body_limit =
-        [](std::string_view, std::string_view) -> std::size_t { return 1024 * 1024; };
+    // Called on the I/O thread once a request's headers are read (method, target, headers,
+    // remote_ip and request_id set; no body): must not block. Default: 1 MiB, unauthenticated.
+    std::function<Admission(HttpRequest& request)> admit = [](HttpRequest&) { return Admission{}; };
+    // Connections open at once, in total and per client address (the TCP peer, so a reverse
+    // proxy is one address: list it in per_ip_exempt); 0: no limit. At the total, the
+    // connection waiting for a request the longest is closed to make room; when none waits, or
+    // at the per-address limit, the new connection is refused at accept (plain HTTP: a fixed
+    // 503 with Retry-After, then close; TLS: close). The total is also kept below what the
+    // process's descriptor limit (RLIMIT_NOFILE) leaves after kReservedDescriptors.
+    std::size_t max_connections = 10'000;
+    std::size_t max_connections_per_ip = 256;
+    std::function<bool(std::string_view ip)> per_ip_exempt;  // e.g. trusted proxies
+    // Bytes of request bodies being buffered without an authenticated credential, all
+    // connections together; a request that would go beyond gets 503 with Retry-After before
+    // its body is read. 0: no limit.
+    std::size_t max_unauthenticated_bytes = std::size_t{64} * 1024 * 1024;
+    std::chrono::seconds busy_retry_after{2};  // Retry-After of the server's own 503s
+    // Bodies that may be larger than spill_body_bytes (by Content-Length, or chunked with a
+    // larger limit) are received into an anonymous file in spill_dir instead of memory
+    // (HttpRequest::body_file); empty: always in memory.
+    std::filesystem::path spill_dir;
+    std::size_t spill_body_bytes = std::size_t{1024} * 1024;
+    // Where the server counts its refusals (firmo_http_connections_*,
+    // firmo_http_unauthenticated_*); null: not counted.
+    metrics::Registry* metrics = nullptr;
     std::optional<TlsOptions> tls;  // set: HTTPS only on this port
 };
+
+// Descriptors kept free for everything but client connections (database, blob files, logs,
+// outgoing HTTP): the connection limit stays this far below RLIMIT_NOFILE.
+constexpr std::size_t kReservedDescriptors = 64;
+
+// The connection limit that the descriptor limit `nofile` allows: `configured` (0: none),
+// lowered to nofile - max(kReservedDescriptors, nofile / 8) when that is smaller.
+std::size_t EffectiveMaxConnections(std::size_t configured, std::size_t nofile);
 
 class Connection;
 

@@ -22,7 +22,7 @@ class ServerErrorsTest : public ::testing::Test {
         ServerOptions options;
         options.port = 0;
         options.header_limit = 4 * 1024;
-        options.body_limit = [](std::string_view, std::string_view) -> std::size_t { return 100; };
+        options.admit = [](HttpRequest&) { return Admission{.body_limit = 100}; };
         server_ = std::make_unique<Server>(
             options, [](HttpRequest&) { return HttpResponse::Text(200, "ok"); });
         ASSERT_TRUE(server_->Listen());

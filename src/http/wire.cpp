@@ -87,35 +87,72 @@ void RequestParser::on_field_impl(bhttp::field, string_view name_string, string_
     request_.headers.Add(Std(name_string), Std(value));
 }
 
-void RequestParser::on_header_impl(error_code&) {
+void RequestParser::on_header_impl(error_code& ec) {
     request_.keep_alive = keep_alive();
     SplitTarget(request_);
+    if (!AcceptableTransferEncoding(request_)) ec = bhttp::error::bad_transfer_encoding;
 }
 
 void RequestParser::on_body_init_impl(const boost::optional<std::uint64_t>& content_length,
                                       error_code&) {
-    if (content_length) {
+    if (content_length && !file_) {
         request_.body.reserve(
             static_cast<std::size_t>(std::min(*content_length, kInitialBodyReserve)));
     }
 }
 
-std::size_t RequestParser::on_body_impl(string_view body, error_code&) {
-    request_.body.append(body.data(), body.size());
+std::size_t RequestParser::Store(string_view body, error_code& ec) {
+    if (!file_) {
+        request_.body.append(body.data(), body.size());
+    } else if (!file_->Append(Std(body))) {
+        ec = make_error_code(boost::system::errc::no_space_on_device);
+        return 0;
+    }
     return body.size();
+}
+
+std::size_t RequestParser::on_body_impl(string_view body, error_code& ec) {
+    return Store(body, ec);
 }
 
 void RequestParser::on_chunk_header_impl(std::uint64_t, string_view, error_code&) {}
 
-std::size_t RequestParser::on_chunk_body_impl(std::uint64_t, string_view body, error_code&) {
-    request_.body.append(body.data(), body.size());
-    return body.size();
+std::size_t RequestParser::on_chunk_body_impl(std::uint64_t, string_view body, error_code& ec) {
+    return Store(body, ec);
 }
 
 void RequestParser::on_finish_impl(error_code&) {
     // Known only now for a message whose end is its connection's end (never for requests,
     // but cheap to keep right).
     request_.keep_alive = keep_alive();
+}
+
+bool AcceptableTransferEncoding(const HttpRequest& request) {
+    // RFC 9112 6.1 and 6.3: a request whose Transfer-Encoding is not "chunked" last has no
+    // reliable end, and codings other than chunked are not implemented: both are errors. Read
+    // as "no body", the bytes that follow would be parsed as another request (smuggling).
+    int codings = 0;
+    bool seen = false;
+    for (const auto& [name, value] : request.headers) {
+        if (!EqualsIgnoreCase(name, "Transfer-Encoding")) continue;
+        seen = true;
+        std::string_view rest = value;
+        while (!rest.empty()) {
+            const auto comma = rest.find(',');
+            std::string_view coding = rest.substr(0, comma);
+            rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+            while (!coding.empty() && (coding.front() == ' ' || coding.front() == '\t')) {
+                coding.remove_prefix(1);
+            }
+            while (!coding.empty() && (coding.back() == ' ' || coding.back() == '\t')) {
+                coding.remove_suffix(1);
+            }
+            if (coding.empty()) continue;  // "chunked," and ", chunked" are allowed list forms
+            if (!EqualsIgnoreCase(coding, "chunked")) return false;
+            ++codings;
+        }
+    }
+    return !seen || codings == 1;
 }
 
 void SplitTarget(HttpRequest& request) {

@@ -7,6 +7,7 @@
 
 #include <boost/beast/http/basic_parser.hpp>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -18,6 +19,12 @@ class RequestParser final : public boost::beast::http::basic_parser<true> {
   public:
     // Parses into `request`, which must be Reset() and outlive the parser.
     explicit RequestParser(HttpRequest& request) : request_(request) {}
+    // From now on the body goes to `file` (also set as request.body_file), not to memory. A
+    // write that fails ends the parse with errc::no_space_on_device.
+    void SpillTo(std::shared_ptr<BodyFile> file) {
+        request_.body_file = file;
+        file_ = std::move(file);
+    }
 
   private:
     using error_code = boost::beast::error_code;
@@ -36,8 +43,16 @@ class RequestParser final : public boost::beast::http::basic_parser<true> {
     std::size_t on_chunk_body_impl(std::uint64_t remain, string_view body, error_code& ec) override;
     void on_finish_impl(error_code& ec) override;
 
+    std::size_t Store(string_view body, error_code& ec);
+
     HttpRequest& request_;
+    std::shared_ptr<BodyFile> file_;
 };
+
+// Whether the request's Transfer-Encoding (if any) is exactly "chunked", the only coding the
+// server decodes: anything else (gzip, chunked twice, chunked not last, an empty value) is
+// refused with 400 by the parser.
+bool AcceptableTransferEncoding(const HttpRequest& request);
 
 // Sets request.path and request.query from request.target.
 void SplitTarget(HttpRequest& request);

@@ -74,6 +74,7 @@ class Firmo:
         self.url = None
         self.api_key = None
         self.stdout_lines = []
+        self.command_prefix = []  # e.g. ["prlimit", "--nofile=256"]: runs firmo through it
 
     def start(self, timeout=20):
         return self.spawn().wait_ready(timeout)
@@ -82,7 +83,7 @@ class Firmo:
         """Starts the process without waiting for it (see wait_ready)."""
         self.stderr = open(os.path.join(self.data_dir, "server.log"), "ab")
         self.proc = subprocess.Popen(
-            [FIRMO_BIN, "serve", "--listen", "127.0.0.1:0", "--data-dir", self.data_dir,
+            [*self.command_prefix, FIRMO_BIN, "serve", "--listen", "127.0.0.1:0", "--data-dir", self.data_dir,
              *database_args(self.data_dir), *self.extra_args],
             stdout=subprocess.PIPE, stderr=self.stderr, text=True,
             env={**os.environ, **self.env} if self.env else None)

@@ -195,10 +195,13 @@ class BadInput(FirmoTestCase):
         self.assertEqual(r.status, 200, r)
 
     def test_server_errors_are_problems_of_the_error_table(self):
+        # The key is checked from the headers first (401 without it), then the announced size.
+        key = b"X-Api-Key: " + self.firmo.api_key.encode() + b"\r\n"
         for raw, status, slug, title in [
                 (b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Long: " + b"a" * 20000 + b"\r\n\r\n",
                  431, "headers-too-large", "Request Header Fields Too Large"),
-                (b"POST /api/v1/dossiers HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999\r\n\r\n",
+                (b"POST /api/v1/dossiers HTTP/1.1\r\nHost: x\r\n" + key +
+                 b"Content-Length: 99999999\r\n\r\n",
                  413, "payload-too-large", "Payload Too Large"),
                 (b"POST /api/v1/dossiers HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n",
                  400, "malformed-request", "Bad Request")]:

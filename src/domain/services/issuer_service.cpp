@@ -59,9 +59,13 @@ Result<void> IssuerService::RevokeApiKey(const std::string& key_id) {
     return {};
 }
 
+bool IssuerService::WellFormedKey(std::string_view api_key) {
+    return api_key.size() >= kKeyPrefix.size() + 8 && api_key.size() <= 200 &&
+           api_key.substr(0, kKeyPrefix.size()) == kKeyPrefix;
+}
+
 Result<Principal> IssuerService::Authenticate(std::string_view api_key) const {
-    if (api_key.size() < kKeyPrefix.size() + 8 || api_key.size() > 200 ||
-        api_key.substr(0, kKeyPrefix.size()) != kKeyPrefix) {
+    if (!WellFormedKey(api_key)) {
         return Fail(ErrorCode::kUnauthenticated, "missing or malformed API key");
     }
     const std::string hash = ctx_.hasher.Sha256Hex(api_key);

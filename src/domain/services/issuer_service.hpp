@@ -49,6 +49,9 @@ class IssuerService {
     [[nodiscard]] Result<Issuer> CreateIssuer(const std::string& name, const std::string& email);
     [[nodiscard]] Result<CreatedApiKey> CreateApiKey(const std::string& issuer_id);
     [[nodiscard]] Result<void> RevokeApiKey(const std::string& key_id);
+    // Whether `api_key` has the shape of a key Firmo issues (checked without the database:
+    // the front door refuses other requests before reading their bodies).
+    static bool WellFormedKey(std::string_view api_key);
     // kUnauthenticated for an unknown, malformed or revoked key.
     [[nodiscard]] Result<Principal> Authenticate(std::string_view api_key) const;
     // Creates "Default issuer" and a key when there is no issuer at all; nullopt otherwise.
