@@ -317,9 +317,9 @@ std::vector<ConfigKey> MakeKeys() {
          false, Integer<int>(FIRMO_FIELD(server.io_threads), 0, 64)},
         {S::kServer, "server.database_threads", "FIRMO_DATABASE_THREADS", "database-threads", "N",
          "`auto`",
-         "threads for routes that wait on the database: `auto` is 0 on SQLite (they run on the "
-         "I/O threads) and `database.pool_size − heavy_threads − jobs.threads − "
-         "notify.delivery_threads` (at least 1) on PostgreSQL; 0–256",
+         "threads for routes that wait on the database: `auto` is `database.pool_size − "
+         "heavy_threads − jobs.threads − notify.delivery_threads` (at least 1); 0 runs them on "
+         "the I/O threads; 0–256",
          false, SetDatabaseThreads},
         {S::kServer, "server.worker_threads", "FIRMO_WORKER_THREADS", "worker-threads", "N",
          "`auto`", "the former name of `server.database_threads`", false, SetDatabaseThreads},

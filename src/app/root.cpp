@@ -443,15 +443,14 @@ struct Node::Graph {
         WarnWhenThePoolIsSmall(c);
     }
 
-    // Database work on the I/O threads with SQLite (statements take microseconds; a pool costs
-    // a hand-off per request); on PostgreSQL a pool that leaves connections to the heavy lane,
-    // the jobs and the deliveries (round trips must not stall an I/O thread).
+    // Database work on a pool that leaves connections to the heavy lane, the jobs and the
+    // deliveries: on PostgreSQL round trips must not stall an I/O thread, and on SQLite it
+    // measured faster than running inline on the I/O threads (docs/PERFORMANCE.md, "Database
+    // work inline or on a pool").
     static http::LaneOptions LaneOptionsOf(const Config& c) {
         http::LaneOptions o;
         if (c.server.database_threads) {
             o.database_threads = *c.server.database_threads;
-        } else if (c.database.url.empty()) {
-            o.database_threads = 0;
         } else {
             o.database_threads = std::max(1, c.database.pool_size - c.server.heavy_threads -
                                                  c.jobs.threads - c.notify.delivery_threads);

@@ -3,12 +3,10 @@
 //
 //   kInline    never blocks (health, the OpenAPI document): runs on the I/O thread that read
 //              the request, right away. No hand-off, no queue.
-//   kDatabase  short blocking work: a few database statements, a small file, a template. On
-//              SQLite a statement takes microseconds and a hand-off to another thread costs
-//              more, so by default it runs inline too (`database_threads` = 0). On PostgreSQL
-//              each statement is a network round trip that would stall every other connection
-//              of that I/O thread, so it runs on a pool of `database_threads` threads (by
-//              default as many as database connections).
+//   kDatabase  short blocking work: a few database statements, a small file, a template: on
+//              a pool of `database_threads` threads (on PostgreSQL each statement is a round
+//              trip that would stall every other connection of an I/O thread; on SQLite the
+//              pool measured faster too). With `database_threads` = 0 it runs inline.
 //   kHeavy     PDF work (validate-document, verify), document uploads and downloads: a pool
 //              of `heavy_threads` with at most `heavy_queue` requests waiting. A request that
 //              would wait beyond that is refused at once (the front door answers 503 with
