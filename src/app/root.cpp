@@ -357,11 +357,16 @@ struct Node::Graph {
                     .access_log = c.log.access_log,
                     .trusted_proxies = c.server.trusted_proxies,
                     .metrics_allow = c.metrics.allow}),
+          signer_limits(storage.db(), storage.clock(), metrics,
+                        {.per_ip = {c.web.calls_per_ip, c.web.limit_window},
+                         .per_request = {c.web.calls_per_request, c.web.limit_window},
+                         .sessions_per_ip = {c.web.sessions_per_ip, c.web.limit_window}}),
           portal(signer_sessions, ceremony, adapters.eid.get(), urls, storage.clock(),
                  {.public_url = public_url,
                   .assets_dir = c.web.assets_dir,
-                  .secure_cookies = UseSecureCookies(c.web.secure_cookies, public_url)}),
-          signer_api(signer_sessions, ceremony, urls, storage.clock()),
+                  .secure_cookies = UseSecureCookies(c.web.secure_cookies, public_url)},
+                 &signer_limits),
+          signer_api(signer_sessions, ceremony, urls, storage.clock(), &signer_limits),
           document_api(issuer_side.dossiers(), issuer_side.validator(), MakeVerifyFunction(c)),
           event_api(events),
           server(ServerOptionsOf(c), std::move(listener),
@@ -473,6 +478,7 @@ struct Node::Graph {
     domain::RateLimitService rate_limits;
     http::Lanes lanes;
     api::Frontend frontend;
+    api::SignerLimits signer_limits;
     web::Portal portal;
     api::SignerApi signer_api;
     api::DocumentApi document_api;

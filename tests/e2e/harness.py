@@ -307,7 +307,8 @@ def dossier_body(fields=(FIELD_BY_NAME, FIELD_AT), title="Employment contract"):
 class FirmoTestCase(unittest.TestCase):
     """A fresh server per test class. Rate limiting is off unless a test turns it on."""
 
-    server_args = ("--rate-limit-burst", "0")
+    server_args = ("--rate-limit-burst", "0", "--signer-calls-per-ip", "0",
+                   "--signer-calls-per-request", "0", "--signer-sessions-per-ip", "0")
 
     @classmethod
     def setUpClass(cls):
