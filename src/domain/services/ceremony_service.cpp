@@ -258,9 +258,14 @@ Result<void> CeremonyService::Confirm(const PortalSession& session, const std::s
     if (factor == SecondFactor::kCode) {
         FIRMO_CHECK(sessions_.CheckCode(request_id, signer_id, CodeKind::kConfirm, code, client));
     } else {
+        // docs/API.md: a new eID login as the same person, after the clauses were accepted,
+        // within reauthentication_max_age. The first login never counts, however recent.
+        // kClockTolerance: nodes' clocks (acceptance and re-authentication may be recorded
+        // by different nodes), seconds where the provider's own skew allowance was a minute.
+        constexpr std::chrono::seconds kClockTolerance{5};
         const auto& at = session.reauthenticated_at;
         if (!at || *at + sessions_.options().reauthentication_max_age < now ||
-            *at < *found.request_signer().accepted_at - std::chrono::minutes(1)) {
+            *at < *found.request_signer().accepted_at - kClockTolerance) {
             return Fail(ErrorCode::kUnauthenticated, "confirm with your eID: log in again to sign");
         }
     }

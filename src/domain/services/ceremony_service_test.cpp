@@ -588,5 +588,47 @@ TEST_F(CeremonyTest, AnIdentitySessionSignsWithReauthentication) {
     EXPECT_EQ(Reload(r).status, RequestStatus::kSigned);
 }
 
+// API.md: an eID signer confirms with a second eID login after accepting the clauses. A login
+// followed by an acceptance within a minute is not one (issue 12).
+TEST_F(CeremonyTest, TheFirstEidLoginIsNotTheReauthenticationEvenWithinAMinute) {
+    const SignatureRequest r = MakeReadyRequest({Mario()});
+    VerifiedIdentity mario;
+    mario.kind = IdentifierKind::kItFiscalCode;
+    mario.identifier = kMario;
+    mario.full_name = "Mario R.";
+    mario.auth_time = clock_.Now();
+    auto login = sessions_->LoginWithIdentity("", mario, client_);
+    ASSERT_TRUE(login);
+    ASSERT_TRUE(ceremony_->Open(login->session, r.id, client_));
+    clock_.Advance(20s);
+    ASSERT_TRUE(ceremony_->Accept(login->session, r.id, {{0, 0}}, client_));
+    clock_.Advance(10s);
+    auto session = sessions_->Find(login->token);
+    ASSERT_TRUE(session);
+    auto without = ceremony_->Confirm(*session, r.id, "", client_);
+    ASSERT_FALSE(without) << "confirmed with the login alone";
+    EXPECT_EQ(without.error().code, ErrorCode::kUnauthenticated);
+    EXPECT_FALSE(Reload(r).signers[0].confirmed_at);
+
+    // A re-authentication begun before the acceptance does not count either.
+    const SignatureRequest second = MakeReadyRequest({Mario()});
+    ASSERT_TRUE(ceremony_->Open(*session, second.id, client_));
+    ASSERT_TRUE(sessions_->Reauthenticated(login->token, mario));
+    clock_.Advance(30s);
+    session = sessions_->Find(login->token);
+    ASSERT_TRUE(ceremony_->Accept(*session, second.id, {{0, 0}}, client_));
+    auto early = ceremony_->Confirm(*session, second.id, "", client_);
+    ASSERT_FALSE(early);
+    EXPECT_EQ(early.error().code, ErrorCode::kUnauthenticated);
+
+    // The second eID login, after the acceptance: confirmed.
+    clock_.Advance(5s);
+    mario.auth_time = clock_.Now();
+    ASSERT_TRUE(sessions_->Reauthenticated(login->token, mario));
+    session = sessions_->Find(login->token);
+    ASSERT_TRUE(ceremony_->Confirm(*session, r.id, "", client_));
+    ASSERT_TRUE(ceremony_->Confirm(*session, second.id, "", client_));
+}
+
 }  // namespace
 }  // namespace firmo::domain

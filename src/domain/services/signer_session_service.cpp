@@ -103,7 +103,8 @@ Result<SessionHandle> SignerSessionService::LoginWithIdentity(std::string_view o
             s.identity = identity.identifier;
             s.full_name = identity.full_name;
             s.authenticated_at = now;
-            s.reauthenticated_at = identity.auth_time;
+            // The login is not the second factor: confirming needs an eID login of its own,
+            // after the clauses are accepted (Reauthenticated).
             s.expires_at = now + options_.session_ttl;
         },
         old_token);
@@ -131,7 +132,10 @@ Result<void> SignerSessionService::Reauthenticated(std::string_view token,
         return Fail(ErrorCode::kForbidden,
                     "the eID used to confirm is not the signer's; confirm as the same person");
     }
-    session.reauthenticated_at = identity.auth_time;
+    // When it completed, by this node's clock (the provider checked that the person logged in
+    // again after this re-authentication began): compared with when the clauses were
+    // accepted, also by our clock, never with the provider's.
+    session.reauthenticated_at = ctx_.clock.Now();
     if (session.full_name.empty()) session.full_name = identity.full_name;
     return Save(session);
 }
