@@ -5,6 +5,7 @@
 #include <fstream>
 #include <set>
 
+#include "core/encoding.hpp"
 #include "core/ids.hpp"
 #include "core/log.hpp"
 #include "domain/text.hpp"
@@ -326,9 +327,9 @@ Result<void> CeremonyService::Reject(const PortalSession& session, const std::st
             return Fail(ErrorCode::kConflict, "this request cannot be rejected now");
         }
         rs.reject_reason = reason;  // before the event: the issuer's event carries it
-        FIRMO_CHECK(ApplySignerEvent(ctx_, tx, r, access.position, SignerEvent::kReject,
-                                     SignerActor(signer_id), reason + " " + ClientDetail(client),
-                                     now));
+        FIRMO_CHECK(ApplySignerEvent(
+            ctx_, tx, r, access.position, SignerEvent::kReject, SignerActor(signer_id),
+            "reason=" + JsonQuote(reason) + " " + ClientDetail(client), now));
         FIRMO_CHECK(ApplyRequestEvent(ctx_, tx, r, RequestEvent::kReject, SignerActor(signer_id),
                                       reason, now));
         r.reject_reason = reason;

@@ -446,6 +446,25 @@ TEST_F(CeremonyTest, RejectEndsTheRequestWithTheReason) {
     EXPECT_EQ(accept.error().code, ErrorCode::kConflict);
 }
 
+// What the signer sends (user agent, reason) cannot forge the audit detail's other fields: it
+// is quoted as a JSON string (issue 12: a planted `ip=`).
+TEST_F(CeremonyTest, TheSignersWordsCannotPlantAFieldInTheAuditDetail) {
+    const SignatureRequest r = MakeReadyRequest({Mario()});
+    const PortalSession s = LoginByCode(r, 0);
+    const ClientInfo forger{"203.0.113.7", "agent\" ip=6.6.6.6 ua=\"x"};
+    ASSERT_TRUE(ceremony_->Open(s, r.id, forger));
+    ASSERT_TRUE(ceremony_->Reject(s, r.id, "no\" ip=6.6.6.6", forger));
+    std::string opened, rejected;
+    for (const auto& e : Events(r)) {
+        if (e.type == "signer.opened") opened = e.detail;
+        if (e.type == "signer.rejected") rejected = e.detail;
+    }
+    EXPECT_EQ(opened, R"(via code ip=203.0.113.7 ua="agent\" ip=6.6.6.6 ua=\"x")");
+    EXPECT_EQ(rejected, R"(reason="no\" ip=6.6.6.6" ip=203.0.113.7 ua="agent\" ip=6.6.6.6 ua=\"x")");
+    // The issuer's event and the request keep the signer's own words.
+    EXPECT_EQ(Reload(r).reject_reason, std::string("no\" ip=6.6.6.6"));
+}
+
 // ---- Direct-flow exits ---------------------------------------------------------------------
 
 class CeremonyExitTest : public CeremonyTest {

@@ -10,8 +10,14 @@ namespace firmo::domain {
 std::string SignerActor(const std::string& signer_id) { return "signer:" + signer_id; }
 
 std::string ClientDetail(const ClientInfo& client) {
-    std::string ua = client.user_agent.substr(0, 200);
-    return "ip=" + client.ip + " ua=\"" + ua + "\"";
+    // The user agent is the client's to choose: quoted as a JSON string, so that no value of
+    // it can end the field and plant another (` ip=...`). The address is the socket's (or a
+    // trusted proxy's parse); quoted too should it ever hold anything but an address.
+    const bool plain_ip =
+        !client.ip.empty() &&
+        client.ip.find_first_not_of("0123456789abcdefABCDEF:.%") == std::string::npos;
+    return "ip=" + (plain_ip ? client.ip : JsonQuote(client.ip)) +
+           " ua=" + JsonQuote(client.user_agent.substr(0, 200));
 }
 
 Result<SignerAccess> LoadSignerAccess(Transaction& tx, const std::string& request_id,
