@@ -380,15 +380,44 @@ Result<std::optional<std::string>> CeremonyService::ExitUrl(const PortalSession&
     } else {
         return std::optional<std::string>();  // still in the ceremony, or being signed
     }
+    // Tokens are stored hashed, so handing out the same one again means deriving it: from a
+    // secret (the code pepper, shared by nodes), the signer and the 10-minute slot it was made
+    // in. A token of this slot or the previous one, made less than kExitTokenReuse ago and not
+    // revoked, is handed out again; otherwise this slot's token replaces the others.
     const Timestamp now = ctx_.clock.Now();
-    const std::string token = NewSecretToken(ctx_.random);
-    FIRMO_CHECK(InWriteTransaction(ctx_.db, [&](Transaction& tx) -> Result<void> {
+    const auto slot_length = std::chrono::duration_cast<std::chrono::milliseconds>(kExitTokenReuse);
+    const std::int64_t slot = ToUnixMillis(now) / slot_length.count();
+    const auto derive = [&](std::int64_t s) {
+        return ctx_.hasher.Sha256Hex(sessions_.options().code_pepper + "\nstatus-query\n" + r.id +
+                                     "\n" + rs.signer_id + "\n" + std::to_string(s));
+    };
+    std::string token;
+    const auto pick = [&](Transaction& tx) -> Result<void> {
+        for (const std::int64_t s : {slot - 1, slot}) {
+            const std::string candidate = derive(s);
+            FIRMO_TRY(auto found, tx.signer_tokens().Find(sessions_.HashToken(candidate)));
+            if (found && !found->used_at && now < found->created_at + kExitTokenReuse &&
+                now < found->expires_at) {
+                token = candidate;
+                return {};
+            }
+        }
+        token = derive(slot);
+        FIRMO_TRY(auto taken, tx.signer_tokens().Find(sessions_.HashToken(token)));
+        // This slot's token revoked already (only by a later exit of this slot, which the
+        // check above rules out; but never reissue one): a random one.
+        if (taken) token = NewSecretToken(ctx_.random);
         FIRMO_CHECK(
             tx.signer_tokens().Revoke(r.id, rs.signer_id, SignerTokenKind::kStatusQuery, now));
         return tx.signer_tokens().Insert(SignerToken{
             sessions_.HashToken(token), SignerTokenKind::kStatusQuery, r.id, rs.signer_id, now,
             now + sessions_.options().status_query_ttl, std::nullopt});
-    }));
+    };
+    auto picked = InWriteTransaction(ctx_.db, pick);
+    // Two nodes answering the same exit at once may both insert this slot's token: the second
+    // fails on the key, and finds the first's on a second try.
+    if (!picked) picked = InWriteTransaction(ctx_.db, pick);
+    FIRMO_CHECK(picked);
     const char sep = base.find('?') == std::string::npos ? '?' : '&';
     return std::make_optional(base + sep + "status_query_token=" + token);
 }

@@ -504,7 +504,16 @@ TEST_F(CeremonyExitTest, CompletionUrlCarriesAStatusQueryToken) {
     ASSERT_FALSE(wrong);
     EXPECT_EQ(wrong.error().code, ErrorCode::kForbidden);
 
-    // A fresh exit replaces the earlier token.
+    // A reload (or a browser's prefetch) of the exit within 10 minutes hands out the same
+    // token: the one the issuer is checking stays valid (issue 12).
+    clock_.Advance(kExitTokenReuse - 1s);
+    auto reload = ceremony_->ExitUrl(s, r.id);
+    ASSERT_TRUE(reload && *reload);
+    EXPECT_EQ(**reload, **done);
+    EXPECT_TRUE(requests_->GetWithStatusQueryToken(issuer_, r.id, token));
+
+    // Later, a fresh exit replaces the earlier token.
+    clock_.Advance(2s);
     auto again = ceremony_->ExitUrl(s, r.id);
     ASSERT_TRUE(again && *again);
     EXPECT_NE(TokenOf(**again), token);
@@ -512,6 +521,31 @@ TEST_F(CeremonyExitTest, CompletionUrlCarriesAStatusQueryToken) {
     ASSERT_FALSE(revoked);
     EXPECT_EQ(revoked.error().code, ErrorCode::kForbidden);
     EXPECT_TRUE(requests_->GetWithStatusQueryToken(issuer_, r.id, TokenOf(**again)));
+}
+
+// Exit URLs a browser would read as another host are refused when the request is created
+// (issue 12), each with its reason.
+TEST_F(CeremonyExitTest, ExitUrlsThatHideAnotherHostAreRefusedAtCreation) {
+    const SignatureRequest model = MakeReadyRequest({Mario()}, OneDocument(), Urls());
+    NewSignatureRequest input;
+    input.dossier_id = model.dossier_id;
+    input.expires_at = clock_.Now() + 48h;
+    input.signers.push_back({model.signers[0].signer_id, 0});
+    input.redirect = RedirectUrls{"https://user:pass@shop.example/done",
+                                  "https://evil.example\\@shop.example/",
+                                  "https:///error\x01"};
+    auto refused = requests_->Create(issuer_, input, "test");
+    ASSERT_FALSE(refused);
+    EXPECT_EQ(refused.error().code, ErrorCode::kInvalidArgument);
+    ASSERT_EQ(refused.error().violations.size(), 3u);
+    EXPECT_EQ(refused.error().violations[0].field, "redirect.completion_url");
+    EXPECT_EQ(refused.error().violations[0].reason,
+              "must not carry a user name or password (user:pass@)");
+    EXPECT_EQ(refused.error().violations[1].field, "redirect.rejection_url");
+    EXPECT_EQ(refused.error().violations[1].reason,
+              "must not contain a backslash (browsers read it as '/')");
+    EXPECT_EQ(refused.error().violations[2].field, "redirect.error_url");
+    EXPECT_EQ(refused.error().violations[2].reason, "must not contain control characters");
 }
 
 TEST_F(CeremonyExitTest, RejectionAndErrorUrls) {
