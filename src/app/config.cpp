@@ -602,8 +602,9 @@ std::vector<ConfigKey> MakeKeys() {
          false, SetTrustAnchors},
         {S::kCa, "ca.passphrase", "FIRMO_CA_PASSPHRASE", "", "", "empty",
          "passphrase of the built-in CA's key; `serve` creates the CA on first start when "
-         "`DATA_DIR/ca/` is empty (key encrypted with this passphrase; unencrypted, mode 0600, "
-         "with a warning, when empty — as `firmo ca init`)",
+         "`DATA_DIR/ca/` is empty (key encrypted with this passphrase; when empty, with a random "
+         "secret in `DATA_DIR.ca-key-secret` beside the data folder, mode 0600: see [The CA, "
+         "the passphrase and the configuration](#the-ca-the-passphrase-and-the-configuration))",
          true, Text(FIRMO_FIELD(ca.passphrase))},
     };
 }

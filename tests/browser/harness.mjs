@@ -113,7 +113,11 @@ export async function startFirmo({ env = {}, args = [], dataDir, timeoutMs = 200
     // Graceful stop (SIGTERM); removes the data dir it created unless keepDataDir.
     async stop({ keepDataDir = false } = {}) {
       const code = await terminate(proc);
-      if (ownsDir && !keepDataDir) fs.rmSync(dataDir, { recursive: true, force: true });
+      if (ownsDir && !keepDataDir) {
+        fs.rmSync(dataDir, { recursive: true, force: true });
+        // The CA key's secret, kept beside the data folder (OPERATIONS.md).
+        fs.rmSync(`${dataDir.replace(/\/+$/, '')}.ca-key-secret`, { force: true });
+      }
       return code;
     },
     // A crash: SIGKILL, data dir kept so startFirmo({dataDir}) can restart on it.

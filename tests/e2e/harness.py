@@ -151,6 +151,11 @@ class Firmo:
         self.stop()
         if self.owns_dir:
             shutil.rmtree(self.data_dir, ignore_errors=True)
+            # The CA key's secret, kept beside the data folder (OPERATIONS.md).
+            try:
+                os.remove(self.data_dir.rstrip("/") + ".ca-key-secret")
+            except OSError:
+                pass
 
     def cli(self, *args, check=True):
         """Runs a firmo subcommand against this server's data dir."""
