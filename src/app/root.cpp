@@ -21,6 +21,7 @@
 #include "domain/services/signer_session_service.hpp"
 #include "http/lanes.hpp"
 #include "http/server.hpp"
+#include "jobs/queue_metrics.hpp"
 #include "jobs/worker.hpp"
 #include "notify/mail_code_sender.hpp"
 #include "notify/metered_transport.hpp"
@@ -31,6 +32,7 @@
 #include "notify/webhook_transport.hpp"
 #include "oidc/oidc_identity_provider.hpp"
 #include "pdf/cli.hpp"
+#include "pdf/metered_signer.hpp"
 #include "pdf/pades_signer.hpp"
 #include "pdf/verify.hpp"
 #include "store/filesystem/folder_blob_store.hpp"
@@ -132,6 +134,28 @@ class ChannelTransport final : public domain::DeliveryTransport {
     std::unique_ptr<domain::DeliveryTransport> messages_;
     std::unique_ptr<domain::DeliveryTransport> webhooks_;
 };
+
+// This node's database connections (nothing to report for a store without a pool).
+void RegisterPoolMetrics(metrics::Registry& registry, const domain::Database& db) {
+    if (!db.Connections()) return;
+    const auto gauge = [&db](int domain::ConnectionUse::*field) {
+        return [&db, field] {
+            const auto use = db.Connections();
+            return use ? static_cast<double>((*use).*field) : 0.0;
+        };
+    };
+    registry.AddCallback("firmo_db_pool_in_use",
+                         "Database connections of this node lent out (transactions, migrations, "
+                         "readiness checks, SQLite's checkpoint).",
+                         gauge(&domain::ConnectionUse::in_use));
+    registry.AddCallback("firmo_db_pool_size",
+                         "The most database connections this node opens (database.pool_size).",
+                         gauge(&domain::ConnectionUse::size));
+    registry.AddCallback("firmo_db_pool_waiting",
+                         "Threads of this node waiting for a database connection, every one being "
+                         "lent out.",
+                         gauge(&domain::ConnectionUse::waiting));
+}
 
 // A secret every node shares through the database: the first node to start creates it.
 Result<std::string> SharedSecret(domain::Database& db, Random& random, const std::string& name) {
@@ -334,11 +358,12 @@ struct Node::Graph {
                    }},
               [this] { job_signal.Notify(); }),
           trust(adapters.ca, storage.clock(), storage.random()),
+          metered_signer(document_signer, metrics),
           signer_sessions(issuer_side.context(), *adapters.codes,
                           {.code_ttl = c.web.code_ttl,
                            .code_pepper = adapters.code_pepper,
                            .eid_login = adapters.eid != nullptr}),
-          ceremony(issuer_side.context(), signer_sessions, trust, document_signer),
+          ceremony(issuer_side.context(), signer_sessions, trust, metered_signer),
           events(issuer_side.context(), delivery.get(),
                  {.retry_base = c.notify.retry_base,
                   .poll_redeliver_after = c.polling.redeliver_after,
@@ -380,6 +405,8 @@ struct Node::Graph {
                      frontend.Handle(request, std::move(respond));
                  }) {
         lanes.RegisterMetrics(metrics);
+        jobs::RegisterQueueMetrics(metrics, storage.db(), storage.clock());
+        RegisterPoolMetrics(metrics, storage.db());
         // Lanes (http/lanes.hpp): short database work on kDatabase; routes that parse PDFs or
         // move document bytes on kHeavy, so that they never hold up the others.
         const auto add_authed = [this](std::string method, std::string pattern,
@@ -476,6 +503,7 @@ struct Node::Graph {
     IssuerSide issuer_side;
     crypto::BuiltinTrustService trust;
     pdf::PadesSigner document_signer;
+    pdf::MeteredSigner metered_signer;  // document_signer, timed
     domain::SignerSessionService signer_sessions;
     domain::CeremonyService ceremony;
     domain::EventService events;

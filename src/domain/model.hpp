@@ -193,6 +193,15 @@ struct RateLimitCount {
     std::int64_t previous_calls = 0;  // in the window before it
 };
 
+// What waits in a queue (jobs, the outbox), for monitoring: the unfinished items of one kind
+// (a job kind or a channel, as stored) and the earliest time one of them is due (run_at,
+// next_attempt_at; in the future when none is due yet).
+struct PendingCount {
+    std::string kind;
+    std::int64_t count = 0;
+    Timestamp oldest_due;
+};
+
 // A browser or app session of the signer side. Anonymous until a login (eID, link + code,
 // direct-flow redirect) authenticates it; then it names a person (eID) or one signer of one
 // request (link, redirect). Kept in the database so that any node serves it.

@@ -156,9 +156,7 @@ Responder::~Responder() {
     // Nobody answered: say so rather than leave the client waiting until its timeout.
     log::Error("request_not_answered");
     try {
-        (*this)(HttpResponse::Text(500,
-                                   "{\"type\":\"urn:firmo:problem:internal-error\",\"status\":500}",
-                                   "application/problem+json"));
+        (*this)(ProblemResponse(Error{ErrorCode::kInternal, ""}));
     } catch (...) {
         // Out of memory while unwinding: the connection's timeout ends it.
     }

@@ -91,6 +91,7 @@ class ScratchPostgres final : public Database {
     }
     Result<int> Migrate() override { return db_->Migrate(); }
     Result<void> Ping() override { return db_->Ping(); }
+    std::optional<ConnectionUse> Connections() const override { return db_->Connections(); }
 
   protected:
     Result<std::unique_ptr<Transaction>> BeginTransaction(TxMode mode) override {
@@ -1844,6 +1845,129 @@ TEST_P(RepositoryContract, ASecondClaimOfAKeyWaitsForTheFirstUnitAndFindsItsAnsw
     ASSERT_TRUE(seen);
     EXPECT_EQ(seen->status, 201);
     EXPECT_EQ(seen->body, "{\"id\":1}");
+}
+
+// What a /metrics scrape reads: unfinished jobs by kind (leased ones too), with the earliest
+// due time of each kind; finished jobs are not counted.
+TEST_P(RepositoryContract, PendingJobsAreCountedByKindWithTheirEarliestDueTime) {
+    const Timestamp t0 = clock_.Now();
+    {
+        auto none = Read()->jobs().Pending();
+        ASSERT_TRUE(none) << none.error().message;
+        EXPECT_TRUE(none->empty());
+    }
+    const auto enqueue = [&](JobKind kind, Timestamp run_at) {
+        Job job;
+        job.kind = kind;
+        job.issuer_id = issuer_a_;
+        job.request_id = "R";
+        job.document_id = "D";
+        job.run_at = run_at;
+        auto tx = Write();
+        EXPECT_TRUE(tx->jobs().Enqueue(job));
+        EXPECT_TRUE(tx->Commit());
+    };
+    enqueue(JobKind::kValidateDocument, t0 - 10s);  // finished below
+    enqueue(JobKind::kValidateDocument, t0 - 3s);   // leased below
+    enqueue(JobKind::kValidateDocument, t0 + 5s);
+    enqueue(JobKind::kSignDocuments, t0 + 1h);
+    enqueue(JobKind::kAwaitUpload, t0);
+    {
+        auto tx = Write();
+        auto done = tx->jobs().Claim(t0, 30s, "w1");
+        ASSERT_TRUE(done && *done);
+        EXPECT_EQ((*done)->run_at, t0 - 10s);
+        ASSERT_TRUE(*tx->jobs().Complete(**done));
+        auto leased = tx->jobs().Claim(t0, 30s, "w1");
+        ASSERT_TRUE(leased && *leased);
+        EXPECT_EQ((*leased)->run_at, t0 - 3s);
+        ASSERT_TRUE(tx->Commit());
+    }
+    auto pending = Read()->jobs().Pending();
+    ASSERT_TRUE(pending) << pending.error().message;
+    ASSERT_EQ(pending->size(), 3u);
+    EXPECT_EQ((*pending)[0].kind, "await_upload");
+    EXPECT_EQ((*pending)[0].count, 1);
+    EXPECT_EQ((*pending)[0].oldest_due, t0);
+    EXPECT_EQ((*pending)[1].kind, "sign_documents");
+    EXPECT_EQ((*pending)[1].count, 1);
+    EXPECT_EQ((*pending)[1].oldest_due, t0 + 1h);
+    EXPECT_EQ((*pending)[2].kind, "validate_document");
+    EXPECT_EQ((*pending)[2].count, 2);
+    EXPECT_EQ((*pending)[2].oldest_due, t0 - 3s);
+}
+
+// The same for the outbox: messages neither delivered nor abandoned, by channel.
+TEST_P(RepositoryContract, PendingOutboxMessagesAreCountedByChannelWithTheirEarliestDueTime) {
+    const Timestamp t0 = clock_.Now();
+    {
+        auto none = Read()->outbox().Pending();
+        ASSERT_TRUE(none) << none.error().message;
+        EXPECT_TRUE(none->empty());
+    }
+    const auto insert = [&](const std::string& event_id, Channel channel, Timestamp due) {
+        OutboxMessage m;
+        m.event_id = event_id;
+        m.issuer_id = issuer_a_;
+        m.request_id = "R1";
+        m.channel = channel;
+        m.destination = "a@b.it";
+        m.template_name = "sign_request";
+        m.language = "it";
+        m.payload_json = "{}";
+        m.created_at = t0 - 1h;
+        m.next_attempt_at = due;
+        auto tx = Write();
+        EXPECT_EQ(tx->outbox().Insert(m), true);
+        EXPECT_TRUE(tx->Commit());
+    };
+    insert("delivered", Channel::kSms, t0 - 5s);
+    insert("abandoned", Channel::kSms, t0 - 4s);
+    insert("late", Channel::kEmail, t0 - 1s);
+    insert("soon", Channel::kEmail, t0 + 2s);
+    insert("retry", Channel::kWebhook, t0 + 10min);
+    {
+        auto tx = Write();
+        for (int i = 0; i < 2; ++i) {
+            auto m = tx->outbox().Claim(t0, 30s);
+            ASSERT_TRUE(m && *m);
+            if ((*m)->event_id == "delivered") {
+                (*m)->delivered_at = t0;
+            } else {
+                (*m)->abandoned_at = t0;
+            }
+            ASSERT_TRUE(tx->outbox().Update(**m));
+        }
+        ASSERT_TRUE(tx->Commit());
+    }
+    auto pending = Read()->outbox().Pending();
+    ASSERT_TRUE(pending) << pending.error().message;
+    ASSERT_EQ(pending->size(), 2u);
+    EXPECT_EQ((*pending)[0].kind, "email");
+    EXPECT_EQ((*pending)[0].count, 2);
+    EXPECT_EQ((*pending)[0].oldest_due, t0 - 1s);
+    EXPECT_EQ((*pending)[1].kind, "webhook");
+    EXPECT_EQ((*pending)[1].count, 1);
+    EXPECT_EQ((*pending)[1].oldest_due, t0 + 10min);
+}
+
+// The SQL stores report their pool (firmo_db_pool_*); the memory store has none.
+TEST_P(RepositoryContract, SqlStoresReportTheirConnectionPool) {
+    if (GetParam().name == "memory") {
+        EXPECT_FALSE(db_->Connections());
+        return;
+    }
+    auto idle = db_->Connections();
+    ASSERT_TRUE(idle);
+    EXPECT_EQ(idle->size, 4);
+    EXPECT_EQ(idle->waiting, 0);
+    auto a = Read();
+    auto b = Read();
+    auto busy = db_->Connections();
+    ASSERT_TRUE(busy);
+    // Two transactions hold one each (SQLite's checkpointer may briefly hold one more).
+    EXPECT_GE(busy->in_use, 2);
+    EXPECT_LE(busy->in_use, busy->size);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, RepositoryContract, ::testing::ValuesIn(Backends()),

@@ -12,7 +12,7 @@ from harness import Firmo, FirmoTestCase, make_pdf
 def sample(text, name, **labels):
     """The value of one sample in a metrics text, or None."""
     want = ",".join(f'{k}="{v}"' for k, v in labels.items())
-    pattern = re.escape(name + ("{" + want + "}" if want else "")) + r" (\S+)\n"
+    pattern = r"(?m)^" + re.escape(name + ("{" + want + "}" if want else "")) + r" (\S+)\n"
     m = re.search(pattern, text)
     return float(m.group(1)) if m else None
 
@@ -47,6 +47,57 @@ class Metrics(FirmoTestCase):
         counts = [int(c) for _, c in buckets]
         self.assertEqual(counts, sorted(counts))  # cumulative
         self.assertGreaterEqual(counts[-1], 3)
+
+
+class QueueAndPoolMetrics(FirmoTestCase):
+    """The queues are read from the database at each scrape: with no job or delivery thread,
+    what is enqueued stays pending and shows."""
+    server_args = ("--rate-limit-burst", "0", "--job-threads", "0", "--delivery-threads", "0",
+                   "--db-pool", "5")
+
+    def test_pending_jobs_and_outbox_messages_their_age_and_the_pool(self):
+        before = self.firmo.get("/metrics", key=False).body
+        for family in ("firmo_jobs_pending gauge", "firmo_jobs_oldest_pending_age_seconds gauge",
+                       "firmo_outbox_pending gauge",
+                       "firmo_outbox_oldest_pending_age_seconds gauge",
+                       "firmo_metrics_collect_errors_total counter",
+                       "firmo_db_pool_in_use gauge", "firmo_db_pool_size gauge",
+                       "firmo_db_pool_waiting gauge",
+                       "firmo_signing_duration_seconds histogram"):
+            self.assertIn("# TYPE " + family + "\n", before)
+        self.assertEqual(sample(before, "firmo_jobs_pending", kind="validate_document"), 0)
+        self.assertEqual(sample(before, "firmo_outbox_pending", channel="webhook"), 0)
+        self.assertEqual(sample(before, "firmo_jobs_oldest_pending_age_seconds"), 0)
+
+        # One validation job: an upload nobody validates.
+        request = self.create_request()
+        self.assertEqual(self.upload(request, make_pdf(signature_field="Signature1")).status, 202)
+        # One webhook call: a cancelled request, with an endpoint nobody delivers to.
+        r = self.firmo.post("/api/v1/webhooks", {"url": "http://127.0.0.1:9/hook"})
+        self.assertEqual(r.status, 201, r)
+        cancelled = self.create_request()
+        r = self.firmo.put(f"/api/v1/signature-requests/{cancelled['id']}/status", "CANCELLED")
+        self.assertEqual(r.status, 204, r)
+        time.sleep(0.3)
+
+        after = self.firmo.get("/metrics", key=False).body
+        self.assertEqual(sample(after, "firmo_jobs_pending", kind="validate_document"), 1)
+        self.assertEqual(sample(after, "firmo_jobs_pending", kind="sign_documents"), 0)
+        self.assertEqual(sample(after, "firmo_outbox_pending", channel="webhook"), 1)
+        self.assertEqual(sample(after, "firmo_outbox_pending", channel="email"), 0)
+        jobs_late = sample(after, "firmo_jobs_oldest_pending_age_seconds")
+        outbox_late = sample(after, "firmo_outbox_oldest_pending_age_seconds")
+        self.assertGreaterEqual(jobs_late, 0.3)  # due since the upload
+        self.assertLess(jobs_late, 60)
+        self.assertGreaterEqual(outbox_late, 0.2)
+        self.assertLess(outbox_late, 60)
+        self.assertEqual(sample(after, "firmo_metrics_collect_errors_total", source="jobs"), 0)
+        self.assertEqual(sample(after, "firmo_db_pool_size"), 5)
+        in_use = sample(after, "firmo_db_pool_in_use")
+        self.assertTrue(0 <= in_use <= 5, in_use)
+        self.assertEqual(sample(after, "firmo_db_pool_waiting"), 0)
+        self.assertEqual(sample(after, "firmo_signing_duration_seconds_count", outcome="signed"),
+                         0)
 
 
 class MetricsBehindAProxy(FirmoTestCase):

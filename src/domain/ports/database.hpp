@@ -21,6 +21,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "core/error.hpp"
@@ -76,6 +77,13 @@ enum class TxMode {
 
 class UnitOfWork;
 
+// This process's connections to the store, for monitoring.
+struct ConnectionUse {
+    int in_use = 0;   // lent out (a transaction, a migration, a ping, a checkpoint)
+    int size = 0;     // the most that may be open at once (database.pool_size)
+    int waiting = 0;  // threads waiting for one because all `size` are lent out
+};
+
 class Database {
   public:
     virtual ~Database() = default;
@@ -95,6 +103,8 @@ class Database {
     [[nodiscard]] virtual Result<int> Migrate() = 0;
     // A cheap round trip, for /readyz.
     [[nodiscard]] virtual Result<void> Ping() = 0;
+    // The pool's state now, without I/O; absent for a store without connections (memory).
+    virtual std::optional<ConnectionUse> Connections() const { return std::nullopt; }
 
   protected:
     // A transaction of its own (Begin() has ruled out joining).

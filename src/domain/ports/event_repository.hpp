@@ -52,6 +52,10 @@ class OutboxRepository {
     [[nodiscard]] virtual Result<Page<OutboxMessage>> List(const std::string& issuer_id,
                                                            Channel channel,
                                                            const PageQuery& page) = 0;
+    // The messages neither delivered nor abandoned, by channel (in channel order; channels
+    // with none are absent), for monitoring: one statement over the undelivered messages
+    // alone (an index of them), cheap enough for every scrape.
+    [[nodiscard]] virtual Result<std::vector<PendingCount>> Pending() = 0;
 };
 
 // Where OutboxRepository::List continues: PageQuery::after_id read as a decimal id, for the

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/error.hpp"
 #include "domain/model.hpp"
@@ -42,6 +43,9 @@ class JobRepository {
     [[nodiscard]] virtual Result<void> Extend(std::int64_t job_id, Timestamp not_after) = 0;
     // Deletes finished jobs due before `before`; returns how many went.
     [[nodiscard]] virtual Result<std::int64_t> PurgeFinished(Timestamp before) = 0;
+    // The unfinished jobs of every kind that has some, in kind order, for monitoring: one
+    // statement over the pending jobs alone (an index of them), cheap enough for every scrape.
+    [[nodiscard]] virtual Result<std::vector<PendingCount>> Pending() = 0;
 };
 
 }  // namespace firmo::domain

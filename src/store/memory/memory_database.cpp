@@ -237,6 +237,24 @@ class Repo {
     MemoryTransaction& tx_;
 };
 
+// Counts unfinished queue items by kind, as the SQL stores' GROUP BY kind ORDER BY kind.
+class PendingByKind {
+  public:
+    void Add(const std::string& kind, Timestamp due) {
+        auto [it, fresh] = by_kind_.try_emplace(kind, PendingCount{kind, 0, due});
+        it->second.count += 1;
+        if (!fresh) it->second.oldest_due = std::min(it->second.oldest_due, due);
+    }
+    std::vector<PendingCount> Sorted() const {
+        std::vector<PendingCount> out;
+        for (const auto& [kind, count] : by_kind_) out.push_back(count);
+        return out;
+    }
+
+  private:
+    std::map<std::string, PendingCount> by_kind_;
+};
+
 class MemIssuers final : public IssuerRepository, Repo {
   public:
     using Repo::Repo;
@@ -777,6 +795,18 @@ class MemOutbox final : public OutboxRepository, Repo {
                 [](const OutboxMessage& m) { return std::to_string(m.id); });
         });
     }
+    Result<std::vector<PendingCount>> Pending() override {
+        return tx_.Reading([&](const Tables& t) {
+            PendingByKind pending;
+            for (const auto& [id, row] : t.outbox.get()) {
+                const auto& m = row.message;
+                if (!m.delivered_at && !m.abandoned_at) {
+                    pending.Add(std::string(ToString(m.channel)), m.next_attempt_at);
+                }
+            }
+            return pending.Sorted();
+        });
+    }
 };
 
 class MemWebhooks final : public WebhookRepository, Repo {
@@ -938,6 +968,15 @@ class MemJobs final : public JobRepository, Repo {
             return static_cast<std::int64_t>(std::erase_if(t.jobs.mut(), [&](const auto& e) {
                 return e.second.done && e.second.job.run_at < before;
             }));
+        });
+    }
+    Result<std::vector<PendingCount>> Pending() override {
+        return tx_.Reading([&](const Tables& t) {
+            PendingByKind pending;
+            for (const auto& [id, row] : t.jobs.get()) {
+                if (!row.done) pending.Add(std::string(ToString(row.job.kind)), row.job.run_at);
+            }
+            return pending.Sorted();
         });
     }
 

@@ -33,7 +33,9 @@ Result<std::unique_ptr<Connection>> Pool::Acquire() {
             cv_.notify_one();
             return Fail(conn.error());
         }
+        ++waiting_;
         cv_.wait(lock);
+        --waiting_;
     }
 }
 
@@ -49,6 +51,11 @@ void Pool::Release(std::unique_ptr<Connection> conn) {
     }
     cv_.notify_one();
     conn.reset();  // closed outside the lock
+}
+
+domain::ConnectionUse Pool::Use() const {
+    std::lock_guard lock(mu_);
+    return {.in_use = open_ - static_cast<int>(idle_.size()), .size = size_, .waiting = waiting_};
 }
 
 }  // namespace firmo::store::sql

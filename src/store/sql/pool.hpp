@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "domain/ports/database.hpp"
 #include "store/sql/driver.hpp"
 
 namespace firmo::store::sql {
@@ -27,15 +28,18 @@ class Pool {
     // kUnavailable (with the cause) when no connection can be opened.
     [[nodiscard]] Result<std::unique_ptr<Connection>> Acquire();
     void Release(std::unique_ptr<Connection> conn);
+    // Connections lent out, the size, and threads waiting in Acquire(); for monitoring.
+    domain::ConnectionUse Use() const;
 
   private:
     Connect connect_;
     int size_;
     const char* failure_event_;
-    std::mutex mu_;
+    mutable std::mutex mu_;
     std::condition_variable cv_;
     std::vector<std::unique_ptr<Connection>> idle_;
     int open_ = 0;
+    int waiting_ = 0;
 };
 
 }  // namespace firmo::store::sql

@@ -20,6 +20,7 @@ class SqlDatabase : public domain::Database {
     // release upgraded it) unless allowed: for rolling back over additive migrations.
     void AllowNewerSchema(bool allow) { migrate_.allow_newer_schema = allow; }
     Result<void> Ping() override;
+    std::optional<domain::ConnectionUse> Connections() const override { return pool_.Use(); }
 
   protected:
     struct Backend {

@@ -192,6 +192,10 @@ inline constexpr const char* kFindOpenJob =
     "AND document_id = $3 ORDER BY id DESC LIMIT 1";
 inline constexpr const char* kExtendJob = "UPDATE jobs SET not_after = $2 WHERE id = $1";
 inline constexpr const char* kPurgeJobs = "DELETE FROM jobs WHERE done AND run_at < $1";
+// For monitoring, at every scrape: the scan covers the pending jobs alone (the partial index
+// jobs_pending, `WHERE NOT done` on both stores since migration 7).
+inline constexpr const char* kPendingJobs =
+    "SELECT kind, count(*), min(run_at) FROM jobs WHERE NOT done GROUP BY kind ORDER BY kind";
 
 // ---- Idempotency keys -----------------------------------------------------------------------
 #define FIRMO_FIND_IDEMPOTENCY \
@@ -284,6 +288,11 @@ inline constexpr const char* kListOutbox =
     "SELECT " FIRMO_OUTBOX_COLUMNS
     " FROM outbox WHERE issuer_id = $1 AND channel = $2 "
     "AND (CAST($3 AS BIGINT) IS NULL OR id < $3) ORDER BY id DESC LIMIT $4";
+// For monitoring, at every scrape: the scan covers the undelivered messages alone (the
+// partial index outbox_due, whose WHERE this repeats word for word).
+inline constexpr const char* kPendingOutbox =
+    "SELECT channel, count(*), min(next_attempt_at) FROM outbox "
+    "WHERE delivered_at IS NULL AND abandoned_at IS NULL GROUP BY channel ORDER BY channel";
 inline constexpr const char* kInsertWebhook =
     "INSERT INTO webhook_endpoints (" FIRMO_WEBHOOK_COLUMNS ") VALUES ($1, $2, $3, $4, $5, $6)";
 inline constexpr const char* kListWebhooks =

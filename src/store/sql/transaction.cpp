@@ -56,6 +56,11 @@ Page<T> Paginate(std::vector<T> items, int limit, Cursor cursor) {
 
 const auto kById = [](const auto& item) { return item.id; };
 
+// A row of kPendingJobs / kPendingOutbox: kind, count, earliest due time.
+PendingCount ReadPendingCount(const Row& r) {
+    return PendingCount{.kind = r.Text(0), .count = r.Int(1), .oldest_due = r.Time(2)};
+}
+
 class SqlIssuers final : public IssuerRepository, Repository {
   public:
     using Repository::Repository;
@@ -389,6 +394,10 @@ class SqlOutbox final : public OutboxRepository, Repository {
         return Paginate(std::move(items), page.limit,
                         [](const OutboxMessage& m) { return std::to_string(m.id); });
     }
+    Result<std::vector<PendingCount>> Pending() override {
+        FIRMO_TRY(auto q, Prepare(kPendingOutbox));
+        return q.All(ReadPendingCount);
+    }
 };
 
 class SqlWebhooks final : public WebhookRepository, Repository {
@@ -488,6 +497,10 @@ class SqlJobs final : public JobRepository, Repository {
     }
     Result<std::int64_t> PurgeFinished(Timestamp before) override {
         return RunBefore(kPurgeJobs, before);
+    }
+    Result<std::vector<PendingCount>> Pending() override {
+        FIRMO_TRY(auto q, Prepare(kPendingJobs));
+        return q.All(ReadPendingCount);
     }
 };
 

@@ -286,6 +286,15 @@ ALTER TABLE jobs ADD COLUMN created_at INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE jobs ADD COLUMN not_after INTEGER NOT NULL DEFAULT 0;
 )sql";
 
+// The jobs_pending index of migration 1 is `WHERE done = 0`, and SQLite uses a partial index
+// only for a query that repeats its WHERE: the statements say `NOT done` (PostgreSQL has no
+// boolean = integer), so claims and the monitoring counts scanned the whole table. Now the
+// index says what the statements say, as on PostgreSQL.
+constexpr const char* kPendingJobsIndex = R"sql(
+DROP INDEX jobs_pending;
+CREATE INDEX jobs_pending ON jobs (run_at) WHERE NOT done;
+)sql";
+
 // One migration a line, so that each new one is a one-line change (clang-format would pack them).
 // clang-format off
 constexpr sql::Migration kMigrations[] = {
@@ -295,6 +304,7 @@ constexpr sql::Migration kMigrations[] = {
     {4, "outbox, webhooks, polling queue", kOutbox},
     {5, "rate limits", kRateLimits},
     {6, "direct uploads", kDirectUploads},
+    {7, "pending jobs index", kPendingJobsIndex},
 };
 // clang-format on
 

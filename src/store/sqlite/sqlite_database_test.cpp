@@ -5,6 +5,7 @@
 #include "store/sqlite/sqlite_database.hpp"
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include <atomic>
 #include <memory>
@@ -14,6 +15,7 @@
 #include "core/testing/temp_dir.hpp"
 #include "domain/services/context.hpp"
 #include "domain/services/rate_limit_service.hpp"
+#include "store/sql/statements.hpp"
 
 namespace firmo::store::sqlite {
 namespace {
@@ -82,6 +84,45 @@ TEST_F(SqliteHandles, WritersOfTwoHandlesLoseNoUpdate) {
     auto counted = (*tx)->rate_limits().Add("key:n", clock_.Now(), 60s, 1);
     ASSERT_TRUE(counted);
     EXPECT_EQ(counted->calls, 2 * kRounds + 1);
+}
+
+// SQLite's plan for `sql` on the database file at `path`, one detail per line.
+std::string QueryPlan(const std::string& path, const char* sql) {
+    sqlite3* raw = nullptr;
+    std::string plan;
+    if (sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
+        sqlite3_stmt* stmt = nullptr;
+        const std::string explain = std::string("EXPLAIN QUERY PLAN ") + sql;
+        if (sqlite3_prepare_v2(raw, explain.c_str(), -1, &stmt, nullptr) == SQLITE_OK) {
+            while (sqlite3_step(stmt) == SQLITE_ROW) {
+                plan += reinterpret_cast<const char*>(sqlite3_column_text(stmt, 3));
+                plan += "\n";
+            }
+        } else {
+            plan = std::string("prepare failed: ") + sqlite3_errmsg(raw);
+        }
+        sqlite3_finalize(stmt);
+    }
+    sqlite3_close(raw);
+    return plan;
+}
+
+// The job claim (every worker's poll) and the queue counts (every /metrics scrape) read the
+// pending rows through their partial indexes, never the whole table. Before migration 7 the
+// SQLite index said `done = 0`, which SQLite does not match with the statements' `NOT done`.
+TEST_F(SqliteHandles, ClaimsAndQueueCountsUseThePartialIndexes) {
+    auto db = Open();
+    ASSERT_TRUE(db);
+    ASSERT_TRUE(db->Migrate());
+    const std::string path = (dir_.path() / "f.db").string();
+    EXPECT_NE(QueryPlan(path, sql::kClaimJob).find("USING INDEX jobs_pending"), std::string::npos)
+        << QueryPlan(path, sql::kClaimJob);
+    EXPECT_NE(QueryPlan(path, sql::kPendingJobs).find("USING INDEX jobs_pending"),
+              std::string::npos)
+        << QueryPlan(path, sql::kPendingJobs);
+    EXPECT_NE(QueryPlan(path, sql::kPendingOutbox).find("USING INDEX outbox_due"),
+              std::string::npos)
+        << QueryPlan(path, sql::kPendingOutbox);
 }
 
 }  // namespace
