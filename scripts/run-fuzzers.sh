@@ -8,9 +8,9 @@ cd "$(dirname "$0")/.."
 seconds="${1:-40}"
 jobs="${JOBS:-2}"
 
-harnesses=(pdf_inspect_fuzz api_input_fuzz cms_verify_fuzz http_request_fuzz)
+harnesses=(pdf_inspect_fuzz api_input_fuzz cms_verify_fuzz http_request_fuzz jwt_parse_fuzz)
 declare -A corpus=([pdf_inspect_fuzz]=pdf [api_input_fuzz]=api [cms_verify_fuzz]=cms
-                   [http_request_fuzz]=http)
+                   [http_request_fuzz]=http [jwt_parse_fuzz]=jwt)
 
 cmake --preset fuzz >/dev/null
 cmake --build build/fuzz -j "$jobs" --target "${harnesses[@]}"  # only what they link

@@ -3,6 +3,7 @@
 #include "api/contract.hpp"
 #include "api/json_response.hpp"
 #include "api/problem.hpp"
+#include "domain/signature_field.hpp"
 #include "http/multipart.hpp"
 
 namespace firmo::api {
@@ -83,6 +84,9 @@ HttpResponse DocumentApi::Validate(HttpRequest& req, const domain::Principal& p)
         codec::Reader reader(violations);
         auto parsed = codec::SignatureFieldsSpec().Parse(j, "signature_fields", reader);
         if (!parsed) return Problem(FailValidation(std::move(violations)).value());
+        // The rules a dossier's fields follow (API.md: "same rules as dossiers").
+        violations = domain::CheckSignatureFields(*parsed, "signature_fields");
+        if (!violations.empty()) return Problem(FailValidation(std::move(violations)).value());
         fields = std::move(*parsed);
     } else if (dossier_id) {
         auto dossier = dossiers_.Get(p.issuer_id, *dossier_id);

@@ -3,6 +3,7 @@
 #include "api/contract.hpp"
 #include "api/json_response.hpp"
 #include "api/problem.hpp"
+#include "core/log.hpp"
 
 namespace firmo::api {
 
@@ -17,12 +18,85 @@ std::string_view ToString(SecondFactor f) {
     return f == SecondFactor::kCode ? "code" : "reauthentication";
 }
 
+constexpr std::array<std::string_view, 3> kLimitNames = {"ip", "request", "sessions"};
+
 }  // namespace
+
+SignerLimits::SignerLimits(domain::Database& db, const Clock& clock, metrics::Registry& metrics,
+                           SignerLimitOptions options)
+    : clock_(clock),
+      per_ip_(db, clock, options.per_ip),
+      per_request_(db, clock, options.per_request),
+      sessions_(db, clock, options.sessions_per_ip),
+      refused_(metrics.AddCounterFamily(
+          "firmo_signer_limited_total",
+          "Signer-side calls refused with 429, by limit: ip (calls per client address), "
+          "request (calls per signature request or link), sessions (logins per client address).",
+          {"limit"})),
+      log_interval_(options.log_interval) {
+    for (auto name : kLimitNames) refused_.With({name});  // shown at 0 from the start
+}
+
+std::optional<SignerRefusal> SignerLimits::Refuse(SignerLimit limit,
+                                                  std::chrono::milliseconds retry,
+                                                  std::string message) {
+    const auto index = static_cast<std::size_t>(limit);
+    refused_.With({kLimitNames[index]}).Inc();
+    std::array<std::int64_t, 3> counts{};
+    {
+        const Timestamp now = clock_.Now();
+        std::lock_guard lock(mu_);
+        ++unlogged_[index];
+        if (now < next_log_) return SignerRefusal{limit, retry, std::move(message)};
+        next_log_ = now + log_interval_;
+        counts = std::exchange(unlogged_, {});
+    }
+    log::Warn("signer_limited", {{"ip", counts[0]},
+                                 {"request", counts[1]},
+                                 {"sessions", counts[2]},
+                                 {"interval_s", static_cast<std::int64_t>(log_interval_.count())}});
+    return SignerRefusal{limit, retry, std::move(message)};
+}
+
+std::optional<SignerRefusal> SignerLimits::AllowCall(const http::HttpRequest& request) {
+    if (auto d = per_ip_.Allow("signer-ip:" + request.remote_ip); !d.allowed) {
+        return Refuse(SignerLimit::kIp, d.retry_after,
+                      "too many calls from this address; slow down");
+    }
+    std::string_view target = request.Param("id");
+    if (target.empty()) target = request.Param("token");
+    if (target.empty()) return std::nullopt;
+    // A bounded bucket name whatever the client sends.
+    if (auto d = per_request_.Allow("signer-req:" + std::string(target.substr(0, 128)));
+        !d.allowed) {
+        return Refuse(SignerLimit::kRequest, d.retry_after,
+                      "too many calls for this signature request; slow down");
+    }
+    return std::nullopt;
+}
+
+std::optional<SignerRefusal> SignerLimits::AllowNewSession(const std::string& ip) {
+    if (auto d = sessions_.Allow("signer-session:" + ip); !d.allowed) {
+        return Refuse(SignerLimit::kSessions, d.retry_after,
+                      "too many logins from this address; wait a little and try again");
+    }
+    return std::nullopt;
+}
+
+HttpResponse TooManySignerCalls(const SignerRefusal& refusal) {
+    auto r = Problem(ErrorCode::kRateLimited, refusal.message);
+    const auto seconds = std::chrono::ceil<std::chrono::seconds>(refusal.retry_after).count();
+    r.Set("Retry-After", std::to_string(std::max<std::int64_t>(1, seconds)));
+    return r;
+}
 
 void SignerApi::Register(const std::function<void(std::string, std::string, http::Handler)>& add) {
     const auto route = [this, &add](std::string method, std::string pattern,
                                     Res (SignerApi::*fn)(Req&)) {
         http::Handler handler = [this, fn](Req& req) {
+            if (limits_) {
+                if (auto refused = limits_->AllowCall(req)) return TooManySignerCalls(*refused);
+            }
             Res res = (this->*fn)(req);
             // The signer API authenticates with a session token, not an API key.
             for (auto& [name, value] : res.headers) {
@@ -78,6 +152,11 @@ HttpResponse SignerApi::SendCode(Req& req) {
 HttpResponse SignerApi::CreateSession(Req& req) {
     auto body = ParseBody(req, SessionBodySpec());
     if (!body) return Problem(body.error());
+    if (limits_) {
+        if (auto refused = limits_->AllowNewSession(req.remote_ip)) {
+            return TooManySignerCalls(*refused);
+        }
+    }
     Result<SessionHandle> handle = Fail(ErrorCode::kInternal, "");
     if (body->redirect_token) {
         handle = sessions_.LoginWithRedirect("", *body->redirect_token, Client(req));

@@ -5,19 +5,74 @@
 // as `Authorization: Bearer`, never in a cookie, so no CSRF token is needed. eID login stays
 // in the browser (the app opens the portal). Thin handlers over the domain services.
 
+#include <array>
+#include <chrono>
+#include <mutex>
+#include <optional>
 #include <string>
 
 #include "api/url_signer.hpp"
+#include "core/metrics.hpp"
 #include "domain/services/ceremony_service.hpp"
+#include "domain/services/rate_limit_service.hpp"
 #include "http/router.hpp"
 
 namespace firmo::api {
 
+// The signer side's limits (portal pages and the signer API, which need no API key): calls per
+// client address, calls per signature request (or link), and sessions opened per client
+// address. Each is a domain::RateLimitService, so every node counts against the same budget.
+// A refusal is counted in /metrics (firmo_signer_limited_total{limit}) and logged once per
+// interval with how many refusals it stands for, never once per refusal. A limit of 0 calls
+// is off. Thread-safe; writes to the database (one small upsert per counted call).
+struct SignerLimitOptions {
+    domain::RateLimit per_ip{600, std::chrono::minutes(1)};
+    domain::RateLimit per_request{300, std::chrono::minutes(1)};
+    domain::RateLimit sessions_per_ip{30, std::chrono::minutes(1)};
+    std::chrono::seconds log_interval{10};
+};
+
+enum class SignerLimit { kIp, kRequest, kSessions };
+
+struct SignerRefusal {
+    SignerLimit limit = SignerLimit::kIp;
+    std::chrono::milliseconds retry_after{1000};
+    std::string message;
+};
+
+class SignerLimits {
+  public:
+    SignerLimits(domain::Database& db, const Clock& clock, metrics::Registry& metrics,
+                 SignerLimitOptions options);
+
+    // A call to the signer side, routed (its `id` or `token` parameter names the request).
+    std::optional<SignerRefusal> AllowCall(const http::HttpRequest& request);
+    // A login about to open a session for the client at `ip`.
+    std::optional<SignerRefusal> AllowNewSession(const std::string& ip);
+
+  private:
+    std::optional<SignerRefusal> Refuse(SignerLimit limit, std::chrono::milliseconds retry,
+                                        std::string message);
+
+    const Clock& clock_;
+    domain::RateLimitService per_ip_;
+    domain::RateLimitService per_request_;
+    domain::RateLimitService sessions_;
+    metrics::Family<metrics::Counter>& refused_;
+    std::chrono::seconds log_interval_;
+    std::mutex mu_;
+    Timestamp next_log_{};
+    std::array<std::int64_t, 3> unlogged_{};
+};
+
+// The 429 problem for a refusal, with Retry-After in whole seconds.
+http::HttpResponse TooManySignerCalls(const SignerRefusal& refusal);
+
 class SignerApi {
   public:
     SignerApi(domain::SignerSessionService& sessions, domain::CeremonyService& ceremony,
-              const UrlSigner& urls, const Clock& clock)
-        : sessions_(sessions), ceremony_(ceremony), urls_(urls), clock_(clock) {}
+              const UrlSigner& urls, const Clock& clock, SignerLimits* limits = nullptr)
+        : sessions_(sessions), ceremony_(ceremony), urls_(urls), clock_(clock), limits_(limits) {}
 
     void Register(const std::function<void(std::string, std::string, http::Handler)>& add);
 
@@ -41,6 +96,7 @@ class SignerApi {
     domain::CeremonyService& ceremony_;
     const UrlSigner& urls_;
     const Clock& clock_;
+    SignerLimits* limits_;  // none in tests that do not count
 };
 
 }  // namespace firmo::api

@@ -499,6 +499,24 @@ std::vector<ConfigKey> MakeKeys() {
          "how long a one-time code is valid, 1–3600 s (a new one can be asked for after 30 s, or "
          "at once when the old one expired)",
          false, Span<std::chrono::seconds>(FIRMO_FIELD(web.code_ttl), 1, 3600)},
+        {S::kWeb, "web.calls_per_ip", "FIRMO_SIGNER_CALLS_PER_IP", "signer-calls-per-ip", "N",
+         "600",
+         "portal pages and signer API calls per client address and window, counted across all "
+         "nodes (static files excepted); above: 429 with `Retry-After`; 0: off",
+         false, Integer<int>(FIRMO_FIELD(web.calls_per_ip), 0, 1'000'000)},
+        {S::kWeb, "web.calls_per_request", "FIRMO_SIGNER_CALLS_PER_REQUEST",
+         "signer-calls-per-request", "N", "300",
+         "portal pages and signer API calls per signature request (or signer link) and window, "
+         "from any address; 0: off",
+         false, Integer<int>(FIRMO_FIELD(web.calls_per_request), 0, 1'000'000)},
+        {S::kWeb, "web.sessions_per_ip", "FIRMO_SIGNER_SESSIONS_PER_IP", "signer-sessions-per-ip",
+         "N", "30",
+         "logins (signer sessions opened: code, redirect, eID start) per client address and "
+         "window; 0: off",
+         false, Integer<int>(FIRMO_FIELD(web.sessions_per_ip), 0, 1'000'000)},
+        {S::kWeb, "web.limit_window_s", "FIRMO_SIGNER_LIMIT_WINDOW_S", "signer-limit-window", "S",
+         "60", "the sliding window of the three signer-side limits above, 1–3600 s", false,
+         Span<std::chrono::seconds>(FIRMO_FIELD(web.limit_window), 1, 3600)},
         {S::kNotify, "notify.code_delivery", "FIRMO_CODE_DELIVERY", "code-delivery", "MODE",
          "`auto`",
          "`smtp`, `log` (codes written to the log: development only), `auto` (= `smtp` when "
@@ -616,8 +634,9 @@ std::vector<ConfigKey> MakeKeys() {
          false, SetTrustAnchors},
         {S::kCa, "ca.passphrase", "FIRMO_CA_PASSPHRASE", "", "", "empty",
          "passphrase of the built-in CA's key; `serve` creates the CA on first start when "
-         "`DATA_DIR/ca/` is empty (key encrypted with this passphrase; unencrypted, mode 0600, "
-         "with a warning, when empty — as `firmo ca init`)",
+         "`DATA_DIR/ca/` is empty (key encrypted with this passphrase; when empty, with a random "
+         "secret in `DATA_DIR.ca-key-secret` beside the data folder, mode 0600: see [The CA, "
+         "the passphrase and the configuration](#the-ca-the-passphrase-and-the-configuration))",
          true, Text(FIRMO_FIELD(ca.passphrase))},
     };
 }

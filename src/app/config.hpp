@@ -116,6 +116,11 @@ struct WebConfig {
     std::filesystem::path assets_dir;  // default: the build's assets folder (pdf.js)
     SecureCookies secure_cookies = SecureCookies::kAuto;
     std::chrono::seconds code_ttl{600};  // how long a one-time code is valid
+    // Signer-side limits (api::SignerLimits), per limit_window; 0: off.
+    int calls_per_ip = 600;
+    int calls_per_request = 300;
+    int sessions_per_ip = 30;
+    std::chrono::seconds limit_window{60};
 };
 
 // Login with a national eID (OpenID Connect); off while `issuer` is empty.

@@ -307,21 +307,27 @@ Result<std::shared_ptr<const crypto::CertificateAuthority>> OpenBuiltinCa(
     const fs::path& data_dir, std::string_view passphrase, const Clock& clock, Random& random) {
     auto loaded = crypto::CertificateAuthority::Load(data_dir, passphrase);
     if (!loaded && loaded.error().code == ErrorCode::kNotFound) {
+        // Without a passphrase the key is still encrypted, with a secret kept beside the data
+        // folder (crypto/certificate_authority.hpp): nodes starting together agree on it.
+        std::string key_pass(passphrase);
+        if (key_pass.empty()) {
+            FIRMO_TRY(key_pass,
+                      crypto::CertificateAuthority::ReadOrCreateKeySecret(data_dir, random));
+        }
         auto created = crypto::CertificateAuthority::Create(data_dir, crypto::CaOptions{},
-                                                            passphrase, clock, random);
+                                                            key_pass, clock, random);
         if (created) {
-            // As `firmo ca init` without a passphrase: fine for a first look, not for production.
             log::Warn(
                 "ca_created",
                 {{"certificate", crypto::CertificateAuthority::CertificatePath(data_dir).string()},
-                 {"key_encrypted", passphrase.empty() ? "no" : "yes"},
-                 {"advice", passphrase.empty() ? "set FIRMO_CA_PASSPHRASE (or run `firmo "
-                                                 "ca init`) before going live"
+                 {"key_encrypted", passphrase.empty() ? "with the key secret file" : "yes"},
+                 {"advice", passphrase.empty() ? "keep the key secret file out of the data "
+                                                 "folder's backups, or set FIRMO_CA_PASSPHRASE"
                                                : ""}});
             loaded = std::move(created);
         } else if (created.error().code == ErrorCode::kAlreadyExists) {
             // Another node created it in the meantime: use that one.
-            loaded = crypto::CertificateAuthority::Load(data_dir, passphrase);
+            loaded = crypto::CertificateAuthority::Load(data_dir, key_pass);
         } else {
             return tl::unexpected(created.error());
         }
@@ -389,11 +395,16 @@ struct Node::Graph {
                     .access_log = c.log.access_log,
                     .trusted_proxies = c.server.trusted_proxies,
                     .metrics_allow = c.metrics.allow}),
+          signer_limits(storage.db(), storage.clock(), metrics,
+                        {.per_ip = {c.web.calls_per_ip, c.web.limit_window},
+                         .per_request = {c.web.calls_per_request, c.web.limit_window},
+                         .sessions_per_ip = {c.web.sessions_per_ip, c.web.limit_window}}),
           portal(signer_sessions, ceremony, adapters.eid.get(), urls, storage.clock(),
                  {.public_url = public_url,
                   .assets_dir = c.web.assets_dir,
-                  .secure_cookies = UseSecureCookies(c.web.secure_cookies, public_url)}),
-          signer_api(signer_sessions, ceremony, urls, storage.clock()),
+                  .secure_cookies = UseSecureCookies(c.web.secure_cookies, public_url)},
+                 &signer_limits),
+          signer_api(signer_sessions, ceremony, urls, storage.clock(), &signer_limits),
           document_api(issuer_side.dossiers(), issuer_side.validator(), MakeVerifyFunction(c)),
           event_api(events),
           server(ServerOptionsOf(c), std::move(listener),
@@ -521,6 +532,7 @@ struct Node::Graph {
     domain::RateLimitService rate_limits;
     http::Lanes lanes;
     api::Frontend frontend;
+    api::SignerLimits signer_limits;
     web::Portal portal;
     api::SignerApi signer_api;
     api::DocumentApi document_api;

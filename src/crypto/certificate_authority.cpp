@@ -14,6 +14,7 @@
 #include <sstream>
 #include <vector>
 
+#include "core/encoding.hpp"
 #include "crypto/pkcs11_key.hpp"
 
 namespace firmo::crypto {
@@ -241,6 +242,76 @@ Result<CertificateAuthority> CertificateAuthority::Create(const std::filesystem:
     return CertificateAuthority(std::move(key), std::move(cert), options);
 }
 
+namespace {
+
+// DATA_DIR/ca/ca-key.secret: where the secret goes when the data folder's parent is read-only.
+std::filesystem::path FallbackKeySecretPath(const std::filesystem::path& data_dir) {
+    return data_dir / "ca" / "ca-key.secret";
+}
+
+Result<std::optional<std::string>> ReadSecretAt(const std::filesystem::path& path) {
+    std::error_code ec;
+    if (!std::filesystem::exists(path, ec)) return std::optional<std::string>();
+    FIRMO_TRY(std::string text, ReadWholeFile(path));
+    while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+    if (text.size() < 32) {
+        return Fail(ErrorCode::kInternal, path.string() + " holds no CA key secret");
+    }
+    return std::make_optional(std::move(text));
+}
+
+// Writes `secret` to `path` unless a file is there already; the secret in force either way.
+Result<std::string> PlaceSecret(const std::filesystem::path& path, const std::string& secret,
+                                Random& random) {
+    const std::filesystem::path candidate =
+        path.string() + ".new-" + Base64UrlEncode(random.Bytes(9));
+    FIRMO_CHECK(WriteNewFile(candidate, secret + "\n", 0600));
+    // link() fails with EEXIST when another node placed its secret first: theirs wins. The
+    // candidate was complete (fsync) before it became visible under the final name.
+    const int linked = ::link(candidate.c_str(), path.c_str());
+    const int link_errno = errno;
+    std::error_code ec;
+    std::filesystem::remove(candidate, ec);
+    if (linked != 0 && link_errno != EEXIST) {
+        return Fail(ErrorCode::kInternal,
+                    "cannot create " + path.string() + ": " + std::strerror(link_errno));
+    }
+    FIRMO_TRY(auto placed, ReadSecretAt(path));
+    if (!placed) return Fail(ErrorCode::kInternal, "cannot read " + path.string());
+    return std::move(*placed);
+}
+
+}  // namespace
+
+std::filesystem::path CertificateAuthority::KeySecretPath(const std::filesystem::path& data_dir) {
+    std::filesystem::path dir = std::filesystem::absolute(data_dir).lexically_normal();
+    if (dir.filename().empty()) dir = dir.parent_path();  // "data/" is "data"
+    return dir.parent_path() / (dir.filename().string() + ".ca-key-secret");
+}
+
+Result<std::optional<std::string>> CertificateAuthority::ReadKeySecret(
+    const std::filesystem::path& data_dir) {
+    FIRMO_TRY(auto beside, ReadSecretAt(KeySecretPath(data_dir)));
+    if (beside) return beside;
+    return ReadSecretAt(FallbackKeySecretPath(data_dir));
+}
+
+Result<std::string> CertificateAuthority::ReadOrCreateKeySecret(
+    const std::filesystem::path& data_dir, Random& random) {
+    FIRMO_TRY(auto existing, ReadKeySecret(data_dir));
+    if (existing) return std::move(*existing);
+    const std::string secret = Base64UrlEncode(random.Bytes(32));
+    auto beside = PlaceSecret(KeySecretPath(data_dir), secret, random);
+    if (beside) return beside;
+    // The parent of the data folder is not ours to write: next to the CA, which protects less
+    // (a copy of the folder carries both); OPERATIONS.md says so.
+    std::error_code ec;
+    std::filesystem::create_directories(data_dir / "ca", ec);
+    std::filesystem::permissions(data_dir / "ca", std::filesystem::perms::owner_all,
+                                 std::filesystem::perm_options::replace, ec);
+    return PlaceSecret(FallbackKeySecretPath(data_dir), secret, random);
+}
+
 std::filesystem::path CertificateAuthority::KeyUriPath(const std::filesystem::path& data_dir) {
     return data_dir / "ca" / "ca-key.uri";
 }
@@ -298,6 +369,10 @@ Result<CertificateAuthority> CertificateAuthority::Load(const std::filesystem::p
     FIRMO_TRY(std::string cert_pem, ReadWholeFile(CertificatePath(data_dir)));
     BioPtr key_bio(BIO_new_mem_buf(key_pem->data(), static_cast<int>(key_pem->size())));
     std::string pass(passphrase);
+    if (pass.empty()) {
+        FIRMO_TRY(auto secret, ReadKeySecret(data_dir));
+        if (secret) pass = std::move(*secret);
+    }
     // With no callback, OpenSSL reads the passphrase from the user-data argument.
     PkeyPtr key(PEM_read_bio_PrivateKey(key_bio.get(), nullptr, nullptr, pass.data()));
     OPENSSL_cleanse(pass.data(), pass.size());

@@ -60,8 +60,24 @@ class CertificateAuthority {
         const std::filesystem::path& data_dir, const CaOptions& options, std::string_view key_uri,
         std::string_view pin, const Clock& clock, Random& random);
 
+    // When no passphrase is configured, `serve` keeps the CA key encrypted with a random
+    // secret in a file of its own (0600, never in a log): beside the data folder, so that a
+    // copy of the folder (a backup, a stolen disk image of the volume) does not carry what
+    // decrypts the key; DATA_DIR/ca/ca-key.secret when the folder's parent cannot be written
+    // (e.g. a systemd unit with ProtectSystem=strict). KeySecretPath is the first place.
+    static std::filesystem::path KeySecretPath(const std::filesystem::path& data_dir);
+    // The key secret if one exists (beside the data folder, else in DATA_DIR/ca/).
+    [[nodiscard]] static Result<std::optional<std::string>> ReadKeySecret(
+        const std::filesystem::path& data_dir);
+    // The existing key secret, or a new one. Nodes starting together on an empty shared
+    // folder agree: each writes its candidate to a file of its own and link()s it into place,
+    // which only the first does; the others read the winner's.
+    [[nodiscard]] static Result<std::string> ReadOrCreateKeySecret(
+        const std::filesystem::path& data_dir, Random& random);
+
     // kNotFound when not initialised, kUnauthenticated for a wrong passphrase (or, for a key in
-    // a token, a wrong PIN, passed as `passphrase`).
+    // a token, a wrong PIN, passed as `passphrase`). An empty passphrase uses the key secret
+    // when there is one (ReadKeySecret).
     [[nodiscard]] static Result<CertificateAuthority> Load(const std::filesystem::path& data_dir,
                                                            std::string_view passphrase,
                                                            const CaOptions& options = {});

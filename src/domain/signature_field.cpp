@@ -27,19 +27,28 @@ std::optional<ClauseType> ParseClauseType(std::string_view text) {
 }
 
 std::vector<Violation> CheckDocumentMetadata(const DocumentMetadata& doc, const std::string& path) {
+    std::vector<Violation> out;
+    CheckLength(doc.title, kDocumentTitleMin, kDocumentTitleMax, path + ".title", out);
+    auto fields = CheckSignatureFields(doc.signature_fields, path + ".signature_fields");
+    out.insert(out.end(), fields.begin(), fields.end());
+    return out;
+}
+
+std::vector<Violation> CheckSignatureFields(const std::vector<SignatureField>& fields,
+                                            const std::string& path) {
     static const std::string kRange = "must be from 0 to 14400 points";
     static const std::string kPositive = "must be more than 0 and at most 14400 points";
     std::vector<Violation> out;
-    CheckLength(doc.title, kDocumentTitleMin, kDocumentTitleMax, path + ".title", out);
-    if (doc.signature_fields.size() > kMaxFieldsPerDocument) {
-        out.push_back({path + ".signature_fields",
-                       "at most " + std::to_string(kMaxFieldsPerDocument) + " fields"});
+    if (fields.size() > kMaxFieldsPerDocument) {
+        // Not one violation per field of a list that is refused anyway.
+        out.push_back({path, "at most " + std::to_string(kMaxFieldsPerDocument) + " fields"});
+        return out;
     }
     bool has_binding_clause = false;
     std::set<std::string> names;
-    for (std::size_t i = 0; i < doc.signature_fields.size(); ++i) {
-        const auto& field = doc.signature_fields[i];
-        const std::string fpath = path + ".signature_fields[" + std::to_string(i) + "]";
+    for (std::size_t i = 0; i < fields.size(); ++i) {
+        const auto& field = fields[i];
+        const std::string fpath = path + "[" + std::to_string(i) + "]";
         CheckLength(field.clause.title, kClauseTitleMin, kClauseTitleMax, fpath + ".clause.title",
                     out);
         if (field.clause.type != ClauseType::kOptional) has_binding_clause = true;
@@ -71,9 +80,8 @@ std::vector<Violation> CheckDocumentMetadata(const DocumentMetadata& doc, const 
             }
         }
     }
-    if (!doc.signature_fields.empty() && !has_binding_clause) {
-        out.push_back(
-            {path + ".signature_fields", "must contain at least one REQUIRED or UNFAIR clause"});
+    if (!fields.empty() && !has_binding_clause) {
+        out.push_back({path, "must contain at least one REQUIRED or UNFAIR clause"});
     }
     return out;
 }

@@ -70,5 +70,11 @@ inline constexpr double kMaxCoordinate = 14'400;  // PDF's largest page side, in
 // Structural checks that need no PDF (lengths, ranges, "at least one REQUIRED or UNFAIR clause
 // when fields are present"). `path` prefixes violation field names, e.g. "documents_metadata[0]".
 std::vector<Violation> CheckDocumentMetadata(const DocumentMetadata& doc, const std::string& path);
+// The field rules of CheckDocumentMetadata, for a list of fields alone (validate-document):
+// at most kMaxFieldsPerDocument (more: that one violation, the fields are not looked at),
+// clause titles, names, positions, a binding clause. `path` names the list, e.g.
+// "signature_fields".
+std::vector<Violation> CheckSignatureFields(const std::vector<SignatureField>& fields,
+                                            const std::string& path);
 
 }  // namespace firmo::domain

@@ -22,6 +22,18 @@ using namespace firmo::domain;
 namespace {
 
 constexpr const char* kCookie = "firmo_session";
+// Before a session exists: a random value the pre-session CSRF token is bound to (nothing
+// about it is stored on the server).
+constexpr const char* kPreCookie = "firmo_pre";
+constexpr const char* kPreCsrfPurpose = "portal-csrf";
+
+bool WellFormedPre(std::string_view value) {
+    if (value.size() != 43) return false;  // 32 random bytes, base64url
+    for (char c : value) {
+        if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_')) return false;
+    }
+    return true;
+}
 
 // No inline script or style anywhere; pdf.js needs its worker and (for JPEG 2000) WebAssembly.
 constexpr const char* kCsp =
@@ -117,9 +129,13 @@ std::string FormValue(const std::multimap<std::string, std::string>& form, const
 }  // namespace
 
 struct Portal::Ctx {
-    PortalSession session;
-    std::string token;
-    std::vector<std::string> cookies;
+    PortalSession session;             // without a session (token empty): only csrf_token is set
+    std::string token;                 // the session's token; empty when the visitor has none
+    std::vector<std::string> cookies;  // session tokens to set
+    std::string pre;                   // the firmo_pre value (no session)
+    bool set_pre = false;              // ... to be set by this answer
+    bool clear_session = false;        // the session ended: drop the cookie
+    ClientInfo client;
     std::multimap<std::string, std::string> form;
 };
 
@@ -136,26 +152,56 @@ std::string Portal::SignerLink(const std::string& issuer_id, const std::string& 
 
 Result<Portal::Ctx> Portal::Open(Req& req) {
     Ctx ctx;
+    ctx.client = Client(req);
     if (req.MediaType() == "application/x-www-form-urlencoded")
         ctx.form = http::ParseQuery(req.body);
     if (auto token = CookieValue(req, kCookie)) {
-        if (auto session = sessions_.Find(*token)) {
+        auto session = sessions_.Find(*token);
+        if (session) {
             ctx.session = std::move(*session);
             ctx.token = *token;
             return ctx;
         }
+        if (session.error().code != ErrorCode::kUnauthenticated) {
+            return tl::unexpected(session.error());
+        }
+        ctx.clear_session = true;  // unknown or expired: forget it
     }
-    FIRMO_TRY(auto handle, sessions_.Start(Client(req)));
-    ctx.session = std::move(handle.session);
-    ctx.token = handle.token;
-    ctx.cookies.push_back(handle.token);
+    // No session, and none is written for a visitor who only looks: the CSRF token is a signed
+    // grant naming the firmo_pre cookie, checked without any state (CsrfOk).
+    if (auto pre = CookieValue(req, kPreCookie); pre && WellFormedPre(*pre)) {
+        ctx.pre = *pre;
+    } else {
+        ctx.pre = sessions_.NewToken();
+        ctx.set_pre = true;
+    }
+    ctx.session.csrf_token = urls_.Sign(api::Grant{
+        kPreCsrfPurpose, "", ctx.pre, "", clock_.Now() + sessions_.options().anonymous_ttl});
     return ctx;
 }
 
 bool Portal::CsrfOk(const Ctx& ctx, const Req& req) const {
     (void)req;
     const std::string sent = FormValue(ctx.form, "csrf");
-    return !sent.empty() && ConstantTimeEquals(sent, ctx.session.csrf_token);
+    if (sent.empty()) return false;
+    if (!ctx.token.empty()) return ConstantTimeEquals(sent, ctx.session.csrf_token);
+    auto grant = urls_.Verify(sent, kPreCsrfPurpose, clock_.Now());
+    return grant && ConstantTimeEquals(grant->request_id, ctx.pre);
+}
+
+std::optional<api::SignerRefusal> Portal::MayOpenSession(const std::string& ip) const {
+    if (!limits_) return std::nullopt;
+    return limits_->AllowNewSession(ip);
+}
+
+HttpResponse Portal::TooMany(const api::SignerRefusal& refusal) const {
+    Ctx ctx;
+    HttpResponse r = Message(ctx, HttpStatusOf(ErrorCode::kRateLimited), "Please wait",
+                             "Too many attempts from your connection. Wait a moment, then "
+                             "reload this page.");
+    const auto seconds = std::chrono::ceil<std::chrono::seconds>(refusal.retry_after).count();
+    r.Set("Retry-After", std::to_string(std::max<std::int64_t>(1, seconds)));
+    return r;
 }
 
 HttpResponse Portal::Page(Ctx& ctx, int status, const std::string& title, const std::string& body,
@@ -173,13 +219,17 @@ HttpResponse Portal::Page(Ctx& ctx, int status, const std::string& title, const 
     r.Set("X-Frame-Options", "DENY");
     r.Set("Referrer-Policy", "no-referrer");
     r.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=()");
-    for (const auto& token : ctx.cookies) {
-        std::string cookie =
-            std::string(kCookie) + "=" + token + "; Path=/; HttpOnly; SameSite=Lax; Max-Age=" +
-            std::to_string(std::chrono::seconds(sessions_.options().session_ttl).count());
+    const auto set_cookie = [&](std::string cookie) {
+        cookie += "; Path=/; HttpOnly; SameSite=Lax";
         if (options_.secure_cookies) cookie += "; Secure";
-        r.Set("Set-Cookie", cookie);
+        r.headers.emplace_back("Set-Cookie", std::move(cookie));
+    };
+    for (const auto& token : ctx.cookies) {
+        set_cookie(std::string(kCookie) + "=" + token + "; Max-Age=" +
+                   std::to_string(std::chrono::seconds(sessions_.options().session_ttl).count()));
     }
+    if (ctx.cookies.empty() && ctx.clear_session) set_cookie(std::string(kCookie) + "=; Max-Age=0");
+    if (ctx.token.empty() && ctx.set_pre) set_cookie(std::string(kPreCookie) + "=" + ctx.pre);
     return r;
 }
 
@@ -229,7 +279,17 @@ HttpResponse Portal::ErrorPage(Ctx& ctx, const Error& e) const {
 }
 
 void Portal::Register(const std::function<void(std::string, std::string, http::Handler)>& add) {
+    // Pages count against the signer-side limits; the static files (fixed, no database) do
+    // not: a viewer loads dozens of them.
     const auto bind = [this](Res (Portal::*fn)(Req&)) {
+        return [this, fn](Req& req) {
+            if (limits_) {
+                if (auto refused = limits_->AllowCall(req)) return TooMany(*refused);
+            }
+            return (this->*fn)(req);
+        };
+    };
+    const auto bind_static = [this](Res (Portal::*fn)(Req&)) {
         return [this, fn](Req& req) { return (this->*fn)(req); };
     };
     add("GET", "/", bind(&Portal::Home));
@@ -250,10 +310,10 @@ void Portal::Register(const std::function<void(std::string, std::string, http::H
     add("POST", "/s/{id}/reject", bind(&Portal::Reject));
     add("GET", "/s/{id}/done", bind(&Portal::Done));
     add("GET", "/s/{id}/documents/{doc_id}/file", bind(&Portal::DocumentFile));
-    add("GET", "/static/firmo/{file}", bind(&Portal::Static));
+    add("GET", "/static/firmo/{file}", bind_static(&Portal::Static));
     add("GET", "/api/v1/qr/{file}", bind(&Portal::QrCode));
-    add("GET", "/static/pdfjs/{file}", bind(&Portal::PdfJs));
-    add("GET", "/static/pdfjs/{dir}/{file}", bind(&Portal::PdfJs));
+    add("GET", "/static/pdfjs/{file}", bind_static(&Portal::PdfJs));
+    add("GET", "/static/pdfjs/{dir}/{file}", bind_static(&Portal::PdfJs));
 }
 
 #define FIRMO_PORTAL_CTX(ctx, req)                                               \
@@ -287,6 +347,16 @@ HttpResponse Portal::StartEid(Ctx& ctx, const std::string& return_to, bool reaut
     }
     auto start = eid_->BeginLogin(options_.public_url + "/oidc/callback", reauthentication);
     if (!start) return ErrorPage(ctx, start.error());
+    if (ctx.token.empty()) {
+        // The login's state must survive the trip to the provider: the first session row
+        // this visitor costs.
+        if (auto refused = MayOpenSession(ctx.client.ip)) return TooMany(*refused);
+        auto handle = sessions_.Start(ctx.client);
+        if (!handle) return ErrorPage(ctx, handle.error());
+        ctx.session = std::move(handle->session);
+        ctx.token = handle->token;
+        ctx.cookies.push_back(handle->token);
+    }
     ctx.session.pending_json = Json{
         {"state", start->state},
         {"nonce", start->nonce},
@@ -356,12 +426,12 @@ HttpResponse Portal::Logout(Req& req) {
     FIRMO_PORTAL_CTX(ctx, req);
     if (!CsrfOk(ctx, req))
         return Message(ctx, 403, "Not possible", "The form expired; reload the page.");
-    (void)sessions_.End(ctx.token);
-    auto fresh = sessions_.Start(Client(req));
-    if (fresh) {
-        ctx.session = std::move(fresh->session);
-        ctx.cookies = {fresh->token};
-    }
+    if (!ctx.token.empty()) (void)sessions_.End(ctx.token);
+    // No new session: the next visit starts without one, like a first.
+    ctx.session = PortalSession{};
+    ctx.token.clear();
+    ctx.cookies.clear();
+    ctx.clear_session = true;
     return Message(ctx, 200, "Logged out", "You are logged out. You can close this page.");
 }
 
@@ -445,6 +515,7 @@ HttpResponse Portal::LinkLogin(Req& req) {
     const std::string token(req.Param("token"));
     auto grant = urls_.Verify(token, "signer-link", clock_.Now());
     if (!grant) return ErrorPage(ctx, grant.error());
+    if (auto refused = MayOpenSession(ctx.client.ip)) return TooMany(*refused);
     auto handle = sessions_.LoginWithCode(ctx.token, grant->request_id, grant->document_id,
                                           FormValue(ctx.form, "code"), Client(req));
     if (!handle) {
@@ -455,15 +526,18 @@ HttpResponse Portal::LinkLogin(Req& req) {
         return RenderLink(ctx, token, *grant, true, handle.error().message, 401);
     }
     ctx.session = std::move(handle->session);
+    ctx.token = handle->token;
     ctx.cookies = {handle->token};
     return SeeOther(ctx, "/s/" + grant->request_id);
 }
 
 HttpResponse Portal::Direct(Req& req) {
     FIRMO_PORTAL_CTX(ctx, req);
+    if (auto refused = MayOpenSession(ctx.client.ip)) return TooMany(*refused);
     auto handle = sessions_.LoginWithRedirect(ctx.token, req.Param("token"), Client(req));
     if (!handle) return ErrorPage(ctx, handle.error());
     ctx.session = std::move(handle->session);
+    ctx.token = handle->token;
     ctx.cookies = {handle->token};
     return SeeOther(ctx, "/s/" + ctx.session.request_id);
 }

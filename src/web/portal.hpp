@@ -6,11 +6,17 @@
 // services. Every page carries a strict Content-Security-Policy; every POST needs the
 // session's CSRF token; the session cookie is HttpOnly, SameSite=Lax and Secure (off only on
 // plain-HTTP loopback).
+//
+// Nothing is written for a visitor who has not started to log in: before a session exists,
+// the CSRF token is stateless (a signed grant bound to a random `firmo_pre` cookie), and the
+// session row is written only by a login (code, redirect, eID start). Pages and logins count
+// against api::SignerLimits (calls per address and per request, logins per address).
 
 #include <filesystem>
 #include <functional>
 #include <string>
 
+#include "api/signer_api.hpp"
 #include "api/url_signer.hpp"
 #include "domain/ports/identity_provider.hpp"
 #include "domain/services/ceremony_service.hpp"
@@ -29,13 +35,14 @@ class Portal {
   public:
     Portal(domain::SignerSessionService& sessions, domain::CeremonyService& ceremony,
            domain::IdentityProvider* eid, const api::UrlSigner& urls, const Clock& clock,
-           PortalOptions options)
+           PortalOptions options, api::SignerLimits* limits = nullptr)
         : sessions_(sessions),
           ceremony_(ceremony),
           eid_(eid),
           urls_(urls),
           clock_(clock),
-          options_(std::move(options)) {}
+          options_(std::move(options)),
+          limits_(limits) {}
 
     void Register(const std::function<void(std::string, std::string, http::Handler)>& add);
 
@@ -46,7 +53,7 @@ class Portal {
   private:
     using Req = http::HttpRequest;
     using Res = http::HttpResponse;
-    struct Ctx;  // the request's session (created when missing) and response cookies
+    struct Ctx;  // the request's session (if any), its CSRF token, and response cookies
 
     Res Home(Req& req);
     Res LoginPage(Req& req);
@@ -83,6 +90,9 @@ class Portal {
                    const std::string& error, int status);
     Res StartEid(Ctx& ctx, const std::string& return_to, bool reauthentication);
     Res SeeOther(Ctx& ctx, const std::string& location) const;
+    Res TooMany(const api::SignerRefusal& refusal) const;
+    // Before a login opens a session: the limit on sessions per address.
+    std::optional<api::SignerRefusal> MayOpenSession(const std::string& ip) const;
     [[nodiscard]] Result<Ctx> Open(Req& req);
     bool CsrfOk(const Ctx& ctx, const Req& req) const;
     domain::ClientInfo Client(const Req& req) const;
@@ -93,6 +103,7 @@ class Portal {
     const api::UrlSigner& urls_;
     const Clock& clock_;
     PortalOptions options_;
+    api::SignerLimits* limits_;  // none in tests that do not count
 };
 
 // The portal's templates, stylesheet and script, compiled in (empty if unknown).

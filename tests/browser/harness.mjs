@@ -72,7 +72,8 @@ function tail(text, n = 8000) {
 // ---------------------------------------------------------------------------------------------
 // Firmo
 
-// Starts `firmo serve` on 127.0.0.1:0 with rate limiting off (as the Python e2e harness does).
+// Starts `firmo serve` on 127.0.0.1:0 with rate limiting off, issuer and signer side (as the
+// Python e2e harness does).
 // `dataDir`: reuse a directory (e.g. restart after kill9()); otherwise a fresh temp dir that
 // stop() removes. `args` are appended to the command line, `env` added to the environment.
 export async function startFirmo({ env = {}, args = [], dataDir, timeoutMs = 20000 } = {}) {
@@ -81,7 +82,9 @@ export async function startFirmo({ env = {}, args = [], dataDir, timeoutMs = 200
   const logPath = path.join(dataDir, 'server.log');
   const logFd = fs.openSync(logPath, 'a');
   const proc = spawn(firmoBin, ['serve', '--listen', '127.0.0.1:0', '--data-dir', dataDir,
-                                '--rate-limit-burst', '0', ...args],
+                                '--rate-limit-burst', '0', '--signer-calls-per-ip', '0',
+                                '--signer-calls-per-request', '0', '--signer-sessions-per-ip', '0',
+                                ...args],
                      { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', logFd] });
   fs.closeSync(logFd);  // the child holds its own copy
   const stdoutLines = [];
@@ -110,7 +113,11 @@ export async function startFirmo({ env = {}, args = [], dataDir, timeoutMs = 200
     // Graceful stop (SIGTERM); removes the data dir it created unless keepDataDir.
     async stop({ keepDataDir = false } = {}) {
       const code = await terminate(proc);
-      if (ownsDir && !keepDataDir) fs.rmSync(dataDir, { recursive: true, force: true });
+      if (ownsDir && !keepDataDir) {
+        fs.rmSync(dataDir, { recursive: true, force: true });
+        // The CA key's secret, kept beside the data folder (OPERATIONS.md).
+        fs.rmSync(`${dataDir.replace(/\/+$/, '')}.ca-key-secret`, { force: true });
+      }
       return code;
     },
     // A crash: SIGKILL, data dir kept so startFirmo({dataDir}) can restart on it.

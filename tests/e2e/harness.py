@@ -152,6 +152,11 @@ class Firmo:
         self.stop()
         if self.owns_dir:
             shutil.rmtree(self.data_dir, ignore_errors=True)
+            # The CA key's secret, kept beside the data folder (OPERATIONS.md).
+            try:
+                os.remove(self.data_dir.rstrip("/") + ".ca-key-secret")
+            except OSError:
+                pass
 
     def cli(self, *args, check=True):
         """Runs a firmo subcommand against this server's data dir."""
@@ -308,7 +313,8 @@ def dossier_body(fields=(FIELD_BY_NAME, FIELD_AT), title="Employment contract"):
 class FirmoTestCase(unittest.TestCase):
     """A fresh server per test class. Rate limiting is off unless a test turns it on."""
 
-    server_args = ("--rate-limit-burst", "0")
+    server_args = ("--rate-limit-burst", "0", "--signer-calls-per-ip", "0",
+                   "--signer-calls-per-request", "0", "--signer-sessions-per-ip", "0")
 
     @classmethod
     def setUpClass(cls):

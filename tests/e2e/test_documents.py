@@ -71,6 +71,24 @@ class ValidateDocument(FirmoTestCase):
         r = self.validate([("file", good, "application/pdf"), ("dossier_id", dossier["id"], None)], key=other_key)
         self.assertProblem(r, 404, "not-found")
 
+    def test_the_field_rules_of_dossiers_apply(self):
+        pdf = make_pdf(signature_field="Signature1")
+
+        def fields(*items):
+            return self.validate([("file", pdf, "application/pdf"),
+                                  ("signature_fields", json.dumps(list(items)), "application/json")])
+
+        r = fields(*([FIELD_AT] * 50 + [FIELD_BY_NAME]))  # 51: one too many
+        self.assertProblem(r, 422, "validation-error")
+        self.assertEqual(r.json["violations"], [{"field": "signature_fields", "reason": "at most 50 fields"}])
+        r = fields(FIELD_AT)  # only an OPTIONAL clause
+        self.assertProblem(r, 422, "validation-error")
+        self.assertEqual(r.json["violations"][0]["field"], "signature_fields")
+        r = fields(dict(FIELD_BY_NAME, clause={"title": "Ok", "type": "REQUIRED"}))
+        self.assertProblem(r, 422, "validation-error")
+        self.assertEqual(r.json["violations"][0]["field"], "signature_fields[0].clause.title")
+        self.assertEqual(fields(*([FIELD_BY_NAME] * 50)).status, 200)
+
     def test_bad_pdfs_are_violations_not_errors(self):
         for data in [b"not a pdf at all", b"%PDF-1.7\n" + os.urandom(3000), make_pdf()[:200]]:
             r = self.validate([("file", data, "application/pdf")])

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <set>
 
+#include "core/encoding.hpp"
 #include "core/ids.hpp"
 #include "core/log.hpp"
 #include "domain/text.hpp"
@@ -258,9 +259,14 @@ Result<void> CeremonyService::Confirm(const PortalSession& session, const std::s
     if (factor == SecondFactor::kCode) {
         FIRMO_CHECK(sessions_.CheckCode(request_id, signer_id, CodeKind::kConfirm, code, client));
     } else {
+        // docs/API.md: a new eID login as the same person, after the clauses were accepted,
+        // within reauthentication_max_age. The first login never counts, however recent.
+        // kClockTolerance: nodes' clocks (acceptance and re-authentication may be recorded
+        // by different nodes), seconds where the provider's own skew allowance was a minute.
+        constexpr std::chrono::seconds kClockTolerance{5};
         const auto& at = session.reauthenticated_at;
         if (!at || *at + sessions_.options().reauthentication_max_age < now ||
-            *at < *found.request_signer().accepted_at - std::chrono::minutes(1)) {
+            *at < *found.request_signer().accepted_at - kClockTolerance) {
             return Fail(ErrorCode::kUnauthenticated, "confirm with your eID: log in again to sign");
         }
     }
@@ -321,9 +327,9 @@ Result<void> CeremonyService::Reject(const PortalSession& session, const std::st
             return Fail(ErrorCode::kConflict, "this request cannot be rejected now");
         }
         rs.reject_reason = reason;  // before the event: the issuer's event carries it
-        FIRMO_CHECK(ApplySignerEvent(ctx_, tx, r, access.position, SignerEvent::kReject,
-                                     SignerActor(signer_id), reason + " " + ClientDetail(client),
-                                     now));
+        FIRMO_CHECK(ApplySignerEvent(
+            ctx_, tx, r, access.position, SignerEvent::kReject, SignerActor(signer_id),
+            "reason=" + JsonQuote(reason) + " " + ClientDetail(client), now));
         FIRMO_CHECK(ApplyRequestEvent(ctx_, tx, r, RequestEvent::kReject, SignerActor(signer_id),
                                       reason, now));
         r.reject_reason = reason;
@@ -374,15 +380,44 @@ Result<std::optional<std::string>> CeremonyService::ExitUrl(const PortalSession&
     } else {
         return std::optional<std::string>();  // still in the ceremony, or being signed
     }
+    // Tokens are stored hashed, so handing out the same one again means deriving it: from a
+    // secret (the code pepper, shared by nodes), the signer and the 10-minute slot it was made
+    // in. A token of this slot or the previous one, made less than kExitTokenReuse ago and not
+    // revoked, is handed out again; otherwise this slot's token replaces the others.
     const Timestamp now = ctx_.clock.Now();
-    const std::string token = NewSecretToken(ctx_.random);
-    FIRMO_CHECK(InWriteTransaction(ctx_.db, [&](Transaction& tx) -> Result<void> {
+    const auto slot_length = std::chrono::duration_cast<std::chrono::milliseconds>(kExitTokenReuse);
+    const std::int64_t slot = ToUnixMillis(now) / slot_length.count();
+    const auto derive = [&](std::int64_t s) {
+        return ctx_.hasher.Sha256Hex(sessions_.options().code_pepper + "\nstatus-query\n" + r.id +
+                                     "\n" + rs.signer_id + "\n" + std::to_string(s));
+    };
+    std::string token;
+    const auto pick = [&](Transaction& tx) -> Result<void> {
+        for (const std::int64_t s : {slot - 1, slot}) {
+            const std::string candidate = derive(s);
+            FIRMO_TRY(auto found, tx.signer_tokens().Find(sessions_.HashToken(candidate)));
+            if (found && !found->used_at && now < found->created_at + kExitTokenReuse &&
+                now < found->expires_at) {
+                token = candidate;
+                return {};
+            }
+        }
+        token = derive(slot);
+        FIRMO_TRY(auto taken, tx.signer_tokens().Find(sessions_.HashToken(token)));
+        // This slot's token revoked already (only by a later exit of this slot, which the
+        // check above rules out; but never reissue one): a random one.
+        if (taken) token = NewSecretToken(ctx_.random);
         FIRMO_CHECK(
             tx.signer_tokens().Revoke(r.id, rs.signer_id, SignerTokenKind::kStatusQuery, now));
         return tx.signer_tokens().Insert(SignerToken{
             sessions_.HashToken(token), SignerTokenKind::kStatusQuery, r.id, rs.signer_id, now,
             now + sessions_.options().status_query_ttl, std::nullopt});
-    }));
+    };
+    auto picked = InWriteTransaction(ctx_.db, pick);
+    // Two nodes answering the same exit at once may both insert this slot's token: the second
+    // fails on the key, and finds the first's on a second try.
+    if (!picked) picked = InWriteTransaction(ctx_.db, pick);
+    FIRMO_CHECK(picked);
     const char sep = base.find('?') == std::string::npos ? '?' : '&';
     return std::make_optional(base + sep + "status_query_token=" + token);
 }

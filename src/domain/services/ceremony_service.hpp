@@ -6,6 +6,7 @@
 // loses nothing); or reject with a reason. Also the inbox and the direct flow's exits. Every
 // step is in the request's audit log with time, IP and user agent.
 
+#include <chrono>
 #include <map>
 #include <optional>
 #include <string>
@@ -19,6 +20,7 @@
 namespace firmo::domain {
 
 inline constexpr std::size_t kRejectReasonMax = 500;  // characters of a signer's reason
+inline constexpr std::chrono::minutes kExitTokenReuse{10};
 
 // One signature field as a signer sees it.
 struct CeremonyField {
@@ -97,8 +99,10 @@ class CeremonyService {
                                                         const std::string& document_id);
     [[nodiscard]] Result<Page<InboxMessage>> Inbox(const PortalSession& session, PageQuery page);
 
-    // Direct flow: where to send the browser now that the ceremony ended (with a fresh
-    // status_query_token), or nullopt while it has not ended or without exit URLs.
+    // Direct flow: where to send the browser now that the ceremony ended (with a
+    // status_query_token), or nullopt while it has not ended or without exit URLs. The same
+    // URL for kExitTokenReuse after a token was handed out (a reload or a prefetch must not
+    // revoke the token the issuer is about to check); then a new token, revoking the old.
     [[nodiscard]] Result<std::optional<std::string>> ExitUrl(const PortalSession& session,
                                                              const std::string& request_id);
 

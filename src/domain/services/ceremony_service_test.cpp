@@ -446,6 +446,25 @@ TEST_F(CeremonyTest, RejectEndsTheRequestWithTheReason) {
     EXPECT_EQ(accept.error().code, ErrorCode::kConflict);
 }
 
+// What the signer sends (user agent, reason) cannot forge the audit detail's other fields: it
+// is quoted as a JSON string (issue 12: a planted `ip=`).
+TEST_F(CeremonyTest, TheSignersWordsCannotPlantAFieldInTheAuditDetail) {
+    const SignatureRequest r = MakeReadyRequest({Mario()});
+    const PortalSession s = LoginByCode(r, 0);
+    const ClientInfo forger{"203.0.113.7", "agent\" ip=6.6.6.6 ua=\"x"};
+    ASSERT_TRUE(ceremony_->Open(s, r.id, forger));
+    ASSERT_TRUE(ceremony_->Reject(s, r.id, "no\" ip=6.6.6.6", forger));
+    std::string opened, rejected;
+    for (const auto& e : Events(r)) {
+        if (e.type == "signer.opened") opened = e.detail;
+        if (e.type == "signer.rejected") rejected = e.detail;
+    }
+    EXPECT_EQ(opened, R"(via code ip=203.0.113.7 ua="agent\" ip=6.6.6.6 ua=\"x")");
+    EXPECT_EQ(rejected, R"(reason="no\" ip=6.6.6.6" ip=203.0.113.7 ua="agent\" ip=6.6.6.6 ua=\"x")");
+    // The issuer's event and the request keep the signer's own words.
+    EXPECT_EQ(Reload(r).reject_reason, std::string("no\" ip=6.6.6.6"));
+}
+
 // ---- Direct-flow exits ---------------------------------------------------------------------
 
 class CeremonyExitTest : public CeremonyTest {
@@ -485,7 +504,16 @@ TEST_F(CeremonyExitTest, CompletionUrlCarriesAStatusQueryToken) {
     ASSERT_FALSE(wrong);
     EXPECT_EQ(wrong.error().code, ErrorCode::kForbidden);
 
-    // A fresh exit replaces the earlier token.
+    // A reload (or a browser's prefetch) of the exit within 10 minutes hands out the same
+    // token: the one the issuer is checking stays valid (issue 12).
+    clock_.Advance(kExitTokenReuse - 1s);
+    auto reload = ceremony_->ExitUrl(s, r.id);
+    ASSERT_TRUE(reload && *reload);
+    EXPECT_EQ(**reload, **done);
+    EXPECT_TRUE(requests_->GetWithStatusQueryToken(issuer_, r.id, token));
+
+    // Later, a fresh exit replaces the earlier token.
+    clock_.Advance(2s);
     auto again = ceremony_->ExitUrl(s, r.id);
     ASSERT_TRUE(again && *again);
     EXPECT_NE(TokenOf(**again), token);
@@ -493,6 +521,31 @@ TEST_F(CeremonyExitTest, CompletionUrlCarriesAStatusQueryToken) {
     ASSERT_FALSE(revoked);
     EXPECT_EQ(revoked.error().code, ErrorCode::kForbidden);
     EXPECT_TRUE(requests_->GetWithStatusQueryToken(issuer_, r.id, TokenOf(**again)));
+}
+
+// Exit URLs a browser would read as another host are refused when the request is created
+// (issue 12), each with its reason.
+TEST_F(CeremonyExitTest, ExitUrlsThatHideAnotherHostAreRefusedAtCreation) {
+    const SignatureRequest model = MakeReadyRequest({Mario()}, OneDocument(), Urls());
+    NewSignatureRequest input;
+    input.dossier_id = model.dossier_id;
+    input.expires_at = clock_.Now() + 48h;
+    input.signers.push_back({model.signers[0].signer_id, 0});
+    input.redirect = RedirectUrls{"https://user:pass@shop.example/done",
+                                  "https://evil.example\\@shop.example/",
+                                  "https:///error\x01"};
+    auto refused = requests_->Create(issuer_, input, "test");
+    ASSERT_FALSE(refused);
+    EXPECT_EQ(refused.error().code, ErrorCode::kInvalidArgument);
+    ASSERT_EQ(refused.error().violations.size(), 3u);
+    EXPECT_EQ(refused.error().violations[0].field, "redirect.completion_url");
+    EXPECT_EQ(refused.error().violations[0].reason,
+              "must not carry a user name or password (user:pass@)");
+    EXPECT_EQ(refused.error().violations[1].field, "redirect.rejection_url");
+    EXPECT_EQ(refused.error().violations[1].reason,
+              "must not contain a backslash (browsers read it as '/')");
+    EXPECT_EQ(refused.error().violations[2].field, "redirect.error_url");
+    EXPECT_EQ(refused.error().violations[2].reason, "must not contain control characters");
 }
 
 TEST_F(CeremonyExitTest, RejectionAndErrorUrls) {
@@ -586,6 +639,48 @@ TEST_F(CeremonyTest, AnIdentitySessionSignsWithReauthentication) {
     EXPECT_EQ(Reload(r).signers[0].signing_name, "Mario R.");  // the eID's name wins
     ASSERT_EQ(worker_->RunOnce(), 1);
     EXPECT_EQ(Reload(r).status, RequestStatus::kSigned);
+}
+
+// API.md: an eID signer confirms with a second eID login after accepting the clauses. A login
+// followed by an acceptance within a minute is not one (issue 12).
+TEST_F(CeremonyTest, TheFirstEidLoginIsNotTheReauthenticationEvenWithinAMinute) {
+    const SignatureRequest r = MakeReadyRequest({Mario()});
+    VerifiedIdentity mario;
+    mario.kind = IdentifierKind::kItFiscalCode;
+    mario.identifier = kMario;
+    mario.full_name = "Mario R.";
+    mario.auth_time = clock_.Now();
+    auto login = sessions_->LoginWithIdentity("", mario, client_);
+    ASSERT_TRUE(login);
+    ASSERT_TRUE(ceremony_->Open(login->session, r.id, client_));
+    clock_.Advance(20s);
+    ASSERT_TRUE(ceremony_->Accept(login->session, r.id, {{0, 0}}, client_));
+    clock_.Advance(10s);
+    auto session = sessions_->Find(login->token);
+    ASSERT_TRUE(session);
+    auto without = ceremony_->Confirm(*session, r.id, "", client_);
+    ASSERT_FALSE(without) << "confirmed with the login alone";
+    EXPECT_EQ(without.error().code, ErrorCode::kUnauthenticated);
+    EXPECT_FALSE(Reload(r).signers[0].confirmed_at);
+
+    // A re-authentication begun before the acceptance does not count either.
+    const SignatureRequest second = MakeReadyRequest({Mario()});
+    ASSERT_TRUE(ceremony_->Open(*session, second.id, client_));
+    ASSERT_TRUE(sessions_->Reauthenticated(login->token, mario));
+    clock_.Advance(30s);
+    session = sessions_->Find(login->token);
+    ASSERT_TRUE(ceremony_->Accept(*session, second.id, {{0, 0}}, client_));
+    auto early = ceremony_->Confirm(*session, second.id, "", client_);
+    ASSERT_FALSE(early);
+    EXPECT_EQ(early.error().code, ErrorCode::kUnauthenticated);
+
+    // The second eID login, after the acceptance: confirmed.
+    clock_.Advance(5s);
+    mario.auth_time = clock_.Now();
+    ASSERT_TRUE(sessions_->Reauthenticated(login->token, mario));
+    session = sessions_->Find(login->token);
+    ASSERT_TRUE(ceremony_->Confirm(*session, r.id, "", client_));
+    ASSERT_TRUE(ceremony_->Confirm(*session, second.id, "", client_));
 }
 
 }  // namespace

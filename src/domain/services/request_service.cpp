@@ -5,6 +5,7 @@
 
 #include "core/ids.hpp"
 #include "core/log.hpp"
+#include "domain/exit_url.hpp"
 #include "domain/services/dossier_service.hpp"
 #include "domain/services/request_steps.hpp"
 #include "domain/text.hpp"
@@ -63,13 +64,8 @@ Result<SignatureRequest> RequestService::Create(const std::string& issuer_id,
     }
     if (input.redirect) {
         const auto check_url = [&](const std::string& url, const char* name) {
-            const bool web = url.starts_with("https://") || url.starts_with("http://");
-            if (!web || url.size() > kRedirectUrlMax ||
-                url.find_first_of(" \t\r\n<>\"") != std::string::npos) {
-                violations.push_back({std::string("redirect.") + name,
-                                      "must be an absolute http(s) URL of at most 2000 "
-                                      "characters"});
-            }
+            auto v = CheckExitUrl(url, std::string("redirect.") + name);
+            violations.insert(violations.end(), v.begin(), v.end());
         };
         check_url(input.redirect->completion_url, "completion_url");
         check_url(input.redirect->rejection_url, "rejection_url");

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "domain/exit_url.hpp"
 #include "domain/services/context.hpp"
 
 namespace firmo::domain {
@@ -29,7 +30,7 @@ struct NewSignatureRequest {
 
 inline constexpr int kMaxSignerOrder = 9;
 inline constexpr std::size_t kReferenceMax = 100;
-inline constexpr std::size_t kRedirectUrlMax = 2000;
+inline constexpr std::size_t kRedirectUrlMax = kExitUrlMax;
 
 enum class RequestedStatus { kReady, kCancelled };
 

@@ -10,8 +10,14 @@ namespace firmo::domain {
 std::string SignerActor(const std::string& signer_id) { return "signer:" + signer_id; }
 
 std::string ClientDetail(const ClientInfo& client) {
-    std::string ua = client.user_agent.substr(0, 200);
-    return "ip=" + client.ip + " ua=\"" + ua + "\"";
+    // The user agent is the client's to choose: quoted as a JSON string, so that no value of
+    // it can end the field and plant another (` ip=...`). The address is the socket's (or a
+    // trusted proxy's parse); quoted too should it ever hold anything but an address.
+    const bool plain_ip =
+        !client.ip.empty() &&
+        client.ip.find_first_not_of("0123456789abcdefABCDEF:.%") == std::string::npos;
+    return "ip=" + (plain_ip ? client.ip : JsonQuote(client.ip)) +
+           " ua=" + JsonQuote(client.user_agent.substr(0, 200));
 }
 
 Result<SignerAccess> LoadSignerAccess(Transaction& tx, const std::string& request_id,
@@ -103,7 +109,8 @@ Result<SessionHandle> SignerSessionService::LoginWithIdentity(std::string_view o
             s.identity = identity.identifier;
             s.full_name = identity.full_name;
             s.authenticated_at = now;
-            s.reauthenticated_at = identity.auth_time;
+            // The login is not the second factor: confirming needs an eID login of its own,
+            // after the clauses are accepted (Reauthenticated).
             s.expires_at = now + options_.session_ttl;
         },
         old_token);
@@ -131,7 +138,10 @@ Result<void> SignerSessionService::Reauthenticated(std::string_view token,
         return Fail(ErrorCode::kForbidden,
                     "the eID used to confirm is not the signer's; confirm as the same person");
     }
-    session.reauthenticated_at = identity.auth_time;
+    // When it completed, by this node's clock (the provider checked that the person logged in
+    // again after this re-authentication began): compared with when the clauses were
+    // accepted, also by our clock, never with the provider's.
+    session.reauthenticated_at = ctx_.clock.Now();
     if (session.full_name.empty()) session.full_name = identity.full_name;
     return Save(session);
 }

@@ -1,9 +1,10 @@
 #pragma once
-// The signer side's sessions and logins: anonymous sessions (for CSRF tokens before login),
-// login by eID (an IdentityProvider's verified identity), by a link plus a one-time code, or by
-// a direct-flow redirect URL; one-time codes (stored hashed, expiring, single use; after too
-// many wrong codes the signer is BLOCKED). Sessions live in the database, so any node serves
-// them; the browser holds only a random token whose hash is the session's key.
+// The signer side's sessions and logins: anonymous sessions (only to carry an eID login's
+// state to the provider and back: the portal's forms need none before login), login by eID (an
+// IdentityProvider's verified identity), by a link plus a one-time code, or by a direct-flow
+// redirect URL; one-time codes (stored hashed, expiring, single use; after too many wrong codes the
+// signer is BLOCKED). Sessions live in the database, so any node serves them; the browser holds
+// only a random token whose hash is the session's key.
 
 #include <chrono>
 #include <string>
