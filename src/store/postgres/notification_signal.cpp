@@ -127,16 +127,22 @@ int NotificationSignal::Confirm() const {
         return failed("ping");
     }
     int answered = 0;
+    const auto take_answers = [&] {
+        while (PGnotify* n = PQnotifies(conn)) {
+            if (pong_channel == n->relname && token == n->extra) ++answered;
+            PQfreemem(n);
+        }
+    };
+    // Answers may have come with the ping's own result: libpq queued them while reading it,
+    // and the socket will not wake us for them again.
+    take_answers();
     while (answered < listeners) {
         if (WaitFor(PQsocket(conn), POLLIN, wake_fd_, deadline) == 0) {
             if (Clock::now() >= deadline || stop_) break;
             continue;
         }
         if (PQconsumeInput(conn) == 0) return failed("read");
-        while (PGnotify* n = PQnotifies(conn)) {
-            if (pong_channel == n->relname && token == n->extra) ++answered;
-            PQfreemem(n);
-        }
+        take_answers();
     }
     if (answered < listeners) {
         // Those that did not answer stop trusting their caches by the deadline anyway.
@@ -248,14 +254,17 @@ bool NotificationSignal::Session() {
             // Every notification on the channel moves the counter (payloads are not used). A
             // ping is answered after the notifications before it: they are delivered in commit
             // order, so the answer says every change committed before the ping is seen here.
-            while (PGnotify* n = PQnotifies(conn)) {
-                if (options_.channel == n->relname) {
-                    counter_.fetch_add(1, std::memory_order_acq_rel);
-                } else if (ping_channel == n->relname) {
-                    pongs.emplace_back(n->extra);
+            const auto take_notifications = [&] {
+                while (PGnotify* n = PQnotifies(conn)) {
+                    if (options_.channel == n->relname) {
+                        counter_.fetch_add(1, std::memory_order_acq_rel);
+                    } else if (ping_channel == n->relname) {
+                        pongs.emplace_back(n->extra);
+                    }
+                    PQfreemem(n);
                 }
-                PQfreemem(n);
-            }
+            };
+            take_notifications();
             while (outstanding && PQisBusy(conn) == 0) {
                 PGresult* r = PQgetResult(conn);
                 if (r == nullptr) {  // the query is complete
@@ -279,6 +288,9 @@ bool NotificationSignal::Session() {
                     return lost(listening ? "heartbeat" : "listen", listening);
                 }
             }
+            // Reading the results may have parsed notifications that arrived with them: they
+            // are in libpq's queue now, and the socket will not wake us for them again.
+            take_notifications();
             continue;
         }
         const auto now = Clock::now();
