@@ -158,7 +158,10 @@ class Query {
     [[nodiscard]] Result<bool> Step() { return s_->Step(); }
     [[nodiscard]] Result<std::int64_t> Run() { return s_->Run(); }
     [[nodiscard]] Result<void> Send() { return s_->Send(); }
-    Row row(int offset = 0) const { return Row(*s_, offset); }
+    // Overloads, not a default argument: clang does not see a default argument in the
+    // trailing return types below (they are not a complete-class context).
+    Row row() const { return Row(*s_, 0); }
+    Row row(int offset) const { return Row(*s_, offset); }
 
     // The first row read by `read(Row)` (which returns a T or a Result<T>), or nothing; the
     // statement is then run to its end (where SQLite commits a single statement).
