@@ -311,6 +311,12 @@ void Portal::Register(const std::function<void(std::string, std::string, http::H
     add("GET", "/s/{id}/done", bind(&Portal::Done));
     add("GET", "/s/{id}/documents/{doc_id}/file", bind(&Portal::DocumentFile));
     add("GET", "/static/firmo/{file}", bind_static(&Portal::Static));
+    // Browsers ask every origin for an icon; "no icon" is 204, not a 404 in their console.
+    add("GET", "/favicon.ico", [](Req&) {
+        auto response = HttpResponse::Text(204, "", "image/x-icon");
+        response.Set("Cache-Control", "public, max-age=86400");
+        return response;
+    });
     add("GET", "/api/v1/qr/{file}", bind(&Portal::QrCode));
     add("GET", "/static/pdfjs/{file}", bind_static(&Portal::PdfJs));
     add("GET", "/static/pdfjs/{dir}/{file}", bind_static(&Portal::PdfJs));
