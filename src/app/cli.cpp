@@ -90,11 +90,11 @@ std::string CommandPath(const CLI::App& root) {
 
 std::vector<Section> Cli::SectionsOf(std::string_view command) {
     if (command == "serve") {
-        return {Section::kServer,   Section::kJobs,    Section::kDatabase,  Section::kStorage,
-                Section::kLimits,   Section::kLog,     Section::kMetrics,   Section::kBootstrap,
-                Section::kWeb,
-                Section::kOidc,     Section::kNotify,  Section::kSmtp,      Section::kSms,
-                Section::kWebhooks, Section::kPolling, Section::kVerify, Section::kCa};
+        return {Section::kServer, Section::kJobs,     Section::kDatabase, Section::kStorage,
+                Section::kLimits, Section::kLog,      Section::kMetrics,  Section::kBootstrap,
+                Section::kWeb,    Section::kOidc,     Section::kNotify,   Section::kSmtp,
+                Section::kSms,    Section::kWebhooks, Section::kPolling,  Section::kVerify,
+                Section::kCa};
     }
     // migrate, issuer create, apikey create|revoke: what Storage::Open reads.
     return {Section::kStorage, Section::kDatabase, Section::kLog};

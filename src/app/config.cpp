@@ -1,10 +1,11 @@
-#include "jobs/worker.hpp"
 #include "app/config.hpp"
 
 #include <toml++/toml.h>
 
 #include <cstdlib>
 #include <sstream>
+
+#include "jobs/worker.hpp"
 
 namespace firmo::app {
 
@@ -203,7 +204,8 @@ Problem SetTrustAnchors(Config& c, std::string_view v) {
         if (end == std::string_view::npos) end = v.size();
         std::string_view item = v.substr(start, end - start);
         start = end + 1;
-        while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) item.remove_prefix(1);
+        while (!item.empty() && (item.front() == ' ' || item.front() == '\t'))
+            item.remove_prefix(1);
         while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) item.remove_suffix(1);
         if (item.empty()) continue;
         if (item == "builtin") {
@@ -310,8 +312,7 @@ std::vector<ConfigKey> MakeKeys() {
          "base of the links Firmo hands out (upload URLs, signers' links, QR codes, the OIDC "
          "callback); set it to the URL clients reach behind a proxy",
          false, SetPublicUrl},
-        {S::kServer, "server.io_threads", "FIRMO_IO_THREADS", "io-threads", "N",
-         "0 (one per core)",
+        {S::kServer, "server.io_threads", "FIRMO_IO_THREADS", "io-threads", "N", "0 (one per core)",
          "HTTP event loops, one thread each; they also run the routes that never block, and "
          "database work on SQLite ([request lanes](#request-lanes)); 0–64",
          false, Integer<int>(FIRMO_FIELD(server.io_threads), 0, 64)},

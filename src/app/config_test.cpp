@@ -192,7 +192,7 @@ TEST(Config, BadValuesNameTheKeyTheSourceAndTheRule) {
 TEST(Config, LanesLogFormatNodeAndMetricsAllow) {
     auto defaults = Sources().Load();
     ASSERT_TRUE(defaults);
-    EXPECT_EQ(defaults->server.io_threads, 0);  // one per core
+    EXPECT_EQ(defaults->server.io_threads, 0);        // one per core
     EXPECT_FALSE(defaults->server.database_threads);  // auto
     EXPECT_EQ(defaults->server.heavy_threads, 2);
     EXPECT_EQ(defaults->server.heavy_queue, 16);

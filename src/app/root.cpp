@@ -314,8 +314,8 @@ Result<std::shared_ptr<const crypto::CertificateAuthority>> OpenBuiltinCa(
             FIRMO_TRY(key_pass,
                       crypto::CertificateAuthority::ReadOrCreateKeySecret(data_dir, random));
         }
-        auto created = crypto::CertificateAuthority::Create(data_dir, crypto::CaOptions{},
-                                                            key_pass, clock, random);
+        auto created = crypto::CertificateAuthority::Create(data_dir, crypto::CaOptions{}, key_pass,
+                                                            clock, random);
         if (created) {
             log::Warn(
                 "ca_created",
@@ -346,8 +346,8 @@ struct Node::Graph {
           public_url(PublicUrl(c.server, listener.port())),
           adapters(std::move(a)),
           storage(*adapters.storage),
-          delivery(std::make_unique<notify::MeteredTransport>(std::move(adapters.delivery),
-                                                              metrics)),
+          delivery(
+              std::make_unique<notify::MeteredTransport>(std::move(adapters.delivery), metrics)),
           urls(adapters.url_signing_key),
           issuer_side(
               c, storage,
@@ -445,11 +445,11 @@ struct Node::Graph {
         portal.Register(add_public);
         signer_api.Register(add_public);
         // validate-document, verify: PDF work.
-        document_api.Register([this](std::string method, std::string pattern,
-                                     api::IssuerApi::AuthedHandler handler) {
-            frontend.AddAuthed(std::move(method), std::move(pattern), std::move(handler),
-                               http::Lane::kHeavy);
-        });
+        document_api.Register(
+            [this](std::string method, std::string pattern, api::IssuerApi::AuthedHandler handler) {
+                frontend.AddAuthed(std::move(method), std::move(pattern), std::move(handler),
+                                   http::Lane::kHeavy);
+            });
         event_api.Register(add_authed);
         WarnWhenThePoolIsSmall(c);
     }
@@ -482,7 +482,8 @@ struct Node::Graph {
     void WarnWhenThePoolIsSmall(const Config& c) const {
         const http::LaneOptions o = LaneOptionsOf(c);
         const int users = o.database_threads + o.heavy_threads + c.jobs.threads +
-                          c.notify.delivery_threads + (o.database_threads == 0 ? IoThreadsOf(c) : 0);
+                          c.notify.delivery_threads +
+                          (o.database_threads == 0 ? IoThreadsOf(c) : 0);
         if (c.database.pool_size < users) {
             log::Warn("database_pool_small",
                       {{"pool_size", c.database.pool_size},

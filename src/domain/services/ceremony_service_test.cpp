@@ -460,7 +460,8 @@ TEST_F(CeremonyTest, TheSignersWordsCannotPlantAFieldInTheAuditDetail) {
         if (e.type == "signer.rejected") rejected = e.detail;
     }
     EXPECT_EQ(opened, R"(via code ip=203.0.113.7 ua="agent\" ip=6.6.6.6 ua=\"x")");
-    EXPECT_EQ(rejected, R"(reason="no\" ip=6.6.6.6" ip=203.0.113.7 ua="agent\" ip=6.6.6.6 ua=\"x")");
+    EXPECT_EQ(rejected,
+              R"(reason="no\" ip=6.6.6.6" ip=203.0.113.7 ua="agent\" ip=6.6.6.6 ua=\"x")");
     // The issuer's event and the request keep the signer's own words.
     EXPECT_EQ(Reload(r).reject_reason, std::string("no\" ip=6.6.6.6"));
 }
@@ -532,8 +533,7 @@ TEST_F(CeremonyExitTest, ExitUrlsThatHideAnotherHostAreRefusedAtCreation) {
     input.expires_at = clock_.Now() + 48h;
     input.signers.push_back({model.signers[0].signer_id, 0});
     input.redirect = RedirectUrls{"https://user:pass@shop.example/done",
-                                  "https://evil.example\\@shop.example/",
-                                  "https:///error\x01"};
+                                  "https://evil.example\\@shop.example/", "https:///error\x01"};
     auto refused = requests_->Create(issuer_, input, "test");
     ASSERT_FALSE(refused);
     EXPECT_EQ(refused.error().code, ErrorCode::kInvalidArgument);
