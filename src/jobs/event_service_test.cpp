@@ -317,8 +317,9 @@ TEST_F(EventsTest, WrongCodesRecordSignerBlocked) {
         EXPECT_FALSE(sessions_->LoginWithCode("", r.id, signer_id, "00000x", client_));
     }
     const auto changes = Changes();
-    ASSERT_EQ(Types(changes),
-              (std::vector<std::string>{"signature_request.ready", "signer.blocked"}));
+    // A blocked signer ends the request (issue 18): FAILED follows.
+    ASSERT_EQ(Types(changes), (std::vector<std::string>{"signature_request.ready", "signer.blocked",
+                                                        "signature_request.failed"}));
     const auto body = nlohmann::json::parse(changes[1].payload_json);
     EXPECT_EQ(body["data"]["signer_id"], signer_id);
     EXPECT_EQ(body["type"], "signer.blocked");

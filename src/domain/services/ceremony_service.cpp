@@ -566,6 +566,8 @@ Result<void> CeremonyService::SignFor(const std::string& request_id, const std::
         if (request_event) {
             FIRMO_CHECK(ApplyRequestEvent(ctx_, tx, fr, *request_event, "trust-service", "", now));
         }
+        // A signer blocked while the trust service signed ends the request now.
+        FIRMO_CHECK(FailIfBlocked(ctx_, tx, fr, now));
         FIRMO_TRY(auto dossier, tx.dossiers().Find(fr.issuer_id, fr.dossier_id));
         const std::string title = dossier ? dossier->title : "";
         if (fr.status == RequestStatus::kSigned) {

@@ -25,6 +25,16 @@ namespace firmo::domain {
                                             const std::string& detail, Timestamp now,
                                             std::optional<RequestStatus> status_after = {});
 
+// A signer entered too many wrong codes: BLOCKED, and the request, which can no longer
+// complete, ends FAILED with the reason (the issuer learns both by event). While the trust
+// service signs for another signer (WAIT_FOR_QTSP) the request fails when that settles
+// (FailIfBlocked).
+[[nodiscard]] Result<void> BlockSigner(ServiceContext& ctx, Transaction& tx,
+                                       SignatureRequest& request, std::size_t position,
+                                       const std::string& detail, Timestamp now);
+[[nodiscard]] Result<void> FailIfBlocked(ServiceContext& ctx, Transaction& tx,
+                                         SignatureRequest& request, Timestamp now);
+
 // An event for the issuer ("signature_request.signed", "signer.blocked", "document.rejected",
 // ...): one entry in its polling queue and one outbox message per subscribed webhook endpoint,
 // all under one event id.

@@ -268,9 +268,8 @@ Result<void> SignerSessionService::CheckCode(const std::string& request_id,
             SignerActor(signer_id),
             "attempt " + std::to_string(rs.failed_code_attempts) + " " + ClientDetail(client)}));
         if (left <= 0) {
-            FIRMO_CHECK(ApplySignerEvent(
-                ctx_, tx, access.request, access.position, SignerEvent::kBlock, "system",
-                std::to_string(rs.failed_code_attempts) + " wrong codes", now));
+            FIRMO_CHECK(BlockSigner(ctx_, tx, access.request, access.position,
+                                    std::to_string(rs.failed_code_attempts) + " wrong codes", now));
             outcome = Error{ErrorCode::kForbidden,
                             "too many wrong codes: this signer is now blocked; ask the sender "
                             "for help"};
