@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <deque>
 #include <functional>
 #include <nlohmann/json.hpp>
@@ -1072,20 +1073,26 @@ TEST_F(EventsTest, NothingAskingASignerToActIsSentOnceTheRequestIsCancelled) {
     ASSERT_TRUE(requests_->ChangeStatus(issuer_, r.id, RequestedStatus::kCancelled, "test"));
     while (DeliverOne()) {
     }
-    ASSERT_EQ(transport_.delivered.size(), 1u);  // the webhook announcing the cancellation
-    EXPECT_EQ(transport_.delivered[0].template_name, "signature_request.cancelled");
+    // The webhook announcing the cancellation, and the signer's cancellation notice (issue 18).
+    std::vector<std::string> sent;
+    for (const auto& m : transport_.delivered) sent.push_back(m.template_name);
+    std::sort(sent.begin(), sent.end());
+    EXPECT_EQ(sent,
+              (std::vector<std::string>{"cancelled", "cancelled", "signature_request.cancelled"}));
     for (Channel channel : {Channel::kEmail, Channel::kSms}) {
         const auto messages = Outbox(channel);
-        ASSERT_EQ(messages.size(), 1u);
+        ASSERT_EQ(messages.size(), 2u);
+        EXPECT_EQ(messages[0].template_name, "sign_request");
         EXPECT_FALSE(messages[0].delivered_at);
         EXPECT_EQ(messages[0].abandoned_at, clock_.Now());
         EXPECT_EQ(messages[0].attempts, 0);
         EXPECT_EQ(messages[0].last_error, "not sent: the request is cancelled");
+        EXPECT_TRUE(messages[1].delivered_at);
     }
     // A redelivery request changes nothing: the check is at send time.
     ASSERT_TRUE(events_->Redeliver(issuer_, Outbox(Channel::kEmail)[0].id));
     EXPECT_TRUE(DeliverOne());
-    EXPECT_EQ(transport_.delivered.size(), 1u);
+    EXPECT_EQ(transport_.delivered.size(), 3u);
     EXPECT_TRUE(Outbox(Channel::kEmail)[0].abandoned_at);
 }
 
@@ -1107,9 +1114,13 @@ TEST_F(EventsTest, AnSmsHeldForQuietHoursIsNotSentAfterACancel) {
     clock_.Set(morning);
     while (DeliverOne()) {
     }
-    EXPECT_EQ(transport_.delivered.size(), 2u);
+    // Only the cancellation notice (e-mail and SMS) went out since.
+    ASSERT_EQ(transport_.delivered.size(), 4u);
+    EXPECT_EQ(transport_.delivered[2].template_name, "cancelled");
+    EXPECT_EQ(transport_.delivered[3].template_name, "cancelled");
     const auto sms = Outbox(Channel::kSms);
-    ASSERT_EQ(sms.size(), 1u);
+    ASSERT_EQ(sms.size(), 2u);
+    EXPECT_EQ(sms[0].template_name, "sign_request");
     EXPECT_FALSE(sms[0].delivered_at);
     EXPECT_EQ(sms[0].last_error, "not sent: the request is cancelled");
 }

@@ -8,8 +8,10 @@
 #include <gtest/gtest.h>
 
 #include <functional>
+#include <memory>
 #include <nlohmann/json.hpp>
 
+#include "domain/services/event_service.hpp"
 #include "domain/services/request_steps.hpp"
 #include "domain/services/testing/signer_side_fixture.hpp"
 
@@ -19,6 +21,16 @@ namespace {
 using namespace firmo::domain;
 using namespace firmo::domain::fixtures;
 using namespace std::chrono_literals;
+
+// Hands every message over at once and remembers it.
+class RecordingTransport final : public DeliveryTransport {
+  public:
+    Result<DeliveryOutcome> Deliver(const OutboxMessage& message) override {
+        delivered.push_back(message);
+        return DeliveryOutcome{true, std::nullopt, "250 OK"};
+    }
+    std::vector<OutboxMessage> delivered;
+};
 
 struct Party {
     std::string identifier;  // an Italian fiscal code
@@ -35,6 +47,20 @@ class PostenTest : public SignerSideTest {
                                              const std::string& signer_id) {
             return "https://sign.example.org/r/" + r.id + "/" + signer_id;
         };
+        events_ = std::make_unique<EventService>(*ctx_, &transport_, EventOptions{});
+    }
+
+    // Delivers every due outbox message; the templates that went out, in order.
+    std::vector<std::string> DeliverAll() {
+        while (true) {
+            auto one = events_->DeliverOne();
+            EXPECT_TRUE(one) << one.error().message;
+            if (!one || !*one) break;
+        }
+        std::vector<std::string> out;
+        for (const auto& m : transport_.delivered) out.push_back(m.template_name);
+        transport_.delivered.clear();
+        return out;
     }
 
     static Party Mario(int order = 0) { return {kMario, "mario@example.org", order}; }
@@ -133,6 +159,9 @@ class PostenTest : public SignerSideTest {
         }
         ASSERT_EQ(Reload(r).signers[position].status, SignerStatus::kBlocked);
     }
+
+    RecordingTransport transport_;
+    std::unique_ptr<EventService> events_;
 };
 
 using SS = SignerStatus;
@@ -209,6 +238,30 @@ TEST_F(PostenTest, ASignerBlockedWhileAnotherIsBeingSignedFailsTheRequestAfterwa
     const SignatureRequest after = Reload(r);
     EXPECT_EQ(after.status, RequestStatus::kFailed);
     EXPECT_EQ(Statuses(after), (std::vector<SS>{SS::kSigned, SS::kBlocked}));
+}
+
+// ---- 2. Cancellation notice ----------------------------------------------------------------
+
+TEST_F(PostenTest, CancellingTellsTheNotifiedSignersAndNothingElseGoesOut) {
+    const SignatureRequest r = MakeReady({Mario(0), Giovanni(1)});
+    ASSERT_TRUE(requests_->Notify(issuer_, r.id, "test"));
+    EXPECT_EQ(MailedTo("sign_request"), std::vector<std::string>{"mario@example.org"});
+    ASSERT_TRUE(requests_->ChangeStatus(issuer_, r.id, RequestedStatus::kCancelled, "test"));
+    // Only Mario was told about it; Giovanni's turn never came.
+    EXPECT_EQ(MailedTo("cancelled"), std::vector<std::string>{"mario@example.org"});
+    // The invitation still waiting in the outbox is withdrawn; the notice goes out.
+    EXPECT_EQ(DeliverAll(), std::vector<std::string>{"cancelled"});
+    // No reminder, no code after the cancel.
+    clock_.Advance(47h);
+    EXPECT_EQ(requests_->SendReminders(10), 0);
+    EXPECT_FALSE(sessions_->SendCode(r.id, r.signers[0].signer_id, CodeKind::kLogin, client_));
+    EXPECT_TRUE(DeliverAll().empty());
+}
+
+TEST_F(PostenTest, CancellingARequestNobodyWasToldOfSendsNothing) {
+    const SignatureRequest r = MakeReady({Mario(0)});
+    ASSERT_TRUE(requests_->ChangeStatus(issuer_, r.id, RequestedStatus::kCancelled, "test"));
+    EXPECT_TRUE(Outbox(Channel::kEmail).empty());
 }
 
 }  // namespace

@@ -33,6 +33,7 @@ struct NotificationTexts {
     TemplateTexts expired;
     std::string_view personal_link;
     std::string_view not_expected;
+    TemplateTexts cancelled;  // issue 18: the issuer cancelled a request the signer was told of
 };
 
 constexpr std::array<NotificationTexts, 3> kTexts = {{
@@ -69,6 +70,13 @@ constexpr std::array<NotificationTexts, 3> kTexts = {{
         },
         "This link is personal: do not forward this e-mail.",
         "If you did not expect this message, you can ignore it.",
+        {
+            "Signature request from {issuer} cancelled",
+            "{issuer} has cancelled the request to sign {title}.",
+            "",
+            "You do not need to do anything. If you have questions, please contact {issuer}.",
+            "{issuer} has cancelled the request to sign {title}. No action is needed.",
+        },
     },
     {
         "it",
@@ -103,6 +111,13 @@ constexpr std::array<NotificationTexts, 3> kTexts = {{
         },
         "Questo link è personale: non inoltrare questa e-mail.",
         "Se non aspettavi questo messaggio, puoi ignorarlo.",
+        {
+            "Richiesta di firma di {issuer} annullata",
+            "{issuer} ha annullato la richiesta di firmare {title}.",
+            "",
+            "Non devi fare nulla. Per domande, contatta {issuer}.",
+            "{issuer} ha annullato la richiesta di firmare {title}. Non devi fare nulla.",
+        },
     },
     {
         "nb",
@@ -137,6 +152,14 @@ constexpr std::array<NotificationTexts, 3> kTexts = {{
         },
         "Denne lenken er personlig: ikke videresend denne e-posten.",
         "Hvis du ikke ventet denne meldingen, kan du se bort fra den.",
+        {
+            "Signeringsforespørselen fra {issuer} er trukket tilbake",
+            "{issuer} har trukket tilbake forespørselen om å signere {title}.",
+            "",
+            "Du trenger ikke gjøre noe. Har du spørsmål, kontakt {issuer}.",
+            "{issuer} har trukket tilbake forespørselen om å signere {title}. Du trenger ikke "
+            "gjøre noe.",
+        },
     },
 }};
 
@@ -146,7 +169,7 @@ constexpr std::size_t kShortestShortened = 10;  // code points kept when shorten
 struct Params {
     std::string issuer;
     std::string title;
-    std::string link;     // empty for "expired"
+    std::string link;     // empty for "expired" and "cancelled"
     std::string expires;  // "2026-12-01 18:00 UTC"; empty for "signed_documents"
 };
 
@@ -163,6 +186,7 @@ const TemplateTexts* TemplateFor(const NotificationTexts& t, std::string_view na
     if (name == "reminder") return &t.reminder;
     if (name == "signed_documents") return &t.signed_documents;
     if (name == "expired") return &t.expired;
+    if (name == "cancelled") return &t.cancelled;
     return nullptr;
 }
 
@@ -241,8 +265,8 @@ Result<Params> ParseParams(std::string_view template_name, std::string_view payl
         }
         return line;
     };
-    const bool needs_link = template_name != "expired";
-    const bool needs_expiry = template_name != "signed_documents";
+    const bool needs_link = template_name != "expired" && template_name != "cancelled";
+    const bool needs_expiry = template_name != "signed_documents" && template_name != "cancelled";
     Params p;
     FIRMO_TRY(p.issuer, text("issuer"));
     FIRMO_TRY(p.title, text("title"));

@@ -36,7 +36,7 @@ OutboxMessage Message(std::string template_name, std::string language,
 }
 
 const std::vector<std::string> kTemplates = {"sign_request", "reminder", "signed_documents",
-                                             "expired"};
+                                             "expired", "cancelled"};
 
 struct Expected {
     std::string subject;
@@ -58,7 +58,10 @@ const std::map<std::string, std::map<std::string, Expected>> kExpected = {
         "they are not attached to this e-mail", "Download: "}},
       {"expired",
        {"Signature request from Comune di Bologna expired",
-        "expired on 2026-12-01 17:30 UTC without being signed", "expired on 2026-12-01"}}}},
+        "expired on 2026-12-01 17:30 UTC without being signed", "expired on 2026-12-01"}},
+      {"cancelled",
+       {"Signature request from Comune di Bologna cancelled",
+        "Comune di Bologna has cancelled the request to sign", "No action is needed."}}}},
     {"it",
      {{"sign_request",
        {"Documenti da firmare da Comune di Bologna", "Firma entro il 2026-12-01 17:30 UTC.",
@@ -71,7 +74,10 @@ const std::map<std::string, std::map<std::string, Expected>> kExpected = {
         "non sono allegati a questa e-mail", "Scarica: "}},
       {"expired",
        {"Richiesta di firma di Comune di Bologna scaduta",
-        "è scaduta il 2026-12-01 17:30 UTC senza essere firmata", "è scaduta il 2026-12-01"}}}},
+        "è scaduta il 2026-12-01 17:30 UTC senza essere firmata", "è scaduta il 2026-12-01"}},
+      {"cancelled",
+       {"Richiesta di firma di Comune di Bologna annullata",
+        "Comune di Bologna ha annullato la richiesta di firmare", "Non devi fare nulla."}}}},
     {"nb",
      {{"sign_request",
        {"Dokumenter til signering fra Comune di Bologna", "Signer innen 2026-12-01 17:30 UTC.",
@@ -84,7 +90,11 @@ const std::map<std::string, std::map<std::string, Expected>> kExpected = {
         "de er ikke vedlagt denne e-posten", "Last ned: "}},
       {"expired",
        {"Signeringsforespørselen fra Comune di Bologna er utløpt",
-        "utløp 2026-12-01 17:30 UTC uten å bli signert", "utløp 2026-12-01"}}}},
+        "utløp 2026-12-01 17:30 UTC uten å bli signert", "utløp 2026-12-01"}},
+      {"cancelled",
+       {"Signeringsforespørselen fra Comune di Bologna er trukket tilbake",
+        "Comune di Bologna har trukket tilbake forespørselen om å signere",
+        "Du trenger ikke gjøre noe."}}}},
 };
 
 TEST(NotificationMailTest, EveryLanguageAndTemplateByEmailAndSms) {
@@ -92,7 +102,7 @@ TEST(NotificationMailTest, EveryLanguageAndTemplateByEmailAndSms) {
         for (const std::string& name : kTemplates) {
             SCOPED_TRACE(language + " " + name);
             const Expected& e = templates.at(name);
-            const bool has_link = name != "expired";
+            const bool has_link = name != "expired" && name != "cancelled";
             auto mail = BuildNotificationMail(Message(name, language));
             ASSERT_TRUE(mail) << mail.error().message;
             EXPECT_EQ(mail->to, "mario.rossi@example.org");
@@ -286,7 +296,7 @@ TEST(NotificationMailTest, LongTitlesAreShortenedToFitOneSms) {
             EXPECT_LE(*septets, kSmsGsmLimit) << *sms;
             EXPECT_THAT(*sms, HasSubstr("Contratto"));
             EXPECT_THAT(*sms, HasSubstr("..."));
-            if (name != "expired") {
+            if (name != "expired" && name != "cancelled") {
                 EXPECT_THAT(*sms, HasSubstr(kLink));
             }
         }

@@ -36,7 +36,8 @@ struct EventOptions {
 
 // Whether a message may still go out once its request is final (signed, rejected, cancelled,
 // expired, failed): webhooks (they report what happened, in order) and the messages that
-// announce the end ("signed_documents", "expired"); not an invitation to sign or a reminder.
+// announce the end ("signed_documents", "expired", "cancelled"); not an invitation to sign or a
+// reminder.
 [[nodiscard]] bool AnnouncesTheEnd(const OutboxMessage& message);
 
 struct NewWebhook {

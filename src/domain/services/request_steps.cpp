@@ -54,13 +54,16 @@ Result<void> EndWaitingSigners(ServiceContext& ctx, Transaction& tx, SignatureRe
         SignerEvent event = SignerEvent::kNotApplicable;
         if (turn[i] && ended == RequestStatus::kCancelled) event = SignerEvent::kCancel;
         if (turn[i] && ended == RequestStatus::kExpired) event = SignerEvent::kExpire;
-        if (turn[i] && ended == RequestStatus::kExpired && request.notification_id) {
-            // The signers who were told about it learn that it expired.
+        const bool told = turn[i] && request.notification_id;
+        if (told && (ended == RequestStatus::kExpired || ended == RequestStatus::kCancelled)) {
+            // The signers who were told about it learn that it expired or was cancelled (and
+            // nothing else reaches them: the outbox withdraws what asks them to act).
+            const std::string notice = ended == RequestStatus::kExpired ? "expired" : "cancelled";
             FIRMO_TRY(auto signer,
                       tx.signers().Find(request.issuer_id, request.signers[i].signer_id));
             if (signer) {
-                FIRMO_CHECK(QueueSignerMessage(ctx, tx, request, *signer, "expired",
-                                               "expired-" + request.id, "", now));
+                FIRMO_CHECK(QueueSignerMessage(ctx, tx, request, *signer, notice,
+                                               notice + "-" + request.id, "", now));
             }
         }
         FIRMO_CHECK(ApplySignerEvent(ctx, tx, request, i, event, actor, "", now));
