@@ -32,7 +32,10 @@ const Spec<NewDossier>& DossierBodySpec() {
                               .by = By::kDomain}))
             .Optional("support_email", &NewDossier::support_email,
                       String({.by = By::kDomain, .format = "email"}))
-            .Required("documents_metadata", &NewDossier::documents, codec::DocumentsMetadataSpec());
+            .Required("documents_metadata", &NewDossier::documents, codec::DocumentsMetadataSpec())
+            .Optional(
+                "non_sensitive_title", &NewDossier::non_sensitive_title,
+                String({.min_length = 1, .max_length = kNonSensitiveTitleMax, .by = By::kDomain}));
     return spec;
 }
 
@@ -123,6 +126,10 @@ const Spec<SignatureRequestBody>& SignatureRequestBodySpec() {
                 .Optional("documents_metadata", &B::documents_metadata,
                           codec::DocumentsMetadataSpec())
                 .Optional("redirect", &B::redirect, redirect)
+                .Optional(
+                    "non_sensitive_title", &B::non_sensitive_title,
+                    String(
+                        {.min_length = 1, .max_length = kNonSensitiveTitleMax, .by = By::kDomain}))
                 .Rule("signer_id or signers, not both",
                       [](const B& b, const std::string&, Reader& r) {
                           if (b.signer_id && b.signers) {
@@ -148,6 +155,7 @@ NewSignatureRequest SignatureRequestBody::ToInput() const {
     input.auto_notify = auto_notify;
     input.documents = documents_metadata;
     input.redirect = redirect;
+    input.non_sensitive_title = non_sensitive_title;
     return input;
 }
 
@@ -244,6 +252,12 @@ const Spec<RejectionBody>& RejectionBodySpec() {
     static const Spec<RejectionBody> spec = Object<RejectionBody>().Required(
         "reason", &RejectionBody::reason,
         String({.min_length = 1, .max_length = kRejectReasonMax, .by = By::kDomain}));
+    return spec;
+}
+
+const Spec<RequestPatchBody>& RequestPatchBodySpec() {
+    static const Spec<RequestPatchBody> spec = Object<RequestPatchBody>().Required(
+        "expires_at", &RequestPatchBody::expires_at, DateTime());
     return spec;
 }
 
@@ -366,6 +380,7 @@ std::vector<Endpoint> MakeEndpoints() {
         {"GET", "/api/v1/signature-requests/{id}/events", nullptr, none, {}},
         {"GET", "/api/v1/signature-requests/{id}/documents/{doc_id}/upload_url", nullptr, none, {}},
         {"PUT", "/api/v1/signature-requests/{id}/status", body(StatusBodySpec()), none, {}},
+        {"PATCH", "/api/v1/signature-requests/{id}", body(RequestPatchBodySpec()), none, {}},
         {"PUT", "/api/v1/signature-requests/{id}/notification", nullptr, none, {}},
         {"POST",
          "/api/v1/signature-requests/{id}/signers/{signer_id}/redirect-url",

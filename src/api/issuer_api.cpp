@@ -65,6 +65,7 @@ void IssuerApi::Register(const std::function<void(std::string, std::string, Auth
     route("GET", "/api/v1/signature-requests/{id}/documents/{doc_id}/upload_url",
           &IssuerApi::GetUploadUrl);
     route("PUT", "/api/v1/signature-requests/{id}/status", &IssuerApi::PutStatus);
+    route("PATCH", "/api/v1/signature-requests/{id}", &IssuerApi::PatchRequest);
     route("PUT", "/api/v1/signature-requests/{id}/notification", &IssuerApi::PutNotification);
     route("POST", "/api/v1/signature-requests/{id}/signers/{signer_id}/redirect-url",
           &IssuerApi::NewRedirectUrl);
@@ -287,6 +288,15 @@ HttpResponse IssuerApi::PutStatus(Req& req, const P& p) {
     HttpResponse response;
     response.status = 204;
     return response;
+}
+
+HttpResponse IssuerApi::PatchRequest(Req& req, const P& p) {
+    auto patch = ParseBody(req, RequestPatchBodySpec());
+    if (!patch) return Problem(patch.error());
+    auto result = s_.requests.ChangeDeadline(p.issuer_id, std::string(req.Param("id")),
+                                             patch->expires_at, ActorOf(p));
+    if (!result) return Problem(result.error());
+    return JsonResponse(200, View(*result));
 }
 
 }  // namespace firmo::api

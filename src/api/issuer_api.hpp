@@ -66,6 +66,7 @@ class IssuerApi {
     Res ListEvents(Req& req, const P& p);
     Res GetUploadUrl(Req& req, const P& p);
     Res PutStatus(Req& req, const P& p);
+    Res PatchRequest(Req& req, const P& p);
     Res PutNotification(Req& req, const P& p);
     Res NewRedirectUrl(Req& req, const P& p);
     // The request's JSON with the links of this API: signers' portal links, the QR code and

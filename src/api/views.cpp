@@ -14,11 +14,13 @@ void PutTime(Json& j, const char* key, const std::optional<Timestamp>& t) {
 Json DossierView(const Dossier& d) {
     Json docs = Json::array();
     for (const auto& doc : d.documents) docs.push_back(codec::ToJson(doc));
-    return {{"id", d.id},
-            {"title", d.title},
-            {"support_email", d.support_email},
-            {"documents_metadata", std::move(docs)},
-            {"created_at", FormatRfc3339(d.created_at)}};
+    Json j = {{"id", d.id},
+              {"title", d.title},
+              {"support_email", d.support_email},
+              {"documents_metadata", std::move(docs)},
+              {"created_at", FormatRfc3339(d.created_at)}};
+    if (d.non_sensitive_title) j["non_sensitive_title"] = *d.non_sensitive_title;
+    return j;
 }
 
 Json SignerView(const Signer& s) {
@@ -82,6 +84,7 @@ Json RequestView(const SignatureRequest& r) {
               {"updated_at", FormatRfc3339(r.updated_at)}};
     if (r.reference) j["reference"] = *r.reference;
     if (r.auto_notify) j["auto_notify"] = true;
+    if (r.non_sensitive_title) j["non_sensitive_title"] = *r.non_sensitive_title;
     PutTime(j, "signed_at", r.signed_at);
     PutTime(j, "rejected_at", r.rejected_at);
     if (r.reject_reason) j["reject_reason"] = *r.reject_reason;

@@ -37,6 +37,9 @@ struct Dossier {
     std::string support_email;
     std::vector<DocumentMetadata> documents;
     Timestamp created_at;
+    // Shown to signers in e-mails, SMS and the inbox instead of `title` (as Posten signering's
+    // nonsensitive-title): those channels are not private enough for every title.
+    std::optional<std::string> non_sensitive_title;
 };
 
 struct Signer {
@@ -129,6 +132,10 @@ struct SignatureRequest {
     std::optional<RedirectUrls> redirect;        // direct flow
     std::optional<std::string> notification_id;  // PUT .../notification, once
     bool auto_notify = false;  // notify the signers by itself when the request becomes READY
+    std::optional<std::string> non_sensitive_title;  // overrides the dossier's (see Dossier)
+    // Opens for signing only from then (as Posten signering's activation-time): notifying
+    // before it is scheduled, not refused, and the signer's link says when it opens.
+    std::optional<Timestamp> activates_at;
 
     const Document* FindDocument(std::string_view document_id) const;
     Document* FindDocument(std::string_view document_id);

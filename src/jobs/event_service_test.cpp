@@ -698,11 +698,20 @@ TEST_F(EventsTest, WebhookEndpointsAreValidated) {
     EXPECT_EQ(unknown.error().violations[0].field, "events[1]");
     EXPECT_TRUE(events_->Webhooks(issuer_)->empty());
 
+    // Every event type may be subscribed to (the first ten fill the issuer's endpoints, the
+    // others go to a second issuer).
+    const std::string spare = MakeIssuer("ISSUER-T", "Comune di Trento");
     for (std::string_view type : kEventTypes) {
-        EXPECT_TRUE(events_->AddWebhook(
+        const auto added = events_->AddWebhook(
             issuer_,
-            NewWebhook{"http://hooks.example.org/" + std::string(type), {std::string(type)}}))
-            << type;
+            NewWebhook{"http://hooks.example.org/" + std::string(type), {std::string(type)}});
+        if (!added) {
+            EXPECT_EQ(added.error().code, ErrorCode::kConflict) << type;
+            auto one = events_->AddWebhook(
+                spare,
+                NewWebhook{"http://hooks.example.org/" + std::string(type), {std::string(type)}});
+            EXPECT_TRUE(one) << type;
+        }
     }
     ASSERT_EQ(events_->Webhooks(issuer_)->size(), 10u);
     auto eleventh = events_->AddWebhook(issuer_, NewWebhook{"https://hooks.example.org/11", {}});

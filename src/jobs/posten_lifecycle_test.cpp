@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 
@@ -262,6 +263,96 @@ TEST_F(PostenTest, CancellingARequestNobodyWasToldOfSendsNothing) {
     const SignatureRequest r = MakeReady({Mario(0)});
     ASSERT_TRUE(requests_->ChangeStatus(issuer_, r.id, RequestedStatus::kCancelled, "test"));
     EXPECT_TRUE(Outbox(Channel::kEmail).empty());
+}
+
+// ---- 3. Non-sensitive title ----------------------------------------------------------------
+
+std::string PayloadTitle(const OutboxMessage& m) {
+    return nlohmann::json::parse(m.payload_json)["title"].get<std::string>();
+}
+
+TEST_F(PostenTest, MessagesShowTheNonSensitiveTitleOfTheRequestOrTheDossier) {
+    const NewDossier sensitive{"Licenziamento per giusta causa", std::nullopt, OneDocument(),
+                               "Documento dal datore di lavoro"};
+    const SignatureRequest by_dossier = MakeReady({Mario(0)}, {}, sensitive);
+    const SignatureRequest by_request = MakeReady(
+        {Giovanni(0)}, [](NewSignatureRequest& in) { in.non_sensitive_title = "Pratica 12"; },
+        sensitive);
+    const SignatureRequest plain = MakeReady({Luigia(0)});
+    for (const auto* r : {&by_dossier, &by_request, &plain}) {
+        ASSERT_TRUE(requests_->Notify(issuer_, r->id, "test"));
+    }
+    std::map<std::string, std::string> titles;
+    for (const auto& m : Outbox(Channel::kEmail)) titles[m.destination] = PayloadTitle(m);
+    EXPECT_EQ(titles["mario@example.org"], "Documento dal datore di lavoro");
+    EXPECT_EQ(titles["giovanni@example.org"], "Pratica 12");
+    EXPECT_EQ(titles["luigia@example.org"], "Contratto di lavoro");  // none given: the title
+    // The eID inbox too; the sensitive title never leaves in a message.
+    auto tx = db_->Begin(TxMode::kRead);
+    ASSERT_TRUE(tx);
+    auto inbox = (*tx)->inbox().List(IdentifierKind::kItFiscalCode, kMario, PageQuery{10, {}});
+    ASSERT_TRUE(inbox && inbox->items.size() == 1u);
+    EXPECT_EQ(inbox->items[0].title, "Documento dal datore di lavoro");
+    for (const auto& m : Outbox(Channel::kEmail)) {
+        EXPECT_EQ(m.payload_json.find("Licenziamento"), std::string::npos) << m.payload_json;
+    }
+    // And the reminders and the expiry notice.
+    clock_.Advance(47h);
+    ASSERT_GT(requests_->SendReminders(10).value_or(0), 0);
+    clock_.Advance(2h);
+    ASSERT_TRUE(requests_->ExpireDue(10));
+    for (const auto& m : Outbox(Channel::kEmail)) {
+        if (m.destination != "mario@example.org") continue;
+        EXPECT_EQ(PayloadTitle(m), "Documento dal datore di lavoro") << m.template_name;
+    }
+}
+
+TEST_F(PostenTest, ANonSensitiveTitleHasAtMost80Characters) {
+    DossierService dossiers(*ctx_);
+    auto dossier = dossiers.Create(
+        issuer_, NewDossier{"Contratto", std::nullopt, OneDocument(), std::string(81, 'x')});
+    ASSERT_FALSE(dossier);
+    ASSERT_EQ(dossier.error().violations.size(), 1u);
+    EXPECT_EQ(dossier.error().violations[0].field, "non_sensitive_title");
+    auto empty = dossiers.Create(issuer_, NewDossier{"Contratto", std::nullopt, OneDocument(), ""});
+    ASSERT_FALSE(empty);
+}
+
+// ---- 4. Deadline changes -------------------------------------------------------------------
+
+TEST_F(PostenTest, TheDeadlineOfALiveRequestMovesAndTheIssuerIsTold) {
+    const SignatureRequest r = MakeReady({Mario(0)});
+    auto later = requests_->ChangeDeadline(issuer_, r.id, clock_.Now() + 30 * 24h, "issuer:k");
+    ASSERT_TRUE(later) << later.error().message;
+    EXPECT_EQ(Reload(r).expires_at, clock_.Now() + 30 * 24h);
+    clock_.Advance(49h);  // past the old deadline: still live
+    EXPECT_EQ(Reload(r).status, RequestStatus::kReady);
+    auto sooner = requests_->ChangeDeadline(issuer_, r.id, clock_.Now() + 1h, "issuer:k");
+    ASSERT_TRUE(sooner);
+    const auto updated = ChangeData("signature_request.updated");
+    ASSERT_TRUE(updated);
+    EXPECT_EQ((*updated)["status"], "READY");
+    EXPECT_NE((*updated)["reason"].get<std::string>().find("expires_at"), std::string::npos);
+    EXPECT_EQ(Count(Events(r), "signature_request.updated"), 2);
+    clock_.Advance(1h);
+    EXPECT_EQ(Reload(r).status, RequestStatus::kExpired);  // the shorter deadline holds
+    auto final = requests_->ChangeDeadline(issuer_, r.id, clock_.Now() + 1h, "issuer:k");
+    ASSERT_FALSE(final);
+    EXPECT_EQ(final.error().code, ErrorCode::kConflict);
+}
+
+TEST_F(PostenTest, ADeadlineMustBeAheadAndWithinTheLimit) {
+    const SignatureRequest r = MakeReady({Mario(0)});
+    for (const Timestamp t : {clock_.Now(), clock_.Now() + 24h * 91}) {
+        auto refused = requests_->ChangeDeadline(issuer_, r.id, t, "issuer:k");
+        ASSERT_FALSE(refused);
+        EXPECT_EQ(refused.error().code, ErrorCode::kInvalidArgument);
+        EXPECT_EQ(refused.error().violations.at(0).field, "expires_at");
+    }
+    ASSERT_TRUE(requests_->ChangeStatus(issuer_, r.id, RequestedStatus::kCancelled, "test"));
+    auto cancelled = requests_->ChangeDeadline(issuer_, r.id, clock_.Now() + 1h, "issuer:k");
+    ASSERT_FALSE(cancelled);
+    EXPECT_EQ(cancelled.error().code, ErrorCode::kConflict);
 }
 
 }  // namespace

@@ -2074,6 +2074,43 @@ TEST_P(RepositoryContract, SqlStoresReportTheirConnectionPool) {
     EXPECT_LE(busy->in_use, busy->size);
 }
 
+// Issue 18 (migration 12): the Posten lifecycle columns of dossiers and requests.
+TEST_P(RepositoryContract, PostenLifecycleColumnsRoundTrip) {
+    Dossier d = MakeDossier(issuer_a_);
+    EXPECT_FALSE((*Read()->dossiers().Find(issuer_a_, d.id))->non_sensitive_title);
+    d.id = Id();
+    d.non_sensitive_title = "Pratica 12";
+    {
+        auto tx = Write();
+        ASSERT_TRUE(tx->dossiers().Insert(d));
+        ASSERT_TRUE(tx->Commit());
+    }
+    EXPECT_EQ((*Read()->dossiers().Find(issuer_a_, d.id))->non_sensitive_title,
+              std::string("Pratica 12"));
+
+    SignatureRequest r = MakeRequest(d, MakeSigner(issuer_a_, "RSSMRA80A01H501U"));
+    auto got = **Read()->requests().Find(issuer_a_, r.id);
+    EXPECT_FALSE(got.non_sensitive_title);
+    EXPECT_FALSE(got.activates_at);
+    r.non_sensitive_title = "Documento";
+    r.activates_at = clock_.Now() + std::chrono::hours(5);
+    {
+        auto tx = Write();
+        ASSERT_TRUE(tx->requests().Update(r));
+        ASSERT_TRUE(tx->Commit());
+    }
+    got = **Read()->requests().Find(issuer_a_, r.id);  // the one-statement aggregate read
+    EXPECT_EQ(got.non_sensitive_title, std::string("Documento"));
+    EXPECT_EQ(got.activates_at, r.activates_at);
+    ASSERT_EQ(got.signers.size(), 1u);  // the columns after the request's are where they were
+    ASSERT_EQ(got.documents.size(), 1u);
+    EXPECT_EQ(got.documents[0].metadata, d.documents[0]);
+    auto tx = Write();  // a locking read (FOR UPDATE on PostgreSQL) reads them too
+    auto locked = tx->requests().Find(issuer_a_, r.id);
+    ASSERT_TRUE(locked && *locked);
+    EXPECT_EQ((*locked)->activates_at, r.activates_at);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, RepositoryContract, ::testing::ValuesIn(Backends()),
                          [](const auto& param_info) { return param_info.param.name; });
 

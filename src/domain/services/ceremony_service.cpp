@@ -569,7 +569,7 @@ Result<void> CeremonyService::SignFor(const std::string& request_id, const std::
         // A signer blocked while the trust service signed ends the request now.
         FIRMO_CHECK(FailIfBlocked(ctx_, tx, fr, now));
         FIRMO_TRY(auto dossier, tx.dossiers().Find(fr.issuer_id, fr.dossier_id));
-        const std::string title = dossier ? dossier->title : "";
+        const std::string title = NotificationTitle(fr, dossier);
         if (fr.status == RequestStatus::kSigned) {
             for (const auto& s : fr.signers) {
                 FIRMO_TRY(auto person, tx.signers().Find(fr.issuer_id, s.signer_id));

@@ -58,6 +58,10 @@ Result<SignatureRequest> RequestService::Create(const std::string& issuer_id,
     if (input.reference) {
         CheckLength(*input.reference, 1, kReferenceMax, "reference", violations);
     }
+    if (input.non_sensitive_title) {
+        CheckLength(*input.non_sensitive_title, 1, kNonSensitiveTitleMax, "non_sensitive_title",
+                    violations);
+    }
     if (input.documents) {
         auto v = CheckDocumentsMetadata(*input.documents, "documents_metadata");
         violations.insert(violations.end(), v.begin(), v.end());
@@ -87,6 +91,7 @@ Result<SignatureRequest> RequestService::Create(const std::string& issuer_id,
         request.reference = input.reference;
         request.redirect = input.redirect;
         request.auto_notify = input.auto_notify;
+        request.non_sensitive_title = input.non_sensitive_title;
         request.created_at = now;
         request.updated_at = now;
         for (const auto& s : input.signers) {
@@ -481,6 +486,40 @@ Result<SignatureRequest> RequestService::ChangeStatus(const std::string& issuer_
     });
 }
 
+Result<SignatureRequest> RequestService::ChangeDeadline(const std::string& issuer_id,
+                                                        const std::string& id, Timestamp expires_at,
+                                                        const std::string& actor) {
+    const Timestamp now = ctx_.clock.Now();
+    if (expires_at <= now) return FailValidation({{"expires_at", "must be in the future"}});
+    if (expires_at > now + ctx_.limits.max_expiry) {
+        return FailValidation({{"expires_at", "must be at most 90 days ahead"}});
+    }
+    return InWriteTransaction(ctx_.db, [&](Transaction& tx) -> Result<SignatureRequest> {
+        FIRMO_TRY(auto request, Load(tx, issuer_id, id));
+        FIRMO_TRY(bool expired, ExpireIfDue(tx, request));
+        if (expired) {
+            FIRMO_CHECK(tx.Commit());
+            return Fail(ErrorCode::kConflict, "the request expired at its expires_at");
+        }
+        if (IsTerminal(request.status) || request.status == RequestStatus::kWaitForQtsp) {
+            // While the trust service signs, an expiry must not race its outcome (as a cancel).
+            return Fail(ErrorCode::kConflict, "the deadline of a " +
+                                                  std::string(ToString(request.status)) +
+                                                  " request cannot change");
+        }
+        const std::string detail =
+            "expires_at " + FormatRfc3339(request.expires_at) + " -> " + FormatRfc3339(expires_at);
+        request.expires_at = expires_at;
+        request.updated_at = now;
+        FIRMO_CHECK(tx.audit().Append(AuditEvent{0, request.id, now, "signature_request.updated",
+                                                 "", "", "", "", actor, detail}));
+        FIRMO_CHECK(RecordEvent(ctx_, tx, request, "signature_request.updated",
+                                EventData{"", "", detail}, now));
+        FIRMO_CHECK(tx.requests().Update(request));
+        return request;
+    });
+}
+
 Result<std::string> RequestService::Notify(const std::string& issuer_id, const std::string& id,
                                            const std::string& actor) {
     return InWriteTransaction(ctx_.db, [&](Transaction& tx) -> Result<std::string> {
@@ -507,7 +546,7 @@ Result<void> RequestService::NotifyIn(Transaction& tx, SignatureRequest& request
     const Timestamp now = ctx_.clock.Now();
     FIRMO_TRY(auto dossier, tx.dossiers().Find(request.issuer_id, request.dossier_id));
     FIRMO_TRY(int sent,
-              MessageSignersWhoseTurn(ctx_, tx, request, dossier ? dossier->title : "", now));
+              MessageSignersWhoseTurn(ctx_, tx, request, NotificationTitle(request, dossier), now));
     request.notification_id = NewUlid(now, ctx_.random);
     FIRMO_CHECK(tx.audit().Append(AuditEvent{0, request.id, now, "notification.sent", "", "", "",
                                              "", actor, std::to_string(sent) + " message(s)"}));

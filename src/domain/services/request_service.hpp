@@ -25,7 +25,8 @@ struct NewSignatureRequest {
     std::optional<std::string> reference;
     std::optional<std::vector<DocumentMetadata>> documents;  // overrides the dossier's
     std::optional<RedirectUrls> redirect;                    // direct flow
-    bool auto_notify = false;  // notify the signers by itself when READY
+    bool auto_notify = false;                        // notify the signers by itself when READY
+    std::optional<std::string> non_sensitive_title;  // overrides the dossier's
 };
 
 inline constexpr int kMaxSignerOrder = 9;
@@ -79,6 +80,15 @@ class RequestService {
                                                         const std::string& id,
                                                         RequestedStatus status,
                                                         const std::string& actor);
+
+    // Moves the deadline of a request that is not final (as Posten signering's deadline
+    // change): later or earlier, but in the future and at most limits.max_expiry ahead;
+    // kConflict when the request is final, expired or being signed by the trust service.
+    // Recorded in the audit log and as the issuer event signature_request.updated.
+    [[nodiscard]] Result<SignatureRequest> ChangeDeadline(const std::string& issuer_id,
+                                                          const std::string& id,
+                                                          Timestamp expires_at,
+                                                          const std::string& actor);
 
     // Puts "a document to sign" in the inbox of the signers whose turn it is (national
     // identifiers) and returns the notification id; a second call returns the same id.

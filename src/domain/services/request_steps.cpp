@@ -222,7 +222,7 @@ Result<int> QueueSignerMessage(ServiceContext& ctx, Transaction& tx,
     std::string dossier_title = title;
     if (dossier_title.empty()) {
         FIRMO_TRY(auto dossier, tx.dossiers().Find(request.issuer_id, request.dossier_id));
-        if (dossier) dossier_title = dossier->title;
+        dossier_title = NotificationTitle(request, dossier);
     }
     const std::string payload = "{\"issuer\":" + JsonQuote(issuer ? issuer->name : "") +
                                 ",\"title\":" + JsonQuote(dossier_title) +
@@ -255,6 +255,13 @@ Result<int> QueueSignerMessage(ServiceContext& ctx, Transaction& tx,
     if (settings.email && signer.email) FIRMO_CHECK(queue(Channel::kEmail, *signer.email));
     if (settings.sms && signer.phone) FIRMO_CHECK(queue(Channel::kSms, *signer.phone));
     return queued;
+}
+
+std::string NotificationTitle(const SignatureRequest& request,
+                              const std::optional<Dossier>& dossier) {
+    if (request.non_sensitive_title) return *request.non_sensitive_title;
+    if (!dossier) return "";
+    return dossier->non_sensitive_title.value_or(dossier->title);
 }
 
 bool IsTurnOf(const SignatureRequest& request, std::size_t position) {

@@ -9,6 +9,7 @@
 
 #include "core/random.hpp"
 #include "domain/services/context.hpp"
+#include "domain/services/dossier_service.hpp"
 
 namespace firmo::domain {
 
@@ -64,6 +65,11 @@ struct EventData {
                                              std::optional<Channel> only = std::nullopt);
 
 bool IsTurnOf(const SignatureRequest& request, std::size_t position);
+
+// The title e-mails, SMS and the inbox show: the request's non-sensitive title, else the
+// dossier's, else the dossier's title.
+std::string NotificationTitle(const SignatureRequest& request,
+                              const std::optional<Dossier>& dossier);
 
 // A random URL-safe secret (256 bits) for capability tokens.
 std::string NewSecretToken(Random& random);

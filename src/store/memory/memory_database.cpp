@@ -424,6 +424,8 @@ class MemRequests final : public RequestRepository, Repo {
             stored.redirect = r.redirect;
             stored.notification_id = r.notification_id;
             stored.auto_notify = r.auto_notify;
+            stored.non_sensitive_title = r.non_sensitive_title;
+            stored.activates_at = r.activates_at;
             MergeChildren(t, stored, r);
             t.requests.mut()[r.id] = std::move(stored);
             return {};

@@ -326,6 +326,14 @@ INSERT INTO outbox_turns (issuer_id, turn)
     FROM outbox GROUP BY issuer_id;
 )sql";
 
+// Issue 18 (Posten signering's lifecycle): the title signers' e-mails and SMS show instead of the
+// dossier's title (dossier or request), and the time a request opens for signing.
+constexpr const char* kPostenLifecycle = R"sql(
+ALTER TABLE dossiers ADD COLUMN non_sensitive_title TEXT;
+ALTER TABLE signature_requests ADD COLUMN non_sensitive_title TEXT;
+ALTER TABLE signature_requests ADD COLUMN activates_at BIGINT;
+)sql";
+
 // One migration a line, so that each new one is a one-line change (clang-format would pack them).
 // clang-format off
 constexpr sql::Migration kMigrations[] = {
@@ -338,6 +346,7 @@ constexpr sql::Migration kMigrations[] = {
     {7, "pending jobs index", kPendingJobsIndex},
     {8, "api key notifications", kApiKeyNotifications},
     {9, "outbox turns", kOutboxTurns},
+    {12, "posten lifecycle", kPostenLifecycle},
 };
 // clang-format on
 

@@ -25,13 +25,15 @@ ApiKey ReadApiKey(const Row& r) {
 
 Result<Dossier> ReadDossier(const Row& r) {
     FIRMO_TRY(auto docs, codec::DocumentsMetadataFromText(r.Text(4)));
-    return Dossier{r.Text(0), r.Text(1), r.Text(2), r.Text(3), std::move(docs), r.Time(5)};
+    return Dossier{r.Text(0),       r.Text(1), r.Text(2),   r.Text(3),
+                   std::move(docs), r.Time(5), r.OptText(6)};
 }
 
 void BindDossier(Query& q, const Dossier& d) {
     codec::Json docs = codec::Json::array();
     for (const auto& doc : d.documents) docs.push_back(codec::ToJson(doc));
-    q.Bind(d.id, d.issuer_id, d.title, d.support_email, docs.dump(), d.created_at);
+    q.Bind(d.id, d.issuer_id, d.title, d.support_email, docs.dump(), d.created_at,
+           d.non_sensitive_title);
 }
 
 Result<Signer> ReadSigner(const Row& r) {
@@ -63,6 +65,8 @@ Result<SignatureRequest> ReadRequest(const Row& r) {
     if (auto text = r.OptText(13)) x.redirect = codec::RedirectUrlsFromText(*text);
     x.notification_id = r.OptText(14);
     x.auto_notify = r.Bool(15);
+    x.non_sensitive_title = r.OptText(16);
+    x.activates_at = r.OptTime(17);
     return x;
 }
 
@@ -71,7 +75,8 @@ void BindRequest(Query& q, const SignatureRequest& r) {
     if (r.redirect) redirect = codec::ToJson(*r.redirect).dump();
     q.Bind(r.id, r.issuer_id, r.dossier_id, ToString(r.status), r.expires_at, r.reference,
            r.created_at, r.updated_at, r.signed_at, r.rejected_at, r.reject_reason, r.cancelled_at,
-           r.expired_at, redirect, r.notification_id, r.auto_notify);
+           r.expired_at, redirect, r.notification_id, r.auto_notify, r.non_sensitive_title,
+           r.activates_at);
 }
 
 Result<RequestSigner> ReadRequestSigner(const Row& r) {

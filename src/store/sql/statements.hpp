@@ -13,13 +13,14 @@ namespace firmo::store::sql {
 // Column lists, in the order the row readers read them.
 #define FIRMO_ISSUER_COLUMNS "id, name, email, created_at"
 #define FIRMO_API_KEY_COLUMNS "id, issuer_id, key_hash, prefix, created_at, revoked_at"
-#define FIRMO_DOSSIER_COLUMNS "id, issuer_id, title, support_email, documents_json, created_at"
+#define FIRMO_DOSSIER_COLUMNS \
+    "id, issuer_id, title, support_email, documents_json, created_at, non_sensitive_title"
 #define FIRMO_SIGNER_COLUMNS \
     "id, issuer_id, kind, identifier, email, phone, created_at, updated_at, full_name"
 #define FIRMO_REQUEST_COLUMNS                                                            \
     "id, issuer_id, dossier_id, status, expires_at, reference, created_at, updated_at, " \
     "signed_at, rejected_at, reject_reason, cancelled_at, expired_at, redirect_json, "   \
-    "notification_id, auto_notify"
+    "notification_id, auto_notify, non_sensitive_title, activates_at"
 #define FIRMO_REQUEST_SIGNER_COLUMNS                                                      \
     "signer_id, sign_order, status, signed_at, rejected_at, accepted_json, accepted_at, " \
     "confirmed_at, signing_name, failed_code_attempts, reject_reason"
@@ -68,7 +69,7 @@ inline constexpr const char* kRevokeApiKey =
 
 // ---- Dossiers -------------------------------------------------------------------------------
 inline constexpr const char* kInsertDossier =
-    "INSERT INTO dossiers (" FIRMO_DOSSIER_COLUMNS ") VALUES ($1, $2, $3, $4, $5, $6)";
+    "INSERT INTO dossiers (" FIRMO_DOSSIER_COLUMNS ") VALUES ($1, $2, $3, $4, $5, $6, $7)";
 inline constexpr const char* kFindDossier =
     "SELECT " FIRMO_DOSSIER_COLUMNS " FROM dossiers WHERE issuer_id = $1 AND id = $2";
 inline constexpr const char* kListDossiers =
@@ -98,13 +99,14 @@ inline constexpr const char* kFindSignerByIdentifierForUpdate =
 inline constexpr const char* kInsertRequest =
     "INSERT INTO signature_requests (" FIRMO_REQUEST_COLUMNS
     ") "
-    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)";
+    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)";
 // The key columns (id, issuer, dossier, creation) never change: they select the row.
 inline constexpr const char* kUpdateRequest =
     "UPDATE signature_requests SET status = $4, expires_at = $5, reference = $6, "
     "updated_at = $8, signed_at = $9, rejected_at = $10, reject_reason = $11, "
     "cancelled_at = $12, expired_at = $13, redirect_json = $14, notification_id = $15, "
-    "auto_notify = $16 WHERE id = $1 AND issuer_id = $2 AND dossier_id = $3 AND created_at = $7";
+    "auto_notify = $16, non_sensitive_title = $17, activates_at = $18 "
+    "WHERE id = $1 AND issuer_id = $2 AND dossier_id = $3 AND created_at = $7";
 #define FIRMO_FIND_REQUEST \
     "SELECT " FIRMO_REQUEST_COLUMNS " FROM signature_requests WHERE issuer_id = $1 AND id = $2"
 inline constexpr const char* kFindRequestForUpdate = FIRMO_FIND_REQUEST " FOR UPDATE";
@@ -161,7 +163,7 @@ inline constexpr const char* kListDocuments =
 // UPDATE form (PostgreSQL refuses it on a UNION): locking reads use kFindRequestForUpdate.
 #define FIRMO_NO_REQUEST_COLUMNS                                                                 \
     "NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, " \
-    "NULL"
+    "NULL, NULL, NULL"
 #define FIRMO_NO_REQUEST_SIGNER_COLUMNS \
     "NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL"
 #define FIRMO_NO_DOCUMENT_COLUMNS_TYPED                                                      \
@@ -186,8 +188,8 @@ inline constexpr const char* kFindRequestAggregate =
 inline constexpr const char* kFindRequestAggregateForSigner =
     FIRMO_REQUEST_AGGREGATE("id = $1", "$1");
 inline constexpr int kAggregateRequestOffset = 2;
-inline constexpr int kAggregateSignerOffset = 2 + 16;
-inline constexpr int kAggregateDocumentOffset = 2 + 16 + 11;
+inline constexpr int kAggregateSignerOffset = 2 + 18;
+inline constexpr int kAggregateDocumentOffset = 2 + 18 + 11;
 
 // ---- Audit log ------------------------------------------------------------------------------
 inline constexpr const char* kAppendEvent =
