@@ -374,6 +374,37 @@ describe('io-sign compatible root /api/v1/sign', () => {
     expectStatus(r, 422, 'a status one cannot set');
   });
 
+  test('docs/openapi-iosign.yaml describes exactly the routes the root serves', async () => {
+    const { execFile } = await import('node:child_process');
+    const { promisify } = await import('node:util');
+    const { repoRoot } = await import('../browser/harness.mjs');
+    const { stdout } = await promisify(execFile)('python3', ['-c',
+      'import json, sys, yaml; print(json.dumps(yaml.safe_load(open(sys.argv[1]))))',
+      `${repoRoot}/docs/openapi-iosign.yaml`]);
+    const spec = JSON.parse(stdout);
+    assert.deepEqual(spec.servers.map((s) => s.url), [ROOT]);
+    const documented = [];
+    for (const [path, ops] of Object.entries(spec.paths)) {
+      for (const method of Object.keys(ops)) documented.push(`${method.toUpperCase()} ${path}`);
+    }
+    const served = [
+      'GET /info', 'POST /dossiers', 'GET /dossiers/{id}', 'GET /dossiers/{id}/signature-requests',
+      'POST /signers', 'POST /signature-requests', 'GET /signature-requests/{id}',
+      'PUT /signature-requests/{id}/status',
+      'GET /signature-requests/{id}/documents/{doc_id}/upload_url', 'PUT /uploads/{token}',
+      'GET /documents/{token}', 'PUT /signature-requests/{id}/notification',
+      'POST /validate-document',
+    ];
+    assert.deepEqual(documented.sort(), [...served].sort());
+    // Each is routed (a 404 here would be a problem `no such endpoint`, a 405 a wrong method).
+    for (const route of served) {
+      const [method, path] = route.split(' ');
+      const r = await io(method, ROOT + path.replace(/\{[a-z_]+\}/g, 'x'));
+      assert.ok(r.status !== 405 && !(r.status === 404 && /no such endpoint/.test(r.body.detail)),
+                `${route}: ${r.status} ${JSON.stringify(r.body)}`);
+    }
+  });
+
   test("Firmo's own /api/v1 keeps its stricter semantics", async () => {
     const own = async (method, path, body, headers = {}) => {
       const res = await fetch(new URL(path, firmo.url), {
