@@ -190,6 +190,11 @@ describe('io-sign compatible root /api/v1/sign', () => {
     assert.ok(up.requestId);
     assert.ok(up.version);
     assert.equal(typeof up.isServerEncrypted, 'boolean');
+    // upload() with the blob's content type, as the guide's samples do: a re-upload while DRAFT.
+    const again = await client.upload(pdf, pdf.length,
+                                      { blobHTTPHeaders: { blobContentType: 'application/pdf' } });
+    assert.equal(again._response.status, 201);
+    assert.ok(again.etag && again.lastModified && again.requestId);
 
     // A raw PUT as io-sign's guide shows it: no Content-Type, Content-MD5 checked and echoed.
     const url2 = await urlOf(request.documents[1]);
