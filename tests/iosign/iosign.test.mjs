@@ -6,9 +6,14 @@
 // Firmo's own /api/v1 is checked to keep its stricter semantics.
 //
 // Needs FIRMO_BIN (set by ctest), tests/iosign/node_modules (the build runs `npm ci` there) and
-// what tests/browser/harness.mjs's startFirmo and makePdf need (python3, qpdf).
+// what tests/browser/harness.mjs's startFirmo and makePdf need (python3, qpdf). With
+// FIRMO_TEST_POSTGRES_URL (scripts/with-postgres.sh; ctest iosign_pg.compat) the node runs on a
+// fresh PostgreSQL database, where the front door checks the key's shape before the body and
+// looks it up with the body.
 
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 
 import { AnonymousCredential, BlockBlobClient } from '@azure/storage-blob';
@@ -68,7 +73,16 @@ describe('io-sign compatible root /api/v1/sign', () => {
   let pdf;
 
   before(async () => {
-    firmo = await startFirmo();
+    const args = [];
+    const pgUrl = process.env.FIRMO_TEST_POSTGRES_URL;
+    if (pgUrl) {
+      const db = `firmo_iosign_${randomBytes(4).toString('hex')}`;
+      execFileSync('psql', [pgUrl, '-q', '-c', `CREATE DATABASE ${db}`]);
+      const url = new URL(pgUrl);
+      url.pathname = `/${db}`;
+      args.push('--database-url', url.toString());
+    }
+    firmo = await startFirmo({ args });
     io = ioClient(firmo);
     pdf = await makePdf({ pages: 2 });
   });
