@@ -7,9 +7,11 @@
 #include "api/document_api.hpp"
 #include "api/event_api.hpp"
 #include "api/frontend.hpp"
+#include "api/iosign_api.hpp"
 #include "api/issuer_api.hpp"
 #include "api/signer_api.hpp"
 #include "api/url_signer.hpp"
+#include "app/version.hpp"
 #include "core/encoding.hpp"
 #include "core/log.hpp"
 #include "crypto/builtin_trust_service.hpp"
@@ -407,6 +409,10 @@ struct Node::Graph {
           signer_api(signer_sessions, ceremony, urls, storage.clock(), &signer_limits),
           document_api(issuer_side.dossiers(), issuer_side.validator(), MakeVerifyFunction(c)),
           event_api(events),
+          iosign_api(api::Services{issuer_side.issuers(), issuer_side.dossiers(),
+                                   issuer_side.signers(), issuer_side.requests()},
+                     issuer_side.validator(), urls, storage.clock(),
+                     {.public_url = public_url, .version = std::string(Version())}),
           server(ServerOptionsOf(c), std::move(listener),
                  [this](http::HttpRequest& request, http::Responder respond) {
                      frontend.Handle(request, std::move(respond));
@@ -451,6 +457,25 @@ struct Node::Graph {
                                    http::Lane::kHeavy);
             });
         event_api.Register(add_authed);
+        // The io-sign-compatible root /api/v1/sign (api/iosign_api.hpp).
+        iosign_api.Register([this](std::string method, std::string pattern,
+                                   api::IssuerApi::AuthedHandler handler, http::Lane lane) {
+            frontend.AddAuthed(std::move(method), std::move(pattern), std::move(handler), lane);
+        });
+        frontend.AddPublic(
+            "GET", "/api/v1/sign/info",
+            [this](http::HttpRequest& req) { return iosign_api.Info(req); }, http::Lane::kInline);
+        frontend.AddPublic(
+            "PUT", "/api/v1/sign/uploads/{token}",
+            [this](http::HttpRequest& req) { return iosign_api.Upload(req); }, http::Lane::kHeavy,
+            [this](const http::HttpRequest& req) -> Result<void> {
+                FIRMO_CHECK(iosign_api.CheckUpload(req));
+                return {};
+            });
+        frontend.AddPublic(
+            "GET", "/api/v1/sign/documents/{token}",
+            [this](http::HttpRequest& req) { return iosign_api.Document(req); },
+            http::Lane::kHeavy);
         WarnWhenThePoolIsSmall(c);
     }
 
@@ -538,6 +563,7 @@ struct Node::Graph {
     api::SignerApi signer_api;
     api::DocumentApi document_api;
     api::EventApi event_api;
+    api::IoSignApi iosign_api;
     http::Server server;
 };
 

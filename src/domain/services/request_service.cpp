@@ -50,7 +50,7 @@ Result<SignatureRequest> RequestService::Create(const std::string& issuer_id,
     if (input.expires_at) {
         if (*input.expires_at <= now) {
             violations.push_back({"expires_at", "must be in the future"});
-        } else if (*input.expires_at > now + ctx_.limits.max_expiry) {
+        } else if (!input.uncapped_expiry && *input.expires_at > now + ctx_.limits.max_expiry) {
             violations.push_back({"expires_at", "must be at most 90 days ahead"});
         }
         expires_at = *input.expires_at;
@@ -456,7 +456,7 @@ Result<SignatureRequest> RequestService::ChangeStatus(const std::string& issuer_
             FIRMO_CHECK(tx.Commit());
             return Fail(ErrorCode::kConflict, "the request expired at its expires_at");
         }
-        if (status == RequestedStatus::kReady) {
+        if (status == RequestedStatus::kReady || status == RequestedStatus::kReadyForSignature) {
             std::vector<Violation> not_ready;
             for (const auto& doc : request.documents) {
                 if (doc.status != DocumentStatus::kReady) {
@@ -473,6 +473,11 @@ Result<SignatureRequest> RequestService::ChangeStatus(const std::string& issuer_
             }
             FIRMO_CHECK(Apply(tx, request, RequestEvent::kMarkReady, actor, ""));
             if (request.auto_notify) FIRMO_CHECK(NotifyIn(tx, request, "system"));
+            if (status == RequestedStatus::kReadyForSignature &&
+                request.status == RequestStatus::kReady) {
+                FIRMO_CHECK(Apply(tx, request, RequestEvent::kSendForSignature, actor,
+                                  "ready for signature (io-sign)"));
+            }
         } else {
             FIRMO_CHECK(Apply(tx, request, RequestEvent::kCancel, actor, ""));
         }
@@ -629,6 +634,18 @@ Result<std::string> RequestService::SignedDocument(const std::string& issuer_id,
         return Fail(ErrorCode::kConflict, "the signed document exists once the request is SIGNED");
     }
     return ctx_.blobs.Get(*doc->signed_blob_key);
+}
+
+Result<std::string> RequestService::DocumentContent(const std::string& issuer_id,
+                                                    const std::string& id,
+                                                    const std::string& document_id) {
+    FIRMO_TRY(auto request, Get(issuer_id, id));
+    const Document* doc = request.FindDocument(document_id);
+    if (!doc) return Fail(ErrorCode::kNotFound, "document " + document_id + " not found");
+    if (doc->status != DocumentStatus::kReady || !doc->CurrentBlobKey()) {
+        return Fail(ErrorCode::kConflict, "the document is " + std::string(ToString(doc->status)));
+    }
+    return ctx_.blobs.Get(*doc->CurrentBlobKey());
 }
 
 Result<void> RequestService::RunValidation(const Job& job) {

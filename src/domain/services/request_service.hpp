@@ -26,13 +26,18 @@ struct NewSignatureRequest {
     std::optional<std::vector<DocumentMetadata>> documents;  // overrides the dossier's
     std::optional<RedirectUrls> redirect;                    // direct flow
     bool auto_notify = false;  // notify the signers by itself when READY
+    // io-sign compatibility (/api/v1/sign): any future expires_at, without limits.max_expiry.
+    bool uncapped_expiry = false;
 };
 
 inline constexpr int kMaxSignerOrder = 9;
 inline constexpr std::size_t kReferenceMax = 100;
 inline constexpr std::size_t kRedirectUrlMax = kExitUrlMax;
 
-enum class RequestedStatus { kReady, kCancelled };
+// kReadyForSignature is io-sign's READY (/api/v1/sign): READY, then at once WAIT_FOR_SIGNATURE
+// without a notification, because io-sign's clients wait for WAIT_FOR_SIGNATURE before they
+// notify or hand out the QR code. Firmo's own READY waits for a notification or a signer.
+enum class RequestedStatus { kReady, kCancelled, kReadyForSignature };
 
 struct Upload {
     std::string_view bytes;
@@ -97,6 +102,12 @@ class RequestService {
     [[nodiscard]] Result<std::string> SignedDocument(const std::string& issuer_id,
                                                      const std::string& id,
                                                      const std::string& document_id);
+
+    // The bytes of a READY document as they are now: the latest signed version, else the
+    // validated upload (io-sign's document `url`).
+    [[nodiscard]] Result<std::string> DocumentContent(const std::string& issuer_id,
+                                                      const std::string& id,
+                                                      const std::string& document_id);
 
     // Worker sweep: queues the reminders due by the schedule (once per entry and signer).
     [[nodiscard]] Result<int> SendReminders(int limit);
