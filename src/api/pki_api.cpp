@@ -34,12 +34,20 @@ PkiApi::PkiApi(std::shared_ptr<const crypto::CertificateAuthority> ca,
       tsa_(std::move(tsa)),
       revocations_(revocations),
       clock_(clock),
-      responses_(metrics.AddCounterFamily(
-          "firmo_pki_responses_total",
-          "answers of the built-in PKI's public endpoints, by service (ca, crl, ocsp, tsa) and "
-          "outcome (ok, refused: the client's input, error: ours)",
-          {"service", "outcome"})),
-      options_(options) {}
+      options_(options) {
+    auto& family = metrics.AddCounterFamily(
+        "firmo_pki_responses_total",
+        "answers of the built-in PKI's public endpoints, by service (ca, crl, ocsp, tsa) and "
+        "outcome (ok, refused: the client's input, error: ours)",
+        {"service", "outcome"});
+    constexpr std::array<std::string_view, kServices> kServiceNames = {"ca", "crl", "ocsp", "tsa"};
+    constexpr std::array<std::string_view, 3> kOutcomes = {"ok", "refused", "error"};
+    for (std::size_t s = 0; s < kServiceNames.size(); ++s) {
+        for (std::size_t o = 0; o < kOutcomes.size(); ++o) {
+            responses_[s][o] = &family.With({kServiceNames[s], kOutcomes[o]});
+        }
+    }
+}
 
 void PkiApi::Register(
     const std::function<void(std::string, std::string, http::Handler, http::Lane)>& add) {
@@ -62,34 +70,32 @@ void PkiApi::Register(
     }
 }
 
-http::HttpResponse PkiApi::Counted(std::string_view service, http::HttpResponse response) {
-    const std::string_view outcome = response.status < 400   ? "ok"
-                                     : response.status < 500 ? "refused"
-                                                             : "error";
-    responses_.With({service, outcome}).Inc();
+http::HttpResponse PkiApi::Counted(Service service, http::HttpResponse response) {
+    const std::size_t outcome = response.status < 400 ? 0 : response.status < 500 ? 1 : 2;
+    responses_[static_cast<std::size_t>(service)][outcome]->Inc();
     return response;
 }
 
 http::HttpResponse PkiApi::CaCertificate(http::HttpRequest& /*req*/) {
     auto der = crypto::CertificateToDer(ca_->certificate());
-    if (!der) return Counted("ca", Problem(der.error()));
+    if (!der) return Counted(kCa, Problem(der.error()));
     auto response = Binary(std::move(*der), "application/pkix-cert");
     response.Set("Cache-Control", "public, max-age=86400");
-    return Counted("ca", std::move(response));
+    return Counted(kCa, std::move(response));
 }
 
 http::HttpResponse PkiApi::Crl(http::HttpRequest& /*req*/) {
     auto revoked = revocations_.List();
-    if (!revoked) return Counted("crl", Problem(revoked.error()));
+    if (!revoked) return Counted(kCrl, Problem(revoked.error()));
     auto crl = ca_->Crl(*revoked, clock_.Now(), options_.crl_validity);
     if (!crl) {
         log::Error("crl_failed", {{"error", crl.error().message}});
-        return Counted("crl", Problem(crl.error()));
+        return Counted(kCrl, Problem(crl.error()));
     }
     auto response = Binary(std::move(*crl), "application/pkix-crl");
     // A revocation must show soon: caches may keep it a few minutes only.
     response.Set("Cache-Control", "public, max-age=300");
-    return Counted("crl", std::move(response));
+    return Counted(kCrl, std::move(response));
 }
 
 http::HttpResponse PkiApi::AnswerOcsp(std::string_view request) {
@@ -100,15 +106,15 @@ http::HttpResponse PkiApi::AnswerOcsp(std::string_view request) {
         if (answer.error().code == ErrorCode::kInternal) {
             log::Error("ocsp_failed", {{"error", answer.error().message}});
         }
-        return Counted("ocsp", Problem(answer.error()));
+        return Counted(kOcsp, Problem(answer.error()));
     }
-    return Counted("ocsp", Binary(std::move(*answer), "application/ocsp-response"));
+    return Counted(kOcsp, Binary(std::move(*answer), "application/ocsp-response"));
 }
 
 http::HttpResponse PkiApi::Ocsp(http::HttpRequest& req) {
     if (req.MediaType() != "application/ocsp-request") {
-        return Counted("ocsp", Problem(ErrorCode::kUnsupportedMediaType,
-                                       "send Content-Type: application/ocsp-request"));
+        return Counted(kOcsp, Problem(ErrorCode::kUnsupportedMediaType,
+                                      "send Content-Type: application/ocsp-request"));
     }
     return AnswerOcsp(req.body);
 }
@@ -116,25 +122,25 @@ http::HttpResponse PkiApi::Ocsp(http::HttpRequest& req) {
 http::HttpResponse PkiApi::OcspGet(http::HttpRequest& req) {
     auto request = Base64Decode(req.Param("request"));
     if (!request) {
-        return Counted("ocsp", Problem(ErrorCode::kMalformed,
-                                       "the path does not end in a base64 OCSP request"));
+        return Counted(kOcsp, Problem(ErrorCode::kMalformed,
+                                      "the path does not end in a base64 OCSP request"));
     }
     return AnswerOcsp(*request);
 }
 
 http::HttpResponse PkiApi::Tsa(http::HttpRequest& req) {
     if (req.MediaType() != "application/timestamp-query") {
-        return Counted("tsa", Problem(ErrorCode::kUnsupportedMediaType,
-                                      "send Content-Type: application/timestamp-query"));
+        return Counted(kTsa, Problem(ErrorCode::kUnsupportedMediaType,
+                                     "send Content-Type: application/timestamp-query"));
     }
     auto reply = tsa_->Respond(req.body);
     if (!reply) {
         if (reply.error().code == ErrorCode::kInternal) {
             log::Error("tsa_failed", {{"error", reply.error().message}});
         }
-        return Counted("tsa", Problem(reply.error()));
+        return Counted(kTsa, Problem(reply.error()));
     }
-    return Counted("tsa", Binary(std::move(*reply), "application/timestamp-reply"));
+    return Counted(kTsa, Binary(std::move(*reply), "application/timestamp-reply"));
 }
 
 }  // namespace firmo::api

@@ -10,6 +10,7 @@
 // Bodies that are not what the protocol expects get problem+json (400 malformed, 415).
 // Metrics: firmo_pki_responses_total{service, outcome}.
 
+#include <array>
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -51,14 +52,17 @@ class PkiApi {
 
   private:
     http::HttpResponse AnswerOcsp(std::string_view request);
+    enum Service { kCa, kCrl, kOcsp, kTsa, kServices };
     // Counts the answer under `service` and returns it.
-    http::HttpResponse Counted(std::string_view service, http::HttpResponse response);
+    http::HttpResponse Counted(Service service, http::HttpResponse response);
 
     std::shared_ptr<const crypto::CertificateAuthority> ca_;
     std::shared_ptr<crypto::BuiltinTsa> tsa_;
     domain::RevocationService& revocations_;
     const Clock& clock_;
-    metrics::Family<metrics::Counter>& responses_;
+    // firmo_pki_responses_total's children by service and outcome (ok, refused, error),
+    // resolved once: Family::With() takes a lock.
+    std::array<std::array<metrics::Counter*, 3>, kServices> responses_{};
     PkiApiOptions options_;
 };
 

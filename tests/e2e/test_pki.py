@@ -100,6 +100,10 @@ class Pki(FirmoTestCase):
         self.assertIn(b"Verification: OK", r.stdout)
         r = openssl("ts", "-verify", "-in", tsr, "-data", data, "-CAfile", self.ca_pem)
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        status, _, metrics = self.fetch("/metrics")
+        self.assertEqual(status, 200)
+        self.assertRegex(metrics.decode(),
+                         r'firmo_pki_responses_total\{service="tsa",outcome="ok"\} [1-9]')
 
     def test_bad_input_gets_problem_json(self):
         status, media, body = self.fetch("/pki/tsa", b"not a query", "application/timestamp-query")
