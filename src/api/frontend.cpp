@@ -32,6 +32,8 @@ std::uint32_t MethodIndex(std::string_view method) {
 }
 
 constexpr std::string_view kUnmatched = "unmatched";
+// The body limit of the public PKI endpoints (api/pki_api.hpp).
+constexpr std::size_t kMaxPkiBodyBytes = 64 * 1024;
 
 }  // namespace
 
@@ -260,6 +262,8 @@ std::size_t Frontend::BodyLimit(std::string_view method, std::string_view target
                              path == "/api/v1/sign/validate-document")) {
         return options_.max_document_bytes + 1024 * 1024;  // the PDF plus multipart and fields
     }
+    // OCSP requests and time-stamp queries are a few hundred bytes; anyone may send them.
+    if (path.starts_with("/pki/")) return kMaxPkiBodyBytes;
     return options_.max_json_bytes;
 }
 

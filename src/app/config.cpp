@@ -639,6 +639,11 @@ std::vector<ConfigKey> MakeKeys() {
          "secret in `DATA_DIR.ca-key-secret` beside the data folder, mode 0600: see [The CA, "
          "the passphrase and the configuration](#the-ca-the-passphrase-and-the-configuration))",
          true, Text(FIRMO_FIELD(ca.passphrase))},
+        {S::kCa, "tsa.url", "FIRMO_TSA_URL", "tsa-url", "URL", "empty",
+         "the RFC 3161 time-stamp authority of the signatures the server makes (production: a "
+         "qualified TSA); empty: the built-in one, which also answers `POST /pki/tsa` (see "
+         "[Trust model](#trust-model))",
+         false, Text(FIRMO_FIELD(tsa.url))},
     };
 }
 

@@ -185,6 +185,12 @@ struct CaConfig {
     std::string passphrase;
 };
 
+struct TsaConfig {
+    // An RFC 3161 time-stamp authority for the signatures the server makes; empty: the
+    // built-in one (crypto/builtin_tsa.hpp).
+    std::string url;
+};
+
 struct Config {
     ServerConfig server;
     JobsConfig jobs;
@@ -203,6 +209,7 @@ struct Config {
     PollingConfig polling;
     VerifyConfig verify;
     CaConfig ca;
+    TsaConfig tsa;
 };
 
 // "https://127.0.0.1:8443": the scheme and the address the server actually listens on.

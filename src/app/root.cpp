@@ -9,17 +9,20 @@
 #include "api/frontend.hpp"
 #include "api/iosign_api.hpp"
 #include "api/issuer_api.hpp"
+#include "api/pki_api.hpp"
 #include "api/signer_api.hpp"
 #include "api/url_signer.hpp"
 #include "app/version.hpp"
 #include "core/encoding.hpp"
 #include "core/log.hpp"
 #include "crypto/builtin_trust_service.hpp"
+#include "crypto/builtin_tsa.hpp"
 #include "crypto/certificate_authority.hpp"
 #include "crypto/cms_verify.hpp"
 #include "domain/services/ceremony_service.hpp"
 #include "domain/services/event_service.hpp"
 #include "domain/services/rate_limit_service.hpp"
+#include "domain/services/revocation_service.hpp"
 #include "domain/services/signer_session_service.hpp"
 #include "http/lanes.hpp"
 #include "http/server.hpp"
@@ -174,6 +177,9 @@ struct Adapters {
     std::string url_signing_key;
     std::string code_pepper;
     std::shared_ptr<const crypto::CertificateAuthority> ca;
+    std::shared_ptr<crypto::BuiltinTsa> tsa;  // null when tsa.url names another TSA
+    // What time-stamps the server's signatures: the built-in TSA or tsa.url.
+    std::shared_ptr<crypto::TimestampAuthority> timestamps;
     std::shared_ptr<notify::Mailer> mailer;  // null: codes to the log, no e-mail notifications
     std::shared_ptr<notify::SmsSender> sms;  // null: no SMS
     std::unique_ptr<domain::CodeSender> codes;
@@ -181,7 +187,7 @@ struct Adapters {
     std::unique_ptr<domain::IdentityProvider> eid;  // null: no eID login
 };
 
-Result<Adapters> OpenAdapters(const Config& config) {
+Result<Adapters> OpenAdapters(const Config& config, const std::string& public_url) {
     Adapters a;
     FIRMO_TRY(a.storage, Storage::Open(config));
     const Clock& clock = a.storage->clock();
@@ -189,6 +195,13 @@ Result<Adapters> OpenAdapters(const Config& config) {
     FIRMO_TRY(a.url_signing_key, SharedSecret(a.storage->db(), random, "url_signing_key"));
     FIRMO_TRY(a.code_pepper, SharedSecret(a.storage->db(), random, "code_pepper"));
     FIRMO_TRY(a.ca, OpenBuiltinCa(config.storage.data_dir, config.ca.passphrase, clock, random));
+    if (config.tsa.url.empty()) {
+        FIRMO_TRY(a.tsa, OpenBuiltinTsa(config.storage.data_dir, config.ca.passphrase, *a.ca, clock,
+                                        random, public_url));
+        a.timestamps = a.tsa;
+    } else {
+        a.timestamps = std::make_shared<crypto::HttpTimestampAuthority>(config.tsa.url);
+    }
 
     std::unique_ptr<domain::CodeSender> email_codes;
     if (SendsCodesBySmtp(config)) {
@@ -338,6 +351,18 @@ Result<std::shared_ptr<const crypto::CertificateAuthority>> OpenBuiltinCa(
     return std::make_shared<const crypto::CertificateAuthority>(std::move(*loaded));
 }
 
+Result<std::shared_ptr<crypto::BuiltinTsa>> OpenBuiltinTsa(const fs::path& data_dir,
+                                                           std::string_view passphrase,
+                                                           const crypto::CertificateAuthority& ca,
+                                                           const Clock& clock, Random& random,
+                                                           std::string_view public_url) {
+    FIRMO_TRY(std::string key_pass,
+              crypto::CertificateAuthority::KeyPassphrase(data_dir, passphrase));
+    crypto::TsaOptions options;
+    if (!public_url.empty()) options.urls = crypto::CertificateUrls::Under(public_url);
+    return crypto::BuiltinTsa::LoadOrCreate(data_dir, ca, key_pass, clock, random, options);
+}
+
 // ---- Node ----------------------------------------------------------------------------------
 
 // Members in dependency order: each is built from the configuration and the members above it.
@@ -363,7 +388,9 @@ struct Node::Graph {
                                                                signer_id, request.expires_at);
                    }},
               [this] { job_signal.Notify(); }),
-          trust(adapters.ca, storage.clock(), storage.random()),
+          trust(adapters.ca, storage.clock(), storage.random(),
+                {.urls = crypto::CertificateUrls::Under(public_url),
+                 .timestamps = adapters.timestamps}),
           metered_signer(document_signer, metrics),
           signer_sessions(issuer_side.context(), *adapters.codes,
                           {.code_ttl = c.web.code_ttl,
@@ -413,6 +440,8 @@ struct Node::Graph {
                                    issuer_side.signers(), issuer_side.requests()},
                      issuer_side.validator(), urls, storage.clock(),
                      {.public_url = public_url, .version = std::string(Version())}),
+          revocations(storage.db(), storage.clock()),
+          pki_api(adapters.ca, adapters.tsa, revocations, storage.clock(), metrics),
           server(ServerOptionsOf(c), std::move(listener),
                  [this](http::HttpRequest& request, http::Responder respond) {
                      frontend.Handle(request, std::move(respond));
@@ -476,6 +505,10 @@ struct Node::Graph {
             "GET", "/api/v1/sign/documents/{token}",
             [this](http::HttpRequest& req) { return iosign_api.Document(req); },
             http::Lane::kHeavy);
+        pki_api.Register([this](std::string method, std::string pattern, http::Handler handler,
+                                http::Lane lane) {
+            frontend.AddPublic(std::move(method), std::move(pattern), std::move(handler), lane);
+        });
         WarnWhenThePoolIsSmall(c);
     }
 
@@ -564,6 +597,8 @@ struct Node::Graph {
     api::DocumentApi document_api;
     api::EventApi event_api;
     api::IoSignApi iosign_api;
+    domain::RevocationService revocations;
+    api::PkiApi pki_api;
     http::Server server;
 };
 
@@ -571,7 +606,7 @@ Node::Node(std::unique_ptr<Graph> graph) : graph_(std::move(graph)) {}
 Node::~Node() = default;
 
 Result<std::unique_ptr<Node>> Node::Build(const Config& config, http::Listener listener) {
-    FIRMO_TRY(auto adapters, OpenAdapters(config));
+    FIRMO_TRY(auto adapters, OpenAdapters(config, PublicUrl(config.server, listener.port())));
     return std::unique_ptr<Node>(
         new Node(std::make_unique<Graph>(config, std::move(adapters), std::move(listener))));
 }

@@ -2074,6 +2074,24 @@ TEST_P(RepositoryContract, SqlStoresReportTheirConnectionPool) {
     EXPECT_LE(busy->in_use, busy->size);
 }
 
+TEST_P(RepositoryContract, RevocationsKeepTheFirstAndListOldestFirst) {
+    const Revocation later{.serial = "4A01", .revoked_at = clock_.Now(), .reason = 1};
+    const Revocation earlier{.serial = "7F02", .revoked_at = clock_.Now() - 1h, .reason = 0};
+    {
+        auto tx = Write();
+        EXPECT_EQ(tx->revocations().Revoke(later), later);
+        EXPECT_EQ(tx->revocations().Revoke(earlier), earlier);
+        Revocation again = later;
+        again.revoked_at = clock_.Now() + 1h;
+        again.reason = 4;
+        EXPECT_EQ(tx->revocations().Revoke(again), later);  // never moved in time
+        ASSERT_TRUE(tx->Commit());
+    }
+    EXPECT_EQ(*Read()->revocations().Find("4A01"), later);
+    EXPECT_FALSE(*Read()->revocations().Find("4A02"));
+    EXPECT_EQ(*Read()->revocations().List(), (std::vector<Revocation>{earlier, later}));
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, RepositoryContract, ::testing::ValuesIn(Backends()),
                          [](const auto& param_info) { return param_info.param.name; });
 

@@ -416,6 +416,15 @@ inline constexpr const char* kGetSetting = "SELECT value FROM settings WHERE key
 inline constexpr const char* kPutSettingIfAbsent =
     "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING";
 
+// ---- Certificate revocations (the built-in CA) ---------------------------------------------
+inline constexpr const char* kInsertRevocation =
+    "INSERT INTO certificate_revocations (serial, revoked_at, reason) VALUES ($1, $2, $3) "
+    "ON CONFLICT (serial) DO NOTHING";
+inline constexpr const char* kFindRevocation =
+    "SELECT serial, revoked_at, reason FROM certificate_revocations WHERE serial = $1";
+inline constexpr const char* kListRevocations =
+    "SELECT serial, revoked_at, reason FROM certificate_revocations ORDER BY revoked_at, serial";
+
 // ---- The database as a whole: transaction ends, readiness, migration bookkeeping ----------
 // (BEGIN differs: each driver has its own, see Connection::Begin.)
 inline constexpr const char* kCommit = "COMMIT";

@@ -319,6 +319,16 @@ INSERT INTO outbox_turns (issuer_id, turn)
     FROM outbox GROUP BY issuer_id;
 )sql";
 
+// Issue 14: the built-in CA's revocations, read by its CRL and OCSP responder (serial as
+// upper-case hex; reason an RFC 5280 CRLReason code; revoked_at in Unix milliseconds).
+constexpr const char* kCertificateRevocations = R"sql(
+CREATE TABLE certificate_revocations (
+    serial     TEXT PRIMARY KEY,
+    revoked_at INTEGER NOT NULL,
+    reason     INTEGER NOT NULL
+);
+)sql";
+
 // One migration a line, so that each new one is a one-line change (clang-format would pack them).
 // clang-format off
 constexpr sql::Migration kMigrations[] = {
@@ -331,6 +341,7 @@ constexpr sql::Migration kMigrations[] = {
     {7, "pending jobs index", kPendingJobsIndex},
     {8, "api key notifications", kApiKeyNotifications},
     {9, "outbox turns", kOutboxTurns},
+    {10, "certificate revocations", kCertificateRevocations},
 };
 // clang-format on
 
