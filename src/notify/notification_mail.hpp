@@ -1,7 +1,7 @@
 #pragma once
-// The notifications a signer gets about a signature request, by e-mail and by SMS, in English,
-// Italian or Norwegian bokmål: "sign_request", "reminder", "signed_documents", "expired".
-// Pure: the texts are constant tables in notification_mail.cpp (like code_mail.cpp).
+// The notifications a signer gets about a signature request, by e-mail and by SMS, in the
+// signer's language: "sign_request", "reminder", "signed_documents", "expired". Pure: the texts
+// are the message catalogue's "mail.*" (src/i18n/messages).
 //
 // Parameters come from OutboxMessage::payload_json, a JSON object:
 //   {"issuer": "Comune di Bologna", "title": "Contratto di locazione",
