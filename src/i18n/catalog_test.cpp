@@ -83,6 +83,13 @@ TEST(I18nCatalog, ValuesAreInsertedVerbatim) {
               "Hello {x} O'Brien <b>, it's 5");
 }
 
+TEST(I18nCatalog, ArgumentsNotGivenStayAsPlaceholders) {
+    // The portal's script fills {n} and {total} of the viewer's page label itself.
+    EXPECT_EQ(Catalog::Builtin().Text("it", "page.ceremony.page_of"), "Pagina {n} di {total}");
+    EXPECT_EQ(Catalog::Builtin().Text("en", "page.ceremony.page_of", {{"n", "2"}}),
+              "Page 2 of {total}");
+}
+
 TEST(I18nCatalog, TextsGivesEveryMessageUnderAPrefix) {
     auto catalog =
         Catalog::Parse({{"en", "p.a = A {x}\np.b = B\nq.c = C\n"}, {"it", "p.a = IA {x}\n"}});

@@ -326,6 +326,10 @@ INSERT INTO outbox_turns (issuer_id, turn)
     FROM outbox GROUP BY issuer_id;
 )sql";
 
+constexpr const char* kSignerLanguage = R"sql(
+ALTER TABLE signers ADD COLUMN language TEXT;
+)sql";
+
 // One migration a line, so that each new one is a one-line change (clang-format would pack them).
 // clang-format off
 constexpr sql::Migration kMigrations[] = {
@@ -338,6 +342,7 @@ constexpr sql::Migration kMigrations[] = {
     {7, "pending jobs index", kPendingJobsIndex},
     {8, "api key notifications", kApiKeyNotifications},
     {9, "outbox turns", kOutboxTurns},
+    {13, "signer language", kSignerLanguage},
 };
 // clang-format on
 
