@@ -41,7 +41,8 @@ Result<Mail> BuildCodeMail(const domain::CodeMessage& message, Timestamp now) {
     // time the mail spends in transit; at least 1.
     const auto left = std::chrono::ceil<std::chrono::minutes>(message.expires_at - now).count();
     const std::int64_t minutes = std::max<std::int64_t>(1, left);
-    const std::string time = catalog.Time(language, message.expires_at, "UTC");
+    const std::string time =
+        catalog.Time(language, message.expires_at, message.zone.empty() ? "UTC" : message.zone);
     // A title must never smuggle line breaks or markup into the message.
     std::string title = message.title;
     std::replace_if(

@@ -40,6 +40,14 @@ struct Expected {
     std::string never_share;
 };
 
+TEST(CodeMailTest, TheExpiryIsOnTheSignersClockWhenTheMessageNamesTheirZone) {
+    CodeMessage m = Message("it", CodePurpose::kConfirm);
+    m.zone = "Europe/Rome";
+    auto mail = BuildCodeMail(m, kNow);
+    ASSERT_TRUE(mail);
+    EXPECT_THAT(mail->text, HasSubstr("Il codice scade tra 10 minuti, alle 11:25 (Ora Italia)."));
+}
+
 TEST(CodeMailTest, EveryLanguageAndPurposeNamesTitleCodeExpiryAndWarning) {
     const std::vector<Expected> expected = {
         {"en", "Your Firmo code", "Your Firmo code to confirm your signature",

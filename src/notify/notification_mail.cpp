@@ -127,8 +127,13 @@ Result<Params> ParseParams(std::string_view template_name, std::string_view lang
             return Fail(ErrorCode::kInvalidArgument,
                         "the notification parameter \"expires_at\" is not an RFC 3339 time");
         }
-        p.expires = i18n::Catalog::Builtin().DateTime(language, *t, "UTC");
-        p.expires_short = i18n::Catalog::Builtin().DateTimeShort(language, *t, "UTC");
+        // The signer's zone when the message names one (an unknown name is UTC).
+        std::string zone = "UTC";
+        if (const auto it = payload.find("zone"); it != payload.end() && it->is_string()) {
+            if (!it->get_ref<const std::string&>().empty()) zone = it->get<std::string>();
+        }
+        p.expires = i18n::Catalog::Builtin().DateTime(language, *t, zone);
+        p.expires_short = i18n::Catalog::Builtin().DateTimeShort(language, *t, zone);
     }
     return p;
 }

@@ -5,7 +5,9 @@
 //
 // Parameters come from OutboxMessage::payload_json, a JSON object:
 //   {"issuer": "Comune di Bologna", "title": "Contratto di locazione",
-//    "link": "https://firmo.example.org/s/...", "expires_at": "2026-12-01T18:00:00Z"}
+//    "link": "https://firmo.example.org/s/...", "expires_at": "2026-12-01T18:00:00Z",
+//    "zone": "Europe/Rome"}
+// ("zone", optional: the IANA time zone the expiry is written in; UTC without it)
 // needed by template: sign_request and reminder: all four; signed_documents: issuer, title,
 // link; expired: issuer, title, expires_at. Other members are ignored. The link is a credential
 // (it opens the request): it appears in the message, never in an error.

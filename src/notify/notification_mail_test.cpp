@@ -148,6 +148,26 @@ TEST(NotificationMailTest, LanguagesFallBackToEnglish) {
     EXPECT_THAT(*it, HasSubstr("Firma entro il"));
 }
 
+TEST(NotificationMailTest, TheExpiryIsOnTheSignersClockWhenTheMessageNamesTheirZone) {
+    json payload = Payload();  // 2026-12-01 17:30:59 UTC
+    payload["zone"] = "Europe/Rome";
+    auto it = BuildNotificationMail(Message("sign_request", "it", payload));
+    ASSERT_TRUE(it);
+    EXPECT_THAT(it->text, HasSubstr("Firma entro il 1 dicembre 2026, 18:30 (Ora Italia)."));
+    payload["zone"] = "Europe/Oslo";
+    auto nb = BuildNotificationSms(Message("reminder", "nb", payload));
+    ASSERT_TRUE(nb);
+    EXPECT_THAT(*nb, HasSubstr("innen 1.12.2026 18:30 CET"));
+    payload["zone"] = "America/New_York";
+    auto en = BuildNotificationMail(Message("expired", "en", payload));
+    ASSERT_TRUE(en);
+    EXPECT_THAT(en->text, HasSubstr("expired on 1 December 2026, 12:30 (New York Time)"));
+    payload["zone"] = "No/Such_Zone";  // stays readable: UTC
+    auto unknown = BuildNotificationMail(Message("sign_request", "en", payload));
+    ASSERT_TRUE(unknown);
+    EXPECT_THAT(unknown->text, HasSubstr("1 December 2026, 17:30 (UTC)"));
+}
+
 TEST(NotificationMailTest, NamesAreEscapedInHtmlAndCannotInjectPlaceholdersOrLines) {
     json p = Payload();
     p["issuer"] = "<script>alert('x')</script> & Co {link}";
