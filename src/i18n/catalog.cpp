@@ -80,6 +80,39 @@ std::unique_ptr<icu::TimeZone> ZoneOf(std::string_view zone) {
     return tz;
 }
 
+// Building an ICU formatter costs far more than using it (locale data, zone names: about 0.7 ms
+// for a date format), and ICU formatters are not to be shared between threads: each thread
+// keeps the ones it built. Keys are bounded (catalogue keys x languages, tzdata's zones).
+template <typename T>
+using Cache = std::map<std::string, std::unique_ptr<T>, std::less<>>;
+
+const icu::MessageFormat* CachedMessageFormat(const std::string& language,
+                                              std::string_view pattern) {
+    thread_local Cache<icu::MessageFormat> cache;
+    std::string key = language + '\n' + std::string(pattern);
+    if (auto it = cache.find(key); it != cache.end()) return it->second.get();
+    UErrorCode status = U_ZERO_ERROR;
+    auto format = std::make_unique<icu::MessageFormat>(FromUtf8(pattern),
+                                                       icu::Locale(language.c_str()), status);
+    if (U_FAILURE(status)) return nullptr;
+    return cache.emplace(std::move(key), std::move(format)).first->second.get();
+}
+
+const icu::SimpleDateFormat* CachedDateFormat(const std::string& language, std::string_view pattern,
+                                              const icu::TimeZone& zone) {
+    thread_local Cache<icu::SimpleDateFormat> cache;
+    icu::UnicodeString zone_id;
+    zone.getID(zone_id);
+    std::string key = language + '\n' + std::string(pattern) + '\n' + ToUtf8(zone_id);
+    if (auto it = cache.find(key); it != cache.end()) return it->second.get();
+    UErrorCode status = U_ZERO_ERROR;
+    auto format = std::make_unique<icu::SimpleDateFormat>(FromUtf8(pattern),
+                                                          icu::Locale(language.c_str()), status);
+    if (U_FAILURE(status)) return nullptr;
+    format->setTimeZone(zone);
+    return cache.emplace(std::move(key), std::move(format)).first->second.get();
+}
+
 bool IsUtc(const icu::TimeZone& tz) {
     icu::UnicodeString id;
     tz.getID(id);
@@ -210,9 +243,9 @@ std::string Catalog::Format(std::string_view language, std::string_view pattern,
     if (IsPlain(pattern)) return std::string(pattern);
     const std::string lang =
         messages_.contains(language) ? std::string(language) : std::string(kDefaultLanguage);
+    const icu::MessageFormat* format = CachedMessageFormat(lang, pattern);
+    if (format == nullptr) return std::string(pattern);
     UErrorCode status = U_ZERO_ERROR;
-    icu::MessageFormat format(FromUtf8(pattern), icu::Locale(lang.c_str()), status);
-    if (U_FAILURE(status)) return std::string(pattern);
     std::vector<icu::UnicodeString> names;
     std::vector<icu::Formattable> values;
     names.reserve(args.size());
@@ -226,7 +259,7 @@ std::string Catalog::Format(std::string_view language, std::string_view pattern,
         }
     }
     icu::UnicodeString out;
-    format.format(names.data(), values.data(), static_cast<int32_t>(names.size()), out, status);
+    format->format(names.data(), values.data(), static_cast<int32_t>(names.size()), out, status);
     if (U_FAILURE(status)) return std::string(pattern);
     return ToUtf8(out);
 }
@@ -253,19 +286,13 @@ std::string Catalog::FormatTime(std::string_view language, std::string_view patt
                                 Timestamp t, std::string_view zone) const {
     const std::string lang =
         messages_.contains(language) ? std::string(language) : std::string(kDefaultLanguage);
-    const icu::Locale locale(lang.c_str());
     const auto tz = ZoneOf(zone);
     const auto udate = static_cast<UDate>(t.time_since_epoch().count());
-    auto format_with = [&](std::string_view pattern) -> std::string {
-        UErrorCode status = U_ZERO_ERROR;
-        icu::SimpleDateFormat format(FromUtf8(pattern), locale, status);
-        if (U_FAILURE(status)) return {};
-        format.setTimeZone(*tz);
-        icu::UnicodeString out;
-        format.format(udate, out);
-        return ToUtf8(out);
-    };
-    return format_with(Pattern(lang, pattern_key));
+    const icu::SimpleDateFormat* format = CachedDateFormat(lang, Pattern(lang, pattern_key), *tz);
+    if (format == nullptr) return {};
+    icu::UnicodeString out;
+    format->format(udate, out);
+    return ToUtf8(out);
 }
 
 std::string Catalog::DateTime(std::string_view language, Timestamp t, std::string_view zone) const {
@@ -289,9 +316,18 @@ std::string Catalog::WithZone(std::string_view language, std::string when,
         const std::string lang =
             messages_.contains(language) ? std::string(language) : std::string(kDefaultLanguage);
         // The generic location name: "Italy Time", "Ora Italia", "tidssone for Norge".
-        icu::UnicodeString name;
-        tz->getDisplayName(false, icu::TimeZone::GENERIC_LOCATION, icu::Locale(lang.c_str()), name);
-        zone_name = ToUtf8(name);
+        thread_local std::map<std::string, std::string, std::less<>> names;
+        icu::UnicodeString id;
+        tz->getID(id);
+        std::string key = lang + '\n' + ToUtf8(id);
+        auto it = names.find(key);
+        if (it == names.end()) {
+            icu::UnicodeString name;
+            tz->getDisplayName(false, icu::TimeZone::GENERIC_LOCATION, icu::Locale(lang.c_str()),
+                               name);
+            it = names.emplace(std::move(key), ToUtf8(name)).first;
+        }
+        zone_name = it->second;
     }
     return Text(language, "format.datetime_zone", {{"datetime", when}, {"zone", zone_name}});
 }

@@ -6,7 +6,7 @@
 // named time zone (ICU and the system's tzdata).
 //
 // Thread safety: a Catalog is immutable after construction; every method is const and safe to
-// call from any thread (ICU formatters are built per call, never shared).
+// call from any thread (ICU formatters are never shared: each thread caches the ones it built).
 
 #include <cstdint>
 #include <map>
