@@ -157,41 +157,31 @@ std::string FormValue(const std::multimap<std::string, std::string>& form, const
 }
 
 // What the link page says when the signer can no longer log in and sign (SignerAccess::may_sign
-// is false): why, and what to do, instead of a "Send me a code" that can only fail.
+// is false): why, and what to do, instead of a "Send me a code" that can only fail. The texts
+// are the catalogue's "msg.closed.*", with {who}: the institution.
 struct ClosedLink {
     int status;
-    std::string heading;
-    std::string text;
+    std::string heading_key;
+    std::string text_key;
 };
 
-ClosedLink WhyClosed(const SignerAccess& access, const std::string& issuer) {
-    const std::string who = issuer.empty() ? std::string("the sender") : issuer;
+ClosedLink WhyClosed(const SignerAccess& access) {
     if (access.request_signer().status == SignerStatus::kBlocked) {
-        return {403, "Not possible",
-                "Too many wrong codes were entered, so this link is blocked. Ask " + who +
-                    " for help."};
+        return {403, "error.blocked.heading", "msg.closed.blocked"};
     }
-    const std::string heading = "No longer open for signing";
+    const std::string heading = "msg.closed.heading";
     switch (access.request.status) {
         case RequestStatus::kCancelled:
-            return {410, heading,
-                    who +
-                        " cancelled this request. There is nothing for you to do; if this "
-                        "surprises you, contact " +
-                        who + "."};
+            return {410, heading, "msg.closed.cancelled"};
         case RequestStatus::kExpired:
-            return {410, heading,
-                    "The deadline for signing has passed. If you still need to sign, ask " + who +
-                        " to send a new request."};
+            return {410, heading, "msg.closed.expired"};
         case RequestStatus::kRejected:
             return {410, heading,
                     access.request_signer().status == SignerStatus::kRejected
-                        ? std::string("You declined this request. Nothing more is needed from you.")
-                        : "Another signer declined this request, so it cannot be signed any more."};
+                        ? "msg.closed.declined_by_you"
+                        : "msg.closed.declined_by_other"};
         default:
-            return {410, heading,
-                    "This request cannot be signed any more. If you have questions, contact " +
-                        who + "."};
+            return {410, heading, "msg.closed.other"};
     }
 }
 
@@ -635,8 +625,12 @@ HttpResponse Portal::RenderLink(Ctx& ctx, const std::string& token, const api::G
     // A signer who has signed keeps the page as it is (their copy follows the documents
     // message); anyone else whose turn is over is told why instead of being offered a code.
     if (!info->first.may_sign() && info->first.request_signer().status != SignerStatus::kSigned) {
-        const ClosedLink closed = WhyClosed(info->first, info->second);
-        return Message(ctx, closed.status, closed.heading, closed.text);
+        ctx.For(info->first.signer);
+        const ClosedLink closed = WhyClosed(info->first);
+        const std::string who =
+            info->second.empty() ? ctx.T("msg.closed.the_sender") : info->second;
+        return Message(ctx, closed.status, ctx.T(closed.heading_key),
+                       ctx.T(closed.text_key, {{"who", who}}));
     }
     const Signer& signer = info->first.signer;
     ctx.For(signer);

@@ -103,6 +103,18 @@ class PortalLanguage(FirmoTestCase):
         r = self.firmo.get("/l/forged.token", key=False, headers={"Cookie": "firmo_lang=nb"})
         self.assertEqual(html_lang(r), "nb")
 
+    def test_the_link_of_a_final_request_says_why_in_the_signers_language(self):
+        r = self.firmo.post("/api/v1/signers", {"fiscal_code": FISCAL_CODE, "email": "m@example.org"})
+        request = self.create_request(signer_id=r.json["id"])
+        link = urllib.parse.urlparse(request["signers"][0]["portal_url"]).path
+        cancelled = self.firmo.put(f"/api/v1/signature-requests/{request['id']}/status", "CANCELLED")
+        self.assertEqual(cancelled.status, 204, cancelled)
+        r = self.firmo.get(link, key=False)
+        self.assertEqual(r.status, 410, r)
+        self.assertEqual(html_lang(r), "it")
+        self.assertIn("Non più aperta alla firma", r.body)
+        self.assertIn("ha annullato questa richiesta", r.body)
+
     def test_only_known_languages_are_accepted(self):
         r = self.firmo.post("/api/v1/signers", {"email": "x@example.org", "language": "fr"})
         problem = self.assertProblem(r, 422, "validation-error")
