@@ -47,6 +47,7 @@ const Spec<SignerBody>& SignerBodySpec() {
             .Optional("phone", &SignerBody::phone, String())
             .Optional("name", &SignerBody::name,
                       String({.min_length = 1, .max_length = kFullNameMax, .by = By::kDomain}))
+            .Optional("language", &SignerBody::language, StringEnum({"it", "en", "nb"}))
             .Rule(
                 "fiscal_code, or national_identity_number with country NO, or an email or "
                 "phone alone",
@@ -77,6 +78,7 @@ NewSigner SignerBody::ToInput() const {
     input.email = email;
     input.phone = phone;
     input.full_name = name;
+    input.language = language;
     if (fiscal_code) {
         input.kind = IdentifierKind::kItFiscalCode;
         input.identifier = *fiscal_code;

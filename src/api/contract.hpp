@@ -37,6 +37,7 @@ struct SignerBody {
     std::optional<std::string> email;
     std::optional<std::string> phone;
     std::optional<std::string> name;
+    std::optional<std::string> language;
 
     domain::NewSigner ToInput() const;
 };

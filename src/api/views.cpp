@@ -30,6 +30,7 @@ Json SignerView(const Signer& s) {
         j["country"] = "NO";
     }
     if (s.full_name) j["name"] = *s.full_name;
+    if (s.language) j["language"] = *s.language;
     if (s.email) j["email"] = *s.email;
     if (s.phone) j["phone"] = *s.phone;
     return j;

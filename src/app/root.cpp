@@ -22,10 +22,12 @@
 #include "domain/services/ceremony_service.hpp"
 #include "domain/services/event_service.hpp"
 #include "domain/services/rate_limit_service.hpp"
+#include "domain/services/request_steps.hpp"
 #include "domain/services/revocation_service.hpp"
 #include "domain/services/signer_session_service.hpp"
 #include "http/lanes.hpp"
 #include "http/server.hpp"
+#include "i18n/zone.hpp"
 #include "jobs/queue_metrics.hpp"
 #include "jobs/worker.hpp"
 #include "notify/mail_code_sender.hpp"
@@ -386,6 +388,12 @@ struct Node::Graph {
                    [this](const domain::SignatureRequest& request, const std::string& signer_id) {
                        return public_url + api::SignerLinkPath(urls, request.issuer_id, request.id,
                                                                signer_id, request.expires_at);
+                   },
+               // ... and state times on the signer's clock.
+               .signer_zone =
+                   [](const domain::Signer& signer) {
+                       return i18n::ZoneOfPerson(signer.phone.value_or(""),
+                                                 domain::SignerCountry(signer));
                    }},
               [this] { job_signal.Notify(); }),
           trust(adapters.ca, storage.clock(), storage.random(),

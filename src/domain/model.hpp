@@ -49,6 +49,7 @@ struct Signer {
     Timestamp created_at;
     Timestamp updated_at;
     std::optional<std::string> full_name;  // given by the issuer; the eID login's name wins
+    std::optional<std::string> language;   // "it" | "en" | "nb", given by the issuer
 };
 
 // A signature field of a request, named by document and position in its signature_fields.

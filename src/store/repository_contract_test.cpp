@@ -2092,6 +2092,40 @@ TEST_P(RepositoryContract, RevocationsKeepTheFirstAndListOldestFirst) {
     EXPECT_EQ(*Read()->revocations().List(), (std::vector<Revocation>{earlier, later}));
 }
 
+TEST_P(RepositoryContract, SignerLanguageRoundTripsAndIsUpdated) {
+    Signer s{.id = Id(),
+             .issuer_id = issuer_a_,
+             .kind = IdentifierKind::kEmail,
+             .identifier = "anna@example.org",
+             .created_at = clock_.Now(),
+             .updated_at = clock_.Now(),
+             .language = "nb"};
+    Signer none{.id = Id(),
+                .issuer_id = issuer_a_,
+                .kind = IdentifierKind::kEmail,
+                .identifier = "ola@example.org",
+                .created_at = clock_.Now(),
+                .updated_at = clock_.Now()};
+    {
+        auto tx = Write();
+        ASSERT_TRUE(tx->signers().Insert(s));
+        ASSERT_TRUE(tx->signers().Insert(none));
+        ASSERT_TRUE(tx->Commit());
+    }
+    EXPECT_EQ((*Read()->signers().Find(issuer_a_, s.id))->language, std::string("nb"));
+    EXPECT_FALSE((*Read()->signers().Find(issuer_a_, none.id))->language);
+    s.language = "it";
+    {
+        auto tx = Write();
+        ASSERT_TRUE(tx->signers().UpdateContact(s));
+        ASSERT_TRUE(tx->Commit());
+    }
+    const auto found =
+        *Read()->signers().FindByIdentifier(issuer_a_, IdentifierKind::kEmail, "anna@example.org");
+    ASSERT_TRUE(found);
+    EXPECT_EQ(found->language, std::string("it"));
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, RepositoryContract, ::testing::ValuesIn(Backends()),
                          [](const auto& param_info) { return param_info.param.name; });
 

@@ -386,12 +386,20 @@ export async function launchBrowser(options = {}) {
 
 // A page in a fresh context (own cookies) with one of `viewports`; the viewport's name is
 // remembered for screenshot(). Close it with page.context().close().
-export async function newPage(browser, viewport = 'desktop', contextOptions = {}) {
+// `language`: the portal language the signer chose (the `firmo_lang` cookie the language switch
+// sets), English unless given, so tests that read English texts do not depend on the signer's
+// identifier (a fiscal code means Italian); null leaves the choice to the portal.
+export async function newPage(browser, viewport = 'desktop', contextOptions = {},
+                              { language = 'en' } = {}) {
   if (!viewports[viewport]) throw new Error(`unknown viewport ${viewport}`);
   const context = await browser.newContext({
     viewport: { width: viewports[viewport].width, height: viewports[viewport].height },
     ...viewports[viewport], ...contextOptions,
   });
+  if (language) {
+    await context.addCookies([{ name: 'firmo_lang', value: language, domain: '127.0.0.1',
+                                path: '/' }]);
+  }
   const page = await context.newPage();
   firmoViewport.set(page, viewport);
   return page;

@@ -208,6 +208,9 @@ Result<CodeSent> SignerSessionService::SendCode(const std::string& request_id,
         message.title = issuer ? issuer->name : std::string();
         message.language = SignerLanguage(access.signer);
         message.expires_at = c.expires_at;
+        if (ctx_.notifications.signer_zone) {
+            message.zone = ctx_.notifications.signer_zone(access.signer);
+        }
         sent.channel = message.channel;
         sent.expires_at = c.expires_at;
         return tx.audit().Append(AuditEvent{

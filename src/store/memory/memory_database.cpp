@@ -360,6 +360,7 @@ class MemSigners final : public SignerRepository, Repo {
             stored.phone = s.phone;
             stored.updated_at = s.updated_at;
             stored.full_name = s.full_name;
+            stored.language = s.language;
             return {};
         });
     }

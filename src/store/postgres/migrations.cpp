@@ -336,6 +336,12 @@ CREATE TABLE certificate_revocations (
 );
 )sql";
 
+// Issue 16: the language a signer is addressed in (it, en, nb; none: chosen from the
+// identifier's country, then the browser).
+constexpr const char* kSignerLanguage = R"sql(
+ALTER TABLE signers ADD COLUMN language TEXT;
+)sql";
+
 // One migration a line, so that each new one is a one-line change (clang-format would pack them).
 // clang-format off
 constexpr sql::Migration kMigrations[] = {
@@ -349,6 +355,7 @@ constexpr sql::Migration kMigrations[] = {
     {8, "api key notifications", kApiKeyNotifications},
     {9, "outbox turns", kOutboxTurns},
     {10, "certificate revocations", kCertificateRevocations},
+    {13, "signer language", kSignerLanguage},
 };
 // clang-format on
 

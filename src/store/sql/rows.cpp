@@ -36,13 +36,13 @@ void BindDossier(Query& q, const Dossier& d) {
 
 Result<Signer> ReadSigner(const Row& r) {
     FIRMO_TRY(auto kind, Parsed(ParseIdentifierKind(r.Text(2)), "signer kind", r.Text(2)));
-    return Signer{r.Text(0),    r.Text(1), kind,      r.Text(3),   r.OptText(4),
-                  r.OptText(5), r.Time(6), r.Time(7), r.OptText(8)};
+    return Signer{r.Text(0),    r.Text(1), kind,      r.Text(3),    r.OptText(4),
+                  r.OptText(5), r.Time(6), r.Time(7), r.OptText(8), r.OptText(9)};
 }
 
 void BindSigner(Query& q, const Signer& s) {
     q.Bind(s.id, s.issuer_id, ToString(s.kind), s.identifier, s.email, s.phone, s.created_at,
-           s.updated_at, s.full_name);
+           s.updated_at, s.full_name, s.language);
 }
 
 Result<SignatureRequest> ReadRequest(const Row& r) {

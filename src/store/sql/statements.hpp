@@ -15,7 +15,7 @@ namespace firmo::store::sql {
 #define FIRMO_API_KEY_COLUMNS "id, issuer_id, key_hash, prefix, created_at, revoked_at"
 #define FIRMO_DOSSIER_COLUMNS "id, issuer_id, title, support_email, documents_json, created_at"
 #define FIRMO_SIGNER_COLUMNS \
-    "id, issuer_id, kind, identifier, email, phone, created_at, updated_at, full_name"
+    "id, issuer_id, kind, identifier, email, phone, created_at, updated_at, full_name, language"
 #define FIRMO_REQUEST_COLUMNS                                                            \
     "id, issuer_id, dossier_id, status, expires_at, reference, created_at, updated_at, " \
     "signed_at, rejected_at, reject_reason, cancelled_at, expired_at, redirect_json, "   \
@@ -77,10 +77,10 @@ inline constexpr const char* kListDossiers =
     "AND (CAST($2 AS TEXT) IS NULL OR id < $2) ORDER BY id DESC LIMIT $3";
 
 // ---- Signers --------------------------------------------------------------------------------
-inline constexpr const char* kInsertSigner =
-    "INSERT INTO signers (" FIRMO_SIGNER_COLUMNS ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+inline constexpr const char* kInsertSigner = "INSERT INTO signers (" FIRMO_SIGNER_COLUMNS
+                                             ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
 inline constexpr const char* kUpdateSignerContact =
-    "UPDATE signers SET email = $3, phone = $4, updated_at = $5, full_name = $6 "
+    "UPDATE signers SET email = $3, phone = $4, updated_at = $5, full_name = $6, language = $7 "
     "WHERE issuer_id = $1 AND id = $2";
 #define FIRMO_FIND_SIGNER \
     "SELECT " FIRMO_SIGNER_COLUMNS " FROM signers WHERE issuer_id = $1 AND id = $2"

@@ -134,7 +134,8 @@ class SqlSigners final : public SignerRepository, Repository {
     }
     Result<void> UpdateContact(const Signer& s) override {
         FIRMO_TRY(auto q, Prepare(kUpdateSignerContact));
-        return q.Bind(s.issuer_id, s.id, s.email, s.phone, s.updated_at, s.full_name).Send();
+        return q.Bind(s.issuer_id, s.id, s.email, s.phone, s.updated_at, s.full_name, s.language)
+            .Send();
     }
     Result<std::optional<Signer>> Find(const std::string& issuer_id,
                                        const std::string& id) override {
