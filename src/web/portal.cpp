@@ -347,11 +347,13 @@ HttpResponse Portal::LoginPage(Req& req) {
     return Page(ctx, 200, "Log in", Render("login.mustache", data));
 }
 
-HttpResponse Portal::StartEid(Ctx& ctx, const std::string& return_to, bool reauthentication) {
+HttpResponse Portal::StartEid(Ctx& ctx, const std::string& return_to, bool reauthentication,
+                              AuthLevel min_level) {
     if (!eid_) {
         return Message(ctx, 404, "Not available", "Login with eID is not configured here.");
     }
-    auto start = eid_->BeginLogin(options_.public_url + "/oidc/callback", reauthentication);
+    auto start =
+        eid_->BeginLogin(options_.public_url + "/oidc/callback", reauthentication, min_level);
     if (!start) return ErrorPage(ctx, start.error());
     if (ctx.token.empty()) {
         // The login's state must survive the trip to the provider: the first session row
@@ -369,6 +371,7 @@ HttpResponse Portal::StartEid(Ctx& ctx, const std::string& return_to, bool reaut
         {"verifier", start->code_verifier},
         {"started_at", ToUnixMillis(start->started_at)},
         {"reauthentication", reauthentication},
+        {"min_level", std::string(ToString(start->min_level))},
         {"return_to", return_to}}.dump();
     if (auto saved = sessions_.Save(ctx.session); !saved) return ErrorPage(ctx, saved.error());
     return SeeOther(ctx, start->authorize_url);
@@ -378,7 +381,7 @@ HttpResponse Portal::OidcStart(Req& req) {
     FIRMO_PORTAL_CTX(ctx, req);
     std::string return_to = req.Query("return_to").value_or("/inbox");
     if (!SafeReturnPath(return_to)) return_to = "/inbox";
-    return StartEid(ctx, return_to, false);
+    return StartEid(ctx, return_to, false, AuthLevel::kEidSubstantial);
 }
 
 HttpResponse Portal::OidcCallback(Req& req) {
@@ -402,6 +405,8 @@ HttpResponse Portal::OidcCallback(Req& req) {
     start.code_verifier = pending.value("verifier", "");
     start.started_at = FromUnixMillis(pending.value("started_at", std::int64_t{0}));
     start.reauthentication = pending.value("reauthentication", false);
+    start.min_level =
+        ParseAuthLevel(pending.value("min_level", "")).value_or(AuthLevel::kEidSubstantial);
     auto identity = eid_->CompleteLogin(*code, options_.public_url + "/oidc/callback", start);
     if (!identity) return ErrorPage(ctx, identity.error());
     const std::string return_to = pending.value("return_to", "/inbox");
@@ -479,7 +484,9 @@ HttpResponse Portal::RenderLink(Ctx& ctx, const std::string& token, const api::G
     data.set("csrf", ctx.session.csrf_token);
     data.set("eid", eid_ != nullptr && IsNationalIdentifier(signer.kind));
     data.set("return_to", "/s/" + grant.request_id);
-    data.set("code", !destination.empty());
+    // A signer who must sign with eID is offered the eID login, not a code.
+    const bool eid_only = eid_ != nullptr && IsEid(info->first.request_signer().authentication);
+    data.set("code", !destination.empty() && !eid_only);
     data.set("sent", sent);
     data.set("destination", MaskContact(destination));
     data.set("minutes", std::to_string(std::max<long>(
@@ -656,12 +663,19 @@ HttpResponse Portal::RenderConfirm(Ctx& ctx, const std::string& id, const std::s
     data.set("title", view->title);
     data.set("count", std::to_string(view->documents.size()));
     data.set("code", view->second_factor == SecondFactor::kCode);
-    data.set("reauth", view->second_factor == SecondFactor::kReauthentication);
+    data.set("reauth", view->second_factor == SecondFactor::kReauthentication && eid_ != nullptr);
+    data.set("eid_required", view->eid_required);
+    std::string message = error;
+    if (view->eid_required && eid_ == nullptr && message.empty()) {
+        message =
+            "This document must be signed after a login with eID, which this service does "
+            "not offer; please contact the sender.";
+    }
     const Signer& signer = view->access.signer;
     data.set("destination", MaskContact(signer.email   ? *signer.email
                                         : signer.phone ? *signer.phone
                                                        : ""));
-    if (!error.empty()) data.set("error", error);
+    if (!message.empty()) data.set("error", message);
     return Page(ctx, status, "Confirm", Render("confirm.mustache", data));
 }
 
@@ -683,6 +697,10 @@ HttpResponse Portal::Confirm(Req& req) {
         if (code == ErrorCode::kUnauthenticated || code == ErrorCode::kGone) {
             return RenderConfirm(ctx, id, ok.error().message, 401);
         }
+        if (code == ErrorCode::kAuthenticationRequired) {
+            // The page offers the eID login instead of the code.
+            return RenderConfirm(ctx, id, ok.error().message, HttpStatusOf(code));
+        }
         return ErrorPage(ctx, ok.error());
     }
     return SeeOther(ctx, "/s/" + id + "/done");
@@ -692,7 +710,10 @@ HttpResponse Portal::Reauth(Req& req) {
     FIRMO_PORTAL_CTX(ctx, req);
     const std::string id(req.Param("id"));
     if (!ctx.session.authenticated()) return SeeOther(ctx, "/login?return_to=/s/" + id);
-    return StartEid(ctx, "/s/" + id, true);
+    // Asks the provider for the level this signer must reach.
+    auto view = ceremony_.Look(ctx.session, id);
+    if (!view) return ErrorPage(ctx, view.error());
+    return StartEid(ctx, "/s/" + id, true, view->access.request_signer().authentication);
 }
 
 HttpResponse Portal::Reject(Req& req) {

@@ -88,7 +88,8 @@ class Portal {
                       int status);
     Res RenderLink(Ctx& ctx, const std::string& token, const api::Grant& grant, bool sent,
                    const std::string& error, int status);
-    Res StartEid(Ctx& ctx, const std::string& return_to, bool reauthentication);
+    Res StartEid(Ctx& ctx, const std::string& return_to, bool reauthentication,
+                 domain::AuthLevel min_level);
     Res SeeOther(Ctx& ctx, const std::string& location) const;
     Res TooMany(const api::SignerRefusal& refusal) const;
     // Before a login opens a session: the limit on sessions per address.

@@ -319,6 +319,17 @@ INSERT INTO outbox_turns (issuer_id, turn)
     FROM outbox GROUP BY issuer_id;
 )sql";
 
+// Issue 14: authentication levels. What each signer must reach to confirm (existing signers keep
+// the code they could always use), what the confirmation proved, the level of a session's latest
+// eID authentication, and whether certificates may name the national identifier.
+constexpr const char* kAuthenticationLevels = R"sql(
+ALTER TABLE request_signers ADD COLUMN authentication TEXT NOT NULL DEFAULT 'code';
+ALTER TABLE request_signers ADD COLUMN authenticated_with TEXT;
+ALTER TABLE signature_requests ADD COLUMN identifier_in_signed_documents TEXT NOT NULL
+    DEFAULT 'identifier_and_name';
+ALTER TABLE portal_sessions ADD COLUMN eid_level TEXT;
+)sql";
+
 // One migration a line, so that each new one is a one-line change (clang-format would pack them).
 // clang-format off
 constexpr sql::Migration kMigrations[] = {
@@ -331,6 +342,7 @@ constexpr sql::Migration kMigrations[] = {
     {7, "pending jobs index", kPendingJobsIndex},
     {8, "api key notifications", kApiKeyNotifications},
     {9, "outbox turns", kOutboxTurns},
+    {11, "authentication levels", kAuthenticationLevels},
 };
 // clang-format on
 
