@@ -270,6 +270,9 @@ HttpResponse Portal::ErrorPage(Ctx& ctx, const Error& e) const {
             return Message(ctx, status, "Please wait", e.message);
         case ErrorCode::kInvalidArgument:
             return Message(ctx, status, "Please check", e.message);
+        case ErrorCode::kAuthenticationRequired:
+            // An eID login below the level this signature needs: say which, not "went wrong".
+            return Message(ctx, status, "A stronger eID login is needed", e.message);
         default:
             log::Error("portal_error",
                        {{"error", e.message}, {"type", std::string(ErrorSlug(e.code))}});
