@@ -126,6 +126,45 @@ std::string FormValue(const std::multimap<std::string, std::string>& form, const
     return it == form.end() ? std::string() : it->second;
 }
 
+// What the link page says when the signer can no longer log in and sign (SignerAccess::may_sign
+// is false): why, and what to do, instead of a "Send me a code" that can only fail.
+struct ClosedLink {
+    int status;
+    std::string heading;
+    std::string text;
+};
+
+ClosedLink WhyClosed(const SignerAccess& access, const std::string& issuer) {
+    const std::string who = issuer.empty() ? std::string("the sender") : issuer;
+    if (access.request_signer().status == SignerStatus::kBlocked) {
+        return {403, "Not possible",
+                "Too many wrong codes were entered, so this link is blocked. Ask " + who +
+                    " for help."};
+    }
+    const std::string heading = "No longer open for signing";
+    switch (access.request.status) {
+        case RequestStatus::kCancelled:
+            return {410, heading,
+                    who +
+                        " cancelled this request. There is nothing for you to do; if this "
+                        "surprises you, contact " +
+                        who + "."};
+        case RequestStatus::kExpired:
+            return {410, heading,
+                    "The deadline for signing has passed. If you still need to sign, ask " + who +
+                        " to send a new request."};
+        case RequestStatus::kRejected:
+            return {410, heading,
+                    access.request_signer().status == SignerStatus::kRejected
+                        ? std::string("You declined this request. Nothing more is needed from you.")
+                        : "Another signer declined this request, so it cannot be signed any more."};
+        default:
+            return {410, heading,
+                    "This request cannot be signed any more. If you have questions, contact " +
+                        who + "."};
+    }
+}
+
 }  // namespace
 
 struct Portal::Ctx {
@@ -477,6 +516,12 @@ HttpResponse Portal::RenderLink(Ctx& ctx, const std::string& token, const api::G
                                 bool sent, const std::string& error, int status) {
     auto info = sessions_.Lookup(grant.request_id, grant.document_id);
     if (!info) return ErrorPage(ctx, info.error());
+    // A signer who has signed keeps the page as it is (their copy follows the documents
+    // message); anyone else whose turn is over is told why instead of being offered a code.
+    if (!info->first.may_sign() && info->first.request_signer().status != SignerStatus::kSigned) {
+        const ClosedLink closed = WhyClosed(info->first, info->second);
+        return Message(ctx, closed.status, closed.heading, closed.text);
+    }
     const Signer& signer = info->first.signer;
     const std::string destination = signer.email   ? *signer.email
                                     : signer.phone ? *signer.phone

@@ -142,17 +142,41 @@ test('five wrong codes block the signer', async () => {
     await page.getByRole('button', { name: 'Open the documents' }).click();
     await page.getByText(`${5 - i} ${5 - i === 1 ? 'try' : 'tries'} left`).waitFor();
   }
+  const csrf = await page.locator('input[name=csrf]').first().getAttribute('value');
   await page.getByLabel('One-time code').fill(wrong);
   await page.getByRole('button', { name: 'Open the documents' }).click();
   await page.getByText('blocked').first().waitFor();
+  // The link page says so instead of offering a code.
+  const again = await page.goto(request.signers[0].portal_url);
+  assert.equal(again.status(), 403);
+  await page.getByText('this link is blocked').waitFor();
+  assert.equal(await page.getByRole('button', { name: 'Send me a code' }).count(), 0);
   // Even the right code no longer helps.
-  await page.goto(request.signers[0].portal_url);
-  const csrf = await page.locator('input[name=csrf]').first().getAttribute('value');
   const res = await page.request.post(`${request.signers[0].portal_url}/login`,
                                       { form: { csrf, code } });
   assert.equal(res.status(), 403);
   const r = await client.get(`/api/v1/signature-requests/${request.id}`);
   assert.equal(r.signers[0].status, 'BLOCKED');
+  await page.context().close();
+});
+
+test('the link of a request that became final says why and offers no code', async () => {
+  const to = 'closed@example.org';
+  const { client, request } = await readyRequest(firmo, { signers: [{ who: { email: to } }] });
+  const link = request.signers[0].portal_url;
+  const page = await newPage(browser, 'phone');
+  await page.goto(link);
+  const csrf = await page.locator('input[name=csrf]').first().getAttribute('value');
+  await client.put(`/api/v1/signature-requests/${request.id}/status`, 'CANCELLED');
+  const res = await page.goto(link);
+  assert.equal(res.status(), 410);
+  await page.getByRole('heading', { name: 'No longer open for signing' }).waitFor();
+  await page.getByText('cancelled this request').waitFor();
+  assert.equal(await page.getByRole('button', { name: 'Send me a code' }).count(), 0);
+  // Nor does a code come by posting the form directly.
+  const sent = await page.request.post(`${link}/code`, { form: { csrf } });
+  assert.equal(sent.status(), 409);
+  assert.equal((await smtp.messages()).filter((m) => m.to.includes(to)).length, 0);
   await page.context().close();
 });
 

@@ -172,7 +172,7 @@ Result<CodeSent> SignerSessionService::SendCode(const std::string& request_id,
             return Fail(ErrorCode::kForbidden,
                         "too many wrong codes: this signer is blocked; ask the sender for help");
         }
-        if (rs.status != SignerStatus::kWaiting || IsTerminal(access.request.status)) {
+        if (!access.may_sign()) {
             return Fail(ErrorCode::kConflict, "this request cannot be signed any more");
         }
         FIRMO_TRY(auto latest, tx.codes().FindLatest(request_id, signer_id, kind));
@@ -237,7 +237,7 @@ Result<void> SignerSessionService::CheckCode(const std::string& request_id,
                       "too many wrong codes: this signer is blocked; ask the sender for help"};
             return {};
         }
-        if (rs.status != SignerStatus::kWaiting) {
+        if (!access.may_sign()) {
             outcome = Error{ErrorCode::kConflict, "this request cannot be signed any more"};
             return {};
         }

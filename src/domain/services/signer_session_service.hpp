@@ -53,6 +53,11 @@ struct SignerAccess {
     Signer signer;
 
     const RequestSigner& request_signer() const { return request.signers[position]; }
+    // Whether the signer can still log in with a code and sign: their turn is open (waiting)
+    // and the request is not final. The one test behind the link page and the code senders.
+    bool may_sign() const {
+        return request_signer().status == SignerStatus::kWaiting && !IsTerminal(request.status);
+    }
 };
 
 class SignerSessionService {
