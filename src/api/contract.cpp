@@ -107,7 +107,11 @@ const Spec<SignatureRequestBody>& SignatureRequestBodySpec() {
             Object<NewRequestSigner>()
                 .Required("signer_id", &NewRequestSigner::signer_id, String())
                 .Optional("order", &NewRequestSigner::order,
-                          Integer({.minimum = 0, .maximum = kMaxSignerOrder, .by = By::kDomain}));
+                          Integer({.minimum = 0, .maximum = kMaxSignerOrder, .by = By::kDomain}))
+                .Optional("authentication", &NewRequestSigner::authentication,
+                          Enum<AuthLevel>({{"eid_high", AuthLevel::kEidHigh},
+                                           {"eid_substantial", AuthLevel::kEidSubstantial},
+                                           {"code", AuthLevel::kCode}}));
         using B = SignatureRequestBody;
         return Spec<B>(
             Object<B>()
@@ -125,6 +129,11 @@ const Spec<SignatureRequestBody>& SignatureRequestBodySpec() {
                 .Optional("documents_metadata", &B::documents_metadata,
                           codec::DocumentsMetadataSpec())
                 .Optional("redirect", &B::redirect, redirect)
+                .Optional(
+                    "identifier_in_signed_documents", &B::identifier_in_signed_documents,
+                    Enum<IdentifierInSignedDocuments>(
+                        {{"identifier_and_name", IdentifierInSignedDocuments::kIdentifierAndName},
+                         {"name", IdentifierInSignedDocuments::kName}}))
                 .Rule("signer_id or signers, not both",
                       [](const B& b, const std::string&, Reader& r) {
                           if (b.signer_id && b.signers) {
@@ -141,7 +150,7 @@ NewSignatureRequest SignatureRequestBody::ToInput() const {
     NewSignatureRequest input;
     input.dossier_id = dossier_id;
     if (signer_id) {
-        input.signers.push_back({*signer_id, 0});
+        input.signers.push_back({*signer_id, 0, std::nullopt});
     } else if (signers) {
         input.signers = *signers;
     }
@@ -150,6 +159,7 @@ NewSignatureRequest SignatureRequestBody::ToInput() const {
     input.auto_notify = auto_notify;
     input.documents = documents_metadata;
     input.redirect = redirect;
+    input.identifier_in_signed_documents = identifier_in_signed_documents;
     return input;
 }
 

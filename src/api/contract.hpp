@@ -52,6 +52,8 @@ struct SignatureRequestBody {
     bool auto_notify = false;
     std::optional<std::vector<domain::DocumentMetadata>> documents_metadata;
     std::optional<domain::RedirectUrls> redirect;
+    domain::IdentifierInSignedDocuments identifier_in_signed_documents =
+        domain::IdentifierInSignedDocuments::kIdentifierAndName;
 
     domain::NewSignatureRequest ToInput() const;
 };

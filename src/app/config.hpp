@@ -131,6 +131,10 @@ struct OidcConfig {
     std::string scopes = "openid profile";
     std::string identifier_claim = "fiscal_number";
     domain::IdentifierKind identifier_kind = domain::IdentifierKind::kItFiscalCode;
+    // The provider's acr values for eID level substantial and high, comma-separated (the first
+    // is asked for, any is accepted); empty: domain::DefaultAcrValues(identifier_kind).
+    std::string acr_substantial;
+    std::string acr_high;
 
     bool enabled() const { return !issuer.empty(); }
 };

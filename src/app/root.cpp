@@ -252,6 +252,8 @@ Result<Adapters> OpenAdapters(const Config& config, const std::string& public_ur
         o.scopes = config.oidc.scopes;
         o.identifier_claim = config.oidc.identifier_claim;
         o.identifier_kind = config.oidc.identifier_kind;
+        o.acr_values = {domain::SplitAcrList(config.oidc.acr_substantial),
+                        domain::SplitAcrList(config.oidc.acr_high)};
         FIRMO_TRY(auto provider, oidc::OidcIdentityProvider::Create(o, clock, random));
         a.eid = std::move(provider);
     }
@@ -311,7 +313,7 @@ IssuerSide::IssuerSide(const Config& config, Storage& storage,
       issuers_(ctx_, storage.key_changes()),
       dossiers_(ctx_),
       signers_(ctx_),
-      requests_(ctx_),
+      requests_(ctx_, {.eid_login = config.oidc.enabled()}),
       idempotency_(ctx_) {}
 
 domain::NotificationSettings IssuerSide::NoNotifications() {

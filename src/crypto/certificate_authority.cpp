@@ -348,6 +348,7 @@ Result<X509Ptr> CertificateAuthority::Issue(const domain::SignerIdentity& signer
     FIRMO_CHECK(AddEntry(name.get(), NID_surname, signer.surname));
     FIRMO_CHECK(AddEntry(name.get(), NID_givenName, signer.given_name));
     FIRMO_CHECK(AddEntry(name.get(), NID_serialNumber, signer.serial_number));
+    FIRMO_CHECK(AddEntry(name.get(), NID_telephoneNumber, signer.phone));
     FIRMO_CHECK(AddEntry(name.get(), NID_commonName, signer.full_name));
     X509_set_subject_name(cert.get(), name.get());
     X509_set_issuer_name(cert.get(), X509_get_subject_name(cert_.get()));

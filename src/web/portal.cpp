@@ -404,6 +404,9 @@ HttpResponse Portal::ErrorPage(Ctx& ctx, const Error& e) const {
             return MessageOf(ctx, status, "error.rate_limited");
         case ErrorCode::kInvalidArgument:
             return MessageOf(ctx, status, "error.invalid");
+        case ErrorCode::kAuthenticationRequired:
+            // An eID login below the level this signature needs: say which, not "went wrong".
+            return MessageOf(ctx, status, "error.authentication_required");
         default:
             log::Error("portal_error",
                        {{"error", e.message}, {"type", std::string(ErrorSlug(e.code))}});
@@ -485,11 +488,13 @@ HttpResponse Portal::LoginPage(Req& req) {
     return Page(ctx, 200, ctx.T("page.login.title"), Render("login.mustache", data));
 }
 
-HttpResponse Portal::StartEid(Ctx& ctx, const std::string& return_to, bool reauthentication) {
+HttpResponse Portal::StartEid(Ctx& ctx, const std::string& return_to, bool reauthentication,
+                              AuthLevel min_level) {
     if (!eid_) {
         return MessageOf(ctx, 404, "msg.eid_unavailable");
     }
-    auto start = eid_->BeginLogin(options_.public_url + "/oidc/callback", reauthentication);
+    auto start =
+        eid_->BeginLogin(options_.public_url + "/oidc/callback", reauthentication, min_level);
     if (!start) return ErrorPage(ctx, start.error());
     if (ctx.token.empty()) {
         // The login's state must survive the trip to the provider: the first session row
@@ -507,6 +512,7 @@ HttpResponse Portal::StartEid(Ctx& ctx, const std::string& return_to, bool reaut
         {"verifier", start->code_verifier},
         {"started_at", ToUnixMillis(start->started_at)},
         {"reauthentication", reauthentication},
+        {"min_level", std::string(ToString(start->min_level))},
         {"return_to", return_to}}.dump();
     if (auto saved = sessions_.Save(ctx.session); !saved) return ErrorPage(ctx, saved.error());
     return SeeOther(ctx, start->authorize_url);
@@ -516,7 +522,7 @@ HttpResponse Portal::OidcStart(Req& req) {
     FIRMO_PORTAL_CTX(ctx, req);
     std::string return_to = req.Query("return_to").value_or("/inbox");
     if (!SafeReturnPath(return_to)) return_to = "/inbox";
-    return StartEid(ctx, return_to, false);
+    return StartEid(ctx, return_to, false, AuthLevel::kEidSubstantial);
 }
 
 HttpResponse Portal::OidcCallback(Req& req) {
@@ -539,6 +545,8 @@ HttpResponse Portal::OidcCallback(Req& req) {
     start.code_verifier = pending.value("verifier", "");
     start.started_at = FromUnixMillis(pending.value("started_at", std::int64_t{0}));
     start.reauthentication = pending.value("reauthentication", false);
+    start.min_level =
+        ParseAuthLevel(pending.value("min_level", "")).value_or(AuthLevel::kEidSubstantial);
     auto identity = eid_->CompleteLogin(*code, options_.public_url + "/oidc/callback", start);
     if (!identity) return ErrorPage(ctx, identity.error());
     const std::string return_to = pending.value("return_to", "/inbox");
@@ -611,6 +619,8 @@ std::string Portal::CodeError(const Ctx& ctx, const Error& error, const RequestS
             return ctx.T("error.code_wait");
         case ErrorCode::kForbidden:
             return ctx.T("error.blocked.text");
+        case ErrorCode::kAuthenticationRequired:
+            return ctx.T("error.authentication_required.text");
         default: {
             const int left = sessions_.options().max_code_attempts - rs.failed_code_attempts;
             return ctx.T("error.code_wrong", {{"left", std::int64_t{std::max(left, 0)}}});
@@ -649,7 +659,9 @@ HttpResponse Portal::RenderLink(Ctx& ctx, const std::string& token, const api::G
     data.set("csrf", ctx.session.csrf_token);
     data.set("eid", eid_ != nullptr && IsNationalIdentifier(signer.kind));
     data.set("return_to", "/s/" + grant.request_id);
-    data.set("code", !destination.empty());
+    // A signer who must sign with eID is offered the eID login, not a code.
+    const bool eid_only = eid_ != nullptr && IsEid(info->first.request_signer().authentication);
+    data.set("code", !destination.empty() && !eid_only);
     data.set("sent", sent);
     data.set("destination", MaskContact(destination));
     data.set("minutes", std::to_string(minutes));
@@ -851,9 +863,14 @@ HttpResponse Portal::RenderConfirm(Ctx& ctx, const std::string& id,
     data.set("title", view->title);
     data.set("count", std::to_string(view->documents.size()));
     data.set("code", view->second_factor == SecondFactor::kCode);
-    data.set("reauth", view->second_factor == SecondFactor::kReauthentication);
+    data.set("reauth", view->second_factor == SecondFactor::kReauthentication && eid_ != nullptr);
+    data.set("eid_required", view->eid_required);
     data.set("destination", destination);
-    if (error) data.set("error", CodeError(ctx, *error, view->access.request_signer()));
+    if (error) {
+        data.set("error", CodeError(ctx, *error, view->access.request_signer()));
+    } else if (view->eid_required && eid_ == nullptr) {
+        data.set("error", ctx.T("page.confirm.eid_unavailable"));
+    }
     return Page(ctx, status, ctx.T("page.confirm.title"), Render("confirm.mustache", data));
 }
 
@@ -881,6 +898,10 @@ HttpResponse Portal::Confirm(Req& req) {
                 return MessageOf(ctx, 403, "error.blocked");
             }
         }
+        if (code == ErrorCode::kAuthenticationRequired) {
+            // The page offers the eID login instead of the code.
+            return RenderConfirm(ctx, id, ok.error(), HttpStatusOf(code));
+        }
         return ErrorPage(ctx, ok.error());
     }
     return SeeOther(ctx, "/s/" + id + "/done");
@@ -890,7 +911,10 @@ HttpResponse Portal::Reauth(Req& req) {
     FIRMO_PORTAL_CTX(ctx, req);
     const std::string id(req.Param("id"));
     if (!ctx.session.authenticated()) return SeeOther(ctx, "/login?return_to=/s/" + id);
-    return StartEid(ctx, "/s/" + id, true);
+    // Asks the provider for the level this signer must reach.
+    auto view = ceremony_.Look(ctx.session, id);
+    if (!view) return ErrorPage(ctx, view.error());
+    return StartEid(ctx, "/s/" + id, true, view->access.request_signer().authentication);
 }
 
 HttpResponse Portal::Reject(Req& req) {

@@ -96,7 +96,8 @@ class Portal {
                           const domain::RequestSigner& rs) const;
     // The page's language from the request: ?lang= (the switch), the cookie, Accept-Language.
     static void DetectLanguage(Ctx& ctx, const Req& req);
-    Res StartEid(Ctx& ctx, const std::string& return_to, bool reauthentication);
+    Res StartEid(Ctx& ctx, const std::string& return_to, bool reauthentication,
+                 domain::AuthLevel min_level);
     Res SeeOther(Ctx& ctx, const std::string& location) const;
     Res TooMany(Ctx& ctx, const api::SignerRefusal& refusal) const;
     // Before a login opens a session: the limit on sessions per address.

@@ -45,6 +45,11 @@ Result<SignatureRequest> RequestService::Create(const std::string& issuer_id,
         if (!seen.insert(s.signer_id).second) {
             violations.push_back({path + ".signer_id", "the same signer is listed twice"});
         }
+        if (s.authentication && IsEid(*s.authentication) && !options_.eid_login) {
+            violations.push_back(
+                {path + ".authentication",
+                 "this server offers no eID login (oidc.issuer is not set); use \"code\""});
+        }
     }
     Timestamp expires_at = now + ctx_.limits.default_expiry;
     if (input.expires_at) {
@@ -87,18 +92,31 @@ Result<SignatureRequest> RequestService::Create(const std::string& issuer_id,
         request.reference = input.reference;
         request.redirect = input.redirect;
         request.auto_notify = input.auto_notify;
+        request.identifier_in_signed_documents = input.identifier_in_signed_documents;
         request.created_at = now;
         request.updated_at = now;
-        for (const auto& s : input.signers) {
+        std::vector<Violation> unprovable;
+        for (std::size_t i = 0; i < input.signers.size(); ++i) {
+            const auto& s = input.signers[i];
             FIRMO_TRY(auto signer, tx.signers().Find(issuer_id, s.signer_id));
             if (!signer)
                 return Fail(ErrorCode::kNotFound,
                             "signer_id: signer " + s.signer_id + " not found");
+            if (s.authentication && IsEid(*s.authentication) &&
+                !IsNationalIdentifier(signer->kind)) {
+                // An eID proves a national identifier: one the signer does not have.
+                unprovable.push_back({"signers[" + std::to_string(i) + "].authentication",
+                                      "an eID level needs a signer with a national identifier "
+                                      "(fiscal_code or national_identity_number)"});
+            }
             RequestSigner rs;
             rs.signer_id = s.signer_id;
             rs.order = s.order;
+            rs.authentication =
+                s.authentication.value_or(DefaultAuthentication(signer->kind, options_.eid_login));
             request.signers.push_back(std::move(rs));
         }
+        if (!unprovable.empty()) return FailValidation(std::move(unprovable));
         const auto& metadata = input.documents ? *input.documents : dossier->documents;
         std::vector<Violation> misassigned;
         for (std::size_t i = 0; i < metadata.size(); ++i) {

@@ -16,6 +16,7 @@ namespace firmo::domain {
 struct NewRequestSigner {
     std::string signer_id;
     int order = 0;
+    std::optional<AuthLevel> authentication;  // DefaultAuthentication when absent
 };
 
 struct NewSignatureRequest {
@@ -28,6 +29,8 @@ struct NewSignatureRequest {
     bool auto_notify = false;  // notify the signers by itself when READY
     // io-sign compatibility (/api/v1/sign): any future expires_at, without limits.max_expiry.
     bool uncapped_expiry = false;
+    IdentifierInSignedDocuments identifier_in_signed_documents =
+        IdentifierInSignedDocuments::kIdentifierAndName;
 };
 
 inline constexpr int kMaxSignerOrder = 9;
@@ -44,9 +47,14 @@ struct Upload {
     std::string actor;
 };
 
+struct RequestOptions {
+    bool eid_login = false;  // this server offers eID login (an IdentityProvider is configured)
+};
+
 class RequestService {
   public:
-    explicit RequestService(ServiceContext& ctx) : ctx_(ctx) {}
+    explicit RequestService(ServiceContext& ctx, RequestOptions options = {})
+        : ctx_(ctx), options_(options) {}
 
     [[nodiscard]] Result<SignatureRequest> Create(const std::string& issuer_id,
                                                   const NewSignatureRequest& input,
@@ -144,6 +152,7 @@ class RequestService {
     bool IsExpiryDue(const SignatureRequest& request) const;
 
     ServiceContext& ctx_;
+    RequestOptions options_;
 };
 
 }  // namespace firmo::domain

@@ -429,6 +429,7 @@ class MemRequests final : public RequestRepository, Repo {
             stored.redirect = r.redirect;
             stored.notification_id = r.notification_id;
             stored.auto_notify = r.auto_notify;
+            stored.identifier_in_signed_documents = r.identifier_in_signed_documents;
             MergeChildren(t, stored, r);
             t.requests.mut()[r.id] = std::move(stored);
             return {};
@@ -493,6 +494,7 @@ class MemRequests final : public RequestRepository, Repo {
             x.signing_name = s.signing_name;
             x.failed_code_attempts = s.failed_code_attempts;
             x.reject_reason = s.reject_reason;
+            x.authenticated_with = s.authenticated_with;
         }
         for (const auto& d : r.documents) {
             auto owner = t.document_owners.get().find(d.id);

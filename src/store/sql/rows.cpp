@@ -63,6 +63,9 @@ Result<SignatureRequest> ReadRequest(const Row& r) {
     if (auto text = r.OptText(13)) x.redirect = codec::RedirectUrlsFromText(*text);
     x.notification_id = r.OptText(14);
     x.auto_notify = r.Bool(15);
+    FIRMO_TRY(x.identifier_in_signed_documents,
+              Parsed(ParseIdentifierInSignedDocuments(r.Text(16)), "identifier_in_signed_documents",
+                     r.Text(16)));
     return x;
 }
 
@@ -71,7 +74,8 @@ void BindRequest(Query& q, const SignatureRequest& r) {
     if (r.redirect) redirect = codec::ToJson(*r.redirect).dump();
     q.Bind(r.id, r.issuer_id, r.dossier_id, ToString(r.status), r.expires_at, r.reference,
            r.created_at, r.updated_at, r.signed_at, r.rejected_at, r.reject_reason, r.cancelled_at,
-           r.expired_at, redirect, r.notification_id, r.auto_notify);
+           r.expired_at, redirect, r.notification_id, r.auto_notify,
+           ToString(r.identifier_in_signed_documents));
 }
 
 Result<RequestSigner> ReadRequestSigner(const Row& r) {
@@ -87,6 +91,12 @@ Result<RequestSigner> ReadRequestSigner(const Row& r) {
     x.signing_name = r.Text(8);
     x.failed_code_attempts = r.SmallInt(9);
     x.reject_reason = r.OptText(10);
+    FIRMO_TRY(x.authentication,
+              Parsed(ParseAuthLevel(r.Text(11)), "authentication level", r.Text(11)));
+    if (auto reached = r.OptText(12)) {
+        FIRMO_TRY(x.authenticated_with,
+                  Parsed(ParseAuthLevel(*reached), "authentication level", *reached));
+    }
     return x;
 }
 
@@ -94,7 +104,9 @@ void BindRequestSigner(Query& q, const std::string& request_id, int position,
                        const RequestSigner& s) {
     q.Bind(request_id, position, s.signer_id, s.order, ToString(s.status), s.signed_at,
            s.rejected_at, codec::ToJson(s.accepted_fields).dump(), s.accepted_at, s.confirmed_at,
-           s.signing_name, s.failed_code_attempts, s.reject_reason);
+           s.signing_name, s.failed_code_attempts, s.reject_reason, ToString(s.authentication),
+           s.authenticated_with ? std::optional<std::string_view>(ToString(*s.authenticated_with))
+                                : std::nullopt);
 }
 
 Result<Document> ReadDocument(const Row& r) {
@@ -160,6 +172,7 @@ PortalSession ReadSession(const Row& r) {
     x.expires_at = r.Time(12);
     x.ip = r.Text(13);
     x.user_agent = r.Text(14);
+    if (auto level = r.OptText(15)) x.eid_level = ParseAuthLevel(*level);
     return x;
 }
 
@@ -168,7 +181,8 @@ void BindSession(Query& q, const PortalSession& s) {
     if (s.identity_kind) kind = ToString(*s.identity_kind);
     q.Bind(s.id_hash, s.csrf_token, s.auth_method, kind, s.identity, s.full_name, s.request_id,
            s.signer_id, s.authenticated_at, s.reauthenticated_at, s.pending_json, s.created_at,
-           s.expires_at, s.ip, s.user_agent);
+           s.expires_at, s.ip, s.user_agent,
+           s.eid_level ? std::optional<std::string_view>(ToString(*s.eid_level)) : std::nullopt);
 }
 
 Result<OneTimeCode> ReadCode(const Row& r) {

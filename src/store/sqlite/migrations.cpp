@@ -329,6 +329,17 @@ CREATE TABLE certificate_revocations (
 );
 )sql";
 
+// Issue 14: authentication levels. What each signer must reach to confirm (existing signers keep
+// the code they could always use), what the confirmation proved, the level of a session's latest
+// eID authentication, and whether certificates may name the national identifier.
+constexpr const char* kAuthenticationLevels = R"sql(
+ALTER TABLE request_signers ADD COLUMN authentication TEXT NOT NULL DEFAULT 'code';
+ALTER TABLE request_signers ADD COLUMN authenticated_with TEXT;
+ALTER TABLE signature_requests ADD COLUMN identifier_in_signed_documents TEXT NOT NULL
+    DEFAULT 'identifier_and_name';
+ALTER TABLE portal_sessions ADD COLUMN eid_level TEXT;
+)sql";
+
 // Issue 16: the language a signer is addressed in (it, en, nb; none: chosen from the
 // identifier's country, then the browser).
 constexpr const char* kSignerLanguage = R"sql(
@@ -348,6 +359,7 @@ constexpr sql::Migration kMigrations[] = {
     {8, "api key notifications", kApiKeyNotifications},
     {9, "outbox turns", kOutboxTurns},
     {10, "certificate revocations", kCertificateRevocations},
+    {11, "authentication levels", kAuthenticationLevels},
     {13, "signer language", kSignerLanguage},
 };
 // clang-format on
