@@ -50,6 +50,7 @@ const Spec<SignerBody>& SignerBodySpec() {
             .Optional("phone", &SignerBody::phone, String())
             .Optional("name", &SignerBody::name,
                       String({.min_length = 1, .max_length = kFullNameMax, .by = By::kDomain}))
+            .Optional("language", &SignerBody::language, StringEnum({"it", "en", "nb"}))
             .Rule(
                 "fiscal_code, or national_identity_number with country NO, or an email or "
                 "phone alone",
@@ -80,6 +81,7 @@ NewSigner SignerBody::ToInput() const {
     input.email = email;
     input.phone = phone;
     input.full_name = name;
+    input.language = language;
     if (fiscal_code) {
         input.kind = IdentifierKind::kItFiscalCode;
         input.identifier = *fiscal_code;
@@ -108,7 +110,11 @@ const Spec<SignatureRequestBody>& SignatureRequestBodySpec() {
             Object<NewRequestSigner>()
                 .Required("signer_id", &NewRequestSigner::signer_id, String())
                 .Optional("order", &NewRequestSigner::order,
-                          Integer({.minimum = 0, .maximum = kMaxSignerOrder, .by = By::kDomain}));
+                          Integer({.minimum = 0, .maximum = kMaxSignerOrder, .by = By::kDomain}))
+                .Optional("authentication", &NewRequestSigner::authentication,
+                          Enum<AuthLevel>({{"eid_high", AuthLevel::kEidHigh},
+                                           {"eid_substantial", AuthLevel::kEidSubstantial},
+                                           {"code", AuthLevel::kCode}}));
         using B = SignatureRequestBody;
         return Spec<B>(
             Object<B>()
@@ -126,6 +132,11 @@ const Spec<SignatureRequestBody>& SignatureRequestBodySpec() {
                 .Optional("documents_metadata", &B::documents_metadata,
                           codec::DocumentsMetadataSpec())
                 .Optional("redirect", &B::redirect, redirect)
+                .Optional(
+                    "identifier_in_signed_documents", &B::identifier_in_signed_documents,
+                    Enum<IdentifierInSignedDocuments>(
+                        {{"identifier_and_name", IdentifierInSignedDocuments::kIdentifierAndName},
+                         {"name", IdentifierInSignedDocuments::kName}}))
                 .Optional(
                     "non_sensitive_title", &B::non_sensitive_title,
                     String(
@@ -146,7 +157,7 @@ NewSignatureRequest SignatureRequestBody::ToInput() const {
     NewSignatureRequest input;
     input.dossier_id = dossier_id;
     if (signer_id) {
-        input.signers.push_back({*signer_id, 0});
+        input.signers.push_back({*signer_id, 0, std::nullopt});
     } else if (signers) {
         input.signers = *signers;
     }
@@ -155,6 +166,7 @@ NewSignatureRequest SignatureRequestBody::ToInput() const {
     input.auto_notify = auto_notify;
     input.documents = documents_metadata;
     input.redirect = redirect;
+    input.identifier_in_signed_documents = identifier_in_signed_documents;
     input.non_sensitive_title = non_sensitive_title;
     return input;
 }

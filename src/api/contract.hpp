@@ -37,6 +37,7 @@ struct SignerBody {
     std::optional<std::string> email;
     std::optional<std::string> phone;
     std::optional<std::string> name;
+    std::optional<std::string> language;
 
     domain::NewSigner ToInput() const;
 };
@@ -51,6 +52,8 @@ struct SignatureRequestBody {
     bool auto_notify = false;
     std::optional<std::vector<domain::DocumentMetadata>> documents_metadata;
     std::optional<domain::RedirectUrls> redirect;
+    domain::IdentifierInSignedDocuments identifier_in_signed_documents =
+        domain::IdentifierInSignedDocuments::kIdentifierAndName;
     std::optional<std::string> non_sensitive_title;
 
     domain::NewSignatureRequest ToInput() const;

@@ -15,8 +15,6 @@ using namespace firmo::domain;
 
 std::string ActorOf(const Principal& p) { return "issuer:" + p.key_prefix; }
 
-namespace {
-
 // limit + continuation token (both spellings: Firma con IO uses continuationToken), from the
 // endpoint's parsed query parameters.
 Result<PageQuery> ReadPage(const QueryValues& query) {
@@ -33,6 +31,14 @@ Result<PageQuery> ReadPage(const QueryValues& query) {
     }
     return page;
 }
+
+std::string QrCodeUrl(const UrlSigner& urls, const std::string& public_url,
+                      const SignatureRequest& r) {
+    return public_url + "/api/v1/qr/" +
+           urls.Sign(Grant{"qr", r.issuer_id, r.id, "", r.expires_at}) + ".svg";
+}
+
+namespace {
 
 template <typename T, typename View>
 Json PageView(const Page<T>& page, View view) {
@@ -173,9 +179,9 @@ Json IssuerApi::View(const SignatureRequest& r) const {
     Json j = RequestView(r);
     const std::string base = options_.public_url;
     j["signing_url"] = base + "/s/" + r.id;
-    const std::string qr = urls_.Sign(Grant{"qr", r.issuer_id, r.id, "", r.expires_at});
-    j["qr_code_url"] = base + "/api/v1/qr/" + qr + ".svg";
-    j["qr_code_png_url"] = base + "/api/v1/qr/" + qr + ".png";
+    const std::string qr_svg = QrCodeUrl(urls_, base, r);
+    j["qr_code_url"] = qr_svg;
+    j["qr_code_png_url"] = qr_svg.substr(0, qr_svg.size() - 4) + ".png";
     if (!IsTerminal(r.status)) {
         for (auto& js : j["signers"]) {
             js["portal_url"] =

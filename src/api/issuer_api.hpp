@@ -83,5 +83,11 @@ class IssuerApi {
 
 // "issuer:<key prefix>" for the audit log.
 std::string ActorOf(const domain::Principal& p);
+// A page of a list from `limit` and the continuation token (continuation_token or Firma con
+// IO's continuationToken), as the endpoint's query parameters parsed them.
+[[nodiscard]] Result<domain::PageQuery> ReadPage(const QueryValues& query);
+// The request's QR code (an SVG of its signing link), valid until the request expires.
+std::string QrCodeUrl(const UrlSigner& urls, const std::string& public_url,
+                      const domain::SignatureRequest& r);
 
 }  // namespace firmo::api

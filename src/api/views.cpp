@@ -32,6 +32,7 @@ Json SignerView(const Signer& s) {
         j["country"] = "NO";
     }
     if (s.full_name) j["name"] = *s.full_name;
+    if (s.language) j["language"] = *s.language;
     if (s.email) j["email"] = *s.email;
     if (s.phone) j["phone"] = *s.phone;
     return j;
@@ -65,7 +66,11 @@ Json RequestView(const SignatureRequest& r) {
     for (const auto& s : r.signers) {
         Json js = {{"signer_id", s.signer_id},
                    {"order", s.order},
-                   {"status", std::string(ToString(s.status))}};
+                   {"status", std::string(ToString(s.status))},
+                   {"authentication", std::string(ToString(s.authentication))}};
+        if (s.authenticated_with) {
+            js["authenticated_with"] = std::string(ToString(*s.authenticated_with));
+        }
         PutTime(js, "signed_at", s.signed_at);
         PutTime(js, "rejected_at", s.rejected_at);
         if (s.reject_reason) js["reject_reason"] = *s.reject_reason;
@@ -73,15 +78,17 @@ Json RequestView(const SignatureRequest& r) {
     }
     Json documents = Json::array();
     for (const auto& d : r.documents) documents.push_back(DocumentView(d));
-    Json j = {{"id", r.id},
-              {"status", std::string(ToString(r.status))},
-              {"dossier_id", r.dossier_id},
-              {"signer_id", r.signers.empty() ? std::string() : r.signers.front().signer_id},
-              {"signers", std::move(signers)},
-              {"expires_at", FormatRfc3339(r.expires_at)},
-              {"documents", std::move(documents)},
-              {"created_at", FormatRfc3339(r.created_at)},
-              {"updated_at", FormatRfc3339(r.updated_at)}};
+    Json j = {
+        {"id", r.id},
+        {"status", std::string(ToString(r.status))},
+        {"dossier_id", r.dossier_id},
+        {"signer_id", r.signers.empty() ? std::string() : r.signers.front().signer_id},
+        {"signers", std::move(signers)},
+        {"expires_at", FormatRfc3339(r.expires_at)},
+        {"documents", std::move(documents)},
+        {"identifier_in_signed_documents", std::string(ToString(r.identifier_in_signed_documents))},
+        {"created_at", FormatRfc3339(r.created_at)},
+        {"updated_at", FormatRfc3339(r.updated_at)}};
     if (r.reference) j["reference"] = *r.reference;
     if (r.auto_notify) j["auto_notify"] = true;
     if (r.non_sensitive_title) j["non_sensitive_title"] = *r.non_sensitive_title;

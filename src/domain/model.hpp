@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/clock.hpp"
+#include "domain/authentication.hpp"
 #include "domain/identifiers.hpp"
 #include "domain/signature_field.hpp"
 #include "domain/states.hpp"
@@ -52,6 +53,7 @@ struct Signer {
     Timestamp created_at;
     Timestamp updated_at;
     std::optional<std::string> full_name;  // given by the issuer; the eID login's name wins
+    std::optional<std::string> language;   // "it" | "en" | "nb", given by the issuer
 };
 
 // A signature field of a request, named by document and position in its signature_fields.
@@ -76,6 +78,11 @@ struct RequestSigner {
     std::string signing_name;  // the name the certificate will carry
     int failed_code_attempts = 0;
     std::optional<std::string> reject_reason;
+    // The level this signer must reach to confirm, and the level the confirmation proved (an
+    // eID level only when the eID named this signer's identifier); the certificate names the
+    // national identifier only after an eID confirmation.
+    AuthLevel authentication = AuthLevel::kCode;
+    std::optional<AuthLevel> authenticated_with;
 };
 
 // Direct flow (as Posten signering): where the signer's browser goes after the ceremony.
@@ -132,6 +139,8 @@ struct SignatureRequest {
     std::optional<RedirectUrls> redirect;        // direct flow
     std::optional<std::string> notification_id;  // PUT .../notification, once
     bool auto_notify = false;  // notify the signers by itself when the request becomes READY
+    IdentifierInSignedDocuments identifier_in_signed_documents =
+        IdentifierInSignedDocuments::kIdentifierAndName;
     std::optional<std::string> non_sensitive_title;  // overrides the dossier's (see Dossier)
     // Opens for signing only from then (as Posten signering's activation-time): notifying
     // before it is scheduled, not refused, and the signer's link says when it opens.
@@ -223,6 +232,8 @@ struct PortalSession {
     std::string signer_id;
     std::optional<Timestamp> authenticated_at;
     std::optional<Timestamp> reauthenticated_at;  // the latest eID re-authentication
+    // The level of the latest eID authentication (login or re-authentication), from its acr.
+    std::optional<AuthLevel> eid_level;
     std::string pending_json;  // an OIDC login in progress (state, nonce, verifier, return path)
     Timestamp created_at;
     Timestamp expires_at;

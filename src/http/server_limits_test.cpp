@@ -349,6 +349,13 @@ int LowestFreeDescriptor() {
 }
 
 TEST_F(ServerLimitsTest, AcceptOutOfDescriptorsPausesInsteadOfSpinning) {
+#if defined(__SANITIZE_ADDRESS__)
+    // UBSan checks an object's dynamic type the first time by reading its memory through a
+    // pipe; with no descriptor left every such check fails as "invalid vptr" (the server's
+    // error category, its clock, ...). The release suite runs this test; the sanitizer suite
+    // cannot take every descriptor away from its own runtime.
+    GTEST_SKIP() << "needs every descriptor, which the sanitizer runtime needs too";
+#endif
     ServerOptions options;
     options.io_threads = 1;
     Start(options);

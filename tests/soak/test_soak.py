@@ -30,6 +30,8 @@ from test_limits import rss_mib  # noqa: E402
 from test_webhook_delivery import BlackHole, Sink  # noqa: E402
 
 LOAD_SECONDS = float(os.environ.get("FIRMO_SOAK_SECONDS", "45"))
+# "assert" (release builds), or "report": a sanitizer build prints the numbers without the bounds.
+ASSERT_BOUNDS = os.environ.get("FIRMO_SOAK_BOUNDS", "assert") != "report"
 P99_BOUND_MS = 100.0
 # Heavy lane: 2 threads scanning a bomb (streams are counted, not held) + 16 queued bodies of at
 # most 11 MiB + the process itself (about 30 MiB): about 220 MiB at worst; measured about 35.
@@ -375,9 +377,12 @@ class Soak(unittest.TestCase):
         self.assertIsNone(self.firmo.proc.poll(), "the node died")
         self.assertGreater(len(healthz), 100, summary)
         self.assertGreater(len(issuer), 100, summary)
-        self.assertLess(percentile(healthz, .99), P99_BOUND_MS, summary)
-        self.assertLess(percentile(issuer, .99), P99_BOUND_MS, summary)
-        self.assertLess(rss_peak, RSS_BOUND_MIB, summary)
+        if ASSERT_BOUNDS:
+            self.assertLess(percentile(healthz, .99), P99_BOUND_MS, summary)
+            self.assertLess(percentile(issuer, .99), P99_BOUND_MS, summary)
+            self.assertLess(rss_peak, RSS_BOUND_MIB, summary)
+        else:
+            print("bounds not asserted: sanitizer or debug build", flush=True)
         self.assertGreaterEqual(len(self.sink.calls), cancelled, summary)
         # The hostile clients did meet the limits (otherwise the soak proved nothing).
         self.assertGreater(sum(v for k, v in self.counts.items() if k.startswith("bomb 200")), 0, summary)

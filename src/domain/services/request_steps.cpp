@@ -203,12 +203,24 @@ Result<void> RecordEvent(ServiceContext& ctx, Transaction& tx, const SignatureRe
     return {};
 }
 
-std::string SignerLanguage(const Signer& signer) {
+std::string SignerCountry(const Signer& signer) {
+    if (signer.kind == IdentifierKind::kItFiscalCode) return "IT";
+    if (signer.kind == IdentifierKind::kNoNationalId) return "NO";
+    return "";
+}
+
+std::string KnownSignerLanguage(const Signer& signer) {
+    if (signer.language) return *signer.language;
     if (signer.kind == IdentifierKind::kItFiscalCode) return "it";
     if (signer.kind == IdentifierKind::kNoNationalId) return "nb";
     if (signer.phone && signer.phone->starts_with("+39")) return "it";
     if (signer.phone && signer.phone->starts_with("+47")) return "nb";
-    return "en";
+    return "";
+}
+
+std::string SignerLanguage(const Signer& signer) {
+    std::string language = KnownSignerLanguage(signer);
+    return language.empty() ? "en" : language;
 }
 
 Result<int> QueueSignerMessage(ServiceContext& ctx, Transaction& tx,
@@ -224,11 +236,14 @@ Result<int> QueueSignerMessage(ServiceContext& ctx, Transaction& tx,
         FIRMO_TRY(auto dossier, tx.dossiers().Find(request.issuer_id, request.dossier_id));
         dossier_title = NotificationTitle(request, dossier);
     }
-    const std::string payload = "{\"issuer\":" + JsonQuote(issuer ? issuer->name : "") +
-                                ",\"title\":" + JsonQuote(dossier_title) +
-                                ",\"link\":" + JsonQuote(settings.signer_link(request, signer.id)) +
-                                ",\"expires_at\":" + JsonQuote(FormatRfc3339(request.expires_at)) +
-                                "}";
+    const std::string payload =
+        "{\"issuer\":" + JsonQuote(issuer ? issuer->name : "") +
+        ",\"title\":" + JsonQuote(dossier_title) +
+        ",\"link\":" + JsonQuote(settings.signer_link(request, signer.id)) +
+        ",\"expires_at\":" + JsonQuote(FormatRfc3339(request.expires_at)) +
+        (settings.signer_zone ? ",\"zone\":" + JsonQuote(settings.signer_zone(signer))
+                              : std::string()) +
+        "}";
     int queued = 0;
     const auto queue = [&](Channel channel, const std::string& to) -> Result<void> {
         if (only && *only != channel) return {};

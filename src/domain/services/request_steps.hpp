@@ -74,8 +74,14 @@ std::string NotificationTitle(const SignatureRequest& request,
 // A random URL-safe secret (256 bits) for capability tokens.
 std::string NewSecretToken(Random& random);
 
-// The language of a signer's messages: Italian for fiscal codes and +39, Norwegian for NINs and
-// +47, else English.
+// The language of a signer's messages: the one the issuer gave (`language`), else Italian for
+// fiscal codes and +39, Norwegian for NINs and +47, else English.
 std::string SignerLanguage(const Signer& signer);
+// The country a signer's identifier belongs to: "IT" for a fiscal code, "NO" for a national
+// identity number, "" otherwise.
+std::string SignerCountry(const Signer& signer);
+// The same without the last fallback: "" when neither the issuer nor the identifier's country
+// says (the portal then asks the browser's Accept-Language).
+std::string KnownSignerLanguage(const Signer& signer);
 
 }  // namespace firmo::domain
