@@ -135,7 +135,8 @@ test('an eID re-authentication below the level the request requires is refused',
   const answer = page.waitForResponse((r) => r.url().startsWith(`${firmo.url}/oidc/callback`));
   await loginAtProvider(page, 'luigi');
   assert.equal((await answer).status(), 403);
-  await page.getByText(/SpidL2/).first().waitFor();
+  // The page says what is missing in the signer's language.
+  await page.getByRole('heading', { name: 'A stronger eID login is needed' }).waitFor();
   const r = await client.get(`/api/v1/signature-requests/${request.id}`);
   assert.equal(r.signers[0].status, 'WAITING');
   assert.equal(r.signers[0].authenticated_with, undefined);
