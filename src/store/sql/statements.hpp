@@ -17,10 +17,11 @@ namespace firmo::store::sql {
     "id, issuer_id, title, support_email, documents_json, created_at, non_sensitive_title"
 #define FIRMO_SIGNER_COLUMNS \
     "id, issuer_id, kind, identifier, email, phone, created_at, updated_at, full_name, language"
-#define FIRMO_REQUEST_COLUMNS                                                            \
-    "id, issuer_id, dossier_id, status, expires_at, reference, created_at, updated_at, " \
-    "signed_at, rejected_at, reject_reason, cancelled_at, expired_at, redirect_json, "   \
-    "notification_id, auto_notify, identifier_in_signed_documents, non_sensitive_title, activates_at"
+#define FIRMO_REQUEST_COLUMNS                                                             \
+    "id, issuer_id, dossier_id, status, expires_at, reference, created_at, updated_at, "  \
+    "signed_at, rejected_at, reject_reason, cancelled_at, expired_at, redirect_json, "    \
+    "notification_id, auto_notify, identifier_in_signed_documents, non_sensitive_title, " \
+    "activates_at"
 #define FIRMO_REQUEST_SIGNER_COLUMNS                                                      \
     "signer_id, sign_order, status, signed_at, rejected_at, accepted_json, accepted_at, " \
     "confirmed_at, signing_name, failed_code_attempts, reject_reason, authentication, "   \
