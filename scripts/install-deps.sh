@@ -20,6 +20,9 @@ packages=(
   libboost-dev libboost-system-dev libqpdf-dev libssl-dev libsqlite3-dev libpq-dev
   nlohmann-json3-dev libexpected-dev libtomlplusplus-dev libkainjow-mustache-dev
   libqrencode-dev libpng-dev libcurl4-openssl-dev zlib1g-dev
+  # message catalogues (ICU MessageFormat: plurals), dates per language in named time zones
+  # (with the system's tzdata); a phone number's country, for the signer's time zone
+  libicu-dev tzdata libphonenumber-dev
   # the command line (CLI11, header-only)
   libcli11-dev
   # PDF signing: the PDF/A appearance font; a CA key in a PKCS#11 token

@@ -32,7 +32,10 @@ const Spec<NewDossier>& DossierBodySpec() {
                               .by = By::kDomain}))
             .Optional("support_email", &NewDossier::support_email,
                       String({.by = By::kDomain, .format = "email"}))
-            .Required("documents_metadata", &NewDossier::documents, codec::DocumentsMetadataSpec());
+            .Required("documents_metadata", &NewDossier::documents, codec::DocumentsMetadataSpec())
+            .Optional(
+                "non_sensitive_title", &NewDossier::non_sensitive_title,
+                String({.min_length = 1, .max_length = kNonSensitiveTitleMax, .by = By::kDomain}));
     return spec;
 }
 
@@ -47,6 +50,7 @@ const Spec<SignerBody>& SignerBodySpec() {
             .Optional("phone", &SignerBody::phone, String())
             .Optional("name", &SignerBody::name,
                       String({.min_length = 1, .max_length = kFullNameMax, .by = By::kDomain}))
+            .Optional("language", &SignerBody::language, StringEnum({"it", "en", "nb"}))
             .Rule(
                 "fiscal_code, or national_identity_number with country NO, or an email or "
                 "phone alone",
@@ -77,6 +81,7 @@ NewSigner SignerBody::ToInput() const {
     input.email = email;
     input.phone = phone;
     input.full_name = name;
+    input.language = language;
     if (fiscal_code) {
         input.kind = IdentifierKind::kItFiscalCode;
         input.identifier = *fiscal_code;
@@ -105,7 +110,11 @@ const Spec<SignatureRequestBody>& SignatureRequestBodySpec() {
             Object<NewRequestSigner>()
                 .Required("signer_id", &NewRequestSigner::signer_id, String())
                 .Optional("order", &NewRequestSigner::order,
-                          Integer({.minimum = 0, .maximum = kMaxSignerOrder, .by = By::kDomain}));
+                          Integer({.minimum = 0, .maximum = kMaxSignerOrder, .by = By::kDomain}))
+                .Optional("authentication", &NewRequestSigner::authentication,
+                          Enum<AuthLevel>({{"eid_high", AuthLevel::kEidHigh},
+                                           {"eid_substantial", AuthLevel::kEidSubstantial},
+                                           {"code", AuthLevel::kCode}}));
         using B = SignatureRequestBody;
         return Spec<B>(
             Object<B>()
@@ -123,6 +132,15 @@ const Spec<SignatureRequestBody>& SignatureRequestBodySpec() {
                 .Optional("documents_metadata", &B::documents_metadata,
                           codec::DocumentsMetadataSpec())
                 .Optional("redirect", &B::redirect, redirect)
+                .Optional(
+                    "identifier_in_signed_documents", &B::identifier_in_signed_documents,
+                    Enum<IdentifierInSignedDocuments>(
+                        {{"identifier_and_name", IdentifierInSignedDocuments::kIdentifierAndName},
+                         {"name", IdentifierInSignedDocuments::kName}}))
+                .Optional(
+                    "non_sensitive_title", &B::non_sensitive_title,
+                    String(
+                        {.min_length = 1, .max_length = kNonSensitiveTitleMax, .by = By::kDomain}))
                 .Rule("signer_id or signers, not both",
                       [](const B& b, const std::string&, Reader& r) {
                           if (b.signer_id && b.signers) {
@@ -139,7 +157,7 @@ NewSignatureRequest SignatureRequestBody::ToInput() const {
     NewSignatureRequest input;
     input.dossier_id = dossier_id;
     if (signer_id) {
-        input.signers.push_back({*signer_id, 0});
+        input.signers.push_back({*signer_id, 0, std::nullopt});
     } else if (signers) {
         input.signers = *signers;
     }
@@ -148,6 +166,8 @@ NewSignatureRequest SignatureRequestBody::ToInput() const {
     input.auto_notify = auto_notify;
     input.documents = documents_metadata;
     input.redirect = redirect;
+    input.identifier_in_signed_documents = identifier_in_signed_documents;
+    input.non_sensitive_title = non_sensitive_title;
     return input;
 }
 
@@ -244,6 +264,12 @@ const Spec<RejectionBody>& RejectionBodySpec() {
     static const Spec<RejectionBody> spec = Object<RejectionBody>().Required(
         "reason", &RejectionBody::reason,
         String({.min_length = 1, .max_length = kRejectReasonMax, .by = By::kDomain}));
+    return spec;
+}
+
+const Spec<RequestPatchBody>& RequestPatchBodySpec() {
+    static const Spec<RequestPatchBody> spec = Object<RequestPatchBody>().Required(
+        "expires_at", &RequestPatchBody::expires_at, DateTime());
     return spec;
 }
 
@@ -366,6 +392,7 @@ std::vector<Endpoint> MakeEndpoints() {
         {"GET", "/api/v1/signature-requests/{id}/events", nullptr, none, {}},
         {"GET", "/api/v1/signature-requests/{id}/documents/{doc_id}/upload_url", nullptr, none, {}},
         {"PUT", "/api/v1/signature-requests/{id}/status", body(StatusBodySpec()), none, {}},
+        {"PATCH", "/api/v1/signature-requests/{id}", body(RequestPatchBodySpec()), none, {}},
         {"PUT", "/api/v1/signature-requests/{id}/notification", nullptr, none, {}},
         {"POST",
          "/api/v1/signature-requests/{id}/signers/{signer_id}/redirect-url",

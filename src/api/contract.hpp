@@ -37,6 +37,7 @@ struct SignerBody {
     std::optional<std::string> email;
     std::optional<std::string> phone;
     std::optional<std::string> name;
+    std::optional<std::string> language;
 
     domain::NewSigner ToInput() const;
 };
@@ -51,8 +52,16 @@ struct SignatureRequestBody {
     bool auto_notify = false;
     std::optional<std::vector<domain::DocumentMetadata>> documents_metadata;
     std::optional<domain::RedirectUrls> redirect;
+    domain::IdentifierInSignedDocuments identifier_in_signed_documents =
+        domain::IdentifierInSignedDocuments::kIdentifierAndName;
+    std::optional<std::string> non_sensitive_title;
 
     domain::NewSignatureRequest ToInput() const;
+};
+
+// PATCH /api/v1/signature-requests/{id}: what may change on a request that is not final.
+struct RequestPatchBody {
+    Timestamp expires_at;
 };
 
 // The signer API's bodies.
@@ -89,6 +98,7 @@ const codec::Spec<SessionBody>& SessionBodySpec();
 const codec::Spec<AcceptanceBody>& AcceptanceBodySpec();
 const codec::Spec<ConfirmationBody>& ConfirmationBodySpec();
 const codec::Spec<RejectionBody>& RejectionBodySpec();
+const codec::Spec<RequestPatchBody>& RequestPatchBodySpec();
 
 // The JSON body of `request` parsed with `spec`: 415 for another Content-Type, 400 for bad
 // JSON, 422 with every violation for the wrong shape.

@@ -32,6 +32,8 @@ std::uint32_t MethodIndex(std::string_view method) {
 }
 
 constexpr std::string_view kUnmatched = "unmatched";
+// The body limit of the public PKI endpoints (api/pki_api.hpp).
+constexpr std::size_t kMaxPkiBodyBytes = 64 * 1024;
 
 }  // namespace
 
@@ -97,7 +99,18 @@ namespace {
 // but they run outside the unit of work (seconds of PDF work must not hold a write
 // transaction, which on SQLite is every writer's lock).
 bool StoresNothing(std::string_view pattern) {
-    return pattern == "/api/v1/validate-document" || pattern == "/api/v1/verify";
+    return pattern == "/api/v1/validate-document" || pattern == "/api/v1/verify" ||
+           pattern == "/api/v1/sign/validate-document";
+}
+
+// The API key of a call: X-Api-Key, or under the io-sign root (api/iosign_api.hpp) io-sign's
+// Ocp-Apim-Subscription-Key, which its generated clients send.
+std::string_view ApiKeyOf(const HttpRequest& request) {
+    if (const auto key = request.Header("X-Api-Key")) return *key;
+    if (request.path.starts_with("/api/v1/sign/")) {
+        if (const auto key = request.Header("Ocp-Apim-Subscription-Key")) return *key;
+    }
+    return {};
 }
 
 }  // namespace
@@ -198,8 +211,7 @@ HttpResponse Replayed(const domain::StoredResponse& stored, std::string_view api
 }  // namespace
 
 tl::expected<domain::Principal, HttpResponse> Frontend::CheckApiKey(const HttpRequest& req) {
-    const auto key = req.Header("X-Api-Key");
-    auto principal = issuers_.Authenticate(key ? *key : std::string_view());
+    auto principal = issuers_.Authenticate(ApiKeyOf(req));
     if (principal) return std::move(*principal);
     // Failed attempts spend the caller's address budget: key guessing is slowed down. Not
     // when the key could not be checked (database down): that is not the caller's doing.
@@ -214,7 +226,7 @@ tl::expected<domain::Principal, HttpResponse> Frontend::CheckApiKey(const HttpRe
 
 HttpResponse Frontend::Authenticated(HttpRequest& req, const IssuerApi::AuthedHandler& handler,
                                      domain::CallEffect effect) {
-    const auto key = req.Header("X-Api-Key");
+    const std::string_view key = ApiKeyOf(req);
     auto principal = CheckApiKey(req);
     if (!principal) return std::move(principal.error());
     if (auto d = rate_limits_.Allow("key:" + principal->key_id); !d.allowed) {
@@ -232,22 +244,26 @@ HttpResponse Frontend::Authenticated(HttpRequest& req, const IssuerApi::AuthedHa
         principal->issuer_id, key_text, req.method + " " + req.path + "\n" + req.body,
         [&] {
             response = handler(req, *principal);
-            return Recorded(response, *key, context);
+            return Recorded(response, key, context);
         },
         effect);
     if (!replay) return Problem(replay.error());
-    if (*replay) return Replayed(**replay, *key, context);
+    if (*replay) return Replayed(**replay, key, context);
     return response;
 }
 
 std::size_t Frontend::BodyLimit(std::string_view method, std::string_view target) const {
-    if (method == "PUT" && target.starts_with("/api/v1/uploads/")) {
+    if (method == "PUT" &&
+        (target.starts_with("/api/v1/uploads/") || target.starts_with("/api/v1/sign/uploads/"))) {
         return options_.max_document_bytes;
     }
     const std::string_view path = target.substr(0, target.find('?'));
-    if (method == "POST" && (path == "/api/v1/validate-document" || path == "/api/v1/verify")) {
+    if (method == "POST" && (path == "/api/v1/validate-document" || path == "/api/v1/verify" ||
+                             path == "/api/v1/sign/validate-document")) {
         return options_.max_document_bytes + 1024 * 1024;  // the PDF plus multipart and fields
     }
+    // OCSP requests and time-stamp queries are a few hundred bytes; anyone may send them.
+    if (path.starts_with("/pki/")) return kMaxPkiBodyBytes;
     return options_.max_json_bytes;
 }
 
@@ -295,8 +311,7 @@ http::Admission Frontend::Admit(HttpRequest& request) {
                 } else {
                     refusal = std::move(principal.error());
                 }
-            } else if (!domain::IssuerService::WellFormedKey(
-                           request.Header("X-Api-Key").value_or(""))) {
+            } else if (!domain::IssuerService::WellFormedKey(ApiKeyOf(request))) {
                 refusal = Problem(ErrorCode::kUnauthenticated, "missing or malformed API key");
             }
         } else if (gate.check) {
@@ -426,6 +441,8 @@ void Frontend::Finish(const HttpRequest& request, const http::Router::Result& fo
         static constexpr std::pair<std::string_view, std::string_view> kMasked[] = {
             {"/api/v1/uploads/", "/api/v1/uploads/<token>"},
             {"/api/v1/downloads/", "/api/v1/downloads/<token>"},
+            {"/api/v1/sign/uploads/", "/api/v1/sign/uploads/<token>"},
+            {"/api/v1/sign/documents/", "/api/v1/sign/documents/<token>"},
             {"/api/v1/qr/", "/api/v1/qr/<token>"},
             {"/l/", "/l/<token>"},
             {"/d/", "/d/<token>"}};

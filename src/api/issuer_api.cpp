@@ -15,8 +15,6 @@ using namespace firmo::domain;
 
 std::string ActorOf(const Principal& p) { return "issuer:" + p.key_prefix; }
 
-namespace {
-
 // limit + continuation token (both spellings: Firma con IO uses continuationToken), from the
 // endpoint's parsed query parameters.
 Result<PageQuery> ReadPage(const QueryValues& query) {
@@ -33,6 +31,14 @@ Result<PageQuery> ReadPage(const QueryValues& query) {
     }
     return page;
 }
+
+std::string QrCodeUrl(const UrlSigner& urls, const std::string& public_url,
+                      const SignatureRequest& r) {
+    return public_url + "/api/v1/qr/" +
+           urls.Sign(Grant{"qr", r.issuer_id, r.id, "", r.expires_at}) + ".svg";
+}
+
+namespace {
 
 template <typename T, typename View>
 Json PageView(const Page<T>& page, View view) {
@@ -65,6 +71,7 @@ void IssuerApi::Register(const std::function<void(std::string, std::string, Auth
     route("GET", "/api/v1/signature-requests/{id}/documents/{doc_id}/upload_url",
           &IssuerApi::GetUploadUrl);
     route("PUT", "/api/v1/signature-requests/{id}/status", &IssuerApi::PutStatus);
+    route("PATCH", "/api/v1/signature-requests/{id}", &IssuerApi::PatchRequest);
     route("PUT", "/api/v1/signature-requests/{id}/notification", &IssuerApi::PutNotification);
     route("POST", "/api/v1/signature-requests/{id}/signers/{signer_id}/redirect-url",
           &IssuerApi::NewRedirectUrl);
@@ -172,9 +179,9 @@ Json IssuerApi::View(const SignatureRequest& r) const {
     Json j = RequestView(r);
     const std::string base = options_.public_url;
     j["signing_url"] = base + "/s/" + r.id;
-    const std::string qr = urls_.Sign(Grant{"qr", r.issuer_id, r.id, "", r.expires_at});
-    j["qr_code_url"] = base + "/api/v1/qr/" + qr + ".svg";
-    j["qr_code_png_url"] = base + "/api/v1/qr/" + qr + ".png";
+    const std::string qr_svg = QrCodeUrl(urls_, base, r);
+    j["qr_code_url"] = qr_svg;
+    j["qr_code_png_url"] = qr_svg.substr(0, qr_svg.size() - 4) + ".png";
     if (!IsTerminal(r.status)) {
         for (auto& js : j["signers"]) {
             js["portal_url"] =
@@ -287,6 +294,15 @@ HttpResponse IssuerApi::PutStatus(Req& req, const P& p) {
     HttpResponse response;
     response.status = 204;
     return response;
+}
+
+HttpResponse IssuerApi::PatchRequest(Req& req, const P& p) {
+    auto patch = ParseBody(req, RequestPatchBodySpec());
+    if (!patch) return Problem(patch.error());
+    auto result = s_.requests.ChangeDeadline(p.issuer_id, std::string(req.Param("id")),
+                                             patch->expires_at, ActorOf(p));
+    if (!result) return Problem(result.error());
+    return JsonResponse(200, View(*result));
 }
 
 }  // namespace firmo::api

@@ -66,6 +66,7 @@ class IssuerApi {
     Res ListEvents(Req& req, const P& p);
     Res GetUploadUrl(Req& req, const P& p);
     Res PutStatus(Req& req, const P& p);
+    Res PatchRequest(Req& req, const P& p);
     Res PutNotification(Req& req, const P& p);
     Res NewRedirectUrl(Req& req, const P& p);
     // The request's JSON with the links of this API: signers' portal links, the QR code and
@@ -82,5 +83,11 @@ class IssuerApi {
 
 // "issuer:<key prefix>" for the audit log.
 std::string ActorOf(const domain::Principal& p);
+// A page of a list from `limit` and the continuation token (continuation_token or Firma con
+// IO's continuationToken), as the endpoint's query parameters parsed them.
+[[nodiscard]] Result<domain::PageQuery> ReadPage(const QueryValues& query);
+// The request's QR code (an SVG of its signing link), valid until the request expires.
+std::string QrCodeUrl(const UrlSigner& urls, const std::string& public_url,
+                      const domain::SignatureRequest& r);
 
 }  // namespace firmo::api

@@ -19,11 +19,15 @@ Result<codec::Json> ParseJsonBody(const http::HttpRequest& request) {
         return Fail(ErrorCode::kUnsupportedMediaType,
                     "the body must be JSON (Content-Type: application/json)");
     }
-    codec::Json j = codec::Json::parse(request.body, nullptr, false);
+    return ParseJsonText(request.body);
+}
+
+Result<codec::Json> ParseJsonText(std::string_view text) {
+    codec::Json j = codec::Json::parse(text, nullptr, false);
     if (j.is_discarded()) {
         // Parse again for the position of the error (only on the error path).
         try {
-            [[maybe_unused]] const auto again = codec::Json::parse(request.body);
+            [[maybe_unused]] const auto again = codec::Json::parse(text);
         } catch (const codec::Json::parse_error& e) {
             return Fail(ErrorCode::kMalformed,
                         "the body is not valid JSON (byte " + std::to_string(e.byte) + ")");

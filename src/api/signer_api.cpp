@@ -235,6 +235,9 @@ HttpResponse SignerApi::GetRequest(Req& req) {
              {"can_sign", view->can_sign},
              {"signer_status", std::string(domain::ToString(view->access.request_signer().status))},
              {"second_factor", std::string(ToString(view->second_factor))},
+             {"authentication",
+              std::string(domain::ToString(view->access.request_signer().authentication))},
+             {"eid_required", view->eid_required},
              {"documents", std::move(documents)}});
 }
 

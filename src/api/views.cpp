@@ -14,11 +14,13 @@ void PutTime(Json& j, const char* key, const std::optional<Timestamp>& t) {
 Json DossierView(const Dossier& d) {
     Json docs = Json::array();
     for (const auto& doc : d.documents) docs.push_back(codec::ToJson(doc));
-    return {{"id", d.id},
-            {"title", d.title},
-            {"support_email", d.support_email},
-            {"documents_metadata", std::move(docs)},
-            {"created_at", FormatRfc3339(d.created_at)}};
+    Json j = {{"id", d.id},
+              {"title", d.title},
+              {"support_email", d.support_email},
+              {"documents_metadata", std::move(docs)},
+              {"created_at", FormatRfc3339(d.created_at)}};
+    if (d.non_sensitive_title) j["non_sensitive_title"] = *d.non_sensitive_title;
+    return j;
 }
 
 Json SignerView(const Signer& s) {
@@ -30,6 +32,7 @@ Json SignerView(const Signer& s) {
         j["country"] = "NO";
     }
     if (s.full_name) j["name"] = *s.full_name;
+    if (s.language) j["language"] = *s.language;
     if (s.email) j["email"] = *s.email;
     if (s.phone) j["phone"] = *s.phone;
     return j;
@@ -63,7 +66,11 @@ Json RequestView(const SignatureRequest& r) {
     for (const auto& s : r.signers) {
         Json js = {{"signer_id", s.signer_id},
                    {"order", s.order},
-                   {"status", std::string(ToString(s.status))}};
+                   {"status", std::string(ToString(s.status))},
+                   {"authentication", std::string(ToString(s.authentication))}};
+        if (s.authenticated_with) {
+            js["authenticated_with"] = std::string(ToString(*s.authenticated_with));
+        }
         PutTime(js, "signed_at", s.signed_at);
         PutTime(js, "rejected_at", s.rejected_at);
         if (s.reject_reason) js["reject_reason"] = *s.reject_reason;
@@ -71,17 +78,20 @@ Json RequestView(const SignatureRequest& r) {
     }
     Json documents = Json::array();
     for (const auto& d : r.documents) documents.push_back(DocumentView(d));
-    Json j = {{"id", r.id},
-              {"status", std::string(ToString(r.status))},
-              {"dossier_id", r.dossier_id},
-              {"signer_id", r.signers.empty() ? std::string() : r.signers.front().signer_id},
-              {"signers", std::move(signers)},
-              {"expires_at", FormatRfc3339(r.expires_at)},
-              {"documents", std::move(documents)},
-              {"created_at", FormatRfc3339(r.created_at)},
-              {"updated_at", FormatRfc3339(r.updated_at)}};
+    Json j = {
+        {"id", r.id},
+        {"status", std::string(ToString(r.status))},
+        {"dossier_id", r.dossier_id},
+        {"signer_id", r.signers.empty() ? std::string() : r.signers.front().signer_id},
+        {"signers", std::move(signers)},
+        {"expires_at", FormatRfc3339(r.expires_at)},
+        {"documents", std::move(documents)},
+        {"identifier_in_signed_documents", std::string(ToString(r.identifier_in_signed_documents))},
+        {"created_at", FormatRfc3339(r.created_at)},
+        {"updated_at", FormatRfc3339(r.updated_at)}};
     if (r.reference) j["reference"] = *r.reference;
     if (r.auto_notify) j["auto_notify"] = true;
+    if (r.non_sensitive_title) j["non_sensitive_title"] = *r.non_sensitive_title;
     PutTime(j, "signed_at", r.signed_at);
     PutTime(j, "rejected_at", r.rejected_at);
     if (r.reject_reason) j["reject_reason"] = *r.reject_reason;

@@ -96,7 +96,8 @@ std::vector<Section> Cli::SectionsOf(std::string_view command) {
                 Section::kSms,    Section::kWebhooks, Section::kPolling,  Section::kVerify,
                 Section::kCa};
     }
-    // migrate, issuer create, apikey create|revoke: what Storage::Open reads.
+    if (command == "ca tsa-cert") return {Section::kStorage, Section::kCa, Section::kLog};
+    // migrate, issuer create, apikey create|revoke, ca revoke: what Storage::Open reads.
     return {Section::kStorage, Section::kDatabase, Section::kLog};
 }
 
@@ -175,7 +176,9 @@ void Cli::AddConfigCommand(ConfigCommand& command, CLI::App& parent, const std::
 
 void Cli::AddCa() {
     CLI::App* ca = app_.add_subcommand(
-        "ca", "The built-in CA: `ca init` creates it, `ca cert` prints its certificate.");
+        "ca",
+        "The built-in CA: `ca init` creates it, `ca cert` prints its certificate, `ca revoke` "
+        "revokes one it issued, `ca tsa-cert` prints the time-stamp authority's chain.");
     ca->require_subcommand(1);
     ca_init_ = ca->add_subcommand(
         "init",
@@ -222,6 +225,28 @@ void Cli::AddCa() {
     ca_cert_->add_option("--data-dir", ca_cert_dir_, "the data folder holding the CA")
         ->required()
         ->type_name("DIR");
+
+    AddConfigCommand(ca_revoke_, *ca, "revoke",
+                     "Revokes a certificate of the built-in CA, named by its serial number (hex, "
+                     "as `openssl x509 -serial` prints it): the CRL and OCSP say so at once.",
+                     "ca revoke");
+    ca_revoke_.app->add_option("serial", revoke_serial_, "the certificate's serial number")
+        ->required()
+        ->type_name("SERIAL");
+    ca_revoke_.app
+        ->add_option("--reason", revoke_reason_,
+                     "RFC 5280 reason: unspecified (default), keyCompromise, cACompromise, "
+                     "affiliationChanged, superseded, cessationOfOperation, certificateHold, "
+                     "privilegeWithdrawn, aACompromise")
+        ->check([](const std::string& text) {
+            return crypto::ParseRevocationReason(text) ? std::string()
+                                                       : "not an RFC 5280 reason: " + text;
+        })
+        ->type_name("REASON");
+    AddConfigCommand(ca_tsa_cert_, *ca, "tsa-cert",
+                     "Prints the built-in time-stamp authority's certificate chain (PEM: its "
+                     "certificate, then the CA's), creating it if needed.",
+                     "ca tsa-cert");
 }
 
 void Cli::AddSign() {
@@ -319,6 +344,10 @@ int Cli::RunConfigCommand(const ConfigCommand& command, std::ostream& out, std::
         return RunIssuerCreate(*config, issuer_name_, issuer_email_, out, err);
     }
     if (&command == &apikey_create_) return RunApiKeyCreate(*config, apikey_issuer_, out, err);
+    if (&command == &ca_revoke_) {
+        return RunCaRevoke(*config, revoke_serial_, revoke_reason_, out, err);
+    }
+    if (&command == &ca_tsa_cert_) return RunCaTsaCert(*config, out, err);
     return RunApiKeyRevoke(*config, revoke_id_, revoke_key_, out, err);
 }
 
@@ -348,8 +377,8 @@ int Cli::Run(const std::vector<std::string>& argv, std::ostream& out, std::ostre
             << "Run `firmo" << path << " --help` for the options.\n";
         return kUsage;
     }
-    for (ConfigCommand* command :
-         {&serve_, &migrate_, &issuer_create_, &apikey_create_, &apikey_revoke_}) {
+    for (ConfigCommand* command : {&serve_, &migrate_, &issuer_create_, &apikey_create_,
+                                   &apikey_revoke_, &ca_revoke_, &ca_tsa_cert_}) {
         if (!command->app->parsed()) continue;
         if (command == &apikey_revoke_ && !revoke_id_ && !revoke_key_) {
             err << "firmo apikey revoke: --id KEY_ID or --key KEY is required\n";

@@ -57,6 +57,8 @@ class Cli {
     ConfigCommand issuer_create_;
     ConfigCommand apikey_create_;
     ConfigCommand apikey_revoke_;
+    ConfigCommand ca_revoke_;
+    ConfigCommand ca_tsa_cert_;
     CLI::App* sign_ = nullptr;
     CLI::App* verify_ = nullptr;
     CLI::App* ca_init_ = nullptr;
@@ -71,6 +73,8 @@ class Cli {
     pdf::VerifyCommandOptions verify_options_;
     pdf::CaInitOptions ca_init_options_;
     std::filesystem::path ca_cert_dir_;
+    std::string revoke_serial_;
+    std::string revoke_reason_ = "unspecified";
 };
 
 }  // namespace firmo::app

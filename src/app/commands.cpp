@@ -3,6 +3,9 @@
 #include <ostream>
 
 #include "app/root.hpp"
+#include "crypto/builtin_tsa.hpp"
+#include "crypto/certificate_authority.hpp"
+#include "domain/services/revocation_service.hpp"
 #include "http/listener.hpp"
 
 namespace firmo::app {
@@ -90,6 +93,36 @@ int RunApiKeyRevoke(const Config& config, std::optional<std::string> key_id,
     if (!key_id) return Report(Error{ErrorCode::kInvalidArgument, "no key given"}, err);
     if (auto ok = issuers.RevokeApiKey(*key_id); !ok) return Report(ok.error(), err);
     out << "revoked " << *key_id << "\n";
+    return 0;
+}
+
+int RunCaRevoke(const Config& config, const std::string& serial, const std::string& reason,
+                std::ostream& out, std::ostream& err) {
+    auto hex = crypto::ParseSerial(serial);
+    if (!hex) return Report(hex.error(), err);
+    const auto code = crypto::ParseRevocationReason(reason);
+    if (!code) return Report(Error{ErrorCode::kInvalidArgument, "unknown reason " + reason}, err);
+    auto storage = Storage::Open(config);
+    if (!storage) return Report(storage.error(), err);
+    domain::RevocationService revocations((*storage)->db(), (*storage)->clock());
+    auto revoked = revocations.Revoke(*hex, *code);
+    if (!revoked) return Report(revoked.error(), err);
+    out << "revoked " << revoked->serial << " (" << crypto::RevocationReasonName(revoked->reason)
+        << ")\n";
+    return 0;
+}
+
+int RunCaTsaCert(const Config& config, std::ostream& out, std::ostream& err) {
+    SystemClock clock;
+    SystemRandom random;
+    auto ca = crypto::CertificateAuthority::Load(config.storage.data_dir, config.ca.passphrase);
+    if (!ca) return Report(ca.error(), err);
+    auto tsa = OpenBuiltinTsa(config.storage.data_dir, config.ca.passphrase, *ca, clock, random,
+                              config.server.public_url);
+    if (!tsa) return Report(tsa.error(), err);
+    auto pem = (*tsa)->ChainPem();
+    if (!pem) return Report(pem.error(), err);
+    out << *pem;
     return 0;
 }
 

@@ -22,4 +22,11 @@ int RunApiKeyCreate(const Config& config, const std::string& issuer_id, std::ost
 int RunApiKeyRevoke(const Config& config, std::optional<std::string> key_id,
                     const std::optional<std::string>& secret, std::ostream& out, std::ostream& err);
 
+// firmo ca revoke SERIAL --reason NAME: records the revocation in the database (the CRL and
+// OCSP of every node read it).
+int RunCaRevoke(const Config& config, const std::string& serial, const std::string& reason,
+                std::ostream& out, std::ostream& err);
+// firmo ca tsa-cert: the built-in TSA's chain (PEM), created from the CA when absent.
+int RunCaTsaCert(const Config& config, std::ostream& out, std::ostream& err);
+
 }  // namespace firmo::app

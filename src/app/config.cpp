@@ -572,6 +572,19 @@ std::vector<ConfigKey> MakeKeys() {
          Enum<domain::IdentifierKind>(FIRMO_FIELD(oidc.identifier_kind),
                                       {{"it_fiscal_code", domain::IdentifierKind::kItFiscalCode},
                                        {"no_nin", domain::IdentifierKind::kNoNationalId}})},
+        {S::kOidc, "oidc.acr_substantial", "FIRMO_OIDC_ACR_SUBSTANTIAL", "oidc-acr-substantial",
+         "LIST", "by `oidc.identifier_kind`",
+         "the provider's `acr` values for eID level substantial, comma-separated: the first is "
+         "asked for (`acr_values`), any is accepted back; empty: "
+         "`https://www.spid.gov.it/SpidL2` (SPID, CIE) for `it_fiscal_code`, "
+         "`idporten-loa-substantial,Level3` (ID-porten) for `no_nin`; see "
+         "[Authentication levels](#authentication-levels)",
+         false, Text(FIRMO_FIELD(oidc.acr_substantial), Allow::kOneLine)},
+        {S::kOidc, "oidc.acr_high", "FIRMO_OIDC_ACR_HIGH", "oidc-acr-high", "LIST",
+         "by `oidc.identifier_kind`",
+         "the same for eID level high: `https://www.spid.gov.it/SpidL3` (SPID, CIE), "
+         "`idporten-loa-high,Level4` (ID-porten)",
+         false, Text(FIRMO_FIELD(oidc.acr_high), Allow::kOneLine)},
         {S::kSms, "sms.url", "FIRMO_SMS_URL", "sms-url", "URL", "off",
          "the SMS gateway for codes and notifications, see [SMS gateway](#sms-gateway)", false,
          Url(FIRMO_FIELD(sms.url), {"http://", "https://"}, true)},
@@ -639,6 +652,11 @@ std::vector<ConfigKey> MakeKeys() {
          "secret in `DATA_DIR.ca-key-secret` beside the data folder, mode 0600: see [The CA, "
          "the passphrase and the configuration](#the-ca-the-passphrase-and-the-configuration))",
          true, Text(FIRMO_FIELD(ca.passphrase))},
+        {S::kCa, "tsa.url", "FIRMO_TSA_URL", "tsa-url", "URL", "empty",
+         "the RFC 3161 time-stamp authority of the signatures the server makes (production: a "
+         "qualified TSA); empty: the built-in one, which also answers `POST /pki/tsa` (see "
+         "[Trust model](#trust-model))",
+         false, Text(FIRMO_FIELD(tsa.url))},
     };
 }
 

@@ -131,6 +131,10 @@ struct OidcConfig {
     std::string scopes = "openid profile";
     std::string identifier_claim = "fiscal_number";
     domain::IdentifierKind identifier_kind = domain::IdentifierKind::kItFiscalCode;
+    // The provider's acr values for eID level substantial and high, comma-separated (the first
+    // is asked for, any is accepted); empty: domain::DefaultAcrValues(identifier_kind).
+    std::string acr_substantial;
+    std::string acr_high;
 
     bool enabled() const { return !issuer.empty(); }
 };
@@ -185,6 +189,12 @@ struct CaConfig {
     std::string passphrase;
 };
 
+struct TsaConfig {
+    // An RFC 3161 time-stamp authority for the signatures the server makes; empty: the
+    // built-in one (crypto/builtin_tsa.hpp).
+    std::string url;
+};
+
 struct Config {
     ServerConfig server;
     JobsConfig jobs;
@@ -203,6 +213,7 @@ struct Config {
     PollingConfig polling;
     VerifyConfig verify;
     CaConfig ca;
+    TsaConfig tsa;
 };
 
 // "https://127.0.0.1:8443": the scheme and the address the server actually listens on.

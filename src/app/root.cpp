@@ -7,20 +7,27 @@
 #include "api/document_api.hpp"
 #include "api/event_api.hpp"
 #include "api/frontend.hpp"
+#include "api/iosign_api.hpp"
 #include "api/issuer_api.hpp"
+#include "api/pki_api.hpp"
 #include "api/signer_api.hpp"
 #include "api/url_signer.hpp"
+#include "app/version.hpp"
 #include "core/encoding.hpp"
 #include "core/log.hpp"
 #include "crypto/builtin_trust_service.hpp"
+#include "crypto/builtin_tsa.hpp"
 #include "crypto/certificate_authority.hpp"
 #include "crypto/cms_verify.hpp"
 #include "domain/services/ceremony_service.hpp"
 #include "domain/services/event_service.hpp"
 #include "domain/services/rate_limit_service.hpp"
+#include "domain/services/request_steps.hpp"
+#include "domain/services/revocation_service.hpp"
 #include "domain/services/signer_session_service.hpp"
 #include "http/lanes.hpp"
 #include "http/server.hpp"
+#include "i18n/zone.hpp"
 #include "jobs/queue_metrics.hpp"
 #include "jobs/worker.hpp"
 #include "notify/mail_code_sender.hpp"
@@ -172,6 +179,9 @@ struct Adapters {
     std::string url_signing_key;
     std::string code_pepper;
     std::shared_ptr<const crypto::CertificateAuthority> ca;
+    std::shared_ptr<crypto::BuiltinTsa> tsa;  // null when tsa.url names another TSA
+    // What time-stamps the server's signatures: the built-in TSA or tsa.url.
+    std::shared_ptr<crypto::TimestampAuthority> timestamps;
     std::shared_ptr<notify::Mailer> mailer;  // null: codes to the log, no e-mail notifications
     std::shared_ptr<notify::SmsSender> sms;  // null: no SMS
     std::unique_ptr<domain::CodeSender> codes;
@@ -179,7 +189,7 @@ struct Adapters {
     std::unique_ptr<domain::IdentityProvider> eid;  // null: no eID login
 };
 
-Result<Adapters> OpenAdapters(const Config& config) {
+Result<Adapters> OpenAdapters(const Config& config, const std::string& public_url) {
     Adapters a;
     FIRMO_TRY(a.storage, Storage::Open(config));
     const Clock& clock = a.storage->clock();
@@ -187,6 +197,13 @@ Result<Adapters> OpenAdapters(const Config& config) {
     FIRMO_TRY(a.url_signing_key, SharedSecret(a.storage->db(), random, "url_signing_key"));
     FIRMO_TRY(a.code_pepper, SharedSecret(a.storage->db(), random, "code_pepper"));
     FIRMO_TRY(a.ca, OpenBuiltinCa(config.storage.data_dir, config.ca.passphrase, clock, random));
+    if (config.tsa.url.empty()) {
+        FIRMO_TRY(a.tsa, OpenBuiltinTsa(config.storage.data_dir, config.ca.passphrase, *a.ca, clock,
+                                        random, public_url));
+        a.timestamps = a.tsa;
+    } else {
+        a.timestamps = std::make_shared<crypto::HttpTimestampAuthority>(config.tsa.url);
+    }
 
     std::unique_ptr<domain::CodeSender> email_codes;
     if (SendsCodesBySmtp(config)) {
@@ -235,6 +252,8 @@ Result<Adapters> OpenAdapters(const Config& config) {
         o.scopes = config.oidc.scopes;
         o.identifier_claim = config.oidc.identifier_claim;
         o.identifier_kind = config.oidc.identifier_kind;
+        o.acr_values = {domain::SplitAcrList(config.oidc.acr_substantial),
+                        domain::SplitAcrList(config.oidc.acr_high)};
         FIRMO_TRY(auto provider, oidc::OidcIdentityProvider::Create(o, clock, random));
         a.eid = std::move(provider);
     }
@@ -294,7 +313,7 @@ IssuerSide::IssuerSide(const Config& config, Storage& storage,
       issuers_(ctx_, storage.key_changes()),
       dossiers_(ctx_),
       signers_(ctx_),
-      requests_(ctx_),
+      requests_(ctx_, {.eid_login = config.oidc.enabled()}),
       idempotency_(ctx_) {}
 
 domain::NotificationSettings IssuerSide::NoNotifications() {
@@ -336,6 +355,18 @@ Result<std::shared_ptr<const crypto::CertificateAuthority>> OpenBuiltinCa(
     return std::make_shared<const crypto::CertificateAuthority>(std::move(*loaded));
 }
 
+Result<std::shared_ptr<crypto::BuiltinTsa>> OpenBuiltinTsa(const fs::path& data_dir,
+                                                           std::string_view passphrase,
+                                                           const crypto::CertificateAuthority& ca,
+                                                           const Clock& clock, Random& random,
+                                                           std::string_view public_url) {
+    FIRMO_TRY(std::string key_pass,
+              crypto::CertificateAuthority::KeyPassphrase(data_dir, passphrase));
+    crypto::TsaOptions options;
+    if (!public_url.empty()) options.urls = crypto::CertificateUrls::Under(public_url);
+    return crypto::BuiltinTsa::LoadOrCreate(data_dir, ca, key_pass, clock, random, options);
+}
+
 // ---- Node ----------------------------------------------------------------------------------
 
 // Members in dependency order: each is built from the configuration and the members above it.
@@ -359,9 +390,17 @@ struct Node::Graph {
                    [this](const domain::SignatureRequest& request, const std::string& signer_id) {
                        return public_url + api::SignerLinkPath(urls, request.issuer_id, request.id,
                                                                signer_id, request.expires_at);
+                   },
+               // ... and state times on the signer's clock.
+               .signer_zone =
+                   [](const domain::Signer& signer) {
+                       return i18n::ZoneOfPerson(signer.phone.value_or(""),
+                                                 domain::SignerCountry(signer));
                    }},
               [this] { job_signal.Notify(); }),
-          trust(adapters.ca, storage.clock(), storage.random()),
+          trust(adapters.ca, storage.clock(), storage.random(),
+                {.urls = crypto::CertificateUrls::Under(public_url),
+                 .timestamps = adapters.timestamps}),
           metered_signer(document_signer, metrics),
           signer_sessions(issuer_side.context(), *adapters.codes,
                           {.code_ttl = c.web.code_ttl,
@@ -407,6 +446,12 @@ struct Node::Graph {
           signer_api(signer_sessions, ceremony, urls, storage.clock(), &signer_limits),
           document_api(issuer_side.dossiers(), issuer_side.validator(), MakeVerifyFunction(c)),
           event_api(events),
+          iosign_api(api::Services{issuer_side.issuers(), issuer_side.dossiers(),
+                                   issuer_side.signers(), issuer_side.requests()},
+                     issuer_side.validator(), urls, storage.clock(),
+                     {.public_url = public_url, .version = std::string(Version())}),
+          revocations(storage.db(), storage.clock()),
+          pki_api(adapters.ca, adapters.tsa, revocations, storage.clock(), metrics),
           server(ServerOptionsOf(c), std::move(listener),
                  [this](http::HttpRequest& request, http::Responder respond) {
                      frontend.Handle(request, std::move(respond));
@@ -451,6 +496,29 @@ struct Node::Graph {
                                    http::Lane::kHeavy);
             });
         event_api.Register(add_authed);
+        // The io-sign-compatible root /api/v1/sign (api/iosign_api.hpp).
+        iosign_api.Register([this](std::string method, std::string pattern,
+                                   api::IssuerApi::AuthedHandler handler, http::Lane lane) {
+            frontend.AddAuthed(std::move(method), std::move(pattern), std::move(handler), lane);
+        });
+        frontend.AddPublic(
+            "GET", "/api/v1/sign/info",
+            [this](http::HttpRequest& req) { return iosign_api.Info(req); }, http::Lane::kInline);
+        frontend.AddPublic(
+            "PUT", "/api/v1/sign/uploads/{token}",
+            [this](http::HttpRequest& req) { return iosign_api.Upload(req); }, http::Lane::kHeavy,
+            [this](const http::HttpRequest& req) -> Result<void> {
+                FIRMO_CHECK(iosign_api.CheckUpload(req));
+                return {};
+            });
+        frontend.AddPublic(
+            "GET", "/api/v1/sign/documents/{token}",
+            [this](http::HttpRequest& req) { return iosign_api.Document(req); },
+            http::Lane::kHeavy);
+        pki_api.Register([this](std::string method, std::string pattern, http::Handler handler,
+                                http::Lane lane) {
+            frontend.AddPublic(std::move(method), std::move(pattern), std::move(handler), lane);
+        });
         WarnWhenThePoolIsSmall(c);
     }
 
@@ -538,6 +606,9 @@ struct Node::Graph {
     api::SignerApi signer_api;
     api::DocumentApi document_api;
     api::EventApi event_api;
+    api::IoSignApi iosign_api;
+    domain::RevocationService revocations;
+    api::PkiApi pki_api;
     http::Server server;
 };
 
@@ -545,7 +616,7 @@ Node::Node(std::unique_ptr<Graph> graph) : graph_(std::move(graph)) {}
 Node::~Node() = default;
 
 Result<std::unique_ptr<Node>> Node::Build(const Config& config, http::Listener listener) {
-    FIRMO_TRY(auto adapters, OpenAdapters(config));
+    FIRMO_TRY(auto adapters, OpenAdapters(config, PublicUrl(config.server, listener.port())));
     return std::unique_ptr<Node>(
         new Node(std::make_unique<Graph>(config, std::move(adapters), std::move(listener))));
 }

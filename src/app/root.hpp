@@ -35,7 +35,8 @@
 
 namespace firmo::crypto {
 class CertificateAuthority;
-}
+class BuiltinTsa;
+}  // namespace firmo::crypto
 
 namespace firmo::app {
 
@@ -128,5 +129,13 @@ class Node {
 [[nodiscard]] Result<std::shared_ptr<const crypto::CertificateAuthority>> OpenBuiltinCa(
     const std::filesystem::path& data_dir, std::string_view passphrase, const Clock& clock,
     Random& random);
+
+// The built-in time-stamp authority of `data_dir` (crypto/builtin_tsa.hpp), created from `ca`
+// when there is none; its certificate points to the PKI endpoints under `public_url` (none
+// when empty).
+[[nodiscard]] Result<std::shared_ptr<crypto::BuiltinTsa>> OpenBuiltinTsa(
+    const std::filesystem::path& data_dir, std::string_view passphrase,
+    const crypto::CertificateAuthority& ca, const Clock& clock, Random& random,
+    std::string_view public_url);
 
 }  // namespace firmo::app

@@ -123,6 +123,7 @@ TEST(ErrorTable, EveryCodeHasItsStatusTypeAndTitle) {
         {ErrorCode::kRateLimited, 429, "rate-limited", "Too Many Requests"},
         {ErrorCode::kGone, 410, "gone", "Gone"},
         {ErrorCode::kUnavailable, 503, "unavailable", "Service Unavailable"},
+        {ErrorCode::kAuthenticationRequired, 403, "authentication-required", "Forbidden"},
         {ErrorCode::kInternal, 500, "internal-error", "Internal Server Error"},
     };
     ASSERT_EQ(AllErrorKinds().size(), std::size(expected));

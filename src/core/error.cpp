@@ -43,6 +43,9 @@ constexpr ErrorKind kKinds[] = {
      "redirect token"},
     {ErrorCode::kUnavailable, 503, "unavailable", "Service Unavailable",
      "the database or the file storage is busy or down; retry later"},
+    {ErrorCode::kAuthenticationRequired, 403, "authentication-required", "Forbidden",
+     "signer API: the signer must log in with eID (at the level the request requires) before "
+     "confirming; nothing was changed"},
     {ErrorCode::kInternal, 500, "internal-error", "Internal Server Error",
      "a bug; the details are only in the server log"},
 };

@@ -15,21 +15,22 @@
 namespace firmo {
 
 enum class ErrorCode {
-    kInvalidArgument,       // a field of the input is wrong (violations say which)
-    kMalformed,             // the input cannot be parsed at all (bad JSON, bad multipart)
-    kUnauthenticated,       // no or bad credentials
-    kForbidden,             // credentials fine, but not for this (bad status token, ...)
-    kNotFound,              // no such object for this caller
-    kConflict,              // the object is in a state where this is not allowed
-    kAlreadyExists,         // a unique key is taken
-    kPayloadTooLarge,       // body or document over the limit
-    kHeadersTooLarge,       // the request's header block is over the limit
-    kUnsupportedMediaType,  // wrong Content-Type
-    kMethodNotAllowed,      // the path exists, the method does not
-    kRateLimited,           // too many calls
-    kGone,                  // a link or token that has expired or was used
-    kUnavailable,           // a dependency is down; retry later
-    kInternal,              // a bug or an unexpected failure of our own
+    kInvalidArgument,         // a field of the input is wrong (violations say which)
+    kMalformed,               // the input cannot be parsed at all (bad JSON, bad multipart)
+    kUnauthenticated,         // no or bad credentials
+    kForbidden,               // credentials fine, but not for this (bad status token, ...)
+    kNotFound,                // no such object for this caller
+    kConflict,                // the object is in a state where this is not allowed
+    kAlreadyExists,           // a unique key is taken
+    kPayloadTooLarge,         // body or document over the limit
+    kHeadersTooLarge,         // the request's header block is over the limit
+    kUnsupportedMediaType,    // wrong Content-Type
+    kMethodNotAllowed,        // the path exists, the method does not
+    kRateLimited,             // too many calls
+    kGone,                    // a link or token that has expired or was used
+    kUnavailable,             // a dependency is down; retry later
+    kAuthenticationRequired,  // the signer must authenticate at a higher level (eID) first
+    kInternal,                // a bug or an unexpected failure of our own
 };
 
 // One row of the error table: how a kind of failure is told over HTTP (RFC 9457).

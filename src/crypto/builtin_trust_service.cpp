@@ -28,18 +28,23 @@ Result<std::string> LocalSigningSession::SignDigest(std::string_view sha256) {
 }
 
 BuiltinTrustService::BuiltinTrustService(std::shared_ptr<const CertificateAuthority> ca,
-                                         const Clock& clock, Random& random)
-    : ca_(std::move(ca)), clock_(clock), random_(random) {}
+                                         const Clock& clock, Random& random,
+                                         BuiltinTrustOptions options)
+    : ca_(std::move(ca)), clock_(clock), random_(random), options_(std::move(options)) {}
 
 Result<std::unique_ptr<domain::SigningSession>> BuiltinTrustService::OpenSession(
     const domain::SignerIdentity& signer) {
     FIRMO_TRY(PkeyPtr key, GenerateKey(ca_->options().key_type));
-    FIRMO_TRY(X509Ptr cert, ca_->Issue(signer, key.get(), clock_, random_));
+    FIRMO_TRY(X509Ptr cert, ca_->Issue(signer, key.get(), clock_, random_, options_.urls));
     std::vector<X509Ptr> chain;
     chain.emplace_back(X509_dup(ca_->certificate()));
     if (!chain.back()) return Fail(OpensslError("out of memory"));
     FIRMO_TRY(auto session,
               LocalSigningSession::Create(std::move(key), std::move(cert), std::move(chain)));
+    if (options_.timestamps) {
+        return std::unique_ptr<domain::SigningSession>(std::make_unique<TimestampingSession>(
+            std::move(session), options_.timestamps, random_));
+    }
     return std::unique_ptr<domain::SigningSession>(std::move(session));
 }
 

@@ -10,6 +10,7 @@
 #include "core/random.hpp"
 #include "crypto/certificate_authority.hpp"
 #include "crypto/openssl_util.hpp"
+#include "crypto/timestamp.hpp"
 #include "domain/ports/trust_service.hpp"
 
 namespace firmo::crypto {
@@ -35,11 +36,17 @@ class LocalSigningSession final : public domain::SigningSession {
     std::size_t max_size_ = 0;
 };
 
+struct BuiltinTrustOptions {
+    CertificateUrls urls;  // AIA and CRL distribution point of the signer certificates
+    // When set, every signature is time-stamped (PAdES B-T).
+    std::shared_ptr<TimestampAuthority> timestamps;
+};
+
 class BuiltinTrustService final : public domain::TrustService {
   public:
     // The signer keys are of `ca->options().key_type`.
     BuiltinTrustService(std::shared_ptr<const CertificateAuthority> ca, const Clock& clock,
-                        Random& random);
+                        Random& random, BuiltinTrustOptions options = {});
 
     [[nodiscard]] Result<std::unique_ptr<domain::SigningSession>> OpenSession(
         const domain::SignerIdentity& signer) override;
@@ -48,6 +55,7 @@ class BuiltinTrustService final : public domain::TrustService {
     std::shared_ptr<const CertificateAuthority> ca_;
     const Clock& clock_;
     Random& random_;
+    BuiltinTrustOptions options_;
 };
 
 }  // namespace firmo::crypto

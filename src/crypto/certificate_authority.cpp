@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -15,90 +16,13 @@
 #include <vector>
 
 #include "core/encoding.hpp"
+#include "crypto/key_files.hpp"
 #include "crypto/pkcs11_key.hpp"
 
 namespace firmo::crypto {
 namespace {
 
 constexpr int kSerialBytes = 16;
-
-Result<void> WriteNewFile(const std::filesystem::path& path, std::string_view data, mode_t mode) {
-    // O_EXCL: never overwrite a CA key; the mode is set at creation, not after.
-    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
-    if (fd < 0) {
-        if (errno == EEXIST) return Fail(ErrorCode::kAlreadyExists, path.string() + " exists");
-        return Fail(ErrorCode::kInternal, "cannot create " + path.string());
-    }
-    std::size_t done = 0;
-    while (done < data.size()) {
-        ssize_t n = ::write(fd, data.data() + done, data.size() - done);
-        if (n <= 0) {
-            ::close(fd);
-            return Fail(ErrorCode::kInternal, "cannot write " + path.string());
-        }
-        done += static_cast<std::size_t>(n);
-    }
-    if (::fsync(fd) != 0 || ::close(fd) != 0) {
-        return Fail(ErrorCode::kInternal, "cannot write " + path.string());
-    }
-    return {};
-}
-
-struct NewFile {
-    std::string name;
-    std::string_view data;
-    mode_t mode;
-};
-
-Result<void> SyncFolder(const std::filesystem::path& folder) {
-    const int fd = ::open(folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) return Fail(ErrorCode::kInternal, "cannot open " + folder.string());
-    const bool synced = ::fsync(fd) == 0;
-    ::close(fd);
-    if (!synced) return Fail(ErrorCode::kInternal, "cannot sync " + folder.string());
-    return {};
-}
-
-// Writes a CA's files into a fresh folder beside DATA_DIR/ca and renames that folder into
-// place, so a CA appears whole or not at all. Nodes starting together on an empty data folder
-// race here: one rename wins, the others find a CA folder that is not empty and get
-// kAlreadyExists (their caller then loads the winner's CA). A `ca/` that exists but is empty
-// is replaced.
-Result<void> PublishCaFolder(const std::filesystem::path& data_dir,
-                             const std::vector<NewFile>& files) {
-    std::error_code ec;
-    std::filesystem::create_directories(data_dir, ec);
-    if (ec) return Fail(ErrorCode::kInternal, "cannot create " + data_dir.string());
-    std::string staging = (data_dir / ".ca-new-XXXXXX").string();
-    if (::mkdtemp(staging.data()) == nullptr) {  // mode 0700
-        return Fail(ErrorCode::kInternal, "cannot create a folder in " + data_dir.string());
-    }
-    const std::filesystem::path staged(staging);
-    auto written = [&]() -> Result<void> {
-        for (const auto& f : files) FIRMO_CHECK(WriteNewFile(staged / f.name, f.data, f.mode));
-        return SyncFolder(staged);
-    }();
-    const auto target = data_dir / "ca";
-    if (!written || ::rename(staged.c_str(), target.c_str()) != 0) {
-        const int error = errno;
-        std::filesystem::remove_all(staged, ec);
-        if (!written) return written;
-        if (error == ENOTEMPTY || error == EEXIST) {
-            return Fail(ErrorCode::kAlreadyExists, "a CA already exists in " + target.string());
-        }
-        return Fail(ErrorCode::kInternal,
-                    "cannot create " + target.string() + ": " + std::strerror(error));
-    }
-    return SyncFolder(data_dir);
-}
-
-Result<std::string> ReadWholeFile(const std::filesystem::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return Fail(ErrorCode::kNotFound, "cannot read " + path.string());
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
 
 Result<void> AddEntry(X509_NAME* name, int nid, const std::string& value) {
     if (value.empty()) return {};
@@ -117,6 +41,29 @@ Result<void> AddExtension(X509* cert, X509* issuer, int nid, const char* value) 
     X509ExtensionPtr ext(X509V3_EXT_conf_nid(nullptr, &ctx, nid, value));
     if (!ext || X509_add_ext(cert, ext.get(), -1) != 1) {
         return Fail(OpensslError("cannot add certificate extension"));
+    }
+    return {};
+}
+
+// Authority Information Access (OCSP, CA issuers) and CRL distribution point. The values go
+// through OpenSSL's config syntax, where ',' separates entries.
+Result<void> AddUrlExtensions(X509* cert, X509* issuer, const CertificateUrls& urls) {
+    for (const std::string* url : {&urls.ocsp, &urls.ca_issuers, &urls.crl}) {
+        if (url->find_first_of(", \n\r;") != std::string::npos) {
+            return Fail(ErrorCode::kInvalidArgument, "invalid URL for a certificate: " + *url);
+        }
+    }
+    std::string access;
+    if (!urls.ocsp.empty()) access = "OCSP;URI:" + urls.ocsp;
+    if (!urls.ca_issuers.empty()) {
+        access += (access.empty() ? "" : ",") + std::string("caIssuers;URI:") + urls.ca_issuers;
+    }
+    if (!access.empty()) {
+        FIRMO_CHECK(AddExtension(cert, issuer, NID_info_access, access.c_str()));
+    }
+    if (!urls.crl.empty()) {
+        const std::string points = "URI:" + urls.crl;
+        FIRMO_CHECK(AddExtension(cert, issuer, NID_crl_distribution_points, points.c_str()));
     }
     return {};
 }
@@ -223,22 +170,12 @@ Result<CertificateAuthority> CertificateAuthority::Create(const std::filesystem:
     FIRMO_TRY(PkeyPtr key, GenerateKey(options.key_type));
     FIRMO_TRY(X509Ptr cert, SelfSignedCertificate(key.get(), options, clock, random));
 
-    BioPtr key_pem(BIO_new(BIO_s_mem()));
-    std::string pass(passphrase);
-    int ok = passphrase.empty() ? PEM_write_bio_PrivateKey(key_pem.get(), key.get(), nullptr,
-                                                           nullptr, 0, nullptr, nullptr)
-                                : PEM_write_bio_PKCS8PrivateKey(
-                                      key_pem.get(), key.get(), EVP_aes_256_cbc(), pass.data(),
-                                      static_cast<int>(pass.size()), nullptr, nullptr);
-    OPENSSL_cleanse(pass.data(), pass.size());
-    if (ok != 1) return Fail(OpensslError("cannot write the CA key"));
-    char* key_data = nullptr;
-    long key_len = BIO_get_mem_data(key_pem.get(), &key_data);
+    FIRMO_TRY(std::string key_pem, PrivateKeyToPem(key.get(), passphrase));
     FIRMO_TRY(std::string cert_pem, CertificateToPem(cert.get()));
-    FIRMO_CHECK(PublishCaFolder(
-        data_dir, {{KeyPath(data_dir).filename(),
-                    std::string_view(key_data, static_cast<std::size_t>(key_len)), 0600},
-                   {CertificatePath(data_dir).filename(), cert_pem, 0644}}));
+    FIRMO_CHECK(PublishFolder(data_dir, "ca",
+                              {{KeyPath(data_dir).filename(), key_pem, 0600},
+                               {CertificatePath(data_dir).filename(), cert_pem, 0644}}));
+    OPENSSL_cleanse(key_pem.data(), key_pem.size());
     return CertificateAuthority(std::move(key), std::move(cert), options);
 }
 
@@ -332,9 +269,9 @@ Result<CertificateAuthority> CertificateAuthority::CreateInToken(
     FIRMO_TRY(X509Ptr cert, SelfSignedCertificate(token_key.key.get(), options, clock, random));
     FIRMO_TRY(std::string cert_pem, CertificateToPem(cert.get()));
     const std::string uri_line = std::string(key_uri) + "\n";
-    FIRMO_CHECK(
-        PublishCaFolder(data_dir, {{KeyUriPath(data_dir).filename(), uri_line, 0600},
-                                   {CertificatePath(data_dir).filename(), cert_pem, 0644}}));
+    FIRMO_CHECK(PublishFolder(data_dir, "ca",
+                              {{KeyUriPath(data_dir).filename(), uri_line, 0600},
+                               {CertificatePath(data_dir).filename(), cert_pem, 0644}}));
     CaOptions made = options;
     made.key_type = EVP_PKEY_get_base_id(token_key.key.get()) == EVP_PKEY_RSA ? KeyType::kRsa3072
                                                                               : KeyType::kEcdsaP256;
@@ -398,7 +335,7 @@ Result<std::string> CertificateAuthority::CertificatePem() const {
 
 Result<X509Ptr> CertificateAuthority::Issue(const domain::SignerIdentity& signer,
                                             EVP_PKEY* public_key, const Clock& clock,
-                                            Random& random) const {
+                                            Random& random, const CertificateUrls& urls) const {
     if (signer.full_name.empty()) {
         return Fail(ErrorCode::kInvalidArgument, "the signer's name is required");
     }
@@ -411,6 +348,7 @@ Result<X509Ptr> CertificateAuthority::Issue(const domain::SignerIdentity& signer
     FIRMO_CHECK(AddEntry(name.get(), NID_surname, signer.surname));
     FIRMO_CHECK(AddEntry(name.get(), NID_givenName, signer.given_name));
     FIRMO_CHECK(AddEntry(name.get(), NID_serialNumber, signer.serial_number));
+    FIRMO_CHECK(AddEntry(name.get(), NID_telephoneNumber, signer.phone));
     FIRMO_CHECK(AddEntry(name.get(), NID_commonName, signer.full_name));
     X509_set_subject_name(cert.get(), name.get());
     X509_set_issuer_name(cert.get(), X509_get_subject_name(cert_.get()));
@@ -436,10 +374,56 @@ Result<X509Ptr> CertificateAuthority::Issue(const domain::SignerIdentity& signer
         std::string san = "email:" + signer.email;
         FIRMO_CHECK(AddExtension(cert.get(), cert_.get(), NID_subject_alt_name, san.c_str()));
     }
+    FIRMO_CHECK(AddUrlExtensions(cert.get(), cert_.get(), urls));
     if (X509_sign(cert.get(), key_.get(), EVP_sha256()) <= 0) {
         return Fail(OpensslError("cannot sign the signer certificate"));
     }
     return cert;
+}
+
+Result<X509Ptr> CertificateAuthority::IssueTimestampingCertificate(
+    EVP_PKEY* public_key, std::chrono::seconds validity, const Clock& clock, Random& random,
+    const CertificateUrls& urls) const {
+    X509Ptr cert(X509_new());
+    X509NamePtr name(X509_NAME_new());
+    if (!cert || !name || X509_set_version(cert.get(), X509_VERSION_3) != 1) {
+        return Fail(OpensslError("out of memory"));
+    }
+    FIRMO_CHECK(AddEntry(name.get(), NID_countryName, options_.country));
+    FIRMO_CHECK(AddEntry(name.get(), NID_organizationName, options_.organization));
+    FIRMO_CHECK(AddEntry(name.get(), NID_commonName, "Firmo Time-Stamping Authority"));
+    X509_set_subject_name(cert.get(), name.get());
+    X509_set_issuer_name(cert.get(), X509_get_subject_name(cert_.get()));
+    if (X509_set_pubkey(cert.get(), public_key) != 1) return Fail(OpensslError("bad public key"));
+    FIRMO_CHECK(SetRandomSerial(cert.get(), random));
+    const Timestamp from = clock.Now() - options_.backdate;
+    std::chrono::seconds length = validity + options_.backdate;
+    if (auto ca_end = TimestampOf(X509_get0_notAfter(cert_.get()))) {
+        length = std::min(length, std::chrono::duration_cast<std::chrono::seconds>(*ca_end - from));
+    }
+    if (length <= std::chrono::seconds(0)) {
+        return Fail(ErrorCode::kConflict, "the CA certificate has expired");
+    }
+    FIRMO_CHECK(SetValidity(cert.get(), from, length));
+    FIRMO_CHECK(AddExtension(cert.get(), cert_.get(), NID_basic_constraints, "critical,CA:FALSE"));
+    FIRMO_CHECK(AddExtension(cert.get(), cert_.get(), NID_key_usage,
+                             "critical,digitalSignature,nonRepudiation"));
+    FIRMO_CHECK(AddExtension(cert.get(), cert_.get(), NID_ext_key_usage, "critical,timeStamping"));
+    FIRMO_CHECK(AddExtension(cert.get(), cert_.get(), NID_subject_key_identifier, "hash"));
+    FIRMO_CHECK(
+        AddExtension(cert.get(), cert_.get(), NID_authority_key_identifier, "keyid:always"));
+    FIRMO_CHECK(AddUrlExtensions(cert.get(), cert_.get(), urls));
+    if (X509_sign(cert.get(), key_.get(), EVP_sha256()) <= 0) {
+        return Fail(OpensslError("cannot sign the time-stamping certificate"));
+    }
+    return cert;
+}
+
+Result<std::string> CertificateAuthority::KeyPassphrase(const std::filesystem::path& data_dir,
+                                                        std::string_view passphrase) {
+    if (!passphrase.empty()) return std::string(passphrase);
+    FIRMO_TRY(auto secret, ReadKeySecret(data_dir));
+    return secret.value_or(std::string());
 }
 
 }  // namespace firmo::crypto

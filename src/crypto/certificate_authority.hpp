@@ -6,14 +6,17 @@
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/clock.hpp"
 #include "core/error.hpp"
 #include "core/random.hpp"
 #include "crypto/openssl_util.hpp"
+#include "domain/ports/revocation_repository.hpp"
 #include "domain/ports/trust_service.hpp"
 
 namespace firmo::crypto {
@@ -40,6 +43,31 @@ struct CaOptions {
     // For a CA key in a PKCS#11 token: the module library; empty uses p11-kit's modules.
     std::string pkcs11_module;
 };
+
+// Where a relying party finds the CA's certificate and revocation status: the signer
+// certificates carry them (Authority Information Access and CRL distribution point). Empty
+// members are left out.
+struct CertificateUrls {
+    std::string ocsp;        // POST /pki/ocsp
+    std::string ca_issuers;  // GET /pki/ca.crt (DER)
+    std::string crl;         // GET /pki/ca.crl (DER)
+    // The three endpoints under a node's public base URL ("https://sign.example.org").
+    static CertificateUrls Under(std::string_view public_url);
+};
+
+// A certificate serial number as upper-case hex without leading zeros, the form revocations
+// are stored in: from a certificate, or from what an operator typed ("0x..", "4a:01:..").
+std::string SerialOf(const X509* cert);
+std::string SerialOf(const ASN1_INTEGER* serial);
+[[nodiscard]] Result<std::string> ParseSerial(std::string_view text);
+
+// RFC 5280 CRLReason names ("keyCompromise", ...) <-> codes.
+std::optional<int> ParseRevocationReason(std::string_view name);
+std::string_view RevocationReasonName(int code);
+
+// The revocation of one serial (upper-case hex), if any. May block (database).
+using RevocationLookup =
+    std::function<Result<std::optional<domain::Revocation>>(const std::string& serial)>;
 
 class CertificateAuthority {
   public:
@@ -87,9 +115,36 @@ class CertificateAuthority {
     [[nodiscard]] Result<std::string> CertificatePem() const;
 
     // A certificate for `signer` over `public_key`, valid from now - backdate for
-    // options.signer_validity; serial number 16 random bytes.
+    // options.signer_validity; serial number 16 random bytes; AIA and CRL distribution point
+    // from `urls`.
     [[nodiscard]] Result<X509Ptr> Issue(const domain::SignerIdentity& signer, EVP_PKEY* public_key,
-                                        const Clock& clock, Random& random) const;
+                                        const Clock& clock, Random& random,
+                                        const CertificateUrls& urls = {}) const;
+    // The certificate of the built-in time-stamp authority (RFC 3161 section 2.3: critical
+    // extendedKeyUsage timeStamping only), valid from now - backdate for `validity`, never
+    // beyond the CA's own notAfter.
+    [[nodiscard]] Result<X509Ptr> IssueTimestampingCertificate(
+        EVP_PKEY* public_key, std::chrono::seconds validity, const Clock& clock, Random& random,
+        const CertificateUrls& urls = {}) const;
+
+    // A DER CRL (v2, CRL number = `now` in seconds, AKI) listing `revoked`, valid from `now`
+    // for `next_update`.
+    [[nodiscard]] Result<std::string> Crl(const std::vector<domain::Revocation>& revoked,
+                                          Timestamp now, std::chrono::seconds next_update) const;
+    // The DER OCSPResponse to a DER OCSPRequest (RFC 6960), signed by the CA itself: for each
+    // certificate asked about, revoked (with time and reason) if `lookup` says so, unknown when
+    // the request names another issuer, good otherwise (the CA keeps no list of what it issued:
+    // "good" means "not revoked"). The request's nonce is echoed. kMalformed when `request` is
+    // not an OCSPRequest.
+    [[nodiscard]] Result<std::string> AnswerOcsp(std::string_view request,
+                                                 const RevocationLookup& lookup, Timestamp now,
+                                                 std::chrono::seconds next_update) const;
+
+    // The passphrase protecting this data folder's CA key, and so the other keys the node keeps
+    // beside it (the time-stamp authority's): `passphrase` when given, else the key secret
+    // (ReadKeySecret), else empty (unencrypted).
+    [[nodiscard]] static Result<std::string> KeyPassphrase(const std::filesystem::path& data_dir,
+                                                           std::string_view passphrase);
 
   private:
     CertificateAuthority(PkeyPtr key, X509Ptr cert, CaOptions options,

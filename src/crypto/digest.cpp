@@ -31,6 +31,15 @@ std::string Sha256(std::string_view data) {
     return out;
 }
 
+std::string Md5(std::string_view data) {
+    std::string out(16, '\0');
+    unsigned int len = 0;
+    Check(EVP_Digest(data.data(), data.size(), reinterpret_cast<unsigned char*>(out.data()), &len,
+                     EVP_md5(), nullptr),
+          "EVP_Digest");
+    return out;
+}
+
 namespace {
 
 using MacPtr = OpensslPtr<EVP_MAC, EVP_MAC_free>;

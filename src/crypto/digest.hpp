@@ -12,6 +12,8 @@
 namespace firmo::crypto {
 
 std::string Sha256(std::string_view data);
+// MD5, only to check a client's Content-MD5 (Azure block-blob uploads); never for security.
+std::string Md5(std::string_view data);
 std::string HmacSha256(std::string_view key, std::string_view data);
 // Compares in time independent of where the first difference is.
 

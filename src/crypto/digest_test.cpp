@@ -28,5 +28,12 @@ TEST(HmacSha256, KnownAnswersWithChangingKeys) {
               "b613679a0814d9ec772f95d778c35fc5ff1697c493715653c6c712144292c5ad");
 }
 
+// RFC 1321, appendix A.5.
+TEST(Md5, KnownAnswers) {
+    EXPECT_EQ(HexEncode(Md5("")), "d41d8cd98f00b204e9800998ecf8427e");
+    EXPECT_EQ(HexEncode(Md5("abc")), "900150983cd24fb0d6963f7d28e17f72");
+    EXPECT_EQ(HexEncode(Md5("message digest")), "f96b697d7cb7938d525a2f31aaf161d0");
+}
+
 }  // namespace
 }  // namespace firmo::crypto

@@ -64,4 +64,23 @@ class TimestampingSession final : public domain::SigningSession {
     std::size_t token_reserve_;
 };
 
+// A "session" whose signature is an RFC 3161 token over the digest itself: what a document
+// time-stamp (/SubFilter /ETSI.RFC3161) holds in /Contents.
+class DocumentTimestampSession final : public domain::SigningSession {
+  public:
+    // `reserve`: room for the token in the PDF (TSA certificates included).
+    DocumentTimestampSession(TimestampAuthority& tsa, Random& random, std::size_t reserve = 16384)
+        : tsa_(tsa), random_(random), reserve_(reserve) {}
+    [[nodiscard]] Result<std::string> SignDigest(std::string_view sha256) override {
+        return RequestTimestampToken(tsa_, sha256, random_);
+    }
+    std::size_t MaxSignatureSize() const override { return reserve_; }
+    std::string CertificateDer() const override { return {}; }
+
+  private:
+    TimestampAuthority& tsa_;
+    Random& random_;
+    std::size_t reserve_;
+};
+
 }  // namespace firmo::crypto

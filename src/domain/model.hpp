@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/clock.hpp"
+#include "domain/authentication.hpp"
 #include "domain/identifiers.hpp"
 #include "domain/signature_field.hpp"
 #include "domain/states.hpp"
@@ -37,6 +38,9 @@ struct Dossier {
     std::string support_email;
     std::vector<DocumentMetadata> documents;
     Timestamp created_at;
+    // Shown to signers in e-mails, SMS and the inbox instead of `title` (as Posten signering's
+    // nonsensitive-title): those channels are not private enough for every title.
+    std::optional<std::string> non_sensitive_title;
 };
 
 struct Signer {
@@ -49,6 +53,7 @@ struct Signer {
     Timestamp created_at;
     Timestamp updated_at;
     std::optional<std::string> full_name;  // given by the issuer; the eID login's name wins
+    std::optional<std::string> language;   // "it" | "en" | "nb", given by the issuer
 };
 
 // A signature field of a request, named by document and position in its signature_fields.
@@ -73,6 +78,11 @@ struct RequestSigner {
     std::string signing_name;  // the name the certificate will carry
     int failed_code_attempts = 0;
     std::optional<std::string> reject_reason;
+    // The level this signer must reach to confirm, and the level the confirmation proved (an
+    // eID level only when the eID named this signer's identifier); the certificate names the
+    // national identifier only after an eID confirmation.
+    AuthLevel authentication = AuthLevel::kCode;
+    std::optional<AuthLevel> authenticated_with;
 };
 
 // Direct flow (as Posten signering): where the signer's browser goes after the ceremony.
@@ -129,6 +139,12 @@ struct SignatureRequest {
     std::optional<RedirectUrls> redirect;        // direct flow
     std::optional<std::string> notification_id;  // PUT .../notification, once
     bool auto_notify = false;  // notify the signers by itself when the request becomes READY
+    IdentifierInSignedDocuments identifier_in_signed_documents =
+        IdentifierInSignedDocuments::kIdentifierAndName;
+    std::optional<std::string> non_sensitive_title;  // overrides the dossier's (see Dossier)
+    // Opens for signing only from then (as Posten signering's activation-time): notifying
+    // before it is scheduled, not refused, and the signer's link says when it opens.
+    std::optional<Timestamp> activates_at;
 
     const Document* FindDocument(std::string_view document_id) const;
     Document* FindDocument(std::string_view document_id);
@@ -216,6 +232,8 @@ struct PortalSession {
     std::string signer_id;
     std::optional<Timestamp> authenticated_at;
     std::optional<Timestamp> reauthenticated_at;  // the latest eID re-authentication
+    // The level of the latest eID authentication (login or re-authentication), from its acr.
+    std::optional<AuthLevel> eid_level;
     std::string pending_json;  // an OIDC login in progress (state, nonce, verifier, return path)
     Timestamp created_at;
     Timestamp expires_at;

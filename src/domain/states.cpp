@@ -51,6 +51,11 @@ Result<RequestStatus> Transition(RequestStatus from, RequestEvent event) {
                 return S::kExpired;
             }
             break;
+        case E::kSignerBlocked:
+            // Not from WAIT_FOR_QTSP: the signing in progress settles first (the ceremony
+            // fails the request once it is back in WAIT_FOR_SIGNATURE).
+            if (from == S::kReady || from == S::kWaitForSignature) return S::kFailed;
+            break;
     }
     return Refuse(from, event);
 }
@@ -86,6 +91,8 @@ Result<SignerStatus> Transition(SignerStatus from, SignerEvent event) {
             return S::kCancelled;
         case SignerEvent::kBlock:
             return S::kBlocked;
+        case SignerEvent::kNotApplicable:
+            return S::kNotApplicable;
     }
     return Refuse(from, event);
 }
@@ -150,6 +157,8 @@ std::string_view ToString(SignerStatus s) {
             return "CANCELLED";
         case SignerStatus::kBlocked:
             return "BLOCKED";
+        case SignerStatus::kNotApplicable:
+            return "NOT_APPLICABLE";
     }
     return "WAITING";
 }
@@ -174,6 +183,8 @@ std::string_view ToString(RequestEvent e) {
             return "signature_request.cancelled";
         case RequestEvent::kExpire:
             return "signature_request.expired";
+        case RequestEvent::kSignerBlocked:
+            return "signature_request.signer_blocked";
     }
     return "";
 }
@@ -202,6 +213,8 @@ std::string_view ToString(SignerEvent e) {
             return "signer.cancelled";
         case SignerEvent::kBlock:
             return "signer.blocked";
+        case SignerEvent::kNotApplicable:
+            return "signer.not_applicable";
     }
     return "";
 }

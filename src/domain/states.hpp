@@ -36,11 +36,13 @@ enum class RequestEvent {
     kReject,            // a signer rejected
     kCancel,            // issuer cancelled
     kExpire,            // expires_at passed
+    kSignerBlocked,     // a signer entered too many wrong codes: the request cannot complete
 };
 inline constexpr RequestEvent kAllRequestEvents[] = {
     RequestEvent::kMarkReady,    RequestEvent::kSendForSignature, RequestEvent::kSubmitToQtsp,
     RequestEvent::kSignerSigned, RequestEvent::kAllSigned,        RequestEvent::kSigningFailed,
-    RequestEvent::kReject,       RequestEvent::kCancel,           RequestEvent::kExpire};
+    RequestEvent::kReject,       RequestEvent::kCancel,           RequestEvent::kExpire,
+    RequestEvent::kSignerBlocked};
 
 enum class DocumentStatus { kWaitForUpload, kWaitForValidation, kReady, kRejected };
 inline constexpr DocumentStatus kAllDocumentStatuses[] = {
@@ -51,15 +53,27 @@ enum class DocumentEvent { kUpload, kValidationPassed, kValidationFailed };
 inline constexpr DocumentEvent kAllDocumentEvents[] = {
     DocumentEvent::kUpload, DocumentEvent::kValidationPassed, DocumentEvent::kValidationFailed};
 
-enum class SignerStatus { kWaiting, kSigned, kRejected, kExpired, kCancelled, kBlocked };
+// kNotApplicable (as Posten signering): the request ended (another signer rejected or was
+// blocked, the issuer cancelled, it expired, signing failed) while this signer was WAITING and
+// their status no longer applies; in particular signers whose turn never came.
+enum class SignerStatus {
+    kWaiting,
+    kSigned,
+    kRejected,
+    kExpired,
+    kCancelled,
+    kBlocked,
+    kNotApplicable
+};
 inline constexpr SignerStatus kAllSignerStatuses[] = {
-    SignerStatus::kWaiting, SignerStatus::kSigned,    SignerStatus::kRejected,
-    SignerStatus::kExpired, SignerStatus::kCancelled, SignerStatus::kBlocked};
+    SignerStatus::kWaiting,      SignerStatus::kSigned,    SignerStatus::kRejected,
+    SignerStatus::kExpired,      SignerStatus::kCancelled, SignerStatus::kBlocked,
+    SignerStatus::kNotApplicable};
 
-enum class SignerEvent { kSign, kReject, kExpire, kCancel, kBlock };
-inline constexpr SignerEvent kAllSignerEvents[] = {SignerEvent::kSign, SignerEvent::kReject,
-                                                   SignerEvent::kExpire, SignerEvent::kCancel,
-                                                   SignerEvent::kBlock};
+enum class SignerEvent { kSign, kReject, kExpire, kCancel, kBlock, kNotApplicable };
+inline constexpr SignerEvent kAllSignerEvents[] = {
+    SignerEvent::kSign,   SignerEvent::kReject, SignerEvent::kExpire,
+    SignerEvent::kCancel, SignerEvent::kBlock,  SignerEvent::kNotApplicable};
 
 // Transitions: the next state, or kConflict naming the event and the current state.
 [[nodiscard]] Result<RequestStatus> Transition(RequestStatus from, RequestEvent event);

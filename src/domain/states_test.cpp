@@ -28,6 +28,8 @@ const std::map<std::pair<RS, RE>, RS> kRequestTable = {
     {{RS::kDraft, RE::kExpire}, RS::kExpired},
     {{RS::kReady, RE::kExpire}, RS::kExpired},
     {{RS::kWaitForSignature, RE::kExpire}, RS::kExpired},
+    {{RS::kReady, RE::kSignerBlocked}, RS::kFailed},
+    {{RS::kWaitForSignature, RE::kSignerBlocked}, RS::kFailed},
 };
 
 TEST(RequestMachine, EveryStateAndEventMatchesTheTable) {
@@ -93,11 +95,10 @@ TEST(DocumentMachine, EveryStateAndEvent) {
 TEST(SignerMachine, OnlyWaitingSignersMove) {
     using SS = SignerStatus;
     using SE = SignerEvent;
-    const std::map<SE, SS> from_waiting = {{SE::kSign, SS::kSigned},
-                                           {SE::kReject, SS::kRejected},
-                                           {SE::kExpire, SS::kExpired},
-                                           {SE::kCancel, SS::kCancelled},
-                                           {SE::kBlock, SS::kBlocked}};
+    const std::map<SE, SS> from_waiting = {
+        {SE::kSign, SS::kSigned},    {SE::kReject, SS::kRejected},
+        {SE::kExpire, SS::kExpired}, {SE::kCancel, SS::kCancelled},
+        {SE::kBlock, SS::kBlocked},  {SE::kNotApplicable, SS::kNotApplicable}};
     for (SS from : kAllSignerStatuses) {
         for (SE event : kAllSignerEvents) {
             const auto result = Transition(from, event);

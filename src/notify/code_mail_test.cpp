@@ -40,14 +40,22 @@ struct Expected {
     std::string never_share;
 };
 
+TEST(CodeMailTest, TheExpiryIsOnTheSignersClockWhenTheMessageNamesTheirZone) {
+    CodeMessage m = Message("it", CodePurpose::kConfirm);
+    m.zone = "Europe/Rome";
+    auto mail = BuildCodeMail(m, kNow);
+    ASSERT_TRUE(mail);
+    EXPECT_THAT(mail->text, HasSubstr("Il codice scade tra 10 minuti, alle 11:25 (Ora Italia)."));
+}
+
 TEST(CodeMailTest, EveryLanguageAndPurposeNamesTitleCodeExpiryAndWarning) {
     const std::vector<Expected> expected = {
         {"en", "Your Firmo code", "Your Firmo code to confirm your signature",
-         "The code expires in 10 minutes, at 10:25 UTC.", "Never share this code"},
+         "The code expires in 10 minutes, at 10:25 (UTC).", "Never share this code"},
         {"it", "Il tuo codice Firmo", "Il tuo codice Firmo per confermare la firma",
-         "Il codice scade tra 10 minuti, alle 10:25 UTC.", "Non condividere mai questo codice"},
+         "Il codice scade tra 10 minuti, alle 10:25 (UTC).", "Non condividere mai questo codice"},
         {"nb", "Din Firmo-kode", "Din Firmo-kode for å bekrefte signeringen",
-         "Koden utløper om 10 minutter, kl. 10:25 UTC.", "Del aldri denne koden"},
+         "Koden utløper om 10 minutter, kl. 10:25 (UTC).", "Del aldri denne koden"},
     };
     for (const auto& e : expected) {
         SCOPED_TRACE(e.language);
@@ -113,16 +121,16 @@ TEST(CodeMailTest, MinutesAreRoundedUpWithSingular) {
     m.expires_at = kNow + std::chrono::seconds(30);
     auto one = BuildCodeMail(m, kNow);
     ASSERT_TRUE(one);
-    EXPECT_THAT(one->text, HasSubstr("expires in 1 minute, at 10:16 UTC."));
+    EXPECT_THAT(one->text, HasSubstr("expires in 1 minute, at 10:16 (UTC)."));
     m.expires_at = kNow + std::chrono::seconds(4 * 60 + 1);
     auto five = BuildCodeMail(m, kNow);
     ASSERT_TRUE(five);
-    EXPECT_THAT(five->text, HasSubstr("expires in 5 minutes, at 10:19 UTC."));
+    EXPECT_THAT(five->text, HasSubstr("expires in 5 minutes, at 10:19 (UTC)."));
     m.language = "nb";
     m.expires_at = kNow - std::chrono::minutes(1);  // already past: still a sane sentence
     auto past = BuildCodeMail(m, kNow);
     ASSERT_TRUE(past);
-    EXPECT_THAT(past->text, HasSubstr("om 1 minutt, kl. 10:14 UTC."));
+    EXPECT_THAT(past->text, HasSubstr("om 1 minutt, kl. 10:14 (UTC)."));
 }
 
 TEST(CodeMailTest, CodeMustBeDigits) {

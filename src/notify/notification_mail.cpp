@@ -5,140 +5,22 @@
 #include <cctype>
 #include <chrono>
 #include <cstdint>
-#include <cstdio>
 #include <nlohmann/json.hpp>
 #include <vector>
 
 #include "core/encoding.hpp"
+#include "i18n/catalog.hpp"
 #include "notify/code_mail.hpp"
 
 namespace firmo::notify {
 namespace {
 
-// Placeholders: {issuer}, {title}, {expires}, {link} (SMS only; e-mails put the link in a
-// paragraph of its own). An empty `action` means the notification carries no link.
-struct TemplateTexts {
-    std::string_view subject;
-    std::string_view intro;
-    std::string_view action;
-    std::string_view note;
-    std::string_view sms;
-};
-
-struct NotificationTexts {
-    std::string_view language;
-    TemplateTexts sign_request;
-    TemplateTexts reminder;
-    TemplateTexts signed_documents;
-    TemplateTexts expired;
-    std::string_view personal_link;
-    std::string_view not_expected;
-};
-
-constexpr std::array<NotificationTexts, 3> kTexts = {{
-    {
-        "en",
-        {
-            "Documents to sign from {issuer}",
-            "{issuer} has sent you documents to sign: {title}",
-            "Open the documents to read and sign them:",
-            "Please sign before {expires}.",
-            "{issuer}: documents to sign: {title}. Sign before {expires}: {link}",
-        },
-        {
-            "Reminder: documents to sign from {issuer}",
-            "{issuer} is still waiting for your signature on: {title}",
-            "Open the documents to read and sign them:",
-            "The request expires on {expires}.",
-            "Reminder from {issuer}: please sign {title} before {expires}: {link}",
-        },
-        {
-            "Your signed documents from {issuer} are ready",
-            "The documents you signed for {issuer} are ready: {title}",
-            "Download them here (they are not attached to this e-mail):",
-            "Keep a copy for your records.",
-            "Your signed documents from {issuer} are ready: {title}. Download: {link}",
-        },
-        {
-            "Signature request from {issuer} expired",
-            "The request from {issuer} to sign {title} expired on {expires} without being "
-            "signed.",
-            "",
-            "If you still need to sign, please contact {issuer}.",
-            "The request from {issuer} to sign {title} expired on {expires} unsigned.",
-        },
-        "This link is personal: do not forward this e-mail.",
-        "If you did not expect this message, you can ignore it.",
-    },
-    {
-        "it",
-        {
-            "Documenti da firmare da {issuer}",
-            "{issuer} ti ha inviato dei documenti da firmare: {title}",
-            "Apri i documenti per leggerli e firmarli:",
-            "Firma entro il {expires}.",
-            "{issuer}: documenti da firmare: {title}. Firma entro il {expires}: {link}",
-        },
-        {
-            "Promemoria: documenti da firmare da {issuer}",
-            "{issuer} attende ancora la tua firma su: {title}",
-            "Apri i documenti per leggerli e firmarli:",
-            "La richiesta scade il {expires}.",
-            "Promemoria da {issuer}: firma {title} entro il {expires}: {link}",
-        },
-        {
-            "I tuoi documenti firmati da {issuer} sono pronti",
-            "I documenti che hai firmato per {issuer} sono pronti: {title}",
-            "Scaricali qui (non sono allegati a questa e-mail):",
-            "Conservane una copia.",
-            "I tuoi documenti firmati per {issuer} sono pronti: {title}. Scarica: {link}",
-        },
-        {
-            "Richiesta di firma di {issuer} scaduta",
-            "La richiesta di {issuer} di firmare {title} è scaduta il {expires} senza essere "
-            "firmata.",
-            "",
-            "Se devi ancora firmare, contatta {issuer}.",
-            "La richiesta di {issuer} di firmare {title} è scaduta il {expires} senza firma.",
-        },
-        "Questo link è personale: non inoltrare questa e-mail.",
-        "Se non aspettavi questo messaggio, puoi ignorarlo.",
-    },
-    {
-        "nb",
-        {
-            "Dokumenter til signering fra {issuer}",
-            "{issuer} har sendt deg dokumenter til signering: {title}",
-            "Åpne dokumentene for å lese og signere dem:",
-            "Signer innen {expires}.",
-            "{issuer}: dokumenter til signering: {title}. Signer innen {expires}: {link}",
-        },
-        {
-            "Påminnelse: dokumenter til signering fra {issuer}",
-            "{issuer} venter fortsatt på signaturen din på: {title}",
-            "Åpne dokumentene for å lese og signere dem:",
-            "Forespørselen utløper {expires}.",
-            "Påminnelse fra {issuer}: signer {title} innen {expires}: {link}",
-        },
-        {
-            "De signerte dokumentene dine fra {issuer} er klare",
-            "Dokumentene du signerte for {issuer} er klare: {title}",
-            "Last dem ned her (de er ikke vedlagt denne e-posten):",
-            "Ta vare på en kopi.",
-            "De signerte dokumentene dine fra {issuer} er klare: {title}. Last ned: {link}",
-        },
-        {
-            "Signeringsforespørselen fra {issuer} er utløpt",
-            "Forespørselen fra {issuer} om å signere {title} utløp {expires} uten å bli "
-            "signert.",
-            "",
-            "Hvis du fortsatt må signere, kontakt {issuer}.",
-            "Forespørselen fra {issuer} om å signere {title} utløp {expires} uten signatur.",
-        },
-        "Denne lenken er personlig: ikke videresend denne e-posten.",
-        "Hvis du ikke ventet denne meldingen, kan du se bort fra den.",
-    },
-}};
+// The texts are the catalogue's (src/i18n/messages): "mail.<template>.subject", ".intro",
+// ".action", ".note" and ".sms" with {issuer}, {title}, {expires} and {link} (SMS only; e-mails
+// put the link in a paragraph of its own), and "mail.personal_link", "mail.not_expected". An
+// empty action means the notification carries no link.
+constexpr std::array<std::string_view, 5> kTemplates = {"sign_request", "reminder",
+                                                        "signed_documents", "expired", "cancelled"};
 
 constexpr std::size_t kMaxLinkBytes = 2048;
 constexpr std::size_t kShortestShortened = 10;  // code points kept when shortening for SMS
@@ -146,44 +28,27 @@ constexpr std::size_t kShortestShortened = 10;  // code points kept when shorten
 struct Params {
     std::string issuer;
     std::string title;
-    std::string link;     // empty for "expired"
-    std::string expires;  // "2026-12-01 18:00 UTC"; empty for "signed_documents"
+    std::string link;           // empty for "expired" and "cancelled"
+    std::string expires;        // "1 December 2026, 18:00 (UTC)"; empty for "signed_documents"
+    std::string expires_short;  // the same for an SMS: "1 Dec 2026, 18:00 UTC"
 };
 
-const NotificationTexts& TextsFor(std::string_view language) {
-    const std::string_view lang = CodeLanguage(language);
-    for (const auto& t : kTexts) {
-        if (t.language == lang) return t;
+// The message's language and template, checked.
+struct Texts {
+    std::string language;
+    std::string prefix;  // "mail.sign_request."
+    std::string Text(std::string_view part, const Params& p) const {
+        return i18n::Catalog::Builtin().Text(
+            language, prefix + std::string(part),
+            {{"issuer", p.issuer},
+             {"title", p.title},
+             {"expires", part == "sms" ? p.expires_short : p.expires},
+             {"link", p.link}});
     }
-    return kTexts[0];
-}
-
-const TemplateTexts* TemplateFor(const NotificationTexts& t, std::string_view name) {
-    if (name == "sign_request") return &t.sign_request;
-    if (name == "reminder") return &t.reminder;
-    if (name == "signed_documents") return &t.signed_documents;
-    if (name == "expired") return &t.expired;
-    return nullptr;
-}
-
-std::string Fill(std::string_view templ, const Params& p) {
-    return FillPlaceholders(
-        templ,
-        {{"issuer", p.issuer}, {"title", p.title}, {"expires", p.expires}, {"link", p.link}});
-}
-
-std::string FormatExpiry(Timestamp t) {
-    using namespace std::chrono;
-    const auto day = floor<days>(t);
-    const year_month_day ymd(day);
-    const hh_mm_ss hms(floor<minutes>(t - day));
-    std::array<char, 32> buf{};
-    std::snprintf(buf.data(), buf.size(), "%04d-%02u-%02u %02d:%02d UTC",
-                  static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
-                  static_cast<unsigned>(ymd.day()), static_cast<int>(hms.hours().count()),
-                  static_cast<int>(hms.minutes().count()));
-    return buf.data();
-}
+    std::string Common(std::string_view key) const {
+        return i18n::Catalog::Builtin().Text(language, key);
+    }
+};
 
 // Control characters (line breaks above all) become spaces: a name must never add lines to a
 // subject or a text. Leading and trailing spaces go.
@@ -218,7 +83,8 @@ bool IsHttpLink(std::string_view link) {
     return !authority.empty() && authority.front() != ':' && authority.front() != '@';
 }
 
-Result<Params> ParseParams(std::string_view template_name, std::string_view payload_json) {
+Result<Params> ParseParams(std::string_view template_name, std::string_view language,
+                           std::string_view payload_json) {
     const nlohmann::json payload = nlohmann::json::parse(payload_json, nullptr, false);
     if (!payload.is_object()) {
         return Fail(ErrorCode::kInvalidArgument, "the notification payload is not a JSON object");
@@ -241,8 +107,8 @@ Result<Params> ParseParams(std::string_view template_name, std::string_view payl
         }
         return line;
     };
-    const bool needs_link = template_name != "expired";
-    const bool needs_expiry = template_name != "signed_documents";
+    const bool needs_link = template_name != "expired" && template_name != "cancelled";
+    const bool needs_expiry = template_name != "signed_documents" && template_name != "cancelled";
     Params p;
     FIRMO_TRY(p.issuer, text("issuer"));
     FIRMO_TRY(p.title, text("title"));
@@ -261,21 +127,26 @@ Result<Params> ParseParams(std::string_view template_name, std::string_view payl
             return Fail(ErrorCode::kInvalidArgument,
                         "the notification parameter \"expires_at\" is not an RFC 3339 time");
         }
-        p.expires = FormatExpiry(*t);
+        // The signer's zone when the message names one (an unknown name is UTC).
+        std::string zone = "UTC";
+        if (const auto it = payload.find("zone"); it != payload.end() && it->is_string()) {
+            if (!it->get_ref<const std::string&>().empty()) zone = it->get<std::string>();
+        }
+        p.expires = i18n::Catalog::Builtin().DateTime(language, *t, zone);
+        p.expires_short = i18n::Catalog::Builtin().DateTimeShort(language, *t, zone);
     }
     return p;
 }
 
-Result<std::pair<const NotificationTexts*, const TemplateTexts*>> Lookup(
-    const domain::OutboxMessage& message) {
-    const NotificationTexts& texts = TextsFor(message.language);
-    const TemplateTexts* templ = TemplateFor(texts, message.template_name);
-    if (templ == nullptr) {
+Result<Texts> Lookup(const domain::OutboxMessage& message) {
+    if (std::find(kTemplates.begin(), kTemplates.end(), message.template_name) ==
+        kTemplates.end()) {
         return Fail(ErrorCode::kInvalidArgument, "unknown notification template \"" +
                                                      OneLine(message.template_name.substr(0, 40)) +
                                                      "\"");
     }
-    return std::make_pair(&texts, templ);
+    return Texts{std::string(CodeLanguage(message.language)),
+                 "mail." + message.template_name + "."};
 }
 
 // The code points of valid UTF-8.
@@ -352,41 +223,41 @@ std::optional<std::size_t> GsmSeptets(std::string_view utf8) {
 }
 
 Result<Mail> BuildNotificationMail(const domain::OutboxMessage& message) {
-    FIRMO_TRY(const auto found, Lookup(message));
-    const auto& [texts, templ] = found;
-    FIRMO_TRY(const Params p, ParseParams(message.template_name, message.payload_json));
-    const Params html_p{EscapeMarkup(p.issuer), EscapeMarkup(p.title), EscapeMarkup(p.link),
-                        p.expires};
-    auto text_of = [&](std::string_view t) { return Fill(t, p); };
-    auto html_of = [&](std::string_view t) { return Fill(EscapeMarkup(t), html_p); };
-    const bool has_link = !templ->action.empty();
+    FIRMO_TRY(const Texts t, Lookup(message));
+    FIRMO_TRY(const Params p, ParseParams(message.template_name, t.language, message.payload_json));
+    // Texts are formatted first and escaped whole: a value can never become markup.
+    auto html_of = [&](std::string_view part) { return EscapeMarkup(t.Text(part, p)); };
+    const std::string action = t.Text("action", p);
+    const bool has_link = !action.empty();
 
     Mail mail;
     mail.to = message.destination;
-    mail.subject = text_of(templ->subject);
-    mail.text = text_of(templ->intro) + "\n\n";
-    if (has_link) mail.text += text_of(templ->action) + "\n\n    " + p.link + "\n\n";
-    mail.text += text_of(templ->note) + "\n\n";
-    if (has_link) mail.text += std::string(texts->personal_link) + "\n\n";
-    mail.text += std::string(texts->not_expected) + "\n\n-- \nFirmo\n";
+    mail.subject = t.Text("subject", p);
+    mail.text = t.Text("intro", p) + "\n\n";
+    if (has_link) mail.text += action + "\n\n    " + p.link + "\n\n";
+    mail.text += t.Text("note", p) + "\n\n";
+    if (has_link) mail.text += t.Common("mail.personal_link") + "\n\n";
+    mail.text += t.Common("mail.not_expected") + "\n\n-- \nFirmo\n";
 
-    std::string body = "<p>" + html_of(templ->intro) + "</p>\n";
+    const std::string html_link = EscapeMarkup(p.link);
+    std::string body = "<p>" + html_of("intro") + "</p>\n";
     if (has_link) {
-        body += "<p>" + html_of(templ->action) + "</p>\n<p><a href=\"" + html_p.link +
-                "\" style=\"font-size:18px;font-weight:bold\">" + html_p.link + "</a></p>\n";
+        body += "<p>" + html_of("action") + "</p>\n<p><a href=\"" + html_link +
+                "\" style=\"font-size:18px;font-weight:bold\">" + html_link + "</a></p>\n";
     }
-    body += "<p>" + html_of(templ->note) + "</p>\n";
-    if (has_link) body += "<p><strong>" + html_of(texts->personal_link) + "</strong></p>\n";
-    body += "<p style=\"color:#555\">" + html_of(texts->not_expected) + "</p>\n";
-    mail.html = HtmlDocument(texts->language, mail.subject, body);
+    body += "<p>" + html_of("note") + "</p>\n";
+    if (has_link) {
+        body += "<p><strong>" + EscapeMarkup(t.Common("mail.personal_link")) + "</strong></p>\n";
+    }
+    body += "<p style=\"color:#555\">" + EscapeMarkup(t.Common("mail.not_expected")) + "</p>\n";
+    mail.html = HtmlDocument(t.language, mail.subject, body);
     return mail;
 }
 
 Result<std::string> BuildNotificationSms(const domain::OutboxMessage& message) {
-    FIRMO_TRY(const auto found, Lookup(message));
-    const TemplateTexts* templ = found.second;
-    FIRMO_TRY(Params p, ParseParams(message.template_name, message.payload_json));
-    std::string text = Fill(templ->sms, p);
+    FIRMO_TRY(const Texts t, Lookup(message));
+    FIRMO_TRY(Params p, ParseParams(message.template_name, t.language, message.payload_json));
+    std::string text = t.Text("sms", p);
     bool gsm = true;
     std::size_t units = SmsUnits(text, &gsm);
     auto limit = [&] { return gsm ? kSmsGsmLimit : kSmsUcs2Limit; };
@@ -397,7 +268,7 @@ Result<std::string> BuildNotificationSms(const domain::OutboxMessage& message) {
         while (units > limit() && keep > kShortestShortened) {
             --keep;
             *field = Shorten(original, keep);
-            text = Fill(templ->sms, p);
+            text = t.Text("sms", p);
             units = SmsUnits(text, &gsm);
         }
     }

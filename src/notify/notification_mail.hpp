@@ -1,11 +1,13 @@
 #pragma once
-// The notifications a signer gets about a signature request, by e-mail and by SMS, in English,
-// Italian or Norwegian bokmål: "sign_request", "reminder", "signed_documents", "expired".
-// Pure: the texts are constant tables in notification_mail.cpp (like code_mail.cpp).
+// The notifications a signer gets about a signature request, by e-mail and by SMS, in the
+// signer's language: "sign_request", "reminder", "signed_documents", "expired". Pure: the texts
+// are the message catalogue's "mail.*" (src/i18n/messages).
 //
 // Parameters come from OutboxMessage::payload_json, a JSON object:
 //   {"issuer": "Comune di Bologna", "title": "Contratto di locazione",
-//    "link": "https://firmo.example.org/s/...", "expires_at": "2026-12-01T18:00:00Z"}
+//    "link": "https://firmo.example.org/s/...", "expires_at": "2026-12-01T18:00:00Z",
+//    "zone": "Europe/Rome"}
+// ("zone", optional: the IANA time zone the expiry is written in; UTC without it)
 // needed by template: sign_request and reminder: all four; signed_documents: issuer, title,
 // link; expired: issuer, title, expires_at. Other members are ignored. The link is a credential
 // (it opens the request): it appears in the message, never in an error.

@@ -36,7 +36,7 @@ OutboxMessage Message(std::string template_name, std::string language,
 }
 
 const std::vector<std::string> kTemplates = {"sign_request", "reminder", "signed_documents",
-                                             "expired"};
+                                             "expired", "cancelled"};
 
 struct Expected {
     std::string subject;
@@ -48,43 +48,55 @@ struct Expected {
 const std::map<std::string, std::map<std::string, Expected>> kExpected = {
     {"en",
      {{"sign_request",
-       {"Documents to sign from Comune di Bologna", "Please sign before 2026-12-01 17:30 UTC.",
-        "Sign before 2026-12-01 17:30 UTC"}},
+       {"Documents to sign from Comune di Bologna",
+        "Please sign before 1 December 2026, 17:30 (UTC).", "Sign before 1 Dec 2026 17:30 UTC"}},
       {"reminder",
        {"Reminder: documents to sign from Comune di Bologna",
-        "The request expires on 2026-12-01 17:30 UTC.", "Reminder from Comune di Bologna"}},
+        "The request expires on 1 December 2026, 17:30 (UTC).", "Reminder from Comune di Bologna"}},
       {"signed_documents",
        {"Your signed documents from Comune di Bologna are ready",
         "they are not attached to this e-mail", "Download: "}},
       {"expired",
        {"Signature request from Comune di Bologna expired",
-        "expired on 2026-12-01 17:30 UTC without being signed", "expired on 2026-12-01"}}}},
+        "expired on 1 December 2026, 17:30 (UTC) without being signed", "expired on 1 Dec 2026"}},
+      {"cancelled",
+       {"Signature request from Comune di Bologna cancelled",
+        "Comune di Bologna has cancelled the request to sign", "No action is needed."}}}},
     {"it",
      {{"sign_request",
-       {"Documenti da firmare da Comune di Bologna", "Firma entro il 2026-12-01 17:30 UTC.",
-        "Firma entro il 2026-12-01 17:30 UTC"}},
+       {"Documenti da firmare da Comune di Bologna", "Firma entro il 1 dicembre 2026, 17:30 (UTC).",
+        "Firma entro il 1/12/2026 17:30 UTC"}},
       {"reminder",
        {"Promemoria: documenti da firmare da Comune di Bologna",
-        "La richiesta scade il 2026-12-01 17:30 UTC.", "Promemoria da Comune di Bologna"}},
+        "La richiesta scade il 1 dicembre 2026, 17:30 (UTC).", "Promemoria da Comune di Bologna"}},
       {"signed_documents",
        {"I tuoi documenti firmati da Comune di Bologna sono pronti",
         "non sono allegati a questa e-mail", "Scarica: "}},
       {"expired",
        {"Richiesta di firma di Comune di Bologna scaduta",
-        "è scaduta il 2026-12-01 17:30 UTC senza essere firmata", "è scaduta il 2026-12-01"}}}},
+        "è scaduta il 1 dicembre 2026, 17:30 (UTC) senza essere firmata",
+        "è scaduta il 1/12/2026"}},
+      {"cancelled",
+       {"Richiesta di firma di Comune di Bologna annullata",
+        "Comune di Bologna ha annullato la richiesta di firmare", "Non devi fare nulla."}}}},
     {"nb",
      {{"sign_request",
-       {"Dokumenter til signering fra Comune di Bologna", "Signer innen 2026-12-01 17:30 UTC.",
-        "Signer innen 2026-12-01 17:30 UTC"}},
+       {"Dokumenter til signering fra Comune di Bologna",
+        "Signer innen 1. desember 2026 kl. 17:30 (UTC).", "Signer innen 1.12.2026 17:30 UTC"}},
       {"reminder",
        {"Påminnelse: dokumenter til signering fra Comune di Bologna",
-        "Forespørselen utløper 2026-12-01 17:30 UTC.", "Påminnelse fra Comune di Bologna"}},
+        "Forespørselen utløper 1. desember 2026 kl. 17:30 (UTC).",
+        "Påminnelse fra Comune di Bologna"}},
       {"signed_documents",
        {"De signerte dokumentene dine fra Comune di Bologna er klare",
         "de er ikke vedlagt denne e-posten", "Last ned: "}},
       {"expired",
        {"Signeringsforespørselen fra Comune di Bologna er utløpt",
-        "utløp 2026-12-01 17:30 UTC uten å bli signert", "utløp 2026-12-01"}}}},
+        "utløp 1. desember 2026 kl. 17:30 (UTC) uten å bli signert", "utløp 1.12.2026"}},
+      {"cancelled",
+       {"Signeringsforespørselen fra Comune di Bologna er trukket tilbake",
+        "Comune di Bologna har trukket tilbake forespørselen om å signere",
+        "Du trenger ikke gjøre noe."}}}},
 };
 
 TEST(NotificationMailTest, EveryLanguageAndTemplateByEmailAndSms) {
@@ -92,7 +104,7 @@ TEST(NotificationMailTest, EveryLanguageAndTemplateByEmailAndSms) {
         for (const std::string& name : kTemplates) {
             SCOPED_TRACE(language + " " + name);
             const Expected& e = templates.at(name);
-            const bool has_link = name != "expired";
+            const bool has_link = name != "expired" && name != "cancelled";
             auto mail = BuildNotificationMail(Message(name, language));
             ASSERT_TRUE(mail) << mail.error().message;
             EXPECT_EQ(mail->to, "mario.rossi@example.org");
@@ -144,6 +156,26 @@ TEST(NotificationMailTest, LanguagesFallBackToEnglish) {
     auto it = BuildNotificationSms(Message("sign_request", "it-IT"));
     ASSERT_TRUE(it);
     EXPECT_THAT(*it, HasSubstr("Firma entro il"));
+}
+
+TEST(NotificationMailTest, TheExpiryIsOnTheSignersClockWhenTheMessageNamesTheirZone) {
+    json payload = Payload();  // 2026-12-01 17:30:59 UTC
+    payload["zone"] = "Europe/Rome";
+    auto it = BuildNotificationMail(Message("sign_request", "it", payload));
+    ASSERT_TRUE(it);
+    EXPECT_THAT(it->text, HasSubstr("Firma entro il 1 dicembre 2026, 18:30 (Ora Italia)."));
+    payload["zone"] = "Europe/Oslo";
+    auto nb = BuildNotificationSms(Message("reminder", "nb", payload));
+    ASSERT_TRUE(nb);
+    EXPECT_THAT(*nb, HasSubstr("innen 1.12.2026 18:30 CET"));
+    payload["zone"] = "America/New_York";
+    auto en = BuildNotificationMail(Message("expired", "en", payload));
+    ASSERT_TRUE(en);
+    EXPECT_THAT(en->text, HasSubstr("expired on 1 December 2026, 12:30 (New York Time)"));
+    payload["zone"] = "No/Such_Zone";  // stays readable: UTC
+    auto unknown = BuildNotificationMail(Message("sign_request", "en", payload));
+    ASSERT_TRUE(unknown);
+    EXPECT_THAT(unknown->text, HasSubstr("1 December 2026, 17:30 (UTC)"));
 }
 
 TEST(NotificationMailTest, NamesAreEscapedInHtmlAndCannotInjectPlaceholdersOrLines) {
@@ -286,7 +318,7 @@ TEST(NotificationMailTest, LongTitlesAreShortenedToFitOneSms) {
             EXPECT_LE(*septets, kSmsGsmLimit) << *sms;
             EXPECT_THAT(*sms, HasSubstr("Contratto"));
             EXPECT_THAT(*sms, HasSubstr("..."));
-            if (name != "expired") {
+            if (name != "expired" && name != "cancelled") {
                 EXPECT_THAT(*sms, HasSubstr(kLink));
             }
         }

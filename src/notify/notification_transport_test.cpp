@@ -278,7 +278,7 @@ TEST(NotificationTransportIntegrationTest, SmsReachesARealHttpGateway) {
     EXPECT_EQ(body["from"], "Firmo");
     EXPECT_EQ(body["to"], "+4791234567");
     EXPECT_THAT(body["message"].get<std::string>(), HasSubstr(kLink));
-    EXPECT_THAT(body["message"].get<std::string>(), HasSubstr("Firma entro il 2026-12-01"));
+    EXPECT_THAT(body["message"].get<std::string>(), HasSubstr("Firma entro il 1/12/2026"));
 
     ASSERT_TRUE(sink.Control({{"status", 500}, {"times", 1}}));
     auto failed = transport.Deliver(Message(Channel::kSms, "+4791234567"));

@@ -26,6 +26,7 @@ constexpr std::string_view kNorway = "+4791234567";
 constexpr std::string_view kUk = "+447700900123";
 constexpr std::string_view kUs = "+12025550123";
 constexpr std::string_view kJapan = "+81312345678";
+constexpr std::string_view kUnknown = "+99912345678";  // no country has +999
 
 TEST(QuietHoursTest, OffsetsFollowTheEuSwitchAtOneUtc) {
     // 2026: summer time from Sunday 29 March to Sunday 25 October, 01:00 UTC.
@@ -56,11 +57,21 @@ TEST(QuietHoursTest, OffsetsFollowTheUsRuleForPlusOne) {
 }
 
 TEST(QuietHoursTest, UnknownOrMalformedNumbersAreUtc) {
-    for (std::string_view n :
-         {kJapan, std::string_view("+79161234567"), std::string_view("00393331234567"),
-          std::string_view(""), std::string_view("+")}) {
+    for (std::string_view n : {kUnknown, std::string_view("00393331234567"), std::string_view(""),
+                               std::string_view("+"), std::string_view("not a number")}) {
         EXPECT_EQ(LocalUtcOffset(n, At("2026-07-01T12:00:00Z")), minutes(0)) << n;
     }
+}
+
+// Every country tzdata knows, not a hand-kept list of European ones: Japan, Moscow, India.
+TEST(QuietHoursTest, EveryCountryHasItsZone) {
+    EXPECT_EQ(LocalUtcOffset(kJapan, At("2026-07-01T12:00:00Z")), hours(9));
+    EXPECT_EQ(LocalUtcOffset("+79161234567", At("2026-07-01T12:00:00Z")), hours(3));
+    EXPECT_EQ(LocalUtcOffset("+919812345678", At("2026-07-01T12:00:00Z")), minutes(330));
+    // +1 is shared: libphonenumber tells Toronto (416) from Washington (202) and Los Angeles.
+    EXPECT_EQ(LocalUtcOffset("+14165550123", At("2026-01-15T12:00:00Z")), hours(-5));
+    EXPECT_EQ(Quiet(kJapan, "2026-01-15T12:59:59Z"), "send now");              // 21:59:59 JST
+    EXPECT_EQ(Quiet(kJapan, "2026-01-15T13:00:00Z"), "2026-01-15T23:00:00Z");  // 22:00 JST
 }
 
 TEST(QuietHoursTest, ItalyEdgesAtTenAndEightAndMidnight) {
@@ -138,17 +149,18 @@ TEST(QuietHoursTest, NorthAmericaUsesUsEastern) {
 }
 
 TEST(QuietHoursTest, UnknownCountryUsesUtc) {
-    EXPECT_EQ(Quiet(kJapan, "2026-01-15T21:59:59Z"), "send now");
-    EXPECT_EQ(Quiet(kJapan, "2026-01-15T22:00:00Z"), "2026-01-16T08:00:00Z");
-    EXPECT_EQ(Quiet(kJapan, "2026-01-16T07:59:59Z"), "2026-01-16T08:00:00Z");
-    EXPECT_EQ(Quiet(kJapan, "2026-01-16T08:00:00Z"), "send now");
+    EXPECT_EQ(Quiet(kUnknown, "2026-01-15T21:59:59Z"), "send now");
+    EXPECT_EQ(Quiet(kUnknown, "2026-01-15T22:00:00Z"), "2026-01-16T08:00:00Z");
+    EXPECT_EQ(Quiet(kUnknown, "2026-01-16T07:59:59Z"), "2026-01-16T08:00:00Z");
+    EXPECT_EQ(Quiet(kUnknown, "2026-01-16T08:00:00Z"), "send now");
     EXPECT_EQ(Quiet("not a number", "2026-07-01T23:00:00Z"), "2026-07-02T08:00:00Z");
 }
 
 // Every 7 minutes through both 2026 switch weeks: a deferral always lands on 08:00 local, in
 // the future, at most 11 hours away, and sending is then allowed; no deferral means daytime.
 TEST(QuietHoursTest, PropertiesHoldAroundEverySwitch) {
-    const std::string_view numbers[] = {kItaly, kNorway, kUk, kUs, kJapan, "+358401234567"};
+    const std::string_view numbers[] = {kItaly,   kNorway,        kUk, kUs, kJapan,
+                                        kUnknown, "+358401234567"};
     const char* weeks[] = {"2026-03-05T00:00:00Z", "2026-03-26T00:00:00Z", "2026-10-22T00:00:00Z",
                            "2026-10-29T00:00:00Z"};
     for (std::string_view n : numbers) {

@@ -4,6 +4,7 @@
 
 #include "core/log.hpp"
 #include "domain/identifiers.hpp"
+#include "i18n/catalog.hpp"
 #include "notify/code_mail.hpp"
 #include "notify/mail_code_sender.hpp"
 #include "notify/mime.hpp"
@@ -34,16 +35,8 @@ Result<std::string> BuildCodeSms(const domain::CodeMessage& message, Timestamp n
     }
     const auto left = std::chrono::duration_cast<std::chrono::minutes>(message.expires_at - now);
     const std::string minutes = std::to_string(std::max<long>(1, static_cast<long>(left.count())));
-    const std::string_view lang = CodeLanguage(message.language);
-    std::string_view pattern =
-        "{code} is your Firmo code for {title}. Valid {minutes} min. Never share it.";
-    if (lang == "it") {
-        pattern =
-            "{code} è il tuo codice Firmo per {title}. Valido {minutes} min. Non condividerlo.";
-    } else if (lang == "nb") {
-        pattern = "{code} er din Firmo-kode for {title}. Gyldig i {minutes} min. Ikke del den.";
-    }
-    return FillPlaceholders(pattern, {{"code", code}, {"title", title}, {"minutes", minutes}});
+    return i18n::Catalog::Builtin().Text(CodeLanguage(message.language), "code.sms",
+                                         {{"code", code}, {"title", title}, {"minutes", minutes}});
 }
 
 Result<void> RoutingCodeSender::Send(const domain::CodeMessage& message) {

@@ -295,7 +295,7 @@ TEST_F(OidcLoginTest, FiscalNumberFromTheIdTokenThenReauthentication) {
     ASSERT_TRUE(rp) << rp.error().message;
 
     Browser browser;
-    auto start = (*rp)->BeginLogin(kRedirect, false);
+    auto start = (*rp)->BeginLogin(kRedirect, false, domain::AuthLevel::kEidSubstantial);
     ASSERT_TRUE(start) << start.error().message;
     auto params = SignIn(browser, *start, "mario");
     EXPECT_EQ(params["iss"], provider.issuer());  // RFC 9207
@@ -319,7 +319,7 @@ TEST_F(OidcLoginTest, FiscalNumberFromTheIdTokenThenReauthentication) {
     // Re-authentication in the same browser session: the provider asks for the login again
     // (prompt=login, max_age=0) and reports a fresh auth_time.
     std::this_thread::sleep_for(std::chrono::milliseconds(1100));  // auth_time has 1 s steps
-    auto again = (*rp)->BeginLogin(kRedirect, true);
+    auto again = (*rp)->BeginLogin(kRedirect, true, domain::AuthLevel::kEidSubstantial);
     ASSERT_TRUE(again) << again.error().message;
     auto params2 = SignIn(browser, *again, "mario");
     auto second = (*rp)->CompleteLogin(params2["code"], kRedirect, *again);
@@ -349,7 +349,7 @@ TEST_F(OidcLoginTest, PidFromUserinfoForAPublicClientWithEs256) {
     ASSERT_TRUE(rp) << rp.error().message;
 
     Browser browser;
-    auto start = (*rp)->BeginLogin(kRedirect, false);
+    auto start = (*rp)->BeginLogin(kRedirect, false, domain::AuthLevel::kEidSubstantial);
     ASSERT_TRUE(start) << start.error().message;
     auto params = SignIn(browser, *start, "kari");
     auto identity = (*rp)->CompleteLogin(params["code"], kRedirect, *start);
@@ -377,7 +377,7 @@ TEST_F(OidcLoginTest, WrongPkceVerifierAndInvalidFiscalCode) {
     ASSERT_TRUE(rp) << rp.error().message;
 
     Browser browser;
-    auto start = (*rp)->BeginLogin(kRedirect, false);
+    auto start = (*rp)->BeginLogin(kRedirect, false, domain::AuthLevel::kEidSubstantial);
     ASSERT_TRUE(start);
     auto params = SignIn(browser, *start, "mario");
     domain::LoginStart tampered = *start;
@@ -388,7 +388,7 @@ TEST_F(OidcLoginTest, WrongPkceVerifierAndInvalidFiscalCode) {
     EXPECT_NE(refused.error().message.find("invalid_grant"), std::string::npos);
 
     // A person whose provider record holds an invalid fiscal code is not let in.
-    auto start2 = (*rp)->BeginLogin(kRedirect, true);
+    auto start2 = (*rp)->BeginLogin(kRedirect, true, domain::AuthLevel::kEidSubstantial);
     ASSERT_TRUE(start2);
     auto params2 = SignIn(browser, *start2, "bad");
     auto invalid = (*rp)->CompleteLogin(params2["code"], kRedirect, *start2);
@@ -396,6 +396,112 @@ TEST_F(OidcLoginTest, WrongPkceVerifierAndInvalidFiscalCode) {
     EXPECT_EQ(invalid.error().code, ErrorCode::kUnauthenticated);
     EXPECT_NE(invalid.error().message.find("not a valid IT-FISCAL-CODE"), std::string::npos)
         << invalid.error().message;
+}
+
+// Issue 14: the provider is asked for a level (acr_values) and its answer (the ID token's acr)
+// is checked; the test provider's accounts reach configurable levels.
+TEST_F(OidcLoginTest, AcrValuesAreSentAndALowerAcrIsRefused) {
+    LoopbackProvider provider(
+        {{"client_id", "firmo"},
+         {"client_secret", "s"},
+         {"redirect_uris", {kRedirect}},
+         {"accounts",
+          {{"mario",
+            {{"fiscal_number", "TINIT-RSSMRA80A01H501U"},
+             {"name", "Mario Rossi"},
+             {"acr", "https://www.spid.gov.it/SpidL2"}}},
+           {"anna",
+            {{"fiscal_number", "TINIT-BNCGVN75L15F205G"},
+             {"name", "Anna Bianchi"},
+             {"acr", "https://www.spid.gov.it/SpidL3"}}},
+           {"nolevel", {{"fiscal_number", "TINIT-BNCGVN75L15F205G"}, {"acr", ""}}}}}});
+    ASSERT_TRUE(provider.error().empty()) << provider.error();
+    OidcOptions options;
+    options.issuer = provider.issuer();
+    options.client_id = "firmo";
+    options.client_secret = "s";
+    auto rp = OidcIdentityProvider::Create(options, clock_, random_);
+    ASSERT_TRUE(rp) << rp.error().message;
+
+    // Asked for high, authenticated at SpidL2: refused.
+    Browser browser;
+    auto high = (*rp)->BeginLogin(kRedirect, false, domain::AuthLevel::kEidHigh);
+    ASSERT_TRUE(high) << high.error().message;
+    EXPECT_EQ(QueryOf(high->authorize_url)["acr_values"], "https://www.spid.gov.it/SpidL3");
+    auto params = SignIn(browser, *high, "mario");
+    auto refused = (*rp)->CompleteLogin(params["code"], kRedirect, *high);
+    ASSERT_FALSE(refused);
+    EXPECT_EQ(refused.error().code, ErrorCode::kAuthenticationRequired);
+    EXPECT_NE(refused.error().message.find("acr 'https://www.spid.gov.it/SpidL2'"),
+              std::string::npos)
+        << refused.error().message;
+
+    // Substantial is what Mario reaches.
+    Browser browser2;
+    auto substantial = (*rp)->BeginLogin(kRedirect, false, domain::AuthLevel::kEidSubstantial);
+    ASSERT_TRUE(substantial);
+    auto params2 = SignIn(browser2, *substantial, "mario");
+    auto mario = (*rp)->CompleteLogin(params2["code"], kRedirect, *substantial);
+    ASSERT_TRUE(mario) << mario.error().message;
+    EXPECT_EQ(mario->level, domain::AuthLevel::kEidSubstantial);
+    EXPECT_EQ(mario->acr, "https://www.spid.gov.it/SpidL2");
+
+    // Anna reaches high, also when only substantial was asked for.
+    Browser browser3;
+    auto asked = (*rp)->BeginLogin(kRedirect, false, domain::AuthLevel::kEidSubstantial);
+    ASSERT_TRUE(asked);
+    auto params3 = SignIn(browser3, *asked, "anna");
+    auto anna = (*rp)->CompleteLogin(params3["code"], kRedirect, *asked);
+    ASSERT_TRUE(anna) << anna.error().message;
+    EXPECT_EQ(anna->level, domain::AuthLevel::kEidHigh);
+
+    // An ID token without acr states no level: refused.
+    Browser browser4;
+    auto none = (*rp)->BeginLogin(kRedirect, false, domain::AuthLevel::kEidSubstantial);
+    ASSERT_TRUE(none);
+    auto params4 = SignIn(browser4, *none, "nolevel");
+    auto unknown = (*rp)->CompleteLogin(params4["code"], kRedirect, *none);
+    ASSERT_FALSE(unknown);
+    EXPECT_EQ(unknown.error().code, ErrorCode::kAuthenticationRequired);
+    EXPECT_NE(unknown.error().message.find("no acr"), std::string::npos) << unknown.error().message;
+}
+
+TEST_F(OidcLoginTest, IdportenLevelsAtLoginAndReauthentication) {
+    // No acr configured: the provider grants the level asked for, as ID-porten does for a
+    // person with a high-level eID.
+    LoopbackProvider provider({{"client_id", "firmo-public"},
+                               {"redirect_uris", {kRedirect}},
+                               {"accounts", {{"kari", {{"pid", "01810010068"}}}}}});
+    ASSERT_TRUE(provider.error().empty()) << provider.error();
+    OidcOptions options;
+    options.issuer = provider.issuer();
+    options.client_id = "firmo-public";
+    options.identifier_claim = "pid";
+    options.identifier_kind = IdentifierKind::kNoNationalId;
+    auto rp = OidcIdentityProvider::Create(options, clock_, random_);
+    ASSERT_TRUE(rp) << rp.error().message;
+
+    Browser browser;
+    auto login = (*rp)->BeginLogin(kRedirect, false, domain::AuthLevel::kEidSubstantial);
+    ASSERT_TRUE(login);
+    EXPECT_EQ(QueryOf(login->authorize_url)["acr_values"], "idporten-loa-substantial");
+    auto params = SignIn(browser, *login, "kari");
+    auto first = (*rp)->CompleteLogin(params["code"], kRedirect, *login);
+    ASSERT_TRUE(first) << first.error().message;
+    EXPECT_EQ(first->level, domain::AuthLevel::kEidSubstantial);
+    EXPECT_EQ(first->acr, "idporten-loa-substantial");
+
+    std::this_thread::sleep_for(std::chrono::milliseconds(1100));  // auth_time has 1 s steps
+    auto again = (*rp)->BeginLogin(kRedirect, true, domain::AuthLevel::kEidHigh);
+    ASSERT_TRUE(again);
+    auto q = QueryOf(again->authorize_url);
+    EXPECT_EQ(q["acr_values"], "idporten-loa-high");
+    EXPECT_EQ(q["prompt"], "login");
+    auto params2 = SignIn(browser, *again, "kari");
+    auto second = (*rp)->CompleteLogin(params2["code"], kRedirect, *again);
+    ASSERT_TRUE(second) << second.error().message;
+    EXPECT_EQ(second->level, domain::AuthLevel::kEidHigh);
+    EXPECT_EQ(second->acr, "idporten-loa-high");
 }
 
 TEST(CurlHttpFetcherTest, RefusesOtherSchemesRedirectsAndLargeBodies) {

@@ -108,6 +108,11 @@ Result<std::unique_ptr<OidcIdentityProvider>> OidcIdentityProvider::Create(
     }
     if (!http) violations.push_back({"http", "no HTTP client"});
     if (!violations.empty()) return FailValidation(std::move(violations));
+    const domain::AcrValues defaults = domain::DefaultAcrValues(options.identifier_kind);
+    if (options.acr_values.substantial.empty()) {
+        options.acr_values.substantial = defaults.substantial;
+    }
+    if (options.acr_values.high.empty()) options.acr_values.high = defaults.high;
     return std::unique_ptr<OidcIdentityProvider>(
         new OidcIdentityProvider(std::move(options), std::move(http), clock, random));
 }
@@ -121,9 +126,10 @@ Result<std::unique_ptr<OidcIdentityProvider>> OidcIdentityProvider::Create(OidcO
 }
 
 Result<domain::LoginStart> OidcIdentityProvider::BeginLogin(const std::string& redirect_uri,
-                                                            bool reauthentication) {
+                                                            bool reauthentication,
+                                                            domain::AuthLevel min_level) {
     return Guarded<domain::LoginStart>("cannot start the login", [&] {
-        return BeginLoginUnguarded(redirect_uri, reauthentication);
+        return BeginLoginUnguarded(redirect_uri, reauthentication, min_level);
     });
 }
 
@@ -135,7 +141,7 @@ Result<domain::VerifiedIdentity> OidcIdentityProvider::CompleteLogin(
 }
 
 Result<domain::LoginStart> OidcIdentityProvider::BeginLoginUnguarded(
-    const std::string& redirect_uri, bool reauthentication) {
+    const std::string& redirect_uri, bool reauthentication, domain::AuthLevel min_level) {
     if (redirect_uri.empty()) return Fail(ErrorCode::kInvalidArgument, "no redirect_uri");
     FIRMO_TRY(Discovery discovery, GetDiscovery());
     domain::LoginStart start;
@@ -144,6 +150,8 @@ Result<domain::LoginStart> OidcIdentityProvider::BeginLoginUnguarded(
     start.code_verifier = Base64UrlEncode(random_.Bytes(kSecretBytes));
     start.started_at = clock_.Now();
     start.reauthentication = reauthentication;
+    // An eID login is never asked for less than substantial.
+    start.min_level = domain::IsEid(min_level) ? min_level : domain::AuthLevel::kEidSubstantial;
 
     std::vector<std::pair<std::string, std::string>> query = {
         {"response_type", "code"},
@@ -155,6 +163,10 @@ Result<domain::LoginStart> OidcIdentityProvider::BeginLoginUnguarded(
         {"code_challenge", Base64UrlEncode(crypto::Sha256(start.code_verifier))},
         {"code_challenge_method", "S256"},
     };
+    if (const std::string acr = domain::AcrValuesFor(options_.acr_values, start.min_level);
+        !acr.empty()) {
+        query.emplace_back("acr_values", acr);
+    }
     if (reauthentication) {
         query.emplace_back("prompt", "login");
         query.emplace_back("max_age", "0");
@@ -199,6 +211,21 @@ Result<domain::VerifiedIdentity> OidcIdentityProvider::CompleteLoginUnguarded(
     if (pending.reauthentication) expect.authenticated_after = pending.started_at;
     FIRMO_TRY(IdToken id_token, ValidateIdTokenClaims(jws.payload, expect));
 
+    // The level of assurance: only the signed ID token's acr counts (never userinfo's), and it
+    // must be one of the configured values of at least the level asked for.
+    const std::string acr = StringMember(id_token.claims, "acr");
+    const std::optional<domain::AuthLevel> level = domain::LevelOfAcr(options_.acr_values, acr);
+    if (!level || !domain::Satisfies(*level, pending.min_level)) {
+        return Fail(ErrorCode::kAuthenticationRequired,
+                    "the eID login reached " +
+                        (acr.empty() ? std::string("no stated level (no acr)")
+                                     : "acr '" + acr + "'" +
+                                           (level ? " (" + std::string(ToString(*level)) + ")"
+                                                  : std::string(" (not a known level)"))) +
+                        "; this needs " + std::string(ToString(pending.min_level)) +
+                        ": log in again with a stronger eID");
+    }
+
     if (!tokens.access_token.empty() && id_token.claims.contains("at_hash")) {
         const std::string at_hash = StringMember(id_token.claims, "at_hash");
         if (at_hash != AccessTokenHash(tokens.access_token)) {
@@ -230,6 +257,8 @@ Result<domain::VerifiedIdentity> OidcIdentityProvider::CompleteLoginUnguarded(
               MapIdentity(claims, options_.identifier_claim, options_.identifier_kind));
     identity.subject = id_token.subject;
     identity.auth_time = id_token.auth_time.value_or(id_token.issued_at);
+    identity.level = *level;
+    identity.acr = acr;
     return identity;
 }
 

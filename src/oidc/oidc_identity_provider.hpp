@@ -26,6 +26,9 @@ struct OidcOptions {
     std::string scopes = "openid profile";
     std::string identifier_claim = "fiscal_number";  // or "pid" (ID-porten)
     domain::IdentifierKind identifier_kind = domain::IdentifierKind::kItFiscalCode;
+    // The provider's acr values per eID level (the first of a level is asked for); empty lists
+    // are filled with domain::DefaultAcrValues(identifier_kind).
+    domain::AcrValues acr_values;
     std::chrono::seconds http_timeout{10};
     std::chrono::seconds clock_skew{60};
 };
@@ -45,7 +48,8 @@ class OidcIdentityProvider final : public domain::IdentityProvider {
     ~OidcIdentityProvider() override;
 
     [[nodiscard]] Result<domain::LoginStart> BeginLogin(const std::string& redirect_uri,
-                                                        bool reauthentication) override;
+                                                        bool reauthentication,
+                                                        domain::AuthLevel min_level) override;
     [[nodiscard]] Result<domain::VerifiedIdentity> CompleteLogin(
         const std::string& code, const std::string& redirect_uri,
         const domain::LoginStart& pending) override;
@@ -69,7 +73,8 @@ class OidcIdentityProvider final : public domain::IdentityProvider {
                          Random& random);
 
     [[nodiscard]] Result<domain::LoginStart> BeginLoginUnguarded(const std::string& redirect_uri,
-                                                                 bool reauthentication);
+                                                                 bool reauthentication,
+                                                                 domain::AuthLevel min_level);
     [[nodiscard]] Result<domain::VerifiedIdentity> CompleteLoginUnguarded(
         const std::string& code, const std::string& redirect_uri,
         const domain::LoginStart& pending);

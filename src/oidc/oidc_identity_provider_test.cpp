@@ -75,10 +75,15 @@ class OidcProviderTest : public ::testing::Test {
                          {"expires_in", 60}};
             return HttpReply{200, "application/json", body.dump()};
         });
-        id_claims_ = {{"iss", kIssuer},        {"aud", "firmo"},
-                      {"sub", "sub-1"},        {"iat", kNow - 1},
-                      {"exp", kNow + 300},     {"fiscal_number", "TINIT-RSSMRA80A01H501U"},
-                      {"given_name", "Mario"}, {"family_name", "Rossi"}};
+        id_claims_ = {{"iss", kIssuer},
+                      {"aud", "firmo"},
+                      {"sub", "sub-1"},
+                      {"iat", kNow - 1},
+                      {"exp", kNow + 300},
+                      {"fiscal_number", "TINIT-RSSMRA80A01H501U"},
+                      {"given_name", "Mario"},
+                      {"family_name", "Rossi"},
+                      {"acr", "https://www.spid.gov.it/SpidL2"}};
         options_.issuer = kIssuer;
         options_.client_id = "firmo";
         options_.client_secret = "s3cret:/+";
@@ -94,7 +99,7 @@ class OidcProviderTest : public ::testing::Test {
     // BeginLogin, a token for that login (claims edited by `edit`), CompleteLogin.
     Result<domain::VerifiedIdentity> Login(OidcIdentityProvider& rp, bool reauthentication = false,
                                            const std::function<void(json&)>& edit = nullptr) {
-        auto start = rp.BeginLogin(kRedirect, reauthentication);
+        auto start = rp.BeginLogin(kRedirect, reauthentication, domain::AuthLevel::kEidSubstantial);
         if (!start) return Fail(start.error());
         {
             std::lock_guard lock(mu_);
@@ -117,7 +122,7 @@ class OidcProviderTest : public ::testing::Test {
 
 TEST_F(OidcProviderTest, BeginLoginBuildsTheAuthorizationRequest) {
     auto rp = Make();
-    auto start = rp->BeginLogin(kRedirect, false);
+    auto start = rp->BeginLogin(kRedirect, false, domain::AuthLevel::kEidSubstantial);
     ASSERT_TRUE(start) << start.error().message;
     ASSERT_EQ(start->authorize_url.rfind(kAuthorize + "?", 0), 0U) << start->authorize_url;
     // Reserved characters of the redirect URI are percent-encoded, not passed through.
@@ -137,7 +142,8 @@ TEST_F(OidcProviderTest, BeginLoginBuildsTheAuthorizationRequest) {
     EXPECT_EQ(q["code_challenge"], Base64UrlEncode(crypto::Sha256(start->code_verifier)));
     EXPECT_EQ(q.count("prompt"), 0U);
     EXPECT_EQ(q.count("max_age"), 0U);
-    EXPECT_EQ(q.size(), 8U);
+    EXPECT_EQ(q["acr_values"], "https://www.spid.gov.it/SpidL2");  // SPID's default
+    EXPECT_EQ(q.size(), 9U);
     EXPECT_GE(start->state.size(), 43U);  // >= 256 bits in base64url
     EXPECT_GE(start->nonce.size(), 43U);
     EXPECT_GE(start->code_verifier.size(), 43U);
@@ -145,8 +151,9 @@ TEST_F(OidcProviderTest, BeginLoginBuildsTheAuthorizationRequest) {
     EXPECT_NE(start->state, start->nonce);
     EXPECT_EQ(start->started_at, clock_.Now());
     EXPECT_FALSE(start->reauthentication);
+    EXPECT_EQ(start->min_level, domain::AuthLevel::kEidSubstantial);
 
-    auto again = rp->BeginLogin(kRedirect, true);
+    auto again = rp->BeginLogin(kRedirect, true, domain::AuthLevel::kEidSubstantial);
     ASSERT_TRUE(again);
     EXPECT_NE(again->state, start->state);
     EXPECT_NE(again->code_verifier, start->code_verifier);
@@ -160,7 +167,7 @@ TEST_F(OidcProviderTest, BeginLoginBuildsTheAuthorizationRequest) {
 
 TEST_F(OidcProviderTest, AuthorizationEndpointWithAQueryOfItsOwn) {
     http_->OnJson(kDiscoveryUrl, Discovery(kIssuer, kAuthorize + "?tenant=it").dump());
-    auto start = Make()->BeginLogin(kRedirect, false);
+    auto start = Make()->BeginLogin(kRedirect, false, domain::AuthLevel::kEidSubstantial);
     ASSERT_TRUE(start);
     EXPECT_EQ(start->authorize_url.rfind(kAuthorize + "?tenant=it&response_type=code&", 0), 0U)
         << start->authorize_url;
@@ -169,13 +176,13 @@ TEST_F(OidcProviderTest, AuthorizationEndpointWithAQueryOfItsOwn) {
 TEST_F(OidcProviderTest, DiscoveryMustNameTheConfiguredIssuer) {
     http_->OnJson(kDiscoveryUrl, Discovery("https://evil.example").dump());
     auto rp = Make();
-    auto start = rp->BeginLogin(kRedirect, false);
+    auto start = rp->BeginLogin(kRedirect, false, domain::AuthLevel::kEidSubstantial);
     ASSERT_FALSE(start);
     EXPECT_EQ(start.error().code, ErrorCode::kUnavailable);
     EXPECT_NE(start.error().message.find("evil.example"), std::string::npos);
     // A failure is not cached.
     http_->OnJson(kDiscoveryUrl, Discovery().dump());
-    EXPECT_TRUE(rp->BeginLogin(kRedirect, false));
+    EXPECT_TRUE(rp->BeginLogin(kRedirect, false, domain::AuthLevel::kEidSubstantial));
     EXPECT_EQ(http_->CallsTo(kDiscoveryUrl), 2);
 }
 
@@ -183,18 +190,21 @@ TEST_F(OidcProviderTest, DiscoveryFailures) {
     json http_endpoint = Discovery();
     http_endpoint["token_endpoint"] = "http://idp.example/token";  // https issuer, http endpoint
     http_->OnJson(kDiscoveryUrl, http_endpoint.dump());
-    auto start = Make()->BeginLogin(kRedirect, false);
+    auto start = Make()->BeginLogin(kRedirect, false, domain::AuthLevel::kEidSubstantial);
     ASSERT_FALSE(start);
     EXPECT_EQ(start.error().code, ErrorCode::kUnavailable);
 
     http_->OnJson(kDiscoveryUrl, "<html>", 200);
-    EXPECT_EQ(Make()->BeginLogin(kRedirect, false).error().code, ErrorCode::kUnavailable);
+    EXPECT_EQ(Make()->BeginLogin(kRedirect, false, domain::AuthLevel::kEidSubstantial).error().code,
+              ErrorCode::kUnavailable);
     http_->OnJson(kDiscoveryUrl, "{}", 503);
-    EXPECT_EQ(Make()->BeginLogin(kRedirect, false).error().code, ErrorCode::kUnavailable);
+    EXPECT_EQ(Make()->BeginLogin(kRedirect, false, domain::AuthLevel::kEidSubstantial).error().code,
+              ErrorCode::kUnavailable);
     http_->On(kDiscoveryUrl, [](const HttpCall&) -> Result<HttpReply> {
         return Fail(ErrorCode::kUnavailable, "connection refused");
     });
-    EXPECT_EQ(Make()->BeginLogin(kRedirect, false).error().code, ErrorCode::kUnavailable);
+    EXPECT_EQ(Make()->BeginLogin(kRedirect, false, domain::AuthLevel::kEidSubstantial).error().code,
+              ErrorCode::kUnavailable);
 }
 
 TEST_F(OidcProviderTest, ConfidentialClientLogsIn) {
@@ -256,6 +266,7 @@ TEST_F(OidcProviderTest, EcSignedTokens) {
 TEST_F(OidcProviderTest, IdentifierFromTheUserinfoEndpoint) {
     options_.identifier_claim = "pid";
     options_.identifier_kind = IdentifierKind::kNoNationalId;
+    id_claims_["acr"] = "idporten-loa-substantial";  // ID-porten's, not SPID's
     std::string seen_authorization;
     http_->On(kUserinfo, [&](const HttpCall& call) -> Result<HttpReply> {
         for (const std::string& h : call.headers) {
@@ -344,8 +355,8 @@ TEST_F(OidcProviderTest, TokenEndpointFailures) {
 
 TEST_F(OidcProviderTest, TokenForAnotherLoginIsRejected) {
     auto rp = Make();
-    auto first = rp->BeginLogin(kRedirect, false);
-    auto second = rp->BeginLogin(kRedirect, false);
+    auto first = rp->BeginLogin(kRedirect, false, domain::AuthLevel::kEidSubstantial);
+    auto second = rp->BeginLogin(kRedirect, false, domain::AuthLevel::kEidSubstantial);
     ASSERT_TRUE(first && second);
     id_claims_["nonce"] = first->nonce;
     auto identity = rp->CompleteLogin("code-1", kRedirect, *second);
@@ -427,7 +438,7 @@ TEST_F(OidcProviderTest, ConcurrentLogins) {
     for (int t = 0; t < 4; ++t) {
         threads.emplace_back([&] {
             for (int i = 0; i < 5; ++i) {
-                auto start = rp->BeginLogin(kRedirect, false);
+                auto start = rp->BeginLogin(kRedirect, false, domain::AuthLevel::kEidSubstantial);
                 if (start && rp->CompleteLogin(start->nonce, kRedirect, *start)) ++ok;
             }
         });
@@ -435,6 +446,80 @@ TEST_F(OidcProviderTest, ConcurrentLogins) {
     for (std::thread& t : threads) t.join();
     EXPECT_EQ(ok.load(), 20);
     EXPECT_LE(http_->CallsTo(kJwksUrl), 4);
+}
+
+// Issue 14: the level is asked for (acr_values) and checked (the ID token's acr).
+TEST_F(OidcProviderTest, TheAcrIsAskedForAndALowerOrMissingOneIsRefused) {
+    auto rp = Make();
+    auto high = rp->BeginLogin(kRedirect, true, domain::AuthLevel::kEidHigh);
+    ASSERT_TRUE(high);
+    EXPECT_EQ(QueryOf(high->authorize_url)["acr_values"], "https://www.spid.gov.it/SpidL3");
+    EXPECT_EQ(high->min_level, domain::AuthLevel::kEidHigh);
+    // A code level asks for substantial: an eID login is never weaker.
+    auto code = rp->BeginLogin(kRedirect, false, domain::AuthLevel::kCode);
+    ASSERT_TRUE(code);
+    EXPECT_EQ(code->min_level, domain::AuthLevel::kEidSubstantial);
+
+    auto substantial = Login(*rp);
+    ASSERT_TRUE(substantial) << substantial.error().message;
+    EXPECT_EQ(substantial->level, domain::AuthLevel::kEidSubstantial);
+    EXPECT_EQ(substantial->acr, "https://www.spid.gov.it/SpidL2");
+    auto stronger = Login(*rp, false, [](json& c) { c["acr"] = "https://www.spid.gov.it/SpidL3"; });
+    ASSERT_TRUE(stronger) << stronger.error().message;
+    EXPECT_EQ(stronger->level, domain::AuthLevel::kEidHigh);
+
+    for (const auto& [acr, why] : std::vector<std::pair<json, std::string>>{
+             {json("https://www.spid.gov.it/SpidL1"), "not a known level"},
+             {json(nullptr), "no acr"},
+             {json(3), "no acr"}}) {
+        auto refused = Login(*rp, false, [&](json& c) {
+            if (acr.is_null()) {
+                c.erase("acr");
+            } else {
+                c["acr"] = acr;
+            }
+        });
+        ASSERT_FALSE(refused) << acr.dump();
+        EXPECT_EQ(refused.error().code, ErrorCode::kAuthenticationRequired);
+        EXPECT_NE(refused.error().message.find(why), std::string::npos) << refused.error().message;
+    }
+
+    // Substantial when high was asked for.
+    auto start = rp->BeginLogin(kRedirect, false, domain::AuthLevel::kEidHigh);
+    ASSERT_TRUE(start);
+    {
+        std::lock_guard lock(mu_);
+        id_claims_["nonce"] = start->nonce;
+        id_claims_["acr"] = "https://www.spid.gov.it/SpidL2";
+    }
+    auto low = rp->CompleteLogin("code-1", kRedirect, *start);
+    ASSERT_FALSE(low);
+    EXPECT_EQ(low.error().code, ErrorCode::kAuthenticationRequired);
+    EXPECT_NE(low.error().message.find("needs eid_high"), std::string::npos) << low.error().message;
+}
+
+TEST_F(OidcProviderTest, ConfiguredAcrValuesReplaceTheDefaults) {
+    options_.acr_values = {{"urn:test:loa:3", "urn:test:loa:3b"}, {"urn:test:loa:4"}};
+    auto rp = Make();
+    auto start = rp->BeginLogin(kRedirect, false, domain::AuthLevel::kEidSubstantial);
+    ASSERT_TRUE(start);
+    EXPECT_EQ(QueryOf(start->authorize_url)["acr_values"], "urn:test:loa:3");
+    auto spid = Login(*rp);  // SPID's value is not this provider's
+    ASSERT_FALSE(spid);
+    EXPECT_EQ(spid.error().code, ErrorCode::kAuthenticationRequired);
+    auto second = Login(*rp, false, [](json& c) { c["acr"] = "urn:test:loa:3b"; });
+    ASSERT_TRUE(second) << second.error().message;
+    EXPECT_EQ(second->level, domain::AuthLevel::kEidSubstantial);
+}
+
+TEST_F(OidcProviderTest, IdportenDefaultsFollowTheIdentifierKind) {
+    options_.identifier_claim = "pid";
+    options_.identifier_kind = IdentifierKind::kNoNationalId;
+    auto rp = Make();
+    ASSERT_EQ(rp->options().acr_values, domain::DefaultAcrValues(IdentifierKind::kNoNationalId));
+    auto start = rp->BeginLogin(kRedirect, true, domain::AuthLevel::kEidHigh);
+    ASSERT_TRUE(start);
+    EXPECT_EQ(QueryOf(start->authorize_url)["acr_values"], "idporten-loa-high");
 }
 
 }  // namespace

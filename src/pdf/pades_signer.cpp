@@ -181,6 +181,14 @@ std::string AppearanceStream(const Rect& rect, int rotate, QPDFObjGen font, doub
            std::to_string(content.size()) + " >>\nstream\n" + content + "\nendstream";
 }
 
+// A document time-stamp (ETSI EN 319 142-1 5.4, PAdES B-LTA): the RFC 3161 token itself in
+// /Contents, over the same byte ranges; no signer, no /M (the token has the time).
+std::string DocTimeStampDictionary(std::size_t reserved) {
+    return "<< /Type /DocTimeStamp /Filter /Adobe.PPKLite /SubFilter /ETSI.RFC3161 /ByteRange " +
+           std::string(kByteRangeWidth, ' ') + " /Contents <" + std::string(2 * reserved, '0') +
+           "> /Prop_Build << /App << /Name /Firmo >> >> >>";
+}
+
 std::string SignatureDictionary(const domain::SignatureDetails& details, const std::string& reason,
                                 std::size_t reserved) {
     std::string out =
@@ -225,10 +233,11 @@ class SigningJob {
     // Adds every object but the xref; returns the signature dictionary's object.
     Result<QPDFObjGen> Build(const domain::SignatureField& field,
                              const domain::SignatureDetails& details, std::size_t reserved,
-                             std::string* field_name) {
+                             bool document_timestamp, std::string* field_name) {
         std::string reason = details.reason.empty() ? field.clause.title : details.reason;
         QPDFObjGen sig = update_.Allocate();
-        update_.Set(sig, SignatureDictionary(details, reason, reserved));
+        update_.Set(sig, document_timestamp ? DocTimeStampDictionary(reserved)
+                                            : SignatureDictionary(details, reason, reserved));
         if (const auto* at = std::get_if<domain::FieldAtPosition>(&field.attrs)) {
             FIRMO_CHECK(NewField(*at, details, field.clause.title, sig, field_name));
         } else {
@@ -446,6 +455,29 @@ Result<SignOutcome> PadesSigner::Sign(const std::filesystem::path& in,
                                       const domain::SignatureField& field,
                                       const domain::SignatureDetails& details,
                                       domain::SigningSession& session) const {
+    return Write(in, out, field, details, session, false);
+}
+
+Result<SignOutcome> PadesSigner::AddDocumentTimestamp(const std::filesystem::path& in,
+                                                      const std::filesystem::path& out,
+                                                      crypto::TimestampAuthority& tsa,
+                                                      Random& random,
+                                                      const std::string& field_name) const {
+    crypto::DocumentTimestampSession session(tsa, random);
+    // A new invisible field on the first page: nothing a reader shows changes.
+    const domain::SignatureField field{.attrs = domain::FieldAtPosition{.w = 1, .h = 1}};
+    domain::SignatureDetails details;
+    details.field_name = field_name;
+    details.visible = false;
+    return Write(in, out, field, details, session, true);
+}
+
+Result<SignOutcome> PadesSigner::Write(const std::filesystem::path& in,
+                                       const std::filesystem::path& out,
+                                       const domain::SignatureField& field,
+                                       const domain::SignatureDetails& details,
+                                       domain::SigningSession& session,
+                                       bool document_timestamp) const {
     std::error_code ec;
     if (std::filesystem::equivalent(in, out, ec)) {
         return Fail(ErrorCode::kInvalidArgument, "the output must be a different file");
@@ -487,8 +519,8 @@ Result<SignOutcome> PadesSigner::Sign(const std::filesystem::path& in,
             FIRMO_TRY(font, internal::CachedType1Font(options_.appearance_font));
         }
         SigningJob job(*qpdf, inspection, update, font);
-        FIRMO_TRY(QPDFObjGen sig,
-                  job.Build(field, details, outcome.reserved_bytes, &outcome.field_name));
+        FIRMO_TRY(QPDFObjGen sig, job.Build(field, details, outcome.reserved_bytes,
+                                            document_timestamp, &outcome.field_name));
 
         // The update starts on a fresh line; the separator belongs to the signed update.
         FIRMO_TRY(std::string last_byte, source->ReadAt(source->Size() - 1, 1));
@@ -548,6 +580,82 @@ Result<SignOutcome> PadesSigner::Sign(const std::filesystem::path& in,
     } catch (const std::exception& e) {
         std::filesystem::remove(tmp, ec);
         return Fail(ErrorCode::kInternal, std::string("signing failed: ") + e.what());
+    }
+}
+
+Result<void> PadesSigner::AddValidationData(const std::filesystem::path& in,
+                                            const std::filesystem::path& out,
+                                            const ValidationData& data) const {
+    std::error_code ec;
+    if (std::filesystem::equivalent(in, out, ec)) {
+        return Fail(ErrorCode::kInvalidArgument, "the output must be a different file");
+    }
+    std::filesystem::path tmp = out;
+    tmp += ".partial";
+    try {
+        FIRMO_TRY(auto mapped, internal::MappedFile::Open(in));
+        auto source = std::make_unique<internal::MemorySource>(mapped->bytes());
+        FIRMO_CHECK(internal::CheckHeader(*source));
+        FIRMO_TRY(auto qpdf, internal::OpenMemory(mapped->bytes()));
+        FIRMO_TRY(XrefKind kind, internal::LastXrefKind(*source));
+        FIRMO_TRY(std::uint64_t prev, internal::LastStartXref(*source));
+        QPDFObjectHandle root = qpdf->getRoot();
+        if (!root.isIndirect()) return Fail(ErrorCode::kMalformed, "the catalog is not indirect");
+
+        UpdateBuilder update(NextObjectId(*qpdf));
+        // Each item a stream of its own; the DSS arrays keep what an earlier update put there.
+        QPDFObjectHandle dss = root.getKeyIfDict("/DSS");
+        std::map<std::string, std::string> keys;
+        const auto add = [&](const char* key, const std::vector<std::string>& items) {
+            std::string refs;
+            for (const auto& der : items) {
+                QPDFObjGen og = update.Allocate();
+                update.Set(og, "<< /Length " + std::to_string(der.size()) + " >>\nstream\n" + der +
+                                   "\nendstream");
+                refs += (refs.empty() ? "" : " ") + Ref(og);
+            }
+            if (refs.empty()) return;
+            keys[key] =
+                ArrayWith(dss.isDictionary() ? dss.getKey(key) : QPDFObjectHandle::newNull(), refs);
+        };
+        add("/Certs", data.certificates);
+        add("/OCSPs", data.ocsp_responses);
+        add("/CRLs", data.crls);
+        if (keys.empty()) return Fail(ErrorCode::kInvalidArgument, "no validation data to add");
+        if (dss.isDictionary() && dss.isIndirect()) {
+            update.Set(dss.getObjGen(), DictWith(dss, keys));
+        } else {
+            QPDFObjGen made = update.Allocate();
+            update.Set(made,
+                       DictWith(dss.isDictionary() ? dss : QPDFObjectHandle::newNull(), keys));
+            update.Set(root.getObjGen(), DictWith(root, {{"/DSS", Ref(made)}}));
+        }
+
+        FIRMO_TRY(std::string last_byte, source->ReadAt(source->Size() - 1, 1));
+        const bool needs_newline = last_byte != "\n" && last_byte != "\r";
+        std::map<int, std::uint64_t> offsets;
+        std::string body = update.Serialize(source->Size() + (needs_newline ? 1 : 0), kind,
+                                            TrailerExtra(*qpdf), prev, &offsets);
+        if (needs_newline) body.insert(0, "\n");
+        std::ofstream output(tmp, std::ios::binary | std::ios::trunc);
+        if (!output) return Fail(ErrorCode::kInternal, "cannot create " + tmp.string());
+        output.write(mapped->bytes().data(), static_cast<std::streamsize>(mapped->bytes().size()));
+        output.write(body.data(), static_cast<std::streamsize>(body.size()));
+        output.close();
+        if (!output) {
+            std::filesystem::remove(tmp, ec);
+            return Fail(ErrorCode::kInternal, "cannot write " + tmp.string());
+        }
+        std::filesystem::rename(tmp, out, ec);
+        if (ec) return Fail(ErrorCode::kInternal, "cannot write " + out.string());
+        return {};
+    } catch (const QPDFExc&) {
+        std::filesystem::remove(tmp, ec);
+        return Fail(ErrorCode::kMalformed, std::string(internal::kReasonDamaged));
+    } catch (const std::exception& e) {
+        std::filesystem::remove(tmp, ec);
+        return Fail(ErrorCode::kInternal,
+                    std::string("adding validation data failed: ") + e.what());
     }
 }
 

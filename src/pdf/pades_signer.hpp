@@ -6,7 +6,11 @@
 
 #include <cstddef>
 #include <filesystem>
+#include <string>
+#include <vector>
 
+#include "core/random.hpp"
+#include "crypto/timestamp.hpp"
 #include "domain/ports/document_signer.hpp"
 #include "pdf/inspect.hpp"
 
@@ -47,6 +51,14 @@ struct SignOutcome {
     XrefKind xref_kind = XrefKind::kTable;
 };
 
+// Validation data for the Document Security Store (ETSI EN 319 142-1 5.4.2, PAdES B-LT): DER
+// certificates, OCSP responses and CRLs of the signer's and the time-stamps' chains.
+struct ValidationData {
+    std::vector<std::string> certificates;
+    std::vector<std::string> ocsp_responses;
+    std::vector<std::string> crls;
+};
+
 class PadesSigner final : public domain::DocumentSigner {
   public:
     explicit PadesSigner(SignerOptions options = {});
@@ -65,7 +77,29 @@ class PadesSigner final : public domain::DocumentSigner {
                                            const domain::SignatureDetails& details,
                                            domain::SigningSession& session) const;
 
+    // Writes `out` as `in` plus one incremental update holding a document time-stamp
+    // (/Type /DocTimeStamp, /SubFilter /ETSI.RFC3161: the PAdES B-LTA archive time-stamp) from
+    // `tsa` over the whole file, in a new invisible field (`field_name`, or "Signature<n>").
+    // Earlier signatures stay valid. Blocking (the TSA is asked once).
+    [[nodiscard]] Result<SignOutcome> AddDocumentTimestamp(
+        const std::filesystem::path& in, const std::filesystem::path& out,
+        crypto::TimestampAuthority& tsa, Random& random, const std::string& field_name = "") const;
+
+    // Writes `out` as `in` plus one incremental update that adds `data` to the catalog's /DSS
+    // (/Certs, /OCSPs, /CRLs: each a stream; an existing DSS keeps what it had). Earlier
+    // signatures stay valid (a DSS update is an LTA update). Blocking.
+    [[nodiscard]] Result<void> AddValidationData(const std::filesystem::path& in,
+                                                 const std::filesystem::path& out,
+                                                 const ValidationData& data) const;
+
   private:
+    [[nodiscard]] Result<SignOutcome> Write(const std::filesystem::path& in,
+                                            const std::filesystem::path& out,
+                                            const domain::SignatureField& field,
+                                            const domain::SignatureDetails& details,
+                                            domain::SigningSession& session,
+                                            bool document_timestamp) const;
+
     SignerOptions options_;
 };
 

@@ -2,6 +2,7 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <openssl/ocsp.h>
 
 #include <map>
 #include <qpdf/QPDF.hh>
@@ -287,6 +288,102 @@ TEST_F(VerifyTest, TimestampedSignaturesArePadesBT) {
     EXPECT_TRUE(s.timestamped && s.timestamp_valid);
     ASSERT_TRUE(s.timestamp_time);
     EXPECT_LT(std::chrono::abs(*s.timestamp_time - SystemClock().Now()), std::chrono::minutes(5));
+}
+
+// PAdES B-LTA's archive time-stamp: a document time-stamp added by incremental update after a
+// B-T signature leaves that signature valid (an LTA update) and verifies itself.
+TEST_F(VerifyTest, DocumentTimestampAfterASignatureIsAnLtaUpdate) {
+    fs::create_directories(dir_ / "tsa");
+    auto tsa = std::make_shared<crypto::testing::OpensslTsa>(dir_ / "tsa");
+    ASSERT_TRUE(tsa->ok());
+    crypto::TimestampingSession session(Session("Mario Rossi", "RSSMRA80A01H501U"), tsa,
+                                        shared_->random);
+    fs::path in = Ghostscript("lta.pdf", 1);
+    ASSERT_TRUE(
+        signer_.Sign(in, dir_ / "bt.pdf", At(0, 50, 50, 200, 50), Details("Mario Rossi"), session));
+    auto stamped =
+        signer_.AddDocumentTimestamp(dir_ / "bt.pdf", dir_ / "lta.pdf", *tsa, shared_->random);
+    ASSERT_TRUE(stamped) << stamped.error().message;
+    EXPECT_EQ(stamped->field_name, "Signature2");
+    auto pdfsig = testing::Pdfsig(shared_->dir / "nss", dir_ / "lta.pdf");
+    EXPECT_GE(pdfsig.valid, 1) << pdfsig.output;  // the signature, still valid
+
+    auto anchors = crypto::TrustAnchors::FromFiles(
+        {crypto::CertificateAuthority::CertificatePath(shared_->dir.path()), tsa->certificate()});
+    ASSERT_TRUE(anchors);
+    auto report = VerifyPdfFile(dir_ / "lta.pdf", *anchors);
+    ASSERT_TRUE(report) << report.error().message;
+    ASSERT_EQ(report->signatures.size(), 2u);
+    const auto& signature = report->signatures[0];
+    EXPECT_TRUE(signature.is_valid()) << ::testing::PrintToString(signature.problems);
+    EXPECT_EQ(signature.modification_level, ModificationLevel::kLtaUpdates);
+    const auto& archive = report->signatures[1];
+    EXPECT_TRUE(archive.is_document_timestamp);
+    EXPECT_TRUE(archive.is_valid()) << ::testing::PrintToString(archive.problems);
+    EXPECT_TRUE(archive.covers_whole_file);
+}
+
+// PAdES B-LT then B-LTA: a DSS update (certificates, an OCSP response, a CRL) and then a
+// document time-stamp after a B-T signature; the signature stays valid through both updates.
+TEST_F(VerifyTest, DssAndDocumentTimestampAreLtaUpdates) {
+    fs::create_directories(dir_ / "tsa");
+    auto tsa = std::make_shared<crypto::testing::OpensslTsa>(dir_ / "tsa");
+    ASSERT_TRUE(tsa->ok());
+    auto inner = Session("Mario Rossi", "RSSMRA80A01H501U");
+    const std::string signer_der = inner->CertificateDer();
+    crypto::TimestampingSession session(std::move(inner), tsa, shared_->random);
+    fs::path in = Ghostscript("dss.pdf", 1);
+    ASSERT_TRUE(
+        signer_.Sign(in, dir_ / "bt.pdf", At(0, 50, 50, 200, 50), Details("Mario Rossi"), session));
+
+    const crypto::CertificateAuthority& ca = *shared_->ca;
+    auto signer_cert = crypto::CertificateFromDer(signer_der);
+    ASSERT_TRUE(signer_cert);
+    crypto::OpensslPtr<OCSP_REQUEST, OCSP_REQUEST_free> request(OCSP_REQUEST_new());
+    OCSP_request_add0_id(request.get(),
+                         OCSP_cert_to_id(EVP_sha1(), signer_cert->get(), ca.certificate()));
+    auto request_der = crypto::ToDer(request.get(), i2d_OCSP_REQUEST, "request");
+    auto ocsp = ca.AnswerOcsp(
+        *request_der,
+        [](const std::string&) -> Result<std::optional<domain::Revocation>> {
+            return std::optional<domain::Revocation>();
+        },
+        shared_->clock.Now(), std::chrono::hours(1));
+    ASSERT_TRUE(ocsp) << ocsp.error().message;
+    auto crl = ca.Crl({}, shared_->clock.Now(), std::chrono::hours(24));
+    ASSERT_TRUE(crl);
+    auto ca_der = crypto::CertificateToDer(ca.certificate());
+    ValidationData data{
+        .certificates = {signer_der, *ca_der}, .ocsp_responses = {*ocsp}, .crls = {*crl}};
+    ASSERT_TRUE(signer_.AddValidationData(dir_ / "bt.pdf", dir_ / "lt.pdf", data));
+    // A second round adds to the same DSS.
+    ASSERT_TRUE(
+        signer_.AddValidationData(dir_ / "lt.pdf", dir_ / "lt2.pdf", {.certificates = {*ca_der}}));
+    ASSERT_TRUE(
+        signer_.AddDocumentTimestamp(dir_ / "lt2.pdf", dir_ / "lta.pdf", *tsa, shared_->random));
+    EXPECT_EQ(testing::RunCommand("qpdf --check " + (dir_ / "lta.pdf").string() + " >/dev/null"),
+              0);
+    QPDF written;
+    written.processFile((dir_ / "lta.pdf").c_str());
+    QPDFObjectHandle dss = written.getRoot().getKey("/DSS");
+    EXPECT_EQ(dss.getKey("/Certs").getArrayNItems(), 3);
+    EXPECT_EQ(dss.getKey("/OCSPs").getArrayNItems(), 1);
+    EXPECT_EQ(dss.getKey("/CRLs").getArrayNItems(), 1);
+    EXPECT_EQ(dss.getKey("/OCSPs").getArrayItem(0).getStreamData()->getSize(), ocsp->size());
+    auto pdfsig = testing::Pdfsig(shared_->dir / "nss", dir_ / "lta.pdf");
+    EXPECT_GE(pdfsig.valid, 1) << pdfsig.output;
+
+    auto anchors = crypto::TrustAnchors::FromFiles(
+        {crypto::CertificateAuthority::CertificatePath(shared_->dir.path()), tsa->certificate()});
+    ASSERT_TRUE(anchors);
+    auto report = VerifyPdfFile(dir_ / "lta.pdf", *anchors);
+    ASSERT_TRUE(report) << report.error().message;
+    ASSERT_EQ(report->signatures.size(), 2u);
+    EXPECT_TRUE(report->signatures[0].is_valid())
+        << ::testing::PrintToString(report->signatures[0].problems);
+    EXPECT_EQ(report->signatures[0].modification_level, ModificationLevel::kLtaUpdates);
+    EXPECT_TRUE(report->signatures[1].is_valid())
+        << ::testing::PrintToString(report->signatures[1].problems);
 }
 
 TEST_F(VerifyTest, TamperedSignatureValue) {

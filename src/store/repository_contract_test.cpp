@@ -2074,6 +2074,164 @@ TEST_P(RepositoryContract, SqlStoresReportTheirConnectionPool) {
     EXPECT_LE(busy->in_use, busy->size);
 }
 
+TEST_P(RepositoryContract, RevocationsKeepTheFirstAndListOldestFirst) {
+    const Revocation later{.serial = "4A01", .revoked_at = clock_.Now(), .reason = 1};
+    const Revocation earlier{.serial = "7F02", .revoked_at = clock_.Now() - 1h, .reason = 0};
+    {
+        auto tx = Write();
+        EXPECT_EQ(tx->revocations().Revoke(later), later);
+        EXPECT_EQ(tx->revocations().Revoke(earlier), earlier);
+        Revocation again = later;
+        again.revoked_at = clock_.Now() + 1h;
+        again.reason = 4;
+        EXPECT_EQ(tx->revocations().Revoke(again), later);  // never moved in time
+        ASSERT_TRUE(tx->Commit());
+    }
+    EXPECT_EQ(*Read()->revocations().Find("4A01"), later);
+    EXPECT_FALSE(*Read()->revocations().Find("4A02"));
+    EXPECT_EQ(*Read()->revocations().List(), (std::vector<Revocation>{earlier, later}));
+}
+
+TEST_P(RepositoryContract, SignerLanguageRoundTripsAndIsUpdated) {
+    Signer s{.id = Id(),
+             .issuer_id = issuer_a_,
+             .kind = IdentifierKind::kEmail,
+             .identifier = "anna@example.org",
+             .created_at = clock_.Now(),
+             .updated_at = clock_.Now(),
+             .language = "nb"};
+    Signer none{.id = Id(),
+                .issuer_id = issuer_a_,
+                .kind = IdentifierKind::kEmail,
+                .identifier = "ola@example.org",
+                .created_at = clock_.Now(),
+                .updated_at = clock_.Now()};
+    {
+        auto tx = Write();
+        ASSERT_TRUE(tx->signers().Insert(s));
+        ASSERT_TRUE(tx->signers().Insert(none));
+        ASSERT_TRUE(tx->Commit());
+    }
+    EXPECT_EQ((*Read()->signers().Find(issuer_a_, s.id))->language, std::string("nb"));
+    EXPECT_FALSE((*Read()->signers().Find(issuer_a_, none.id))->language);
+    s.language = "it";
+    {
+        auto tx = Write();
+        ASSERT_TRUE(tx->signers().UpdateContact(s));
+        ASSERT_TRUE(tx->Commit());
+    }
+    const auto found =
+        *Read()->signers().FindByIdentifier(issuer_a_, IdentifierKind::kEmail, "anna@example.org");
+    ASSERT_TRUE(found);
+    EXPECT_EQ(found->language, std::string("it"));
+}
+
+// Issue 14: the level each signer must reach and reached, the request's choice about the
+// identifier in certificates, and a session's eID level, through insert, update and every read.
+TEST_P(RepositoryContract, AuthenticationLevelsRoundTrip) {
+    const Dossier d = MakeDossier(issuer_a_);
+    const Signer s = MakeSigner(issuer_a_, "RSSMRA80A01H501U");
+    const Signer t = MakeSigner(issuer_a_, "BNCGVN75L15F205G");
+    SignatureRequest r;
+    r.id = Id();
+    r.issuer_id = issuer_a_;
+    r.dossier_id = d.id;
+    r.expires_at = clock_.Now() + 24h;
+    r.created_at = r.updated_at = clock_.Now();
+    r.signers.resize(2);
+    r.signers[0].signer_id = s.id;
+    r.signers[0].authentication = AuthLevel::kEidHigh;
+    r.signers[1].signer_id = t.id;
+    r.signers[1].authentication = AuthLevel::kCode;
+    r.identifier_in_signed_documents = IdentifierInSignedDocuments::kName;
+    {
+        auto tx = Write();
+        ASSERT_TRUE(tx->requests().Insert(r));
+        ASSERT_TRUE(tx->Commit());
+    }
+    const auto check = [&](const SignatureRequest& got) {
+        EXPECT_EQ(got.identifier_in_signed_documents, IdentifierInSignedDocuments::kName);
+        ASSERT_EQ(got.signers.size(), 2u);
+        EXPECT_EQ(got.signers[0].authentication, AuthLevel::kEidHigh);
+        EXPECT_EQ(got.signers[1].authentication, AuthLevel::kCode);
+        EXPECT_EQ(got.signers[0].authenticated_with, r.signers[0].authenticated_with);
+        EXPECT_EQ(got.signers[1].authenticated_with, r.signers[1].authenticated_with);
+    };
+    check(**Read()->requests().Find(issuer_a_, r.id));
+    r.signers[0].authenticated_with = AuthLevel::kEidHigh;
+    r.signers[1].authenticated_with = AuthLevel::kCode;
+    {
+        auto tx = Write();
+        ASSERT_TRUE(tx->requests().Update(r));
+        ASSERT_TRUE(tx->Commit());
+    }
+    check(**Read()->requests().Find(issuer_a_, r.id));
+    check(**Read()->requests().FindForSigner(r.id));
+    check(Read()->requests().List(issuer_a_, {}, PageQuery{10, std::nullopt})->items[0]);
+    const SignatureRequest plain = MakeRequest(d, s);
+    const SignatureRequest got_plain = **Read()->requests().Find(issuer_a_, plain.id);
+    EXPECT_EQ(got_plain.identifier_in_signed_documents,
+              IdentifierInSignedDocuments::kIdentifierAndName);
+    EXPECT_EQ(got_plain.signers[0].authentication, AuthLevel::kCode);
+    EXPECT_FALSE(got_plain.signers[0].authenticated_with);
+
+    PortalSession session;
+    session.id_hash = "hash-level";
+    session.csrf_token = "csrf";
+    session.created_at = clock_.Now();
+    session.expires_at = clock_.Now() + 1h;
+    {
+        auto tx = Write();
+        ASSERT_TRUE(tx->sessions().Insert(session));
+        ASSERT_TRUE(tx->Commit());
+    }
+    EXPECT_FALSE((*Read()->sessions().Find("hash-level"))->eid_level);
+    session.eid_level = AuthLevel::kEidSubstantial;
+    {
+        auto tx = Write();
+        ASSERT_TRUE(tx->sessions().Update(session));
+        ASSERT_TRUE(tx->Commit());
+    }
+    EXPECT_EQ((*Read()->sessions().Find("hash-level"))->eid_level, AuthLevel::kEidSubstantial);
+}
+
+// Issue 18 (migration 12): the Posten lifecycle columns of dossiers and requests.
+TEST_P(RepositoryContract, PostenLifecycleColumnsRoundTrip) {
+    Dossier d = MakeDossier(issuer_a_);
+    EXPECT_FALSE((*Read()->dossiers().Find(issuer_a_, d.id))->non_sensitive_title);
+    d.id = Id();
+    d.non_sensitive_title = "Pratica 12";
+    {
+        auto tx = Write();
+        ASSERT_TRUE(tx->dossiers().Insert(d));
+        ASSERT_TRUE(tx->Commit());
+    }
+    EXPECT_EQ((*Read()->dossiers().Find(issuer_a_, d.id))->non_sensitive_title,
+              std::string("Pratica 12"));
+
+    SignatureRequest r = MakeRequest(d, MakeSigner(issuer_a_, "RSSMRA80A01H501U"));
+    auto got = **Read()->requests().Find(issuer_a_, r.id);
+    EXPECT_FALSE(got.non_sensitive_title);
+    EXPECT_FALSE(got.activates_at);
+    r.non_sensitive_title = "Documento";
+    r.activates_at = clock_.Now() + std::chrono::hours(5);
+    {
+        auto tx = Write();
+        ASSERT_TRUE(tx->requests().Update(r));
+        ASSERT_TRUE(tx->Commit());
+    }
+    got = **Read()->requests().Find(issuer_a_, r.id);  // the one-statement aggregate read
+    EXPECT_EQ(got.non_sensitive_title, std::string("Documento"));
+    EXPECT_EQ(got.activates_at, r.activates_at);
+    ASSERT_EQ(got.signers.size(), 1u);  // the columns after the request's are where they were
+    ASSERT_EQ(got.documents.size(), 1u);
+    EXPECT_EQ(got.documents[0].metadata, d.documents[0]);
+    auto tx = Write();  // a locking read (FOR UPDATE on PostgreSQL) reads them too
+    auto locked = tx->requests().Find(issuer_a_, r.id);
+    ASSERT_TRUE(locked && *locked);
+    EXPECT_EQ((*locked)->activates_at, r.activates_at);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, RepositoryContract, ::testing::ValuesIn(Backends()),
                          [](const auto& param_info) { return param_info.param.name; });
 

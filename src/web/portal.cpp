@@ -8,7 +8,10 @@
 #include "codec/json.hpp"
 #include "core/encoding.hpp"
 #include "core/log.hpp"
+#include "domain/services/request_steps.hpp"
 #include "http/message.hpp"
+#include "i18n/catalog.hpp"
+#include "i18n/zone.hpp"
 #include "web/qr.hpp"
 
 namespace firmo::web {
@@ -26,6 +29,9 @@ constexpr const char* kCookie = "firmo_session";
 // about it is stored on the server).
 constexpr const char* kPreCookie = "firmo_pre";
 constexpr const char* kPreCsrfPurpose = "portal-csrf";
+// The signer's own choice of language (the switch on every page), for a year.
+constexpr const char* kLanguageCookie = "firmo_lang";
+constexpr int kLanguageCookieSeconds = 365 * 24 * 3600;
 
 bool WellFormedPre(std::string_view value) {
     if (value.size() != 43) return false;  // 32 random bytes, base64url
@@ -74,27 +80,51 @@ bool SafeReturnPath(const std::string& path) {
     return true;
 }
 
-std::string StatusText(RequestStatus s) {
+// The catalogue key ("page.status.<...>") of a request's status as the signer reads it.
+std::string StatusKey(RequestStatus s) {
     switch (s) {
         case RequestStatus::kDraft:
-            return "being prepared";
+            return "page.status.draft";
         case RequestStatus::kReady:
         case RequestStatus::kWaitForSignature:
-            return "waiting for signatures";
+            return "page.status.waiting";
         case RequestStatus::kWaitForQtsp:
-            return "being signed";
+            return "page.status.being_signed";
         case RequestStatus::kSigned:
-            return "signed";
+            return "page.status.signed";
         case RequestStatus::kRejected:
-            return "rejected";
+            return "page.status.rejected";
         case RequestStatus::kCancelled:
-            return "cancelled by the sender";
+            return "page.status.cancelled";
         case RequestStatus::kExpired:
-            return "expired";
+            return "page.status.expired";
         case RequestStatus::kFailed:
-            return "failed";
+            return "page.status.failed";
     }
-    return "";
+    return "page.status.failed";
+}
+
+// The query string of `target` without its `lang` parameter ("" when nothing is left).
+std::string QueryWithoutLanguage(std::string_view target) {
+    const auto question = target.find('?');
+    if (question == std::string_view::npos) return {};
+    std::string out;
+    std::string_view rest = target.substr(question + 1);
+    while (!rest.empty()) {
+        const auto amp = rest.find('&');
+        const std::string_view part = rest.substr(0, amp);
+        rest = amp == std::string_view::npos ? std::string_view() : rest.substr(amp + 1);
+        if (part.empty() || part == "lang" || part.starts_with("lang=")) continue;
+        if (!out.empty()) out += '&';
+        out += part;
+    }
+    return out;
+}
+
+mu::data TextsData(const std::map<std::string, std::string>& texts) {
+    mu::data data;
+    for (const auto& [name, text] : texts) data.set(name, text);
+    return data;
 }
 
 std::string FileName(const std::string& title) {
@@ -127,41 +157,31 @@ std::string FormValue(const std::multimap<std::string, std::string>& form, const
 }
 
 // What the link page says when the signer can no longer log in and sign (SignerAccess::may_sign
-// is false): why, and what to do, instead of a "Send me a code" that can only fail.
+// is false): why, and what to do, instead of a "Send me a code" that can only fail. The texts
+// are the catalogue's "msg.closed.*", with {who}: the institution.
 struct ClosedLink {
     int status;
-    std::string heading;
-    std::string text;
+    std::string heading_key;
+    std::string text_key;
 };
 
-ClosedLink WhyClosed(const SignerAccess& access, const std::string& issuer) {
-    const std::string who = issuer.empty() ? std::string("the sender") : issuer;
+ClosedLink WhyClosed(const SignerAccess& access) {
     if (access.request_signer().status == SignerStatus::kBlocked) {
-        return {403, "Not possible",
-                "Too many wrong codes were entered, so this link is blocked. Ask " + who +
-                    " for help."};
+        return {403, "error.blocked.heading", "msg.closed.blocked"};
     }
-    const std::string heading = "No longer open for signing";
+    const std::string heading = "msg.closed.heading";
     switch (access.request.status) {
         case RequestStatus::kCancelled:
-            return {410, heading,
-                    who +
-                        " cancelled this request. There is nothing for you to do; if this "
-                        "surprises you, contact " +
-                        who + "."};
+            return {410, heading, "msg.closed.cancelled"};
         case RequestStatus::kExpired:
-            return {410, heading,
-                    "The deadline for signing has passed. If you still need to sign, ask " + who +
-                        " to send a new request."};
+            return {410, heading, "msg.closed.expired"};
         case RequestStatus::kRejected:
             return {410, heading,
                     access.request_signer().status == SignerStatus::kRejected
-                        ? std::string("You declined this request. Nothing more is needed from you.")
-                        : "Another signer declined this request, so it cannot be signed any more."};
+                        ? "msg.closed.declined_by_you"
+                        : "msg.closed.declined_by_other"};
         default:
-            return {410, heading,
-                    "This request cannot be signed any more. If you have questions, contact " +
-                        who + "."};
+            return {410, heading, "msg.closed.other"};
     }
 }
 
@@ -176,7 +196,60 @@ struct Portal::Ctx {
     bool clear_session = false;        // the session ended: drop the cookie
     ClientInfo client;
     std::multimap<std::string, std::string> form;
+    // The page's language, by precedence: the signer's own choice (?lang= from the switch, or
+    // its cookie), what the signer's record says (set by handlers that know the signer), the
+    // browser's Accept-Language, English.
+    std::string chosen_language;
+    bool remember_language = false;  // the choice came with this request: set the cookie
+    std::string signer_language;
+    std::string browser_language;
+    std::string here;  // where the language switch leads back to (a GET page)
+
+    const std::string& Language() const {
+        static const std::string kDefault(i18n::kDefaultLanguage);
+        if (!chosen_language.empty()) return chosen_language;
+        if (!signer_language.empty()) return signer_language;
+        if (!browser_language.empty()) return browser_language;
+        return kDefault;
+    }
+    std::string T(std::string_view key, const i18n::Args& args = {}) const {
+        return i18n::Catalog::Builtin().Text(Language(), key, args);
+    }
+    // The messages under `prefix`, for a template's `t`.
+    mu::data Texts(std::string_view prefix, const i18n::Args& args = {}) const {
+        return TextsData(i18n::Catalog::Builtin().Texts(Language(), prefix, args));
+    }
+    std::string zone = "UTC";  // the signer's clock, for times on the page
+
+    // The signer the page is about: their language (unless they chose one) and their clock.
+    void For(const Signer& signer) {
+        signer_language = KnownSignerLanguage(signer);
+        zone = i18n::ZoneOfPerson(signer.phone.value_or(""), SignerCountry(signer));
+        if (zone.empty()) zone = "UTC";
+    }
 };
+
+void Portal::DetectLanguage(Ctx& ctx, const Req& req) {
+    const i18n::Catalog& catalog = i18n::Catalog::Builtin();
+    if (req.method == "GET") {
+        ctx.here = req.path;
+        if (const std::string query = QueryWithoutLanguage(req.target); !query.empty()) {
+            ctx.here += "?" + query;
+        }
+        if (auto lang = req.Query("lang")) {
+            ctx.chosen_language = catalog.Supported(*lang);
+            ctx.remember_language = !ctx.chosen_language.empty();
+        }
+    }
+    if (ctx.chosen_language.empty()) {
+        if (auto cookie = CookieValue(req, kLanguageCookie)) {
+            ctx.chosen_language = catalog.Supported(*cookie);
+        }
+    }
+    if (auto header = req.Header("Accept-Language")) {
+        ctx.browser_language = catalog.FromAcceptLanguage(*header);
+    }
+}
 
 domain::ClientInfo Portal::Client(const Req& req) const {
     const auto ua = req.Header("User-Agent");
@@ -192,6 +265,7 @@ std::string Portal::SignerLink(const std::string& issuer_id, const std::string& 
 Result<Portal::Ctx> Portal::Open(Req& req) {
     Ctx ctx;
     ctx.client = Client(req);
+    DetectLanguage(ctx, req);
     if (req.MediaType() == "application/x-www-form-urlencoded")
         ctx.form = http::ParseQuery(req.body);
     if (auto token = CookieValue(req, kCookie)) {
@@ -233,11 +307,8 @@ std::optional<api::SignerRefusal> Portal::MayOpenSession(const std::string& ip) 
     return limits_->AllowNewSession(ip);
 }
 
-HttpResponse Portal::TooMany(const api::SignerRefusal& refusal) const {
-    Ctx ctx;
-    HttpResponse r = Message(ctx, HttpStatusOf(ErrorCode::kRateLimited), "Please wait",
-                             "Too many attempts from your connection. Wait a moment, then "
-                             "reload this page.");
+HttpResponse Portal::TooMany(Ctx& ctx, const api::SignerRefusal& refusal) const {
+    HttpResponse r = MessageOf(ctx, HttpStatusOf(ErrorCode::kRateLimited), "msg.too_many");
     const auto seconds = std::chrono::ceil<std::chrono::seconds>(refusal.retry_after).count();
     r.Set("Retry-After", std::to_string(std::max<std::int64_t>(1, seconds)));
     return r;
@@ -245,9 +316,24 @@ HttpResponse Portal::TooMany(const api::SignerRefusal& refusal) const {
 
 HttpResponse Portal::Page(Ctx& ctx, int status, const std::string& title, const std::string& body,
                           const std::string& refresh, bool viewer) const {
+    const i18n::Catalog& catalog = i18n::Catalog::Builtin();
     mu::data data;
     data.set("title", title);
     data.set("body", body);
+    data.set("lang", ctx.Language());
+    data.set("c", ctx.Texts("page.common."));
+    // The language switch: one link per catalogue, each named in its own language.
+    const std::string back = ctx.here.empty() ? std::string("/") : ctx.here;
+    mu::list languages;
+    for (const std::string& code : catalog.Languages()) {
+        mu::data item;
+        item.set("code", code);
+        item.set("name", catalog.Text(code, "language.name"));
+        item.set("href", back + (back.find('?') == std::string::npos ? "?" : "&") + "lang=" + code);
+        item.set("current", code == ctx.Language());
+        languages.push_back(item);
+    }
+    data.set("languages", languages);
     data.set("csrf", ctx.session.csrf_token);
     data.set("logged_in", ctx.session.authenticated());
     data.set("viewer", viewer);
@@ -269,11 +355,15 @@ HttpResponse Portal::Page(Ctx& ctx, int status, const std::string& title, const 
     }
     if (ctx.cookies.empty() && ctx.clear_session) set_cookie(std::string(kCookie) + "=; Max-Age=0");
     if (ctx.token.empty() && ctx.set_pre) set_cookie(std::string(kPreCookie) + "=" + ctx.pre);
+    if (ctx.remember_language) {
+        set_cookie(std::string(kLanguageCookie) + "=" + ctx.chosen_language +
+                   "; Max-Age=" + std::to_string(kLanguageCookieSeconds));
+    }
     return r;
 }
 
 HttpResponse Portal::SeeOther(Ctx& ctx, const std::string& location) const {
-    HttpResponse r = Page(ctx, 303, "Redirecting", "");
+    HttpResponse r = Page(ctx, 303, ctx.T("page.common.redirecting"), "");
     r.body.clear();
     r.Set("Location", location);
     return r;
@@ -288,32 +378,39 @@ HttpResponse Portal::Message(Ctx& ctx, int status, const std::string& heading,
     return Page(ctx, status, heading, Render("message.mustache", data));
 }
 
+HttpResponse Portal::MessageOf(Ctx& ctx, int status, std::string_view key,
+                               const i18n::Args& args) const {
+    const std::string k(key);
+    return Message(ctx, status, ctx.T(k + ".heading", args), ctx.T(k + ".text", args));
+}
+
 HttpResponse Portal::ErrorPage(Ctx& ctx, const Error& e) const {
-    // The status is the error table's (core/error.hpp), as in the API; the words are the page's.
+    // The status is the error table's (core/error.hpp), as in the API; the words are the page's,
+    // in the signer's language (the domain's sentences are English, for logs and integrators).
     const int status = HttpStatusOf(e.code);
     switch (e.code) {
         case ErrorCode::kNotFound:
-            return Message(ctx, status, "Not found",
-                           "There is nothing to sign here for you. Check that you are logged in "
-                           "as the right person.");
+            return MessageOf(ctx, status, "error.not_found");
         case ErrorCode::kForbidden:
-            return Message(ctx, status, "Not possible", e.message);
+            return MessageOf(ctx, status, "error.forbidden");
         case ErrorCode::kGone:
-            return Message(ctx, status, "Link no longer valid", e.message);
+            return MessageOf(ctx, status, "error.gone");
         case ErrorCode::kConflict:
         case ErrorCode::kAlreadyExists:
-            return Message(ctx, status, "Not possible now", e.message);
+            return MessageOf(ctx, status, "error.conflict");
         case ErrorCode::kUnauthenticated:
-            return Message(ctx, status, "Please log in", e.message);
+            return MessageOf(ctx, status, "error.unauthenticated");
         case ErrorCode::kRateLimited:
-            return Message(ctx, status, "Please wait", e.message);
+            return MessageOf(ctx, status, "error.rate_limited");
         case ErrorCode::kInvalidArgument:
-            return Message(ctx, status, "Please check", e.message);
+            return MessageOf(ctx, status, "error.invalid");
+        case ErrorCode::kAuthenticationRequired:
+            // An eID login below the level this signature needs: say which, not "went wrong".
+            return MessageOf(ctx, status, "error.authentication_required");
         default:
             log::Error("portal_error",
                        {{"error", e.message}, {"type", std::string(ErrorSlug(e.code))}});
-            return Message(ctx, status, "Something went wrong",
-                           "We could not complete this step. Please try again in a moment.");
+            return MessageOf(ctx, status, "error.internal");
     }
 }
 
@@ -323,7 +420,11 @@ void Portal::Register(const std::function<void(std::string, std::string, http::H
     const auto bind = [this](Res (Portal::*fn)(Req&)) {
         return [this, fn](Req& req) {
             if (limits_) {
-                if (auto refused = limits_->AllowCall(req)) return TooMany(*refused);
+                if (auto refused = limits_->AllowCall(req)) {
+                    Ctx ctx;
+                    DetectLanguage(ctx, req);
+                    return TooMany(ctx, *refused);
+                }
             }
             return (this->*fn)(req);
         };
@@ -381,21 +482,24 @@ HttpResponse Portal::LoginPage(Req& req) {
     std::string return_to = req.Query("return_to").value_or("/inbox");
     if (!SafeReturnPath(return_to)) return_to = "/inbox";
     mu::data data;
+    data.set("t", ctx.Texts("page.login."));
     data.set("eid", eid_ != nullptr);
     data.set("return_to", return_to);
-    return Page(ctx, 200, "Log in", Render("login.mustache", data));
+    return Page(ctx, 200, ctx.T("page.login.title"), Render("login.mustache", data));
 }
 
-HttpResponse Portal::StartEid(Ctx& ctx, const std::string& return_to, bool reauthentication) {
+HttpResponse Portal::StartEid(Ctx& ctx, const std::string& return_to, bool reauthentication,
+                              AuthLevel min_level) {
     if (!eid_) {
-        return Message(ctx, 404, "Not available", "Login with eID is not configured here.");
+        return MessageOf(ctx, 404, "msg.eid_unavailable");
     }
-    auto start = eid_->BeginLogin(options_.public_url + "/oidc/callback", reauthentication);
+    auto start =
+        eid_->BeginLogin(options_.public_url + "/oidc/callback", reauthentication, min_level);
     if (!start) return ErrorPage(ctx, start.error());
     if (ctx.token.empty()) {
         // The login's state must survive the trip to the provider: the first session row
         // this visitor costs.
-        if (auto refused = MayOpenSession(ctx.client.ip)) return TooMany(*refused);
+        if (auto refused = MayOpenSession(ctx.client.ip)) return TooMany(ctx, *refused);
         auto handle = sessions_.Start(ctx.client);
         if (!handle) return ErrorPage(ctx, handle.error());
         ctx.session = std::move(handle->session);
@@ -408,6 +512,7 @@ HttpResponse Portal::StartEid(Ctx& ctx, const std::string& return_to, bool reaut
         {"verifier", start->code_verifier},
         {"started_at", ToUnixMillis(start->started_at)},
         {"reauthentication", reauthentication},
+        {"min_level", std::string(ToString(start->min_level))},
         {"return_to", return_to}}.dump();
     if (auto saved = sessions_.Save(ctx.session); !saved) return ErrorPage(ctx, saved.error());
     return SeeOther(ctx, start->authorize_url);
@@ -417,7 +522,7 @@ HttpResponse Portal::OidcStart(Req& req) {
     FIRMO_PORTAL_CTX(ctx, req);
     std::string return_to = req.Query("return_to").value_or("/inbox");
     if (!SafeReturnPath(return_to)) return_to = "/inbox";
-    return StartEid(ctx, return_to, false);
+    return StartEid(ctx, return_to, false, AuthLevel::kEidSubstantial);
 }
 
 HttpResponse Portal::OidcCallback(Req& req) {
@@ -425,22 +530,23 @@ HttpResponse Portal::OidcCallback(Req& req) {
     const Json pending = Json::parse(ctx.session.pending_json, nullptr, false);
     const auto state = req.Query("state");
     if (!eid_ || !pending.is_object() || !state || pending.value("state", "") != *state) {
-        return Message(ctx, 400, "Login not completed",
-                       "This login answer does not belong to your session. Please start again.");
+        return MessageOf(ctx, 400, "msg.login_foreign");
     }
     ctx.session.pending_json.clear();
     (void)sessions_.Save(ctx.session);  // the state is single use
     if (auto error = req.Query("error")) {
-        return Message(ctx, 401, "Login not completed", "The identity provider said: " + *error);
+        return MessageOf(ctx, 401, "msg.login_refused", {{"reason", *error}});
     }
     const auto code = req.Query("code");
-    if (!code) return Message(ctx, 400, "Login not completed", "The answer carried no code.");
+    if (!code) return MessageOf(ctx, 400, "msg.login_no_code");
     LoginStart start;
     start.state = *state;
     start.nonce = pending.value("nonce", "");
     start.code_verifier = pending.value("verifier", "");
     start.started_at = FromUnixMillis(pending.value("started_at", std::int64_t{0}));
     start.reauthentication = pending.value("reauthentication", false);
+    start.min_level =
+        ParseAuthLevel(pending.value("min_level", "")).value_or(AuthLevel::kEidSubstantial);
     auto identity = eid_->CompleteLogin(*code, options_.public_url + "/oidc/callback", start);
     if (!identity) return ErrorPage(ctx, identity.error());
     const std::string return_to = pending.value("return_to", "/inbox");
@@ -469,15 +575,14 @@ HttpResponse Portal::OidcCallback(Req& req) {
 
 HttpResponse Portal::Logout(Req& req) {
     FIRMO_PORTAL_CTX(ctx, req);
-    if (!CsrfOk(ctx, req))
-        return Message(ctx, 403, "Not possible", "The form expired; reload the page.");
+    if (!CsrfOk(ctx, req)) return MessageOf(ctx, 403, "msg.form_expired");
     if (!ctx.token.empty()) (void)sessions_.End(ctx.token);
     // No new session: the next visit starts without one, like a first.
     ctx.session = PortalSession{};
     ctx.token.clear();
     ctx.cookies.clear();
     ctx.clear_session = true;
-    return Message(ctx, 200, "Logged out", "You are logged out. You can close this page.");
+    return MessageOf(ctx, 200, "msg.logged_out");
 }
 
 HttpResponse Portal::Inbox(Req& req) {
@@ -491,46 +596,77 @@ HttpResponse Portal::Inbox(Req& req) {
         mu::data item;
         item.set("request_id",
                  m.kind == MessageKind::kSignedDocuments ? m.request_id + "/done" : m.request_id);
-        item.set("text", m.kind == MessageKind::kSignRequest ? "You have a document to sign"
-                                                             : "Here is your signed document");
+        const bool to_sign = m.kind == MessageKind::kSignRequest;
+        item.set("text", ctx.T(to_sign ? "page.inbox.to_sign" : "page.inbox.signed"));
         item.set("title", m.title);
-        item.set("issuer_title", m.kind == MessageKind::kSignRequest ? "To sign" : "Signed");
-        item.set("date", FormatRfc3339(m.created_at).substr(0, 10));
+        item.set("issuer_title",
+                 ctx.T(to_sign ? "page.inbox.tag_to_sign" : "page.inbox.tag_signed"));
+        item.set("date", i18n::Catalog::Builtin().Date(ctx.Language(), m.created_at, "UTC"));
         messages.push_back(item);
     }
     mu::data data;
+    data.set("t", ctx.Texts("page.inbox.", {{"name", ctx.session.full_name}}));
     data.set("messages", messages);
     data.set("name", ctx.session.full_name);
-    return Page(ctx, 200, "Your messages", Render("inbox.mustache", data));
+    return Page(ctx, 200, ctx.T("page.inbox.title"), Render("inbox.mustache", data));
+}
+
+std::string Portal::CodeError(const Ctx& ctx, const Error& error, const RequestSigner& rs) const {
+    switch (error.code) {
+        case ErrorCode::kGone:
+            return ctx.T("error.code_expired");
+        case ErrorCode::kRateLimited:
+            return ctx.T("error.code_wait");
+        case ErrorCode::kForbidden:
+            return ctx.T("error.blocked.text");
+        case ErrorCode::kAuthenticationRequired:
+            return ctx.T("error.authentication_required.text");
+        default: {
+            const int left = sessions_.options().max_code_attempts - rs.failed_code_attempts;
+            return ctx.T("error.code_wrong", {{"left", std::int64_t{std::max(left, 0)}}});
+        }
+    }
 }
 
 HttpResponse Portal::RenderLink(Ctx& ctx, const std::string& token, const api::Grant& grant,
-                                bool sent, const std::string& error, int status) {
+                                bool sent, const std::optional<Error>& error, int status) {
     auto info = sessions_.Lookup(grant.request_id, grant.document_id);
     if (!info) return ErrorPage(ctx, info.error());
     // A signer who has signed keeps the page as it is (their copy follows the documents
     // message); anyone else whose turn is over is told why instead of being offered a code.
     if (!info->first.may_sign() && info->first.request_signer().status != SignerStatus::kSigned) {
-        const ClosedLink closed = WhyClosed(info->first, info->second);
-        return Message(ctx, closed.status, closed.heading, closed.text);
+        ctx.For(info->first.signer);
+        const ClosedLink closed = WhyClosed(info->first);
+        const std::string who =
+            info->second.empty() ? ctx.T("msg.closed.the_sender") : info->second;
+        return Message(ctx, closed.status, ctx.T(closed.heading_key),
+                       ctx.T(closed.text_key, {{"who", who}}));
     }
     const Signer& signer = info->first.signer;
+    ctx.For(signer);
+    ctx.here = "/l/" + token;
     const std::string destination = signer.email   ? *signer.email
                                     : signer.phone ? *signer.phone
                                                    : std::string();
+    const auto minutes = std::max<std::int64_t>(
+        1, static_cast<std::int64_t>(sessions_.options().code_ttl.count() / 60));
     mu::data data;
+    data.set("t", ctx.Texts("page.link.", {{"issuer", info->second},
+                                           {"destination", MaskContact(destination)},
+                                           {"minutes", minutes}}));
     data.set("issuer", info->second);
     data.set("token", token);
     data.set("csrf", ctx.session.csrf_token);
     data.set("eid", eid_ != nullptr && IsNationalIdentifier(signer.kind));
     data.set("return_to", "/s/" + grant.request_id);
-    data.set("code", !destination.empty());
+    // A signer who must sign with eID is offered the eID login, not a code.
+    const bool eid_only = eid_ != nullptr && IsEid(info->first.request_signer().authentication);
+    data.set("code", !destination.empty() && !eid_only);
     data.set("sent", sent);
     data.set("destination", MaskContact(destination));
-    data.set("minutes", std::to_string(std::max<long>(
-                            1, static_cast<long>(sessions_.options().code_ttl.count() / 60))));
-    if (!error.empty()) data.set("error", error);
-    return Page(ctx, status, sent ? "Enter your code" : "Documents to sign",
+    data.set("minutes", std::to_string(minutes));
+    if (error) data.set("error", CodeError(ctx, *error, info->first.request_signer()));
+    return Page(ctx, status, ctx.T(sent ? "page.link.title_code" : "page.link.title"),
                 Render("link.mustache", data));
 }
 
@@ -543,38 +679,43 @@ HttpResponse Portal::LinkPage(Req& req) {
         ctx.session.signer_id == grant->document_id) {
         return SeeOther(ctx, "/s/" + grant->request_id);
     }
-    return RenderLink(ctx, token, *grant, false, "", 200);
+    return RenderLink(ctx, token, *grant, false, std::nullopt, 200);
 }
 
 HttpResponse Portal::LinkSendCode(Req& req) {
     FIRMO_PORTAL_CTX(ctx, req);
-    if (!CsrfOk(ctx, req))
-        return Message(ctx, 403, "Not possible", "The form expired; reload the page.");
+    if (!CsrfOk(ctx, req)) return MessageOf(ctx, 403, "msg.form_expired");
     const std::string token(req.Param("token"));
     auto grant = urls_.Verify(token, "signer-link", clock_.Now());
     if (!grant) return ErrorPage(ctx, grant.error());
     auto sent =
         sessions_.SendCode(grant->request_id, grant->document_id, CodeKind::kLogin, Client(req));
-    if (!sent && sent.error().code != ErrorCode::kRateLimited) return ErrorPage(ctx, sent.error());
-    return RenderLink(ctx, token, *grant, true, sent ? "" : sent.error().message, 200);
+    if (!sent && sent.error().code != ErrorCode::kRateLimited) {
+        if (sent.error().code == ErrorCode::kForbidden) return MessageOf(ctx, 403, "error.blocked");
+        return ErrorPage(ctx, sent.error());
+    }
+    return RenderLink(ctx, token, *grant, true,
+                      sent ? std::nullopt : std::optional<Error>(sent.error()), 200);
 }
 
 HttpResponse Portal::LinkLogin(Req& req) {
     FIRMO_PORTAL_CTX(ctx, req);
-    if (!CsrfOk(ctx, req))
-        return Message(ctx, 403, "Not possible", "The form expired; reload the page.");
+    if (!CsrfOk(ctx, req)) return MessageOf(ctx, 403, "msg.form_expired");
     const std::string token(req.Param("token"));
     auto grant = urls_.Verify(token, "signer-link", clock_.Now());
     if (!grant) return ErrorPage(ctx, grant.error());
-    if (auto refused = MayOpenSession(ctx.client.ip)) return TooMany(*refused);
+    if (auto refused = MayOpenSession(ctx.client.ip)) return TooMany(ctx, *refused);
     auto handle = sessions_.LoginWithCode(ctx.token, grant->request_id, grant->document_id,
                                           FormValue(ctx.form, "code"), Client(req));
     if (!handle) {
+        if (handle.error().code == ErrorCode::kForbidden) {
+            return MessageOf(ctx, 403, "error.blocked");
+        }
         if (handle.error().code != ErrorCode::kUnauthenticated &&
             handle.error().code != ErrorCode::kGone) {
             return ErrorPage(ctx, handle.error());
         }
-        return RenderLink(ctx, token, *grant, true, handle.error().message, 401);
+        return RenderLink(ctx, token, *grant, true, handle.error(), 401);
     }
     ctx.session = std::move(handle->session);
     ctx.token = handle->token;
@@ -584,7 +725,7 @@ HttpResponse Portal::LinkLogin(Req& req) {
 
 HttpResponse Portal::Direct(Req& req) {
     FIRMO_PORTAL_CTX(ctx, req);
-    if (auto refused = MayOpenSession(ctx.client.ip)) return TooMany(*refused);
+    if (auto refused = MayOpenSession(ctx.client.ip)) return TooMany(ctx, *refused);
     auto handle = sessions_.LoginWithRedirect(ctx.token, req.Param("token"), Client(req));
     if (!handle) return ErrorPage(ctx, handle.error());
     ctx.session = std::move(handle->session);
@@ -596,18 +737,24 @@ HttpResponse Portal::Direct(Req& req) {
 HttpResponse Portal::RenderCeremony(Ctx& ctx, const CeremonyView& view, const std::string& error,
                                     const std::vector<Violation>& violations, int status) {
     const SignatureRequest& r = view.access.request;
+    ctx.For(view.access.signer);
+    ctx.here = "/s/" + r.id;
+    const i18n::Catalog& catalog = i18n::Catalog::Builtin();
+    const std::string expires = catalog.DateTime(ctx.Language(), r.expires_at, ctx.zone);
     mu::data data;
+    data.set("t",
+             ctx.Texts("page.ceremony.", {{"issuer", view.issuer_name}, {"expires", expires}}));
     data.set("rid", r.id);
     data.set("csrf", ctx.session.csrf_token);
     data.set("issuer", view.issuer_name);
     data.set("title", view.title);
-    data.set("status_text", StatusText(r.status));
-    data.set("expires", FormatRfc3339(r.expires_at).substr(0, 10));
+    data.set("status_text", ctx.T(StatusKey(r.status)));
+    data.set("expires", expires);
     data.set("can_sign", view.can_sign);
     if (!view.can_sign) {
-        data.set("notice", view.access.request_signer().confirmed_at
-                               ? "You have confirmed; your signature is being applied."
-                               : "You can read these documents; they cannot be signed now.");
+        data.set("notice", ctx.T(view.access.request_signer().confirmed_at
+                                     ? "page.ceremony.notice_confirmed"
+                                     : "page.ceremony.notice_read_only"));
     }
     if (!error.empty()) {
         data.set("error", error);
@@ -627,6 +774,10 @@ HttpResponse Portal::RenderCeremony(Ctx& ctx, const CeremonyView& view, const st
         d.set("rid", r.id);
         d.set("doc_title", cd.document->metadata.title);
         d.set("pages", std::to_string(cd.document->page_count));
+        d.set("pages_text",
+              ctx.T("page.ceremony.pages", {{"pages", std::int64_t{cd.document->page_count}}}));
+        d.set("viewer_label",
+              ctx.T("page.ceremony.viewer_label", {{"doc_title", cd.document->metadata.title}}));
         mu::list fields;
         for (const auto& f : cd.fields) {
             if (!f.mine) continue;
@@ -637,9 +788,10 @@ HttpResponse Portal::RenderCeremony(Ctx& ctx, const CeremonyView& view, const st
             fd.set("kind", type == ClauseType::kUnfair     ? "unfair"
                            : type == ClauseType::kOptional ? "optional"
                                                            : "required");
-            fd.set("kind_text", type == ClauseType::kUnfair ? "Unfair term — accept explicitly"
-                                : type == ClauseType::kOptional ? "Optional"
-                                                                : "Required");
+            fd.set("kind_text",
+                   ctx.T(type == ClauseType::kUnfair     ? "page.ceremony.kind_unfair"
+                         : type == ClauseType::kOptional ? "page.ceremony.kind_optional"
+                                                         : "page.ceremony.kind_required"));
             fd.set("required", type != ClauseType::kOptional);
             fd.set("checked", f.accepted);
             fd.set("enabled", view.can_sign);
@@ -660,7 +812,7 @@ HttpResponse Portal::Ceremony(Req& req) {
     auto view = ceremony_.Open(ctx.session, id, Client(req));
     if (!view) {
         if (view.error().code == ErrorCode::kForbidden) {
-            return Message(ctx, 403, "Not your turn yet", view.error().message);
+            return MessageOf(ctx, 403, "msg.not_your_turn");
         }
         return ErrorPage(ctx, view.error());
     }
@@ -675,14 +827,13 @@ HttpResponse Portal::Ceremony(Req& req) {
 HttpResponse Portal::Accept(Req& req) {
     FIRMO_PORTAL_CTX(ctx, req);
     const std::string id(req.Param("id"));
-    if (!CsrfOk(ctx, req))
-        return Message(ctx, 403, "Not possible", "The form expired; reload the page.");
+    if (!CsrfOk(ctx, req)) return MessageOf(ctx, 403, "msg.form_expired");
     auto outcome = ceremony_.Accept(ctx.session, id, ParseAccepted(ctx.form), Client(req));
     if (!outcome) {
         if (outcome.error().code == ErrorCode::kInvalidArgument) {
             auto view = ceremony_.Look(ctx.session, id);
             if (!view) return ErrorPage(ctx, view.error());
-            return RenderCeremony(ctx, *view, "Please accept every required and unfair clause.",
+            return RenderCeremony(ctx, *view, ctx.T("page.ceremony.accept_all"),
                                   outcome.error().violations, 422);
         }
         return ErrorPage(ctx, outcome.error());
@@ -690,43 +841,66 @@ HttpResponse Portal::Accept(Req& req) {
     return SeeOther(ctx, "/s/" + id + "/confirm");
 }
 
-HttpResponse Portal::RenderConfirm(Ctx& ctx, const std::string& id, const std::string& error,
-                                   int status) {
+HttpResponse Portal::RenderConfirm(Ctx& ctx, const std::string& id,
+                                   const std::optional<Error>& error, int status) {
     auto view = ceremony_.Look(ctx.session, id);
     if (!view) return ErrorPage(ctx, view.error());
+    ctx.For(view->access.signer);
+    ctx.here = "/s/" + id + "/confirm";
+    const Signer& signer = view->access.signer;
+    const std::string destination = MaskContact(signer.email   ? *signer.email
+                                                : signer.phone ? *signer.phone
+                                                               : "");
     mu::data data;
+    data.set("t", ctx.Texts("page.confirm.",
+                            {{"issuer", view->issuer_name},
+                             {"title", view->title},
+                             {"count", static_cast<std::int64_t>(view->documents.size())},
+                             {"destination", destination}}));
     data.set("rid", id);
     data.set("csrf", ctx.session.csrf_token);
     data.set("issuer", view->issuer_name);
     data.set("title", view->title);
     data.set("count", std::to_string(view->documents.size()));
     data.set("code", view->second_factor == SecondFactor::kCode);
-    data.set("reauth", view->second_factor == SecondFactor::kReauthentication);
-    const Signer& signer = view->access.signer;
-    data.set("destination", MaskContact(signer.email   ? *signer.email
-                                        : signer.phone ? *signer.phone
-                                                       : ""));
-    if (!error.empty()) data.set("error", error);
-    return Page(ctx, status, "Confirm", Render("confirm.mustache", data));
+    data.set("reauth", view->second_factor == SecondFactor::kReauthentication && eid_ != nullptr);
+    data.set("eid_required", view->eid_required);
+    data.set("destination", destination);
+    if (error) {
+        data.set("error", CodeError(ctx, *error, view->access.request_signer()));
+    } else if (view->eid_required && eid_ == nullptr) {
+        data.set("error", ctx.T("page.confirm.eid_unavailable"));
+    }
+    return Page(ctx, status, ctx.T("page.confirm.title"), Render("confirm.mustache", data));
 }
 
 HttpResponse Portal::ConfirmPage(Req& req) {
     FIRMO_PORTAL_CTX(ctx, req);
     const std::string id(req.Param("id"));
     if (!ctx.session.authenticated()) return SeeOther(ctx, "/login?return_to=/s/" + id);
-    return RenderConfirm(ctx, id, "", 200);
+    return RenderConfirm(ctx, id, std::nullopt, 200);
 }
 
 HttpResponse Portal::Confirm(Req& req) {
     FIRMO_PORTAL_CTX(ctx, req);
     const std::string id(req.Param("id"));
-    if (!CsrfOk(ctx, req))
-        return Message(ctx, 403, "Not possible", "The form expired; reload the page.");
+    if (!CsrfOk(ctx, req)) return MessageOf(ctx, 403, "msg.form_expired");
     auto ok = ceremony_.Confirm(ctx.session, id, FormValue(ctx.form, "code"), Client(req));
     if (!ok) {
         const auto code = ok.error().code;
         if (code == ErrorCode::kUnauthenticated || code == ErrorCode::kGone) {
-            return RenderConfirm(ctx, id, ok.error().message, 401);
+            return RenderConfirm(ctx, id, ok.error(), 401);
+        }
+        if (code == ErrorCode::kForbidden) {
+            // Too many wrong codes, or (rarely here) not the signer's turn: the status says.
+            auto view = ceremony_.Look(ctx.session, id);
+            if (view && view->access.request_signer().status == SignerStatus::kBlocked) {
+                return MessageOf(ctx, 403, "error.blocked");
+            }
+        }
+        if (code == ErrorCode::kAuthenticationRequired) {
+            // The page offers the eID login instead of the code.
+            return RenderConfirm(ctx, id, ok.error(), HttpStatusOf(code));
         }
         return ErrorPage(ctx, ok.error());
     }
@@ -737,14 +911,16 @@ HttpResponse Portal::Reauth(Req& req) {
     FIRMO_PORTAL_CTX(ctx, req);
     const std::string id(req.Param("id"));
     if (!ctx.session.authenticated()) return SeeOther(ctx, "/login?return_to=/s/" + id);
-    return StartEid(ctx, "/s/" + id, true);
+    // Asks the provider for the level this signer must reach.
+    auto view = ceremony_.Look(ctx.session, id);
+    if (!view) return ErrorPage(ctx, view.error());
+    return StartEid(ctx, "/s/" + id, true, view->access.request_signer().authentication);
 }
 
 HttpResponse Portal::Reject(Req& req) {
     FIRMO_PORTAL_CTX(ctx, req);
     const std::string id(req.Param("id"));
-    if (!CsrfOk(ctx, req))
-        return Message(ctx, 403, "Not possible", "The form expired; reload the page.");
+    if (!CsrfOk(ctx, req)) return MessageOf(ctx, 403, "msg.form_expired");
     auto ok = ceremony_.Reject(ctx.session, id, FormValue(ctx.form, "reason"), Client(req));
     if (!ok) return ErrorPage(ctx, ok.error());
     return SeeOther(ctx, "/s/" + id + "/done");
@@ -761,32 +937,36 @@ HttpResponse Portal::Done(Req& req) {
     if (rs.status == SignerStatus::kWaiting && !rs.confirmed_at && !IsTerminal(r.status)) {
         return SeeOther(ctx, "/s/" + id);
     }
+    ctx.For(view->access.signer);
     auto exit = ceremony_.ExitUrl(ctx.session, id);
     if (!exit) return ErrorPage(ctx, exit.error());
+    mu::data data;
+    data.set("t", ctx.Texts("page.done.", {{"issuer", view->issuer_name},
+                                           {"status", ctx.T(StatusKey(r.status))}}));
     if (*exit) {
         // Not a 303: when this page follows a form POST (reject), Chromium applies the CSP's
         // form-action to the whole redirect chain and would block the institution's URL.
-        mu::data data;
-        data.set("heading", rs.status == SignerStatus::kSigned ? "Signed" : "Finished");
-        data.set("text", "Taking you back to the sender's site…");
+        data.set("heading", ctx.T(rs.status == SignerStatus::kSigned ? "page.done.signed"
+                                                                     : "page.done.finished"));
+        data.set("text", ctx.T("page.done.taking_back"));
         data.set("exit", **exit);
         data.set("issuer", view->issuer_name);
-        return Page(ctx, 200, "Done", Render("done.mustache", data), "0; url=" + **exit);
+        return Page(ctx, 200, ctx.T("page.done.title"), Render("done.mustache", data),
+                    "0; url=" + **exit);
     }
-    mu::data data;
     std::string refresh;
     if (rs.status == SignerStatus::kSigned) {
-        data.set("heading", "Signed");
-        data.set("text", r.status == RequestStatus::kSigned
-                             ? "Every signature is in place. Download your signed copies below."
-                             : "Your signature is in place. Others still have to sign; download "
-                               "the document as it is now below.");
+        data.set("heading", ctx.T("page.done.signed"));
+        data.set("text", ctx.T(r.status == RequestStatus::kSigned ? "page.done.all_signed"
+                                                                  : "page.done.partly_signed"));
         mu::list items;
         for (const auto& cd : view->documents) {
             mu::data d;
             d.set("rid", id);
             d.set("id", cd.document->id);
             d.set("title", cd.document->metadata.title);
+            d.set("download",
+                  ctx.T("page.done.download", {{"title", cd.document->metadata.title}}));
             items.push_back(d);
         }
         mu::data docs;
@@ -794,23 +974,24 @@ HttpResponse Portal::Done(Req& req) {
         data.set("documents", docs);
     } else if (rs.status == SignerStatus::kWaiting && rs.confirmed_at &&
                r.status == RequestStatus::kWaitForQtsp) {
-        data.set("heading", "Signing…");
-        data.set("text", "Your signature is being applied. This page updates by itself.");
+        data.set("heading", ctx.T("page.done.signing"));
+        data.set("text", ctx.T("page.done.signing_text"));
         refresh = "2";
     } else if (rs.status == SignerStatus::kRejected) {
-        data.set("heading", "Rejected");
-        data.set("text", "You rejected this request. The sender has been told.");
+        data.set("heading", ctx.T("page.done.rejected"));
+        data.set("text", ctx.T("page.done.rejected_text"));
     } else {
-        data.set("heading", "Not signed");
-        data.set("text", "This request is " + StatusText(r.status) + ".");
+        data.set("heading", ctx.T("page.done.not_signed"));
+        data.set("text",
+                 ctx.T("page.done.not_signed_text", {{"status", ctx.T(StatusKey(r.status))}}));
     }
-    return Page(ctx, 200, "Done", Render("done.mustache", data), refresh);
+    return Page(ctx, 200, ctx.T("page.done.title"), Render("done.mustache", data), refresh);
 }
 
 HttpResponse Portal::DocumentFile(Req& req) {
     FIRMO_PORTAL_CTX(ctx, req);
     const std::string id(req.Param("id"));
-    if (!ctx.session.authenticated()) return Message(ctx, 401, "Please log in", "Log in first.");
+    if (!ctx.session.authenticated()) return MessageOf(ctx, 401, "msg.login_first");
     auto content = ceremony_.DocumentBytes(ctx.session, id, std::string(req.Param("doc_id")));
     if (!content) return ErrorPage(ctx, content.error());
     HttpResponse r = HttpResponse::Text(200, std::move(content->bytes), "application/pdf");

@@ -21,6 +21,7 @@
 #include "domain/ports/identity_provider.hpp"
 #include "domain/services/ceremony_service.hpp"
 #include "http/router.hpp"
+#include "i18n/catalog.hpp"
 
 namespace firmo::web {
 
@@ -81,16 +82,24 @@ class Portal {
     Res Page(Ctx& ctx, int status, const std::string& title, const std::string& body,
              const std::string& refresh = "", bool viewer = false) const;
     Res Message(Ctx& ctx, int status, const std::string& heading, const std::string& text) const;
+    // A page of its own from the catalogue: `key`.heading and `key`.text.
+    Res MessageOf(Ctx& ctx, int status, std::string_view key, const i18n::Args& args = {}) const;
     Res ErrorPage(Ctx& ctx, const Error& error) const;
     Res RenderCeremony(Ctx& ctx, const domain::CeremonyView& view, const std::string& error,
                        const std::vector<Violation>& violations, int status);
-    Res RenderConfirm(Ctx& ctx, const std::string& request_id, const std::string& error,
+    Res RenderConfirm(Ctx& ctx, const std::string& request_id, const std::optional<Error>& error,
                       int status);
     Res RenderLink(Ctx& ctx, const std::string& token, const api::Grant& grant, bool sent,
-                   const std::string& error, int status);
-    Res StartEid(Ctx& ctx, const std::string& return_to, bool reauthentication);
+                   const std::optional<Error>& error, int status);
+    // What a code form says about a refused code, in the page's language.
+    std::string CodeError(const Ctx& ctx, const Error& error,
+                          const domain::RequestSigner& rs) const;
+    // The page's language from the request: ?lang= (the switch), the cookie, Accept-Language.
+    static void DetectLanguage(Ctx& ctx, const Req& req);
+    Res StartEid(Ctx& ctx, const std::string& return_to, bool reauthentication,
+                 domain::AuthLevel min_level);
     Res SeeOther(Ctx& ctx, const std::string& location) const;
-    Res TooMany(const api::SignerRefusal& refusal) const;
+    Res TooMany(Ctx& ctx, const api::SignerRefusal& refusal) const;
     // Before a login opens a session: the limit on sessions per address.
     std::optional<api::SignerRefusal> MayOpenSession(const std::string& ip) const;
     [[nodiscard]] Result<Ctx> Open(Req& req);

@@ -132,6 +132,8 @@ test('notification by e-mail and SMS: once, with the link and the non-sensitive 
   assert.ok(mail.text.includes(request.signers[0].portal_url), mail.text);
   assert.ok(mail.html.includes(request.signers[0].portal_url.replace(/&/g, '&amp;')));
   assert.ok(!mail.text.includes('Service contract'), 'document titles stay out of messages');
+  // Italian (+39), with the deadline on the signer's clock, the zone named.
+  assert.match(mail.text, /Firma entro il \d{1,2} \p{L}+ \d{4}, \d\d:\d\d \(Ora Italia\)/u, mail.text);
   // SMS: sent now, or deferred to 08:00 local time in Italy (quiet hours) — both are logged.
   const deadline = Date.now() + 5000;
   let sms;

@@ -43,8 +43,11 @@ export async function readyRequest(firmo, { signers, redirect, assign, notify = 
     title: 'Contract 2026', documents_metadata: dossierDocuments({ assign }),
   });
   const ids = [];
-  for (const s of signers) ids.push({ signer_id: (await client.post('/api/v1/signers', s.who)).id,
-                                      order: s.order ?? 0 });
+  for (const s of signers) {
+    const entry = { signer_id: (await client.post('/api/v1/signers', s.who)).id, order: s.order ?? 0 };
+    if (s.authentication) entry.authentication = s.authentication;
+    ids.push(entry);
+  }
   const body = { dossier_id: dossier.id, signers: ids };
   if (redirect) body.redirect = redirect;
   const created = await client.post('/api/v1/signature-requests', body);

@@ -8,6 +8,7 @@
 
 import { spawn, execFile } from 'node:child_process';
 import { once } from 'node:events';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -225,7 +226,8 @@ export async function pdfsigCheck(pdfPath, { caPem, firmo } = {}) {
       args.push('-nssdir', `sql:${nss}`);
     }
     // Not -no-ocsp: poppler 22.12 then reports a generic certificate error for any chain
-    // (see src/pdf/testing/pdf_fixtures_test.cpp). Firmo's certificates carry no OCSP URL.
+    // (see src/pdf/testing/pdf_fixtures_test.cpp). The OCSP URL of Firmo's certificates is the
+    // server's own /pki/ocsp.
     let exitCode = 0;
     let output;
     try {
@@ -384,12 +386,20 @@ export async function launchBrowser(options = {}) {
 
 // A page in a fresh context (own cookies) with one of `viewports`; the viewport's name is
 // remembered for screenshot(). Close it with page.context().close().
-export async function newPage(browser, viewport = 'desktop', contextOptions = {}) {
+// `language`: the portal language the signer chose (the `firmo_lang` cookie the language switch
+// sets), English unless given, so tests that read English texts do not depend on the signer's
+// identifier (a fiscal code means Italian); null leaves the choice to the portal.
+export async function newPage(browser, viewport = 'desktop', contextOptions = {},
+                              { language = 'en' } = {}) {
   if (!viewports[viewport]) throw new Error(`unknown viewport ${viewport}`);
   const context = await browser.newContext({
     viewport: { width: viewports[viewport].width, height: viewports[viewport].height },
     ...viewports[viewport], ...contextOptions,
   });
+  if (language) {
+    await context.addCookies([{ name: 'firmo_lang', value: language, domain: '127.0.0.1',
+                                path: '/' }]);
+  }
   const page = await context.newPage();
   firmoViewport.set(page, viewport);
   return page;
@@ -420,4 +430,53 @@ export async function screenshot(page, name) {
   const file = path.join(screenshotsDir, `${name}-${viewport}.png`);
   await page.screenshot({ path: file, fullPage: true });
   return file;
+}
+
+// Checks the signature time-stamp (PAdES B-T) of every signature in `pdfPath` with
+// `openssl ts -verify`, trusting the CA of `firmo`'s data dir (its built-in TSA is under it).
+// Returns one {stamped, verified, output} per signature.
+export async function signatureTimestampsCheck(pdfPath, { firmo }) {
+  const caPem = path.join(firmo.dataDir, 'ca', 'ca-cert.pem');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'firmo-ts-'));
+  try {
+    const pdf = fs.readFileSync(pdfPath, 'latin1');
+    const results = [];
+    for (const m of pdf.matchAll(/\/Contents <([0-9A-Fa-f]+)>/g)) {
+      const padded = Buffer.from(m[1], 'hex');
+      const n = padded[1] & 0x7f;
+      const len = padded[1] < 0x80 ? 2 + padded[1] : 2 + n + padded.readUIntBE(2, n);
+      const sigFile = path.join(dir, `sig${results.length}.der`);
+      fs.writeFileSync(sigFile, padded.subarray(0, len));
+      const { stdout } = await execFileP('openssl', ['asn1parse', '-inform', 'der', '-in', sigFile],
+                                         { maxBuffer: 16 << 20 });
+      const lines = stdout.split('\n');
+      const at = lines.findIndex((l) => l.includes(':id-smime-aa-timeStampToken'));
+      if (at < 0) {
+        results.push({ stamped: false, verified: false, output: '' });
+        continue;
+      }
+      // The signature value: the last OCTET STRING before the unsigned attributes.
+      const value = lines.slice(0, at).reverse().find((l) => l.includes('OCTET STRING'));
+      const hex = value.split('[HEX DUMP]:')[1].trim();
+      const digest = crypto.createHash('sha256').update(Buffer.from(hex, 'hex')).digest('hex');
+      const [, off, hl, l] = lines[at + 2].match(/^\s*(\d+):d=\d+\s+hl=(\d+)\s+l=\s*(\d+)/);
+      const der = fs.readFileSync(sigFile);
+      const tokenFile = path.join(dir, `token${results.length}.der`);
+      fs.writeFileSync(tokenFile, der.subarray(+off, +off + +hl + +l));
+      let output;
+      let verified = true;
+      try {
+        ({ stdout: output } = await execFileP('openssl', [
+          'ts', '-verify', '-token_in', '-in', tokenFile, '-digest', digest, '-CAfile', caPem]));
+      } catch (e) {
+        verified = false;
+        output = `${e.stdout}${e.stderr}`;
+      }
+      results.push({ stamped: true, verified: verified && output.includes('Verification: OK'),
+                     output });
+    }
+    return results;
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 }

@@ -19,7 +19,9 @@ before(async () => {
     client_secret: 'a-long-client-secret-for-tests',
     redirect_uris: [`http://127.0.0.1:${port}/oidc/callback`],
     accounts: { mario: { fiscal_number: 'TINIT-RSSMRA80A01H501U', name: 'Mario Rossi' },
-                luigi: { fiscal_number: 'TINIT-BNCGVN75L15F205G', name: 'Giovanni Bianchi' } },
+                // Giovanni's eID reaches substantial only (SPID level 2).
+                luigi: { fiscal_number: 'TINIT-BNCGVN75L15F205G', name: 'Giovanni Bianchi',
+                         acr: 'https://www.spid.gov.it/SpidL2' } },
   });
   [firmo, browser] = await Promise.all([
     startFirmo({ args: ['--listen', `127.0.0.1:${port}`, '--oidc-issuer', provider.issuer,
@@ -90,7 +92,10 @@ test('eID login: inbox message, sign with re-authentication, signed-document mes
   await screenshot(phone, 'portal-6-inbox');
   await phone.context().close();
   const events = (await client.get(`/api/v1/signature-requests/${request.id}/events`)).items;
-  assert.match(events.find((e) => e.type === 'signer.confirmed').detail, /^eID ip=127\.0\.0\.1/);
+  assert.match(events.find((e) => e.type === 'signer.confirmed').detail,
+               /^eID level=eid_substantial ip=127\.0\.0\.1/);
+  assert.equal(r.signers[0].authentication, 'eid_substantial');  // the default for a fiscal code
+  assert.equal(r.signers[0].authenticated_with, 'eid_substantial');
   await page.context().close();
 });
 
@@ -107,5 +112,35 @@ test('another person logged in by eID sees neither the request nor its documents
   res = await page.request.get(
     `${firmo.url}/s/${request.id}/documents/${request.documents[0].id}/file`);
   assert.equal(res.status(), 404);
+  await page.context().close();
+});
+
+test('an eID re-authentication below the level the request requires is refused', async () => {
+  const { client, request } = await readyRequest(firmo, {
+    signers: [{ who: { fiscal_code: 'BNCGVN75L15F205G' }, authentication: 'eid_high' }],
+  });
+  assert.equal(request.signers[0].authentication, 'eid_high');
+  const page = await newPage(browser, 'desktop');
+  await page.goto(`${firmo.url}/login/oidc?return_to=/s/${request.id}`);
+  await loginAtProvider(page, 'luigi');  // the login itself asks for substantial: fine
+  await page.waitForURL(`${firmo.url}/s/${request.id}`);
+  for (const box of await page.locator('input[name=accept][required]').all()) await box.check();
+  await page.getByRole('button', { name: 'Continue to sign' }).click();
+  await page.getByText('a code is not enough').waitFor();
+  const asked = page.waitForRequest((r) => r.url().startsWith(provider.issuer) &&
+                                           r.url().includes('acr_values='));
+  await page.getByRole('link', { name: 'Confirm with eID and sign' }).click();
+  const url = new URL((await asked).url());
+  assert.equal(url.searchParams.get('acr_values'), 'https://www.spid.gov.it/SpidL3');
+  const answer = page.waitForResponse((r) => r.url().startsWith(`${firmo.url}/oidc/callback`));
+  await loginAtProvider(page, 'luigi');
+  assert.equal((await answer).status(), 403);
+  // The page says what is missing in the signer's language.
+  await page.getByRole('heading', { name: 'A stronger eID login is needed' }).waitFor();
+  const r = await client.get(`/api/v1/signature-requests/${request.id}`);
+  assert.equal(r.signers[0].status, 'WAITING');
+  assert.equal(r.signers[0].authenticated_with, undefined);
+  const events = (await client.get(`/api/v1/signature-requests/${request.id}/events`)).items;
+  assert.ok(!events.some((e) => e.type === 'signer.confirmed'), JSON.stringify(events));
   await page.context().close();
 });

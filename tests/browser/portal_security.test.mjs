@@ -157,6 +157,7 @@ test('five wrong codes block the signer', async () => {
   assert.equal(res.status(), 403);
   const r = await client.get(`/api/v1/signature-requests/${request.id}`);
   assert.equal(r.signers[0].status, 'BLOCKED');
+  assert.equal(r.status, 'FAILED');  // a blocked signer ends the request (issue 18)
   await page.context().close();
 });
 

@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 
-import { pdfsigCheck, startFirmo, startSmtpSink } from './harness.mjs';
+import { pdfsigCheck, signatureTimestampsCheck, startFirmo, startSmtpSink } from './harness.mjs';
 import { codeFrom, readyRequest } from './flows.mjs';
 
 let firmo;
@@ -100,6 +100,10 @@ test('a mobile app signs through the JSON signer API', async () => {
   assert.equal(report.signatures.length, 3, report.output);  // the optional clause was accepted
   assert.ok(report.signatures.every((s) => s.valid && s.trusted && s.signerName === 'App User'),
             report.output);
+  // Every signature is time-stamped (PAdES B-T) by the built-in TSA; OpenSSL verifies it.
+  const stamps = await signatureTimestampsCheck(file, { firmo });
+  assert.equal(stamps.length, 3);
+  assert.ok(stamps.every((s) => s.stamped && s.verified), JSON.stringify(stamps));
 
   await call('DELETE', '/api/v1/signer/session', { token, expect: 204 });
   await call('GET', '/api/v1/signer/inbox', { token, expect: 401 });

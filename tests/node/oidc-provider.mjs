@@ -12,8 +12,15 @@
 //                   "kari":  {"pid": "01810010068", "given_name": "Kari"} },
 //     "id_token_claims": true,                     (default true: profile claims also in the
 //                                                   ID token; false: userinfo only, as OIDC Core)
-//     "id_token_signed_response_alg": "RS256"      (or "PS256", "ES256")
+//     "id_token_signed_response_alg": "RS256",     (or "PS256", "ES256")
+//     "acr": "idporten-loa-substantial"            (the ID token's `acr` for every login; an
+//                                                   account's own "acr" member wins; "" = none;
+//                                                   absent = the first of the request's
+//                                                   acr_values, as a provider that grants what
+//                                                   was asked for)
+//     "acr_values_supported": ["…"]                (added to the built-in SPID/CIE/ID-porten list)
 //   }
+// An account's "acr" is not a claim: it is the level that account's logins reach.
 // The browser side is oidc-provider's own development login form (any password; the login is
 // an account key) followed by its consent form. PKCE S256 is required for every client.
 // When ready, prints exactly one line on stdout: `OIDC issuer: http://127.0.0.1:PORT`
@@ -53,12 +60,18 @@ function listen(server, port) {
 
 const STANDARD_PROFILE_CLAIMS = ['name', 'given_name', 'family_name', 'fiscal_number', 'pid'];
 
+// The levels the provider announces (and so puts in ID tokens): SPID and CIE, ID-porten.
+const KNOWN_ACR_VALUES = [
+  'https://www.spid.gov.it/SpidL1', 'https://www.spid.gov.it/SpidL2', 'https://www.spid.gov.it/SpidL3',
+  'idporten-loa-low', 'idporten-loa-substantial', 'idporten-loa-high', 'Level3', 'Level4',
+];
+
 async function main() {
   const { port: wantedPort, config } = parseArgs(process.argv.slice(2));
   const accounts = config.accounts || {};
   const profileClaims = new Set(STANDARD_PROFILE_CLAIMS);
   for (const claims of Object.values(accounts)) {
-    for (const name of Object.keys(claims)) if (name !== 'sub') profileClaims.add(name);
+    for (const name of Object.keys(claims)) if (name !== 'sub' && name !== 'acr') profileClaims.add(name);
   }
 
   // Fresh signing keys per run: RS256/PS256 use the RSA key, ES256 the P-256 one.
@@ -86,9 +99,11 @@ async function main() {
     async findAccount(ctx, id) {
       const claims = accounts[id];
       if (!claims) return undefined;
-      return { accountId: id, claims: async () => ({ ...claims, sub: id }) };
+      const { acr, ...rest } = claims;
+      return { accountId: id, claims: async () => ({ ...rest, sub: id }) };
     },
     claims: { openid: ['sub'], profile: [...profileClaims] },
+    acrValues: [...new Set([...KNOWN_ACR_VALUES, ...(config.acr_values_supported || [])])],
     // false = claims requested by scope are put in the ID token too (SPID/ID-porten style).
     conformIdTokenClaims: config.id_token_claims === false,
     features: { devInteractions: { enabled: true }, userinfo: { enabled: true } },
@@ -100,6 +115,20 @@ async function main() {
     },
   });
   provider.on('server_error', (ctx, err) => console.error('oidc-provider server_error:', err));
+
+  // The level a login reaches: devInteractions finishes the login without an acr, so one is
+  // added here (the account's, the configured one, or the first one asked for).
+  const finish = provider.interactionFinished.bind(provider);
+  provider.interactionFinished = async (req, res, result, options) => {
+    if (result && result.login) {
+      const details = await provider.interactionDetails(req, res);
+      const account = accounts[result.login.accountId] || {};
+      const asked = String(details.params.acr_values || '').split(' ').filter(Boolean);
+      const acr = 'acr' in account ? account.acr : ('acr' in config ? config.acr : asked[0]);
+      if (acr) result.login.acr = acr;
+    }
+    return finish(req, res, result, options);
+  };
   server.on('request', provider.callback());
 
   const stop = () => {

@@ -26,6 +26,7 @@ struct CodeMessage {
     std::string title;     // non-sensitive: the institution's name, never a document title
     std::string language;  // "en" | "it" | "nb"; unknown languages fall back to "en"
     Timestamp expires_at;
+    std::string zone;  // IANA time zone the expiry is stated in; empty: UTC
 };
 
 class CodeSender {

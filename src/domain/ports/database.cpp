@@ -32,6 +32,7 @@ class JoinedTransaction final : public Transaction {
     RateLimitRepository& rate_limits() override { return unit_.tx().rate_limits(); }
     IdempotencyRepository& idempotency() override { return unit_.tx().idempotency(); }
     SettingRepository& settings() override { return unit_.tx().settings(); }
+    RevocationRepository& revocations() override { return unit_.tx().revocations(); }
 
     Result<void> Commit() override {
         if (unit_.aborted()) {

@@ -32,6 +32,7 @@
 #include "domain/ports/job_repository.hpp"
 #include "domain/ports/rate_limit_repository.hpp"
 #include "domain/ports/request_repository.hpp"
+#include "domain/ports/revocation_repository.hpp"
 #include "domain/ports/setting_repository.hpp"
 #include "domain/ports/signer_repository.hpp"
 #include "domain/ports/signer_side_repository.hpp"
@@ -61,6 +62,7 @@ class Transaction {
     virtual RateLimitRepository& rate_limits() = 0;
     virtual IdempotencyRepository& idempotency() = 0;
     virtual SettingRepository& settings() = 0;
+    virtual RevocationRepository& revocations() = 0;
 
     [[nodiscard]] virtual Result<void> Commit() = 0;
 };

@@ -27,7 +27,8 @@ struct OutboxMessage {
     std::string request_id;
     Channel channel = Channel::kEmail;
     std::string destination;  // e-mail address, E.164 phone number, or webhook URL
-    // E-mail/SMS: the template ("sign_request", "reminder", "signed_documents", "expired").
+    // E-mail/SMS: the template ("sign_request", "reminder", "signed_documents", "expired",
+    // "cancelled").
     // Webhook: the event type ("signature_request.signed", ...).
     std::string template_name;
     std::string language;      // "en" | "it" | "nb" (e-mail/SMS)

@@ -8,6 +8,7 @@
 
 #include "core/clock.hpp"
 #include "core/error.hpp"
+#include "domain/authentication.hpp"
 #include "domain/identifiers.hpp"
 
 namespace firmo::domain {
@@ -20,6 +21,7 @@ struct LoginStart {
     std::string code_verifier;  // PKCE (S256)
     Timestamp started_at;       // re-authentication must be newer than this
     bool reauthentication = false;
+    AuthLevel min_level = AuthLevel::kEidSubstantial;  // asked for; a lower acr is refused
 };
 
 struct VerifiedIdentity {
@@ -30,6 +32,8 @@ struct VerifiedIdentity {
     std::string family_name;
     std::string subject;  // the provider's `sub`
     Timestamp auth_time;  // when the person authenticated (auth_time claim, else iat)
+    AuthLevel level = AuthLevel::kEidSubstantial;  // from the ID token's acr
+    std::string acr;                               // as the provider stated it
 };
 
 class IdentityProvider {
@@ -39,14 +43,18 @@ class IdentityProvider {
     IdentityProvider(const IdentityProvider&) = delete;
     IdentityProvider& operator=(const IdentityProvider&) = delete;
 
-    // Builds the authorization URL (fresh state, nonce and PKCE verifier). With
-    // `reauthentication` the provider is asked to authenticate the person again now
-    // (prompt=login, max_age=0), for the second factor before signing.
+    // Builds the authorization URL (fresh state, nonce and PKCE verifier), asking for at least
+    // `min_level` (acr_values; an eID level). With `reauthentication` the provider is asked to
+    // authenticate the person again now (prompt=login, max_age=0), for the second factor before
+    // signing.
     [[nodiscard]] virtual Result<LoginStart> BeginLogin(const std::string& redirect_uri,
-                                                        bool reauthentication) = 0;
+                                                        bool reauthentication,
+                                                        AuthLevel min_level) = 0;
     // Exchanges the code, validates the ID token (signature via JWKS, iss, aud, exp, nonce,
-    // auth_time for re-authentication) and maps the configured claim to an identifier.
-    // kUnauthenticated for anything the provider or the browser got wrong.
+    // auth_time for re-authentication, an `acr` of at least pending.min_level) and maps the
+    // configured claim to an identifier. kUnauthenticated for anything the provider or the
+    // browser got wrong; kAuthenticationRequired when the provider authenticated the person
+    // at a lower level than asked.
     [[nodiscard]] virtual Result<VerifiedIdentity> CompleteLogin(const std::string& code,
                                                                  const std::string& redirect_uri,
                                                                  const LoginStart& pending) = 0;

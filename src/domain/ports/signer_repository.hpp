@@ -19,7 +19,7 @@ class SignerRepository {
 
     // kAlreadyExists when the id, or the (issuer, kind, identifier) triple, is taken.
     [[nodiscard]] virtual Result<void> Insert(const Signer& signer) = 0;
-    // Writes e-mail, phone, full name and updated_at of the signer (issuer id + id).
+    // Writes e-mail, phone, full name, language and updated_at of the signer (issuer id + id).
     [[nodiscard]] virtual Result<void> UpdateContact(const Signer& signer) = 0;
     // In a write transaction the signer found stays locked until it ends (where the store has
     // row locks), so a read-modify-write loses no concurrent change.

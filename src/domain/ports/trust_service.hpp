@@ -17,9 +17,11 @@ struct SignerIdentity {
     std::string full_name;      // certificate commonName, e.g. "Mario Rossi"
     std::string given_name;     // optional (givenName)
     std::string surname;        // optional (surname)
-    std::string serial_number;  // ETSI EN 319 412-1 style, e.g. "TINIT-RSSMRA80A01H501U"
+    std::string serial_number;  // ETSI EN 319 412-1 style, e.g. "TINIT-RSSMRA80A01H501U";
+                                // only when an eID proved it (domain/certificate_subject.hpp)
     std::string country;        // optional ISO 3166 alpha-2, e.g. "IT"
     std::string email;          // optional
+    std::string phone;          // optional, E.164 (telephoneNumber)
     friend bool operator==(const SignerIdentity&, const SignerIdentity&) = default;
 };
 

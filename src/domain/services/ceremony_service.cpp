@@ -8,6 +8,7 @@
 #include "core/encoding.hpp"
 #include "core/ids.hpp"
 #include "core/log.hpp"
+#include "domain/certificate_subject.hpp"
 #include "domain/text.hpp"
 
 namespace firmo::domain {
@@ -107,7 +108,9 @@ Result<CeremonyView> CeremonyService::Build(SignerAccess access, Transaction& tx
 namespace {
 
 SecondFactor ChooseSecondFactor(const PortalSession& session, const Signer& signer,
-                                const SignerSideOptions& options) {
+                                AuthLevel required, const SignerSideOptions& options) {
+    // An eID level is reached only by an eID re-authentication: never offer a code for it.
+    if (IsEid(required)) return SecondFactor::kReauthentication;
     if (session.auth_method == "oidc") return SecondFactor::kReauthentication;
     if (signer.email || signer.phone) return SecondFactor::kCode;
     if (options.eid_login && IsNationalIdentifier(signer.kind)) {
@@ -117,6 +120,10 @@ SecondFactor ChooseSecondFactor(const PortalSession& session, const Signer& sign
 }
 
 }  // namespace
+
+bool EidRequired(const PortalSession& session, const RequestSigner& rs) {
+    return IsEid(rs.authentication) && !Satisfies(session.eid_level, rs.authentication);
+}
 
 Result<CeremonyView> CeremonyService::Open(const PortalSession& session,
                                            const std::string& request_id,
@@ -151,7 +158,10 @@ Result<CeremonyView> CeremonyService::Open(const PortalSession& session,
         return Build(std::move(access), tx);
     });
     if (!view) return view;
-    view->second_factor = ChooseSecondFactor(session, view->access.signer, sessions_.options());
+    view->second_factor =
+        ChooseSecondFactor(session, view->access.signer,
+                           view->access.request_signer().authentication, sessions_.options());
+    view->eid_required = EidRequired(session, view->access.request_signer());
     // Build's pointers refer to the request inside `view`; moving the Result keeps the vector
     // buffers, so they stay valid.
     return view;
@@ -162,8 +172,12 @@ Result<CeremonyView> CeremonyService::Look(const PortalSession& session,
     FIRMO_TRY(auto access, sessions_.Access(session, request_id));
     auto view =
         InReadTransaction(ctx_.db, [&](Transaction& tx) { return Build(std::move(access), tx); });
-    if (view)
-        view->second_factor = ChooseSecondFactor(session, view->access.signer, sessions_.options());
+    if (view) {
+        view->second_factor =
+            ChooseSecondFactor(session, view->access.signer,
+                               view->access.request_signer().authentication, sessions_.options());
+        view->eid_required = EidRequired(session, view->access.request_signer());
+    }
     return view;
 }
 
@@ -234,7 +248,8 @@ Result<AcceptOutcome> CeremonyService::Accept(const PortalSession& session,
         return tx.requests().Update(r);
     }));
     AcceptOutcome outcome;
-    outcome.second_factor = ChooseSecondFactor(session, found.signer, sessions_.options());
+    outcome.second_factor = ChooseSecondFactor(
+        session, found.signer, found.request_signer().authentication, sessions_.options());
     if (outcome.second_factor == SecondFactor::kCode) {
         FIRMO_TRY(auto sent, sessions_.SendCode(request_id, signer_id, CodeKind::kConfirm, client));
         outcome.code = sent;
@@ -246,7 +261,9 @@ Result<void> CeremonyService::Confirm(const PortalSession& session, const std::s
                                       std::string_view code, const ClientInfo& client) {
     FIRMO_TRY(auto found, sessions_.Access(session, request_id));
     const std::string signer_id = found.request_signer().signer_id;
-    const SecondFactor factor = ChooseSecondFactor(session, found.signer, sessions_.options());
+    const AuthLevel required = found.request_signer().authentication;
+    const SecondFactor factor =
+        ChooseSecondFactor(session, found.signer, required, sessions_.options());
     const Timestamp now = ctx_.clock.Now();
     // The turn first, as in every other step: a later signer learns that it is not their turn
     // (not that they skipped a step), and no code is checked or counted for them.
@@ -255,6 +272,16 @@ Result<void> CeremonyService::Confirm(const PortalSession& session, const std::s
     }
     if (!found.request_signer().accepted_at) {
         return Fail(ErrorCode::kConflict, "read the documents and accept the clauses first");
+    }
+    // Below the level the issuer requires: refused before any code is checked or counted.
+    if (EidRequired(session, found.request_signer())) {
+        return Fail(ErrorCode::kAuthenticationRequired,
+                    sessions_.options().eid_login
+                        ? "this document must be signed after a login with eID (" +
+                              std::string(ToString(required)) + "): log in with your eID to sign"
+                        : "this document must be signed after a login with eID (" +
+                              std::string(ToString(required)) +
+                              "), which this service does not offer; ask the sender");
     }
     if (factor == SecondFactor::kCode) {
         FIRMO_CHECK(sessions_.CheckCode(request_id, signer_id, CodeKind::kConfirm, code, client));
@@ -270,6 +297,10 @@ Result<void> CeremonyService::Confirm(const PortalSession& session, const std::s
             return Fail(ErrorCode::kUnauthenticated, "confirm with your eID: log in again to sign");
         }
     }
+    // What this confirmation proved: a code proves the contact; an eID re-authentication (of
+    // this signer, Reauthenticated checked) proves the identifier at the acr's level.
+    const AuthLevel reached =
+        factor == SecondFactor::kCode || !session.eid_level ? AuthLevel::kCode : *session.eid_level;
     FIRMO_CHECK(InWriteTransaction(ctx_.db, [&](Transaction& tx) -> Result<void> {
         FIRMO_TRY(auto access, LoadSignerAccess(tx, request_id, signer_id));
         SignatureRequest& r = access.request;
@@ -283,11 +314,9 @@ Result<void> CeremonyService::Confirm(const PortalSession& session, const std::s
                                                   std::string(ToString(r.status)) + ")");
         }
         rs.confirmed_at = now;
-        rs.signing_name = !session.full_name.empty() ? session.full_name
-                          : access.signer.full_name  ? *access.signer.full_name
-                          : access.signer.email      ? *access.signer.email
-                          : access.signer.phone      ? *access.signer.phone
-                                                     : access.signer.identifier;
+        rs.authenticated_with = reached;
+        rs.signing_name = SigningName(session.full_name, access.signer, reached,
+                                      r.identifier_in_signed_documents);
         if (r.status != RequestStatus::kWaitForQtsp) {
             FIRMO_CHECK(ApplyRequestEvent(ctx_, tx, r, RequestEvent::kSubmitToQtsp,
                                           SignerActor(signer_id), "", now));
@@ -295,7 +324,7 @@ Result<void> CeremonyService::Confirm(const PortalSession& session, const std::s
         FIRMO_CHECK(tx.audit().Append(AuditEvent{
             0, r.id, now, "signer.confirmed", "", "", "", signer_id, SignerActor(signer_id),
             std::string(factor == SecondFactor::kCode ? "one-time code " : "eID ") +
-                ClientDetail(client)}));
+                "level=" + std::string(ToString(reached)) + " " + ClientDetail(client)}));
         FIRMO_CHECK(tx.requests().Update(r));
         Job job;
         job.kind = JobKind::kSignDocuments;
@@ -449,14 +478,8 @@ Result<void> CeremonyService::SignFor(const std::string& request_id, const std::
     const RequestSigner& rs = access.request_signer();
     if (!rs.confirmed_at || rs.status != SignerStatus::kWaiting) return {};
 
-    SignerIdentity identity;
-    identity.full_name = rs.signing_name;
-    if (IsNationalIdentifier(access.signer.kind)) {
-        identity.serial_number =
-            std::string(EtsiPrefix(access.signer.kind)) + access.signer.identifier;
-        identity.country = access.signer.kind == IdentifierKind::kItFiscalCode ? "IT" : "NO";
-    }
-    if (access.signer.email) identity.email = *access.signer.email;
+    const SignerIdentity identity =
+        CertificateSubject(access.signer, rs, r.identifier_in_signed_documents);
 
     const Timestamp now = ctx_.clock.Now();
     ScratchDir scratch;
@@ -543,7 +566,12 @@ Result<void> CeremonyService::SignFor(const std::string& request_id, const std::
             d->updated_at = now;
             FIRMO_CHECK(tx.audit().Append(AuditEvent{
                 0, fr.id, now, "document.signed", "", "", d->id, signer_id, "trust-service",
-                std::to_string(res.signatures) + " signature(s), sha256 " + res.info.sha256_hex}));
+                std::to_string(res.signatures) + " signature(s), sha256 " + res.info.sha256_hex +
+                    ", signer authenticated " +
+                    std::string(ToString(frs.authenticated_with.value_or(AuthLevel::kCode))) +
+                    (identity.serial_number.empty()
+                         ? ", certificate without national identifier"
+                         : ", certificate names " + identity.serial_number)}));
         }
         // Decided before the signer's event, so that signer.signed reports the request's status
         // after this signature (docs/WEBHOOKS.md), not the passing WAIT_FOR_QTSP.
@@ -566,8 +594,10 @@ Result<void> CeremonyService::SignFor(const std::string& request_id, const std::
         if (request_event) {
             FIRMO_CHECK(ApplyRequestEvent(ctx_, tx, fr, *request_event, "trust-service", "", now));
         }
+        // A signer blocked while the trust service signed ends the request now.
+        FIRMO_CHECK(FailIfBlocked(ctx_, tx, fr, now));
         FIRMO_TRY(auto dossier, tx.dossiers().Find(fr.issuer_id, fr.dossier_id));
-        const std::string title = dossier ? dossier->title : "";
+        const std::string title = NotificationTitle(fr, dossier);
         if (fr.status == RequestStatus::kSigned) {
             for (const auto& s : fr.signers) {
                 FIRMO_TRY(auto person, tx.signers().Find(fr.issuer_id, s.signer_id));

@@ -58,6 +58,9 @@ struct CeremonyView {
     bool can_sign = false;  // my turn, request open, this signer still WAITING, not confirmed
     std::vector<CeremonyDocument> documents;  // pointers into access.request
     SecondFactor second_factor = SecondFactor::kCode;
+    // The signer must log in with eID (at request_signer().authentication) before confirming:
+    // this session has not proved that level.
+    bool eid_required = false;
 };
 
 struct AcceptOutcome {
@@ -121,6 +124,9 @@ class CeremonyService {
     TrustService& trust_;
     const DocumentSigner& signer_;
 };
+
+// Whether `rs` requires an eID level this session has not proved yet.
+bool EidRequired(const PortalSession& session, const RequestSigner& rs);
 
 // Which signer (position) signs a field: its signer_index when in range, else the first.
 std::size_t FieldSignerPosition(const SignatureField& field, const SignatureRequest& request);

@@ -40,6 +40,8 @@ struct NotificationSettings {
     std::vector<Reminder> reminders = {{Channel::kEmail, std::chrono::hours(24 * 7)},
                                        {Channel::kSms, std::chrono::hours(24)}};
     std::function<std::string(const SignatureRequest&, const std::string& signer_id)> signer_link;
+    // The IANA time zone a signer's messages state times in ("Europe/Rome"); none: UTC.
+    std::function<std::string(const Signer&)> signer_zone;
 };
 
 struct ServiceContext {

@@ -31,6 +31,10 @@ PageQuery NormalizePage(const Limits& limits, PageQuery page) {
 Result<Dossier> DossierService::Create(const std::string& issuer_id, const NewDossier& input) {
     std::vector<Violation> violations;
     CheckLength(input.title, kDossierTitleMin, kDossierTitleMax, "title", violations);
+    if (input.non_sensitive_title) {
+        CheckLength(*input.non_sensitive_title, 1, kNonSensitiveTitleMax, "non_sensitive_title",
+                    violations);
+    }
     std::optional<std::string> email;
     if (input.support_email) {
         email = NormalizeEmail(*input.support_email);
@@ -47,8 +51,9 @@ Result<Dossier> DossierService::Create(const std::string& issuer_id, const NewDo
             email = issuer->email;
         }
         const Timestamp now = ctx_.clock.Now();
-        Dossier dossier{NewUlid(now, ctx_.random), issuer_id, input.title, *email,
-                        input.documents,           now};
+        Dossier dossier{
+            NewUlid(now, ctx_.random), issuer_id, input.title, *email, input.documents, now,
+            input.non_sensitive_title};
         FIRMO_CHECK(tx.dossiers().Insert(dossier));
         return dossier;
     });

@@ -12,10 +12,12 @@ struct NewDossier {
     std::string title;
     std::optional<std::string> support_email;  // defaults to the issuer's e-mail
     std::vector<DocumentMetadata> documents;
+    std::optional<std::string> non_sensitive_title;
 };
 
 inline constexpr std::size_t kDossierTitleMin = 3;
 inline constexpr std::size_t kDossierTitleMax = 120;
+inline constexpr std::size_t kNonSensitiveTitleMax = 80;  // as Posten signering
 
 // Validates a documents_metadata list (1..kMaxDocumentsPerDossier entries) under `path`.
 std::vector<Violation> CheckDocumentsMetadata(const std::vector<DocumentMetadata>& documents,

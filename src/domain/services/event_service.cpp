@@ -38,7 +38,8 @@ std::string Lowercase(std::string_view text) {
 
 bool AnnouncesTheEnd(const OutboxMessage& message) {
     if (message.channel == Channel::kWebhook) return true;
-    return message.template_name == "signed_documents" || message.template_name == "expired";
+    return message.template_name == "signed_documents" || message.template_name == "expired" ||
+           message.template_name == "cancelled";
 }
 
 EventService::EventService(ServiceContext& ctx, DeliveryTransport* transport, EventOptions options)

@@ -36,7 +36,8 @@ struct EventOptions {
 
 // Whether a message may still go out once its request is final (signed, rejected, cancelled,
 // expired, failed): webhooks (they report what happened, in order) and the messages that
-// announce the end ("signed_documents", "expired"); not an invitation to sign or a reminder.
+// announce the end ("signed_documents", "expired", "cancelled"); not an invitation to sign or a
+// reminder.
 [[nodiscard]] bool AnnouncesTheEnd(const OutboxMessage& message);
 
 struct NewWebhook {
@@ -51,6 +52,7 @@ inline constexpr std::string_view kEventTypes[] = {"signature_request.ready",
                                                    "signature_request.cancelled",
                                                    "signature_request.expired",
                                                    "signature_request.failed",
+                                                   "signature_request.updated",
                                                    "signer.signed",
                                                    "signer.rejected",
                                                    "signer.blocked",

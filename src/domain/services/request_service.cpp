@@ -45,18 +45,27 @@ Result<SignatureRequest> RequestService::Create(const std::string& issuer_id,
         if (!seen.insert(s.signer_id).second) {
             violations.push_back({path + ".signer_id", "the same signer is listed twice"});
         }
+        if (s.authentication && IsEid(*s.authentication) && !options_.eid_login) {
+            violations.push_back(
+                {path + ".authentication",
+                 "this server offers no eID login (oidc.issuer is not set); use \"code\""});
+        }
     }
     Timestamp expires_at = now + ctx_.limits.default_expiry;
     if (input.expires_at) {
         if (*input.expires_at <= now) {
             violations.push_back({"expires_at", "must be in the future"});
-        } else if (*input.expires_at > now + ctx_.limits.max_expiry) {
+        } else if (!input.uncapped_expiry && *input.expires_at > now + ctx_.limits.max_expiry) {
             violations.push_back({"expires_at", "must be at most 90 days ahead"});
         }
         expires_at = *input.expires_at;
     }
     if (input.reference) {
         CheckLength(*input.reference, 1, kReferenceMax, "reference", violations);
+    }
+    if (input.non_sensitive_title) {
+        CheckLength(*input.non_sensitive_title, 1, kNonSensitiveTitleMax, "non_sensitive_title",
+                    violations);
     }
     if (input.documents) {
         auto v = CheckDocumentsMetadata(*input.documents, "documents_metadata");
@@ -87,18 +96,32 @@ Result<SignatureRequest> RequestService::Create(const std::string& issuer_id,
         request.reference = input.reference;
         request.redirect = input.redirect;
         request.auto_notify = input.auto_notify;
+        request.identifier_in_signed_documents = input.identifier_in_signed_documents;
+        request.non_sensitive_title = input.non_sensitive_title;
         request.created_at = now;
         request.updated_at = now;
-        for (const auto& s : input.signers) {
+        std::vector<Violation> unprovable;
+        for (std::size_t i = 0; i < input.signers.size(); ++i) {
+            const auto& s = input.signers[i];
             FIRMO_TRY(auto signer, tx.signers().Find(issuer_id, s.signer_id));
             if (!signer)
                 return Fail(ErrorCode::kNotFound,
                             "signer_id: signer " + s.signer_id + " not found");
+            if (s.authentication && IsEid(*s.authentication) &&
+                !IsNationalIdentifier(signer->kind)) {
+                // An eID proves a national identifier: one the signer does not have.
+                unprovable.push_back({"signers[" + std::to_string(i) + "].authentication",
+                                      "an eID level needs a signer with a national identifier "
+                                      "(fiscal_code or national_identity_number)"});
+            }
             RequestSigner rs;
             rs.signer_id = s.signer_id;
             rs.order = s.order;
+            rs.authentication =
+                s.authentication.value_or(DefaultAuthentication(signer->kind, options_.eid_login));
             request.signers.push_back(std::move(rs));
         }
+        if (!unprovable.empty()) return FailValidation(std::move(unprovable));
         const auto& metadata = input.documents ? *input.documents : dossier->documents;
         std::vector<Violation> misassigned;
         for (std::size_t i = 0; i < metadata.size(); ++i) {
@@ -456,7 +479,7 @@ Result<SignatureRequest> RequestService::ChangeStatus(const std::string& issuer_
             FIRMO_CHECK(tx.Commit());
             return Fail(ErrorCode::kConflict, "the request expired at its expires_at");
         }
-        if (status == RequestedStatus::kReady) {
+        if (status == RequestedStatus::kReady || status == RequestedStatus::kReadyForSignature) {
             std::vector<Violation> not_ready;
             for (const auto& doc : request.documents) {
                 if (doc.status != DocumentStatus::kReady) {
@@ -473,9 +496,48 @@ Result<SignatureRequest> RequestService::ChangeStatus(const std::string& issuer_
             }
             FIRMO_CHECK(Apply(tx, request, RequestEvent::kMarkReady, actor, ""));
             if (request.auto_notify) FIRMO_CHECK(NotifyIn(tx, request, "system"));
+            if (status == RequestedStatus::kReadyForSignature &&
+                request.status == RequestStatus::kReady) {
+                FIRMO_CHECK(Apply(tx, request, RequestEvent::kSendForSignature, actor,
+                                  "ready for signature (io-sign)"));
+            }
         } else {
             FIRMO_CHECK(Apply(tx, request, RequestEvent::kCancel, actor, ""));
         }
+        FIRMO_CHECK(tx.requests().Update(request));
+        return request;
+    });
+}
+
+Result<SignatureRequest> RequestService::ChangeDeadline(const std::string& issuer_id,
+                                                        const std::string& id, Timestamp expires_at,
+                                                        const std::string& actor) {
+    const Timestamp now = ctx_.clock.Now();
+    if (expires_at <= now) return FailValidation({{"expires_at", "must be in the future"}});
+    if (expires_at > now + ctx_.limits.max_expiry) {
+        return FailValidation({{"expires_at", "must be at most 90 days ahead"}});
+    }
+    return InWriteTransaction(ctx_.db, [&](Transaction& tx) -> Result<SignatureRequest> {
+        FIRMO_TRY(auto request, Load(tx, issuer_id, id));
+        FIRMO_TRY(bool expired, ExpireIfDue(tx, request));
+        if (expired) {
+            FIRMO_CHECK(tx.Commit());
+            return Fail(ErrorCode::kConflict, "the request expired at its expires_at");
+        }
+        if (IsTerminal(request.status) || request.status == RequestStatus::kWaitForQtsp) {
+            // While the trust service signs, an expiry must not race its outcome (as a cancel).
+            return Fail(ErrorCode::kConflict, "the deadline of a " +
+                                                  std::string(ToString(request.status)) +
+                                                  " request cannot change");
+        }
+        const std::string detail =
+            "expires_at " + FormatRfc3339(request.expires_at) + " -> " + FormatRfc3339(expires_at);
+        request.expires_at = expires_at;
+        request.updated_at = now;
+        FIRMO_CHECK(tx.audit().Append(AuditEvent{0, request.id, now, "signature_request.updated",
+                                                 "", "", "", "", actor, detail}));
+        FIRMO_CHECK(RecordEvent(ctx_, tx, request, "signature_request.updated",
+                                EventData{"", "", detail}, now));
         FIRMO_CHECK(tx.requests().Update(request));
         return request;
     });
@@ -507,7 +569,7 @@ Result<void> RequestService::NotifyIn(Transaction& tx, SignatureRequest& request
     const Timestamp now = ctx_.clock.Now();
     FIRMO_TRY(auto dossier, tx.dossiers().Find(request.issuer_id, request.dossier_id));
     FIRMO_TRY(int sent,
-              MessageSignersWhoseTurn(ctx_, tx, request, dossier ? dossier->title : "", now));
+              MessageSignersWhoseTurn(ctx_, tx, request, NotificationTitle(request, dossier), now));
     request.notification_id = NewUlid(now, ctx_.random);
     FIRMO_CHECK(tx.audit().Append(AuditEvent{0, request.id, now, "notification.sent", "", "", "",
                                              "", actor, std::to_string(sent) + " message(s)"}));
@@ -629,6 +691,18 @@ Result<std::string> RequestService::SignedDocument(const std::string& issuer_id,
         return Fail(ErrorCode::kConflict, "the signed document exists once the request is SIGNED");
     }
     return ctx_.blobs.Get(*doc->signed_blob_key);
+}
+
+Result<std::string> RequestService::DocumentContent(const std::string& issuer_id,
+                                                    const std::string& id,
+                                                    const std::string& document_id) {
+    FIRMO_TRY(auto request, Get(issuer_id, id));
+    const Document* doc = request.FindDocument(document_id);
+    if (!doc) return Fail(ErrorCode::kNotFound, "document " + document_id + " not found");
+    if (doc->status != DocumentStatus::kReady || !doc->CurrentBlobKey()) {
+        return Fail(ErrorCode::kConflict, "the document is " + std::string(ToString(doc->status)));
+    }
+    return ctx_.blobs.Get(*doc->CurrentBlobKey());
 }
 
 Result<void> RequestService::RunValidation(const Job& job) {

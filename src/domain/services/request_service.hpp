@@ -16,6 +16,7 @@ namespace firmo::domain {
 struct NewRequestSigner {
     std::string signer_id;
     int order = 0;
+    std::optional<AuthLevel> authentication;  // DefaultAuthentication when absent
 };
 
 struct NewSignatureRequest {
@@ -26,22 +27,35 @@ struct NewSignatureRequest {
     std::optional<std::vector<DocumentMetadata>> documents;  // overrides the dossier's
     std::optional<RedirectUrls> redirect;                    // direct flow
     bool auto_notify = false;  // notify the signers by itself when READY
+    // io-sign compatibility (/api/v1/sign): any future expires_at, without limits.max_expiry.
+    bool uncapped_expiry = false;
+    IdentifierInSignedDocuments identifier_in_signed_documents =
+        IdentifierInSignedDocuments::kIdentifierAndName;
+    std::optional<std::string> non_sensitive_title;  // overrides the dossier's
 };
 
 inline constexpr int kMaxSignerOrder = 9;
 inline constexpr std::size_t kReferenceMax = 100;
 inline constexpr std::size_t kRedirectUrlMax = kExitUrlMax;
 
-enum class RequestedStatus { kReady, kCancelled };
+// kReadyForSignature is io-sign's READY (/api/v1/sign): READY, then at once WAIT_FOR_SIGNATURE
+// without a notification, because io-sign's clients wait for WAIT_FOR_SIGNATURE before they
+// notify or hand out the QR code. Firmo's own READY waits for a notification or a signer.
+enum class RequestedStatus { kReady, kCancelled, kReadyForSignature };
 
 struct Upload {
     std::string_view bytes;
     std::string actor;
 };
 
+struct RequestOptions {
+    bool eid_login = false;  // this server offers eID login (an IdentityProvider is configured)
+};
+
 class RequestService {
   public:
-    explicit RequestService(ServiceContext& ctx) : ctx_(ctx) {}
+    explicit RequestService(ServiceContext& ctx, RequestOptions options = {})
+        : ctx_(ctx), options_(options) {}
 
     [[nodiscard]] Result<SignatureRequest> Create(const std::string& issuer_id,
                                                   const NewSignatureRequest& input,
@@ -80,6 +94,15 @@ class RequestService {
                                                         RequestedStatus status,
                                                         const std::string& actor);
 
+    // Moves the deadline of a request that is not final (as Posten signering's deadline
+    // change): later or earlier, but in the future and at most limits.max_expiry ahead;
+    // kConflict when the request is final, expired or being signed by the trust service.
+    // Recorded in the audit log and as the issuer event signature_request.updated.
+    [[nodiscard]] Result<SignatureRequest> ChangeDeadline(const std::string& issuer_id,
+                                                          const std::string& id,
+                                                          Timestamp expires_at,
+                                                          const std::string& actor);
+
     // Puts "a document to sign" in the inbox of the signers whose turn it is (national
     // identifiers) and returns the notification id; a second call returns the same id.
     [[nodiscard]] Result<std::string> Notify(const std::string& issuer_id, const std::string& id,
@@ -97,6 +120,12 @@ class RequestService {
     [[nodiscard]] Result<std::string> SignedDocument(const std::string& issuer_id,
                                                      const std::string& id,
                                                      const std::string& document_id);
+
+    // The bytes of a READY document as they are now: the latest signed version, else the
+    // validated upload (io-sign's document `url`).
+    [[nodiscard]] Result<std::string> DocumentContent(const std::string& issuer_id,
+                                                      const std::string& id,
+                                                      const std::string& document_id);
 
     // Worker sweep: queues the reminders due by the schedule (once per entry and signer).
     [[nodiscard]] Result<int> SendReminders(int limit);
@@ -133,6 +162,7 @@ class RequestService {
     bool IsExpiryDue(const SignatureRequest& request) const;
 
     ServiceContext& ctx_;
+    RequestOptions options_;
 };
 
 }  // namespace firmo::domain

@@ -41,6 +41,36 @@ std::optional<std::string_view> IssuerEventOf(SignerStatus next) {
     }
 }
 
+// The request ended unsigned: every WAITING signer gets a final status. Those whose turn had
+// come follow the request (CANCELLED, EXPIRED); the others, and everyone when another signer
+// rejected or was blocked or signing failed, are NOT_APPLICABLE (as Posten signering). Turns
+// are decided before anyone moves, since a signer's new status changes whose turn it is.
+Result<void> EndWaitingSigners(ServiceContext& ctx, Transaction& tx, SignatureRequest& request,
+                               RequestStatus ended, const std::string& actor, Timestamp now) {
+    std::vector<bool> turn(request.signers.size());
+    for (std::size_t i = 0; i < request.signers.size(); ++i) turn[i] = IsTurnOf(request, i);
+    for (std::size_t i = 0; i < request.signers.size(); ++i) {
+        if (IsTerminal(request.signers[i].status)) continue;
+        SignerEvent event = SignerEvent::kNotApplicable;
+        if (turn[i] && ended == RequestStatus::kCancelled) event = SignerEvent::kCancel;
+        if (turn[i] && ended == RequestStatus::kExpired) event = SignerEvent::kExpire;
+        const bool told = turn[i] && request.notification_id;
+        if (told && (ended == RequestStatus::kExpired || ended == RequestStatus::kCancelled)) {
+            // The signers who were told about it learn that it expired or was cancelled (and
+            // nothing else reaches them: the outbox withdraws what asks them to act).
+            const std::string notice = ended == RequestStatus::kExpired ? "expired" : "cancelled";
+            FIRMO_TRY(auto signer,
+                      tx.signers().Find(request.issuer_id, request.signers[i].signer_id));
+            if (signer) {
+                FIRMO_CHECK(QueueSignerMessage(ctx, tx, request, *signer, notice,
+                                               notice + "-" + request.id, "", now));
+            }
+        }
+        FIRMO_CHECK(ApplySignerEvent(ctx, tx, request, i, event, actor, "", now));
+    }
+    return {};
+}
+
 }  // namespace
 
 Result<void> ApplyRequestEvent(ServiceContext& ctx, Transaction& tx, SignatureRequest& request,
@@ -52,15 +82,12 @@ Result<void> ApplyRequestEvent(ServiceContext& ctx, Transaction& tx, SignatureRe
                                              std::string(ToString(next)), "", "", actor, detail}));
     request.status = next;
     request.updated_at = now;
-    std::optional<SignerEvent> cascade;
     switch (next) {
         case RequestStatus::kCancelled:
             request.cancelled_at = now;
-            cascade = SignerEvent::kCancel;
             break;
         case RequestStatus::kExpired:
             request.expired_at = now;
-            cascade = SignerEvent::kExpire;
             break;
         case RequestStatus::kSigned:
             request.signed_at = now;
@@ -71,30 +98,21 @@ Result<void> ApplyRequestEvent(ServiceContext& ctx, Transaction& tx, SignatureRe
         default:
             break;
     }
-    if (cascade) {
-        for (std::size_t i = 0; i < request.signers.size(); ++i) {
-            if (IsTerminal(request.signers[i].status)) continue;
-            if (next == RequestStatus::kExpired && request.notification_id) {
-                // The signers who were told about it learn that it expired.
-                FIRMO_TRY(auto signer,
-                          tx.signers().Find(request.issuer_id, request.signers[i].signer_id));
-                if (signer) {
-                    FIRMO_CHECK(QueueSignerMessage(ctx, tx, request, *signer, "expired",
-                                                   "expired-" + request.id, "", now));
-                }
-            }
-            FIRMO_CHECK(ApplySignerEvent(ctx, tx, request, i, *cascade, actor, "", now));
-        }
+    if (IsTerminal(next) && next != RequestStatus::kSigned) {
+        FIRMO_CHECK(EndWaitingSigners(ctx, tx, request, next, actor, now));
     }
     if (auto type = IssuerEventOf(next)) {
         EventData data{"", "",
                        next == RequestStatus::kRejected && request.reject_reason
                            ? *request.reject_reason
                            : detail};
-        if (next == RequestStatus::kRejected) {
-            // docs/WEBHOOKS.md: signature_request.rejected names the signer who rejected.
+        if (next == RequestStatus::kRejected || event == RequestEvent::kSignerBlocked) {
+            // docs/WEBHOOKS.md: signature_request.rejected names the signer who rejected,
+            // signature_request.failed the blocked signer.
+            const SignerStatus cause =
+                next == RequestStatus::kRejected ? SignerStatus::kRejected : SignerStatus::kBlocked;
             for (const auto& s : request.signers) {
-                if (s.status == SignerStatus::kRejected) data.signer_id = s.signer_id;
+                if (s.status == cause) data.signer_id = s.signer_id;
             }
         }
         FIRMO_CHECK(RecordEvent(ctx, tx, request, *type, data, now));
@@ -122,6 +140,27 @@ Result<void> ApplySignerEvent(ServiceContext& ctx, Transaction& tx, SignatureReq
                                         : detail;
         FIRMO_CHECK(RecordEvent(ctx, tx, request, *type,
                                 EventData{signer.signer_id, "", reason, status_after}, now));
+    }
+    return {};
+}
+
+Result<void> BlockSigner(ServiceContext& ctx, Transaction& tx, SignatureRequest& request,
+                         std::size_t position, const std::string& detail, Timestamp now) {
+    std::optional<RequestStatus> status_after;
+    if (auto next = Transition(request.status, RequestEvent::kSignerBlocked)) status_after = *next;
+    FIRMO_CHECK(ApplySignerEvent(ctx, tx, request, position, SignerEvent::kBlock, "system", detail,
+                                 now, status_after));
+    return FailIfBlocked(ctx, tx, request, now);
+}
+
+Result<void> FailIfBlocked(ServiceContext& ctx, Transaction& tx, SignatureRequest& request,
+                           Timestamp now) {
+    if (!Transition(request.status, RequestEvent::kSignerBlocked)) return {};
+    for (const auto& s : request.signers) {
+        if (s.status != SignerStatus::kBlocked) continue;
+        return ApplyRequestEvent(
+            ctx, tx, request, RequestEvent::kSignerBlocked, "system",
+            "signer " + s.signer_id + " is blocked: too many wrong one-time codes", now);
     }
     return {};
 }
@@ -164,12 +203,24 @@ Result<void> RecordEvent(ServiceContext& ctx, Transaction& tx, const SignatureRe
     return {};
 }
 
-std::string SignerLanguage(const Signer& signer) {
+std::string SignerCountry(const Signer& signer) {
+    if (signer.kind == IdentifierKind::kItFiscalCode) return "IT";
+    if (signer.kind == IdentifierKind::kNoNationalId) return "NO";
+    return "";
+}
+
+std::string KnownSignerLanguage(const Signer& signer) {
+    if (signer.language) return *signer.language;
     if (signer.kind == IdentifierKind::kItFiscalCode) return "it";
     if (signer.kind == IdentifierKind::kNoNationalId) return "nb";
     if (signer.phone && signer.phone->starts_with("+39")) return "it";
     if (signer.phone && signer.phone->starts_with("+47")) return "nb";
-    return "en";
+    return "";
+}
+
+std::string SignerLanguage(const Signer& signer) {
+    std::string language = KnownSignerLanguage(signer);
+    return language.empty() ? "en" : language;
 }
 
 Result<int> QueueSignerMessage(ServiceContext& ctx, Transaction& tx,
@@ -183,13 +234,16 @@ Result<int> QueueSignerMessage(ServiceContext& ctx, Transaction& tx,
     std::string dossier_title = title;
     if (dossier_title.empty()) {
         FIRMO_TRY(auto dossier, tx.dossiers().Find(request.issuer_id, request.dossier_id));
-        if (dossier) dossier_title = dossier->title;
+        dossier_title = NotificationTitle(request, dossier);
     }
-    const std::string payload = "{\"issuer\":" + JsonQuote(issuer ? issuer->name : "") +
-                                ",\"title\":" + JsonQuote(dossier_title) +
-                                ",\"link\":" + JsonQuote(settings.signer_link(request, signer.id)) +
-                                ",\"expires_at\":" + JsonQuote(FormatRfc3339(request.expires_at)) +
-                                "}";
+    const std::string payload =
+        "{\"issuer\":" + JsonQuote(issuer ? issuer->name : "") +
+        ",\"title\":" + JsonQuote(dossier_title) +
+        ",\"link\":" + JsonQuote(settings.signer_link(request, signer.id)) +
+        ",\"expires_at\":" + JsonQuote(FormatRfc3339(request.expires_at)) +
+        (settings.signer_zone ? ",\"zone\":" + JsonQuote(settings.signer_zone(signer))
+                              : std::string()) +
+        "}";
     int queued = 0;
     const auto queue = [&](Channel channel, const std::string& to) -> Result<void> {
         if (only && *only != channel) return {};
@@ -216,6 +270,13 @@ Result<int> QueueSignerMessage(ServiceContext& ctx, Transaction& tx,
     if (settings.email && signer.email) FIRMO_CHECK(queue(Channel::kEmail, *signer.email));
     if (settings.sms && signer.phone) FIRMO_CHECK(queue(Channel::kSms, *signer.phone));
     return queued;
+}
+
+std::string NotificationTitle(const SignatureRequest& request,
+                              const std::optional<Dossier>& dossier) {
+    if (request.non_sensitive_title) return *request.non_sensitive_title;
+    if (!dossier) return "";
+    return dossier->non_sensitive_title.value_or(dossier->title);
 }
 
 bool IsTurnOf(const SignatureRequest& request, std::size_t position) {

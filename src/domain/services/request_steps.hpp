@@ -9,6 +9,7 @@
 
 #include "core/random.hpp"
 #include "domain/services/context.hpp"
+#include "domain/services/dossier_service.hpp"
 
 namespace firmo::domain {
 
@@ -24,6 +25,16 @@ namespace firmo::domain {
                                             SignerEvent event, const std::string& actor,
                                             const std::string& detail, Timestamp now,
                                             std::optional<RequestStatus> status_after = {});
+
+// A signer entered too many wrong codes: BLOCKED, and the request, which can no longer
+// complete, ends FAILED with the reason (the issuer learns both by event). While the trust
+// service signs for another signer (WAIT_FOR_QTSP) the request fails when that settles
+// (FailIfBlocked).
+[[nodiscard]] Result<void> BlockSigner(ServiceContext& ctx, Transaction& tx,
+                                       SignatureRequest& request, std::size_t position,
+                                       const std::string& detail, Timestamp now);
+[[nodiscard]] Result<void> FailIfBlocked(ServiceContext& ctx, Transaction& tx,
+                                         SignatureRequest& request, Timestamp now);
 
 // An event for the issuer ("signature_request.signed", "signer.blocked", "document.rejected",
 // ...): one entry in its polling queue and one outbox message per subscribed webhook endpoint,
@@ -55,11 +66,22 @@ struct EventData {
 
 bool IsTurnOf(const SignatureRequest& request, std::size_t position);
 
+// The title e-mails, SMS and the inbox show: the request's non-sensitive title, else the
+// dossier's, else the dossier's title.
+std::string NotificationTitle(const SignatureRequest& request,
+                              const std::optional<Dossier>& dossier);
+
 // A random URL-safe secret (256 bits) for capability tokens.
 std::string NewSecretToken(Random& random);
 
-// The language of a signer's messages: Italian for fiscal codes and +39, Norwegian for NINs and
-// +47, else English.
+// The language of a signer's messages: the one the issuer gave (`language`), else Italian for
+// fiscal codes and +39, Norwegian for NINs and +47, else English.
 std::string SignerLanguage(const Signer& signer);
+// The country a signer's identifier belongs to: "IT" for a fiscal code, "NO" for a national
+// identity number, "" otherwise.
+std::string SignerCountry(const Signer& signer);
+// The same without the last fallback: "" when neither the issuer nor the identifier's country
+// says (the portal then asks the browser's Accept-Language).
+std::string KnownSignerLanguage(const Signer& signer);
 
 }  // namespace firmo::domain

@@ -54,10 +54,12 @@ Result<ResolvedSigner> SignerService::Resolve(const std::string& issuer_id,
         FIRMO_TRY(auto existing, tx.signers().FindByIdentifier(issuer_id, input.kind, *identifier));
         if (existing) {
             if ((email && email != existing->email) || (phone && phone != existing->phone) ||
-                (input.full_name && input.full_name != existing->full_name)) {
+                (input.full_name && input.full_name != existing->full_name) ||
+                (input.language && input.language != existing->language)) {
                 if (email) existing->email = email;
                 if (phone) existing->phone = phone;
                 if (input.full_name) existing->full_name = input.full_name;
+                if (input.language) existing->language = input.language;
                 existing->updated_at = now;
                 FIRMO_CHECK(tx.signers().UpdateContact(*existing));
             }
@@ -71,7 +73,8 @@ Result<ResolvedSigner> SignerService::Resolve(const std::string& issuer_id,
                       phone,
                       now,
                       now,
-                      input.full_name};
+                      input.full_name,
+                      input.language};
         FIRMO_CHECK(tx.signers().Insert(signer));
         return ResolvedSigner{std::move(signer), true};
     });

@@ -15,6 +15,7 @@ struct NewSigner {
     std::optional<std::string> email;
     std::optional<std::string> phone;
     std::optional<std::string> full_name;  // for the certificate when no eID login names them
+    std::optional<std::string> language;   // "it" | "en" | "nb" (the API checks the set)
 };
 
 inline constexpr std::size_t kFullNameMax = 120;

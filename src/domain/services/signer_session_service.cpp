@@ -108,6 +108,7 @@ Result<SessionHandle> SignerSessionService::LoginWithIdentity(std::string_view o
             s.identity_kind = identity.kind;
             s.identity = identity.identifier;
             s.full_name = identity.full_name;
+            s.eid_level = identity.level;
             s.authenticated_at = now;
             // The login is not the second factor: confirming needs an eID login of its own,
             // after the clauses are accepted (Reauthenticated).
@@ -142,6 +143,7 @@ Result<void> SignerSessionService::Reauthenticated(std::string_view token,
     // again after this re-authentication began): compared with when the clauses were
     // accepted, also by our clock, never with the provider's.
     session.reauthenticated_at = ctx_.clock.Now();
+    session.eid_level = identity.level;
     if (session.full_name.empty()) session.full_name = identity.full_name;
     return Save(session);
 }
@@ -208,6 +210,9 @@ Result<CodeSent> SignerSessionService::SendCode(const std::string& request_id,
         message.title = issuer ? issuer->name : std::string();
         message.language = SignerLanguage(access.signer);
         message.expires_at = c.expires_at;
+        if (ctx_.notifications.signer_zone) {
+            message.zone = ctx_.notifications.signer_zone(access.signer);
+        }
         sent.channel = message.channel;
         sent.expires_at = c.expires_at;
         return tx.audit().Append(AuditEvent{
@@ -268,9 +273,8 @@ Result<void> SignerSessionService::CheckCode(const std::string& request_id,
             SignerActor(signer_id),
             "attempt " + std::to_string(rs.failed_code_attempts) + " " + ClientDetail(client)}));
         if (left <= 0) {
-            FIRMO_CHECK(ApplySignerEvent(
-                ctx_, tx, access.request, access.position, SignerEvent::kBlock, "system",
-                std::to_string(rs.failed_code_attempts) + " wrong codes", now));
+            FIRMO_CHECK(BlockSigner(ctx_, tx, access.request, access.position,
+                                    std::to_string(rs.failed_code_attempts) + " wrong codes", now));
             outcome = Error{ErrorCode::kForbidden,
                             "too many wrong codes: this signer is now blocked; ask the sender "
                             "for help"};

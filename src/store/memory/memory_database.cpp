@@ -90,6 +90,7 @@ struct Tables {
     Table<Map<std::pair<std::string, std::int64_t>, RateRow>> rate_limits;
     Table<Map<std::pair<std::string, std::string>, IdempotencyRecord>> idempotency;
     Table<Map<std::string, std::string>> settings;
+    Table<Map<std::string, Revocation>> revocations;  // by serial
     Table<Sequences> sequences;
 
     void Seal() {
@@ -98,6 +99,7 @@ struct Tables {
         inbox.Seal(), events.Seal(), outbox.Seal(), webhooks.Seal(), status_changes.Seal();
         outbox_turns.Seal();
         poll_state.Seal(), jobs.Seal(), rate_limits.Seal(), idempotency.Seal(), settings.Seal();
+        revocations.Seal();
         sequences.Seal();
     }
 };
@@ -181,6 +183,7 @@ class MemoryTransaction final : public Transaction {
     RateLimitRepository& rate_limits() override { return *rate_limits_; }
     IdempotencyRepository& idempotency() override { return *idempotency_; }
     SettingRepository& settings() override { return *settings_; }
+    RevocationRepository& revocations() override { return *revocations_; }
 
     Result<void> Commit() override {
         if (ended_) return Fail(ErrorCode::kInternal, "the transaction has ended");
@@ -226,6 +229,7 @@ class MemoryTransaction final : public Transaction {
     std::unique_ptr<RateLimitRepository> rate_limits_;
     std::unique_ptr<IdempotencyRepository> idempotency_;
     std::unique_ptr<SettingRepository> settings_;
+    std::unique_ptr<RevocationRepository> revocations_;
 };
 
 namespace {
@@ -356,6 +360,7 @@ class MemSigners final : public SignerRepository, Repo {
             stored.phone = s.phone;
             stored.updated_at = s.updated_at;
             stored.full_name = s.full_name;
+            stored.language = s.language;
             return {};
         });
     }
@@ -424,6 +429,9 @@ class MemRequests final : public RequestRepository, Repo {
             stored.redirect = r.redirect;
             stored.notification_id = r.notification_id;
             stored.auto_notify = r.auto_notify;
+            stored.identifier_in_signed_documents = r.identifier_in_signed_documents;
+            stored.non_sensitive_title = r.non_sensitive_title;
+            stored.activates_at = r.activates_at;
             MergeChildren(t, stored, r);
             t.requests.mut()[r.id] = std::move(stored);
             return {};
@@ -488,6 +496,7 @@ class MemRequests final : public RequestRepository, Repo {
             x.signing_name = s.signing_name;
             x.failed_code_attempts = s.failed_code_attempts;
             x.reject_reason = s.reject_reason;
+            x.authenticated_with = s.authenticated_with;
         }
         for (const auto& d : r.documents) {
             auto owner = t.document_owners.get().find(d.id);
@@ -1124,6 +1133,31 @@ class MemSettings final : public SettingRepository, Repo {
     }
 };
 
+class MemRevocations final : public RevocationRepository, Repo {
+  public:
+    using Repo::Repo;
+    Result<Revocation> Revoke(const Revocation& r) override {
+        return tx_.Writing([&](Tables& t) -> Result<Revocation> {
+            if (auto stored = Found(t.revocations.get(), r.serial)) return *stored;
+            t.revocations.mut()[r.serial] = r;
+            return r;
+        });
+    }
+    Result<std::optional<Revocation>> Find(const std::string& serial) override {
+        return tx_.Reading([&](const Tables& t) { return Found(t.revocations.get(), serial); });
+    }
+    Result<std::vector<Revocation>> List() override {
+        return tx_.Reading([&](const Tables& t) {
+            std::vector<Revocation> out;
+            for (const auto& [serial, r] : t.revocations.get()) out.push_back(r);
+            std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
+                return a.revoked_at < b.revoked_at;
+            });
+            return out;
+        });
+    }
+};
+
 }  // namespace
 
 MemoryTransaction::MemoryTransaction(MemoryDatabase& db, TxMode mode)
@@ -1144,7 +1178,8 @@ MemoryTransaction::MemoryTransaction(MemoryDatabase& db, TxMode mode)
       jobs_(std::make_unique<MemJobs>(*this)),
       rate_limits_(std::make_unique<MemRateLimits>(*this)),
       idempotency_(std::make_unique<MemIdempotency>(*this)),
-      settings_(std::make_unique<MemSettings>(*this)) {
+      settings_(std::make_unique<MemSettings>(*this)),
+      revocations_(std::make_unique<MemRevocations>(*this)) {
     if (mode == TxMode::kWrite) {
         write_lock_ = std::unique_lock(db_.write_mu_);
         working_.emplace(*db_.Snapshot());

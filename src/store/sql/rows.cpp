@@ -25,24 +25,26 @@ ApiKey ReadApiKey(const Row& r) {
 
 Result<Dossier> ReadDossier(const Row& r) {
     FIRMO_TRY(auto docs, codec::DocumentsMetadataFromText(r.Text(4)));
-    return Dossier{r.Text(0), r.Text(1), r.Text(2), r.Text(3), std::move(docs), r.Time(5)};
+    return Dossier{r.Text(0),       r.Text(1), r.Text(2),   r.Text(3),
+                   std::move(docs), r.Time(5), r.OptText(6)};
 }
 
 void BindDossier(Query& q, const Dossier& d) {
     codec::Json docs = codec::Json::array();
     for (const auto& doc : d.documents) docs.push_back(codec::ToJson(doc));
-    q.Bind(d.id, d.issuer_id, d.title, d.support_email, docs.dump(), d.created_at);
+    q.Bind(d.id, d.issuer_id, d.title, d.support_email, docs.dump(), d.created_at,
+           d.non_sensitive_title);
 }
 
 Result<Signer> ReadSigner(const Row& r) {
     FIRMO_TRY(auto kind, Parsed(ParseIdentifierKind(r.Text(2)), "signer kind", r.Text(2)));
-    return Signer{r.Text(0),    r.Text(1), kind,      r.Text(3),   r.OptText(4),
-                  r.OptText(5), r.Time(6), r.Time(7), r.OptText(8)};
+    return Signer{r.Text(0),    r.Text(1), kind,      r.Text(3),    r.OptText(4),
+                  r.OptText(5), r.Time(6), r.Time(7), r.OptText(8), r.OptText(9)};
 }
 
 void BindSigner(Query& q, const Signer& s) {
     q.Bind(s.id, s.issuer_id, ToString(s.kind), s.identifier, s.email, s.phone, s.created_at,
-           s.updated_at, s.full_name);
+           s.updated_at, s.full_name, s.language);
 }
 
 Result<SignatureRequest> ReadRequest(const Row& r) {
@@ -63,6 +65,11 @@ Result<SignatureRequest> ReadRequest(const Row& r) {
     if (auto text = r.OptText(13)) x.redirect = codec::RedirectUrlsFromText(*text);
     x.notification_id = r.OptText(14);
     x.auto_notify = r.Bool(15);
+    FIRMO_TRY(x.identifier_in_signed_documents,
+              Parsed(ParseIdentifierInSignedDocuments(r.Text(16)), "identifier_in_signed_documents",
+                     r.Text(16)));
+    x.non_sensitive_title = r.OptText(17);
+    x.activates_at = r.OptTime(18);
     return x;
 }
 
@@ -71,7 +78,8 @@ void BindRequest(Query& q, const SignatureRequest& r) {
     if (r.redirect) redirect = codec::ToJson(*r.redirect).dump();
     q.Bind(r.id, r.issuer_id, r.dossier_id, ToString(r.status), r.expires_at, r.reference,
            r.created_at, r.updated_at, r.signed_at, r.rejected_at, r.reject_reason, r.cancelled_at,
-           r.expired_at, redirect, r.notification_id, r.auto_notify);
+           r.expired_at, redirect, r.notification_id, r.auto_notify,
+           ToString(r.identifier_in_signed_documents), r.non_sensitive_title, r.activates_at);
 }
 
 Result<RequestSigner> ReadRequestSigner(const Row& r) {
@@ -87,6 +95,12 @@ Result<RequestSigner> ReadRequestSigner(const Row& r) {
     x.signing_name = r.Text(8);
     x.failed_code_attempts = r.SmallInt(9);
     x.reject_reason = r.OptText(10);
+    FIRMO_TRY(x.authentication,
+              Parsed(ParseAuthLevel(r.Text(11)), "authentication level", r.Text(11)));
+    if (auto reached = r.OptText(12)) {
+        FIRMO_TRY(x.authenticated_with,
+                  Parsed(ParseAuthLevel(*reached), "authentication level", *reached));
+    }
     return x;
 }
 
@@ -94,7 +108,9 @@ void BindRequestSigner(Query& q, const std::string& request_id, int position,
                        const RequestSigner& s) {
     q.Bind(request_id, position, s.signer_id, s.order, ToString(s.status), s.signed_at,
            s.rejected_at, codec::ToJson(s.accepted_fields).dump(), s.accepted_at, s.confirmed_at,
-           s.signing_name, s.failed_code_attempts, s.reject_reason);
+           s.signing_name, s.failed_code_attempts, s.reject_reason, ToString(s.authentication),
+           s.authenticated_with ? std::optional<std::string_view>(ToString(*s.authenticated_with))
+                                : std::nullopt);
 }
 
 Result<Document> ReadDocument(const Row& r) {
@@ -160,6 +176,7 @@ PortalSession ReadSession(const Row& r) {
     x.expires_at = r.Time(12);
     x.ip = r.Text(13);
     x.user_agent = r.Text(14);
+    if (auto level = r.OptText(15)) x.eid_level = ParseAuthLevel(*level);
     return x;
 }
 
@@ -168,7 +185,8 @@ void BindSession(Query& q, const PortalSession& s) {
     if (s.identity_kind) kind = ToString(*s.identity_kind);
     q.Bind(s.id_hash, s.csrf_token, s.auth_method, kind, s.identity, s.full_name, s.request_id,
            s.signer_id, s.authenticated_at, s.reauthenticated_at, s.pending_json, s.created_at,
-           s.expires_at, s.ip, s.user_agent);
+           s.expires_at, s.ip, s.user_agent,
+           s.eid_level ? std::optional<std::string_view>(ToString(*s.eid_level)) : std::nullopt);
 }
 
 Result<OneTimeCode> ReadCode(const Row& r) {

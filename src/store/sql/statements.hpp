@@ -13,16 +13,19 @@ namespace firmo::store::sql {
 // Column lists, in the order the row readers read them.
 #define FIRMO_ISSUER_COLUMNS "id, name, email, created_at"
 #define FIRMO_API_KEY_COLUMNS "id, issuer_id, key_hash, prefix, created_at, revoked_at"
-#define FIRMO_DOSSIER_COLUMNS "id, issuer_id, title, support_email, documents_json, created_at"
+#define FIRMO_DOSSIER_COLUMNS \
+    "id, issuer_id, title, support_email, documents_json, created_at, non_sensitive_title"
 #define FIRMO_SIGNER_COLUMNS \
-    "id, issuer_id, kind, identifier, email, phone, created_at, updated_at, full_name"
-#define FIRMO_REQUEST_COLUMNS                                                            \
-    "id, issuer_id, dossier_id, status, expires_at, reference, created_at, updated_at, " \
-    "signed_at, rejected_at, reject_reason, cancelled_at, expired_at, redirect_json, "   \
-    "notification_id, auto_notify"
+    "id, issuer_id, kind, identifier, email, phone, created_at, updated_at, full_name, language"
+#define FIRMO_REQUEST_COLUMNS                                                             \
+    "id, issuer_id, dossier_id, status, expires_at, reference, created_at, updated_at, "  \
+    "signed_at, rejected_at, reject_reason, cancelled_at, expired_at, redirect_json, "    \
+    "notification_id, auto_notify, identifier_in_signed_documents, non_sensitive_title, " \
+    "activates_at"
 #define FIRMO_REQUEST_SIGNER_COLUMNS                                                      \
     "signer_id, sign_order, status, signed_at, rejected_at, accepted_json, accepted_at, " \
-    "confirmed_at, signing_name, failed_code_attempts, reject_reason"
+    "confirmed_at, signing_name, failed_code_attempts, reject_reason, authentication, "   \
+    "authenticated_with"
 #define FIRMO_DOCUMENT_COLUMNS                                                                 \
     "id, position, metadata_json, status, reject_reason, violations_json, upload_generation, " \
     "blob_key, size, sha256, page_count, created_at, updated_at, uploaded_at, "                \
@@ -36,7 +39,7 @@ namespace firmo::store::sql {
 #define FIRMO_SESSION_COLUMNS                                                                 \
     "id_hash, csrf_token, auth_method, identity_kind, identity, full_name, request_id, "      \
     "signer_id, authenticated_at, reauthenticated_at, pending_json, created_at, expires_at, " \
-    "ip, user_agent"
+    "ip, user_agent, eid_level"
 #define FIRMO_CODE_COLUMNS \
     "id, request_id, signer_id, kind, code_hash, created_at, expires_at, used_at"
 #define FIRMO_SIGNER_TOKEN_COLUMNS \
@@ -68,7 +71,7 @@ inline constexpr const char* kRevokeApiKey =
 
 // ---- Dossiers -------------------------------------------------------------------------------
 inline constexpr const char* kInsertDossier =
-    "INSERT INTO dossiers (" FIRMO_DOSSIER_COLUMNS ") VALUES ($1, $2, $3, $4, $5, $6)";
+    "INSERT INTO dossiers (" FIRMO_DOSSIER_COLUMNS ") VALUES ($1, $2, $3, $4, $5, $6, $7)";
 inline constexpr const char* kFindDossier =
     "SELECT " FIRMO_DOSSIER_COLUMNS " FROM dossiers WHERE issuer_id = $1 AND id = $2";
 inline constexpr const char* kListDossiers =
@@ -77,10 +80,10 @@ inline constexpr const char* kListDossiers =
     "AND (CAST($2 AS TEXT) IS NULL OR id < $2) ORDER BY id DESC LIMIT $3";
 
 // ---- Signers --------------------------------------------------------------------------------
-inline constexpr const char* kInsertSigner =
-    "INSERT INTO signers (" FIRMO_SIGNER_COLUMNS ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+inline constexpr const char* kInsertSigner = "INSERT INTO signers (" FIRMO_SIGNER_COLUMNS
+                                             ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
 inline constexpr const char* kUpdateSignerContact =
-    "UPDATE signers SET email = $3, phone = $4, updated_at = $5, full_name = $6 "
+    "UPDATE signers SET email = $3, phone = $4, updated_at = $5, full_name = $6, language = $7 "
     "WHERE issuer_id = $1 AND id = $2";
 #define FIRMO_FIND_SIGNER \
     "SELECT " FIRMO_SIGNER_COLUMNS " FROM signers WHERE issuer_id = $1 AND id = $2"
@@ -98,13 +101,14 @@ inline constexpr const char* kFindSignerByIdentifierForUpdate =
 inline constexpr const char* kInsertRequest =
     "INSERT INTO signature_requests (" FIRMO_REQUEST_COLUMNS
     ") "
-    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)";
+    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)";
 // The key columns (id, issuer, dossier, creation) never change: they select the row.
 inline constexpr const char* kUpdateRequest =
     "UPDATE signature_requests SET status = $4, expires_at = $5, reference = $6, "
     "updated_at = $8, signed_at = $9, rejected_at = $10, reject_reason = $11, "
     "cancelled_at = $12, expired_at = $13, redirect_json = $14, notification_id = $15, "
-    "auto_notify = $16 WHERE id = $1 AND issuer_id = $2 AND dossier_id = $3 AND created_at = $7";
+    "auto_notify = $16, identifier_in_signed_documents = $17, non_sensitive_title = $18, "
+    "activates_at = $19 WHERE id = $1 AND issuer_id = $2 AND dossier_id = $3 AND created_at = $7";
 #define FIRMO_FIND_REQUEST \
     "SELECT " FIRMO_REQUEST_COLUMNS " FROM signature_requests WHERE issuer_id = $1 AND id = $2"
 inline constexpr const char* kFindRequestForUpdate = FIRMO_FIND_REQUEST " FOR UPDATE";
@@ -127,13 +131,13 @@ inline constexpr const char* kListRemindable =
 inline constexpr const char* kUpsertRequestSigner =
     "INSERT INTO request_signers (request_id, position, " FIRMO_REQUEST_SIGNER_COLUMNS
     ") "
-    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) "
+    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) "
     "ON CONFLICT (request_id, position) DO UPDATE "
     "SET status = excluded.status, signed_at = excluded.signed_at, "
     "rejected_at = excluded.rejected_at, accepted_json = excluded.accepted_json, "
     "accepted_at = excluded.accepted_at, confirmed_at = excluded.confirmed_at, "
     "signing_name = excluded.signing_name, failed_code_attempts = excluded.failed_code_attempts, "
-    "reject_reason = excluded.reject_reason";
+    "reject_reason = excluded.reject_reason, authenticated_with = excluded.authenticated_with";
 inline constexpr const char* kListRequestSigners = "SELECT " FIRMO_REQUEST_SIGNER_COLUMNS
                                                    " FROM request_signers WHERE request_id = $1 "
                                                    "ORDER BY position";
@@ -161,9 +165,9 @@ inline constexpr const char* kListDocuments =
 // UPDATE form (PostgreSQL refuses it on a UNION): locking reads use kFindRequestForUpdate.
 #define FIRMO_NO_REQUEST_COLUMNS                                                                 \
     "NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, " \
-    "NULL"
+    "NULL, NULL, NULL, NULL"
 #define FIRMO_NO_REQUEST_SIGNER_COLUMNS \
-    "NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL"
+    "NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL"
 #define FIRMO_NO_DOCUMENT_COLUMNS_TYPED                                                      \
     "CAST(NULL AS TEXT), CAST(NULL AS BIGINT), CAST(NULL AS TEXT), CAST(NULL AS TEXT), "     \
     "CAST(NULL AS TEXT), CAST(NULL AS TEXT), CAST(NULL AS BIGINT), CAST(NULL AS TEXT), "     \
@@ -186,8 +190,8 @@ inline constexpr const char* kFindRequestAggregate =
 inline constexpr const char* kFindRequestAggregateForSigner =
     FIRMO_REQUEST_AGGREGATE("id = $1", "$1");
 inline constexpr int kAggregateRequestOffset = 2;
-inline constexpr int kAggregateSignerOffset = 2 + 16;
-inline constexpr int kAggregateDocumentOffset = 2 + 16 + 11;
+inline constexpr int kAggregateSignerOffset = 2 + 19;
+inline constexpr int kAggregateDocumentOffset = 2 + 19 + 13;
 
 // ---- Audit log ------------------------------------------------------------------------------
 inline constexpr const char* kAppendEvent =
@@ -257,7 +261,7 @@ inline constexpr const char* kPurgeIdempotency =
 inline constexpr const char* kInsertSession =
     "INSERT INTO portal_sessions (" FIRMO_SESSION_COLUMNS
     ") "
-    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)";
+    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)";
 #define FIRMO_FIND_SESSION \
     "SELECT " FIRMO_SESSION_COLUMNS " FROM portal_sessions WHERE id_hash = $1"
 inline constexpr const char* kFindSession = FIRMO_FIND_SESSION;
@@ -265,8 +269,8 @@ inline constexpr const char* kFindSessionForUpdate = FIRMO_FIND_SESSION " FOR UP
 inline constexpr const char* kUpdateSession =
     "UPDATE portal_sessions SET csrf_token = $2, auth_method = $3, identity_kind = $4, "
     "identity = $5, full_name = $6, request_id = $7, signer_id = $8, authenticated_at = $9, "
-    "reauthenticated_at = $10, pending_json = $11, expires_at = $13, ip = $14, user_agent = $15 "
-    "WHERE id_hash = $1 AND created_at = $12";
+    "reauthenticated_at = $10, pending_json = $11, expires_at = $13, ip = $14, user_agent = $15, "
+    "eid_level = $16 WHERE id_hash = $1 AND created_at = $12";
 inline constexpr const char* kDeleteSession = "DELETE FROM portal_sessions WHERE id_hash = $1";
 inline constexpr const char* kPurgeSessions = "DELETE FROM portal_sessions WHERE expires_at < $1";
 inline constexpr const char* kInsertCode =
@@ -415,6 +419,15 @@ inline constexpr const char* kPurgeRateLimits =
 inline constexpr const char* kGetSetting = "SELECT value FROM settings WHERE key = $1";
 inline constexpr const char* kPutSettingIfAbsent =
     "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING";
+
+// ---- Certificate revocations (the built-in CA) ---------------------------------------------
+inline constexpr const char* kInsertRevocation =
+    "INSERT INTO certificate_revocations (serial, revoked_at, reason) VALUES ($1, $2, $3) "
+    "ON CONFLICT (serial) DO NOTHING";
+inline constexpr const char* kFindRevocation =
+    "SELECT serial, revoked_at, reason FROM certificate_revocations WHERE serial = $1";
+inline constexpr const char* kListRevocations =
+    "SELECT serial, revoked_at, reason FROM certificate_revocations ORDER BY revoked_at, serial";
 
 // ---- The database as a whole: transaction ends, readiness, migration bookkeeping ----------
 // (BEGIN differs: each driver has its own, see Connection::Begin.)

@@ -134,7 +134,8 @@ class SqlSigners final : public SignerRepository, Repository {
     }
     Result<void> UpdateContact(const Signer& s) override {
         FIRMO_TRY(auto q, Prepare(kUpdateSignerContact));
-        return q.Bind(s.issuer_id, s.id, s.email, s.phone, s.updated_at, s.full_name).Send();
+        return q.Bind(s.issuer_id, s.id, s.email, s.phone, s.updated_at, s.full_name, s.language)
+            .Send();
     }
     Result<std::optional<Signer>> Find(const std::string& issuer_id,
                                        const std::string& id) override {
@@ -629,6 +630,34 @@ class SqlSettings final : public SettingRepository, Repository {
     }
 };
 
+class SqlRevocations final : public RevocationRepository, Repository {
+  public:
+    using Repository::Repository;
+
+    Result<Revocation> Revoke(const Revocation& r) override {
+        {
+            FIRMO_TRY(auto q, Prepare(kInsertRevocation));
+            FIRMO_CHECK(q.Bind(r.serial, r.revoked_at, r.reason).Run());
+        }
+        FIRMO_TRY(auto stored, Find(r.serial));
+        if (!stored) return Fail(ErrorCode::kInternal, "revocation vanished: " + r.serial);
+        return *stored;
+    }
+    Result<std::optional<Revocation>> Find(const std::string& serial) override {
+        FIRMO_TRY(auto q, Prepare(kFindRevocation));
+        return q.Bind(serial).One(ReadRevocation);
+    }
+    Result<std::vector<Revocation>> List() override {
+        FIRMO_TRY(auto q, Prepare(kListRevocations));
+        return q.All(ReadRevocation);
+    }
+
+  private:
+    static Revocation ReadRevocation(const Row& r) {
+        return Revocation{.serial = r.Text(0), .revoked_at = r.Time(1), .reason = r.SmallInt(2)};
+    }
+};
+
 class SqlTransaction final : public Transaction {
   public:
     SqlTransaction(Lease lease, TxMode mode)
@@ -649,7 +678,8 @@ class SqlTransaction final : public Transaction {
           jobs_(conn(), locking()),
           rate_limits_(conn(), locking()),
           idempotency_(conn(), locking()),
-          settings_(conn(), locking()) {}
+          settings_(conn(), locking()),
+          revocations_(conn(), locking()) {}
 
     ~SqlTransaction() override {
         if (open_) {
@@ -696,6 +726,7 @@ class SqlTransaction final : public Transaction {
     RateLimitRepository& rate_limits() override { return rate_limits_; }
     IdempotencyRepository& idempotency() override { return idempotency_; }
     SettingRepository& settings() override { return settings_; }
+    RevocationRepository& revocations() override { return revocations_; }
 
   private:
     Connection& conn() { return *lease_.conn; }
@@ -723,6 +754,7 @@ class SqlTransaction final : public Transaction {
     SqlRateLimits rate_limits_;
     SqlIdempotency idempotency_;
     SqlSettings settings_;
+    SqlRevocations revocations_;
 };
 
 }  // namespace

@@ -319,6 +319,41 @@ INSERT INTO outbox_turns (issuer_id, turn)
     FROM outbox GROUP BY issuer_id;
 )sql";
 
+// Issue 14: the built-in CA's revocations, read by its CRL and OCSP responder (serial as
+// upper-case hex; reason an RFC 5280 CRLReason code; revoked_at in Unix milliseconds).
+constexpr const char* kCertificateRevocations = R"sql(
+CREATE TABLE certificate_revocations (
+    serial     TEXT PRIMARY KEY,
+    revoked_at INTEGER NOT NULL,
+    reason     INTEGER NOT NULL
+);
+)sql";
+
+// Issue 14: authentication levels. What each signer must reach to confirm (existing signers keep
+// the code they could always use), what the confirmation proved, the level of a session's latest
+// eID authentication, and whether certificates may name the national identifier.
+constexpr const char* kAuthenticationLevels = R"sql(
+ALTER TABLE request_signers ADD COLUMN authentication TEXT NOT NULL DEFAULT 'code';
+ALTER TABLE request_signers ADD COLUMN authenticated_with TEXT;
+ALTER TABLE signature_requests ADD COLUMN identifier_in_signed_documents TEXT NOT NULL
+    DEFAULT 'identifier_and_name';
+ALTER TABLE portal_sessions ADD COLUMN eid_level TEXT;
+)sql";
+
+// Issue 18 (Posten signering's lifecycle): the title signers' e-mails and SMS show instead of the
+// dossier's title (dossier or request), and the time a request opens for signing.
+constexpr const char* kPostenLifecycle = R"sql(
+ALTER TABLE dossiers ADD COLUMN non_sensitive_title TEXT;
+ALTER TABLE signature_requests ADD COLUMN non_sensitive_title TEXT;
+ALTER TABLE signature_requests ADD COLUMN activates_at INTEGER;
+)sql";
+
+// Issue 16: the language a signer is addressed in (it, en, nb; none: chosen from the
+// identifier's country, then the browser).
+constexpr const char* kSignerLanguage = R"sql(
+ALTER TABLE signers ADD COLUMN language TEXT;
+)sql";
+
 // One migration a line, so that each new one is a one-line change (clang-format would pack them).
 // clang-format off
 constexpr sql::Migration kMigrations[] = {
@@ -331,6 +366,10 @@ constexpr sql::Migration kMigrations[] = {
     {7, "pending jobs index", kPendingJobsIndex},
     {8, "api key notifications", kApiKeyNotifications},
     {9, "outbox turns", kOutboxTurns},
+    {10, "certificate revocations", kCertificateRevocations},
+    {11, "authentication levels", kAuthenticationLevels},
+    {12, "posten lifecycle", kPostenLifecycle},
+    {13, "signer language", kSignerLanguage},
 };
 // clang-format on
 

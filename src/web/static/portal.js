@@ -23,7 +23,10 @@ async function renderViewer(pdfjs, el) {
     canvas.width = Math.floor(viewport.width);
     canvas.height = Math.floor(viewport.height);
     canvas.setAttribute('role', 'img');
-    canvas.setAttribute('aria-label', `Page ${n} of ${doc.numPages}`);
+    // The page's language gives the words (data-page-label, "Page {n} of {total}").
+    const label = el.dataset.pageLabel || 'Page {n} of {total}';
+    canvas.setAttribute('aria-label',
+                        label.replace('{n}', String(n)).replace('{total}', String(doc.numPages)));
     el.appendChild(canvas);
     await page.render({ canvasContext: canvas.getContext('2d'), viewport }).promise;
   }
@@ -38,7 +41,7 @@ if (viewers.length > 0) {
       try {
         await renderViewer(pdfjs, el);
       } catch (e) {
-        el.textContent = 'The preview could not be shown; use the download link.';
+        el.textContent = el.dataset.failed || 'The preview could not be shown; use the download link.';
         el.dataset.rendered = 'error';
       }
     }

@@ -40,6 +40,7 @@ struct NewParty {
     std::optional<std::string> email;
     std::optional<std::string> full_name;
     int order = 0;
+    std::optional<AuthLevel> authentication;  // the request's default when absent
 };
 
 class SignerSideTest : public ::testing::Test {
@@ -51,9 +52,11 @@ class SignerSideTest : public ::testing::Test {
         blobs_ = std::make_unique<store::FolderBlobStore>(dir / "documents");
         ctx_ = std::make_unique<ServiceContext>(ServiceContext{
             *db_, *blobs_, validator_, hasher_, clock_, random_, Limits{}, [this] { ++woken_; }});
-        requests_ = std::make_unique<RequestService>(*ctx_);
+        requests_ =
+            std::make_unique<RequestService>(*ctx_, RequestOptions{.eid_login = eid_login_});
         SignerSideOptions options;
         options.code_pepper = "pepper";
+        options.eid_login = eid_login_;
         sessions_ = std::make_unique<SignerSessionService>(*ctx_, codes_, options);
         ceremony_ = std::make_unique<CeremonyService>(*ctx_, *sessions_, trust_, document_signer_);
         jobs::WorkerOptions worker_options;
@@ -101,12 +104,13 @@ class SignerSideTest : public ::testing::Test {
         input.dossier_id = dossier->id;
         input.expires_at = clock_.Now() + 48h;
         input.redirect = redirect;
+        input.identifier_in_signed_documents = identifier_in_signed_documents_;
         for (const auto& p : parties) {
             auto signer = signers.Resolve(
                 issuer, NewSigner{p.kind, p.identifier, p.email, std::nullopt, p.full_name});
             EXPECT_TRUE(signer) << signer.error().message;
             if (!signer) return {};
-            input.signers.push_back({signer->signer.id, p.order});
+            input.signers.push_back({signer->signer.id, p.order, p.authentication});
         }
         auto request = requests_->Create(issuer, input, "test");
         EXPECT_TRUE(request) << request.error().message;
@@ -151,8 +155,10 @@ class SignerSideTest : public ::testing::Test {
     }
 
     PortalSession LoginByIdentity(IdentifierKind kind, const std::string& identifier,
-                                  const std::string& full_name = "Mario Rossi") {
+                                  const std::string& full_name = "Mario Rossi",
+                                  AuthLevel level = AuthLevel::kEidSubstantial) {
         VerifiedIdentity identity;
+        identity.level = level;
         identity.kind = kind;
         identity.identifier = identifier;
         identity.full_name = full_name;
@@ -186,6 +192,11 @@ class SignerSideTest : public ::testing::Test {
         return bytes ? *bytes : "";
     }
 
+    // Set by a derived fixture's constructor: whether the server offers eID login, and the
+    // requests' identifier_in_signed_documents.
+    bool eid_login_ = false;
+    IdentifierInSignedDocuments identifier_in_signed_documents_ =
+        IdentifierInSignedDocuments::kIdentifierAndName;
     ManualClock clock_{FromUnixMillis(1'795'000'000'000)};
     SeededRandom random_{7};
     AcceptingValidator validator_;

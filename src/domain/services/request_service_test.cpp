@@ -1,0 +1,148 @@
+// RequestService: what the io-sign-compatible root (api/iosign_api.hpp) asks of it: io-sign's
+// READY, which goes on to WAIT_FOR_SIGNATURE by itself, an expiry without Firmo's cap, and the
+// bytes of a READY document. On the fixture of the signer side (memory store, the worker).
+
+#include "domain/services/request_service.hpp"
+
+#include <gtest/gtest.h>
+
+#include "domain/services/testing/signer_side_fixture.hpp"
+
+namespace firmo::domain {
+namespace {
+
+using namespace firmo::domain::fixtures;
+using namespace std::chrono_literals;
+
+class RequestServiceTest : public SignerSideTest {
+  protected:
+    // A DRAFT request of one signer whose one document is uploaded and validated.
+    SignatureRequest DraftWithReadyDocument(bool auto_notify = false) {
+        DossierService dossiers(*ctx_);
+        auto dossier =
+            dossiers.Create(issuer_, NewDossier{"Contratto", std::nullopt, OneDocument()});
+        EXPECT_TRUE(dossier);
+        SignerService signers(*ctx_);
+        auto signer =
+            signers.Resolve(issuer_, NewSigner{IdentifierKind::kItFiscalCode, kMario,
+                                               "mario@example.org", std::nullopt, std::nullopt});
+        EXPECT_TRUE(signer);
+        NewSignatureRequest input;
+        input.dossier_id = dossier->id;
+        input.signers = {{signer->signer.id, 0}};
+        input.auto_notify = auto_notify;
+        auto request = requests_->Create(issuer_, input, "test");
+        EXPECT_TRUE(request) << request.error().message;
+        auto uploaded = requests_->UploadDocument(issuer_, request->id, request->documents[0].id,
+                                                  Upload{"%PDF-1.7\n% the document\n", "test"});
+        EXPECT_TRUE(uploaded) << uploaded.error().message;
+        worker_->RunOnce();  // validation
+        return Reload(*request);
+    }
+};
+
+TEST_F(RequestServiceTest, ReadyForSignatureGoesOnToWaitForSignatureWithoutANotification) {
+    const SignatureRequest draft = DraftWithReadyDocument();
+    auto changed = requests_->ChangeStatus(issuer_, draft.id, RequestedStatus::kReadyForSignature,
+                                           "issuer:test");
+    ASSERT_TRUE(changed) << changed.error().message;
+    EXPECT_EQ(changed->status, RequestStatus::kWaitForSignature);
+    const SignatureRequest stored = Reload(draft);
+    EXPECT_EQ(stored.status, RequestStatus::kWaitForSignature);
+    EXPECT_FALSE(stored.notification_id);
+    // Both steps are in the audit log, in order; no notification was sent.
+    const auto events = Events(draft);
+    ASSERT_GE(events.size(), 2u);
+    EXPECT_EQ(events[events.size() - 2].to_status, "READY");
+    EXPECT_EQ(events.back().from_status, "READY");
+    EXPECT_EQ(events.back().to_status, "WAIT_FOR_SIGNATURE");
+    EXPECT_EQ(Count(events, "notification.sent"), 0);
+    // Notifying afterwards works and keeps the status.
+    auto id = requests_->Notify(issuer_, draft.id, "issuer:test");
+    ASSERT_TRUE(id) << id.error().message;
+    EXPECT_EQ(Reload(draft).status, RequestStatus::kWaitForSignature);
+    // Asked again: a conflict, as for Firmo's READY.
+    auto again = requests_->ChangeStatus(issuer_, draft.id, RequestedStatus::kReadyForSignature,
+                                         "issuer:test");
+    ASSERT_FALSE(again);
+    EXPECT_EQ(again.error().code, ErrorCode::kConflict);
+}
+
+TEST_F(RequestServiceTest, FirmosReadyStaysReady) {
+    const SignatureRequest draft = DraftWithReadyDocument();
+    auto changed =
+        requests_->ChangeStatus(issuer_, draft.id, RequestedStatus::kReady, "issuer:test");
+    ASSERT_TRUE(changed) << changed.error().message;
+    EXPECT_EQ(Reload(draft).status, RequestStatus::kReady);
+}
+
+TEST_F(RequestServiceTest, ReadyForSignatureWithAutoNotifyNotifiesOnce) {
+    const SignatureRequest draft = DraftWithReadyDocument(/*auto_notify=*/true);
+    auto changed = requests_->ChangeStatus(issuer_, draft.id, RequestedStatus::kReadyForSignature,
+                                           "issuer:test");
+    ASSERT_TRUE(changed) << changed.error().message;
+    const SignatureRequest stored = Reload(draft);
+    EXPECT_EQ(stored.status, RequestStatus::kWaitForSignature);
+    EXPECT_TRUE(stored.notification_id);
+    EXPECT_EQ(Count(Events(draft), "notification.sent"), 1);
+}
+
+TEST_F(RequestServiceTest, ReadyForSignatureNeedsEveryDocumentReady) {
+    DossierService dossiers(*ctx_);
+    auto dossier = dossiers.Create(issuer_, NewDossier{"Contratto", std::nullopt, OneDocument()});
+    ASSERT_TRUE(dossier);
+    SignerService signers(*ctx_);
+    auto signer = signers.Resolve(issuer_, NewSigner{IdentifierKind::kItFiscalCode, kMario,
+                                                     std::nullopt, std::nullopt, std::nullopt});
+    ASSERT_TRUE(signer);
+    auto request = requests_->Create(
+        issuer_,
+        NewSignatureRequest{.dossier_id = dossier->id, .signers = {{signer->signer.id, 0}}},
+        "test");
+    ASSERT_TRUE(request);
+    auto changed = requests_->ChangeStatus(issuer_, request->id,
+                                           RequestedStatus::kReadyForSignature, "issuer:test");
+    ASSERT_FALSE(changed);
+    EXPECT_EQ(changed.error().code, ErrorCode::kConflict);
+    EXPECT_EQ(Reload(*request).status, RequestStatus::kDraft);
+}
+
+TEST_F(RequestServiceTest, ExpiryBeyondTheCapOnlyWhenUncapped) {
+    DossierService dossiers(*ctx_);
+    auto dossier = dossiers.Create(issuer_, NewDossier{"Contratto", std::nullopt, OneDocument()});
+    ASSERT_TRUE(dossier);
+    SignerService signers(*ctx_);
+    auto signer = signers.Resolve(issuer_, NewSigner{IdentifierKind::kItFiscalCode, kMario,
+                                                     std::nullopt, std::nullopt, std::nullopt});
+    ASSERT_TRUE(signer);
+    NewSignatureRequest input{.dossier_id = dossier->id, .signers = {{signer->signer.id, 0}}};
+    input.expires_at = clock_.Now() + 24h * 730;
+    auto capped = requests_->Create(issuer_, input, "test");
+    ASSERT_FALSE(capped);
+    EXPECT_EQ(capped.error().code, ErrorCode::kInvalidArgument);
+    input.uncapped_expiry = true;
+    auto uncapped = requests_->Create(issuer_, input, "test");
+    ASSERT_TRUE(uncapped) << uncapped.error().message;
+    EXPECT_EQ(uncapped->expires_at, *input.expires_at);
+    // The past stays refused.
+    input.expires_at = clock_.Now() - 1h;
+    auto past = requests_->Create(issuer_, input, "test");
+    ASSERT_FALSE(past);
+    EXPECT_EQ(past.error().code, ErrorCode::kInvalidArgument);
+}
+
+TEST_F(RequestServiceTest, DocumentContentIsTheValidatedUpload) {
+    const SignatureRequest draft = DraftWithReadyDocument();
+    auto bytes = requests_->DocumentContent(issuer_, draft.id, draft.documents[0].id);
+    ASSERT_TRUE(bytes) << bytes.error().message;
+    EXPECT_EQ(*bytes, "%PDF-1.7\n% the document\n");
+    auto missing = requests_->DocumentContent(issuer_, draft.id, "no-such-document");
+    ASSERT_FALSE(missing);
+    EXPECT_EQ(missing.error().code, ErrorCode::kNotFound);
+    auto other = requests_->DocumentContent("ISSUER-B", draft.id, draft.documents[0].id);
+    ASSERT_FALSE(other);
+    EXPECT_EQ(other.error().code, ErrorCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace firmo::domain
