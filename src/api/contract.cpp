@@ -268,9 +268,9 @@ const Spec<RejectionBody>& RejectionBodySpec() {
 }
 
 const Spec<RequestPatchBody>& RequestPatchBodySpec() {
-    static const Spec<RequestPatchBody> spec = Object<RequestPatchBody>().Required(
+    static const Spec<RequestPatchBody> kSpec = Object<RequestPatchBody>().Required(
         "expires_at", &RequestPatchBody::expires_at, DateTime());
-    return spec;
+    return kSpec;
 }
 
 // ---- Query parameters -----------------------------------------------------------------------

@@ -33,7 +33,7 @@ std::uint32_t MethodIndex(std::string_view method) {
 
 constexpr std::string_view kUnmatched = "unmatched";
 // The body limit of the public PKI endpoints (api/pki_api.hpp).
-constexpr std::size_t kMaxPkiBodyBytes = 64 * 1024;
+constexpr std::size_t kMaxPkiBodyBytes = std::size_t{64} * 1024;
 
 }  // namespace
 

@@ -166,7 +166,7 @@ Result<Catalog> Catalog::Parse(const std::map<std::string, std::string>& files) 
 }
 
 const Catalog& Catalog::Builtin() {
-    static const Catalog catalog = [] {
+    static const Catalog kCatalog = [] {
         std::map<std::string, std::string> files;
         for (std::string_view name : embedded::EmbeddedFileNames()) {
             if (!name.ends_with(".msg")) continue;
@@ -182,14 +182,14 @@ const Catalog& Catalog::Builtin() {
         }
         return std::move(*parsed);
     }();
-    return catalog;
+    return kCatalog;
 }
 
 std::string Catalog::Supported(std::string_view tag) const {
-    const std::string lower = Lower(Trim(tag));
+    std::string lower = Lower(Trim(tag));
     if (lower.empty()) return {};
     if (messages_.contains(lower)) return lower;
-    const std::string primary = lower.substr(0, lower.find('-'));
+    std::string primary = lower.substr(0, lower.find('-'));
     if (messages_.contains(primary)) return primary;
     // "no" (Norwegian) and "nn" (nynorsk) readers read bokmål rather than English.
     if ((primary == "no" || primary == "nn") && messages_.contains("nb")) return "nb";

@@ -7,11 +7,13 @@
 namespace firmo::i18n {
 namespace {
 
-Timestamp At(std::int64_t unix_seconds) { return Timestamp(std::chrono::seconds(unix_seconds)); }
+constexpr Timestamp At(std::int64_t unix_seconds) {
+    return Timestamp(std::chrono::seconds(unix_seconds));
+}
 // 2026-12-17 17:00:00 UTC (18:00 in Rome and Oslo, winter time).
-const Timestamp kWinter = At(1797526800);
+constexpr Timestamp kWinter = At(1797526800);
 // 2026-07-01 10:15:00 UTC (12:15 in Rome, summer time).
-const Timestamp kSummer = At(1782900900);
+constexpr Timestamp kSummer = At(1782900900);
 
 TEST(I18nCatalog, BuiltinHasEnglishItalianAndNorwegian) {
     const auto& languages = Catalog::Builtin().Languages();

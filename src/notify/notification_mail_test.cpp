@@ -346,7 +346,7 @@ TEST(NotificationMailTest, NonGsmTextIsHeldToTwoUcs2Segments) {
     ASSERT_TRUE(sms);
     EXPECT_FALSE(GsmSeptets(*sms));
     std::size_t units = 0;
-    for (unsigned char c : *sms) units += (c & 0xC0) != 0x80 ? 1 : 0;  // all in the BMP
+    for (char c : *sms) units += (static_cast<unsigned char>(c) & 0xC0) != 0x80 ? 1 : 0;  // BMP
     EXPECT_LE(units, kSmsUcs2Limit) << *sms;
     EXPECT_THAT(*sms, HasSubstr("Договор"));
     EXPECT_THAT(*sms, HasSubstr(kLink));

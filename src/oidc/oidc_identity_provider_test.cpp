@@ -468,10 +468,11 @@ TEST_F(OidcProviderTest, TheAcrIsAskedForAndALowerOrMissingOneIsRefused) {
     ASSERT_TRUE(stronger) << stronger.error().message;
     EXPECT_EQ(stronger->level, domain::AuthLevel::kEidHigh);
 
-    for (const auto& [acr, why] : std::vector<std::pair<json, std::string>>{
+    for (const auto& [given, why] : std::vector<std::pair<json, std::string>>{
              {json("https://www.spid.gov.it/SpidL1"), "not a known level"},
              {json(nullptr), "no acr"},
              {json(3), "no acr"}}) {
+        const json acr = given;  // a copy: lambdas cannot capture structured bindings (clang 14)
         auto refused = Login(*rp, false, [&](json& c) {
             if (acr.is_null()) {
                 c.erase("acr");

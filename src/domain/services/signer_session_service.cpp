@@ -157,7 +157,7 @@ Result<CodeSent> SignerSessionService::SendCode(const std::string& request_id,
         while (true) {
             const std::string raw = ctx_.random.Bytes(4);
             std::uint32_t v = 0;
-            for (unsigned char c : raw) v = (v << 8) | c;
+            for (char c : raw) v = (v << 8) | static_cast<unsigned char>(c);
             if (v >= 4'294'000'000u) continue;
             std::string digits = std::to_string(v % 1'000'000);
             return std::string(6 - digits.size(), '0') + digits;
