@@ -30,14 +30,7 @@ JsonWriter& JsonWriter::Key(std::string_view name) {
 
 JsonWriter& JsonWriter::String(std::string_view value) {
     Separate();
-    bool ascii = true;
-    for (const char c : value) {
-        if (static_cast<unsigned char>(c) >= 0x80) {
-            ascii = false;
-            break;
-        }
-    }
-    if (ascii) {
+    if (IsAscii(value)) {
         AppendJsonQuoted(out_, value);
     } else {
         AppendJsonQuoted(out_, ToValidUtf8(value));
