@@ -204,11 +204,15 @@ Result<ValidationData> ValidationDataCollector::Collect(
                           X509_cmp(issuer, options_.local.certificate) == 0;
         FIRMO_TRY(std::string request, OcspRequestFor(cert, issuer));
         if (ours) {
-            FIRMO_TRY(std::string answer, options_.local.ocsp(request));
-            FIRMO_CHECK(CheckOcspResponse(answer, cert));
-            AddOnce(data.ocsp_responses, std::move(answer));
-            local_crl = local_crl || static_cast<bool>(options_.local.crl);
-            continue;
+            auto answer = options_.local.ocsp(request);
+            if (answer) {
+                FIRMO_CHECK(CheckOcspResponse(*answer, cert));
+                AddOnce(data.ocsp_responses, std::move(*answer));
+                local_crl = local_crl || static_cast<bool>(options_.local.crl);
+                continue;
+            }
+            // Not answered here: asked where the certificate says, like any other.
+            if (answer.error().code != ErrorCode::kNotFound) return Fail(answer.error());
         }
         if (const std::string url = AccessUrl(cert, NID_ad_OCSP); !url.empty()) {
             FIRMO_TRY(std::string answer, HttpFetch(url, "application/ocsp-request", request,

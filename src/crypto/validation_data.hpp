@@ -33,7 +33,8 @@ struct ValidationData {
 // The built-in CA, answered without HTTP.
 struct LocalIssuer {
     X509* certificate = nullptr;  // the issuer whose certificates are answered here
-    // A DER OCSPResponse to a DER OCSPRequest (CertificateAuthority::AnswerOcsp).
+    // A DER OCSPResponse to a DER OCSPRequest (CertificateAuthority::AnswerOcsp); kNotFound
+    // sends the request to the OCSP URL the certificate names instead.
     std::function<Result<std::string>(std::string_view request)> ocsp;
     // The current DER CRL (CertificateAuthority::Crl), or null for none.
     std::function<Result<std::string>()> crl;
