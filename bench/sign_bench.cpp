@@ -3,7 +3,12 @@
 // private-key signature, measured in-process). One line per size; figures go to
 // docs/PERFORMANCE.md. bench/sign_compare.sh runs pdfsig and `openssl speed` on the same files.
 //
+// With --levels, each PAdES baseline level is measured: b-t adds the signature time-stamp,
+// b-lt the DSS update (OCSP answered in process), b-lta the document time-stamp; the time-stamp
+// authority is the built-in one, in process, so the figures are the server's own CPU cost.
+//
 //   sign_bench [--key-type ecdsa-p256|rsa-3072] [--seconds S] [--sizes 100k,1m,50m]
+//              [--levels b-b,b-lta]
 //   sign_bench --write-pdf BYTES FILE      (the benchmark's document, for other tools)
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -22,9 +27,11 @@
 #include "core/clock.hpp"
 #include "core/random.hpp"
 #include "crypto/builtin_trust_service.hpp"
+#include "crypto/builtin_tsa.hpp"
 #include "crypto/certificate_authority.hpp"
 #include "crypto/cms.hpp"
 #include "crypto/digest.hpp"
+#include "pdf/long_term_signer.hpp"
 #include "pdf/pades_signer.hpp"
 
 namespace {
@@ -123,6 +130,7 @@ struct Options {
     double seconds = 3;
     std::vector<std::pair<std::string, std::uint64_t>> sizes = {
         {"100KB", 100ULL * 1000}, {"1MB", 1000ULL * 1000}, {"50MB", 50ULL * 1000 * 1000}};
+    std::vector<firmo::pdf::SignatureLevel> levels = {firmo::pdf::SignatureLevel::kB};
 };
 
 // SHA-256 bytes/s and signatures/s of the key: the most any PAdES signer could do.
@@ -168,8 +176,6 @@ int BenchOneSize(const Options& options, const std::string& label, const fs::pat
     firmo::crypto::BuiltinTrustService trust(shared, clock, random);
     firmo::domain::SignerIdentity signer{"Mario Rossi", "Mario", "Rossi", "TINIT-RSSMRA80A01H501U",
                                          "IT",          ""};
-    auto session = trust.OpenSession(signer);
-    if (!session) return 1;
     firmo::pdf::PadesSigner engine;
     firmo::domain::SignatureField field{firmo::domain::FieldAtPosition{0, 50, 50, 200, 60},
                                         {"I accept the terms", {}}};
@@ -177,42 +183,91 @@ int BenchOneSize(const Options& options, const std::string& label, const fs::pat
     details.signer_name = signer.full_name;
     double rss_before = PeakRssMb();
 
-    // Each signature goes to a new file, as in production; removing the previous one is
-    // kept out of the measured time (ext4 also flushes a file renamed over another).
-    int count = 0;
-    double cpu_signing = 0;
-    auto start = Clock::now();
-    double elapsed = 0;
-    while (elapsed < options.seconds || count < 3) {
-        std::error_code ec;
-        fs::remove(out, ec);
-        details.signing_time = clock.Now();
-        double cpu_before = CpuSeconds();
-        auto outcome = engine.Sign(in, out, field, details, **session);
-        cpu_signing += CpuSeconds() - cpu_before;
-        if (!outcome) {
-            std::cerr << "sign failed: " << outcome.error().message << "\n";
-            return 1;
+    // The server's set-up for the levels above B-B: its own TSA and OCSP, in process.
+    auto tsa =
+        firmo::crypto::BuiltinTsa::LoadOrCreate(dir / ("tsa-" + label), *shared, "", clock, random);
+    if (!tsa) return 1;
+    firmo::crypto::ValidationDataOptions validation_options;
+    validation_options.local.certificate = shared->certificate();
+    validation_options.local.ocsp = [&](std::string_view request) {
+        return shared->AnswerOcsp(
+            request,
+            [](const std::string&) -> firmo::Result<std::optional<firmo::domain::Revocation>> {
+                return std::optional<firmo::domain::Revocation>();
+            },
+            clock.Now(), std::chrono::hours(1));
+    };
+    validation_options.local.crl = [&] {
+        return shared->Crl({}, clock.Now(), std::chrono::hours(24));
+    };
+    const firmo::crypto::ValidationDataCollector validation(validation_options);
+
+    struct Measured {
+        firmo::pdf::SignatureLevel level;
+        double rate, wall_rate, rss;
+    };
+    std::vector<Measured> measured;
+    for (const auto level : options.levels) {
+        firmo::pdf::LongTermSigner long_term(engine, level, validation, *tsa, random);
+        auto opened = trust.OpenSession(signer);
+        if (!opened) return 1;
+        std::unique_ptr<firmo::domain::SigningSession> session = std::move(*opened);
+        if (level >= firmo::pdf::SignatureLevel::kT) {
+            session = std::make_unique<firmo::crypto::TimestampingSession>(std::move(session), *tsa,
+                                                                           random);
         }
-        ++count;
-        elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+        const fs::path signed_path =
+            level >= firmo::pdf::SignatureLevel::kLt ? dir / "bt.pdf" : out;
+        // Each signature goes to a new file, as in production; removing the previous one is
+        // kept out of the measured time (ext4 also flushes a file renamed over another).
+        int count = 0;
+        double cpu_signing = 0;
+        auto start = Clock::now();
+        double elapsed = 0;
+        while (elapsed < options.seconds || count < 3) {
+            std::error_code ec;
+            fs::remove(out, ec);
+            fs::remove(signed_path, ec);
+            details.signing_time = clock.Now();
+            double cpu_before = CpuSeconds();
+            auto outcome = engine.Sign(in, signed_path, field, details, *session);
+            if (outcome && level >= firmo::pdf::SignatureLevel::kLt) {
+                auto added = long_term.AddLongTermProof(signed_path, out);
+                if (!added) {
+                    std::cerr << "post-sign failed: " << added.error().message << "\n";
+                    return 1;
+                }
+            }
+            cpu_signing += CpuSeconds() - cpu_before;
+            if (!outcome) {
+                std::cerr << "sign failed: " << outcome.error().message << "\n";
+                return 1;
+            }
+            ++count;
+            elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+        }
+        double wall_rate = count / elapsed;
+        double rate = count / cpu_signing;
+        // Before the crypto-limit run allocates its buffer.
+        measured.push_back({level, rate, wall_rate, PeakRssMb()});
     }
-    double wall_rate = count / elapsed;
-    double rate = count / cpu_signing;
-    double rss_signing = PeakRssMb();  // before the crypto-limit run allocates its buffer
 
     // The same key type, for the crypto limit.
     auto key = firmo::crypto::GenerateKey(options.key_type);
     auto [sha_rate, sign_rate] = CryptoLimit(key->get());
     double limit = 1.0 / (static_cast<double>(fs::file_size(in)) / sha_rate + 1.0 / sign_rate);
-    std::printf(
-        "sign_bench size=%s bytes=%llu key=%s sigs_per_s_per_core=%.1f cpu_ms_per_sig=%.2f "
-        "wall_sigs_per_s=%.1f "
-        "peak_rss_mb=%.1f rss_before_signing_mb=%.1f crypto_limit_sigs_per_s=%.1f "
-        "ratio_to_limit=%.2f sha256_mb_per_s=%.0f key_signs_per_s=%.0f\n",
-        label.c_str(), static_cast<unsigned long long>(fs::file_size(in)),
-        std::string(firmo::crypto::ToString(options.key_type)).c_str(), rate, 1000.0 / rate,
-        wall_rate, rss_signing, rss_before, limit, limit / rate, sha_rate / 1e6, sign_rate);
+
+    for (const auto& m : measured) {
+        std::printf(
+            "sign_bench size=%s level=%s bytes=%llu key=%s sigs_per_s_per_core=%.1f "
+            "cpu_ms_per_sig=%.2f wall_sigs_per_s=%.1f peak_rss_mb=%.1f "
+            "rss_before_signing_mb=%.1f crypto_limit_sigs_per_s=%.1f ratio_to_limit=%.2f "
+            "sha256_mb_per_s=%.0f key_signs_per_s=%.0f\n",
+            label.c_str(), std::string(firmo::pdf::ToString(m.level)).c_str(),
+            static_cast<unsigned long long>(fs::file_size(in)),
+            std::string(firmo::crypto::ToString(options.key_type)).c_str(), m.rate, 1000.0 / m.rate,
+            m.wall_rate, m.rss, rss_before, limit, limit / m.rate, sha_rate / 1e6, sign_rate);
+    }
     std::fflush(stdout);
     return 0;
 }
@@ -242,6 +297,16 @@ int main(int argc, char** argv) {
             auto type = firmo::crypto::ParseKeyType(args[i + 1]);
             if (!type) return 2;
             options.key_type = *type;
+        } else if (args[i] == "--levels") {
+            options.levels.clear();
+            std::string list = args[i + 1];
+            for (std::size_t at = 0; at <= list.size();) {
+                auto comma = std::min(list.find(',', at), list.size());
+                auto level = firmo::pdf::ParseSignatureLevel(list.substr(at, comma - at));
+                if (!level) return 2;
+                options.levels.push_back(*level);
+                at = comma + 1;
+            }
         } else if (args[i] == "--seconds") {
             options.seconds = std::stod(args[i + 1]);
         } else if (args[i] == "--sizes") {
@@ -257,7 +322,8 @@ int main(int argc, char** argv) {
                 at = comma + 1;
             }
         } else {
-            std::cerr << "usage: sign_bench [--key-type T] [--seconds S] [--sizes 100k,1m,50m]\n";
+            std::cerr << "usage: sign_bench [--key-type T] [--seconds S] [--sizes 100k,1m,50m] "
+                         "[--levels b-b,b-lta]\n";
             return 2;
         }
     }

@@ -299,6 +299,10 @@ void Cli::AddSign() {
     AddOptional(sign_, "--tsa-url", o.tsa_url,
                 "time-stamp each signature at this RFC 3161 TSA (PAdES B-T)")
         ->type_name("URL");
+    AddOptional(sign_, "--level", o.level,
+                "PAdES baseline level: b-b, b-t, b-lt (+ DSS with OCSP) or b-lta (+ document "
+                "time-stamp); b-t and above need --tsa-url (default: b-t with it, else b-b)")
+        ->type_name("LEVEL");
     sign_
         ->add_option("--pkcs11-module", o.pkcs11_module,
                      "PKCS#11 library, when the CA key is in a token (PIN as passphrase)")

@@ -39,6 +39,7 @@
 #include "notify/webhook_transport.hpp"
 #include "oidc/oidc_identity_provider.hpp"
 #include "pdf/cli.hpp"
+#include "pdf/long_term_signer.hpp"
 #include "pdf/metered_signer.hpp"
 #include "pdf/pades_signer.hpp"
 #include "pdf/verify.hpp"
@@ -401,7 +402,10 @@ struct Node::Graph {
           trust(adapters.ca, storage.clock(), storage.random(),
                 {.urls = crypto::CertificateUrls::Under(public_url),
                  .timestamps = adapters.timestamps}),
-          metered_signer(document_signer, metrics),
+          validation_data(ValidationDataOptionsOf(adapters.ca, storage)),
+          long_term_signer(document_signer, pdf::SignatureLevel::kLta, validation_data,
+                           adapters.timestamps, storage.random()),
+          metered_signer(long_term_signer, metrics),
           signer_sessions(issuer_side.context(), *adapters.codes,
                           {.code_ttl = c.web.code_ttl,
                            .code_pepper = adapters.code_pepper,
@@ -539,6 +543,28 @@ struct Node::Graph {
         return o;
     }
 
+    // The built-in CA's OCSP answers and CRL for the server's own signatures, in process (the
+    // same answers /pki/ocsp and /pki/ca.crl give); other issuers over HTTP.
+    static crypto::ValidationDataOptions ValidationDataOptionsOf(
+        std::shared_ptr<const crypto::CertificateAuthority> ca, Storage& storage) {
+        const api::PkiApiOptions pki;
+        domain::Database& db = storage.db();
+        const Clock& clock = storage.clock();
+        crypto::ValidationDataOptions o;
+        o.local.certificate = ca->certificate();
+        o.local.ocsp = [ca, &db, &clock, pki](std::string_view request) {
+            domain::RevocationService revocations(db, clock);
+            return ca->AnswerOcsp(
+                request, [&](const std::string& serial) { return revocations.Find(serial); },
+                clock.Now(), pki.ocsp_validity);
+        };
+        o.local.crl = [ca, &db, &clock, pki]() -> Result<std::string> {
+            FIRMO_TRY(auto revoked, domain::RevocationService(db, clock).List());
+            return ca->Crl(revoked, clock.Now(), pki.crl_validity);
+        };
+        return o;
+    }
+
     static int IoThreadsOf(const Config& c) {
         return c.server.io_threads > 0
                    ? c.server.io_threads
@@ -592,7 +618,9 @@ struct Node::Graph {
     IssuerSide issuer_side;
     crypto::BuiltinTrustService trust;
     pdf::PadesSigner document_signer;
-    pdf::MeteredSigner metered_signer;  // document_signer, timed
+    crypto::ValidationDataCollector validation_data;  // the DSS of every server signature
+    pdf::LongTermSigner long_term_signer;             // document_signer, then B-LT and B-LTA
+    pdf::MeteredSigner metered_signer;                // long_term_signer, timed
     domain::SignerSessionService signer_sessions;
     domain::CeremonyService ceremony;
     domain::EventService events;

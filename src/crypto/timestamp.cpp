@@ -1,10 +1,10 @@
 #include "crypto/timestamp.hpp"
 
-#include <curl/curl.h>
 #include <openssl/err.h>
 #include <openssl/ts.h>
 
 #include "crypto/digest.hpp"
+#include "crypto/http_fetch.hpp"
 #include "crypto/openssl_util.hpp"
 
 namespace firmo::crypto {
@@ -14,19 +14,7 @@ using TsReqPtr = OpensslPtr<TS_REQ, TS_REQ_free>;
 using TsRespPtr = OpensslPtr<TS_RESP, TS_RESP_free>;
 using TsImprintPtr = OpensslPtr<TS_MSG_IMPRINT, TS_MSG_IMPRINT_free>;
 using AlgorPtr = OpensslPtr<X509_ALGOR, X509_ALGOR_free>;
-using CurlPtr = std::unique_ptr<CURL, void (*)(CURL*)>;
-using CurlListPtr = std::unique_ptr<curl_slist, void (*)(curl_slist*)>;
-
-// A TSA may answer with a large chain; nothing legitimate comes near this.
-constexpr std::size_t kMaxResponseBytes = 1 << 20;
 constexpr int kNonceBytes = 8;
-
-std::size_t CollectBody(char* data, std::size_t size, std::size_t n, void* user) {
-    auto* body = static_cast<std::string*>(user);
-    if (body->size() + size * n > kMaxResponseBytes) return 0;  // aborts the transfer
-    body->append(data, size * n);
-    return size * n;
-}
 
 }  // namespace
 
@@ -34,30 +22,8 @@ HttpTimestampAuthority::HttpTimestampAuthority(std::string url, std::chrono::mil
     : url_(std::move(url)), timeout_(timeout) {}
 
 Result<std::string> HttpTimestampAuthority::Exchange(std::string_view request) {
-    CurlPtr curl(curl_easy_init(), curl_easy_cleanup);
-    CurlListPtr headers(curl_slist_append(nullptr, "Content-Type: application/timestamp-query"),
-                        curl_slist_free_all);
-    if (!curl || !headers) return Fail(ErrorCode::kInternal, "cannot start an HTTP request");
-    std::string body;
-    curl_easy_setopt(curl.get(), CURLOPT_URL, url_.c_str());
-    curl_easy_setopt(curl.get(), CURLOPT_HTTPHEADER, headers.get());
-    curl_easy_setopt(curl.get(), CURLOPT_POSTFIELDS, request.data());
-    curl_easy_setopt(curl.get(), CURLOPT_POSTFIELDSIZE_LARGE,
-                     static_cast<curl_off_t>(request.size()));
-    curl_easy_setopt(curl.get(), CURLOPT_TIMEOUT_MS, static_cast<long>(timeout_.count()));
-    curl_easy_setopt(curl.get(), CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(curl.get(), CURLOPT_WRITEFUNCTION, CollectBody);
-    curl_easy_setopt(curl.get(), CURLOPT_WRITEDATA, &body);
-    CURLcode rc = curl_easy_perform(curl.get());
-    long status = 0;
-    curl_easy_getinfo(curl.get(), CURLINFO_RESPONSE_CODE, &status);
-    if (rc != CURLE_OK || status != 200) {
-        return Fail(ErrorCode::kUnavailable,
-                    "time-stamp authority " + url_ + " failed: " +
-                        (rc != CURLE_OK ? curl_easy_strerror(rc)
-                                        : "HTTP status " + std::to_string(status)));
-    }
-    return body;
+    return HttpFetch(url_, "application/timestamp-query", request, timeout_,
+                     "time-stamp authority");
 }
 
 Result<std::string> RequestTimestampToken(TimestampAuthority& tsa, std::string_view sha256,

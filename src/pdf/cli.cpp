@@ -13,6 +13,7 @@
 #include "crypto/cms_verify.hpp"
 #include "crypto/timestamp.hpp"
 #include "domain/identifiers.hpp"
+#include "pdf/long_term_signer.hpp"
 #include "pdf/pades_signer.hpp"
 #include "pdf/verify.hpp"
 
@@ -158,6 +159,22 @@ int RunSign(const SignOptions& o, std::ostream& out, std::ostream& err) {
         field.attrs = at;
     }
 
+    SignatureLevel level = o.tsa_url ? SignatureLevel::kT : SignatureLevel::kB;
+    if (o.level) {
+        auto parsed = ParseSignatureLevel(*o.level);
+        if (!parsed) return Usage(err, "sign", "--level is one of b-b, b-t, b-lt, b-lta");
+        level = *parsed;
+    }
+    if (level >= SignatureLevel::kT && !o.tsa_url) {
+        return Usage(err, "sign",
+                     "--level " + std::string(ToString(level)) +
+                         " needs a time-stamp authority: give --tsa-url (an RFC 3161 TSA, e.g. "
+                         "a Firmo server's /pki/tsa)");
+    }
+    if (level == SignatureLevel::kB && o.tsa_url) {
+        return Usage(err, "sign", "--level b-b signs without a time-stamp: leave out --tsa-url");
+    }
+
     auto passphrase = Passphrase(o.passphrase);
     if (!passphrase) {
         err << "error: " << passphrase.error().message << "\n";
@@ -172,18 +189,34 @@ int RunSign(const SignOptions& o, std::ostream& out, std::ostream& err) {
     }
     SystemClock clock;
     SystemRandom random;
-    crypto::BuiltinTrustService trust(
-        std::make_shared<const crypto::CertificateAuthority>(std::move(*ca)), clock, random);
+    auto authority = std::make_shared<const crypto::CertificateAuthority>(std::move(*ca));
+    crypto::BuiltinTrustService trust(authority, clock, random);
     auto session = trust.OpenSession(signer);
     if (!session) {
         err << "error: " << session.error().message << "\n";
         return kFailed;
     }
+    std::shared_ptr<crypto::TimestampAuthority> tsa;
     if (o.tsa_url) {
-        *session = std::make_unique<crypto::TimestampingSession>(
-            std::move(*session), std::make_shared<crypto::HttpTimestampAuthority>(*o.tsa_url),
-            random);
+        tsa = std::make_shared<crypto::HttpTimestampAuthority>(*o.tsa_url);
+        *session = std::make_unique<crypto::TimestampingSession>(std::move(*session), tsa, random);
     }
+    // The certificate just issued cannot have been revoked yet: the CA answers for it in
+    // process. Any other certificate's status (the TSA's) comes from where it says.
+    const auto new_cert = crypto::CertificateFromDer((*session)->CertificateDer());
+    const std::string new_serial = new_cert ? crypto::SerialOf(new_cert->get()) : "";
+    crypto::ValidationDataOptions validation_options;
+    validation_options.local.certificate = authority->certificate();
+    validation_options.local.ocsp = [&](std::string_view request) {
+        return authority->AnswerOcsp(
+            request,
+            [&](const std::string& serial) -> Result<std::optional<domain::Revocation>> {
+                if (serial != new_serial) return Fail(ErrorCode::kNotFound, "not issued here");
+                return std::optional<domain::Revocation>();
+            },
+            clock.Now(), std::chrono::hours(1));
+    };
+    const crypto::ValidationDataCollector validation(validation_options);
     domain::SignatureDetails details;
     details.signer_name = signer.full_name;
     details.signing_time = clock.Now();
@@ -192,16 +225,28 @@ int RunSign(const SignOptions& o, std::ostream& out, std::ostream& err) {
     details.field_name = o.field_name;
     details.visible = !o.invisible;
     PadesSigner signer_engine;
-    auto outcome = signer_engine.Sign(o.in, o.out, field, details, **session);
+    std::filesystem::path signed_path = o.out;
+    if (level >= SignatureLevel::kLt) signed_path += ".signed";
+    auto outcome = signer_engine.Sign(o.in, signed_path, field, details, **session);
     if (!outcome) {
         err << "error: " << outcome.error().message << "\n";
         for (const auto& v : outcome.error().violations)
             err << "  " << v.field << ": " << v.reason << "\n";
         return kFailed;
     }
+    if (level >= SignatureLevel::kLt) {
+        LongTermSigner long_term(signer_engine, level, validation, tsa, random);
+        auto added = long_term.AddLongTermProof(signed_path, o.out);
+        std::error_code ec;
+        std::filesystem::remove(signed_path, ec);
+        if (!added) {
+            err << "error: " << added.error().message << "\n";
+            return kFailed;
+        }
+    }
     out << "signed " << o.out.string() << ": field '" << outcome->field_name << "', signer '"
         << signer.full_name << "' (" << signer.serial_number << "), " << outcome->signature_bytes
-        << "-byte signature\n";
+        << "-byte signature, PAdES " << ToString(level) << "\n";
     return kOk;
 }
 

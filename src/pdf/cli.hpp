@@ -33,7 +33,10 @@ struct PassphraseSource {
 };
 
 // firmo sign: one signature field of `in` signed with a short-lived certificate from the CA in
-// `data_dir` (PAdES B-B, incremental update), written to `out`.
+// `data_dir` (incremental update), written to `out`, at a PAdES baseline level: B-B, B-T (a
+// signature time-stamp from --tsa-url), B-LT (then a DSS update: certificates and OCSP
+// responses, the new certificate's answered by the CA in process, others at the URLs their
+// certificates name), B-LTA (then a document time-stamp).
 struct SignOptions {
     std::filesystem::path data_dir;
     std::filesystem::path in;
@@ -55,7 +58,9 @@ struct SignOptions {
     std::string given_name, surname, email, country;
     PassphraseSource passphrase;
     std::optional<std::string> tsa_url;  // time-stamp each signature (PAdES B-T)
-    std::string pkcs11_module;           // when the CA key is in a PKCS#11 token
+    // "b-b", "b-t", "b-lt" or "b-lta"; default b-t with a TSA, else b-b.
+    std::optional<std::string> level;
+    std::string pkcs11_module;  // when the CA key is in a PKCS#11 token
 };
 int RunSign(const SignOptions& options, std::ostream& out, std::ostream& err);
 

@@ -22,6 +22,11 @@ class MeteredSigner final : public domain::DocumentSigner {
                                         const domain::SignatureField& field,
                                         const domain::SignatureDetails& details,
                                         domain::SigningSession& session) const override;
+    // Not timed: the post-sign stage is part of the job's duration.
+    [[nodiscard]] Result<bool> AddLongTermProof(const std::filesystem::path& in,
+                                                const std::filesystem::path& out) const override {
+        return inner_.AddLongTermProof(in, out);
+    }
 
   private:
     const domain::DocumentSigner& inner_;

@@ -9,6 +9,7 @@
 #include <set>
 
 #include "core/encoding.hpp"
+#include "crypto/cms.hpp"
 #include "crypto/digest.hpp"
 #include "pdf/appearance_font.hpp"
 #include "pdf/pdf_syntax.hpp"
@@ -437,7 +438,158 @@ Result<void> CopyAndHash(const internal::MappedFile& original, std::ofstream& ou
     return {};
 }
 
+// Prepare stage, shared by every way of signing: the original mapped, the incremental update
+// built with its /ByteRange filled and /Contents left as zeros. Throws what qpdf throws.
+struct Draft {
+    std::unique_ptr<internal::MappedFile> mapped;
+    std::string body;    // the update, from the end of the original
+    std::size_t lt = 0;  // offset of /Contents' '<' in body
+    std::size_t gt = 0;  // offset of its '>'
+    SignOutcome outcome;
+};
+
+Result<Draft> MakeDraft(const SignerOptions& options, const std::filesystem::path& in,
+                        const domain::SignatureField& field,
+                        const domain::SignatureDetails& details, std::size_t reserved,
+                        bool document_timestamp) {
+    Draft draft;
+    // Mapped, not read: the signer touches the pages it needs and copies the rest.
+    FIRMO_TRY(draft.mapped, internal::MappedFile::Open(in));
+    auto source = std::make_unique<internal::MemorySource>(draft.mapped->bytes());
+    if (source->Size() > options.limits.max_file_bytes) {
+        return Fail(ErrorCode::kPayloadTooLarge, "the PDF file is larger than " +
+                                                     std::to_string(options.limits.max_file_bytes) +
+                                                     " bytes");
+    }
+    FIRMO_CHECK(internal::CheckHeader(*source));
+    FIRMO_TRY(auto qpdf, internal::OpenMemory(draft.mapped->bytes()));
+    FIRMO_TRY(internal::Inspection inspection,
+              internal::InspectDocument(draft.mapped->bytes(), *qpdf, options.limits));
+    const PdfInfo& info = inspection.info;
+    if (!info.warnings.empty()) {
+        return Fail(ErrorCode::kMalformed, std::string(internal::kReasonRepaired));
+    }
+    auto violations = CheckSignatureFields(info, {field});
+    if (!violations.empty()) {
+        violations.front().field = "signature_field";
+        return FailValidation(std::move(violations));
+    }
+    FIRMO_TRY(XrefKind kind, internal::LastXrefKind(*source));
+    FIRMO_TRY(std::uint64_t prev, internal::LastStartXref(*source));
+
+    SignOutcome& outcome = draft.outcome;
+    outcome.xref_kind = kind;
+    outcome.reserved_bytes = reserved;
+    UpdateBuilder update(NextObjectId(*qpdf));
+    const internal::EmbeddableFont* font = nullptr;
+    if (details.visible && (options.embed_font == FontEmbedding::kAlways ||
+                            (options.embed_font == FontEmbedding::kForPdfA && info.pdfa))) {
+        FIRMO_TRY(font, internal::CachedType1Font(options.appearance_font));
+    }
+    SigningJob job(*qpdf, inspection, update, font);
+    FIRMO_TRY(QPDFObjGen sig, job.Build(field, details, outcome.reserved_bytes, document_timestamp,
+                                        &outcome.field_name));
+
+    // The update starts on a fresh line; the separator belongs to the signed update.
+    FIRMO_TRY(std::string last_byte, source->ReadAt(source->Size() - 1, 1));
+    bool needs_newline = last_byte != "\n" && last_byte != "\r";
+    std::uint64_t base = source->Size() + (needs_newline ? 1 : 0);
+    std::map<int, std::uint64_t> offsets;
+    std::string& body = draft.body;
+    body = update.Serialize(base, kind, TrailerExtra(*qpdf), prev, &offsets);
+    if (needs_newline) body.insert(0, "\n");
+    std::uint64_t body_at = source->Size();
+
+    // Locate the placeholders inside the signature dictionary and fill /ByteRange.
+    std::size_t sig_at = static_cast<std::size_t>(offsets[sig.getObj()] - body_at);
+    std::size_t range_at = body.find("/ByteRange ", sig_at) + 11;
+    draft.lt = body.find("/Contents <", sig_at) + 10;
+    draft.gt = draft.lt + 1 + 2 * outcome.reserved_bytes;
+    std::uint64_t total = body_at + body.size();
+    outcome.byte_range[0] = 0;
+    outcome.byte_range[1] = body_at + draft.lt;
+    outcome.byte_range[2] = body_at + draft.gt + 1;
+    outcome.byte_range[3] = total - outcome.byte_range[2];
+    std::string range = "[0 " + std::to_string(outcome.byte_range[1]) + " " +
+                        std::to_string(outcome.byte_range[2]) + " " +
+                        std::to_string(outcome.byte_range[3]);
+    if (range.size() + 1 > kByteRangeWidth) {
+        return Fail(ErrorCode::kPayloadTooLarge, "the PDF file is too large to sign");
+    }
+    range += std::string(kByteRangeWidth - range.size() - 1, ' ') + "]";
+    body.replace(range_at, kByteRangeWidth, range);
+    return draft;
+}
+
+// The signed pieces of the update: everything but /Contents' hex string.
+void HashBody(crypto::Sha256Stream& hash, std::string_view body, std::size_t lt, std::size_t gt) {
+    hash.Update(body.substr(0, lt));
+    hash.Update(body.substr(gt + 1));
+}
+
+// Embed stage, second half: `cms` into /Contents, the update after the original that `output`
+// (writing `tmp`) already holds, then `tmp` renamed to `out`.
+Result<void> FinishFile(std::string body, std::size_t lt, std::size_t reserved,
+                        std::string_view cms, std::ofstream& output,
+                        const std::filesystem::path& tmp, const std::filesystem::path& out) {
+    std::error_code ec;
+    if (cms.size() > reserved) {
+        return Fail(ErrorCode::kInternal, "the signature is larger than the space reserved");
+    }
+    std::string hex = HexEncode(cms);
+    body.replace(lt + 1, hex.size(), hex);
+    output.write(body.data(), static_cast<std::streamsize>(body.size()));
+    output.close();
+    if (!output) return Fail(ErrorCode::kInternal, "cannot write " + tmp.string());
+    std::filesystem::rename(tmp, out, ec);
+    if (ec) return Fail(ErrorCode::kInternal, "cannot write " + out.string());
+    return {};
+}
+
+// Runs `step` writing `out` through `out`.partial: qpdf's and the standard library's exceptions
+// become errors, and a failed step leaves no partial file behind.
+template <typename Step>
+auto Guarded(const std::filesystem::path& in, const std::filesystem::path& out, const char* what,
+             Step&& step) -> decltype(step(out)) {
+    std::error_code ec;
+    if (std::filesystem::equivalent(in, out, ec)) {
+        return Fail(ErrorCode::kInvalidArgument, "the output must be a different file");
+    }
+    std::filesystem::path tmp = out;
+    tmp += ".partial";
+    try {
+        auto result = step(tmp);
+        if (!result) std::filesystem::remove(tmp, ec);
+        return result;
+    } catch (const QPDFExc&) {
+        std::filesystem::remove(tmp, ec);
+        return Fail(ErrorCode::kMalformed, std::string(internal::kReasonDamaged));
+    } catch (const std::exception& e) {
+        std::filesystem::remove(tmp, ec);
+        return Fail(ErrorCode::kInternal, std::string(what) + " failed: " + e.what());
+    }
+}
+
+struct CredentialCerts {
+    crypto::X509Ptr cert;
+    std::vector<crypto::X509Ptr> chain;
+    std::vector<X509*> chain_view;
+};
+
+Result<CredentialCerts> ParseCredential(const domain::SignerCredential& credential) {
+    CredentialCerts out;
+    FIRMO_TRY(out.cert, crypto::CertificateFromDer(credential.certificate_der));
+    for (const auto& der : credential.chain_der) {
+        FIRMO_TRY(auto c, crypto::CertificateFromDer(der));
+        out.chain_view.push_back(c.get());
+        out.chain.push_back(std::move(c));
+    }
+    return out;
+}
+
 }  // namespace
+
+std::string PreparedSignature::DigestToSign() const { return crypto::Sha256(signed_attributes); }
 
 PadesSigner::PadesSigner(SignerOptions options) : options_(std::move(options)) {}
 
@@ -478,109 +630,125 @@ Result<SignOutcome> PadesSigner::Write(const std::filesystem::path& in,
                                        const domain::SignatureDetails& details,
                                        domain::SigningSession& session,
                                        bool document_timestamp) const {
-    std::error_code ec;
-    if (std::filesystem::equivalent(in, out, ec)) {
-        return Fail(ErrorCode::kInvalidArgument, "the output must be a different file");
-    }
-    std::filesystem::path tmp = out;
-    tmp += ".partial";
+    // All stages in one pass, the signer being at hand: the original is hashed while it is
+    // copied, and only the update is written after the signature value.
+    return Guarded(
+        in, out, "signing", [&](const std::filesystem::path& tmp) -> Result<SignOutcome> {
+            FIRMO_TRY(Draft draft, MakeDraft(options_, in, field, details,
+                                             session.MaxSignatureSize() + options_.extra_reserve,
+                                             document_timestamp));
+            std::ofstream output(tmp, std::ios::binary | std::ios::trunc);
+            if (!output) return Fail(ErrorCode::kInternal, "cannot create " + tmp.string());
+            crypto::Sha256Stream hash;
+            FIRMO_CHECK(CopyAndHash(*draft.mapped, output, hash, options_.chunk_bytes));
+            HashBody(hash, draft.body, draft.lt, draft.gt);
+            FIRMO_TRY(std::string cms, session.SignDigest(hash.Finish()));
+            draft.outcome.signature_bytes = cms.size();
+            FIRMO_CHECK(FinishFile(std::move(draft.body), draft.lt, draft.outcome.reserved_bytes,
+                                   cms, output, tmp, out));
+            return draft.outcome;
+        });
+}
+
+Result<PreparedSignature> PadesSigner::Prepare(const std::filesystem::path& in,
+                                               const domain::SignatureField& field,
+                                               const domain::SignatureDetails& details,
+                                               const domain::SignerCredential& credential,
+                                               std::size_t extra_reserve) const {
     try {
-        // Mapped, not read: the signer touches the pages it needs and copies the rest.
-        FIRMO_TRY(auto mapped, internal::MappedFile::Open(in));
-        auto source = std::make_unique<internal::MemorySource>(mapped->bytes());
-        if (source->Size() > options_.limits.max_file_bytes) {
-            return Fail(ErrorCode::kPayloadTooLarge,
-                        "the PDF file is larger than " +
-                            std::to_string(options_.limits.max_file_bytes) + " bytes");
-        }
-        FIRMO_CHECK(internal::CheckHeader(*source));
-        FIRMO_TRY(auto qpdf, internal::OpenMemory(mapped->bytes()));
-        FIRMO_TRY(internal::Inspection inspection,
-                  internal::InspectDocument(mapped->bytes(), *qpdf, options_.limits));
-        const PdfInfo& info = inspection.info;
-        if (!info.warnings.empty()) {
-            return Fail(ErrorCode::kMalformed, std::string(internal::kReasonRepaired));
-        }
-        auto violations = CheckSignatureFields(info, {field});
-        if (!violations.empty()) {
-            violations.front().field = "signature_field";
-            return FailValidation(std::move(violations));
-        }
-        FIRMO_TRY(XrefKind kind, internal::LastXrefKind(*source));
-        FIRMO_TRY(std::uint64_t prev, internal::LastStartXref(*source));
-
-        SignOutcome outcome;
-        outcome.xref_kind = kind;
-        outcome.reserved_bytes = session.MaxSignatureSize() + options_.extra_reserve;
-        UpdateBuilder update(NextObjectId(*qpdf));
-        const internal::EmbeddableFont* font = nullptr;
-        if (details.visible && (options_.embed_font == FontEmbedding::kAlways ||
-                                (options_.embed_font == FontEmbedding::kForPdfA && info.pdfa))) {
-            FIRMO_TRY(font, internal::CachedType1Font(options_.appearance_font));
-        }
-        SigningJob job(*qpdf, inspection, update, font);
-        FIRMO_TRY(QPDFObjGen sig, job.Build(field, details, outcome.reserved_bytes,
-                                            document_timestamp, &outcome.field_name));
-
-        // The update starts on a fresh line; the separator belongs to the signed update.
-        FIRMO_TRY(std::string last_byte, source->ReadAt(source->Size() - 1, 1));
-        bool needs_newline = last_byte != "\n" && last_byte != "\r";
-        std::uint64_t base = source->Size() + (needs_newline ? 1 : 0);
-        std::map<int, std::uint64_t> offsets;
-        std::string body = update.Serialize(base, kind, TrailerExtra(*qpdf), prev, &offsets);
-        if (needs_newline) body.insert(0, "\n");
-        std::uint64_t body_at = source->Size();
-
-        // Locate the placeholders inside the signature dictionary and fill /ByteRange.
-        std::size_t sig_at = static_cast<std::size_t>(offsets[sig.getObj()] - body_at);
-        std::size_t range_at = body.find("/ByteRange ", sig_at) + 11;
-        std::size_t lt = body.find("/Contents <", sig_at) + 10;
-        std::size_t gt = lt + 1 + 2 * outcome.reserved_bytes;
-        std::uint64_t total = body_at + body.size();
-        outcome.byte_range[0] = 0;
-        outcome.byte_range[1] = body_at + lt;
-        outcome.byte_range[2] = body_at + gt + 1;
-        outcome.byte_range[3] = total - outcome.byte_range[2];
-        std::string range = "[0 " + std::to_string(outcome.byte_range[1]) + " " +
-                            std::to_string(outcome.byte_range[2]) + " " +
-                            std::to_string(outcome.byte_range[3]);
-        if (range.size() + 1 > kByteRangeWidth) {
-            return Fail(ErrorCode::kPayloadTooLarge, "the PDF file is too large to sign");
-        }
-        range += std::string(kByteRangeWidth - range.size() - 1, ' ') + "]";
-        body.replace(range_at, kByteRangeWidth, range);
-
-        // One pass over the original: hash it while copying it.
-        std::ofstream output(tmp, std::ios::binary | std::ios::trunc);
-        if (!output) return Fail(ErrorCode::kInternal, "cannot create " + tmp.string());
+        FIRMO_TRY(CredentialCerts certs, ParseCredential(credential));
+        // Room for the CMS: assembled once around a signature value of the largest size.
+        FIRMO_TRY(std::string attributes_bound,
+                  crypto::BuildSignedAttributes(std::string(32, '\0'), certs.cert.get()));
+        FIRMO_TRY(std::string cms_bound,
+                  crypto::AssembleSignedData(attributes_bound,
+                                             std::string(credential.max_signature_bytes + 8, 'x'),
+                                             certs.cert.get(), certs.chain_view));
+        FIRMO_TRY(Draft draft,
+                  MakeDraft(options_, in, field, details,
+                            cms_bound.size() + extra_reserve + options_.extra_reserve, false));
         crypto::Sha256Stream hash;
-        FIRMO_CHECK(CopyAndHash(*mapped, output, hash, options_.chunk_bytes));
-        hash.Update(std::string_view(body).substr(0, lt));
-        hash.Update(std::string_view(body).substr(gt + 1));
-        FIRMO_TRY(std::string cms, session.SignDigest(hash.Finish()));
-        if (cms.size() > outcome.reserved_bytes) {
-            std::filesystem::remove(tmp, ec);
-            return Fail(ErrorCode::kInternal, "the signature is larger than the space reserved");
+        const std::string_view original = draft.mapped->bytes();
+        for (std::size_t at = 0; at < original.size(); at += options_.chunk_bytes) {
+            std::string_view piece = original.substr(at, options_.chunk_bytes);
+            hash.Update(piece);
+            draft.mapped->Release(at, piece.size());
         }
-        outcome.signature_bytes = cms.size();
-        std::string hex = HexEncode(cms);
-        body.replace(lt + 1, hex.size(), hex);
-        output.write(body.data(), static_cast<std::streamsize>(body.size()));
-        output.close();
-        if (!output) {
-            std::filesystem::remove(tmp, ec);
-            return Fail(ErrorCode::kInternal, "cannot write " + tmp.string());
-        }
-        std::filesystem::rename(tmp, out, ec);
-        if (ec) return Fail(ErrorCode::kInternal, "cannot write " + out.string());
-        return outcome;
+        HashBody(hash, draft.body, draft.lt, draft.gt);
+        PreparedSignature prepared;
+        prepared.original_size = original.size();
+        prepared.content_sha256 = hash.Finish();
+        FIRMO_TRY(prepared.signed_attributes,
+                  crypto::BuildSignedAttributes(prepared.content_sha256, certs.cert.get()));
+        prepared.update = std::move(draft.body);
+        prepared.contents_at = draft.lt;
+        prepared.credential = credential;
+        prepared.outcome = draft.outcome;
+        return prepared;
     } catch (const QPDFExc&) {
-        std::filesystem::remove(tmp, ec);
         return Fail(ErrorCode::kMalformed, std::string(internal::kReasonDamaged));
     } catch (const std::exception& e) {
-        std::filesystem::remove(tmp, ec);
-        return Fail(ErrorCode::kInternal, std::string("signing failed: ") + e.what());
+        return Fail(ErrorCode::kInternal,
+                    std::string("preparing the signature failed: ") + e.what());
     }
+}
+
+Result<SignOutcome> PadesSigner::Embed(const std::filesystem::path& in,
+                                       const std::filesystem::path& out,
+                                       const PreparedSignature& prepared,
+                                       std::string_view signature_value,
+                                       const EmbedOptions& embed) const {
+    return Guarded(
+        in, out, "embedding the signature",
+        [&](const std::filesystem::path& tmp) -> Result<SignOutcome> {
+            const std::size_t reserved = prepared.outcome.reserved_bytes;
+            const std::size_t lt = prepared.contents_at;
+            if (lt >= prepared.update.size() || lt + 2 + 2 * reserved > prepared.update.size() ||
+                prepared.update[lt] != '<' || prepared.update[lt + 1 + 2 * reserved] != '>') {
+                return Fail(ErrorCode::kInvalidArgument, "the prepared signature is inconsistent");
+            }
+            FIRMO_TRY(auto mapped, internal::MappedFile::Open(in));
+            if (mapped->bytes().size() != prepared.original_size) {
+                return Fail(ErrorCode::kConflict,
+                            "the document changed since the signature was prepared");
+            }
+            FIRMO_TRY(CredentialCerts certs, ParseCredential(prepared.credential));
+            std::ofstream output(tmp, std::ios::binary | std::ios::trunc);
+            if (!output) return Fail(ErrorCode::kInternal, "cannot create " + tmp.string());
+            crypto::Sha256Stream hash;
+            FIRMO_CHECK(CopyAndHash(*mapped, output, hash, options_.chunk_bytes));
+            HashBody(hash, prepared.update, lt, lt + 1 + 2 * reserved);
+            // The same bytes as at prepare time, or the signed attributes would not match them.
+            if (hash.Finish() != prepared.content_sha256) {
+                return Fail(ErrorCode::kConflict,
+                            "the document changed since the signature was prepared");
+            }
+            FIRMO_TRY(std::string cms,
+                      crypto::AssembleSignedData(prepared.signed_attributes, signature_value,
+                                                 certs.cert.get(), certs.chain_view));
+            if (embed.tsa != nullptr && embed.random != nullptr) {
+                // Post-sign, first step (B-T): a time-stamp over the signature value, inside the
+                // CMS.
+                FIRMO_TRY(cms, crypto::AddSignatureTimestamp(cms, *embed.tsa, *embed.random));
+            }
+            SignOutcome outcome = prepared.outcome;
+            outcome.signature_bytes = cms.size();
+            FIRMO_CHECK(FinishFile(prepared.update, lt, reserved, cms, output, tmp, out));
+            return outcome;
+        });
+}
+
+Result<SignOutcome> PadesSigner::Sign(const std::filesystem::path& in,
+                                      const std::filesystem::path& out,
+                                      const domain::SignatureField& field,
+                                      const domain::SignatureDetails& details,
+                                      domain::HashSigner& signer, const EmbedOptions& embed) const {
+    FIRMO_TRY(domain::SignerCredential credential, signer.Credential());
+    FIRMO_TRY(
+        PreparedSignature prepared,
+        Prepare(in, field, details, credential, embed.tsa != nullptr ? kTimestampTokenReserve : 0));
+    FIRMO_TRY(std::string value, signer.SignHash(prepared.DigestToSign()));
+    return Embed(in, out, prepared, value, embed);
 }
 
 Result<void> PadesSigner::AddValidationData(const std::filesystem::path& in,

@@ -7,11 +7,14 @@
 #include <cstddef>
 #include <filesystem>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/random.hpp"
 #include "crypto/timestamp.hpp"
+#include "crypto/validation_data.hpp"
 #include "domain/ports/document_signer.hpp"
+#include "domain/ports/hash_signer.hpp"
 #include "pdf/inspect.hpp"
 
 namespace firmo::pdf {
@@ -51,13 +54,40 @@ struct SignOutcome {
     XrefKind xref_kind = XrefKind::kTable;
 };
 
+// Room reserved in /Contents for a signature time-stamp token (TSA certificates included).
+inline constexpr std::size_t kTimestampTokenReserve = 8192;
+
+// The prepare stage's result: what the embed stage needs besides the original file and the
+// signature value. Serialisable, so that prepare and embed may run in different requests or
+// processes (a remote signer answers minutes later). Nothing in it is secret, but Embed trusts
+// it to describe a signature the server meant to make: keep it where only the server writes.
+struct PreparedSignature {
+    std::uint64_t original_size = 0;  // of the file the update goes after
+    std::string update;               // the incremental update: /ByteRange filled, /Contents 0s
+    std::size_t contents_at = 0;      // offset of /Contents' '<' in `update`
+    std::string content_sha256;       // of the signed byte ranges: the CMS messageDigest
+    std::string signed_attributes;    // DER SET OF the CMS signed attributes
+    domain::SignerCredential credential;
+    SignOutcome outcome;  // field name, byte range, reserved bytes, xref kind
+
+    // What the signer signs: SHA-256 of the signed attributes.
+    std::string DigestToSign() const;
+    // A self-describing text (JSON, binary fields in base64url) and back; kMalformed for a text
+    // that is not one.
+    std::string Serialize() const;
+    [[nodiscard]] static Result<PreparedSignature> Parse(std::string_view text);
+};
+
+struct EmbedOptions {
+    // Post-sign, step B-T: a signature time-stamp from `tsa` over the signature value, added to
+    // the CMS before it is embedded. Both or neither.
+    crypto::TimestampAuthority* tsa = nullptr;
+    Random* random = nullptr;  // the time-stamp request's nonce
+};
+
 // Validation data for the Document Security Store (ETSI EN 319 142-1 5.4.2, PAdES B-LT): DER
 // certificates, OCSP responses and CRLs of the signer's and the time-stamps' chains.
-struct ValidationData {
-    std::vector<std::string> certificates;
-    std::vector<std::string> ocsp_responses;
-    std::vector<std::string> crls;
-};
+using ValidationData = crypto::ValidationData;
 
 class PadesSigner final : public domain::DocumentSigner {
   public:
@@ -76,6 +106,30 @@ class PadesSigner final : public domain::DocumentSigner {
                                            const domain::SignatureField& field,
                                            const domain::SignatureDetails& details,
                                            domain::SigningSession& session) const;
+
+    // The staged pipeline (docs/DEVELOPING.md, "Signing pipeline"). Prepare: the incremental
+    // update for `field` with room for a CMS of `credential` (+ `extra_reserve`, e.g.
+    // kTimestampTokenReserve for B-T) and the signed attributes; reads `in`, writes nothing.
+    [[nodiscard]] Result<PreparedSignature> Prepare(const std::filesystem::path& in,
+                                                    const domain::SignatureField& field,
+                                                    const domain::SignatureDetails& details,
+                                                    const domain::SignerCredential& credential,
+                                                    std::size_t extra_reserve = 0) const;
+    // Embed: writes `out` as `in` (which must still be the prepared file: kConflict otherwise)
+    // plus the prepared update, with the CMS of `signature_value` and the credential's chain
+    // (and a signature time-stamp per `embed`) in /Contents.
+    [[nodiscard]] Result<SignOutcome> Embed(const std::filesystem::path& in,
+                                            const std::filesystem::path& out,
+                                            const PreparedSignature& prepared,
+                                            std::string_view signature_value,
+                                            const EmbedOptions& embed = {}) const;
+    // Prepare, the signer's signature value, Embed: for a signer that answers at once.
+    [[nodiscard]] Result<SignOutcome> Sign(const std::filesystem::path& in,
+                                           const std::filesystem::path& out,
+                                           const domain::SignatureField& field,
+                                           const domain::SignatureDetails& details,
+                                           domain::HashSigner& signer,
+                                           const EmbedOptions& embed = {}) const;
 
     // Writes `out` as `in` plus one incremental update holding a document time-stamp
     // (/Type /DocTimeStamp, /SubFilter /ETSI.RFC3161: the PAdES B-LTA archive time-stamp) from

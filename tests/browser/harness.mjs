@@ -212,8 +212,9 @@ export async function makePdf({ pages = 1, signatureField = 'Signature1', filler
 // Runs pdfsig (poppler, an independent verifier) on `pdfPath`. With `caPem` (or `firmo`, whose
 // data dir holds ca/ca-cert.pem) the CA is trusted through a temporary NSS database, so a good
 // Firmo signature reads as valid AND trusted. Returns {exitCode, output, signatures: [{
-// name, signerName, validation, valid, certificate, trusted, fullyCovered}]}, one entry per
-// signature field pdfsig lists (unsigned fields too, with validation undefined).
+// name, signerName, validation, valid, certificate, trusted, fullyCovered}], documentTimestamps:
+// [the same]}, one entry per signature field pdfsig lists (unsigned fields too, with validation
+// undefined).
 export async function pdfsigCheck(pdfPath, { caPem, firmo } = {}) {
   if (!caPem && firmo) caPem = path.join(firmo.dataDir, 'ca', 'ca-cert.pem');
   const nss = caPem ? fs.mkdtempSync(path.join(os.tmpdir(), 'firmo-nss-')) : null;
@@ -238,7 +239,13 @@ export async function pdfsigCheck(pdfPath, { caPem, firmo } = {}) {
       exitCode = e.code;
       output = `${e.stdout}${e.stderr}`;
     }
-    return { exitCode, output, signatures: parsePdfsig(output) };
+    // Document time-stamps (PAdES B-LTA, /SubFilter /ETSI.RFC3161) are listed apart: poppler
+    // 22.12 shows them as "Signature Type: unknown" and does not check them (openssl does:
+    // longTermCheck).
+    const all = parsePdfsig(output);
+    const isStamp = (s) => s.type === 'ETSI.RFC3161' || s.type === 'unknown';
+    return { exitCode, output, signatures: all.filter((s) => !isStamp(s)),
+             documentTimestamps: all.filter(isStamp) };
   } finally {
     if (nss) fs.rmSync(nss, { recursive: true, force: true });
   }
@@ -442,6 +449,8 @@ export async function signatureTimestampsCheck(pdfPath, { firmo }) {
     const pdf = fs.readFileSync(pdfPath, 'latin1');
     const results = [];
     for (const m of pdf.matchAll(/\/Contents <([0-9A-Fa-f]+)>/g)) {
+      // A document time-stamp is a token itself, not a signature to stamp.
+      if (pdf.slice(Math.max(0, m.index - 120), m.index).includes('/ETSI.RFC3161')) continue;
       const padded = Buffer.from(m[1], 'hex');
       const n = padded[1] & 0x7f;
       const len = padded[1] < 0x80 ? 2 + padded[1] : 2 + n + padded.readUIntBE(2, n);
@@ -476,6 +485,71 @@ export async function signatureTimestampsCheck(pdfPath, { firmo }) {
                      output });
     }
     return results;
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+// The DER object at the start of `bytes` (a /Contents hole is padded with zeros after it).
+function derPrefix(bytes) {
+  const n = bytes[1] & 0x7f;
+  const len = bytes[1] < 0x80 ? 2 + bytes[1] : 2 + n + bytes.readUIntBE(2, n);
+  return bytes.subarray(0, len);
+}
+
+// PAdES B-LT and B-LTA of a PDF Firmo signed, checked with OpenSSL, trusting the CA of
+// `firmo`'s data dir: each OCSP response in the (last) DSS with `openssl ocsp` (signature by
+// the CA, status good), each document time-stamp over its byte ranges with `openssl ts
+// -verify`. Returns {certificates, crls, ocsp: [{verified, output}], documentTimestamps:
+// [{verified, output}]}.
+export async function longTermCheck(pdfPath, { firmo }) {
+  const caPem = path.join(firmo.dataDir, 'ca', 'ca-cert.pem');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'firmo-lt-'));
+  try {
+    const bytes = fs.readFileSync(pdfPath);
+    const text = bytes.toString('latin1');
+    // The newest definition of object `num`, an unfiltered stream (as Firmo writes the DSS's).
+    const streamOf = (num) => {
+      let last = null;
+      for (const m of text.matchAll(new RegExp(`(?:^|[\\r\\n])${num} 0 obj\\s*<< /Length (\\d+) >>\\s*stream\\r?\\n`, 'g'))) last = m;
+      if (!last) return null;
+      const start = last.index + last[0].length;
+      return bytes.subarray(start, start + Number(last[1]));
+    };
+    const refsOf = (key) => {
+      const all = [...text.matchAll(new RegExp(`/${key} \\[([^\\]]*)\\]`, 'g'))];
+      return all.length ? [...all[all.length - 1][1].matchAll(/(\d+) 0 R/g)].map((m) => m[1]) : [];
+    };
+    const run = async (args) => {
+      try {
+        const { stdout, stderr } = await execFileP('openssl', args);
+        return { ok: true, output: `${stdout}${stderr}` };
+      } catch (e) {
+        return { ok: false, output: `${e.stdout}${e.stderr}` };
+      }
+    };
+    const ocsp = [];
+    for (const ref of refsOf('OCSPs')) {
+      const file = path.join(dir, `ocsp${ref}.der`);
+      fs.writeFileSync(file, streamOf(ref));
+      const r = await run(['ocsp', '-respin', file, '-issuer', caPem, '-CAfile', caPem, '-resp_text']);
+      ocsp.push({ verified: r.ok && r.output.includes('Response verify OK') &&
+                            r.output.includes('Cert Status: good'), output: r.output });
+    }
+    const documentTimestamps = [];
+    const stamps = /\/SubFilter \/ETSI\.RFC3161 \/ByteRange \[\s*(\d+) (\d+) (\d+) (\d+)\s*\] \/Contents <([0-9A-Fa-f]+)>/g;
+    for (const m of text.matchAll(stamps)) {
+      const [a, b, c, d] = m.slice(1, 5).map(Number);
+      const data = path.join(dir, `stamp${documentTimestamps.length}.data`);
+      const token = path.join(dir, `stamp${documentTimestamps.length}.der`);
+      fs.writeFileSync(data, Buffer.concat([bytes.subarray(a, a + b), bytes.subarray(c, c + d)]));
+      fs.writeFileSync(token, derPrefix(Buffer.from(m[5], 'hex')));
+      const r = await run(['ts', '-verify', '-token_in', '-in', token, '-data', data, '-CAfile', caPem]);
+      documentTimestamps.push({ verified: r.ok && r.output.includes('Verification: OK'),
+                                output: r.output });
+    }
+    return { certificates: refsOf('Certs').length, crls: refsOf('CRLs').length, ocsp,
+             documentTimestamps };
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -7,7 +7,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 
-import { launchBrowser, newPage, pdfsigCheck, screenshot, startFirmo, startSmtpSink } from './harness.mjs';
+import {
+  launchBrowser, longTermCheck, newPage, pdfsigCheck, screenshot, startFirmo, startSmtpSink,
+} from './harness.mjs';
 import {
   assertStrictCsp, downloadFirst, readyRequest, signWithCode, waitSigned,
 } from './flows.mjs';
@@ -207,6 +209,13 @@ test('two signers in order: the second cannot open or sign before the first', as
   assert.deepEqual(report.signatures.map((s) => s.signerName),
                    ['First Signer', 'First Signer', 'Second Signer'], report.output);
   assert.ok(report.signatures.every((s) => s.valid && s.trusted), report.output);
+  // Each signer's turn ends B-LTA (a DSS update and a document time-stamp), and the second's
+  // updates leave the first's signatures and time-stamp valid.
+  assert.equal(report.documentTimestamps.length, 2, report.output);
+  const lt = await longTermCheck(file, { firmo });
+  assert.equal(lt.documentTimestamps.length, 2);
+  assert.ok(lt.documentTimestamps.every((t) => t.verified), JSON.stringify(lt));
+  assert.ok(lt.ocsp.length >= 4 && lt.ocsp.every((o) => o.verified), JSON.stringify(lt));
   await first.context().close();
   await second.context().close();
 });

@@ -6,7 +6,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 
-import { pdfsigCheck, signatureTimestampsCheck, startFirmo, startSmtpSink } from './harness.mjs';
+import {
+  longTermCheck, pdfsigCheck, signatureTimestampsCheck, startFirmo, startSmtpSink,
+} from './harness.mjs';
 import { codeFrom, readyRequest } from './flows.mjs';
 
 let firmo;
@@ -104,6 +106,16 @@ test('a mobile app signs through the JSON signer API', async () => {
   const stamps = await signatureTimestampsCheck(file, { firmo });
   assert.equal(stamps.length, 3);
   assert.ok(stamps.every((s) => s.stamped && s.verified), JSON.stringify(stamps));
+  // ... and B-LTA: a DSS whose OCSP responses (signer certificates, TSA) OpenSSL verifies,
+  // then a document time-stamp over the whole file.
+  assert.equal(report.documentTimestamps.length, 1, report.output);
+  assert.ok(report.documentTimestamps[0].fullyCovered, report.output);
+  const lt = await longTermCheck(file, { firmo });
+  assert.equal(lt.ocsp.length, 4, JSON.stringify(lt));  // three signer certificates and the TSA's
+  assert.ok(lt.ocsp.every((o) => o.verified), JSON.stringify(lt));
+  assert.equal(lt.crls, 1);
+  assert.equal(lt.documentTimestamps.length, 1);
+  assert.ok(lt.documentTimestamps[0].verified, lt.documentTimestamps[0].output);
 
   await call('DELETE', '/api/v1/signer/session', { token, expect: 204 });
   await call('GET', '/api/v1/signer/inbox', { token, expect: 401 });

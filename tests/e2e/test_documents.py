@@ -252,6 +252,54 @@ class TimestampedSignatures(FirmoTestCase):
         self.assertEqual(sig["differences"], [])
 
 
+class SignLevels(FirmoTestCase):
+    """`firmo sign --level`: the server's own TSA (POST /pki/tsa) and OCSP responder make the
+    CLI's signatures B-LT/B-LTA; bad combinations are usage errors that say what to do."""
+
+    def sign(self, *extra, check=True):
+        d = tempfile.mkdtemp()
+        src, dst = os.path.join(d, "in.pdf"), os.path.join(d, "out.pdf")
+        with open(src, "wb") as f:
+            f.write(make_pdf(signature_field="Signature1"))
+        r = self.firmo.cli("sign", "--in", src, "--out", dst, "--name", "Mario Rossi",
+                           "--fiscal-code", FISCAL_CODE, "--field", "Signature1", *extra,
+                           check=check)
+        if r.returncode != 0:
+            return r, None
+        with open(dst, "rb") as f:
+            return r, f.read()
+
+    def test_b_lta_adds_a_dss_and_a_document_timestamp(self):
+        r, signed = self.sign("--level", "b-lta", "--tsa-url", self.firmo.url + "/pki/tsa")
+        self.assertIn("PAdES b-lta", r.stdout)
+        self.assertIn(b"/DSS", signed)
+        self.assertIn(b"/OCSPs", signed)
+        self.assertIn(b"/DocTimeStamp", signed)
+        v = self.firmo.request("POST", "/api/v1/verify", raw=signed, content_type="application/pdf")
+        self.assertEqual(v.status, 200, v)
+        self.assertTrue(v.json["is_valid"], v.json)
+        sigs = v.json["signatures"]
+        self.assertEqual(len(sigs), 2, sigs)
+        self.assertTrue(sigs[0]["timestamped"] and sigs[0]["timestamp_valid"], sigs[0])
+        self.assertEqual(sigs[0]["modification_level"], "LTA_UPDATES")
+        self.assertTrue(sigs[1]["document_timestamp"], sigs[1])
+
+    def test_b_lt_has_no_document_timestamp(self):
+        _, signed = self.sign("--level", "b-lt", "--tsa-url", self.firmo.url + "/pki/tsa")
+        self.assertIn(b"/OCSPs", signed)
+        self.assertNotIn(b"/DocTimeStamp", signed)
+
+    def test_levels_that_cannot_be_made_are_usage_errors(self):
+        for extra, says in [(("--level", "b-t"), "needs a time-stamp authority"),
+                            (("--level", "b-lta"), "needs a time-stamp authority"),
+                            (("--level", "lta"), "--level is one of b-b, b-t, b-lt, b-lta"),
+                            (("--level", "b-b", "--tsa-url", self.firmo.url + "/pki/tsa"),
+                             "leave out --tsa-url")]:
+            r, _ = self.sign(*extra, check=False)
+            self.assertEqual(r.returncode, 2, (extra, r.stderr))
+            self.assertIn(says, r.stderr)
+
+
 class BrokenTrustAnchors(FirmoTestCase):
 
     def test_a_corrupt_ca_file_is_a_server_error_not_the_clients(self):

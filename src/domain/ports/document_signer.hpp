@@ -36,6 +36,15 @@ class DocumentSigner {
                                                 const SignatureField& field,
                                                 const SignatureDetails& details,
                                                 SigningSession& session) const = 0;
+
+    // Post-sign (PAdES B-LT, B-LTA): writes `out` as `in` plus incremental updates that add
+    // the validation data of every signature in it and, for B-LTA, a document time-stamp;
+    // earlier signatures stay valid. Returns false, writing nothing, when this signer makes
+    // B-B/B-T signatures only (the default). Thread-safe; blocking.
+    [[nodiscard]] virtual Result<bool> AddLongTermProof(
+        const std::filesystem::path& /*in*/, const std::filesystem::path& /*out*/) const {
+        return false;
+    }
 };
 
 }  // namespace firmo::domain

@@ -534,6 +534,17 @@ Result<void> CeremonyService::SignFor(const std::string& request_id, const std::
                     if (!chain) break;
                 }
             }
+            if (chain) {
+                // Post-sign, once per document and signer: validation data for every
+                // signature in it, then a document time-stamp (PAdES B-LT, B-LTA).
+                const fs::path proved = scratch.path / (doc.id + "-lta.pdf");
+                auto added = signer_.AddLongTermProof(current, proved);
+                if (!added) {
+                    chain = Fail(added.error());
+                } else if (*added) {
+                    current = proved;
+                }
+            }
             out = current;
         }));
         FIRMO_CHECK(chain);
