@@ -99,30 +99,39 @@ pdf::PdfLimits PdfLimitsOf(const Config& config) {
     return limits;
 }
 
-// Verifies a PDF's signatures against verify.trust_anchors: the PEM files listed and the
-// built-in CA's certificate (DATA_DIR/ca/ca-cert.pem) when `builtin` is listed and it exists.
-api::VerifyFunction MakeVerifyFunction(const Config& config) {
-    pdf::VerifyOptions options;
-    options.limits = PdfLimitsOf(config);
+// verify.trust_anchors: the PEM files listed and the built-in CA's certificate
+// (DATA_DIR/ca/ca-cert.pem) when `builtin` is listed and it exists. Read per call: `firmo ca
+// init` may run after the server started.
+std::function<Result<crypto::TrustAnchors>()> MakeAnchorsFunction(const Config& config) {
     const VerifyConfig verify = config.verify;
     const fs::path ca_cert = crypto::CertificateAuthority::CertificatePath(config.storage.data_dir);
-    return [options, verify, ca_cert](std::string_view bytes) -> Result<codec::Json> {
-        // Read per call: `firmo ca init` may run after the server started.
+    return [verify, ca_cert]() -> Result<crypto::TrustAnchors> {
         std::vector<fs::path> paths = verify.anchor_files;
         std::error_code ec;
         if (verify.builtin_ca && fs::exists(ca_cert, ec)) paths.push_back(ca_cert);
-        crypto::TrustAnchors anchors;
-        if (!paths.empty()) {
-            auto loaded = crypto::TrustAnchors::FromFiles(paths);
-            if (!loaded) {
-                // A broken anchor file is the operator's problem: log it, answer 500, and
-                // never blame the client's document.
-                log::Error("trust_anchors_unreadable", {{"error", loaded.error().message}});
-                return Fail(ErrorCode::kInternal, "trust anchors unreadable");
-            }
-            anchors = std::move(*loaded);
+        if (paths.empty()) return crypto::TrustAnchors();
+        auto loaded = crypto::TrustAnchors::FromFiles(paths);
+        if (!loaded) {
+            // A broken anchor file is the operator's problem: log it, answer 500, and never
+            // blame the client's document.
+            log::Error("trust_anchors_unreadable", {{"error", loaded.error().message}});
+            return Fail(ErrorCode::kInternal, "trust anchors unreadable");
         }
-        FIRMO_TRY(auto report, pdf::VerifyPdfBytes(bytes, anchors, options));
+        return loaded;
+    };
+}
+
+// Verifies a PDF's signatures against verify.trust_anchors.
+api::VerifyFunction MakeVerifyFunction(const Config& config) {
+    pdf::VerifyOptions options;
+    options.limits = PdfLimitsOf(config);
+    auto load_anchors = MakeAnchorsFunction(config);
+    return [options, load_anchors](std::string_view bytes,
+                                   std::optional<Timestamp> at) -> Result<codec::Json> {
+        FIRMO_TRY(auto anchors, load_anchors());
+        pdf::VerifyOptions at_options = options;
+        at_options.validation_time = at;
+        FIRMO_TRY(auto report, pdf::VerifyPdfBytes(bytes, anchors, at_options));
         return codec::Json::parse(pdf::VerificationReportToJson(report));
     };
 }
