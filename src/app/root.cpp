@@ -19,6 +19,7 @@
 #include "crypto/builtin_tsa.hpp"
 #include "crypto/certificate_authority.hpp"
 #include "crypto/cms_verify.hpp"
+#include "domain/services/archive_service.hpp"
 #include "domain/services/ceremony_service.hpp"
 #include "domain/services/event_service.hpp"
 #include "domain/services/rate_limit_service.hpp"
@@ -38,6 +39,7 @@
 #include "notify/smtp_mailer.hpp"
 #include "notify/webhook_transport.hpp"
 #include "oidc/oidc_identity_provider.hpp"
+#include "pdf/archive_timestamper.hpp"
 #include "pdf/cli.hpp"
 #include "pdf/metered_signer.hpp"
 #include "pdf/pades_signer.hpp"
@@ -423,13 +425,27 @@ struct Node::Graph {
                   .breaker = {.failures_to_open = c.webhooks.breaker_failures,
                               .open_for = c.webhooks.breaker_open},
                   .metrics = &metrics}),
+          archive_timestamper(
+              {.anchors = MakeAnchorsFunction(c),
+               .tsa = adapters.timestamps,
+               .ca = adapters.ca,
+               .revocations =
+                   [this](const std::string& serial) { return revocations.Find(serial); },
+               .limits = PdfLimitsOf(c)},
+              storage.random()),
+          archive(issuer_side.context(), archive_timestamper,
+                  {.enabled = c.archive.enabled,
+                   .renew_before =
+                       std::chrono::duration_cast<std::chrono::seconds>(c.archive.renew_before)},
+                  &metrics),
           worker(storage.db(), issuer_side.requests(), ceremony, events, job_signal,
                  storage.clock(),
                  {.threads = c.jobs.threads,
                   .lease = c.jobs.lease,
                   .worker_id = NodeId(c.server),
                   .delivery_threads = c.notify.delivery_threads,
-                  .metrics = &metrics}),
+                  .metrics = &metrics,
+                  .archive = &archive}),
           issuer_api(api::Services{issuer_side.issuers(), issuer_side.dossiers(),
                                    issuer_side.signers(), issuer_side.requests()},
                      urls, storage.clock(), {.public_url = public_url}),
@@ -605,6 +621,8 @@ struct Node::Graph {
     domain::SignerSessionService signer_sessions;
     domain::CeremonyService ceremony;
     domain::EventService events;
+    pdf::PdfArchiveTimestamper archive_timestamper;
+    domain::ArchiveService archive;
     jobs::Worker worker;
     api::IssuerApi issuer_api;
     domain::RateLimitService rate_limits;
