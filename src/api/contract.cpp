@@ -405,7 +405,7 @@ std::vector<Endpoint> MakeEndpoints() {
          {{.name = "dossier_id", .max_length = kTokenMax},
           {.name = "document_index", .type = QueryParam::Type::kInteger, .minimum = 0}},
          {{"signature_fields", &codec::SignatureFieldsSpec().schema()}}},
-        {"POST", "/api/v1/verify", nullptr, none, {}},
+        {"POST", "/api/v1/verify", nullptr, {{.name = "at", .max_length = 64}}, {}},
         {"POST", "/api/v1/webhooks", body(WebhookBodySpec()), none, {}},
         {"GET", "/api/v1/webhooks", nullptr, none, {}},
         {"DELETE", "/api/v1/webhooks/{id}", nullptr, none, {}},

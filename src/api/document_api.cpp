@@ -110,7 +110,23 @@ HttpResponse DocumentApi::Verify(HttpRequest& req, const domain::Principal&) {
     std::vector<http::Part> parts;
     auto pdf = PdfOf(req, parts);
     if (!pdf) return Problem(pdf.error());
-    auto report = verify_(*pdf);
+    // The validation time: an `at` part or query parameter (a part wins), RFC 3339.
+    std::optional<std::string> at_text;
+    if (const http::Part* part = FindPart(parts, "at")) {
+        at_text = std::string(part->body);
+    } else if (auto it = req.query.find("at"); it != req.query.end()) {
+        at_text = it->second;
+    }
+    std::optional<Timestamp> at;
+    if (at_text) {
+        at = ParseRfc3339(*at_text);
+        if (!at) {
+            return Problem(
+                FailValidation({{"at", "must be an RFC 3339 time, e.g. 2031-01-01T00:00:00Z"}})
+                    .value());
+        }
+    }
+    auto report = verify_(*pdf, at);
     if (!report) {
         // Not a readable PDF: the client's input, not our failure.
         if (report.error().code == ErrorCode::kInternal) return Problem(report.error());

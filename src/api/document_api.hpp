@@ -4,17 +4,20 @@
 // every signature of a signed PDF). Nothing is stored.
 
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "api/issuer_api.hpp"
 #include "codec/json.hpp"
+#include "core/clock.hpp"
 #include "domain/ports/document_validator.hpp"
 
 namespace firmo::api {
 
-// Verifies a PDF's signatures and returns the report as JSON ({is_valid, signatures[], ...});
-// an error when the bytes are not a readable PDF.
-using VerifyFunction = std::function<Result<codec::Json>(std::string_view pdf)>;
+// Verifies a PDF's signatures at `at` (now when absent) and returns the report as JSON
+// ({is_valid, level, signatures[], ...}); an error when the bytes are not a readable PDF.
+using VerifyFunction =
+    std::function<Result<codec::Json>(std::string_view pdf, std::optional<Timestamp> at)>;
 
 class DocumentApi {
   public:

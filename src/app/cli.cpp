@@ -322,6 +322,10 @@ void Cli::AddVerify() {
         ->type_name("CA.pem")
         ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
     verify_->add_flag("--json", o.json, "print the report as JSON");
+    AddOptional(verify_, "--at", o.at,
+                "validate at this time (RFC 3339) instead of now, with the validation data in "
+                "the file only")
+        ->type_name("TIME");
     verify_->add_option("file", o.file, "the PDF to verify")->required()->type_name("FILE.pdf");
 }
 

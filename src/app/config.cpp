@@ -657,6 +657,17 @@ std::vector<ConfigKey> MakeKeys() {
          "qualified TSA); empty: the built-in one, which also answers `POST /pki/tsa` (see "
          "[Trust model](#trust-model))",
          false, Text(FIRMO_FIELD(tsa.url))},
+        {S::kJobs, "archive.enabled", "FIRMO_ARCHIVE_ENABLED", "archive-enabled", "BOOL", "true",
+         "keep the proof of stored signed documents alive: before the certificate of a "
+         "document's last time-stamp expires, the worker adds validation data for it and a new "
+         "document time-stamp (PAdES B-LTA) as the document's current signed version (see "
+         "[Trust model](#trust-model))",
+         false, Bool(FIRMO_FIELD(archive.enabled))},
+        {S::kJobs, "archive.renew_before", "FIRMO_ARCHIVE_RENEW_BEFORE", "archive-renew-before",
+         "DAYS", "90",
+         "renew a document's archive time-stamp when its last time-stamp's certificate chain "
+         "expires within this many days",
+         false, Span<std::chrono::days>(FIRMO_FIELD(archive.renew_before), 1, 3650)},
     };
 }
 

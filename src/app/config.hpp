@@ -195,6 +195,12 @@ struct TsaConfig {
     std::string url;
 };
 
+// The archive re-time-stamping job (domain/services/archive_service.hpp).
+struct ArchiveConfig {
+    bool enabled = true;
+    std::chrono::days renew_before{90};
+};
+
 struct Config {
     ServerConfig server;
     JobsConfig jobs;
@@ -214,6 +220,7 @@ struct Config {
     VerifyConfig verify;
     CaConfig ca;
     TsaConfig tsa;
+    ArchiveConfig archive;
 };
 
 // "https://127.0.0.1:8443": the scheme and the address the server actually listens on.

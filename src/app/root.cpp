@@ -19,6 +19,7 @@
 #include "crypto/builtin_tsa.hpp"
 #include "crypto/certificate_authority.hpp"
 #include "crypto/cms_verify.hpp"
+#include "domain/services/archive_service.hpp"
 #include "domain/services/ceremony_service.hpp"
 #include "domain/services/event_service.hpp"
 #include "domain/services/rate_limit_service.hpp"
@@ -38,6 +39,7 @@
 #include "notify/smtp_mailer.hpp"
 #include "notify/webhook_transport.hpp"
 #include "oidc/oidc_identity_provider.hpp"
+#include "pdf/archive_timestamper.hpp"
 #include "pdf/cli.hpp"
 #include "pdf/long_term_signer.hpp"
 #include "pdf/metered_signer.hpp"
@@ -100,30 +102,39 @@ pdf::PdfLimits PdfLimitsOf(const Config& config) {
     return limits;
 }
 
-// Verifies a PDF's signatures against verify.trust_anchors: the PEM files listed and the
-// built-in CA's certificate (DATA_DIR/ca/ca-cert.pem) when `builtin` is listed and it exists.
-api::VerifyFunction MakeVerifyFunction(const Config& config) {
-    pdf::VerifyOptions options;
-    options.limits = PdfLimitsOf(config);
+// verify.trust_anchors: the PEM files listed and the built-in CA's certificate
+// (DATA_DIR/ca/ca-cert.pem) when `builtin` is listed and it exists. Read per call: `firmo ca
+// init` may run after the server started.
+std::function<Result<crypto::TrustAnchors>()> MakeAnchorsFunction(const Config& config) {
     const VerifyConfig verify = config.verify;
     const fs::path ca_cert = crypto::CertificateAuthority::CertificatePath(config.storage.data_dir);
-    return [options, verify, ca_cert](std::string_view bytes) -> Result<codec::Json> {
-        // Read per call: `firmo ca init` may run after the server started.
+    return [verify, ca_cert]() -> Result<crypto::TrustAnchors> {
         std::vector<fs::path> paths = verify.anchor_files;
         std::error_code ec;
         if (verify.builtin_ca && fs::exists(ca_cert, ec)) paths.push_back(ca_cert);
-        crypto::TrustAnchors anchors;
-        if (!paths.empty()) {
-            auto loaded = crypto::TrustAnchors::FromFiles(paths);
-            if (!loaded) {
-                // A broken anchor file is the operator's problem: log it, answer 500, and
-                // never blame the client's document.
-                log::Error("trust_anchors_unreadable", {{"error", loaded.error().message}});
-                return Fail(ErrorCode::kInternal, "trust anchors unreadable");
-            }
-            anchors = std::move(*loaded);
+        if (paths.empty()) return crypto::TrustAnchors();
+        auto loaded = crypto::TrustAnchors::FromFiles(paths);
+        if (!loaded) {
+            // A broken anchor file is the operator's problem: log it, answer 500, and never
+            // blame the client's document.
+            log::Error("trust_anchors_unreadable", {{"error", loaded.error().message}});
+            return Fail(ErrorCode::kInternal, "trust anchors unreadable");
         }
-        FIRMO_TRY(auto report, pdf::VerifyPdfBytes(bytes, anchors, options));
+        return loaded;
+    };
+}
+
+// Verifies a PDF's signatures against verify.trust_anchors.
+api::VerifyFunction MakeVerifyFunction(const Config& config) {
+    pdf::VerifyOptions options;
+    options.limits = PdfLimitsOf(config);
+    auto load_anchors = MakeAnchorsFunction(config);
+    return [options, load_anchors](std::string_view bytes,
+                                   std::optional<Timestamp> at) -> Result<codec::Json> {
+        FIRMO_TRY(auto anchors, load_anchors());
+        pdf::VerifyOptions at_options = options;
+        at_options.validation_time = at;
+        FIRMO_TRY(auto report, pdf::VerifyPdfBytes(bytes, anchors, at_options));
         return codec::Json::parse(pdf::VerificationReportToJson(report));
     };
 }
@@ -418,13 +429,24 @@ struct Node::Graph {
                   .breaker = {.failures_to_open = c.webhooks.breaker_failures,
                               .open_for = c.webhooks.breaker_open},
                   .metrics = &metrics}),
+          archive_timestamper({.anchors = MakeAnchorsFunction(c),
+                               .tsa = adapters.timestamps,
+                               .validation = &validation_data,
+                               .limits = PdfLimitsOf(c)},
+                              storage.random()),
+          archive(issuer_side.context(), archive_timestamper,
+                  {.enabled = c.archive.enabled,
+                   .renew_before =
+                       std::chrono::duration_cast<std::chrono::seconds>(c.archive.renew_before)},
+                  &metrics),
           worker(storage.db(), issuer_side.requests(), ceremony, events, job_signal,
                  storage.clock(),
                  {.threads = c.jobs.threads,
                   .lease = c.jobs.lease,
                   .worker_id = NodeId(c.server),
                   .delivery_threads = c.notify.delivery_threads,
-                  .metrics = &metrics}),
+                  .metrics = &metrics,
+                  .archive = &archive}),
           issuer_api(api::Services{issuer_side.issuers(), issuer_side.dossiers(),
                                    issuer_side.signers(), issuer_side.requests()},
                      urls, storage.clock(), {.public_url = public_url}),
@@ -624,6 +646,8 @@ struct Node::Graph {
     domain::SignerSessionService signer_sessions;
     domain::CeremonyService ceremony;
     domain::EventService events;
+    pdf::PdfArchiveTimestamper archive_timestamper;
+    domain::ArchiveService archive;
     jobs::Worker worker;
     api::IssuerApi issuer_api;
     domain::RateLimitService rate_limits;

@@ -4,6 +4,7 @@
 #include <openssl/ess.h>
 #include <openssl/ts.h>
 
+#include <chrono>
 #include <fstream>
 #include <sstream>
 
@@ -75,10 +76,12 @@ struct TokenCheck {
     std::optional<Timestamp> time;
     std::string authority;  // the TSA certificate's subject
     std::string authority_common_name;
+    ChainAtTime chain;  // the TSA's, at `at` (only when `at` was given)
 };
 
 TokenCheck CheckToken(std::string_view der, const std::vector<std::string_view>& pieces,
-                      const TrustAnchors& anchors) {
+                      const TrustAnchors& anchors, std::optional<Timestamp> at,
+                      const ValidationMaterial* material) {
     TokenCheck out;
     const auto* p = reinterpret_cast<const unsigned char*>(der.data());
     Pkcs7Ptr token(d2i_PKCS7(nullptr, &p, static_cast<long>(der.size())));
@@ -119,9 +122,36 @@ TokenCheck CheckToken(std::string_view der, const std::vector<std::string_view>&
     TsVerifyCtxPtr ctx(TS_VERIFY_CTX_new());
     X509StorePtr store = StoreOf(anchors);
     if (ctx && store) {
+        // The store's time is the time the TSA's chain is checked at (the context inherits
+        // it), and the embedded certificates may complete the chain.
+        if (at) {
+            X509_VERIFY_PARAM_set_time(
+                X509_STORE_get0_param(store.get()),
+                static_cast<time_t>(
+                    std::chrono::duration_cast<std::chrono::seconds>(at->time_since_epoch())
+                        .count()));
+        }
+        if (material != nullptr && !material->certificates.empty()) {
+            X509StackPtr extra(sk_X509_new_null());
+            for (const auto& cert_der : material->certificates) {
+                if (auto cert = CertificateFromDer(cert_der)) {
+                    sk_X509_push(extra.get(), cert->release());
+                }
+            }
+            TS_VERIFY_CTX_set_certs(ctx.get(), extra.release());  // the context owns them
+        }
         TS_VERIFY_CTX_set_flags(ctx.get(), TS_VFY_VERSION | TS_VFY_SIGNATURE);
         TS_VERIFY_CTX_set_store(ctx.get(), store.release());  // the context owns it now
         out.valid = TS_RESP_verify_token(ctx.get(), token.get()) == 1;
+    }
+    if (out.valid && at) {
+        STACK_OF(PKCS7_SIGNER_INFO)* infos = PKCS7_get_signer_info(token.get());
+        X509* tsa = PKCS7_cert_from_signer_info(token.get(), sk_PKCS7_SIGNER_INFO_value(infos, 0));
+        const ValidationMaterial none;
+        out.chain =
+            CheckChainAt(tsa, token->d.sign->cert, anchors, material != nullptr ? *material : none,
+                         *at, ChainPurpose::kTimestamping, out.time);
+        if (out.chain.revoked_at) out.valid = false;
     }
     ERR_clear_error();
     return out;
@@ -129,7 +159,8 @@ TokenCheck CheckToken(std::string_view der, const std::vector<std::string_view>&
 
 // The signature-time-stamp attribute: token over the signature value (RFC 3161,
 // EN 319 122-1 5.3), verified with the token's own certificates up to `anchors`.
-void CheckTimestamp(CMS_SignerInfo* si, const TrustAnchors& anchors, CmsVerification& v) {
+void CheckTimestamp(CMS_SignerInfo* si, const TrustAnchors& anchors, const CmsCheckTimes& times,
+                    CmsVerification& v) {
     int index = CMS_unsigned_get_attr_by_NID(si, NID_id_smime_aa_timeStampToken, -1);
     if (index < 0) return;
     v.timestamped = true;
@@ -145,7 +176,7 @@ void CheckTimestamp(CMS_SignerInfo* si, const TrustAnchors& anchors, CmsVerifica
             static_cast<std::size_t>(ASN1_STRING_length(value->value.sequence))),
         {std::string_view(reinterpret_cast<const char*>(ASN1_STRING_get0_data(signature)),
                           static_cast<std::size_t>(ASN1_STRING_length(signature)))},
-        anchors);
+        anchors, times.timestamp, times.material);
     if (!token.readable) {
         v.problems.push_back("the signature time-stamp cannot be read");
         return;
@@ -153,7 +184,13 @@ void CheckTimestamp(CMS_SignerInfo* si, const TrustAnchors& anchors, CmsVerifica
     v.timestamp_valid = token.imprint_matches && token.valid;
     v.timestamp_time = token.time;
     v.timestamp_authority = token.authority;
-    if (!v.timestamp_valid) v.problems.push_back("the signature time-stamp is not valid");
+    v.timestamp_chain = token.chain;
+    if (token.chain.revoked_at) {
+        v.problems.push_back("the signature time-stamp's authority certificate was revoked on " +
+                             FormatRfc3339(*token.chain.revoked_at));
+    } else if (!v.timestamp_valid) {
+        v.problems.push_back("the signature time-stamp is not valid");
+    }
 }
 
 }  // namespace
@@ -224,6 +261,12 @@ Result<std::string> DetachedCms::DigestOf(const std::vector<std::string_view>& p
 CmsVerification DetachedCms::Verify(std::string_view content_digest, const TrustAnchors& anchors,
                                     Timestamp claimed_time,
                                     std::optional<Timestamp> forced_time) const {
+    return Verify(content_digest, anchors,
+                  CmsCheckTimes{.signer = forced_time, .without_timestamp = claimed_time});
+}
+
+CmsVerification DetachedCms::Verify(std::string_view content_digest, const TrustAnchors& anchors,
+                                    const CmsCheckTimes& times) const {
     CmsVerification v;
     CMS_SignerInfo* si = FirstSigner(cms_.get());
     X509StackPtr certs(CMS_get1_certs(cms_.get()));
@@ -311,23 +354,24 @@ CmsVerification DetachedCms::Verify(std::string_view content_digest, const Trust
         v.signing_certificate_ok = true;
     }
 
-    CheckTimestamp(si, anchors, v);
-    Timestamp at = forced_time.value_or(v.timestamp_valid && v.timestamp_time ? *v.timestamp_time
-                                                                              : claimed_time);
-    X509StorePtr store = StoreOf(anchors);
-    X509StoreCtxPtr ctx(X509_STORE_CTX_new());
-    if (store && ctx && X509_STORE_CTX_init(ctx.get(), store.get(), signer, certs.get()) == 1) {
-        auto secs = std::chrono::duration_cast<std::chrono::seconds>(at.time_since_epoch()).count();
-        X509_STORE_CTX_set_time(ctx.get(), 0, static_cast<time_t>(secs));
-        v.chain_trusted = X509_verify_cert(ctx.get()) == 1;
-        if (!v.chain_trusted) {
-            v.chain_error = X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx.get()));
-        }
-    }
-    if (!v.chain_trusted) {
+    CheckTimestamp(si, anchors, times, v);
+    const Timestamp at = times.signer.value_or(
+        v.timestamp_valid && v.timestamp_time ? *v.timestamp_time : times.without_timestamp);
+    const ValidationMaterial none;
+    v.chain_time = at;
+    v.chain = CheckChainAt(signer, certs.get(), anchors,
+                           times.material != nullptr ? *times.material : none, at,
+                           ChainPurpose::kSigning);
+    v.chain_trusted = v.chain.trusted && !v.chain.revoked_at;
+    v.chain_error = v.chain.error;
+    if (!v.chain.trusted) {
         v.problems.push_back(
             "the certificate chain is not trusted: " +
             (v.chain_error.empty() ? std::string("no trust anchor") : v.chain_error));
+    } else if (v.chain.revoked_at) {
+        v.problems.push_back("the signer's certificate was revoked on " +
+                             FormatRfc3339(*v.chain.revoked_at) + ", before " + FormatRfc3339(at) +
+                             ", the time the signature is proven to exist");
     }
     std::uint32_t usage = X509_get_key_usage(signer);
     if (usage != UINT32_MAX && (usage & (KU_NON_REPUDIATION | KU_DIGITAL_SIGNATURE)) == 0) {
@@ -339,10 +383,13 @@ CmsVerification DetachedCms::Verify(std::string_view content_digest, const Trust
 
 CmsVerification VerifyTimestampToken(std::string_view token_der,
                                      const std::vector<std::string_view>& pieces,
-                                     const TrustAnchors& anchors) {
+                                     const TrustAnchors& anchors, std::optional<Timestamp> at,
+                                     const ValidationMaterial* material) {
     CmsVerification v;
     v.timestamped = true;
-    TokenCheck token = CheckToken(token_der, pieces, anchors);
+    TokenCheck token = CheckToken(token_der, pieces, anchors, at, material);
+    v.chain_time = at;
+    v.chain = v.timestamp_chain = token.chain;
     if (!token.readable) {
         v.problems.push_back("the document time-stamp cannot be read");
         return v;
@@ -359,7 +406,10 @@ CmsVerification VerifyTimestampToken(std::string_view token_der,
     if (!v.digest_matches) {
         v.problems.push_back("the document's digest does not match the time-stamped digest");
     }
-    if (!token.valid) {
+    if (token.chain.revoked_at) {
+        v.problems.push_back("the document time-stamp's authority certificate was revoked on " +
+                             FormatRfc3339(*token.chain.revoked_at));
+    } else if (!token.valid) {
         v.problems.push_back(
             "the document time-stamp's signature or authority is not valid or not trusted");
     }

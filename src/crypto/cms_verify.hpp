@@ -13,6 +13,7 @@
 #include "core/clock.hpp"
 #include "core/error.hpp"
 #include "crypto/openssl_util.hpp"
+#include "crypto/chain_at_time.hpp"
 
 namespace firmo::crypto {
 
@@ -51,6 +52,24 @@ struct CmsVerification {
     std::optional<Timestamp> timestamp_time;
     std::string timestamp_authority;    // the TSA certificate's subject
     std::vector<std::string> problems;  // plain English, one per failed check
+    // The validation model (crypto/chain_at_time.hpp): when the signer's chain was checked
+    // and what that found (revocation, expiry), and the same for the time-stamp's authority.
+    std::optional<Timestamp> chain_time;
+    ChainAtTime chain;
+    ChainAtTime timestamp_chain;
+};
+
+// When, and with which embedded validation data, the chains of a signature are checked.
+struct CmsCheckTimes {
+    // The signer's chain at this time, whatever the signature carries.
+    std::optional<Timestamp> signer;
+    // Else at the time a valid signature time-stamp proves, else at this one (a later proof of
+    // existence, or the validation time).
+    Timestamp without_timestamp;
+    // The signature time-stamp's authority chain (the next proof of existence, or the
+    // validation time); the current time when not given.
+    std::optional<Timestamp> timestamp;
+    const ValidationMaterial* material = nullptr;  // revocation data; none when null
 };
 
 class DetachedCms {
@@ -68,6 +87,9 @@ class DetachedCms {
     CmsVerification Verify(std::string_view content_digest, const TrustAnchors& anchors,
                            Timestamp claimed_time,
                            std::optional<Timestamp> forced_time = std::nullopt) const;
+    // The same with the times and validation data of the PAdES validation model.
+    CmsVerification Verify(std::string_view content_digest, const TrustAnchors& anchors,
+                           const CmsCheckTimes& times) const;
 
   private:
     explicit DetachedCms(CmsPtr cms) : cms_(std::move(cms)) {}
@@ -76,9 +98,12 @@ class DetachedCms {
 
 // A document time-stamp (PAdES B-LTA, /SubFilter /ETSI.RFC3161): the RFC 3161 token in
 // `token_der` must stamp the digest of `pieces` and chain to `anchors`. The TSA is reported as
-// the signer; timestamp_time is the time it proves.
+// the signer; timestamp_time is the time it proves. The authority's chain is checked at `at`
+// (the current time when not given), with revocation from `material` when given.
 CmsVerification VerifyTimestampToken(std::string_view token_der,
                                      const std::vector<std::string_view>& pieces,
-                                     const TrustAnchors& anchors);
+                                     const TrustAnchors& anchors,
+                                     std::optional<Timestamp> at = std::nullopt,
+                                     const ValidationMaterial* material = nullptr);
 
 }  // namespace firmo::crypto

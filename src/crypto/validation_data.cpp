@@ -10,6 +10,18 @@
 #include "crypto/http_fetch.hpp"
 
 namespace firmo::crypto {
+
+void ValidationData::Append(const ValidationData& other) {
+    auto add = [](std::vector<std::string>& to, const std::vector<std::string>& from) {
+        for (const auto& item : from) {
+            if (std::find(to.begin(), to.end(), item) == to.end()) to.push_back(item);
+        }
+    };
+    add(certificates, other.certificates);
+    add(ocsp_responses, other.ocsp_responses);
+    add(crls, other.crls);
+}
+
 namespace {
 
 using OcspRequestPtr = OpensslPtr<OCSP_REQUEST, OCSP_REQUEST_free>;

@@ -23,6 +23,7 @@ struct ValidationData {
     std::vector<std::string> ocsp_responses;
     std::vector<std::string> crls;
     bool empty() const { return certificates.empty() && ocsp_responses.empty() && crls.empty(); }
+    void Append(const ValidationData& other);
 };
 
 // Every certificate in a DER CMS SignedData (a PDF signature's /Contents, or an RFC 3161 token)

@@ -26,6 +26,8 @@ std::string_view ToString(JobKind kind) {
             return "sign_documents";
         case JobKind::kAwaitUpload:
             return "await_upload";
+        case JobKind::kArchiveTimestamp:
+            return "archive_timestamp";
     }
     return "";
 }
@@ -34,6 +36,7 @@ std::optional<JobKind> ParseJobKind(std::string_view text) {
     if (text == "validate_document") return JobKind::kValidateDocument;
     if (text == "sign_documents") return JobKind::kSignDocuments;
     if (text == "await_upload") return JobKind::kAwaitUpload;
+    if (text == "archive_timestamp") return JobKind::kArchiveTimestamp;
     return std::nullopt;
 }
 

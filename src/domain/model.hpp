@@ -169,7 +169,9 @@ struct AuditEvent {
 
 // kAwaitUpload watches the object store for a document the issuer PUTs through a pre-signed
 // URL (direct uploads), then hands it to validation.
-enum class JobKind { kValidateDocument, kSignDocuments, kAwaitUpload };
+// kArchiveTimestamp: one open job per signed document, rescheduled for the next renewal of its
+// document time-stamp (domain/services/archive_service.hpp).
+enum class JobKind { kValidateDocument, kSignDocuments, kAwaitUpload, kArchiveTimestamp };
 std::string_view ToString(JobKind kind);
 std::optional<JobKind> ParseJobKind(std::string_view text);
 

@@ -105,6 +105,15 @@ bool Worker::RunOneJob() {
         } else {
             result = Fail(next.error());
         }
+    } else if (job.kind == JobKind::kArchiveTimestamp) {
+        auto next = options_.archive != nullptr
+                        ? options_.archive->RunArchive(job)
+                        : Result<std::optional<Timestamp>>(clock_.Now() + std::chrono::hours(24));
+        if (next) {
+            again = *next;
+        } else {
+            result = Fail(next.error());
+        }
     } else {
         result = requests_.RunValidation(job);
     }

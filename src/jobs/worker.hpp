@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "core/metrics.hpp"
+#include "domain/services/archive_service.hpp"
 #include "domain/services/ceremony_service.hpp"
 #include "domain/services/event_service.hpp"
 #include "domain/services/request_service.hpp"
@@ -32,6 +33,9 @@ struct WorkerOptions {
     // Where job metrics go (firmo_jobs_total{kind,outcome}, firmo_job_duration_seconds{kind}:
     // the sign_documents kind is the signing time); null: none.
     metrics::Registry* metrics = nullptr;
+    // Runs the archive re-time-stamping jobs; null: they wait a day at a time (a node built
+    // without the PDF engine, tests).
+    domain::ArchiveService* archive = nullptr;
 };
 
 // Wakes idle job threads as soon as a job is enqueued. Made before the services (their

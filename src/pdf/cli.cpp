@@ -50,6 +50,14 @@ std::string FormatTime(const std::optional<Timestamp>& t) {
     return t ? FormatRfc3339(*t) : std::string("unknown");
 }
 
+nlohmann::json TimeOrNull(const std::optional<Timestamp>& t) {
+    return t ? nlohmann::json(FormatRfc3339(*t)) : nlohmann::json(nullptr);
+}
+
+nlohmann::json LevelOrNull(PadesLevel level) {
+    return level == PadesLevel::kNone ? nlohmann::json(nullptr) : nlohmann::json(ToString(level));
+}
+
 nlohmann::json ToJson(const VerificationReport& report) {
     nlohmann::json sigs = nlohmann::json::array();
     for (const auto& s : report.signatures) {
@@ -87,11 +95,19 @@ nlohmann::json ToJson(const VerificationReport& report) {
             {"timestamp_time", s.timestamp_time ? nlohmann::json(FormatRfc3339(*s.timestamp_time))
                                                 : nlohmann::json(nullptr)},
             {"timestamp_authority", s.timestamp_authority},
+            {"level", LevelOrNull(s.level)},
+            {"proven_time", TimeOrNull(s.proven_time)},
+            {"chain_checked_at", TimeOrNull(s.chain_checked_at)},
+            {"revoked_after", TimeOrNull(s.revoked_after)},
+            {"proof_until", TimeOrNull(s.proof_until)},
             {"is_valid", s.is_valid()},
             {"problems", s.problems},
         });
     }
     return {{"is_valid", report.all_valid()},
+            {"validation_time", FormatRfc3339(report.validation_time)},
+            {"level", LevelOrNull(report.level)},
+            {"proof_until", TimeOrNull(report.proof_until)},
             {"revisions", report.revisions},
             {"signatures", sigs},
             {"problems", report.problems},
@@ -266,7 +282,14 @@ int RunVerify(const VerifyCommandOptions& o, std::ostream& out, std::ostream& er
     } else {
         err << "warning: no trust anchors (--data-dir or --trust); no chain can be trusted\n";
     }
-    auto report = VerifyPdfFile(o.file, anchors);
+    VerifyOptions options;
+    if (o.at) {
+        options.validation_time = ParseRfc3339(*o.at);
+        if (!options.validation_time) {
+            return Usage(err, "verify", "--at takes an RFC 3339 time, e.g. 2031-01-01T00:00:00Z");
+        }
+    }
+    auto report = VerifyPdfFile(o.file, anchors, options);
     if (!report) {
         err << "error: " << report.error().message << "\n";
         return kUsage;
@@ -297,6 +320,18 @@ int RunVerify(const VerifyCommandOptions& o, std::ostream& out, std::ostream& er
                 << (s.timestamp_valid ? " (valid, " + s.timestamp_authority + ")" : " (NOT VALID)")
                 << "\n";
         }
+        if (s.chain_checked_at) {
+            out << "  checked at:    " << FormatRfc3339(*s.chain_checked_at)
+                << (s.proven_time ? " (proven by a time-stamp)" : " (validation time)") << "\n";
+        }
+        if (s.revoked_after) {
+            out << "  revoked:       " << FormatRfc3339(*s.revoked_after)
+                << ", after the proven time\n";
+        }
+        if (s.level != PadesLevel::kNone) {
+            out << "  level:         " << ToString(s.level) << ", proof holds until "
+                << FormatTime(s.proof_until) << "\n";
+        }
         for (const auto& d : s.differences) {
             if (d.allowed) out << "  change:  " << d.ToString() << "\n";
         }
@@ -304,7 +339,13 @@ int RunVerify(const VerifyCommandOptions& o, std::ostream& out, std::ostream& er
     }
     for (const auto& p : report->problems) out << "problem: " << p << "\n";
     for (const auto& r : report->remarks) out << "remark: " << r << "\n";
-    out << (report->all_valid() ? "All signatures are valid.\n"
+    out << "Validated at " << FormatRfc3339(report->validation_time);
+    if (report->level != PadesLevel::kNone) {
+        out << ": level " << ToString(report->level) << ", the proof holds until "
+            << FormatTime(report->proof_until);
+    }
+    out << ".\n"
+        << (report->all_valid() ? "All signatures are valid.\n"
                                 : "The document is NOT validly signed.\n");
     return report->all_valid() ? kOk : kFailed;
 }

@@ -22,7 +22,9 @@ namespace firmo::pdf {
 // "revision", "digest_matches", "signature_valid", "covers_revision", "covers_whole_file",
 // "modified_after", "modification_level", "differences": [{"level", "allowed", "where",
 // "what"}], "changes_after", "chain_trusted", "timestamped", "timestamp_valid",
-// "timestamp_time", "timestamp_authority", "is_valid", "problems"}], "problems", "remarks"}.
+// "timestamp_time", "timestamp_authority", "level" ("B-B".."B-LTA" or null), "proven_time",
+// "chain_checked_at", "revoked_after", "proof_until", "is_valid", "problems"}], "problems",
+// "remarks", "validation_time", "level", "proof_until"}.
 // `indent` < 0 gives one line.
 std::string VerificationReportToJson(const VerificationReport& report, int indent = -1);
 
@@ -71,6 +73,8 @@ struct VerifyCommandOptions {
     std::vector<std::filesystem::path> trust;
     bool json = false;
     std::filesystem::path file;
+    // Validate at this time (RFC 3339) instead of now: VerifyOptions::validation_time.
+    std::optional<std::string> at;
 };
 int RunVerify(const VerifyCommandOptions& options, std::ostream& out, std::ostream& err);
 

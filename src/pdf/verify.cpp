@@ -111,13 +111,19 @@ struct Entry {
     SignatureReport report;
     std::optional<int> value;  // the signature dictionary's object number
     std::string contents;      // the raw bytes in the hole of its byte range
+    // The signature value (CMS, or the time-stamp token) decoded from the hole, when its byte
+    // range and type let it be checked.
+    std::optional<std::string> der;
+    crypto::CmsVerification check;  // what CheckValue found
 };
 
-SignatureReport CheckSignature(std::string_view pdf, const RevisionIndex* index,
-                               const SignatureField& field, const crypto::TrustAnchors& anchors,
-                               const VerifyOptions& options, std::string* contents) {
+// Reads the signature in `field`: its type, byte range and revision, and (in `entry.der`)
+// the value to check. The value itself is checked later (CheckValue), once the times of the
+// validation model are known.
+void ReadSignature(std::string_view pdf, const RevisionIndex* index, const SignatureField& field,
+                   Entry& entry) {
     const PdfValue& v = *field.value;
-    SignatureReport r;
+    SignatureReport& r = entry.report;
     r.field_name = field.name;
     r.sub_filter = NameWithoutSlash(v.Get("/SubFilter"));
     r.is_document_timestamp =
@@ -128,7 +134,7 @@ SignatureReport CheckSignature(std::string_view pdf, const RevisionIndex* index,
     }
     if (r.sub_filter != kEtsiCades && r.sub_filter != kAdbePkcs7 && r.sub_filter != kEtsiRfc3161) {
         r.problems.push_back("unsupported signature type '" + r.sub_filter + "'");
-        return r;
+        return;
     }
     const PdfValue& range = v.Get("/ByteRange");
     bool range_ok = range.IsArray() && range.items().size() == 4;
@@ -141,14 +147,14 @@ SignatureReport CheckSignature(std::string_view pdf, const RevisionIndex* index,
     if (!range_ok || r.byte_range[0] != 0 || r.byte_range[1] + 2 > r.byte_range[2] ||
         r.byte_range[2] > pdf.size() || r.byte_range[3] > pdf.size() - r.byte_range[2]) {
         r.problems.push_back("the signature's /ByteRange is malformed");
-        return r;
+        return;
     }
     const std::uint64_t gap_start = r.byte_range[1];
     const std::uint64_t gap_end = r.byte_range[2];
     r.revision_end = r.byte_range[2] + r.byte_range[3];
     std::string_view gap = pdf.substr(static_cast<std::size_t>(gap_start),
                                       static_cast<std::size_t>(gap_end - gap_start));
-    *contents = std::string(gap);
+    entry.contents = std::string(gap);
     bool gap_is_contents = gap.front() == '<' && gap.back() == '>' &&
                            std::all_of(gap.begin() + 1, gap.end() - 1, IsHexOrSpace);
     if (index != nullptr) {
@@ -160,6 +166,10 @@ SignatureReport CheckSignature(std::string_view pdf, const RevisionIndex* index,
         r.problems.push_back(
             "the signed byte ranges do not cover the whole revision apart from the signature");
     }
+    if (r.is_document_timestamp && r.sub_filter != kEtsiRfc3161) {
+        r.problems.push_back("a document time-stamp must have /SubFilter /ETSI.RFC3161");
+        return;
+    }
     // The signature is what sits in the hole of the byte range, not what a later revision
     // may claim in /Contents.
     std::string hex;
@@ -167,38 +177,58 @@ SignatureReport CheckSignature(std::string_view pdf, const RevisionIndex* index,
         if (std::isxdigit(static_cast<unsigned char>(c))) hex += c;
     }
     if (hex.size() % 2 == 1) hex += '0';
-    auto der = HexDecode(hex);
+    entry.der = HexDecode(hex).value_or("");
+}
+
+// When and with what CheckValue checks a signature's chains (see VerifyOptions).
+struct ValueTimes {
+    // The time of the first valid document time-stamp after the signature, else the
+    // validation time: a signature without a time-stamp of its own is checked at it, and the
+    // chain of its time-stamp (or of a document time-stamp) too.
+    Timestamp next_proof;
+    bool next_proof_is_timestamp = false;
+    const crypto::ValidationMaterial* material = nullptr;
+};
+
+// Checks the value ReadSignature found: the CMS signature (or the time-stamp token) over the
+// signed bytes, and the chains at the times of the validation model.
+void CheckValue(std::string_view pdf, const crypto::TrustAnchors& anchors, const ValueTimes& times,
+                Entry& entry) {
+    SignatureReport& r = entry.report;
+    if (!entry.der) return;
+    const std::string& der = *entry.der;
     const std::vector<std::string_view> signed_bytes = {
         pdf.substr(0, static_cast<std::size_t>(r.byte_range[1])),
         pdf.substr(static_cast<std::size_t>(r.byte_range[2]),
                    static_cast<std::size_t>(r.byte_range[3]))};
-    crypto::CmsVerification check;
+    crypto::CmsVerification& check = entry.check;
     if (r.is_document_timestamp) {
-        if (r.sub_filter != kEtsiRfc3161) {
-            r.problems.push_back("a document time-stamp must have /SubFilter /ETSI.RFC3161");
-            return r;
-        }
-        check = crypto::VerifyTimestampToken(der ? std::string_view(*der) : std::string_view(),
-                                             signed_bytes, anchors);
+        check = crypto::VerifyTimestampToken(der, signed_bytes, anchors, times.next_proof,
+                                             times.material);
         r.signing_time = check.timestamp_time;
     } else {
-        auto cms = der ? crypto::DetachedCms::Parse(*der)
+        auto cms = !der.empty()
+                       ? crypto::DetachedCms::Parse(der)
                        : Result<crypto::DetachedCms>(Fail(ErrorCode::kMalformed, "no signature"));
         if (!cms) {
             r.problems.push_back("the signature value cannot be read: " + cms.error().message);
-            return r;
+            return;
         }
         auto digest = cms->DigestOf(signed_bytes);
         if (!digest) {
             r.problems.push_back(digest.error().message);
-            return r;
+            return;
         }
-        Timestamp claimed = r.signing_time.value_or(SystemClock().Now());
-        check = cms->Verify(*digest, anchors, claimed, options.validation_time);
+        check = cms->Verify(*digest, anchors,
+                            crypto::CmsCheckTimes{.without_timestamp = times.next_proof,
+                                                  .timestamp = times.next_proof,
+                                                  .material = times.material});
         if (!check.has_signed_attributes && r.sub_filter == kEtsiCades) {
             r.problems.push_back("a PAdES (ETSI.CAdES.detached) signature needs signed attributes");
         }
         if (!r.signing_time) r.signing_time = check.cms_signing_time;
+        r.chain_checked_at = check.chain_time;
+        r.revoked_after = check.chain.revoked_after;
     }
     r.timestamped = check.timestamped;
     r.timestamp_valid = check.timestamp_valid;
@@ -211,7 +241,45 @@ SignatureReport CheckSignature(std::string_view pdf, const RevisionIndex* index,
     r.signature_valid = check.signature_valid;
     r.chain_trusted = check.chain_trusted;
     r.problems.insert(r.problems.end(), check.problems.begin(), check.problems.end());
-    return r;
+}
+
+// The validation data of the document's DSS (ETSI EN 319 142-1 5.4.2): the streams listed in
+// /Certs, /OCSPs and /CRLs, and in each /VRI entry's /Cert, /OCSP and /CRL.
+crypto::ValidationMaterial DssOf(QPDF& qpdf) {
+    // A DSS is a few certificates and responses; a hostile one must not cost more.
+    constexpr std::size_t kMaxItemBytes = 256 * 1024;
+    constexpr std::size_t kMaxItems = 500;
+    crypto::ValidationMaterial out;
+    std::size_t items = 0;
+    auto take = [&](QPDFObjectHandle list, std::vector<std::string>& into) {
+        if (!list.isArray()) return;
+        for (int i = 0; i < list.getArrayNItems() && items < kMaxItems; ++i) {
+            QPDFObjectHandle stream = list.getArrayItem(i);
+            if (!stream.isStream()) continue;
+            ++items;
+            auto data = internal::ReadStreamCapped(stream, kMaxItemBytes);
+            if (data && std::find(into.begin(), into.end(), *data) == into.end()) {
+                into.push_back(std::move(*data));
+            }
+        }
+    };
+    QPDFObjectHandle dss = qpdf.getRoot().getKeyIfDict("/DSS");
+    if (!dss.isDictionary()) return out;
+    take(dss.getKeyIfDict("/Certs"), out.certificates);
+    take(dss.getKeyIfDict("/OCSPs"), out.ocsp_responses);
+    take(dss.getKeyIfDict("/CRLs"), out.crls);
+    QPDFObjectHandle vri = dss.getKeyIfDict("/VRI");
+    if (vri.isDictionary()) {
+        for (const auto& key : vri.getKeys()) {
+            if (items >= kMaxItems) break;
+            QPDFObjectHandle entry = vri.getKey(key);
+            if (!entry.isDictionary()) continue;
+            take(entry.getKeyIfDict("/Cert"), out.certificates);
+            take(entry.getKeyIfDict("/OCSP"), out.ocsp_responses);
+            take(entry.getKeyIfDict("/CRL"), out.crls);
+        }
+    }
+    return out;
 }
 
 // The DocMDP level a signature dictionary declares in its /Reference, if any (/P defaults
@@ -380,6 +448,147 @@ void CompareAfter(std::string_view pdf, const RevisionIndex& index, ObjectReader
     }
 }
 
+// A document time-stamp that proves its time: intact so far and its token valid.
+bool ProvesTime(const Entry& e) {
+    return e.report.is_document_timestamp && e.report.covers_revision && e.report.is_valid() &&
+           e.check.timestamp_valid && e.check.timestamp_time.has_value();
+}
+
+// The validation data the revision signed by the document time-stamp `e` holds: its DSS and
+// the revocation values inside the signatures before it.
+crypto::ValidationMaterial MaterialCoveredBy(std::string_view pdf,
+                                             const std::vector<Entry>& entries, const Entry& e) {
+    crypto::ValidationMaterial out;
+    try {
+        auto revision =
+            internal::OpenMemory(pdf.substr(0, static_cast<std::size_t>(e.report.revision_end)));
+        if (revision) out = DssOf(**revision);
+    } catch (const std::exception&) {
+        // A revision qpdf cannot read covers nothing.
+    }
+    for (const auto& before : entries) {
+        if (before.report.revision < e.report.revision && before.der &&
+            !before.report.is_document_timestamp) {
+            out.Append(crypto::RevocationValuesOf(*before.der));
+        }
+    }
+    return out;
+}
+
+bool Holds(const crypto::ValidationMaterial& material, const std::set<std::string>& used) {
+    for (const auto& item : used) {
+        const auto& o = material.ocsp_responses;
+        const auto& c = material.crls;
+        if (std::find(o.begin(), o.end(), item) == o.end() &&
+            std::find(c.begin(), c.end(), item) == c.end()) {
+            return false;
+        }
+    }
+    return true;
+}
+
+// The PAdES validation model (ETSI EN 319 102-1 5.6.2.4, past signature validation), offline
+// with the validation data the file carries: going from the last revision back, each document
+// time-stamp's chain is checked at the time the next valid one proves (the last one's at the
+// validation time); each signature's chain at the earliest time proven for it (its own
+// signature time-stamp, else the next valid document time-stamp, else the validation time),
+// with revocation from the DSS and the CMS revocation values. Then each signature's level and
+// until when its proof holds.
+void CheckAtTimes(std::string_view pdf, QPDF& qpdf, const crypto::TrustAnchors& anchors,
+                  Timestamp validation_time, std::vector<Entry>& entries,
+                  VerificationReport& report) {
+    crypto::ValidationMaterial material = DssOf(qpdf);
+    for (const auto& e : entries) {
+        if (e.der && !e.report.is_document_timestamp) {
+            material.Append(crypto::RevocationValuesOf(*e.der));
+        }
+    }
+    ValueTimes times{.next_proof = validation_time, .material = &material};
+    std::vector<std::optional<std::size_t>> next_timestamp(entries.size());
+    std::optional<std::size_t> next;
+    std::optional<std::size_t> last;
+    for (std::size_t i = entries.size(); i-- > 0;) {
+        next_timestamp[i] = next;
+        CheckValue(pdf, anchors, times, entries[i]);
+        if (ProvesTime(entries[i])) {
+            times.next_proof = *entries[i].check.timestamp_time;
+            times.next_proof_is_timestamp = true;
+            next = i;
+            if (!last) last = i;
+        }
+    }
+    if (last) {
+        report.last_timestamp_chain = entries[*last].check.chain.certificates;
+    } else {
+        std::optional<Timestamp> latest;
+        for (const auto& e : entries) {
+            if (e.report.is_document_timestamp || !e.check.timestamp_valid ||
+                !e.check.timestamp_time || (latest && *e.check.timestamp_time <= *latest)) {
+                continue;
+            }
+            latest = e.check.timestamp_time;
+            report.last_timestamp_chain = e.check.timestamp_chain.certificates;
+        }
+    }
+    std::map<std::size_t, crypto::ValidationMaterial> covered;
+    for (std::size_t i = 0; i < entries.size(); ++i) {
+        Entry& e = entries[i];
+        SignatureReport& r = e.report;
+        if (r.is_document_timestamp) {
+            r.proven_time = e.check.timestamp_time;
+            r.chain_checked_at = e.check.chain_time;
+            if (last) r.proof_until = entries[*last].check.chain.expires;
+            continue;
+        }
+        const bool own = r.timestamp_valid && r.timestamp_time;
+        if (own) {
+            r.proven_time = r.timestamp_time;
+        } else if (next_timestamp[i]) {
+            r.proven_time = entries[*next_timestamp[i]].check.timestamp_time;
+        }
+        r.proof_until = last  ? entries[*last].check.chain.expires
+                        : own ? e.check.timestamp_chain.expires
+                              : e.check.chain.expires;
+        r.level = r.proven_time ? PadesLevel::kT : PadesLevel::kB;
+        if (r.level == PadesLevel::kT && e.check.chain.revocation_known &&
+            (!own || e.check.timestamp_chain.revocation_known)) {
+            r.level = PadesLevel::kLt;
+        }
+        if (r.level != PadesLevel::kLt) continue;
+        std::set<std::string> used = e.check.chain.used;
+        if (own)
+            used.insert(e.check.timestamp_chain.used.begin(), e.check.timestamp_chain.used.end());
+        for (std::size_t j = i + 1; j < entries.size(); ++j) {
+            if (!ProvesTime(entries[j])) continue;
+            auto it = covered.find(j);
+            if (it == covered.end()) {
+                it = covered.emplace(j, MaterialCoveredBy(pdf, entries, entries[j])).first;
+            }
+            if (Holds(it->second, used)) {
+                r.level = PadesLevel::kLta;
+                break;
+            }
+        }
+    }
+}
+
+// Levels are for valid signatures; the document's is its weakest signature's.
+void SummariseLevels(VerificationReport& report) {
+    bool any = false;
+    report.level = PadesLevel::kLta;
+    for (auto& s : report.signatures) {
+        if (!s.is_valid()) s.level = PadesLevel::kNone;
+        if (s.is_document_timestamp) continue;
+        any = true;
+        report.level = std::min(report.level, s.level);
+        if (s.proof_until && (!report.proof_until || *s.proof_until < *report.proof_until)) {
+            report.proof_until = s.proof_until;
+        }
+    }
+    if (!any || !report.problems.empty()) report.level = PadesLevel::kNone;
+    if (report.level == PadesLevel::kNone) report.proof_until.reset();
+}
+
 Result<VerificationReport> Verify(std::string_view pdf, const crypto::TrustAnchors& anchors,
                                   const VerifyOptions& options) {
     internal::MemorySource source(pdf);
@@ -426,13 +635,14 @@ Result<VerificationReport> Verify(std::string_view pdf, const crypto::TrustAncho
         }
         Entry e;
         e.value = field.value_number;
-        e.report =
-            CheckSignature(pdf, index ? &*index : nullptr, field, anchors, options, &e.contents);
+        ReadSignature(pdf, index ? &*index : nullptr, field, e);
         entries.push_back(std::move(e));
     }
     std::stable_sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) {
         return a.report.revision_end < b.report.revision_end;
     });
+    report.validation_time = options.validation_time.value_or(SystemClock().Now());
+    CheckAtTimes(pdf, *qpdf, anchors, report.validation_time, entries, report);
     ReportCopies(entries, report);
 
     // A certification signature (DocMDP) governs every later change; it must come first.
@@ -481,6 +691,7 @@ Result<VerificationReport> Verify(std::string_view pdf, const crypto::TrustAncho
     }
     for (auto& e : entries) report.signatures.push_back(std::move(e.report));
     if (report.signatures.empty()) report.problems.push_back("the document has no signatures");
+    SummariseLevels(report);
     return report;
 }
 
@@ -500,6 +711,22 @@ std::string_view ToString(ModificationLevel level) {
             break;
     }
     return "OTHER";
+}
+
+std::string_view ToString(PadesLevel level) {
+    switch (level) {
+        case PadesLevel::kB:
+            return "B-B";
+        case PadesLevel::kT:
+            return "B-T";
+        case PadesLevel::kLt:
+            return "B-LT";
+        case PadesLevel::kLta:
+            return "B-LTA";
+        case PadesLevel::kNone:
+            break;
+    }
+    return "";
 }
 
 bool VerificationReport::all_valid() const {

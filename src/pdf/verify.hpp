@@ -26,6 +26,13 @@ namespace firmo::pdf {
 enum class ModificationLevel { kNone, kLtaUpdates, kFormFilling, kAnnotations, kOther };
 std::string_view ToString(ModificationLevel level);
 
+// The PAdES baseline level a valid signature reaches (ETSI EN 319 142-1 6): B-B (a signature),
+// B-T (a proven time: a signature time-stamp or a later document time-stamp), B-LT (the file
+// carries revocation data for the signer's chain and that time-stamp's), B-LTA (a document
+// time-stamp covers that data). kNone when the signature is not valid.
+enum class PadesLevel { kNone, kB, kT, kLt, kLta };
+std::string_view ToString(PadesLevel level);  // "B-B", ... ("" for kNone)
+
 // One thing a later revision changed in what a reader of the signed revision sees.
 struct Difference {
     ModificationLevel level = ModificationLevel::kOther;
@@ -65,6 +72,16 @@ struct SignatureReport {
     std::vector<Difference> differences;
     std::vector<std::string> changes_after;  // the differences that are not allowed
     std::vector<std::string> problems;       // plain English; empty when valid
+    // The validation model: the earliest time proven for this signature (its time-stamp, or a
+    // later document time-stamp), the time its chain was checked at (that time, or the
+    // validation time without one), a revocation of its certificate after that time (which
+    // leaves it valid), and until when the proof holds (the expiry of the chain of the last
+    // valid time-stamp covering it; the signer's own without one).
+    PadesLevel level = PadesLevel::kNone;
+    std::optional<Timestamp> proven_time;
+    std::optional<Timestamp> chain_checked_at;
+    std::optional<Timestamp> revoked_after;
+    std::optional<Timestamp> proof_until;
 
     bool is_valid() const { return problems.empty(); }
 };
@@ -76,13 +93,24 @@ struct VerificationReport {
     // Worth knowing, not making anything invalid: quirks of the signed revisions that qpdf
     // read around, bytes of a final unsigned revision that only added allowed changes.
     std::vector<std::string> remarks;
+    // When the document was validated (VerifyOptions::validation_time, else now), the lowest
+    // level of its signatures (document time-stamps aside; kNone when one is not valid), and
+    // the earliest proof_until among them.
+    Timestamp validation_time{};
+    PadesLevel level = PadesLevel::kNone;
+    std::optional<Timestamp> proof_until;
+    // The chain (DER, the authority's certificate first) of the last valid time-stamp: what a
+    // renewal (an archive time-stamp) adds validation data for. Empty when none is valid.
+    std::vector<std::string> last_timestamp_chain;
     // At least one signature, and every signature valid.
     bool all_valid() const;
 };
 
 struct VerifyOptions {
     PdfLimits limits;
-    // Check chains at this time instead of each signature's time-stamp or claimed time.
+    // The time of validation (now when not given): the last valid time-stamp's chain, and a
+    // signature no time-stamp proves, are checked at this time; every other chain at the time
+    // the next time-stamp proves (docs/VERIFICATION.md, "Validation at a point in time").
     std::optional<Timestamp> validation_time;
     // Each signature costs a hash of its revision and a re-parse of it: a document with more
     // signed fields than this is reported, not verified.

@@ -1,6 +1,7 @@
 """validate-document and verify: stateless checks of PDFs over HTTP, on real PDFs and real
 signatures made by `firmo sign` with the built-in CA."""
 
+import datetime
 import http.server
 import json
 import os
@@ -157,6 +158,34 @@ class Verify(FirmoTestCase):
         r = self.firmo.request("POST", "/api/v1/verify", raw=body, content_type=ctype)
         self.assertTrue(r.json["is_valid"], r)
 
+    def test_validation_at_a_time(self):
+        """A plain (B-B) signature is checked at the validation time: valid now, not once its
+        short-lived certificate has expired; `at` is RFC 3339, as a query parameter or a part."""
+        signed = self.sign(make_pdf(signature_field="Signature1"), "--field", "Signature1")
+        r = self.verify(signed)
+        self.assertTrue(r.json["is_valid"], r.json)
+        self.assertEqual(r.json["level"], "B-B")
+        self.assertEqual(r.json["signatures"][0]["level"], "B-B")
+        self.assertIsNone(r.json["signatures"][0]["proven_time"])
+        self.assertIsNotNone(r.json["proof_until"])
+        later = "2040-01-01T00:00:00Z"
+        r = self.firmo.request("POST", "/api/v1/verify?at=" + later, raw=signed,
+                               content_type="application/pdf")
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json["validation_time"], later)
+        self.assertFalse(r.json["is_valid"], r.json)
+        self.assertIsNone(r.json["level"])
+        self.assertIn("expired", " ".join(r.json["signatures"][0]["problems"]))
+        # A part wins over the query parameter.
+        body, ctype = multipart([("file", signed, "application/pdf"), ("at", later, None)])
+        r = self.firmo.request("POST", "/api/v1/verify?at=2000-01-01T00:00:00Z", raw=body,
+                               content_type=ctype)
+        self.assertEqual(r.json["validation_time"], later, r.json)
+        problem = self.assertProblem(
+            self.firmo.request("POST", "/api/v1/verify?at=tomorrow", raw=signed,
+                               content_type="application/pdf"), 422, "validation-error")
+        self.assertEqual(problem["violations"][0]["field"], "at")
+
     def test_unsigned_and_unreadable(self):
         r = self.verify(make_pdf())
         self.assertEqual(r.status, 200, r)
@@ -250,6 +279,29 @@ class TimestampedSignatures(FirmoTestCase):
         self.assertIn("E2E TSA", sig["timestamp_authority"])
         self.assertEqual(sig["modification_level"], "NONE")
         self.assertEqual(sig["differences"], [])
+        self.assertEqual(r.json["level"], "B-T")
+        self.assertEqual(sig["chain_checked_at"], sig["timestamp_time"])
+        # The proof holds until the TSA's certificate (two days) expires, not the signer's.
+        until = datetime.datetime.fromisoformat(r.json["proof_until"].replace("Z", "+00:00"))
+        now = datetime.datetime.now(datetime.timezone.utc)
+        self.assertGreater(until, now + datetime.timedelta(days=1))
+        # A day on, the signer's one-hour certificate has long expired: still valid, over HTTP
+        # and on the command line; after the TSA's certificate, nothing proves the time.
+        day = (now + datetime.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        r = self.firmo.request("POST", "/api/v1/verify?at=" + day, raw=signed,
+                               content_type="application/pdf")
+        self.assertTrue(r.json["is_valid"], r.json)
+        with tempfile.NamedTemporaryFile(suffix=".pdf") as f:
+            f.write(signed)
+            f.flush()
+            ok = self.firmo.cli("verify", "--trust", self.tsa.cert, "--at", day, f.name,
+                                check=False)
+            self.assertEqual(ok.returncode, 0, ok.stdout + ok.stderr)
+            self.assertIn("level B-T", ok.stdout)
+            after = (until + datetime.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+            gone = self.firmo.cli("verify", "--trust", self.tsa.cert, "--at", after, f.name,
+                                  check=False)
+            self.assertEqual(gone.returncode, 1, gone.stdout + gone.stderr)
 
 
 class SignLevels(FirmoTestCase):

@@ -9,6 +9,7 @@
 #include "core/ids.hpp"
 #include "core/log.hpp"
 #include "domain/certificate_subject.hpp"
+#include "domain/services/archive_service.hpp"
 #include "domain/text.hpp"
 
 namespace firmo::domain {
@@ -610,6 +611,12 @@ Result<void> CeremonyService::SignFor(const std::string& request_id, const std::
         FIRMO_TRY(auto dossier, tx.dossiers().Find(fr.issuer_id, fr.dossier_id));
         const std::string title = NotificationTitle(fr, dossier);
         if (fr.status == RequestStatus::kSigned) {
+            // Signed for good: the archive job keeps each document's proof alive.
+            for (const auto& d : fr.documents) {
+                if (d.signed_blob_key) {
+                    FIRMO_CHECK(tx.jobs().Enqueue(ArchiveService::JobFor(fr, d, now)));
+                }
+            }
             for (const auto& s : fr.signers) {
                 FIRMO_TRY(auto person, tx.signers().Find(fr.issuer_id, s.signer_id));
                 if (!person) continue;
