@@ -75,6 +75,7 @@ void IssuerApi::Register(const std::function<void(std::string, std::string, Auth
     route("PUT", "/api/v1/signature-requests/{id}/notification", &IssuerApi::PutNotification);
     route("POST", "/api/v1/signature-requests/{id}/signers/{signer_id}/redirect-url",
           &IssuerApi::NewRedirectUrl);
+    route("DELETE", "/api/v1/signature-requests/{id}/documents", &IssuerApi::DeleteDocuments);
 }
 
 HttpResponse IssuerApi::CreateDossier(Req& req, const P& p) {
@@ -190,7 +191,7 @@ Json IssuerApi::View(const SignatureRequest& r) const {
         }
     }
     if (r.notification_id) j["notification"] = {{"io_message_id", *r.notification_id}};
-    if (r.status == RequestStatus::kSigned) {
+    if (r.status == RequestStatus::kSigned && !r.documents_deleted_at) {
         const Timestamp expires = clock_.Now() + options_.download_url_ttl;
         for (auto& jd : j["documents"]) {
             const std::string doc_id = jd["id"].get<std::string>();
@@ -301,6 +302,13 @@ HttpResponse IssuerApi::PatchRequest(Req& req, const P& p) {
     if (!patch) return Problem(patch.error());
     auto result = s_.requests.ChangeDeadline(p.issuer_id, std::string(req.Param("id")),
                                              patch->expires_at, ActorOf(p));
+    if (!result) return Problem(result.error());
+    return JsonResponse(200, View(*result));
+}
+
+HttpResponse IssuerApi::DeleteDocuments(Req& req, const P& p) {
+    auto result =
+        s_.requests.DeleteDocuments(p.issuer_id, std::string(req.Param("id")), ActorOf(p));
     if (!result) return Problem(result.error());
     return JsonResponse(200, View(*result));
 }

@@ -74,6 +74,7 @@ Json RequestView(const SignatureRequest& r) {
         PutTime(js, "signed_at", s.signed_at);
         PutTime(js, "rejected_at", s.rejected_at);
         if (s.reject_reason) js["reject_reason"] = *s.reject_reason;
+        if (s.on_behalf_of == OnBehalfOf::kOther) js["on_behalf_of"] = "other";
         signers.push_back(std::move(js));
     }
     Json documents = Json::array();
@@ -97,6 +98,9 @@ Json RequestView(const SignatureRequest& r) {
     if (r.reject_reason) j["reject_reason"] = *r.reject_reason;
     PutTime(j, "cancelled_at", r.cancelled_at);
     PutTime(j, "expired_at", r.expired_at);
+    PutTime(j, "activates_at", r.activates_at);
+    PutTime(j, "documents_deleted_at", r.documents_deleted_at);
+    if (!r.polling_queue.empty()) j["polling_queue"] = r.polling_queue;
     return j;
 }
 

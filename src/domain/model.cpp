@@ -26,6 +26,8 @@ std::string_view ToString(JobKind kind) {
             return "sign_documents";
         case JobKind::kAwaitUpload:
             return "await_upload";
+        case JobKind::kActivateRequest:
+            return "activate_request";
     }
     return "";
 }
@@ -34,6 +36,17 @@ std::optional<JobKind> ParseJobKind(std::string_view text) {
     if (text == "validate_document") return JobKind::kValidateDocument;
     if (text == "sign_documents") return JobKind::kSignDocuments;
     if (text == "await_upload") return JobKind::kAwaitUpload;
+    if (text == "activate_request") return JobKind::kActivateRequest;
+    return std::nullopt;
+}
+
+std::string_view ToString(OnBehalfOf value) {
+    return value == OnBehalfOf::kOther ? "other" : "self";
+}
+
+std::optional<OnBehalfOf> ParseOnBehalfOf(std::string_view text) {
+    if (text == "self") return OnBehalfOf::kSelf;
+    if (text == "other") return OnBehalfOf::kOther;
     return std::nullopt;
 }
 
