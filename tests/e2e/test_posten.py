@@ -115,7 +115,7 @@ class PostenLifecycle(FirmoTestCase):
     def test_deleting_the_documents_of_a_final_request(self):
         request = self.create_request(self.create_dossier()["id"], self.create_signer())
         path = f"/api/v1/signature-requests/{request['id']}"
-        self.assertEqual(self.upload(request, make_pdf()).status, 202)
+        self.assertEqual(self.upload(request, make_pdf(signature_field="Signature1")).status, 202)
         self.assertEqual(self.wait_document(request["id"])["status"], "READY")
         self.assertTrue(self.stored_files(request["id"]))
         self.assertProblem(self.firmo.request("DELETE", path + "/documents"), 409,
