@@ -4,6 +4,7 @@
 #include <charconv>
 
 #include "domain/services/ceremony_service.hpp"
+#include "domain/text.hpp"
 
 namespace firmo::api {
 
@@ -114,7 +115,10 @@ const Spec<SignatureRequestBody>& SignatureRequestBodySpec() {
                 .Optional("authentication", &NewRequestSigner::authentication,
                           Enum<AuthLevel>({{"eid_high", AuthLevel::kEidHigh},
                                            {"eid_substantial", AuthLevel::kEidSubstantial},
-                                           {"code", AuthLevel::kCode}}));
+                                           {"code", AuthLevel::kCode}}))
+                .Optional(
+                    "on_behalf_of", &NewRequestSigner::on_behalf_of,
+                    Enum<OnBehalfOf>({{"self", OnBehalfOf::kSelf}, {"other", OnBehalfOf::kOther}}));
         using B = SignatureRequestBody;
         return Spec<B>(
             Object<B>()
@@ -141,6 +145,12 @@ const Spec<SignatureRequestBody>& SignatureRequestBodySpec() {
                     "non_sensitive_title", &B::non_sensitive_title,
                     String(
                         {.min_length = 1, .max_length = kNonSensitiveTitleMax, .by = By::kDomain}))
+                .Optional("activates_at", &B::activates_at, DateTime())
+                .Optional("polling_queue", &B::polling_queue,
+                          String({.min_length = 1,
+                                  .max_length = kPollingQueueMax,
+                                  .by = By::kDomain,
+                                  .pattern = kPollingQueuePattern}))
                 .Rule("signer_id or signers, not both",
                       [](const B& b, const std::string&, Reader& r) {
                           if (b.signer_id && b.signers) {
@@ -168,6 +178,8 @@ NewSignatureRequest SignatureRequestBody::ToInput() const {
     input.redirect = redirect;
     input.identifier_in_signed_documents = identifier_in_signed_documents;
     input.non_sensitive_title = non_sensitive_title;
+    input.activates_at = activates_at;
+    input.polling_queue = polling_queue;
     return input;
 }
 
@@ -393,6 +405,7 @@ std::vector<Endpoint> MakeEndpoints() {
         {"GET", "/api/v1/signature-requests/{id}/documents/{doc_id}/upload_url", nullptr, none, {}},
         {"PUT", "/api/v1/signature-requests/{id}/status", body(StatusBodySpec()), none, {}},
         {"PATCH", "/api/v1/signature-requests/{id}", body(RequestPatchBodySpec()), none, {}},
+        {"DELETE", "/api/v1/signature-requests/{id}/documents", nullptr, none, {}},
         {"PUT", "/api/v1/signature-requests/{id}/notification", nullptr, none, {}},
         {"POST",
          "/api/v1/signature-requests/{id}/signers/{signer_id}/redirect-url",
@@ -412,7 +425,11 @@ std::vector<Endpoint> MakeEndpoints() {
         {"GET", "/api/v1/webhooks/deliveries", nullptr, PageParams(), {}},
         {"POST", "/api/v1/webhooks/deliveries/{id}/redeliver", nullptr, none, {}},
         {"GET", "/api/v1/notifications/deliveries", nullptr, NotificationDeliveryParams(), {}},
-        {"GET", "/api/v1/status-changes", nullptr, none, {}},
+        {"GET",
+         "/api/v1/status-changes",
+         nullptr,
+         {{.name = "polling_queue", .max_length = domain::kPollingQueueMax}},
+         {}},
         {"POST", "/api/v1/status-changes/{id}/confirm", nullptr, none, {}},
         // Signer API.
         {"POST", "/api/v1/signer/codes", body(SendCodeBodySpec()), none, {}},

@@ -55,6 +55,8 @@ struct SignatureRequestBody {
     domain::IdentifierInSignedDocuments identifier_in_signed_documents =
         domain::IdentifierInSignedDocuments::kIdentifierAndName;
     std::optional<std::string> non_sensitive_title;
+    std::optional<Timestamp> activates_at;
+    std::optional<std::string> polling_queue;
 
     domain::NewSignatureRequest ToInput() const;
 };

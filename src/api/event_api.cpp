@@ -146,13 +146,24 @@ HttpResponse EventApi::Redeliver(Req& req, const P& p) {
     return JsonResponse(202, DeliveryView(*m));
 }
 
-HttpResponse EventApi::Poll(Req&, const P& p) {
-    auto result = events_.Poll(p.issuer_id);
+namespace {
+// Posten signering's name for the header beside Firmo's.
+void SetNextPoll(HttpResponse& response, Timestamp at) {
+    response.Set("X-Next-Permitted-Poll", FormatRfc3339(at));
+    response.Set("X-Next-permitted-poll-time", FormatRfc3339(at));
+}
+}  // namespace
+
+HttpResponse EventApi::Poll(Req& req, const P& p) {
+    auto query = ParseQueryParams(QueryOf("GET", "/api/v1/status-changes"), req.query);
+    if (!query) return Problem(query.error());
+    const std::string queue = query->Text("polling_queue").value_or("");
+    auto result = events_.Poll(p.issuer_id, queue);
     if (!result) {
         auto response = Problem(result.error());
         if (result.error().code == ErrorCode::kRateLimited) {
-            if (auto next = events_.NextPollAt(p.issuer_id); next && *next) {
-                response.Set("X-Next-Permitted-Poll", FormatRfc3339(**next));
+            if (auto next = events_.NextPollAt(p.issuer_id, queue); next && *next) {
+                SetNextPoll(response, **next);
                 // Retry-After comes from the problem mapping only for the API rate limit.
                 response.Set("Retry-After", "1");
             }
@@ -170,7 +181,7 @@ HttpResponse EventApi::Poll(Req&, const P& p) {
     } else {
         response.status = 204;
     }
-    response.Set("X-Next-Permitted-Poll", FormatRfc3339(result->next_poll_at));
+    SetNextPoll(response, result->next_poll_at);
     return response;
 }
 

@@ -82,6 +82,7 @@ void IssuerApi::Register(const std::function<void(std::string, std::string, Auth
     route("PUT", "/api/v1/signature-requests/{id}/notification", &IssuerApi::PutNotification);
     route("POST", "/api/v1/signature-requests/{id}/signers/{signer_id}/redirect-url",
           &IssuerApi::NewRedirectUrl);
+    route("DELETE", "/api/v1/signature-requests/{id}/documents", &IssuerApi::DeleteDocuments);
 }
 
 HttpResponse IssuerApi::CreateDossier(Req& req, const P& p) {
@@ -200,7 +201,7 @@ RequestLinks IssuerApi::Links(const SignatureRequest& r) const {
                 base + SignerLinkPath(urls_, r.issuer_id, r.id, s.signer_id, r.expires_at));
         }
     }
-    if (r.status == RequestStatus::kSigned) {
+    if (r.status == RequestStatus::kSigned && !r.documents_deleted_at) {
         const Timestamp expires = clock_.Now() + options_.download_url_ttl;
         links.document_urls.reserve(r.documents.size());
         for (const auto& doc : r.documents) {
@@ -320,6 +321,13 @@ HttpResponse IssuerApi::PatchRequest(Req& req, const P& p) {
     if (!patch) return Problem(patch.error());
     auto result = s_.requests.ChangeDeadline(p.issuer_id, std::string(req.Param("id")),
                                              patch->expires_at, ActorOf(p));
+    if (!result) return Problem(result.error());
+    return JsonTextResponse(200, View(*result));
+}
+
+HttpResponse IssuerApi::DeleteDocuments(Req& req, const P& p) {
+    auto result =
+        s_.requests.DeleteDocuments(p.issuer_id, std::string(req.Param("id")), ActorOf(p));
     if (!result) return Problem(result.error());
     return JsonTextResponse(200, View(*result));
 }

@@ -68,6 +68,7 @@ class IssuerApi {
     Res GetUploadUrl(Req& req, const P& p);
     Res PutStatus(Req& req, const P& p);
     Res PatchRequest(Req& req, const P& p);
+    Res DeleteDocuments(Req& req, const P& p);
     Res PutNotification(Req& req, const P& p);
     Res NewRedirectUrl(Req& req, const P& p);
     // The links of this API in a request's answer: signers' portal links, the QR code and

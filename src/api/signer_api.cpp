@@ -138,7 +138,7 @@ Result<PortalSession> SignerApi::Session(const Req& req) const {
 HttpResponse SignerApi::SendCode(Req& req) {
     auto body = ParseBody(req, SendCodeBodySpec());
     if (!body) return Problem(body.error());
-    auto grant = urls_.Verify(body->link_token, "signer-link", clock_.Now());
+    auto grant = VerifySignerLink(urls_, body->link_token);
     if (!grant) return Problem(grant.error());
     auto sent =
         sessions_.SendCode(grant->request_id, grant->document_id, CodeKind::kLogin, Client(req));
@@ -161,7 +161,7 @@ HttpResponse SignerApi::CreateSession(Req& req) {
     if (body->redirect_token) {
         handle = sessions_.LoginWithRedirect("", *body->redirect_token, Client(req));
     } else {
-        auto grant = urls_.Verify(*body->link_token, "signer-link", clock_.Now());
+        auto grant = VerifySignerLink(urls_, *body->link_token);
         if (!grant) return Problem(grant.error());
         handle = sessions_.LoginWithCode("", grant->request_id, grant->document_id, *body->code,
                                          Client(req));

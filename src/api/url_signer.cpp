@@ -52,6 +52,13 @@ std::string UrlSigner::Sign(const Grant& g) const {
 
 Result<Grant> UrlSigner::Verify(const std::string& token, const std::string& purpose,
                                 Timestamp now) const {
+    FIRMO_TRY(Grant g, VerifyIgnoringTime(token, purpose));
+    if (now >= g.expires_at) return Fail(ErrorCode::kGone, "the link has expired");
+    return g;
+}
+
+Result<Grant> UrlSigner::VerifyIgnoringTime(const std::string& token,
+                                            const std::string& purpose) const {
     const auto dot = token.find('.');
     if (token.size() > 1024 || dot == std::string::npos) {
         return Fail(ErrorCode::kForbidden, "the link is not valid");
@@ -65,9 +72,11 @@ Result<Grant> UrlSigner::Verify(const std::string& token, const std::string& pur
     if (parts.size() != 6 || parts[0] != kVersion || parts[1] != purpose) {
         return Fail(ErrorCode::kForbidden, "the link is not valid for this use");
     }
-    Grant g{parts[1], parts[2], parts[3], parts[4], FromUnixMillis(std::stoll(parts[5]))};
-    if (now >= g.expires_at) return Fail(ErrorCode::kGone, "the link has expired");
-    return g;
+    return Grant{parts[1], parts[2], parts[3], parts[4], FromUnixMillis(std::stoll(parts[5]))};
+}
+
+Result<Grant> VerifySignerLink(const UrlSigner& urls, const std::string& token) {
+    return urls.VerifyIgnoringTime(token, "signer-link");
 }
 
 std::string SignerLinkPath(const UrlSigner& urls, const std::string& issuer_id,

@@ -26,6 +26,9 @@ class UrlSigner {
     // kForbidden for a forged or malformed token, kGone for an expired one.
     [[nodiscard]] Result<Grant> Verify(const std::string& token, const std::string& purpose,
                                        Timestamp now) const;
+    // The same without the expiry check (VerifySignerLink).
+    [[nodiscard]] Result<Grant> VerifyIgnoringTime(const std::string& token,
+                                                   const std::string& purpose) const;
 
   private:
     std::string secret_;
@@ -36,5 +39,9 @@ class UrlSigner {
 std::string SignerLinkPath(const UrlSigner& urls, const std::string& issuer_id,
                            const std::string& request_id, const std::string& signer_id,
                            Timestamp expires_at);
+// A signer link's grant, checked for forgery and purpose but not for the time it carries:
+// the request's deadline may have moved since the link was sent (PATCH expires_at), so the
+// request's current expires_at closes the link (the signer-side services check it).
+[[nodiscard]] Result<Grant> VerifySignerLink(const UrlSigner& urls, const std::string& token);
 
 }  // namespace firmo::api

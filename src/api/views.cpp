@@ -90,6 +90,7 @@ void WriteRequest(JsonWriter& w, const SignatureRequest& r, const RequestLinks& 
         PutTime(w, "signed_at", s.signed_at);
         PutTime(w, "rejected_at", s.rejected_at);
         w.Member("reject_reason", s.reject_reason);
+        if (s.on_behalf_of == OnBehalfOf::kOther) w.Member("on_behalf_of", "other");
         if (i < links.portal_urls.size()) w.Member("portal_url", links.portal_urls[i]);
         if (i < links.redirect_urls.size()) w.Member("redirect_url", links.redirect_urls[i]);
         w.EndObject();
@@ -123,6 +124,9 @@ void WriteRequest(JsonWriter& w, const SignatureRequest& r, const RequestLinks& 
     w.Member("reject_reason", r.reject_reason);
     PutTime(w, "cancelled_at", r.cancelled_at);
     PutTime(w, "expired_at", r.expired_at);
+    PutTime(w, "activates_at", r.activates_at);
+    PutTime(w, "documents_deleted_at", r.documents_deleted_at);
+    if (!r.polling_queue.empty()) w.Member("polling_queue", r.polling_queue);
     PutTime(w, "created_at", r.created_at);
     PutTime(w, "updated_at", r.updated_at);
     w.EndObject();

@@ -461,6 +461,12 @@ std::vector<ConfigKey> MakeKeys() {
          "apart)",
          false,
          Span<std::chrono::milliseconds>(FIRMO_FIELD(limits.rate_limit_window), 1, 3'600'000)},
+        {S::kLimits, "retention.documents_days", "FIRMO_RETENTION_DOCUMENTS_DAYS",
+         "retention-documents-days", "DAYS", "40",
+         "a final request's documents (uploads and signed versions) are deleted from the file "
+         "storage this many days after it ended, as with `DELETE .../documents` (as Posten "
+         "signering); metadata and audit log stay; 0: kept until deleted by the API",
+         false, Integer<int>(FIRMO_FIELD(limits.retention_documents_days), 0, 36'500)},
         {S::kLog, "log.level", "FIRMO_LOG_LEVEL", "log-level", "LEVEL", "`info`",
          "`debug`, `info`, `warn`, `error`", false,
          Enum<Level>(FIRMO_FIELD(log.level), {{"debug", Level::kDebug},

@@ -46,6 +46,14 @@ constexpr ErrorKind kKinds[] = {
     {ErrorCode::kAuthenticationRequired, 403, "authentication-required", "Forbidden",
      "signer API: the signer must log in with eID (at the level the request requires) before "
      "confirming; nothing was changed"},
+    {ErrorCode::kNotYetActive, 409, "not-yet-active", "Conflict",
+     "signer API: the request opens for signing only at its `activates_at`; nothing was changed"},
+    {ErrorCode::kDocumentsDeleted, 410, "documents-deleted", "Gone",
+     "the request's documents were deleted (`DELETE .../documents` or `retention.documents_days`); "
+     "metadata and audit log remain"},
+    {ErrorCode::kNotFinal, 409, "request-not-final", "Conflict",
+     "deleting the documents of a request that is not final (SIGNED, REJECTED, CANCELLED, "
+     "EXPIRED, FAILED)"},
     {ErrorCode::kInternal, 500, "internal-error", "Internal Server Error",
      "a bug; the details are only in the server log"},
 };

@@ -30,6 +30,9 @@ enum class ErrorCode {
     kGone,                    // a link or token that has expired or was used
     kUnavailable,             // a dependency is down; retry later
     kAuthenticationRequired,  // the signer must authenticate at a higher level (eID) first
+    kNotYetActive,            // the request opens for signing only at its activates_at
+    kDocumentsDeleted,        // the request's documents were deleted (retention, DELETE)
+    kNotFinal,                // only a final request's documents can be deleted
     kInternal,                // a bug or an unexpected failure of our own
 };
 

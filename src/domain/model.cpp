@@ -28,6 +28,8 @@ std::string_view ToString(JobKind kind) {
             return "await_upload";
         case JobKind::kArchiveTimestamp:
             return "archive_timestamp";
+        case JobKind::kActivateRequest:
+            return "activate_request";
     }
     return "";
 }
@@ -37,6 +39,17 @@ std::optional<JobKind> ParseJobKind(std::string_view text) {
     if (text == "sign_documents") return JobKind::kSignDocuments;
     if (text == "await_upload") return JobKind::kAwaitUpload;
     if (text == "archive_timestamp") return JobKind::kArchiveTimestamp;
+    if (text == "activate_request") return JobKind::kActivateRequest;
+    return std::nullopt;
+}
+
+std::string_view ToString(OnBehalfOf value) {
+    return value == OnBehalfOf::kOther ? "other" : "self";
+}
+
+std::optional<OnBehalfOf> ParseOnBehalfOf(std::string_view text) {
+    if (text == "self") return OnBehalfOf::kSelf;
+    if (text == "other") return OnBehalfOf::kOther;
     return std::nullopt;
 }
 

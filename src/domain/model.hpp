@@ -56,6 +56,11 @@ struct Signer {
     std::optional<std::string> language;   // "it" | "en" | "nb", given by the issuer
 };
 
+// Whom a signer signs for: themselves, or another party (an organisation they represent).
+enum class OnBehalfOf { kSelf, kOther };
+std::string_view ToString(OnBehalfOf value);  // "self" | "other"
+std::optional<OnBehalfOf> ParseOnBehalfOf(std::string_view text);
+
 // A signature field of a request, named by document and position in its signature_fields.
 struct FieldRef {
     int document = 0;
@@ -83,6 +88,9 @@ struct RequestSigner {
     // national identifier only after an eID confirmation.
     AuthLevel authentication = AuthLevel::kCode;
     std::optional<AuthLevel> authenticated_with;
+    // Signing for an organisation (as Posten signering's on-behalf-of OTHER): the signed
+    // documents are the organisation's, so the signer gets no personal copy of them.
+    OnBehalfOf on_behalf_of = OnBehalfOf::kSelf;
 };
 
 // Direct flow (as Posten signering): where the signer's browser goes after the ceremony.
@@ -148,6 +156,12 @@ struct SignatureRequest {
     // Opens for signing only from then (as Posten signering's activation-time): notifying
     // before it is scheduled, not refused, and the signer's link says when it opens.
     std::optional<Timestamp> activates_at;
+    // When the documents' bytes were deleted (DELETE .../documents or the retention sweep, as
+    // Posten signering): metadata and the audit log remain, downloads answer 410.
+    std::optional<Timestamp> documents_deleted_at;
+    // The polling queue its status changes go to (as Posten signering's polling-queue); empty:
+    // the default queue.
+    std::string polling_queue;
 
     const Document* FindDocument(std::string_view document_id) const;
     Document* FindDocument(std::string_view document_id);
@@ -170,8 +184,15 @@ struct AuditEvent {
 // kAwaitUpload watches the object store for a document the issuer PUTs through a pre-signed
 // URL (direct uploads), then hands it to validation.
 // kArchiveTimestamp: one open job per signed document, rescheduled for the next renewal of its
-// document time-stamp (domain/services/archive_service.hpp).
-enum class JobKind { kValidateDocument, kSignDocuments, kAwaitUpload, kArchiveTimestamp };
+// document time-stamp (domain/services/archive_service.hpp). kActivateRequest sends the
+// notification of a request notified before its activates_at, at that time.
+enum class JobKind {
+    kValidateDocument,
+    kSignDocuments,
+    kAwaitUpload,
+    kArchiveTimestamp,
+    kActivateRequest
+};
 std::string_view ToString(JobKind kind);
 std::optional<JobKind> ParseJobKind(std::string_view text);
 
@@ -319,6 +340,7 @@ struct StatusChange {
     std::string payload_json;  // the same body a webhook gets
     Timestamp created_at;
     Timestamp visible_at;
+    std::string polling_queue;  // the request's; empty: the default queue
 };
 
 struct PageQuery {

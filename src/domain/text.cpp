@@ -1,5 +1,6 @@
 #include "domain/text.hpp"
 
+#include <algorithm>
 #include <cstdint>
 
 namespace firmo::domain {
@@ -59,6 +60,17 @@ void CheckLength(std::string_view text, std::size_t min, std::size_t max, const 
     } else if (n < min || n > max) {
         out.push_back({field, "must be " + std::to_string(min) + "-" + std::to_string(max) +
                                   " characters (got " + std::to_string(n) + ")"});
+    }
+}
+
+void CheckPollingQueue(std::string_view name, const std::string& field,
+                       std::vector<Violation>& out) {
+    const bool allowed = std::all_of(name.begin(), name.end(), [](char c) {
+        return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+               c == '-' || c == '_' || c == '.';
+    });
+    if (name.empty() || name.size() > kPollingQueueMax || !allowed) {
+        out.push_back({field, "must be 1-50 letters, digits, '-', '_' or '.'"});
     }
 }
 

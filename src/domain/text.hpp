@@ -18,4 +18,11 @@ bool IsPrintableUtf8(std::string_view text);
 void CheckLength(std::string_view text, std::size_t min, std::size_t max, const std::string& field,
                  std::vector<Violation>& out);
 
+// A polling queue's name (as Posten signering's polling-queue): 1-50 ASCII letters, digits,
+// '-', '_' or '.'.
+inline constexpr std::size_t kPollingQueueMax = 50;
+inline constexpr const char* kPollingQueuePattern = "^[A-Za-z0-9._-]{1,50}$";
+void CheckPollingQueue(std::string_view name, const std::string& field,
+                       std::vector<Violation>& out);
+
 }  // namespace firmo::domain

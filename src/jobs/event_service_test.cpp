@@ -2,7 +2,7 @@
 // state changes (polling queue + webhook outbox), outbox delivery with retries and backoff
 // through a scripted fake transport, polling, webhook endpoints, and the e-mail / SMS
 // notifications of signers. Here rather than beside the services because they need the real
-// store, which only this test binary links (see jobs/testing/signer_side_fixture.hpp).
+// store, which only this test binary links (see jobs/testing/request_fixture.hpp).
 
 #include "domain/services/event_service.hpp"
 
@@ -14,7 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "domain/services/request_steps.hpp"
-#include "domain/services/testing/signer_side_fixture.hpp"
+#include "jobs/testing/request_fixture.hpp"
 
 namespace firmo::domain {
 namespace {
@@ -56,18 +56,10 @@ class FakeDeliveryTransport final : public DeliveryTransport {
     std::function<std::optional<Result<DeliveryOutcome>>(const OutboxMessage&)> respond;
 };
 
-struct Party {
-    IdentifierKind kind = IdentifierKind::kItFiscalCode;
-    std::string identifier;
-    std::optional<std::string> email;
-    std::optional<std::string> phone;
-    int order = 0;
-};
-
-class EventsTest : public SignerSideTest {
+class EventsTest : public RequestFixture {
   protected:
     void SetUp() override {
-        SignerSideTest::SetUp();
+        RequestFixture::SetUp();
         if (HasFatalFailure()) return;
         options_.retry_base = 1s;
         options_.retry_max = 4s;
@@ -93,16 +85,6 @@ class EventsTest : public SignerSideTest {
         return w ? *w : WebhookEndpoint{};
     }
 
-    std::vector<OutboxMessage> Outbox(Channel channel, const std::string& issuer_id = "") {
-        auto tx = db_->Begin(TxMode::kRead);
-        EXPECT_TRUE(tx);
-        auto page = (*tx)->outbox().List(issuer_id.empty() ? issuer_ : issuer_id, channel,
-                                         PageQuery{1000, std::nullopt});
-        EXPECT_TRUE(page) << page.error().message;
-        if (!page) return {};
-        std::reverse(page->items.begin(), page->items.end());  // oldest first
-        return page->items;
-    }
     OutboxMessage Find(std::int64_t id) {
         auto tx = db_->Begin(TxMode::kRead);
         EXPECT_TRUE(tx);
@@ -111,22 +93,6 @@ class EventsTest : public SignerSideTest {
         return found && *found ? **found : OutboxMessage{};
     }
 
-    // Every unconfirmed status change of the issuer, oldest first, read in a transaction that
-    // is rolled back (hiding each one to reach the next changes nothing).
-    std::vector<StatusChange> Changes(const std::string& issuer_id = "") {
-        const std::string issuer = issuer_id.empty() ? issuer_ : issuer_id;
-        auto tx = db_->Begin(TxMode::kWrite);
-        EXPECT_TRUE(tx);
-        std::vector<StatusChange> out;
-        while (true) {
-            auto next = (*tx)->status_changes().Next(issuer, clock_.Now());
-            EXPECT_TRUE(next);
-            if (!next || !*next) break;
-            out.push_back(**next);
-            EXPECT_TRUE((*tx)->status_changes().Hide((*next)->seq, clock_.Now() + 1000h));
-        }
-        return out;
-    }
     static std::vector<std::string> Types(const std::vector<StatusChange>& changes) {
         std::vector<std::string> out;
         for (const auto& c : changes) out.push_back(c.type);
@@ -172,35 +138,10 @@ class EventsTest : public SignerSideTest {
     // A READY request; every party becomes a signer (with a phone when given).
     SignatureRequest MakeReady(const std::vector<Party>& parties, bool auto_notify = false,
                                std::chrono::hours expires_in = 48h) {
-        DossierService dossiers(*ctx_);
-        auto dossier = dossiers.Create(
-            issuer_, NewDossier{"Contratto di lavoro", std::nullopt, OneDocument()});
-        EXPECT_TRUE(dossier) << dossier.error().message;
-        if (!dossier) return {};
-        SignerService signers(*ctx_);
-        NewSignatureRequest input;
-        input.dossier_id = dossier->id;
-        input.expires_at = clock_.Now() + expires_in;
-        input.auto_notify = auto_notify;
-        for (const auto& p : parties) {
-            auto signer = signers.Resolve(
-                issuer_, NewSigner{p.kind, p.identifier, p.email, p.phone, std::nullopt});
-            EXPECT_TRUE(signer) << signer.error().message;
-            if (!signer) return {};
-            input.signers.push_back({signer->signer.id, p.order});
-        }
-        auto request = requests_->Create(issuer_, input, "test");
-        EXPECT_TRUE(request) << request.error().message;
-        if (!request) return {};
-        for (const auto& doc : request->documents) {
-            auto uploaded = requests_->UploadDocument(issuer_, request->id, doc.id,
-                                                      Upload{"%PDF-1.7\n% document\n", "test"});
-            EXPECT_TRUE(uploaded) << uploaded.error().message;
-        }
-        worker_->RunOnce();  // validation
-        auto ready = requests_->ChangeStatus(issuer_, request->id, RequestedStatus::kReady, "test");
-        EXPECT_TRUE(ready) << ready.error().message;
-        return ready ? *ready : SignatureRequest{};
+        return RequestFixture::MakeReady(parties, [&](NewSignatureRequest& input) {
+            input.auto_notify = auto_notify;
+            input.expires_at = clock_.Now() + expires_in;
+        });
     }
 
     static Party Mario(std::optional<std::string> phone = std::nullopt) {

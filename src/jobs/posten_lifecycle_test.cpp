@@ -3,7 +3,7 @@
 // titles, deadline changes, activation time, document deletion and retention, named polling
 // queues, signing on behalf of an organisation. Here, beside the worker, because they need the
 // real store and the worker, which only this test binary links (see
-// domain/services/testing/signer_side_fixture.hpp).
+// jobs/testing/request_fixture.hpp).
 
 #include <gtest/gtest.h>
 
@@ -14,7 +14,7 @@
 
 #include "domain/services/event_service.hpp"
 #include "domain/services/request_steps.hpp"
-#include "domain/services/testing/signer_side_fixture.hpp"
+#include "jobs/testing/request_fixture.hpp"
 
 namespace firmo::domain {
 namespace {
@@ -33,16 +33,10 @@ class RecordingTransport final : public DeliveryTransport {
     std::vector<OutboxMessage> delivered;
 };
 
-struct Party {
-    std::string identifier;  // an Italian fiscal code
-    std::string email;
-    int order = 0;
-};
-
-class PostenTest : public SignerSideTest {
+class PostenTest : public RequestFixture {
   protected:
     void SetUp() override {
-        SignerSideTest::SetUp();
+        RequestFixture::SetUp();
         if (HasFatalFailure()) return;
         ctx_->notifications.signer_link = [](const SignatureRequest& r,
                                              const std::string& signer_id) {
@@ -64,55 +58,15 @@ class PostenTest : public SignerSideTest {
         return out;
     }
 
-    static Party Mario(int order = 0) { return {kMario, "mario@example.org", order}; }
-    static Party Giovanni(int order = 0) { return {kGiovanni, "giovanni@example.org", order}; }
-    static Party Luigia(int order = 0) { return {kLuigia, "luigia@example.org", order}; }
-
-    // A READY request of the parties; `adjust` changes the input before it is created.
-    SignatureRequest MakeReady(const std::vector<Party>& parties,
-                               const std::function<void(NewSignatureRequest&)>& adjust = {},
-                               const NewDossier& dossier_input = {"Contratto di lavoro",
-                                                                  std::nullopt, OneDocument()}) {
-        DossierService dossiers(*ctx_);
-        auto dossier = dossiers.Create(issuer_, dossier_input);
-        EXPECT_TRUE(dossier) << dossier.error().message;
-        if (!dossier) return {};
-        SignerService signers(*ctx_);
-        NewSignatureRequest input;
-        input.dossier_id = dossier->id;
-        input.expires_at = clock_.Now() + 48h;
-        for (const auto& p : parties) {
-            auto signer =
-                signers.Resolve(issuer_, NewSigner{IdentifierKind::kItFiscalCode, p.identifier,
-                                                   p.email, std::nullopt, std::nullopt});
-            EXPECT_TRUE(signer) << signer.error().message;
-            if (!signer) return {};
-            input.signers.push_back({signer->signer.id, p.order});
-        }
-        if (adjust) adjust(input);
-        auto request = requests_->Create(issuer_, input, "test");
-        EXPECT_TRUE(request) << request.error().message;
-        if (!request) return {};
-        for (const auto& doc : request->documents) {
-            auto uploaded = requests_->UploadDocument(issuer_, request->id, doc.id,
-                                                      Upload{"%PDF-1.7\n% document\n", "test"});
-            EXPECT_TRUE(uploaded) << uploaded.error().message;
-        }
-        worker_->RunOnce();  // validation
-        auto ready = requests_->ChangeStatus(issuer_, request->id, RequestedStatus::kReady, "test");
-        EXPECT_TRUE(ready) << ready.error().message;
-        return ready ? *ready : SignatureRequest{};
+    static Party Mario(int order = 0) { return Italian(kMario, "mario@example.org", order); }
+    static Party Giovanni(int order = 0) {
+        return Italian(kGiovanni, "giovanni@example.org", order);
+    }
+    static Party Luigia(int order = 0) { return Italian(kLuigia, "luigia@example.org", order); }
+    static Party Italian(const std::string& fiscal_code, const std::string& email, int order) {
+        return {IdentifierKind::kItFiscalCode, fiscal_code, email, std::nullopt, order};
     }
 
-    std::vector<OutboxMessage> Outbox(Channel channel) {
-        auto tx = db_->Begin(TxMode::kRead);
-        EXPECT_TRUE(tx);
-        auto page = (*tx)->outbox().List(issuer_, channel, PageQuery{1000, std::nullopt});
-        EXPECT_TRUE(page) << page.error().message;
-        if (!page) return {};
-        std::reverse(page->items.begin(), page->items.end());  // oldest first
-        return page->items;
-    }
     // The e-mail destinations of one template, oldest first.
     std::vector<std::string> MailedTo(const std::string& template_name) {
         std::vector<std::string> out;
@@ -122,20 +76,6 @@ class PostenTest : public SignerSideTest {
         return out;
     }
 
-    // The issuer's unconfirmed status changes, oldest first (read in a rolled-back transaction).
-    std::vector<StatusChange> Changes() {
-        auto tx = db_->Begin(TxMode::kWrite);
-        EXPECT_TRUE(tx);
-        std::vector<StatusChange> out;
-        while (true) {
-            auto next = (*tx)->status_changes().Next(issuer_, clock_.Now());
-            EXPECT_TRUE(next);
-            if (!next || !*next) break;
-            out.push_back(**next);
-            EXPECT_TRUE((*tx)->status_changes().Hide((*next)->seq, clock_.Now() + 1000h));
-        }
-        return out;
-    }
     std::optional<nlohmann::json> ChangeData(const std::string& type) {
         for (const auto& c : Changes()) {
             if (c.type == type) return nlohmann::json::parse(c.payload_json)["data"];
@@ -353,6 +293,218 @@ TEST_F(PostenTest, ADeadlineMustBeAheadAndWithinTheLimit) {
     auto cancelled = requests_->ChangeDeadline(issuer_, r.id, clock_.Now() + 1h, "issuer:k");
     ASSERT_FALSE(cancelled);
     EXPECT_EQ(cancelled.error().code, ErrorCode::kConflict);
+}
+
+// ---- 5. Activation time ----------------------------------------------------------------------
+
+TEST_F(PostenTest, ActivationTimeMustBeAheadAndBeforeTheDeadline) {
+    for (const auto& [at, reason] : std::vector<std::pair<Timestamp, std::string>>{
+             {clock_.Now(), "must be in the future"},
+             {clock_.Now() + 48h, "must be before expires_at"},
+             {clock_.Now() + 72h, "must be before expires_at"}}) {
+        DossierService dossiers(*ctx_);
+        auto dossier = dossiers.Create(issuer_, {"Contratto", std::nullopt, OneDocument()});
+        ASSERT_TRUE(dossier);
+        SignerService signers(*ctx_);
+        auto signer =
+            signers.Resolve(issuer_, NewSigner{IdentifierKind::kItFiscalCode, kMario,
+                                               "mario@example.org", std::nullopt, std::nullopt});
+        ASSERT_TRUE(signer);
+        NewSignatureRequest input;
+        input.dossier_id = dossier->id;
+        input.expires_at = clock_.Now() + 48h;
+        input.activates_at = at;
+        input.signers.push_back({signer->signer.id, 0});
+        auto refused = requests_->Create(issuer_, input, "test");
+        ASSERT_FALSE(refused);
+        EXPECT_EQ(refused.error().code, ErrorCode::kInvalidArgument);
+        ASSERT_EQ(refused.error().violations.size(), 1u);
+        EXPECT_EQ(refused.error().violations[0].field, "activates_at");
+        EXPECT_EQ(refused.error().violations[0].reason, reason);
+    }
+}
+
+TEST_F(PostenTest, BeforeItsActivationTimeNobodyIsToldAndNobodySigns) {
+    const Timestamp opens = clock_.Now() + 2h;
+    const SignatureRequest r =
+        MakeReady({Mario(0)}, [&](NewSignatureRequest& input) { input.activates_at = opens; });
+    EXPECT_EQ(r.activates_at, opens);
+    ASSERT_TRUE(requests_->Notify(issuer_, r.id, "issuer:k"));
+    EXPECT_TRUE(MailedTo("sign_request").empty());  // the notification waits
+    EXPECT_EQ(Count(Events(r), "notification.scheduled"), 1);
+
+    // The signer can neither ask for a code nor open the request (eID login) yet.
+    auto code = sessions_->SendCode(r.id, r.signers[0].signer_id, CodeKind::kLogin, client_);
+    ASSERT_FALSE(code);
+    EXPECT_EQ(code.error().code, ErrorCode::kNotYetActive);
+    const PortalSession eid = LoginByIdentity(IdentifierKind::kItFiscalCode, kMario);
+    auto open = ceremony_->Open(eid, r.id, client_);
+    ASSERT_FALSE(open);
+    EXPECT_EQ(open.error().code, ErrorCode::kNotYetActive);
+    EXPECT_NE(open.error().message.find(FormatRfc3339(opens)), std::string::npos);
+    // The deadline cannot move before the activation time either.
+    auto deadline = requests_->ChangeDeadline(issuer_, r.id, opens - 1h, "issuer:k");
+    ASSERT_FALSE(deadline);
+    EXPECT_EQ(deadline.error().code, ErrorCode::kInvalidArgument);
+
+    clock_.Advance(2h);
+    worker_->RunOnce();  // the activation job
+    EXPECT_EQ(MailedTo("sign_request"), std::vector<std::string>{"mario@example.org"});
+    worker_->RunOnce();  // nothing twice
+    EXPECT_EQ(MailedTo("sign_request").size(), 1u);
+    const PortalSession s = LoginByCode(r, 0);
+    EXPECT_TRUE(ceremony_->Open(s, r.id, client_));
+}
+
+TEST_F(PostenTest, ARequestCancelledBeforeItOpensTellsNobodyAtTheActivationTime) {
+    const SignatureRequest r = MakeReady({Mario(0)}, [&](NewSignatureRequest& input) {
+        input.activates_at = clock_.Now() + 1h;
+        input.auto_notify = true;
+    });
+    ASSERT_TRUE(requests_->ChangeStatus(issuer_, r.id, RequestedStatus::kCancelled, "test"));
+    clock_.Advance(2h);
+    worker_->RunOnce();
+    EXPECT_TRUE(MailedTo("sign_request").empty());
+}
+
+// ---- 6. Document deletion and retention ----------------------------------------------------
+
+TEST_F(PostenTest, DeletingTheDocumentsOfAFinalRequestRemovesTheBytesOnly) {
+    const SignatureRequest r = MakeReady({Mario(0)});
+    const std::string key = *r.documents[0].blob_key;
+    auto live = requests_->DeleteDocuments(issuer_, r.id, "issuer:k");
+    ASSERT_FALSE(live);
+    EXPECT_EQ(live.error().code, ErrorCode::kNotFinal);
+    EXPECT_TRUE(blobs_->Get(key));
+
+    SignAs(r, 0, LoginByCode(r, 0));
+    const SignatureRequest signed_request = Reload(r);
+    ASSERT_EQ(signed_request.status, RequestStatus::kSigned);
+    const std::string signed_key = *signed_request.documents[0].signed_blob_key;
+    ASSERT_TRUE(requests_->SignedDocument(issuer_, r.id, r.documents[0].id));
+
+    auto deleted = requests_->DeleteDocuments(issuer_, r.id, "issuer:k");
+    ASSERT_TRUE(deleted) << deleted.error().message;
+    EXPECT_EQ(deleted->documents_deleted_at, clock_.Now());
+    EXPECT_FALSE(blobs_->Get(key));
+    EXPECT_FALSE(blobs_->Get(signed_key));
+    auto download = requests_->SignedDocument(issuer_, r.id, r.documents[0].id);
+    ASSERT_FALSE(download);
+    EXPECT_EQ(download.error().code, ErrorCode::kDocumentsDeleted);
+    // Metadata and the audit log stay; the issuer is told once, however often it asks.
+    const SignatureRequest after = Reload(r);
+    EXPECT_EQ(after.status, RequestStatus::kSigned);
+    EXPECT_EQ(after.documents[0].sha256_hex, r.documents[0].sha256_hex);
+    ASSERT_TRUE(requests_->DeleteDocuments(issuer_, r.id, "issuer:k"));
+    EXPECT_EQ(Count(Events(r), "signature_request.documents_deleted"), 1);
+    EXPECT_TRUE(ChangeData("signature_request.documents_deleted"));
+}
+
+TEST_F(PostenTest, RetentionDeletesTheDocumentsOfRequestsThatEndedLongEnoughAgo) {
+    const SignatureRequest ended = MakeReady({Mario(0)});
+    ASSERT_TRUE(requests_->ChangeStatus(issuer_, ended.id, RequestedStatus::kCancelled, "t"));
+    const SignatureRequest live = MakeReady({Giovanni(0)}, [&](NewSignatureRequest& input) {
+        input.expires_at = clock_.Now() + 24h * 60;
+    });
+    clock_.Advance(24h * 40 - 1h);
+    worker_->RunOnce();
+    EXPECT_FALSE(Reload(ended).documents_deleted_at);
+
+    clock_.Advance(2h);
+    worker_->RunOnce();
+    EXPECT_TRUE(Reload(ended).documents_deleted_at);
+    EXPECT_FALSE(blobs_->Get(*ended.documents[0].blob_key));
+    EXPECT_FALSE(Reload(live).documents_deleted_at);  // not final: kept
+    EXPECT_TRUE(blobs_->Get(*live.documents[0].blob_key));
+    bool by_retention = false;
+    for (const auto& e : Events(ended)) {
+        by_retention |= e.type == "signature_request.documents_deleted" && e.actor == "retention";
+    }
+    EXPECT_TRUE(by_retention);
+}
+
+TEST_F(PostenTest, RetentionZeroKeepsTheDocuments) {
+    ctx_->limits.documents_retention = 0h;
+    const SignatureRequest ended = MakeReady({Mario(0)});
+    ASSERT_TRUE(requests_->ChangeStatus(issuer_, ended.id, RequestedStatus::kCancelled, "t"));
+    clock_.Advance(24h * 400);
+    worker_->RunOnce();
+    EXPECT_FALSE(Reload(ended).documents_deleted_at);
+}
+
+// ---- 7. Named polling queues ---------------------------------------------------------------
+
+TEST_F(PostenTest, ARequestsChangesGoToItsNamedPollingQueueOnly) {
+    const SignatureRequest hr = MakeReady(
+        {Mario(0)}, [](NewSignatureRequest& input) { input.polling_queue = "hr-contracts"; });
+    const SignatureRequest plain = MakeReady({Giovanni(0)});
+    EXPECT_EQ(hr.polling_queue, "hr-contracts");
+
+    auto from_hr = events_->Poll(issuer_, "hr-contracts");
+    ASSERT_TRUE(from_hr) << from_hr.error().message;
+    ASSERT_TRUE(from_hr->change);
+    EXPECT_EQ(from_hr->change->request_id, hr.id);
+    EXPECT_EQ(from_hr->next_poll_at, clock_.Now());  // served: poll again at once
+    auto from_default = events_->Poll(issuer_);
+    ASSERT_TRUE(from_default);
+    ASSERT_TRUE(from_default->change);
+    EXPECT_EQ(from_default->change->request_id, plain.id);
+    ASSERT_TRUE(events_->Poll(issuer_, "hr-contracts"));  // empty now: wait ...
+    auto early = events_->Poll(issuer_, "hr-contracts");
+    ASSERT_FALSE(early);
+    EXPECT_EQ(early.error().code, ErrorCode::kRateLimited);
+    EXPECT_TRUE(events_->Poll(issuer_, "sales"));  // ... but each queue has its own time
+    auto unknown = events_->Poll(issuer_, "no spaces");
+    ASSERT_FALSE(unknown);
+    EXPECT_EQ(unknown.error().code, ErrorCode::kInvalidArgument);
+}
+
+TEST_F(PostenTest, APollingQueueNameIsChecked) {
+    DossierService dossiers(*ctx_);
+    auto dossier = dossiers.Create(issuer_, {"Contratto", std::nullopt, OneDocument()});
+    ASSERT_TRUE(dossier);
+    SignerService signers(*ctx_);
+    auto signer = signers.Resolve(issuer_, NewSigner{IdentifierKind::kItFiscalCode, kMario,
+                                                     std::nullopt, std::nullopt, std::nullopt});
+    ASSERT_TRUE(signer);
+    for (const std::string& name :
+         {std::string(), std::string("a b"), std::string(51, 'q'), std::string("k\xc3\xb8")}) {
+        NewSignatureRequest input;
+        input.dossier_id = dossier->id;
+        input.signers.push_back({signer->signer.id, 0});
+        input.polling_queue = name;
+        auto refused = requests_->Create(issuer_, input, "test");
+        ASSERT_FALSE(refused) << name;
+        EXPECT_EQ(refused.error().violations.at(0).field, "polling_queue");
+    }
+}
+
+// ---- 8. On behalf of -----------------------------------------------------------------------
+
+TEST_F(PostenTest, ASignerForAnOrganisationGetsNoPersonalCopy) {
+    const SignatureRequest r = MakeReady({Mario(0), Giovanni(0)}, [](NewSignatureRequest& input) {
+        input.signers[0].on_behalf_of = OnBehalfOf::kOther;
+    });
+    EXPECT_EQ(r.signers[0].on_behalf_of, OnBehalfOf::kOther);
+    EXPECT_EQ(r.signers[1].on_behalf_of, OnBehalfOf::kSelf);
+    ASSERT_TRUE(requests_->Notify(issuer_, r.id, "issuer:k"));
+    const PortalSession mario = LoginByCode(r, 0);
+    // Reading the documents to sign them is the signer's right ...
+    EXPECT_TRUE(ceremony_->DocumentBytes(mario, r.id, r.documents[0].id));
+    SignAs(r, 0, mario);
+    SignAs(r, 1, LoginByCode(r, 1));
+    ASSERT_EQ(Reload(r).status, RequestStatus::kSigned);
+    // ... keeping them is not: no copy message, no inbox entry, no download.
+    EXPECT_EQ(MailedTo("signed_documents"), std::vector<std::string>{"giovanni@example.org"});
+    auto copy = ceremony_->DocumentBytes(mario, r.id, r.documents[0].id);
+    ASSERT_FALSE(copy);
+    EXPECT_EQ(copy.error().code, ErrorCode::kForbidden);
+    const PortalSession giovanni = LoginByIdentity(IdentifierKind::kItFiscalCode, kGiovanni);
+    EXPECT_TRUE(ceremony_->DocumentBytes(giovanni, r.id, r.documents[0].id));
+    const PortalSession mario_eid = LoginByIdentity(IdentifierKind::kItFiscalCode, kMario);
+    auto inbox = ceremony_->Inbox(mario_eid, PageQuery{});
+    ASSERT_TRUE(inbox);
+    for (const auto& m : inbox->items) EXPECT_NE(m.kind, MessageKind::kSignedDocuments);
 }
 
 }  // namespace

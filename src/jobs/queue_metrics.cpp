@@ -137,7 +137,8 @@ void RegisterQueue(metrics::Registry& registry, const Clock& clock,
 void RegisterQueueMetrics(metrics::Registry& registry, domain::Database& db, const Clock& clock) {
     std::vector<std::string> job_kinds;
     for (auto kind : {domain::JobKind::kAwaitUpload, domain::JobKind::kSignDocuments,
-                      domain::JobKind::kValidateDocument, domain::JobKind::kArchiveTimestamp}) {
+                      domain::JobKind::kValidateDocument, domain::JobKind::kArchiveTimestamp,
+                      domain::JobKind::kActivateRequest}) {
         job_kinds.emplace_back(domain::ToString(kind));
     }
     std::vector<std::string> channels;

@@ -114,6 +114,8 @@ bool Worker::RunOneJob() {
         } else {
             result = Fail(next.error());
         }
+    } else if (job.kind == JobKind::kActivateRequest) {
+        result = requests_.RunActivation(job);
     } else {
         result = requests_.RunValidation(job);
     }
@@ -200,6 +202,12 @@ int Worker::RunOnce() {
             log::Warn("expiry_sweep_failed", {{"error", expired.error().message}});
         } else if (*expired > 0) {
             log::Info("requests_expired", {{"count", std::to_string(*expired)}});
+        }
+        auto retained = requests_.DeleteRetainedDocuments(100);
+        if (!retained) {
+            log::Warn("retention_sweep_failed", {{"error", retained.error().message}});
+        } else if (*retained > 0) {
+            log::Info("documents_deleted", {{"count", std::to_string(*retained)}});
         }
     }
     return ran;

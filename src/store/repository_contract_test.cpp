@@ -1660,7 +1660,7 @@ TEST_P(RepositoryContract, StatusChangesAreServedOldestFirstUntilConfirmed) {
         ASSERT_TRUE(tx->Commit());
     }
     const auto next = [&](const std::string& issuer_id, Timestamp now) {
-        auto got = Read()->status_changes().Next(issuer_id, now);
+        auto got = Read()->status_changes().Next(issuer_id, "", now);
         EXPECT_TRUE(got);
         return got ? *got : std::nullopt;
     };
@@ -1707,22 +1707,87 @@ TEST_P(RepositoryContract, StatusChangesAreServedOldestFirstUntilConfirmed) {
     EXPECT_EQ(next(issuer_b_, t0 + 10min)->event_id, "evt_b");  // untouched
 }
 
-TEST_P(RepositoryContract, NextPollTimeIsUpserted) {
-    EXPECT_FALSE(*Read()->status_changes().NextPollAt(issuer_a_));
+// Issue 18 (migration 16): each named polling queue is served apart from the default one.
+TEST_P(RepositoryContract, StatusChangesAreServedPerPollingQueue) {
+    const Timestamp t0 = clock_.Now();
+    const auto change = [&](const std::string& event_id, const std::string& queue) {
+        return StatusChange{0,  issuer_a_, event_id, "signature_request.signed", "R1", "{}",
+                            t0, t0,        queue};
+    };
     {
         auto tx = Write();
-        ASSERT_TRUE(tx->status_changes().SetNextPollAt(issuer_a_, clock_.Now() + 10s));
+        ASSERT_TRUE(tx->status_changes().Insert(change("evt_hr", "hr")));
+        ASSERT_TRUE(tx->status_changes().Insert(change("evt_default", "")));
+        ASSERT_TRUE(tx->status_changes().Insert(change("evt_sales", "sales")));
         ASSERT_TRUE(tx->Commit());
     }
-    EXPECT_EQ(*Read()->status_changes().NextPollAt(issuer_a_), clock_.Now() + 10s);
-    EXPECT_FALSE(*Read()->status_changes().NextPollAt(issuer_b_));
+    const auto next = [&](const std::string& queue) -> std::string {
+        auto got = Read()->status_changes().Next(issuer_a_, queue, t0);
+        EXPECT_TRUE(got);
+        return got && *got ? (*got)->event_id + "/" + (*got)->polling_queue : "none";
+    };
+    EXPECT_EQ(next(""), "evt_default/");
+    EXPECT_EQ(next("hr"), "evt_hr/hr");
+    EXPECT_EQ(next("sales"), "evt_sales/sales");
+    EXPECT_EQ(next("other"), "none");
+    EXPECT_EQ(next("HR"), "none");  // names are exact
+
     {
         auto tx = Write();
-        ASSERT_TRUE(tx->status_changes().SetNextPollAt(issuer_a_,
+        ASSERT_TRUE(tx->status_changes().SetNextPollAt(issuer_a_, "hr", t0 + 10s));
+        ASSERT_TRUE(tx->Commit());
+    }
+    EXPECT_EQ(*Read()->status_changes().NextPollAt(issuer_a_, "hr"), t0 + 10s);
+    EXPECT_FALSE(*Read()->status_changes().NextPollAt(issuer_a_, ""));
+    EXPECT_FALSE(*Read()->status_changes().NextPollAt(issuer_a_, "sales"));
+}
+
+// Issue 18 (migration 16): a request's polling queue and its signers' on_behalf_of.
+TEST_P(RepositoryContract, PollingQueueAndOnBehalfOfRoundTrip) {
+    const Dossier d = MakeDossier(issuer_a_);
+    SignatureRequest r = MakeRequest(d, MakeSigner(issuer_a_, "RSSMRA80A01H501U"));
+    auto got = **Read()->requests().Find(issuer_a_, r.id);
+    EXPECT_EQ(got.polling_queue, "");
+    EXPECT_EQ(got.signers.at(0).on_behalf_of, OnBehalfOf::kSelf);
+
+    SignatureRequest other = r;
+    other.id = Id();
+    other.polling_queue = "hr-contracts";
+    other.signers[0].on_behalf_of = OnBehalfOf::kOther;
+    for (auto& doc : other.documents) doc.id = Id();
+    {
+        auto tx = Write();
+        ASSERT_TRUE(tx->requests().Insert(other));
+        ASSERT_TRUE(tx->Commit());
+    }
+    got = **Read()->requests().Find(issuer_a_, other.id);
+    EXPECT_EQ(got.polling_queue, "hr-contracts");
+    EXPECT_EQ(got.signers.at(0).on_behalf_of, OnBehalfOf::kOther);
+    ASSERT_EQ(got.documents.size(), 1u);  // the aggregate read's later columns are in place
+    EXPECT_EQ(got.documents[0].metadata, d.documents[0]);
+    auto listed = Read()->requests().List(issuer_a_, {}, PageQuery{10, std::nullopt});
+    ASSERT_TRUE(listed);
+    for (const auto& item : listed->items) {
+        EXPECT_EQ(item.polling_queue, item.id == other.id ? "hr-contracts" : "");
+    }
+}
+
+TEST_P(RepositoryContract, NextPollTimeIsUpserted) {
+    EXPECT_FALSE(*Read()->status_changes().NextPollAt(issuer_a_, ""));
+    {
+        auto tx = Write();
+        ASSERT_TRUE(tx->status_changes().SetNextPollAt(issuer_a_, "", clock_.Now() + 10s));
+        ASSERT_TRUE(tx->Commit());
+    }
+    EXPECT_EQ(*Read()->status_changes().NextPollAt(issuer_a_, ""), clock_.Now() + 10s);
+    EXPECT_FALSE(*Read()->status_changes().NextPollAt(issuer_b_, ""));
+    {
+        auto tx = Write();
+        ASSERT_TRUE(tx->status_changes().SetNextPollAt(issuer_a_, "",
                                                        clock_.Now() + 1s));  // may also move back
         ASSERT_TRUE(tx->Commit());
     }
-    EXPECT_EQ(*Read()->status_changes().NextPollAt(issuer_a_), clock_.Now() + 1s);
+    EXPECT_EQ(*Read()->status_changes().NextPollAt(issuer_a_, ""), clock_.Now() + 1s);
 }
 
 TEST_P(RepositoryContract, RemindableRequestsAreNotifiedLiveAndExpiringBeforeTheBound) {
@@ -2274,6 +2339,42 @@ TEST_P(RepositoryContract, PostenLifecycleColumnsRoundTrip) {
     auto locked = tx->requests().Find(issuer_a_, r.id);
     ASSERT_TRUE(locked && *locked);
     EXPECT_EQ((*locked)->activates_at, r.activates_at);
+}
+
+// Issue 18 (migration 16): when a final request's documents were deleted, and the retention
+// sweep's list: final requests that kept their documents, ended at or before the bound.
+TEST_P(RepositoryContract, DocumentsDeletedAtAndRetentionList) {
+    const Dossier d = MakeDossier(issuer_a_);
+    MakeRequest(d, MakeSigner(issuer_a_, "RSSMRA80A01H501U"));  // live: never listed
+    SignatureRequest ended = MakeRequest(d, MakeSigner(issuer_a_, "VRDGPP80A01H501X"));
+    SignatureRequest deleted = MakeRequest(d, MakeSigner(issuer_a_, "BNCLRA80A41H501Y"));
+    EXPECT_FALSE((*Read()->requests().Find(issuer_a_, ended.id))->documents_deleted_at);
+    ended.status = RequestStatus::kSigned;
+    ended.updated_at = clock_.Now() + std::chrono::hours(1);
+    deleted.status = RequestStatus::kCancelled;
+    deleted.documents_deleted_at = clock_.Now() + std::chrono::hours(2);
+    {
+        auto tx = Write();
+        ASSERT_TRUE(tx->requests().Update(ended));
+        ASSERT_TRUE(tx->requests().Update(deleted));
+        ASSERT_TRUE(tx->Commit());
+    }
+    auto got = **Read()->requests().Find(issuer_a_, deleted.id);
+    EXPECT_EQ(got.documents_deleted_at, deleted.documents_deleted_at);
+    ASSERT_EQ(got.signers.size(), 1u);  // the aggregate read's later columns are in place
+    ASSERT_EQ(got.documents.size(), 1u);
+    EXPECT_EQ(got.documents[0].metadata, d.documents[0]);
+    {
+        auto tx = Write();
+        auto locked = tx->requests().Find(issuer_a_, deleted.id);
+        ASSERT_TRUE(locked && *locked);
+        EXPECT_EQ((*locked)->documents_deleted_at, deleted.documents_deleted_at);
+    }
+    using Pairs = std::vector<std::pair<std::string, std::string>>;
+    EXPECT_EQ(*Read()->requests().ListDocumentsRetained(clock_.Now(), 10), Pairs{});
+    const auto later = clock_.Now() + std::chrono::hours(1);
+    EXPECT_EQ(*Read()->requests().ListDocumentsRetained(later, 10), (Pairs{{issuer_a_, ended.id}}));
+    EXPECT_EQ(Read()->requests().ListDocumentsRetained(later, 0)->size(), 0u);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, RepositoryContract, ::testing::ValuesIn(Backends()),

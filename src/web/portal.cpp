@@ -632,15 +632,32 @@ HttpResponse Portal::RenderLink(Ctx& ctx, const std::string& token, const api::G
                                 bool sent, const std::optional<Error>& error, int status) {
     auto info = sessions_.Lookup(grant.request_id, grant.document_id);
     if (!info) return ErrorPage(ctx, info.error());
+    const SignatureRequest& request = info->first.request;
+    const Timestamp now = clock_.Now();
+    // The request's current deadline closes the link, whatever the link was sent with.
+    const bool expired = !IsTerminal(request.status) && now >= request.expires_at;
+    // Named in the signer's language: call after ctx.For.
+    const auto who = [&] {
+        return info->second.empty() ? ctx.T("msg.closed.the_sender") : info->second;
+    };
     // A signer who has signed keeps the page as it is (their copy follows the documents
     // message); anyone else whose turn is over is told why instead of being offered a code.
-    if (!info->first.may_sign() && info->first.request_signer().status != SignerStatus::kSigned) {
+    if (expired ||
+        (!info->first.may_sign() && info->first.request_signer().status != SignerStatus::kSigned)) {
         ctx.For(info->first.signer);
-        const ClosedLink closed = WhyClosed(info->first);
-        const std::string who =
-            info->second.empty() ? ctx.T("msg.closed.the_sender") : info->second;
+        const ClosedLink closed = expired
+                                      ? ClosedLink{410, "msg.closed.heading", "msg.closed.expired"}
+                                      : WhyClosed(info->first);
         return Message(ctx, closed.status, ctx.T(closed.heading_key),
-                       ctx.T(closed.text_key, {{"who", who}}));
+                       ctx.T(closed.text_key, {{"who", who()}}));
+    }
+    // Before its activation time the request is announced, not offered (no code to ask for).
+    if (info->first.may_sign() && !IsActive(request, now)) {
+        ctx.For(info->first.signer);
+        const std::string when =
+            i18n::Catalog::Builtin().DateTime(ctx.Language(), *request.activates_at, ctx.zone);
+        return Message(ctx, 200, ctx.T("msg.not_yet.heading"),
+                       ctx.T("msg.not_yet.text", {{"who", who()}, {"when", when}}));
     }
     const Signer& signer = info->first.signer;
     ctx.For(signer);
@@ -673,7 +690,7 @@ HttpResponse Portal::RenderLink(Ctx& ctx, const std::string& token, const api::G
 HttpResponse Portal::LinkPage(Req& req) {
     FIRMO_PORTAL_CTX(ctx, req);
     const std::string token(req.Param("token"));
-    auto grant = urls_.Verify(token, "signer-link", clock_.Now());
+    auto grant = api::VerifySignerLink(urls_, token);
     if (!grant) return ErrorPage(ctx, grant.error());
     if (ctx.session.authenticated() && ctx.session.request_id == grant->request_id &&
         ctx.session.signer_id == grant->document_id) {
@@ -686,7 +703,7 @@ HttpResponse Portal::LinkSendCode(Req& req) {
     FIRMO_PORTAL_CTX(ctx, req);
     if (!CsrfOk(ctx, req)) return MessageOf(ctx, 403, "msg.form_expired");
     const std::string token(req.Param("token"));
-    auto grant = urls_.Verify(token, "signer-link", clock_.Now());
+    auto grant = api::VerifySignerLink(urls_, token);
     if (!grant) return ErrorPage(ctx, grant.error());
     auto sent =
         sessions_.SendCode(grant->request_id, grant->document_id, CodeKind::kLogin, Client(req));
@@ -702,7 +719,7 @@ HttpResponse Portal::LinkLogin(Req& req) {
     FIRMO_PORTAL_CTX(ctx, req);
     if (!CsrfOk(ctx, req)) return MessageOf(ctx, 403, "msg.form_expired");
     const std::string token(req.Param("token"));
-    auto grant = urls_.Verify(token, "signer-link", clock_.Now());
+    auto grant = api::VerifySignerLink(urls_, token);
     if (!grant) return ErrorPage(ctx, grant.error());
     if (auto refused = MayOpenSession(ctx.client.ip)) return TooMany(ctx, *refused);
     auto handle = sessions_.LoginWithCode(ctx.token, grant->request_id, grant->document_id,
@@ -955,7 +972,11 @@ HttpResponse Portal::Done(Req& req) {
                     "0; url=" + **exit);
     }
     std::string refresh;
-    if (rs.status == SignerStatus::kSigned) {
+    if (rs.status == SignerStatus::kSigned && rs.on_behalf_of == OnBehalfOf::kOther) {
+        // Signed for an organisation: no personal copy (CeremonyService::DocumentBytes).
+        data.set("heading", ctx.T("page.done.signed"));
+        data.set("text", ctx.T("page.done.on_behalf_text", {{"issuer", view->issuer_name}}));
+    } else if (rs.status == SignerStatus::kSigned) {
         data.set("heading", ctx.T("page.done.signed"));
         data.set("text", ctx.T(r.status == RequestStatus::kSigned ? "page.done.all_signed"
                                                                   : "page.done.partly_signed"));

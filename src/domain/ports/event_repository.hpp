@@ -88,19 +88,20 @@ class StatusChangeRepository {
 
     // Ignores a second change for the same event id. The store assigns seq.
     [[nodiscard]] virtual Result<void> Insert(const StatusChange& change) = 0;
-    // The oldest unconfirmed change visible at `now` (locked in a write transaction where the
-    // store has row locks).
+    // The oldest unconfirmed change of one polling queue ("": the default) visible at `now`
+    // (locked in a write transaction where the store has row locks).
     [[nodiscard]] virtual Result<std::optional<StatusChange>> Next(const std::string& issuer_id,
+                                                                   const std::string& queue,
                                                                    Timestamp now) = 0;
     [[nodiscard]] virtual Result<void> Hide(std::int64_t seq, Timestamp until) = 0;
     // False when there is no such unconfirmed change of this issuer.
     [[nodiscard]] virtual Result<bool> Confirm(const std::string& issuer_id, std::int64_t seq,
                                                Timestamp at) = 0;
-    // When the issuer may poll next (absent: any time).
-    [[nodiscard]] virtual Result<std::optional<Timestamp>> NextPollAt(
-        const std::string& issuer_id) = 0;
+    // When the issuer may poll one queue next (absent: any time).
+    [[nodiscard]] virtual Result<std::optional<Timestamp>> NextPollAt(const std::string& issuer_id,
+                                                                      const std::string& queue) = 0;
     [[nodiscard]] virtual Result<void> SetNextPollAt(const std::string& issuer_id,
-                                                     Timestamp at) = 0;
+                                                     const std::string& queue, Timestamp at) = 0;
 };
 
 }  // namespace firmo::domain

@@ -47,6 +47,11 @@ class RequestRepository {
     // reminders.
     [[nodiscard]] virtual Result<std::vector<std::pair<std::string, std::string>>> ListRemindable(
         Timestamp before, int limit) = 0;
+    // (issuer id, request id) of final requests that still have their documents and whose
+    // last change (the end, for a final request) is at or before `before`, oldest first:
+    // the retention sweep.
+    [[nodiscard]] virtual Result<std::vector<std::pair<std::string, std::string>>>
+    ListDocumentsRetained(Timestamp before, int limit) = 0;
 };
 
 }  // namespace firmo::domain

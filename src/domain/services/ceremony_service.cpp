@@ -148,6 +148,7 @@ Result<CeremonyView> CeremonyService::Open(const PortalSession& session,
         if (r.status == RequestStatus::kDraft) {
             return Fail(ErrorCode::kConflict, "this request is not ready for signing yet");
         }
+        if (!IsTerminal(r.status)) FIRMO_CHECK(CheckActive(r, now));
         if (r.status == RequestStatus::kReady) {
             FIRMO_CHECK(ApplyRequestEvent(ctx_, tx, r, RequestEvent::kSendForSignature,
                                           SignerActor(signer_id), "opened by the signer", now));
@@ -200,6 +201,7 @@ Result<AcceptOutcome> CeremonyService::Accept(const PortalSession& session,
             return Fail(ErrorCode::kConflict, "this request cannot be signed now (it is " +
                                                   std::string(ToString(r.status)) + ")");
         }
+        FIRMO_CHECK(CheckActive(r, now));
         std::vector<Violation> violations;
         std::set<FieldRef> chosen;
         for (const auto& ref : accepted) {
@@ -271,6 +273,7 @@ Result<void> CeremonyService::Confirm(const PortalSession& session, const std::s
     if (!IsTurnOf(found.request, found.position)) {
         return Fail(ErrorCode::kForbidden, NotYourTurn(found.request, found.position));
     }
+    FIRMO_CHECK(CheckActive(found.request, now));
     if (!found.request_signer().accepted_at) {
         return Fail(ErrorCode::kConflict, "read the documents and accept the clauses first");
     }
@@ -314,6 +317,7 @@ Result<void> CeremonyService::Confirm(const PortalSession& session, const std::s
             return Fail(ErrorCode::kConflict, "this request cannot be signed now (it is " +
                                                   std::string(ToString(r.status)) + ")");
         }
+        FIRMO_CHECK(CheckActive(r, now));
         rs.confirmed_at = now;
         rs.authenticated_with = reached;
         rs.signing_name = SigningName(session.full_name, access.signer, reached,
@@ -378,6 +382,15 @@ Result<DocumentContent> CeremonyService::DocumentBytes(const PortalSession& sess
     if (r.status == RequestStatus::kDraft) {
         return Fail(ErrorCode::kConflict, "this request is not ready for signing yet");
     }
+    if (!IsTerminal(r.status)) FIRMO_CHECK(CheckActive(r, ctx_.clock.Now()));
+    // Who signed for an organisation reads the documents to sign them, and keeps no copy.
+    if (access.request_signer().on_behalf_of == OnBehalfOf::kOther &&
+        access.request_signer().status != SignerStatus::kWaiting) {
+        return Fail(ErrorCode::kForbidden,
+                    "you signed on behalf of another party: the signed documents are not "
+                    "yours to download");
+    }
+    FIRMO_CHECK(CheckDocumentsKept(r));
     const Document* doc = r.FindDocument(document_id);
     if (!doc || !doc->CurrentBlobKey()) return Fail(ErrorCode::kNotFound, "document not found");
     FIRMO_TRY(auto bytes, ctx_.blobs.Get(*doc->CurrentBlobKey()));
@@ -618,6 +631,8 @@ Result<void> CeremonyService::SignFor(const std::string& request_id, const std::
                 }
             }
             for (const auto& s : fr.signers) {
+                // Signing for an organisation: the documents are not the signer's to keep.
+                if (s.on_behalf_of == OnBehalfOf::kOther) continue;
                 FIRMO_TRY(auto person, tx.signers().Find(fr.issuer_id, s.signer_id));
                 if (!person) continue;
                 // A link to the signed documents, never the documents themselves.

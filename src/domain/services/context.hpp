@@ -25,6 +25,9 @@ struct Limits {
     int max_page_size = 100;
     int default_page_size = 25;
     int max_validation_attempts = 5;
+    // How long a final request keeps its documents' bytes (as Posten signering: 40 days);
+    // zero: kept until DELETE .../documents.
+    std::chrono::hours documents_retention{24 * 40};
 };
 
 // How signers are told: which channels, the reminder schedule, and the link each signer gets

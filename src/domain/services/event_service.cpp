@@ -7,6 +7,7 @@
 #include "core/ids.hpp"
 #include "core/log.hpp"
 #include "domain/states.hpp"
+#include "domain/text.hpp"
 
 namespace firmo::domain {
 
@@ -155,22 +156,28 @@ Result<OutboxMessage> EventService::Redeliver(const std::string& issuer_id, std:
     });
 }
 
-Result<std::optional<Timestamp>> EventService::NextPollAt(const std::string& issuer_id) {
+Result<std::optional<Timestamp>> EventService::NextPollAt(const std::string& issuer_id,
+                                                          const std::string& queue) {
     return InReadTransaction(
-        ctx_.db, [&](Transaction& tx) { return tx.status_changes().NextPollAt(issuer_id); });
+        ctx_.db, [&](Transaction& tx) { return tx.status_changes().NextPollAt(issuer_id, queue); });
 }
 
-Result<PollResult> EventService::Poll(const std::string& issuer_id) {
+Result<PollResult> EventService::Poll(const std::string& issuer_id, const std::string& queue) {
+    if (!queue.empty()) {
+        std::vector<Violation> violations;
+        CheckPollingQueue(queue, "polling_queue", violations);
+        if (!violations.empty()) return FailValidation(std::move(violations));
+    }
     return InWriteTransaction(ctx_.db, [&](Transaction& tx) -> Result<PollResult> {
         const Timestamp now = ctx_.clock.Now();
-        FIRMO_TRY(auto permitted, tx.status_changes().NextPollAt(issuer_id));
+        FIRMO_TRY(auto permitted, tx.status_changes().NextPollAt(issuer_id, queue));
         if (permitted && now < *permitted) {
             return Fail(
                 ErrorCode::kRateLimited,
                 "polled too early; the next poll is permitted at " + FormatRfc3339(*permitted));
         }
         PollResult result;
-        FIRMO_TRY(result.change, tx.status_changes().Next(issuer_id, now));
+        FIRMO_TRY(result.change, tx.status_changes().Next(issuer_id, queue, now));
         if (result.change) {
             // Served: hidden until confirmed or until the timeout brings it back.
             FIRMO_CHECK(
@@ -179,7 +186,7 @@ Result<PollResult> EventService::Poll(const std::string& issuer_id) {
         } else {
             result.next_poll_at = now + options_.poll_empty_interval;
         }
-        FIRMO_CHECK(tx.status_changes().SetNextPollAt(issuer_id, result.next_poll_at));
+        FIRMO_CHECK(tx.status_changes().SetNextPollAt(issuer_id, queue, result.next_poll_at));
         return result;
     });
 }

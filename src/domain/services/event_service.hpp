@@ -56,7 +56,8 @@ inline constexpr std::string_view kEventTypes[] = {"signature_request.ready",
                                                    "signer.signed",
                                                    "signer.rejected",
                                                    "signer.blocked",
-                                                   "document.rejected"};
+                                                   "document.rejected",
+                                                   "signature_request.documents_deleted"};
 
 struct PollResult {
     std::optional<StatusChange> change;  // none: the queue is empty
@@ -76,11 +77,15 @@ class EventService {
     // Queues a delivered or abandoned message again (the same event id: receivers deduplicate).
     [[nodiscard]] Result<OutboxMessage> Redeliver(const std::string& issuer_id, std::int64_t id);
 
-    // kRateLimited (with the time in the message) when polled before the permitted time.
-    [[nodiscard]] Result<PollResult> Poll(const std::string& issuer_id);
+    // The next change of one polling queue ("": the default queue; each queue has its own
+    // permitted time). kRateLimited (with the time in the message) when polled before the
+    // permitted time; kInvalidArgument for a queue name CheckPollingQueue refuses.
+    [[nodiscard]] Result<PollResult> Poll(const std::string& issuer_id,
+                                          const std::string& queue = "");
     [[nodiscard]] Result<void> Confirm(const std::string& issuer_id, std::int64_t seq);
     // The permitted time of a refused poll (for Retry-After), when known.
-    [[nodiscard]] Result<std::optional<Timestamp>> NextPollAt(const std::string& issuer_id);
+    [[nodiscard]] Result<std::optional<Timestamp>> NextPollAt(const std::string& issuer_id,
+                                                              const std::string& queue = "");
 
     // Worker: delivers one due message; false when nothing is due. The message is claimed
     // round robin over issuers and, in the same transaction, withdrawn (abandoned, not sent)

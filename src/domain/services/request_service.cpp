@@ -60,6 +60,14 @@ Result<SignatureRequest> RequestService::Create(const std::string& issuer_id,
         }
         expires_at = *input.expires_at;
     }
+    if (input.activates_at) {
+        if (*input.activates_at <= now) {
+            violations.push_back({"activates_at", "must be in the future"});
+        } else if (*input.activates_at >= expires_at) {
+            violations.push_back({"activates_at", "must be before expires_at"});
+        }
+    }
+    if (input.polling_queue) CheckPollingQueue(*input.polling_queue, "polling_queue", violations);
     if (input.reference) {
         CheckLength(*input.reference, 1, kReferenceMax, "reference", violations);
     }
@@ -98,6 +106,8 @@ Result<SignatureRequest> RequestService::Create(const std::string& issuer_id,
         request.auto_notify = input.auto_notify;
         request.identifier_in_signed_documents = input.identifier_in_signed_documents;
         request.non_sensitive_title = input.non_sensitive_title;
+        request.activates_at = input.activates_at;
+        request.polling_queue = input.polling_queue.value_or("");
         request.created_at = now;
         request.updated_at = now;
         std::vector<Violation> unprovable;
@@ -119,6 +129,7 @@ Result<SignatureRequest> RequestService::Create(const std::string& issuer_id,
             rs.order = s.order;
             rs.authentication =
                 s.authentication.value_or(DefaultAuthentication(signer->kind, options_.eid_login));
+            rs.on_behalf_of = s.on_behalf_of;
             request.signers.push_back(std::move(rs));
         }
         if (!unprovable.empty()) return FailValidation(std::move(unprovable));
@@ -530,6 +541,10 @@ Result<SignatureRequest> RequestService::ChangeDeadline(const std::string& issue
                                                   std::string(ToString(request.status)) +
                                                   " request cannot change");
         }
+        if (request.activates_at && expires_at <= *request.activates_at) {
+            return FailValidation({{"expires_at", "must be after the request's activates_at (" +
+                                                      FormatRfc3339(*request.activates_at) + ")"}});
+        }
         const std::string detail =
             "expires_at " + FormatRfc3339(request.expires_at) + " -> " + FormatRfc3339(expires_at);
         request.expires_at = expires_at;
@@ -567,12 +582,27 @@ Result<std::string> RequestService::Notify(const std::string& issuer_id, const s
 Result<void> RequestService::NotifyIn(Transaction& tx, SignatureRequest& request,
                                       const std::string& actor) {
     const Timestamp now = ctx_.clock.Now();
-    FIRMO_TRY(auto dossier, tx.dossiers().Find(request.issuer_id, request.dossier_id));
-    FIRMO_TRY(int sent,
-              MessageSignersWhoseTurn(ctx_, tx, request, NotificationTitle(request, dossier), now));
     request.notification_id = NewUlid(now, ctx_.random);
-    FIRMO_CHECK(tx.audit().Append(AuditEvent{0, request.id, now, "notification.sent", "", "", "",
-                                             "", actor, std::to_string(sent) + " message(s)"}));
+    if (request.activates_at && now < *request.activates_at) {
+        // Before the activation time the signers hear nothing: a job tells them at that time.
+        Job job;
+        job.kind = JobKind::kActivateRequest;
+        job.issuer_id = request.issuer_id;
+        job.request_id = request.id;
+        job.run_at = *request.activates_at;
+        job.created_at = now;
+        FIRMO_CHECK(tx.jobs().Enqueue(job).map([](std::int64_t) {}));
+        FIRMO_CHECK(
+            tx.audit().Append(AuditEvent{0, request.id, now, "notification.scheduled", "", "", "",
+                                         "", actor, "at " + FormatRfc3339(*request.activates_at)}));
+    } else {
+        FIRMO_TRY(auto dossier, tx.dossiers().Find(request.issuer_id, request.dossier_id));
+        FIRMO_TRY(int sent, MessageSignersWhoseTurn(ctx_, tx, request,
+                                                    NotificationTitle(request, dossier), now));
+        FIRMO_CHECK(
+            tx.audit().Append(AuditEvent{0, request.id, now, "notification.sent", "", "", "", "",
+                                         actor, std::to_string(sent) + " message(s)"}));
+    }
     if (request.status == RequestStatus::kReady) {
         FIRMO_CHECK(Apply(tx, request, RequestEvent::kSendForSignature, actor, "notified"));
     }
@@ -598,7 +628,7 @@ Result<int> RequestService::SendReminders(int limit) {
             for (std::size_t i = 0; i < request.signers.size(); ++i) {
                 const RequestSigner& rs = request.signers[i];
                 if (rs.status != SignerStatus::kWaiting || rs.confirmed_at ||
-                    !IsTurnOf(request, i)) {
+                    !IsTurnOf(request, i) || !IsActive(request, now)) {
                     continue;
                 }
                 FIRMO_TRY(auto signer, tx.signers().Find(issuer_id, rs.signer_id));
@@ -687,6 +717,7 @@ Result<std::string> RequestService::SignedDocument(const std::string& issuer_id,
     FIRMO_TRY(auto request, Get(issuer_id, id));
     const Document* doc = request.FindDocument(document_id);
     if (!doc) return Fail(ErrorCode::kNotFound, "document " + document_id + " not found");
+    FIRMO_CHECK(CheckDocumentsKept(request));
     if (request.status != RequestStatus::kSigned || !doc->signed_blob_key) {
         return Fail(ErrorCode::kConflict, "the signed document exists once the request is SIGNED");
     }
@@ -699,6 +730,7 @@ Result<std::string> RequestService::DocumentContent(const std::string& issuer_id
     FIRMO_TRY(auto request, Get(issuer_id, id));
     const Document* doc = request.FindDocument(document_id);
     if (!doc) return Fail(ErrorCode::kNotFound, "document " + document_id + " not found");
+    FIRMO_CHECK(CheckDocumentsKept(request));
     if (doc->status != DocumentStatus::kReady || !doc->CurrentBlobKey()) {
         return Fail(ErrorCode::kConflict, "the document is " + std::string(ToString(doc->status)));
     }
@@ -755,6 +787,78 @@ Result<void> RequestService::AbandonValidation(const Job& job, const std::string
                                     "validation abandoned after repeated failures: " + error));
         return tx.requests().Update(request);
     });
+}
+
+Result<void> RequestService::RunActivation(const Job& job) {
+    const Timestamp now = ctx_.clock.Now();
+    return InWriteTransaction(ctx_.db, [&](Transaction& tx) -> Result<void> {
+        FIRMO_TRY(auto request, Load(tx, job.issuer_id, job.request_id));
+        // A request that ended before it opened tells nobody; a repeated run sends nothing
+        // twice (messages are deduplicated per request and signer).
+        if (IsTerminal(request.status) || !request.notification_id) return {};
+        FIRMO_TRY(auto dossier, tx.dossiers().Find(request.issuer_id, request.dossier_id));
+        FIRMO_TRY(int sent, MessageSignersWhoseTurn(ctx_, tx, request,
+                                                    NotificationTitle(request, dossier), now));
+        return tx.audit().Append(AuditEvent{0, request.id, now, "notification.sent", "", "", "", "",
+                                            "worker",
+                                            "activated: " + std::to_string(sent) + " message(s)"});
+    });
+}
+
+Result<SignatureRequest> RequestService::DeleteDocuments(const std::string& issuer_id,
+                                                         const std::string& id,
+                                                         const std::string& actor) {
+    FIRMO_TRY(auto request, Get(issuer_id, id));  // a request past its deadline expires first
+    if (!IsTerminal(request.status)) {
+        return Fail(ErrorCode::kNotFinal, "the documents of a " +
+                                              std::string(ToString(request.status)) +
+                                              " request cannot be deleted: only a final one's");
+    }
+    if (request.documents_deleted_at) return request;
+    // The bytes go first, then the mark: a crash in between leaves a request the next call or
+    // sweep finishes (removing a missing blob succeeds), never a mark over bytes still kept.
+    int files = 0;
+    for (const auto& doc : request.documents) {
+        for (const auto& key : {doc.blob_key, doc.signed_blob_key}) {
+            if (!key) continue;
+            FIRMO_CHECK(ctx_.blobs.Remove(*key));
+            ++files;
+        }
+    }
+    const Timestamp now = ctx_.clock.Now();
+    return InWriteTransaction(ctx_.db, [&](Transaction& tx) -> Result<SignatureRequest> {
+        FIRMO_TRY(auto fresh, Load(tx, issuer_id, id));
+        if (fresh.documents_deleted_at) return fresh;  // another node was first
+        const std::string detail = std::to_string(files) + " file(s) deleted";
+        fresh.documents_deleted_at = now;
+        fresh.updated_at = now;
+        FIRMO_CHECK(
+            tx.audit().Append(AuditEvent{0, fresh.id, now, "signature_request.documents_deleted",
+                                         "", "", "", "", actor, detail}));
+        FIRMO_CHECK(RecordEvent(ctx_, tx, fresh, "signature_request.documents_deleted",
+                                EventData{"", "", detail}, now));
+        FIRMO_CHECK(tx.requests().Update(fresh));
+        return fresh;
+    });
+}
+
+Result<int> RequestService::DeleteRetainedDocuments(int limit) {
+    if (ctx_.limits.documents_retention.count() <= 0) return 0;
+    const Timestamp before = ctx_.clock.Now() - ctx_.limits.documents_retention;
+    FIRMO_TRY(auto due, InReadTransaction(ctx_.db, [&](Transaction& tx) {
+                  return tx.requests().ListDocumentsRetained(before, limit);
+              }));
+    int deleted = 0;
+    for (const auto& entry : due) {
+        auto r = DeleteDocuments(entry.first, entry.second, "retention");
+        if (!r) {
+            log::Warn("retention_failed",
+                      {{"request_id", entry.second}, {"error", r.error().message}});
+        } else {
+            ++deleted;
+        }
+    }
+    return deleted;
 }
 
 Result<int> RequestService::ExpireDue(int limit) {

@@ -17,6 +17,7 @@ struct NewRequestSigner {
     std::string signer_id;
     int order = 0;
     std::optional<AuthLevel> authentication;  // DefaultAuthentication when absent
+    OnBehalfOf on_behalf_of = OnBehalfOf::kSelf;
 };
 
 struct NewSignatureRequest {
@@ -32,6 +33,10 @@ struct NewSignatureRequest {
     IdentifierInSignedDocuments identifier_in_signed_documents =
         IdentifierInSignedDocuments::kIdentifierAndName;
     std::optional<std::string> non_sensitive_title;  // overrides the dossier's
+    // Opens for signing only then: in the future and before expires_at.
+    std::optional<Timestamp> activates_at;
+    // Where its status changes go (CheckPollingQueue); none: the default queue.
+    std::optional<std::string> polling_queue;
 };
 
 inline constexpr int kMaxSignerOrder = 9;
@@ -127,6 +132,17 @@ class RequestService {
                                                       const std::string& id,
                                                       const std::string& document_id);
 
+    // Deletes the documents' bytes of a final request (every upload and signed version) from
+    // the blob store; metadata and audit log stay, downloads answer kDocumentsDeleted.
+    // kNotFinal when the request is not final; a second call changes nothing. Recorded in the
+    // audit log and as the issuer event signature_request.documents_deleted.
+    [[nodiscard]] Result<SignatureRequest> DeleteDocuments(const std::string& issuer_id,
+                                                           const std::string& id,
+                                                           const std::string& actor);
+    // Worker sweep: DeleteDocuments for the final requests that have kept their documents
+    // for limits.documents_retention (actor "retention"). Safe when nodes sweep at once.
+    [[nodiscard]] Result<int> DeleteRetainedDocuments(int limit);
+
     // Worker sweep: queues the reminders due by the schedule (once per entry and signer).
     [[nodiscard]] Result<int> SendReminders(int limit);
 
@@ -135,6 +151,8 @@ class RequestService {
     // One look for a direct upload: when to look again, or nothing when the job is over.
     [[nodiscard]] Result<std::optional<Timestamp>> RunAwaitUpload(const Job& job);
     [[nodiscard]] Result<int> ExpireDue(int limit);
+    // A request notified before its activates_at: its signers' messages go out now.
+    [[nodiscard]] Result<void> RunActivation(const Job& job);
     // After the last failed attempt: the document becomes REJECTED instead of waiting forever.
     [[nodiscard]] Result<void> AbandonValidation(const Job& job, const std::string& error);
 

@@ -179,8 +179,9 @@ Result<void> RecordEvent(ServiceContext& ctx, Transaction& tx, const SignatureRe
     if (!data.document_id.empty()) body += ",\"document_id\":" + JsonQuote(data.document_id);
     if (!data.reason.empty()) body += ",\"reason\":" + JsonQuote(data.reason);
     body += "}}";
-    FIRMO_CHECK(tx.status_changes().Insert(StatusChange{
-        0, request.issuer_id, event_id, std::string(type), request.id, body, now, now}));
+    FIRMO_CHECK(tx.status_changes().Insert(StatusChange{0, request.issuer_id, event_id,
+                                                        std::string(type), request.id, body, now,
+                                                        now, request.polling_queue}));
     FIRMO_TRY(auto endpoints, tx.webhooks().List(request.issuer_id));
     for (const auto& endpoint : endpoints) {
         const bool subscribed = endpoint.events.empty() ||
@@ -320,6 +321,22 @@ Result<int> MessageSignersWhoseTurn(ServiceContext& ctx, Transaction& tx,
         ++sent;
     }
     return sent;
+}
+
+bool IsActive(const SignatureRequest& request, Timestamp now) {
+    return !request.activates_at || now >= *request.activates_at;
+}
+
+Result<void> CheckActive(const SignatureRequest& request, Timestamp now) {
+    if (IsActive(request, now)) return {};
+    return Fail(ErrorCode::kNotYetActive,
+                "this request opens for signing at " + FormatRfc3339(*request.activates_at));
+}
+
+Result<void> CheckDocumentsKept(const SignatureRequest& request) {
+    if (!request.documents_deleted_at) return {};
+    return Fail(ErrorCode::kDocumentsDeleted, "the documents of this request were deleted at " +
+                                                  FormatRfc3339(*request.documents_deleted_at));
 }
 
 std::string NewSecretToken(Random& random) { return Base64UrlEncode(random.Bytes(32)); }

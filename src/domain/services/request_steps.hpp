@@ -66,6 +66,13 @@ struct EventData {
 
 bool IsTurnOf(const SignatureRequest& request, std::size_t position);
 
+// Whether the request has opened for signing (no activates_at, or it has passed), and the
+// signer side's refusal before then (kNotYetActive, saying when it opens).
+bool IsActive(const SignatureRequest& request, Timestamp now);
+[[nodiscard]] Result<void> CheckActive(const SignatureRequest& request, Timestamp now);
+// kDocumentsDeleted once the request's documents were deleted (DELETE or retention).
+[[nodiscard]] Result<void> CheckDocumentsKept(const SignatureRequest& request);
+
 // The title e-mails, SMS and the inbox show: the request's non-sensitive title, else the
 // dossier's, else the dossier's title.
 std::string NotificationTitle(const SignatureRequest& request,

@@ -175,6 +175,11 @@ Result<CodeSent> SignerSessionService::SendCode(const std::string& request_id,
         if (!access.may_sign()) {
             return Fail(ErrorCode::kConflict, "this request cannot be signed any more");
         }
+        // The request's current deadline closes the link (not the one it was sent with).
+        if (now >= access.request.expires_at) {
+            return Fail(ErrorCode::kGone, "the request has expired: this link is closed");
+        }
+        FIRMO_CHECK(CheckActive(access.request, now));
         FIRMO_TRY(auto latest, tx.codes().FindLatest(request_id, signer_id, kind));
         // Resending waits a little (mail bombing), but never longer than a code lives.
         const auto wait =
@@ -242,6 +247,10 @@ Result<void> SignerSessionService::CheckCode(const std::string& request_id,
         }
         if (!access.may_sign()) {
             outcome = Error{ErrorCode::kConflict, "this request cannot be signed any more"};
+            return {};
+        }
+        if (now >= access.request.expires_at) {
+            outcome = Error{ErrorCode::kGone, "the request has expired: this link is closed"};
             return {};
         }
         FIRMO_TRY(auto latest, tx.codes().FindLatest(request_id, signer_id, kind));

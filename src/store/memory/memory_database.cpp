@@ -432,6 +432,8 @@ class MemRequests final : public RequestRepository, Repo {
             stored.identifier_in_signed_documents = r.identifier_in_signed_documents;
             stored.non_sensitive_title = r.non_sensitive_title;
             stored.activates_at = r.activates_at;
+            stored.documents_deleted_at = r.documents_deleted_at;
+            stored.polling_queue = r.polling_queue;
             MergeChildren(t, stored, r);
             t.requests.mut()[r.id] = std::move(stored);
             return {};
@@ -473,6 +475,26 @@ class MemRequests final : public RequestRepository, Repo {
             return (r.status == RequestStatus::kReady ||
                     r.status == RequestStatus::kWaitForSignature) &&
                    r.notification_id.has_value();
+        });
+    }
+    Result<std::vector<std::pair<std::string, std::string>>> ListDocumentsRetained(
+        Timestamp before, int limit) override {
+        return tx_.Reading([&](const Tables& t) {
+            std::vector<const SignatureRequest*> due;
+            for (const auto& [id, r] : t.requests.get()) {
+                if (r.updated_at <= before && IsTerminal(r.status) && !r.documents_deleted_at) {
+                    due.push_back(&r);
+                }
+            }
+            std::stable_sort(due.begin(), due.end(), [](const auto* a, const auto* b) {
+                return a->updated_at < b->updated_at;
+            });
+            std::vector<std::pair<std::string, std::string>> out;
+            for (const auto* r : due) {
+                if (static_cast<int>(out.size()) == limit) break;
+                out.emplace_back(r->issuer_id, r->id);
+            }
+            return out;
         });
     }
 
@@ -898,11 +920,12 @@ class MemStatusChanges final : public StatusChangeRepository, Repo {
             return {};
         });
     }
-    Result<std::optional<StatusChange>> Next(const std::string& issuer_id, Timestamp now) override {
+    Result<std::optional<StatusChange>> Next(const std::string& issuer_id, const std::string& queue,
+                                             Timestamp now) override {
         return tx_.Reading([&](const Tables& t) -> std::optional<StatusChange> {
             for (const auto& [seq, row] : t.status_changes.get()) {
-                if (row.change.issuer_id == issuer_id && !row.confirmed_at &&
-                    row.change.visible_at <= now) {
+                if (row.change.issuer_id == issuer_id && row.change.polling_queue == queue &&
+                    !row.confirmed_at && row.change.visible_at <= now) {
                     return row.change;
                 }
             }
@@ -928,14 +951,23 @@ class MemStatusChanges final : public StatusChangeRepository, Repo {
             return true;
         });
     }
-    Result<std::optional<Timestamp>> NextPollAt(const std::string& issuer_id) override {
-        return tx_.Reading([&](const Tables& t) { return Found(t.poll_state.get(), issuer_id); });
+    Result<std::optional<Timestamp>> NextPollAt(const std::string& issuer_id,
+                                                const std::string& queue) override {
+        return tx_.Reading(
+            [&](const Tables& t) { return Found(t.poll_state.get(), PollKey(issuer_id, queue)); });
     }
-    Result<void> SetNextPollAt(const std::string& issuer_id, Timestamp at) override {
+    Result<void> SetNextPollAt(const std::string& issuer_id, const std::string& queue,
+                               Timestamp at) override {
         return tx_.Writing([&](Tables& t) -> Result<void> {
-            t.poll_state.mut()[issuer_id] = at;
+            t.poll_state.mut()[PollKey(issuer_id, queue)] = at;
             return {};
         });
+    }
+
+  private:
+    // One entry per issuer and queue (a queue name has no newline).
+    static std::string PollKey(const std::string& issuer_id, const std::string& queue) {
+        return issuer_id + "\n" + queue;
     }
 };
 

@@ -70,6 +70,8 @@ Result<SignatureRequest> ReadRequest(const Row& r) {
                      r.Text(16)));
     x.non_sensitive_title = r.OptText(17);
     x.activates_at = r.OptTime(18);
+    x.documents_deleted_at = r.OptTime(19);
+    x.polling_queue = r.Text(20);
     return x;
 }
 
@@ -79,7 +81,8 @@ void BindRequest(Query& q, const SignatureRequest& r) {
     q.Bind(r.id, r.issuer_id, r.dossier_id, ToString(r.status), r.expires_at, r.reference,
            r.created_at, r.updated_at, r.signed_at, r.rejected_at, r.reject_reason, r.cancelled_at,
            r.expired_at, redirect, r.notification_id, r.auto_notify,
-           ToString(r.identifier_in_signed_documents), r.non_sensitive_title, r.activates_at);
+           ToString(r.identifier_in_signed_documents), r.non_sensitive_title, r.activates_at,
+           r.documents_deleted_at, r.polling_queue);
 }
 
 Result<RequestSigner> ReadRequestSigner(const Row& r) {
@@ -101,6 +104,7 @@ Result<RequestSigner> ReadRequestSigner(const Row& r) {
         FIRMO_TRY(x.authenticated_with,
                   Parsed(ParseAuthLevel(*reached), "authentication level", *reached));
     }
+    FIRMO_TRY(x.on_behalf_of, Parsed(ParseOnBehalfOf(r.Text(13)), "on_behalf_of", r.Text(13)));
     return x;
 }
 
@@ -110,7 +114,8 @@ void BindRequestSigner(Query& q, const std::string& request_id, int position,
            s.rejected_at, codec::ToJson(s.accepted_fields).dump(), s.accepted_at, s.confirmed_at,
            s.signing_name, s.failed_code_attempts, s.reject_reason, ToString(s.authentication),
            s.authenticated_with ? std::optional<std::string_view>(ToString(*s.authenticated_with))
-                                : std::nullopt);
+                                : std::nullopt,
+           ToString(s.on_behalf_of));
 }
 
 Result<Document> ReadDocument(const Row& r) {
@@ -269,8 +274,8 @@ void BindWebhook(Query& q, const WebhookEndpoint& w) {
 }
 
 StatusChange ReadStatusChange(const Row& r) {
-    return StatusChange{r.Int(0),  r.Text(1), r.Text(2), r.Text(3),
-                        r.Text(4), r.Text(5), r.Time(6), r.Time(7)};
+    return StatusChange{r.Int(0),  r.Text(1), r.Text(2), r.Text(3), r.Text(4),
+                        r.Text(5), r.Time(6), r.Time(7), r.Text(8)};
 }
 
 RateLimitCount ReadRateLimitCount(const Row& r) {

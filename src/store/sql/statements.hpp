@@ -21,11 +21,11 @@ namespace firmo::store::sql {
     "id, issuer_id, dossier_id, status, expires_at, reference, created_at, updated_at, "  \
     "signed_at, rejected_at, reject_reason, cancelled_at, expired_at, redirect_json, "    \
     "notification_id, auto_notify, identifier_in_signed_documents, non_sensitive_title, " \
-    "activates_at"
+    "activates_at, documents_deleted_at, polling_queue"
 #define FIRMO_REQUEST_SIGNER_COLUMNS                                                      \
     "signer_id, sign_order, status, signed_at, rejected_at, accepted_json, accepted_at, " \
     "confirmed_at, signing_name, failed_code_attempts, reject_reason, authentication, "   \
-    "authenticated_with"
+    "authenticated_with, on_behalf_of"
 #define FIRMO_DOCUMENT_COLUMNS                                                                 \
     "id, position, metadata_json, status, reject_reason, violations_json, upload_generation, " \
     "blob_key, size, sha256, page_count, created_at, updated_at, uploaded_at, "                \
@@ -52,8 +52,9 @@ namespace firmo::store::sql {
     "payload_json, endpoint_id, attempts, created_at, next_attempt_at, delivered_at, " \
     "abandoned_at, last_error, last_response"
 #define FIRMO_WEBHOOK_COLUMNS "id, issuer_id, url, secret, events_json, created_at"
-#define FIRMO_STATUS_CHANGE_COLUMNS \
-    "seq, issuer_id, event_id, type, request_id, payload_json, created_at, visible_at"
+#define FIRMO_STATUS_CHANGE_COLUMNS                                                      \
+    "seq, issuer_id, event_id, type, request_id, payload_json, created_at, visible_at, " \
+    "polling_queue"
 
 // ---- Issuers and API keys ---------------------------------------------------------------------
 inline constexpr const char* kInsertIssuer =
@@ -101,14 +102,16 @@ inline constexpr const char* kFindSignerByIdentifierForUpdate =
 inline constexpr const char* kInsertRequest =
     "INSERT INTO signature_requests (" FIRMO_REQUEST_COLUMNS
     ") "
-    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)";
+    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, "
+    "$20, $21)";
 // The key columns (id, issuer, dossier, creation) never change: they select the row.
 inline constexpr const char* kUpdateRequest =
     "UPDATE signature_requests SET status = $4, expires_at = $5, reference = $6, "
     "updated_at = $8, signed_at = $9, rejected_at = $10, reject_reason = $11, "
     "cancelled_at = $12, expired_at = $13, redirect_json = $14, notification_id = $15, "
     "auto_notify = $16, identifier_in_signed_documents = $17, non_sensitive_title = $18, "
-    "activates_at = $19 WHERE id = $1 AND issuer_id = $2 AND dossier_id = $3 AND created_at = $7";
+    "activates_at = $19, documents_deleted_at = $20, polling_queue = $21 WHERE id = $1 AND "
+    "issuer_id = $2 AND dossier_id = $3 AND created_at = $7";
 #define FIRMO_FIND_REQUEST \
     "SELECT " FIRMO_REQUEST_COLUMNS " FROM signature_requests WHERE issuer_id = $1 AND id = $2"
 inline constexpr const char* kFindRequestForUpdate = FIRMO_FIND_REQUEST " FOR UPDATE";
@@ -128,10 +131,14 @@ inline constexpr const char* kListRemindable =
     "SELECT issuer_id, id FROM signature_requests WHERE expires_at <= $1 "
     "AND status IN ('READY', 'WAIT_FOR_SIGNATURE') AND notification_id IS NOT NULL "
     "ORDER BY expires_at LIMIT $2";
+inline constexpr const char* kListDocumentsRetained =
+    "SELECT issuer_id, id FROM signature_requests WHERE updated_at <= $1 "
+    "AND status IN ('SIGNED', 'REJECTED', 'CANCELLED', 'EXPIRED', 'FAILED') "
+    "AND documents_deleted_at IS NULL ORDER BY updated_at LIMIT $2";
 inline constexpr const char* kUpsertRequestSigner =
     "INSERT INTO request_signers (request_id, position, " FIRMO_REQUEST_SIGNER_COLUMNS
     ") "
-    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) "
+    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) "
     "ON CONFLICT (request_id, position) DO UPDATE "
     "SET status = excluded.status, signed_at = excluded.signed_at, "
     "rejected_at = excluded.rejected_at, accepted_json = excluded.accepted_json, "
@@ -165,9 +172,9 @@ inline constexpr const char* kListDocuments =
 // UPDATE form (PostgreSQL refuses it on a UNION): locking reads use kFindRequestForUpdate.
 #define FIRMO_NO_REQUEST_COLUMNS                                                                 \
     "NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, " \
-    "NULL, NULL, NULL, NULL"
+    "NULL, NULL, NULL, NULL, NULL, NULL"
 #define FIRMO_NO_REQUEST_SIGNER_COLUMNS \
-    "NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL"
+    "NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL"
 #define FIRMO_NO_DOCUMENT_COLUMNS_TYPED                                                      \
     "CAST(NULL AS TEXT), CAST(NULL AS BIGINT), CAST(NULL AS TEXT), CAST(NULL AS TEXT), "     \
     "CAST(NULL AS TEXT), CAST(NULL AS TEXT), CAST(NULL AS BIGINT), CAST(NULL AS TEXT), "     \
@@ -190,8 +197,8 @@ inline constexpr const char* kFindRequestAggregate =
 inline constexpr const char* kFindRequestAggregateForSigner =
     FIRMO_REQUEST_AGGREGATE("id = $1", "$1");
 inline constexpr int kAggregateRequestOffset = 2;
-inline constexpr int kAggregateSignerOffset = 2 + 19;
-inline constexpr int kAggregateDocumentOffset = 2 + 19 + 13;
+inline constexpr int kAggregateSignerOffset = 2 + 21;
+inline constexpr int kAggregateDocumentOffset = 2 + 21 + 14;
 
 // ---- Audit log ------------------------------------------------------------------------------
 inline constexpr const char* kAppendEvent =
@@ -368,12 +375,12 @@ inline constexpr const char* kDeleteWebhook =
     "DELETE FROM webhook_endpoints WHERE issuer_id = $1 AND id = $2";
 inline constexpr const char* kInsertStatusChange =
     "INSERT INTO status_changes (issuer_id, event_id, type, request_id, payload_json, "
-    "created_at, visible_at) VALUES ($1, $2, $3, $4, $5, $6, $7) "
+    "created_at, visible_at, polling_queue) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) "
     "ON CONFLICT (event_id) DO NOTHING";
 #define FIRMO_NEXT_STATUS_CHANGE                 \
     "SELECT " FIRMO_STATUS_CHANGE_COLUMNS        \
     " FROM status_changes WHERE issuer_id = $1 " \
-    "AND confirmed_at IS NULL AND visible_at <= $2 ORDER BY seq LIMIT 1"
+    "AND polling_queue = $3 AND confirmed_at IS NULL AND visible_at <= $2 ORDER BY seq LIMIT 1"
 inline constexpr const char* kNextStatusChange = FIRMO_NEXT_STATUS_CHANGE;
 inline constexpr const char* kNextStatusChangeForUpdate = FIRMO_NEXT_STATUS_CHANGE " FOR UPDATE";
 inline constexpr const char* kHideStatusChange =
@@ -381,12 +388,13 @@ inline constexpr const char* kHideStatusChange =
 inline constexpr const char* kConfirmStatusChange =
     "UPDATE status_changes SET confirmed_at = $3 WHERE issuer_id = $1 AND seq = $2 "
     "AND confirmed_at IS NULL";
-#define FIRMO_GET_NEXT_POLL "SELECT next_poll_at FROM poll_state WHERE issuer_id = $1"
+#define FIRMO_GET_NEXT_POLL \
+    "SELECT next_poll_at FROM poll_queues WHERE issuer_id = $1 AND polling_queue = $2"
 inline constexpr const char* kGetNextPoll = FIRMO_GET_NEXT_POLL;
 inline constexpr const char* kGetNextPollForUpdate = FIRMO_GET_NEXT_POLL " FOR UPDATE";
 inline constexpr const char* kSetNextPoll =
-    "INSERT INTO poll_state (issuer_id, next_poll_at) VALUES ($1, $2) "
-    "ON CONFLICT (issuer_id) DO UPDATE SET next_poll_at = excluded.next_poll_at";
+    "INSERT INTO poll_queues (issuer_id, polling_queue, next_poll_at) VALUES ($1, $2, $3) "
+    "ON CONFLICT (issuer_id, polling_queue) DO UPDATE SET next_poll_at = excluded.next_poll_at";
 
 // ---- Rate limits ----------------------------------------------------------------------------
 // One row per bucket and window length. When the stored window is this call's, or a newer one

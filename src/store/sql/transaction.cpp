@@ -220,6 +220,10 @@ class SqlRequests final : public RequestRepository, Repository {
                                                                             int limit) override {
         return IssuerRequestPairs(kListRemindable, before, limit);
     }
+    Result<std::vector<std::pair<std::string, std::string>>> ListDocumentsRetained(
+        Timestamp before, int limit) override {
+        return IssuerRequestPairs(kListDocumentsRetained, before, limit);
+    }
 
   private:
     // Signers and documents go one row each; Send() lets a pipelining driver batch them.
@@ -499,12 +503,13 @@ class SqlStatusChanges final : public StatusChangeRepository, Repository {
         FIRMO_TRY(auto q, Prepare(kInsertStatusChange));
         return q
             .Bind(c.issuer_id, c.event_id, c.type, c.request_id, c.payload_json, c.created_at,
-                  c.visible_at)
+                  c.visible_at, c.polling_queue)
             .Send();
     }
-    Result<std::optional<StatusChange>> Next(const std::string& issuer_id, Timestamp now) override {
+    Result<std::optional<StatusChange>> Next(const std::string& issuer_id, const std::string& queue,
+                                             Timestamp now) override {
         FIRMO_TRY(auto q, PrepareRead(kNextStatusChange, kNextStatusChangeForUpdate));
-        return q.Bind(issuer_id, now).One(ReadStatusChange);
+        return q.Bind(issuer_id, now, queue).One(ReadStatusChange);
     }
     Result<void> Hide(std::int64_t seq, Timestamp until) override {
         FIRMO_TRY(auto q, Prepare(kHideStatusChange));
@@ -515,13 +520,15 @@ class SqlStatusChanges final : public StatusChangeRepository, Repository {
         FIRMO_TRY(auto changed, q.Bind(issuer_id, seq, at).Run());
         return changed == 1;
     }
-    Result<std::optional<Timestamp>> NextPollAt(const std::string& issuer_id) override {
+    Result<std::optional<Timestamp>> NextPollAt(const std::string& issuer_id,
+                                                const std::string& queue) override {
         FIRMO_TRY(auto q, PrepareRead(kGetNextPoll, kGetNextPollForUpdate));
-        return q.Bind(issuer_id).One([](const Row& r) { return r.Time(0); });
+        return q.Bind(issuer_id, queue).One([](const Row& r) { return r.Time(0); });
     }
-    Result<void> SetNextPollAt(const std::string& issuer_id, Timestamp at) override {
+    Result<void> SetNextPollAt(const std::string& issuer_id, const std::string& queue,
+                               Timestamp at) override {
         FIRMO_TRY(auto q, Prepare(kSetNextPoll));
-        return q.Bind(issuer_id, at).Send();
+        return q.Bind(issuer_id, queue, at).Send();
     }
 };
 

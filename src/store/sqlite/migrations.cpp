@@ -354,6 +354,28 @@ constexpr const char* kSignerLanguage = R"sql(
 ALTER TABLE signers ADD COLUMN language TEXT;
 )sql";
 
+// Issue 18 (Posten signering's lifecycle, part 2): when a final request's documents were
+// deleted (DELETE .../documents or retention); named polling queues (the request's queue, each
+// change's, each queue's next permitted poll: poll_state, per issuer, is left for a node of the
+// previous release); whom a signer signs for.
+constexpr const char* kPostenLifecycle2 = R"sql(
+ALTER TABLE signature_requests ADD COLUMN documents_deleted_at INTEGER;
+ALTER TABLE signature_requests ADD COLUMN polling_queue TEXT NOT NULL DEFAULT '';
+ALTER TABLE status_changes ADD COLUMN polling_queue TEXT NOT NULL DEFAULT '';
+DROP INDEX status_changes_open;
+CREATE INDEX status_changes_open ON status_changes (issuer_id, polling_queue, seq)
+    WHERE confirmed_at IS NULL;
+CREATE TABLE poll_queues (
+    issuer_id     TEXT NOT NULL,
+    polling_queue TEXT NOT NULL,
+    next_poll_at  INTEGER NOT NULL,
+    PRIMARY KEY (issuer_id, polling_queue)
+);
+INSERT INTO poll_queues (issuer_id, polling_queue, next_poll_at)
+    SELECT issuer_id, '', next_poll_at FROM poll_state;
+ALTER TABLE request_signers ADD COLUMN on_behalf_of TEXT NOT NULL DEFAULT 'self';
+)sql";
+
 // One migration a line, so that each new one is a one-line change (clang-format would pack them).
 // clang-format off
 constexpr sql::Migration kMigrations[] = {
@@ -370,6 +392,7 @@ constexpr sql::Migration kMigrations[] = {
     {11, "authentication levels", kAuthenticationLevels},
     {12, "posten lifecycle", kPostenLifecycle},
     {13, "signer language", kSignerLanguage},
+    {16, "posten lifecycle 2", kPostenLifecycle2},
 };
 // clang-format on
 
