@@ -354,6 +354,14 @@ constexpr const char* kSignerLanguage = R"sql(
 ALTER TABLE signers ADD COLUMN language TEXT;
 )sql";
 
+// Issue 16: the institution as signers see it (its logo is a blob, issuers/<id>/logo).
+constexpr const char* kIssuerIdentity = R"sql(
+ALTER TABLE issuers ADD COLUMN support_url TEXT NOT NULL DEFAULT '';
+ALTER TABLE issuers ADD COLUMN brand_color TEXT NOT NULL DEFAULT '';
+ALTER TABLE issuers ADD COLUMN logo_type TEXT NOT NULL DEFAULT '';
+ALTER TABLE issuers ADD COLUMN logo_sha256 TEXT NOT NULL DEFAULT '';
+)sql";
+
 // One migration a line, so that each new one is a one-line change (clang-format would pack them).
 // clang-format off
 constexpr sql::Migration kMigrations[] = {
@@ -370,6 +378,7 @@ constexpr sql::Migration kMigrations[] = {
     {11, "authentication levels", kAuthenticationLevels},
     {12, "posten lifecycle", kPostenLifecycle},
     {13, "signer language", kSignerLanguage},
+    {15, "issuer identity", kIssuerIdentity},
 };
 // clang-format on
 
