@@ -174,6 +174,8 @@ test('two signers in order: the second cannot open or sign before the first', as
   await second.getByRole('heading', { name: 'Not your turn yet' }).waitFor();
   assert.equal(await second.getByRole('button', { name: 'Send me a code' }).count(), 0);
   await screenshot(second, 'portal-not-your-turn');
+  // A valid CSRF token of this browser: from the first signer's link page (same cookie).
+  await second.goto(request.signers[0].portal_url);
   const csrf = await second.locator('input[name=csrf]').first().getAttribute('value');
   const token = new URL(request.signers[1].portal_url).pathname.split('/').pop();
   res = await second.request.post(`${firmo.url}/l/${token}/code`, { form: { csrf } });
