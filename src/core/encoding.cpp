@@ -197,9 +197,14 @@ std::string JsonQuote(std::string_view text) {
 void AppendJsonQuoted(std::string& out, std::string_view text) {
     static constexpr char kHex[] = "0123456789abcdef";
     out.push_back('"');
-    for (char c : text) {
-        const auto u = static_cast<unsigned char>(c);
-        switch (c) {
+    // Runs of bytes that need no escape are appended at once (most text is one run).
+    std::size_t run = 0;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        const auto u = static_cast<unsigned char>(text[i]);
+        if (u >= 0x20 && u != '"' && u != '\\' && u != 0x7F) continue;
+        out.append(text.data() + run, i - run);
+        run = i + 1;
+        switch (u) {
             case '"':
                 out += "\\\"";
                 break;
@@ -216,15 +221,12 @@ void AppendJsonQuoted(std::string& out, std::string_view text) {
                 out += "\\t";
                 break;
             default:
-                if (u < 0x20 || u == 0x7F) {
-                    out += "\\u00";
-                    out += kHex[u >> 4];
-                    out += kHex[u & 0xf];
-                } else {
-                    out += c;
-                }
+                out += "\\u00";
+                out += kHex[u >> 4];
+                out += kHex[u & 0xf];
         }
     }
+    out.append(text.data() + run, text.size() - run);
     out.push_back('"');
 }
 
