@@ -6,6 +6,9 @@ PRESET ?= release
 BUILD := build/$(PRESET)
 LISTEN ?= 127.0.0.1:8080
 DATA_DIR ?= ./data
+# The name signers see for the issuer the first start creates (asks nothing; empty: the
+# configuration's bootstrap.issuer_name, "Default issuer" unless set).
+ISSUER_NAME ?=
 JOBS ?= 2
 
 # `make run` needs the binary and the assets it serves, nothing else: the packages to build and
@@ -28,7 +31,8 @@ run: deps-run
 	@cmake --preset $(PRESET) $(RUN_CONFIG) >/dev/null
 	@cmake --build $(BUILD) -j $(JOBS) --target firmo
 	@mkdir -p $(DATA_DIR)
-	@exec $(BUILD)/firmo serve --listen $(LISTEN) --data-dir $(DATA_DIR)
+	@exec $(BUILD)/firmo serve --listen $(LISTEN) --data-dir $(DATA_DIR) \
+	    $(if $(ISSUER_NAME),--issuer-name "$(ISSUER_NAME)")
 
 FUZZ_SECONDS ?= 40
 

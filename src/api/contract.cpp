@@ -285,6 +285,21 @@ const Spec<RequestPatchBody>& RequestPatchBodySpec() {
     return kSpec;
 }
 
+const Spec<domain::IssuerIdentityPatch>& IssuerPatchBodySpec() {
+    using domain::IssuerIdentityPatch;
+    static const Spec<IssuerIdentityPatch> kSpec =
+        Object<IssuerIdentityPatch>()
+            .Optional("display_name", &IssuerIdentityPatch::display_name,
+                      String({.min_length = 1, .max_length = 200, .by = By::kDomain}))
+            .Optional("support_email", &IssuerIdentityPatch::support_email,
+                      String({.by = By::kDomain, .format = "email"}))
+            .Optional("support_url", &IssuerIdentityPatch::support_url,
+                      String({.max_length = 2000, .by = By::kDomain}))
+            .Optional("brand_color", &IssuerIdentityPatch::brand_color,
+                      String({.by = By::kDomain, .pattern = "^(#[0-9a-fA-F]{6})?$"}));
+    return kSpec;
+}
+
 // ---- Query parameters -----------------------------------------------------------------------
 
 std::optional<std::string> QueryValues::Text(std::string_view name) const {
@@ -425,6 +440,10 @@ std::vector<Endpoint> MakeEndpoints() {
         {"GET", "/api/v1/webhooks/deliveries", nullptr, PageParams(), {}},
         {"POST", "/api/v1/webhooks/deliveries/{id}/redeliver", nullptr, none, {}},
         {"GET", "/api/v1/notifications/deliveries", nullptr, NotificationDeliveryParams(), {}},
+        {"GET", "/api/v1/issuer", nullptr, none, {}},
+        {"PATCH", "/api/v1/issuer", body(IssuerPatchBodySpec()), none, {}},
+        {"PUT", "/api/v1/issuer/logo", nullptr, none, {}},
+        {"GET", "/issuers/{id}/logo", nullptr, {{.name = "v", .max_length = 64}}, {}},
         {"GET",
          "/api/v1/status-changes",
          nullptr,

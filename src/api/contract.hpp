@@ -20,6 +20,7 @@
 #include "codec/schema.hpp"
 #include "domain/services/dossier_service.hpp"
 #include "domain/services/event_service.hpp"
+#include "domain/services/issuer_service.hpp"
 #include "domain/services/request_service.hpp"
 #include "domain/services/signer_service.hpp"
 #include "http/message.hpp"
@@ -101,6 +102,8 @@ const codec::Spec<AcceptanceBody>& AcceptanceBodySpec();
 const codec::Spec<ConfirmationBody>& ConfirmationBodySpec();
 const codec::Spec<RejectionBody>& RejectionBodySpec();
 const codec::Spec<RequestPatchBody>& RequestPatchBodySpec();
+// PATCH /api/v1/issuer (issue 16).
+const codec::Spec<domain::IssuerIdentityPatch>& IssuerPatchBodySpec();
 
 // The JSON body of `request` parsed with `spec`: 415 for another Content-Type, 400 for bad
 // JSON, 422 with every violation for the wrong shape.

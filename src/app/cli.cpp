@@ -131,6 +131,25 @@ Cli::Cli() : app_("firmo - self-hosted digital signature service", "firmo") {
     issuer_create_.app->add_option("--email", issuer_email_, "the issuer's contact e-mail")
         ->required()
         ->type_name("EMAIL");
+    AddConfigCommand(issuer_update_, *issuer, "update",
+                     "Changes how signers see an issuer (the options given; \"\" removes the "
+                     "support URL or brand colour); prints its id on the last line.",
+                     "issuer update");
+    issuer_update_.app->add_option("--issuer", update_issuer_, "the issuer's id")
+        ->required()
+        ->type_name("ID");
+    AddOptional(issuer_update_.app, "--display-name", update_patch_.display_name,
+                "the name signers see")
+        ->type_name("NAME");
+    AddOptional(issuer_update_.app, "--support-email", update_patch_.support_email,
+                "the contact address signers see")
+        ->type_name("EMAIL");
+    AddOptional(issuer_update_.app, "--support-url", update_patch_.support_url,
+                "the help page signers see")
+        ->type_name("URL");
+    AddOptional(issuer_update_.app, "--brand-color", update_patch_.brand_color,
+                "the colour of the portal's header, #rrggbb")
+        ->type_name("COLOR");
 
     CLI::App* apikey = app_.add_subcommand("apikey", "Manages API keys.");
     apikey->require_subcommand(1);
@@ -351,6 +370,9 @@ int Cli::RunConfigCommand(const ConfigCommand& command, std::ostream& out, std::
     if (&command == &issuer_create_) {
         return RunIssuerCreate(*config, issuer_name_, issuer_email_, out, err);
     }
+    if (&command == &issuer_update_) {
+        return RunIssuerUpdate(*config, update_issuer_, update_patch_, out, err);
+    }
     if (&command == &apikey_create_) return RunApiKeyCreate(*config, apikey_issuer_, out, err);
     if (&command == &ca_revoke_) {
         return RunCaRevoke(*config, revoke_serial_, revoke_reason_, out, err);
@@ -385,8 +407,8 @@ int Cli::Run(const std::vector<std::string>& argv, std::ostream& out, std::ostre
             << "Run `firmo" << path << " --help` for the options.\n";
         return kUsage;
     }
-    for (ConfigCommand* command : {&serve_, &migrate_, &issuer_create_, &apikey_create_,
-                                   &apikey_revoke_, &ca_revoke_, &ca_tsa_cert_}) {
+    for (ConfigCommand* command : {&serve_, &migrate_, &issuer_create_, &issuer_update_,
+                                   &apikey_create_, &apikey_revoke_, &ca_revoke_, &ca_tsa_cert_}) {
         if (!command->app->parsed()) continue;
         if (command == &apikey_revoke_ && !revoke_id_ && !revoke_key_) {
             err << "firmo apikey revoke: --id KEY_ID or --key KEY is required\n";

@@ -15,6 +15,7 @@
 
 #include "app/config.hpp"
 #include "app/version.hpp"
+#include "domain/services/issuer_service.hpp"
 #include "pdf/cli.hpp"
 
 namespace firmo::app {
@@ -55,6 +56,7 @@ class Cli {
     ConfigCommand serve_;
     ConfigCommand migrate_;
     ConfigCommand issuer_create_;
+    ConfigCommand issuer_update_;
     ConfigCommand apikey_create_;
     ConfigCommand apikey_revoke_;
     ConfigCommand ca_revoke_;
@@ -67,6 +69,8 @@ class Cli {
     std::string issuer_name_;
     std::string issuer_email_;
     std::string apikey_issuer_;
+    std::string update_issuer_;
+    domain::IssuerIdentityPatch update_patch_;
     std::optional<std::string> revoke_id_;
     std::optional<std::string> revoke_key_;
     pdf::SignOptions sign_options_;

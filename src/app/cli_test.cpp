@@ -59,8 +59,9 @@ TEST(Cli, EveryCommandIsReachable) {
         names.push_back(name);
     }
     EXPECT_THAT(names, ::testing::UnorderedElementsAre(
-                           "serve", "migrate", "issuer create", "apikey create", "apikey revoke",
-                           "ca init", "ca cert", "ca revoke", "ca tsa-cert", "sign", "verify"));
+                           "serve", "migrate", "issuer create", "issuer update", "apikey create",
+                           "apikey revoke", "ca init", "ca cert", "ca revoke", "ca tsa-cert",
+                           "sign", "verify"));
 }
 
 // `firmo <command> --help` exits 0 and lists every option the command accepts: the list comes

@@ -67,6 +67,18 @@ int RunIssuerCreate(const Config& config, const std::string& name, const std::st
     return 0;
 }
 
+int RunIssuerUpdate(const Config& config, const std::string& issuer_id,
+                    const domain::IssuerIdentityPatch& patch, std::ostream& out,
+                    std::ostream& err) {
+    auto once = OpenOnce(config);
+    if (!once) return Report(once.error(), err);
+    auto issuer = once->issuer_side->issuers().UpdateIdentity(issuer_id, patch);
+    if (!issuer) return Report(issuer.error(), err);
+    err << "issuer \"" << issuer->name << "\" <" << issuer->email << ">\n";
+    out << issuer->id << "\n";
+    return 0;
+}
+
 int RunApiKeyCreate(const Config& config, const std::string& issuer_id, std::ostream& out,
                     std::ostream& err) {
     auto once = OpenOnce(config);

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "app/config.hpp"
+#include "domain/services/issuer_service.hpp"
 
 namespace firmo::app {
 
@@ -16,6 +17,8 @@ int RunServe(const Config& config, std::ostream& out, std::ostream& err);
 int RunMigrate(const Config& config, std::ostream& out, std::ostream& err);
 int RunIssuerCreate(const Config& config, const std::string& name, const std::string& email,
                     std::ostream& out, std::ostream& err);
+int RunIssuerUpdate(const Config& config, const std::string& issuer_id,
+                    const domain::IssuerIdentityPatch& patch, std::ostream& out, std::ostream& err);
 int RunApiKeyCreate(const Config& config, const std::string& issuer_id, std::ostream& out,
                     std::ostream& err);
 // One of `key_id` and `secret` names the key.

@@ -490,6 +490,11 @@ std::vector<ConfigKey> MakeKeys() {
         {S::kBootstrap, "bootstrap.email", "FIRMO_BOOTSTRAP_EMAIL", "bootstrap-email", "EMAIL",
          "`admin@localhost.localdomain`", "e-mail of the issuer created on first start", false,
          Text(FIRMO_FIELD(bootstrap.email), Allow::kNonEmpty)},
+        {S::kBootstrap, "bootstrap.issuer_name", "FIRMO_BOOTSTRAP_ISSUER_NAME", "issuer-name",
+         "NAME", "`Default issuer`",
+         "display name of the issuer created on first start (signers see it; change it later "
+         "with `PATCH /api/v1/issuer` or `firmo issuer update`)",
+         false, Text(FIRMO_FIELD(bootstrap.issuer_name), Allow::kNonEmpty)},
         {S::kWeb, "web.assets_dir", "FIRMO_ASSETS_DIR", "assets-dir", "DIR",
          "the build's `assets/`",
          "folder holding `pdfjs/` (pdf.js, copied there by the build from npm `pdfjs-dist`); set "

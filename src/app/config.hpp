@@ -111,6 +111,7 @@ struct MetricsConfig {
 
 struct BootstrapConfig {
     std::string email = "admin@localhost.localdomain";
+    std::string issuer_name = "Default issuer";
 };
 
 struct WebConfig {

@@ -9,6 +9,7 @@
 #include "api/frontend.hpp"
 #include "api/iosign_api.hpp"
 #include "api/issuer_api.hpp"
+#include "api/issuer_identity_api.hpp"
 #include "api/pki_api.hpp"
 #include "api/signer_api.hpp"
 #include "api/url_signer.hpp"
@@ -410,6 +411,11 @@ struct Node::Graph {
                    [](const domain::Signer& signer) {
                        return i18n::ZoneOfPerson(signer.phone.value_or(""),
                                                  domain::SignerCountry(signer));
+                   },
+               // ... and show the institution's logo.
+               .issuer_logo =
+                   [this](const domain::Issuer& issuer) {
+                       return api::IssuerLogoUrl(public_url, issuer);
                    }},
               [this] { job_signal.Notify(); }),
           trust(adapters.ca, storage.clock(), storage.random(),
@@ -480,6 +486,7 @@ struct Node::Graph {
                      {.public_url = public_url, .version = std::string(Version())}),
           revocations(storage.db(), storage.clock()),
           pki_api(adapters.ca, adapters.tsa, revocations, storage.clock(), metrics),
+          issuer_identity_api(issuer_side.issuers(), public_url),
           server(ServerOptionsOf(c), std::move(listener),
                  [this](http::HttpRequest& request, http::Responder respond) {
                      frontend.Handle(request, std::move(respond));
@@ -547,6 +554,8 @@ struct Node::Graph {
                                 http::Lane lane) {
             frontend.AddPublic(std::move(method), std::move(pattern), std::move(handler), lane);
         });
+        issuer_identity_api.Register(add_authed);
+        issuer_identity_api.RegisterPublic(add_public);
         WarnWhenThePoolIsSmall(c);
     }
 
@@ -663,6 +672,7 @@ struct Node::Graph {
     api::IoSignApi iosign_api;
     domain::RevocationService revocations;
     api::PkiApi pki_api;
+    api::IssuerIdentityApi issuer_identity_api;
     http::Server server;
 };
 
@@ -680,7 +690,8 @@ Result<void> Node::Run(std::ostream& out) {
     const Config& config = g.config;
     // Only now, with the port bound and everything built: a first API key is shown only once,
     // so not before the server can start.
-    FIRMO_TRY(auto boot, g.issuer_side.issuers().Bootstrap(config.bootstrap.email));
+    FIRMO_TRY(auto boot, g.issuer_side.issuers().Bootstrap(config.bootstrap.email,
+                                                           config.bootstrap.issuer_name));
     if (config.server.tls() && !g.public_url.starts_with("https://")) {
         // Links would send signers to a port that no longer answers plain HTTP.
         log::Warn("public_url_not_https",

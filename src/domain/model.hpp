@@ -20,6 +20,12 @@ struct Issuer {
     std::string name;
     std::string email;  // default support e-mail of its dossiers
     Timestamp created_at;
+    // Issue 16: how signers recognise the institution (`name` is its display name, `email` its
+    // support address). Empty: none.
+    std::string support_url;
+    std::string brand_color;  // "#rrggbb"
+    std::string logo_type;    // "image/png" or "image/svg+xml"
+    std::string logo_sha256;  // of the logo's bytes: the version in its public URL
 };
 
 struct ApiKey {

@@ -48,9 +48,8 @@ Result<Mail> BuildCodeMail(const domain::CodeMessage& message, Timestamp now) {
     std::replace_if(
         title.begin(), title.end(), [](char c) { return c == '\r' || c == '\n' || c == '\t'; },
         ' ');
-    if (title.find_first_not_of(' ') == std::string::npos) {
-        title = catalog.Text(language, "code.no_title");
-    }
+    const bool named = title.find_first_not_of(' ') != std::string::npos;
+    if (!named) title = catalog.Text(language, "code.no_title");
     // Formatted first, escaped whole for the HTML part: a title never becomes markup.
     auto text_of = [&](std::string_view key) {
         return catalog.Text(language, key,
@@ -60,6 +59,7 @@ Result<Mail> BuildCodeMail(const domain::CodeMessage& message, Timestamp now) {
 
     Mail mail;
     mail.to = message.to;
+    if (named) mail.from_name = title;  // the institution (the title is its name)
     mail.subject = text_of(login ? "code.subject_login" : "code.subject_confirm");
     const std::string_view intro = login ? "code.intro_login" : "code.intro_confirm";
     mail.text = text_of(intro) + "\n\n    " + code + "\n\n" + text_of("code.expiry") + "\n\n" +

@@ -239,8 +239,11 @@ Result<void> CheckAddress(std::string_view address) {
     return {};
 }
 
-Result<std::string> BuildMessage(const Mail& mail, const MailAddress& from, Timestamp date,
-                                 std::string_view unique) {
+Result<std::string> BuildMessage(const Mail& mail, const MailAddress& configured_from,
+                                 Timestamp date, std::string_view unique) {
+    // The institution writes (issue 16): its name, at the configured address.
+    const MailAddress from{configured_from.address,
+                           mail.from_name.empty() ? configured_from.display_name : mail.from_name};
     FIRMO_CHECK(CheckAddress(mail.to));
     FIRMO_CHECK(CheckAddress(from.address));
     if (HasLineBreak(mail.subject) || HasLineBreak(from.display_name)) {
@@ -313,8 +316,11 @@ std::string FillPlaceholders(
 
 std::string HtmlDocument(std::string_view language, std::string_view title, std::string_view body) {
     return "<!DOCTYPE html>\n<html lang=\"" + std::string(language) +
-           "\">\n<head><meta charset=\"utf-8\"><title>" + EscapeMarkup(title) +
-           "</title></head>\n<body style=\"font-family:sans-serif;line-height:1.5\">\n" +
+           "\">\n<head><meta charset=\"utf-8\">"
+           "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>" +
+           EscapeMarkup(title) +
+           "</title></head>\n<body style=\"margin:0;padding:0;background:#f2f2f2;"
+           "font-family:sans-serif;font-size:16px;line-height:1.5;color:#222222\">\n" +
            std::string(body) + "</body>\n</html>\n";
 }
 

@@ -19,6 +19,9 @@ struct Mail {
     std::string subject;  // UTF-8, one line
     std::string text;
     std::string html;
+    // The From display name (UTF-8, one line; the address stays the configured one): the
+    // institution that writes. Empty: the configured display name.
+    std::string from_name;
 };
 
 struct MailAddress {
@@ -31,8 +34,9 @@ struct MailAddress {
 [[nodiscard]] Result<void> CheckAddress(std::string_view address);
 
 // The complete message with CRLF line endings. `unique` (letters and digits, e.g. random hex)
-// makes the Message-ID and the MIME boundary. kInvalidArgument for a bad address, a line break
-// in the subject or display name, or text that is not UTF-8.
+// makes the Message-ID and the MIME boundary. The From display name is `mail.from_name` when
+// set, `from.display_name` otherwise. kInvalidArgument for a bad address, a line break in the
+// subject or display name, or text that is not UTF-8.
 [[nodiscard]] Result<std::string> BuildMessage(const Mail& mail, const MailAddress& from,
                                                Timestamp date, std::string_view unique);
 
@@ -42,7 +46,8 @@ struct MailAddress {
 std::string FillPlaceholders(
     std::string_view templ,
     std::initializer_list<std::pair<std::string_view, std::string_view>> values);
-// An HTML mail document: lang, <title> (escaped), a readable body style, `body` as given.
+// An HTML mail document: lang, <title> (escaped), the viewport of a phone, a readable body
+// style, `body` as given.
 std::string HtmlDocument(std::string_view language, std::string_view title, std::string_view body);
 
 // Exposed for tests.

@@ -229,6 +229,25 @@ TEST(MimeTest, NonAsciiSubjectAndSenderNameAreEncodedWords) {
     for (char c : headers) EXPECT_LT(static_cast<unsigned char>(c), 0x80);
 }
 
+// Issue 16: the institution is the sender's name; the address stays the configured one.
+TEST(MimeTest, TheMailsFromNameReplacesTheConfiguredOneAtTheSameAddress) {
+    Mail mail = SampleMail();
+    mail.from_name = "Città di Bologna";
+    auto message = BuildMessage(mail, kFrom, kDate, "u");
+    ASSERT_TRUE(message) << message.error().message;
+    // RFC 2047: "=?UTF-8?B?" + base64("Città di Bologna") + "?=".
+    EXPECT_THAT(*message, HasSubstr("From: =?UTF-8?B?" + Base64Encode("Città di Bologna") +
+                                    "?= <noreply@firmo.example>\r\n"));
+    mail.from_name = "Comune di Bologna";
+    message = BuildMessage(mail, kFrom, kDate, "u");
+    ASSERT_TRUE(message);
+    EXPECT_THAT(*message, HasSubstr("From: \"Comune di Bologna\" <noreply@firmo.example>\r\n"));
+    mail.from_name = "Comune\r\nBcc: victim@example.org";
+    message = BuildMessage(mail, kFrom, kDate, "u");
+    ASSERT_FALSE(message);
+    EXPECT_EQ(message.error().code, ErrorCode::kInvalidArgument);
+}
+
 TEST(MimeTest, LineBreaksInHeaderFieldsAreRefused) {
     const std::vector<std::string> bad_addresses = {
         "mario@example.org\r\nBcc: victim@example.org",

@@ -31,7 +31,15 @@ struct Params {
     std::string link;           // empty for "expired" and "cancelled"
     std::string expires;        // "1 December 2026, 18:00 (UTC)"; empty for "signed_documents"
     std::string expires_short;  // the same for an SMS: "1 Dec 2026, 18:00 UTC"
+    // The institution (issue 16), each optional: empty when the payload has none or it is not
+    // usable (a logo or help page that is not an http(s) URL, a colour that is not #rrggbb).
+    std::string support_email;
+    std::string support_url;
+    std::string logo_url;
+    std::string brand_color;
 };
+
+constexpr std::string_view kDefaultBrandColor = "#1f4e8c";
 
 // The message's language and template, checked.
 struct Texts {
@@ -110,6 +118,24 @@ Result<Params> ParseParams(std::string_view template_name, std::string_view lang
     const bool needs_link = template_name != "expired" && template_name != "cancelled";
     const bool needs_expiry = template_name != "signed_documents" && template_name != "cancelled";
     Params p;
+    // The optional identity: kept only when usable, never an error (the message still goes).
+    auto optional_text = [&](const char* name) -> std::string {
+        const auto it = payload.find(name);
+        if (it == payload.end() || !it->is_string()) return {};
+        const std::string& value = it->get_ref<const std::string&>();
+        return IsValidUtf8(value) ? OneLine(value) : std::string();
+    };
+    p.support_email = optional_text("support_email");
+    if (CheckAddress(p.support_email).has_value() == false) p.support_email.clear();
+    p.support_url = optional_text("support_url");
+    if (!IsHttpLink(p.support_url)) p.support_url.clear();
+    p.logo_url = optional_text("logo_url");
+    if (!IsHttpLink(p.logo_url)) p.logo_url.clear();
+    p.brand_color = optional_text("brand_color");
+    if (p.brand_color.size() != 7 || p.brand_color[0] != '#' ||
+        p.brand_color.find_first_not_of("0123456789abcdefABCDEF", 1) != std::string::npos) {
+        p.brand_color = std::string(kDefaultBrandColor);
+    }
     FIRMO_TRY(p.issuer, text("issuer"));
     FIRMO_TRY(p.title, text("title"));
     if (needs_link) {
@@ -147,6 +173,18 @@ Result<Texts> Lookup(const domain::OutboxMessage& message) {
     }
     return Texts{std::string(CodeLanguage(message.language)),
                  "mail." + message.template_name + "."};
+}
+
+// "firmo.example.org" of "https://firmo.example.org:8443/l/..." (what the reader can check).
+std::string LinkHost(std::string_view link) {
+    const std::size_t start = link.find("://");
+    if (start == std::string_view::npos) return {};
+    const std::string_view rest = link.substr(start + 3);
+    std::string_view authority = rest.substr(0, rest.find_first_of("/?#"));
+    if (const auto at = authority.rfind('@'); at != std::string_view::npos) {
+        authority = authority.substr(at + 1);
+    }
+    return std::string(authority);
 }
 
 // The code points of valid UTF-8.
@@ -225,31 +263,84 @@ std::optional<std::size_t> GsmSeptets(std::string_view utf8) {
 Result<Mail> BuildNotificationMail(const domain::OutboxMessage& message) {
     FIRMO_TRY(const Texts t, Lookup(message));
     FIRMO_TRY(const Params p, ParseParams(message.template_name, t.language, message.payload_json));
-    // Texts are formatted first and escaped whole: a value can never become markup.
-    auto html_of = [&](std::string_view part) { return EscapeMarkup(t.Text(part, p)); };
+    const i18n::Catalog& catalog = i18n::Catalog::Builtin();
     const std::string action = t.Text("action", p);
     const bool has_link = !action.empty();
+    const std::string host = has_link ? LinkHost(p.link) : std::string();
+    // The same paragraphs, in the same order, make the text and the HTML part.
+    const std::string intro = t.Text("intro", p);
+    const std::string note = t.Text("note", p);
+    const std::string button = t.Text("button", p);
+    const std::string link_in_text = t.Common("mail.link_in_text");
+    const std::string personal = t.Common("mail.personal_link");
+    const std::string genuine_heading = t.Common("mail.genuine_heading");
+    const std::string genuine = catalog.Text(
+        t.language, "mail.genuine", {{"issuer", p.issuer}, {"host", host.empty() ? "-" : host}});
+    const std::string contact =
+        p.support_email.empty() ? std::string()
+                                : catalog.Text(t.language, "mail.contact",
+                                               {{"issuer", p.issuer}, {"email", p.support_email}});
+    const std::string help = p.support_url.empty() ? std::string()
+                                                   : catalog.Text(t.language, "mail.help_page",
+                                                                  {{"url", p.support_url}});
+    const std::string not_expected = t.Common("mail.not_expected");
 
     Mail mail;
     mail.to = message.destination;
+    mail.from_name = p.issuer;
     mail.subject = t.Text("subject", p);
-    mail.text = t.Text("intro", p) + "\n\n";
-    if (has_link) mail.text += action + "\n\n    " + p.link + "\n\n";
-    mail.text += t.Text("note", p) + "\n\n";
-    if (has_link) mail.text += t.Common("mail.personal_link") + "\n\n";
-    mail.text += t.Common("mail.not_expected") + "\n\n-- \nFirmo\n";
+    mail.text = p.issuer + "\n\n" + intro + "\n\n";
+    if (has_link) {
+        mail.text += action + "\n\n    " + p.link + "\n\n";
+    }
+    mail.text += note + "\n\n";
+    if (has_link) mail.text += personal + "\n\n";
+    if (has_link) mail.text += genuine_heading + "\n" + genuine + "\n\n";
+    if (!contact.empty()) mail.text += contact + "\n";
+    if (!help.empty()) mail.text += help + "\n";
+    if (!contact.empty() || !help.empty()) mail.text += "\n";
+    mail.text += not_expected + "\n\n-- \n" + p.issuer + " · Firmo\n";
 
-    const std::string html_link = EscapeMarkup(p.link);
-    std::string body = "<p>" + html_of("intro") + "</p>\n";
-    if (has_link) {
-        body += "<p>" + html_of("action") + "</p>\n<p><a href=\"" + html_link +
-                "\" style=\"font-size:18px;font-weight:bold\">" + html_link + "</a></p>\n";
+    // Texts are formatted first and escaped whole: a value can never become markup. Inline
+    // styles only (mail clients drop <style> and external sheets); one column at most 600 px.
+    const std::string color = EscapeMarkup(p.brand_color);
+    std::string body =
+        "<div style=\"max-width:600px;margin:0 auto;padding:16px;background:#ffffff;"
+        "box-sizing:border-box;overflow-wrap:break-word;word-wrap:break-word\">\n"
+        "<div style=\"border-bottom:4px solid " +
+        color + ";padding-bottom:8px;margin-bottom:16px\">";
+    if (!p.logo_url.empty()) {
+        body += "<img src=\"" + EscapeMarkup(p.logo_url) +
+                "\" alt=\"\" height=\"40\" style=\"max-height:40px;max-width:160px;"
+                "vertical-align:middle;margin-right:8px;border:0\">";
     }
-    body += "<p>" + html_of("note") + "</p>\n";
+    body += "<strong style=\"font-size:18px;vertical-align:middle\">" + EscapeMarkup(p.issuer) +
+            "</strong></div>\n<p>" + EscapeMarkup(intro) + "</p>\n";
     if (has_link) {
-        body += "<p><strong>" + EscapeMarkup(t.Common("mail.personal_link")) + "</strong></p>\n";
+        const std::string html_link = EscapeMarkup(p.link);
+        body += "<p>" + EscapeMarkup(action) + "</p>\n<p style=\"margin:24px 0\"><a href=\"" +
+                html_link + "\" style=\"display:inline-block;background:" + color +
+                ";color:#ffffff;padding:12px 24px;border-radius:4px;text-decoration:none;"
+                "font-weight:bold;font-size:18px\">" +
+                EscapeMarkup(button) + "</a></p>\n<p style=\"font-size:14px;color:#444\">" +
+                EscapeMarkup(link_in_text) + "<br><span style=\"word-break:break-all\">" +
+                html_link + "</span></p>\n";
     }
-    body += "<p style=\"color:#555\">" + EscapeMarkup(t.Common("mail.not_expected")) + "</p>\n";
+    body += "<p>" + EscapeMarkup(note) + "</p>\n";
+    if (has_link) body += "<p><strong>" + EscapeMarkup(personal) + "</strong></p>\n";
+    body +=
+        "<div style=\"border-top:1px solid #ddd;margin-top:24px;padding-top:8px;"
+        "font-size:14px;color:#444\">\n";
+    if (has_link) {
+        body += "<p><strong>" + EscapeMarkup(genuine_heading) + "</strong><br>" +
+                EscapeMarkup(genuine) + "</p>\n";
+    }
+    if (!contact.empty() || !help.empty()) {
+        body += "<p>" + EscapeMarkup(contact) + (contact.empty() || help.empty() ? "" : "<br>") +
+                EscapeMarkup(help) + "</p>\n";
+    }
+    body += "<p>" + EscapeMarkup(not_expected) + "</p>\n<p>" + EscapeMarkup(p.issuer) +
+            " · Firmo</p>\n</div>\n</div>\n";
     mail.html = HtmlDocument(t.language, mail.subject, body);
     return mail;
 }

@@ -146,6 +146,55 @@ TEST(NotificationMailTest, EveryLanguageAndTemplateByEmailAndSms) {
     }
 }
 
+// Issue 16: the institution writes, and the message looks like what it is.
+TEST(NotificationMailTest, TheInstitutionWritesWithItsLogoContactAndOneButton) {
+    OutboxMessage m = Message("sign_request", "it");
+    nlohmann::json payload = nlohmann::json::parse(m.payload_json);
+    payload["issuer"] = "Città di Bologna";
+    payload["support_email"] = "urp@comune.bologna.it";
+    payload["support_url"] = "https://comune.bologna.it/urp";
+    payload["logo_url"] = "https://firmo.example.org/issuers/01ABC/logo?v=0123456789abcdef";
+    payload["brand_color"] = "#a0b1c2";
+    m.payload_json = payload.dump();
+    auto mail = BuildNotificationMail(m);
+    ASSERT_TRUE(mail) << mail.error().message;
+    EXPECT_EQ(mail->from_name, "Città di Bologna");
+    // A phone's viewport, one column of at most 600 px, one button, the link also as text.
+    EXPECT_THAT(mail->html, HasSubstr("<meta name=\"viewport\" content=\"width=device-width"));
+    EXPECT_THAT(mail->html, HasSubstr("max-width:600px"));
+    std::size_t anchors = 0;
+    for (auto at = mail->html.find("<a "); at != std::string::npos;
+         at = mail->html.find("<a ", at + 1)) {
+        ++anchors;
+    }
+    EXPECT_EQ(anchors, 1U);
+    EXPECT_THAT(mail->html, HasSubstr(">Apri i documenti</a>"));
+    EXPECT_THAT(mail->html, HasSubstr("word-break:break-all\">" + std::string(kLink) + "</span>"));
+    EXPECT_THAT(mail->html, HasSubstr("background:#a0b1c2"));
+    EXPECT_THAT(mail->html, HasSubstr("<img src=\"https://firmo.example.org/issuers/01ABC/logo"
+                                      "?v=0123456789abcdef\" alt=\"\""));
+    // Who writes, how to reach them, how to tell the message is genuine: in both parts.
+    for (const std::string* part : {&mail->text, &mail->html}) {
+        EXPECT_THAT(*part, HasSubstr("Domande? Contatta Città di Bologna: urp@comune.bologna.it"));
+        EXPECT_THAT(*part, HasSubstr("Aiuto: https://comune.bologna.it/urp"));
+        EXPECT_THAT(*part, HasSubstr("Questo messaggio è autentico?"));
+        EXPECT_THAT(*part, HasSubstr("Il pulsante porta a firmo.example.org."));
+        EXPECT_THAT(*part, HasSubstr("Firma entro il 1 dicembre 2026, 17:30 (UTC)."));
+    }
+    // An identity that cannot be used is left out, never an error and never markup.
+    payload["logo_url"] = "javascript:alert(1)";
+    payload["support_url"] = "\"><script>";
+    payload["brand_color"] = "red;background:url(x)";
+    payload["support_email"] = "not an address";
+    m.payload_json = payload.dump();
+    mail = BuildNotificationMail(m);
+    ASSERT_TRUE(mail) << mail.error().message;
+    EXPECT_THAT(mail->html, Not(HasSubstr("<img")));
+    EXPECT_THAT(mail->html, Not(HasSubstr("script")));
+    EXPECT_THAT(mail->html, Not(HasSubstr("url(x)")));
+    EXPECT_THAT(mail->text + mail->html, Not(HasSubstr("Domande?")));
+}
+
 TEST(NotificationMailTest, LanguagesFallBackToEnglish) {
     auto de = BuildNotificationMail(Message("sign_request", "de-DE"));
     ASSERT_TRUE(de);

@@ -2377,6 +2377,36 @@ TEST_P(RepositoryContract, DocumentsDeletedAtAndRetentionList) {
     EXPECT_EQ(Read()->requests().ListDocumentsRetained(later, 0)->size(), 0u);
 }
 
+TEST_P(RepositoryContract, IssuerIdentityIsUpdatedWhole) {
+    auto before = Read()->issuers().Find(issuer_a_);
+    ASSERT_TRUE(before && *before);
+    EXPECT_EQ((*before)->support_url, "");  // a new issuer has no identity yet
+    Issuer changed = **before;
+    changed.name = "Città di Roma";
+    changed.email = "aiuto@example.org";
+    changed.support_url = "https://example.org/aiuto";
+    changed.brand_color = "#0055aa";
+    changed.logo_type = "image/png";
+    changed.logo_sha256 = std::string(64, 'a');
+    {
+        auto tx = Write();
+        EXPECT_EQ(tx->issuers().Update(changed), true);
+        Issuer ghost = changed;
+        ghost.id = "nobody";
+        EXPECT_EQ(tx->issuers().Update(ghost), false);
+        ASSERT_TRUE(tx->Commit());
+    }
+    auto after = Read()->issuers().Find(issuer_a_);
+    ASSERT_TRUE(after && *after);
+    EXPECT_EQ((*after)->name, "Città di Roma");
+    EXPECT_EQ((*after)->email, "aiuto@example.org");
+    EXPECT_EQ((*after)->support_url, "https://example.org/aiuto");
+    EXPECT_EQ((*after)->brand_color, "#0055aa");
+    EXPECT_EQ((*after)->logo_type, "image/png");
+    EXPECT_EQ((*after)->logo_sha256, std::string(64, 'a'));
+    EXPECT_EQ((*after)->created_at, (*before)->created_at);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, RepositoryContract, ::testing::ValuesIn(Backends()),
                          [](const auto& param_info) { return param_info.param.name; });
 

@@ -5,6 +5,7 @@
 #include <mutex>
 #include <unordered_map>
 
+#include "api/issuer_identity_api.hpp"
 #include "codec/json.hpp"
 #include "core/encoding.hpp"
 #include "core/log.hpp"
@@ -204,6 +205,9 @@ struct Portal::Ctx {
     std::string signer_language;
     std::string browser_language;
     std::string here;  // where the language switch leads back to (a GET page)
+    // The confirm page (issue 16) says a code was sent only when this answer or the accept
+    // before it sent one; otherwise it offers to send one.
+    bool code_sent = false;
 
     const std::string& Language() const {
         static const std::string kDefault(i18n::kDefaultLanguage);
@@ -220,6 +224,13 @@ struct Portal::Ctx {
         return TextsData(i18n::Catalog::Builtin().Texts(Language(), prefix, args));
     }
     std::string zone = "UTC";  // the signer's clock, for times on the page
+
+    // The institution the page speaks for (issue 16): its name, logo and contact in the header
+    // and footer. None (a page before any request is known): Firmo's own.
+    std::optional<Issuer> institution;
+    void From(const Issuer& issuer) {
+        if (!issuer.id.empty()) institution = issuer;
+    }
 
     // The signer the page is about: their language (unless they chose one) and their clock.
     void For(const Signer& signer) {
@@ -337,6 +348,22 @@ HttpResponse Portal::Page(Ctx& ctx, int status, const std::string& title, const 
     data.set("csrf", ctx.session.csrf_token);
     data.set("logged_in", ctx.session.authenticated());
     data.set("viewer", viewer);
+    if (ctx.institution && !ctx.institution->name.empty()) {
+        const Issuer& issuer = *ctx.institution;
+        mu::data who;
+        who.set("name", issuer.name);
+        // Relative: the page's own origin serves it (the CSP's img-src 'self').
+        if (const std::string logo = api::IssuerLogoUrl("", issuer); !logo.empty()) {
+            who.set("logo", logo);
+        }
+        who.set("contact", ctx.T("page.common.contact", {{"issuer", issuer.name}}));
+        who.set("email", issuer.email);
+        if (!issuer.support_url.empty()) {
+            who.set("url", issuer.support_url);
+            who.set("help", ctx.T("page.common.help", {{"issuer", issuer.name}}));
+        }
+        data.set("institution", who);
+    }
     if (!refresh.empty()) data.set("refresh", refresh);
     HttpResponse r =
         HttpResponse::Text(status, Render("layout.mustache", data), "text/html; charset=utf-8");
@@ -449,6 +476,7 @@ void Portal::Register(const std::function<void(std::string, std::string, http::H
     add("GET", "/s/{id}/reauth", bind(&Portal::Reauth));
     add("POST", "/s/{id}/reject", bind(&Portal::Reject));
     add("GET", "/s/{id}/done", bind(&Portal::Done));
+    add("GET", "/s/{id}/status", bind(&Portal::Status));
     add("GET", "/s/{id}/documents/{doc_id}/file", bind(&Portal::DocumentFile));
     add("GET", "/static/firmo/{file}", bind_static(&Portal::Static));
     // Browsers ask every origin for an icon; "no icon" is 204, not a 404 in their console.
@@ -632,13 +660,15 @@ HttpResponse Portal::RenderLink(Ctx& ctx, const std::string& token, const api::G
                                 bool sent, const std::optional<Error>& error, int status) {
     auto info = sessions_.Lookup(grant.request_id, grant.document_id);
     if (!info) return ErrorPage(ctx, info.error());
+    ctx.From(info->second);
+    const std::string issuer_name = info->second.name;
     const SignatureRequest& request = info->first.request;
     const Timestamp now = clock_.Now();
     // The request's current deadline closes the link, whatever the link was sent with.
     const bool expired = !IsTerminal(request.status) && now >= request.expires_at;
     // Named in the signer's language: call after ctx.For.
     const auto who = [&] {
-        return info->second.empty() ? ctx.T("msg.closed.the_sender") : info->second;
+        return issuer_name.empty() ? ctx.T("msg.closed.the_sender") : issuer_name;
     };
     // A signer who has signed keeps the page as it is (their copy follows the documents
     // message); anyone else whose turn is over is told why instead of being offered a code.
@@ -661,6 +691,11 @@ HttpResponse Portal::RenderLink(Ctx& ctx, const std::string& token, const api::G
     }
     const Signer& signer = info->first.signer;
     ctx.For(signer);
+    // Before any code is offered or sent (issue 16): a signer whose turn has not come is told
+    // so at once, not after typing a code.
+    if (info->first.may_sign() && !IsTurnOf(info->first.request, info->first.position)) {
+        return MessageOf(ctx, 403, "msg.not_your_turn");
+    }
     ctx.here = "/l/" + token;
     const std::string destination = signer.email   ? *signer.email
                                     : signer.phone ? *signer.phone
@@ -668,10 +703,10 @@ HttpResponse Portal::RenderLink(Ctx& ctx, const std::string& token, const api::G
     const auto minutes = std::max<std::int64_t>(
         1, static_cast<std::int64_t>(sessions_.options().code_ttl.count() / 60));
     mu::data data;
-    data.set("t", ctx.Texts("page.link.", {{"issuer", info->second},
+    data.set("t", ctx.Texts("page.link.", {{"issuer", issuer_name},
                                            {"destination", MaskContact(destination)},
                                            {"minutes", minutes}}));
-    data.set("issuer", info->second);
+    data.set("issuer", issuer_name);
     data.set("token", token);
     data.set("csrf", ctx.session.csrf_token);
     data.set("eid", eid_ != nullptr && IsNationalIdentifier(signer.kind));
@@ -705,6 +740,12 @@ HttpResponse Portal::LinkSendCode(Req& req) {
     const std::string token(req.Param("token"));
     auto grant = api::VerifySignerLink(urls_, token);
     if (!grant) return ErrorPage(ctx, grant.error());
+    // Nothing is sent to a signer whose turn has not come (the page says why instead).
+    auto info = sessions_.Lookup(grant->request_id, grant->document_id);
+    if (!info) return ErrorPage(ctx, info.error());
+    if (info->first.may_sign() && !IsTurnOf(info->first.request, info->first.position)) {
+        return RenderLink(ctx, token, *grant, false, std::nullopt, 403);
+    }
     auto sent =
         sessions_.SendCode(grant->request_id, grant->document_id, CodeKind::kLogin, Client(req));
     if (!sent && sent.error().code != ErrorCode::kRateLimited) {
@@ -755,6 +796,7 @@ HttpResponse Portal::RenderCeremony(Ctx& ctx, const CeremonyView& view, const st
                                     const std::vector<Violation>& violations, int status) {
     const SignatureRequest& r = view.access.request;
     ctx.For(view.access.signer);
+    ctx.From(view.issuer);
     ctx.here = "/s/" + r.id;
     const i18n::Catalog& catalog = i18n::Catalog::Builtin();
     const std::string expires = catalog.DateTime(ctx.Language(), r.expires_at, ctx.zone);
@@ -855,7 +897,7 @@ HttpResponse Portal::Accept(Req& req) {
         }
         return ErrorPage(ctx, outcome.error());
     }
-    return SeeOther(ctx, "/s/" + id + "/confirm");
+    return SeeOther(ctx, "/s/" + id + "/confirm" + (outcome->code ? "?sent" : ""));
 }
 
 HttpResponse Portal::RenderConfirm(Ctx& ctx, const std::string& id,
@@ -863,6 +905,7 @@ HttpResponse Portal::RenderConfirm(Ctx& ctx, const std::string& id,
     auto view = ceremony_.Look(ctx.session, id);
     if (!view) return ErrorPage(ctx, view.error());
     ctx.For(view->access.signer);
+    ctx.From(view->issuer);
     ctx.here = "/s/" + id + "/confirm";
     const Signer& signer = view->access.signer;
     const std::string destination = MaskContact(signer.email   ? *signer.email
@@ -883,7 +926,15 @@ HttpResponse Portal::RenderConfirm(Ctx& ctx, const std::string& id,
     data.set("reauth", view->second_factor == SecondFactor::kReauthentication && eid_ != nullptr);
     data.set("eid_required", view->eid_required);
     data.set("destination", destination);
-    if (error) {
+    data.set("sent", ctx.code_sent);
+    // "You are signing as …" (issue 16): the name the issuer gave, else how we reach them.
+    data.set("signing_as",
+             ctx.T("page.confirm.signing_as",
+                   {{"who", signer.full_name && !signer.full_name->empty() ? *signer.full_name
+                                                                           : destination}}));
+    if (error && error->code == ErrorCode::kRateLimited) {
+        data.set("error", ctx.T("page.confirm.resend_wait"));
+    } else if (error) {
         data.set("error", CodeError(ctx, *error, view->access.request_signer()));
     } else if (view->eid_required && eid_ == nullptr) {
         data.set("error", ctx.T("page.confirm.eid_unavailable"));
@@ -895,6 +946,9 @@ HttpResponse Portal::ConfirmPage(Req& req) {
     FIRMO_PORTAL_CTX(ctx, req);
     const std::string id(req.Param("id"));
     if (!ctx.session.authenticated()) return SeeOther(ctx, "/login?return_to=/s/" + id);
+    // Set by Accept's redirect when it sent a code (a visitor who sets it only misleads
+    // themselves: the code is checked, not the page).
+    ctx.code_sent = req.query.contains("sent");
     return RenderConfirm(ctx, id, std::nullopt, 200);
 }
 
@@ -902,6 +956,22 @@ HttpResponse Portal::Confirm(Req& req) {
     FIRMO_PORTAL_CTX(ctx, req);
     const std::string id(req.Param("id"));
     if (!CsrfOk(ctx, req)) return MessageOf(ctx, 403, "msg.form_expired");
+    if (FormValue(ctx.form, "resend") == "1") {
+        // "Send a new code": the page then says what really happened (sent, or wait).
+        auto view = ceremony_.Look(ctx.session, id);
+        if (!view) return ErrorPage(ctx, view.error());
+        if (!view->can_sign || view->second_factor != SecondFactor::kCode ||
+            !view->access.request_signer().accepted_at) {
+            return SeeOther(ctx, "/s/" + id);
+        }
+        auto sent = sessions_.SendCode(id, view->access.signer.id, CodeKind::kConfirm, Client(req));
+        if (!sent && sent.error().code != ErrorCode::kRateLimited) {
+            return ErrorPage(ctx, sent.error());
+        }
+        ctx.code_sent = sent.has_value();
+        return RenderConfirm(ctx, id, sent ? std::nullopt : std::optional<Error>(sent.error()),
+                             sent ? 200 : HttpStatusOf(ErrorCode::kRateLimited));
+    }
     auto ok = ceremony_.Confirm(ctx.session, id, FormValue(ctx.form, "code"), Client(req));
     if (!ok) {
         const auto code = ok.error().code;
@@ -955,6 +1025,7 @@ HttpResponse Portal::Done(Req& req) {
         return SeeOther(ctx, "/s/" + id);
     }
     ctx.For(view->access.signer);
+    ctx.From(view->issuer);
     auto exit = ceremony_.ExitUrl(ctx.session, id);
     if (!exit) return ErrorPage(ctx, exit.error());
     mu::data data;
@@ -971,7 +1042,6 @@ HttpResponse Portal::Done(Req& req) {
         return Page(ctx, 200, ctx.T("page.done.title"), Render("done.mustache", data),
                     "0; url=" + **exit);
     }
-    std::string refresh;
     if (rs.status == SignerStatus::kSigned && rs.on_behalf_of == OnBehalfOf::kOther) {
         // Signed for an organisation: no personal copy (CeremonyService::DocumentBytes).
         data.set("heading", ctx.T("page.done.signed"));
@@ -997,7 +1067,10 @@ HttpResponse Portal::Done(Req& req) {
                r.status == RequestStatus::kWaitForQtsp) {
         data.set("heading", ctx.T("page.done.signing"));
         data.set("text", ctx.T("page.done.signing_text"));
-        refresh = "2";
+        // No meta refresh (it reloads under a screen reader's feet, an axe violation): a
+        // script of our own asks /s/{id}/status and reloads once the signature is in.
+        data.set("waiting", true);
+        data.set("rid", id);
     } else if (rs.status == SignerStatus::kRejected) {
         data.set("heading", ctx.T("page.done.rejected"));
         data.set("text", ctx.T("page.done.rejected_text"));
@@ -1006,7 +1079,25 @@ HttpResponse Portal::Done(Req& req) {
         data.set("text",
                  ctx.T("page.done.not_signed_text", {{"status", ctx.T(StatusKey(r.status))}}));
     }
-    return Page(ctx, 200, ctx.T("page.done.title"), Render("done.mustache", data), refresh);
+    return Page(ctx, 200, ctx.T("page.done.title"), Render("done.mustache", data));
+}
+
+HttpResponse Portal::Status(Req& req) {
+    FIRMO_PORTAL_CTX(ctx, req);
+    const std::string id(req.Param("id"));
+    auto view = ceremony_.Look(ctx.session, id);
+    if (!view) return http::ProblemResponse(view.error());
+    const SignatureRequest& r = view->access.request;
+    const RequestSigner& rs = view->access.request_signer();
+    // Waiting: what the "Signing…" page shows (the trust service is applying this signature).
+    const bool waiting = rs.status == SignerStatus::kWaiting && rs.confirmed_at &&
+                         r.status == RequestStatus::kWaitForQtsp;
+    codec::Json body = {{"status", std::string(ToString(r.status))},
+                        {"signer_status", std::string(ToString(rs.status))},
+                        {"waiting", waiting}};
+    HttpResponse res = HttpResponse::Text(200, body.dump(), "application/json");
+    res.Set("Cache-Control", "no-store");
+    return res;
 }
 
 HttpResponse Portal::DocumentFile(Req& req) {
@@ -1041,7 +1132,7 @@ HttpResponse Portal::QrCode(Req& req) {
 
 HttpResponse Portal::Static(Req& req) {
     const std::string_view file = req.Param("file");
-    if (file != "portal.css" && file != "portal.js" && file != "button.js") {
+    if (file != "portal.css" && file != "portal.js" && file != "button.js" && file != "wait.js") {
         return HttpResponse::Text(404, "not found");
     }
     HttpResponse r = HttpResponse::Text(

@@ -73,6 +73,8 @@ class Portal {
     Res Reauth(Req& req);
     Res Reject(Req& req);
     Res Done(Req& req);
+    // GET /s/{id}/status: JSON {status, signer_status, waiting} for the "Signing…" page's script.
+    Res Status(Req& req);
     Res DocumentFile(Req& req);
     Res Static(Req& req);
     Res QrCode(Req& req);

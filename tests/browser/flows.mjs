@@ -6,7 +6,36 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 
-import { api, makePdf, screenshot } from './harness.mjs';
+import {
+  api, launchBrowser, makePdf, repoRoot, screenshot, startFirmo, startSmtpSink,
+} from './harness.mjs';
+
+// A server whose e-mails go to a test SMTP sink, and a browser: what the portal tests that read
+// codes and messages from e-mail start with. `args`: more server flags.
+export async function startPortalWithMail({ args = [] } = {}) {
+  const [smtp, browser] = await Promise.all([startSmtpSink(), launchBrowser()]);
+  const firmo = await startFirmo({
+    args: ['--smtp-url', `smtp://127.0.0.1:${smtp.port}`, '--smtp-starttls', 'none', ...args],
+  });
+  return {
+    firmo, browser, smtp,
+    stop: () => Promise.allSettled([firmo?.stop(), browser?.close(), smtp?.stop()]),
+  };
+}
+
+const axePath = path.join(repoRoot, 'tests/node/node_modules/axe-core/axe.min.js');
+
+// axe-core's WCAG 2.0/2.1 A and AA rules on the page (its context must bypass the page's CSP to
+// inject the checker): fails with the violations found; the number of passed rules otherwise.
+export async function axeAudit(page, name) {
+  await page.addScriptTag({ path: axePath });
+  const result = await page.evaluate(async () => window.axe.run(document, {
+    runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
+  }));
+  const found = result.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.length})`);
+  assert.deepEqual(found, [], `${name} at ${page.url()}`);
+  return result.passes.length;
+}
 
 export function freePort() {
   return new Promise((resolve, reject) => {
@@ -111,7 +140,10 @@ export async function signWithCode(page, { link, smtp, to, shots = '', optional 
   const confirmMail = smtp.waitFor(
     (m) => m.to.includes(to) && /confirm|conferm|bekreft/.test(m.subject), 10000);
   await page.getByRole('button', { name: 'Continue to sign' }).click();
-  await page.waitForURL(/\/confirm$/);
+  // Accept sent a code, and the page says so (it says so only when one was sent: issue 16).
+  await page.waitForURL(/\/confirm\?sent$/);
+  await page.getByText(/We sent a new 6-digit code/).waitFor();
+  await page.getByText(/You are signing as /).waitFor();
   if (shots) await screenshot(page, `${shots}4-confirm`);
   await onPage(page, '4-confirm');
   await page.getByLabel('Confirmation code').fill(codeFrom(await confirmMail));
@@ -119,6 +151,8 @@ export async function signWithCode(page, { link, smtp, to, shots = '', optional 
 }
 
 export async function waitSigned(page) {
+  // The "Signing…" page waits with a script of its own, never a meta refresh (issue 16).
+  assert.equal(await page.locator('meta[http-equiv=refresh]').count(), 0, 'no meta refresh');
   await page.getByRole('heading', { name: 'Signed' }).waitFor({ timeout: 30000 });
 }
 

@@ -2,37 +2,25 @@
 // landmarks, names of controls, language) on every page of the link + code ceremony, at phone
 // and desktop size. The checker is injected, so this context bypasses the page's CSP.
 import assert from 'node:assert/strict';
-import path from 'node:path';
 import { after, before, test } from 'node:test';
 
-import { launchBrowser, repoRoot, startFirmo, startSmtpSink, viewports } from './harness.mjs';
-import { readyRequest, signWithCode, waitSigned } from './flows.mjs';
+import { viewports } from './harness.mjs';
+import {
+  axeAudit as audit, readyRequest, signWithCode, startPortalWithMail, waitSigned,
+} from './flows.mjs';
 
-const axePath = path.join(repoRoot, 'tests/node/node_modules/axe-core/axe.min.js');
 let firmo;
 let browser;
 let smtp;
+let stop;
 
 before(async () => {
-  [smtp, browser] = await Promise.all([startSmtpSink(), launchBrowser()]);
-  firmo = await startFirmo({
-    args: ['--smtp-url', `smtp://127.0.0.1:${smtp.port}`, '--smtp-starttls', 'none'],
-  });
+  ({ firmo, browser, smtp, stop } = await startPortalWithMail());
 });
 
 after(async () => {
-  await Promise.allSettled([firmo?.stop(), browser?.close(), smtp?.stop()]);
+  await stop?.();
 });
-
-async function audit(page, name) {
-  await page.addScriptTag({ path: axePath });
-  const result = await page.evaluate(async () => window.axe.run(document, {
-    runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
-  }));
-  const found = result.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.length})`);
-  assert.deepEqual(found, [], `${name} at ${page.url()}`);
-  return result.passes.length;
-}
 
 test('every page of the ceremony passes axe-core WCAG A/AA checks', async () => {
   for (const viewport of ['phone', 'desktop']) {

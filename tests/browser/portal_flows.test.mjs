@@ -169,22 +169,29 @@ test('two signers in order: the second cannot open or sign before the first', as
     assign: [0, 0, 1],
   });
   const second = await newPage(browser, 'desktop');
-  // The second signer may log in with their link, but the request stays closed to them.
+  // The second signer's link says at once that it is not their turn: no code is offered, and
+  // none is sent even when asked for directly (issue 16).
   let res = await second.goto(request.signers[1].portal_url);
-  const mail = smtp.waitFor((m) => m.to.includes(b) && m.subject === 'Your Firmo code', 10000);
-  await second.getByRole('button', { name: 'Send me a code' }).click();
-  await second.getByLabel('One-time code').fill(/\b(\d{6})\b/.exec((await mail).text)[1]);
-  await second.getByRole('button', { name: 'Open the documents' }).click();
+  assert.equal(res.status(), 403);
   await second.getByRole('heading', { name: 'Not your turn yet' }).waitFor();
+  assert.equal(await second.getByRole('button', { name: 'Send me a code' }).count(), 0);
   await screenshot(second, 'portal-not-your-turn');
-  res = await second.request.get(
-    `${firmo.url}/s/${request.id}/documents/${request.documents[0].id}/file`);
-  assert.equal(res.status(), 403);
-  // Nor can it post the ceremony's forms (with its own valid CSRF token).
+  // A valid CSRF token of this browser: from the first signer's link page (same cookie).
+  await second.goto(request.signers[0].portal_url);
   const csrf = await second.locator('input[name=csrf]').first().getAttribute('value');
-  res = await second.request.post(`${firmo.url}/s/${request.id}/accept`,
-                                  { form: { csrf, accept: '0:2' } });
+  const token = new URL(request.signers[1].portal_url).pathname.split('/').pop();
+  res = await second.request.post(`${firmo.url}/l/${token}/code`, { form: { csrf } });
   assert.equal(res.status(), 403);
+  await new Promise((r) => setTimeout(r, 500));
+  assert.equal((await smtp.messages()).filter((m) => m.to.includes(b)).length, 0, 'no code sent');
+  // Without a session the documents and the ceremony's forms stay closed.
+  res = await second.request.get(
+    `${firmo.url}/s/${request.id}/documents/${request.documents[0].id}/file`,
+    { maxRedirects: 0 });
+  assert.notEqual(res.status(), 200);
+  res = await second.request.post(`${firmo.url}/s/${request.id}/accept`,
+                                  { form: { csrf, accept: '0:2' }, maxRedirects: 0 });
+  assert.notEqual(res.status(), 200);
 
   const first = await newPage(browser, 'desktop');
   await signWithCode(first, { link: request.signers[0].portal_url, smtp, to: a });
@@ -193,9 +200,14 @@ test('two signers in order: the second cannot open or sign before the first', as
   assert.equal(r.status, 'WAIT_FOR_SIGNATURE');
   assert.deepEqual(r.signers.map((s) => s.status), ['SIGNED', 'WAITING']);
 
-  // Now it is the second signer's turn (same session).
-  res = await second.goto(`${firmo.url}/s/${request.id}`);
+  // Now it is the second signer's turn: the link offers a code.
+  res = await second.goto(request.signers[1].portal_url);
   assert.equal(res.status(), 200);
+  const mail = smtp.waitFor((m) => m.to.includes(b) && m.subject === 'Your Firmo code', 10000);
+  await second.getByRole('button', { name: 'Send me a code' }).click();
+  await second.getByLabel('One-time code').fill(/\b(\d{6})\b/.exec((await mail).text)[1]);
+  await second.getByRole('button', { name: 'Open the documents' }).click();
+  await second.waitForURL(`${firmo.url}/s/${request.id}`);
   await second.locator('input[name=accept]').check();
   const confirm = smtp.waitFor((m) => m.to.includes(b) && /confirm|conferm|bekreft/.test(m.subject), 10000);
   await second.getByRole('button', { name: 'Continue to sign' }).click();
@@ -218,4 +230,34 @@ test('two signers in order: the second cannot open or sign before the first', as
   assert.ok(lt.ocsp.length >= 4 && lt.ocsp.every((o) => o.verified), JSON.stringify(lt));
   await first.context().close();
   await second.context().close();
+});
+
+test('the confirm page says whether a code was sent and can send a new one', async () => {
+  const to = 'resend.signer@example.org';
+  const { request } = await readyRequest(firmo, { signers: [{ who: { email: to } }] });
+  const page = await newPage(browser, 'phone');
+  let confirmPage = null;
+  // Walk to the confirm page (the accept sent a code, and the page says so), then stop there.
+  await signWithCode(page, {
+    link: request.signers[0].portal_url, smtp, to,
+    onPage: async (p, name) => {
+      if (name !== '4-confirm') return;
+      confirmPage = p.url();
+      throw new Error('stop at the confirm page');
+    },
+  }).catch((e) => { if (!/stop at the confirm page/.test(e.message)) throw e; });
+  assert.ok(confirmPage, 'reached the confirm page');
+  // Opened again without an accept, it claims nothing: it offers a new code.
+  const base = confirmPage.replace(/\?sent$/, '');
+  await page.goto(base);
+  assert.equal(await page.getByText(/We sent a new 6-digit code/).count(), 0);
+  await page.getByText(/Use the last code we sent to/).waitFor();
+  // Asked at once, it says to wait (a code went out moments ago), and sends nothing.
+  const before = (await smtp.messages()).filter((m) => m.to.includes(to)).length;
+  await page.getByRole('button', { name: 'Send a new code' }).click();
+  await page.getByText(/A code was sent moments ago/).waitFor();
+  assert.equal(await page.getByText(/We sent a new 6-digit code/).count(), 0);
+  await new Promise((r) => setTimeout(r, 500));
+  assert.equal((await smtp.messages()).filter((m) => m.to.includes(to)).length, before);
+  await page.context().close();
 });

@@ -9,13 +9,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 
-import { launchBrowser, newPage, repoRoot, screenshot, startFirmo, startSmtpSink } from './harness.mjs';
-import { codeFrom, readyRequest } from './flows.mjs';
+import { newPage, repoRoot, screenshot } from './harness.mjs';
+import { axeAudit, codeFrom, readyRequest, startPortalWithMail } from './flows.mjs';
 
-const axePath = path.join(repoRoot, 'tests/node/node_modules/axe-core/axe.min.js');
 let firmo;
 let browser;
 let smtp;
+let stop;
 
 // The catalogue of `language`, as a translator wrote it: key -> pattern.
 function catalogue(language) {
@@ -35,28 +35,16 @@ const signers = {
 };
 
 before(async () => {
-  [smtp, browser] = await Promise.all([startSmtpSink(), launchBrowser()]);
-  firmo = await startFirmo({
-    args: ['--smtp-url', `smtp://127.0.0.1:${smtp.port}`, '--smtp-starttls', 'none'],
-  });
+  ({ firmo, browser, smtp, stop } = await startPortalWithMail());
 });
 
 after(async () => {
-  await Promise.allSettled([firmo?.stop(), browser?.close(), smtp?.stop()]);
+  await stop?.();
 });
-
-async function audit(page, name) {
-  await page.addScriptTag({ path: axePath });
-  const result = await page.evaluate(async () => window.axe.run(document, {
-    runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
-  }));
-  const found = result.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.length})`);
-  assert.deepEqual(found, [], `${name} at ${page.url()}`);
-}
 
 async function inLanguage(page, language, name) {
   assert.equal(await page.locator('html').getAttribute('lang'), language, `${name}: <html lang>`);
-  await audit(page, `${language} ${name}`);
+  await axeAudit(page, `${language} ${name}`);
   await screenshot(page, `portal-${language}-${name}`);
 }
 
@@ -92,7 +80,7 @@ for (const language of ['it', 'nb', 'en']) {
           const confirmMail = smtp.waitFor(
             (m) => m.to.includes(to) && m.subject === t['code.subject_confirm'], 10000);
           await page.getByRole('button', { name: t['page.ceremony.continue'] }).click();
-          await page.waitForURL(/\/confirm$/);
+          await page.waitForURL(/\/confirm\?sent$/);
           await inLanguage(page, language, '4-confirm');
           await page.getByLabel(t['page.confirm.code_label']).fill(codeFrom(await confirmMail));
           await page.getByRole('button', { name: t['page.confirm.sign_button'] }).click();

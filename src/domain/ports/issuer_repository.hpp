@@ -22,6 +22,8 @@ class IssuerRepository {
     [[nodiscard]] virtual Result<void> Insert(const Issuer& issuer) = 0;
     [[nodiscard]] virtual Result<std::optional<Issuer>> Find(const std::string& id) = 0;
     [[nodiscard]] virtual Result<std::int64_t> Count() = 0;
+    // Writes every member but id and created_at; false when there is no such issuer.
+    [[nodiscard]] virtual Result<bool> Update(const Issuer& issuer) = 0;
 
     // kAlreadyExists when the id or the hash is taken.
     [[nodiscard]] virtual Result<void> InsertKey(const ApiKey& key) = 0;

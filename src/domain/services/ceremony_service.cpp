@@ -81,6 +81,7 @@ Result<CeremonyView> CeremonyService::Build(SignerAccess access, Transaction& tx
     FIRMO_TRY(auto dossier,
               tx.dossiers().Find(access.request.issuer_id, access.request.dossier_id));
     view.issuer_name = issuer ? issuer->name : "";
+    if (issuer) view.issuer = *issuer;
     view.title = dossier ? dossier->title : "";
     view.access = std::move(access);
     const SignatureRequest& r = view.access.request;

@@ -53,6 +53,7 @@ struct CeremonyView {
 
     SignerAccess access;
     std::string issuer_name;
+    Issuer issuer;          // as signers see it (issue 16): name, contact, logo
     std::string title;      // the dossier's title
     bool my_turn = false;   // every earlier signer (lower order) has signed
     bool can_sign = false;  // my turn, request open, this signer still WAITING, not confirmed

@@ -45,6 +45,8 @@ struct NotificationSettings {
     std::function<std::string(const SignatureRequest&, const std::string& signer_id)> signer_link;
     // The IANA time zone a signer's messages state times in ("Europe/Rome"); none: UTC.
     std::function<std::string(const Signer&)> signer_zone;
+    // The public URL of an issuer's logo (empty: it has none), shown in its messages.
+    std::function<std::string(const Issuer&)> issuer_logo;
 };
 
 struct ServiceContext {

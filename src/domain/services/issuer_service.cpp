@@ -1,7 +1,13 @@
 #include "domain/services/issuer_service.hpp"
 
+#include <algorithm>
+#include <cctype>
+#include <cstdint>
+
 #include "core/encoding.hpp"
 #include "core/ids.hpp"
+#include "domain/exit_url.hpp"
+#include "domain/identifiers.hpp"
 #include "domain/text.hpp"
 
 namespace firmo::domain {
@@ -9,6 +15,35 @@ namespace firmo::domain {
 namespace {
 constexpr std::string_view kKeyPrefix = "firmo_";
 constexpr std::size_t kShownPrefix = 12;
+constexpr std::string_view kPngSignature = "\x89PNG\r\n\x1a\n";
+
+std::string LogoKey(const std::string& issuer_id) { return "issuers/" + issuer_id + "/logo"; }
+
+// Case-insensitive search of ASCII `needle` in `text`.
+bool ContainsNoCase(std::string_view text, std::string_view needle) {
+    const auto it =
+        std::search(text.begin(), text.end(), needle.begin(), needle.end(), [](char a, char b) {
+            return std::tolower(static_cast<unsigned char>(a)) ==
+                   std::tolower(static_cast<unsigned char>(b));
+        });
+    return it != text.end();
+}
+
+// Why `bytes` are not a logo of `media_type`; empty when they are.
+std::string LogoProblem(std::string_view media_type, std::string_view bytes) {
+    if (media_type == "image/png") {
+        if (!bytes.starts_with(kPngSignature)) return "is not a PNG image (no PNG signature)";
+        return {};
+    }
+    // An SVG is only ever served as an image with a sandboxing CSP (api/issuer_api.cpp), so a
+    // script in it never runs; a DTD is refused all the same (entity expansion in any reader).
+    if (Utf8Length(bytes) == SIZE_MAX) return "is not UTF-8 text (an SVG image is XML)";
+    if (!ContainsNoCase(bytes, "<svg")) return "has no <svg> element";
+    if (ContainsNoCase(bytes, "<!DOCTYPE") || ContainsNoCase(bytes, "<!ENTITY")) {
+        return "must not have a DTD (<!DOCTYPE or <!ENTITY)";
+    }
+    return {};
+}
 }  // namespace
 
 Result<Issuer> IssuerService::NewIssuer(const std::string& name, const std::string& email) const {
@@ -110,11 +145,11 @@ void IssuerService::Remember(const std::string& hash, const Principal& principal
 }
 
 Result<std::optional<std::pair<Issuer, CreatedApiKey>>> IssuerService::Bootstrap(
-    const std::string& email) {
+    const std::string& email, const std::string& name) {
     FIRMO_TRY(auto count,
               InReadTransaction(ctx_.db, [](Transaction& tx) { return tx.issuers().Count(); }));
     if (count > 0) return std::nullopt;
-    FIRMO_TRY(Issuer issuer, NewIssuer("Default issuer", email));
+    FIRMO_TRY(Issuer issuer, NewIssuer(name, email));
     CreatedApiKey key = NewApiKey(issuer.id);
     // Nodes started together on an empty database: the one whose claim of the setting wins
     // creates the default issuer, in the same transaction; the others create nothing.
@@ -127,6 +162,91 @@ Result<std::optional<std::pair<Issuer, CreatedApiKey>>> IssuerService::Bootstrap
               }));
     if (!created) return std::nullopt;
     return std::make_optional(std::make_pair(std::move(issuer), std::move(key)));
+}
+
+bool IssuerService::IsBrandColor(std::string_view color) {
+    return color.size() == 7 && color[0] == '#' &&
+           std::all_of(color.begin() + 1, color.end(),
+                       [](char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; });
+}
+
+Result<Issuer> IssuerService::Find(const std::string& issuer_id) const {
+    FIRMO_TRY(auto issuer, InReadTransaction(ctx_.db, [&](Transaction& tx) {
+                  return tx.issuers().Find(issuer_id);
+              }));
+    if (!issuer) return Fail(ErrorCode::kNotFound, "no issuer " + issuer_id);
+    return std::move(*issuer);
+}
+
+Result<Issuer> IssuerService::UpdateIdentity(const std::string& issuer_id,
+                                             const IssuerIdentityPatch& patch) {
+    std::vector<Violation> violations;
+    std::optional<std::string> email;
+    if (patch.display_name) CheckLength(*patch.display_name, 1, 200, "display_name", violations);
+    if (patch.support_email) {
+        email = NormalizeEmail(*patch.support_email);
+        if (!email) violations.push_back({"support_email", "must be an e-mail address"});
+    }
+    if (patch.support_url && !patch.support_url->empty()) {
+        auto bad = CheckExitUrl(*patch.support_url, "support_url");
+        violations.insert(violations.end(), bad.begin(), bad.end());
+    }
+    if (patch.brand_color && !patch.brand_color->empty() && !IsBrandColor(*patch.brand_color)) {
+        violations.push_back({"brand_color", "must be a colour as #rrggbb"});
+    }
+    if (!violations.empty()) return FailValidation(std::move(violations));
+    return InWriteTransaction(ctx_.db, [&](Transaction& tx) -> Result<Issuer> {
+        FIRMO_TRY(auto found, tx.issuers().Find(issuer_id));
+        if (!found) return Fail(ErrorCode::kNotFound, "no issuer " + issuer_id);
+        Issuer issuer = std::move(*found);
+        if (patch.display_name) issuer.name = *patch.display_name;
+        if (email) issuer.email = *email;
+        if (patch.support_url) issuer.support_url = *patch.support_url;
+        if (patch.brand_color) {
+            issuer.brand_color = *patch.brand_color;
+            std::transform(issuer.brand_color.begin(), issuer.brand_color.end(),
+                           issuer.brand_color.begin(),
+                           [](char c) { return static_cast<char>(std::tolower(c)); });
+        }
+        FIRMO_CHECK(tx.issuers().Update(issuer));
+        return issuer;
+    });
+}
+
+Result<Issuer> IssuerService::SetLogo(const std::string& issuer_id, std::string_view media_type,
+                                      std::string_view bytes) {
+    if (media_type != "image/png" && media_type != "image/svg+xml") {
+        return Fail(ErrorCode::kUnsupportedMediaType, "a logo is image/png or image/svg+xml");
+    }
+    if (bytes.size() > kMaxLogoBytes) {
+        return Fail(ErrorCode::kPayloadTooLarge, "a logo is at most 256 KiB");
+    }
+    if (bytes.empty()) return FailValidation({{"logo", "is empty"}});
+    if (const std::string problem = LogoProblem(media_type, bytes); !problem.empty()) {
+        return FailValidation({{"logo", problem}});
+    }
+    FIRMO_TRY(Issuer issuer, Find(issuer_id));
+    // The blob first: a row never names a logo that is not there. A logo replaced while another
+    // node reads it is seen whole, old or new (BlobStore writes are atomic).
+    FIRMO_TRY(BlobInfo stored, ctx_.blobs.Put(LogoKey(issuer_id), bytes));
+    const std::string sha256 =
+        stored.sha256_hex.empty() ? ctx_.hasher.Sha256Hex(bytes) : stored.sha256_hex;
+    return InWriteTransaction(ctx_.db, [&](Transaction& tx) -> Result<Issuer> {
+        FIRMO_TRY(auto found, tx.issuers().Find(issuer_id));
+        if (!found) return Fail(ErrorCode::kNotFound, "no issuer " + issuer_id);
+        Issuer updated = std::move(*found);
+        updated.logo_type = std::string(media_type);
+        updated.logo_sha256 = sha256;
+        FIRMO_CHECK(tx.issuers().Update(updated));
+        return updated;
+    });
+}
+
+Result<IssuerLogo> IssuerService::Logo(const std::string& issuer_id) const {
+    FIRMO_TRY(Issuer issuer, Find(issuer_id));
+    if (issuer.logo_type.empty()) return Fail(ErrorCode::kNotFound, "this issuer has no logo");
+    FIRMO_TRY(std::string bytes, ctx_.blobs.Get(LogoKey(issuer_id)));
+    return IssuerLogo{issuer.logo_type, std::move(bytes), issuer.logo_sha256};
 }
 
 }  // namespace firmo::domain

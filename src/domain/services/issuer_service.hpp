@@ -18,6 +18,7 @@
 #include <optional>
 #include <shared_mutex>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 
 #include "domain/ports/change_signal.hpp"
@@ -28,6 +29,21 @@ namespace firmo::domain {
 struct CreatedApiKey {
     ApiKey key;
     std::string secret;  // the whole key; shown once, never stored
+};
+
+// A change of how signers see an issuer (PATCH /api/v1/issuer): members left out stay as they
+// are; an empty support_url or brand_color removes it.
+struct IssuerIdentityPatch {
+    std::optional<std::string> display_name;
+    std::optional<std::string> support_email;
+    std::optional<std::string> support_url;
+    std::optional<std::string> brand_color;
+};
+
+struct IssuerLogo {
+    std::string media_type;  // "image/png" or "image/svg+xml"
+    std::string bytes;
+    std::string sha256;  // hex, the version in its URL
 };
 
 // Who is calling the issuer API.
@@ -54,9 +70,27 @@ class IssuerService {
     static bool WellFormedKey(std::string_view api_key);
     // kUnauthenticated for an unknown, malformed or revoked key.
     [[nodiscard]] Result<Principal> Authenticate(std::string_view api_key) const;
-    // Creates "Default issuer" and a key when there is no issuer at all; nullopt otherwise.
+    // Creates the issuer `name` and a key when there is no issuer at all; nullopt otherwise.
     [[nodiscard]] Result<std::optional<std::pair<Issuer, CreatedApiKey>>> Bootstrap(
-        const std::string& email);
+        const std::string& email, const std::string& name = "Default issuer");
+
+    // Issue 16: the institution's identity, shown on every page and e-mail a signer gets.
+    static constexpr std::size_t kMaxLogoBytes = 256 * 1024;
+    // kNotFound when there is no such issuer.
+    [[nodiscard]] Result<Issuer> Find(const std::string& issuer_id) const;
+    // kInvalidArgument (violations by member) for a bad value; kNotFound for no such issuer.
+    [[nodiscard]] Result<Issuer> UpdateIdentity(const std::string& issuer_id,
+                                                const IssuerIdentityPatch& patch);
+    // `media_type` "image/png" (the bytes must start with the PNG signature) or "image/svg+xml"
+    // (UTF-8 with an <svg> element and no DTD: no entities); kUnsupportedMediaType for another
+    // type, kPayloadTooLarge above kMaxLogoBytes, kInvalidArgument for bytes that are not the
+    // type. The logo replaces the previous one.
+    [[nodiscard]] Result<Issuer> SetLogo(const std::string& issuer_id, std::string_view media_type,
+                                         std::string_view bytes);
+    // kNotFound when the issuer has no logo.
+    [[nodiscard]] Result<IssuerLogo> Logo(const std::string& issuer_id) const;
+    // "#rrggbb" (hex digits of either case).
+    static bool IsBrandColor(std::string_view color);
 
   private:
     [[nodiscard]] Result<Issuer> NewIssuer(const std::string& name, const std::string& email) const;

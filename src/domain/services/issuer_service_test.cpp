@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <memory>
+#include <set>
 #include <thread>
 #include <vector>
 
@@ -106,6 +107,91 @@ TEST(IssuerKeyCache, UnknownSignalTrustsNoCachedKey) {
     revoke_silently(unknown->key.id);
     EXPECT_FALSE(issuers.Authenticate(unknown->secret)) << "unknown signal: a cached key trusted";
     EXPECT_FALSE(issuers.Authenticate(cached->secret));
+}
+
+// Issue 16: the identity signers see, checked member by member; the logo checked by its bytes.
+class IssuerIdentityTest : public ::testing::Test {
+  protected:
+    firmo::testing::TempDir dir{"firmo-identity"};
+    std::unique_ptr<store::memory::MemoryDatabase> db = [] {
+        auto d = std::make_unique<store::memory::MemoryDatabase>();
+        EXPECT_TRUE(d->Migrate());
+        return d;
+    }();
+    store::FolderBlobStore blobs{dir.path() / "documents"};
+    fixtures::AcceptingValidator validator;
+    crypto::OpenSslHasher hasher;
+    ManualClock clock{FromUnixMillis(1'795'000'000'000)};
+    SeededRandom random{3};
+    ServiceContext ctx{*db, blobs, validator, hasher, clock, random, Limits{}, [] {}};
+    IssuerService issuers{ctx};
+    std::string id = [this] {
+        auto boot = issuers.Bootstrap("admin@example.org", "Comune di Bologna");
+        EXPECT_TRUE(boot && *boot);
+        return (*boot)->first.id;
+    }();
+};
+
+TEST_F(IssuerIdentityTest, BootstrapNamesTheFirstIssuer) {
+    auto found = issuers.Find(id);
+    ASSERT_TRUE(found);
+    EXPECT_EQ(found->name, "Comune di Bologna");
+    EXPECT_EQ(issuers.Find("nobody").error().code, ErrorCode::kNotFound);
+}
+
+TEST_F(IssuerIdentityTest, PatchChangesOnlyWhatIsGivenAndChecksEveryMember) {
+    auto changed = issuers.UpdateIdentity(
+        id, {.support_email = "URP@Comune.Bologna.it", .brand_color = "#A0B1C2"});
+    ASSERT_TRUE(changed) << changed.error().message;
+    EXPECT_EQ(changed->name, "Comune di Bologna");
+    EXPECT_EQ(changed->email, "URP@comune.bologna.it");  // the domain is case-blind
+    EXPECT_EQ(changed->brand_color, "#a0b1c2");
+    auto bad = issuers.UpdateIdentity(id, {.display_name = "",
+                                           .support_email = "nope",
+                                           .support_url = "https://user:pw@evil.example/",
+                                           .brand_color = "#12345"});
+    ASSERT_FALSE(bad);
+    EXPECT_EQ(bad.error().code, ErrorCode::kInvalidArgument);
+    std::set<std::string> fields;
+    for (const auto& v : bad.error().violations) fields.insert(v.field);
+    EXPECT_EQ(fields, (std::set<std::string>{"brand_color", "display_name", "support_email",
+                                             "support_url"}));
+    EXPECT_EQ(issuers.Find(id)->brand_color, "#a0b1c2");  // nothing changed
+    ASSERT_TRUE(issuers.UpdateIdentity(id, {.brand_color = ""}));
+    EXPECT_EQ(issuers.Find(id)->brand_color, "");
+    EXPECT_EQ(issuers.UpdateIdentity("nobody", {.display_name = "X"}).error().code,
+              ErrorCode::kNotFound);
+}
+
+TEST_F(IssuerIdentityTest, ALogoIsAPngOrAnSvgWithoutDtdAndAtMost256KiB) {
+    const std::string png = std::string("\x89PNG\r\n\x1a\n", 8) + "rest of the image";
+    auto set = issuers.SetLogo(id, "image/png", png);
+    ASSERT_TRUE(set) << set.error().message;
+    EXPECT_EQ(set->logo_type, "image/png");
+    EXPECT_EQ(set->logo_sha256, hasher.Sha256Hex(png));
+    auto logo = issuers.Logo(id);
+    ASSERT_TRUE(logo);
+    EXPECT_EQ(logo->bytes, png);
+    EXPECT_EQ(logo->media_type, "image/png");
+
+    EXPECT_EQ(issuers.SetLogo(id, "image/png", "GIF89a").error().code, ErrorCode::kInvalidArgument);
+    EXPECT_EQ(issuers.SetLogo(id, "image/gif", "GIF89a").error().code,
+              ErrorCode::kUnsupportedMediaType);
+    EXPECT_EQ(issuers.SetLogo(id, "image/png", png + std::string(256 * 1024, '\0')).error().code,
+              ErrorCode::kPayloadTooLarge);
+    EXPECT_EQ(issuers.SetLogo(id, "image/svg+xml", "<html></html>").error().code,
+              ErrorCode::kInvalidArgument);
+    EXPECT_EQ(
+        issuers.SetLogo(id, "image/svg+xml", "<!DOCTYPE svg [<!ENTITY a \"a\">]><svg>&a;</svg>")
+            .error()
+            .code,
+        ErrorCode::kInvalidArgument);
+    EXPECT_EQ(issuers.Logo(id)->bytes, png);  // the refused ones changed nothing
+
+    const std::string svg = "<svg xmlns=\"http://www.w3.org/2000/svg\"><rect/></svg>";
+    ASSERT_TRUE(issuers.SetLogo(id, "image/svg+xml", svg));
+    EXPECT_EQ(issuers.Logo(id)->bytes, svg);
+    EXPECT_EQ(issuers.Logo(id)->media_type, "image/svg+xml");
 }
 
 }  // namespace

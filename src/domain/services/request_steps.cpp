@@ -244,6 +244,12 @@ Result<int> QueueSignerMessage(ServiceContext& ctx, Transaction& tx,
         ",\"expires_at\":" + JsonQuote(FormatRfc3339(request.expires_at)) +
         (settings.signer_zone ? ",\"zone\":" + JsonQuote(settings.signer_zone(signer))
                               : std::string()) +
+        // Who is writing, and how to reach them (issue 16): shown in the message.
+        (issuer ? ",\"support_email\":" + JsonQuote(issuer->email) +
+                      ",\"support_url\":" + JsonQuote(issuer->support_url) +
+                      ",\"brand_color\":" + JsonQuote(issuer->brand_color) + ",\"logo_url\":" +
+                      JsonQuote(settings.issuer_logo ? settings.issuer_logo(*issuer) : "")
+                : std::string()) +
         "}";
     int queued = 0;
     const auto queue = [&](Channel channel, const std::string& to) -> Result<void> {

@@ -365,13 +365,13 @@ Result<SessionHandle> SignerSessionService::LoginWithRedirect(std::string_view o
         old_token);
 }
 
-Result<std::pair<SignerAccess, std::string>> SignerSessionService::Lookup(
-    const std::string& request_id, const std::string& signer_id) {
+Result<std::pair<SignerAccess, Issuer>> SignerSessionService::Lookup(const std::string& request_id,
+                                                                     const std::string& signer_id) {
     return InReadTransaction(
-        ctx_.db, [&](Transaction& tx) -> Result<std::pair<SignerAccess, std::string>> {
+        ctx_.db, [&](Transaction& tx) -> Result<std::pair<SignerAccess, Issuer>> {
             FIRMO_TRY(auto access, LoadSignerAccess(tx, request_id, signer_id));
             FIRMO_TRY(auto issuer, tx.issuers().Find(access.request.issuer_id));
-            return std::make_pair(std::move(access), issuer ? issuer->name : std::string());
+            return std::make_pair(std::move(access), issuer.value_or(Issuer{}));
         });
 }
 

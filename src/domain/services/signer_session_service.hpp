@@ -97,8 +97,8 @@ class SignerSessionService {
                                          std::string_view code, const ClientInfo& client);
 
     // What a signer's link shows before login: the signer, the request, the issuer's name.
-    [[nodiscard]] Result<std::pair<SignerAccess, std::string>> Lookup(const std::string& request_id,
-                                                                      const std::string& signer_id);
+    [[nodiscard]] Result<std::pair<SignerAccess, Issuer>> Lookup(const std::string& request_id,
+                                                                 const std::string& signer_id);
 
     // Direct flow: the one-time redirect token opens a session for that signer.
     [[nodiscard]] Result<SessionHandle> LoginWithRedirect(std::string_view old_token,

@@ -278,6 +278,16 @@ class MemIssuers final : public IssuerRepository, Repo {
         return tx_.Reading(
             [](const Tables& t) { return static_cast<std::int64_t>(t.issuers.get().size()); });
     }
+    Result<bool> Update(const Issuer& issuer) override {
+        return tx_.Writing([&](Tables& t) -> Result<bool> {
+            const auto it = t.issuers.get().find(issuer.id);
+            if (it == t.issuers.get().end()) return false;
+            Issuer updated = issuer;
+            updated.created_at = it->second.created_at;
+            t.issuers.mut()[issuer.id] = updated;
+            return true;
+        });
+    }
     Result<void> InsertKey(const ApiKey& key) override {
         return tx_.Writing([&](Tables& t) -> Result<void> {
             if (t.api_keys.get().contains(key.id)) return Taken("api_keys.id");

@@ -361,6 +361,12 @@ constexpr const char* kSignerLanguage = R"sql(
 ALTER TABLE signers ADD COLUMN language TEXT;
 )sql";
 
+// Issue 16: the institution as signers see it (its logo is a blob, issuers/<id>/logo).
+constexpr const char* kIssuerIdentity = R"sql(
+ALTER TABLE issuers ADD COLUMN support_url TEXT NOT NULL DEFAULT '';
+ALTER TABLE issuers ADD COLUMN brand_color TEXT NOT NULL DEFAULT '';
+ALTER TABLE issuers ADD COLUMN logo_type TEXT NOT NULL DEFAULT '';
+ALTER TABLE issuers ADD COLUMN logo_sha256 TEXT NOT NULL DEFAULT '';
 // Issue 18 (Posten signering's lifecycle, part 2): when a final request's documents were
 // deleted (DELETE .../documents or retention); named polling queues (the request's queue, each
 // change's, each queue's next permitted poll: poll_state, per issuer, is left for a node of the
@@ -399,6 +405,7 @@ constexpr sql::Migration kMigrations[] = {
     {11, "authentication levels", kAuthenticationLevels},
     {12, "posten lifecycle", kPostenLifecycle},
     {13, "signer language", kSignerLanguage},
+    {15, "issuer identity", kIssuerIdentity},
     {16, "posten lifecycle 2", kPostenLifecycle2},
 };
 // clang-format on

@@ -17,7 +17,10 @@ Result<T> Parsed(std::optional<T> value, const char* what, const std::string& te
 
 }  // namespace
 
-Issuer ReadIssuer(const Row& r) { return Issuer{r.Text(0), r.Text(1), r.Text(2), r.Time(3)}; }
+Issuer ReadIssuer(const Row& r) {
+    return Issuer{r.Text(0), r.Text(1), r.Text(2), r.Time(3),
+                  r.Text(4), r.Text(5), r.Text(6), r.Text(7)};
+}
 
 ApiKey ReadApiKey(const Row& r) {
     return ApiKey{r.Text(0), r.Text(1), r.Text(2), r.Text(3), r.Time(4), r.OptTime(5)};

@@ -11,7 +11,8 @@
 namespace firmo::store::sql {
 
 // Column lists, in the order the row readers read them.
-#define FIRMO_ISSUER_COLUMNS "id, name, email, created_at"
+#define FIRMO_ISSUER_COLUMNS \
+    "id, name, email, created_at, support_url, brand_color, logo_type, logo_sha256"
 #define FIRMO_API_KEY_COLUMNS "id, issuer_id, key_hash, prefix, created_at, revoked_at"
 #define FIRMO_DOSSIER_COLUMNS \
     "id, issuer_id, title, support_email, documents_json, created_at, non_sensitive_title"
@@ -58,10 +59,13 @@ namespace firmo::store::sql {
 
 // ---- Issuers and API keys ---------------------------------------------------------------------
 inline constexpr const char* kInsertIssuer =
-    "INSERT INTO issuers (" FIRMO_ISSUER_COLUMNS ") VALUES ($1, $2, $3, $4)";
+    "INSERT INTO issuers (" FIRMO_ISSUER_COLUMNS ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
 inline constexpr const char* kFindIssuer =
     "SELECT " FIRMO_ISSUER_COLUMNS " FROM issuers WHERE id = $1";
 inline constexpr const char* kCountIssuers = "SELECT count(*) FROM issuers";
+inline constexpr const char* kUpdateIssuer =
+    "UPDATE issuers SET name = $2, email = $3, support_url = $4, brand_color = $5, "
+    "logo_type = $6, logo_sha256 = $7 WHERE id = $1";
 inline constexpr const char* kInsertApiKey =
     "INSERT INTO api_keys (id, issuer_id, key_hash, prefix, created_at) "
     "VALUES ($1, $2, $3, $4, $5)";

@@ -76,8 +76,16 @@ class SqlIssuers final : public IssuerRepository, Repository {
 
     Result<void> Insert(const Issuer& i) override {
         FIRMO_TRY(auto q, Prepare(kInsertIssuer));
-        q.Bind(i.id, i.name, i.email, i.created_at);
+        q.Bind(i.id, i.name, i.email, i.created_at, i.support_url, i.brand_color, i.logo_type,
+               i.logo_sha256);
         return SendNow(q);
+    }
+    Result<bool> Update(const Issuer& i) override {
+        FIRMO_TRY(auto q, Prepare(kUpdateIssuer));
+        FIRMO_TRY(auto changed, q.Bind(i.id, i.name, i.email, i.support_url, i.brand_color,
+                                       i.logo_type, i.logo_sha256)
+                                    .Run());
+        return changed > 0;
     }
     Result<std::optional<Issuer>> Find(const std::string& id) override {
         FIRMO_TRY(auto q, Prepare(kFindIssuer));
