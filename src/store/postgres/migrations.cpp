@@ -367,6 +367,8 @@ ALTER TABLE issuers ADD COLUMN support_url TEXT NOT NULL DEFAULT '';
 ALTER TABLE issuers ADD COLUMN brand_color TEXT NOT NULL DEFAULT '';
 ALTER TABLE issuers ADD COLUMN logo_type TEXT NOT NULL DEFAULT '';
 ALTER TABLE issuers ADD COLUMN logo_sha256 TEXT NOT NULL DEFAULT '';
+)sql";
+
 // Issue 18 (Posten signering's lifecycle, part 2): when a final request's documents were
 // deleted (DELETE .../documents or retention); named polling queues (the request's queue, each
 // change's, each queue's next permitted poll: poll_state, per issuer, is left for a node of the
