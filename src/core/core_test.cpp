@@ -165,6 +165,9 @@ TEST(ErrorTable, EveryCodeHasItsStatusTypeAndTitle) {
         {ErrorCode::kGone, 410, "gone", "Gone"},
         {ErrorCode::kUnavailable, 503, "unavailable", "Service Unavailable"},
         {ErrorCode::kAuthenticationRequired, 403, "authentication-required", "Forbidden"},
+        {ErrorCode::kNotYetActive, 409, "not-yet-active", "Conflict"},
+        {ErrorCode::kDocumentsDeleted, 410, "documents-deleted", "Gone"},
+        {ErrorCode::kNotFinal, 409, "request-not-final", "Conflict"},
         {ErrorCode::kInternal, 500, "internal-error", "Internal Server Error"},
     };
     ASSERT_EQ(AllErrorKinds().size(), std::size(expected));
