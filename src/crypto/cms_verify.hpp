@@ -12,8 +12,8 @@
 
 #include "core/clock.hpp"
 #include "core/error.hpp"
-#include "crypto/openssl_util.hpp"
 #include "crypto/chain_at_time.hpp"
+#include "crypto/openssl_util.hpp"
 
 namespace firmo::crypto {
 
