@@ -754,77 +754,66 @@ Result<SignOutcome> PadesSigner::Sign(const std::filesystem::path& in,
 Result<void> PadesSigner::AddValidationData(const std::filesystem::path& in,
                                             const std::filesystem::path& out,
                                             const ValidationData& data) const {
-    std::error_code ec;
-    if (std::filesystem::equivalent(in, out, ec)) {
-        return Fail(ErrorCode::kInvalidArgument, "the output must be a different file");
-    }
-    std::filesystem::path tmp = out;
-    tmp += ".partial";
-    try {
-        FIRMO_TRY(auto mapped, internal::MappedFile::Open(in));
-        auto source = std::make_unique<internal::MemorySource>(mapped->bytes());
-        FIRMO_CHECK(internal::CheckHeader(*source));
-        FIRMO_TRY(auto qpdf, internal::OpenMemory(mapped->bytes()));
-        FIRMO_TRY(XrefKind kind, internal::LastXrefKind(*source));
-        FIRMO_TRY(std::uint64_t prev, internal::LastStartXref(*source));
-        QPDFObjectHandle root = qpdf->getRoot();
-        if (!root.isIndirect()) return Fail(ErrorCode::kMalformed, "the catalog is not indirect");
+    return Guarded(
+        in, out, "adding validation data", [&](const std::filesystem::path& tmp) -> Result<void> {
+            FIRMO_TRY(auto mapped, internal::MappedFile::Open(in));
+            auto source = std::make_unique<internal::MemorySource>(mapped->bytes());
+            FIRMO_CHECK(internal::CheckHeader(*source));
+            FIRMO_TRY(auto qpdf, internal::OpenMemory(mapped->bytes()));
+            FIRMO_TRY(XrefKind kind, internal::LastXrefKind(*source));
+            FIRMO_TRY(std::uint64_t prev, internal::LastStartXref(*source));
+            QPDFObjectHandle root = qpdf->getRoot();
+            if (!root.isIndirect())
+                return Fail(ErrorCode::kMalformed, "the catalog is not indirect");
 
-        UpdateBuilder update(NextObjectId(*qpdf));
-        // Each item a stream of its own; the DSS arrays keep what an earlier update put there.
-        QPDFObjectHandle dss = root.getKeyIfDict("/DSS");
-        std::map<std::string, std::string> keys;
-        const auto add = [&](const char* key, const std::vector<std::string>& items) {
-            std::string refs;
-            for (const auto& der : items) {
-                QPDFObjGen og = update.Allocate();
-                update.Set(og, "<< /Length " + std::to_string(der.size()) + " >>\nstream\n" + der +
-                                   "\nendstream");
-                refs += (refs.empty() ? "" : " ") + Ref(og);
+            UpdateBuilder update(NextObjectId(*qpdf));
+            // Each item a stream of its own; the DSS arrays keep what an earlier update put there.
+            QPDFObjectHandle dss = root.getKeyIfDict("/DSS");
+            std::map<std::string, std::string> keys;
+            const auto add = [&](const char* key, const std::vector<std::string>& items) {
+                std::string refs;
+                for (const auto& der : items) {
+                    QPDFObjGen og = update.Allocate();
+                    update.Set(og, "<< /Length " + std::to_string(der.size()) + " >>\nstream\n" +
+                                       der + "\nendstream");
+                    refs += (refs.empty() ? "" : " ") + Ref(og);
+                }
+                if (refs.empty()) return;
+                keys[key] = ArrayWith(
+                    dss.isDictionary() ? dss.getKey(key) : QPDFObjectHandle::newNull(), refs);
+            };
+            add("/Certs", data.certificates);
+            add("/OCSPs", data.ocsp_responses);
+            add("/CRLs", data.crls);
+            if (keys.empty()) return Fail(ErrorCode::kInvalidArgument, "no validation data to add");
+            if (dss.isDictionary() && dss.isIndirect()) {
+                update.Set(dss.getObjGen(), DictWith(dss, keys));
+            } else {
+                QPDFObjGen made = update.Allocate();
+                update.Set(made,
+                           DictWith(dss.isDictionary() ? dss : QPDFObjectHandle::newNull(), keys));
+                update.Set(root.getObjGen(), DictWith(root, {{"/DSS", Ref(made)}}));
             }
-            if (refs.empty()) return;
-            keys[key] =
-                ArrayWith(dss.isDictionary() ? dss.getKey(key) : QPDFObjectHandle::newNull(), refs);
-        };
-        add("/Certs", data.certificates);
-        add("/OCSPs", data.ocsp_responses);
-        add("/CRLs", data.crls);
-        if (keys.empty()) return Fail(ErrorCode::kInvalidArgument, "no validation data to add");
-        if (dss.isDictionary() && dss.isIndirect()) {
-            update.Set(dss.getObjGen(), DictWith(dss, keys));
-        } else {
-            QPDFObjGen made = update.Allocate();
-            update.Set(made,
-                       DictWith(dss.isDictionary() ? dss : QPDFObjectHandle::newNull(), keys));
-            update.Set(root.getObjGen(), DictWith(root, {{"/DSS", Ref(made)}}));
-        }
 
-        FIRMO_TRY(std::string last_byte, source->ReadAt(source->Size() - 1, 1));
-        const bool needs_newline = last_byte != "\n" && last_byte != "\r";
-        std::map<int, std::uint64_t> offsets;
-        std::string body = update.Serialize(source->Size() + (needs_newline ? 1 : 0), kind,
-                                            TrailerExtra(*qpdf), prev, &offsets);
-        if (needs_newline) body.insert(0, "\n");
-        std::ofstream output(tmp, std::ios::binary | std::ios::trunc);
-        if (!output) return Fail(ErrorCode::kInternal, "cannot create " + tmp.string());
-        output.write(mapped->bytes().data(), static_cast<std::streamsize>(mapped->bytes().size()));
-        output.write(body.data(), static_cast<std::streamsize>(body.size()));
-        output.close();
-        if (!output) {
-            std::filesystem::remove(tmp, ec);
-            return Fail(ErrorCode::kInternal, "cannot write " + tmp.string());
-        }
-        std::filesystem::rename(tmp, out, ec);
-        if (ec) return Fail(ErrorCode::kInternal, "cannot write " + out.string());
-        return {};
-    } catch (const QPDFExc&) {
-        std::filesystem::remove(tmp, ec);
-        return Fail(ErrorCode::kMalformed, std::string(internal::kReasonDamaged));
-    } catch (const std::exception& e) {
-        std::filesystem::remove(tmp, ec);
-        return Fail(ErrorCode::kInternal,
-                    std::string("adding validation data failed: ") + e.what());
-    }
+            FIRMO_TRY(std::string last_byte, source->ReadAt(source->Size() - 1, 1));
+            const bool needs_newline = last_byte != "\n" && last_byte != "\r";
+            std::map<int, std::uint64_t> offsets;
+            std::string body = update.Serialize(source->Size() + (needs_newline ? 1 : 0), kind,
+                                                TrailerExtra(*qpdf), prev, &offsets);
+            if (needs_newline) body.insert(0, "\n");
+            std::ofstream output(tmp, std::ios::binary | std::ios::trunc);
+            if (!output) return Fail(ErrorCode::kInternal, "cannot create " + tmp.string());
+            output.write(mapped->bytes().data(),
+                         static_cast<std::streamsize>(mapped->bytes().size()));
+            output.write(body.data(), static_cast<std::streamsize>(body.size()));
+            output.close();
+            // On a failure Guarded removes the partial file.
+            if (!output) return Fail(ErrorCode::kInternal, "cannot write " + tmp.string());
+            std::error_code ec;
+            std::filesystem::rename(tmp, out, ec);
+            if (ec) return Fail(ErrorCode::kInternal, "cannot write " + out.string());
+            return {};
+        });
 }
 
 }  // namespace firmo::pdf
