@@ -195,6 +195,27 @@ struct TsaConfig {
     std::string url;
 };
 
+// Who makes the signature value: the built-in CA (a certificate per signing session) or a
+// qualified trust service provider over the CSC API v2 (docs/QTSP.md).
+enum class SigningProvider { kBuiltin, kCsc };
+
+struct SigningConfig {
+    SigningProvider provider = SigningProvider::kBuiltin;
+};
+
+// Which signer attribute is the QTSP's `userID` (credentials/list).
+enum class CscUserIdFrom { kIdentifier, kEmail };
+
+struct CscConfig {
+    std::string url;        // the CSC API base ({url}/info, /credentials/list, ...)
+    std::string oauth_url;  // the authorization server; empty: `oauth2` of {url}/info
+    std::string client_id;
+    std::string client_secret;
+    CscUserIdFrom user_id_from = CscUserIdFrom::kIdentifier;
+    std::string terms_url;   // the provider's terms, shown before the redirect (either or both)
+    std::string terms_text;  //
+};
+
 struct Config {
     ServerConfig server;
     JobsConfig jobs;
@@ -214,6 +235,8 @@ struct Config {
     VerifyConfig verify;
     CaConfig ca;
     TsaConfig tsa;
+    SigningConfig signing;
+    CscConfig csc;
 };
 
 // "https://127.0.0.1:8443": the scheme and the address the server actually listens on.
@@ -249,6 +272,7 @@ enum class Section {
     kPolling,
     kVerify,
     kCa,
+    kQtsp,
 };
 
 // One configuration key: its TOML name, environment variable and flag (empty: none), the
