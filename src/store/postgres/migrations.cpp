@@ -361,6 +361,25 @@ constexpr const char* kSignerLanguage = R"sql(
 ALTER TABLE signers ADD COLUMN language TEXT;
 )sql";
 
+// Issue 15: pending credential authorizations at a QTSP (CSC API v2): the hash of the
+// `state` sent to the provider, the hashes the signer authorizes (base64url, comma-separated),
+// the sealed PKCE verifier; finished once (the callback), expired rows swept.
+constexpr const char* kQtspAuthorizations = R"sql(
+CREATE TABLE qtsp_authorizations (
+    state_hash      TEXT PRIMARY KEY,
+    request_id      TEXT NOT NULL,
+    signer_id       TEXT NOT NULL,
+    credential_id   TEXT NOT NULL,
+    hashes          TEXT NOT NULL,
+    sealed_verifier TEXT NOT NULL,
+    created_at      BIGINT NOT NULL,
+    expires_at      BIGINT NOT NULL,
+    finished_at     BIGINT,
+    outcome         TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX qtsp_authorizations_expires ON qtsp_authorizations (expires_at);
+)sql";
+
 // One migration a line, so that each new one is a one-line change (clang-format would pack them).
 // clang-format off
 constexpr sql::Migration kMigrations[] = {
@@ -377,6 +396,7 @@ constexpr sql::Migration kMigrations[] = {
     {11, "authentication levels", kAuthenticationLevels},
     {12, "posten lifecycle", kPostenLifecycle},
     {13, "signer language", kSignerLanguage},
+    {18, "qtsp authorizations", kQtspAuthorizations},
 };
 // clang-format on
 
