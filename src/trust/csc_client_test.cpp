@@ -26,6 +26,7 @@
 
 #include "core/encoding.hpp"
 #include "crypto/digest.hpp"
+#include "trust/csc_gateway.hpp"
 
 namespace firmo::trust {
 namespace {
@@ -391,6 +392,32 @@ TEST_F(CscClientTest, AProviderThatDoesNotAnswerIsUnavailable) {
     EXPECT_EQ(info.error().message.rfind("QTSP info failed: ", 0), 0U) << info.error().message;
     auto& calls = registry_.AddCounterFamily("firmo_csc_calls_total", "", {"call", "outcome"});
     EXPECT_EQ(calls.With({"info", "unavailable"}).Value(), 1U);
+}
+
+TEST_F(CscClientTest, GatewaySealsTheVerifierAndItsStateComesBack) {
+    CscClient client(Settings(), fetcher_);
+    CscGateway gateway(client, random_, std::string(32, 'k'));
+    auto ids = client.ListCredentials(kRsaUser);
+    ASSERT_TRUE(ids);
+    auto credential = client.CredentialInfo(ids->at(0));
+    ASSERT_TRUE(credential);
+    const std::vector<std::string> digests = {crypto::Sha256("through the gateway")};
+    auto start = gateway.StartAuthorization(credential->id, digests);
+    ASSERT_TRUE(start) << start.error().message;
+    EXPECT_EQ(start->state.size(), 43U);
+    EXPECT_NE(start->url.find("state=" + start->state), std::string::npos);
+    auto back = Browse(start->url, "allow");
+    EXPECT_EQ(back["state"], start->state);
+    // A sealed value altered at rest does not open.
+    std::string altered = start->sealed_verifier;
+    altered[5] = altered[5] == 'A' ? 'B' : 'A';
+    EXPECT_EQ(gateway.ExchangeCode(back["code"], altered).error().code, ErrorCode::kForbidden);
+    // (the provider never saw that attempt: the code is still good)
+    auto token = gateway.ExchangeCode(back["code"], start->sealed_verifier);
+    ASSERT_TRUE(token) << token.error().message;
+    auto signatures = client.SignHash(*token, *credential, digests);
+    ASSERT_TRUE(signatures) << signatures.error().message;
+    EXPECT_TRUE(VerifiesWith(credential->chain_der[0], digests[0], signatures->at(0)));
 }
 
 }  // namespace

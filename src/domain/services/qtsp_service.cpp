@@ -82,6 +82,10 @@ Result<QtspCallbackOutcome> QtspService::Callback(const QtspCallback& callback) 
     if (!callback.code || callback.code->empty()) {
         return FailValidation({{"code", "is missing (and no error was given)"}});
     }
+    FIRMO_TRY(auto known, InReadTransaction(ctx_.db, [&](Transaction& tx) {
+                  return tx.qtsp_authorizations().Find(state_hash);
+              }));
+    if (!known) return Fail(ErrorCode::kNotFound, "no such QTSP authorization");
     if (continuation_ == nullptr) {
         return Fail(ErrorCode::kUnavailable,
                     "signatures through a QTSP are not wired into the signing pipeline yet: the "
