@@ -164,7 +164,7 @@ void CscClient::Count(std::string_view call, std::string_view outcome) {
 
 // One call: the transport, the status, the CSC error body. `call` names it in messages, logs
 // and metrics; only the method name and status are logged (never bodies: they carry tokens).
-Result<CscClient::Reply> CscClient::Call(std::string_view call, oidc::HttpCall http) {
+Result<CscClient::Reply> CscClient::Call(std::string_view call, const oidc::HttpCall& http) {
     const std::string name(call);
     auto fetched = fetcher_.Fetch(http);
     if (!fetched) {
@@ -210,7 +210,7 @@ Result<CscClient::Reply> CscClient::PostJson(std::string_view method, std::strin
     http.headers = {"Content-Type: application/json", "Accept: application/json"};
     if (!bearer.empty()) http.headers.push_back("Authorization: Bearer " + std::string(bearer));
     http.body = std::move(body);
-    return Call(method, std::move(http));
+    return Call(method, http);
 }
 
 Result<CscInfo> CscClient::Info() {
@@ -257,7 +257,7 @@ Result<std::string> CscClient::ServiceToken() {
     http.body = FormEncode({{"grant_type", "client_credentials"},
                             {"client_id", settings_.client_id},
                             {"client_secret", settings_.client_secret}});
-    FIRMO_TRY(Reply reply, Call("oauth2/token", std::move(http)));
+    FIRMO_TRY(Reply reply, Call("oauth2/token", http));
     std::string token = StringOr(reply.body, "access_token");
     if (token.empty()) return Fail(Malformed("oauth2/token", "no access_token"));
     auto expires = reply.body.find("expires_in");
@@ -379,7 +379,7 @@ Result<std::string> CscClient::ExchangeCode(std::string_view code, std::string_v
                             {"client_secret", settings_.client_secret},
                             {"redirect_uri", settings_.redirect_uri},
                             {"code_verifier", code_verifier}});
-    FIRMO_TRY(Reply reply, Call("oauth2/token", std::move(http)));
+    FIRMO_TRY(Reply reply, Call("oauth2/token", http));
     std::string token = StringOr(reply.body, "access_token");
     if (token.empty()) return Fail(Malformed("oauth2/token", "no access_token"));
     return token;

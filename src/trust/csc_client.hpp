@@ -115,7 +115,7 @@ class CscClient {
 
   private:
     struct Reply;
-    [[nodiscard]] Result<Reply> Call(std::string_view call, oidc::HttpCall http);
+    [[nodiscard]] Result<Reply> Call(std::string_view call, const oidc::HttpCall& http);
     [[nodiscard]] Result<Reply> PostJson(std::string_view method, std::string_view bearer,
                                          std::string body);
     [[nodiscard]] Result<std::string> ServiceToken();

@@ -34,10 +34,10 @@ namespace {
 using nlohmann::json;
 namespace fs = std::filesystem;
 
-const std::string kRedirect = "http://127.0.0.1:9/qtsp/callback";
-const std::string kSecret = "s3cret-for-tests";
-const std::string kRsaUser = "RSSMRA80A01H501U";
-const std::string kEcUser = "eve";
+constexpr const char* kRedirect = "http://127.0.0.1:9/qtsp/callback";
+constexpr const char* kSecret = "s3cret-for-tests";
+constexpr const char* kRsaUser = "RSSMRA80A01H501U";
+constexpr const char* kEcUser = "eve";
 
 // Runs `node csc-provider.mjs 0 CONFIG` and waits for its "CSC provider: ..." line.
 class LoopbackQtsp {
@@ -171,15 +171,15 @@ bool VerifiesWith(const std::string& cert_der, const std::string& digest,
 
 class CscClientTest : public ::testing::Test {
   protected:
-    static void SetUpTestSuite() { qtsp_ = new LoopbackQtsp(); }
-    static void TearDownTestSuite() {
-        delete qtsp_;
-        qtsp_ = nullptr;
+    // One provider for the suite, ended at exit.
+    static LoopbackQtsp& Qtsp() {
+        static LoopbackQtsp qtsp;
+        return qtsp;
     }
-    void SetUp() override { ASSERT_FALSE(qtsp_->url().empty()) << "the test QTSP did not start"; }
+    void SetUp() override { ASSERT_FALSE(Qtsp().url().empty()) << "the test QTSP did not start"; }
 
     CscSettings Settings(std::string secret = kSecret) const {
-        return CscSettings{qtsp_->url() + "/csc/v2", "", "firmo", std::move(secret), kRedirect};
+        return CscSettings{Qtsp().url() + "/csc/v2", "", "firmo", std::move(secret), kRedirect};
     }
 
     // The signer authorizes `hashes` of `credential`; returns the callback's query.
@@ -207,19 +207,17 @@ class CscClientTest : public ::testing::Test {
         return {*credential, token ? *token : ""};
     }
 
-    static LoopbackQtsp* qtsp_;
     oidc::CurlHttpFetcher fetcher_{std::chrono::seconds(10)};
     SystemRandom random_;
     metrics::Registry registry_;
 };
-LoopbackQtsp* CscClientTest::qtsp_ = nullptr;
 
 TEST_F(CscClientTest, FullRoundTripSignsTheAuthorizedDigestsWithTheReturnedCertificate) {
     CscClient client(Settings(), fetcher_, &registry_);
     auto info = client.Info();
     ASSERT_TRUE(info) << info.error().message;
     EXPECT_EQ(info->specs, "2.0.0.0");
-    EXPECT_EQ(info->oauth2, qtsp_->url());
+    EXPECT_EQ(info->oauth2, Qtsp().url());
 
     auto ids = client.ListCredentials(kRsaUser);
     ASSERT_TRUE(ids) << ids.error().message;
