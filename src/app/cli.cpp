@@ -48,6 +48,8 @@ std::string SectionTitle(Section section) {
             return "Verification";
         case Section::kCa:
             return "Built-in CA";
+        case Section::kQtsp:
+            return "Qualified signatures (CSC API)";
     }
     return "Options";
 }
@@ -94,7 +96,7 @@ std::vector<Section> Cli::SectionsOf(std::string_view command) {
                 Section::kLimits, Section::kLog,      Section::kMetrics,  Section::kBootstrap,
                 Section::kWeb,    Section::kOidc,     Section::kNotify,   Section::kSmtp,
                 Section::kSms,    Section::kWebhooks, Section::kPolling,  Section::kVerify,
-                Section::kCa};
+                Section::kCa,     Section::kQtsp};
     }
     if (command == "ca tsa-cert") return {Section::kStorage, Section::kCa, Section::kLog};
     // migrate, issuer create, apikey create|revoke, ca revoke: what Storage::Open reads.

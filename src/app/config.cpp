@@ -679,6 +679,46 @@ std::vector<ConfigKey> MakeKeys() {
          "renew a document's archive time-stamp when its last time-stamp's certificate chain "
          "expires within this many days",
          false, Span<std::chrono::days>(FIRMO_FIELD(archive.renew_before), 1, 3650)},
+        {S::kQtsp, "signing.provider", "FIRMO_SIGNING_PROVIDER", "signing-provider", "NAME",
+         "`builtin`",
+         "who makes the signature value: `builtin` (the built-in CA, a certificate per signing "
+         "session) or `csc` (a qualified trust service provider over the CSC API v2, `csc.*`; "
+         "see [docs/QTSP.md](QTSP.md))",
+         false,
+         Enum<SigningProvider>(
+             FIRMO_FIELD(signing.provider),
+             {{"builtin", SigningProvider::kBuiltin}, {"csc", SigningProvider::kCsc}})},
+        {S::kQtsp, "csc.url", "FIRMO_CSC_URL", "csc-url", "URL", "—",
+         "the base of the QTSP's CSC API v2 (`{url}/info`, `/credentials/list`, "
+         "`/credentials/info`, `/signatures/signHash`), e.g. `https://qtsp.example/csc/v2`; "
+         "needed with `signing.provider = \"csc\"`",
+         false, Url(FIRMO_FIELD(csc.url), {"http://", "https://"}, true)},
+        {S::kQtsp, "csc.oauth_url", "FIRMO_CSC_OAUTH_URL", "csc-oauth-url", "URL",
+         "`oauth2` of `{csc.url}/info`",
+         "the QTSP's OAuth 2.0 authorization server (`/oauth2/authorize`, `/oauth2/token`)", false,
+         Url(FIRMO_FIELD(csc.oauth_url), {"http://", "https://"}, true)},
+        {S::kQtsp, "csc.client_id", "FIRMO_CSC_CLIENT_ID", "csc-client-id", "ID", "—",
+         "the client the QTSP registered for this Firmo (with the redirect URI "
+         "`{server.public_url}/qtsp/callback`)",
+         false, Text(FIRMO_FIELD(csc.client_id), Allow::kOneLine)},
+        {S::kQtsp, "csc.client_secret", "FIRMO_CSC_CLIENT_SECRET", "", "", "—",
+         "the client's secret (OAuth 2.0 client credentials and code exchange)", true,
+         Text(FIRMO_FIELD(csc.client_secret), Allow::kOneLine)},
+        {S::kQtsp, "csc.user_id_from", "FIRMO_CSC_USER_ID_FROM", "csc-user-id-from", "NAME",
+         "`identifier`",
+         "what Firmo sends as the QTSP's `userID`: `identifier` (the signer's fiscal code or "
+         "national identity number, without prefix) or `email`",
+         false,
+         Enum<CscUserIdFrom>(
+             FIRMO_FIELD(csc.user_id_from),
+             {{"identifier", CscUserIdFrom::kIdentifier}, {"email", CscUserIdFrom::kEmail}})},
+        {S::kQtsp, "csc.terms_url", "FIRMO_CSC_TERMS_URL", "csc-terms-url", "URL", "empty",
+         "the QTSP's terms the signer accepts before the redirect (a link); recorded as "
+         "accepted in the audit log",
+         false, Url(FIRMO_FIELD(csc.terms_url), {"https://", "http://"}, true)},
+        {S::kQtsp, "csc.terms_text", "FIRMO_CSC_TERMS_TEXT", "csc-terms-text", "TEXT", "empty",
+         "the QTSP's terms as text, shown with (or instead of) `csc.terms_url`", false,
+         Text(FIRMO_FIELD(csc.terms_text))},
     };
 }
 
@@ -800,6 +840,23 @@ class Loader {
             return Fail(ErrorCode::kInvalidArgument,
                         "storage.s3_direct_urls (set by " + Origin("storage.s3_direct_urls") +
                             ") needs an S3 storage.url (s3://bucket/prefix)");
+        }
+        if (config_.signing.provider == SigningProvider::kCsc) {
+            std::vector<std::string> missing;
+            if (config_.csc.url.empty()) missing.push_back("csc.url (FIRMO_CSC_URL)");
+            if (config_.csc.client_id.empty()) {
+                missing.push_back("csc.client_id (FIRMO_CSC_CLIENT_ID)");
+            }
+            if (config_.csc.client_secret.empty()) {
+                missing.push_back("csc.client_secret (FIRMO_CSC_CLIENT_SECRET)");
+            }
+            if (!missing.empty()) {
+                std::string list;
+                for (const auto& m : missing) list += (list.empty() ? "" : ", ") + m;
+                return Fail(ErrorCode::kInvalidArgument, "signing.provider = \"csc\" (set by " +
+                                                             Origin("signing.provider") +
+                                                             ") needs " + list);
+            }
         }
         return {};
     }

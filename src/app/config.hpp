@@ -203,6 +203,27 @@ struct ArchiveConfig {
     std::chrono::days renew_before{90};
 };
 
+// Who makes the signature value: the built-in CA (a certificate per signing session) or a
+// qualified trust service provider over the CSC API v2 (docs/QTSP.md).
+enum class SigningProvider { kBuiltin, kCsc };
+
+struct SigningConfig {
+    SigningProvider provider = SigningProvider::kBuiltin;
+};
+
+// Which signer attribute is the QTSP's `userID` (credentials/list).
+enum class CscUserIdFrom { kIdentifier, kEmail };
+
+struct CscConfig {
+    std::string url;        // the CSC API base ({url}/info, /credentials/list, ...)
+    std::string oauth_url;  // the authorization server; empty: `oauth2` of {url}/info
+    std::string client_id;
+    std::string client_secret;
+    CscUserIdFrom user_id_from = CscUserIdFrom::kIdentifier;
+    std::string terms_url;   // the provider's terms, shown before the redirect (either or both)
+    std::string terms_text;  //
+};
+
 struct Config {
     ServerConfig server;
     JobsConfig jobs;
@@ -223,6 +244,8 @@ struct Config {
     CaConfig ca;
     TsaConfig tsa;
     ArchiveConfig archive;
+    SigningConfig signing;
+    CscConfig csc;
 };
 
 // "https://127.0.0.1:8443": the scheme and the address the server actually listens on.
@@ -258,6 +281,7 @@ enum class Section {
     kPolling,
     kVerify,
     kCa,
+    kQtsp,
 };
 
 // One configuration key: its TOML name, environment variable and flag (empty: none), the

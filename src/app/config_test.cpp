@@ -410,5 +410,48 @@ TEST(ConfigKeys, PlainTextDropsMarkdown) {
     EXPECT_EQ(PlainText("see [TLS in Firmo](#tls-in-firmo), `1.2`"), "see TLS in Firmo, 1.2");
 }
 
+TEST(Config, CscProviderNeedsItsUrlClientAndSecret) {
+    auto builtin = Sources().Load();
+    ASSERT_TRUE(builtin) << builtin.error().message;
+    EXPECT_EQ(builtin->signing.provider, SigningProvider::kBuiltin);
+    EXPECT_EQ(builtin->csc.user_id_from, CscUserIdFrom::kIdentifier);
+
+    EXPECT_EQ(Sources().Env("FIRMO_SIGNING_PROVIDER", "csc").Error(),
+              "signing.provider = \"csc\" (set by environment variable FIRMO_SIGNING_PROVIDER "
+              "(signing.provider)) needs csc.url (FIRMO_CSC_URL), csc.client_id "
+              "(FIRMO_CSC_CLIENT_ID), csc.client_secret (FIRMO_CSC_CLIENT_SECRET)");
+    EXPECT_THAT(
+        Sources()
+            .File("[signing]\nprovider = \"csc\"\n[csc]\nurl = \"https://q.example/csc/v2\"\n"
+                  "client_id = \"firmo\"\n")
+            .Error(),
+        HasSubstr("needs csc.client_secret (FIRMO_CSC_CLIENT_SECRET)"));
+    EXPECT_THAT(Sources().Env("FIRMO_CSC_URL", "ftp://q.example").Error(),
+                HasSubstr("must be a URL starting with http:// or https://"));
+    EXPECT_THAT(Sources().Flag("signing-provider", "remote").Error(),
+                HasSubstr("--signing-provider (signing.provider) = \"remote\": must be one of"));
+
+    auto csc = Sources()
+                   .Env("FIRMO_SIGNING_PROVIDER", "csc")
+                   .Env("FIRMO_CSC_URL", "https://q.example/csc/v2")
+                   .Env("FIRMO_CSC_OAUTH_URL", "https://auth.q.example")
+                   .Env("FIRMO_CSC_CLIENT_ID", "firmo")
+                   .Env("FIRMO_CSC_CLIENT_SECRET", "very-secret")
+                   .Flag("csc-user-id-from", "email")
+                   .Flag("csc-terms-url", "https://q.example/terms")
+                   .Load();
+    ASSERT_TRUE(csc) << csc.error().message;
+    EXPECT_EQ(csc->signing.provider, SigningProvider::kCsc);
+    EXPECT_EQ(csc->csc.url, "https://q.example/csc/v2");
+    EXPECT_EQ(csc->csc.oauth_url, "https://auth.q.example");
+    EXPECT_EQ(csc->csc.client_secret, "very-secret");
+    EXPECT_EQ(csc->csc.user_id_from, CscUserIdFrom::kEmail);
+    EXPECT_EQ(csc->csc.terms_url, "https://q.example/terms");
+    // The secret has no flag and is never echoed.
+    EXPECT_THAT(Sources().Flag("csc-client-secret", "x").Error(), HasSubstr("unknown option"));
+    EXPECT_EQ(Sources().Env("FIRMO_CSC_CLIENT_SECRET", "a\nb").Error().find("a\nb"),
+              std::string::npos);
+}
+
 }  // namespace
 }  // namespace firmo::app

@@ -23,6 +23,7 @@
 #include "domain/services/archive_service.hpp"
 #include "domain/services/ceremony_service.hpp"
 #include "domain/services/event_service.hpp"
+#include "domain/services/qtsp_service.hpp"
 #include "domain/services/rate_limit_service.hpp"
 #include "domain/services/request_steps.hpp"
 #include "domain/services/revocation_service.hpp"
@@ -52,7 +53,9 @@
 #include "store/postgres/postgres_database.hpp"
 #include "store/s3/s3_blob_store.hpp"
 #include "store/sqlite/sqlite_database.hpp"
+#include "trust/csc_gateway.hpp"
 #include "web/portal.hpp"
+#include "web/qtsp_callback.hpp"
 
 namespace firmo::app {
 
@@ -200,6 +203,7 @@ struct Adapters {
     std::unique_ptr<domain::CodeSender> codes;
     std::unique_ptr<domain::DeliveryTransport> delivery;
     std::unique_ptr<domain::IdentityProvider> eid;  // null: no eID login
+    std::string qtsp_seal_key;  // 32 bytes with signing.provider = "csc" (seals PKCE verifiers)
 };
 
 Result<Adapters> OpenAdapters(const Config& config, const std::string& public_url) {
@@ -269,6 +273,10 @@ Result<Adapters> OpenAdapters(const Config& config, const std::string& public_ur
                         domain::SplitAcrList(config.oidc.acr_high)};
         FIRMO_TRY(auto provider, oidc::OidcIdentityProvider::Create(o, clock, random));
         a.eid = std::move(provider);
+    }
+    if (config.signing.provider == SigningProvider::kCsc) {
+        FIRMO_TRY(std::string hex, SharedSecret(a.storage->db(), random, "qtsp_seal_key"));
+        a.qtsp_seal_key = HexDecode(hex).value_or("");
     }
     return a;
 }
@@ -524,6 +532,7 @@ struct Node::Graph {
             http::Lane::kHeavy);
         portal.Register(add_public);
         signer_api.Register(add_public);
+        if (c.signing.provider == SigningProvider::kCsc) RegisterQtsp(c);
         // validate-document, verify: PDF work.
         document_api.Register(
             [this](std::string method, std::string pattern, api::IssuerApi::AuthedHandler handler) {
@@ -563,6 +572,35 @@ struct Node::Graph {
     // deliveries: on PostgreSQL round trips must not stall an I/O thread, and on SQLite it
     // measured faster than running inline on the I/O threads (docs/PERFORMANCE.md, "Database
     // work inline or on a pool").
+    // signing.provider = "csc": the QTSP's client and GET /qtsp/callback. The continuation
+    // (signHash, embedding, post-sign steps) is the staged signing pipeline's; until it is
+    // wired, the callback refuses with 503 before it spends an authorization.
+    void RegisterQtsp(const Config& c) {
+        csc_http = std::make_unique<oidc::CurlHttpFetcher>(std::chrono::seconds(30));
+        csc = std::make_unique<trust::CscClient>(
+            trust::CscSettings{.url = c.csc.url,
+                               .oauth_url = c.csc.oauth_url,
+                               .client_id = c.csc.client_id,
+                               .client_secret = c.csc.client_secret,
+                               .redirect_uri = public_url + "/qtsp/callback"},
+            *csc_http, &metrics);
+        qtsp_gateway =
+            std::make_unique<trust::CscGateway>(*csc, storage.random(), adapters.qtsp_seal_key);
+        qtsp = std::make_unique<domain::QtspService>(issuer_side.context(), *qtsp_gateway, nullptr);
+        qtsp_callback = std::make_unique<web::QtspCallbackPage>(*qtsp);
+        // The code exchange blocks on the provider: never on an I/O thread.
+        qtsp_callback->Register(
+            [this](std::string method, std::string pattern, http::Handler handler) {
+                frontend.AddPublic(std::move(method), std::move(pattern), std::move(handler),
+                                   http::Lane::kHeavy);
+            });
+        log::Warn("qtsp_not_wired", {{"csc_url", c.csc.url},
+                                     {"advice",
+                                      "signing.provider = csc: GET /qtsp/callback is served, but "
+                                      "signatures are still made by the built-in CA until the QTSP "
+                                      "continuation is wired into the signing pipeline"}});
+    }
+
     static http::LaneOptions LaneOptionsOf(const Config& c) {
         http::LaneOptions o;
         if (c.server.database_threads) {
@@ -673,6 +711,13 @@ struct Node::Graph {
     domain::RevocationService revocations;
     api::PkiApi pki_api;
     api::IssuerIdentityApi issuer_identity_api;
+    // signing.provider = "csc" only (null otherwise): the QTSP client, its gateway, the
+    // authorization service and GET /qtsp/callback (trust/, docs/QTSP.md).
+    std::unique_ptr<oidc::CurlHttpFetcher> csc_http;
+    std::unique_ptr<trust::CscClient> csc;
+    std::unique_ptr<trust::CscGateway> qtsp_gateway;
+    std::unique_ptr<domain::QtspService> qtsp;
+    std::unique_ptr<web::QtspCallbackPage> qtsp_callback;
     http::Server server;
 };
 

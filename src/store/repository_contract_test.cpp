@@ -2407,6 +2407,58 @@ TEST_P(RepositoryContract, IssuerIdentityIsUpdatedWhole) {
     EXPECT_EQ((*after)->created_at, (*before)->created_at);
 }
 
+TEST_P(RepositoryContract, QtspAuthorizationsFinishOnceBeforeTheyExpire) {
+    const Timestamp now = clock_.Now();
+    const QtspAuthorization a{.state_hash = std::string(64, 'a'),
+                              .request_id = Id(),
+                              .signer_id = Id(),
+                              .credential_id = "cred-1",
+                              .hashes = {"aGFzaDE", "aGFzaDI"},
+                              .sealed_verifier = "c2VhbGVk",
+                              .created_at = now,
+                              .expires_at = now + 10min};
+    QtspAuthorization late = a;
+    late.state_hash = std::string(64, 'b');
+    late.hashes = {"b25l"};
+    late.expires_at = now + 1min;
+    {
+        auto tx = Write();
+        ASSERT_TRUE(tx->qtsp_authorizations().Insert(a));
+        ASSERT_TRUE(tx->qtsp_authorizations().Insert(late));
+        ASSERT_TRUE(tx->Commit());
+    }
+    {
+        auto tx = Write();
+        auto again = tx->qtsp_authorizations().Insert(a);
+        ASSERT_FALSE(again);
+        EXPECT_EQ(again.error().code, ErrorCode::kAlreadyExists);
+    }
+    EXPECT_EQ(*Read()->qtsp_authorizations().Find(a.state_hash), a);
+    EXPECT_FALSE(*Read()->qtsp_authorizations().Find(std::string(64, 'c')));
+    {
+        auto tx = Write();
+        EXPECT_EQ(tx->qtsp_authorizations().Finish(a.state_hash, "authorized", now + 1s), true);
+        // A replay, and an expired one: neither finishes.
+        EXPECT_EQ(tx->qtsp_authorizations().Finish(a.state_hash, "denied", now + 2s), false);
+        EXPECT_EQ(tx->qtsp_authorizations().Finish(late.state_hash, "authorized", now + 1min),
+                  false);
+        EXPECT_EQ(tx->qtsp_authorizations().Finish(std::string(64, 'c'), "denied", now), false);
+        ASSERT_TRUE(tx->Commit());
+    }
+    auto finished = *Read()->qtsp_authorizations().Find(a.state_hash);
+    ASSERT_TRUE(finished);
+    EXPECT_EQ(finished->outcome, "authorized");
+    EXPECT_EQ(finished->finished_at, now + 1s);
+    EXPECT_EQ((*Read()->qtsp_authorizations().Find(late.state_hash))->outcome, "");
+    {
+        auto tx = Write();
+        EXPECT_EQ(tx->qtsp_authorizations().DeleteExpired(now + 2min), 1);
+        ASSERT_TRUE(tx->Commit());
+    }
+    EXPECT_FALSE(*Read()->qtsp_authorizations().Find(late.state_hash));
+    EXPECT_TRUE(*Read()->qtsp_authorizations().Find(a.state_hash));
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, RepositoryContract, ::testing::ValuesIn(Backends()),
                          [](const auto& param_info) { return param_info.param.name; });
 

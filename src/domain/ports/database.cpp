@@ -33,6 +33,9 @@ class JoinedTransaction final : public Transaction {
     IdempotencyRepository& idempotency() override { return unit_.tx().idempotency(); }
     SettingRepository& settings() override { return unit_.tx().settings(); }
     RevocationRepository& revocations() override { return unit_.tx().revocations(); }
+    QtspAuthorizationRepository& qtsp_authorizations() override {
+        return unit_.tx().qtsp_authorizations();
+    }
 
     Result<void> Commit() override {
         if (unit_.aborted()) {

@@ -30,6 +30,7 @@
 #include "domain/ports/idempotency_repository.hpp"
 #include "domain/ports/issuer_repository.hpp"
 #include "domain/ports/job_repository.hpp"
+#include "domain/ports/qtsp_authorization_repository.hpp"
 #include "domain/ports/rate_limit_repository.hpp"
 #include "domain/ports/request_repository.hpp"
 #include "domain/ports/revocation_repository.hpp"
@@ -63,6 +64,7 @@ class Transaction {
     virtual IdempotencyRepository& idempotency() = 0;
     virtual SettingRepository& settings() = 0;
     virtual RevocationRepository& revocations() = 0;
+    virtual QtspAuthorizationRepository& qtsp_authorizations() = 0;
 
     [[nodiscard]] virtual Result<void> Commit() = 0;
 };

@@ -90,7 +90,8 @@ struct Tables {
     Table<Map<std::pair<std::string, std::int64_t>, RateRow>> rate_limits;
     Table<Map<std::pair<std::string, std::string>, IdempotencyRecord>> idempotency;
     Table<Map<std::string, std::string>> settings;
-    Table<Map<std::string, Revocation>> revocations;  // by serial
+    Table<Map<std::string, Revocation>> revocations;                 // by serial
+    Table<Map<std::string, QtspAuthorization>> qtsp_authorizations;  // by state hash
     Table<Sequences> sequences;
 
     void Seal() {
@@ -100,6 +101,7 @@ struct Tables {
         outbox_turns.Seal();
         poll_state.Seal(), jobs.Seal(), rate_limits.Seal(), idempotency.Seal(), settings.Seal();
         revocations.Seal();
+        qtsp_authorizations.Seal();
         sequences.Seal();
     }
 };
@@ -184,6 +186,7 @@ class MemoryTransaction final : public Transaction {
     IdempotencyRepository& idempotency() override { return *idempotency_; }
     SettingRepository& settings() override { return *settings_; }
     RevocationRepository& revocations() override { return *revocations_; }
+    QtspAuthorizationRepository& qtsp_authorizations() override { return *qtsp_authorizations_; }
 
     Result<void> Commit() override {
         if (ended_) return Fail(ErrorCode::kInternal, "the transaction has ended");
@@ -230,6 +233,7 @@ class MemoryTransaction final : public Transaction {
     std::unique_ptr<IdempotencyRepository> idempotency_;
     std::unique_ptr<SettingRepository> settings_;
     std::unique_ptr<RevocationRepository> revocations_;
+    std::unique_ptr<QtspAuthorizationRepository> qtsp_authorizations_;
 };
 
 namespace {
@@ -1200,6 +1204,53 @@ class MemRevocations final : public RevocationRepository, Repo {
     }
 };
 
+class MemQtspAuthorizations final : public QtspAuthorizationRepository, Repo {
+  public:
+    using Repo::Repo;
+    Result<void> Insert(const QtspAuthorization& a) override {
+        return tx_.Writing([&](Tables& t) -> Result<void> {
+            if (t.qtsp_authorizations.get().contains(a.state_hash)) {
+                return Taken("qtsp_authorizations.state_hash");
+            }
+            QtspAuthorization stored = a;
+            stored.finished_at.reset();
+            stored.outcome.clear();
+            t.qtsp_authorizations.mut()[a.state_hash] = std::move(stored);
+            return {};
+        });
+    }
+    Result<std::optional<QtspAuthorization>> Find(const std::string& state_hash) override {
+        return tx_.Reading(
+            [&](const Tables& t) { return Found(t.qtsp_authorizations.get(), state_hash); });
+    }
+    Result<bool> Finish(const std::string& state_hash, const std::string& outcome,
+                        Timestamp at) override {
+        return tx_.Writing([&](Tables& t) -> Result<bool> {
+            auto stored = Found(t.qtsp_authorizations.get(), state_hash);
+            if (!stored || stored->finished_at || stored->expires_at <= at) return false;
+            auto& row = t.qtsp_authorizations.mut()[state_hash];
+            row.finished_at = at;
+            row.outcome = outcome;
+            return true;
+        });
+    }
+    Result<std::int64_t> DeleteExpired(Timestamp before) override {
+        return tx_.Writing([&](Tables& t) -> Result<std::int64_t> {
+            std::int64_t n = 0;
+            auto& rows = t.qtsp_authorizations.mut();
+            for (auto it = rows.begin(); it != rows.end();) {
+                if (it->second.expires_at < before) {
+                    it = rows.erase(it);
+                    ++n;
+                } else {
+                    ++it;
+                }
+            }
+            return n;
+        });
+    }
+};
+
 }  // namespace
 
 MemoryTransaction::MemoryTransaction(MemoryDatabase& db, TxMode mode)
@@ -1221,7 +1272,8 @@ MemoryTransaction::MemoryTransaction(MemoryDatabase& db, TxMode mode)
       rate_limits_(std::make_unique<MemRateLimits>(*this)),
       idempotency_(std::make_unique<MemIdempotency>(*this)),
       settings_(std::make_unique<MemSettings>(*this)),
-      revocations_(std::make_unique<MemRevocations>(*this)) {
+      revocations_(std::make_unique<MemRevocations>(*this)),
+      qtsp_authorizations_(std::make_unique<MemQtspAuthorizations>(*this)) {
     if (mode == TxMode::kWrite) {
         write_lock_ = std::unique_lock(db_.write_mu_);
         working_.emplace(*db_.Snapshot());

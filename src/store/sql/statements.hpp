@@ -441,6 +441,21 @@ inline constexpr const char* kFindRevocation =
 inline constexpr const char* kListRevocations =
     "SELECT serial, revoked_at, reason FROM certificate_revocations ORDER BY revoked_at, serial";
 
+// ---- QTSP credential authorizations (CSC API v2) -------------------------------------------
+#define FIRMO_QTSP_AUTHORIZATION_COLUMNS                                                      \
+    "state_hash, request_id, signer_id, credential_id, hashes, sealed_verifier, created_at, " \
+    "expires_at, finished_at, outcome"
+inline constexpr const char* kInsertQtspAuthorization =
+    "INSERT INTO qtsp_authorizations (" FIRMO_QTSP_AUTHORIZATION_COLUMNS
+    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL, '')";
+inline constexpr const char* kFindQtspAuthorization =
+    "SELECT " FIRMO_QTSP_AUTHORIZATION_COLUMNS " FROM qtsp_authorizations WHERE state_hash = $1";
+inline constexpr const char* kFinishQtspAuthorization =
+    "UPDATE qtsp_authorizations SET finished_at = $3, outcome = $2 "
+    "WHERE state_hash = $1 AND finished_at IS NULL AND expires_at > $3";
+inline constexpr const char* kDeleteExpiredQtspAuthorizations =
+    "DELETE FROM qtsp_authorizations WHERE expires_at < $1";
+
 // ---- The database as a whole: transaction ends, readiness, migration bookkeeping ----------
 // (BEGIN differs: each driver has its own, see Connection::Begin.)
 inline constexpr const char* kCommit = "COMMIT";

@@ -690,6 +690,55 @@ class SqlRevocations final : public RevocationRepository, Repository {
     }
 };
 
+class SqlQtspAuthorizations final : public QtspAuthorizationRepository, Repository {
+  public:
+    using Repository::Repository;
+
+    Result<void> Insert(const QtspAuthorization& a) override {
+        FIRMO_TRY(auto q, Prepare(kInsertQtspAuthorization));
+        std::string hashes;
+        for (const auto& h : a.hashes) hashes += (hashes.empty() ? "" : ",") + h;
+        q.Bind(a.state_hash, a.request_id, a.signer_id, a.credential_id, hashes, a.sealed_verifier,
+               a.created_at, a.expires_at);
+        return SendNow(q);
+    }
+    Result<std::optional<QtspAuthorization>> Find(const std::string& state_hash) override {
+        FIRMO_TRY(auto q, Prepare(kFindQtspAuthorization));
+        return q.Bind(state_hash).One(ReadQtspAuthorization);
+    }
+    Result<bool> Finish(const std::string& state_hash, const std::string& outcome,
+                        Timestamp at) override {
+        FIRMO_TRY(auto q, Prepare(kFinishQtspAuthorization));
+        FIRMO_TRY(std::int64_t changed, q.Bind(state_hash, outcome, at).Run());
+        return changed == 1;
+    }
+    Result<std::int64_t> DeleteExpired(Timestamp before) override {
+        return RunBefore(kDeleteExpiredQtspAuthorizations, before);
+    }
+
+  private:
+    static QtspAuthorization ReadQtspAuthorization(const Row& r) {
+        QtspAuthorization a{.state_hash = r.Text(0),
+                            .request_id = r.Text(1),
+                            .signer_id = r.Text(2),
+                            .credential_id = r.Text(3),
+                            .sealed_verifier = r.Text(5),
+                            .created_at = r.Time(6),
+                            .expires_at = r.Time(7),
+                            .finished_at = r.OptTime(8),
+                            .outcome = r.Text(9)};
+        const std::string hashes = r.Text(4);
+        std::size_t at = 0;
+        while (at < hashes.size()) {
+            std::size_t comma = hashes.find(',', at);
+            if (comma == std::string::npos) comma = hashes.size();
+            a.hashes.push_back(hashes.substr(at, comma - at));
+            at = comma + 1;
+        }
+        return a;
+    }
+};
+
 class SqlTransaction final : public Transaction {
   public:
     SqlTransaction(Lease lease, TxMode mode)
@@ -711,7 +760,8 @@ class SqlTransaction final : public Transaction {
           rate_limits_(conn(), locking()),
           idempotency_(conn(), locking()),
           settings_(conn(), locking()),
-          revocations_(conn(), locking()) {}
+          revocations_(conn(), locking()),
+          qtsp_authorizations_(conn(), locking()) {}
 
     ~SqlTransaction() override {
         if (open_) {
@@ -759,6 +809,7 @@ class SqlTransaction final : public Transaction {
     IdempotencyRepository& idempotency() override { return idempotency_; }
     SettingRepository& settings() override { return settings_; }
     RevocationRepository& revocations() override { return revocations_; }
+    QtspAuthorizationRepository& qtsp_authorizations() override { return qtsp_authorizations_; }
 
   private:
     Connection& conn() { return *lease_.conn; }
@@ -787,6 +838,7 @@ class SqlTransaction final : public Transaction {
     SqlIdempotency idempotency_;
     SqlSettings settings_;
     SqlRevocations revocations_;
+    SqlQtspAuthorizations qtsp_authorizations_;
 };
 
 }  // namespace

@@ -384,6 +384,25 @@ INSERT INTO poll_queues (issuer_id, polling_queue, next_poll_at)
 ALTER TABLE request_signers ADD COLUMN on_behalf_of TEXT NOT NULL DEFAULT 'self';
 )sql";
 
+// Issue 15: pending credential authorizations at a QTSP (CSC API v2): the hash of the
+// `state` sent to the provider, the hashes the signer authorizes (base64url, comma-separated),
+// the sealed PKCE verifier; finished once (the callback), expired rows swept.
+constexpr const char* kQtspAuthorizations = R"sql(
+CREATE TABLE qtsp_authorizations (
+    state_hash      TEXT PRIMARY KEY,
+    request_id      TEXT NOT NULL,
+    signer_id       TEXT NOT NULL,
+    credential_id   TEXT NOT NULL,
+    hashes          TEXT NOT NULL,
+    sealed_verifier TEXT NOT NULL,
+    created_at      INTEGER NOT NULL,
+    expires_at      INTEGER NOT NULL,
+    finished_at     INTEGER,
+    outcome         TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX qtsp_authorizations_expires ON qtsp_authorizations (expires_at);
+)sql";
+
 // One migration a line, so that each new one is a one-line change (clang-format would pack them).
 // clang-format off
 constexpr sql::Migration kMigrations[] = {
@@ -402,6 +421,7 @@ constexpr sql::Migration kMigrations[] = {
     {13, "signer language", kSignerLanguage},
     {15, "issuer identity", kIssuerIdentity},
     {16, "posten lifecycle 2", kPostenLifecycle2},
+    {18, "qtsp authorizations", kQtspAuthorizations},
 };
 // clang-format on
 
