@@ -33,6 +33,7 @@ class JoinedTransaction final : public Transaction {
     IdempotencyRepository& idempotency() override { return unit_.tx().idempotency(); }
     SettingRepository& settings() override { return unit_.tx().settings(); }
     RevocationRepository& revocations() override { return unit_.tx().revocations(); }
+    StaffRepository& staff() override { return unit_.tx().staff(); }
 
     Result<void> Commit() override {
         if (unit_.aborted()) {
