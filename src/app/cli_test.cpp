@@ -58,9 +58,10 @@ TEST(Cli, EveryCommandIsReachable) {
         for (const auto& w : words) name += (name.empty() ? "" : " ") + w;
         names.push_back(name);
     }
-    EXPECT_THAT(names, ::testing::UnorderedElementsAre(
-                           "serve", "migrate", "issuer create", "apikey create", "apikey revoke",
-                           "ca init", "ca cert", "ca revoke", "ca tsa-cert", "sign", "verify"));
+    EXPECT_THAT(
+        names, ::testing::UnorderedElementsAre("serve", "migrate", "issuer create", "apikey create",
+                                               "apikey revoke", "ca init", "ca cert", "ca revoke",
+                                               "ca tsa-cert", "sign", "verify", "user create"));
 }
 
 // `firmo <command> --help` exits 0 and lists every option the command accepts: the list comes

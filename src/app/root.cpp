@@ -15,6 +15,7 @@
 #include "app/version.hpp"
 #include "core/encoding.hpp"
 #include "core/log.hpp"
+#include "crypto/argon2id.hpp"
 #include "crypto/builtin_trust_service.hpp"
 #include "crypto/builtin_tsa.hpp"
 #include "crypto/certificate_authority.hpp"
@@ -25,6 +26,7 @@
 #include "domain/services/request_steps.hpp"
 #include "domain/services/revocation_service.hpp"
 #include "domain/services/signer_session_service.hpp"
+#include "domain/services/staff_service.hpp"
 #include "http/lanes.hpp"
 #include "http/server.hpp"
 #include "i18n/zone.hpp"
@@ -49,6 +51,7 @@
 #include "store/s3/s3_blob_store.hpp"
 #include "store/sqlite/sqlite_database.hpp"
 #include "web/portal.hpp"
+#include "web/staff_portal.hpp"
 
 namespace firmo::app {
 
@@ -452,6 +455,17 @@ struct Node::Graph {
                      {.public_url = public_url, .version = std::string(Version())}),
           revocations(storage.db(), storage.clock()),
           pki_api(adapters.ca, adapters.tsa, revocations, storage.clock(), metrics),
+          // The sender portal (issue 17).
+          staff_login_limits(
+              storage.db(), storage.clock(),
+              {.calls = c.web.staff_login_attempts, .window = std::chrono::minutes(1)}),
+          staff(issuer_side.context(), staff_passwords, &staff_login_limits),
+          staff_portal(staff,
+                       {issuer_side.requests(), issuer_side.dossiers(), issuer_side.signers()},
+                       urls, storage.clock(),
+                       {.public_url = public_url,
+                        .secure_cookies = UseSecureCookies(c.web.secure_cookies, public_url),
+                        .time_zone = c.web.staff_time_zone}),
           server(ServerOptionsOf(c), std::move(listener),
                  [this](http::HttpRequest& request, http::Responder respond) {
                      frontend.Handle(request, std::move(respond));
@@ -470,6 +484,7 @@ struct Node::Graph {
             const bool heavy =
                 method == "GET" &&
                 (pattern == "/s/{id}/documents/{doc_id}/file" ||
+                 pattern == "/app/requests/{id}/documents/{doc_id}/signed" ||
                  pattern == "/api/v1/signer/signature-requests/{id}/documents/{doc_id}/content");
             frontend.AddPublic(std::move(method), std::move(pattern), std::move(handler),
                                heavy ? http::Lane::kHeavy : http::Lane::kDatabase);
@@ -519,6 +534,7 @@ struct Node::Graph {
                                 http::Lane lane) {
             frontend.AddPublic(std::move(method), std::move(pattern), std::move(handler), lane);
         });
+        staff_portal.Register(add_public);
         WarnWhenThePoolIsSmall(c);
     }
 
@@ -609,6 +625,10 @@ struct Node::Graph {
     api::IoSignApi iosign_api;
     domain::RevocationService revocations;
     api::PkiApi pki_api;
+    crypto::Argon2idHasher staff_passwords;
+    domain::RateLimitService staff_login_limits;
+    domain::StaffService staff;
+    web::StaffPortal staff_portal;
     http::Server server;
 };
 
@@ -648,6 +668,9 @@ Result<void> Node::Run(std::ostream& out) {
         out << "Created issuer " << boot->first.id << " (\"" << boot->first.name
             << "\") and its first API key. It is shown only this once:\n";
         out << "API key: " << boot->second.secret << "\n";
+        out << "Sender portal: create its first admin with `firmo user create --data-dir "
+            << config.storage.data_dir.string() << " --issuer " << boot->first.id
+            << " --email you@example.org --role admin` and open the URL it prints\n";
     }
     out << "Data folder: " << config.storage.data_dir.string() << "\n";
     out << "Firmo is listening on " << g.listen_url << "\n";
