@@ -61,7 +61,7 @@ class StaffService {
         : ctx_(ctx),
           passwords_(passwords),
           login_limits_(login_limits),
-          options_(std::move(options)) {}
+          options_(options) {}
 
     const StaffOptions& options() const { return options_; }
 
