@@ -40,14 +40,21 @@ std::string QrCodeUrl(const UrlSigner& urls, const std::string& public_url,
 
 namespace {
 
-template <typename T, typename View>
-Json PageView(const Page<T>& page, View view) {
-    Json items = Json::array();
-    for (const auto& item : page.items) items.push_back(view(item));
-    Json j = {{"items", std::move(items)}};
-    j["continuation_token"] =
-        page.next_after_id ? Json(Base64UrlEncode(*page.next_after_id)) : Json(nullptr);
-    return j;
+template <typename T, typename Write>
+std::string PageText(const Page<T>& page, Write write) {
+    std::string out;
+    out.reserve(512 + 1536 * page.items.size());
+    codec::JsonWriter w(out);
+    w.BeginObject().Key("items").BeginArray();
+    for (const auto& item : page.items) write(w, item);
+    w.EndArray().Key("continuation_token");
+    if (page.next_after_id) {
+        w.String(Base64UrlEncode(*page.next_after_id));
+    } else {
+        w.Null();
+    }
+    w.EndObject();
+    return out;
 }
 
 }  // namespace
@@ -82,13 +89,13 @@ HttpResponse IssuerApi::CreateDossier(Req& req, const P& p) {
     if (!input) return Problem(input.error());
     auto dossier = s_.dossiers.Create(p.issuer_id, *input);
     if (!dossier) return Problem(dossier.error());
-    return JsonResponse(201, DossierView(*dossier));
+    return JsonTextResponse(201, ViewText(*dossier, WriteDossier));
 }
 
 HttpResponse IssuerApi::GetDossier(Req& req, const P& p) {
     auto dossier = s_.dossiers.Get(p.issuer_id, std::string(req.Param("id")));
     if (!dossier) return Problem(dossier.error());
-    return JsonResponse(200, DossierView(*dossier));
+    return JsonTextResponse(200, ViewText(*dossier, WriteDossier));
 }
 
 HttpResponse IssuerApi::ListDossiers(Req& req, const P& p) {
@@ -98,7 +105,7 @@ HttpResponse IssuerApi::ListDossiers(Req& req, const P& p) {
     if (!page) return Problem(page.error());
     auto result = s_.dossiers.List(p.issuer_id, *page);
     if (!result) return Problem(result.error());
-    return JsonResponse(200, PageView(*result, DossierView));
+    return JsonTextResponse(200, PageText(*result, WriteDossier));
 }
 
 HttpResponse IssuerApi::ListRequestsFiltered(Req& req, const P& p, const QuerySpec& spec,
@@ -110,8 +117,10 @@ HttpResponse IssuerApi::ListRequestsFiltered(Req& req, const P& p, const QuerySp
     if (auto status = query->Text("status")) filter.status = ParseRequestStatus(*status);
     auto result = s_.requests.List(p.issuer_id, filter, *page);
     if (!result) return Problem(result.error());
-    return JsonResponse(200,
-                        PageView(*result, [this](const SignatureRequest& r) { return View(r); }));
+    return JsonTextResponse(
+        200, PageText(*result, [this](codec::JsonWriter& w, const SignatureRequest& r) {
+            WriteRequest(w, r, Links(r));
+        }));
 }
 
 HttpResponse IssuerApi::ListDossierRequests(Req& req, const P& p) {
@@ -135,7 +144,7 @@ HttpResponse IssuerApi::CreateSigner(Req& req, const P& p) {
 HttpResponse IssuerApi::GetSigner(Req& req, const P& p) {
     auto signer = s_.signers.Get(p.issuer_id, std::string(req.Param("id")));
     if (!signer) return Problem(signer.error());
-    return JsonResponse(200, SignerView(*signer));
+    return JsonTextResponse(200, ViewText(*signer, WriteSigner));
 }
 
 HttpResponse IssuerApi::CreateRequest(Req& req, const P& p) {
@@ -144,21 +153,25 @@ HttpResponse IssuerApi::CreateRequest(Req& req, const P& p) {
     const NewSignatureRequest input = body->ToInput();
     auto request = s_.requests.Create(p.issuer_id, input, ActorOf(p));
     if (!request) return Problem(request.error());
-    Json view = View(*request);
+    RequestLinks links = Links(*request);
     if (request->redirect) {
         // The one-time redirect URLs are shown here once (they are stored hashed).
         auto tokens = s_.requests.IssueRedirectTokens(p.issuer_id, request->id, std::nullopt,
                                                       options_.redirect_url_ttl);
         if (!tokens) return Problem(tokens.error());
-        for (auto& js : view["signers"]) {
+        links.redirect_urls.resize(request->signers.size());
+        for (std::size_t i = 0; i < request->signers.size(); ++i) {
             for (const auto& [sid, token] : *tokens) {
-                if (js["signer_id"] == sid) {
-                    js["redirect_url"] = options_.public_url + "/d/" + token;
+                if (request->signers[i].signer_id == sid) {
+                    links.redirect_urls[i] = options_.public_url + "/d/" + token;
                 }
             }
         }
     }
-    auto response = JsonResponse(201, view);
+    auto response =
+        JsonTextResponse(201, ViewText(*request, [&links](codec::JsonWriter& w, const auto& r) {
+                             WriteRequest(w, r, links);
+                         }));
     response.Set("Location", "/api/v1/signature-requests/" + request->id);
     return response;
 }
@@ -172,38 +185,40 @@ HttpResponse IssuerApi::GetRequest(Req& req, const P& p) {
     auto request = token ? s_.requests.GetWithStatusQueryToken(p.issuer_id, id, *token)
                          : s_.requests.Get(p.issuer_id, id);
     if (!request) return Problem(request.error());
-    return JsonResponse(200, View(*request));
+    return JsonTextResponse(200, View(*request));
 }
 
-Json IssuerApi::View(const SignatureRequest& r) const {
-    Json j = RequestView(r);
-    const std::string base = options_.public_url;
-    j["signing_url"] = base + "/s/" + r.id;
-    const std::string qr_svg = QrCodeUrl(urls_, base, r);
-    j["qr_code_url"] = qr_svg;
-    j["qr_code_png_url"] = qr_svg.substr(0, qr_svg.size() - 4) + ".png";
+RequestLinks IssuerApi::Links(const SignatureRequest& r) const {
+    RequestLinks links;
+    const std::string& base = options_.public_url;
+    links.signing_url = base + "/s/" + r.id;
+    links.qr_code_url = QrCodeUrl(urls_, base, r);
     if (!IsTerminal(r.status)) {
-        for (auto& js : j["signers"]) {
-            js["portal_url"] =
-                base + SignerLinkPath(urls_, r.issuer_id, r.id, js["signer_id"].get<std::string>(),
-                                      r.expires_at);
+        links.portal_urls.reserve(r.signers.size());
+        for (const auto& s : r.signers) {
+            links.portal_urls.push_back(
+                base + SignerLinkPath(urls_, r.issuer_id, r.id, s.signer_id, r.expires_at));
         }
     }
-    if (r.notification_id) j["notification"] = {{"io_message_id", *r.notification_id}};
     if (r.status == RequestStatus::kSigned) {
         const Timestamp expires = clock_.Now() + options_.download_url_ttl;
-        for (auto& jd : j["documents"]) {
-            const std::string doc_id = jd["id"].get<std::string>();
-            const Document* doc = r.FindDocument(doc_id);
-            auto direct = doc ? s_.requests.SignedDocumentDirectUrl(*doc, options_.download_url_ttl)
-                              : std::nullopt;
-            jd["url"] = direct
-                            ? *direct
-                            : base + "/api/v1/downloads/" +
-                                  urls_.Sign(Grant{"download", r.issuer_id, r.id, doc_id, expires});
+        links.document_urls.reserve(r.documents.size());
+        for (const auto& doc : r.documents) {
+            auto direct = s_.requests.SignedDocumentDirectUrl(doc, options_.download_url_ttl);
+            links.document_urls.push_back(
+                direct ? *direct
+                       : base + "/api/v1/downloads/" +
+                             urls_.Sign(Grant{"download", r.issuer_id, r.id, doc.id, expires}));
         }
     }
-    return j;
+    return links;
+}
+
+std::string IssuerApi::View(const SignatureRequest& r) const {
+    const RequestLinks links = Links(r);
+    return ViewText(r, [&links](codec::JsonWriter& w, const SignatureRequest& request) {
+        WriteRequest(w, request, links);
+    });
 }
 
 HttpResponse IssuerApi::Download(Req& req) {
@@ -238,9 +253,12 @@ HttpResponse IssuerApi::NewRedirectUrl(Req& req, const P& p) {
 HttpResponse IssuerApi::ListEvents(Req& req, const P& p) {
     auto events = s_.requests.Events(p.issuer_id, std::string(req.Param("id")));
     if (!events) return Problem(events.error());
-    Json items = Json::array();
-    for (const auto& e : *events) items.push_back(EventView(e));
-    return JsonResponse(200, Json{{"items", std::move(items)}});
+    std::string out;
+    codec::JsonWriter w(out);
+    w.BeginObject().Key("items").BeginArray();
+    for (const auto& e : *events) WriteEvent(w, e);
+    w.EndArray().EndObject();
+    return JsonTextResponse(200, std::move(out));
 }
 
 HttpResponse IssuerApi::GetUploadUrl(Req& req, const P& p) {
@@ -282,7 +300,8 @@ HttpResponse IssuerApi::Upload(Req& req) {
     auto doc = s_.requests.UploadDocument(grant->issuer_id, grant->request_id, grant->document_id,
                                           domain::Upload{req.body, "upload-url"});
     if (!doc) return Problem(doc.error());
-    return JsonResponse(202, DocumentView(*doc));
+    return JsonTextResponse(
+        202, ViewText(*doc, [](codec::JsonWriter& w, const Document& d) { WriteDocument(w, d); }));
 }
 
 HttpResponse IssuerApi::PutStatus(Req& req, const P& p) {
@@ -302,7 +321,7 @@ HttpResponse IssuerApi::PatchRequest(Req& req, const P& p) {
     auto result = s_.requests.ChangeDeadline(p.issuer_id, std::string(req.Param("id")),
                                              patch->expires_at, ActorOf(p));
     if (!result) return Problem(result.error());
-    return JsonResponse(200, View(*result));
+    return JsonTextResponse(200, View(*result));
 }
 
 }  // namespace firmo::api

@@ -7,6 +7,7 @@
 
 #include "api/contract.hpp"
 #include "api/url_signer.hpp"
+#include "api/views.hpp"
 #include "codec/json.hpp"
 #include "domain/services/dossier_service.hpp"
 #include "domain/services/issuer_service.hpp"
@@ -69,9 +70,11 @@ class IssuerApi {
     Res PatchRequest(Req& req, const P& p);
     Res PutNotification(Req& req, const P& p);
     Res NewRedirectUrl(Req& req, const P& p);
-    // The request's JSON with the links of this API: signers' portal links, the QR code and
+    // The links of this API in a request's answer: signers' portal links, the QR code and
     // universal link, and once SIGNED the documents' download URLs.
-    codec::Json View(const domain::SignatureRequest& request) const;
+    RequestLinks Links(const domain::SignatureRequest& request) const;
+    // The request's answer as JSON text, with Links().
+    std::string View(const domain::SignatureRequest& request) const;
     Res ListRequestsFiltered(Req& req, const P& p, const QuerySpec& spec,
                              domain::RequestFilter filter);
 

@@ -11,6 +11,14 @@ http::HttpResponse JsonResponse(int status, const codec::Json& body) {
     return r;
 }
 
+http::HttpResponse JsonTextResponse(int status, std::string body) {
+    http::HttpResponse r;
+    r.status = status;
+    r.Set("Content-Type", "application/json");
+    r.body = std::move(body);
+    return r;
+}
+
 Result<codec::Json> ParseJsonBody(const http::HttpRequest& request) {
     const std::string type = request.MediaType();
     const std::string_view media = type;

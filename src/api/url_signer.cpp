@@ -1,5 +1,6 @@
 #include "api/url_signer.hpp"
 
+#include <unordered_map>
 #include <vector>
 
 #include "core/encoding.hpp"
@@ -24,10 +25,29 @@ std::vector<std::string> Split(const std::string& s, char sep) {
 }  // namespace
 
 std::string UrlSigner::Sign(const Grant& g) const {
-    const std::string payload = std::string(kVersion) + "|" + g.purpose + "|" + g.issuer_id + "|" +
-                                g.request_id + "|" + g.document_id + "|" +
-                                std::to_string(ToUnixMillis(g.expires_at));
-    return Base64UrlEncode(payload) + "." + Base64UrlEncode(crypto::HmacSha256(secret_, payload));
+    std::string payload;
+    payload.reserve(96);
+    payload.append(kVersion).append("|").append(g.purpose).append("|").append(g.issuer_id);
+    payload.append("|").append(g.request_id).append("|").append(g.document_id).append("|");
+    payload.append(std::to_string(ToUnixMillis(g.expires_at)));
+    // A request's answer signs the same links on every read (its QR code and signer links,
+    // valid until it expires): a small memo per thread spares the HMAC. It belongs to one
+    // secret, so that two signers (tests, key rotation) never share an entry.
+    struct Memo {
+        std::string secret;
+        std::unordered_map<std::string, std::string> tokens;
+    };
+    thread_local Memo memo;
+    if (memo.secret != secret_) {
+        memo.secret = secret_;
+        memo.tokens.clear();
+    }
+    if (const auto it = memo.tokens.find(payload); it != memo.tokens.end()) return it->second;
+    std::string token =
+        Base64UrlEncode(payload) + "." + Base64UrlEncode(crypto::HmacSha256(secret_, payload));
+    if (memo.tokens.size() >= 1024) memo.tokens.clear();
+    memo.tokens.emplace(std::move(payload), token);
+    return token;
 }
 
 Result<Grant> UrlSigner::Verify(const std::string& token, const std::string& purpose,

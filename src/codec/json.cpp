@@ -1,5 +1,7 @@
 #include "codec/json.hpp"
 
+#include <unordered_map>
+
 #include "codec/schema.hpp"
 
 namespace firmo::codec {
@@ -149,6 +151,20 @@ std::vector<Violation> ViolationsFromJson(const Json& j) {
 }
 
 Result<domain::DocumentMetadata> DocumentMetadataFromText(const std::string& text) {
+    // The documents of one dossier's requests share their metadata text: a small memo per
+    // thread spares parsing it on every read of a request (the hottest read of the API).
+    struct Memo {
+        std::unordered_map<std::string, domain::DocumentMetadata> parsed;
+    };
+    thread_local Memo memo;
+    if (const auto it = memo.parsed.find(text); it != memo.parsed.end()) return it->second;
+    FIRMO_TRY(auto doc, ParseStoredDocumentMetadata(text));
+    if (memo.parsed.size() >= 256) memo.parsed.clear();
+    memo.parsed.emplace(text, doc);
+    return doc;
+}
+
+Result<domain::DocumentMetadata> ParseStoredDocumentMetadata(const std::string& text) {
     const Json j = Json::parse(text, nullptr, false);
     std::vector<Violation> violations;
     Reader r(violations);

@@ -69,6 +69,8 @@ std::optional<domain::RedirectUrls> RedirectUrlsFromText(std::string_view text);
 
 // For stored values written by ToJson: kInternal on a corrupt value.
 [[nodiscard]] Result<domain::DocumentMetadata> DocumentMetadataFromText(const std::string& text);
+// The same without the per-thread memo of recently parsed texts DocumentMetadataFromText keeps.
+[[nodiscard]] Result<domain::DocumentMetadata> ParseStoredDocumentMetadata(const std::string& text);
 [[nodiscard]] Result<std::vector<domain::DocumentMetadata>> DocumentsMetadataFromText(
     const std::string& text);
 

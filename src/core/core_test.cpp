@@ -92,6 +92,47 @@ TEST(Errors, TryPropagates) {
     EXPECT_EQ(outer(false).error().code, ErrorCode::kNotFound);
 }
 
+TEST(Encoding, JsonQuoteEscapesEveryByteWhereverItFallsInAWord) {
+    // The quoting looks at 8 bytes at a time: every byte value at every offset of strings of
+    // 0-40 bytes, against a byte-by-byte reference.
+    const auto reference = [](std::string_view text) {
+        static constexpr char kHexDigits[] = "0123456789abcdef";
+        std::string out = "\"";
+        for (const char c : text) {
+            const auto u = static_cast<unsigned char>(c);
+            if (c == '"' || c == '\\') {
+                out += '\\';
+                out += c;
+            } else if (c == '\n') {
+                out += "\\n";
+            } else if (c == '\r') {
+                out += "\\r";
+            } else if (c == '\t') {
+                out += "\\t";
+            } else if (u < 0x20 || u == 0x7F) {
+                out += "\\u00";
+                out += kHexDigits[u >> 4];
+                out += kHexDigits[u & 0xf];
+            } else {
+                out += c;
+            }
+        }
+        return out + "\"";
+    };
+    for (std::size_t size = 0; size <= 40; size += 3) {
+        for (std::size_t at = 0; at < size; ++at) {
+            for (int byte = 0; byte < 256; ++byte) {
+                std::string text(size, 'a');
+                text[at] = static_cast<char>(byte);
+                ASSERT_EQ(JsonQuote(text), reference(text)) << size << " " << at << " " << byte;
+                ASSERT_EQ(IsAscii(text), byte < 0x80) << size << " " << at << " " << byte;
+            }
+        }
+    }
+    EXPECT_EQ(JsonQuote(""), "\"\"");
+    EXPECT_TRUE(IsAscii(""));
+}
+
 TEST(Encoding, EscapeMarkupEscapesTheFiveSpecialCharacters) {
     EXPECT_EQ(EscapeMarkup(R"(<a href="x">Tom & 'Jerry'</a>)"),
               "&lt;a href=&quot;x&quot;&gt;Tom &amp; &#39;Jerry&#39;&lt;/a&gt;");

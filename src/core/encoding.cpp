@@ -1,7 +1,9 @@
 #include "core/encoding.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
+#include <cstring>
 
 namespace firmo {
 
@@ -194,37 +196,80 @@ std::string JsonQuote(std::string_view text) {
     return out;
 }
 
+namespace {
+constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
+constexpr std::uint64_t kHighBits = 0x8080808080808080ULL;
+
+std::uint64_t Load8(const char* p) {
+    std::uint64_t w = 0;
+    std::memcpy(&w, p, sizeof w);
+    return w;
+}
+// Whether one of the 8 bytes of `w` may need an escape in a JSON string: below 0x20, '"',
+// '\\', or 0x7F and above (bit tricks on the whole word; a false alarm only costs the bytes
+// being looked at one by one).
+bool MayNeedEscape(std::uint64_t w) {
+    const auto zero_byte = [](std::uint64_t v) { return (v - kOnes) & ~v; };
+    const std::uint64_t control = (w - kOnes * 0x20) & ~w;
+    const std::uint64_t quote = zero_byte(w ^ (kOnes * '"'));
+    const std::uint64_t backslash = zero_byte(w ^ (kOnes * '\\'));
+    const std::uint64_t high = (w + kOnes) | w;  // 0x7F carries into the high bit
+    return ((control | quote | backslash | high) & kHighBits) != 0;
+}
+}  // namespace
+
+bool IsAscii(std::string_view text) {
+    std::size_t i = 0;
+    for (; i + 8 <= text.size(); i += 8) {
+        if ((Load8(text.data() + i) & kHighBits) != 0) return false;
+    }
+    for (; i < text.size(); ++i) {
+        if (static_cast<unsigned char>(text[i]) >= 0x80) return false;
+    }
+    return true;
+}
+
 void AppendJsonQuoted(std::string& out, std::string_view text) {
-    static constexpr char kHex[] = "0123456789abcdef";
     out.push_back('"');
-    for (char c : text) {
-        const auto u = static_cast<unsigned char>(c);
-        switch (c) {
-            case '"':
-                out += "\\\"";
-                break;
-            case '\\':
-                out += "\\\\";
-                break;
-            case '\n':
-                out += "\\n";
-                break;
-            case '\r':
-                out += "\\r";
-                break;
-            case '\t':
-                out += "\\t";
-                break;
-            default:
-                if (u < 0x20 || u == 0x7F) {
+    // Runs of bytes that need no escape are appended at once (most text is one run), and
+    // looked through 8 bytes at a time.
+    std::size_t run = 0;
+    std::size_t i = 0;
+    while (i < text.size()) {
+        if (i + 8 <= text.size() && !MayNeedEscape(Load8(text.data() + i))) {
+            i += 8;
+            continue;
+        }
+        const std::size_t end = std::min(text.size(), i + 8);
+        for (; i < end; ++i) {
+            const auto u = static_cast<unsigned char>(text[i]);
+            if (u >= 0x20 && u != '"' && u != '\\' && u != 0x7F) continue;
+            out.append(text.data() + run, i - run);
+            run = i + 1;
+            switch (u) {
+                case '"':
+                    out += "\\\"";
+                    break;
+                case '\\':
+                    out += "\\\\";
+                    break;
+                case '\n':
+                    out += "\\n";
+                    break;
+                case '\r':
+                    out += "\\r";
+                    break;
+                case '\t':
+                    out += "\\t";
+                    break;
+                default:
                     out += "\\u00";
                     out += kHex[u >> 4];
                     out += kHex[u & 0xf];
-                } else {
-                    out += c;
-                }
+            }
         }
     }
+    out.append(text.data() + run, text.size() - run);
     out.push_back('"');
 }
 

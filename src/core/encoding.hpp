@@ -25,6 +25,8 @@ bool ConstantTimeEquals(std::string_view a, std::string_view b);
 std::string JsonQuote(std::string_view text);
 // The same, appended to `out` (no temporary string: for hot paths such as log lines).
 void AppendJsonQuoted(std::string& out, std::string_view text);
+// Whether every byte is below 0x80.
+bool IsAscii(std::string_view text);
 
 // `text` with every byte that is not part of well-formed UTF-8 (overlong forms and surrogates
 // included) replaced by U+FFFD, as nlohmann's dump(..., replace) does.

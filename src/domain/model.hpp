@@ -97,6 +97,9 @@ struct Document {
     std::string id;
     int index = 0;  // position in the request's documents_metadata
     DocumentMetadata metadata;
+    // `metadata` as the store keeps it (JSON text), when read from a store: answers and writes
+    // use it as is instead of serialising again. Metadata never changes after creation.
+    std::string metadata_json;
     DocumentStatus status = DocumentStatus::kWaitForUpload;
     std::string reject_reason;           // set when REJECTED
     std::vector<Violation> violations;   // set when REJECTED by validation

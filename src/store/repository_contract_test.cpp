@@ -357,6 +357,50 @@ TEST_P(RepositoryContract, RequestsRoundTripWithSignersAndDocuments) {
     EXPECT_EQ(denied.error().code, ErrorCode::kNotFound);
 }
 
+TEST_P(RepositoryContract, SignersAndDocumentsComeBackInTheirPositionsOrder) {
+    const Dossier d = MakeDossier(issuer_a_);
+    SignatureRequest r;
+    r.id = Id();
+    r.issuer_id = d.issuer_id;
+    r.dossier_id = d.id;
+    r.expires_at = clock_.Now() + 24h;
+    r.created_at = r.updated_at = clock_.Now();
+    // Ids that do not sort as the positions do, so only the positions can give the order.
+    for (const char* code : {"VRDGPP80A01H501X", "BNCLCU80A01H501Z", "DNTDNT80A01H501Q"}) {
+        RequestSigner s;
+        s.signer_id = MakeSigner(issuer_a_, code).id;
+        r.signers.insert(r.signers.begin(), s);
+    }
+    for (const char* title : {"First", "Second", "Third"}) {
+        Document doc;
+        doc.id = Id();
+        doc.metadata = d.documents[0];
+        doc.metadata.title = title;
+        doc.created_at = doc.updated_at = clock_.Now();
+        r.documents.insert(r.documents.begin(), doc);
+    }
+    for (std::size_t i = 0; i < r.documents.size(); ++i) r.documents[i].index = static_cast<int>(i);
+    {
+        auto tx = Write();
+        ASSERT_TRUE(tx->requests().Insert(r));
+        ASSERT_TRUE(tx->Commit());
+    }
+    const auto check = [&](const SignatureRequest& got) {
+        ASSERT_EQ(got.signers.size(), r.signers.size());
+        for (std::size_t i = 0; i < r.signers.size(); ++i) {
+            EXPECT_EQ(got.signers[i].signer_id, r.signers[i].signer_id) << i;
+        }
+        ASSERT_EQ(got.documents.size(), r.documents.size());
+        for (std::size_t i = 0; i < r.documents.size(); ++i) {
+            EXPECT_EQ(got.documents[i].id, r.documents[i].id) << i;
+            EXPECT_EQ(got.documents[i].metadata, r.documents[i].metadata) << i;
+        }
+    };
+    check(**Read()->requests().Find(issuer_a_, r.id));
+    check(**Read()->requests().FindForSigner(r.id));
+    EXPECT_FALSE(*Read()->requests().Find(issuer_b_, r.id));
+}
+
 TEST_P(RepositoryContract, RequestListsFilterByStatusAndDossier) {
     const Dossier d1 = MakeDossier(issuer_a_);
     const Dossier d2 = MakeDossier(issuer_a_);

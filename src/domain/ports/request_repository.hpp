@@ -21,7 +21,8 @@ class RequestRepository {
     RequestRepository(const RequestRepository&) = delete;
     RequestRepository& operator=(const RequestRepository&) = delete;
 
-    // The request with every signer and document; kAlreadyExists when an id is taken.
+    // The request with every signer and document; kAlreadyExists when an id is taken (a
+    // pipelining store may report it only at commit: ids are new ULIDs, so it is not expected).
     [[nodiscard]] virtual Result<void> Insert(const SignatureRequest& request) = 0;
     // Writes the request's status fields, every signer and every document; kNotFound when
     // there is no such request.

@@ -117,7 +117,8 @@ Result<Document> ReadDocument(const Row& r) {
     Document d;
     d.id = r.Text(0);
     d.index = r.SmallInt(1);
-    FIRMO_TRY(d.metadata, codec::DocumentMetadataFromText(r.Text(2)));
+    d.metadata_json = r.Text(2);
+    FIRMO_TRY(d.metadata, codec::DocumentMetadataFromText(d.metadata_json));
     FIRMO_TRY(d.status, Parsed(ParseDocumentStatus(r.Text(3)), "document status", r.Text(3)));
     d.reject_reason = r.Text(4);
     d.violations = codec::ViolationsFromJson(codec::Json::parse(r.Text(5), nullptr, false));
@@ -137,10 +138,12 @@ Result<Document> ReadDocument(const Row& r) {
 }
 
 void BindDocument(Query& q, const std::string& request_id, const Document& d) {
-    q.Bind(request_id, d.id, d.index, codec::ToJson(d.metadata).dump(), ToString(d.status),
-           d.reject_reason, codec::ToJson(d.violations).dump(), d.upload_generation, d.blob_key,
-           d.size, d.sha256_hex, d.page_count, d.created_at, d.updated_at, d.uploaded_at,
-           d.signed_blob_key, d.signed_size, d.signed_sha256_hex, d.signature_count);
+    q.Bind(request_id, d.id, d.index,
+           d.metadata_json.empty() ? codec::ToJson(d.metadata).dump() : d.metadata_json,
+           ToString(d.status), d.reject_reason, codec::ToJson(d.violations).dump(),
+           d.upload_generation, d.blob_key, d.size, d.sha256_hex, d.page_count, d.created_at,
+           d.updated_at, d.uploaded_at, d.signed_blob_key, d.signed_size, d.signed_sha256_hex,
+           d.signature_count);
 }
 
 AuditEvent ReadEvent(const Row& r) {

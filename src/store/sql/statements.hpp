@@ -184,7 +184,7 @@ inline constexpr const char* kListDocuments =
     ", " FIRMO_NO_DOCUMENT_COLUMNS " FROM request_signers WHERE request_id = " child_request_id  \
     " UNION ALL SELECT 2, position, " FIRMO_NO_REQUEST_COLUMNS                                   \
     ", " FIRMO_NO_REQUEST_SIGNER_COLUMNS ", " FIRMO_DOCUMENT_COLUMNS                             \
-    " FROM documents WHERE request_id = " child_request_id " ORDER BY 1, 2"
+    " FROM documents WHERE request_id = " child_request_id
 inline constexpr const char* kFindRequestAggregate =
     FIRMO_REQUEST_AGGREGATE("issuer_id = $1 AND id = $2", "$2");
 inline constexpr const char* kFindRequestAggregateForSigner =

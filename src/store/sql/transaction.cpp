@@ -1,5 +1,6 @@
 #include "store/sql/transaction.hpp"
 
+#include <algorithm>
 #include <string>
 
 #include "core/log.hpp"
@@ -158,8 +159,11 @@ class SqlRequests final : public RequestRepository, Repository {
         FIRMO_TRY(auto q, Prepare(kInsertRequest));
         BindRequest(q, r);
         FIRMO_CHECK(q.Send());
-        FIRMO_CHECK(WriteChildren(r));
-        return conn_.Flush();  // the request, its signers and documents in one round trip
+        // Not flushed: the request, its signers and documents travel with whatever the
+        // transaction does next (its audit entry and COMMIT, for a create: one round trip).
+        // Its id is a new ULID, so the only error to expect is the unexpected, which the
+        // commit reports.
+        return WriteChildren(r);
     }
     Result<void> Update(const SignatureRequest& r) override {
         FIRMO_TRY(auto q, Prepare(kUpdateRequest));
@@ -241,24 +245,37 @@ class SqlRequests final : public RequestRepository, Repository {
         FIRMO_TRY(r.documents, q.Bind(r.id).All(ReadDocument));
         return {};
     }
-    // The rows of kFindRequestAggregate(ForSigner): the request, then its signers and documents.
+    // The rows of kFindRequestAggregate(ForSigner): the request, its signers and its documents,
+    // in any order (no ORDER BY: sorting the wide rows cost a sorter in SQLite); the children
+    // are put in their positions' order here.
     static Result<std::optional<SignatureRequest>> ReadAggregate(Query& q) {
         std::optional<SignatureRequest> request;
+        std::vector<std::pair<std::int64_t, RequestSigner>> signers;
+        std::vector<std::pair<std::int64_t, Document>> documents;
         while (true) {
             FIRMO_TRY(bool more, q.Step());
             if (!more) break;
             const auto kind = q.row().Int(0);
+            const auto position = q.row().Int(1);
             if (kind == 0) {
                 FIRMO_TRY(request, ReadRequest(q.row(kAggregateRequestOffset)));
-            } else if (!request) {
-                continue;  // another issuer's request: its children are not returned
             } else if (kind == 1) {
                 FIRMO_TRY(auto signer, ReadRequestSigner(q.row(kAggregateSignerOffset)));
-                request->signers.push_back(std::move(signer));
+                signers.emplace_back(position, std::move(signer));
             } else {
                 FIRMO_TRY(auto document, ReadDocument(q.row(kAggregateDocumentOffset)));
-                request->documents.push_back(std::move(document));
+                documents.emplace_back(position, std::move(document));
             }
+        }
+        if (!request) return request;  // none, or another issuer's: its children are dropped
+        const auto by_position = [](const auto& a, const auto& b) { return a.first < b.first; };
+        std::sort(signers.begin(), signers.end(), by_position);
+        std::sort(documents.begin(), documents.end(), by_position);
+        request->signers.reserve(signers.size());
+        for (auto& [position, signer] : signers) request->signers.push_back(std::move(signer));
+        request->documents.reserve(documents.size());
+        for (auto& [position, document] : documents) {
+            request->documents.push_back(std::move(document));
         }
         return request;
     }
