@@ -29,6 +29,8 @@ packages=(
   fonts-urw-base35 libengine-pkcs11-openssl
   # the README's first session talks to the server with curl
   curl
+  # staff passwords of the sender portal (Argon2id)
+  libsodium-dev
 )
 if [ "$scope" = all ]; then
   packages+=(

@@ -445,7 +445,8 @@ void Frontend::Finish(const HttpRequest& request, const http::Router::Result& fo
             {"/api/v1/sign/documents/", "/api/v1/sign/documents/<token>"},
             {"/api/v1/qr/", "/api/v1/qr/<token>"},
             {"/l/", "/l/<token>"},
-            {"/d/", "/d/<token>"}};
+            {"/d/", "/d/<token>"},
+            {"/app/setup/", "/app/setup/<token>"}};
         std::string_view path = request.path;
         for (const auto& [prefix, masked] : kMasked) {
             if (path.starts_with(prefix)) {

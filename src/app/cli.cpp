@@ -99,6 +99,10 @@ std::vector<Section> Cli::SectionsOf(std::string_view command) {
                 Section::kCa,     Section::kQtsp};
     }
     if (command == "ca tsa-cert") return {Section::kStorage, Section::kCa, Section::kLog};
+    // The setup URL is built from server.public_url.
+    if (command == "user create") {
+        return {Section::kServer, Section::kStorage, Section::kDatabase, Section::kLog};
+    }
     // migrate, issuer create, apikey create|revoke, ca revoke: what Storage::Open reads.
     return {Section::kStorage, Section::kDatabase, Section::kLog};
 }
@@ -174,6 +178,24 @@ Cli::Cli() : app_("firmo - self-hosted digital signature service", "firmo") {
     AddCa();
     AddSign();
     AddVerify();
+
+    CLI::App* user = app_.add_subcommand("user", "Manages the sender portal's staff accounts.");
+    user->require_subcommand(1);
+    AddConfigCommand(user_create_, *user, "create",
+                     "Creates a staff account of an issuer for the sender portal (/app); prints "
+                     "on the last line the one-time setup URL (24 h) where the person sets a "
+                     "password.",
+                     "user create");
+    user_create_.app->add_option("--issuer", user_issuer_, "the issuer's id")
+        ->required()
+        ->type_name("ID");
+    user_create_.app->add_option("--email", user_email_, "the person's e-mail (the login name)")
+        ->required()
+        ->type_name("EMAIL");
+    user_create_.app->add_option("--role", user_role_, "what the person may do")
+        ->required()
+        ->type_name("admin|sender|viewer")
+        ->check(CLI::IsMember({"admin", "sender", "viewer"}));
 }
 
 void Cli::AddConfigCommand(ConfigCommand& command, CLI::App& parent, const std::string& name,
@@ -380,6 +402,9 @@ int Cli::RunConfigCommand(const ConfigCommand& command, std::ostream& out, std::
         return RunCaRevoke(*config, revoke_serial_, revoke_reason_, out, err);
     }
     if (&command == &ca_tsa_cert_) return RunCaTsaCert(*config, out, err);
+    if (&command == &user_create_) {
+        return RunUserCreate(*config, user_issuer_, user_email_, user_role_, out, err);
+    }
     return RunApiKeyRevoke(*config, revoke_id_, revoke_key_, out, err);
 }
 
@@ -410,7 +435,8 @@ int Cli::Run(const std::vector<std::string>& argv, std::ostream& out, std::ostre
         return kUsage;
     }
     for (ConfigCommand* command : {&serve_, &migrate_, &issuer_create_, &issuer_update_,
-                                   &apikey_create_, &apikey_revoke_, &ca_revoke_, &ca_tsa_cert_}) {
+                                   &apikey_create_, &apikey_revoke_, &ca_revoke_, &ca_tsa_cert_,
+                                   &user_create_}) {
         if (!command->app->parsed()) continue;
         if (command == &apikey_revoke_ && !revoke_id_ && !revoke_key_) {
             err << "firmo apikey revoke: --id KEY_ID or --key KEY is required\n";

@@ -61,6 +61,7 @@ class Cli {
     ConfigCommand apikey_revoke_;
     ConfigCommand ca_revoke_;
     ConfigCommand ca_tsa_cert_;
+    ConfigCommand user_create_;
     CLI::App* sign_ = nullptr;
     CLI::App* verify_ = nullptr;
     CLI::App* ca_init_ = nullptr;
@@ -79,6 +80,9 @@ class Cli {
     std::filesystem::path ca_cert_dir_;
     std::string revoke_serial_;
     std::string revoke_reason_ = "unspecified";
+    std::string user_issuer_;
+    std::string user_email_;
+    std::string user_role_;
 };
 
 }  // namespace firmo::app

@@ -3,10 +3,13 @@
 #include <ostream>
 
 #include "app/root.hpp"
+#include "crypto/argon2id.hpp"
 #include "crypto/builtin_tsa.hpp"
 #include "crypto/certificate_authority.hpp"
 #include "domain/services/revocation_service.hpp"
+#include "domain/services/staff_service.hpp"
 #include "http/listener.hpp"
+#include "web/staff_portal.hpp"
 
 namespace firmo::app {
 
@@ -105,6 +108,26 @@ int RunApiKeyRevoke(const Config& config, std::optional<std::string> key_id,
     if (!key_id) return Report(Error{ErrorCode::kInvalidArgument, "no key given"}, err);
     if (auto ok = issuers.RevokeApiKey(*key_id); !ok) return Report(ok.error(), err);
     out << "revoked " << *key_id << "\n";
+    return 0;
+}
+
+int RunUserCreate(const Config& config, const std::string& issuer_id, const std::string& email,
+                  const std::string& role, std::ostream& out, std::ostream& err) {
+    const auto parsed_role = domain::ParseStaffRole(role);
+    if (!parsed_role)
+        return Report(Error{ErrorCode::kInvalidArgument, "unknown role " + role}, err);
+    auto once = OpenOnce(config);
+    if (!once) return Report(once.error(), err);
+    const crypto::Argon2idHasher passwords;
+    domain::StaffService staff(once->issuer_side->context(), passwords, nullptr);
+    auto invite = staff.CreateUser(issuer_id, email, *parsed_role, "cli");
+    if (!invite) return Report(invite.error(), err);
+    err << "staff user " << invite->user.id << " (" << invite->user.email << ", " << role
+        << "); the setup link below works once, for " << staff.options().setup_ttl.count()
+        << " hours\n";
+    out << web::StaffPortal::SetupUrl(PublicUrl(config.server, config.server.listen.port),
+                                      invite->setup_token)
+        << "\n";
     return 0;
 }
 

@@ -29,6 +29,10 @@ int RunApiKeyRevoke(const Config& config, std::optional<std::string> key_id,
 // OCSP of every node read it).
 int RunCaRevoke(const Config& config, const std::string& serial, const std::string& reason,
                 std::ostream& out, std::ostream& err);
+// firmo user create --issuer ID --email E --role admin|sender|viewer: a staff account of the
+// sender portal; prints the one-time setup URL ({public_url}/app/setup/{token}) last.
+int RunUserCreate(const Config& config, const std::string& issuer_id, const std::string& email,
+                  const std::string& role, std::ostream& out, std::ostream& err);
 // firmo ca tsa-cert: the built-in TSA's chain (PEM), created from the CA when absent.
 int RunCaTsaCert(const Config& config, std::ostream& out, std::ostream& err);
 

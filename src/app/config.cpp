@@ -529,6 +529,16 @@ std::vector<ConfigKey> MakeKeys() {
         {S::kWeb, "web.limit_window_s", "FIRMO_SIGNER_LIMIT_WINDOW_S", "signer-limit-window", "S",
          "60", "the sliding window of the three signer-side limits above, 1–3600 s", false,
          Span<std::chrono::seconds>(FIRMO_FIELD(web.limit_window), 1, 3600)},
+        {S::kWeb, "web.staff_login_attempts", "FIRMO_STAFF_LOGIN_ATTEMPTS", "staff-login-attempts",
+         "N", "10",
+         "sender portal (`/app`) login attempts per minute, per client address and per account, "
+         "counted across all nodes; above: 429 with `Retry-After`; 0: off",
+         false, Integer<int>(FIRMO_FIELD(web.staff_login_attempts), 0, 1'000'000)},
+        {S::kWeb, "web.staff_time_zone", "FIRMO_STAFF_TIME_ZONE", "staff-time-zone", "ZONE",
+         "`UTC`",
+         "the institution's IANA time zone (`Europe/Rome`, `Europe/Oslo`): times on the sender "
+         "portal's pages",
+         false, Text(FIRMO_FIELD(web.staff_time_zone), Allow::kNonEmpty)},
         {S::kNotify, "notify.code_delivery", "FIRMO_CODE_DELIVERY", "code-delivery", "MODE",
          "`auto`",
          "`smtp`, `log` (codes written to the log: development only), `auto` (= `smtp` when "

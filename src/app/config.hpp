@@ -123,6 +123,10 @@ struct WebConfig {
     int calls_per_request = 300;
     int sessions_per_ip = 30;
     std::chrono::seconds limit_window{60};
+    // Sender portal (/app) login attempts per minute, per client address and per account.
+    int staff_login_attempts = 10;
+    // The institution's IANA time zone: times on the sender portal's pages.
+    std::string staff_time_zone = "UTC";
 };
 
 // Login with a national eID (OpenID Connect); off while `issuer` is empty.

@@ -16,6 +16,7 @@
 #include "app/version.hpp"
 #include "core/encoding.hpp"
 #include "core/log.hpp"
+#include "crypto/argon2id.hpp"
 #include "crypto/builtin_trust_service.hpp"
 #include "crypto/builtin_tsa.hpp"
 #include "crypto/certificate_authority.hpp"
@@ -28,6 +29,7 @@
 #include "domain/services/request_steps.hpp"
 #include "domain/services/revocation_service.hpp"
 #include "domain/services/signer_session_service.hpp"
+#include "domain/services/staff_service.hpp"
 #include "http/lanes.hpp"
 #include "http/server.hpp"
 #include "i18n/zone.hpp"
@@ -56,6 +58,7 @@
 #include "trust/csc_gateway.hpp"
 #include "web/portal.hpp"
 #include "web/qtsp_callback.hpp"
+#include "web/staff_portal.hpp"
 
 namespace firmo::app {
 
@@ -495,6 +498,17 @@ struct Node::Graph {
           revocations(storage.db(), storage.clock()),
           pki_api(adapters.ca, adapters.tsa, revocations, storage.clock(), metrics),
           issuer_identity_api(issuer_side.issuers(), public_url),
+          // The sender portal (issue 17).
+          staff_login_limits(
+              storage.db(), storage.clock(),
+              {.calls = c.web.staff_login_attempts, .window = std::chrono::minutes(1)}),
+          staff(issuer_side.context(), staff_passwords, &staff_login_limits),
+          staff_portal(staff,
+                       {issuer_side.requests(), issuer_side.dossiers(), issuer_side.signers()},
+                       urls, storage.clock(),
+                       {.public_url = public_url,
+                        .secure_cookies = UseSecureCookies(c.web.secure_cookies, public_url),
+                        .time_zone = c.web.staff_time_zone}),
           server(ServerOptionsOf(c), std::move(listener),
                  [this](http::HttpRequest& request, http::Responder respond) {
                      frontend.Handle(request, std::move(respond));
@@ -513,6 +527,7 @@ struct Node::Graph {
             const bool heavy =
                 method == "GET" &&
                 (pattern == "/s/{id}/documents/{doc_id}/file" ||
+                 pattern == "/app/requests/{id}/documents/{doc_id}/signed" ||
                  pattern == "/api/v1/signer/signature-requests/{id}/documents/{doc_id}/content");
             frontend.AddPublic(std::move(method), std::move(pattern), std::move(handler),
                                heavy ? http::Lane::kHeavy : http::Lane::kDatabase);
@@ -565,6 +580,7 @@ struct Node::Graph {
         });
         issuer_identity_api.Register(add_authed);
         issuer_identity_api.RegisterPublic(add_public);
+        staff_portal.Register(add_public);
         WarnWhenThePoolIsSmall(c);
     }
 
@@ -718,6 +734,10 @@ struct Node::Graph {
     std::unique_ptr<trust::CscGateway> qtsp_gateway;
     std::unique_ptr<domain::QtspService> qtsp;
     std::unique_ptr<web::QtspCallbackPage> qtsp_callback;
+    crypto::Argon2idHasher staff_passwords;
+    domain::RateLimitService staff_login_limits;
+    domain::StaffService staff;
+    web::StaffPortal staff_portal;
     http::Server server;
 };
 
@@ -758,6 +778,9 @@ Result<void> Node::Run(std::ostream& out) {
         out << "Created issuer " << boot->first.id << " (\"" << boot->first.name
             << "\") and its first API key. It is shown only this once:\n";
         out << "API key: " << boot->second.secret << "\n";
+        out << "Sender portal: create its first admin with `firmo user create --data-dir "
+            << config.storage.data_dir.string() << " --issuer " << boot->first.id
+            << " --email you@example.org --role admin` and open the URL it prints\n";
     }
     out << "Data folder: " << config.storage.data_dir.string() << "\n";
     out << "Firmo is listening on " << g.listen_url << "\n";

@@ -188,6 +188,7 @@ int Worker::RunOnce() {
                      tx.codes().PurgeExpired(now),
                      tx.signer_tokens().PurgeExpired(now),
                      tx.rate_limits().Purge(now),
+                     tx.staff().PurgeExpiredSessions(now),
                  }) {
                 FIRMO_TRY(auto count, std::move(purge));
                 removed += count;

@@ -2459,6 +2459,119 @@ TEST_P(RepositoryContract, QtspAuthorizationsFinishOnceBeforeTheyExpire) {
     EXPECT_TRUE(*Read()->qtsp_authorizations().Find(a.state_hash));
 }
 
+// Issue 17: staff accounts, sessions and the staff audit log, scoped by issuer.
+TEST_P(RepositoryContract, StaffAccountsSessionsAndAuditAreScopedByIssuer) {
+    StaffUser anna{.id = Id(),
+                   .issuer_id = issuer_a_,
+                   .email = "anna@example.org",
+                   .role = StaffRole::kAdmin,
+                   .setup_token_hash = "setup-hash-anna",
+                   .setup_expires_at = clock_.Now() + 24h,
+                   .created_at = clock_.Now(),
+                   .updated_at = clock_.Now()};
+    StaffUser ola{.id = Id(),
+                  .issuer_id = issuer_b_,
+                  .email = "ola@example.org",
+                  .role = StaffRole::kViewer,
+                  .password_hash = "$argon2id$x",
+                  .created_at = clock_.Now(),
+                  .updated_at = clock_.Now()};
+    {
+        auto tx = Write();
+        ASSERT_TRUE(tx->staff().InsertUser(anna));
+        ASSERT_TRUE(tx->staff().InsertUser(ola));  // no setup token: NULL, not a second ""
+        ASSERT_TRUE(tx->Commit());
+    }
+    {
+        StaffUser same_email = ola;
+        same_email.id = Id();
+        same_email.issuer_id = issuer_a_;
+        auto tx = Write();
+        auto taken = tx->staff().InsertUser(same_email);
+        ASSERT_FALSE(taken);
+        EXPECT_EQ(taken.error().code, ErrorCode::kAlreadyExists);
+    }
+    EXPECT_EQ(*Read()->staff().FindUser(issuer_a_, anna.id), anna);
+    EXPECT_FALSE(*Read()->staff().FindUser(issuer_b_, anna.id));  // another issuer's: none
+    EXPECT_EQ(*Read()->staff().FindUserByEmail("ola@example.org"), ola);
+    EXPECT_EQ(*Read()->staff().FindUserBySetupToken("setup-hash-anna"), anna);
+    EXPECT_FALSE(*Read()->staff().FindUserBySetupToken(""));
+    EXPECT_FALSE(*Read()->staff().FindUserBySetupToken("other"));
+
+    anna.password_hash = "$argon2id$y";
+    anna.setup_token_hash.clear();
+    anna.setup_expires_at.reset();
+    anna.role = StaffRole::kSender;
+    anna.updated_at = clock_.Now() + 1s;
+    anna.disabled_at = clock_.Now() + 2s;
+    {
+        auto tx = Write();
+        ASSERT_TRUE(tx->staff().UpdateUser(anna));
+        StaffUser foreign = anna;
+        foreign.issuer_id = issuer_b_;
+        auto refused = tx->staff().UpdateUser(foreign);
+        ASSERT_FALSE(refused);
+        EXPECT_EQ(refused.error().code, ErrorCode::kNotFound);
+        ASSERT_TRUE(tx->Commit());
+    }
+    EXPECT_EQ(*Read()->staff().FindUser(issuer_a_, anna.id), anna);
+    EXPECT_FALSE(*Read()->staff().FindUserBySetupToken("setup-hash-anna"));
+    EXPECT_EQ(*Read()->staff().ListUsers(issuer_a_), std::vector<StaffUser>{anna});
+
+    const StaffSession session{.id_hash = "session-hash",
+                               .user_id = anna.id,
+                               .issuer_id = issuer_a_,
+                               .csrf_token = "csrf",
+                               .created_at = clock_.Now(),
+                               .expires_at = clock_.Now() + 8h,
+                               .ip = "192.0.2.1",
+                               .user_agent = "Mozilla"};
+    StaffSession old = session;
+    old.id_hash = "old-hash";
+    old.expires_at = clock_.Now() - 1s;
+    {
+        auto tx = Write();
+        ASSERT_TRUE(tx->staff().InsertSession(session));
+        ASSERT_TRUE(tx->staff().InsertSession(old));
+        ASSERT_TRUE(tx->Commit());
+    }
+    EXPECT_EQ(*Read()->staff().FindSession("session-hash"), session);
+    {
+        auto tx = Write();
+        EXPECT_EQ(*tx->staff().PurgeExpiredSessions(clock_.Now()), 1);
+        ASSERT_TRUE(tx->Commit());
+    }
+    EXPECT_FALSE(*Read()->staff().FindSession("old-hash"));
+    {
+        auto tx = Write();
+        ASSERT_TRUE(tx->staff().DeleteSessionsOf(anna.id));
+        ASSERT_TRUE(tx->Commit());
+    }
+    EXPECT_FALSE(*Read()->staff().FindSession("session-hash"));
+
+    {
+        auto tx = Write();
+        for (const auto& [issuer, action] :
+             {std::pair{issuer_a_, "staff_user.created"}, std::pair{issuer_b_, "staff.login"},
+              std::pair{issuer_a_, "staff.login"}}) {
+            ASSERT_TRUE(tx->staff().AppendAudit(StaffAuditEntry{.issuer_id = issuer,
+                                                                .at = clock_.Now(),
+                                                                .actor = "cli",
+                                                                .action = action,
+                                                                .subject = anna.id,
+                                                                .detail = "ip=192.0.2.1"}));
+        }
+        ASSERT_TRUE(tx->Commit());
+    }
+    auto audit = *Read()->staff().ListAudit(issuer_a_, 10);
+    ASSERT_EQ(audit.size(), 2u);
+    EXPECT_EQ(audit[0].action, "staff.login");  // newest first
+    EXPECT_EQ(audit[1].action, "staff_user.created");
+    EXPECT_GT(audit[0].seq, audit[1].seq);
+    EXPECT_EQ(audit[1].detail, "ip=192.0.2.1");
+    EXPECT_EQ(Read()->staff().ListAudit(issuer_a_, 1)->size(), 1u);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, RepositoryContract, ::testing::ValuesIn(Backends()),
                          [](const auto& param_info) { return param_info.param.name; });
 

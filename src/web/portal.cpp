@@ -13,6 +13,7 @@
 #include "http/message.hpp"
 #include "i18n/catalog.hpp"
 #include "i18n/zone.hpp"
+#include "web/page_kit.hpp"
 #include "web/qr.hpp"
 
 namespace firmo::web {
@@ -34,40 +35,9 @@ constexpr const char* kPreCsrfPurpose = "portal-csrf";
 constexpr const char* kLanguageCookie = "firmo_lang";
 constexpr int kLanguageCookieSeconds = 365 * 24 * 3600;
 
-bool WellFormedPre(std::string_view value) {
-    if (value.size() != 43) return false;  // 32 random bytes, base64url
-    for (char c : value) {
-        if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_')) return false;
-    }
-    return true;
-}
-
-// No inline script or style anywhere; pdf.js needs its worker and (for JPEG 2000) WebAssembly.
-constexpr const char* kCsp =
-    "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; "
-    "img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self'; "
-    "worker-src 'self' blob:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
-
 std::string Render(std::string_view template_name, const mu::data& data) {
     mu::mustache tmpl{std::string(EmbeddedFile(template_name))};
     return tmpl.render(data);
-}
-
-std::optional<std::string> CookieValue(const HttpRequest& req, std::string_view name) {
-    const auto header = req.Header("Cookie");
-    if (!header) return std::nullopt;
-    std::string_view rest = *header;
-    while (!rest.empty()) {
-        const auto semi = rest.find(';');
-        std::string_view part = rest.substr(0, semi);
-        rest = semi == std::string_view::npos ? std::string_view() : rest.substr(semi + 1);
-        while (!part.empty() && part.front() == ' ') part.remove_prefix(1);
-        const auto eq = part.find('=');
-        if (eq != std::string_view::npos && part.substr(0, eq) == name) {
-            return std::string(part.substr(eq + 1));
-        }
-    }
-    return std::nullopt;
 }
 
 bool SafeReturnPath(const std::string& path) {
@@ -103,23 +73,6 @@ std::string StatusKey(RequestStatus s) {
             return "page.status.failed";
     }
     return "page.status.failed";
-}
-
-// The query string of `target` without its `lang` parameter ("" when nothing is left).
-std::string QueryWithoutLanguage(std::string_view target) {
-    const auto question = target.find('?');
-    if (question == std::string_view::npos) return {};
-    std::string out;
-    std::string_view rest = target.substr(question + 1);
-    while (!rest.empty()) {
-        const auto amp = rest.find('&');
-        const std::string_view part = rest.substr(0, amp);
-        rest = amp == std::string_view::npos ? std::string_view() : rest.substr(amp + 1);
-        if (part.empty() || part == "lang" || part.starts_with("lang=")) continue;
-        if (!out.empty()) out += '&';
-        out += part;
-    }
-    return out;
 }
 
 mu::data TextsData(const std::map<std::string, std::string>& texts) {
@@ -241,25 +194,11 @@ struct Portal::Ctx {
 };
 
 void Portal::DetectLanguage(Ctx& ctx, const Req& req) {
-    const i18n::Catalog& catalog = i18n::Catalog::Builtin();
-    if (req.method == "GET") {
-        ctx.here = req.path;
-        if (const std::string query = QueryWithoutLanguage(req.target); !query.empty()) {
-            ctx.here += "?" + query;
-        }
-        if (auto lang = req.Query("lang")) {
-            ctx.chosen_language = catalog.Supported(*lang);
-            ctx.remember_language = !ctx.chosen_language.empty();
-        }
-    }
-    if (ctx.chosen_language.empty()) {
-        if (auto cookie = CookieValue(req, kLanguageCookie)) {
-            ctx.chosen_language = catalog.Supported(*cookie);
-        }
-    }
-    if (auto header = req.Header("Accept-Language")) {
-        ctx.browser_language = catalog.FromAcceptLanguage(*header);
-    }
+    LanguageChoice choice = ChooseLanguage(req, kLanguageCookie);
+    if (req.method == "GET") ctx.here = std::move(choice.here);
+    ctx.chosen_language = std::move(choice.chosen);
+    ctx.remember_language = choice.remember;
+    ctx.browser_language = std::move(choice.browser);
 }
 
 domain::ClientInfo Portal::Client(const Req& req) const {
@@ -293,14 +232,14 @@ Result<Portal::Ctx> Portal::Open(Req& req) {
     }
     // No session, and none is written for a visitor who only looks: the CSRF token is a signed
     // grant naming the firmo_pre cookie, checked without any state (CsrfOk).
-    if (auto pre = CookieValue(req, kPreCookie); pre && WellFormedPre(*pre)) {
+    if (auto pre = CookieValue(req, kPreCookie); pre && WellFormedPreCookie(*pre)) {
         ctx.pre = *pre;
     } else {
         ctx.pre = sessions_.NewToken();
         ctx.set_pre = true;
     }
-    ctx.session.csrf_token = urls_.Sign(api::Grant{
-        kPreCsrfPurpose, "", ctx.pre, "", clock_.Now() + sessions_.options().anonymous_ttl});
+    ctx.session.csrf_token = PreSessionCsrf(urls_, kPreCsrfPurpose, ctx.pre,
+                                            clock_.Now() + sessions_.options().anonymous_ttl);
     return ctx;
 }
 
@@ -309,8 +248,7 @@ bool Portal::CsrfOk(const Ctx& ctx, const Req& req) const {
     const std::string sent = FormValue(ctx.form, "csrf");
     if (sent.empty()) return false;
     if (!ctx.token.empty()) return ConstantTimeEquals(sent, ctx.session.csrf_token);
-    auto grant = urls_.Verify(sent, kPreCsrfPurpose, clock_.Now());
-    return grant && ConstantTimeEquals(grant->request_id, ctx.pre);
+    return PreSessionCsrfOk(urls_, kPreCsrfPurpose, sent, ctx.pre, clock_.Now());
 }
 
 std::optional<api::SignerRefusal> Portal::MayOpenSession(const std::string& ip) const {
@@ -327,21 +265,19 @@ HttpResponse Portal::TooMany(Ctx& ctx, const api::SignerRefusal& refusal) const 
 
 HttpResponse Portal::Page(Ctx& ctx, int status, const std::string& title, const std::string& body,
                           const std::string& refresh, bool viewer) const {
-    const i18n::Catalog& catalog = i18n::Catalog::Builtin();
     mu::data data;
     data.set("title", title);
     data.set("body", body);
     data.set("lang", ctx.Language());
     data.set("c", ctx.Texts("page.common."));
     // The language switch: one link per catalogue, each named in its own language.
-    const std::string back = ctx.here.empty() ? std::string("/") : ctx.here;
     mu::list languages;
-    for (const std::string& code : catalog.Languages()) {
+    for (const LanguageLink& link : LanguageLinks(ctx.here, ctx.Language())) {
         mu::data item;
-        item.set("code", code);
-        item.set("name", catalog.Text(code, "language.name"));
-        item.set("href", back + (back.find('?') == std::string::npos ? "?" : "&") + "lang=" + code);
-        item.set("current", code == ctx.Language());
+        item.set("code", link.code);
+        item.set("name", link.name);
+        item.set("href", link.href);
+        item.set("current", link.current);
         languages.push_back(item);
     }
     data.set("languages", languages);
@@ -367,14 +303,9 @@ HttpResponse Portal::Page(Ctx& ctx, int status, const std::string& title, const 
     if (!refresh.empty()) data.set("refresh", refresh);
     HttpResponse r =
         HttpResponse::Text(status, Render("layout.mustache", data), "text/html; charset=utf-8");
-    r.Set("Content-Security-Policy", kCsp);
-    r.Set("X-Frame-Options", "DENY");
-    r.Set("Referrer-Policy", "no-referrer");
-    r.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=()");
+    SetPageSecurityHeaders(r);
     const auto set_cookie = [&](std::string cookie) {
-        cookie += "; Path=/; HttpOnly; SameSite=Lax";
-        if (options_.secure_cookies) cookie += "; Secure";
-        r.headers.emplace_back("Set-Cookie", std::move(cookie));
+        AddCookie(r, std::move(cookie), options_.secure_cookies);
     };
     for (const auto& token : ctx.cookies) {
         set_cookie(std::string(kCookie) + "=" + token + "; Max-Age=" +

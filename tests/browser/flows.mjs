@@ -165,3 +165,36 @@ export async function downloadFirst(page) {
   await download.saveAs(file);
   return file;
 }
+
+// ---------------------------------------------------------------------------------------------
+// The sender portal (/app)
+
+// The first issuer's id (the one whose API key startFirmo printed), from the SQLite file.
+export async function firstIssuerId(firmo) {
+  const { execFile } = await import('node:child_process');
+  const { promisify } = await import('node:util');
+  const code = 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute(' +
+               '"SELECT id FROM issuers ORDER BY created_at LIMIT 1").fetchone()[0])';
+  const { stdout } = await promisify(execFile)('python3',
+                                               ['-c', code, path.join(firmo.dataDir, 'firmo.db')]);
+  return stdout.trim();
+}
+
+// `firmo user create` for `issuer`, then the person opens the printed setup link on `page`,
+// chooses a password and lands on /app logged in. Returns the setup URL.
+export async function staffSetup(page, firmo, { issuer, email, role, password = 'correct horse battery staple',
+                                               onPage = async () => {} }) {
+  const out = await firmo.cli('user', 'create', '--issuer', issuer, '--email', email,
+                              '--role', role, '--public-url', firmo.url);
+  const url = out.trim().split('\n').pop();
+  assert.match(url, /\/app\/setup\/[A-Za-z0-9_-]{43}$/);
+  const res = await page.goto(url);
+  assert.equal(res.status(), 200);
+  assertStrictCsp(res);
+  await onPage(page, 'setup');
+  await page.getByLabel('New password').fill(password);
+  await page.getByLabel('The same password again').fill(password);
+  await page.getByRole('button', { name: 'Save and log in' }).click();
+  await page.waitForURL(/\/app$/);
+  return url;
+}

@@ -161,7 +161,7 @@ class Firmo:
     def cli(self, *args, check=True):
         """Runs a firmo subcommand against this server's data dir."""
         # The PDF engine's commands (ca, sign, verify) use no database; `ca revoke` does.
-        uses_db = args[0] in ("apikey", "issuer", "migrate") or tuple(args[:2]) == ("ca", "revoke")
+        uses_db = args[0] in ("apikey", "issuer", "migrate", "user") or tuple(args[:2]) == ("ca", "revoke")
         db = database_args(self.data_dir) if uses_db else []
         result = subprocess.run([FIRMO_BIN, *args, "--data-dir", self.data_dir, *db],
                                 capture_output=True, text=True, timeout=60)

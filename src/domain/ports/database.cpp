@@ -36,6 +36,7 @@ class JoinedTransaction final : public Transaction {
     QtspAuthorizationRepository& qtsp_authorizations() override {
         return unit_.tx().qtsp_authorizations();
     }
+    StaffRepository& staff() override { return unit_.tx().staff(); }
 
     Result<void> Commit() override {
         if (unit_.aborted()) {

@@ -37,6 +37,7 @@
 #include "domain/ports/setting_repository.hpp"
 #include "domain/ports/signer_repository.hpp"
 #include "domain/ports/signer_side_repository.hpp"
+#include "domain/ports/staff_repository.hpp"
 
 namespace firmo::domain {
 
@@ -65,6 +66,7 @@ class Transaction {
     virtual SettingRepository& settings() = 0;
     virtual RevocationRepository& revocations() = 0;
     virtual QtspAuthorizationRepository& qtsp_authorizations() = 0;
+    virtual StaffRepository& staff() = 0;
 
     [[nodiscard]] virtual Result<void> Commit() = 0;
 };

@@ -92,6 +92,10 @@ struct Tables {
     Table<Map<std::string, std::string>> settings;
     Table<Map<std::string, Revocation>> revocations;                 // by serial
     Table<Map<std::string, QtspAuthorization>> qtsp_authorizations;  // by state hash
+    Table<Map<std::string, Revocation>> revocations;       // by serial
+    Table<Map<std::string, StaffUser>> staff_users;        // by id
+    Table<Map<std::string, StaffSession>> staff_sessions;  // by id_hash
+    Table<std::vector<StaffAuditEntry>> staff_audit;       // in seq order (seq = position + 1)
     Table<Sequences> sequences;
 
     void Seal() {
@@ -102,6 +106,7 @@ struct Tables {
         poll_state.Seal(), jobs.Seal(), rate_limits.Seal(), idempotency.Seal(), settings.Seal();
         revocations.Seal();
         qtsp_authorizations.Seal();
+        staff_users.Seal(), staff_sessions.Seal(), staff_audit.Seal();
         sequences.Seal();
     }
 };
@@ -187,6 +192,7 @@ class MemoryTransaction final : public Transaction {
     SettingRepository& settings() override { return *settings_; }
     RevocationRepository& revocations() override { return *revocations_; }
     QtspAuthorizationRepository& qtsp_authorizations() override { return *qtsp_authorizations_; }
+    StaffRepository& staff() override { return *staff_; }
 
     Result<void> Commit() override {
         if (ended_) return Fail(ErrorCode::kInternal, "the transaction has ended");
@@ -234,6 +240,7 @@ class MemoryTransaction final : public Transaction {
     std::unique_ptr<SettingRepository> settings_;
     std::unique_ptr<RevocationRepository> revocations_;
     std::unique_ptr<QtspAuthorizationRepository> qtsp_authorizations_;
+    std::unique_ptr<StaffRepository> staff_;
 };
 
 namespace {
@@ -1251,6 +1258,130 @@ class MemQtspAuthorizations final : public QtspAuthorizationRepository, Repo {
     }
 };
 
+class MemStaff final : public StaffRepository, Repo {
+  public:
+    using Repo::Repo;
+    Result<void> InsertUser(const StaffUser& u) override {
+        return tx_.Writing([&](Tables& t) -> Result<void> {
+            if (t.staff_users.get().contains(u.id)) return Taken("staff_users.id");
+            for (const auto& [id, other] : t.staff_users.get()) {
+                if (other.email == u.email) return Taken("staff_users.email");
+                if (!u.setup_token_hash.empty() && other.setup_token_hash == u.setup_token_hash) {
+                    return Taken("staff_users.setup_token_hash");
+                }
+            }
+            t.staff_users.mut()[u.id] = u;
+            return {};
+        });
+    }
+    Result<std::optional<StaffUser>> FindUser(const std::string& issuer_id,
+                                              const std::string& id) override {
+        return tx_.Reading([&](const Tables& t) -> std::optional<StaffUser> {
+            auto found = Found(t.staff_users.get(), id);
+            if (!found || found->issuer_id != issuer_id) return std::nullopt;
+            return found;
+        });
+    }
+    Result<std::optional<StaffUser>> FindUserByEmail(const std::string& email) override {
+        return FindWhere([&](const StaffUser& u) { return u.email == email; });
+    }
+    Result<std::optional<StaffUser>> FindUserBySetupToken(const std::string& token_hash) override {
+        if (token_hash.empty()) return std::optional<StaffUser>();
+        return FindWhere([&](const StaffUser& u) { return u.setup_token_hash == token_hash; });
+    }
+    Result<void> UpdateUser(const StaffUser& u) override {
+        return tx_.Writing([&](Tables& t) -> Result<void> {
+            auto it = t.staff_users.get().find(u.id);
+            if (it == t.staff_users.get().end() || it->second.issuer_id != u.issuer_id ||
+                it->second.email != u.email || it->second.created_at != u.created_at) {
+                return Fail(ErrorCode::kNotFound, "staff user not found");
+            }
+            for (const auto& [id, other] : t.staff_users.get()) {
+                if (id != u.id && !u.setup_token_hash.empty() &&
+                    other.setup_token_hash == u.setup_token_hash) {
+                    return Taken("staff_users.setup_token_hash");
+                }
+            }
+            t.staff_users.mut()[u.id] = u;
+            return {};
+        });
+    }
+    Result<std::vector<StaffUser>> ListUsers(const std::string& issuer_id) override {
+        return tx_.Reading([&](const Tables& t) {
+            std::vector<StaffUser> out;
+            for (const auto& [id, u] : t.staff_users.get()) {
+                if (u.issuer_id == issuer_id) out.push_back(u);
+            }
+            std::sort(out.begin(), out.end(),
+                      [](const auto& a, const auto& b) { return a.email < b.email; });
+            return out;
+        });
+    }
+    Result<void> InsertSession(const StaffSession& s) override {
+        return tx_.Writing([&](Tables& t) -> Result<void> {
+            if (t.staff_sessions.get().contains(s.id_hash)) return Taken("staff_sessions.id_hash");
+            if (!t.staff_users.get().contains(s.user_id)) {
+                return Fail(ErrorCode::kInternal, "FOREIGN KEY constraint failed: staff_sessions");
+            }
+            t.staff_sessions.mut()[s.id_hash] = s;
+            return {};
+        });
+    }
+    Result<std::optional<StaffSession>> FindSession(const std::string& id_hash) override {
+        return tx_.Reading([&](const Tables& t) { return Found(t.staff_sessions.get(), id_hash); });
+    }
+    Result<void> DeleteSession(const std::string& id_hash) override {
+        return tx_.Writing([&](Tables& t) -> Result<void> {
+            if (t.staff_sessions.get().contains(id_hash)) t.staff_sessions.mut().erase(id_hash);
+            return {};
+        });
+    }
+    Result<void> DeleteSessionsOf(const std::string& user_id) override {
+        return tx_.Writing([&](Tables& t) -> Result<void> {
+            std::erase_if(t.staff_sessions.mut(),
+                          [&](const auto& e) { return e.second.user_id == user_id; });
+            return {};
+        });
+    }
+    Result<std::int64_t> PurgeExpiredSessions(Timestamp now) override {
+        return tx_.Writing([&](Tables& t) -> Result<std::int64_t> {
+            return static_cast<std::int64_t>(std::erase_if(
+                t.staff_sessions.mut(), [&](const auto& e) { return e.second.expires_at < now; }));
+        });
+    }
+    Result<void> AppendAudit(const StaffAuditEntry& e) override {
+        return tx_.Writing([&](Tables& t) -> Result<void> {
+            StaffAuditEntry stored = e;
+            stored.seq = static_cast<std::int64_t>(t.staff_audit.get().size()) + 1;
+            t.staff_audit.mut().push_back(std::move(stored));
+            return {};
+        });
+    }
+    Result<std::vector<StaffAuditEntry>> ListAudit(const std::string& issuer_id,
+                                                   int limit) override {
+        return tx_.Reading([&](const Tables& t) {
+            std::vector<StaffAuditEntry> out;
+            const auto& all = t.staff_audit.get();
+            for (auto it = all.rbegin(); it != all.rend(); ++it) {
+                if (static_cast<int>(out.size()) >= limit) break;
+                if (it->issuer_id == issuer_id) out.push_back(*it);
+            }
+            return out;
+        });
+    }
+
+  private:
+    template <typename Match>
+    Result<std::optional<StaffUser>> FindWhere(Match match) {
+        return tx_.Reading([&](const Tables& t) -> std::optional<StaffUser> {
+            for (const auto& [id, u] : t.staff_users.get()) {
+                if (match(u)) return u;
+            }
+            return std::nullopt;
+        });
+    }
+};
+
 }  // namespace
 
 MemoryTransaction::MemoryTransaction(MemoryDatabase& db, TxMode mode)
@@ -1273,7 +1404,8 @@ MemoryTransaction::MemoryTransaction(MemoryDatabase& db, TxMode mode)
       idempotency_(std::make_unique<MemIdempotency>(*this)),
       settings_(std::make_unique<MemSettings>(*this)),
       revocations_(std::make_unique<MemRevocations>(*this)),
-      qtsp_authorizations_(std::make_unique<MemQtspAuthorizations>(*this)) {
+      qtsp_authorizations_(std::make_unique<MemQtspAuthorizations>(*this)),
+      staff_(std::make_unique<MemStaff>(*this)) {
     if (mode == TxMode::kWrite) {
         write_lock_ = std::unique_lock(db_.write_mu_);
         working_.emplace(*db_.Snapshot());

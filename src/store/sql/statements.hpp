@@ -455,6 +455,43 @@ inline constexpr const char* kFinishQtspAuthorization =
     "WHERE state_hash = $1 AND finished_at IS NULL AND expires_at > $3";
 inline constexpr const char* kDeleteExpiredQtspAuthorizations =
     "DELETE FROM qtsp_authorizations WHERE expires_at < $1";
+// ---- Staff of the sender portal (issue 17) --------------------------------------------------
+#define FIRMO_STAFF_USER_COLUMNS                                                      \
+    "id, issuer_id, email, role, password_hash, setup_token_hash, setup_expires_at, " \
+    "created_at, updated_at, disabled_at"
+inline constexpr const char* kInsertStaffUser =
+    "INSERT INTO staff_users (" FIRMO_STAFF_USER_COLUMNS
+    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
+inline constexpr const char* kFindStaffUser =
+    "SELECT " FIRMO_STAFF_USER_COLUMNS " FROM staff_users WHERE issuer_id = $1 AND id = $2";
+inline constexpr const char* kFindStaffUserByEmail =
+    "SELECT " FIRMO_STAFF_USER_COLUMNS " FROM staff_users WHERE email = $1";
+inline constexpr const char* kFindStaffUserBySetupToken =
+    "SELECT " FIRMO_STAFF_USER_COLUMNS " FROM staff_users WHERE setup_token_hash = $1";
+inline constexpr const char* kUpdateStaffUser =
+    "UPDATE staff_users SET role = $4, password_hash = $5, setup_token_hash = $6, "
+    "setup_expires_at = $7, updated_at = $9, disabled_at = $10 "
+    "WHERE id = $1 AND issuer_id = $2 AND email = $3 AND created_at = $8";
+inline constexpr const char* kListStaffUsers =
+    "SELECT " FIRMO_STAFF_USER_COLUMNS " FROM staff_users WHERE issuer_id = $1 ORDER BY email";
+#define FIRMO_STAFF_SESSION_COLUMNS \
+    "id_hash, user_id, issuer_id, csrf_token, created_at, expires_at, ip, user_agent"
+inline constexpr const char* kInsertStaffSession =
+    "INSERT INTO staff_sessions (" FIRMO_STAFF_SESSION_COLUMNS
+    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+inline constexpr const char* kFindStaffSession =
+    "SELECT " FIRMO_STAFF_SESSION_COLUMNS " FROM staff_sessions WHERE id_hash = $1";
+inline constexpr const char* kDeleteStaffSession = "DELETE FROM staff_sessions WHERE id_hash = $1";
+inline constexpr const char* kDeleteStaffSessionsOf =
+    "DELETE FROM staff_sessions WHERE user_id = $1";
+inline constexpr const char* kPurgeStaffSessions =
+    "DELETE FROM staff_sessions WHERE expires_at < $1";
+inline constexpr const char* kAppendStaffAudit =
+    "INSERT INTO staff_audit (issuer_id, at, actor, action, subject, detail) "
+    "VALUES ($1, $2, $3, $4, $5, $6)";
+inline constexpr const char* kListStaffAudit =
+    "SELECT seq, issuer_id, at, actor, action, subject, detail FROM staff_audit "
+    "WHERE issuer_id = $1 ORDER BY seq DESC LIMIT $2";
 
 // ---- The database as a whole: transaction ends, readiness, migration bookkeeping ----------
 // (BEGIN differs: each driver has its own, see Connection::Begin.)

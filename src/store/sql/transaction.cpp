@@ -739,6 +739,111 @@ class SqlQtspAuthorizations final : public QtspAuthorizationRepository, Reposito
     }
 };
 
+class SqlStaff final : public StaffRepository, Repository {
+  public:
+    using Repository::Repository;
+
+    Result<void> InsertUser(const StaffUser& u) override {
+        FIRMO_TRY(auto q, Prepare(kInsertStaffUser));
+        BindStaffUser(q, u);
+        return SendNow(q);
+    }
+    Result<std::optional<StaffUser>> FindUser(const std::string& issuer_id,
+                                              const std::string& id) override {
+        FIRMO_TRY(auto q, Prepare(kFindStaffUser));
+        return q.Bind(issuer_id, id).One(ReadStaffUser);
+    }
+    Result<std::optional<StaffUser>> FindUserByEmail(const std::string& email) override {
+        FIRMO_TRY(auto q, Prepare(kFindStaffUserByEmail));
+        return q.Bind(email).One(ReadStaffUser);
+    }
+    Result<std::optional<StaffUser>> FindUserBySetupToken(const std::string& token_hash) override {
+        if (token_hash.empty()) return std::optional<StaffUser>();
+        FIRMO_TRY(auto q, Prepare(kFindStaffUserBySetupToken));
+        return q.Bind(token_hash).One(ReadStaffUser);
+    }
+    Result<void> UpdateUser(const StaffUser& u) override {
+        FIRMO_TRY(auto q, Prepare(kUpdateStaffUser));
+        BindStaffUser(q, u);
+        FIRMO_TRY(auto changed, q.Run());
+        if (changed != 1) return Fail(ErrorCode::kNotFound, "staff user not found");
+        return {};
+    }
+    Result<std::vector<StaffUser>> ListUsers(const std::string& issuer_id) override {
+        FIRMO_TRY(auto q, Prepare(kListStaffUsers));
+        return q.Bind(issuer_id).All(ReadStaffUser);
+    }
+    Result<void> InsertSession(const StaffSession& s) override {
+        FIRMO_TRY(auto q, Prepare(kInsertStaffSession));
+        q.Bind(s.id_hash, s.user_id, s.issuer_id, s.csrf_token, s.created_at, s.expires_at, s.ip,
+               s.user_agent);
+        return SendNow(q);
+    }
+    Result<std::optional<StaffSession>> FindSession(const std::string& id_hash) override {
+        FIRMO_TRY(auto q, Prepare(kFindStaffSession));
+        return q.Bind(id_hash).One([](const Row& r) {
+            return StaffSession{.id_hash = r.Text(0),
+                                .user_id = r.Text(1),
+                                .issuer_id = r.Text(2),
+                                .csrf_token = r.Text(3),
+                                .created_at = r.Time(4),
+                                .expires_at = r.Time(5),
+                                .ip = r.Text(6),
+                                .user_agent = r.Text(7)};
+        });
+    }
+    Result<void> DeleteSession(const std::string& id_hash) override {
+        FIRMO_TRY(auto q, Prepare(kDeleteStaffSession));
+        return q.Bind(id_hash).Send();
+    }
+    Result<void> DeleteSessionsOf(const std::string& user_id) override {
+        FIRMO_TRY(auto q, Prepare(kDeleteStaffSessionsOf));
+        return q.Bind(user_id).Send();
+    }
+    Result<std::int64_t> PurgeExpiredSessions(Timestamp now) override {
+        return RunBefore(kPurgeStaffSessions, now);
+    }
+    Result<void> AppendAudit(const StaffAuditEntry& e) override {
+        FIRMO_TRY(auto q, Prepare(kAppendStaffAudit));
+        return q.Bind(e.issuer_id, e.at, e.actor, e.action, e.subject, e.detail).Send();
+    }
+    Result<std::vector<StaffAuditEntry>> ListAudit(const std::string& issuer_id,
+                                                   int limit) override {
+        FIRMO_TRY(auto q, Prepare(kListStaffAudit));
+        return q.Bind(issuer_id, limit).All([](const Row& r) {
+            return StaffAuditEntry{.seq = r.Int(0),
+                                   .issuer_id = r.Text(1),
+                                   .at = r.Time(2),
+                                   .actor = r.Text(3),
+                                   .action = r.Text(4),
+                                   .subject = r.Text(5),
+                                   .detail = r.Text(6)};
+        });
+    }
+
+  private:
+    static void BindStaffUser(Query& q, const StaffUser& u) {
+        q.Bind(u.id, u.issuer_id, u.email, ToString(u.role), u.password_hash,
+               u.setup_token_hash.empty() ? std::nullopt
+                                          : std::optional<std::string_view>(u.setup_token_hash),
+               u.setup_expires_at, u.created_at, u.updated_at, u.disabled_at);
+    }
+    static Result<StaffUser> ReadStaffUser(const Row& r) {
+        const auto role = ParseStaffRole(r.Text(3));
+        if (!role) return Fail(ErrorCode::kInternal, "unknown staff role: " + r.Text(3));
+        return StaffUser{.id = r.Text(0),
+                         .issuer_id = r.Text(1),
+                         .email = r.Text(2),
+                         .role = *role,
+                         .password_hash = r.Text(4),
+                         .setup_token_hash = r.OptText(5).value_or(""),
+                         .setup_expires_at = r.OptTime(6),
+                         .created_at = r.Time(7),
+                         .updated_at = r.Time(8),
+                         .disabled_at = r.OptTime(9)};
+    }
+};
+
 class SqlTransaction final : public Transaction {
   public:
     SqlTransaction(Lease lease, TxMode mode)
@@ -761,7 +866,8 @@ class SqlTransaction final : public Transaction {
           idempotency_(conn(), locking()),
           settings_(conn(), locking()),
           revocations_(conn(), locking()),
-          qtsp_authorizations_(conn(), locking()) {}
+          qtsp_authorizations_(conn(), locking()),
+          staff_(conn(), locking()) {}
 
     ~SqlTransaction() override {
         if (open_) {
@@ -810,6 +916,7 @@ class SqlTransaction final : public Transaction {
     SettingRepository& settings() override { return settings_; }
     RevocationRepository& revocations() override { return revocations_; }
     QtspAuthorizationRepository& qtsp_authorizations() override { return qtsp_authorizations_; }
+    StaffRepository& staff() override { return staff_; }
 
   private:
     Connection& conn() { return *lease_.conn; }
@@ -839,6 +946,7 @@ class SqlTransaction final : public Transaction {
     SqlSettings settings_;
     SqlRevocations revocations_;
     SqlQtspAuthorizations qtsp_authorizations_;
+    SqlStaff staff_;
 };
 
 }  // namespace

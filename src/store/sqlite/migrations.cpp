@@ -403,6 +403,48 @@ CREATE TABLE qtsp_authorizations (
 CREATE INDEX qtsp_authorizations_expires ON qtsp_authorizations (expires_at);
 )sql";
 
+// Issue 17: the sender portal's staff. Accounts per issuer with a role (the e-mail address is
+// the login name, unique across the installation), an Argon2id password set through a one-time
+// setup token (SHA-256, 24 h), browser sessions (token SHA-256), and the staff audit log.
+constexpr const char* kStaffAccounts = R"sql(
+CREATE TABLE staff_users (
+    id               TEXT PRIMARY KEY,
+    issuer_id        TEXT NOT NULL REFERENCES issuers(id),
+    email            TEXT NOT NULL UNIQUE,
+    role             TEXT NOT NULL,
+    password_hash    TEXT NOT NULL DEFAULT '',
+    setup_token_hash TEXT,
+    setup_expires_at INTEGER,
+    created_at       INTEGER NOT NULL,
+    updated_at       INTEGER NOT NULL,
+    disabled_at      INTEGER
+);
+CREATE INDEX staff_users_by_issuer ON staff_users (issuer_id, email);
+CREATE UNIQUE INDEX staff_users_by_setup_token ON staff_users (setup_token_hash);
+CREATE TABLE staff_sessions (
+    id_hash    TEXT PRIMARY KEY,
+    user_id    TEXT NOT NULL REFERENCES staff_users(id),
+    issuer_id  TEXT NOT NULL,
+    csrf_token TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    ip         TEXT NOT NULL,
+    user_agent TEXT NOT NULL
+);
+CREATE INDEX staff_sessions_by_user ON staff_sessions (user_id);
+CREATE INDEX staff_sessions_by_expiry ON staff_sessions (expires_at);
+CREATE TABLE staff_audit (
+    seq       INTEGER PRIMARY KEY AUTOINCREMENT,
+    issuer_id TEXT NOT NULL,
+    at        INTEGER NOT NULL,
+    actor     TEXT NOT NULL,
+    action    TEXT NOT NULL,
+    subject   TEXT NOT NULL,
+    detail    TEXT NOT NULL
+);
+CREATE INDEX staff_audit_by_issuer ON staff_audit (issuer_id, seq);
+)sql";
+
 // One migration a line, so that each new one is a one-line change (clang-format would pack them).
 // clang-format off
 constexpr sql::Migration kMigrations[] = {
@@ -421,6 +463,7 @@ constexpr sql::Migration kMigrations[] = {
     {13, "signer language", kSignerLanguage},
     {15, "issuer identity", kIssuerIdentity},
     {16, "posten lifecycle 2", kPostenLifecycle2},
+    {17, "staff accounts", kStaffAccounts},
     {18, "qtsp authorizations", kQtspAuthorizations},
 };
 // clang-format on

@@ -1,0 +1,249 @@
+#include "domain/services/staff_service.hpp"
+
+#include <algorithm>
+#include <cctype>
+
+#include "core/encoding.hpp"
+#include "core/ids.hpp"
+
+namespace firmo::domain {
+
+std::string_view ToString(StaffRole role) {
+    switch (role) {
+        case StaffRole::kAdmin:
+            return "admin";
+        case StaffRole::kSender:
+            return "sender";
+        case StaffRole::kViewer:
+            return "viewer";
+    }
+    return "viewer";
+}
+
+std::optional<StaffRole> ParseStaffRole(std::string_view text) {
+    if (text == "admin") return StaffRole::kAdmin;
+    if (text == "sender") return StaffRole::kSender;
+    if (text == "viewer") return StaffRole::kViewer;
+    return std::nullopt;
+}
+
+std::string StaffActor(const std::string& user_id) { return "staff:" + user_id; }
+
+std::string NormalizedStaffEmail(std::string_view email) {
+    while (!email.empty() && email.front() == ' ') email.remove_prefix(1);
+    while (!email.empty() && email.back() == ' ') email.remove_suffix(1);
+    if (email.empty() || email.size() > 254) return {};
+    std::string out;
+    out.reserve(email.size());
+    for (char c : email) {
+        const auto u = static_cast<unsigned char>(c);
+        if (u <= 0x20 || u == 0x7f || c == '<' || c == '>' || c == ',' || c == ';') return {};
+        out += static_cast<char>(std::tolower(u));
+    }
+    const auto at = out.find('@');
+    if (at == 0 || at == std::string::npos || out.find('@', at + 1) != std::string::npos) {
+        return {};
+    }
+    const std::string_view domain = std::string_view(out).substr(at + 1);
+    const auto dot = domain.find('.');
+    if (dot == std::string_view::npos || dot == 0 || domain.back() == '.') return {};
+    return out;
+}
+
+namespace {
+
+// A hash no password matches, verified when the address is unknown so that a login for an
+// unknown address costs what a wrong password costs (no timing tells which addresses exist).
+constexpr std::string_view kNoAccountHash =
+    "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$"
+    "J3iNvY6lCk3mFX4o0s8yGtG3sA0Q0y3u2Tq4t3R5bqs";
+
+}  // namespace
+
+std::string StaffService::NewToken() const { return Base64UrlEncode(ctx_.random.Bytes(32)); }
+
+Result<StaffInvite> StaffService::CreateUser(const std::string& issuer_id, std::string_view email,
+                                             StaffRole role, const std::string& actor) {
+    const std::string address = NormalizedStaffEmail(email);
+    if (address.empty()) {
+        return FailValidation({{"email", "must be an e-mail address"}});
+    }
+    const Timestamp now = ctx_.clock.Now();
+    StaffInvite invite;
+    invite.setup_token = NewToken();
+    StaffUser& u = invite.user;
+    u.id = NewUlid(now, ctx_.random);
+    u.issuer_id = issuer_id;
+    u.email = address;
+    u.role = role;
+    u.setup_token_hash = HashToken(invite.setup_token);
+    u.setup_expires_at = now + options_.setup_ttl;
+    u.created_at = u.updated_at = now;
+    FIRMO_CHECK(InWriteTransaction(ctx_.db, [&](Transaction& tx) -> Result<void> {
+        FIRMO_TRY(auto issuer, tx.issuers().Find(issuer_id));
+        if (!issuer) return Fail(ErrorCode::kNotFound, "no such issuer: " + issuer_id);
+        FIRMO_CHECK(tx.staff().InsertUser(u));
+        return tx.staff().AppendAudit(StaffAuditEntry{
+            .issuer_id = issuer_id,
+            .at = now,
+            .actor = actor,
+            .action = "staff_user.created",
+            .subject = u.id,
+            .detail = "email=" + JsonQuote(address) + " role=" + std::string(ToString(role))});
+    }));
+    return invite;
+}
+
+Result<StaffUser> StaffService::SetupAccount(std::string_view setup_token) {
+    FIRMO_TRY(auto user, InReadTransaction(ctx_.db, [&](Transaction& tx) {
+                  return tx.staff().FindUserBySetupToken(HashToken(setup_token));
+              }));
+    if (!user) return Fail(ErrorCode::kNotFound, "no such setup link");
+    if (!user->setup_expires_at || *user->setup_expires_at <= ctx_.clock.Now()) {
+        return Fail(ErrorCode::kGone, "the setup link expired");
+    }
+    if (user->disabled_at) return Fail(ErrorCode::kNotFound, "no such setup link");
+    return std::move(*user);
+}
+
+Result<StaffSessionHandle> StaffService::CompleteSetup(std::string_view setup_token,
+                                                       std::string_view password,
+                                                       const ClientInfo& client) {
+    if (password.size() < options_.min_password_length ||
+        password.size() > options_.max_password_length) {
+        return FailValidation(
+            {{"password", "must have " + std::to_string(options_.min_password_length) + " to " +
+                              std::to_string(options_.max_password_length) + " characters"}});
+    }
+    FIRMO_CHECK(SetupAccount(setup_token));  // precise errors before the costly hash
+    FIRMO_TRY(auto hash, passwords_.Hash(password));
+    const Timestamp now = ctx_.clock.Now();
+    return InWriteTransaction(ctx_.db, [&](Transaction& tx) -> Result<StaffSessionHandle> {
+        // Read again inside the transaction: of two concurrent uses of one token, one wins.
+        FIRMO_TRY(auto user, tx.staff().FindUserBySetupToken(HashToken(setup_token)));
+        if (!user || user->disabled_at) return Fail(ErrorCode::kNotFound, "no such setup link");
+        if (!user->setup_expires_at || *user->setup_expires_at <= now) {
+            return Fail(ErrorCode::kGone, "the setup link expired");
+        }
+        user->password_hash = hash;
+        user->setup_token_hash.clear();
+        user->setup_expires_at.reset();
+        user->updated_at = now;
+        FIRMO_CHECK(tx.staff().UpdateUser(*user));
+        FIRMO_CHECK(tx.staff().DeleteSessionsOf(user->id));
+        FIRMO_CHECK(tx.staff().AppendAudit(StaffAuditEntry{.issuer_id = user->issuer_id,
+                                                           .at = now,
+                                                           .actor = StaffActor(user->id),
+                                                           .action = "staff_user.password_set",
+                                                           .subject = user->id,
+                                                           .detail = ClientDetail(client)}));
+        return OpenSession(tx, *user, client);
+    });
+}
+
+Result<StaffSessionHandle> StaffService::OpenSession(Transaction& tx, const StaffUser& user,
+                                                     const ClientInfo& client) {
+    const Timestamp now = ctx_.clock.Now();
+    StaffSessionHandle handle;
+    handle.token = NewToken();
+    handle.user = user;
+    StaffSession& s = handle.session;
+    s.id_hash = HashToken(handle.token);
+    s.user_id = user.id;
+    s.issuer_id = user.issuer_id;
+    s.csrf_token = Base64UrlEncode(ctx_.random.Bytes(24));
+    s.created_at = now;
+    s.expires_at = now + options_.session_ttl;
+    s.ip = client.ip;
+    s.user_agent = client.user_agent.substr(0, 300);
+    FIRMO_CHECK(tx.staff().InsertSession(s));
+    FIRMO_CHECK(tx.staff().AppendAudit(StaffAuditEntry{.issuer_id = user.issuer_id,
+                                                       .at = now,
+                                                       .actor = StaffActor(user.id),
+                                                       .action = "staff.login",
+                                                       .subject = user.id,
+                                                       .detail = ClientDetail(client)}));
+    return handle;
+}
+
+Result<StaffSessionHandle> StaffService::Login(std::string_view email, std::string_view password,
+                                               const ClientInfo& client) {
+    const std::string address = NormalizedStaffEmail(email);
+    if (login_limits_) {
+        // Both buckets count every attempt: one address cannot try many accounts, nor many
+        // addresses one account.
+        const bool by_ip = login_limits_->Allow("staff-login-ip:" + client.ip).allowed;
+        const bool by_account =
+            address.empty() || login_limits_->Allow("staff-login:" + address).allowed;
+        if (!by_ip || !by_account) {
+            return Fail(ErrorCode::kRateLimited, "too many login attempts; wait a few minutes");
+        }
+    }
+    std::optional<StaffUser> user;
+    if (!address.empty() && password.size() <= options_.max_password_length) {
+        FIRMO_TRY(user, InReadTransaction(ctx_.db, [&](Transaction& tx) {
+                      return tx.staff().FindUserByEmail(address);
+                  }));
+    }
+    const bool usable = user && !user->disabled_at && !user->password_hash.empty();
+    const bool matches =
+        passwords_.Verify(usable ? std::string_view(user->password_hash) : kNoAccountHash,
+                          password.substr(0, options_.max_password_length));
+    const Timestamp now = ctx_.clock.Now();
+    if (!usable || !matches) {
+        if (user) {
+            // The issuer sees attempts on its accounts; attempts on unknown addresses belong to
+            // no issuer (the rate limit and the access log cover them).
+            FIRMO_CHECK(InWriteTransaction(ctx_.db, [&](Transaction& tx) {
+                return tx.staff().AppendAudit(StaffAuditEntry{.issuer_id = user->issuer_id,
+                                                              .at = now,
+                                                              .actor = StaffActor(user->id),
+                                                              .action = "staff.login_refused",
+                                                              .subject = user->id,
+                                                              .detail = ClientDetail(client)});
+            }));
+        }
+        return Fail(ErrorCode::kUnauthenticated, "wrong e-mail address or password");
+    }
+    return InWriteTransaction(ctx_.db, [&](Transaction& tx) -> Result<StaffSessionHandle> {
+        return OpenSession(tx, *user, client);
+    });
+}
+
+Result<StaffPrincipal> StaffService::Authenticate(std::string_view token) {
+    if (token.empty()) return Fail(ErrorCode::kUnauthenticated, "no session");
+    const auto expired = [] {
+        return Fail(ErrorCode::kUnauthenticated, "the session expired; please log in again");
+    };
+    return InReadTransaction(ctx_.db, [&](Transaction& tx) -> Result<StaffPrincipal> {
+        FIRMO_TRY(auto session, tx.staff().FindSession(HashToken(token)));
+        if (!session || session->expires_at <= ctx_.clock.Now()) return expired();
+        FIRMO_TRY(auto user, tx.staff().FindUser(session->issuer_id, session->user_id));
+        if (!user || user->disabled_at) return expired();
+        return StaffPrincipal{std::move(*session), std::move(*user)};
+    });
+}
+
+Result<void> StaffService::Logout(std::string_view token, const ClientInfo& client) {
+    const Timestamp now = ctx_.clock.Now();
+    return InWriteTransaction(ctx_.db, [&](Transaction& tx) -> Result<void> {
+        const std::string id_hash = HashToken(token);
+        FIRMO_TRY(auto session, tx.staff().FindSession(id_hash));
+        if (!session) return {};
+        FIRMO_CHECK(tx.staff().DeleteSession(id_hash));
+        return tx.staff().AppendAudit(StaffAuditEntry{.issuer_id = session->issuer_id,
+                                                      .at = now,
+                                                      .actor = StaffActor(session->user_id),
+                                                      .action = "staff.logout",
+                                                      .subject = session->user_id,
+                                                      .detail = ClientDetail(client)});
+    });
+}
+
+Result<std::vector<StaffAuditEntry>> StaffService::Audit(const std::string& issuer_id, int limit) {
+    return InReadTransaction(ctx_.db, [&](Transaction& tx) {
+        return tx.staff().ListAudit(issuer_id, std::clamp(limit, 1, 1000));
+    });
+}
+
+}  // namespace firmo::domain

@@ -1,0 +1,97 @@
+#pragma once
+// The sender portal (issue 17) under /app: server-rendered pages for an institution's staff, on
+// the same services as the issuer API. So far: the one-time setup link where a new account
+// chooses its password (/app/setup/{token}), login and logout; the lists of the issuer's
+// requests by state with a search (/app), and a request's page with its signers, a timeline
+// from the audit log and the actions (notify, change the deadline, cancel; viewers cannot act),
+// and the signed PDFs. Sessions, passwords, throttling and the audit log live in
+// domain::StaffService; the cookie, CSRF and header rules are the signer portal's (page_kit.hpp):
+// the session cookie `firmo_staff` is HttpOnly, SameSite=Lax, Secure off only on plain-HTTP
+// loopback, and limited to Path=/app; every POST needs the session's CSRF token, or before a
+// session the stateless token bound to the `firmo_staff_pre` cookie. Texts from the catalogues'
+// `staff.*` keys.
+//
+// Handlers block (database, password hashing): register them on a non-inline lane.
+
+#include <functional>
+#include <string>
+
+#include "api/url_signer.hpp"
+#include "domain/services/dossier_service.hpp"
+#include "domain/services/request_service.hpp"
+#include "domain/services/signer_service.hpp"
+#include "domain/services/staff_service.hpp"
+#include "http/router.hpp"
+
+namespace firmo::web {
+
+struct StaffPortalOptions {
+    std::string public_url = "http://127.0.0.1:8080";
+    bool secure_cookies = false;
+    std::string time_zone = "UTC";  // the institution's clock, for times on the pages
+};
+
+// The issuer-side services the pages act through (the API's own).
+struct StaffServices {
+    domain::RequestService& requests;
+    domain::DossierService& dossiers;
+    domain::SignerService& signers;
+};
+
+class StaffPortal {
+  public:
+    StaffPortal(domain::StaffService& staff, StaffServices services, const api::UrlSigner& urls,
+                const Clock& clock, StaffPortalOptions options)
+        : staff_(staff), s_(services), urls_(urls), clock_(clock), options_(std::move(options)) {}
+
+    void Register(const std::function<void(std::string, std::string, http::Handler)>& add);
+
+    // "{public_url}/app/setup/{token}": what `firmo user create` prints.
+    static std::string SetupUrl(const std::string& public_url, const std::string& setup_token);
+
+  private:
+    using Req = http::HttpRequest;
+    using Res = http::HttpResponse;
+    struct Ctx;  // the visitor's session (if any), CSRF token, language and cookies to set
+
+    Res Home(Req& req);
+    Res LoginPage(Req& req);
+    Res Login(Req& req);
+    Res Logout(Req& req);
+    Res SetupPage(Req& req);
+    Res Setup(Req& req);
+    Res Static(Req& req);
+    // Following (the request page and its actions; Home is the lists).
+    Res RequestPage(Req& req);
+    Res Cancel(Req& req);
+    Res Deadline(Req& req);
+    Res NotifySigners(Req& req);
+    Res SignedFile(Req& req);
+
+    Ctx Open(const Req& req) const;
+    bool CsrfOk(const Ctx& ctx) const;
+    Res Page(Ctx& ctx, int status, const std::string& title, const std::string& body) const;
+    Res Message(Ctx& ctx, int status, const std::string& key) const;
+    Res ErrorPage(Ctx& ctx, const Error& error) const;
+    Res SeeOther(Ctx& ctx, const std::string& location) const;
+    Res RenderLogin(Ctx& ctx, int status, const std::string& email, const std::string& error);
+    Res RenderSetup(Ctx& ctx, int status, const std::string& token, const domain::StaffUser& user,
+                    const std::string& error);
+
+    struct Names;  // titles and signers read for one page
+    std::string TitleOf(Names& names, const std::string& issuer_id,
+                        const domain::SignatureRequest& request);
+    std::string SignerName(Names& names, const std::string& issuer_id,
+                           const std::string& signer_id);
+    // Why a POST on a request may not act (no session, bad CSRF token, a viewer), if it may not.
+    std::optional<Res> RefuseAction(Ctx& ctx) const;
+    Res AfterAction(Ctx& ctx, const std::string& request_id, const Result<void>& done) const;
+
+    domain::StaffService& staff_;
+    StaffServices s_;
+    const api::UrlSigner& urls_;
+    const Clock& clock_;
+    StaffPortalOptions options_;
+};
+
+}  // namespace firmo::web
