@@ -434,9 +434,9 @@ int Cli::Run(const std::vector<std::string>& argv, std::ostream& out, std::ostre
             << "Run `firmo" << path << " --help` for the options.\n";
         return kUsage;
     }
-    for (ConfigCommand* command : {&serve_, &migrate_, &issuer_create_, &issuer_update_,
-                                   &apikey_create_, &apikey_revoke_, &ca_revoke_, &ca_tsa_cert_,
-                                   &user_create_}) {
+    for (ConfigCommand* command :
+         {&serve_, &migrate_, &issuer_create_, &issuer_update_, &apikey_create_, &apikey_revoke_,
+          &ca_revoke_, &ca_tsa_cert_, &user_create_}) {
         if (!command->app->parsed()) continue;
         if (command == &apikey_revoke_ && !revoke_id_ && !revoke_key_) {
             err << "firmo apikey revoke: --id KEY_ID or --key KEY is required\n";

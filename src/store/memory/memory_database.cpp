@@ -92,10 +92,9 @@ struct Tables {
     Table<Map<std::string, std::string>> settings;
     Table<Map<std::string, Revocation>> revocations;                 // by serial
     Table<Map<std::string, QtspAuthorization>> qtsp_authorizations;  // by state hash
-    Table<Map<std::string, Revocation>> revocations;       // by serial
-    Table<Map<std::string, StaffUser>> staff_users;        // by id
-    Table<Map<std::string, StaffSession>> staff_sessions;  // by id_hash
-    Table<std::vector<StaffAuditEntry>> staff_audit;       // in seq order (seq = position + 1)
+    Table<Map<std::string, StaffUser>> staff_users;                  // by id
+    Table<Map<std::string, StaffSession>> staff_sessions;            // by id_hash
+    Table<std::vector<StaffAuditEntry>> staff_audit;  // in seq order (seq = position + 1)
     Table<Sequences> sequences;
 
     void Seal() {
