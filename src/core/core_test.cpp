@@ -6,6 +6,7 @@
 #include "core/encoding.hpp"
 #include "core/error.hpp"
 #include "core/ids.hpp"
+#include "core/immutable_cache.hpp"
 
 namespace firmo {
 namespace {
@@ -212,4 +213,22 @@ TEST(Encoding, ToValidUtf8ReplacesWhatIsNotUtf8) {
 }
 
 }  // namespace
+TEST(ImmutableCache, FindsWhatWasPutAndStartsOverWhenFull) {
+    ImmutableCache<int> cache(2);
+    EXPECT_FALSE(cache.Find("a"));
+    cache.Put("a", 1);
+    cache.Put("b", 2);
+    EXPECT_EQ(cache.Find("a"), 1);
+    cache.Put("b", 3);  // a known key: no room needed
+    EXPECT_EQ(cache.size(), 2u);
+    EXPECT_EQ(cache.Find("b"), 3);
+    cache.Put("c", 4);  // full: starts over with c alone
+    EXPECT_EQ(cache.size(), 1u);
+    EXPECT_FALSE(cache.Find("a"));
+    EXPECT_EQ(cache.Find("c"), 4);
+    ImmutableCache<int> none(0);
+    none.Put("a", 1);
+    EXPECT_FALSE(none.Find("a"));
+}
+
 }  // namespace firmo

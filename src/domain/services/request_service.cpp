@@ -91,7 +91,7 @@ Result<SignatureRequest> RequestService::Create(const std::string& issuer_id,
     if (!violations.empty()) return FailValidation(std::move(violations));
 
     return InWriteTransaction(ctx_.db, [&](Transaction& tx) -> Result<SignatureRequest> {
-        FIRMO_TRY(auto dossier, tx.dossiers().Find(issuer_id, input.dossier_id));
+        FIRMO_TRY(auto dossier, FindDossier(tx, issuer_id, input.dossier_id));
         if (!dossier)
             return Fail(ErrorCode::kNotFound,
                         "dossier_id: dossier " + input.dossier_id + " not found");
@@ -113,12 +113,12 @@ Result<SignatureRequest> RequestService::Create(const std::string& issuer_id,
         std::vector<Violation> unprovable;
         for (std::size_t i = 0; i < input.signers.size(); ++i) {
             const auto& s = input.signers[i];
-            FIRMO_TRY(auto signer, tx.signers().Find(issuer_id, s.signer_id));
-            if (!signer)
+            FIRMO_TRY(auto signer_kind, FindSignerKind(tx, issuer_id, s.signer_id));
+            if (!signer_kind)
                 return Fail(ErrorCode::kNotFound,
                             "signer_id: signer " + s.signer_id + " not found");
             if (s.authentication && IsEid(*s.authentication) &&
-                !IsNationalIdentifier(signer->kind)) {
+                !IsNationalIdentifier(*signer_kind)) {
                 // An eID proves a national identifier: one the signer does not have.
                 unprovable.push_back({"signers[" + std::to_string(i) + "].authentication",
                                       "an eID level needs a signer with a national identifier "
@@ -128,7 +128,7 @@ Result<SignatureRequest> RequestService::Create(const std::string& issuer_id,
             rs.signer_id = s.signer_id;
             rs.order = s.order;
             rs.authentication =
-                s.authentication.value_or(DefaultAuthentication(signer->kind, options_.eid_login));
+                s.authentication.value_or(DefaultAuthentication(*signer_kind, options_.eid_login));
             rs.on_behalf_of = s.on_behalf_of;
             request.signers.push_back(std::move(rs));
         }
@@ -164,6 +164,29 @@ Result<SignatureRequest> RequestService::Create(const std::string& issuer_id,
                                                  actor, ""}));
         return request;
     });
+}
+
+Result<std::shared_ptr<const Dossier>> RequestService::FindDossier(Transaction& tx,
+                                                                   const std::string& issuer_id,
+                                                                   const std::string& id) {
+    const std::string key = issuer_id + '\n' + id;
+    if (auto cached = dossiers_.Find(key)) return *cached;
+    FIRMO_TRY(auto found, tx.dossiers().Find(issuer_id, id));
+    if (!found) return std::shared_ptr<const Dossier>();
+    auto dossier = std::make_shared<const Dossier>(std::move(*found));
+    dossiers_.Put(key, dossier);
+    return dossier;
+}
+
+Result<std::optional<IdentifierKind>> RequestService::FindSignerKind(Transaction& tx,
+                                                                     const std::string& issuer_id,
+                                                                     const std::string& id) {
+    const std::string key = issuer_id + '\n' + id;
+    if (auto cached = signer_kinds_.Find(key)) return cached;
+    FIRMO_TRY(auto signer, tx.signers().Find(issuer_id, id));
+    if (!signer) return std::optional<IdentifierKind>();
+    signer_kinds_.Put(key, signer->kind);
+    return std::optional<IdentifierKind>(signer->kind);
 }
 
 Result<SignatureRequest> RequestService::Load(Transaction& tx, const std::string& issuer_id,

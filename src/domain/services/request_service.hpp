@@ -4,10 +4,12 @@
 // status change goes through the pure transitions of domain/states.hpp and is logged in the
 // same transaction.
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "core/immutable_cache.hpp"
 #include "domain/exit_url.hpp"
 #include "domain/services/context.hpp"
 
@@ -179,8 +181,20 @@ class RequestService {
                                         const std::string& actor);
     bool IsExpiryDue(const SignatureRequest& request) const;
 
+    // Dossiers and signers' identifier kinds never change once created and are never deleted:
+    // a create reads them from the database once per process (on PostgreSQL a round trip
+    // each). Keyed by issuer and id.
+    [[nodiscard]] Result<std::shared_ptr<const Dossier>> FindDossier(Transaction& tx,
+                                                                     const std::string& issuer_id,
+                                                                     const std::string& id);
+    [[nodiscard]] Result<std::optional<IdentifierKind>> FindSignerKind(Transaction& tx,
+                                                                       const std::string& issuer_id,
+                                                                       const std::string& id);
+
     ServiceContext& ctx_;
     RequestOptions options_;
+    ImmutableCache<std::shared_ptr<const Dossier>> dossiers_{1024};
+    ImmutableCache<IdentifierKind> signer_kinds_{16384};
 };
 
 }  // namespace firmo::domain

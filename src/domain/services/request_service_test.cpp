@@ -4,6 +4,7 @@
 
 #include "domain/services/request_service.hpp"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "domain/services/testing/signer_side_fixture.hpp"
@@ -129,6 +130,40 @@ TEST_F(RequestServiceTest, ExpiryBeyondTheCapOnlyWhenUncapped) {
     auto past = requests_->Create(issuer_, input, "test");
     ASSERT_FALSE(past);
     EXPECT_EQ(past.error().code, ErrorCode::kInvalidArgument);
+}
+
+// Creates remember dossiers and signers' kinds (they never change): per issuer, so another
+// issuer naming the same ids still gets 404, whether or not the first issuer's are cached.
+TEST_F(RequestServiceTest, RememberedDossiersAndSignersStayTheirIssuers) {
+    DossierService dossiers(*ctx_);
+    auto dossier = dossiers.Create(issuer_, NewDossier{"Contratto", std::nullopt, OneDocument()});
+    ASSERT_TRUE(dossier);
+    SignerService signers(*ctx_);
+    auto signer = signers.Resolve(issuer_, NewSigner{IdentifierKind::kItFiscalCode, kMario,
+                                                     std::nullopt, std::nullopt, std::nullopt});
+    ASSERT_TRUE(signer);
+    const NewSignatureRequest input{.dossier_id = dossier->id, .signers = {{signer->signer.id, 0}}};
+    const std::string other = MakeIssuer("ISSUER-B", "Comune di Milano");
+    for (int round = 0; round < 2; ++round) {  // uncached, then cached
+        auto mine = requests_->Create(issuer_, input, "test");
+        ASSERT_TRUE(mine) << mine.error().message;
+        EXPECT_EQ(mine->documents.size(), 1u);
+        EXPECT_EQ(mine->signers[0].authentication, AuthLevel::kCode);  // the kind's default
+        auto theirs = requests_->Create(other, input, "test");
+        ASSERT_FALSE(theirs);
+        EXPECT_EQ(theirs.error().code, ErrorCode::kNotFound);
+        EXPECT_THAT(theirs.error().message, ::testing::HasSubstr("dossier"));
+    }
+    // Their own dossier, but my signer: still not found.
+    auto their_dossier =
+        dossiers.Create(other, NewDossier{"Contratto", std::nullopt, OneDocument()});
+    ASSERT_TRUE(their_dossier);
+    NewSignatureRequest mixed = input;
+    mixed.dossier_id = their_dossier->id;
+    auto refused = requests_->Create(other, mixed, "test");
+    ASSERT_FALSE(refused);
+    EXPECT_EQ(refused.error().code, ErrorCode::kNotFound);
+    EXPECT_THAT(refused.error().message, ::testing::HasSubstr("signer"));
 }
 
 TEST_F(RequestServiceTest, DocumentContentIsTheValidatedUpload) {
