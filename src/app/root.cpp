@@ -628,6 +628,11 @@ struct Node::Graph {
                           .user_id_from_email = c.csc.user_id_from == CscUserIdFrom::kEmail});
         worker.UseQtsp(qtsp.get());
         signer_api.RequireQtspTerms(!c.csc.terms_text.empty() || !c.csc.terms_url.empty());
+        log::Info("qtsp_enabled", {{"csc_url", c.csc.url},
+                                   {"client_id", c.csc.client_id},
+                                   {"terms", c.csc.terms_text.empty() && c.csc.terms_url.empty()
+                                                 ? "none"
+                                                 : "shown before the redirect"}});
         qtsp_callback = std::make_unique<web::QtspCallbackPage>(*qtsp);
         // The code exchange blocks on the provider: never on an I/O thread.
         qtsp_callback->Register(
