@@ -268,7 +268,9 @@ const Spec<AcceptanceBody>& AcceptanceBodySpec() {
 
 const Spec<ConfirmationBody>& ConfirmationBodySpec() {
     static const Spec<ConfirmationBody> spec =
-        Object<ConfirmationBody>().Required("code", &ConfirmationBody::code, kCode);
+        Object<ConfirmationBody>()
+            .Required("code", &ConfirmationBody::code, kCode)
+            .Optional("accept_qtsp_terms", &ConfirmationBody::accept_qtsp_terms, Boolean());
     return spec;
 }
 

@@ -85,6 +85,7 @@ struct AcceptanceBody {
 };
 struct ConfirmationBody {
     std::string code;
+    bool accept_qtsp_terms = false;  // signing.provider = "csc" with terms: must be true
 };
 struct RejectionBody {
     std::string reason;

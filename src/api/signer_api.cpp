@@ -269,12 +269,25 @@ HttpResponse SignerApi::Confirm(Req& req) {
     if (!session) return Problem(session.error());
     auto body = ParseBody(req, ConfirmationBodySpec());
     if (!body) return Problem(body.error());
-    if (auto ok =
-            ceremony_.Confirm(*session, std::string(req.Param("id")), body->code, Client(req));
-        !ok) {
-        return Problem(ok.error());
+    const std::string id(req.Param("id"));
+    if (qtsp_terms_ && !body->accept_qtsp_terms) {
+        return Problem(FailValidation({{"accept_qtsp_terms",
+                                        "must be true: the signer accepts the trust service "
+                                        "provider's terms before they authorize there"}})
+                           .value());
     }
-    return JsonResponse(202, Json{{"status", "WAIT_FOR_QTSP"}});
+    auto ok = ceremony_.Confirm(*session, id, body->code, Client(req));
+    if (!ok) return Problem(ok.error());
+    Json j{{"status", "WAIT_FOR_QTSP"}};
+    if (ok->qtsp_authorization_url) {
+        if (qtsp_terms_) {
+            if (auto noted = ceremony_.AcceptQtspTerms(*session, id, Client(req)); !noted) {
+                return Problem(noted.error());
+            }
+        }
+        j["qtsp_authorization_url"] = *ok->qtsp_authorization_url;
+    }
+    return JsonResponse(202, j);
 }
 
 HttpResponse SignerApi::Reject(Req& req) {

@@ -75,6 +75,9 @@ class SignerApi {
         : sessions_(sessions), ceremony_(ceremony), urls_(urls), clock_(clock), limits_(limits) {}
 
     void Register(const std::function<void(std::string, std::string, http::Handler)>& add);
+    // signing.provider = "csc" with terms (csc.terms_text / csc.terms_url): confirm requires
+    // "accept_qtsp_terms": true, and records the acceptance.
+    void RequireQtspTerms(bool required) { qtsp_terms_ = required; }
 
   private:
     using Req = http::HttpRequest;
@@ -97,6 +100,7 @@ class SignerApi {
     const UrlSigner& urls_;
     const Clock& clock_;
     SignerLimits* limits_;  // none in tests that do not count
+    bool qtsp_terms_ = false;
 };
 
 }  // namespace firmo::api

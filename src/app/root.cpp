@@ -1,6 +1,7 @@
 #include "app/root.hpp"
 
 #include <algorithm>
+#include <array>
 #include <ostream>
 #include <thread>
 
@@ -48,6 +49,7 @@
 #include "pdf/long_term_signer.hpp"
 #include "pdf/metered_signer.hpp"
 #include "pdf/pades_signer.hpp"
+#include "pdf/staged_pades_signer.hpp"
 #include "pdf/verify.hpp"
 #include "store/filesystem/folder_blob_store.hpp"
 #include "store/filesystem/shared_counter.hpp"
@@ -486,7 +488,11 @@ struct Node::Graph {
           portal(signer_sessions, ceremony, adapters.eid.get(), urls, storage.clock(),
                  {.public_url = public_url,
                   .assets_dir = c.web.assets_dir,
-                  .secure_cookies = UseSecureCookies(c.web.secure_cookies, public_url)},
+                  .secure_cookies = UseSecureCookies(c.web.secure_cookies, public_url),
+                  .qtsp_terms_text =
+                      c.signing.provider == SigningProvider::kCsc ? c.csc.terms_text : "",
+                  .qtsp_terms_url =
+                      c.signing.provider == SigningProvider::kCsc ? c.csc.terms_url : ""},
                  &signer_limits),
           signer_api(signer_sessions, ceremony, urls, storage.clock(), &signer_limits),
           document_api(issuer_side.dossiers(), issuer_side.validator(), MakeVerifyFunction(c)),
@@ -522,13 +528,24 @@ struct Node::Graph {
                                        api::IssuerApi::AuthedHandler handler) {
             frontend.AddAuthed(std::move(method), std::move(pattern), std::move(handler));
         };
-        const auto add_public = [this](std::string method, std::string pattern,
-                                       http::Handler handler) {
+        // With a QTSP, a confirmation prepares every document and asks the provider for the
+        // signer's credential: PDF work and network, so on kHeavy too.
+        const bool qtsp_confirms = c.signing.provider == SigningProvider::kCsc;
+        const auto add_public = [this, qtsp_confirms](std::string method, std::string pattern,
+                                                      http::Handler handler) {
+            static constexpr std::array<std::string_view, 3> kHeavyGets = {
+                "/s/{id}/documents/{doc_id}/file", "/app/requests/{id}/documents/{doc_id}/signed",
+                "/api/v1/signer/signature-requests/{id}/documents/{doc_id}/content"};
+            static constexpr std::array<std::string_view, 3> kQtspConfirms = {
+                "POST /s/{id}/confirm", "POST /api/v1/signer/signature-requests/{id}/confirmation",
+                "GET /oidc/callback"};
+            const std::string route = method + " " + pattern;
+            const std::string_view p = pattern;
             const bool heavy =
-                method == "GET" &&
-                (pattern == "/s/{id}/documents/{doc_id}/file" ||
-                 pattern == "/app/requests/{id}/documents/{doc_id}/signed" ||
-                 pattern == "/api/v1/signer/signature-requests/{id}/documents/{doc_id}/content");
+                (method == "GET" &&
+                 std::find(kHeavyGets.begin(), kHeavyGets.end(), p) != kHeavyGets.end()) ||
+                (qtsp_confirms && std::find(kQtspConfirms.begin(), kQtspConfirms.end(),
+                                            std::string_view(route)) != kQtspConfirms.end());
             frontend.AddPublic(std::move(method), std::move(pattern), std::move(handler),
                                heavy ? http::Lane::kHeavy : http::Lane::kDatabase);
         };
@@ -588,9 +605,8 @@ struct Node::Graph {
     // deliveries: on PostgreSQL round trips must not stall an I/O thread, and on SQLite it
     // measured faster than running inline on the I/O threads (docs/PERFORMANCE.md, "Database
     // work inline or on a pool").
-    // signing.provider = "csc": the QTSP's client and GET /qtsp/callback. The continuation
-    // (signHash, embedding, post-sign steps) is the staged signing pipeline's; until it is
-    // wired, the callback refuses with 503 before it spends an authorization.
+    // signing.provider = "csc": the QTSP's client, GET /qtsp/callback, and the ceremony's
+    // QTSP path (prepare at confirmation, signHash and embedding in the signing job).
     void RegisterQtsp(const Config& c) {
         csc_http = std::make_unique<oidc::CurlHttpFetcher>(std::chrono::seconds(30));
         csc = std::make_unique<trust::CscClient>(
@@ -602,7 +618,21 @@ struct Node::Graph {
             *csc_http, &metrics);
         qtsp_gateway =
             std::make_unique<trust::CscGateway>(*csc, storage.random(), adapters.qtsp_seal_key);
-        qtsp = std::make_unique<domain::QtspService>(issuer_side.context(), *qtsp_gateway, nullptr);
+        qtsp =
+            std::make_unique<domain::QtspService>(issuer_side.context(), *qtsp_gateway, &ceremony);
+        qtsp_staged = std::make_unique<pdf::StagedPadesSigner>(document_signer, adapters.timestamps,
+                                                               storage.random());
+        ceremony.UseQtsp({.service = qtsp.get(),
+                          .gateway = qtsp_gateway.get(),
+                          .staged = qtsp_staged.get(),
+                          .user_id_from_email = c.csc.user_id_from == CscUserIdFrom::kEmail});
+        worker.UseQtsp(qtsp.get());
+        signer_api.RequireQtspTerms(!c.csc.terms_text.empty() || !c.csc.terms_url.empty());
+        log::Info("qtsp_enabled", {{"csc_url", c.csc.url},
+                                   {"client_id", c.csc.client_id},
+                                   {"terms", c.csc.terms_text.empty() && c.csc.terms_url.empty()
+                                                 ? "none"
+                                                 : "shown before the redirect"}});
         qtsp_callback = std::make_unique<web::QtspCallbackPage>(*qtsp);
         // The code exchange blocks on the provider: never on an I/O thread.
         qtsp_callback->Register(
@@ -610,11 +640,6 @@ struct Node::Graph {
                 frontend.AddPublic(std::move(method), std::move(pattern), std::move(handler),
                                    http::Lane::kHeavy);
             });
-        log::Warn("qtsp_not_wired", {{"csc_url", c.csc.url},
-                                     {"advice",
-                                      "signing.provider = csc: GET /qtsp/callback is served, but "
-                                      "signatures are still made by the built-in CA until the QTSP "
-                                      "continuation is wired into the signing pipeline"}});
     }
 
     static http::LaneOptions LaneOptionsOf(const Config& c) {
@@ -733,6 +758,7 @@ struct Node::Graph {
     std::unique_ptr<trust::CscClient> csc;
     std::unique_ptr<trust::CscGateway> qtsp_gateway;
     std::unique_ptr<domain::QtspService> qtsp;
+    std::unique_ptr<pdf::StagedPadesSigner> qtsp_staged;
     std::unique_ptr<web::QtspCallbackPage> qtsp_callback;
     crypto::Argon2idHasher staff_passwords;
     domain::RateLimitService staff_login_limits;

@@ -56,6 +56,10 @@ Result<RequestStatus> Transition(RequestStatus from, RequestEvent event) {
             // fails the request once it is back in WAIT_FOR_SIGNATURE).
             if (from == S::kReady || from == S::kWaitForSignature) return S::kFailed;
             break;
+        case E::kQtspNotAuthorized:
+            // signing.provider = "csc": the signer said no at the provider, or never came back.
+            if (from == S::kWaitForQtsp) return S::kWaitForSignature;
+            break;
     }
     return Refuse(from, event);
 }
@@ -185,6 +189,8 @@ std::string_view ToString(RequestEvent e) {
             return "signature_request.expired";
         case RequestEvent::kSignerBlocked:
             return "signature_request.signer_blocked";
+        case RequestEvent::kQtspNotAuthorized:
+            return "signature_request.qtsp_not_authorized";
     }
     return "";
 }

@@ -27,22 +27,23 @@ inline constexpr RequestStatus kAllRequestStatuses[] = {
     RequestStatus::kCancelled,   RequestStatus::kExpired, RequestStatus::kFailed};
 
 enum class RequestEvent {
-    kMarkReady,         // issuer: every document is READY
-    kSendForSignature,  // the signers were notified / the first signer opened the request
-    kSubmitToQtsp,      // a signer confirmed; the trust service is signing
-    kSignerSigned,      // one signer done, others remain
-    kAllSigned,         // the last signer is done
-    kSigningFailed,     // the trust service failed for good
-    kReject,            // a signer rejected
-    kCancel,            // issuer cancelled
-    kExpire,            // expires_at passed
-    kSignerBlocked,     // a signer entered too many wrong codes: the request cannot complete
+    kMarkReady,          // issuer: every document is READY
+    kSendForSignature,   // the signers were notified / the first signer opened the request
+    kSubmitToQtsp,       // a signer confirmed; the trust service is signing
+    kSignerSigned,       // one signer done, others remain
+    kAllSigned,          // the last signer is done
+    kSigningFailed,      // the trust service failed for good
+    kReject,             // a signer rejected
+    kCancel,             // issuer cancelled
+    kExpire,             // expires_at passed
+    kSignerBlocked,      // a signer entered too many wrong codes: the request cannot complete
+    kQtspNotAuthorized,  // the signer denied (or let expire) the QTSP's authorization: their turn
 };
 inline constexpr RequestEvent kAllRequestEvents[] = {
-    RequestEvent::kMarkReady,    RequestEvent::kSendForSignature, RequestEvent::kSubmitToQtsp,
-    RequestEvent::kSignerSigned, RequestEvent::kAllSigned,        RequestEvent::kSigningFailed,
-    RequestEvent::kReject,       RequestEvent::kCancel,           RequestEvent::kExpire,
-    RequestEvent::kSignerBlocked};
+    RequestEvent::kMarkReady,     RequestEvent::kSendForSignature, RequestEvent::kSubmitToQtsp,
+    RequestEvent::kSignerSigned,  RequestEvent::kAllSigned,        RequestEvent::kSigningFailed,
+    RequestEvent::kReject,        RequestEvent::kCancel,           RequestEvent::kExpire,
+    RequestEvent::kSignerBlocked, RequestEvent::kQtspNotAuthorized};
 
 enum class DocumentStatus { kWaitForUpload, kWaitForValidation, kReady, kRejected };
 inline constexpr DocumentStatus kAllDocumentStatuses[] = {

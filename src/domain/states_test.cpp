@@ -30,6 +30,7 @@ const std::map<std::pair<RS, RE>, RS> kRequestTable = {
     {{RS::kWaitForSignature, RE::kExpire}, RS::kExpired},
     {{RS::kReady, RE::kSignerBlocked}, RS::kFailed},
     {{RS::kWaitForSignature, RE::kSignerBlocked}, RS::kFailed},
+    {{RS::kWaitForQtsp, RE::kQtspNotAuthorized}, RS::kWaitForSignature},
 };
 
 TEST(RequestMachine, EveryStateAndEventMatchesTheTable) {

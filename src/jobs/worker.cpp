@@ -210,6 +210,16 @@ int Worker::RunOnce() {
         } else if (*retained > 0) {
             log::Info("documents_deleted", {{"count", std::to_string(*retained)}});
         }
+        if (options_.qtsp != nullptr) {
+            // signing.provider = "csc": authorizations long expired. A signer whose pending
+            // authorization is gone gets their turn back at their next look.
+            auto swept = options_.qtsp->Sweep();
+            if (!swept) {
+                log::Warn("qtsp_sweep_failed", {{"error", swept.error().message}});
+            } else if (*swept > 0) {
+                log::Info("qtsp_authorizations_deleted", {{"count", std::to_string(*swept)}});
+            }
+        }
     }
     return ran;
 }

@@ -36,6 +36,8 @@ struct WorkerOptions {
     // Runs the archive re-time-stamping jobs; null: they wait a day at a time (a node built
     // without the PDF engine, tests).
     domain::ArchiveService* archive = nullptr;
+    // signing.provider = "csc": the sweep deletes long-expired QTSP authorizations; null: none.
+    domain::QtspService* qtsp = nullptr;
 };
 
 // Wakes idle job threads as soon as a job is enqueued. Made before the services (their
@@ -80,6 +82,9 @@ class Worker {
     Worker& operator=(const Worker&) = delete;
 
     void Start();
+    // signing.provider = "csc": the sweep also deletes long-expired QTSP authorizations.
+    // Before Start().
+    void UseQtsp(domain::QtspService* qtsp) { options_.qtsp = qtsp; }
     void Stop();  // finishes the job at hand, then returns
 
     // One round: run every due job, then sweep expiry if due. For tests and the CLI.

@@ -407,6 +407,8 @@ void Portal::Register(const std::function<void(std::string, std::string, http::H
     add("GET", "/s/{id}/reauth", bind(&Portal::Reauth));
     add("POST", "/s/{id}/reject", bind(&Portal::Reject));
     add("GET", "/s/{id}/done", bind(&Portal::Done));
+    add("GET", "/s/{id}/qtsp", bind(&Portal::QtspPage));
+    add("POST", "/s/{id}/qtsp", bind(&Portal::QtspAccept));
     add("GET", "/s/{id}/status", bind(&Portal::Status));
     add("GET", "/s/{id}/documents/{doc_id}/file", bind(&Portal::DocumentFile));
     add("GET", "/static/firmo/{file}", bind_static(&Portal::Static));
@@ -519,9 +521,9 @@ HttpResponse Portal::OidcCallback(Req& req) {
         auto fresh = sessions_.Find(ctx.token);
         if (!fresh) return ErrorPage(ctx, fresh.error());
         ctx.session = std::move(*fresh);
-        if (auto ok = ceremony_.Confirm(ctx.session, request_id, "", client); !ok) {
-            return ErrorPage(ctx, ok.error());
-        }
+        auto ok = ceremony_.Confirm(ctx.session, request_id, "", client);
+        if (!ok) return ErrorPage(ctx, ok.error());
+        if (ok->qtsp_authorization_url) return SeeOther(ctx, return_to + "/qtsp");
         return SeeOther(ctx, return_to + "/done");
     }
     auto handle = sessions_.LoginWithIdentity(ctx.token, *identity, client);
@@ -807,6 +809,11 @@ HttpResponse Portal::Ceremony(Req& req) {
         return ErrorPage(ctx, view.error());
     }
     const RequestSigner& rs = view->access.request_signer();
+    if (rs.confirmed_at && rs.status == SignerStatus::kWaiting && ceremony_.UsesQtsp()) {
+        // Confirmed, and the provider still waits for the signer's authorization.
+        auto pending = ceremony_.QtspAuthorizationUrl(ctx.session, id);
+        if (pending && *pending) return SeeOther(ctx, "/s/" + id + "/qtsp");
+    }
     if (rs.confirmed_at || rs.status != SignerStatus::kWaiting ||
         IsTerminal(view->access.request.status)) {
         return SeeOther(ctx, "/s/" + id + "/done");
@@ -922,7 +929,62 @@ HttpResponse Portal::Confirm(Req& req) {
         }
         return ErrorPage(ctx, ok.error());
     }
+    // With a QTSP: the provider's terms (if any), then its page.
+    if (ok->qtsp_authorization_url) return SeeOther(ctx, "/s/" + id + "/qtsp");
     return SeeOther(ctx, "/s/" + id + "/done");
+}
+
+HttpResponse Portal::RenderQtsp(Ctx& ctx, const std::string& id, const std::string& url, bool go,
+                                const std::string& error, int status) {
+    auto view = ceremony_.Look(ctx.session, id);
+    if (!view) return ErrorPage(ctx, view.error());
+    ctx.For(view->access.signer);
+    ctx.From(view->issuer);
+    ctx.here = "/s/" + id + "/qtsp";
+    mu::data data;
+    data.set("t", ctx.Texts("page.qtsp.", {{"issuer", view->issuer_name}}));
+    data.set("rid", id);
+    data.set("csrf", ctx.session.csrf_token);
+    if (!error.empty()) data.set("error", error);
+    if (go) {
+        // Not a 303 after the form: the CSP's form-action would block the provider's origin.
+        data.set("go", url);
+        return Page(ctx, status, ctx.T("page.qtsp.title"), Render("qtsp.mustache", data),
+                    "0; url=" + url);
+    }
+    mu::data terms;
+    if (!options_.qtsp_terms_text.empty()) terms.set("text", options_.qtsp_terms_text);
+    if (!options_.qtsp_terms_url.empty()) terms.set("url", options_.qtsp_terms_url);
+    data.set("terms", terms);
+    return Page(ctx, status, ctx.T("page.qtsp.title"), Render("qtsp.mustache", data));
+}
+
+HttpResponse Portal::QtspPage(Req& req) {
+    FIRMO_PORTAL_CTX(ctx, req);
+    const std::string id(req.Param("id"));
+    if (!ctx.session.authenticated()) return SeeOther(ctx, "/login?return_to=/s/" + id);
+    auto url = ceremony_.QtspAuthorizationUrl(ctx.session, id);
+    if (!url) return ErrorPage(ctx, url.error());
+    // Nothing pending (expired, denied, or done): the request's page says what is next.
+    if (!*url) return SeeOther(ctx, "/s/" + id);
+    const bool terms = !options_.qtsp_terms_text.empty() || !options_.qtsp_terms_url.empty();
+    return RenderQtsp(ctx, id, **url, !terms, "", 200);
+}
+
+HttpResponse Portal::QtspAccept(Req& req) {
+    FIRMO_PORTAL_CTX(ctx, req);
+    const std::string id(req.Param("id"));
+    if (!CsrfOk(ctx, req)) return MessageOf(ctx, 403, "msg.form_expired");
+    auto url = ceremony_.QtspAuthorizationUrl(ctx.session, id);
+    if (!url) return ErrorPage(ctx, url.error());
+    if (!*url) return SeeOther(ctx, "/s/" + id);
+    if (FormValue(ctx.form, "accept") != "1") {
+        return RenderQtsp(ctx, id, **url, false, ctx.T("page.qtsp.terms_required"), 400);
+    }
+    if (auto ok = ceremony_.AcceptQtspTerms(ctx.session, id, Client(req)); !ok) {
+        return ErrorPage(ctx, ok.error());
+    }
+    return RenderQtsp(ctx, id, **url, true, "", 200);
 }
 
 HttpResponse Portal::Reauth(Req& req) {

@@ -30,6 +30,10 @@ struct PortalOptions {
     std::filesystem::path assets_dir;  // holds pdfjs/ (see cmake/web_assets.cmake)
     bool secure_cookies = false;       // decided by the app from public_url and config
     bool access_log_tokens = false;    // never: tokens in paths are credentials
+    // signing.provider = "csc": the provider's terms (csc.terms_text / csc.terms_url), shown
+    // before the signer's browser goes to the provider. Both empty: none.
+    std::string qtsp_terms_text;
+    std::string qtsp_terms_url;
 };
 
 class Portal {
@@ -73,6 +77,12 @@ class Portal {
     Res Reauth(Req& req);
     Res Reject(Req& req);
     Res Done(Req& req);
+    // signing.provider = "csc": the step between the confirmation and the provider's page
+    // (the provider's terms, when configured, then the redirect).
+    Res QtspPage(Req& req);
+    Res QtspAccept(Req& req);
+    Res RenderQtsp(Ctx& ctx, const std::string& request_id, const std::string& url, bool go,
+                   const std::string& error, int status);
     // GET /s/{id}/status: JSON {status, signer_status, waiting} for the "Signing…" page's script.
     Res Status(Req& req);
     Res DocumentFile(Req& req);

@@ -15,11 +15,11 @@ http::HttpResponse QtspCallbackPage::Callback(const http::HttpRequest& req) {
     callback.error_description = req.Query("error_description");
     auto outcome = qtsp_.Callback(callback);
     if (!outcome) return http::ProblemResponse(outcome.error());
-    // Back to the request's signing page: it shows the new state (signed, or still open after
-    // a denial, with the way to try again).
+    // Authorized: the page that waits for the signature (a job signs). Denied: the request's
+    // page, where the signer may start again.
     http::HttpResponse res;
     res.status = 303;
-    res.Set("Location", "/s/" + outcome->request_id);
+    res.Set("Location", "/s/" + outcome->request_id + (outcome->authorized ? "/done" : ""));
     res.Set("Cache-Control", "no-store");
     return res;
 }

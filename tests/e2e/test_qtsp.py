@@ -42,8 +42,8 @@ class QtspCallback(FirmoTestCase):
         self.assertProblem(self.firmo.get("/qtsp/callback?code=abc"), 422, "validation-error")
         self.assertProblem(self.firmo.get("/qtsp/callback"), 422, "validation-error")
 
-    def test_the_node_says_signatures_are_not_qtsp_ones_yet_and_hides_the_secret(self):
-        log = self.firmo.wait_for_log("qtsp_not_wired")
+    def test_the_node_says_it_signs_through_the_qtsp_and_hides_the_secret(self):
+        log = self.firmo.wait_for_log("qtsp_enabled")
         self.assertNotIn("csc-secret-never-logged", log)
 
 

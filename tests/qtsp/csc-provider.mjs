@@ -17,7 +17,10 @@
 // Usage: node csc-provider.mjs PORT CONFIG_JSON
 //   CONFIG_JSON: {"dir": "/tmp/x" (keys, certificates; made if missing),
 //                 "clients": [{"client_id", "client_secret", "redirect_uris": [...]}],
-//                 "users": [{"userID", "name", "key": "rsa" | "ec"}]}
+//                 "users": [{"userID", "name", "key": "rsa" | "ec"}],
+//                 "revocation_base": "http://127.0.0.1:PORT" (optional: the provider's own
+//                 URL; its certificates then name CRLs and the root there, as a real QTSP's
+//                 do, so that a signer can prove their status: PAdES B-LT)}
 // Prints "CSC provider: http://127.0.0.1:PORT" and "CSC root: /path/root.pem" when ready.
 // The CSC API base is {provider}/csc/v2; the authorization server is {provider} itself
 // (/oauth2/authorize, /oauth2/token), as /csc/v2/info's `oauth2` says.
@@ -45,6 +48,7 @@ const config = JSON.parse(process.argv[3] ?? '{}');
 const dir = config.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'csc-provider-'));
 const clients = new Map((config.clients ?? []).map((c) => [c.client_id, c]));
 const users = config.users ?? [];
+const revocationBase = config.revocation_base ?? '';
 
 // ---- keys and certificates (openssl) ----
 
@@ -67,12 +71,15 @@ function makePki() {
     openssl('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes',
       '-keyout', 'ca.key', '-out', 'ca.csr', '-subj', '/C=IT/O=Test QTSP/CN=Test QTSP Qualified CA');
     fs.writeFileSync(path.join(dir, 'ca.ext'),
-      'basicConstraints=critical,CA:TRUE,pathlen:0\nkeyUsage=critical,keyCertSign,cRLSign\n');
+      'basicConstraints=critical,CA:TRUE,pathlen:0\nkeyUsage=critical,keyCertSign,cRLSign\n' +
+      (revocationBase ? `crlDistributionPoints=URI:${revocationBase}/test/root.crl\n` +
+        `authorityInfoAccess=caIssuers;URI:${revocationBase}/test/root.der\n` : ''));
     openssl('x509', '-req', '-in', 'ca.csr', '-CA', 'root.pem', '-CAkey', 'root.key',
       '-CAcreateserial', '-out', 'ca.pem', '-days', '3650', '-extfile', 'ca.ext');
     fs.writeFileSync(path.join(dir, 'ee.ext'),
       'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,nonRepudiation\n' +
-      'extendedKeyUsage=emailProtection\n');
+      'extendedKeyUsage=emailProtection\n' +
+      (revocationBase ? `crlDistributionPoints=URI:${revocationBase}/test/ca.crl\n` : ''));
   }
   const credentials = new Map();
   for (const [i, user] of users.entries()) {
@@ -100,6 +107,23 @@ function makePki() {
 }
 
 const credentials = makePki();
+
+// Empty CRLs of the root and of the issuing CA (openssl ca -gencrl), DER, for revocationBase.
+function makeCrl(issuer) {
+  const cnf = `${issuer}-crl.cnf`;
+  if (!fs.existsSync(path.join(dir, `${issuer}-index.txt`))) {
+    fs.writeFileSync(path.join(dir, `${issuer}-index.txt`), '');
+    fs.writeFileSync(path.join(dir, `${issuer}-crlnumber`), '01\n');
+    fs.writeFileSync(path.join(dir, cnf),
+      `[ca]\ndefault_ca = d\n[d]\ndatabase = ${issuer}-index.txt\ncrlnumber = ${issuer}-crlnumber\n` +
+      'default_md = sha256\ndefault_crl_days = 30\n');
+  }
+  openssl('ca', '-config', cnf, '-gencrl', '-keyfile', `${issuer}.key`, '-cert', `${issuer}.pem`,
+    '-out', `${issuer}.crl.pem`);
+  openssl('crl', '-in', `${issuer}.crl.pem`, '-outform', 'DER', '-out', `${issuer}.crl`);
+  return fs.readFileSync(path.join(dir, `${issuer}.crl`));
+}
+const crls = revocationBase ? { root: makeCrl('root'), ca: makeCrl('ca') } : {};
 
 // ---- state ----
 
@@ -503,6 +527,15 @@ const server = http.createServer(async (req, res) => {
       case 'POST /csc/v2/credentials/info': return await credentialsInfo(req, res);
       case 'POST /csc/v2/signatures/signHash': return await signHash(req, res);
       case 'GET /test/log': return send(res, 200, signLog);
+      case 'GET /test/root.crl': case 'GET /test/ca.crl': {
+        const crl = crls[url.pathname === '/test/root.crl' ? 'root' : 'ca'];
+        if (!crl) throw new CscError(404, 'invalid_request', 'no CRLs (revocation_base unset)');
+        res.writeHead(200, { 'Content-Type': 'application/pkix-crl' });
+        return res.end(crl);
+      }
+      case 'GET /test/root.der':
+        res.writeHead(200, { 'Content-Type': 'application/pkix-cert' });
+        return res.end(derOf('root.pem'));
       default: throw new CscError(404, 'invalid_request', `no such method: ${route}`);
     }
   } catch (e) {

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "domain/ports/hash_signer.hpp"
 #include "domain/ports/qtsp_authorization_repository.hpp"
 
 namespace firmo::domain {
@@ -16,6 +17,13 @@ struct QtspAuthorizationStart {
     std::string url;
     std::string state;            // fresh, unguessable
     std::string sealed_verifier;  // the PKCE verifier, sealed: only the adapter can open it
+};
+
+// A signer's credential at the provider: its id and what the prepare stage must know.
+struct QtspCredential {
+    std::string id;
+    SignerCredential credential;  // the provider's certificate and chain
+    std::string description;      // for the audit log: subject, SCAL, qualifier
 };
 
 class QtspGateway {
@@ -32,11 +40,25 @@ class QtspGateway {
     // says the code is invalid, used or expired. Blocks (network).
     [[nodiscard]] virtual Result<std::string> ExchangeCode(const std::string& code,
                                                            const std::string& sealed_verifier) = 0;
+
+    // The credential the provider keeps for `user_id` (credentials/list, then credentials/info
+    // with the chain). kNotFound when it has none. Blocks (network).
+    [[nodiscard]] virtual Result<QtspCredential> FindCredential(const std::string& user_id) = 0;
+    // Seals a secret (an authorization code) so that it may rest in shared storage; only this
+    // adapter opens it.
+    [[nodiscard]] virtual Result<std::string> Seal(const std::string& secret) = 0;
+    // Exchanges the sealed code (with the sealed PKCE verifier) for the credential-scoped token
+    // and signs `digests` (raw SHA-256, in order) with it: one signature value per digest,
+    // checked against the credential's certificate. A retry after a failed signHash reuses the
+    // token this adapter got for the same code. Blocks (network).
+    [[nodiscard]] virtual Result<std::vector<std::string>> SignHashes(
+        const std::string& sealed_code, const std::string& sealed_verifier,
+        const std::string& credential_id, const std::vector<std::string>& digests) = 0;
 };
 
-// What follows a signer's authorization: sign the authorized hashes with the token (signHash),
-// embed the signature values and run the post-sign steps. Wired by the composition root to the
-// staged signing pipeline; until then no continuation exists and the callback says so.
+// What follows the provider's answer: after an authorization, sign the authorized hashes
+// (signHash, in a job), embed the signature values and run the post-sign steps; after a
+// denial, give the signer their turn back. CeremonyService implements it.
 class QtspContinuation {
   public:
     virtual ~QtspContinuation() = default;
@@ -44,8 +66,10 @@ class QtspContinuation {
     QtspContinuation(const QtspContinuation&) = delete;
     QtspContinuation& operator=(const QtspContinuation&) = delete;
 
+    // `code`: the authorization code of the callback (a bearer secret: seal it before storing).
     [[nodiscard]] virtual Result<void> Authorized(const QtspAuthorization& authorization,
-                                                  const std::string& credential_token) = 0;
+                                                  const std::string& code) = 0;
+    [[nodiscard]] virtual Result<void> Denied(const QtspAuthorization& authorization) = 0;
 };
 
 }  // namespace firmo::domain

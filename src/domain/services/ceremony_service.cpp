@@ -10,11 +10,13 @@
 #include "core/log.hpp"
 #include "domain/certificate_subject.hpp"
 #include "domain/services/archive_service.hpp"
+#include "domain/services/ceremony_internal.hpp"
 #include "domain/text.hpp"
 
 namespace firmo::domain {
 
 namespace fs = std::filesystem;
+using namespace ceremony_internal;  // NOLINT(google-build-using-namespace)
 
 namespace {
 
@@ -33,37 +35,6 @@ std::string NotYourTurn(const SignatureRequest& request, std::size_t position) {
     return "it is not your turn yet: " + std::to_string(earlier) +
            " signer(s) before you must sign first";
 }
-
-// The fields of a document this signer will sign, given what they accepted.
-std::vector<int> FieldsToSign(const Document& doc, const SignatureRequest& request,
-                              std::size_t position, const std::vector<FieldRef>& accepted) {
-    std::vector<int> out;
-    const auto& fields = doc.metadata.signature_fields;
-    for (std::size_t j = 0; j < fields.size(); ++j) {
-        if (FieldSignerPosition(fields[j], request) != position) continue;
-        const FieldRef ref{doc.index, static_cast<int>(j)};
-        const bool ticked = std::find(accepted.begin(), accepted.end(), ref) != accepted.end();
-        if (fields[j].clause.type != ClauseType::kOptional || ticked) {
-            out.push_back(static_cast<int>(j));
-        }
-    }
-    return out;
-}
-
-Result<std::string> ReadFile(const fs::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return Fail(ErrorCode::kInternal, "cannot read " + path.string());
-    return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
-// A scratch folder removed on every path out.
-struct ScratchDir {
-    fs::path path;
-    ~ScratchDir() {
-        std::error_code ec;
-        if (!path.empty()) fs::remove_all(path, ec);
-    }
-};
 
 }  // namespace
 
@@ -132,6 +103,7 @@ Result<CeremonyView> CeremonyService::Open(const PortalSession& session,
                                            const ClientInfo& client) {
     FIRMO_TRY(auto found, sessions_.Access(session, request_id));
     const std::string signer_id = found.request_signer().signer_id;
+    if (UsesQtsp()) FIRMO_CHECK(ReclaimExpired(request_id, signer_id));
     const Timestamp now = ctx_.clock.Now();
     auto view = InWriteTransaction(ctx_.db, [&](Transaction& tx) -> Result<CeremonyView> {
         FIRMO_TRY(auto access, LoadSignerAccess(tx, request_id, signer_id));
@@ -261,10 +233,12 @@ Result<AcceptOutcome> CeremonyService::Accept(const PortalSession& session,
     return outcome;
 }
 
-Result<void> CeremonyService::Confirm(const PortalSession& session, const std::string& request_id,
-                                      std::string_view code, const ClientInfo& client) {
+Result<ConfirmOutcome> CeremonyService::Confirm(const PortalSession& session,
+                                                const std::string& request_id,
+                                                std::string_view code, const ClientInfo& client) {
     FIRMO_TRY(auto found, sessions_.Access(session, request_id));
     const std::string signer_id = found.request_signer().signer_id;
+    if (UsesQtsp()) FIRMO_CHECK(ReclaimExpired(request_id, signer_id));
     const AuthLevel required = found.request_signer().authentication;
     const SecondFactor factor =
         ChooseSecondFactor(session, found.signer, required, sessions_.options());
@@ -332,6 +306,8 @@ Result<void> CeremonyService::Confirm(const PortalSession& session, const std::s
             std::string(factor == SecondFactor::kCode ? "one-time code " : "eID ") +
                 "level=" + std::string(ToString(reached)) + " " + ClientDetail(client)}));
         FIRMO_CHECK(tx.requests().Update(r));
+        // With a QTSP the job is queued once the signer authorized the signatures there.
+        if (UsesQtsp()) return Result<void>{};
         Job job;
         job.kind = JobKind::kSignDocuments;
         job.issuer_id = r.issuer_id;
@@ -339,8 +315,19 @@ Result<void> CeremonyService::Confirm(const PortalSession& session, const std::s
         job.run_at = now;
         return tx.jobs().Enqueue(job).map([](std::int64_t) {});
     }));
+    if (UsesQtsp()) {
+        auto url = BeginQtsp(request_id, signer_id);
+        if (!url) {
+            // Nothing was authorized: the signer keeps their turn and may try again.
+            FIRMO_CHECK(
+                ReturnTurn(request_id, signer_id,
+                           "the QTSP authorization could not start: " + url.error().message));
+            return tl::unexpected<Error>(url.error());
+        }
+        return ConfirmOutcome{*url};
+    }
     ctx_.db.AfterCommit(ctx_.on_job_enqueued);
-    return {};
+    return ConfirmOutcome{};
 }
 
 Result<void> CeremonyService::Reject(const PortalSession& session, const std::string& request_id,
@@ -467,6 +454,8 @@ Result<std::optional<std::string>> CeremonyService::ExitUrl(const PortalSession&
 }
 
 Result<void> CeremonyService::RunSigning(const Job& job) {
+    // With a QTSP only the provider signs: a job names the authorization it completes.
+    if (UsesQtsp()) return job.blob_key.empty() ? Result<void>{} : RunQtspSigning(job);
     for (int round = 0; round < 16; ++round) {
         FIRMO_TRY(auto request, InReadTransaction(ctx_.db, [&](Transaction& tx) {
                       return tx.requests().Find(job.issuer_id, job.request_id);
@@ -503,14 +492,7 @@ Result<void> CeremonyService::SignFor(const std::string& request_id, const std::
     fs::create_directories(scratch.path, ec);
     if (ec) return Fail(ErrorCode::kInternal, "cannot create " + scratch.path.string());
 
-    struct Signed {
-        std::string document_id;
-        std::string key;
-        BlobInfo info;
-        int expected_count = 0;
-        int signatures = 0;
-    };
-    std::vector<Signed> results;
+    std::vector<SignedDocument> results;
     for (const auto& doc : r.documents) {
         if (!doc.CurrentBlobKey()) return Fail(ErrorCode::kInternal, "document has no file");
         const auto fields = FieldsToSign(doc, r, access.position, rs.accepted_fields);
@@ -572,6 +554,17 @@ Result<void> CeremonyService::SignFor(const std::string& request_id, const std::
                            fields.empty() ? 1 : static_cast<int>(fields.size())});
     }
 
+    return StoreSigned(request_id, signer_id, results,
+                       identity.serial_number.empty()
+                           ? "certificate without national identifier"
+                           : "certificate names " + identity.serial_number,
+                       now);
+}
+
+Result<void> CeremonyService::StoreSigned(const std::string& request_id,
+                                          const std::string& signer_id,
+                                          const std::vector<SignedDocument>& results,
+                                          const std::string& certificate_note, Timestamp now) {
     std::vector<std::string> superseded;
     auto stored = InWriteTransaction(ctx_.db, [&](Transaction& tx) -> Result<bool> {
         FIRMO_TRY(auto fresh, LoadSignerAccess(tx, request_id, signer_id));
@@ -595,9 +588,7 @@ Result<void> CeremonyService::SignFor(const std::string& request_id, const std::
                 std::to_string(res.signatures) + " signature(s), sha256 " + res.info.sha256_hex +
                     ", signer authenticated " +
                     std::string(ToString(frs.authenticated_with.value_or(AuthLevel::kCode))) +
-                    (identity.serial_number.empty()
-                         ? ", certificate without national identifier"
-                         : ", certificate names " + identity.serial_number)}));
+                    ", " + certificate_note}));
         }
         // Decided before the signer's event, so that signer.signed reports the request's status
         // after this signature (docs/WEBHOOKS.md), not the passing WAIT_FOR_QTSP.

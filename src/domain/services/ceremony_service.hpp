@@ -13,7 +13,10 @@
 #include <vector>
 
 #include "domain/ports/document_signer.hpp"
+#include "domain/ports/qtsp.hpp"
+#include "domain/ports/staged_signer.hpp"
 #include "domain/ports/trust_service.hpp"
+#include "domain/services/qtsp_service.hpp"
 #include "domain/services/request_steps.hpp"
 #include "domain/services/signer_session_service.hpp"
 
@@ -69,7 +72,21 @@ struct AcceptOutcome {
     std::optional<CodeSent> code;  // when a confirmation code was sent
 };
 
-class CeremonyService {
+// signing.provider = "csc" (docs/QTSP.md): the signature values come from a QTSP. All null
+// (the default): the built-in trust service signs.
+struct QtspSigning {
+    QtspService* service = nullptr;
+    QtspGateway* gateway = nullptr;
+    const StagedDocumentSigner* staged = nullptr;
+    bool user_id_from_email = false;  // csc.user_id_from: the e-mail, not the identifier
+};
+
+struct ConfirmOutcome {
+    // With a QTSP: where the signer's browser goes to authorize the signatures.
+    std::optional<std::string> qtsp_authorization_url;
+};
+
+class CeremonyService final : public QtspContinuation {
   public:
     CeremonyService(ServiceContext& ctx, SignerSessionService& sessions, TrustService& trust,
                     const DocumentSigner& signer)
@@ -91,9 +108,12 @@ class CeremonyService {
                                                const std::vector<FieldRef>& accepted,
                                                const ClientInfo& client);
     // The second factor: `code` for a code, empty for a fresh eID re-authentication. Then the
-    // request goes to WAIT_FOR_QTSP and a signing job is queued.
-    [[nodiscard]] Result<void> Confirm(const PortalSession& session, const std::string& request_id,
-                                       std::string_view code, const ClientInfo& client);
+    // request goes to WAIT_FOR_QTSP and a signing job is queued; with a QTSP, every document
+    // is prepared with the provider's certificate and the outcome carries the URL where the
+    // signer authorizes the signatures (the job is queued by the provider's callback).
+    [[nodiscard]] Result<ConfirmOutcome> Confirm(const PortalSession& session,
+                                                 const std::string& request_id,
+                                                 std::string_view code, const ClientInfo& client);
     [[nodiscard]] Result<void> Reject(const PortalSession& session, const std::string& request_id,
                                       const std::string& reason, const ClientInfo& client);
 
@@ -116,7 +136,46 @@ class CeremonyService {
     // After the last failed attempt: the request becomes FAILED.
     [[nodiscard]] Result<void> AbandonSigning(const Job& job, const std::string& error);
 
+    // --- signing.provider = "csc" (ceremony_qtsp.cpp) ---
+    void UseQtsp(QtspSigning qtsp) { qtsp_ = qtsp; }
+    bool UsesQtsp() const { return qtsp_.service != nullptr; }
+    // The provider URL of this signer's pending authorization, while it is pending and not
+    // expired; nullopt otherwise.
+    [[nodiscard]] Result<std::optional<std::string>> QtspAuthorizationUrl(
+        const PortalSession& session, const std::string& request_id);
+    // Records in the audit log that this signer accepted the provider's terms.
+    [[nodiscard]] Result<void> AcceptQtspTerms(const PortalSession& session,
+                                               const std::string& request_id,
+                                               const ClientInfo& client);
+    // QtspContinuation: the callback's code is sealed and kept, and a signing job queued; a
+    // denial (or an expired authorization) gives the signer their turn back.
+    [[nodiscard]] Result<void> Authorized(const QtspAuthorization& authorization,
+                                          const std::string& code) override;
+    [[nodiscard]] Result<void> Denied(const QtspAuthorization& authorization) override;
+
   private:
+    struct SignedDocument {
+        std::string document_id;
+        std::string key;
+        BlobInfo info;
+        int expected_count = 0;
+        int signatures = 0;
+    };
+    // Stores the signed versions of one signer's documents and moves the request on (next
+    // signer or SIGNED, events, messages, archive jobs). False when the signer is no longer
+    // waiting for it (the blobs are removed).
+    [[nodiscard]] Result<void> StoreSigned(const std::string& request_id,
+                                           const std::string& signer_id,
+                                           const std::vector<SignedDocument>& results,
+                                           const std::string& certificate_note, Timestamp now);
+    [[nodiscard]] Result<std::string> BeginQtsp(const std::string& request_id,
+                                                const std::string& signer_id);
+    [[nodiscard]] Result<void> ReturnTurn(const std::string& request_id,
+                                          const std::string& signer_id, const std::string& why);
+    // A signer whose authorization expired (or was swept) gets their turn back.
+    [[nodiscard]] Result<void> ReclaimExpired(const std::string& request_id,
+                                              const std::string& signer_id);
+    [[nodiscard]] Result<void> RunQtspSigning(const Job& job);
     [[nodiscard]] Result<CeremonyView> Build(SignerAccess access, Transaction& tx) const;
     [[nodiscard]] Result<void> SignFor(const std::string& request_id, const std::string& signer_id);
 
@@ -124,6 +183,7 @@ class CeremonyService {
     SignerSessionService& sessions_;
     TrustService& trust_;
     const DocumentSigner& signer_;
+    QtspSigning qtsp_;
 };
 
 // Whether `rs` requires an eID level this session has not proved yet.

@@ -19,9 +19,9 @@ QtspService::QtspService(ServiceContext& ctx, QtspGateway& gateway, QtspContinua
                          std::chrono::seconds ttl)
     : ctx_(ctx), gateway_(gateway), continuation_(continuation), ttl_(ttl) {}
 
-Result<std::string> QtspService::Begin(const std::string& request_id, const std::string& signer_id,
-                                       const std::string& credential_id,
-                                       const std::vector<std::string>& digests) {
+Result<QtspBegun> QtspService::Begin(const std::string& request_id, const std::string& signer_id,
+                                     const std::string& credential_id,
+                                     const std::vector<std::string>& digests) {
     FIRMO_TRY(QtspAuthorizationStart start, gateway_.StartAuthorization(credential_id, digests));
     const Timestamp now = ctx_.clock.Now();
     QtspAuthorization a{.state_hash = ctx_.hasher.Sha256Hex(start.state),
@@ -41,7 +41,18 @@ Result<std::string> QtspService::Begin(const std::string& request_id, const std:
                                                      " signature(s) to authorize"}));
         return Result<void>{};
     }));
-    return start.url;
+    return QtspBegun{start.url, a.state_hash};
+}
+
+Result<std::optional<QtspAuthorization>> QtspService::Find(const std::string& state_hash) {
+    return InReadTransaction(
+        ctx_.db, [&](Transaction& tx) { return tx.qtsp_authorizations().Find(state_hash); });
+}
+
+Result<std::int64_t> QtspService::Sweep(std::chrono::seconds keep) {
+    const Timestamp before = ctx_.clock.Now() - keep;
+    return InWriteTransaction(
+        ctx_.db, [&](Transaction& tx) { return tx.qtsp_authorizations().DeleteExpired(before); });
 }
 
 // Finishes the pending authorization of `state_hash` with `outcome` and records it: exactly once.
@@ -69,7 +80,22 @@ Result<QtspAuthorization> QtspService::Claim(const std::string& state_hash,
 
 Result<QtspCallbackOutcome> QtspService::Callback(const QtspCallback& callback) {
     if (callback.state.empty()) return FailValidation({{"state", "is missing"}});
+    if (!callback.error && (!callback.code || callback.code->empty())) {
+        return FailValidation({{"code", "is missing (and no error was given)"}});
+    }
     const std::string state_hash = ctx_.hasher.Sha256Hex(callback.state);
+    FIRMO_TRY(auto known, Find(state_hash));
+    if (!known) return Fail(ErrorCode::kNotFound, "no such QTSP authorization");
+    if (continuation_ == nullptr) {
+        return Fail(ErrorCode::kUnavailable,
+                    "signatures through a QTSP are not wired into the signing pipeline: the "
+                    "authorization is kept unused");
+    }
+    if (!known->finished_at && known->expires_at <= ctx_.clock.Now()) {
+        // Too late: the signer gets their turn back (again, if the sweep or a look did it).
+        FIRMO_CHECK(continuation_->Denied(*known));
+        return Fail(ErrorCode::kGone, "this QTSP authorization has expired");
+    }
     if (callback.error) {
         // Denied at the provider (or refused there): the signer may start again.
         FIRMO_TRY(
@@ -77,23 +103,11 @@ Result<QtspCallbackOutcome> QtspService::Callback(const QtspCallback& callback) 
             Claim(state_hash, "denied",
                   *callback.error + (callback.error_description ? ": " + *callback.error_description
                                                                 : std::string())));
+        FIRMO_CHECK(continuation_->Denied(a));
         return QtspCallbackOutcome{a.request_id, a.signer_id, false};
     }
-    if (!callback.code || callback.code->empty()) {
-        return FailValidation({{"code", "is missing (and no error was given)"}});
-    }
-    FIRMO_TRY(auto known, InReadTransaction(ctx_.db, [&](Transaction& tx) {
-                  return tx.qtsp_authorizations().Find(state_hash);
-              }));
-    if (!known) return Fail(ErrorCode::kNotFound, "no such QTSP authorization");
-    if (continuation_ == nullptr) {
-        return Fail(ErrorCode::kUnavailable,
-                    "signatures through a QTSP are not wired into the signing pipeline yet: the "
-                    "authorization is kept unused");
-    }
     FIRMO_TRY(QtspAuthorization a, Claim(state_hash, "authorized", "code received"));
-    FIRMO_TRY(std::string token, gateway_.ExchangeCode(*callback.code, a.sealed_verifier));
-    FIRMO_CHECK(continuation_->Authorized(a, token));
+    FIRMO_CHECK(continuation_->Authorized(a, *callback.code));
     return QtspCallbackOutcome{a.request_id, a.signer_id, true};
 }
 

@@ -4,10 +4,10 @@
 //
 // Begin() stores a pending authorization (the state's hash, the hashes, the sealed PKCE
 // verifier, an expiry) and returns the provider URL for the signer's browser. Callback()
-// matches the state, refuses a replay (an authorization finishes once, on any node), records a
-// denial (the signer may start again: the request is left as it was), and otherwise exchanges
-// the code and hands the credential token to the continuation (the signing pipeline). Every
-// outcome is in the request's audit log; no secret is.
+// matches the state, refuses a replay (an authorization finishes once, on any node), hands a
+// denial (or a late answer for an expired authorization) to the continuation, which gives the
+// signer their turn back, and otherwise hands the code to the continuation (the signing job
+// exchanges it and calls signHash). Every outcome is in the request's audit log; no secret is.
 
 #include <chrono>
 #include <optional>
@@ -28,6 +28,11 @@ struct QtspCallback {
     std::optional<std::string> error_description;  // the provider's words, for the audit log
 };
 
+struct QtspBegun {
+    std::string url;         // for the signer's browser
+    std::string state_hash;  // names the stored authorization
+};
+
 struct QtspCallbackOutcome {
     std::string request_id;
     std::string signer_id;
@@ -42,12 +47,18 @@ class QtspService {
                 std::chrono::seconds ttl = std::chrono::minutes(15));
 
     // The URL the signer's browser opens. `digests`: raw SHA-256 digests, in signing order.
-    [[nodiscard]] Result<std::string> Begin(const std::string& request_id,
-                                            const std::string& signer_id,
-                                            const std::string& credential_id,
-                                            const std::vector<std::string>& digests);
+    [[nodiscard]] Result<QtspBegun> Begin(const std::string& request_id,
+                                          const std::string& signer_id,
+                                          const std::string& credential_id,
+                                          const std::vector<std::string>& digests);
+    // The stored authorization of `state_hash`, if any (the sweep deletes old ones).
+    [[nodiscard]] Result<std::optional<QtspAuthorization>> Find(const std::string& state_hash);
+    // The periodic sweep: deletes the authorizations that expired more than `keep` ago
+    // (pending or finished; a signing job has had its attempts by then). Returns how many.
+    [[nodiscard]] Result<std::int64_t> Sweep(std::chrono::seconds keep = std::chrono::hours(1));
+    std::chrono::seconds ttl() const { return ttl_; }
     // kNotFound: no such state; kGone: finished already (a replay) or expired; kUnavailable:
-    // no continuation is wired, or the provider cannot be reached; the exchange's own errors.
+    // no continuation is wired.
     [[nodiscard]] Result<QtspCallbackOutcome> Callback(const QtspCallback& callback);
 
   private:

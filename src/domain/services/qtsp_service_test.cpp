@@ -34,17 +34,32 @@ class ScriptedQtsp final : public QtspGateway {
         if (code == "bad") return Fail(ErrorCode::kGone, "QTSP oauth2/token refused");
         return "token-for-" + code;
     }
+    Result<QtspCredential> FindCredential(const std::string& /*user_id*/) override {
+        return Fail(ErrorCode::kNotFound, "none");
+    }
+    Result<std::string> Seal(const std::string& secret) override { return "sealed:" + secret; }
+    Result<std::vector<std::string>> SignHashes(const std::string& /*sealed_code*/,
+                                                const std::string& /*sealed_verifier*/,
+                                                const std::string& /*credential_id*/,
+                                                const std::vector<std::string>& digests) override {
+        return std::vector<std::string>(digests.size(), "value");
+    }
     int started = 0;
     std::vector<std::pair<std::string, std::string>> exchanged;
 };
 
 class RecordingContinuation final : public QtspContinuation {
   public:
-    Result<void> Authorized(const QtspAuthorization& a, const std::string& token) override {
-        calls.emplace_back(a, token);
+    Result<void> Authorized(const QtspAuthorization& a, const std::string& code) override {
+        calls.emplace_back(a, code);
+        return {};
+    }
+    Result<void> Denied(const QtspAuthorization& a) override {
+        denied.push_back(a);
         return {};
     }
     std::vector<std::pair<QtspAuthorization, std::string>> calls;
+    std::vector<QtspAuthorization> denied;
 };
 
 class QtspServiceTest : public ::testing::Test {
@@ -69,11 +84,12 @@ class QtspServiceTest : public ::testing::Test {
     const std::vector<std::string> digests_ = {std::string(32, 'a'), std::string(32, 'b')};
 };
 
-TEST_F(QtspServiceTest, AnAuthorizedCallbackExchangesTheCodeOnceAndContinues) {
+TEST_F(QtspServiceTest, AnAuthorizedCallbackHandsTheCodeOnOnce) {
     QtspService service(ctx_, qtsp_, &continuation_);
-    auto url = service.Begin("req-1", "sig-1", "cred-1", digests_);
-    ASSERT_TRUE(url) << url.error().message;
-    EXPECT_EQ(*url,
+    auto begun = service.Begin("req-1", "sig-1", "cred-1", digests_);
+    ASSERT_TRUE(begun) << begun.error().message;
+    EXPECT_EQ(begun->state_hash, hasher_.Sha256Hex("state-1"));
+    EXPECT_EQ(begun->url,
               "https://qtsp.example/oauth2/authorize?credentialID=cred-1&numSignatures=2"
               "&state=state-1");
 
@@ -82,13 +98,13 @@ TEST_F(QtspServiceTest, AnAuthorizedCallbackExchangesTheCodeOnceAndContinues) {
     EXPECT_TRUE(done->authorized);
     EXPECT_EQ(done->request_id, "req-1");
     ASSERT_EQ(continuation_.calls.size(), 1U);
-    EXPECT_EQ(continuation_.calls[0].second, "token-for-code-1");
+    // The signing job exchanges the code (and may retry): the callback only hands it on.
+    EXPECT_EQ(continuation_.calls[0].second, "code-1");
     const QtspAuthorization& a = continuation_.calls[0].first;
     EXPECT_EQ(a.credential_id, "cred-1");
     EXPECT_EQ(a.hashes, (std::vector<std::string>{Base64UrlEncode(digests_[0]),
                                                   Base64UrlEncode(digests_[1])}));
-    EXPECT_EQ(qtsp_.exchanged,
-              (std::vector<std::pair<std::string, std::string>>{{"code-1", "sealed-1"}}));
+    EXPECT_TRUE(qtsp_.exchanged.empty());
 
     // A replayed callback signs nothing.
     auto replay = service.Callback({"state-1", "code-1", std::nullopt, std::nullopt});
@@ -96,7 +112,6 @@ TEST_F(QtspServiceTest, AnAuthorizedCallbackExchangesTheCodeOnceAndContinues) {
     EXPECT_EQ(replay.error().code, ErrorCode::kGone);
     EXPECT_EQ(replay.error().message, "this QTSP authorization was used already");
     EXPECT_EQ(continuation_.calls.size(), 1U);
-    EXPECT_EQ(qtsp_.exchanged.size(), 1U);
 
     auto audit = Audit();
     ASSERT_EQ(audit.size(), 2U);
@@ -113,6 +128,8 @@ TEST_F(QtspServiceTest, ADenialIsRecordedAndTheSignerMayStartAgain) {
     ASSERT_TRUE(denied) << denied.error().message;
     EXPECT_FALSE(denied->authorized);
     EXPECT_TRUE(continuation_.calls.empty());
+    ASSERT_EQ(continuation_.denied.size(), 1U);  // the signer's turn back
+    EXPECT_EQ(continuation_.denied[0].signer_id, "sig-1");
     EXPECT_TRUE(qtsp_.exchanged.empty());
     // The denied state cannot be turned into an authorization afterwards.
     EXPECT_EQ(service.Callback({"state-1", "code-1", std::nullopt, std::nullopt}).error().code,
@@ -141,7 +158,20 @@ TEST_F(QtspServiceTest, UnknownExpiredAndIncompleteCallbacks) {
     ASSERT_FALSE(late);
     EXPECT_EQ(late.error().code, ErrorCode::kGone);
     EXPECT_EQ(late.error().message, "this QTSP authorization has expired");
-    EXPECT_TRUE(qtsp_.exchanged.empty());
+    EXPECT_TRUE(continuation_.calls.empty());
+    EXPECT_EQ(continuation_.denied.size(), 1U);  // a late answer gives the signer their turn back
+}
+
+TEST_F(QtspServiceTest, TheSweepDeletesAuthorizationsLongExpired) {
+    QtspService service(ctx_, qtsp_, &continuation_, 10min);
+    auto begun = service.Begin("req-1", "sig-1", "cred-1", digests_);
+    ASSERT_TRUE(begun);
+    clock_.Advance(30min);  // expired, but within the hour kept
+    EXPECT_EQ(*service.Sweep(), 0);
+    EXPECT_TRUE(*service.Find(begun->state_hash));
+    clock_.Advance(1h);
+    EXPECT_EQ(*service.Sweep(), 1);
+    EXPECT_FALSE(*service.Find(begun->state_hash));
 }
 
 TEST_F(QtspServiceTest, WithoutAContinuationTheCallbackRefusesAndKeepsTheAuthorization) {

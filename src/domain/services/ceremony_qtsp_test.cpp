@@ -1,0 +1,255 @@
+// CeremonyService with a QTSP (signing.provider = "csc"), with fakes of the ports: the
+// provider (QtspGateway) and the staged PDF signer. Confirmation prepares and waits for the
+// provider; the callback queues the job that signs; a denial or an expiry gives the signer
+// their turn back; provider errors are retried and end in FAILED; a replay signs nothing.
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "core/encoding.hpp"
+#include "domain/services/qtsp_service.hpp"
+#include "domain/services/testing/signer_side_fixture.hpp"
+
+namespace firmo::domain {
+namespace {
+
+using namespace fixtures;
+
+class FakeProvider final : public QtspGateway {
+  public:
+    Result<QtspAuthorizationStart> StartAuthorization(
+        const std::string& credential_id, const std::vector<std::string>& digests) override {
+        ++started;
+        authorized_digests = digests;
+        const std::string state = "state-" + std::to_string(started);
+        return QtspAuthorizationStart{"https://qtsp.example/oauth2/authorize?credentialID=" +
+                                          credential_id + "&state=" + state,
+                                      state, "verifier-" + std::to_string(started)};
+    }
+    Result<std::string> ExchangeCode(const std::string& /*code*/,
+                                     const std::string& /*sealed_verifier*/) override {
+        return "token";
+    }
+    Result<QtspCredential> FindCredential(const std::string& user_id) override {
+        users.push_back(user_id);
+        if (user_id == kLuigia) return Fail(ErrorCode::kNotFound, "no credential");
+        return QtspCredential{"cred-1", SignerCredential{"cert", {"ca"}, 256}, "CN=Mario, SCAL 2"};
+    }
+    Result<std::string> Seal(const std::string& secret) override { return "sealed:" + secret; }
+    Result<std::vector<std::string>> SignHashes(const std::string& sealed_code,
+                                                const std::string& sealed_verifier,
+                                                const std::string& credential_id,
+                                                const std::vector<std::string>& digests) override {
+        signed_calls.push_back({sealed_code, sealed_verifier, credential_id, digests});
+        if (failures > 0) {
+            --failures;
+            return Fail(failure,
+                        "QTSP signatures/signHash refused (HTTP 400 invalid_request): "
+                        "the credential is locked");
+        }
+        std::vector<std::string> values;
+        for (std::size_t i = 0; i < digests.size(); ++i)
+            values.push_back("value-" + std::to_string(i));
+        return values;
+    }
+
+    struct SignCall {
+        std::string sealed_code, sealed_verifier, credential_id;
+        std::vector<std::string> digests;
+    };
+    int started = 0;
+    int failures = 0;
+    ErrorCode failure = ErrorCode::kUnavailable;
+    std::vector<std::string> authorized_digests;
+    std::vector<std::string> users;
+    std::vector<SignCall> signed_calls;
+};
+
+// Prepare: the digest names the file and the field; Embed: appends the value.
+class FakeStaged final : public StagedDocumentSigner {
+  public:
+    Result<StagedSignature> Prepare(const std::filesystem::path& in, const SignatureField& field,
+                                    const SignatureDetails& details,
+                                    const SignerCredential& credential) const override {
+        std::ifstream src(in, std::ios::binary);
+        std::string bytes(std::istreambuf_iterator<char>(src), {});
+        std::string digest = bytes.substr(bytes.size() > 20 ? bytes.size() - 20 : 0);
+        digest.resize(32, '#');
+        prepared.push_back(details.reason + "|" + field.clause.title + "|" +
+                           credential.certificate_der);
+        return StagedSignature{"prepared:" + details.signer_name, digest};
+    }
+    Result<void> Embed(const std::filesystem::path& in, const std::filesystem::path& out,
+                       const std::string& text, const std::string& value) const override {
+        std::ifstream src(in, std::ios::binary);
+        std::string bytes(std::istreambuf_iterator<char>(src), {});
+        std::ofstream dst(out, std::ios::binary);
+        dst << bytes << "%qtsp " << text << " " << value << "\n";
+        return {};
+    }
+    mutable std::vector<std::string> prepared;
+};
+
+class CeremonyQtspTest : public SignerSideTest {
+  protected:
+    void SetUp() override {
+        SignerSideTest::SetUp();
+        qtsp_ = std::make_unique<QtspService>(*ctx_, provider_, ceremony_.get());
+        ceremony_->UseQtsp({.service = qtsp_.get(), .gateway = &provider_, .staged = &staged_});
+    }
+
+    // Logs in, accepts and confirms: the URL for the provider.
+    std::string Confirm(const SignatureRequest& r, const PortalSession& session) {
+        EXPECT_TRUE(ceremony_->Open(session, r.id, client_));
+        auto accepted = ceremony_->Accept(session, r.id, {{0, 0}}, client_);
+        EXPECT_TRUE(accepted) << accepted.error().message;
+        auto confirmed = ceremony_->Confirm(session, r.id, codes_.last().code, client_);
+        EXPECT_TRUE(confirmed) << confirmed.error().message;
+        if (!confirmed || !confirmed->qtsp_authorization_url) return "";
+        return *confirmed->qtsp_authorization_url;
+    }
+
+    FakeProvider provider_;
+    FakeStaged staged_;
+    std::unique_ptr<QtspService> qtsp_;
+};
+
+TEST_F(CeremonyQtspTest, ConfirmationWaitsForTheProviderAndTheCallbackSigns) {
+    auto r = MakeReadyRequest({{.identifier = kMario, .email = "mario@example.org"}});
+    auto session = LoginByCode(r, 0);
+    const std::string url = Confirm(r, session);
+    EXPECT_EQ(url, "https://qtsp.example/oauth2/authorize?credentialID=cred-1&state=state-1");
+    EXPECT_EQ(provider_.users, std::vector<std::string>{kMario});
+    ASSERT_EQ(staged_.prepared.size(), 1U);
+    EXPECT_EQ(staged_.prepared[0], "I accept the terms|I accept the terms|cert");
+    EXPECT_EQ(Reload(r).status, RequestStatus::kWaitForQtsp);
+    // Nothing is signed before the provider answers, and the built-in signer never signs.
+    EXPECT_EQ(worker_->RunOnce(), 0);
+    EXPECT_TRUE(document_signer_.calls.empty());
+    auto pending = ceremony_->QtspAuthorizationUrl(session, r.id);
+    ASSERT_TRUE(pending);
+    EXPECT_EQ(pending->value_or(""), url);
+
+    auto back = qtsp_->Callback({"state-1", "the-code", std::nullopt, std::nullopt});
+    ASSERT_TRUE(back) << back.error().message;
+    EXPECT_EQ(*ceremony_->QtspAuthorizationUrl(session, r.id), std::nullopt);
+    EXPECT_GT(worker_->RunOnce(), 0);
+    auto after = Reload(r);
+    EXPECT_EQ(after.status, RequestStatus::kSigned);
+    EXPECT_EQ(after.signers[0].status, SignerStatus::kSigned);
+    ASSERT_EQ(provider_.signed_calls.size(), 1U);
+    const auto& call = provider_.signed_calls[0];
+    EXPECT_EQ(call.sealed_code, "sealed:the-code");  // never the code in clear at rest
+    EXPECT_EQ(call.sealed_verifier, "verifier-1");
+    EXPECT_EQ(call.credential_id, "cred-1");
+    EXPECT_EQ(call.digests, provider_.authorized_digests);  // what was authorized, exactly
+    const std::string signed_pdf = Blob(*after.documents[0].signed_blob_key);
+    EXPECT_NE(signed_pdf.find("%qtsp prepared:"), std::string::npos);
+    EXPECT_NE(signed_pdf.find(" value-0\n"), std::string::npos);
+    auto events = Events(r);
+    for (const char* type :
+         {"signer.qtsp_credential", "signer.qtsp_redirected", "signer.qtsp_authorized",
+          "signer.qtsp_signed", "document.signed", "signature_request.signed"}) {
+        EXPECT_EQ(Count(events, type), 1) << type;
+    }
+    for (const auto& e : events) EXPECT_EQ(e.detail.find("the-code"), std::string::npos);
+
+    // A replayed callback signs nothing.
+    auto replay = qtsp_->Callback({"state-1", "the-code", std::nullopt, std::nullopt});
+    ASSERT_FALSE(replay);
+    EXPECT_EQ(replay.error().code, ErrorCode::kGone);
+    EXPECT_EQ(worker_->RunOnce(), 0);
+    EXPECT_EQ(provider_.signed_calls.size(), 1U);
+}
+
+TEST_F(CeremonyQtspTest, ADenialGivesTheTurnBackAndTheSignerSignsOnASecondTry) {
+    auto r = MakeReadyRequest({{.identifier = kMario, .email = "mario@example.org"}});
+    auto session = LoginByCode(r, 0);
+    ASSERT_FALSE(Confirm(r, session).empty());
+    auto denied = qtsp_->Callback({"state-1", std::nullopt, "access_denied", "said no"});
+    ASSERT_TRUE(denied) << denied.error().message;
+    auto after = Reload(r);
+    EXPECT_EQ(after.status, RequestStatus::kWaitForSignature);
+    EXPECT_FALSE(after.signers[0].confirmed_at);
+    EXPECT_EQ(Count(Events(r), "signature_request.qtsp_not_authorized"), 1);
+    EXPECT_EQ(worker_->RunOnce(), 0);
+
+    ASSERT_FALSE(Confirm(r, session).empty());
+    ASSERT_TRUE(qtsp_->Callback({"state-2", "code-2", std::nullopt, std::nullopt}));
+    EXPECT_GT(worker_->RunOnce(), 0);
+    EXPECT_EQ(Reload(r).status, RequestStatus::kSigned);
+    EXPECT_EQ(provider_.signed_calls.size(), 1U);
+}
+
+TEST_F(CeremonyQtspTest, AnExpiredAuthorizationGivesTheTurnBackAtTheNextLook) {
+    auto r = MakeReadyRequest({{.identifier = kMario, .email = "mario@example.org"}});
+    auto session = LoginByCode(r, 0);
+    ASSERT_FALSE(Confirm(r, session).empty());
+    clock_.Advance(16min);
+    EXPECT_EQ(*ceremony_->QtspAuthorizationUrl(session, r.id), std::nullopt);
+    auto after = Reload(r);
+    EXPECT_EQ(after.status, RequestStatus::kWaitForSignature);
+    EXPECT_FALSE(after.signers[0].confirmed_at);
+    // The provider's late answer changes nothing.
+    EXPECT_EQ(qtsp_->Callback({"state-1", "late", std::nullopt, std::nullopt}).error().code,
+              ErrorCode::kGone);
+    EXPECT_EQ(worker_->RunOnce(), 0);
+    // The sweep, an hour on, deletes the authorization; the signer can still try again.
+    clock_.Advance(2h);
+    EXPECT_EQ(*qtsp_->Sweep(), 1);
+    ASSERT_FALSE(Confirm(r, session).empty());
+    EXPECT_EQ(Reload(r).status, RequestStatus::kWaitForQtsp);
+}
+
+TEST_F(CeremonyQtspTest, NoCredentialAtTheProviderLeavesTheSignerTheirTurn) {
+    auto r = MakeReadyRequest({{.identifier = kLuigia, .email = "luigia@example.org"}});
+    auto session = LoginByCode(r, 0);
+    ASSERT_TRUE(ceremony_->Open(session, r.id, client_));
+    ASSERT_TRUE(ceremony_->Accept(session, r.id, {{0, 0}}, client_));
+    auto confirmed = ceremony_->Confirm(session, r.id, codes_.last().code, client_);
+    ASSERT_FALSE(confirmed);
+    EXPECT_EQ(confirmed.error().code, ErrorCode::kNotFound);
+    auto after = Reload(r);
+    EXPECT_EQ(after.status, RequestStatus::kWaitForSignature);
+    EXPECT_FALSE(after.signers[0].confirmed_at);
+}
+
+TEST_F(CeremonyQtspTest, ProviderErrorsAreRetriedThenTheRequestFailsWithTheReason) {
+    auto r = MakeReadyRequest({{.identifier = kMario, .email = "mario@example.org"}});
+    auto session = LoginByCode(r, 0);
+    ASSERT_FALSE(Confirm(r, session).empty());
+    provider_.failures = 10;
+    ASSERT_TRUE(qtsp_->Callback({"state-1", "code-1", std::nullopt, std::nullopt}));
+    EXPECT_GT(worker_->RunOnce(), 0);  // attempt 1 fails
+    EXPECT_EQ(Reload(r).status, RequestStatus::kWaitForQtsp);
+    clock_.Advance(1min);
+    EXPECT_GT(worker_->RunOnce(), 0);  // attempt 2 (the fixture's last) fails
+    auto after = Reload(r);
+    EXPECT_EQ(after.status, RequestStatus::kFailed);
+    EXPECT_EQ(provider_.signed_calls.size(), 2U);
+    auto events = Events(r);
+    EXPECT_EQ(Count(events, "signer.qtsp_sign_failed"), 2);
+    bool reason = false;
+    for (const auto& e : events) {
+        if (e.type == "signature_request.failed") {
+            reason = e.detail.find("the credential is locked") != std::string::npos;
+        }
+    }
+    EXPECT_TRUE(reason);
+}
+
+TEST_F(CeremonyQtspTest, ARetryAfterAPassingErrorSigns) {
+    auto r = MakeReadyRequest({{.identifier = kMario, .email = "mario@example.org"}});
+    auto session = LoginByCode(r, 0);
+    ASSERT_FALSE(Confirm(r, session).empty());
+    provider_.failures = 1;
+    ASSERT_TRUE(qtsp_->Callback({"state-1", "code-1", std::nullopt, std::nullopt}));
+    EXPECT_GT(worker_->RunOnce(), 0);
+    clock_.Advance(1min);
+    EXPECT_GT(worker_->RunOnce(), 0);
+    EXPECT_EQ(Reload(r).status, RequestStatus::kSigned);
+}
+
+}  // namespace
+}  // namespace firmo::domain
