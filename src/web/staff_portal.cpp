@@ -210,6 +210,7 @@ void StaffPortal::Register(
     add("POST", "/app/requests/{id}/deadline", bind(&StaffPortal::Deadline));
     add("POST", "/app/requests/{id}/notify", bind(&StaffPortal::NotifySigners));
     add("GET", "/app/requests/{id}/documents/{doc_id}/signed", bind(&StaffPortal::SignedFile));
+    add("GET", "/app/requests/{id}/evidence", bind(&StaffPortal::Evidence));
 }
 
 #define FIRMO_STAFF_CTX(ctx, req)                                              \
@@ -573,6 +574,7 @@ HttpResponse StaffPortal::RequestPage(Req& req) {
     data.set("timeline", timeline);
     data.set("csrf", ctx.csrf);
     data.set("act", live && ctx.principal->may_send());
+    data.set("final", !live);
     data.set("notifiable", live && r->status != RequestStatus::kDraft && ctx.principal->may_send());
     if (auto error = req.Query("error")) data.set("error", ctx.T("staff.request.refused"));
     return Page(ctx, 200, TitleOf(names, issuer, *r), Render("staff_request.mustache", data));
@@ -643,6 +645,20 @@ HttpResponse StaffPortal::SignedFile(Req& req) {
     HttpResponse res = HttpResponse::Text(200, std::move(*bytes), "application/pdf");
     res.Set("Content-Disposition",
             "attachment; filename=\"" + FileName(doc->metadata.title) + "\"");
+    res.Set("Cache-Control", "no-store");
+    res.Set("X-Content-Type-Options", "nosniff");
+    return res;
+}
+
+// The signature report (any role, like the signed PDFs); a request not yet final: 409 page.
+HttpResponse StaffPortal::Evidence(Req& req) {
+    FIRMO_STAFF_CTX(ctx, req);
+    if (!ctx.principal) return SeeOther(ctx, "/app/login");
+    const std::string id(req.Param("id"));
+    auto pdf = s_.evidence.Build(ctx.principal->user.issuer_id, id);
+    if (!pdf) return ErrorPage(ctx, pdf.error());
+    HttpResponse res = HttpResponse::Text(200, std::move(*pdf), "application/pdf");
+    res.Set("Content-Disposition", "attachment; filename=\"" + id + "-signature-report.pdf\"");
     res.Set("Cache-Control", "no-store");
     res.Set("X-Content-Type-Options", "nosniff");
     return res;

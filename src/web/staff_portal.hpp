@@ -18,6 +18,7 @@
 
 #include "api/url_signer.hpp"
 #include "domain/services/dossier_service.hpp"
+#include "domain/services/evidence_service.hpp"
 #include "domain/services/request_service.hpp"
 #include "domain/services/signer_service.hpp"
 #include "domain/services/staff_service.hpp"
@@ -36,6 +37,7 @@ struct StaffServices {
     domain::RequestService& requests;
     domain::DossierService& dossiers;
     domain::SignerService& signers;
+    domain::EvidenceService& evidence;  // the signature report of a final request
 };
 
 class StaffPortal {
@@ -67,6 +69,7 @@ class StaffPortal {
     Res Deadline(Req& req);
     Res NotifySigners(Req& req);
     Res SignedFile(Req& req);
+    Res Evidence(Req& req);
 
     Ctx Open(const Req& req) const;
     bool CsrfOk(const Ctx& ctx) const;

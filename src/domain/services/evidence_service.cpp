@@ -1,5 +1,6 @@
 #include "domain/services/evidence_service.hpp"
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -59,24 +60,36 @@ Result<std::string> ReadAll(const fs::path& path) {
 
 std::string AuditDetailIp(const std::string& detail, std::string* rest) {
     if (rest) *rest = detail;
-    std::size_t at = detail.rfind(" ip=");
-    std::size_t start = at == std::string::npos ? std::string::npos : at + 1;
-    if (at == std::string::npos && detail.starts_with("ip=")) start = 0;
+    // The last `ip=` field outside quoted values: a quoted reason or user agent may contain
+    // " ip=" (the signer side quotes what it did not write itself).
+    std::size_t start = std::string::npos;
+    bool quoted = false;
+    for (std::size_t i = 0; i < detail.size(); ++i) {
+        const char c = detail[i];
+        if (quoted) {
+            if (c == '\\') {
+                ++i;
+            } else if (c == '"') {
+                quoted = false;
+            }
+        } else if (c == '"') {
+            quoted = true;
+        } else if ((i == 0 || detail[i - 1] == ' ') && detail.compare(i, 3, "ip=") == 0) {
+            start = i;
+        }
+    }
     if (start == std::string::npos) return "";
-    std::size_t value = start + 3;
-    std::string ip;
+    const std::size_t value = start + 3;
     std::size_t end = value;
     if (value < detail.size() && detail[value] == '"') {
         // A quoted (odd) address: up to the closing quote, escapes kept as written.
         end = value + 1;
         while (end < detail.size() && detail[end] != '"') end += detail[end] == '\\' ? 2 : 1;
         end = std::min(end + 1, detail.size());
-        ip = detail.substr(value, end - value);
     } else {
-        end = detail.find(' ', value);
-        if (end == std::string::npos) end = detail.size();
-        ip = detail.substr(value, end - value);
+        end = std::min(detail.find(' ', value), detail.size());
     }
+    const std::string ip = detail.substr(value, end - value);
     if (rest) {
         std::string without = detail.substr(0, start);
         while (!without.empty() && without.back() == ' ') without.pop_back();
