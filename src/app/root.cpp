@@ -524,13 +524,13 @@ struct Node::Graph {
               storage.db(), storage.clock(),
               {.calls = c.web.staff_login_attempts, .window = std::chrono::minutes(1)}),
           staff(issuer_side.context(), staff_passwords, &staff_login_limits),
-          staff_portal(
-              staff,
-              {issuer_side.requests(), issuer_side.dossiers(), issuer_side.signers(), evidence},
-              urls, storage.clock(),
-              {.public_url = public_url,
-               .secure_cookies = UseSecureCookies(c.web.secure_cookies, public_url),
-               .time_zone = c.web.staff_time_zone}),
+          staff_portal(staff,
+                       {issuer_side.requests(), issuer_side.dossiers(), issuer_side.signers(),
+                        evidence, events, issuer_side.issuers()},
+                       urls, storage.clock(),
+                       {.public_url = public_url,
+                        .secure_cookies = UseSecureCookies(c.web.secure_cookies, public_url),
+                        .time_zone = c.web.staff_time_zone}),
           server(ServerOptionsOf(c), std::move(listener),
                  [this](http::HttpRequest& request, http::Responder respond) {
                      frontend.Handle(request, std::move(respond));
