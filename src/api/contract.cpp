@@ -423,6 +423,7 @@ std::vector<Endpoint> MakeEndpoints() {
         {"PUT", "/api/v1/signature-requests/{id}/status", body(StatusBodySpec()), none, {}},
         {"PATCH", "/api/v1/signature-requests/{id}", body(RequestPatchBodySpec()), none, {}},
         {"DELETE", "/api/v1/signature-requests/{id}/documents", nullptr, none, {}},
+        {"GET", "/api/v1/signature-requests/{id}/evidence", nullptr, none, {}},
         {"PUT", "/api/v1/signature-requests/{id}/notification", nullptr, none, {}},
         {"POST",
          "/api/v1/signature-requests/{id}/signers/{signer_id}/redirect-url",

@@ -7,6 +7,7 @@
 
 #include "api/document_api.hpp"
 #include "api/event_api.hpp"
+#include "api/evidence_api.hpp"
 #include "api/frontend.hpp"
 #include "api/iosign_api.hpp"
 #include "api/issuer_api.hpp"
@@ -25,6 +26,7 @@
 #include "domain/services/archive_service.hpp"
 #include "domain/services/ceremony_service.hpp"
 #include "domain/services/event_service.hpp"
+#include "domain/services/evidence_service.hpp"
 #include "domain/services/qtsp_service.hpp"
 #include "domain/services/rate_limit_service.hpp"
 #include "domain/services/request_steps.hpp"
@@ -46,6 +48,7 @@
 #include "oidc/oidc_identity_provider.hpp"
 #include "pdf/archive_timestamper.hpp"
 #include "pdf/cli.hpp"
+#include "pdf/evidence_report.hpp"
 #include "pdf/long_term_signer.hpp"
 #include "pdf/metered_signer.hpp"
 #include "pdf/pades_signer.hpp"
@@ -145,6 +148,18 @@ api::VerifyFunction MakeVerifyFunction(const Config& config) {
         at_options.validation_time = at;
         FIRMO_TRY(auto report, pdf::VerifyPdfBytes(bytes, anchors, at_options));
         return codec::Json::parse(pdf::VerificationReportToJson(report));
+    };
+}
+
+// The evidence report's verification of a signed PDF (verify.trust_anchors, now).
+domain::PdfChecker MakePdfChecker(const Config& config) {
+    pdf::VerifyOptions options;
+    options.limits = PdfLimitsOf(config);
+    auto load_anchors = MakeAnchorsFunction(config);
+    return [options, load_anchors](std::string_view bytes) -> Result<domain::PdfCheck> {
+        FIRMO_TRY(auto anchors, load_anchors());
+        FIRMO_TRY(auto report, pdf::VerifyPdfBytes(bytes, anchors, options));
+        return pdf::CheckOf(report);
     };
 }
 
@@ -504,13 +519,20 @@ struct Node::Graph {
           revocations(storage.db(), storage.clock()),
           pki_api(adapters.ca, adapters.tsa, revocations, storage.clock(), metrics),
           issuer_identity_api(issuer_side.issuers(), public_url),
+          // The evidence report (issue 17): sealed by the ceremony's trust service and signer.
+          evidence(issuer_side.context(), issuer_side.requests(), issuer_side.dossiers(),
+                   issuer_side.signers(), issuer_side.issuers(), evidence_renderer,
+                   MakePdfChecker(c), trust, long_term_signer,
+                   {.time_zone = c.web.staff_time_zone}),
+          evidence_api(evidence),
           // The sender portal (issue 17).
           staff_login_limits(
               storage.db(), storage.clock(),
               {.calls = c.web.staff_login_attempts, .window = std::chrono::minutes(1)}),
           staff(issuer_side.context(), staff_passwords, &staff_login_limits),
           staff_portal(staff,
-                       {issuer_side.requests(), issuer_side.dossiers(), issuer_side.signers()},
+                       {issuer_side.requests(), issuer_side.dossiers(), issuer_side.signers(),
+                        evidence, events, issuer_side.issuers()},
                        urls, storage.clock(),
                        {.public_url = public_url,
                         .secure_cookies = UseSecureCookies(c.web.secure_cookies, public_url),
@@ -533,8 +555,9 @@ struct Node::Graph {
         const bool qtsp_confirms = c.signing.provider == SigningProvider::kCsc;
         const auto add_public = [this, qtsp_confirms](std::string method, std::string pattern,
                                                       http::Handler handler) {
-            static constexpr std::array<std::string_view, 3> kHeavyGets = {
+            static constexpr std::array<std::string_view, 4> kHeavyGets = {
                 "/s/{id}/documents/{doc_id}/file", "/app/requests/{id}/documents/{doc_id}/signed",
+                "/app/requests/{id}/evidence",
                 "/api/v1/signer/signature-requests/{id}/documents/{doc_id}/content"};
             static constexpr std::array<std::string_view, 3> kQtspConfirms = {
                 "POST /s/{id}/confirm", "POST /api/v1/signer/signature-requests/{id}/confirmation",
@@ -572,6 +595,12 @@ struct Node::Graph {
                                    http::Lane::kHeavy);
             });
         event_api.Register(add_authed);
+        // The evidence report builds and signs a PDF.
+        evidence_api.Register(
+            [this](std::string method, std::string pattern, api::IssuerApi::AuthedHandler handler) {
+                frontend.AddAuthed(std::move(method), std::move(pattern), std::move(handler),
+                                   http::Lane::kHeavy);
+            });
         // The io-sign-compatible root /api/v1/sign (api/iosign_api.hpp).
         iosign_api.Register([this](std::string method, std::string pattern,
                                    api::IssuerApi::AuthedHandler handler, http::Lane lane) {
@@ -760,6 +789,9 @@ struct Node::Graph {
     std::unique_ptr<domain::QtspService> qtsp;
     std::unique_ptr<pdf::StagedPadesSigner> qtsp_staged;
     std::unique_ptr<web::QtspCallbackPage> qtsp_callback;
+    pdf::PdfEvidenceRenderer evidence_renderer;
+    domain::EvidenceService evidence;
+    api::EvidenceApi evidence_api;
     crypto::Argon2idHasher staff_passwords;
     domain::RateLimitService staff_login_limits;
     domain::StaffService staff;

@@ -52,8 +52,8 @@ constexpr ErrorKind kKinds[] = {
      "the request's documents were deleted (`DELETE .../documents` or `retention.documents_days`); "
      "metadata and audit log remain"},
     {ErrorCode::kNotFinal, 409, "request-not-final", "Conflict",
-     "deleting the documents of a request that is not final (SIGNED, REJECTED, CANCELLED, "
-     "EXPIRED, FAILED)"},
+     "deleting the documents of, or asking for the evidence report of, a request that is not "
+     "final (SIGNED, REJECTED, CANCELLED, EXPIRED, FAILED)"},
     {ErrorCode::kInternal, 500, "internal-error", "Internal Server Error",
      "a bug; the details are only in the server log"},
 };

@@ -35,6 +35,8 @@ struct ApiKey {
     std::string prefix;    // first characters, to recognise a key in listings and logs
     Timestamp created_at;
     std::optional<Timestamp> revoked_at;
+    std::string label;                    // what it is for, given by who created it
+    std::optional<Timestamp> expires_at;  // refused from then on; none: never expires
 };
 
 struct Dossier {

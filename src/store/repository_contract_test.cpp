@@ -2572,6 +2572,54 @@ TEST_P(RepositoryContract, StaffAccountsSessionsAndAuditAreScopedByIssuer) {
     EXPECT_EQ(Read()->staff().ListAudit(issuer_a_, 1)->size(), 1u);
 }
 
+TEST_P(RepositoryContract, ApiKeysKeepLabelAndExpiryAndAreListedPerIssuer) {
+    const Timestamp expiry = clock_.Now() + std::chrono::hours(24);
+    const ApiKey older{.id = Id(),
+                       .issuer_id = issuer_a_,
+                       .key_hash = "hash-older",
+                       .prefix = "firmo_old",
+                       .created_at = clock_.Now(),
+                       .revoked_at = std::nullopt,
+                       .label = "Protocol system",
+                       .expires_at = expiry};
+    clock_.Advance(std::chrono::seconds(1));
+    const ApiKey newer{.id = Id(),
+                       .issuer_id = issuer_a_,
+                       .key_hash = "hash-newer",
+                       .prefix = "firmo_new",
+                       .created_at = clock_.Now(),
+                       .revoked_at = std::nullopt,
+                       .label = "",
+                       .expires_at = std::nullopt};
+    const ApiKey other{.id = Id(),
+                       .issuer_id = issuer_b_,
+                       .key_hash = "hash-other",
+                       .prefix = "firmo_oth",
+                       .created_at = clock_.Now(),
+                       .revoked_at = std::nullopt,
+                       .label = "B",
+                       .expires_at = std::nullopt};
+    {
+        auto tx = Write();
+        for (const auto& k : {older, newer, other}) ASSERT_TRUE(tx->issuers().InsertKey(k));
+        ASSERT_TRUE(tx->issuers().RevokeKey(newer.id, clock_.Now()));
+        ASSERT_TRUE(tx->Commit());
+    }
+    auto found = Read()->issuers().FindKeyByHash("hash-older");
+    ASSERT_TRUE(found && *found);
+    EXPECT_EQ((*found)->label, "Protocol system");
+    EXPECT_EQ((*found)->expires_at, expiry);
+    auto keys = Read()->issuers().ListKeys(issuer_a_);
+    ASSERT_TRUE(keys) << keys.error().message;
+    ASSERT_EQ(keys->size(), 2u);
+    EXPECT_EQ((*keys)[0].id, newer.id);  // newest first, revoked ones too
+    EXPECT_TRUE((*keys)[0].revoked_at);
+    EXPECT_FALSE((*keys)[0].expires_at);
+    EXPECT_EQ((*keys)[1].id, older.id);
+    EXPECT_EQ((*keys)[1].label, "Protocol system");
+    EXPECT_EQ(Read()->issuers().ListKeys(issuer_b_)->size(), 1u);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, RepositoryContract, ::testing::ValuesIn(Backends()),
                          [](const auto& param_info) { return param_info.param.name; });
 

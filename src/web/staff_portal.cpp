@@ -13,6 +13,7 @@
 #include "i18n/zone.hpp"
 #include "web/page_kit.hpp"
 #include "web/portal.hpp"
+#include "web/staff_portal_internal.hpp"
 
 namespace firmo::web {
 
@@ -20,6 +21,9 @@ namespace mu = kainjow::mustache;
 using http::HttpRequest;
 using http::HttpResponse;
 using namespace firmo::domain;
+using staff_internal::EndOfDay;
+using staff_internal::FormValue;
+using staff_internal::Render;
 
 namespace {
 
@@ -33,47 +37,7 @@ constexpr int kLanguageCookieSeconds = 365 * 24 * 3600;
 // How long a login form stays valid before its CSRF token expires.
 constexpr auto kPreSessionTtl = std::chrono::minutes(30);
 
-std::string Render(std::string_view template_name, const mu::data& data) {
-    mu::mustache tmpl{std::string(EmbeddedFile(template_name))};
-    return tmpl.render(data);
-}
-
-std::string FormValue(const std::multimap<std::string, std::string>& form, const char* key) {
-    auto it = form.find(key);
-    return it == form.end() ? std::string() : it->second;
-}
-
 }  // namespace
-
-struct StaffPortal::Ctx {
-    std::optional<StaffPrincipal> principal;
-    std::optional<Error> failure;  // the session could not be read (the store is down)
-    std::string token;             // the session's token; empty without one
-    std::string new_token;         // a session opened by this request: set the cookie
-    std::string pre;               // the firmo_staff_pre value (no session)
-    bool set_pre = false;
-    bool clear_session = false;
-    std::string csrf;
-    ClientInfo client;
-    std::multimap<std::string, std::string> form;
-    LanguageChoice language;
-
-    std::string Language() const {
-        if (!language.chosen.empty()) return language.chosen;
-        if (!language.browser.empty()) return language.browser;
-        return std::string(i18n::kDefaultLanguage);
-    }
-    std::string T(std::string_view key, const i18n::Args& args = {}) const {
-        return i18n::Catalog::Builtin().Text(Language(), key, args);
-    }
-    mu::data Texts(std::string_view prefix, const i18n::Args& args = {}) const {
-        mu::data data;
-        for (const auto& [name, text] : i18n::Catalog::Builtin().Texts(Language(), prefix, args)) {
-            data.set(name, text);
-        }
-        return data;
-    }
-};
 
 std::string StaffPortal::SetupUrl(const std::string& public_url, const std::string& setup_token) {
     return public_url + kPath + "/setup/" + setup_token;
@@ -137,6 +101,7 @@ HttpResponse StaffPortal::Page(Ctx& ctx, int status, const std::string& title,
     data.set("csrf", ctx.csrf);
     data.set("logged_in", ctx.principal.has_value());
     if (ctx.principal) data.set("email", ctx.principal->user.email);
+    data.set("is_admin", ctx.principal && ctx.principal->is_admin());
     HttpResponse r = HttpResponse::Text(status, Render("staff_layout.mustache", data),
                                         "text/html; charset=utf-8");
     SetPageSecurityHeaders(r);
@@ -186,6 +151,8 @@ HttpResponse StaffPortal::ErrorPage(Ctx& ctx, const Error& e) const {
             return Message(ctx, status, "staff.error.gone");
         case ErrorCode::kForbidden:
             return Message(ctx, status, "staff.error.forbidden");
+        case ErrorCode::kNotFinal:
+            return Message(ctx, status, "staff.error.not_final");
         default:
             log::Error("staff_portal_error",
                        {{"error", e.message}, {"type", std::string(ErrorSlug(e.code))}});
@@ -210,15 +177,20 @@ void StaffPortal::Register(
     add("POST", "/app/requests/{id}/deadline", bind(&StaffPortal::Deadline));
     add("POST", "/app/requests/{id}/notify", bind(&StaffPortal::NotifySigners));
     add("GET", "/app/requests/{id}/documents/{doc_id}/signed", bind(&StaffPortal::SignedFile));
+    add("GET", "/app/requests/{id}/evidence", bind(&StaffPortal::Evidence));
+    add("GET", "/app/admin", bind(&StaffPortal::AdminHome));
+    add("GET", "/app/admin/users", bind(&StaffPortal::AdminUsers));
+    add("POST", "/app/admin/users", bind(&StaffPortal::AdminInvite));
+    add("POST", "/app/admin/users/{user_id}/role", bind(&StaffPortal::AdminRole));
+    add("POST", "/app/admin/users/{user_id}/disable", bind(&StaffPortal::AdminDisable));
+    add("GET", "/app/admin/webhooks", bind(&StaffPortal::AdminWebhooks));
+    add("POST", "/app/admin/webhooks", bind(&StaffPortal::AdminAddWebhook));
+    add("POST", "/app/admin/webhooks/{webhook_id}/delete", bind(&StaffPortal::AdminDeleteWebhook));
+    add("GET", "/app/admin/keys", bind(&StaffPortal::AdminKeys));
+    add("POST", "/app/admin/keys", bind(&StaffPortal::AdminAddKey));
+    add("POST", "/app/admin/keys/{key_id}/revoke", bind(&StaffPortal::AdminRevokeKey));
+    add("GET", "/app/admin/audit", bind(&StaffPortal::AdminAudit));
 }
-
-#define FIRMO_STAFF_CTX(ctx, req)                                              \
-    Ctx ctx = Open(req);                                                       \
-    if (ctx.failure) {                                                         \
-        log::Error("staff_portal_session", {{"error", ctx.failure->message}}); \
-        return HttpResponse::Text(HttpStatusOf(ErrorCode::kUnavailable),       \
-                                  "temporarily unavailable");                  \
-    }
 
 HttpResponse StaffPortal::RenderLogin(Ctx& ctx, int status, const std::string& email,
                                       const std::string& error) {
@@ -408,13 +380,6 @@ std::string FileName(const std::string& title) {
     return (out.empty() ? std::string("document") : out) + "-signed.pdf";
 }
 
-// "2026-12-31" (a date picker's value) as the end of that day in `zone`.
-std::optional<Timestamp> EndOfDay(std::string_view date, const std::string& zone) {
-    const auto midnight_utc = ParseRfc3339(std::string(date) + "T23:59:59Z");
-    if (!midnight_utc || date.size() != 10) return std::nullopt;
-    return *midnight_utc - i18n::UtcOffset(zone, *midnight_utc);
-}
-
 }  // namespace
 
 // What the pages say about a request: its title and its signers, read once per page.
@@ -573,6 +538,7 @@ HttpResponse StaffPortal::RequestPage(Req& req) {
     data.set("timeline", timeline);
     data.set("csrf", ctx.csrf);
     data.set("act", live && ctx.principal->may_send());
+    data.set("final", !live);
     data.set("notifiable", live && r->status != RequestStatus::kDraft && ctx.principal->may_send());
     if (auto error = req.Query("error")) data.set("error", ctx.T("staff.request.refused"));
     return Page(ctx, 200, TitleOf(names, issuer, *r), Render("staff_request.mustache", data));
@@ -643,6 +609,20 @@ HttpResponse StaffPortal::SignedFile(Req& req) {
     HttpResponse res = HttpResponse::Text(200, std::move(*bytes), "application/pdf");
     res.Set("Content-Disposition",
             "attachment; filename=\"" + FileName(doc->metadata.title) + "\"");
+    res.Set("Cache-Control", "no-store");
+    res.Set("X-Content-Type-Options", "nosniff");
+    return res;
+}
+
+// The signature report (any role, like the signed PDFs); a request not yet final: 409 page.
+HttpResponse StaffPortal::Evidence(Req& req) {
+    FIRMO_STAFF_CTX(ctx, req);
+    if (!ctx.principal) return SeeOther(ctx, "/app/login");
+    const std::string id(req.Param("id"));
+    auto pdf = s_.evidence.Build(ctx.principal->user.issuer_id, id);
+    if (!pdf) return ErrorPage(ctx, pdf.error());
+    HttpResponse res = HttpResponse::Text(200, std::move(*pdf), "application/pdf");
+    res.Set("Content-Disposition", "attachment; filename=\"" + id + "-signature-report.pdf\"");
     res.Set("Cache-Control", "no-store");
     res.Set("X-Content-Type-Options", "nosniff");
     return res;

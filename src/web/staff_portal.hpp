@@ -18,6 +18,9 @@
 
 #include "api/url_signer.hpp"
 #include "domain/services/dossier_service.hpp"
+#include "domain/services/event_service.hpp"
+#include "domain/services/evidence_service.hpp"
+#include "domain/services/issuer_service.hpp"
 #include "domain/services/request_service.hpp"
 #include "domain/services/signer_service.hpp"
 #include "domain/services/staff_service.hpp"
@@ -36,6 +39,10 @@ struct StaffServices {
     domain::RequestService& requests;
     domain::DossierService& dossiers;
     domain::SignerService& signers;
+    domain::EvidenceService& evidence;  // the signature report of a final request
+    // The admin pages (staff_admin.cpp).
+    domain::EventService& events;
+    domain::IssuerService& issuers;
 };
 
 class StaffPortal {
@@ -67,6 +74,26 @@ class StaffPortal {
     Res Deadline(Req& req);
     Res NotifySigners(Req& req);
     Res SignedFile(Req& req);
+    Res Evidence(Req& req);
+    // Administration (staff_admin.cpp): admins only.
+    struct AdminData;  // a page's template data
+    Res AdminHome(Req& req);
+    Res AdminUsers(Req& req);
+    Res AdminInvite(Req& req);
+    Res AdminRole(Req& req);
+    Res AdminDisable(Req& req);
+    Res AdminWebhooks(Req& req);
+    Res AdminAddWebhook(Req& req);
+    Res AdminDeleteWebhook(Req& req);
+    Res AdminKeys(Req& req);
+    Res AdminAddKey(Req& req);
+    Res AdminRevokeKey(Req& req);
+    Res AdminAudit(Req& req);
+    std::optional<Res> RefuseAdmin(Ctx& ctx, bool post) const;
+    Res AdminPage(Ctx& ctx, const Req& req, const std::string& section, AdminData& page) const;
+    // A secret shown once (a setup link, a webhook secret, an API key).
+    Res AdminOnce(Ctx& ctx, const std::string& heading, const std::string& text,
+                  const std::string& value, const std::string& back) const;
 
     Ctx Open(const Req& req) const;
     bool CsrfOk(const Ctx& ctx) const;

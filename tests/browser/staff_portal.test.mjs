@@ -5,6 +5,8 @@
 // CSRF and session rules; axe-core WCAG A/AA on every page. Sending from the browser (upload,
 // placing fields) is not built yet: requests are made through the API.
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 
@@ -140,6 +142,17 @@ test('the signed PDF downloads from the request page and is valid in pdfsig', as
     const signed = report.signatures.filter((s) => s.validation !== undefined);
     assert.ok(signed.length > 0, report.output);
     assert.ok(signed.every((s) => s.valid && s.trusted), report.output);
+    // The signature report of the final request, sealed by Firmo: valid and trusted too.
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.locator('#evidence').click(),
+    ]);
+    const evidence = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'firmo-ev-')), 'report.pdf');
+    await download.saveAs(evidence);
+    const sealed = await pdfsigCheck(evidence, { firmo });
+    const seal = sealed.signatures.find((s) => s.validation !== undefined);
+    assert.ok(seal && seal.valid && seal.trusted, sealed.output);
+    assert.match(sealed.output, /Firmo signature report seal/);
   } finally {
     await page.context().close();
   }

@@ -31,6 +31,8 @@ class IssuerRepository {
         const std::string& key_hash) = 0;
     // False when no such key (or already revoked).
     [[nodiscard]] virtual Result<bool> RevokeKey(const std::string& key_id, Timestamp at) = 0;
+    // An issuer's keys, revoked ones too, newest first.
+    [[nodiscard]] virtual Result<std::vector<ApiKey>> ListKeys(const std::string& issuer_id) = 0;
 };
 
 }  // namespace firmo::domain

@@ -73,8 +73,18 @@ Result<Issuer> IssuerService::CreateIssuer(const std::string& name, const std::s
     });
 }
 
-Result<CreatedApiKey> IssuerService::CreateApiKey(const std::string& issuer_id) {
+Result<CreatedApiKey> IssuerService::CreateApiKey(const std::string& issuer_id,
+                                                  const ApiKeyOptions& options) {
+    if (options.label.size() > kApiKeyLabelMax) {
+        return FailValidation(
+            {{"label", "at most " + std::to_string(kApiKeyLabelMax) + " characters"}});
+    }
+    if (options.expires_at && *options.expires_at <= ctx_.clock.Now()) {
+        return FailValidation({{"expires_at", "must be in the future"}});
+    }
     CreatedApiKey created = NewApiKey(issuer_id);
+    created.key.label = options.label;
+    created.key.expires_at = options.expires_at;
     return InWriteTransaction(ctx_.db, [&](Transaction& tx) -> Result<CreatedApiKey> {
         FIRMO_TRY(auto issuer, tx.issuers().Find(issuer_id));
         if (!issuer) return Fail(ErrorCode::kNotFound, "no issuer " + issuer_id);
@@ -92,6 +102,20 @@ Result<void> IssuerService::RevokeApiKey(const std::string& key_id) {
     // After the commit: a process that empties its cache now finds the key revoked.
     if (key_changes_) key_changes_->Announce();
     return {};
+}
+
+Result<std::vector<ApiKey>> IssuerService::ListApiKeys(const std::string& issuer_id) {
+    return InReadTransaction(ctx_.db,
+                             [&](Transaction& tx) { return tx.issuers().ListKeys(issuer_id); });
+}
+
+Result<void> IssuerService::RevokeIssuerApiKey(const std::string& issuer_id,
+                                               const std::string& key_id) {
+    FIRMO_TRY(auto keys, ListApiKeys(issuer_id));
+    const bool mine =
+        std::any_of(keys.begin(), keys.end(), [&](const ApiKey& k) { return k.id == key_id; });
+    if (!mine) return Fail(ErrorCode::kNotFound, "no active API key " + key_id);
+    return RevokeApiKey(key_id);
 }
 
 bool IssuerService::WellFormedKey(std::string_view api_key) {
@@ -119,7 +143,10 @@ Result<Principal> IssuerService::Authenticate(std::string_view api_key) const {
     if (!key || key->revoked_at) {
         return Fail(ErrorCode::kUnauthenticated, "unknown or revoked API key");
     }
-    Principal principal{key->issuer_id, key->id, key->prefix};
+    if (key->expires_at && *key->expires_at <= ctx_.clock.Now()) {
+        return Fail(ErrorCode::kUnauthenticated, "expired API key");
+    }
+    Principal principal{key->issuer_id, key->id, key->prefix, key->expires_at};
     if (cache) Remember(hash, principal, generation);
     return principal;
 }
@@ -129,7 +156,10 @@ std::optional<Principal> IssuerService::Cached(const std::string& hash,
     std::shared_lock lock(cache_mu_);
     if (cache_generation_ != generation) return std::nullopt;
     const auto it = cache_.find(hash);
-    if (it == cache_.end() || ctx_.clock.Now() >= it->second.expires_at) return std::nullopt;
+    const Timestamp now = ctx_.clock.Now();
+    if (it == cache_.end() || now >= it->second.expires_at) return std::nullopt;
+    const auto& key_expiry = it->second.principal.key_expires_at;
+    if (key_expiry && now >= *key_expiry) return std::nullopt;  // looked up again: refused
     return it->second.principal;
 }
 

@@ -26,6 +26,13 @@
 
 namespace firmo::domain {
 
+// What a new API key is for and until when (none: no end).
+struct ApiKeyOptions {
+    std::string label;
+    std::optional<Timestamp> expires_at;
+};
+inline constexpr std::size_t kApiKeyLabelMax = 100;
+
 struct CreatedApiKey {
     ApiKey key;
     std::string secret;  // the whole key; shown once, never stored
@@ -51,6 +58,7 @@ struct Principal {
     std::string issuer_id;
     std::string key_id;
     std::string key_prefix;
+    std::optional<Timestamp> key_expires_at;  // a cached principal is dropped from then on
 };
 
 class IssuerService {
@@ -63,8 +71,15 @@ class IssuerService {
         : ctx_(ctx), key_changes_(key_changes) {}
 
     [[nodiscard]] Result<Issuer> CreateIssuer(const std::string& name, const std::string& email);
-    [[nodiscard]] Result<CreatedApiKey> CreateApiKey(const std::string& issuer_id);
+    // kInvalidArgument for a label longer than kApiKeyLabelMax or an expiry in the past.
+    [[nodiscard]] Result<CreatedApiKey> CreateApiKey(const std::string& issuer_id,
+                                                     const ApiKeyOptions& options = {});
     [[nodiscard]] Result<void> RevokeApiKey(const std::string& key_id);
+    // The issuer's keys (newest first, revoked ones too), and one of them revoked: kNotFound
+    // for a key of another issuer or one already revoked.
+    [[nodiscard]] Result<std::vector<ApiKey>> ListApiKeys(const std::string& issuer_id);
+    [[nodiscard]] Result<void> RevokeIssuerApiKey(const std::string& issuer_id,
+                                                  const std::string& key_id);
     // Whether `api_key` has the shape of a key Firmo issues (checked without the database:
     // the front door refuses other requests before reading their bodies).
     static bool WellFormedKey(std::string_view api_key);

@@ -246,4 +246,83 @@ Result<std::vector<StaffAuditEntry>> StaffService::Audit(const std::string& issu
     });
 }
 
+Result<std::vector<StaffUser>> StaffService::ListUsers(const std::string& issuer_id) {
+    return InReadTransaction(ctx_.db,
+                             [&](Transaction& tx) { return tx.staff().ListUsers(issuer_id); });
+}
+
+namespace {
+
+// The account `user_id` of `issuer_id`, which `actor` may change (not the admin's own).
+Result<StaffUser> ChangeableUser(Transaction& tx, const std::string& issuer_id,
+                                 const std::string& user_id, const std::string& actor) {
+    FIRMO_TRY(auto user, tx.staff().FindUser(issuer_id, user_id));
+    if (!user) return Fail(ErrorCode::kNotFound, "no such account");
+    if (StaffActor(user->id) == actor) {
+        return Fail(ErrorCode::kConflict,
+                    "an admin cannot demote or disable their own account: another admin can");
+    }
+    return std::move(*user);
+}
+
+}  // namespace
+
+Result<StaffUser> StaffService::ChangeRole(const std::string& issuer_id, const std::string& user_id,
+                                           StaffRole role, const std::string& actor) {
+    const Timestamp now = ctx_.clock.Now();
+    return InWriteTransaction(ctx_.db, [&](Transaction& tx) -> Result<StaffUser> {
+        FIRMO_TRY(StaffUser user, ChangeableUser(tx, issuer_id, user_id, actor));
+        if (user.role == role) return user;
+        const std::string from(ToString(user.role));
+        user.role = role;
+        user.updated_at = now;
+        FIRMO_CHECK(tx.staff().UpdateUser(user));
+        FIRMO_CHECK(tx.staff().AppendAudit(
+            StaffAuditEntry{.issuer_id = issuer_id,
+                            .at = now,
+                            .actor = actor,
+                            .action = "staff_user.role_changed",
+                            .subject = user.id,
+                            .detail = "from=" + from + " to=" + std::string(ToString(role))}));
+        return user;
+    });
+}
+
+Result<StaffUser> StaffService::DisableUser(const std::string& issuer_id,
+                                            const std::string& user_id, const std::string& actor) {
+    const Timestamp now = ctx_.clock.Now();
+    return InWriteTransaction(ctx_.db, [&](Transaction& tx) -> Result<StaffUser> {
+        FIRMO_TRY(StaffUser user, ChangeableUser(tx, issuer_id, user_id, actor));
+        if (user.disabled_at) return user;
+        user.disabled_at = now;
+        user.updated_at = now;
+        user.setup_token_hash.clear();  // a pending setup link dies with the account
+        user.setup_expires_at.reset();
+        FIRMO_CHECK(tx.staff().UpdateUser(user));
+        FIRMO_CHECK(tx.staff().DeleteSessionsOf(user.id));
+        FIRMO_CHECK(
+            tx.staff().AppendAudit(StaffAuditEntry{.issuer_id = issuer_id,
+                                                   .at = now,
+                                                   .actor = actor,
+                                                   .action = "staff_user.disabled",
+                                                   .subject = user.id,
+                                                   .detail = "email=" + JsonQuote(user.email)}));
+        return user;
+    });
+}
+
+Result<void> StaffService::Record(const std::string& issuer_id, const std::string& actor,
+                                  const std::string& action, const std::string& subject,
+                                  const std::string& detail) {
+    const Timestamp now = ctx_.clock.Now();
+    return InWriteTransaction(ctx_.db, [&](Transaction& tx) -> Result<void> {
+        return tx.staff().AppendAudit(StaffAuditEntry{.issuer_id = issuer_id,
+                                                      .at = now,
+                                                      .actor = actor,
+                                                      .action = action,
+                                                      .subject = subject,
+                                                      .detail = detail});
+    });
+}
+
 }  // namespace firmo::domain

@@ -58,10 +58,7 @@ class StaffService {
     // "staff-login:<email>"); none: not throttled (tests).
     StaffService(ServiceContext& ctx, const PasswordHasher& passwords,
                  RateLimitService* login_limits, StaffOptions options = {})
-        : ctx_(ctx),
-          passwords_(passwords),
-          login_limits_(login_limits),
-          options_(options) {}
+        : ctx_(ctx), passwords_(passwords), login_limits_(login_limits), options_(options) {}
 
     const StaffOptions& options() const { return options_; }
 
@@ -94,6 +91,23 @@ class StaffService {
     // The issuer's staff audit log, newest first.
     [[nodiscard]] Result<std::vector<StaffAuditEntry>> Audit(const std::string& issuer_id,
                                                              int limit);
+
+    // Administration (the admin pages). An issuer's accounts, by e-mail address.
+    [[nodiscard]] Result<std::vector<StaffUser>> ListUsers(const std::string& issuer_id);
+    // A new role for an account, or the account disabled (its sessions end; it can no longer
+    // log in or use a setup link). `actor` is the admin ("staff:<id>"): an admin cannot demote
+    // or disable their own account (kConflict), so the issuer keeps an admin who can act.
+    // kNotFound for an account of another issuer. Both recorded in the staff audit log.
+    [[nodiscard]] Result<StaffUser> ChangeRole(const std::string& issuer_id,
+                                               const std::string& user_id, StaffRole role,
+                                               const std::string& actor);
+    [[nodiscard]] Result<StaffUser> DisableUser(const std::string& issuer_id,
+                                                const std::string& user_id,
+                                                const std::string& actor);
+    // Records an administration done through another service (an API key, a webhook).
+    [[nodiscard]] Result<void> Record(const std::string& issuer_id, const std::string& actor,
+                                      const std::string& action, const std::string& subject,
+                                      const std::string& detail);
 
     // A random URL-safe token (32 bytes) and its stored hash.
     std::string NewToken() const;

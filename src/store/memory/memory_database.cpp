@@ -4,6 +4,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -322,6 +323,18 @@ class MemIssuers final : public IssuerRepository, Repo {
             if (it == t.api_keys.get().end() || it->second.revoked_at) return false;
             t.api_keys.mut()[key_id].revoked_at = at;
             return true;
+        });
+    }
+    Result<std::vector<ApiKey>> ListKeys(const std::string& issuer_id) override {
+        return tx_.Reading([&](const Tables& t) {
+            std::vector<ApiKey> keys;
+            for (const auto& [id, k] : t.api_keys.get()) {
+                if (k.issuer_id == issuer_id) keys.push_back(k);
+            }
+            std::sort(keys.begin(), keys.end(), [](const ApiKey& a, const ApiKey& b) {
+                return std::tie(a.created_at, a.id) > std::tie(b.created_at, b.id);
+            });
+            return keys;
         });
     }
 };

@@ -452,6 +452,13 @@ CREATE TABLE staff_audit (
 CREATE INDEX staff_audit_by_issuer ON staff_audit (issuer_id, seq);
 )sql";
 
+// Issue 17: API keys get a label and an expiry (the sender portal's admin pages).
+constexpr const char* kApiKeyLabels = R"sql(
+ALTER TABLE api_keys ADD COLUMN label TEXT NOT NULL DEFAULT '';
+ALTER TABLE api_keys ADD COLUMN expires_at BIGINT;
+CREATE INDEX api_keys_by_issuer ON api_keys (issuer_id, created_at);
+)sql";
+
 // One migration a line, so that each new one is a one-line change (clang-format would pack them).
 // clang-format off
 constexpr sql::Migration kMigrations[] = {
@@ -472,6 +479,7 @@ constexpr sql::Migration kMigrations[] = {
     {16, "posten lifecycle 2", kPostenLifecycle2},
     {17, "staff accounts", kStaffAccounts},
     {18, "qtsp authorizations", kQtspAuthorizations},
+    {21, "api key labels", kApiKeyLabels},
 };
 // clang-format on
 

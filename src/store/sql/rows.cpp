@@ -23,7 +23,14 @@ Issuer ReadIssuer(const Row& r) {
 }
 
 ApiKey ReadApiKey(const Row& r) {
-    return ApiKey{r.Text(0), r.Text(1), r.Text(2), r.Text(3), r.Time(4), r.OptTime(5)};
+    return ApiKey{.id = r.Text(0),
+                  .issuer_id = r.Text(1),
+                  .key_hash = r.Text(2),
+                  .prefix = r.Text(3),
+                  .created_at = r.Time(4),
+                  .revoked_at = r.OptTime(5),
+                  .label = r.Text(6),
+                  .expires_at = r.OptTime(7)};
 }
 
 Result<Dossier> ReadDossier(const Row& r) {

@@ -98,7 +98,7 @@ class SqlIssuers final : public IssuerRepository, Repository {
     }
     Result<void> InsertKey(const ApiKey& k) override {
         FIRMO_TRY(auto q, Prepare(kInsertApiKey));
-        q.Bind(k.id, k.issuer_id, k.key_hash, k.prefix, k.created_at);
+        q.Bind(k.id, k.issuer_id, k.key_hash, k.prefix, k.created_at, k.label, k.expires_at);
         return SendNow(q);
     }
     Result<std::optional<ApiKey>> FindKeyByHash(const std::string& key_hash) override {
@@ -108,6 +108,10 @@ class SqlIssuers final : public IssuerRepository, Repository {
     Result<bool> RevokeKey(const std::string& key_id, Timestamp at) override {
         FIRMO_TRY(auto changed, RunAt(kRevokeApiKey, key_id, at));
         return changed > 0;
+    }
+    Result<std::vector<ApiKey>> ListKeys(const std::string& issuer_id) override {
+        FIRMO_TRY(auto q, Prepare(kListApiKeys));
+        return q.Bind(issuer_id).All(ReadApiKey);
     }
 };
 
