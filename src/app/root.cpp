@@ -66,6 +66,15 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// The public routes that move document bytes, or (the sender portal's send) validate PDFs.
+bool IsHeavyPublicRoute(std::string_view method, std::string_view pattern) {
+    if (method == "POST") return pattern == "/app/send";
+    return method == "GET" &&
+           (pattern == "/s/{id}/documents/{doc_id}/file" ||
+            pattern == "/app/requests/{id}/documents/{doc_id}/signed" ||
+            pattern == "/api/v1/signer/signature-requests/{id}/documents/{doc_id}/content");
+}
+
 // SQLite in the data folder, or PostgreSQL; migrated.
 Result<std::unique_ptr<domain::Database>> OpenDatabase(const Config& config) {
     const auto& database = config.database;
@@ -504,7 +513,8 @@ struct Node::Graph {
               {.calls = c.web.staff_login_attempts, .window = std::chrono::minutes(1)}),
           staff(issuer_side.context(), staff_passwords, &staff_login_limits),
           staff_portal(staff,
-                       {issuer_side.requests(), issuer_side.dossiers(), issuer_side.signers()},
+                       {issuer_side.requests(), issuer_side.dossiers(), issuer_side.signers(),
+                        issuer_side.validator()},
                        urls, storage.clock(),
                        {.public_url = public_url,
                         .secure_cookies = UseSecureCookies(c.web.secure_cookies, public_url),
@@ -524,11 +534,7 @@ struct Node::Graph {
         };
         const auto add_public = [this](std::string method, std::string pattern,
                                        http::Handler handler) {
-            const bool heavy =
-                method == "GET" &&
-                (pattern == "/s/{id}/documents/{doc_id}/file" ||
-                 pattern == "/app/requests/{id}/documents/{doc_id}/signed" ||
-                 pattern == "/api/v1/signer/signature-requests/{id}/documents/{doc_id}/content");
+            const bool heavy = IsHeavyPublicRoute(method, pattern);
             frontend.AddPublic(std::move(method), std::move(pattern), std::move(handler),
                                heavy ? http::Lane::kHeavy : http::Lane::kDatabase);
         };

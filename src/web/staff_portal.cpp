@@ -13,67 +13,9 @@
 #include "i18n/zone.hpp"
 #include "web/page_kit.hpp"
 #include "web/portal.hpp"
+#include "web/staff_portal_kit.hpp"
 
 namespace firmo::web {
-
-namespace mu = kainjow::mustache;
-using http::HttpRequest;
-using http::HttpResponse;
-using namespace firmo::domain;
-
-namespace {
-
-constexpr const char* kCookie = "firmo_staff";
-constexpr const char* kPreCookie = "firmo_staff_pre";
-constexpr const char* kPreCsrfPurpose = "staff-csrf";
-constexpr const char* kPath = "/app";
-// The same choice as the signer portal's switch (one cookie for the whole site).
-constexpr const char* kLanguageCookie = "firmo_lang";
-constexpr int kLanguageCookieSeconds = 365 * 24 * 3600;
-// How long a login form stays valid before its CSRF token expires.
-constexpr auto kPreSessionTtl = std::chrono::minutes(30);
-
-std::string Render(std::string_view template_name, const mu::data& data) {
-    mu::mustache tmpl{std::string(EmbeddedFile(template_name))};
-    return tmpl.render(data);
-}
-
-std::string FormValue(const std::multimap<std::string, std::string>& form, const char* key) {
-    auto it = form.find(key);
-    return it == form.end() ? std::string() : it->second;
-}
-
-}  // namespace
-
-struct StaffPortal::Ctx {
-    std::optional<StaffPrincipal> principal;
-    std::optional<Error> failure;  // the session could not be read (the store is down)
-    std::string token;             // the session's token; empty without one
-    std::string new_token;         // a session opened by this request: set the cookie
-    std::string pre;               // the firmo_staff_pre value (no session)
-    bool set_pre = false;
-    bool clear_session = false;
-    std::string csrf;
-    ClientInfo client;
-    std::multimap<std::string, std::string> form;
-    LanguageChoice language;
-
-    std::string Language() const {
-        if (!language.chosen.empty()) return language.chosen;
-        if (!language.browser.empty()) return language.browser;
-        return std::string(i18n::kDefaultLanguage);
-    }
-    std::string T(std::string_view key, const i18n::Args& args = {}) const {
-        return i18n::Catalog::Builtin().Text(Language(), key, args);
-    }
-    mu::data Texts(std::string_view prefix, const i18n::Args& args = {}) const {
-        mu::data data;
-        for (const auto& [name, text] : i18n::Catalog::Builtin().Texts(Language(), prefix, args)) {
-            data.set(name, text);
-        }
-        return data;
-    }
-};
 
 std::string StaffPortal::SetupUrl(const std::string& public_url, const std::string& setup_token) {
     return public_url + kPath + "/setup/" + setup_token;
@@ -210,15 +152,11 @@ void StaffPortal::Register(
     add("POST", "/app/requests/{id}/deadline", bind(&StaffPortal::Deadline));
     add("POST", "/app/requests/{id}/notify", bind(&StaffPortal::NotifySigners));
     add("GET", "/app/requests/{id}/documents/{doc_id}/signed", bind(&StaffPortal::SignedFile));
+    // Sending (staff_send.cpp).
+    add("GET", "/app/send", bind(&StaffPortal::SendPage));
+    add("POST", "/app/send", bind(&StaffPortal::SendPost));
+    add("POST", "/app/requests/{id}/send", bind(&StaffPortal::SendDraft));
 }
-
-#define FIRMO_STAFF_CTX(ctx, req)                                              \
-    Ctx ctx = Open(req);                                                       \
-    if (ctx.failure) {                                                         \
-        log::Error("staff_portal_session", {{"error", ctx.failure->message}}); \
-        return HttpResponse::Text(HttpStatusOf(ErrorCode::kUnavailable),       \
-                                  "temporarily unavailable");                  \
-    }
 
 HttpResponse StaffPortal::RenderLogin(Ctx& ctx, int status, const std::string& email,
                                       const std::string& error) {
@@ -326,6 +264,7 @@ HttpResponse StaffPortal::Setup(Req& req) {
 
 HttpResponse StaffPortal::Static(Req& req) {
     const std::string_view file = req.Param("file");
+    if (file.ends_with(".js")) return SendStatic(file);
     if (file != "staff.css") return HttpResponse::Text(404, "not found");
     HttpResponse r =
         HttpResponse::Text(200, std::string(EmbeddedFile(file)), "text/css; charset=utf-8");
@@ -406,13 +345,6 @@ std::string FileName(const std::string& title) {
         out += std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' ? c : '_';
     }
     return (out.empty() ? std::string("document") : out) + "-signed.pdf";
-}
-
-// "2026-12-31" (a date picker's value) as the end of that day in `zone`.
-std::optional<Timestamp> EndOfDay(std::string_view date, const std::string& zone) {
-    const auto midnight_utc = ParseRfc3339(std::string(date) + "T23:59:59Z");
-    if (!midnight_utc || date.size() != 10) return std::nullopt;
-    return *midnight_utc - i18n::UtcOffset(zone, *midnight_utc);
 }
 
 }  // namespace
@@ -514,6 +446,7 @@ HttpResponse StaffPortal::Home(Req& req) {
     mu::data data;
     data.set("t", ctx.Texts("staff.home.", {{"email", user.email}}));
     data.set("role", ctx.T("staff.role." + std::string(ToString(user.role))));
+    data.set("may_send", ctx.principal->may_send());
     data.set("tabs", tabs);
     data.set("tab", std::string(tab->name));
     data.set("q", query);
@@ -574,6 +507,7 @@ HttpResponse StaffPortal::RequestPage(Req& req) {
     data.set("csrf", ctx.csrf);
     data.set("act", live && ctx.principal->may_send());
     data.set("notifiable", live && r->status != RequestStatus::kDraft && ctx.principal->may_send());
+    data.set("sendable", r->status == RequestStatus::kDraft && ctx.principal->may_send());
     if (auto error = req.Query("error")) data.set("error", ctx.T("staff.request.refused"));
     return Page(ctx, 200, TitleOf(names, issuer, *r), Render("staff_request.mustache", data));
 }
