@@ -784,9 +784,19 @@ Result<void> Node::Run(std::ostream& out) {
         out << "Created issuer " << boot->first.id << " (\"" << boot->first.name
             << "\") and its first API key. It is shown only this once:\n";
         out << "API key: " << boot->second.secret << "\n";
-        out << "Sender portal: create its first admin with `firmo user create --data-dir "
-            << config.storage.data_dir.string() << " --issuer " << boot->first.id
-            << " --email you@example.org --role admin` and open the URL it prints\n";
+        // The sender portal's first admin, at bootstrap.email: the setup link, once.
+        auto admin = g.staff.CreateUser(boot->first.id, config.bootstrap.email,
+                                        domain::StaffRole::kAdmin, "cli");
+        if (admin) {
+            out << "Sender portal: " << admin->user.email << " (admin) chooses a password at "
+                << web::StaffPortal::SetupUrl(g.public_url, admin->setup_token) << " (once, within "
+                << g.staff.options().setup_ttl.count() << " hours)\n";
+        } else {
+            log::Warn("first_admin_not_created", {{"error", admin.error().message}});
+            out << "Sender portal: create its first admin with `firmo user create --data-dir "
+                << config.storage.data_dir.string() << " --issuer " << boot->first.id
+                << " --email you@example.org --role admin` and open the URL it prints\n";
+        }
     }
     out << "Data folder: " << config.storage.data_dir.string() << "\n";
     out << "Firmo is listening on " << g.listen_url << "\n";
