@@ -9,6 +9,8 @@ DATA_DIR ?= ./data
 # The name signers see for the issuer the first start creates (asks nothing; empty: the
 # configuration's bootstrap.issuer_name, "Default issuer" unless set).
 ISSUER_NAME ?=
+# The login of the sender portal's first admin, created by the first start (empty:
+# bootstrap.email, admin@localhost.localdomain unless set).
 ADMIN_EMAIL ?=
 JOBS ?= 2
 
