@@ -99,8 +99,8 @@ class StaffPortal {
     Result<SendPlan> ReadPlan(const Req& req, Ctx& ctx, std::vector<Violation>& problems) const;
     void CheckPlan(SendPlan& plan, const std::string& issuer_id,
                    std::vector<Violation>& problems) const;
-    Result<std::string> SendPlanNow(SendPlan& plan, const domain::StaffPrincipal& who,
-                                    std::vector<Violation>& problems);
+    Result<domain::SignatureRequest> SendPlanNow(SendPlan& plan, const domain::StaffPrincipal& who,
+                                                 std::vector<Violation>& problems);
     Result<void> MakeReadyAndNotify(const std::string& issuer_id, const std::string& id,
                                     const std::string& actor);
 

@@ -66,6 +66,12 @@ Violation ToPlanPath(Violation v) {
     return v;
 }
 
+// A signer entry that is the staff member: reached by their own login address.
+bool IsMe(const NewSigner& s, const StaffUser& user) {
+    if (s.kind != IdentifierKind::kEmail || !s.email) return false;
+    return NormalizedStaffEmail(*s.email) == user.email;
+}
+
 std::string Identity(const NewSigner& s) {
     return std::string(ToString(s.kind)) + ":" + s.identifier + ":" + s.email.value_or("") + ":" +
            s.phone.value_or("");
@@ -84,6 +90,7 @@ struct StaffPortal::SendPlan {
     std::optional<std::string> reference;
     std::optional<Timestamp> expires_at;
     std::vector<std::string_view> files;  // views into the request's body
+    std::optional<std::size_t> me;        // "sign myself": the staff member's own signer entry
 };
 
 HttpResponse StaffPortal::SendStatic(std::string_view file) const {
@@ -105,6 +112,7 @@ HttpResponse StaffPortal::SendPage(Req& req) {
                                             {"page", std::string("{page}")},
                                             {"name", std::string("{name}")}}));
     data.set("csrf", ctx.csrf);
+    data.set("me", ctx.principal->user.email);
     data.set("max_documents", std::to_string(kMaxPortalDocuments));
     if (auto id = req.Query("dossier"); id && !id->empty()) {
         auto dossier = s_.dossiers.Get(issuer, std::string(*id));
@@ -175,6 +183,7 @@ Result<StaffPortal::SendPlan> StaffPortal::ReadPlan(const Req& req, Ctx& ctx,
             }
         }
         plan.request_signers.push_back(rs);
+        if (s.value("me", false)) plan.me = i;
     }
     if (auto ref = j.value("reference", std::string()); !ref.empty()) plan.reference = ref;
     if (auto on = j.value("expires_on", std::string()); !on.empty()) {
@@ -236,8 +245,8 @@ Result<void> StaffPortal::MakeReadyAndNotify(const std::string& issuer_id, const
     return {};
 }
 
-Result<std::string> StaffPortal::SendPlanNow(SendPlan& plan, const StaffPrincipal& who,
-                                             std::vector<Violation>& problems) {
+Result<SignatureRequest> StaffPortal::SendPlanNow(SendPlan& plan, const StaffPrincipal& who,
+                                                  std::vector<Violation>& problems) {
     const std::string& issuer = who.user.issuer_id;
     const std::string actor = StaffActor(who.user.id);
     NewSignatureRequest input;
@@ -278,14 +287,14 @@ Result<std::string> StaffPortal::SendPlanNow(SendPlan& plan, const StaffPrincipa
                       d.status == DocumentStatus::kWaitForValidation;
             rejected = rejected || d.status == DocumentStatus::kRejected;
         }
-        if (rejected) return created->id;  // the request page shows why
+        if (rejected) return now;  // the request page shows why
         if (!pending) {
             FIRMO_CHECK(MakeReadyAndNotify(issuer, created->id, actor));
-            return created->id;
+            return s_.requests.Get(issuer, created->id);
         }
         std::this_thread::sleep_for(kValidationPoll);
     }
-    return created->id;  // still validating: the draft's page sends it
+    return created;  // still validating: the draft's page sends it
 }
 
 HttpResponse StaffPortal::SendPost(Req& req) {
@@ -348,7 +357,16 @@ HttpResponse StaffPortal::SendPost(Req& req) {
                            {"message", ctx.T("staff.send.problems")},
                            {"problems", ProblemsJson(problems)}});
     }
-    return JsonAnswer(200, {{"ok", true}, {"location", "/app/requests/" + *sent}});
+    // "Sign myself": the staff member's own signer goes on to the signer portal's link, where
+    // they log in as any signer does (the staff session proves nothing about the signer).
+    if (plan->me && *plan->me < sent->signers.size() && sent->status != RequestStatus::kDraft &&
+        IsMe(plan->signers[*plan->me], ctx.principal->user)) {
+        return JsonAnswer(200, {{"ok", true},
+                                {"location", api::SignerLinkPath(urls_, issuer, sent->id,
+                                                                 sent->signers[*plan->me].signer_id,
+                                                                 sent->expires_at)}});
+    }
+    return JsonAnswer(200, {{"ok", true}, {"location", "/app/requests/" + sent->id}});
 }
 
 HttpResponse StaffPortal::SendDraft(Req& req) {

@@ -211,6 +211,30 @@ test('save as a dossier, start again from it, and send (phone)', async () => {
   }
 });
 
+test('sign myself: a sender adds themself, sends, and signs in the signer portal', async () => {
+  const { firmo, browser, smtp } = env;
+  const me = 'carla.self@example.org';
+  const page = await newPage(browser, 'desktop', { bypassCSP: true });
+  try {
+    await staffSetup(page, firmo, { issuer, email: me, role: 'sender' });
+    await openWithPdf(page, await makePdf({ pages: 1 }), 'mandate.pdf');
+    await drag(page, 40, 80, 260, 140);
+    await page.locator('li.field').first().waitFor();
+    await page.getByRole('button', { name: 'Add myself as a signer' }).click();
+    assert.equal(await page.locator('fieldset.signer').count(), 1);
+    assert.equal(await page.locator('fieldset.signer .identifier').inputValue(), me);
+    await page.getByLabel('Title of the request').fill('Mandate');
+    await page.getByRole('button', { name: 'Send', exact: true }).click();
+    // Straight on to the signer portal's link, where the staff member logs in as a signer.
+    await page.waitForURL((url) => !url.pathname.startsWith('/app'), { timeout: 30000 });
+    await signWithCode(page, { link: page.url(), smtp, to: me });
+    await page.getByRole('heading', { name: /Signed|Your signature/ }).first()
+      .waitFor({ timeout: 30000 });
+  } finally {
+    await page.context().close();
+  }
+});
+
 test('a viewer can neither open nor post the sending page', async () => {
   const { firmo, browser } = env;
   const page = await newPage(browser, 'desktop', { bypassCSP: true });

@@ -275,6 +275,21 @@ document.getElementById('add-signer').addEventListener('click', () => {
   addSigner().el.querySelector('.identifier').focus();
 });
 
+// "Sign myself": the staff member as a signer by their login address; after sending, the page
+// goes on to their signer link.
+document.getElementById('add-me').addEventListener('click', () => {
+  let signer = state.signers.find((s) => s.me);
+  if (!signer) {
+    const empty = state.signers.find((s) => !value(s.el, '.identifier'));
+    signer = empty || addSigner();
+    signer.me = true;
+  }
+  signer.el.querySelector('.kind').value = 'email';
+  signer.el.querySelector('.identifier').value = texts.me;
+  renumber();
+  signer.el.querySelector('.order').focus();
+});
+
 // Names, data-path attributes (where the server's problems go) and the signer choices.
 function renumber() {
   state.signers.forEach((s, i) => {
@@ -340,6 +355,7 @@ function plan() {
     if (value(s.el, '.name')) body.name = value(s.el, '.name');
     const entry = { signer: body, order: Math.max(0, Number(value(s.el, '.order') || 1) - 1) };
     if (value(s.el, '.authentication')) entry.authentication = value(s.el, '.authentication');
+    if (s.me && kind === 'email' && id.toLowerCase() === texts.me) entry.me = true;
     return entry;
   });
   const documents = state.documents.map((d) => ({
