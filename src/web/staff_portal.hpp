@@ -101,6 +101,7 @@ class StaffPortal {
                    std::vector<Violation>& problems) const;
     Result<domain::SignatureRequest> SendPlanNow(SendPlan& plan, const domain::StaffPrincipal& who,
                                                  std::vector<Violation>& problems);
+    Res SendBulk(Ctx& ctx, SendPlan& plan, std::vector<Violation>& problems);
     Result<void> MakeReadyAndNotify(const std::string& issuer_id, const std::string& id,
                                     const std::string& actor);
 

@@ -10,6 +10,8 @@
 //     auto_notify, UploadDocument, then once the validation job has passed every document
 //     ChangeStatus(READY), which notifies the signers (PUT .../status READY + notification).
 
+#include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <thread>
 
@@ -77,6 +79,187 @@ std::string Identity(const NewSigner& s) {
            s.phone.value_or("");
 }
 
+// RFC 4180: fields separated by commas (or semicolons, as spreadsheets in Italy and Norway
+// write them), quoted with "..." ("" inside), rows by CRLF or LF; blank rows are skipped.
+std::vector<std::vector<std::string>> ParseCsv(std::string_view text) {
+    if (text.starts_with("\xEF\xBB\xBF")) text.remove_prefix(3);  // a spreadsheet's BOM
+    const std::size_t first_line = text.find('\n');
+    const std::string_view header = text.substr(0, first_line);
+    const char sep =
+        header.find(';') != std::string_view::npos && header.find(',') == std::string_view::npos
+            ? ';'
+            : ',';
+    std::vector<std::vector<std::string>> rows(1);
+    std::string field;
+    bool quoted = false;
+    bool blank = true;
+    const auto end_field = [&] {
+        rows.back().push_back(field);
+        blank = blank && field.empty();
+        field.clear();
+    };
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        const char c = text[i];
+        if (quoted) {
+            if (c == '"' && i + 1 < text.size() && text[i + 1] == '"') {
+                field += '"';
+                ++i;
+            } else if (c == '"') {
+                quoted = false;
+            } else {
+                field += c;
+            }
+        } else if (c == '"') {
+            quoted = true;
+        } else if (c == sep) {
+            end_field();
+        } else if (c == '\n' || c == '\r') {
+            if (c == '\r' && i + 1 < text.size() && text[i + 1] == '\n') ++i;
+            end_field();
+            if (blank) rows.back().clear();
+            if (!rows.back().empty()) rows.emplace_back();
+            blank = true;
+        } else {
+            field += c;
+        }
+    }
+    end_field();
+    if (blank) rows.pop_back();
+    if (!rows.empty() && rows.back().empty()) rows.pop_back();
+    return rows;
+}
+
+std::string Trimmed(std::string_view text) {
+    while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) {
+        text.remove_prefix(1);
+    }
+    while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) {
+        text.remove_suffix(1);
+    }
+    return std::string(text);
+}
+
+// A CSV cell naming a signer, as the body of POST /api/v1/signers: an e-mail address, a phone
+// number (+...), a Norwegian national identity number (11 digits) or an Italian fiscal code.
+Json SignerBodyOf(const std::string& who) {
+    if (who.find('@') != std::string::npos) return {{"email", who}};
+    if (who.starts_with('+')) return {{"phone", who}};
+    if (who.size() == 11 &&
+        std::all_of(who.begin(), who.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+        return {{"national_identity_number", who}, {"country", "NO"}};
+    }
+    return {{"fiscal_code", who}};
+}
+
+constexpr std::size_t kMaxBulkRows = 50;
+
+// One CSV row of a bulk send: its signers (in the plan's shapes), reference and deadline.
+struct BulkRow {
+    std::vector<NewSigner> signers;
+    std::vector<NewRequestSigner> request_signers;
+    std::optional<std::string> reference;
+    std::optional<Timestamp> expires_at;
+};
+
+bool IsSignerMember(const std::string& member) {
+    return member.empty() || member == "name" || member == "email" || member == "phone" ||
+           member == "authentication";
+}
+
+// The rows of `csv`: a header naming the columns `signer1`, `signer1_name`, `signer1_email`,
+// `signer1_phone`, `signer1_authentication`, `signer2`... (signerN signs with order N-1),
+// `reference` and `expires_on`; then one row per request. Problems name the CSV's line.
+std::vector<BulkRow> ReadBulkRows(std::string_view csv, const std::string& zone,
+                                  std::vector<Violation>& problems) {
+    const auto table = ParseCsv(csv);
+    std::vector<BulkRow> rows;
+    if (table.size() < 2) {
+        problems.push_back({"csv", "needs a header line and at least one row"});
+        return rows;
+    }
+    if (table.size() - 1 > kMaxBulkRows) {
+        problems.push_back({"csv", "at most " + std::to_string(kMaxBulkRows) + " rows"});
+        return rows;
+    }
+    struct Column {
+        int signer = -1;     // 0-based; -1 for the request's own columns
+        std::string member;  // "" (the identifier), "name", "email"..., "reference", "expires_on"
+    };
+    std::vector<Column> columns;
+    for (const std::string& raw : table[0]) {
+        std::string name = Trimmed(raw);
+        std::transform(name.begin(), name.end(), name.begin(),
+                       [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+        Column col;
+        if (name == "reference" || name == "expires_on") {
+            col.member = name;
+        } else if (name.starts_with("signer")) {
+            const auto underscore = name.find('_');
+            const std::string number = name.substr(6, underscore - 6);
+            col.member = underscore == std::string::npos ? "" : name.substr(underscore + 1);
+            const bool digits = !number.empty() && number.size() <= 2 &&
+                                std::all_of(number.begin(), number.end(),
+                                            [](char c) { return c >= '0' && c <= '9'; });
+            col.signer = digits ? std::stoi(number) - 1 : -1;
+            if (col.signer < 0 || col.signer > kMaxSignerOrder || !IsSignerMember(col.member)) {
+                problems.push_back({"csv", "unknown column " + raw});
+            }
+        } else {
+            problems.push_back({"csv", "unknown column " + raw});
+        }
+        columns.push_back(col);
+    }
+    if (!problems.empty()) return rows;
+    std::vector<Violation> parsed;
+    codec::Reader reader(parsed);
+    for (std::size_t r = 1; r < table.size(); ++r) {
+        const std::string line = "csv line " + std::to_string(r + 1);
+        BulkRow row;
+        std::map<int, Json> bodies;
+        std::map<int, std::string> levels;
+        for (std::size_t c = 0; c < columns.size() && c < table[r].size(); ++c) {
+            const std::string cell = Trimmed(table[r][c]);
+            if (cell.empty()) continue;
+            const Column& col = columns[c];
+            if (col.member == "reference") {
+                row.reference = cell;
+            } else if (col.member == "expires_on") {
+                row.expires_at = EndOfDay(cell, zone);
+                if (!row.expires_at) {
+                    problems.push_back({line + ", expires_on", "must be a date (YYYY-MM-DD)"});
+                }
+            } else if (col.member.empty()) {
+                const Json who = SignerBodyOf(cell);
+                for (const auto& [k, v] : who.items()) bodies[col.signer][k] = v;
+            } else if (col.member == "authentication") {
+                levels[col.signer] = cell;
+            } else {
+                bodies[col.signer][col.member] = cell;
+            }
+        }
+        for (const auto& [index, body] : bodies) {
+            const std::string path = line + ", signers[" + std::to_string(row.signers.size()) + "]";
+            parsed.clear();
+            auto signer = api::SignerBodySpec().Parse(body, path + ".signer", reader);
+            problems.insert(problems.end(), parsed.begin(), parsed.end());
+            row.signers.push_back(signer ? signer->ToInput() : NewSigner{});
+            NewRequestSigner rs;
+            rs.order = index;
+            if (auto level = levels.find(index); level != levels.end()) {
+                rs.authentication = ParseAuthLevel(level->second);
+                if (!rs.authentication) {
+                    problems.push_back(
+                        {path + ".authentication", "must be code, eid_substantial or eid_high"});
+                }
+            }
+            row.request_signers.push_back(rs);
+        }
+        if (row.signers.empty()) problems.push_back({line, "names no signer"});
+        rows.push_back(std::move(row));
+    }
+    return rows;
+}
+
 }  // namespace
 
 // What the sending page posts: the `plan` part (JSON, the API's shapes), one `file` part per
@@ -91,6 +274,7 @@ struct StaffPortal::SendPlan {
     std::optional<Timestamp> expires_at;
     std::vector<std::string_view> files;  // views into the request's body
     std::optional<std::size_t> me;        // "sign myself": the staff member's own signer entry
+    std::string_view csv;                 // bulk: one row per signer set
 };
 
 HttpResponse StaffPortal::SendStatic(std::string_view file) const {
@@ -152,6 +336,7 @@ Result<StaffPortal::SendPlan> StaffPortal::ReadPlan(const Req& req, Ctx& ctx,
         if (part.name == "action") plan.action = std::string(part.body);
         if (part.name == "plan") plan_text = part.body;
         if (part.name == "file") plan.files.push_back(part.body);
+        if (part.name == "csv") plan.csv = part.body;
     }
     if (!CsrfOk(ctx)) return Fail(ErrorCode::kForbidden, "the form's CSRF token is wrong");
     const Json j = Json::parse(plan_text, nullptr, false);
@@ -312,14 +497,17 @@ HttpResponse StaffPortal::SendPost(Req& req) {
             {{"ok", false}, {"problems", ProblemsJson({{"form", plan.error().message}})}});
     }
     const std::string& issuer = ctx.principal->user.issuer_id;
-    if (plan->action != "validate" && plan->action != "save" && plan->action != "send") {
+    if (plan->action != "validate" && plan->action != "save" && plan->action != "send" &&
+        plan->action != "bulk") {
         return JsonAnswer(
-            400,
-            {{"ok", false}, {"problems", ProblemsJson({{"action", "validate, save or send"}})}});
+            400, {{"ok", false},
+                  {"problems", ProblemsJson({{"action", "validate, save, send or bulk"}})}});
     }
-    if (plan->action == "save") {  // a dossier: its documents and fields, nothing else
+    if (plan->action == "save" || plan->action == "bulk") {
+        // A dossier: its documents and fields; bulk takes its signers from the CSV.
         std::erase_if(problems, [](const Violation& v) { return !v.field.starts_with("dossier"); });
     }
+    if (plan->action == "bulk") return SendBulk(ctx, *plan, problems);
     CheckPlan(*plan, issuer, problems);
     if (!problems.empty()) {
         return JsonAnswer(422, {{"ok", false},
@@ -376,6 +564,57 @@ HttpResponse StaffPortal::SendDraft(Req& req) {
     const auto done =
         MakeReadyAndNotify(ctx.principal->user.issuer_id, id, StaffActor(ctx.principal->user.id));
     return AfterAction(ctx, id, done);
+}
+
+// One request per CSV row, for the page's documents and fields: every row is checked first
+// (nothing is sent when one is wrong), then each is sent as "send" does; the first row's
+// dossier serves the others.
+HttpResponse StaffPortal::SendBulk(Ctx& ctx, SendPlan& plan, std::vector<Violation>& problems) {
+    const std::string& issuer = ctx.principal->user.issuer_id;
+    auto rows = ReadBulkRows(plan.csv, options_.time_zone, problems);
+    const auto use = [&plan](const BulkRow& row) {
+        plan.signers = row.signers;
+        plan.request_signers = row.request_signers;
+        plan.reference = row.reference;
+        plan.expires_at = row.expires_at;
+        plan.me.reset();
+    };
+    for (std::size_t r = 0; r < rows.size(); ++r) {
+        use(rows[r]);
+        std::vector<Violation> found;
+        CheckPlan(plan, issuer, found);
+        for (Violation& v : found) {
+            const bool shared = v.field.starts_with("dossier") || v.field.starts_with("files");
+            if (shared && r > 0) continue;  // the same for every row: said once
+            if (!shared) v.field = "csv line " + std::to_string(r + 2) + ", " + v.field;
+            problems.push_back(std::move(v));
+        }
+    }
+    if (!problems.empty()) {
+        return JsonAnswer(422, {{"ok", false},
+                                {"message", ctx.T("staff.send.problems")},
+                                {"problems", ProblemsJson(problems)}});
+    }
+    std::int64_t sent = 0;
+    for (const BulkRow& row : rows) {
+        use(row);
+        auto request = SendPlanNow(plan, *ctx.principal, problems);
+        if (!request) {
+            if (problems.empty()) problems.push_back({"form", request.error().message});
+            for (Violation& v : problems) {
+                v.field = "csv line " + std::to_string(sent + 2) + ", " + v.field;
+            }
+            return JsonAnswer(HttpStatusOf(request.error().code),
+                              {{"ok", false},
+                               {"message", ctx.T("staff.send.bulk_stopped", {{"sent", sent}})},
+                               {"problems", ProblemsJson(problems)}});
+        }
+        plan.dossier_id = request->dossier_id;
+        ++sent;
+    }
+    return JsonAnswer(200, {{"ok", true},
+                            {"message", ctx.T("staff.send.bulk_sent", {{"sent", sent}})},
+                            {"location", "/app?tab=progress"}});
 }
 
 }  // namespace firmo::web

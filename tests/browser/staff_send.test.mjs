@@ -235,6 +235,44 @@ test('sign myself: a sender adds themself, sends, and signs in the signer portal
   }
 });
 
+test('bulk send from a CSV: every row checked first, then one request per row', async () => {
+  const { firmo, browser } = env;
+  const page = await newPage(browser, 'desktop', { bypassCSP: true });
+  try {
+    await staffSetup(page, firmo, { issuer, email: 'bulk.sender@example.org', role: 'sender' });
+    await openWithPdf(page, await makePdf({ pages: 1 }), 'notice.pdf');
+    await drag(page, 40, 80, 260, 140);
+    await page.locator('li.field').first().waitFor();
+    await page.getByLabel('Title of the request').fill('Annual notice');
+    await page.getByText('Bulk send from a CSV file').click();
+    const csv = (text) => ({ name: 'rows.csv', mimeType: 'text/csv', buffer: Buffer.from(text) });
+    // A wrong fiscal code on the second row: nothing is sent, the line is named.
+    await page.setInputFiles('#csv', csv('signer1,signer1_name,signer2,reference\n' +
+      'ada@example.org,Ada,+4791234567,bulk-1\nRSSMRA80A01H501X,Mario Rossi,,bulk-2\n'));
+    await page.getByRole('button', { name: 'Send one request per row' }).click();
+    await page.locator('#summary:not([hidden])').waitFor();
+    assert.match(await page.locator('#summary').innerText(), /csv line 3, signers\[0\]\.signer\.fiscal_code/);
+    await axeAudit(page, 'bulk with problems');
+    await page.setInputFiles('#csv', csv('signer1;signer1_name;signer2;reference\r\n' +
+      'ada@example.org;Ada;+4791234567;bulk-1\r\n"RSSMRA80A01H501U";"Rossi; Mario";;bulk-2\r\n'));
+    await page.getByRole('button', { name: 'Send one request per row' }).click();
+    await page.waitForURL(/\/app\?tab=progress$/, { timeout: 60000 });
+    for (const ref of ['bulk-1', 'bulk-2']) {
+      assert.equal(await page.locator('table.requests tbody tr', { hasText: ref }).count(), 1, ref);
+    }
+    const listed = await api(firmo).get('/api/v1/signature-requests?limit=50');
+    const items = listed.items ?? listed.data ?? listed;
+    const byRef = Object.fromEntries(items.filter((r) => /^bulk-/.test(r.reference ?? ''))
+      .map((r) => [r.reference, r]));
+    assert.deepEqual(byRef['bulk-1'].signers.map((s) => s.order), [0, 1]);
+    assert.deepEqual(byRef['bulk-2'].signers.map((s) => s.order), [0]);
+    assert.equal(byRef['bulk-1'].dossier_id, byRef['bulk-2'].dossier_id);
+    assert.notEqual(byRef['bulk-1'].status, 'DRAFT');
+  } finally {
+    await page.context().close();
+  }
+});
+
 test('a viewer can neither open nor post the sending page', async () => {
   const { firmo, browser } = env;
   const page = await newPage(browser, 'desktop', { bypassCSP: true });

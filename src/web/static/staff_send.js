@@ -444,6 +444,8 @@ async function submit(action) {
     if (action !== 'save') {
       for (const d of state.documents) if (d.file) body.append('file', d.file, d.file.name);
     }
+    const csv = document.getElementById('csv').files[0];
+    if (action === 'bulk' && csv) body.append('csv', csv, csv.name);
     const r = await fetch('/app/send', { method: 'POST', body, credentials: 'same-origin',
                                          headers: { Accept: 'application/json' } });
     const answer = (r.headers.get('Content-Type') || '').startsWith('application/json')
