@@ -74,6 +74,17 @@ bool IsMe(const NewSigner& s, const StaffUser& user) {
     return NormalizedStaffEmail(*s.email) == user.email;
 }
 
+// Members of the posted plan, read without trusting their types (a wrong type reads as absent,
+// and the checks then say what is missing).
+std::string TextOf(const Json& j, const char* key) {
+    const auto it = j.is_object() ? j.find(key) : j.end();
+    return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+Json MemberOf(const Json& j, const char* key, Json absent) {
+    const auto it = j.is_object() ? j.find(key) : j.end();
+    return it != j.end() ? *it : absent;
+}
+
 std::string Identity(const NewSigner& s) {
     return std::string(ToString(s.kind)) + ":" + s.identifier + ":" + s.email.value_or("") + ":" +
            s.phone.value_or("");
@@ -342,45 +353,45 @@ Result<StaffPortal::SendPlan> StaffPortal::ReadPlan(const Req& req, Ctx& ctx,
     const Json j = Json::parse(plan_text, nullptr, false);
     if (j.is_discarded() || !j.is_object()) return Fail(ErrorCode::kMalformed, "no plan");
     codec::Reader reader(problems);
-    if (auto it = j.find("dossier_id"); it != j.end() && it->is_string() && !it->empty()) {
-        plan.dossier_id = it->get<std::string>();
-    }
-    if (auto dossier =
-            api::DossierBodySpec().Parse(j.value("dossier", Json::object()), "dossier", reader)) {
+    if (auto id = TextOf(j, "dossier_id"); !id.empty()) plan.dossier_id = id;
+    if (auto dossier = api::DossierBodySpec().Parse(MemberOf(j, "dossier", Json::object()),
+                                                    "dossier", reader)) {
         plan.dossier = std::move(*dossier);
     }
-    const Json signers = j.value("signers", Json::array());
+    const Json signers = MemberOf(j, "signers", Json::array());
     if (!signers.is_array() || signers.empty()) problems.push_back({"signers", "add a signer"});
     for (std::size_t i = 0; signers.is_array() && i < signers.size(); ++i) {
         const std::string path = "signers[" + std::to_string(i) + "]";
         const Json& s = signers[i];
-        auto body = api::SignerBodySpec().Parse(s.value("signer", Json::object()), path + ".signer",
-                                                reader);
+        auto body = api::SignerBodySpec().Parse(MemberOf(s, "signer", Json::object()),
+                                                path + ".signer", reader);
         plan.signers.push_back(body ? body->ToInput() : NewSigner{});
         NewRequestSigner rs;
-        rs.order = s.value("order", 0);
-        if (auto level = s.find("authentication"); level != s.end() && level->is_string()) {
-            rs.authentication = ParseAuthLevel(level->get<std::string>());
+        const Json order = MemberOf(s, "order", 0);
+        if (order.is_number_integer()) {
+            rs.order = order.get<int>();
+        } else {
+            problems.push_back({path + ".order", "must be a number"});
+        }
+        if (const std::string level = TextOf(s, "authentication"); !level.empty()) {
+            rs.authentication = ParseAuthLevel(level);
             if (!rs.authentication) {
-                problems.push_back({path + ".authentication",
-                                    "must be code, eid_substantial or "
-                                    "eid_high"});
+                problems.push_back(
+                    {path + ".authentication", "must be code, eid_substantial or eid_high"});
             }
         }
         plan.request_signers.push_back(rs);
-        if (s.value("me", false)) plan.me = i;
+        if (MemberOf(s, "me", false) == Json(true)) plan.me = i;
     }
-    if (auto ref = j.value("reference", std::string()); !ref.empty()) plan.reference = ref;
-    if (auto on = j.value("expires_on", std::string()); !on.empty()) {
+    if (auto ref = TextOf(j, "reference"); !ref.empty()) plan.reference = ref;
+    if (auto on = TextOf(j, "expires_on"); !on.empty()) {
         plan.expires_at = EndOfDay(on, options_.time_zone);
         if (!plan.expires_at) problems.push_back({"expires_on", "must be a date (YYYY-MM-DD)"});
     }
     return plan;
 }
 
-void StaffPortal::CheckPlan(SendPlan& plan, const std::string& issuer_id,
-                            std::vector<Violation>& problems) const {
-    (void)issuer_id;
+void StaffPortal::CheckPlan(SendPlan& plan, std::vector<Violation>& problems) const {
     AddUnder(problems, CheckNewDossier(plan.dossier), "dossier");
     if (plan.action == "save") return;  // a dossier needs no signer and no PDF
     NewSignatureRequest request;
@@ -508,7 +519,7 @@ HttpResponse StaffPortal::SendPost(Req& req) {
         std::erase_if(problems, [](const Violation& v) { return !v.field.starts_with("dossier"); });
     }
     if (plan->action == "bulk") return SendBulk(ctx, *plan, problems);
-    CheckPlan(*plan, issuer, problems);
+    CheckPlan(*plan, problems);
     if (!problems.empty()) {
         return JsonAnswer(422, {{"ok", false},
                                 {"message", ctx.T("staff.send.problems")},
@@ -570,7 +581,6 @@ HttpResponse StaffPortal::SendDraft(Req& req) {
 // (nothing is sent when one is wrong), then each is sent as "send" does; the first row's
 // dossier serves the others.
 HttpResponse StaffPortal::SendBulk(Ctx& ctx, SendPlan& plan, std::vector<Violation>& problems) {
-    const std::string& issuer = ctx.principal->user.issuer_id;
     auto rows = ReadBulkRows(plan.csv, options_.time_zone, problems);
     const auto use = [&plan](const BulkRow& row) {
         plan.signers = row.signers;
@@ -582,7 +592,7 @@ HttpResponse StaffPortal::SendBulk(Ctx& ctx, SendPlan& plan, std::vector<Violati
     for (std::size_t r = 0; r < rows.size(); ++r) {
         use(rows[r]);
         std::vector<Violation> found;
-        CheckPlan(plan, issuer, found);
+        CheckPlan(plan, found);
         for (Violation& v : found) {
             const bool shared = v.field.starts_with("dossier") || v.field.starts_with("files");
             if (shared && r > 0) continue;  // the same for every row: said once

@@ -29,10 +29,10 @@ async function loadPdfjs() {
 
 // ---- Documents and fields --------------------------------------------------------------------
 
+// The file's name as the document's first title (3 to 60 characters; the sender edits it).
 function titleOf(file) {
-  let t = file.name.replace(/\.pdf$/i, '').replace(/[_]+/g, ' ').trim().slice(0, 60);
-  while (t.length < 3) t += ' ';
-  return t.trim().length >= 3 ? t.trim() : 'Document';
+  const t = file.name.replace(/\.pdf$/i, '').replace(/_+/g, ' ').trim().slice(0, 60);
+  return t.length >= 3 ? t : `${t} PDF`.trim().padEnd(3, '_');
 }
 
 function addDocument(meta) {
