@@ -451,7 +451,7 @@ class FirstAdminOnFirstStart(unittest.TestCase):
             try:
                 self.assertFalse([l for l in again.stdout_lines if l.startswith("Sender portal")],
                                  again.stdout_lines)
-                self.assertEqual(again.query("SELECT COUNT(*) FROM staff_users")[0][0], 1)
+                self.assertEqual(int(again.query("SELECT COUNT(*) FROM staff_users")[0][0]), 1)
             finally:
                 again.stop()
         finally:
