@@ -9,6 +9,9 @@ DATA_DIR ?= ./data
 # The name signers see for the issuer the first start creates (asks nothing; empty: the
 # configuration's bootstrap.issuer_name, "Default issuer" unless set).
 ISSUER_NAME ?=
+# The login of the sender portal's first admin, created by the first start (empty:
+# bootstrap.email, admin@localhost.localdomain unless set).
+ADMIN_EMAIL ?=
 JOBS ?= 2
 
 # `make run` needs the binary and the assets it serves, nothing else: the packages to build and
@@ -32,7 +35,8 @@ run: deps-run
 	@cmake --build $(BUILD) -j $(JOBS) --target firmo
 	@mkdir -p $(DATA_DIR)
 	@exec $(BUILD)/firmo serve --listen $(LISTEN) --data-dir $(DATA_DIR) \
-	    $(if $(ISSUER_NAME),--issuer-name "$(ISSUER_NAME)")
+	    $(if $(ISSUER_NAME),--issuer-name "$(ISSUER_NAME)") \
+	    $(if $(ADMIN_EMAIL),--bootstrap-email "$(ADMIN_EMAIL)")
 
 FUZZ_SECONDS ?= 40
 

@@ -262,6 +262,9 @@ std::size_t Frontend::BodyLimit(std::string_view method, std::string_view target
                              path == "/api/v1/sign/validate-document")) {
         return options_.max_document_bytes + 1024 * 1024;  // the PDF plus multipart and fields
     }
+    if (method == "POST" && path == "/app/send") {
+        return options_.max_document_bytes * kPortalSendDocuments + 1024 * 1024;
+    }
     // OCSP requests and time-stamp queries are a few hundred bytes; anyone may send them.
     if (path.starts_with("/pki/")) return kMaxPkiBodyBytes;
     return options_.max_json_bytes;

@@ -32,6 +32,10 @@
 
 namespace firmo::api {
 
+// The sender portal's "send" (POST /app/send) carries at most this many PDFs of
+// max_document_bytes each: its body limit (web/staff_send.cpp refuses more documents).
+inline constexpr std::size_t kPortalSendDocuments = 4;
+
 struct FrontendOptions {
     std::size_t max_json_bytes = 1024 * 1024;
     std::size_t max_document_bytes = 10 * 1024 * 1024;

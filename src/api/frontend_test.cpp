@@ -317,5 +317,18 @@ TEST_F(FrontendOnAServer, CredentialsAreCheckedFromTheHeadersBeforeTheBodyIsRead
     }
 }
 
+// The sender portal's send carries up to kPortalSendDocuments PDFs; other routes keep theirs.
+TEST_F(FrontendOnAServer, ThePortalsSendTakesSeveralDocumentsAndNothingElseDoes) {
+    FrontendOptions options;
+    options.max_document_bytes = 1000;
+    options.max_json_bytes = 10;
+    Start(options);
+    EXPECT_EQ(frontend_->BodyLimit("POST", "/app/send"), 1000 * kPortalSendDocuments + 1024 * 1024);
+    EXPECT_EQ(frontend_->BodyLimit("POST", "/app/send?x=1"),
+              1000 * kPortalSendDocuments + 1024 * 1024);
+    EXPECT_EQ(frontend_->BodyLimit("GET", "/app/send"), 10u);
+    EXPECT_EQ(frontend_->BodyLimit("POST", "/app/login"), 10u);
+}
+
 }  // namespace
 }  // namespace firmo::api

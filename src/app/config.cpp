@@ -500,8 +500,10 @@ std::vector<ConfigKey> MakeKeys() {
          "`GET /metrics`; others get 403 ([Monitoring](#monitoring))",
          false, SetMetricsAllow},
         {S::kBootstrap, "bootstrap.email", "FIRMO_BOOTSTRAP_EMAIL", "bootstrap-email", "EMAIL",
-         "`admin@localhost.localdomain`", "e-mail of the issuer created on first start", false,
-         Text(FIRMO_FIELD(bootstrap.email), Allow::kNonEmpty)},
+         "`admin@localhost.localdomain`",
+         "e-mail of the issuer created on first start, and the login of the sender portal's "
+         "first admin (its setup link is printed then)",
+         false, Text(FIRMO_FIELD(bootstrap.email), Allow::kNonEmpty)},
         {S::kBootstrap, "bootstrap.issuer_name", "FIRMO_BOOTSTRAP_ISSUER_NAME", "issuer-name",
          "NAME", "`Default issuer`",
          "display name of the issuer created on first start (signers see it; change it later "

@@ -71,6 +71,24 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// The public routes that move document bytes, build a PDF (the evidence report), validate PDFs
+// (the sender portal's send) or, with a QTSP (`qtsp_confirms`), prepare every document and ask
+// the provider for the signer's credential (confirmations, and the eID login that confirms).
+bool IsHeavyPublicRoute(std::string_view method, std::string_view pattern, bool qtsp_confirms) {
+    if (qtsp_confirms &&
+        ((method == "POST" && (pattern == "/s/{id}/confirm" ||
+                               pattern == "/api/v1/signer/signature-requests/{id}/confirmation")) ||
+         (method == "GET" && pattern == "/oidc/callback"))) {
+        return true;
+    }
+    if (method == "POST") return pattern == "/app/send";
+    return method == "GET" &&
+           (pattern == "/s/{id}/documents/{doc_id}/file" ||
+            pattern == "/app/requests/{id}/documents/{doc_id}/signed" ||
+            pattern == "/app/requests/{id}/evidence" ||
+            pattern == "/api/v1/signer/signature-requests/{id}/documents/{doc_id}/content");
+}
+
 // SQLite in the data folder, or PostgreSQL; migrated.
 Result<std::unique_ptr<domain::Database>> OpenDatabase(const Config& config) {
     const auto& database = config.database;
@@ -532,7 +550,7 @@ struct Node::Graph {
           staff(issuer_side.context(), staff_passwords, &staff_login_limits),
           staff_portal(staff,
                        {issuer_side.requests(), issuer_side.dossiers(), issuer_side.signers(),
-                        evidence, events, issuer_side.issuers()},
+                        evidence, events, issuer_side.issuers(), issuer_side.validator()},
                        urls, storage.clock(),
                        {.public_url = public_url,
                         .secure_cookies = UseSecureCookies(c.web.secure_cookies, public_url),
@@ -555,20 +573,7 @@ struct Node::Graph {
         const bool qtsp_confirms = c.signing.provider == SigningProvider::kCsc;
         const auto add_public = [this, qtsp_confirms](std::string method, std::string pattern,
                                                       http::Handler handler) {
-            static constexpr std::array<std::string_view, 4> kHeavyGets = {
-                "/s/{id}/documents/{doc_id}/file", "/app/requests/{id}/documents/{doc_id}/signed",
-                "/app/requests/{id}/evidence",
-                "/api/v1/signer/signature-requests/{id}/documents/{doc_id}/content"};
-            static constexpr std::array<std::string_view, 3> kQtspConfirms = {
-                "POST /s/{id}/confirm", "POST /api/v1/signer/signature-requests/{id}/confirmation",
-                "GET /oidc/callback"};
-            const std::string route = method + " " + pattern;
-            const std::string_view p = pattern;
-            const bool heavy =
-                (method == "GET" &&
-                 std::find(kHeavyGets.begin(), kHeavyGets.end(), p) != kHeavyGets.end()) ||
-                (qtsp_confirms && std::find(kQtspConfirms.begin(), kQtspConfirms.end(),
-                                            std::string_view(route)) != kQtspConfirms.end());
+            const bool heavy = IsHeavyPublicRoute(method, pattern, qtsp_confirms);
             frontend.AddPublic(std::move(method), std::move(pattern), std::move(handler),
                                heavy ? http::Lane::kHeavy : http::Lane::kDatabase);
         };
@@ -836,9 +841,19 @@ Result<void> Node::Run(std::ostream& out) {
         out << "Created issuer " << boot->first.id << " (\"" << boot->first.name
             << "\") and its first API key. It is shown only this once:\n";
         out << "API key: " << boot->second.secret << "\n";
-        out << "Sender portal: create its first admin with `firmo user create --data-dir "
-            << config.storage.data_dir.string() << " --issuer " << boot->first.id
-            << " --email you@example.org --role admin` and open the URL it prints\n";
+        // The sender portal's first admin, at bootstrap.email: the setup link, once.
+        auto admin = g.staff.CreateUser(boot->first.id, config.bootstrap.email,
+                                        domain::StaffRole::kAdmin, "cli");
+        if (admin) {
+            out << "Sender portal: " << admin->user.email << " (admin) chooses a password at "
+                << web::StaffPortal::SetupUrl(g.public_url, admin->setup_token) << " (once, within "
+                << g.staff.options().setup_ttl.count() << " hours)\n";
+        } else {
+            log::Warn("first_admin_not_created", {{"error", admin.error().message}});
+            out << "Sender portal: create its first admin with `firmo user create --data-dir "
+                << config.storage.data_dir.string() << " --issuer " << boot->first.id
+                << " --email you@example.org --role admin` and open the URL it prints\n";
+        }
     }
     out << "Data folder: " << config.storage.data_dir.string() << "\n";
     out << "Firmo is listening on " << g.listen_url << "\n";

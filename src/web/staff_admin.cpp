@@ -8,16 +8,11 @@
 #include "core/encoding.hpp"
 #include "i18n/catalog.hpp"
 #include "web/staff_portal.hpp"
-#include "web/staff_portal_internal.hpp"
+#include "web/staff_portal_kit.hpp"
 
 namespace firmo::web {
 
 namespace mu = kainjow::mustache;
-using http::HttpResponse;
-using namespace firmo::domain;
-using staff_internal::EndOfDay;
-using staff_internal::FormValue;
-using staff_internal::Render;
 
 namespace {
 

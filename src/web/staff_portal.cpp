@@ -13,31 +13,9 @@
 #include "i18n/zone.hpp"
 #include "web/page_kit.hpp"
 #include "web/portal.hpp"
-#include "web/staff_portal_internal.hpp"
+#include "web/staff_portal_kit.hpp"
 
 namespace firmo::web {
-
-namespace mu = kainjow::mustache;
-using http::HttpRequest;
-using http::HttpResponse;
-using namespace firmo::domain;
-using staff_internal::EndOfDay;
-using staff_internal::FormValue;
-using staff_internal::Render;
-
-namespace {
-
-constexpr const char* kCookie = "firmo_staff";
-constexpr const char* kPreCookie = "firmo_staff_pre";
-constexpr const char* kPreCsrfPurpose = "staff-csrf";
-constexpr const char* kPath = "/app";
-// The same choice as the signer portal's switch (one cookie for the whole site).
-constexpr const char* kLanguageCookie = "firmo_lang";
-constexpr int kLanguageCookieSeconds = 365 * 24 * 3600;
-// How long a login form stays valid before its CSRF token expires.
-constexpr auto kPreSessionTtl = std::chrono::minutes(30);
-
-}  // namespace
 
 std::string StaffPortal::SetupUrl(const std::string& public_url, const std::string& setup_token) {
     return public_url + kPath + "/setup/" + setup_token;
@@ -190,6 +168,10 @@ void StaffPortal::Register(
     add("POST", "/app/admin/keys", bind(&StaffPortal::AdminAddKey));
     add("POST", "/app/admin/keys/{key_id}/revoke", bind(&StaffPortal::AdminRevokeKey));
     add("GET", "/app/admin/audit", bind(&StaffPortal::AdminAudit));
+    // Sending (staff_send.cpp).
+    add("GET", "/app/send", bind(&StaffPortal::SendPage));
+    add("POST", "/app/send", bind(&StaffPortal::SendPost));
+    add("POST", "/app/requests/{id}/send", bind(&StaffPortal::SendDraft));
 }
 
 HttpResponse StaffPortal::RenderLogin(Ctx& ctx, int status, const std::string& email,
@@ -298,6 +280,7 @@ HttpResponse StaffPortal::Setup(Req& req) {
 
 HttpResponse StaffPortal::Static(Req& req) {
     const std::string_view file = req.Param("file");
+    if (file.ends_with(".js")) return SendStatic(file);
     if (file != "staff.css") return HttpResponse::Text(404, "not found");
     HttpResponse r =
         HttpResponse::Text(200, std::string(EmbeddedFile(file)), "text/css; charset=utf-8");
@@ -479,6 +462,7 @@ HttpResponse StaffPortal::Home(Req& req) {
     mu::data data;
     data.set("t", ctx.Texts("staff.home.", {{"email", user.email}}));
     data.set("role", ctx.T("staff.role." + std::string(ToString(user.role))));
+    data.set("may_send", ctx.principal->may_send());
     data.set("tabs", tabs);
     data.set("tab", std::string(tab->name));
     data.set("q", query);
@@ -540,6 +524,7 @@ HttpResponse StaffPortal::RequestPage(Req& req) {
     data.set("act", live && ctx.principal->may_send());
     data.set("final", !live);
     data.set("notifiable", live && r->status != RequestStatus::kDraft && ctx.principal->may_send());
+    data.set("sendable", r->status == RequestStatus::kDraft && ctx.principal->may_send());
     if (auto error = req.Query("error")) data.set("error", ctx.T("staff.request.refused"));
     return Page(ctx, 200, TitleOf(names, issuer, *r), Render("staff_request.mustache", data));
 }

@@ -17,6 +17,7 @@
 #include <string>
 
 #include "api/url_signer.hpp"
+#include "domain/ports/document_validator.hpp"
 #include "domain/services/dossier_service.hpp"
 #include "domain/services/event_service.hpp"
 #include "domain/services/evidence_service.hpp"
@@ -43,6 +44,7 @@ struct StaffServices {
     // The admin pages (staff_admin.cpp).
     domain::EventService& events;
     domain::IssuerService& issuers;
+    const domain::DocumentValidator& validator;  // the sending pages' (staff_send.cpp)
 };
 
 class StaffPortal {
@@ -113,6 +115,21 @@ class StaffPortal {
     // Why a POST on a request may not act (no session, bad CSRF token, a viewer), if it may not.
     std::optional<Res> RefuseAction(Ctx& ctx) const;
     Res AfterAction(Ctx& ctx, const std::string& request_id, const Result<void>& done) const;
+
+    // Sending (staff_send.cpp): the new-request page, its validate / save / send POST, and
+    // "send" for a draft.
+    struct SendPlan;
+    Res SendPage(Req& req);
+    Res SendPost(Req& req);
+    Res SendDraft(Req& req);
+    Res SendStatic(std::string_view file) const;
+    Result<SendPlan> ReadPlan(const Req& req, Ctx& ctx, std::vector<Violation>& problems) const;
+    void CheckPlan(SendPlan& plan, std::vector<Violation>& problems) const;
+    Result<domain::SignatureRequest> SendPlanNow(SendPlan& plan, const domain::StaffPrincipal& who,
+                                                 std::vector<Violation>& problems);
+    Res SendBulk(Ctx& ctx, SendPlan& plan, std::vector<Violation>& problems);
+    Result<void> MakeReadyAndNotify(const std::string& issuer_id, const std::string& id,
+                                    const std::string& actor);
 
     domain::StaffService& staff_;
     StaffServices s_;

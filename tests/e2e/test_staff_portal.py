@@ -423,5 +423,40 @@ class StaffLoginThrottling(unittest.TestCase):
         self.assertEqual(r.header("Retry-After"), "60")
 
 
+class FirstAdminOnFirstStart(unittest.TestCase):
+    """The first `firmo serve` of a data folder prints the setup link of the sender portal's
+    first admin (bootstrap.email): "First signature in the browser" in the README starts there."""
+
+    def test_the_first_start_prints_the_first_admins_setup_link_once(self):
+        firmo = Firmo(extra_args=("--bootstrap-email", "boss@example.org")).start()
+        try:
+            lines = [l for l in firmo.stdout_lines if l.startswith("Sender portal: ")]
+            self.assertEqual(len(lines), 1, firmo.stdout_lines)
+            m = re.search(r"boss@example\.org \(admin\) chooses a password at "
+                          r"(http://127\.0\.0\.1:\d+(/app/setup/[A-Za-z0-9_-]{43})) ", lines[0])
+            self.assertTrue(m, lines[0])
+            b = Browser(firmo)
+            page = b.get(m.group(2))
+            self.assertEqual(page.status, 200, page)
+            r = b.post(m.group(2), {"csrf": csrf_of(page), "password": PASSWORD,
+                                    "password_again": PASSWORD})
+            self.assertEqual(r.status, 303, r)
+            home = b.get("/app")
+            self.assertEqual(home.status, 200, home)
+            self.assertIn("administrator", home.body)
+            self.assertIn('href="/app/send"', home.body)
+            firmo.stop()
+            # Started again: no new issuer, no new admin, no link.
+            again = Firmo(data_dir=firmo.data_dir).start()
+            try:
+                self.assertFalse([l for l in again.stdout_lines if l.startswith("Sender portal")],
+                                 again.stdout_lines)
+                self.assertEqual(int(again.query("SELECT COUNT(*) FROM staff_users")[0][0]), 1)
+            finally:
+                again.stop()
+        finally:
+            firmo.cleanup()
+
+
 if __name__ == "__main__":
     unittest.main()

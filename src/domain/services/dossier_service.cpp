@@ -28,21 +28,26 @@ PageQuery NormalizePage(const Limits& limits, PageQuery page) {
     return page;
 }
 
-Result<Dossier> DossierService::Create(const std::string& issuer_id, const NewDossier& input) {
+std::vector<Violation> CheckNewDossier(const NewDossier& input) {
     std::vector<Violation> violations;
     CheckLength(input.title, kDossierTitleMin, kDossierTitleMax, "title", violations);
     if (input.non_sensitive_title) {
         CheckLength(*input.non_sensitive_title, 1, kNonSensitiveTitleMax, "non_sensitive_title",
                     violations);
     }
-    std::optional<std::string> email;
-    if (input.support_email) {
-        email = NormalizeEmail(*input.support_email);
-        if (!email) violations.push_back({"support_email", "must be an e-mail address"});
+    if (input.support_email && !NormalizeEmail(*input.support_email)) {
+        violations.push_back({"support_email", "must be an e-mail address"});
     }
     auto doc_violations = CheckDocumentsMetadata(input.documents, "documents_metadata");
     violations.insert(violations.end(), doc_violations.begin(), doc_violations.end());
+    return violations;
+}
+
+Result<Dossier> DossierService::Create(const std::string& issuer_id, const NewDossier& input) {
+    auto violations = CheckNewDossier(input);
     if (!violations.empty()) return FailValidation(std::move(violations));
+    std::optional<std::string> email;
+    if (input.support_email) email = NormalizeEmail(*input.support_email);
 
     return InWriteTransaction(ctx_.db, [&](Transaction& tx) -> Result<Dossier> {
         if (!email) {

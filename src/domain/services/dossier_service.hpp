@@ -23,6 +23,10 @@ inline constexpr std::size_t kNonSensitiveTitleMax = 80;  // as Posten signering
 std::vector<Violation> CheckDocumentsMetadata(const std::vector<DocumentMetadata>& documents,
                                               const std::string& path);
 
+// Every check Create makes on `input` before it stores anything (the sender portal's
+// "validate" shows them without creating a dossier).
+std::vector<Violation> CheckNewDossier(const NewDossier& input);
+
 class DossierService {
   public:
     explicit DossierService(ServiceContext& ctx) : ctx_(ctx) {}

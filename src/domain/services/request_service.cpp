@@ -25,9 +25,25 @@ std::string JoinReasons(const std::vector<Violation>& violations) {
 
 }  // namespace
 
-Result<SignatureRequest> RequestService::Create(const std::string& issuer_id,
-                                                const NewSignatureRequest& input,
-                                                const std::string& actor) {
+std::vector<Violation> CheckFieldSigners(const std::vector<DocumentMetadata>& metadata,
+                                         std::size_t signer_count, const std::string& path) {
+    std::vector<Violation> misassigned;
+    for (std::size_t i = 0; i < metadata.size(); ++i) {
+        const auto& fields = metadata[i].signature_fields;
+        for (std::size_t j = 0; j < fields.size(); ++j) {
+            if (fields[j].signer_index &&
+                static_cast<std::size_t>(*fields[j].signer_index) >= signer_count) {
+                misassigned.push_back({path + "[" + std::to_string(i) + "].signature_fields[" +
+                                           std::to_string(j) + "].signer_index",
+                                       "names signer " + std::to_string(*fields[j].signer_index) +
+                                           " but the request has " + std::to_string(signer_count)});
+            }
+        }
+    }
+    return misassigned;
+}
+
+std::vector<Violation> RequestService::Check(const NewSignatureRequest& input) const {
     const Timestamp now = ctx_.clock.Now();
     std::vector<Violation> violations;
     const int max_signers = ctx_.limits.max_signers;
@@ -88,7 +104,16 @@ Result<SignatureRequest> RequestService::Create(const std::string& issuer_id,
         check_url(input.redirect->rejection_url, "rejection_url");
         check_url(input.redirect->error_url, "error_url");
     }
+    return violations;
+}
+
+Result<SignatureRequest> RequestService::Create(const std::string& issuer_id,
+                                                const NewSignatureRequest& input,
+                                                const std::string& actor) {
+    const Timestamp now = ctx_.clock.Now();
+    auto violations = Check(input);
     if (!violations.empty()) return FailValidation(std::move(violations));
+    const Timestamp expires_at = input.expires_at.value_or(now + ctx_.limits.default_expiry);
 
     return InWriteTransaction(ctx_.db, [&](Transaction& tx) -> Result<SignatureRequest> {
         FIRMO_TRY(auto dossier, FindDossier(tx, issuer_id, input.dossier_id));
@@ -134,20 +159,7 @@ Result<SignatureRequest> RequestService::Create(const std::string& issuer_id,
         }
         if (!unprovable.empty()) return FailValidation(std::move(unprovable));
         const auto& metadata = input.documents ? *input.documents : dossier->documents;
-        std::vector<Violation> misassigned;
-        for (std::size_t i = 0; i < metadata.size(); ++i) {
-            const auto& fields = metadata[i].signature_fields;
-            for (std::size_t j = 0; j < fields.size(); ++j) {
-                if (fields[j].signer_index &&
-                    static_cast<std::size_t>(*fields[j].signer_index) >= input.signers.size()) {
-                    misassigned.push_back(
-                        {"documents_metadata[" + std::to_string(i) + "].signature_fields[" +
-                             std::to_string(j) + "].signer_index",
-                         "names signer " + std::to_string(*fields[j].signer_index) +
-                             " but the request has " + std::to_string(input.signers.size())});
-                }
-            }
-        }
+        auto misassigned = CheckFieldSigners(metadata, input.signers.size(), "documents_metadata");
         if (!misassigned.empty()) return FailValidation(std::move(misassigned));
         for (std::size_t i = 0; i < metadata.size(); ++i) {
             Document doc;
@@ -298,16 +310,21 @@ Result<void> RequestService::CheckUploadable(const std::string& issuer_id,
     return {};
 }
 
-Result<Document> RequestService::UploadDocument(const std::string& issuer_id,
-                                                const std::string& request_id,
-                                                const std::string& document_id,
-                                                const Upload& upload) {
-    if (static_cast<std::int64_t>(upload.bytes.size()) > ctx_.limits.max_document_bytes) {
+Result<void> RequestService::CheckUploadSize(std::string_view bytes) const {
+    if (static_cast<std::int64_t>(bytes.size()) > ctx_.limits.max_document_bytes) {
         return Fail(ErrorCode::kPayloadTooLarge,
                     "documents may be at most " + std::to_string(ctx_.limits.max_document_bytes) +
                         " bytes");
     }
-    if (upload.bytes.empty()) return Fail(ErrorCode::kInvalidArgument, "the upload is empty");
+    if (bytes.empty()) return Fail(ErrorCode::kInvalidArgument, "the upload is empty");
+    return {};
+}
+
+Result<Document> RequestService::UploadDocument(const std::string& issuer_id,
+                                                const std::string& request_id,
+                                                const std::string& document_id,
+                                                const Upload& upload) {
+    FIRMO_CHECK(CheckUploadSize(upload.bytes));
     FIRMO_CHECK(CheckUploadable(issuer_id, request_id, document_id));
 
     // The bytes go to the blob store before the transaction (a slow write must not hold the

@@ -59,6 +59,11 @@ struct RequestOptions {
     bool eid_login = false;  // this server offers eID login (an IdentityProvider is configured)
 };
 
+// The fields of `metadata` whose signer_index names no signer of a request with
+// `signer_count` signers; `path` names the list ("documents_metadata").
+std::vector<Violation> CheckFieldSigners(const std::vector<DocumentMetadata>& metadata,
+                                         std::size_t signer_count, const std::string& path);
+
 class RequestService {
   public:
     explicit RequestService(ServiceContext& ctx, RequestOptions options = {})
@@ -67,6 +72,11 @@ class RequestService {
     [[nodiscard]] Result<SignatureRequest> Create(const std::string& issuer_id,
                                                   const NewSignatureRequest& input,
                                                   const std::string& actor);
+    // Every check Create makes before it reads the store (signers' orders and levels, expiry,
+    // reference, documents...): the sender portal's "validate" shows them, creating nothing.
+    [[nodiscard]] std::vector<Violation> Check(const NewSignatureRequest& input) const;
+    // The size rules of an upload (at most limits.max_document_bytes, not empty).
+    [[nodiscard]] Result<void> CheckUploadSize(std::string_view bytes) const;
     // Applies expiry first when expires_at has passed.
     [[nodiscard]] Result<SignatureRequest> Get(const std::string& issuer_id, const std::string& id);
     [[nodiscard]] Result<Page<SignatureRequest>> List(const std::string& issuer_id,

@@ -179,5 +179,63 @@ TEST_F(RequestServiceTest, DocumentContentIsTheValidatedUpload) {
     EXPECT_EQ(other.error().code, ErrorCode::kNotFound);
 }
 
+// The checks the sender portal's "validate" shows stand alone and store nothing; Create makes
+// the same ones.
+TEST_F(RequestServiceTest, CheckReportsWhatCreateRefusesAndStoresNothing) {
+    NewSignatureRequest input;
+    input.dossier_id = "unknown";
+    input.signers = {{"a", 12}, {"a", 0}};
+    input.expires_at = clock_.Now() - 1h;
+    input.reference = std::string(kReferenceMax + 1, 'r');
+    const auto violations = requests_->Check(input);
+    std::vector<std::string> fields;
+    for (const Violation& v : violations) fields.push_back(v.field);
+    EXPECT_EQ(fields, (std::vector<std::string>{"signers[0].order", "signers[1].signer_id",
+                                                "expires_at", "reference"}));
+    auto created = requests_->Create(issuer_, input, "test");
+    ASSERT_FALSE(created);
+    EXPECT_EQ(created.error().violations, violations);
+    auto listed = requests_->List(issuer_, RequestFilter{}, PageQuery{});
+    ASSERT_TRUE(listed);
+    EXPECT_TRUE(listed->items.empty());
+}
+
+TEST(CheckFieldSigners, NamesTheFieldsOfSignersTheRequestDoesNotHave) {
+    std::vector<DocumentMetadata> docs(1);
+    docs[0].signature_fields.resize(2);
+    docs[0].signature_fields[1].signer_index = 2;
+    EXPECT_TRUE(CheckFieldSigners(docs, 3, "documents_metadata").empty());
+    const auto v = CheckFieldSigners(docs, 2, "dossier.documents_metadata");
+    ASSERT_EQ(v.size(), 1u);
+    EXPECT_EQ(v[0].field, "dossier.documents_metadata[0].signature_fields[1].signer_index");
+}
+
+TEST_F(RequestServiceTest, CheckUploadSizeIsTheUploadsRule) {
+    EXPECT_EQ(requests_->CheckUploadSize("").error().code, ErrorCode::kInvalidArgument);
+    EXPECT_TRUE(requests_->CheckUploadSize("%PDF-1.7"));
+    const std::string big(static_cast<std::size_t>(ctx_->limits.max_document_bytes) + 1, 'x');
+    EXPECT_EQ(requests_->CheckUploadSize(big).error().code, ErrorCode::kPayloadTooLarge);
+}
+
+TEST(CheckNewSigner, NormalisesOrSaysWhatIsWrong) {
+    auto ok = CheckNewSigner(NewSigner{IdentifierKind::kItFiscalCode, "rssmra80a01h501u",
+                                       "Mario@Example.ORG", std::nullopt, std::nullopt});
+    ASSERT_TRUE(ok) << ok.error().message;
+    EXPECT_EQ(ok->identifier, kMario);
+    EXPECT_EQ(ok->email, "Mario@example.org");
+    auto bad = CheckNewSigner(
+        NewSigner{IdentifierKind::kEmail, "", "not-an-address", std::nullopt, std::nullopt});
+    ASSERT_FALSE(bad);
+    ASSERT_FALSE(bad.error().violations.empty());
+    EXPECT_EQ(bad.error().violations[0].field, "email");
+}
+
+TEST(CheckNewDossier, IsWhatCreateChecks) {
+    const auto v = CheckNewDossier(NewDossier{"ab", "nope", {}});
+    std::vector<std::string> fields;
+    for (const Violation& x : v) fields.push_back(x.field);
+    EXPECT_EQ(fields, (std::vector<std::string>{"title", "support_email", "documents_metadata"}));
+}
+
 }  // namespace
 }  // namespace firmo::domain

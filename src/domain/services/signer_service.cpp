@@ -5,8 +5,7 @@
 
 namespace firmo::domain {
 
-Result<ResolvedSigner> SignerService::Resolve(const std::string& issuer_id,
-                                              const NewSigner& input) {
+Result<CheckedSigner> CheckNewSigner(const NewSigner& input) {
     std::vector<Violation> violations;
     std::string why;
     std::optional<std::string> identifier;
@@ -48,6 +47,15 @@ Result<ResolvedSigner> SignerService::Resolve(const std::string& issuer_id,
         CheckLength(*input.full_name, 1, kFullNameMax, "name", violations);
     }
     if (!violations.empty()) return FailValidation(std::move(violations));
+    return CheckedSigner{std::move(*identifier), std::move(email), std::move(phone)};
+}
+
+Result<ResolvedSigner> SignerService::Resolve(const std::string& issuer_id,
+                                              const NewSigner& input) {
+    FIRMO_TRY(CheckedSigner checked, CheckNewSigner(input));
+    const std::string* identifier = &checked.identifier;
+    const std::optional<std::string>& email = checked.email;
+    const std::optional<std::string>& phone = checked.phone;
 
     return InWriteTransaction(ctx_.db, [&](Transaction& tx) -> Result<ResolvedSigner> {
         const Timestamp now = ctx_.clock.Now();

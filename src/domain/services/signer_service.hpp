@@ -25,6 +25,15 @@ struct ResolvedSigner {
     bool created = false;
 };
 
+// A new signer's identifier and contact data, checked and normalised (what Resolve stores).
+struct CheckedSigner {
+    std::string identifier;
+    std::optional<std::string> email;
+    std::optional<std::string> phone;
+};
+// Every check Resolve makes before it reads the store (the sender portal's "validate").
+[[nodiscard]] Result<CheckedSigner> CheckNewSigner(const NewSigner& input);
+
 class SignerService {
   public:
     explicit SignerService(ServiceContext& ctx) : ctx_(ctx) {}

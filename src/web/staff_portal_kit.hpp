@@ -1,12 +1,12 @@
 #pragma once
-// Internal to the sender portal's files (staff_portal.cpp, staff_admin.cpp): the visitor's
-// context of one request and the template helpers they share.
+// What the sender portal's source files share (staff_portal.cpp: accounts and following,
+// staff_send.cpp: sending): the visitor's context of one request, rendering, form values.
+// Internal to src/web.
 
 #include <kainjow/mustache.hpp>
 #include <map>
 #include <optional>
 #include <string>
-#include <string_view>
 
 #include "core/log.hpp"
 #include "i18n/catalog.hpp"
@@ -17,9 +17,22 @@
 
 namespace firmo::web {
 
-namespace staff_internal {
-
 namespace mu = kainjow::mustache;
+using http::HttpRequest;
+using http::HttpResponse;
+using namespace firmo::domain;
+
+namespace staff_kit {
+
+inline constexpr const char* kCookie = "firmo_staff";
+inline constexpr const char* kPreCookie = "firmo_staff_pre";
+inline constexpr const char* kPreCsrfPurpose = "staff-csrf";
+inline constexpr const char* kPath = "/app";
+// The same choice as the signer portal's switch (one cookie for the whole site).
+inline constexpr const char* kLanguageCookie = "firmo_lang";
+inline constexpr int kLanguageCookieSeconds = 365 * 24 * 3600;
+// How long a login form stays valid before its CSRF token expires.
+inline constexpr auto kPreSessionTtl = std::chrono::minutes(30);
 
 inline std::string Render(std::string_view template_name, const mu::data& data) {
     mu::mustache tmpl{std::string(EmbeddedFile(template_name))};
@@ -38,10 +51,11 @@ inline std::optional<Timestamp> EndOfDay(std::string_view date, const std::strin
     return *midnight_utc - i18n::UtcOffset(zone, *midnight_utc);
 }
 
-}  // namespace staff_internal
+}  // namespace staff_kit
+using namespace staff_kit;
 
 struct StaffPortal::Ctx {
-    std::optional<domain::StaffPrincipal> principal;
+    std::optional<StaffPrincipal> principal;
     std::optional<Error> failure;  // the session could not be read (the store is down)
     std::string token;             // the session's token; empty without one
     std::string new_token;         // a session opened by this request: set the cookie
@@ -49,7 +63,7 @@ struct StaffPortal::Ctx {
     bool set_pre = false;
     bool clear_session = false;
     std::string csrf;
-    domain::ClientInfo client;
+    ClientInfo client;
     std::multimap<std::string, std::string> form;
     LanguageChoice language;
 
@@ -61,8 +75,8 @@ struct StaffPortal::Ctx {
     std::string T(std::string_view key, const i18n::Args& args = {}) const {
         return i18n::Catalog::Builtin().Text(Language(), key, args);
     }
-    staff_internal::mu::data Texts(std::string_view prefix, const i18n::Args& args = {}) const {
-        staff_internal::mu::data data;
+    mu::data Texts(std::string_view prefix, const i18n::Args& args = {}) const {
+        mu::data data;
         for (const auto& [name, text] : i18n::Catalog::Builtin().Texts(Language(), prefix, args)) {
             data.set(name, text);
         }
@@ -70,7 +84,7 @@ struct StaffPortal::Ctx {
     }
 };
 
-// Opens the visitor's context; a store that cannot read sessions answers 503.
+// Opens the visitor's context `ctx` of `req`; 503 when the session store cannot be read.
 #define FIRMO_STAFF_CTX(ctx, req)                                              \
     Ctx ctx = Open(req);                                                       \
     if (ctx.failure) {                                                         \
