@@ -172,14 +172,18 @@ Result<CodeSent> SignerSessionService::SendCode(const std::string& request_id,
             return Fail(ErrorCode::kForbidden,
                         "too many wrong codes: this signer is blocked; ask the sender for help");
         }
-        if (!access.may_sign()) {
+        // A signer who signed logs in again with a code for their copy (issue 16).
+        const bool copy = !access.may_sign() && access.has_copy();
+        if (!access.may_sign() && !copy) {
             return Fail(ErrorCode::kConflict, "this request cannot be signed any more");
         }
-        // The request's current deadline closes the link (not the one it was sent with).
-        if (now >= access.request.expires_at) {
+        if (copy) {
+            FIRMO_CHECK(CheckSignerCopyKept(access.request, options_.signer_copy_ttl, now));
+        } else if (now >= access.request.expires_at) {
+            // The request's current deadline closes the link (not the one it was sent with).
             return Fail(ErrorCode::kGone, "the request has expired: this link is closed");
         }
-        FIRMO_CHECK(CheckActive(access.request, now));
+        if (!copy) FIRMO_CHECK(CheckActive(access.request, now));
         FIRMO_TRY(auto latest, tx.codes().FindLatest(request_id, signer_id, kind));
         // Resending waits a little (mail bombing), but never longer than a code lives.
         const auto wait =
@@ -245,11 +249,18 @@ Result<void> SignerSessionService::CheckCode(const std::string& request_id,
                       "too many wrong codes: this signer is blocked; ask the sender for help"};
             return {};
         }
-        if (!access.may_sign()) {
+        const bool copy = !access.may_sign() && access.has_copy();
+        if (!access.may_sign() && !copy) {
             outcome = Error{ErrorCode::kConflict, "this request cannot be signed any more"};
             return {};
         }
-        if (now >= access.request.expires_at) {
+        if (copy) {
+            if (auto kept = CheckSignerCopyKept(access.request, options_.signer_copy_ttl, now);
+                !kept) {
+                outcome = kept.error();
+                return {};
+            }
+        } else if (now >= access.request.expires_at) {
             outcome = Error{ErrorCode::kGone, "the request has expired: this link is closed"};
             return {};
         }
@@ -401,6 +412,28 @@ Result<SignerAccess> SignerSessionService::Access(const PortalSession& session,
         }
         return Fail(ErrorCode::kNotFound, "signature request not found");
     });
+}
+
+std::optional<Timestamp> SignerCopyUntil(const SignatureRequest& request, std::chrono::hours ttl) {
+    if (!IsTerminal(request.status)) return std::nullopt;
+    const std::optional<Timestamp> ended = request.signed_at      ? request.signed_at
+                                           : request.rejected_at  ? request.rejected_at
+                                           : request.cancelled_at ? request.cancelled_at
+                                           : request.expired_at
+                                               ? request.expired_at
+                                               : std::optional<Timestamp>(request.updated_at);
+    return *ended + ttl;
+}
+
+Result<void> CheckSignerCopyKept(const SignatureRequest& request, std::chrono::hours ttl,
+                                 Timestamp now) {
+    FIRMO_CHECK(CheckDocumentsKept(request));
+    const auto until = SignerCopyUntil(request, ttl);
+    if (until && now >= *until) {
+        return Fail(ErrorCode::kGone, "the signers' copies of this request were kept until " +
+                                          FormatRfc3339(*until) + "; ask the sender for them");
+    }
+    return {};
 }
 
 }  // namespace firmo::domain
