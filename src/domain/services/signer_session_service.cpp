@@ -148,6 +148,11 @@ Result<void> SignerSessionService::Reauthenticated(std::string_view token,
     return Save(session);
 }
 
+namespace {
+constexpr const char* kCopyLocked =
+    "too many wrong codes: this link no longer opens your copy; ask the sender for it";
+}  // namespace
+
 Result<CodeSent> SignerSessionService::SendCode(const std::string& request_id,
                                                 const std::string& signer_id, CodeKind kind,
                                                 const ClientInfo& client) {
@@ -179,6 +184,9 @@ Result<CodeSent> SignerSessionService::SendCode(const std::string& request_id,
         }
         if (copy) {
             FIRMO_CHECK(CheckSignerCopyKept(access.request, options_.signer_copy_ttl, now));
+            if (rs.failed_code_attempts >= options_.max_code_attempts) {
+                return Fail(ErrorCode::kForbidden, kCopyLocked);
+            }
         } else if (now >= access.request.expires_at) {
             // The request's current deadline closes the link (not the one it was sent with).
             return Fail(ErrorCode::kGone, "the request has expired: this link is closed");
@@ -260,6 +268,10 @@ Result<void> SignerSessionService::CheckCode(const std::string& request_id,
                 outcome = kept.error();
                 return {};
             }
+            if (rs.failed_code_attempts >= options_.max_code_attempts) {
+                outcome = Error{ErrorCode::kForbidden, kCopyLocked};
+                return {};
+            }
         } else if (now >= access.request.expires_at) {
             outcome = Error{ErrorCode::kGone, "the request has expired: this link is closed"};
             return {};
@@ -292,6 +304,15 @@ Result<void> SignerSessionService::CheckCode(const std::string& request_id,
             0, request_id, now, "signer.code_rejected", "", "", "", signer_id,
             SignerActor(signer_id),
             "attempt " + std::to_string(rs.failed_code_attempts) + " " + ClientDetail(client)}));
+        if (copy) {
+            // A final request keeps its signers as they were: too many wrong codes close the
+            // login to the copy, they do not block a signer who signed.
+            outcome = left <= 0 ? Error{ErrorCode::kForbidden, kCopyLocked}
+                                : Error{ErrorCode::kUnauthenticated,
+                                        "wrong or expired code; " + std::to_string(left) +
+                                            (left == 1 ? " try" : " tries") + " left"};
+            return tx.requests().Update(access.request);
+        }
         if (left <= 0) {
             FIRMO_CHECK(BlockSigner(ctx_, tx, access.request, access.position,
                                     std::to_string(rs.failed_code_attempts) + " wrong codes", now));

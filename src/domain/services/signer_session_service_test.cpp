@@ -239,6 +239,30 @@ TEST_F(SignerSessionTest, ASignerLogsInAgainForTheirCopyUntilItIsNoLongerKept) {
     EXPECT_EQ(refused.error().code, ErrorCode::kGone);
 }
 
+// Wrong codes for the copy close the copy's login; the signer who signed stays SIGNED.
+TEST_F(SignerSessionTest, WrongCodesForTheCopyDoNotUnsignTheSigner) {
+    SignAs(request_, 0, LoginByCode(request_, 0));
+    ASSERT_EQ(Reload(request_).status, RequestStatus::kSigned);
+    clock_.Advance(1h);
+    const std::string next = SendLoginCode();
+    for (int i = 0; i < 4; ++i) {
+        auto wrong = LoginWith(WrongCode(next));
+        ASSERT_FALSE(wrong);
+        EXPECT_EQ(wrong.error().code, ErrorCode::kUnauthenticated);
+    }
+    auto last = LoginWith(WrongCode(next));
+    ASSERT_FALSE(last);
+    EXPECT_EQ(last.error().code, ErrorCode::kForbidden);
+    EXPECT_FALSE(LoginWith(next));  // even the right one, now
+    const SignatureRequest after = Reload(request_);
+    EXPECT_EQ(after.status, RequestStatus::kSigned);
+    EXPECT_EQ(after.signers[0].status, SignerStatus::kSigned);
+    clock_.Advance(1min);
+    auto more = sessions_->SendCode(request_.id, signer_id_, CodeKind::kLogin, client_);
+    ASSERT_FALSE(more);
+    EXPECT_EQ(more.error().code, ErrorCode::kForbidden);
+}
+
 TEST_F(SignerSessionTest, CodesForUnknownRequestsOrSignersAreNotFound) {
     auto unknown = sessions_->SendCode("01NOSUCHREQUEST", signer_id_, CodeKind::kLogin, client_);
     ASSERT_FALSE(unknown);
