@@ -430,8 +430,13 @@ HttpResponse Portal::CopyGone(Ctx& ctx, const SignatureRequest& request,
 
 void Portal::LearnInstitution(Ctx& ctx, const std::string& request_id,
                               const std::string& signer_id) const {
-    if (ctx.institution || request_id.empty() || signer_id.empty()) return;
-    if (auto info = sessions_.Lookup(request_id, signer_id)) ctx.From(info->second);
+    if (request_id.empty() || signer_id.empty()) return;
+    if (ctx.institution && !ctx.signer_language.empty()) return;
+    if (auto info = sessions_.Lookup(request_id, signer_id)) {
+        if (!ctx.institution) ctx.From(info->second);
+        // ... and the signer's language and clock, unless a page set them already.
+        if (ctx.signer_language.empty()) ctx.For(info->first.signer);
+    }
 }
 
 HttpResponse Portal::ErrorPage(Ctx& ctx, const Error& e) const {

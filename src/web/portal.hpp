@@ -90,7 +90,8 @@ class Portal {
     // A page of its own from the catalogue: `key`.heading, `key`.text and `key`.next if any.
     Res MessageOf(Ctx& ctx, int status, std::string_view key, const i18n::Args& args = {}) const;
     Res ErrorPage(Ctx& ctx, const Error& error) const;
-    // Sets the page's institution from the request, for an error page's "whom to ask".
+    // Sets the page's institution from the request, for an error page's "whom to ask", and
+    // the signer's language (an error page speaks as the pages before it).
     void LearnInstitution(Ctx& ctx, const std::string& request_id,
                           const std::string& signer_id) const;
     // The page when the session store cannot be read (503, in the browser's language).
