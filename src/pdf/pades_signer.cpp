@@ -438,33 +438,30 @@ Result<void> CopyAndHash(const internal::MappedFile& original, std::ofstream& ou
     return {};
 }
 
-// Prepare stage, shared by every way of signing: the original mapped, the incremental update
+// Prepare stage, shared by every way of signing: the incremental update after `original`
 // built with its /ByteRange filled and /Contents left as zeros. Throws what qpdf throws.
 struct Draft {
-    std::unique_ptr<internal::MappedFile> mapped;
     std::string body;    // the update, from the end of the original
     std::size_t lt = 0;  // offset of /Contents' '<' in body
     std::size_t gt = 0;  // offset of its '>'
     SignOutcome outcome;
 };
 
-Result<Draft> MakeDraft(const SignerOptions& options, const std::filesystem::path& in,
+Result<Draft> MakeDraft(const SignerOptions& options, std::string_view original,
                         const domain::SignatureField& field,
                         const domain::SignatureDetails& details, std::size_t reserved,
                         bool document_timestamp) {
     Draft draft;
-    // Mapped, not read: the signer touches the pages it needs and copies the rest.
-    FIRMO_TRY(draft.mapped, internal::MappedFile::Open(in));
-    auto source = std::make_unique<internal::MemorySource>(draft.mapped->bytes());
+    auto source = std::make_unique<internal::MemorySource>(original);
     if (source->Size() > options.limits.max_file_bytes) {
         return Fail(ErrorCode::kPayloadTooLarge, "the PDF file is larger than " +
                                                      std::to_string(options.limits.max_file_bytes) +
                                                      " bytes");
     }
     FIRMO_CHECK(internal::CheckHeader(*source));
-    FIRMO_TRY(auto qpdf, internal::OpenMemory(draft.mapped->bytes()));
+    FIRMO_TRY(auto qpdf, internal::OpenMemory(original));
     FIRMO_TRY(internal::Inspection inspection,
-              internal::InspectDocument(draft.mapped->bytes(), *qpdf, options.limits));
+              internal::InspectDocument(original, *qpdf, options.limits));
     const PdfInfo& info = inspection.info;
     if (!info.warnings.empty()) {
         return Fail(ErrorCode::kMalformed, std::string(internal::kReasonRepaired));
@@ -527,17 +524,24 @@ void HashBody(crypto::Sha256Stream& hash, std::string_view body, std::size_t lt,
     hash.Update(body.substr(gt + 1));
 }
 
+// Embed stage, first half: `cms`, hex-encoded, into the /Contents placeholder of `body`.
+Result<void> FillContents(std::string& body, std::size_t lt, std::size_t reserved,
+                          std::string_view cms) {
+    if (cms.size() > reserved) {
+        return Fail(ErrorCode::kInternal, "the signature is larger than the space reserved");
+    }
+    std::string hex = HexEncode(cms);
+    body.replace(lt + 1, hex.size(), hex);
+    return {};
+}
+
 // Embed stage, second half: `cms` into /Contents, the update after the original that `output`
 // (writing `tmp`) already holds, then `tmp` renamed to `out`.
 Result<void> FinishFile(std::string body, std::size_t lt, std::size_t reserved,
                         std::string_view cms, std::ofstream& output,
                         const std::filesystem::path& tmp, const std::filesystem::path& out) {
     std::error_code ec;
-    if (cms.size() > reserved) {
-        return Fail(ErrorCode::kInternal, "the signature is larger than the space reserved");
-    }
-    std::string hex = HexEncode(cms);
-    body.replace(lt + 1, hex.size(), hex);
+    FIRMO_CHECK(FillContents(body, lt, reserved, cms));
     output.write(body.data(), static_cast<std::streamsize>(body.size()));
     output.close();
     if (!output) return Fail(ErrorCode::kInternal, "cannot write " + tmp.string());
@@ -634,13 +638,15 @@ Result<SignOutcome> PadesSigner::Write(const std::filesystem::path& in,
     // copied, and only the update is written after the signature value.
     return Guarded(
         in, out, "signing", [&](const std::filesystem::path& tmp) -> Result<SignOutcome> {
-            FIRMO_TRY(Draft draft, MakeDraft(options_, in, field, details,
+            // Mapped, not read: the signer touches the pages it needs and copies the rest.
+            FIRMO_TRY(auto mapped, internal::MappedFile::Open(in));
+            FIRMO_TRY(Draft draft, MakeDraft(options_, mapped->bytes(), field, details,
                                              session.MaxSignatureSize() + options_.extra_reserve,
                                              document_timestamp));
             std::ofstream output(tmp, std::ios::binary | std::ios::trunc);
             if (!output) return Fail(ErrorCode::kInternal, "cannot create " + tmp.string());
             crypto::Sha256Stream hash;
-            FIRMO_CHECK(CopyAndHash(*draft.mapped, output, hash, options_.chunk_bytes));
+            FIRMO_CHECK(CopyAndHash(*mapped, output, hash, options_.chunk_bytes));
             HashBody(hash, draft.body, draft.lt, draft.gt);
             FIRMO_TRY(std::string cms, session.SignDigest(hash.Finish()));
             draft.outcome.signature_bytes = cms.size();
@@ -648,6 +654,31 @@ Result<SignOutcome> PadesSigner::Write(const std::filesystem::path& in,
                                    cms, output, tmp, out));
             return draft.outcome;
         });
+}
+
+Result<SignOutcome> PadesSigner::SignBytes(std::string_view in, std::string& out,
+                                           const domain::SignatureField& field,
+                                           const domain::SignatureDetails& details,
+                                           domain::SigningSession& session) const {
+    try {
+        FIRMO_TRY(Draft draft,
+                  MakeDraft(options_, in, field, details,
+                            session.MaxSignatureSize() + options_.extra_reserve, false));
+        crypto::Sha256Stream hash;
+        hash.Update(in);
+        HashBody(hash, draft.body, draft.lt, draft.gt);
+        FIRMO_TRY(std::string cms, session.SignDigest(hash.Finish()));
+        FIRMO_CHECK(FillContents(draft.body, draft.lt, draft.outcome.reserved_bytes, cms));
+        draft.outcome.signature_bytes = cms.size();
+        out.clear();
+        out.reserve(in.size() + draft.body.size());
+        out.append(in).append(draft.body);
+        return draft.outcome;
+    } catch (const QPDFExc&) {
+        return Fail(ErrorCode::kMalformed, std::string(internal::kReasonDamaged));
+    } catch (const std::exception& e) {
+        return Fail(ErrorCode::kInternal, std::string("signing failed: ") + e.what());
+    }
 }
 
 Result<PreparedSignature> PadesSigner::Prepare(const std::filesystem::path& in,
@@ -664,15 +695,16 @@ Result<PreparedSignature> PadesSigner::Prepare(const std::filesystem::path& in,
                   crypto::AssembleSignedData(attributes_bound,
                                              std::string(credential.max_signature_bytes + 8, 'x'),
                                              certs.cert.get(), certs.chain_view));
+        FIRMO_TRY(auto mapped, internal::MappedFile::Open(in));
+        const std::string_view original = mapped->bytes();
         FIRMO_TRY(Draft draft,
-                  MakeDraft(options_, in, field, details,
+                  MakeDraft(options_, original, field, details,
                             cms_bound.size() + extra_reserve + options_.extra_reserve, false));
         crypto::Sha256Stream hash;
-        const std::string_view original = draft.mapped->bytes();
         for (std::size_t at = 0; at < original.size(); at += options_.chunk_bytes) {
             std::string_view piece = original.substr(at, options_.chunk_bytes);
             hash.Update(piece);
-            draft.mapped->Release(at, piece.size());
+            mapped->Release(at, piece.size());
         }
         HashBody(hash, draft.body, draft.lt, draft.gt);
         PreparedSignature prepared;

@@ -107,6 +107,14 @@ class PadesSigner final : public domain::DocumentSigner {
                                            const domain::SignatureDetails& details,
                                            domain::SigningSession& session) const;
 
+    // Sign in memory, in one pass: `out` becomes `in` plus the update holding the signature
+    // (no file is created; for a caller that holds the document's bytes, as a blob store
+    // hands them over). Same errors as Sign.
+    [[nodiscard]] Result<SignOutcome> SignBytes(std::string_view in, std::string& out,
+                                                const domain::SignatureField& field,
+                                                const domain::SignatureDetails& details,
+                                                domain::SigningSession& session) const;
+
     // The staged pipeline (docs/DEVELOPING.md, "Signing pipeline"). Prepare: the incremental
     // update for `field` with room for a CMS of `credential` (+ `extra_reserve`, e.g.
     // kTimestampTokenReserve for B-T) and the signed attributes; reads `in`, writes nothing.

@@ -194,6 +194,41 @@ TEST_F(SignerTest, RefusesWhatCannotBeSigned) {
         ErrorCode::kMalformed);
 }
 
+// The in-memory one-pass signer: the original bytes kept, one more valid signature, and the
+// same refusals as the file signer (nothing written anywhere).
+TEST_F(SignerTest, SignsBytesInMemory) {
+    const std::string original = ReadFile(Ghostscript("mem.pdf", 2));
+    auto session = Session("Mario Rossi", "RSSMRA80A01H501U");
+    std::string signed_pdf;
+    auto outcome = signer_.SignBytes(original, signed_pdf, At(1, 50, 650, 220, 60),
+                                     Details("Mario Rossi"), *session);
+    ASSERT_TRUE(outcome) << outcome.error().message;
+    EXPECT_EQ(signed_pdf.compare(0, original.size(), original), 0);
+    EXPECT_EQ(outcome->byte_range[2] + outcome->byte_range[3], signed_pdf.size());
+    EXPECT_EQ(outcome->field_name, "Signature1");
+    const fs::path out = Write("mem-signed.pdf", signed_pdf);
+    auto report = testing::Pdfsig(shared_->dir / "nss", out);
+    EXPECT_EQ(report.valid, 1) << report.output;
+    EXPECT_EQ(report.trusted, 1) << report.output;
+    // A second signer over the first one's bytes.
+    std::string twice;
+    ASSERT_TRUE(signer_.SignBytes(signed_pdf, twice, At(0, 300, 700, 200, 60),
+                                  Details("Anna Bianchi"),
+                                  *Session("Anna Bianchi", "BNCNNA80A41H501Y")));
+    auto both = testing::Pdfsig(shared_->dir / "nss", Write("mem-twice.pdf", twice));
+    EXPECT_EQ(both.valid, 2) << both.output;
+
+    std::string untouched = "kept";
+    auto junk =
+        signer_.SignBytes("not a pdf at all", untouched, At(0, 0, 0, 1, 1), Details("M"), *session);
+    ASSERT_FALSE(junk);
+    EXPECT_EQ(junk.error().code, ErrorCode::kMalformed);
+    auto missing = signer_.SignBytes(original, untouched, ByName("Nope"), Details("M"), *session);
+    ASSERT_FALSE(missing);
+    EXPECT_EQ(missing.error().code, ErrorCode::kInvalidArgument);
+    EXPECT_EQ(untouched, "kept");
+}
+
 TEST_F(SignerTest, RsaSignerKeys) {
     TempDir ca_dir;
     crypto::CaOptions options;
