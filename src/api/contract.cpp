@@ -447,6 +447,7 @@ std::vector<Endpoint> MakeEndpoints() {
         {"PATCH", "/api/v1/issuer", body(IssuerPatchBodySpec()), none, {}},
         {"PUT", "/api/v1/issuer/logo", nullptr, none, {}},
         {"GET", "/issuers/{id}/logo", nullptr, {{.name = "v", .max_length = 64}}, {}},
+        {"GET", "/issuers/{id}/theme.css", nullptr, {{.name = "v", .max_length = 64}}, {}},
         {"GET",
          "/api/v1/status-changes",
          nullptr,
@@ -479,6 +480,7 @@ std::vector<Endpoint> MakeEndpoints() {
          body(RejectionBodySpec()),
          none,
          {}},
+        {"GET", "/api/v1/signer/requests/{id}/documents/{doc_id}/content", nullptr, none, {}},
     };
     return e;
 }

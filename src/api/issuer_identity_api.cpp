@@ -1,5 +1,9 @@
 #include "api/issuer_identity_api.hpp"
 
+#include <algorithm>
+#include <cmath>
+#include <optional>
+
 #include "api/contract.hpp"
 #include "api/json_response.hpp"
 #include "api/problem.hpp"
@@ -25,6 +29,65 @@ std::string IssuerLogoUrl(const std::string& public_url, const domain::Issuer& i
            "/logo?v=" + issuer.logo_sha256.substr(0, kLogoVersionChars);
 }
 
+namespace {
+
+// The sRGB channel's linear value (WCAG 2 relative luminance).
+double Linear(int channel) {
+    const double c = channel / 255.0;
+    return c <= 0.04045 ? c / 12.92 : std::pow((c + 0.055) / 1.055, 2.4);
+}
+
+std::optional<double> Luminance(std::string_view hex) {
+    if (hex.size() != 7 || hex[0] != '#') return std::nullopt;
+    int rgb[3];
+    for (int i = 0; i < 3; ++i) {
+        const std::string_view part = hex.substr(1 + 2 * i, 2);
+        int value = 0;
+        for (char c : part) {
+            int digit;
+            if (c >= '0' && c <= '9') {
+                digit = c - '0';
+            } else if (c >= 'a' && c <= 'f') {
+                digit = c - 'a' + 10;
+            } else if (c >= 'A' && c <= 'F') {
+                digit = c - 'A' + 10;
+            } else {
+                return std::nullopt;
+            }
+            value = value * 16 + digit;
+        }
+        rgb[i] = value;
+    }
+    return 0.2126 * Linear(rgb[0]) + 0.7152 * Linear(rgb[1]) + 0.0722 * Linear(rgb[2]);
+}
+
+}  // namespace
+
+double ContrastRatio(std::string_view a, std::string_view b) {
+    const auto la = Luminance(a);
+    const auto lb = Luminance(b);
+    if (!la || !lb) return 1.0;
+    return (std::max(*la, *lb) + 0.05) / (std::min(*la, *lb) + 0.05);
+}
+
+std::string IssuerThemeCss(std::string_view brand_color) {
+    if (!Luminance(brand_color)) return {};
+    const std::string color(brand_color);
+    const bool white_ink = ContrastRatio(color, "#ffffff") >= ContrastRatio(color, "#000000");
+    std::string css = "/* The institution's colour (issue 16). */\n:root { --brand: " + color +
+                      "; --brand-ink: " + (white_ink ? "#ffffff" : "#000000") + "; }\n";
+    // Links are text on white: the brand colour only when it reads there.
+    if (ContrastRatio(color, "#ffffff") < 4.5) {
+        css += "a, button.link { color: #0b5cad; }\n";
+    }
+    return css;
+}
+
+std::string IssuerThemeUrl(const domain::Issuer& issuer) {
+    if (!Luminance(issuer.brand_color)) return {};
+    return "/issuers/" + issuer.id + "/theme.css?v=" + issuer.brand_color.substr(1);
+}
+
 void IssuerIdentityApi::Register(
     const std::function<void(std::string, std::string, IssuerApi::AuthedHandler)>& add_authed) {
     const auto route = [this, &add_authed](std::string method, std::string pattern,
@@ -42,6 +105,8 @@ void IssuerIdentityApi::RegisterPublic(
     const std::function<void(std::string, std::string, http::Handler)>& add) {
     Route(add, "GET", "/issuers/{id}/logo",
           http::Handler([this](Req& req) { return GetLogo(req); }));
+    Route(add, "GET", "/issuers/{id}/theme.css",
+          http::Handler([this](Req& req) { return GetTheme(req); }));
 }
 
 HttpResponse IssuerIdentityApi::View(const domain::Issuer& issuer) const {
@@ -82,6 +147,28 @@ HttpResponse IssuerIdentityApi::GetLogo(Req& req) {
     r.Set("X-Content-Type-Options", "nosniff");
     r.Set("Cache-Control", "public, max-age=86400");
     r.Set("ETag", "\"" + logo->sha256.substr(0, kLogoVersionChars) + "\"");
+    return r;
+}
+
+HttpResponse IssuerIdentityApi::GetTheme(Req& req) {
+    auto issuer = issuers_.Find(std::string(req.Param("id")));
+    if (!issuer) return Problem(issuer.error());
+    // No colour: an empty sheet (the portal's own colours stay).
+    const std::string css = IssuerThemeCss(issuer->brand_color);
+    const std::string etag =
+        "\"" + (css.empty() ? std::string("none") : issuer->brand_color.substr(1)) + "\"";
+    if (const auto match = req.Header("If-None-Match"); match && *match == etag) {
+        HttpResponse r = HttpResponse::Text(304, "", "text/css; charset=utf-8");
+        r.Set("ETag", etag);
+        r.Set("Cache-Control", "public, max-age=300");
+        return r;
+    }
+    HttpResponse r = HttpResponse::Text(200, css, "text/css; charset=utf-8");
+    r.Set("X-Content-Type-Options", "nosniff");
+    // The page links it with ?v=<colour>, so a new colour is a new URL; without it, a browser
+    // revalidates after five minutes.
+    r.Set("Cache-Control", "public, max-age=300");
+    r.Set("ETag", etag);
     return r;
 }
 

@@ -11,6 +11,7 @@
 
 #include <functional>
 #include <string>
+#include <string_view>
 
 #include "api/issuer_api.hpp"
 #include "domain/services/issuer_service.hpp"
@@ -22,6 +23,17 @@ namespace firmo::api {
 // has no logo. The version changes with the logo, so the answer may be cached for long.
 std::string IssuerLogoUrl(const std::string& public_url, const domain::Issuer& issuer);
 
+// The issuer's brand colour in the portal (issue 16): a style sheet of its own, so the pages'
+// CSP keeps style-src 'self' (no inline style). `brand_color` "#rrggbb" becomes the header and
+// buttons' colour; their text is black or white, whichever contrasts more (WCAG 2 contrast
+// ratio, always >= 4.5:1 for one of the two); links keep the default blue unless the brand
+// colour itself reads on white (>= 4.5:1). Empty for an empty or malformed colour.
+std::string IssuerThemeCss(std::string_view brand_color);
+// The WCAG 2 contrast ratio of two "#rrggbb" colours (1 to 21); 1 when either is malformed.
+double ContrastRatio(std::string_view a, std::string_view b);
+// The theme's URL path: "/issuers/<id>/theme.css?v=<colour without #>"; empty without a colour.
+std::string IssuerThemeUrl(const domain::Issuer& issuer);
+
 class IssuerIdentityApi {
   public:
     IssuerIdentityApi(domain::IssuerService& issuers, std::string public_url)
@@ -30,7 +42,7 @@ class IssuerIdentityApi {
     // GET/PATCH /api/v1/issuer, PUT /api/v1/issuer/logo.
     void Register(
         const std::function<void(std::string, std::string, IssuerApi::AuthedHandler)>& add_authed);
-    // GET /issuers/{id}/logo (no credentials).
+    // GET /issuers/{id}/logo and /issuers/{id}/theme.css (no credentials).
     void RegisterPublic(const std::function<void(std::string, std::string, http::Handler)>& add);
 
   private:
@@ -41,6 +53,7 @@ class IssuerIdentityApi {
     Res Patch(Req& req, const P& p);
     Res PutLogo(Req& req, const P& p);
     Res GetLogo(Req& req);
+    Res GetTheme(Req& req);
     Res View(const domain::Issuer& issuer) const;
 
     domain::IssuerService& issuers_;

@@ -116,6 +116,8 @@ void SignerApi::Register(const std::function<void(std::string, std::string, http
     route("POST", "/api/v1/signer/signature-requests/{id}/acceptance", &SignerApi::Accept);
     route("POST", "/api/v1/signer/signature-requests/{id}/confirmation", &SignerApi::Confirm);
     route("POST", "/api/v1/signer/signature-requests/{id}/rejection", &SignerApi::Reject);
+    route("GET", "/api/v1/signer/requests/{id}/documents/{doc_id}/content",
+          &SignerApi::SignedContent);
 }
 
 ClientInfo SignerApi::Client(const Req& req) const {
@@ -248,6 +250,25 @@ HttpResponse SignerApi::DocumentContent(Req& req) {
                                            std::string(req.Param("doc_id")));
     if (!content) return Problem(content.error());
     return HttpResponse::Text(200, std::move(content->bytes), "application/pdf");
+}
+
+HttpResponse SignerApi::SignedContent(Req& req) {
+    auto session = Session(req);
+    if (!session) return Problem(session.error());
+    const std::string id(req.Param("id"));
+    auto view = ceremony_.Look(*session, id);
+    if (!view) return Problem(view.error());
+    const SignatureRequest& r = view->access.request;
+    if (r.status != RequestStatus::kSigned) {
+        return Problem(ErrorCode::kConflict,
+                       "the signed PDF is ready once every signer has signed (the request is " +
+                           std::string(ToString(r.status)) + ")");
+    }
+    auto content = ceremony_.DocumentBytes(*session, id, std::string(req.Param("doc_id")));
+    if (!content) return Problem(content.error());
+    HttpResponse res = HttpResponse::Text(200, std::move(content->bytes), "application/pdf");
+    res.Set("Cache-Control", "private, no-store");
+    return res;
 }
 
 HttpResponse SignerApi::Accept(Req& req) {

@@ -88,6 +88,9 @@ class SignerApi {
     Res Inbox(Req& req);
     Res GetRequest(Req& req);
     Res DocumentContent(Req& req);
+    // The signer's copy (issue 16): the signed PDF once the request is SIGNED, kept for
+    // retention.signer_copy_days (410 after); 409 before.
+    Res SignedContent(Req& req);
     Res Accept(Req& req);
     Res Confirm(Req& req);
     Res Reject(Req& req);

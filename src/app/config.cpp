@@ -479,6 +479,13 @@ std::vector<ConfigKey> MakeKeys() {
          "storage this many days after it ended, as with `DELETE .../documents` (as Posten "
          "signering); metadata and audit log stay; 0: kept until deleted by the API",
          false, Integer<int>(FIRMO_FIELD(limits.retention_documents_days), 0, 36'500)},
+        {S::kLimits, "retention.signer_copy_days", "FIRMO_RETENTION_SIGNER_COPY_DAYS",
+         "retention-signer-copy-days", "DAYS", "30",
+         "how long after a request ended its signers may still open the link in their \"signed "
+         "documents\" message, log in with a fresh one-time code (or eID) and download their copy; "
+         "after that the portal says the copy is no longer kept and downloads are refused (0: "
+         "no copy after the end)",
+         false, Integer<int>(FIRMO_FIELD(limits.retention_signer_copy_days), 0, 36'500)},
         {S::kLog, "log.level", "FIRMO_LOG_LEVEL", "log-level", "LEVEL", "`info`",
          "`debug`, `info`, `warn`, `error`", false,
          Enum<Level>(FIRMO_FIELD(log.level), {{"debug", Level::kDebug},

@@ -99,7 +99,8 @@ struct LimitsConfig {
     std::int64_t max_json_bytes = 1024 * 1024;
     int rate_limit_burst = 150;  // 0: off
     std::chrono::milliseconds rate_limit_window{5000};
-    int retention_documents_days = 40;  // retention.documents_days; 0: kept
+    int retention_documents_days = 40;    // retention.documents_days; 0: kept
+    int retention_signer_copy_days = 30;  // retention.signer_copy_days (issue 16)
 };
 
 struct LogConfig {

@@ -193,6 +193,54 @@ struct Portal::Ctx {
     }
 };
 
+namespace {
+
+// The pdf.js viewer of one document (viewer.mustache, read by portal.js): its pages with a text
+// layer, the zoom buttons, and the signer's fields marked with their clauses (`fields`: JSON,
+// empty for none).
+template <class C>
+std::string ViewerHtml(const C& ctx, const std::string& request_id, const Document& document,
+                       const std::string& fields) {
+    const i18n::Args args{{"doc_title", document.metadata.title}};
+    mu::data data;
+    data.set("vid", "viewer-" + std::to_string(document.index));
+    data.set("src", "/s/" + request_id + "/documents/" + document.id + "/file");
+    data.set("label", ctx.T("page.ceremony.viewer_label", args));
+    data.set("page_of", ctx.T("page.ceremony.page_of"));
+    data.set("failed", ctx.T("page.ceremony.preview_failed"));
+    data.set("zoom_label", ctx.T("page.ceremony.zoom_label", args));
+    data.set("zoom_in", ctx.T("page.ceremony.zoom_in"));
+    data.set("zoom_out", ctx.T("page.ceremony.zoom_out"));
+    data.set("zoom_fit", ctx.T("page.ceremony.zoom_fit"));
+    if (!fields.empty()) data.set("fields", fields);
+    return Render("viewer.mustache", data);
+}
+
+// Where the signer's fields are, for the viewer to mark them: {name} (an existing field of the
+// PDF) or {page, x, y, w, h} (points from the top-left), and the words shown with each.
+template <class C>
+std::string FieldMarks(const C& ctx, const CeremonyDocument& cd) {
+    Json marks = Json::array();
+    for (const auto& f : cd.fields) {
+        if (!f.mine) continue;
+        Json mark = {
+            {"label", ctx.T("page.ceremony.field_mark", {{"clause", f.field->clause.title}})}};
+        if (const auto* named = std::get_if<FieldByName>(&f.field->attrs)) {
+            mark["name"] = named->unique_name;
+        } else if (const auto* at = std::get_if<FieldAtPosition>(&f.field->attrs)) {
+            mark["page"] = at->page;
+            mark["x"] = at->x;
+            mark["y"] = at->y;
+            mark["w"] = at->w;
+            mark["h"] = at->h;
+        }
+        marks.push_back(std::move(mark));
+    }
+    return marks.empty() ? std::string() : marks.dump();
+}
+
+}  // namespace
+
 void Portal::DetectLanguage(Ctx& ctx, const Req& req) {
     LanguageChoice choice = ChooseLanguage(req, kLanguageCookie);
     if (req.method == "GET") ctx.here = std::move(choice.here);
@@ -292,6 +340,10 @@ HttpResponse Portal::Page(Ctx& ctx, int status, const std::string& title, const 
         if (const std::string logo = api::IssuerLogoUrl("", issuer); !logo.empty()) {
             who.set("logo", logo);
         }
+        // The institution's colour: a style sheet of its own (the CSP has no inline style).
+        if (const std::string theme = api::IssuerThemeUrl(issuer); !theme.empty()) {
+            data.set("theme", theme);
+        }
         who.set("contact", ctx.T("page.common.contact", {{"issuer", issuer.name}}));
         who.set("email", issuer.email);
         if (!issuer.support_url.empty()) {
@@ -328,24 +380,73 @@ HttpResponse Portal::SeeOther(Ctx& ctx, const std::string& location) const {
 }
 
 HttpResponse Portal::Message(Ctx& ctx, int status, const std::string& heading,
-                             const std::string& text) const {
+                             const std::string& text, const std::string& next) const {
     mu::data data;
     data.set("heading", heading);
     data.set("text", text);
-    data.set("alert", status >= 400);
+    const bool error = status >= 400;
+    data.set("alert", error);
+    if (error) {
+        // What to do next, and whom to ask (issue 16).
+        data.set("next_heading", ctx.T("error.next"));
+        data.set("next", next.empty() ? ctx.T("error.next_default") : next);
+        if (ctx.institution && !ctx.institution->name.empty()) {
+            const Issuer& issuer = *ctx.institution;
+            mu::data help;
+            help.set("text", ctx.T("error.contact", {{"issuer", issuer.name}}));
+            if (!issuer.email.empty()) help.set("email", issuer.email);
+            if (!issuer.support_url.empty()) {
+                help.set("url", issuer.support_url);
+                help.set("url_text", ctx.T("page.common.help", {{"issuer", issuer.name}}));
+            }
+            data.set("help", help);
+        } else {
+            mu::data help;
+            help.set("text", ctx.T("error.contact_unknown"));
+            data.set("help", help);
+        }
+    }
     return Page(ctx, status, heading, Render("message.mustache", data));
 }
 
 HttpResponse Portal::MessageOf(Ctx& ctx, int status, std::string_view key,
                                const i18n::Args& args) const {
-    const std::string k(key);
-    return Message(ctx, status, ctx.T(k + ".heading", args), ctx.T(k + ".text", args));
+    auto texts = i18n::Catalog::Builtin().Texts(ctx.Language(), std::string(key) + ".", args);
+    return Message(ctx, status, texts["heading"], texts["text"], texts["next"]);
+}
+
+HttpResponse Portal::CopyGone(Ctx& ctx, const SignatureRequest& request,
+                              const std::string& issuer_name) const {
+    const auto until = SignerCopyUntil(request, sessions_.options().signer_copy_ttl);
+    const Timestamp when =
+        request.documents_deleted_at && (!until || *request.documents_deleted_at < *until)
+            ? *request.documents_deleted_at
+            : until.value_or(clock_.Now());
+    return MessageOf(
+        ctx, HttpStatusOf(ErrorCode::kGone), "msg.copy_gone",
+        {{"who", issuer_name.empty() ? ctx.T("msg.closed.the_sender") : issuer_name},
+         {"until", i18n::Catalog::Builtin().DateTime(ctx.Language(), when, ctx.zone)}});
+}
+
+void Portal::LearnInstitution(Ctx& ctx, const std::string& request_id,
+                              const std::string& signer_id) const {
+    if (request_id.empty() || signer_id.empty()) return;
+    if (ctx.institution && !ctx.signer_language.empty()) return;
+    if (auto info = sessions_.Lookup(request_id, signer_id)) {
+        if (!ctx.institution) ctx.From(info->second);
+        // ... and the signer's language and clock, unless a page set them already.
+        if (ctx.signer_language.empty()) ctx.For(info->first.signer);
+    }
 }
 
 HttpResponse Portal::ErrorPage(Ctx& ctx, const Error& e) const {
     // The status is the error table's (core/error.hpp), as in the API; the words are the page's,
     // in the signer's language (the domain's sentences are English, for logs and integrators).
     const int status = HttpStatusOf(e.code);
+    // The institution behind the session's request, for whom to ask (issue 16).
+    if (ctx.session.authenticated()) {
+        LearnInstitution(ctx, ctx.session.request_id, ctx.session.signer_id);
+    }
     switch (e.code) {
         case ErrorCode::kNotFound:
             return MessageOf(ctx, status, "error.not_found");
@@ -365,6 +466,8 @@ HttpResponse Portal::ErrorPage(Ctx& ctx, const Error& e) const {
         case ErrorCode::kAuthenticationRequired:
             // An eID login below the level this signature needs: say which, not "went wrong".
             return MessageOf(ctx, status, "error.authentication_required");
+        case ErrorCode::kDocumentsDeleted:
+            return MessageOf(ctx, status, "error.documents_deleted");
         default:
             log::Error("portal_error",
                        {{"error", e.message}, {"type", std::string(ErrorSlug(e.code))}});
@@ -427,10 +530,17 @@ void Portal::Register(const std::function<void(std::string, std::string, http::H
     auto ctx##_opened = Open(req);                                               \
     if (!ctx##_opened) {                                                         \
         log::Error("portal_session", {{"error", ctx##_opened.error().message}}); \
-        return HttpResponse::Text(HttpStatusOf(ErrorCode::kUnavailable),         \
-                                  "temporarily unavailable");                    \
+        return Unavailable(req);                                                 \
     }                                                                            \
     Ctx& ctx = *ctx##_opened
+
+HttpResponse Portal::Unavailable(Req& req) const {
+    Ctx ctx;
+    DetectLanguage(ctx, req);
+    HttpResponse r = MessageOf(ctx, HttpStatusOf(ErrorCode::kUnavailable), "error.unavailable");
+    r.Set("Retry-After", "5");
+    return r;
+}
 
 HttpResponse Portal::Home(Req& req) {
     FIRMO_PORTAL_CTX(ctx, req);
@@ -603,16 +713,33 @@ HttpResponse Portal::RenderLink(Ctx& ctx, const std::string& token, const api::G
     const auto who = [&] {
         return issuer_name.empty() ? ctx.T("msg.closed.the_sender") : issuer_name;
     };
-    // A signer who has signed keeps the page as it is (their copy follows the documents
-    // message); anyone else whose turn is over is told why instead of being offered a code.
-    if (expired ||
-        (!info->first.may_sign() && info->first.request_signer().status != SignerStatus::kSigned)) {
+    // A signer who has signed (issue 16): the link of the "signed documents" message leads to
+    // their copy (a fresh code, or eID, then the documents) while it is kept; before the
+    // request ends it says the copy will follow; after, that it is no longer kept.
+    const bool copy =
+        info->first.request_signer().status == SignerStatus::kSigned && info->first.has_copy();
+    if (info->first.request_signer().status == SignerStatus::kSigned &&
+        !IsTerminal(request.status)) {
+        ctx.For(info->first.signer);
+        return Message(ctx, 200, ctx.T("msg.signed_waiting.heading"),
+                       ctx.T("msg.signed_waiting.text", {{"who", who()}}));
+    }
+    if (copy) {
+        ctx.For(info->first.signer);
+        if (auto kept = CheckSignerCopyKept(request, sessions_.options().signer_copy_ttl, now);
+            !kept) {
+            return CopyGone(ctx, request, issuer_name);
+        }
+    }
+    // Anyone else whose turn is over is told why instead of being offered a code.
+    if (!copy && (expired || !info->first.may_sign())) {
         ctx.For(info->first.signer);
         const ClosedLink closed = expired
                                       ? ClosedLink{410, "msg.closed.heading", "msg.closed.expired"}
                                       : WhyClosed(info->first);
         return Message(ctx, closed.status, ctx.T(closed.heading_key),
-                       ctx.T(closed.text_key, {{"who", who()}}));
+                       ctx.T(closed.text_key, {{"who", who()}}),
+                       ctx.T("msg.closed.next", {{"who", who()}}));
     }
     // Before its activation time the request is announced, not offered (no code to ask for).
     if (info->first.may_sign() && !IsActive(request, now)) {
@@ -635,10 +762,18 @@ HttpResponse Portal::RenderLink(Ctx& ctx, const std::string& token, const api::G
                                                    : std::string();
     const auto minutes = std::max<std::int64_t>(
         1, static_cast<std::int64_t>(sessions_.options().code_ttl.count() / 60));
+    const i18n::Args args{
+        {"issuer", issuer_name}, {"destination", MaskContact(destination)}, {"minutes", minutes}};
+    const i18n::Catalog& catalog = i18n::Catalog::Builtin();
+    auto texts = catalog.Texts(ctx.Language(), "page.link.", args);
+    // The copy's page is the link page with its own words (page.copy.* over page.link.*).
+    if (copy) {
+        for (auto& [name, text] : catalog.Texts(ctx.Language(), "page.copy.", args)) {
+            texts[name] = std::move(text);
+        }
+    }
     mu::data data;
-    data.set("t", ctx.Texts("page.link.", {{"issuer", issuer_name},
-                                           {"destination", MaskContact(destination)},
-                                           {"minutes", minutes}}));
+    data.set("t", TextsData(texts));
     data.set("issuer", issuer_name);
     data.set("token", token);
     data.set("csrf", ctx.session.csrf_token);
@@ -651,8 +786,7 @@ HttpResponse Portal::RenderLink(Ctx& ctx, const std::string& token, const api::G
     data.set("destination", MaskContact(destination));
     data.set("minutes", std::to_string(minutes));
     if (error) data.set("error", CodeError(ctx, *error, info->first.request_signer()));
-    return Page(ctx, status, ctx.T(sent ? "page.link.title_code" : "page.link.title"),
-                Render("link.mustache", data));
+    return Page(ctx, status, texts[sent ? "title_code" : "title"], Render("link.mustache", data));
 }
 
 HttpResponse Portal::LinkPage(Req& req) {
@@ -682,6 +816,7 @@ HttpResponse Portal::LinkSendCode(Req& req) {
     auto sent =
         sessions_.SendCode(grant->request_id, grant->document_id, CodeKind::kLogin, Client(req));
     if (!sent && sent.error().code != ErrorCode::kRateLimited) {
+        ctx.From(info->second);
         if (sent.error().code == ErrorCode::kForbidden) return MessageOf(ctx, 403, "error.blocked");
         return ErrorPage(ctx, sent.error());
     }
@@ -700,6 +835,7 @@ HttpResponse Portal::LinkLogin(Req& req) {
                                           FormValue(ctx.form, "code"), Client(req));
     if (!handle) {
         if (handle.error().code == ErrorCode::kForbidden) {
+            LearnInstitution(ctx, grant->request_id, grant->document_id);
             return MessageOf(ctx, 403, "error.blocked");
         }
         if (handle.error().code != ErrorCode::kUnauthenticated &&
@@ -768,8 +904,7 @@ HttpResponse Portal::RenderCeremony(Ctx& ctx, const CeremonyView& view, const st
         d.set("pages", std::to_string(cd.document->page_count));
         d.set("pages_text",
               ctx.T("page.ceremony.pages", {{"pages", std::int64_t{cd.document->page_count}}}));
-        d.set("viewer_label",
-              ctx.T("page.ceremony.viewer_label", {{"doc_title", cd.document->metadata.title}}));
+        d.set("viewer", ViewerHtml(ctx, r.id, *cd.document, FieldMarks(ctx, cd)));
         mu::list fields;
         for (const auto& f : cd.fields) {
             if (!f.mine) continue;
@@ -920,6 +1055,7 @@ HttpResponse Portal::Confirm(Req& req) {
             // Too many wrong codes, or (rarely here) not the signer's turn: the status says.
             auto view = ceremony_.Look(ctx.session, id);
             if (view && view->access.request_signer().status == SignerStatus::kBlocked) {
+                ctx.From(view->issuer);
                 return MessageOf(ctx, 403, "error.blocked");
             }
         }
@@ -1040,9 +1176,39 @@ HttpResponse Portal::Done(Req& req) {
         data.set("heading", ctx.T("page.done.signed"));
         data.set("text", ctx.T("page.done.on_behalf_text", {{"issuer", view->issuer_name}}));
     } else if (rs.status == SignerStatus::kSigned) {
+        if (IsTerminal(r.status) &&
+            !CheckSignerCopyKept(r, sessions_.options().signer_copy_ttl, clock_.Now())) {
+            return CopyGone(ctx, r, view->issuer_name);
+        }
         data.set("heading", ctx.T("page.done.signed"));
         data.set("text", ctx.T(r.status == RequestStatus::kSigned ? "page.done.all_signed"
                                                                   : "page.done.partly_signed"));
+        const i18n::Catalog& catalog = i18n::Catalog::Builtin();
+        if (const auto until = SignerCopyUntil(r, sessions_.options().signer_copy_ttl)) {
+            data.set("kept_until",
+                     ctx.T("page.done.kept_until",
+                           {{"until", catalog.DateTime(ctx.Language(), *until, ctx.zone)}}));
+        }
+        // Who signed, and when (the signer's copy, issue 16).
+        mu::list signers;
+        for (std::size_t i = 0; i < r.signers.size(); ++i) {
+            const RequestSigner& other = r.signers[i];
+            if (other.status != SignerStatus::kSigned || !other.signed_at) continue;
+            const std::string name =
+                !other.signing_name.empty() ? other.signing_name
+                : i == view->access.position && view->access.signer.full_name
+                    ? *view->access.signer.full_name
+                    : ctx.T("page.done.signer_n", {{"n", static_cast<std::int64_t>(i + 1)}});
+            signers.push_back(mu::data(
+                ctx.T("page.done.signed_by",
+                      {{"name", name},
+                       {"when", catalog.DateTime(ctx.Language(), *other.signed_at, ctx.zone)}})));
+        }
+        if (!signers.empty()) {
+            mu::data who;
+            who.set("items", signers);
+            data.set("signers", who);
+        }
         mu::list items;
         for (const auto& cd : view->documents) {
             mu::data d;
@@ -1051,6 +1217,10 @@ HttpResponse Portal::Done(Req& req) {
             d.set("title", cd.document->metadata.title);
             d.set("download",
                   ctx.T("page.done.download", {{"title", cd.document->metadata.title}}));
+            // The documents can be read again after signing: the signed version (issue 16).
+            d.set("index", std::to_string(cd.document->index));
+            d.set("read", ctx.T("page.done.read", {{"title", cd.document->metadata.title}}));
+            d.set("viewer", ViewerHtml(ctx, id, *cd.document, ""));
             items.push_back(d);
         }
         mu::data docs;
@@ -1072,7 +1242,10 @@ HttpResponse Portal::Done(Req& req) {
         data.set("text",
                  ctx.T("page.done.not_signed_text", {{"status", ctx.T(StatusKey(r.status))}}));
     }
-    return Page(ctx, 200, ctx.T("page.done.title"), Render("done.mustache", data));
+    // The signed documents are shown with the viewer's script.
+    const bool reading =
+        rs.status == SignerStatus::kSigned && rs.on_behalf_of != OnBehalfOf::kOther;
+    return Page(ctx, 200, ctx.T("page.done.title"), Render("done.mustache", data), "", reading);
 }
 
 HttpResponse Portal::Status(Req& req) {
@@ -1098,7 +1271,17 @@ HttpResponse Portal::DocumentFile(Req& req) {
     const std::string id(req.Param("id"));
     if (!ctx.session.authenticated()) return MessageOf(ctx, 401, "msg.login_first");
     auto content = ceremony_.DocumentBytes(ctx.session, id, std::string(req.Param("doc_id")));
-    if (!content) return ErrorPage(ctx, content.error());
+    if (!content) {
+        const auto code = content.error().code;
+        if (code == ErrorCode::kGone || code == ErrorCode::kDocumentsDeleted) {
+            if (auto view = ceremony_.Look(ctx.session, id)) {
+                ctx.For(view->access.signer);
+                ctx.From(view->issuer);
+                return CopyGone(ctx, view->access.request, view->issuer_name);
+            }
+        }
+        return ErrorPage(ctx, content.error());
+    }
     HttpResponse r = HttpResponse::Text(200, std::move(content->bytes), "application/pdf");
     r.Set("Content-Disposition", std::string(req.Query("download") ? "attachment" : "inline") +
                                      "; filename=\"" + FileName(content->title) + "\"");

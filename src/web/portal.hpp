@@ -93,10 +93,23 @@ class Portal {
     // `refresh`: the content of a <meta http-equiv="refresh">, e.g. "2" or "0; url=...".
     Res Page(Ctx& ctx, int status, const std::string& title, const std::string& body,
              const std::string& refresh = "", bool viewer = false) const;
-    Res Message(Ctx& ctx, int status, const std::string& heading, const std::string& text) const;
-    // A page of its own from the catalogue: `key`.heading and `key`.text.
+    // An error page (status >= 400) also says what to do next (`next`) and whom to ask: the
+    // institution's name and contact when known (issue 16).
+    Res Message(Ctx& ctx, int status, const std::string& heading, const std::string& text,
+                const std::string& next = "") const;
+    // A page of its own from the catalogue: `key`.heading, `key`.text and `key`.next if any.
     Res MessageOf(Ctx& ctx, int status, std::string_view key, const i18n::Args& args = {}) const;
     Res ErrorPage(Ctx& ctx, const Error& error) const;
+    // Sets the page's institution from the request, for an error page's "whom to ask", and
+    // the signer's language (an error page speaks as the pages before it).
+    void LearnInstitution(Ctx& ctx, const std::string& request_id,
+                          const std::string& signer_id) const;
+    // The page when the session store cannot be read (503, in the browser's language).
+    Res Unavailable(Req& req) const;
+    // The signer's copy is no longer kept (retention.signer_copy_days passed, or the documents
+    // were deleted): 410, until when it was kept, and whom to ask (issue 16).
+    Res CopyGone(Ctx& ctx, const domain::SignatureRequest& request,
+                 const std::string& issuer_name) const;
     Res RenderCeremony(Ctx& ctx, const domain::CeremonyView& view, const std::string& error,
                        const std::vector<Violation>& violations, int status);
     Res RenderConfirm(Ctx& ctx, const std::string& request_id, const std::optional<Error>& error,

@@ -153,7 +153,7 @@ export async function signWithCode(page, { link, smtp, to, shots = '', optional 
 export async function waitSigned(page) {
   // The "Signing…" page waits with a script of its own, never a meta refresh (issue 16).
   assert.equal(await page.locator('meta[http-equiv=refresh]').count(), 0, 'no meta refresh');
-  await page.getByRole('heading', { name: 'Signed' }).waitFor({ timeout: 30000 });
+  await page.getByRole('heading', { name: 'Signed', exact: true }).waitFor({ timeout: 30000 });
 }
 
 export async function downloadFirst(page) {

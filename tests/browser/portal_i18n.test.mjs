@@ -84,11 +84,42 @@ for (const language of ['it', 'nb', 'en']) {
           await inLanguage(page, language, '4-confirm');
           await page.getByLabel(t['page.confirm.code_label']).fill(codeFrom(await confirmMail));
           await page.getByRole('button', { name: t['page.confirm.sign_button'] }).click();
-          await page.getByRole('heading', { name: t['page.done.signed'] })
+          await page.getByRole('heading', { name: t['page.done.signed'], exact: true })
             .waitFor({ timeout: 30000 });
           await inLanguage(page, language, '5-signed');
+          // An error page in the same session: in the signer's language, with the next step.
+          await page.goto(`${firmo.url}/s/01AAAAAAAAAAAAAAAAAAAAAAAA/confirm`);
+          await page.getByRole('heading', { name: t['error.next'] }).waitFor();
+          await inLanguage(page, language, '8-error');
         } finally {
           await page.context().close();
+        }
+        // The signer's copy (issue 16): the link of the "signed documents" message, in a fresh
+        // browser, then a new code, then the signed documents.
+        const issuerName = /\{issuer\}/;
+        const subject = new RegExp(t['mail.signed_documents.subject']
+          .replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(issuerName, '.+'));
+        const copyMail = await smtp.waitFor((m) => m.to.includes(to) && subject.test(m.subject),
+                                            30000);
+        const link = /(https?:\/\/\S+\/l\/[A-Za-z0-9_.-]+)/.exec(copyMail.text)[1];
+        const copy = await newPage(browser, viewport, { bypassCSP: true }, { language: null });
+        try {
+          await copy.goto(link);
+          await copy.getByRole('heading', { level: 1 }).waitFor();
+          await inLanguage(copy, language, '6-copy');
+          const seen = new Set(await smtp.messages());
+          const loginMail = smtp.waitFor(
+            (m) => !seen.has(m) && m.to.includes(to) && m.subject === t['code.subject_login'],
+            10000);
+          await copy.getByRole('button', { name: t['page.link.send_button'] }).click();
+          await copy.getByLabel(t['page.link.code_label']).fill(codeFrom(await loginMail));
+          await copy.getByRole('button', { name: t['page.copy.open_button'] }).click();
+          await copy.waitForURL(/\/done$/);
+          await copy.locator('.viewer[data-rendered]:not([data-rendered=""])').first()
+            .waitFor({ timeout: 20000 });
+          await inLanguage(copy, language, '7-copy-documents');
+        } finally {
+          await copy.context().close();
         }
       }
     });

@@ -71,6 +71,12 @@ test('a mobile app signs through the JSON signer API', async () => {
                    ['REQUIRED', 'UNFAIR', 'OPTIONAL']);
   const content = await call('GET', r.data.documents[0].content_url, { token, expect: 200 });
   assert.equal(content.data.subarray(0, 5).toString(), '%PDF-');
+  // The signer's copy (issue 16): the signed PDF only once the request is SIGNED.
+  const copyPath = `/api/v1/signer/requests/${request.id}/documents/${request.documents[0].id}/content`;
+  r = await call('GET', copyPath, { token, expect: 409 });
+  assert.equal(r.type, 'application/problem+json');
+  assert.match(r.data.detail, /once every signer has signed/);
+  await call('GET', copyPath, { expect: 401 });
 
   r = await call('POST', `/api/v1/signer/signature-requests/${request.id}/acceptance`,
                  { token, body: { accepted: [{ document_index: 0, field_index: 0 }] }, expect: 422 });
@@ -98,6 +104,9 @@ test('a mobile app signs through the JSON signer API', async () => {
                  { token, expect: 200 });
   const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'firmo-app-')), 'signed.pdf');
   fs.writeFileSync(file, r.data);
+  const copy = await call('GET', copyPath, { token, expect: 200 });
+  assert.equal(copy.type, 'application/pdf');
+  assert.deepEqual(copy.data, r.data);
   const report = await pdfsigCheck(file, { firmo });
   assert.equal(report.signatures.length, 3, report.output);  // the optional clause was accepted
   assert.ok(report.signatures.every((s) => s.valid && s.trusted && s.signerName === 'App User'),

@@ -130,7 +130,7 @@ test('the signed PDF downloads from the request page and is valid in pdfsig', as
   const { request } = await readyRequest(firmo, { signers: [{ who: { email: to } }] });
   const signer = await newPage(browser, 'desktop');
   await signWithCode(signer, { link: request.signers[0].portal_url, smtp, to });
-  await signer.getByRole('heading', { name: 'Signed' }).waitFor({ timeout: 30000 });
+  await signer.getByRole('heading', { name: 'Signed', exact: true }).waitFor({ timeout: 30000 });
   await signer.context().close();
   const page = await newPage(browser, 'desktop');
   try {

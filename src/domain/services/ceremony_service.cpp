@@ -379,6 +379,8 @@ Result<DocumentContent> CeremonyService::DocumentBytes(const PortalSession& sess
                     "yours to download");
     }
     FIRMO_CHECK(CheckDocumentsKept(r));
+    // Once the request ended, the signer's copy is kept for signer_copy_ttl (issue 16).
+    FIRMO_CHECK(CheckSignerCopyKept(r, sessions_.options().signer_copy_ttl, ctx_.clock.Now()));
     const Document* doc = r.FindDocument(document_id);
     if (!doc || !doc->CurrentBlobKey()) return Fail(ErrorCode::kNotFound, "document not found");
     FIRMO_TRY(auto bytes, ctx_.blobs.Get(*doc->CurrentBlobKey()));

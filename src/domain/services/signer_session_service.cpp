@@ -148,6 +148,11 @@ Result<void> SignerSessionService::Reauthenticated(std::string_view token,
     return Save(session);
 }
 
+namespace {
+constexpr const char* kCopyLocked =
+    "too many wrong codes: this link no longer opens your copy; ask the sender for it";
+}  // namespace
+
 Result<CodeSent> SignerSessionService::SendCode(const std::string& request_id,
                                                 const std::string& signer_id, CodeKind kind,
                                                 const ClientInfo& client) {
@@ -172,14 +177,21 @@ Result<CodeSent> SignerSessionService::SendCode(const std::string& request_id,
             return Fail(ErrorCode::kForbidden,
                         "too many wrong codes: this signer is blocked; ask the sender for help");
         }
-        if (!access.may_sign()) {
+        // A signer who signed logs in again with a code for their copy (issue 16).
+        const bool copy = !access.may_sign() && access.has_copy();
+        if (!access.may_sign() && !copy) {
             return Fail(ErrorCode::kConflict, "this request cannot be signed any more");
         }
-        // The request's current deadline closes the link (not the one it was sent with).
-        if (now >= access.request.expires_at) {
+        if (copy) {
+            FIRMO_CHECK(CheckSignerCopyKept(access.request, options_.signer_copy_ttl, now));
+            if (rs.failed_code_attempts >= options_.max_code_attempts) {
+                return Fail(ErrorCode::kForbidden, kCopyLocked);
+            }
+        } else if (now >= access.request.expires_at) {
+            // The request's current deadline closes the link (not the one it was sent with).
             return Fail(ErrorCode::kGone, "the request has expired: this link is closed");
         }
-        FIRMO_CHECK(CheckActive(access.request, now));
+        if (!copy) FIRMO_CHECK(CheckActive(access.request, now));
         FIRMO_TRY(auto latest, tx.codes().FindLatest(request_id, signer_id, kind));
         // Resending waits a little (mail bombing), but never longer than a code lives.
         const auto wait =
@@ -245,11 +257,22 @@ Result<void> SignerSessionService::CheckCode(const std::string& request_id,
                       "too many wrong codes: this signer is blocked; ask the sender for help"};
             return {};
         }
-        if (!access.may_sign()) {
+        const bool copy = !access.may_sign() && access.has_copy();
+        if (!access.may_sign() && !copy) {
             outcome = Error{ErrorCode::kConflict, "this request cannot be signed any more"};
             return {};
         }
-        if (now >= access.request.expires_at) {
+        if (copy) {
+            if (auto kept = CheckSignerCopyKept(access.request, options_.signer_copy_ttl, now);
+                !kept) {
+                outcome = kept.error();
+                return {};
+            }
+            if (rs.failed_code_attempts >= options_.max_code_attempts) {
+                outcome = Error{ErrorCode::kForbidden, kCopyLocked};
+                return {};
+            }
+        } else if (now >= access.request.expires_at) {
             outcome = Error{ErrorCode::kGone, "the request has expired: this link is closed"};
             return {};
         }
@@ -281,6 +304,15 @@ Result<void> SignerSessionService::CheckCode(const std::string& request_id,
             0, request_id, now, "signer.code_rejected", "", "", "", signer_id,
             SignerActor(signer_id),
             "attempt " + std::to_string(rs.failed_code_attempts) + " " + ClientDetail(client)}));
+        if (copy) {
+            // A final request keeps its signers as they were: too many wrong codes close the
+            // login to the copy, they do not block a signer who signed.
+            outcome = left <= 0 ? Error{ErrorCode::kForbidden, kCopyLocked}
+                                : Error{ErrorCode::kUnauthenticated,
+                                        "wrong or expired code; " + std::to_string(left) +
+                                            (left == 1 ? " try" : " tries") + " left"};
+            return tx.requests().Update(access.request);
+        }
         if (left <= 0) {
             FIRMO_CHECK(BlockSigner(ctx_, tx, access.request, access.position,
                                     std::to_string(rs.failed_code_attempts) + " wrong codes", now));
@@ -401,6 +433,28 @@ Result<SignerAccess> SignerSessionService::Access(const PortalSession& session,
         }
         return Fail(ErrorCode::kNotFound, "signature request not found");
     });
+}
+
+std::optional<Timestamp> SignerCopyUntil(const SignatureRequest& request, std::chrono::hours ttl) {
+    if (!IsTerminal(request.status)) return std::nullopt;
+    const std::optional<Timestamp> ended = request.signed_at      ? request.signed_at
+                                           : request.rejected_at  ? request.rejected_at
+                                           : request.cancelled_at ? request.cancelled_at
+                                           : request.expired_at
+                                               ? request.expired_at
+                                               : std::optional<Timestamp>(request.updated_at);
+    return *ended + ttl;
+}
+
+Result<void> CheckSignerCopyKept(const SignatureRequest& request, std::chrono::hours ttl,
+                                 Timestamp now) {
+    FIRMO_CHECK(CheckDocumentsKept(request));
+    const auto until = SignerCopyUntil(request, ttl);
+    if (until && now >= *until) {
+        return Fail(ErrorCode::kGone, "the signers' copies of this request were kept until " +
+                                          FormatRfc3339(*until) + "; ask the sender for them");
+    }
+    return {};
 }
 
 }  // namespace firmo::domain

@@ -7,6 +7,7 @@
 // only a random token whose hash is the session's key.
 
 #include <chrono>
+#include <optional>
 #include <string>
 
 #include "domain/ports/code_sender.hpp"
@@ -26,6 +27,9 @@ struct SignerSideOptions {
     std::chrono::minutes reauthentication_max_age{10};
     std::string code_pepper;  // secret mixed into code hashes (shared by nodes, from settings)
     bool eid_login = false;   // an IdentityProvider is configured
+    // The signer's copy (issue 16): how long after a request ended its signers may still log
+    // in with their link and download the documents (retention.signer_copy_days).
+    std::chrono::hours signer_copy_ttl{24 * 30};
 };
 
 struct ClientInfo {
@@ -58,7 +62,22 @@ struct SignerAccess {
     bool may_sign() const {
         return request_signer().status == SignerStatus::kWaiting && !IsTerminal(request.status);
     }
+    // Whether the signer has a copy to fetch (issue 16): the request ended SIGNED, this signer
+    // signed it for themselves (who signed for an organisation keeps none). Whether it is still
+    // kept is SignerCopyUntil's.
+    bool has_copy() const {
+        return request.status == RequestStatus::kSigned &&
+               request_signer().status == SignerStatus::kSigned &&
+               request_signer().on_behalf_of != OnBehalfOf::kOther;
+    }
 };
+
+// Until when the signers of an ended request may fetch its documents (its end plus `ttl`);
+// nullopt while the request is open.
+std::optional<Timestamp> SignerCopyUntil(const SignatureRequest& request, std::chrono::hours ttl);
+// kGone once SignerCopyUntil has passed, kDocumentsDeleted once the documents are deleted.
+[[nodiscard]] Result<void> CheckSignerCopyKept(const SignatureRequest& request,
+                                               std::chrono::hours ttl, Timestamp now);
 
 class SignerSessionService {
   public:

@@ -211,6 +211,58 @@ TEST_F(SignerSessionTest, CodesAreRefusedOnceTheSignerIsDone) {
     EXPECT_TRUE(codes_.sent.empty());
 }
 
+// The signer's copy (issue 16): a signer who signed a SIGNED request logs in again with the link
+// and a fresh code, past the request's deadline, and reads the signed documents for
+// signer_copy_ttl after the end; then neither codes nor documents.
+TEST_F(SignerSessionTest, ASignerLogsInAgainForTheirCopyUntilItIsNoLongerKept) {
+    SignAs(request_, 0, LoginByCode(request_, 0));
+    const SignatureRequest signed_request = Reload(request_);
+    ASSERT_EQ(signed_request.status, RequestStatus::kSigned);
+    const std::string doc_id = signed_request.documents[0].id;
+    clock_.Advance(72h);  // past the request's expires_at (48 h), within the 30 days kept
+    const PortalSession session = LoginByCode(request_, 0);
+    ASSERT_TRUE(session.authenticated());
+    auto copy = ceremony_->DocumentBytes(session, request_.id, doc_id);
+    ASSERT_TRUE(copy) << copy.error().message;
+    EXPECT_EQ(copy->bytes, Blob(*signed_request.documents[0].CurrentBlobKey()));
+    const Timestamp until = *signed_request.signed_at + 24h * 30;
+    EXPECT_EQ(SignerCopyUntil(signed_request, 24h * 30), until);
+
+    clock_.Set(until - 1min);
+    const PortalSession last = LoginByCode(request_, 0);  // a minute before the end: still kept
+    clock_.Set(until);
+    auto late = sessions_->SendCode(request_.id, signer_id_, CodeKind::kLogin, client_);
+    ASSERT_FALSE(late);
+    EXPECT_EQ(late.error().code, ErrorCode::kGone);
+    auto refused = ceremony_->DocumentBytes(last, request_.id, doc_id);
+    ASSERT_FALSE(refused);
+    EXPECT_EQ(refused.error().code, ErrorCode::kGone);
+}
+
+// Wrong codes for the copy close the copy's login; the signer who signed stays SIGNED.
+TEST_F(SignerSessionTest, WrongCodesForTheCopyDoNotUnsignTheSigner) {
+    SignAs(request_, 0, LoginByCode(request_, 0));
+    ASSERT_EQ(Reload(request_).status, RequestStatus::kSigned);
+    clock_.Advance(1h);
+    const std::string next = SendLoginCode();
+    for (int i = 0; i < 4; ++i) {
+        auto wrong = LoginWith(WrongCode(next));
+        ASSERT_FALSE(wrong);
+        EXPECT_EQ(wrong.error().code, ErrorCode::kUnauthenticated);
+    }
+    auto last = LoginWith(WrongCode(next));
+    ASSERT_FALSE(last);
+    EXPECT_EQ(last.error().code, ErrorCode::kForbidden);
+    EXPECT_FALSE(LoginWith(next));  // even the right one, now
+    const SignatureRequest after = Reload(request_);
+    EXPECT_EQ(after.status, RequestStatus::kSigned);
+    EXPECT_EQ(after.signers[0].status, SignerStatus::kSigned);
+    clock_.Advance(1min);
+    auto more = sessions_->SendCode(request_.id, signer_id_, CodeKind::kLogin, client_);
+    ASSERT_FALSE(more);
+    EXPECT_EQ(more.error().code, ErrorCode::kForbidden);
+}
+
 TEST_F(SignerSessionTest, CodesForUnknownRequestsOrSignersAreNotFound) {
     auto unknown = sessions_->SendCode("01NOSUCHREQUEST", signer_id_, CodeKind::kLogin, client_);
     ASSERT_FALSE(unknown);
