@@ -468,7 +468,7 @@ print_ratios() {
 run_config() {
     local node_word="nodes"
     ((nodes > 1)) || node_word="node"
-    local label="$backend, $nodes $node_word, io-threads ${io_threads:-cores (default)}, database-threads ${database_threads:-auto (default)}, db-pool ${db_pool:-auto (default)}, access-log $access_log, rate-limit-burst $rate_limit_burst"
+    local label="$backend, $nodes $node_word, io-threads ${io_threads:-cores (default)}, database-threads ${database_threads:-auto (default)}, db-pool ${db_pool:-8 (default)}, access-log $access_log, rate-limit-burst $rate_limit_burst"
     local data="$tmp/data.$RANDOM" n
     create_db
     for n in $(seq "$nodes"); do start_node "$data" "$n"; done

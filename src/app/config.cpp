@@ -232,17 +232,6 @@ Problem SetDatabaseThreads(Config& c, std::string_view v) {
     return std::nullopt;
 }
 
-Problem SetPoolSize(Config& c, std::string_view v) {
-    if (v == "auto") {
-        c.database.pool_size.reset();
-        return std::nullopt;
-    }
-    const auto x = ParseInteger(v);
-    if (!x || *x < 1 || *x > 256) return "`auto` or an integer from 1 to 256";
-    c.database.pool_size = static_cast<int>(*x);
-    return std::nullopt;
-}
-
 Problem SetNodeId(Config& c, std::string_view v) {
     if (v.empty() || v.size() > 64 || v.find_first_of(" \t\r\n\"'=\\") != std::string_view::npos) {
         return "1 to 64 characters without spaces, quotes, = or backslashes";
@@ -449,11 +438,10 @@ std::vector<ConfigKey> MakeKeys() {
          "start on a database a newer release migrated (for a rollback; see "
          "[Upgrades](#upgrades-and-migrations))",
          false, Bool(FIRMO_FIELD(database.allow_newer_schema))},
-        {S::kDatabase, "database.pool_size", "FIRMO_DB_POOL", "db-pool", "N", "`auto`",
-         "database connections of this node, opened on demand and kept: `auto` is 8 on SQLite "
-         "and 24 on PostgreSQL (where each database route holds a connection for its round "
-         "trips); 1–256; see [Sizing](#sizing)",
-         false, SetPoolSize},
+        {S::kDatabase, "database.pool_size", "FIRMO_DB_POOL", "db-pool", "N", "8",
+         "database connections of this node (SQLite or PostgreSQL), opened on demand and kept; "
+         "see [Sizing](#sizing)",
+         false, Integer<int>(FIRMO_FIELD(database.pool_size), 1, 256)},
         {S::kLimits, "limits.max_document_bytes", "FIRMO_MAX_DOCUMENT_BYTES", "max-document-bytes",
          "BYTES", "10485760", "largest PDF upload (413 above); 1024 to 4294967296", false,
          Integer<std::int64_t>(FIRMO_FIELD(limits.max_document_bytes), 1024,

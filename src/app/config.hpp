@@ -69,12 +69,7 @@ struct JobsConfig {
 
 struct DatabaseConfig {
     std::string url;  // "postgresql://user@host:5432/firmo"; empty: SQLite in the data folder
-    // Connections of this node; empty (`auto`): kSqlitePool on SQLite, kPostgresPool on
-    // PostgreSQL, where each database route holds one for its round trips.
-    std::optional<int> pool_size;
-    static constexpr int kSqlitePool = 8;
-    static constexpr int kPostgresPool = 24;
-    int PoolSize() const { return pool_size.value_or(url.empty() ? kSqlitePool : kPostgresPool); }
+    int pool_size = 8;
     bool allow_newer_schema = false;  // run on a schema a newer release migrated (rollback)
 };
 

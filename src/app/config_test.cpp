@@ -14,7 +14,6 @@
 namespace firmo::app {
 namespace {
 
-using ::testing::AllOf;
 using ::testing::HasSubstr;
 using namespace std::chrono_literals;
 
@@ -228,27 +227,6 @@ TEST(Config, LanesLogFormatNodeAndMetricsAllow) {
     EXPECT_THAT(Sources().Flag("log-format", "xml").Error(), HasSubstr("one of text, json"));
     EXPECT_THAT(Sources().Flag("metrics-allow", "localhost").Error(), HasSubstr("metrics.allow"));
     EXPECT_THAT(Sources().Flag("node-id", "a b").Error(), HasSubstr("server.node_id"));
-}
-
-// database.pool_size: `auto` follows the backend (PostgreSQL routes hold a connection per
-// round trip, so 8 left the database lane 4 threads); a number is taken as given.
-TEST(Config, PoolSizeIsAutoByBackendUnlessGiven) {
-    auto sqlite = Sources().Load();
-    ASSERT_TRUE(sqlite);
-    EXPECT_FALSE(sqlite->database.pool_size);
-    EXPECT_EQ(sqlite->database.PoolSize(), 8);
-    auto postgres = Sources().Flag("database-url", "postgresql://firmo@db/firmo").Load();
-    ASSERT_TRUE(postgres) << postgres.error().message;
-    EXPECT_EQ(postgres->database.PoolSize(), 24);
-    auto given = Sources()
-                     .Flag("database-url", "postgresql://firmo@db/firmo")
-                     .Env("FIRMO_DB_POOL", "5")
-                     .Load();
-    ASSERT_TRUE(given) << given.error().message;
-    EXPECT_EQ(given->database.PoolSize(), 5);
-    EXPECT_EQ(Sources().Flag("db-pool", "auto").Load()->database.PoolSize(), 8);
-    EXPECT_THAT(Sources().Flag("db-pool", "0").Error(),
-                AllOf(HasSubstr("database.pool_size"), HasSubstr("`auto` or an integer")));
 }
 
 TEST(Config, SecretsAreNeverEchoed) {

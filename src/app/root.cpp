@@ -96,12 +96,12 @@ Result<std::unique_ptr<domain::Database>> OpenDatabase(const Config& config) {
     if (database.url.empty()) {
         FIRMO_TRY(auto sqlite,
                   store::sqlite::SqliteDatabase::Open(
-                      (config.storage.data_dir / "firmo.db").string(), database.PoolSize()));
+                      (config.storage.data_dir / "firmo.db").string(), database.pool_size));
         sqlite->AllowNewerSchema(database.allow_newer_schema);
         db = std::move(sqlite);
     } else {
         FIRMO_TRY(auto postgres,
-                  store::postgres::PostgresDatabase::Open(database.url, database.PoolSize()));
+                  store::postgres::PostgresDatabase::Open(database.url, database.pool_size));
         postgres->AllowNewerSchema(database.allow_newer_schema);
         db = std::move(postgres);
     }
@@ -683,7 +683,7 @@ struct Node::Graph {
         if (c.server.database_threads) {
             o.database_threads = *c.server.database_threads;
         } else {
-            o.database_threads = std::max(1, c.database.PoolSize() - c.server.heavy_threads -
+            o.database_threads = std::max(1, c.database.pool_size - c.server.heavy_threads -
                                                  c.jobs.threads - c.notify.delivery_threads);
         }
         o.heavy_threads = c.server.heavy_threads;
@@ -726,9 +726,9 @@ struct Node::Graph {
         const int users = o.database_threads + o.heavy_threads + c.jobs.threads +
                           c.notify.delivery_threads +
                           (o.database_threads == 0 ? IoThreadsOf(c) : 0);
-        if (c.database.PoolSize() < users) {
+        if (c.database.pool_size < users) {
             log::Warn("database_pool_small",
-                      {{"pool_size", c.database.PoolSize()},
+                      {{"pool_size", c.database.pool_size},
                        {"threads_using_it", users},
                        {"advice", "raise database.pool_size, or lower the thread counts"}});
         }
