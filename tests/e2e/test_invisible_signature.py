@@ -2,6 +2,7 @@
 covers every document of the request (CeremonyService::SignFor). The real PDF signer must accept
 that invisible field; pdfsig then counts one valid signature in it."""
 
+import http.client
 import re
 import subprocess
 import tempfile
@@ -9,6 +10,7 @@ import time
 import urllib.parse
 
 from harness import FISCAL_CODE, FIELD_BY_NAME, FirmoTestCase, make_pdf
+from test_staff_portal import REDIRECT
 
 
 class InvisibleSignature(FirmoTestCase):
@@ -20,7 +22,7 @@ class InvisibleSignature(FirmoTestCase):
         r = self.firmo.post("/api/v1/signers", {"fiscal_code": FISCAL_CODE,
                                                 "email": "mario@example.org"})
         self.assertIn(r.status, (200, 201), r)
-        created = self.create_request(dossier, r.json["id"])
+        created = self.create_request(dossier, r.json["id"], redirect=REDIRECT)
         rid = created["id"]
         self.assertEqual(self.upload(created, make_pdf(signature_field="Signature1"), 0).status, 202)
         self.assertEqual(self.upload(created, make_pdf(pages=2), 1).status, 202)
@@ -49,13 +51,19 @@ class InvisibleSignature(FirmoTestCase):
             if status in ("SIGNED", "FAILED"):
                 break
             time.sleep(0.2)
-        self.assertEqual(status, "SIGNED")
+        self.assertEqual(status, "SIGNED", [
+            (e["type"], e.get("detail", "")) for e in
+            self.firmo.get(f"/api/v1/signature-requests/{rid}/events").json["items"]][-4:])
 
         docs = self.firmo.get(f"/api/v1/signature-requests/{rid}").json["documents"]
-        annex = self.firmo.request("GET", urllib.parse.urlsplit(docs[1]["url"]).path, key=False)
-        self.assertEqual(annex.status, 200, annex)
+        conn = http.client.HTTPConnection(self.firmo.host, self.firmo.port, timeout=60)
+        conn.request("GET", urllib.parse.urlsplit(docs[1]["url"]).path)
+        resp = conn.getresponse()
+        annex = resp.read()
+        conn.close()
+        self.assertEqual(resp.status, 200, annex[:200])
         with tempfile.NamedTemporaryFile(suffix=".pdf") as f:
-            f.write(annex.body)
+            f.write(annex)
             f.flush()
             out = subprocess.run(["pdfsig", f.name], capture_output=True, text=True).stdout
         self.assertIn("Signature #1", out)

@@ -30,6 +30,14 @@ inline std::vector<int> FieldsToSign(const Document& doc, const SignatureRequest
     return out;
 }
 
+// The field of a signer's signature on a document with no field of theirs (their consent covers
+// every document of the request): invisible, on the first page. 1 x 1 point, as the PDF signer
+// refuses a field without width or height (the document time-stamp's field is the same).
+inline SignatureField InvisibleField() {
+    return SignatureField{FieldAtPosition{.page = 0, .x = 0, .y = 0, .w = 1, .h = 1},
+                          Clause{"", ClauseType::kRequired}, std::nullopt};
+}
+
 inline Result<std::string> ReadFile(const fs::path& path) {
     std::ifstream in(path, std::ios::binary);
     if (!in) return Fail(ErrorCode::kInternal, "cannot read " + path.string());

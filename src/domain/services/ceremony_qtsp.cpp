@@ -154,7 +154,7 @@ Result<std::string> CeremonyService::BeginQtsp(const std::string& request_id,
     for (const auto& doc : r.documents) {
         if (!doc.CurrentBlobKey()) return Fail(ErrorCode::kInternal, "document has no file");
         const auto fields = FieldsToSign(doc, r, access.position, rs.accepted_fields);
-        SignatureField field{FieldAtPosition{}, Clause{"", ClauseType::kRequired}, std::nullopt};
+        SignatureField field = InvisibleField();
         SignatureDetails details;
         details.signer_name = rs.signing_name;
         details.signing_time = now;

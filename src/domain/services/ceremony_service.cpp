@@ -519,8 +519,7 @@ Result<void> CeremonyService::SignFor(const std::string& request_id, const std::
             if (fields.empty()) {
                 // Every signer's consent covers every document: without a field of their own,
                 // an invisible signature.
-                SignatureField invisible{FieldAtPosition{}, Clause{"", ClauseType::kRequired},
-                                         std::nullopt};
+                const SignatureField invisible = InvisibleField();
                 details.visible = false;
                 details.reason = "Signed";
                 chain = sign_one(invisible, details, 0);
