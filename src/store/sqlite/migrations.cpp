@@ -452,6 +452,12 @@ ALTER TABLE api_keys ADD COLUMN expires_at INTEGER;
 CREATE INDEX api_keys_by_issuer ON api_keys (issuer_id, created_at);
 )sql";
 
+// Issue 11: a request counts its updates, so that a node can keep a read copy of the aggregate
+// and check it with one narrow read (store/sql/request_cache.hpp).
+constexpr const char* kRequestVersions = R"sql(
+ALTER TABLE signature_requests ADD COLUMN version INTEGER NOT NULL DEFAULT 0;
+)sql";
+
 // One migration a line, so that each new one is a one-line change (clang-format would pack them).
 // clang-format off
 constexpr sql::Migration kMigrations[] = {
@@ -473,6 +479,7 @@ constexpr sql::Migration kMigrations[] = {
     {17, "staff accounts", kStaffAccounts},
     {18, "qtsp authorizations", kQtspAuthorizations},
     {21, "api key labels", kApiKeyLabels},
+    {23, "request versions", kRequestVersions},
 };
 // clang-format on
 
