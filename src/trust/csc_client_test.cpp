@@ -438,7 +438,7 @@ TEST_F(CscClientTest, ASealedTokenSignsOnAnotherNodeAndTheCodeIsSpent) {
     auto token = node_a.ExchangeCode(*sealed_code, start->sealed_verifier);
     ASSERT_TRUE(token) << token.error().message;
 
-    CscClient client_b(Settings(), fetcher_);
+    CscClient client_b(Settings(), fetcher_, &registry_);
     CscGateway node_b(client_b, random_, std::string(32, 'k'));
     auto again = node_b.ExchangeCode(*sealed_code, start->sealed_verifier);
     ASSERT_FALSE(again);
@@ -446,6 +446,10 @@ TEST_F(CscClientTest, ASealedTokenSignsOnAnotherNodeAndTheCodeIsSpent) {
     auto signatures = node_b.SignHashes(token->sealed, ids->at(0), digests);
     ASSERT_TRUE(signatures) << signatures.error().message;
     EXPECT_EQ(signatures->size(), 2U);
+    // Node B's calls, in /metrics: the refused exchange and the signHash.
+    auto& calls = registry_.AddCounterFamily("firmo_csc_calls_total", "", {"call", "outcome"});
+    EXPECT_EQ(calls.With({"oauth2/token", "refused"}).Value(), 1U);
+    EXPECT_EQ(calls.With({"signatures/signHash", "ok"}).Value(), 1U);
     // A node with another seal key cannot use it.
     CscGateway stranger(client_b, random_, std::string(32, 'x'));
     EXPECT_EQ(stranger.SignHashes(token->sealed, ids->at(0), digests).error().code,

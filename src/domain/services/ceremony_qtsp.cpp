@@ -361,8 +361,14 @@ Result<void> CeremonyService::RunQtspSigning(const Job& job) {
         kept.sealed_token = token->sealed;
         kept.token_expires_at =
             ctx_.clock.Now() + std::max(token->lifetime - kTokenMargin, std::chrono::seconds(0));
-        FIRMO_CHECK(InWriteTransaction(ctx_.db, [&](Transaction& tx) {
-            return tx.qtsp_authorizations().KeepSecrets(kept).map([](bool) {});
+        FIRMO_CHECK(InWriteTransaction(ctx_.db, [&](Transaction& tx) -> Result<void> {
+            FIRMO_CHECK(tx.qtsp_authorizations().KeepSecrets(kept));
+            return tx.audit().Append(AuditEvent{
+                0, job.request_id, ctx_.clock.Now(), "signer.qtsp_token", "", "", "",
+                bundle.signer_id, "trust-service",
+                "attempt " + std::to_string(job.attempts) +
+                    ": the authorization code exchanged for a credential token, valid " +
+                    std::to_string(token->lifetime.count()) + " s, kept sealed for the retries"});
         }));
     }
     auto values = qtsp_.gateway->SignHashes(kept.sealed_token, bundle.credential_id, digests);

@@ -177,9 +177,9 @@ TEST_F(CeremonyQtspTest, ConfirmationWaitsForTheProviderAndTheCallbackSigns) {
     EXPECT_NE(signed_pdf.find("%qtsp prepared:"), std::string::npos);
     EXPECT_NE(signed_pdf.find(" value-0\n"), std::string::npos);
     auto events = Events(r);
-    for (const char* type :
-         {"signer.qtsp_credential", "signer.qtsp_redirected", "signer.qtsp_authorized",
-          "signer.qtsp_signed", "document.signed", "signature_request.signed"}) {
+    for (const char* type : {"signer.qtsp_credential", "signer.qtsp_redirected",
+                             "signer.qtsp_authorized", "signer.qtsp_token", "signer.qtsp_signed",
+                             "document.signed", "signature_request.signed"}) {
         EXPECT_EQ(Count(events, type), 1) << type;
     }
     for (const auto& e : events) EXPECT_EQ(e.detail.find("the-code"), std::string::npos);
@@ -315,6 +315,16 @@ TEST_F(CeremonyQtspTest, ARetryOnAnotherNodeUsesTheTokenOfTheFirstExchange) {
     EXPECT_EQ(provider_.exchanges.size(), 1U);  // the code was exchanged once
     EXPECT_EQ(provider_.signed_calls.size(), 2U);
     EXPECT_EQ(provider_.signed_calls[1].sealed_token, "sealed-token:sealed:code-1");
+    // Every call in the audit log: one exchange, a failed and a good signHash; no secret.
+    auto events = Events(r);
+    EXPECT_EQ(Count(events, "signer.qtsp_token"), 1);
+    EXPECT_EQ(Count(events, "signer.qtsp_sign_failed"), 1);
+    EXPECT_EQ(Count(events, "signer.qtsp_signed"), 1);
+    for (const auto& e : events) {
+        EXPECT_EQ(e.detail.find("code-1"), std::string::npos) << e.type;
+        EXPECT_EQ(e.detail.find("sealed:"), std::string::npos) << e.type;
+        EXPECT_EQ(e.detail.find("sealed-token"), std::string::npos) << e.type;
+    }
 }
 
 // A kept token the provider no longer honours is not used: the job exchanges again (which the
