@@ -226,9 +226,7 @@ HttpResponse SignerApi::GetRequest(Req& req) {
                                                  "/documents/" + cd.document->id + "/content"},
                              {"fields", std::move(fields)}});
     }
-    return JsonResponse(
-        200,
-        Json{{"id", r.id},
+    Json out{{"id", r.id},
              {"status", std::string(domain::ToString(r.status))},
              {"issuer", view->issuer_name},
              {"title", view->title},
@@ -240,7 +238,15 @@ HttpResponse SignerApi::GetRequest(Req& req) {
              {"authentication",
               std::string(domain::ToString(view->access.request_signer().authentication))},
              {"eid_required", view->eid_required},
-             {"documents", std::move(documents)}});
+             {"documents", std::move(documents)}};
+    if (qtsp_terms_) {
+        // What the signer accepts with "accept_qtsp_terms": the app shows it before confirming.
+        Json terms = Json::object();
+        if (!qtsp_terms_text_.empty()) terms["text"] = qtsp_terms_text_;
+        if (!qtsp_terms_url_.empty()) terms["url"] = qtsp_terms_url_;
+        out["qtsp_terms"] = std::move(terms);
+    }
+    return JsonResponse(200, out);
 }
 
 HttpResponse SignerApi::DocumentContent(Req& req) {

@@ -75,9 +75,14 @@ class SignerApi {
         : sessions_(sessions), ceremony_(ceremony), urls_(urls), clock_(clock), limits_(limits) {}
 
     void Register(const std::function<void(std::string, std::string, http::Handler)>& add);
-    // signing.provider = "csc" with terms (csc.terms_text / csc.terms_url): confirm requires
+    // signing.provider = "csc" with terms (csc.terms_text / csc.terms_url): the request's view
+    // carries them ("qtsp_terms": {text, url}) for the app to show, and confirm requires
     // "accept_qtsp_terms": true, and records the acceptance.
-    void RequireQtspTerms(bool required) { qtsp_terms_ = required; }
+    void RequireQtspTerms(std::string text, std::string url) {
+        qtsp_terms_text_ = std::move(text);
+        qtsp_terms_url_ = std::move(url);
+        qtsp_terms_ = !qtsp_terms_text_.empty() || !qtsp_terms_url_.empty();
+    }
 
   private:
     using Req = http::HttpRequest;
@@ -104,6 +109,8 @@ class SignerApi {
     const Clock& clock_;
     SignerLimits* limits_;  // none in tests that do not count
     bool qtsp_terms_ = false;
+    std::string qtsp_terms_text_;
+    std::string qtsp_terms_url_;
 };
 
 }  // namespace firmo::api

@@ -663,7 +663,7 @@ struct Node::Graph {
                           .staged = qtsp_staged.get(),
                           .user_id_from_email = c.csc.user_id_from == CscUserIdFrom::kEmail});
         worker.UseQtsp(qtsp.get());
-        signer_api.RequireQtspTerms(!c.csc.terms_text.empty() || !c.csc.terms_url.empty());
+        signer_api.RequireQtspTerms(c.csc.terms_text, c.csc.terms_url);
         log::Info("qtsp_enabled", {{"csc_url", c.csc.url},
                                    {"client_id", c.csc.client_id},
                                    {"terms", c.csc.terms_text.empty() && c.csc.terms_url.empty()

@@ -2517,6 +2517,79 @@ TEST_P(RepositoryContract, QtspAuthorizationsFinishOnceBeforeTheyExpire) {
     EXPECT_TRUE(*Read()->qtsp_authorizations().Find(a.state_hash));
 }
 
+// Issue 15: the sealed code and token rest on the row (Insert ignores them), and expired tokens
+// are forgotten.
+TEST_P(RepositoryContract, QtspAuthorizationsKeepTheirSecretsUntilForgotten) {
+    const Timestamp now = clock_.Now();
+    QtspAuthorization a{.state_hash = std::string(64, 'd'),
+                        .request_id = Id(),
+                        .signer_id = Id(),
+                        .credential_id = "cred-1",
+                        .hashes = {"aGFzaDE"},
+                        .sealed_verifier = "c2VhbGVk",
+                        .created_at = now,
+                        .expires_at = now + 10min,
+                        .sealed_code = "ignored by Insert"};
+    QtspAuthorization b = a;
+    b.state_hash = std::string(64, 'e');
+    b.sealed_code = "";
+    {
+        auto tx = Write();
+        ASSERT_TRUE(tx->qtsp_authorizations().Insert(a));
+        ASSERT_TRUE(tx->qtsp_authorizations().Insert(b));
+        ASSERT_TRUE(tx->Commit());
+    }
+    EXPECT_EQ((*Read()->qtsp_authorizations().Find(a.state_hash))->sealed_code, "");
+    a.sealed_code = "sealed-code";
+    a.sealed_token = "sealed-token-a";
+    a.token_expires_at = now + 1min;
+    b.sealed_code = "sealed-code-b";
+    b.sealed_token = "sealed-token-b";
+    b.token_expires_at = now + 5min;
+    {
+        auto tx = Write();
+        EXPECT_EQ(tx->qtsp_authorizations().KeepSecrets(a), true);
+        EXPECT_EQ(tx->qtsp_authorizations().KeepSecrets(b), true);
+        QtspAuthorization missing = a;
+        missing.state_hash = std::string(64, 'f');
+        EXPECT_EQ(tx->qtsp_authorizations().KeepSecrets(missing), false);
+        ASSERT_TRUE(tx->Commit());
+    }
+    auto found = *Read()->qtsp_authorizations().Find(a.state_hash);
+    ASSERT_TRUE(found);
+    EXPECT_EQ(found->sealed_code, "sealed-code");
+    EXPECT_EQ(found->sealed_token, "sealed-token-a");
+    EXPECT_EQ(found->token_expires_at, now + 1min);
+    {
+        auto tx = Write();
+        EXPECT_EQ(tx->qtsp_authorizations().ForgetExpiredTokens(now + 2min), 1);
+        ASSERT_TRUE(tx->Commit());
+    }
+    found = *Read()->qtsp_authorizations().Find(a.state_hash);
+    EXPECT_EQ(found->sealed_token, "");
+    EXPECT_FALSE(found->token_expires_at);
+    EXPECT_EQ(found->sealed_code, "sealed-code");
+    EXPECT_EQ((*Read()->qtsp_authorizations().Find(b.state_hash))->sealed_token, "sealed-token-b");
+    // Cleared again (the token was used): empty and absent.
+    a.sealed_code.clear();
+    a.sealed_token.clear();
+    a.token_expires_at.reset();
+    {
+        auto tx = Write();
+        EXPECT_EQ(tx->qtsp_authorizations().KeepSecrets(a), true);
+        ASSERT_TRUE(tx->Commit());
+    }
+    EXPECT_EQ(*Read()->qtsp_authorizations().Find(a.state_hash),
+              (QtspAuthorization{.state_hash = a.state_hash,
+                                 .request_id = a.request_id,
+                                 .signer_id = a.signer_id,
+                                 .credential_id = a.credential_id,
+                                 .hashes = a.hashes,
+                                 .sealed_verifier = a.sealed_verifier,
+                                 .created_at = a.created_at,
+                                 .expires_at = a.expires_at}));
+}
+
 // Issue 17: staff accounts, sessions and the staff audit log, scoped by issuer.
 TEST_P(RepositoryContract, StaffAccountsSessionsAndAuditAreScopedByIssuer) {
     StaffUser anna{.id = Id(),

@@ -367,7 +367,8 @@ Result<std::string> CscClient::AuthorizationUrl(const CscAuthorizationRequest& r
     return url;
 }
 
-Result<std::string> CscClient::ExchangeCode(std::string_view code, std::string_view code_verifier) {
+Result<std::string> CscClient::ExchangeCode(std::string_view code, std::string_view code_verifier,
+                                            std::chrono::seconds* lifetime) {
     FIRMO_TRY(std::string base, OauthBase());
     oidc::HttpCall http;
     http.method = "POST";
@@ -382,6 +383,13 @@ Result<std::string> CscClient::ExchangeCode(std::string_view code, std::string_v
     FIRMO_TRY(Reply reply, Call("oauth2/token", http));
     std::string token = StringOr(reply.body, "access_token");
     if (token.empty()) return Fail(Malformed("oauth2/token", "no access_token"));
+    if (lifetime != nullptr) {
+        auto expires = reply.body.find("expires_in");
+        *lifetime =
+            std::chrono::seconds(expires != reply.body.end() && expires->is_number_integer()
+                                     ? std::max<std::int64_t>(expires->get<std::int64_t>(), 0)
+                                     : 0);
+    }
     return token;
 }
 

@@ -101,9 +101,11 @@ class CscClient {
     [[nodiscard]] Result<CscCredential> CredentialInfo(std::string_view credential_id);
     // The URL for the signer's browser. Needs the authorization server (may call Info()).
     [[nodiscard]] Result<std::string> AuthorizationUrl(const CscAuthorizationRequest& request);
-    // The credential-scoped access token for the code the callback received.
+    // The credential-scoped access token for the code the callback received; `lifetime`, when
+    // given, receives the provider's `expires_in` (0 when it gave none).
     [[nodiscard]] Result<std::string> ExchangeCode(std::string_view code,
-                                                   std::string_view code_verifier);
+                                                   std::string_view code_verifier,
+                                                   std::chrono::seconds* lifetime = nullptr);
     // One signature value per hash (same order): PKCS#1 v1.5 for RSA keys, DER ECDSA-Sig-Value
     // for EC keys (a raw r||s answer is converted), each verified against
     // credential.chain_der[0] before it is returned.

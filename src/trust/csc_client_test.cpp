@@ -406,16 +406,54 @@ TEST_F(CscClientTest, GatewaySealsTheVerifierAndItsStateComesBack) {
     EXPECT_NE(start->url.find("state=" + start->state), std::string::npos);
     auto back = Browse(start->url, "allow");
     EXPECT_EQ(back["state"], start->state);
+    auto sealed_code = gateway.Seal(back["code"]);
+    ASSERT_TRUE(sealed_code);
+    EXPECT_EQ(sealed_code->find(back["code"]), std::string::npos);
     // A sealed value altered at rest does not open.
     std::string altered = start->sealed_verifier;
     altered[5] = altered[5] == 'A' ? 'B' : 'A';
-    EXPECT_EQ(gateway.ExchangeCode(back["code"], altered).error().code, ErrorCode::kForbidden);
+    EXPECT_EQ(gateway.ExchangeCode(*sealed_code, altered).error().code, ErrorCode::kForbidden);
     // (the provider never saw that attempt: the code is still good)
-    auto token = gateway.ExchangeCode(back["code"], start->sealed_verifier);
+    auto token = gateway.ExchangeCode(*sealed_code, start->sealed_verifier);
     ASSERT_TRUE(token) << token.error().message;
-    auto signatures = client.SignHash(*token, *credential, digests);
+    EXPECT_EQ(token->lifetime, std::chrono::seconds(300));  // the provider's expires_in
+    auto signatures = gateway.SignHashes(token->sealed, credential->id, digests);
     ASSERT_TRUE(signatures) << signatures.error().message;
     EXPECT_TRUE(VerifiesWith(credential->chain_der[0], digests[0], signatures->at(0)));
+}
+
+// Two nodes share the seal key and the database, nothing else: the token node A got for a
+// code, sealed, signs on node B (a fresh adapter), while exchanging the spent code again fails.
+TEST_F(CscClientTest, ASealedTokenSignsOnAnotherNodeAndTheCodeIsSpent) {
+    CscClient client_a(Settings(), fetcher_);
+    CscGateway node_a(client_a, random_, std::string(32, 'k'));
+    auto ids = client_a.ListCredentials(kRsaUser);
+    ASSERT_TRUE(ids);
+    const std::vector<std::string> digests = {crypto::Sha256("node a"), crypto::Sha256("node b")};
+    auto start = node_a.StartAuthorization(ids->at(0), digests);
+    ASSERT_TRUE(start) << start.error().message;
+    auto back = Browse(start->url, "allow");
+    auto sealed_code = node_a.Seal(back["code"]);
+    ASSERT_TRUE(sealed_code);
+    auto token = node_a.ExchangeCode(*sealed_code, start->sealed_verifier);
+    ASSERT_TRUE(token) << token.error().message;
+
+    CscClient client_b(Settings(), fetcher_, &registry_);
+    CscGateway node_b(client_b, random_, std::string(32, 'k'));
+    auto again = node_b.ExchangeCode(*sealed_code, start->sealed_verifier);
+    ASSERT_FALSE(again);
+    EXPECT_EQ(again.error().code, ErrorCode::kGone);
+    auto signatures = node_b.SignHashes(token->sealed, ids->at(0), digests);
+    ASSERT_TRUE(signatures) << signatures.error().message;
+    EXPECT_EQ(signatures->size(), 2U);
+    // Node B's calls, in /metrics: the refused exchange and the signHash.
+    auto& calls = registry_.AddCounterFamily("firmo_csc_calls_total", "", {"call", "outcome"});
+    EXPECT_EQ(calls.With({"oauth2/token", "refused"}).Value(), 1U);
+    EXPECT_EQ(calls.With({"signatures/signHash", "ok"}).Value(), 1U);
+    // A node with another seal key cannot use it.
+    CscGateway stranger(client_b, random_, std::string(32, 'x'));
+    EXPECT_EQ(stranger.SignHashes(token->sealed, ids->at(0), digests).error().code,
+              ErrorCode::kForbidden);
 }
 
 }  // namespace

@@ -9,7 +9,9 @@ namespace {
 constexpr std::size_t kStateBytes = 32;
 constexpr std::string_view kSealContext = "firmo qtsp pkce verifier";
 constexpr std::string_view kCodeContext = "firmo qtsp authorization code";
-constexpr auto kTokenKept = std::chrono::minutes(5);
+constexpr std::string_view kTokenContext = "firmo qtsp credential token";
+// A token's lifetime when the provider's answer has no expires_in.
+constexpr std::chrono::seconds kTokenAssumed = std::chrono::minutes(5);
 
 // Upper bound of a signature value: an RSA modulus, or a DER ECDSA-Sig-Value (two INTEGERs of
 // the curve's size, each with a sign byte, plus headers).
@@ -38,12 +40,16 @@ Result<domain::QtspAuthorizationStart> CscGateway::StartAuthorization(
     return start;
 }
 
-Result<std::string> CscGateway::ExchangeCode(const std::string& code,
-                                             const std::string& sealed_verifier) {
-    auto sealed = Base64UrlDecode(sealed_verifier);
-    if (!sealed) return Fail(ErrorCode::kInternal, "a stored PKCE verifier is not base64url");
-    FIRMO_TRY(std::string verifier, crypto::Open(seal_key_, *sealed, kSealContext));
-    return client_.ExchangeCode(code, verifier);
+Result<domain::QtspToken> CscGateway::ExchangeCode(const std::string& sealed_code,
+                                                   const std::string& sealed_verifier) {
+    FIRMO_TRY(std::string code, Open(sealed_code, kCodeContext));
+    FIRMO_TRY(std::string verifier, Open(sealed_verifier, kSealContext));
+    domain::QtspToken out;
+    FIRMO_TRY(std::string token, client_.ExchangeCode(code, verifier, &out.lifetime));
+    if (out.lifetime.count() == 0) out.lifetime = kTokenAssumed;
+    FIRMO_TRY(std::string sealed, crypto::Seal(seal_key_, token, kTokenContext));
+    out.sealed = Base64UrlEncode(sealed);
+    return out;
 }
 
 Result<std::string> CscGateway::Open(const std::string& sealed, std::string_view context) const {
@@ -81,28 +87,12 @@ Result<std::string> CscGateway::Seal(const std::string& secret) {
     return Base64UrlEncode(sealed);
 }
 
-Result<std::vector<std::string>> CscGateway::SignHashes(const std::string& sealed_code,
-                                                        const std::string& sealed_verifier,
+Result<std::vector<std::string>> CscGateway::SignHashes(const std::string& sealed_token,
                                                         const std::string& credential_id,
                                                         const std::vector<std::string>& digests) {
-    std::string token;
-    {
-        std::lock_guard lock(mu_);
-        const auto now = std::chrono::steady_clock::now();
-        std::erase_if(tokens_, [&](const auto& kv) { return kv.second.until < now; });
-        if (auto it = tokens_.find(sealed_code); it != tokens_.end()) token = it->second.token;
-    }
-    if (token.empty()) {
-        FIRMO_TRY(std::string code, Open(sealed_code, kCodeContext));
-        FIRMO_TRY(token, ExchangeCode(code, sealed_verifier));
-        std::lock_guard lock(mu_);
-        tokens_[sealed_code] = {token, std::chrono::steady_clock::now() + kTokenKept};
-    }
+    FIRMO_TRY(std::string token, Open(sealed_token, kTokenContext));
     FIRMO_TRY(CscCredential credential, client_.CredentialInfo(credential_id));
-    FIRMO_TRY(auto values, client_.SignHash(token, credential, digests));
-    std::lock_guard lock(mu_);
-    tokens_.erase(sealed_code);  // spent
-    return values;
+    return client_.SignHash(token, credential, digests);
 }
 
 }  // namespace firmo::trust

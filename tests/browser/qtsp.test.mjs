@@ -26,7 +26,10 @@ const USERS = [
   { userID: 'RSSMRA80A01H501U', name: 'Mario Rossi', key: 'rsa' },
   { userID: 'BNCGVN75L15F205G', name: 'Giovanni Bianchi', key: 'ec' },
   { userID: 'VRDLGU90E41Z404B', name: 'Luigi Verdi', key: 'rsa' },
+  { userID: 'NRENNA85M41H501P', name: 'Anna Neri', key: 'ec' },
 ];
+
+const FIRMO_ENV = { FIRMO_CSC_CLIENT_SECRET: 'a-long-qtsp-client-secret' };
 
 let firmo;
 let smtp;
@@ -34,6 +37,8 @@ let browser;
 let provider;
 let providerUrl;
 let providerRoot;
+let firmoArgs;
+let firmoDir;  // the first node's data folder, kept across a restart
 
 function startProvider(port, firmoPort) {
   const config = {
@@ -63,18 +68,21 @@ before(async () => {
   ({ child: provider, url: providerUrl, root: providerRoot } =
     await startProvider(providerPort, firmoPort));
   [smtp, browser] = await Promise.all([startSmtpSink(), launchBrowser()]);
-  firmo = await startFirmo({
-    args: ['--listen', `127.0.0.1:${firmoPort}`,
-           '--smtp-url', `smtp://127.0.0.1:${smtp.port}`, '--smtp-starttls', 'none',
-           '--signing-provider', 'csc', '--csc-url', `${providerUrl}/csc/v2`,
-           '--csc-client-id', 'firmo', '--csc-terms-text', TERMS],
-    env: { FIRMO_CSC_CLIENT_SECRET: 'a-long-qtsp-client-secret' },
-  });
+  firmoArgs = ['--listen', `127.0.0.1:${firmoPort}`,
+               '--smtp-url', `smtp://127.0.0.1:${smtp.port}`, '--smtp-starttls', 'none',
+               '--signing-provider', 'csc', '--csc-url', `${providerUrl}/csc/v2`,
+               '--csc-client-id', 'firmo', '--csc-terms-text', TERMS];
+  firmo = await startFirmo({ args: firmoArgs, env: FIRMO_ENV });
+  firmoDir = firmo.dataDir;
 });
 
 after(async () => {
   provider?.kill('SIGTERM');
   await Promise.allSettled([firmo?.stop(), browser?.close(), smtp?.stop()]);
+  if (firmoDir) {
+    fs.rmSync(firmoDir, { recursive: true, force: true });
+    fs.rmSync(`${firmoDir.replace(/\/+$/, '')}.ca-key-secret`, { force: true });
+  }
 });
 
 async function signLog() {
@@ -231,16 +239,20 @@ async function call(method, p, { body, token, expect } = {}) {
   return { status: res.status, data };
 }
 
-test('the JSON signer API answers qtsp_authorization_url; the app opens it; SIGNED', async () => {
-  const to = 'luigi.verdi@example.org';
+// The signer API up to the confirmation: a code, a session, the provider's terms read from the
+// request, acceptance, confirmation with accept_qtsp_terms. Returns the provider's URL.
+async function confirmThroughApi(user, to) {
   const { client, request } = await readyRequest(firmo, {
-    signers: [{ who: { fiscal_code: USERS[2].userID, email: to, name: 'Luigi Verdi', language: 'en' } }],
+    signers: [{ who: { fiscal_code: user.userID, email: to, name: user.name, language: 'en' } }],
   });
   const link = request.signers[0].portal_url.split('/l/')[1];
   await call('POST', '/api/v1/signer/codes', { body: { link_token: link }, expect: 202 });
   const code = codeFrom(await smtp.waitFor((m) => m.to.includes(to), 10000));
   let r = await call('POST', '/api/v1/signer/sessions', { body: { link_token: link, code }, expect: 201 });
   const token = r.data.session_token;
+  // The app reads the provider's terms from the request before it confirms.
+  r = await call('GET', `/api/v1/signer/signature-requests/${request.id}`, { token, expect: 200 });
+  assert.deepEqual(r.data.qtsp_terms, { text: TERMS });
   await call('POST', `/api/v1/signer/signature-requests/${request.id}/acceptance`,
              { token, body: { accepted: [{ document_index: 0, field_index: 0 },
                                          { document_index: 0, field_index: 1 }] },
@@ -254,7 +266,12 @@ test('the JSON signer API answers qtsp_authorization_url; the app opens it; SIGN
   r = await call('POST', `/api/v1/signer/signature-requests/${request.id}/confirmation`,
                  { token, body: { code: confirm, accept_qtsp_terms: true }, expect: 202 });
   assert.equal(r.data.status, 'WAIT_FOR_QTSP');
-  const url = r.data.qtsp_authorization_url;
+  return { client, request, token, url: r.data.qtsp_authorization_url };
+}
+
+test('the JSON signer API answers qtsp_authorization_url; the app opens it; SIGNED', async () => {
+  const { client, request, token, url } = await confirmThroughApi(USERS[2], 'luigi.verdi@example.org');
+  let r;
   assert.ok(url.startsWith(`${providerUrl}/oauth2/authorize?`), url);
   const params = new URL(url).searchParams;
   assert.equal(params.get('scope'), 'credential');
@@ -275,4 +292,39 @@ test('the JSON signer API answers qtsp_authorization_url; the app opens it; SIGN
   }
   assert.equal(await status(client, request.id), 'SIGNED');
   await page.context().close();
+});
+
+async function events(client, id) {
+  return (await client.get(`/api/v1/signature-requests/${id}/events`)).items.map((e) => e.type);
+}
+
+test('a signHash retry after a crash and a restart uses the kept token; SIGNED', async () => {
+  // The provider's signHash is down: the first attempt exchanges the code, then fails.
+  await fetch(`${providerUrl}/test/fail-sign-hash`, {
+    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"count": 1000}',
+  });
+  const { client, request, url } = await confirmThroughApi(USERS[3], 'anna.neri@example.org');
+  const page = await newPage(browser, 'phone');
+  await page.goto(url);
+  await page.getByRole('button', { name: 'Authorize' }).click();
+  await page.waitForURL((u) => u.href.startsWith(firmo.url));
+  await page.context().close();
+  for (let i = 0; !(await events(client, request.id)).includes('signer.qtsp_sign_failed'); i++) {
+    assert.ok(i < 400, 'no failed signHash');
+    await new Promise((res) => setTimeout(res, 50));
+  }
+  // The node dies before its retry; the provider is back; a new process on the same data
+  // folder takes the job over: it must sign with the kept token (the code is spent).
+  await firmo.kill9();
+  await fetch(`${providerUrl}/test/fail-sign-hash`, {
+    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"count": 0}',
+  });
+  firmo = await startFirmo({ args: firmoArgs, env: FIRMO_ENV, dataDir: firmoDir });
+  for (let i = 0; (await status(client, request.id)) !== 'SIGNED'; i++) {
+    assert.ok(i < 600, `${await status(client, request.id)}: ${await events(client, request.id)}`);
+    await new Promise((res) => setTimeout(res, 100));
+  }
+  const types = await events(client, request.id);
+  assert.equal(types.filter((t) => t === 'signer.qtsp_token').length, 1, `${types}`);
+  assert.ok(types.includes('signer.qtsp_signed'), `${types}`);
 });

@@ -27,6 +27,8 @@
 //
 // Test hooks (not CSC): GET /test/log answers the signHash calls served so far, as JSON
 // ([{credentialID, hashes}]), so tests can check that what was signed is what was authorized.
+// POST /test/fail-sign-hash {"count": N}: the next N signHash calls answer 503
+// (temporarily_unavailable) before looking at their token, as a provider's outage would.
 
 import { execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
@@ -132,6 +134,7 @@ const credentialTokens = new Map();  // token -> {client_id, credentialID, hashe
 const pendingAuthorizations = new Map();  // transaction id -> authorize parameters
 const codes = new Map();             // code -> {..., expires}
 const signLog = [];
+let signHashFailures = 0;
 
 // ---- helpers ----
 
@@ -472,6 +475,11 @@ function signOne(credential, hashHex, signAlgo) {
 }
 
 async function signHash(req, res) {
+  if (signHashFailures > 0) {
+    signHashFailures -= 1;
+    await readBody(req);
+    throw new CscError(503, 'temporarily_unavailable', 'the signing service is down for a moment');
+  }
   const auth = req.headers.authorization ?? '';
   if (serviceTokens.has(auth.replace(/^Bearer /, ''))) {
     throw new CscError(403, 'insufficient_scope', 'signHash needs a credential (scope=credential) token');
@@ -527,6 +535,11 @@ const server = http.createServer(async (req, res) => {
       case 'POST /csc/v2/credentials/info': return await credentialsInfo(req, res);
       case 'POST /csc/v2/signatures/signHash': return await signHash(req, res);
       case 'GET /test/log': return send(res, 200, signLog);
+      case 'POST /test/fail-sign-hash': {
+        const { count } = await readJson(req);
+        signHashFailures = Number.isInteger(count) && count >= 0 ? count : 0;
+        return send(res, 200, { count: signHashFailures });
+      }
       case 'GET /test/root.crl': case 'GET /test/ca.crl': {
         const crl = crls[url.pathname === '/test/root.crl' ? 'root' : 'ca'];
         if (!crl) throw new CscError(404, 'invalid_request', 'no CRLs (revocation_base unset)');

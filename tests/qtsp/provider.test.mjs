@@ -212,3 +212,19 @@ test('a denied authorization redirects with access_denied and the state', async 
   assert.equal(back.state, 'deny-state');
   assert.equal(back.code, undefined);
 });
+
+test('the fail-sign-hash hook answers 503 without spending the token', async () => {
+  const { id } = await credentialOf('RSSMRA80A01H501U');
+  const hashes = [digest('outage')];
+  const tok = await credentialToken(id, hashes);
+  assert.equal(tok.status, 200, JSON.stringify(tok.body));
+  const armed = await post('/test/fail-sign-hash', { count: 1 });
+  assert.equal(armed.status, 200);
+  const body = { credentialID: id, hashes: [hashes[0].toString('base64')], hashAlgorithmOID: SHA256,
+    signAlgo: RSA };
+  let r = await post('/csc/v2/signatures/signHash', body, tok.body.access_token);
+  assert.equal(r.status, 503);
+  assert.equal(r.body.error, 'temporarily_unavailable');
+  r = await post('/csc/v2/signatures/signHash', body, tok.body.access_token);
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+});

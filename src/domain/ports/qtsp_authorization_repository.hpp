@@ -26,6 +26,10 @@ struct QtspAuthorization {
     Timestamp expires_at;
     std::optional<Timestamp> finished_at;  // set once, by Finish
     std::string outcome;                   // "" while pending, then "authorized" or "denied"
+    // What the signing job needs, where every node sees it (sealed by the QTSP adapter):
+    std::string sealed_code;   // the callback's authorization code (single-use at the provider)
+    std::string sealed_token;  // the credential-scoped token it was exchanged for, until used
+    std::optional<Timestamp> token_expires_at;  // when the provider stops honouring the token
     friend bool operator==(const QtspAuthorization&, const QtspAuthorization&) = default;
 };
 
@@ -47,6 +51,11 @@ class QtspAuthorizationRepository {
                                               const std::string& outcome, Timestamp at) = 0;
     // Removes authorizations that expired before `before` (finished or not); returns how many.
     [[nodiscard]] virtual Result<std::int64_t> DeleteExpired(Timestamp before) = 0;
+    // Stores `a`'s sealed_code, sealed_token and token_expires_at on its row (Insert ignores
+    // them). Returns false when there is no such row.
+    [[nodiscard]] virtual Result<bool> KeepSecrets(const QtspAuthorization& a) = 0;
+    // Clears the tokens that expired before `now`; returns how many.
+    [[nodiscard]] virtual Result<std::int64_t> ForgetExpiredTokens(Timestamp now) = 0;
 };
 
 }  // namespace firmo::domain

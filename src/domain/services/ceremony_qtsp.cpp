@@ -5,10 +5,14 @@
 // the code; a signing job exchanges it, calls signHash, embeds the values, adds the long-term
 // proof and moves the request on exactly as for built-in signatures.
 //
-// What is kept, per authorization (blob store, so it survives a restart and serves every node):
+// What is kept, per authorization (shared storage, so it survives a restart and serves every
+// node): in the blob store
 //   requests/{r}/qtsp/{signer}/{state_hash}.bundle  the prepared signatures (text, below)
-//   requests/{r}/qtsp/{signer}/{state_hash}.code    the callback's code, sealed by the adapter
 //   requests/{r}/qtsp/{signer}/current              the pending attempt: state hash and URL
+// and on the authorization's row (qtsp_authorizations) the callback's code and, once a job
+// exchanged it, the credential token with its expiry, both sealed by the adapter; a retry on
+// any node uses the token, and both are cleared once signHash answered.
+// (`{state_hash}.code` in the blob store: the code of an authorization from before migration 20.)
 //
 // One signature per document and signer: the provider authorizes every hash at once, and a
 // second signature in the same file could only be prepared after the first is embedded. The
@@ -32,6 +36,8 @@ using namespace ceremony_internal;  // NOLINT(google-build-using-namespace)
 namespace {
 
 constexpr std::string_view kBundleMagic = "firmo-qtsp-bundle 1";
+// A kept credential token is used only while it has this much life left.
+constexpr std::chrono::seconds kTokenMargin{30};
 
 struct BundleDocument {
     std::string document_id;
@@ -237,6 +243,12 @@ Result<void> CeremonyService::ReclaimExpired(const std::string& request_id,
     FIRMO_TRY(auto current, ReadCurrent(ctx_.blobs, Prefix(request_id, signer_id)));
     if (!current) return {};
     FIRMO_TRY(auto a, qtsp_.service->Find(current->state_hash));
+    if (a && a->outcome == "denied") {
+        // Denied, but the turn was not given back (the node stopped in between): now.
+        return ReturnTurn(request_id, signer_id,
+                          "the signer did not authorize the signatures at the trust service "
+                          "provider");
+    }
     if (a && (a->finished_at || ctx_.clock.Now() < a->expires_at)) return {};
     return ReturnTurn(request_id, signer_id, "the QTSP authorization expired");
 }
@@ -267,26 +279,20 @@ Result<void> CeremonyService::AcceptQtspTerms(const PortalSession& session,
     });
 }
 
-Result<void> CeremonyService::Authorized(const QtspAuthorization& a, const std::string& code) {
-    FIRMO_TRY(std::string sealed, qtsp_.gateway->Seal(code));
-    const std::string prefix = Prefix(a.request_id, a.signer_id);
-    FIRMO_CHECK(ctx_.blobs.Put(prefix + a.state_hash + ".code", sealed));
-    FIRMO_TRY(auto request, InReadTransaction(ctx_.db, [&](Transaction& tx) {
-                  return LoadSignerAccess(tx, a.request_id, a.signer_id);
-              }));
-    const Timestamp now = ctx_.clock.Now();
-    FIRMO_CHECK(InWriteTransaction(ctx_.db, [&](Transaction& tx) -> Result<void> {
-        Job job;
-        job.kind = JobKind::kSignDocuments;
-        job.issuer_id = request.request.issuer_id;
-        job.request_id = a.request_id;
-        job.run_at = now;
-        job.blob_key = prefix + a.state_hash + ".bundle";
-        return tx.jobs().Enqueue(job).map([](std::int64_t) {});
-    }));
-    ctx_.db.AfterCommit(ctx_.on_job_enqueued);
-    (void)ctx_.blobs.Remove(prefix + "current");
-    return {};
+Result<void> CeremonyService::Authorized(Transaction& tx, const QtspAuthorization& a,
+                                         const std::string& code) {
+    QtspAuthorization kept = a;
+    FIRMO_TRY(kept.sealed_code, qtsp_.gateway->Seal(code));
+    FIRMO_TRY(bool stored, tx.qtsp_authorizations().KeepSecrets(kept));
+    if (!stored) return Fail(ErrorCode::kNotFound, "no such QTSP authorization");
+    FIRMO_TRY(auto request, LoadSignerAccess(tx, a.request_id, a.signer_id));
+    Job job;
+    job.kind = JobKind::kSignDocuments;
+    job.issuer_id = request.request.issuer_id;
+    job.request_id = a.request_id;
+    job.run_at = ctx_.clock.Now();
+    job.blob_key = Prefix(a.request_id, a.signer_id) + a.state_hash + ".bundle";
+    return tx.jobs().Enqueue(job).map([](std::int64_t) {});
 }
 
 Result<void> CeremonyService::Denied(const QtspAuthorization& a) {
@@ -322,7 +328,6 @@ Result<void> CeremonyService::RunQtspSigning(const Job& job) {
         }
     }
     const std::string prefix = Prefix(job.request_id, bundle.signer_id);
-    FIRMO_TRY(std::string sealed_code, ctx_.blobs.Get(prefix + bundle.state_hash + ".code"));
     const Timestamp now = ctx_.clock.Now();
     const auto audit = [&](const std::string& type, const std::string& detail) {
         return InWriteTransaction(ctx_.db, [&](Transaction& tx) {
@@ -330,13 +335,51 @@ Result<void> CeremonyService::RunQtspSigning(const Job& job) {
                                                 "", bundle.signer_id, "trust-service", detail});
         });
     };
-    auto values = qtsp_.gateway->SignHashes(sealed_code, authorization->sealed_verifier,
-                                            bundle.credential_id, digests);
-    if (!values) {
-        FIRMO_CHECK(audit("signer.qtsp_sign_failed", "attempt " + std::to_string(job.attempts) +
-                                                         ": " + values.error().message));
-        return tl::unexpected<Error>(values.error());
+    const auto failed = [&](const Error& e) -> Result<void> {
+        FIRMO_CHECK(audit("signer.qtsp_sign_failed",
+                          "attempt " + std::to_string(job.attempts) + ": " + e.message));
+        return tl::unexpected<Error>(e);
+    };
+    // The token of an earlier attempt (any node's), while the provider honours it: the code is
+    // single-use, so a retried signHash must not exchange it again.
+    QtspAuthorization kept = *authorization;
+    if (kept.sealed_token.empty() || !kept.token_expires_at ||
+        *kept.token_expires_at <= ctx_.clock.Now()) {
+        if (kept.sealed_code.empty()) {
+            // Authorized before migration 20, when the code was kept in the blob store; or
+            // signed already by an attempt that failed afterwards (the code is spent).
+            const std::string old_key = prefix + bundle.state_hash + ".code";
+            FIRMO_TRY(auto stat, ctx_.blobs.Stat(old_key));
+            if (!stat) {
+                return failed(Error{ErrorCode::kGone,
+                                    "the QTSP authorization of these signatures was used already"});
+            }
+            FIRMO_TRY(kept.sealed_code, ctx_.blobs.Get(old_key));
+        }
+        auto token = qtsp_.gateway->ExchangeCode(kept.sealed_code, kept.sealed_verifier);
+        if (!token) return failed(token.error());
+        kept.sealed_token = token->sealed;
+        kept.token_expires_at =
+            ctx_.clock.Now() + std::max(token->lifetime - kTokenMargin, std::chrono::seconds(0));
+        FIRMO_CHECK(InWriteTransaction(ctx_.db, [&](Transaction& tx) -> Result<void> {
+            FIRMO_CHECK(tx.qtsp_authorizations().KeepSecrets(kept));
+            return tx.audit().Append(AuditEvent{
+                0, job.request_id, ctx_.clock.Now(), "signer.qtsp_token", "", "", "",
+                bundle.signer_id, "trust-service",
+                "attempt " + std::to_string(job.attempts) +
+                    ": the authorization code exchanged for a credential token, valid " +
+                    std::to_string(token->lifetime.count()) + " s, kept sealed for the retries"});
+        }));
     }
+    auto values = qtsp_.gateway->SignHashes(kept.sealed_token, bundle.credential_id, digests);
+    if (!values) return failed(values.error());
+    // The token is spent (numSignatures): forget it, and the code with it.
+    kept.sealed_code.clear();
+    kept.sealed_token.clear();
+    kept.token_expires_at.reset();
+    FIRMO_CHECK(InWriteTransaction(ctx_.db, [&](Transaction& tx) {
+        return tx.qtsp_authorizations().KeepSecrets(kept).map([](bool) {});
+    }));
     if (values->size() != digests.size()) {
         return Fail(ErrorCode::kUnavailable, "QTSP signatures/signHash returned " +
                                                  std::to_string(values->size()) + " values for " +
@@ -397,6 +440,7 @@ Result<void> CeremonyService::RunQtspSigning(const Job& job) {
         job.request_id, bundle.signer_id, results,
         "QTSP credential " + bundle.credential_id + " (" + bundle.credential_note + ")", now));
     (void)ctx_.blobs.Remove(prefix + bundle.state_hash + ".code");
+    (void)ctx_.blobs.Remove(prefix + "current");
     return {};
 }
 

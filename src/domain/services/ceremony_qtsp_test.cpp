@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <set>
 
 #include "core/encoding.hpp"
 #include "domain/services/qtsp_service.hpp"
@@ -27,26 +28,45 @@ class FakeProvider final : public QtspGateway {
                                           credential_id + "&state=" + state,
                                       state, "verifier-" + std::to_string(started)};
     }
-    Result<std::string> ExchangeCode(const std::string& /*code*/,
-                                     const std::string& /*sealed_verifier*/) override {
-        return "token";
+    // As the provider does: a code is single-use, a token signs once (numSignatures).
+    Result<QtspToken> ExchangeCode(const std::string& sealed_code,
+                                   const std::string& sealed_verifier) override {
+        exchanges.push_back({sealed_code, sealed_verifier});
+        if (!spent_codes.insert(sealed_code).second) {
+            return Fail(ErrorCode::kGone,
+                        "QTSP oauth2/token refused (HTTP 400 invalid_grant): invalid, used or "
+                        "expired authorization code");
+        }
+        const std::string token = "sealed-token:" + sealed_code;
+        live_tokens.insert(token);
+        return QtspToken{token, std::chrono::seconds(300)};
     }
     Result<QtspCredential> FindCredential(const std::string& user_id) override {
         users.push_back(user_id);
         if (user_id == kLuigia) return Fail(ErrorCode::kNotFound, "no credential");
         return QtspCredential{"cred-1", SignerCredential{"cert", {"ca"}, 256}, "CN=Mario, SCAL 2"};
     }
-    Result<std::string> Seal(const std::string& secret) override { return "sealed:" + secret; }
-    Result<std::vector<std::string>> SignHashes(const std::string& sealed_code,
-                                                const std::string& sealed_verifier,
+    Result<std::string> Seal(const std::string& secret) override {
+        if (seal_failures > 0) {
+            --seal_failures;
+            return Fail(ErrorCode::kInternal, "sealing failed");
+        }
+        return "sealed:" + secret;
+    }
+    Result<std::vector<std::string>> SignHashes(const std::string& sealed_token,
                                                 const std::string& credential_id,
                                                 const std::vector<std::string>& digests) override {
-        signed_calls.push_back({sealed_code, sealed_verifier, credential_id, digests});
+        signed_calls.push_back({sealed_token, credential_id, digests});
         if (failures > 0) {
             --failures;
             return Fail(failure,
                         "QTSP signatures/signHash refused (HTTP 400 invalid_request): "
                         "the credential is locked");
+        }
+        if (live_tokens.erase(sealed_token) == 0) {
+            return Fail(ErrorCode::kForbidden,
+                        "QTSP signatures/signHash refused (HTTP 401 "
+                        "invalid_token)");
         }
         std::vector<std::string> values;
         for (std::size_t i = 0; i < digests.size(); ++i)
@@ -54,8 +74,11 @@ class FakeProvider final : public QtspGateway {
         return values;
     }
 
+    struct Exchange {
+        std::string sealed_code, sealed_verifier;
+    };
     struct SignCall {
-        std::string sealed_code, sealed_verifier, credential_id;
+        std::string sealed_token, credential_id;
         std::vector<std::string> digests;
     };
     int started = 0;
@@ -64,6 +87,10 @@ class FakeProvider final : public QtspGateway {
     std::vector<std::string> authorized_digests;
     std::vector<std::string> users;
     std::vector<SignCall> signed_calls;
+    std::vector<Exchange> exchanges;
+    std::set<std::string> spent_codes;
+    std::set<std::string> live_tokens;
+    int seal_failures = 0;
 };
 
 // Prepare: the digest names the file and the field; Embed: appends the value.
@@ -138,22 +165,30 @@ TEST_F(CeremonyQtspTest, ConfirmationWaitsForTheProviderAndTheCallbackSigns) {
     auto after = Reload(r);
     EXPECT_EQ(after.status, RequestStatus::kSigned);
     EXPECT_EQ(after.signers[0].status, SignerStatus::kSigned);
+    ASSERT_EQ(provider_.exchanges.size(), 1U);
+    EXPECT_EQ(provider_.exchanges[0].sealed_code, "sealed:the-code");  // never in clear at rest
+    EXPECT_EQ(provider_.exchanges[0].sealed_verifier, "verifier-1");
     ASSERT_EQ(provider_.signed_calls.size(), 1U);
     const auto& call = provider_.signed_calls[0];
-    EXPECT_EQ(call.sealed_code, "sealed:the-code");  // never the code in clear at rest
-    EXPECT_EQ(call.sealed_verifier, "verifier-1");
+    EXPECT_EQ(call.sealed_token, "sealed-token:sealed:the-code");
     EXPECT_EQ(call.credential_id, "cred-1");
     EXPECT_EQ(call.digests, provider_.authorized_digests);  // what was authorized, exactly
     const std::string signed_pdf = Blob(*after.documents[0].signed_blob_key);
     EXPECT_NE(signed_pdf.find("%qtsp prepared:"), std::string::npos);
     EXPECT_NE(signed_pdf.find(" value-0\n"), std::string::npos);
     auto events = Events(r);
-    for (const char* type :
-         {"signer.qtsp_credential", "signer.qtsp_redirected", "signer.qtsp_authorized",
-          "signer.qtsp_signed", "document.signed", "signature_request.signed"}) {
+    for (const char* type : {"signer.qtsp_credential", "signer.qtsp_redirected",
+                             "signer.qtsp_authorized", "signer.qtsp_token", "signer.qtsp_signed",
+                             "document.signed", "signature_request.signed"}) {
         EXPECT_EQ(Count(events, type), 1) << type;
     }
     for (const auto& e : events) EXPECT_EQ(e.detail.find("the-code"), std::string::npos);
+    // Signed: no secret stays on the authorization's row.
+    auto row = *qtsp_->Find(hasher_.Sha256Hex("state-1"));
+    ASSERT_TRUE(row);
+    EXPECT_EQ(row->sealed_code, "");
+    EXPECT_EQ(row->sealed_token, "");
+    EXPECT_FALSE(row->token_expires_at);
 
     // A replayed callback signs nothing.
     auto replay = qtsp_->Callback({"state-1", "the-code", std::nullopt, std::nullopt});
@@ -249,6 +284,95 @@ TEST_F(CeremonyQtspTest, ARetryAfterAPassingErrorSigns) {
     clock_.Advance(1min);
     EXPECT_GT(worker_->RunOnce(), 0);
     EXPECT_EQ(Reload(r).status, RequestStatus::kSigned);
+}
+
+// Another node (or this one after a restart) picks up the retry: it must use the token the
+// first attempt got, not exchange the single-use code again.
+TEST_F(CeremonyQtspTest, ARetryOnAnotherNodeUsesTheTokenOfTheFirstExchange) {
+    auto r = MakeReadyRequest({{.identifier = kMario, .email = "mario@example.org"}});
+    auto session = LoginByCode(r, 0);
+    ASSERT_FALSE(Confirm(r, session).empty());
+    provider_.failures = 1;  // signHash: 503 once
+    ASSERT_TRUE(qtsp_->Callback({"state-1", "code-1", std::nullopt, std::nullopt}));
+    EXPECT_GT(worker_->RunOnce(), 0);  // node A: exchange, then signHash fails
+    EXPECT_EQ(Reload(r).status, RequestStatus::kWaitForQtsp);
+    auto row = *qtsp_->Find(hasher_.Sha256Hex("state-1"));
+    ASSERT_TRUE(row);
+    EXPECT_EQ(row->sealed_token, "sealed-token:sealed:code-1");  // sealed, where all nodes see it
+    EXPECT_EQ(row->token_expires_at, clock_.Now() + 270s);       // the provider's 300 s, less 30
+
+    // Node B: services and a worker of its own, the same database and blob store.
+    CeremonyService ceremony_b(*ctx_, *sessions_, trust_, document_signer_);
+    QtspService qtsp_b(*ctx_, provider_, &ceremony_b);
+    ceremony_b.UseQtsp({.service = &qtsp_b, .gateway = &provider_, .staged = &staged_});
+    jobs::WorkerOptions options;
+    options.max_attempts = 2;
+    jobs::Worker worker_b(*db_, *requests_, ceremony_b, *worker_events_, signal_, clock_, options);
+    worker_.reset();  // node A is gone
+    clock_.Advance(1min);
+    EXPECT_GT(worker_b.RunOnce(), 0);
+    EXPECT_EQ(Reload(r).status, RequestStatus::kSigned);
+    EXPECT_EQ(provider_.exchanges.size(), 1U);  // the code was exchanged once
+    EXPECT_EQ(provider_.signed_calls.size(), 2U);
+    EXPECT_EQ(provider_.signed_calls[1].sealed_token, "sealed-token:sealed:code-1");
+    // Every call in the audit log: one exchange, a failed and a good signHash; no secret.
+    auto events = Events(r);
+    EXPECT_EQ(Count(events, "signer.qtsp_token"), 1);
+    EXPECT_EQ(Count(events, "signer.qtsp_sign_failed"), 1);
+    EXPECT_EQ(Count(events, "signer.qtsp_signed"), 1);
+    for (const auto& e : events) {
+        EXPECT_EQ(e.detail.find("code-1"), std::string::npos) << e.type;
+        EXPECT_EQ(e.detail.find("sealed:"), std::string::npos) << e.type;
+        EXPECT_EQ(e.detail.find("sealed-token"), std::string::npos) << e.type;
+    }
+}
+
+// A kept token the provider no longer honours is not used: the job exchanges again (which the
+// provider refuses for a spent code, and the request ends with that reason).
+TEST_F(CeremonyQtspTest, AnExpiredTokenIsNotUsed) {
+    auto r = MakeReadyRequest({{.identifier = kMario, .email = "mario@example.org"}});
+    auto session = LoginByCode(r, 0);
+    ASSERT_FALSE(Confirm(r, session).empty());
+    provider_.failures = 1;
+    ASSERT_TRUE(qtsp_->Callback({"state-1", "code-1", std::nullopt, std::nullopt}));
+    EXPECT_GT(worker_->RunOnce(), 0);
+    clock_.Advance(5min);
+    EXPECT_GT(worker_->RunOnce(), 0);
+    EXPECT_EQ(provider_.exchanges.size(), 2U);
+    EXPECT_EQ(provider_.signed_calls.size(), 1U);
+    EXPECT_EQ(Reload(r).status, RequestStatus::kFailed);
+}
+
+// The callback claims the authorization and queues the signing job in one transaction: when
+// that fails half-way, nothing is claimed, so the signer is never left in WAIT_FOR_QTSP with
+// no job; the provider's redirect, reloaded, signs.
+TEST_F(CeremonyQtspTest, ACallbackThatCannotQueueTheJobClaimsNothing) {
+    auto r = MakeReadyRequest({{.identifier = kMario, .email = "mario@example.org"}});
+    auto session = LoginByCode(r, 0);
+    ASSERT_FALSE(Confirm(r, session).empty());
+    provider_.seal_failures = 1;
+    auto failed = qtsp_->Callback({"state-1", "code-1", std::nullopt, std::nullopt});
+    ASSERT_FALSE(failed);
+    EXPECT_EQ(Count(Events(r), "signer.qtsp_authorized"), 0);
+    EXPECT_EQ(worker_->RunOnce(), 0);
+    EXPECT_FALSE((*qtsp_->Find(hasher_.Sha256Hex("state-1")))->finished_at);
+    ASSERT_TRUE(qtsp_->Callback({"state-1", "code-1", std::nullopt, std::nullopt}));
+    EXPECT_GT(worker_->RunOnce(), 0);
+    EXPECT_EQ(Reload(r).status, RequestStatus::kSigned);
+}
+
+// Left alone after such a failure, the authorization expires and the signer gets their turn.
+TEST_F(CeremonyQtspTest, AnUnqueuedAuthorizationExpiresAndGivesTheTurnBack) {
+    auto r = MakeReadyRequest({{.identifier = kMario, .email = "mario@example.org"}});
+    auto session = LoginByCode(r, 0);
+    ASSERT_FALSE(Confirm(r, session).empty());
+    provider_.seal_failures = 1;
+    ASSERT_FALSE(qtsp_->Callback({"state-1", "code-1", std::nullopt, std::nullopt}));
+    clock_.Advance(16min);
+    EXPECT_EQ(*ceremony_->QtspAuthorizationUrl(session, r.id), std::nullopt);
+    auto after = Reload(r);
+    EXPECT_EQ(after.status, RequestStatus::kWaitForSignature);
+    EXPECT_FALSE(after.signers[0].confirmed_at);
 }
 
 }  // namespace

@@ -147,9 +147,10 @@ class CeremonyService final : public QtspContinuation {
     [[nodiscard]] Result<void> AcceptQtspTerms(const PortalSession& session,
                                                const std::string& request_id,
                                                const ClientInfo& client);
-    // QtspContinuation: the callback's code is sealed and kept, and a signing job queued; a
-    // denial (or an expired authorization) gives the signer their turn back.
-    [[nodiscard]] Result<void> Authorized(const QtspAuthorization& authorization,
+    // QtspContinuation: the callback's code is sealed and kept on the authorization's row, and
+    // a signing job queued, in the claiming transaction; a denial (or an expired authorization)
+    // gives the signer their turn back.
+    [[nodiscard]] Result<void> Authorized(Transaction& tx, const QtspAuthorization& authorization,
                                           const std::string& code) override;
     [[nodiscard]] Result<void> Denied(const QtspAuthorization& authorization) override;
 

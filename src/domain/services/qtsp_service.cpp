@@ -51,14 +51,17 @@ Result<std::optional<QtspAuthorization>> QtspService::Find(const std::string& st
 
 Result<std::int64_t> QtspService::Sweep(std::chrono::seconds keep) {
     const Timestamp before = ctx_.clock.Now() - keep;
-    return InWriteTransaction(
-        ctx_.db, [&](Transaction& tx) { return tx.qtsp_authorizations().DeleteExpired(before); });
+    return InWriteTransaction(ctx_.db, [&](Transaction& tx) -> Result<std::int64_t> {
+        FIRMO_CHECK(tx.qtsp_authorizations().ForgetExpiredTokens(ctx_.clock.Now()));
+        return tx.qtsp_authorizations().DeleteExpired(before);
+    });
 }
 
 // Finishes the pending authorization of `state_hash` with `outcome` and records it: exactly once.
-Result<QtspAuthorization> QtspService::Claim(const std::string& state_hash,
-                                             const std::string& outcome,
-                                             const std::string& detail) {
+// `then` runs in the same transaction: it commits with the claim, or neither does.
+Result<QtspAuthorization> QtspService::Claim(
+    const std::string& state_hash, const std::string& outcome, const std::string& detail,
+    const std::function<Result<void>(Transaction&, const QtspAuthorization&)>& then) {
     return InWriteTransaction(ctx_.db, [&](Transaction& tx) -> Result<QtspAuthorization> {
         FIRMO_TRY(auto found, tx.qtsp_authorizations().Find(state_hash));
         if (!found) return Fail(ErrorCode::kNotFound, "no such QTSP authorization");
@@ -74,6 +77,7 @@ Result<QtspAuthorization> QtspService::Claim(const std::string& state_hash,
                        found->signer_id, SignerActor(found->signer_id), Clip(detail)}));
         found->finished_at = now;
         found->outcome = outcome;
+        if (then) FIRMO_CHECK(then(tx, *found));
         return *found;
     });
 }
@@ -102,12 +106,19 @@ Result<QtspCallbackOutcome> QtspService::Callback(const QtspCallback& callback) 
             QtspAuthorization a,
             Claim(state_hash, "denied",
                   *callback.error + (callback.error_description ? ": " + *callback.error_description
-                                                                : std::string())));
+                                                                : std::string()),
+                  nullptr));
         FIRMO_CHECK(continuation_->Denied(a));
         return QtspCallbackOutcome{a.request_id, a.signer_id, false};
     }
-    FIRMO_TRY(QtspAuthorization a, Claim(state_hash, "authorized", "code received"));
-    FIRMO_CHECK(continuation_->Authorized(a, *callback.code));
+    // The claim and what the continuation queues (the signing job) commit together: if queueing
+    // fails, the authorization stays pending and the signer is not left waiting for nothing.
+    FIRMO_TRY(QtspAuthorization a, Claim(state_hash, "authorized", "code received",
+                                         [&](Transaction& tx, const QtspAuthorization& claimed) {
+                                             return continuation_->Authorized(tx, claimed,
+                                                                              *callback.code);
+                                         }));
+    ctx_.db.AfterCommit(ctx_.on_job_enqueued);
     return QtspCallbackOutcome{a.request_id, a.signer_id, true};
 }
 

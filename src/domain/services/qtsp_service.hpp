@@ -10,6 +10,7 @@
 // exchanges it and calls signHash). Every outcome is in the request's audit log; no secret is.
 
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -54,7 +55,8 @@ class QtspService {
     // The stored authorization of `state_hash`, if any (the sweep deletes old ones).
     [[nodiscard]] Result<std::optional<QtspAuthorization>> Find(const std::string& state_hash);
     // The periodic sweep: deletes the authorizations that expired more than `keep` ago
-    // (pending or finished; a signing job has had its attempts by then). Returns how many.
+    // (pending or finished; a signing job has had its attempts by then), and forgets the
+    // credential tokens the provider no longer honours. Returns how many rows it deleted.
     [[nodiscard]] Result<std::int64_t> Sweep(std::chrono::seconds keep = std::chrono::hours(1));
     std::chrono::seconds ttl() const { return ttl_; }
     // kNotFound: no such state; kGone: finished already (a replay) or expired; kUnavailable:
@@ -62,9 +64,10 @@ class QtspService {
     [[nodiscard]] Result<QtspCallbackOutcome> Callback(const QtspCallback& callback);
 
   private:
-    [[nodiscard]] Result<QtspAuthorization> Claim(const std::string& state_hash,
-                                                  const std::string& outcome,
-                                                  const std::string& detail);
+    // `then` runs in the claiming transaction (may be null).
+    [[nodiscard]] Result<QtspAuthorization> Claim(
+        const std::string& state_hash, const std::string& outcome, const std::string& detail,
+        const std::function<Result<void>(Transaction&, const QtspAuthorization&)>& then);
 
     ServiceContext& ctx_;
     QtspGateway& gateway_;

@@ -28,18 +28,17 @@ class ScriptedQtsp final : public QtspGateway {
                 "&numSignatures=" + std::to_string(digests.size()) + "&state=" + state,
             state, "sealed-" + std::to_string(started)};
     }
-    Result<std::string> ExchangeCode(const std::string& code,
-                                     const std::string& sealed_verifier) override {
+    Result<QtspToken> ExchangeCode(const std::string& code,
+                                   const std::string& sealed_verifier) override {
         exchanged.emplace_back(code, sealed_verifier);
         if (code == "bad") return Fail(ErrorCode::kGone, "QTSP oauth2/token refused");
-        return "token-for-" + code;
+        return QtspToken{"token-for-" + code, 300s};
     }
     Result<QtspCredential> FindCredential(const std::string& /*user_id*/) override {
         return Fail(ErrorCode::kNotFound, "none");
     }
     Result<std::string> Seal(const std::string& secret) override { return "sealed:" + secret; }
-    Result<std::vector<std::string>> SignHashes(const std::string& /*sealed_code*/,
-                                                const std::string& /*sealed_verifier*/,
+    Result<std::vector<std::string>> SignHashes(const std::string& /*sealed_token*/,
                                                 const std::string& /*credential_id*/,
                                                 const std::vector<std::string>& digests) override {
         return std::vector<std::string>(digests.size(), "value");
@@ -50,7 +49,20 @@ class ScriptedQtsp final : public QtspGateway {
 
 class RecordingContinuation final : public QtspContinuation {
   public:
-    Result<void> Authorized(const QtspAuthorization& a, const std::string& code) override {
+    Result<void> Authorized(Transaction& tx, const QtspAuthorization& a,
+                            const std::string& code) override {
+        // Queues the signing job as CeremonyService does: it commits with the claim or not at
+        // all. `fail_next`: the queue takes the row, then the enqueue fails (once).
+        Job job;
+        job.kind = JobKind::kSignDocuments;
+        job.issuer_id = "ISSUER-A";
+        job.request_id = a.request_id;
+        job.run_at = a.created_at;
+        FIRMO_CHECK(tx.jobs().Enqueue(job).map([](std::int64_t) {}));
+        if (fail_next) {
+            fail_next = false;
+            return Fail(ErrorCode::kUnavailable, "the job queue is down");
+        }
         calls.emplace_back(a, code);
         return {};
     }
@@ -60,12 +72,17 @@ class RecordingContinuation final : public QtspContinuation {
     }
     std::vector<std::pair<QtspAuthorization, std::string>> calls;
     std::vector<QtspAuthorization> denied;
+    bool fail_next = false;
 };
 
 class QtspServiceTest : public ::testing::Test {
   protected:
     void SetUp() override { ASSERT_TRUE(db_.Migrate()); }
 
+    std::vector<PendingCount> PendingJobs() {
+        auto tx = db_.Begin(TxMode::kRead);
+        return *(*tx)->jobs().Pending();
+    }
     std::vector<AuditEvent> Audit() {
         auto tx = db_.Begin(TxMode::kRead);
         return *(*tx)->audit().List("req-1");
@@ -184,6 +201,51 @@ TEST_F(QtspServiceTest, WithoutAContinuationTheCallbackRefusesAndKeepsTheAuthori
     // Once wired, the same authorization still works.
     QtspService wired(ctx_, qtsp_, &continuation_);
     EXPECT_TRUE(wired.Callback({"state-1", "code-1", std::nullopt, std::nullopt}));
+}
+
+TEST_F(QtspServiceTest, WhenTheContinuationFailsTheClaimRollsBackAndTheCallbackMayComeAgain) {
+    QtspService service(ctx_, qtsp_, &continuation_);
+    auto begun = service.Begin("req-1", "sig-1", "cred-1", digests_);
+    ASSERT_TRUE(begun);
+    continuation_.fail_next = true;
+    auto failed = service.Callback({"state-1", "code-1", std::nullopt, std::nullopt});
+    ASSERT_FALSE(failed);
+    EXPECT_EQ(failed.error().code, ErrorCode::kUnavailable);
+    // Nothing of the claim stayed: the authorization is pending, its audit line and the
+    // half-queued job are gone.
+    auto pending = *service.Find(begun->state_hash);
+    ASSERT_TRUE(pending);
+    EXPECT_FALSE(pending->finished_at);
+    EXPECT_EQ(Audit().size(), 1U);
+    EXPECT_TRUE(PendingJobs().empty());
+    // The provider's redirect, reloaded, now goes through, once.
+    auto again = service.Callback({"state-1", "code-1", std::nullopt, std::nullopt});
+    ASSERT_TRUE(again) << again.error().message;
+    EXPECT_EQ(continuation_.calls.size(), 1U);
+    EXPECT_EQ((*service.Find(begun->state_hash))->outcome, "authorized");
+    ASSERT_EQ(PendingJobs().size(), 1U);
+    EXPECT_EQ(PendingJobs()[0].count, 1);
+}
+
+TEST_F(QtspServiceTest, TheSweepForgetsExpiredTokens) {
+    QtspService service(ctx_, qtsp_, &continuation_);
+    auto begun = service.Begin("req-1", "sig-1", "cred-1", digests_);
+    ASSERT_TRUE(begun);
+    QtspAuthorization a = **service.Find(begun->state_hash);
+    a.sealed_code = "sealed-code";
+    a.sealed_token = "sealed-token";
+    a.token_expires_at = clock_.Now() + 5min;
+    ASSERT_TRUE(InWriteTransaction(db_, [&](Transaction& tx) {
+        return tx.qtsp_authorizations().KeepSecrets(a).map([](bool) {});
+    }));
+    EXPECT_EQ(*service.Sweep(), 0);
+    EXPECT_EQ((*service.Find(begun->state_hash))->sealed_token, "sealed-token");
+    clock_.Advance(6min);
+    EXPECT_EQ(*service.Sweep(), 0);
+    auto after = *service.Find(begun->state_hash);
+    EXPECT_EQ(after->sealed_token, "");
+    EXPECT_FALSE(after->token_expires_at);
+    EXPECT_EQ(after->sealed_code, "sealed-code");
 }
 
 }  // namespace

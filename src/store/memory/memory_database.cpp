@@ -1234,6 +1234,9 @@ class MemQtspAuthorizations final : public QtspAuthorizationRepository, Repo {
             QtspAuthorization stored = a;
             stored.finished_at.reset();
             stored.outcome.clear();
+            stored.sealed_code.clear();
+            stored.sealed_token.clear();
+            stored.token_expires_at.reset();
             t.qtsp_authorizations.mut()[a.state_hash] = std::move(stored);
             return {};
         });
@@ -1263,6 +1266,29 @@ class MemQtspAuthorizations final : public QtspAuthorizationRepository, Repo {
                     ++n;
                 } else {
                     ++it;
+                }
+            }
+            return n;
+        });
+    }
+    Result<bool> KeepSecrets(const QtspAuthorization& a) override {
+        return tx_.Writing([&](Tables& t) -> Result<bool> {
+            if (!t.qtsp_authorizations.get().contains(a.state_hash)) return false;
+            auto& row = t.qtsp_authorizations.mut()[a.state_hash];
+            row.sealed_code = a.sealed_code;
+            row.sealed_token = a.sealed_token;
+            row.token_expires_at = a.token_expires_at;
+            return true;
+        });
+    }
+    Result<std::int64_t> ForgetExpiredTokens(Timestamp now) override {
+        return tx_.Writing([&](Tables& t) -> Result<std::int64_t> {
+            std::int64_t n = 0;
+            for (auto& [hash, row] : t.qtsp_authorizations.mut()) {
+                if (row.token_expires_at && *row.token_expires_at < now) {
+                    row.sealed_token.clear();
+                    row.token_expires_at.reset();
+                    ++n;
                 }
             }
             return n;

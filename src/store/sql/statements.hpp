@@ -457,10 +457,10 @@ inline constexpr const char* kListRevocations =
 // ---- QTSP credential authorizations (CSC API v2) -------------------------------------------
 #define FIRMO_QTSP_AUTHORIZATION_COLUMNS                                                      \
     "state_hash, request_id, signer_id, credential_id, hashes, sealed_verifier, created_at, " \
-    "expires_at, finished_at, outcome"
+    "expires_at, finished_at, outcome, sealed_code, sealed_token, token_expires_at"
 inline constexpr const char* kInsertQtspAuthorization =
     "INSERT INTO qtsp_authorizations (" FIRMO_QTSP_AUTHORIZATION_COLUMNS
-    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL, '')";
+    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL, '', '', '', NULL)";
 inline constexpr const char* kFindQtspAuthorization =
     "SELECT " FIRMO_QTSP_AUTHORIZATION_COLUMNS " FROM qtsp_authorizations WHERE state_hash = $1";
 inline constexpr const char* kFinishQtspAuthorization =
@@ -468,6 +468,12 @@ inline constexpr const char* kFinishQtspAuthorization =
     "WHERE state_hash = $1 AND finished_at IS NULL AND expires_at > $3";
 inline constexpr const char* kDeleteExpiredQtspAuthorizations =
     "DELETE FROM qtsp_authorizations WHERE expires_at < $1";
+inline constexpr const char* kKeepQtspSecrets =
+    "UPDATE qtsp_authorizations SET sealed_code = $2, sealed_token = $3, token_expires_at = $4 "
+    "WHERE state_hash = $1";
+inline constexpr const char* kForgetExpiredQtspTokens =
+    "UPDATE qtsp_authorizations SET sealed_token = '', token_expires_at = NULL "
+    "WHERE token_expires_at < $1";
 // ---- Staff of the sender portal (issue 17) --------------------------------------------------
 #define FIRMO_STAFF_USER_COLUMNS                                                      \
     "id, issuer_id, email, role, password_hash, setup_token_hash, setup_expires_at, " \

@@ -753,6 +753,15 @@ class SqlQtspAuthorizations final : public QtspAuthorizationRepository, Reposito
     Result<std::int64_t> DeleteExpired(Timestamp before) override {
         return RunBefore(kDeleteExpiredQtspAuthorizations, before);
     }
+    Result<bool> KeepSecrets(const QtspAuthorization& a) override {
+        FIRMO_TRY(auto q, Prepare(kKeepQtspSecrets));
+        FIRMO_TRY(std::int64_t changed,
+                  q.Bind(a.state_hash, a.sealed_code, a.sealed_token, a.token_expires_at).Run());
+        return changed == 1;
+    }
+    Result<std::int64_t> ForgetExpiredTokens(Timestamp now) override {
+        return RunBefore(kForgetExpiredQtspTokens, now);
+    }
 
   private:
     static QtspAuthorization ReadQtspAuthorization(const Row& r) {
@@ -764,7 +773,10 @@ class SqlQtspAuthorizations final : public QtspAuthorizationRepository, Reposito
                             .created_at = r.Time(6),
                             .expires_at = r.Time(7),
                             .finished_at = r.OptTime(8),
-                            .outcome = r.Text(9)};
+                            .outcome = r.Text(9),
+                            .sealed_code = r.Text(10),
+                            .sealed_token = r.Text(11),
+                            .token_expires_at = r.OptTime(12)};
         const std::string hashes = r.Text(4);
         std::size_t at = 0;
         while (at < hashes.size()) {

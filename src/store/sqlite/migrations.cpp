@@ -452,6 +452,15 @@ ALTER TABLE api_keys ADD COLUMN expires_at INTEGER;
 CREATE INDEX api_keys_by_issuer ON api_keys (issuer_id, created_at);
 )sql";
 
+// Issue 15: what the QTSP signing job needs, on the authorization's row where every node sees
+// it: the callback's code (sealed), and the token it was exchanged for (sealed) with its expiry,
+// so that a retried signHash on any node, or after a restart, does not spend the code twice.
+constexpr const char* kQtspSecrets = R"sql(
+ALTER TABLE qtsp_authorizations ADD COLUMN sealed_code TEXT NOT NULL DEFAULT '';
+ALTER TABLE qtsp_authorizations ADD COLUMN sealed_token TEXT NOT NULL DEFAULT '';
+ALTER TABLE qtsp_authorizations ADD COLUMN token_expires_at INTEGER;
+)sql";
+
 // Issue 11: a request counts its updates, so that a node can keep a read copy of the aggregate
 // and check it with one narrow read (store/sql/request_cache.hpp).
 constexpr const char* kRequestVersions = R"sql(
@@ -479,6 +488,7 @@ constexpr sql::Migration kMigrations[] = {
     {17, "staff accounts", kStaffAccounts},
     {18, "qtsp authorizations", kQtspAuthorizations},
     {21, "api key labels", kApiKeyLabels},
+    {20, "qtsp secrets", kQtspSecrets},
     {23, "request versions", kRequestVersions},
 };
 // clang-format on
