@@ -634,6 +634,14 @@ struct Node::Graph {
         issuer_identity_api.Register(add_authed);
         issuer_identity_api.RegisterPublic(add_public);
         staff_portal.Register(add_public);
+        staff_portal.RegisterChecked([this, qtsp_confirms](std::string method, std::string pattern,
+                                                           http::Handler handler,
+                                                           web::StaffPortal::HeaderCheck check) {
+            const bool heavy = IsHeavyPublicRoute(method, pattern, qtsp_confirms);
+            frontend.AddPublic(std::move(method), std::move(pattern), std::move(handler),
+                               heavy ? http::Lane::kHeavy : http::Lane::kDatabase, std::move(check),
+                               /*check_blocks=*/true);
+        });
         WarnWhenThePoolIsSmall(c);
     }
 

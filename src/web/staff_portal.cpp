@@ -170,7 +170,6 @@ void StaffPortal::Register(
     add("GET", "/app/admin/audit", bind(&StaffPortal::AdminAudit));
     // Sending (staff_send.cpp).
     add("GET", "/app/send", bind(&StaffPortal::SendPage));
-    add("POST", "/app/send", bind(&StaffPortal::SendPost));
     add("POST", "/app/requests/{id}/send", bind(&StaffPortal::SendDraft));
 }
 

@@ -493,6 +493,23 @@ Result<SignatureRequest> StaffPortal::SendPlanNow(SendPlan& plan, const StaffPri
     return created;  // still validating: the draft's page sends it
 }
 
+void StaffPortal::RegisterChecked(
+    const std::function<void(std::string, std::string, http::Handler, HeaderCheck)>& add) {
+    add(
+        "POST", "/app/send", [this](Req& req) { return SendPost(req); },
+        [this](const Req& req) { return SenderFromHeaders(req); });
+}
+
+Result<void> StaffPortal::SenderFromHeaders(const Req& req) const {
+    const auto token = CookieValue(req, kCookie);
+    if (!token || token->empty()) {
+        return Fail(ErrorCode::kUnauthenticated, "sign in to the sender portal to send");
+    }
+    FIRMO_TRY(const StaffPrincipal principal, staff_.Authenticate(*token));
+    if (!principal.may_send()) return Fail(ErrorCode::kForbidden, "a viewer cannot send");
+    return {};
+}
+
 HttpResponse StaffPortal::SendPost(Req& req) {
     FIRMO_STAFF_CTX(ctx, req);
     if (!ctx.principal) return JsonAnswer(401, {{"ok", false}, {"location", "/app/login"}});

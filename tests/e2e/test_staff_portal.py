@@ -5,6 +5,7 @@ audit log."""
 
 import http.client
 import re
+import socket
 import subprocess
 import tempfile
 import time
@@ -398,6 +399,59 @@ class StaffFollowing(FirmoTestCase):
         self.assertEqual(r.status, 404, r)
         self.assertEqual(self.firmo.get(f"/api/v1/signature-requests/{created['id']}")
                          .json["status"], "READY")
+
+
+class SendBodyGate(FirmoTestCase):
+    """POST /app/send carries up to ~41 MiB of PDFs: its body is read only for a session that may
+    send. Anonymous and viewer requests are answered from the headers alone, and closed."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.issuer = cls.firmo.query("SELECT id FROM issuers ORDER BY created_at LIMIT 1")[0][0]
+
+    def browser(self, email, role):
+        return StaffFollowing.browser(self, email, role)
+
+    def headers_only(self, cookie=None, expect=False):
+        """Sends only the headers of a 30 MiB multipart POST; what arrives within 5 s."""
+        s = socket.create_connection((self.firmo.host, self.firmo.port), timeout=5)
+        try:
+            head = ("POST /app/send HTTP/1.1\r\nHost: x\r\n"
+                    "Content-Type: multipart/form-data; boundary=b\r\n"
+                    f"Content-Length: {30 * 1024 * 1024}\r\n")
+            if cookie:
+                head += f"Cookie: {cookie}\r\n"
+            if expect:
+                head += "Expect: 100-continue\r\n"
+            s.sendall((head + "\r\n").encode())
+            data = b""
+            try:
+                while b"\r\n\r\n" not in data:
+                    chunk = s.recv(65536)
+                    if not chunk:
+                        break
+                    data += chunk
+            except socket.timeout:
+                pass
+            return data.decode("latin-1")
+        finally:
+            s.close()
+
+    def test_anonymous_and_viewer_bodies_are_refused_before_they_are_sent(self):
+        anonymous = self.headers_only()
+        self.assertTrue(anonymous.startswith("HTTP/1.1 401 "), anonymous)
+        self.assertIn("Connection: close", anonymous)
+        self.assertIn("application/problem+json", anonymous)
+        # A cookie that names no session is no better.
+        self.assertTrue(self.headers_only("firmo_staff=" + "x" * 43).startswith("HTTP/1.1 401 "))
+        viewer = self.browser("gate-viewer@example.org", "viewer")
+        refused = self.headers_only(viewer.header())
+        self.assertTrue(refused.startswith("HTTP/1.1 403 "), refused)
+        # A sender's headers are admitted: the server asks for the body.
+        sender = self.browser("gate-sender@example.org", "sender")
+        admitted = self.headers_only(sender.header(), expect=True)
+        self.assertTrue(admitted.startswith("HTTP/1.1 100 Continue"), admitted)
 
 
 class StaffLoginThrottling(unittest.TestCase):
