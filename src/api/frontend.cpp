@@ -213,7 +213,19 @@ HttpResponse Replayed(const domain::StoredResponse& stored, std::string_view api
 
 tl::expected<domain::Principal, HttpResponse> Frontend::CheckApiKey(const HttpRequest& req) {
     auto principal = issuers_.Authenticate(ApiKeyOf(req));
-    if (principal) return std::move(*principal);
+    if (principal) {
+        // The key's IP allow-list, against the client address the server trusts (after
+        // server.trusted_proxies). A stored list was checked when the key was made.
+        if (!principal->allowed_ips.empty()) {
+            const auto allowed = http::AddressList::Parse(principal->allowed_ips);
+            if (!allowed || !allowed->Contains(req.remote_ip)) {
+                return tl::unexpected(
+                    Problem(ErrorCode::kAddressNotAllowed,
+                            "this API key may not be used from " + req.remote_ip));
+            }
+        }
+        return std::move(*principal);
+    }
     // Failed attempts spend the caller's address budget: key guessing is slowed down. Not
     // when the key could not be checked (database down): that is not the caller's doing.
     if (principal.error().code == ErrorCode::kUnauthenticated) {
@@ -233,6 +245,7 @@ HttpResponse Frontend::Authenticated(HttpRequest& req, const IssuerApi::AuthedHa
     if (auto d = rate_limits_.Allow("key:" + principal->key_id); !d.allowed) {
         return TooMany("too many calls with this API key; slow down", d.retry_after);
     }
+    issuers_.NoteKeyUse(*principal, req.remote_ip);
     const auto idempotency_key = req.Header("Idempotency-Key");
     if (req.method != "POST" || !idempotency_key) return handler(req, *principal);
 

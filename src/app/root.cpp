@@ -36,6 +36,7 @@
 #include "http/lanes.hpp"
 #include "http/server.hpp"
 #include "i18n/zone.hpp"
+#include "jobs/key_use_flusher.hpp"
 #include "jobs/queue_metrics.hpp"
 #include "jobs/worker.hpp"
 #include "notify/mail_code_sender.hpp"
@@ -811,6 +812,8 @@ struct Node::Graph {
     domain::RateLimitService staff_login_limits;
     domain::StaffService staff;
     web::StaffPortal staff_portal;
+    // API keys' "last used", written a minute at a time per key (and at shutdown).
+    jobs::KeyUseFlusher key_uses{issuer_side.issuers(), std::chrono::seconds(2)};
     http::Server server;
 };
 
@@ -836,6 +839,7 @@ Result<void> Node::Run(std::ostream& out) {
                   {{"public_url", g.public_url}, {"listening", g.listen_url}});
     }
     g.worker.Start();
+    g.key_uses.Start();
     const http::LaneOptions lanes = Graph::LaneOptionsOf(config);
     log::Info("server_started", {{"url", g.listen_url},
                                  {"tls", config.server.tls() ? "on" : "off"},
@@ -873,6 +877,7 @@ Result<void> Node::Run(std::ostream& out) {
     }
     out.flush();
     g.server.Run();
+    g.key_uses.Stop();
     g.worker.Stop();
     log::Info("server_stopped");
     return {};

@@ -459,6 +459,19 @@ ALTER TABLE api_keys ADD COLUMN expires_at BIGINT;
 CREATE INDEX api_keys_by_issuer ON api_keys (issuer_id, created_at);
 )sql";
 
+// Issue 17: an API key's allowed client addresses, and its last use (written at most once a
+// minute per key).
+constexpr const char* kApiKeyUse = R"sql(
+ALTER TABLE api_keys ADD COLUMN allowed_ips TEXT NOT NULL DEFAULT '';
+ALTER TABLE api_keys ADD COLUMN last_used_at BIGINT;
+ALTER TABLE api_keys ADD COLUMN last_used_ip TEXT NOT NULL DEFAULT '';
+-- Recording a use must not empty every node's key cache: only a revocation (or a deleted key)
+-- announces itself.
+DROP TRIGGER api_keys_changed ON api_keys;
+CREATE TRIGGER api_keys_changed AFTER UPDATE OF revoked_at OR DELETE ON api_keys
+    FOR EACH ROW EXECUTE FUNCTION firmo_api_keys_changed();
+)sql";
+
 // One migration a line, so that each new one is a one-line change (clang-format would pack them).
 // clang-format off
 constexpr sql::Migration kMigrations[] = {
@@ -480,6 +493,7 @@ constexpr sql::Migration kMigrations[] = {
     {17, "staff accounts", kStaffAccounts},
     {18, "qtsp authorizations", kQtspAuthorizations},
     {21, "api key labels", kApiKeyLabels},
+    {19, "api key use", kApiKeyUse},
 };
 // clang-format on
 

@@ -452,6 +452,14 @@ ALTER TABLE api_keys ADD COLUMN expires_at INTEGER;
 CREATE INDEX api_keys_by_issuer ON api_keys (issuer_id, created_at);
 )sql";
 
+// Issue 17: an API key's allowed client addresses, and its last use (written at most once a
+// minute per key).
+constexpr const char* kApiKeyUse = R"sql(
+ALTER TABLE api_keys ADD COLUMN allowed_ips TEXT NOT NULL DEFAULT '';
+ALTER TABLE api_keys ADD COLUMN last_used_at INTEGER;
+ALTER TABLE api_keys ADD COLUMN last_used_ip TEXT NOT NULL DEFAULT '';
+)sql";
+
 // One migration a line, so that each new one is a one-line change (clang-format would pack them).
 // clang-format off
 constexpr sql::Migration kMigrations[] = {
@@ -473,6 +481,7 @@ constexpr sql::Migration kMigrations[] = {
     {17, "staff accounts", kStaffAccounts},
     {18, "qtsp authorizations", kQtspAuthorizations},
     {21, "api key labels", kApiKeyLabels},
+    {19, "api key use", kApiKeyUse},
 };
 // clang-format on
 
