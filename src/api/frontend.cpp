@@ -456,6 +456,7 @@ HttpResponse Frontend::Run(HttpRequest& request, const http::Router::Result& fou
 
 void Frontend::Finish(const HttpRequest& request, const http::Router::Result& found,
                       HttpResponse& response, Clock::time_point start) {
+    if (options_.page_problem) options_.page_problem(request, response);
     response.Set("X-Content-Type-Options", "nosniff");
     response.Set("Cache-Control", "no-store");
     const auto elapsed = Clock::now() - start;

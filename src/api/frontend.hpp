@@ -47,6 +47,9 @@ struct FrontendOptions {
     http::AddressList metrics_allow = *http::AddressList::Parse("127.0.0.0/8, ::1");
     // Retry-After of the 503 a heavy request gets when its lane's queue is full.
     std::chrono::seconds busy_retry_after{2};
+    // Applied to every answer on its way out: turns a problem+json a browser gets for a page
+    // into a page in the visitor's language (web::ProblemAsPage); null: answers stay as they are.
+    std::function<void(const http::HttpRequest&, http::HttpResponse&)> page_problem;
 };
 
 class Frontend {

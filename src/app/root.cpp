@@ -62,6 +62,7 @@
 #include "store/s3/s3_blob_store.hpp"
 #include "store/sqlite/sqlite_database.hpp"
 #include "trust/csc_gateway.hpp"
+#include "web/page_kit.hpp"
 #include "web/portal.hpp"
 #include "web/qtsp_callback.hpp"
 #include "web/staff_portal.hpp"
@@ -516,7 +517,8 @@ struct Node::Graph {
                     .max_document_bytes = static_cast<std::size_t>(c.limits.max_document_bytes),
                     .access_log = c.log.access_log,
                     .trusted_proxies = c.server.trusted_proxies,
-                    .metrics_allow = c.metrics.allow}),
+                    .metrics_allow = c.metrics.allow,
+                    .page_problem = web::ProblemAsPage}),
           signer_limits(storage.db(), storage.clock(), metrics,
                         {.per_ip = {c.web.calls_per_ip, c.web.limit_window},
                          .per_request = {c.web.calls_per_request, c.web.limit_window},

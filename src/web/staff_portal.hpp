@@ -133,7 +133,8 @@ class StaffPortal {
     Res SendDraft(Req& req);
     Res SendStatic(std::string_view file) const;
     Result<SendPlan> ReadPlan(const Req& req, Ctx& ctx, std::vector<Violation>& problems) const;
-    void CheckPlan(SendPlan& plan, std::vector<Violation>& problems) const;
+    void CheckPlan(SendPlan& plan, std::vector<Violation>& problems,
+                   std::string_view language) const;
     Result<domain::SignatureRequest> SendPlanNow(SendPlan& plan, const domain::StaffPrincipal& who,
                                                  std::vector<Violation>& problems);
     Res SendBulk(Ctx& ctx, SendPlan& plan, std::vector<Violation>& problems);
