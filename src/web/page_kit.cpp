@@ -217,4 +217,18 @@ void ProblemAsPage(const http::HttpRequest& req, http::HttpResponse& problem) {
     SetPageSecurityHeaders(problem);
 }
 
+PreSession OpenPreSession(const http::HttpRequest& req, std::string_view cookie,
+                          const api::UrlSigner& urls, const std::string& purpose,
+                          const std::function<std::string()>& new_token, Timestamp expires_at) {
+    PreSession out;
+    if (auto pre = CookieValue(req, cookie); pre && WellFormedPreCookie(*pre)) {
+        out.pre = *pre;
+    } else {
+        out.pre = new_token();
+        out.set_pre = true;
+    }
+    out.csrf = PreSessionCsrf(urls, purpose, out.pre, expires_at);
+    return out;
+}
+
 }  // namespace firmo::web

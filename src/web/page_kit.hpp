@@ -6,6 +6,7 @@
 // of a visitor without a session (a signed grant bound to a random cookie, so that nothing is
 // stored for a visitor who only looks). Pure functions; thread-safe.
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -74,5 +75,16 @@ std::string ProblemTexts(std::string_view language);
 // page in the visitor's language (the firmo_lang cookie, else Accept-Language), keeping its
 // status and headers. Other requests and answers are left as they are.
 void ProblemAsPage(const http::HttpRequest& req, http::HttpResponse& problem);
+
+// A visitor without a session (both portals): the `pre` cookie's value (a new random one when
+// the request has none or a malformed one: set it), and the form's CSRF token bound to it.
+struct PreSession {
+    std::string pre;
+    bool set_pre = false;
+    std::string csrf;
+};
+PreSession OpenPreSession(const http::HttpRequest& req, std::string_view cookie,
+                          const api::UrlSigner& urls, const std::string& purpose,
+                          const std::function<std::string()>& new_token, Timestamp expires_at);
 
 }  // namespace firmo::web

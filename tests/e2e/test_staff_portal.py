@@ -12,7 +12,7 @@ import time
 import unittest
 import urllib.parse
 
-from harness import FISCAL_CODE, Firmo, FirmoTestCase, dossier_body, make_pdf
+from harness import FISCAL_CODE, Firmo, FirmoTestCase
 
 PASSWORD = "correct horse battery staple"
 
@@ -233,9 +233,6 @@ class StaffPortal(FirmoTestCase):
 
 
 
-REDIRECT = {"completion_url": "https://hr.example.org/done",
-            "rejection_url": "https://hr.example.org/rejected",
-            "error_url": "https://hr.example.org/error"}
 
 
 class StaffFollowing(FirmoTestCase):
@@ -259,44 +256,6 @@ class StaffFollowing(FirmoTestCase):
                           "password_again": PASSWORD})
         self.assertEqual(r.status, 303, r)
         return b
-
-    def ready_request(self, reference, email="mario@example.org"):
-        dossier = self.create_dossier(dossier_body(fields=[
-            {"attrs": {"unique_name": "Signature1"},
-             "clause": {"title": "I accept the contract", "type": "REQUIRED"}}],
-            title="Contratto " + reference))["id"]
-        r = self.firmo.post("/api/v1/signers", {"fiscal_code": FISCAL_CODE, "email": email})
-        self.assertIn(r.status, (200, 201), r)
-        created = self.create_request(dossier, r.json["id"], reference=reference,
-                                      redirect=REDIRECT)
-        self.assertEqual(self.upload(created, make_pdf(signature_field="Signature1")).status, 202)
-        self.assertEqual(self.wait_document(created["id"])["status"], "READY")
-        r = self.firmo.put(f"/api/v1/signature-requests/{created['id']}/status", "READY")
-        self.assertIn(r.status, (200, 204), r)
-        return created
-
-    def sign(self, created):
-        """The signer signs through the signer API (the direct flow and a confirmation code)."""
-        rid = created["id"]
-        token = created["signers"][0]["redirect_url"].rsplit("/", 1)[-1]
-        s = self.firmo.post("/api/v1/signer/sessions", {"redirect_token": token}, key=False)
-        self.assertEqual(s.status, 201, s)
-        auth = {"Authorization": "Bearer " + s.json["session_token"]}
-        base = f"/api/v1/signer/signature-requests/{rid}"
-        a = self.firmo.post(base + "/acceptance",
-                            {"accepted": [{"document_index": 0, "field_index": 0}]},
-                            key=False, headers=auth)
-        self.assertEqual(a.status, 200, a)
-        log = self.firmo.wait_for_log("purpose=confirm")
-        code = re.findall(r"purpose=confirm code=(\d{6})", log)[-1]
-        c = self.firmo.post(base + "/confirmation", {"code": code}, key=False, headers=auth)
-        self.assertIn(c.status, (200, 202), c)
-        deadline = time.time() + 30
-        while time.time() < deadline:
-            if self.firmo.get(f"/api/v1/signature-requests/{rid}").json["status"] == "SIGNED":
-                return
-            time.sleep(0.2)
-        self.fail("the request was not signed in 30 s")
 
     def test_lists_search_and_the_request_page(self):
         created = self.ready_request("PRATICA-LIST-1")
@@ -361,7 +320,7 @@ class StaffFollowing(FirmoTestCase):
         b = self.browser("vera@example.org", "viewer")
         before = b.get(f"/app/requests/{rid}")
         self.assertNotIn("Signed by everyone", before.body)
-        self.sign(created)
+        self.sign_through_signer_api(created)
         after = b.get(f"/app/requests/{rid}")
         self.assertIn("Signed by everyone", after.body)
         self.assertIn("Signature confirmed", after.body)
