@@ -472,6 +472,12 @@ CREATE TRIGGER api_keys_changed AFTER UPDATE OF revoked_at OR DELETE ON api_keys
     FOR EACH ROW EXECUTE FUNCTION firmo_api_keys_changed();
 )sql";
 
+// Issue 11: a request counts its updates, so that a node can keep a read copy of the aggregate
+// and check it with one narrow read (store/sql/request_cache.hpp).
+constexpr const char* kRequestVersions = R"sql(
+ALTER TABLE signature_requests ADD COLUMN version BIGINT NOT NULL DEFAULT 0;
+)sql";
+
 // One migration a line, so that each new one is a one-line change (clang-format would pack them).
 // clang-format off
 constexpr sql::Migration kMigrations[] = {
@@ -494,6 +500,7 @@ constexpr sql::Migration kMigrations[] = {
     {18, "qtsp authorizations", kQtspAuthorizations},
     {21, "api key labels", kApiKeyLabels},
     {19, "api key use", kApiKeyUse},
+    {23, "request versions", kRequestVersions},
 };
 // clang-format on
 
