@@ -103,7 +103,7 @@ std::vector<Section> Cli::SectionsOf(std::string_view command) {
     if (command == "user create") {
         return {Section::kServer, Section::kStorage, Section::kDatabase, Section::kLog};
     }
-    // migrate, issuer create, apikey create|revoke, ca revoke: what Storage::Open reads.
+    // migrate, issuer create, apikey create|list|revoke, ca revoke: what Storage::Open reads.
     return {Section::kStorage, Section::kDatabase, Section::kLog};
 }
 

@@ -18,7 +18,9 @@ TEST(PageKit, EveryProblemHasItsTextInEveryLanguage) {
         for (const ErrorKind& kind : AllErrorKinds()) {
             const std::string text = ProblemText(language, kind.code);
             EXPECT_THAT(text, Not(HasSubstr("problem."))) << language << " " << kind.slug;
-            if (language != "en") EXPECT_NE(text, ProblemText("en", kind.code)) << kind.slug;
+            if (language != "en") {
+                EXPECT_NE(text, ProblemText("en", kind.code)) << kind.slug;
+            }
         }
     }
     EXPECT_EQ(ProblemText("it", ErrorCode::kNotFound), "Qui non c'è nulla.");

@@ -465,11 +465,12 @@ constexpr const char* kApiKeyUse = R"sql(
 ALTER TABLE api_keys ADD COLUMN allowed_ips TEXT NOT NULL DEFAULT '';
 ALTER TABLE api_keys ADD COLUMN last_used_at BIGINT;
 ALTER TABLE api_keys ADD COLUMN last_used_ip TEXT NOT NULL DEFAULT '';
--- Recording a use must not empty every node's key cache: only a revocation (or a deleted key)
--- announces itself.
+-- Recording a use (or a label) must not empty every node's key cache: only a change of what
+-- authentication reads announces itself.
 DROP TRIGGER api_keys_changed ON api_keys;
-CREATE TRIGGER api_keys_changed AFTER UPDATE OF revoked_at OR DELETE ON api_keys
-    FOR EACH ROW EXECUTE FUNCTION firmo_api_keys_changed();
+CREATE TRIGGER api_keys_changed
+    AFTER UPDATE OF key_hash, issuer_id, revoked_at, expires_at, allowed_ips OR DELETE
+    ON api_keys FOR EACH ROW EXECUTE FUNCTION firmo_api_keys_changed();
 )sql";
 
 // Issue 11: a request counts its updates, so that a node can keep a read copy of the aggregate
