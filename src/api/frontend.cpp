@@ -129,11 +129,12 @@ void Frontend::AddAuthed(std::string method, std::string pattern, IssuerApi::Aut
 }
 
 void Frontend::AddPublic(std::string method, std::string pattern, http::Handler handler,
-                         http::Lane lane, HeaderCheck check) {
+                         http::Lane lane, HeaderCheck check, bool check_blocks) {
     auto route_metrics = std::make_unique<RouteMetrics>();
     route_metrics->pattern = pattern;
     route_metrics_.push_back(std::move(route_metrics));
-    gates_.push_back(Gate{.api_key = false, .check = std::move(check)});
+    gates_.push_back(
+        Gate{.api_key = false, .check = std::move(check), .check_blocks = check_blocks});
     router_.Add(std::move(method), std::move(pattern), std::move(handler), lane);
 }
 
@@ -212,7 +213,19 @@ HttpResponse Replayed(const domain::StoredResponse& stored, std::string_view api
 
 tl::expected<domain::Principal, HttpResponse> Frontend::CheckApiKey(const HttpRequest& req) {
     auto principal = issuers_.Authenticate(ApiKeyOf(req));
-    if (principal) return std::move(*principal);
+    if (principal) {
+        // The key's IP allow-list, against the client address the server trusts (after
+        // server.trusted_proxies). A stored list was checked when the key was made.
+        if (!principal->allowed_ips.empty()) {
+            const auto allowed = http::AddressList::Parse(principal->allowed_ips);
+            if (!allowed || !allowed->Contains(req.remote_ip)) {
+                return tl::unexpected(
+                    Problem(ErrorCode::kAddressNotAllowed,
+                            "this API key may not be used from " + req.remote_ip));
+            }
+        }
+        return std::move(*principal);
+    }
     // Failed attempts spend the caller's address budget: key guessing is slowed down. Not
     // when the key could not be checked (database down): that is not the caller's doing.
     if (principal.error().code == ErrorCode::kUnauthenticated) {
@@ -232,6 +245,7 @@ HttpResponse Frontend::Authenticated(HttpRequest& req, const IssuerApi::AuthedHa
     if (auto d = rate_limits_.Allow("key:" + principal->key_id); !d.allowed) {
         return TooMany("too many calls with this API key; slow down", d.retry_after);
     }
+    issuers_.NoteKeyUse(*principal, req.remote_ip);
     const auto idempotency_key = req.Header("Idempotency-Key");
     if (req.method != "POST" || !idempotency_key) return handler(req, *principal);
 
@@ -317,12 +331,26 @@ http::Admission Frontend::Admit(HttpRequest& request) {
             } else if (!domain::IssuerService::WellFormedKey(ApiKeyOf(request))) {
                 refusal = Problem(ErrorCode::kUnauthenticated, "missing or malformed API key");
             }
+        } else if (gate.check && gate.check_blocks && !lanes_.RunsInline(http::Lane::kDatabase)) {
+            // The check waits for the database: on its lane, the session waiting meanwhile.
+            admission.defer = [this, &request, found, &check = gate.check, admission,
+                               start](std::function<void(http::Admission)> decided) {
+                auto work = [this, &request, found, &check, admission, start, decided]() {
+                    decided(Checked(request, found, check, admission, start));
+                };
+                if (lanes_.TryPost(http::Lane::kDatabase, work)) return;
+                auto busy =
+                    Problem(ErrorCode::kUnavailable, "the server is busy; retry in a moment");
+                busy.Set("Retry-After", std::to_string(options_.busy_retry_after.count()));
+                in_flight_.Add(1);  // Finish counts it out
+                Finish(request, found, busy, start);
+                http::Admission refused = admission;
+                refused.refusal = std::move(busy);
+                decided(std::move(refused));
+            };
+            return admission;
         } else if (gate.check) {
-            if (auto ok = gate.check(request); ok) {
-                admission.authenticated = true;
-            } else {
-                refusal = Problem(ok.error());
-            }
+            return Checked(request, found, gate.check, std::move(admission), start);
         }
     }
     if (refusal) {
@@ -330,6 +358,21 @@ http::Admission Frontend::Admit(HttpRequest& request) {
         Finish(request, found, *refusal, start);
         admission.refusal = std::move(refusal);
     }
+    return admission;
+}
+
+http::Admission Frontend::Checked(HttpRequest& request, const http::Router::Result& found,
+                                  const HeaderCheck& check, http::Admission admission,
+                                  Clock::time_point start) {
+    auto ok = check(request);
+    if (ok) {
+        admission.authenticated = true;
+        return admission;
+    }
+    auto refusal = Problem(ok.error());
+    in_flight_.Add(1);  // Finish counts it out
+    Finish(request, found, refusal, start);
+    admission.refusal = std::move(refusal);
     return admission;
 }
 
@@ -413,6 +456,7 @@ HttpResponse Frontend::Run(HttpRequest& request, const http::Router::Result& fou
 
 void Frontend::Finish(const HttpRequest& request, const http::Router::Result& found,
                       HttpResponse& response, Clock::time_point start) {
+    if (options_.page_problem) options_.page_problem(request, response);
     response.Set("X-Content-Type-Options", "nosniff");
     response.Set("Cache-Control", "no-store");
     const auto elapsed = Clock::now() - start;

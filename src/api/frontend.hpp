@@ -47,6 +47,9 @@ struct FrontendOptions {
     http::AddressList metrics_allow = *http::AddressList::Parse("127.0.0.0/8, ::1");
     // Retry-After of the 503 a heavy request gets when its lane's queue is full.
     std::chrono::seconds busy_retry_after{2};
+    // Applied to every answer on its way out: turns a problem+json a browser gets for a page
+    // into a page in the visitor's language (web::ProblemAsPage); null: answers stay as they are.
+    std::function<void(const http::HttpRequest&, http::HttpResponse&)> page_problem;
 };
 
 class Frontend {
@@ -70,9 +73,12 @@ class Frontend {
     using HeaderCheck = std::function<Result<void>(const http::HttpRequest& request)>;
 
     // A route anyone may call (health, uploads authorised by their own token). With `check`,
-    // requests with a body are admitted only when it passes.
+    // requests with a body are admitted only when it passes. With `check_blocks` the check may
+    // block (a session looked up in the database): it runs on the database lane (or inline
+    // where database work does), and the body is read only once it has passed.
     void AddPublic(std::string method, std::string pattern, http::Handler handler,
-                   http::Lane lane = http::Lane::kDatabase, HeaderCheck check = {});
+                   http::Lane lane = http::Lane::kDatabase, HeaderCheck check = {},
+                   bool check_blocks = false);
 
     // The server's handler: routes on the calling I/O thread and answers through `respond`,
     // from the route's lane.
@@ -92,6 +98,11 @@ class Frontend {
   private:
     using Clock = std::chrono::steady_clock;
     struct RouteMetrics;
+
+    // A HeaderCheck's verdict as an admission (a refusal is answered, counted and logged).
+    http::Admission Checked(http::HttpRequest& request, const http::Router::Result& found,
+                            const HeaderCheck& check, http::Admission admission,
+                            Clock::time_point start);
 
     // Resolves the client address, finds the route; sets request.route.
     http::Router::Result Route(http::HttpRequest& request) const;
@@ -128,6 +139,7 @@ class Frontend {
     struct Gate {
         bool api_key = false;
         HeaderCheck check;
+        bool check_blocks = false;
     };
     std::vector<Gate> gates_;
     std::unique_ptr<RouteMetrics> unmatched_metrics_;

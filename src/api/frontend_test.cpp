@@ -256,11 +256,21 @@ class Announce {
             if (n <= 0) return 0;
             in.append(buf, static_cast<std::size_t>(n));
         }
+        answer_ = in;
         return std::stoi(in.substr(9, 3));
+    }
+    // The whole answer, after Status(): what arrives until the server closes (or 3 s pass).
+    const std::string& Answer() {
+        char buf[4096];
+        for (ssize_t n; (n = ::recv(fd_, buf, sizeof buf, 0)) > 0;) {
+            answer_.append(buf, static_cast<std::size_t>(n));
+        }
+        return answer_;
     }
 
   private:
     int fd_ = -1;
+    std::string answer_;
 };
 
 TEST_F(FrontendOnAServer, CredentialsAreCheckedFromTheHeadersBeforeTheBodyIsRead) {
@@ -315,6 +325,50 @@ TEST_F(FrontendOnAServer, CredentialsAreCheckedFromTheHeadersBeforeTheBodyIsRead
          }) {
         EXPECT_NE(text.find(line), std::string::npos) << line << text;
     }
+}
+
+// A key with an IP allow-list works only from there: the client address after trusted proxies.
+TEST_F(FrontendOnAServer, AKeysAllowListRefusesOtherAddressesWith403AndNotesUse) {
+    auto issuer = issuers_->CreateIssuer("Acme", "ops@example.org");
+    ASSERT_TRUE(issuer);
+    auto office = issuers_->CreateApiKey(issuer->id, {.allowed_ips = "10.0.0.0/8, 2001:db8::/32"});
+    auto local = issuers_->CreateApiKey(issuer->id, {.allowed_ips = "127.0.0.1"});
+    ASSERT_TRUE(office && local);
+    FrontendOptions options;
+    options.trusted_proxies = *http::TrustedProxies::Parse("127.0.0.1");
+    Start(options);
+    std::atomic<int> handled{0};
+    frontend_->AddAuthed("POST", "/authed", [&](http::HttpRequest&, const domain::Principal&) {
+        ++handled;
+        return http::HttpResponse::Text(200, "ok");
+    });
+    // From 127.0.0.1 itself: not in the office's list; refused before the body.
+    Announce refused(port(), "POST", "/authed", 900'000, "X-Api-Key: " + office->secret + "\r\n");
+    EXPECT_EQ(refused.Status(), 403);
+    EXPECT_NE(refused.Answer().find("urn:firmo:problem:address-not-allowed"), std::string::npos)
+        << refused.Answer();
+    // Through the trusted proxy, from a client in the list.
+    Announce proxied(port(), "POST", "/authed", 2,
+                     "X-Api-Key: " + office->secret + "\r\nX-Forwarded-For: 10.1.2.3\r\n");
+    proxied.Send("{}");
+    EXPECT_EQ(proxied.Status(), 200);
+    Announce direct(port(), "POST", "/authed", 2, "X-Api-Key: " + local->secret + "\r\n");
+    direct.Send("{}");
+    EXPECT_EQ(direct.Status(), 200);
+    EXPECT_EQ(handled.load(), 2);
+
+    // Both uses are noted in memory and written by one flush; a refused call is no use.
+    auto written = issuers_->FlushKeyUses();
+    ASSERT_TRUE(written) << written.error().message;
+    EXPECT_EQ(*written, 2u);
+    auto keys = issuers_->ListApiKeys(issuer->id);
+    ASSERT_TRUE(keys);
+    for (const domain::ApiKey& k : *keys) {
+        ASSERT_TRUE(k.last_used_at) << k.id;
+        EXPECT_EQ(k.last_used_at, clock_.Now());
+        EXPECT_EQ(k.last_used_ip, k.id == office->key.id ? "10.1.2.3" : "127.0.0.1");
+    }
+    EXPECT_EQ(*issuers_->FlushKeyUses(), 0u);  // nothing new
 }
 
 // The sender portal's send carries up to kPortalSendDocuments PDFs; other routes keep theirs.

@@ -103,7 +103,7 @@ std::vector<Section> Cli::SectionsOf(std::string_view command) {
     if (command == "user create") {
         return {Section::kServer, Section::kStorage, Section::kDatabase, Section::kLog};
     }
-    // migrate, issuer create, apikey create|revoke, ca revoke: what Storage::Open reads.
+    // migrate, issuer create, apikey create|list|revoke, ca revoke: what Storage::Open reads.
     return {Section::kStorage, Section::kDatabase, Section::kLog};
 }
 
@@ -164,6 +164,20 @@ Cli::Cli() : app_("firmo - self-hosted digital signature service", "firmo") {
                      "last line.",
                      "apikey create");
     apikey_create_.app->add_option("--issuer", apikey_issuer_, "the issuer's id")
+        ->required()
+        ->type_name("ID");
+    apikey_create_.app->add_option("--label", apikey_options_.label, "what the key is for")
+        ->type_name("TEXT");
+    apikey_create_.app
+        ->add_option("--allowed-ips", apikey_options_.allowed_ips,
+                     "the only client addresses it may be used from: addresses or CIDR "
+                     "networks, IPv4 or IPv6, comma-separated (default: anywhere)")
+        ->type_name("LIST");
+    AddConfigCommand(apikey_list_, *apikey, "list",
+                     "Lists an issuer's API keys (revoked ones too), newest first, with their "
+                     "last use (approximate to a minute).",
+                     "apikey list");
+    apikey_list_.app->add_option("--issuer", apikey_issuer_, "the issuer's id")
         ->required()
         ->type_name("ID");
     AddConfigCommand(apikey_revoke_, *apikey, "revoke",
@@ -397,7 +411,10 @@ int Cli::RunConfigCommand(const ConfigCommand& command, std::ostream& out, std::
     if (&command == &issuer_update_) {
         return RunIssuerUpdate(*config, update_issuer_, update_patch_, out, err);
     }
-    if (&command == &apikey_create_) return RunApiKeyCreate(*config, apikey_issuer_, out, err);
+    if (&command == &apikey_create_) {
+        return RunApiKeyCreate(*config, apikey_issuer_, apikey_options_, out, err);
+    }
+    if (&command == &apikey_list_) return RunApiKeyList(*config, apikey_issuer_, out, err);
     if (&command == &ca_revoke_) {
         return RunCaRevoke(*config, revoke_serial_, revoke_reason_, out, err);
     }
@@ -436,7 +453,7 @@ int Cli::Run(const std::vector<std::string>& argv, std::ostream& out, std::ostre
     }
     for (ConfigCommand* command :
          {&serve_, &migrate_, &issuer_create_, &issuer_update_, &apikey_create_, &apikey_revoke_,
-          &ca_revoke_, &ca_tsa_cert_, &user_create_}) {
+          &ca_revoke_, &ca_tsa_cert_, &user_create_, &apikey_list_}) {
         if (!command->app->parsed()) continue;
         if (command == &apikey_revoke_ && !revoke_id_ && !revoke_key_) {
             err << "firmo apikey revoke: --id KEY_ID or --key KEY is required\n";

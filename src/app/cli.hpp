@@ -59,6 +59,8 @@ class Cli {
     ConfigCommand issuer_update_;
     ConfigCommand apikey_create_;
     ConfigCommand apikey_revoke_;
+    ConfigCommand apikey_list_;
+    domain::ApiKeyOptions apikey_options_;
     ConfigCommand ca_revoke_;
     ConfigCommand ca_tsa_cert_;
     ConfigCommand user_create_;

@@ -60,8 +60,8 @@ TEST(Cli, EveryCommandIsReachable) {
     }
     EXPECT_THAT(names, ::testing::UnorderedElementsAre(
                            "serve", "migrate", "issuer create", "issuer update", "apikey create",
-                           "apikey revoke", "ca init", "ca cert", "ca revoke", "ca tsa-cert",
-                           "sign", "verify", "user create"));
+                           "apikey list", "apikey revoke", "ca init", "ca cert", "ca revoke",
+                           "ca tsa-cert", "sign", "verify", "user create"));
 }
 
 // `firmo <command> --help` exits 0 and lists every option the command accepts: the list comes

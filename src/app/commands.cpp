@@ -8,6 +8,7 @@
 #include "crypto/certificate_authority.hpp"
 #include "domain/services/revocation_service.hpp"
 #include "domain/services/staff_service.hpp"
+#include "http/forwarded.hpp"
 #include "http/listener.hpp"
 #include "web/staff_portal.hpp"
 
@@ -82,14 +83,36 @@ int RunIssuerUpdate(const Config& config, const std::string& issuer_id,
     return 0;
 }
 
-int RunApiKeyCreate(const Config& config, const std::string& issuer_id, std::ostream& out,
-                    std::ostream& err) {
+int RunApiKeyCreate(const Config& config, const std::string& issuer_id,
+                    const domain::ApiKeyOptions& options, std::ostream& out, std::ostream& err) {
+    if (auto allowed = http::AddressList::Parse(options.allowed_ips, "allowed address"); !allowed) {
+        return Report(allowed.error(), err);
+    }
     auto once = OpenOnce(config);
     if (!once) return Report(once.error(), err);
-    auto key = once->issuer_side->issuers().CreateApiKey(issuer_id);
+    auto key = once->issuer_side->issuers().CreateApiKey(issuer_id, options);
     if (!key) return Report(key.error(), err);
     err << "key id " << key->key.id << " (keep the key itself secret; it is not stored)\n";
     out << key->secret << "\n";
+    return 0;
+}
+
+int RunApiKeyList(const Config& config, const std::string& issuer_id, std::ostream& out,
+                  std::ostream& err) {
+    auto once = OpenOnce(config);
+    if (!once) return Report(once.error(), err);
+    auto keys = once->issuer_side->issuers().ListApiKeys(issuer_id);
+    if (!keys) return Report(keys.error(), err);
+    const auto or_dash = [](const std::string& s) { return s.empty() ? std::string("-") : s; };
+    out << "id\tprefix\tlabel\tcreated\texpires\trevoked\tallowed_ips\tlast_used\tlast_ip\n";
+    for (const domain::ApiKey& k : *keys) {
+        out << k.id << '\t' << k.prefix << '\t' << or_dash(k.label) << '\t'
+            << FormatRfc3339(k.created_at) << '\t'
+            << (k.expires_at ? FormatRfc3339(*k.expires_at) : "-") << '\t'
+            << (k.revoked_at ? FormatRfc3339(*k.revoked_at) : "-") << '\t' << or_dash(k.allowed_ips)
+            << '\t' << (k.last_used_at ? FormatRfc3339(*k.last_used_at) : "-") << '\t'
+            << or_dash(k.last_used_ip) << '\n';
+    }
     return 0;
 }
 

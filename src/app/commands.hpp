@@ -19,8 +19,13 @@ int RunIssuerCreate(const Config& config, const std::string& name, const std::st
                     std::ostream& out, std::ostream& err);
 int RunIssuerUpdate(const Config& config, const std::string& issuer_id,
                     const domain::IssuerIdentityPatch& patch, std::ostream& out, std::ostream& err);
-int RunApiKeyCreate(const Config& config, const std::string& issuer_id, std::ostream& out,
-                    std::ostream& err);
+// `options.allowed_ips` as typed (checked here, like the admin page does).
+int RunApiKeyCreate(const Config& config, const std::string& issuer_id,
+                    const domain::ApiKeyOptions& options, std::ostream& out, std::ostream& err);
+// firmo apikey list --issuer ID: one line per key, newest first (revoked ones too), with its
+// last use (approximate to a minute).
+int RunApiKeyList(const Config& config, const std::string& issuer_id, std::ostream& out,
+                  std::ostream& err);
 // One of `key_id` and `secret` names the key.
 int RunApiKeyRevoke(const Config& config, std::optional<std::string> key_id,
                     const std::optional<std::string>& secret, std::ostream& out, std::ostream& err);

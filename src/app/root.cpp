@@ -36,6 +36,7 @@
 #include "http/lanes.hpp"
 #include "http/server.hpp"
 #include "i18n/zone.hpp"
+#include "jobs/key_use_flusher.hpp"
 #include "jobs/queue_metrics.hpp"
 #include "jobs/worker.hpp"
 #include "notify/mail_code_sender.hpp"
@@ -61,6 +62,7 @@
 #include "store/s3/s3_blob_store.hpp"
 #include "store/sqlite/sqlite_database.hpp"
 #include "trust/csc_gateway.hpp"
+#include "web/page_kit.hpp"
 #include "web/portal.hpp"
 #include "web/qtsp_callback.hpp"
 #include "web/staff_portal.hpp"
@@ -515,7 +517,8 @@ struct Node::Graph {
                     .max_document_bytes = static_cast<std::size_t>(c.limits.max_document_bytes),
                     .access_log = c.log.access_log,
                     .trusted_proxies = c.server.trusted_proxies,
-                    .metrics_allow = c.metrics.allow}),
+                    .metrics_allow = c.metrics.allow,
+                    .page_problem = web::ProblemAsPage}),
           signer_limits(storage.db(), storage.clock(), metrics,
                         {.per_ip = {c.web.calls_per_ip, c.web.limit_window},
                          .per_request = {c.web.calls_per_request, c.web.limit_window},
@@ -634,6 +637,14 @@ struct Node::Graph {
         issuer_identity_api.Register(add_authed);
         issuer_identity_api.RegisterPublic(add_public);
         staff_portal.Register(add_public);
+        staff_portal.RegisterChecked([this, qtsp_confirms](std::string method, std::string pattern,
+                                                           http::Handler handler,
+                                                           web::StaffPortal::HeaderCheck check) {
+            const bool heavy = IsHeavyPublicRoute(method, pattern, qtsp_confirms);
+            frontend.AddPublic(std::move(method), std::move(pattern), std::move(handler),
+                               heavy ? http::Lane::kHeavy : http::Lane::kDatabase, std::move(check),
+                               /*check_blocks=*/true);
+        });
         WarnWhenThePoolIsSmall(c);
     }
 
@@ -803,6 +814,8 @@ struct Node::Graph {
     domain::RateLimitService staff_login_limits;
     domain::StaffService staff;
     web::StaffPortal staff_portal;
+    // API keys' "last used", written a minute at a time per key (and at shutdown).
+    jobs::KeyUseFlusher key_uses{issuer_side.issuers(), std::chrono::seconds(2)};
     http::Server server;
 };
 
@@ -828,6 +841,7 @@ Result<void> Node::Run(std::ostream& out) {
                   {{"public_url", g.public_url}, {"listening", g.listen_url}});
     }
     g.worker.Start();
+    g.key_uses.Start();
     const http::LaneOptions lanes = Graph::LaneOptionsOf(config);
     log::Info("server_started", {{"url", g.listen_url},
                                  {"tls", config.server.tls() ? "on" : "off"},
@@ -865,6 +879,7 @@ Result<void> Node::Run(std::ostream& out) {
     }
     out.flush();
     g.server.Run();
+    g.key_uses.Stop();
     g.worker.Stop();
     log::Info("server_stopped");
     return {};

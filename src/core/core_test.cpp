@@ -169,6 +169,7 @@ TEST(ErrorTable, EveryCodeHasItsStatusTypeAndTitle) {
         {ErrorCode::kNotYetActive, 409, "not-yet-active", "Conflict"},
         {ErrorCode::kDocumentsDeleted, 410, "documents-deleted", "Gone"},
         {ErrorCode::kNotFinal, 409, "request-not-final", "Conflict"},
+        {ErrorCode::kAddressNotAllowed, 403, "address-not-allowed", "Forbidden"},
         {ErrorCode::kInternal, 500, "internal-error", "Internal Server Error"},
     };
     ASSERT_EQ(AllErrorKinds().size(), std::size(expected));

@@ -54,6 +54,9 @@ constexpr ErrorKind kKinds[] = {
     {ErrorCode::kNotFinal, 409, "request-not-final", "Conflict",
      "deleting the documents of, or asking for the evidence report of, a request that is not "
      "final (SIGNED, REJECTED, CANCELLED, EXPIRED, FAILED)"},
+    {ErrorCode::kAddressNotAllowed, 403, "address-not-allowed", "Forbidden",
+     "the API key has an IP allow-list and the call comes from another address (the client "
+     "address after `server.trusted_proxies`); nothing was done"},
     {ErrorCode::kInternal, 500, "internal-error", "Internal Server Error",
      "a bug; the details are only in the server log"},
 };

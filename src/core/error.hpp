@@ -33,6 +33,7 @@ enum class ErrorCode {
     kNotYetActive,            // the request opens for signing only at its activates_at
     kDocumentsDeleted,        // the request's documents were deleted (retention, DELETE)
     kNotFinal,                // only a final request's documents can be deleted
+    kAddressNotAllowed,       // an API key called from outside its allowed addresses
     kInternal,                // a bug or an unexpected failure of our own
 };
 

@@ -37,6 +37,13 @@ struct ApiKey {
     std::optional<Timestamp> revoked_at;
     std::string label;                    // what it is for, given by who created it
     std::optional<Timestamp> expires_at;  // refused from then on; none: never expires
+    // Where calls may come from: addresses or CIDR networks, IPv4 or IPv6, ", "-separated (as
+    // http::AddressList::Parse reads them); empty: anywhere.
+    std::string allowed_ips;
+    // The last call and its client address, written at most once a minute per key
+    // (IssuerService::FlushKeyUses): approximate to a minute.
+    std::optional<Timestamp> last_used_at;
+    std::string last_used_ip;
 };
 
 struct Dossier {

@@ -29,6 +29,40 @@ TEST(TrustedProxies, ParsesAddressesAndNetworksOfBothFamilies) {
     EXPECT_FALSE(Proxies("10.0.0.0/9").Contains("10.128.0.1"));
 }
 
+// The matching an API key's IP allow-list uses (AddressList), at its edges.
+TEST(AddressList, MatchesNetworksAtTheirEdges) {
+    const auto list = [](std::string_view text) {
+        auto l = AddressList::Parse(text);
+        EXPECT_TRUE(l) << text;
+        return *l;
+    };
+    // /0: every address of its family, none of the other.
+    EXPECT_TRUE(list("0.0.0.0/0").Contains("255.255.255.255"));
+    EXPECT_FALSE(list("0.0.0.0/0").Contains("::1"));
+    EXPECT_TRUE(list("::/0").Contains("2001:db8::1"));
+    // /32 and /128: exactly one address.
+    EXPECT_TRUE(list("203.0.113.7/32").Contains("203.0.113.7"));
+    EXPECT_FALSE(list("203.0.113.7/32").Contains("203.0.113.6"));
+    EXPECT_FALSE(list("203.0.113.7/32").Contains("203.0.113.8"));
+    EXPECT_TRUE(list("2001:db8::7/128").Contains("2001:db8::7"));
+    EXPECT_FALSE(list("2001:db8::7/128").Contains("2001:db8::8"));
+    // A network's first and last address, and the first ones outside.
+    EXPECT_TRUE(list("192.0.2.0/24").Contains("192.0.2.0"));
+    EXPECT_TRUE(list("192.0.2.0/24").Contains("192.0.2.255"));
+    EXPECT_FALSE(list("192.0.2.0/24").Contains("192.0.1.255"));
+    EXPECT_FALSE(list("192.0.2.0/24").Contains("192.0.3.0"));
+    EXPECT_TRUE(list("2001:db8::/32").Contains("2001:db8:ffff:ffff:ffff:ffff:ffff:ffff"));
+    EXPECT_FALSE(list("2001:db8::/32").Contains("2001:db9::"));
+    // An IPv4-mapped IPv6 client is its IPv4 address, both ways.
+    EXPECT_TRUE(list("192.0.2.0/24").Contains("::ffff:192.0.2.9"));
+    EXPECT_TRUE(list("::ffff:192.0.2.0/120").Contains("192.0.2.9"));
+    EXPECT_FALSE(list("::ffff:192.0.2.0/120").Contains("192.0.3.9"));
+    // A prefix that does not fall on a byte.
+    EXPECT_TRUE(list("10.0.0.0/13").Contains("10.7.255.255"));
+    EXPECT_FALSE(list("10.0.0.0/13").Contains("10.8.0.0"));
+    EXPECT_FALSE(list("").Contains("127.0.0.1"));  // an empty list holds nobody
+}
+
 TEST(TrustedProxies, RefusesWhatIsNotAnAddressOrNetwork) {
     for (const char* bad : {"10.0.0.0/33", "::/129", "10.0.0.0/x", "example.org", "10.0.0/8",
                             "10.0.0.0/", "fe80::1%eth0"}) {

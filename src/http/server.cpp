@@ -361,6 +361,21 @@ class Session final : public Connection {
         // The front door decides from the headers alone: a request without a valid credential
         // is answered before a byte of its body is read.
         Admission admission = server_.options.admit(request_);
+        if (admission.defer) {
+            auto defer = std::move(admission.defer);
+            defer([self = Self()](Admission decided) {
+                asio::post(self->ioc_, [self, decided = std::move(decided)]() mutable {
+                    decided.defer = nullptr;
+                    self->Admitted(std::move(decided));
+                });
+            });
+            return;
+        }
+        Admitted(std::move(admission));
+    }
+
+    // The headers' verdict: refuse, or get ready for the body and read it.
+    void Admitted(Admission admission) {
         if (admission.refusal) return Refuse(std::move(*admission.refusal));
         const std::size_t limit = admission.body_limit;
         parser_->body_limit(limit);

@@ -40,6 +40,11 @@ struct Admission {
     // a request that was not counts against ServerOptions::max_unauthenticated_bytes while it
     // is buffered.
     bool authenticated = false;
+    // Set: the decision needs blocking work (a session looked up in the database). The server
+    // calls it once with a continuation and reads nothing until the continuation is called,
+    // exactly once and from any thread, with the final Admission (whose own `defer` is
+    // ignored); the request stays valid and untouched by the server until then.
+    std::function<void(std::function<void(Admission)> decided)> defer;
 };
 
 struct ServerOptions {

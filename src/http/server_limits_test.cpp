@@ -14,6 +14,8 @@
 #include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <functional>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -171,6 +173,42 @@ TEST_F(ServerLimitsTest, ARefusalFromTheHeadersArrivesBeforeTheBodyIsSent) {
     EXPECT_LT(std::chrono::steady_clock::now() - start, 1500ms);
     EXPECT_NE(answer.find("Connection: close"), std::string::npos) << answer;
     EXPECT_EQ(handled_.load(), 0);
+}
+
+TEST_F(ServerLimitsTest, ADeferredAdmissionIsDecidedOffTheIoThreadBeforeTheBodyIsRead) {
+    ServerOptions options;
+    std::vector<std::thread> checkers;  // the "database lane" of this test
+    std::mutex mu;
+    options.admit = [&](HttpRequest& request) {
+        Admission a{.body_limit = 4096};
+        const bool known = request.Header("X-Session").has_value();
+        a.defer = [&, known](std::function<void(Admission)> decided) {
+            const std::lock_guard lock(mu);
+            checkers.emplace_back([known, decided = std::move(decided)] {
+                std::this_thread::sleep_for(50ms);  // a lookup that blocks
+                Admission d{.body_limit = 4096, .authenticated = known};
+                if (!known) d.refusal = ProblemResponse(Error{ErrorCode::kUnauthenticated, "no"});
+                decided(std::move(d));
+            });
+        };
+        return a;
+    };
+    Start(options);
+    Client refused(port());
+    // 3000 bytes announced, none sent: the refusal comes from the deferred check alone.
+    refused.Send("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3000\r\n\r\n");
+    const std::string answer = refused.Receive(2s);
+    EXPECT_EQ(StatusOf(answer), 401) << answer;
+    EXPECT_NE(answer.find("Connection: close"), std::string::npos) << answer;
+    EXPECT_EQ(handled_.load(), 0);
+
+    Client admitted(port());
+    admitted.Send("POST / HTTP/1.1\r\nHost: x\r\nX-Session: s\r\nContent-Length: 5\r\n\r\nhello");
+    const std::string ok = admitted.Receive();
+    EXPECT_EQ(StatusOf(ok), 200) << ok;
+    EXPECT_EQ(handled_.load(), 1);
+    const std::lock_guard lock(mu);
+    for (auto& t : checkers) t.join();
 }
 
 // ---- Large bodies on disk -------------------------------------------------------------------

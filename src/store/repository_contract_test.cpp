@@ -2751,6 +2751,40 @@ TEST_P(RepositoryContract, ApiKeysKeepLabelAndExpiryAndAreListedPerIssuer) {
     EXPECT_EQ(Read()->issuers().ListKeys(issuer_b_)->size(), 1u);
 }
 
+TEST_P(RepositoryContract, ApiKeysKeepTheirAllowListAndTheirLatestUse) {
+    const ApiKey key{.id = Id(),
+                     .issuer_id = issuer_a_,
+                     .key_hash = "hash-used",
+                     .prefix = "firmo_use",
+                     .created_at = clock_.Now(),
+                     .allowed_ips = "10.0.0.0/8, 2001:db8::/32"};
+    {
+        auto tx = Write();
+        ASSERT_TRUE(tx->issuers().InsertKey(key));
+        ASSERT_TRUE(tx->Commit());
+    }
+    auto found = Read()->issuers().FindKeyByHash("hash-used");
+    ASSERT_TRUE(found && *found);
+    EXPECT_EQ((*found)->allowed_ips, "10.0.0.0/8, 2001:db8::/32");
+    EXPECT_FALSE((*found)->last_used_at);
+    EXPECT_EQ((*found)->last_used_ip, "");
+    const Timestamp first = clock_.Now() + std::chrono::minutes(1);
+    const Timestamp later = first + std::chrono::minutes(1);
+    {
+        auto tx = Write();
+        ASSERT_TRUE(tx->issuers().RecordKeyUse(key.id, later, "10.0.0.2"));
+        // Another node flushes an older use afterwards: the later one stays.
+        ASSERT_TRUE(tx->issuers().RecordKeyUse(key.id, first, "10.0.0.1"));
+        ASSERT_TRUE(tx->issuers().RecordKeyUse("no-such-key", first, "10.0.0.1"));
+        ASSERT_TRUE(tx->Commit());
+    }
+    auto keys = Read()->issuers().ListKeys(issuer_a_);
+    ASSERT_TRUE(keys) << keys.error().message;
+    ASSERT_EQ(keys->size(), 1u);
+    EXPECT_EQ((*keys)[0].last_used_at, later);
+    EXPECT_EQ((*keys)[0].last_used_ip, "10.0.0.2");
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, RepositoryContract, ::testing::ValuesIn(Backends()),
                          [](const auto& param_info) { return param_info.param.name; });
 

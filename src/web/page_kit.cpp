@@ -1,5 +1,6 @@
 #include "web/page_kit.hpp"
 
+#include <algorithm>
 #include <cctype>
 
 #include "core/encoding.hpp"
@@ -117,6 +118,117 @@ bool PreSessionCsrfOk(const api::UrlSigner& urls, const std::string& purpose,
     if (sent.empty() || pre.empty()) return false;
     auto grant = urls.Verify(sent, purpose, now);
     return grant && ConstantTimeEquals(grant->request_id, pre);
+}
+
+namespace {
+
+std::string ProblemKey(ErrorCode code) {
+    std::string key = "problem." + std::string(ErrorSlug(code));
+    std::replace(key.begin(), key.end(), '-', '_');  // catalogue keys have no '-'
+    return key;
+}
+
+constexpr std::string_view kProblemPrefix = "urn:firmo:problem:";
+
+// The ErrorCode of a problem+json body (its `type`), if it is one of ours.
+std::optional<ErrorCode> CodeOfProblem(std::string_view body) {
+    const auto at = body.find(kProblemPrefix);
+    if (at == std::string_view::npos) return std::nullopt;
+    const std::string_view rest = body.substr(at + kProblemPrefix.size());
+    const std::string_view slug = rest.substr(0, rest.find('"'));
+    for (const ErrorKind& kind : AllErrorKinds()) {
+        if (kind.slug == slug) return kind.code;
+    }
+    return std::nullopt;
+}
+
+bool WantsPage(const http::HttpRequest& req) {
+    if (req.path.starts_with("/api/") || req.path.starts_with("/pki/")) return false;
+    const auto accept = req.Header("Accept");
+    return accept && accept->find("text/html") != std::string_view::npos;
+}
+
+std::string Escaped(std::string_view text) {
+    std::string out;
+    for (const char c : text) {
+        switch (c) {
+            case '<':
+                out += "&lt;";
+                break;
+            case '>':
+                out += "&gt;";
+                break;
+            case '&':
+                out += "&amp;";
+                break;
+            case '"':
+                out += "&quot;";
+                break;
+            default:
+                out += c;
+        }
+    }
+    return out;
+}
+
+}  // namespace
+
+std::string ProblemText(std::string_view language, ErrorCode code) {
+    return i18n::Catalog::Builtin().Text(language, ProblemKey(code));
+}
+
+std::string ProblemTexts(std::string_view language) {
+    std::string out = "{";
+    for (const ErrorKind& kind : AllErrorKinds()) {
+        if (out.size() > 1) out += ',';
+        out +=
+            JsonQuote(ProblemType(kind.code)) + ":" + JsonQuote(ProblemText(language, kind.code));
+    }
+    return out + "}";
+}
+
+void ProblemAsPage(const http::HttpRequest& req, http::HttpResponse& problem) {
+    if (!WantsPage(req)) return;
+    bool is_problem = false;
+    for (auto& [name, value] : problem.headers) {
+        if (name == "Content-Type" && value == "application/problem+json") {
+            is_problem = true;
+            value = "text/html; charset=utf-8";
+        }
+    }
+    if (!is_problem) return;
+    const auto code = CodeOfProblem(problem.body);
+    const LanguageChoice choice = ChooseLanguage(req, "firmo_lang");
+    const std::string language = !choice.chosen.empty()    ? choice.chosen
+                                 : !choice.browser.empty() ? choice.browser
+                                                           : std::string(i18n::kDefaultLanguage);
+    const std::string text = Escaped(ProblemText(language, code.value_or(ErrorCode::kInternal)));
+    const i18n::Catalog& catalog = i18n::Catalog::Builtin();
+    const std::string home = req.path.starts_with("/app") ? "/app" : "/";
+    problem.body = "<!doctype html>\n<html lang=\"" + language +
+                   "\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" "
+                   "content=\"width=device-width, initial-scale=1\"><title>" +
+                   text +
+                   "</title><link rel=\"stylesheet\" href=\"/static/firmo/portal.css\"></head>"
+                   "<body><main id=\"main\"><h1>" +
+                   text + "</h1><p><a href=\"" + home + "\">" +
+                   Escaped(catalog.Text(language, "problem.home")) +
+                   "</a></p></main></body></html>\n";
+    SetPageSecurityHeaders(problem);
+}
+
+PreSession OpenPreSession(const http::HttpRequest& req, std::string_view cookie,
+                          const api::UrlSigner& urls, const std::string& purpose,
+                          const std::function<std::string()>& new_token, Timestamp expires_at) {
+    PreSession out;
+    if (auto pre = CookieValue(req, cookie); pre && WellFormedPreCookie(*pre)) {
+        out.pre = *pre;
+    } else {
+        out.pre = new_token();
+        out.set_pre = true;
+    }
+    out.csrf = PreSessionCsrf(urls, purpose, out.pre, expires_at);
+    return out;
 }
 
 }  // namespace firmo::web

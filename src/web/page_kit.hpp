@@ -6,6 +6,7 @@
 // of a visitor without a session (a signed grant bound to a random cookie, so that nothing is
 // stored for a visitor who only looks). Pure functions; thread-safe.
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -13,6 +14,7 @@
 
 #include "api/url_signer.hpp"
 #include "core/clock.hpp"
+#include "core/error.hpp"
 #include "http/message.hpp"
 
 namespace firmo::web {
@@ -58,5 +60,31 @@ std::string PreSessionCsrf(const api::UrlSigner& urls, const std::string& purpos
                            const std::string& pre, Timestamp expires_at);
 bool PreSessionCsrfOk(const api::UrlSigner& urls, const std::string& purpose,
                       const std::string& sent, const std::string& pre, Timestamp now);
+
+// A problem as a page tells a person, in `language`: the catalogue's `problem.<slug>`. The API's
+// application/problem+json stays English (clients match its `type`); pages never show its title
+// or detail.
+std::string ProblemText(std::string_view language, ErrorCode code);
+// Every problem `type` (urn:firmo:problem:<slug>) with its text in `language`, as a JSON object:
+// for a page's script that shows a problem+json answer (staff_send.js).
+std::string ProblemTexts(std::string_view language);
+
+// The front door's own refusals (no route, a full lane, a credential refused from the headers;
+// api::FrontendOptions::page_problem) of a request a browser made for a page (it accepts
+// text/html; not under /api/ or /pki/): `problem`, a problem+json answer, becomes a short HTML
+// page in the visitor's language (the firmo_lang cookie, else Accept-Language), keeping its
+// status and headers. Other requests and answers are left as they are.
+void ProblemAsPage(const http::HttpRequest& req, http::HttpResponse& problem);
+
+// A visitor without a session (both portals): the `pre` cookie's value (a new random one when
+// the request has none or a malformed one: set it), and the form's CSRF token bound to it.
+struct PreSession {
+    std::string pre;
+    bool set_pre = false;
+    std::string csrf;
+};
+PreSession OpenPreSession(const http::HttpRequest& req, std::string_view cookie,
+                          const api::UrlSigner& urls, const std::string& purpose,
+                          const std::function<std::string()>& new_token, Timestamp expires_at);
 
 }  // namespace firmo::web

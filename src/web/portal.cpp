@@ -280,14 +280,12 @@ Result<Portal::Ctx> Portal::Open(Req& req) {
     }
     // No session, and none is written for a visitor who only looks: the CSRF token is a signed
     // grant naming the firmo_pre cookie, checked without any state (CsrfOk).
-    if (auto pre = CookieValue(req, kPreCookie); pre && WellFormedPreCookie(*pre)) {
-        ctx.pre = *pre;
-    } else {
-        ctx.pre = sessions_.NewToken();
-        ctx.set_pre = true;
-    }
-    ctx.session.csrf_token = PreSessionCsrf(urls_, kPreCsrfPurpose, ctx.pre,
-                                            clock_.Now() + sessions_.options().anonymous_ttl);
+    PreSession pre = OpenPreSession(
+        req, kPreCookie, urls_, kPreCsrfPurpose, [this] { return sessions_.NewToken(); },
+        clock_.Now() + sessions_.options().anonymous_ttl);
+    ctx.pre = std::move(pre.pre);
+    ctx.set_pre = pre.set_pre;
+    ctx.session.csrf_token = std::move(pre.csrf);
     return ctx;
 }
 

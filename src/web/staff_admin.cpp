@@ -6,6 +6,7 @@
 #include <kainjow/mustache.hpp>
 
 #include "core/encoding.hpp"
+#include "http/forwarded.hpp"
 #include "i18n/catalog.hpp"
 #include "web/staff_portal.hpp"
 #include "web/staff_portal_kit.hpp"
@@ -24,6 +25,18 @@ std::vector<std::string> FormValues(const std::multimap<std::string, std::string
     std::vector<std::string> out;
     auto [from, to] = form.equal_range(key);
     for (auto it = from; it != to; ++it) out.push_back(it->second);
+    return out;
+}
+
+// A key's allow-list as typed ("10.0.0.0/8 2001:db8::/32,192.0.2.7"): its items, ", "-separated.
+std::string AllowedAddresses(std::string_view typed) {
+    std::string out;
+    std::size_t pos = 0;
+    while (pos < typed.size()) {
+        const auto end = std::min(typed.find_first_of(", \t\r\n", pos), typed.size());
+        if (end > pos) out += (out.empty() ? "" : ", ") + std::string(typed.substr(pos, end - pos));
+        pos = end + 1;
+    }
     return out;
 }
 
@@ -271,6 +284,13 @@ HttpResponse StaffPortal::AdminKeys(Req& req) {
                          : expired    ? ctx.T("staff.admin.key_expired")
                                       : ctx.T("staff.admin.key_active"));
         row.set("revocable", !k.revoked_at.has_value());
+        row.set("allowed", k.allowed_ips.empty() ? ctx.T("staff.admin.anywhere") : k.allowed_ips);
+        row.set("last_used",
+                k.last_used_at
+                    ? ctx.T("staff.admin.last_used_from",
+                            {{"time", catalog.DateTime(ctx.Language(), *k.last_used_at, zone)},
+                             {"ip", k.last_used_ip}})
+                    : ctx.T("staff.admin.never"));
         rows.push_back(row);
     }
     AdminData page;
@@ -288,6 +308,10 @@ HttpResponse StaffPortal::AdminAddKey(Req& req) {
         options.expires_at = EndOfDay(day, options_.time_zone);
         if (!options.expires_at) return SeeOther(ctx, "/app/admin/keys?error=1");
     }
+    options.allowed_ips = AllowedAddresses(FormValue(ctx.form, "allowed_ips"));
+    if (!http::AddressList::Parse(options.allowed_ips)) {
+        return SeeOther(ctx, "/app/admin/keys?error=1");
+    }
     auto created = s_.issuers.CreateApiKey(issuer, options);
     if (!created) {
         if (created.error().code == ErrorCode::kInvalidArgument) {
@@ -298,6 +322,7 @@ HttpResponse StaffPortal::AdminAddKey(Req& req) {
     const std::string actor = StaffActor(ctx.principal->user.id);
     std::string detail = "prefix=" + created->key.prefix + " label=" + JsonQuote(options.label);
     if (options.expires_at) detail += " expires_at=" + FormatRfc3339(*options.expires_at);
+    if (!options.allowed_ips.empty()) detail += " allowed_ips=" + JsonQuote(options.allowed_ips);
     auto recorded = staff_.Record(issuer, actor, "api_key.created", created->key.id, detail);
     if (!recorded) return ErrorPage(ctx, recorded.error());
     return AdminOnce(ctx, ctx.T("staff.admin_msg.key_heading"),

@@ -42,13 +42,12 @@ StaffPortal::Ctx StaffPortal::Open(const Req& req) const {
         }
         ctx.clear_session = true;  // unknown or expired: forget it
     }
-    if (auto pre = CookieValue(req, kPreCookie); pre && WellFormedPreCookie(*pre)) {
-        ctx.pre = *pre;
-    } else {
-        ctx.pre = staff_.NewToken();
-        ctx.set_pre = true;
-    }
-    ctx.csrf = PreSessionCsrf(urls_, kPreCsrfPurpose, ctx.pre, clock_.Now() + kPreSessionTtl);
+    PreSession pre = OpenPreSession(
+        req, kPreCookie, urls_, kPreCsrfPurpose, [this] { return staff_.NewToken(); },
+        clock_.Now() + kPreSessionTtl);
+    ctx.pre = std::move(pre.pre);
+    ctx.set_pre = pre.set_pre;
+    ctx.csrf = std::move(pre.csrf);
     return ctx;
 }
 
@@ -170,7 +169,6 @@ void StaffPortal::Register(
     add("GET", "/app/admin/audit", bind(&StaffPortal::AdminAudit));
     // Sending (staff_send.cpp).
     add("GET", "/app/send", bind(&StaffPortal::SendPage));
-    add("POST", "/app/send", bind(&StaffPortal::SendPost));
     add("POST", "/app/requests/{id}/send", bind(&StaffPortal::SendDraft));
 }
 

@@ -54,6 +54,15 @@ class StaffPortal {
         : staff_(staff), s_(services), urls_(urls), clock_(clock), options_(std::move(options)) {}
 
     void Register(const std::function<void(std::string, std::string, http::Handler)>& add);
+    // The routes whose body is read only for a session that may send (POST /app/send, up to
+    // kPortalSendDocuments PDFs): `add` registers each with SenderFromHeaders as the check the
+    // front door runs on the headers (it blocks: the session is looked up).
+    using HeaderCheck = std::function<Result<void>(const http::HttpRequest&)>;
+    void RegisterChecked(
+        const std::function<void(std::string, std::string, http::Handler, HeaderCheck)>& add);
+    // kUnauthenticated without a live session cookie, kForbidden for a viewer; the CSRF token,
+    // inside the body, is checked by the handler.
+    [[nodiscard]] Result<void> SenderFromHeaders(const http::HttpRequest& req) const;
 
     // "{public_url}/app/setup/{token}": what `firmo user create` prints.
     static std::string SetupUrl(const std::string& public_url, const std::string& setup_token);
@@ -124,7 +133,8 @@ class StaffPortal {
     Res SendDraft(Req& req);
     Res SendStatic(std::string_view file) const;
     Result<SendPlan> ReadPlan(const Req& req, Ctx& ctx, std::vector<Violation>& problems) const;
-    void CheckPlan(SendPlan& plan, std::vector<Violation>& problems) const;
+    void CheckPlan(SendPlan& plan, std::vector<Violation>& problems,
+                   std::string_view language) const;
     Result<domain::SignatureRequest> SendPlanNow(SendPlan& plan, const domain::StaffPrincipal& who,
                                                  std::vector<Violation>& problems);
     Res SendBulk(Ctx& ctx, SendPlan& plan, std::vector<Violation>& problems);

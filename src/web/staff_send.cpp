@@ -331,6 +331,8 @@ HttpResponse StaffPortal::SendPage(Req& req) {
     }
     data.set("dossiers", dossiers);
     data.set("has_dossiers", !dossiers.empty());
+    // The front door's own answers (problem+json: session ended, too large, busy) in words.
+    data.set("problems", ProblemTexts(ctx.Language()));
     return Page(ctx, 200, ctx.T("staff.send.title"), Render("staff_send.mustache", data));
 }
 
@@ -391,7 +393,8 @@ Result<StaffPortal::SendPlan> StaffPortal::ReadPlan(const Req& req, Ctx& ctx,
     return plan;
 }
 
-void StaffPortal::CheckPlan(SendPlan& plan, std::vector<Violation>& problems) const {
+void StaffPortal::CheckPlan(SendPlan& plan, std::vector<Violation>& problems,
+                            std::string_view language) const {
     AddUnder(problems, CheckNewDossier(plan.dossier), "dossier");
     if (plan.action == "save") return;  // a dossier needs no signer and no PDF
     NewSignatureRequest request;
@@ -419,7 +422,7 @@ void StaffPortal::CheckPlan(SendPlan& plan, std::vector<Violation>& problems) co
     for (std::size_t i = 0; i < plan.files.size() && i < documents.size(); ++i) {
         const std::string file = "files[" + std::to_string(i) + "]";
         if (auto size = s_.requests.CheckUploadSize(plan.files[i]); !size) {
-            problems.push_back({file, size.error().message});
+            problems.push_back({file, ProblemText(language, size.error().code)});
             continue;
         }
         const auto report =
@@ -493,6 +496,23 @@ Result<SignatureRequest> StaffPortal::SendPlanNow(SendPlan& plan, const StaffPri
     return created;  // still validating: the draft's page sends it
 }
 
+void StaffPortal::RegisterChecked(
+    const std::function<void(std::string, std::string, http::Handler, HeaderCheck)>& add) {
+    add(
+        "POST", "/app/send", [this](Req& req) { return SendPost(req); },
+        [this](const Req& req) { return SenderFromHeaders(req); });
+}
+
+Result<void> StaffPortal::SenderFromHeaders(const Req& req) const {
+    const auto token = CookieValue(req, kCookie);
+    if (!token || token->empty()) {
+        return Fail(ErrorCode::kUnauthenticated, "sign in to the sender portal to send");
+    }
+    FIRMO_TRY(const StaffPrincipal principal, staff_.Authenticate(*token));
+    if (!principal.may_send()) return Fail(ErrorCode::kForbidden, "a viewer cannot send");
+    return {};
+}
+
 HttpResponse StaffPortal::SendPost(Req& req) {
     FIRMO_STAFF_CTX(ctx, req);
     if (!ctx.principal) return JsonAnswer(401, {{"ok", false}, {"location", "/app/login"}});
@@ -505,7 +525,9 @@ HttpResponse StaffPortal::SendPost(Req& req) {
         }
         return JsonAnswer(
             HttpStatusOf(plan.error().code),
-            {{"ok", false}, {"problems", ProblemsJson({{"form", plan.error().message}})}});
+            {{"ok", false},
+             {"problems",
+              ProblemsJson({{"form", ProblemText(ctx.Language(), plan.error().code)}})}});
     }
     const std::string& issuer = ctx.principal->user.issuer_id;
     if (plan->action != "validate" && plan->action != "save" && plan->action != "send" &&
@@ -519,7 +541,7 @@ HttpResponse StaffPortal::SendPost(Req& req) {
         std::erase_if(problems, [](const Violation& v) { return !v.field.starts_with("dossier"); });
     }
     if (plan->action == "bulk") return SendBulk(ctx, *plan, problems);
-    CheckPlan(*plan, problems);
+    CheckPlan(*plan, problems, ctx.Language());
     if (!problems.empty()) {
         return JsonAnswer(422, {{"ok", false},
                                 {"message", ctx.T("staff.send.problems")},
@@ -548,7 +570,7 @@ HttpResponse StaffPortal::SendPost(Req& req) {
                 log::Error("staff_send", {{"error", sent.error().message}});
                 problems.push_back({"form", ctx.T("staff.error.internal.text")});
             } else {
-                problems.push_back({"form", sent.error().message});
+                problems.push_back({"form", ProblemText(ctx.Language(), sent.error().code)});
             }
         }
         return JsonAnswer(HttpStatusOf(sent.error().code),
@@ -592,7 +614,7 @@ HttpResponse StaffPortal::SendBulk(Ctx& ctx, SendPlan& plan, std::vector<Violati
     for (std::size_t r = 0; r < rows.size(); ++r) {
         use(rows[r]);
         std::vector<Violation> found;
-        CheckPlan(plan, found);
+        CheckPlan(plan, found, ctx.Language());
         for (Violation& v : found) {
             const bool shared = v.field.starts_with("dossier") || v.field.starts_with("files");
             if (shared && r > 0) continue;  // the same for every row: said once
@@ -610,7 +632,9 @@ HttpResponse StaffPortal::SendBulk(Ctx& ctx, SendPlan& plan, std::vector<Violati
         use(row);
         auto request = SendPlanNow(plan, *ctx.principal, problems);
         if (!request) {
-            if (problems.empty()) problems.push_back({"form", request.error().message});
+            if (problems.empty()) {
+                problems.push_back({"form", ProblemText(ctx.Language(), request.error().code)});
+            }
             for (Violation& v : problems) {
                 v.field = "csv line " + std::to_string(sent + 2) + ", " + v.field;
             }

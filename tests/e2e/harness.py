@@ -6,6 +6,7 @@ Standard library only. FIRMO_BIN names the binary (set by ctest)."""
 import http.client
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -306,6 +307,12 @@ FIELD_AT = {"attrs": {"page": 0, "coordinates": {"x": 300, "y": 600}, "size": {"
             "clause": {"title": "I consent to marketing", "type": "OPTIONAL"}}
 
 
+# Where a signer of the direct flow (redirect_url) is sent back to.
+REDIRECT = {"completion_url": "https://hr.example.org/done",
+            "rejection_url": "https://hr.example.org/rejected",
+            "error_url": "https://hr.example.org/error"}
+
+
 def dossier_body(fields=(FIELD_BY_NAME, FIELD_AT), title="Employment contract"):
     return {"title": title,
             "documents_metadata": [{"title": "Contract", "signature_fields": list(fields)}]}
@@ -362,6 +369,55 @@ class FirmoTestCase(unittest.TestCase):
                 return doc
             time.sleep(0.05)
         self.fail("document validation did not finish")
+
+    def ready_request(self, reference, email="mario@example.org"):
+        """A READY request of one document with one named field, for one signer (the direct
+        flow: its redirect_url)."""
+        dossier = self.create_dossier(dossier_body(fields=[FIELD_BY_NAME],
+                                                   title="Contratto " + reference))["id"]
+        r = self.firmo.post("/api/v1/signers", {"fiscal_code": FISCAL_CODE, "email": email})
+        self.assertIn(r.status, (200, 201), r)
+        created = self.create_request(dossier, r.json["id"], reference=reference,
+                                      redirect=REDIRECT)
+        self.assertEqual(self.upload(created, make_pdf(signature_field="Signature1")).status, 202)
+        self.assertEqual(self.wait_document(created["id"])["status"], "READY")
+        self.make_ready(created["id"])
+        return created
+
+    def make_ready(self, request_id):
+        r = self.firmo.put(f"/api/v1/signature-requests/{request_id}/status", "READY")
+        self.assertIn(r.status, (200, 204), r)
+
+    def sign_through_signer_api(self, created, accepted=((0, 0),), timeout=30):
+        """The first signer signs through the JSON signer API: a session from the redirect
+        token, the acceptance of `accepted` (document, field) pairs, the confirmation code from
+        the server's log; then waits for SIGNED (a FAILED request fails the test with its last
+        events)."""
+        rid = created["id"]
+        token = created["signers"][0]["redirect_url"].rsplit("/", 1)[-1]
+        s = self.firmo.post("/api/v1/signer/sessions", {"redirect_token": token}, key=False)
+        self.assertEqual(s.status, 201, s)
+        auth = {"Authorization": "Bearer " + s.json["session_token"]}
+        base = f"/api/v1/signer/signature-requests/{rid}"
+        a = self.firmo.post(base + "/acceptance",
+                            {"accepted": [{"document_index": d, "field_index": f}
+                                          for d, f in accepted]},
+                            key=False, headers=auth)
+        self.assertEqual(a.status, 200, a)
+        log = self.firmo.wait_for_log("purpose=confirm")
+        code = re.findall(r"purpose=confirm code=(\d{6})", log)[-1]
+        c = self.firmo.post(base + "/confirmation", {"code": code}, key=False, headers=auth)
+        self.assertIn(c.status, (200, 202), c)
+        status = None
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            status = self.firmo.get(f"/api/v1/signature-requests/{rid}").json["status"]
+            if status in ("SIGNED", "FAILED"):
+                break
+            time.sleep(0.2)
+        self.assertEqual(status, "SIGNED", [
+            (e["type"], e.get("detail", "")) for e in
+            self.firmo.get(f"/api/v1/signature-requests/{rid}/events").json["items"]][-4:])
 
     def assertProblem(self, r, status, type_slug):
         self.assertEqual(r.status, status, r)

@@ -5,14 +5,12 @@ verification of each signed PDF; 409 request-not-final before, 404 for another i
 sender portal's request page links to it for every role."""
 
 import http.client
-import re
 import subprocess
 import tempfile
-import time
 import urllib.parse
 
-from harness import FISCAL_CODE, FirmoTestCase, dossier_body, make_pdf
-from test_staff_portal import PASSWORD, REDIRECT, Browser, csrf_of
+from harness import FISCAL_CODE, FirmoTestCase
+from test_staff_portal import PASSWORD, Browser, csrf_of
 
 
 class Evidence(FirmoTestCase):
@@ -32,44 +30,6 @@ class Evidence(FirmoTestCase):
         conn.close()
         return resp, body
 
-    def ready_request(self, reference):
-        dossier = self.create_dossier(dossier_body(fields=[
-            {"attrs": {"unique_name": "Signature1"},
-             "clause": {"title": "I accept the contract", "type": "REQUIRED"}}],
-            title="Contratto " + reference))["id"]
-        r = self.firmo.post("/api/v1/signers", {"fiscal_code": FISCAL_CODE,
-                                                "email": "mario@example.org"})
-        self.assertIn(r.status, (200, 201), r)
-        created = self.create_request(dossier, r.json["id"], reference=reference,
-                                      redirect=REDIRECT)
-        self.assertEqual(self.upload(created, make_pdf(signature_field="Signature1")).status, 202)
-        self.assertEqual(self.wait_document(created["id"])["status"], "READY")
-        r = self.firmo.put(f"/api/v1/signature-requests/{created['id']}/status", "READY")
-        self.assertIn(r.status, (200, 204), r)
-        return created
-
-    def sign(self, created):
-        rid = created["id"]
-        token = created["signers"][0]["redirect_url"].rsplit("/", 1)[-1]
-        s = self.firmo.post("/api/v1/signer/sessions", {"redirect_token": token}, key=False)
-        self.assertEqual(s.status, 201, s)
-        auth = {"Authorization": "Bearer " + s.json["session_token"]}
-        base = f"/api/v1/signer/signature-requests/{rid}"
-        a = self.firmo.post(base + "/acceptance",
-                            {"accepted": [{"document_index": 0, "field_index": 0}]},
-                            key=False, headers=auth)
-        self.assertEqual(a.status, 200, a)
-        log = self.firmo.wait_for_log("purpose=confirm")
-        code = re.findall(r"purpose=confirm code=(\d{6})", log)[-1]
-        c = self.firmo.post(base + "/confirmation", {"code": code}, key=False, headers=auth)
-        self.assertIn(c.status, (200, 202), c)
-        deadline = time.time() + 30
-        while time.time() < deadline:
-            if self.firmo.get(f"/api/v1/signature-requests/{rid}").json["status"] == "SIGNED":
-                return
-            time.sleep(0.2)
-        self.fail("the request was not signed in 30 s")
-
     def text_of(self, pdf):
         with tempfile.NamedTemporaryFile(suffix=".pdf") as f:
             f.write(pdf)
@@ -87,7 +47,7 @@ class Evidence(FirmoTestCase):
         # Not final yet: a stable problem type.
         r = self.firmo.get(f"/api/v1/signature-requests/{rid}/evidence")
         self.assertProblem(r, 409, "request-not-final")
-        self.sign(created)
+        self.sign_through_signer_api(created)
         resp, pdf = self.raw_get(f"/api/v1/signature-requests/{rid}/evidence",
                                  {"X-Api-Key": self.firmo.api_key})
         self.assertEqual(resp.status, 200, pdf[:400])

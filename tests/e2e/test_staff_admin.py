@@ -199,6 +199,56 @@ class StaffAdmin(FirmoTestCase):
         self.assertEqual(r.status, 401, r)
         self.assertIn("Expired", admin.get("/app/admin/keys").body)
 
+    def test_an_allow_list_refuses_other_addresses_and_last_use_is_shown(self):
+        admin = self.browser("lu@example.org", "admin")
+        page = admin.get("/app/admin/keys")
+        self.assertIn('name="allowed_ips"', page.body)
+        # Not an address: refused, nothing created.
+        r = admin.post("/app/admin/keys", {"csrf": csrf_of(page), "label": "bad list",
+                                           "allowed_ips": "10.0.0.0/33"})
+        self.assertIn("?error=1", r.header("Location"))
+        r = admin.post("/app/admin/keys", {"csrf": csrf_of(page), "label": "office only",
+                                           "allowed_ips": "10.0.0.0/8 2001:db8::/32"})
+        self.assertEqual(r.status, 201, r)
+        office = once_value(r)
+        r = admin.post("/app/admin/keys", {"csrf": csrf_of(page), "label": "this host",
+                                           "allowed_ips": "127.0.0.0/8, ::1"})
+        local = once_value(r)
+        # The tests call from 127.0.0.1: outside the office's list.
+        r = self.firmo.get("/api/v1/webhooks", key=office)
+        self.assertProblem(r, 403, "address-not-allowed")
+        self.assertEqual(self.firmo.get("/api/v1/webhooks", key=local).status, 200)
+        # A refused call is not a use; the other one shows within the flusher's tick.
+        def row_of(label, body):
+            return re.search(rf"<tr><td>{label}</td>.*?</tr>", body, re.S).group(0)
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            body = admin.get("/app/admin/keys").body
+            if "from 127.0.0.1" in row_of("this host", body):
+                break
+            time.sleep(0.3)
+        self.assertIn("10.0.0.0/8, 2001:db8::/32", body)
+        self.assertIn("127.0.0.0/8, ::1", body)
+        self.assertIn("from 127.0.0.1", row_of("this host", body))
+        self.assertNotIn("from ", row_of("office only", body))
+        # The CLI lists the same.
+        listing = self.firmo.cli("apikey", "list", "--issuer", self.issuer).stdout
+        line = next(l for l in listing.splitlines() if "\tthis host\t" in l)
+        self.assertTrue(line.endswith("\t127.0.0.1"), line)
+        line = next(l for l in listing.splitlines() if "\toffice only\t" in l)
+        self.assertIn("\t10.0.0.0/8, 2001:db8::/32\t-\t-", line)
+
+    def test_the_cli_creates_a_key_with_a_label_and_an_allow_list(self):
+        r = self.firmo.cli("apikey", "create", "--issuer", self.issuer, "--label", "batch",
+                           "--allowed-ips", "192.0.2.0/24")
+        secret = r.stdout.strip().splitlines()[-1]
+        self.assertProblem(self.firmo.get("/api/v1/webhooks", key=secret), 403,
+                           "address-not-allowed")
+        r = self.firmo.cli("apikey", "create", "--issuer", self.issuer, "--allowed-ips",
+                           "192.0.2.0/99", check=False)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("192.0.2.0/99", r.stderr)
+
     def execute(self, sql):
         if POSTGRES_URL:
             self.firmo.query(sql)

@@ -5,13 +5,14 @@ audit log."""
 
 import http.client
 import re
+import socket
 import subprocess
 import tempfile
 import time
 import unittest
 import urllib.parse
 
-from harness import FISCAL_CODE, Firmo, FirmoTestCase, dossier_body, make_pdf
+from harness import FISCAL_CODE, Firmo, FirmoTestCase
 
 PASSWORD = "correct horse battery staple"
 
@@ -232,9 +233,6 @@ class StaffPortal(FirmoTestCase):
 
 
 
-REDIRECT = {"completion_url": "https://hr.example.org/done",
-            "rejection_url": "https://hr.example.org/rejected",
-            "error_url": "https://hr.example.org/error"}
 
 
 class StaffFollowing(FirmoTestCase):
@@ -258,44 +256,6 @@ class StaffFollowing(FirmoTestCase):
                           "password_again": PASSWORD})
         self.assertEqual(r.status, 303, r)
         return b
-
-    def ready_request(self, reference, email="mario@example.org"):
-        dossier = self.create_dossier(dossier_body(fields=[
-            {"attrs": {"unique_name": "Signature1"},
-             "clause": {"title": "I accept the contract", "type": "REQUIRED"}}],
-            title="Contratto " + reference))["id"]
-        r = self.firmo.post("/api/v1/signers", {"fiscal_code": FISCAL_CODE, "email": email})
-        self.assertIn(r.status, (200, 201), r)
-        created = self.create_request(dossier, r.json["id"], reference=reference,
-                                      redirect=REDIRECT)
-        self.assertEqual(self.upload(created, make_pdf(signature_field="Signature1")).status, 202)
-        self.assertEqual(self.wait_document(created["id"])["status"], "READY")
-        r = self.firmo.put(f"/api/v1/signature-requests/{created['id']}/status", "READY")
-        self.assertIn(r.status, (200, 204), r)
-        return created
-
-    def sign(self, created):
-        """The signer signs through the signer API (the direct flow and a confirmation code)."""
-        rid = created["id"]
-        token = created["signers"][0]["redirect_url"].rsplit("/", 1)[-1]
-        s = self.firmo.post("/api/v1/signer/sessions", {"redirect_token": token}, key=False)
-        self.assertEqual(s.status, 201, s)
-        auth = {"Authorization": "Bearer " + s.json["session_token"]}
-        base = f"/api/v1/signer/signature-requests/{rid}"
-        a = self.firmo.post(base + "/acceptance",
-                            {"accepted": [{"document_index": 0, "field_index": 0}]},
-                            key=False, headers=auth)
-        self.assertEqual(a.status, 200, a)
-        log = self.firmo.wait_for_log("purpose=confirm")
-        code = re.findall(r"purpose=confirm code=(\d{6})", log)[-1]
-        c = self.firmo.post(base + "/confirmation", {"code": code}, key=False, headers=auth)
-        self.assertIn(c.status, (200, 202), c)
-        deadline = time.time() + 30
-        while time.time() < deadline:
-            if self.firmo.get(f"/api/v1/signature-requests/{rid}").json["status"] == "SIGNED":
-                return
-            time.sleep(0.2)
-        self.fail("the request was not signed in 30 s")
 
     def test_lists_search_and_the_request_page(self):
         created = self.ready_request("PRATICA-LIST-1")
@@ -360,7 +320,7 @@ class StaffFollowing(FirmoTestCase):
         b = self.browser("vera@example.org", "viewer")
         before = b.get(f"/app/requests/{rid}")
         self.assertNotIn("Signed by everyone", before.body)
-        self.sign(created)
+        self.sign_through_signer_api(created)
         after = b.get(f"/app/requests/{rid}")
         self.assertIn("Signed by everyone", after.body)
         self.assertIn("Signature confirmed", after.body)
@@ -398,6 +358,59 @@ class StaffFollowing(FirmoTestCase):
         self.assertEqual(r.status, 404, r)
         self.assertEqual(self.firmo.get(f"/api/v1/signature-requests/{created['id']}")
                          .json["status"], "READY")
+
+
+class SendBodyGate(FirmoTestCase):
+    """POST /app/send carries up to ~41 MiB of PDFs: its body is read only for a session that may
+    send. Anonymous and viewer requests are answered from the headers alone, and closed."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.issuer = cls.firmo.query("SELECT id FROM issuers ORDER BY created_at LIMIT 1")[0][0]
+
+    def browser(self, email, role):
+        return StaffFollowing.browser(self, email, role)
+
+    def headers_only(self, cookie=None, expect=False):
+        """Sends only the headers of a 30 MiB multipart POST; what arrives within 5 s."""
+        s = socket.create_connection((self.firmo.host, self.firmo.port), timeout=5)
+        try:
+            head = ("POST /app/send HTTP/1.1\r\nHost: x\r\n"
+                    "Content-Type: multipart/form-data; boundary=b\r\n"
+                    f"Content-Length: {30 * 1024 * 1024}\r\n")
+            if cookie:
+                head += f"Cookie: {cookie}\r\n"
+            if expect:
+                head += "Expect: 100-continue\r\n"
+            s.sendall((head + "\r\n").encode())
+            data = b""
+            try:
+                while b"\r\n\r\n" not in data:
+                    chunk = s.recv(65536)
+                    if not chunk:
+                        break
+                    data += chunk
+            except socket.timeout:
+                pass
+            return data.decode("latin-1")
+        finally:
+            s.close()
+
+    def test_anonymous_and_viewer_bodies_are_refused_before_they_are_sent(self):
+        anonymous = self.headers_only()
+        self.assertTrue(anonymous.startswith("HTTP/1.1 401 "), anonymous)
+        self.assertIn("Connection: close", anonymous)
+        self.assertIn("application/problem+json", anonymous)
+        # A cookie that names no session is no better.
+        self.assertTrue(self.headers_only("firmo_staff=" + "x" * 43).startswith("HTTP/1.1 401 "))
+        viewer = self.browser("gate-viewer@example.org", "viewer")
+        refused = self.headers_only(viewer.header())
+        self.assertTrue(refused.startswith("HTTP/1.1 403 "), refused)
+        # A sender's headers are admitted: the server asks for the body.
+        sender = self.browser("gate-sender@example.org", "sender")
+        admitted = self.headers_only(sender.header(), expect=True)
+        self.assertTrue(admitted.startswith("HTTP/1.1 100 Continue"), admitted)
 
 
 class StaffLoginThrottling(unittest.TestCase):

@@ -33,6 +33,10 @@ class IssuerRepository {
     [[nodiscard]] virtual Result<bool> RevokeKey(const std::string& key_id, Timestamp at) = 0;
     // An issuer's keys, revoked ones too, newest first.
     [[nodiscard]] virtual Result<std::vector<ApiKey>> ListKeys(const std::string& issuer_id) = 0;
+    // Records a call with the key at `at` from `ip`, unless a later one is recorded already
+    // (nodes flush in any order); no error for an unknown key.
+    [[nodiscard]] virtual Result<void> RecordKeyUse(const std::string& key_id, Timestamp at,
+                                                    const std::string& ip) = 0;
 };
 
 }  // namespace firmo::domain

@@ -85,6 +85,7 @@ Result<CreatedApiKey> IssuerService::CreateApiKey(const std::string& issuer_id,
     CreatedApiKey created = NewApiKey(issuer_id);
     created.key.label = options.label;
     created.key.expires_at = options.expires_at;
+    created.key.allowed_ips = options.allowed_ips;
     return InWriteTransaction(ctx_.db, [&](Transaction& tx) -> Result<CreatedApiKey> {
         FIRMO_TRY(auto issuer, tx.issuers().Find(issuer_id));
         if (!issuer) return Fail(ErrorCode::kNotFound, "no issuer " + issuer_id);
@@ -146,7 +147,7 @@ Result<Principal> IssuerService::Authenticate(std::string_view api_key) const {
     if (key->expires_at && *key->expires_at <= ctx_.clock.Now()) {
         return Fail(ErrorCode::kUnauthenticated, "expired API key");
     }
-    Principal principal{key->issuer_id, key->id, key->prefix, key->expires_at};
+    Principal principal{key->issuer_id, key->id, key->prefix, key->expires_at, key->allowed_ips};
     if (cache) Remember(hash, principal, generation);
     return principal;
 }
@@ -172,6 +173,22 @@ void IssuerService::Remember(const std::string& hash, const Principal& principal
         cache_generation_ = generation;
     }
     cache_[hash] = CachedKey{principal, ctx_.clock.Now() + kKeyCacheTtl};
+}
+
+void IssuerService::NoteKeyUse(const Principal& principal, const std::string& ip) const {
+    key_uses_.Note(principal.key_id, ctx_.clock.Now(), ip);
+}
+
+Result<std::size_t> IssuerService::FlushKeyUses(bool all) {
+    const auto due = key_uses_.Due(ctx_.clock.Now(), all);
+    if (due.empty()) return std::size_t{0};
+    FIRMO_CHECK(InWriteTransaction(ctx_.db, [&](Transaction& tx) -> Result<void> {
+        for (const KeyUse& use : due) {
+            FIRMO_CHECK(tx.issuers().RecordKeyUse(use.key_id, use.at, use.ip));
+        }
+        return {};
+    }));
+    return due.size();
 }
 
 Result<std::optional<std::pair<Issuer, CreatedApiKey>>> IssuerService::Bootstrap(

@@ -23,6 +23,7 @@
 
 #include "domain/ports/change_signal.hpp"
 #include "domain/services/context.hpp"
+#include "domain/services/key_use_log.hpp"
 
 namespace firmo::domain {
 
@@ -30,6 +31,9 @@ namespace firmo::domain {
 struct ApiKeyOptions {
     std::string label;
     std::optional<Timestamp> expires_at;
+    // Where calls may come from (ApiKey::allowed_ips), already checked by the caller with
+    // http::AddressList::Parse (the domain has no IP parser); empty: anywhere.
+    std::string allowed_ips;
 };
 inline constexpr std::size_t kApiKeyLabelMax = 100;
 
@@ -59,12 +63,15 @@ struct Principal {
     std::string key_id;
     std::string key_prefix;
     std::optional<Timestamp> key_expires_at;  // a cached principal is dropped from then on
+    std::string allowed_ips;                  // ApiKey::allowed_ips; the front door checks it
 };
 
 class IssuerService {
   public:
     static constexpr std::chrono::seconds kKeyCacheTtl{60};
     static constexpr std::size_t kKeyCacheMax = 10'000;
+    // "Last used" is written at most this often per key.
+    static constexpr std::chrono::seconds kKeyUseInterval{60};
 
     // `key_changes`: where revocations are announced and watched; null: no key cache.
     explicit IssuerService(ServiceContext& ctx, ChangeSignal* key_changes = nullptr)
@@ -85,6 +92,12 @@ class IssuerService {
     static bool WellFormedKey(std::string_view api_key);
     // kUnauthenticated for an unknown, malformed or revoked key.
     [[nodiscard]] Result<Principal> Authenticate(std::string_view api_key) const;
+    // A call authenticated with the key from `ip`: remembered in memory, written by
+    // FlushKeyUses (no write per call).
+    void NoteKeyUse(const Principal& principal, const std::string& ip) const;
+    // Writes the last use of each key used since, at most once per kKeyUseInterval per key
+    // (every pending one with `all`: at shutdown); how many were written. Blocks (database).
+    [[nodiscard]] Result<std::size_t> FlushKeyUses(bool all = false);
     // Creates the issuer `name` and a key when there is no issuer at all; nullopt otherwise.
     [[nodiscard]] Result<std::optional<std::pair<Issuer, CreatedApiKey>>> Bootstrap(
         const std::string& email, const std::string& name = "Default issuer");
@@ -123,6 +136,7 @@ class IssuerService {
     mutable std::shared_mutex cache_mu_;
     mutable std::uint64_t cache_generation_ = 0;  // the signal's value the entries are from
     mutable std::unordered_map<std::string, CachedKey> cache_;  // by key hash
+    mutable KeyUseLog key_uses_{kKeyUseInterval};
 };
 
 }  // namespace firmo::domain

@@ -17,8 +17,9 @@ using namespace std::chrono_literals;
 
 class RequestServiceTest : public SignerSideTest {
   protected:
-    // A DRAFT request of one signer whose one document is uploaded and validated.
-    SignatureRequest DraftWithReadyDocument(bool auto_notify = false) {
+    // What a request needs: a new dossier of one document and the signer kMario (with
+    // `email`), of the fixture's issuer; the request's input names them.
+    NewSignatureRequest DossierAndSigner(std::optional<std::string> email = std::nullopt) {
         DossierService dossiers(*ctx_);
         auto dossier =
             dossiers.Create(issuer_, NewDossier{"Contratto", std::nullopt, OneDocument()});
@@ -26,11 +27,15 @@ class RequestServiceTest : public SignerSideTest {
         SignerService signers(*ctx_);
         auto signer =
             signers.Resolve(issuer_, NewSigner{IdentifierKind::kItFiscalCode, kMario,
-                                               "mario@example.org", std::nullopt, std::nullopt});
+                                               std::move(email), std::nullopt, std::nullopt});
         EXPECT_TRUE(signer);
-        NewSignatureRequest input;
-        input.dossier_id = dossier->id;
-        input.signers = {{signer->signer.id, 0}};
+        if (!dossier || !signer) return {};
+        return NewSignatureRequest{.dossier_id = dossier->id, .signers = {{signer->signer.id, 0}}};
+    }
+
+    // A DRAFT request of one signer whose one document is uploaded and validated.
+    SignatureRequest DraftWithReadyDocument(bool auto_notify = false) {
+        NewSignatureRequest input = DossierAndSigner("mario@example.org");
         input.auto_notify = auto_notify;
         auto request = requests_->Create(issuer_, input, "test");
         EXPECT_TRUE(request) << request.error().message;
@@ -89,17 +94,7 @@ TEST_F(RequestServiceTest, ReadyForSignatureWithAutoNotifyNotifiesOnce) {
 }
 
 TEST_F(RequestServiceTest, ReadyForSignatureNeedsEveryDocumentReady) {
-    DossierService dossiers(*ctx_);
-    auto dossier = dossiers.Create(issuer_, NewDossier{"Contratto", std::nullopt, OneDocument()});
-    ASSERT_TRUE(dossier);
-    SignerService signers(*ctx_);
-    auto signer = signers.Resolve(issuer_, NewSigner{IdentifierKind::kItFiscalCode, kMario,
-                                                     std::nullopt, std::nullopt, std::nullopt});
-    ASSERT_TRUE(signer);
-    auto request = requests_->Create(
-        issuer_,
-        NewSignatureRequest{.dossier_id = dossier->id, .signers = {{signer->signer.id, 0}}},
-        "test");
+    auto request = requests_->Create(issuer_, DossierAndSigner(), "test");
     ASSERT_TRUE(request);
     auto changed = requests_->ChangeStatus(issuer_, request->id,
                                            RequestedStatus::kReadyForSignature, "issuer:test");
@@ -109,14 +104,7 @@ TEST_F(RequestServiceTest, ReadyForSignatureNeedsEveryDocumentReady) {
 }
 
 TEST_F(RequestServiceTest, ExpiryBeyondTheCapOnlyWhenUncapped) {
-    DossierService dossiers(*ctx_);
-    auto dossier = dossiers.Create(issuer_, NewDossier{"Contratto", std::nullopt, OneDocument()});
-    ASSERT_TRUE(dossier);
-    SignerService signers(*ctx_);
-    auto signer = signers.Resolve(issuer_, NewSigner{IdentifierKind::kItFiscalCode, kMario,
-                                                     std::nullopt, std::nullopt, std::nullopt});
-    ASSERT_TRUE(signer);
-    NewSignatureRequest input{.dossier_id = dossier->id, .signers = {{signer->signer.id, 0}}};
+    NewSignatureRequest input = DossierAndSigner();
     input.expires_at = clock_.Now() + 24h * 730;
     auto capped = requests_->Create(issuer_, input, "test");
     ASSERT_FALSE(capped);
@@ -135,14 +123,7 @@ TEST_F(RequestServiceTest, ExpiryBeyondTheCapOnlyWhenUncapped) {
 // Creates remember dossiers and signers' kinds (they never change): per issuer, so another
 // issuer naming the same ids still gets 404, whether or not the first issuer's are cached.
 TEST_F(RequestServiceTest, RememberedDossiersAndSignersStayTheirIssuers) {
-    DossierService dossiers(*ctx_);
-    auto dossier = dossiers.Create(issuer_, NewDossier{"Contratto", std::nullopt, OneDocument()});
-    ASSERT_TRUE(dossier);
-    SignerService signers(*ctx_);
-    auto signer = signers.Resolve(issuer_, NewSigner{IdentifierKind::kItFiscalCode, kMario,
-                                                     std::nullopt, std::nullopt, std::nullopt});
-    ASSERT_TRUE(signer);
-    const NewSignatureRequest input{.dossier_id = dossier->id, .signers = {{signer->signer.id, 0}}};
+    const NewSignatureRequest input = DossierAndSigner();
     const std::string other = MakeIssuer("ISSUER-B", "Comune di Milano");
     for (int round = 0; round < 2; ++round) {  // uncached, then cached
         auto mine = requests_->Create(issuer_, input, "test");
@@ -155,6 +136,7 @@ TEST_F(RequestServiceTest, RememberedDossiersAndSignersStayTheirIssuers) {
         EXPECT_THAT(theirs.error().message, ::testing::HasSubstr("dossier"));
     }
     // Their own dossier, but my signer: still not found.
+    DossierService dossiers(*ctx_);
     auto their_dossier =
         dossiers.Create(other, NewDossier{"Contratto", std::nullopt, OneDocument()});
     ASSERT_TRUE(their_dossier);

@@ -337,6 +337,18 @@ class MemIssuers final : public IssuerRepository, Repo {
             return keys;
         });
     }
+    Result<void> RecordKeyUse(const std::string& key_id, Timestamp at,
+                              const std::string& ip) override {
+        return tx_.Writing([&](Tables& t) -> Result<void> {
+            auto it = t.api_keys.get().find(key_id);
+            if (it == t.api_keys.get().end()) return {};
+            if (it->second.last_used_at && *it->second.last_used_at >= at) return {};
+            ApiKey& key = t.api_keys.mut()[key_id];
+            key.last_used_at = at;
+            key.last_used_ip = ip;
+            return {};
+        });
+    }
 };
 
 class MemDossiers final : public DossierRepository, Repo {

@@ -468,6 +468,20 @@ ALTER TABLE qtsp_authorizations ADD COLUMN sealed_token TEXT NOT NULL DEFAULT ''
 ALTER TABLE qtsp_authorizations ADD COLUMN token_expires_at BIGINT;
 )sql";
 
+// Issue 17: an API key's allowed client addresses, and its last use (written at most once a
+// minute per key).
+constexpr const char* kApiKeyUse = R"sql(
+ALTER TABLE api_keys ADD COLUMN allowed_ips TEXT NOT NULL DEFAULT '';
+ALTER TABLE api_keys ADD COLUMN last_used_at BIGINT;
+ALTER TABLE api_keys ADD COLUMN last_used_ip TEXT NOT NULL DEFAULT '';
+-- Recording a use (or a label) must not empty every node's key cache: only a change of what
+-- authentication reads announces itself.
+DROP TRIGGER api_keys_changed ON api_keys;
+CREATE TRIGGER api_keys_changed
+    AFTER UPDATE OF key_hash, issuer_id, revoked_at, expires_at, allowed_ips OR DELETE
+    ON api_keys FOR EACH ROW EXECUTE FUNCTION firmo_api_keys_changed();
+)sql";
+
 // Issue 11: a request counts its updates, so that a node can keep a read copy of the aggregate
 // and check it with one narrow read (store/sql/request_cache.hpp).
 constexpr const char* kRequestVersions = R"sql(
@@ -496,6 +510,7 @@ constexpr sql::Migration kMigrations[] = {
     {18, "qtsp authorizations", kQtspAuthorizations},
     {21, "api key labels", kApiKeyLabels},
     {20, "qtsp secrets", kQtspSecrets},
+    {19, "api key use", kApiKeyUse},
     {23, "request versions", kRequestVersions},
 };
 // clang-format on

@@ -196,6 +196,27 @@ TEST_P(PgKeySignal, KeyRevokedOnOneNodeIsRefusedOnTheOther) {
     std::cout << "revocation confirmed by both nodes in " << took.count() << " us\n";
 }
 
+// A key's last use is written once a minute per key and node: that must not empty every node's
+// key cache (only changes of what authentication reads notify).
+TEST_P(PgKeySignal, RecordingAKeysUseLeavesTheCachesAlone) {
+    NotificationSignalOptions options;
+    options.heartbeat = 200ms;
+    ASSERT_NO_FATAL_FAILURE(StartNodes(options));
+    const auto key = NewKey();
+    auto principal = a_->issuers->Authenticate(key.secret);
+    ASSERT_TRUE(principal);
+    const auto before = b_->signal->Current();
+    a_->issuers->NoteKeyUse(*principal, "192.0.2.1");
+    auto written = a_->issuers->FlushKeyUses();
+    ASSERT_TRUE(written) << written.error().message;
+    EXPECT_EQ(*written, 1u);
+    std::this_thread::sleep_for(500ms);  // a notification arrives within milliseconds
+    EXPECT_EQ(b_->signal->Current(), before);
+    // A revocation still does.
+    ASSERT_TRUE(a_->issuers->RevokeApiKey(key.key.id));
+    EXPECT_NE(b_->signal->Current(), before);
+}
+
 TEST_P(PgKeySignal, NodeWhoseListenerIsKilledTrustsNoCachedKey) {
     NotificationSignalOptions options;
     options.heartbeat = 200ms;

@@ -30,7 +30,10 @@ ApiKey ReadApiKey(const Row& r) {
                   .created_at = r.Time(4),
                   .revoked_at = r.OptTime(5),
                   .label = r.Text(6),
-                  .expires_at = r.OptTime(7)};
+                  .expires_at = r.OptTime(7),
+                  .allowed_ips = r.Text(8),
+                  .last_used_at = r.OptTime(9),
+                  .last_used_ip = r.Text(10)};
 }
 
 Result<Dossier> ReadDossier(const Row& r) {

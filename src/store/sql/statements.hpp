@@ -13,8 +13,9 @@ namespace firmo::store::sql {
 // Column lists, in the order the row readers read them.
 #define FIRMO_ISSUER_COLUMNS \
     "id, name, email, created_at, support_url, brand_color, logo_type, logo_sha256"
-#define FIRMO_API_KEY_COLUMNS \
-    "id, issuer_id, key_hash, prefix, created_at, revoked_at, label, expires_at"
+#define FIRMO_API_KEY_COLUMNS                                                                   \
+    "id, issuer_id, key_hash, prefix, created_at, revoked_at, label, expires_at, allowed_ips, " \
+    "last_used_at, last_used_ip"
 #define FIRMO_DOSSIER_COLUMNS \
     "id, issuer_id, title, support_email, documents_json, created_at, non_sensitive_title"
 #define FIRMO_SIGNER_COLUMNS \
@@ -68,8 +69,8 @@ inline constexpr const char* kUpdateIssuer =
     "UPDATE issuers SET name = $2, email = $3, support_url = $4, brand_color = $5, "
     "logo_type = $6, logo_sha256 = $7 WHERE id = $1";
 inline constexpr const char* kInsertApiKey =
-    "INSERT INTO api_keys (id, issuer_id, key_hash, prefix, created_at, label, expires_at) "
-    "VALUES ($1, $2, $3, $4, $5, $6, $7)";
+    "INSERT INTO api_keys (id, issuer_id, key_hash, prefix, created_at, label, expires_at, "
+    "allowed_ips) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
 inline constexpr const char* kFindApiKeyByHash =
     "SELECT " FIRMO_API_KEY_COLUMNS " FROM api_keys WHERE key_hash = $1";
 inline constexpr const char* kRevokeApiKey =
@@ -77,6 +78,9 @@ inline constexpr const char* kRevokeApiKey =
 inline constexpr const char* kListApiKeys = "SELECT " FIRMO_API_KEY_COLUMNS
                                             " FROM api_keys WHERE issuer_id = $1 "
                                             "ORDER BY created_at DESC, id DESC";
+inline constexpr const char* kRecordApiKeyUse =
+    "UPDATE api_keys SET last_used_at = $2, last_used_ip = $3 "
+    "WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < $2)";
 
 // ---- Dossiers -------------------------------------------------------------------------------
 inline constexpr const char* kInsertDossier =

@@ -98,7 +98,8 @@ class SqlIssuers final : public IssuerRepository, Repository {
     }
     Result<void> InsertKey(const ApiKey& k) override {
         FIRMO_TRY(auto q, Prepare(kInsertApiKey));
-        q.Bind(k.id, k.issuer_id, k.key_hash, k.prefix, k.created_at, k.label, k.expires_at);
+        q.Bind(k.id, k.issuer_id, k.key_hash, k.prefix, k.created_at, k.label, k.expires_at,
+               k.allowed_ips);
         return SendNow(q);
     }
     Result<std::optional<ApiKey>> FindKeyByHash(const std::string& key_hash) override {
@@ -112,6 +113,12 @@ class SqlIssuers final : public IssuerRepository, Repository {
     Result<std::vector<ApiKey>> ListKeys(const std::string& issuer_id) override {
         FIRMO_TRY(auto q, Prepare(kListApiKeys));
         return q.Bind(issuer_id).All(ReadApiKey);
+    }
+    Result<void> RecordKeyUse(const std::string& key_id, Timestamp at,
+                              const std::string& ip) override {
+        FIRMO_TRY(auto q, Prepare(kRecordApiKeyUse));
+        q.Bind(key_id, at, ip);
+        return SendNow(q);
     }
 };
 

@@ -461,6 +461,14 @@ ALTER TABLE qtsp_authorizations ADD COLUMN sealed_token TEXT NOT NULL DEFAULT ''
 ALTER TABLE qtsp_authorizations ADD COLUMN token_expires_at INTEGER;
 )sql";
 
+// Issue 17: an API key's allowed client addresses, and its last use (written at most once a
+// minute per key).
+constexpr const char* kApiKeyUse = R"sql(
+ALTER TABLE api_keys ADD COLUMN allowed_ips TEXT NOT NULL DEFAULT '';
+ALTER TABLE api_keys ADD COLUMN last_used_at INTEGER;
+ALTER TABLE api_keys ADD COLUMN last_used_ip TEXT NOT NULL DEFAULT '';
+)sql";
+
 // Issue 11: a request counts its updates, so that a node can keep a read copy of the aggregate
 // and check it with one narrow read (store/sql/request_cache.hpp).
 constexpr const char* kRequestVersions = R"sql(
@@ -489,6 +497,7 @@ constexpr sql::Migration kMigrations[] = {
     {18, "qtsp authorizations", kQtspAuthorizations},
     {21, "api key labels", kApiKeyLabels},
     {20, "qtsp secrets", kQtspSecrets},
+    {19, "api key use", kApiKeyUse},
     {23, "request versions", kRequestVersions},
 };
 // clang-format on

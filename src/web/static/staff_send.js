@@ -431,6 +431,14 @@ function showProblems(problems, message) {
   summary.focus();
 }
 
+// The front door's own answers are application/problem+json, in English for API clients: a
+// person reads the page's words for its `type` instead.
+async function problemText(r, type) {
+  if (!type.startsWith('application/problem+json')) return texts.failed;
+  const problem = await r.json().catch(() => ({}));
+  return JSON.parse(texts.problems)[problem.type] || texts.failed;
+}
+
 async function submit(action) {
   const buttons = form.querySelectorAll('[data-action]');
   buttons.forEach((b) => { b.disabled = true; });
@@ -448,8 +456,13 @@ async function submit(action) {
     if (action === 'bulk' && csv) body.append('csv', csv, csv.name);
     const r = await fetch('/app/send', { method: 'POST', body, credentials: 'same-origin',
                                          headers: { Accept: 'application/json' } });
-    const answer = (r.headers.get('Content-Type') || '').startsWith('application/json')
-      ? await r.json() : { ok: false, problems: [{ field: 'form', reason: texts.failed }] };
+    const type = r.headers.get('Content-Type') || '';
+    if (r.status === 401) {  // the session ended (refused before the files were sent)
+      window.location.assign('/app/login');
+      return;
+    }
+    const answer = type.startsWith('application/json') ? await r.json()
+      : { ok: false, problems: [{ field: 'form', reason: await problemText(r, type) }] };
     if (answer.ok && answer.location && action !== 'validate') {
       window.location.assign(answer.location);
       return;
