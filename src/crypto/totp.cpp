@@ -30,11 +30,10 @@ struct FreeDeleter {
 
 }  // namespace
 
-OathSecondFactor::OathSecondFactor(std::string seal_key) : seal_key_(std::move(seal_key)) {}
+OathTotp::OathTotp(std::string seal_key) : seal_key_(std::move(seal_key)) {}
 
-std::optional<std::int64_t> OathSecondFactor::MatchStep(std::string_view secret,
-                                                        std::string_view code,
-                                                        Timestamp now) const {
+std::optional<std::int64_t> OathTotp::MatchStep(std::string_view secret, std::string_view code,
+                                                Timestamp now) const {
     if (!OathReady() || secret.empty() || code.size() != kTotpDigits ||
         !std::all_of(code.begin(), code.end(),
                      [](char c) { return std::isdigit(static_cast<unsigned char>(c)) != 0; })) {
@@ -50,7 +49,7 @@ std::optional<std::int64_t> OathSecondFactor::MatchStep(std::string_view secret,
     return static_cast<std::int64_t>(step);
 }
 
-std::string OathSecondFactor::Base32(std::string_view secret) const {
+std::string OathTotp::Base32(std::string_view secret) const {
     if (!OathReady()) return {};
     char* out = nullptr;
     std::size_t length = 0;
@@ -61,13 +60,11 @@ std::string OathSecondFactor::Base32(std::string_view secret) const {
     return text;
 }
 
-Result<std::string> OathSecondFactor::Seal(std::string_view secret,
-                                           std::string_view context) const {
+Result<std::string> OathTotp::Seal(std::string_view secret, std::string_view context) const {
     return crypto::Seal(seal_key_, secret, context);
 }
 
-Result<std::string> OathSecondFactor::Open(std::string_view sealed,
-                                           std::string_view context) const {
+Result<std::string> OathTotp::Open(std::string_view sealed, std::string_view context) const {
     return crypto::Open(seal_key_, sealed, context);
 }
 

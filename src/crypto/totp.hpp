@@ -1,21 +1,21 @@
 #pragma once
-// domain::SecondFactor with the OATH Toolkit (liboath: RFC 6238 TOTP, HMAC-SHA-1, 30 s, 6 digits)
-// and crypto::Seal (AES-256-GCM) under a 32-byte key shared by the nodes. Thread-safe: liboath is
-// initialised once per process and its functions keep no state. Cheap; no I/O.
+// domain::TotpAuthenticator with the OATH Toolkit (liboath: RFC 6238 TOTP, HMAC-SHA-1, 30 s, 6
+// digits) and crypto::Seal (AES-256-GCM) under a 32-byte key shared by the nodes. Thread-safe:
+// liboath is initialised once per process and its functions keep no state. Cheap; no I/O.
 
 #include <string>
 
-#include "domain/ports/second_factor.hpp"
+#include "domain/ports/totp_authenticator.hpp"
 
 namespace firmo::crypto {
 
 inline constexpr unsigned kTotpStepSeconds = 30;
 inline constexpr unsigned kTotpDigits = 6;
 
-class OathSecondFactor final : public domain::SecondFactor {
+class OathTotp final : public domain::TotpAuthenticator {
   public:
     // `seal_key`: 32 bytes (anything else makes Seal and Open fail).
-    explicit OathSecondFactor(std::string seal_key);
+    explicit OathTotp(std::string seal_key);
 
     [[nodiscard]] std::optional<std::int64_t> MatchStep(std::string_view secret,
                                                         std::string_view code,

@@ -14,12 +14,12 @@
 
 namespace firmo::domain {
 
-class SecondFactor {
+class TotpAuthenticator {
   public:
-    virtual ~SecondFactor() = default;
-    SecondFactor() = default;
-    SecondFactor(const SecondFactor&) = delete;
-    SecondFactor& operator=(const SecondFactor&) = delete;
+    virtual ~TotpAuthenticator() = default;
+    TotpAuthenticator() = default;
+    TotpAuthenticator(const TotpAuthenticator&) = delete;
+    TotpAuthenticator& operator=(const TotpAuthenticator&) = delete;
 
     // The time step a 6-digit `code` belongs to, if it is the secret's code of the step of `now`
     // or of one step before or after (clocks drift; a code typed at a step's end): the caller

@@ -452,6 +452,14 @@ ALTER TABLE api_keys ADD COLUMN expires_at INTEGER;
 CREATE INDEX api_keys_by_issuer ON api_keys (issuer_id, created_at);
 )sql";
 
+// Issue 17: the sender portal's optional TOTP second factor (the secret sealed, the time it was
+// confirmed, the last accepted time step so that a code is good once).
+constexpr const char* kStaffTotp = R"sql(
+ALTER TABLE staff_users ADD COLUMN totp_secret TEXT NOT NULL DEFAULT '';
+ALTER TABLE staff_users ADD COLUMN totp_enabled_at INTEGER;
+ALTER TABLE staff_users ADD COLUMN totp_last_step INTEGER NOT NULL DEFAULT 0;
+)sql";
+
 // One migration a line, so that each new one is a one-line change (clang-format would pack them).
 // clang-format off
 constexpr sql::Migration kMigrations[] = {
@@ -473,6 +481,7 @@ constexpr sql::Migration kMigrations[] = {
     {17, "staff accounts", kStaffAccounts},
     {18, "qtsp authorizations", kQtspAuthorizations},
     {21, "api key labels", kApiKeyLabels},
+    {22, "staff totp", kStaffTotp},
 };
 // clang-format on
 
