@@ -1,8 +1,10 @@
 #pragma once
 
 // ImmutableCache: values read from rows that never change once written (a dossier; a signer's
-// identifier kind), kept per process so that a hot path can skip the database read. Never for
-// anything an update or a delete can change: there is no invalidation. Holds at most
+// identifier kind; a request aggregate at one version, checked against the row's current
+// version on every read: store/sql/request_cache.hpp), kept per process so that a hot path can
+// skip the database read. Never for anything an update or a delete can change under the same
+// key: there is no invalidation. Holds at most
 // `capacity` entries; when full it starts over (the next reads fill it again), which bounds
 // memory without bookkeeping per entry. Thread-safe.
 

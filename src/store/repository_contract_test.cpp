@@ -357,6 +357,64 @@ TEST_P(RepositoryContract, RequestsRoundTripWithSignersAndDocuments) {
     EXPECT_EQ(denied.error().code, ErrorCode::kNotFound);
 }
 
+// PostgreSQL keeps read copies of requests, checked against the row's version (store/sql/
+// request_cache.hpp): every reader must still see each committed change, never a rolled-back one,
+// and never another issuer's request.
+TEST_P(RepositoryContract, ReadsSeeEveryCommittedChangeOfARequestAndNoRolledBackOne) {
+    const Dossier d = MakeDossier(issuer_a_);
+    const Signer s = MakeSigner(issuer_a_, "RSSMRA80A01H501U");
+    SignatureRequest r = MakeRequest(d, s);
+    const auto reference_seen = [&](const std::string& expected) {
+        for (const auto mode : {TxMode::kRead, TxMode::kSingle}) {
+            auto tx = db_->Begin(mode);
+            ASSERT_TRUE(tx);
+            auto by_issuer = (*tx)->requests().Find(issuer_a_, r.id);
+            ASSERT_TRUE(by_issuer && *by_issuer);
+            EXPECT_EQ((*by_issuer)->reference, expected);
+            EXPECT_EQ((*by_issuer)->signers.size(), r.signers.size());
+            EXPECT_EQ((*by_issuer)->documents[0].status, r.documents[0].status);
+            auto by_id = (*tx)->requests().FindForSigner(r.id);
+            ASSERT_TRUE(by_id && *by_id);
+            EXPECT_EQ((*by_id)->reference, expected);
+            auto foreign = (*tx)->requests().Find(issuer_b_, r.id);
+            ASSERT_TRUE(foreign);
+            EXPECT_FALSE(*foreign);
+        }
+    };
+    reference_seen("ref-1");
+    reference_seen("ref-1");  // the second read may come from a copy
+
+    for (int i = 2; i <= 4; ++i) {  // changes in quick succession, each read back
+        r.reference = "ref-" + std::to_string(i);
+        r.documents[0].status =
+            i % 2 == 0 ? DocumentStatus::kReady : DocumentStatus::kWaitForUpload;
+        auto tx = Write();
+        ASSERT_TRUE(tx->requests().Update(r));
+        ASSERT_TRUE(tx->Commit());
+        reference_seen(*r.reference);
+    }
+
+    {  // a change that rolls back, read inside its own transaction first
+        SignatureRequest ghost = r;
+        ghost.reference = "ghost";
+        ghost.signers.push_back(RequestSigner{.signer_id = s.id});
+        auto tx = Write();
+        ASSERT_TRUE(tx->requests().Update(ghost));
+        auto own = tx->requests().Find(issuer_a_, r.id);
+        ASSERT_TRUE(own && *own);
+        EXPECT_EQ((*own)->reference, std::string("ghost"));
+    }
+    reference_seen("ref-4");
+
+    {  // the next committed change counts the same version the ghost would have had
+        r.reference = "ref-5";
+        auto tx = Write();
+        ASSERT_TRUE(tx->requests().Update(r));
+        ASSERT_TRUE(tx->Commit());
+    }
+    reference_seen("ref-5");
+}
+
 TEST_P(RepositoryContract, SignersAndDocumentsComeBackInTheirPositionsOrder) {
     const Dossier d = MakeDossier(issuer_a_);
     SignatureRequest r;

@@ -467,6 +467,12 @@ ALTER TABLE staff_users ADD COLUMN totp_enabled_at BIGINT;
 ALTER TABLE staff_users ADD COLUMN totp_last_step BIGINT NOT NULL DEFAULT 0;
 )sql";
 
+// Issue 11: a request counts its updates, so that a node can keep a read copy of the aggregate
+// and check it with one narrow read (store/sql/request_cache.hpp).
+constexpr const char* kRequestVersions = R"sql(
+ALTER TABLE signature_requests ADD COLUMN version BIGINT NOT NULL DEFAULT 0;
+)sql";
+
 // One migration a line, so that each new one is a one-line change (clang-format would pack them).
 // clang-format off
 constexpr sql::Migration kMigrations[] = {
@@ -489,6 +495,7 @@ constexpr sql::Migration kMigrations[] = {
     {18, "qtsp authorizations", kQtspAuthorizations},
     {21, "api key labels", kApiKeyLabels},
     {22, "staff totp", kStaffTotp},
+    {23, "request versions", kRequestVersions},
 };
 // clang-format on
 

@@ -6,6 +6,9 @@ namespace firmo::store::sql {
 
 SqlDatabase::SqlDatabase(Backend backend, int pool_size, std::unique_ptr<Connection> first)
     : pool_(std::move(backend.connect), pool_size, std::move(first), backend.connect_failed_event),
+      requests_(backend.cached_requests > 0
+                    ? std::make_unique<RequestCache>(backend.cached_requests)
+                    : nullptr),
       migrations_(backend.migrations),
       migrate_{.begin_step = backend.begin_migration_step} {}
 
@@ -16,6 +19,7 @@ Result<std::unique_ptr<domain::Transaction>> SqlDatabase::BeginTransaction(domai
 Result<std::unique_ptr<domain::Transaction>> SqlDatabase::BeginLeased(Lease lease,
                                                                       domain::TxMode mode) {
     lease.pool = &pool_;
+    lease.requests = requests_.get();
     FIRMO_TRY(lease.conn, pool_.Acquire());
     return sql::BeginTransaction(std::move(lease), mode);
 }

@@ -28,6 +28,7 @@ class SqlDatabase : public domain::Database {
         const char* connect_failed_event;  // logged when the pool cannot open a connection
         std::span<const Migration> migrations;
         const char* begin_migration_step;  // see MigrateOptions
+        std::size_t cached_requests = 0;   // RequestCache's capacity: 0 reads every time
     };
     SqlDatabase(Backend backend, int pool_size, std::unique_ptr<Connection> first);
 
@@ -39,6 +40,8 @@ class SqlDatabase : public domain::Database {
 
   private:
     Pool pool_;
+    // Read copies of request aggregates, checked by version (request_cache.hpp); none: off.
+    std::unique_ptr<RequestCache> requests_;
     std::span<const Migration> migrations_;
     MigrateOptions migrate_;
 };

@@ -112,13 +112,16 @@ inline constexpr const char* kInsertRequest =
     ") "
     "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, "
     "$20, $21)";
-// The key columns (id, issuer, dossier, creation) never change: they select the row.
+// The key columns (id, issuer, dossier, creation) never change: they select the row. Every
+// update counts in `version`, which a cached copy of the aggregate is checked against (children
+// are only ever written with their request: Insert and Update write all three tables).
 inline constexpr const char* kUpdateRequest =
     "UPDATE signature_requests SET status = $4, expires_at = $5, reference = $6, "
     "updated_at = $8, signed_at = $9, rejected_at = $10, reject_reason = $11, "
     "cancelled_at = $12, expired_at = $13, redirect_json = $14, notification_id = $15, "
     "auto_notify = $16, identifier_in_signed_documents = $17, non_sensitive_title = $18, "
-    "activates_at = $19, documents_deleted_at = $20, polling_queue = $21 WHERE id = $1 AND "
+    "activates_at = $19, documents_deleted_at = $20, polling_queue = $21, version = version + 1 "
+    "WHERE id = $1 AND "
     "issuer_id = $2 AND dossier_id = $3 AND created_at = $7";
 #define FIRMO_FIND_REQUEST \
     "SELECT " FIRMO_REQUEST_COLUMNS " FROM signature_requests WHERE issuer_id = $1 AND id = $2"
@@ -173,11 +176,12 @@ inline constexpr const char* kListDocuments =
     "SELECT " FIRMO_DOCUMENT_COLUMNS " FROM documents WHERE request_id = $1 ORDER BY position";
 // The request with its signers and documents in one statement (one snapshot, one round trip):
 // a row of kind 0 for the request, 1 per signer, 2 per document, in that order and each by
-// position; every row has the columns of all three (the others NULL), starting at the offsets
-// kAggregate*Offset. The first branch types the NULLs of the document columns, which the union
-// of the first two branches would otherwise make TEXT. Children are read even when the request
-// is another issuer's (and dropped: without the request row nothing is returned). No FOR
-// UPDATE form (PostgreSQL refuses it on a UNION): locking reads use kFindRequestForUpdate.
+// position (the request's row has its version there); every row has the columns of all three
+// (the others NULL), starting at the offsets kAggregate*Offset. The first branch types the NULLs of
+// the document columns, which the union of the first two branches would otherwise make TEXT.
+// Children are read even when the request is another issuer's (and dropped: without the request row
+// nothing is returned). No FOR UPDATE form (PostgreSQL refuses it on a UNION): locking reads use
+// kFindRequestForUpdate.
 #define FIRMO_NO_REQUEST_COLUMNS                                                                 \
     "NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, " \
     "NULL, NULL, NULL, NULL, NULL, NULL"
@@ -193,7 +197,7 @@ inline constexpr const char* kListDocuments =
     "NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, " \
     "NULL, NULL, NULL"
 #define FIRMO_REQUEST_AGGREGATE(request_where, child_request_id)                                 \
-    "SELECT 0, 0, " FIRMO_REQUEST_COLUMNS ", " FIRMO_NO_REQUEST_SIGNER_COLUMNS                   \
+    "SELECT 0, version, " FIRMO_REQUEST_COLUMNS ", " FIRMO_NO_REQUEST_SIGNER_COLUMNS             \
     ", " FIRMO_NO_DOCUMENT_COLUMNS_TYPED " FROM signature_requests WHERE " request_where         \
     " UNION ALL SELECT 1, position, " FIRMO_NO_REQUEST_COLUMNS ", " FIRMO_REQUEST_SIGNER_COLUMNS \
     ", " FIRMO_NO_DOCUMENT_COLUMNS " FROM request_signers WHERE request_id = " child_request_id  \
@@ -207,6 +211,11 @@ inline constexpr const char* kFindRequestAggregateForSigner =
 inline constexpr int kAggregateRequestOffset = 2;
 inline constexpr int kAggregateSignerOffset = 2 + 21;
 inline constexpr int kAggregateDocumentOffset = 2 + 21 + 14;
+// What a cached aggregate is checked against: one narrow indexed read.
+inline constexpr const char* kRequestVersion =
+    "SELECT version FROM signature_requests WHERE issuer_id = $1 AND id = $2";
+inline constexpr const char* kRequestVersionForSigner =
+    "SELECT version FROM signature_requests WHERE id = $1";
 
 // ---- Audit log ------------------------------------------------------------------------------
 inline constexpr const char* kAppendEvent =

@@ -165,7 +165,10 @@ class SqlSigners final : public SignerRepository, Repository {
 
 class SqlRequests final : public RequestRepository, Repository {
   public:
-    using Repository::Repository;
+    // `cache`: the database's read copies, given to transactions that do not write (none: read
+    // every time).
+    SqlRequests(Connection& conn, bool lock_rows, RequestCache* cache)
+        : Repository(conn, lock_rows), cache_(cache) {}
 
     Result<void> Insert(const SignatureRequest& r) override {
         FIRMO_TRY(auto q, Prepare(kInsertRequest));
@@ -191,6 +194,8 @@ class SqlRequests final : public RequestRepository, Repository {
     Result<std::optional<SignatureRequest>> Find(const std::string& issuer_id,
                                                  const std::string& id) override {
         if (!lock_rows_) {
+            FIRMO_TRY(auto cached, Cached(id, issuer_id));
+            if (cached) return cached;
             FIRMO_TRY(auto q, Prepare(kFindRequestAggregate));
             q.Bind(issuer_id, id);
             return ReadAggregate(q);
@@ -201,6 +206,8 @@ class SqlRequests final : public RequestRepository, Repository {
     }
     Result<std::optional<SignatureRequest>> FindForSigner(const std::string& id) override {
         if (!lock_rows_) {
+            FIRMO_TRY(auto cached, Cached(id, std::nullopt));
+            if (cached) return cached;
             FIRMO_TRY(auto q, Prepare(kFindRequestAggregateForSigner));
             q.Bind(id);
             return ReadAggregate(q);
@@ -261,10 +268,30 @@ class SqlRequests final : public RequestRepository, Repository {
         FIRMO_TRY(r.documents, q.Bind(r.id).All(ReadDocument));
         return {};
     }
+    // The cached copy of request `id` (of `issuer_id`, when given) if it is still the current
+    // version; none when there is no copy (the caller reads the aggregate, which fills it: one
+    // round trip, as without a cache) or when it is stale or the request is gone.
+    Result<std::optional<SignatureRequest>> Cached(const std::string& id,
+                                                   const std::optional<std::string>& issuer_id) {
+        if (!cache_) return std::nullopt;
+        const auto copy = cache_->Find(id);
+        if (!copy || (issuer_id && (*copy)->request.issuer_id != *issuer_id)) return std::nullopt;
+        std::optional<std::int64_t> version;
+        if (issuer_id) {
+            FIRMO_TRY(auto q, Prepare(kRequestVersion));
+            FIRMO_TRY(version, q.Bind(*issuer_id, id).One([](const Row& r) { return r.Int(0); }));
+        } else {
+            FIRMO_TRY(auto q, Prepare(kRequestVersionForSigner));
+            FIRMO_TRY(version, q.Bind(id).One([](const Row& r) { return r.Int(0); }));
+        }
+        if (version != (*copy)->version) return std::nullopt;
+        return (*copy)->request;
+    }
     // The rows of kFindRequestAggregate(ForSigner): the request, its signers and its documents,
     // in any order (no ORDER BY: sorting the wide rows cost a sorter in SQLite); the children
-    // are put in their positions' order here.
-    static Result<std::optional<SignatureRequest>> ReadAggregate(Query& q) {
+    // are put in their positions' order here. Kept in the cache when there is one.
+    Result<std::optional<SignatureRequest>> ReadAggregate(Query& q) {
+        std::int64_t version = 0;
         std::optional<SignatureRequest> request;
         std::vector<std::pair<std::int64_t, RequestSigner>> signers;
         std::vector<std::pair<std::int64_t, Document>> documents;
@@ -274,6 +301,7 @@ class SqlRequests final : public RequestRepository, Repository {
             const auto kind = q.row().Int(0);
             const auto position = q.row().Int(1);
             if (kind == 0) {
+                version = position;
                 FIRMO_TRY(request, ReadRequest(q.row(kAggregateRequestOffset)));
             } else if (kind == 1) {
                 FIRMO_TRY(auto signer, ReadRequestSigner(q.row(kAggregateSignerOffset)));
@@ -293,6 +321,10 @@ class SqlRequests final : public RequestRepository, Repository {
         for (auto& [position, document] : documents) {
             request->documents.push_back(std::move(document));
         }
+        if (cache_) {
+            cache_->Put(request->id, std::make_shared<const CachedRequest>(
+                                         CachedRequest{.version = version, .request = *request}));
+        }
         return request;
     }
     Result<std::optional<SignatureRequest>> WithChildren(std::optional<SignatureRequest> r) {
@@ -305,6 +337,8 @@ class SqlRequests final : public RequestRepository, Repository {
         FIRMO_TRY(auto q, Prepare(sql));
         return q.Bind(at, limit).All([](const Row& r) { return std::pair(r.Text(0), r.Text(1)); });
     }
+
+    RequestCache* cache_;
 };
 
 class SqlSessions final : public SessionRepository, Repository {
@@ -860,7 +894,7 @@ class SqlTransaction final : public Transaction {
           issuers_(conn(), locking()),
           dossiers_(conn(), locking()),
           signers_(conn(), locking()),
-          requests_(conn(), locking()),
+          requests_(conn(), locking(), ReadsOnly() ? lease_.requests : nullptr),
           sessions_(conn(), locking()),
           codes_(conn(), locking()),
           signer_tokens_(conn(), locking()),
@@ -932,6 +966,9 @@ class SqlTransaction final : public Transaction {
     // locks): a read-modify-write (Find then Update) cannot lose a concurrent update. SQLite's
     // single writer gives the same guarantee.
     bool locking() { return mode_ == TxMode::kWrite && conn().RowLocks(); }
+    // Only transactions that write nothing see committed rows alone (a write transaction's own
+    // changes may yet roll back): they alone use and fill the request cache.
+    bool ReadsOnly() const { return mode_ == TxMode::kSingle || mode_ == TxMode::kRead; }
 
     Lease lease_;
     TxMode mode_;

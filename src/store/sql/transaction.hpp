@@ -17,6 +17,7 @@
 #include "domain/ports/database.hpp"
 #include "store/sql/driver.hpp"
 #include "store/sql/pool.hpp"
+#include "store/sql/request_cache.hpp"
 
 namespace firmo::store::sql {
 
@@ -26,6 +27,7 @@ struct Lease {
     std::unique_ptr<Connection> conn;
     std::unique_lock<std::mutex> write_lock;  // SQLite: this process's writer (see sqlite/)
     std::function<void()> on_end;             // runs when the transaction has ended
+    RequestCache* requests = nullptr;         // the database's read copies; only reads use them
 };
 
 // Begins a transaction of `mode` on the leased connection.
