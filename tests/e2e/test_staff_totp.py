@@ -107,8 +107,8 @@ class StaffTotp(TotpCase):
         r = b.post("/app/login/code", {"csrf": csrf_of(step), "code": wrong})
         self.assertEqual(r.status, 401, r)
         # The enrolment's code, already used, is refused too (replay).
-        used = self.firmo.query(
-            f"SELECT totp_last_step FROM staff_users WHERE id = '{user_id}'")[0][0]
+        used = int(self.firmo.query(  # PostgreSQL's harness answers text
+            f"SELECT totp_last_step FROM staff_users WHERE id = '{user_id}'")[0][0])
         r = b.post("/app/login/code", {"csrf": csrf_of(step), "code": totp(secret, used * 30)})
         self.assertEqual(r.status, 401, r)
         # The next step's code (inside the window of one step either side) logs in.
