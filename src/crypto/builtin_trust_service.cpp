@@ -18,13 +18,14 @@ Result<std::unique_ptr<LocalSigningSession>> LocalSigningSession::Create(
     session->chain_ = std::move(chain);
     for (auto& c : session->chain_) session->chain_view_.push_back(c.get());
     FIRMO_TRY(session->cert_der_, CertificateToDer(session->cert_.get()));
+    FIRMO_TRY(session->parts_, EncodeSignerParts(session->cert_.get(), session->chain_view_));
     FIRMO_TRY(session->max_size_,
               MaxCadesSize(session->key_.get(), session->cert_.get(), session->chain_view_));
     return session;
 }
 
 Result<std::string> LocalSigningSession::SignDigest(std::string_view sha256) {
-    return SignDigestCades(sha256, key_.get(), cert_.get(), chain_view_);
+    return SignDigestCades(sha256, key_.get(), parts_);
 }
 
 BuiltinTrustService::BuiltinTrustService(std::shared_ptr<const CertificateAuthority> ca,

@@ -9,6 +9,7 @@
 #include "core/clock.hpp"
 #include "core/random.hpp"
 #include "crypto/certificate_authority.hpp"
+#include "crypto/cms.hpp"
 #include "crypto/openssl_util.hpp"
 #include "crypto/timestamp.hpp"
 #include "domain/ports/trust_service.hpp"
@@ -33,6 +34,7 @@ class LocalSigningSession final : public domain::SigningSession {
     std::vector<X509Ptr> chain_;
     std::vector<X509*> chain_view_;
     std::string cert_der_;
+    CmsSignerParts parts_;  // encoded once for every signature of the session
     std::size_t max_size_ = 0;
 };
 

@@ -53,14 +53,38 @@ Result<std::string> IssuerAndSerial(X509* cert) {
 
 }  // namespace
 
+Result<CmsSignerParts> EncodeSignerParts(X509* signer_cert, const std::vector<X509*>& chain) {
+    CmsSignerParts parts;
+    FIRMO_TRY(std::string cert_der, CertificateToDer(signer_cert));
+    parts.certificate_sha256 = Sha256(cert_der);
+    FIRMO_TRY(parts.sid, IssuerAndSerial(signer_cert));
+    EVP_PKEY* public_key = X509_get0_pubkey(signer_cert);
+    if (public_key == nullptr) return Fail(OpensslError("certificate without public key"));
+    FIRMO_TRY(parts.signature_algorithm, SignatureAlgorithm(public_key));
+    parts.certificates = std::move(cert_der);
+    for (X509* c : chain) {
+        FIRMO_TRY(std::string c_der, CertificateToDer(c));
+        parts.certificates += c_der;
+    }
+    return parts;
+}
+
 Result<std::string> BuildSignedAttributes(std::string_view content_sha256, X509* signer_cert) {
+    if (content_sha256.size() != kSha256Size) {  // before the certificate is looked at
+        return Fail(ErrorCode::kInvalidArgument, "a SHA-256 digest has 32 bytes");
+    }
+    FIRMO_TRY(CmsSignerParts parts, EncodeSignerParts(signer_cert, {}));
+    return BuildSignedAttributes(content_sha256, parts);
+}
+
+Result<std::string> BuildSignedAttributes(std::string_view content_sha256,
+                                          const CmsSignerParts& parts) {
     if (content_sha256.size() != kSha256Size) {
         return Fail(ErrorCode::kInvalidArgument, "a SHA-256 digest has 32 bytes");
     }
-    FIRMO_TRY(std::string cert_der, CertificateToDer(signer_cert));
     // ESSCertIDv2 with the default hash algorithm (SHA-256, so omitted) and no issuerSerial,
     // as EN 319 122-1 recommends.
-    std::string ess_cert_id = der::Sequence({der::OctetString(Sha256(cert_der))});
+    std::string ess_cert_id = der::Sequence({der::OctetString(parts.certificate_sha256)});
     std::string signing_certificate = der::Sequence({der::Sequence({ess_cert_id})});
     return der::SetOf({
         Attribute(kOidContentType, der::Oid(kOidData)),
@@ -96,36 +120,30 @@ Result<std::string> SignSha256(EVP_PKEY* key, std::string_view sha256) {
 Result<std::string> AssembleSignedData(std::string_view signed_attributes,
                                        std::string_view signature, X509* signer_cert,
                                        const std::vector<X509*>& chain) {
+    FIRMO_TRY(CmsSignerParts parts, EncodeSignerParts(signer_cert, chain));
+    return AssembleSignedData(signed_attributes, signature, parts);
+}
+
+Result<std::string> AssembleSignedData(std::string_view signed_attributes,
+                                       std::string_view signature, const CmsSignerParts& parts) {
     std::size_t header = 0;
     std::size_t content = 0;
     if (!der::ReadHeader(signed_attributes, &header, &content) ||
         static_cast<unsigned char>(signed_attributes[0]) != der::kSet) {
         return Fail(ErrorCode::kInvalidArgument, "signed attributes are not a DER SET");
     }
-    EVP_PKEY* public_key = X509_get0_pubkey(signer_cert);
-    if (public_key == nullptr) return Fail(OpensslError("certificate without public key"));
-    FIRMO_TRY(std::string signature_algorithm, SignatureAlgorithm(public_key));
-    FIRMO_TRY(std::string sid, IssuerAndSerial(signer_cert));
-
     // signedAttrs is [0] IMPLICIT: the SET's tag is replaced, its content kept as signed.
     std::string signed_attrs_field(signed_attributes);
     signed_attrs_field[0] = static_cast<char>(0xA0);
 
     std::string signer_info =
-        der::Sequence({der::SmallInteger(1), sid, Sha256Algorithm(), signed_attrs_field,
-                       signature_algorithm, der::OctetString(signature)});
-    std::string certificates;
-    FIRMO_TRY(std::string signer_der, CertificateToDer(signer_cert));
-    certificates += signer_der;
-    for (X509* c : chain) {
-        FIRMO_TRY(std::string c_der, CertificateToDer(c));
-        certificates += c_der;
-    }
+        der::Sequence({der::SmallInteger(1), parts.sid, Sha256Algorithm(), signed_attrs_field,
+                       parts.signature_algorithm, der::OctetString(signature)});
     std::string signed_data = der::Sequence({
         der::SmallInteger(1),
         der::SetOf({Sha256Algorithm()}),
         der::Sequence({der::Oid(kOidData)}),  // detached: no eContent
-        der::ContextConstructed(0, certificates),
+        der::ContextConstructed(0, parts.certificates),
         der::SetOf({signer_info}),
     });
     return der::Sequence({der::Oid(kOidSignedData), der::ContextConstructed(0, signed_data)});
@@ -133,9 +151,15 @@ Result<std::string> AssembleSignedData(std::string_view signed_attributes,
 
 Result<std::string> SignDigestCades(std::string_view content_sha256, EVP_PKEY* key,
                                     X509* signer_cert, const std::vector<X509*>& chain) {
-    FIRMO_TRY(std::string attributes, BuildSignedAttributes(content_sha256, signer_cert));
+    FIRMO_TRY(CmsSignerParts parts, EncodeSignerParts(signer_cert, chain));
+    return SignDigestCades(content_sha256, key, parts);
+}
+
+Result<std::string> SignDigestCades(std::string_view content_sha256, EVP_PKEY* key,
+                                    const CmsSignerParts& parts) {
+    FIRMO_TRY(std::string attributes, BuildSignedAttributes(content_sha256, parts));
     FIRMO_TRY(std::string signature, SignSha256(key, Sha256(attributes)));
-    return AssembleSignedData(attributes, signature, signer_cert, chain);
+    return AssembleSignedData(attributes, signature, parts);
 }
 
 Result<std::size_t> MaxCadesSize(EVP_PKEY* key, X509* signer_cert,

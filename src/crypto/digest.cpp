@@ -20,20 +20,25 @@ void Check(int ok, const char* what) {
     // These only fail on allocation failure or a broken OpenSSL build.
     if (ok != 1) throw std::runtime_error(what);
 }
+
+// SHA-256 fetched once: EVP_sha256() makes every EVP_DigestInit look the algorithm up again.
+const EVP_MD* FetchedSha256() {
+    using MdPtr = OpensslPtr<EVP_MD, EVP_MD_free>;
+    static const MdPtr md(EVP_MD_fetch(nullptr, "SHA256", nullptr));
+    if (!md) throw std::runtime_error("EVP_MD_fetch SHA256");
+    return md.get();
+}
 }  // namespace
 
 std::string Sha256(std::string_view data) {
     // A fetched algorithm and a context per thread: EVP_Digest(..., EVP_sha256()) looks the
     // algorithm up and allocates a context at every call, which cost more than hashing an API
     // key (hashed on every authenticated request).
-    using MdPtr = OpensslPtr<EVP_MD, EVP_MD_free>;
-    static const MdPtr md(EVP_MD_fetch(nullptr, "SHA256", nullptr));
-    if (!md) throw std::runtime_error("EVP_MD_fetch SHA256");
     thread_local const MdCtxPtr ctx(EVP_MD_CTX_new());
     if (!ctx) throw std::bad_alloc();
     std::string out(32, '\0');
     unsigned int len = 0;
-    Check(EVP_DigestInit_ex2(ctx.get(), md.get(), nullptr), "EVP_DigestInit_ex2");
+    Check(EVP_DigestInit_ex2(ctx.get(), FetchedSha256(), nullptr), "EVP_DigestInit_ex2");
     Check(EVP_DigestUpdate(ctx.get(), data.data(), data.size()), "EVP_DigestUpdate");
     Check(EVP_DigestFinal_ex(ctx.get(), reinterpret_cast<unsigned char*>(out.data()), &len),
           "EVP_DigestFinal_ex");
@@ -115,7 +120,7 @@ struct Sha256Stream::Impl {
 
 Sha256Stream::Sha256Stream() : impl_(std::make_unique<Impl>()) {
     if (!impl_->ctx) throw std::bad_alloc();
-    Check(EVP_DigestInit_ex(impl_->ctx.get(), EVP_sha256(), nullptr), "EVP_DigestInit_ex");
+    Check(EVP_DigestInit_ex2(impl_->ctx.get(), FetchedSha256(), nullptr), "EVP_DigestInit_ex2");
 }
 Sha256Stream::~Sha256Stream() = default;
 
@@ -128,7 +133,7 @@ std::string Sha256Stream::Finish() {
     unsigned int len = 0;
     Check(EVP_DigestFinal_ex(impl_->ctx.get(), reinterpret_cast<unsigned char*>(out.data()), &len),
           "EVP_DigestFinal_ex");
-    Check(EVP_DigestInit_ex(impl_->ctx.get(), EVP_sha256(), nullptr), "EVP_DigestInit_ex");
+    Check(EVP_DigestInit_ex2(impl_->ctx.get(), FetchedSha256(), nullptr), "EVP_DigestInit_ex2");
     return out;
 }
 

@@ -530,8 +530,13 @@ Result<void> FillContents(std::string& body, std::size_t lt, std::size_t reserve
     if (cms.size() > reserved) {
         return Fail(ErrorCode::kInternal, "the signature is larger than the space reserved");
     }
-    std::string hex = HexEncode(cms);
-    body.replace(lt + 1, hex.size(), hex);
+    // Written in place, two digits a byte (no string of the hex in between).
+    static constexpr char kDigits[] = "0123456789abcdef";
+    char* at = body.data() + lt + 1;
+    for (unsigned char c : cms) {
+        *at++ = kDigits[c >> 4];
+        *at++ = kDigits[c & 15];
+    }
     return {};
 }
 
@@ -660,7 +665,21 @@ Result<SignOutcome> PadesSigner::SignBytes(std::string_view in, std::string& out
                                            const domain::SignatureField& field,
                                            const domain::SignatureDetails& details,
                                            domain::SigningSession& session) const {
+    std::string signed_pdf;
+    // Room for a typical update, so that appending it does not move the copy again.
+    signed_pdf.reserve(in.size() + 2 * session.MaxSignatureSize() + 64 * 1024);
+    signed_pdf.assign(in);
+    FIRMO_TRY(SignOutcome outcome, SignAppending(signed_pdf, field, details, session));
+    out = std::move(signed_pdf);
+    return outcome;
+}
+
+Result<SignOutcome> PadesSigner::SignAppending(std::string& pdf,
+                                               const domain::SignatureField& field,
+                                               const domain::SignatureDetails& details,
+                                               domain::SigningSession& session) const {
     try {
+        const std::string_view in = pdf;
         FIRMO_TRY(Draft draft,
                   MakeDraft(options_, in, field, details,
                             session.MaxSignatureSize() + options_.extra_reserve, false));
@@ -670,9 +689,7 @@ Result<SignOutcome> PadesSigner::SignBytes(std::string_view in, std::string& out
         FIRMO_TRY(std::string cms, session.SignDigest(hash.Finish()));
         FIRMO_CHECK(FillContents(draft.body, draft.lt, draft.outcome.reserved_bytes, cms));
         draft.outcome.signature_bytes = cms.size();
-        out.clear();
-        out.reserve(in.size() + draft.body.size());
-        out.append(in).append(draft.body);
+        pdf.append(draft.body);  // the last step: nothing above changed `pdf`
         return draft.outcome;
     } catch (const QPDFExc&) {
         return Fail(ErrorCode::kMalformed, std::string(internal::kReasonDamaged));

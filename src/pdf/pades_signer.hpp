@@ -114,6 +114,12 @@ class PadesSigner final : public domain::DocumentSigner {
                                                 const domain::SignatureField& field,
                                                 const domain::SignatureDetails& details,
                                                 domain::SigningSession& session) const;
+    // The same on the caller's buffer: the update is appended to `pdf` (no copy of the
+    // document when its capacity has room); on failure `pdf` is left as it was.
+    [[nodiscard]] Result<SignOutcome> SignAppending(std::string& pdf,
+                                                    const domain::SignatureField& field,
+                                                    const domain::SignatureDetails& details,
+                                                    domain::SigningSession& session) const;
 
     // The staged pipeline (docs/DEVELOPING.md, "Signing pipeline"). Prepare: the incremental
     // update for `field` with room for a CMS of `credential` (+ `extra_reserve`, e.g.

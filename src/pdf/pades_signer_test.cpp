@@ -229,6 +229,30 @@ TEST_F(SignerTest, SignsBytesInMemory) {
     EXPECT_EQ(untouched, "kept");
 }
 
+// Appending to the caller's buffer: the same signature as SignBytes would make, and a refused
+// signature leaves the buffer as it was.
+TEST_F(SignerTest, SignsAppendingToTheCallersBuffer) {
+    const std::string original = ReadFile(Ghostscript("append.pdf", 1));
+    auto session = Session("Mario Rossi", "RSSMRA80A01H501U");
+    std::string document = original;
+    auto outcome =
+        signer_.SignAppending(document, At(0, 50, 650, 220, 60), Details("Mario Rossi"), *session);
+    ASSERT_TRUE(outcome) << outcome.error().message;
+    EXPECT_EQ(document.compare(0, original.size(), original), 0);
+    EXPECT_EQ(outcome->byte_range[2] + outcome->byte_range[3], document.size());
+    auto report = testing::Pdfsig(shared_->dir / "nss", Write("appended.pdf", document));
+    EXPECT_EQ(report.valid, 1) << report.output;
+
+    const std::string signed_once = document;
+    auto missing = signer_.SignAppending(document, ByName("Nope"), Details("M"), *session);
+    ASSERT_FALSE(missing);
+    EXPECT_EQ(missing.error().code, ErrorCode::kInvalidArgument);
+    EXPECT_EQ(document, signed_once);
+    std::string junk = "not a pdf at all";
+    ASSERT_FALSE(signer_.SignAppending(junk, At(0, 0, 0, 1, 1), Details("M"), *session));
+    EXPECT_EQ(junk, "not a pdf at all");
+}
+
 TEST_F(SignerTest, RsaSignerKeys) {
     TempDir ca_dir;
     crypto::CaOptions options;

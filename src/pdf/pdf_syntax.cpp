@@ -162,8 +162,10 @@ std::string HumanDate(Timestamp t) {
 std::string DictWith(QPDFObjectHandle dict, const std::map<std::string, std::string>& replace) {
     std::string out = "<<";
     if (dict.isDictionary()) {
-        for (auto& [key, value] : dict.ditems()) {
-            if (replace.count(key) > 0 || value.isNull()) continue;
+        // One copy of the entries, in key order (ditems() looks every key up again).
+        for (auto& [key, value] : dict.getDictAsMap()) {
+            // A reference is kept as written: isNull() would read the object it names.
+            if (replace.count(key) > 0 || (!value.isIndirect() && value.isNull())) continue;
             // Appended piece by piece: `" " + std::string` trips GCC 12's bogus -Wrestrict.
             out += ' ';
             out += QPDFObjectHandle::newName(key).unparse();

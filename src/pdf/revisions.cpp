@@ -111,7 +111,6 @@ class SectionReader {
           input_(std::make_shared<BufferInputSource>("revisions", &buffer_)),
           limits_(limits) {
         scratch_.setSuppressWarnings(true);
-        scratch_.emptyPDF();
     }
 
     Result<Section> Read(std::uint64_t offset) {
@@ -351,6 +350,13 @@ class SectionReader {
         for (const char* key : {"/Filter", "/DecodeParms"}) {
             if (dict.getKey(key).isIndirect()) return bad("has an indirect " + std::string(key));
         }
+        // Streams need an opened document: an empty one, made on the first cross-reference
+        // stream (a file with tables only never pays for it; parsing needs no more than the
+        // context for its references).
+        if (!scratch_opened_) {
+            scratch_.emptyPDF();
+            scratch_opened_ = true;
+        }
         QPDFObjectHandle stream = scratch_.newStream(std::string(span->stream_data));
         stream.replaceStreamData(std::string(span->stream_data), dict.getKey("/Filter"),
                                  dict.getKey("/DecodeParms"));
@@ -425,6 +431,7 @@ class SectionReader {
     std::shared_ptr<InputSource> input_;
     const RevisionLimits& limits_;
     QPDF scratch_;
+    bool scratch_opened_ = false;
     std::size_t total_entries_ = 0;
 };
 
