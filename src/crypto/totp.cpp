@@ -15,8 +15,8 @@ namespace firmo::crypto {
 namespace {
 
 bool OathReady() {
-    static const bool ready = oath_init() == OATH_OK;
-    return ready;
+    static const bool kReady = oath_init() == OATH_OK;
+    return kReady;
 }
 
 time_t UnixSeconds(Timestamp t) {
@@ -25,7 +25,10 @@ time_t UnixSeconds(Timestamp t) {
 }
 
 struct FreeDeleter {
-    void operator()(char* p) const { std::free(p); }  // NOLINT(cppcoreguidelines-no-malloc)
+    // liboath allocates with malloc.
+    void operator()(char* p) const {
+        std::free(p);  // NOLINT(cppcoreguidelines-no-malloc,cppcoreguidelines-owning-memory)
+    }
 };
 
 }  // namespace

@@ -76,7 +76,7 @@ class StaffServiceTest : public ::testing::Test {
         auto session = Enrolled(email);
         auto enrolment = staff_->BeginTotp("ISSUER-A", session.user.id);
         EXPECT_TRUE(enrolment) << enrolment.error().message;
-        const std::string secret = SecretOf(*enrolment);
+        std::string secret = SecretOf(*enrolment);
         auto on = staff_->ConfirmTotp("ISSUER-A", session.user.id, Code(secret), client_);
         EXPECT_TRUE(on) << on.error().message;
         clock_.Advance(2min);  // past the enrolment's code, and a new window of the throttle
@@ -402,29 +402,32 @@ TEST_F(StaffServiceTest, WithoutRequireTotpAPendingSecretCannotBeUsedAsASecondSt
 
 // ---- Login with the institution's own OpenID provider (staff_oidc) ------------------------------
 
-const StaffRoleMap kRoleMap = {{"firmo-admin", StaffRole::kAdmin},
-                               {"firmo-sender", StaffRole::kSender},
-                               {"staff", StaffRole::kViewer}};
+StaffRoleMap RoleMap() {
+    return {{"firmo-admin", StaffRole::kAdmin},
+            {"firmo-sender", StaffRole::kSender},
+            {"staff", StaffRole::kViewer}};
+}
 
 TEST(StaffRoleMap, TheMostPowerfulMappedValueWins) {
-    EXPECT_EQ(MapStaffRole({"staff", "firmo-admin"}, kRoleMap), StaffRole::kAdmin);
-    EXPECT_EQ(MapStaffRole({"other", "firmo-sender", "staff"}, kRoleMap), StaffRole::kSender);
-    EXPECT_EQ(MapStaffRole({"staff"}, kRoleMap), StaffRole::kViewer);
-    EXPECT_FALSE(MapStaffRole({"other"}, kRoleMap));
-    EXPECT_FALSE(MapStaffRole({}, kRoleMap));
+    EXPECT_EQ(MapStaffRole({"staff", "firmo-admin"}, RoleMap()), StaffRole::kAdmin);
+    EXPECT_EQ(MapStaffRole({"other", "firmo-sender", "staff"}, RoleMap()), StaffRole::kSender);
+    EXPECT_EQ(MapStaffRole({"staff"}, RoleMap()), StaffRole::kViewer);
+    EXPECT_FALSE(MapStaffRole({"other"}, RoleMap()));
+    EXPECT_FALSE(MapStaffRole({}, RoleMap()));
     EXPECT_FALSE(MapStaffRole({"firmo-admin"}, {}));
 }
 
 TEST_F(StaffServiceTest, AProviderLoginCreatesTheAccountThenKeepsItsRoleInStepWithTheClaim) {
     auto first = staff_->LoginWithProvider(
-        "ISSUER-A", StaffIdentity{"sub-1", "Gina@Example.org", {"firmo-admin"}}, kRoleMap, client_);
+        "ISSUER-A", StaffIdentity{"sub-1", "Gina@Example.org", {"firmo-admin"}}, RoleMap(),
+        client_);
     ASSERT_TRUE(first) << first.error().message;
     EXPECT_EQ(first->user.email, "gina@example.org");
     EXPECT_EQ(first->user.role, StaffRole::kAdmin);
     EXPECT_TRUE(first->user.password_hash.empty());  // no password: the provider logs her in
     EXPECT_TRUE(staff_->Authenticate(first->token));
     auto later = staff_->LoginWithProvider(
-        "ISSUER-A", StaffIdentity{"sub-1", "gina@example.org", {"staff"}}, kRoleMap, client_);
+        "ISSUER-A", StaffIdentity{"sub-1", "gina@example.org", {"staff"}}, RoleMap(), client_);
     ASSERT_TRUE(later);
     EXPECT_EQ(later->user.id, first->user.id);
     EXPECT_EQ(later->user.role, StaffRole::kViewer);
@@ -436,18 +439,18 @@ TEST_F(StaffServiceTest, AProviderLoginCreatesTheAccountThenKeepsItsRoleInStepWi
 
 TEST_F(StaffServiceTest, AProviderLoginWithoutAMappedRoleOrForAnotherIssuersAccountIsRefused) {
     auto none = staff_->LoginWithProvider(
-        "ISSUER-A", StaffIdentity{"sub-2", "hal@example.org", {"other"}}, kRoleMap, client_);
+        "ISSUER-A", StaffIdentity{"sub-2", "hal@example.org", {"other"}}, RoleMap(), client_);
     ASSERT_FALSE(none);
     EXPECT_EQ(none.error().code, ErrorCode::kForbidden);
     EXPECT_FALSE(*InReadTransaction(
         db_, [&](Transaction& tx) { return tx.staff().FindUserByEmail("hal@example.org"); }));
     Enrolled("ola@example.org", StaffRole::kViewer, "ISSUER-B");
     auto foreign = staff_->LoginWithProvider(
-        "ISSUER-A", StaffIdentity{"sub-3", "ola@example.org", {"firmo-admin"}}, kRoleMap, client_);
+        "ISSUER-A", StaffIdentity{"sub-3", "ola@example.org", {"firmo-admin"}}, RoleMap(), client_);
     ASSERT_FALSE(foreign);
     EXPECT_EQ(foreign.error().code, ErrorCode::kForbidden);
     auto bad = staff_->LoginWithProvider(
-        "ISSUER-A", StaffIdentity{"sub-4", "not an address", {"staff"}}, kRoleMap, client_);
+        "ISSUER-A", StaffIdentity{"sub-4", "not an address", {"staff"}}, RoleMap(), client_);
     ASSERT_FALSE(bad);
     EXPECT_EQ(bad.error().code, ErrorCode::kUnauthenticated);
 }
