@@ -31,6 +31,8 @@ packages=(
   curl
   # staff passwords of the sender portal (Argon2id)
   libsodium-dev
+  # the sender portal's optional TOTP second factor (RFC 6238 codes: OATH Toolkit)
+  liboath-dev
 )
 if [ "$scope" = all ]; then
   packages+=(

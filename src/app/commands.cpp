@@ -6,6 +6,7 @@
 #include "crypto/argon2id.hpp"
 #include "crypto/builtin_tsa.hpp"
 #include "crypto/certificate_authority.hpp"
+#include "crypto/totp.hpp"
 #include "domain/services/revocation_service.hpp"
 #include "domain/services/staff_service.hpp"
 #include "http/forwarded.hpp"
@@ -142,7 +143,8 @@ int RunUserCreate(const Config& config, const std::string& issuer_id, const std:
     auto once = OpenOnce(config);
     if (!once) return Report(once.error(), err);
     const crypto::Argon2idHasher passwords;
-    domain::StaffService staff(once->issuer_side->context(), passwords, nullptr);
+    const crypto::OathTotp totp(std::string{});  // creating an account seals no TOTP secret
+    domain::StaffService staff(once->issuer_side->context(), passwords, totp, nullptr);
     auto invite = staff.CreateUser(issuer_id, email, *parsed_role, "cli");
     if (!invite) return Report(invite.error(), err);
     err << "staff user " << invite->user.id << " (" << invite->user.email << ", " << role

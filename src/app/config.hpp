@@ -128,6 +128,22 @@ struct WebConfig {
     int staff_login_attempts = 10;
     // The institution's IANA time zone: times on the sender portal's pages.
     std::string staff_time_zone = "UTC";
+    bool staff_require_totp = false;  // staff.require_totp
+    // staff_oidc.*: the sender portal's login with the institution's own OpenID provider; off
+    // while the issuer URL is empty.
+    struct StaffOidc {
+        std::string issuer;
+        std::string client_id;
+        std::string client_secret;
+        std::string scopes = "openid email profile";
+        std::string role_claim = "roles";
+        std::string role_map;   // "claim value=admin|sender|viewer", comma-separated
+        std::string issuer_id;  // the Firmo issuer the provider's staff belong to
+        std::string email_claim = "email";
+        std::string name = "your organisation";  // "Sign in with <name>"
+
+        bool enabled() const { return !issuer.empty(); }
+    } staff_oidc;
 };
 
 // Login with a national eID (OpenID Connect); off while `issuer` is empty.

@@ -23,6 +23,7 @@
 #include "crypto/builtin_tsa.hpp"
 #include "crypto/certificate_authority.hpp"
 #include "crypto/cms_verify.hpp"
+#include "crypto/totp.hpp"
 #include "domain/services/archive_service.hpp"
 #include "domain/services/ceremony_service.hpp"
 #include "domain/services/event_service.hpp"
@@ -47,6 +48,7 @@
 #include "notify/smtp_mailer.hpp"
 #include "notify/webhook_transport.hpp"
 #include "oidc/oidc_identity_provider.hpp"
+#include "oidc/staff_provider.hpp"
 #include "pdf/archive_timestamper.hpp"
 #include "pdf/cli.hpp"
 #include "pdf/evidence_report.hpp"
@@ -243,8 +245,35 @@ struct Adapters {
     std::unique_ptr<domain::CodeSender> codes;
     std::unique_ptr<domain::DeliveryTransport> delivery;
     std::unique_ptr<domain::IdentityProvider> eid;  // null: no eID login
-    std::string qtsp_seal_key;  // 32 bytes with signing.provider = "csc" (seals PKCE verifiers)
+    std::string qtsp_seal_key;   // 32 bytes with signing.provider = "csc" (seals PKCE verifiers)
+    std::string staff_totp_key;  // 32 bytes: seals the staff's TOTP secrets
+    std::unique_ptr<domain::StaffIdentityProvider> staff_oidc;  // null: no staff_oidc login
+    domain::StaffRoleMap staff_oidc_roles;
 };
+
+// staff_oidc.role_map: "value=role,value=role"; kInvalidArgument names the bad entry.
+Result<domain::StaffRoleMap> ParseStaffRoleMap(const std::string& text) {
+    domain::StaffRoleMap out;
+    std::size_t start = 0;
+    while (start <= text.size()) {
+        const std::size_t comma = std::min(text.find(',', start), text.size());
+        std::string entry = text.substr(start, comma - start);
+        start = comma + 1;
+        while (!entry.empty() && entry.front() == ' ') entry.erase(0, 1);
+        while (!entry.empty() && entry.back() == ' ') entry.pop_back();
+        if (entry.empty()) continue;
+        const auto eq = entry.rfind('=');
+        const auto role = eq == std::string::npos
+                              ? std::nullopt
+                              : domain::ParseStaffRole(std::string_view(entry).substr(eq + 1));
+        if (!role || eq == 0) {
+            return FailValidation(
+                {{"staff_oidc.role_map", "'" + entry + "' is not value=admin|sender|viewer"}});
+        }
+        out.emplace_back(entry.substr(0, eq), *role);
+    }
+    return out;
+}
 
 Result<Adapters> OpenAdapters(const Config& config, const std::string& public_url) {
     Adapters a;
@@ -318,6 +347,25 @@ Result<Adapters> OpenAdapters(const Config& config, const std::string& public_ur
         FIRMO_TRY(std::string hex, SharedSecret(a.storage->db(), random, "qtsp_seal_key"));
         a.qtsp_seal_key = HexDecode(hex).value_or("");
     }
+    if (const auto& so = config.web.staff_oidc; so.enabled()) {
+        if (so.issuer_id.empty()) {
+            return FailValidation({{"staff_oidc.issuer_id", "must name the staff's issuer"}});
+        }
+        FIRMO_TRY(a.staff_oidc_roles, ParseStaffRoleMap(so.role_map));
+        FIRMO_TRY(
+            auto provider,
+            oidc::OidcStaffProvider::Create(
+                {.issuer = so.issuer,
+                 .client_id = so.client_id,
+                 .client_secret = so.client_secret,
+                 .scopes = so.scopes,
+                 .email_claim = so.email_claim,
+                 .role_claim = so.role_claim},
+                std::make_shared<oidc::CurlHttpFetcher>(std::chrono::seconds(10)), clock, random));
+        a.staff_oidc = std::move(provider);
+    }
+    FIRMO_TRY(std::string totp_hex, SharedSecret(a.storage->db(), random, "staff_totp_key"));
+    a.staff_totp_key = HexDecode(totp_hex).value_or("");
     return a;
 }
 
@@ -552,14 +600,20 @@ struct Node::Graph {
           staff_login_limits(
               storage.db(), storage.clock(),
               {.calls = c.web.staff_login_attempts, .window = std::chrono::minutes(1)}),
-          staff(issuer_side.context(), staff_passwords, &staff_login_limits),
+          staff_second_factor(adapters.staff_totp_key),
+          staff(issuer_side.context(), staff_passwords, staff_second_factor, &staff_login_limits,
+                {.require_totp = c.web.staff_require_totp}),
           staff_portal(staff,
                        {issuer_side.requests(), issuer_side.dossiers(), issuer_side.signers(),
                         evidence, events, issuer_side.issuers(), issuer_side.validator()},
                        urls, storage.clock(),
                        {.public_url = public_url,
                         .secure_cookies = UseSecureCookies(c.web.secure_cookies, public_url),
-                        .time_zone = c.web.staff_time_zone}),
+                        .time_zone = c.web.staff_time_zone,
+                        .oidc = adapters.staff_oidc.get(),
+                        .oidc_name = c.web.staff_oidc.name,
+                        .oidc_issuer_id = c.web.staff_oidc.issuer_id,
+                        .oidc_roles = adapters.staff_oidc_roles}),
           server(ServerOptionsOf(c), std::move(listener),
                  [this](http::HttpRequest& request, http::Responder respond) {
                      frontend.Handle(request, std::move(respond));
@@ -812,6 +866,7 @@ struct Node::Graph {
     api::EvidenceApi evidence_api;
     crypto::Argon2idHasher staff_passwords;
     domain::RateLimitService staff_login_limits;
+    crypto::OathTotp staff_second_factor;
     domain::StaffService staff;
     web::StaffPortal staff_portal;
     // API keys' "last used", written a minute at a time per key (and at shutdown).

@@ -109,10 +109,10 @@ Result<std::unique_ptr<OidcIdentityProvider>> OidcIdentityProvider::Create(
     if (!http) violations.push_back({"http", "no HTTP client"});
     if (!violations.empty()) return FailValidation(std::move(violations));
     const domain::AcrValues defaults = domain::DefaultAcrValues(options.identifier_kind);
-    if (options.acr_values.substantial.empty()) {
+    if (options.eid && options.acr_values.substantial.empty()) {
         options.acr_values.substantial = defaults.substantial;
     }
-    if (options.acr_values.high.empty()) options.acr_values.high = defaults.high;
+    if (options.eid && options.acr_values.high.empty()) options.acr_values.high = defaults.high;
     return std::unique_ptr<OidcIdentityProvider>(
         new OidcIdentityProvider(std::move(options), std::move(http), clock, random));
 }
@@ -140,6 +140,19 @@ Result<domain::VerifiedIdentity> OidcIdentityProvider::CompleteLogin(
     });
 }
 
+Result<domain::LoginStart> OidcIdentityProvider::BeginPlainLogin(const std::string& redirect_uri) {
+    return Guarded<domain::LoginStart>("cannot start the login", [&] {
+        return BeginLoginUnguarded(redirect_uri, false, domain::AuthLevel::kEidSubstantial);
+    });
+}
+
+Result<IdToken> OidcIdentityProvider::VerifyCode(const std::string& code,
+                                                 const std::string& redirect_uri,
+                                                 const domain::LoginStart& pending) {
+    return Guarded<IdToken>("cannot complete the login",
+                            [&] { return VerifyCodeUnguarded(code, redirect_uri, pending); });
+}
+
 Result<domain::LoginStart> OidcIdentityProvider::BeginLoginUnguarded(
     const std::string& redirect_uri, bool reauthentication, domain::AuthLevel min_level) {
     if (redirect_uri.empty()) return Fail(ErrorCode::kInvalidArgument, "no redirect_uri");
@@ -164,7 +177,7 @@ Result<domain::LoginStart> OidcIdentityProvider::BeginLoginUnguarded(
         {"code_challenge_method", "S256"},
     };
     if (const std::string acr = domain::AcrValuesFor(options_.acr_values, start.min_level);
-        !acr.empty()) {
+        options_.eid && !acr.empty()) {
         query.emplace_back("acr_values", acr);
     }
     if (reauthentication) {
@@ -179,6 +192,34 @@ Result<domain::LoginStart> OidcIdentityProvider::BeginLoginUnguarded(
 
 Result<domain::VerifiedIdentity> OidcIdentityProvider::CompleteLoginUnguarded(
     const std::string& code, const std::string& redirect_uri, const domain::LoginStart& pending) {
+    FIRMO_TRY(IdToken id_token, VerifyCodeUnguarded(code, redirect_uri, pending));
+    // The level of assurance: only the signed ID token's acr counts (never userinfo's: it is
+    // read from the token's own claims, kept apart below), and it must be one of the
+    // configured values of at least the level asked for.
+    const std::string acr = StringMember(id_token.claims, "acr");
+    const std::optional<domain::AuthLevel> level = domain::LevelOfAcr(options_.acr_values, acr);
+    if (!level || !domain::Satisfies(*level, pending.min_level)) {
+        return Fail(ErrorCode::kAuthenticationRequired,
+                    "the eID login reached " +
+                        (acr.empty() ? std::string("no stated level (no acr)")
+                                     : "acr '" + acr + "'" +
+                                           (level ? " (" + std::string(ToString(*level)) + ")"
+                                                  : std::string(" (not a known level)"))) +
+                        "; this needs " + std::string(ToString(pending.min_level)) +
+                        ": log in again with a stronger eID");
+    }
+    FIRMO_TRY(domain::VerifiedIdentity identity,
+              MapIdentity(id_token.claims, options_.identifier_claim, options_.identifier_kind));
+    identity.subject = id_token.subject;
+    identity.auth_time = id_token.auth_time.value_or(id_token.issued_at);
+    identity.level = *level;
+    identity.acr = acr;
+    return identity;
+}
+
+Result<IdToken> OidcIdentityProvider::VerifyCodeUnguarded(const std::string& code,
+                                                          const std::string& redirect_uri,
+                                                          const domain::LoginStart& pending) {
     if (code.empty()) return Fail(ErrorCode::kUnauthenticated, "no authorization code");
     if (pending.nonce.empty() || pending.code_verifier.empty()) {
         return Fail(ErrorCode::kUnauthenticated, "no login was started");
@@ -211,21 +252,6 @@ Result<domain::VerifiedIdentity> OidcIdentityProvider::CompleteLoginUnguarded(
     if (pending.reauthentication) expect.authenticated_after = pending.started_at;
     FIRMO_TRY(IdToken id_token, ValidateIdTokenClaims(jws.payload, expect));
 
-    // The level of assurance: only the signed ID token's acr counts (never userinfo's), and it
-    // must be one of the configured values of at least the level asked for.
-    const std::string acr = StringMember(id_token.claims, "acr");
-    const std::optional<domain::AuthLevel> level = domain::LevelOfAcr(options_.acr_values, acr);
-    if (!level || !domain::Satisfies(*level, pending.min_level)) {
-        return Fail(ErrorCode::kAuthenticationRequired,
-                    "the eID login reached " +
-                        (acr.empty() ? std::string("no stated level (no acr)")
-                                     : "acr '" + acr + "'" +
-                                           (level ? " (" + std::string(ToString(*level)) + ")"
-                                                  : std::string(" (not a known level)"))) +
-                        "; this needs " + std::string(ToString(pending.min_level)) +
-                        ": log in again with a stronger eID");
-    }
-
     if (!tokens.access_token.empty() && id_token.claims.contains("at_hash")) {
         const std::string at_hash = StringMember(id_token.claims, "at_hash");
         if (at_hash != AccessTokenHash(tokens.access_token)) {
@@ -235,8 +261,9 @@ Result<domain::VerifiedIdentity> OidcIdentityProvider::CompleteLoginUnguarded(
     }
 
     // The ID token's claims win; the userinfo endpoint only fills in what it lacks, and is
-    // asked only when the identifier is not in the ID token.
-    nlohmann::json claims = id_token.claims;
+    // asked only when the identifier is not in the ID token. The token's own acr is kept: a
+    // level never comes from userinfo.
+    nlohmann::json& claims = id_token.claims;
     if (!claims.contains(options_.identifier_claim) && !discovery.userinfo_endpoint.empty() &&
         !tokens.access_token.empty()) {
         FIRMO_TRY(std::string body, FetchUserinfo(discovery, tokens.access_token));
@@ -250,16 +277,10 @@ Result<domain::VerifiedIdentity> OidcIdentityProvider::CompleteLoginUnguarded(
                         "the userinfo response is about another subject");
         }
         for (auto& [name, value] : userinfo->items()) {
-            if (!claims.contains(name)) claims[name] = value;
+            if (!claims.contains(name) && name != "acr") claims[name] = value;
         }
     }
-    FIRMO_TRY(domain::VerifiedIdentity identity,
-              MapIdentity(claims, options_.identifier_claim, options_.identifier_kind));
-    identity.subject = id_token.subject;
-    identity.auth_time = id_token.auth_time.value_or(id_token.issued_at);
-    identity.level = *level;
-    identity.acr = acr;
-    return identity;
+    return id_token;
 }
 
 Result<OidcIdentityProvider::Discovery> OidcIdentityProvider::GetDiscovery() {

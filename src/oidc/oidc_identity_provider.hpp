@@ -31,7 +31,12 @@ struct OidcOptions {
     domain::AcrValues acr_values;
     std::chrono::seconds http_timeout{10};
     std::chrono::seconds clock_skew{60};
+    // false: a staff login (OidcStaffProvider): no acr asked for or checked, no eID identifier
+    // mapped; identifier_claim names the claim that must be there (the e-mail address).
+    bool eid = true;
 };
+
+struct IdToken;
 
 class JwkSet;
 
@@ -56,6 +61,15 @@ class OidcIdentityProvider final : public domain::IdentityProvider {
 
     const OidcOptions& options() const { return options_; }
 
+    // The steps both kinds of login share. BeginPlainLogin: the authorization URL without an
+    // eID level. VerifyCode: the code exchanged and the ID token verified (signature via JWKS,
+    // iss, aud, exp, nonce, at_hash), its claims completed from userinfo when they lack
+    // identifier_claim.
+    [[nodiscard]] Result<domain::LoginStart> BeginPlainLogin(const std::string& redirect_uri);
+    [[nodiscard]] Result<IdToken> VerifyCode(const std::string& code,
+                                             const std::string& redirect_uri,
+                                             const domain::LoginStart& pending);
+
   private:
     struct Discovery {
         std::string issuer;
@@ -78,6 +92,9 @@ class OidcIdentityProvider final : public domain::IdentityProvider {
     [[nodiscard]] Result<domain::VerifiedIdentity> CompleteLoginUnguarded(
         const std::string& code, const std::string& redirect_uri,
         const domain::LoginStart& pending);
+    [[nodiscard]] Result<IdToken> VerifyCodeUnguarded(const std::string& code,
+                                                      const std::string& redirect_uri,
+                                                      const domain::LoginStart& pending);
     [[nodiscard]] Result<Discovery> GetDiscovery();
     // The cached key set, or a freshly fetched one when `refresh` or nothing is cached yet.
     [[nodiscard]] Result<std::shared_ptr<const JwkSet>> GetKeys(const Discovery& discovery,

@@ -2635,6 +2635,9 @@ TEST_P(RepositoryContract, StaffAccountsSessionsAndAuditAreScopedByIssuer) {
     anna.role = StaffRole::kSender;
     anna.updated_at = clock_.Now() + 1s;
     anna.disabled_at = clock_.Now() + 2s;
+    anna.totp_secret = "c2VhbGVkLXNlY3JldA";  // migration 22: the second factor round-trips
+    anna.totp_enabled_at = clock_.Now() + 3s;
+    anna.totp_last_step = 59'333'333'333;
     {
         auto tx = Write();
         ASSERT_TRUE(tx->staff().UpdateUser(anna));

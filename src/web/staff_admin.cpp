@@ -106,10 +106,12 @@ HttpResponse StaffPortal::AdminUsers(Req& req) {
         const std::string state = u.disabled_at             ? "disabled"
                                   : u.password_hash.empty() ? "invited"
                                                             : "active";
-        row.set("state", ctx.T("staff.admin.state_" + state));
+        row.set("state", ctx.T("staff.admin.state_" + state) +
+                             (u.has_totp() ? " · " + ctx.T("staff.admin.state_totp") : ""));
         row.set("created", catalog.DateTime(ctx.Language(), u.created_at, options_.time_zone));
         const bool self = u.id == ctx.principal->user.id;
         row.set("changeable", !self && !u.disabled_at);
+        row.set("totp", !self && (u.has_totp() || !u.totp_secret.empty()));
         mu::list roles;
         for (StaffRole r : {StaffRole::kAdmin, StaffRole::kSender, StaffRole::kViewer}) {
             mu::data option;

@@ -95,6 +95,7 @@ HttpResponse StaffPortal::Page(Ctx& ctx, int status, const std::string& title,
     if (!ctx.principal && ctx.new_token.empty() && ctx.set_pre) {
         AddCookie(r, std::string(kPreCookie) + "=" + ctx.pre, secure, kPath);
     }
+    for (const std::string& cookie : ctx.cookies) AddCookie(r, cookie, secure, kPath);
     if (ctx.language.remember) {
         AddCookie(r,
                   std::string(kLanguageCookie) + "=" + ctx.language.chosen +
@@ -170,6 +171,16 @@ void StaffPortal::Register(
     // Sending (staff_send.cpp).
     add("GET", "/app/send", bind(&StaffPortal::SendPage));
     add("POST", "/app/requests/{id}/send", bind(&StaffPortal::SendDraft));
+    // The second factor (staff_account.cpp).
+    add("GET", "/app/login/code", bind(&StaffPortal::CodePage));
+    add("POST", "/app/login/code", bind(&StaffPortal::Code));
+    add("GET", "/app/account", bind(&StaffPortal::AccountPage));
+    add("POST", "/app/account/totp", bind(&StaffPortal::AccountTotpBegin));
+    add("POST", "/app/account/totp/confirm", bind(&StaffPortal::AccountTotpConfirm));
+    add("POST", "/app/account/totp/disable", bind(&StaffPortal::AccountTotpDisable));
+    add("POST", "/app/admin/users/{user_id}/totp/reset", bind(&StaffPortal::AdminResetTotp));
+    add("GET", "/app/login/oidc", bind(&StaffPortal::OidcStart));
+    add("GET", "/app/login/oidc/callback", bind(&StaffPortal::OidcCallback));
 }
 
 HttpResponse StaffPortal::RenderLogin(Ctx& ctx, int status, const std::string& email,
@@ -179,6 +190,9 @@ HttpResponse StaffPortal::RenderLogin(Ctx& ctx, int status, const std::string& e
     data.set("csrf", ctx.csrf);
     data.set("email", email);
     if (!error.empty()) data.set("error", error);
+    if (options_.oidc) {
+        data.set("oidc", ctx.T("staff.login.oidc", {{"name", options_.oidc_name}}));
+    }
     return Page(ctx, status, ctx.T("staff.login.title"), Render("staff_login.mustache", data));
 }
 
@@ -204,11 +218,17 @@ HttpResponse StaffPortal::Login(Req& req) {
         }
         return ErrorPage(ctx, handle.error());
     }
+    if (!handle->session) {
+        // The password was right; the code (or the enrolment) comes next, on its own page.
+        ctx.cookies.push_back(SecondStepCookie(*handle));
+        return SeeOther(ctx, "/app/login/code");
+    }
     // A new session, a new token (no fixation); the old one, if any, is ended.
     if (!ctx.token.empty()) (void)staff_.Logout(ctx.token, ctx.client);
-    ctx.principal = StaffPrincipal{handle->session, handle->user};
-    ctx.new_token = handle->token;
-    ctx.csrf = handle->session.csrf_token;
+    const StaffSessionHandle& session = *handle->session;
+    ctx.principal = StaffPrincipal{session.session, session.user};
+    ctx.new_token = session.token;
+    ctx.csrf = session.session.csrf_token;
     return SeeOther(ctx, "/app");
 }
 
@@ -270,6 +290,16 @@ HttpResponse StaffPortal::Setup(Req& req) {
         return ErrorPage(ctx, handle.error());
     }
     if (!ctx.token.empty()) (void)staff_.Logout(ctx.token, ctx.client);
+    if (staff_.options().require_totp && !handle->user.has_totp()) {
+        // staff.require_totp: not even the setup link's login skips the second factor; the
+        // new password stands, and the person sets up the factor before any session.
+        (void)staff_.Logout(handle->token, ctx.client);
+        ctx.cookies.push_back(SecondStepCookie(
+            StaffLogin{.user = handle->user,
+                       .enrol = true,
+                       .expires_at = clock_.Now() + staff_.options().second_step_ttl}));
+        return SeeOther(ctx, "/app/login/code");
+    }
     ctx.principal = StaffPrincipal{handle->session, handle->user};
     ctx.new_token = handle->token;
     ctx.csrf = handle->session.csrf_token;

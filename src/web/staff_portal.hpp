@@ -33,6 +33,12 @@ struct StaffPortalOptions {
     std::string public_url = "http://127.0.0.1:8080";
     bool secure_cookies = false;
     std::string time_zone = "UTC";  // the institution's clock, for times on the pages
+    // staff_oidc: login with the institution's own OpenID provider (null: off), "Sign in with
+    // <oidc_name>"; its people are staff of `oidc_issuer_id`, their role from `oidc_roles`.
+    domain::StaffIdentityProvider* oidc = nullptr;
+    std::string oidc_name;
+    std::string oidc_issuer_id;
+    domain::StaffRoleMap oidc_roles;
 };
 
 // The issuer-side services the pages act through (the API's own).
@@ -140,6 +146,26 @@ class StaffPortal {
     Res SendBulk(Ctx& ctx, SendPlan& plan, std::vector<Violation>& problems);
     Result<void> MakeReadyAndNotify(const std::string& issuer_id, const std::string& id,
                                     const std::string& actor);
+
+    // The second factor (staff_account.cpp): the login's second step (/app/login/code, bound to
+    // the browser by a short-lived signed cookie), the account page where a person turns a TOTP
+    // authenticator on or off, and an admin's reset of another account's.
+    struct SecondStep;
+    std::optional<SecondStep> ReadSecondStep(const Req& req) const;
+    std::string SecondStepCookie(const domain::StaffLogin& login) const;
+    Res CodePage(Req& req);
+    Res Code(Req& req);
+    Res RenderCode(Ctx& ctx, int status, const SecondStep& step, const std::string& error);
+    Res AccountPage(Req& req);
+    Res AccountTotpBegin(Req& req);
+    Res AccountTotpConfirm(Req& req);
+    Res AccountTotpDisable(Req& req);
+    Res RenderAccount(Ctx& ctx, int status, const std::optional<domain::TotpEnrolment>& enrolment,
+                      const std::string& message, bool alert);
+    Res AdminResetTotp(Req& req);
+    // staff_oidc (staff_account.cpp): to the provider, and back.
+    Res OidcStart(Req& req);
+    Res OidcCallback(Req& req);
 
     domain::StaffService& staff_;
     StaffServices s_;

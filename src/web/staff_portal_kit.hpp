@@ -31,6 +31,9 @@ inline constexpr const char* kPath = "/app";
 // The same choice as the signer portal's switch (one cookie for the whole site).
 inline constexpr const char* kLanguageCookie = "firmo_lang";
 inline constexpr int kLanguageCookieSeconds = 365 * 24 * 3600;
+// The login's second step (TOTP): a signed grant naming the account, in this cookie.
+inline constexpr const char* kStepCookie = "firmo_staff_step";
+inline constexpr const char* kStepPurpose = "staff-second-step";
 // How long a login form stays valid before its CSRF token expires.
 inline constexpr auto kPreSessionTtl = std::chrono::minutes(30);
 
@@ -66,6 +69,7 @@ struct StaffPortal::Ctx {
     ClientInfo client;
     std::multimap<std::string, std::string> form;
     LanguageChoice language;
+    std::vector<std::string> cookies;  // more Set-Cookie values (path /app), "name=value; ..."
 
     std::string Language() const {
         if (!language.chosen.empty()) return language.chosen;

@@ -33,7 +33,15 @@ struct StaffUser {
     Timestamp created_at;
     Timestamp updated_at;
     std::optional<Timestamp> disabled_at;
+    // The optional TOTP second factor: the shared secret sealed (TotpAuthenticator::Seal,
+    // base64url); empty: none. Without totp_enabled_at it is an enrolment not yet confirmed by a
+    // code.
+    // totp_last_step: the last time step whose code was accepted (a code is good once).
+    std::string totp_secret;
+    std::optional<Timestamp> totp_enabled_at;
+    std::int64_t totp_last_step = 0;
 
+    bool has_totp() const { return totp_enabled_at.has_value(); }
     bool operator==(const StaffUser&) const = default;
 };
 

@@ -166,19 +166,22 @@ Result<StaffSessionHandle> StaffService::OpenSession(Transaction& tx, const Staf
     return handle;
 }
 
-Result<StaffSessionHandle> StaffService::Login(std::string_view email, std::string_view password,
-                                               const ClientInfo& client) {
-    const std::string address = NormalizedStaffEmail(email);
-    if (login_limits_) {
-        // Both buckets count every attempt: one address cannot try many accounts, nor many
-        // addresses one account.
-        const bool by_ip = login_limits_->Allow("staff-login-ip:" + client.ip).allowed;
-        const bool by_account =
-            address.empty() || login_limits_->Allow("staff-login:" + address).allowed;
-        if (!by_ip || !by_account) {
-            return Fail(ErrorCode::kRateLimited, "too many login attempts; wait a few minutes");
-        }
+Result<void> StaffService::Throttle(const std::string& ip, const std::string& account) {
+    if (!login_limits_) return {};
+    // Both buckets count every attempt: one address cannot try many accounts, nor many
+    // addresses one account.
+    const bool by_ip = login_limits_->Allow("staff-login-ip:" + ip).allowed;
+    const bool by_account = account.empty() || login_limits_->Allow(account).allowed;
+    if (!by_ip || !by_account) {
+        return Fail(ErrorCode::kRateLimited, "too many login attempts; wait a few minutes");
     }
+    return {};
+}
+
+Result<StaffLogin> StaffService::Login(std::string_view email, std::string_view password,
+                                       const ClientInfo& client) {
+    const std::string address = NormalizedStaffEmail(email);
+    FIRMO_CHECK(Throttle(client.ip, address.empty() ? "" : "staff-login:" + address));
     std::optional<StaffUser> user;
     if (!address.empty() && password.size() <= options_.max_password_length) {
         FIRMO_TRY(user, InReadTransaction(ctx_.db, [&](Transaction& tx) {
@@ -205,8 +208,247 @@ Result<StaffSessionHandle> StaffService::Login(std::string_view email, std::stri
         }
         return Fail(ErrorCode::kUnauthenticated, "wrong e-mail address or password");
     }
+    StaffLogin login;
+    if (user->has_totp() || options_.require_totp) {
+        login.enrol = !user->has_totp();
+        login.expires_at = now + options_.second_step_ttl;
+        login.user = std::move(*user);
+        return login;
+    }
+    FIRMO_TRY(login.session,
+              InWriteTransaction(ctx_.db, [&](Transaction& tx) -> Result<StaffSessionHandle> {
+                  return OpenSession(tx, *user, client);
+              }));
+    login.user = login.session->user;
+    return login;
+}
+
+// ---- The second factor ------------------------------------------------------------------------
+
+namespace {
+
+constexpr std::size_t kTotpSecretBytes = 20;  // 160 bits, as RFC 4226 recommends for SHA-1
+
+std::string TotpContext(const std::string& user_id) { return "staff-totp:" + user_id; }
+
+}  // namespace
+
+Result<void> StaffService::AcceptCode(StaffUser& user, std::string_view code, bool pending) const {
+    const auto wrong = [] { return Fail(ErrorCode::kUnauthenticated, "wrong or used code"); };
+    if (user.totp_secret.empty() || user.has_totp() == pending) return wrong();
+    const auto sealed = Base64UrlDecode(user.totp_secret);
+    if (!sealed) return Fail(ErrorCode::kInternal, "a stored second factor is not base64url");
+    FIRMO_TRY(std::string secret, totp_.Open(*sealed, TotpContext(user.id)));
+    const auto step = totp_.MatchStep(secret, code, ctx_.clock.Now());
+    // A code is good once: its step, or an earlier one, was used already.
+    if (!step || *step <= user.totp_last_step) return wrong();
+    user.totp_last_step = *step;
+    return {};
+}
+
+template <typename T, typename Then>
+Result<T> StaffService::WithCode(const std::string& issuer_id, const std::string& user_id,
+                                 std::string_view code, bool pending, const ClientInfo& client,
+                                 Then then) {
+    FIRMO_CHECK(Throttle(client.ip, "staff-code:" + user_id));
+    const Timestamp now = ctx_.clock.Now();
+    bool refused = false;
+    auto done = InWriteTransaction(ctx_.db, [&](Transaction& tx) -> Result<T> {
+        FIRMO_TRY(auto user, tx.staff().FindUser(issuer_id, user_id));
+        if (!user || user->disabled_at) {
+            return Fail(ErrorCode::kUnauthenticated, "wrong or used code");
+        }
+        // Read and written in one transaction: of two uses of one code, one wins.
+        if (auto accepted = AcceptCode(*user, code, pending); !accepted) {
+            refused = accepted.error().code == ErrorCode::kUnauthenticated;
+            return tl::unexpected(accepted.error());
+        }
+        user->updated_at = now;
+        return then(tx, *user);
+    });
+    if (!done && refused) {
+        FIRMO_CHECK(InWriteTransaction(ctx_.db, [&](Transaction& tx) {
+            return tx.staff().AppendAudit(StaffAuditEntry{.issuer_id = issuer_id,
+                                                          .at = now,
+                                                          .actor = StaffActor(user_id),
+                                                          .action = "staff.totp_refused",
+                                                          .subject = user_id,
+                                                          .detail = ClientDetail(client)});
+        }));
+    }
+    return done;
+}
+
+Result<StaffSessionHandle> StaffService::CompleteSecondStep(const std::string& issuer_id,
+                                                            const std::string& user_id,
+                                                            std::string_view code,
+                                                            const ClientInfo& client) {
+    FIRMO_TRY(auto current, InReadTransaction(ctx_.db, [&](Transaction& tx) {
+                  return tx.staff().FindUser(issuer_id, user_id);
+              }));
+    // An account without a confirmed factor reaches this step only to enrol.
+    const bool enrol = current && !current->has_totp();
+    if (enrol && !options_.require_totp) {
+        return Fail(ErrorCode::kUnauthenticated, "wrong or used code");
+    }
+    const Timestamp now = ctx_.clock.Now();
+    return WithCode<StaffSessionHandle>(
+        issuer_id, user_id, code, enrol, client,
+        [&](Transaction& tx, StaffUser& user) -> Result<StaffSessionHandle> {
+            if (enrol) {
+                user.totp_enabled_at = now;
+                FIRMO_CHECK(
+                    tx.staff().AppendAudit(StaffAuditEntry{.issuer_id = issuer_id,
+                                                           .at = now,
+                                                           .actor = StaffActor(user.id),
+                                                           .action = "staff_user.totp_enabled",
+                                                           .subject = user.id,
+                                                           .detail = ClientDetail(client)}));
+            }
+            FIRMO_CHECK(tx.staff().UpdateUser(user));
+            return OpenSession(tx, user, client);
+        });
+}
+
+Result<TotpEnrolment> StaffService::BeginTotp(const std::string& issuer_id,
+                                              const std::string& user_id) {
+    const std::string secret = ctx_.random.Bytes(kTotpSecretBytes);
+    FIRMO_TRY(std::string sealed, totp_.Seal(secret, TotpContext(user_id)));
+    const Timestamp now = ctx_.clock.Now();
+    FIRMO_TRY(StaffUser user,
+              InWriteTransaction(ctx_.db, [&](Transaction& tx) -> Result<StaffUser> {
+                  FIRMO_TRY(auto found, tx.staff().FindUser(issuer_id, user_id));
+                  if (!found || found->disabled_at) {
+                      return Fail(ErrorCode::kNotFound, "no such account");
+                  }
+                  if (found->has_totp()) {
+                      return Fail(ErrorCode::kConflict, "the second factor is on already");
+                  }
+                  found->totp_secret = Base64UrlEncode(sealed);
+                  found->updated_at = now;
+                  FIRMO_CHECK(tx.staff().UpdateUser(*found));
+                  return std::move(*found);
+              }));
+    TotpEnrolment out;
+    out.secret_base32 = totp_.Base32(secret);
+    // Key URI Format (Google Authenticator's, which every app reads): label "Issuer:account".
+    const std::string& name = options_.totp_issuer;
+    out.uri = "otpauth://totp/" + PercentEncode(name) + ":" + PercentEncode(user.email) +
+              "?secret=" + out.secret_base32 + "&issuer=" + PercentEncode(name) +
+              "&algorithm=SHA1&digits=6&period=30";
+    return out;
+}
+
+Result<StaffUser> StaffService::ConfirmTotp(const std::string& issuer_id,
+                                            const std::string& user_id, std::string_view code,
+                                            const ClientInfo& client) {
+    const Timestamp now = ctx_.clock.Now();
+    return WithCode<StaffUser>(
+        issuer_id, user_id, code, /*pending=*/true, client,
+        [&](Transaction& tx, StaffUser& user) -> Result<StaffUser> {
+            user.totp_enabled_at = now;
+            FIRMO_CHECK(tx.staff().UpdateUser(user));
+            FIRMO_CHECK(tx.staff().AppendAudit(StaffAuditEntry{.issuer_id = issuer_id,
+                                                               .at = now,
+                                                               .actor = StaffActor(user.id),
+                                                               .action = "staff_user.totp_enabled",
+                                                               .subject = user.id,
+                                                               .detail = ClientDetail(client)}));
+            return user;
+        });
+}
+
+Result<StaffUser> StaffService::DisableTotp(const std::string& issuer_id,
+                                            const std::string& user_id, std::string_view code,
+                                            const ClientInfo& client) {
+    if (options_.require_totp) {
+        return Fail(ErrorCode::kConflict, "this installation requires a second factor");
+    }
+    const Timestamp now = ctx_.clock.Now();
+    return WithCode<StaffUser>(
+        issuer_id, user_id, code, /*pending=*/false, client,
+        [&](Transaction& tx, StaffUser& user) -> Result<StaffUser> {
+            user.totp_secret.clear();
+            user.totp_enabled_at.reset();
+            FIRMO_CHECK(tx.staff().UpdateUser(user));
+            FIRMO_CHECK(tx.staff().AppendAudit(StaffAuditEntry{.issuer_id = issuer_id,
+                                                               .at = now,
+                                                               .actor = StaffActor(user.id),
+                                                               .action = "staff_user.totp_disabled",
+                                                               .subject = user.id,
+                                                               .detail = ClientDetail(client)}));
+            return user;
+        });
+}
+
+std::optional<StaffRole> MapStaffRole(const std::vector<std::string>& values,
+                                      const StaffRoleMap& map) {
+    std::optional<StaffRole> best;
+    for (const auto& [value, role] : map) {
+        if (std::find(values.begin(), values.end(), value) == values.end()) continue;
+        // The enumerators go from the most to the least powerful.
+        if (!best || static_cast<int>(role) < static_cast<int>(*best)) best = role;
+    }
+    return best;
+}
+
+Result<StaffSessionHandle> StaffService::LoginWithProvider(const std::string& issuer_id,
+                                                           const StaffIdentity& identity,
+                                                           const StaffRoleMap& role_map,
+                                                           const ClientInfo& client) {
+    const std::string address = NormalizedStaffEmail(identity.email);
+    if (address.empty()) {
+        return Fail(ErrorCode::kUnauthenticated, "the provider's e-mail address is not usable");
+    }
+    const std::optional<StaffRole> role = MapStaffRole(identity.roles, role_map);
+    if (!role) {
+        return Fail(ErrorCode::kForbidden,
+                    "the provider gave " + address + " no role that staff_oidc.role_map maps");
+    }
+    const Timestamp now = ctx_.clock.Now();
+    const std::string detail =
+        "subject=" + JsonQuote(identity.subject) + " " + ClientDetail(client);
     return InWriteTransaction(ctx_.db, [&](Transaction& tx) -> Result<StaffSessionHandle> {
-        return OpenSession(tx, *user, client);
+        FIRMO_TRY(auto found, tx.staff().FindUserByEmail(address));
+        StaffUser user;
+        if (!found) {
+            FIRMO_TRY(auto issuer, tx.issuers().Find(issuer_id));
+            if (!issuer) return Fail(ErrorCode::kNotFound, "no such issuer: " + issuer_id);
+            user.id = NewUlid(now, ctx_.random);
+            user.issuer_id = issuer_id;
+            user.email = address;
+            user.role = *role;
+            user.created_at = user.updated_at = now;
+            FIRMO_CHECK(tx.staff().InsertUser(user));
+            FIRMO_CHECK(tx.staff().AppendAudit(
+                StaffAuditEntry{.issuer_id = issuer_id,
+                                .at = now,
+                                .actor = "oidc",
+                                .action = "staff_user.created",
+                                .subject = user.id,
+                                .detail = "email=" + JsonQuote(address) +
+                                          " role=" + std::string(ToString(*role)) + " " + detail}));
+        } else {
+            user = std::move(*found);
+            if (user.issuer_id != issuer_id || user.disabled_at) {
+                return Fail(ErrorCode::kForbidden,
+                            address + " is not an enabled account of this institution");
+            }
+            if (user.role != *role) {
+                const std::string from(ToString(user.role));
+                user.role = *role;
+                user.updated_at = now;
+                FIRMO_CHECK(tx.staff().UpdateUser(user));
+                FIRMO_CHECK(tx.staff().AppendAudit(StaffAuditEntry{
+                    .issuer_id = issuer_id,
+                    .at = now,
+                    .actor = "oidc",
+                    .action = "staff_user.role_changed",
+                    .subject = user.id,
+                    .detail = "from=" + from + " to=" + std::string(ToString(*role))}));
+            }
+        }
+        return OpenSession(tx, user, client);
     });
 }
 
@@ -308,6 +550,33 @@ Result<StaffUser> StaffService::DisableUser(const std::string& issuer_id,
                                                    .subject = user.id,
                                                    .detail = "email=" + JsonQuote(user.email)}));
         return user;
+    });
+}
+
+Result<StaffUser> StaffService::ResetTotp(const std::string& issuer_id, const std::string& user_id,
+                                          const std::string& actor) {
+    const Timestamp now = ctx_.clock.Now();
+    return InWriteTransaction(ctx_.db, [&](Transaction& tx) -> Result<StaffUser> {
+        FIRMO_TRY(auto user, tx.staff().FindUser(issuer_id, user_id));
+        if (!user) return Fail(ErrorCode::kNotFound, "no such account");
+        // One's own factor goes off only with a code (DisableTotp), never by the admin's role.
+        if (StaffActor(user->id) == actor) {
+            return Fail(ErrorCode::kConflict,
+                        "an admin cannot reset their own second factor: another admin can");
+        }
+        if (user->totp_secret.empty() && !user->has_totp()) return std::move(*user);
+        user->totp_secret.clear();
+        user->totp_enabled_at.reset();
+        user->updated_at = now;
+        FIRMO_CHECK(tx.staff().UpdateUser(*user));
+        FIRMO_CHECK(
+            tx.staff().AppendAudit(StaffAuditEntry{.issuer_id = issuer_id,
+                                                   .at = now,
+                                                   .actor = actor,
+                                                   .action = "staff_user.totp_reset",
+                                                   .subject = user->id,
+                                                   .detail = "email=" + JsonQuote(user->email)}));
+        return std::move(*user);
     });
 }
 

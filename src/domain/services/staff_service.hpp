@@ -7,6 +7,13 @@
 // Logins are throttled per address and per account (RateLimitService) and every change to an
 // account, every login and every refused login is in the issuer's staff audit log.
 //
+// The optional second factor (TOTP, RFC 6238): an account enrols from its account page (a secret
+// shown once, enabled only after one right code); from then on a right password only opens a
+// second step (`StaffLogin` without a session) that a right code completes. A code is good once
+// (the last accepted time step is kept), codes are throttled like passwords, turning the factor
+// off needs a code, and an admin can reset another account's. With `require_totp` every account
+// without one must enrol in that second step before it gets a session.
+//
 // Thread-safe as its ports are. Blocking: database work, and password hashing (tens of
 // milliseconds of CPU and ~19 MiB each) in SetPassword and Login: never on an I/O thread.
 
@@ -16,7 +23,9 @@
 #include <string_view>
 
 #include "domain/ports/password_hasher.hpp"
+#include "domain/ports/staff_identity_provider.hpp"
 #include "domain/ports/staff_repository.hpp"
+#include "domain/ports/totp_authenticator.hpp"
 #include "domain/services/context.hpp"
 #include "domain/services/rate_limit_service.hpp"
 #include "domain/services/signer_session_service.hpp"
@@ -28,6 +37,9 @@ struct StaffOptions {
     std::chrono::hours session_ttl{8};  // from login; a working day
     std::size_t min_password_length = 12;
     std::size_t max_password_length = 256;  // hashing cost must not be the caller's to choose
+    bool require_totp = false;  // staff.require_totp: every account enrols at its next login
+    std::chrono::minutes second_step_ttl{5};  // from the right password to the code
+    std::string totp_issuer = "Firmo";        // the name authenticator apps show
 };
 
 // A new account (or a new setup token for one) and the token, here only, once.
@@ -43,6 +55,29 @@ struct StaffSessionHandle {
     StaffUser user;
 };
 
+// What a right password leads to: a session, or a second step (the account has a second factor,
+// or must enrol one: `enrol`) that the caller binds to the browser until `expires_at` and that
+// CompleteSecondStep finishes.
+struct StaffLogin {
+    std::optional<StaffSessionHandle> session;
+    StaffUser user;
+    bool enrol = false;
+    Timestamp expires_at;
+};
+
+// A second factor being set up: the secret (base32), shown once, and the same as an otpauth://
+// URI for a QR code.
+struct TotpEnrolment {
+    std::string secret_base32;
+    std::string uri;
+};
+
+// staff_oidc.role_map: a value of the provider's role claim and the role it gives.
+using StaffRoleMap = std::vector<std::pair<std::string, StaffRole>>;
+// The role `values` give through `map`: the most powerful one named; none: nullopt.
+std::optional<StaffRole> MapStaffRole(const std::vector<std::string>& values,
+                                      const StaffRoleMap& map);
+
 // Who is calling: a live session of an enabled account.
 struct StaffPrincipal {
     StaffSession session;
@@ -57,8 +92,13 @@ class StaffService {
     // `login_limits`: counts login attempts (buckets "staff-login-ip:<addr>" and
     // "staff-login:<email>"); none: not throttled (tests).
     StaffService(ServiceContext& ctx, const PasswordHasher& passwords,
-                 RateLimitService* login_limits, StaffOptions options = {})
-        : ctx_(ctx), passwords_(passwords), login_limits_(login_limits), options_(options) {}
+                 const TotpAuthenticator& second_factor, RateLimitService* login_limits,
+                 StaffOptions options = {})
+        : ctx_(ctx),
+          passwords_(passwords),
+          totp_(second_factor),
+          login_limits_(login_limits),
+          options_(std::move(options)) {}
 
     const StaffOptions& options() const { return options_; }
 
@@ -79,10 +119,46 @@ class StaffService {
                                                            const ClientInfo& client);
 
     // kUnauthenticated for any wrong combination (never telling whether the address exists);
-    // kRateLimited when the address or the account tried too often.
-    [[nodiscard]] Result<StaffSessionHandle> Login(std::string_view email,
-                                                   std::string_view password,
-                                                   const ClientInfo& client);
+    // kRateLimited when the address or the account tried too often. A right password opens a
+    // session, or only a second step (see StaffLogin).
+    [[nodiscard]] Result<StaffLogin> Login(std::string_view email, std::string_view password,
+                                           const ClientInfo& client);
+    // The second step of a login whose password was right (the caller checked that the step is
+    // this browser's and not expired): the account's current code, or, for an account that must
+    // enrol, the first code of the secret BeginTotp gave it. Opens the session.
+    // kUnauthenticated for a wrong or used code; kRateLimited as Login.
+    [[nodiscard]] Result<StaffSessionHandle> CompleteSecondStep(const std::string& issuer_id,
+                                                                const std::string& user_id,
+                                                                std::string_view code,
+                                                                const ClientInfo& client);
+
+    // A person the institution's own provider vouched for (staff_oidc): the account of
+    // `issuer_id` with that e-mail address, created on the first login (audited, actor "oidc"),
+    // its role set from the provider's role claim through `role_map` on every login (audited
+    // when it changes). The provider's login replaces the password and the TOTP step (its own
+    // factors apply). kForbidden when no value maps to a role, or the address belongs to another
+    // issuer's or a disabled account; kUnauthenticated for a malformed address.
+    [[nodiscard]] Result<StaffSessionHandle> LoginWithProvider(const std::string& issuer_id,
+                                                               const StaffIdentity& identity,
+                                                               const StaffRoleMap& role_map,
+                                                               const ClientInfo& client);
+
+    // The second factor of one's own account. BeginTotp: a new secret, pending until
+    // ConfirmTotp gets a right code for it (kConflict when one is on already). DisableTotp needs
+    // a current code (kConflict when `require_totp`). kUnauthenticated for a wrong or used code;
+    // kRateLimited as Login. Each change is in the staff audit log.
+    [[nodiscard]] Result<TotpEnrolment> BeginTotp(const std::string& issuer_id,
+                                                  const std::string& user_id);
+    [[nodiscard]] Result<StaffUser> ConfirmTotp(const std::string& issuer_id,
+                                                const std::string& user_id, std::string_view code,
+                                                const ClientInfo& client);
+    [[nodiscard]] Result<StaffUser> DisableTotp(const std::string& issuer_id,
+                                                const std::string& user_id, std::string_view code,
+                                                const ClientInfo& client);
+    // An admin removes another account's second factor (a lost phone); the account enrols again
+    // (at its next login when `require_totp`). kConflict for the admin's own account.
+    [[nodiscard]] Result<StaffUser> ResetTotp(const std::string& issuer_id,
+                                              const std::string& user_id, const std::string& actor);
     // kUnauthenticated when the token is unknown, the session expired or the account is
     // disabled.
     [[nodiscard]] Result<StaffPrincipal> Authenticate(std::string_view token);
@@ -116,9 +192,22 @@ class StaffService {
   private:
     [[nodiscard]] Result<StaffSessionHandle> OpenSession(Transaction& tx, const StaffUser& user,
                                                          const ClientInfo& client);
+    // The throttle of passwords and codes: kRateLimited when `ip` or `account` tried too often.
+    [[nodiscard]] Result<void> Throttle(const std::string& ip, const std::string& account);
+    // Checks `code` against `user`'s secret (confirmed, or pending when `pending`) and records
+    // its time step in `user` (not stored); kUnauthenticated for a wrong or already used code.
+    [[nodiscard]] Result<void> AcceptCode(StaffUser& user, std::string_view code,
+                                          bool pending) const;
+    // Reads the account, accepts its code (AcceptCode) and runs `then` on it, in one write
+    // transaction; a refused code is in the staff audit log.
+    template <typename T, typename Then>
+    [[nodiscard]] Result<T> WithCode(const std::string& issuer_id, const std::string& user_id,
+                                     std::string_view code, bool pending, const ClientInfo& client,
+                                     Then then);
 
     ServiceContext& ctx_;
     const PasswordHasher& passwords_;
+    const TotpAuthenticator& totp_;
     RateLimitService* login_limits_;
     StaffOptions options_;
 };

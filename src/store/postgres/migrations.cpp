@@ -482,6 +482,14 @@ CREATE TRIGGER api_keys_changed
     ON api_keys FOR EACH ROW EXECUTE FUNCTION firmo_api_keys_changed();
 )sql";
 
+// Issue 17: the sender portal's optional TOTP second factor (the secret sealed, the time it was
+// confirmed, the last accepted time step so that a code is good once).
+constexpr const char* kStaffTotp = R"sql(
+ALTER TABLE staff_users ADD COLUMN totp_secret TEXT NOT NULL DEFAULT '';
+ALTER TABLE staff_users ADD COLUMN totp_enabled_at BIGINT;
+ALTER TABLE staff_users ADD COLUMN totp_last_step BIGINT NOT NULL DEFAULT 0;
+)sql";
+
 // Issue 11: a request counts its updates, so that a node can keep a read copy of the aggregate
 // and check it with one narrow read (store/sql/request_cache.hpp).
 constexpr const char* kRequestVersions = R"sql(
@@ -511,6 +519,7 @@ constexpr sql::Migration kMigrations[] = {
     {21, "api key labels", kApiKeyLabels},
     {20, "qtsp secrets", kQtspSecrets},
     {19, "api key use", kApiKeyUse},
+    {22, "staff totp", kStaffTotp},
     {23, "request versions", kRequestVersions},
 };
 // clang-format on

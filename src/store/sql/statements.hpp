@@ -481,10 +481,10 @@ inline constexpr const char* kForgetExpiredQtspTokens =
 // ---- Staff of the sender portal (issue 17) --------------------------------------------------
 #define FIRMO_STAFF_USER_COLUMNS                                                      \
     "id, issuer_id, email, role, password_hash, setup_token_hash, setup_expires_at, " \
-    "created_at, updated_at, disabled_at"
+    "created_at, updated_at, disabled_at, totp_secret, totp_enabled_at, totp_last_step"
 inline constexpr const char* kInsertStaffUser =
     "INSERT INTO staff_users (" FIRMO_STAFF_USER_COLUMNS
-    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
+    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)";
 inline constexpr const char* kFindStaffUser =
     "SELECT " FIRMO_STAFF_USER_COLUMNS " FROM staff_users WHERE issuer_id = $1 AND id = $2";
 inline constexpr const char* kFindStaffUserByEmail =
@@ -493,7 +493,8 @@ inline constexpr const char* kFindStaffUserBySetupToken =
     "SELECT " FIRMO_STAFF_USER_COLUMNS " FROM staff_users WHERE setup_token_hash = $1";
 inline constexpr const char* kUpdateStaffUser =
     "UPDATE staff_users SET role = $4, password_hash = $5, setup_token_hash = $6, "
-    "setup_expires_at = $7, updated_at = $9, disabled_at = $10 "
+    "setup_expires_at = $7, updated_at = $9, disabled_at = $10, totp_secret = $11, "
+    "totp_enabled_at = $12, totp_last_step = $13 "
     "WHERE id = $1 AND issuer_id = $2 AND email = $3 AND created_at = $8";
 inline constexpr const char* kListStaffUsers =
     "SELECT " FIRMO_STAFF_USER_COLUMNS " FROM staff_users WHERE issuer_id = $1 ORDER BY email";

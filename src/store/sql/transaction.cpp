@@ -883,7 +883,8 @@ class SqlStaff final : public StaffRepository, Repository {
         q.Bind(u.id, u.issuer_id, u.email, ToString(u.role), u.password_hash,
                u.setup_token_hash.empty() ? std::nullopt
                                           : std::optional<std::string_view>(u.setup_token_hash),
-               u.setup_expires_at, u.created_at, u.updated_at, u.disabled_at);
+               u.setup_expires_at, u.created_at, u.updated_at, u.disabled_at, u.totp_secret,
+               u.totp_enabled_at, u.totp_last_step);
     }
     static Result<StaffUser> ReadStaffUser(const Row& r) {
         const auto role = ParseStaffRole(r.Text(3));
@@ -897,7 +898,10 @@ class SqlStaff final : public StaffRepository, Repository {
                          .setup_expires_at = r.OptTime(6),
                          .created_at = r.Time(7),
                          .updated_at = r.Time(8),
-                         .disabled_at = r.OptTime(9)};
+                         .disabled_at = r.OptTime(9),
+                         .totp_secret = r.Text(10),
+                         .totp_enabled_at = r.OptTime(11),
+                         .totp_last_step = r.Int(12)};
     }
 };
 

@@ -469,6 +469,14 @@ ALTER TABLE api_keys ADD COLUMN last_used_at INTEGER;
 ALTER TABLE api_keys ADD COLUMN last_used_ip TEXT NOT NULL DEFAULT '';
 )sql";
 
+// Issue 17: the sender portal's optional TOTP second factor (the secret sealed, the time it was
+// confirmed, the last accepted time step so that a code is good once).
+constexpr const char* kStaffTotp = R"sql(
+ALTER TABLE staff_users ADD COLUMN totp_secret TEXT NOT NULL DEFAULT '';
+ALTER TABLE staff_users ADD COLUMN totp_enabled_at INTEGER;
+ALTER TABLE staff_users ADD COLUMN totp_last_step INTEGER NOT NULL DEFAULT 0;
+)sql";
+
 // Issue 11: a request counts its updates, so that a node can keep a read copy of the aggregate
 // and check it with one narrow read (store/sql/request_cache.hpp).
 constexpr const char* kRequestVersions = R"sql(
@@ -498,6 +506,7 @@ constexpr sql::Migration kMigrations[] = {
     {21, "api key labels", kApiKeyLabels},
     {20, "qtsp secrets", kQtspSecrets},
     {19, "api key use", kApiKeyUse},
+    {22, "staff totp", kStaffTotp},
     {23, "request versions", kRequestVersions},
 };
 // clang-format on
