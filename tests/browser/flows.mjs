@@ -198,3 +198,17 @@ export async function staffSetup(page, firmo, { issuer, email, role, password = 
   await page.waitForURL(/\/app$/);
   return url;
 }
+
+// oidc-provider's development login form, then its consent form when it asks, until the
+// browser is back at `returnUrl` (Firmo's base URL).
+export async function loginAtProvider(page, account, returnUrl) {
+  await page.locator('input[name=login]').fill(account);
+  await page.locator('input[name=password]').fill('any password');
+  await page.locator('button[type=submit]').click();
+  for (let i = 0; i < 3; i++) {
+    await page.waitForLoadState();
+    if (page.url().startsWith(returnUrl)) return;
+    const consent = page.locator('button[type=submit]');
+    if (await consent.count()) await consent.first().click();
+  }
+}

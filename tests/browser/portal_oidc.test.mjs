@@ -6,7 +6,7 @@ import { after, before, test } from 'node:test';
 import {
   launchBrowser, newPage, pdfsigCheck, screenshot, startFirmo, startOidcProvider,
 } from './harness.mjs';
-import { assertStrictCsp, downloadFirst, freePort, readyRequest, waitSigned } from './flows.mjs';
+import { assertStrictCsp, downloadFirst, freePort, loginAtProvider, readyRequest, waitSigned } from './flows.mjs';
 
 let firmo;
 let provider;
@@ -35,19 +35,6 @@ after(async () => {
   await Promise.allSettled([firmo?.stop(), browser?.close(), provider?.stop()]);
 });
 
-// oidc-provider's development login form, then its consent form when it asks.
-async function loginAtProvider(page, account) {
-  await page.locator('input[name=login]').fill(account);
-  await page.locator('input[name=password]').fill('any password');
-  await page.locator('button[type=submit]').click();
-  for (let i = 0; i < 3; i++) {
-    await page.waitForLoadState();
-    if (page.url().startsWith(firmo.url)) return;
-    const consent = page.locator('button[type=submit]');
-    if (await consent.count()) await consent.first().click();
-  }
-}
-
 test('eID login: inbox message, sign with re-authentication, signed-document message',
      async () => {
   const { client, request } = await readyRequest(firmo, {
@@ -60,7 +47,7 @@ test('eID login: inbox message, sign with re-authentication, signed-document mes
   await page.waitForURL(/\/login\?return_to=/);
   await screenshot(page, 'portal-0-login');
   await page.getByRole('link', { name: 'Log in with eID' }).click();
-  await loginAtProvider(page, 'mario');
+  await loginAtProvider(page, 'mario', firmo.url);
   await page.waitForURL(`${firmo.url}/inbox`);
   await screenshot(page, 'portal-6-inbox');
   await page.getByRole('link', { name: 'You have a document to sign' }).click();
@@ -68,7 +55,7 @@ test('eID login: inbox message, sign with re-authentication, signed-document mes
   for (const box of await page.locator('input[name=accept][required]').all()) await box.check();
   await page.getByRole('button', { name: 'Continue to sign' }).click();
   await page.getByRole('link', { name: 'Confirm with eID and sign' }).click();
-  await loginAtProvider(page, 'mario');
+  await loginAtProvider(page, 'mario', firmo.url);
   await waitSigned(page);
   const file = await downloadFirst(page);
   const report = await pdfsigCheck(file, { firmo });
@@ -87,7 +74,7 @@ test('eID login: inbox message, sign with re-authentication, signed-document mes
   await phone.waitForURL(/\/login\?return_to=/);
   await screenshot(phone, 'portal-0-login');
   await phone.getByRole('link', { name: 'Log in with eID' }).click();
-  await loginAtProvider(phone, 'mario');
+  await loginAtProvider(phone, 'mario', firmo.url);
   await phone.getByRole('link', { name: 'Here is your signed document' }).waitFor();
   await screenshot(phone, 'portal-6-inbox');
   await phone.context().close();
@@ -105,7 +92,7 @@ test('another person logged in by eID sees neither the request nor its documents
   });
   const page = await newPage(browser, 'desktop');
   await page.goto(`${firmo.url}/login/oidc?return_to=/inbox`);
-  await loginAtProvider(page, 'luigi');
+  await loginAtProvider(page, 'luigi', firmo.url);
   await page.waitForURL(`${firmo.url}/inbox`);
   let res = await page.goto(`${firmo.url}/s/${request.id}`);
   assert.equal(res.status(), 404);
@@ -122,7 +109,7 @@ test('an eID re-authentication below the level the request requires is refused',
   assert.equal(request.signers[0].authentication, 'eid_high');
   const page = await newPage(browser, 'desktop');
   await page.goto(`${firmo.url}/login/oidc?return_to=/s/${request.id}`);
-  await loginAtProvider(page, 'luigi');  // the login itself asks for substantial: fine
+  await loginAtProvider(page, 'luigi', firmo.url);  // the login itself asks for substantial: fine
   await page.waitForURL(`${firmo.url}/s/${request.id}`);
   for (const box of await page.locator('input[name=accept][required]').all()) await box.check();
   await page.getByRole('button', { name: 'Continue to sign' }).click();
@@ -133,7 +120,7 @@ test('an eID re-authentication below the level the request requires is refused',
   const url = new URL((await asked).url());
   assert.equal(url.searchParams.get('acr_values'), 'https://www.spid.gov.it/SpidL3');
   const answer = page.waitForResponse((r) => r.url().startsWith(`${firmo.url}/oidc/callback`));
-  await loginAtProvider(page, 'luigi');
+  await loginAtProvider(page, 'luigi', firmo.url);
   assert.equal((await answer).status(), 403);
   // The page says what is missing in the signer's language.
   await page.getByRole('heading', { name: 'A stronger eID login is needed' }).waitFor();

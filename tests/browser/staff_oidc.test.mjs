@@ -11,7 +11,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 
 import { launchBrowser, newPage, startFirmo, startOidcProvider } from './harness.mjs';
-import { assertStrictCsp, firstIssuerId, freePort } from './flows.mjs';
+import { assertStrictCsp, firstIssuerId, freePort, loginAtProvider } from './flows.mjs';
 
 let firmo;
 let provider;
@@ -56,19 +56,6 @@ after(async () => {
   await Promise.allSettled([firmo?.stop(), browser?.close(), provider?.stop()]);
 });
 
-// oidc-provider's development login form, then its consent form when it asks.
-async function loginAtProvider(page, account) {
-  await page.locator('input[name=login]').fill(account);
-  await page.locator('input[name=password]').fill('any password');
-  await page.locator('button[type=submit]').click();
-  for (let i = 0; i < 3; i++) {
-    await page.waitForLoadState();
-    if (page.url().startsWith(firmo.url)) return;
-    const consent = page.locator('button[type=submit]');
-    if (await consent.count()) await consent.first().click();
-  }
-}
-
 async function signIn(account) {
   const page = await newPage(browser, 'desktop');
   const res = await page.goto(`${firmo.url}/app/login`);
@@ -76,7 +63,7 @@ async function signIn(account) {
   const answer = page.waitForResponse((r) => r.url().startsWith(
     `${firmo.url}/app/login/oidc/callback`));
   await page.getByRole('link', { name: 'Sign in with Corp ID' }).click();
-  await loginAtProvider(page, account);
+  await loginAtProvider(page, account, firmo.url);
   return { page, callback: await answer };
 }
 
