@@ -21,11 +21,13 @@ namespace {
 constexpr const char* kEnrol = "enrol";
 constexpr const char* kCode = "code";
 
-// The QR code of an otpauth:// URI, as markup to inline (the secret must never be in a URL the
-// browser fetches: it would reach access logs). Empty when it cannot be drawn.
-std::string QrMarkup(const std::string& uri, const std::string& title) {
-    auto svg = QrSvg(uri, 4, title);
-    return svg ? *svg : std::string();
+// What a page shows to set up a second factor: the secret, and the QR code of its otpauth://
+// URI as markup to inline (the secret must never be in a URL the browser fetches: it would reach
+// access logs; no QR when it cannot be drawn).
+void ShowEnrolment(mu::data& data, const TotpEnrolment& enrolment, const std::string& qr_title) {
+    auto svg = QrSvg(enrolment.uri, 4, qr_title);
+    data.set("secret", enrolment.secret_base32);
+    data.set("qr", svg ? *svg : std::string());
 }
 
 }  // namespace
@@ -66,8 +68,7 @@ HttpResponse StaffPortal::RenderCode(Ctx& ctx, int status, const SecondStep& ste
         auto enrolment = staff_.BeginTotp(step.issuer_id, step.user_id);
         if (!enrolment) return ErrorPage(ctx, enrolment.error());
         data.set("enrol", true);
-        data.set("secret", enrolment->secret_base32);
-        data.set("qr", QrMarkup(enrolment->uri, ctx.T("staff.code.qr")));
+        ShowEnrolment(data, *enrolment, ctx.T("staff.code.qr"));
     }
     return Page(ctx, status, ctx.T("staff.code.title"), Render("staff_code.mustache", data));
 }
@@ -123,8 +124,7 @@ HttpResponse StaffPortal::RenderAccount(Ctx& ctx, int status,
     if (!message.empty()) data.set(alert ? "error" : "notice", message);
     if (enrolment) {
         data.set("enrolling", true);
-        data.set("secret", enrolment->secret_base32);
-        data.set("qr", QrMarkup(enrolment->uri, ctx.T("staff.account.qr")));
+        ShowEnrolment(data, *enrolment, ctx.T("staff.account.qr"));
     }
     return Page(ctx, status, ctx.T("staff.account.title"), Render("staff_account.mustache", data));
 }
