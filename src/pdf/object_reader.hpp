@@ -73,9 +73,11 @@ class PdfValue {
     // The name's text or "" (for quick comparisons like v.NameOr() == "/Sig").
     const std::string& NameOr() const;
 
-    // PDF syntax, canonical (one way per value), for equality and messages. A stream writes
-    // its dictionary only.
+    // PDF syntax, canonical (one way per value), for equality and messages, and valid to
+    // write back into a file (numbers in fixed notation, strings in hex). A stream writes its
+    // dictionary only.
     std::string Unparse() const;
+    void UnparseTo(std::string& out) const;  // appended to `out`
 
   private:
     Kind kind_ = Kind::kNull;
@@ -157,6 +159,9 @@ class ObjectReader {
     struct Decoder;
     std::unique_ptr<Decoder> decoder_;
 };
+
+// Appends name `name` ("/Type", as PdfValue holds names) in PDF syntax to `out`.
+void UnparseName(std::string_view name, std::string& out);
 
 // Parses one value at `pos` of `text` (advancing `pos`); references stay references. Throws
 // std::runtime_error on syntax it cannot read.

@@ -117,6 +117,9 @@ struct Inspection {
         std::vector<ObjectRef> widgets;  // its widget annotations (itself when merged)
     };
     std::map<std::string, Field> fields;  // by fully qualified name (the first of duplicates)
+    // The cross-reference index it was read through (a repaired one for a damaged file), so
+    // the signer reads the objects it rewrites the same way.
+    RevisionIndex index;
 };
 
 // The inspection of a document whose bytes are `pdf`, as qpdf opened it (InspectPdfBytes/File
