@@ -566,25 +566,29 @@ ValuePtr ObjectReader::Resolve(const ValuePtr& value) {
 }
 
 ValuePtr ObjectReader::Trailer() {
-    if (trailer_override_) return trailer_override_;
+    if (trailer_) return trailer_;
     const Revision& r = index_.revisions()[std::min(revision_, index_.last())];
     try {
         if (r.kind == XrefKind::kTable) {
             std::size_t pos = static_cast<std::size_t>(r.trailer_offset);
-            return std::make_shared<const PdfValue>(ParseValue(pdf_, pos, limits_.max_depth));
+            trailer_ = std::make_shared<const PdfValue>(ParseValue(pdf_, pos, limits_.max_depth));
+        } else {
+            ParsedObject parsed = ParseObjectAt(pdf_, r.trailer_offset, limits_.max_depth,
+                                                [](int) { return std::optional<std::uint64_t>(); });
+            trailer_ = std::make_shared<const PdfValue>(
+                PdfValue::Dictionary(PdfValue::Entries(parsed.value.entries())));
         }
-        ParsedObject parsed = ParseObjectAt(pdf_, r.trailer_offset, limits_.max_depth,
-                                            [](int) { return std::optional<std::uint64_t>(); });
-        return std::make_shared<const PdfValue>(
-            PdfValue::Dictionary(PdfValue::Entries(parsed.value.entries())));
     } catch (const std::exception&) {
-        return std::make_shared<const PdfValue>();
+        trailer_ = std::make_shared<const PdfValue>();
     }
+    return trailer_;
 }
 
 ValuePtr ObjectReader::Root() {
+    if (root_) return root_;
     ValuePtr trailer = Trailer();
-    return Resolve(Child(trailer, trailer->Get("/Root")));
+    root_ = Resolve(Child(trailer, trailer->Get("/Root")));
+    return root_;
 }
 
 std::optional<std::string> ObjectReader::Decode(const PdfValue& stream, std::size_t cap) {

@@ -120,12 +120,14 @@ class ObjectReader {
     ValuePtr Get(int number);
     // `value` itself, or the object it refers to.
     ValuePtr Resolve(const ValuePtr& value);
-    // The revision's trailer dictionary (a cross-reference stream's dictionary for streams).
+    // The revision's trailer dictionary (a cross-reference stream's dictionary for streams),
+    // and the catalog it names; each read once.
     ValuePtr Trailer();
     ValuePtr Root();
     // Uses `trailer` instead of the revision's (a repaired file's, from qpdf).
     void OverrideTrailer(PdfValue trailer) {
-        trailer_override_ = std::make_shared<const PdfValue>(std::move(trailer));
+        trailer_ = std::make_shared<const PdfValue>(std::move(trailer));
+        root_ = nullptr;
     }
 
     // Decoded stream data (every filter qpdf knows), or nullopt over `cap` or undecodable.
@@ -155,7 +157,8 @@ class ObjectReader {
     std::unordered_map<int, Cached::iterator> stream_at_;
     std::size_t cached_bytes_ = 0;
     std::size_t unreadable_ = 0;
-    ValuePtr trailer_override_;
+    ValuePtr trailer_;
+    ValuePtr root_;
     struct Decoder;
     std::unique_ptr<Decoder> decoder_;
 };

@@ -517,8 +517,8 @@ Result<Draft> MakeDraft(const SignerOptions& options, std::string_view original,
     outcome.reserved_bytes = reserved;
     // The objects it rewrites are read as the inspection read them (not through qpdf, which
     // would parse them again).
-    internal::ObjectReader reader(original, inspection.index, inspection.index.last());
-    UpdateBuilder update(NextObjectId(inspection.index, reader));
+    internal::ObjectReader& reader = *inspection.reader;
+    UpdateBuilder update(NextObjectId(*inspection.index, reader));
     const internal::EmbeddableFont* font = nullptr;
     if (details.visible && (options.embed_font == FontEmbedding::kAlways ||
                             (options.embed_font == FontEmbedding::kForPdfA && info.pdfa))) {
