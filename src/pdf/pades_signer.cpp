@@ -52,11 +52,17 @@ class UpdateBuilder {
     void Set(ObjectRef ref, std::string body) { objects_[ref.number] = {ref, std::move(body)}; }
     int next_id() const { return next_id_; }
 
-    // Serialises objects then the cross-reference section and trailer. `base` is the offset
-    // at which the update starts in the output file.
-    std::string Serialize(std::uint64_t base, XrefKind kind, const std::string& trailer_extra,
-                          std::uint64_t prev, std::map<int, std::uint64_t>* offsets) {
+    // Serialises objects then the cross-reference section and trailer, to be written at
+    // offset `base` of the output file. `newline_first`: the update starts with an end-of-line
+    // (the file before it does not end with one).
+    std::string Serialize(std::uint64_t base, bool newline_first, XrefKind kind,
+                          const std::string& trailer_extra, std::uint64_t prev,
+                          std::map<int, std::uint64_t>* offsets) {
+        std::size_t size = 1024 + trailer_extra.size();
+        for (const auto& [id, object] : objects_) size += object.body.size() + 48;
         std::string out;
+        out.reserve(size);
+        if (newline_first) out += '\n';
         for (const auto& [id, object] : objects_) {
             (*offsets)[id] = base + out.size();
             out += std::to_string(id);
@@ -201,15 +207,20 @@ std::string DocTimeStampDictionary(std::size_t reserved) {
 
 std::string SignatureDictionary(const domain::SignatureDetails& details, const std::string& reason,
                                 std::size_t reserved) {
-    std::string out =
-        "<< /Type /Sig /Filter /Adobe.PPKLite /SubFilter /ETSI.CAdES.detached"
-        " /ByteRange " +
-        std::string(kByteRangeWidth, ' ') + " /Contents <" + std::string(2 * reserved, '0') +
-        "> /M " + internal::LiteralString(internal::PdfDate(details.signing_time));
+    // Built in one buffer: the /Contents placeholder is most of it.
+    std::string out;
+    out.reserve(2 * reserved + 512);
+    out += "<< /Type /Sig /Filter /Adobe.PPKLite /SubFilter /ETSI.CAdES.detached /ByteRange ";
+    out.append(kByteRangeWidth, ' ');
+    out += " /Contents <";
+    out.append(2 * reserved, '0');
+    out += "> /M ";
+    out += internal::LiteralString(internal::PdfDate(details.signing_time));
     if (!details.signer_name.empty()) out += " /Name " + internal::TextString(details.signer_name);
     if (!reason.empty()) out += " /Reason " + internal::TextString(reason);
     if (!details.location.empty()) out += " /Location " + internal::TextString(details.location);
-    return out + " /Prop_Build << /App << /Name /Firmo >> >> >>";
+    out += " /Prop_Build << /App << /Name /Firmo >> >> >>";
+    return out;
 }
 
 std::string UniqueFieldName(const PdfInfo& info, const std::string& wanted) {
@@ -531,12 +542,10 @@ Result<Draft> MakeDraft(const SignerOptions& options, std::string_view original,
     // The update starts on a fresh line; the separator belongs to the signed update.
     FIRMO_TRY(std::string last_byte, source->ReadAt(source->Size() - 1, 1));
     bool needs_newline = last_byte != "\n" && last_byte != "\r";
-    std::uint64_t base = source->Size() + (needs_newline ? 1 : 0);
     std::map<int, std::uint64_t> offsets;
     std::string& body = draft.body;
-    body = update.Serialize(base, kind, TrailerExtra(reader), prev, &offsets);
-    if (needs_newline) body.insert(0, "\n");
-    std::uint64_t body_at = source->Size();
+    const std::uint64_t body_at = source->Size();
+    body = update.Serialize(body_at, needs_newline, kind, TrailerExtra(reader), prev, &offsets);
 
     // Locate the placeholders inside the signature dictionary and fill /ByteRange.
     std::size_t sig_at = static_cast<std::size_t>(offsets[sig.number] - body_at);
@@ -886,9 +895,8 @@ Result<void> PadesSigner::AddValidationData(const std::filesystem::path& in,
             FIRMO_TRY(std::string last_byte, source->ReadAt(source->Size() - 1, 1));
             const bool needs_newline = last_byte != "\n" && last_byte != "\r";
             std::map<int, std::uint64_t> offsets;
-            std::string body = update.Serialize(source->Size() + (needs_newline ? 1 : 0), kind,
+            std::string body = update.Serialize(source->Size(), needs_newline, kind,
                                                 TrailerExtra(reader), prev, &offsets);
-            if (needs_newline) body.insert(0, "\n");
             std::ofstream output(tmp, std::ios::binary | std::ios::trunc);
             if (!output) return Fail(ErrorCode::kInternal, "cannot create " + tmp.string());
             output.write(mapped->bytes().data(),
