@@ -496,6 +496,22 @@ constexpr const char* kRequestVersions = R"sql(
 ALTER TABLE signature_requests ADD COLUMN version BIGINT NOT NULL DEFAULT 0;
 )sql";
 
+// Issue 11: every change of a request (an UPDATE of its row, which counts the version; or its
+// deletion) notifies the nodes' request listeners when its transaction commits, so that a node
+// may hand back its read copy without checking the version (store/sql/request_cache.hpp). One
+// notification per statement; PostgreSQL folds the identical ones of a transaction into one.
+// Creating a request notifies no one: nobody can hold a copy of a new request.
+constexpr const char* kRequestNotifications = R"sql(
+CREATE FUNCTION firmo_requests_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('firmo_requests', '');
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER signature_requests_changed AFTER UPDATE OR DELETE ON signature_requests
+    FOR EACH STATEMENT EXECUTE FUNCTION firmo_requests_changed();
+)sql";
+
 // One migration a line, so that each new one is a one-line change (clang-format would pack them).
 // clang-format off
 constexpr sql::Migration kMigrations[] = {
@@ -521,6 +537,7 @@ constexpr sql::Migration kMigrations[] = {
     {19, "api key use", kApiKeyUse},
     {22, "staff totp", kStaffTotp},
     {23, "request versions", kRequestVersions},
+    {25, "request notifications", kRequestNotifications},
 };
 // clang-format on
 
