@@ -236,7 +236,8 @@ std::vector<WalkedField> WalkFields(internal::ObjectReader& reader) {
 
 namespace internal {
 
-Result<Inspection> InspectDocument(std::string_view pdf, QPDF& qpdf, const PdfLimits& limits) {
+Result<Inspection> InspectDocument(std::string_view pdf, QPDF& qpdf, const PdfLimits& limits,
+                                   bool read_pdfa) {
     MemorySource source(pdf);
     Inspection out;
     PdfInfo& info = out.info;
@@ -334,7 +335,7 @@ Result<Inspection> InspectDocument(std::string_view pdf, QPDF& qpdf, const PdfLi
         info.fields.push_back(std::move(field));
         out.fields.emplace(f.name, Inspection::Field{f.object, std::move(f.widgets)});
     }
-    info.pdfa = ReadPdfAClaim(reader);
+    if (read_pdfa) info.pdfa = ReadPdfAClaim(reader);
     if (reader.unreadable() > 0) {
         info.warnings.push_back(std::to_string(reader.unreadable()) +
                                 " of its objects cannot be read");

@@ -259,7 +259,7 @@ Result<Existing> Catalog(internal::ObjectReader& reader) {
     ValuePtr trailer = reader.Trailer();
     const internal::PdfValue& root = trailer->Get("/Root");
     if (!root.IsReference()) return Fail(ErrorCode::kMalformed, "the catalog is not indirect");
-    ValuePtr value = reader.Get(root.ref().number);
+    ValuePtr value = reader.Root();  // the same object, read once per reader
     if (!value->IsDictionary()) return Fail(ErrorCode::kMalformed, "the catalog cannot be read");
     return Existing{root.ref(), std::move(value)};
 }
@@ -510,7 +510,9 @@ Result<Draft> MakeDraft(const SignerOptions& options, std::string_view original,
     FIRMO_CHECK(internal::CheckHeader(*source));
     FIRMO_TRY(auto qpdf, internal::OpenMemory(original));
     FIRMO_TRY(internal::Inspection inspection,
-              internal::InspectDocument(original, *qpdf, options.limits));
+              internal::InspectDocument(
+                  original, *qpdf, options.limits,
+                  details.visible && options.embed_font == FontEmbedding::kForPdfA));
     const PdfInfo& info = inspection.info;
     if (!info.warnings.empty()) {
         return Fail(ErrorCode::kMalformed, std::string(internal::kReasonRepaired));

@@ -130,8 +130,10 @@ struct Inspection {
 // without the opening). Objects are read with ObjectReader, one at a time; qpdf only says
 // whether it had to repair the file (a warning) and whether it is encrypted. May throw qpdf's
 // exceptions.
+// `read_pdfa`: false leaves info.pdfa empty without reading the XMP metadata (the signer asks
+// only when it may embed a font for PDF/A).
 [[nodiscard]] Result<Inspection> InspectDocument(std::string_view pdf, QPDF& qpdf,
-                                                 const PdfLimits& limits);
+                                                 const PdfLimits& limits, bool read_pdfa = true);
 
 // Messages of the warnings qpdf collected so far (they are consumed).
 std::vector<std::string> TakeWarnings(QPDF& qpdf);
