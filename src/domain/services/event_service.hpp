@@ -40,6 +40,10 @@ struct EventOptions {
 // reminder.
 [[nodiscard]] bool AnnouncesTheEnd(const OutboxMessage& message);
 
+// The outbox's last_error of a test request's e-mail or SMS, which is recorded (abandoned at
+// once, never attempted) and not sent: what the delivery logs show.
+inline constexpr std::string_view kNotSentTest = "not sent: test request";
+
 struct NewWebhook {
     std::string url;
     std::vector<std::string> events;  // empty: every event
@@ -80,12 +84,14 @@ class EventService {
     // The next change of one polling queue ("": the default queue; each queue has its own
     // permitted time). kRateLimited (with the time in the message) when polled before the
     // permitted time; kInvalidArgument for a queue name CheckPollingQueue refuses.
+    // `test`: a test key's poll, which reaches only test requests' changes (StoredPollingQueue).
     [[nodiscard]] Result<PollResult> Poll(const std::string& issuer_id,
-                                          const std::string& queue = "");
+                                          const std::string& queue = "", bool test = false);
     [[nodiscard]] Result<void> Confirm(const std::string& issuer_id, std::int64_t seq);
     // The permitted time of a refused poll (for Retry-After), when known.
     [[nodiscard]] Result<std::optional<Timestamp>> NextPollAt(const std::string& issuer_id,
-                                                              const std::string& queue = "");
+                                                              const std::string& queue = "",
+                                                              bool test = false);
 
     // Worker: delivers one due message; false when nothing is due. The message is claimed
     // round robin over issuers and, in the same transaction, withdrawn (abandoned, not sent)
@@ -111,6 +117,7 @@ class EventService {
     metrics::Family<metrics::Counter>* transitions_ = nullptr;
     metrics::Counter* held_ = nullptr;
     metrics::Counter* withdrawn_ = nullptr;
+    metrics::Family<metrics::Counter>* test_messages_ = nullptr;
 };
 
 }  // namespace firmo::domain

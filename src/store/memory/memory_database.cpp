@@ -505,7 +505,8 @@ class MemRequests final : public RequestRepository, Repo {
                 [&](const SignatureRequest& r) {
                     return r.issuer_id == issuer_id && (!page.after_id || r.id < *page.after_id) &&
                            (!filter.dossier_id || r.dossier_id == *filter.dossier_id) &&
-                           (!filter.status || r.status == *filter.status);
+                           (!filter.status || r.status == *filter.status) &&
+                           (!filter.test || r.test == *filter.test);
                 },
                 [](const SignatureRequest& r) { return r.id; });
         });

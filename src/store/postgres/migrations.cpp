@@ -496,6 +496,13 @@ constexpr const char* kRequestVersions = R"sql(
 ALTER TABLE signature_requests ADD COLUMN version BIGINT NOT NULL DEFAULT 0;
 )sql";
 
+// Issue 17: test and live API keys. A test key's requests are test requests; keys and requests
+// made before are live.
+constexpr const char* kTestMode = R"sql(
+ALTER TABLE api_keys ADD COLUMN test BOOLEAN NOT NULL DEFAULT FALSE;
+ALTER TABLE signature_requests ADD COLUMN test BOOLEAN NOT NULL DEFAULT FALSE;
+)sql";
+
 // One migration a line, so that each new one is a one-line change (clang-format would pack them).
 // clang-format off
 constexpr sql::Migration kMigrations[] = {
@@ -521,6 +528,7 @@ constexpr sql::Migration kMigrations[] = {
     {19, "api key use", kApiKeyUse},
     {22, "staff totp", kStaffTotp},
     {23, "request versions", kRequestVersions},
+    {24, "test mode", kTestMode},
 };
 // clang-format on
 

@@ -99,7 +99,7 @@ class SqlIssuers final : public IssuerRepository, Repository {
     Result<void> InsertKey(const ApiKey& k) override {
         FIRMO_TRY(auto q, Prepare(kInsertApiKey));
         q.Bind(k.id, k.issuer_id, k.key_hash, k.prefix, k.created_at, k.label, k.expires_at,
-               k.allowed_ips);
+               k.allowed_ips, k.test);
         return SendNow(q);
     }
     Result<std::optional<ApiKey>> FindKeyByHash(const std::string& key_hash) override {
@@ -230,9 +230,9 @@ class SqlRequests final : public RequestRepository, Repository {
         Page<SignatureRequest> out;
         {
             FIRMO_TRY(auto q, Prepare(kListRequests));
-            FIRMO_TRY(auto items,
-                      q.Bind(issuer_id, page.after_id, filter.dossier_id, status, page.limit + 1)
-                          .All(ReadRequest));
+            FIRMO_TRY(auto items, q.Bind(issuer_id, page.after_id, filter.dossier_id, status,
+                                         page.limit + 1, filter.test)
+                                      .All(ReadRequest));
             out = Paginate(std::move(items), page.limit, kById);
         }
         for (auto& r : out.items) FIRMO_CHECK(LoadChildren(r));
