@@ -19,12 +19,25 @@ constexpr std::string_view kOidRsaEncryption = "1.2.840.113549.1.1.1";
 constexpr std::string_view kOidEcdsaWithSha256 = "1.2.840.10045.4.3.2";
 constexpr std::size_t kSha256Size = 32;
 
-std::string Attribute(std::string_view oid, std::string value) {
-    return der::Sequence({der::Oid(oid), der::SetOf({std::move(value)})});
+// The DER of an OID, encoded once: every signature writes the same few.
+struct EncodedOids {
+    std::string data = der::Oid(kOidData);
+    std::string signed_data = der::Oid(kOidSignedData);
+    std::string content_type = der::Oid(kOidContentType);
+    std::string message_digest = der::Oid(kOidMessageDigest);
+    std::string signing_certificate_v2 = der::Oid(kOidSigningCertificateV2);
+    // AlgorithmIdentifier for SHA-256 with absent parameters (RFC 5754 section 2).
+    std::string sha256_algorithm = der::Sequence({der::Oid(kOidSha256)});
+};
+
+const EncodedOids& Oids() {
+    static const EncodedOids oids;
+    return oids;
 }
 
-// AlgorithmIdentifier for SHA-256 with absent parameters (RFC 5754 section 2).
-std::string Sha256Algorithm() { return der::Sequence({der::Oid(kOidSha256)}); }
+std::string Attribute(const std::string& oid, std::string value) {
+    return der::Sequence({oid, der::SetOf({std::move(value)})});
+}
 
 Result<std::string> SignatureAlgorithm(EVP_PKEY* key) {
     switch (EVP_PKEY_get_base_id(key)) {
@@ -87,9 +100,9 @@ Result<std::string> BuildSignedAttributes(std::string_view content_sha256,
     std::string ess_cert_id = der::Sequence({der::OctetString(parts.certificate_sha256)});
     std::string signing_certificate = der::Sequence({der::Sequence({ess_cert_id})});
     return der::SetOf({
-        Attribute(kOidContentType, der::Oid(kOidData)),
-        Attribute(kOidMessageDigest, der::OctetString(content_sha256)),
-        Attribute(kOidSigningCertificateV2, signing_certificate),
+        Attribute(Oids().content_type, Oids().data),
+        Attribute(Oids().message_digest, der::OctetString(content_sha256)),
+        Attribute(Oids().signing_certificate_v2, signing_certificate),
     });
 }
 
@@ -137,16 +150,16 @@ Result<std::string> AssembleSignedData(std::string_view signed_attributes,
     signed_attrs_field[0] = static_cast<char>(0xA0);
 
     std::string signer_info =
-        der::Sequence({der::SmallInteger(1), parts.sid, Sha256Algorithm(), signed_attrs_field,
+        der::Sequence({der::SmallInteger(1), parts.sid, Oids().sha256_algorithm, signed_attrs_field,
                        parts.signature_algorithm, der::OctetString(signature)});
     std::string signed_data = der::Sequence({
         der::SmallInteger(1),
-        der::SetOf({Sha256Algorithm()}),
-        der::Sequence({der::Oid(kOidData)}),  // detached: no eContent
+        der::SetOf({Oids().sha256_algorithm}),
+        der::Sequence({Oids().data}),  // detached: no eContent
         der::ContextConstructed(0, parts.certificates),
         der::SetOf({signer_info}),
     });
-    return der::Sequence({der::Oid(kOidSignedData), der::ContextConstructed(0, signed_data)});
+    return der::Sequence({Oids().signed_data, der::ContextConstructed(0, signed_data)});
 }
 
 Result<std::string> SignDigestCades(std::string_view content_sha256, EVP_PKEY* key,

@@ -248,9 +248,12 @@ Result<Inspection> InspectDocument(std::string_view pdf, QPDF& qpdf, const PdfLi
     if (!read && read.error().code == ErrorCode::kPayloadTooLarge) {
         return Fail(std::move(read).error());
     }
-    RevisionIndex index = read ? std::move(*read) : RepairedIndex(qpdf, pdf.size());
+    out.index =
+        std::make_unique<RevisionIndex>(read ? std::move(*read) : RepairedIndex(qpdf, pdf.size()));
+    const RevisionIndex& index = *out.index;
     if (!read) info.warnings.push_back("its cross-reference data cannot be read as written");
-    ObjectReader reader(pdf, index, index.last());
+    out.reader = std::make_unique<ObjectReader>(pdf, index, index.last());
+    ObjectReader& reader = *out.reader;
     if (!read) {
         std::size_t pos = 0;
         reader.OverrideTrailer(ParseValue(qpdf.getTrailer().unparse(), pos));

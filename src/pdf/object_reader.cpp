@@ -1,6 +1,7 @@
 #include "pdf/object_reader.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -278,17 +279,34 @@ class Parser {
     std::size_t max_depth_;
 };
 
-std::string NumberText(double v) {
-    char buf[40];
-    if (std::floor(v) == v && std::abs(v) < 1e15) {
-        std::snprintf(buf, sizeof buf, "%.0f", v);
-    } else {
-        std::snprintf(buf, sizeof buf, "%.17g", v);
+// The shortest decimal that reads back as `v`, in fixed notation: PDF has no exponents.
+void NumberTo(double v, std::string& out) {
+    char buf[400];
+    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed);
+    if (ec != std::errc() || !std::isfinite(v)) {
+        out += '0';
+        return;
     }
-    return buf;
+    out.append(buf, end);
 }
 
-void UnparseTo(const PdfValue& v, std::string& out) {
+// A name ("/Type", as PdfValue holds it), with #xx for what may not stand in it as such.
+void NameTo(std::string_view name, std::string& out) {
+    static const char* kHex = "0123456789ABCDEF";
+    out += '/';
+    for (std::size_t i = 1; i < name.size(); ++i) {
+        char c = name[i];
+        if (IsRegular(c) && c != '#' && c > ' ' && c < 127) {
+            out += c;
+        } else {
+            out += '#';
+            out += kHex[static_cast<unsigned char>(c) >> 4];
+            out += kHex[static_cast<unsigned char>(c) & 15];
+        }
+    }
+}
+
+void WriteValue(const PdfValue& v, std::string& out) {
     static const char* kHex = "0123456789ABCDEF";
     switch (v.kind()) {
         case PdfValue::Kind::kNull:
@@ -298,7 +316,7 @@ void UnparseTo(const PdfValue& v, std::string& out) {
             out += v.boolean() ? "true" : "false";
             return;
         case PdfValue::Kind::kNumber:
-            out += NumberText(v.number());
+            NumberTo(v.number(), out);
             return;
         case PdfValue::Kind::kString:
             out += '<';
@@ -309,23 +327,13 @@ void UnparseTo(const PdfValue& v, std::string& out) {
             out += '>';
             return;
         case PdfValue::Kind::kName:
-            out += '/';
-            for (std::size_t i = 1; i < v.text().size(); ++i) {
-                char c = v.text()[i];
-                if (IsRegular(c) && c != '#' && c > ' ' && c < 127) {
-                    out += c;
-                } else {
-                    out += '#';
-                    out += kHex[static_cast<unsigned char>(c) >> 4];
-                    out += kHex[static_cast<unsigned char>(c) & 15];
-                }
-            }
+            NameTo(v.text(), out);
             return;
         case PdfValue::Kind::kArray:
             out += '[';
             for (std::size_t i = 0; i < v.items().size(); ++i) {
                 if (i) out += ' ';
-                UnparseTo(v.items()[i], out);
+                WriteValue(v.items()[i], out);
             }
             out += ']';
             return;
@@ -334,14 +342,17 @@ void UnparseTo(const PdfValue& v, std::string& out) {
             out += "<<";
             for (const auto& [key, value] : v.entries()) {
                 out += ' ';
-                UnparseTo(PdfValue::Name(key), out);
+                NameTo(key, out);
                 out += ' ';
-                UnparseTo(value, out);
+                WriteValue(value, out);
             }
             out += " >>";
             return;
         case PdfValue::Kind::kReference:
-            out += std::to_string(v.ref().number) + " " + std::to_string(v.ref().generation) + " R";
+            out += std::to_string(v.ref().number);
+            out += ' ';
+            out += std::to_string(v.ref().generation);
+            out += " R";
             return;
     }
 }
@@ -417,9 +428,13 @@ const std::string& PdfValue::NameOr() const {
 
 std::string PdfValue::Unparse() const {
     std::string out;
-    UnparseTo(*this, out);
+    WriteValue(*this, out);
     return out;
 }
+
+void PdfValue::UnparseTo(std::string& out) const { WriteValue(*this, out); }
+
+void UnparseName(std::string_view name, std::string& out) { NameTo(name, out); }
 
 PdfValue ParseValue(std::string_view text, std::size_t& pos, std::size_t max_depth) {
     return Parser(text, max_depth).Value(pos, 0);
@@ -551,25 +566,29 @@ ValuePtr ObjectReader::Resolve(const ValuePtr& value) {
 }
 
 ValuePtr ObjectReader::Trailer() {
-    if (trailer_override_) return trailer_override_;
+    if (trailer_) return trailer_;
     const Revision& r = index_.revisions()[std::min(revision_, index_.last())];
     try {
         if (r.kind == XrefKind::kTable) {
             std::size_t pos = static_cast<std::size_t>(r.trailer_offset);
-            return std::make_shared<const PdfValue>(ParseValue(pdf_, pos, limits_.max_depth));
+            trailer_ = std::make_shared<const PdfValue>(ParseValue(pdf_, pos, limits_.max_depth));
+        } else {
+            ParsedObject parsed = ParseObjectAt(pdf_, r.trailer_offset, limits_.max_depth,
+                                                [](int) { return std::optional<std::uint64_t>(); });
+            trailer_ = std::make_shared<const PdfValue>(
+                PdfValue::Dictionary(PdfValue::Entries(parsed.value.entries())));
         }
-        ParsedObject parsed = ParseObjectAt(pdf_, r.trailer_offset, limits_.max_depth,
-                                            [](int) { return std::optional<std::uint64_t>(); });
-        return std::make_shared<const PdfValue>(
-            PdfValue::Dictionary(PdfValue::Entries(parsed.value.entries())));
     } catch (const std::exception&) {
-        return std::make_shared<const PdfValue>();
+        trailer_ = std::make_shared<const PdfValue>();
     }
+    return trailer_;
 }
 
 ValuePtr ObjectReader::Root() {
+    if (root_) return root_;
     ValuePtr trailer = Trailer();
-    return Resolve(Child(trailer, trailer->Get("/Root")));
+    root_ = Resolve(Child(trailer, trailer->Get("/Root")));
+    return root_;
 }
 
 std::optional<std::string> ObjectReader::Decode(const PdfValue& stream, std::size_t cap) {

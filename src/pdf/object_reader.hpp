@@ -73,9 +73,11 @@ class PdfValue {
     // The name's text or "" (for quick comparisons like v.NameOr() == "/Sig").
     const std::string& NameOr() const;
 
-    // PDF syntax, canonical (one way per value), for equality and messages. A stream writes
-    // its dictionary only.
+    // PDF syntax, canonical (one way per value), for equality and messages, and valid to
+    // write back into a file (numbers in fixed notation, strings in hex). A stream writes its
+    // dictionary only.
     std::string Unparse() const;
+    void UnparseTo(std::string& out) const;  // appended to `out`
 
   private:
     Kind kind_ = Kind::kNull;
@@ -118,12 +120,14 @@ class ObjectReader {
     ValuePtr Get(int number);
     // `value` itself, or the object it refers to.
     ValuePtr Resolve(const ValuePtr& value);
-    // The revision's trailer dictionary (a cross-reference stream's dictionary for streams).
+    // The revision's trailer dictionary (a cross-reference stream's dictionary for streams),
+    // and the catalog it names; each read once.
     ValuePtr Trailer();
     ValuePtr Root();
     // Uses `trailer` instead of the revision's (a repaired file's, from qpdf).
     void OverrideTrailer(PdfValue trailer) {
-        trailer_override_ = std::make_shared<const PdfValue>(std::move(trailer));
+        trailer_ = std::make_shared<const PdfValue>(std::move(trailer));
+        root_ = nullptr;
     }
 
     // Decoded stream data (every filter qpdf knows), or nullopt over `cap` or undecodable.
@@ -153,10 +157,14 @@ class ObjectReader {
     std::unordered_map<int, Cached::iterator> stream_at_;
     std::size_t cached_bytes_ = 0;
     std::size_t unreadable_ = 0;
-    ValuePtr trailer_override_;
+    ValuePtr trailer_;
+    ValuePtr root_;
     struct Decoder;
     std::unique_ptr<Decoder> decoder_;
 };
+
+// Appends name `name` ("/Type", as PdfValue holds names) in PDF syntax to `out`.
+void UnparseName(std::string_view name, std::string& out);
 
 // Parses one value at `pos` of `text` (advancing `pos`); references stay references. Throws
 // std::runtime_error on syntax it cannot read.

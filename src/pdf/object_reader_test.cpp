@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "pdf/pdf_syntax.hpp"
 #include "pdf/testing/pdf_writer.hpp"
 
 namespace firmo::pdf::internal {
@@ -61,6 +62,35 @@ PdfWriter Sample(XrefForm form) {
     w.SetTrailer("/Root", "1 0 R");
     w.Commit(form);
     return w;
+}
+
+// The signer writes the page, form and catalog it rewrites back from these values: what it
+// writes must be PDF (no exponent) and read back as the same values.
+TEST(PdfValueTest, WritesValuesBackAsPdfThatReadsTheSame) {
+    std::size_t pos = 0;
+    PdfValue page = ParseValue(
+        "<< /Type /Page /MediaBox [0 0 595.276 841.89] /UserUnit 0.0000001 /Big 12345678901234 "
+        "/Annots 7 0 R /Gone null /S (a\\(b\\)) /N /x#20y /D << /K [1 -2.5 true] >> >>",
+        pos);
+    std::string written = DictWith(page, {{"/Annots", "[8 0 R]"}, {"/New", "1"}});
+    EXPECT_THAT(written, ::testing::Not(::testing::ContainsRegex("[0-9]e[-+]")));  // no exponent
+    EXPECT_THAT(written, ::testing::HasSubstr("/UserUnit 0.0000001 "));
+    EXPECT_THAT(written, ::testing::HasSubstr("/MediaBox [0 0 595.276 841.89]"));
+    EXPECT_THAT(written, ::testing::HasSubstr("/Big 12345678901234 "));
+    EXPECT_THAT(written, ::testing::Not(::testing::HasSubstr("/Gone")));
+    EXPECT_THAT(written, ::testing::Not(::testing::HasSubstr("7 0 R")));
+    pos = 0;
+    PdfValue read = ParseValue(written, pos);
+    EXPECT_EQ(read.Get("/Annots").Unparse(), "[8 0 R]");
+    EXPECT_EQ(read.Get("/New").number(), 1);
+    for (const char* key : {"/Type", "/MediaBox", "/UserUnit", "/Big", "/S", "/N", "/D"}) {
+        EXPECT_EQ(read.Get(key).Unparse(), page.Get(key).Unparse()) << key;
+    }
+    EXPECT_EQ(ArrayWith(page.Get("/MediaBox"), "9 0 R"), "[0 0 595.276 841.89 9 0 R]");
+    EXPECT_EQ(ArrayWith(page.Get("/Type"), "9 0 R"), "[9 0 R]");  // not an array: none
+    EXPECT_EQ(Ref(ObjectRef{12, 3}), "12 3 R");
+    EXPECT_EQ(Number(1.23456), "1.2346");
+    EXPECT_EQ(Number(-0.00001), "0");
 }
 
 TEST(ObjectReaderTest, ResolvesObjectsInEveryForm) {

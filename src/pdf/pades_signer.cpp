@@ -1,11 +1,11 @@
 #include "pdf/pades_signer.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <cstdio>
 #include <fstream>
 #include <map>
 #include <qpdf/QPDFExc.hh>
-#include <qpdf/QPDFXRefEntry.hh>
 #include <set>
 
 #include "core/encoding.hpp"
@@ -15,10 +15,12 @@
 #include "pdf/pdf_syntax.hpp"
 #include "pdf/qpdf_support.hpp"
 #include "pdf/qpdf_validator.hpp"
+#include "pdf/revision_diff.hpp"
 
 namespace firmo::pdf {
 namespace {
 
+using internal::ArrayWith;
 using internal::DictWith;
 using internal::Number;
 using internal::Ref;
@@ -33,8 +35,11 @@ constexpr double kAverageCharWidth = 0.55;
 // Name of Firmo's embedded font in the AcroForm's /DR, so later signers reuse it.
 constexpr std::string_view kEmbeddedFontKey = "/FirmoSans";
 
+using internal::ObjectRef;
+using internal::ValuePtr;
+
 struct NewObject {
-    QPDFObjGen og;
+    ObjectRef ref;
     std::string body;
 };
 
@@ -43,19 +48,29 @@ struct NewObject {
 class UpdateBuilder {
   public:
     explicit UpdateBuilder(int next_id) : next_id_(next_id) {}
-    QPDFObjGen Allocate() { return QPDFObjGen(next_id_++, 0); }
-    void Set(QPDFObjGen og, std::string body) { objects_[og.getObj()] = {og, std::move(body)}; }
+    ObjectRef Allocate() { return ObjectRef{next_id_++, 0}; }
+    void Set(ObjectRef ref, std::string body) { objects_[ref.number] = {ref, std::move(body)}; }
     int next_id() const { return next_id_; }
 
-    // Serialises objects then the cross-reference section and trailer. `base` is the offset
-    // at which the update starts in the output file.
-    std::string Serialize(std::uint64_t base, XrefKind kind, const std::string& trailer_extra,
-                          std::uint64_t prev, std::map<int, std::uint64_t>* offsets) {
+    // Serialises objects then the cross-reference section and trailer, to be written at
+    // offset `base` of the output file. `newline_first`: the update starts with an end-of-line
+    // (the file before it does not end with one).
+    std::string Serialize(std::uint64_t base, bool newline_first, XrefKind kind,
+                          const std::string& trailer_extra, std::uint64_t prev,
+                          std::map<int, std::uint64_t>* offsets) {
+        std::size_t size = 1024 + trailer_extra.size();
+        for (const auto& [id, object] : objects_) size += object.body.size() + 48;
         std::string out;
+        out.reserve(size);
+        if (newline_first) out += '\n';
         for (const auto& [id, object] : objects_) {
             (*offsets)[id] = base + out.size();
-            out += std::to_string(id) + " " + std::to_string(object.og.getGen()) + " obj\n" +
-                   object.body + "\nendobj\n";
+            out += std::to_string(id);
+            out += ' ';
+            out += std::to_string(object.ref.generation);
+            out += " obj\n";
+            out += object.body;
+            out += "\nendobj\n";
         }
         if (kind == XrefKind::kTable) {
             std::uint64_t xref_at = base + out.size();
@@ -63,11 +78,10 @@ class UpdateBuilder {
             ForEachRun([&](int first, const std::vector<int>& ids) {
                 out += std::to_string(first) + " " + std::to_string(ids.size()) + "\n";
                 for (int id : ids) {
-                    char line[32];
-                    std::snprintf(line, sizeof line, "%010llu %05d n \n",
-                                  static_cast<unsigned long long>((*offsets)[id]),
-                                  objects_[id].og.getGen());
-                    out += line;
+                    AppendPadded(out, (*offsets)[id], 10);
+                    out += ' ';
+                    AppendPadded(out, static_cast<std::uint64_t>(objects_[id].ref.generation), 5);
+                    out += " n \n";
                 }
             });
             out += "trailer\n<< /Size " + std::to_string(next_id_) + trailer_extra + " /Prev " +
@@ -76,10 +90,10 @@ class UpdateBuilder {
             return out;
         }
         // An xref stream lists itself too.
-        QPDFObjGen self = Allocate();
+        ObjectRef self = Allocate();
         std::uint64_t xref_at = base + out.size();
-        objects_[self.getObj()] = {self, ""};
-        (*offsets)[self.getObj()] = xref_at;
+        objects_[self.number] = {self, ""};
+        (*offsets)[self.number] = xref_at;
         int offset_width = xref_at >= (1ULL << 32) ? 8 : 4;
         std::string data;
         std::string index;
@@ -92,12 +106,12 @@ class UpdateBuilder {
                 for (int b = offset_width - 1; b >= 0; --b) {
                     data += static_cast<char>((off >> (8 * b)) & 0xFF);
                 }
-                int gen = objects_[id].og.getGen();
+                int gen = objects_[id].ref.generation;
                 data += static_cast<char>((gen >> 8) & 0xFF);
                 data += static_cast<char>(gen & 0xFF);
             }
         });
-        out += std::to_string(self.getObj()) + " 0 obj\n<< /Type /XRef /Size " +
+        out += std::to_string(self.number) + " 0 obj\n<< /Type /XRef /Size " +
                std::to_string(next_id_) + " /W [1 " + std::to_string(offset_width) +
                " 2] /Index [" + index + "]" + trailer_extra + " /Prev " + std::to_string(prev) +
                " /Length " + std::to_string(data.size()) + " >>\nstream\n" + data +
@@ -106,6 +120,15 @@ class UpdateBuilder {
     }
 
   private:
+    // `value` in decimal, zero-padded to `width` digits (a cross-reference table's columns).
+    static void AppendPadded(std::string& out, std::uint64_t value, std::size_t width) {
+        char digits[24];
+        auto [end, ec] = std::to_chars(digits, digits + sizeof digits, value);
+        auto n = static_cast<std::size_t>(end - digits);
+        if (n < width) out.append(width - n, '0');
+        out.append(digits, n);
+    }
+
     template <typename F>
     void ForEachRun(F&& f) {
         std::vector<int> run;
@@ -128,17 +151,9 @@ std::string RectArray(const Rect& r) {
            "]";
 }
 
-std::string ArrayWith(QPDFObjectHandle array, const std::string& extra) {
-    std::string out = "[";
-    if (array.isArray()) {
-        for (auto& item : array.aitems()) out += item.unparse() + " ";
-    }
-    return out + extra + "]";
-}
-
 // The visible appearance: who signed, when, and the clause accepted. Drawn upright in the
 // page's displayed orientation, so the form is counter-rotated against /Rotate.
-std::string AppearanceStream(const Rect& rect, int rotate, QPDFObjGen font, double char_width,
+std::string AppearanceStream(const Rect& rect, int rotate, ObjectRef font, double char_width,
                              const domain::SignatureDetails& details, const std::string& clause) {
     bool sideways = rotate == 90 || rotate == 270;
     double w = sideways ? rect.Height() : rect.Width();
@@ -192,15 +207,20 @@ std::string DocTimeStampDictionary(std::size_t reserved) {
 
 std::string SignatureDictionary(const domain::SignatureDetails& details, const std::string& reason,
                                 std::size_t reserved) {
-    std::string out =
-        "<< /Type /Sig /Filter /Adobe.PPKLite /SubFilter /ETSI.CAdES.detached"
-        " /ByteRange " +
-        std::string(kByteRangeWidth, ' ') + " /Contents <" + std::string(2 * reserved, '0') +
-        "> /M " + internal::LiteralString(internal::PdfDate(details.signing_time));
+    // Built in one buffer: the /Contents placeholder is most of it.
+    std::string out;
+    out.reserve(2 * reserved + 512);
+    out += "<< /Type /Sig /Filter /Adobe.PPKLite /SubFilter /ETSI.CAdES.detached /ByteRange ";
+    out.append(kByteRangeWidth, ' ');
+    out += " /Contents <";
+    out.append(2 * reserved, '0');
+    out += "> /M ";
+    out += internal::LiteralString(internal::PdfDate(details.signing_time));
     if (!details.signer_name.empty()) out += " /Name " + internal::TextString(details.signer_name);
     if (!reason.empty()) out += " /Reason " + internal::TextString(reason);
     if (!details.location.empty()) out += " /Location " + internal::TextString(details.location);
-    return out + " /Prop_Build << /App << /Name /Firmo >> >> >>";
+    out += " /Prop_Build << /App << /Name /Firmo >> >> >>";
+    return out;
 }
 
 std::string UniqueFieldName(const PdfInfo& info, const std::string& wanted) {
@@ -220,23 +240,49 @@ struct Placement {
     bool visible = false;
 };
 
+// An object the update may rewrite, as a reader of the last revision sees it: a value given
+// by reference (`ref` set, `value` the object) or written in place inside another.
+struct Existing {
+    std::optional<ObjectRef> ref;
+    ValuePtr value;
+};
+
+// `owner`'s entry `key`, resolved.
+Existing Lookup(internal::ObjectReader& reader, const ValuePtr& owner, std::string_view key) {
+    const internal::PdfValue& entry = owner->Get(key);
+    if (entry.IsReference()) return {entry.ref(), reader.Get(entry.ref().number)};
+    return {std::nullopt, internal::Child(owner, entry)};
+}
+
+// The catalog, which the update may rewrite; kMalformed when it is not an indirect object.
+Result<Existing> Catalog(internal::ObjectReader& reader) {
+    ValuePtr trailer = reader.Trailer();
+    const internal::PdfValue& root = trailer->Get("/Root");
+    if (!root.IsReference()) return Fail(ErrorCode::kMalformed, "the catalog is not indirect");
+    ValuePtr value = reader.Get(root.ref().number);
+    if (!value->IsDictionary()) return Fail(ErrorCode::kMalformed, "the catalog cannot be read");
+    return Existing{root.ref(), std::move(value)};
+}
+
 class SigningJob {
   public:
-    // `font`: embed this font in visible appearances; null for the standard Helvetica.
-    SigningJob(QPDF& qpdf, const internal::Inspection& inspection, UpdateBuilder& update,
-               const internal::EmbeddableFont* font)
-        : qpdf_(qpdf),
+    // `font`: embed this font in visible appearances; null for the standard Helvetica. Objects
+    // are read through `reader`, at the document's last revision.
+    SigningJob(internal::ObjectReader& reader, const internal::Inspection& inspection,
+               UpdateBuilder& update, const internal::EmbeddableFont* font)
+        : reader_(reader),
           inspection_(inspection),
           info_(inspection.info),
           update_(update),
           font_(font) {}
 
     // Adds every object but the xref; returns the signature dictionary's object.
-    Result<QPDFObjGen> Build(const domain::SignatureField& field,
-                             const domain::SignatureDetails& details, std::size_t reserved,
-                             bool document_timestamp, std::string* field_name) {
+    Result<ObjectRef> Build(const domain::SignatureField& field,
+                            const domain::SignatureDetails& details, std::size_t reserved,
+                            bool document_timestamp, std::string* field_name) {
+        FIRMO_TRY(catalog_, Catalog(reader_));
         std::string reason = details.reason.empty() ? field.clause.title : details.reason;
-        QPDFObjGen sig = update_.Allocate();
+        ObjectRef sig = update_.Allocate();
         update_.Set(sig, document_timestamp ? DocTimeStampDictionary(reserved)
                                             : SignatureDictionary(details, reason, reserved));
         if (const auto* at = std::get_if<domain::FieldAtPosition>(&field.attrs)) {
@@ -250,11 +296,11 @@ class SigningJob {
     }
 
   private:
-    std::optional<QPDFObjGen> Appearance(const Placement& p, const domain::SignatureDetails& d,
-                                         const std::string& clause) {
+    std::optional<ObjectRef> Appearance(const Placement& p, const domain::SignatureDetails& d,
+                                        const std::string& clause) {
         if (!p.visible || p.rect.Width() <= 0 || p.rect.Height() <= 0) return std::nullopt;
-        QPDFObjGen font = FontObject();
-        QPDFObjGen ap = update_.Allocate();
+        ObjectRef font = FontObject();
+        ObjectRef ap = update_.Allocate();
         update_.Set(ap,
                     AppearanceStream(p.rect, p.rotate, font,
                                      font_ ? font_->average_width : kAverageCharWidth, d, clause));
@@ -263,33 +309,34 @@ class SigningJob {
 
     // The appearance font: Helvetica, or the embedded font (reused when an earlier Firmo
     // signature already put it in the form's resources).
-    QPDFObjGen FontObject() {
+    ObjectRef FontObject() {
         if (font_ == nullptr) {
-            QPDFObjGen font = update_.Allocate();
+            ObjectRef font = update_.Allocate();
             update_.Set(font,
                         "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding "
                         "/WinAnsiEncoding >>");
             return font;
         }
-        QPDFObjectHandle existing = qpdf_.getRoot()
-                                        .getKeyIfDict("/AcroForm")
-                                        .getKeyIfDict("/DR")
-                                        .getKeyIfDict("/Font")
-                                        .getKeyIfDict(std::string(kEmbeddedFontKey));
-        if (existing.isIndirect() && existing.isDictionary() &&
-            existing.getKeyIfDict("/FontDescriptor").getKeyIfDict("/FontFile").isStream()) {
-            return existing.getObjGen();
+        Existing acroform = Lookup(reader_, catalog_.value, "/AcroForm");
+        Existing dr = Lookup(reader_, acroform.value, "/DR");
+        Existing fonts = Lookup(reader_, dr.value, "/Font");
+        Existing existing = Lookup(reader_, fonts.value, kEmbeddedFontKey);
+        if (existing.ref && existing.value->IsDictionary()) {
+            Existing descriptor = Lookup(reader_, existing.value, "/FontDescriptor");
+            if (Lookup(reader_, descriptor.value, "/FontFile").value->IsStream()) {
+                return *existing.ref;
+            }
         }
-        QPDFObjGen file = update_.Allocate();
+        ObjectRef file = update_.Allocate();
         update_.Set(file, "<< /Length " + std::to_string(font_->font_file.size()) + " /Length1 " +
                               std::to_string(font_->length1) + " /Length2 " +
                               std::to_string(font_->length2) + " /Length3 " +
                               std::to_string(font_->length3) + " >>\nstream\n" + font_->font_file +
                               "\nendstream");
-        QPDFObjGen descriptor = update_.Allocate();
+        ObjectRef descriptor = update_.Allocate();
         update_.Set(descriptor, "<< /Type /FontDescriptor /FontName /" + font_->font_name + " " +
                                     font_->descriptor_keys + " /FontFile " + Ref(file) + " >>");
-        QPDFObjGen font = update_.Allocate();
+        ObjectRef font = update_.Allocate();
         update_.Set(font, "<< /Type /Font /Subtype /Type1 /BaseFont /" + font_->font_name +
                               " /FirstChar 32 /LastChar 255 /Widths " + font_->widths +
                               " /Encoding /WinAnsiEncoding /FontDescriptor " + Ref(descriptor) +
@@ -299,9 +346,9 @@ class SigningJob {
     }
 
     Result<void> NewField(const domain::FieldAtPosition& at, const domain::SignatureDetails& d,
-                          const std::string& clause, QPDFObjGen sig, std::string* field_name) {
-        const internal::ObjectRef& ref = inspection_.pages.at(static_cast<std::size_t>(at.page));
-        QPDFObjectHandle page = qpdf_.getObject(QPDFObjGen(ref.number, ref.generation));
+                          const std::string& clause, ObjectRef sig, std::string* field_name) {
+        const ObjectRef& ref = inspection_.pages.at(static_cast<std::size_t>(at.page));
+        ValuePtr page = reader_.Get(ref.number);
         const PageInfo& info = info_.pages.at(static_cast<std::size_t>(at.page));
         Placement p;
         p.visible = d.visible;
@@ -309,118 +356,120 @@ class SigningJob {
         if (d.visible) p.rect = *PlaceOnPage(info, at.x, at.y, at.w, at.h);
         *field_name = UniqueFieldName(info_, d.field_name);
 
-        QPDFObjGen widget = update_.Allocate();
+        ObjectRef widget = update_.Allocate();
         std::string body = "<< /Type /Annot /Subtype /Widget /FT /Sig /T " +
                            internal::TextString(*field_name) + " /F " +
                            std::to_string(kWidgetFlags) + " /Rect " + RectArray(p.rect) + " /P " +
-                           Ref(page.getObjGen()) + " /V " + Ref(sig);
+                           Ref(ref) + " /V " + Ref(sig);
         if (auto ap = Appearance(p, d, clause)) body += " /AP << /N " + Ref(*ap) + " >>";
         update_.Set(widget, body + " >>");
 
-        QPDFObjectHandle annots = page.getKey("/Annots");
-        if (annots.isIndirect() && annots.isArray()) {
-            update_.Set(annots.getObjGen(), ArrayWith(annots, Ref(widget)));
+        Existing annots = Lookup(reader_, page, "/Annots");
+        if (annots.ref && annots.value->IsArray()) {
+            update_.Set(*annots.ref, ArrayWith(*annots.value, Ref(widget)));
         } else {
-            update_.Set(page.getObjGen(),
-                        DictWith(page, {{"/Annots", ArrayWith(annots, Ref(widget))}}));
+            update_.Set(ref, DictWith(*page, {{"/Annots", ArrayWith(*annots.value, Ref(widget))}}));
         }
         return UpdateAcroForm(Ref(widget));
     }
 
     Result<void> ExistingField(const domain::FieldByName& by_name,
                                const domain::SignatureDetails& d, const std::string& clause,
-                               QPDFObjGen sig) {
+                               ObjectRef sig) {
         auto found = inspection_.fields.find(by_name.unique_name);
-        if (found != inspection_.fields.end()) {
-            const auto& [object, widgets] = found->second;
-            QPDFObjectHandle field_obj =
-                qpdf_.getObject(QPDFObjGen(object.number, object.generation));
-            std::optional<QPDFObjGen> ap;
-            QPDFObjectHandle widget;
-            if (!widgets.empty()) {
-                widget =
-                    qpdf_.getObject(QPDFObjGen(widgets.front().number, widgets.front().generation));
-                Placement p;
-                p.visible = d.visible;
-                p.rect = internal::ToRect(widget.getKey("/Rect")).value_or(Rect{});
-                for (const auto& f : info_.fields) {
-                    if (f.name == by_name.unique_name && f.page_index >= 0) {
-                        p.rotate = info_.pages[static_cast<std::size_t>(f.page_index)].rotate;
-                        break;
-                    }
-                }
-                ap = Appearance(p, d, clause);
-            }
-            std::map<std::string, std::string> field_keys{{"/V", Ref(sig)}};
-            bool merged = widget.isInitialized() && widget.isIndirect() &&
-                          widget.getObjGen() == field_obj.getObjGen();
-            if (ap && merged) field_keys["/AP"] = "<< /N " + Ref(*ap) + " >>";
-            update_.Set(field_obj.getObjGen(), DictWith(field_obj, field_keys));
-            if (ap && !merged && widget.isIndirect()) {
-                update_.Set(widget.getObjGen(),
-                            DictWith(widget, {{"/AP", "<< /N " + Ref(*ap) + " >>"}}));
-            }
-            return UpdateAcroForm("");
+        if (found == inspection_.fields.end()) {
+            return Fail(ErrorCode::kInvalidArgument,
+                        "no signature field named '" + by_name.unique_name + "'");
         }
-        return Fail(ErrorCode::kInvalidArgument,
-                    "no signature field named '" + by_name.unique_name + "'");
+        const auto& [object, widgets] = found->second;
+        ValuePtr field_obj = reader_.Get(object.number);
+        std::optional<ObjectRef> ap;
+        ValuePtr widget;
+        if (!widgets.empty()) {
+            widget = reader_.Get(widgets.front().number);
+            Placement p;
+            p.visible = d.visible;
+            p.rect = internal::RectOf(reader_, widget->Get("/Rect")).value_or(Rect{});
+            for (const auto& f : info_.fields) {
+                if (f.name == by_name.unique_name && f.page_index >= 0) {
+                    p.rotate = info_.pages[static_cast<std::size_t>(f.page_index)].rotate;
+                    break;
+                }
+            }
+            ap = Appearance(p, d, clause);
+        }
+        std::map<std::string, std::string> field_keys{{"/V", Ref(sig)}};
+        bool merged = widget && widgets.front() == object;
+        if (ap && merged) field_keys["/AP"] = "<< /N " + Ref(*ap) + " >>";
+        update_.Set(object, DictWith(*field_obj, field_keys));
+        if (ap && !merged) {
+            update_.Set(widgets.front(), DictWith(*widget, {{"/AP", "<< /N " + Ref(*ap) + " >>"}}));
+        }
+        return UpdateAcroForm("");
     }
 
     // /SigFlags 3 (signatures exist, append only), and the new field when there is one.
     Result<void> UpdateAcroForm(const std::string& new_field_ref) {
-        QPDFObjectHandle root = qpdf_.getRoot();
-        if (!root.isIndirect()) return Fail(ErrorCode::kMalformed, "the catalog is not indirect");
-        QPDFObjectHandle acroform = root.getKey("/AcroForm");
+        Existing acroform = Lookup(reader_, catalog_.value, "/AcroForm");
+        const bool is_form = acroform.value->IsDictionary();
         std::map<std::string, std::string> keys{{"/SigFlags", "3"}};
         if (new_embedded_font_) {
-            QPDFObjectHandle dr = acroform.getKeyIfDict("/DR");
+            Existing dr = Lookup(reader_, acroform.value, "/DR");
+            Existing fonts = Lookup(reader_, dr.value, "/Font");
             keys["/DR"] = DictWith(
-                dr, {{"/Font", DictWith(dr.getKeyIfDict("/Font"), {{std::string(kEmbeddedFontKey),
-                                                                    Ref(*new_embedded_font_)}})}});
+                *dr.value, {{"/Font", DictWith(*fonts.value, {{std::string(kEmbeddedFontKey),
+                                                               Ref(*new_embedded_font_)}})}});
         }
         if (!new_field_ref.empty()) {
-            keys["/Fields"] = ArrayWith(
-                acroform.isDictionary() ? acroform.getKey("/Fields") : QPDFObjectHandle::newNull(),
-                new_field_ref);
+            keys["/Fields"] =
+                ArrayWith(*Lookup(reader_, acroform.value, "/Fields").value, new_field_ref);
         }
-        if (acroform.isDictionary() && acroform.isIndirect()) {
-            update_.Set(acroform.getObjGen(), DictWith(acroform, keys));
+        if (is_form && acroform.ref) {
+            update_.Set(*acroform.ref, DictWith(*acroform.value, keys));
             return {};
         }
-        QPDFObjGen made = update_.Allocate();
-        update_.Set(
-            made, DictWith(acroform.isDictionary() ? acroform : QPDFObjectHandle::newNull(), keys));
-        update_.Set(root.getObjGen(), DictWith(root, {{"/AcroForm", Ref(made)}}));
+        ObjectRef made = update_.Allocate();
+        update_.Set(made, DictWith(*acroform.value, keys));
+        update_.Set(*catalog_.ref, DictWith(*catalog_.value, {{"/AcroForm", Ref(made)}}));
         return {};
     }
 
-    QPDF& qpdf_;
+    internal::ObjectReader& reader_;
     const internal::Inspection& inspection_;
     const PdfInfo& info_;
     UpdateBuilder& update_;
     const internal::EmbeddableFont* font_;
-    std::optional<QPDFObjGen> new_embedded_font_;
+    Existing catalog_;
+    std::optional<ObjectRef> new_embedded_font_;
 };
 
-std::string TrailerExtra(QPDF& qpdf) {
-    QPDFObjectHandle trailer = qpdf.getTrailer();
+// The trailer entries an update carries over: /Root, /Info and /ID.
+std::string TrailerExtra(internal::ObjectReader& reader) {
+    ValuePtr trailer = reader.Trailer();
     std::string out;
     for (const char* key : {"/Root", "/Info", "/ID"}) {
-        QPDFObjectHandle value = trailer.getKey(key);
-        if (value.isNull()) continue;
-        out += std::string(" ") + key + " " + value.unparse();
+        const internal::PdfValue& value = trailer->Get(key);
+        if (value.IsNull()) continue;
+        out += ' ';
+        out += key;
+        out += ' ';
+        value.UnparseTo(out);
     }
     return out;
 }
 
-int NextObjectId(QPDF& qpdf) {
-    long long next = 1;
-    QPDFObjectHandle size = qpdf.getTrailer().getKey("/Size");
-    if (size.isInteger()) next = std::max(next, size.getIntValue());
-    for (const auto& [og, entry] : qpdf.getXRefTable()) {
-        next = std::max<long long>(next, og.getObj() + 1LL);
+// The first object number no revision uses (nor the last trailer's /Size counts).
+int NextObjectId(const internal::RevisionIndex& index, internal::ObjectReader& reader) {
+    double next = 1;
+    ValuePtr trailer = reader.Trailer();
+    const internal::PdfValue& size = trailer->Get("/Size");
+    if (size.IsNumber()) next = std::max(next, size.number());
+    for (const auto& revision : index.revisions()) {
+        if (!revision.entries.empty()) {
+            next = std::max(next, revision.entries.back().first + 1.0);
+        }
     }
-    return static_cast<int>(next);
+    return static_cast<int>(std::min(next, 8'388'607.0));
 }
 
 // Writes the original (the bytes that were inspected, not whatever the file holds by now) and
@@ -477,28 +526,29 @@ Result<Draft> MakeDraft(const SignerOptions& options, std::string_view original,
     SignOutcome& outcome = draft.outcome;
     outcome.xref_kind = kind;
     outcome.reserved_bytes = reserved;
-    UpdateBuilder update(NextObjectId(*qpdf));
+    // The objects it rewrites are read as the inspection read them (not through qpdf, which
+    // would parse them again).
+    internal::ObjectReader& reader = *inspection.reader;
+    UpdateBuilder update(NextObjectId(*inspection.index, reader));
     const internal::EmbeddableFont* font = nullptr;
     if (details.visible && (options.embed_font == FontEmbedding::kAlways ||
                             (options.embed_font == FontEmbedding::kForPdfA && info.pdfa))) {
         FIRMO_TRY(font, internal::CachedType1Font(options.appearance_font));
     }
-    SigningJob job(*qpdf, inspection, update, font);
-    FIRMO_TRY(QPDFObjGen sig, job.Build(field, details, outcome.reserved_bytes, document_timestamp,
-                                        &outcome.field_name));
+    SigningJob job(reader, inspection, update, font);
+    FIRMO_TRY(ObjectRef sig, job.Build(field, details, outcome.reserved_bytes, document_timestamp,
+                                       &outcome.field_name));
 
     // The update starts on a fresh line; the separator belongs to the signed update.
     FIRMO_TRY(std::string last_byte, source->ReadAt(source->Size() - 1, 1));
     bool needs_newline = last_byte != "\n" && last_byte != "\r";
-    std::uint64_t base = source->Size() + (needs_newline ? 1 : 0);
     std::map<int, std::uint64_t> offsets;
     std::string& body = draft.body;
-    body = update.Serialize(base, kind, TrailerExtra(*qpdf), prev, &offsets);
-    if (needs_newline) body.insert(0, "\n");
-    std::uint64_t body_at = source->Size();
+    const std::uint64_t body_at = source->Size();
+    body = update.Serialize(body_at, needs_newline, kind, TrailerExtra(reader), prev, &offsets);
 
     // Locate the placeholders inside the signature dictionary and fill /ByteRange.
-    std::size_t sig_at = static_cast<std::size_t>(offsets[sig.getObj()] - body_at);
+    std::size_t sig_at = static_cast<std::size_t>(offsets[sig.number] - body_at);
     std::size_t range_at = body.find("/ByteRange ", sig_at) + 11;
     draft.lt = body.find("/Contents <", sig_at) + 10;
     draft.gt = draft.lt + 1 + 2 * outcome.reserved_bytes;
@@ -808,48 +858,45 @@ Result<void> PadesSigner::AddValidationData(const std::filesystem::path& in,
             FIRMO_TRY(auto mapped, internal::MappedFile::Open(in));
             auto source = std::make_unique<internal::MemorySource>(mapped->bytes());
             FIRMO_CHECK(internal::CheckHeader(*source));
-            FIRMO_TRY(auto qpdf, internal::OpenMemory(mapped->bytes()));
+            FIRMO_TRY(internal::RevisionIndex index,
+                      internal::RevisionIndex::Read(mapped->bytes()));
+            internal::ObjectReader reader(mapped->bytes(), index, index.last());
             FIRMO_TRY(XrefKind kind, internal::LastXrefKind(*source));
             FIRMO_TRY(std::uint64_t prev, internal::LastStartXref(*source));
-            QPDFObjectHandle root = qpdf->getRoot();
-            if (!root.isIndirect())
-                return Fail(ErrorCode::kMalformed, "the catalog is not indirect");
+            FIRMO_TRY(Existing root, Catalog(reader));
 
-            UpdateBuilder update(NextObjectId(*qpdf));
+            UpdateBuilder update(NextObjectId(index, reader));
             // Each item a stream of its own; the DSS arrays keep what an earlier update put there.
-            QPDFObjectHandle dss = root.getKeyIfDict("/DSS");
+            Existing dss = Lookup(reader, root.value, "/DSS");
             std::map<std::string, std::string> keys;
             const auto add = [&](const char* key, const std::vector<std::string>& items) {
                 std::string refs;
                 for (const auto& der : items) {
-                    QPDFObjGen og = update.Allocate();
-                    update.Set(og, "<< /Length " + std::to_string(der.size()) + " >>\nstream\n" +
-                                       der + "\nendstream");
-                    refs += (refs.empty() ? "" : " ") + Ref(og);
+                    ObjectRef ref = update.Allocate();
+                    update.Set(ref, "<< /Length " + std::to_string(der.size()) + " >>\nstream\n" +
+                                        der + "\nendstream");
+                    refs += (refs.empty() ? "" : " ") + Ref(ref);
                 }
                 if (refs.empty()) return;
-                keys[key] = ArrayWith(
-                    dss.isDictionary() ? dss.getKey(key) : QPDFObjectHandle::newNull(), refs);
+                keys[key] = ArrayWith(*Lookup(reader, dss.value, key).value, refs);
             };
             add("/Certs", data.certificates);
             add("/OCSPs", data.ocsp_responses);
             add("/CRLs", data.crls);
             if (keys.empty()) return Fail(ErrorCode::kInvalidArgument, "no validation data to add");
-            if (dss.isDictionary() && dss.isIndirect()) {
-                update.Set(dss.getObjGen(), DictWith(dss, keys));
+            if (dss.value->IsDictionary() && dss.ref) {
+                update.Set(*dss.ref, DictWith(*dss.value, keys));
             } else {
-                QPDFObjGen made = update.Allocate();
-                update.Set(made,
-                           DictWith(dss.isDictionary() ? dss : QPDFObjectHandle::newNull(), keys));
-                update.Set(root.getObjGen(), DictWith(root, {{"/DSS", Ref(made)}}));
+                ObjectRef made = update.Allocate();
+                update.Set(made, DictWith(*dss.value, keys));
+                update.Set(*root.ref, DictWith(*root.value, {{"/DSS", Ref(made)}}));
             }
 
             FIRMO_TRY(std::string last_byte, source->ReadAt(source->Size() - 1, 1));
             const bool needs_newline = last_byte != "\n" && last_byte != "\r";
             std::map<int, std::uint64_t> offsets;
-            std::string body = update.Serialize(source->Size() + (needs_newline ? 1 : 0), kind,
-                                                TrailerExtra(*qpdf), prev, &offsets);
-            if (needs_newline) body.insert(0, "\n");
+            std::string body = update.Serialize(source->Size(), needs_newline, kind,
+                                                TrailerExtra(reader), prev, &offsets);
             std::ofstream output(tmp, std::ios::binary | std::ios::trunc);
             if (!output) return Fail(ErrorCode::kInternal, "cannot create " + tmp.string());
             output.write(mapped->bytes().data(),

@@ -1,5 +1,6 @@
 #include "pdf/pdf_syntax.hpp"
 
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <ctime>
@@ -93,9 +94,10 @@ std::string Utf8ToWinAnsi(std::string_view utf8) {
 
 std::string Number(double v) {
     if (!std::isfinite(v)) return "0";
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "%.4f", v);
-    std::string s(buf);
+    char buf[400];
+    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed, 4);
+    if (ec != std::errc()) return "0";
+    std::string s(buf, end);
     while (!s.empty() && s.back() == '0') s.pop_back();
     if (!s.empty() && s.back() == '.') s.pop_back();
     if (s == "-0") s = "0";
@@ -159,18 +161,15 @@ std::string HumanDate(Timestamp t) {
     return buf;
 }
 
-std::string DictWith(QPDFObjectHandle dict, const std::map<std::string, std::string>& replace) {
+std::string DictWith(const PdfValue& dict, const std::map<std::string, std::string>& replace) {
     std::string out = "<<";
-    if (dict.isDictionary()) {
-        // One copy of the entries, in key order (ditems() looks every key up again).
-        for (auto& [key, value] : dict.getDictAsMap()) {
-            // A reference is kept as written: isNull() would read the object it names.
-            if (replace.count(key) > 0 || (!value.isIndirect() && value.isNull())) continue;
-            // Appended piece by piece: `" " + std::string` trips GCC 12's bogus -Wrestrict.
+    if (dict.IsDictionary()) {
+        for (const auto& [key, value] : dict.entries()) {
+            if (value.IsNull() || replace.count(key) > 0) continue;
             out += ' ';
-            out += QPDFObjectHandle::newName(key).unparse();
+            UnparseName(key, out);
             out += ' ';
-            out += value.unparse();
+            value.UnparseTo(out);
         }
     }
     for (const auto& [key, text] : replace) {
@@ -183,8 +182,19 @@ std::string DictWith(QPDFObjectHandle dict, const std::map<std::string, std::str
     return out;
 }
 
-std::string Ref(QPDFObjGen og) {
-    return std::to_string(og.getObj()) + " " + std::to_string(og.getGen()) + " R";
+std::string ArrayWith(const PdfValue& array, const std::string& extra) {
+    std::string out = "[";
+    for (const auto& item : array.items()) {
+        item.UnparseTo(out);
+        out += ' ';
+    }
+    out += extra;
+    out += ']';
+    return out;
+}
+
+std::string Ref(ObjectRef ref) {
+    return std::to_string(ref.number) + " " + std::to_string(ref.generation) + " R";
 }
 
 }  // namespace firmo::pdf::internal

@@ -4,11 +4,11 @@
 
 #include <map>
 #include <optional>
-#include <qpdf/QPDFObjectHandle.hh>
 #include <string>
 #include <string_view>
 
 #include "core/clock.hpp"
+#include "pdf/object_reader.hpp"
 
 namespace firmo::pdf::internal {
 
@@ -26,10 +26,13 @@ std::string PdfDate(Timestamp t);
 std::optional<Timestamp> ParsePdfDate(std::string_view text);
 // YYYY-MM-DD HH:MM UTC, for people.
 std::string HumanDate(Timestamp t);
-// "<< ... >>" of `dict` with `replace` keys (e.g. "/V") set to their given PDF text, added
-// when missing; every other value is written back as qpdf reads it.
-std::string DictWith(QPDFObjectHandle dict, const std::map<std::string, std::string>& replace);
+// "<< ... >>" of `dict` (anything but a dictionary counts as empty) with `replace` keys (e.g.
+// "/V") set to their given PDF text, added when missing; every other entry is written back as
+// read (references as references), null ones left out.
+std::string DictWith(const PdfValue& dict, const std::map<std::string, std::string>& replace);
+// "[... extra]": the items of `array` (anything but an array has none), then `extra`.
+std::string ArrayWith(const PdfValue& array, const std::string& extra);
 // "n g R".
-std::string Ref(QPDFObjGen og);
+std::string Ref(ObjectRef ref);
 
 }  // namespace firmo::pdf::internal

@@ -17,6 +17,7 @@
 
 #include "core/error.hpp"
 #include "pdf/inspect.hpp"
+#include "pdf/object_reader.hpp"
 #include "pdf/revisions.hpp"
 
 namespace firmo::pdf::internal {
@@ -117,6 +118,12 @@ struct Inspection {
         std::vector<ObjectRef> widgets;  // its widget annotations (itself when merged)
     };
     std::map<std::string, Field> fields;  // by fully qualified name (the first of duplicates)
+    // The cross-reference index it was read through (a repaired one for a damaged file) and
+    // the reader, at the last revision, so the signer reads the objects it rewrites as the
+    // inspection did, without parsing the catalog or an object stream again. The reader
+    // refers to the document's bytes: the inspection must not outlive them.
+    std::unique_ptr<RevisionIndex> index;
+    std::unique_ptr<ObjectReader> reader;
 };
 
 // The inspection of a document whose bytes are `pdf`, as qpdf opened it (InspectPdfBytes/File
