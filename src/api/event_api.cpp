@@ -153,7 +153,7 @@ HttpResponse EventApi::Deliveries(const QueryValues& query, const P& p, Channel 
 HttpResponse EventApi::Redeliver(Req& req, const P& p) {
     auto id = ParseId(req.Param("id"));
     if (!id) return Problem(ErrorCode::kNotFound, "delivery not found");
-    auto m = events_.Redeliver(p.issuer_id, *id);
+    auto m = events_.Redeliver(p.issuer_id, *id, p.test);
     if (!m) return Problem(m.error());
     return JsonResponse(202, DeliveryView(*m));
 }
@@ -200,7 +200,7 @@ HttpResponse EventApi::Poll(Req& req, const P& p) {
 HttpResponse EventApi::Confirm(Req& req, const P& p) {
     auto seq = ParseId(req.Param("id"));
     if (!seq) return Problem(ErrorCode::kNotFound, "status change not found");
-    if (auto ok = events_.Confirm(p.issuer_id, *seq); !ok) return Problem(ok.error());
+    if (auto ok = events_.Confirm(p.issuer_id, *seq, p.test); !ok) return Problem(ok.error());
     HttpResponse r;
     r.status = 204;
     return r;

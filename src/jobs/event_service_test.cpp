@@ -1179,8 +1179,18 @@ TEST_F(TestModeEventsTest, ATestRequestsMessagesAreRecordedAndNotSentButItsWebho
         EXPECT_NE(messages[0].payload_json.find("https://sign.example.org/r/" + r.id),
                   std::string::npos);  // the link stays readable in the delivery log
     }
+    // A live key cannot redeliver a test request's message, nor a test key a live one's.
+    const std::int64_t recorded = Outbox(Channel::kEmail)[0].id;
+    auto crossed = events_->Redeliver(issuer_, recorded, false);
+    ASSERT_FALSE(crossed);
+    EXPECT_EQ(crossed.error().code, ErrorCode::kNotFound);
+    ASSERT_TRUE(events_->Redeliver(issuer_, recorded, true));
+    ASSERT_TRUE(DeliverOne());  // recorded again, not sent
+    EXPECT_EQ(Find(recorded).last_error, kNotSentTest);
+    for (const OutboxMessage& m : transport_.delivered) EXPECT_EQ(m.channel, Channel::kWebhook);
+    // Counted twice for e-mail: once at first, once after the redelivery.
     const std::string text = registry.Render();
-    EXPECT_NE(text.find("firmo_outbox_test_messages_total{channel=\"email\"} 1"), std::string::npos)
+    EXPECT_NE(text.find("firmo_outbox_test_messages_total{channel=\"email\"} 2"), std::string::npos)
         << text;
     EXPECT_NE(text.find("firmo_outbox_test_messages_total{channel=\"sms\"} 1"), std::string::npos);
 
@@ -1235,8 +1245,16 @@ TEST_F(TestModeEventsTest, TestAndLiveKeysPollTheirOwnRequestsChanges) {
     ASSERT_TRUE(test_poll) << test_poll.error().message;
     ASSERT_TRUE(test_poll->change);
     EXPECT_EQ(test_poll->change->request_id, test.id);
+    // A key confirms only its mode's changes (404, as a change that does not exist).
+    auto crossed = events_->Confirm(issuer_, test_poll->change->seq, false);
+    ASSERT_FALSE(crossed);
+    EXPECT_EQ(crossed.error().code, ErrorCode::kNotFound);
+    crossed = events_->Confirm(issuer_, live_poll->change->seq, true);
+    ASSERT_FALSE(crossed);
+    EXPECT_EQ(crossed.error().code, ErrorCode::kNotFound);
+    ASSERT_TRUE(events_->Confirm(issuer_, live_poll->change->seq, false));
     // Each queue is paced on its own, and neither serves the other's change.
-    ASSERT_TRUE(events_->Confirm(issuer_, test_poll->change->seq));
+    ASSERT_TRUE(events_->Confirm(issuer_, test_poll->change->seq, true));
     clock_.Advance(options_.poll_empty_interval);
     auto test_again = events_->Poll(issuer_, "", true);
     ASSERT_TRUE(test_again) << test_again.error().message;

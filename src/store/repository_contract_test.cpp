@@ -2862,6 +2862,36 @@ TEST_P(RepositoryContract, TestModeOfKeysAndRequestsRoundTripsAndFiltersLists) {
     EXPECT_EQ(ids(false), std::vector<std::string>{live.id});
 }
 
+// Issue 17: the queue a change is stored in (a test request's are "test:"...), which a key's
+// confirmation is checked against; another issuer's change has none.
+TEST_P(RepositoryContract, StatusChangesTellTheirQueue) {
+    StatusChange test{0,    issuer_a_,    "evt_t",      "signature_request.ready",     "R1",
+                      "{}", clock_.Now(), clock_.Now(), StoredPollingQueue("hr", true)};
+    StatusChange live{0,    issuer_a_, "evt_l",      "signature_request.ready",
+                      "R2", "{}",      clock_.Now(), clock_.Now(),
+                      ""};
+    {
+        auto tx = Write();
+        ASSERT_TRUE(tx->status_changes().Insert(test));
+        ASSERT_TRUE(tx->status_changes().Insert(live));
+        ASSERT_TRUE(tx->Commit());
+    }
+    auto served = Read()->status_changes().Next(issuer_a_, "test:hr", clock_.Now());
+    ASSERT_TRUE(served && *served);
+    EXPECT_EQ((*served)->event_id, "evt_t");
+    auto queue = Read()->status_changes().QueueOf(issuer_a_, (*served)->seq);
+    ASSERT_TRUE(queue) << queue.error().message;
+    EXPECT_EQ(*queue, std::optional<std::string>("test:hr"));
+    auto other = Read()->status_changes().QueueOf(issuer_b_, (*served)->seq);
+    ASSERT_TRUE(other);
+    EXPECT_FALSE(*other);
+    auto default_queue = Read()->status_changes().Next(issuer_a_, "", clock_.Now());
+    ASSERT_TRUE(default_queue && *default_queue);
+    EXPECT_EQ(*Read()->status_changes().QueueOf(issuer_a_, (*default_queue)->seq),
+              std::optional<std::string>(""));
+    EXPECT_FALSE(*Read()->status_changes().QueueOf(issuer_a_, 999'999));
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, RepositoryContract, ::testing::ValuesIn(Backends()),
                          [](const auto& param_info) { return param_info.param.name; });
 

@@ -143,9 +143,15 @@ Result<Page<OutboxMessage>> EventService::Deliveries(const std::string& issuer_i
         ctx_.db, [&](Transaction& tx) { return tx.outbox().List(issuer_id, channel, page); });
 }
 
-Result<OutboxMessage> EventService::Redeliver(const std::string& issuer_id, std::int64_t id) {
+Result<OutboxMessage> EventService::Redeliver(const std::string& issuer_id, std::int64_t id,
+                                              std::optional<bool> test) {
     return InWriteTransaction(ctx_.db, [&](Transaction& tx) -> Result<OutboxMessage> {
         FIRMO_TRY(auto found, tx.outbox().Find(issuer_id, id));
+        if (found && test) {
+            // A key redelivers only messages of its mode's requests.
+            FIRMO_TRY(auto request, tx.requests().Find(issuer_id, found->request_id));
+            if (request.value_or(SignatureRequest{}).test != *test) found.reset();
+        }
         if (!found)
             return Fail(ErrorCode::kNotFound, "delivery " + std::to_string(id) + " not found");
         if (!found->delivered_at && !found->abandoned_at) {
@@ -199,8 +205,17 @@ Result<PollResult> EventService::Poll(const std::string& issuer_id, const std::s
     });
 }
 
-Result<void> EventService::Confirm(const std::string& issuer_id, std::int64_t seq) {
+Result<void> EventService::Confirm(const std::string& issuer_id, std::int64_t seq,
+                                   std::optional<bool> test) {
     return InWriteTransaction(ctx_.db, [&](Transaction& tx) -> Result<void> {
+        if (test) {
+            // A key confirms only changes of its mode's queues (StoredPollingQueue).
+            FIRMO_TRY(auto queue, tx.status_changes().QueueOf(issuer_id, seq));
+            if (!queue || queue->starts_with(StoredPollingQueue("", true)) != *test) {
+                return Fail(ErrorCode::kNotFound,
+                            "status change " + std::to_string(seq) + " not found");
+            }
+        }
         FIRMO_TRY(bool confirmed, tx.status_changes().Confirm(issuer_id, seq, ctx_.clock.Now()));
         if (!confirmed) {
             return Fail(ErrorCode::kNotFound,

@@ -79,7 +79,9 @@ class EventService {
     [[nodiscard]] Result<Page<OutboxMessage>> Deliveries(const std::string& issuer_id,
                                                          Channel channel, PageQuery page);
     // Queues a delivered or abandoned message again (the same event id: receivers deduplicate).
-    [[nodiscard]] Result<OutboxMessage> Redeliver(const std::string& issuer_id, std::int64_t id);
+    // `test`: a key's mode, which redelivers only messages of its mode's requests (none: any).
+    [[nodiscard]] Result<OutboxMessage> Redeliver(const std::string& issuer_id, std::int64_t id,
+                                                  std::optional<bool> test = std::nullopt);
 
     // The next change of one polling queue ("": the default queue; each queue has its own
     // permitted time). kRateLimited (with the time in the message) when polled before the
@@ -87,7 +89,9 @@ class EventService {
     // `test`: a test key's poll, which reaches only test requests' changes (StoredPollingQueue).
     [[nodiscard]] Result<PollResult> Poll(const std::string& issuer_id,
                                           const std::string& queue = "", bool test = false);
-    [[nodiscard]] Result<void> Confirm(const std::string& issuer_id, std::int64_t seq);
+    // `test`: a key's mode, which confirms only changes of its mode's queues (none: any).
+    [[nodiscard]] Result<void> Confirm(const std::string& issuer_id, std::int64_t seq,
+                                       std::optional<bool> test = std::nullopt);
     // The permitted time of a refused poll (for Retry-After), when known.
     [[nodiscard]] Result<std::optional<Timestamp>> NextPollAt(const std::string& issuer_id,
                                                               const std::string& queue = "",

@@ -986,6 +986,16 @@ class MemStatusChanges final : public StatusChangeRepository, Repo {
             return {};
         });
     }
+    Result<std::optional<std::string>> QueueOf(const std::string& issuer_id,
+                                               std::int64_t seq) override {
+        return tx_.Reading([&](const Tables& t) -> std::optional<std::string> {
+            auto it = t.status_changes.get().find(seq);
+            if (it == t.status_changes.get().end() || it->second.change.issuer_id != issuer_id) {
+                return std::nullopt;
+            }
+            return it->second.change.polling_queue;
+        });
+    }
     Result<bool> Confirm(const std::string& issuer_id, std::int64_t seq, Timestamp at) override {
         return tx_.Writing([&](Tables& t) -> Result<bool> {
             auto it = t.status_changes.get().find(seq);

@@ -407,6 +407,8 @@ inline constexpr const char* kNextStatusChange = FIRMO_NEXT_STATUS_CHANGE;
 inline constexpr const char* kNextStatusChangeForUpdate = FIRMO_NEXT_STATUS_CHANGE " FOR UPDATE";
 inline constexpr const char* kHideStatusChange =
     "UPDATE status_changes SET visible_at = $2 WHERE seq = $1";
+inline constexpr const char* kStatusChangeQueue =
+    "SELECT polling_queue FROM status_changes WHERE issuer_id = $1 AND seq = $2";
 inline constexpr const char* kConfirmStatusChange =
     "UPDATE status_changes SET confirmed_at = $3 WHERE issuer_id = $1 AND seq = $2 "
     "AND confirmed_at IS NULL";

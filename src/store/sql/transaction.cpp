@@ -568,6 +568,11 @@ class SqlStatusChanges final : public StatusChangeRepository, Repository {
         FIRMO_TRY(auto q, Prepare(kHideStatusChange));
         return q.Bind(seq, until).Send();
     }
+    Result<std::optional<std::string>> QueueOf(const std::string& issuer_id,
+                                               std::int64_t seq) override {
+        FIRMO_TRY(auto q, Prepare(kStatusChangeQueue));
+        return q.Bind(issuer_id, seq).One([](const Row& r) { return r.Text(0); });
+    }
     Result<bool> Confirm(const std::string& issuer_id, std::int64_t seq, Timestamp at) override {
         FIRMO_TRY(auto q, Prepare(kConfirmStatusChange));
         FIRMO_TRY(auto changed, q.Bind(issuer_id, seq, at).Run());
