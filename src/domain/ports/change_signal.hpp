@@ -29,6 +29,10 @@ class ChangeSignal {
     virtual std::uint64_t Current() const = 0;
     // Moves the counter forward for every process; called after the change has committed.
     virtual void Announce() = 0;
+    // Moves this process's counter at once, without waiting for the others: for a change the
+    // others learn of from the database itself (a trigger's notification), which this process
+    // must not wait for before it reads again. Called after the change has committed.
+    virtual void MoveLocally() { Announce(); }
 };
 
 }  // namespace firmo::domain

@@ -503,6 +503,22 @@ ALTER TABLE api_keys ADD COLUMN test BOOLEAN NOT NULL DEFAULT FALSE;
 ALTER TABLE signature_requests ADD COLUMN test BOOLEAN NOT NULL DEFAULT FALSE;
 )sql";
 
+// Issue 11: every change of a request (an UPDATE of its row, which counts the version; or its
+// deletion) notifies the nodes' request listeners when its transaction commits, so that a node
+// may hand back its read copy without checking the version (store/sql/request_cache.hpp). One
+// notification per statement; PostgreSQL folds the identical ones of a transaction into one.
+// Creating a request notifies no one: nobody can hold a copy of a new request.
+constexpr const char* kRequestNotifications = R"sql(
+CREATE FUNCTION firmo_requests_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('firmo_requests', '');
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER signature_requests_changed AFTER UPDATE OR DELETE ON signature_requests
+    FOR EACH STATEMENT EXECUTE FUNCTION firmo_requests_changed();
+)sql";
+
 // One migration a line, so that each new one is a one-line change (clang-format would pack them).
 // clang-format off
 constexpr sql::Migration kMigrations[] = {
@@ -529,6 +545,7 @@ constexpr sql::Migration kMigrations[] = {
     {22, "staff totp", kStaffTotp},
     {23, "request versions", kRequestVersions},
     {24, "test mode", kTestMode},
+    {25, "request notifications", kRequestNotifications},
 };
 // clang-format on
 

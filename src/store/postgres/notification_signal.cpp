@@ -75,6 +75,8 @@ void NotificationSignal::Announce() {
     (void)Confirm();
 }
 
+void NotificationSignal::MoveLocally() { counter_.fetch_add(1, std::memory_order_acq_rel); }
+
 int NotificationSignal::Confirm() const {
     // A connection of its own: the listening one belongs to the thread. Blocking is fine here
     // (a revocation, not a request path), within the same bound as the rest.
@@ -193,10 +195,10 @@ bool NotificationSignal::Session() {
     } closer{conn};
     auto lost = [&](std::string_view what, bool listened) {
         if (!stop_) {
-            log::Warn("key_signal_listener_lost", {{"channel", options_.channel},
-                                                   {"stage", std::string(what)},
-                                                   {"error", ErrorOf(conn)},
-                                                   {"database", RedactUrl(url_)}});
+            log::Warn(options_.log_prefix + "_listener_lost", {{"channel", options_.channel},
+                                                               {"stage", std::string(what)},
+                                                               {"error", ErrorOf(conn)},
+                                                               {"database", RedactUrl(url_)}});
         }
         return listened;
     };
@@ -274,7 +276,7 @@ bool NotificationSignal::Session() {
                         counter_.fetch_add(1, std::memory_order_acq_rel);
                         // Said only when listening again: a CLI command should stay quiet.
                         if (connections_++ > 0) {
-                            log::Info("key_signal_listening_again",
+                            log::Info(options_.log_prefix + "_listening_again",
                                       {{"channel", options_.channel}});
                         }
                         listening = true;

@@ -40,6 +40,8 @@ struct NotificationSignalOptions {
     // listener_prefix, by which Announce() counts the processes that must confirm.
     std::string application_name = "firmo-listener";
     std::string listener_prefix = "firmo-listener";
+    // The log events' prefix: `<prefix>_listener_lost`, `<prefix>_listening_again`.
+    std::string log_prefix = "key_signal";
 };
 
 class NotificationSignal final : public domain::ChangeSignal {
@@ -59,6 +61,8 @@ class NotificationSignal final : public domain::ChangeSignal {
     // process still trusts a cache entry the change made stale: one that did not answer in
     // time no longer trusts its counter by then.
     void Announce() override;
+    // Only this process's counter: the others hear the trigger's notification.
+    void MoveLocally() override;
     // The ping and its answers; how many listeners answered (-1: could not ask).
     int Confirm() const;
 

@@ -17,6 +17,7 @@
 #include <string>
 #include <thread>
 
+#include "core/ids.hpp"
 #include "core/testing/temp_dir.hpp"
 #include "crypto/hasher.hpp"
 #include "domain/services/issuer_service.hpp"
@@ -258,8 +259,144 @@ TEST_P(PgKeySignal, NodeWhoseListenerIsKilledTrustsNoCachedKey) {
     EXPECT_FALSE(b_->issuers->Authenticate(revoked.secret));
 }
 
+// The request copies on PostgreSQL (store/sql/request_cache.hpp): two databases (two nodes) on
+// one server. Once node b has checked its copy of a request, it hands it back without asking
+// the server; a change committed on node a reaches it with the trigger's notification, and a
+// change on node b itself is seen by its very next read.
+class PgRequestCopies : public PgKeySignal {
+  protected:
+    void Open() {
+        for (auto* db : {&a_db_, &b_db_}) {
+            auto opened = PostgresDatabase::Open(url_, 2);
+            ASSERT_TRUE(opened) << opened.error().message;
+            *db = std::move(*opened);
+            auto migrated = (*db)->Migrate();
+            ASSERT_TRUE(migrated) << migrated.error().message;
+        }
+        for (auto* db : {&a_db_, &b_db_}) {
+            const auto deadline = Clock::now() + 10s;
+            while ((*db)->request_changes()->Current() == ChangeSignal::kUnknown) {
+                ASSERT_LT(Clock::now(), deadline) << "the request listener does not listen";
+                std::this_thread::sleep_for(5ms);
+            }
+        }
+        const auto now = clock_.Now();
+        domain::Issuer issuer{Id(), "Comune di Roma", "ops@example.org", now};
+        domain::Dossier dossier{Id(),
+                                issuer.id,
+                                "Contratto",
+                                "hr@example.org",
+                                {domain::DocumentMetadata{"Contract", {}}},
+                                now};
+        domain::Signer signer{Id(),
+                              issuer.id,
+                              domain::IdentifierKind::kItFiscalCode,
+                              "RSSMRA80A01H501U",
+                              "a@b.it",
+                              std::nullopt,
+                              now,
+                              now};
+        request_.id = Id();
+        request_.issuer_id = issuer.id;
+        request_.dossier_id = dossier.id;
+        request_.expires_at = now + std::chrono::hours(24);
+        request_.reference = "ref-1";
+        request_.created_at = request_.updated_at = now;
+        request_.signers = {domain::RequestSigner{.signer_id = signer.id}};
+        auto tx = a_db_->Begin(domain::TxMode::kWrite);
+        ASSERT_TRUE(tx);
+        ASSERT_TRUE((*tx)->issuers().Insert(issuer));
+        ASSERT_TRUE((*tx)->dossiers().Insert(dossier));
+        ASSERT_TRUE((*tx)->signers().Insert(signer));
+        ASSERT_TRUE((*tx)->requests().Insert(request_));
+        ASSERT_TRUE((*tx)->Commit());
+    }
+    std::string Id() { return NewUlid(clock_.Now(), random_); }
+    std::optional<std::string> Reference(PostgresDatabase& db) {
+        auto tx = db.Begin(domain::TxMode::kSingle);
+        EXPECT_TRUE(tx);
+        auto found = (*tx)->requests().Find(request_.issuer_id, request_.id);
+        EXPECT_TRUE(found && *found);
+        return found && *found ? (*found)->reference : std::nullopt;
+    }
+    void Update(PostgresDatabase& db, const std::string& reference) {
+        request_.reference = reference;
+        auto tx = db.Begin(domain::TxMode::kWrite);
+        ASSERT_TRUE(tx);
+        ASSERT_TRUE((*tx)->requests().Update(request_));
+        ASSERT_TRUE((*tx)->Commit());
+    }
+    // Changes the reference without the trigger: only a read that asks the server sees it.
+    void ChangeBehindTheCopies(const std::string& reference) {
+        Sql(url_,
+            "BEGIN; ALTER TABLE signature_requests DISABLE TRIGGER signature_requests_changed; "
+            "UPDATE signature_requests SET reference = '" +
+                reference + "', version = version + 1 WHERE id = '" + request_.id +
+                "'; ALTER TABLE signature_requests ENABLE TRIGGER signature_requests_changed; "
+                "COMMIT");
+    }
+    void TearDown() override {
+        a_db_.reset();
+        b_db_.reset();
+        PgKeySignal::TearDown();
+    }
+
+    ManualClock clock_{FromUnixMillis(1'795'000'000'000)};
+    SeededRandom random_{7};
+    std::unique_ptr<PostgresDatabase> a_db_;
+    std::unique_ptr<PostgresDatabase> b_db_;
+    domain::SignatureRequest request_;
+};
+
+TEST_P(PgRequestCopies, ACheckedCopyIsServedUntilAChangeIsNotified) {
+    ASSERT_NO_FATAL_FAILURE(Open());
+    EXPECT_EQ(Reference(*b_db_), "ref-1");  // read: the copy is made and checked
+
+    // No notification: node b keeps handing back its copy without asking the server.
+    ChangeBehindTheCopies("unseen");
+    EXPECT_EQ(Reference(*b_db_), "ref-1") << "the copy was checked against the server";
+
+    // A change committed on node a: node b sees it once the notification has arrived.
+    const auto before = b_db_->request_changes()->Current();
+    Update(*a_db_, "ref-2");
+    const auto deadline = Clock::now() + 5s;
+    while (b_db_->request_changes()->Current() == before && Clock::now() < deadline) {
+        std::this_thread::sleep_for(1ms);
+    }
+    EXPECT_EQ(Reference(*b_db_), "ref-2");
+    EXPECT_EQ(Reference(*a_db_), "ref-2");
+
+    // A change on node b itself: its next read sees it, with no notification to wait for.
+    EXPECT_EQ(Reference(*b_db_), "ref-2");  // a checked copy again
+    Update(*b_db_, "ref-3");
+    EXPECT_EQ(Reference(*b_db_), "ref-3");
+}
+
+TEST_P(PgRequestCopies, ACopyIsCheckedAgainAfterTheListenerReconnects) {
+    ASSERT_NO_FATAL_FAILURE(Open());
+    EXPECT_EQ(Reference(*b_db_), "ref-1");
+    // Node b's listener is cut off; changes made while nobody listens are never notified.
+    const auto before = b_db_->request_changes()->Current();
+    Sql(admin_,
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = "
+        "'firmo-request-listener' AND datname = '" +
+            name_ + "'");
+    const auto deadline = Clock::now() + 20s;
+    while (true) {
+        const auto now = b_db_->request_changes()->Current();
+        if (now != before && now != ChangeSignal::kUnknown) break;  // listening again
+        ASSERT_LT(Clock::now(), deadline) << "the request listener did not reconnect";
+        std::this_thread::sleep_for(5ms);
+    }
+    // Listening again moved the counter: the copy is checked before it is trusted again.
+    ChangeBehindTheCopies("after");
+    EXPECT_EQ(Reference(*b_db_), "after");
+}
+
 INSTANTIATE_TEST_SUITE_P(Postgres, PgKeySignal, ::testing::ValuesIn(Urls()));
+INSTANTIATE_TEST_SUITE_P(Postgres, PgRequestCopies, ::testing::ValuesIn(Urls()));
 GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(PgKeySignal);
+GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(PgRequestCopies);
 
 }  // namespace
 }  // namespace firmo::store::postgres

@@ -2,6 +2,7 @@
 
 #include "store/postgres/connection.hpp"
 #include "store/postgres/migrations.hpp"
+#include "store/postgres/notification_signal.hpp"
 
 namespace firmo::store::postgres {
 
@@ -28,7 +29,13 @@ PostgresDatabase::PostgresDatabase(const std::string& url, int pool_size,
                           .begin_migration_step = kBeginMigration,
                           // A few KiB each: about 10 MiB at most. Saves the wide read of a
                           // request a client polls (see request_cache.hpp).
-                          .cached_requests = 4096},
+                          .cached_requests = 4096,
+                          // Vouches for those copies without a read (migration 25's trigger).
+                          .request_changes = NotificationSignal::Start(
+                              url, {.channel = "firmo_requests",
+                                    .application_name = "firmo-request-listener",
+                                    .listener_prefix = "firmo-request-listener",
+                                    .log_prefix = "request_signal"})},
                   pool_size, std::move(first)) {}
 
 }  // namespace firmo::store::postgres

@@ -9,6 +9,7 @@ SqlDatabase::SqlDatabase(Backend backend, int pool_size, std::unique_ptr<Connect
       requests_(backend.cached_requests > 0
                     ? std::make_unique<RequestCache>(backend.cached_requests)
                     : nullptr),
+      request_changes_(std::move(backend.request_changes)),
       migrations_(backend.migrations),
       migrate_{.begin_step = backend.begin_migration_step} {}
 
@@ -20,6 +21,7 @@ Result<std::unique_ptr<domain::Transaction>> SqlDatabase::BeginLeased(Lease leas
                                                                       domain::TxMode mode) {
     lease.pool = &pool_;
     lease.requests = requests_.get();
+    if (migrated_.load(std::memory_order_acquire)) lease.request_changes = request_changes_.get();
     FIRMO_TRY(lease.conn, pool_.Acquire());
     return sql::BeginTransaction(std::move(lease), mode);
 }
@@ -35,6 +37,7 @@ Result<int> SqlDatabase::Migrate() {
     FIRMO_TRY(auto conn, pool_.Acquire());
     auto applied = sql::Migrate(*conn, migrations_, migrate_);
     pool_.Release(std::move(conn));  // closed when a failed step left it inside a transaction
+    if (applied) migrated_.store(true, std::memory_order_release);
     return applied;
 }
 

@@ -3,6 +3,7 @@
 // transactions that lease a pooled connection. store/sqlite and store/postgres derive from it
 // with their driver, their DDL and (SQLite) their writer lock.
 
+#include <atomic>
 #include <memory>
 #include <span>
 
@@ -21,6 +22,8 @@ class SqlDatabase : public domain::Database {
     void AllowNewerSchema(bool allow) { migrate_.allow_newer_schema = allow; }
     Result<void> Ping() override;
     std::optional<domain::ConnectionUse> Connections() const override { return pool_.Use(); }
+    // What vouches for the request copies (request_cache.hpp); null when there is none.
+    const domain::ChangeSignal* request_changes() const { return request_changes_.get(); }
 
   protected:
     struct Backend {
@@ -29,6 +32,9 @@ class SqlDatabase : public domain::Database {
         std::span<const Migration> migrations;
         const char* begin_migration_step;  // see MigrateOptions
         std::size_t cached_requests = 0;   // RequestCache's capacity: 0 reads every time
+        // Moves whenever a request changes, in any process (request_cache.hpp); trusted once
+        // Migrate() has succeeded (the schema then has what moves it). None: reads check.
+        std::unique_ptr<domain::ChangeSignal> request_changes;
     };
     SqlDatabase(Backend backend, int pool_size, std::unique_ptr<Connection> first);
 
@@ -42,6 +48,8 @@ class SqlDatabase : public domain::Database {
     Pool pool_;
     // Read copies of request aggregates, checked by version (request_cache.hpp); none: off.
     std::unique_ptr<RequestCache> requests_;
+    std::unique_ptr<domain::ChangeSignal> request_changes_;
+    std::atomic<bool> migrated_{false};
     std::span<const Migration> migrations_;
     MigrateOptions migrate_;
 };

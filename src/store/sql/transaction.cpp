@@ -173,9 +173,18 @@ class SqlSigners final : public SignerRepository, Repository {
 class SqlRequests final : public RequestRepository, Repository {
   public:
     // `cache`: the database's read copies, given to transactions that do not write (none: read
-    // every time).
-    SqlRequests(Connection& conn, bool lock_rows, RequestCache* cache)
-        : Repository(conn, lock_rows), cache_(cache) {}
+    // every time). `changes`: the signal that moves when a request changes (none: every read
+    // checks the version), moved here once this transaction's changes have committed.
+    SqlRequests(Connection& conn, bool lock_rows, RequestCache* cache,
+                domain::ChangeSignal* changes)
+        : Repository(conn, lock_rows), cache_(cache), changes_(changes) {}
+
+    // After the transaction's changes have committed (or whatever became of them): moves the
+    // signal if a request changed, so that this process's next read checks its copy.
+    void Committed() {
+        if (changed_ && changes_) changes_->MoveLocally();
+        changed_ = false;
+    }
 
     Result<void> Insert(const SignatureRequest& r) override {
         FIRMO_TRY(auto q, Prepare(kInsertRequest));
@@ -188,6 +197,7 @@ class SqlRequests final : public RequestRepository, Repository {
         return WriteChildren(r);
     }
     Result<void> Update(const SignatureRequest& r) override {
+        changed_ = true;  // even if it fails: moving the signal only costs a check
         FIRMO_TRY(auto q, Prepare(kUpdateRequest));
         BindRequest(q, r);
         FIRMO_TRY(auto changed, q.Run());
@@ -201,11 +211,12 @@ class SqlRequests final : public RequestRepository, Repository {
     Result<std::optional<SignatureRequest>> Find(const std::string& issuer_id,
                                                  const std::string& id) override {
         if (!lock_rows_) {
-            FIRMO_TRY(auto cached, Cached(id, issuer_id));
+            const std::uint64_t seen = Seen();
+            FIRMO_TRY(auto cached, Cached(id, issuer_id, seen));
             if (cached) return cached;
             FIRMO_TRY(auto q, Prepare(kFindRequestAggregate));
             q.Bind(issuer_id, id);
-            return ReadAggregate(q);
+            return ReadAggregate(q, seen);
         }
         FIRMO_TRY(auto q, Prepare(kFindRequestForUpdate));
         FIRMO_TRY(auto found, q.Bind(issuer_id, id).One(ReadRequest));
@@ -213,11 +224,12 @@ class SqlRequests final : public RequestRepository, Repository {
     }
     Result<std::optional<SignatureRequest>> FindForSigner(const std::string& id) override {
         if (!lock_rows_) {
-            FIRMO_TRY(auto cached, Cached(id, std::nullopt));
+            const std::uint64_t seen = Seen();
+            FIRMO_TRY(auto cached, Cached(id, std::nullopt, seen));
             if (cached) return cached;
             FIRMO_TRY(auto q, Prepare(kFindRequestAggregateForSigner));
             q.Bind(id);
-            return ReadAggregate(q);
+            return ReadAggregate(q, seen);
         }
         FIRMO_TRY(auto q, Prepare(kFindRequestForSignerForUpdate));
         FIRMO_TRY(auto found, q.Bind(id).One(ReadRequest));
@@ -275,14 +287,24 @@ class SqlRequests final : public RequestRepository, Repository {
         FIRMO_TRY(r.documents, q.Bind(r.id).All(ReadDocument));
         return {};
     }
+    // The change signal's reading before a read (kUnknown: it cannot vouch, or there is none).
+    std::uint64_t Seen() const {
+        return changes_ && cache_ ? changes_->Current() : domain::ChangeSignal::kUnknown;
+    }
     // The cached copy of request `id` (of `issuer_id`, when given) if it is still the current
     // version; none when there is no copy (the caller reads the aggregate, which fills it: one
-    // round trip, as without a cache) or when it is stale or the request is gone.
+    // round trip, as without a cache) or when it is stale or the request is gone. A copy
+    // checked while the signal read `seen` (not kUnknown) is current without asking.
     Result<std::optional<SignatureRequest>> Cached(const std::string& id,
-                                                   const std::optional<std::string>& issuer_id) {
+                                                   const std::optional<std::string>& issuer_id,
+                                                   std::uint64_t seen) {
         if (!cache_) return std::nullopt;
         const auto copy = cache_->Find(id);
         if (!copy || (issuer_id && (*copy)->request.issuer_id != *issuer_id)) return std::nullopt;
+        if (seen != domain::ChangeSignal::kUnknown &&
+            (*copy)->checked_at.load(std::memory_order_acquire) == seen) {
+            return (*copy)->request;
+        }
         std::optional<std::int64_t> version;
         if (issuer_id) {
             FIRMO_TRY(auto q, Prepare(kRequestVersion));
@@ -292,12 +314,16 @@ class SqlRequests final : public RequestRepository, Repository {
             FIRMO_TRY(version, q.Bind(id).One([](const Row& r) { return r.Int(0); }));
         }
         if (version != (*copy)->version) return std::nullopt;
+        // Checked after the signal read `seen`: current for as long as it still reads so.
+        if (seen != domain::ChangeSignal::kUnknown) {
+            (*copy)->checked_at.store(seen, std::memory_order_release);
+        }
         return (*copy)->request;
     }
     // The rows of kFindRequestAggregate(ForSigner): the request, its signers and its documents,
     // in any order (no ORDER BY: sorting the wide rows cost a sorter in SQLite); the children
     // are put in their positions' order here. Kept in the cache when there is one.
-    Result<std::optional<SignatureRequest>> ReadAggregate(Query& q) {
+    Result<std::optional<SignatureRequest>> ReadAggregate(Query& q, std::uint64_t seen) {
         std::int64_t version = 0;
         std::optional<SignatureRequest> request;
         std::vector<std::pair<std::int64_t, RequestSigner>> signers;
@@ -329,8 +355,11 @@ class SqlRequests final : public RequestRepository, Repository {
             request->documents.push_back(std::move(document));
         }
         if (cache_) {
-            cache_->Put(request->id, std::make_shared<const CachedRequest>(
-                                         CachedRequest{.version = version, .request = *request}));
+            auto copy = std::make_shared<CachedRequest>();
+            copy->version = version;
+            copy->request = *request;
+            copy->checked_at.store(seen, std::memory_order_relaxed);
+            cache_->Put(request->id, std::move(copy));
         }
         return request;
     }
@@ -346,6 +375,8 @@ class SqlRequests final : public RequestRepository, Repository {
     }
 
     RequestCache* cache_;
+    domain::ChangeSignal* changes_;
+    bool changed_ = false;
 };
 
 class SqlSessions final : public SessionRepository, Repository {
@@ -918,7 +949,8 @@ class SqlTransaction final : public Transaction {
           issuers_(conn(), locking()),
           dossiers_(conn(), locking()),
           signers_(conn(), locking()),
-          requests_(conn(), locking(), ReadsOnly() ? lease_.requests : nullptr),
+          requests_(conn(), locking(), ReadsOnly() ? lease_.requests : nullptr,
+                    lease_.request_changes),
           sessions_(conn(), locking()),
           codes_(conn(), locking()),
           signer_tokens_(conn(), locking()),
@@ -942,6 +974,7 @@ class SqlTransaction final : public Transaction {
                 log::Error("database_rollback_failed", {{"error", rolled_back.error().message}});
             }
         }
+        requests_.Committed();  // autocommitted statements, or a commit whose answer was lost
         auto on_end = std::move(lease_.on_end);
         lease_.pool->Release(std::move(lease_.conn));
         if (on_end) on_end();
@@ -961,6 +994,7 @@ class SqlTransaction final : public Transaction {
         // A failed COMMIT ends the transaction on PostgreSQL; SQLite may keep it (busy): then
         // the destructor rolls it back.
         open_ = !committed && !conn().Reusable();
+        if (committed) requests_.Committed();  // before the caller answers anyone
         return committed;
     }
 

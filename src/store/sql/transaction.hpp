@@ -28,6 +28,8 @@ struct Lease {
     std::unique_lock<std::mutex> write_lock;  // SQLite: this process's writer (see sqlite/)
     std::function<void()> on_end;             // runs when the transaction has ended
     RequestCache* requests = nullptr;         // the database's read copies; only reads use them
+    // Moves when a request changes (request_cache.hpp); none: every read checks the version.
+    domain::ChangeSignal* request_changes = nullptr;
 };
 
 // Begins a transaction of `mode` on the leased connection.
