@@ -298,6 +298,7 @@ TEST_F(RequestServiceTest, ATestRequestsSignerCertificateSaysTest) {
     worker_->RunOnce();  // validation
     auto ready = requests_->ChangeStatus(test_key, created->id, RequestedStatus::kReady, "t");
     ASSERT_TRUE(ready) << ready.error().message;
+    ASSERT_TRUE(requests_->Notify(test_key, created->id, "t"));
     // Its codes are recorded in the outbox, never handed to the code sender.
     const std::string& signer_id = ready->signers[0].signer_id;
     ASSERT_TRUE(sessions_->SendCode(ready->id, signer_id, CodeKind::kLogin, client_));
@@ -312,6 +313,13 @@ TEST_F(RequestServiceTest, ATestRequestsSignerCertificateSaysTest) {
     EXPECT_GT(worker_->RunOnce(), 0);
     EXPECT_TRUE(codes_.sent.empty());
     EXPECT_EQ(Reload(*ready).status, RequestStatus::kSigned);
+    // Nothing reached the person's eID inbox either (notified, then signed).
+    auto inbox = InReadTransaction(*db_, [&](Transaction& tx) {
+        return tx.inbox().List(IdentifierKind::kItFiscalCode, kMario, PageQuery{100, std::nullopt});
+    });
+    ASSERT_TRUE(inbox) << inbox.error().message;
+    EXPECT_TRUE(inbox->items.empty());
+    EXPECT_EQ(Count(Events(*ready), "message.not_sent"), 1);
     ASSERT_EQ(trust_.identities.size(), 1u);
     EXPECT_EQ(trust_.identities[0].full_name, "TEST - mario@example.org");
 

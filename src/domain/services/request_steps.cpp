@@ -309,6 +309,13 @@ Result<int> MessageSignersWhoseTurn(ServiceContext& ctx, Transaction& tx,
                                                  "sign-request-" + request.id, title, now));
         sent += queued;
         if (!IsNationalIdentifier(signer->kind)) continue;
+        if (request.test) {
+            // A test request never reaches a person's eID inbox (docs/API.md "Test keys").
+            FIRMO_CHECK(tx.audit().Append(
+                AuditEvent{0, request.id, now, "message.not_sent", "", "", "", rs.signer_id,
+                           "system", "inbox: a document to sign; not sent: test request"}));
+            continue;
+        }
         FIRMO_TRY(bool has, tx.inbox().Has(request.id, rs.signer_id, MessageKind::kSignRequest));
         if (has) continue;
         InboxMessage m;
