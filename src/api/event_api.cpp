@@ -34,6 +34,18 @@ Json DeliveryView(const OutboxMessage& m) {
     if (m.delivered_at) {
         j["status"] = "delivered";
         j["delivered_at"] = FormatRfc3339(*m.delivered_at);
+    } else if (m.abandoned_at && m.last_error == domain::kNotSentTest) {
+        // A test request's message, recorded and never sent: the integrator reads the signer's
+        // link here instead of in a mailbox (only for test requests: a live message's link is
+        // for its signer alone).
+        j["status"] = "not_sent_test";
+        j["abandoned_at"] = FormatRfc3339(*m.abandoned_at);
+        const Json payload = Json::parse(m.payload_json, nullptr, false);
+        for (const char* member : {"link", "code"}) {
+            if (payload.is_object() && payload.contains(member) && payload[member].is_string()) {
+                j[member] = payload[member];
+            }
+        }
     } else if (m.abandoned_at) {
         j["status"] = "abandoned";
         j["abandoned_at"] = FormatRfc3339(*m.abandoned_at);
@@ -141,7 +153,7 @@ HttpResponse EventApi::Deliveries(const QueryValues& query, const P& p, Channel 
 HttpResponse EventApi::Redeliver(Req& req, const P& p) {
     auto id = ParseId(req.Param("id"));
     if (!id) return Problem(ErrorCode::kNotFound, "delivery not found");
-    auto m = events_.Redeliver(p.issuer_id, *id);
+    auto m = events_.Redeliver(p.issuer_id, *id, p.test);
     if (!m) return Problem(m.error());
     return JsonResponse(202, DeliveryView(*m));
 }
@@ -158,11 +170,11 @@ HttpResponse EventApi::Poll(Req& req, const P& p) {
     auto query = ParseQueryParams(QueryOf("GET", "/api/v1/status-changes"), req.query);
     if (!query) return Problem(query.error());
     const std::string queue = query->Text("polling_queue").value_or("");
-    auto result = events_.Poll(p.issuer_id, queue);
+    auto result = events_.Poll(p.issuer_id, queue, p.test);
     if (!result) {
         auto response = Problem(result.error());
         if (result.error().code == ErrorCode::kRateLimited) {
-            if (auto next = events_.NextPollAt(p.issuer_id, queue); next && *next) {
+            if (auto next = events_.NextPollAt(p.issuer_id, queue, p.test); next && *next) {
                 SetNextPoll(response, **next);
                 // Retry-After comes from the problem mapping only for the API rate limit.
                 response.Set("Retry-After", "1");
@@ -188,7 +200,7 @@ HttpResponse EventApi::Poll(Req& req, const P& p) {
 HttpResponse EventApi::Confirm(Req& req, const P& p) {
     auto seq = ParseId(req.Param("id"));
     if (!seq) return Problem(ErrorCode::kNotFound, "status change not found");
-    if (auto ok = events_.Confirm(p.issuer_id, *seq); !ok) return Problem(ok.error());
+    if (auto ok = events_.Confirm(p.issuer_id, *seq, p.test); !ok) return Problem(ok.error());
     HttpResponse r;
     r.status = 204;
     return r;

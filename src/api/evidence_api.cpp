@@ -13,7 +13,7 @@ void EvidenceApi::Register(
     Route(add, "GET", "/api/v1/signature-requests/{id}/evidence",
           IssuerApi::AuthedHandler([this](HttpRequest& req, const domain::Principal& p) {
               const std::string id(req.Param("id"));
-              auto pdf = evidence_.Build(p.issuer_id, id);
+              auto pdf = evidence_.Build(p.Scope(), id);
               if (!pdf) return Problem(pdf.error());
               return PdfResponse(id, std::move(*pdf));
           }));

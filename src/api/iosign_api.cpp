@@ -200,7 +200,7 @@ HttpResponse IoSignApi::ListDossierRequests(Req& req, const P& p) {
     auto page = ReadPage(*query);
     if (!page) return IoProblem(page.error());
     auto result = s_.requests.List(
-        p.issuer_id, RequestFilter{.dossier_id = std::string(req.Param("id"))}, *page);
+        p.Scope(), RequestFilter{.dossier_id = std::string(req.Param("id"))}, *page);
     if (!result) return IoProblem(result.error());
     Json items = Json::array();
     for (const auto& r : result->items) {
@@ -233,13 +233,13 @@ HttpResponse IoSignApi::CreateRequest(Req& req, const P& p) {
     if (!body) return IoProblem(body.error());
     NewSignatureRequest input = body->ToInput();
     input.uncapped_expiry = true;
-    auto request = s_.requests.Create(p.issuer_id, input, ActorOf(p));
+    auto request = s_.requests.Create(p.Scope(), input, ActorOf(p));
     if (!request) return IoProblem(request.error());
     return JsonResponse(201, RequestView(*request));
 }
 
 HttpResponse IoSignApi::GetRequest(Req& req, const P& p) {
-    auto request = s_.requests.Get(p.issuer_id, std::string(req.Param("id")));
+    auto request = s_.requests.Get(p.Scope(), std::string(req.Param("id")));
     if (!request) return IoProblem(request.error());
     return JsonResponse(200, RequestView(*request));
 }
@@ -251,7 +251,7 @@ HttpResponse IoSignApi::PutStatus(Req& req, const P& p) {
     const RequestedStatus wanted =
         *status == RequestedStatus::kReady ? RequestedStatus::kReadyForSignature : *status;
     auto result =
-        s_.requests.ChangeStatus(p.issuer_id, std::string(req.Param("id")), wanted, ActorOf(p));
+        s_.requests.ChangeStatus(p.Scope(), std::string(req.Param("id")), wanted, ActorOf(p));
     if (!result) return IoProblem(result.error());
     HttpResponse response;
     response.status = 204;
@@ -261,7 +261,7 @@ HttpResponse IoSignApi::PutStatus(Req& req, const P& p) {
 HttpResponse IoSignApi::GetUploadUrl(Req& req, const P& p) {
     const std::string request_id(req.Param("id"));
     const std::string document_id(req.Param("doc_id"));
-    if (auto ok = s_.requests.CheckUploadable(p.issuer_id, request_id, document_id); !ok) {
+    if (auto ok = s_.requests.CheckUploadable(p.Scope(), request_id, document_id); !ok) {
         return IoProblem(ok.error());
     }
     // Always Firmo's own URL, even over an object store with pre-signed URLs: io-sign's
@@ -276,7 +276,7 @@ HttpResponse IoSignApi::GetUploadUrl(Req& req, const P& p) {
 }
 
 HttpResponse IoSignApi::PutNotification(Req& req, const P& p) {
-    auto id = s_.requests.Notify(p.issuer_id, std::string(req.Param("id")), ActorOf(p));
+    auto id = s_.requests.Notify(p.Scope(), std::string(req.Param("id")), ActorOf(p));
     if (!id) return IoProblem(id.error(), 422);
     return JsonResponse(201, Json{{"io_message_id", *id}});
 }

@@ -116,7 +116,7 @@ HttpResponse IssuerApi::ListRequestsFiltered(Req& req, const P& p, const QuerySp
     auto page = ReadPage(*query);
     if (!page) return Problem(page.error());
     if (auto status = query->Text("status")) filter.status = ParseRequestStatus(*status);
-    auto result = s_.requests.List(p.issuer_id, filter, *page);
+    auto result = s_.requests.List(p.Scope(), filter, *page);
     if (!result) return Problem(result.error());
     return JsonTextResponse(
         200, PageText(*result, [this](codec::JsonWriter& w, const SignatureRequest& r) {
@@ -152,12 +152,12 @@ HttpResponse IssuerApi::CreateRequest(Req& req, const P& p) {
     auto body = ParseBody(req, SignatureRequestBodySpec());
     if (!body) return Problem(body.error());
     const NewSignatureRequest input = body->ToInput();
-    auto request = s_.requests.Create(p.issuer_id, input, ActorOf(p));
+    auto request = s_.requests.Create(p.Scope(), input, ActorOf(p));
     if (!request) return Problem(request.error());
     RequestLinks links = Links(*request);
     if (request->redirect) {
         // The one-time redirect URLs are shown here once (they are stored hashed).
-        auto tokens = s_.requests.IssueRedirectTokens(p.issuer_id, request->id, std::nullopt,
+        auto tokens = s_.requests.IssueRedirectTokens(p.Scope(), request->id, std::nullopt,
                                                       options_.redirect_url_ttl);
         if (!tokens) return Problem(tokens.error());
         links.redirect_urls.resize(request->signers.size());
@@ -183,8 +183,8 @@ HttpResponse IssuerApi::GetRequest(Req& req, const P& p) {
     const std::string id(req.Param("id"));
     // Direct flow: the token the signer's browser brought back to the issuer's exit URL.
     const auto token = query->Text("status_query_token");
-    auto request = token ? s_.requests.GetWithStatusQueryToken(p.issuer_id, id, *token)
-                         : s_.requests.Get(p.issuer_id, id);
+    auto request = token ? s_.requests.GetWithStatusQueryToken(p.Scope(), id, *token)
+                         : s_.requests.Get(p.Scope(), id);
     if (!request) return Problem(request.error());
     return JsonTextResponse(200, View(*request));
 }
@@ -235,13 +235,13 @@ HttpResponse IssuerApi::Download(Req& req) {
 }
 
 HttpResponse IssuerApi::PutNotification(Req& req, const P& p) {
-    auto id = s_.requests.Notify(p.issuer_id, std::string(req.Param("id")), ActorOf(p));
+    auto id = s_.requests.Notify(p.Scope(), std::string(req.Param("id")), ActorOf(p));
     if (!id) return Problem(id.error());
     return JsonResponse(201, Json{{"io_message_id", *id}});
 }
 
 HttpResponse IssuerApi::NewRedirectUrl(Req& req, const P& p) {
-    auto tokens = s_.requests.IssueRedirectTokens(p.issuer_id, std::string(req.Param("id")),
+    auto tokens = s_.requests.IssueRedirectTokens(p.Scope(), std::string(req.Param("id")),
                                                   std::string(req.Param("signer_id")),
                                                   options_.redirect_url_ttl);
     if (!tokens) return Problem(tokens.error());
@@ -252,7 +252,7 @@ HttpResponse IssuerApi::NewRedirectUrl(Req& req, const P& p) {
 }
 
 HttpResponse IssuerApi::ListEvents(Req& req, const P& p) {
-    auto events = s_.requests.Events(p.issuer_id, std::string(req.Param("id")));
+    auto events = s_.requests.Events(p.Scope(), std::string(req.Param("id")));
     if (!events) return Problem(events.error());
     std::string out;
     codec::JsonWriter w(out);
@@ -265,14 +265,14 @@ HttpResponse IssuerApi::ListEvents(Req& req, const P& p) {
 HttpResponse IssuerApi::GetUploadUrl(Req& req, const P& p) {
     const std::string request_id(req.Param("id"));
     const std::string document_id(req.Param("doc_id"));
-    if (auto ok = s_.requests.CheckUploadable(p.issuer_id, request_id, document_id); !ok) {
+    if (auto ok = s_.requests.CheckUploadable(p.Scope(), request_id, document_id); !ok) {
         return Problem(ok.error());
     }
     const Timestamp expires = clock_.Now() + options_.upload_url_ttl;
     std::string url;
     if (s_.requests.DirectUploads()) {
         // A pre-signed PUT straight to the object store (Content-Type: application/pdf).
-        auto direct = s_.requests.BeginDirectUpload(p.issuer_id, request_id, document_id,
+        auto direct = s_.requests.BeginDirectUpload(p.Scope(), request_id, document_id,
                                                     options_.upload_url_ttl);
         if (!direct) return Problem(direct.error());
         url = std::move(*direct);
@@ -309,7 +309,7 @@ HttpResponse IssuerApi::PutStatus(Req& req, const P& p) {
     auto status = ParseBody(req, StatusBodySpec());
     if (!status) return Problem(status.error());
     auto result =
-        s_.requests.ChangeStatus(p.issuer_id, std::string(req.Param("id")), *status, ActorOf(p));
+        s_.requests.ChangeStatus(p.Scope(), std::string(req.Param("id")), *status, ActorOf(p));
     if (!result) return Problem(result.error());
     HttpResponse response;
     response.status = 204;
@@ -319,15 +319,14 @@ HttpResponse IssuerApi::PutStatus(Req& req, const P& p) {
 HttpResponse IssuerApi::PatchRequest(Req& req, const P& p) {
     auto patch = ParseBody(req, RequestPatchBodySpec());
     if (!patch) return Problem(patch.error());
-    auto result = s_.requests.ChangeDeadline(p.issuer_id, std::string(req.Param("id")),
+    auto result = s_.requests.ChangeDeadline(p.Scope(), std::string(req.Param("id")),
                                              patch->expires_at, ActorOf(p));
     if (!result) return Problem(result.error());
     return JsonTextResponse(200, View(*result));
 }
 
 HttpResponse IssuerApi::DeleteDocuments(Req& req, const P& p) {
-    auto result =
-        s_.requests.DeleteDocuments(p.issuer_id, std::string(req.Param("id")), ActorOf(p));
+    auto result = s_.requests.DeleteDocuments(p.Scope(), std::string(req.Param("id")), ActorOf(p));
     if (!result) return Problem(result.error());
     return JsonTextResponse(200, View(*result));
 }

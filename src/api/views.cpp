@@ -127,6 +127,7 @@ void WriteRequest(JsonWriter& w, const SignatureRequest& r, const RequestLinks& 
     PutTime(w, "activates_at", r.activates_at);
     PutTime(w, "documents_deleted_at", r.documents_deleted_at);
     if (!r.polling_queue.empty()) w.Member("polling_queue", r.polling_queue);
+    w.Member("test", r.test);  // made with a test key (docs/API.md "Test keys")
     PutTime(w, "created_at", r.created_at);
     PutTime(w, "updated_at", r.updated_at);
     w.EndObject();

@@ -173,6 +173,14 @@ Cli::Cli() : app_("firmo - self-hosted digital signature service", "firmo") {
                      "the only client addresses it may be used from: addresses or CIDR "
                      "networks, IPv4 or IPv6, comma-separated (default: anywhere)")
         ->type_name("LIST");
+    apikey_create_.app
+        ->add_option("--mode", apikey_mode_,
+                     "test: its requests are test requests, whose e-mails and SMS are recorded "
+                     "and not sent and whose signatures say TEST; it reaches no live request "
+                     "(docs/API.md \"Test keys\")")
+        ->check(CLI::IsMember({"test", "live"}))
+        ->default_str("live")
+        ->type_name("test|live");
     AddConfigCommand(apikey_list_, *apikey, "list",
                      "Lists an issuer's API keys (revoked ones too), newest first, with their "
                      "last use (approximate to a minute).",
@@ -412,6 +420,7 @@ int Cli::RunConfigCommand(const ConfigCommand& command, std::ostream& out, std::
         return RunIssuerUpdate(*config, update_issuer_, update_patch_, out, err);
     }
     if (&command == &apikey_create_) {
+        apikey_options_.test = apikey_mode_ == "test";
         return RunApiKeyCreate(*config, apikey_issuer_, apikey_options_, out, err);
     }
     if (&command == &apikey_list_) return RunApiKeyList(*config, apikey_issuer_, out, err);

@@ -61,6 +61,7 @@ class Cli {
     ConfigCommand apikey_revoke_;
     ConfigCommand apikey_list_;
     domain::ApiKeyOptions apikey_options_;
+    std::string apikey_mode_ = "live";
     ConfigCommand ca_revoke_;
     ConfigCommand ca_tsa_cert_;
     ConfigCommand user_create_;

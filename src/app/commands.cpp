@@ -105,14 +105,14 @@ int RunApiKeyList(const Config& config, const std::string& issuer_id, std::ostre
     auto keys = once->issuer_side->issuers().ListApiKeys(issuer_id);
     if (!keys) return Report(keys.error(), err);
     const auto or_dash = [](const std::string& s) { return s.empty() ? std::string("-") : s; };
-    out << "id\tprefix\tlabel\tcreated\texpires\trevoked\tallowed_ips\tlast_used\tlast_ip\n";
+    out << "id\tprefix\tlabel\tcreated\texpires\trevoked\tallowed_ips\tlast_used\tlast_ip\tmode\n";
     for (const domain::ApiKey& k : *keys) {
         out << k.id << '\t' << k.prefix << '\t' << or_dash(k.label) << '\t'
             << FormatRfc3339(k.created_at) << '\t'
             << (k.expires_at ? FormatRfc3339(*k.expires_at) : "-") << '\t'
             << (k.revoked_at ? FormatRfc3339(*k.revoked_at) : "-") << '\t' << or_dash(k.allowed_ips)
             << '\t' << (k.last_used_at ? FormatRfc3339(*k.last_used_at) : "-") << '\t'
-            << or_dash(k.last_used_ip) << '\n';
+            << or_dash(k.last_used_ip) << '\t' << (k.test ? "test" : "live") << '\n';
     }
     return 0;
 }

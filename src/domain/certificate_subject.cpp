@@ -42,4 +42,20 @@ SignerIdentity CertificateSubject(const Signer& signer, const RequestSigner& rs,
     return identity;
 }
 
+SignerIdentity MarkedAsTest(SignerIdentity identity) {
+    constexpr std::size_t kMaxCharacters = 64;
+    std::string name = std::string(kTestSubjectPrefix) + identity.full_name;
+    std::size_t characters = 0;
+    for (std::size_t i = 0; i < name.size(); ++i) {
+        // A UTF-8 character starts at every byte that is not a continuation byte (10xxxxxx).
+        if ((static_cast<unsigned char>(name[i]) & 0xC0) == 0x80) continue;
+        if (++characters > kMaxCharacters) {
+            name.resize(i);
+            break;
+        }
+    }
+    identity.full_name = std::move(name);
+    return identity;
+}
+
 }  // namespace firmo::domain

@@ -5,11 +5,20 @@
 // address and phone number only. Pure functions; no I/O.
 
 #include <string>
+#include <string_view>
 
 #include "domain/model.hpp"
 #include "domain/ports/trust_service.hpp"
 
 namespace firmo::domain {
+
+// Starts the commonName of a test request's signer certificate (SignatureRequest::test).
+inline constexpr std::string_view kTestSubjectPrefix = "TEST - ";
+
+// The subject of a test request's signer: its commonName starts with kTestSubjectPrefix, and is
+// cut to the 64 characters X.509 allows (RFC 5280 ub-common-name) so the prefix never stops a
+// signature.
+SignerIdentity MarkedAsTest(SignerIdentity identity);
 
 // Whether a confirmation at `reached` proved this signer's national identifier.
 bool IdentifierProven(const Signer& signer, const std::optional<AuthLevel>& reached);

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/clock.hpp"
@@ -44,6 +45,9 @@ struct ApiKey {
     // (IssuerService::FlushKeyUses): approximate to a minute.
     std::optional<Timestamp> last_used_at;
     std::string last_used_ip;
+    // A test key (issue 17): its requests are test requests (SignatureRequest::test), and it
+    // reaches no other. Keys made before modes existed are live keys.
+    bool test = false;
 };
 
 struct Dossier {
@@ -177,6 +181,10 @@ struct SignatureRequest {
     // The polling queue its status changes go to (as Posten signering's polling-queue); empty:
     // the default queue.
     std::string polling_queue;
+    // Created with a test key: only test keys reach it, its e-mails and SMS are recorded and
+    // not sent, and its signatures' certificates say TEST (docs/API.md "Test keys"). Never
+    // changes.
+    bool test = false;
 
     const Document* FindDocument(std::string_view document_id) const;
     Document* FindDocument(std::string_view document_id);
@@ -372,6 +380,32 @@ struct Page {
 struct RequestFilter {
     std::optional<std::string> dossier_id;
     std::optional<RequestStatus> status;
+    std::optional<bool> test;  // only test (true) or live (false) requests; none: both
 };
+
+// Which of an issuer's requests a caller reaches: an API key only those of its mode (a test key
+// test requests, a live key live ones), the sender portal's staff and the worker all. Every
+// issuer-scoped read of a request checks it (RequestService::Load and List): a request outside
+// the scope is not found, as another issuer's is. From an issuer id alone: both modes.
+struct RequestScope {
+    RequestScope(std::string issuer) : issuer_id(std::move(issuer)) {}  // NOLINT: implicit
+    RequestScope(const char* issuer) : issuer_id(issuer) {}             // NOLINT: implicit
+    RequestScope(std::string issuer, bool test_mode)
+        : issuer_id(std::move(issuer)), test(test_mode) {}
+
+    std::string issuer_id;
+    std::optional<bool> test;  // none: both modes
+
+    bool Covers(const SignatureRequest& request) const {
+        return request.issuer_id == issuer_id && (!test || *test == request.test);
+    }
+};
+
+// The polling queue a request's status changes are stored in: a test request's in queues of
+// their own ("test:" + name; CheckPollingQueue allows no ':' in a name), so a test key polls
+// only test requests' changes and a live key only live ones.
+inline std::string StoredPollingQueue(const std::string& queue, bool test) {
+    return test ? "test:" + queue : queue;
+}
 
 }  // namespace firmo::domain

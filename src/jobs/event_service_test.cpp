@@ -1114,5 +1114,152 @@ TEST_F(EventsTest, WebhookUrlsWithCredentialsOrNoHostAreRefused) {
         events_->AddWebhook(issuer_, NewWebhook{"https://hooks.example.org/a@b?c=d@e", {}}));
 }
 
+// ---- Issue 17: test requests -----------------------------------------------------------------
+
+class TestModeEventsTest : public EventsTest {
+  protected:
+    // A READY test request (made with a test key) of Mario with a phone, notified.
+    SignatureRequest MakeNotifiedTestRequest() {
+        const RequestScope test_key(issuer_, true);
+        DossierService dossiers(*ctx_);
+        auto dossier = dossiers.Create(
+            issuer_, NewDossier{"Contratto di lavoro", std::nullopt, OneDocument()});
+        EXPECT_TRUE(dossier) << dossier.error().message;
+        SignerService signers(*ctx_);
+        auto signer =
+            signers.Resolve(issuer_, NewSigner{IdentifierKind::kItFiscalCode, kMario,
+                                               "mario@example.org", "+393331234567", std::nullopt});
+        EXPECT_TRUE(signer) << signer.error().message;
+        if (!dossier || !signer) return {};
+        NewSignatureRequest input;
+        input.dossier_id = dossier->id;
+        input.signers.push_back({signer->signer.id, 0});
+        auto request = requests_->Create(test_key, input, "issuer:firmo_test_x");
+        EXPECT_TRUE(request) << request.error().message;
+        if (!request) return {};
+        auto uploaded = requests_->UploadDocument(test_key, request->id, request->documents[0].id,
+                                                  Upload{"%PDF-1.7\n% document\n", "test"});
+        EXPECT_TRUE(uploaded) << uploaded.error().message;
+        worker_->RunOnce();  // validation
+        auto ready = requests_->ChangeStatus(test_key, request->id, RequestedStatus::kReady, "t");
+        EXPECT_TRUE(ready) << ready.error().message;
+        auto notified = requests_->Notify(test_key, request->id, "t");
+        EXPECT_TRUE(notified) << notified.error().message;
+        return ready ? *ready : SignatureRequest{};
+    }
+};
+
+TEST_F(TestModeEventsTest, ATestRequestsMessagesAreRecordedAndNotSentButItsWebhooksAre) {
+    EnableNotifications();
+    metrics::Registry registry;
+    options_.metrics = &registry;
+    events_ = std::make_unique<EventService>(*ctx_, &transport_, options_);
+    AddWebhook("https://hooks.example.org/all");
+    const SignatureRequest r = MakeNotifiedTestRequest();
+    ASSERT_TRUE(r.test);
+    ASSERT_EQ(Outbox(Channel::kEmail).size(), 1u);
+    ASSERT_EQ(Outbox(Channel::kSms).size(), 1u);
+    while (DeliverOne()) {
+    }
+    // Only the webhook reached a transport, with "test": true in its data.
+    ASSERT_FALSE(transport_.delivered.empty());
+    for (const OutboxMessage& m : transport_.delivered) {
+        EXPECT_EQ(m.channel, Channel::kWebhook) << m.destination;
+        const auto body = nlohmann::json::parse(m.payload_json, nullptr, false);
+        EXPECT_EQ(body["data"]["test"], true) << m.payload_json;
+    }
+    // The e-mail and the SMS are recorded as not sent, never attempted.
+    for (Channel channel : {Channel::kEmail, Channel::kSms}) {
+        const auto messages = Outbox(channel);
+        ASSERT_EQ(messages.size(), 1u);
+        EXPECT_TRUE(messages[0].abandoned_at);
+        EXPECT_FALSE(messages[0].delivered_at);
+        EXPECT_EQ(messages[0].attempts, 0);
+        EXPECT_EQ(messages[0].last_error, kNotSentTest);
+        EXPECT_NE(messages[0].payload_json.find("https://sign.example.org/r/" + r.id),
+                  std::string::npos);  // the link stays readable in the delivery log
+    }
+    // A live key cannot redeliver a test request's message, nor a test key a live one's.
+    const std::int64_t recorded = Outbox(Channel::kEmail)[0].id;
+    auto crossed = events_->Redeliver(issuer_, recorded, false);
+    ASSERT_FALSE(crossed);
+    EXPECT_EQ(crossed.error().code, ErrorCode::kNotFound);
+    ASSERT_TRUE(events_->Redeliver(issuer_, recorded, true));
+    ASSERT_TRUE(DeliverOne());  // recorded again, not sent
+    EXPECT_EQ(Find(recorded).last_error, kNotSentTest);
+    for (const OutboxMessage& m : transport_.delivered) EXPECT_EQ(m.channel, Channel::kWebhook);
+    // Counted twice for e-mail: once at first, once after the redelivery.
+    const std::string text = registry.Render();
+    EXPECT_NE(text.find("firmo_outbox_test_messages_total{channel=\"email\"} 2"), std::string::npos)
+        << text;
+    EXPECT_NE(text.find("firmo_outbox_test_messages_total{channel=\"sms\"} 1"), std::string::npos);
+
+    // A live request's messages still go out.
+    transport_.delivered.clear();
+    const SignatureRequest live = MakeReady({Mario()});
+    ASSERT_TRUE(requests_->Notify(issuer_, live.id, "t"));
+    while (DeliverOne()) {
+    }
+    const bool mailed =
+        std::any_of(transport_.delivered.begin(), transport_.delivered.end(),
+                    [](const OutboxMessage& m) { return m.channel == Channel::kEmail; });
+    EXPECT_TRUE(mailed);
+    for (const OutboxMessage& m : transport_.delivered) {
+        EXPECT_EQ(m.payload_json.find("\"test\""), std::string::npos) << m.payload_json;
+    }
+}
+
+// A test request's one-time codes are not handed to the code sender either: they are recorded in
+// the outbox (readable in the delivery log) and never sent.
+TEST_F(TestModeEventsTest, ATestRequestsCodesAreRecordedAndNotSent) {
+    const SignatureRequest r = MakeNotifiedTestRequest();
+    auto sent = sessions_->SendCode(r.id, r.signers[0].signer_id, CodeKind::kLogin, client_);
+    ASSERT_TRUE(sent) << sent.error().message;
+    EXPECT_TRUE(codes_.sent.empty());
+    const auto emails = Outbox(Channel::kEmail);
+    const auto code = std::find_if(emails.begin(), emails.end(), [](const OutboxMessage& m) {
+        return m.template_name == "login_code";
+    });
+    ASSERT_NE(code, emails.end());
+    EXPECT_EQ(code->destination, "mario@example.org");
+    const auto payload = nlohmann::json::parse(code->payload_json, nullptr, false);
+    ASSERT_TRUE(payload.contains("code")) << code->payload_json;
+    const std::string digits = payload["code"];
+    while (DeliverOne()) {
+    }
+    EXPECT_TRUE(transport_.delivered.empty());
+    EXPECT_EQ(Find(code->id).last_error, kNotSentTest);
+    // The recorded code opens the session, as a sent one would.
+    auto handle = sessions_->LoginWithCode("", r.id, r.signers[0].signer_id, digits, client_);
+    EXPECT_TRUE(handle) << handle.error().message;
+}
+
+TEST_F(TestModeEventsTest, TestAndLiveKeysPollTheirOwnRequestsChanges) {
+    const SignatureRequest live = MakeReady({Mario()});
+    const SignatureRequest test = MakeNotifiedTestRequest();
+    auto live_poll = events_->Poll(issuer_, "", false);
+    ASSERT_TRUE(live_poll) << live_poll.error().message;
+    ASSERT_TRUE(live_poll->change);
+    EXPECT_EQ(live_poll->change->request_id, live.id);
+    auto test_poll = events_->Poll(issuer_, "", true);
+    ASSERT_TRUE(test_poll) << test_poll.error().message;
+    ASSERT_TRUE(test_poll->change);
+    EXPECT_EQ(test_poll->change->request_id, test.id);
+    // A key confirms only its mode's changes (404, as a change that does not exist).
+    auto crossed = events_->Confirm(issuer_, test_poll->change->seq, false);
+    ASSERT_FALSE(crossed);
+    EXPECT_EQ(crossed.error().code, ErrorCode::kNotFound);
+    crossed = events_->Confirm(issuer_, live_poll->change->seq, true);
+    ASSERT_FALSE(crossed);
+    EXPECT_EQ(crossed.error().code, ErrorCode::kNotFound);
+    ASSERT_TRUE(events_->Confirm(issuer_, live_poll->change->seq, false));
+    // Each queue is paced on its own, and neither serves the other's change.
+    ASSERT_TRUE(events_->Confirm(issuer_, test_poll->change->seq, true));
+    clock_.Advance(options_.poll_empty_interval);
+    auto test_again = events_->Poll(issuer_, "", true);
+    ASSERT_TRUE(test_again) << test_again.error().message;
+    EXPECT_FALSE(test_again->change);
+}
+
 }  // namespace
 }  // namespace firmo::domain

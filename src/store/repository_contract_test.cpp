@@ -2788,6 +2788,110 @@ TEST_P(RepositoryContract, ApiKeysKeepTheirAllowListAndTheirLatestUse) {
     EXPECT_EQ((*keys)[0].last_used_ip, "10.0.0.2");
 }
 
+// Issue 17: a key's mode and a request's test flag are stored, survive an update of the request
+// (they never change), and the list filters by them (none: both).
+TEST_P(RepositoryContract, TestModeOfKeysAndRequestsRoundTripsAndFiltersLists) {
+    ApiKey test_key{Id(), issuer_a_, "hash-test", "firmo_test_abcdef", clock_.Now(), std::nullopt};
+    test_key.test = true;
+    ApiKey live_key{Id(), issuer_a_, "hash-live", "firmo_live_abcdef", clock_.Now(), std::nullopt};
+    {
+        auto tx = Write();
+        ASSERT_TRUE(tx->issuers().InsertKey(test_key));
+        ASSERT_TRUE(tx->issuers().InsertKey(live_key));
+        ASSERT_TRUE(tx->Commit());
+    }
+    auto found_test = Read()->issuers().FindKeyByHash("hash-test");
+    ASSERT_TRUE(found_test && *found_test);
+    EXPECT_TRUE((*found_test)->test);
+    auto found_live = Read()->issuers().FindKeyByHash("hash-live");
+    ASSERT_TRUE(found_live && *found_live);
+    EXPECT_FALSE((*found_live)->test);
+    auto keys = Read()->issuers().ListKeys(issuer_a_);
+    ASSERT_TRUE(keys);
+    ASSERT_EQ(keys->size(), 2u);
+    EXPECT_EQ((*keys)[0].test + (*keys)[1].test, 1);
+
+    const Dossier d = MakeDossier(issuer_a_);
+    const Signer s = MakeSigner(issuer_a_, "RSSMRA80A01H501U");
+    const SignatureRequest live = MakeRequest(d, s);
+    clock_.Advance(1ms);
+    SignatureRequest test;
+    test.id = Id();
+    test.issuer_id = issuer_a_;
+    test.dossier_id = d.id;
+    test.expires_at = clock_.Now() + 24h;
+    test.created_at = test.updated_at = clock_.Now();
+    test.signers.resize(1);
+    test.signers[0].signer_id = s.id;
+    test.test = true;
+    {
+        auto tx = Write();
+        ASSERT_TRUE(tx->requests().Insert(test));
+        ASSERT_TRUE(tx->Commit());
+    }
+    test.status = RequestStatus::kReady;
+    {
+        auto tx = Write();
+        ASSERT_TRUE(tx->requests().Update(test));
+        ASSERT_TRUE(tx->Commit());
+    }
+    auto read = Read()->requests().Find(issuer_a_, test.id);
+    ASSERT_TRUE(read && *read) << (read ? "" : read.error().message);
+    EXPECT_TRUE((*read)->test);
+    EXPECT_EQ((*read)->status, RequestStatus::kReady);
+    auto for_signer = Read()->requests().FindForSigner(test.id);
+    ASSERT_TRUE(for_signer && *for_signer);
+    EXPECT_TRUE((*for_signer)->test);
+    auto read_live = Read()->requests().Find(issuer_a_, live.id);
+    ASSERT_TRUE(read_live && *read_live);
+    EXPECT_FALSE((*read_live)->test);
+
+    const auto ids = [&](std::optional<bool> mode) {
+        RequestFilter filter;
+        filter.test = mode;
+        auto page = Read()->requests().List(issuer_a_, filter, PageQuery{10, std::nullopt});
+        EXPECT_TRUE(page) << page.error().message;
+        std::vector<std::string> out;
+        if (page) {
+            for (const auto& r : page->items) out.push_back(r.id);
+        }
+        return out;
+    };
+    EXPECT_EQ(ids(std::nullopt), (std::vector<std::string>{test.id, live.id}));
+    EXPECT_EQ(ids(true), std::vector<std::string>{test.id});
+    EXPECT_EQ(ids(false), std::vector<std::string>{live.id});
+}
+
+// Issue 17: the queue a change is stored in (a test request's are "test:"...), which a key's
+// confirmation is checked against; another issuer's change has none.
+TEST_P(RepositoryContract, StatusChangesTellTheirQueue) {
+    StatusChange test{0,    issuer_a_,    "evt_t",      "signature_request.ready",     "R1",
+                      "{}", clock_.Now(), clock_.Now(), StoredPollingQueue("hr", true)};
+    StatusChange live{0,    issuer_a_, "evt_l",      "signature_request.ready",
+                      "R2", "{}",      clock_.Now(), clock_.Now(),
+                      ""};
+    {
+        auto tx = Write();
+        ASSERT_TRUE(tx->status_changes().Insert(test));
+        ASSERT_TRUE(tx->status_changes().Insert(live));
+        ASSERT_TRUE(tx->Commit());
+    }
+    auto served = Read()->status_changes().Next(issuer_a_, "test:hr", clock_.Now());
+    ASSERT_TRUE(served && *served);
+    EXPECT_EQ((*served)->event_id, "evt_t");
+    auto queue = Read()->status_changes().QueueOf(issuer_a_, (*served)->seq);
+    ASSERT_TRUE(queue) << queue.error().message;
+    EXPECT_EQ(*queue, std::optional<std::string>("test:hr"));
+    auto other = Read()->status_changes().QueueOf(issuer_b_, (*served)->seq);
+    ASSERT_TRUE(other);
+    EXPECT_FALSE(*other);
+    auto default_queue = Read()->status_changes().Next(issuer_a_, "", clock_.Now());
+    ASSERT_TRUE(default_queue && *default_queue);
+    EXPECT_EQ(*Read()->status_changes().QueueOf(issuer_a_, (*default_queue)->seq),
+              std::optional<std::string>(""));
+    EXPECT_FALSE(*Read()->status_changes().QueueOf(issuer_a_, 999'999));
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, RepositoryContract, ::testing::ValuesIn(Backends()),
                          [](const auto& param_info) { return param_info.param.name; });
 

@@ -278,6 +278,7 @@ HttpResponse StaffPortal::AdminKeys(Req& req) {
         row.set("id", k.id);
         row.set("prefix", k.prefix);
         row.set("label", k.label);
+        row.set("test", k.test);
         row.set("created", catalog.DateTime(ctx.Language(), k.created_at, zone));
         row.set("expires", k.expires_at ? catalog.DateTime(ctx.Language(), *k.expires_at, zone)
                                         : ctx.T("staff.admin.never"));
@@ -314,6 +315,11 @@ HttpResponse StaffPortal::AdminAddKey(Req& req) {
     if (!http::AddressList::Parse(options.allowed_ips)) {
         return SeeOther(ctx, "/app/admin/keys?error=1");
     }
+    const std::string mode = FormValue(ctx.form, "mode");
+    if (mode != "" && mode != "live" && mode != "test") {
+        return SeeOther(ctx, "/app/admin/keys?error=1");
+    }
+    options.test = mode == "test";
     auto created = s_.issuers.CreateApiKey(issuer, options);
     if (!created) {
         if (created.error().code == ErrorCode::kInvalidArgument) {
@@ -322,7 +328,8 @@ HttpResponse StaffPortal::AdminAddKey(Req& req) {
         return ErrorPage(ctx, created.error());
     }
     const std::string actor = StaffActor(ctx.principal->user.id);
-    std::string detail = "prefix=" + created->key.prefix + " label=" + JsonQuote(options.label);
+    std::string detail = "prefix=" + created->key.prefix + " label=" + JsonQuote(options.label) +
+                         " mode=" + (options.test ? "test" : "live");
     if (options.expires_at) detail += " expires_at=" + FormatRfc3339(*options.expires_at);
     if (!options.allowed_ips.empty()) detail += " allowed_ips=" + JsonQuote(options.allowed_ips);
     auto recorded = staff_.Record(issuer, actor, "api_key.created", created->key.id, detail);

@@ -471,6 +471,7 @@ HttpResponse StaffPortal::Home(Req& req) {
         row.set("id", r.id);
         row.set("title", title);
         row.set("reference", r.reference.value_or(""));
+        row.set("test", r.test);
         row.set("status", ctx.T(StatusKey(r.status)));
         std::string joined;
         for (const auto& n : signer_names) joined += (joined.empty() ? "" : ", ") + n;
@@ -543,6 +544,7 @@ HttpResponse StaffPortal::RequestPage(Req& req) {
     data.set("title", TitleOf(names, issuer, *r));
     data.set("reference", r->reference.value_or(""));
     data.set("has_reference", r->reference.has_value() && !r->reference->empty());
+    data.set("test", r->test);
     data.set("status", ctx.T(StatusKey(r->status)));
     data.set("expires", catalog.DateTime(ctx.Language(), r->expires_at, zone));
     data.set("signers", signers);

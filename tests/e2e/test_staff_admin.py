@@ -234,7 +234,7 @@ class StaffAdmin(FirmoTestCase):
         # The CLI lists the same.
         listing = self.firmo.cli("apikey", "list", "--issuer", self.issuer).stdout
         line = next(l for l in listing.splitlines() if "\tthis host\t" in l)
-        self.assertTrue(line.endswith("\t127.0.0.1"), line)
+        self.assertTrue(line.endswith("\t127.0.0.1\tlive"), line)  # last IP, then the mode
         line = next(l for l in listing.splitlines() if "\toffice only\t" in l)
         self.assertIn("\t10.0.0.0/8, 2001:db8::/32\t-\t-", line)
 

@@ -94,6 +94,10 @@ class StatusChangeRepository {
                                                                    const std::string& queue,
                                                                    Timestamp now) = 0;
     [[nodiscard]] virtual Result<void> Hide(std::int64_t seq, Timestamp until) = 0;
+    // The stored polling queue of one of the issuer's changes (StoredPollingQueue); none when
+    // there is no such change.
+    [[nodiscard]] virtual Result<std::optional<std::string>> QueueOf(const std::string& issuer_id,
+                                                                     std::int64_t seq) = 0;
     // False when there is no such unconfirmed change of this issuer.
     [[nodiscard]] virtual Result<bool> Confirm(const std::string& issuer_id, std::int64_t seq,
                                                Timestamp at) = 0;

@@ -293,6 +293,12 @@ Result<ConfirmOutcome> CeremonyService::Confirm(const PortalSession& session,
                                                   std::string(ToString(r.status)) + ")");
         }
         FIRMO_CHECK(CheckActive(r, now));
+        if (r.test && UsesQtsp()) {
+            // A QTSP's signature would be a real one, which a test request must never make.
+            return Fail(ErrorCode::kConflict,
+                        "a test request cannot be signed here: this server signs with a QTSP, "
+                        "and a test request's signatures must not be real ones");
+        }
         rs.confirmed_at = now;
         rs.authenticated_with = reached;
         rs.signing_name = SigningName(session.full_name, access.signer, reached,
@@ -484,8 +490,11 @@ Result<void> CeremonyService::SignFor(const std::string& request_id, const std::
     const RequestSigner& rs = access.request_signer();
     if (!rs.confirmed_at || rs.status != SignerStatus::kWaiting) return {};
 
-    const SignerIdentity identity =
+    SignerIdentity identity =
         CertificateSubject(access.signer, rs, r.identifier_in_signed_documents);
+    // A test request's signatures must never pass as real ones: the certificate's name says so
+    // (pdfsig and every viewer show it).
+    if (r.test) identity = MarkedAsTest(std::move(identity));
 
     const Timestamp now = ctx_.clock.Now();
     ScratchDir scratch;
@@ -631,7 +640,8 @@ Result<void> CeremonyService::StoreSigned(const std::string& request_id,
                 // A link to the signed documents, never the documents themselves.
                 FIRMO_CHECK(QueueSignerMessage(ctx_, tx, fr, *person, "signed_documents",
                                                "signed-" + fr.id, title, now));
-                if (!IsNationalIdentifier(person->kind)) continue;
+                // A test request never reaches a person's eID inbox.
+                if (!IsNationalIdentifier(person->kind) || fr.test) continue;
                 FIRMO_TRY(bool has,
                           tx.inbox().Has(fr.id, s.signer_id, MessageKind::kSignedDocuments));
                 if (has) continue;

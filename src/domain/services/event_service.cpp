@@ -62,6 +62,11 @@ EventService::EventService(ServiceContext& ctx, DeliveryTransport* transport, Ev
     withdrawn_ = &r.AddCounter("firmo_outbox_withdrawn_total",
                                "Outbox messages not sent because their request had become final "
                                "(cancelled, expired, rejected, signed, failed).");
+    test_messages_ = &r.AddCounterFamily(
+        "firmo_outbox_test_messages_total",
+        "E-mails and SMS of test requests (made with a test API key) recorded in the outbox and "
+        "not sent, by channel.",
+        {"channel"});
 }
 
 Result<WebhookEndpoint> EventService::AddWebhook(const std::string& issuer_id,
@@ -138,9 +143,15 @@ Result<Page<OutboxMessage>> EventService::Deliveries(const std::string& issuer_i
         ctx_.db, [&](Transaction& tx) { return tx.outbox().List(issuer_id, channel, page); });
 }
 
-Result<OutboxMessage> EventService::Redeliver(const std::string& issuer_id, std::int64_t id) {
+Result<OutboxMessage> EventService::Redeliver(const std::string& issuer_id, std::int64_t id,
+                                              std::optional<bool> test) {
     return InWriteTransaction(ctx_.db, [&](Transaction& tx) -> Result<OutboxMessage> {
         FIRMO_TRY(auto found, tx.outbox().Find(issuer_id, id));
+        if (found && test) {
+            // A key redelivers only messages of its mode's requests.
+            FIRMO_TRY(auto request, tx.requests().Find(issuer_id, found->request_id));
+            if (request.value_or(SignatureRequest{}).test != *test) found.reset();
+        }
         if (!found)
             return Fail(ErrorCode::kNotFound, "delivery " + std::to_string(id) + " not found");
         if (!found->delivered_at && !found->abandoned_at) {
@@ -157,17 +168,20 @@ Result<OutboxMessage> EventService::Redeliver(const std::string& issuer_id, std:
 }
 
 Result<std::optional<Timestamp>> EventService::NextPollAt(const std::string& issuer_id,
-                                                          const std::string& queue) {
+                                                          const std::string& named, bool test) {
+    const std::string queue = StoredPollingQueue(named, test);
     return InReadTransaction(
         ctx_.db, [&](Transaction& tx) { return tx.status_changes().NextPollAt(issuer_id, queue); });
 }
 
-Result<PollResult> EventService::Poll(const std::string& issuer_id, const std::string& queue) {
-    if (!queue.empty()) {
+Result<PollResult> EventService::Poll(const std::string& issuer_id, const std::string& named,
+                                      bool test) {
+    if (!named.empty()) {
         std::vector<Violation> violations;
-        CheckPollingQueue(queue, "polling_queue", violations);
+        CheckPollingQueue(named, "polling_queue", violations);
         if (!violations.empty()) return FailValidation(std::move(violations));
     }
+    const std::string queue = StoredPollingQueue(named, test);
     return InWriteTransaction(ctx_.db, [&](Transaction& tx) -> Result<PollResult> {
         const Timestamp now = ctx_.clock.Now();
         FIRMO_TRY(auto permitted, tx.status_changes().NextPollAt(issuer_id, queue));
@@ -191,8 +205,17 @@ Result<PollResult> EventService::Poll(const std::string& issuer_id, const std::s
     });
 }
 
-Result<void> EventService::Confirm(const std::string& issuer_id, std::int64_t seq) {
+Result<void> EventService::Confirm(const std::string& issuer_id, std::int64_t seq,
+                                   std::optional<bool> test) {
     return InWriteTransaction(ctx_.db, [&](Transaction& tx) -> Result<void> {
+        if (test) {
+            // A key confirms only changes of its mode's queues (StoredPollingQueue).
+            FIRMO_TRY(auto queue, tx.status_changes().QueueOf(issuer_id, seq));
+            if (!queue || queue->starts_with(StoredPollingQueue("", true)) != *test) {
+                return Fail(ErrorCode::kNotFound,
+                            "status change " + std::to_string(seq) + " not found");
+            }
+        }
         FIRMO_TRY(bool confirmed, tx.status_changes().Confirm(issuer_id, seq, ctx_.clock.Now()));
         if (!confirmed) {
             return Fail(ErrorCode::kNotFound,
@@ -209,13 +232,22 @@ Result<bool> EventService::DeliverOne() {
     // locks, waits for a cancel in progress): a message that asks a signer to act is withdrawn
     // once the request is final, SMS held back for quiet hours included.
     std::optional<RequestStatus> final_status;
+    bool test = false;  // a test request's e-mail or SMS: recorded, not sent
     FIRMO_TRY(
         auto claimed,
         InWriteTransaction(ctx_.db, [&](Transaction& tx) -> Result<std::optional<OutboxMessage>> {
             FIRMO_TRY(auto m, tx.outbox().Claim(now, options_.lease));
-            if (!m || AnnouncesTheEnd(*m)) return m;
+            // Webhooks of test requests go out (the integrator's own endpoint, "test": true).
+            if (!m || m->channel == Channel::kWebhook) return m;
             FIRMO_TRY(auto request, tx.requests().Find(m->issuer_id, m->request_id));
-            if (!request || !IsTerminal(request->status)) return m;
+            if (request && request->test) {
+                test = true;
+                m->abandoned_at = now;
+                m->last_error = std::string(kNotSentTest);
+                FIRMO_CHECK(tx.outbox().Update(*m));
+                return m;
+            }
+            if (AnnouncesTheEnd(*m) || !request || !IsTerminal(request->status)) return m;
             final_status = request->status;
             m->abandoned_at = now;
             m->last_error = "not sent: the request is " + Lowercase(ToString(request->status));
@@ -224,6 +256,14 @@ Result<bool> EventService::DeliverOne() {
         }));
     if (!claimed) return false;
     OutboxMessage& m = *claimed;
+    if (test) {
+        if (test_messages_) test_messages_->With({std::string(ToString(m.channel))}).Inc();
+        log::Info("delivery_test_not_sent", {{"channel", std::string(ToString(m.channel))},
+                                             {"to", MaskDestination(m)},
+                                             {"template", m.template_name},
+                                             {"request_id", m.request_id}});
+        return true;
+    }
     if (final_status) {
         if (withdrawn_) withdrawn_->Inc();
         log::Info("delivery_withdrawn", {{"channel", std::string(ToString(m.channel))},

@@ -40,6 +40,10 @@ struct EventOptions {
 // reminder.
 [[nodiscard]] bool AnnouncesTheEnd(const OutboxMessage& message);
 
+// The outbox's last_error of a test request's e-mail or SMS, which is recorded (abandoned at
+// once, never attempted) and not sent: what the delivery logs show.
+inline constexpr std::string_view kNotSentTest = "not sent: test request";
+
 struct NewWebhook {
     std::string url;
     std::vector<std::string> events;  // empty: every event
@@ -75,17 +79,23 @@ class EventService {
     [[nodiscard]] Result<Page<OutboxMessage>> Deliveries(const std::string& issuer_id,
                                                          Channel channel, PageQuery page);
     // Queues a delivered or abandoned message again (the same event id: receivers deduplicate).
-    [[nodiscard]] Result<OutboxMessage> Redeliver(const std::string& issuer_id, std::int64_t id);
+    // `test`: a key's mode, which redelivers only messages of its mode's requests (none: any).
+    [[nodiscard]] Result<OutboxMessage> Redeliver(const std::string& issuer_id, std::int64_t id,
+                                                  std::optional<bool> test = std::nullopt);
 
     // The next change of one polling queue ("": the default queue; each queue has its own
     // permitted time). kRateLimited (with the time in the message) when polled before the
     // permitted time; kInvalidArgument for a queue name CheckPollingQueue refuses.
+    // `test`: a test key's poll, which reaches only test requests' changes (StoredPollingQueue).
     [[nodiscard]] Result<PollResult> Poll(const std::string& issuer_id,
-                                          const std::string& queue = "");
-    [[nodiscard]] Result<void> Confirm(const std::string& issuer_id, std::int64_t seq);
+                                          const std::string& queue = "", bool test = false);
+    // `test`: a key's mode, which confirms only changes of its mode's queues (none: any).
+    [[nodiscard]] Result<void> Confirm(const std::string& issuer_id, std::int64_t seq,
+                                       std::optional<bool> test = std::nullopt);
     // The permitted time of a refused poll (for Retry-After), when known.
     [[nodiscard]] Result<std::optional<Timestamp>> NextPollAt(const std::string& issuer_id,
-                                                              const std::string& queue = "");
+                                                              const std::string& queue = "",
+                                                              bool test = false);
 
     // Worker: delivers one due message; false when nothing is due. The message is claimed
     // round robin over issuers and, in the same transaction, withdrawn (abandoned, not sent)
@@ -111,6 +121,7 @@ class EventService {
     metrics::Family<metrics::Counter>* transitions_ = nullptr;
     metrics::Counter* held_ = nullptr;
     metrics::Counter* withdrawn_ = nullptr;
+    metrics::Family<metrics::Counter>* test_messages_ = nullptr;
 };
 
 }  // namespace firmo::domain

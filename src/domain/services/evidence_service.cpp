@@ -99,15 +99,16 @@ std::string AuditDetailIp(const std::string& detail, std::string* rest) {
     return ip;
 }
 
-Result<EvidenceReport> EvidenceService::Collect(const std::string& issuer_id,
+Result<EvidenceReport> EvidenceService::Collect(const RequestScope& scope,
                                                 const std::string& request_id) {
-    FIRMO_TRY(SignatureRequest r, requests_.Get(issuer_id, request_id));
+    const std::string& issuer_id = scope.issuer_id;
+    FIRMO_TRY(SignatureRequest r, requests_.Get(scope, request_id));
     if (!IsTerminal(r.status)) {
         return Fail(ErrorCode::kNotFinal,
                     "the evidence report exists once the request is final (now " +
                         std::string(ToString(r.status)) + ")");
     }
-    FIRMO_TRY(auto events, requests_.Events(issuer_id, request_id));
+    FIRMO_TRY(auto events, requests_.Events(scope, request_id));
     EvidenceReport report;
     report.issuer_id = issuer_id;
     if (auto issuer = issuers_.Find(issuer_id)) report.issuer_name = issuer->name;
@@ -188,9 +189,9 @@ Result<EvidenceReport> EvidenceService::Collect(const std::string& issuer_id,
     return report;
 }
 
-Result<std::string> EvidenceService::Build(const std::string& issuer_id,
+Result<std::string> EvidenceService::Build(const RequestScope& scope,
                                            const std::string& request_id) {
-    FIRMO_TRY(EvidenceReport report, Collect(issuer_id, request_id));
+    FIRMO_TRY(EvidenceReport report, Collect(scope, request_id));
     FIRMO_TRY(std::string pdf, renderer_.Render(report));
     return Seal(pdf, report);
 }

@@ -127,10 +127,10 @@ class EvidenceService {
 
     // What the report says. kNotFound for another issuer's request, kNotFinal for a request
     // that is not final.
-    [[nodiscard]] Result<EvidenceReport> Collect(const std::string& issuer_id,
+    [[nodiscard]] Result<EvidenceReport> Collect(const RequestScope& scope,
                                                  const std::string& request_id);
     // The sealed PDF: Collect, render, then one invisible signature by the server.
-    [[nodiscard]] Result<std::string> Build(const std::string& issuer_id,
+    [[nodiscard]] Result<std::string> Build(const RequestScope& scope,
                                             const std::string& request_id);
 
   private:

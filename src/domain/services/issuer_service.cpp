@@ -14,7 +14,10 @@ namespace firmo::domain {
 
 namespace {
 constexpr std::string_view kKeyPrefix = "firmo_";
-constexpr std::size_t kShownPrefix = 12;
+// Keys made since issue 17 say their mode; older ones are "firmo_" and six characters shown.
+constexpr std::string_view kTestKeyPrefix = "firmo_test_";
+constexpr std::string_view kLiveKeyPrefix = "firmo_live_";
+constexpr std::size_t kShownRandom = 6;  // random characters shown after the mode
 constexpr std::string_view kPngSignature = "\x89PNG\r\n\x1a\n";
 
 std::string LogoKey(const std::string& issuer_id) { return "issuers/" + issuer_id + "/logo"; }
@@ -56,12 +59,18 @@ Result<Issuer> IssuerService::NewIssuer(const std::string& name, const std::stri
                   ctx_.clock.Now()};
 }
 
-CreatedApiKey IssuerService::NewApiKey(const std::string& issuer_id) const {
-    // 32 random bytes: enough entropy that a fast hash (SHA-256) is a safe way to store it.
-    const std::string secret = std::string(kKeyPrefix) + Base64UrlEncode(ctx_.random.Bytes(32));
-    ApiKey key{
-        NewUlid(ctx_.clock.Now(), ctx_.random), issuer_id,        ctx_.hasher.Sha256Hex(secret),
-        secret.substr(0, kShownPrefix),         ctx_.clock.Now(), std::nullopt};
+CreatedApiKey IssuerService::NewApiKey(const std::string& issuer_id, bool test) const {
+    // 32 random bytes: enough entropy that a fast hash (SHA-256) is a safe way to store it. The
+    // mode in the key's text tells a reader which it is; the stored ApiKey::test decides.
+    const std::string_view mode = test ? kTestKeyPrefix : kLiveKeyPrefix;
+    const std::string secret = std::string(mode) + Base64UrlEncode(ctx_.random.Bytes(32));
+    ApiKey key{NewUlid(ctx_.clock.Now(), ctx_.random),
+               issuer_id,
+               ctx_.hasher.Sha256Hex(secret),
+               secret.substr(0, mode.size() + kShownRandom),
+               ctx_.clock.Now(),
+               std::nullopt};
+    key.test = test;
     return CreatedApiKey{key, secret};
 }
 
@@ -82,7 +91,7 @@ Result<CreatedApiKey> IssuerService::CreateApiKey(const std::string& issuer_id,
     if (options.expires_at && *options.expires_at <= ctx_.clock.Now()) {
         return FailValidation({{"expires_at", "must be in the future"}});
     }
-    CreatedApiKey created = NewApiKey(issuer_id);
+    CreatedApiKey created = NewApiKey(issuer_id, options.test);
     created.key.label = options.label;
     created.key.expires_at = options.expires_at;
     created.key.allowed_ips = options.allowed_ips;
@@ -147,7 +156,8 @@ Result<Principal> IssuerService::Authenticate(std::string_view api_key) const {
     if (key->expires_at && *key->expires_at <= ctx_.clock.Now()) {
         return Fail(ErrorCode::kUnauthenticated, "expired API key");
     }
-    Principal principal{key->issuer_id, key->id, key->prefix, key->expires_at, key->allowed_ips};
+    Principal principal{key->issuer_id,  key->id,          key->prefix,
+                        key->expires_at, key->allowed_ips, key->test};
     if (cache) Remember(hash, principal, generation);
     return principal;
 }

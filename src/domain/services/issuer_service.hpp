@@ -34,6 +34,7 @@ struct ApiKeyOptions {
     // Where calls may come from (ApiKey::allowed_ips), already checked by the caller with
     // http::AddressList::Parse (the domain has no IP parser); empty: anywhere.
     std::string allowed_ips;
+    bool test = false;  // a test key (ApiKey::test): "firmo_test_..."; else "firmo_live_..."
 };
 inline constexpr std::size_t kApiKeyLabelMax = 100;
 
@@ -64,6 +65,10 @@ struct Principal {
     std::string key_prefix;
     std::optional<Timestamp> key_expires_at;  // a cached principal is dropped from then on
     std::string allowed_ips;                  // ApiKey::allowed_ips; the front door checks it
+    bool test = false;                        // ApiKey::test
+
+    // The requests this key reaches: those of its mode only.
+    RequestScope Scope() const { return RequestScope(issuer_id, test); }
 };
 
 class IssuerService {
@@ -122,7 +127,7 @@ class IssuerService {
 
   private:
     [[nodiscard]] Result<Issuer> NewIssuer(const std::string& name, const std::string& email) const;
-    CreatedApiKey NewApiKey(const std::string& issuer_id) const;
+    CreatedApiKey NewApiKey(const std::string& issuer_id, bool test = false) const;
     std::optional<Principal> Cached(const std::string& hash, std::uint64_t generation) const;
     void Remember(const std::string& hash, const Principal& principal,
                   std::uint64_t generation) const;

@@ -194,5 +194,61 @@ TEST_F(IssuerIdentityTest, ALogoIsAPngOrAnSvgWithoutDtdAndAtMost256KiB) {
     EXPECT_EQ(issuers.Logo(id)->media_type, "image/svg+xml");
 }
 
+// Issue 17: a key says its mode in its text and carries it to every call; keys made before modes
+// existed ("firmo_" and no mode) are live keys.
+TEST(IssuerKeyModes, NewKeysSayTheirModeAndOldKeysAreLive) {
+    firmo::testing::TempDir dir{"firmo-keymodes"};
+    store::memory::MemoryDatabase db;
+    ASSERT_TRUE(db.Migrate());
+    store::FolderBlobStore blobs(dir.path() / "documents");
+    fixtures::AcceptingValidator validator;
+    crypto::OpenSslHasher hasher;
+    ManualClock clock{FromUnixMillis(1'795'000'000'000)};
+    SeededRandom random{5};
+    ServiceContext ctx{db, blobs, validator, hasher, clock, random, Limits{}, [] {}};
+    IssuerService issuers(ctx);
+    auto issuer = issuers.CreateIssuer("Comune di Roma", "it@roma.example");
+    ASSERT_TRUE(issuer);
+
+    auto test = issuers.CreateApiKey(issuer->id, ApiKeyOptions{.label = "ci", .test = true});
+    ASSERT_TRUE(test) << test.error().message;
+    EXPECT_TRUE(test->secret.starts_with("firmo_test_")) << test->secret;
+    EXPECT_TRUE(test->key.test);
+    EXPECT_EQ(test->key.prefix, test->secret.substr(0, 17));
+    auto live = issuers.CreateApiKey(issuer->id);
+    ASSERT_TRUE(live) << live.error().message;
+    EXPECT_TRUE(live->secret.starts_with("firmo_live_")) << live->secret;
+    EXPECT_FALSE(live->key.test);
+
+    auto as_test = issuers.Authenticate(test->secret);
+    ASSERT_TRUE(as_test) << as_test.error().message;
+    EXPECT_TRUE(as_test->test);
+    EXPECT_EQ(as_test->Scope().test, std::optional<bool>(true));
+    auto as_live = issuers.Authenticate(live->secret);
+    ASSERT_TRUE(as_live) << as_live.error().message;
+    EXPECT_FALSE(as_live->test);
+    EXPECT_EQ(as_live->Scope().test, std::optional<bool>(false));
+
+    // A key of the old shape, stored as the old code stored it (no mode), is a live key.
+    const std::string old = "firmo_OisX2xAbCdEfGhIjKlMnOpQrStUvWxYz0123456789ab";
+    ASSERT_TRUE(InWriteTransaction(db, [&](Transaction& tx) -> Result<void> {
+        return tx.issuers().InsertKey(ApiKey{"OLD-KEY", issuer->id, hasher.Sha256Hex(old),
+                                             old.substr(0, 12), clock.Now(), std::nullopt});
+    }));
+    auto as_old = issuers.Authenticate(old);
+    ASSERT_TRUE(as_old) << as_old.error().message;
+    EXPECT_FALSE(as_old->test);
+    EXPECT_EQ(as_old->key_prefix, "firmo_OisX2x");
+    // The text decides nothing: a "firmo_test_" text stored as a live key is live.
+    const std::string lying = "firmo_test_but_stored_as_live_0123456789abcdefghijk";
+    ASSERT_TRUE(InWriteTransaction(db, [&](Transaction& tx) -> Result<void> {
+        return tx.issuers().InsertKey(ApiKey{"LYING-KEY", issuer->id, hasher.Sha256Hex(lying),
+                                             lying.substr(0, 17), clock.Now(), std::nullopt});
+    }));
+    auto as_lying = issuers.Authenticate(lying);
+    ASSERT_TRUE(as_lying) << as_lying.error().message;
+    EXPECT_FALSE(as_lying->test);
+}
+
 }  // namespace
 }  // namespace firmo::domain

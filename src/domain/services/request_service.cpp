@@ -107,9 +107,10 @@ std::vector<Violation> RequestService::Check(const NewSignatureRequest& input) c
     return violations;
 }
 
-Result<SignatureRequest> RequestService::Create(const std::string& issuer_id,
+Result<SignatureRequest> RequestService::Create(const RequestScope& scope,
                                                 const NewSignatureRequest& input,
                                                 const std::string& actor) {
+    const std::string& issuer_id = scope.issuer_id;
     const Timestamp now = ctx_.clock.Now();
     auto violations = Check(input);
     if (!violations.empty()) return FailValidation(std::move(violations));
@@ -133,6 +134,7 @@ Result<SignatureRequest> RequestService::Create(const std::string& issuer_id,
         request.non_sensitive_title = input.non_sensitive_title;
         request.activates_at = input.activates_at;
         request.polling_queue = input.polling_queue.value_or("");
+        request.test = scope.test.value_or(false);  // the portal's staff send live requests
         request.created_at = now;
         request.updated_at = now;
         std::vector<Violation> unprovable;
@@ -201,10 +203,14 @@ Result<std::optional<IdentifierKind>> RequestService::FindSignerKind(Transaction
     return std::optional<IdentifierKind>(signer->kind);
 }
 
-Result<SignatureRequest> RequestService::Load(Transaction& tx, const std::string& issuer_id,
+Result<SignatureRequest> RequestService::Load(Transaction& tx, const RequestScope& scope,
                                               const std::string& id) {
-    FIRMO_TRY(auto request, tx.requests().Find(issuer_id, id));
-    if (!request) return Fail(ErrorCode::kNotFound, "signature request " + id + " not found");
+    // The one check of a caller's reach (RequestScope): another mode's request is not found,
+    // exactly as another issuer's.
+    FIRMO_TRY(auto request, tx.requests().Find(scope.issuer_id, id));
+    if (!request || !scope.Covers(*request)) {
+        return Fail(ErrorCode::kNotFound, "signature request " + id + " not found");
+    }
     return std::move(*request);
 }
 
@@ -244,24 +250,25 @@ bool RequestService::IsExpiryDue(const SignatureRequest& request) const {
            Transition(request.status, RequestEvent::kExpire).has_value();
 }
 
-Result<SignatureRequest> RequestService::Get(const std::string& issuer_id, const std::string& id) {
+Result<SignatureRequest> RequestService::Get(const RequestScope& scope, const std::string& id) {
     // No transaction: the store reads the request with its signers and documents as one
     // statement (one snapshot; on PostgreSQL one round trip, without BEGIN and ROLLBACK).
     FIRMO_TRY(auto single, ctx_.db.Begin(TxMode::kSingle));
-    FIRMO_TRY(auto request, Load(*single, issuer_id, id));
+    FIRMO_TRY(auto request, Load(*single, scope, id));
     single.reset();
     if (!IsExpiryDue(request)) return request;
     // Expiry is enforced on read, not only by the sweeper: a reader never sees a live request
     // past its deadline.
     return InWriteTransaction(ctx_.db, [&](Transaction& tx) -> Result<SignatureRequest> {
-        FIRMO_TRY(auto fresh, Load(tx, issuer_id, id));
+        FIRMO_TRY(auto fresh, Load(tx, scope, id));
         FIRMO_CHECK(ExpireIfDue(tx, fresh));
         return fresh;
     });
 }
 
-Result<Page<SignatureRequest>> RequestService::List(const std::string& issuer_id,
+Result<Page<SignatureRequest>> RequestService::List(const RequestScope& scope,
                                                     const RequestFilter& filter, PageQuery page) {
+    const std::string& issuer_id = scope.issuer_id;
     page = NormalizePage(ctx_.limits, page);
     const auto list = [&] {
         return InReadTransaction(ctx_.db, [&](Transaction& tx) -> Result<Page<SignatureRequest>> {
@@ -272,7 +279,9 @@ Result<Page<SignatureRequest>> RequestService::List(const std::string& issuer_id
                                 "dossier " + *filter.dossier_id + " not found");
                 }
             }
-            return tx.requests().List(issuer_id, filter, page);
+            RequestFilter scoped = filter;
+            scoped.test = scope.test;  // a key lists its mode's requests only
+            return tx.requests().List(issuer_id, scoped, page);
         });
     };
     FIRMO_TRY(auto result, list());
@@ -281,23 +290,23 @@ Result<Page<SignatureRequest>> RequestService::List(const std::string& issuer_id
     bool expired_any = false;
     for (const auto& request : result.items) {
         if (!IsExpiryDue(request)) continue;
-        FIRMO_CHECK(Get(issuer_id, request.id));
+        FIRMO_CHECK(Get(scope, request.id));
         expired_any = true;
     }
     if (!expired_any) return result;
     return list();
 }
 
-Result<std::vector<AuditEvent>> RequestService::Events(const std::string& issuer_id,
+Result<std::vector<AuditEvent>> RequestService::Events(const RequestScope& scope,
                                                        const std::string& id) {
-    FIRMO_CHECK(Get(issuer_id, id));  // applies expiry, so the log shows it
+    FIRMO_CHECK(Get(scope, id));  // applies expiry, so the log shows it
     return InReadTransaction(ctx_.db, [&](Transaction& tx) { return tx.audit().List(id); });
 }
 
-Result<void> RequestService::CheckUploadable(const std::string& issuer_id,
+Result<void> RequestService::CheckUploadable(const RequestScope& scope,
                                              const std::string& request_id,
                                              const std::string& document_id) {
-    FIRMO_TRY(auto request, Get(issuer_id, request_id));
+    FIRMO_TRY(auto request, Get(scope, request_id));
     if (!request.FindDocument(document_id)) {
         return Fail(ErrorCode::kNotFound, "document " + document_id + " not found in request");
     }
@@ -320,12 +329,13 @@ Result<void> RequestService::CheckUploadSize(std::string_view bytes) const {
     return {};
 }
 
-Result<Document> RequestService::UploadDocument(const std::string& issuer_id,
+Result<Document> RequestService::UploadDocument(const RequestScope& scope,
                                                 const std::string& request_id,
                                                 const std::string& document_id,
                                                 const Upload& upload) {
+    const std::string& issuer_id = scope.issuer_id;
     FIRMO_CHECK(CheckUploadSize(upload.bytes));
-    FIRMO_CHECK(CheckUploadable(issuer_id, request_id, document_id));
+    FIRMO_CHECK(CheckUploadable(scope, request_id, document_id));
 
     // The bytes go to the blob store before the transaction (a slow write must not hold the
     // database lock). Each upload has its own key, so a re-upload never changes the bytes a
@@ -382,10 +392,11 @@ Result<Document> RequestService::AcceptUpload(const std::string& issuer_id,
     return result;
 }
 
-Result<std::string> RequestService::BeginDirectUpload(const std::string& issuer_id,
+Result<std::string> RequestService::BeginDirectUpload(const RequestScope& scope,
                                                       const std::string& request_id,
                                                       const std::string& document_id,
                                                       std::chrono::seconds ttl) {
+    const std::string& issuer_id = scope.issuer_id;
     const Timestamp now = ctx_.clock.Now();
     const Timestamp not_after = now + ttl + kDirectUploadGrace;
     // Staging keys live under "uploads/", apart from the documents, so that an object-store
@@ -393,7 +404,7 @@ Result<std::string> RequestService::BeginDirectUpload(const std::string& issuer_
     std::string key =
         "uploads/" + request_id + "/" + document_id + "-" + NewUlid(now, ctx_.random) + ".pdf";
     FIRMO_TRY(key, InWriteTransaction(ctx_.db, [&](Transaction& tx) -> Result<std::string> {
-                  FIRMO_TRY(auto request, Load(tx, issuer_id, request_id));
+                  FIRMO_TRY(auto request, Load(tx, scope, request_id));
                   if (request.status != RequestStatus::kDraft) {
                       return Fail(ErrorCode::kConflict,
                                   "documents can only be uploaded while the request is DRAFT");
@@ -519,11 +530,11 @@ Result<void> RequestService::RejectDirectUpload(const Job& job, const std::strin
     });
 }
 
-Result<SignatureRequest> RequestService::ChangeStatus(const std::string& issuer_id,
+Result<SignatureRequest> RequestService::ChangeStatus(const RequestScope& scope,
                                                       const std::string& id, RequestedStatus status,
                                                       const std::string& actor) {
     return InWriteTransaction(ctx_.db, [&](Transaction& tx) -> Result<SignatureRequest> {
-        FIRMO_TRY(auto request, Load(tx, issuer_id, id));
+        FIRMO_TRY(auto request, Load(tx, scope, id));
         FIRMO_TRY(bool expired, ExpireIfDue(tx, request));
         if (expired) {
             // Commit the expiry, but report the conflict: the caller asked for something else.
@@ -560,7 +571,7 @@ Result<SignatureRequest> RequestService::ChangeStatus(const std::string& issuer_
     });
 }
 
-Result<SignatureRequest> RequestService::ChangeDeadline(const std::string& issuer_id,
+Result<SignatureRequest> RequestService::ChangeDeadline(const RequestScope& scope,
                                                         const std::string& id, Timestamp expires_at,
                                                         const std::string& actor) {
     const Timestamp now = ctx_.clock.Now();
@@ -569,7 +580,7 @@ Result<SignatureRequest> RequestService::ChangeDeadline(const std::string& issue
         return FailValidation({{"expires_at", "must be at most 90 days ahead"}});
     }
     return InWriteTransaction(ctx_.db, [&](Transaction& tx) -> Result<SignatureRequest> {
-        FIRMO_TRY(auto request, Load(tx, issuer_id, id));
+        FIRMO_TRY(auto request, Load(tx, scope, id));
         FIRMO_TRY(bool expired, ExpireIfDue(tx, request));
         if (expired) {
             FIRMO_CHECK(tx.Commit());
@@ -598,10 +609,10 @@ Result<SignatureRequest> RequestService::ChangeDeadline(const std::string& issue
     });
 }
 
-Result<std::string> RequestService::Notify(const std::string& issuer_id, const std::string& id,
+Result<std::string> RequestService::Notify(const RequestScope& scope, const std::string& id,
                                            const std::string& actor) {
     return InWriteTransaction(ctx_.db, [&](Transaction& tx) -> Result<std::string> {
-        FIRMO_TRY(auto request, Load(tx, issuer_id, id));
+        FIRMO_TRY(auto request, Load(tx, scope, id));
         FIRMO_TRY(bool expired, ExpireIfDue(tx, request));
         if (expired) {
             FIRMO_CHECK(tx.Commit());
@@ -698,11 +709,11 @@ Result<int> RequestService::SendReminders(int limit) {
 }
 
 Result<std::vector<std::pair<std::string, std::string>>> RequestService::IssueRedirectTokens(
-    const std::string& issuer_id, const std::string& id,
-    const std::optional<std::string>& signer_id, std::chrono::minutes ttl) {
+    const RequestScope& scope, const std::string& id, const std::optional<std::string>& signer_id,
+    std::chrono::minutes ttl) {
     using Tokens = std::vector<std::pair<std::string, std::string>>;
     return InWriteTransaction(ctx_.db, [&](Transaction& tx) -> Result<Tokens> {
-        FIRMO_TRY(auto request, Load(tx, issuer_id, id));
+        FIRMO_TRY(auto request, Load(tx, scope, id));
         if (!request.redirect) {
             return Fail(ErrorCode::kConflict,
                         "the request was created without redirect URLs (direct flow)");
@@ -737,10 +748,10 @@ Result<std::vector<std::pair<std::string, std::string>>> RequestService::IssueRe
     });
 }
 
-Result<SignatureRequest> RequestService::GetWithStatusQueryToken(const std::string& issuer_id,
+Result<SignatureRequest> RequestService::GetWithStatusQueryToken(const RequestScope& scope,
                                                                  const std::string& id,
                                                                  const std::string& token) {
-    FIRMO_TRY(auto request, Get(issuer_id, id));
+    FIRMO_TRY(auto request, Get(scope, id));
     FIRMO_TRY(auto found, InReadTransaction(ctx_.db, [&](Transaction& tx) {
                   return tx.signer_tokens().Find(ctx_.hasher.Sha256Hex(token));
               }));
@@ -751,10 +762,9 @@ Result<SignatureRequest> RequestService::GetWithStatusQueryToken(const std::stri
     return request;
 }
 
-Result<std::string> RequestService::SignedDocument(const std::string& issuer_id,
-                                                   const std::string& id,
+Result<std::string> RequestService::SignedDocument(const RequestScope& scope, const std::string& id,
                                                    const std::string& document_id) {
-    FIRMO_TRY(auto request, Get(issuer_id, id));
+    FIRMO_TRY(auto request, Get(scope, id));
     const Document* doc = request.FindDocument(document_id);
     if (!doc) return Fail(ErrorCode::kNotFound, "document " + document_id + " not found");
     FIRMO_CHECK(CheckDocumentsKept(request));
@@ -764,10 +774,10 @@ Result<std::string> RequestService::SignedDocument(const std::string& issuer_id,
     return ctx_.blobs.Get(*doc->signed_blob_key);
 }
 
-Result<std::string> RequestService::DocumentContent(const std::string& issuer_id,
+Result<std::string> RequestService::DocumentContent(const RequestScope& scope,
                                                     const std::string& id,
                                                     const std::string& document_id) {
-    FIRMO_TRY(auto request, Get(issuer_id, id));
+    FIRMO_TRY(auto request, Get(scope, id));
     const Document* doc = request.FindDocument(document_id);
     if (!doc) return Fail(ErrorCode::kNotFound, "document " + document_id + " not found");
     FIRMO_CHECK(CheckDocumentsKept(request));
@@ -845,10 +855,10 @@ Result<void> RequestService::RunActivation(const Job& job) {
     });
 }
 
-Result<SignatureRequest> RequestService::DeleteDocuments(const std::string& issuer_id,
+Result<SignatureRequest> RequestService::DeleteDocuments(const RequestScope& scope,
                                                          const std::string& id,
                                                          const std::string& actor) {
-    FIRMO_TRY(auto request, Get(issuer_id, id));  // a request past its deadline expires first
+    FIRMO_TRY(auto request, Get(scope, id));  // a request past its deadline expires first
     if (!IsTerminal(request.status)) {
         return Fail(ErrorCode::kNotFinal, "the documents of a " +
                                               std::string(ToString(request.status)) +
@@ -867,7 +877,7 @@ Result<SignatureRequest> RequestService::DeleteDocuments(const std::string& issu
     }
     const Timestamp now = ctx_.clock.Now();
     return InWriteTransaction(ctx_.db, [&](Transaction& tx) -> Result<SignatureRequest> {
-        FIRMO_TRY(auto fresh, Load(tx, issuer_id, id));
+        FIRMO_TRY(auto fresh, Load(tx, scope, id));
         if (fresh.documents_deleted_at) return fresh;  // another node was first
         const std::string detail = std::to_string(files) + " file(s) deleted";
         fresh.documents_deleted_at = now;

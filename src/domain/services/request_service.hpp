@@ -69,7 +69,7 @@ class RequestService {
     explicit RequestService(ServiceContext& ctx, RequestOptions options = {})
         : ctx_(ctx), options_(options) {}
 
-    [[nodiscard]] Result<SignatureRequest> Create(const std::string& issuer_id,
+    [[nodiscard]] Result<SignatureRequest> Create(const RequestScope& scope,
                                                   const NewSignatureRequest& input,
                                                   const std::string& actor);
     // Every check Create makes before it reads the store (signers' orders and levels, expiry,
@@ -78,18 +78,18 @@ class RequestService {
     // The size rules of an upload (at most limits.max_document_bytes, not empty).
     [[nodiscard]] Result<void> CheckUploadSize(std::string_view bytes) const;
     // Applies expiry first when expires_at has passed.
-    [[nodiscard]] Result<SignatureRequest> Get(const std::string& issuer_id, const std::string& id);
-    [[nodiscard]] Result<Page<SignatureRequest>> List(const std::string& issuer_id,
+    [[nodiscard]] Result<SignatureRequest> Get(const RequestScope& scope, const std::string& id);
+    [[nodiscard]] Result<Page<SignatureRequest>> List(const RequestScope& scope,
                                                       const RequestFilter& filter, PageQuery page);
-    [[nodiscard]] Result<std::vector<AuditEvent>> Events(const std::string& issuer_id,
+    [[nodiscard]] Result<std::vector<AuditEvent>> Events(const RequestScope& scope,
                                                          const std::string& id);
 
     // Checks that the document may receive an upload now (request DRAFT, document exists).
-    [[nodiscard]] Result<void> CheckUploadable(const std::string& issuer_id,
+    [[nodiscard]] Result<void> CheckUploadable(const RequestScope& scope,
                                                const std::string& request_id,
                                                const std::string& document_id);
     // Stores the bytes, moves the document to WAIT_FOR_VALIDATION and enqueues validation.
-    [[nodiscard]] Result<Document> UploadDocument(const std::string& issuer_id,
+    [[nodiscard]] Result<Document> UploadDocument(const RequestScope& scope,
                                                   const std::string& request_id,
                                                   const std::string& document_id,
                                                   const Upload& upload);
@@ -99,14 +99,14 @@ class RequestService {
     // URL) looks for it until the last URL has expired, then treats it as an upload. Each
     // URL of a document points at the same staging key.
     bool DirectUploads() const { return ctx_.blobs.SupportsDirectUrls(); }
-    [[nodiscard]] Result<std::string> BeginDirectUpload(const std::string& issuer_id,
+    [[nodiscard]] Result<std::string> BeginDirectUpload(const RequestScope& scope,
                                                         const std::string& request_id,
                                                         const std::string& document_id,
                                                         std::chrono::seconds ttl);
     // The signed document's direct download URL (nothing when the store has none).
     [[nodiscard]] std::optional<std::string> SignedDocumentDirectUrl(const Document& doc,
                                                                      std::chrono::seconds ttl);
-    [[nodiscard]] Result<SignatureRequest> ChangeStatus(const std::string& issuer_id,
+    [[nodiscard]] Result<SignatureRequest> ChangeStatus(const RequestScope& scope,
                                                         const std::string& id,
                                                         RequestedStatus status,
                                                         const std::string& actor);
@@ -115,32 +115,32 @@ class RequestService {
     // change): later or earlier, but in the future and at most limits.max_expiry ahead;
     // kConflict when the request is final, expired or being signed by the trust service.
     // Recorded in the audit log and as the issuer event signature_request.updated.
-    [[nodiscard]] Result<SignatureRequest> ChangeDeadline(const std::string& issuer_id,
+    [[nodiscard]] Result<SignatureRequest> ChangeDeadline(const RequestScope& scope,
                                                           const std::string& id,
                                                           Timestamp expires_at,
                                                           const std::string& actor);
 
     // Puts "a document to sign" in the inbox of the signers whose turn it is (national
     // identifiers) and returns the notification id; a second call returns the same id.
-    [[nodiscard]] Result<std::string> Notify(const std::string& issuer_id, const std::string& id,
+    [[nodiscard]] Result<std::string> Notify(const RequestScope& scope, const std::string& id,
                                              const std::string& actor);
     // Direct flow: a fresh one-time redirect token per signer (all signers, or one), replacing
     // any earlier one. Only for requests created with `redirect`.
     [[nodiscard]] Result<std::vector<std::pair<std::string, std::string>>> IssueRedirectTokens(
-        const std::string& issuer_id, const std::string& id,
+        const RequestScope& scope, const std::string& id,
         const std::optional<std::string>& signer_id, std::chrono::minutes ttl);
     // The request, when `token` is a status_query_token handed out for it; else kForbidden.
-    [[nodiscard]] Result<SignatureRequest> GetWithStatusQueryToken(const std::string& issuer_id,
+    [[nodiscard]] Result<SignatureRequest> GetWithStatusQueryToken(const RequestScope& scope,
                                                                    const std::string& id,
                                                                    const std::string& token);
     // The signed PDF of a SIGNED request's document.
-    [[nodiscard]] Result<std::string> SignedDocument(const std::string& issuer_id,
+    [[nodiscard]] Result<std::string> SignedDocument(const RequestScope& scope,
                                                      const std::string& id,
                                                      const std::string& document_id);
 
     // The bytes of a READY document as they are now: the latest signed version, else the
     // validated upload (io-sign's document `url`).
-    [[nodiscard]] Result<std::string> DocumentContent(const std::string& issuer_id,
+    [[nodiscard]] Result<std::string> DocumentContent(const RequestScope& scope,
                                                       const std::string& id,
                                                       const std::string& document_id);
 
@@ -148,7 +148,7 @@ class RequestService {
     // the blob store; metadata and audit log stay, downloads answer kDocumentsDeleted.
     // kNotFinal when the request is not final; a second call changes nothing. Recorded in the
     // audit log and as the issuer event signature_request.documents_deleted.
-    [[nodiscard]] Result<SignatureRequest> DeleteDocuments(const std::string& issuer_id,
+    [[nodiscard]] Result<SignatureRequest> DeleteDocuments(const RequestScope& scope,
                                                            const std::string& id,
                                                            const std::string& actor);
     // Worker sweep: DeleteDocuments for the final requests that have kept their documents
@@ -178,7 +178,7 @@ class RequestService {
                                                 const std::string& blob_key, const BlobInfo& info,
                                                 const std::string& actor);
     [[nodiscard]] Result<void> RejectDirectUpload(const Job& job, const std::string& reason);
-    [[nodiscard]] Result<SignatureRequest> Load(Transaction& tx, const std::string& issuer_id,
+    [[nodiscard]] Result<SignatureRequest> Load(Transaction& tx, const RequestScope& scope,
                                                 const std::string& id);
     // Applies an event to the request (and cascades to its waiting signers), logging both.
     [[nodiscard]] Result<void> Apply(Transaction& tx, SignatureRequest& request, RequestEvent event,

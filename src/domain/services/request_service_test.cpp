@@ -7,6 +7,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <set>
+#include <utility>
+
 #include "domain/services/testing/signer_side_fixture.hpp"
 
 namespace firmo::domain {
@@ -17,6 +20,23 @@ using namespace std::chrono_literals;
 
 class RequestServiceTest : public SignerSideTest {
   protected:
+    // The code of the newest e-mail of `template_name` in the outbox (a test request's).
+    std::string RecordedCode(const std::string& template_name) {
+        auto page = InReadTransaction(*db_, [&](Transaction& tx) {
+            return tx.outbox().List(issuer_, Channel::kEmail, PageQuery{100, std::nullopt});
+        });
+        EXPECT_TRUE(page) << page.error().message;
+        if (!page) return "";
+        for (const OutboxMessage& m : page->items) {  // newest first
+            const auto at = m.payload_json.find("\"code\":\"");
+            if (m.template_name == template_name && at != std::string::npos) {
+                return m.payload_json.substr(at + 8, 6);
+            }
+        }
+        ADD_FAILURE() << "no " << template_name << " in the outbox";
+        return "";
+    }
+
     // What a request needs: a new dossier of one document and the signer kMario (with
     // `email`), of the fixture's issuer; the request's input names them.
     NewSignatureRequest DossierAndSigner(std::optional<std::string> email = std::nullopt) {
@@ -210,6 +230,107 @@ TEST(CheckNewSigner, NormalisesOrSaysWhatIsWrong) {
     ASSERT_FALSE(bad);
     ASSERT_FALSE(bad.error().violations.empty());
     EXPECT_EQ(bad.error().violations[0].field, "email");
+}
+
+// ---- Issue 17: test requests -----------------------------------------------------------------
+
+// A key reaches only the requests of its mode, through the one check of RequestService::Load and
+// the list's filter; the portal's scope (the issuer alone) reaches both.
+TEST_F(RequestServiceTest, AKeyReachesOnlyTheRequestsOfItsMode) {
+    const RequestScope test_key(issuer_, true);
+    const RequestScope live_key(issuer_, false);
+    auto test = requests_->Create(test_key, DossierAndSigner(), "issuer:firmo_test_x");
+    ASSERT_TRUE(test) << test.error().message;
+    EXPECT_TRUE(test->test);
+    auto live = requests_->Create(live_key, DossierAndSigner(), "issuer:firmo_live_x");
+    ASSERT_TRUE(live) << live.error().message;
+    EXPECT_FALSE(live->test);
+    auto portal = requests_->Create(issuer_, DossierAndSigner(), "staff:x");
+    ASSERT_TRUE(portal) << portal.error().message;
+    EXPECT_FALSE(portal->test);  // the portal sends live requests
+
+    EXPECT_TRUE(requests_->Get(test_key, test->id));
+    EXPECT_TRUE(requests_->Get(live_key, live->id));
+    for (const auto& [scope, id] : {std::pair{live_key, test->id}, std::pair{test_key, live->id}}) {
+        auto got = requests_->Get(scope, id);
+        ASSERT_FALSE(got);
+        EXPECT_EQ(got.error().code, ErrorCode::kNotFound);
+        auto events = requests_->Events(scope, id);
+        ASSERT_FALSE(events);
+        EXPECT_EQ(events.error().code, ErrorCode::kNotFound);
+        auto cancel = requests_->ChangeStatus(scope, id, RequestedStatus::kCancelled, "issuer:x");
+        ASSERT_FALSE(cancel);
+        EXPECT_EQ(cancel.error().code, ErrorCode::kNotFound);
+        auto upload = requests_->CheckUploadable(scope, id, "any");
+        ASSERT_FALSE(upload);
+        EXPECT_EQ(upload.error().code, ErrorCode::kNotFound);
+    }
+    EXPECT_TRUE(requests_->Get(issuer_, test->id));  // the portal sees both
+    EXPECT_TRUE(requests_->Get(issuer_, live->id));
+
+    const auto ids = [&](const RequestScope& scope) {
+        auto page = requests_->List(scope, {}, PageQuery{});
+        EXPECT_TRUE(page) << page.error().message;
+        std::set<std::string> out;
+        if (page) {
+            for (const auto& r : page->items) out.insert(r.id);
+        }
+        return out;
+    };
+    EXPECT_EQ(ids(test_key), std::set<std::string>{test->id});
+    EXPECT_EQ(ids(live_key), (std::set<std::string>{live->id, portal->id}));
+    EXPECT_EQ(ids(issuer_).size(), 3u);
+    // Another issuer's test key reaches nothing of this one.
+    const std::string other = MakeIssuer("ISSUER-B", "Oslo kommune");
+    auto foreign = requests_->Get(RequestScope(other, true), test->id);
+    ASSERT_FALSE(foreign);
+    EXPECT_EQ(foreign.error().code, ErrorCode::kNotFound);
+}
+
+// A test request is signed through the whole ceremony, and its certificate says TEST.
+TEST_F(RequestServiceTest, ATestRequestsSignerCertificateSaysTest) {
+    const RequestScope test_key(issuer_, true);
+    auto created = requests_->Create(test_key, DossierAndSigner("mario@example.org"), "issuer:t");
+    ASSERT_TRUE(created) << created.error().message;
+    auto uploaded = requests_->UploadDocument(test_key, created->id, created->documents[0].id,
+                                              Upload{"%PDF-1.7\n% the document\n", "issuer:t"});
+    ASSERT_TRUE(uploaded) << uploaded.error().message;
+    worker_->RunOnce();  // validation
+    auto ready = requests_->ChangeStatus(test_key, created->id, RequestedStatus::kReady, "t");
+    ASSERT_TRUE(ready) << ready.error().message;
+    ASSERT_TRUE(requests_->Notify(test_key, created->id, "t"));
+    // Its codes are recorded in the outbox, never handed to the code sender.
+    const std::string& signer_id = ready->signers[0].signer_id;
+    ASSERT_TRUE(sessions_->SendCode(ready->id, signer_id, CodeKind::kLogin, client_));
+    auto handle =
+        sessions_->LoginWithCode("", ready->id, signer_id, RecordedCode("login_code"), client_);
+    ASSERT_TRUE(handle) << handle.error().message;
+    ASSERT_TRUE(ceremony_->Open(handle->session, ready->id, client_));
+    ASSERT_TRUE(ceremony_->Accept(handle->session, ready->id, {{0, 0}}, client_));
+    auto confirmed =
+        ceremony_->Confirm(handle->session, ready->id, RecordedCode("confirm_code"), client_);
+    ASSERT_TRUE(confirmed) << confirmed.error().message;
+    EXPECT_GT(worker_->RunOnce(), 0);
+    EXPECT_TRUE(codes_.sent.empty());
+    EXPECT_EQ(Reload(*ready).status, RequestStatus::kSigned);
+    // Nothing reached the person's eID inbox either (notified, then signed).
+    auto inbox = InReadTransaction(*db_, [&](Transaction& tx) {
+        return tx.inbox().List(IdentifierKind::kItFiscalCode, kMario, PageQuery{100, std::nullopt});
+    });
+    ASSERT_TRUE(inbox) << inbox.error().message;
+    EXPECT_TRUE(inbox->items.empty());
+    EXPECT_EQ(Count(Events(*ready), "message.not_sent"), 1);
+    ASSERT_EQ(trust_.identities.size(), 1u);
+    EXPECT_EQ(trust_.identities[0].full_name, "TEST - mario@example.org");
+
+    // A live request's certificate has no marker.
+    const SignatureRequest live = DraftWithReadyDocument();
+    auto live_ready = requests_->ChangeStatus(issuer_, live.id, RequestedStatus::kReady, "t");
+    ASSERT_TRUE(live_ready) << live_ready.error().message;
+    SignAs(*live_ready, 0, LoginByCode(*live_ready, 0));
+    ASSERT_EQ(trust_.identities.size(), 2u);
+    EXPECT_EQ(trust_.identities[1].full_name.find("TEST"), std::string::npos)
+        << trust_.identities[1].full_name;
 }
 
 TEST(CheckNewDossier, IsWhatCreateChecks) {

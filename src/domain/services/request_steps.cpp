@@ -178,10 +178,11 @@ Result<void> RecordEvent(ServiceContext& ctx, Transaction& tx, const SignatureRe
     if (!data.signer_id.empty()) body += ",\"signer_id\":" + JsonQuote(data.signer_id);
     if (!data.document_id.empty()) body += ",\"document_id\":" + JsonQuote(data.document_id);
     if (!data.reason.empty()) body += ",\"reason\":" + JsonQuote(data.reason);
+    if (request.test) body += ",\"test\":true";  // live requests' events stay as they were
     body += "}}";
-    FIRMO_CHECK(tx.status_changes().Insert(StatusChange{0, request.issuer_id, event_id,
-                                                        std::string(type), request.id, body, now,
-                                                        now, request.polling_queue}));
+    FIRMO_CHECK(tx.status_changes().Insert(
+        StatusChange{0, request.issuer_id, event_id, std::string(type), request.id, body, now, now,
+                     StoredPollingQueue(request.polling_queue, request.test)}));
     FIRMO_TRY(auto endpoints, tx.webhooks().List(request.issuer_id));
     for (const auto& endpoint : endpoints) {
         const bool subscribed = endpoint.events.empty() ||
@@ -308,6 +309,13 @@ Result<int> MessageSignersWhoseTurn(ServiceContext& ctx, Transaction& tx,
                                                  "sign-request-" + request.id, title, now));
         sent += queued;
         if (!IsNationalIdentifier(signer->kind)) continue;
+        if (request.test) {
+            // A test request never reaches a person's eID inbox (docs/API.md "Test keys").
+            FIRMO_CHECK(tx.audit().Append(
+                AuditEvent{0, request.id, now, "message.not_sent", "", "", "", rs.signer_id,
+                           "system", "inbox: a document to sign; not sent: test request"}));
+            continue;
+        }
         FIRMO_TRY(bool has, tx.inbox().Has(request.id, rs.signer_id, MessageKind::kSignRequest));
         if (has) continue;
         InboxMessage m;

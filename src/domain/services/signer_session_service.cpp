@@ -170,6 +170,7 @@ Result<CodeSent> SignerSessionService::SendCode(const std::string& request_id,
     }();
     CodeMessage message;
     CodeSent sent;
+    bool test = false;  // a test request's code is recorded, not sent
     FIRMO_CHECK(InWriteTransaction(ctx_.db, [&](Transaction& tx) -> Result<void> {
         FIRMO_TRY(auto access, LoadSignerAccess(tx, request_id, signer_id));
         const RequestSigner& rs = access.request_signer();
@@ -232,11 +233,30 @@ Result<CodeSent> SignerSessionService::SendCode(const std::string& request_id,
         }
         sent.channel = message.channel;
         sent.expires_at = c.expires_at;
+        if (access.request.test) {
+            // Issue 17: recorded in the outbox, where delivery never sends a test request's
+            // message (EventService::DeliverOne); the integrator reads the code in the
+            // notification delivery log.
+            test = true;
+            OutboxMessage m;
+            m.event_id = "code_" + c.id;
+            m.issuer_id = access.request.issuer_id;
+            m.request_id = request_id;
+            m.channel = message.channel == CodeChannel::kEmail ? Channel::kEmail : Channel::kSms;
+            m.destination = message.to;
+            m.template_name = kind == CodeKind::kLogin ? "login_code" : "confirm_code";
+            m.language = message.language;
+            m.payload_json = "{\"code\":" + JsonQuote(code) + "}";
+            m.created_at = now;
+            m.next_attempt_at = now;
+            FIRMO_CHECK(tx.outbox().Insert(m));
+        }
         return tx.audit().Append(AuditEvent{
             0, request_id, now, "signer.code_sent", "", "", "", signer_id, SignerActor(signer_id),
             std::string(ToString(kind)) + " code to " + sent.masked_destination + " " +
                 ClientDetail(client)});
     }));
+    if (test) return sent;
     // Sent after the commit: a code that was never stored must not reach anyone. A failed
     // send leaves an unusable code behind, which expires.
     FIRMO_CHECK(codes_.Send(message));

@@ -505,7 +505,8 @@ class MemRequests final : public RequestRepository, Repo {
                 [&](const SignatureRequest& r) {
                     return r.issuer_id == issuer_id && (!page.after_id || r.id < *page.after_id) &&
                            (!filter.dossier_id || r.dossier_id == *filter.dossier_id) &&
-                           (!filter.status || r.status == *filter.status);
+                           (!filter.status || r.status == *filter.status) &&
+                           (!filter.test || r.test == *filter.test);
                 },
                 [](const SignatureRequest& r) { return r.id; });
         });
@@ -983,6 +984,16 @@ class MemStatusChanges final : public StatusChangeRepository, Repo {
                 t.status_changes.mut()[seq].change.visible_at = until;
             }
             return {};
+        });
+    }
+    Result<std::optional<std::string>> QueueOf(const std::string& issuer_id,
+                                               std::int64_t seq) override {
+        return tx_.Reading([&](const Tables& t) -> std::optional<std::string> {
+            auto it = t.status_changes.get().find(seq);
+            if (it == t.status_changes.get().end() || it->second.change.issuer_id != issuer_id) {
+                return std::nullopt;
+            }
+            return it->second.change.polling_queue;
         });
     }
     Result<bool> Confirm(const std::string& issuer_id, std::int64_t seq, Timestamp at) override {

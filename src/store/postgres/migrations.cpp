@@ -496,6 +496,13 @@ constexpr const char* kRequestVersions = R"sql(
 ALTER TABLE signature_requests ADD COLUMN version BIGINT NOT NULL DEFAULT 0;
 )sql";
 
+// Issue 17: test and live API keys. A test key's requests are test requests; keys and requests
+// made before are live.
+constexpr const char* kTestMode = R"sql(
+ALTER TABLE api_keys ADD COLUMN test BOOLEAN NOT NULL DEFAULT FALSE;
+ALTER TABLE signature_requests ADD COLUMN test BOOLEAN NOT NULL DEFAULT FALSE;
+)sql";
+
 // Issue 11: every change of a request (an UPDATE of its row, which counts the version; or its
 // deletion) notifies the nodes' request listeners when its transaction commits, so that a node
 // may hand back its read copy without checking the version (store/sql/request_cache.hpp). One
@@ -537,6 +544,7 @@ constexpr sql::Migration kMigrations[] = {
     {19, "api key use", kApiKeyUse},
     {22, "staff totp", kStaffTotp},
     {23, "request versions", kRequestVersions},
+    {24, "test mode", kTestMode},
     {25, "request notifications", kRequestNotifications},
 };
 // clang-format on

@@ -33,7 +33,8 @@ ApiKey ReadApiKey(const Row& r) {
                   .expires_at = r.OptTime(7),
                   .allowed_ips = r.Text(8),
                   .last_used_at = r.OptTime(9),
-                  .last_used_ip = r.Text(10)};
+                  .last_used_ip = r.Text(10),
+                  .test = r.Bool(11)};
 }
 
 Result<Dossier> ReadDossier(const Row& r) {
@@ -85,6 +86,7 @@ Result<SignatureRequest> ReadRequest(const Row& r) {
     x.activates_at = r.OptTime(18);
     x.documents_deleted_at = r.OptTime(19);
     x.polling_queue = r.Text(20);
+    x.test = r.Bool(21);
     return x;
 }
 
@@ -95,7 +97,7 @@ void BindRequest(Query& q, const SignatureRequest& r) {
            r.created_at, r.updated_at, r.signed_at, r.rejected_at, r.reject_reason, r.cancelled_at,
            r.expired_at, redirect, r.notification_id, r.auto_notify,
            ToString(r.identifier_in_signed_documents), r.non_sensitive_title, r.activates_at,
-           r.documents_deleted_at, r.polling_queue);
+           r.documents_deleted_at, r.polling_queue, r.test);
 }
 
 Result<RequestSigner> ReadRequestSigner(const Row& r) {

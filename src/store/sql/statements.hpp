@@ -15,7 +15,7 @@ namespace firmo::store::sql {
     "id, name, email, created_at, support_url, brand_color, logo_type, logo_sha256"
 #define FIRMO_API_KEY_COLUMNS                                                                   \
     "id, issuer_id, key_hash, prefix, created_at, revoked_at, label, expires_at, allowed_ips, " \
-    "last_used_at, last_used_ip"
+    "last_used_at, last_used_ip, test"
 #define FIRMO_DOSSIER_COLUMNS \
     "id, issuer_id, title, support_email, documents_json, created_at, non_sensitive_title"
 #define FIRMO_SIGNER_COLUMNS \
@@ -24,7 +24,7 @@ namespace firmo::store::sql {
     "id, issuer_id, dossier_id, status, expires_at, reference, created_at, updated_at, "  \
     "signed_at, rejected_at, reject_reason, cancelled_at, expired_at, redirect_json, "    \
     "notification_id, auto_notify, identifier_in_signed_documents, non_sensitive_title, " \
-    "activates_at, documents_deleted_at, polling_queue"
+    "activates_at, documents_deleted_at, polling_queue, test"
 #define FIRMO_REQUEST_SIGNER_COLUMNS                                                      \
     "signer_id, sign_order, status, signed_at, rejected_at, accepted_json, accepted_at, " \
     "confirmed_at, signing_name, failed_code_attempts, reject_reason, authentication, "   \
@@ -70,7 +70,7 @@ inline constexpr const char* kUpdateIssuer =
     "logo_type = $6, logo_sha256 = $7 WHERE id = $1";
 inline constexpr const char* kInsertApiKey =
     "INSERT INTO api_keys (id, issuer_id, key_hash, prefix, created_at, label, expires_at, "
-    "allowed_ips) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+    "allowed_ips, test) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
 inline constexpr const char* kFindApiKeyByHash =
     "SELECT " FIRMO_API_KEY_COLUMNS " FROM api_keys WHERE key_hash = $1";
 inline constexpr const char* kRevokeApiKey =
@@ -115,7 +115,7 @@ inline constexpr const char* kInsertRequest =
     "INSERT INTO signature_requests (" FIRMO_REQUEST_COLUMNS
     ") "
     "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, "
-    "$20, $21)";
+    "$20, $21, $22)";
 // The key columns (id, issuer, dossier, creation) never change: they select the row. Every
 // update counts in `version`, which a cached copy of the aggregate is checked against (children
 // are only ever written with their request: Insert and Update write all three tables).
@@ -126,7 +126,7 @@ inline constexpr const char* kUpdateRequest =
     "auto_notify = $16, identifier_in_signed_documents = $17, non_sensitive_title = $18, "
     "activates_at = $19, documents_deleted_at = $20, polling_queue = $21, version = version + 1 "
     "WHERE id = $1 AND "
-    "issuer_id = $2 AND dossier_id = $3 AND created_at = $7";
+    "issuer_id = $2 AND dossier_id = $3 AND created_at = $7 AND test = $22";
 #define FIRMO_FIND_REQUEST \
     "SELECT " FIRMO_REQUEST_COLUMNS " FROM signature_requests WHERE issuer_id = $1 AND id = $2"
 inline constexpr const char* kFindRequestForUpdate = FIRMO_FIND_REQUEST " FOR UPDATE";
@@ -138,7 +138,8 @@ inline constexpr const char* kListRequests =
     "SELECT " FIRMO_REQUEST_COLUMNS
     " FROM signature_requests WHERE issuer_id = $1 "
     "AND (CAST($2 AS TEXT) IS NULL OR id < $2) AND (CAST($3 AS TEXT) IS NULL OR dossier_id = $3) "
-    "AND (CAST($4 AS TEXT) IS NULL OR status = $4) ORDER BY id DESC LIMIT $5";
+    "AND (CAST($4 AS TEXT) IS NULL OR status = $4) "
+    "AND (CAST($6 AS BOOLEAN) IS NULL OR test = $6) ORDER BY id DESC LIMIT $5";
 inline constexpr const char* kListExpired =
     "SELECT issuer_id, id FROM signature_requests WHERE expires_at <= $1 "
     "AND status IN ('DRAFT', 'READY', 'WAIT_FOR_SIGNATURE') ORDER BY expires_at LIMIT $2";
@@ -188,7 +189,7 @@ inline constexpr const char* kListDocuments =
 // kFindRequestForUpdate.
 #define FIRMO_NO_REQUEST_COLUMNS                                                                 \
     "NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, " \
-    "NULL, NULL, NULL, NULL, NULL, NULL"
+    "NULL, NULL, NULL, NULL, NULL, NULL, NULL"
 #define FIRMO_NO_REQUEST_SIGNER_COLUMNS \
     "NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL"
 #define FIRMO_NO_DOCUMENT_COLUMNS_TYPED                                                      \
@@ -213,8 +214,8 @@ inline constexpr const char* kFindRequestAggregate =
 inline constexpr const char* kFindRequestAggregateForSigner =
     FIRMO_REQUEST_AGGREGATE("id = $1", "$1");
 inline constexpr int kAggregateRequestOffset = 2;
-inline constexpr int kAggregateSignerOffset = 2 + 21;
-inline constexpr int kAggregateDocumentOffset = 2 + 21 + 14;
+inline constexpr int kAggregateSignerOffset = 2 + 22;
+inline constexpr int kAggregateDocumentOffset = 2 + 22 + 14;
 // What a cached aggregate is checked against: one narrow indexed read.
 inline constexpr const char* kRequestVersion =
     "SELECT version FROM signature_requests WHERE issuer_id = $1 AND id = $2";
@@ -406,6 +407,8 @@ inline constexpr const char* kNextStatusChange = FIRMO_NEXT_STATUS_CHANGE;
 inline constexpr const char* kNextStatusChangeForUpdate = FIRMO_NEXT_STATUS_CHANGE " FOR UPDATE";
 inline constexpr const char* kHideStatusChange =
     "UPDATE status_changes SET visible_at = $2 WHERE seq = $1";
+inline constexpr const char* kStatusChangeQueue =
+    "SELECT polling_queue FROM status_changes WHERE issuer_id = $1 AND seq = $2";
 inline constexpr const char* kConfirmStatusChange =
     "UPDATE status_changes SET confirmed_at = $3 WHERE issuer_id = $1 AND seq = $2 "
     "AND confirmed_at IS NULL";

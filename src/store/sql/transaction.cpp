@@ -99,7 +99,7 @@ class SqlIssuers final : public IssuerRepository, Repository {
     Result<void> InsertKey(const ApiKey& k) override {
         FIRMO_TRY(auto q, Prepare(kInsertApiKey));
         q.Bind(k.id, k.issuer_id, k.key_hash, k.prefix, k.created_at, k.label, k.expires_at,
-               k.allowed_ips);
+               k.allowed_ips, k.test);
         return SendNow(q);
     }
     Result<std::optional<ApiKey>> FindKeyByHash(const std::string& key_hash) override {
@@ -242,9 +242,9 @@ class SqlRequests final : public RequestRepository, Repository {
         Page<SignatureRequest> out;
         {
             FIRMO_TRY(auto q, Prepare(kListRequests));
-            FIRMO_TRY(auto items,
-                      q.Bind(issuer_id, page.after_id, filter.dossier_id, status, page.limit + 1)
-                          .All(ReadRequest));
+            FIRMO_TRY(auto items, q.Bind(issuer_id, page.after_id, filter.dossier_id, status,
+                                         page.limit + 1, filter.test)
+                                      .All(ReadRequest));
             out = Paginate(std::move(items), page.limit, kById);
         }
         for (auto& r : out.items) FIRMO_CHECK(LoadChildren(r));
@@ -598,6 +598,11 @@ class SqlStatusChanges final : public StatusChangeRepository, Repository {
     Result<void> Hide(std::int64_t seq, Timestamp until) override {
         FIRMO_TRY(auto q, Prepare(kHideStatusChange));
         return q.Bind(seq, until).Send();
+    }
+    Result<std::optional<std::string>> QueueOf(const std::string& issuer_id,
+                                               std::int64_t seq) override {
+        FIRMO_TRY(auto q, Prepare(kStatusChangeQueue));
+        return q.Bind(issuer_id, seq).One([](const Row& r) { return r.Text(0); });
     }
     Result<bool> Confirm(const std::string& issuer_id, std::int64_t seq, Timestamp at) override {
         FIRMO_TRY(auto q, Prepare(kConfirmStatusChange));

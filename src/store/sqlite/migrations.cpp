@@ -483,6 +483,13 @@ constexpr const char* kRequestVersions = R"sql(
 ALTER TABLE signature_requests ADD COLUMN version INTEGER NOT NULL DEFAULT 0;
 )sql";
 
+// Issue 17: test and live API keys. A test key's requests are test requests; keys and requests
+// made before are live.
+constexpr const char* kTestMode = R"sql(
+ALTER TABLE api_keys ADD COLUMN test INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE signature_requests ADD COLUMN test INTEGER NOT NULL DEFAULT 0;
+)sql";
+
 // One migration a line, so that each new one is a one-line change (clang-format would pack them).
 // clang-format off
 constexpr sql::Migration kMigrations[] = {
@@ -508,6 +515,7 @@ constexpr sql::Migration kMigrations[] = {
     {19, "api key use", kApiKeyUse},
     {22, "staff totp", kStaffTotp},
     {23, "request versions", kRequestVersions},
+    {24, "test mode", kTestMode},
 };
 // clang-format on
 
