@@ -31,8 +31,8 @@ struct EncodedOids {
 };
 
 const EncodedOids& Oids() {
-    static const EncodedOids oids;
-    return oids;
+    static const EncodedOids kOids;
+    return kOids;
 }
 
 std::string Attribute(const std::string& oid, std::string value) {

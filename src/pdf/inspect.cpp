@@ -27,7 +27,10 @@ constexpr int kMaxTreeDepth = 64;
 constexpr std::size_t kMaxFields = 100'000;
 
 int NormaliseRotate(const internal::PdfValue& rotate) {
-    if (!rotate.IsNumber() || rotate.number() != static_cast<long long>(rotate.number())) return 0;
+    if (!rotate.IsNumber() ||
+        rotate.number() != static_cast<double>(static_cast<long long>(rotate.number()))) {
+        return 0;
+    }
     long long r = static_cast<long long>(rotate.number()) % 360;
     if (r < 0) r += 360;
     return (r % 90 == 0) ? static_cast<int>(r) : 0;

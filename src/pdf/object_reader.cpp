@@ -292,7 +292,7 @@ void NumberTo(double v, std::string& out) {
 
 // A name ("/Type", as PdfValue holds it), with #xx for what may not stand in it as such.
 void NameTo(std::string_view name, std::string& out) {
-    static const char* kHex = "0123456789ABCDEF";
+    static constexpr char kHex[] = "0123456789ABCDEF";
     out += '/';
     for (std::size_t i = 1; i < name.size(); ++i) {
         char c = name[i];
@@ -307,7 +307,7 @@ void NameTo(std::string_view name, std::string& out) {
 }
 
 void WriteValue(const PdfValue& v, std::string& out) {
-    static const char* kHex = "0123456789ABCDEF";
+    static constexpr char kHex[] = "0123456789ABCDEF";
     switch (v.kind()) {
         case PdfValue::Kind::kNull:
             out += "null";
@@ -320,7 +320,8 @@ void WriteValue(const PdfValue& v, std::string& out) {
             return;
         case PdfValue::Kind::kString:
             out += '<';
-            for (unsigned char c : v.text()) {
+            for (char byte : v.text()) {
+                const auto c = static_cast<unsigned char>(byte);
                 out += kHex[c >> 4];
                 out += kHex[c & 15];
             }

@@ -585,7 +585,8 @@ Result<void> FillContents(std::string& body, std::size_t lt, std::size_t reserve
     // Written in place, two digits a byte (no string of the hex in between).
     static constexpr char kDigits[] = "0123456789abcdef";
     char* at = body.data() + lt + 1;
-    for (unsigned char c : cms) {
+    for (char byte : cms) {
+        const auto c = static_cast<unsigned char>(byte);
         *at++ = kDigits[c >> 4];
         *at++ = kDigits[c & 15];
     }
