@@ -72,16 +72,25 @@ class SettableSignal final : public ChangeSignal {
     std::uint64_t value = 1;
 };
 
-TEST(IssuerKeyCache, UnknownSignalTrustsNoCachedKey) {
-    firmo::testing::TempDir dir{"firmo-keycache"};
+// One node's services on the in-memory store, for the tests of keys.
+struct MemoryNode {
+    explicit MemoryNode(std::uint64_t seed) : random(seed) {}
+    firmo::testing::TempDir dir{"firmo-issuer"};
     store::memory::MemoryDatabase db;
-    ASSERT_TRUE(db.Migrate());
-    store::FolderBlobStore blobs(dir.path() / "documents");
+    store::FolderBlobStore blobs{dir.path() / "documents"};
     fixtures::AcceptingValidator validator;
     crypto::OpenSslHasher hasher;
     ManualClock clock{FromUnixMillis(1'795'000'000'000)};
-    SeededRandom random{3};
+    SeededRandom random;
     ServiceContext ctx{db, blobs, validator, hasher, clock, random, Limits{}, [] {}};
+};
+
+TEST(IssuerKeyCache, UnknownSignalTrustsNoCachedKey) {
+    MemoryNode node(3);
+    ASSERT_TRUE(node.db.Migrate());
+    auto& db = node.db;
+    auto& clock = node.clock;
+    ServiceContext& ctx = node.ctx;
     SettableSignal signal;
     IssuerService issuers(ctx, &signal);
     auto issuer = issuers.CreateIssuer("Comune di Roma", "it@roma.example");
@@ -197,15 +206,12 @@ TEST_F(IssuerIdentityTest, ALogoIsAPngOrAnSvgWithoutDtdAndAtMost256KiB) {
 // Issue 17: a key says its mode in its text and carries it to every call; keys made before modes
 // existed ("firmo_" and no mode) are live keys.
 TEST(IssuerKeyModes, NewKeysSayTheirModeAndOldKeysAreLive) {
-    firmo::testing::TempDir dir{"firmo-keymodes"};
-    store::memory::MemoryDatabase db;
-    ASSERT_TRUE(db.Migrate());
-    store::FolderBlobStore blobs(dir.path() / "documents");
-    fixtures::AcceptingValidator validator;
-    crypto::OpenSslHasher hasher;
-    ManualClock clock{FromUnixMillis(1'795'000'000'000)};
-    SeededRandom random{5};
-    ServiceContext ctx{db, blobs, validator, hasher, clock, random, Limits{}, [] {}};
+    MemoryNode node(5);
+    ASSERT_TRUE(node.db.Migrate());
+    auto& db = node.db;
+    auto& hasher = node.hasher;
+    auto& clock = node.clock;
+    ServiceContext& ctx = node.ctx;
     IssuerService issuers(ctx);
     auto issuer = issuers.CreateIssuer("Comune di Roma", "it@roma.example");
     ASSERT_TRUE(issuer);
