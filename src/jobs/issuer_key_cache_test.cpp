@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <functional>
 #include <memory>
 
 #include "core/testing/temp_dir.hpp"
@@ -37,9 +38,13 @@ class CountingDatabase final : public Database {
     Result<void> Ping() override { return inner_.Ping(); }
     std::atomic<int> lookups{0};
 
+    // Called as each write transaction begins (the revocation's).
+    std::function<void()> on_write;
+
   protected:
     Result<std::unique_ptr<Transaction>> BeginTransaction(TxMode mode) override {
         if (mode == TxMode::kSingle) ++lookups;
+        if (mode == TxMode::kWrite && on_write) on_write();
         return inner_.Begin(mode);
     }
 
@@ -107,6 +112,35 @@ TEST_F(KeyCache, ARevocationInAnotherProcessStopsTheKeyAtItsNextCall) {
     EXPECT_FALSE(server.Authenticate("firmo_unknownunknownunknown"));
     EXPECT_FALSE(server.Authenticate("firmo_unknownunknownunknown"));
     EXPECT_EQ(counted.lookups, 6);
+}
+
+TEST_F(KeyCache, NoProcessTrustsItsCacheWhileARevocationIsOnItsWay) {
+    auto server_signal = Signal();
+    ServiceContext server_ctx{*db_, blobs_, validator_, hasher_, clock_, random_, Limits{}, [] {}};
+    IssuerService server(server_ctx, server_signal.get());
+    // The CLI's revocation: the server's cache is looked at while it commits.
+    CountingDatabase counted(*db_);
+    auto cli_signal = Signal();
+    ServiceContext cli_ctx{counted, blobs_, validator_, hasher_, clock_, random_, Limits{}, [] {}};
+    IssuerService cli(cli_ctx, cli_signal.get());
+    auto issuer = cli.CreateIssuer("Comune", "it@comune.example");
+    ASSERT_TRUE(issuer);
+    auto key = cli.CreateApiKey(issuer->id);
+    ASSERT_TRUE(key);
+    ASSERT_TRUE(server.Authenticate(key->secret));  // cached
+
+    // Marked before its commit: had the CLI died between its commit and its announcement,
+    // the server would have gone on accepting the key from its cache.
+    std::uint64_t during = 0;
+    counted.on_write = [&] { during = server_signal->Current(); };
+    ASSERT_TRUE(cli.RevokeApiKey(key->key.id));
+    EXPECT_EQ(during, ChangeSignal::kUnknown);
+    EXPECT_NE(server_signal->Current(), ChangeSignal::kUnknown);  // announced
+    EXPECT_FALSE(server.Authenticate(key->secret));
+
+    // A revocation that fails (no such key) is announced all the same: nothing stays marked.
+    EXPECT_FALSE(cli.RevokeApiKey("no-such-key"));
+    EXPECT_NE(server_signal->Current(), ChangeSignal::kUnknown);
 }
 
 TEST_F(KeyCache, EntriesExpireAndNoSignalMeansNoCache) {

@@ -104,14 +104,18 @@ Result<CreatedApiKey> IssuerService::CreateApiKey(const std::string& issuer_id,
 }
 
 Result<void> IssuerService::RevokeApiKey(const std::string& key_id) {
-    FIRMO_CHECK(InWriteTransaction(ctx_.db, [&](Transaction& tx) -> Result<void> {
-        FIRMO_TRY(bool revoked, tx.issuers().RevokeKey(key_id, ctx_.clock.Now()));
-        if (!revoked) return Fail(ErrorCode::kNotFound, "no active API key " + key_id);
+    // Marked before the commit: no process trusts its cache from then until the announcement,
+    // even if this one dies in between.
+    if (key_changes_) key_changes_->WillChange();
+    auto revoked = InWriteTransaction(ctx_.db, [&](Transaction& tx) -> Result<void> {
+        FIRMO_TRY(bool found, tx.issuers().RevokeKey(key_id, ctx_.clock.Now()));
+        if (!found) return Fail(ErrorCode::kNotFound, "no active API key " + key_id);
         return {};
-    }));
-    // After the commit: a process that empties its cache now finds the key revoked.
+    });
+    // After the commit (or whatever became of it): a process that empties its cache now finds
+    // the key as it is.
     if (key_changes_) key_changes_->Announce();
-    return {};
+    return revoked;
 }
 
 Result<std::vector<ApiKey>> IssuerService::ListApiKeys(const std::string& issuer_id) {

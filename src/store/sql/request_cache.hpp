@@ -9,14 +9,18 @@
 // (never a write transaction, whose own rows may yet roll back). So several nodes on one database
 // each keep their own copies and none serves a stale one.
 //
-// With a change signal (PostgreSQL: a trigger on signature_requests NOTIFYs every UPDATE and
-// DELETE when its transaction commits, store/postgres/notification_signal.hpp), a copy checked
-// while the signal read S is handed back without asking the database at all as long as the
-// signal still reads S: any request changed since, by any process, has moved it (this process's
-// own writes move it at their commit, before the writer answers). So on one node a read sees
-// every committed change, as before; a change committed on another node is seen once its
+// With a change signal, a copy checked while the signal read S is handed back without asking
+// the database at all as long as the signal still reads S: any request changed since, by any
+// process, has moved it. PostgreSQL: a trigger on signature_requests NOTIFYs every UPDATE and
+// DELETE when its transaction commits (store/postgres/notification_signal.hpp); this process's
+// own writes move its counter at their commit, before the writer answers. So on one node a read
+// sees every committed change, as before; a change committed on another node is seen once its
 // notification has arrived (one trip from the server), and while the signal cannot vouch for
-// itself (its connection down or silent) every read checks the version again.
+// itself (its connection down or silent) every read checks the version again. SQLite: a counter
+// file beside the database (store/filesystem/shared_counter.hpp) that every process on the file
+// marks before it commits a change to a request and moves after it; while a change is marked
+// the signal is unknown and every read checks the version, so a read in any process sees every
+// change committed before it began, at once.
 
 #include <atomic>
 #include <cstdint>

@@ -37,7 +37,11 @@ Result<int> SqlDatabase::Migrate() {
     FIRMO_TRY(auto conn, pool_.Acquire());
     auto applied = sql::Migrate(*conn, migrations_, migrate_);
     pool_.Release(std::move(conn));  // closed when a failed step left it inside a transaction
-    if (applied) migrated_.store(true, std::memory_order_release);
+    if (!applied) return applied;
+    // A migration may rewrite requests: the copies are dropped (on PostgreSQL the trigger tells
+    // the other processes, once it exists; on SQLite moving the shared counter does).
+    if (*applied > 0 && request_changes_) request_changes_->MoveLocally();
+    migrated_.store(true, std::memory_order_release);
     return applied;
 }
 

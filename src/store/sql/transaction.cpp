@@ -197,7 +197,12 @@ class SqlRequests final : public RequestRepository, Repository {
         return WriteChildren(r);
     }
     Result<void> Update(const SignatureRequest& r) override {
-        changed_ = true;  // even if it fails: moving the signal only costs a check
+        if (!changed_) {
+            // Marked before the commit, announced after it (Committed()), even if it fails:
+            // moving the signal only costs a check.
+            changed_ = true;
+            if (changes_) changes_->WillChange();
+        }
         FIRMO_TRY(auto q, Prepare(kUpdateRequest));
         BindRequest(q, r);
         FIRMO_TRY(auto changed, q.Run());

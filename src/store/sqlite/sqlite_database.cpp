@@ -1,9 +1,28 @@
 #include "store/sqlite/sqlite_database.hpp"
 
+#include "core/log.hpp"
+#include "store/filesystem/shared_counter.hpp"
 #include "store/sqlite/connection.hpp"
 #include "store/sqlite/migrations.hpp"
 
 namespace firmo::store::sqlite {
+
+namespace {
+
+// The counter every process on this database file moves when it changes a request, beside the
+// file (firmo.db-requests.generation). None for a database without a file of its own (an
+// in-memory one, a URI): then every read checks the version.
+std::unique_ptr<domain::ChangeSignal> OpenRequestSignal(const std::string& path) {
+    if (path.empty() || path == ":memory:" || path.starts_with("file:")) return nullptr;
+    auto counter = SharedFileCounter::Open(path + "-requests.generation");
+    if (!counter) {
+        log::Warn("sqlite_request_signal_unavailable", {{"error", counter.error().message}});
+        return nullptr;
+    }
+    return std::move(*counter);
+}
+
+}  // namespace
 
 Result<std::unique_ptr<SqliteDatabase>> SqliteDatabase::Open(const std::string& path,
                                                              int pool_size) {
@@ -24,7 +43,9 @@ SqliteDatabase::SqliteDatabase(const std::string& path, int pool_size,
                           .migrations = Migrations(),
                           .begin_migration_step = "BEGIN IMMEDIATE",
                           // As on PostgreSQL: a version check is cheaper than the wide read.
-                          .cached_requests = 4096},
+                          .cached_requests = 4096,
+                          // Vouches for those copies without a read (request_cache.hpp).
+                          .request_changes = OpenRequestSignal(path)},
                   pool_size, std::move(first)) {}
 
 SqliteDatabase::~SqliteDatabase() {

@@ -9,9 +9,13 @@
 
 #include <atomic>
 #include <memory>
+#include <optional>
+#include <string>
 #include <thread>
 #include <vector>
 
+#include "core/ids.hpp"
+#include "core/random.hpp"
 #include "core/testing/temp_dir.hpp"
 #include "domain/services/context.hpp"
 #include "domain/services/rate_limit_service.hpp"
@@ -84,6 +88,124 @@ TEST_F(SqliteHandles, WritersOfTwoHandlesLoseNoUpdate) {
     auto counted = (*tx)->rate_limits().Add("key:n", clock_.Now(), 60s, 1);
     ASSERT_TRUE(counted);
     EXPECT_EQ(counted->calls, 2 * kRounds + 1);
+}
+
+// Two handles on one file stand for two processes (two nodes on one folder, or a node and the
+// CLI): each keeps its own read copies of requests, vouched for by the counter beside the file.
+class SqliteRequestCopies : public SqliteHandles {
+  protected:
+    void SetUp() override {
+        a_ = Open();
+        b_ = Open();
+        ASSERT_TRUE(a_ && b_);
+        ASSERT_TRUE(a_->Migrate());
+        ASSERT_TRUE(b_->Migrate());  // none left to apply: trusts the counter from now on
+        ASSERT_NE(b_->request_changes(), nullptr);
+        const auto now = clock_.Now();
+        Issuer issuer{Id(), "Comune di Roma", "ops@example.org", now};
+        Dossier dossier{
+            Id(), issuer.id, "Contratto", "hr@example.org", {DocumentMetadata{"Contract", {}}},
+            now};
+        Signer signer{Id(),
+                      issuer.id,
+                      IdentifierKind::kItFiscalCode,
+                      "RSSMRA80A01H501U",
+                      "a@b.it",
+                      std::nullopt,
+                      now,
+                      now};
+        request_.id = Id();
+        request_.issuer_id = issuer.id;
+        request_.dossier_id = dossier.id;
+        request_.expires_at = now + std::chrono::hours(24);
+        request_.reference = "ref-1";
+        request_.created_at = request_.updated_at = now;
+        request_.signers = {RequestSigner{.signer_id = signer.id}};
+        auto tx = a_->Begin(TxMode::kWrite);
+        ASSERT_TRUE(tx);
+        ASSERT_TRUE((*tx)->issuers().Insert(issuer));
+        ASSERT_TRUE((*tx)->dossiers().Insert(dossier));
+        ASSERT_TRUE((*tx)->signers().Insert(signer));
+        ASSERT_TRUE((*tx)->requests().Insert(request_));
+        ASSERT_TRUE((*tx)->Commit());
+    }
+    std::string Id() { return NewUlid(clock_.Now(), random_); }
+    std::optional<std::string> Reference(SqliteDatabase& db) {
+        auto tx = db.Begin(TxMode::kSingle);
+        EXPECT_TRUE(tx);
+        auto found = (*tx)->requests().Find(request_.issuer_id, request_.id);
+        EXPECT_TRUE(found && *found);
+        return found && *found ? (*found)->reference : std::nullopt;
+    }
+    void Update(SqliteDatabase& db, const std::string& reference) {
+        request_.reference = reference;
+        auto tx = db.Begin(TxMode::kWrite);
+        ASSERT_TRUE(tx);
+        ASSERT_TRUE((*tx)->requests().Update(request_));
+        ASSERT_TRUE((*tx)->Commit());
+    }
+    // Changes the reference as a program other than Firmo would: nothing moves the counter,
+    // so only a read that asks the file sees it.
+    void ChangeBehindTheCopies(const std::string& reference) {
+        sqlite3* raw = nullptr;
+        ASSERT_EQ(sqlite3_open((dir_.path() / "f.db").c_str(), &raw), SQLITE_OK);
+        sqlite3_busy_timeout(raw, 10000);
+        const std::string sql = "UPDATE signature_requests SET reference = '" + reference +
+                                "', version = version + 1 WHERE id = '" + request_.id + "'";
+        EXPECT_EQ(sqlite3_exec(raw, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
+        sqlite3_close(raw);
+    }
+
+    SeededRandom random_{7};
+    std::unique_ptr<SqliteDatabase> a_;
+    std::unique_ptr<SqliteDatabase> b_;
+    SignatureRequest request_;
+};
+
+TEST_F(SqliteRequestCopies, ACheckedCopyIsServedUntilTheCounterMoves) {
+    EXPECT_EQ(Reference(*b_), "ref-1");  // read: the copy is made
+    // Nothing moved the counter: handle b hands its copy back without reading the file.
+    ChangeBehindTheCopies("unseen");
+    EXPECT_EQ(Reference(*b_), "ref-1") << "the copy was checked against the file";
+
+    // A change committed through handle a is seen by handle b's very next read.
+    Update(*a_, "ref-2");
+    EXPECT_EQ(Reference(*b_), "ref-2");
+    // And handle b's own change by its own next read.
+    Update(*b_, "ref-3");
+    EXPECT_EQ(Reference(*b_), "ref-3");
+    EXPECT_EQ(Reference(*a_), "ref-3");
+}
+
+TEST_F(SqliteRequestCopies, NoCopyIsTrustedWhileAChangeIsOnItsWay) {
+    EXPECT_EQ(Reference(*b_), "ref-1");
+    const auto before = b_->request_changes()->Current();
+    ASSERT_NE(before, ChangeSignal::kUnknown);
+    {
+        // Handle a changed the request and has not committed yet: from here until its
+        // announcement (whatever becomes of the commit, and even if its process dies right
+        // after it) nobody trusts a copy.
+        request_.reference = "ref-2";
+        auto tx = a_->Begin(TxMode::kWrite);
+        ASSERT_TRUE(tx);
+        ASSERT_TRUE((*tx)->requests().Update(request_));
+        EXPECT_EQ(b_->request_changes()->Current(), ChangeSignal::kUnknown);
+        EXPECT_EQ(Reference(*b_), "ref-1");  // checked against the file: not committed yet
+        ASSERT_TRUE((*tx)->Commit());
+    }
+    const auto after = b_->request_changes()->Current();
+    EXPECT_NE(after, ChangeSignal::kUnknown);
+    EXPECT_GT(after, before);
+    EXPECT_EQ(Reference(*b_), "ref-2");
+    // A rolled-back change is announced too: only a check's worth.
+    {
+        request_.reference = "rolled back";
+        auto tx = a_->Begin(TxMode::kWrite);
+        ASSERT_TRUE(tx);
+        ASSERT_TRUE((*tx)->requests().Update(request_));
+        EXPECT_EQ(b_->request_changes()->Current(), ChangeSignal::kUnknown);
+    }
+    EXPECT_GT(b_->request_changes()->Current(), after);
 }
 
 // SQLite's plan for `sql` on the database file at `path`, one detail per line.
