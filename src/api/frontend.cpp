@@ -10,6 +10,7 @@
 #include "api/problem.hpp"
 #include "core/encoding.hpp"
 #include "core/log.hpp"
+#include "core/no_wait.hpp"
 #include "crypto/digest.hpp"
 #include "crypto/seal.hpp"
 
@@ -65,6 +66,13 @@ Frontend::Frontend(domain::IssuerService& issuers, domain::IdempotencyService& i
           {"route", "method"})),
       in_flight_(metrics.AddGauge("firmo_http_requests_in_flight",
                                   "HTTP requests routed and not yet answered.")),
+      tried_inline_(metrics.AddCounterFamily(
+          "firmo_http_tried_inline_total",
+          "Requests of routes tried on the I/O thread first, by outcome: answered there from "
+          "memory (served), or handed on to their lane because something would wait.",
+          {"outcome"})),
+      served_inline_(tried_inline_.With({"served"})),
+      handed_on_(tried_inline_.With({"handed_on"})),
       unmatched_metrics_(std::make_unique<RouteMetrics>()) {
     unmatched_metrics_->pattern = kUnmatched;
     AddPublic(
@@ -103,6 +111,15 @@ bool StoresNothing(std::string_view pattern) {
            pattern == "/api/v1/sign/validate-document";
 }
 
+// Reads whose answer usually comes from memory, tried on the I/O thread before their lane
+// (Frontend::TryWithoutWaiting): a request polled by its issuer, answered from a copy the change
+// signal vouches for (store/sql/request_cache.hpp) with a cached API key and a rate-limit
+// reservation. Each route listed here was read for what it does before something would wait:
+// nothing but the rate limit's token (given back), no log line, no write.
+bool TriesInlineFirst(std::string_view method, std::string_view pattern) {
+    return method == "GET" && pattern == "/api/v1/signature-requests/{id}";
+}
+
 // The API key of a call: X-Api-Key, or under the io-sign root (api/iosign_api.hpp) io-sign's
 // Ocp-Apim-Subscription-Key, which its generated clients send.
 std::string_view ApiKeyOf(const HttpRequest& request) {
@@ -134,7 +151,11 @@ void Frontend::AddPublic(std::string method, std::string pattern, http::Handler 
     route_metrics->pattern = pattern;
     route_metrics_.push_back(std::move(route_metrics));
     gates_.push_back(
-        Gate{.api_key = false, .check = std::move(check), .check_blocks = check_blocks});
+        Gate{.api_key = false,
+             .check = std::move(check),
+             .check_blocks = check_blocks,
+             .inline_first = lane != http::Lane::kInline &&
+                             TriesInlineFirst(method, route_metrics_.back()->pattern)});
     router_.Add(std::move(method), std::move(pattern), std::move(handler), lane);
 }
 
@@ -242,12 +263,20 @@ HttpResponse Frontend::Authenticated(HttpRequest& req, const IssuerApi::AuthedHa
     const std::string_view key = ApiKeyOf(req);
     auto principal = CheckApiKey(req);
     if (!principal) return std::move(principal.error());
-    if (auto d = rate_limits_.Allow("key:" + principal->key_id); !d.allowed) {
+    const std::string bucket = "key:" + principal->key_id;
+    if (auto d = rate_limits_.Allow(bucket); !d.allowed) {
         return TooMany("too many calls with this API key; slow down", d.retry_after);
     }
+    // Tried on the I/O thread and the count would wait: the call runs again on its lane.
+    if (no_wait::Refused()) return {};
     issuers_.NoteKeyUse(*principal, req.remote_ip);
     const auto idempotency_key = req.Header("Idempotency-Key");
-    if (req.method != "POST" || !idempotency_key) return handler(req, *principal);
+    if (req.method != "POST" || !idempotency_key) {
+        auto response = handler(req, *principal);
+        // It runs again on its lane, where the call is counted again: once is enough.
+        if (no_wait::Refused()) rate_limits_.GiveBack(bucket);
+        return response;
+    }
 
     // The claim of the key, the handler's change and the recorded answer commit together
     // (domain/services/idempotency_service.hpp).
@@ -318,7 +347,7 @@ http::Admission Frontend::Admit(HttpRequest& request) {
     if (found.match != http::Router::Match::kFound) {
         refusal = Unrouted(request, found);
     } else {
-        const Gate& gate = gates_[static_cast<std::size_t>(found.route - router_.routes().data())];
+        const Gate& gate = GateOf(found);
         if (gate.api_key) {
             if (lanes_.RunsInline(http::Lane::kDatabase)) {
                 // Database work runs on this thread anyway (SQLite): the full check, now.
@@ -396,6 +425,13 @@ void Frontend::Handle(HttpRequest& request, http::Responder respond) {
         respond(Run(request, found, start));
         return;
     }
+    if (found.match == http::Router::Match::kFound && GateOf(found).inline_first &&
+        !request.body_file) {
+        if (auto response = TryWithoutWaiting(request, found, start)) {
+            respond(std::move(*response));
+            return;
+        }
+    }
     struct Work {
         Frontend* self;
         HttpRequest* request;
@@ -413,6 +449,28 @@ void Frontend::Handle(HttpRequest& request, http::Responder respond) {
     busy.Set("Retry-After", std::to_string(options_.busy_retry_after.count()));
     Finish(request, work.found, busy, start);
     work.respond(std::move(busy));
+}
+
+std::optional<HttpResponse> Frontend::TryWithoutWaiting(HttpRequest& request,
+                                                        const http::Router::Result& found,
+                                                        Clock::time_point start) {
+    const log::RequestScope scope(request.request_id);
+    HttpResponse response;
+    {
+        const no_wait::Scope no_wait;
+        try {
+            response = (*found.handler)(request);
+        } catch (...) {
+            return std::nullopt;  // on the lane again, which answers and logs it
+        }
+        if (no_wait.refused()) {
+            handed_on_.Inc();
+            return std::nullopt;
+        }
+    }
+    served_inline_.Inc();
+    Finish(request, found, response, start);
+    return response;
 }
 
 HttpResponse Frontend::Handle(HttpRequest& request) {

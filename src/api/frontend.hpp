@@ -17,6 +17,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -109,6 +110,13 @@ class Frontend {
     // Runs the route (or answers 404/405) with the last-resort catch, then Finish().
     http::HttpResponse Run(http::HttpRequest& request, const http::Router::Result& found,
                            Clock::time_point start);
+    // The route run on this (I/O) thread inside a no_wait::Scope (core/no_wait.hpp), then
+    // Finish(); none when something would have waited (a statement, a connection, a count):
+    // the caller then hands the request to the route's lane, where it runs again from the
+    // start. Nothing of the attempt is kept, counted or logged.
+    std::optional<http::HttpResponse> TryWithoutWaiting(http::HttpRequest& request,
+                                                        const http::Router::Result& found,
+                                                        Clock::time_point start);
     // Security headers, metrics and the access line, on the way out.
     void Finish(const http::HttpRequest& request, const http::Router::Result& found,
                 http::HttpResponse& response, Clock::time_point start);
@@ -133,6 +141,9 @@ class Frontend {
     metrics::Family<metrics::Counter>& requests_total_;
     metrics::Family<metrics::Histogram>& request_seconds_;
     metrics::Gauge& in_flight_;
+    metrics::Family<metrics::Counter>& tried_inline_;
+    metrics::Counter& served_inline_;
+    metrics::Counter& handed_on_;
     std::vector<std::unique_ptr<RouteMetrics>> route_metrics_;  // by route index
     // What admits a request with a body, by route index: an API key (authed routes), a
     // HeaderCheck, or nothing (public routes: the body counts as unauthenticated).
@@ -140,7 +151,13 @@ class Frontend {
         bool api_key = false;
         HeaderCheck check;
         bool check_blocks = false;
+        // Tried on the I/O thread first (TryWithoutWaiting), for reads usually answered from
+        // memory; see TriesInlineFirst() in the .cpp.
+        bool inline_first = false;
     };
+    const Gate& GateOf(const http::Router::Result& found) const {
+        return gates_[static_cast<std::size_t>(found.route - router_.routes().data())];
+    }
     std::vector<Gate> gates_;
     std::unique_ptr<RouteMetrics> unmatched_metrics_;
 };

@@ -10,7 +10,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <functional>
 #include <future>
+#include <mutex>
 #include <thread>
 
 #include "codec/json.hpp"
@@ -18,6 +20,7 @@
 #include "crypto/hasher.hpp"
 #include "domain/services/issuer_service.hpp"
 #include "store/filesystem/folder_blob_store.hpp"
+#include "store/filesystem/shared_counter.hpp"
 #include "store/sqlite/sqlite_database.hpp"
 
 namespace firmo::api {
@@ -105,9 +108,10 @@ class FrontendOnAServer : public ::testing::Test {
             std::make_unique<domain::RateLimitService>(*db_, clock_, domain::RateLimit{0, 5000ms});
     }
 
-    void Start(FrontendOptions options) {
+    void Start(FrontendOptions options, const std::function<void(Frontend&)>& add_routes = {}) {
         frontend_ = std::make_unique<Frontend>(*issuers_, *idempotency_, *rate_limits_, *db_,
-                                               lanes_, metrics_, std::move(options));
+                                               *use_lanes_, metrics_, std::move(options));
+        if (add_routes) add_routes(*frontend_);
         // A heavy route held until the test opens the gate (as a long PDF would hold it).
         frontend_->AddPublic(
             "GET", "/hold/{n}",
@@ -152,6 +156,9 @@ class FrontendOnAServer : public ::testing::Test {
     std::unique_ptr<domain::IdempotencyService> idempotency_;
     std::unique_ptr<domain::RateLimitService> rate_limits_;
     http::Lanes lanes_{{.database_threads = 0, .heavy_threads = 1, .heavy_queue = 1}};
+    // Database work on a pool thread, as on PostgreSQL or with server.database_threads.
+    http::Lanes pooled_lanes_{{.database_threads = 1, .heavy_threads = 1, .heavy_queue = 1}};
+    http::Lanes* use_lanes_ = &lanes_;
     metrics::Registry metrics_;
     std::promise<void> gate_;
     std::shared_future<void> gate_open_ = gate_.get_future().share();
@@ -382,6 +389,121 @@ TEST_F(FrontendOnAServer, ThePortalsSendTakesSeveralDocumentsAndNothingElseDoes)
               1000 * kPortalSendDocuments + 1024 * 1024);
     EXPECT_EQ(frontend_->BodyLimit("GET", "/app/send"), 10u);
     EXPECT_EQ(frontend_->BodyLimit("POST", "/app/login"), 10u);
+}
+
+// A request its issuer polls is answered on the I/O thread, from a copy of the request that the
+// change signal vouches for and a cached API key, without a trip to the database lane; when
+// something would wait (a key not yet cached, a copy a change made stale) the call goes to the
+// lane and runs there from the start (the rate limit's part: RateLimitServiceTest).
+TEST_F(FrontendOnAServer, APolledRequestIsAnsweredOnTheIoThreadWhileNothingChanged) {
+    auto key_signal = store::SharedFileCounter::Open(dir_.path() / "api-keys.generation");
+    ASSERT_TRUE(key_signal);
+    issuers_ = std::make_unique<domain::IssuerService>(*ctx_, key_signal->get());
+    use_lanes_ = &pooled_lanes_;
+    auto issuer = issuers_->CreateIssuer("Comune", "it@comune.example");
+    ASSERT_TRUE(issuer);
+    auto key = issuers_->CreateApiKey(issuer->id);
+    ASSERT_TRUE(key);
+    const auto now = clock_.Now();
+    domain::Dossier dossier{"01DOSSIER",
+                            issuer->id,
+                            "Contratto",
+                            "hr@example.org",
+                            {domain::DocumentMetadata{"Contract", {}}},
+                            now};
+    domain::Signer signer{"01SIGNER",
+                          issuer->id,
+                          domain::IdentifierKind::kItFiscalCode,
+                          "RSSMRA80A01H501U",
+                          "a@b.it",
+                          std::nullopt,
+                          now,
+                          now};
+    domain::SignatureRequest request;
+    request.id = "01REQUEST";
+    request.issuer_id = issuer->id;
+    request.dossier_id = dossier.id;
+    request.expires_at = now + std::chrono::hours(24);
+    request.reference = "ref-1";
+    request.created_at = request.updated_at = now;
+    request.signers = {domain::RequestSigner{.signer_id = signer.id}};
+    {
+        auto tx = db_->Begin(domain::TxMode::kWrite);
+        ASSERT_TRUE(tx);
+        ASSERT_TRUE((*tx)->dossiers().Insert(dossier));
+        ASSERT_TRUE((*tx)->signers().Insert(signer));
+        ASSERT_TRUE((*tx)->requests().Insert(request));
+        ASSERT_TRUE((*tx)->Commit());
+    }
+
+    std::mutex mu;
+    std::vector<std::thread::id> ran_on;  // each run of the handler, in order
+    Start({}, [&](Frontend& frontend) {
+        frontend.AddAuthed(
+            "GET", "/api/v1/signature-requests/{id}",
+            [&](http::HttpRequest& req, const domain::Principal& p) {
+                {
+                    const std::lock_guard lock(mu);
+                    ran_on.push_back(std::this_thread::get_id());
+                }
+                auto tx = db_->Begin(domain::TxMode::kSingle);
+                if (!tx) return Problem(tx.error());
+                auto found = (*tx)->requests().Find(p.issuer_id, std::string(req.Param("id")));
+                if (!found) return Problem(found.error());
+                if (!*found) return Problem(ErrorCode::kNotFound, "no such request");
+                return http::HttpResponse::Text(200, (*found)->reference.value_or(""));
+            });
+    });
+    const auto get = [&] {
+        return Call(port(), "/api/v1/signature-requests/01REQUEST",
+                    "X-Api-Key: " + key->secret + "\r\n")
+            .Read();
+    };
+    const auto tried = [&](const char* outcome) {
+        const std::string text = metrics_.Render();
+        const std::string name =
+            std::string("firmo_http_tried_inline_total{outcome=\"") + outcome + "\"} ";
+        const auto at = text.find(name);
+        return at == std::string::npos ? -1 : std::stoi(text.substr(at + name.size()));
+    };
+
+    // The key is not cached yet: tried, handed on, run again on the lane (the copy made there).
+    auto first = get();
+    EXPECT_EQ(first.status, 200);
+    EXPECT_EQ(first.body, "ref-1");
+    EXPECT_EQ(tried("handed_on"), 1);
+    EXPECT_EQ(tried("served"), 0);
+    // Nothing changed: answered where it was read, on the I/O thread.
+    auto second = get();
+    EXPECT_EQ(second.body, "ref-1");
+    EXPECT_EQ(tried("served"), 1);
+    // A change: the copy must be checked, which waits; the lane answers with the change.
+    request.reference = "ref-2";
+    {
+        auto tx = db_->Begin(domain::TxMode::kWrite);
+        ASSERT_TRUE(tx);
+        ASSERT_TRUE((*tx)->requests().Update(request));
+        ASSERT_TRUE((*tx)->Commit());
+    }
+    EXPECT_EQ(get().body, "ref-2");
+    EXPECT_EQ(tried("handed_on"), 2);
+    EXPECT_EQ(get().body, "ref-2");
+    EXPECT_EQ(tried("served"), 2);
+    {
+        // The lane, the I/O thread, the I/O thread refused and the lane, the I/O thread.
+        const std::lock_guard lock(mu);
+        ASSERT_EQ(ran_on.size(), 5u);
+        EXPECT_EQ(ran_on[0], ran_on[3]);
+        EXPECT_EQ(ran_on[1], ran_on[2]);
+        EXPECT_EQ(ran_on[1], ran_on[4]);
+        EXPECT_NE(ran_on[0], ran_on[1]);
+    }
+    const std::string text = metrics_.Render();
+    EXPECT_NE(text.find("firmo_http_requests_total{route=\"/api/v1/signature-requests/{id}\","
+                        "method=\"GET\",status=\"200\"} 4\n"),
+              std::string::npos)
+        << text;  // each call answered and counted once
+    EXPECT_NE(text.find("firmo_http_requests_in_flight 0\n"), std::string::npos);
 }
 
 }  // namespace

@@ -1,12 +1,14 @@
 #include <gtest/gtest.h>
 
 #include <set>
+#include <thread>
 
 #include "core/clock.hpp"
 #include "core/encoding.hpp"
 #include "core/error.hpp"
 #include "core/ids.hpp"
 #include "core/immutable_cache.hpp"
+#include "core/no_wait.hpp"
 
 namespace firmo {
 namespace {
@@ -230,6 +232,27 @@ TEST(ImmutableCache, FindsWhatWasPutAndStartsOverWhenFull) {
     ImmutableCache<int> none(0);
     none.Put("a", 1);
     EXPECT_FALSE(none.Find("a"));
+}
+
+TEST(NoWait, AScopeMarksTheThreadAndRecordsARefusedWait) {
+    EXPECT_FALSE(no_wait::Active());
+    EXPECT_FALSE(no_wait::Refused());
+    {
+        const no_wait::Scope scope;
+        EXPECT_TRUE(no_wait::Active());
+        EXPECT_FALSE(scope.refused());
+        const auto refused = no_wait::Refuse("a database statement");
+        EXPECT_EQ(refused.value().code, ErrorCode::kUnavailable);
+        EXPECT_NE(refused.value().message.find("a database statement"), std::string::npos);
+        EXPECT_TRUE(scope.refused());
+        EXPECT_TRUE(no_wait::Refused());
+        // Another thread is not in the scope.
+        std::thread([] { EXPECT_FALSE(no_wait::Active()); }).join();
+    }
+    EXPECT_FALSE(no_wait::Active());
+    EXPECT_FALSE(no_wait::Refused());
+    const no_wait::Scope again;
+    EXPECT_FALSE(again.refused());  // a new scope starts clean
 }
 
 }  // namespace firmo

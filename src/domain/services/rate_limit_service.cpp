@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "core/log.hpp"
+#include "core/no_wait.hpp"
 
 namespace firmo::domain {
 
@@ -78,7 +79,7 @@ std::int64_t RateLimitService::Usable(const RateLimitCount& counted, std::int64_
 }
 
 bool RateLimitService::TakeReserved(const std::string& bucket, Timestamp window_start,
-                                    std::int64_t& chunk) {
+                                    std::int64_t& chunk, bool plan) {
     std::lock_guard lock(mu_);
     if (reserved_.size() >= max_remembered_ && !reserved_.count(bucket)) {
         std::erase_if(reserved_,
@@ -96,9 +97,22 @@ bool RateLimitService::TakeReserved(const std::string& bucket, Timestamp window_
         ++r.used;
         return true;
     }
+    if (!plan) return false;
     chunk = std::clamp<std::int64_t>(std::max(r.used_last / 8, r.chunk * 2), 1, max_chunk_);
     r.chunk = chunk;
     return false;
+}
+
+void RateLimitService::GiveBack(const std::string& bucket) {
+    const Timestamp window_start = WindowStart(clock_.Now(), limit_.window);
+    std::lock_guard lock(mu_);
+    const auto it = reserved_.find(bucket);
+    // A window that ended meanwhile counted the call in the old one: nothing to give back.
+    if (it == reserved_.end() || it->second.window_start != window_start || it->second.used == 0) {
+        return;
+    }
+    ++it->second.left;
+    --it->second.used;
 }
 
 void RateLimitService::KeepReserved(const std::string& bucket, Timestamp window_start,
@@ -122,6 +136,12 @@ RateDecision RateLimitService::Allow(const std::string& bucket) {
         }
     }
     std::int64_t chunk = 1;
+    if (no_wait::Active()) {
+        // Counting in the database would wait: only a reservation serves here.
+        if (max_chunk_ > 1 && TakeReserved(bucket, window_start, chunk, /*plan=*/false)) return {};
+        (void)no_wait::Refuse("a rate-limit count");
+        return {};  // dropped: the call is made again where it may wait, and counted there
+    }
     if (max_chunk_ > 1 && TakeReserved(bucket, window_start, chunk)) return {};
     auto counted = Add(bucket, window_start, chunk);
     if (!counted) {

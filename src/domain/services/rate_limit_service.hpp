@@ -65,7 +65,12 @@ class RateLimitService {
 
     // Counts a call of `bucket` and says whether it may proceed. Never fails: when the database
     // cannot count, the call is allowed (see the .cpp for why).
+    // Inside a no_wait::Scope (core/no_wait.hpp) it only takes from the bucket's reservation;
+    // when that is empty it refuses the wait and counts nothing.
     RateDecision Allow(const std::string& bucket);
+    // Gives back the call Allow() just took from the reservation, for a call that will be made
+    // again elsewhere (its no_wait attempt was refused later on): counted once, not twice.
+    void GiveBack(const std::string& bucket);
 
     // The decision for a bucket's counts at `now` (pure; Allow's arithmetic, for tests).
     static RateDecision Decide(const RateLimitCount& counted, Timestamp now, RateLimit limit);
@@ -85,7 +90,9 @@ class RateLimitService {
   private:
     void WarnUnavailable(const Error& error, Timestamp now);
     // Takes one call from the bucket's reservation; otherwise says how many to reserve.
-    bool TakeReserved(const std::string& bucket, Timestamp window_start, std::int64_t& chunk);
+    // With `plan` false, an empty reservation is left as it is.
+    bool TakeReserved(const std::string& bucket, Timestamp window_start, std::int64_t& chunk,
+                      bool plan = true);
     void KeepReserved(const std::string& bucket, Timestamp window_start, std::int64_t left);
 
     // Adds `calls` to the bucket's shared count (one single-statement write).

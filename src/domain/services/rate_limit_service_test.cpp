@@ -15,6 +15,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/no_wait.hpp"
 #include "store/memory/memory_database.hpp"
 
 namespace firmo::domain {
@@ -312,6 +313,31 @@ TEST_F(RateLimitServiceTest, SmallLimitsAreCountedCallByCall) {
 }
 
 // What is given back is taken off the shared count: another node can use it.
+TEST_F(RateLimitServiceTest, WhereNothingMayWaitOnlyTheReservationServes) {
+    ProbeDatabase counter(*db_);
+    RateLimitService limits(counter, clock_, {160, 10s});  // chunks of up to 10
+    ASSERT_TRUE(limits.Allow("key:A").allowed);            // a chunk of 1
+    ASSERT_TRUE(limits.Allow("key:A").allowed);            // a chunk of 2: one call left
+    const int begun = counter.begun.load();
+    {
+        const no_wait::Scope scope;
+        EXPECT_TRUE(limits.Allow("key:A").allowed);  // the reserved call
+        EXPECT_FALSE(scope.refused());
+        // The call is handed on to run again elsewhere: its token goes back, so that it is
+        // counted once.
+        limits.GiveBack("key:A");
+        EXPECT_TRUE(limits.Allow("key:A").allowed);
+        EXPECT_FALSE(scope.refused());
+        // Nothing reserved: counting would write, so the wait is refused and nothing counted.
+        EXPECT_TRUE(limits.Allow("key:A").allowed);
+        EXPECT_TRUE(scope.refused());
+    }
+    EXPECT_EQ(counter.begun.load(), begun);
+    // Where it may wait, the next chunk is reserved as if the refused call had not been made.
+    ASSERT_TRUE(limits.Allow("key:A").allowed);
+    EXPECT_EQ(counter.begun.load(), begun + 1);
+}
+
 TEST_F(RateLimitServiceTest, CallsCutByTheLimitAreGivenBack) {
     RateLimitService node_a(*db_, clock_, {64, 10s});  // chunks of up to 4
     RateLimitService node_b(*db_, clock_, {64, 10s});

@@ -20,6 +20,7 @@
 
 #include "core/clock.hpp"
 #include "core/error.hpp"
+#include "core/no_wait.hpp"
 
 namespace firmo::store::sql {
 
@@ -221,6 +222,8 @@ class Query {
 
 // Prepares `sql` on `conn` for one use.
 [[nodiscard]] inline Result<Query> Prepare(Connection& conn, const char* sql) {
+    // Every statement starts here: none runs on a thread that must not wait (core/no_wait.hpp).
+    if (no_wait::Active()) return no_wait::Refuse("a database statement");
     FIRMO_TRY(Statement * s, conn.Prepare(sql));
     return Query(*s);
 }

@@ -1,6 +1,7 @@
 #include "store/sql/pool.hpp"
 
 #include "core/log.hpp"
+#include "core/no_wait.hpp"
 
 namespace firmo::store::sql {
 
@@ -22,6 +23,8 @@ Result<std::unique_ptr<Connection>> Pool::Acquire() {
             // The server went away under an idle connection: open a fresh one instead.
             --open_;
         }
+        // Opening a connection, or waiting for one, is waiting (core/no_wait.hpp).
+        if (no_wait::Active()) return no_wait::Refuse("a database connection");
         if (open_ < size_) {
             ++open_;
             lock.unlock();

@@ -1,5 +1,6 @@
 #include "store/sql/sql_database.hpp"
 
+#include "core/no_wait.hpp"
 #include "store/sql/statements.hpp"
 
 namespace firmo::store::sql {
@@ -19,6 +20,11 @@ Result<std::unique_ptr<domain::Transaction>> SqlDatabase::BeginTransaction(domai
 
 Result<std::unique_ptr<domain::Transaction>> SqlDatabase::BeginLeased(Lease lease,
                                                                       domain::TxMode mode) {
+    // Only single statements may start where nothing may wait: they take no lock until their
+    // first statement, which is refused there (sql::Prepare); a cached read needs none.
+    if (mode != domain::TxMode::kSingle && no_wait::Active()) {
+        return no_wait::Refuse("a transaction");
+    }
     lease.pool = &pool_;
     lease.requests = requests_.get();
     if (migrated_.load(std::memory_order_acquire)) lease.request_changes = request_changes_.get();

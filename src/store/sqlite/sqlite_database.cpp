@@ -1,6 +1,7 @@
 #include "store/sqlite/sqlite_database.hpp"
 
 #include "core/log.hpp"
+#include "core/no_wait.hpp"
 #include "store/filesystem/shared_counter.hpp"
 #include "store/sqlite/connection.hpp"
 #include "store/sqlite/migrations.hpp"
@@ -100,6 +101,7 @@ Result<std::unique_ptr<domain::Transaction>> SqliteDatabase::BeginTransaction(do
     // still meet the busy timeout. The lock is taken before a pooled connection, so waiting
     // writers do not starve readers of connections.
     if (mode == domain::TxMode::kWrite || mode == domain::TxMode::kSingleWrite) {
+        if (no_wait::Active()) return no_wait::Refuse("a write transaction");
         lease.write_lock = std::unique_lock(write_mu_);
         // A write transaction ended: the checkpointer has work.
         lease.on_end = [this] { writes_.fetch_add(1, std::memory_order_relaxed); };

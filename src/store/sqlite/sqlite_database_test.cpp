@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "core/ids.hpp"
+#include "core/no_wait.hpp"
 #include "core/random.hpp"
 #include "core/testing/temp_dir.hpp"
 #include "domain/services/context.hpp"
@@ -206,6 +207,33 @@ TEST_F(SqliteRequestCopies, NoCopyIsTrustedWhileAChangeIsOnItsWay) {
         EXPECT_EQ(b_->request_changes()->Current(), ChangeSignal::kUnknown);
     }
     EXPECT_GT(b_->request_changes()->Current(), after);
+}
+
+TEST_F(SqliteRequestCopies, AVouchedCopyIsReadWhereNothingMayWait) {
+    EXPECT_EQ(Reference(*b_), "ref-1");  // the copy
+    const auto find = [&]() -> Result<std::optional<SignatureRequest>> {
+        FIRMO_TRY(auto tx, b_->Begin(TxMode::kSingle));
+        return tx->requests().Find(request_.issuer_id, request_.id);
+    };
+    {
+        // On an I/O thread (core/no_wait.hpp): the copy needs no statement.
+        const no_wait::Scope scope;
+        auto found = find();
+        ASSERT_TRUE(found && *found) << (found ? "" : found.error().message);
+        EXPECT_EQ((*found)->reference, "ref-1");
+        EXPECT_FALSE(scope.refused());
+    }
+    Update(*a_, "ref-2");
+    {
+        // The counter moved: checking the copy would be a statement, which is refused, and so
+        // is any transaction that could lock.
+        const no_wait::Scope scope;
+        EXPECT_FALSE(find());
+        EXPECT_TRUE(scope.refused());
+        EXPECT_FALSE(b_->Begin(TxMode::kWrite));
+        EXPECT_FALSE(b_->Begin(TxMode::kRead));
+    }
+    EXPECT_EQ(Reference(*b_), "ref-2");  // where it may wait
 }
 
 // SQLite's plan for `sql` on the database file at `path`, one detail per line.
