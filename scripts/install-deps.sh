@@ -40,6 +40,8 @@ if [ "$scope" = all ]; then
     clang libclang-rt-14-dev clang-tidy-14 git
     # tests and benchmarks
     libgtest-dev libgmock-dev libbenchmark-dev python3 wrk
+    # bench/api_bench.sh: nginx answering a fixed 200 is the HTTP baseline (its own config)
+    nginx-light
     # the API contract test reads docs/openapi.yaml (converted to JSON by python3-yaml)
     python3-yaml
     # bench/store_bench: SOCI beside our storage layer (the comparison in docs/PERFORMANCE.md)
