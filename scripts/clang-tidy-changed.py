@@ -1,13 +1,14 @@
 #!/usr/bin/env python3
 """clang-tidy (the repository's .clang-tidy) on the C++ lines this branch changed.
 
-The base is the merge base with `main` (HEAD~1 when on main itself); changes not yet committed
-count too. Each changed source is checked with the compile commands of BUILD_DIR, and a changed
+The base is the merge base with `main` (HEAD~1 when on main itself), or the commit named by
+TIDY_BASE (to lint several commits made on main); changes not yet committed count too. Each changed source is checked with the compile commands of BUILD_DIR, and a changed
 header through one source that includes it; diagnostics are reported only on changed lines, so
 the old code around a change stays quiet. Exits 1 when clang-tidy reports anything (every enabled
 check is an error), 0 when clean or when nothing changed.
 
     scripts/clang-tidy-changed.py [BUILD_DIR]     (default build/dev; JOBS=2 files at a time)
+    TIDY_BASE=<commit> scripts/clang-tidy-changed.py build/release
 """
 
 import concurrent.futures
@@ -69,7 +70,7 @@ def main():
     database = os.path.join(build, "compile_commands.json")
     if not os.path.exists(database):
         sys.exit(f"no {database}: configure first (cmake --preset ...)")
-    base = base_commit()
+    base = os.environ.get("TIDY_BASE") or base_commit()
     if not base:
         print("clang-tidy: no base commit to compare with")
         return 0
