@@ -19,6 +19,7 @@
 #include "core/testing/temp_dir.hpp"
 #include "crypto/hasher.hpp"
 #include "domain/services/issuer_service.hpp"
+#include "domain/services/testing/polled_request.hpp"
 #include "store/filesystem/folder_blob_store.hpp"
 #include "store/filesystem/shared_counter.hpp"
 #include "store/sqlite/sqlite_database.hpp"
@@ -404,37 +405,11 @@ TEST_F(FrontendOnAServer, APolledRequestIsAnsweredOnTheIoThreadWhileNothingChang
     ASSERT_TRUE(issuer);
     auto key = issuers_->CreateApiKey(issuer->id);
     ASSERT_TRUE(key);
-    const auto now = clock_.Now();
-    domain::Dossier dossier{"01DOSSIER",
-                            issuer->id,
-                            "Contratto",
-                            "hr@example.org",
-                            {domain::DocumentMetadata{"Contract", {}}},
-                            now};
-    domain::Signer signer{"01SIGNER",
-                          issuer->id,
-                          domain::IdentifierKind::kItFiscalCode,
-                          "RSSMRA80A01H501U",
-                          "a@b.it",
-                          std::nullopt,
-                          now,
-                          now};
-    domain::SignatureRequest request;
-    request.id = "01REQUEST";
-    request.issuer_id = issuer->id;
-    request.dossier_id = dossier.id;
-    request.expires_at = now + std::chrono::hours(24);
-    request.reference = "ref-1";
-    request.created_at = request.updated_at = now;
-    request.signers = {domain::RequestSigner{.signer_id = signer.id}};
-    {
-        auto tx = db_->Begin(domain::TxMode::kWrite);
-        ASSERT_TRUE(tx);
-        ASSERT_TRUE((*tx)->dossiers().Insert(dossier));
-        ASSERT_TRUE((*tx)->signers().Insert(signer));
-        ASSERT_TRUE((*tx)->requests().Insert(request));
-        ASSERT_TRUE((*tx)->Commit());
-    }
+    int next_id = 0;
+    auto polled = domain::fixtures::MakePolledRequest(
+        clock_.Now(), [&] { return "01ROW" + std::to_string(++next_id); }, issuer->id);
+    domain::SignatureRequest& request = polled.request;
+    ASSERT_TRUE(domain::fixtures::Insert(*db_, polled, /*with_issuer=*/false));
 
     std::mutex mu;
     std::vector<std::thread::id> ran_on;  // each run of the handler, in order
@@ -455,7 +430,7 @@ TEST_F(FrontendOnAServer, APolledRequestIsAnsweredOnTheIoThreadWhileNothingChang
             });
     });
     const auto get = [&] {
-        return Call(port(), "/api/v1/signature-requests/01REQUEST",
+        return Call(port(), "/api/v1/signature-requests/" + request.id,
                     "X-Api-Key: " + key->secret + "\r\n")
             .Read();
     };
@@ -478,13 +453,7 @@ TEST_F(FrontendOnAServer, APolledRequestIsAnsweredOnTheIoThreadWhileNothingChang
     EXPECT_EQ(second.body, "ref-1");
     EXPECT_EQ(tried("served"), 1);
     // A change: the copy must be checked, which waits; the lane answers with the change.
-    request.reference = "ref-2";
-    {
-        auto tx = db_->Begin(domain::TxMode::kWrite);
-        ASSERT_TRUE(tx);
-        ASSERT_TRUE((*tx)->requests().Update(request));
-        ASSERT_TRUE((*tx)->Commit());
-    }
+    ASSERT_TRUE(domain::fixtures::Rename(*db_, request, "ref-2"));
     EXPECT_EQ(get().body, "ref-2");
     EXPECT_EQ(tried("handed_on"), 2);
     EXPECT_EQ(get().body, "ref-2");

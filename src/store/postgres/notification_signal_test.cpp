@@ -22,6 +22,7 @@
 #include "crypto/hasher.hpp"
 #include "domain/services/issuer_service.hpp"
 #include "domain/services/testing/fakes.hpp"
+#include "domain/services/testing/polled_request.hpp"
 #include "store/filesystem/folder_blob_store.hpp"
 #include "store/postgres/postgres_database.hpp"
 
@@ -280,51 +281,16 @@ class PgRequestCopies : public PgKeySignal {
                 std::this_thread::sleep_for(5ms);
             }
         }
-        const auto now = clock_.Now();
-        domain::Issuer issuer{Id(), "Comune di Roma", "ops@example.org", now};
-        domain::Dossier dossier{Id(),
-                                issuer.id,
-                                "Contratto",
-                                "hr@example.org",
-                                {domain::DocumentMetadata{"Contract", {}}},
-                                now};
-        domain::Signer signer{Id(),
-                              issuer.id,
-                              domain::IdentifierKind::kItFiscalCode,
-                              "RSSMRA80A01H501U",
-                              "a@b.it",
-                              std::nullopt,
-                              now,
-                              now};
-        request_.id = Id();
-        request_.issuer_id = issuer.id;
-        request_.dossier_id = dossier.id;
-        request_.expires_at = now + std::chrono::hours(24);
-        request_.reference = "ref-1";
-        request_.created_at = request_.updated_at = now;
-        request_.signers = {domain::RequestSigner{.signer_id = signer.id}};
-        auto tx = a_db_->Begin(domain::TxMode::kWrite);
-        ASSERT_TRUE(tx);
-        ASSERT_TRUE((*tx)->issuers().Insert(issuer));
-        ASSERT_TRUE((*tx)->dossiers().Insert(dossier));
-        ASSERT_TRUE((*tx)->signers().Insert(signer));
-        ASSERT_TRUE((*tx)->requests().Insert(request_));
-        ASSERT_TRUE((*tx)->Commit());
+        auto polled = domain::fixtures::MakePolledRequest(clock_.Now(), [this] { return Id(); });
+        request_ = polled.request;
+        ASSERT_TRUE(domain::fixtures::Insert(*a_db_, polled));
     }
     std::string Id() { return NewUlid(clock_.Now(), random_); }
     std::optional<std::string> Reference(PostgresDatabase& db) {
-        auto tx = db.Begin(domain::TxMode::kSingle);
-        EXPECT_TRUE(tx);
-        auto found = (*tx)->requests().Find(request_.issuer_id, request_.id);
-        EXPECT_TRUE(found && *found);
-        return found && *found ? (*found)->reference : std::nullopt;
+        return domain::fixtures::ReferenceOf(db, request_);
     }
     void Update(PostgresDatabase& db, const std::string& reference) {
-        request_.reference = reference;
-        auto tx = db.Begin(domain::TxMode::kWrite);
-        ASSERT_TRUE(tx);
-        ASSERT_TRUE((*tx)->requests().Update(request_));
-        ASSERT_TRUE((*tx)->Commit());
+        ASSERT_TRUE(domain::fixtures::Rename(db, request_, reference));
     }
     // Changes the reference without the trigger: only a read that asks the server sees it.
     void ChangeBehindTheCopies(const std::string& reference) {

@@ -20,6 +20,7 @@
 #include "core/testing/temp_dir.hpp"
 #include "domain/services/context.hpp"
 #include "domain/services/rate_limit_service.hpp"
+#include "domain/services/testing/polled_request.hpp"
 #include "store/sql/statements.hpp"
 
 namespace firmo::store::sqlite {
@@ -102,48 +103,16 @@ class SqliteRequestCopies : public SqliteHandles {
         ASSERT_TRUE(a_->Migrate());
         ASSERT_TRUE(b_->Migrate());  // none left to apply: trusts the counter from now on
         ASSERT_NE(b_->request_changes(), nullptr);
-        const auto now = clock_.Now();
-        Issuer issuer{Id(), "Comune di Roma", "ops@example.org", now};
-        Dossier dossier{
-            Id(), issuer.id, "Contratto", "hr@example.org", {DocumentMetadata{"Contract", {}}},
-            now};
-        Signer signer{Id(),
-                      issuer.id,
-                      IdentifierKind::kItFiscalCode,
-                      "RSSMRA80A01H501U",
-                      "a@b.it",
-                      std::nullopt,
-                      now,
-                      now};
-        request_.id = Id();
-        request_.issuer_id = issuer.id;
-        request_.dossier_id = dossier.id;
-        request_.expires_at = now + std::chrono::hours(24);
-        request_.reference = "ref-1";
-        request_.created_at = request_.updated_at = now;
-        request_.signers = {RequestSigner{.signer_id = signer.id}};
-        auto tx = a_->Begin(TxMode::kWrite);
-        ASSERT_TRUE(tx);
-        ASSERT_TRUE((*tx)->issuers().Insert(issuer));
-        ASSERT_TRUE((*tx)->dossiers().Insert(dossier));
-        ASSERT_TRUE((*tx)->signers().Insert(signer));
-        ASSERT_TRUE((*tx)->requests().Insert(request_));
-        ASSERT_TRUE((*tx)->Commit());
+        auto polled = fixtures::MakePolledRequest(clock_.Now(), [this] { return Id(); });
+        request_ = polled.request;
+        ASSERT_TRUE(fixtures::Insert(*a_, polled));
     }
     std::string Id() { return NewUlid(clock_.Now(), random_); }
     std::optional<std::string> Reference(SqliteDatabase& db) {
-        auto tx = db.Begin(TxMode::kSingle);
-        EXPECT_TRUE(tx);
-        auto found = (*tx)->requests().Find(request_.issuer_id, request_.id);
-        EXPECT_TRUE(found && *found);
-        return found && *found ? (*found)->reference : std::nullopt;
+        return fixtures::ReferenceOf(db, request_);
     }
     void Update(SqliteDatabase& db, const std::string& reference) {
-        request_.reference = reference;
-        auto tx = db.Begin(TxMode::kWrite);
-        ASSERT_TRUE(tx);
-        ASSERT_TRUE((*tx)->requests().Update(request_));
-        ASSERT_TRUE((*tx)->Commit());
+        ASSERT_TRUE(fixtures::Rename(db, request_, reference));
     }
     // Changes the reference as a program other than Firmo would: nothing moves the counter,
     // so only a read that asks the file sees it.
