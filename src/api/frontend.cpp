@@ -154,8 +154,7 @@ void Frontend::AddPublic(std::string method, std::string pattern, http::Handler 
         Gate{.api_key = false,
              .check = std::move(check),
              .check_blocks = check_blocks,
-             .inline_first = lane != http::Lane::kInline &&
-                             TriesInlineFirst(method, route_metrics_.back()->pattern)});
+             .inline_first = lane != http::Lane::kInline && TriesInlineFirst(method, pattern)});
     router_.Add(std::move(method), std::move(pattern), std::move(handler), lane);
 }
 

@@ -290,9 +290,16 @@ void NumberTo(double v, std::string& out) {
     out.append(buf, end);
 }
 
+// One byte as two hex digits (a string's <...>, a name's #xx).
+void HexTo(char byte, std::string& out) {
+    static constexpr char kHex[] = "0123456789ABCDEF";
+    const auto c = static_cast<unsigned char>(byte);
+    out += kHex[c >> 4];
+    out += kHex[c & 15];
+}
+
 // A name ("/Type", as PdfValue holds it), with #xx for what may not stand in it as such.
 void NameTo(std::string_view name, std::string& out) {
-    static constexpr char kHex[] = "0123456789ABCDEF";
     out += '/';
     for (std::size_t i = 1; i < name.size(); ++i) {
         char c = name[i];
@@ -300,14 +307,12 @@ void NameTo(std::string_view name, std::string& out) {
             out += c;
         } else {
             out += '#';
-            out += kHex[static_cast<unsigned char>(c) >> 4];
-            out += kHex[static_cast<unsigned char>(c) & 15];
+            HexTo(c, out);
         }
     }
 }
 
 void WriteValue(const PdfValue& v, std::string& out) {
-    static constexpr char kHex[] = "0123456789ABCDEF";
     switch (v.kind()) {
         case PdfValue::Kind::kNull:
             out += "null";
@@ -320,11 +325,7 @@ void WriteValue(const PdfValue& v, std::string& out) {
             return;
         case PdfValue::Kind::kString:
             out += '<';
-            for (char byte : v.text()) {
-                const auto c = static_cast<unsigned char>(byte);
-                out += kHex[c >> 4];
-                out += kHex[c & 15];
-            }
+            for (char byte : v.text()) HexTo(byte, out);
             out += '>';
             return;
         case PdfValue::Kind::kName:
