@@ -392,80 +392,98 @@ TEST_F(FrontendOnAServer, ThePortalsSendTakesSeveralDocumentsAndNothingElseDoes)
     EXPECT_EQ(frontend_->BodyLimit("POST", "/app/login"), 10u);
 }
 
-// A request its issuer polls is answered on the I/O thread, from a copy of the request that the
-// change signal vouches for and a cached API key, without a trip to the database lane; when
-// something would wait (a key not yet cached, a copy a change made stale) the call goes to the
-// lane and runs there from the start (the rate limit's part: RateLimitServiceTest).
-TEST_F(FrontendOnAServer, APolledRequestIsAnsweredOnTheIoThreadWhileNothingChanged) {
-    auto key_signal = store::SharedFileCounter::Open(dir_.path() / "api-keys.generation");
-    ASSERT_TRUE(key_signal);
-    issuers_ = std::make_unique<domain::IssuerService>(*ctx_, key_signal->get());
-    use_lanes_ = &pooled_lanes_;
-    auto issuer = issuers_->CreateIssuer("Comune", "it@comune.example");
-    ASSERT_TRUE(issuer);
-    auto key = issuers_->CreateApiKey(issuer->id);
-    ASSERT_TRUE(key);
-    int next_id = 0;
-    auto polled = domain::fixtures::MakePolledRequest(
-        clock_.Now(), [&] { return "01ROW" + std::to_string(++next_id); }, issuer->id);
-    domain::SignatureRequest& request = polled.request;
-    ASSERT_TRUE(domain::fixtures::Insert(*db_, polled, /*with_issuer=*/false));
-
-    std::mutex mu;
-    std::vector<std::thread::id> ran_on;  // each run of the handler, in order
-    Start({}, [&](Frontend& frontend) {
-        frontend.AddAuthed(
-            "GET", "/api/v1/signature-requests/{id}",
-            [&](http::HttpRequest& req, const domain::Principal& p) {
-                {
-                    const std::lock_guard lock(mu);
-                    ran_on.push_back(std::this_thread::get_id());
-                }
-                auto tx = db_->Begin(domain::TxMode::kSingle);
-                if (!tx) return Problem(tx.error());
-                auto found = (*tx)->requests().Find(p.issuer_id, std::string(req.Param("id")));
-                if (!found) return Problem(found.error());
-                if (!*found) return Problem(ErrorCode::kNotFound, "no such request");
-                return http::HttpResponse::Text(200, (*found)->reference.value_or(""));
-            });
-    });
-    const auto get = [&] {
-        return Call(port(), "/api/v1/signature-requests/" + request.id,
-                    "X-Api-Key: " + key->secret + "\r\n")
+// A request its issuer polls, behind a cached API key, on a database lane of its own thread: the
+// route GET /api/v1/signature-requests/{id} tries the I/O thread first (TriesInlineFirst).
+class FrontendPolled : public FrontendOnAServer {
+  protected:
+    void SetUp() override {
+        FrontendOnAServer::SetUp();
+        auto signal = store::SharedFileCounter::Open(dir_.path() / "api-keys.generation");
+        ASSERT_TRUE(signal);
+        key_signal_ = std::move(*signal);
+        issuers_ = std::make_unique<domain::IssuerService>(*ctx_, key_signal_.get());
+        use_lanes_ = &pooled_lanes_;
+        auto issuer = issuers_->CreateIssuer("Comune", "it@comune.example");
+        ASSERT_TRUE(issuer);
+        auto key = issuers_->CreateApiKey(issuer->id);
+        ASSERT_TRUE(key);
+        secret_ = key->secret;
+        int next_id = 0;
+        auto polled = domain::fixtures::MakePolledRequest(
+            clock_.Now(), [&] { return "01ROW" + std::to_string(++next_id); }, issuer->id);
+        request_ = polled.request;
+        ASSERT_TRUE(domain::fixtures::Insert(*db_, polled, /*with_issuer=*/false));
+    }
+    // Serves the route: its handler reads the request as the issuer API's does (one
+    // single-statement read, answered from the copy when it can be) and notes its thread.
+    void StartPolled() {
+        Start({}, [this](Frontend& frontend) {
+            frontend.AddAuthed(
+                "GET", "/api/v1/signature-requests/{id}",
+                [this](http::HttpRequest& req, const domain::Principal& p) {
+                    {
+                        const std::lock_guard lock(mu_);
+                        ran_on_.push_back(std::this_thread::get_id());
+                    }
+                    auto tx = db_->Begin(domain::TxMode::kSingle);
+                    if (!tx) return Problem(tx.error());
+                    auto found = (*tx)->requests().Find(p.issuer_id, std::string(req.Param("id")));
+                    if (!found) return Problem(found.error());
+                    if (!*found) return Problem(ErrorCode::kNotFound, "no such request");
+                    return http::HttpResponse::Text(200, (*found)->reference.value_or(""));
+                });
+        });
+    }
+    Answer Get() {
+        return Call(port(), "/api/v1/signature-requests/" + request_.id,
+                    "X-Api-Key: " + secret_ + "\r\n")
             .Read();
-    };
-    const auto tried = [&](const char* outcome) {
+    }
+    // firmo_http_tried_inline_total for `outcome` (-1: not rendered).
+    int Tried(const char* outcome) {
         const std::string text = metrics_.Render();
         const std::string name =
             std::string("firmo_http_tried_inline_total{outcome=\"") + outcome + "\"} ";
         const auto at = text.find(name);
         return at == std::string::npos ? -1 : std::stoi(text.substr(at + name.size()));
-    };
+    }
 
+    std::unique_ptr<store::SharedFileCounter> key_signal_;
+    std::string secret_;
+    domain::SignatureRequest request_;
+    std::mutex mu_;
+    std::vector<std::thread::id> ran_on_;  // each run of the handler, in order
+};
+
+// Answered on the I/O thread from a copy the change signal vouches for and a cached API key,
+// without a trip to the database lane; when something would wait (a key not yet cached, a copy
+// a change made stale) the call goes to the lane and runs there from the start.
+TEST_F(FrontendPolled, APolledRequestIsAnsweredOnTheIoThreadWhileNothingChanged) {
+    StartPolled();
     // The key is not cached yet: tried, handed on, run again on the lane (the copy made there).
-    auto first = get();
+    auto first = Get();
     EXPECT_EQ(first.status, 200);
     EXPECT_EQ(first.body, "ref-1");
-    EXPECT_EQ(tried("handed_on"), 1);
-    EXPECT_EQ(tried("served"), 0);
+    EXPECT_EQ(Tried("handed_on"), 1);
+    EXPECT_EQ(Tried("served"), 0);
     // Nothing changed: answered where it was read, on the I/O thread.
-    auto second = get();
+    auto second = Get();
     EXPECT_EQ(second.body, "ref-1");
-    EXPECT_EQ(tried("served"), 1);
+    EXPECT_EQ(Tried("served"), 1);
     // A change: the copy must be checked, which waits; the lane answers with the change.
-    ASSERT_TRUE(domain::fixtures::Rename(*db_, request, "ref-2"));
-    EXPECT_EQ(get().body, "ref-2");
-    EXPECT_EQ(tried("handed_on"), 2);
-    EXPECT_EQ(get().body, "ref-2");
-    EXPECT_EQ(tried("served"), 2);
+    ASSERT_TRUE(domain::fixtures::Rename(*db_, request_, "ref-2"));
+    EXPECT_EQ(Get().body, "ref-2");
+    EXPECT_EQ(Tried("handed_on"), 2);
+    EXPECT_EQ(Get().body, "ref-2");
+    EXPECT_EQ(Tried("served"), 2);
     {
         // The lane, the I/O thread, the I/O thread refused and the lane, the I/O thread.
-        const std::lock_guard lock(mu);
-        ASSERT_EQ(ran_on.size(), 5u);
-        EXPECT_EQ(ran_on[0], ran_on[3]);
-        EXPECT_EQ(ran_on[1], ran_on[2]);
-        EXPECT_EQ(ran_on[1], ran_on[4]);
-        EXPECT_NE(ran_on[0], ran_on[1]);
+        const std::lock_guard lock(mu_);
+        ASSERT_EQ(ran_on_.size(), 5u);
+        EXPECT_EQ(ran_on_[0], ran_on_[3]);
+        EXPECT_EQ(ran_on_[1], ran_on_[2]);
+        EXPECT_EQ(ran_on_[1], ran_on_[4]);
+        EXPECT_NE(ran_on_[0], ran_on_[1]);
     }
     const std::string text = metrics_.Render();
     EXPECT_NE(text.find("firmo_http_requests_total{route=\"/api/v1/signature-requests/{id}\","
@@ -473,6 +491,30 @@ TEST_F(FrontendOnAServer, APolledRequestIsAnsweredOnTheIoThreadWhileNothingChang
               std::string::npos)
         << text;  // each call answered and counted once
     EXPECT_NE(text.find("firmo_http_requests_in_flight 0\n"), std::string::npos);
+}
+
+// A call tried on the I/O thread takes a rate-limit token from the node's reservation; when its
+// read is then refused (the copy is stale) it runs again on the lane and takes a token there.
+// The first is given back, so the key still gets exactly its limit.
+TEST_F(FrontendPolled, ACallHandedOnIsCountedOnceByTheRateLimit) {
+    constexpr int kLimit = 40;  // reserved in chunks of up to 2
+    rate_limits_ = std::make_unique<domain::RateLimitService>(*db_, clock_,
+                                                              domain::RateLimit{kLimit, 60000ms});
+    StartPolled();
+    int answered = 0;
+    Answer last;
+    for (int i = 0; i < 2 * kLimit; ++i) {
+        // Stale before every call: each attempt on the I/O thread that got a token is refused.
+        ASSERT_TRUE(domain::fixtures::Rename(*db_, request_, "ref-" + std::to_string(i)));
+        last = Get();
+        if (last.status != 200) break;
+        EXPECT_EQ(last.body, "ref-" + std::to_string(i));
+        ++answered;
+    }
+    EXPECT_EQ(last.status, 429);
+    EXPECT_EQ(answered, kLimit);
+    EXPECT_EQ(Tried("served"), 0);
+    EXPECT_GT(Tried("handed_on"), kLimit / 2);  // tokens were taken there and given back
 }
 
 }  // namespace

@@ -13,6 +13,22 @@
 namespace firmo::store {
 namespace {
 
+// Runs `act` on a mapping of `path` opened in a child process, then waits for the child to end
+// (as `firmo apikey revoke` would, or a node that dies after `act`); whether it ran.
+template <class Act>
+bool InAnotherProcess(const std::filesystem::path& path, Act act) {
+    const pid_t child = ::fork();
+    if (child < 0) return false;
+    if (child == 0) {
+        auto c = SharedFileCounter::Open(path);
+        if (!c) ::_exit(1);
+        act(**c);
+        ::_exit(0);
+    }
+    int status = 0;
+    return ::waitpid(child, &status, 0) == child && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
 TEST(SharedFileCounter, AnnouncementsReachEveryMappingAndOtherProcesses) {
     testing::TempDir dir;
     const auto path = dir.path() / "api-keys.generation";
@@ -25,17 +41,7 @@ TEST(SharedFileCounter, AnnouncementsReachEveryMappingAndOtherProcesses) {
     EXPECT_EQ((*b)->Current(), 1u);  // another mapping of the same file sees it at once
 
     // Another process (as `firmo apikey revoke` is) announces through its own mapping.
-    const pid_t child = ::fork();
-    ASSERT_GE(child, 0);
-    if (child == 0) {
-        auto c = SharedFileCounter::Open(path);
-        if (!c) ::_exit(1);
-        (*c)->Announce();
-        ::_exit(0);
-    }
-    int status = 0;
-    ASSERT_EQ(::waitpid(child, &status, 0), child);
-    ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    ASSERT_TRUE(InAnotherProcess(path, [](SharedFileCounter& c) { c.Announce(); }));
     EXPECT_EQ((*a)->Current(), 2u);
 
     // Opening again keeps the value; the file is the owner's only.
@@ -73,17 +79,7 @@ TEST(SharedFileCounter, AChangerThatDiedIsAnnouncedForOnceItsMarkIsStale) {
     ASSERT_TRUE(patient);
     EXPECT_EQ((*patient)->Current(), 0u);
     // A process marks its change, commits it and dies before it announces it.
-    const pid_t child = ::fork();
-    ASSERT_GE(child, 0);
-    if (child == 0) {
-        auto c = SharedFileCounter::Open(path);
-        if (!c) ::_exit(1);
-        (*c)->WillChange();
-        ::_exit(0);
-    }
-    int status = 0;
-    ASSERT_EQ(::waitpid(child, &status, 0), child);
-    ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    ASSERT_TRUE(InAnotherProcess(path, [](SharedFileCounter& c) { c.WillChange(); }));
     // Its mark is fresh: nobody may trust a copy.
     EXPECT_EQ((*patient)->Current(), domain::ChangeSignal::kUnknown);
     // A reader for which the mark is stale announces for the dead process: the generation

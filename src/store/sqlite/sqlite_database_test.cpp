@@ -92,6 +92,19 @@ TEST_F(SqliteHandles, WritersOfTwoHandlesLoseNoUpdate) {
     EXPECT_EQ(counted->calls, 2 * kRounds + 1);
 }
 
+// A migration may rewrite requests: the processes already serving the file drop their copies.
+TEST_F(SqliteHandles, AMigrationMovesTheRequestCounterOfEveryHandle) {
+    auto a = Open();
+    auto b = Open();  // stands for a process already serving the file
+    ASSERT_TRUE(a && b);
+    const auto before = b->request_changes()->Current();
+    ASSERT_TRUE(a->Migrate());
+    const auto after = b->request_changes()->Current();
+    EXPECT_GT(after, before);
+    ASSERT_TRUE(b->Migrate());  // nothing left to apply: nothing moves
+    EXPECT_EQ(b->request_changes()->Current(), after);
+}
+
 // Two handles on one file stand for two processes (two nodes on one folder, or a node and the
 // CLI): each keeps its own read copies of requests, vouched for by the counter beside the file.
 class SqliteRequestCopies : public SqliteHandles {
