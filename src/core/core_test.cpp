@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
 #include <set>
 #include <thread>
 
@@ -9,6 +11,7 @@
 #include "core/ids.hpp"
 #include "core/immutable_cache.hpp"
 #include "core/no_wait.hpp"
+#include "core/scratch_dir.hpp"
 
 namespace firmo {
 namespace {
@@ -253,6 +256,26 @@ TEST(NoWait, AScopeMarksTheThreadAndRecordsARefusedWait) {
     EXPECT_FALSE(no_wait::Refused());
     const no_wait::Scope again;
     EXPECT_FALSE(again.refused());  // a new scope starts clean
+}
+
+// Two pieces of work with the same name prefix at the same instant (as two test processes with one
+// seed were, and removed each other's files) each get a folder of their own, private, and gone
+// with its contents once done.
+TEST(ScratchDir, EachIsNewPrivateAndRemovedWithItsContents) {
+    std::filesystem::path first_path;
+    {
+        auto first = ScratchDir::Create("firmo-scratch-test");
+        auto second = ScratchDir::Create("firmo-scratch-test");
+        ASSERT_TRUE(first && second);
+        EXPECT_NE(first->path(), second->path());
+        first_path = first->path();
+        EXPECT_EQ(std::filesystem::status(first_path).permissions(),
+                  std::filesystem::perms::owner_all);
+        std::ofstream(first_path / "work.pdf") << "%PDF";
+        auto moved = std::move(*first);  // the moved-from one removes nothing
+        EXPECT_TRUE(std::filesystem::exists(first_path / "work.pdf"));
+    }
+    EXPECT_FALSE(std::filesystem::exists(first_path));
 }
 
 }  // namespace firmo

@@ -6,6 +6,7 @@
 
 #include "core/ids.hpp"
 #include "core/log.hpp"
+#include "core/scratch_dir.hpp"
 
 namespace firmo::domain {
 namespace {
@@ -17,15 +18,6 @@ Result<std::string> ReadWhole(const fs::path& path) {
     if (!in) return Fail(ErrorCode::kInternal, "cannot read " + path.string());
     return std::string(std::istreambuf_iterator<char>(in), {});
 }
-
-// A scratch folder removed on every path out.
-struct Scratch {
-    fs::path path;
-    ~Scratch() {
-        std::error_code ec;
-        if (!path.empty()) fs::remove_all(path, ec);
-    }
-};
 
 }  // namespace
 
@@ -71,12 +63,8 @@ Result<std::optional<Timestamp>> ArchiveService::RunArchive(const Job& job) {
     const std::string key = *doc->signed_blob_key;
     const std::string version = doc->signed_sha256_hex;
 
-    Scratch scratch;
-    scratch.path = fs::temp_directory_path() / ("firmo-archive-" + NewUlid(now, ctx_.random));
-    std::error_code ec;
-    fs::create_directories(scratch.path, ec);
-    if (ec) return Fail(ErrorCode::kInternal, "cannot create " + scratch.path.string());
-    const fs::path out = scratch.path / "renewed.pdf";
+    FIRMO_TRY(auto scratch, ScratchDir::Create("firmo-archive"));
+    const fs::path out = scratch.path() / "renewed.pdf";
     Result<std::optional<Timestamp>> until = std::optional<Timestamp>();
     Result<std::optional<Timestamp>> renewed = std::optional<Timestamp>();
     bool due = false;

@@ -44,13 +44,4 @@ inline Result<std::string> ReadFile(const fs::path& path) {
     return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
-// A scratch folder removed on every path out.
-struct ScratchDir {
-    fs::path path;
-    ~ScratchDir() {
-        std::error_code ec;
-        if (!path.empty()) fs::remove_all(path, ec);
-    }
-};
-
 }  // namespace firmo::domain::ceremony_internal

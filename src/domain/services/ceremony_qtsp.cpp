@@ -24,6 +24,7 @@
 #include "core/encoding.hpp"
 #include "core/ids.hpp"
 #include "core/log.hpp"
+#include "core/scratch_dir.hpp"
 #include "domain/services/ceremony_internal.hpp"
 #include "domain/services/request_steps.hpp"
 #include "domain/text.hpp"
@@ -389,11 +390,7 @@ Result<void> CeremonyService::RunQtspSigning(const Job& job) {
                                                 " signature value(s) from credential " +
                                                 bundle.credential_id));
 
-    ScratchDir scratch;
-    scratch.path = fs::temp_directory_path() / ("firmo-qtsp-" + NewUlid(now, ctx_.random));
-    std::error_code ec;
-    fs::create_directories(scratch.path, ec);
-    if (ec) return Fail(ErrorCode::kInternal, "cannot create " + scratch.path.string());
+    FIRMO_TRY(auto scratch, ScratchDir::Create("firmo-qtsp"));
     std::vector<SignedDocument> results;
     const auto cleanup = [&] {
         for (const auto& res : results) (void)ctx_.blobs.Remove(res.key);
@@ -406,8 +403,8 @@ Result<void> CeremonyService::RunQtspSigning(const Job& job) {
             cleanup();
             return Fail(ErrorCode::kConflict, "a document changed after it was prepared");
         }
-        const fs::path embedded = scratch.path / (d.document_id + "-signed.pdf");
-        const fs::path proved = scratch.path / (d.document_id + "-lta.pdf");
+        const fs::path embedded = scratch.path() / (d.document_id + "-signed.pdf");
+        const fs::path proved = scratch.path() / (d.document_id + "-lta.pdf");
         Result<void> chain;
         fs::path out = embedded;
         FIRMO_CHECK(ctx_.blobs.WithLocalFile(d.source_key, [&](const fs::path& in) {

@@ -8,6 +8,7 @@
 #include "core/encoding.hpp"
 #include "core/ids.hpp"
 #include "core/log.hpp"
+#include "core/scratch_dir.hpp"
 #include "domain/certificate_subject.hpp"
 #include "domain/services/archive_service.hpp"
 #include "domain/services/ceremony_internal.hpp"
@@ -497,11 +498,7 @@ Result<void> CeremonyService::SignFor(const std::string& request_id, const std::
     if (r.test) identity = MarkedAsTest(std::move(identity));
 
     const Timestamp now = ctx_.clock.Now();
-    ScratchDir scratch;
-    scratch.path = fs::temp_directory_path() / ("firmo-sign-" + NewUlid(now, ctx_.random));
-    std::error_code ec;
-    fs::create_directories(scratch.path, ec);
-    if (ec) return Fail(ErrorCode::kInternal, "cannot create " + scratch.path.string());
+    FIRMO_TRY(auto scratch, ScratchDir::Create("firmo-sign"));
 
     std::vector<SignedDocument> results;
     for (const auto& doc : r.documents) {
@@ -513,7 +510,8 @@ Result<void> CeremonyService::SignFor(const std::string& request_id, const std::
             fs::path current = in;
             const auto sign_one = [&](const SignatureField& field, SignatureDetails details,
                                       int step) -> Result<void> {
-                const fs::path next = scratch.path / (doc.id + "-" + std::to_string(step) + ".pdf");
+                const fs::path next =
+                    scratch.path() / (doc.id + "-" + std::to_string(step) + ".pdf");
                 // One certificate per signature: poppler's verifier (NSS) reports the second
                 // of two signatures under the very same certificate in one file as "unknown
                 // issue with certificate", so each gets its own short-lived one.
@@ -544,7 +542,7 @@ Result<void> CeremonyService::SignFor(const std::string& request_id, const std::
             if (chain) {
                 // Post-sign, once per document and signer: validation data for every
                 // signature in it, then a document time-stamp (PAdES B-LT, B-LTA).
-                const fs::path proved = scratch.path / (doc.id + "-lta.pdf");
+                const fs::path proved = scratch.path() / (doc.id + "-lta.pdf");
                 auto added = signer_.AddLongTermProof(current, proved);
                 if (!added) {
                     chain = Fail(added.error());

@@ -6,6 +6,7 @@
 #include <iterator>
 
 #include "core/ids.hpp"
+#include "core/scratch_dir.hpp"
 #include "domain/states.hpp"
 
 namespace firmo::domain {
@@ -33,15 +34,6 @@ std::optional<Timestamp> ClosedAt(const SignatureRequest& r) {
     if (r.expired_at) return r.expired_at;
     return std::nullopt;
 }
-
-// A scratch folder removed on every path out.
-struct ScratchDir {
-    fs::path path;
-    ~ScratchDir() {
-        std::error_code ec;
-        if (!path.empty()) fs::remove_all(path, ec);
-    }
-};
 
 Result<void> WriteAll(const fs::path& path, const std::string& bytes) {
     std::ofstream out(path, std::ios::binary | std::ios::trunc);
@@ -197,15 +189,10 @@ Result<std::string> EvidenceService::Build(const RequestScope& scope,
 }
 
 Result<std::string> EvidenceService::Seal(const std::string& pdf, const EvidenceReport& report) {
-    ScratchDir scratch;
-    scratch.path =
-        fs::temp_directory_path() / ("firmo-evidence-" + NewUlid(ctx_.clock.Now(), ctx_.random));
-    std::error_code ec;
-    fs::create_directories(scratch.path, ec);
-    if (ec) return Fail(ErrorCode::kInternal, "cannot create " + scratch.path.string());
-    const fs::path report_path = scratch.path / "report.pdf";
-    const fs::path sealed_path = scratch.path / "sealed.pdf";
-    const fs::path proved_path = scratch.path / "proved.pdf";
+    FIRMO_TRY(auto scratch, ScratchDir::Create("firmo-evidence"));
+    const fs::path report_path = scratch.path() / "report.pdf";
+    const fs::path sealed_path = scratch.path() / "sealed.pdf";
+    const fs::path proved_path = scratch.path() / "proved.pdf";
     FIRMO_CHECK(WriteAll(report_path, pdf));
 
     // The ceremony's path: a session of the trust service, one signature by the PDF signer,
